@@ -1,0 +1,53 @@
+// Writes a run to an HDF5 trace (layout: docs/trace-format.md).
+//
+// The writer is a FrameSink. It opens (creates or truncates) the file in its constructor,
+// so an unwritable path fails before any simulation work, and marks it `complete = 0`.
+// Frames are summarised over the scenario's record interval (see docs/trace-format.md for
+// how each metric aggregates) and appended in whole chunks from a bounded buffer: memory
+// does not grow with the horizon. finish() writes the ground truth and alerts, sets
+// `complete` and closes the file. If the writer is destroyed without finish(), the file is
+// closed as incomplete.
+//
+// Same scenario + seed => byte-identical file: no object time stamps, object formats pinned
+// to HDF5 1.10's, fixed chunking and filters, everything written in a fixed order.
+// The frame's dimensions must match the scenario's (services, dependencies, declared
+// endpoints). Not thread-safe, and HDF5 itself is not: one writer at a time per process.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/frame.h"
+#include "engine/incident.h"
+#include "engine/scenario.h"
+
+namespace dosim {
+
+class TraceWriter : public FrameSink {
+ public:
+  // Throws InputError (engine/diagnostics.h) if `path` cannot be created.
+  TraceWriter(const std::string& path, const Scenario& scenario, std::uint64_t seed);
+  // Without finish(): writes the partial last row, flushes and closes, leaving
+  // `complete = 0` and no /truth or /alerts. Never throws.
+  ~TraceWriter() override;
+
+  // Adds one tick. Every record_interval / tick frames make one row; time_ns is the time of
+  // the row's last frame. Throws InputError if the file cannot be written (disk full).
+  void on_frame(const Frame& frame) override;
+
+  // Writes the partial last row if any, flushes, writes /truth/incidents and /alerts, sets
+  // `complete` to 1 if `complete` (an interrupted run passes false) and closes the file.
+  // Throws InputError if the file cannot be written. Later calls do nothing.
+  void finish(const std::vector<IncidentRecord>& incidents, bool complete);
+
+  // Rows made so far (buffered or on disk): the trace's row count once finished.
+  std::int64_t rows_written() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace dosim

@@ -1,0 +1,27 @@
+// The subcommands of the `dosim` command line. Each returns the process exit code:
+// 0 success, 2 bad input (scenario, command line, files), 128 + signal when interrupted.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace dosim::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitBadInput = 2;
+
+struct RunOptions {
+  std::string scenario_path;
+  std::optional<std::uint64_t> seed;
+  std::string out_path;  // empty: <scenario file stem>.h5 in the working directory
+  bool quiet = false;
+};
+
+int run_command(const RunOptions& options);
+int validate_command(const std::string& scenario_path);
+
+// Prints every diagnostic of an InputError to stderr, one per line.
+void print_input_error(const std::exception& error);
+
+}  // namespace dosim::cli

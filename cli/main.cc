@@ -1,0 +1,40 @@
+// dosim: the command line front end. Parses arguments with CLI11 and dispatches to the
+// subcommands in commands.h. Argument errors exit with code 2, like every other bad input.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "commands.h"
+#include "dosim/version.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"dosim: deterministic discrete-event simulator of microservice systems"};
+  app.set_version_flag("--version", "dosim " DOSIM_VERSION);
+  app.require_subcommand(1);
+
+  dosim::cli::RunOptions run;
+  std::uint64_t seed = 0;
+  auto* run_cmd = app.add_subcommand("run", "Run a scenario and write its HDF5 trace");
+  run_cmd->add_option("scenario", run.scenario_path, "Scenario YAML file")->required();
+  auto* seed_opt =
+      run_cmd->add_option("--seed", seed, "Random seed (overrides the scenario's `seed`)");
+  run_cmd->add_option("--out,-o", run.out_path,
+                      "Trace file to write (default: <scenario name>.h5 in the working directory)");
+  run_cmd->add_flag("--quiet,-q", run.quiet, "Print only the summary; no progress or logs");
+
+  std::string validate_path;
+  auto* validate_cmd =
+      app.add_subcommand("validate", "Check a scenario and print every problem as FILE:LINE:COL");
+  validate_cmd->add_option("scenario", validate_path, "Scenario YAML file")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return dosim::cli::kExitBadInput;
+  }
+  if (*seed_opt) run.seed = seed;
+  if (*run_cmd) return dosim::cli::run_command(run);
+  return dosim::cli::validate_command(validate_path);
+}

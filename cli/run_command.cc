@@ -1,0 +1,144 @@
+// `dosim run`: load, open the trace (failing before any simulation if it cannot be
+// written), simulate with a progress line on a terminal, close the trace, print a summary.
+// SIGINT / SIGTERM stop the run at the next tick; the trace is closed with complete = 0 and
+// the exit code is 128 + the signal number.
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "analysis/trace_writer.h"
+#include "commands.h"
+#include "engine/diagnostics.h"
+#include "engine/scenario_loader.h"
+#include "engine/simulation.h"
+
+namespace dosim::cli {
+namespace {
+
+std::atomic<bool> g_stop{false};
+std::atomic<int> g_signal{0};
+
+extern "C" void on_signal(int signal_number) {
+  g_signal.store(signal_number);
+  g_stop.store(true);
+}
+
+using WallClock = std::chrono::steady_clock;
+
+// Rewrites one status line on a terminal, at most five times per wall-clock second.
+class ProgressLine : public FrameSink {
+ public:
+  explicit ProgressLine(const Scenario& scenario) : scenario_(scenario) {}
+  void on_frame(const Frame& frame) override {
+    if ((frame.tick & 1023) != 0) return;
+    const auto now = WallClock::now();
+    if (now - last_ < std::chrono::milliseconds(200)) return;
+    last_ = now;
+    const double share = static_cast<double>(frame.time) / static_cast<double>(scenario_.duration);
+    std::fprintf(stderr, "\r%5.1f%%  simulated %s of %s", 100.0 * share,
+                 format_duration(frame.time).c_str(), format_duration(scenario_.duration).c_str());
+    std::fflush(stderr);
+    shown_ = true;
+  }
+  void clear() const {
+    if (shown_) std::fprintf(stderr, "\r\033[K");
+  }
+
+ private:
+  const Scenario& scenario_;
+  WallClock::time_point last_ = WallClock::now();
+  bool shown_ = false;
+};
+
+std::string default_out_path(const std::string& scenario_path) {
+  return std::filesystem::path(scenario_path).stem().string() + ".h5";
+}
+
+void print_summary(const Scenario& scenario, std::uint64_t seed, const RunResult& result,
+                   const std::vector<IncidentRecord>& incidents, const std::string& out_path,
+                   std::int64_t rows, double wall_seconds) {
+  std::size_t endpoints = 0;
+  for (const auto& s : scenario.services) endpoints += s.endpoints.size();
+  std::size_t impacted = 0;
+  for (const auto& i : incidents) impacted += i.silent ? 0 : 1;
+  std::printf("dosim run: %s (seed %llu)%s\n", scenario.name.c_str(),
+              static_cast<unsigned long long>(seed), result.completed ? "" : "  [INTERRUPTED]");
+  std::printf("  simulated   %s in %lld ticks of %s; %lld rows recorded every %s\n",
+              format_duration(result.simulated).c_str(), static_cast<long long>(result.ticks),
+              format_duration(scenario.tick).c_str(), static_cast<long long>(rows),
+              format_duration(scenario.record_interval).c_str());
+  std::printf("  system      %zu services, %zu dependencies, %zu endpoints, %zu traffic sources\n",
+              scenario.services.size(), scenario.dependencies.size(), endpoints,
+              scenario.traffic.size());
+  std::printf("  incidents   %zu injected: %zu with measured impact, %zu silent\n",
+              incidents.size(), impacted, incidents.size() - impacted);
+  for (const auto& i : incidents) {
+    std::printf("    #%lld %-22s %-7s on %-30s %s..%s", static_cast<long long>(i.id),
+                i.name.c_str(), i.cause.c_str(), i.root_cause.c_str(),
+                format_duration(i.start).c_str(), format_duration(i.end).c_str());
+    if (i.silent)
+      std::printf("  silent\n");
+    else
+      std::printf("  impact %s..%s\n", format_duration(i.impact_start).c_str(),
+                  format_duration(i.impact_end).c_str());
+  }
+  std::printf("  alerts      none (no detectors configured)\n");
+  std::printf("  trace       %s (%s)\n", out_path.c_str(),
+              result.completed ? "complete" : "incomplete");
+  const double speed = wall_seconds > 0 ? to_seconds(result.simulated) / wall_seconds : 0.0;
+  std::printf("  wall time   %.3f s (%.3g simulated s per wall s)\n", wall_seconds, speed);
+}
+
+}  // namespace
+
+int run_command(const RunOptions& options) {
+  const auto wall_start = WallClock::now();
+  Scenario scenario;
+  try {
+    scenario = load_scenario_file(options.scenario_path);
+  } catch (const InputError& error) {
+    print_input_error(error);
+    return kExitBadInput;
+  }
+  const std::uint64_t seed = options.seed.value_or(scenario.seed);
+  const std::string out_path =
+      options.out_path.empty() ? default_out_path(options.scenario_path) : options.out_path;
+
+  std::unique_ptr<TraceWriter> writer;
+  try {
+    writer = std::make_unique<TraceWriter>(out_path, scenario, seed);
+  } catch (const InputError& error) {
+    print_input_error(error);
+    return kExitBadInput;
+  }
+
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+
+  Simulation simulation(scenario, seed);
+  simulation.add_sink(writer.get());
+  ProgressLine progress(scenario);
+  const bool show_progress = !options.quiet && isatty(STDERR_FILENO);
+  if (show_progress) simulation.add_sink(&progress);
+
+  const RunResult result = simulation.run(&g_stop);
+  if (show_progress) progress.clear();
+  const auto incidents = simulation.incidents();
+  writer->finish(incidents, result.completed);
+  const std::int64_t rows = writer->rows_written();
+  writer.reset();
+
+  const double wall_seconds =
+      std::chrono::duration<double>(WallClock::now() - wall_start).count();
+  print_summary(scenario, seed, result, incidents, out_path, rows, wall_seconds);
+  std::fflush(stdout);
+  if (!result.completed) return 128 + g_signal.load();
+  return kExitOk;
+}
+
+}  // namespace dosim::cli

@@ -1,0 +1,99 @@
+// One tick of every series: the unit of data that flows from the world to its consumers.
+//
+// A Frame is structure-of-arrays and metric-major: all services' values of one metric are
+// contiguous (`service(ServiceMetric::kRps)[s]`), which is the layout batched detectors and
+// the trace writer want. The world owns and reuses one Frame; consumers receive it by const
+// reference for the duration of on_frame() and must copy what they keep. Values are in base
+// units (seconds, ratios in [0, 1], requests per second).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "sim_time.h"
+
+namespace dosim {
+
+// Service metrics describe the requests a service received: rps counts arrivals; the latency
+// metrics describe the requests it answered (requests rejected by a full queue or aborted by
+// an injected fault fail fast and are counted in error_ratio only); utilization is the share
+// of its capacity in use (the M/M/c rho, capped at 1).
+enum class ServiceMetric : int {
+  kRps,
+  kErrorRatio,
+  kLatencyP50,
+  kLatencyP95,
+  kLatencyP99,
+  kLatencyMean,
+  kCpuRatio,
+  kMemoryRatio,
+  kReadyReplicas,
+  kUtilization,
+  kCount
+};
+inline constexpr std::array<std::string_view, static_cast<int>(ServiceMetric::kCount)>
+    kServiceMetricNames = {"rps",           "error_ratio",    "latency_p50_s", "latency_p95_s",
+                           "latency_p99_s", "latency_mean_s", "cpu_ratio",     "memory_ratio",
+                           "ready_replicas", "utilization"};
+
+// Edge metrics are measured at the caller: attempts (retries included), the share of
+// attempts that failed (errors and timeouts), and the latency the caller waited per attempt.
+enum class EdgeMetric : int { kRps, kErrorRatio, kLatencyP50, kLatencyP95, kLatencyP99, kCount };
+inline constexpr std::array<std::string_view, static_cast<int>(EdgeMetric::kCount)>
+    kEdgeMetricNames = {"rps", "error_ratio", "latency_p50_s", "latency_p95_s", "latency_p99_s"};
+
+enum class EndpointMetric : int { kRps, kErrorRatio, kLatencyP50, kLatencyP95, kLatencyP99, kCount };
+inline constexpr std::array<std::string_view, static_cast<int>(EndpointMetric::kCount)>
+    kEndpointMetricNames = {"rps", "error_ratio", "latency_p50_s", "latency_p95_s",
+                            "latency_p99_s"};
+
+struct Frame {
+  SimTime time = 0;           // end of the tick this frame describes
+  std::int64_t tick = 0;      // 0-based tick index
+  std::size_t services = 0;
+  std::size_t edges = 0;      // one per dependency, in scenario order
+  std::size_t endpoints = 0;  // declared endpoints of all services, in scenario order
+  std::vector<float> service_values;   // [ServiceMetric::kCount][services]
+  std::vector<float> edge_values;      // [EdgeMetric::kCount][edges]
+  std::vector<float> endpoint_values;  // [EndpointMetric::kCount][endpoints]
+
+  void resize(std::size_t service_count, std::size_t edge_count, std::size_t endpoint_count) {
+    services = service_count;
+    edges = edge_count;
+    endpoints = endpoint_count;
+    service_values.assign(static_cast<std::size_t>(ServiceMetric::kCount) * services, 0.0f);
+    edge_values.assign(static_cast<std::size_t>(EdgeMetric::kCount) * edges, 0.0f);
+    endpoint_values.assign(static_cast<std::size_t>(EndpointMetric::kCount) * endpoints, 0.0f);
+  }
+  std::span<float> service(ServiceMetric m) {
+    return {service_values.data() + static_cast<std::size_t>(m) * services, services};
+  }
+  std::span<const float> service(ServiceMetric m) const {
+    return {service_values.data() + static_cast<std::size_t>(m) * services, services};
+  }
+  std::span<float> edge(EdgeMetric m) {
+    return {edge_values.data() + static_cast<std::size_t>(m) * edges, edges};
+  }
+  std::span<const float> edge(EdgeMetric m) const {
+    return {edge_values.data() + static_cast<std::size_t>(m) * edges, edges};
+  }
+  std::span<float> endpoint(EndpointMetric m) {
+    return {endpoint_values.data() + static_cast<std::size_t>(m) * endpoints, endpoints};
+  }
+  std::span<const float> endpoint(EndpointMetric m) const {
+    return {endpoint_values.data() + static_cast<std::size_t>(m) * endpoints, endpoints};
+  }
+};
+
+// A consumer of frames (trace writer, detectors, exporters).
+class FrameSink {
+ public:
+  virtual ~FrameSink() = default;
+  virtual void on_frame(const Frame& frame) = 0;
+};
+
+}  // namespace dosim

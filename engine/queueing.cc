@@ -1,0 +1,89 @@
+#include "queueing.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace dosim {
+
+double erlang_c(int servers, double offered) {
+  // Erlang B by its stable recurrence, then C = B / (1 - rho (1 - B)).
+  double erlang_b = 1.0;
+  for (int k = 1; k <= servers; ++k) erlang_b = offered * erlang_b / (k + offered * erlang_b);
+  const double rho = offered / servers;
+  return erlang_b / (1.0 - rho * (1.0 - erlang_b));
+}
+
+double normal_cdf(double z) { return 0.5 * std::erfc(-z * M_SQRT1_2); }
+
+LogNormal fit_lognormal(Moments m) {
+  LogNormal d;
+  d.mean_value = m.mean;
+  if (m.mean <= 0) return d;
+  if (m.var <= 1e-18 * m.mean * m.mean) {
+    d.mu = std::log(m.mean);
+    return d;
+  }
+  const double sigma2 = std::log1p(m.var / (m.mean * m.mean));
+  d.sigma = std::sqrt(sigma2);
+  d.mu = std::log(m.mean) - 0.5 * sigma2;
+  d.degenerate = false;
+  return d;
+}
+
+double lognormal_quantile(const LogNormal& d, double z) {
+  if (d.mean_value <= 0) return 0.0;
+  if (d.degenerate) return d.mean_value;
+  return std::exp(d.mu + d.sigma * z);
+}
+
+double lognormal_cdf(const LogNormal& d, double x) {
+  if (d.mean_value <= 0) return 1.0;
+  if (d.degenerate) return x >= d.mean_value ? 1.0 : 0.0;
+  if (x <= 0) return 0.0;
+  return normal_cdf((std::log(x) - d.mu) / d.sigma);
+}
+
+Truncated truncate_at(const LogNormal& d, double timeout) {
+  Truncated t;
+  if (d.mean_value <= 0) return t;
+  if (d.degenerate) {
+    if (d.mean_value > timeout) {
+      t.p_timeout = 1.0;
+      t.moments = {timeout, 0.0};
+    } else {
+      t.moments = {d.mean_value, 0.0};
+    }
+    return t;
+  }
+  const double log_t = std::log(timeout);
+  const double s2 = d.sigma * d.sigma;
+  t.p_timeout = 1.0 - normal_cdf((log_t - d.mu) / d.sigma);
+  // Partial moments E[L^k; L <= T] = exp(k mu + k^2 s2 / 2) Phi((ln T - mu - k s2) / sigma).
+  const double first = std::exp(d.mu + 0.5 * s2) * normal_cdf((log_t - d.mu - s2) / d.sigma);
+  const double second =
+      std::exp(2.0 * d.mu + 2.0 * s2) * normal_cdf((log_t - d.mu - 2.0 * s2) / d.sigma);
+  const double mean = first + timeout * t.p_timeout;
+  const double second_moment = second + timeout * timeout * t.p_timeout;
+  t.moments = {mean, std::max(0.0, second_moment - mean * mean)};
+  return t;
+}
+
+double mixture_quantile(const LogNormal* parts, const double* weights, int count, double q) {
+  double low = 0.0;
+  double high = 0.0;
+  for (int i = 0; i < count; ++i)
+    if (weights[i] > 0) high = std::max(high, lognormal_quantile(parts[i], 4.0));
+  if (high <= 0) return 0.0;
+  auto cdf = [&](double x) {
+    double total = 0;
+    for (int i = 0; i < count; ++i) total += weights[i] * lognormal_cdf(parts[i], x);
+    return total;
+  };
+  for (int iteration = 0; iteration < 60 && high - low > 1e-9 * high; ++iteration) {
+    const double mid = 0.5 * (low + high);
+    (cdf(mid) < q ? low : high) = mid;
+  }
+  return 0.5 * (low + high);
+}
+
+}  // namespace dosim

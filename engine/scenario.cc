@@ -1,0 +1,16 @@
+#include "scenario.h"
+
+namespace dosim {
+
+int Scenario::service_index(const std::string& service_name) const {
+  for (int s = 0; s < static_cast<int>(services.size()); ++s)
+    if (services[s].name == service_name) return s;
+  return -1;
+}
+
+std::string Scenario::edge_name(int dependency) const {
+  const DependencySpec& d = dependencies[dependency];
+  return services[d.caller].name + "->" + services[d.callee].name;
+}
+
+}  // namespace dosim

@@ -1,0 +1,147 @@
+// The typed, validated description of a run.
+//
+// A Scenario is what load_scenario() (scenario_loader.h) makes of a YAML file once every
+// check has passed: names are unique, references resolve to indices, the dependency graph is
+// acyclic, every value is in range. Code that receives a Scenario may rely on that and never
+// re-validates. Every element keeps the position of its YAML node so later stages (the Lua
+// layer, rules that refer to scenario elements) can still point users at their source.
+//
+// Units: times are SimTime (ns); rates are requests per second; ratios are in [0, 1]
+// (a YAML `percent: 20` becomes 0.20 here).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim_time.h"
+
+namespace dosim {
+
+// 1-based line and column of a YAML node; 0 when the element was not read from a file.
+struct SourcePos {
+  int line = 0;
+  int column = 0;
+};
+
+struct RegionSpec {
+  std::string name;
+  std::vector<std::string> zones;
+  SourcePos pos;
+};
+
+struct EndpointSpec {
+  std::string name;            // e.g. "/pay"
+  double weight = 1.0;         // share of the service's requests, normalised over endpoints
+  double latency_factor = 1.0; // own processing time relative to the service's base latency
+  SourcePos pos;
+};
+
+struct ServiceSpec {
+  std::string name;
+  int replicas = 1;                       // >= 0
+  double capacity_rps = 100.0;            // per replica, > 0
+  SimTime base_latency = 10 * kMillisecond;  // own processing time when idle, > 0
+  double cpu_baseline = 0.05;             // CPU ratio at zero load, [0, 1]
+  double memory_baseline = 0.30;          // memory ratio at zero load, [0, 1]
+  std::string region;                     // empty when the scenario declares no regions
+  std::string zone;
+  std::vector<EndpointSpec> endpoints;    // empty: the service is one implicit endpoint
+  SourcePos pos;
+};
+
+struct DependencySpec {
+  int caller = -1;                        // index into Scenario::services
+  int callee = -1;
+  double calls_per_request = 1.0;         // mean calls per caller request, >= 0
+  SimTime timeout = 0;                    // 0: no timeout
+  int retries = 0;                        // extra attempts after a failed one, >= 0
+  SourcePos pos;
+};
+
+// Daily shape: multiplier 1 + amplitude * cos(2π (hour - peak_hour) / 24).
+struct DailyShape {
+  double amplitude = 0.0;                 // [0, 1)
+  double peak_hour = 14.0;                // [0, 24)
+};
+
+// Weekly shape: Saturday and Sunday are scaled by weekend_factor. Day 0 of a run is
+// `start_weekday` (0 = Monday).
+struct WeeklyShape {
+  double weekend_factor = 1.0;            // > 0
+  int start_weekday = 0;                  // 0..6
+};
+
+// A surge of a Locust step shape: `users` extra users during [from, to).
+struct SurgeSpec {
+  SimTime from = 0;
+  SimTime to = 0;
+  double users = 0;
+  SourcePos pos;
+};
+
+// Locust-style load: the user count moves toward its target at spawn_rate users per second;
+// each user makes rps_per_user requests per second.
+struct LocustShape {
+  double users = 0;                       // baseline users, >= 0
+  double spawn_rate = 10;                 // users per second, > 0
+  double rps_per_user = 1.0;              // > 0
+  std::vector<SurgeSpec> surges;
+};
+
+struct TrafficSpec {
+  std::string name;
+  std::vector<int> entry;                 // services receiving this traffic
+  std::vector<double> entry_weights;      // same length as entry, sums to 1
+  double base_rps = 0;                    // >= 0; ignored when locust is set
+  std::optional<DailyShape> daily;
+  std::optional<WeeklyShape> weekly;
+  std::optional<LocustShape> locust;
+  double noise = 0.0;                     // coefficient of variation of per-tick noise, >= 0
+  SourcePos pos;
+};
+
+enum class FaultKind { kLatency, kError };
+
+// What a fault applies to: a whole service, one endpoint of a service, or one edge.
+struct FaultTarget {
+  int service = -1;                       // set for service and endpoint targets
+  int endpoint = -1;                      // index into that service's endpoints, or -1
+  int dependency = -1;                    // index into Scenario::dependencies for edges
+  bool is_edge() const { return dependency >= 0; }
+};
+
+struct FaultSpec {
+  std::string name;                       // unique; generated ("fault-3") when omitted
+  FaultKind kind = FaultKind::kLatency;
+  FaultTarget target;
+  SimTime start = 0;
+  SimTime duration = 0;                   // > 0
+  double fraction = 1.0;                  // `percent` / 100: share of requests affected
+  SimTime fixed_delay = 0;                // latency faults (Istio fixedDelay)
+  int http_status = 503;                  // error faults (Istio abort.httpStatus)
+  SourcePos pos;
+};
+
+struct Scenario {
+  std::string file;                       // path it was loaded from
+  std::string yaml_text;                  // the exact text, stored in the trace
+  std::string name;
+  std::string description;
+  SimTime duration = 0;                   // > 0
+  SimTime tick = kSecond;                 // > 0
+  SimTime record_interval = kSecond;      // multiple of tick; default = tick
+  std::uint64_t seed = 1;
+  std::vector<RegionSpec> regions;
+  std::vector<ServiceSpec> services;
+  std::vector<DependencySpec> dependencies;
+  std::vector<TrafficSpec> traffic;
+  std::vector<FaultSpec> faults;
+
+  int service_index(const std::string& name) const;  // -1 when absent
+  std::string edge_name(int dependency) const;        // "caller->callee"
+  std::int64_t tick_count() const { return duration / tick; }
+};
+
+}  // namespace dosim

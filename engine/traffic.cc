@@ -1,0 +1,60 @@
+#include "traffic.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+
+namespace dosim {
+
+TrafficModel::TrafficModel(const Scenario& scenario, std::uint64_t seed)
+    : scenario_(scenario),
+      users_(scenario.traffic.size(), 0.0),
+      last_rate_(scenario.traffic.size(), 0.0) {
+  for (const TrafficSpec& source : scenario.traffic) {
+    noise_.emplace_back(seed, entity_id("traffic:" + source.name), Purpose::kTrafficNoise);
+    noise_sigma_.push_back(std::sqrt(std::log1p(source.noise * source.noise)));
+  }
+}
+
+double TrafficModel::shape(const TrafficSpec& source, SimTime mid) const {
+  double factor = 1.0;
+  if (source.daily) {
+    const double hour = to_seconds(mid % kDay) / 3600.0;
+    factor *= 1.0 + source.daily->amplitude *
+                        std::cos(2.0 * std::numbers::pi * (hour - source.daily->peak_hour) / 24.0);
+  }
+  if (source.weekly) {
+    const int weekday = static_cast<int>((source.weekly->start_weekday + mid / kDay) % 7);
+    if (weekday >= 5) factor *= source.weekly->weekend_factor;
+  }
+  return factor;
+}
+
+void TrafficModel::add_arrivals(std::int64_t tick, SimTime start, SimTime length,
+                                std::span<double> offered) {
+  const SimTime mid = start + length / 2;
+  for (std::size_t i = 0; i < scenario_.traffic.size(); ++i) {
+    const TrafficSpec& source = scenario_.traffic[i];
+    double rate;
+    if (source.locust) {
+      const LocustShape& locust = *source.locust;
+      double target = locust.users;
+      for (const SurgeSpec& surge : locust.surges)
+        if (mid >= surge.from && mid < surge.to) target += surge.users;
+      const double step = locust.spawn_rate * to_seconds(length);
+      users_[i] += std::clamp(target - users_[i], -step, step);
+      rate = users_[i] * locust.rps_per_user * shape(source, mid);
+    } else {
+      rate = source.base_rps * shape(source, mid);
+    }
+    if (source.noise > 0) {
+      const double sigma = noise_sigma_[i];
+      rate *= std::exp(sigma * noise_[i].normal(static_cast<std::uint64_t>(tick)) - 0.5 * sigma * sigma);
+    }
+    last_rate_[i] = rate;
+    for (std::size_t e = 0; e < source.entry.size(); ++e)
+      offered[source.entry[e]] += rate * source.entry_weights[e];
+  }
+}
+
+}  // namespace dosim

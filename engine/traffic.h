@@ -1,0 +1,47 @@
+// External load: the requests per second that traffic sources send to entry services.
+//
+// Each source's rate for a tick is
+//     base_rps x daily(t) x weekly(t) x noise            (a steady source), or
+//     users(t) x rps_per_user x noise                    (a Locust step shape),
+// evaluated at the middle of the tick, then split over the source's entry services by
+// weight. daily(t) = 1 + amplitude cos(2 pi (hour(t) - peak_hour) / 24); weekly(t) is
+// weekend_factor on Saturdays and Sundays, else 1. noise is log-normal with mean 1 and the
+// source's coefficient of variation, drawn from the source's own random stream, so adding a
+// source changes nobody else's draws. Locust users move toward their target (baseline plus
+// active surges) by at most spawn_rate x tick per tick, starting from 0 as Locust does.
+// Not thread-safe; call once per tick, in tick order.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "rng.h"
+#include "scenario.h"
+
+namespace dosim {
+
+class TrafficModel {
+ public:
+  TrafficModel(const Scenario& scenario, std::uint64_t seed);
+
+  // Adds the arrivals of tick `tick` (which spans [start, start + length)) to `offered`,
+  // indexed by service. REQUIRES: offered.size() == number of services.
+  void add_arrivals(std::int64_t tick, SimTime start, SimTime length, std::span<double> offered);
+
+  // Rate of source `source` in its last tick (before it is split over entry services).
+  double last_rate(int source) const { return last_rate_[source]; }
+  // Current Locust user count of a source (0 for steady sources).
+  double users(int source) const { return users_[source]; }
+
+ private:
+  double shape(const TrafficSpec& source, SimTime mid) const;
+
+  const Scenario& scenario_;
+  std::vector<RandomStream> noise_;
+  std::vector<double> noise_sigma_;
+  std::vector<double> users_;
+  std::vector<double> last_rate_;
+};
+
+}  // namespace dosim

@@ -1,0 +1,443 @@
+#include "world.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+
+namespace dosim {
+namespace {
+
+EdgeList edges_of(const Scenario& scenario) {
+  EdgeList edges;
+  for (const DependencySpec& d : scenario.dependencies) edges.emplace_back(d.caller, d.callee);
+  return edges;
+}
+
+void add_delay(Moments& target, double fraction, double delay) {
+  target.mean += fraction * delay;
+  target.var += fraction * (1.0 - fraction) * delay * delay;
+}
+
+void add_abort(double& target, double fraction) { target = 1.0 - (1.0 - target) * (1.0 - fraction); }
+
+Moments operator+(Moments a, Moments b) { return {a.mean + b.mean, a.var + b.var}; }
+
+// Expected attempts 1 + q + ... + q^retries for per-attempt failure probability q.
+double expected_attempts(double q, int retries) {
+  double total = 1.0;
+  double power = 1.0;
+  for (int k = 0; k < retries; ++k) {
+    power *= q;
+    total += power;
+  }
+  return total;
+}
+
+bool differs(double real, double counterfactual, double relative, double absolute) {
+  return std::abs(real - counterfactual) > std::max(relative * std::abs(counterfactual), absolute);
+}
+
+std::string cause_name(FaultKind kind) { return kind == FaultKind::kLatency ? "latency" : "error"; }
+
+}  // namespace
+
+World::World(const Scenario& scenario, std::uint64_t seed)
+    : scenario_(scenario),
+      topology_(static_cast<int>(scenario.services.size()), edges_of(scenario)),
+      dt_(to_seconds(scenario.tick)),
+      traffic_(scenario, seed),
+      fault_active_(scenario.faults.size(), 0) {
+  const std::size_t services = scenario.services.size();
+  const std::size_t dependencies = scenario.dependencies.size();
+  int frame_endpoints = 0;
+  for (std::size_t s = 0; s < services; ++s) {
+    const ServiceSpec& spec = scenario.services[s];
+    endpoint_begin_.push_back(static_cast<int>(endpoints_.size()));
+    if (spec.endpoints.empty()) {
+      endpoints_.push_back({static_cast<int>(s), 1.0, 1.0, -1});
+      continue;
+    }
+    double total_weight = 0;
+    for (const EndpointSpec& e : spec.endpoints) total_weight += e.weight;
+    for (const EndpointSpec& e : spec.endpoints)
+      endpoints_.push_back({static_cast<int>(s), e.weight / total_weight, e.latency_factor,
+                            frame_endpoints++});
+  }
+  endpoint_begin_.push_back(static_cast<int>(endpoints_.size()));
+  external_.assign(services, 0.0);
+
+  for (FaultModifiers* m : {&modifiers_, &no_faults_}) {
+    m->service_delay.assign(services, {});
+    m->service_abort.assign(services, 0.0);
+    m->endpoint_delay.assign(endpoints_.size(), {});
+    m->endpoint_abort.assign(endpoints_.size(), 0.0);
+    m->edge_delay.assign(dependencies, {});
+    m->edge_abort.assign(dependencies, 0.0);
+  }
+  for (DynamicState* st : {&state_, &shadow_state_}) {
+    st->backlog.assign(services, 0.0);
+    st->attempt_failure.assign(dependencies, 0.0);
+  }
+
+  for (std::size_t s = 0; s < services; ++s) {
+    const std::uint64_t id = entity_id(scenario.services[s].name);
+    latency_noise_.emplace_back(seed, id, Purpose::kLatencyNoise);
+    resource_noise_.emplace_back(seed, id, Purpose::kResourceNoise);
+  }
+  for (std::size_t d = 0; d < dependencies; ++d)
+    edge_noise_.emplace_back(seed, entity_id(scenario.edge_name(static_cast<int>(d))),
+                             Purpose::kLatencyNoise);
+
+  for (std::size_t f = 0; f < scenario.faults.size(); ++f) {
+    const FaultSpec& fault = scenario.faults[f];
+    IncidentRecord record;
+    record.id = static_cast<std::int64_t>(f);
+    record.name = fault.name;
+    record.cause = cause_name(fault.kind);
+    record.start = fault.start;
+    record.end = fault.start + fault.duration;
+    int root;
+    if (fault.target.is_edge()) {
+      root = scenario.dependencies[fault.target.dependency].caller;
+      record.root_cause = scenario.edge_name(fault.target.dependency);
+    } else {
+      root = fault.target.service;
+      record.root_cause = scenario.services[root].name;
+      if (fault.target.endpoint >= 0)
+        record.root_cause += " " + scenario.services[root].endpoints[fault.target.endpoint].name;
+    }
+    record.root_service = root;
+    std::vector<int> radius = topology_.upstream_of(root);
+    radius.insert(radius.begin(), root);
+    blast_radius_.push_back(std::move(radius));
+    truth_.push_back(std::move(record));
+  }
+  truth_phase_.assign(scenario.faults.size(), TruthPhase::kPending);
+  impacted_.assign(services, 0);
+  frame_.resize(services, dependencies, static_cast<std::size_t>(frame_endpoints));
+}
+
+void World::set_fault_active(int fault, bool active) {
+  if ((fault_active_[fault] != 0) == active) return;
+  fault_active_[fault] = active ? 1 : 0;
+  modifiers_dirty_ = true;
+  if (active && truth_phase_[fault] == TruthPhase::kPending) {
+    truth_phase_[fault] = TruthPhase::kActive;
+  } else if (!active && truth_phase_[fault] == TruthPhase::kActive) {
+    truth_phase_[fault] = TruthPhase::kRecovering;
+  }
+}
+
+void World::rebuild_modifiers() {
+  modifiers_ = no_faults_;
+  for (std::size_t f = 0; f < scenario_.faults.size(); ++f) {
+    if (!fault_active_[f]) continue;
+    const FaultSpec& fault = scenario_.faults[f];
+    const double delay = to_seconds(fault.fixed_delay);
+    Moments* delay_target;
+    double* abort_target;
+    if (fault.target.is_edge()) {
+      delay_target = &modifiers_.edge_delay[fault.target.dependency];
+      abort_target = &modifiers_.edge_abort[fault.target.dependency];
+    } else if (fault.target.endpoint >= 0) {
+      const int e = endpoint_begin_[fault.target.service] + fault.target.endpoint;
+      delay_target = &modifiers_.endpoint_delay[e];
+      abort_target = &modifiers_.endpoint_abort[e];
+    } else {
+      delay_target = &modifiers_.service_delay[fault.target.service];
+      abort_target = &modifiers_.service_abort[fault.target.service];
+    }
+    if (fault.kind == FaultKind::kLatency)
+      add_delay(*delay_target, fault.fraction, delay);
+    else
+      add_abort(*abort_target, fault.fraction);
+  }
+  modifiers_dirty_ = false;
+}
+
+void World::compute(const FaultModifiers& mod, DynamicState& state, TickOutcome& out) const {
+  const std::size_t services = scenario_.services.size();
+  const std::size_t dependencies = scenario_.dependencies.size();
+  auto reset = [](auto& v, std::size_t n) { v.assign(n, {}); };
+  reset(out.arrivals, services);
+  reset(out.aborted, services);
+  reset(out.shed, services);
+  reset(out.served, services);
+  reset(out.utilization, services);
+  reset(out.error_ratio, services);
+  reset(out.p50, services);
+  reset(out.p95, services);
+  reset(out.p99, services);
+  reset(out.wait, services);
+  reset(out.latency, services);
+  reset(out.endpoint_error, endpoints_.size());
+  reset(out.endpoint_latency, endpoints_.size());
+  reset(out.edge_attempts, dependencies);
+  reset(out.edge_failure, dependencies);
+  reset(out.edge_p50, dependencies);
+  reset(out.edge_p95, dependencies);
+  reset(out.edge_p99, dependencies);
+  std::copy(external_.begin(), external_.end(), out.arrivals.begin());
+
+  // 1. Load flows from callers to callees.
+  for (int s : topology_.order()) {
+    const ServiceSpec& spec = scenario_.services[s];
+    const double arrivals = out.arrivals[s];
+    double pass_share = 0;
+    for (int e = endpoint_begin_[s]; e < endpoint_begin_[s + 1]; ++e)
+      pass_share += endpoints_[e].weight * (1.0 - mod.endpoint_abort[e]);
+    pass_share *= 1.0 - mod.service_abort[s];
+    const double admitted = arrivals * pass_share;
+    out.aborted[s] = arrivals - admitted;
+
+    const double capacity = spec.replicas * spec.capacity_rps;
+    double& backlog = state.backlog[s];
+    if (capacity <= 0) {
+      out.shed[s] = admitted;
+      out.utilization[s] = admitted > 0 ? 1.0 : 0.0;
+      backlog = 0;
+    } else {
+      const double before = backlog;
+      double after = before + (admitted - capacity) * dt_;
+      const double limit = capacity * kQueueLimitSeconds;
+      const double overflow = std::max(0.0, after - limit);
+      after = std::clamp(after, 0.0, limit);
+      out.shed[s] = overflow / dt_;
+      out.served[s] = (before - after - overflow) / dt_ + admitted;
+      out.utilization[s] = std::min(1.0, out.served[s] / capacity);
+      const double rho = std::min(admitted / capacity, kRhoCap);
+      Moments wait;
+      if (rho > 0) {
+        const double p_wait = erlang_c(spec.replicas, rho * spec.replicas);
+        const double drain_rate = capacity * (1.0 - rho);
+        wait.mean = p_wait / drain_rate;
+        wait.var = 2.0 * p_wait / (drain_rate * drain_rate) - wait.mean * wait.mean;
+      }
+      wait.mean += 0.5 * (before + after) / capacity;  // draining the fluid backlog
+      out.wait[s] = wait;
+      backlog = after;
+    }
+    for (int d : topology_.outgoing(s)) {
+      const DependencySpec& dep = scenario_.dependencies[d];
+      const double attempts = out.served[s] * dep.calls_per_request *
+                              expected_attempts(state.attempt_failure[d], dep.retries);
+      out.edge_attempts[d] = attempts;
+      out.arrivals[dep.callee] += attempts * (1.0 - mod.edge_abort[d]);
+    }
+  }
+
+  // 2. Latency and errors flow from callees back to callers.
+  const auto& order = topology_.order();
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    const int s = *it;
+    const ServiceSpec& spec = scenario_.services[s];
+    Moments downstream;
+    double downstream_success = 1.0;
+    for (int d : topology_.outgoing(s)) {
+      const DependencySpec& dep = scenario_.dependencies[d];
+      const Moments reached = out.latency[dep.callee] + mod.edge_delay[d];
+      const LogNormal attempt_latency = fit_lognormal(reached);
+      Moments attempt = reached;
+      double p_timeout = 0;
+      const double timeout = to_seconds(dep.timeout);
+      if (dep.timeout > 0) {
+        const Truncated cut = truncate_at(attempt_latency, timeout);
+        attempt = cut.moments;
+        p_timeout = cut.p_timeout;
+      }
+      const double abort = mod.edge_abort[d];
+      const double failure =
+          abort + (1.0 - abort) * (1.0 - (1.0 - p_timeout) * (1.0 - out.error_ratio[dep.callee]));
+      // Aborted attempts fail at the caller's sidecar and take no time.
+      const Moments per_attempt{(1.0 - abort) * attempt.mean,
+                                (1.0 - abort) * attempt.var +
+                                    abort * (1.0 - abort) * attempt.mean * attempt.mean};
+      const double attempts = expected_attempts(failure, dep.retries);
+      const double call_failure = std::pow(failure, dep.retries + 1);
+      const Moments call{attempts * per_attempt.mean, attempts * per_attempt.var};
+      const double n = dep.calls_per_request;
+      const double fraction = n - std::floor(n);
+      downstream.mean += n * call.mean;
+      downstream.var += n * call.var + fraction * (1.0 - fraction) * call.mean * call.mean;
+      downstream_success *= std::pow(1.0 - call_failure, n);
+
+      out.edge_failure[d] = failure;
+      double q50 = lognormal_quantile(attempt_latency, 0.0);
+      double q95 = lognormal_quantile(attempt_latency, kZ95);
+      double q99 = lognormal_quantile(attempt_latency, kZ99);
+      if (dep.timeout > 0) {
+        q50 = std::min(q50, timeout);
+        q95 = std::min(q95, timeout);
+        q99 = std::min(q99, timeout);
+      }
+      out.edge_p50[d] = q50;
+      out.edge_p95[d] = q95;
+      out.edge_p99[d] = q99;
+    }
+
+    const double arrivals = out.arrivals[s];
+    const double admitted = arrivals - out.aborted[s];
+    const double shed_share = admitted > 0 ? out.shed[s] / admitted : 0.0;
+    const double base = to_seconds(spec.base_latency);
+    const int first = endpoint_begin_[s];
+    const int count = endpoint_begin_[s + 1] - first;
+    Moments mixture;
+    double second_moment = 0;
+    double errors = 0;
+    for (int e = first; e < first + count; ++e) {
+      const double own = base * endpoints_[e].latency_factor;
+      const Moments latency = Moments{own, own * own} + out.wait[s] + mod.service_delay[s] +
+                              mod.endpoint_delay[e] + downstream;
+      const double answered =
+          (1.0 - mod.service_abort[s]) * (1.0 - mod.endpoint_abort[e]) * (1.0 - shed_share);
+      out.endpoint_latency[e] = latency;
+      out.endpoint_error[e] = 1.0 - answered * downstream_success;
+      const double w = endpoints_[e].weight;
+      mixture.mean += w * latency.mean;
+      second_moment += w * (latency.var + latency.mean * latency.mean);
+      errors += w * out.endpoint_error[e];
+    }
+    mixture.var = std::max(0.0, second_moment - mixture.mean * mixture.mean);
+    out.latency[s] = mixture;
+    out.error_ratio[s] = arrivals > 0 ? errors : 0.0;
+    if (count == 1) {
+      const LogNormal d = fit_lognormal(mixture);
+      out.p50[s] = lognormal_quantile(d, 0.0);
+      out.p95[s] = lognormal_quantile(d, kZ95);
+      out.p99[s] = lognormal_quantile(d, kZ99);
+    } else {
+      LogNormal parts[64];
+      double weights[64];
+      const int used = std::min(count, 64);
+      for (int i = 0; i < used; ++i) {
+        parts[i] = fit_lognormal(out.endpoint_latency[first + i]);
+        weights[i] = endpoints_[first + i].weight;
+      }
+      out.p50[s] = mixture_quantile(parts, weights, used, 0.50);
+      out.p95[s] = mixture_quantile(parts, weights, used, 0.95);
+      out.p99[s] = mixture_quantile(parts, weights, used, 0.99);
+    }
+  }
+  std::copy(out.edge_failure.begin(), out.edge_failure.end(), state.attempt_failure.begin());
+}
+
+void World::step(std::int64_t tick) {
+  if (modifiers_dirty_) rebuild_modifiers();
+  std::fill(external_.begin(), external_.end(), 0.0);
+  traffic_.add_arrivals(tick, tick * scenario_.tick, scenario_.tick, external_);
+
+  const bool need_shadow = truth_tracking_active();
+  if (need_shadow && !shadow_running_) shadow_state_ = state_;  // identical until now
+  shadow_running_ = need_shadow;
+
+  compute(modifiers_, state_, outcome_);
+  if (shadow_running_) {
+    compute(no_faults_, shadow_state_, shadow_outcome_);
+    track_truth(tick);
+  }
+  write_frame(tick);
+}
+
+bool World::truth_tracking_active() const {
+  for (TruthPhase phase : truth_phase_)
+    if (phase == TruthPhase::kActive || phase == TruthPhase::kRecovering) return true;
+  return false;
+}
+
+void World::track_truth(std::int64_t tick) {
+  const SimTime tick_end = (tick + 1) * scenario_.tick;
+  for (std::size_t s = 0; s < impacted_.size(); ++s) {
+    const TickOutcome& real = outcome_;
+    const TickOutcome& base = shadow_outcome_;
+    impacted_[s] = differs(real.p95[s], base.p95[s], 0.05, 1e-3) ||
+                   differs(real.error_ratio[s], base.error_ratio[s], 0.0, 0.005) ||
+                   differs(real.arrivals[s], base.arrivals[s], 0.05, 1e-9);
+  }
+  for (std::size_t f = 0; f < truth_.size(); ++f) {
+    if (truth_phase_[f] != TruthPhase::kActive && truth_phase_[f] != TruthPhase::kRecovering)
+      continue;
+    bool hit = false;
+    for (int s : blast_radius_[f]) hit = hit || impacted_[s];
+    IncidentRecord& record = truth_[f];
+    if (hit) {
+      if (record.silent) record.impact_start = tick_end - scenario_.tick;
+      record.silent = false;
+      record.impact_end = tick_end;
+    } else if (truth_phase_[f] == TruthPhase::kRecovering) {
+      truth_phase_[f] = TruthPhase::kDone;
+    }
+  }
+}
+
+void World::write_frame(std::int64_t tick) {
+  frame_.tick = tick;
+  frame_.time = (tick + 1) * scenario_.tick;
+  const std::uint64_t draw = static_cast<std::uint64_t>(tick);
+  const std::size_t services = scenario_.services.size();
+  auto rps = frame_.service(ServiceMetric::kRps);
+  auto err = frame_.service(ServiceMetric::kErrorRatio);
+  auto p50 = frame_.service(ServiceMetric::kLatencyP50);
+  auto p95 = frame_.service(ServiceMetric::kLatencyP95);
+  auto p99 = frame_.service(ServiceMetric::kLatencyP99);
+  auto mean = frame_.service(ServiceMetric::kLatencyMean);
+  auto cpu = frame_.service(ServiceMetric::kCpuRatio);
+  auto memory = frame_.service(ServiceMetric::kMemoryRatio);
+  auto ready = frame_.service(ServiceMetric::kReadyReplicas);
+  auto utilization = frame_.service(ServiceMetric::kUtilization);
+  std::vector<double>& latency_factor = latency_factor_scratch_;
+  latency_factor.resize(services);
+  for (std::size_t s = 0; s < services; ++s) {
+    const ServiceSpec& spec = scenario_.services[s];
+    const double factor = std::exp(0.03 * latency_noise_[s].normal(draw));
+    latency_factor[s] = factor;
+    const double u = outcome_.utilization[s];
+    rps[s] = static_cast<float>(outcome_.arrivals[s]);
+    err[s] = static_cast<float>(outcome_.error_ratio[s]);
+    p50[s] = static_cast<float>(outcome_.p50[s] * factor);
+    p95[s] = static_cast<float>(outcome_.p95[s] * factor);
+    p99[s] = static_cast<float>(outcome_.p99[s] * factor);
+    mean[s] = static_cast<float>(outcome_.latency[s].mean * factor);
+    const double cpu_noise = 0.01 * resource_noise_[s].normal(2 * draw);
+    const double memory_noise = 0.003 * resource_noise_[s].normal(2 * draw + 1);
+    cpu[s] = static_cast<float>(
+        std::clamp(spec.cpu_baseline + (1.0 - spec.cpu_baseline) * u + cpu_noise, 0.0, 1.0));
+    memory[s] = static_cast<float>(
+        std::clamp(spec.memory_baseline + 0.1 * u + memory_noise, 0.0, 1.0));
+    ready[s] = static_cast<float>(spec.replicas);
+    utilization[s] = static_cast<float>(u);
+  }
+  auto edge_rps = frame_.edge(EdgeMetric::kRps);
+  auto edge_err = frame_.edge(EdgeMetric::kErrorRatio);
+  auto edge_p50 = frame_.edge(EdgeMetric::kLatencyP50);
+  auto edge_p95 = frame_.edge(EdgeMetric::kLatencyP95);
+  auto edge_p99 = frame_.edge(EdgeMetric::kLatencyP99);
+  for (std::size_t d = 0; d < scenario_.dependencies.size(); ++d) {
+    const double factor = std::exp(0.03 * edge_noise_[d].normal(draw));
+    edge_rps[d] = static_cast<float>(outcome_.edge_attempts[d]);
+    edge_err[d] = static_cast<float>(outcome_.edge_failure[d]);
+    edge_p50[d] = static_cast<float>(outcome_.edge_p50[d] * factor);
+    edge_p95[d] = static_cast<float>(outcome_.edge_p95[d] * factor);
+    edge_p99[d] = static_cast<float>(outcome_.edge_p99[d] * factor);
+  }
+  auto ep_rps = frame_.endpoint(EndpointMetric::kRps);
+  auto ep_err = frame_.endpoint(EndpointMetric::kErrorRatio);
+  auto ep_p50 = frame_.endpoint(EndpointMetric::kLatencyP50);
+  auto ep_p95 = frame_.endpoint(EndpointMetric::kLatencyP95);
+  auto ep_p99 = frame_.endpoint(EndpointMetric::kLatencyP99);
+  for (std::size_t e = 0; e < endpoints_.size(); ++e) {
+    const EndpointModel& model = endpoints_[e];
+    if (model.frame_index < 0) continue;
+    const int i = model.frame_index;
+    const double factor = latency_factor[model.service];
+    const LogNormal d = fit_lognormal(outcome_.endpoint_latency[e]);
+    ep_rps[i] = static_cast<float>(outcome_.arrivals[model.service] * model.weight);
+    ep_err[i] = static_cast<float>(outcome_.endpoint_error[e]);
+    ep_p50[i] = static_cast<float>(lognormal_quantile(d, 0.0) * factor);
+    ep_p95[i] = static_cast<float>(lognormal_quantile(d, kZ95) * factor);
+    ep_p99[i] = static_cast<float>(lognormal_quantile(d, kZ99) * factor);
+  }
+}
+
+std::vector<IncidentRecord> World::incidents() const { return truth_; }
+
+}  // namespace dosim

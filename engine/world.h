@@ -1,0 +1,151 @@
+// The system model: services, their dependency graph, traffic and active faults, advanced
+// one tick at a time.
+//
+// A tick of length dt computes, for every service and edge, what a fluid model of the
+// system does in that interval:
+//  1. Load, callers before callees (topological order). A service's arrivals are its
+//     external traffic plus its callers' call attempts; requests aborted by an injected
+//     fault fail at the sidecar and never queue. The rest join a fluid queue served at
+//     capacity = ready replicas x capacity_rps; a queue holding more than kQueueLimitSeconds
+//     of work rejects the excess (503). Every served request makes calls_per_request calls
+//     per dependency; a call is retried up to `retries` times when an attempt fails, using
+//     the attempt failure rate of the previous tick (retries react with one tick of delay),
+//     so retry storms and load amplification emerge on their own.
+//  2. Latency and errors, callees before callers. A request's latency is its own service
+//     time (exponential, mean base_latency x endpoint latency_factor), the M/M/c wait
+//     (Erlang C with c = replicas, mu = capacity_rps, rho capped at kRhoCap) plus the time
+//     to drain the fluid backlog, injected delays, and its calls: each attempt sees the
+//     callee's latency (cut at the caller's timeout), attempts add up, calls are
+//     sequential. Moments add; percentiles come from a moment-matched log-normal
+//     (queueing.h), or a mixture of them for services with several endpoints. A request
+//     fails if it is aborted, rejected, or any of its calls fails after its retries.
+//  3. Telemetry: the Frame gets every series with seeded measurement noise (latency x
+//     exp(N(0, 0.03)), CPU + N(0, 0.01), memory + N(0, 0.003)) from per-entity streams.
+//     cpu_ratio = cpu_baseline + (1 - cpu_baseline) x utilization;
+//     memory_ratio = memory_baseline + 0.1 x utilization.
+//
+// Faults change the world through modifiers (added delay, abort share) that are recomputed
+// from the set of active faults whenever it changes, so ending a fault restores exactly the
+// state the world would have without it.
+//
+// Ground truth: while a fault is active (and until its effects have died out) the world
+// also advances a counterfactual copy of itself without any fault, fed the same traffic.
+// A fault's impact window is the span of ticks in which its root service or a service
+// upstream of it differs from the counterfactual by more than a tolerance (p95 latency by
+// 5 % and 1 ms, error ratio by 0.5 points, rps by 5 %). Deterministic: no noise enters it.
+//
+// Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "frame.h"
+#include "incident.h"
+#include "queueing.h"
+#include "rng.h"
+#include "scenario.h"
+#include "topology.h"
+#include "traffic.h"
+
+namespace dosim {
+
+inline constexpr double kQueueLimitSeconds = 10.0;
+inline constexpr double kRhoCap = 0.95;
+
+// Per-target effects of the active faults, recomputed from scratch when faults change.
+struct FaultModifiers {
+  std::vector<Moments> service_delay;   // per service
+  std::vector<double> service_abort;
+  std::vector<Moments> endpoint_delay;  // per internal endpoint
+  std::vector<double> endpoint_abort;
+  std::vector<Moments> edge_delay;      // per dependency
+  std::vector<double> edge_abort;
+};
+
+// What carries over from one tick to the next.
+struct DynamicState {
+  std::vector<double> backlog;          // queued requests per service
+  std::vector<double> attempt_failure;  // per dependency, as of the previous tick
+};
+
+// The noiseless outcome of one tick, in double precision.
+struct TickOutcome {
+  // per service
+  std::vector<double> arrivals, aborted, shed, served, utilization;
+  std::vector<double> error_ratio, p50, p95, p99;
+  std::vector<Moments> wait, latency;
+  // per internal endpoint
+  std::vector<double> endpoint_error;
+  std::vector<Moments> endpoint_latency;
+  // per dependency (measured at the caller, per attempt)
+  std::vector<double> edge_attempts, edge_failure, edge_p50, edge_p95, edge_p99;
+};
+
+class World {
+ public:
+  World(const Scenario& scenario, std::uint64_t seed);
+
+  const Scenario& scenario() const { return scenario_; }
+  const Topology& topology() const { return topology_; }
+
+  void set_fault_active(int fault, bool active);
+  bool fault_active(int fault) const { return fault_active_[fault] != 0; }
+
+  // Advances tick `tick`, the interval [tick x dt, (tick + 1) x dt), and fills frame().
+  void step(std::int64_t tick);
+
+  const Frame& frame() const { return frame_; }
+  // The last tick's noiseless values (for tests and analysis).
+  const TickOutcome& outcome() const { return outcome_; }
+  const DynamicState& state() const { return state_; }
+
+  // One record per fault, impact measured so far.
+  std::vector<IncidentRecord> incidents() const;
+
+ private:
+  struct EndpointModel {  // declared endpoints, or one implicit endpoint per service
+    int service;
+    double weight;          // normalised within the service
+    double latency_factor;
+    int frame_index;        // column in the frame's endpoint metrics, -1 if implicit
+  };
+
+  void rebuild_modifiers();
+  void compute(const FaultModifiers& modifiers, DynamicState& state, TickOutcome& out) const;
+  void write_frame(std::int64_t tick);
+  void track_truth(std::int64_t tick);
+  bool truth_tracking_active() const;
+
+  const Scenario& scenario_;
+  Topology topology_;
+  double dt_;  // tick length in seconds
+  std::vector<EndpointModel> endpoints_;
+  std::vector<int> endpoint_begin_;  // per service, into endpoints_; size services + 1
+  TrafficModel traffic_;
+  std::vector<double> external_;     // this tick's external arrivals per service
+
+  std::vector<char> fault_active_;
+  FaultModifiers modifiers_;
+  FaultModifiers no_faults_;
+  bool modifiers_dirty_ = false;
+
+  DynamicState state_;
+  TickOutcome outcome_;
+  DynamicState shadow_state_;
+  TickOutcome shadow_outcome_;
+  bool shadow_running_ = false;
+
+  enum class TruthPhase : std::uint8_t { kPending, kActive, kRecovering, kDone };
+  std::vector<TruthPhase> truth_phase_;
+  std::vector<std::vector<int>> blast_radius_;  // per fault: root service and its upstream
+  std::vector<IncidentRecord> truth_;
+  std::vector<char> impacted_;                  // per service, this tick
+
+  std::vector<RandomStream> latency_noise_, resource_noise_, edge_noise_;
+  std::vector<double> latency_factor_scratch_;
+  Frame frame_;
+};
+
+}  // namespace dosim
