@@ -44,6 +44,10 @@ class RandomStream {
   double uniform(std::uint64_t index) const;
   // Standard normal (Box-Muller on one Philox block).
   double normal(std::uint64_t index) const;
+  // Approximately standard normal, about ten times cheaper than normal(): the sum of the
+  // block's four 32-bit uniforms, centred and scaled to unit variance (Irwin-Hall, n = 4;
+  // tails end at +-3.46). For measurement noise, where the cost is per series per tick.
+  double fast_normal(std::uint64_t index) const;
   // Exponential with the given mean.
   double exponential(std::uint64_t index, double mean) const;
 

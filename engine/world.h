@@ -15,12 +15,13 @@
 //     time (exponential, mean base_latency x endpoint latency_factor), the M/M/c wait
 //     (Erlang C with c = replicas, mu = capacity_rps, rho capped at kRhoCap) plus the time
 //     to drain the fluid backlog, injected delays, and its calls: each attempt sees the
-//     callee's latency (cut at the caller's timeout), attempts add up, calls are
-//     sequential. Moments add; percentiles come from a moment-matched log-normal
+//     callee's latency (cut at the caller's timeout; a timeout less likely than 1e-6 is
+//     not counted), attempts add up, calls are sequential. Moments add; percentiles come from a moment-matched log-normal
 //     (queueing.h), or a mixture of them for services with several endpoints. A request
 //     fails if it is aborted, rejected, or any of its calls fails after its retries.
 //  3. Telemetry: the Frame gets every series with seeded measurement noise (latency x
-//     exp(N(0, 0.03)), CPU + N(0, 0.01), memory + N(0, 0.003)) from per-entity streams.
+//     exp(0.03 Z), CPU + 0.01 Z, memory + 0.003 Z, Z ~ RandomStream::fast_normal) from
+//     per-entity streams.
 //     cpu_ratio = cpu_baseline + (1 - cpu_baseline) x utilization;
 //     memory_ratio = memory_baseline + 0.1 x utilization.
 //
@@ -76,6 +77,7 @@ struct TickOutcome {
   std::vector<double> arrivals, aborted, shed, served, utilization;
   std::vector<double> error_ratio, p50, p95, p99;
   std::vector<Moments> wait, latency;
+  std::vector<LogNormal> latency_fit;    // log-normal matched to `latency`
   // per internal endpoint
   std::vector<double> endpoint_error;
   std::vector<Moments> endpoint_latency;

@@ -1,0 +1,216 @@
+// The world model: load propagation, queueing, saturation, faults and their undo, truth.
+// Expected values are computed here by hand or from textbook formulas, independently of
+// engine/queueing.cc.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <string>
+
+#include "engine/scenario_loader.h"
+#include "engine/simulation.h"
+#include "engine/world.h"
+
+using namespace dosim;
+
+namespace {
+
+Scenario scenario_from(const std::string& yaml) { return parse_scenario(yaml, "test.yaml"); }
+
+int index_of(const Scenario& scenario, const std::string& name) {
+  return scenario.service_index(name);
+}
+
+// Runs `ticks` ticks and returns the mean of a noiseless per-service outcome over them.
+template <class Getter>
+double mean_over(World& world, std::int64_t first_tick, std::int64_t ticks, Getter getter) {
+  double total = 0;
+  for (std::int64_t t = first_tick; t < first_tick + ticks; ++t) {
+    world.step(t);
+    total += getter(world.outcome());
+  }
+  return total / static_cast<double>(ticks);
+}
+
+// Erlang C written out from its textbook definition (sum over k of a^k / k!).
+double textbook_erlang_c(int c, double a) {
+  double sum = 0;
+  double term = 1;
+  for (int k = 0; k < c; ++k) {
+    if (k > 0) term *= a / k;
+    sum += term;
+  }
+  const double last = term * a / c;  // a^c / c!
+  const double rho = a / c;
+  const double top = last / (1 - rho);
+  return top / (sum + top);
+}
+
+const char* kChain = R"(
+name: chain
+duration: 1h
+services:
+  - {name: a, replicas: 2, capacity_rps: 100, base_latency: 10ms}
+  - {name: b, replicas: 2, capacity_rps: 100, base_latency: 20ms}
+  - {name: c, replicas: 4, capacity_rps: 100, base_latency: 5ms}
+  - {name: lonely, replicas: 1, capacity_rps: 100, base_latency: 5ms}
+dependencies:
+  - {caller: a, callee: b, calls_per_request: 2}
+  - {caller: b, callee: c, calls_per_request: 1.5}
+traffic:
+  - {name: users, entry: a, base_rps: 10, noise: 0}
+  - {name: other, entry: lonely, base_rps: 10, noise: 0}
+)";
+
+}  // namespace
+
+TEST_CASE("load propagates down a 3-service chain multiplied by calls per request", "[world]") {
+  const Scenario scenario = scenario_from(kChain);
+  World world(scenario, 1);
+  world.step(0);
+  const auto& out = world.outcome();
+  CHECK(out.arrivals[index_of(scenario, "a")] == Approx(10.0));
+  CHECK(out.arrivals[index_of(scenario, "b")] == Approx(20.0));   // 10 x 2
+  CHECK(out.arrivals[index_of(scenario, "c")] == Approx(30.0));   // 20 x 1.5
+  CHECK(out.error_ratio[index_of(scenario, "a")] == Approx(0.0));
+  // A caller's mean latency includes its callees': c alone, b = own + 1.5 calls to c, ...
+  const double c = out.latency[index_of(scenario, "c")].mean;
+  const double b = out.latency[index_of(scenario, "b")].mean;
+  const double a = out.latency[index_of(scenario, "a")].mean;
+  CHECK(b == Approx(out.wait[index_of(scenario, "b")].mean + 0.020 + 1.5 * c));
+  CHECK(a == Approx(out.wait[index_of(scenario, "a")].mean + 0.010 + 2.0 * b));
+}
+
+TEST_CASE("a single service at steady state matches M/M/c theory within 5%", "[world]") {
+  // c = 4 servers, mu = 10/s each, lambda = 30/s: rho = 0.75. Noise on the arrival rate is
+  // on, so the check is of the averaged simulation, not of one formula evaluation.
+  const Scenario scenario = scenario_from(R"(
+name: mmc
+duration: 2h
+services:
+  - {name: s, replicas: 4, capacity_rps: 10, base_latency: 100ms}
+traffic:
+  - {entry: s, base_rps: 30, noise: 0.02}
+)");
+  World world(scenario, 7);
+  const double lambda = 30, mu = 10;
+  const int c = 4;
+  const double expected_wait = textbook_erlang_c(c, lambda / mu) / (c * mu - lambda);
+  const double expected_latency = 1.0 / mu + expected_wait;
+  const double utilization =
+      mean_over(world, 0, 3600, [](const TickOutcome& o) { return o.utilization[0]; });
+  const double latency =
+      mean_over(world, 3600, 3600, [](const TickOutcome& o) { return o.latency[0].mean; });
+  CHECK(utilization == Approx(lambda / (c * mu)).epsilon(0.05));
+  CHECK(latency == Approx(expected_latency).epsilon(0.05));
+}
+
+TEST_CASE("saturation of a callee raises latency and errors upstream", "[world]") {
+  std::string overloaded = kChain;
+  overloaded.replace(overloaded.find("{name: c, replicas: 4"), 21, "{name: c, replicas: 1");
+  overloaded.replace(overloaded.find("base_rps: 10, noise: 0}\n  - {name: other"), 12, "base_rps: 40");
+  const Scenario normal = scenario_from(kChain);
+  Scenario saturated = scenario_from(overloaded);
+  World calm(normal, 1), busy(saturated, 1);
+  for (int t = 0; t < 120; ++t) {
+    calm.step(t);
+    busy.step(t);
+  }
+  const int a = index_of(normal, "a"), c = index_of(normal, "c");
+  // c receives 40 x 2 x 1.5 = 120 rps against 100 rps of capacity.
+  CHECK(busy.outcome().utilization[c] == Approx(1.0));
+  CHECK(busy.outcome().p95[a] > 5 * calm.outcome().p95[a]);
+  CHECK(busy.outcome().error_ratio[a] > 0.0);
+}
+
+TEST_CASE("a latency fault on an edge slows that edge and its caller, not unrelated services",
+          "[world]") {
+  const Scenario scenario = scenario_from(std::string(kChain) + R"(
+faults:
+  - {name: slow-bc, kind: latency, target: {caller: b, callee: c}, fixedDelay: 200ms, percent: 100, start: 10s, duration: 20s}
+)");
+  World world(scenario, 1);
+  world.step(0);
+  const TickOutcome before = world.outcome();
+  world.set_fault_active(0, true);
+  world.step(1);
+  const TickOutcome& during = world.outcome();
+  const int a = index_of(scenario, "a"), b = index_of(scenario, "b"), c = index_of(scenario, "c");
+  const int lonely = index_of(scenario, "lonely");
+  const int edge_bc = 1;
+  CHECK(during.edge_p95[edge_bc] > before.edge_p95[edge_bc] + 0.15);
+  CHECK(during.latency[b].mean == Approx(before.latency[b].mean + 1.5 * 0.200).epsilon(1e-6));
+  CHECK(during.latency[a].mean > before.latency[a].mean + 0.5);  // two calls to b
+  CHECK(during.latency[c].mean == Approx(before.latency[c].mean));
+  CHECK(during.latency[lonely].mean == Approx(before.latency[lonely].mean));
+  CHECK(during.edge_p95[0] > before.edge_p95[0]);  // a->b sees b's slowdown
+}
+
+TEST_CASE("an ended fault leaves the world exactly as it would be without it", "[world]") {
+  const std::string faulted = std::string(kChain) + R"(
+faults:
+  - {name: errors, kind: error, target: {service: c}, percent: 30, start: 10s, duration: 20s}
+  - {name: slow, kind: latency, target: {caller: a, callee: b}, fixedDelay: 1s, percent: 50, start: 15s, duration: 5s}
+)";
+  const Scenario with_faults = scenario_from(faulted);
+  const Scenario without = scenario_from(kChain);
+  Simulation run_with(with_faults, 3), run_without(without, 3);
+  struct Capture : FrameSink {
+    std::vector<Frame> frames;
+    void on_frame(const Frame& f) override { frames.push_back(f); }
+  } with_frames, without_frames;
+  run_with.add_sink(&with_frames);
+  run_without.add_sink(&without_frames);
+  run_with.run();
+  run_without.run();
+  REQUIRE(with_frames.frames.size() == without_frames.frames.size());
+  // During the faults the frames differ; from the first tick after both ended they are equal,
+  // bit for bit (same random streams, no leftover state).
+  CHECK(with_frames.frames[20].service_values != without_frames.frames[20].service_values);
+  for (std::size_t t = 31; t < with_frames.frames.size(); ++t) {
+    REQUIRE(with_frames.frames[t].service_values == without_frames.frames[t].service_values);
+    REQUIRE(with_frames.frames[t].edge_values == without_frames.frames[t].edge_values);
+  }
+}
+
+TEST_CASE("retries amplify the load on a failing callee", "[world]") {
+  const Scenario scenario = scenario_from(R"(
+name: retries
+duration: 1h
+services:
+  - {name: front, replicas: 4, capacity_rps: 100}
+  - {name: back, replicas: 4, capacity_rps: 100}
+dependencies:
+  - {caller: front, callee: back, retries: 3}
+traffic:
+  - {entry: front, base_rps: 50, noise: 0}
+faults:
+  - {name: flaky, kind: error, target: {service: back}, percent: 50, start: 0s, duration: 1h}
+)");
+  World world(scenario, 1);
+  world.set_fault_active(0, true);
+  for (int t = 0; t < 5; ++t) world.step(t);
+  // Per-attempt failure 0.5: expected attempts 1 + 0.5 + 0.25 + 0.125 = 1.875 per call.
+  CHECK(world.outcome().edge_attempts[0] == Approx(50 * 1.875));
+  CHECK(world.outcome().arrivals[1] == Approx(50 * 1.875));
+  // The call fails only if all four attempts fail.
+  CHECK(world.outcome().error_ratio[0] == Approx(std::pow(0.5, 4)));
+}
+
+TEST_CASE("ground truth measures the impact window and marks a harmless fault silent",
+          "[world][truth]") {
+  const Scenario scenario = scenario_from(std::string(kChain) + R"(
+faults:
+  - {name: slow-c, kind: latency, target: {service: c}, fixedDelay: 300ms, percent: 100, start: 10m, duration: 5m}
+  - {name: harmless, kind: error, target: {service: lonely}, percent: 0, start: 20m, duration: 5m}
+)");
+  Simulation simulation(scenario, 1);
+  simulation.run();
+  const auto incidents = simulation.incidents();
+  REQUIRE(incidents.size() == 2);
+  CHECK(incidents[0].cause == "latency");
+  CHECK(incidents[0].root_cause == "c");
+  CHECK_FALSE(incidents[0].silent);
+  CHECK(incidents[0].impact_start == 10 * kMinute);
+  CHECK(incidents[0].impact_end == 15 * kMinute);
+  CHECK(incidents[1].silent);
+  CHECK(incidents[1].impact_start == -1);
+}
