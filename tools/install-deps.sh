@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what dosim needs to build, test and run, from Debian bookworm packages only.
+# Idempotent: installs nothing when every package is already present. Needs root.
+set -euo pipefail
+
+packages=(
+  cmake g++ make pkg-config
+  libyaml-cpp-dev libboost-graph-dev liblua5.4-dev libhdf5-dev
+  catch2 libbenchmark-dev libcli11-dev nlohmann-json3-dev libhwy-dev
+  python3-h5py python3-numpy python3-pandas python3-jsonschema python3-yaml
+)
+packages+=("$@")  # callers may ask for more (bench peers)
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
+    missing+=("$package")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "installing: ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
