@@ -1,0 +1,92 @@
+"""The command line contract: exit codes and messages for good and bad input."""
+import os
+import stat
+
+from dosim_test_util import SOURCE_DIR, TMP, dosim, run_tests
+
+ECOMMERCE = SOURCE_DIR / "scenarios" / "ecommerce.yaml"
+
+
+def test_validate_accepts_every_bundled_scenario():
+    for scenario in sorted((SOURCE_DIR / "scenarios").glob("*.yaml")):
+        result = dosim("validate", scenario)
+        assert result.returncode == 0, (scenario, result.stderr)
+
+
+def test_validate_reports_every_problem_with_position_and_exit_2():
+    bad = TMP / "bad.yaml"
+    bad.write_text(
+        "name: bad\n"
+        "duration: 1h\n"
+        "services:\n"
+        "  - {name: a, replicas: -1}\n"
+        "  - {name: b, capacity_rps: 0}\n"
+        "dependencies:\n"
+        "  - {caller: a, callee: nobody}\n"
+    )
+    result = dosim("validate", bad)
+    assert result.returncode == 2, result
+    lines = [l for l in result.stderr.splitlines() if l.startswith(str(bad) + ":")]
+    assert len(lines) >= 3, result.stderr
+    assert any(l.startswith(f"{bad}:4:") and "replicas" in l for l in lines), lines
+    assert any(l.startswith(f"{bad}:5:") and "capacity_rps" in l for l in lines), lines
+    assert any(l.startswith(f"{bad}:7:") and "nobody" in l for l in lines), lines
+
+
+def test_missing_empty_and_binary_files_exit_2_without_crashing():
+    empty = TMP / "empty.yaml"
+    empty.write_text("")
+    binary = TMP / "binary.yaml"
+    binary.write_bytes(bytes(range(256)) * 4)
+    for path in [TMP / "does-not-exist.yaml", empty, binary]:
+        for command in ["validate", "run"]:
+            result = dosim(command, path, "--out", TMP / "never.h5") if command == "run" else dosim(command, path)
+            assert result.returncode == 2, (command, path, result)
+            assert str(path) in result.stderr, result.stderr
+    assert not (TMP / "never.h5").exists()
+
+
+def test_unwritable_output_fails_before_simulating():
+    locked = TMP / "locked"
+    locked.mkdir(exist_ok=True)
+    os.chmod(locked, stat.S_IRUSR | stat.S_IXUSR)
+    targets = [TMP / "no-such-dir" / "x.h5"]
+    if os.geteuid() != 0:  # root writes anywhere
+        targets.append(locked / "x.h5")
+    for target in targets:
+        result = dosim("run", ECOMMERCE, "--out", target, "--quiet")
+        assert result.returncode == 2, result
+        assert str(target) in result.stderr, result.stderr
+        assert "simulated" not in result.stdout  # nothing ran
+    os.chmod(locked, stat.S_IRWXU)
+
+
+def test_bad_command_lines_exit_2_and_help_and_version_exit_0():
+    assert dosim("run").returncode == 2
+    assert dosim("frobnicate").returncode == 2
+    assert dosim("run", ECOMMERCE, "--seed", "minus-one").returncode == 2
+    assert dosim().returncode == 2
+    help_result = dosim("--help")
+    assert help_result.returncode == 0 and "validate" in help_result.stdout
+    version = dosim("--version")
+    assert version.returncode == 0 and version.stdout.startswith("dosim ")
+
+
+def test_run_prints_the_summary():
+    result = dosim("run", SOURCE_DIR / "scenarios" / "payments-mad.yaml", "--out", TMP / "p.h5", "--quiet")
+    assert result.returncode == 0, result.stderr
+    for needle in ["simulated   2h in 7200 ticks", "5 services", "2 injected", "pay-latency",
+                   "trace       ", "(complete)", "simulated s per wall s"]:
+        assert needle in result.stdout, (needle, result.stdout)
+    assert result.stderr == ""  # --quiet and piped: no progress line
+
+
+if __name__ == "__main__":
+    run_tests([
+        test_validate_accepts_every_bundled_scenario,
+        test_validate_reports_every_problem_with_position_and_exit_2,
+        test_missing_empty_and_binary_files_exit_2_without_crashing,
+        test_unwritable_output_fails_before_simulating,
+        test_bad_command_lines_exit_2_and_help_and_version_exit_0,
+        test_run_prints_the_summary,
+    ])
