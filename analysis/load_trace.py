@@ -1,0 +1,152 @@
+"""Load a dosim HDF5 trace into pandas (layout: docs/trace-format.md).
+
+    from load_trace import load_trace
+    trace = load_trace("run.h5")
+    trace.service_metric("latency_p95_s")      # DataFrame: index time_s, one column per service
+
+Metadata, topology, incidents and alerts are read at once; metric datasets are read on
+request, one at a time, so a long trace costs only the metrics you ask for. Times are float
+seconds since the start of the run (index `time_s`); strings come back as `str`.
+
+Run as a script (`/usr/bin/python3 analysis/load_trace.py TRACE.h5`) to print a summary.
+Needs h5py, numpy and pandas (Debian's python3-h5py, python3-numpy, python3-pandas).
+"""
+
+import sys
+
+import h5py
+import numpy as np
+import pandas as pd
+
+EDGE_COLUMNS = ("src", "dst", "name")
+ENDPOINT_COLUMNS = ("service", "name")
+INCIDENT_COLUMNS = ("id", "name", "cause", "root_cause", "root_service", "start_ns", "end_ns",
+                    "impact_start_ns", "impact_end_ns", "silent")
+ALERT_COLUMNS = ("t_ns", "detector", "service", "metric", "severity", "incident_id")
+
+
+def _text(value):
+    return value.decode("utf-8") if isinstance(value, (bytes, np.bytes_)) else value
+
+
+def _column(dataset):
+    """A 1-D dataset as a numpy array; fixed-length strings decoded to str."""
+    if h5py.check_string_dtype(dataset.dtype) is not None:
+        return np.array(dataset.asstr()[()], dtype=object)
+    return dataset[()]
+
+
+def _table(file, group, order):
+    """A group of equal-length 1-D columns as a DataFrame, documented columns first.
+
+    A missing group (a trace closed without its ground truth) gives an empty DataFrame."""
+    if group not in file:
+        return pd.DataFrame(columns=list(order))
+    names = [n for n in order if n in file[group]] + sorted(set(file[group]) - set(order))
+    return pd.DataFrame({name: _column(file[group][name]) for name in names})
+
+
+class Trace:
+    """An open trace. Use as a context manager, or call close()."""
+
+    def __init__(self, path):
+        self.path = path
+        self.file = h5py.File(path, "r")
+        f = self.file
+        self.meta = {key: _text(value) for key, value in f.attrs.items()}
+        self.scenario_yaml = f["meta/scenario_yaml"].asstr()[()]
+        self.complete = bool(self.meta.get("complete", 0))
+        self.time_s = f["time_ns"][()] / 1e9
+        self.services = list(_column(f["services/name"]))
+        self.edges = _table(f, "edges", EDGE_COLUMNS)
+        endpoints = _table(f, "endpoints", ENDPOINT_COLUMNS)
+        self.endpoints = [f"{self.services[s]} {name}"
+                          for s, name in zip(endpoints["service"], endpoints["name"])]
+        self.incidents = _table(f, "truth/incidents", INCIDENT_COLUMNS)
+        self.alerts = _table(f, "alerts", ALERT_COLUMNS)
+
+    def metric_names(self, family="service"):
+        return list(self.file[f"metrics/{family}"])
+
+    def _metric(self, family, name, columns):
+        values = self.file[f"metrics/{family}/{name}"][()]
+        index = pd.Index(self.time_s, name="time_s")
+        return pd.DataFrame(values, index=index, columns=pd.Index(columns, name=family))
+
+    def service_metric(self, name):
+        """[time_s x service] DataFrame of /metrics/service/<name>."""
+        return self._metric("service", name, self.services)
+
+    def edge_metric(self, name):
+        """[time_s x edge] DataFrame; columns are "caller->callee"."""
+        return self._metric("edge", name, list(self.edges["name"]))
+
+    def endpoint_metric(self, name):
+        """[time_s x endpoint] DataFrame; columns are "service /endpoint"."""
+        return self._metric("endpoint", name, self.endpoints)
+
+    def long_frame(self, family="service", metrics=None):
+        """Tidy rows (time_s, <family>, metric, value) for the given metrics (default: all)."""
+        getter = {"service": self.service_metric, "edge": self.edge_metric,
+                  "endpoint": self.endpoint_metric}[family]
+        parts = []
+        for metric in metrics or self.metric_names(family):
+            part = getter(metric).reset_index().melt(id_vars="time_s", value_name="value")
+            part.insert(2, "metric", metric)
+            parts.append(part)
+        if not parts:
+            return pd.DataFrame(columns=["time_s", family, "metric", "value"])
+        return pd.concat(parts, ignore_index=True)
+
+    def close(self):
+        self.file.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def load_trace(path):
+    """Opens the trace at `path`; raises ValueError if it is not a dosim trace."""
+    trace = Trace(path)
+    if trace.meta.get("format") != "dosim-trace":
+        trace.close()
+        raise ValueError(f"{path}: not a dosim trace (format = {trace.meta.get('format')!r})")
+    return trace
+
+
+def summary(trace):
+    m = trace.meta
+    span = trace.time_s[-1] if len(trace.time_s) else 0.0
+    lines = [
+        f"{trace.path}: {m['format']} v{m['format_version']}, scenario {m['scenario_name']!r},"
+        f" seed {m['seed']}, {'complete' if trace.complete else 'INCOMPLETE'}",
+        f"  {len(trace.time_s)} rows every {m['record_interval_ns'] / 1e9:g} s"
+        f" (tick {m['tick_ns'] / 1e9:g} s), {span:g} s simulated",
+        f"  {len(trace.services)} services, {len(trace.edges)} edges,"
+        f" {len(trace.endpoints)} endpoints",
+    ]
+    if len(trace.time_s):
+        rps = trace.service_metric("rps").mean()
+        errors = trace.service_metric("error_ratio").mean()
+        p95 = trace.service_metric("latency_p95_s").mean()
+        lines.append("  mean per service: rps, error_ratio, latency_p95_s")
+        for service in trace.services:
+            lines.append(f"    {service:24} {rps[service]:10.1f} {errors[service]:8.4f}"
+                         f" {p95[service]:9.4f}")
+    lines.append(f"  {len(trace.incidents)} incidents, {len(trace.alerts)} alerts")
+    for _, i in trace.incidents.iterrows():
+        impact = ("silent" if i["silent"] else
+                  f"impact {i['impact_start_ns'] / 1e9:g}..{i['impact_end_ns'] / 1e9:g} s")
+        lines.append(f"    #{i['id']} {i['name']} ({i['cause']} on {i['root_cause']})"
+                     f" {i['start_ns'] / 1e9:g}..{i['end_ns'] / 1e9:g} s, {impact}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit("usage: load_trace.py TRACE.h5")
+    with load_trace(sys.argv[1]) as loaded:
+        print(summary(loaded))

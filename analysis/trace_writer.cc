@@ -1,0 +1,535 @@
+#include "analysis/trace_writer.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cstring>
+#include <limits>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string_view>
+
+#include "analysis/hdf5_handle.h"
+#include "engine/diagnostics.h"
+
+namespace dosim {
+namespace {
+
+using hdf5::Attribute;
+using hdf5::Dataset;
+using hdf5::Dataspace;
+using hdf5::Datatype;
+using hdf5::Group;
+using hdf5::PropertyList;
+
+constexpr int kFormatVersion = 1;
+constexpr std::size_t kChunkTargetBytes = 256 * 1024;
+constexpr unsigned kDeflateLevel = 4;
+
+// The aggregation below relies on rps and error ratio being the first two metrics of every
+// family.
+static_assert(static_cast<int>(ServiceMetric::kRps) == 0 &&
+              static_cast<int>(ServiceMetric::kErrorRatio) == 1);
+static_assert(static_cast<int>(EdgeMetric::kRps) == 0 &&
+              static_cast<int>(EdgeMetric::kErrorRatio) == 1);
+static_assert(static_cast<int>(EndpointMetric::kRps) == 0 &&
+              static_cast<int>(EndpointMetric::kErrorRatio) == 1);
+constexpr std::size_t kRpsIndex = 0;
+constexpr std::size_t kErrorIndex = 1;
+
+// An HDF5 call failed; the public methods turn it into an InputError naming the file.
+struct Hdf5Failure : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+template <typename Id>
+Id check(Id id, std::string_view what) {
+  if (id < 0) throw Hdf5Failure(std::string(what) + ": " + hdf5::error_reason());
+  return id;
+}
+
+// Rows per chunk: a fixed function of the row width, so that a chunk holds about
+// kChunkTargetBytes, and at least one row.
+hsize_t chunk_rows(std::size_t row_bytes) {
+  return std::max<hsize_t>(1, kChunkTargetBytes / std::max<std::size_t>(1, row_bytes));
+}
+
+PropertyList group_props() {
+  PropertyList gcpl(check(H5Pcreate(H5P_GROUP_CREATE), "gcpl"));
+  check(H5Pset_obj_track_times(gcpl.get(), 0), "gcpl times");
+  return gcpl;
+}
+
+Group make_group(hid_t parent, const char* name) {
+  const PropertyList gcpl = group_props();
+  return Group(check(H5Gcreate2(parent, name, H5P_DEFAULT, gcpl.get(), H5P_DEFAULT), name));
+}
+
+// Fixed-length, null-padded UTF-8 string type of `width` bytes (at least 1).
+Datatype string_type(std::size_t width) {
+  Datatype type(check(H5Tcopy(H5T_C_S1), "string type"));
+  check(H5Tset_size(type.get(), std::max<std::size_t>(1, width)), "string size");
+  check(H5Tset_strpad(type.get(), H5T_STR_NULLPAD), "string pad");
+  check(H5Tset_cset(type.get(), H5T_CSET_UTF8), "string cset");
+  return type;
+}
+
+// `values` packed into `width`-byte null-padded cells.
+std::vector<char> pack_strings(std::span<const std::string> values, std::size_t width) {
+  std::vector<char> cells(values.size() * width, '\0');
+  for (std::size_t i = 0; i < values.size(); ++i)
+    std::memcpy(cells.data() + i * width, values[i].data(), values[i].size());
+  return cells;
+}
+
+std::size_t max_length(std::span<const std::string> values) {
+  std::size_t width = 1;
+  for (const std::string& value : values) width = std::max(width, value.size());
+  return width;
+}
+
+// A contiguous dataset written once, without time stamps.
+Dataset create_dataset(hid_t parent, const char* name, hid_t type, hid_t space) {
+  PropertyList dcpl(check(H5Pcreate(H5P_DATASET_CREATE), "dcpl"));
+  check(H5Pset_obj_track_times(dcpl.get(), 0), "dcpl times");
+  return Dataset(
+      check(H5Dcreate2(parent, name, type, space, H5P_DEFAULT, dcpl.get(), H5P_DEFAULT), name));
+}
+
+void write_strings(hid_t parent, const char* name, std::span<const std::string> values) {
+  const std::size_t width = max_length(values);
+  const Datatype type = string_type(width);
+  const hsize_t dims[1] = {values.size()};
+  const Dataspace space(check(H5Screate_simple(1, dims, nullptr), name));
+  const Dataset dataset = create_dataset(parent, name, type.get(), space.get());
+  if (values.empty()) return;
+  const std::vector<char> cells = pack_strings(values, width);
+  check(H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, cells.data()), name);
+}
+
+template <typename T>
+void write_numbers(hid_t parent, const char* name, hid_t file_type, hid_t mem_type,
+                   std::span<const T> values) {
+  const hsize_t dims[1] = {values.size()};
+  const Dataspace space(check(H5Screate_simple(1, dims, nullptr), name));
+  const Dataset dataset = create_dataset(parent, name, file_type, space.get());
+  if (values.empty()) return;
+  check(H5Dwrite(dataset.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), name);
+}
+
+void write_scalar_string(hid_t parent, const char* name, const std::string& text) {
+  const Datatype type = string_type(text.size());
+  const Dataspace space(check(H5Screate(H5S_SCALAR), name));
+  const Dataset dataset = create_dataset(parent, name, type.get(), space.get());
+  const std::vector<char> cell =
+      pack_strings(std::span(&text, 1), std::max<std::size_t>(1, text.size()));
+  check(H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, cell.data()), name);
+}
+
+void write_attribute(hid_t object, const char* name, hid_t file_type, hid_t mem_type,
+                     const void* value) {
+  const Dataspace space(check(H5Screate(H5S_SCALAR), name));
+  const Attribute attribute(
+      check(H5Acreate2(object, name, file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT), name));
+  check(H5Awrite(attribute.get(), mem_type, value), name);
+}
+
+void write_string_attribute(hid_t object, const char* name, const std::string& text) {
+  const Datatype type = string_type(text.size());
+  const std::vector<char> cell =
+      pack_strings(std::span(&text, 1), std::max<std::size_t>(1, text.size()));
+  write_attribute(object, name, type.get(), type.get(), cell.data());
+}
+
+// A dataset that grows by whole rows: shape [rows] (rank 1) or [rows, columns] (rank 2).
+// Rows collect in a one-chunk buffer that is written when full, so every chunk but the last
+// is written exactly once, whole.
+template <typename T>
+class RowAppender {
+ public:
+  RowAppender(hid_t parent, const char* name, hid_t file_type, hid_t mem_type, int rank,
+              std::size_t columns)
+      : mem_type_(mem_type),
+        rank_(rank),
+        columns_(rank == 1 ? 1 : columns),
+        chunk_rows_(chunk_rows(columns_ * sizeof(T))) {
+    const hsize_t dims[2] = {0, columns_};
+    // A zero-width dimension cannot hold a chunk of width 1 unless it may grow.
+    const hsize_t max_dims[2] = {H5S_UNLIMITED, columns_ == 0 ? H5S_UNLIMITED : columns_};
+    const hsize_t chunk[2] = {chunk_rows_, std::max<hsize_t>(1, columns_)};
+    const Dataspace space(check(H5Screate_simple(rank_, dims, max_dims), name));
+    PropertyList dcpl(check(H5Pcreate(H5P_DATASET_CREATE), "dcpl"));
+    check(H5Pset_obj_track_times(dcpl.get(), 0), "dcpl times");
+    check(H5Pset_chunk(dcpl.get(), rank_, chunk), "chunk");
+    check(H5Pset_shuffle(dcpl.get()), "shuffle");
+    check(H5Pset_deflate(dcpl.get(), kDeflateLevel), "deflate");
+    // Explicit zero fill at allocation: the unused tail of the last chunk is deterministic.
+    const T zero{};
+    check(H5Pset_fill_value(dcpl.get(), mem_type, &zero), "fill value");
+    check(H5Pset_fill_time(dcpl.get(), H5D_FILL_TIME_ALLOC), "fill time");
+    // Whole chunks go straight to the file; no chunk cache is needed.
+    PropertyList dapl(check(H5Pcreate(H5P_DATASET_ACCESS), "dapl"));
+    check(H5Pset_chunk_cache(dapl.get(), H5D_CHUNK_CACHE_NSLOTS_DEFAULT, 0,
+                             H5D_CHUNK_CACHE_W0_DEFAULT),
+          "chunk cache");
+    dataset_ = Dataset(
+        check(H5Dcreate2(parent, name, file_type, space.get(), H5P_DEFAULT, dcpl.get(), dapl.get()),
+              name));
+    buffer_.resize(chunk_rows_ * columns_);
+  }
+
+  // The slot for the next row (`columns` values); valid until the next call.
+  T* append_row() {
+    if (buffered_rows_ == chunk_rows_) flush();
+    return buffer_.data() + buffered_rows_++ * columns_;
+  }
+
+  // Extends the dataset and writes the buffered rows.
+  void flush() {
+    if (buffered_rows_ == 0) return;
+    const hsize_t start[2] = {rows_on_disk_, 0};
+    const hsize_t count[2] = {buffered_rows_, columns_};
+    const hsize_t extent[2] = {rows_on_disk_ + buffered_rows_, columns_};
+    check(H5Dset_extent(dataset_.get(), extent), "extend");
+    if (columns_ > 0) {
+      const Dataspace file_space(check(H5Dget_space(dataset_.get()), "file space"));
+      check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr),
+            "select");
+      const Dataspace mem_space(check(H5Screate_simple(rank_, count, nullptr), "memory space"));
+      check(H5Dwrite(dataset_.get(), mem_type_, mem_space.get(), file_space.get(), H5P_DEFAULT,
+                     buffer_.data()),
+            "write rows");
+    }
+    rows_on_disk_ += buffered_rows_;
+    buffered_rows_ = 0;
+  }
+
+  void close() { dataset_.close(); }
+
+ private:
+  Dataset dataset_;
+  hid_t mem_type_;
+  int rank_;
+  hsize_t columns_;
+  hsize_t chunk_rows_;
+  std::vector<T> buffer_;
+  hsize_t buffered_rows_ = 0;
+  hsize_t rows_on_disk_ = 0;
+};
+
+// One family of metrics (service, edge or endpoint): sums each frame over a record interval
+// and appends the summary as one row of each metric's dataset. In double, per column:
+//  - error ratio: sum of rps * error_ratio, divided by the sum of rps at the end (0 if 0);
+//  - `min_metric` (ready replicas): the minimum;
+//  - everything else: the sum, divided by the tick count at the end (mean).
+class MetricFamily {
+ public:
+  MetricFamily(hid_t group, std::span<const std::string_view> names, std::size_t columns,
+               int min_metric)
+      : columns_(columns), min_metric_(min_metric), sums_(names.size() * columns) {
+    tables_.reserve(names.size());
+    for (std::string_view name : names)
+      tables_.emplace_back(group, std::string(name).c_str(), H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 2,
+                           columns);
+    reset();
+  }
+
+  // One frame's values, metric-major: [metric][column].
+  void add(std::span<const float> values) {
+    assert(values.size() == sums_.size());
+    const float* rps = values.data() + kRpsIndex * columns_;
+    for (std::size_t metric = 0; metric < tables_.size(); ++metric) {
+      const float* in = values.data() + metric * columns_;
+      double* sum = sums_.data() + metric * columns_;
+      if (metric == kErrorIndex) {
+        for (std::size_t c = 0; c < columns_; ++c) sum[c] += double(rps[c]) * double(in[c]);
+      } else if (static_cast<int>(metric) == min_metric_) {
+        for (std::size_t c = 0; c < columns_; ++c) sum[c] = std::min(sum[c], double(in[c]));
+      } else {
+        for (std::size_t c = 0; c < columns_; ++c) sum[c] += in[c];
+      }
+    }
+  }
+
+  // Appends the summary of the `ticks` frames added since the last emit, then resets.
+  void emit(std::int64_t ticks) {
+    const double* rps_sum = sums_.data() + kRpsIndex * columns_;
+    for (std::size_t metric = 0; metric < tables_.size(); ++metric) {
+      const double* sum = sums_.data() + metric * columns_;
+      float* out = tables_[metric].append_row();
+      for (std::size_t c = 0; c < columns_; ++c) {
+        double value;
+        if (metric == kErrorIndex) {
+          value = rps_sum[c] > 0 ? sum[c] / rps_sum[c] : 0.0;
+        } else if (static_cast<int>(metric) == min_metric_) {
+          value = sum[c];
+        } else {
+          value = sum[c] / double(ticks);
+        }
+        out[c] = static_cast<float>(value);
+      }
+    }
+    reset();
+  }
+
+  void flush() {
+    for (RowAppender<float>& table : tables_) table.flush();
+  }
+  void close() {
+    for (RowAppender<float>& table : tables_) table.close();
+  }
+
+ private:
+  void reset() {
+    std::fill(sums_.begin(), sums_.end(), 0.0);
+    if (min_metric_ >= 0)
+      std::fill_n(sums_.begin() + min_metric_ * columns_, columns_,
+                  std::numeric_limits<double>::infinity());
+  }
+
+  std::size_t columns_;
+  int min_metric_;            // -1: none
+  std::vector<double> sums_;  // [metric][column]
+  std::vector<RowAppender<float>> tables_;
+};
+
+std::size_t endpoint_count(const Scenario& scenario) {
+  std::size_t count = 0;
+  for (const ServiceSpec& service : scenario.services) count += service.endpoints.size();
+  return count;
+}
+
+}  // namespace
+
+struct TraceWriter::Impl {
+  std::string path;
+  hdf5::File file;  // declared first: closed after every object in it
+  std::int64_t ticks_per_row = 1;
+  std::int64_t ticks_in_row = 0;
+  SimTime last_time = 0;
+  std::int64_t rows = 0;
+  bool finished = false;
+  std::optional<RowAppender<std::int64_t>> time;
+  std::optional<MetricFamily> services;
+  std::optional<MetricFamily> edges;
+  std::optional<MetricFamily> endpoints;
+
+  void write_header(const Scenario& scenario, std::uint64_t seed);
+  void end_row();
+  void flush();
+  void write_truth(const std::vector<IncidentRecord>& incidents);
+  void write_alerts();
+  void close();
+};
+
+void TraceWriter::Impl::write_header(const Scenario& scenario, std::uint64_t seed) {
+  const hid_t root = file.get();
+  const std::int32_t version = kFormatVersion;
+  const std::int64_t tick_ns = scenario.tick;
+  const std::int64_t record_ns = scenario.record_interval;
+  const std::int32_t incomplete = 0;
+  write_string_attribute(root, "format", "dosim-trace");
+  write_attribute(root, "format_version", H5T_STD_I32LE, H5T_NATIVE_INT32, &version);
+  write_attribute(root, "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, &seed);
+  write_attribute(root, "tick_ns", H5T_STD_I64LE, H5T_NATIVE_INT64, &tick_ns);
+  write_attribute(root, "record_interval_ns", H5T_STD_I64LE, H5T_NATIVE_INT64, &record_ns);
+  write_string_attribute(root, "scenario_name", scenario.name);
+  write_attribute(root, "complete", H5T_STD_I32LE, H5T_NATIVE_INT32, &incomplete);
+
+  const Group meta = make_group(root, "meta");
+  write_scalar_string(meta.get(), "scenario_yaml", scenario.yaml_text);
+
+  std::vector<std::string> names, regions, zones;
+  for (const ServiceSpec& service : scenario.services) {
+    names.push_back(service.name);
+    regions.push_back(service.region);
+    zones.push_back(service.zone);
+  }
+  const Group services_group = make_group(root, "services");
+  write_strings(services_group.get(), "name", std::span<const std::string>(names));
+  write_strings(services_group.get(), "region", std::span<const std::string>(regions));
+  write_strings(services_group.get(), "zone", std::span<const std::string>(zones));
+
+  std::vector<std::int32_t> src, dst;
+  std::vector<std::string> edge_names;
+  for (std::size_t d = 0; d < scenario.dependencies.size(); ++d) {
+    src.push_back(scenario.dependencies[d].caller);
+    dst.push_back(scenario.dependencies[d].callee);
+    edge_names.push_back(scenario.edge_name(static_cast<int>(d)));
+  }
+  const Group edges_group = make_group(root, "edges");
+  write_numbers(edges_group.get(), "src", H5T_STD_I32LE, H5T_NATIVE_INT32,
+                std::span<const std::int32_t>(src));
+  write_numbers(edges_group.get(), "dst", H5T_STD_I32LE, H5T_NATIVE_INT32,
+                std::span<const std::int32_t>(dst));
+  write_strings(edges_group.get(), "name", std::span<const std::string>(edge_names));
+
+  std::vector<std::int32_t> endpoint_services;
+  std::vector<std::string> endpoint_names;
+  for (std::size_t s = 0; s < scenario.services.size(); ++s) {
+    for (const EndpointSpec& endpoint : scenario.services[s].endpoints) {
+      endpoint_services.push_back(static_cast<std::int32_t>(s));
+      endpoint_names.push_back(endpoint.name);
+    }
+  }
+  const Group endpoints_group = make_group(root, "endpoints");
+  write_numbers(endpoints_group.get(), "service", H5T_STD_I32LE, H5T_NATIVE_INT32,
+                std::span<const std::int32_t>(endpoint_services));
+  write_strings(endpoints_group.get(), "name", std::span<const std::string>(endpoint_names));
+
+  time.emplace(root, "time_ns", H5T_STD_I64LE, H5T_NATIVE_INT64, 1, 1);
+  const Group metrics = make_group(root, "metrics");
+  const Group service_metrics = make_group(metrics.get(), "service");
+  services.emplace(service_metrics.get(), kServiceMetricNames, scenario.services.size(),
+                   static_cast<int>(ServiceMetric::kReadyReplicas));
+  const Group edge_metrics = make_group(metrics.get(), "edge");
+  edges.emplace(edge_metrics.get(), kEdgeMetricNames, scenario.dependencies.size(), -1);
+  const Group endpoint_metrics = make_group(metrics.get(), "endpoint");
+  endpoints.emplace(endpoint_metrics.get(), kEndpointMetricNames, endpoint_count(scenario), -1);
+}
+
+void TraceWriter::Impl::end_row() {
+  *time->append_row() = last_time;
+  services->emit(ticks_in_row);
+  edges->emit(ticks_in_row);
+  endpoints->emit(ticks_in_row);
+  ticks_in_row = 0;
+  ++rows;
+}
+
+void TraceWriter::Impl::flush() {
+  if (ticks_in_row > 0) end_row();
+  time->flush();
+  services->flush();
+  edges->flush();
+  endpoints->flush();
+}
+
+void TraceWriter::Impl::write_truth(const std::vector<IncidentRecord>& incidents) {
+  std::vector<std::int64_t> ids, starts, ends, impact_starts, impact_ends;
+  std::vector<std::int32_t> root_services;
+  std::vector<std::uint8_t> silent;
+  std::vector<std::string> names, causes, root_causes;
+  for (const IncidentRecord& incident : incidents) {
+    ids.push_back(incident.id);
+    names.push_back(incident.name);
+    causes.push_back(incident.cause);
+    root_causes.push_back(incident.root_cause);
+    root_services.push_back(incident.root_service);
+    starts.push_back(incident.start);
+    ends.push_back(incident.end);
+    impact_starts.push_back(incident.impact_start);
+    impact_ends.push_back(incident.impact_end);
+    silent.push_back(incident.silent ? 1 : 0);
+  }
+  const Group truth = make_group(file.get(), "truth");
+  const Group group = make_group(truth.get(), "incidents");
+  const hid_t g = group.get();
+  auto int64_column = [g](const char* name, const std::vector<std::int64_t>& values) {
+    write_numbers(g, name, H5T_STD_I64LE, H5T_NATIVE_INT64, std::span(values));
+  };
+  int64_column("id", ids);
+  write_strings(g, "name", std::span<const std::string>(names));
+  write_strings(g, "cause", std::span<const std::string>(causes));
+  write_strings(g, "root_cause", std::span<const std::string>(root_causes));
+  write_numbers(g, "root_service", H5T_STD_I32LE, H5T_NATIVE_INT32,
+                std::span<const std::int32_t>(root_services));
+  int64_column("start_ns", starts);
+  int64_column("end_ns", ends);
+  int64_column("impact_start_ns", impact_starts);
+  int64_column("impact_end_ns", impact_ends);
+  write_numbers(g, "silent", H5T_STD_U8LE, H5T_NATIVE_UINT8, std::span<const std::uint8_t>(silent));
+}
+
+// Detectors do not report yet: the columns exist, typed, with no rows.
+void TraceWriter::Impl::write_alerts() {
+  const Group group = make_group(file.get(), "alerts");
+  const hid_t g = group.get();
+  const std::vector<std::int64_t> no_numbers;
+  const std::vector<std::string> no_strings;
+  write_numbers(g, "t_ns", H5T_STD_I64LE, H5T_NATIVE_INT64, std::span(no_numbers));
+  for (const char* name : {"detector", "service", "metric", "severity"})
+    write_strings(g, name, std::span(no_strings));
+  write_numbers(g, "incident_id", H5T_STD_I64LE, H5T_NATIVE_INT64, std::span(no_numbers));
+}
+
+void TraceWriter::Impl::close() {
+  endpoints.reset();
+  edges.reset();
+  services.reset();
+  time.reset();
+  if (!file.close()) throw Hdf5Failure("close: " + hdf5::error_reason());
+}
+
+TraceWriter::TraceWriter(const std::string& path, const Scenario& scenario, std::uint64_t seed)
+    : impl_(std::make_unique<Impl>()) {
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  impl_->path = path;
+  assert(scenario.tick > 0 && scenario.record_interval % scenario.tick == 0);
+  impl_->ticks_per_row = std::max<std::int64_t>(1, scenario.record_interval / scenario.tick);
+  try {
+    PropertyList fcpl(check(H5Pcreate(H5P_FILE_CREATE), "fcpl"));
+    check(H5Pset_obj_track_times(fcpl.get(), 0), "root group times");  // the root group
+    PropertyList fapl(check(H5Pcreate(H5P_FILE_ACCESS), "fapl"));
+    // Pin the object formats to HDF5 1.10's: a newer library writes the same bytes.
+    check(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V110, H5F_LIBVER_V110), "libver");
+#if H5_VERSION_GE(1, 10, 7)
+    // Lock the file where the file system can, but do not fail where it cannot (NFS).
+    check(H5Pset_file_locking(fapl.get(), true, true), "file locking");
+#endif
+    const hid_t file = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get());
+    if (file < 0) throw InputError(path, "cannot create trace: " + hdf5::error_reason());
+    impl_->file = hdf5::File(file);
+    impl_->write_header(scenario, seed);
+  } catch (const Hdf5Failure& failure) {
+    throw InputError(path, std::string("cannot write trace: ") + failure.what());
+  }
+}
+
+TraceWriter::~TraceWriter() {
+  if (impl_->finished) return;
+  try {
+    impl_->flush();
+    impl_->close();
+  } catch (...) {
+    // The file stays marked incomplete; nothing more can be done from a destructor.
+  }
+}
+
+void TraceWriter::on_frame(const Frame& frame) {
+  Impl& impl = *impl_;
+  assert(!impl.finished);
+  try {
+    impl.services->add(frame.service_values);
+    impl.edges->add(frame.edge_values);
+    impl.endpoints->add(frame.endpoint_values);
+    impl.last_time = frame.time;
+    if (++impl.ticks_in_row == impl.ticks_per_row) impl.end_row();
+  } catch (const Hdf5Failure& failure) {
+    throw InputError(impl.path, std::string("cannot write trace: ") + failure.what());
+  }
+}
+
+void TraceWriter::finish(const std::vector<IncidentRecord>& incidents, bool complete) {
+  Impl& impl = *impl_;
+  if (impl.finished) return;
+  impl.finished = true;
+  try {
+    impl.flush();
+    impl.write_truth(incidents);
+    impl.write_alerts();
+    if (complete) {
+      const std::int32_t one = 1;
+      const Attribute attribute(
+          check(H5Aopen(impl.file.get(), "complete", H5P_DEFAULT), "complete"));
+      check(H5Awrite(attribute.get(), H5T_NATIVE_INT32, &one), "complete");
+    }
+    impl.close();
+  } catch (const Hdf5Failure& failure) {
+    throw InputError(impl.path, std::string("cannot write trace: ") + failure.what());
+  }
+}
+
+std::int64_t TraceWriter::rows_written() const { return impl_->rows; }
+
+}  // namespace dosim
