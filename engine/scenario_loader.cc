@@ -1,0 +1,571 @@
+#include "scenario_loader.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <memory>
+#include <system_error>
+
+#include "topology.h"
+#include "yaml_reader.h"
+
+namespace dosim {
+namespace {
+
+constexpr std::int64_t kMaxReplicas = 1'000'000;
+constexpr std::int64_t kMaxRetries = 10;
+constexpr double kMaxTicks = 1e10;
+
+const std::vector<std::string> kWeekdays = {"monday", "tuesday",  "wednesday", "thursday",
+                                            "friday", "saturday", "sunday"};
+
+// Why `text` is not a text file, or "" when it is: NUL bytes or invalid UTF-8.
+std::string binary_reason(const std::string& text) {
+  if (text.find('\0') != std::string::npos) return "not a text file (it contains NUL bytes)";
+  for (std::size_t i = 0; i < text.size();) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    std::size_t length = lead < 0x80                    ? 1
+                         : lead >= 0xC2 && lead <= 0xDF ? 2
+                         : lead >= 0xE0 && lead <= 0xEF ? 3
+                         : lead >= 0xF0 && lead <= 0xF4 ? 4
+                                                        : 0;
+    if (length == 0 || i + length > text.size()) return "not a text file (invalid UTF-8)";
+    for (std::size_t k = 1; k < length; ++k)
+      if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80)
+        return "not a text file (invalid UTF-8)";
+    i += length;
+  }
+  return "";
+}
+
+template <typename T>
+std::vector<std::string> names_of(const std::vector<T>& items) {
+  std::vector<std::string> names;
+  for (const T& item : items) names.push_back(item.name);
+  return names;
+}
+
+// Weights scaled to sum to 1 (left as they are when they do not sum to a positive number).
+void normalise(std::vector<double>& weights) {
+  double total = 0;
+  for (double w : weights) total += w;
+  if (total > 0)
+    for (double& w : weights) w /= total;
+}
+
+// Checks a whole scenario document, filling a Scenario and collecting every problem.
+class Loader {
+ public:
+  Loader(const std::string& text, const std::string& file) : diags_(file) {
+    scenario_.file = file;
+    scenario_.yaml_text = text;
+  }
+
+  // Throws InputError with every problem found.
+  Scenario load(const YAML::Node& root);
+
+ private:
+  void read_timing(MapReader& top);
+  void read_region(const YAML::Node& node);
+  void read_service(const YAML::Node& node);
+  void read_placement(MapReader& r, ServiceSpec& service);
+  void read_endpoints(MapReader& r, ServiceSpec& service);
+  void read_dependency(const YAML::Node& node);
+  void check_cycles();
+  void read_traffic(const YAML::Node& node, int index);
+  void read_entry(const YAML::Node& node, SourcePos pos, TrafficSpec& traffic);
+  void read_shapes(MapReader& r, TrafficSpec& traffic);
+  void read_locust(const YAML::Node& node, TrafficSpec& traffic);
+  void read_fault(const YAML::Node& node, int index);
+  void read_target(const YAML::Node& node, FaultSpec& fault);
+
+  // A non-empty `name`; reports an empty one. "" when absent or bad.
+  std::string read_name(MapReader& r, Need need);
+  // Index of a declared service; reports an unknown one and returns -1.
+  int service_ref(const std::string& name, SourcePos pos);
+  // Index of the dependency caller -> callee, or -1.
+  int dependency_index(int caller, int callee) const;
+
+  Diagnostics diags_;
+  Scenario scenario_;
+  std::optional<SimTime> duration_;  // set when `duration` is valid
+};
+
+Scenario Loader::load(const YAML::Node& root) {
+  if (!root.IsMap()) {
+    diags_.error(pos_of(root),
+                 "the top level must be a mapping of scenario keys (name, duration, services, "
+                 "...), got " +
+                     describe(root));
+    diags_.throw_if_any();
+  }
+  MapReader top(root, "scenario",
+                {"name", "description", "duration", "tick", "record", "seed", "regions", "services",
+                 "dependencies", "traffic", "faults"},
+                diags_);
+  scenario_.name = read_name(top, Need::kRequired);
+  scenario_.description = top.text("description").value_or("");
+  read_timing(top);
+  scenario_.seed =
+      static_cast<std::uint64_t>(top.integer("seed", Range::closed(0, 1e18)).value_or(1));
+
+  for (const YAML::Node& region : top.list("regions")) read_region(region);
+  const std::vector<YAML::Node> services = top.list("services", Need::kRequired);
+  if (services.empty() && top.has("services"))
+    diags_.error(top.value_pos("services"), "'services' must list at least one service");
+  for (const YAML::Node& service : services) read_service(service);
+  for (const YAML::Node& dependency : top.list("dependencies")) read_dependency(dependency);
+  check_cycles();
+  const std::vector<YAML::Node> traffic = top.list("traffic");
+  for (std::size_t i = 0; i < traffic.size(); ++i) read_traffic(traffic[i], static_cast<int>(i));
+  const std::vector<YAML::Node> faults = top.list("faults");
+  for (std::size_t i = 0; i < faults.size(); ++i) read_fault(faults[i], static_cast<int>(i));
+
+  diags_.throw_if_any();
+  return std::move(scenario_);
+}
+
+void Loader::read_timing(MapReader& top) {
+  duration_ = top.duration("duration", Range::above(0), Need::kRequired);
+  auto tick = top.duration("tick", Range::above(0));
+  auto record = top.duration("record", Range::above(0));
+  scenario_.duration = duration_.value_or(0);
+  scenario_.tick = tick.value_or(kSecond);
+  scenario_.record_interval = record.value_or(scenario_.tick);
+  if (!duration_) return;
+  if (scenario_.tick > *duration_) {
+    diags_.error(top.value_pos("tick"), "'tick' (" + format_duration(scenario_.tick) +
+                                            ") must not exceed 'duration' (" +
+                                            format_duration(*duration_) + ")");
+  } else if (static_cast<double>(*duration_ / scenario_.tick) > kMaxTicks) {
+    diags_.error(top.value_pos("duration"), "'duration' " + format_duration(*duration_) +
+                                                " at a tick of " + format_duration(scenario_.tick) +
+                                                " makes " +
+                                                std::to_string(*duration_ / scenario_.tick) +
+                                                " ticks; at most 10000000000 are allowed");
+  }
+  if (record && scenario_.record_interval % scenario_.tick != 0) {
+    diags_.error(top.value_pos("record"), "'record' (" + format_duration(*record) +
+                                              ") must be a multiple of 'tick' (" +
+                                              format_duration(scenario_.tick) + ")");
+  }
+}
+
+void Loader::read_region(const YAML::Node& node) {
+  MapReader r(node, "region", {"name", "zones"}, diags_);
+  if (!r.is_map()) return;
+  RegionSpec region;
+  region.pos = r.pos();
+  region.name = read_name(r, Need::kRequired);
+  for (const YAML::Node& zone : r.list("zones")) {
+    auto name = read_text(zone, pos_of(zone), "a zone name", diags_);
+    if (!name) continue;
+    for (const RegionSpec& other : scenario_.regions) {
+      if (std::find(other.zones.begin(), other.zones.end(), *name) != other.zones.end())
+        diags_.error(pos_of(zone), "zone '" + *name + "' is already in region '" + other.name +
+                                       "'; zone names must be unique across regions");
+    }
+    if (std::find(region.zones.begin(), region.zones.end(), *name) != region.zones.end())
+      diags_.error(pos_of(zone), "duplicate zone '" + *name + "' in region '" + region.name + "'");
+    region.zones.push_back(*name);
+  }
+  for (const RegionSpec& other : scenario_.regions) {
+    if (other.name == region.name && !region.name.empty())
+      diags_.error(r.value_pos("name"), "duplicate region name '" + region.name +
+                                            "' (first at line " + std::to_string(other.pos.line) +
+                                            ")");
+  }
+  scenario_.regions.push_back(std::move(region));
+}
+
+void Loader::read_service(const YAML::Node& node) {
+  MapReader r(node, "service",
+              {"name", "replicas", "capacity_rps", "base_latency", "cpu_baseline",
+               "memory_baseline", "region", "zone", "endpoints"},
+              diags_);
+  if (!r.is_map()) return;
+  ServiceSpec service;
+  service.pos = r.pos();
+  service.name = read_name(r, Need::kRequired);
+  service.replicas = static_cast<int>(
+      r.integer("replicas", Range::closed(0, kMaxReplicas)).value_or(service.replicas));
+  service.capacity_rps = r.number("capacity_rps", Range::above(0)).value_or(service.capacity_rps);
+  service.base_latency = r.duration("base_latency", Range::above(0)).value_or(service.base_latency);
+  service.cpu_baseline =
+      r.number("cpu_baseline", Range::closed(0, 1)).value_or(service.cpu_baseline);
+  service.memory_baseline =
+      r.number("memory_baseline", Range::closed(0, 1)).value_or(service.memory_baseline);
+  read_placement(r, service);
+  read_endpoints(r, service);
+  for (const ServiceSpec& other : scenario_.services) {
+    if (other.name == service.name && !service.name.empty())
+      diags_.error(r.value_pos("name"), "duplicate service name '" + service.name +
+                                            "' (first at line " + std::to_string(other.pos.line) +
+                                            ")");
+  }
+  scenario_.services.push_back(std::move(service));
+}
+
+void Loader::read_placement(MapReader& r, ServiceSpec& service) {
+  const RegionSpec* region = nullptr;
+  if (auto name = r.text("region")) {
+    for (const RegionSpec& candidate : scenario_.regions)
+      if (candidate.name == *name) region = &candidate;
+    if (region) {
+      service.region = *name;
+    } else {
+      diags_.error(r.value_pos("region"), "unknown region '" + *name + "'" +
+                                              did_you_mean(*name, names_of(scenario_.regions)));
+    }
+  }
+  auto zone = r.text("zone");
+  if (!zone) return;
+  if (region) {
+    if (std::find(region->zones.begin(), region->zones.end(), *zone) == region->zones.end())
+      diags_.error(r.value_pos("zone"), "zone '" + *zone + "' is not in region '" + region->name +
+                                            "'" + did_you_mean(*zone, region->zones));
+    service.zone = *zone;
+    return;
+  }
+  if (r.has("region")) return;  // an unknown region was reported already
+  std::vector<std::string> all_zones;
+  for (const RegionSpec& candidate : scenario_.regions) {
+    for (const std::string& name : candidate.zones) {
+      all_zones.push_back(name);
+      if (name == *zone) service.region = candidate.name;
+    }
+  }
+  if (service.region.empty())
+    diags_.error(r.value_pos("zone"),
+                 "unknown zone '" + *zone + "'" + did_you_mean(*zone, all_zones));
+  service.zone = *zone;
+}
+
+void Loader::read_endpoints(MapReader& r, ServiceSpec& service) {
+  std::vector<double> weights;
+  for (const YAML::Node& node : r.list("endpoints")) {
+    MapReader e(node, "endpoint", {"name", "weight", "latency_factor"}, diags_);
+    if (!e.is_map()) continue;
+    EndpointSpec endpoint;
+    endpoint.pos = e.pos();
+    endpoint.name = read_name(e, Need::kRequired);
+    endpoint.weight = e.number("weight", Range::above(0)).value_or(1.0);
+    endpoint.latency_factor = e.number("latency_factor", Range::above(0)).value_or(1.0);
+    for (const EndpointSpec& other : service.endpoints) {
+      if (other.name == endpoint.name && !endpoint.name.empty())
+        diags_.error(e.value_pos("name"), "duplicate endpoint '" + endpoint.name +
+                                              "' in service '" + service.name + "'");
+    }
+    weights.push_back(endpoint.weight);
+    service.endpoints.push_back(std::move(endpoint));
+  }
+  normalise(weights);
+  for (std::size_t i = 0; i < weights.size(); ++i) service.endpoints[i].weight = weights[i];
+}
+
+void Loader::read_dependency(const YAML::Node& node) {
+  MapReader r(node, "dependency", {"caller", "callee", "calls_per_request", "timeout", "retries"},
+              diags_);
+  if (!r.is_map()) return;
+  DependencySpec dependency;
+  dependency.pos = r.pos();
+  if (auto caller = r.text("caller", Need::kRequired))
+    dependency.caller = service_ref(*caller, r.value_pos("caller"));
+  if (auto callee = r.text("callee", Need::kRequired))
+    dependency.callee = service_ref(*callee, r.value_pos("callee"));
+  dependency.calls_per_request = r.number("calls_per_request", Range::at_least(0)).value_or(1.0);
+  dependency.timeout = r.duration("timeout", Range::at_least(0)).value_or(0);
+  dependency.retries =
+      static_cast<int>(r.integer("retries", Range::closed(0, kMaxRetries)).value_or(0));
+  if (dependency.caller >= 0 && dependency.caller == dependency.callee) {
+    diags_.error(dependency.pos, "service '" + scenario_.services[dependency.caller].name +
+                                     "' cannot depend on itself");
+  } else if (dependency.caller >= 0 && dependency.callee >= 0) {
+    const int first = dependency_index(dependency.caller, dependency.callee);
+    if (first >= 0)
+      diags_.error(dependency.pos,
+                   "duplicate dependency '" + scenario_.services[dependency.caller].name + " -> " +
+                       scenario_.services[dependency.callee].name + "' (first at line " +
+                       std::to_string(scenario_.dependencies[first].pos.line) + ")");
+  }
+  scenario_.dependencies.push_back(dependency);
+}
+
+void Loader::check_cycles() {
+  // Self-calls and duplicates are reported already; each pass names one cycle and drops the
+  // edge it is reported at, so independent cycles are all named.
+  EdgeList edges;
+  for (const DependencySpec& d : scenario_.dependencies)
+    if (d.caller >= 0 && d.callee >= 0 && d.caller != d.callee)
+      edges.emplace_back(d.caller, d.callee);
+  const int service_count = static_cast<int>(scenario_.services.size());
+  for (std::vector<int> cycle = find_cycle(service_count, edges); !cycle.empty();
+       cycle = find_cycle(service_count, edges)) {
+    std::string path;
+    for (int service : cycle)
+      path += (path.empty() ? "" : " -> ") + scenario_.services[service].name;
+    const int at = dependency_index(cycle[0], cycle[1]);
+    diags_.error(scenario_.dependencies[at].pos, "dependency cycle: " + path);
+    edges.erase(std::find(edges.begin(), edges.end(), std::pair(cycle[0], cycle[1])));
+  }
+}
+
+void Loader::read_traffic(const YAML::Node& node, int index) {
+  MapReader r(node, "traffic", {"name", "entry", "base_rps", "daily", "weekly", "noise", "locust"},
+              diags_);
+  if (!r.is_map()) return;
+  TrafficSpec traffic;
+  traffic.pos = r.pos();
+  traffic.name = r.has("name") ? read_name(r, Need::kOptional) : "traffic-" + std::to_string(index);
+  for (const TrafficSpec& other : scenario_.traffic) {
+    if (other.name == traffic.name && !traffic.name.empty())
+      diags_.error(r.has("name") ? r.value_pos("name") : traffic.pos,
+                   "duplicate traffic name '" + traffic.name + "'");
+  }
+  if (auto entry = r.value("entry", Need::kRequired))
+    read_entry(*entry, r.value_pos("entry"), traffic);
+  const Need base_need = r.has("locust") ? Need::kOptional : Need::kRequired;
+  traffic.base_rps = r.number("base_rps", Range::at_least(0), base_need).value_or(0);
+  traffic.noise = r.number("noise", Range::at_least(0)).value_or(0.05);
+  read_shapes(r, traffic);
+  if (auto locust = r.value("locust")) read_locust(*locust, traffic);
+  scenario_.traffic.push_back(std::move(traffic));
+}
+
+void Loader::read_entry(const YAML::Node& node, SourcePos pos, TrafficSpec& traffic) {
+  auto add = [&](const std::string& name, SourcePos at, double weight) {
+    const int service = service_ref(name, at);
+    if (service < 0) return;
+    if (std::find(traffic.entry.begin(), traffic.entry.end(), service) != traffic.entry.end())
+      diags_.error(at, "service '" + name + "' is listed twice in 'entry'");
+    traffic.entry.push_back(service);
+    traffic.entry_weights.push_back(weight);
+  };
+  if (node.IsScalar()) {
+    add(node.Scalar(), pos, 1.0);
+  } else if (node.IsSequence()) {
+    for (const YAML::Node& item : node)
+      if (auto name = read_text(item, pos_of(item), "an entry service", diags_))
+        add(*name, pos_of(item), 1.0);
+  } else if (node.IsMap()) {
+    for (const MapEntry& item : read_entries(node, "entry", diags_)) {
+      auto weight = read_number(item.value, item.value_pos(), "the weight of '" + item.key + "'",
+                                Range::above(0), diags_);
+      add(item.key, item.key_pos(), weight.value_or(1.0));
+    }
+  } else {
+    diags_.error(pos,
+                 "expected a service name, a list of services or a mapping {service: weight} for "
+                 "'entry', got " +
+                     describe(node));
+  }
+  if (traffic.entry.empty() && (node.IsSequence() || node.IsMap()) && node.size() == 0)
+    diags_.error(pos, "'entry' must name at least one service");
+  normalise(traffic.entry_weights);
+}
+
+void Loader::read_shapes(MapReader& r, TrafficSpec& traffic) {
+  if (auto node = r.value("daily")) {
+    MapReader d(*node, "daily", {"amplitude", "peak_hour"}, diags_);
+    DailyShape daily;
+    daily.amplitude = d.number("amplitude", Range::half_open(0, 1)).value_or(0.5);
+    daily.peak_hour = d.number("peak_hour", Range::half_open(0, 24)).value_or(14.0);
+    traffic.daily = daily;
+  }
+  if (auto node = r.value("weekly")) {
+    MapReader w(*node, "weekly", {"weekend_factor", "start_weekday"}, diags_);
+    WeeklyShape weekly;
+    weekly.weekend_factor = w.number("weekend_factor", Range::above(0)).value_or(0.7);
+    if (auto day = w.value("start_weekday")) {
+      std::string name = day->IsScalar() ? day->Scalar() : "";
+      std::transform(name.begin(), name.end(), name.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      const auto named = std::find(kWeekdays.begin(), kWeekdays.end(), name);
+      if (named != kWeekdays.end()) {
+        weekly.start_weekday = static_cast<int>(named - kWeekdays.begin());
+      } else if (!name.empty() && std::isdigit(static_cast<unsigned char>(name[0]))) {
+        weekly.start_weekday =
+            static_cast<int>(w.integer("start_weekday", Range::closed(0, 6)).value_or(0));
+      } else {
+        diags_.error(w.value_pos("start_weekday"),
+                     "expected a weekday (monday..sunday or 0..6) for 'start_weekday', got " +
+                         describe(*day) + did_you_mean(name, kWeekdays));
+      }
+    }
+    traffic.weekly = weekly;
+  }
+}
+
+void Loader::read_locust(const YAML::Node& node, TrafficSpec& traffic) {
+  MapReader r(node, "locust", {"users", "spawn_rate", "rps_per_user", "surges"}, diags_);
+  LocustShape locust;
+  locust.users = r.number("users", Range::at_least(0)).value_or(0);
+  locust.spawn_rate = r.number("spawn_rate", Range::above(0)).value_or(10);
+  locust.rps_per_user = r.number("rps_per_user", Range::above(0)).value_or(1);
+  for (const YAML::Node& item : r.list("surges")) {
+    MapReader s(item, "surge", {"from", "to", "users"}, diags_);
+    if (!s.is_map()) continue;
+    SurgeSpec surge;
+    surge.pos = s.pos();
+    auto from = s.duration("from", Range::at_least(0), Need::kRequired);
+    auto to = s.duration("to", Range::at_least(0), Need::kRequired);
+    surge.users = s.number("users", Range::at_least(0), Need::kRequired).value_or(0);
+    surge.from = from.value_or(0);
+    surge.to = to.value_or(0);
+    if (from && to && *to <= *from)
+      diags_.error(s.value_pos("to"), "'to' (" + format_duration(*to) + ") must be after 'from' (" +
+                                          format_duration(*from) + ")");
+    locust.surges.push_back(surge);
+  }
+  traffic.locust = locust;
+}
+
+void Loader::read_fault(const YAML::Node& node, int index) {
+  MapReader r(
+      node, "fault",
+      {"name", "kind", "target", "start", "duration", "percent", "fixedDelay", "httpStatus"},
+      diags_);
+  if (!r.is_map()) return;
+  FaultSpec fault;
+  fault.pos = r.pos();
+  fault.name = r.has("name") ? read_name(r, Need::kOptional) : "fault-" + std::to_string(index);
+  for (const FaultSpec& other : scenario_.faults) {
+    if (other.name == fault.name && !fault.name.empty())
+      diags_.error(r.has("name") ? r.value_pos("name") : fault.pos,
+                   "duplicate fault name '" + fault.name + "'");
+  }
+  std::optional<FaultKind> kind;
+  if (auto text = r.text("kind", Need::kRequired)) {
+    if (*text == "latency") kind = FaultKind::kLatency;
+    if (*text == "error") kind = FaultKind::kError;
+    if (!kind)
+      diags_.error(r.value_pos("kind"), "'kind' must be latency or error, got '" + *text + "'" +
+                                            did_you_mean(*text, {"latency", "error"}));
+  }
+  fault.kind = kind.value_or(FaultKind::kLatency);
+  if (auto target = r.value("target", Need::kRequired)) read_target(*target, fault);
+  auto start = r.duration("start", Range::at_least(0), Need::kRequired);
+  fault.start = start.value_or(0);
+  if (start && duration_ && *start >= *duration_)
+    diags_.error(r.value_pos("start"), "'start' (" + format_duration(*start) +
+                                           ") must be before the end of the scenario (" +
+                                           format_duration(*duration_) + ")");
+  fault.duration = r.duration("duration", Range::above(0), Need::kRequired).value_or(0);
+  fault.fraction = r.number("percent", Range::closed(0, 100)).value_or(100) / 100.0;
+
+  const bool latency = kind == FaultKind::kLatency;
+  const bool error = kind == FaultKind::kError;
+  fault.fixed_delay =
+      r.duration("fixedDelay", Range::above(0), latency ? Need::kRequired : Need::kOptional)
+          .value_or(0);
+  fault.http_status =
+      static_cast<int>(r.integer("httpStatus", Range::closed(400, 599)).value_or(503));
+  if (error && r.has("fixedDelay"))
+    diags_.error(r.key_pos("fixedDelay"), "'fixedDelay' is only allowed in latency faults");
+  if (latency && r.has("httpStatus"))
+    diags_.error(r.key_pos("httpStatus"), "'httpStatus' is only allowed in error faults");
+  scenario_.faults.push_back(std::move(fault));
+}
+
+void Loader::read_target(const YAML::Node& node, FaultSpec& fault) {
+  MapReader r(node, "target", {"service", "endpoint", "caller", "callee"}, diags_);
+  if (!r.is_map()) return;
+  const bool edge = r.has("caller") || r.has("callee");
+  if (edge && (r.has("service") || r.has("endpoint"))) {
+    diags_.error(r.pos(), "a target is either {service[, endpoint]} or {caller, callee}, not both");
+    return;
+  }
+  if (edge) {
+    auto caller = r.text("caller", Need::kRequired);
+    auto callee = r.text("callee", Need::kRequired);
+    const int from = caller ? service_ref(*caller, r.value_pos("caller")) : -1;
+    const int to = callee ? service_ref(*callee, r.value_pos("callee")) : -1;
+    if (from < 0 || to < 0) return;
+    fault.target.dependency = dependency_index(from, to);
+    if (fault.target.dependency < 0) {
+      std::vector<std::string> edges;
+      for (const DependencySpec& d : scenario_.dependencies)
+        if (d.caller >= 0 && d.callee >= 0)
+          edges.push_back(scenario_.services[d.caller].name + " -> " +
+                          scenario_.services[d.callee].name);
+      const std::string name = *caller + " -> " + *callee;
+      diags_.error(r.pos(), "no dependency '" + name + "' is declared" + did_you_mean(name, edges));
+    }
+    return;
+  }
+  auto service_name = r.text("service", Need::kRequired);
+  if (!service_name) return;
+  fault.target.service = service_ref(*service_name, r.value_pos("service"));
+  auto endpoint = r.text("endpoint");
+  if (!endpoint || fault.target.service < 0) return;
+  const ServiceSpec& service = scenario_.services[fault.target.service];
+  for (std::size_t e = 0; e < service.endpoints.size(); ++e)
+    if (service.endpoints[e].name == *endpoint) fault.target.endpoint = static_cast<int>(e);
+  if (fault.target.endpoint < 0)
+    diags_.error(r.value_pos("endpoint"), "unknown endpoint '" + *endpoint + "' of service '" +
+                                              service.name + "'" +
+                                              did_you_mean(*endpoint, names_of(service.endpoints)));
+}
+
+std::string Loader::read_name(MapReader& r, Need need) {
+  auto name = r.text("name", need);
+  if (name && name->empty()) diags_.error(r.value_pos("name"), "'name' must not be empty");
+  return name.value_or("");
+}
+
+int Loader::service_ref(const std::string& name, SourcePos pos) {
+  const int index = scenario_.service_index(name);
+  if (index < 0)
+    diags_.error(
+        pos, "unknown service '" + name + "'" + did_you_mean(name, names_of(scenario_.services)));
+  return index;
+}
+
+int Loader::dependency_index(int caller, int callee) const {
+  for (std::size_t d = 0; d < scenario_.dependencies.size(); ++d) {
+    const DependencySpec& dependency = scenario_.dependencies[d];
+    if (dependency.caller == caller && dependency.callee == callee) return static_cast<int>(d);
+  }
+  return -1;
+}
+
+}  // namespace
+
+Scenario parse_scenario(const std::string& text, const std::string& file) {
+  if (std::string reason = binary_reason(text); !reason.empty()) throw InputError(file, reason);
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    const bool has_mark = !e.mark.is_null() && e.mark.line >= 0;
+    throw InputError({Diagnostic{file, has_mark ? e.mark.line + 1 : 0,
+                                 has_mark ? e.mark.column + 1 : 0, "YAML syntax error: " + e.msg}});
+  }
+  if (!root.IsDefined() || root.IsNull()) {
+    const bool blank = text.find_first_not_of(" \t\r\n") == std::string::npos;
+    throw InputError(file, blank ? "file is empty" : "file is empty (it holds no YAML content)");
+  }
+  try {
+    return Loader(text, file).load(root);
+  } catch (const YAML::Exception& e) {  // a yaml-cpp surprise must still not escape as a crash
+    throw InputError(file, std::string("cannot read the YAML: ") + e.what());
+  }
+}
+
+Scenario load_scenario_file(const std::string& path) {
+  auto fail = [&](int error) {
+    return InputError(path, "cannot read file: " + std::generic_category().message(error));
+  };
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
+                                                       &std::fclose);
+  if (!file) throw fail(errno);
+  std::string text;
+  char buffer[1 << 16];
+  while (std::size_t count = std::fread(buffer, 1, sizeof buffer, file.get()))
+    text.append(buffer, count);
+  if (std::ferror(file.get())) throw fail(errno);
+  return parse_scenario(text, path);
+}
+
+}  // namespace dosim

@@ -1,0 +1,275 @@
+#include "yaml_reader.h"
+
+#include <algorithm>
+#include <cassert>
+#include <charconv>
+#include <cmath>
+#include <tuple>
+
+namespace dosim {
+namespace {
+
+// A number as written in YAML, or nullopt. Accepts a leading '+'; rejects trailing text.
+std::optional<double> parse_double(std::string_view text) {
+  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+  double value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || end != text.data() + text.size()) return std::nullopt;
+  if (ec == std::errc::result_out_of_range) return HUGE_VAL;  // reported as not finite
+  if (ec != std::errc()) return std::nullopt;
+  return value;
+}
+
+// Whole numbers in full ("1000000"), others as the shortest text that reads back the same.
+std::string format_number(double value) {
+  if (value == std::floor(value) && std::fabs(value) < 1e18)
+    return std::to_string(static_cast<std::int64_t>(value));
+  char buffer[32];
+  auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
+  return std::string(buffer, ec == std::errc() ? end : buffer);
+}
+
+// Reports the shared problems of scalar readers: returns the scalar text, or nullopt.
+std::optional<std::string> scalar_of(const YAML::Node& node, SourcePos pos,
+                                     const std::string& expected, const std::string& label,
+                                     Diagnostics& diags) {
+  if (node.IsScalar()) return node.Scalar();
+  diags.error(pos, "expected " + expected + " for " + label + ", got " + describe(node));
+  return std::nullopt;
+}
+
+}  // namespace
+
+void Diagnostics::error(SourcePos pos, std::string message) {
+  list_.push_back(Diagnostic{file_, pos.line, pos.column, std::move(message)});
+}
+
+void Diagnostics::throw_if_any() const {
+  if (list_.empty()) return;
+  std::vector<Diagnostic> sorted = list_;
+  std::stable_sort(sorted.begin(), sorted.end(), [](const Diagnostic& a, const Diagnostic& b) {
+    return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+  });
+  throw InputError(std::move(sorted));
+}
+
+SourcePos pos_of(const YAML::Node& node) {
+  if (!node.IsDefined()) return {};
+  const YAML::Mark mark = node.Mark();
+  if (mark.is_null() || mark.line < 0) return {};
+  return {mark.line + 1, mark.column + 1};
+}
+
+std::string describe(const YAML::Node& node) {
+  if (!node.IsDefined() || node.IsNull()) return "nothing";
+  if (node.IsSequence()) return "a list";
+  if (node.IsMap()) return "a mapping";
+  return "'" + node.Scalar() + "'";
+}
+
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates) {
+  const std::string match = closest_match(word, candidates);
+  return match.empty() ? "" : "; did you mean '" + match + "'?";
+}
+
+bool Range::contains(double value) const {
+  if (low_open ? value <= low : value < low) return false;
+  if (high_open ? value >= high : value > high) return false;
+  return true;
+}
+
+std::string Range::describe() const {
+  const bool has_high = high < 1e308;
+  if (!has_high) return (low_open ? "> " : ">= ") + format_number(low);
+  return "in " + std::string(low_open ? "(" : "[") + format_number(low) + ", " +
+         format_number(high) + (high_open ? ")" : "]");
+}
+
+std::optional<std::string> read_text(const YAML::Node& node, SourcePos pos,
+                                     const std::string& label, Diagnostics& diags) {
+  return scalar_of(node, pos, "a string", label, diags);
+}
+
+std::optional<double> read_number(const YAML::Node& node, SourcePos pos, const std::string& label,
+                                  Range range, Diagnostics& diags) {
+  auto text = scalar_of(node, pos, "a number", label, diags);
+  if (!text) return std::nullopt;
+  auto value = parse_double(*text);
+  if (!value) {
+    diags.error(pos, "expected a number for " + label + ", got '" + *text + "'");
+    return std::nullopt;
+  }
+  if (!std::isfinite(*value)) {
+    diags.error(pos, "expected a finite number for " + label + ", got '" + *text + "'");
+    return std::nullopt;
+  }
+  if (!range.contains(*value)) {
+    diags.error(pos, label + " must be " + range.describe() + ", got " + *text);
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::optional<std::int64_t> read_integer(const YAML::Node& node, SourcePos pos,
+                                         const std::string& label, Range range,
+                                         Diagnostics& diags) {
+  auto text = scalar_of(node, pos, "an integer", label, diags);
+  if (!text) return std::nullopt;
+  std::string_view digits = *text;
+  if (!digits.empty() && digits.front() == '+') digits.remove_prefix(1);
+  std::int64_t value = 0;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  const bool whole = !digits.empty() && end == digits.data() + digits.size();
+  if (whole && ec == std::errc() && range.contains(static_cast<double>(value))) return value;
+  if (whole && ec != std::errc::invalid_argument) {  // an integer, but out of range
+    diags.error(pos, label + " must be " + range.describe() + ", got " + *text);
+    return std::nullopt;
+  }
+  // Also accept integral numbers written as such ("1e3", "2.0").
+  auto number = parse_double(*text);
+  if (number && std::isfinite(*number) && *number == std::floor(*number)) {
+    if (!range.contains(*number) || std::fabs(*number) > 9e18) {
+      diags.error(pos, label + " must be " + range.describe() + ", got " + *text);
+      return std::nullopt;
+    }
+    return static_cast<std::int64_t>(*number);
+  }
+  diags.error(pos, "expected an integer for " + label + ", got '" + *text + "'");
+  return std::nullopt;
+}
+
+std::optional<SimTime> read_duration(const YAML::Node& node, SourcePos pos,
+                                     const std::string& label, Range range, Diagnostics& diags) {
+  const std::string expected = "a duration (like 250ms, 90s, 1h30m)";
+  auto text = scalar_of(node, pos, expected, label, diags);
+  if (!text) return std::nullopt;
+  auto value = parse_duration(*text);
+  std::string_view trimmed = *text;
+  while (!trimmed.empty() && trimmed.front() == ' ') trimmed.remove_prefix(1);
+  if (!value && !trimmed.empty() && trimmed.front() == '-' && parse_duration(trimmed.substr(1))) {
+    diags.error(pos, label + " must be " + range.describe() + ", got " + *text);
+    return std::nullopt;
+  }
+  if (!value) {
+    diags.error(pos, "expected " + expected + " for " + label + ", got '" + *text + "'");
+    return std::nullopt;
+  }
+  if (!range.contains(static_cast<double>(*value))) {
+    diags.error(pos, label + " must be " + range.describe() + ", got " + *text);
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::vector<MapEntry> read_entries(const YAML::Node& node, const std::string& what,
+                                   Diagnostics& diags) {
+  std::vector<MapEntry> entries;
+  if (!node.IsMap()) {
+    diags.error(pos_of(node), "expected a mapping for " + what + ", got " + describe(node));
+    return entries;
+  }
+  for (const auto& pair : node) {
+    const YAML::Node& key = pair.first;
+    if (!key.IsScalar()) {
+      diags.error(pos_of(key), "keys in " + what + " must be plain names, got " + describe(key));
+      continue;
+    }
+    auto first = std::find_if(entries.begin(), entries.end(),
+                              [&](const MapEntry& e) { return e.key == key.Scalar(); });
+    if (first != entries.end()) {
+      diags.error(pos_of(key), "duplicate key '" + key.Scalar() + "' in " + what +
+                                   " (first at line " + std::to_string(first->key_pos().line) +
+                                   ")");
+      continue;
+    }
+    entries.push_back(MapEntry{key.Scalar(), key, pair.second});
+  }
+  return entries;
+}
+
+MapReader::MapReader(const YAML::Node& node, std::string what,
+                     std::initializer_list<std::string_view> keys, Diagnostics& diags)
+    : node_(node), what_(std::move(what)), diags_(diags), is_map_(node.IsMap()) {
+  entries_ = read_entries(node, what_, diags_);
+  const std::vector<std::string> known(keys.begin(), keys.end());
+  std::vector<MapEntry> allowed;
+  for (MapEntry& entry : entries_) {
+    if (std::find(known.begin(), known.end(), entry.key) != known.end()) {
+      allowed.push_back(std::move(entry));
+    } else {
+      diags_.error(entry.key_pos(),
+                   "unknown key '" + entry.key + "' in " + what_ + did_you_mean(entry.key, known));
+    }
+  }
+  entries_ = std::move(allowed);
+}
+
+const MapEntry* MapReader::find(std::string_view key) const {
+  for (const MapEntry& entry : entries_)
+    if (entry.key == key) return &entry;
+  return nullptr;
+}
+
+const MapEntry* MapReader::lookup(std::string_view key, Need need) {
+  const MapEntry* entry = find(key);
+  if (!entry && need == Need::kRequired && is_map_)
+    diags_.error(pos(), "missing required key '" + std::string(key) + "' in " + what_);
+  return entry;
+}
+
+SourcePos MapReader::key_pos(std::string_view key) const {
+  const MapEntry* entry = find(key);
+  assert(entry);
+  return entry->key_pos();
+}
+
+SourcePos MapReader::value_pos(std::string_view key) const {
+  const MapEntry* entry = find(key);
+  assert(entry);
+  return entry->value_pos();
+}
+
+std::optional<YAML::Node> MapReader::value(std::string_view key, Need need) {
+  const MapEntry* entry = lookup(key, need);
+  if (!entry) return std::nullopt;
+  return entry->value;
+}
+
+std::optional<std::string> MapReader::text(std::string_view key, Need need) {
+  const MapEntry* entry = lookup(key, need);
+  if (!entry) return std::nullopt;
+  return read_text(entry->value, entry->value_pos(), "'" + entry->key + "'", diags_);
+}
+
+std::optional<double> MapReader::number(std::string_view key, Range range, Need need) {
+  const MapEntry* entry = lookup(key, need);
+  if (!entry) return std::nullopt;
+  return read_number(entry->value, entry->value_pos(), "'" + entry->key + "'", range, diags_);
+}
+
+std::optional<std::int64_t> MapReader::integer(std::string_view key, Range range, Need need) {
+  const MapEntry* entry = lookup(key, need);
+  if (!entry) return std::nullopt;
+  return read_integer(entry->value, entry->value_pos(), "'" + entry->key + "'", range, diags_);
+}
+
+std::optional<SimTime> MapReader::duration(std::string_view key, Range range, Need need) {
+  const MapEntry* entry = lookup(key, need);
+  if (!entry) return std::nullopt;
+  return read_duration(entry->value, entry->value_pos(), "'" + entry->key + "'", range, diags_);
+}
+
+std::vector<YAML::Node> MapReader::list(std::string_view key, Need need) {
+  std::vector<YAML::Node> items;
+  const MapEntry* entry = lookup(key, need);
+  if (!entry || entry->value.IsNull()) return items;
+  if (!entry->value.IsSequence()) {
+    diags_.error(entry->value_pos(),
+                 "expected a list for '" + entry->key + "', got " + describe(entry->value));
+    return items;
+  }
+  for (const YAML::Node& item : entry->value) items.push_back(item);
+  return items;
+}
+
+}  // namespace dosim

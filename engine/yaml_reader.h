@@ -1,0 +1,141 @@
+// Typed, position-aware reading of yaml-cpp nodes, for the scenario loader.
+//
+// Reading never stops at a problem: each one becomes a Diagnostic at the 1-based position of
+// the node it is about, the getter returns nullopt, and the caller keeps its default and goes on
+// checking the rest of the file. At the end Diagnostics::throw_if_any() throws one InputError
+// holding every problem.
+//
+// MapReader reads one YAML mapping against the keys it may hold. Its constructor reports a node
+// that is not a mapping, duplicate keys and unknown keys ("did you mean" when one is close); its
+// getters report missing required keys (at the mapping's position), wrong types and values out
+// of range (at the value's position). Labels in messages quote the key: "'capacity_rps'".
+//
+// Not thread-safe; readers and collectors live for one load.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "diagnostics.h"
+#include "scenario.h"
+#include "sim_time.h"
+
+namespace dosim {
+
+// Collects the problems found in one file.
+class Diagnostics {
+ public:
+  explicit Diagnostics(std::string file) : file_(std::move(file)) {}
+
+  // `pos` {0, 0} means the file as a whole.
+  void error(SourcePos pos, std::string message);
+  bool empty() const { return list_.empty(); }
+  // Throws InputError with every diagnostic, ordered by position, if there is any.
+  void throw_if_any() const;
+
+ private:
+  std::string file_;
+  std::vector<Diagnostic> list_;
+};
+
+// 1-based position of a node; {0, 0} when yaml-cpp has none (an absent node).
+SourcePos pos_of(const YAML::Node& node);
+
+// What a node is, for "got ..." in messages: "'abc'", "a list", "a mapping", "nothing".
+std::string describe(const YAML::Node& node);
+
+// "; did you mean 'x'?" when closest_match() finds a likely typo among candidates, else "".
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates);
+
+// The allowed values of a number: bounds that are each open, closed or absent.
+struct Range {
+  double low = -1e308;
+  double high = 1e308;
+  bool low_open = false;
+  bool high_open = false;
+
+  static Range any() { return {}; }
+  static Range at_least(double low) { return {low, 1e308, false, false}; }
+  static Range above(double low) { return {low, 1e308, true, false}; }
+  static Range closed(double low, double high) { return {low, high, false, false}; }
+  static Range half_open(double low, double high) { return {low, high, false, true}; }
+
+  bool contains(double value) const;
+  // ">= 0", "> 0", "in [0, 1]", "in [0, 24)".
+  std::string describe() const;
+};
+
+// Readers of one value node; `label` names it in messages ("'replicas'") and problems are
+// reported at `pos`. They return nullopt, and report, when the node has the wrong type or a
+// value outside `range`.
+std::optional<std::string> read_text(const YAML::Node& node, SourcePos pos,
+                                     const std::string& label, Diagnostics& diags);
+std::optional<double> read_number(const YAML::Node& node, SourcePos pos, const std::string& label,
+                                  Range range, Diagnostics& diags);
+std::optional<std::int64_t> read_integer(const YAML::Node& node, SourcePos pos,
+                                         const std::string& label, Range range, Diagnostics& diags);
+// Durations as in parse_duration(); `range` is in nanoseconds.
+std::optional<SimTime> read_duration(const YAML::Node& node, SourcePos pos,
+                                     const std::string& label, Range range, Diagnostics& diags);
+
+// One key: value pair of a mapping, in file order.
+struct MapEntry {
+  std::string key;
+  YAML::Node key_node;
+  YAML::Node value;
+
+  SourcePos key_pos() const { return pos_of(key_node); }
+  // The value's position, or the key's when the value is empty (yaml-cpp then points past it).
+  SourcePos value_pos() const { return value.IsNull() ? key_pos() : pos_of(value); }
+};
+
+// The pairs of a mapping; reports (naming it `what`) a node that is not one, keys that are not
+// plain scalars and duplicate keys (only the first of each is returned).
+std::vector<MapEntry> read_entries(const YAML::Node& node, const std::string& what,
+                                   Diagnostics& diags);
+
+enum class Need { kOptional, kRequired };
+
+class MapReader {
+ public:
+  // `what` names the mapping in messages ("service"); `keys` are all the keys it may hold.
+  MapReader(const YAML::Node& node, std::string what, std::initializer_list<std::string_view> keys,
+            Diagnostics& diags);
+
+  bool is_map() const { return is_map_; }
+  SourcePos pos() const { return pos_of(node_); }
+  bool has(std::string_view key) const { return find(key) != nullptr; }
+  // Position of the key itself / of its value (the key's when the value is empty).
+  // REQUIRES: has(key).
+  SourcePos key_pos(std::string_view key) const;
+  SourcePos value_pos(std::string_view key) const;
+
+  // The value node, or nullopt when absent (reported if required).
+  std::optional<YAML::Node> value(std::string_view key, Need need = Need::kOptional);
+  std::optional<std::string> text(std::string_view key, Need need = Need::kOptional);
+  std::optional<double> number(std::string_view key, Range range, Need need = Need::kOptional);
+  std::optional<std::int64_t> integer(std::string_view key, Range range,
+                                      Need need = Need::kOptional);
+  std::optional<SimTime> duration(std::string_view key, Range range, Need need = Need::kOptional);
+  // The items of a list; an empty value is an empty list. Anything else is reported.
+  std::vector<YAML::Node> list(std::string_view key, Need need = Need::kOptional);
+
+ private:
+  const MapEntry* find(std::string_view key) const;
+  // The entry, or nullptr when absent; reports a required key that is absent.
+  const MapEntry* lookup(std::string_view key, Need need);
+
+  YAML::Node node_;
+  std::string what_;
+  Diagnostics& diags_;
+  bool is_map_ = false;
+  std::vector<MapEntry> entries_;
+};
+
+}  // namespace dosim
