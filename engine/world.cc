@@ -59,6 +59,18 @@ std::string cause_name(FaultKind kind) { return kind == FaultKind::kLatency ? "l
 
 }  // namespace
 
+void TickOutcome::reset(std::size_t services, std::size_t endpoints, std::size_t dependencies) {
+  for (auto* v : {&arrivals, &aborted, &shed, &served, &utilization, &error_ratio, &p50, &p95, &p99})
+    v->assign(services, 0.0);
+  wait.assign(services, {});
+  latency.assign(services, {});
+  latency_fit.assign(services, {});
+  endpoint_error.assign(endpoints, 0.0);
+  endpoint_latency.assign(endpoints, {});
+  for (auto* v : {&edge_attempts, &edge_failure, &edge_p50, &edge_p95, &edge_p99})
+    v->assign(dependencies, 0.0);
+}
+
 World::World(const Scenario& scenario, std::uint64_t seed)
     : scenario_(scenario),
       topology_(static_cast<int>(scenario.services.size()), edges_of(scenario)),
@@ -176,26 +188,7 @@ void World::rebuild_modifiers() {
 void World::compute(const FaultModifiers& mod, DynamicState& state, TickOutcome& out) const {
   const std::size_t services = scenario_.services.size();
   const std::size_t dependencies = scenario_.dependencies.size();
-  auto reset = [](auto& v, std::size_t n) { v.assign(n, {}); };
-  reset(out.arrivals, services);
-  reset(out.aborted, services);
-  reset(out.shed, services);
-  reset(out.served, services);
-  reset(out.utilization, services);
-  reset(out.error_ratio, services);
-  reset(out.p50, services);
-  reset(out.p95, services);
-  reset(out.p99, services);
-  reset(out.wait, services);
-  reset(out.latency, services);
-  reset(out.latency_fit, services);
-  reset(out.endpoint_error, endpoints_.size());
-  reset(out.endpoint_latency, endpoints_.size());
-  reset(out.edge_attempts, dependencies);
-  reset(out.edge_failure, dependencies);
-  reset(out.edge_p50, dependencies);
-  reset(out.edge_p95, dependencies);
-  reset(out.edge_p99, dependencies);
+  out.reset(services, endpoints_.size(), dependencies);
   std::copy(external_.begin(), external_.end(), out.arrivals.begin());
 
   // 1. Load flows from callers to callees.

@@ -32,3 +32,23 @@ def run_tests(tests):
             traceback.print_exc()
     print(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
+
+
+class Checks:
+    """Counts individual checks, for tests made of many small assertions; report() prints
+    'NAME: N passed, M failed' and returns the exit code."""
+
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def __call__(self, condition, message):
+        if condition:
+            self.passed += 1
+        else:
+            self.failed += 1
+            print(f"FAIL: {message}")
+
+    def report(self, name):
+        print(f"{name}: {self.passed} passed, {self.failed} failed")
+        return 1 if self.failed else 0

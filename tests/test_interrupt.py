@@ -13,27 +13,17 @@ import subprocess
 import sys
 import time
 
+import dosim_test_util
 import h5py
 import numpy as np
 
-SOURCE_DIR = os.environ.get("DOSIM_SOURCE_DIR",
-                            os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-DOSIM = os.environ.get("DOSIM_BIN", os.path.join(SOURCE_DIR, "build", "cli", "dosim"))
-TMP = os.environ.get("DOSIM_TEST_TMP", "/tmp/dosim_test_interrupt")
+from dosim_test_util import DOSIM, SOURCE_DIR, Checks
+
+TMP = str(dosim_test_util.TMP)
 MINUTE = 60 * 10**9
 SERVICES = 200
 
-passed = 0
-failed = 0
-
-
-def check(condition, message):
-    global passed, failed
-    if condition:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL: {message}")
+check = Checks()
 
 
 def long_scenario():
@@ -101,8 +91,7 @@ def main():
         out.write(long_scenario())
     interrupt_run(yaml_path, os.path.join(TMP, "sigint.h5"), signal.SIGINT, 130)
     interrupt_run(yaml_path, os.path.join(TMP, "sigterm.h5"), signal.SIGTERM, 143)
-    print(f"test_interrupt: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return check.report("test_interrupt")
 
 
 if __name__ == "__main__":

@@ -11,13 +11,13 @@ import os
 import subprocess
 import sys
 
+import dosim_test_util
 import h5py
 import numpy as np
 
-SOURCE_DIR = os.environ.get("DOSIM_SOURCE_DIR",
-                            os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-DOSIM = os.environ.get("DOSIM_BIN", os.path.join(SOURCE_DIR, "build", "cli", "dosim"))
-TMP = os.environ.get("DOSIM_TEST_TMP", "/tmp/dosim_test_trace_layout")
+from dosim_test_util import DOSIM, SOURCE_DIR, Checks
+
+TMP = str(dosim_test_util.TMP)
 SECOND = 10**9
 MINUTE = 60 * SECOND
 
@@ -64,17 +64,7 @@ INCIDENT_COLUMNS = {"id": "<i8", "name": "S", "cause": "S", "root_cause": "S",
 ALERT_COLUMNS = {"t_ns": "<i8", "detector": "S", "service": "S", "metric": "S",
                  "severity": "S", "incident_id": "<i8"}
 
-passed = 0
-failed = 0
-
-
-def check(condition, message):
-    global passed, failed
-    if condition:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL: {message}")
+check = Checks()
 
 
 def is_fixed_string(dataset):
@@ -230,8 +220,7 @@ def main():
         again = run_dosim(yaml_path, second)
         check(again.returncode == 0 and filecmp.cmp(first, second, shallow=False),
               "the same scenario and seed give a byte-identical trace")
-    print(f"test_trace_layout: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return check.report("test_trace_layout")
 
 
 if __name__ == "__main__":
