@@ -62,14 +62,14 @@ struct DependencySpec {
 
 // Daily shape: multiplier 1 + amplitude * cos(2π (hour - peak_hour) / 24).
 struct DailyShape {
-  double amplitude = 0.0;                 // [0, 1)
+  double amplitude = 0.5;                 // [0, 1)
   double peak_hour = 14.0;                // [0, 24)
 };
 
 // Weekly shape: Saturday and Sunday are scaled by weekend_factor. Day 0 of a run is
 // `start_weekday` (0 = Monday).
 struct WeeklyShape {
-  double weekend_factor = 1.0;            // > 0
+  double weekend_factor = 0.7;            // > 0
   int start_weekday = 0;                  // 0..6
 };
 
@@ -98,7 +98,7 @@ struct TrafficSpec {
   std::optional<DailyShape> daily;
   std::optional<WeeklyShape> weekly;
   std::optional<LocustShape> locust;
-  double noise = 0.0;                     // coefficient of variation of per-tick noise, >= 0
+  double noise = 0.05;                    // coefficient of variation of per-tick noise, >= 0
   SourcePos pos;
 };
 

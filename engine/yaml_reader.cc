@@ -22,7 +22,7 @@ std::optional<double> parse_double(std::string_view text) {
 
 // Whole numbers in full ("1000000"), others as the shortest text that reads back the same.
 std::string format_number(double value) {
-  if (value == std::floor(value) && std::fabs(value) < 1e18)
+  if (value == std::floor(value) && std::fabs(value) <= 1e18)
     return std::to_string(static_cast<std::int64_t>(value));
   char buffer[32];
   auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
