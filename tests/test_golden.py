@@ -1,0 +1,53 @@
+"""Golden scenario regressions, in the manner of SimGrid's tesh files: each bundled
+scenario, run with its seed, must print the same summary (wall-time line excepted) and
+produce the same per-service statistics (means over the trace, 4 significant digits, read
+with h5py) as recorded in tests/golden/<scenario>.txt.
+
+A deliberate change of behaviour updates the files:
+    DOSIM_BIN=build/cli/dosim /usr/bin/python3 tests/test_golden.py --update
+and the diff of tests/golden/ shows what changed, for review."""
+import sys
+
+import h5py
+import numpy as np
+
+from dosim_test_util import SOURCE_DIR, TMP, dosim, run_tests
+
+GOLDEN = SOURCE_DIR / "tests" / "golden"
+SCENARIOS = ["ecommerce", "online-boutique", "payments-mad"]
+STATISTICS = ["rps", "error_ratio", "latency_p95_s", "cpu_ratio"]
+
+
+def observed(name):
+    trace = TMP / f"{name}.h5"
+    result = dosim("run", SOURCE_DIR / "scenarios" / f"{name}.yaml", "--out", trace, "--quiet")
+    assert result.returncode == 0, result.stderr
+    lines = [line.replace(str(trace), "TRACE") for line in result.stdout.splitlines()
+             if not line.lstrip().startswith("wall time")]
+    with h5py.File(trace) as f:
+        names = [n.decode() for n in f["services/name"][:]]
+        for metric in STATISTICS:
+            means = f[f"metrics/service/{metric}"][:].astype(np.float64).mean(axis=0)
+            for service, value in zip(names, means):
+                lines.append(f"mean {metric} {service} {value:.4g}")
+    return "\n".join(lines) + "\n"
+
+
+def make_test(name):
+    def test():
+        expected = (GOLDEN / f"{name}.txt").read_text()
+        actual = observed(name)
+        if actual != expected:
+            diff = [f"- {e}\n+ {a}" for e, a in zip(expected.splitlines(), actual.splitlines()) if e != a]
+            raise AssertionError(f"{name} differs from its golden file:\n" + "\n".join(diff[:20]))
+    test.__name__ = f"test_golden_{name.replace('-', '_')}"
+    return test
+
+
+if __name__ == "__main__":
+    if "--update" in sys.argv:
+        for name in SCENARIOS:
+            (GOLDEN / f"{name}.txt").write_text(observed(name))
+            print(f"updated tests/golden/{name}.txt")
+        sys.exit(0)
+    run_tests([make_test(name) for name in SCENARIOS])
