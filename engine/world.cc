@@ -332,16 +332,17 @@ void World::compute(const FaultModifiers& mod, DynamicState& state, TickOutcome&
       out.p95[s] = lognormal_quantile(d, kZ95);
       out.p99[s] = lognormal_quantile(d, kZ99);
     } else {
-      LogNormal parts[64];
-      double weights[64];
-      const int used = std::min(count, 64);
-      for (int i = 0; i < used; ++i) {
-        parts[i] = fit_lognormal(out.endpoint_latency[first + i]);
-        weights[i] = endpoints_[first + i].weight;
+      mixture_parts_.resize(static_cast<std::size_t>(count));
+      mixture_weights_.resize(static_cast<std::size_t>(count));
+      for (int i = 0; i < count; ++i) {
+        mixture_parts_[i] = fit_lognormal(out.endpoint_latency[first + i]);
+        mixture_weights_[i] = endpoints_[first + i].weight;
       }
-      out.p50[s] = mixture_quantile(parts, weights, used, 0.50);
-      out.p95[s] = mixture_quantile(parts, weights, used, 0.95);
-      out.p99[s] = mixture_quantile(parts, weights, used, 0.99);
+      const LogNormal* parts = mixture_parts_.data();
+      const double* weights = mixture_weights_.data();
+      out.p50[s] = mixture_quantile(parts, weights, count, 0.50);
+      out.p95[s] = mixture_quantile(parts, weights, count, 0.95);
+      out.p99[s] = mixture_quantile(parts, weights, count, 0.99);
     }
   }
   std::copy(out.edge_failure.begin(), out.edge_failure.end(), state.attempt_failure.begin());

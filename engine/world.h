@@ -150,6 +150,8 @@ class World {
 
   std::vector<RandomStream> latency_noise_, resource_noise_, edge_noise_;
   std::vector<double> latency_factor_scratch_;
+  mutable std::vector<LogNormal> mixture_parts_;  // scratch for multi-endpoint percentiles
+  mutable std::vector<double> mixture_weights_;
   Frame frame_;
 };
 
