@@ -5,16 +5,28 @@
 // therefore resolve identically on every run and on every machine.
 //
 // Implementation: a 4-ary min-heap of 16-byte keys laid out so that the four children of a
-// node share one 64-byte cache line, with branch-free child selection. Payloads live in a
-// slot table beside the heap, so sifting moves only the keys.
-//  - cancel() is O(1) and never scans: it marks the slot dead; dead keys are skipped when
-//    they reach the top, and the heap is compacted when dead keys outnumber live ones.
+// node share one 64-byte cache line. A key (time, priority, sequence, slot) compares as one
+// unsigned 128-bit integer. Payloads live in a slot table beside the heap, so sifting moves
+// only the keys.
+//  - cancel() is O(1) and never scans: it marks the slot dead and destroys the payload; dead
+//    keys are skipped when they reach the top, and the heap is compacted in O(n) when dead
+//    keys outnumber live ones.
 //  - pop() leaves the root vacant; a push() that follows fills the root and sifts once from
 //    it. The common "pop one event, schedule its successor" step (the hold model) costs
 //    one sift instead of two.
+//  - That sift moves the hole down to the bottom level along the smaller children, then the
+//    new key up from there (most keys belong near the bottom). Past the last key the array
+//    holds sentinels to the end of the bottom level (at worst, just after a level fills,
+//    three times as many as keys), so that small heaps walk down the same number of steps
+//    every time; child selection and the first step up are branch-free.
+//  - Large heaps prefetch grandchildren and the payloads of the next events to pop, stop
+//    above the sentinels, and (arrays of 2 MiB and more) ask Linux for transparent huge
+//    pages: at a million pending events, TLB misses otherwise cost more than the sift.
+//  - pop() keeps the popped event's slot for the next push().
 //
-// Limits: at most 2^24 (16.7 M) events pending at once; priorities 0..255. Sequence numbers
-// are renumbered transparently when 2^32 pushes have been made.
+// Limits: at most 2^24 (16.7 M) events pending at once, cancelled events not yet discarded
+// included; priorities 0..255. Sequence numbers are renumbered transparently after 2^32 - 1
+// pushes. Handles stay safe across clear().
 // Not thread-safe: one queue belongs to one engine.
 #pragma once
 
@@ -24,8 +36,13 @@
 #include <cstdint>
 #include <new>
 #include <stdexcept>
+#include <type_traits>
 #include <utility>
 #include <vector>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 #include "sim_time.h"
 
@@ -41,20 +58,92 @@ struct EventHandle {
 
 namespace detail {
 
-// Allocator handing out cache-line-aligned storage, so that sibling groups of the heap
-// never straddle two lines.
+// Cache-line-aligned storage, so that sibling groups of the heap never straddle two lines.
+// Blocks of 2 MiB and more are 2 MiB-aligned and advised to use transparent huge pages.
 template <class T>
 struct CacheAlignedAllocator {
   using value_type = T;
-  static constexpr std::align_val_t kAlign{64};
+  static constexpr std::size_t kLine = alignof(T) > 64 ? alignof(T) : 64;
+  static constexpr std::size_t kHugePage = std::size_t{2} << 20;
   CacheAlignedAllocator() = default;
   template <class U>
   CacheAlignedAllocator(const CacheAlignedAllocator<U>&) {}
-  T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), kAlign)); }
-  void deallocate(T* p, std::size_t) { ::operator delete(p, kAlign); }
+  T* allocate(std::size_t n) {
+    const std::size_t bytes = n * sizeof(T);
+    if (bytes < kHugePage) return static_cast<T*>(::operator new (bytes, std::align_val_t{kLine}));
+    const std::size_t rounded = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+    void* block = ::operator new (rounded, std::align_val_t{kHugePage});
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    madvise(block, rounded, MADV_HUGEPAGE);  // advice only: failure changes nothing
+#endif
+    return static_cast<T*>(block);
+  }
+  void deallocate(T* p, std::size_t n) {
+    ::operator delete (p, std::align_val_t{n * sizeof(T) < kHugePage ? kLine : kHugePage});
+  }
   template <class U>
-  bool operator==(const CacheAlignedAllocator<U>&) const { return true; }
+  bool operator==(const CacheAlignedAllocator<U>&) const {
+    return true;
+  }
 };
+
+// An event's place in the order: `time` biased to unsigned, then `order`. Compares as the
+// unsigned 128-bit integer time:order.
+struct EventKey {
+  std::uint64_t order;  // priority (8 bits) | sequence (32) | slot (24)
+  std::uint64_t time;   // simulated time with its sign bit flipped
+};
+
+inline bool operator<(const EventKey& a, const EventKey& b) {
+  __extension__ typedef unsigned __int128 Wide;  // GCC and Clang on 64-bit targets
+  return ((Wide{a.time} << 64) | a.order) < ((Wide{b.time} << 64) | b.order);
+}
+
+// if (other < key) { key = other; index = other_index; }, without a branch: the children
+// of a node are random, so a branch would mispredict every other time, and GCC turns the
+// plain C++ form into one.
+inline void keep_smaller(EventKey& key, std::size_t& index, const EventKey& other,
+                         std::size_t other_index) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  std::uint64_t scratch;
+  asm("cmp %[order], %[other_order]\n\t"
+      "mov %[other_time], %[scratch]\n\t"
+      "sbb %[time], %[scratch]\n\t"
+      "cmovc %[other_order], %[order]\n\t"
+      "cmovc %[other_time], %[time]\n\t"
+      "cmovc %[other_index], %[index]"
+      : [order] "+&r"(key.order), [time] "+&r"(key.time), [index] "+&r"(index),
+        [scratch] "=&r"(scratch)
+      : [other_order] "r"(other.order), [other_time] "r"(other.time), [other_index] "r"(other_index)
+      : "cc");
+#else
+  const bool take = other < key;
+  key = take ? other : key;
+  index = take ? other_index : index;
+#endif
+}
+
+// if (key < other) { key = other; index = other_index; }, without a branch.
+inline void keep_larger(EventKey& key, std::size_t& index, const EventKey& other,
+                        std::size_t other_index) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  std::uint64_t scratch;
+  asm("cmp %[other_order], %[order]\n\t"
+      "mov %[time], %[scratch]\n\t"
+      "sbb %[other_time], %[scratch]\n\t"
+      "cmovc %[other_order], %[order]\n\t"
+      "cmovc %[other_time], %[time]\n\t"
+      "cmovc %[other_index], %[index]"
+      : [order] "+&r"(key.order), [time] "+&r"(key.time), [index] "+&r"(index),
+        [scratch] "=&r"(scratch)
+      : [other_order] "r"(other.order), [other_time] "r"(other.time), [other_index] "r"(other_index)
+      : "cc");
+#else
+  const bool take = key < other;
+  key = take ? other : key;
+  index = take ? other_index : index;
+#endif
+}
 
 }  // namespace detail
 
@@ -70,30 +159,33 @@ class EventQueue {
     Payload payload;
   };
 
-  EventQueue() : heap_(kRoot + 1) {}
+  EventQueue() { clear(); }
 
   // Schedules `payload` at `time`. Throws std::length_error past kMaxPending pending events.
   EventHandle push(SimTime time, Payload payload, std::uint8_t priority = kDefaultPriority) {
-    std::uint32_t slot = acquire_slot(std::move(payload));
+    const std::uint32_t slot = acquire_slot(std::move(payload));
     if (next_sequence_ == kSequenceLimit) renumber_sequences();
-    Key key{time, (std::uint64_t{priority} << 56) | (next_sequence_++ << kSlotBits) | slot};
+    const Key key = make_key(time, priority, next_sequence_++, slot);
     if (root_vacant_) {
       root_vacant_ = false;
-      sift_down(kRoot, key);
+      fill_root(key);
     } else {
       ++count_;
-      sift_up(last_index(), key);
+      fit_levels();
+      sift_up(kRoot + count_ - 1, key);
     }
     ++live_;
     return EventHandle{slot, slots_[slot].generation};
   }
 
-  // Cancels a pending event. Returns false if it already fired or was cancelled.
+  // Cancels a pending event and destroys its payload. Returns false if it already fired or
+  // was cancelled.
   bool cancel(EventHandle handle) {
-    if (!handle.valid() || handle.slot >= slots_.size()) return false;
+    if (handle.slot >= slots_.size()) return false;  // an invalid handle included
     Slot& slot = slots_[handle.slot];
     if (!slot.pending || slot.generation != handle.generation) return false;
     slot.pending = false;  // the key stays in the heap until it surfaces or a compaction
+    if constexpr (!std::is_trivially_destructible_v<Payload>) slot.payload = Payload{};
     --live_;
     if (dead_in_heap() > live_ && count_ > kCompactionMinimum) compact();
     return true;
@@ -105,7 +197,7 @@ class EventQueue {
   // Time of the earliest pending event. REQUIRES: !empty().
   SimTime next_time() {
     settle_top();
-    return heap_[kRoot].time;
+    return time_of(heap_[kRoot]);
   }
 
   // Removes and returns the earliest pending event. REQUIRES: !empty().
@@ -113,37 +205,53 @@ class EventQueue {
     settle_top();
     const Key top = heap_[kRoot];
     const std::uint32_t slot = slot_of(top);
-    Event event{top.time, static_cast<std::uint8_t>(top.order >> 56),
-                std::move(slots_[slot].payload)};
-    release_slot(slot);
+    Event event{time_of(top), priority_of(top), std::move(slots_[slot].payload)};
+    retire_slot(slot);
+    vacated_slot_ = slot;  // kept for the push that usually follows
     --live_;
     root_vacant_ = true;
     return event;
   }
 
+  // Drops every pending event. Handles issued before stay stale forever.
   void clear() {
-    heap_.assign(kRoot + 1, Key{});
-    slots_.clear();
-    free_slots_.clear();
+    free_vacated_slot();
+    for (std::size_t index = kRoot + (root_vacant_ ? 1 : 0); index < kRoot + count_; ++index)
+      release_slot(slot_of(heap_[index]));
     count_ = live_ = 0;
     root_vacant_ = false;
+    depth_ = 0;
+    heap_.assign(kRoot + 1, kSentinel);
+    std::fill(heap_.begin(), heap_.begin() + kRoot, Key{0, 0});
+  }
+
+ protected:
+  // Test hook: pretends that all but `remaining` sequence numbers have been used, so that a
+  // test reaches the renumbering without 2^32 pushes. REQUIRES: remaining < 2^32.
+  void use_up_sequences_for_testing(std::uint64_t remaining) {
+    next_sequence_ = std::max(next_sequence_, kSequenceLimit - remaining);
   }
 
  private:
+  using Key = detail::EventKey;
+
   static constexpr int kSlotBits = 24;
   static constexpr std::uint64_t kSlotMask = (std::uint64_t{1} << kSlotBits) - 1;
-  static constexpr std::uint64_t kSequenceLimit = std::uint64_t{1} << 32;
+  // The all-ones sequence number is never issued, so no event's key equals kSentinel.
+  static constexpr std::uint64_t kSequenceLimit = (std::uint64_t{1} << 32) - 1;
+  static constexpr std::uint64_t kTimeBias = std::uint64_t{1} << 63;  // signed -> unsigned order
   static constexpr std::size_t kCompactionMinimum = 256;
+  static constexpr std::uint32_t kNoSlot = ~0u;
   // Entry p (level order) lives at index p + 3: the root at index 3, and the children of
   // index j at 4j-8 .. 4j-5, which always start on a multiple of four entries (one cache
-  // line of the 64-byte-aligned array). Indices 0..2 are padding.
+  // line of the 64-byte-aligned array). Indices 0..2 hold the smallest key, so that nothing
+  // moves above the root. Past the last entry, the array holds kSentinel up to the end of
+  // the deepest level, so every node of the level above it has four children to compare.
   static constexpr std::size_t kRoot = 3;
-
-  struct Key {
-    SimTime time;
-    std::uint64_t order;  // priority (8 bits) | sequence (32 bits) | slot (24 bits)
-  };
-  static_assert(sizeof(Key) == 16);
+  static constexpr Key kSentinel{~std::uint64_t{0}, ~std::uint64_t{0}};
+  // From this depth on (5461+ keys, 85+ KiB) the walk down prefetches grandchildren and the
+  // slots of the next events to pop; smaller heaps stay in the L1/L2 caches.
+  static constexpr int kPrefetchDepth = 7;
 
   struct Slot {
     Payload payload{};
@@ -151,18 +259,31 @@ class EventQueue {
     bool pending = false;
   };
 
-  static std::uint32_t slot_of(const Key& key) { return static_cast<std::uint32_t>(key.order & kSlotMask); }
-  static bool less(const Key& a, const Key& b) {
-    return a.time < b.time || (a.time == b.time && a.order < b.order);
+  static Key make_key(SimTime time, std::uint8_t priority, std::uint64_t sequence,
+                      std::uint32_t slot) {
+    return Key{(std::uint64_t{priority} << 56) | (sequence << kSlotBits) | slot,
+               static_cast<std::uint64_t>(time) ^ kTimeBias};
   }
-  // Heap index of the i-th entry in level order (0 is the root).
-  static std::size_t index_of(std::size_t position) { return position + kRoot; }
-  std::size_t last_index() const { return index_of(count_ - 1); }
+  static SimTime time_of(const Key& key) { return static_cast<SimTime>(key.time ^ kTimeBias); }
+  static std::uint8_t priority_of(const Key& key) {
+    return static_cast<std::uint8_t>(key.order >> 56);
+  }
+  static std::uint32_t slot_of(const Key& key) {
+    return static_cast<std::uint32_t>(key.order & kSlotMask);
+  }
+  static std::size_t parent_of(std::size_t index) { return index / 4 + 2; }
+  static std::size_t first_child_of(std::size_t index) { return index * 4 - 8; }
+  // Number of entries in levels 0 .. depth - 1.
+  static std::size_t entries_above(int depth) { return ((std::size_t{1} << (2 * depth)) - 1) / 3; }
+
   std::size_t dead_in_heap() const { return count_ - live_ - (root_vacant_ ? 1 : 0); }
 
   std::uint32_t acquire_slot(Payload&& payload) {
     std::uint32_t slot;
-    if (!free_slots_.empty()) {
+    if (vacated_slot_ != kNoSlot) {
+      slot = vacated_slot_;
+      vacated_slot_ = kNoSlot;
+    } else if (!free_slots_.empty()) {
       slot = free_slots_.back();
       free_slots_.pop_back();
     } else {
@@ -175,110 +296,178 @@ class EventQueue {
     return slot;
   }
 
-  void release_slot(std::uint32_t slot) {
+  // Ends the slot's event: its handles go stale.
+  void retire_slot(std::uint32_t slot) {
+    if constexpr (!std::is_trivially_destructible_v<Payload>) slots_[slot].payload = Payload{};
     slots_[slot].pending = false;
     ++slots_[slot].generation;
+  }
+
+  void release_slot(std::uint32_t slot) {
+    retire_slot(slot);
     free_slots_.push_back(slot);
   }
 
-  void ensure_capacity(std::size_t index) {
-    if (index >= heap_.size()) heap_.resize(std::max(index + 1, heap_.size() * 2));
+  void free_vacated_slot() {
+    if (vacated_slot_ == kNoSlot) return;
+    free_slots_.push_back(vacated_slot_);
+    vacated_slot_ = kNoSlot;
   }
 
-  void sift_up(std::size_t index, Key key) {
-    ensure_capacity(index);
-    while (index != kRoot) {
-      std::size_t parent = index / 4 + 2;
-      if (!less(key, heap_[parent])) break;
-      heap_[index] = heap_[parent];
+  // Sets depth_ to the deepest level holding an entry after count_ changed, and makes the
+  // array reach the end of that level, sentinels past the last entry.
+  void fit_levels() {
+    while (count_ > entries_above(depth_ + 1)) ++depth_;
+    while (depth_ > 0 && count_ <= entries_above(depth_)) --depth_;
+    const std::size_t size = kRoot + entries_above(depth_ + 1);
+    if (heap_.size() < size) heap_.resize(size, kSentinel);
+  }
+
+  void sift_up(std::size_t index, const Key& key) {
+    Key* const heap = heap_.data();
+    for (std::size_t parent = parent_of(index); key < heap[parent]; parent = parent_of(index)) {
+      heap[index] = heap[parent];
       index = parent;
     }
-    heap_[index] = key;
+    heap[index] = key;
   }
 
-  // Places `key` at `index` and moves it down to its place among count_ entries.
-  void sift_down(std::size_t index, Key key) {
+  // Fills the vacant root with `key`. The hole walks down depth_ levels, always to the
+  // smaller child (it ends on a sentinel when it passes a node without children); then
+  // `key` moves up from there, which it always does past a sentinel.
+  void fill_root(const Key& key) {
+    if (depth_ >= kPrefetchDepth)
+      fill_root<true>(key);
+    else
+      fill_root<false>(key);
+  }
+
+  template <bool kPrefetch>
+  void fill_root(const Key& key) {
+    Key* const heap = heap_.data();
+    const int depth = depth_;
+    std::size_t index = kRoot;
+    const std::size_t end = kRoot + count_;
+    for (int level = 0; level < depth; ++level) {
+      const std::size_t first = first_child_of(index);
+      // In a large heap, a walk into the sentinels costs a cache miss, more than the
+      // mispredicted branch that avoids it; in a small one, the other way round.
+      if (kPrefetch && level + 1 == depth && first >= end) break;
+      if (kPrefetch && level + 2 <= depth && first_child_of(first) < end) {
+        const Key* const grandchildren = heap + first_child_of(first);
+        for (int line = 0; line < 4; ++line) __builtin_prefetch(grandchildren + 4 * line);
+      }
+      Key low = heap[first], high = heap[first + 2];
+      std::size_t low_index = first, high_index = first + 2;
+      detail::keep_smaller(low, low_index, heap[first + 1], first + 1);
+      detail::keep_smaller(high, high_index, heap[first + 3], first + 3);
+      detail::keep_smaller(low, low_index, high, high_index);
+      heap[index] = low;
+      index = low_index;
+      // The keys moving into the top two levels pop soon: fetch their payloads now.
+      if (kPrefetch && level < 2) __builtin_prefetch(&slots_[slot_of(low)]);
+    }
+    // The key most often belongs where the hole is or one level up: one branch-free step.
+    const std::size_t parent = parent_of(index);
+    Key moved = key;
+    std::size_t next = index;
+    detail::keep_larger(moved, next, heap[parent], parent);
+    heap[index] = moved;
+    sift_up(next, key);
+  }
+
+  // Classic sift-down with bounds, for heap construction.
+  void sift_down(std::size_t index) {
+    Key* const heap = heap_.data();
+    const Key key = heap[index];
     const std::size_t end = kRoot + count_;
     for (;;) {
-      std::size_t first = index * 4 - 8;
+      const std::size_t first = first_child_of(index);
       if (first >= end) break;
-      std::size_t best;
-      if (first + 3 < end) {
-        // Branch-free minimum of four siblings in one cache line.
-        std::size_t a = first + static_cast<std::size_t>(less(heap_[first + 1], heap_[first]));
-        std::size_t b = first + 2 + static_cast<std::size_t>(less(heap_[first + 3], heap_[first + 2]));
-        best = less(heap_[b], heap_[a]) ? b : a;
-      } else {
-        best = first;
-        for (std::size_t c = first + 1; c < end; ++c)
-          if (less(heap_[c], heap_[best])) best = c;
-      }
-      if (!less(heap_[best], key)) break;
-      heap_[index] = heap_[best];
+      std::size_t best = first;
+      for (std::size_t child = first + 1; child < std::min(first + 4, end); ++child)
+        if (heap[child] < heap[best]) best = child;
+      if (!(heap[best] < key)) break;
+      heap[index] = heap[best];
       index = best;
     }
-    heap_[index] = key;
+    heap[index] = key;
   }
 
   // Makes the root a live event: fills a vacant root and discards cancelled keys.
   void settle_top() {
     assert(live_ > 0);
-    if (root_vacant_) remove_root();
-    while (!slots_[slot_of(heap_[kRoot])].pending) {
-      release_slot(slot_of(heap_[kRoot]));
+    if (root_vacant_) {
+      free_vacated_slot();
+      remove_root();
+    }
+    for (;;) {
+      const std::uint32_t slot = slot_of(heap_[kRoot]);
+      if (slots_[slot].pending) return;
+      release_slot(slot);
       remove_root();
     }
   }
 
+  // Removes the root entry, vacant or dead: the last entry fills it.
   void remove_root() {
     root_vacant_ = false;
-    Key last = heap_[last_index()];
     --count_;
-    if (count_ > 0) sift_down(kRoot, last);
+    const Key last = heap_[kRoot + count_];
+    heap_[kRoot + count_] = kSentinel;
+    fit_levels();
+    if (count_ > 0) fill_root(last);
   }
 
-  std::vector<Key, detail::CacheAlignedAllocator<Key>> collect_live_keys() {
-    std::vector<Key, detail::CacheAlignedAllocator<Key>> keys;
-    keys.reserve(live_);
-    for (std::size_t p = root_vacant_ ? 1 : 0; p < count_; ++p) {
-      const Key& key = heap_[index_of(p)];
-      if (slots_[slot_of(key)].pending)
-        keys.push_back(key);
+  // Drops cancelled keys and a vacant root, keeping the live keys in heap order.
+  void drop_dead_keys() {
+    free_vacated_slot();
+    Key* const heap = heap_.data();
+    const std::size_t end = kRoot + count_;
+    std::size_t out = kRoot;
+    for (std::size_t in = kRoot + (root_vacant_ ? 1 : 0); in < end; ++in) {
+      const std::uint32_t slot = slot_of(heap[in]);
+      if (slots_[slot].pending)
+        heap[out++] = heap[in];
       else
-        release_slot(slot_of(key));
+        release_slot(slot);
     }
+    std::fill(heap + out, heap + end, kSentinel);
+    count_ = out - kRoot;
     root_vacant_ = false;
-    return keys;
+    fit_levels();
   }
 
-  void rebuild_from(const std::vector<Key, detail::CacheAlignedAllocator<Key>>& keys) {
-    count_ = 0;
-    for (const Key& key : keys) {
-      ++count_;
-      sift_up(last_index(), key);
-    }
+  // O(n): Floyd's heap construction after dropping the dead keys; amortised over the at
+  // least n/2 cancellations that triggered it.
+  void compact() {
+    drop_dead_keys();
+    if (count_ < 2) return;
+    for (std::size_t index = parent_of(kRoot + count_ - 1) + 1; index-- > kRoot;) sift_down(index);
   }
 
-  // Drops cancelled keys: O(n log n), amortised over at least n/2 cancellations.
-  void compact() { rebuild_from(collect_live_keys()); }
-
-  // Once 2^32 sequence numbers are used, renumber live keys by rank; relative order is kept.
+  // Once the sequence numbers are used up, renumber live keys by rank: relative order is
+  // kept, and a sorted array is a heap.
   void renumber_sequences() {
-    auto keys = collect_live_keys();
-    std::sort(keys.begin(), keys.end(), less);
-    std::uint64_t sequence = 0;
-    for (Key& key : keys)
-      key.order = (key.order & ~(((kSequenceLimit - 1)) << kSlotBits)) | (sequence++ << kSlotBits);
-    next_sequence_ = sequence;
-    rebuild_from(keys);
+    drop_dead_keys();
+    Key* const heap = heap_.data();
+    std::sort(heap + kRoot, heap + kRoot + count_);
+    constexpr std::uint64_t kSequenceBits = std::uint64_t{0xFFFFFFFFu} << kSlotBits;
+    for (std::size_t rank = 0; rank < count_; ++rank) {
+      std::uint64_t& order = heap[kRoot + rank].order;
+      order = (order & ~kSequenceBits) | (std::uint64_t{rank} << kSlotBits);
+    }
+    next_sequence_ = count_;
   }
 
   std::vector<Key, detail::CacheAlignedAllocator<Key>> heap_;
-  std::vector<Slot> slots_;
+  std::vector<Slot, detail::CacheAlignedAllocator<Slot>> slots_;
   std::vector<std::uint32_t> free_slots_;
   std::size_t count_ = 0;  // keys in the heap, dead ones and a vacant root included
   std::size_t live_ = 0;   // pending events
+  int depth_ = 0;          // deepest level holding a key; the root is level 0
   std::uint64_t next_sequence_ = 0;
+  std::uint32_t vacated_slot_ = kNoSlot;  // the popped root's slot, until the next push
   bool root_vacant_ = false;
 };
 
