@@ -140,7 +140,7 @@ TEST_CASE("Adding a service does not change the random numbers another service s
         latency_noise_of_a_with_shared_generator({"b", "a", "c"}, 100));
 }
 
-TEST_CASE("Uniform draws lie in [0, 1) with mean 1/2 and variance 1/12", "[rng]") {
+TEST_CASE("Uniform draws lie in the unit interval with mean 1/2 and variance 1/12", "[rng]") {
   const RandomStream stream(3, entity_id("uniform"), Purpose::kTest);
   const int count = 1'000'000;
   double sum = 0, sum_squares = 0, low = 1, high = 0;

@@ -432,7 +432,7 @@ TEST_CASE("a long run is appended chunk by chunk and reads back exactly", "[trac
   }
 }
 
-TEST_CASE("a scenario without edges or endpoints has [rows, 0] datasets", "[trace]") {
+TEST_CASE("a scenario without edges or endpoints has zero-column metric datasets", "[trace]") {
   Scenario scenario;
   scenario.name = "lonely";
   scenario.tick = kSecond;
