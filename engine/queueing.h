@@ -22,6 +22,9 @@ double erlang_c(int servers, double offered);
 
 // Standard normal CDF and the quantile points used for percentiles.
 double normal_cdf(double z);
+// Inverse of normal_cdf for p in (0, 1) (Acklam's rational approximation, relative error
+// below 1.2e-9).
+double normal_quantile(double p);
 inline constexpr double kZ95 = 1.6448536269514722;
 inline constexpr double kZ99 = 2.3263478740408408;
 

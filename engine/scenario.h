@@ -102,7 +102,10 @@ struct TrafficSpec {
   SourcePos pos;
 };
 
-enum class FaultKind { kLatency, kError };
+// What a fault does (its mechanism). Names in scenarios: latency, error, cpu-stress,
+// packet-loss; fault_kind_name() gives them.
+enum class FaultKind { kLatency, kError, kCpuStress, kPacketLoss };
+const char* fault_kind_name(FaultKind kind);
 
 // What a fault applies to: a whole service, one endpoint of a service, or one edge.
 struct FaultTarget {
@@ -118,9 +121,12 @@ struct FaultSpec {
   FaultTarget target;
   SimTime start = 0;
   SimTime duration = 0;                   // > 0
-  double fraction = 1.0;                  // `percent` / 100: share of requests affected
+  double fraction = 1.0;                  // `percent` / 100: share of requests (latency,
+                                          // error) or attempts (packet-loss) affected
   SimTime fixed_delay = 0;                // latency faults (Istio fixedDelay)
+  SimTime jitter = 0;                     // latency faults: standard deviation of the delay
   int http_status = 503;                  // error faults (Istio abort.httpStatus)
+  double cpu_load = 0.0;                  // cpu-stress: share of each replica's CPU taken
   SourcePos pos;
 };
 

@@ -422,10 +422,10 @@ void Loader::read_locust(const YAML::Node& node, TrafficSpec& traffic) {
 }
 
 void Loader::read_fault(const YAML::Node& node, int index) {
-  MapReader r(
-      node, "fault",
-      {"name", "kind", "target", "start", "duration", "percent", "fixedDelay", "httpStatus"},
-      diags_);
+  MapReader r(node, "fault",
+              {"name", "kind", "target", "start", "duration", "percent", "fixedDelay", "jitter",
+               "httpStatus", "load"},
+              diags_);
   if (!r.is_map()) return;
   FaultSpec fault;
   fault.pos = r.pos();
@@ -436,12 +436,15 @@ void Loader::read_fault(const YAML::Node& node, int index) {
                    "duplicate fault name '" + fault.name + "'");
   }
   std::optional<FaultKind> kind;
+  const std::vector<std::string> kind_names = {"latency", "error", "cpu-stress", "packet-loss"};
   if (auto text = r.text("kind", Need::kRequired)) {
-    if (*text == "latency") kind = FaultKind::kLatency;
-    if (*text == "error") kind = FaultKind::kError;
+    for (FaultKind k :
+         {FaultKind::kLatency, FaultKind::kError, FaultKind::kCpuStress, FaultKind::kPacketLoss})
+      if (*text == fault_kind_name(k)) kind = k;
     if (!kind)
-      diags_.error(r.value_pos("kind"), "'kind' must be latency or error, got '" + *text + "'" +
-                                            did_you_mean(*text, {"latency", "error"}));
+      diags_.error(r.value_pos("kind"),
+                   "'kind' must be latency, error, cpu-stress or packet-loss, got '" + *text + "'" +
+                       did_you_mean(*text, kind_names));
   }
   fault.kind = kind.value_or(FaultKind::kLatency);
   if (auto target = r.value("target", Need::kRequired)) read_target(*target, fault);
@@ -455,16 +458,38 @@ void Loader::read_fault(const YAML::Node& node, int index) {
   fault.fraction = r.number("percent", Range::closed(0, 100)).value_or(100) / 100.0;
 
   const bool latency = kind == FaultKind::kLatency;
-  const bool error = kind == FaultKind::kError;
+  const bool stress = kind == FaultKind::kCpuStress;
   fault.fixed_delay =
       r.duration("fixedDelay", Range::above(0), latency ? Need::kRequired : Need::kOptional)
           .value_or(0);
+  fault.jitter = r.duration("jitter", Range::at_least(0)).value_or(0);
   fault.http_status =
       static_cast<int>(r.integer("httpStatus", Range::closed(400, 599)).value_or(503));
-  if (error && r.has("fixedDelay"))
-    diags_.error(r.key_pos("fixedDelay"), "'fixedDelay' is only allowed in latency faults");
-  if (latency && r.has("httpStatus"))
-    diags_.error(r.key_pos("httpStatus"), "'httpStatus' is only allowed in error faults");
+  fault.cpu_load =
+      r.number("load", Range::closed(0, 100), stress ? Need::kRequired : Need::kOptional)
+          .value_or(0) /
+      100.0;
+  // Parameters belong to one mechanism each.
+  const struct {
+    const char* key;
+    FaultKind owner;
+  } owned[] = {{"fixedDelay", FaultKind::kLatency},
+               {"jitter", FaultKind::kLatency},
+               {"httpStatus", FaultKind::kError},
+               {"load", FaultKind::kCpuStress}};
+  for (const auto& param : owned)
+    if (kind && *kind != param.owner && r.has(param.key))
+      diags_.error(r.key_pos(param.key), std::string("'") + param.key + "' is only allowed in " +
+                                             fault_kind_name(param.owner) + " faults");
+  if (stress && r.has("percent"))
+    diags_.error(r.key_pos("percent"), "'percent' is not a cpu-stress parameter; use 'load'");
+  if (kind && r.has("target")) {
+    const bool edge = fault.target.is_edge();
+    if (*kind == FaultKind::kPacketLoss && !edge && fault.target.service >= 0)
+      diags_.error(r.value_pos("target"), "packet-loss needs an edge target {caller, callee}");
+    if (*kind == FaultKind::kCpuStress && (edge || fault.target.endpoint >= 0))
+      diags_.error(r.value_pos("target"), "cpu-stress needs a service target {service}");
+  }
   scenario_.faults.push_back(std::move(fault));
 }
 

@@ -13,12 +13,15 @@ EdgeList edges_of(const Scenario& scenario) {
   return edges;
 }
 
-void add_delay(Moments& target, double fraction, double delay) {
+// A delay of mean `delay` and standard deviation `jitter` on a share `fraction` of requests.
+void add_delay(Moments& target, double fraction, double delay, double jitter = 0.0) {
   target.mean += fraction * delay;
-  target.var += fraction * (1.0 - fraction) * delay * delay;
+  target.var += fraction * jitter * jitter + fraction * (1.0 - fraction) * delay * delay;
 }
 
-void add_abort(double& target, double fraction) { target = 1.0 - (1.0 - target) * (1.0 - fraction); }
+void add_abort(double& target, double fraction) {
+  target = 1.0 - (1.0 - target) * (1.0 - fraction);
+}
 
 Moments operator+(Moments a, Moments b) { return {a.mean + b.mean, a.var + b.var}; }
 
@@ -55,12 +58,11 @@ bool differs(double real, double counterfactual, double relative, double absolut
   return std::abs(real - counterfactual) > std::max(relative * std::abs(counterfactual), absolute);
 }
 
-std::string cause_name(FaultKind kind) { return kind == FaultKind::kLatency ? "latency" : "error"; }
-
 }  // namespace
 
 void TickOutcome::reset(std::size_t services, std::size_t endpoints, std::size_t dependencies) {
-  for (auto* v : {&arrivals, &aborted, &shed, &served, &utilization, &error_ratio, &p50, &p95, &p99})
+  for (auto* v :
+       {&arrivals, &aborted, &shed, &served, &utilization, &error_ratio, &p50, &p95, &p99})
     v->assign(services, 0.0);
   wait.assign(services, {});
   latency.assign(services, {});
@@ -90,8 +92,8 @@ World::World(const Scenario& scenario, std::uint64_t seed)
     double total_weight = 0;
     for (const EndpointSpec& e : spec.endpoints) total_weight += e.weight;
     for (const EndpointSpec& e : spec.endpoints)
-      endpoints_.push_back({static_cast<int>(s), e.weight / total_weight, e.latency_factor,
-                            frame_endpoints++});
+      endpoints_.push_back(
+          {static_cast<int>(s), e.weight / total_weight, e.latency_factor, frame_endpoints++});
   }
   endpoint_begin_.push_back(static_cast<int>(endpoints_.size()));
   external_.assign(services, 0.0);
@@ -99,10 +101,12 @@ World::World(const Scenario& scenario, std::uint64_t seed)
   for (FaultModifiers* m : {&modifiers_, &no_faults_}) {
     m->service_delay.assign(services, {});
     m->service_abort.assign(services, 0.0);
+    m->service_capacity.assign(services, 1.0);
     m->endpoint_delay.assign(endpoints_.size(), {});
     m->endpoint_abort.assign(endpoints_.size(), 0.0);
     m->edge_delay.assign(dependencies, {});
     m->edge_abort.assign(dependencies, 0.0);
+    m->edge_loss.assign(dependencies, 0.0);
   }
   for (DynamicState* st : {&state_, &shadow_state_}) {
     st->backlog.assign(services, 0.0);
@@ -123,7 +127,7 @@ World::World(const Scenario& scenario, std::uint64_t seed)
     IncidentRecord record;
     record.id = static_cast<std::int64_t>(f);
     record.name = fault.name;
-    record.cause = cause_name(fault.kind);
+    record.cause = fault_kind_name(fault.kind);
     record.start = fault.start;
     record.end = fault.start + fault.duration;
     int root;
@@ -163,24 +167,33 @@ void World::rebuild_modifiers() {
   for (std::size_t f = 0; f < scenario_.faults.size(); ++f) {
     if (!fault_active_[f]) continue;
     const FaultSpec& fault = scenario_.faults[f];
-    const double delay = to_seconds(fault.fixed_delay);
-    Moments* delay_target;
-    double* abort_target;
-    if (fault.target.is_edge()) {
-      delay_target = &modifiers_.edge_delay[fault.target.dependency];
-      abort_target = &modifiers_.edge_abort[fault.target.dependency];
-    } else if (fault.target.endpoint >= 0) {
-      const int e = endpoint_begin_[fault.target.service] + fault.target.endpoint;
-      delay_target = &modifiers_.endpoint_delay[e];
-      abort_target = &modifiers_.endpoint_abort[e];
-    } else {
-      delay_target = &modifiers_.service_delay[fault.target.service];
-      abort_target = &modifiers_.service_abort[fault.target.service];
+    const FaultTarget& target = fault.target;
+    switch (fault.kind) {
+      case FaultKind::kLatency: {
+        Moments& delay =
+            target.is_edge() ? modifiers_.edge_delay[target.dependency]
+            : target.endpoint >= 0
+                ? modifiers_.endpoint_delay[endpoint_begin_[target.service] + target.endpoint]
+                : modifiers_.service_delay[target.service];
+        add_delay(delay, fault.fraction, to_seconds(fault.fixed_delay), to_seconds(fault.jitter));
+        break;
+      }
+      case FaultKind::kError: {
+        double& abort =
+            target.is_edge() ? modifiers_.edge_abort[target.dependency]
+            : target.endpoint >= 0
+                ? modifiers_.endpoint_abort[endpoint_begin_[target.service] + target.endpoint]
+                : modifiers_.service_abort[target.service];
+        add_abort(abort, fault.fraction);
+        break;
+      }
+      case FaultKind::kCpuStress:
+        modifiers_.service_capacity[target.service] *= 1.0 - fault.cpu_load;
+        break;
+      case FaultKind::kPacketLoss:
+        add_abort(modifiers_.edge_loss[target.dependency], fault.fraction);
+        break;
     }
-    if (fault.kind == FaultKind::kLatency)
-      add_delay(*delay_target, fault.fraction, delay);
-    else
-      add_abort(*abort_target, fault.fraction);
   }
   modifiers_dirty_ = false;
 }
@@ -202,7 +215,8 @@ void World::compute(const FaultModifiers& mod, DynamicState& state, TickOutcome&
     const double admitted = arrivals * pass_share;
     out.aborted[s] = arrivals - admitted;
 
-    const double capacity = spec.replicas * spec.capacity_rps;
+    const double per_replica = spec.capacity_rps * mod.service_capacity[s];
+    const double capacity = spec.replicas * per_replica;
     double& backlog = state.backlog[s];
     if (capacity <= 0) {
       out.shed[s] = admitted;
@@ -234,7 +248,10 @@ void World::compute(const FaultModifiers& mod, DynamicState& state, TickOutcome&
       const double attempts = out.served[s] * dep.calls_per_request *
                               expected_attempts(state.attempt_failure[d], dep.retries);
       out.edge_attempts[d] = attempts;
-      out.arrivals[dep.callee] += attempts * (1.0 - mod.edge_abort[d]);
+      // Lost attempts never reach the callee, unless no timeout ends them and TCP
+      // retransmits them.
+      const double lost = dep.timeout > 0 ? mod.edge_loss[d] : 0.0;
+      out.arrivals[dep.callee] += attempts * (1.0 - mod.edge_abort[d]) * (1.0 - lost);
     }
   }
 
@@ -250,24 +267,35 @@ void World::compute(const FaultModifiers& mod, DynamicState& state, TickOutcome&
       const int callee = dep.callee;
       // Without an injected edge delay an attempt sees exactly the callee's distribution,
       // already fitted; only a delayed edge needs a fit of its own.
-      const bool delayed = mod.edge_delay[d].mean > 0;
-      const Moments reached = out.latency[callee] + mod.edge_delay[d];
-      const LogNormal attempt_latency = delayed ? fit_lognormal(reached) : out.latency_fit[callee];
+      const double timeout = to_seconds(dep.timeout);
+      const double loss = mod.edge_loss[d];
+      const bool lost_attempts_time_out = loss > 0 && dep.timeout > 0;
+      Moments reached = out.latency[callee] + mod.edge_delay[d];
+      if (loss > 0 && dep.timeout == 0) add_delay(reached, loss, kRetransmitSeconds);
+      const bool refit =
+          reached.mean != out.latency[callee].mean || reached.var != out.latency[callee].var;
+      const LogNormal attempt_latency = refit ? fit_lognormal(reached) : out.latency_fit[callee];
       Moments attempt = reached;
       double p_timeout = 0;
-      const double timeout = to_seconds(dep.timeout);
       if (dep.timeout > 0 && may_time_out(attempt_latency, timeout)) {
         const Truncated cut = truncate_at(attempt_latency, timeout);
         attempt = cut.moments;
         p_timeout = cut.p_timeout;
       }
+      if (lost_attempts_time_out) {  // a lost attempt waits out the timeout and fails
+        const double second =
+            loss * timeout * timeout + (1.0 - loss) * (attempt.var + attempt.mean * attempt.mean);
+        attempt.mean = loss * timeout + (1.0 - loss) * attempt.mean;
+        attempt.var = std::max(0.0, second - attempt.mean * attempt.mean);
+      }
+      const double delivered = lost_attempts_time_out ? 1.0 - loss : 1.0;
       const double abort = mod.edge_abort[d];
-      const double failure =
-          abort + (1.0 - abort) * (1.0 - (1.0 - p_timeout) * (1.0 - out.error_ratio[callee]));
+      const double failure = abort + (1.0 - abort) * (1.0 - delivered * (1.0 - p_timeout) *
+                                                                (1.0 - out.error_ratio[callee]));
       // Aborted attempts fail at the caller's sidecar and take no time.
-      const Moments per_attempt{(1.0 - abort) * attempt.mean,
-                                (1.0 - abort) * attempt.var +
-                                    abort * (1.0 - abort) * attempt.mean * attempt.mean};
+      const Moments per_attempt{
+          (1.0 - abort) * attempt.mean,
+          (1.0 - abort) * attempt.var + abort * (1.0 - abort) * attempt.mean * attempt.mean};
       const double attempts = expected_attempts(failure, dep.retries);
       const double call_failure = failure * failure_power(failure, dep.retries);
       const Moments call{attempts * per_attempt.mean, attempts * per_attempt.var};
@@ -280,7 +308,17 @@ void World::compute(const FaultModifiers& mod, DynamicState& state, TickOutcome&
 
       out.edge_failure[d] = failure;
       double q50, q95, q99;
-      if (delayed) {
+      if (lost_attempts_time_out) {
+        // The waited time is T with probability `loss`, else the attempt's own latency.
+        auto quantile = [&](double q) {
+          const double within = q / (1.0 - loss);
+          return within >= 1.0 ? timeout
+                               : lognormal_quantile(attempt_latency, normal_quantile(within));
+        };
+        q50 = quantile(0.50);
+        q95 = quantile(0.95);
+        q99 = quantile(0.99);
+      } else if (refit) {
         q50 = lognormal_quantile(attempt_latency, 0.0);
         q95 = lognormal_quantile(attempt_latency, kZ95);
         q99 = lognormal_quantile(attempt_latency, kZ99);
@@ -426,10 +464,12 @@ void World::write_frame(std::int64_t tick) {
     mean[s] = static_cast<float>(outcome_.latency[s].mean * factor);
     const double cpu_noise = 0.01 * resource_noise_[s].fast_normal(2 * draw);
     const double memory_noise = 0.003 * resource_noise_[s].fast_normal(2 * draw + 1);
-    cpu[s] = static_cast<float>(
-        std::clamp(spec.cpu_baseline + (1.0 - spec.cpu_baseline) * u + cpu_noise, 0.0, 1.0));
-    memory[s] = static_cast<float>(
-        std::clamp(spec.memory_baseline + 0.1 * u + memory_noise, 0.0, 1.0));
+    // A cpu-stress fault's stressor takes its share of the CPU on top of the service's use.
+    const double stress = 1.0 - modifiers_.service_capacity[s];
+    const double used = spec.cpu_baseline + (1.0 - spec.cpu_baseline) * u;
+    cpu[s] = static_cast<float>(std::clamp(stress + (1.0 - stress) * used + cpu_noise, 0.0, 1.0));
+    memory[s] =
+        static_cast<float>(std::clamp(spec.memory_baseline + 0.1 * u + memory_noise, 0.0, 1.0));
     ready[s] = static_cast<float>(spec.replicas);
     utilization[s] = static_cast<float>(u);
   }

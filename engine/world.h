@@ -59,11 +59,17 @@ inline constexpr double kRhoCap = 0.95;
 struct FaultModifiers {
   std::vector<Moments> service_delay;   // per service
   std::vector<double> service_abort;
+  std::vector<double> service_capacity;  // share of capacity left by cpu-stress faults
   std::vector<Moments> endpoint_delay;  // per internal endpoint
   std::vector<double> endpoint_abort;
   std::vector<Moments> edge_delay;      // per dependency
   std::vector<double> edge_abort;
+  std::vector<double> edge_loss;        // share of attempts lost (packet-loss faults)
 };
+
+// A lost attempt with no timeout to end it is retransmitted after Linux's minimum TCP
+// retransmission timeout.
+inline constexpr double kRetransmitSeconds = 0.2;
 
 // What carries over from one tick to the next.
 struct DynamicState {

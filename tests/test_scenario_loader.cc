@@ -177,7 +177,7 @@ TEST_CASE("a scenario using every key loads with units converted", "[loader]") {
   CHECK(swarm.locust->surges[0].to == 90 * kMinute);
   CHECK(swarm.locust->surges[0].users == 200);
 
-  REQUIRE(s.faults.size() == 3);
+  REQUIRE(s.faults.size() == 5);
   const FaultSpec& slow = s.faults[0];
   CHECK(slow.name == "slow-db");
   CHECK(slow.kind == FaultKind::kLatency);
@@ -200,6 +200,14 @@ TEST_CASE("a scenario using every key loads with units converted", "[loader]") {
   const FaultSpec& edge = s.faults[2];
   CHECK(edge.target.is_edge());
   CHECK(edge.target.dependency == 0);
+  CHECK(edge.jitter == 200 * kMillisecond);
+  const FaultSpec& stress = s.faults[3];
+  CHECK(stress.kind == FaultKind::kCpuStress);
+  CHECK(stress.cpu_load == 0.75);
+  const FaultSpec& loss = s.faults[4];
+  CHECK(loss.kind == FaultKind::kPacketLoss);
+  CHECK(loss.fraction == Approx(0.1));
+  CHECK(loss.target.dependency == 0);
 }
 
 TEST_CASE("every bundled scenario and valid test scenario loads", "[loader]") {
@@ -547,7 +555,9 @@ TEST_CASE("an unknown fault kind is reported with a did-you-mean", "[loader]") {
                                       "    duration: 5m\n");
   CHECK(d.line == 8);
   CHECK(d.column == 11);
-  CHECK(d.message == "'kind' must be latency or error, got 'latncy'; did you mean 'latency'?");
+  CHECK(d.message ==
+        "'kind' must be latency, error, cpu-stress or packet-loss, got 'latncy'; did you mean "
+        "'latency'?");
 }
 
 TEST_CASE("a fault that starts after the scenario ends is rejected", "[loader]") {
@@ -827,6 +837,55 @@ TEST_CASE("a truncated file yields diagnostics at every cut, never a crash", "[l
 TEST_CASE("deeply nested input is an error, not a stack overflow", "[loader]") {
   const std::string deep = "name: " + std::string(100000, '[') + "\n";
   CHECK_THROWS_AS(parse_scenario(deep, "deep.yaml"), InputError);
+}
+
+// --- The fault catalogue's mechanisms and their parameters --------------------------------
+
+const std::string kWithDependency = kHead +
+                                    "dependencies:\n"
+                                    "  - {caller: web, callee: api, timeout: 1s}\n";
+
+TEST_CASE("cpu-stress and packet-loss faults load with their parameters", "[loader]") {
+  const Scenario scenario = parse_scenario(
+      kWithDependency +
+          "faults:\n"
+          "  - {kind: cpu-stress, target: {service: api}, load: 60, start: 1m, duration: 5m}\n"
+          "  - {kind: packet-loss, target: {caller: web, callee: api}, percent: 20, start: 1m,\n"
+          "     duration: 5m}\n"
+          "  - {kind: latency, target: {service: db}, fixedDelay: 100ms, jitter: 30ms,\n"
+          "     start: 1m, duration: 5m}\n",
+      "test.yaml");
+  REQUIRE(scenario.faults.size() == 3);
+  CHECK(scenario.faults[0].kind == FaultKind::kCpuStress);
+  CHECK(scenario.faults[0].cpu_load == Approx(0.6));
+  CHECK(scenario.faults[1].kind == FaultKind::kPacketLoss);
+  CHECK(scenario.faults[1].fraction == Approx(0.2));
+  CHECK(scenario.faults[1].target.dependency == 0);
+  CHECK(scenario.faults[2].jitter == 30 * kMillisecond);
+}
+
+TEST_CASE("a cpu-stress fault needs a load and a service target", "[loader]") {
+  const auto found = problems(
+      kWithDependency +
+      "faults:\n"
+      "  - {kind: cpu-stress, target: {caller: web, callee: api}, start: 1m, duration: 5m}\n");
+  INFO(joined(found));
+  REQUIRE(found.size() == 2);
+  CHECK(found[0].line == 10);
+  CHECK(found[0].message == "missing required key 'load' in fault");
+  CHECK(found[1].message == "cpu-stress needs a service target {service}");
+}
+
+TEST_CASE("packet-loss needs an edge target and parameters belong to their mechanism", "[loader]") {
+  const auto found = problems(kWithDependency +
+                              "faults:\n"
+                              "  - {kind: packet-loss, target: {service: api}, load: 5, "
+                              "jitter: 1s, start: 1m, duration: 5m}\n");
+  INFO(joined(found));
+  REQUIRE(found.size() == 3);
+  CHECK(found[0].message == "packet-loss needs an edge target {caller, callee}");
+  CHECK(found[1].message == "'load' is only allowed in cpu-stress faults");
+  CHECK(found[2].message == "'jitter' is only allowed in latency faults");
 }
 
 }  // namespace dosim

@@ -45,6 +45,13 @@ INVALID = {
         lambda d: d.update(faults=[dict(LATENCY_FAULT, kind="error")])),
     "target both service and edge": with_changes(lambda d: d.update(faults=[dict(
         LATENCY_FAULT, target={"service": "web", "caller": "web", "callee": "web"})])),
+    "cpu-stress without load": with_changes(lambda d: d.update(faults=[{
+        k: v for k, v in dict(LATENCY_FAULT, kind="cpu-stress").items() if k != "fixedDelay"}])),
+    "packet-loss on a service": with_changes(lambda d: d.update(faults=[{
+        k: v for k, v in dict(LATENCY_FAULT, kind="packet-loss").items() if k != "fixedDelay"}])),
+    "jitter on an error fault": with_changes(lambda d: d.update(faults=[{
+        k: v for k, v in dict(LATENCY_FAULT, kind="error", jitter="1s").items()
+        if k != "fixedDelay"}])),
     "traffic without base_rps or locust": with_changes(
         lambda d: d.update(traffic=[{"entry": "web"}])),
 }

@@ -68,8 +68,8 @@ TEST_CASE("load propagates down a 3-service chain multiplied by calls per reques
   world.step(0);
   const auto& out = world.outcome();
   CHECK(out.arrivals[index_of(scenario, "a")] == Approx(10.0));
-  CHECK(out.arrivals[index_of(scenario, "b")] == Approx(20.0));   // 10 x 2
-  CHECK(out.arrivals[index_of(scenario, "c")] == Approx(30.0));   // 20 x 1.5
+  CHECK(out.arrivals[index_of(scenario, "b")] == Approx(20.0));  // 10 x 2
+  CHECK(out.arrivals[index_of(scenario, "c")] == Approx(30.0));  // 20 x 1.5
   CHECK(out.error_ratio[index_of(scenario, "a")] == Approx(0.0));
   // A caller's mean latency includes its callees': c alone, b = own + 1.5 calls to c, ...
   const double c = out.latency[index_of(scenario, "c")].mean;
@@ -106,7 +106,8 @@ traffic:
 TEST_CASE("saturation of a callee raises latency and errors upstream", "[world]") {
   std::string overloaded = kChain;
   overloaded.replace(overloaded.find("{name: c, replicas: 4"), 21, "{name: c, replicas: 1");
-  overloaded.replace(overloaded.find("base_rps: 10, noise: 0}\n  - {name: other"), 12, "base_rps: 40");
+  overloaded.replace(overloaded.find("base_rps: 10, noise: 0}\n  - {name: other"), 12,
+                     "base_rps: 40");
   const Scenario normal = scenario_from(kChain);
   Scenario saturated = scenario_from(overloaded);
   World calm(normal, 1), busy(saturated, 1);
@@ -213,4 +214,155 @@ faults:
   CHECK(incidents[0].impact_end == 15 * kMinute);
   CHECK(incidents[1].silent);
   CHECK(incidents[1].impact_start == -1);
+}
+
+TEST_CASE("a cpu-stress fault takes capacity and CPU, and slows the service and its callers",
+          "[world][faults]") {
+  // b: 2 replicas x 100 rps, 20 rps offered. A 60 % stressor leaves 40 rps per replica.
+  const Scenario scenario = scenario_from(std::string(kChain) + R"(
+faults:
+  - {name: stress-b, kind: cpu-stress, target: {service: b}, load: 60, start: 0s, duration: 1h}
+)");
+  World world(scenario, 1);
+  world.step(0);
+  const TickOutcome before = world.outcome();
+  const float cpu_before = world.frame().service(ServiceMetric::kCpuRatio)[1];
+  world.set_fault_active(0, true);
+  world.step(1);
+  const TickOutcome& during = world.outcome();
+  const int a = index_of(scenario, "a"), b = index_of(scenario, "b");
+  const int c = index_of(scenario, "c"), lonely = index_of(scenario, "lonely");
+  CHECK(during.utilization[b] == Approx(20.0 / 80.0));
+  CHECK(before.utilization[b] == Approx(20.0 / 200.0));
+  // M/M/2 with mu = 40: own time stays base_latency, the wait grows.
+  const double expected_wait = textbook_erlang_c(2, 20.0 / 40.0) / (80.0 - 20.0);
+  CHECK(during.wait[b].mean == Approx(expected_wait));
+  CHECK(during.latency[a].mean > before.latency[a].mean);
+  CHECK(during.latency[c].mean == Approx(before.latency[c].mean));
+  CHECK(during.latency[lonely].mean == Approx(before.latency[lonely].mean));
+  // cpu = load + (1 - load) x (baseline + (1 - baseline) x utilization), noise +-0.035.
+  const float cpu_during = world.frame().service(ServiceMetric::kCpuRatio)[b];
+  CHECK(cpu_during == Approx(0.6 + 0.4 * (0.05 + 0.95 * 0.25)).margin(0.035));
+  CHECK(cpu_during > cpu_before + 0.5);
+}
+
+TEST_CASE("packet loss on an edge with a timeout becomes timeouts and retries", "[world][faults]") {
+  const Scenario scenario = scenario_from(R"(
+name: loss
+duration: 1h
+services:
+  - {name: front, replicas: 4, capacity_rps: 100, base_latency: 5ms}
+  - {name: back, replicas: 4, capacity_rps: 100, base_latency: 5ms}
+dependencies:
+  - {caller: front, callee: back, timeout: 500ms, retries: 2}
+traffic:
+  - {entry: front, base_rps: 50, noise: 0}
+faults:
+  - {name: lossy, kind: packet-loss, target: {caller: front, callee: back}, percent: 20, start: 0s, duration: 1h}
+)");
+  World world(scenario, 1);
+  world.step(0);
+  const TickOutcome before = world.outcome();
+  world.set_fault_active(0, true);
+  for (int t = 1; t < 4; ++t) world.step(t);
+  const TickOutcome& during = world.outcome();
+  CHECK(during.edge_failure[0] == Approx(0.2).margin(1e-6));
+  // Retries: 1 + 0.2 + 0.04 attempts per call; lost attempts never reach the callee.
+  CHECK(during.edge_attempts[0] == Approx(50 * 1.24).epsilon(1e-6));
+  CHECK(during.arrivals[1] == Approx(50 * 1.24 * 0.8).epsilon(1e-6));
+  CHECK(during.error_ratio[0] == Approx(0.2 * 0.2 * 0.2).epsilon(1e-4));
+  // Each lost attempt waits out the 500 ms timeout: 1.24 attempts of mean 0.2 x 0.5 + 0.8 x L.
+  const double attempt = 0.2 * 0.5 + 0.8 * before.latency[1].mean;
+  CHECK(during.latency[0].mean ==
+        Approx(before.latency[0].mean - before.latency[1].mean + 1.24 * attempt).epsilon(1e-3));
+  CHECK(during.edge_p95[0] == Approx(0.5));  // 20 % of attempts take the full timeout
+  CHECK(during.latency[1].mean == Approx(before.latency[1].mean).epsilon(1e-3));
+}
+
+TEST_CASE("packet loss without a timeout costs a retransmission, not an error", "[world][faults]") {
+  const Scenario scenario = scenario_from(R"(
+name: loss
+duration: 1h
+services:
+  - {name: front, replicas: 4, capacity_rps: 100, base_latency: 5ms}
+  - {name: back, replicas: 4, capacity_rps: 100, base_latency: 5ms}
+dependencies:
+  - {caller: front, callee: back}
+traffic:
+  - {entry: front, base_rps: 50, noise: 0}
+faults:
+  - {name: lossy, kind: packet-loss, target: {caller: front, callee: back}, percent: 10, start: 0s, duration: 1h}
+)");
+  World world(scenario, 1);
+  world.step(0);
+  const TickOutcome before = world.outcome();
+  world.set_fault_active(0, true);
+  world.step(1);
+  CHECK(world.outcome().error_ratio[0] == Approx(0.0));
+  CHECK(world.outcome().latency[0].mean ==
+        Approx(before.latency[0].mean + 0.1 * kRetransmitSeconds));
+}
+
+TEST_CASE("latency jitter widens the distribution without moving its mean", "[world][faults]") {
+  const std::string base = std::string(kChain) + R"(
+faults:
+  - {name: slow, kind: latency, target: {service: c}, fixedDelay: 100ms, JITTER start: 0s, duration: 1h}
+)";
+  auto with_jitter = [&](const std::string& jitter) {
+    std::string text = base;
+    text.replace(text.find("JITTER"), 6, jitter);
+    return scenario_from(text);
+  };
+  const Scenario steady = with_jitter("");
+  const Scenario jittery = with_jitter("jitter: 50ms,");
+  World a(steady, 1), b(jittery, 1);
+  a.set_fault_active(0, true);
+  b.set_fault_active(0, true);
+  a.step(0);
+  b.step(0);
+  const int c = index_of(steady, "c");
+  CHECK(b.outcome().latency[c].mean == Approx(a.outcome().latency[c].mean));
+  CHECK(b.outcome().latency[c].var == Approx(a.outcome().latency[c].var + 0.05 * 0.05));
+  CHECK(b.outcome().p99[c] > a.outcome().p99[c]);
+}
+
+TEST_CASE("every fault kind is undone exactly when it ends", "[world][faults]") {
+  const std::string faults = R"(
+faults:
+  - {name: f-latency, kind: latency, target: {caller: a, callee: b}, fixedDelay: 1s, jitter: 200ms, percent: 50, start: 10s, duration: 20s}
+  - {name: f-error, kind: error, target: {service: c}, percent: 30, start: 15s, duration: 10s}
+  - {name: f-stress, kind: cpu-stress, target: {service: b}, load: 90, start: 12s, duration: 15s}
+  - {name: f-loss, kind: packet-loss, target: {caller: b, callee: c}, percent: 25, start: 20s, duration: 5s}
+)";
+  std::string chain = kChain;
+  chain.replace(chain.find("{caller: b, callee: c, calls_per_request: 1.5}"), 46,
+                "{caller: b, callee: c, calls_per_request: 1.5, timeout: 300ms, retries: 2}");
+  const Scenario with_faults = scenario_from(chain + faults);
+  const Scenario without = scenario_from(chain);
+  struct Capture : FrameSink {
+    std::vector<Frame> frames;
+    void on_frame(const Frame& f) override { frames.push_back(f); }
+  } with_frames, without_frames;
+  Simulation run_with(with_faults, 9), run_without(without, 9);
+  run_with.add_sink(&with_frames);
+  run_without.add_sink(&without_frames);
+  run_with.run();
+  run_without.run();
+  for (int t : {11, 13, 16, 21}) {
+    INFO("tick " << t);
+    CHECK(with_frames.frames[t].service_values != without_frames.frames[t].service_values);
+  }
+  // b was overloaded by the stress (90 % of its capacity gone); once its queue has drained,
+  // every series is bit-identical to the run that never had a fault.
+  std::size_t equal_from = 0;
+  for (std::size_t t = 0; t < with_frames.frames.size(); ++t)
+    if (with_frames.frames[t].service_values != without_frames.frames[t].service_values ||
+        with_frames.frames[t].edge_values != without_frames.frames[t].edge_values)
+      equal_from = t + 1;
+  CHECK(equal_from >= 30);
+  CHECK(equal_from < 120);
+  for (std::size_t t = equal_from; t < with_frames.frames.size(); ++t) {
+    REQUIRE(with_frames.frames[t].service_values == without_frames.frames[t].service_values);
+    REQUIRE(with_frames.frames[t].edge_values == without_frames.frames[t].edge_values);
+  }
 }
