@@ -14,7 +14,7 @@ import numpy as np
 from dosim_test_util import SOURCE_DIR, TMP, dosim, run_tests
 
 GOLDEN = SOURCE_DIR / "tests" / "golden"
-SCENARIOS = ["ecommerce", "online-boutique", "payments-mad"]
+SCENARIOS = ["ecommerce", "online-boutique", "payments-mad", "retry-storm"]
 STATISTICS = ["rps", "error_ratio", "latency_p95_s", "cpu_ratio"]
 
 
