@@ -313,6 +313,8 @@ struct TraceWriter::Impl {
   std::optional<MetricFamily> services;
   std::optional<MetricFamily> edges;
   std::optional<MetricFamily> endpoints;
+  std::vector<std::int32_t> edge_caller;  // per dependency, for /truth/propagation
+  std::vector<std::int32_t> edge_callee;
 
   void write_header(const Scenario& scenario, std::uint64_t seed);
   void end_row();
@@ -355,6 +357,8 @@ void TraceWriter::Impl::write_header(const Scenario& scenario, std::uint64_t see
   for (std::size_t d = 0; d < scenario.dependencies.size(); ++d) {
     src.push_back(scenario.dependencies[d].caller);
     dst.push_back(scenario.dependencies[d].callee);
+    edge_caller.push_back(scenario.dependencies[d].caller);
+    edge_callee.push_back(scenario.dependencies[d].callee);
     edge_names.push_back(scenario.edge_name(static_cast<int>(d)));
   }
   const Group edges_group = make_group(root, "edges");
@@ -439,6 +443,36 @@ void TraceWriter::Impl::write_truth(const std::vector<IncidentRecord>& incidents
   int64_column("impact_start_ns", impact_starts);
   int64_column("impact_end_ns", impact_ends);
   write_numbers(g, "silent", H5T_STD_U8LE, H5T_NATIVE_UINT8, std::span<const std::uint8_t>(silent));
+
+  // Lists per incident, as long tables keyed by incident id.
+  std::vector<std::int64_t> affected_ids, propagation_ids;
+  std::vector<std::int32_t> affected_services, propagation_edges, propagation_src, propagation_dst;
+  for (const IncidentRecord& incident : incidents) {
+    for (int service : incident.affected) {
+      affected_ids.push_back(incident.id);
+      affected_services.push_back(service);
+    }
+    for (int edge : incident.propagation) {
+      propagation_ids.push_back(incident.id);
+      propagation_edges.push_back(edge);
+      propagation_src.push_back(edge_callee[edge]);
+      propagation_dst.push_back(edge_caller[edge]);
+    }
+  }
+  auto int32_column = [](hid_t group_id, const char* name, const std::vector<std::int32_t>& v) {
+    write_numbers(group_id, name, H5T_STD_I32LE, H5T_NATIVE_INT32,
+                  std::span<const std::int32_t>(v));
+  };
+  const Group affected = make_group(truth.get(), "affected");
+  write_numbers(affected.get(), "incident_id", H5T_STD_I64LE, H5T_NATIVE_INT64,
+                std::span<const std::int64_t>(affected_ids));
+  int32_column(affected.get(), "service", affected_services);
+  const Group propagation = make_group(truth.get(), "propagation");
+  write_numbers(propagation.get(), "incident_id", H5T_STD_I64LE, H5T_NATIVE_INT64,
+                std::span<const std::int64_t>(propagation_ids));
+  int32_column(propagation.get(), "edge", propagation_edges);
+  int32_column(propagation.get(), "src", propagation_src);
+  int32_column(propagation.get(), "dst", propagation_dst);
 }
 
 // Detectors do not report yet: the columns exist, typed, with no rows.

@@ -2,20 +2,22 @@
 //
 // The engine knows what it injected and measures what it broke. The impact window is the
 // span during which the cause's root service, or any service upstream of it, measurably
-// differed from the same world without faults (see world.h, "counterfactual"). A fault that
+// differed from the same world without faults (see world.h, "counterfactual"); the
+// affected services and the propagation edges record where it did. A fault that
 // changed nothing measurable is `silent` and has no impact window (both ends -1); scoring
 // skips silent incidents.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "sim_time.h"
 
 namespace dosim {
 
 struct IncidentRecord {
-  std::int64_t id = 0;          // 0-based, in order of start time then scenario order
+  std::int64_t id = 0;          // 0-based, in the order of the scenario's faults
   std::string name;             // the fault's name in the scenario
   std::string cause;            // fault kind: "latency", "error"
   std::string root_cause;       // "service", "service /endpoint" or "caller->callee"
@@ -25,6 +27,14 @@ struct IncidentRecord {
   SimTime impact_start = -1;    // start of the first and end of the last affected tick
   SimTime impact_end = -1;
   bool silent = true;
+  // Services whose SLIs the cause changed at some point (the root included when it was
+  // itself affected), sorted.
+  std::vector<int> affected;
+  // Dependencies (indices into Scenario::dependencies) along which the effect travelled:
+  // those whose caller was affected and whose callee was affected or is the faulted edge's
+  // callee. The effect flows from callee to caller (src = callee, dst = caller in the
+  // trace, as ITBench's propagation ground truth).
+  std::vector<int> propagation;
 };
 
 }  // namespace dosim

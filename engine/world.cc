@@ -147,6 +147,7 @@ World::World(const Scenario& scenario, std::uint64_t seed)
     truth_.push_back(std::move(record));
   }
   truth_phase_.assign(scenario.faults.size(), TruthPhase::kPending);
+  affected_.assign(scenario.faults.size(), std::vector<char>(services, 0));
   impacted_.assign(services, 0);
   frame_.resize(services, dependencies, static_cast<std::size_t>(frame_endpoints));
 }
@@ -422,7 +423,11 @@ void World::track_truth(std::int64_t tick) {
     if (truth_phase_[f] != TruthPhase::kActive && truth_phase_[f] != TruthPhase::kRecovering)
       continue;
     bool hit = false;
-    for (int s : blast_radius_[f]) hit = hit || impacted_[s];
+    for (int s : blast_radius_[f]) {
+      if (!impacted_[s]) continue;
+      hit = true;
+      affected_[f][s] = 1;
+    }
     IncidentRecord& record = truth_[f];
     if (hit) {
       if (record.silent) record.impact_start = tick_end - scenario_.tick;
@@ -505,6 +510,21 @@ void World::write_frame(std::int64_t tick) {
   }
 }
 
-std::vector<IncidentRecord> World::incidents() const { return truth_; }
+std::vector<IncidentRecord> World::incidents() const {
+  std::vector<IncidentRecord> records = truth_;
+  for (std::size_t f = 0; f < records.size(); ++f) {
+    IncidentRecord& record = records[f];
+    const std::vector<char>& affected = affected_[f];
+    for (int s = 0; s < static_cast<int>(affected.size()); ++s)
+      if (affected[s]) record.affected.push_back(s);
+    const int faulted_edge = scenario_.faults[f].target.dependency;
+    for (int d = 0; d < static_cast<int>(scenario_.dependencies.size()); ++d) {
+      const DependencySpec& dep = scenario_.dependencies[d];
+      if (affected[dep.caller] && (affected[dep.callee] || d == faulted_edge))
+        record.propagation.push_back(d);
+    }
+  }
+  return records;
+}
 
 }  // namespace dosim

@@ -168,7 +168,16 @@ def check_layout(f, yaml_text):
         check(strings(incidents["root_cause"]) == ["frontend->cart"], "incident root cause")
         check(incidents["start_ns"][0] == 3 * MINUTE, "incident start")
         check(incidents["end_ns"][0] == 6 * MINUTE, "incident end")
-        check(incidents["silent"][0] in (0, 1), "silent is 0/1")
+        check(incidents["silent"][0] == 0, "the delay had an impact")
+
+    # frontend->cart delayed: frontend is affected, through that edge (edge 0: cart -> frontend).
+    affected = f["truth/affected"]
+    check(list(affected["incident_id"][()]) == [0], f"affected incident ids {affected['incident_id'][()]}")
+    check(list(affected["service"][()]) == [0], f"affected services {affected['service'][()]}")
+    propagation = f["truth/propagation"]
+    check(sorted(propagation) == ["dst", "edge", "incident_id", "src"], f"propagation columns {list(propagation)}")
+    check([list(propagation[c][()]) for c in ("incident_id", "edge", "src", "dst")] == [[0], [0], [1], [0]],
+          "propagation: edge 0 from cart (1) to frontend (0)")
 
     alerts = f["alerts"]
     check(sorted(alerts) == sorted(ALERT_COLUMNS), f"alert columns: {list(alerts)}")

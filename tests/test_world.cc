@@ -214,6 +214,29 @@ faults:
   CHECK(incidents[0].impact_end == 15 * kMinute);
   CHECK(incidents[1].silent);
   CHECK(incidents[1].impact_start == -1);
+  // c slowed down b and a through their calls; lonely was never touched.
+  const int a = index_of(scenario, "a"), b = index_of(scenario, "b"), c = index_of(scenario, "c");
+  CHECK(incidents[0].affected == std::vector<int>{a, b, c});
+  CHECK(incidents[0].propagation == std::vector<int>{0, 1});  // a->b and b->c, by index
+  CHECK(incidents[1].affected.empty());
+  CHECK(incidents[1].propagation.empty());
+}
+
+TEST_CASE("an edge fault propagates from its edge to the caller and upward", "[world][truth]") {
+  const Scenario scenario = scenario_from(std::string(kChain) + R"(
+faults:
+  - {name: slow-bc, kind: latency, target: {caller: b, callee: c}, fixedDelay: 300ms, start: 1m, duration: 1m}
+)");
+  Simulation simulation(scenario, 1);
+  simulation.run();
+  const IncidentRecord incident = simulation.incidents()[0];
+  CHECK(incident.root_cause == "b->c");
+  CHECK(incident.root_service == index_of(scenario, "b"));
+  // c itself is not affected (the delay is on the way to it), b and a are.
+  CHECK(incident.affected == std::vector<int>{index_of(scenario, "a"), index_of(scenario, "b")});
+  CHECK(incident.propagation == std::vector<int>{0, 1});
+  CHECK(incident.impact_start == kMinute);
+  CHECK(incident.impact_end == 2 * kMinute);
 }
 
 TEST_CASE("a cpu-stress fault takes capacity and CPU, and slows the service and its callers",
