@@ -12,6 +12,35 @@ const char* fault_kind_name(FaultKind kind) {
       return "cpu-stress";
     case FaultKind::kPacketLoss:
       return "packet-loss";
+    case FaultKind::kPodKill:
+      return "pod-kill";
+    case FaultKind::kCrashLoop:
+      return "crash-loop";
+    case FaultKind::kMemoryLeak:
+      return "memory-leak";
+    case FaultKind::kOutage:
+      return "outage";
+  }
+  return "unknown";
+}
+
+bool acts_on_pods(FaultKind kind) {
+  return kind == FaultKind::kPodKill || kind == FaultKind::kCrashLoop ||
+         kind == FaultKind::kMemoryLeak || kind == FaultKind::kOutage;
+}
+
+const char* pod_mode_name(PodMode mode) {
+  switch (mode) {
+    case PodMode::kOne:
+      return "one";
+    case PodMode::kAll:
+      return "all";
+    case PodMode::kFixed:
+      return "fixed";
+    case PodMode::kFixedPercent:
+      return "fixed-percent";
+    case PodMode::kRandomMaxPercent:
+      return "random-max-percent";
   }
   return "unknown";
 }

@@ -103,16 +103,34 @@ struct TrafficSpec {
 };
 
 // What a fault does (its mechanism). Names in scenarios: latency, error, cpu-stress,
-// packet-loss; fault_kind_name() gives them.
-enum class FaultKind { kLatency, kError, kCpuStress, kPacketLoss };
+// packet-loss, pod-kill, crash-loop, memory-leak, outage; fault_kind_name() gives them.
+enum class FaultKind {
+  kLatency,
+  kError,
+  kCpuStress,
+  kPacketLoss,
+  kPodKill,
+  kCrashLoop,
+  kMemoryLeak,
+  kOutage
+};
 const char* fault_kind_name(FaultKind kind);
+// True for the kinds that act on replicas (pods) rather than on requests.
+bool acts_on_pods(FaultKind kind);
+
+// Which replicas of the target a pod fault hits, as Chaos Mesh's `mode`.
+enum class PodMode { kOne, kAll, kFixed, kFixedPercent, kRandomMaxPercent };
+const char* pod_mode_name(PodMode mode);
 
 // What a fault applies to: a whole service, one endpoint of a service, or one edge.
 struct FaultTarget {
   int service = -1;                       // set for service and endpoint targets
   int endpoint = -1;                      // index into that service's endpoints, or -1
   int dependency = -1;                    // index into Scenario::dependencies for edges
+  std::string zone;                       // outage of one zone, or
+  std::string region;                     // of a whole region
   bool is_edge() const { return dependency >= 0; }
+  bool is_place() const { return !zone.empty() || !region.empty(); }
 };
 
 struct FaultSpec {
@@ -127,6 +145,12 @@ struct FaultSpec {
   SimTime jitter = 0;                     // latency faults: standard deviation of the delay
   int http_status = 503;                  // error faults (Istio abort.httpStatus)
   double cpu_load = 0.0;                  // cpu-stress: share of each replica's CPU taken
+  // Pod faults (pod-kill, crash-loop, memory-leak): which replicas, and how they recover.
+  PodMode mode = PodMode::kAll;
+  double mode_value = 0;                  // N for fixed, percent for the percent modes
+  SimTime restart_time = 10 * kSecond;    // from kill / crash / OOM to ready again
+  SimTime crash_after = 0;                // crash-loop: running time before each crash
+  double leak_per_second = 0;             // memory-leak: share of the limit leaked per second
   SourcePos pos;
 };
 

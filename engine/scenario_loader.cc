@@ -79,6 +79,7 @@ class Loader {
   void read_locust(const YAML::Node& node, TrafficSpec& traffic);
   void read_fault(const YAML::Node& node, int index);
   void read_target(const YAML::Node& node, FaultSpec& fault);
+  void read_pod_parameters(MapReader& r, FaultSpec& fault, std::optional<FaultKind> kind);
 
   // A non-empty `name`; reports an empty one. "" when absent or bad.
   std::string read_name(MapReader& r, Need need);
@@ -424,7 +425,7 @@ void Loader::read_locust(const YAML::Node& node, TrafficSpec& traffic) {
 void Loader::read_fault(const YAML::Node& node, int index) {
   MapReader r(node, "fault",
               {"name", "kind", "target", "start", "duration", "percent", "fixedDelay", "jitter",
-               "httpStatus", "load"},
+               "httpStatus", "load", "mode", "value", "restartTime", "crashAfter", "rate"},
               diags_);
   if (!r.is_map()) return;
   FaultSpec fault;
@@ -436,15 +437,22 @@ void Loader::read_fault(const YAML::Node& node, int index) {
                    "duplicate fault name '" + fault.name + "'");
   }
   std::optional<FaultKind> kind;
-  const std::vector<std::string> kind_names = {"latency", "error", "cpu-stress", "packet-loss"};
+  static constexpr FaultKind kKinds[] = {
+      FaultKind::kLatency, FaultKind::kError,     FaultKind::kCpuStress,  FaultKind::kPacketLoss,
+      FaultKind::kPodKill, FaultKind::kCrashLoop, FaultKind::kMemoryLeak, FaultKind::kOutage};
   if (auto text = r.text("kind", Need::kRequired)) {
-    for (FaultKind k :
-         {FaultKind::kLatency, FaultKind::kError, FaultKind::kCpuStress, FaultKind::kPacketLoss})
+    std::vector<std::string> kind_names;
+    for (FaultKind k : kKinds) {
+      kind_names.push_back(fault_kind_name(k));
       if (*text == fault_kind_name(k)) kind = k;
-    if (!kind)
-      diags_.error(r.value_pos("kind"),
-                   "'kind' must be latency, error, cpu-stress or packet-loss, got '" + *text + "'" +
-                       did_you_mean(*text, kind_names));
+    }
+    if (!kind) {
+      std::string listed;
+      for (std::size_t i = 0; i < kind_names.size(); ++i)
+        listed += (i == 0 ? "" : i + 1 == kind_names.size() ? " or " : ", ") + kind_names[i];
+      diags_.error(r.value_pos("kind"), "'kind' must be " + listed + ", got '" + *text + "'" +
+                                            did_you_mean(*text, kind_names));
+    }
   }
   fault.kind = kind.value_or(FaultKind::kLatency);
   if (auto target = r.value("target", Need::kRequired)) read_target(*target, fault);
@@ -469,33 +477,133 @@ void Loader::read_fault(const YAML::Node& node, int index) {
       r.number("load", Range::closed(0, 100), stress ? Need::kRequired : Need::kOptional)
           .value_or(0) /
       100.0;
-  // Parameters belong to one mechanism each.
+  read_pod_parameters(r, fault, kind);
+  // Parameters belong to the mechanisms that use them.
+  using K = FaultKind;
   const struct {
     const char* key;
-    FaultKind owner;
-  } owned[] = {{"fixedDelay", FaultKind::kLatency},
-               {"jitter", FaultKind::kLatency},
-               {"httpStatus", FaultKind::kError},
-               {"load", FaultKind::kCpuStress}};
-  for (const auto& param : owned)
-    if (kind && *kind != param.owner && r.has(param.key))
-      diags_.error(r.key_pos(param.key), std::string("'") + param.key + "' is only allowed in " +
-                                             fault_kind_name(param.owner) + " faults");
-  if (stress && r.has("percent"))
-    diags_.error(r.key_pos("percent"), "'percent' is not a cpu-stress parameter; use 'load'");
+    std::vector<FaultKind> owners;
+    const char* owner_names;
+  } owned[] = {
+      {"fixedDelay", {K::kLatency}, "latency"},
+      {"jitter", {K::kLatency}, "latency"},
+      {"httpStatus", {K::kError}, "error"},
+      {"load", {K::kCpuStress}, "cpu-stress"},
+      {"percent", {K::kLatency, K::kError, K::kPacketLoss}, "latency, error and packet-loss"},
+      {"mode",
+       {K::kPodKill, K::kCrashLoop, K::kMemoryLeak},
+       "pod-kill, crash-loop and memory-leak"},
+      {"value",
+       {K::kPodKill, K::kCrashLoop, K::kMemoryLeak},
+       "pod-kill, crash-loop and memory-leak"},
+      {"restartTime",
+       {K::kPodKill, K::kCrashLoop, K::kMemoryLeak},
+       "pod-kill, crash-loop and memory-leak"},
+      {"crashAfter", {K::kCrashLoop}, "crash-loop"},
+      {"rate", {K::kMemoryLeak}, "memory-leak"}};
+  for (const auto& param : owned) {
+    if (!kind || !r.has(param.key)) continue;
+    if (std::find(param.owners.begin(), param.owners.end(), *kind) == param.owners.end())
+      diags_.error(r.key_pos(param.key),
+                   std::string("'") + param.key + "' is only allowed in " + param.owner_names +
+                       " faults" +
+                       (stress && param.key == std::string("percent") ? "; use 'load'" : ""));
+  }
   if (kind && r.has("target")) {
-    const bool edge = fault.target.is_edge();
-    if (*kind == FaultKind::kPacketLoss && !edge && fault.target.service >= 0)
-      diags_.error(r.value_pos("target"), "packet-loss needs an edge target {caller, callee}");
-    if (*kind == FaultKind::kCpuStress && (edge || fault.target.endpoint >= 0))
-      diags_.error(r.value_pos("target"), "cpu-stress needs a service target {service}");
+    const FaultTarget& target = fault.target;
+    const bool service_only = target.service >= 0 && target.endpoint < 0;
+    const bool has_target = target.service >= 0 || target.is_edge() || target.is_place();
+    const std::string kind_name = fault_kind_name(*kind);
+    std::string problem;
+    switch (*kind) {
+      case K::kPacketLoss:
+        if (!target.is_edge()) problem = "packet-loss needs an edge target {caller, callee}";
+        break;
+      case K::kCpuStress:
+      case K::kPodKill:
+      case K::kCrashLoop:
+      case K::kMemoryLeak:
+        if (!service_only) problem = kind_name + " needs a service target {service}";
+        break;
+      case K::kOutage:
+        if (!target.is_place()) problem = "outage needs a place target {zone} or {region}";
+        break;
+      case K::kLatency:
+      case K::kError:
+        if (target.is_place()) problem = kind_name + " needs a service, endpoint or edge target";
+        break;
+    }
+    if (!problem.empty() && has_target) diags_.error(r.value_pos("target"), problem);
   }
   scenario_.faults.push_back(std::move(fault));
 }
 
+void Loader::read_pod_parameters(MapReader& r, FaultSpec& fault, std::optional<FaultKind> kind) {
+  const bool pods = kind && acts_on_pods(*kind) && *kind != FaultKind::kOutage;
+  if (auto mode = r.text("mode")) {
+    static constexpr PodMode kModes[] = {PodMode::kOne, PodMode::kAll, PodMode::kFixed,
+                                         PodMode::kFixedPercent, PodMode::kRandomMaxPercent};
+    std::vector<std::string> names;
+    bool known = false;
+    for (PodMode m : kModes) {
+      names.push_back(pod_mode_name(m));
+      if (*mode == pod_mode_name(m)) {
+        fault.mode = m;
+        known = true;
+      }
+    }
+    if (!known)
+      diags_.error(r.value_pos("mode"),
+                   "'mode' must be one, all, fixed, fixed-percent or random-max-percent, got '" +
+                       *mode + "'" + did_you_mean(*mode, names));
+  }
+  const bool counted = fault.mode == PodMode::kFixed;
+  const bool percent =
+      fault.mode == PodMode::kFixedPercent || fault.mode == PodMode::kRandomMaxPercent;
+  const Need need_value = pods && (counted || percent) ? Need::kRequired : Need::kOptional;
+  fault.mode_value =
+      r.number("value", percent ? Range::closed(0, 100) : Range::at_least(0), need_value)
+          .value_or(0);
+  if (r.has("value") && !counted && !percent)
+    diags_.error(r.key_pos("value"),
+                 "'value' is only used by the fixed, fixed-percent and "
+                 "random-max-percent modes");
+  const bool crash_loop = kind == FaultKind::kCrashLoop;
+  fault.restart_time =
+      r.duration("restartTime", Range::at_least(0)).value_or(crash_loop ? 0 : 10 * kSecond);
+  fault.crash_after = r.duration("crashAfter", Range::at_least(0)).value_or(0);
+  const Need need_rate = kind == FaultKind::kMemoryLeak ? Need::kRequired : Need::kOptional;
+  fault.leak_per_second = r.number("rate", Range::above(0), need_rate).value_or(1.0) / 100.0 / 60.0;
+}
+
 void Loader::read_target(const YAML::Node& node, FaultSpec& fault) {
-  MapReader r(node, "target", {"service", "endpoint", "caller", "callee"}, diags_);
+  MapReader r(node, "target", {"service", "endpoint", "caller", "callee", "zone", "region"},
+              diags_);
   if (!r.is_map()) return;
+  if (r.has("zone") || r.has("region")) {
+    if (r.has("zone") + r.has("region") + r.has("service") + r.has("caller") > 1) {
+      diags_.error(r.pos(), "a place target is {zone: Z} or {region: R}, alone");
+      return;
+    }
+    if (auto zone = r.text("zone")) {
+      std::vector<std::string> zones;
+      for (const RegionSpec& region : scenario_.regions)
+        zones.insert(zones.end(), region.zones.begin(), region.zones.end());
+      if (std::find(zones.begin(), zones.end(), *zone) == zones.end())
+        diags_.error(r.value_pos("zone"),
+                     "unknown zone '" + *zone + "'" + did_you_mean(*zone, zones));
+      fault.target.zone = *zone;
+    }
+    if (auto region = r.text("region")) {
+      std::vector<std::string> regions;
+      for (const RegionSpec& candidate : scenario_.regions) regions.push_back(candidate.name);
+      if (std::find(regions.begin(), regions.end(), *region) == regions.end())
+        diags_.error(r.value_pos("region"),
+                     "unknown region '" + *region + "'" + did_you_mean(*region, regions));
+      fault.target.region = *region;
+    }
+    return;
+  }
   const bool edge = r.has("caller") || r.has("callee");
   if (edge && (r.has("service") || r.has("endpoint"))) {
     diags_.error(r.pos(), "a target is either {service[, endpoint]} or {caller, callee}, not both");

@@ -78,7 +78,8 @@ World::World(const Scenario& scenario, std::uint64_t seed)
       topology_(static_cast<int>(scenario.services.size()), edges_of(scenario)),
       dt_(to_seconds(scenario.tick)),
       traffic_(scenario, seed),
-      fault_active_(scenario.faults.size(), 0) {
+      fault_active_(scenario.faults.size(), 0),
+      pod_faults_(scenario, seed) {
   const std::size_t services = scenario.services.size();
   const std::size_t dependencies = scenario.dependencies.size();
   int frame_endpoints = 0;
@@ -97,6 +98,9 @@ World::World(const Scenario& scenario, std::uint64_t seed)
   }
   endpoint_begin_.push_back(static_cast<int>(endpoints_.size()));
   external_.assign(services, 0.0);
+  for (const ServiceSpec& spec : scenario.services) all_replicas_.push_back(spec.replicas);
+  ready_ = all_replicas_;
+  extra_memory_.assign(services, 0.0);
 
   for (FaultModifiers* m : {&modifiers_, &no_faults_}) {
     m->service_delay.assign(services, {});
@@ -130,19 +134,34 @@ World::World(const Scenario& scenario, std::uint64_t seed)
     record.cause = fault_kind_name(fault.kind);
     record.start = fault.start;
     record.end = fault.start + fault.duration;
-    int root;
-    if (fault.target.is_edge()) {
-      root = scenario.dependencies[fault.target.dependency].caller;
-      record.root_cause = scenario.edge_name(fault.target.dependency);
+    std::vector<int> radius;
+    if (fault.target.is_place()) {
+      const bool zone = !fault.target.zone.empty();
+      record.root_cause = zone ? "zone " + fault.target.zone : "region " + fault.target.region;
+      for (std::size_t s = 0; s < services; ++s) {
+        const ServiceSpec& spec = scenario.services[s];
+        if (zone ? spec.zone == fault.target.zone : spec.region == fault.target.region) {
+          radius.push_back(static_cast<int>(s));
+          for (int caller : topology_.upstream_of(static_cast<int>(s))) radius.push_back(caller);
+        }
+      }
+      std::sort(radius.begin(), radius.end());
+      radius.erase(std::unique(radius.begin(), radius.end()), radius.end());
     } else {
-      root = fault.target.service;
-      record.root_cause = scenario.services[root].name;
-      if (fault.target.endpoint >= 0)
-        record.root_cause += " " + scenario.services[root].endpoints[fault.target.endpoint].name;
+      int root;
+      if (fault.target.is_edge()) {
+        root = scenario.dependencies[fault.target.dependency].caller;
+        record.root_cause = scenario.edge_name(fault.target.dependency);
+      } else {
+        root = fault.target.service;
+        record.root_cause = scenario.services[root].name;
+        if (fault.target.endpoint >= 0)
+          record.root_cause += " " + scenario.services[root].endpoints[fault.target.endpoint].name;
+      }
+      record.root_service = root;
+      radius = topology_.upstream_of(root);
+      radius.insert(radius.begin(), root);
     }
-    record.root_service = root;
-    std::vector<int> radius = topology_.upstream_of(root);
-    radius.insert(radius.begin(), root);
     blast_radius_.push_back(std::move(radius));
     truth_.push_back(std::move(record));
   }
@@ -194,12 +213,15 @@ void World::rebuild_modifiers() {
       case FaultKind::kPacketLoss:
         add_abort(modifiers_.edge_loss[target.dependency], fault.fraction);
         break;
+      default:  // replica faults act through PodFaults, tick by tick
+        break;
     }
   }
   modifiers_dirty_ = false;
 }
 
-void World::compute(const FaultModifiers& mod, DynamicState& state, TickOutcome& out) const {
+void World::compute(const FaultModifiers& mod, const std::vector<int>& ready, DynamicState& state,
+                    TickOutcome& out) const {
   const std::size_t services = scenario_.services.size();
   const std::size_t dependencies = scenario_.dependencies.size();
   out.reset(services, endpoints_.size(), dependencies);
@@ -217,7 +239,8 @@ void World::compute(const FaultModifiers& mod, DynamicState& state, TickOutcome&
     out.aborted[s] = arrivals - admitted;
 
     const double per_replica = spec.capacity_rps * mod.service_capacity[s];
-    const double capacity = spec.replicas * per_replica;
+    const int replicas = ready[s];
+    const double capacity = replicas * per_replica;
     double& backlog = state.backlog[s];
     if (capacity <= 0) {
       out.shed[s] = admitted;
@@ -235,7 +258,7 @@ void World::compute(const FaultModifiers& mod, DynamicState& state, TickOutcome&
       const double rho = std::min(admitted / capacity, kRhoCap);
       Moments wait;
       if (rho > 0) {
-        const double p_wait = erlang_c(spec.replicas, rho * spec.replicas);
+        const double p_wait = erlang_c(replicas, rho * replicas);
         const double drain_rate = capacity * (1.0 - rho);
         wait.mean = p_wait / drain_rate;
         wait.var = 2.0 * p_wait / (drain_rate * drain_rate) - wait.mean * wait.mean;
@@ -396,9 +419,10 @@ void World::step(std::int64_t tick) {
   if (need_shadow && !shadow_running_) shadow_state_ = state_;  // identical until now
   shadow_running_ = need_shadow;
 
-  compute(modifiers_, state_, outcome_);
+  pod_faults_.evaluate(tick * scenario_.tick, fault_active_, ready_, extra_memory_);
+  compute(modifiers_, ready_, state_, outcome_);
   if (shadow_running_) {
-    compute(no_faults_, shadow_state_, shadow_outcome_);
+    compute(no_faults_, all_replicas_, shadow_state_, shadow_outcome_);
     track_truth(tick);
   }
   write_frame(tick);
@@ -473,9 +497,9 @@ void World::write_frame(std::int64_t tick) {
     const double stress = 1.0 - modifiers_.service_capacity[s];
     const double used = spec.cpu_baseline + (1.0 - spec.cpu_baseline) * u;
     cpu[s] = static_cast<float>(std::clamp(stress + (1.0 - stress) * used + cpu_noise, 0.0, 1.0));
-    memory[s] =
-        static_cast<float>(std::clamp(spec.memory_baseline + 0.1 * u + memory_noise, 0.0, 1.0));
-    ready[s] = static_cast<float>(spec.replicas);
+    memory[s] = static_cast<float>(
+        std::clamp(spec.memory_baseline + extra_memory_[s] + 0.1 * u + memory_noise, 0.0, 1.0));
+    ready[s] = static_cast<float>(ready_[s]);
     utilization[s] = static_cast<float>(u);
   }
   auto edge_rps = frame_.edge(EdgeMetric::kRps);

@@ -19,6 +19,8 @@
 //     not counted), attempts add up, calls are sequential. Moments add; percentiles come from a moment-matched log-normal
 //     (queueing.h), or a mixture of them for services with several endpoints. A request
 //     fails if it is aborted, rejected, or any of its calls fails after its retries.
+//  Replica faults (pod-kill, crash-loop, memory-leak, outages; pod_faults.h) set the ready
+//  replicas of each tick; capacity and the M/M/c servers follow them.
 //  3. Telemetry: the Frame gets every series with seeded measurement noise (latency x
 //     exp(0.03 Z), CPU + 0.01 Z, memory + 0.003 Z, Z ~ RandomStream::fast_normal) from
 //     per-entity streams.
@@ -43,6 +45,7 @@
 #include <vector>
 
 #include "frame.h"
+#include "pod_faults.h"
 #include "incident.h"
 #include "queueing.h"
 #include "rng.h"
@@ -124,7 +127,8 @@ class World {
   };
 
   void rebuild_modifiers();
-  void compute(const FaultModifiers& modifiers, DynamicState& state, TickOutcome& out) const;
+  void compute(const FaultModifiers& modifiers, const std::vector<int>& ready,
+               DynamicState& state, TickOutcome& out) const;
   void write_frame(std::int64_t tick);
   void track_truth(std::int64_t tick);
   bool truth_tracking_active() const;
@@ -140,6 +144,10 @@ class World {
   std::vector<char> fault_active_;
   FaultModifiers modifiers_;
   FaultModifiers no_faults_;
+  PodFaults pod_faults_;
+  std::vector<int> ready_;             // ready replicas per service, this tick
+  std::vector<int> all_replicas_;      // the same without faults (the counterfactual's)
+  std::vector<double> extra_memory_;   // leaked memory per service, this tick
   bool modifiers_dirty_ = false;
 
   DynamicState state_;

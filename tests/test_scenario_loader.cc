@@ -111,7 +111,7 @@ TEST_CASE("the loaded scenario keeps the exact file text", "[loader]") {
 
 TEST_CASE("a scenario using every key loads with units converted", "[loader]") {
   const Scenario s = load_scenario_file(data_file("full.yaml"));
-  CHECK(s.description == "Two regions, endpoints, every traffic shape and both fault kinds.");
+  CHECK(s.description == "Two regions, endpoints, every traffic shape and every fault kind.");
   CHECK(s.duration == 7 * kDay);
   CHECK(s.tick == 10 * kSecond);
   CHECK(s.record_interval == kMinute);
@@ -177,7 +177,7 @@ TEST_CASE("a scenario using every key loads with units converted", "[loader]") {
   CHECK(swarm.locust->surges[0].to == 90 * kMinute);
   CHECK(swarm.locust->surges[0].users == 200);
 
-  REQUIRE(s.faults.size() == 5);
+  REQUIRE(s.faults.size() == 9);
   const FaultSpec& slow = s.faults[0];
   CHECK(slow.name == "slow-db");
   CHECK(slow.kind == FaultKind::kLatency);
@@ -556,8 +556,8 @@ TEST_CASE("an unknown fault kind is reported with a did-you-mean", "[loader]") {
   CHECK(d.line == 8);
   CHECK(d.column == 11);
   CHECK(d.message ==
-        "'kind' must be latency, error, cpu-stress or packet-loss, got 'latncy'; did you mean "
-        "'latency'?");
+        "'kind' must be latency, error, cpu-stress, packet-loss, pod-kill, crash-loop, "
+        "memory-leak or outage, got 'latncy'; did you mean 'latency'?");
 }
 
 TEST_CASE("a fault that starts after the scenario ends is rejected", "[loader]") {
@@ -886,6 +886,65 @@ TEST_CASE("packet-loss needs an edge target and parameters belong to their mecha
   CHECK(found[0].message == "packet-loss needs an edge target {caller, callee}");
   CHECK(found[1].message == "'load' is only allowed in cpu-stress faults");
   CHECK(found[2].message == "'jitter' is only allowed in latency faults");
+}
+
+TEST_CASE("replica faults load their mode and recovery parameters", "[loader]") {
+  const Scenario scenario = parse_scenario(
+      "name: t\n"
+      "duration: 1h\n"
+      "regions: [{name: eu, zones: [eu-a, eu-b]}]\n"
+      "services:\n"
+      "  - {name: web, replicas: 4, zone: eu-a}\n"
+      "faults:\n"
+      "  - {kind: pod-kill, target: {service: web}, mode: fixed, value: 2, restartTime: 30s,\n"
+      "     start: 1m, duration: 5m}\n"
+      "  - {kind: crash-loop, target: {service: web}, mode: one, crashAfter: 5s, start: 1m,\n"
+      "     duration: 5m}\n"
+      "  - {kind: memory-leak, target: {service: web}, rate: 3, start: 1m, duration: 5m}\n"
+      "  - {kind: outage, target: {zone: eu-b}, start: 1m, duration: 5m}\n"
+      "  - {kind: outage, target: {region: eu}, start: 1m, duration: 5m}\n",
+      "test.yaml");
+  REQUIRE(scenario.faults.size() == 5);
+  const FaultSpec& kill = scenario.faults[0];
+  CHECK(kill.kind == FaultKind::kPodKill);
+  CHECK(kill.mode == PodMode::kFixed);
+  CHECK(kill.mode_value == 2);
+  CHECK(kill.restart_time == 30 * kSecond);
+  const FaultSpec& loop = scenario.faults[1];
+  CHECK(loop.mode == PodMode::kOne);
+  CHECK(loop.crash_after == 5 * kSecond);
+  CHECK(loop.restart_time == 0);  // crash-loop: the back-off is the wait
+  const FaultSpec& leak = scenario.faults[2];
+  CHECK(leak.mode == PodMode::kAll);
+  CHECK(leak.leak_per_second == Approx(0.03 / 60));
+  CHECK(leak.restart_time == 10 * kSecond);
+  CHECK(scenario.faults[3].target.zone == "eu-b");
+  CHECK(scenario.faults[4].target.region == "eu");
+}
+
+TEST_CASE("replica faults report bad modes, targets and parameters", "[loader]") {
+  const auto found = problems(
+      "name: t\n"
+      "duration: 1h\n"
+      "services: [{name: web}]\n"
+      "faults:\n"
+      "  - {kind: pod-kill, target: {service: web}, mode: sum, start: 1m, duration: 1m}\n"
+      "  - {kind: memory-leak, target: {service: web}, start: 1m, duration: 1m}\n"
+      "  - {kind: outage, target: {service: web}, start: 1m, duration: 1m}\n"
+      "  - {kind: latency, target: {zone: z}, fixedDelay: 1s, start: 1m, duration: 1m}\n"
+      "  - {kind: crash-loop, target: {service: web}, mode: fixed-percent, value: 150,\n"
+      "     rate: 2, start: 1m, duration: 1m}\n");
+  INFO(joined(found));
+  REQUIRE(found.size() == 7);
+  CHECK(found[0].line == 5);
+  CHECK(found[0].message ==
+        "'mode' must be one, all, fixed, fixed-percent or random-max-percent, got 'sum'");
+  CHECK(found[1].message == "missing required key 'rate' in fault");
+  CHECK(found[2].message == "outage needs a place target {zone} or {region}");
+  CHECK(found[3].message == "latency needs a service, endpoint or edge target");
+  CHECK(found[4].message == "unknown zone 'z'");
+  CHECK(found[5].message == "'value' must be in [0, 100], got 150");
+  CHECK(found[6].message == "'rate' is only allowed in memory-leak faults");
 }
 
 }  // namespace dosim

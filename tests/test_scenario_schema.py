@@ -52,6 +52,13 @@ INVALID = {
     "jitter on an error fault": with_changes(lambda d: d.update(faults=[{
         k: v for k, v in dict(LATENCY_FAULT, kind="error", jitter="1s").items()
         if k != "fixedDelay"}])),
+    "outage on a service": with_changes(lambda d: d.update(faults=[{
+        "kind": "outage", "target": {"service": "web"}, "start": "1m", "duration": "1m"}])),
+    "memory-leak without rate": with_changes(lambda d: d.update(faults=[{
+        "kind": "memory-leak", "target": {"service": "web"}, "start": "1m", "duration": "1m"}])),
+    "crashAfter on a pod-kill": with_changes(lambda d: d.update(faults=[{
+        "kind": "pod-kill", "target": {"service": "web"}, "crashAfter": "5s", "start": "1m",
+        "duration": "1m"}])),
     "traffic without base_rps or locust": with_changes(
         lambda d: d.update(traffic=[{"entry": "web"}])),
 }

@@ -1,0 +1,171 @@
+#include "pod_faults.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "rng.h"
+
+namespace dosim {
+namespace {
+
+constexpr SimTime kBackoffStart = 10 * kSecond;
+constexpr SimTime kBackoffCap = 300 * kSecond;
+constexpr SimTime kBackoffReset = 10 * kMinute;
+
+// Replica indices chosen by `mode` among `replicas`, from the fault's own stream.
+std::vector<int> select_replicas(const FaultSpec& fault, int replicas, std::uint64_t seed) {
+  const RandomStream stream(seed, entity_id("fault:" + fault.name), Purpose::kScenario);
+  std::vector<int> order(static_cast<std::size_t>(replicas));
+  std::iota(order.begin(), order.end(), 0);
+  for (int i = replicas - 1; i > 0; --i) {  // Fisher-Yates with counter-based draws
+    const auto j = static_cast<int>(stream.uniform(static_cast<std::uint64_t>(i)) * (i + 1));
+    std::swap(order[i], order[std::min(j, i)]);
+  }
+  int count = replicas;
+  switch (fault.mode) {
+    case PodMode::kOne:
+      count = std::min(1, replicas);
+      break;
+    case PodMode::kAll:
+      break;
+    case PodMode::kFixed:
+      count = std::min(replicas, static_cast<int>(fault.mode_value));
+      break;
+    case PodMode::kFixedPercent:
+      count = static_cast<int>(std::floor(replicas * fault.mode_value / 100.0));
+      break;
+    case PodMode::kRandomMaxPercent: {
+      const int most = static_cast<int>(std::floor(replicas * fault.mode_value / 100.0));
+      count = static_cast<int>(stream.uniform(0) * (most + 1));
+      break;
+    }
+  }
+  order.resize(static_cast<std::size_t>(std::max(0, count)));
+  std::sort(order.begin(), order.end());
+  return order;
+}
+
+}  // namespace
+
+SimTime crash_loop_backoff(int restart) {
+  SimTime delay = kBackoffStart;
+  for (int i = 0; i < restart && delay < kBackoffCap; ++i) delay *= 2;
+  return std::min(delay, kBackoffCap);
+}
+
+PodFaults::PodFaults(const Scenario& scenario, std::uint64_t seed)
+    : scenario_(scenario),
+      selected_(scenario.faults.size()),
+      place_services_(scenario.faults.size()),
+      cursors_(scenario.faults.size()),
+      down_(scenario.services.size()),
+      memory_(scenario.services.size()) {
+  for (std::size_t f = 0; f < scenario.faults.size(); ++f) {
+    const FaultSpec& fault = scenario.faults[f];
+    if (!acts_on_pods(fault.kind)) continue;
+    if (fault.kind == FaultKind::kOutage) {
+      for (std::size_t s = 0; s < scenario.services.size(); ++s) {
+        const ServiceSpec& service = scenario.services[s];
+        const bool hit = fault.target.zone.empty() ? service.region == fault.target.region
+                                                   : service.zone == fault.target.zone;
+        if (hit) place_services_[f].push_back(static_cast<int>(s));
+      }
+      continue;
+    }
+    selected_[f] = select_replicas(fault, scenario.services[fault.target.service].replicas, seed);
+  }
+}
+
+bool PodFaults::crash_loop_down(int fault, SimTime elapsed) {
+  const FaultSpec& spec = scenario_.faults[fault];
+  CrashCursor& cursor = cursors_[fault];
+  if (!cursor.started || elapsed < 0) cursor = CrashCursor{spec.crash_after, true, 0, true};
+  while (elapsed >= cursor.phase_end) {
+    if (cursor.up) {  // a crash: wait out the back-off, then start
+      const bool long_run = spec.crash_after >= kBackoffReset;
+      const SimTime backoff = crash_loop_backoff(long_run ? 0 : cursor.restarts);
+      cursor.restarts = long_run ? 0 : cursor.restarts + 1;
+      cursor.phase_end += backoff + spec.restart_time;
+      cursor.up = false;
+    } else {
+      cursor.phase_end += spec.crash_after;
+      cursor.up = true;
+      if (spec.crash_after == 0) continue;  // crashes at once: straight into the next back-off
+    }
+  }
+  return !cursor.up;
+}
+
+void PodFaults::mark(int service, int replica, bool down, double memory) {
+  std::vector<char>& flags = down_[service];
+  if (flags.empty()) {
+    flags.assign(static_cast<std::size_t>(scenario_.services[service].replicas), 0);
+    memory_[service].assign(flags.size(), 0.0);
+  }
+  if (std::find(touched_.begin(), touched_.end(), service) == touched_.end())
+    touched_.push_back(service);
+  flags[replica] = flags[replica] || down;
+  memory_[service][replica] = std::max(memory_[service][replica], memory);
+}
+
+void PodFaults::evaluate(SimTime t, const std::vector<char>& active, std::vector<int>& ready,
+                         std::vector<double>& extra_memory) {
+  for (std::size_t s = 0; s < ready.size(); ++s) ready[s] = scenario_.services[s].replicas;
+  std::fill(extra_memory.begin(), extra_memory.end(), 0.0);
+  for (int s : touched_) {
+    std::fill(down_[s].begin(), down_[s].end(), 0);
+    std::fill(memory_[s].begin(), memory_[s].end(), 0.0);
+  }
+  touched_.clear();
+
+  for (std::size_t f = 0; f < scenario_.faults.size(); ++f) {
+    const FaultSpec& fault = scenario_.faults[f];
+    if (!acts_on_pods(fault.kind)) continue;
+    if (!active[f]) {
+      cursors_[f].started = false;
+      continue;
+    }
+    const SimTime elapsed = t - fault.start;
+    const int service = fault.target.service;
+    switch (fault.kind) {
+      case FaultKind::kOutage:
+        for (int s : place_services_[f]) ready[s] = 0;
+        break;
+      case FaultKind::kPodKill:
+        if (elapsed < fault.restart_time)
+          for (int replica : selected_[f]) mark(service, replica, true, 0.0);
+        break;
+      case FaultKind::kCrashLoop:
+        if (crash_loop_down(static_cast<int>(f), elapsed))
+          for (int replica : selected_[f]) mark(service, replica, true, 0.0);
+        break;
+      case FaultKind::kMemoryLeak: {
+        const double headroom = 1.0 - scenario_.services[service].memory_baseline;
+        const double fill_seconds = headroom / fault.leak_per_second;
+        const double cycle = fill_seconds + to_seconds(fault.restart_time);
+        const double position = std::fmod(to_seconds(elapsed), cycle);
+        const bool oom_killed = position >= fill_seconds;
+        const double leaked = oom_killed ? 0.0 : position * fault.leak_per_second;
+        for (int replica : selected_[f]) mark(service, replica, oom_killed, leaked);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  for (int s : touched_) {
+    if (ready[s] == 0) continue;  // an outage took the whole service down
+    int up = 0;
+    double memory = 0.0;
+    for (std::size_t r = 0; r < down_[s].size(); ++r) {
+      if (down_[s][r]) continue;
+      ++up;
+      memory += memory_[s][r];
+    }
+    ready[s] = up;
+    extra_memory[s] = up > 0 ? memory / up : 0.0;
+  }
+}
+
+}  // namespace dosim

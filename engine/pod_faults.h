@@ -1,0 +1,64 @@
+// Replica-level faults: pod-kill, crash-loop, memory-leak and zone / region outages.
+//
+// Each is a pure function of the time elapsed since the fault started, so the state of
+// every replica at time t follows from the set of active faults alone: nothing is carried
+// over, and when a fault ends its replicas are exactly as they would be without it.
+//  - pod-kill: the selected replicas go down at the start and are ready again after
+//    restart_time.
+//  - crash-loop: the selected replicas run for crash_after, crash, wait out Kubernetes'
+//    CrashLoopBackOff (10 s, doubling, capped at 300 s; back to 10 s after a run of 10
+//    minutes or more), take restart_time to start, and run again.
+//  - memory-leak: the selected replicas' memory grows from the service's baseline at
+//    leak_per_second of the limit; at the limit the replica is OOM-killed and is ready
+//    again, back at its baseline, after restart_time: memory_ratio draws a saw-tooth.
+//  - outage: every replica of every service in the zone (or region) is down.
+// Which replicas a fault hits follows its mode (one, all, fixed N, fixed percent, random up
+// to a percent: Chaos Mesh's modes), drawn once from the fault's own random stream.
+// Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "scenario.h"
+
+namespace dosim {
+
+// Kubernetes' CrashLoopBackOff delay before restart number `restart` (0-based).
+SimTime crash_loop_backoff(int restart);
+
+class PodFaults {
+ public:
+  PodFaults(const Scenario& scenario, std::uint64_t seed);
+
+  // For the start of a tick at time t and the faults marked in `active`, fills each
+  // service's ready replicas and the mean memory (share of the limit) its ready replicas
+  // use beyond the service's baseline. Calls must come in non-decreasing t.
+  void evaluate(SimTime t, const std::vector<char>& active, std::vector<int>& ready,
+                std::vector<double>& extra_memory);
+
+  // The replica indices fault `fault` hits (empty for faults that do not act on pods;
+  // all replicas of the place for outages are implied, not listed).
+  const std::vector<int>& selected(int fault) const { return selected_[fault]; }
+
+ private:
+  struct CrashCursor {  // where a crash loop's timeline stands, advanced monotonically
+    SimTime phase_end = 0;
+    bool up = true;
+    int restarts = 0;
+    bool started = false;
+  };
+  bool crash_loop_down(int fault, SimTime elapsed);
+  void mark(int service, int replica, bool down, double memory);
+
+  const Scenario& scenario_;
+  std::vector<std::vector<int>> selected_;        // per fault
+  std::vector<std::vector<int>> place_services_;  // per outage fault
+  std::vector<CrashCursor> cursors_;              // per fault
+  // Scratch per service, sized on first use: replica down flags and leaked memory.
+  std::vector<std::vector<char>> down_;
+  std::vector<std::vector<double>> memory_;
+  std::vector<int> touched_;
+};
+
+}  // namespace dosim

@@ -1,0 +1,225 @@
+// Replica faults: pod-kill, crash-loop with Kubernetes' back-off, memory-leak with OOM
+// kills, zone and region outages; their effect on ready replicas, capacity and memory, their
+// propagation, and exact undo. Timelines are checked to the second against hand-written
+// expectations.
+#include <catch2/catch.hpp>
+#include <string>
+#include <vector>
+
+#include "engine/pod_faults.h"
+#include "engine/scenario_loader.h"
+#include "engine/simulation.h"
+#include "engine/world.h"
+
+using namespace dosim;
+
+namespace {
+
+Scenario scenario_from(const std::string& yaml) { return parse_scenario(yaml, "test.yaml"); }
+
+const std::string kSystem = R"(
+name: pods
+duration: 1h
+regions:
+  - {name: eu, zones: [eu-a, eu-b]}
+  - {name: us, zones: [us-a]}
+services:
+  - {name: front, replicas: 4, capacity_rps: 100, base_latency: 5ms, zone: eu-a, memory_baseline: 0.4}
+  - {name: back, replicas: 4, capacity_rps: 100, base_latency: 5ms, zone: eu-b}
+  - {name: other, replicas: 2, capacity_rps: 100, base_latency: 5ms, zone: us-a}
+dependencies:
+  - {caller: front, callee: back, timeout: 1s}
+traffic:
+  - {entry: front, base_rps: 100, noise: 0}
+  - {entry: other, base_rps: 50, noise: 0}
+)";
+
+// Ready replicas of `service` at the start of each second 0 .. seconds-1, with every
+// fault active from t = 0.
+std::vector<int> ready_timeline(const Scenario& scenario, int service, int seconds) {
+  World world(scenario, 1);
+  for (std::size_t f = 0; f < scenario.faults.size(); ++f)
+    world.set_fault_active(static_cast<int>(f), true);
+  std::vector<int> ready;
+  for (int t = 0; t < seconds; ++t) {
+    world.step(t);
+    ready.push_back(
+        static_cast<int>(world.frame().service(ServiceMetric::kReadyReplicas)[service]));
+  }
+  return ready;
+}
+
+// [from, to) seconds in which `values` equals `value`.
+std::vector<std::pair<int, int>> spans_of(const std::vector<int>& values, int value) {
+  std::vector<std::pair<int, int>> spans;
+  for (int t = 0; t < static_cast<int>(values.size()); ++t) {
+    if (values[t] != value) continue;
+    if (!spans.empty() && spans.back().second == t)
+      spans.back().second = t + 1;
+    else
+      spans.emplace_back(t, t + 1);
+  }
+  return spans;
+}
+
+}  // namespace
+
+TEST_CASE("CrashLoopBackOff doubles from 10 s and is capped at 300 s", "[pods]") {
+  const std::vector<SimTime> expected = {10, 20, 40, 80, 160, 300, 300, 300};
+  for (int restart = 0; restart < 8; ++restart)
+    CHECK(crash_loop_backoff(restart) == expected[restart] * kSecond);
+}
+
+TEST_CASE("a crash loop follows Kubernetes' back-off to the second", "[pods]") {
+  // Runs 5 s, crashes, waits 10 s, runs 5 s, waits 20 s, 40 s, 80 s, 160 s, 300 s, 300 s...
+  const Scenario scenario = scenario_from(kSystem + R"(
+faults:
+  - {kind: crash-loop, target: {service: back}, mode: fixed, value: 2, crashAfter: 5s, start: 0s, duration: 1h}
+)");
+  const auto ready = ready_timeline(scenario, 1, 1300);
+  const std::vector<std::pair<int, int>> down = {{5, 15},    {20, 40},    {45, 85},
+                                                 {90, 170},  {175, 335},  {340, 640},
+                                                 {645, 945}, {950, 1250}, {1255, 1300}};
+  CHECK(spans_of(ready, 2) == down);
+  CHECK(spans_of(ready, 4).front() == std::make_pair(0, 5));
+}
+
+TEST_CASE("a crash loop with long runs resets its back-off to 10 s", "[pods]") {
+  // Runs of 10 minutes count as good running: every crash waits only 10 s, plus start-up.
+  const Scenario scenario = scenario_from(kSystem + R"(
+faults:
+  - {kind: crash-loop, target: {service: back}, crashAfter: 10m, restartTime: 5s, start: 0s, duration: 1h}
+)");
+  const auto ready = ready_timeline(scenario, 1, 1900);
+  const std::vector<std::pair<int, int>> down = {{600, 615}, {1215, 1230}, {1830, 1845}};
+  CHECK(spans_of(ready, 0) == down);
+}
+
+TEST_CASE("pod-kill takes the selected replicas down until they restart", "[pods]") {
+  const Scenario scenario = scenario_from(kSystem + R"(
+faults:
+  - {kind: pod-kill, target: {service: back}, mode: fixed-percent, value: 50, restartTime: 30s, start: 0s, duration: 5m}
+)");
+  const auto ready = ready_timeline(scenario, 1, 60);
+  CHECK(spans_of(ready, 2) == std::vector<std::pair<int, int>>{{0, 30}});
+  CHECK(spans_of(ready, 4) == std::vector<std::pair<int, int>>{{30, 60}});
+}
+
+TEST_CASE("pod modes choose one, N, a percent or up to a percent of the replicas", "[pods]") {
+  std::string faults = R"(
+faults:
+  - {name: one, kind: pod-kill, target: {service: back}, mode: one, start: 0s, duration: 1m}
+  - {name: all, kind: pod-kill, target: {service: back}, mode: all, start: 0s, duration: 1m}
+  - {name: three, kind: pod-kill, target: {service: back}, mode: fixed, value: 3, start: 0s, duration: 1m}
+  - {name: quarter, kind: pod-kill, target: {service: back}, mode: fixed-percent, value: 25, start: 0s, duration: 1m}
+  - {name: some, kind: pod-kill, target: {service: back}, mode: random-max-percent, value: 100, start: 0s, duration: 1m}
+)";
+  const Scenario scenario = scenario_from(kSystem + faults);
+  PodFaults pods(scenario, 1);
+  CHECK(pods.selected(0).size() == 1);
+  CHECK(pods.selected(1) == std::vector<int>{0, 1, 2, 3});
+  CHECK(pods.selected(2).size() == 3);
+  CHECK(pods.selected(3).size() == 1);
+  CHECK(pods.selected(4).size() <= 4);
+  // The choice is the fault's own: the same with another scenario around it.
+  PodFaults again(scenario_from(kSystem + faults), 1);
+  CHECK(again.selected(2) == pods.selected(2));
+}
+
+TEST_CASE("a memory leak draws a saw-tooth: OOM kill at the limit, restart at baseline", "[pods]") {
+  // front: baseline 0.4, leaking 6 % of the limit per minute (0.001/s): OOM after 600 s,
+  // 10 s restart, then again. All four replicas leak in step.
+  const Scenario scenario = scenario_from(kSystem + R"(
+faults:
+  - {kind: memory-leak, target: {service: front}, rate: 6, start: 0s, duration: 1h}
+)");
+  World world(scenario, 1);
+  world.set_fault_active(0, true);
+  std::vector<int> ready;
+  std::vector<float> memory;
+  std::vector<double> errors;
+  for (int t = 0; t < 1300; ++t) {
+    world.step(t);
+    ready.push_back(static_cast<int>(world.frame().service(ServiceMetric::kReadyReplicas)[0]));
+    memory.push_back(world.frame().service(ServiceMetric::kMemoryRatio)[0]);
+    errors.push_back(world.outcome().error_ratio[0]);
+  }
+  CHECK(spans_of(ready, 0) == std::vector<std::pair<int, int>>{{600, 610}, {1210, 1220}});
+  const double utilization = world.outcome().utilization[0];
+  auto expected = [&](double leaked) { return 0.4 + leaked + 0.1 * utilization; };
+  CHECK(memory[0] == Approx(expected(0.0)).margin(0.012));
+  CHECK(memory[300] == Approx(expected(0.3)).margin(0.012));
+  CHECK(memory[500] == Approx(expected(0.5)).margin(0.012));
+  CHECK(memory[599] == Approx(1.0).margin(0.012));  // at the limit, just before the OOM kill
+  CHECK(memory[610] == Approx(expected(0.0)).margin(0.012));  // restarted at baseline
+  CHECK(memory[910] == Approx(expected(0.3)).margin(0.012));
+  // While every replica restarts, the service fails every request.
+  CHECK(errors[599] == Approx(0.0));
+  CHECK(errors[605] == Approx(1.0));
+}
+
+TEST_CASE("a zone outage takes down the services there and fails their callers, not others",
+          "[pods]") {
+  const Scenario scenario = scenario_from(kSystem + R"(
+faults:
+  - {kind: outage, target: {zone: eu-b}, start: 0s, duration: 1m}
+)");
+  World world(scenario, 1);
+  world.set_fault_active(0, true);
+  world.step(0);
+  const auto& out = world.outcome();
+  CHECK(world.frame().service(ServiceMetric::kReadyReplicas)[1] == 0.0f);
+  CHECK(out.error_ratio[1] == Approx(1.0));
+  CHECK(out.error_ratio[0] == Approx(1.0));  // every front request calls back
+  CHECK(out.error_ratio[2] == Approx(0.0));
+  CHECK(world.frame().service(ServiceMetric::kReadyReplicas)[2] == 2.0f);
+}
+
+TEST_CASE("a region outage covers every zone of the region", "[pods]") {
+  const Scenario scenario = scenario_from(kSystem + R"(
+faults:
+  - {kind: outage, target: {region: eu}, start: 0s, duration: 1m}
+)");
+  World world(scenario, 1);
+  world.set_fault_active(0, true);
+  world.step(0);
+  CHECK(world.frame().service(ServiceMetric::kReadyReplicas)[0] == 0.0f);
+  CHECK(world.frame().service(ServiceMetric::kReadyReplicas)[1] == 0.0f);
+  CHECK(world.frame().service(ServiceMetric::kReadyReplicas)[2] == 2.0f);
+  Simulation simulation(scenario, 1);
+  simulation.run();
+  const IncidentRecord incident = simulation.incidents()[0];
+  CHECK(incident.root_cause == "region eu");
+  CHECK(incident.affected == std::vector<int>{0, 1});
+  CHECK(incident.impact_start == 0);
+  CHECK(incident.impact_end == kMinute);
+}
+
+TEST_CASE("every replica fault is undone exactly when it ends", "[pods]") {
+  const std::string faults = R"(
+faults:
+  - {kind: pod-kill, target: {service: back}, mode: one, restartTime: 1m, start: 10s, duration: 20s}
+  - {kind: crash-loop, target: {service: back}, mode: fixed, value: 2, crashAfter: 3s, start: 15s, duration: 40s}
+  - {kind: memory-leak, target: {service: front}, rate: 600, restartTime: 5s, start: 20s, duration: 30s}
+  - {kind: outage, target: {zone: us-a}, start: 25s, duration: 10s}
+)";
+  const Scenario with_faults = scenario_from(kSystem + faults);
+  const Scenario without = scenario_from(kSystem);
+  struct Capture : FrameSink {
+    std::vector<Frame> frames;
+    void on_frame(const Frame& f) override { frames.push_back(f); }
+  } with_frames, without_frames;
+  Simulation run_with(with_faults, 5), run_without(without, 5);
+  run_with.add_sink(&with_frames);
+  run_without.add_sink(&without_frames);
+  run_with.run();
+  run_without.run();
+  for (int t : {12, 27, 40}) {
+    INFO("tick " << t);
+    CHECK(with_frames.frames[t].service_values != without_frames.frames[t].service_values);
+  }
+  for (std::size_t t = 55; t < with_frames.frames.size(); ++t) {
+    REQUIRE(with_frames.frames[t].service_values == without_frames.frames[t].service_values);
+    REQUIRE(with_frames.frames[t].edge_values == without_frames.frames[t].edge_values);
+  }
+}
