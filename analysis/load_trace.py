@@ -4,8 +4,8 @@
     trace = load_trace("run.h5")
     trace.service_metric("latency_p95_s")      # DataFrame: index time_s, one column per service
 
-Metadata, topology, the ground truth (`incidents`, `affected`, `propagation`) and `alerts`
-are read at once, as DataFrames; metric datasets are read on
+Metadata, topology, the ground truth (`incidents`, `affected`, `propagation`), the change
+log (`changes`) and `alerts` are read at once, as DataFrames; metric datasets are read on
 request, one at a time, so a long trace costs only the metrics you ask for. Times are float
 seconds since the start of the run (index `time_s`); strings come back as `str`.
 
@@ -25,6 +25,7 @@ INCIDENT_COLUMNS = ("id", "name", "cause", "root_cause", "root_service", "start_
                     "impact_start_ns", "impact_end_ns", "silent")
 ALERT_COLUMNS = ("t_ns", "detector", "service", "metric", "severity", "incident_id")
 AFFECTED_COLUMNS = ("incident_id", "service")
+CHANGE_COLUMNS = ("t_ns", "kind", "target", "from", "to")
 PROPAGATION_COLUMNS = ("incident_id", "edge", "src", "dst")
 
 
@@ -68,6 +69,7 @@ class Trace:
         self.incidents = _table(f, "truth/incidents", INCIDENT_COLUMNS)
         self.affected = _table(f, "truth/affected", AFFECTED_COLUMNS)
         self.propagation = _table(f, "truth/propagation", PROPAGATION_COLUMNS)
+        self.changes = _table(f, "events/changes", CHANGE_COLUMNS)
         self.alerts = _table(f, "alerts", ALERT_COLUMNS)
 
     def metric_names(self, family="service"):

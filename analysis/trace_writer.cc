@@ -320,6 +320,7 @@ struct TraceWriter::Impl {
   void end_row();
   void flush();
   void write_truth(const std::vector<IncidentRecord>& incidents);
+  void write_changes(const std::vector<ChangeEvent>& changes);
   void write_alerts();
   void close();
 };
@@ -475,6 +476,26 @@ void TraceWriter::Impl::write_truth(const std::vector<IncidentRecord>& incidents
   int32_column(propagation.get(), "dst", propagation_dst);
 }
 
+void TraceWriter::Impl::write_changes(const std::vector<ChangeEvent>& changes) {
+  std::vector<std::int64_t> times;
+  std::vector<std::string> kinds, targets, from, to;
+  for (const ChangeEvent& change : changes) {
+    times.push_back(change.time);
+    kinds.push_back(change.kind);
+    targets.push_back(change.target);
+    from.push_back(change.from);
+    to.push_back(change.to);
+  }
+  const Group events = make_group(file.get(), "events");
+  const Group group = make_group(events.get(), "changes");
+  const hid_t g = group.get();
+  write_numbers(g, "t_ns", H5T_STD_I64LE, H5T_NATIVE_INT64, std::span<const std::int64_t>(times));
+  write_strings(g, "kind", std::span<const std::string>(kinds));
+  write_strings(g, "target", std::span<const std::string>(targets));
+  write_strings(g, "from", std::span<const std::string>(from));
+  write_strings(g, "to", std::span<const std::string>(to));
+}
+
 // Detectors do not report yet: the columns exist, typed, with no rows.
 void TraceWriter::Impl::write_alerts() {
   const Group group = make_group(file.get(), "alerts");
@@ -544,13 +565,15 @@ void TraceWriter::on_frame(const Frame& frame) {
   }
 }
 
-void TraceWriter::finish(const std::vector<IncidentRecord>& incidents, bool complete) {
+void TraceWriter::finish(const std::vector<IncidentRecord>& incidents, bool complete,
+                         const std::vector<ChangeEvent>& changes) {
   Impl& impl = *impl_;
   if (impl.finished) return;
   impl.finished = true;
   try {
     impl.flush();
     impl.write_truth(incidents);
+    impl.write_changes(changes);
     impl.write_alerts();
     if (complete) {
       const std::int32_t one = 1;

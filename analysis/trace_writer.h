@@ -21,6 +21,7 @@
 
 #include "engine/frame.h"
 #include "engine/incident.h"
+#include "engine/operations.h"
 #include "engine/scenario.h"
 
 namespace dosim {
@@ -40,7 +41,8 @@ class TraceWriter : public FrameSink {
   // Writes the partial last row if any, flushes, writes /truth/incidents and /alerts, sets
   // `complete` to 1 if `complete` (an interrupted run passes false) and closes the file.
   // Throws InputError if the file cannot be written. Later calls do nothing.
-  void finish(const std::vector<IncidentRecord>& incidents, bool complete);
+  void finish(const std::vector<IncidentRecord>& incidents, bool complete,
+              const std::vector<ChangeEvent>& changes = {});
 
   // Rows made so far (buffered or on disk): the trace's row count once finished.
   std::int64_t rows_written() const;

@@ -60,7 +60,8 @@ std::string default_out_path(const std::string& scenario_path) {
 }
 
 void print_summary(const Scenario& scenario, std::uint64_t seed, const RunResult& result,
-                   const std::vector<IncidentRecord>& incidents, const std::string& out_path,
+                   const std::vector<IncidentRecord>& incidents,
+                   const std::vector<ChangeEvent>& changes, const std::string& out_path,
                    std::int64_t rows, double wall_seconds) {
   std::size_t endpoints = 0;
   for (const auto& s : scenario.services) endpoints += s.endpoints.size();
@@ -75,10 +76,11 @@ void print_summary(const Scenario& scenario, std::uint64_t seed, const RunResult
   std::printf("  system      %zu services, %zu dependencies, %zu endpoints, %zu traffic sources\n",
               scenario.services.size(), scenario.dependencies.size(), endpoints,
               scenario.traffic.size());
+  std::printf("  changes     %zu (%zu change events)\n", scenario.changes.size(), changes.size());
   std::printf("  incidents   %zu injected: %zu with measured impact, %zu silent\n",
               incidents.size(), impacted, incidents.size() - impacted);
   for (const auto& i : incidents) {
-    std::printf("    #%lld %-22s %-7s on %-30s %s..%s", static_cast<long long>(i.id),
+    std::printf("    #%lld %-22s %-15s on %-30s %s..%s", static_cast<long long>(i.id),
                 i.name.c_str(), i.cause.c_str(), i.root_cause.c_str(),
                 format_duration(i.start).c_str(), format_duration(i.end).c_str());
     if (i.silent)
@@ -129,13 +131,13 @@ int run_command(const RunOptions& options) {
   const RunResult result = simulation.run(&g_stop);
   if (show_progress) progress.clear();
   const auto incidents = simulation.incidents();
-  writer->finish(incidents, result.completed);
+  writer->finish(incidents, result.completed, simulation.changes());
   const std::int64_t rows = writer->rows_written();
   writer.reset();
 
-  const double wall_seconds =
-      std::chrono::duration<double>(WallClock::now() - wall_start).count();
-  print_summary(scenario, seed, result, incidents, out_path, rows, wall_seconds);
+  const double wall_seconds = std::chrono::duration<double>(WallClock::now() - wall_start).count();
+  print_summary(scenario, seed, result, incidents, simulation.changes(), out_path, rows,
+                wall_seconds);
   std::fflush(stdout);
   if (!result.completed) return 128 + g_signal.load();
   return kExitOk;

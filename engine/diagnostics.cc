@@ -53,6 +53,11 @@ std::string closest_match(const std::string& word, const std::vector<std::string
       best = candidate;
     }
   }
+  if (!best.empty() || word.size() < 3) return best;
+  // An abbreviation ("deploy" for "deployment") is a likely slip too.
+  for (const auto& candidate : candidates)
+    if (candidate.rfind(word, 0) == 0 && (best.empty() || candidate.size() < best.size()))
+      best = candidate;
   return best;
 }
 

@@ -33,7 +33,8 @@ class InputError : public std::runtime_error {
   std::vector<Diagnostic> diagnostics_;
 };
 
-// Closest candidate by edit distance, when close enough to be a likely typo; else "".
+// Closest candidate by edit distance when close enough to be a likely typo, else the
+// shortest candidate that starts with `word` (an abbreviation); else "".
 std::string closest_match(const std::string& word, const std::vector<std::string>& candidates);
 
 }  // namespace dosim

@@ -24,6 +24,20 @@ const char* fault_kind_name(FaultKind kind) {
   return "unknown";
 }
 
+const char* change_kind_name(ChangeKind kind) {
+  switch (kind) {
+    case ChangeKind::kDeployment:
+      return "deployment";
+    case ChangeKind::kConfig:
+      return "config";
+    case ChangeKind::kSecretRotation:
+      return "secret-rotation";
+    case ChangeKind::kFeatureFlag:
+      return "feature-flag";
+  }
+  return "unknown";
+}
+
 bool acts_on_pods(FaultKind kind) {
   return kind == FaultKind::kPodKill || kind == FaultKind::kCrashLoop ||
          kind == FaultKind::kMemoryLeak || kind == FaultKind::kOutage;

@@ -154,6 +154,56 @@ struct FaultSpec {
   SourcePos pos;
 };
 
+// Operations: changes that are not faults but can cause incidents (see operations.h).
+enum class ChangeKind { kDeployment, kConfig, kSecretRotation, kFeatureFlag };
+const char* change_kind_name(ChangeKind kind);
+enum class RolloutStrategy { kRolling, kCanary, kBlueGreen };
+
+// What is wrong with a version, a config or a flag; it shows in proportion to the traffic
+// that reaches it.
+struct DefectProfile {
+  SimTime latency = 0;        // added to every exposed request
+  double error = 0;           // share of exposed requests that fail
+  bool crash_on_start = false;  // new replicas never become ready (CrashLoopBackOff)
+  bool bad_image = false;       // new replicas never start (ImagePullBackOff)
+  bool any() const { return latency > 0 || error > 0 || crash_on_start || bad_image; }
+  bool blocks_start() const { return crash_on_start || bad_image; }
+};
+
+struct CanaryStep {
+  double weight = 0;          // share of traffic on the new version, [0, 1]
+  SimTime pause = 0;          // how long this step lasts before the next
+};
+
+struct FlagStep {
+  SimTime at = 0;
+  double fraction = 0;        // share of the segment exposed, [0, 1]
+};
+
+struct ChangeSpec {
+  std::string name;
+  ChangeKind kind = ChangeKind::kDeployment;
+  SimTime at = 0;
+  std::vector<int> services;  // deployment: one; config, flag: those affected; secret: consumers
+  std::vector<int> reloaded;  // secret-rotation: consumers that reload before the deadline
+  std::string version;        // deployment, config: the new version
+  std::string subject;        // secret-rotation: the secret; feature-flag: the flag
+  RolloutStrategy strategy = RolloutStrategy::kRolling;
+  int max_surge = 1;          // rolling: extra new replicas per step
+  int max_unavailable = 0;    // rolling: old replicas taken down per step
+  SimTime start_time = 30 * kSecond;  // rolling: how long a new replica takes to be ready
+  std::vector<CanaryStep> canary;
+  std::optional<SimTime> switch_back;  // blue-green: back to blue this long after the switch
+  std::optional<SimTime> rollback;     // deployment: previous version restored at this time
+  std::optional<SimTime> revert;       // config: previous config restored at this time
+  SimTime deadline = 10 * kMinute;     // secret-rotation: old secret revoked after this
+  std::optional<SimTime> fixed_at;     // secret-rotation: stragglers restarted with the new one
+  double segment = 1.0;                // feature-flag: share of traffic in the target segment
+  std::vector<FlagStep> flag_steps;
+  DefectProfile defect;
+  SourcePos pos;
+};
+
 struct Scenario {
   std::string file;                       // path it was loaded from
   std::string yaml_text;                  // the exact text, stored in the trace
@@ -168,6 +218,7 @@ struct Scenario {
   std::vector<DependencySpec> dependencies;
   std::vector<TrafficSpec> traffic;
   std::vector<FaultSpec> faults;
+  std::vector<ChangeSpec> changes;
 
   int service_index(const std::string& name) const;  // -1 when absent
   std::string edge_name(int dependency) const;        // "caller->callee"

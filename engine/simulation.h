@@ -18,6 +18,7 @@
 
 #include "frame.h"
 #include "incident.h"
+#include "operations.h"
 #include "scenario.h"
 
 namespace dosim {
@@ -47,6 +48,8 @@ class Simulation {
   // Ground truth so far: one record per fault in the scenario, impact measured up to the
   // last simulated tick.
   std::vector<IncidentRecord> incidents() const;
+  // The change log (deployments, configs, secrets, flags), in time order.
+  const std::vector<ChangeEvent>& changes() const;
 
   const World& world() const { return *world_; }
 

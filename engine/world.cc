@@ -79,7 +79,8 @@ World::World(const Scenario& scenario, std::uint64_t seed)
       dt_(to_seconds(scenario.tick)),
       traffic_(scenario, seed),
       fault_active_(scenario.faults.size(), 0),
-      pod_faults_(scenario, seed) {
+      pod_faults_(scenario, seed),
+      operations_(scenario) {
   const std::size_t services = scenario.services.size();
   const std::size_t dependencies = scenario.dependencies.size();
   int frame_endpoints = 0;
@@ -140,13 +141,10 @@ World::World(const Scenario& scenario, std::uint64_t seed)
       record.root_cause = zone ? "zone " + fault.target.zone : "region " + fault.target.region;
       for (std::size_t s = 0; s < services; ++s) {
         const ServiceSpec& spec = scenario.services[s];
-        if (zone ? spec.zone == fault.target.zone : spec.region == fault.target.region) {
+        if (zone ? spec.zone == fault.target.zone : spec.region == fault.target.region)
           radius.push_back(static_cast<int>(s));
-          for (int caller : topology_.upstream_of(static_cast<int>(s))) radius.push_back(caller);
-        }
       }
-      std::sort(radius.begin(), radius.end());
-      radius.erase(std::unique(radius.begin(), radius.end()), radius.end());
+      radius = radius_of(radius);
     } else {
       int root;
       if (fault.target.is_edge()) {
@@ -159,16 +157,75 @@ World::World(const Scenario& scenario, std::uint64_t seed)
           record.root_cause += " " + scenario.services[root].endpoints[fault.target.endpoint].name;
       }
       record.root_service = root;
-      radius = topology_.upstream_of(root);
-      radius.insert(radius.begin(), root);
+      radius = radius_of({root});
     }
     blast_radius_.push_back(std::move(radius));
     truth_.push_back(std::move(record));
   }
-  truth_phase_.assign(scenario.faults.size(), TruthPhase::kPending);
-  affected_.assign(scenario.faults.size(), std::vector<char>(services, 0));
+  // Every change with a defect is a cause too.
+  change_cause_.assign(scenario.changes.size(), -1);
+  change_state_.assign(scenario.changes.size(), ChangeState{});
+  for (std::size_t c = 0; c < scenario.changes.size(); ++c) {
+    const ChangeSpec& change = scenario.changes[c];
+    if (!change.defect.any()) continue;
+    const std::vector<int> broken = defect_services(change);
+    if (broken.empty()) continue;
+    IncidentRecord record;
+    record.id = static_cast<std::int64_t>(truth_.size());
+    record.name = change.name;
+    record.cause = change_kind_name(change.kind);
+    for (int s : broken)
+      record.root_cause += (record.root_cause.empty() ? "" : ",") + scenario.services[s].name;
+    record.root_service = broken.front();
+    const auto [first, end] = operations_.defect_window(static_cast<int>(c));
+    record.start = first >= 0 ? first : change.at;
+    record.end = end >= 0 ? end : change.at;
+    change_cause_[c] = static_cast<int>(truth_.size());
+    blast_radius_.push_back(radius_of(broken));
+    truth_.push_back(std::move(record));
+  }
+  truth_phase_.assign(truth_.size(), TruthPhase::kPending);
+  affected_.assign(truth_.size(), std::vector<char>(services, 0));
   impacted_.assign(services, 0);
   frame_.resize(services, dependencies, static_cast<std::size_t>(frame_endpoints));
+}
+
+std::vector<int> World::radius_of(std::vector<int> roots) const {
+  std::vector<int> radius = roots;
+  for (int root : roots)
+    for (int caller : topology_.upstream_of(root)) radius.push_back(caller);
+  std::sort(radius.begin(), radius.end());
+  radius.erase(std::unique(radius.begin(), radius.end()), radius.end());
+  return radius;
+}
+
+std::vector<int> World::defect_services(const ChangeSpec& change) const {
+  if (change.kind != ChangeKind::kSecretRotation) return change.services;
+  std::vector<int> stragglers;
+  for (int s : change.services)
+    if (std::find(change.reloaded.begin(), change.reloaded.end(), s) == change.reloaded.end())
+      stragglers.push_back(s);
+  return stragglers;
+}
+
+void World::advance_changes(SimTime t) {
+  for (std::size_t c = 0; c < scenario_.changes.size(); ++c) {
+    const ChangeState now = operations_.state(static_cast<int>(c), t);
+    ChangeState& before = change_state_[c];
+    if (now.exposure != before.exposure || now.unavailable != before.unavailable ||
+        now.stuck != before.stuck)
+      modifiers_dirty_ = true;
+    before = now;
+    const int cause = change_cause_[c];
+    if (cause < 0) continue;
+    const bool exposed = now.exposure > 0 || now.stuck > 0;
+    TruthPhase& phase = truth_phase_[cause];
+    if (exposed && (phase == TruthPhase::kPending || phase == TruthPhase::kRecovering ||
+                    phase == TruthPhase::kDone))
+      phase = TruthPhase::kActive;
+    else if (!exposed && phase == TruthPhase::kActive)
+      phase = TruthPhase::kRecovering;
+  }
 }
 
 void World::set_fault_active(int fault, bool active) {
@@ -215,6 +272,16 @@ void World::rebuild_modifiers() {
         break;
       default:  // replica faults act through PodFaults, tick by tick
         break;
+    }
+  }
+  // Defects of changes, in proportion to the traffic they reach.
+  for (std::size_t c = 0; c < scenario_.changes.size(); ++c) {
+    const ChangeSpec& change = scenario_.changes[c];
+    const double exposure = change_state_[c].exposure;
+    if (exposure <= 0 || !change.defect.any()) continue;
+    for (int s : defect_services(change)) {
+      add_delay(modifiers_.service_delay[s], exposure, to_seconds(change.defect.latency));
+      add_abort(modifiers_.service_abort[s], exposure * change.defect.error);
     }
   }
   modifiers_dirty_ = false;
@@ -411,6 +478,7 @@ void World::compute(const FaultModifiers& mod, const std::vector<int>& ready, Dy
 }
 
 void World::step(std::int64_t tick) {
+  if (!operations_.empty()) advance_changes(tick * scenario_.tick);
   if (modifiers_dirty_) rebuild_modifiers();
   std::fill(external_.begin(), external_.end(), 0.0);
   traffic_.add_arrivals(tick, tick * scenario_.tick, scenario_.tick, external_);
@@ -420,9 +488,19 @@ void World::step(std::int64_t tick) {
   shadow_running_ = need_shadow;
 
   pod_faults_.evaluate(tick * scenario_.tick, fault_active_, ready_, extra_memory_);
+  // Rollouts take replicas out of service in both worlds; a version that cannot start only
+  // in the real one.
+  shadow_ready_ = all_replicas_;
+  for (std::size_t c = 0; c < scenario_.changes.size(); ++c) {
+    const ChangeState& change = change_state_[c];
+    if (change.unavailable == 0 && change.stuck == 0) continue;
+    const int s = scenario_.changes[c].services.front();
+    ready_[s] = std::max(0, ready_[s] - change.unavailable - change.stuck);
+    shadow_ready_[s] = std::max(0, shadow_ready_[s] - change.unavailable);
+  }
   compute(modifiers_, ready_, state_, outcome_);
   if (shadow_running_) {
-    compute(no_faults_, all_replicas_, shadow_state_, shadow_outcome_);
+    compute(no_faults_, shadow_ready_, shadow_state_, shadow_outcome_);
     track_truth(tick);
   }
   write_frame(tick);
@@ -541,7 +619,8 @@ std::vector<IncidentRecord> World::incidents() const {
     const std::vector<char>& affected = affected_[f];
     for (int s = 0; s < static_cast<int>(affected.size()); ++s)
       if (affected[s]) record.affected.push_back(s);
-    const int faulted_edge = scenario_.faults[f].target.dependency;
+    const int faulted_edge =
+        f < scenario_.faults.size() ? scenario_.faults[f].target.dependency : -1;
     for (int d = 0; d < static_cast<int>(scenario_.dependencies.size()); ++d) {
       const DependencySpec& dep = scenario_.dependencies[d];
       if (affected[dep.caller] && (affected[dep.callee] || d == faulted_edge))

@@ -16,9 +16,10 @@
 //     (Erlang C with c = replicas, mu = capacity_rps, rho capped at kRhoCap) plus the time
 //     to drain the fluid backlog, injected delays, and its calls: each attempt sees the
 //     callee's latency (cut at the caller's timeout; a timeout less likely than 1e-6 is
-//     not counted), attempts add up, calls are sequential. Moments add; percentiles come from a moment-matched log-normal
-//     (queueing.h), or a mixture of them for services with several endpoints. A request
-//     fails if it is aborted, rejected, or any of its calls fails after its retries.
+//     not counted), attempts add up, calls are sequential. Moments add; percentiles come from a
+//     moment-matched log-normal (queueing.h), or a mixture of them for services with several
+//     endpoints. A request fails if it is aborted, rejected, or any of its calls fails after its
+//     retries.
 //  Replica faults (pod-kill, crash-loop, memory-leak, outages; pod_faults.h) set the ready
 //  replicas of each tick; capacity and the M/M/c servers follow them.
 //  3. Telemetry: the Frame gets every series with seeded measurement noise (latency x
@@ -26,6 +27,10 @@
 //     per-entity streams.
 //     cpu_ratio = cpu_baseline + (1 - cpu_baseline) x utilization;
 //     memory_ratio = memory_baseline + 0.1 x utilization.
+//
+// Operations (operations.h) act the same way: their defects are modifiers weighted by the
+// traffic they reach, and rollouts hold replicas out of service. The counterfactual keeps
+// the rollouts (a good version costs them too) but not the defects.
 //
 // Faults change the world through modifiers (added delay, abort share) that are recomputed
 // from the set of active faults whenever it changes, so ending a fault restores exactly the
@@ -45,8 +50,9 @@
 #include <vector>
 
 #include "frame.h"
-#include "pod_faults.h"
 #include "incident.h"
+#include "operations.h"
+#include "pod_faults.h"
 #include "queueing.h"
 #include "rng.h"
 #include "scenario.h"
@@ -60,14 +66,14 @@ inline constexpr double kRhoCap = 0.95;
 
 // Per-target effects of the active faults, recomputed from scratch when faults change.
 struct FaultModifiers {
-  std::vector<Moments> service_delay;   // per service
+  std::vector<Moments> service_delay;  // per service
   std::vector<double> service_abort;
   std::vector<double> service_capacity;  // share of capacity left by cpu-stress faults
-  std::vector<Moments> endpoint_delay;  // per internal endpoint
+  std::vector<Moments> endpoint_delay;   // per internal endpoint
   std::vector<double> endpoint_abort;
-  std::vector<Moments> edge_delay;      // per dependency
+  std::vector<Moments> edge_delay;  // per dependency
   std::vector<double> edge_abort;
-  std::vector<double> edge_loss;        // share of attempts lost (packet-loss faults)
+  std::vector<double> edge_loss;  // share of attempts lost (packet-loss faults)
 };
 
 // A lost attempt with no timeout to end it is retransmitted after Linux's minimum TCP
@@ -86,7 +92,7 @@ struct TickOutcome {
   std::vector<double> arrivals, aborted, shed, served, utilization;
   std::vector<double> error_ratio, p50, p95, p99;
   std::vector<Moments> wait, latency;
-  std::vector<LogNormal> latency_fit;    // log-normal matched to `latency`
+  std::vector<LogNormal> latency_fit;  // log-normal matched to `latency`
   // per internal endpoint
   std::vector<double> endpoint_error;
   std::vector<Moments> endpoint_latency;
@@ -115,20 +121,25 @@ class World {
   const TickOutcome& outcome() const { return outcome_; }
   const DynamicState& state() const { return state_; }
 
-  // One record per fault, impact measured so far.
+  // One record per fault, then one per change with a defect; impact measured so far.
   std::vector<IncidentRecord> incidents() const;
+  // The change log of the scenario's operations.
+  const std::vector<ChangeEvent>& changes() const { return operations_.events(); }
 
  private:
   struct EndpointModel {  // declared endpoints, or one implicit endpoint per service
     int service;
-    double weight;          // normalised within the service
+    double weight;  // normalised within the service
     double latency_factor;
-    int frame_index;        // column in the frame's endpoint metrics, -1 if implicit
+    int frame_index;  // column in the frame's endpoint metrics, -1 if implicit
   };
 
   void rebuild_modifiers();
-  void compute(const FaultModifiers& modifiers, const std::vector<int>& ready,
-               DynamicState& state, TickOutcome& out) const;
+  void advance_changes(SimTime t);
+  std::vector<int> radius_of(std::vector<int> roots) const;  // roots and their callers
+  std::vector<int> defect_services(const ChangeSpec& change) const;
+  void compute(const FaultModifiers& modifiers, const std::vector<int>& ready, DynamicState& state,
+               TickOutcome& out) const;
   void write_frame(std::int64_t tick);
   void track_truth(std::int64_t tick);
   bool truth_tracking_active() const;
@@ -139,15 +150,19 @@ class World {
   std::vector<EndpointModel> endpoints_;
   std::vector<int> endpoint_begin_;  // per service, into endpoints_; size services + 1
   TrafficModel traffic_;
-  std::vector<double> external_;     // this tick's external arrivals per service
+  std::vector<double> external_;  // this tick's external arrivals per service
 
   std::vector<char> fault_active_;
   FaultModifiers modifiers_;
   FaultModifiers no_faults_;
   PodFaults pod_faults_;
-  std::vector<int> ready_;             // ready replicas per service, this tick
-  std::vector<int> all_replicas_;      // the same without faults (the counterfactual's)
-  std::vector<double> extra_memory_;   // leaked memory per service, this tick
+  Operations operations_;
+  std::vector<ChangeState> change_state_;  // per change, this tick
+  std::vector<int> change_cause_;          // per change: its index in truth_, or -1
+  std::vector<int> shadow_ready_;          // ready replicas of the counterfactual
+  std::vector<int> ready_;                 // ready replicas per service, this tick
+  std::vector<int> all_replicas_;          // the same without faults (the counterfactual's)
+  std::vector<double> extra_memory_;       // leaked memory per service, this tick
   bool modifiers_dirty_ = false;
 
   DynamicState state_;
@@ -161,7 +176,7 @@ class World {
   std::vector<std::vector<int>> blast_radius_;  // per fault: root service and its upstream
   std::vector<std::vector<char>> affected_;     // per fault, per service: ever impacted
   std::vector<IncidentRecord> truth_;
-  std::vector<char> impacted_;                  // per service, this tick
+  std::vector<char> impacted_;  // per service, this tick
 
   std::vector<RandomStream> latency_noise_, resource_noise_, edge_noise_;
   std::vector<double> latency_factor_scratch_;

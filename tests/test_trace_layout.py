@@ -179,6 +179,10 @@ def check_layout(f, yaml_text):
     check([list(propagation[c][()]) for c in ("incident_id", "edge", "src", "dst")] == [[0], [0], [1], [0]],
           "propagation: edge 0 from cart (1) to frontend (0)")
 
+    changes = f["events/changes"]
+    check(sorted(changes) == ["from", "kind", "t_ns", "target", "to"], f"change columns {list(changes)}")
+    check(all(changes[c].shape == (0,) for c in changes), "no operations, no change events")
+
     alerts = f["alerts"]
     check(sorted(alerts) == sorted(ALERT_COLUMNS), f"alert columns: {list(alerts)}")
     lengths = {alerts[name].shape for name in alerts}

@@ -1,0 +1,227 @@
+#include "operations.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace dosim {
+namespace {
+
+int replicas_of(const Scenario& scenario, const ChangeSpec& change) {
+  return scenario.services[change.services.front()].replicas;
+}
+
+int rolling_batch(const ChangeSpec& change) {
+  return std::max(1, change.max_surge + change.max_unavailable);
+}
+
+std::string percent(double share) {
+  return std::to_string(static_cast<int>(std::lround(share * 100))) + "%";
+}
+
+std::string joined_names(const Scenario& scenario, const std::vector<int>& services) {
+  std::string names;
+  for (int s : services) names += (names.empty() ? "" : ",") + scenario.services[s].name;
+  return names;
+}
+
+}  // namespace
+
+Operations::Operations(const Scenario& scenario) : scenario_(scenario) { record_events(); }
+
+SimTime Operations::rollout_end(const ChangeSpec& change) const {
+  switch (change.strategy) {
+    case RolloutStrategy::kRolling: {
+      const int replicas = replicas_of(scenario_, change);
+      const int steps = (replicas + rolling_batch(change) - 1) / rolling_batch(change);
+      return change.at + steps * change.start_time;
+    }
+    case RolloutStrategy::kCanary: {
+      SimTime end = change.at;
+      for (const CanaryStep& step : change.canary) end += step.pause;
+      return end;
+    }
+    case RolloutStrategy::kBlueGreen:
+      return change.at;
+  }
+  return change.at;
+}
+
+ChangeState Operations::state(int index, SimTime t) const {
+  const ChangeSpec& change = scenario_.changes[index];
+  ChangeState state;
+  switch (change.kind) {
+    case ChangeKind::kDeployment: {
+      if (t < change.at || (change.rollback && t >= *change.rollback)) return state;
+      const SimTime elapsed = t - change.at;
+      switch (change.strategy) {
+        case RolloutStrategy::kRolling: {
+          const int replicas = replicas_of(scenario_, change);
+          const int batch = rolling_batch(change);
+          if (change.defect.blocks_start()) {  // stalled at the first step
+            state.stuck = std::min(change.max_unavailable, replicas);
+            return state;
+          }
+          const std::int64_t step = change.start_time > 0 ? elapsed / change.start_time : 1 << 30;
+          const std::int64_t replaced = std::min<std::int64_t>(replicas, step * batch);
+          state.exposure = replicas > 0 ? static_cast<double>(replaced) / replicas : 1.0;
+          if (replaced < replicas)
+            state.unavailable = static_cast<int>(
+                std::min<std::int64_t>(change.max_unavailable, replicas - replaced));
+          break;
+        }
+        case RolloutStrategy::kCanary: {
+          state.exposure = 1.0;  // promoted once the last step's pause is over
+          SimTime step_start = change.at;
+          for (const CanaryStep& step : change.canary) {
+            if (t < step_start + step.pause) {
+              state.exposure = step.weight;
+              break;
+            }
+            step_start += step.pause;
+          }
+          break;
+        }
+        case RolloutStrategy::kBlueGreen:
+          state.exposure = change.switch_back && elapsed >= *change.switch_back ? 0.0 : 1.0;
+          break;
+      }
+      if (change.defect.blocks_start()) state.exposure = 0;
+      break;
+    }
+    case ChangeKind::kConfig:
+      if (t >= change.at && !(change.revert && t >= *change.revert)) state.exposure = 1.0;
+      break;
+    case ChangeKind::kSecretRotation:
+      if (t >= change.at + change.deadline && !(change.fixed_at && t >= *change.fixed_at))
+        state.exposure = 1.0;  // applies to the consumers that did not reload
+      break;
+    case ChangeKind::kFeatureFlag:
+      for (const FlagStep& step : change.flag_steps)
+        if (t >= step.at) state.exposure = step.fraction * change.segment;
+      break;
+  }
+  return state;
+}
+
+std::pair<SimTime, SimTime> Operations::defect_window(int index) const {
+  const ChangeSpec& change = scenario_.changes[index];
+  if (!change.defect.any()) return {-1, -1};
+  // Exposure only changes at a few known instants; scan them.
+  std::vector<SimTime> instants = {change.at, change.at + change.deadline};
+  for (auto time : {change.rollback, change.revert, change.fixed_at})
+    if (time) instants.push_back(*time);
+  if (change.switch_back) instants.push_back(change.at + *change.switch_back);
+  for (const FlagStep& step : change.flag_steps) instants.push_back(step.at);
+  SimTime step_time = change.at;
+  for (const CanaryStep& step : change.canary) instants.push_back(step_time += step.pause);
+  if (change.strategy == RolloutStrategy::kRolling && change.start_time > 0)
+    instants.push_back(change.at + change.start_time);
+  std::sort(instants.begin(), instants.end());
+  SimTime first = -1, end = -1;
+  bool was_exposed = false;
+  for (SimTime t : instants) {
+    if (t >= scenario_.duration) break;
+    const ChangeState now = state(index, t);
+    const bool exposed = now.exposure > 0 || now.stuck > 0;
+    if (exposed && first < 0) first = t;
+    if (exposed) end = scenario_.duration;  // open until something takes it back
+    if (!exposed && was_exposed) end = t;
+    was_exposed = exposed;
+  }
+  return {first, end};
+}
+
+void Operations::record_events() {
+  struct Keyed {
+    ChangeEvent event;
+    std::size_t order;
+  };
+  std::vector<Keyed> log;
+  auto add = [&](SimTime time, std::string kind, std::string target, std::string from,
+                 std::string to) {
+    if (time < scenario_.duration)
+      log.push_back(
+          {{time, std::move(kind), std::move(target), std::move(from), std::move(to)}, log.size()});
+  };
+  // Versions per service and config per service as the changes go, in time order.
+  std::vector<std::size_t> by_time(scenario_.changes.size());
+  for (std::size_t i = 0; i < by_time.size(); ++i) by_time[i] = i;
+  std::stable_sort(by_time.begin(), by_time.end(), [&](std::size_t a, std::size_t b) {
+    return scenario_.changes[a].at < scenario_.changes[b].at;
+  });
+  std::vector<std::string> version(scenario_.services.size(), "v1");
+  std::vector<std::string> config(scenario_.services.size(), "initial");
+  for (std::size_t index : by_time) {
+    const ChangeSpec& change = scenario_.changes[index];
+    const std::string target = joined_names(scenario_, change.services);
+    switch (change.kind) {
+      case ChangeKind::kDeployment: {
+        const int service = change.services.front();
+        const std::string from = version[service];
+        switch (change.strategy) {
+          case RolloutStrategy::kRolling:
+            add(change.at, "deployment", target, from, change.version);
+            if (change.defect.blocks_start())
+              add(change.at + change.start_time, "rollout-stalled", target, from, change.version);
+            else
+              add(rollout_end(change), "rollout-complete", target, from, change.version);
+            break;
+          case RolloutStrategy::kCanary: {
+            add(change.at, "deployment", target, from, change.version);
+            double weight = 0;
+            SimTime step_start = change.at;
+            for (const CanaryStep& step : change.canary) {
+              add(step_start, "canary-step", target, percent(weight), percent(step.weight));
+              weight = step.weight;
+              step_start += step.pause;
+            }
+            add(step_start, "canary-step", target, percent(weight), "100%");
+            break;
+          }
+          case RolloutStrategy::kBlueGreen:
+            add(change.at, "blue-green-switch", target, from, change.version);
+            if (change.switch_back)
+              add(change.at + *change.switch_back, "blue-green-switch", target, change.version,
+                  from);
+            break;
+        }
+        if (change.rollback) {
+          add(*change.rollback, "rollback", target, change.version, from);
+        } else {
+          version[service] = change.version;
+        }
+        break;
+      }
+      case ChangeKind::kConfig: {
+        const std::string from = config[change.services.front()];
+        add(change.at, "config", target, from, change.version);
+        if (change.revert)
+          add(*change.revert, "config", target, change.version, from);
+        else
+          for (int s : change.services) config[s] = change.version;
+        break;
+      }
+      case ChangeKind::kSecretRotation:
+        add(change.at, "secret-rotation", change.subject, "old", "new");
+        add(change.at + change.deadline, "secret-revoked", change.subject, "old", "");
+        if (change.fixed_at)
+          add(*change.fixed_at, "secret-reload", joined_names(scenario_, change.services), "old",
+              "new");
+        break;
+      case ChangeKind::kFeatureFlag: {
+        double previous = 0;
+        for (const FlagStep& step : change.flag_steps) {
+          add(step.at, "feature-flag", change.subject, percent(previous), percent(step.fraction));
+          previous = step.fraction;
+        }
+        break;
+      }
+    }
+  }
+  std::stable_sort(log.begin(), log.end(), [](const Keyed& a, const Keyed& b) {
+    return a.event.time != b.event.time ? a.event.time < b.event.time : a.order < b.order;
+  });
+  for (Keyed& keyed : log) events_.push_back(std::move(keyed.event));
+}
+
+}  // namespace dosim

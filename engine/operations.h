@@ -1,0 +1,68 @@
+// Operations: deployments (rolling, canary, blue/green, with rollback), config changes,
+// secret rotations and feature-flag rollouts.
+//
+// Like replica faults, each change is a pure function of time: at any t it exposes a share
+// of its services' traffic to its defect (if it has one) and may hold replicas out of
+// service. Defects show in proportion to the traffic they receive:
+//  - rolling: every `startTime` a batch of maxSurge + maxUnavailable replicas is replaced;
+//    during a step maxUnavailable old replicas are down (a benign cost, also paid by a good
+//    version); the exposed share is the share of replicas already on the new version. A
+//    version that cannot start (crashOnStart, badImage) stalls the rollout at its first
+//    step: no traffic reaches it and maxUnavailable replicas stay down until a rollback.
+//  - canary: the weight of each step, for its pause; promoted to 100 % after the last.
+//  - blue-green: all traffic at `at`, none again after `switchBack`.
+//  - rollback (deployments) and revert (configs) restore the previous version at once.
+//  - config: every listed service loads the new version at `at`.
+//  - secret-rotation: consumers that did not reload fail every request from
+//    at + deadline until fixedAt.
+//  - feature-flag: each step sets the exposed share of the segment.
+// Every change is also recorded as change events (what operators correlate first), and
+// every change with a defect is a cause in the ground truth.
+// Thread-safe after construction (const).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "scenario.h"
+
+namespace dosim {
+
+// One line of the change log: /events/changes in the trace.
+struct ChangeEvent {
+  SimTime time = 0;
+  std::string kind;    // deployment, canary-step, rollback, blue-green-switch, config, ...
+  std::string target;  // service(s), secret or flag
+  std::string from;
+  std::string to;
+};
+
+struct ChangeState {
+  double exposure = 0;  // share of the services' traffic reaching the defect
+  int unavailable = 0;  // replicas out of service because of the rollout itself
+  int stuck = 0;        // replicas out of service because the new version cannot start
+};
+
+class Operations {
+ public:
+  explicit Operations(const Scenario& scenario);
+
+  // State of change `change` at time t.
+  ChangeState state(int change, SimTime t) const;
+  // When the change's defect first and last reaches traffic (end: exclusive; the scenario's
+  // end when nothing takes it back). {-1, -1} for a change without defect or exposure.
+  std::pair<SimTime, SimTime> defect_window(int change) const;
+  // Every change event, in time order (ties in scenario order).
+  const std::vector<ChangeEvent>& events() const { return events_; }
+  // Whether any change acts at all (a quick exit for scenarios without changes).
+  bool empty() const { return scenario_.changes.empty(); }
+
+ private:
+  SimTime rollout_end(const ChangeSpec& change) const;
+  void record_events();
+
+  const Scenario& scenario_;
+  std::vector<ChangeEvent> events_;
+};
+
+}  // namespace dosim

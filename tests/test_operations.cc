@@ -1,0 +1,221 @@
+// Operations: deployments (rolling, canary, blue/green, rollback), config changes, secret
+// rotations and feature flags. Defects show in proportion to the traffic they reach; the
+// change log records every change; defective changes are causes in the ground truth.
+#include <catch2/catch.hpp>
+#include <string>
+#include <vector>
+
+#include "engine/operations.h"
+#include "engine/scenario_loader.h"
+#include "engine/simulation.h"
+#include "engine/world.h"
+
+using namespace dosim;
+
+namespace {
+
+Scenario scenario_from(const std::string& yaml) { return parse_scenario(yaml, "test.yaml"); }
+
+const std::string kShop = R"(
+name: shop
+duration: 2h
+services:
+  - {name: web, replicas: 4, capacity_rps: 200, base_latency: 5ms}
+  - {name: checkout, replicas: 6, capacity_rps: 100, base_latency: 20ms}
+  - {name: search, replicas: 2, capacity_rps: 300, base_latency: 10ms}
+dependencies:
+  - {caller: web, callee: checkout, calls_per_request: 0.5, timeout: 2s}
+  - {caller: web, callee: search, timeout: 2s}
+traffic:
+  - {entry: web, base_rps: 100, noise: 0}
+)";
+
+// Error ratio and ready replicas of `service` at the start of second t, stepping a world
+// from 0 (each call starts a fresh world: cheap at this size).
+struct Sample {
+  double error;
+  int ready;
+  double latency;
+};
+std::vector<Sample> samples(const Scenario& scenario, int service, const std::vector<int>& at) {
+  World world(scenario, 1);
+  std::vector<Sample> out;
+  int next = 0;
+  for (int t = 0; next < static_cast<int>(at.size()); ++t) {
+    world.step(t);
+    if (t == at[next]) {
+      out.push_back(
+          {world.outcome().error_ratio[service],
+           static_cast<int>(world.frame().service(ServiceMetric::kReadyReplicas)[service]),
+           world.outcome().latency[service].mean});
+      ++next;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a canary's defect shows in proportion to its traffic weight", "[operations]") {
+  const Scenario scenario = scenario_from(kShop + R"(
+changes:
+  - {name: v2, kind: deployment, service: checkout, version: v2, at: 60s, strategy: canary,
+     steps: [{weight: 10, pause: 60s}, {weight: 50, pause: 60s}], defect: {errorPercent: 20}}
+)");
+  const auto s = samples(scenario, 1, {30, 90, 150, 210});
+  CHECK(s[0].error == Approx(0.0));
+  CHECK(s[1].error == Approx(0.10 * 0.20));
+  CHECK(s[2].error == Approx(0.50 * 0.20));
+  CHECK(s[3].error == Approx(1.00 * 0.20));  // promoted
+}
+
+TEST_CASE("a rolling update replaces replicas batch by batch and a good one is no incident",
+          "[operations]") {
+  // 6 replicas, batch = maxSurge 1 + maxUnavailable 1 = 2: three steps of 30 s.
+  const Scenario scenario = scenario_from(kShop + R"(
+changes:
+  - {name: v2, kind: deployment, service: checkout, version: v2, at: 60s, maxSurge: 1,
+     maxUnavailable: 1, startTime: 30s}
+)");
+  const auto s = samples(scenario, 1, {59, 60, 89, 90, 119, 120, 149, 150});
+  std::vector<int> ready;
+  for (const Sample& sample : s) ready.push_back(sample.ready);
+  CHECK(ready == std::vector<int>{6, 5, 5, 5, 5, 5, 5, 6});
+  Operations operations(scenario);
+  CHECK(operations.state(0, 60 * kSecond).exposure == Approx(0.0));
+  CHECK(operations.state(0, 90 * kSecond).exposure == Approx(2.0 / 6));
+  CHECK(operations.state(0, 120 * kSecond).exposure == Approx(4.0 / 6));
+  CHECK(operations.state(0, 150 * kSecond).exposure == Approx(1.0));
+  Simulation simulation(scenario, 1);
+  simulation.run();
+  CHECK(simulation.incidents().empty());
+  const auto& log = simulation.changes();
+  REQUIRE(log.size() == 2);
+  CHECK(log[0].kind == "deployment");
+  CHECK(log[0].from == "v1");
+  CHECK(log[0].to == "v2");
+  CHECK(log[1].kind == "rollout-complete");
+  CHECK(log[1].time == 150 * kSecond);
+}
+
+TEST_CASE("a version that cannot start stalls the rollout until the rollback", "[operations]") {
+  const Scenario scenario = scenario_from(kShop + R"(
+changes:
+  - {name: bad-image, kind: deployment, service: checkout, version: v3, at: 60s, maxSurge: 1,
+     maxUnavailable: 2, rollback: 10m, defect: {badImage: true}}
+)");
+  const auto s = samples(scenario, 1, {59, 60, 300, 599, 600});
+  CHECK(s[0].ready == 6);
+  CHECK(s[1].ready == 4);  // two old replicas gone, the new ones never become ready
+  CHECK(s[2].ready == 4);
+  CHECK(s[3].ready == 4);
+  CHECK(s[4].ready == 6);
+  CHECK(s[2].error == Approx(0.0));  // no traffic reaches the broken version
+  Simulation simulation(scenario, 1);
+  simulation.run();
+  REQUIRE(simulation.incidents().size() == 1);
+  const IncidentRecord incident = simulation.incidents()[0];
+  CHECK(incident.cause == "deployment");
+  CHECK(incident.start == kMinute);
+  CHECK(incident.end == 10 * kMinute);
+  CHECK(simulation.changes()[1].kind == "rollout-stalled");
+  CHECK(simulation.changes()[2].kind == "rollback");
+}
+
+TEST_CASE("blue-green switches all traffic and back; config and revert; flags by segment",
+          "[operations]") {
+  const Scenario scenario = scenario_from(kShop + R"(
+changes:
+  - {name: green, kind: deployment, service: web, version: v9, at: 60s, strategy: blue-green,
+     switchBack: 60s, defect: {latency: 100ms}}
+  - {name: cfg, kind: config, services: [checkout], version: c2, at: 200s, revert: 260s,
+     defect: {errorPercent: 40}}
+  - {name: ranking, kind: feature-flag, flag: new-ranking, services: [search], segment: 50,
+     steps: [{at: 300s, percent: 20}, {at: 360s, percent: 100}, {at: 420s, percent: 0}],
+     defect: {errorPercent: 10}}
+)");
+  const auto web = samples(scenario, 0, {59, 60, 119, 120});
+  CHECK(web[1].latency == Approx(web[0].latency + 0.100).epsilon(1e-3));
+  CHECK(web[2].latency == Approx(web[0].latency + 0.100).epsilon(1e-3));
+  CHECK(web[3].latency == Approx(web[0].latency).epsilon(1e-3));
+  const auto checkout = samples(scenario, 1, {199, 200, 259, 260});
+  CHECK(checkout[0].error == Approx(0.0));
+  CHECK(checkout[1].error == Approx(0.4));
+  CHECK(checkout[2].error == Approx(0.4));
+  CHECK(checkout[3].error == Approx(0.0));
+  const auto search = samples(scenario, 2, {299, 300, 360, 420});
+  CHECK(search[0].error == Approx(0.0));
+  CHECK(search[1].error == Approx(0.5 * 0.2 * 0.1));
+  CHECK(search[2].error == Approx(0.5 * 1.0 * 0.1));
+  CHECK(search[3].error == Approx(0.0));
+}
+
+TEST_CASE("a rotated secret breaks the consumers that did not reload it, after the deadline",
+          "[operations]") {
+  const Scenario scenario = scenario_from(kShop + R"(
+changes:
+  - {name: rotate, kind: secret-rotation, secret: db-password, consumers: [checkout, search],
+     reloaded: [search], at: 60s, deadline: 120s, fixedAt: 300s}
+)");
+  const auto checkout = samples(scenario, 1, {179, 180, 299, 300});
+  CHECK(checkout[0].error == Approx(0.0));
+  CHECK(checkout[1].error == Approx(1.0));
+  CHECK(checkout[2].error == Approx(1.0));
+  CHECK(checkout[3].error == Approx(0.0));
+  CHECK(samples(scenario, 2, {200})[0].error == Approx(0.0));  // search reloaded in time
+  Simulation simulation(scenario, 1);
+  simulation.run();
+  REQUIRE(simulation.incidents().size() == 1);
+  CHECK(simulation.incidents()[0].root_cause == "checkout");
+  CHECK(simulation.incidents()[0].impact_start == 180 * kSecond);
+  CHECK(simulation.incidents()[0].impact_end == 300 * kSecond);
+  CHECK(simulation.incidents()[0].affected == std::vector<int>{0, 1});
+}
+
+TEST_CASE("a rolled-back canary leaves the world as if it never happened", "[operations]") {
+  const Scenario with_change = scenario_from(kShop + R"(
+changes:
+  - {name: v2, kind: deployment, service: checkout, version: v2, at: 60s, strategy: canary,
+     steps: [{weight: 25, pause: 5m}], rollback: 3m, defect: {errorPercent: 50, latency: 1s}}
+)");
+  const Scenario without = scenario_from(kShop);
+  struct Capture : FrameSink {
+    std::vector<Frame> frames;
+    void on_frame(const Frame& f) override { frames.push_back(f); }
+  } a, b;
+  Simulation run_a(with_change, 2), run_b(without, 2);
+  run_a.add_sink(&a);
+  run_b.add_sink(&b);
+  run_a.run();
+  run_b.run();
+  CHECK(a.frames[100].service_values != b.frames[100].service_values);
+  for (std::size_t t = 180; t < a.frames.size(); ++t)
+    REQUIRE(a.frames[t].service_values == b.frames[t].service_values);
+}
+
+TEST_CASE("changes report their mistakes at their position", "[operations][loader]") {
+  try {
+    parse_scenario(kShop + R"(changes:
+  - {kind: deploy, service: checkout, version: v2, at: 1m}
+  - {kind: deployment, service: chekout, version: v2, at: 1m, steps: [{weight: 10}]}
+  - {kind: config, services: [web], version: c2, at: 1m, revert: 30s}
+  - {kind: secret-rotation, secret: s, consumers: [web], reloaded: [search], at: 1m}
+)",
+                   "test.yaml");
+    FAIL("no error");
+  } catch (const InputError& error) {
+    const auto& d = error.diagnostics();
+    std::string all;
+    for (const auto& diagnostic : d) all += diagnostic.format() + "\n";
+    INFO(all);
+    REQUIRE(d.size() == 5);
+    CHECK(d[0].line == 14);
+    CHECK(d[0].message ==
+          "'kind' must be deployment, config, secret-rotation or feature-flag, got 'deploy'; did "
+          "you mean 'deployment'?");
+    CHECK(d[1].message == "unknown service 'chekout'; did you mean 'checkout'?");
+    CHECK(d[2].message == "'steps' is only used by canary deployments");
+    CHECK(d[3].message == "'revert' must come after 'at'");
+    CHECK(d[4].message == "'search' is reloaded but not a consumer");
+  }
+}
