@@ -38,6 +38,20 @@ struct EndpointSpec {
   SourcePos pos;
 };
 
+// A Horizontal Pod Autoscaler on CPU: every sync period,
+// desired = ceil(current x cpu / target), within [min, max], ignored within a 10 % tolerance;
+// scale-down takes the highest recommendation of the stabilisation window; new replicas
+// are ready after start_time.
+struct AutoscalingSpec {
+  int min_replicas = 1;
+  int max_replicas = 10;
+  double target_cpu = 0.7;                // cpu_ratio the autoscaler aims at, (0, 1]
+  SimTime window = 5 * kMinute;           // scale-down stabilisation window
+  SimTime sync_period = 15 * kSecond;
+  SimTime start_time = 30 * kSecond;      // from scale-up to ready
+  SourcePos pos;
+};
+
 struct ServiceSpec {
   std::string name;
   int replicas = 1;                       // >= 0
@@ -48,6 +62,7 @@ struct ServiceSpec {
   std::string region;                     // empty when the scenario declares no regions
   std::string zone;
   std::vector<EndpointSpec> endpoints;    // empty: the service is one implicit endpoint
+  std::optional<AutoscalingSpec> autoscaling;  // replicas is then the initial count
   SourcePos pos;
 };
 

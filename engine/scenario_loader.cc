@@ -71,6 +71,7 @@ class Loader {
   void read_service(const YAML::Node& node);
   void read_placement(MapReader& r, ServiceSpec& service);
   void read_endpoints(MapReader& r, ServiceSpec& service);
+  void read_autoscaling(const YAML::Node& node, ServiceSpec& service);
   void read_dependency(const YAML::Node& node);
   void check_cycles();
   void read_traffic(const YAML::Node& node, int index);
@@ -190,7 +191,7 @@ void Loader::read_region(const YAML::Node& node) {
 void Loader::read_service(const YAML::Node& node) {
   MapReader r(node, "service",
               {"name", "replicas", "capacity_rps", "base_latency", "cpu_baseline",
-               "memory_baseline", "region", "zone", "endpoints"},
+               "memory_baseline", "region", "zone", "endpoints", "autoscaling"},
               diags_);
   if (!r.is_map()) return;
   ServiceSpec service;
@@ -206,6 +207,7 @@ void Loader::read_service(const YAML::Node& node) {
       r.number("memory_baseline", Range::closed(0, 1)).value_or(service.memory_baseline);
   read_placement(r, service);
   read_endpoints(r, service);
+  if (auto autoscaling = r.value("autoscaling")) read_autoscaling(*autoscaling, service);
   for (const ServiceSpec& other : scenario_.services) {
     if (other.name == service.name && !service.name.empty())
       diags_.error(r.value_pos("name"), "duplicate service name '" + service.name +
@@ -213,6 +215,32 @@ void Loader::read_service(const YAML::Node& node) {
                                             ")");
   }
   scenario_.services.push_back(std::move(service));
+}
+
+void Loader::read_autoscaling(const YAML::Node& node, ServiceSpec& service) {
+  MapReader r(node, "autoscaling",
+              {"minReplicas", "maxReplicas", "targetCPUPercent", "stabilizationWindow",
+               "syncPeriod", "startTime"},
+              diags_);
+  if (!r.is_map()) return;
+  AutoscalingSpec spec;
+  spec.pos = r.pos();
+  spec.min_replicas =
+      static_cast<int>(r.integer("minReplicas", Range::closed(1, kMaxReplicas)).value_or(1));
+  spec.max_replicas = static_cast<int>(
+      r.integer("maxReplicas", Range::closed(1, kMaxReplicas), Need::kRequired).value_or(1));
+  spec.target_cpu = r.number("targetCPUPercent", Range::half_open(1, 101)).value_or(70) / 100.0;
+  spec.window = r.duration("stabilizationWindow", Range::at_least(0)).value_or(spec.window);
+  spec.sync_period = r.duration("syncPeriod", Range::above(0)).value_or(spec.sync_period);
+  spec.start_time = r.duration("startTime", Range::at_least(0)).value_or(spec.start_time);
+  if (spec.min_replicas > spec.max_replicas)
+    diags_.error(r.value_pos("minReplicas"), "'minReplicas' must not exceed 'maxReplicas'");
+  else if (service.replicas < spec.min_replicas || service.replicas > spec.max_replicas)
+    diags_.error(spec.pos, "'replicas' (" + std::to_string(service.replicas) +
+                               ") must be within [minReplicas, maxReplicas] (" +
+                               std::to_string(spec.min_replicas) + ", " +
+                               std::to_string(spec.max_replicas) + ")");
+  service.autoscaling = spec;
 }
 
 void Loader::read_placement(MapReader& r, ServiceSpec& service) {

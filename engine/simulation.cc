@@ -71,6 +71,6 @@ RunResult Simulation::run(const std::atomic<bool>* stop) {
 
 std::vector<IncidentRecord> Simulation::incidents() const { return world_->incidents(); }
 
-const std::vector<ChangeEvent>& Simulation::changes() const { return world_->changes(); }
+std::vector<ChangeEvent> Simulation::changes() const { return world_->changes(); }
 
 }  // namespace dosim

@@ -49,7 +49,7 @@ class Simulation {
   // last simulated tick.
   std::vector<IncidentRecord> incidents() const;
   // The change log (deployments, configs, secrets, flags), in time order.
-  const std::vector<ChangeEvent>& changes() const;
+  std::vector<ChangeEvent> changes() const;
 
   const World& world() const { return *world_; }
 

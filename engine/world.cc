@@ -62,7 +62,7 @@ bool differs(double real, double counterfactual, double relative, double absolut
 
 void TickOutcome::reset(std::size_t services, std::size_t endpoints, std::size_t dependencies) {
   for (auto* v :
-       {&arrivals, &aborted, &shed, &served, &utilization, &error_ratio, &p50, &p95, &p99})
+       {&arrivals, &aborted, &shed, &served, &utilization, &error_ratio, &p50, &p95, &p99, &cpu})
     v->assign(services, 0.0);
   wait.assign(services, {});
   latency.assign(services, {});
@@ -80,7 +80,9 @@ World::World(const Scenario& scenario, std::uint64_t seed)
       traffic_(scenario, seed),
       fault_active_(scenario.faults.size(), 0),
       pod_faults_(scenario, seed),
-      operations_(scenario) {
+      operations_(scenario),
+      autoscaler_(scenario),
+      shadow_autoscaler_(scenario) {
   const std::size_t services = scenario.services.size();
   const std::size_t dependencies = scenario.dependencies.size();
   int frame_endpoints = 0;
@@ -102,6 +104,9 @@ World::World(const Scenario& scenario, std::uint64_t seed)
   for (const ServiceSpec& spec : scenario.services) all_replicas_.push_back(spec.replicas);
   ready_ = all_replicas_;
   extra_memory_.assign(services, 0.0);
+  for (const ServiceSpec& spec : scenario.services) autoscaled_ = autoscaled_ || spec.autoscaling;
+  outcome_.reset(services, endpoints_.size(), dependencies);
+  shadow_outcome_.reset(services, endpoints_.size(), dependencies);
 
   for (FaultModifiers* m : {&modifiers_, &no_faults_}) {
     m->service_delay.assign(services, {});
@@ -334,6 +339,10 @@ void World::compute(const FaultModifiers& mod, const std::vector<int>& ready, Dy
       out.wait[s] = wait;
       backlog = after;
     }
+    // A cpu-stress fault's stressor takes its share of the CPU on top of the service's use.
+    const double stress = 1.0 - mod.service_capacity[s];
+    out.cpu[s] = stress + (1.0 - stress) *
+                              (spec.cpu_baseline + (1.0 - spec.cpu_baseline) * out.utilization[s]);
     for (int d : topology_.outgoing(s)) {
       const DependencySpec& dep = scenario_.dependencies[d];
       const double attempts = out.served[s] * dep.calls_per_request *
@@ -484,13 +493,25 @@ void World::step(std::int64_t tick) {
   traffic_.add_arrivals(tick, tick * scenario_.tick, scenario_.tick, external_);
 
   const bool need_shadow = truth_tracking_active();
-  if (need_shadow && !shadow_running_) shadow_state_ = state_;  // identical until now
+  if (need_shadow && !shadow_running_) {  // identical until now
+    shadow_state_ = state_;
+    shadow_outcome_ = outcome_;
+    shadow_autoscaler_ = autoscaler_;
+  }
   shadow_running_ = need_shadow;
 
-  pod_faults_.evaluate(tick * scenario_.tick, fault_active_, ready_, extra_memory_);
+  const SimTime t = tick * scenario_.tick;
+  pod_faults_.evaluate(t, fault_active_, ready_, extra_memory_);
+  shadow_ready_ = all_replicas_;
+  if (autoscaled_) {
+    autoscaled_ready_ = all_replicas_;
+    autoscaler_.step(t, outcome_.cpu, autoscaled_ready_, &scale_log_);
+    for (std::size_t s = 0; s < ready_.size(); ++s)  // replica faults take theirs out of it
+      ready_[s] = std::max(0, autoscaled_ready_[s] - (all_replicas_[s] - ready_[s]));
+    if (shadow_running_) shadow_autoscaler_.step(t, shadow_outcome_.cpu, shadow_ready_, nullptr);
+  }
   // Rollouts take replicas out of service in both worlds; a version that cannot start only
   // in the real one.
-  shadow_ready_ = all_replicas_;
   for (std::size_t c = 0; c < scenario_.changes.size(); ++c) {
     const ChangeState& change = change_state_[c];
     if (change.unavailable == 0 && change.stuck == 0) continue;
@@ -571,10 +592,7 @@ void World::write_frame(std::int64_t tick) {
     mean[s] = static_cast<float>(outcome_.latency[s].mean * factor);
     const double cpu_noise = 0.01 * resource_noise_[s].fast_normal(2 * draw);
     const double memory_noise = 0.003 * resource_noise_[s].fast_normal(2 * draw + 1);
-    // A cpu-stress fault's stressor takes its share of the CPU on top of the service's use.
-    const double stress = 1.0 - modifiers_.service_capacity[s];
-    const double used = spec.cpu_baseline + (1.0 - spec.cpu_baseline) * u;
-    cpu[s] = static_cast<float>(std::clamp(stress + (1.0 - stress) * used + cpu_noise, 0.0, 1.0));
+    cpu[s] = static_cast<float>(std::clamp(outcome_.cpu[s] + cpu_noise, 0.0, 1.0));
     memory[s] = static_cast<float>(
         std::clamp(spec.memory_baseline + extra_memory_[s] + 0.1 * u + memory_noise, 0.0, 1.0));
     ready[s] = static_cast<float>(ready_[s]);
@@ -610,6 +628,14 @@ void World::write_frame(std::int64_t tick) {
     ep_p95[i] = static_cast<float>(lognormal_quantile(d, kZ95) * factor);
     ep_p99[i] = static_cast<float>(lognormal_quantile(d, kZ99) * factor);
   }
+}
+
+std::vector<ChangeEvent> World::changes() const {
+  std::vector<ChangeEvent> log = operations_.events();
+  log.insert(log.end(), scale_log_.begin(), scale_log_.end());
+  std::stable_sort(log.begin(), log.end(),
+                   [](const ChangeEvent& a, const ChangeEvent& b) { return a.time < b.time; });
+  return log;
 }
 
 std::vector<IncidentRecord> World::incidents() const {

@@ -20,8 +20,10 @@
 //     moment-matched log-normal (queueing.h), or a mixture of them for services with several
 //     endpoints. A request fails if it is aborted, rejected, or any of its calls fails after its
 //     retries.
-//  Replica faults (pod-kill, crash-loop, memory-leak, outages; pod_faults.h) set the ready
-//  replicas of each tick; capacity and the M/M/c servers follow them.
+//  Autoscalers (autoscaler.h) set the replica count of the services that have one, from
+//  the last tick's CPU; replica faults (pod-kill, crash-loop, memory-leak, outages;
+//  pod_faults.h) take replicas out of it. Capacity and the M/M/c servers follow the ready
+//  replicas.
 //  3. Telemetry: the Frame gets every series with seeded measurement noise (latency x
 //     exp(0.03 Z), CPU + 0.01 Z, memory + 0.003 Z, Z ~ RandomStream::fast_normal) from
 //     per-entity streams.
@@ -49,6 +51,7 @@
 #include <memory>
 #include <vector>
 
+#include "autoscaler.h"
 #include "frame.h"
 #include "incident.h"
 #include "operations.h"
@@ -91,6 +94,7 @@ struct TickOutcome {
   // per service
   std::vector<double> arrivals, aborted, shed, served, utilization;
   std::vector<double> error_ratio, p50, p95, p99;
+  std::vector<double> cpu;  // cpu_ratio before measurement noise
   std::vector<Moments> wait, latency;
   std::vector<LogNormal> latency_fit;  // log-normal matched to `latency`
   // per internal endpoint
@@ -123,8 +127,9 @@ class World {
 
   // One record per fault, then one per change with a defect; impact measured so far.
   std::vector<IncidentRecord> incidents() const;
-  // The change log of the scenario's operations.
-  const std::vector<ChangeEvent>& changes() const { return operations_.events(); }
+  // The change log: the scenario's operations and the autoscalers' decisions so far, in
+  // time order.
+  std::vector<ChangeEvent> changes() const;
 
  private:
   struct EndpointModel {  // declared endpoints, or one implicit endpoint per service
@@ -160,9 +165,14 @@ class World {
   std::vector<ChangeState> change_state_;  // per change, this tick
   std::vector<int> change_cause_;          // per change: its index in truth_, or -1
   std::vector<int> shadow_ready_;          // ready replicas of the counterfactual
-  std::vector<int> ready_;                 // ready replicas per service, this tick
-  std::vector<int> all_replicas_;          // the same without faults (the counterfactual's)
-  std::vector<double> extra_memory_;       // leaked memory per service, this tick
+  bool autoscaled_ = false;                // any service has an autoscaler
+  Autoscaler autoscaler_;
+  Autoscaler shadow_autoscaler_;
+  std::vector<int> autoscaled_ready_;  // scratch
+  std::vector<ChangeEvent> scale_log_;
+  std::vector<int> ready_;            // ready replicas per service, this tick
+  std::vector<int> all_replicas_;     // the same without faults (the counterfactual's)
+  std::vector<double> extra_memory_;  // leaked memory per service, this tick
   bool modifiers_dirty_ = false;
 
   DynamicState state_;

@@ -1,0 +1,70 @@
+#include "autoscaler.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+namespace dosim {
+
+namespace {
+constexpr double kTolerance = 0.1;
+}
+
+Autoscaler::Autoscaler(const Scenario& scenario)
+    : scenario_(&scenario), states_(scenario.services.size()) {
+  for (std::size_t s = 0; s < scenario.services.size(); ++s) {
+    if (!scenario.services[s].autoscaling) continue;
+    managed_.push_back(static_cast<int>(s));
+    states_[s].desired = scenario.services[s].replicas;
+    states_[s].next_sync = scenario.services[s].autoscaling->sync_period;
+  }
+}
+
+void Autoscaler::step(SimTime t, const std::vector<double>& cpu, std::vector<int>& ready,
+                      std::vector<ChangeEvent>* log) {
+  for (int s : managed_) {
+    const AutoscalingSpec& spec = *scenario_->services[s].autoscaling;
+    State& state = states_[s];
+    if (t >= state.next_sync) {
+      state.next_sync += spec.sync_period;
+      // Replicas still starting count as idle, as Kubernetes counts unready pods when it
+      // scales up: the load they are about to take is not asked for twice.
+      const int starting = static_cast<int>(state.starting.size());
+      const double average =
+          state.desired > 0 ? cpu[s] * (state.desired - starting) / state.desired : 0.0;
+      const double ratio = average / spec.target_cpu;
+      int recommendation = state.desired;
+      if (std::abs(ratio - 1.0) > kTolerance)
+        recommendation = static_cast<int>(std::ceil(state.desired * ratio - 1e-9));
+      recommendation = std::clamp(recommendation, spec.min_replicas, spec.max_replicas);
+      state.recommendations.emplace_back(t, recommendation);
+      while (!state.recommendations.empty() &&
+             state.recommendations.front().first < t - spec.window)
+        state.recommendations.pop_front();
+      int next = recommendation;
+      if (recommendation < state.desired) {  // scale down to the window's highest
+        for (const auto& [time, value] : state.recommendations) next = std::max(next, value);
+        next = std::min(next, state.desired);
+      }
+      if (next != state.desired) {
+        if (log)
+          log->push_back({t, "scale", scenario_->services[s].name, std::to_string(state.desired),
+                          std::to_string(next)});
+        if (next > state.desired) {
+          for (int i = state.desired; i < next; ++i) state.starting.push_back(t + spec.start_time);
+        } else {
+          int remove = state.desired - next;
+          while (remove > 0 && !state.starting.empty()) {  // the newest starting ones first
+            state.starting.pop_back();
+            --remove;
+          }
+        }
+        state.desired = next;
+      }
+    }
+    std::erase_if(state.starting, [t](SimTime ready_at) { return ready_at <= t; });
+    ready[s] = state.desired - static_cast<int>(state.starting.size());
+  }
+}
+
+}  // namespace dosim

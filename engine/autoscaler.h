@@ -1,0 +1,46 @@
+// Horizontal Pod Autoscalers, one per service that declares `autoscaling`.
+//
+// Every sync period each autoscaler reads its service's CPU (the mean cpu_ratio of its ready
+// replicas, as of the last tick, with replicas still starting counted as idle) and recommends ceil(current x cpu / target), clamped to
+// [min, max]; a recommendation within 10 % of the current count is ignored (Kubernetes'
+// tolerance). Scaling up acts at once; scaling down takes the highest recommendation of the
+// stabilisation window. New replicas are ready start_time after the decision; removed
+// replicas go at once (starting ones first). Decisions are logged as change events.
+// The state is carried from tick to tick (a feedback loop), so the counterfactual world has
+// its own copy. Not thread-safe.
+#pragma once
+
+#include <deque>
+#include <utility>
+#include <vector>
+
+#include "operations.h"
+#include "scenario.h"
+
+namespace dosim {
+
+class Autoscaler {
+ public:
+  explicit Autoscaler(const Scenario& scenario);
+
+  // At the start of the tick at t: decides if a sync is due, from `cpu` (per service, last
+  // tick), and sets `ready` of every autoscaled service; others are left as they are.
+  // Decisions are appended to `log` when it is not null.
+  void step(SimTime t, const std::vector<double>& cpu, std::vector<int>& ready,
+            std::vector<ChangeEvent>* log);
+
+  int desired(int service) const { return states_[service].desired; }
+
+ private:
+  struct State {
+    int desired = 0;
+    std::vector<SimTime> starting;  // ready times of replicas still starting
+    std::deque<std::pair<SimTime, int>> recommendations;
+    SimTime next_sync = 0;
+  };
+  const Scenario* scenario_;
+  std::vector<int> managed_;  // services with an autoscaler
+  std::vector<State> states_;
+};
+
+}  // namespace dosim
