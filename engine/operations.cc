@@ -137,9 +137,10 @@ void Operations::record_events() {
     std::size_t order;
   };
   std::vector<Keyed> log;
+  SimTime cut = 0;  // a rolled-back rollout makes no further steps
   auto add = [&](SimTime time, std::string kind, std::string target, std::string from,
                  std::string to) {
-    if (time < scenario_.duration)
+    if (time < scenario_.duration && time < cut)
       log.push_back(
           {{time, std::move(kind), std::move(target), std::move(from), std::move(to)}, log.size()});
   };
@@ -154,6 +155,7 @@ void Operations::record_events() {
   for (std::size_t index : by_time) {
     const ChangeSpec& change = scenario_.changes[index];
     const std::string target = joined_names(scenario_, change.services);
+    cut = change.rollback.value_or(scenario_.duration);
     switch (change.kind) {
       case ChangeKind::kDeployment: {
         const int service = change.services.front();
@@ -186,6 +188,7 @@ void Operations::record_events() {
             break;
         }
         if (change.rollback) {
+          cut = scenario_.duration;
           add(*change.rollback, "rollback", target, change.version, from);
         } else {
           version[service] = change.version;
