@@ -132,6 +132,9 @@ void PodFaults::evaluate(SimTime t, const std::vector<char>& active, std::vector
       case FaultKind::kOutage:
         for (int s : place_services_[f]) ready[s] = 0;
         break;
+      case FaultKind::kMaintenance:  // drained for the whole window, back at its end
+        for (int replica : selected_[f]) mark(service, replica, true, 0.0);
+        break;
       case FaultKind::kPodKill:
         if (elapsed < fault.restart_time)
           for (int replica : selected_[f]) mark(service, replica, true, 0.0);

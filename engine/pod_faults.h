@@ -12,6 +12,8 @@
 //    leak_per_second of the limit; at the limit the replica is OOM-killed and is ready
 //    again, back at its baseline, after restart_time: memory_ratio draws a saw-tooth.
 //  - outage: every replica of every service in the zone (or region) is down.
+//  - maintenance: the selected replicas are drained for the whole window (planned work,
+//    instance termination and replacement) and back when it ends.
 // Which replicas a fault hits follows its mode (one, all, fixed N, fixed percent, random up
 // to a percent: Chaos Mesh's modes), drawn once from the fault's own random stream.
 // Not thread-safe.

@@ -20,6 +20,10 @@ const char* fault_kind_name(FaultKind kind) {
       return "memory-leak";
     case FaultKind::kOutage:
       return "outage";
+    case FaultKind::kPartition:
+      return "partition";
+    case FaultKind::kMaintenance:
+      return "maintenance";
   }
   return "unknown";
 }
@@ -40,7 +44,8 @@ const char* change_kind_name(ChangeKind kind) {
 
 bool acts_on_pods(FaultKind kind) {
   return kind == FaultKind::kPodKill || kind == FaultKind::kCrashLoop ||
-         kind == FaultKind::kMemoryLeak || kind == FaultKind::kOutage;
+         kind == FaultKind::kMemoryLeak || kind == FaultKind::kOutage ||
+         kind == FaultKind::kMaintenance;
 }
 
 const char* pod_mode_name(PodMode mode) {

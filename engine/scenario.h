@@ -118,7 +118,8 @@ struct TrafficSpec {
 };
 
 // What a fault does (its mechanism). Names in scenarios: latency, error, cpu-stress,
-// packet-loss, pod-kill, crash-loop, memory-leak, outage; fault_kind_name() gives them.
+// packet-loss, pod-kill, crash-loop, memory-leak, outage, partition, maintenance;
+// fault_kind_name() gives them.
 enum class FaultKind {
   kLatency,
   kError,
@@ -127,7 +128,9 @@ enum class FaultKind {
   kPodKill,
   kCrashLoop,
   kMemoryLeak,
-  kOutage
+  kOutage,
+  kPartition,
+  kMaintenance
 };
 const char* fault_kind_name(FaultKind kind);
 // True for the kinds that act on replicas (pods) rather than on requests.
@@ -144,8 +147,11 @@ struct FaultTarget {
   int dependency = -1;                    // index into Scenario::dependencies for edges
   std::string zone;                       // outage of one zone, or
   std::string region;                     // of a whole region
+  std::vector<std::string> zones;         // partition between these zones, or
+  std::vector<std::string> regions;       // between these regions
   bool is_edge() const { return dependency >= 0; }
   bool is_place() const { return !zone.empty() || !region.empty(); }
+  bool is_split() const { return !zones.empty() || !regions.empty(); }
 };
 
 struct FaultSpec {

@@ -473,8 +473,9 @@ void Loader::read_fault(const YAML::Node& node, int index) {
   }
   std::optional<FaultKind> kind;
   static constexpr FaultKind kKinds[] = {
-      FaultKind::kLatency, FaultKind::kError,     FaultKind::kCpuStress,  FaultKind::kPacketLoss,
-      FaultKind::kPodKill, FaultKind::kCrashLoop, FaultKind::kMemoryLeak, FaultKind::kOutage};
+      FaultKind::kLatency,   FaultKind::kError,      FaultKind::kCpuStress,  FaultKind::kPacketLoss,
+      FaultKind::kPodKill,   FaultKind::kCrashLoop,  FaultKind::kMemoryLeak, FaultKind::kOutage,
+      FaultKind::kPartition, FaultKind::kMaintenance};
   if (auto text = r.text("kind", Need::kRequired)) {
     std::vector<std::string> kind_names;
     for (FaultKind k : kKinds) {
@@ -526,11 +527,11 @@ void Loader::read_fault(const YAML::Node& node, int index) {
       {"load", {K::kCpuStress}, "cpu-stress"},
       {"percent", {K::kLatency, K::kError, K::kPacketLoss}, "latency, error and packet-loss"},
       {"mode",
-       {K::kPodKill, K::kCrashLoop, K::kMemoryLeak},
-       "pod-kill, crash-loop and memory-leak"},
+       {K::kPodKill, K::kCrashLoop, K::kMemoryLeak, K::kMaintenance},
+       "pod-kill, crash-loop, memory-leak and maintenance"},
       {"value",
-       {K::kPodKill, K::kCrashLoop, K::kMemoryLeak},
-       "pod-kill, crash-loop and memory-leak"},
+       {K::kPodKill, K::kCrashLoop, K::kMemoryLeak, K::kMaintenance},
+       "pod-kill, crash-loop, memory-leak and maintenance"},
       {"restartTime",
        {K::kPodKill, K::kCrashLoop, K::kMemoryLeak},
        "pod-kill, crash-loop and memory-leak"},
@@ -547,7 +548,8 @@ void Loader::read_fault(const YAML::Node& node, int index) {
   if (kind && r.has("target")) {
     const FaultTarget& target = fault.target;
     const bool service_only = target.service >= 0 && target.endpoint < 0;
-    const bool has_target = target.service >= 0 || target.is_edge() || target.is_place();
+    const bool has_target =
+        target.service >= 0 || target.is_edge() || target.is_place() || target.is_split();
     const std::string kind_name = fault_kind_name(*kind);
     std::string problem;
     switch (*kind) {
@@ -558,14 +560,20 @@ void Loader::read_fault(const YAML::Node& node, int index) {
       case K::kPodKill:
       case K::kCrashLoop:
       case K::kMemoryLeak:
+      case K::kMaintenance:
         if (!service_only) problem = kind_name + " needs a service target {service}";
         break;
       case K::kOutage:
         if (!target.is_place()) problem = "outage needs a place target {zone} or {region}";
         break;
+      case K::kPartition:
+        if (!target.is_split())
+          problem = "partition needs a target {zones: [A, B, ...]} or {regions: [A, B, ...]}";
+        break;
       case K::kLatency:
       case K::kError:
-        if (target.is_place()) problem = kind_name + " needs a service, endpoint or edge target";
+        if (target.is_place() || target.is_split())
+          problem = kind_name + " needs a service, endpoint or edge target";
         break;
     }
     if (!problem.empty() && has_target) diags_.error(r.value_pos("target"), problem);
@@ -612,9 +620,38 @@ void Loader::read_pod_parameters(MapReader& r, FaultSpec& fault, std::optional<F
 }
 
 void Loader::read_target(const YAML::Node& node, FaultSpec& fault) {
-  MapReader r(node, "target", {"service", "endpoint", "caller", "callee", "zone", "region"},
+  MapReader r(node, "target",
+              {"service", "endpoint", "caller", "callee", "zone", "region", "zones", "regions"},
               diags_);
   if (!r.is_map()) return;
+  std::vector<std::string> all_zones, all_regions;
+  for (const RegionSpec& region : scenario_.regions) {
+    all_regions.push_back(region.name);
+    all_zones.insert(all_zones.end(), region.zones.begin(), region.zones.end());
+  }
+  if (r.has("zones") || r.has("regions")) {
+    if (r.has("zones") + r.has("regions") + r.has("zone") + r.has("region") + r.has("service") +
+            r.has("caller") >
+        1) {
+      diags_.error(r.pos(), "a partition target is {zones: [...]} or {regions: [...]}, alone");
+      return;
+    }
+    const bool by_zone = r.has("zones");
+    const char* key = by_zone ? "zones" : "regions";
+    const std::vector<std::string>& known = by_zone ? all_zones : all_regions;
+    std::vector<std::string>& sides = by_zone ? fault.target.zones : fault.target.regions;
+    for (const YAML::Node& item : r.list(key)) {
+      auto name = read_text(item, pos_of(item), by_zone ? "a zone name" : "a region name", diags_);
+      if (!name) continue;
+      if (std::find(known.begin(), known.end(), *name) == known.end())
+        diags_.error(pos_of(item), std::string("unknown ") + (by_zone ? "zone '" : "region '") +
+                                       *name + "'" + did_you_mean(*name, known));
+      sides.push_back(*name);
+    }
+    if (sides.size() < 2)
+      diags_.error(r.value_pos(key), std::string("'") + key + "' must name at least two sides");
+    return;
+  }
   if (r.has("zone") || r.has("region")) {
     if (r.has("zone") + r.has("region") + r.has("service") + r.has("caller") > 1) {
       diags_.error(r.pos(), "a place target is {zone: Z} or {region: R}, alone");

@@ -141,7 +141,30 @@ World::World(const Scenario& scenario, std::uint64_t seed)
     record.start = fault.start;
     record.end = fault.start + fault.duration;
     std::vector<int> radius;
-    if (fault.target.is_place()) {
+    severed_.emplace_back();
+    if (fault.target.is_split()) {
+      const bool by_zone = !fault.target.zones.empty();
+      const auto& sides = by_zone ? fault.target.zones : fault.target.regions;
+      for (const auto& side : sides)
+        record.root_cause += (record.root_cause.empty() ? "" : "|") + side;
+      record.root_cause = "partition " + record.root_cause;
+      auto side_of = [&](int s) -> int {
+        const std::string& place =
+            by_zone ? scenario.services[s].zone : scenario.services[s].region;
+        const auto it = std::find(sides.begin(), sides.end(), place);
+        return it == sides.end() ? -1 : static_cast<int>(it - sides.begin());
+      };
+      std::vector<int> callers;
+      for (std::size_t d = 0; d < dependencies; ++d) {
+        const DependencySpec& dep = scenario.dependencies[d];
+        const int a = side_of(dep.caller), b = side_of(dep.callee);
+        if (a >= 0 && b >= 0 && a != b) {
+          severed_.back().push_back(static_cast<int>(d));
+          callers.push_back(dep.caller);
+        }
+      }
+      radius = radius_of(callers);
+    } else if (fault.target.is_place()) {
       const bool zone = !fault.target.zone.empty();
       record.root_cause = zone ? "zone " + fault.target.zone : "region " + fault.target.region;
       for (std::size_t s = 0; s < services; ++s) {
@@ -274,6 +297,9 @@ void World::rebuild_modifiers() {
         break;
       case FaultKind::kPacketLoss:
         add_abort(modifiers_.edge_loss[target.dependency], fault.fraction);
+        break;
+      case FaultKind::kPartition:  // every call across the cut is lost
+        for (int d : severed_[f]) modifiers_.edge_loss[d] = 1.0;
         break;
       default:  // replica faults act through PodFaults, tick by tick
         break;
@@ -647,9 +673,12 @@ std::vector<IncidentRecord> World::incidents() const {
       if (affected[s]) record.affected.push_back(s);
     const int faulted_edge =
         f < scenario_.faults.size() ? scenario_.faults[f].target.dependency : -1;
+    const std::vector<int> no_cut;
+    const std::vector<int>& cut = f < severed_.size() ? severed_[f] : no_cut;
     for (int d = 0; d < static_cast<int>(scenario_.dependencies.size()); ++d) {
       const DependencySpec& dep = scenario_.dependencies[d];
-      if (affected[dep.caller] && (affected[dep.callee] || d == faulted_edge))
+      const bool faulted = d == faulted_edge || std::find(cut.begin(), cut.end(), d) != cut.end();
+      if (affected[dep.caller] && (affected[dep.callee] || faulted))
         record.propagation.push_back(d);
     }
   }

@@ -184,6 +184,7 @@ class World {
   enum class TruthPhase : std::uint8_t { kPending, kActive, kRecovering, kDone };
   std::vector<TruthPhase> truth_phase_;
   std::vector<std::vector<int>> blast_radius_;  // per fault: root service and its upstream
+  std::vector<std::vector<int>> severed_;       // per fault: dependencies a partition cuts
   std::vector<std::vector<char>> affected_;     // per fault, per service: ever impacted
   std::vector<IncidentRecord> truth_;
   std::vector<char> impacted_;  // per service, this tick

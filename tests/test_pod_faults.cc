@@ -223,3 +223,36 @@ faults:
     REQUIRE(with_frames.frames[t].edge_values == without_frames.frames[t].edge_values);
   }
 }
+
+TEST_CASE("a partition between zones loses every call across it, and only those", "[pods]") {
+  const Scenario scenario = scenario_from(kSystem + R"(
+faults:
+  - {name: split, kind: partition, target: {zones: [eu-a, eu-b]}, start: 0s, duration: 1m}
+)");
+  World world(scenario, 1);
+  world.step(0);
+  const double before = world.outcome().latency[0].mean;
+  world.set_fault_active(0, true);
+  world.step(1);
+  const auto& out = world.outcome();
+  CHECK(out.edge_failure[0] == Approx(1.0));  // front (eu-a) -> back (eu-b)
+  CHECK(out.error_ratio[0] == Approx(1.0));
+  CHECK(out.latency[0].mean > before + 0.99);  // each call waits out its 1 s timeout
+  CHECK(out.arrivals[1] == Approx(0.0));       // nothing reaches back
+  CHECK(out.error_ratio[2] == Approx(0.0));    // other, in us-a, is untouched
+  Simulation simulation(scenario, 1);
+  simulation.run();
+  const IncidentRecord incident = simulation.incidents()[0];
+  CHECK(incident.root_cause == "partition eu-a|eu-b");
+  CHECK(incident.affected == std::vector<int>{0});
+  CHECK(incident.propagation == std::vector<int>{0});
+}
+
+TEST_CASE("a maintenance window drains the chosen replicas for its whole duration", "[pods]") {
+  const Scenario scenario = scenario_from(kSystem + R"(
+faults:
+  - {kind: maintenance, target: {service: back}, mode: fixed, value: 3, start: 0s, duration: 1h}
+)");
+  const auto ready = ready_timeline(scenario, 1, 600);
+  CHECK(spans_of(ready, 1) == std::vector<std::pair<int, int>>{{0, 600}});
+}

@@ -557,7 +557,7 @@ TEST_CASE("an unknown fault kind is reported with a did-you-mean", "[loader]") {
   CHECK(d.column == 11);
   CHECK(d.message ==
         "'kind' must be latency, error, cpu-stress, packet-loss, pod-kill, crash-loop, "
-        "memory-leak or outage, got 'latncy'; did you mean 'latency'?");
+        "memory-leak, outage, partition or maintenance, got 'latncy'; did you mean 'latency'?");
 }
 
 TEST_CASE("a fault that starts after the scenario ends is rejected", "[loader]") {
@@ -945,6 +945,24 @@ TEST_CASE("replica faults report bad modes, targets and parameters", "[loader]")
   CHECK(found[4].message == "unknown zone 'z'");
   CHECK(found[5].message == "'value' must be in [0, 100], got 150");
   CHECK(found[6].message == "'rate' is only allowed in memory-leak faults");
+}
+
+TEST_CASE("a partition needs two or more known sides", "[loader]") {
+  const auto found = problems(
+      "name: t\n"
+      "duration: 1h\n"
+      "regions: [{name: eu, zones: [eu-a, eu-b]}]\n"
+      "services: [{name: web}]\n"
+      "faults:\n"
+      "  - {kind: partition, target: {zones: [eu-a]}, start: 1m, duration: 1m}\n"
+      "  - {kind: partition, target: {regions: [eu, us]}, start: 1m, duration: 1m}\n"
+      "  - {kind: partition, target: {service: web}, start: 1m, duration: 1m}\n");
+  INFO(joined(found));
+  REQUIRE(found.size() == 3);
+  CHECK(found[0].message == "'zones' must name at least two sides");
+  CHECK(found[1].message == "unknown region 'us'; did you mean 'eu'?");
+  CHECK(found[2].message ==
+        "partition needs a target {zones: [A, B, ...]} or {regions: [A, B, ...]}");
 }
 
 }  // namespace dosim
