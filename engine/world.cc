@@ -61,8 +61,8 @@ bool differs(double real, double counterfactual, double relative, double absolut
 }  // namespace
 
 void TickOutcome::reset(std::size_t services, std::size_t endpoints, std::size_t dependencies) {
-  for (auto* v :
-       {&arrivals, &aborted, &shed, &served, &utilization, &error_ratio, &p50, &p95, &p99, &cpu})
+  for (auto* v : {&arrivals, &aborted, &shed, &served, &utilization, &error_ratio, &p50, &p95, &p99,
+                  &cpu, &fast_fail})
     v->assign(services, 0.0);
   wait.assign(services, {});
   latency.assign(services, {});
@@ -342,7 +342,7 @@ void World::compute(const FaultModifiers& mod, const std::vector<int>& ready, Dy
     double& backlog = state.backlog[s];
     if (capacity <= 0) {
       out.shed[s] = admitted;
-      out.utilization[s] = admitted > 0 ? 1.0 : 0.0;
+      out.utilization[s] = 0.0;  // nothing runs
       backlog = 0;
     } else {
       const double before = backlog;
@@ -367,8 +367,9 @@ void World::compute(const FaultModifiers& mod, const std::vector<int>& ready, Dy
     }
     // A cpu-stress fault's stressor takes its share of the CPU on top of the service's use.
     const double stress = 1.0 - mod.service_capacity[s];
-    out.cpu[s] = stress + (1.0 - stress) *
-                              (spec.cpu_baseline + (1.0 - spec.cpu_baseline) * out.utilization[s]);
+    const double used = spec.cpu_baseline + (1.0 - spec.cpu_baseline) * out.utilization[s];
+    out.cpu[s] = capacity <= 0 ? 0.0 : stress + (1.0 - stress) * used;  // no replica, no CPU
+    out.fast_fail[s] = arrivals > 0 ? (out.aborted[s] + out.shed[s]) / arrivals : 0.0;
     for (int d : topology_.outgoing(s)) {
       const DependencySpec& dep = scenario_.dependencies[d];
       const double attempts = out.served[s] * dep.calls_per_request *
@@ -418,6 +419,19 @@ void World::compute(const FaultModifiers& mod, const std::vector<int>& ready, Dy
       const double abort = mod.edge_abort[d];
       const double failure = abort + (1.0 - abort) * (1.0 - delivered * (1.0 - p_timeout) *
                                                                 (1.0 - out.error_ratio[callee]));
+      if (out.fast_fail[callee] > 0) {
+        // The callee answers the rejected and aborted share of its requests at once: only the
+        // rest take its latency (lost attempts, if any, still wait out the timeout).
+        const double ff = out.fast_fail[callee];
+        const double l = lost_attempts_time_out ? loss : 0.0;
+        const double kept = std::max(1e-12, 1.0 - l);
+        const double slow_mean = (attempt.mean - l * timeout) / kept;
+        const double slow_second =
+            (attempt.var + attempt.mean * attempt.mean - l * timeout * timeout) / kept;
+        const double mean = l * timeout + (1.0 - l) * (1.0 - ff) * slow_mean;
+        const double second = l * timeout * timeout + (1.0 - l) * (1.0 - ff) * slow_second;
+        attempt = {mean, std::max(0.0, second - mean * mean)};
+      }
       // Aborted attempts fail at the caller's sidecar and take no time.
       const Moments per_attempt{
           (1.0 - abort) * attempt.mean,
@@ -429,8 +443,10 @@ void World::compute(const FaultModifiers& mod, const std::vector<int>& ready, Dy
       const double fraction = n - std::floor(n);
       downstream.mean += n * call.mean;
       downstream.var += n * call.var + fraction * (1.0 - fraction) * call.mean * call.mean;
+      // floor(n) calls always, one more with probability frac(n).
       if (call_failure > 0)
-        downstream_success *= call_failure >= 1.0 ? 0.0 : std::exp(n * std::log1p(-call_failure));
+        downstream_success *=
+            std::pow(1.0 - call_failure, std::floor(n)) * (1.0 - fraction * call_failure);
 
       out.edge_failure[d] = failure;
       double q50, q95, q99;
@@ -486,6 +502,7 @@ void World::compute(const FaultModifiers& mod, const std::vector<int>& ready, Dy
       errors += w * out.endpoint_error[e];
     }
     mixture.var = std::max(0.0, second_moment - mixture.mean * mixture.mean);
+    if (arrivals > 0 && out.fast_fail[s] >= 1.0) mixture = {};  // it answered nothing
     out.latency[s] = mixture;
     out.error_ratio[s] = arrivals > 0 ? errors : 0.0;
     const LogNormal fit = fit_lognormal(mixture);
@@ -508,6 +525,7 @@ void World::compute(const FaultModifiers& mod, const std::vector<int>& ready, Dy
       out.p95[s] = mixture_quantile(parts, weights, count, 0.95);
       out.p99[s] = mixture_quantile(parts, weights, count, 0.99);
     }
+    if (arrivals > 0 && out.fast_fail[s] >= 1.0) out.p50[s] = out.p95[s] = out.p99[s] = 0.0;
   }
   std::copy(out.edge_failure.begin(), out.edge_failure.end(), state.attempt_failure.begin());
 }
@@ -619,8 +637,11 @@ void World::write_frame(std::int64_t tick) {
     const double cpu_noise = 0.01 * resource_noise_[s].fast_normal(2 * draw);
     const double memory_noise = 0.003 * resource_noise_[s].fast_normal(2 * draw + 1);
     cpu[s] = static_cast<float>(std::clamp(outcome_.cpu[s] + cpu_noise, 0.0, 1.0));
-    memory[s] = static_cast<float>(
-        std::clamp(spec.memory_baseline + extra_memory_[s] + 0.1 * u + memory_noise, 0.0, 1.0));
+    memory[s] =
+        ready_[s] == 0
+            ? 0.0f  // no replica, no memory
+            : static_cast<float>(std::clamp(
+                  spec.memory_baseline + extra_memory_[s] + 0.1 * u + memory_noise, 0.0, 1.0));
     ready[s] = static_cast<float>(ready_[s]);
     utilization[s] = static_cast<float>(u);
   }

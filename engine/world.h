@@ -94,7 +94,8 @@ struct TickOutcome {
   // per service
   std::vector<double> arrivals, aborted, shed, served, utilization;
   std::vector<double> error_ratio, p50, p95, p99;
-  std::vector<double> cpu;  // cpu_ratio before measurement noise
+  std::vector<double> cpu;        // cpu_ratio before measurement noise
+  std::vector<double> fast_fail;  // share of arrivals rejected or aborted at once
   std::vector<Moments> wait, latency;
   std::vector<LogNormal> latency_fit;  // log-normal matched to `latency`
   // per internal endpoint

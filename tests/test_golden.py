@@ -14,7 +14,8 @@ import numpy as np
 from dosim_test_util import SOURCE_DIR, TMP, dosim, run_tests
 
 GOLDEN = SOURCE_DIR / "tests" / "golden"
-SCENARIOS = ["ecommerce", "online-boutique", "payments-mad", "retry-storm"]
+SCENARIOS = ["ecommerce", "online-boutique", "payments-mad", "retry-storm", "memory-leak", "crash-loop",
+             "region-outage", "noop", "noisy-neighbour"]
 STATISTICS = ["rps", "error_ratio", "latency_p95_s", "cpu_ratio"]
 
 

@@ -1,0 +1,138 @@
+"""scenarios/crash-loop.yaml: two of checkout-service's five replicas in CrashLoopBackOff.
+With one row per second, ready_replicas must show Kubernetes' back-off to the second
+(10 s, 20 s, 40 s, ... capped at 300 s, with 8 s of running between crashes), computed
+here from the scenario's numbers; the callers must see checkout's reduced capacity as
+latency first, then as rejections once the queue is full. Checked with h5py and numpy."""
+import h5py
+import numpy as np
+
+from dosim_test_util import SOURCE_DIR, TMP, dosim, run_tests
+
+TRACE = TMP / "crash-loop.h5"
+START_S, END_S = 600, 2400
+CRASH_AFTER_S = 8
+REPLICAS, CRASHING, CAPACITY_RPS = 5, 2, 120
+
+
+def backoff(restart):
+    return min(10 * 2 ** restart, 300)
+
+
+def down_windows():
+    """[start, end) of every back-off, from the fault's start to its end."""
+    windows, t, restart = [], START_S, 0
+    while t + CRASH_AFTER_S < END_S:
+        crash = t + CRASH_AFTER_S
+        t = crash + backoff(restart)
+        windows.append((crash, min(t, END_S)))
+        restart += 1
+    return windows
+
+
+DOWN = down_windows()
+_ran = []
+
+
+def open_trace():
+    """Runs the scenario once per process, then opens its trace."""
+    if not _ran:
+        result = dosim("run", SOURCE_DIR / "scenarios" / "crash-loop.yaml", "--out", TRACE, "--quiet")
+        assert result.returncode == 0, result.stderr
+        _ran.append(True)
+    f = h5py.File(TRACE)
+    names = [n.decode() for n in f["services/name"][:]]
+    # Row r is the tick [t - 1 s, t): its replicas are those of the tick's start.
+    tick = f["time_ns"][:] // 10**9 - 1
+
+    def series(metric, service):
+        return f[f"metrics/service/{metric}"][:, names.index(service)].astype(float)
+    return f, names, tick, series
+
+
+def runs(flags):
+    """Lengths of the runs of True in a boolean array, in order."""
+    padded = np.concatenate([[False], flags, [False]]).astype(int)
+    edges = np.flatnonzero(np.diff(padded))
+    return (edges[1::2] - edges[::2]).tolist()
+
+
+def test_ready_replicas_follow_the_crash_loop_back_off_to_the_second():
+    f, names, tick, series = open_trace()
+    with f:
+        assert f.attrs["record_interval_ns"] == f.attrs["tick_ns"] == 10**9
+        ready = series("ready_replicas", "checkout-service")
+        expected = np.full(len(tick), REPLICAS, dtype=float)
+        for a, b in DOWN:
+            expected[(tick >= a) & (tick < b)] = REPLICAS - CRASHING
+        np.testing.assert_array_equal(ready, expected)
+        # The back-off doubles from 10 s and stays at the 300 s cap; 8 s of running
+        # between crashes. The last back-off is cut short by the revert at 40m.
+        gaps = runs(ready < REPLICAS)
+        assert gaps[:9] == [10, 20, 40, 80, 160, 300, 300, 300, 300], gaps
+        assert gaps[9:] == [END_S - DOWN[-1][0]] == [210]
+        assert set(runs(ready == REPLICAS)[1:-1]) == {CRASH_AFTER_S}
+        # Only checkout-service loses replicas.
+        for name in names:
+            if name != "checkout-service":
+                assert series("ready_replicas", name).min() == series("ready_replicas", name).max()
+
+
+def test_the_callers_see_latency_in_short_back_offs_and_rejections_in_long_ones():
+    f, names, tick, series = open_trace()
+    with f:
+        web_p95 = series("latency_p95_s", "web-bff")
+        checkout_errors = series("error_ratio", "checkout-service")
+        normal = tick < START_S
+        assert web_p95[normal].max() < 0.3
+        peaks = []
+        for a, b in DOWN[:4]:  # the 10, 20, 40 and 80 s back-offs
+            inside = (tick >= a) & (tick < b)
+            peaks.append(web_p95[inside].max())
+        # The longer the back-off, the longer checkout's queue and the callers' wait.
+        assert peaks == sorted(peaks) and peaks[0] > 3 * web_p95[normal].mean(), peaks
+        assert peaks[3] > 8.0  # the 10 s queue limit reached
+        # No failures while the queue has room (10, 20 and 40 s back-offs)...
+        short = np.zeros(len(tick), dtype=bool)
+        for a, b in DOWN[:3]:
+            short |= (tick >= a) & (tick < b + 10)
+        assert checkout_errors[short].max() < 1e-6
+        # ...rejections once it is full: checkout sheds what 3 x 120 req/s cannot serve.
+        full = np.zeros(len(tick), dtype=bool)
+        for a, b in DOWN[5:9]:  # 300 s back-offs; the queue fills within a minute
+            full |= (tick >= a + 90) & (tick < b)
+        arrivals = series("rps", "checkout-service")[full]
+        shed = 1 - (REPLICAS - CRASHING) * CAPACITY_RPS / arrivals
+        assert 0.10 < checkout_errors[full].mean() < 0.18
+        assert abs(checkout_errors[full].mean() - shed.mean()) < 0.01
+        # The callers do not retry: each sees checkout's errors, and nothing else fails.
+        for caller in ("web-bff", "mobile-gateway"):
+            assert np.abs(series("error_ratio", caller) - checkout_errors).max() < 1e-6, caller
+        for name in ("payment-service", "inventory-service", "orders-db"):
+            assert series("error_ratio", name).max() < 1e-6, name
+        # After the revert the queue drains within half a minute.
+        after = tick >= END_S + 30
+        assert web_p95[after].max() < 0.3
+        assert series("error_ratio", "web-bff")[tick >= END_S].max() < 1e-6
+
+
+def test_ground_truth_impact_starts_at_the_first_crash():
+    f, names, tick, series = open_trace()
+    with f:
+        inc = f["truth/incidents"]
+        assert len(inc["id"]) == 1
+        assert inc["cause"][0] == b"crash-loop" and inc["root_cause"][0] == b"checkout-service"
+        assert inc["start_ns"][0] == START_S * 10**9 and inc["end_ns"][0] == END_S * 10**9
+        # The pods run their first 8 s: the impact starts at the first crash.
+        assert inc["impact_start_ns"][0] == DOWN[0][0] * 10**9
+        # It ends when the queue has drained, shortly after the revert.
+        assert END_S * 10**9 < inc["impact_end_ns"][0] <= (END_S + 30) * 10**9
+        affected = sorted(names[s] for s in f["truth/affected/service"][:])
+        assert affected == ["checkout-service", "mobile-gateway", "web-bff"]
+        edges = sorted((names[s], names[d]) for s, d in zip(f["truth/propagation/src"][:], f["truth/propagation/dst"][:]))
+        assert edges == [("checkout-service", "mobile-gateway"), ("checkout-service", "web-bff")]
+
+
+if __name__ == "__main__":
+    run_tests([test_ready_replicas_follow_the_crash_loop_back_off_to_the_second,
+               test_the_callers_see_latency_in_short_back_offs_and_rejections_in_long_ones,
+               test_ground_truth_impact_starts_at_the_first_crash])

@@ -1,0 +1,134 @@
+"""scenarios/region-outage.yaml: a zone outage in us-east, then an outage of the whole
+eu-west region. The services placed in the dark place have no ready replica exactly during
+the outage and every other service keeps all of its replicas; their callers fail; the
+other region carries on unchanged (there is no failover). Checked with h5py and numpy,
+from the placement the trace records."""
+import h5py
+import numpy as np
+
+from dosim_test_util import SOURCE_DIR, TMP, dosim, run_tests
+
+TRACE = TMP / "region-outage.h5"
+RECORD_S = 10
+ZONE = ("zone", "us-east-1b", 40 * 60, 52 * 60)             # kind, place, start, end
+REGION = ("region", "eu-west", 90 * 60, 135 * 60)
+_ran = []
+
+
+def open_trace():
+    """Runs the scenario once per process, then opens its trace."""
+    if not _ran:
+        result = dosim("run", SOURCE_DIR / "scenarios" / "region-outage.yaml", "--out", TRACE, "--quiet")
+        assert result.returncode == 0, result.stderr
+        _ran.append(True)
+    f = h5py.File(TRACE)
+    t = f["time_ns"][:] / 1e9
+    return f, t
+
+
+def placed(f, kind, place):
+    column = f[f"services/{kind}"].asstr()[()]
+    return np.flatnonzero(column == place)
+
+
+def during(t, start, end):
+    """Rows whose interval (t - 10 s, t] lies inside [start, end)."""
+    return (t - RECORD_S >= start) & (t <= end)
+
+
+def callers_of(f, services):
+    """Every service that calls one of `services`, directly or transitively."""
+    src, dst = f["edges/src"][:], f["edges/dst"][:]
+    found, frontier = set(), set(int(s) for s in services)
+    while frontier:
+        new = {int(a) for a, b in zip(src, dst) if int(b) in frontier} - found
+        found |= new
+        frontier = new
+    return sorted(found - set(int(s) for s in services))
+
+
+def test_placed_services_have_no_replica_exactly_during_their_outage():
+    f, t = open_trace()
+    with f:
+        ready = f["metrics/service/ready_replicas"][:]
+        full = ready.max(axis=0)
+        names = f["services/name"].asstr()[()]
+        expected = np.tile(full, (len(t), 1))
+        for kind, place, start, end in (ZONE, REGION):
+            hit = placed(f, kind, place)
+            assert len(hit) >= 2, (place, hit)
+            expected[np.ix_(during(t, start, end), hit)] = 0
+        # Zero replicas exactly in the window (for the services placed there), and every
+        # replica everywhere else, at every row.
+        np.testing.assert_array_equal(ready, expected)
+        assert sorted(names[placed(f, *ZONE[:2])]) == ["us-catalog", "us-orders-db"]
+        assert len(placed(f, *REGION[:2])) == 4
+
+
+def test_callers_fail_and_the_other_region_carries_on():
+    f, t = open_trace()
+    with f:
+        names = f["services/name"].asstr()[()].tolist()
+        errors = f["metrics/service/error_ratio"][:]
+        rps = f["metrics/service/rps"][:]
+        p95 = f["metrics/service/latency_p95_s"][:]
+        quiet = (t > 600) & (t <= ZONE[2])
+        assert errors[quiet].max() < 1e-6
+        for kind, place, start, end in (ZONE, REGION):
+            window = during(t, start, end)
+            down = placed(f, kind, place)
+            # The callers of the dark services (in the healthy zone for the zone outage)
+            # fail every request: no failover, no fallback.
+            callers = callers_of(f, down)
+            for s in callers:
+                assert errors[window, s].min() > 0.99, (place, names[s])
+            # Every service that neither is placed there nor calls into it is untouched:
+            # no errors, the same load and latency as before.
+            others = sorted(set(range(len(names))) - set(down) - set(callers) - {names.index("identity")})
+            assert others, place
+            assert errors[window][:, others].max() < 1e-6
+            ratio = rps[window][:, others].mean(axis=0) / rps[quiet][:, others].mean(axis=0)
+            assert np.abs(ratio - 1).max() < 0.02, (place, ratio)
+            ratio = p95[window][:, others].mean(axis=0) / p95[quiet][:, others].mean(axis=0)
+            assert np.abs(ratio - 1).max() < 0.02, (place, ratio)
+        zone_callers = [names[s] for s in callers_of(f, placed(f, *ZONE[:2]))]
+        assert sorted(zone_callers) == ["us-checkout", "us-gateway"]
+        # The whole EU stack is dark: its gateway rejects every user request.
+        eu_gateway = names.index("eu-gateway")
+        assert errors[during(t, *REGION[2:]), eu_gateway].min() > 0.99
+        # identity, in us-east-1a, stays up and loses exactly the EU gateway's calls.
+        identity = names.index("identity")
+        share = rps[quiet, eu_gateway].mean() / rps[quiet, identity].mean()
+        drop = 1 - rps[during(t, *REGION[2:]), identity].mean() / rps[quiet, identity].mean()
+        assert abs(drop - share) < 0.02, (drop, share)
+        assert errors[:, identity].max() < 1e-6
+        # After each outage everything is back within a minute.
+        for _, _, _, end in (ZONE, REGION):
+            assert errors[(t > end + 60) & (t <= end + 600)].max() < 1e-6
+
+
+def test_ground_truth_names_the_place_and_its_blast_radius():
+    f, t = open_trace()
+    with f:
+        names = f["services/name"].asstr()[()].tolist()
+        inc = f["truth/incidents"]
+        assert inc["root_cause"].asstr()[()].tolist() == ["zone us-east-1b", "region eu-west"]
+        assert inc["cause"].asstr()[()].tolist() == ["outage", "outage"]
+        assert inc["root_service"][:].tolist() == [-1, -1]
+        assert inc["silent"][:].tolist() == [0, 0]
+        affected_ids = f["truth/affected/incident_id"][:]
+        affected = f["truth/affected/service"][:]
+        for i, (kind, place, start, end) in enumerate((ZONE, REGION)):
+            assert inc["impact_start_ns"][i] == start * 10**9
+            assert end * 10**9 <= inc["impact_end_ns"][i] <= (end + 5) * 10**9
+            down = placed(f, kind, place)
+            expected = sorted(set(int(s) for s in down) | set(callers_of(f, down)))
+            assert sorted(affected[affected_ids == i].tolist()) == expected, i
+        # identity lost load in the region outage but is a callee: not in the blast radius.
+        assert names.index("identity") not in affected.tolist()
+
+
+if __name__ == "__main__":
+    run_tests([test_placed_services_have_no_replica_exactly_during_their_outage,
+               test_callers_fail_and_the_other_region_carries_on,
+               test_ground_truth_names_the_place_and_its_blast_radius])
