@@ -7,6 +7,7 @@
 #include <memory>
 #include <system_error>
 
+#include "schedule.h"
 #include "topology.h"
 #include "yaml_reader.h"
 
@@ -81,6 +82,8 @@ class Loader {
   void read_fault(const YAML::Node& node, int index);
   void read_target(const YAML::Node& node, FaultSpec& fault);
   void read_pod_parameters(MapReader& r, FaultSpec& fault, std::optional<FaultKind> kind);
+  // Start times of a repeating fault's occurrences.
+  std::vector<SimTime> read_schedule(const YAML::Node& node, const FaultSpec& fault);
   void read_change(const YAML::Node& node, int index);
   void read_rollout(MapReader& r, ChangeSpec& change);
   void read_defect(const YAML::Node& node, ChangeSpec& change);
@@ -458,10 +461,11 @@ void Loader::read_locust(const YAML::Node& node, TrafficSpec& traffic) {
 }
 
 void Loader::read_fault(const YAML::Node& node, int index) {
-  MapReader r(node, "fault",
-              {"name", "kind", "target", "start", "duration", "percent", "fixedDelay", "jitter",
-               "httpStatus", "load", "mode", "value", "restartTime", "crashAfter", "rate"},
-              diags_);
+  MapReader r(
+      node, "fault",
+      {"name", "kind", "target", "start", "duration", "percent", "fixedDelay", "jitter",
+       "httpStatus", "load", "mode", "value", "restartTime", "crashAfter", "rate", "schedule"},
+      diags_);
   if (!r.is_map()) return;
   FaultSpec fault;
   fault.pos = r.pos();
@@ -578,7 +582,52 @@ void Loader::read_fault(const YAML::Node& node, int index) {
     }
     if (!problem.empty() && has_target) diags_.error(r.value_pos("target"), problem);
   }
-  scenario_.faults.push_back(std::move(fault));
+  std::vector<SimTime> starts = {fault.start};
+  if (auto schedule = r.value("schedule")) starts = read_schedule(*schedule, fault);
+  if (starts.size() == 1) {
+    scenario_.faults.push_back(std::move(fault));
+    return;
+  }
+  for (std::size_t k = 0; k < starts.size(); ++k) {  // one fault per occurrence: name#1, ...
+    FaultSpec occurrence = fault;
+    occurrence.name = fault.name + "#" + std::to_string(k + 1);
+    occurrence.start = starts[k];
+    scenario_.faults.push_back(std::move(occurrence));
+  }
+}
+
+std::vector<SimTime> Loader::read_schedule(const YAML::Node& node, const FaultSpec& fault) {
+  MapReader r(node, "schedule", {"every", "cron", "until", "count"}, diags_);
+  if (!r.is_map()) return {fault.start};
+  const SimTime end = duration_.value_or(0);
+  const SimTime until = std::min(end, r.duration("until", Range::above(0)).value_or(end));
+  constexpr std::int64_t kMostOccurrences = 100000;
+  const auto count = static_cast<std::size_t>(
+      r.integer("count", Range::closed(1, kMostOccurrences)).value_or(kMostOccurrences));
+  if (r.has("every") == r.has("cron")) {
+    diags_.error(r.pos(), "a schedule has either 'every' or 'cron'");
+    return {fault.start};
+  }
+  std::vector<SimTime> starts;
+  if (auto every = r.duration("every", Range::above(0))) {
+    for (SimTime t = fault.start; t < until && starts.size() < count; t += *every)
+      starts.push_back(t);
+    if (starts.size() == kMostOccurrences && fault.start + kMostOccurrences * *every < until)
+      diags_.error(r.value_pos("every"), "the schedule repeats more than 100000 times");
+  } else if (auto text = r.text("cron")) {
+    std::string error;
+    if (auto cron = CronExpression::parse(*text, error)) {
+      starts = cron->times(fault.start, until, count);
+      if (starts.empty())
+        diags_.error(r.value_pos("cron"), "'" + *text + "' never matches between 'start' (" +
+                                              format_duration(fault.start) + ") and " +
+                                              format_duration(until));
+    } else {
+      diags_.error(r.value_pos("cron"), error);
+    }
+  }
+  if (starts.empty()) starts.push_back(fault.start);
+  return starts;
 }
 
 void Loader::read_pod_parameters(MapReader& r, FaultSpec& fault, std::optional<FaultKind> kind) {
