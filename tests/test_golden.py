@@ -1,4 +1,4 @@
-"""Golden scenario regressions, in the manner of SimGrid's tesh files: each bundled
+"""Golden scenario regressions, in the manner of SimGrid's tesh files: every bundled
 scenario, run with its seed, must print the same summary (wall-time line excepted) and
 produce the same per-service statistics (means over the trace, 4 significant digits, read
 with h5py) as recorded in tests/golden/<scenario>.txt.
@@ -14,8 +14,7 @@ import numpy as np
 from dosim_test_util import SOURCE_DIR, TMP, dosim, run_tests
 
 GOLDEN = SOURCE_DIR / "tests" / "golden"
-SCENARIOS = ["ecommerce", "online-boutique", "payments-mad", "retry-storm", "memory-leak", "crash-loop",
-             "region-outage", "noop", "noisy-neighbour"]
+SCENARIOS = sorted(path.stem for path in (SOURCE_DIR / "scenarios").glob("*.yaml"))
 STATISTICS = ["rps", "error_ratio", "latency_p95_s", "cpu_ratio"]
 
 
