@@ -1,13 +1,13 @@
 // Horizontal Pod Autoscalers, one per service that declares `autoscaling`.
 //
 // Every sync period each autoscaler reads its service's CPU (the mean cpu_ratio of its ready
-// replicas, as of the last tick, with replicas still starting counted as idle) and recommends ceil(current x cpu / target), clamped to
-// [min, max]; a recommendation within 10 % of the current count is ignored (Kubernetes'
-// tolerance). Scaling up acts at once; scaling down takes the highest recommendation of the
-// stabilisation window. New replicas are ready start_time after the decision; removed
-// replicas go at once (starting ones first). Decisions are logged as change events.
-// The state is carried from tick to tick (a feedback loop), so the counterfactual world has
-// its own copy. Not thread-safe.
+// replicas, as of the last tick, with replicas still starting counted as idle) and recommends
+// ceil(current x cpu / target), clamped to [min, max]; a recommendation within 10 % of the current
+// count is ignored (Kubernetes' tolerance). Scaling up acts at once; scaling down takes the highest
+// recommendation of the stabilisation window. New replicas are ready start_time after the decision;
+// removed replicas go at once (starting ones first). Decisions are logged as change events. The
+// state is carried from tick to tick (a feedback loop), so the counterfactual world has its own
+// copy. Not thread-safe.
 #pragma once
 
 #include <deque>

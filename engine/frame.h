@@ -36,9 +36,10 @@ enum class ServiceMetric : int {
   kCount
 };
 inline constexpr std::array<std::string_view, static_cast<int>(ServiceMetric::kCount)>
-    kServiceMetricNames = {"rps",           "error_ratio",    "latency_p50_s", "latency_p95_s",
-                           "latency_p99_s", "latency_mean_s", "cpu_ratio",     "memory_ratio",
-                           "ready_replicas", "utilization"};
+    kServiceMetricNames = {"rps",           "error_ratio",   "latency_p50_s",
+                           "latency_p95_s", "latency_p99_s", "latency_mean_s",
+                           "cpu_ratio",     "memory_ratio",  "ready_replicas",
+                           "utilization"};
 
 // Edge metrics are measured at the caller: attempts (retries included), the share of
 // attempts that failed (errors and timeouts), and the latency the caller waited per attempt.
@@ -46,17 +47,24 @@ enum class EdgeMetric : int { kRps, kErrorRatio, kLatencyP50, kLatencyP95, kLate
 inline constexpr std::array<std::string_view, static_cast<int>(EdgeMetric::kCount)>
     kEdgeMetricNames = {"rps", "error_ratio", "latency_p50_s", "latency_p95_s", "latency_p99_s"};
 
-enum class EndpointMetric : int { kRps, kErrorRatio, kLatencyP50, kLatencyP95, kLatencyP99, kCount };
+enum class EndpointMetric : int {
+  kRps,
+  kErrorRatio,
+  kLatencyP50,
+  kLatencyP95,
+  kLatencyP99,
+  kCount
+};
 inline constexpr std::array<std::string_view, static_cast<int>(EndpointMetric::kCount)>
     kEndpointMetricNames = {"rps", "error_ratio", "latency_p50_s", "latency_p95_s",
                             "latency_p99_s"};
 
 struct Frame {
-  SimTime time = 0;           // end of the tick this frame describes
-  std::int64_t tick = 0;      // 0-based tick index
+  SimTime time = 0;       // end of the tick this frame describes
+  std::int64_t tick = 0;  // 0-based tick index
   std::size_t services = 0;
-  std::size_t edges = 0;      // one per dependency, in scenario order
-  std::size_t endpoints = 0;  // declared endpoints of all services, in scenario order
+  std::size_t edges = 0;               // one per dependency, in scenario order
+  std::size_t endpoints = 0;           // declared endpoints of all services, in scenario order
   std::vector<float> service_values;   // [ServiceMetric::kCount][services]
   std::vector<float> edge_values;      // [EdgeMetric::kCount][edges]
   std::vector<float> endpoint_values;  // [EndpointMetric::kCount][endpoints]

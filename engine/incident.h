@@ -17,14 +17,14 @@
 namespace dosim {
 
 struct IncidentRecord {
-  std::int64_t id = 0;          // 0-based, in the order of the scenario's faults
-  std::string name;             // the fault's name in the scenario
-  std::string cause;            // fault kind: "latency", "error"
-  std::string root_cause;       // "service", "service /endpoint" or "caller->callee"
-  int root_service = -1;        // index of the service at the root of the cause
-  SimTime start = 0;            // when the cause began and ended
+  std::int64_t id = 0;     // 0-based, in the order of the scenario's faults
+  std::string name;        // the fault's name in the scenario
+  std::string cause;       // fault kind: "latency", "error"
+  std::string root_cause;  // "service", "service /endpoint" or "caller->callee"
+  int root_service = -1;   // index of the service at the root of the cause
+  SimTime start = 0;       // when the cause began and ended
   SimTime end = 0;
-  SimTime impact_start = -1;    // start of the first and end of the last affected tick
+  SimTime impact_start = -1;  // start of the first and end of the last affected tick
   SimTime impact_end = -1;
   bool silent = true;
   // Services whose SLIs the cause changed at some point (the root included when it was

@@ -67,9 +67,12 @@ PodFaults::PodFaults(const Scenario& scenario, std::uint64_t seed)
     if (fault.kind == FaultKind::kOutage) {
       for (std::size_t s = 0; s < scenario.services.size(); ++s) {
         const ServiceSpec& service = scenario.services[s];
-        const bool hit = fault.target.zone.empty() ? service.region == fault.target.region
-                                                   : service.zone == fault.target.zone;
-        if (hit) place_services_[f].push_back(static_cast<int>(s));
+        for (std::size_t z = 0; z < service.zones.size(); ++z)
+          if (fault.target.zone.empty() ? service.zone_regions[z] == fault.target.region
+                                        : service.zones[z] == fault.target.zone) {
+            place_services_[f].push_back(static_cast<int>(s));
+            break;
+          }
       }
       continue;
     }
@@ -110,9 +113,10 @@ void PodFaults::mark(int service, int replica, bool down, double memory) {
 }
 
 void PodFaults::evaluate(SimTime t, const std::vector<char>& active, std::vector<int>& ready,
-                         std::vector<double>& extra_memory) {
+                         std::vector<double>& extra_memory, std::vector<double>& unrouted) {
   for (std::size_t s = 0; s < ready.size(); ++s) ready[s] = scenario_.services[s].replicas;
   std::fill(extra_memory.begin(), extra_memory.end(), 0.0);
+  std::fill(unrouted.begin(), unrouted.end(), 0.0);
   for (int s : touched_) {
     std::fill(down_[s].begin(), down_[s].end(), 0);
     std::fill(memory_[s].begin(), memory_[s].end(), 0.0);
@@ -130,7 +134,22 @@ void PodFaults::evaluate(SimTime t, const std::vector<char>& active, std::vector
     const int service = fault.target.service;
     switch (fault.kind) {
       case FaultKind::kOutage:
-        for (int s : place_services_[f]) ready[s] = 0;
+        for (int s : place_services_[f]) {
+          const ServiceSpec& spec = scenario_.services[s];
+          const std::size_t places = spec.zones.size();
+          int lost = 0;
+          for (int replica = 0; replica < spec.replicas; ++replica) {
+            const std::size_t z = static_cast<std::size_t>(replica) % places;
+            if (fault.target.zone.empty() ? spec.zone_regions[z] == fault.target.region
+                                          : spec.zones[z] == fault.target.zone) {
+              mark(s, replica, true, 0.0);
+              ++lost;
+            }
+          }
+          // Without failover, the traffic routed to the dark place is lost with it.
+          if (!spec.failover && spec.replicas > 0)
+            unrouted[s] = std::max(unrouted[s], static_cast<double>(lost) / spec.replicas);
+        }
         break;
       case FaultKind::kMaintenance:  // drained for the whole window, back at its end
         for (int replica : selected_[f]) mark(service, replica, true, 0.0);
@@ -158,7 +177,6 @@ void PodFaults::evaluate(SimTime t, const std::vector<char>& active, std::vector
     }
   }
   for (int s : touched_) {
-    if (ready[s] == 0) continue;  // an outage took the whole service down
     int up = 0;
     double memory = 0.0;
     for (std::size_t r = 0; r < down_[s].size(); ++r) {

@@ -11,7 +11,10 @@
 //  - memory-leak: the selected replicas' memory grows from the service's baseline at
 //    leak_per_second of the limit; at the limit the replica is OOM-killed and is ready
 //    again, back at its baseline, after restart_time: memory_ratio draws a saw-tooth.
-//  - outage: every replica of every service in the zone (or region) is down.
+//  - outage: every replica placed in the zone (or region) is down. A service spread over
+//    several zones keeps its other replicas; with failover (the default within a region)
+//    they take all its traffic, capacity permitting; without, the share of traffic bound
+//    for the dark place fails.
 //  - maintenance: the selected replicas are drained for the whole window (planned work,
 //    instance termination and replacement) and back when it ends.
 // Which replicas a fault hits follows its mode (one, all, fixed N, fixed percent, random up
@@ -36,8 +39,10 @@ class PodFaults {
   // For the start of a tick at time t and the faults marked in `active`, fills each
   // service's ready replicas and the mean memory (share of the limit) its ready replicas
   // use beyond the service's baseline. Calls must come in non-decreasing t.
+  // `unrouted` gets the share of each service's traffic sent to replicas that an outage
+  // took and that no failover redirects (it fails at once).
   void evaluate(SimTime t, const std::vector<char>& active, std::vector<int>& ready,
-                std::vector<double>& extra_memory);
+                std::vector<double>& extra_memory, std::vector<double>& unrouted);
 
   // The replica indices fault `fault` hits (empty for faults that do not act on pods;
   // all replicas of the place for outages are implied, not listed).

@@ -32,9 +32,9 @@ struct RegionSpec {
 };
 
 struct EndpointSpec {
-  std::string name;            // e.g. "/pay"
-  double weight = 1.0;         // share of the service's requests, normalised over endpoints
-  double latency_factor = 1.0; // own processing time relative to the service's base latency
+  std::string name;             // e.g. "/pay"
+  double weight = 1.0;          // share of the service's requests, normalised over endpoints
+  double latency_factor = 1.0;  // own processing time relative to the service's base latency
   SourcePos pos;
 };
 
@@ -45,47 +45,56 @@ struct EndpointSpec {
 struct AutoscalingSpec {
   int min_replicas = 1;
   int max_replicas = 10;
-  double target_cpu = 0.7;                // cpu_ratio the autoscaler aims at, (0, 1]
-  SimTime window = 5 * kMinute;           // scale-down stabilisation window
+  double target_cpu = 0.7;       // cpu_ratio the autoscaler aims at, (0, 1]
+  SimTime window = 5 * kMinute;  // scale-down stabilisation window
   SimTime sync_period = 15 * kSecond;
-  SimTime start_time = 30 * kSecond;      // from scale-up to ready
+  SimTime start_time = 30 * kSecond;  // from scale-up to ready
   SourcePos pos;
 };
 
 struct ServiceSpec {
   std::string name;
-  int replicas = 1;                       // >= 0
-  double capacity_rps = 100.0;            // per replica, > 0
+  int replicas = 1;                          // >= 0
+  double capacity_rps = 100.0;               // per replica, > 0
   SimTime base_latency = 10 * kMillisecond;  // own processing time when idle, > 0
-  double cpu_baseline = 0.05;             // CPU ratio at zero load, [0, 1]
-  double memory_baseline = 0.30;          // memory ratio at zero load, [0, 1]
-  std::string region;                     // empty when the scenario declares no regions
-  std::string zone;
-  std::vector<EndpointSpec> endpoints;    // empty: the service is one implicit endpoint
+  double cpu_baseline = 0.05;                // CPU ratio at zero load, [0, 1]
+  double memory_baseline = 0.30;             // memory ratio at zero load, [0, 1]
+  std::string region;                        // empty when the scenario declares no regions;
+                                             // "r1,r2" for a service spread across regions
+  std::string zone;                          // "z1,z2" for a service spread across zones
+  // Zones its replicas are spread over, round-robin (replica i in zones[i % n]), and the
+  // region of each; empty when the service is not placed.
+  std::vector<std::string> zones;
+  std::vector<std::string> zone_regions;
+  // Whether traffic moves to the remaining replicas when some are lost to an outage. By
+  // default yes within a region (Kubernetes routes around dead endpoints) and no across
+  // regions (that needs a global load balancer that says so).
+  bool failover = true;
+  std::vector<EndpointSpec> endpoints;         // empty: the service is one implicit endpoint
   std::optional<AutoscalingSpec> autoscaling;  // replicas is then the initial count
   SourcePos pos;
 };
 
 struct DependencySpec {
-  int caller = -1;                        // index into Scenario::services
+  int caller = -1;  // index into Scenario::services
   int callee = -1;
-  double calls_per_request = 1.0;         // mean calls per caller request, >= 0
-  SimTime timeout = 0;                    // 0: no timeout
-  int retries = 0;                        // extra attempts after a failed one, >= 0
+  double calls_per_request = 1.0;  // mean calls per caller request, >= 0
+  SimTime timeout = 0;             // 0: no timeout
+  int retries = 0;                 // extra attempts after a failed one, >= 0
   SourcePos pos;
 };
 
 // Daily shape: multiplier 1 + amplitude * cos(2π (hour - peak_hour) / 24).
 struct DailyShape {
-  double amplitude = 0.5;                 // [0, 1)
-  double peak_hour = 14.0;                // [0, 24)
+  double amplitude = 0.5;   // [0, 1)
+  double peak_hour = 14.0;  // [0, 24)
 };
 
 // Weekly shape: Saturday and Sunday are scaled by weekend_factor. Day 0 of a run is
 // `start_weekday` (0 = Monday).
 struct WeeklyShape {
-  double weekend_factor = 0.7;            // > 0
-  int start_weekday = 0;                  // 0..6
+  double weekend_factor = 0.7;  // > 0
+  int start_weekday = 0;        // 0..6
 };
 
 // A surge of a Locust step shape: `users` extra users during [from, to).
@@ -99,21 +108,21 @@ struct SurgeSpec {
 // Locust-style load: the user count moves toward its target at spawn_rate users per second;
 // each user makes rps_per_user requests per second.
 struct LocustShape {
-  double users = 0;                       // baseline users, >= 0
-  double spawn_rate = 10;                 // users per second, > 0
-  double rps_per_user = 1.0;              // > 0
+  double users = 0;           // baseline users, >= 0
+  double spawn_rate = 10;     // users per second, > 0
+  double rps_per_user = 1.0;  // > 0
   std::vector<SurgeSpec> surges;
 };
 
 struct TrafficSpec {
   std::string name;
-  std::vector<int> entry;                 // services receiving this traffic
-  std::vector<double> entry_weights;      // same length as entry, sums to 1
-  double base_rps = 0;                    // >= 0; ignored when locust is set
+  std::vector<int> entry;             // services receiving this traffic
+  std::vector<double> entry_weights;  // same length as entry, sums to 1
+  double base_rps = 0;                // >= 0; ignored when locust is set
   std::optional<DailyShape> daily;
   std::optional<WeeklyShape> weekly;
   std::optional<LocustShape> locust;
-  double noise = 0.05;                    // coefficient of variation of per-tick noise, >= 0
+  double noise = 0.05;  // coefficient of variation of per-tick noise, >= 0
   SourcePos pos;
 };
 
@@ -142,36 +151,36 @@ const char* pod_mode_name(PodMode mode);
 
 // What a fault applies to: a whole service, one endpoint of a service, or one edge.
 struct FaultTarget {
-  int service = -1;                       // set for service and endpoint targets
-  int endpoint = -1;                      // index into that service's endpoints, or -1
-  int dependency = -1;                    // index into Scenario::dependencies for edges
-  std::string zone;                       // outage of one zone, or
-  std::string region;                     // of a whole region
-  std::vector<std::string> zones;         // partition between these zones, or
-  std::vector<std::string> regions;       // between these regions
+  int service = -1;                  // set for service and endpoint targets
+  int endpoint = -1;                 // index into that service's endpoints, or -1
+  int dependency = -1;               // index into Scenario::dependencies for edges
+  std::string zone;                  // outage of one zone, or
+  std::string region;                // of a whole region
+  std::vector<std::string> zones;    // partition between these zones, or
+  std::vector<std::string> regions;  // between these regions
   bool is_edge() const { return dependency >= 0; }
   bool is_place() const { return !zone.empty() || !region.empty(); }
   bool is_split() const { return !zones.empty() || !regions.empty(); }
 };
 
 struct FaultSpec {
-  std::string name;                       // unique; generated ("fault-3") when omitted
+  std::string name;  // unique; generated ("fault-3") when omitted
   FaultKind kind = FaultKind::kLatency;
   FaultTarget target;
   SimTime start = 0;
-  SimTime duration = 0;                   // > 0
-  double fraction = 1.0;                  // `percent` / 100: share of requests (latency,
-                                          // error) or attempts (packet-loss) affected
-  SimTime fixed_delay = 0;                // latency faults (Istio fixedDelay)
-  SimTime jitter = 0;                     // latency faults: standard deviation of the delay
-  int http_status = 503;                  // error faults (Istio abort.httpStatus)
-  double cpu_load = 0.0;                  // cpu-stress: share of each replica's CPU taken
+  SimTime duration = 0;     // > 0
+  double fraction = 1.0;    // `percent` / 100: share of requests (latency,
+                            // error) or attempts (packet-loss) affected
+  SimTime fixed_delay = 0;  // latency faults (Istio fixedDelay)
+  SimTime jitter = 0;       // latency faults: standard deviation of the delay
+  int http_status = 503;    // error faults (Istio abort.httpStatus)
+  double cpu_load = 0.0;    // cpu-stress: share of each replica's CPU taken
   // Pod faults (pod-kill, crash-loop, memory-leak): which replicas, and how they recover.
   PodMode mode = PodMode::kAll;
-  double mode_value = 0;                  // N for fixed, percent for the percent modes
-  SimTime restart_time = 10 * kSecond;    // from kill / crash / OOM to ready again
-  SimTime crash_after = 0;                // crash-loop: running time before each crash
-  double leak_per_second = 0;             // memory-leak: share of the limit leaked per second
+  double mode_value = 0;                // N for fixed, percent for the percent modes
+  SimTime restart_time = 10 * kSecond;  // from kill / crash / OOM to ready again
+  SimTime crash_after = 0;              // crash-loop: running time before each crash
+  double leak_per_second = 0;           // memory-leak: share of the limit leaked per second
   SourcePos pos;
 };
 
@@ -183,8 +192,8 @@ enum class RolloutStrategy { kRolling, kCanary, kBlueGreen };
 // What is wrong with a version, a config or a flag; it shows in proportion to the traffic
 // that reaches it.
 struct DefectProfile {
-  SimTime latency = 0;        // added to every exposed request
-  double error = 0;           // share of exposed requests that fail
+  SimTime latency = 0;          // added to every exposed request
+  double error = 0;             // share of exposed requests that fail
   bool crash_on_start = false;  // new replicas never become ready (CrashLoopBackOff)
   bool bad_image = false;       // new replicas never start (ImagePullBackOff)
   bool any() const { return latency > 0 || error > 0 || crash_on_start || bad_image; }
@@ -192,13 +201,13 @@ struct DefectProfile {
 };
 
 struct CanaryStep {
-  double weight = 0;          // share of traffic on the new version, [0, 1]
-  SimTime pause = 0;          // how long this step lasts before the next
+  double weight = 0;  // share of traffic on the new version, [0, 1]
+  SimTime pause = 0;  // how long this step lasts before the next
 };
 
 struct FlagStep {
   SimTime at = 0;
-  double fraction = 0;        // share of the segment exposed, [0, 1]
+  double fraction = 0;  // share of the segment exposed, [0, 1]
 };
 
 struct ChangeSpec {
@@ -210,8 +219,8 @@ struct ChangeSpec {
   std::string version;        // deployment, config: the new version
   std::string subject;        // secret-rotation: the secret; feature-flag: the flag
   RolloutStrategy strategy = RolloutStrategy::kRolling;
-  int max_surge = 1;          // rolling: extra new replicas per step
-  int max_unavailable = 0;    // rolling: old replicas taken down per step
+  int max_surge = 1;                  // rolling: extra new replicas per step
+  int max_unavailable = 0;            // rolling: old replicas taken down per step
   SimTime start_time = 30 * kSecond;  // rolling: how long a new replica takes to be ready
   std::vector<CanaryStep> canary;
   std::optional<SimTime> switch_back;  // blue-green: back to blue this long after the switch
@@ -226,13 +235,13 @@ struct ChangeSpec {
 };
 
 struct Scenario {
-  std::string file;                       // path it was loaded from
-  std::string yaml_text;                  // the exact text, stored in the trace
+  std::string file;       // path it was loaded from
+  std::string yaml_text;  // the exact text, stored in the trace
   std::string name;
   std::string description;
-  SimTime duration = 0;                   // > 0
-  SimTime tick = kSecond;                 // > 0
-  SimTime record_interval = kSecond;      // multiple of tick; default = tick
+  SimTime duration = 0;               // > 0
+  SimTime tick = kSecond;             // > 0
+  SimTime record_interval = kSecond;  // multiple of tick; default = tick
   std::uint64_t seed = 1;
   std::vector<RegionSpec> regions;
   std::vector<ServiceSpec> services;
@@ -242,7 +251,7 @@ struct Scenario {
   std::vector<ChangeSpec> changes;
 
   int service_index(const std::string& name) const;  // -1 when absent
-  std::string edge_name(int dependency) const;        // "caller->callee"
+  std::string edge_name(int dependency) const;       // "caller->callee"
   std::int64_t tick_count() const { return duration / tick; }
 };
 

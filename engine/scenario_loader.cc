@@ -73,6 +73,7 @@ class Loader {
   void read_placement(MapReader& r, ServiceSpec& service);
   void read_endpoints(MapReader& r, ServiceSpec& service);
   void read_autoscaling(const YAML::Node& node, ServiceSpec& service);
+  void read_zone_placement(MapReader& r, ServiceSpec& service);
   void read_dependency(const YAML::Node& node);
   void check_cycles();
   void read_traffic(const YAML::Node& node, int index);
@@ -192,10 +193,11 @@ void Loader::read_region(const YAML::Node& node) {
 }
 
 void Loader::read_service(const YAML::Node& node) {
-  MapReader r(node, "service",
-              {"name", "replicas", "capacity_rps", "base_latency", "cpu_baseline",
-               "memory_baseline", "region", "zone", "endpoints", "autoscaling"},
-              diags_);
+  MapReader r(
+      node, "service",
+      {"name", "replicas", "capacity_rps", "base_latency", "cpu_baseline", "memory_baseline",
+       "region", "zone", "zones", "failover", "endpoints", "autoscaling"},
+      diags_);
   if (!r.is_map()) return;
   ServiceSpec service;
   service.pos = r.pos();
@@ -247,6 +249,55 @@ void Loader::read_autoscaling(const YAML::Node& node, ServiceSpec& service) {
 }
 
 void Loader::read_placement(MapReader& r, ServiceSpec& service) {
+  read_zone_placement(r, service);
+  if (service.zones.empty() && !service.zone.empty()) {
+    service.zones = {service.zone};
+    service.zone_regions = {service.region};
+  }
+  std::vector<std::string> regions;
+  for (const std::string& region : service.zone_regions)
+    if (std::find(regions.begin(), regions.end(), region) == regions.end())
+      regions.push_back(region);
+  service.failover = regions.size() <= 1;
+  if (auto failover = r.text("failover")) {
+    if (*failover != "true" && *failover != "false")
+      diags_.error(r.value_pos("failover"), "'failover' must be true or false");
+    service.failover = *failover == "true";
+  }
+}
+
+void Loader::read_zone_placement(MapReader& r, ServiceSpec& service) {
+  if (r.has("zones")) {
+    if (r.has("zone") || r.has("region")) {
+      diags_.error(r.key_pos("zones"), "'zones' replaces 'zone' and 'region'; give one of them");
+      return;
+    }
+    for (const YAML::Node& item : r.list("zones")) {
+      auto name = read_text(item, pos_of(item), "a zone name", diags_);
+      if (!name) continue;
+      std::string zone_region;
+      std::vector<std::string> all_zones;
+      for (const RegionSpec& candidate : scenario_.regions)
+        for (const std::string& zone : candidate.zones) {
+          all_zones.push_back(zone);
+          if (zone == *name) zone_region = candidate.name;
+        }
+      if (zone_region.empty()) {
+        diags_.error(pos_of(item), "unknown zone '" + *name + "'" + did_you_mean(*name, all_zones));
+        continue;
+      }
+      service.zones.push_back(*name);
+      service.zone_regions.push_back(zone_region);
+      service.zone += (service.zone.empty() ? "" : ",") + *name;
+    }
+    std::vector<std::string> regions;
+    for (const std::string& zone_region : service.zone_regions)
+      if (std::find(regions.begin(), regions.end(), zone_region) == regions.end()) {
+        regions.push_back(zone_region);
+        service.region += (service.region.empty() ? "" : ",") + zone_region;
+      }
+    return;
+  }
   const RegionSpec* region = nullptr;
   if (auto name = r.text("region")) {
     for (const RegionSpec& candidate : scenario_.regions)

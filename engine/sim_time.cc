@@ -23,8 +23,10 @@ std::optional<SimTime> unit_scale(std::string_view unit) {
 }  // namespace
 
 std::optional<SimTime> parse_duration(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
+    text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
+    text.remove_suffix(1);
   if (text.empty()) return std::nullopt;
 
   long double total = 0;
@@ -33,7 +35,8 @@ std::optional<SimTime> parse_duration(std::string_view text) {
     double value = 0;
     const char* begin = text.data();
     auto [end, ec] = std::from_chars(begin, begin + text.size(), value);
-    if (ec != std::errc() || end == begin || value < 0 || !std::isfinite(value)) return std::nullopt;
+    if (ec != std::errc() || end == begin || value < 0 || !std::isfinite(value))
+      return std::nullopt;
     text.remove_prefix(static_cast<std::size_t>(end - begin));
     std::size_t unit_len = 0;
     while (unit_len < text.size() && !std::isdigit(static_cast<unsigned char>(text[unit_len])) &&

@@ -26,7 +26,9 @@ inline constexpr SimTime kHour = 60 * kMinute;
 inline constexpr SimTime kDay = 24 * kHour;
 inline constexpr SimTime kWeek = 7 * kDay;
 
-constexpr SimTime seconds(double s) { return static_cast<SimTime>(s * 1e9 + (s >= 0 ? 0.5 : -0.5)); }
+constexpr SimTime seconds(double s) {
+  return static_cast<SimTime>(s * 1e9 + (s >= 0 ? 0.5 : -0.5));
+}
 constexpr SimTime minutes(double m) { return seconds(m * 60.0); }
 constexpr SimTime hours(double h) { return seconds(h * 3600.0); }
 constexpr SimTime days(double d) { return seconds(d * 86400.0); }

@@ -27,9 +27,9 @@ class World;
 
 struct RunResult {
   bool completed = false;
-  std::int64_t ticks = 0;       // ticks simulated
-  SimTime simulated = 0;        // simulated time covered
-  std::int64_t events = 0;      // events processed (ticks included)
+  std::int64_t ticks = 0;   // ticks simulated
+  SimTime simulated = 0;    // simulated time covered
+  std::int64_t events = 0;  // events processed (ticks included)
 };
 
 class Simulation {

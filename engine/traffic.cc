@@ -49,7 +49,8 @@ void TrafficModel::add_arrivals(std::int64_t tick, SimTime start, SimTime length
     }
     if (source.noise > 0) {
       const double sigma = noise_sigma_[i];
-      rate *= std::exp(sigma * noise_[i].normal(static_cast<std::uint64_t>(tick)) - 0.5 * sigma * sigma);
+      rate *= std::exp(sigma * noise_[i].normal(static_cast<std::uint64_t>(tick)) -
+                       0.5 * sigma * sigma);
     }
     last_rate_[i] = rate;
     for (std::size_t e = 0; e < source.entry.size(); ++e)

@@ -104,6 +104,8 @@ World::World(const Scenario& scenario, std::uint64_t seed)
   for (const ServiceSpec& spec : scenario.services) all_replicas_.push_back(spec.replicas);
   ready_ = all_replicas_;
   extra_memory_.assign(services, 0.0);
+  unrouted_.assign(services, 0.0);
+  no_unrouted_.assign(services, 0.0);
   for (const ServiceSpec& spec : scenario.services) autoscaled_ = autoscaled_ || spec.autoscaling;
   outcome_.reset(services, endpoints_.size(), dependencies);
   shadow_outcome_.reset(services, endpoints_.size(), dependencies);
@@ -318,7 +320,8 @@ void World::rebuild_modifiers() {
   modifiers_dirty_ = false;
 }
 
-void World::compute(const FaultModifiers& mod, const std::vector<int>& ready, DynamicState& state,
+void World::compute(const FaultModifiers& mod, const std::vector<int>& ready,
+                    const std::vector<double>& unrouted, DynamicState& state,
                     TickOutcome& out) const {
   const std::size_t services = scenario_.services.size();
   const std::size_t dependencies = scenario_.dependencies.size();
@@ -332,7 +335,7 @@ void World::compute(const FaultModifiers& mod, const std::vector<int>& ready, Dy
     double pass_share = 0;
     for (int e = endpoint_begin_[s]; e < endpoint_begin_[s + 1]; ++e)
       pass_share += endpoints_[e].weight * (1.0 - mod.endpoint_abort[e]);
-    pass_share *= 1.0 - mod.service_abort[s];
+    pass_share *= (1.0 - mod.service_abort[s]) * (1.0 - unrouted[s]);
     const double admitted = arrivals * pass_share;
     out.aborted[s] = arrivals - admitted;
 
@@ -492,8 +495,8 @@ void World::compute(const FaultModifiers& mod, const std::vector<int>& ready, Dy
       const double own = base * endpoints_[e].latency_factor;
       const Moments latency = Moments{own, own * own} + out.wait[s] + mod.service_delay[s] +
                               mod.endpoint_delay[e] + downstream;
-      const double answered =
-          (1.0 - mod.service_abort[s]) * (1.0 - mod.endpoint_abort[e]) * (1.0 - shed_share);
+      const double answered = (1.0 - mod.service_abort[s]) * (1.0 - unrouted[s]) *
+                              (1.0 - mod.endpoint_abort[e]) * (1.0 - shed_share);
       out.endpoint_latency[e] = latency;
       out.endpoint_error[e] = 1.0 - answered * downstream_success;
       const double w = endpoints_[e].weight;
@@ -545,7 +548,7 @@ void World::step(std::int64_t tick) {
   shadow_running_ = need_shadow;
 
   const SimTime t = tick * scenario_.tick;
-  pod_faults_.evaluate(t, fault_active_, ready_, extra_memory_);
+  pod_faults_.evaluate(t, fault_active_, ready_, extra_memory_, unrouted_);
   shadow_ready_ = all_replicas_;
   if (autoscaled_) {
     autoscaled_ready_ = all_replicas_;
@@ -563,9 +566,9 @@ void World::step(std::int64_t tick) {
     ready_[s] = std::max(0, ready_[s] - change.unavailable - change.stuck);
     shadow_ready_[s] = std::max(0, shadow_ready_[s] - change.unavailable);
   }
-  compute(modifiers_, ready_, state_, outcome_);
+  compute(modifiers_, ready_, unrouted_, state_, outcome_);
   if (shadow_running_) {
-    compute(no_faults_, shadow_ready_, shadow_state_, shadow_outcome_);
+    compute(no_faults_, shadow_ready_, no_unrouted_, shadow_state_, shadow_outcome_);
     track_truth(tick);
   }
   write_frame(tick);

@@ -144,8 +144,8 @@ class World {
   void advance_changes(SimTime t);
   std::vector<int> radius_of(std::vector<int> roots) const;  // roots and their callers
   std::vector<int> defect_services(const ChangeSpec& change) const;
-  void compute(const FaultModifiers& modifiers, const std::vector<int>& ready, DynamicState& state,
-               TickOutcome& out) const;
+  void compute(const FaultModifiers& modifiers, const std::vector<int>& ready,
+               const std::vector<double>& unrouted, DynamicState& state, TickOutcome& out) const;
   void write_frame(std::int64_t tick);
   void track_truth(std::int64_t tick);
   bool truth_tracking_active() const;
@@ -174,6 +174,8 @@ class World {
   std::vector<int> ready_;            // ready replicas per service, this tick
   std::vector<int> all_replicas_;     // the same without faults (the counterfactual's)
   std::vector<double> extra_memory_;  // leaked memory per service, this tick
+  std::vector<double> unrouted_;      // traffic share lost with a dark place, this tick
+  std::vector<double> no_unrouted_;   // the counterfactual's (zeros)
   bool modifiers_dirty_ = false;
 
   DynamicState state_;

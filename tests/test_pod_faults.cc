@@ -256,3 +256,42 @@ faults:
   const auto ready = ready_timeline(scenario, 1, 600);
   CHECK(spans_of(ready, 1) == std::vector<std::pair<int, int>>{{0, 600}});
 }
+
+TEST_CASE("a service spread over zones fails over to its other replicas, or loses the share",
+          "[pods]") {
+  const std::string system = R"(
+name: spread
+duration: 1h
+regions:
+  - {name: eu, zones: [eu-a, eu-b]}
+  - {name: us, zones: [us-a]}
+services:
+  - {name: zonal, replicas: 4, capacity_rps: 100, zones: [eu-a, eu-b]}
+  - {name: pinned, replicas: 4, capacity_rps: 100, zones: [eu-a, eu-b], failover: false}
+  - {name: global, replicas: 4, capacity_rps: 100, zones: [eu-a, us-a]}
+  - {name: global-lb, replicas: 4, capacity_rps: 100, zones: [eu-a, us-a], failover: true}
+traffic:
+  - {entry: [zonal, pinned, global, global-lb], base_rps: 480, noise: 0}
+)";
+  const Scenario zone_down = scenario_from(system + R"(
+faults:
+  - {kind: outage, target: {zone: eu-b}, start: 0s, duration: 1h}
+  - {kind: outage, target: {region: us}, start: 0s, duration: 1h}
+)");
+  CHECK(zone_down.services[2].region == "eu,us");
+  CHECK_FALSE(zone_down.services[2].failover);  // across regions: only when the scenario says
+  CHECK(zone_down.services[0].failover);
+  World world(zone_down, 1);
+  world.set_fault_active(0, true);
+  world.set_fault_active(1, true);
+  world.step(0);
+  const auto& out = world.outcome();
+  for (int s = 0; s < 4; ++s)
+    CHECK(world.frame().service(ServiceMetric::kReadyReplicas)[s] == 2.0f);  // replicas 1, 3 lost
+  CHECK(out.error_ratio[0] == Approx(0.0));  // 120 rps moved onto the 2 replicas left
+  CHECK(out.utilization[0] == Approx(120.0 / 200.0));
+  CHECK(out.error_ratio[1] == Approx(0.5));  // half the traffic went to the dark zone
+  CHECK(out.utilization[1] == Approx(60.0 / 200.0));
+  CHECK(out.error_ratio[2] == Approx(0.5));
+  CHECK(out.error_ratio[3] == Approx(0.0));
+}

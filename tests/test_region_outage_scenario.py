@@ -1,8 +1,9 @@
 """scenarios/region-outage.yaml: a zone outage in us-east, then an outage of the whole
 eu-west region. The services placed in the dark place have no ready replica exactly during
 the outage and every other service keeps all of its replicas; their callers fail; the
-other region carries on unchanged (there is no failover). Checked with h5py and numpy,
-from the placement the trace records."""
+other region carries on unchanged; the two services spread over several places lose only
+the replicas there and fail over to the rest. Checked with h5py and numpy, from the
+placement the trace records."""
 import h5py
 import numpy as np
 
@@ -12,6 +13,8 @@ TRACE = TMP / "region-outage.h5"
 RECORD_S = 10
 ZONE = ("zone", "us-east-1b", 40 * 60, 52 * 60)             # kind, place, start, end
 REGION = ("region", "eu-west", 90 * 60, 135 * 60)
+# Spread services: (name, the outage that hits them, replicas lost, replicas in all).
+SPREAD = [("sessions", ZONE, 2, 4), ("search", REGION, 3, 6)]
 _ran = []
 
 
@@ -58,6 +61,10 @@ def test_placed_services_have_no_replica_exactly_during_their_outage():
             hit = placed(f, kind, place)
             assert len(hit) >= 2, (place, hit)
             expected[np.ix_(during(t, start, end), hit)] = 0
+        for name, (_, _, start, end), lost, total in SPREAD:
+            s = names.tolist().index(name)
+            assert full[s] == total
+            expected[during(t, start, end), s] = total - lost
         # Zero replicas exactly in the window (for the services placed there), and every
         # replica everywhere else, at every row.
         np.testing.assert_array_equal(ready, expected)
@@ -84,7 +91,9 @@ def test_callers_fail_and_the_other_region_carries_on():
                 assert errors[window, s].min() > 0.99, (place, names[s])
             # Every service that neither is placed there nor calls into it is untouched:
             # no errors, the same load and latency as before.
-            others = sorted(set(range(len(names))) - set(down) - set(callers) - {names.index("identity")})
+            spread = {names.index(name) for name, *_ in SPREAD}
+            others = sorted(set(range(len(names))) - set(down) - set(callers) - spread -
+                            {names.index("identity")})
             assert others, place
             assert errors[window][:, others].max() < 1e-6
             ratio = rps[window][:, others].mean(axis=0) / rps[quiet][:, others].mean(axis=0)
@@ -102,6 +111,13 @@ def test_callers_fail_and_the_other_region_carries_on():
         drop = 1 - rps[during(t, *REGION[2:]), identity].mean() / rps[quiet, identity].mean()
         assert abs(drop - share) < 0.02, (drop, share)
         assert errors[:, identity].max() < 1e-6
+        # The spread services fail over: no errors, the remaining replicas busier.
+        utilization = f["metrics/service/utilization"][:]
+        for name, (_, _, start, end), lost, total in SPREAD:
+            s, window = names.index(name), during(t, start, end)
+            assert errors[window, s].max() < 1e-6, name
+            busier = utilization[window, s].mean() / utilization[quiet, s].mean()
+            assert busier > 1.15, (name, busier)  # search also lost the EU users
         # After each outage everything is back within a minute.
         for _, _, _, end in (ZONE, REGION):
             assert errors[(t > end + 60) & (t <= end + 600)].max() < 1e-6
