@@ -52,6 +52,19 @@ struct AutoscalingSpec {
   SourcePos pos;
 };
 
+// When a service counts as impacted by a cause (docs/ground-truth.md): its SLIs compared
+// with the same world without faults or defects, tick by tick. A relative change beyond
+// the thresholds, or, where an objective is set, breaking the objective that the
+// fault-free world keeps.
+struct SliSpec {
+  double p95_change = 0.05;               // relative change of p95 latency
+  SimTime p95_margin = kMillisecond;      // ... and at least this much
+  double error_change = 0.005;            // change of the error ratio (0.005 = 0.5 points)
+  double rps_change = 0.05;               // relative change of arrivals
+  std::optional<SimTime> p95_objective;   // p95 latency must stay at or below
+  std::optional<double> error_objective;  // error ratio must stay at or below
+};
+
 struct ServiceSpec {
   std::string name;
   int replicas = 1;                          // >= 0
@@ -72,6 +85,7 @@ struct ServiceSpec {
   bool failover = true;
   std::vector<EndpointSpec> endpoints;         // empty: the service is one implicit endpoint
   std::optional<AutoscalingSpec> autoscaling;  // replicas is then the initial count
+  SliSpec sli;
   SourcePos pos;
 };
 

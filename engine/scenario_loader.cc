@@ -73,6 +73,7 @@ class Loader {
   void read_placement(MapReader& r, ServiceSpec& service);
   void read_endpoints(MapReader& r, ServiceSpec& service);
   void read_autoscaling(const YAML::Node& node, ServiceSpec& service);
+  void read_sli(const YAML::Node& node, ServiceSpec& service);
   void read_zone_placement(MapReader& r, ServiceSpec& service);
   void read_dependency(const YAML::Node& node);
   void check_cycles();
@@ -196,7 +197,7 @@ void Loader::read_service(const YAML::Node& node) {
   MapReader r(
       node, "service",
       {"name", "replicas", "capacity_rps", "base_latency", "cpu_baseline", "memory_baseline",
-       "region", "zone", "zones", "failover", "endpoints", "autoscaling"},
+       "region", "zone", "zones", "failover", "endpoints", "autoscaling", "sli"},
       diags_);
   if (!r.is_map()) return;
   ServiceSpec service;
@@ -213,6 +214,7 @@ void Loader::read_service(const YAML::Node& node) {
   read_placement(r, service);
   read_endpoints(r, service);
   if (auto autoscaling = r.value("autoscaling")) read_autoscaling(*autoscaling, service);
+  if (auto sli = r.value("sli")) read_sli(*sli, service);
   for (const ServiceSpec& other : scenario_.services) {
     if (other.name == service.name && !service.name.empty())
       diags_.error(r.value_pos("name"), "duplicate service name '" + service.name +
@@ -220,6 +222,22 @@ void Loader::read_service(const YAML::Node& node) {
                                             ")");
   }
   scenario_.services.push_back(std::move(service));
+}
+
+void Loader::read_sli(const YAML::Node& node, ServiceSpec& service) {
+  MapReader r(node, "sli",
+              {"p95Percent", "p95Margin", "errorPoints", "rpsPercent", "p95Objective",
+               "errorObjectivePercent"},
+              diags_);
+  if (!r.is_map()) return;
+  SliSpec& sli = service.sli;
+  sli.p95_change = r.number("p95Percent", Range::at_least(0)).value_or(5) / 100.0;
+  sli.p95_margin = r.duration("p95Margin", Range::at_least(0)).value_or(sli.p95_margin);
+  sli.error_change = r.number("errorPoints", Range::closed(0, 100)).value_or(0.5) / 100.0;
+  sli.rps_change = r.number("rpsPercent", Range::at_least(0)).value_or(5) / 100.0;
+  sli.p95_objective = r.duration("p95Objective", Range::above(0));
+  if (auto objective = r.number("errorObjectivePercent", Range::closed(0, 100)))
+    sli.error_objective = *objective / 100.0;
 }
 
 void Loader::read_autoscaling(const YAML::Node& node, ServiceSpec& service) {

@@ -585,9 +585,18 @@ void World::track_truth(std::int64_t tick) {
   for (std::size_t s = 0; s < impacted_.size(); ++s) {
     const TickOutcome& real = outcome_;
     const TickOutcome& base = shadow_outcome_;
-    impacted_[s] = differs(real.p95[s], base.p95[s], 0.05, 1e-3) ||
-                   differs(real.error_ratio[s], base.error_ratio[s], 0.0, 0.005) ||
-                   differs(real.arrivals[s], base.arrivals[s], 0.05, 1e-9);
+    const SliSpec& sli = scenario_.services[s].sli;
+    // With an objective, only breaking what the fault-free world keeps counts.
+    const bool latency = sli.p95_objective ? real.p95[s] > to_seconds(*sli.p95_objective) &&
+                                                 base.p95[s] <= to_seconds(*sli.p95_objective)
+                                           : differs(real.p95[s], base.p95[s], sli.p95_change,
+                                                     to_seconds(sli.p95_margin));
+    const bool errors = sli.error_objective ? real.error_ratio[s] > *sli.error_objective &&
+                                                  base.error_ratio[s] <= *sli.error_objective
+                                            : differs(real.error_ratio[s], base.error_ratio[s], 0.0,
+                                                      std::max(sli.error_change, 1e-12));
+    const bool load = differs(real.arrivals[s], base.arrivals[s], sli.rps_change, 1e-9);
+    impacted_[s] = latency || errors || load;
   }
   for (std::size_t f = 0; f < truth_.size(); ++f) {
     if (truth_phase_[f] != TruthPhase::kActive && truth_phase_[f] != TruthPhase::kRecovering)

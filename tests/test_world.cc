@@ -389,3 +389,34 @@ faults:
     REQUIRE(with_frames.frames[t].edge_values == without_frames.frames[t].edge_values);
   }
 }
+
+TEST_CASE("per-service SLIs decide what counts as impact", "[world][truth]") {
+  const std::string faults = R"(
+faults:
+  - {name: slower, kind: latency, target: {service: c}, fixedDelay: 50ms, start: 1m, duration: 1m}
+  - {name: few-errors, kind: error, target: {service: lonely}, percent: 5, start: 5m, duration: 1m}
+  - {name: many-errors, kind: error, target: {service: lonely}, percent: 20, start: 10m, duration: 1m}
+)";
+  const Scenario by_default = scenario_from(std::string(kChain) + faults);
+  Simulation default_run(by_default, 1);
+  default_run.run();
+  for (const IncidentRecord& incident : default_run.incidents())
+    CHECK_FALSE(incident.silent);  // every change beyond 5 % / 0.5 points is impact
+
+  // Objectives: p95 may reach 1 s everywhere, lonely may fail up to 10 %.
+  std::string with_objectives = kChain;
+  for (const char* name : {"{name: a,", "{name: b,", "{name: c,"}) {
+    const auto at = with_objectives.find(name);
+    with_objectives.insert(at + std::string(name).size(), " sli: {p95Objective: 1s},");
+  }
+  const auto lonely = with_objectives.find("{name: lonely,");
+  with_objectives.insert(lonely + 14, " sli: {errorObjectivePercent: 10},");
+  const Scenario objectives = scenario_from(with_objectives + faults);
+  Simulation objective_run(objectives, 1);
+  objective_run.run();
+  const auto incidents = objective_run.incidents();
+  CHECK(incidents[0].silent);        // 50 ms more keeps every p95 under 1 s
+  CHECK(incidents[1].silent);        // 5 % errors stay within the 10 % objective
+  CHECK_FALSE(incidents[2].silent);  // 20 % breaks it
+  CHECK(incidents[2].impact_start == 10 * kMinute);
+}
