@@ -46,7 +46,31 @@ SimTime Operations::rollout_end(const ChangeSpec& change) const {
   return change.at;
 }
 
+double Operations::version_share(int service, const std::string& version, SimTime t) const {
+  // The latest deployment of the service started by t decides: its version serves its
+  // exposure, the version it replaces the rest.
+  int latest = -1;
+  for (std::size_t c = 0; c < scenario_.changes.size(); ++c) {
+    const ChangeSpec& change = scenario_.changes[c];
+    if (change.kind == ChangeKind::kDeployment && change.services.front() == service &&
+        change.at <= t && (latest < 0 || change.at >= scenario_.changes[latest].at))
+      latest = static_cast<int>(c);
+  }
+  if (latest < 0) return version == "v1" ? 1.0 : 0.0;
+  const double exposure = raw_state(latest, t).exposure;
+  return (scenario_.changes[latest].version == version ? exposure : 0.0) +
+         (replaced_version_[latest] == version ? 1.0 - exposure : 0.0);
+}
+
 ChangeState Operations::state(int index, SimTime t) const {
+  ChangeState state = raw_state(index, t);
+  const DefectProfile& defect = scenario_.changes[index].defect;
+  if (defect.incompatible_service >= 0 && state.exposure > 0)
+    state.exposure *= version_share(defect.incompatible_service, defect.incompatible_version, t);
+  return state;
+}
+
+ChangeState Operations::raw_state(int index, SimTime t) const {
   const ChangeSpec& change = scenario_.changes[index];
   ChangeState state;
   switch (change.kind) {
@@ -103,19 +127,33 @@ ChangeState Operations::state(int index, SimTime t) const {
   return state;
 }
 
-std::pair<SimTime, SimTime> Operations::defect_window(int index) const {
-  const ChangeSpec& change = scenario_.changes[index];
-  if (!change.defect.any()) return {-1, -1};
-  // Exposure only changes at a few known instants; scan them.
-  std::vector<SimTime> instants = {change.at, change.at + change.deadline};
+void Operations::add_instants(const ChangeSpec& change, std::vector<SimTime>& instants) const {
+  instants.push_back(change.at);
+  instants.push_back(change.at + change.deadline);
   for (auto time : {change.rollback, change.revert, change.fixed_at})
     if (time) instants.push_back(*time);
   if (change.switch_back) instants.push_back(change.at + *change.switch_back);
   for (const FlagStep& step : change.flag_steps) instants.push_back(step.at);
   SimTime step_time = change.at;
   for (const CanaryStep& step : change.canary) instants.push_back(step_time += step.pause);
-  if (change.strategy == RolloutStrategy::kRolling && change.start_time > 0)
-    instants.push_back(change.at + change.start_time);
+  if (change.strategy == RolloutStrategy::kRolling && change.start_time > 0) {
+    const int replicas = replicas_of(scenario_, change);
+    const int steps = (replicas + rolling_batch(change) - 1) / rolling_batch(change);
+    for (int k = 1; k <= steps; ++k) instants.push_back(change.at + k * change.start_time);
+  }
+}
+
+std::pair<SimTime, SimTime> Operations::defect_window(int index) const {
+  const ChangeSpec& change = scenario_.changes[index];
+  if (!change.defect.any()) return {-1, -1};
+  // Exposure only changes at a few known instants (its own, and those of the deployments
+  // of a service it is incompatible with); scan them.
+  std::vector<SimTime> instants;
+  add_instants(change, instants);
+  for (const ChangeSpec& other : scenario_.changes)
+    if (other.kind == ChangeKind::kDeployment &&
+        other.services.front() == change.defect.incompatible_service)
+      add_instants(other, instants);
   std::sort(instants.begin(), instants.end());
   SimTime first = -1, end = -1;
   bool was_exposed = false;
@@ -151,6 +189,7 @@ void Operations::record_events() {
     return scenario_.changes[a].at < scenario_.changes[b].at;
   });
   std::vector<std::string> version(scenario_.services.size(), "v1");
+  replaced_version_.assign(scenario_.changes.size(), "v1");
   std::vector<std::string> config(scenario_.services.size(), "initial");
   for (std::size_t index : by_time) {
     const ChangeSpec& change = scenario_.changes[index];
@@ -160,6 +199,7 @@ void Operations::record_events() {
       case ChangeKind::kDeployment: {
         const int service = change.services.front();
         const std::string from = version[service];
+        replaced_version_[index] = from;
         switch (change.strategy) {
           case RolloutStrategy::kRolling:
             add(change.at, "deployment", target, from, change.version);

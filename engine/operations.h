@@ -16,6 +16,8 @@
 //  - secret-rotation: consumers that did not reload fail every request from
 //    at + deadline until fixedAt.
 //  - feature-flag: each step sets the exposed share of the segment.
+//  - a defect that is an incompatibility with a version of a dependency shows only in
+//    proportion to the share of that dependency's traffic served by that version.
 // Every change is also recorded as change events (what operators correlate first), and
 // every change with a defect is a cause in the ground truth.
 // Thread-safe after construction (const).
@@ -60,9 +62,16 @@ class Operations {
  private:
   SimTime rollout_end(const ChangeSpec& change) const;
   void record_events();
+  // The instants at which a change's state may change.
+  void add_instants(const ChangeSpec& change, std::vector<SimTime>& instants) const;
+  // State ignoring an incompatibility condition.
+  ChangeState raw_state(int change, SimTime t) const;
+  // Share of `service`'s traffic served by `version` at t.
+  double version_share(int service, const std::string& version, SimTime t) const;
 
   const Scenario& scenario_;
   std::vector<ChangeEvent> events_;
+  std::vector<std::string> replaced_version_;  // per deployment: the version it replaces
 };
 
 }  // namespace dosim

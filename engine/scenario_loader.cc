@@ -995,7 +995,8 @@ void Loader::read_rollout(MapReader& r, ChangeSpec& change) {
 }
 
 void Loader::read_defect(const YAML::Node& node, ChangeSpec& change) {
-  MapReader r(node, "defect", {"latency", "errorPercent", "crashOnStart", "badImage"}, diags_);
+  MapReader r(node, "defect",
+              {"latency", "errorPercent", "crashOnStart", "badImage", "incompatibleWith"}, diags_);
   if (!r.is_map()) return;
   change.defect.latency = r.duration("latency", Range::at_least(0)).value_or(0);
   change.defect.error = r.number("errorPercent", Range::closed(0, 100)).value_or(0) / 100.0;
@@ -1006,6 +1007,14 @@ void Loader::read_defect(const YAML::Node& node, ChangeSpec& change) {
       diags_.error(r.value_pos(key), std::string("'") + key + "' must be true or false");
     return *text == "true";
   };
+  if (auto incompatible = r.value("incompatibleWith")) {
+    MapReader with(*incompatible, "incompatibleWith", {"service", "version"}, diags_);
+    if (with.is_map()) {
+      if (auto service = with.text("service", Need::kRequired))
+        change.defect.incompatible_service = service_ref(*service, with.value_pos("service"));
+      change.defect.incompatible_version = with.text("version", Need::kRequired).value_or("");
+    }
+  }
   change.defect.crash_on_start = flag_value("crashOnStart");
   change.defect.bad_image = flag_value("badImage");
   if (change.kind != ChangeKind::kDeployment)

@@ -172,6 +172,28 @@ changes:
   CHECK(simulation.incidents()[0].affected == std::vector<int>{0, 1});
 }
 
+TEST_CASE("an incompatibility shows only while the dependency runs that version", "[operations]") {
+  // checkout v2 breaks against search v3: half its requests fail, in proportion to the
+  // share of search on v3 (a canary of 20 %, then all of it, then rolled back).
+  const Scenario scenario = scenario_from(kShop + R"(
+changes:
+  - {name: checkout-v2, kind: deployment, service: checkout, version: v2, at: 60s,
+     strategy: blue-green, defect: {errorPercent: 50, incompatibleWith: {service: search, version: v3}}}
+  - {name: search-v3, kind: deployment, service: search, version: v3, at: 120s, strategy: canary,
+     steps: [{weight: 20, pause: 60s}], rollback: 240s}
+)");
+  const auto checkout = samples(scenario, 1, {100, 150, 200, 250});
+  CHECK(checkout[0].error == Approx(0.0));
+  CHECK(checkout[1].error == Approx(0.2 * 0.5));
+  CHECK(checkout[2].error == Approx(1.0 * 0.5));
+  CHECK(checkout[3].error == Approx(0.0));
+  Simulation simulation(scenario, 1);
+  simulation.run();
+  REQUIRE(simulation.incidents().size() == 1);
+  CHECK(simulation.incidents()[0].impact_start == 120 * kSecond);
+  CHECK(simulation.incidents()[0].impact_end == 240 * kSecond);
+}
+
 TEST_CASE("a rolled-back canary leaves the world as if it never happened", "[operations]") {
   const Scenario with_change = scenario_from(kShop + R"(
 changes:
