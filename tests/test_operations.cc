@@ -9,12 +9,12 @@
 #include "engine/scenario_loader.h"
 #include "engine/simulation.h"
 #include "engine/world.h"
+#include "simulation_test_support.h"
 
 using namespace dosim;
+using namespace dosim::testing;
 
 namespace {
-
-Scenario scenario_from(const std::string& yaml) { return parse_scenario(yaml, "test.yaml"); }
 
 const std::string kShop = R"(
 name: shop
@@ -201,18 +201,10 @@ changes:
      steps: [{weight: 25, pause: 5m}], rollback: 3m, defect: {errorPercent: 50, latency: 1s}}
 )");
   const Scenario without = scenario_from(kShop);
-  struct Capture : FrameSink {
-    std::vector<Frame> frames;
-    void on_frame(const Frame& f) override { frames.push_back(f); }
-  } a, b;
-  Simulation run_a(with_change, 2), run_b(without, 2);
-  run_a.add_sink(&a);
-  run_b.add_sink(&b);
-  run_a.run();
-  run_b.run();
-  CHECK(a.frames[100].service_values != b.frames[100].service_values);
-  for (std::size_t t = 180; t < a.frames.size(); ++t)
-    REQUIRE(a.frames[t].service_values == b.frames[t].service_values);
+  const auto a = run_frames(with_change, 2);
+  const auto b = run_frames(without, 2);
+  CHECK_FALSE(same_frame(a[100], b[100]));
+  CHECK(identical_from(a, b) == 180);  // from the rollback on
 }
 
 TEST_CASE("changes report their mistakes at their position", "[operations][loader]") {

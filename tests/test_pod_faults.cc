@@ -10,12 +10,12 @@
 #include "engine/scenario_loader.h"
 #include "engine/simulation.h"
 #include "engine/world.h"
+#include "simulation_test_support.h"
 
 using namespace dosim;
+using namespace dosim::testing;
 
 namespace {
-
-Scenario scenario_from(const std::string& yaml) { return parse_scenario(yaml, "test.yaml"); }
 
 const std::string kSystem = R"(
 name: pods
@@ -203,25 +203,13 @@ faults:
   - {kind: memory-leak, target: {service: front}, rate: 600, restartTime: 5s, start: 20s, duration: 30s}
   - {kind: outage, target: {zone: us-a}, start: 25s, duration: 10s}
 )";
-  const Scenario with_faults = scenario_from(kSystem + faults);
-  const Scenario without = scenario_from(kSystem);
-  struct Capture : FrameSink {
-    std::vector<Frame> frames;
-    void on_frame(const Frame& f) override { frames.push_back(f); }
-  } with_frames, without_frames;
-  Simulation run_with(with_faults, 5), run_without(without, 5);
-  run_with.add_sink(&with_frames);
-  run_without.add_sink(&without_frames);
-  run_with.run();
-  run_without.run();
+  const auto with_faults = run_frames(scenario_from(kSystem + faults), 5);
+  const auto without = run_frames(scenario_from(kSystem), 5);
   for (int t : {12, 27, 40}) {
     INFO("tick " << t);
-    CHECK(with_frames.frames[t].service_values != without_frames.frames[t].service_values);
+    CHECK_FALSE(same_frame(with_faults[t], without[t]));
   }
-  for (std::size_t t = 55; t < with_frames.frames.size(); ++t) {
-    REQUIRE(with_frames.frames[t].service_values == without_frames.frames[t].service_values);
-    REQUIRE(with_frames.frames[t].edge_values == without_frames.frames[t].edge_values);
-  }
+  CHECK(identical_from(with_faults, without) <= 55);
 }
 
 TEST_CASE("a partition between zones loses every call across it, and only those", "[pods]") {

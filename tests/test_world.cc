@@ -8,12 +8,12 @@
 #include "engine/scenario_loader.h"
 #include "engine/simulation.h"
 #include "engine/world.h"
+#include "simulation_test_support.h"
 
 using namespace dosim;
+using namespace dosim::testing;
 
 namespace {
-
-Scenario scenario_from(const std::string& yaml) { return parse_scenario(yaml, "test.yaml"); }
 
 int index_of(const Scenario& scenario, const std::string& name) {
   return scenario.service_index(name);
@@ -151,25 +151,13 @@ faults:
   - {name: errors, kind: error, target: {service: c}, percent: 30, start: 10s, duration: 20s}
   - {name: slow, kind: latency, target: {caller: a, callee: b}, fixedDelay: 1s, percent: 50, start: 15s, duration: 5s}
 )";
-  const Scenario with_faults = scenario_from(faulted);
-  const Scenario without = scenario_from(kChain);
-  Simulation run_with(with_faults, 3), run_without(without, 3);
-  struct Capture : FrameSink {
-    std::vector<Frame> frames;
-    void on_frame(const Frame& f) override { frames.push_back(f); }
-  } with_frames, without_frames;
-  run_with.add_sink(&with_frames);
-  run_without.add_sink(&without_frames);
-  run_with.run();
-  run_without.run();
-  REQUIRE(with_frames.frames.size() == without_frames.frames.size());
+  const auto with_faults = run_frames(scenario_from(faulted), 3);
+  const auto without = run_frames(scenario_from(kChain), 3);
+  REQUIRE(with_faults.size() == without.size());
   // During the faults the frames differ; from the first tick after both ended they are equal,
   // bit for bit (same random streams, no leftover state).
-  CHECK(with_frames.frames[20].service_values != without_frames.frames[20].service_values);
-  for (std::size_t t = 31; t < with_frames.frames.size(); ++t) {
-    REQUIRE(with_frames.frames[t].service_values == without_frames.frames[t].service_values);
-    REQUIRE(with_frames.frames[t].edge_values == without_frames.frames[t].edge_values);
-  }
+  CHECK_FALSE(same_frame(with_faults[20], without[20]));
+  CHECK(identical_from(with_faults, without) == 30);
 }
 
 TEST_CASE("retries amplify the load on a failing callee", "[world]") {
@@ -360,34 +348,17 @@ faults:
   std::string chain = kChain;
   chain.replace(chain.find("{caller: b, callee: c, calls_per_request: 1.5}"), 46,
                 "{caller: b, callee: c, calls_per_request: 1.5, timeout: 300ms, retries: 2}");
-  const Scenario with_faults = scenario_from(chain + faults);
-  const Scenario without = scenario_from(chain);
-  struct Capture : FrameSink {
-    std::vector<Frame> frames;
-    void on_frame(const Frame& f) override { frames.push_back(f); }
-  } with_frames, without_frames;
-  Simulation run_with(with_faults, 9), run_without(without, 9);
-  run_with.add_sink(&with_frames);
-  run_without.add_sink(&without_frames);
-  run_with.run();
-  run_without.run();
+  const auto with_faults = run_frames(scenario_from(chain + faults), 9);
+  const auto without = run_frames(scenario_from(chain), 9);
   for (int t : {11, 13, 16, 21}) {
     INFO("tick " << t);
-    CHECK(with_frames.frames[t].service_values != without_frames.frames[t].service_values);
+    CHECK_FALSE(same_frame(with_faults[t], without[t]));
   }
   // b was overloaded by the stress (90 % of its capacity gone); once its queue has drained,
   // every series is bit-identical to the run that never had a fault.
-  std::size_t equal_from = 0;
-  for (std::size_t t = 0; t < with_frames.frames.size(); ++t)
-    if (with_frames.frames[t].service_values != without_frames.frames[t].service_values ||
-        with_frames.frames[t].edge_values != without_frames.frames[t].edge_values)
-      equal_from = t + 1;
+  const std::size_t equal_from = identical_from(with_faults, without);
   CHECK(equal_from >= 30);
   CHECK(equal_from < 120);
-  for (std::size_t t = equal_from; t < with_frames.frames.size(); ++t) {
-    REQUIRE(with_frames.frames[t].service_values == without_frames.frames[t].service_values);
-    REQUIRE(with_frames.frames[t].edge_values == without_frames.frames[t].edge_values);
-  }
 }
 
 TEST_CASE("per-service SLIs decide what counts as impact", "[world][truth]") {

@@ -1,0 +1,41 @@
+// Helpers shared by the simulation tests: a scenario from inline YAML, every frame of a run,
+// and where two runs become identical (the test of exact undo).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "engine/frame.h"
+#include "engine/scenario_loader.h"
+#include "engine/simulation.h"
+
+namespace dosim::testing {
+
+inline Scenario scenario_from(const std::string& yaml) { return parse_scenario(yaml, "test.yaml"); }
+
+// Every frame of a whole run of `scenario` with `seed`.
+inline std::vector<Frame> run_frames(const Scenario& scenario, std::uint64_t seed) {
+  struct Capture : FrameSink {
+    std::vector<Frame> frames;
+    void on_frame(const Frame& frame) override { frames.push_back(frame); }
+  } capture;
+  Simulation simulation(scenario, seed);
+  simulation.add_sink(&capture);
+  simulation.run();
+  return capture.frames;
+}
+
+inline bool same_frame(const Frame& a, const Frame& b) {
+  return a.service_values == b.service_values && a.edge_values == b.edge_values &&
+         a.endpoint_values == b.endpoint_values;
+}
+
+// The first tick from which every frame of `a` equals `b`'s, bit for bit, to the end.
+inline std::size_t identical_from(const std::vector<Frame>& a, const std::vector<Frame>& b) {
+  std::size_t from = 0;
+  for (std::size_t t = 0; t < a.size() && t < b.size(); ++t)
+    if (!same_frame(a[t], b[t])) from = t + 1;
+  return from;
+}
+
+}  // namespace dosim::testing
