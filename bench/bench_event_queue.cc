@@ -10,6 +10,8 @@
 //    the run at a million covers several times). About 98% of timeouts are cancelled, 2%
 //    fire. One item is one hold: 1 pop, 1 cancel, 2 pushes (plus the occasional fired
 //    timeout popped).
+//  - BM_CalendarHold, BM_CalendarHoldWithTimeouts: the same two loops on CalendarQueue, the
+//    calendar queue with the same API and order.
 //  - BM_HoldReferenceHeap: the yardstick, a bare 4-ary heap of 16-byte keys with a
 //    hold fused into one sift from the root and branch-free child selection; no payloads,
 //    no cancellation.
@@ -24,11 +26,13 @@
 #include <cstdint>
 #include <vector>
 
+#include "engine/calendar_queue.h"
 #include "engine/event_queue.h"
 #include "engine/rng.h"
 
 namespace {
 
+using dosim::CalendarQueue;
 using dosim::EventHandle;
 using dosim::EventQueue;
 using dosim::SimTime;
@@ -63,10 +67,11 @@ struct Job {
 constexpr std::uint32_t kWork = 0;
 constexpr std::uint32_t kTimeoutKind = 1;
 
-void BM_Hold(benchmark::State& state) {
+template <class Queue>
+void hold(benchmark::State& state) {
   const auto pending = static_cast<std::uint32_t>(state.range(0));
   ExponentialTable exponential;
-  EventQueue<Job> queue;
+  Queue queue;
   for (std::uint32_t entity = 0; entity < pending; ++entity)
     queue.push(exponential.next(), Job{entity, kWork});
   for (auto _ : state) {
@@ -77,10 +82,11 @@ void BM_Hold(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
-void BM_HoldWithTimeouts(benchmark::State& state) {
+template <class Queue>
+void hold_with_timeouts(benchmark::State& state) {
   const auto pending = static_cast<std::uint32_t>(state.range(0));
   ExponentialTable exponential;
-  EventQueue<Job> queue;
+  Queue queue;
   std::vector<EventHandle> timeouts(pending);
   for (std::uint32_t entity = 0; entity < pending; ++entity) {
     const SimTime time = exponential.next();
@@ -106,6 +112,13 @@ void BM_HoldWithTimeouts(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
   state.counters["timeouts_fired"] =
       benchmark::Counter(static_cast<double>(fired) / static_cast<double>(state.iterations()));
+}
+
+void BM_Hold(benchmark::State& state) { hold<EventQueue<Job>>(state); }
+void BM_HoldWithTimeouts(benchmark::State& state) { hold_with_timeouts<EventQueue<Job>>(state); }
+void BM_CalendarHold(benchmark::State& state) { hold<CalendarQueue<Job>>(state); }
+void BM_CalendarHoldWithTimeouts(benchmark::State& state) {
+  hold_with_timeouts<CalendarQueue<Job>>(state);
 }
 
 // The yardstick: a bare 4-ary min-heap of 16-byte (time, sequence) keys, a hold
@@ -171,6 +184,9 @@ void pending_sizes(benchmark::internal::Benchmark* benchmark) {
 BENCHMARK(BM_Hold)->Apply(pending_sizes);
 BENCHMARK(BM_HoldWithTimeouts)->Arg(1'000)->Arg(100'000);
 BENCHMARK(BM_HoldWithTimeouts)->Arg(1'000'000)->MinTime(3.0);  // several compactions
+BENCHMARK(BM_CalendarHold)->Apply(pending_sizes);
+BENCHMARK(BM_CalendarHoldWithTimeouts)->Arg(1'000)->Arg(100'000);
+BENCHMARK(BM_CalendarHoldWithTimeouts)->Arg(1'000'000)->MinTime(3.0);
 BENCHMARK(BM_HoldReferenceHeap)->Apply(pending_sizes);
 
 }  // namespace

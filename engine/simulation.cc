@@ -2,7 +2,7 @@
 
 #include <cstdint>
 
-#include "event_queue.h"
+#include "calendar_queue.h"
 #include "world.h"
 
 namespace dosim {
@@ -29,7 +29,7 @@ Simulation::Simulation(const Scenario& scenario, std::uint64_t seed)
 Simulation::~Simulation() = default;
 
 RunResult Simulation::run(const std::atomic<bool>* stop) {
-  EventQueue<EngineEvent> queue;
+  CalendarQueue<EngineEvent> queue;
   for (std::size_t f = 0; f < scenario_.faults.size(); ++f) {
     const FaultSpec& fault = scenario_.faults[f];
     const auto index = static_cast<std::int32_t>(f);

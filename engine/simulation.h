@@ -1,8 +1,8 @@
 // Runs a Scenario in simulated time and hands every tick's Frame to its sinks.
 //
-// The engine is a discrete-event loop over an EventQueue: fault starts and ends and the
-// periodic world tick are events ordered by (time, priority, sequence), with control events
-// (faults) before the tick at the same instant, so a fault starting at t affects the tick
+// The engine is a discrete-event loop over a CalendarQueue (calendar_queue.h): fault starts and
+// ends and the periodic world tick are events ordered by (time, priority, sequence), with control
+// events (faults) before the tick at the same instant, so a fault starting at t affects the tick
 // that ends at t + tick. The loop never reads the wall clock; a run is a pure function of
 // (scenario, seed).
 //

@@ -1,5 +1,7 @@
-// The engine's pending-event set: order, ties, cancellation, and a long differential run
-// against a std::set reference.
+// The engine's pending-event sets: order, ties, cancellation, and a long differential run
+// against a std::set reference, each for both EventQueue (the 4-ary heap) and CalendarQueue
+// (the calendar queue); then the calendar's own cases: skewed and non-stationary times,
+// resizing.
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <limits>
@@ -10,10 +12,18 @@
 #include <utility>
 #include <vector>
 
+#include "engine/calendar_queue.h"
 #include "engine/event_queue.h"
 
+using dosim::CalendarQueue;
 using dosim::EventHandle;
 using dosim::EventQueue;
+using dosim::kDay;
+using dosim::kHour;
+using dosim::kMicrosecond;
+using dosim::kMillisecond;
+using dosim::kMinute;
+using dosim::kSecond;
 using dosim::SimTime;
 
 namespace {
@@ -36,34 +46,91 @@ class Random {
   std::uint64_t state_;
 };
 
+// The queue families under test: `typename TestType::template Queue<Payload>`.
+struct Heap {
+  template <class Payload>
+  using Queue = EventQueue<Payload>;
+};
+struct Calendar {
+  template <class Payload>
+  using Queue = CalendarQueue<Payload>;
+};
+#define QUEUE_TYPES Heap, Calendar
+
 // Exposes the test hook that skips ahead to the sequence-number limit.
-template <class Payload>
-class QueueNearSequenceLimit : public EventQueue<Payload> {
+template <class Queue>
+class QueueNearSequenceLimit : public Queue {
  public:
-  using EventQueue<Payload>::use_up_sequences_for_testing;
+  using Queue::use_up_sequences_for_testing;
 };
 
+// Exposes the calendar's shape.
 template <class Payload>
-std::vector<Payload> pop_all(EventQueue<Payload>& queue) {
-  std::vector<Payload> payloads;
+class InspectedCalendar : public CalendarQueue<Payload> {
+ public:
+  using CalendarQueue<Payload>::bucket_count;
+  using CalendarQueue<Payload>::bucket_width;
+  using CalendarQueue<Payload>::rebuilds;
+};
+
+template <class Queue>
+auto pop_all(Queue& queue) {
+  std::vector<decltype(queue.pop().payload)> payloads;
   while (!queue.empty()) payloads.push_back(queue.pop().payload);
   return payloads;
 }
 
+// A queue under test beside a std::set of (time, priority, push order): every pop must
+// return the reference's minimum.
+template <class Queue>
+class CheckedQueue {
+ public:
+  Queue queue;
+
+  EventHandle push(SimTime time, std::uint8_t priority = 128) {
+    const EventHandle handle = queue.push(time, next_id_, priority);
+    reference_.emplace(time, priority, next_id_++);
+    return handle;
+  }
+  // Pops one event and checks it; returns its time.
+  SimTime pop() {
+    REQUIRE(!reference_.empty());
+    const auto expected = *reference_.begin();
+    reference_.erase(reference_.begin());
+    const auto event = queue.pop();
+    REQUIRE(std::make_tuple(event.time, event.priority, event.payload) == expected);
+    return event.time;
+  }
+  bool cancel(EventHandle handle, SimTime time, std::uint8_t priority, std::uint64_t id) {
+    const bool cancelled = queue.cancel(handle);
+    CHECK(cancelled == (reference_.erase(std::make_tuple(time, priority, id)) == 1));
+    return cancelled;
+  }
+  std::uint64_t last_id() const { return next_id_ - 1; }
+  std::size_t size() const {
+    REQUIRE(queue.size() == reference_.size());
+    return reference_.size();
+  }
+
+ private:
+  std::set<std::tuple<SimTime, std::uint8_t, std::uint64_t>> reference_;
+  std::uint64_t next_id_ = 0;
+};
 }  // namespace
 
-TEST_CASE("Events pop in time order", "[event_queue]") {
-  EventQueue<int> queue;
+TEMPLATE_TEST_CASE("Events pop in time order", "[event_queue]", QUEUE_TYPES) {
+  typename TestType::template Queue<int> queue;
   for (int time : {50, 10, 40, 30, 20, 60, 0}) queue.push(time, time);
   REQUIRE(queue.size() == 7);
   CHECK(pop_all(queue) == std::vector<int>{0, 10, 20, 30, 40, 50, 60});
   CHECK(queue.empty());
 }
 
-TEST_CASE("The whole int64 time range orders correctly, negative times included", "[event_queue]") {
+TEMPLATE_TEST_CASE("The whole int64 time range orders correctly, negative times included",
+                   "[event_queue]", QUEUE_TYPES) {
   constexpr SimTime kMin = std::numeric_limits<SimTime>::min();
   constexpr SimTime kMax = std::numeric_limits<SimTime>::max();
-  EventQueue<SimTime> queue;
+  typename TestType::template Queue<SimTime> queue;
   for (SimTime time : {SimTime{0}, kMax, SimTime{-1}, kMin, SimTime{1}, kMax - 1, kMin + 1})
     queue.push(time, time);
   std::vector<SimTime> times;
@@ -77,10 +144,10 @@ TEST_CASE("The whole int64 time range orders correctly, negative times included"
   CHECK(times == std::vector<SimTime>{kMin, kMin + 1, -1, 0, 1, kMax - 1, kMax});
 }
 
-TEST_CASE("At equal times the lower priority value pops first, then the first pushed",
-          "[event_queue]") {
+TEMPLATE_TEST_CASE("At equal times the lower priority value pops first, then the first pushed",
+                   "[event_queue]", QUEUE_TYPES) {
   auto run = [] {
-    EventQueue<char> queue;
+    typename TestType::template Queue<char> queue;
     queue.push(5, 'A');  // default priority 128
     queue.push(5, 'B');
     queue.push(5, 'C');
@@ -96,8 +163,8 @@ TEST_CASE("At equal times the lower priority value pops first, then the first pu
   CHECK(run() == expected);  // and identically on every run
 }
 
-TEST_CASE("Popped events carry their time and priority", "[event_queue]") {
-  EventQueue<int> queue;
+TEMPLATE_TEST_CASE("Popped events carry their time and priority", "[event_queue]", QUEUE_TYPES) {
+  typename TestType::template Queue<int> queue;
   queue.push(7, 1, 3);
   const auto event = queue.pop();
   CHECK(event.time == 7);
@@ -105,8 +172,9 @@ TEST_CASE("Popped events carry their time and priority", "[event_queue]") {
   CHECK(event.payload == 1);
 }
 
-TEST_CASE("A cancelled event never pops and no longer counts", "[event_queue]") {
-  EventQueue<int> queue;
+TEMPLATE_TEST_CASE("A cancelled event never pops and no longer counts", "[event_queue]",
+                   QUEUE_TYPES) {
+  typename TestType::template Queue<int> queue;
   queue.push(1, 1);
   const EventHandle second = queue.push(2, 2);
   queue.push(3, 3);
@@ -115,8 +183,9 @@ TEST_CASE("A cancelled event never pops and no longer counts", "[event_queue]") 
   CHECK(pop_all(queue) == std::vector<int>{1, 3});
 }
 
-TEST_CASE("Cancelling the earliest event moves next_time to the next one", "[event_queue]") {
-  EventQueue<int> queue;
+TEMPLATE_TEST_CASE("Cancelling the earliest event moves next_time to the next one", "[event_queue]",
+                   QUEUE_TYPES) {
+  typename TestType::template Queue<int> queue;
   const EventHandle first = queue.push(1, 1);
   queue.push(2, 2);
   CHECK(queue.next_time() == 1);
@@ -124,8 +193,8 @@ TEST_CASE("Cancelling the earliest event moves next_time to the next one", "[eve
   CHECK(queue.next_time() == 2);
 }
 
-TEST_CASE("Cancelling all events empties the queue", "[event_queue]") {
-  EventQueue<int> queue;
+TEMPLATE_TEST_CASE("Cancelling all events empties the queue", "[event_queue]", QUEUE_TYPES) {
+  typename TestType::template Queue<int> queue;
   std::vector<EventHandle> handles;
   for (int i = 0; i < 10; ++i) handles.push_back(queue.push(i, i));
   for (const EventHandle& handle : handles) CHECK(queue.cancel(handle));
@@ -134,8 +203,8 @@ TEST_CASE("Cancelling all events empties the queue", "[event_queue]") {
   CHECK(pop_all(queue) == std::vector<int>{100});
 }
 
-TEST_CASE("Stale handles cancel nothing", "[event_queue]") {
-  EventQueue<int> queue;
+TEMPLATE_TEST_CASE("Stale handles cancel nothing", "[event_queue]", QUEUE_TYPES) {
+  typename TestType::template Queue<int> queue;
 
   SECTION("a default handle") {
     queue.push(1, 1);
@@ -180,9 +249,9 @@ TEST_CASE("Stale handles cancel nothing", "[event_queue]") {
   }
 }
 
-TEST_CASE("Cancel and pop release the payload at once", "[event_queue]") {
+TEMPLATE_TEST_CASE("Cancel and pop release the payload at once", "[event_queue]", QUEUE_TYPES) {
   auto resource = std::make_shared<int>(1);
-  EventQueue<std::shared_ptr<int>> queue;
+  typename TestType::template Queue<std::shared_ptr<int>> queue;
   const EventHandle handle = queue.push(1, resource);
   queue.push(2, resource);
   CHECK(resource.use_count() == 3);
@@ -198,8 +267,8 @@ TEST_CASE("Cancel and pop release the payload at once", "[event_queue]") {
   CHECK(resource.use_count() == 1);
 }
 
-TEST_CASE("Move-only payloads are supported", "[event_queue]") {
-  EventQueue<std::unique_ptr<int>> queue;
+TEMPLATE_TEST_CASE("Move-only payloads are supported", "[event_queue]", QUEUE_TYPES) {
+  typename TestType::template Queue<std::unique_ptr<int>> queue;
   queue.push(2, std::make_unique<int>(2));
   const EventHandle handle = queue.push(1, std::make_unique<int>(1));
   queue.push(3, std::make_unique<int>(3));
@@ -208,8 +277,9 @@ TEST_CASE("Move-only payloads are supported", "[event_queue]") {
   CHECK(*queue.pop().payload == 3);
 }
 
-TEST_CASE("Order survives compaction after many cancellations", "[event_queue]") {
-  EventQueue<int> queue;
+TEMPLATE_TEST_CASE("Order survives compaction after many cancellations", "[event_queue]",
+                   QUEUE_TYPES) {
+  typename TestType::template Queue<int> queue;
   std::vector<EventHandle> handles;
   const int count = 10'000;
   for (int i = 0; i < count; ++i) handles.push_back(queue.push((i * 7919) % 10'007, i));
@@ -242,10 +312,11 @@ TEST_CASE("Order survives compaction after many cancellations", "[event_queue]")
     CHECK((popped[i] * 7919) % 10'007 < (popped[i + 1] * 7919) % 10'007);
 }
 
-TEST_CASE("A pop followed by a push gives the same order as separate operations", "[event_queue]") {
+TEMPLATE_TEST_CASE("A pop followed by a push gives the same order as separate operations",
+                   "[event_queue]", QUEUE_TYPES) {
   // `fused` schedules each successor right after pop(), filling the vacant root in one
   // sift; `separate` looks at next_time() in between, which settles the root first.
-  EventQueue<int> fused, separate;
+  typename TestType::template Queue<int> fused, separate;
   Random random(11);
   for (int i = 0; i < 500; ++i) {
     const SimTime time = static_cast<SimTime>(random.uniform(100));
@@ -266,10 +337,10 @@ TEST_CASE("A pop followed by a push gives the same order as separate operations"
   CHECK(pop_all(fused) == pop_all(separate));
 }
 
-TEST_CASE("A queue of tens of thousands of events keeps its order through many holds",
-          "[event_queue]") {
+TEMPLATE_TEST_CASE("A queue of tens of thousands of events keeps its order through many holds",
+                   "[event_queue]", QUEUE_TYPES) {
   // Large enough for the prefetching sift and several levels of sentinels.
-  EventQueue<std::uint64_t> queue;
+  typename TestType::template Queue<std::uint64_t> queue;
   std::set<std::pair<SimTime, std::uint64_t>> reference;  // equal times pop in push order
   Random random(5);
   std::uint64_t next_id = 0;
@@ -292,9 +363,9 @@ TEST_CASE("A queue of tens of thousands of events keeps its order through many h
   CHECK(reference.empty());
 }
 
-TEST_CASE("Renumbering sequence numbers keeps first-in first-out order at equal times",
-          "[event_queue]") {
-  QueueNearSequenceLimit<int> queue;
+TEMPLATE_TEST_CASE("Renumbering sequence numbers keeps first-in first-out order at equal times",
+                   "[event_queue]", QUEUE_TYPES) {
+  QueueNearSequenceLimit<typename TestType::template Queue<int>> queue;
   std::vector<EventHandle> handles;
   for (int i = 0; i < 10; ++i) handles.push_back(queue.push(5, i));
   queue.push(1, -1, 0);
@@ -310,7 +381,8 @@ TEST_CASE("Renumbering sequence numbers keeps first-in first-out order at equal 
   CHECK(pop_all(queue) == expected);
 }
 
-TEST_CASE("The queue agrees with a std::set reference over long random runs", "[event_queue]") {
+TEMPLATE_TEST_CASE("The queue agrees with a std::set reference over long random runs",
+                   "[event_queue]", QUEUE_TYPES) {
   // Pushes (many ties), pops, pop+push holds, cancels of live and stale handles,
   // next_time, occasional clear() and sequence renumbering, in phases that grow and shrink
   // the queue so that compaction runs too. Every pop must return the reference's minimum.
@@ -326,9 +398,9 @@ TEST_CASE("The queue agrees with a std::set reference over long random runs", "[
   };
   auto run = [](std::uint64_t seed) {
     Random random(seed);
-    QueueNearSequenceLimit<std::uint64_t> queue;
+    QueueNearSequenceLimit<typename TestType::template Queue<std::uint64_t>> queue;
     std::set<Entry> reference;
-    std::map<std::uint64_t, std::set<Entry>::iterator> by_id;
+    std::map<std::uint64_t, typename std::set<Entry>::iterator> by_id;
     std::vector<std::uint64_t> live_ids;  // candidates for cancellation
     std::vector<std::pair<EventHandle, std::uint64_t>> issued;
     std::vector<std::uint64_t> pop_log;
@@ -421,4 +493,116 @@ TEST_CASE("The queue agrees with a std::set reference over long random runs", "[
     CHECK(first.size() > 10'000);
     CHECK(run(seed) == first);  // identical on every run
   }
+}
+
+TEMPLATE_TEST_CASE("Thousands of events at one instant pop by priority, then in push order",
+                   "[event_queue]", QUEUE_TYPES) {
+  // Ticks, fault starts and fault ends at the same instant, and events that schedule
+  // others at that same instant while it is being processed.
+  CheckedQueue<typename TestType::template Queue<std::uint64_t>> checked;
+  Random random(7);
+  const std::uint8_t priorities[] = {10, 20, 200};
+  for (int i = 0; i < 20'000; ++i) checked.push(kSecond, priorities[random.uniform(3)]);
+  for (int i = 0; i < 40'000; ++i) {
+    checked.pop();
+    if (i % 2 == 0) checked.push(kSecond, priorities[random.uniform(3)]);
+  }
+  while (checked.size() > 0) checked.pop();
+}
+
+TEST_CASE("Calendar: all events at one time cost a heap's log n, not a scan", "[event_queue]") {
+  InspectedCalendar<std::uint64_t> queue;
+  for (std::uint64_t i = 0; i < 100'000; ++i) queue.push(0, i);
+  const std::size_t rebuilds = queue.rebuilds();
+  // Zero-delay holds at the one instant: FIFO, and no rebuild after rebuild.
+  for (std::uint64_t i = 0; i < 200'000; ++i) {
+    const auto event = queue.pop();
+    REQUIRE(event.payload == i);
+    queue.push(0, i + 100'000);
+  }
+  CHECK(queue.rebuilds() - rebuilds < 20);
+}
+
+TEST_CASE("Calendar: far-future events wait while ticks advance a second at a time",
+          "[event_queue]") {
+  // 1,000 services tick every second; faults end days ahead, some cancelled early.
+  CheckedQueue<InspectedCalendar<std::uint64_t>> checked;
+  Random random(3);
+  std::vector<std::tuple<EventHandle, SimTime, std::uint64_t>> fault_ends;
+  for (int service = 0; service < 1'000; ++service)
+    checked.push(kSecond + service * kMillisecond, 200);
+  for (int i = 0; i < 50; ++i) {
+    const SimTime end = kDay + static_cast<SimTime>(random.uniform(7 * kDay));
+    const EventHandle handle = checked.push(end, 10);
+    fault_ends.emplace_back(handle, end, checked.last_id());
+  }
+  const std::size_t rebuilds = checked.queue.rebuilds();
+  for (int tick = 0; tick < 300'000; ++tick) {
+    const SimTime now = checked.pop();
+    checked.push(now + kSecond, 200);
+    if (tick % 10'000 == 0 && !fault_ends.empty()) {
+      const auto [handle, end, id] = fault_ends.back();
+      CHECK(checked.cancel(handle, end, 10, id));
+      fault_ends.pop_back();
+    }
+  }
+  // The width follows the ticks (1,000 per second), not the days-long spread.
+  CHECK(checked.queue.bucket_width() <= 16 * kMillisecond);
+  CHECK(checked.queue.rebuilds() - rebuilds < 20);
+  while (checked.size() > 0) checked.pop();  // the fault ends, days later, in order
+}
+
+TEST_CASE("Calendar: bursts and quiet spells keep the order", "[event_queue]") {
+  // Quiet spells of a few events a minute apart, then bursts of thousands within a
+  // millisecond, then a day of nothing.
+  CheckedQueue<InspectedCalendar<std::uint64_t>> checked;
+  Random random(9);
+  SimTime now = 0;
+  for (int round = 0; round < 20; ++round) {
+    for (int i = 0; i < 5; ++i) checked.push(now + static_cast<SimTime>(random.uniform(kHour)));
+    const SimTime burst = now + kMinute;
+    for (int i = 0; i < 5'000; ++i)
+      checked.push(burst + static_cast<SimTime>(random.uniform(kMillisecond)),
+                   static_cast<std::uint8_t>(random.uniform(3)));
+    for (int i = 0; i < 4'000; ++i) {
+      now = checked.pop();
+      if (random.one_in(4)) checked.push(now + static_cast<SimTime>(random.uniform(kSecond)));
+    }
+    now += kDay;
+  }
+  while (checked.size() > 0) checked.pop();
+}
+
+TEST_CASE("Calendar: it grows with the pending count and shrinks back", "[event_queue]") {
+  CheckedQueue<InspectedCalendar<std::uint64_t>> checked;
+  Random random(13);
+  const std::size_t initial = checked.queue.bucket_count();
+  SimTime now = 0;
+  for (int i = 0; i < 200'000; ++i)
+    checked.push(now + static_cast<SimTime>(random.uniform(kSecond)));
+  const std::size_t grown = checked.queue.bucket_count();
+  CHECK(grown >= 200'000);
+  for (int i = 0; i < 199'990; ++i) now = checked.pop();
+  CHECK(checked.queue.bucket_count() < grown / 100);
+  CHECK(checked.queue.bucket_count() >= initial);
+  while (checked.size() > 0) checked.pop();
+}
+
+TEST_CASE("Calendar: the bucket width follows the time scale", "[event_queue]") {
+  // Holds with microsecond gaps, then the same with hour gaps: the width follows, and a
+  // hold never costs more than a bounded number of rebuilds.
+  CheckedQueue<InspectedCalendar<std::uint64_t>> checked;
+  Random random(17);
+  for (int i = 0; i < 10'000; ++i)
+    checked.push(static_cast<SimTime>(random.uniform(10 * kMillisecond)));
+  for (int i = 0; i < 100'000; ++i)
+    checked.push(checked.pop() + static_cast<SimTime>(random.uniform(10 * kMillisecond)));
+  const SimTime fine = checked.queue.bucket_width();
+  CHECK(fine <= 16 * kMicrosecond);
+  const std::size_t rebuilds = checked.queue.rebuilds();
+  for (int i = 0; i < 100'000; ++i)
+    checked.push(checked.pop() + static_cast<SimTime>(random.uniform(10'000 * kHour)));
+  CHECK(checked.queue.bucket_width() >= 1000 * fine);
+  CHECK(checked.queue.rebuilds() - rebuilds < 30);
+  while (checked.size() > 0) checked.pop();
 }
