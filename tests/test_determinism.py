@@ -17,6 +17,16 @@ def test_same_seed_gives_byte_identical_traces():
         assert filecmp.cmp(first, second, shallow=False), scenario
 
 
+def test_every_mechanism_at_once_is_byte_identical():
+    scenario = SOURCE_DIR / "tests" / "data" / "scenarios" / "everything.yaml"
+    traces = []
+    for name in ["every-1.h5", "every-2.h5"]:
+        result = dosim("run", scenario, "--out", TMP / name, "--quiet")
+        assert result.returncode == 0, result.stderr
+        traces.append(TMP / name)
+    assert filecmp.cmp(*traces, shallow=False)
+
+
 def test_seed_flag_changes_the_noise_and_only_the_noise():
     import h5py
     import numpy as np
@@ -34,4 +44,5 @@ def test_seed_flag_changes_the_noise_and_only_the_noise():
 
 
 if __name__ == "__main__":
-    run_tests([test_same_seed_gives_byte_identical_traces, test_seed_flag_changes_the_noise_and_only_the_noise])
+    run_tests([test_same_seed_gives_byte_identical_traces, test_every_mechanism_at_once_is_byte_identical,
+               test_seed_flag_changes_the_noise_and_only_the_noise])

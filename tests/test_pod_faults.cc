@@ -202,10 +202,12 @@ faults:
   - {kind: crash-loop, target: {service: back}, mode: fixed, value: 2, crashAfter: 3s, start: 15s, duration: 40s}
   - {kind: memory-leak, target: {service: front}, rate: 600, restartTime: 5s, start: 20s, duration: 30s}
   - {kind: outage, target: {zone: us-a}, start: 25s, duration: 10s}
+  - {kind: partition, target: {zones: [eu-a, eu-b]}, start: 30s, duration: 5s}
+  - {kind: maintenance, target: {service: other}, mode: one, start: 35s, duration: 10s}
 )";
   const auto with_faults = run_frames(scenario_from(kSystem + faults), 5);
   const auto without = run_frames(scenario_from(kSystem), 5);
-  for (int t : {12, 27, 40}) {
+  for (int t : {12, 27, 32, 40}) {
     INFO("tick " << t);
     CHECK_FALSE(same_frame(with_faults[t], without[t]));
   }
@@ -282,4 +284,17 @@ faults:
   CHECK(out.utilization[1] == Approx(60.0 / 200.0));
   CHECK(out.error_ratio[2] == Approx(0.5));
   CHECK(out.error_ratio[3] == Approx(0.0));
+
+  // Failover only as far as capacity permits: 250 rps onto 2 x 100 rps overflows the queue.
+  std::string busy = system;
+  busy.replace(busy.find("base_rps: 480"), 13, "base_rps: 1000");
+  const Scenario overloaded = scenario_from(busy + R"(
+faults:
+  - {kind: outage, target: {zone: eu-b}, start: 0s, duration: 1h}
+)");
+  World crowded(overloaded, 1);
+  crowded.set_fault_active(0, true);
+  for (int t = 0; t < 60; ++t) crowded.step(t);  // the queue holds 10 s of work first
+  CHECK(crowded.outcome().utilization[0] == Approx(1.0));
+  CHECK(crowded.outcome().error_ratio[0] == Approx(50.0 / 250.0).epsilon(0.01));
 }
