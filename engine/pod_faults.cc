@@ -56,7 +56,7 @@ SimTime crash_loop_backoff(int restart) {
 
 PodFaults::PodFaults(const Scenario& scenario, std::uint64_t seed)
     : scenario_(scenario),
-      selected_(scenario.faults.size()),
+      selections_(scenario.faults.size()),
       place_services_(scenario.faults.size()),
       cursors_(scenario.faults.size()),
       down_(scenario.services.size()),
@@ -76,7 +76,9 @@ PodFaults::PodFaults(const Scenario& scenario, std::uint64_t seed)
       }
       continue;
     }
-    selected_[f] = select_replicas(fault, scenario.services[fault.target.service].replicas, seed);
+    for (int service : fault.target.services())
+      selections_[f].push_back(
+          {service, select_replicas(fault, scenario.services[service].replicas, seed)});
   }
 }
 
@@ -112,6 +114,36 @@ void PodFaults::mark(int service, int replica, bool down, double memory) {
   memory_[service][replica] = std::max(memory_[service][replica], memory);
 }
 
+void PodFaults::apply(int fault_index, SimTime elapsed, int service,
+                      const std::vector<int>& replicas) {
+  const FaultSpec& fault = scenario_.faults[fault_index];
+  switch (fault.kind) {
+    case FaultKind::kMaintenance:  // drained for the whole window, back at its end
+      for (int replica : replicas) mark(service, replica, true, 0.0);
+      break;
+    case FaultKind::kPodKill:
+      if (elapsed < fault.restart_time)
+        for (int replica : replicas) mark(service, replica, true, 0.0);
+      break;
+    case FaultKind::kCrashLoop:
+      if (crash_loop_down(fault_index, elapsed))
+        for (int replica : replicas) mark(service, replica, true, 0.0);
+      break;
+    case FaultKind::kMemoryLeak: {
+      const double headroom = 1.0 - scenario_.services[service].memory_baseline;
+      const double fill_seconds = headroom / fault.leak_per_second;
+      const double cycle = fill_seconds + to_seconds(fault.restart_time);
+      const double position = std::fmod(to_seconds(elapsed), cycle);
+      const bool oom_killed = position >= fill_seconds;
+      const double leaked = oom_killed ? 0.0 : position * fault.leak_per_second;
+      for (int replica : replicas) mark(service, replica, oom_killed, leaked);
+      break;
+    }
+    default:
+      break;
+  }
+}
+
 void PodFaults::evaluate(SimTime t, const std::vector<char>& active, std::vector<int>& ready,
                          std::vector<double>& extra_memory, std::vector<double>& unrouted) {
   for (std::size_t s = 0; s < ready.size(); ++s) ready[s] = scenario_.services[s].replicas;
@@ -131,7 +163,9 @@ void PodFaults::evaluate(SimTime t, const std::vector<char>& active, std::vector
       continue;
     }
     const SimTime elapsed = t - fault.start;
-    const int service = fault.target.service;
+    if (fault.kind != FaultKind::kOutage)
+      for (const auto& [service, replicas] : selections_[f])
+        apply(static_cast<int>(f), elapsed, service, replicas);
     switch (fault.kind) {
       case FaultKind::kOutage:
         for (int s : place_services_[f]) {
@@ -151,27 +185,6 @@ void PodFaults::evaluate(SimTime t, const std::vector<char>& active, std::vector
             unrouted[s] = std::max(unrouted[s], static_cast<double>(lost) / spec.replicas);
         }
         break;
-      case FaultKind::kMaintenance:  // drained for the whole window, back at its end
-        for (int replica : selected_[f]) mark(service, replica, true, 0.0);
-        break;
-      case FaultKind::kPodKill:
-        if (elapsed < fault.restart_time)
-          for (int replica : selected_[f]) mark(service, replica, true, 0.0);
-        break;
-      case FaultKind::kCrashLoop:
-        if (crash_loop_down(static_cast<int>(f), elapsed))
-          for (int replica : selected_[f]) mark(service, replica, true, 0.0);
-        break;
-      case FaultKind::kMemoryLeak: {
-        const double headroom = 1.0 - scenario_.services[service].memory_baseline;
-        const double fill_seconds = headroom / fault.leak_per_second;
-        const double cycle = fill_seconds + to_seconds(fault.restart_time);
-        const double position = std::fmod(to_seconds(elapsed), cycle);
-        const bool oom_killed = position >= fill_seconds;
-        const double leaked = oom_killed ? 0.0 : position * fault.leak_per_second;
-        for (int replica : selected_[f]) mark(service, replica, oom_killed, leaked);
-        break;
-      }
       default:
         break;
     }

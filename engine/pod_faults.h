@@ -46,7 +46,11 @@ class PodFaults {
 
   // The replica indices fault `fault` hits (empty for faults that do not act on pods;
   // all replicas of the place for outages are implied, not listed).
-  const std::vector<int>& selected(int fault) const { return selected_[fault]; }
+  // (For a label selector: those of the first service it matches.)
+  const std::vector<int>& selected(int fault) const {
+    static const std::vector<int> kNone;
+    return selections_[fault].empty() ? kNone : selections_[fault].front().second;
+  }
 
  private:
   struct CrashCursor {  // where a crash loop's timeline stands, advanced monotonically
@@ -56,10 +60,13 @@ class PodFaults {
     bool started = false;
   };
   bool crash_loop_down(int fault, SimTime elapsed);
+  // Marks what a pod fault (not an outage) does to `replicas` of `service` at `elapsed`.
+  void apply(int fault, SimTime elapsed, int service, const std::vector<int>& replicas);
   void mark(int service, int replica, bool down, double memory);
 
   const Scenario& scenario_;
-  std::vector<std::vector<int>> selected_;        // per fault
+  // Per fault: the services it acts on and the replicas it hits in each.
+  std::vector<std::vector<std::pair<int, std::vector<int>>>> selections_;
   std::vector<std::vector<int>> place_services_;  // per outage fault
   std::vector<CrashCursor> cursors_;              // per fault
   // Scratch per service, sized on first use: replica down flags and leaked memory.

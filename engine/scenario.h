@@ -85,6 +85,7 @@ struct ServiceSpec {
   bool failover = true;
   std::vector<EndpointSpec> endpoints;         // empty: the service is one implicit endpoint
   std::optional<AutoscalingSpec> autoscaling;  // replicas is then the initial count
+  std::vector<std::pair<std::string, std::string>> labels;  // for fault selectors
   SliSpec sli;
   SourcePos pos;
 };
@@ -172,7 +173,12 @@ struct FaultTarget {
   std::string region;                // of a whole region
   std::vector<std::string> zones;    // partition between these zones, or
   std::vector<std::string> regions;  // between these regions
+  // A label selector ({tier: backend}) and the services it matches, in scenario order.
+  std::vector<std::pair<std::string, std::string>> labels;
+  std::vector<int> selected;
   bool is_edge() const { return dependency >= 0; }
+  // The services a service-level fault acts on: one, or those the labels select.
+  std::vector<int> services() const { return service >= 0 ? std::vector<int>{service} : selected; }
   bool is_place() const { return !zone.empty() || !region.empty(); }
   bool is_split() const { return !zones.empty() || !regions.empty(); }
 };

@@ -89,6 +89,8 @@ class Loader {
   void read_change(const YAML::Node& node, int index);
   void read_rollout(MapReader& r, ChangeSpec& change);
   void read_defect(const YAML::Node& node, ChangeSpec& change);
+  // A mapping of label names to values, sorted by name.
+  std::vector<std::pair<std::string, std::string>> read_labels(const YAML::Node& node);
   // Services named by a list of names; reports unknown ones.
   std::vector<int> read_services(MapReader& r, const char* key, Need need);
 
@@ -197,7 +199,7 @@ void Loader::read_service(const YAML::Node& node) {
   MapReader r(
       node, "service",
       {"name", "replicas", "capacity_rps", "base_latency", "cpu_baseline", "memory_baseline",
-       "region", "zone", "zones", "failover", "endpoints", "autoscaling", "sli"},
+       "region", "zone", "zones", "failover", "endpoints", "autoscaling", "sli", "labels"},
       diags_);
   if (!r.is_map()) return;
   ServiceSpec service;
@@ -215,6 +217,7 @@ void Loader::read_service(const YAML::Node& node) {
   read_endpoints(r, service);
   if (auto autoscaling = r.value("autoscaling")) read_autoscaling(*autoscaling, service);
   if (auto sli = r.value("sli")) read_sli(*sli, service);
+  if (auto labels = r.value("labels")) service.labels = read_labels(*labels);
   for (const ServiceSpec& other : scenario_.services) {
     if (other.name == service.name && !service.name.empty())
       diags_.error(r.value_pos("name"), "duplicate service name '" + service.name +
@@ -620,9 +623,10 @@ void Loader::read_fault(const YAML::Node& node, int index) {
   }
   if (kind && r.has("target")) {
     const FaultTarget& target = fault.target;
-    const bool service_only = target.service >= 0 && target.endpoint < 0;
-    const bool has_target =
-        target.service >= 0 || target.is_edge() || target.is_place() || target.is_split();
+    const bool service_only =
+        (target.service >= 0 && target.endpoint < 0) || !target.labels.empty();
+    const bool has_target = target.service >= 0 || target.is_edge() || target.is_place() ||
+                            target.is_split() || !target.selected.empty();
     const std::string kind_name = fault_kind_name(*kind);
     std::string problem;
     switch (*kind) {
@@ -738,10 +742,29 @@ void Loader::read_pod_parameters(MapReader& r, FaultSpec& fault, std::optional<F
 }
 
 void Loader::read_target(const YAML::Node& node, FaultSpec& fault) {
-  MapReader r(node, "target",
-              {"service", "endpoint", "caller", "callee", "zone", "region", "zones", "regions"},
-              diags_);
+  MapReader r(
+      node, "target",
+      {"service", "endpoint", "caller", "callee", "zone", "region", "zones", "regions", "labels"},
+      diags_);
   if (!r.is_map()) return;
+  if (auto labels = r.value("labels")) {
+    if (r.has("service") || r.has("caller") || r.has("zone") || r.has("region") || r.has("zones") ||
+        r.has("regions")) {
+      diags_.error(r.pos(), "a label selector target is {labels: {...}}, alone");
+      return;
+    }
+    fault.target.labels = read_labels(*labels);
+    for (std::size_t s = 0; s < scenario_.services.size(); ++s) {
+      const auto& own = scenario_.services[s].labels;
+      bool all = !fault.target.labels.empty();
+      for (const auto& wanted : fault.target.labels)
+        all = all && std::find(own.begin(), own.end(), wanted) != own.end();
+      if (all) fault.target.selected.push_back(static_cast<int>(s));
+    }
+    if (fault.target.selected.empty() && !fault.target.labels.empty())
+      diags_.error(r.value_pos("labels"), "no service has these labels");
+    return;
+  }
   std::vector<std::string> all_zones, all_regions;
   for (const RegionSpec& region : scenario_.regions) {
     all_regions.push_back(region.name);
@@ -1021,6 +1044,21 @@ void Loader::read_defect(const YAML::Node& node, ChangeSpec& change) {
     for (const char* key : {"crashOnStart", "badImage"})
       if (r.has(key))
         diags_.error(r.key_pos(key), std::string("'") + key + "' is a deployment defect");
+}
+
+std::vector<std::pair<std::string, std::string>> Loader::read_labels(const YAML::Node& node) {
+  std::vector<std::pair<std::string, std::string>> labels;
+  if (!node.IsMap()) {
+    diags_.error(pos_of(node), "expected a mapping of labels (key: value), got " + describe(node));
+    return labels;
+  }
+  for (const auto& entry : node) {
+    auto key = read_text(entry.first, pos_of(entry.first), "a label name", diags_);
+    auto value = read_text(entry.second, pos_of(entry.second), "a label value", diags_);
+    if (key && value) labels.emplace_back(*key, *value);
+  }
+  std::sort(labels.begin(), labels.end());
+  return labels;
 }
 
 std::vector<int> Loader::read_services(MapReader& r, const char* key, Need need) {

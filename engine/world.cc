@@ -177,7 +177,11 @@ World::World(const Scenario& scenario, std::uint64_t seed)
       radius = radius_of(radius);
     } else {
       int root;
-      if (fault.target.is_edge()) {
+      if (!fault.target.labels.empty()) {
+        for (const auto& [key, value] : fault.target.labels)
+          record.root_cause += (record.root_cause.empty() ? "labels " : ",") + key + "=" + value;
+        root = fault.target.selected.empty() ? -1 : fault.target.selected.front();
+      } else if (fault.target.is_edge()) {
         root = scenario.dependencies[fault.target.dependency].caller;
         record.root_cause = scenario.edge_name(fault.target.dependency);
       } else {
@@ -187,7 +191,7 @@ World::World(const Scenario& scenario, std::uint64_t seed)
           record.root_cause += " " + scenario.services[root].endpoints[fault.target.endpoint].name;
       }
       record.root_service = root;
-      radius = radius_of({root});
+      radius = fault.target.labels.empty() ? radius_of({root}) : radius_of(fault.target.selected);
     }
     blast_radius_.push_back(std::move(radius));
     truth_.push_back(std::move(record));
@@ -277,25 +281,28 @@ void World::rebuild_modifiers() {
     const FaultTarget& target = fault.target;
     switch (fault.kind) {
       case FaultKind::kLatency: {
-        Moments& delay =
-            target.is_edge() ? modifiers_.edge_delay[target.dependency]
-            : target.endpoint >= 0
-                ? modifiers_.endpoint_delay[endpoint_begin_[target.service] + target.endpoint]
-                : modifiers_.service_delay[target.service];
-        add_delay(delay, fault.fraction, to_seconds(fault.fixed_delay), to_seconds(fault.jitter));
+        const double delay = to_seconds(fault.fixed_delay), jitter = to_seconds(fault.jitter);
+        if (target.is_edge())
+          add_delay(modifiers_.edge_delay[target.dependency], fault.fraction, delay, jitter);
+        else if (target.endpoint >= 0)
+          add_delay(modifiers_.endpoint_delay[endpoint_begin_[target.service] + target.endpoint],
+                    fault.fraction, delay, jitter);
+        else
+          for (int s : target.services())
+            add_delay(modifiers_.service_delay[s], fault.fraction, delay, jitter);
         break;
       }
-      case FaultKind::kError: {
-        double& abort =
-            target.is_edge() ? modifiers_.edge_abort[target.dependency]
-            : target.endpoint >= 0
-                ? modifiers_.endpoint_abort[endpoint_begin_[target.service] + target.endpoint]
-                : modifiers_.service_abort[target.service];
-        add_abort(abort, fault.fraction);
+      case FaultKind::kError:
+        if (target.is_edge())
+          add_abort(modifiers_.edge_abort[target.dependency], fault.fraction);
+        else if (target.endpoint >= 0)
+          add_abort(modifiers_.endpoint_abort[endpoint_begin_[target.service] + target.endpoint],
+                    fault.fraction);
+        else
+          for (int s : target.services()) add_abort(modifiers_.service_abort[s], fault.fraction);
         break;
-      }
       case FaultKind::kCpuStress:
-        modifiers_.service_capacity[target.service] *= 1.0 - fault.cpu_load;
+        for (int s : target.services()) modifiers_.service_capacity[s] *= 1.0 - fault.cpu_load;
         break;
       case FaultKind::kPacketLoss:
         add_abort(modifiers_.edge_loss[target.dependency], fault.fraction);

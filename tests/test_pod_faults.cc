@@ -298,3 +298,61 @@ faults:
   CHECK(crowded.outcome().utilization[0] == Approx(1.0));
   CHECK(crowded.outcome().error_ratio[0] == Approx(50.0 / 250.0).epsilon(0.01));
 }
+
+TEST_CASE("a label selector targets every service that has the labels", "[pods]") {
+  const Scenario scenario = scenario_from(R"(
+name: labels
+duration: 10m
+services:
+  - {name: web, replicas: 2, labels: {tier: edge}}
+  - {name: orders, replicas: 4, labels: {tier: backend, team: shop}}
+  - {name: stock, replicas: 4, labels: {tier: backend, team: warehouse}}
+dependencies:
+  - {caller: web, callee: orders}
+  - {caller: web, callee: stock}
+traffic:
+  - {entry: web, base_rps: 50, noise: 0}
+faults:
+  - {name: slow-backend, kind: latency, target: {labels: {tier: backend}}, fixedDelay: 100ms, start: 1m, duration: 1m}
+  - {name: kill-half, kind: pod-kill, target: {labels: {tier: backend}}, mode: fixed-percent, value: 50, restartTime: 1m, start: 5m, duration: 1m}
+)");
+  CHECK(scenario.faults[0].target.selected == std::vector<int>{1, 2});
+  World world(scenario, 1);
+  world.step(0);
+  const TickOutcome before = world.outcome();
+  world.set_fault_active(0, true);
+  world.step(1);
+  CHECK(world.outcome().latency[1].mean == Approx(before.latency[1].mean + 0.1));
+  CHECK(world.outcome().latency[2].mean == Approx(before.latency[2].mean + 0.1));
+  world.set_fault_active(0, false);
+  world.set_fault_active(1, true);
+  world.step(2);
+  CHECK(world.frame().service(ServiceMetric::kReadyReplicas)[0] == 2.0f);
+  CHECK(world.frame().service(ServiceMetric::kReadyReplicas)[1] == 2.0f);
+  CHECK(world.frame().service(ServiceMetric::kReadyReplicas)[2] == 2.0f);
+  Simulation simulation(scenario, 1);
+  simulation.run();
+  const IncidentRecord incident = simulation.incidents()[0];
+  CHECK(incident.root_cause == "labels tier=backend");
+  CHECK(incident.affected == std::vector<int>{0, 1, 2});
+}
+
+TEST_CASE("a label selector must match a service and stand alone", "[pods][loader]") {
+  try {
+    scenario_from(R"(
+name: labels
+duration: 10m
+services:
+  - {name: web, labels: {tier: edge}}
+faults:
+  - {kind: pod-kill, target: {labels: {tier: backend}}, start: 1m, duration: 1m}
+  - {kind: pod-kill, target: {labels: {tier: edge}, service: web}, start: 1m, duration: 1m}
+)");
+    FAIL("no error");
+  } catch (const InputError& error) {
+    const auto& d = error.diagnostics();
+    REQUIRE(d.size() == 2);
+    CHECK(d[0].message == "no service has these labels");
+    CHECK(d[1].message == "a label selector target is {labels: {...}}, alone");
+  }
+}
