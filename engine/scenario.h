@@ -216,11 +216,14 @@ struct DefectProfile {
   double error = 0;             // share of exposed requests that fail
   bool crash_on_start = false;  // new replicas never become ready (CrashLoopBackOff)
   bool bad_image = false;       // new replicas never start (ImagePullBackOff)
+  double leak_per_second = 0;   // new replicas leak this share of the memory limit per second
   // The defect shows only against this version of a dependency (an incompatibility), in
   // proportion to the share of that service running it; -1: always.
   int incompatible_service = -1;
   std::string incompatible_version;
-  bool any() const { return latency > 0 || error > 0 || crash_on_start || bad_image; }
+  bool any() const {
+    return latency > 0 || error > 0 || crash_on_start || bad_image || leak_per_second > 0;
+  }
   bool blocks_start() const { return crash_on_start || bad_image; }
 };
 

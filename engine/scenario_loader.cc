@@ -1019,7 +1019,9 @@ void Loader::read_rollout(MapReader& r, ChangeSpec& change) {
 
 void Loader::read_defect(const YAML::Node& node, ChangeSpec& change) {
   MapReader r(node, "defect",
-              {"latency", "errorPercent", "crashOnStart", "badImage", "incompatibleWith"}, diags_);
+              {"latency", "errorPercent", "crashOnStart", "badImage", "incompatibleWith",
+               "memoryLeakPercentPerMinute"},
+              diags_);
   if (!r.is_map()) return;
   change.defect.latency = r.duration("latency", Range::at_least(0)).value_or(0);
   change.defect.error = r.number("errorPercent", Range::closed(0, 100)).value_or(0) / 100.0;
@@ -1038,10 +1040,12 @@ void Loader::read_defect(const YAML::Node& node, ChangeSpec& change) {
       change.defect.incompatible_version = with.text("version", Need::kRequired).value_or("");
     }
   }
+  change.defect.leak_per_second =
+      r.number("memoryLeakPercentPerMinute", Range::above(0)).value_or(0) / 100.0 / 60.0;
   change.defect.crash_on_start = flag_value("crashOnStart");
   change.defect.bad_image = flag_value("badImage");
   if (change.kind != ChangeKind::kDeployment)
-    for (const char* key : {"crashOnStart", "badImage"})
+    for (const char* key : {"crashOnStart", "badImage", "memoryLeakPercentPerMinute"})
       if (r.has(key))
         diags_.error(r.key_pos(key), std::string("'") + key + "' is a deployment defect");
 }

@@ -262,6 +262,32 @@ void World::advance_changes(SimTime t) {
   }
 }
 
+void World::apply_leaking_versions(SimTime t) {
+  // The replicas on a leaking version (its exposed share) fill up from the version's start,
+  // in step, and are OOM-killed and restarted at their baseline (10 s) as a memory-leak
+  // fault's are.
+  constexpr double kRestartSeconds = 10.0;
+  for (std::size_t c = 0; c < scenario_.changes.size(); ++c) {
+    const ChangeSpec& change = scenario_.changes[c];
+    const double exposure = change_state_[c].exposure;
+    if (change.defect.leak_per_second <= 0 || exposure <= 0) continue;
+    const int s = change.services.front();
+    const ServiceSpec& spec = scenario_.services[s];
+    const int leaking =
+        std::min(ready_[s], static_cast<int>(std::lround(exposure * spec.replicas)));
+    if (leaking == 0) continue;
+    const double fill = (1.0 - spec.memory_baseline) / change.defect.leak_per_second;
+    const double position = std::fmod(to_seconds(t - change.at), fill + kRestartSeconds);
+    const int others = ready_[s] - leaking;
+    if (position >= fill) {  // OOM-killed, restarting
+      ready_[s] = others;
+      continue;
+    }
+    const double leaked = position * change.defect.leak_per_second;
+    extra_memory_[s] = (extra_memory_[s] * others + leaked * leaking) / ready_[s];
+  }
+}
+
 void World::set_fault_active(int fault, bool active) {
   if ((fault_active_[fault] != 0) == active) return;
   fault_active_[fault] = active ? 1 : 0;
@@ -573,6 +599,7 @@ void World::step(std::int64_t tick) {
     ready_[s] = std::max(0, ready_[s] - change.unavailable - change.stuck);
     shadow_ready_[s] = std::max(0, shadow_ready_[s] - change.unavailable);
   }
+  apply_leaking_versions(t);
   compute(modifiers_, ready_, unrouted_, state_, outcome_);
   if (shadow_running_) {
     compute(no_faults_, shadow_ready_, no_unrouted_, shadow_state_, shadow_outcome_);

@@ -142,6 +142,7 @@ class World {
 
   void rebuild_modifiers();
   void advance_changes(SimTime t);
+  void apply_leaking_versions(SimTime t);
   std::vector<int> radius_of(std::vector<int> roots) const;  // roots and their callers
   std::vector<int> defect_services(const ChangeSpec& change) const;
   void compute(const FaultModifiers& modifiers, const std::vector<int>& ready,

@@ -194,6 +194,34 @@ changes:
   CHECK(simulation.incidents()[0].impact_end == 240 * kSecond);
 }
 
+TEST_CASE("a leaking version fills its replicas' memory until they are OOM-killed",
+          "[operations]") {
+  // checkout (6 replicas, memory baseline 0.30) gets v2 on a 50 % canary at 60 s; v2 leaks
+  // 7 % of the limit per minute: its 3 replicas are full after 600 s and restart for 10 s.
+  const Scenario scenario = scenario_from(kShop + R"(
+changes:
+  - {name: v2, kind: deployment, service: checkout, version: v2, at: 60s, strategy: canary,
+     steps: [{weight: 50, pause: 1h}], defect: {memoryLeakPercentPerMinute: 7}}
+)");
+  World world(scenario, 1);
+  std::vector<int> ready;
+  std::vector<float> memory;
+  for (int t = 0; t < 700; ++t) {
+    world.step(t);
+    ready.push_back(static_cast<int>(world.frame().service(ServiceMetric::kReadyReplicas)[1]));
+    memory.push_back(world.frame().service(ServiceMetric::kMemoryRatio)[1]);
+  }
+  const double u = world.outcome().utilization[1];
+  // At 360 s the 3 leaking replicas hold 0.3 + 300 s x 0.07/60 = 0.65; the mean over 6 is
+  // 0.30 + 0.175, plus 0.1 x utilization.
+  CHECK(memory[360] == Approx(0.30 + 0.5 * 0.35 + 0.1 * u).margin(0.012));
+  CHECK(ready[659] == 6);
+  CHECK(ready[660] == 3);  // 600 s after the canary started: OOM
+  CHECK(ready[669] == 3);
+  CHECK(ready[670] == 6);
+  CHECK(memory[671] == Approx(0.30 + 0.1 * u).margin(0.012));
+}
+
 TEST_CASE("a rolled-back canary leaves the world as if it never happened", "[operations]") {
   const Scenario with_change = scenario_from(kShop + R"(
 changes:
