@@ -1,0 +1,204 @@
+// The `changes:` section: deployments, config changes, secret rotations, feature flags.
+#include <algorithm>
+
+#include "scenario_loader_internal.h"
+
+namespace dosim::loader {
+
+void Loader::read_change(const YAML::Node& node, int index) {
+  MapReader r(node, "change", {"name",      "kind",       "at",       "service",        "services",
+                               "version",   "strategy",   "maxSurge", "maxUnavailable", "startTime",
+                               "steps",     "switchBack", "rollback", "revert",         "secret",
+                               "consumers", "reloaded",   "deadline", "fixedAt",        "flag",
+                               "segment",   "defect"},
+              diags_);
+  if (!r.is_map()) return;
+  ChangeSpec change;
+  change.pos = r.pos();
+  change.name = r.has("name") ? read_name(r, Need::kOptional) : "change-" + std::to_string(index);
+  for (const ChangeSpec& other : scenario_.changes)
+    if (other.name == change.name && !change.name.empty())
+      diags_.error(r.has("name") ? r.value_pos("name") : change.pos,
+                   "duplicate change name '" + change.name + "'");
+  std::optional<ChangeKind> kind;
+  if (auto text = r.text("kind", Need::kRequired)) {
+    std::vector<std::string> names;
+    for (ChangeKind k : {ChangeKind::kDeployment, ChangeKind::kConfig, ChangeKind::kSecretRotation,
+                         ChangeKind::kFeatureFlag}) {
+      names.push_back(change_kind_name(k));
+      if (*text == change_kind_name(k)) kind = k;
+    }
+    if (!kind)
+      diags_.error(r.value_pos("kind"),
+                   "'kind' must be deployment, config, secret-rotation or feature-flag, got '" +
+                       *text + "'" + did_you_mean(*text, names));
+  }
+  change.kind = kind.value_or(ChangeKind::kDeployment);
+  const bool flag = kind == ChangeKind::kFeatureFlag;
+  auto at = r.duration("at", Range::at_least(0), flag ? Need::kOptional : Need::kRequired);
+  change.at = at.value_or(0);
+  if (at && duration_ && *at >= *duration_)
+    diags_.error(r.value_pos("at"), "'at' (" + format_duration(*at) +
+                                        ") must be before the end of the scenario (" +
+                                        format_duration(*duration_) + ")");
+  // Keys each kind accepts, beyond name, kind, at and defect.
+  std::vector<std::string> allowed;
+  switch (change.kind) {
+    case ChangeKind::kDeployment: {
+      allowed = {"service",   "version", "strategy",   "maxSurge", "maxUnavailable",
+                 "startTime", "steps",   "switchBack", "rollback"};
+      if (auto service = r.text("service", Need::kRequired))
+        change.services.push_back(service_ref(*service, r.value_pos("service")));
+      change.version = r.text("version", Need::kRequired).value_or("");
+      read_rollout(r, change);
+      change.rollback = r.duration("rollback", Range::above(0));
+      if (change.rollback && at && *change.rollback <= *at)
+        diags_.error(r.value_pos("rollback"), "'rollback' must come after 'at'");
+      break;
+    }
+    case ChangeKind::kConfig:
+      allowed = {"services", "version", "revert"};
+      change.services = read_services(r, "services", Need::kRequired);
+      change.version = r.text("version", Need::kRequired).value_or("");
+      change.revert = r.duration("revert", Range::above(0));
+      if (change.revert && at && *change.revert <= *at)
+        diags_.error(r.value_pos("revert"), "'revert' must come after 'at'");
+      break;
+    case ChangeKind::kSecretRotation:
+      allowed = {"secret", "consumers", "reloaded", "deadline", "fixedAt"};
+      change.subject = r.text("secret", Need::kRequired).value_or("");
+      change.services = read_services(r, "consumers", Need::kRequired);
+      change.reloaded = read_services(r, "reloaded", Need::kOptional);
+      for (int service : change.reloaded)
+        if (service >= 0 && std::find(change.services.begin(), change.services.end(), service) ==
+                                change.services.end())
+          diags_.error(r.value_pos("reloaded"),
+                       "'" + scenario_.services[service].name + "' is reloaded but not a consumer");
+      change.deadline = r.duration("deadline", Range::at_least(0)).value_or(10 * kMinute);
+      change.fixed_at = r.duration("fixedAt", Range::above(0));
+      // A consumer that does not reload breaks when the old secret is revoked.
+      change.defect.error = 1.0;
+      break;
+    case ChangeKind::kFeatureFlag: {
+      allowed = {"flag", "services", "segment", "steps"};
+      change.subject = r.text("flag", Need::kRequired).value_or("");
+      change.services = read_services(r, "services", Need::kRequired);
+      change.segment = r.number("segment", Range::closed(0, 100)).value_or(100) / 100.0;
+      for (const YAML::Node& step_node : r.list("steps", Need::kRequired)) {
+        MapReader step(step_node, "flag step", {"at", "percent"}, diags_);
+        if (!step.is_map()) continue;
+        FlagStep flag_step;
+        flag_step.at = step.duration("at", Range::at_least(0), Need::kRequired).value_or(0);
+        flag_step.fraction =
+            step.number("percent", Range::closed(0, 100), Need::kRequired).value_or(0) / 100.0;
+        if (!change.flag_steps.empty() && flag_step.at <= change.flag_steps.back().at)
+          diags_.error(step.value_pos("at"), "flag steps must be in increasing time order");
+        change.flag_steps.push_back(flag_step);
+      }
+      if (!change.flag_steps.empty()) change.at = change.flag_steps.front().at;
+      break;
+    }
+  }
+  allowed.insert(allowed.end(), {"name", "kind", "at", "defect"});
+  for (const char* key :
+       {"service", "services", "version", "strategy", "maxSurge", "maxUnavailable", "startTime",
+        "steps", "switchBack", "rollback", "revert", "secret", "consumers", "reloaded", "deadline",
+        "fixedAt", "flag", "segment"})
+    if (r.has(key) && std::find(allowed.begin(), allowed.end(), key) == allowed.end())
+      diags_.error(r.key_pos(key), std::string("'") + key + "' is not used by " +
+                                       change_kind_name(change.kind) + " changes");
+  if (flag && r.has("at"))
+    diags_.error(r.key_pos("at"), "a feature-flag's times are its steps' 'at'");
+  if (auto defect = r.value("defect")) {
+    if (change.kind == ChangeKind::kSecretRotation)
+      diags_.error(r.key_pos("defect"),
+                   "a secret rotation's defect is implied: consumers that do not reload fail");
+    else
+      read_defect(*defect, change);
+  }
+  scenario_.changes.push_back(std::move(change));
+}
+
+void Loader::read_rollout(MapReader& r, ChangeSpec& change) {
+  if (auto strategy = r.text("strategy")) {
+    const std::vector<std::string> names = {"rolling", "canary", "blue-green"};
+    if (*strategy == "rolling")
+      change.strategy = RolloutStrategy::kRolling;
+    else if (*strategy == "canary")
+      change.strategy = RolloutStrategy::kCanary;
+    else if (*strategy == "blue-green")
+      change.strategy = RolloutStrategy::kBlueGreen;
+    else
+      diags_.error(r.value_pos("strategy"),
+                   "'strategy' must be rolling, canary or blue-green, "
+                   "got '" +
+                       *strategy + "'" + did_you_mean(*strategy, names));
+  }
+  const bool rolling = change.strategy == RolloutStrategy::kRolling;
+  const bool canary = change.strategy == RolloutStrategy::kCanary;
+  const bool blue_green = change.strategy == RolloutStrategy::kBlueGreen;
+  change.max_surge = static_cast<int>(r.integer("maxSurge", Range::at_least(0)).value_or(1));
+  change.max_unavailable =
+      static_cast<int>(r.integer("maxUnavailable", Range::at_least(0)).value_or(0));
+  if (rolling && change.max_surge + change.max_unavailable == 0)
+    diags_.error(r.pos(), "'maxSurge' and 'maxUnavailable' cannot both be 0");
+  change.start_time = r.duration("startTime", Range::at_least(0)).value_or(30 * kSecond);
+  for (const YAML::Node& step_node : r.list("steps", canary ? Need::kRequired : Need::kOptional)) {
+    MapReader step(step_node, "canary step", {"weight", "pause"}, diags_);
+    if (!step.is_map()) continue;
+    CanaryStep canary_step;
+    canary_step.weight =
+        step.number("weight", Range::closed(0, 100), Need::kRequired).value_or(0) / 100.0;
+    canary_step.pause = step.duration("pause", Range::at_least(0)).value_or(0);
+    change.canary.push_back(canary_step);
+  }
+  change.switch_back = r.duration("switchBack", Range::above(0));
+  const struct {
+    const char* key;
+    bool used;
+    const char* by;
+  } owned[] = {{"maxSurge", rolling, "rolling"},
+               {"maxUnavailable", rolling, "rolling"},
+               {"startTime", rolling, "rolling"},
+               {"steps", canary, "canary"},
+               {"switchBack", blue_green, "blue-green"}};
+  for (const auto& key : owned)
+    if (r.has(key.key) && !key.used)
+      diags_.error(r.key_pos(key.key),
+                   std::string("'") + key.key + "' is only used by " + key.by + " deployments");
+}
+
+void Loader::read_defect(const YAML::Node& node, ChangeSpec& change) {
+  MapReader r(node, "defect",
+              {"latency", "errorPercent", "crashOnStart", "badImage", "incompatibleWith",
+               "memoryLeakPercentPerMinute"},
+              diags_);
+  if (!r.is_map()) return;
+  change.defect.latency = r.duration("latency", Range::at_least(0)).value_or(0);
+  change.defect.error = r.number("errorPercent", Range::closed(0, 100)).value_or(0) / 100.0;
+  auto flag_value = [&](const char* key) {
+    auto text = r.text(key);
+    if (!text) return false;
+    if (*text != "true" && *text != "false")
+      diags_.error(r.value_pos(key), std::string("'") + key + "' must be true or false");
+    return *text == "true";
+  };
+  if (auto incompatible = r.value("incompatibleWith")) {
+    MapReader with(*incompatible, "incompatibleWith", {"service", "version"}, diags_);
+    if (with.is_map()) {
+      if (auto service = with.text("service", Need::kRequired))
+        change.defect.incompatible_service = service_ref(*service, with.value_pos("service"));
+      change.defect.incompatible_version = with.text("version", Need::kRequired).value_or("");
+    }
+  }
+  change.defect.leak_per_second =
+      r.number("memoryLeakPercentPerMinute", Range::above(0)).value_or(0) / 100.0 / 60.0;
+  change.defect.crash_on_start = flag_value("crashOnStart");
+  change.defect.bad_image = flag_value("badImage");
+  if (change.kind != ChangeKind::kDeployment)
+    for (const char* key : {"crashOnStart", "badImage", "memoryLeakPercentPerMinute"})
+      if (r.has(key))
+        diags_.error(r.key_pos(key), std::string("'") + key + "' is a deployment defect");
+}
+
+}  // namespace dosim::loader
