@@ -54,10 +54,6 @@ bool may_time_out(const LogNormal& d, double timeout) {
 // exp(x) for measurement noise, |x| <= 0.11: the cubic Taylor polynomial (error < 7e-6).
 double noise_factor(double x) { return 1.0 + x * (1.0 + x * (0.5 + x * (1.0 / 6.0))); }
 
-bool differs(double real, double counterfactual, double relative, double absolute) {
-  return std::abs(real - counterfactual) > std::max(relative * std::abs(counterfactual), absolute);
-}
-
 }  // namespace
 
 void TickOutcome::reset(std::size_t services, std::size_t endpoints, std::size_t dependencies) {
@@ -134,112 +130,9 @@ World::World(const Scenario& scenario, std::uint64_t seed)
     edge_noise_.emplace_back(seed, entity_id(scenario.edge_name(static_cast<int>(d))),
                              Purpose::kLatencyNoise);
 
-  for (std::size_t f = 0; f < scenario.faults.size(); ++f) {
-    const FaultSpec& fault = scenario.faults[f];
-    IncidentRecord record;
-    record.id = static_cast<std::int64_t>(f);
-    record.name = fault.name;
-    record.cause = fault_kind_name(fault.kind);
-    record.start = fault.start;
-    record.end = fault.start + fault.duration;
-    std::vector<int> radius;
-    severed_.emplace_back();
-    if (fault.target.is_split()) {
-      const bool by_zone = !fault.target.zones.empty();
-      const auto& sides = by_zone ? fault.target.zones : fault.target.regions;
-      for (const auto& side : sides)
-        record.root_cause += (record.root_cause.empty() ? "" : "|") + side;
-      record.root_cause = "partition " + record.root_cause;
-      auto side_of = [&](int s) -> int {
-        const std::string& place =
-            by_zone ? scenario.services[s].zone : scenario.services[s].region;
-        const auto it = std::find(sides.begin(), sides.end(), place);
-        return it == sides.end() ? -1 : static_cast<int>(it - sides.begin());
-      };
-      std::vector<int> callers;
-      for (std::size_t d = 0; d < dependencies; ++d) {
-        const DependencySpec& dep = scenario.dependencies[d];
-        const int a = side_of(dep.caller), b = side_of(dep.callee);
-        if (a >= 0 && b >= 0 && a != b) {
-          severed_.back().push_back(static_cast<int>(d));
-          callers.push_back(dep.caller);
-        }
-      }
-      radius = radius_of(callers);
-    } else if (fault.target.is_place()) {
-      const bool zone = !fault.target.zone.empty();
-      record.root_cause = zone ? "zone " + fault.target.zone : "region " + fault.target.region;
-      for (std::size_t s = 0; s < services; ++s) {
-        const ServiceSpec& spec = scenario.services[s];
-        if (zone ? spec.zone == fault.target.zone : spec.region == fault.target.region)
-          radius.push_back(static_cast<int>(s));
-      }
-      radius = radius_of(radius);
-    } else {
-      int root;
-      if (!fault.target.labels.empty()) {
-        for (const auto& [key, value] : fault.target.labels)
-          record.root_cause += (record.root_cause.empty() ? "labels " : ",") + key + "=" + value;
-        root = fault.target.selected.empty() ? -1 : fault.target.selected.front();
-      } else if (fault.target.is_edge()) {
-        root = scenario.dependencies[fault.target.dependency].caller;
-        record.root_cause = scenario.edge_name(fault.target.dependency);
-      } else {
-        root = fault.target.service;
-        record.root_cause = scenario.services[root].name;
-        if (fault.target.endpoint >= 0)
-          record.root_cause += " " + scenario.services[root].endpoints[fault.target.endpoint].name;
-      }
-      record.root_service = root;
-      radius = fault.target.labels.empty() ? radius_of({root}) : radius_of(fault.target.selected);
-    }
-    blast_radius_.push_back(std::move(radius));
-    truth_.push_back(std::move(record));
-  }
-  // Every change with a defect is a cause too.
-  change_cause_.assign(scenario.changes.size(), -1);
-  change_state_.assign(scenario.changes.size(), ChangeState{});
-  for (std::size_t c = 0; c < scenario.changes.size(); ++c) {
-    const ChangeSpec& change = scenario.changes[c];
-    if (!change.defect.any()) continue;
-    const std::vector<int> broken = defect_services(change);
-    if (broken.empty()) continue;
-    IncidentRecord record;
-    record.id = static_cast<std::int64_t>(truth_.size());
-    record.name = change.name;
-    record.cause = change_kind_name(change.kind);
-    for (int s : broken)
-      record.root_cause += (record.root_cause.empty() ? "" : ",") + scenario.services[s].name;
-    record.root_service = broken.front();
-    const auto [first, end] = operations_.defect_window(static_cast<int>(c));
-    record.start = first >= 0 ? first : change.at;
-    record.end = end >= 0 ? end : change.at;
-    change_cause_[c] = static_cast<int>(truth_.size());
-    blast_radius_.push_back(radius_of(broken));
-    truth_.push_back(std::move(record));
-  }
-  truth_phase_.assign(truth_.size(), TruthPhase::kPending);
-  affected_.assign(truth_.size(), std::vector<char>(services, 0));
+  build_truth();
   impacted_.assign(services, 0);
   frame_.resize(services, dependencies, static_cast<std::size_t>(frame_endpoints));
-}
-
-std::vector<int> World::radius_of(std::vector<int> roots) const {
-  std::vector<int> radius = roots;
-  for (int root : roots)
-    for (int caller : topology_.upstream_of(root)) radius.push_back(caller);
-  std::sort(radius.begin(), radius.end());
-  radius.erase(std::unique(radius.begin(), radius.end()), radius.end());
-  return radius;
-}
-
-std::vector<int> World::defect_services(const ChangeSpec& change) const {
-  if (change.kind != ChangeKind::kSecretRotation) return change.services;
-  std::vector<int> stragglers;
-  for (int s : change.services)
-    if (std::find(change.reloaded.begin(), change.reloaded.end(), s) == change.reloaded.end())
-      stragglers.push_back(s);
-  return stragglers;
 }
 
 void World::advance_changes(SimTime t) {
@@ -608,50 +501,6 @@ void World::step(std::int64_t tick) {
   write_frame(tick);
 }
 
-bool World::truth_tracking_active() const {
-  for (TruthPhase phase : truth_phase_)
-    if (phase == TruthPhase::kActive || phase == TruthPhase::kRecovering) return true;
-  return false;
-}
-
-void World::track_truth(std::int64_t tick) {
-  const SimTime tick_end = (tick + 1) * scenario_.tick;
-  for (std::size_t s = 0; s < impacted_.size(); ++s) {
-    const TickOutcome& real = outcome_;
-    const TickOutcome& base = shadow_outcome_;
-    const SliSpec& sli = scenario_.services[s].sli;
-    // With an objective, only breaking what the fault-free world keeps counts.
-    const bool latency = sli.p95_objective ? real.p95[s] > to_seconds(*sli.p95_objective) &&
-                                                 base.p95[s] <= to_seconds(*sli.p95_objective)
-                                           : differs(real.p95[s], base.p95[s], sli.p95_change,
-                                                     to_seconds(sli.p95_margin));
-    const bool errors = sli.error_objective ? real.error_ratio[s] > *sli.error_objective &&
-                                                  base.error_ratio[s] <= *sli.error_objective
-                                            : differs(real.error_ratio[s], base.error_ratio[s], 0.0,
-                                                      std::max(sli.error_change, 1e-12));
-    const bool load = differs(real.arrivals[s], base.arrivals[s], sli.rps_change, 1e-9);
-    impacted_[s] = latency || errors || load;
-  }
-  for (std::size_t f = 0; f < truth_.size(); ++f) {
-    if (truth_phase_[f] != TruthPhase::kActive && truth_phase_[f] != TruthPhase::kRecovering)
-      continue;
-    bool hit = false;
-    for (int s : blast_radius_[f]) {
-      if (!impacted_[s]) continue;
-      hit = true;
-      affected_[f][s] = 1;
-    }
-    IncidentRecord& record = truth_[f];
-    if (hit) {
-      if (record.silent) record.impact_start = tick_end - scenario_.tick;
-      record.silent = false;
-      record.impact_end = tick_end;
-    } else if (truth_phase_[f] == TruthPhase::kRecovering) {
-      truth_phase_[f] = TruthPhase::kDone;
-    }
-  }
-}
-
 void World::write_frame(std::int64_t tick) {
   frame_.tick = tick;
   frame_.time = (tick + 1) * scenario_.tick;
@@ -729,27 +578,6 @@ std::vector<ChangeEvent> World::changes() const {
   std::stable_sort(log.begin(), log.end(),
                    [](const ChangeEvent& a, const ChangeEvent& b) { return a.time < b.time; });
   return log;
-}
-
-std::vector<IncidentRecord> World::incidents() const {
-  std::vector<IncidentRecord> records = truth_;
-  for (std::size_t f = 0; f < records.size(); ++f) {
-    IncidentRecord& record = records[f];
-    const std::vector<char>& affected = affected_[f];
-    for (int s = 0; s < static_cast<int>(affected.size()); ++s)
-      if (affected[s]) record.affected.push_back(s);
-    const int faulted_edge =
-        f < scenario_.faults.size() ? scenario_.faults[f].target.dependency : -1;
-    const std::vector<int> no_cut;
-    const std::vector<int>& cut = f < severed_.size() ? severed_[f] : no_cut;
-    for (int d = 0; d < static_cast<int>(scenario_.dependencies.size()); ++d) {
-      const DependencySpec& dep = scenario_.dependencies[d];
-      const bool faulted = d == faulted_edge || std::find(cut.begin(), cut.end(), d) != cut.end();
-      if (affected[dep.caller] && (affected[dep.callee] || faulted))
-        record.propagation.push_back(d);
-    }
-  }
-  return records;
 }
 
 }  // namespace dosim

@@ -143,13 +143,15 @@ class World {
   void rebuild_modifiers();
   void advance_changes(SimTime t);
   void apply_leaking_versions(SimTime t);
-  std::vector<int> radius_of(std::vector<int> roots) const;  // roots and their callers
-  std::vector<int> defect_services(const ChangeSpec& change) const;
   void compute(const FaultModifiers& modifiers, const std::vector<int>& ready,
                const std::vector<double>& unrouted, DynamicState& state, TickOutcome& out) const;
   void write_frame(std::int64_t tick);
+  // Ground truth (world_truth.cc).
+  void build_truth();
   void track_truth(std::int64_t tick);
   bool truth_tracking_active() const;
+  std::vector<int> radius_of(std::vector<int> roots) const;  // roots and their callers
+  std::vector<int> defect_services(const ChangeSpec& change) const;
 
   const Scenario& scenario_;
   Topology topology_;
