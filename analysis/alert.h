@@ -1,0 +1,19 @@
+// An alert, as the scoring sees it and as the trace stores it (/alerts/, see
+// docs/trace-format.md): when it fired, which detector raised it, and what it is about.
+#pragma once
+
+#include <string>
+
+#include "engine/sim_time.h"
+
+namespace dosim {
+
+struct Alert {
+  SimTime time = 0;      // when the alert fired
+  std::string detector;  // detector that raised it
+  int service = -1;      // index of the service it is about (into the scenario's services)
+  std::string metric;    // metric it is about
+  std::string severity;  // e.g. "warning", "critical", "sev1"
+};
+
+}  // namespace dosim

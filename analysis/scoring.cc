@@ -1,0 +1,183 @@
+// Scoring: see scoring.h and docs/scoring.md.
+#include "analysis/scoring.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <utility>
+
+#include "engine/rng.h"
+
+namespace dosim {
+
+namespace {
+
+double ratio_or_one(std::size_t numerator, std::size_t denominator) {
+  if (denominator == 0) return 1.0;
+  return static_cast<double>(numerator) / static_cast<double>(denominator);
+}
+
+// Total length of the union of the scored incidents' windows
+// [impact_start, impact_end + tolerance], each clipped to [0, duration].
+SimTime impacted_time(const std::vector<IncidentRecord>& incidents, SimTime duration,
+                      SimTime tolerance) {
+  std::vector<std::pair<SimTime, SimTime>> windows;
+  for (const IncidentRecord& incident : incidents) {
+    if (incident.silent) continue;
+    const SimTime begin = std::max<SimTime>(incident.impact_start, 0);
+    const SimTime end = std::min(incident.impact_end + tolerance, duration);
+    if (end > begin) windows.emplace_back(begin, end);
+  }
+  std::sort(windows.begin(), windows.end());
+  SimTime total = 0;
+  SimTime covered_to = std::numeric_limits<SimTime>::min();
+  for (const auto& [begin, end] : windows) {
+    const SimTime from = std::max(begin, covered_to);
+    if (end > from) total += end - from;
+    covered_to = std::max(covered_to, end);
+  }
+  return total;
+}
+
+}  // namespace
+
+SimTime nearest_rank_percentile(const std::vector<SimTime>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  const double n = static_cast<double>(sorted.size());
+  const double rank = std::ceil(std::clamp(p, 0.0, 100.0) / 100.0 * n);
+  const std::size_t index = rank < 1.0 ? 0 : static_cast<std::size_t>(rank) - 1;
+  return sorted[std::min(index, sorted.size() - 1)];
+}
+
+Distribution make_distribution(std::vector<SimTime> values) {
+  Distribution distribution;
+  std::sort(values.begin(), values.end());
+  distribution.count = values.size();
+  if (!values.empty()) {
+    distribution.median = nearest_rank_percentile(values, 50.0);
+    distribution.p90 = nearest_rank_percentile(values, 90.0);
+    double sum = 0.0;
+    for (SimTime value : values) sum += static_cast<double>(value);
+    distribution.mean = sum / static_cast<double>(values.size());
+  }
+  distribution.values = std::move(values);
+  return distribution;
+}
+
+bool alert_matches_incident(const Alert& alert, const IncidentRecord& incident,
+                            const ScoringOptions& options) {
+  if (incident.silent) return false;
+  if (alert.time < incident.impact_start || alert.time > incident.impact_end + options.tolerance)
+    return false;
+  return std::find(incident.affected.begin(), incident.affected.end(), alert.service) !=
+         incident.affected.end();
+}
+
+Scores score(const std::vector<IncidentRecord>& incidents, const std::vector<Alert>& alerts,
+             SimTime duration, const ScoringOptions& options) {
+  Scores scores;
+  scores.alerts = alerts.size();
+  scores.incidents.reserve(incidents.size());
+  for (const IncidentRecord& incident : incidents) {
+    IncidentScore entry;
+    entry.id = incident.id;
+    entry.silent = incident.silent;
+    if (!incident.silent) entry.time_to_recover = incident.impact_end - incident.impact_start;
+    scores.incidents.push_back(entry);
+  }
+
+  scores.alert_matches.resize(alerts.size());
+  for (std::size_t a = 0; a < alerts.size(); ++a) {
+    const Alert& alert = alerts[a];
+    for (std::size_t i = 0; i < incidents.size(); ++i) {
+      if (!alert_matches_incident(alert, incidents[i], options)) continue;
+      scores.alert_matches[a].push_back(incidents[i].id);
+      IncidentScore& entry = scores.incidents[i];
+      ++entry.matched_alerts;
+      if (!entry.detected || alert.time < entry.first_alert) entry.first_alert = alert.time;
+      entry.detected = true;
+    }
+    std::sort(scores.alert_matches[a].begin(), scores.alert_matches[a].end());
+    if (!scores.alert_matches[a].empty()) ++scores.matched_alerts;
+  }
+  scores.false_alarms = scores.alerts - scores.matched_alerts;
+
+  std::vector<SimTime> detect_times;
+  std::vector<SimTime> recover_times;
+  for (std::size_t i = 0; i < incidents.size(); ++i) {
+    IncidentScore& entry = scores.incidents[i];
+    if (entry.silent) {
+      ++scores.silent_incidents;
+      continue;
+    }
+    ++scores.scored_incidents;
+    recover_times.push_back(entry.time_to_recover);
+    if (entry.detected) {
+      ++scores.detected_incidents;
+      entry.time_to_detect = entry.first_alert - incidents[i].impact_start;
+      detect_times.push_back(entry.time_to_detect);
+    }
+  }
+  scores.time_to_detect = make_distribution(std::move(detect_times));
+  scores.time_to_recover = make_distribution(std::move(recover_times));
+
+  scores.precision = ratio_or_one(scores.matched_alerts, scores.alerts);
+  scores.recall = ratio_or_one(scores.detected_incidents, scores.scored_incidents);
+  const double sum = scores.precision + scores.recall;
+  scores.f1 = sum > 0.0 ? 2.0 * scores.precision * scores.recall / sum : 0.0;
+
+  const SimTime span = std::max<SimTime>(duration, 0);
+  scores.fault_free_time = span - impacted_time(incidents, span, options.tolerance);
+  if (scores.false_alarms == 0) {
+    scores.false_alarms_per_hour = 0.0;
+  } else if (scores.fault_free_time <= 0) {
+    scores.false_alarms_per_hour = std::numeric_limits<double>::infinity();
+  } else {
+    scores.false_alarms_per_hour =
+        static_cast<double>(scores.false_alarms) /
+        (static_cast<double>(scores.fault_free_time) / static_cast<double>(kHour));
+  }
+  return scores;
+}
+
+double alert_reduction(std::size_t notifications, std::size_t raw_alerts) {
+  if (raw_alerts == 0) return 0.0;
+  return 1.0 - static_cast<double>(notifications) / static_cast<double>(raw_alerts);
+}
+
+std::vector<Alert> random_baseline_alerts(std::uint64_t seed, std::size_t count, SimTime duration,
+                                          const std::vector<int>& services) {
+  std::vector<Alert> alerts;
+  if (services.empty() || duration <= 0) return alerts;
+  const RandomStream stream(seed, entity_id(kRandomBaselineEntity), Purpose::kScenario);
+  alerts.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::uint64_t index = 2 * static_cast<std::uint64_t>(i);
+    Alert alert;
+    const auto time = static_cast<SimTime>(stream.uniform(index) * static_cast<double>(duration));
+    alert.time = std::min(time, duration - 1);
+    const auto pick =
+        static_cast<std::size_t>(stream.uniform(index + 1) * static_cast<double>(services.size()));
+    alert.service = services[std::min(pick, services.size() - 1)];
+    alert.detector = "random";
+    alerts.push_back(std::move(alert));
+  }
+  std::stable_sort(alerts.begin(), alerts.end(),
+                   [](const Alert& a, const Alert& b) { return a.time < b.time; });
+  return alerts;
+}
+
+ScoresWithBaselines score_with_baselines(const std::vector<IncidentRecord>& incidents,
+                                         const std::vector<Alert>& alerts, SimTime duration,
+                                         const std::vector<int>& services, std::uint64_t seed,
+                                         const ScoringOptions& options) {
+  ScoresWithBaselines result;
+  result.detector = score(incidents, alerts, duration, options);
+  result.null_baseline = score(incidents, {}, duration, options);
+  result.random_baseline =
+      score(incidents, random_baseline_alerts(seed, alerts.size(), duration, services), duration,
+            options);
+  return result;
+}
+
+}  // namespace dosim
