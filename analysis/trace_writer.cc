@@ -321,7 +321,9 @@ struct TraceWriter::Impl {
   void flush();
   void write_truth(const std::vector<IncidentRecord>& incidents);
   void write_changes(const std::vector<ChangeEvent>& changes);
-  void write_alerts();
+  void write_alerts(const std::vector<Alert>& alerts,
+                    const std::vector<std::int64_t>& incident_ids);
+  std::vector<std::string> service_names;  // for /alerts/service
   void close();
 };
 
@@ -348,6 +350,7 @@ void TraceWriter::Impl::write_header(const Scenario& scenario, std::uint64_t see
     regions.push_back(service.region);
     zones.push_back(service.zone);
   }
+  service_names = names;
   const Group services_group = make_group(root, "services");
   write_strings(services_group.get(), "name", std::span<const std::string>(names));
   write_strings(services_group.get(), "region", std::span<const std::string>(regions));
@@ -496,16 +499,30 @@ void TraceWriter::Impl::write_changes(const std::vector<ChangeEvent>& changes) {
   write_strings(g, "to", std::span<const std::string>(to));
 }
 
-// Detectors do not report yet: the columns exist, typed, with no rows.
-void TraceWriter::Impl::write_alerts() {
+void TraceWriter::Impl::write_alerts(const std::vector<Alert>& alerts,
+                                     const std::vector<std::int64_t>& incident_ids) {
+  std::vector<std::int64_t> times, ids;
+  std::vector<std::string> detectors, services, metrics, severities;
+  for (std::size_t i = 0; i < alerts.size(); ++i) {
+    const Alert& alert = alerts[i];
+    times.push_back(alert.time);
+    detectors.push_back(alert.detector);
+    services.push_back(alert.service >= 0 && alert.service < static_cast<int>(service_names.size())
+                           ? service_names[alert.service]
+                           : "");
+    metrics.push_back(alert.metric);
+    severities.push_back(alert.severity);
+    ids.push_back(i < incident_ids.size() ? incident_ids[i] : -1);
+  }
   const Group group = make_group(file.get(), "alerts");
   const hid_t g = group.get();
-  const std::vector<std::int64_t> no_numbers;
-  const std::vector<std::string> no_strings;
-  write_numbers(g, "t_ns", H5T_STD_I64LE, H5T_NATIVE_INT64, std::span(no_numbers));
-  for (const char* name : {"detector", "service", "metric", "severity"})
-    write_strings(g, name, std::span(no_strings));
-  write_numbers(g, "incident_id", H5T_STD_I64LE, H5T_NATIVE_INT64, std::span(no_numbers));
+  write_numbers(g, "t_ns", H5T_STD_I64LE, H5T_NATIVE_INT64, std::span<const std::int64_t>(times));
+  write_strings(g, "detector", std::span<const std::string>(detectors));
+  write_strings(g, "service", std::span<const std::string>(services));
+  write_strings(g, "metric", std::span<const std::string>(metrics));
+  write_strings(g, "severity", std::span<const std::string>(severities));
+  write_numbers(g, "incident_id", H5T_STD_I64LE, H5T_NATIVE_INT64,
+                std::span<const std::int64_t>(ids));
 }
 
 void TraceWriter::Impl::close() {
@@ -566,7 +583,8 @@ void TraceWriter::on_frame(const Frame& frame) {
 }
 
 void TraceWriter::finish(const std::vector<IncidentRecord>& incidents, bool complete,
-                         const std::vector<ChangeEvent>& changes) {
+                         const std::vector<ChangeEvent>& changes, const std::vector<Alert>& alerts,
+                         const std::vector<std::int64_t>& alert_incident_ids) {
   Impl& impl = *impl_;
   if (impl.finished) return;
   impl.finished = true;
@@ -574,7 +592,7 @@ void TraceWriter::finish(const std::vector<IncidentRecord>& incidents, bool comp
     impl.flush();
     impl.write_truth(incidents);
     impl.write_changes(changes);
-    impl.write_alerts();
+    impl.write_alerts(alerts, alert_incident_ids);
     if (complete) {
       const std::int32_t one = 1;
       const Attribute attribute(

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/alert.h"
 #include "engine/frame.h"
 #include "engine/incident.h"
 #include "engine/operations.h"
@@ -41,8 +42,10 @@ class TraceWriter : public FrameSink {
   // Writes the partial last row if any, flushes, writes /truth/incidents and /alerts, sets
   // `complete` to 1 if `complete` (an interrupted run passes false) and closes the file.
   // Throws InputError if the file cannot be written. Later calls do nothing.
+  // `alert_incident_ids[i]`: the incident alert i matched (-1 for none).
   void finish(const std::vector<IncidentRecord>& incidents, bool complete,
-              const std::vector<ChangeEvent>& changes = {});
+              const std::vector<ChangeEvent>& changes = {}, const std::vector<Alert>& alerts = {},
+              const std::vector<std::int64_t>& alert_incident_ids = {});
 
   // Rows made so far (buffered or on disk): the trace's row count once finished.
   std::int64_t rows_written() const;

@@ -11,8 +11,10 @@
 #include <filesystem>
 #include <iostream>
 
+#include "analysis/scoring.h"
 #include "analysis/trace_writer.h"
 #include "commands.h"
+#include "detectors/runner.h"
 #include "engine/diagnostics.h"
 #include "engine/scenario_loader.h"
 #include "engine/simulation.h"
@@ -89,11 +91,46 @@ void print_summary(const Scenario& scenario, std::uint64_t seed, const RunResult
       std::printf("  impact %s..%s\n", format_duration(i.impact_start).c_str(),
                   format_duration(i.impact_end).c_str());
   }
-  std::printf("  alerts      none (no detectors configured)\n");
   std::printf("  trace       %s (%s)\n", out_path.c_str(),
               result.completed ? "complete" : "incomplete");
   const double speed = wall_seconds > 0 ? to_seconds(result.simulated) / wall_seconds : 0.0;
   std::printf("  wall time   %.3f s (%.3g simulated s per wall s)\n", wall_seconds, speed);
+}
+
+std::string short_duration(SimTime t) { return t < 0 ? "-" : format_duration(t); }
+
+void print_score_row(const char* label, const Scores& s) {
+  std::printf("    %-22s %6zu %8.2f %9.2f %7.2f %5.2f  %-10s %-10s\n", label, s.alerts,
+              s.false_alarms_per_hour, s.precision, s.recall, s.f1,
+              s.time_to_detect.count ? short_duration(s.time_to_detect.median).c_str() : "-",
+              s.time_to_detect.count ? short_duration(s.time_to_detect.p90).c_str() : "-");
+}
+
+// The score table: each detector, all of them together, and the two baselines beside them
+// (docs/scoring.md).
+void print_scores(const Scenario& scenario, std::uint64_t seed,
+                  const std::vector<IncidentRecord>& incidents, const std::vector<Alert>& alerts,
+                  const std::vector<DetectorSpec>& specs, SimTime simulated) {
+  std::printf(
+      "  scores      %zu alerts against %zu incidents (alerts match an affected service "
+      "inside the impact window)\n",
+      alerts.size(), incidents.size());
+  std::printf("    %-22s %6s %8s %9s %7s %5s  %-10s %-10s\n", "detector", "alerts", "false/h",
+              "precision", "recall", "F1", "TTD p50", "TTD p90");
+  for (const DetectorSpec& spec : specs) {
+    std::vector<Alert> own;
+    for (const Alert& alert : alerts)
+      if (alert.detector == spec.name) own.push_back(alert);
+    print_score_row(spec.name.c_str(), score(incidents, own, simulated));
+  }
+  std::vector<int> services;
+  for (std::size_t s = 0; s < scenario.services.size(); ++s)
+    services.push_back(static_cast<int>(s));
+  const ScoresWithBaselines all =
+      score_with_baselines(incidents, alerts, simulated, services, seed);
+  print_score_row("all detectors", all.detector);
+  print_score_row("random baseline", all.random_baseline);
+  print_score_row("null baseline", all.null_baseline);
 }
 
 }  // namespace
@@ -111,6 +148,15 @@ int run_command(const RunOptions& options) {
   const std::string out_path =
       options.out_path.empty() ? default_out_path(options.scenario_path) : options.out_path;
 
+  std::unique_ptr<DetectorRunner> detectors;
+  try {
+    detectors = std::make_unique<DetectorRunner>(
+        scenario, scenario.detectors_given ? scenario.detectors : DetectorRunner::default_specs());
+  } catch (const InputError& error) {
+    print_input_error(error);
+    return kExitBadInput;
+  }
+
   std::unique_ptr<TraceWriter> writer;
   try {
     writer = std::make_unique<TraceWriter>(out_path, scenario, seed);
@@ -124,6 +170,7 @@ int run_command(const RunOptions& options) {
 
   Simulation simulation(scenario, seed);
   simulation.add_sink(writer.get());
+  simulation.add_sink(detectors.get());
   ProgressLine progress(scenario);
   const bool show_progress = !options.quiet && isatty(STDERR_FILENO);
   if (show_progress) simulation.add_sink(&progress);
@@ -131,13 +178,22 @@ int run_command(const RunOptions& options) {
   const RunResult result = simulation.run(&g_stop);
   if (show_progress) progress.clear();
   const auto incidents = simulation.incidents();
-  writer->finish(incidents, result.completed, simulation.changes());
+  std::vector<Alert> alerts;
+  for (const RaisedAlert& raised : detectors->alerts())
+    alerts.push_back(
+        {raised.time, raised.detector, raised.service, raised.metric, raised.severity});
+  const Scores all = score(incidents, alerts, result.simulated);
+  std::vector<std::int64_t> alert_incidents;
+  for (const auto& matches : all.alert_matches)
+    alert_incidents.push_back(matches.empty() ? -1 : matches.front());
+  writer->finish(incidents, result.completed, simulation.changes(), alerts, alert_incidents);
   const std::int64_t rows = writer->rows_written();
   writer.reset();
 
   const double wall_seconds = std::chrono::duration<double>(WallClock::now() - wall_start).count();
   print_summary(scenario, seed, result, incidents, simulation.changes(), out_path, rows,
                 wall_seconds);
+  print_scores(scenario, seed, incidents, alerts, detectors->specs(), result.simulated);
   std::fflush(stdout);
   if (!result.completed) return 128 + g_signal.load();
   return kExitOk;

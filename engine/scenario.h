@@ -261,6 +261,21 @@ struct ChangeSpec {
   SourcePos pos;
 };
 
+// A detector the run feeds (the kinds live in detectors/; the loader checks only the
+// structure, the detector registry checks the kind and its parameters).
+struct DetectorSpec {
+  std::string name;
+  std::string kind;                  // threshold, mad, ewma, ...
+  std::string family = "service";    // service, edge or endpoint series
+  std::vector<std::string> metrics;  // metric names of that family
+  std::vector<int> services;         // service family: which services; empty = all
+  std::vector<std::pair<std::string, double>> params;  // kind-specific, e.g. window: 64
+  SimTime for_duration = 0;                            // anomalous this long before an alert fires
+  std::string severity = "warning";
+  SourcePos pos;
+  SourcePos kind_pos;
+};
+
 struct Scenario {
   std::string file;       // path it was loaded from
   std::string yaml_text;  // the exact text, stored in the trace
@@ -276,6 +291,8 @@ struct Scenario {
   std::vector<TrafficSpec> traffic;
   std::vector<FaultSpec> faults;
   std::vector<ChangeSpec> changes;
+  std::vector<DetectorSpec> detectors;
+  bool detectors_given = false;  // false: the run uses the default set
 
   int service_index(const std::string& name) const;  // -1 when absent
   std::string edge_name(int dependency) const;       // "caller->callee"

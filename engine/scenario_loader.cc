@@ -53,7 +53,7 @@ Scenario Loader::load(const YAML::Node& root) {
   }
   MapReader top(root, "scenario",
                 {"name", "description", "duration", "tick", "record", "seed", "regions", "services",
-                 "dependencies", "traffic", "faults", "changes"},
+                 "dependencies", "traffic", "faults", "changes", "detectors"},
                 diags_);
   scenario_.name = read_name(top, Need::kRequired);
   scenario_.description = top.text("description").value_or("");
@@ -74,6 +74,10 @@ Scenario Loader::load(const YAML::Node& root) {
   for (std::size_t i = 0; i < faults.size(); ++i) read_fault(faults[i], static_cast<int>(i));
   const std::vector<YAML::Node> changes = top.list("changes");
   for (std::size_t i = 0; i < changes.size(); ++i) read_change(changes[i], static_cast<int>(i));
+  scenario_.detectors_given = top.has("detectors");
+  const std::vector<YAML::Node> detectors = top.list("detectors");
+  for (std::size_t i = 0; i < detectors.size(); ++i)
+    read_detector(detectors[i], static_cast<int>(i));
 
   diags_.throw_if_any();
   return std::move(scenario_);

@@ -76,9 +76,33 @@ def test_run_prints_the_summary():
     result = dosim("run", SOURCE_DIR / "scenarios" / "payments-mad.yaml", "--out", TMP / "p.h5", "--quiet")
     assert result.returncode == 0, result.stderr
     for needle in ["simulated   2h in 7200 ticks", "5 services", "2 injected", "pay-latency",
-                   "trace       ", "(complete)", "simulated s per wall s"]:
+                   "trace       ", "(complete)", "simulated s per wall s", "scores",
+                   "all detectors", "random baseline", "null baseline"]:
         assert needle in result.stdout, (needle, result.stdout)
     assert result.stderr == ""  # --quiet and piped: no progress line
+
+
+def test_alerts_land_in_the_trace_matched_to_incidents():
+    import h5py
+    trace = TMP / "alerts.h5"
+    result = dosim("run", SOURCE_DIR / "scenarios" / "retry-storm.yaml", "--out", trace, "--quiet")
+    assert result.returncode == 0, result.stderr
+    with h5py.File(trace) as f:
+        alerts = f["alerts"]
+        t = alerts["t_ns"][:]
+        assert len(t) > 0 and (t[1:] >= t[:-1]).all()
+        ids = alerts["incident_id"][:]
+        assert set(ids.tolist()) <= {-1, 0}
+        assert (ids == 0).any()  # the storm was detected
+        truth = f["truth/incidents"]
+        start, end = truth["impact_start_ns"][0], truth["impact_end_ns"][0]
+        names = [n.decode() for n in f["services/name"][:]]
+        affected = {names[s] for s in f["truth/affected/service"][:]}
+        for i in range(len(t)):  # matched means: an affected service, inside the window
+            service = alerts["service"][i].decode()
+            if ids[i] == 0:
+                assert start <= t[i] <= end and service in affected
+        assert {d.decode() for d in alerts["detector"][:]} <= {"mad", "errors-above-10pct", "cpu-above-80pct"}
 
 
 if __name__ == "__main__":
@@ -89,4 +113,5 @@ if __name__ == "__main__":
         test_unwritable_output_fails_before_simulating,
         test_bad_command_lines_exit_2_and_help_and_version_exit_0,
         test_run_prints_the_summary,
+        test_alerts_land_in_the_trace_matched_to_incidents,
     ])

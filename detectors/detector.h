@@ -1,0 +1,59 @@
+// The detector interface: streaming, batched across series.
+//
+// A Detector watches a fixed list of series (columns of one metric family of the Frame,
+// chosen by a DetectorSpec) and is stepped once per tick with one value per series. It
+// returns a score per series, higher = more anomalous, and is prequential: a value is
+// scored before it updates the detector's state. State is owned by the detector, laid out
+// across series; the only virtual call is one step() per detector per tick.
+//
+// Adding a kind: a class deriving from Detector in its own file, plus one line in
+// registry.cc (docs/detectors.md shows an example).
+// Not thread-safe.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "engine/scenario.h"
+
+namespace dosim {
+
+class Detector {
+ public:
+  virtual ~Detector() = default;
+  // Scores one tick: scores[i] for values[i], then learns values[i].
+  // REQUIRES: values.size() == scores.size() == the series count it was made for.
+  virtual void step(std::span<const float> values, std::span<float> scores) = 0;
+  // The score above which a series is anomalous.
+  virtual double limit() const = 0;
+};
+
+// Parameters of a DetectorSpec, read with defaults; unknown names are reported.
+class DetectorParams {
+ public:
+  DetectorParams(const DetectorSpec& spec, std::string file)
+      : spec_(spec), file_(std::move(file)) {}
+  // The parameter's value, or `fallback` when the scenario does not set it.
+  double get(const std::string& name, double fallback);
+  // Throws InputError (at the detector's position) if a parameter was given that the kind
+  // did not ask for, or a value was out of range.
+  void require(bool condition, const std::string& message) const;
+  void check_all_used() const;
+
+ private:
+  const DetectorSpec& spec_;
+  std::string file_;  // the scenario, for messages
+  std::vector<std::string> used_;
+};
+
+// Makes a detector of spec.kind for `series` series. Throws InputError for an unknown kind
+// or bad parameters, at the position in `file` (the scenario) where the detector stands.
+std::unique_ptr<Detector> make_detector(const DetectorSpec& spec, std::size_t series,
+                                        const std::string& file);
+
+// The kinds make_detector knows.
+std::vector<std::string> detector_kinds();
+
+}  // namespace dosim

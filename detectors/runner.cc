@@ -1,0 +1,132 @@
+#include "detectors/runner.h"
+
+#include <algorithm>
+
+#include "engine/diagnostics.h"
+
+namespace dosim {
+
+// One detector and the series it watches.
+struct DetectorRunner::Watched {
+  std::unique_ptr<Detector> detector;
+  std::string name, severity;
+  int family = 0;            // 0 service, 1 edge, 2 endpoint
+  std::vector<int> metric;   // per series: metric index in the family
+  std::vector<int> column;   // per series: column in the frame
+  std::vector<int> service;  // per series: the service an alert names
+  std::vector<std::string> metric_name;
+  std::int64_t for_ticks = 0;
+  std::vector<float> values, scores;
+  std::vector<std::int64_t> anomalous_for;  // consecutive anomalous ticks
+  std::vector<char> alerted;
+};
+
+DetectorRunner::~DetectorRunner() = default;
+
+std::vector<DetectorSpec> DetectorRunner::default_specs() {
+  DetectorSpec mad;
+  mad.name = "mad";
+  mad.kind = "mad";
+  mad.metrics = {"latency_p95_s", "error_ratio"};
+  mad.for_duration = 15 * kSecond;
+  DetectorSpec errors;
+  errors.name = "errors-above-10pct";
+  errors.kind = "threshold";
+  errors.metrics = {"error_ratio"};
+  errors.params = {{"above", 0.1}};
+  errors.severity = "critical";
+  DetectorSpec cpu;
+  cpu.name = "cpu-above-80pct";
+  cpu.kind = "threshold";
+  cpu.metrics = {"cpu_ratio"};
+  cpu.params = {{"above", 0.8}};
+  cpu.for_duration = kMinute;
+  return {mad, errors, cpu};
+}
+
+DetectorRunner::DetectorRunner(const Scenario& scenario, std::vector<DetectorSpec> specs)
+    : scenario_(scenario), specs_(std::move(specs)) {
+  // Endpoint columns belong to services in scenario order.
+  std::vector<int> endpoint_service;
+  for (std::size_t s = 0; s < scenario.services.size(); ++s)
+    for (std::size_t e = 0; e < scenario.services[s].endpoints.size(); ++e)
+      endpoint_service.push_back(static_cast<int>(s));
+  for (const DetectorSpec& spec : specs_) {
+    auto watched = std::make_unique<Watched>();
+    watched->name = spec.name;
+    watched->severity = spec.severity;
+    watched->family = spec.family == "edge" ? 1 : spec.family == "endpoint" ? 2 : 0;
+    for (const std::string& metric : spec.metrics) {
+      int metric_index = -1;
+      auto find = [&](const auto& names) {
+        for (std::size_t m = 0; m < names.size(); ++m)
+          if (names[m] == metric) metric_index = static_cast<int>(m);
+      };
+      if (watched->family == 0) find(kServiceMetricNames);
+      if (watched->family == 1) find(kEdgeMetricNames);
+      if (watched->family == 2) find(kEndpointMetricNames);
+      if (metric_index < 0)
+        throw InputError(
+            {Diagnostic{scenario.file, spec.pos.line, spec.pos.column,
+                        "detector '" + spec.name + "': unknown metric '" + metric + "'"}});
+      std::vector<std::pair<int, int>> columns;  // (column, service)
+      if (watched->family == 0) {
+        std::vector<int> services = spec.services;
+        if (services.empty())
+          for (std::size_t s = 0; s < scenario.services.size(); ++s)
+            services.push_back(static_cast<int>(s));
+        for (int s : services) columns.emplace_back(s, s);
+      } else if (watched->family == 1) {
+        for (std::size_t d = 0; d < scenario.dependencies.size(); ++d)
+          columns.emplace_back(static_cast<int>(d), scenario.dependencies[d].caller);
+      } else {
+        for (std::size_t e = 0; e < endpoint_service.size(); ++e)
+          columns.emplace_back(static_cast<int>(e), endpoint_service[e]);
+      }
+      for (const auto& [column, service] : columns) {
+        watched->metric.push_back(metric_index);
+        watched->column.push_back(column);
+        watched->service.push_back(service);
+        watched->metric_name.push_back(metric);
+      }
+    }
+    const std::size_t series = watched->column.size();
+    if (series == 0) continue;  // e.g. edge metrics in a scenario without dependencies
+    watched->detector = make_detector(spec, series, scenario.file);
+    watched->for_ticks = (spec.for_duration + scenario.tick - 1) / scenario.tick;
+    watched->values.assign(series, 0.0f);
+    watched->scores.assign(series, 0.0f);
+    watched->anomalous_for.assign(series, 0);
+    watched->alerted.assign(series, 0);
+    watched_.push_back(std::move(watched));
+  }
+}
+
+void DetectorRunner::on_frame(const Frame& frame) {
+  for (auto& owned : watched_) {
+    Watched& w = *owned;
+    for (std::size_t i = 0; i < w.column.size(); ++i) {
+      const std::span<const float> values =
+          w.family == 0   ? frame.service(static_cast<ServiceMetric>(w.metric[i]))
+          : w.family == 1 ? frame.edge(static_cast<EdgeMetric>(w.metric[i]))
+                          : frame.endpoint(static_cast<EndpointMetric>(w.metric[i]));
+      w.values[i] = values[w.column[i]];
+    }
+    w.detector->step(w.values, w.scores);
+    const double limit = w.detector->limit();
+    for (std::size_t i = 0; i < w.column.size(); ++i) {
+      if (!(w.scores[i] > limit)) {
+        w.anomalous_for[i] = 0;
+        w.alerted[i] = 0;
+        continue;
+      }
+      ++w.anomalous_for[i];
+      if (!w.alerted[i] && w.anomalous_for[i] > w.for_ticks) {
+        w.alerted[i] = 1;
+        alerts_.push_back({frame.time, w.name, w.service[i], w.metric_name[i], w.severity});
+      }
+    }
+  }
+}
+
+}  // namespace dosim

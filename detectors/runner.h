@@ -1,0 +1,54 @@
+// Feeds every tick's Frame to the scenario's detectors and turns their scores into alerts.
+//
+// Each detector watches the series its DetectorSpec selects (one metric family; the listed
+// metrics; all services, or the listed ones). A series is anomalous on a tick when its
+// score exceeds the detector's limit; an alert fires when it has been anomalous for the
+// spec's `for` duration (at once when 0), once per episode, and the episode ends when the
+// series is normal again. An alert names the service the series belongs to (for an edge,
+// the caller, where the effect is felt).
+// A scenario without `detectors:` runs default_specs(): mad on p95 latency and error ratio
+// of every service, and threshold on error ratio > 0.1 and CPU > 0.8 (docs/detectors.md).
+// Not thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "detectors/detector.h"
+#include "engine/frame.h"
+#include "engine/scenario.h"
+
+namespace dosim {
+
+struct RaisedAlert {
+  SimTime time = 0;
+  std::string detector;
+  int service = -1;
+  std::string metric;
+  std::string severity;
+};
+
+class DetectorRunner : public FrameSink {
+ public:
+  // Throws InputError for unknown kinds or bad parameters. REQUIRES: scenario outlives it.
+  DetectorRunner(const Scenario& scenario, std::vector<DetectorSpec> specs);
+  ~DetectorRunner() override;
+
+  void on_frame(const Frame& frame) override;
+
+  const std::vector<RaisedAlert>& alerts() const { return alerts_; }
+  const std::vector<DetectorSpec>& specs() const { return specs_; }
+
+  // The set a scenario without `detectors:` runs.
+  static std::vector<DetectorSpec> default_specs();
+
+ private:
+  struct Watched;
+  const Scenario& scenario_;
+  std::vector<DetectorSpec> specs_;
+  std::vector<std::unique_ptr<Watched>> watched_;
+  std::vector<RaisedAlert> alerts_;
+};
+
+}  // namespace dosim

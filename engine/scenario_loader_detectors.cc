@@ -1,0 +1,75 @@
+// The `detectors:` section: which detectors watch which series, with what parameters.
+#include <algorithm>
+
+#include "frame.h"
+#include "scenario_loader_internal.h"
+
+namespace dosim::loader {
+
+void Loader::read_detector(const YAML::Node& node, int index) {
+  MapReader r(node, "detector",
+              {"name", "kind", "family", "metrics", "services", "params", "for", "severity"},
+              diags_);
+  if (!r.is_map()) return;
+  DetectorSpec spec;
+  spec.pos = r.pos();
+  spec.name = r.has("name") ? read_name(r, Need::kOptional) : "detector-" + std::to_string(index);
+  for (const DetectorSpec& other : scenario_.detectors)
+    if (other.name == spec.name && !spec.name.empty())
+      diags_.error(r.has("name") ? r.value_pos("name") : spec.pos,
+                   "duplicate detector name '" + spec.name + "'");
+  spec.kind = r.text("kind", Need::kRequired).value_or("");
+  spec.kind_pos = r.has("kind") ? r.value_pos("kind") : spec.pos;
+  spec.family = r.text("family").value_or("service");
+  std::vector<std::string> known;
+  if (spec.family == "service") {
+    known.assign(kServiceMetricNames.begin(), kServiceMetricNames.end());
+  } else if (spec.family == "edge") {
+    known.assign(kEdgeMetricNames.begin(), kEdgeMetricNames.end());
+  } else if (spec.family == "endpoint") {
+    known.assign(kEndpointMetricNames.begin(), kEndpointMetricNames.end());
+  } else {
+    diags_.error(r.value_pos("family"),
+                 "'family' must be service, edge or endpoint, got '" + spec.family + "'" +
+                     did_you_mean(spec.family, {"service", "edge", "endpoint"}));
+  }
+  for (const YAML::Node& item : r.list("metrics", Need::kRequired)) {
+    auto metric = read_text(item, pos_of(item), "a metric name", diags_);
+    if (!metric) continue;
+    if (!known.empty() && std::find(known.begin(), known.end(), *metric) == known.end())
+      diags_.error(pos_of(item), "unknown " + spec.family + " metric '" + *metric + "'" +
+                                     did_you_mean(*metric, known));
+    spec.metrics.push_back(*metric);
+  }
+  if (r.has("services")) {
+    if (spec.family != "service")
+      diags_.error(r.key_pos("services"), "'services' selects service series only");
+    spec.services = read_services(r, "services", Need::kOptional);
+  }
+  if (auto params = r.value("params")) {
+    if (!params->IsMap()) {
+      diags_.error(r.value_pos("params"),
+                   "expected a mapping of parameters, got " + describe(*params));
+    } else {
+      for (const auto& entry : *params) {
+        auto key = read_text(entry.first, pos_of(entry.first), "a parameter name", diags_);
+        auto text = read_text(entry.second, pos_of(entry.second), "a number", diags_);
+        if (!key || !text) continue;
+        try {
+          std::size_t used = 0;
+          const double value = std::stod(*text, &used);
+          if (used != text->size()) throw std::invalid_argument("trailing");
+          spec.params.emplace_back(*key, value);
+        } catch (const std::exception&) {
+          diags_.error(pos_of(entry.second),
+                       "expected a number for parameter '" + *key + "', got '" + *text + "'");
+        }
+      }
+    }
+  }
+  spec.for_duration = r.duration("for", Range::at_least(0)).value_or(0);
+  spec.severity = r.text("severity").value_or("warning");
+  scenario_.detectors.push_back(std::move(spec));
+}
+
+}  // namespace dosim::loader

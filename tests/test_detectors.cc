@@ -1,0 +1,122 @@
+// Detectors and the runner: threshold and EWMA on hand-made series, the `for` persistence
+// and once-per-episode alerts, the default set, and bad kinds or parameters reported at
+// the scenario position.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <vector>
+
+#include "detectors/detector.h"
+#include "detectors/runner.h"
+#include "engine/diagnostics.h"
+#include "simulation_test_support.h"
+
+using namespace dosim;
+using namespace dosim::testing;
+
+namespace {
+
+DetectorSpec spec(const std::string& kind, std::vector<std::pair<std::string, double>> params) {
+  DetectorSpec s;
+  s.name = kind;
+  s.kind = kind;
+  s.metrics = {"error_ratio"};
+  s.params = std::move(params);
+  return s;
+}
+
+const char* kTwo = R"(
+name: two
+duration: 10m
+services:
+  - {name: a}
+  - {name: b}
+traffic:
+  - {entry: a, base_rps: 10, noise: 0}
+)";
+
+// A frame with the given error ratios of services a and b.
+Frame frame_with(std::int64_t tick, float a, float b) {
+  Frame frame;
+  frame.resize(2, 0, 0);
+  frame.tick = tick;
+  frame.time = (tick + 1) * kSecond;
+  frame.service(ServiceMetric::kErrorRatio)[0] = a;
+  frame.service(ServiceMetric::kErrorRatio)[1] = b;
+  return frame;
+}
+
+}  // namespace
+
+TEST_CASE("threshold scores the value and flags it above its limit", "[detectors]") {
+  auto detector = make_detector(spec("threshold", {{"above", 0.1}}), 2, "t.yaml");
+  std::vector<float> scores(2);
+  detector->step(std::vector<float>{0.05f, 0.2f}, scores);
+  CHECK(scores == std::vector<float>{0.05f, 0.2f});
+  CHECK(detector->limit() == Approx(0.1));
+}
+
+TEST_CASE("ewma scores |x - mean| / sd before learning x", "[detectors]") {
+  // alpha 0.5, no warm-up: mean and variance by hand.
+  auto detector = make_detector(spec("ewma", {{"alpha", 0.5}, {"warmup", 0}}), 1, "t.yaml");
+  std::vector<float> score(1);
+  detector->step(std::vector<float>{10.0f}, score);  // mean 10, var 0: score 0
+  CHECK(score[0] == 0.0f);
+  detector->step(std::vector<float>{12.0f}, score);  // var still 0 before: 0; then mean 11, var 1
+  CHECK(score[0] == 0.0f);
+  detector->step(std::vector<float>{14.0f}, score);  // |14 - 11| / 1 = 3
+  CHECK(score[0] == Approx(3.0));
+}
+
+TEST_CASE("an alert fires after `for`, once per episode, for the series' service", "[detectors]") {
+  const Scenario scenario = scenario_from(kTwo);
+  DetectorSpec threshold = spec("threshold", {{"above", 0.1}});
+  threshold.for_duration = 2 * kSecond;
+  threshold.severity = "critical";
+  DetectorRunner runner(scenario, {threshold});
+  // b is above 0.1 at ticks 1-4 and 7-7; a never.
+  const std::vector<float> b = {0.0f, 0.5f, 0.5f, 0.5f, 0.5f, 0.0f, 0.0f, 0.5f, 0.0f};
+  for (std::size_t t = 0; t < b.size(); ++t)
+    runner.on_frame(frame_with(static_cast<std::int64_t>(t), 0.0f, b[t]));
+  REQUIRE(runner.alerts().size() == 1);           // the second episode lasts 1 tick only
+  CHECK(runner.alerts()[0].time == 4 * kSecond);  // anomalous at ticks 1, 2, then fires at 3
+  CHECK(runner.alerts()[0].service == 1);
+  CHECK(runner.alerts()[0].metric == "error_ratio");
+  CHECK(runner.alerts()[0].severity == "critical");
+}
+
+TEST_CASE("the default detectors run without a detectors section", "[detectors]") {
+  const auto defaults = DetectorRunner::default_specs();
+  REQUIRE(defaults.size() == 3);
+  CHECK(defaults[0].kind == "mad");
+  const Scenario scenario = scenario_from(kTwo);
+  CHECK_FALSE(scenario.detectors_given);
+  DetectorRunner runner(scenario, defaults);
+  for (int t = 0; t < 100; ++t) runner.on_frame(frame_with(t, 0.0f, 0.0f));
+  CHECK(runner.alerts().empty());
+}
+
+TEST_CASE("unknown detector kinds and parameters are reported at the detector", "[detectors]") {
+  const Scenario scenario = scenario_from(std::string(kTwo) + R"(
+detectors:
+  - {name: m, kind: madd, metrics: [error_ratio]}
+)");
+  REQUIRE(scenario.detectors.size() == 1);
+  try {
+    DetectorRunner runner(scenario, scenario.detectors);
+    FAIL("no error");
+  } catch (const InputError& error) {
+    CHECK(error.diagnostics()[0].format() ==
+          "test.yaml:11:21: unknown detector kind 'madd'; did you mean 'mad'?");
+  }
+  const Scenario bad_param = scenario_from(std::string(kTwo) + R"(
+detectors:
+  - {name: m, kind: mad, metrics: [error_ratio], params: {windw: 32}}
+)");
+  try {
+    DetectorRunner runner(bad_param, bad_param.detectors);
+    FAIL("no error");
+  } catch (const InputError& error) {
+    CHECK(error.diagnostics()[0].message ==
+          "detector 'm': unknown parameter 'windw' for kind mad; did you mean 'window'?");
+  }
+}
