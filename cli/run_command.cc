@@ -97,7 +97,12 @@ void print_summary(const Scenario& scenario, std::uint64_t seed, const RunResult
   std::printf("  wall time   %.3f s (%.3g simulated s per wall s)\n", wall_seconds, speed);
 }
 
-std::string short_duration(SimTime t) { return t < 0 ? "-" : format_duration(t); }
+// A duration for the table: whole seconds from 1 s up, whole milliseconds below.
+std::string short_duration(SimTime t) {
+  if (t < 0) return "-";
+  if (t >= kSecond) return format_duration((t + kSecond / 2) / kSecond * kSecond);
+  return format_duration((t + kMillisecond / 2) / kMillisecond * kMillisecond);
+}
 
 void print_score_row(const char* label, const Scores& s) {
   std::printf("    %-22s %6zu %8.2f %9.2f %7.2f %5.2f  %-10s %-10s\n", label, s.alerts,
