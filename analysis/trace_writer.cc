@@ -323,7 +323,8 @@ struct TraceWriter::Impl {
   void write_changes(const std::vector<ChangeEvent>& changes);
   void write_alerts(const std::vector<Alert>& alerts,
                     const std::vector<std::int64_t>& incident_ids);
-  std::vector<std::string> service_names;  // for /alerts/service
+  std::vector<std::string> service_names;   // for /alerts/service
+  std::vector<std::string> detector_names;  // for /detectors/name
   void close();
 };
 
@@ -593,6 +594,10 @@ void TraceWriter::finish(const std::vector<IncidentRecord>& incidents, bool comp
     impl.write_truth(incidents);
     impl.write_changes(changes);
     impl.write_alerts(alerts, alert_incident_ids);
+    {
+      const Group detectors = make_group(impl.file.get(), "detectors");
+      write_strings(detectors.get(), "name", std::span<const std::string>(impl.detector_names));
+    }
     if (complete) {
       const std::int32_t one = 1;
       const Attribute attribute(
@@ -606,5 +611,9 @@ void TraceWriter::finish(const std::vector<IncidentRecord>& incidents, bool comp
 }
 
 std::int64_t TraceWriter::rows_written() const { return impl_->rows; }
+
+void TraceWriter::set_detectors(std::vector<std::string> names) {
+  impl_->detector_names = std::move(names);
+}
 
 }  // namespace dosim

@@ -50,6 +50,9 @@ class TraceWriter : public FrameSink {
   // Rows made so far (buffered or on disk): the trace's row count once finished.
   std::int64_t rows_written() const;
 
+  // The names of the detectors the run fed, written by finish() to /detectors/name.
+  void set_detectors(std::vector<std::string> names);
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -20,6 +20,7 @@ struct RunOptions {
 
 int run_command(const RunOptions& options);
 int validate_command(const std::string& scenario_path);
+int score_command(const std::string& trace_path, bool json);
 
 // Prints every diagnostic of an InputError to stderr, one per line.
 void print_input_error(const std::exception& error);

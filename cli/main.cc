@@ -26,6 +26,12 @@ int main(int argc, char** argv) {
       app.add_subcommand("validate", "Check a scenario and print every problem as FILE:LINE:COL");
   validate_cmd->add_option("scenario", validate_path, "Scenario YAML file")->required();
 
+  std::string score_path;
+  bool score_json = false;
+  auto* score_cmd = app.add_subcommand("score", "Recompute the scores of a run from its trace");
+  score_cmd->add_option("trace", score_path, "Trace written by dosim run")->required();
+  score_cmd->add_flag("--json", score_json, "Print the scores as JSON");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -36,5 +42,6 @@ int main(int argc, char** argv) {
   }
   if (*seed_opt) run.seed = seed;
   if (*run_cmd) return dosim::cli::run_command(run);
+  if (*score_cmd) return dosim::cli::score_command(score_path, score_json);
   return dosim::cli::validate_command(validate_path);
 }

@@ -18,6 +18,7 @@
 #include "engine/diagnostics.h"
 #include "engine/scenario_loader.h"
 #include "engine/simulation.h"
+#include "score_table.h"
 
 namespace dosim::cli {
 namespace {
@@ -97,47 +98,6 @@ void print_summary(const Scenario& scenario, std::uint64_t seed, const RunResult
   std::printf("  wall time   %.3f s (%.3g simulated s per wall s)\n", wall_seconds, speed);
 }
 
-// A duration for the table: whole seconds from 1 s up, whole milliseconds below.
-std::string short_duration(SimTime t) {
-  if (t < 0) return "-";
-  if (t >= kSecond) return format_duration((t + kSecond / 2) / kSecond * kSecond);
-  return format_duration((t + kMillisecond / 2) / kMillisecond * kMillisecond);
-}
-
-void print_score_row(const char* label, const Scores& s) {
-  std::printf("    %-22s %6zu %8.2f %9.2f %7.2f %5.2f  %-10s %-10s\n", label, s.alerts,
-              s.false_alarms_per_hour, s.precision, s.recall, s.f1,
-              s.time_to_detect.count ? short_duration(s.time_to_detect.median).c_str() : "-",
-              s.time_to_detect.count ? short_duration(s.time_to_detect.p90).c_str() : "-");
-}
-
-// The score table: each detector, all of them together, and the two baselines beside them
-// (docs/scoring.md).
-void print_scores(const Scenario& scenario, std::uint64_t seed,
-                  const std::vector<IncidentRecord>& incidents, const std::vector<Alert>& alerts,
-                  const std::vector<DetectorSpec>& specs, SimTime simulated) {
-  std::printf(
-      "  scores      %zu alerts against %zu incidents (alerts match an affected service "
-      "inside the impact window)\n",
-      alerts.size(), incidents.size());
-  std::printf("    %-22s %6s %8s %9s %7s %5s  %-10s %-10s\n", "detector", "alerts", "false/h",
-              "precision", "recall", "F1", "TTD p50", "TTD p90");
-  for (const DetectorSpec& spec : specs) {
-    std::vector<Alert> own;
-    for (const Alert& alert : alerts)
-      if (alert.detector == spec.name) own.push_back(alert);
-    print_score_row(spec.name.c_str(), score(incidents, own, simulated));
-  }
-  std::vector<int> services;
-  for (std::size_t s = 0; s < scenario.services.size(); ++s)
-    services.push_back(static_cast<int>(s));
-  const ScoresWithBaselines all =
-      score_with_baselines(incidents, alerts, simulated, services, seed);
-  print_score_row("all detectors", all.detector);
-  print_score_row("random baseline", all.random_baseline);
-  print_score_row("null baseline", all.null_baseline);
-}
-
 }  // namespace
 
 int run_command(const RunOptions& options) {
@@ -191,6 +151,9 @@ int run_command(const RunOptions& options) {
   std::vector<std::int64_t> alert_incidents;
   for (const auto& matches : all.alert_matches)
     alert_incidents.push_back(matches.empty() ? -1 : matches.front());
+  std::vector<std::string> names;
+  for (const DetectorSpec& spec : detectors->specs()) names.push_back(spec.name);
+  writer->set_detectors(names);
   writer->finish(incidents, result.completed, simulation.changes(), alerts, alert_incidents);
   const std::int64_t rows = writer->rows_written();
   writer.reset();
@@ -198,7 +161,10 @@ int run_command(const RunOptions& options) {
   const double wall_seconds = std::chrono::duration<double>(WallClock::now() - wall_start).count();
   print_summary(scenario, seed, result, incidents, simulation.changes(), out_path, rows,
                 wall_seconds);
-  print_scores(scenario, seed, incidents, alerts, detectors->specs(), result.simulated);
+  std::vector<std::string> detector_names;
+  for (const DetectorSpec& spec : detectors->specs()) detector_names.push_back(spec.name);
+  print_score_table(incidents, alerts, detector_names, scenario.services.size(), seed,
+                    result.simulated);
   std::fflush(stdout);
   if (!result.completed) return 128 + g_signal.load();
   return kExitOk;

@@ -105,6 +105,23 @@ def test_alerts_land_in_the_trace_matched_to_incidents():
         assert {d.decode() for d in alerts["detector"][:]} <= {"mad", "errors-above-10pct", "cpu-above-80pct"}
 
 
+def test_score_recomputes_from_the_trace_what_run_printed():
+    import json
+    for name in ["payments-mad", "canary-bad-version"]:
+        trace = TMP / f"{name}-score.h5"
+        run = dosim("run", SOURCE_DIR / "scenarios" / f"{name}.yaml", "--out", trace, "--quiet")
+        assert run.returncode == 0, run.stderr
+        table = run.stdout[run.stdout.index("  scores"):]
+        score = dosim("score", trace)
+        assert score.returncode == 0, score.stderr
+        assert score.stdout[score.stdout.index("  scores"):] == table, (table, score.stdout)
+        as_json = json.loads(dosim("score", trace, "--json").stdout)
+        assert set(as_json["scores"]) >= {"all detectors", "random baseline", "null baseline"}
+        assert as_json["scores"]["null baseline"]["alerts"] == 0
+    missing = dosim("score", TMP / "no-such-trace.h5")
+    assert missing.returncode == 2 and "cannot open trace" in missing.stderr
+
+
 if __name__ == "__main__":
     run_tests([
         test_validate_accepts_every_bundled_scenario,
@@ -114,4 +131,5 @@ if __name__ == "__main__":
         test_bad_command_lines_exit_2_and_help_and_version_exit_0,
         test_run_prints_the_summary,
         test_alerts_land_in_the_trace_matched_to_incidents,
+        test_score_recomputes_from_the_trace_what_run_printed,
     ])

@@ -1,0 +1,28 @@
+// Reads back from a dosim trace what scoring needs: the ground truth, the alerts, the
+// detectors that ran, the services, the seed and the simulated span (docs/trace-format.md).
+// Throws InputError (engine/diagnostics.h) naming the file when it cannot be read or is not
+// a dosim trace. Not thread-safe (HDF5 serial).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "analysis/alert.h"
+#include "engine/incident.h"
+
+namespace dosim {
+
+struct TraceForScoring {
+  std::uint64_t seed = 0;
+  bool complete = false;
+  SimTime simulated = 0;  // time of the last row
+  std::vector<std::string> services;
+  std::vector<std::string> detectors;     // in the order the run reported them
+  std::vector<IncidentRecord> incidents;  // with affected services (propagation not read)
+  std::vector<Alert> alerts;
+};
+
+TraceForScoring read_trace_for_scoring(const std::string& path);
+
+}  // namespace dosim

@@ -1,0 +1,33 @@
+// `dosim score TRACE.h5 [--json]`: the score table recomputed from a trace alone.
+#include <cstdio>
+#include <iostream>
+
+#include "analysis/trace_reader.h"
+#include "commands.h"
+#include "engine/diagnostics.h"
+#include "score_table.h"
+
+namespace dosim::cli {
+
+int score_command(const std::string& trace_path, bool json) {
+  try {
+    const TraceForScoring trace = read_trace_for_scoring(trace_path);
+    if (json) {
+      std::cout << score_table_json(trace.incidents, trace.alerts, trace.detectors,
+                                    trace.services.size(), trace.seed, trace.simulated)
+                << "\n";
+    } else {
+      std::printf("dosim score: %s (seed %llu)%s\n", trace_path.c_str(),
+                  static_cast<unsigned long long>(trace.seed),
+                  trace.complete ? "" : "  [INCOMPLETE]");
+      print_score_table(trace.incidents, trace.alerts, trace.detectors, trace.services.size(),
+                        trace.seed, trace.simulated);
+    }
+    return kExitOk;
+  } catch (const InputError& error) {
+    print_input_error(error);
+    return kExitBadInput;
+  }
+}
+
+}  // namespace dosim::cli

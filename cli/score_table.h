@@ -1,0 +1,24 @@
+// The score table that `dosim run` ends with and `dosim score` prints: each detector, all
+// of them together, and a random and a null baseline beside them (docs/scoring.md).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "analysis/alert.h"
+#include "engine/incident.h"
+
+namespace dosim::cli {
+
+void print_score_table(const std::vector<IncidentRecord>& incidents,
+                       const std::vector<Alert>& alerts, const std::vector<std::string>& detectors,
+                       std::size_t services, std::uint64_t seed, SimTime simulated);
+
+// The same scores as JSON (one object: per detector, all, the baselines).
+std::string score_table_json(const std::vector<IncidentRecord>& incidents,
+                             const std::vector<Alert>& alerts,
+                             const std::vector<std::string>& detectors, std::size_t services,
+                             std::uint64_t seed, SimTime simulated);
+
+}  // namespace dosim::cli
