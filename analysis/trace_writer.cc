@@ -323,8 +323,9 @@ struct TraceWriter::Impl {
   void write_changes(const std::vector<ChangeEvent>& changes);
   void write_alerts(const std::vector<Alert>& alerts,
                     const std::vector<std::int64_t>& incident_ids);
-  std::vector<std::string> service_names;   // for /alerts/service
-  std::vector<std::string> detector_names;  // for /detectors/name
+  std::vector<std::string> service_names;                  // for /alerts/service
+  std::vector<std::string> detector_names;                 // for /detectors/name
+  std::vector<TraceWriter::DetectedIncidentRow> detected;  // for /incidents_detected
   void close();
 };
 
@@ -598,6 +599,30 @@ void TraceWriter::finish(const std::vector<IncidentRecord>& incidents, bool comp
       const Group detectors = make_group(impl.file.get(), "detectors");
       write_strings(detectors.get(), "name", std::span<const std::string>(impl.detector_names));
     }
+    {
+      std::vector<std::string> rules;
+      std::vector<std::int64_t> starts, ends;
+      std::vector<std::int32_t> severities;
+      std::vector<double> peaks;
+      for (const auto& row : impl.detected) {
+        rules.push_back(row.rule);
+        starts.push_back(row.start);
+        ends.push_back(row.end);
+        severities.push_back(row.severity);
+        peaks.push_back(row.peak_temperature);
+      }
+      const Group group = make_group(impl.file.get(), "incidents_detected");
+      const hid_t g = group.get();
+      write_strings(g, "rule", std::span<const std::string>(rules));
+      write_numbers(g, "start_ns", H5T_STD_I64LE, H5T_NATIVE_INT64,
+                    std::span<const std::int64_t>(starts));
+      write_numbers(g, "end_ns", H5T_STD_I64LE, H5T_NATIVE_INT64,
+                    std::span<const std::int64_t>(ends));
+      write_numbers(g, "severity", H5T_STD_I32LE, H5T_NATIVE_INT32,
+                    std::span<const std::int32_t>(severities));
+      write_numbers(g, "peak_temperature", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
+                    std::span<const double>(peaks));
+    }
     if (complete) {
       const std::int32_t one = 1;
       const Attribute attribute(
@@ -611,6 +636,10 @@ void TraceWriter::finish(const std::vector<IncidentRecord>& incidents, bool comp
 }
 
 std::int64_t TraceWriter::rows_written() const { return impl_->rows; }
+
+void TraceWriter::set_detected_incidents(std::vector<DetectedIncidentRow> rows) {
+  impl_->detected = std::move(rows);
+}
 
 void TraceWriter::set_detectors(std::vector<std::string> names) {
   impl_->detector_names = std::move(names);

@@ -53,6 +53,17 @@ class TraceWriter : public FrameSink {
   // The names of the detectors the run fed, written by finish() to /detectors/name.
   void set_detectors(std::vector<std::string> names);
 
+  // Incidents the run's incident rules declared, written by finish() to
+  // /incidents_detected (end -1 while still open at the end of the run).
+  struct DetectedIncidentRow {
+    std::string rule;
+    SimTime start = 0;
+    SimTime end = -1;
+    int severity = 3;
+    double peak_temperature = 0;
+  };
+  void set_detected_incidents(std::vector<DetectedIncidentRow> rows);
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

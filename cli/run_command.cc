@@ -154,6 +154,11 @@ int run_command(const RunOptions& options) {
   std::vector<std::string> names;
   for (const DetectorSpec& spec : detectors->specs()) names.push_back(spec.name);
   writer->set_detectors(names);
+  const std::vector<DetectedIncident> detected = detectors->detected_incidents();
+  std::vector<TraceWriter::DetectedIncidentRow> detected_rows;
+  for (const DetectedIncident& d : detected)
+    detected_rows.push_back({d.rule, d.start, d.end, d.severity, d.peak_temperature});
+  writer->set_detected_incidents(detected_rows);
   writer->finish(incidents, result.completed, simulation.changes(), alerts, alert_incidents);
   const std::int64_t rows = writer->rows_written();
   writer.reset();
@@ -161,6 +166,13 @@ int run_command(const RunOptions& options) {
   const double wall_seconds = std::chrono::duration<double>(WallClock::now() - wall_start).count();
   print_summary(scenario, seed, result, incidents, simulation.changes(), out_path, rows,
                 wall_seconds);
+  if (!scenario.incident_rules.empty()) {
+    std::printf("  detected    %zu incidents by the incident rules\n", detected.size());
+    for (const DetectedIncident& d : detected)
+      std::printf("    Sev%d %-20s %s..%s  peak temperature %.0f\n", d.severity, d.rule.c_str(),
+                  format_duration(d.start).c_str(),
+                  d.end < 0 ? "(open)" : format_duration(d.end).c_str(), d.peak_temperature);
+  }
   std::vector<std::string> detector_names;
   for (const DetectorSpec& spec : detectors->specs()) detector_names.push_back(spec.name);
   print_score_table(incidents, alerts, detector_names, scenario.services.size(), seed,

@@ -19,6 +19,7 @@ struct DetectorRunner::Watched {
   std::vector<float> values, scores;
   std::vector<std::int64_t> anomalous_for;  // consecutive anomalous ticks
   std::vector<char> alerted;
+  std::vector<char> anomalous;  // this tick
 };
 
 DetectorRunner::~DetectorRunner() = default;
@@ -77,8 +78,11 @@ DetectorRunner::DetectorRunner(const Scenario& scenario, std::vector<DetectorSpe
             services.push_back(static_cast<int>(s));
         for (int s : services) columns.emplace_back(s, s);
       } else if (watched->family == 1) {
-        for (std::size_t d = 0; d < scenario.dependencies.size(); ++d)
-          columns.emplace_back(static_cast<int>(d), scenario.dependencies[d].caller);
+        std::vector<int> edges = spec.edges;
+        if (edges.empty())
+          for (std::size_t d = 0; d < scenario.dependencies.size(); ++d)
+            edges.push_back(static_cast<int>(d));
+        for (int d : edges) columns.emplace_back(d, scenario.dependencies[d].caller);
       } else {
         for (std::size_t e = 0; e < endpoint_service.size(); ++e)
           columns.emplace_back(static_cast<int>(e), endpoint_service[e]);
@@ -98,8 +102,30 @@ DetectorRunner::DetectorRunner(const Scenario& scenario, std::vector<DetectorSpe
     watched->scores.assign(series, 0.0f);
     watched->anomalous_for.assign(series, 0);
     watched->alerted.assign(series, 0);
+    watched->anomalous.assign(series, 0);
     watched_.push_back(std::move(watched));
   }
+  for (const IncidentRuleSpec& rule : scenario.incident_rules) {
+    int index = -1;
+    for (std::size_t w = 0; w < watched_.size(); ++w)
+      if (watched_[w]->name == rule.detector) index = static_cast<int>(w);
+    if (index < 0)
+      throw InputError({Diagnostic{scenario.file, rule.pos.line, rule.pos.column,
+                                   "incident rule '" + rule.name + "': detector '" + rule.detector +
+                                       "' watches no series"}});
+    rules_.emplace_back(rule, watched_[index]->column.size());
+    rule_detector_.push_back(index);
+  }
+}
+
+std::vector<DetectedIncident> DetectorRunner::detected_incidents() const {
+  std::vector<DetectedIncident> all;
+  for (const IncidentRule& rule : rules_)
+    all.insert(all.end(), rule.incidents().begin(), rule.incidents().end());
+  std::stable_sort(
+      all.begin(), all.end(),
+      [](const DetectedIncident& a, const DetectedIncident& b) { return a.start < b.start; });
+  return all;
 }
 
 void DetectorRunner::on_frame(const Frame& frame) {
@@ -115,6 +141,7 @@ void DetectorRunner::on_frame(const Frame& frame) {
     w.detector->step(w.values, w.scores);
     const double limit = w.detector->limit();
     for (std::size_t i = 0; i < w.column.size(); ++i) {
+      w.anomalous[i] = w.scores[i] > limit ? 1 : 0;
       if (!(w.scores[i] > limit)) {
         w.anomalous_for[i] = 0;
         w.alerted[i] = 0;
@@ -127,6 +154,8 @@ void DetectorRunner::on_frame(const Frame& frame) {
       }
     }
   }
+  for (std::size_t r = 0; r < rules_.size(); ++r)
+    rules_[r].observe(frame.time, watched_[rule_detector_[r]]->anomalous);
 }
 
 }  // namespace dosim

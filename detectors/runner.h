@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "detectors/detector.h"
+#include "detectors/incident_rule.h"
 #include "engine/frame.h"
 #include "engine/scenario.h"
 
@@ -38,6 +39,8 @@ class DetectorRunner : public FrameSink {
   void on_frame(const Frame& frame) override;
 
   const std::vector<RaisedAlert>& alerts() const { return alerts_; }
+  // Incidents the scenario's incident rules declared, in the order they opened.
+  std::vector<DetectedIncident> detected_incidents() const;
   const std::vector<DetectorSpec>& specs() const { return specs_; }
 
   // The set a scenario without `detectors:` runs.
@@ -48,6 +51,8 @@ class DetectorRunner : public FrameSink {
   const Scenario& scenario_;
   std::vector<DetectorSpec> specs_;
   std::vector<std::unique_ptr<Watched>> watched_;
+  std::vector<IncidentRule> rules_;
+  std::vector<int> rule_detector_;  // per rule: index into watched_
   std::vector<RaisedAlert> alerts_;
 };
 

@@ -269,11 +269,23 @@ struct DetectorSpec {
   std::string family = "service";    // service, edge or endpoint series
   std::vector<std::string> metrics;  // metric names of that family
   std::vector<int> services;         // service family: which services; empty = all
+  std::vector<int> edges;            // edge family: which dependencies; empty = all
   std::vector<std::pair<std::string, double>> params;  // kind-specific, e.g. window: 64
   SimTime for_duration = 0;                            // anomalous this long before an alert fires
   std::string severity = "warning";
   SourcePos pos;
   SourcePos kind_pos;
+};
+
+// An incident rule of the Lab 7 kind over one detector's series (detectors/incident_rule.h).
+struct IncidentRuleSpec {
+  std::string name;
+  std::string detector;  // the detector whose series are the streams
+  SimTime poll = 5 * kSecond;
+  double decay = 2;
+  double stream_threshold = 10;
+  double threshold = 20;
+  SourcePos pos;
 };
 
 struct Scenario {
@@ -293,6 +305,7 @@ struct Scenario {
   std::vector<ChangeSpec> changes;
   std::vector<DetectorSpec> detectors;
   bool detectors_given = false;  // false: the run uses the default set
+  std::vector<IncidentRuleSpec> incident_rules;
 
   int service_index(const std::string& name) const;  // -1 when absent
   std::string edge_name(int dependency) const;       // "caller->callee"

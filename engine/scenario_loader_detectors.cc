@@ -7,9 +7,10 @@
 namespace dosim::loader {
 
 void Loader::read_detector(const YAML::Node& node, int index) {
-  MapReader r(node, "detector",
-              {"name", "kind", "family", "metrics", "services", "params", "for", "severity"},
-              diags_);
+  MapReader r(
+      node, "detector",
+      {"name", "kind", "family", "metrics", "services", "edges", "params", "for", "severity"},
+      diags_);
   if (!r.is_map()) return;
   DetectorSpec spec;
   spec.pos = r.pos();
@@ -46,6 +47,21 @@ void Loader::read_detector(const YAML::Node& node, int index) {
       diags_.error(r.key_pos("services"), "'services' selects service series only");
     spec.services = read_services(r, "services", Need::kOptional);
   }
+  if (r.has("edges")) {
+    if (spec.family != "edge") diags_.error(r.key_pos("edges"), "'edges' selects edge series only");
+    std::vector<std::string> names;
+    for (std::size_t d = 0; d < scenario_.dependencies.size(); ++d)
+      names.push_back(scenario_.edge_name(static_cast<int>(d)));
+    for (const YAML::Node& item : r.list("edges")) {
+      auto name = read_text(item, pos_of(item), "an edge 'caller->callee'", diags_);
+      if (!name) continue;
+      const auto it = std::find(names.begin(), names.end(), *name);
+      if (it == names.end())
+        diags_.error(pos_of(item), "unknown edge '" + *name + "'" + did_you_mean(*name, names));
+      else
+        spec.edges.push_back(static_cast<int>(it - names.begin()));
+    }
+  }
   if (auto params = r.value("params")) {
     if (!params->IsMap()) {
       diags_.error(r.value_pos("params"),
@@ -70,6 +86,30 @@ void Loader::read_detector(const YAML::Node& node, int index) {
   spec.for_duration = r.duration("for", Range::at_least(0)).value_or(0);
   spec.severity = r.text("severity").value_or("warning");
   scenario_.detectors.push_back(std::move(spec));
+}
+
+void Loader::read_incident_rule(const YAML::Node& node, int index) {
+  MapReader r(node, "incident rule",
+              {"name", "detector", "poll", "decay", "stream_threshold", "threshold"}, diags_);
+  if (!r.is_map()) return;
+  IncidentRuleSpec rule;
+  rule.pos = r.pos();
+  rule.name = r.has("name") ? read_name(r, Need::kOptional) : "rule-" + std::to_string(index);
+  if (auto detector = r.text("detector", Need::kRequired)) {
+    std::vector<std::string> names;
+    for (const DetectorSpec& spec : scenario_.detectors) names.push_back(spec.name);
+    if (std::find(names.begin(), names.end(), *detector) == names.end())
+      diags_.error(r.value_pos("detector"), "unknown detector '" + *detector + "'" +
+                                                did_you_mean(*detector, names) +
+                                                " (incident rules watch a declared detector)");
+    rule.detector = *detector;
+  }
+  rule.poll = r.duration("poll", Range::above(0)).value_or(rule.poll);
+  rule.decay = r.number("decay", Range::at_least(0)).value_or(rule.decay);
+  rule.stream_threshold =
+      r.number("stream_threshold", Range::at_least(0)).value_or(rule.stream_threshold);
+  rule.threshold = r.number("threshold", Range::at_least(0)).value_or(rule.threshold);
+  scenario_.incident_rules.push_back(std::move(rule));
 }
 
 }  // namespace dosim::loader

@@ -1,0 +1,56 @@
+// The incident rule of the AIOps Lab 7: anomalies on several watched streams heat up an
+// "incident temperature"; past a threshold, an incident is declared, Sev1 when every stream
+// is hot, Sev2 when some are.
+//
+// Every `poll` the rule looks at each stream (a series one detector watches): if it was
+// anomalous at least once since the last poll, its accumulator grows by that count of
+// anomalous ticks; otherwise the accumulator shrinks by `decay`, never below 0. The
+// temperature is the sum of the accumulators. An incident opens when the temperature
+// exceeds `threshold` and closes when it falls back to it or below. While open, its
+// severity is Sev1 if every stream's accumulator exceeds `stream_threshold`, else Sev2 if
+// any does, else Sev3; the incident keeps the highest severity it reached (PagerDuty's
+// meanings: Sev1 critical, all hands; Sev2 major; Sev3 minor, docs/detectors.md).
+// Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/scenario.h"
+
+namespace dosim {
+
+struct DetectedIncident {
+  std::string rule;
+  SimTime start = 0;  // the poll at which it opened
+  SimTime end = -1;   // the poll at which it closed; -1 while open
+  int severity = 3;   // 1, 2 or 3: the highest reached
+  double peak_temperature = 0;
+};
+
+class IncidentRule {
+ public:
+  IncidentRule(IncidentRuleSpec spec, std::size_t streams);
+
+  // One tick: which streams are anomalous. Polls when `time` reaches the next poll.
+  void observe(SimTime time, const std::vector<char>& anomalous);
+
+  double temperature() const { return temperature_; }
+  const std::vector<double>& accumulators() const { return accumulators_; }
+  const std::vector<DetectedIncident>& incidents() const { return incidents_; }
+  const IncidentRuleSpec& spec() const { return spec_; }
+
+ private:
+  void poll(SimTime time);
+
+  IncidentRuleSpec spec_;
+  std::vector<std::int64_t> counts_;  // anomalous ticks since the last poll
+  std::vector<double> accumulators_;
+  double temperature_ = 0;
+  SimTime next_poll_;
+  bool open_ = false;
+  std::vector<DetectedIncident> incidents_;
+};
+
+}  // namespace dosim
