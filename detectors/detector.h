@@ -33,8 +33,10 @@ class Detector {
 // Parameters of a DetectorSpec, read with defaults; unknown names are reported.
 class DetectorParams {
  public:
-  DetectorParams(const DetectorSpec& spec, std::string file)
-      : spec_(spec), file_(std::move(file)) {}
+  DetectorParams(const DetectorSpec& spec, std::string file, SimTime tick)
+      : spec_(spec), file_(std::move(file)), tick_(tick) {}
+  // The simulation tick: detectors that think in durations convert them to ticks.
+  SimTime tick() const { return tick_; }
   // The parameter's value, or `fallback` when the scenario does not set it.
   double get(const std::string& name, double fallback);
   // Throws InputError (at the detector's position) if a parameter was given that the kind
@@ -45,13 +47,14 @@ class DetectorParams {
  private:
   const DetectorSpec& spec_;
   std::string file_;  // the scenario, for messages
+  SimTime tick_;
   std::vector<std::string> used_;
 };
 
 // Makes a detector of spec.kind for `series` series. Throws InputError for an unknown kind
 // or bad parameters, at the position in `file` (the scenario) where the detector stands.
 std::unique_ptr<Detector> make_detector(const DetectorSpec& spec, std::size_t series,
-                                        const std::string& file);
+                                        const std::string& file, SimTime tick = kSecond);
 
 // The kinds make_detector knows.
 std::vector<std::string> detector_kinds();

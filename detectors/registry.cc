@@ -1,6 +1,7 @@
 #include <stdexcept>
 
 #include "detector.h"
+#include "detectors/burn_rate_detector.h"
 #include "detectors/ewma_detector.h"
 #include "detectors/mad_detector.h"
 #include "detectors/threshold_detector.h"
@@ -21,6 +22,7 @@ constexpr Kind kKinds[] = {
     {"threshold", &make_threshold_detector},
     {"mad", &make_mad_detector},
     {"ewma", &make_ewma_detector},
+    {"burn_rate", &make_burn_rate_detector},
 };
 
 }  // namespace
@@ -55,8 +57,8 @@ std::vector<std::string> detector_kinds() {
 }
 
 std::unique_ptr<Detector> make_detector(const DetectorSpec& spec, std::size_t series,
-                                        const std::string& file) {
-  DetectorParams params(spec, file);
+                                        const std::string& file, SimTime tick) {
+  DetectorParams params(spec, file, tick);
   for (const Kind& kind : kKinds) {
     if (spec.kind != kind.name) continue;
     auto detector = kind.make(params, series);

@@ -96,7 +96,7 @@ DetectorRunner::DetectorRunner(const Scenario& scenario, std::vector<DetectorSpe
     }
     const std::size_t series = watched->column.size();
     if (series == 0) continue;  // e.g. edge metrics in a scenario without dependencies
-    watched->detector = make_detector(spec, series, scenario.file);
+    watched->detector = make_detector(spec, series, scenario.file, scenario.tick);
     watched->for_ticks = (spec.for_duration + scenario.tick - 1) / scenario.tick;
     watched->values.assign(series, 0.0f);
     watched->scores.assign(series, 0.0f);

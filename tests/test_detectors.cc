@@ -67,6 +67,31 @@ TEST_CASE("ewma scores |x - mean| / sd before learning x", "[detectors]") {
   CHECK(score[0] == Approx(3.0));
 }
 
+TEST_CASE("burn_rate pairs a long and a short window per burn rate", "[detectors]") {
+  // Budget 1 % (objective 99); fast pair 4 s / 2 s at 10x, slow pair 8 s / 4 s at 5x.
+  auto detector = make_detector(spec("burn_rate", {{"objective", 99},
+                                                   {"long_fast", 4},
+                                                   {"short_fast", 2},
+                                                   {"rate_fast", 10},
+                                                   {"long_slow", 8},
+                                                   {"short_slow", 4},
+                                                   {"rate_slow", 5}}),
+                                1, "t.yaml", kSecond);
+  std::vector<float> score(1);
+  const std::vector<float> errors = {0, 0, 0, 0, 0.2f, 0.2f};
+  std::vector<double> scores;
+  for (float e : errors) {
+    detector->step(std::vector<float>{e}, score);
+    scores.push_back(score[0]);
+  }
+  CHECK(scores[3] == Approx(0.0));
+  // tick 4: fast min(burn 5 over 4 s, 10 over 2 s) / 10 = 0.5; slow min(4, 5) / 5 = 0.8.
+  CHECK(scores[4] == Approx(0.8));
+  // tick 5: fast min(10, 20) / 10 = 1; slow min(6.67 over 6 values, 10) / 5 = 1.33.
+  CHECK(scores[5] == Approx(0.4 / 6 / 0.01 / 5));
+  CHECK(detector->limit() == 1.0);
+}
+
 TEST_CASE("an alert fires after `for`, once per episode, for the series' service", "[detectors]") {
   const Scenario scenario = scenario_from(kTwo);
   DetectorSpec threshold = spec("threshold", {{"above", 0.1}});
