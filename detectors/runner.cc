@@ -20,6 +20,8 @@ struct DetectorRunner::Watched {
   std::vector<std::int64_t> anomalous_for;  // consecutive anomalous ticks
   std::vector<char> alerted;
   std::vector<char> anomalous;  // this tick
+  int critical_metric = -1;     // escalation metric index in the family, or -1
+  double critical_above = 0;
 };
 
 DetectorRunner::~DetectorRunner() = default;
@@ -103,6 +105,16 @@ DetectorRunner::DetectorRunner(const Scenario& scenario, std::vector<DetectorSpe
     watched->anomalous_for.assign(series, 0);
     watched->alerted.assign(series, 0);
     watched->anomalous.assign(series, 0);
+    if (!spec.critical_metric.empty()) {
+      const auto find_in = [&](const auto& names) {
+        for (std::size_t m = 0; m < names.size(); ++m)
+          if (names[m] == spec.critical_metric) watched->critical_metric = static_cast<int>(m);
+      };
+      if (watched->family == 0) find_in(kServiceMetricNames);
+      if (watched->family == 1) find_in(kEdgeMetricNames);
+      if (watched->family == 2) find_in(kEndpointMetricNames);
+      watched->critical_above = spec.critical_above;
+    }
     watched_.push_back(std::move(watched));
   }
   for (const IncidentRuleSpec& rule : scenario.incident_rules) {
@@ -150,7 +162,15 @@ void DetectorRunner::on_frame(const Frame& frame) {
       ++w.anomalous_for[i];
       if (!w.alerted[i] && w.anomalous_for[i] > w.for_ticks) {
         w.alerted[i] = 1;
-        alerts_.push_back({frame.time, w.name, w.service[i], w.metric_name[i], w.severity});
+        std::string severity = w.severity;
+        if (w.critical_metric >= 0) {
+          const std::span<const float> escalation =
+              w.family == 0   ? frame.service(static_cast<ServiceMetric>(w.critical_metric))
+              : w.family == 1 ? frame.edge(static_cast<EdgeMetric>(w.critical_metric))
+                              : frame.endpoint(static_cast<EndpointMetric>(w.critical_metric));
+          if (escalation[w.column[i]] > w.critical_above) severity = "critical";
+        }
+        alerts_.push_back({frame.time, w.name, w.service[i], w.metric_name[i], severity});
       }
     }
   }

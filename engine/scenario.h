@@ -273,6 +273,10 @@ struct DetectorSpec {
   std::vector<std::pair<std::string, double>> params;  // kind-specific, e.g. window: 64
   SimTime for_duration = 0;                            // anomalous this long before an alert fires
   std::string severity = "warning";
+  // Escalation: an alert is `critical` when, at the tick it fires, this metric of the same
+  // column is above the value (the MAD demo's "Critical when the error ratio is >= 5 %").
+  std::string critical_metric;
+  double critical_above = 0;
   SourcePos pos;
   SourcePos kind_pos;
 };

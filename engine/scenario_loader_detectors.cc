@@ -7,10 +7,10 @@
 namespace dosim::loader {
 
 void Loader::read_detector(const YAML::Node& node, int index) {
-  MapReader r(
-      node, "detector",
-      {"name", "kind", "family", "metrics", "services", "edges", "params", "for", "severity"},
-      diags_);
+  MapReader r(node, "detector",
+              {"name", "kind", "family", "metrics", "services", "edges", "params", "for",
+               "severity", "critical_when"},
+              diags_);
   if (!r.is_map()) return;
   DetectorSpec spec;
   spec.pos = r.pos();
@@ -85,6 +85,18 @@ void Loader::read_detector(const YAML::Node& node, int index) {
   }
   spec.for_duration = r.duration("for", Range::at_least(0)).value_or(0);
   spec.severity = r.text("severity").value_or("warning");
+  if (auto critical = r.value("critical_when")) {
+    MapReader when(*critical, "critical_when", {"metric", "above"}, diags_);
+    if (when.is_map()) {
+      spec.critical_metric = when.text("metric", Need::kRequired).value_or("");
+      if (!spec.critical_metric.empty() && !known.empty() &&
+          std::find(known.begin(), known.end(), spec.critical_metric) == known.end())
+        diags_.error(when.value_pos("metric"), "unknown " + spec.family + " metric '" +
+                                                   spec.critical_metric + "'" +
+                                                   did_you_mean(spec.critical_metric, known));
+      spec.critical_above = when.number("above", Range::any(), Need::kRequired).value_or(0);
+    }
+  }
   scenario_.detectors.push_back(std::move(spec));
 }
 

@@ -109,6 +109,19 @@ TEST_CASE("an alert fires after `for`, once per episode, for the series' service
   CHECK(runner.alerts()[0].severity == "critical");
 }
 
+TEST_CASE("an alert escalates to critical when its escalation metric is high", "[detectors]") {
+  const Scenario scenario = scenario_from(kTwo);
+  DetectorSpec threshold = spec("threshold", {{"above", 0.1}});
+  threshold.metrics = {"error_ratio"};
+  threshold.critical_metric = "error_ratio";
+  threshold.critical_above = 0.3;
+  DetectorRunner runner(scenario, {threshold});
+  runner.on_frame(frame_with(0, 0.2f, 0.5f));  // a: warning (0.2 <= 0.3), b: critical
+  REQUIRE(runner.alerts().size() == 2);
+  CHECK(runner.alerts()[0].severity == "warning");
+  CHECK(runner.alerts()[1].severity == "critical");
+}
+
 TEST_CASE("the default detectors run without a detectors section", "[detectors]") {
   const auto defaults = DetectorRunner::default_specs();
   REQUIRE(defaults.size() == 3);
