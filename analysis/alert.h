@@ -8,10 +8,15 @@
 
 namespace dosim {
 
+// The `service` of an alert about the system as a whole (an incident rule's incident).
+inline constexpr int kWholeSystem = -2;
+
 struct Alert {
   SimTime time = 0;      // when the alert fired
   std::string detector;  // detector that raised it
-  int service = -1;      // index of the service it is about (into the scenario's services)
+  int service = -1;      // index of the service it is about (into the scenario's services), or
+                         // kWholeSystem for an incident rule's detected incident
+
   std::string metric;    // metric it is about
   std::string severity;  // e.g. "warning", "critical", "sev1"
 };

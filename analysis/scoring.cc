@@ -69,6 +69,7 @@ bool alert_matches_incident(const Alert& alert, const IncidentRecord& incident,
   if (incident.silent) return false;
   if (alert.time < incident.impact_start || alert.time > incident.impact_end + options.tolerance)
     return false;
+  if (alert.service == kWholeSystem) return true;  // an incident rule's: time alone
   return std::find(incident.affected.begin(), incident.affected.end(), alert.service) !=
          incident.affected.end();
 }

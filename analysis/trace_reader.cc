@@ -128,6 +128,16 @@ TraceForScoring read_trace_for_scoring(const std::string& path) {
       trace.alerts.push_back(
           {alert_times[i], detectors.at(i), service, metrics.at(i), severities.at(i)});
     }
+    if (exists(f, "incidents_detected/rule")) {
+      const auto rules = read_strings(f, "incidents_detected/rule");
+      const auto starts =
+          read_numbers<std::int64_t>(f, "incidents_detected/start_ns", H5T_NATIVE_INT64);
+      const auto severity =
+          read_numbers<std::int32_t>(f, "incidents_detected/severity", H5T_NATIVE_INT32);
+      for (std::size_t i = 0; i < rules.size(); ++i)
+        trace.detected.push_back(
+            {starts.at(i), rules[i], kWholeSystem, "", "sev" + std::to_string(severity.at(i))});
+    }
   } catch (const ReadFailure& failure) {
     throw InputError(path, "not a readable dosim trace: " + failure.what);
   } catch (const std::out_of_range&) {

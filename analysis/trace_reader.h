@@ -21,6 +21,9 @@ struct TraceForScoring {
   std::vector<std::string> detectors;     // in the order the run reported them
   std::vector<IncidentRecord> incidents;  // with affected services (propagation not read)
   std::vector<Alert> alerts;
+  // Incidents the incident rules detected, as alerts about the whole system
+  // (service kWholeSystem) at the time each opened, severity "sev<N>".
+  std::vector<Alert> detected;
 };
 
 TraceForScoring read_trace_for_scoring(const std::string& path);

@@ -58,6 +58,14 @@ class ProgressLine : public FrameSink {
   bool shown_ = false;
 };
 
+// A detected incident scores as an alert about the whole system at the time it opened.
+std::vector<Alert> detected_as_alerts(const std::vector<DetectedIncident>& detected) {
+  std::vector<Alert> alerts;
+  for (const DetectedIncident& d : detected)
+    alerts.push_back({d.start, d.rule, kWholeSystem, "", "sev" + std::to_string(d.severity)});
+  return alerts;
+}
+
 std::string default_out_path(const std::string& scenario_path) {
   return std::filesystem::path(scenario_path).stem().string() + ".h5";
 }
@@ -175,6 +183,7 @@ int run_command(const RunOptions& options) {
   }
   std::vector<std::string> detector_names;
   for (const DetectorSpec& spec : detectors->specs()) detector_names.push_back(spec.name);
+  print_incident_rule_scores(incidents, detected_as_alerts(detected), result.simulated);
   print_score_table(incidents, alerts, detector_names, scenario.services.size(), seed,
                     result.simulated);
   std::fflush(stdout);

@@ -20,6 +20,7 @@ int score_command(const std::string& trace_path, bool json) {
       std::printf("dosim score: %s (seed %llu)%s\n", trace_path.c_str(),
                   static_cast<unsigned long long>(trace.seed),
                   trace.complete ? "" : "  [INCOMPLETE]");
+      print_incident_rule_scores(trace.incidents, trace.detected, trace.simulated);
       print_score_table(trace.incidents, trace.alerts, trace.detectors, trace.services.size(),
                         trace.seed, trace.simulated);
     }

@@ -1,5 +1,6 @@
 #include "score_table.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -47,6 +48,24 @@ Table compute(const std::vector<IncidentRecord>& incidents, const std::vector<Al
 }
 
 }  // namespace
+
+void print_incident_rule_scores(const std::vector<IncidentRecord>& incidents,
+                                const std::vector<Alert>& detected, SimTime simulated) {
+  std::vector<std::string> rules;
+  for (const Alert& d : detected)
+    if (std::find(rules.begin(), rules.end(), d.detector) == rules.end())
+      rules.push_back(d.detector);
+  if (rules.empty()) return;
+  std::printf("  incident rules, scored (a detected incident matches a true one it opens in)\n");
+  std::printf("    %-22s %6s %8s %9s %7s %5s  %-10s %-10s\n", "rule", "found", "false/h",
+              "precision", "recall", "F1", "TTD p50", "TTD p90");
+  for (const std::string& rule : rules) {
+    std::vector<Alert> own;
+    for (const Alert& d : detected)
+      if (d.detector == rule) own.push_back(d);
+    print_row(rule, score(incidents, own, simulated));
+  }
+}
 
 void print_score_table(const std::vector<IncidentRecord>& incidents,
                        const std::vector<Alert>& alerts, const std::vector<std::string>& detectors,

@@ -15,6 +15,12 @@ void print_score_table(const std::vector<IncidentRecord>& incidents,
                        const std::vector<Alert>& alerts, const std::vector<std::string>& detectors,
                        std::size_t services, std::uint64_t seed, SimTime simulated);
 
+// Scores of the incidents the incident rules detected (each an alert about the whole
+// system at the time it opened, matched on time alone), one row per rule. Prints nothing
+// when there are none.
+void print_incident_rule_scores(const std::vector<IncidentRecord>& incidents,
+                                const std::vector<Alert>& detected, SimTime simulated);
+
 // The same scores as JSON (one object: per detector, all, the baselines).
 std::string score_table_json(const std::vector<IncidentRecord>& incidents,
                              const std::vector<Alert>& alerts,

@@ -107,14 +107,15 @@ def test_alerts_land_in_the_trace_matched_to_incidents():
 
 def test_score_recomputes_from_the_trace_what_run_printed():
     import json
-    for name in ["payments-mad", "canary-bad-version"]:
+    for name in ["payments-mad", "canary-bad-version", "online-boutique"]:
         trace = TMP / f"{name}-score.h5"
         run = dosim("run", SOURCE_DIR / "scenarios" / f"{name}.yaml", "--out", trace, "--quiet")
         assert run.returncode == 0, run.stderr
-        table = run.stdout[run.stdout.index("  scores"):]
+        first = "  incident rules" if "  incident rules" in run.stdout else "  scores"
+        table = run.stdout[run.stdout.index(first):]
         score = dosim("score", trace)
         assert score.returncode == 0, score.stderr
-        assert score.stdout[score.stdout.index("  scores"):] == table, (table, score.stdout)
+        assert score.stdout[score.stdout.index(first):] == table, (table, score.stdout)
         as_json = json.loads(dosim("score", trace, "--json").stdout)
         assert set(as_json["scores"]) >= {"all detectors", "random baseline", "null baseline"}
         assert as_json["scores"]["null baseline"]["alerts"] == 0
