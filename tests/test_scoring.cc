@@ -340,3 +340,12 @@ TEST_CASE("Scores come with a null and a random baseline", "[scoring]") {
   CHECK(result.random_baseline.matched_alerts == expected.matched_alerts);
   CHECK(result.random_baseline.alert_matches == expected.alert_matches);
 }
+
+TEST_CASE("an alert about the whole system matches on time alone", "[scoring]") {
+  const IncidentRecord truth = incident(0, 60 * kMinute, 90 * kMinute, {1, 2});
+  Alert system_wide = alert(70 * kMinute, dosim::kWholeSystem);
+  CHECK(dosim::alert_matches_incident(system_wide, truth, {}));
+  CHECK_FALSE(dosim::alert_matches_incident(alert(70 * kMinute, 5), truth, {}));
+  system_wide.time = 95 * kMinute;
+  CHECK_FALSE(dosim::alert_matches_incident(system_wide, truth, {}));
+}
