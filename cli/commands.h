@@ -16,6 +16,7 @@ struct RunOptions {
   std::optional<std::uint64_t> seed;
   std::string out_path;  // empty: <scenario file stem>.h5 in the working directory
   bool quiet = false;
+  std::string events_path;  // --events FILE: every event of the run as JSON lines
 };
 
 int run_command(const RunOptions& options);

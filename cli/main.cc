@@ -19,7 +19,10 @@ int main(int argc, char** argv) {
       run_cmd->add_option("--seed", seed, "Random seed (overrides the scenario's `seed`)");
   run_cmd->add_option("--out,-o", run.out_path,
                       "Trace file to write (default: <scenario name>.h5 in the working directory)");
-  run_cmd->add_flag("--quiet,-q", run.quiet, "Print only the summary; no progress or logs");
+  run_cmd->add_flag("--quiet,-q", run.quiet,
+                    "Print only the summary and scores; no progress, no story");
+  run_cmd->add_option("--events", run.events_path,
+                      "Write every event (faults, changes, alerts, incidents) as JSON lines");
 
   std::string validate_path;
   auto* validate_cmd =

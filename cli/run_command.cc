@@ -18,10 +18,13 @@
 #include "engine/diagnostics.h"
 #include "engine/scenario_loader.h"
 #include "engine/simulation.h"
+#include "run_story.h"
 #include "score_table.h"
 
 namespace dosim::cli {
 namespace {
+
+constexpr std::size_t kStoryLines = 40;
 
 std::atomic<bool> g_stop{false};
 std::atomic<int> g_signal{0};
@@ -172,6 +175,12 @@ int run_command(const RunOptions& options) {
   writer.reset();
 
   const double wall_seconds = std::chrono::duration<double>(WallClock::now() - wall_start).count();
+  const auto story = run_story(scenario, simulation.changes(), alerts, detected, result.simulated);
+  if (!options.quiet) print_story(story, kStoryLines);
+  if (!options.events_path.empty() && !write_story(story, options.events_path)) {
+    std::fprintf(stderr, "%s: cannot write the events\n", options.events_path.c_str());
+    return kExitBadInput;
+  }
   print_summary(scenario, seed, result, incidents, simulation.changes(), out_path, rows,
                 wall_seconds);
   if (!scenario.incident_rules.empty()) {

@@ -123,6 +123,26 @@ def test_score_recomputes_from_the_trace_what_run_printed():
     assert missing.returncode == 2 and "cannot open trace" in missing.stderr
 
 
+def test_the_story_is_told_in_simulated_time_and_written_as_json_lines():
+    import json
+    import h5py
+    trace, events = TMP / "story.h5", TMP / "story.jsonl"
+    result = dosim("run", SOURCE_DIR / "scenarios" / "payments-mad.yaml", "--out", trace,
+                   "--events", events)
+    assert result.returncode == 0, result.stderr
+    assert "[00:45:00] FAULT  latency on payments /pay (pay-latency)" in result.stdout
+    assert "[00:53:00] FAULT  ended: pay-errors" in result.stdout
+    lines = [json.loads(line) for line in events.read_text().splitlines()]
+    times = [line["t_ns"] for line in lines]
+    assert times == sorted(times)
+    kinds = [line["kind"] for line in lines]
+    assert kinds.count("fault-start") == 2 and kinds.count("fault-end") == 2
+    with h5py.File(trace) as f:
+        assert kinds.count("alert") == len(f["alerts/t_ns"])
+    quiet = dosim("run", SOURCE_DIR / "scenarios" / "payments-mad.yaml", "--out", trace, "--quiet")
+    assert "FAULT" not in quiet.stdout
+
+
 if __name__ == "__main__":
     run_tests([
         test_validate_accepts_every_bundled_scenario,
@@ -133,4 +153,5 @@ if __name__ == "__main__":
         test_run_prints_the_summary,
         test_alerts_land_in_the_trace_matched_to_incidents,
         test_score_recomputes_from_the_trace_what_run_printed,
+        test_the_story_is_told_in_simulated_time_and_written_as_json_lines,
     ])

@@ -1,0 +1,109 @@
+#include "run_story.h"
+
+#include <algorithm>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+namespace dosim::cli {
+namespace {
+
+std::string stamp(SimTime t) {
+  const std::int64_t s = t / kSecond;
+  char text[32];
+  if (s >= 86400)
+    std::snprintf(text, sizeof text, "%lldd %02lld:%02lld:%02lld",
+                  static_cast<long long>(s / 86400), static_cast<long long>(s / 3600 % 24),
+                  static_cast<long long>(s / 60 % 60), static_cast<long long>(s % 60));
+  else
+    std::snprintf(text, sizeof text, "%02lld:%02lld:%02lld", static_cast<long long>(s / 3600),
+                  static_cast<long long>(s / 60 % 60), static_cast<long long>(s % 60));
+  return text;
+}
+
+std::string fault_target(const Scenario& scenario, const FaultSpec& fault) {
+  const FaultTarget& t = fault.target;
+  if (t.is_edge()) return scenario.edge_name(t.dependency);
+  if (!t.zone.empty()) return "zone " + t.zone;
+  if (!t.region.empty()) return "region " + t.region;
+  if (t.is_split()) return "partition";
+  if (!t.labels.empty()) return "labelled services";
+  std::string name = t.service >= 0 ? scenario.services[t.service].name : "?";
+  if (t.endpoint >= 0) name += " " + scenario.services[t.service].endpoints[t.endpoint].name;
+  return name;
+}
+
+}  // namespace
+
+std::vector<StoryEvent> run_story(const Scenario& scenario, const std::vector<ChangeEvent>& changes,
+                                  const std::vector<Alert>& alerts,
+                                  const std::vector<DetectedIncident>& detected,
+                                  SimTime simulated) {
+  std::vector<StoryEvent> story;
+  auto add = [&](SimTime t, std::string kind, std::string text, nlohmann::ordered_json detail) {
+    if (t > simulated) return;
+    detail["t_ns"] = t;
+    detail["kind"] = kind;
+    story.push_back({t, std::move(kind), std::move(text), detail.dump()});
+  };
+  for (const FaultSpec& fault : scenario.faults) {
+    const std::string target = fault_target(scenario, fault);
+    add(fault.start, "fault-start",
+        std::string("FAULT  ") + fault_kind_name(fault.kind) + " on " + target + " (" + fault.name +
+            ")",
+        {{"fault", fault.name}, {"cause", fault_kind_name(fault.kind)}, {"target", target}});
+    add(fault.start + fault.duration, "fault-end", "FAULT  ended: " + fault.name,
+        {{"fault", fault.name}});
+  }
+  for (const ChangeEvent& change : changes)
+    add(change.time, "change",
+        "CHANGE " + change.kind + " " + change.target + ": " + change.from + " -> " + change.to,
+        {{"change", change.kind},
+         {"target", change.target},
+         {"from", change.from},
+         {"to", change.to}});
+  for (const Alert& alert : alerts) {
+    const std::string service =
+        alert.service >= 0 ? scenario.services[alert.service].name : "the system";
+    std::string upper = alert.severity;
+    std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
+    add(alert.time, "alert",
+        "ALERT  " + upper + " " + alert.metric + " anomalous in " + service + " (" +
+            alert.detector + ")",
+        {{"detector", alert.detector},
+         {"service", service},
+         {"metric", alert.metric},
+         {"severity", alert.severity}});
+  }
+  for (const DetectedIncident& incident : detected) {
+    char temperature[32];
+    std::snprintf(temperature, sizeof temperature, "%.0f", incident.peak_temperature);
+    add(incident.start, "incident-open",
+        "INCIDENT Sev" + std::to_string(incident.severity) + " detected by " + incident.rule +
+            " (peak temperature " + temperature + ")",
+        {{"rule", incident.rule},
+         {"severity", incident.severity},
+         {"peak_temperature", incident.peak_temperature}});
+    if (incident.end >= 0)
+      add(incident.end, "incident-close", "INCIDENT closed (" + incident.rule + ")",
+          {{"rule", incident.rule}});
+  }
+  std::stable_sort(story.begin(), story.end(),
+                   [](const StoryEvent& a, const StoryEvent& b) { return a.time < b.time; });
+  return story;
+}
+
+void print_story(const std::vector<StoryEvent>& story, std::size_t limit) {
+  for (std::size_t i = 0; i < story.size() && i < limit; ++i)
+    std::printf("[%s] %s\n", stamp(story[i].time).c_str(), story[i].text.c_str());
+  if (story.size() > limit)
+    std::printf("... %zu more events (--events FILE writes them all)\n", story.size() - limit);
+}
+
+bool write_story(const std::vector<StoryEvent>& story, const std::string& path) {
+  std::ofstream out(path);
+  if (!out) return false;
+  for (const StoryEvent& event : story) out << event.detail << '\n';
+  return static_cast<bool>(out);
+}
+
+}  // namespace dosim::cli

@@ -1,0 +1,35 @@
+// The story of a run in simulated-time order, the way an operator's console shows it:
+// faults starting and ending, changes, alerts firing, incidents detected. `dosim run`
+// prints it (capped, with a count of what was left out) unless --quiet, and --events FILE
+// writes every event as JSON lines.
+#pragma once
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "analysis/alert.h"
+#include "detectors/incident_rule.h"
+#include "engine/operations.h"
+#include "engine/scenario.h"
+
+namespace dosim::cli {
+
+struct StoryEvent {
+  SimTime time = 0;
+  std::string kind;    // fault-start, fault-end, change, alert, incident-open, incident-close
+  std::string text;    // one line for the console
+  std::string detail;  // the JSON line's fields, already encoded (an object's body)
+};
+
+std::vector<StoryEvent> run_story(const Scenario& scenario, const std::vector<ChangeEvent>& changes,
+                                  const std::vector<Alert>& alerts,
+                                  const std::vector<DetectedIncident>& detected, SimTime simulated);
+
+// Prints at most `limit` events, then how many were left out.
+void print_story(const std::vector<StoryEvent>& story, std::size_t limit);
+
+// Writes every event as one JSON object per line. Returns false if the file cannot be written.
+bool write_story(const std::vector<StoryEvent>& story, const std::string& path);
+
+}  // namespace dosim::cli
