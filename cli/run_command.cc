@@ -14,6 +14,7 @@
 #include "analysis/scoring.h"
 #include "analysis/trace_writer.h"
 #include "commands.h"
+#include "detectors/alertmanager.h"
 #include "detectors/runner.h"
 #include "engine/diagnostics.h"
 #include "engine/scenario_loader.h"
@@ -192,6 +193,16 @@ int run_command(const RunOptions& options) {
   }
   std::vector<std::string> detector_names;
   for (const DetectorSpec& spec : detectors->specs()) detector_names.push_back(spec.name);
+  std::vector<std::string> service_names;
+  for (const ServiceSpec& service : scenario.services) service_names.push_back(service.name);
+  const RoutingResult routing =
+      route_alerts(detectors->alerts(), scenario.alertmanager, service_names, result.simulated);
+  std::printf(
+      "  alertmanager %zu raw alerts -> %zu notifications (alert reduction %.0f%%); "
+      "%zu inhibited, %zu deduplicated\n",
+      routing.raw_alerts, routing.notifications.size(),
+      100.0 * alert_reduction(routing.notifications.size(), routing.raw_alerts), routing.inhibited,
+      routing.deduplicated);
   print_incident_rule_scores(incidents, detected_as_alerts(detected), result.simulated);
   print_score_table(incidents, alerts, detector_names, scenario.services.size(), seed,
                     result.simulated);

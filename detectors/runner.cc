@@ -18,9 +18,9 @@ struct DetectorRunner::Watched {
   std::int64_t for_ticks = 0;
   std::vector<float> values, scores;
   std::vector<std::int64_t> anomalous_for;  // consecutive anomalous ticks
-  std::vector<char> alerted;
-  std::vector<char> anomalous;  // this tick
-  int critical_metric = -1;     // escalation metric index in the family, or -1
+  std::vector<std::int64_t> alerted;        // per series: index of its firing alert + 1, or 0
+  std::vector<char> anomalous;              // this tick
+  int critical_metric = -1;                 // escalation metric index in the family, or -1
   double critical_above = 0;
 };
 
@@ -156,12 +156,13 @@ void DetectorRunner::on_frame(const Frame& frame) {
       w.anomalous[i] = w.scores[i] > limit ? 1 : 0;
       if (!(w.scores[i] > limit)) {
         w.anomalous_for[i] = 0;
+        if (w.alerted[i]) alerts_[static_cast<std::size_t>(w.alerted[i] - 1)].resolved = frame.time;
         w.alerted[i] = 0;
         continue;
       }
       ++w.anomalous_for[i];
       if (!w.alerted[i] && w.anomalous_for[i] > w.for_ticks) {
-        w.alerted[i] = 1;
+        w.alerted[i] = static_cast<std::int64_t>(alerts_.size()) + 1;
         std::string severity = w.severity;
         if (w.critical_metric >= 0) {
           const std::span<const float> escalation =
@@ -170,7 +171,7 @@ void DetectorRunner::on_frame(const Frame& frame) {
                               : frame.endpoint(static_cast<EndpointMetric>(w.critical_metric));
           if (escalation[w.column[i]] > w.critical_above) severity = "critical";
         }
-        alerts_.push_back({frame.time, w.name, w.service[i], w.metric_name[i], severity});
+        alerts_.push_back({frame.time, w.name, w.service[i], w.metric_name[i], severity, -1});
       }
     }
   }

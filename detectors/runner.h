@@ -28,6 +28,7 @@ struct RaisedAlert {
   int service = -1;
   std::string metric;
   std::string severity;
+  SimTime resolved = -1;  // when the series was normal again; -1 if still firing at the end
 };
 
 class DetectorRunner : public FrameSink {

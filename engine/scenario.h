@@ -281,6 +281,21 @@ struct DetectorSpec {
   SourcePos kind_pos;
 };
 
+// Alertmanager routing of a run's alerts (detectors/alertmanager.h).
+struct InhibitRuleSpec {
+  std::vector<std::pair<std::string, std::string>> source;  // label = value matchers
+  std::vector<std::pair<std::string, std::string>> target;
+  std::vector<std::string> equal;
+};
+
+struct AlertmanagerSpec {
+  std::vector<std::string> group_by = {"service"};
+  SimTime group_wait = 30 * kSecond;
+  SimTime group_interval = 5 * kMinute;
+  SimTime repeat_interval = 4 * kHour;
+  std::vector<InhibitRuleSpec> inhibit_rules;
+};
+
 // An incident rule of the Lab 7 kind over one detector's series (detectors/incident_rule.h).
 struct IncidentRuleSpec {
   std::string name;
@@ -310,6 +325,7 @@ struct Scenario {
   std::vector<DetectorSpec> detectors;
   bool detectors_given = false;  // false: the run uses the default set
   std::vector<IncidentRuleSpec> incident_rules;
+  AlertmanagerSpec alertmanager;
 
   int service_index(const std::string& name) const;  // -1 when absent
   std::string edge_name(int dependency) const;       // "caller->callee"

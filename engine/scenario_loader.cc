@@ -53,7 +53,8 @@ Scenario Loader::load(const YAML::Node& root) {
   }
   MapReader top(root, "scenario",
                 {"name", "description", "duration", "tick", "record", "seed", "regions", "services",
-                 "dependencies", "traffic", "faults", "changes", "detectors", "incident_rules"},
+                 "dependencies", "traffic", "faults", "changes", "detectors", "incident_rules",
+                 "alertmanager"},
                 diags_);
   scenario_.name = read_name(top, Need::kRequired);
   scenario_.description = top.text("description").value_or("");
@@ -80,6 +81,7 @@ Scenario Loader::load(const YAML::Node& root) {
     read_detector(detectors[i], static_cast<int>(i));
   const std::vector<YAML::Node> rules = top.list("incident_rules");
   for (std::size_t i = 0; i < rules.size(); ++i) read_incident_rule(rules[i], static_cast<int>(i));
+  if (auto alertmanager = top.value("alertmanager")) read_alertmanager(*alertmanager);
 
   diags_.throw_if_any();
   return std::move(scenario_);

@@ -100,6 +100,57 @@ void Loader::read_detector(const YAML::Node& node, int index) {
   scenario_.detectors.push_back(std::move(spec));
 }
 
+void Loader::read_alertmanager(const YAML::Node& node) {
+  MapReader r(node, "alertmanager",
+              {"group_by", "group_wait", "group_interval", "repeat_interval", "inhibit_rules"},
+              diags_);
+  if (!r.is_map()) return;
+  AlertmanagerSpec& spec = scenario_.alertmanager;
+  const std::vector<std::string> labels = {"detector", "service", "metric", "severity"};
+  auto read_label = [&](const YAML::Node& item) -> std::optional<std::string> {
+    auto name = read_text(item, pos_of(item), "a label name", diags_);
+    if (name && std::find(labels.begin(), labels.end(), *name) == labels.end()) {
+      diags_.error(pos_of(item),
+                   "unknown alert label '" + *name + "'" + did_you_mean(*name, labels));
+      return std::nullopt;
+    }
+    return name;
+  };
+  if (r.has("group_by")) {
+    spec.group_by.clear();
+    for (const YAML::Node& item : r.list("group_by"))
+      if (auto label = read_label(item)) spec.group_by.push_back(*label);
+  }
+  spec.group_wait = r.duration("group_wait", Range::at_least(0)).value_or(spec.group_wait);
+  spec.group_interval = r.duration("group_interval", Range::above(0)).value_or(spec.group_interval);
+  spec.repeat_interval =
+      r.duration("repeat_interval", Range::above(0)).value_or(spec.repeat_interval);
+  for (const YAML::Node& item : r.list("inhibit_rules")) {
+    MapReader rule(item, "inhibit rule", {"source_matchers", "target_matchers", "equal"}, diags_);
+    if (!rule.is_map()) continue;
+    InhibitRuleSpec inhibit;
+    auto read_matchers = [&](const char* key, auto& out) {
+      auto node = rule.value(key, Need::kRequired);
+      if (!node) return;
+      if (!node->IsMap()) {
+        diags_.error(rule.value_pos(key),
+                     std::string("expected a mapping of label: value for '") + key + "'");
+        return;
+      }
+      for (const auto& entry : *node) {
+        auto label = read_label(entry.first);
+        auto value = read_text(entry.second, pos_of(entry.second), "a label value", diags_);
+        if (label && value) out.emplace_back(*label, *value);
+      }
+    };
+    read_matchers("source_matchers", inhibit.source);
+    read_matchers("target_matchers", inhibit.target);
+    for (const YAML::Node& label : rule.list("equal"))
+      if (auto name = read_label(label)) inhibit.equal.push_back(*name);
+    spec.inhibit_rules.push_back(std::move(inhibit));
+  }
+}
+
 void Loader::read_incident_rule(const YAML::Node& node, int index) {
   MapReader r(node, "incident rule",
               {"name", "detector", "poll", "decay", "stream_threshold", "threshold"}, diags_);

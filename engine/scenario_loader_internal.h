@@ -67,6 +67,7 @@ class Loader {
   void read_defect(const YAML::Node& node, ChangeSpec& change);
   void read_detector(const YAML::Node& node, int index);
   void read_incident_rule(const YAML::Node& node, int index);
+  void read_alertmanager(const YAML::Node& node);
   // A mapping of label names to values, sorted by name.
   std::vector<std::pair<std::string, std::string>> read_labels(const YAML::Node& node);
   // Services named by a list of names; reports unknown ones.
