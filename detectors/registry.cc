@@ -4,6 +4,7 @@
 #include "detectors/burn_rate_detector.h"
 #include "detectors/ewma_detector.h"
 #include "detectors/mad_detector.h"
+#include "detectors/regression_detector.h"
 #include "detectors/threshold_detector.h"
 #include "engine/diagnostics.h"
 
@@ -23,6 +24,7 @@ constexpr Kind kKinds[] = {
     {"mad", &make_mad_detector},
     {"ewma", &make_ewma_detector},
     {"burn_rate", &make_burn_rate_detector},
+    {"regression", &make_regression_detector},
 };
 
 }  // namespace

@@ -92,6 +92,30 @@ TEST_CASE("burn_rate pairs a long and a short window per burn rate", "[detectors
   CHECK(detector->limit() == 1.0);
 }
 
+TEST_CASE("regression predicts latency from the rate with a line fitted on training",
+          "[detectors]") {
+  // One edge: rates 1..4, latencies 3.1, 4.9, 7.1, 8.9 during 4 s of training. By hand:
+  // b = 9.8 / 5 = 1.96, a = 6 - 1.96 x 2.5 = 1.1, residuals +-0.04, +-0.12, sd =
+  // sqrt(0.032 / 2). At rate 5 the prediction is 10.9; 11.9 is 1 / sd away.
+  DetectorSpec regression = spec("regression", {{"training", 4}});
+  regression.metrics = {"rps", "latency_p95_s"};
+  auto detector = make_detector(regression, 2, "t.yaml", kSecond);
+  std::vector<float> scores(2);
+  const std::vector<std::pair<float, float>> training = {
+      {1, 3.1f}, {2, 4.9f}, {3, 7.1f}, {4, 8.9f}};
+  for (const auto& [x, y] : training) {
+    detector->step(std::vector<float>{x, y}, scores);
+    CHECK(scores == std::vector<float>{0, 0});
+  }
+  detector->step(std::vector<float>{5, 11.9f}, scores);
+  const double sd = std::sqrt(0.032 / 2);
+  CHECK(scores[0] == Approx(1.0 / sd).epsilon(1e-4));
+  CHECK(scores[1] == scores[0]);
+  detector->step(std::vector<float>{6, 12.86f}, scores);  // on the line: 1.1 + 1.96 x 6
+  CHECK(scores[0] == Approx(0.0).margin(1e-3));
+  CHECK(detector->limit() == 3.0);
+}
+
 TEST_CASE("an alert fires after `for`, once per episode, for the series' service", "[detectors]") {
   const Scenario scenario = scenario_from(kTwo);
   DetectorSpec threshold = spec("threshold", {{"above", 0.1}});
