@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--out,-o", run.out_path,
                       "Trace file to write (default: <scenario name>.h5 in the working directory)");
   run_cmd->add_flag("--quiet,-q", run.quiet,
-                    "Print only the summary and scores; no progress, no story");
+                    "Print only the score tables: no progress, story or summary");
   run_cmd->add_option("--events", run.events_path,
                       "Write every event (faults, changes, alerts, incidents) as JSON lines");
 

@@ -182,9 +182,10 @@ int run_command(const RunOptions& options) {
     std::fprintf(stderr, "%s: cannot write the events\n", options.events_path.c_str());
     return kExitBadInput;
   }
-  print_summary(scenario, seed, result, incidents, simulation.changes(), out_path, rows,
-                wall_seconds);
-  if (!scenario.incident_rules.empty()) {
+  if (!options.quiet)
+    print_summary(scenario, seed, result, incidents, simulation.changes(), out_path, rows,
+                  wall_seconds);
+  if (!options.quiet && !scenario.incident_rules.empty()) {
     std::printf("  detected    %zu incidents by the incident rules\n", detected.size());
     for (const DetectedIncident& d : detected)
       std::printf("    Sev%d %-20s %s..%s  peak temperature %.0f\n", d.severity, d.rule.c_str(),

@@ -1,5 +1,6 @@
 """Golden scenario regressions, in the manner of SimGrid's tesh files: every bundled
-scenario, run with its seed, must print the same summary (wall-time line excepted) and
+scenario, run with its seed, must print the same story and summary (wall-time line
+excepted) and
 produce the same per-service statistics (means over the trace, 4 significant digits, read
 with h5py) as recorded in tests/golden/<scenario>.txt.
 
@@ -20,7 +21,7 @@ STATISTICS = ["rps", "error_ratio", "latency_p95_s", "cpu_ratio"]
 
 def observed(name):
     trace = TMP / f"{name}.h5"
-    result = dosim("run", SOURCE_DIR / "scenarios" / f"{name}.yaml", "--out", trace, "--quiet")
+    result = dosim("run", SOURCE_DIR / "scenarios" / f"{name}.yaml", "--out", trace)
     assert result.returncode == 0, result.stderr
     lines = [line.replace(str(trace), "TRACE") for line in result.stdout.splitlines()
              if not line.lstrip().startswith("wall time")]
