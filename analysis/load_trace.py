@@ -5,8 +5,8 @@
     trace.service_metric("latency_p95_s")      # DataFrame: index time_s, one column per service
 
 Metadata, topology, the ground truth (`incidents`, `affected`, `propagation`), the change
-log (`changes`) and `alerts` are read at once, as DataFrames; metric datasets are read on
-request, one at a time, so a long trace costs only the metrics you ask for. Times are float
+log (`changes`) and `alerts` are read at once, as DataFrames; metric datasets and
+detector scores (`detector_scores`, `detector_gauges`) are read on request, one at a time, so a long trace costs only the metrics you ask for. Times are float
 seconds since the start of the run (index `time_s`); strings come back as `str`.
 
 Run as a script (`/usr/bin/python3 analysis/load_trace.py TRACE.h5`) to print a summary.
@@ -71,6 +71,25 @@ class Trace:
         self.propagation = _table(f, "truth/propagation", PROPAGATION_COLUMNS)
         self.changes = _table(f, "events/changes", CHANGE_COLUMNS)
         self.alerts = _table(f, "alerts", ALERT_COLUMNS)
+
+    def detectors(self):
+        """Names of the detectors whose scores the trace keeps (/detectors/<name>/score)."""
+        group = self.file.get("detectors", {})
+        return [name for name in group if "score" in group[name]]
+
+    def detector_scores(self, name):
+        """[time_s x series] DataFrame of /detectors/<name>/score; columns "label metric"."""
+        group = self.file[f"detectors/{name}"]
+        columns = [f"{label} {metric}" for label, metric in
+                   zip(_column(group["label"]), _column(group["metric"]))]
+        return pd.DataFrame(group["score"][()], index=pd.Index(self.time_s, name="time_s"),
+                            columns=pd.Index(columns, name="series"))
+
+    def detector_gauges(self, name):
+        """[time_s x gauge] DataFrame of /detectors/<name>/gauges/ (empty if none)."""
+        group = self.file[f"detectors/{name}"].get("gauges", {})
+        return pd.DataFrame({gauge: group[gauge][()] for gauge in group},
+                            index=pd.Index(self.time_s, name="time_s"))
 
     def metric_names(self, family="service"):
         return list(self.file[f"metrics/{family}"])

@@ -293,6 +293,52 @@ class MetricFamily {
   std::vector<RowAppender<float>> tables_;
 };
 
+// One detector's scores and gauges, summarised per row: scores by their maximum, gauges by
+// their last value.
+class DetectorColumns {
+ public:
+  DetectorColumns(hid_t group, std::size_t series, const std::vector<std::string>& gauges)
+      : series_(series),
+        score_max_(series, 0.0f),
+        gauge_last_(gauges.size(), 0.0f),
+        score_(group, "score", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 2, series) {
+    if (gauges.empty()) return;
+    const Group gauge_group = make_group(group, "gauges");
+    gauge_tables_.reserve(gauges.size());
+    for (const std::string& name : gauges)
+      gauge_tables_.emplace_back(gauge_group.get(), name.c_str(), H5T_IEEE_F32LE, H5T_NATIVE_FLOAT,
+                                 1, 1);
+  }
+
+  void add(std::span<const float> scores, std::span<const float> gauges) {
+    assert(scores.size() == series_ && gauges.size() == gauge_last_.size());
+    for (std::size_t i = 0; i < series_; ++i)
+      score_max_[i] = first_ ? scores[i] : std::max(score_max_[i], scores[i]);
+    std::copy(gauges.begin(), gauges.end(), gauge_last_.begin());
+    first_ = false;
+  }
+
+  void emit() {
+    float* out = score_.append_row();
+    std::copy(score_max_.begin(), score_max_.end(), out);
+    for (std::size_t g = 0; g < gauge_tables_.size(); ++g)
+      *gauge_tables_[g].append_row() = gauge_last_[g];
+    first_ = true;
+  }
+
+  void flush() {
+    score_.flush();
+    for (RowAppender<float>& table : gauge_tables_) table.flush();
+  }
+
+ private:
+  std::size_t series_;
+  bool first_ = true;
+  std::vector<float> score_max_, gauge_last_;
+  RowAppender<float> score_;
+  std::vector<RowAppender<float>> gauge_tables_;
+};
+
 std::size_t endpoint_count(const Scenario& scenario) {
   std::size_t count = 0;
   for (const ServiceSpec& service : scenario.services) count += service.endpoints.size();
@@ -313,6 +359,8 @@ struct TraceWriter::Impl {
   std::optional<MetricFamily> services;
   std::optional<MetricFamily> edges;
   std::optional<MetricFamily> endpoints;
+  std::optional<Group> detectors_group;  // /detectors, made by the first add_detector
+  std::vector<DetectorColumns> detector_columns;
   std::vector<std::int32_t> edge_caller;  // per dependency, for /truth/propagation
   std::vector<std::int32_t> edge_callee;
 
@@ -403,6 +451,7 @@ void TraceWriter::Impl::end_row() {
   services->emit(ticks_in_row);
   edges->emit(ticks_in_row);
   endpoints->emit(ticks_in_row);
+  for (DetectorColumns& columns : detector_columns) columns.emit();
   ticks_in_row = 0;
   ++rows;
 }
@@ -413,6 +462,7 @@ void TraceWriter::Impl::flush() {
   services->flush();
   edges->flush();
   endpoints->flush();
+  for (DetectorColumns& columns : detector_columns) columns.flush();
 }
 
 void TraceWriter::Impl::write_truth(const std::vector<IncidentRecord>& incidents) {
@@ -528,6 +578,8 @@ void TraceWriter::Impl::write_alerts(const std::vector<Alert>& alerts,
 }
 
 void TraceWriter::Impl::close() {
+  detector_columns.clear();
+  detectors_group.reset();
   endpoints.reset();
   edges.reset();
   services.reset();
@@ -595,10 +647,10 @@ void TraceWriter::finish(const std::vector<IncidentRecord>& incidents, bool comp
     impl.write_truth(incidents);
     impl.write_changes(changes);
     impl.write_alerts(alerts, alert_incident_ids);
-    {
-      const Group detectors = make_group(impl.file.get(), "detectors");
-      write_strings(detectors.get(), "name", std::span<const std::string>(impl.detector_names));
-    }
+    if (!impl.detectors_group)
+      impl.detectors_group.emplace(make_group(impl.file.get(), "detectors"));
+    write_strings(impl.detectors_group->get(), "name",
+                  std::span<const std::string>(impl.detector_names));
     {
       std::vector<std::string> rules;
       std::vector<std::int64_t> starts, ends;
@@ -639,6 +691,35 @@ std::int64_t TraceWriter::rows_written() const { return impl_->rows; }
 
 void TraceWriter::set_detected_incidents(std::vector<DetectedIncidentRow> rows) {
   impl_->detected = std::move(rows);
+}
+
+std::size_t TraceWriter::add_detector(const std::string& name, double limit,
+                                      const std::vector<int>& service,
+                                      const std::vector<std::string>& metric,
+                                      const std::vector<std::string>& label,
+                                      const std::vector<std::string>& gauges) {
+  Impl& impl = *impl_;
+  assert(impl.rows == 0 && impl.ticks_in_row == 0);
+  try {
+    if (!impl.detectors_group)
+      impl.detectors_group.emplace(make_group(impl.file.get(), "detectors"));
+    const Group group = make_group(impl.detectors_group->get(), name.c_str());
+    write_attribute(group.get(), "limit", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &limit);
+    const std::vector<std::int32_t> services(service.begin(), service.end());
+    write_numbers(group.get(), "service", H5T_STD_I32LE, H5T_NATIVE_INT32,
+                  std::span<const std::int32_t>(services));
+    write_strings(group.get(), "metric", std::span<const std::string>(metric));
+    write_strings(group.get(), "label", std::span<const std::string>(label));
+    impl.detector_columns.emplace_back(group.get(), service.size(), gauges);
+  } catch (const Hdf5Failure& failure) {
+    throw InputError(impl.path, std::string("cannot write trace: ") + failure.what());
+  }
+  return impl.detector_columns.size() - 1;
+}
+
+void TraceWriter::record_detector(std::size_t index, std::span<const float> scores,
+                                  std::span<const float> gauges) {
+  impl_->detector_columns[index].add(scores, gauges);
 }
 
 void TraceWriter::set_detectors(std::vector<std::string> names) {

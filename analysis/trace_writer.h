@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,20 @@ class TraceWriter : public FrameSink {
 
   // The names of the detectors the run fed, written by finish() to /detectors/name.
   void set_detectors(std::vector<std::string> names);
+
+  // Declares a detector whose scores (and gauges) the trace keeps per row, under
+  // /detectors/<name>/: `score` [rows, series] is the highest score of the row's ticks,
+  // each gauge (a dataset under `gauges/`) its value at the row's last tick. Per series:
+  // `service` (index), `metric`, `label` (the column's name); attribute `limit`. Call before
+  // the first frame. Returns the index record_detector() takes.
+  std::size_t add_detector(const std::string& name, double limit, const std::vector<int>& service,
+                           const std::vector<std::string>& metric,
+                           const std::vector<std::string>& label,
+                           const std::vector<std::string>& gauges);
+  // One tick of a declared detector; call before on_frame() of the same tick.
+  // REQUIRES: sizes match add_detector's series and gauges.
+  void record_detector(std::size_t index, std::span<const float> scores,
+                       std::span<const float> gauges);
 
   // Incidents the run's incident rules declared, written by finish() to
   // /incidents_detected (end -1 while still open at the end of the run).

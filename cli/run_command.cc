@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "analysis/scoring.h"
 #include "analysis/trace_writer.h"
@@ -60,6 +61,25 @@ class ProgressLine : public FrameSink {
   const Scenario& scenario_;
   WallClock::time_point last_ = WallClock::now();
   bool shown_ = false;
+};
+
+// Hands the detectors' scores and gauges to the trace, tick by tick.
+class DetectorsToTrace : public DetectorObserver {
+ public:
+  DetectorsToTrace(DetectorRunner& runner, TraceWriter& writer) : writer_(writer) {
+    for (const WatchedSeries& w : runner.watched_series())
+      index_.push_back(
+          writer.add_detector(w.detector, w.limit, w.service, w.metric, w.label, w.gauges));
+    runner.set_observer(this);
+  }
+  void on_detector_tick(std::size_t detector, std::span<const float> scores,
+                        std::span<const float> gauges) override {
+    writer_.record_detector(index_[detector], scores, gauges);
+  }
+
+ private:
+  TraceWriter& writer_;
+  std::vector<std::size_t> index_;
 };
 
 // A detected incident scores as an alert about the whole system at the time it opened.
@@ -145,9 +165,18 @@ int run_command(const RunOptions& options) {
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
 
+  std::optional<DetectorsToTrace> to_trace;
+  try {
+    to_trace.emplace(*detectors, *writer);
+  } catch (const InputError& error) {
+    print_input_error(error);
+    return kExitBadInput;
+  }
+
+  // Detectors before the writer: a tick's scores reach the trace in the row of that tick.
   Simulation simulation(scenario, seed);
-  simulation.add_sink(writer.get());
   simulation.add_sink(detectors.get());
+  simulation.add_sink(writer.get());
   ProgressLine progress(scenario);
   const bool show_progress = !options.quiet && isatty(STDERR_FILENO);
   if (show_progress) simulation.add_sink(&progress);

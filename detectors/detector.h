@@ -28,6 +28,14 @@ class Detector {
   virtual void step(std::span<const float> values, std::span<float> scores) = 0;
   // The score above which a series is anomalous.
   virtual double limit() const = 0;
+
+  // Optional gauges a detector publishes besides its scores (the Lab 7 monitor's y, band,
+  // MAE, MAPE and anomaly count). There are gauge_kinds().size() x gauge_groups() of them;
+  // after each step(), read_gauges(out) writes them kind-major: out[k * groups + g]. A
+  // group g is named after series g (the regression detector: the edge of its rate series).
+  virtual std::vector<std::string> gauge_kinds() const { return {}; }
+  virtual std::size_t gauge_groups() const { return 0; }
+  virtual void read_gauges(std::span<float> /*out*/) const {}
 };
 
 // Parameters of a DetectorSpec, read with defaults; unknown names are reported.

@@ -1,6 +1,7 @@
 #include "detectors/regression_detector.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <vector>
 
@@ -10,13 +11,16 @@ namespace {
 class RegressionDetector : public Detector {
  public:
   RegressionDetector(std::size_t series, std::int64_t training_ticks, double threshold,
-                     double min_sd)
+                     double min_sd, std::size_t window_ticks)
       : pairs_(series / 2),
         training_ticks_(training_ticks),
         threshold_(threshold),
         min_sd_(min_sd),
+        window_(window_ticks),
         sums_(pairs_),
-        fit_(pairs_) {}
+        fit_(pairs_),
+        recent_(pairs_ * window_),
+        gauges_(kGaugeKinds.size() * pairs_, 0.0f) {}
 
   void step(std::span<const float> values, std::span<float> scores) override {
     for (std::size_t p = 0; p < pairs_; ++p) {
@@ -34,14 +38,25 @@ class RegressionDetector : public Detector {
       } else {
         if (seen_ == training_ticks_) fit(p);
         const Fit& f = fit_[p];
-        score = static_cast<float>(std::fabs(y - (f.a + f.b * x)) / f.sd);
+        const double predicted = f.a + f.b * x;
+        score = static_cast<float>(std::fabs(y - predicted) / f.sd);
+        observe_after_training(p, x, y, predicted, score > threshold_);
       }
+      gauge(kY, p) = static_cast<float>(y);
       scores[p] = score;
       scores[pairs_ + p] = score;
     }
     ++seen_;
   }
   double limit() const override { return threshold_; }
+
+  std::vector<std::string> gauge_kinds() const override {
+    return {kGaugeKinds.begin(), kGaugeKinds.end()};
+  }
+  std::size_t gauge_groups() const override { return pairs_; }
+  void read_gauges(std::span<float> out) const override {
+    std::copy(gauges_.begin(), gauges_.end(), out.begin());
+  }
 
  private:
   struct Sums {
@@ -50,6 +65,43 @@ class RegressionDetector : public Detector {
   struct Fit {
     double a = 0, b = 0, sd = 1;
   };
+  // One post-training tick of a pair, kept for the window gauges.
+  struct Recent {
+    double absolute_error = 0;
+    double percentage_error = 0;  // 0 where y = 0
+    bool anomalous = false;
+  };
+  // The Lab 7 gauge names, in the order read_gauges() writes them.
+  enum Gauge { kAnomalyCount, kMae, kMape, kY, kYMin, kYMax };
+  static constexpr std::array<const char*, 6> kGaugeKinds = {"anomaly_count", "mae",  "mape", "y",
+                                                             "y_min",         "y_max"};
+
+  float& gauge(Gauge kind, std::size_t p) { return gauges_[kind * pairs_ + p]; }
+
+  // Updates the band and the window gauges (over the last window_ post-training ticks) of
+  // pair p. Recomputed over the window each tick: exact, and the windows are short.
+  void observe_after_training(std::size_t p, double /*x*/, double y, double predicted,
+                              bool anomalous) {
+    const double error = std::fabs(y - predicted);
+    const std::int64_t after = seen_ - training_ticks_;  // 0 on the first scored tick
+    recent_[p * window_ + static_cast<std::size_t>(after) % window_] = {
+        error, y != 0 ? 100.0 * error / std::fabs(y) : 0.0, anomalous};
+    const std::size_t filled = std::min<std::size_t>(window_, static_cast<std::size_t>(after) + 1);
+    double mae = 0, mape = 0;
+    int count = 0;
+    for (std::size_t k = 0; k < filled; ++k) {
+      const Recent& r = recent_[p * window_ + k];
+      mae += r.absolute_error;
+      mape += r.percentage_error;
+      count += r.anomalous ? 1 : 0;
+    }
+    const double band = threshold_ * fit_[p].sd;
+    gauge(kAnomalyCount, p) = static_cast<float>(count);
+    gauge(kMae, p) = static_cast<float>(mae / double(filled));
+    gauge(kMape, p) = static_cast<float>(mape / double(filled));
+    gauge(kYMin, p) = static_cast<float>(predicted - band);
+    gauge(kYMax, p) = static_cast<float>(predicted + band);
+  }
 
   // Least squares y = a + b x; residual sd from the sums (at least min_sd).
   void fit(std::size_t p) {
@@ -67,9 +119,12 @@ class RegressionDetector : public Detector {
   std::size_t pairs_;
   std::int64_t training_ticks_;
   double threshold_, min_sd_;
+  std::size_t window_;
   std::int64_t seen_ = 0;
   std::vector<Sums> sums_;
   std::vector<Fit> fit_;
+  std::vector<Recent> recent_;  // [pair][window slot]
+  std::vector<float> gauges_;   // [gauge kind][pair]
 };
 
 }  // namespace
@@ -78,13 +133,17 @@ std::unique_ptr<Detector> make_regression_detector(DetectorParams& params, std::
   const double training = params.get("training", 300);
   const double threshold = params.get("threshold", 3);
   const double min_sd = params.get("min_sd", 0.001);
+  const double window = params.get("window", 10);
   params.require(series % 2 == 0,
                  "kind regression watches two metrics of the same edges: [rps, a latency]");
   const double ticks = training / to_seconds(params.tick());
   params.require(ticks >= 3, "'training' must span at least 3 ticks");
   params.require(threshold > 0 && min_sd > 0, "'threshold' and 'min_sd' must be > 0");
+  const double window_ticks = window / to_seconds(params.tick());
+  params.require(window_ticks >= 1 && window_ticks <= 1e6,
+                 "'window' must span between 1 and 1e6 ticks");
   return std::make_unique<RegressionDetector>(series, static_cast<std::int64_t>(ticks), threshold,
-                                              min_sd);
+                                              min_sd, static_cast<std::size_t>(window_ticks));
 }
 
 }  // namespace dosim

@@ -9,7 +9,14 @@
 // residuals' standard deviation s (at least `min_sd`). Afterwards the score of both of an
 // edge's series is |y - (a + b x)| / s; the lab's band is y_min, y_max = prediction -/+
 // `threshold` x s, and the edge is anomalous outside it. Parameters: `training` (s, 300),
-// `threshold` (3), `min_sd` (s, 0.001).
+// `threshold` (3), `min_sd` (s, 0.001), `window` (s, 10).
+//
+// It publishes the lab's gauges per edge (Detector::read_gauges, named
+// `<caller>_to_<callee>_<kind>` in the trace): `y` (the observed latency), `y_min` and
+// `y_max` (the band at this tick's prediction), and over the last `window` seconds after
+// training: `mae` (mean |y - prediction|), `mape` (mean |y - prediction| / |y| x 100, a term
+// being 0 where y = 0) and `anomaly_count` (ticks outside the band). All but `y` are 0
+// during training.
 #pragma once
 
 #include "detectors/detector.h"

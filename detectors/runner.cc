@@ -15,6 +15,8 @@ struct DetectorRunner::Watched {
   std::vector<int> column;   // per series: column in the frame
   std::vector<int> service;  // per series: the service an alert names
   std::vector<std::string> metric_name;
+  std::vector<std::string> label;  // per series: the column's name
+  std::vector<float> gauges;       // kind-major, as the detector writes them
   std::int64_t for_ticks = 0;
   std::vector<float> values, scores;
   std::vector<std::int64_t> anomalous_for;  // consecutive anomalous ticks
@@ -51,9 +53,13 @@ DetectorRunner::DetectorRunner(const Scenario& scenario, std::vector<DetectorSpe
     : scenario_(scenario), specs_(std::move(specs)) {
   // Endpoint columns belong to services in scenario order.
   std::vector<int> endpoint_service;
-  for (std::size_t s = 0; s < scenario.services.size(); ++s)
-    for (std::size_t e = 0; e < scenario.services[s].endpoints.size(); ++e)
+  std::vector<std::string> endpoint_name;
+  for (std::size_t s = 0; s < scenario.services.size(); ++s) {
+    for (const EndpointSpec& endpoint : scenario.services[s].endpoints) {
       endpoint_service.push_back(static_cast<int>(s));
+      endpoint_name.push_back(endpoint.name);
+    }
+  }
   for (const DetectorSpec& spec : specs_) {
     auto watched = std::make_unique<Watched>();
     watched->name = spec.name;
@@ -73,6 +79,11 @@ DetectorRunner::DetectorRunner(const Scenario& scenario, std::vector<DetectorSpe
             {Diagnostic{scenario.file, spec.pos.line, spec.pos.column,
                         "detector '" + spec.name + "': unknown metric '" + metric + "'"}});
       std::vector<std::pair<int, int>> columns;  // (column, service)
+      auto column_label = [&](int column) {
+        if (watched->family == 0) return scenario.services[column].name;
+        if (watched->family == 1) return scenario.edge_name(column);
+        return scenario.services[endpoint_service[column]].name + "/" + endpoint_name[column];
+      };
       if (watched->family == 0) {
         std::vector<int> services = spec.services;
         if (services.empty())
@@ -94,6 +105,7 @@ DetectorRunner::DetectorRunner(const Scenario& scenario, std::vector<DetectorSpe
         watched->column.push_back(column);
         watched->service.push_back(service);
         watched->metric_name.push_back(metric);
+        watched->label.push_back(column_label(column));
       }
     }
     const std::size_t series = watched->column.size();
@@ -105,6 +117,8 @@ DetectorRunner::DetectorRunner(const Scenario& scenario, std::vector<DetectorSpe
     watched->anomalous_for.assign(series, 0);
     watched->alerted.assign(series, 0);
     watched->anomalous.assign(series, 0);
+    watched->gauges.assign(
+        watched->detector->gauge_kinds().size() * watched->detector->gauge_groups(), 0.0f);
     if (!spec.critical_metric.empty()) {
       const auto find_in = [&](const auto& names) {
         for (std::size_t m = 0; m < names.size(); ++m)
@@ -130,6 +144,42 @@ DetectorRunner::DetectorRunner(const Scenario& scenario, std::vector<DetectorSpe
   }
 }
 
+namespace {
+
+// `frontend->cart` -> `frontend_to_cart`; anything else outside [A-Za-z0-9_] -> `_`, so
+// that gauge names are valid Prometheus metric names.
+std::string gauge_prefix(const std::string& label) {
+  std::string out;
+  for (std::size_t i = 0; i < label.size(); ++i) {
+    if (label.compare(i, 2, "->") == 0) {
+      out += "_to_";
+      ++i;
+      continue;
+    }
+    const char c = label[i];
+    const bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    out += keep ? c : '_';
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<WatchedSeries> DetectorRunner::watched_series() const {
+  std::vector<WatchedSeries> all;
+  for (const auto& owned : watched_) {
+    const Watched& w = *owned;
+    WatchedSeries series{w.name, w.detector->limit(), w.service, w.metric_name, w.label, {}};
+    const std::vector<std::string> kinds = w.detector->gauge_kinds();
+    const std::size_t groups = w.detector->gauge_groups();
+    for (const std::string& kind : kinds)
+      for (std::size_t g = 0; g < groups; ++g)
+        series.gauges.push_back(gauge_prefix(w.label[g]) + "_" + kind);
+    all.push_back(std::move(series));
+  }
+  return all;
+}
+
 std::vector<DetectedIncident> DetectorRunner::detected_incidents() const {
   std::vector<DetectedIncident> all;
   for (const IncidentRule& rule : rules_)
@@ -151,6 +201,8 @@ void DetectorRunner::on_frame(const Frame& frame) {
       w.values[i] = values[w.column[i]];
     }
     w.detector->step(w.values, w.scores);
+    if (!w.gauges.empty()) w.detector->read_gauges(w.gauges);
+    if (observer_) observer_->on_detector_tick(&owned - watched_.data(), w.scores, w.gauges);
     const double limit = w.detector->limit();
     for (std::size_t i = 0; i < w.column.size(); ++i) {
       w.anomalous[i] = w.scores[i] > limit ? 1 : 0;

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,26 @@ struct RaisedAlert {
   SimTime resolved = -1;  // when the series was normal again; -1 if still firing at the end
 };
 
+// What one detector watches, as the trace records it (/detectors/<name>/...).
+struct WatchedSeries {
+  std::string detector;
+  double limit = 0;                 // scores above it are anomalous
+  std::vector<int> service;         // per series: the service an alert names
+  std::vector<std::string> metric;  // per series: the metric
+  std::vector<std::string> label;   // per series: the column's name (service, caller->callee,
+                                    // service/endpoint)
+  std::vector<std::string> gauges;  // gauge names, `<label>_<kind>` (`->` as `_to_`, other
+                                    // characters outside [A-Za-z0-9_] as `_`), kind-major
+};
+
+// Receives every detector's scores and gauges each tick, in the order of watched_series().
+class DetectorObserver {
+ public:
+  virtual ~DetectorObserver() = default;
+  virtual void on_detector_tick(std::size_t detector, std::span<const float> scores,
+                                std::span<const float> gauges) = 0;
+};
+
 class DetectorRunner : public FrameSink {
  public:
   // Throws InputError for unknown kinds or bad parameters. REQUIRES: scenario outlives it.
@@ -43,6 +64,10 @@ class DetectorRunner : public FrameSink {
   // Incidents the scenario's incident rules declared, in the order they opened.
   std::vector<DetectedIncident> detected_incidents() const;
   const std::vector<DetectorSpec>& specs() const { return specs_; }
+  // The detectors that watch at least one series, with their series and gauges.
+  std::vector<WatchedSeries> watched_series() const;
+  // REQUIRES: observer outlives the runner's frames; nullptr stops the calls.
+  void set_observer(DetectorObserver* observer) { observer_ = observer; }
 
   // The set a scenario without `detectors:` runs.
   static std::vector<DetectorSpec> default_specs();
@@ -55,6 +80,7 @@ class DetectorRunner : public FrameSink {
   std::vector<IncidentRule> rules_;
   std::vector<int> rule_detector_;  // per rule: index into watched_
   std::vector<RaisedAlert> alerts_;
+  DetectorObserver* observer_ = nullptr;
 };
 
 }  // namespace dosim
