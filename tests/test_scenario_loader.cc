@@ -600,7 +600,7 @@ TEST_CASE("a fault target is either a service or an edge", "[loader]") {
                                       "    start: 1m\n"
                                       "    duration: 1m\n");
   CHECK(d.line == 10);
-  CHECK(d.column == 13);
+  CHECK(d.column == 12);
   CHECK_THAT(d.message, Catch::Contains("either {service[, endpoint]} or {caller, callee}"));
 }
 
@@ -609,7 +609,7 @@ TEST_CASE("a fault target is either a service or an edge", "[loader]") {
 TEST_CASE("an unknown service in a dependency is reported with a did-you-mean", "[loader]") {
   const Diagnostic d = single_problem(kHead + "dependencies:\n  - caller: web\n    callee: apu\n");
   CHECK(d.line == 9);
-  CHECK(d.column == 13);
+  CHECK(d.column == 12);
   CHECK(d.message == "unknown service 'apu'; did you mean 'api'?");
 }
 
@@ -679,7 +679,7 @@ TEST_CASE("a fault on an undeclared edge is reported", "[loader]") {
                                       "    start: 1m\n"
                                       "    duration: 1m\n");
   CHECK(d.line == 10);
-  CHECK(d.column == 13);
+  CHECK(d.column == 12);
   CHECK(d.message == "no dependency 'web -> db' is declared; did you mean 'web -> api'?");
 }
 
@@ -963,6 +963,20 @@ TEST_CASE("a partition needs two or more known sides", "[loader]") {
   CHECK(found[1].message == "unknown region 'us'; did you mean 'eu'?");
   CHECK(found[2].message ==
         "partition needs a target {zones: [A, B, ...]} or {regions: [A, B, ...]}");
+}
+
+}  // namespace dosim
+
+namespace dosim {
+
+TEST_CASE("a detector name that cannot be a trace group is reported at the name", "[loader]") {
+  const Diagnostic d = single_problem(kHead +
+                                      "detectors:\n"
+                                      "  - {name: latency/p95, kind: threshold, metrics: "
+                                      "[latency_p95_s], params: {above: 1}}\n");
+  CHECK(d.line == 8);
+  CHECK(d.column == 12);
+  CHECK(d.message.find("no '/'") != std::string::npos);
 }
 
 }  // namespace dosim
