@@ -6,6 +6,10 @@
 #include <optional>
 #include <string>
 
+namespace CLI {
+class App;
+}  // namespace CLI
+
 namespace dosim::cli {
 
 inline constexpr int kExitOk = 0;
@@ -22,6 +26,18 @@ struct RunOptions {
 int run_command(const RunOptions& options);
 int validate_command(const std::string& scenario_path);
 int score_command(const std::string& trace_path, bool json);
+
+// `dosim nab score`: a detector's NAB score per profile (cli/nab_command.cc).
+struct NabScoreOptions {
+  std::string root;         // --nab ROOT, else $DOSIM_NAB
+  std::string detector;     // --detector NAME
+  std::string results_dir;  // --results DIR; empty: ROOT/results
+  bool json = false;
+  bool optimize = false;  // --optimize: NAB's optimizer chooses the thresholds
+};
+// Adds the `nab` subcommand (with `score`) to `app`; returns it.
+CLI::App* add_nab_command(CLI::App& app, NabScoreOptions& options);
+int nab_score_command(const NabScoreOptions& options);
 
 // Prints every diagnostic of an InputError to stderr, one per line.
 void print_input_error(const std::exception& error);

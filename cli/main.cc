@@ -35,6 +35,9 @@ int main(int argc, char** argv) {
   score_cmd->add_option("trace", score_path, "Trace written by dosim run")->required();
   score_cmd->add_flag("--json", score_json, "Print the scores as JSON");
 
+  dosim::cli::NabScoreOptions nab;
+  auto* nab_cmd = dosim::cli::add_nab_command(app, nab);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -46,5 +49,6 @@ int main(int argc, char** argv) {
   if (*seed_opt) run.seed = seed;
   if (*run_cmd) return dosim::cli::run_command(run);
   if (*score_cmd) return dosim::cli::score_command(score_path, score_json);
+  if (*nab_cmd) return dosim::cli::nab_score_command(nab);
   return dosim::cli::validate_command(validate_path);
 }
