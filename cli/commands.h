@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace CLI {
 class App;
@@ -26,6 +27,17 @@ struct RunOptions {
 int run_command(const RunOptions& options);
 int validate_command(const std::string& scenario_path);
 int score_command(const std::string& trace_path, bool json);
+
+// `dosim bench`: detectors x scenarios x seeds (cli/bench_command.cc).
+struct BenchOptions {
+  std::vector<std::string> detectors;  // kinds, or names of a scenario's detectors
+  std::vector<std::string> scenarios;  // scenario files
+  int seeds = 1;                       // seeds s, s+1, ..., s+N-1 (s: the scenario's seed)
+  int threads = 1;
+  std::string out_path;  // --out FILE: JSON results
+  bool quiet = false;
+};
+int bench_command(const BenchOptions& options);
 
 // `dosim nab score`: a detector's NAB score per profile (cli/nab_command.cc).
 struct NabScoreOptions {

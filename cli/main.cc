@@ -1,7 +1,9 @@
 // dosim: the command line front end. Parses arguments with CLI11 and dispatches to the
 // subcommands in commands.h. Argument errors exit with code 2, like every other bad input.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <iostream>
+#include <thread>
 
 #include "commands.h"
 #include "dosim/version.h"
@@ -38,6 +40,28 @@ int main(int argc, char** argv) {
   dosim::cli::NabScoreOptions nab;
   auto* nab_cmd = dosim::cli::add_nab_command(app, nab);
 
+  dosim::cli::BenchOptions bench;
+  bench.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  auto* bench_cmd = app.add_subcommand(
+      "bench", "Run detectors x scenarios x seeds and compare their scores (JSON with --out)");
+  bench_cmd
+      ->add_option("--detectors", bench.detectors,
+                   "Detector kinds (threshold, mad, ewma, burn_rate, regression) or names "
+                   "of the scenarios' own detectors, comma-separated")
+      ->required()
+      ->delimiter(',');
+  bench_cmd->add_option("--scenarios", bench.scenarios, "Scenario files, comma-separated")
+      ->required()
+      ->delimiter(',');
+  bench_cmd->add_option("--seeds", bench.seeds, "Seeds per scenario: its seed, +1, ...")
+      ->check(CLI::Range(1, 100000));
+  bench_cmd
+      ->add_option("--threads,-j", bench.threads,
+                   "Runs in parallel (results are the same for any number)")
+      ->check(CLI::Range(1, 1024));
+  bench_cmd->add_option("--out,-o", bench.out_path, "Write the results as JSON");
+  bench_cmd->add_flag("--quiet,-q", bench.quiet, "No progress line");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -48,6 +72,7 @@ int main(int argc, char** argv) {
   }
   if (*seed_opt) run.seed = seed;
   if (*run_cmd) return dosim::cli::run_command(run);
+  if (*bench_cmd) return dosim::cli::bench_command(bench);
   if (*score_cmd) return dosim::cli::score_command(score_path, score_json);
   if (*nab_cmd) return dosim::cli::nab_score_command(nab);
   return dosim::cli::validate_command(validate_path);

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -71,6 +72,9 @@ class DetectorRunner : public FrameSink {
 
   // The set a scenario without `detectors:` runs.
   static std::vector<DetectorSpec> default_specs();
+  // What `dosim bench --detectors KIND` runs for a kind (docs/scoring.md), named after the
+  // kind; nullopt for a kind it has no default for.
+  static std::optional<DetectorSpec> bench_spec(const std::string& kind);
 
  private:
   struct Watched;
