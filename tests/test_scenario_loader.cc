@@ -600,7 +600,7 @@ TEST_CASE("a fault target is either a service or an edge", "[loader]") {
                                       "    start: 1m\n"
                                       "    duration: 1m\n");
   CHECK(d.line == 10);
-  CHECK(d.column == 12);
+  CHECK(d.column == 13);
   CHECK_THAT(d.message, Catch::Contains("either {service[, endpoint]} or {caller, callee}"));
 }
 
@@ -609,7 +609,7 @@ TEST_CASE("a fault target is either a service or an edge", "[loader]") {
 TEST_CASE("an unknown service in a dependency is reported with a did-you-mean", "[loader]") {
   const Diagnostic d = single_problem(kHead + "dependencies:\n  - caller: web\n    callee: apu\n");
   CHECK(d.line == 9);
-  CHECK(d.column == 12);
+  CHECK(d.column == 13);
   CHECK(d.message == "unknown service 'apu'; did you mean 'api'?");
 }
 
@@ -679,7 +679,7 @@ TEST_CASE("a fault on an undeclared edge is reported", "[loader]") {
                                       "    start: 1m\n"
                                       "    duration: 1m\n");
   CHECK(d.line == 10);
-  CHECK(d.column == 12);
+  CHECK(d.column == 13);
   CHECK(d.message == "no dependency 'web -> db' is declared; did you mean 'web -> api'?");
 }
 
