@@ -23,7 +23,8 @@ EDGE_COLUMNS = ("src", "dst", "name")
 ENDPOINT_COLUMNS = ("service", "name")
 INCIDENT_COLUMNS = ("id", "name", "cause", "root_cause", "root_service", "start_ns", "end_ns",
                     "impact_start_ns", "impact_end_ns", "silent")
-ALERT_COLUMNS = ("t_ns", "detector", "service", "metric", "severity", "incident_id")
+ALERT_COLUMNS = ("t_ns", "detector", "service", "metric", "severity", "incident_id",
+                 "resolved_ns")
 AFFECTED_COLUMNS = ("incident_id", "service")
 CHANGE_COLUMNS = ("t_ns", "kind", "target", "from", "to")
 PROPAGATION_COLUMNS = ("incident_id", "edge", "src", "dst")
@@ -75,7 +76,8 @@ class Trace:
     def detectors(self):
         """Names of the detectors whose scores the trace keeps (/detectors/<name>/score)."""
         group = self.file.get("detectors", {})
-        return [name for name in group if "score" in group[name]]
+        names = list(_column(group["name"])) if "name" in group else sorted(group)
+        return [name for name in names if name in group and "score" in group[name]]
 
     def detector_scores(self, name):
         """[time_s x series] DataFrame of /detectors/<name>/score; columns "label metric"."""

@@ -6,6 +6,8 @@
 #include <limits>
 #include <utility>
 
+#include "analysis/nab_score.h"
+#include "analysis/range_scores.h"
 #include "engine/rng.h"
 
 namespace dosim {
@@ -37,6 +39,55 @@ SimTime impacted_time(const std::vector<IncidentRecord>& incidents, SimTime dura
     covered_to = std::max(covered_to, end);
   }
   return total;
+}
+
+// The row of the tick that ends at `time` (frames carry the end of their tick), in [0, rows).
+std::int64_t row_of(SimTime time, SimTime tick, std::int64_t rows) {
+  return std::clamp<std::int64_t>((time + tick - 1) / tick - 1, 0, rows - 1);
+}
+
+TimeScores time_scores(const std::vector<IncidentRecord>& incidents,
+                       const std::vector<Alert>& alerts, SimTime duration,
+                       const ScoringOptions& options) {
+  TimeScores out;
+  const SimTime tick = std::max<SimTime>(options.tick, 1);
+  const std::int64_t rows = (std::max<SimTime>(duration, 0) + tick - 1) / tick;
+  if (rows <= 0) return out;
+  // Impact windows: impact_start begins a tick, impact_end ends one.
+  std::vector<NabWindow> windows;
+  for (const IncidentRecord& incident : incidents) {
+    if (incident.silent || incident.impact_start >= duration) continue;
+    const std::int64_t first = std::clamp<std::int64_t>(incident.impact_start / tick, 0, rows - 1);
+    const std::int64_t last = row_of(incident.impact_end + options.tolerance, tick, rows);
+    windows.push_back(
+        {static_cast<std::size_t>(first), static_cast<std::size_t>(std::max(first, last))});
+  }
+  windows = nab_merge_windows(std::move(windows));
+  std::vector<std::size_t> detection_rows;
+  std::vector<PointRange> predicted;
+  for (const Alert& alert : alerts) {
+    const std::int64_t first = row_of(alert.time, tick, rows);
+    const std::int64_t last =
+        alert.resolved < 0 ? rows - 1 : std::max(first, row_of(alert.resolved, tick, rows) - 1);
+    detection_rows.push_back(static_cast<std::size_t>(first));
+    predicted.push_back({first, last});
+  }
+  double* nab[] = {&out.nab_standard, &out.nab_low_fp, &out.nab_low_fn};
+  const std::vector<NabProfile> profiles = nab_default_profiles();
+  for (std::size_t p = 0; p < profiles.size(); ++p) {
+    const NabFileScore s = nab_score_detection_rows(static_cast<std::size_t>(rows), windows,
+                                                    detection_rows, profiles[p]);
+    const double null_score = -profiles[p].fn_weight * static_cast<double>(s.windows_scored);
+    const double perfect = profiles[p].tp_weight * static_cast<double>(s.windows_scored);
+    *nab[p] = nab_normalized_score(s.score, null_score, perfect);
+  }
+  std::vector<PointRange> real;
+  for (const NabWindow& w : windows)
+    real.push_back({static_cast<std::int64_t>(w.first_row), static_cast<std::int64_t>(w.last_row)});
+  out.range_precision = range_precision(real, predicted);
+  out.range_recall = range_recall(real, predicted);
+  out.range_f1 = range_f_score(real, predicted).f_score;
+  return out;
 }
 
 }  // namespace
@@ -138,6 +189,7 @@ Scores score(const std::vector<IncidentRecord>& incidents, const std::vector<Ale
         static_cast<double>(scores.false_alarms) /
         (static_cast<double>(scores.fault_free_time) / static_cast<double>(kHour));
   }
+  scores.time = time_scores(incidents, alerts, duration, options);
   return scores;
 }
 
@@ -175,9 +227,13 @@ ScoresWithBaselines score_with_baselines(const std::vector<IncidentRecord>& inci
   ScoresWithBaselines result;
   result.detector = score(incidents, alerts, duration, options);
   result.null_baseline = score(incidents, {}, duration, options);
-  result.random_baseline =
-      score(incidents, random_baseline_alerts(seed, alerts.size(), duration, services), duration,
-            options);
+  // Each random alert lasts as long as the detector's alert of the same index: the same rate
+  // and the same alert time, for the range-based scores.
+  std::vector<Alert> random = random_baseline_alerts(seed, alerts.size(), duration, services);
+  for (std::size_t i = 0; i < random.size(); ++i)
+    random[i].resolved =
+        alerts[i].resolved < 0 ? -1 : random[i].time + (alerts[i].resolved - alerts[i].time);
+  result.random_baseline = score(incidents, random, duration, options);
   return result;
 }
 

@@ -29,6 +29,22 @@ namespace dosim {
 struct ScoringOptions {
   // How long after impact_end an alert still counts as detecting the incident.
   SimTime tolerance = 0;
+  // The run's tick: the NAB and range-based scores count rows of one tick.
+  SimTime tick = kSecond;
+};
+
+// The time-only scores: a run is one series of rows of one tick; its anomaly windows are
+// the scored incidents' [impact_start, impact_end + tolerance] in rows, merged where they
+// overlap; an alert is about the rows from the one it fired in to the one before it resolved
+// (to the end if it never did), wherever its service (docs/scoring.md).
+struct TimeScores {
+  // The NAB score normalized for this run alone, per profile (NAB's three, analysis/
+  // nab_score.h): 100 is every window detected at its first row, 0 the null detector's.
+  // 0 for a run without scored windows.
+  double nab_standard = 0, nab_low_fp = 0, nab_low_fn = 0;
+  // Range-based precision, recall (TimeEval's RANGE_PRECISION / RANGE_RECALL) and F1
+  // (TimeEval's RANGE_F1, whose recall takes alpha 0.5), analysis/range_scores.h.
+  double range_precision = 1, range_recall = 1, range_f1 = 0;
 };
 
 // A distribution of durations. `values` are sorted ascending. Percentiles are nearest-rank:
@@ -85,6 +101,8 @@ struct Scores {
 
   Distribution time_to_detect;   // over detected incidents
   Distribution time_to_recover;  // over scored (non-silent) incidents, detected or not
+
+  TimeScores time;  // NAB and range-based, on time alone
 };
 
 // Scores `alerts` against `incidents` over a run of `duration` (its span, from t = 0).
@@ -110,7 +128,8 @@ std::vector<Alert> random_baseline_alerts(std::uint64_t seed, std::size_t count,
 inline constexpr std::string_view kRandomBaselineEntity = "random-baseline";
 
 // The scored detector beside its two baselines: a null detector (no alerts) and a random
-// detector with as many alerts as the scored one (the same overall rate).
+// detector with as many alerts as the scored one (the same overall rate), random alert i
+// lasting as long as the scored detector's alert i (never resolving if that one did not).
 struct ScoresWithBaselines {
   Scores detector;
   Scores null_baseline;

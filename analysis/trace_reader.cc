@@ -77,6 +77,8 @@ TraceForScoring read_trace_for_scoring(const std::string& path) {
     trace.complete = complete != 0;
     const auto times = read_numbers<std::int64_t>(f, "time_ns", H5T_NATIVE_INT64);
     trace.simulated = times.empty() ? 0 : times.back();
+    trace.tick = int_attribute(f, "tick_ns", H5T_NATIVE_INT64);
+    if (trace.tick <= 0) throw ReadFailure{"tick_ns must be > 0"};
     trace.services = read_strings(f, "services/name");
     if (exists(f, "detectors/name")) trace.detectors = read_strings(f, "detectors/name");
 
@@ -121,12 +123,17 @@ TraceForScoring read_trace_for_scoring(const std::string& path) {
     const auto services = read_strings(f, "alerts/service");
     const auto metrics = read_strings(f, "alerts/metric");
     const auto severities = read_strings(f, "alerts/severity");
+    // Traces before resolved_ns was written: every alert counts as firing to the end.
+    const auto resolved =
+        exists(f, "alerts/resolved_ns")
+            ? read_numbers<std::int64_t>(f, "alerts/resolved_ns", H5T_NATIVE_INT64)
+            : std::vector<std::int64_t>(alert_times.size(), -1);
     for (std::size_t i = 0; i < alert_times.size(); ++i) {
       int service = -1;
       for (std::size_t s = 0; s < trace.services.size(); ++s)
         if (trace.services[s] == services.at(i)) service = static_cast<int>(s);
-      trace.alerts.push_back(
-          {alert_times[i], detectors.at(i), service, metrics.at(i), severities.at(i)});
+      trace.alerts.push_back({alert_times[i], detectors.at(i), service, metrics.at(i),
+                              severities.at(i), resolved.at(i)});
     }
     if (exists(f, "incidents_detected/rule")) {
       const auto rules = read_strings(f, "incidents_detected/rule");
@@ -134,9 +141,11 @@ TraceForScoring read_trace_for_scoring(const std::string& path) {
           read_numbers<std::int64_t>(f, "incidents_detected/start_ns", H5T_NATIVE_INT64);
       const auto severity =
           read_numbers<std::int32_t>(f, "incidents_detected/severity", H5T_NATIVE_INT32);
+      const auto ends =
+          read_numbers<std::int64_t>(f, "incidents_detected/end_ns", H5T_NATIVE_INT64);
       for (std::size_t i = 0; i < rules.size(); ++i)
-        trace.detected.push_back(
-            {starts.at(i), rules[i], kWholeSystem, "", "sev" + std::to_string(severity.at(i))});
+        trace.detected.push_back({starts.at(i), rules[i], kWholeSystem, "",
+                                  "sev" + std::to_string(severity.at(i)), ends.at(i)});
     }
   } catch (const ReadFailure& failure) {
     throw InputError(path, "not a readable dosim trace: " + failure.what);

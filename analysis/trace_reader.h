@@ -16,7 +16,8 @@ namespace dosim {
 struct TraceForScoring {
   std::uint64_t seed = 0;
   bool complete = false;
-  SimTime simulated = 0;  // time of the last row
+  SimTime simulated = 0;   // time of the last row
+  SimTime tick = kSecond;  // the root attribute tick_ns
   std::vector<std::string> services;
   std::vector<std::string> detectors;     // in the order the run reported them
   std::vector<IncidentRecord> incidents;  // with affected services (propagation not read)

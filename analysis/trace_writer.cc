@@ -553,7 +553,7 @@ void TraceWriter::Impl::write_changes(const std::vector<ChangeEvent>& changes) {
 
 void TraceWriter::Impl::write_alerts(const std::vector<Alert>& alerts,
                                      const std::vector<std::int64_t>& incident_ids) {
-  std::vector<std::int64_t> times, ids;
+  std::vector<std::int64_t> times, ids, resolved;
   std::vector<std::string> detectors, services, metrics, severities;
   for (std::size_t i = 0; i < alerts.size(); ++i) {
     const Alert& alert = alerts[i];
@@ -565,6 +565,7 @@ void TraceWriter::Impl::write_alerts(const std::vector<Alert>& alerts,
     metrics.push_back(alert.metric);
     severities.push_back(alert.severity);
     ids.push_back(i < incident_ids.size() ? incident_ids[i] : -1);
+    resolved.push_back(alert.resolved);
   }
   const Group group = make_group(file.get(), "alerts");
   const hid_t g = group.get();
@@ -575,6 +576,8 @@ void TraceWriter::Impl::write_alerts(const std::vector<Alert>& alerts,
   write_strings(g, "severity", std::span<const std::string>(severities));
   write_numbers(g, "incident_id", H5T_STD_I64LE, H5T_NATIVE_INT64,
                 std::span<const std::int64_t>(ids));
+  write_numbers(g, "resolved_ns", H5T_STD_I64LE, H5T_NATIVE_INT64,
+                std::span<const std::int64_t>(resolved));
 }
 
 void TraceWriter::Impl::close() {

@@ -36,11 +36,13 @@ struct Metrics {
   double ttd_median_s = kNaN;  // NaN when nothing was detected
   double false_alarms_per_hour = 0;
   double alerts = 0;
+  double nab_standard = 0, nab_low_fp = 0, nab_low_fn = 0;
+  double range_precision = 1, range_recall = 1, range_f1 = 0;
 };
 
 struct MetricColumn {
   const char* key;
-  const char* header;
+  const char* header;  // nullptr: in the JSON only
   double Metrics::*field;
   const char* format;  // printf format of one value
 };
@@ -53,6 +55,12 @@ constexpr MetricColumn kColumns[] = {
     {"ttd_median_s", "TTD p50 s", &Metrics::ttd_median_s, "%.0f"},
     {"false_alarms_per_hour", "false/h", &Metrics::false_alarms_per_hour, "%.2f"},
     {"alerts", "alerts", &Metrics::alerts, "%.0f"},
+    {"nab_standard", "NAB std", &Metrics::nab_standard, "%.1f"},
+    {"range_f1", "range F1", &Metrics::range_f1, "%.2f"},
+    {"nab_reward_low_fp", nullptr, &Metrics::nab_low_fp, "%.1f"},
+    {"nab_reward_low_fn", nullptr, &Metrics::nab_low_fn, "%.1f"},
+    {"range_precision", nullptr, &Metrics::range_precision, "%.2f"},
+    {"range_recall", nullptr, &Metrics::range_recall, "%.2f"},
 };
 
 struct RunResult {
@@ -72,6 +80,12 @@ Metrics metrics_of(const Scores& scores, const Scores& random) {
   if (scores.time_to_detect.count > 0) m.ttd_median_s = to_seconds(scores.time_to_detect.median);
   m.false_alarms_per_hour = scores.false_alarms_per_hour;
   m.alerts = static_cast<double>(scores.alerts);
+  m.nab_standard = scores.time.nab_standard;
+  m.nab_low_fp = scores.time.nab_low_fp;
+  m.nab_low_fn = scores.time.nab_low_fn;
+  m.range_precision = scores.time.range_precision;
+  m.range_recall = scores.time.range_recall;
+  m.range_f1 = scores.time.range_f1;
   return m;
 }
 
@@ -120,6 +134,7 @@ RunResult run_one(const Plan& plan, std::size_t scenario_index, std::uint64_t se
   for (std::size_t s = 0; s < plan.scenario.services.size(); ++s)
     services.push_back(static_cast<int>(s));
 
+  const ScoringOptions options{.tolerance = 0, .tick = plan.scenario.tick};
   RunResult result;
   result.scenario = scenario_index;
   result.seed = seed;
@@ -128,13 +143,13 @@ RunResult run_one(const Plan& plan, std::size_t scenario_index, std::uint64_t se
     std::vector<Alert> own;
     for (const RaisedAlert& a : runner.alerts())
       if (a.detector == plan.specs[d].name)
-        own.push_back({a.time, a.detector, a.service, a.metric, a.severity});
+        own.push_back({a.time, a.detector, a.service, a.metric, a.severity, a.resolved});
     const ScoresWithBaselines s =
-        score_with_baselines(incidents, own, run.simulated, services, seed);
+        score_with_baselines(incidents, own, run.simulated, services, seed, options);
     result.scored_incidents = s.detector.scored_incidents;
     result.detectors.push_back(metrics_of(s.detector, s.random_baseline));
   }
-  const Scores null_scores = score(incidents, {}, run.simulated);
+  const Scores null_scores = score(incidents, {}, run.simulated, options);
   result.detectors.push_back(metrics_of(null_scores, null_scores));
   return result;
 }
@@ -259,7 +274,8 @@ int bench_command(const BenchOptions& options) {
               requested, plans.size(), options.seeds, jobs.size(), threads);
   std::printf("  medians over runs, (min-max) where they differ; TTD over runs that detected\n");
   std::printf("  %-16s", "detector");
-  for (const MetricColumn& c : kColumns) std::printf(" %-17s", c.header);
+  for (const MetricColumn& c : kColumns)
+    if (c.header) std::printf(" %-17s", c.header);
   std::printf("\n");
   for (std::size_t d = 0; d < rows.size(); ++d) {
     std::printf("  %-16s", rows[d].c_str());
@@ -267,7 +283,7 @@ int bench_command(const BenchOptions& options) {
       std::vector<double> values;
       for (const RunResult& r : results) values.push_back(r.detectors[d].*c.field);
       const Spread s = spread(values);
-      std::printf(" %-17s", cell(s, c.format).c_str());
+      if (c.header) std::printf(" %-17s", cell(s, c.format).c_str());
       json["summary"][rows[d]][c.key] = {
           {"median", s.median}, {"min", s.min}, {"max", s.max}, {"runs", s.count}};
     }

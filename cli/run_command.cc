@@ -86,7 +86,8 @@ class DetectorsToTrace : public DetectorObserver {
 std::vector<Alert> detected_as_alerts(const std::vector<DetectedIncident>& detected) {
   std::vector<Alert> alerts;
   for (const DetectedIncident& d : detected)
-    alerts.push_back({d.start, d.rule, kWholeSystem, "", "sev" + std::to_string(d.severity)});
+    alerts.push_back(
+        {d.start, d.rule, kWholeSystem, "", "sev" + std::to_string(d.severity), d.end});
   return alerts;
 }
 
@@ -186,9 +187,9 @@ int run_command(const RunOptions& options) {
   const auto incidents = simulation.incidents();
   std::vector<Alert> alerts;
   for (const RaisedAlert& raised : detectors->alerts())
-    alerts.push_back(
-        {raised.time, raised.detector, raised.service, raised.metric, raised.severity});
-  const Scores all = score(incidents, alerts, result.simulated);
+    alerts.push_back({raised.time, raised.detector, raised.service, raised.metric, raised.severity,
+                      raised.resolved});
+  const Scores all = score(incidents, alerts, result.simulated, {.tick = scenario.tick});
   std::vector<std::int64_t> alert_incidents;
   for (const auto& matches : all.alert_matches)
     alert_incidents.push_back(matches.empty() ? -1 : matches.front());
@@ -233,9 +234,10 @@ int run_command(const RunOptions& options) {
       routing.raw_alerts, routing.notifications.size(),
       100.0 * alert_reduction(routing.notifications.size(), routing.raw_alerts), routing.inhibited,
       routing.deduplicated);
-  print_incident_rule_scores(incidents, detected_as_alerts(detected), result.simulated);
+  print_incident_rule_scores(incidents, detected_as_alerts(detected), result.simulated,
+                             scenario.tick);
   print_score_table(incidents, alerts, detector_names, scenario.services.size(), seed,
-                    result.simulated);
+                    result.simulated, scenario.tick);
   std::fflush(stdout);
   if (!result.completed) return 128 + g_signal.load();
   return kExitOk;

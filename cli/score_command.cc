@@ -14,15 +14,15 @@ int score_command(const std::string& trace_path, bool json) {
     const TraceForScoring trace = read_trace_for_scoring(trace_path);
     if (json) {
       std::cout << score_table_json(trace.incidents, trace.alerts, trace.detectors,
-                                    trace.services.size(), trace.seed, trace.simulated)
+                                    trace.services.size(), trace.seed, trace.simulated, trace.tick)
                 << "\n";
     } else {
       std::printf("dosim score: %s (seed %llu)%s\n", trace_path.c_str(),
                   static_cast<unsigned long long>(trace.seed),
                   trace.complete ? "" : "  [INCOMPLETE]");
-      print_incident_rule_scores(trace.incidents, trace.detected, trace.simulated);
+      print_incident_rule_scores(trace.incidents, trace.detected, trace.simulated, trace.tick);
       print_score_table(trace.incidents, trace.alerts, trace.detectors, trace.services.size(),
-                        trace.seed, trace.simulated);
+                        trace.seed, trace.simulated, trace.tick);
     }
     return kExitOk;
   } catch (const InputError& error) {

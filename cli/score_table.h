@@ -13,18 +13,19 @@ namespace dosim::cli {
 
 void print_score_table(const std::vector<IncidentRecord>& incidents,
                        const std::vector<Alert>& alerts, const std::vector<std::string>& detectors,
-                       std::size_t services, std::uint64_t seed, SimTime simulated);
+                       std::size_t services, std::uint64_t seed, SimTime simulated, SimTime tick);
 
 // Scores of the incidents the incident rules detected (each an alert about the whole
 // system at the time it opened, matched on time alone), one row per rule. Prints nothing
 // when there are none.
 void print_incident_rule_scores(const std::vector<IncidentRecord>& incidents,
-                                const std::vector<Alert>& detected, SimTime simulated);
+                                const std::vector<Alert>& detected, SimTime simulated,
+                                SimTime tick);
 
 // The same scores as JSON (one object: per detector, all, the baselines).
 std::string score_table_json(const std::vector<IncidentRecord>& incidents,
                              const std::vector<Alert>& alerts,
                              const std::vector<std::string>& detectors, std::size_t services,
-                             std::uint64_t seed, SimTime simulated);
+                             std::uint64_t seed, SimTime simulated, SimTime tick);
 
 }  // namespace dosim::cli

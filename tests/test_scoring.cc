@@ -349,3 +349,56 @@ TEST_CASE("an alert about the whole system matches on time alone", "[scoring]") 
   system_wide.time = 95 * kMinute;
   CHECK_FALSE(dosim::alert_matches_incident(system_wide, truth, {}));
 }
+
+// The time-only scores of a 100 s run at 1 s ticks (100 rows; NAB's probation is
+// min(floor(0.15 x 100), 750) = 15 rows). One incident with impact 40 s..50 s: rows 40..49
+// (a frame at time t ends the tick of row t/1s - 1). Alert A fires at 42 s (row 41) and
+// resolves at 45 s (rows 41..43); alert B, on a service the incident did not touch, fires at
+// 70 s (row 69) and resolves at 72 s (rows 69..70). NAB and the ranges look at time alone.
+TEST_CASE("NAB and range-based scores of a run, by hand", "[scoring]") {
+  using dosim::kSecond;
+  const std::vector<IncidentRecord> incidents = {incident(0, 40 * kSecond, 50 * kSecond, {1})};
+  Alert a = alert(42 * kSecond, 1);
+  a.resolved = 45 * kSecond;
+  Alert b = alert(70 * kSecond, 3);
+  b.resolved = 72 * kSecond;
+  const dosim::Scores s =
+      dosim::score(incidents, {a, b}, 100 * kSecond, {.tolerance = 0, .tick = kSecond});
+
+  // NAB's scaled sigmoid. A: row 41 of the window 40..49 (width 10) is at relative position
+  // -(49 - 41 + 1) / 10 = -0.9 and earns A_TP sigma(-0.9) / sigma(-1). B: 20 rows past the
+  // window's end, relative distance 20 / (10 - 1), costs A_FP sigma(20/9) (about -A_FP).
+  const auto sigma = [](double x) { return 2.0 / (1.0 + std::exp(5.0 * x)) - 1.0; };
+  const double tp = sigma(-0.9) / sigma(-1.0);
+  const double fp = sigma(20.0 / 9.0);
+  // standard (A_TP 1, A_FP 0.11, A_FN 1): null = -1, perfect = 1.
+  CHECK(s.time.nab_standard == Approx(100.0 * (tp + 0.11 * fp + 1.0) / 2.0).epsilon(1e-12));
+  // reward_low_FP_rate (A_FP 0.22).
+  CHECK(s.time.nab_low_fp == Approx(100.0 * (tp + 0.22 * fp + 1.0) / 2.0).epsilon(1e-12));
+  // reward_low_FN_rate (A_FN 2): null = -2, perfect = 1.
+  CHECK(s.time.nab_low_fn == Approx(100.0 * (tp + 0.11 * fp + 2.0) / 3.0).epsilon(1e-12));
+
+  // Ranges (TimeEval's defaults): real 40..49, predicted 41..43 and 69..70. Precision is
+  // the mean over predicted ranges of their covered share: (3/3 + 0) / 2 = 0.5; recall (alpha
+  // 0) the covered share of the real range: 3 / 10. TimeEval's RANGE_F1 takes recall with
+  // alpha 0.5: 0.5 x 1 (it exists) + 0.5 x 0.3 = 0.65, so F1 = 2 x 0.5 x 0.65 / 1.15.
+  CHECK(s.time.range_precision == Approx(0.5));
+  CHECK(s.time.range_recall == Approx(0.3));
+  CHECK(s.time.range_f1 == Approx(2 * 0.5 * 0.65 / 1.15));
+
+  // An alert that never resolves covers the rest of the run: 41..99, 9 of its 59 rows in
+  // the window.
+  Alert open = alert(42 * kSecond, 1);
+  const dosim::Scores o =
+      dosim::score(incidents, {open}, 100 * kSecond, {.tolerance = 0, .tick = kSecond});
+  CHECK(o.time.range_precision == Approx(9.0 / 59.0));
+  CHECK(o.time.range_recall == Approx(9.0 / 10.0));
+  CHECK(o.time.nab_standard == Approx(100.0 * (tp + 1.0) / 2.0));
+
+  // No incident: NAB's normalization has nothing to normalize (0); no real range, so
+  // range recall is 1 and precision 0 for the alerts that fired.
+  const dosim::Scores quiet = dosim::score({}, {a}, 100 * kSecond, {.tick = kSecond});
+  CHECK(quiet.time.nab_standard == 0.0);
+  CHECK(quiet.time.range_recall == 1.0);
+  CHECK(quiet.time.range_precision == 0.0);
+}

@@ -62,7 +62,7 @@ INCIDENT_COLUMNS = {"id": "<i8", "name": "S", "cause": "S", "root_cause": "S",
                     "root_service": "<i4", "start_ns": "<i8", "end_ns": "<i8",
                     "impact_start_ns": "<i8", "impact_end_ns": "<i8", "silent": "|u1"}
 ALERT_COLUMNS = {"t_ns": "<i8", "detector": "S", "service": "S", "metric": "S",
-                 "severity": "S", "incident_id": "<i8"}
+                 "severity": "S", "incident_id": "<i8", "resolved_ns": "<i8"}
 
 check = Checks()
 
@@ -192,6 +192,28 @@ def check_layout(f, yaml_text):
             check_dtype(alerts[name], dtype, f"alerts/{name}")
 
 
+def check_detector_scores(f):
+    """The default detector set's scores: one group per detector, [rows, series]."""
+    rows = f["time_ns"].shape[0]
+    names = strings(f["detectors/name"])
+    check(names == ["mad", "errors-above-10pct", "cpu-above-80pct"], f"default detectors {names}")
+    series = {"mad": 6, "errors-above-10pct": 3, "cpu-above-80pct": 3}
+    for name, count in series.items():
+        group = f[f"detectors/{name}"]
+        check(group["score"].shape == (rows, count) and group["score"].dtype == np.dtype("<f4"),
+              f"detectors/{name}/score: float32 [{rows}, {count}], got {group['score'].shape}")
+        check(group["score"].compression == "gzip", f"detectors/{name}/score compressed")
+        for column, dtype in (("service", "<i4"), ("metric", "S"), ("label", "S")):
+            check_dtype(group[column], dtype, f"detectors/{name}/{column}")
+            check(group[column].shape == (count,), f"detectors/{name}/{column}: [{count}]")
+        check(group.attrs["limit"].dtype == np.dtype("<f8"), f"detectors/{name} limit attribute")
+    mad = f["detectors/mad"]
+    check(strings(mad["metric"]) == ["latency_p95_s"] * 3 + ["error_ratio"] * 3, "mad metrics")
+    check(strings(mad["label"]) == SERVICES * 2, "mad labels")
+    check(mad["service"][()].tolist() == [0, 1, 2] * 2, "mad services")
+    check(mad.attrs["limit"] == 3.5, "mad limit")
+
+
 def check_pandas(trace_path):
     sys.path.insert(0, os.path.join(SOURCE_DIR, "analysis"))
     from load_trace import load_trace, summary  # noqa: E402
@@ -207,6 +229,12 @@ def check_pandas(trace_path):
         check(len(trace.incidents) == 1 and trace.incidents["name"][0] == "cart-delay",
               "incidents DataFrame")
         check(list(trace.alerts.columns) == list(ALERT_COLUMNS), "alerts DataFrame")
+        check(trace.detectors() == ["mad", "errors-above-10pct", "cpu-above-80pct"],
+              "load_trace detectors")
+        scores = trace.detector_scores("mad")
+        check(scores.shape == (10, 6) and scores.columns[0] == "frontend latency_p95_s",
+              f"detector_scores frame {scores.shape} {list(scores.columns)[:1]}")
+        check(trace.detector_gauges("mad").shape == (10, 0), "no gauges for mad")
         tidy = trace.long_frame("service", ["rps", "error_ratio"])
         check(list(tidy.columns) == ["time_s", "service", "metric", "value"], "long_frame columns")
         check(len(tidy) == 2 * 10 * 3, f"long_frame rows: {len(tidy)}")
@@ -229,6 +257,7 @@ def main():
     if result.returncode == 0:
         with h5py.File(first, "r") as f:
             check_layout(f, SCENARIO)
+            check_detector_scores(f)
         check_pandas(first)
         again = run_dosim(yaml_path, second)
         check(again.returncode == 0 and filecmp.cmp(first, second, shallow=False),
