@@ -162,6 +162,7 @@ NabFileScore nab_score_detections(std::size_t rows, const std::vector<NabWindow>
   const std::vector<double> weights = nab_row_weights(rows, windows, profile);
   const double probation = nab_probationary_length(rows, probation_percent);
   NabFileScore result;
+  result.windows = windows.size();
   double fp_sum = 0.0;
   std::size_t next = 0;
   for (std::size_t i = 0; i < rows;) {
@@ -249,27 +250,37 @@ double nab_normalized_score(double raw, double null_score, double perfect) {
   return 100.0 * (raw - null_score) / (perfect - null_score);
 }
 
-NabCorpusScore nab_score_corpus(const std::vector<NabFile>& files, const NabProfile& profile,
-                                double threshold, double probation_percent) {
-  std::vector<NabFileScore> scores;
-  scores.reserve(files.size());
-  NabFileScore totals;
-  for (const NabFile& file : files) {
-    scores.push_back(nab_score_file(file, profile, threshold, probation_percent));
-    const NabFileScore& s = scores.back();
+NabCorpusScore nab_combine_file_scores(std::vector<NabFileScore> files, const NabProfile& profile,
+                                       double threshold) {
+  NabCorpusScore result;
+  result.threshold = threshold;
+  NabFileScore& totals = result.totals;
+  for (const NabFileScore& s : files) {
     totals.score += s.score;
     totals.tp += s.tp;
     totals.fp += s.fp;
     totals.fn += s.fn;
     totals.tn += s.tn;
+    totals.windows += s.windows;
     totals.windows_scored += s.windows_scored;
     totals.windows_detected += s.windows_detected;
     totals.windows_missed += s.windows_missed;
   }
-  NabCorpusScore result = finish_corpus(files, profile, probation_percent, threshold, totals.score);
-  result.totals = totals;
-  result.files = std::move(scores);
+  result.raw = totals.score;
+  result.null_score = -profile.fn_weight * static_cast<double>(totals.windows_scored);
+  result.perfect_score = profile.tp_weight * static_cast<double>(totals.windows);
+  result.normalized = nab_normalized_score(result.raw, result.null_score, result.perfect_score);
+  result.files = std::move(files);
   return result;
+}
+
+NabCorpusScore nab_score_corpus(const std::vector<NabFile>& files, const NabProfile& profile,
+                                double threshold, double probation_percent) {
+  std::vector<NabFileScore> scores;
+  scores.reserve(files.size());
+  for (const NabFile& file : files)
+    scores.push_back(nab_score_file(file, profile, threshold, probation_percent));
+  return nab_combine_file_scores(std::move(scores), profile, threshold);
 }
 
 std::vector<NabThresholdScore> nab_scores_by_threshold(const std::vector<NabFile>& files,
@@ -366,6 +377,7 @@ NabCorpusScore nab_optimize_threshold(const std::vector<NabFile>& files, const N
   result.totals.fp = best->fp;
   result.totals.fn = best->fn;
   result.totals.tn = best->tn;
+  for (const NabFile& file : files) result.totals.windows += file.windows.size();
   result.totals.windows_scored = best->windows_scored;
   result.totals.windows_detected = best->windows_detected;
   result.totals.windows_missed = best->windows_scored - best->windows_detected;

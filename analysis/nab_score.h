@@ -76,6 +76,7 @@ struct NabFileScore {
   std::size_t fp = 0;                // detections outside every window
   std::size_t fn = 0;                // window rows without a detection
   std::size_t tn = 0;                // rows outside windows without a detection
+  std::size_t windows = 0;           // all windows of the file, scored or not
   std::size_t windows_scored = 0;    // windows with at least one scored row
   std::size_t windows_detected = 0;  // scored windows with at least one detection
   std::size_t windows_missed = 0;    // windows_scored - windows_detected
@@ -148,6 +149,12 @@ double nab_perfect_score(const std::vector<NabFile>& files, const NabProfile& pr
 
 // 100 * (raw - null_score) / (perfect - null_score); 0 when perfect == null_score.
 double nab_normalized_score(double raw, double null_score, double perfect);
+
+// The corpus score of files already scored (by nab_score_detections, say: one file per
+// simulated run): raw = the sum of their scores, S_null = -A_FN per scored window, S_perfect
+// = A_TP per window, normalized; `files` and summed `totals` are kept.
+NabCorpusScore nab_combine_file_scores(std::vector<NabFileScore> files, const NabProfile& profile,
+                                       double threshold = 0.0);
 
 // Scores every file at one threshold and normalizes the sum (what `python run.py --score
 // --normalize` reports for a detector and profile).

@@ -166,6 +166,17 @@ TEST_CASE("NAB normalization of the hand-worked file as a one-file corpus", "[na
   CHECK(dosim::nab_score_corpus({perfect}, kStandard, 0.5).normalized ==
         Approx(100.0).epsilon(1e-14));
   CHECK(dosim::nab_normalized_score(3.0, 3.0, 3.0) == 0.0);
+  // Two simulated runs scored from their detection rows, then combined: S = 2 S_f,
+  // S_null = -4, S_perfect = 4, so the same 41.11721605 for the standard profile.
+  const NabFileScore run = dosim::nab_score_detection_rows(kRows, kWindows, kDetections, kStandard);
+  CHECK(run.windows == 2);
+  const NabCorpusScore runs = dosim::nab_combine_file_scores({run, run}, kStandard);
+  CHECK(runs.raw == 2.0 * run.score);
+  CHECK(runs.null_score == -4.0);
+  CHECK(runs.perfect_score == 4.0);
+  CHECK(runs.normalized == Approx(41.117216053668756).epsilon(1e-12));
+  CHECK(runs.totals.tp == 4);
+  CHECK(runs.files.size() == 2);
 }
 
 TEST_CASE("NAB threshold sweep and optimizer on a two-file corpus", "[nab]") {
