@@ -135,6 +135,17 @@ TraceForScoring read_trace_for_scoring(const std::string& path) {
       trace.alerts.push_back({alert_times[i], detectors.at(i), service, metrics.at(i),
                               severities.at(i), resolved.at(i)});
     }
+    if (exists(f, "notifications/t_ns")) {
+      trace.notifications =
+          read_numbers<std::int64_t>(f, "notifications/t_ns", H5T_NATIVE_INT64).size();
+      const hdf5::Group group(check(H5Gopen2(f, "notifications", H5P_DEFAULT), "notifications"));
+      trace.raw_alerts =
+          static_cast<std::size_t>(int_attribute(group.get(), "raw_alerts", H5T_NATIVE_INT64));
+      trace.inhibited =
+          static_cast<std::size_t>(int_attribute(group.get(), "inhibited", H5T_NATIVE_INT64));
+      trace.deduplicated =
+          static_cast<std::size_t>(int_attribute(group.get(), "deduplicated", H5T_NATIVE_INT64));
+    }
     if (exists(f, "incidents_detected/rule")) {
       const auto rules = read_strings(f, "incidents_detected/rule");
       const auto starts =

@@ -25,6 +25,8 @@ struct TraceForScoring {
   // Incidents the incident rules detected, as alerts about the whole system
   // (service kWholeSystem) at the time each opened, severity "sev<N>".
   std::vector<Alert> detected;
+  // The alert pipeline's counts (/notifications); all 0 in a trace without them.
+  std::size_t raw_alerts = 0, notifications = 0, inhibited = 0, deduplicated = 0;
 };
 
 TraceForScoring read_trace_for_scoring(const std::string& path);

@@ -371,9 +371,12 @@ struct TraceWriter::Impl {
   void write_changes(const std::vector<ChangeEvent>& changes);
   void write_alerts(const std::vector<Alert>& alerts,
                     const std::vector<std::int64_t>& incident_ids);
-  std::vector<std::string> service_names;                  // for /alerts/service
-  std::vector<std::string> detector_names;                 // for /detectors/name
-  std::vector<TraceWriter::DetectedIncidentRow> detected;  // for /incidents_detected
+  std::vector<std::string> service_names;                   // for /alerts/service
+  std::vector<std::string> detector_names;                  // for /detectors/name
+  std::vector<TraceWriter::DetectedIncidentRow> detected;   // for /incidents_detected
+  std::vector<TraceWriter::NotificationRow> notifications;  // for /notifications
+  TraceWriter::AlertPipelineCounts pipeline;
+  void write_notifications();
   void close();
 };
 
@@ -580,6 +583,25 @@ void TraceWriter::Impl::write_alerts(const std::vector<Alert>& alerts,
                 std::span<const std::int64_t>(resolved));
 }
 
+void TraceWriter::Impl::write_notifications() {
+  std::vector<std::int64_t> times, alerts;
+  std::vector<std::string> groups;
+  for (const NotificationRow& row : notifications) {
+    times.push_back(row.time);
+    groups.push_back(row.group);
+    alerts.push_back(row.alerts);
+  }
+  const Group group = make_group(file.get(), "notifications");
+  const hid_t g = group.get();
+  write_numbers(g, "t_ns", H5T_STD_I64LE, H5T_NATIVE_INT64, std::span<const std::int64_t>(times));
+  write_strings(g, "group", std::span<const std::string>(groups));
+  write_numbers(g, "alerts", H5T_STD_I64LE, H5T_NATIVE_INT64,
+                std::span<const std::int64_t>(alerts));
+  write_attribute(g, "raw_alerts", H5T_STD_I64LE, H5T_NATIVE_INT64, &pipeline.raw_alerts);
+  write_attribute(g, "inhibited", H5T_STD_I64LE, H5T_NATIVE_INT64, &pipeline.inhibited);
+  write_attribute(g, "deduplicated", H5T_STD_I64LE, H5T_NATIVE_INT64, &pipeline.deduplicated);
+}
+
 void TraceWriter::Impl::close() {
   detector_columns.clear();
   detectors_group.reset();
@@ -650,6 +672,7 @@ void TraceWriter::finish(const std::vector<IncidentRecord>& incidents, bool comp
     impl.write_truth(incidents);
     impl.write_changes(changes);
     impl.write_alerts(alerts, alert_incident_ids);
+    impl.write_notifications();
     if (!impl.detectors_group)
       impl.detectors_group.emplace(make_group(impl.file.get(), "detectors"));
     write_strings(impl.detectors_group->get(), "name",
@@ -723,6 +746,11 @@ std::size_t TraceWriter::add_detector(const std::string& name, double limit,
 void TraceWriter::record_detector(std::size_t index, std::span<const float> scores,
                                   std::span<const float> gauges) {
   impl_->detector_columns[index].add(scores, gauges);
+}
+
+void TraceWriter::set_notifications(std::vector<NotificationRow> rows, AlertPipelineCounts counts) {
+  impl_->notifications = std::move(rows);
+  impl_->pipeline = counts;
 }
 
 void TraceWriter::set_detectors(std::vector<std::string> names) {

@@ -68,6 +68,18 @@ class TraceWriter : public FrameSink {
   void record_detector(std::size_t index, std::span<const float> scores,
                        std::span<const float> gauges);
 
+  // What the alert pipeline delivered, written by finish() to /notifications: one row per
+  // notification (time, group, alerts it carried) and the counts as attributes.
+  struct NotificationRow {
+    SimTime time = 0;
+    std::string group;
+    std::int64_t alerts = 0;
+  };
+  struct AlertPipelineCounts {
+    std::int64_t raw_alerts = 0, inhibited = 0, deduplicated = 0;
+  };
+  void set_notifications(std::vector<NotificationRow> rows, AlertPipelineCounts counts);
+
   // Incidents the run's incident rules declared, written by finish() to
   // /incidents_detected (end -1 while still open at the end of the run).
   struct DetectedIncidentRow {

@@ -201,6 +201,17 @@ int run_command(const RunOptions& options) {
   for (const DetectedIncident& d : detected)
     detected_rows.push_back({d.rule, d.start, d.end, d.severity, d.peak_temperature});
   writer->set_detected_incidents(detected_rows);
+  std::vector<std::string> service_names;
+  for (const ServiceSpec& service : scenario.services) service_names.push_back(service.name);
+  const RoutingResult routing =
+      route_alerts(detectors->alerts(), scenario.alertmanager, service_names, result.simulated);
+  std::vector<TraceWriter::NotificationRow> notification_rows;
+  for (const Notification& n : routing.notifications)
+    notification_rows.push_back({n.time, n.group, static_cast<std::int64_t>(n.alerts)});
+  writer->set_notifications(
+      std::move(notification_rows),
+      {static_cast<std::int64_t>(routing.raw_alerts), static_cast<std::int64_t>(routing.inhibited),
+       static_cast<std::int64_t>(routing.deduplicated)});
   writer->finish(incidents, result.completed, simulation.changes(), alerts, alert_incidents);
   const std::int64_t rows = writer->rows_written();
   writer.reset();
@@ -224,16 +235,8 @@ int run_command(const RunOptions& options) {
   }
   std::vector<std::string> detector_names;
   for (const DetectorSpec& spec : detectors->specs()) detector_names.push_back(spec.name);
-  std::vector<std::string> service_names;
-  for (const ServiceSpec& service : scenario.services) service_names.push_back(service.name);
-  const RoutingResult routing =
-      route_alerts(detectors->alerts(), scenario.alertmanager, service_names, result.simulated);
-  std::printf(
-      "  alertmanager %zu raw alerts -> %zu notifications (alert reduction %.0f%%); "
-      "%zu inhibited, %zu deduplicated\n",
-      routing.raw_alerts, routing.notifications.size(),
-      100.0 * alert_reduction(routing.notifications.size(), routing.raw_alerts), routing.inhibited,
-      routing.deduplicated);
+  print_alertmanager_line(routing.raw_alerts, routing.notifications.size(), routing.inhibited,
+                          routing.deduplicated);
   print_incident_rule_scores(incidents, detected_as_alerts(detected), result.simulated,
                              scenario.tick);
   print_score_table(incidents, alerts, detector_names, scenario.services.size(), seed,

@@ -56,6 +56,15 @@ Table compute(const std::vector<IncidentRecord>& incidents, const std::vector<Al
 
 }  // namespace
 
+void print_alertmanager_line(std::size_t raw_alerts, std::size_t notifications,
+                             std::size_t inhibited, std::size_t deduplicated) {
+  std::printf(
+      "  alertmanager %zu raw alerts -> %zu notifications (alert reduction %.0f%%); "
+      "%zu inhibited, %zu deduplicated\n",
+      raw_alerts, notifications, 100.0 * alert_reduction(notifications, raw_alerts), inhibited,
+      deduplicated);
+}
+
 void print_incident_rule_scores(const std::vector<IncidentRecord>& incidents,
                                 const std::vector<Alert>& detected, SimTime simulated,
                                 SimTime tick) {

@@ -22,6 +22,11 @@ void print_incident_rule_scores(const std::vector<IncidentRecord>& incidents,
                                 const std::vector<Alert>& detected, SimTime simulated,
                                 SimTime tick);
 
+// The alert pipeline's line: raw alerts, notifications, alert reduction, inhibited and
+// deduplicated alerts.
+void print_alertmanager_line(std::size_t raw_alerts, std::size_t notifications,
+                             std::size_t inhibited, std::size_t deduplicated);
+
 // The same scores as JSON (one object: per detector, all, the baselines).
 std::string score_table_json(const std::vector<IncidentRecord>& incidents,
                              const std::vector<Alert>& alerts,

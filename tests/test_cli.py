@@ -115,14 +115,18 @@ def test_score_recomputes_from_the_trace_what_run_printed():
         trace = TMP / f"{name}-score.h5"
         run = dosim("run", SOURCE_DIR / "scenarios" / f"{name}.yaml", "--out", trace)
         assert run.returncode == 0, run.stderr
-        first = "  incident rules" if "  incident rules" in run.stdout else "  scores"
+        first = "  alertmanager"  # the alert pipeline's line, the rules' and detectors' tables
         table = run.stdout[run.stdout.index(first):]
+        assert "notifications" in table and "  scores" in table
         score = dosim("score", trace)
         assert score.returncode == 0, score.stderr
         assert score.stdout[score.stdout.index(first):] == table, (table, score.stdout)
         as_json = json.loads(dosim("score", trace, "--json").stdout)
         assert set(as_json["scores"]) >= {"all detectors", "random baseline", "null baseline"}
         assert as_json["scores"]["null baseline"]["alerts"] == 0
+        pipeline = as_json["alertmanager"]
+        assert f"{pipeline['raw_alerts']} raw alerts -> {pipeline['notifications']} notifications" in table
+        assert pipeline["raw_alerts"] == as_json["alerts"] > 0
     missing = dosim("score", TMP / "no-such-trace.h5")
     assert missing.returncode == 2 and "cannot open trace" in missing.stderr
 

@@ -212,6 +212,12 @@ def check_detector_scores(f):
     check(strings(mad["label"]) == SERVICES * 2, "mad labels")
     check(mad["service"][()].tolist() == [0, 1, 2] * 2, "mad services")
     check(mad.attrs["limit"] == 3.5, "mad limit")
+    notifications = f["notifications"]
+    check(sorted(notifications) == ["alerts", "group", "t_ns"], f"notifications {list(notifications)}")
+    check(notifications.attrs["raw_alerts"] == f["alerts/t_ns"].shape[0],
+          "raw_alerts counts the alerts")
+    check(notifications["alerts"][()].sum() >= notifications["t_ns"].shape[0],
+          "each notification carries at least one alert")
 
 
 def check_pandas(trace_path):
