@@ -204,6 +204,7 @@ int bench_command(const BenchOptions& options) {
     plan.path = path;
     try {
       plan.scenario = load_scenario_file(path);
+      plan.scenario.incident_rules.clear();  // they watch the scenario's own detectors
       plan.specs = resolve(plan, options.detectors);
       DetectorRunner check(plan.scenario, plan.specs);  // bad parameters fail here, not in a run
     } catch (const InputError& error) {

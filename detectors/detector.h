@@ -47,6 +47,12 @@ class DetectorParams {
   SimTime tick() const { return tick_; }
   // The parameter's value, or `fallback` when the scenario does not set it.
   double get(const std::string& name, double fallback);
+  // The spec's direction (+1 up, -1 down, 0 both); a kind that does not call this rejects
+  // any direction but both.
+  int direction() {
+    direction_used_ = true;
+    return spec_.direction;
+  }
   // Throws InputError (at the detector's position) if a parameter was given that the kind
   // did not ask for, or a value was out of range.
   void require(bool condition, const std::string& message) const;
@@ -57,6 +63,7 @@ class DetectorParams {
   std::string file_;  // the scenario, for messages
   SimTime tick_;
   std::vector<std::string> used_;
+  bool direction_used_ = false;
 };
 
 // Makes a detector of spec.kind for `series` series. Throws InputError for an unknown kind

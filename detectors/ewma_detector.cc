@@ -1,5 +1,6 @@
 #include "detectors/ewma_detector.h"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -8,8 +9,13 @@ namespace {
 
 class EwmaDetector : public Detector {
  public:
-  EwmaDetector(std::size_t series, double alpha, double threshold, int warmup)
-      : alpha_(alpha), threshold_(threshold), warmup_(warmup), mean_(series), var_(series) {}
+  EwmaDetector(std::size_t series, double alpha, double threshold, int warmup, int direction)
+      : alpha_(alpha),
+        threshold_(threshold),
+        warmup_(warmup),
+        direction_(direction),
+        mean_(series),
+        var_(series) {}
 
   void step(std::span<const float> values, std::span<float> scores) override {
     const double alpha = alpha_;
@@ -22,7 +28,9 @@ class EwmaDetector : public Detector {
       if (seen_ == 0) mean_[i] = x;
       const double deviation = x - mean_[i];
       const double sd = std::sqrt(var_[i]);
-      scores[i] = seen_ < warmup_ || sd <= 0 ? 0.0f : static_cast<float>(std::fabs(deviation) / sd);
+      const double signed_deviation =
+          direction_ == 0 ? std::fabs(deviation) : std::max(0.0, direction_ * deviation);
+      scores[i] = seen_ < warmup_ || sd <= 0 ? 0.0f : static_cast<float>(signed_deviation / sd);
       mean_[i] += alpha * deviation;
       var_[i] = (1.0 - alpha) * (var_[i] + alpha * deviation * deviation);
     }
@@ -33,6 +41,7 @@ class EwmaDetector : public Detector {
  private:
   double alpha_, threshold_;
   int warmup_;
+  int direction_;
   int seen_ = 0;
   std::vector<double> mean_, var_;
 };
@@ -46,7 +55,8 @@ std::unique_ptr<Detector> make_ewma_detector(DetectorParams& params, std::size_t
   params.require(alpha > 0 && alpha < 1, "'alpha' must be in (0, 1)");
   params.require(threshold > 0, "'threshold' must be > 0");
   params.require(warmup >= 0, "'warmup' must be >= 0");
-  return std::make_unique<EwmaDetector>(series, alpha, threshold, static_cast<int>(warmup));
+  return std::make_unique<EwmaDetector>(series, alpha, threshold, static_cast<int>(warmup),
+                                        params.direction());
 }
 
 }  // namespace dosim

@@ -43,6 +43,8 @@ void DetectorParams::require(bool condition, const std::string& message) const {
 }
 
 void DetectorParams::check_all_used() const {
+  require(spec_.direction == 0 || direction_used_,
+          "'direction' applies to kinds mad and ewma, not " + spec_.kind);
   for (const auto& [key, value] : spec_.params) {
     bool known = false;
     for (const auto& name : used_) known = known || name == key;

@@ -34,6 +34,7 @@ std::vector<DetectorSpec> DetectorRunner::default_specs() {
   mad.kind = "mad";
   mad.metrics = {"latency_p95_s", "error_ratio"};
   mad.for_duration = 15 * kSecond;
+  mad.direction = 1;  // lower latency or fewer errors is no incident; nor is the recovery
   DetectorSpec errors;
   errors.name = "errors-above-10pct";
   errors.kind = "threshold";
@@ -55,6 +56,7 @@ std::optional<DetectorSpec> DetectorRunner::bench_spec(const std::string& kind) 
   spec.kind = kind;
   spec.metrics = {"latency_p95_s", "error_ratio"};
   spec.for_duration = 15 * kSecond;
+  spec.direction = kind == "mad" || kind == "ewma" ? 1 : 0;  // rises only, as the defaults
   if (kind == "threshold") {
     spec.metrics = {"error_ratio"};
     spec.params = {{"above", 0.1}};

@@ -272,6 +272,8 @@ struct DetectorSpec {
   std::vector<int> edges;            // edge family: which dependencies; empty = all
   std::vector<std::pair<std::string, double>> params;  // kind-specific, e.g. window: 64
   SimTime for_duration = 0;                            // anomalous this long before an alert fires
+  // Which deviations count (kinds mad and ewma): +1 only upward, -1 only downward, 0 both.
+  int direction = 0;
   std::string severity = "warning";
   // Escalation: an alert is `critical` when, at the tick it fires, this metric of the same
   // column is above the value (the MAD demo's "Critical when the error ratio is >= 5 %").

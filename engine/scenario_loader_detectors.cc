@@ -9,7 +9,7 @@ namespace dosim::loader {
 void Loader::read_detector(const YAML::Node& node, int index) {
   MapReader r(node, "detector",
               {"name", "kind", "family", "metrics", "services", "edges", "params", "for",
-               "severity", "critical_when"},
+               "severity", "critical_when", "direction"},
               diags_);
   if (!r.is_map()) return;
   DetectorSpec spec;
@@ -89,6 +89,13 @@ void Loader::read_detector(const YAML::Node& node, int index) {
   }
   spec.for_duration = r.duration("for", Range::at_least(0)).value_or(0);
   spec.severity = r.text("severity").value_or("warning");
+  if (auto direction = r.text("direction")) {
+    if (*direction == "up" || *direction == "down" || *direction == "both")
+      spec.direction = *direction == "up" ? 1 : *direction == "down" ? -1 : 0;
+    else
+      diags_.error(r.value_pos("direction"),
+                   "'direction' must be up, down or both, got '" + *direction + "'");
+  }
   if (auto critical = r.value("critical_when")) {
     MapReader when(*critical, "critical_when", {"metric", "above"}, diags_);
     if (when.is_map()) {

@@ -182,3 +182,57 @@ detectors:
           "detector 'm': unknown parameter 'windw' for kind mad; did you mean 'window'?");
   }
 }
+
+TEST_CASE("direction up scores only rises, down only falls, both their size", "[detectors]") {
+  // mad over a window of 7 holding {10, 12, 10, 12, 10, 12, 10}: median 10, deviations
+  // {0, 2, 0, 2, 0, 2, 0}, so MAD = 0 and any other value scores 1e9 (signed by the kernel).
+  const std::vector<float> history = {10, 12, 10, 12, 10, 12, 10};
+  for (const int direction : {1, -1, 0}) {
+    DetectorSpec s = spec("mad", {{"window", 7}});
+    s.direction = direction;
+    auto detector = make_detector(s, 2, "t.yaml");
+    std::vector<float> scores(2);
+    for (float x : history) detector->step(std::vector<float>{x, x}, scores);
+    // Series 0 rises to 30, series 1 falls to -10.
+    detector->step(std::vector<float>{30, -10}, scores);
+    CHECK(scores[0] == (direction >= 0 ? 1e9f : 0.0f));
+    CHECK(scores[1] == (direction <= 0 ? 1e9f : 0.0f));
+  }
+  // ewma with alpha 0.5 and no warm-up, as above: after 10, 12 the mean is 11, sd 1.
+  for (const int direction : {1, -1, 0}) {
+    DetectorSpec s = spec("ewma", {{"alpha", 0.5}, {"warmup", 0}});
+    s.direction = direction;
+    auto detector = make_detector(s, 2, "t.yaml");
+    std::vector<float> scores(2);
+    detector->step(std::vector<float>{10, 10}, scores);
+    detector->step(std::vector<float>{12, 12}, scores);
+    detector->step(std::vector<float>{14, 8}, scores);  // +3 sd and -3 sd
+    CHECK(scores[0] == Approx(direction >= 0 ? 3.0 : 0.0));
+    CHECK(scores[1] == Approx(direction <= 0 ? 3.0 : 0.0));
+  }
+}
+
+TEST_CASE("a direction is reported for kinds without one, and must be up, down or both",
+          "[detectors]") {
+  const Scenario scenario = scenario_from(std::string(kTwo) + R"(
+detectors:
+  - {name: t, kind: threshold, metrics: [error_ratio], params: {above: 1}, direction: up}
+)");
+  try {
+    DetectorRunner runner(scenario, scenario.detectors);
+    FAIL("no error");
+  } catch (const InputError& error) {
+    CHECK(error.diagnostics()[0].message ==
+          "detector 't': 'direction' applies to kinds mad and ewma, not threshold");
+  }
+  try {
+    scenario_from(std::string(kTwo) + R"(
+detectors:
+  - {name: m, kind: mad, metrics: [error_ratio], direction: upward}
+)");
+    FAIL("no error");
+  } catch (const InputError& error) {
+    CHECK(error.diagnostics()[0].format() ==
+          "test.yaml:11:61: 'direction' must be up, down or both, got 'upward'");
+  }
+}
