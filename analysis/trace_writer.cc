@@ -376,6 +376,11 @@ struct TraceWriter::Impl {
   std::vector<TraceWriter::DetectedIncidentRow> detected;   // for /incidents_detected
   std::vector<TraceWriter::NotificationRow> notifications;  // for /notifications
   TraceWriter::AlertPipelineCounts pipeline;
+  bool has_script = false;
+  std::string script_path, script_text;
+  std::vector<TraceWriter::ScriptLogRow> script_log;
+  std::vector<TraceWriter::ExperimentRow> experiments;
+  void write_script();
   void write_notifications();
   void close();
 };
@@ -602,6 +607,45 @@ void TraceWriter::Impl::write_notifications() {
   write_attribute(g, "deduplicated", H5T_STD_I64LE, H5T_NATIVE_INT64, &pipeline.deduplicated);
 }
 
+void TraceWriter::Impl::write_script() {
+  if (!has_script) return;
+  {
+    const Group meta(check(H5Gopen2(file.get(), "meta", H5P_DEFAULT), "meta"));
+    write_scalar_string(meta.get(), "script_lua", script_text);
+    const Dataset script(check(H5Dopen2(meta.get(), "script_lua", H5P_DEFAULT), "script_lua"));
+    write_string_attribute(script.get(), "path", script_path);
+  }
+  std::vector<std::int64_t> times;
+  std::vector<std::string> lines;
+  for (const ScriptLogRow& row : script_log) {
+    times.push_back(row.time);
+    lines.push_back(row.text);
+  }
+  const Group log = make_group(file.get(), "script_log");
+  write_numbers(log.get(), "t_ns", H5T_STD_I64LE, H5T_NATIVE_INT64,
+                std::span<const std::int64_t>(times));
+  write_strings(log.get(), "text", std::span<const std::string>(lines));
+  std::vector<std::string> titles, verdicts, probes, messages;
+  std::vector<std::int64_t> starts, ends;
+  for (const ExperimentRow& row : experiments) {
+    titles.push_back(row.title);
+    verdicts.push_back(row.verdict);
+    probes.push_back(row.probe);
+    messages.push_back(row.message);
+    starts.push_back(row.start);
+    ends.push_back(row.end);
+  }
+  const Group group = make_group(file.get(), "experiments");
+  const hid_t g = group.get();
+  write_strings(g, "title", std::span<const std::string>(titles));
+  write_strings(g, "verdict", std::span<const std::string>(verdicts));
+  write_strings(g, "probe", std::span<const std::string>(probes));
+  write_strings(g, "message", std::span<const std::string>(messages));
+  write_numbers(g, "start_ns", H5T_STD_I64LE, H5T_NATIVE_INT64,
+                std::span<const std::int64_t>(starts));
+  write_numbers(g, "end_ns", H5T_STD_I64LE, H5T_NATIVE_INT64, std::span<const std::int64_t>(ends));
+}
+
 void TraceWriter::Impl::close() {
   detector_columns.clear();
   detectors_group.reset();
@@ -673,6 +717,7 @@ void TraceWriter::finish(const std::vector<IncidentRecord>& incidents, bool comp
     impl.write_changes(changes);
     impl.write_alerts(alerts, alert_incident_ids);
     impl.write_notifications();
+    impl.write_script();
     if (!impl.detectors_group)
       impl.detectors_group.emplace(make_group(impl.file.get(), "detectors"));
     write_strings(impl.detectors_group->get(), "name",
@@ -751,6 +796,15 @@ void TraceWriter::record_detector(std::size_t index, std::span<const float> scor
 void TraceWriter::set_notifications(std::vector<NotificationRow> rows, AlertPipelineCounts counts) {
   impl_->notifications = std::move(rows);
   impl_->pipeline = counts;
+}
+
+void TraceWriter::set_script(std::string path, std::string text, std::vector<ScriptLogRow> log,
+                             std::vector<ExperimentRow> experiments) {
+  impl_->has_script = true;
+  impl_->script_path = std::move(path);
+  impl_->script_text = std::move(text);
+  impl_->script_log = std::move(log);
+  impl_->experiments = std::move(experiments);
 }
 
 void TraceWriter::set_detectors(std::vector<std::string> names) {

@@ -80,6 +80,19 @@ class TraceWriter : public FrameSink {
   };
   void set_notifications(std::vector<NotificationRow> rows, AlertPipelineCounts counts);
 
+  // A chaos script's text, its log and its experiments' verdicts, written by finish() to
+  // /meta/script_lua (attribute `path`), /script_log and /experiments.
+  struct ScriptLogRow {
+    SimTime time = 0;
+    std::string text;
+  };
+  struct ExperimentRow {
+    std::string title, verdict, probe, message;
+    SimTime start = 0, end = 0;
+  };
+  void set_script(std::string path, std::string text, std::vector<ScriptLogRow> log,
+                  std::vector<ExperimentRow> experiments);
+
   // Incidents the run's incident rules declared, written by finish() to
   // /incidents_detected (end -1 while still open at the end of the run).
   struct DetectedIncidentRow {

@@ -78,7 +78,8 @@ std::optional<DetectorSpec> DetectorRunner::bench_spec(const std::string& kind) 
   return spec;
 }
 
-DetectorRunner::DetectorRunner(const Scenario& scenario, std::vector<DetectorSpec> specs)
+DetectorRunner::DetectorRunner(const Scenario& scenario, std::vector<DetectorSpec> specs,
+                               DetectorFactory custom)
     : scenario_(scenario), specs_(std::move(specs)) {
   // Endpoint columns belong to services in scenario order.
   std::vector<int> endpoint_service;
@@ -139,7 +140,9 @@ DetectorRunner::DetectorRunner(const Scenario& scenario, std::vector<DetectorSpe
     }
     const std::size_t series = watched->column.size();
     if (series == 0) continue;  // e.g. edge metrics in a scenario without dependencies
-    watched->detector = make_detector(spec, series, scenario.file, scenario.tick);
+    if (custom) watched->detector = custom(spec, series);
+    if (!watched->detector)
+      watched->detector = make_detector(spec, series, scenario.file, scenario.tick);
     watched->for_ticks = (spec.for_duration + scenario.tick - 1) / scenario.tick;
     watched->values.assign(series, 0.0f);
     watched->scores.assign(series, 0.0f);
