@@ -5,9 +5,8 @@
 #include <nlohmann/json.hpp>
 
 namespace dosim::cli {
-namespace {
 
-std::string stamp(SimTime t) {
+std::string story_stamp(SimTime t) {
   const std::int64_t s = t / kSecond;
   char text[32];
   if (s >= 86400)
@@ -19,6 +18,8 @@ std::string stamp(SimTime t) {
                   static_cast<long long>(s / 60 % 60), static_cast<long long>(s % 60));
   return text;
 }
+
+namespace {
 
 std::string fault_target(const Scenario& scenario, const FaultSpec& fault) {
   const FaultTarget& t = fault.target;
@@ -37,7 +38,7 @@ std::string fault_target(const Scenario& scenario, const FaultSpec& fault) {
 std::vector<StoryEvent> run_story(const Scenario& scenario, const std::vector<ChangeEvent>& changes,
                                   const std::vector<Alert>& alerts,
                                   const std::vector<DetectedIncident>& detected,
-                                  SimTime simulated) {
+                                  SimTime simulated, const std::vector<ScriptLine>& script_log) {
   std::vector<StoryEvent> story;
   auto add = [&](SimTime t, std::string kind, std::string text, nlohmann::ordered_json detail) {
     if (t > simulated) return;
@@ -87,6 +88,8 @@ std::vector<StoryEvent> run_story(const Scenario& scenario, const std::vector<Ch
       add(incident.end, "incident-close", "INCIDENT closed (" + incident.rule + ")",
           {{"rule", incident.rule}});
   }
+  for (const ScriptLine& line : script_log)
+    add(line.time, "log", "LOG    " + line.text, {{"text", line.text}});
   std::stable_sort(story.begin(), story.end(),
                    [](const StoryEvent& a, const StoryEvent& b) { return a.time < b.time; });
   return story;
@@ -94,7 +97,7 @@ std::vector<StoryEvent> run_story(const Scenario& scenario, const std::vector<Ch
 
 void print_story(const std::vector<StoryEvent>& story, std::size_t limit) {
   for (std::size_t i = 0; i < story.size() && i < limit; ++i)
-    std::printf("[%s] %s\n", stamp(story[i].time).c_str(), story[i].text.c_str());
+    std::printf("[%s] %s\n", story_stamp(story[i].time).c_str(), story[i].text.c_str());
   if (story.size() > limit)
     std::printf("... %zu more events (--events FILE writes them all)\n", story.size() - limit);
 }

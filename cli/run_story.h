@@ -22,9 +22,19 @@ struct StoryEvent {
   std::string detail;  // the JSON line's fields, already encoded (an object's body)
 };
 
+// A line a chaos script logged (sim.log), for the story.
+struct ScriptLine {
+  SimTime time = 0;
+  std::string text;
+};
+
 std::vector<StoryEvent> run_story(const Scenario& scenario, const std::vector<ChangeEvent>& changes,
                                   const std::vector<Alert>& alerts,
-                                  const std::vector<DetectedIncident>& detected, SimTime simulated);
+                                  const std::vector<DetectedIncident>& detected, SimTime simulated,
+                                  const std::vector<ScriptLine>& script_log = {});
+
+// "hh:mm:ss", or "Nd hh:mm:ss" from a day on: the console's time stamp.
+std::string story_stamp(SimTime t);
 
 // Prints at most `limit` events, then how many were left out.
 void print_story(const std::vector<StoryEvent>& story, std::size_t limit);
