@@ -1,0 +1,103 @@
+// A sandboxed, deterministic Lua 5.4 state for chaos scripts (docs/lua-api.md).
+//
+// - Libraries: base, table, string, math, utf8 and coroutine only. Removed: io, os,
+//   package, require, debug, dofile, loadfile, string.dump. `load` accepts text chunks only
+//   and requires an explicit environment (its 4th argument).
+// - math.random / math.randomseed draw from the engine's counter-based stream
+//   (seed, entity_id("lua-script"), Purpose::kScenario), so a script is reproducible;
+//   randomseed(x) restarts the stream under key x. sorted_pairs(t) iterates a table in a
+//   fixed order (numbers ascending, then strings ascending).
+// - An instruction budget: each callback or coroutine resume (begin_callback()) may run at
+//   most `instruction_budget` VM instructions (counted in steps of kHookEvery); past it the
+//   script fails with a clear error. A memory cap through the allocator: an allocation that
+//   would take the state past `memory_limit` bytes fails. Neither depends on the wall clock.
+// - The state is the C++-built Lua (lua5.4-c++): a Lua error unwinds C++ destructors.
+//   Functions bound with guarded() translate C++ exceptions into Lua errors, so none crosses
+//   a Lua frame untranslated.
+// Not thread-safe: one state per thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+// The C++-built Lua's headers: included without extern "C", to match its C++ linkage.
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+
+namespace dosim {
+
+// A script failed: `what()` is "FILE:LINE: message" followed by a Lua traceback when known.
+class ScriptError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct SandboxLimits {
+  std::int64_t instruction_budget = 50'000'000;  // per callback or resume
+  std::size_t memory_limit = 256u << 20;         // bytes held by the state
+};
+
+class LuaSandbox {
+ public:
+  static constexpr int kHookEvery = 1000;  // instructions between budget checks
+
+  // Throws ScriptError if the state cannot be made.
+  LuaSandbox(std::uint64_t seed, SandboxLimits limits);
+  ~LuaSandbox();
+  LuaSandbox(const LuaSandbox&) = delete;
+  LuaSandbox& operator=(const LuaSandbox&) = delete;
+
+  lua_State* state() const { return state_; }
+  const SandboxLimits& limits() const { return limits_; }
+
+  // Loads a script file as a text chunk named after `path` (bytecode is refused) and leaves
+  // the function on the stack. Throws ScriptError with the syntax error.
+  void load_file(const std::string& path);
+  // Loads `code` (a text chunk named `name`) and leaves the function on the stack.
+  void load_text(const std::string& code, const std::string& name);
+
+  // Resets the instruction count: call before each callback or resume.
+  void begin_callback() { instructions_ = 0; }
+  // Calls the function below `nargs` arguments on the stack with a traceback handler;
+  // returns with `nresults` results pushed, or throws ScriptError.
+  void call(int nargs, int nresults);
+  // A failure the state cannot recover from (budget or memory exceeded), "" if none: the
+  // run must stop even if the script caught the error with pcall.
+  const std::string& fatal() const { return fatal_; }
+  // Turns an error value on `L`'s stack top (from a failed pcall/resume on thread `from`)
+  // into a message with a traceback of `from`.
+  std::string error_message(lua_State* L, lua_State* from) const;
+
+  // The sandbox owning `L` (any thread of the state).
+  static LuaSandbox& of(lua_State* L);
+
+ private:
+  static void* allocate(void* ud, void* ptr, std::size_t old_size, std::size_t new_size);
+  static void count_hook(lua_State* L, lua_Debug* ar);
+  void open_libraries(std::uint64_t seed);
+
+  SandboxLimits limits_;
+  std::size_t memory_used_ = 0;
+  bool memory_exceeded_ = false;
+  std::int64_t instructions_ = 0;
+  std::string fatal_;
+  lua_State* state_ = nullptr;
+};
+
+// A lua_CFunction that runs `F` and turns any C++ exception into a Lua error raised at the
+// caller's position ("FILE:LINE: message").
+template <int (*F)(lua_State*)>
+int guarded(lua_State* L) {
+  std::string message;
+  try {
+    return F(L);
+  } catch (const std::exception& e) {
+    message = e.what();
+  }
+  return luaL_error(L, "%s", message.c_str());
+}
+
+}  // namespace dosim
