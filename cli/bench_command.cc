@@ -276,7 +276,7 @@ int bench_command(const BenchOptions& options) {
   std::printf("  medians over runs, (min-max) where they differ; TTD over runs that detected\n");
   std::printf("  %-16s", "detector");
   for (const MetricColumn& c : kColumns)
-    if (c.header) std::printf(" %-17s", c.header);
+    if (c.header) std::printf(" %-19s", c.header);
   std::printf("\n");
   for (std::size_t d = 0; d < rows.size(); ++d) {
     std::printf("  %-16s", rows[d].c_str());
@@ -284,7 +284,7 @@ int bench_command(const BenchOptions& options) {
       std::vector<double> values;
       for (const RunResult& r : results) values.push_back(r.detectors[d].*c.field);
       const Spread s = spread(values);
-      if (c.header) std::printf(" %-17s", cell(s, c.format).c_str());
+      if (c.header) std::printf(" %-19s", cell(s, c.format).c_str());
       json["summary"][rows[d]][c.key] = {
           {"median", s.median}, {"min", s.min}, {"max", s.max}, {"runs", s.count}};
     }
