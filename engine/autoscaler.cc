@@ -20,6 +20,23 @@ Autoscaler::Autoscaler(const Scenario& scenario)
   }
 }
 
+void Autoscaler::resize(State& state, int replicas, SimTime ready_at) {
+  if (replicas > state.desired) {
+    for (int i = state.desired; i < replicas; ++i) state.starting.push_back(ready_at);
+  } else {
+    int remove = state.desired - replicas;
+    while (remove > 0 && !state.starting.empty()) {  // the newest starting ones first
+      state.starting.pop_back();
+      --remove;
+    }
+  }
+  state.desired = replicas;
+}
+
+void Autoscaler::set_replicas(int service, int replicas, SimTime t) {
+  resize(states_[service], replicas, t + scenario_->services[service].autoscaling->start_time);
+}
+
 void Autoscaler::step(SimTime t, const std::vector<double>& cpu, std::vector<int>& ready,
                       std::vector<ChangeEvent>* log) {
   for (int s : managed_) {
@@ -50,16 +67,7 @@ void Autoscaler::step(SimTime t, const std::vector<double>& cpu, std::vector<int
         if (log)
           log->push_back({t, "scale", scenario_->services[s].name, std::to_string(state.desired),
                           std::to_string(next)});
-        if (next > state.desired) {
-          for (int i = state.desired; i < next; ++i) state.starting.push_back(t + spec.start_time);
-        } else {
-          int remove = state.desired - next;
-          while (remove > 0 && !state.starting.empty()) {  // the newest starting ones first
-            state.starting.pop_back();
-            --remove;
-          }
-        }
-        state.desired = next;
+        resize(state, next, t + spec.start_time);
       }
     }
     std::erase_if(state.starting, [t](SimTime ready_at) { return ready_at <= t; });

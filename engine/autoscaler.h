@@ -7,7 +7,9 @@
 // recommendation of the stabilisation window. New replicas are ready start_time after the decision;
 // removed replicas go at once (starting ones first). Decisions are logged as change events. The
 // state is carried from tick to tick (a feedback loop), so the counterfactual world has its own
-// copy. Not thread-safe.
+// copy. A manual scale (set_replicas) sets the current count as `kubectl scale` does under an HPA:
+// new replicas start as the autoscaler's own do, and the next sync recommends from the new count
+// (so the autoscaler takes over again, within [min, max]). Not thread-safe.
 #pragma once
 
 #include <deque>
@@ -31,6 +33,11 @@ class Autoscaler {
 
   int desired(int service) const { return states_[service].desired; }
 
+  // A manual scale of an autoscaled service to `replicas` at t: added replicas are ready
+  // start_time later, removed ones go at once (starting ones first). REQUIRES: the service
+  // has an autoscaler, replicas >= 0.
+  void set_replicas(int service, int replicas, SimTime t);
+
  private:
   struct State {
     int desired = 0;
@@ -38,6 +45,8 @@ class Autoscaler {
     std::deque<std::pair<SimTime, int>> recommendations;
     SimTime next_sync = 0;
   };
+  static void resize(State& state, int replicas, SimTime ready_at);
+
   const Scenario* scenario_;
   std::vector<int> managed_;  // services with an autoscaler
   std::vector<State> states_;

@@ -17,7 +17,7 @@
 namespace dosim {
 
 struct IncidentRecord {
-  std::int64_t id = 0;     // 0-based, in the order of the scenario's faults
+  std::int64_t id = 0;     // 0-based: faults, defective changes, then run-time additions
   std::string name;        // the fault's name in the scenario
   std::string cause;       // fault kind: "latency", "error"
   std::string root_cause;  // "service", "service /endpoint" or "caller->callee"

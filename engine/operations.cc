@@ -28,6 +28,11 @@ std::string joined_names(const Scenario& scenario, const std::vector<int>& servi
 
 Operations::Operations(const Scenario& scenario) : scenario_(scenario) { record_events(); }
 
+void Operations::refresh() {
+  events_.clear();
+  record_events();
+}
+
 SimTime Operations::rollout_end(const ChangeSpec& change) const {
   switch (change.strategy) {
     case RolloutStrategy::kRolling: {

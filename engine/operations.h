@@ -20,7 +20,8 @@
 //    proportion to the share of that dependency's traffic served by that version.
 // Every change is also recorded as change events (what operators correlate first), and
 // every change with a defect is a cause in the ground truth.
-// Thread-safe after construction (const).
+// A rollout plans its steps from the service's declared replica count.
+// The const members are thread-safe; refresh() is not.
 #pragma once
 
 #include <string>
@@ -58,6 +59,9 @@ class Operations {
   const std::vector<ChangeEvent>& events() const { return events_; }
   // Whether any change acts at all (a quick exit for scenarios without changes).
   bool empty() const { return scenario_.changes.empty(); }
+  // Recomputes the change log after the scenario's changes were added to or modified (a
+  // rollback set at run time): everything is then as if they had been declared so.
+  void refresh();
 
  private:
   SimTime rollout_end(const ChangeSpec& change) const;

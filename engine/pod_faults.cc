@@ -56,31 +56,42 @@ SimTime crash_loop_backoff(int restart) {
 
 PodFaults::PodFaults(const Scenario& scenario, std::uint64_t seed)
     : scenario_(scenario),
-      selections_(scenario.faults.size()),
-      place_services_(scenario.faults.size()),
-      cursors_(scenario.faults.size()),
+      seed_(seed),
       down_(scenario.services.size()),
       memory_(scenario.services.size()) {
-  for (std::size_t f = 0; f < scenario.faults.size(); ++f) {
-    const FaultSpec& fault = scenario.faults[f];
-    if (!acts_on_pods(fault.kind)) continue;
-    if (fault.kind == FaultKind::kOutage) {
-      for (std::size_t s = 0; s < scenario.services.size(); ++s) {
-        const ServiceSpec& service = scenario.services[s];
-        for (std::size_t z = 0; z < service.zones.size(); ++z)
-          if (fault.target.zone.empty() ? service.zone_regions[z] == fault.target.region
-                                        : service.zones[z] == fault.target.zone) {
-            place_services_[f].push_back(static_cast<int>(s));
-            break;
-          }
-      }
-      continue;
-    }
-    for (int service : fault.target.services())
-      selections_[f].push_back(
-          {service, select_replicas(fault, scenario.services[service].replicas, seed)});
-  }
+  for (const ServiceSpec& service : scenario.services) replicas_.push_back(service.replicas);
+  for (std::size_t f = 0; f < scenario.faults.size(); ++f) add_fault(static_cast<int>(f));
 }
+
+void PodFaults::add_fault(int f) {
+  selections_.emplace_back();
+  place_services_.emplace_back();
+  cursors_.emplace_back();
+  engaged_.push_back(0);
+  prepare(f);
+}
+
+void PodFaults::prepare(int f) {
+  const FaultSpec& fault = scenario_.faults[f];
+  if (!acts_on_pods(fault.kind)) return;
+  if (fault.kind == FaultKind::kOutage) {
+    for (std::size_t s = 0; s < scenario_.services.size(); ++s) {
+      const ServiceSpec& service = scenario_.services[s];
+      for (std::size_t z = 0; z < service.zones.size(); ++z)
+        if (fault.target.zone.empty() ? service.zone_regions[z] == fault.target.region
+                                      : service.zones[z] == fault.target.zone) {
+          place_services_[f].push_back(static_cast<int>(s));
+          break;
+        }
+    }
+    return;
+  }
+  for (int service : fault.target.services())
+    selections_[f].push_back(
+        {service, replicas_[service], select_replicas(fault, replicas_[service], seed_)});
+}
+
+void PodFaults::set_replicas(int service, int replicas) { replicas_[service] = replicas; }
 
 bool PodFaults::crash_loop_down(int fault, SimTime elapsed) {
   const FaultSpec& spec = scenario_.faults[fault];
@@ -104,9 +115,11 @@ bool PodFaults::crash_loop_down(int fault, SimTime elapsed) {
 
 void PodFaults::mark(int service, int replica, bool down, double memory) {
   std::vector<char>& flags = down_[service];
-  if (flags.empty()) {
-    flags.assign(static_cast<std::size_t>(scenario_.services[service].replicas), 0);
-    memory_[service].assign(flags.size(), 0.0);
+  const auto needed =
+      static_cast<std::size_t>(std::max(replica + 1, replicas_[service]));  // grows with scale
+  if (flags.size() < needed) {
+    flags.resize(needed, 0);
+    memory_[service].resize(needed, 0.0);
   }
   if (std::find(touched_.begin(), touched_.end(), service) == touched_.end())
     touched_.push_back(service);
@@ -146,7 +159,7 @@ void PodFaults::apply(int fault_index, SimTime elapsed, int service,
 
 void PodFaults::evaluate(SimTime t, const std::vector<char>& active, std::vector<int>& ready,
                          std::vector<double>& extra_memory, std::vector<double>& unrouted) {
-  for (std::size_t s = 0; s < ready.size(); ++s) ready[s] = scenario_.services[s].replicas;
+  for (std::size_t s = 0; s < ready.size(); ++s) ready[s] = replicas_[s];
   std::fill(extra_memory.begin(), extra_memory.end(), 0.0);
   std::fill(unrouted.begin(), unrouted.end(), 0.0);
   for (int s : touched_) {
@@ -160,19 +173,29 @@ void PodFaults::evaluate(SimTime t, const std::vector<char>& active, std::vector
     if (!acts_on_pods(fault.kind)) continue;
     if (!active[f]) {
       cursors_[f].started = false;
+      engaged_[f] = 0;
       continue;
+    }
+    if (!engaged_[f]) {  // starting: draw again among a count that a manual scale changed
+      engaged_[f] = 1;
+      for (Selection& selection : selections_[f])
+        if (selection.replicas != replicas_[selection.service]) {
+          selection.replicas = replicas_[selection.service];
+          selection.chosen = select_replicas(fault, selection.replicas, seed_);
+        }
     }
     const SimTime elapsed = t - fault.start;
     if (fault.kind != FaultKind::kOutage)
-      for (const auto& [service, replicas] : selections_[f])
-        apply(static_cast<int>(f), elapsed, service, replicas);
+      for (const Selection& selection : selections_[f])
+        apply(static_cast<int>(f), elapsed, selection.service, selection.chosen);
     switch (fault.kind) {
       case FaultKind::kOutage:
         for (int s : place_services_[f]) {
           const ServiceSpec& spec = scenario_.services[s];
           const std::size_t places = spec.zones.size();
+          const int replicas = replicas_[s];
           int lost = 0;
-          for (int replica = 0; replica < spec.replicas; ++replica) {
+          for (int replica = 0; replica < replicas; ++replica) {
             const std::size_t z = static_cast<std::size_t>(replica) % places;
             if (fault.target.zone.empty() ? spec.zone_regions[z] == fault.target.region
                                           : spec.zones[z] == fault.target.zone) {
@@ -181,8 +204,8 @@ void PodFaults::evaluate(SimTime t, const std::vector<char>& active, std::vector
             }
           }
           // Without failover, the traffic routed to the dark place is lost with it.
-          if (!spec.failover && spec.replicas > 0)
-            unrouted[s] = std::max(unrouted[s], static_cast<double>(lost) / spec.replicas);
+          if (!spec.failover && replicas > 0)
+            unrouted[s] = std::max(unrouted[s], static_cast<double>(lost) / replicas);
         }
         break;
       default:
@@ -192,7 +215,11 @@ void PodFaults::evaluate(SimTime t, const std::vector<char>& active, std::vector
   for (int s : touched_) {
     int up = 0;
     double memory = 0.0;
-    for (std::size_t r = 0; r < down_[s].size(); ++r) {
+    for (std::size_t r = 0; r < static_cast<std::size_t>(replicas_[s]); ++r) {
+      if (r >= down_[s].size()) {  // not marked: healthy
+        ++up;
+        continue;
+      }
       if (down_[s][r]) continue;
       ++up;
       memory += memory_[s][r];

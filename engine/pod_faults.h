@@ -18,7 +18,10 @@
 //  - maintenance: the selected replicas are drained for the whole window (planned work,
 //    instance termination and replacement) and back when it ends.
 // Which replicas a fault hits follows its mode (one, all, fixed N, fixed percent, random up
-// to a percent: Chaos Mesh's modes), drawn once from the fault's own random stream.
+// to a percent: Chaos Mesh's modes), drawn from the fault's own random stream among the
+// service's replicas: the declared count, or the count set by set_replicas() when the fault
+// starts (it is drawn again then if the count changed; a fault keeps its replicas while it
+// runs). Faults added with add_fault() after construction are treated as declared ones.
 // Not thread-safe.
 #pragma once
 
@@ -44,12 +47,18 @@ class PodFaults {
   void evaluate(SimTime t, const std::vector<char>& active, std::vector<int>& ready,
                 std::vector<double>& extra_memory, std::vector<double>& unrouted);
 
+  // Takes in fault `fault`, just appended to the scenario's faults (run-time control).
+  void add_fault(int fault);
+  // The service's replica count from the next evaluate() on (a manual scale); replicas
+  // with higher indices are gone, new ones are healthy.
+  void set_replicas(int service, int replicas);
+
   // The replica indices fault `fault` hits (empty for faults that do not act on pods;
   // all replicas of the place for outages are implied, not listed).
   // (For a label selector: those of the first service it matches.)
   const std::vector<int>& selected(int fault) const {
     static const std::vector<int> kNone;
-    return selections_[fault].empty() ? kNone : selections_[fault].front().second;
+    return selections_[fault].empty() ? kNone : selections_[fault].front().chosen;
   }
 
  private:
@@ -59,16 +68,25 @@ class PodFaults {
     int restarts = 0;
     bool started = false;
   };
+  struct Selection {
+    int service = -1;
+    int replicas = 0;         // the count it was drawn among
+    std::vector<int> chosen;  // replica indices, sorted
+  };
+  void prepare(int fault);  // selections or places of a fault
   bool crash_loop_down(int fault, SimTime elapsed);
   // Marks what a pod fault (not an outage) does to `replicas` of `service` at `elapsed`.
   void apply(int fault, SimTime elapsed, int service, const std::vector<int>& replicas);
   void mark(int service, int replica, bool down, double memory);
 
   const Scenario& scenario_;
+  std::uint64_t seed_;
+  std::vector<int> replicas_;  // per service: the declared count, or the last one set
   // Per fault: the services it acts on and the replicas it hits in each.
-  std::vector<std::vector<std::pair<int, std::vector<int>>>> selections_;
+  std::vector<std::vector<Selection>> selections_;
   std::vector<std::vector<int>> place_services_;  // per outage fault
   std::vector<CrashCursor> cursors_;              // per fault
+  std::vector<char> engaged_;                     // per fault: active at the last evaluate()
   // Scratch per service, sized on first use: replica down flags and leaked memory.
   std::vector<std::vector<char>> down_;
   std::vector<std::vector<double>> memory_;

@@ -527,7 +527,46 @@ int Loader::dependency_index(int caller, int callee) const {
   return -1;
 }
 
+FaultSpec Loader::single_fault(const YAML::Node& node) {
+  const std::size_t before = scenario_.faults.size();
+  if (node.IsMap()) {
+    if (const YAML::Node schedule = node["schedule"])
+      diags_.error(pos_of(schedule),
+                   "'schedule' is not available here: add one fault per occurrence");
+  }
+  read_fault(node, static_cast<int>(before));
+  if (diags_.empty() && scenario_.faults.size() != before + 1)
+    diags_.error(pos_of(node), "expected one fault");
+  diags_.throw_if_any();
+  return std::move(scenario_.faults.back());
+}
+
+ChangeSpec Loader::single_change(const YAML::Node& node) {
+  const std::size_t before = scenario_.changes.size();
+  read_change(node, static_cast<int>(before));
+  if (diags_.empty() && scenario_.changes.size() != before + 1)
+    diags_.error(pos_of(node), "expected one change");
+  diags_.throw_if_any();
+  return std::move(scenario_.changes.back());
+}
+
 }  // namespace loader
+
+FaultSpec parse_fault(const Scenario& scenario, const YAML::Node& node, const std::string& file) {
+  try {
+    return loader::Loader(scenario, file).single_fault(node);
+  } catch (const YAML::Exception& e) {
+    throw InputError(file, std::string("cannot read the YAML: ") + e.what());
+  }
+}
+
+ChangeSpec parse_change(const Scenario& scenario, const YAML::Node& node, const std::string& file) {
+  try {
+    return loader::Loader(scenario, file).single_change(node);
+  } catch (const YAML::Exception& e) {
+    throw InputError(file, std::string("cannot read the YAML: ") + e.what());
+  }
+}
 
 Scenario parse_scenario(const std::string& text, const std::string& file) {
   if (std::string reason = binary_reason(text); !reason.empty()) throw InputError(file, reason);

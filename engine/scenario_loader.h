@@ -7,12 +7,21 @@
 // cycles (named). If there is any, InputError is thrown with all of them, each with the
 // file, line and column of the offending node. Empty, binary, truncated and missing files
 // are reported the same way. Never crashes on input.
+//
+// parse_fault() and parse_change() read one entry of the `faults:` / `changes:` lists against
+// a scenario already loaded (for faults and changes added while a run goes on, Simulation's
+// add_fault() and add_change()): the same keys, defaults and checks, names checked for
+// uniqueness against the scenario's (a run's scenario() includes what was added so far).
 #pragma once
 
 #include <string>
 
 #include "diagnostics.h"
 #include "scenario.h"
+
+namespace YAML {
+class Node;
+}
 
 namespace dosim {
 
@@ -21,5 +30,15 @@ Scenario load_scenario_file(const std::string& path);
 
 // `file` is the name used in messages. Throws InputError.
 Scenario parse_scenario(const std::string& text, const std::string& file);
+
+// Reads one fault / change entry as the scenario's `faults:` / `changes:` lists are read,
+// against an already loaded scenario (its services, dependencies, zones, duration...). `file`
+// names the source in messages. A name left out becomes fault-<i> / change-<i>, i being the
+// entry's index in the scenario's list; a name already taken is an error. A fault's
+// `schedule` is refused (it would make several faults: add one per occurrence). The start is
+// checked against the scenario's end, not against the run's now(). Throws InputError with
+// every problem.
+FaultSpec parse_fault(const Scenario& scenario, const YAML::Node& node, const std::string& file);
+ChangeSpec parse_change(const Scenario& scenario, const YAML::Node& node, const std::string& file);
 
 }  // namespace dosim

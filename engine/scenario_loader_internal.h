@@ -39,8 +39,17 @@ class Loader {
     scenario_.yaml_text = text;
   }
 
+  // Reads single entries against an already loaded scenario (run-time additions): its
+  // services, dependencies, zones, duration and the names already taken.
+  Loader(const Scenario& scenario, const std::string& file)
+      : diags_(file), scenario_(scenario), duration_(scenario.duration) {}
+
   // Throws InputError with every problem found.
   Scenario load(const YAML::Node& root);
+  // One `faults:` / `changes:` entry, as the scenario's lists are read (with the index of
+  // the next entry for a default name). Throws InputError with every problem found.
+  FaultSpec single_fault(const YAML::Node& node);
+  ChangeSpec single_change(const YAML::Node& node);
 
  private:
   void read_timing(MapReader& top);

@@ -1,18 +1,30 @@
 // Runs a Scenario in simulated time and hands every tick's Frame to its sinks.
 //
 // The engine is a discrete-event loop over a CalendarQueue (calendar_queue.h): fault starts and
-// ends and the periodic world tick are events ordered by (time, priority, sequence), with control
-// events (faults) before the tick at the same instant, so a fault starting at t affects the tick
-// that ends at t + tick. The loop never reads the wall clock; a run is a pure function of
-// (scenario, seed).
+// ends, scheduled callbacks and the periodic world tick are events ordered by (time, priority,
+// sequence), with fault ends, then fault starts, then callbacks before the tick at the same
+// instant, so a fault starting at t affects the tick that ends at t + tick. The loop never reads
+// the wall clock; a run is a pure function of (scenario, seed) and of what callbacks do.
+//
+// Run-time control (the engine half of Lua chaos scripting): callbacks scheduled with at() run at
+// chosen simulated times and may add faults and changes, end faults, roll deployments back and
+// scale services. Whatever they add behaves exactly as if the scenario had declared it (same
+// frames, same change log, same ground truth): a fault added at time t for start s equals a
+// declared fault with start s, an end_fault() at t one declared with duration t - start, a
+// rollback() at t a declared `rollback: t`. The Simulation keeps its own copy of the scenario, and
+// additions are appended to it (scenario()). Incident ids: the scenario's own causes first (its
+// faults, then its changes with a defect), then the causes added at run time, in the order they
+// were added, so additions never renumber earlier incidents.
 //
 // Interruption: run() polls `stop` once per tick; when it is set the run returns early with
-// completed = false and the sinks have seen every frame up to that point.
+// completed = false and the sinks have seen every frame up to that point. run() is called once.
+// An exception thrown by a callback leaves run() (the sinks have seen every frame before it).
 // Not thread-safe.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -29,12 +41,12 @@ struct RunResult {
   bool completed = false;
   std::int64_t ticks = 0;   // ticks simulated
   SimTime simulated = 0;    // simulated time covered
-  std::int64_t events = 0;  // events processed (ticks included)
+  std::int64_t events = 0;  // events processed (ticks and callbacks included)
 };
 
 class Simulation {
  public:
-  // REQUIRES: `scenario` outlives the Simulation.
+  // Copies `scenario`.
   Simulation(const Scenario& scenario, std::uint64_t seed);
   ~Simulation();
   Simulation(const Simulation&) = delete;
@@ -45,18 +57,88 @@ class Simulation {
 
   RunResult run(const std::atomic<bool>* stop = nullptr);
 
-  // Ground truth so far: one record per fault in the scenario, impact measured up to the
-  // last simulated tick.
+  // The run's copy of the scenario, with the faults and changes added at run time appended
+  // (and their run-time ends and rollbacks written in: a fault ended early has its shortened
+  // duration; one ended before it started has duration 0).
+  const Scenario& scenario() const { return scenario_; }
+  // The start of the next tick to simulate: 0 before run(), tick k's start while the events
+  // before it run (callbacks included), the end of the last simulated tick after run().
+  SimTime now() const { return next_tick_ * scenario_.tick; }
+
+  // --- Run-time control. Every call may be made before run() and from callbacks. ---
+
+  // Calls fn at simulated time t, after the fault start and end events at t and before the
+  // tick that starts at t; callbacks with the same t run in the order they were scheduled.
+  // t < now() runs at now(). A callback at a time that is not a tick's start runs before the
+  // next tick (now() is then that tick's start). Callbacks at or after the end of the run
+  // never run.
+  void at(SimTime t, std::function<void()> fn);
+
+  // Adds a fault as if the scenario had declared it (same semantics, same ground truth with
+  // its counterfactual, impact window, affected services...). Its incident id comes after
+  // all of the scenario's own and those added before it. An empty name becomes
+  // "fault-<index>". Returns the fault's index in scenario().faults.
+  // Throws std::invalid_argument when spec.start < now(), spec.start is not before the end of
+  // the scenario, spec.duration <= 0, the name is already taken, or the target does not refer
+  // to what the scenario has (use parse_fault(), scenario_loader.h, for every check with
+  // messages).
+  int add_fault(FaultSpec spec);
+
+  // Ends fault `fault` at now() if it has not ended yet: its recorded end becomes now() (its
+  // duration now() - start). A fault that has not started by now() is cancelled: it never
+  // acts, and its duration becomes 0 (a silent incident). A no-op for an ended fault.
+  // Throws std::invalid_argument for an index out of range.
+  void end_fault(int fault);
+
+  // Adds a change (deployment, config, secret-rotation, feature-flag) as if declared; its
+  // incident id (when it has a defect) comes after all earlier ones. An empty name becomes
+  // "change-<index>". Returns its index in scenario().changes.
+  // Throws std::invalid_argument when spec.at < now() (or a feature flag's first step), spec.at
+  // is not before the end of the scenario, the name is taken, or a reference is out of range.
+  int add_change(ChangeSpec spec);
+
+  // Rolls back the service's deployment in progress, or its last one, at now(), as a declared
+  // `rollback: now()` does: the deployment is the one of the service with the latest `at`
+  // before now(); its version stops serving at once, the previous one serves everything, the
+  // change log gets a `rollback` event and its incident window ends. Returns false when there
+  // is nothing to roll back: no deployment of the service started before now(), or the last one
+  // is rolled back already (a declared rollback at or before now() included).
+  // Throws std::invalid_argument for a service out of range.
+  bool rollback(int service);
+
+  // Sets the service's replica count from now() on, as `kubectl scale` does; the change log gets
+  // a `scale` event. Without an autoscaler the service runs `replicas` replicas from the tick at
+  // now() (new ones ready at once). With one, the count the autoscaler manages is set: added
+  // replicas are ready after its startTime, removed ones go at once, and the autoscaler goes on
+  // from the new count at its next sync (so it takes over again, within [min, max]). Applies to
+  // the counterfactual world as well (it is an operation, not a fault). Pod faults that start
+  // later pick their replicas among the new count; rollouts keep planning from the declared one.
+  // Throws std::invalid_argument for a service out of range or replicas outside
+  // [0, 1000000] (the scenario format's limit).
+  void set_replicas(int service, int replicas);
+
+  // Ground truth so far: one record per fault in the scenario, then one per change with a
+  // defect, then one per cause added at run time; impact measured up to the last simulated
+  // tick.
   std::vector<IncidentRecord> incidents() const;
-  // The change log (deployments, configs, secrets, flags), in time order.
+  // The change log (deployments, configs, secrets, flags, scaling), in time order.
   std::vector<ChangeEvent> changes() const;
 
   const World& world() const { return *world_; }
 
  private:
-  const Scenario& scenario_;
+  struct Queue;  // the event queue (simulation.cc)
+  enum class FaultPhase : std::uint8_t { kPending, kActive, kEnded };
+
+  void schedule_fault(int fault);
+
+  Scenario scenario_;
   std::unique_ptr<World> world_;
+  std::unique_ptr<Queue> queue_;
   std::vector<FrameSink*> sinks_;
+  std::vector<FaultPhase> fault_phase_;
+  std::vector<std::function<void()>> callbacks_;  // by callback id; emptied once run
+  std::int64_t next_tick_ = 0;
 };
 
 }  // namespace dosim

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <string>
 
 namespace dosim {
 namespace {
@@ -167,7 +168,7 @@ void World::apply_leaking_versions(SimTime t) {
     const int s = change.services.front();
     const ServiceSpec& spec = scenario_.services[s];
     const int leaking =
-        std::min(ready_[s], static_cast<int>(std::lround(exposure * spec.replicas)));
+        std::min(ready_[s], static_cast<int>(std::lround(exposure * all_replicas_[s])));
     if (leaking == 0) continue;
     const double fill = (1.0 - spec.memory_baseline) / change.defect.leak_per_second;
     const double position = std::fmod(to_seconds(t - change.at), fill + kRestartSeconds);
@@ -185,11 +186,51 @@ void World::set_fault_active(int fault, bool active) {
   if ((fault_active_[fault] != 0) == active) return;
   fault_active_[fault] = active ? 1 : 0;
   modifiers_dirty_ = true;
-  if (active && truth_phase_[fault] == TruthPhase::kPending) {
-    truth_phase_[fault] = TruthPhase::kActive;
-  } else if (!active && truth_phase_[fault] == TruthPhase::kActive) {
-    truth_phase_[fault] = TruthPhase::kRecovering;
+  TruthPhase& phase = truth_phase_[fault_cause_[fault]];
+  if (active && phase == TruthPhase::kPending) {
+    phase = TruthPhase::kActive;
+  } else if (!active && phase == TruthPhase::kActive) {
+    phase = TruthPhase::kRecovering;
   }
+}
+
+void World::add_fault(int fault) {
+  fault_active_.push_back(0);
+  pod_faults_.add_fault(fault);
+  add_fault_truth(fault);
+}
+
+void World::end_fault(int fault) {
+  const FaultSpec& spec = scenario_.faults[fault];
+  truth_[fault_cause_[fault]].end = spec.start + spec.duration;
+}
+
+void World::add_change(int change) {
+  operations_.refresh();
+  add_change_truth(change);
+  refresh_change_windows();
+}
+
+void World::changes_modified() {
+  operations_.refresh();
+  refresh_change_windows();
+}
+
+void World::refresh_change_windows() {
+  // A deployment moves the windows of the changes incompatible with its service's versions.
+  for (std::size_t c = 0; c < scenario_.changes.size(); ++c)
+    if (change_cause_[c] >= 0) set_change_window(static_cast<int>(c));
+}
+
+void World::set_replicas(int service, int replicas, SimTime t) {
+  const ServiceSpec& spec = scenario_.services[service];
+  const int before = spec.autoscaling ? autoscaler_.desired(service) : all_replicas_[service];
+  scale_log_.push_back({t, "scale", spec.name, std::to_string(before), std::to_string(replicas)});
+  all_replicas_[service] = replicas;
+  pod_faults_.set_replicas(service, replicas);
+  if (!spec.autoscaling) return;
+  autoscaler_.set_replicas(service, replicas, t);
+  if (shadow_running_) shadow_autoscaler_.set_replicas(service, replicas, t);
 }
 
 void World::rebuild_modifiers() {

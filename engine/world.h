@@ -44,6 +44,12 @@
 // upstream of it differs from the counterfactual by more than a tolerance (p95 latency by
 // 5 % and 1 ms, error ratio by 0.5 points, rps by 5 %). Deterministic: no noise enters it.
 //
+// Run-time control (Simulation::add_fault and the rest): the scenario World was built from
+// may grow (faults and changes appended) and its changes may be rolled back while it runs;
+// the owner tells World through add_fault(), add_change(), end_fault() and
+// changes_modified(), and everything is then as if the scenario had declared it so. Causes
+// added so get incident ids after the scenario's own, in the order they were added.
+//
 // Not thread-safe.
 #pragma once
 
@@ -118,6 +124,23 @@ class World {
   void set_fault_active(int fault, bool active);
   bool fault_active(int fault) const { return fault_active_[fault] != 0; }
 
+  // Run-time control. REQUIRES: the scenario (which must not be const to its owner) was
+  // changed as each says just before the call.
+  // Fault `fault` was appended to the scenario's faults.
+  void add_fault(int fault);
+  // Fault `fault`'s duration was shortened (its incident record's end follows).
+  void end_fault(int fault);
+  // Change `change` was appended to the scenario's changes.
+  void add_change(int change);
+  // A change's rollback was set: the change log and the changes' incident windows follow.
+  void changes_modified();
+  // The service's replica count from the next step on, as `kubectl scale` at t: a service
+  // without autoscaler runs `replicas` replicas (new ones ready at once); an autoscaled one
+  // has its current count set (new ones start as its own do) and its autoscaler goes on from
+  // there at its next sync. Pod faults that start later pick their replicas among the new
+  // count. Logged as a `scale` change event. REQUIRES: replicas >= 0.
+  void set_replicas(int service, int replicas, SimTime t);
+
   // Advances tick `tick`, the interval [tick x dt, (tick + 1) x dt), and fills frame().
   void step(std::int64_t tick);
 
@@ -148,6 +171,10 @@ class World {
   void write_frame(std::int64_t tick);
   // Ground truth (world_truth.cc).
   void build_truth();
+  void add_fault_truth(int fault);
+  void add_change_truth(int change);
+  void set_change_window(int change);
+  void refresh_change_windows();
   void track_truth(std::int64_t tick);
   bool truth_tracking_active() const;
   std::vector<int> radius_of(std::vector<int> roots) const;  // roots and their callers
@@ -168,6 +195,7 @@ class World {
   Operations operations_;
   std::vector<ChangeState> change_state_;  // per change, this tick
   std::vector<int> change_cause_;          // per change: its index in truth_, or -1
+  std::vector<int> fault_cause_;           // per fault: its index in truth_
   std::vector<int> shadow_ready_;          // ready replicas of the counterfactual
   bool autoscaled_ = false;                // any service has an autoscaler
   Autoscaler autoscaler_;
@@ -189,11 +217,12 @@ class World {
 
   enum class TruthPhase : std::uint8_t { kPending, kActive, kRecovering, kDone };
   std::vector<TruthPhase> truth_phase_;
-  std::vector<std::vector<int>> blast_radius_;  // per fault: root service and its upstream
+  std::vector<std::vector<int>> blast_radius_;  // per incident: root services and upstream
   std::vector<std::vector<int>> severed_;       // per fault: dependencies a partition cuts
-  std::vector<std::vector<char>> affected_;     // per fault, per service: ever impacted
+  std::vector<std::vector<char>> affected_;     // per incident, per service: ever impacted
   std::vector<IncidentRecord> truth_;
-  std::vector<char> impacted_;  // per service, this tick
+  std::vector<int> truth_fault_;  // per incident: its fault, or -1 for a change
+  std::vector<char> impacted_;    // per service, this tick
 
   std::vector<RandomStream> latency_noise_, resource_noise_, edge_noise_;
   std::vector<double> latency_factor_scratch_;

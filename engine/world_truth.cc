@@ -14,94 +14,109 @@ bool differs(double real, double counterfactual, double relative, double absolut
 }  // namespace
 
 void World::build_truth() {
+  for (std::size_t f = 0; f < scenario_.faults.size(); ++f) add_fault_truth(static_cast<int>(f));
+  // Every change with a defect is a cause too.
+  for (std::size_t c = 0; c < scenario_.changes.size(); ++c) add_change_truth(static_cast<int>(c));
+}
+
+void World::add_fault_truth(int f) {
   const std::size_t services = scenario_.services.size();
   const std::size_t dependencies = scenario_.dependencies.size();
-  for (std::size_t f = 0; f < scenario_.faults.size(); ++f) {
-    const FaultSpec& fault = scenario_.faults[f];
-    IncidentRecord record;
-    record.id = static_cast<std::int64_t>(f);
-    record.name = fault.name;
-    record.cause = fault_kind_name(fault.kind);
-    record.start = fault.start;
-    record.end = fault.start + fault.duration;
-    std::vector<int> radius;
-    severed_.emplace_back();
-    if (fault.target.is_split()) {
-      const bool by_zone = !fault.target.zones.empty();
-      const auto& sides = by_zone ? fault.target.zones : fault.target.regions;
-      for (const auto& side : sides)
-        record.root_cause += (record.root_cause.empty() ? "" : "|") + side;
-      record.root_cause = "partition " + record.root_cause;
-      auto side_of = [&](int s) -> int {
-        const std::string& place =
-            by_zone ? scenario_.services[s].zone : scenario_.services[s].region;
-        const auto it = std::find(sides.begin(), sides.end(), place);
-        return it == sides.end() ? -1 : static_cast<int>(it - sides.begin());
-      };
-      std::vector<int> callers;
-      for (std::size_t d = 0; d < dependencies; ++d) {
-        const DependencySpec& dep = scenario_.dependencies[d];
-        const int a = side_of(dep.caller), b = side_of(dep.callee);
-        if (a >= 0 && b >= 0 && a != b) {
-          severed_.back().push_back(static_cast<int>(d));
-          callers.push_back(dep.caller);
-        }
+  const FaultSpec& fault = scenario_.faults[f];
+  IncidentRecord record;
+  record.id = static_cast<std::int64_t>(truth_.size());
+  record.name = fault.name;
+  record.cause = fault_kind_name(fault.kind);
+  record.start = fault.start;
+  record.end = fault.start + fault.duration;
+  std::vector<int> radius;
+  severed_.emplace_back();
+  if (fault.target.is_split()) {
+    const bool by_zone = !fault.target.zones.empty();
+    const auto& sides = by_zone ? fault.target.zones : fault.target.regions;
+    for (const auto& side : sides)
+      record.root_cause += (record.root_cause.empty() ? "" : "|") + side;
+    record.root_cause = "partition " + record.root_cause;
+    auto side_of = [&](int s) -> int {
+      const std::string& place =
+          by_zone ? scenario_.services[s].zone : scenario_.services[s].region;
+      const auto it = std::find(sides.begin(), sides.end(), place);
+      return it == sides.end() ? -1 : static_cast<int>(it - sides.begin());
+    };
+    std::vector<int> callers;
+    for (std::size_t d = 0; d < dependencies; ++d) {
+      const DependencySpec& dep = scenario_.dependencies[d];
+      const int a = side_of(dep.caller), b = side_of(dep.callee);
+      if (a >= 0 && b >= 0 && a != b) {
+        severed_.back().push_back(static_cast<int>(d));
+        callers.push_back(dep.caller);
       }
-      radius = radius_of(callers);
-    } else if (fault.target.is_place()) {
-      const bool zone = !fault.target.zone.empty();
-      record.root_cause = zone ? "zone " + fault.target.zone : "region " + fault.target.region;
-      for (std::size_t s = 0; s < services; ++s) {
-        const ServiceSpec& spec = scenario_.services[s];
-        if (zone ? spec.zone == fault.target.zone : spec.region == fault.target.region)
-          radius.push_back(static_cast<int>(s));
-      }
-      radius = radius_of(radius);
-    } else {
-      int root;
-      if (!fault.target.labels.empty()) {
-        for (const auto& [key, value] : fault.target.labels)
-          record.root_cause += (record.root_cause.empty() ? "labels " : ",") + key + "=" + value;
-        root = fault.target.selected.empty() ? -1 : fault.target.selected.front();
-      } else if (fault.target.is_edge()) {
-        root = scenario_.dependencies[fault.target.dependency].caller;
-        record.root_cause = scenario_.edge_name(fault.target.dependency);
-      } else {
-        root = fault.target.service;
-        record.root_cause = scenario_.services[root].name;
-        if (fault.target.endpoint >= 0)
-          record.root_cause += " " + scenario_.services[root].endpoints[fault.target.endpoint].name;
-      }
-      record.root_service = root;
-      radius = fault.target.labels.empty() ? radius_of({root}) : radius_of(fault.target.selected);
     }
-    blast_radius_.push_back(std::move(radius));
-    truth_.push_back(std::move(record));
+    radius = radius_of(callers);
+  } else if (fault.target.is_place()) {
+    const bool zone = !fault.target.zone.empty();
+    record.root_cause = zone ? "zone " + fault.target.zone : "region " + fault.target.region;
+    for (std::size_t s = 0; s < services; ++s) {
+      const ServiceSpec& spec = scenario_.services[s];
+      if (zone ? spec.zone == fault.target.zone : spec.region == fault.target.region)
+        radius.push_back(static_cast<int>(s));
+    }
+    radius = radius_of(radius);
+  } else {
+    int root;
+    if (!fault.target.labels.empty()) {
+      for (const auto& [key, value] : fault.target.labels)
+        record.root_cause += (record.root_cause.empty() ? "labels " : ",") + key + "=" + value;
+      root = fault.target.selected.empty() ? -1 : fault.target.selected.front();
+    } else if (fault.target.is_edge()) {
+      root = scenario_.dependencies[fault.target.dependency].caller;
+      record.root_cause = scenario_.edge_name(fault.target.dependency);
+    } else {
+      root = fault.target.service;
+      record.root_cause = scenario_.services[root].name;
+      if (fault.target.endpoint >= 0)
+        record.root_cause += " " + scenario_.services[root].endpoints[fault.target.endpoint].name;
+    }
+    record.root_service = root;
+    radius = fault.target.labels.empty() ? radius_of({root}) : radius_of(fault.target.selected);
   }
-  // Every change with a defect is a cause too.
-  change_cause_.assign(scenario_.changes.size(), -1);
-  change_state_.assign(scenario_.changes.size(), ChangeState{});
-  for (std::size_t c = 0; c < scenario_.changes.size(); ++c) {
-    const ChangeSpec& change = scenario_.changes[c];
-    if (!change.defect.any()) continue;
-    const std::vector<int> broken = defect_services(change);
-    if (broken.empty()) continue;
-    IncidentRecord record;
-    record.id = static_cast<std::int64_t>(truth_.size());
-    record.name = change.name;
-    record.cause = change_kind_name(change.kind);
-    for (int s : broken)
-      record.root_cause += (record.root_cause.empty() ? "" : ",") + scenario_.services[s].name;
-    record.root_service = broken.front();
-    const auto [first, end] = operations_.defect_window(static_cast<int>(c));
-    record.start = first >= 0 ? first : change.at;
-    record.end = end >= 0 ? end : change.at;
-    change_cause_[c] = static_cast<int>(truth_.size());
-    blast_radius_.push_back(radius_of(broken));
-    truth_.push_back(std::move(record));
-  }
-  truth_phase_.assign(truth_.size(), TruthPhase::kPending);
-  affected_.assign(truth_.size(), std::vector<char>(services, 0));
+  fault_cause_.push_back(static_cast<int>(truth_.size()));
+  truth_fault_.push_back(f);
+  blast_radius_.push_back(std::move(radius));
+  truth_.push_back(std::move(record));
+  truth_phase_.push_back(TruthPhase::kPending);
+  affected_.emplace_back(services, 0);
+}
+
+void World::add_change_truth(int c) {
+  change_cause_.push_back(-1);
+  change_state_.emplace_back();
+  const ChangeSpec& change = scenario_.changes[c];
+  if (!change.defect.any()) return;
+  const std::vector<int> broken = defect_services(change);
+  if (broken.empty()) return;
+  IncidentRecord record;
+  record.id = static_cast<std::int64_t>(truth_.size());
+  record.name = change.name;
+  record.cause = change_kind_name(change.kind);
+  for (int s : broken)
+    record.root_cause += (record.root_cause.empty() ? "" : ",") + scenario_.services[s].name;
+  record.root_service = broken.front();
+  change_cause_[c] = static_cast<int>(truth_.size());
+  truth_fault_.push_back(-1);
+  blast_radius_.push_back(radius_of(broken));
+  truth_.push_back(std::move(record));
+  truth_phase_.push_back(TruthPhase::kPending);
+  affected_.emplace_back(scenario_.services.size(), 0);
+  set_change_window(c);
+}
+
+void World::set_change_window(int c) {
+  IncidentRecord& record = truth_[change_cause_[c]];
+  const SimTime at = scenario_.changes[c].at;
+  const auto [first, end] = operations_.defect_window(c);
+  record.start = first >= 0 ? first : at;
+  record.end = end >= 0 ? end : at;
 }
 
 std::vector<int> World::radius_of(std::vector<int> roots) const {
@@ -173,10 +188,10 @@ std::vector<IncidentRecord> World::incidents() const {
     const std::vector<char>& affected = affected_[f];
     for (int s = 0; s < static_cast<int>(affected.size()); ++s)
       if (affected[s]) record.affected.push_back(s);
-    const int faulted_edge =
-        f < scenario_.faults.size() ? scenario_.faults[f].target.dependency : -1;
+    const int fault = truth_fault_[f];
+    const int faulted_edge = fault >= 0 ? scenario_.faults[fault].target.dependency : -1;
     const std::vector<int> no_cut;
-    const std::vector<int>& cut = f < severed_.size() ? severed_[f] : no_cut;
+    const std::vector<int>& cut = fault >= 0 ? severed_[fault] : no_cut;
     for (int d = 0; d < static_cast<int>(scenario_.dependencies.size()); ++d) {
       const DependencySpec& dep = scenario_.dependencies[d];
       const bool faulted = d == faulted_edge || std::find(cut.begin(), cut.end(), d) != cut.end();
