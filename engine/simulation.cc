@@ -160,6 +160,7 @@ RunResult Simulation::run(const std::atomic<bool>* stop) {
       case EventKind::kCallback: {
         std::function<void()> fn = std::move(callbacks_[index]);
         callbacks_[index] = nullptr;
+        free_callbacks_.push_back(index);  // periodic callbacks reuse their slots
         if (fn) fn();
         break;
       }
@@ -186,8 +187,15 @@ RunResult Simulation::run(const std::atomic<bool>* stop) {
 void Simulation::at(SimTime t, std::function<void()> fn) {
   const SimTime when = std::max(t, now());
   if (when >= scenario_.tick_count() * scenario_.tick) return;  // after the last tick
-  const auto id = static_cast<std::int32_t>(callbacks_.size());
-  callbacks_.push_back(std::move(fn));
+  std::int32_t id;
+  if (free_callbacks_.empty()) {
+    id = static_cast<std::int32_t>(callbacks_.size());
+    callbacks_.push_back(std::move(fn));
+  } else {
+    id = free_callbacks_.back();
+    free_callbacks_.pop_back();
+    callbacks_[id] = std::move(fn);
+  }
   queue_->events.push(when, {EventKind::kCallback, id, 0}, kCallbackPriority);
 }
 

@@ -138,6 +138,7 @@ class Simulation {
   std::vector<FrameSink*> sinks_;
   std::vector<FaultPhase> fault_phase_;
   std::vector<std::function<void()>> callbacks_;  // by callback id; emptied once run
+  std::vector<std::int32_t> free_callbacks_;      // ids of callbacks already run
   std::int64_t next_tick_ = 0;
 };
 

@@ -592,3 +592,42 @@ TEST_CASE("parse_fault and parse_change read entries as the scenario format does
              Catch::Contains("'flag' is not used by deployment changes"));
   CHECK_THAT(messages("- not a mapping", false), Catch::Contains("script.lua"));
 }
+
+TEST_CASE("a fault added before run() equals the declared one", "[runtime]") {
+  const std::string text =
+      "{name: slow, kind: latency, target: {service: checkout}, start: 0s, duration: 3m, "
+      "fixedDelay: 200ms}";
+  const Outcome expected = run_with(scenario_from(kShop + "faults:\n  - " + text + "\n"), nullptr);
+  const Outcome got = run_with(scenario_from(kShop), [&](Simulation& simulation) {
+    CHECK(simulation.add_fault(fault_from(simulation.scenario(), text)) == 0);
+  });
+  check_same_frames(got.frames, expected.frames);
+  check_same_incidents(got.incidents, expected.incidents);
+}
+
+TEST_CASE("a callback that reschedules itself runs once per tick", "[runtime]") {
+  const Scenario scenario = scenario_from(kShop);
+  Simulation simulation(scenario, 1);
+  int calls = 0;
+  std::function<void()> every_tick = [&] {
+    ++calls;
+    simulation.at(simulation.now() + scenario.tick, every_tick);
+  };
+  simulation.at(0, every_tick);
+  simulation.run();
+  CHECK(calls == 1800);
+}
+
+TEST_CASE("an exception from a callback leaves run()", "[runtime]") {
+  const Scenario scenario = scenario_from(kShop);
+  Simulation simulation(scenario, 1);
+  struct Count : FrameSink {
+    int frames = 0;
+    void on_frame(const Frame&) override { ++frames; }
+  } count;
+  simulation.add_sink(&count);
+  simulation.at(kMinute, [] { throw std::runtime_error("script error"); });
+  CHECK_THROWS_WITH(simulation.run(), "script error");
+  CHECK(count.frames == 60);
+  CHECK(simulation.now() == kMinute);
+}
