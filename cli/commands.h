@@ -22,6 +22,9 @@ struct RunOptions {
   std::string out_path;  // empty: <scenario file stem>.h5 in the working directory
   bool quiet = false;
   std::string events_path;  // --events FILE: every event of the run as JSON lines
+  std::string script_path;  // --script FILE.lua; empty: the scenario's `script:`, if any
+  std::int64_t lua_instructions = 50'000'000;  // per callback or coroutine resume
+  std::int64_t lua_memory_mib = 256;
 };
 
 int run_command(const RunOptions& options);

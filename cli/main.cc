@@ -23,6 +23,14 @@ int main(int argc, char** argv) {
                       "Trace file to write (default: <scenario name>.h5 in the working directory)");
   run_cmd->add_flag("--quiet,-q", run.quiet,
                     "Print only the score tables: no progress, story or summary");
+  run_cmd->add_option("--script", run.script_path,
+                      "Lua chaos script to run inside the simulation (docs/lua-api.md)");
+  run_cmd
+      ->add_option("--lua-instructions", run.lua_instructions,
+                   "Instruction budget of a script per callback or coroutine resume")
+      ->check(CLI::Range(std::int64_t{1000}, std::int64_t{1'000'000'000'000}));
+  run_cmd->add_option("--lua-memory", run.lua_memory_mib, "Memory cap of a script in MiB")
+      ->check(CLI::Range(1, 1 << 20));
   run_cmd->add_option("--events", run.events_path,
                       "Write every event (faults, changes, alerts, incidents) as JSON lines");
 

@@ -22,6 +22,7 @@
 #include "engine/simulation.h"
 #include "run_story.h"
 #include "score_table.h"
+#include "scripting/script_host.h"
 
 namespace dosim::cli {
 namespace {
@@ -91,6 +92,15 @@ std::vector<Alert> detected_as_alerts(const std::vector<DetectedIncident>& detec
   return alerts;
 }
 
+// --script, else the scenario's `script:` (relative to the scenario file), else none.
+std::string script_path_for(const RunOptions& options, const Scenario& scenario) {
+  if (!options.script_path.empty()) return options.script_path;
+  if (scenario.script.empty()) return "";
+  const std::filesystem::path script(scenario.script);
+  if (script.is_absolute()) return script.string();
+  return (std::filesystem::path(options.scenario_path).parent_path() / script).string();
+}
+
 std::string default_out_path(const std::string& scenario_path) {
   return std::filesystem::path(scenario_path).stem().string() + ".h5";
 }
@@ -146,15 +156,6 @@ int run_command(const RunOptions& options) {
   const std::string out_path =
       options.out_path.empty() ? default_out_path(options.scenario_path) : options.out_path;
 
-  std::unique_ptr<DetectorRunner> detectors;
-  try {
-    detectors = std::make_unique<DetectorRunner>(
-        scenario, scenario.detectors_given ? scenario.detectors : DetectorRunner::default_specs());
-  } catch (const InputError& error) {
-    print_input_error(error);
-    return kExitBadInput;
-  }
-
   std::unique_ptr<TraceWriter> writer;
   try {
     writer = std::make_unique<TraceWriter>(out_path, scenario, seed);
@@ -166,23 +167,68 @@ int run_command(const RunOptions& options) {
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
 
+  // The script runs its main chunk first: it may define detectors the runner needs. A
+  // failing script leaves the trace (already created) incomplete.
+  Simulation simulation(scenario, seed);
+  std::unique_ptr<ScriptHost> script;
+  const std::string script_path = script_path_for(options, scenario);
+  if (!script_path.empty()) {
+    try {
+      ScriptOptions script_options;
+      script_options.path = script_path;
+      script_options.limits.instruction_budget = options.lua_instructions;
+      script_options.limits.memory_limit = static_cast<std::size_t>(options.lua_memory_mib) << 20;
+      if (!options.quiet)
+        script_options.on_log = [](SimTime t, const std::string& text) {
+          std::fprintf(stderr, "[%s] LOG    %s\n", story_stamp(t).c_str(), text.c_str());
+        };
+      script = std::make_unique<ScriptHost>(simulation, std::move(script_options), seed);
+      script->start();
+    } catch (const ScriptError& error) {
+      std::fprintf(stderr, "%s\n", error.what());
+      return kExitBadInput;
+    }
+  }
+
+  std::unique_ptr<DetectorRunner> detectors;
   std::optional<DetectorsToTrace> to_trace;
   try {
+    std::vector<DetectorSpec> specs =
+        scenario.detectors_given ? scenario.detectors : DetectorRunner::default_specs();
+    if (script)
+      for (DetectorSpec& spec : script->detector_specs()) specs.push_back(std::move(spec));
+    detectors =
+        std::make_unique<DetectorRunner>(simulation.scenario(), std::move(specs),
+                                         script ? script->detector_factory() : DetectorFactory{});
     to_trace.emplace(*detectors, *writer);
   } catch (const InputError& error) {
     print_input_error(error);
     return kExitBadInput;
+  } catch (const ScriptError& error) {
+    std::fprintf(stderr, "%s\n", error.what());
+    return kExitBadInput;
   }
 
-  // Detectors before the writer: a tick's scores reach the trace in the row of that tick.
-  Simulation simulation(scenario, seed);
+  // Detectors before the script (its hooks see this tick's alerts), the writer last: a
+  // tick's scores reach the trace in the row of that tick.
   simulation.add_sink(detectors.get());
+  if (script) {
+    script->attach(*detectors);
+    simulation.add_sink(script.get());
+  }
   simulation.add_sink(writer.get());
   ProgressLine progress(scenario);
   const bool show_progress = !options.quiet && isatty(STDERR_FILENO);
   if (show_progress) simulation.add_sink(&progress);
 
-  const RunResult result = simulation.run(&g_stop);
+  RunResult result;
+  try {
+    result = simulation.run(&g_stop);
+  } catch (const ScriptError& error) {
+    if (show_progress) progress.clear();
+    std::fprintf(stderr, "%s\n", error.what());
+    return kExitBadInput;  // the writer closes the trace as incomplete
+  }
   if (show_progress) progress.clear();
   const auto incidents = simulation.incidents();
   std::vector<Alert> alerts;
@@ -212,20 +258,49 @@ int run_command(const RunOptions& options) {
       std::move(notification_rows),
       {static_cast<std::int64_t>(routing.raw_alerts), static_cast<std::int64_t>(routing.inhibited),
        static_cast<std::int64_t>(routing.deduplicated)});
+  std::vector<ScriptLine> script_lines;
+  if (script) {
+    std::vector<TraceWriter::ScriptLogRow> log_rows;
+    for (const ScriptLogLine& line : script->log()) {
+      log_rows.push_back({line.time, line.text});
+      script_lines.push_back({line.time, line.text});
+    }
+    std::vector<TraceWriter::ExperimentRow> experiment_rows;
+    for (const ExperimentRecord& e : script->experiments())
+      experiment_rows.push_back({e.title, e.verdict, e.probe, e.message, e.start, e.end});
+    writer->set_script(script->path(), script->text(), std::move(log_rows),
+                       std::move(experiment_rows));
+  }
   writer->finish(incidents, result.completed, simulation.changes(), alerts, alert_incidents);
   const std::int64_t rows = writer->rows_written();
   writer.reset();
 
   const double wall_seconds = std::chrono::duration<double>(WallClock::now() - wall_start).count();
-  const auto story = run_story(scenario, simulation.changes(), alerts, detected, result.simulated);
+  const auto story = run_story(simulation.scenario(), simulation.changes(), alerts, detected,
+                               result.simulated, script_lines);
   if (!options.quiet) print_story(story, kStoryLines);
   if (!options.events_path.empty() && !write_story(story, options.events_path)) {
     std::fprintf(stderr, "%s: cannot write the events\n", options.events_path.c_str());
     return kExitBadInput;
   }
   if (!options.quiet)
-    print_summary(scenario, seed, result, incidents, simulation.changes(), out_path, rows,
-                  wall_seconds);
+    print_summary(simulation.scenario(), seed, result, incidents, simulation.changes(), out_path,
+                  rows, wall_seconds);
+  if (!options.quiet && script) {
+    std::printf("  script      %s: %zu log lines, %zu experiments\n", script->path().c_str(),
+                script->log().size(), script->experiments().size());
+    for (const ExperimentRecord& e : script->experiments()) {
+      std::printf("    %-5s %s (%s..%s)",
+                  e.verdict == "pass"   ? "PASS"
+                  : e.verdict == "fail" ? "FAIL"
+                                        : "ERROR",
+                  e.title.c_str(), format_duration(e.start).c_str(),
+                  format_duration(e.end).c_str());
+      if (!e.probe.empty()) std::printf(": %s", e.probe.c_str());
+      if (!e.message.empty()) std::printf(": %s", e.message.c_str());
+      std::printf("\n");
+    }
+  }
   if (!options.quiet && !scenario.incident_rules.empty()) {
     std::printf("  detected    %zu incidents by the incident rules\n", detected.size());
     for (const DetectedIncident& d : detected)

@@ -314,6 +314,9 @@ struct Scenario {
   std::string yaml_text;  // the exact text, stored in the trace
   std::string name;
   std::string description;
+  // A Lua chaos script to run with the scenario (docs/lua-api.md), as written: a path
+  // relative to the scenario file's folder. "" for none.
+  std::string script;
   SimTime duration = 0;               // > 0
   SimTime tick = kSecond;             // > 0
   SimTime record_interval = kSecond;  // multiple of tick; default = tick

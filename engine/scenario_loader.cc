@@ -54,10 +54,13 @@ Scenario Loader::load(const YAML::Node& root) {
   MapReader top(root, "scenario",
                 {"name", "description", "duration", "tick", "record", "seed", "regions", "services",
                  "dependencies", "traffic", "faults", "changes", "detectors", "incident_rules",
-                 "alertmanager"},
+                 "alertmanager", "script"},
                 diags_);
   scenario_.name = read_name(top, Need::kRequired);
   scenario_.description = top.text("description").value_or("");
+  scenario_.script = top.text("script").value_or("");
+  if (top.has("script") && scenario_.script.empty())
+    diags_.error(top.value_pos("script"), "'script' must name a Lua file");
   read_timing(top);
   scenario_.seed =
       static_cast<std::uint64_t>(top.integer("seed", Range::closed(0, 1e18)).value_or(1));

@@ -1,0 +1,88 @@
+// A detector written in Lua (sim.detector): one call of its `observe(values, t)` per tick
+// with the watched values as a Lua array, returning one score per value.
+#include <cmath>
+#include <string>
+
+#include "scripting/script_api.h"
+
+namespace dosim {
+namespace {
+
+class LuaDetector : public Detector {
+ public:
+  LuaDetector(ScriptHost& host, const ScriptHost::LuaDetectorDef& definition,
+              const DetectorSpec& spec, std::size_t series)
+      : host_(host), name_(spec.name), observe_ref_(definition.observe_ref), series_(series) {
+    threshold_ = definition.threshold;
+    for (const auto& [key, value] : spec.params)
+      if (key == "threshold") threshold_ = value;
+    if (definition.init_ref == LUA_NOREF) return;
+    lua_State* L = host_.sandbox().state();
+    lua_rawgeti(L, LUA_REGISTRYINDEX, definition.init_ref);
+    lua_pushinteger(L, static_cast<lua_Integer>(series));
+    lua_createtable(L, 0, static_cast<int>(spec.params.size()));
+    for (const auto& [key, value] : spec.params) {
+      lua_pushnumber(L, value);
+      lua_setfield(L, -2, key.c_str());
+    }
+    host_.sandbox().call(2, 0);
+  }
+
+  void step(std::span<const float> values, std::span<float> scores) override {
+    lua_State* L = host_.sandbox().state();
+    lua_rawgeti(L, LUA_REGISTRYINDEX, observe_ref_);
+    lua_createtable(L, static_cast<int>(values.size()), 0);
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      lua_pushnumber(L, values[i]);
+      lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
+    }
+    lua_pushnumber(L, to_seconds(host_.clock()));
+    host_.sandbox().call(2, 1);
+    if (!lua_istable(L, -1)) {
+      lua_pop(L, 1);
+      throw ScriptError(host_.path() + ": detector '" + name_ +
+                        "': observe must return a table of scores");
+    }
+    for (std::size_t i = 0; i < series_; ++i) {
+      lua_rawgeti(L, -1, static_cast<lua_Integer>(i + 1));
+      int is_number = 0;
+      const double score = lua_tonumberx(L, -1, &is_number);
+      lua_pop(L, 1);
+      if (!is_number) {
+        lua_pop(L, 1);
+        throw ScriptError(host_.path() + ": detector '" + name_ +
+                          "': observe returned no number for series " + std::to_string(i + 1) +
+                          " of " + std::to_string(series_));
+      }
+      scores[i] = std::isnan(score) ? 0.0f : static_cast<float>(score);
+    }
+    lua_pop(L, 1);
+  }
+
+  double limit() const override { return threshold_; }
+
+ private:
+  ScriptHost& host_;
+  std::string name_;
+  int observe_ref_;
+  std::size_t series_;
+  double threshold_ = 1.0;
+};
+
+}  // namespace
+
+std::unique_ptr<Detector> make_lua_detector(ScriptHost& host,
+                                            const ScriptHost::LuaDetectorDef& definition,
+                                            const DetectorSpec& spec, std::size_t series) {
+  return std::make_unique<LuaDetector>(host, definition, spec, series);
+}
+
+DetectorFactory ScriptHost::detector_factory() {
+  return [this](const DetectorSpec& spec, std::size_t series) -> std::unique_ptr<Detector> {
+    for (const LuaDetectorDef& definition : lua_detectors_)
+      if (definition.name == spec.kind) return make_lua_detector(*this, definition, spec, series);
+    return nullptr;
+  };
+}
+
+}  // namespace dosim

@@ -1,0 +1,669 @@
+// The `sim` table: time, scheduling, coroutines, logging, reading the world, faults and
+// changes, hooks, experiments and Lua detectors (docs/lua-api.md).
+#include "scripting/script_api.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+#include "engine/diagnostics.h"
+#include "engine/scenario_loader.h"
+#include "engine/yaml_reader.h"
+
+namespace dosim {
+namespace {
+
+const char kSleepToken = 0;
+const char kWaitToken = 0;
+const char* const kHostKey = "dosim.host";
+
+ScriptHost& host_of(lua_State* L) {
+  lua_getfield(L, LUA_REGISTRYINDEX, kHostKey);
+  auto* host = static_cast<ScriptHost*>(lua_touserdata(L, -1));
+  lua_pop(L, 1);
+  return *host;
+}
+
+SimTime seconds_to_time(double seconds) {
+  if (!std::isfinite(seconds)) throw std::invalid_argument("a time must be a finite number");
+  return static_cast<SimTime>(std::llround(seconds * 1e9));
+}
+
+// A duration argument: a number of seconds or a duration string ("30s", "5m").
+SimTime duration_arg(lua_State* L, int index, const char* what) {
+  if (lua_type(L, index) == LUA_TNUMBER) return seconds_to_time(lua_tonumber(L, index));
+  if (lua_type(L, index) == LUA_TSTRING) {
+    if (auto parsed = parse_duration(lua_tostring(L, index))) return *parsed;
+    throw std::invalid_argument(std::string(what) + ": '" + lua_tostring(L, index) +
+                                "' is not a duration (a number of seconds, or like 30s, 5m)");
+  }
+  throw std::invalid_argument(std::string(what) + ": expected seconds or a duration string, got " +
+                              luaL_typename(L, index));
+}
+
+// The Lua value at `index` as a YAML node: tables with keys 1..n are sequences, other
+// tables mappings (string keys), numbers and booleans scalars.
+YAML::Node to_yaml(lua_State* L, int index, const std::string& where) {
+  index = lua_absindex(L, index);
+  switch (lua_type(L, index)) {
+    case LUA_TSTRING:
+      return YAML::Node(std::string(lua_tostring(L, index)));
+    case LUA_TBOOLEAN:
+      return YAML::Node(lua_toboolean(L, index) ? "true" : "false");
+    case LUA_TNUMBER: {
+      if (lua_isinteger(L, index)) return YAML::Node(std::to_string(lua_tointeger(L, index)));
+      char text[40];
+      std::snprintf(text, sizeof text, "%.17g", lua_tonumber(L, index));
+      return YAML::Node(std::string(text));
+    }
+    case LUA_TTABLE: {
+      const lua_Integer length = static_cast<lua_Integer>(lua_rawlen(L, index));
+      YAML::Node node;
+      if (length > 0) {
+        for (lua_Integer i = 1; i <= length; ++i) {
+          lua_rawgeti(L, index, i);
+          node.push_back(to_yaml(L, -1, where));
+          lua_pop(L, 1);
+        }
+        return node;
+      }
+      node = YAML::Node(YAML::NodeType::Map);
+      lua_pushnil(L);
+      while (lua_next(L, index) != 0) {
+        if (lua_type(L, -2) != LUA_TSTRING)
+          throw std::invalid_argument(where + ": table keys must be names");
+        node[std::string(lua_tostring(L, -2))] = to_yaml(L, -1, where);
+        lua_pop(L, 1);
+      }
+      return node;
+    }
+    default:
+      throw std::invalid_argument(where + ": cannot use a " + std::string(luaL_typename(L, index)) +
+                                  " here");
+  }
+}
+
+// The messages of an InputError, without positions (the Lua call site is the position).
+std::string messages_of(const InputError& error) {
+  std::string text;
+  for (const Diagnostic& d : error.diagnostics()) text += (text.empty() ? "" : "; ") + d.message;
+  return text;
+}
+
+std::string time_text(SimTime t) { return std::to_string(t) + "ns"; }
+
+// --- time and scheduling ---------------------------------------------------------------
+
+int sim_now(lua_State* L) {
+  lua_pushnumber(L, to_seconds(host_of(L).clock()));
+  return 1;
+}
+
+// A handle {cancelled = false, cancel = function(self) ... end}.
+void push_handle(lua_State* L) {
+  lua_createtable(L, 0, 2);
+  lua_pushboolean(L, 0);
+  lua_setfield(L, -2, "cancelled");
+  lua_pushcfunction(L, [](lua_State* S) {
+    luaL_checktype(S, 1, LUA_TTABLE);
+    lua_pushboolean(S, 1);
+    lua_setfield(S, 1, "cancelled");
+    return 0;
+  });
+  lua_setfield(L, -2, "cancel");
+}
+
+bool handle_cancelled(lua_State* L, int handle_ref) {
+  lua_rawgeti(L, LUA_REGISTRYINDEX, handle_ref);
+  lua_getfield(L, -1, "cancelled");
+  const bool cancelled = lua_toboolean(L, -1) != 0;
+  lua_pop(L, 2);
+  return cancelled;
+}
+
+// Schedules fn (registry ref) at t, with its handle; `period` > 0 repeats it.
+void schedule(ScriptHost& host, SimTime t, int fn_ref, int handle_ref, SimTime period) {
+  host.at(t, [&host, fn_ref, handle_ref, period] {
+    lua_State* S = host.sandbox().state();
+    if (!handle_cancelled(S, handle_ref)) {
+      host.run_callback(fn_ref);
+      if (period > 0 && !handle_cancelled(S, handle_ref)) {
+        schedule(host, host.clock() + period, fn_ref, handle_ref, period);
+        return;
+      }
+    }
+    luaL_unref(S, LUA_REGISTRYINDEX, fn_ref);
+    luaL_unref(S, LUA_REGISTRYINDEX, handle_ref);
+  });
+}
+
+int schedule_call(lua_State* L, SimTime t, SimTime period) {
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  ScriptHost& host = host_of(L);
+  lua_pushvalue(L, 2);
+  const int fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  push_handle(L);
+  lua_pushvalue(L, -1);
+  const int handle_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  schedule(host, t, fn_ref, handle_ref, period);
+  return 1;  // the handle
+}
+
+int sim_at(lua_State* L) { return schedule_call(L, seconds_to_time(luaL_checknumber(L, 1)), 0); }
+
+int sim_after(lua_State* L) {
+  const SimTime dt = duration_arg(L, 1, "sim.after");
+  return schedule_call(L, host_of(L).clock() + dt, 0);
+}
+
+int sim_every(lua_State* L) {
+  const SimTime period = duration_arg(L, 1, "sim.every");
+  if (period <= 0) throw std::invalid_argument("sim.every: the period must be > 0");
+  return schedule_call(L, host_of(L).clock() + period, period);
+}
+
+int sim_spawn(lua_State* L) {
+  luaL_checktype(L, 1, LUA_TFUNCTION);
+  ScriptHost& host = host_of(L);
+  lua_State* co = lua_newthread(L);
+  lua_pushvalue(L, 1);
+  lua_xmove(L, co, 1);
+  const int ref = luaL_ref(L, LUA_REGISTRYINDEX);  // pops the thread
+  host.at(host.clock(), [&host, ref] { host.resume(ref); });
+  return 0;
+}
+
+int sim_sleep(lua_State* L) {
+  const SimTime dt = duration_arg(L, 1, "sim.sleep");
+  if (dt < 0) throw std::invalid_argument("sim.sleep: a duration must be >= 0");
+  if (!lua_isyieldable(L))
+    throw std::invalid_argument("sim.sleep suspends a coroutine: call it inside sim.spawn");
+  const SimTime until = host_of(L).clock() + dt;
+  lua_pushlightuserdata(L, const_cast<char*>(&kSleepToken));
+  lua_pushinteger(L, until);
+  return lua_yield(L, 2);
+}
+
+int sim_wait_until(lua_State* L) {
+  if (!lua_isyieldable(L))
+    throw std::invalid_argument("sim.wait_until suspends a coroutine: call it inside sim.spawn");
+  if (lua_type(L, 1) == LUA_TNUMBER) {
+    const SimTime until = seconds_to_time(lua_tonumber(L, 1));
+    if (until <= host_of(L).clock()) return 0;
+    lua_pushlightuserdata(L, const_cast<char*>(&kSleepToken));
+    lua_pushinteger(L, until);
+    return lua_yield(L, 2);
+  }
+  if (lua_type(L, 1) != LUA_TFUNCTION)
+    throw std::invalid_argument(
+        "sim.wait_until: expected a time (seconds) or a predicate function");
+  lua_pushlightuserdata(L, const_cast<char*>(&kWaitToken));
+  lua_pushvalue(L, 1);
+  return lua_yield(L, 2);
+}
+
+// --- logging ---------------------------------------------------------------------------
+
+int sim_log(lua_State* L) {
+  std::string line;
+  const int n = lua_gettop(L);
+  for (int i = 1; i <= n; ++i) {
+    std::size_t size = 0;
+    const char* text = luaL_tolstring(L, i, &size);
+    if (i > 1) line += '\t';
+    line.append(text, size);
+    lua_pop(L, 1);
+  }
+  host_of(L).add_log(line);
+  return 0;
+}
+
+// --- reading the world -----------------------------------------------------------------
+
+template <typename Names>
+int metric_index(const Names& names, const std::string& name, const char* family) {
+  std::vector<std::string> all(names.begin(), names.end());
+  for (std::size_t m = 0; m < all.size(); ++m)
+    if (all[m] == name) return static_cast<int>(m);
+  throw std::invalid_argument("unknown " + std::string(family) + " metric '" + name + "'" +
+                              did_you_mean(name, all));
+}
+
+int service_arg(lua_State* L, int index, const Scenario& scenario) {
+  const std::string name = luaL_checkstring(L, index);
+  const int service = scenario.service_index(name);
+  if (service < 0) {
+    std::vector<std::string> names;
+    for (const ServiceSpec& s : scenario.services) names.push_back(s.name);
+    throw std::invalid_argument("unknown service '" + name + "'" + did_you_mean(name, names));
+  }
+  return service;
+}
+
+int sim_metric(lua_State* L) {
+  Simulation& simulation = host_of(L).simulation();
+  const int service = service_arg(L, 1, simulation.scenario());
+  const int metric = metric_index(kServiceMetricNames, luaL_checkstring(L, 2), "service");
+  lua_pushnumber(L,
+                 simulation.world().frame().service(static_cast<ServiceMetric>(metric))[service]);
+  return 1;
+}
+
+int sim_edge_metric(lua_State* L) {
+  Simulation& simulation = host_of(L).simulation();
+  const Scenario& scenario = simulation.scenario();
+  const int caller = service_arg(L, 1, scenario);
+  const int callee = service_arg(L, 2, scenario);
+  const int metric = metric_index(kEdgeMetricNames, luaL_checkstring(L, 3), "edge");
+  for (std::size_t d = 0; d < scenario.dependencies.size(); ++d) {
+    if (scenario.dependencies[d].caller != caller || scenario.dependencies[d].callee != callee)
+      continue;
+    lua_pushnumber(L, simulation.world().frame().edge(static_cast<EdgeMetric>(metric))[d]);
+    return 1;
+  }
+  throw std::invalid_argument("no dependency " + scenario.services[caller].name + "->" +
+                              scenario.services[callee].name);
+}
+
+int sim_services(lua_State* L) {
+  const Scenario& scenario = host_of(L).simulation().scenario();
+  lua_createtable(L, static_cast<int>(scenario.services.size()), 0);
+  for (std::size_t s = 0; s < scenario.services.size(); ++s) {
+    lua_pushstring(L, scenario.services[s].name.c_str());
+    lua_rawseti(L, -2, static_cast<lua_Integer>(s + 1));
+  }
+  return 1;
+}
+
+int sim_topology(lua_State* L) {
+  const Scenario& scenario = host_of(L).simulation().scenario();
+  lua_createtable(L, 0, 2);
+  sim_services(L);
+  lua_setfield(L, -2, "services");
+  lua_createtable(L, static_cast<int>(scenario.dependencies.size()), 0);
+  for (std::size_t d = 0; d < scenario.dependencies.size(); ++d) {
+    lua_createtable(L, 0, 2);
+    lua_pushstring(L, scenario.services[scenario.dependencies[d].caller].name.c_str());
+    lua_setfield(L, -2, "caller");
+    lua_pushstring(L, scenario.services[scenario.dependencies[d].callee].name.c_str());
+    lua_setfield(L, -2, "callee");
+    lua_rawseti(L, -2, static_cast<lua_Integer>(d + 1));
+  }
+  lua_setfield(L, -2, "edges");
+  return 1;
+}
+
+// --- faults and changes ----------------------------------------------------------------
+
+int sim_end_fault(lua_State* L) {
+  host_of(L).simulation().end_fault(static_cast<int>(lua_tointeger(L, lua_upvalueindex(1))));
+  return 0;
+}
+
+// Injects the fault described by the table at `index` (with `kind` forced when given).
+int inject(lua_State* L, int index, const char* where, const char* kind) {
+  luaL_checktype(L, index, LUA_TTABLE);
+  ScriptHost& host = host_of(L);
+  Simulation& simulation = host.simulation();
+  YAML::Node node = to_yaml(L, index, where);
+  if (kind != nullptr) node["kind"] = kind;
+  if (!node["start"]) node["start"] = time_text(simulation.now());
+  if (!node["duration"]) {
+    const SimTime left = simulation.scenario().duration - simulation.now();
+    if (left <= 0) throw std::invalid_argument(std::string(where) + ": the run is over");
+    node["duration"] = time_text(left);
+  }
+  FaultSpec spec;
+  try {
+    spec = parse_fault(simulation.scenario(), node, host.path());
+  } catch (const InputError& error) {
+    throw std::invalid_argument(std::string(where) + ": " + messages_of(error));
+  }
+  if (spec.start < simulation.now())
+    throw std::invalid_argument(std::string(where) + ": 'start' is in the past");
+  const int fault = simulation.add_fault(std::move(spec));
+  lua_createtable(L, 0, 2);
+  lua_pushinteger(L, fault);
+  lua_setfield(L, -2, "index");
+  lua_pushinteger(L, fault);
+  lua_pushcclosure(L, guarded<sim_end_fault>, 1);
+  lua_setfield(L, -2, "stop");
+  return 1;
+}
+
+int sim_inject(lua_State* L) { return inject(L, 1, "sim.inject", nullptr); }
+
+int sim_outage(lua_State* L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  // {region = R | zone = Z, duration = ..., start = ...} -> an outage fault on that place.
+  lua_createtable(L, 0, 4);
+  lua_createtable(L, 0, 1);
+  for (const char* place : {"region", "zone"}) {
+    lua_getfield(L, 1, place);
+    if (lua_isnil(L, -1)) {
+      lua_pop(L, 1);
+      continue;
+    }
+    lua_setfield(L, -2, place);
+  }
+  lua_setfield(L, -2, "target");
+  for (const char* key : {"duration", "start", "name"}) {
+    lua_getfield(L, 1, key);
+    lua_setfield(L, -2, key);
+  }
+  lua_pushnil(L);
+  while (lua_next(L, 1) != 0) {  // anything else is reported as the loader would
+    const std::string key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
+    lua_pop(L, 1);
+    if (key != "region" && key != "zone" && key != "duration" && key != "start" && key != "name")
+      throw std::invalid_argument("sim.outage: unknown key '" + key +
+                                  "' (region or zone, duration, start, name)");
+  }
+  return inject(L, lua_gettop(L), "sim.outage", "outage");
+}
+
+int change(lua_State* L, const char* kind, const char* where) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  ScriptHost& host = host_of(L);
+  Simulation& simulation = host.simulation();
+  YAML::Node node = to_yaml(L, 1, where);
+  node["kind"] = kind;
+  if (!node["at"]) node["at"] = time_text(simulation.now());
+  ChangeSpec spec;
+  try {
+    spec = parse_change(simulation.scenario(), node, host.path());
+  } catch (const InputError& error) {
+    throw std::invalid_argument(std::string(where) + ": " + messages_of(error));
+  }
+  lua_pushinteger(L, simulation.add_change(std::move(spec)));
+  return 1;
+}
+
+int sim_deploy(lua_State* L) { return change(L, "deployment", "sim.deploy"); }
+int sim_config(lua_State* L) { return change(L, "config", "sim.config"); }
+int sim_flag(lua_State* L) { return change(L, "feature-flag", "sim.flag"); }
+int sim_rotate_secret(lua_State* L) { return change(L, "secret-rotation", "sim.rotate_secret"); }
+
+int sim_rollback(lua_State* L) {
+  Simulation& simulation = host_of(L).simulation();
+  lua_pushboolean(L, simulation.rollback(service_arg(L, 1, simulation.scenario())));
+  return 1;
+}
+
+int sim_scale(lua_State* L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  Simulation& simulation = host_of(L).simulation();
+  lua_getfield(L, 1, "service");
+  const int service = service_arg(L, -1, simulation.scenario());
+  lua_getfield(L, 1, "replicas");
+  if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0 || lua_tointeger(L, -1) > 1'000'000)
+    throw std::invalid_argument("sim.scale: 'replicas' must be a whole number in [0, 1000000]");
+  simulation.set_replicas(service, static_cast<int>(lua_tointeger(L, -1)));
+  return 0;
+}
+
+// --- hooks, experiments, detectors -------------------------------------------------------
+
+int sim_want(lua_State* L) {
+  host_of(L).wanted()[luaL_checkstring(L, 1)] = true;
+  return 0;
+}
+
+int sim_record_experiment(lua_State* L) {
+  ScriptHost& host = host_of(L);
+  ExperimentRecord record;
+  record.title = luaL_checkstring(L, 1);
+  record.verdict = luaL_checkstring(L, 2);
+  record.probe = luaL_optstring(L, 3, "");
+  record.message = luaL_optstring(L, 4, "");
+  record.start = seconds_to_time(luaL_checknumber(L, 5));
+  record.end = host.clock();
+  host.add_log("experiment '" + record.title + "': " + record.verdict +
+               (record.probe.empty() ? "" : " (" + record.probe + ")") +
+               (record.message.empty() ? "" : ": " + record.message));
+  host.add_experiment(std::move(record));
+  return 0;
+}
+
+std::vector<std::string> string_list(lua_State* L, int index, const char* what) {
+  std::vector<std::string> out;
+  if (lua_isnil(L, index)) return out;
+  if (lua_type(L, index) == LUA_TSTRING) return {lua_tostring(L, index)};
+  if (!lua_istable(L, index)) throw std::invalid_argument(std::string(what) + ": expected a list");
+  const lua_Integer n = static_cast<lua_Integer>(lua_rawlen(L, index));
+  for (lua_Integer i = 1; i <= n; ++i) {
+    lua_rawgeti(L, index, i);
+    if (lua_type(L, -1) != LUA_TSTRING)
+      throw std::invalid_argument(std::string(what) + ": expected names");
+    out.emplace_back(lua_tostring(L, -1));
+    lua_pop(L, 1);
+  }
+  return out;
+}
+
+int sim_detector(lua_State* L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  ScriptHost& host = host_of(L);
+  ScriptHost::LuaDetectorDef def;
+  lua_getfield(L, 1, "name");
+  if (lua_type(L, -1) != LUA_TSTRING || lua_rawlen(L, -1) == 0)
+    throw std::invalid_argument("sim.detector: 'name' must be a non-empty string");
+  def.name = lua_tostring(L, -1);
+  if (def.name.find('/') != std::string::npos)
+    throw std::invalid_argument("sim.detector: a name may not contain '/'");
+  for (const std::string& kind : detector_kinds())
+    if (kind == def.name)
+      throw std::invalid_argument("sim.detector: '" + def.name + "' is a built-in kind");
+  for (const auto& other : host.lua_detectors())
+    if (other.name == def.name)
+      throw std::invalid_argument("sim.detector: '" + def.name + "' is already defined");
+  lua_getfield(L, 1, "observe");
+  if (!lua_isfunction(L, -1))
+    throw std::invalid_argument("sim.detector: 'observe' must be a function(values, t)");
+  def.observe_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_getfield(L, 1, "init");
+  if (!lua_isnil(L, -1) && !lua_isfunction(L, -1))
+    throw std::invalid_argument("sim.detector: 'init' must be a function(n, params)");
+  def.init_ref = lua_isnil(L, -1) ? (lua_pop(L, 1), LUA_NOREF) : luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_getfield(L, 1, "threshold");
+  def.threshold = luaL_optnumber(L, -1, 1.0);
+  lua_getfield(L, 1, "watch");
+  if (!lua_isnil(L, -1)) {
+    luaL_checktype(L, -1, LUA_TTABLE);
+    const int watch = lua_gettop(L);
+    DetectorSpec spec;
+    spec.name = def.name;
+    spec.kind = def.name;
+    lua_getfield(L, watch, "family");
+    spec.family = luaL_optstring(L, -1, "service");
+    if (spec.family != "service" && spec.family != "edge" && spec.family != "endpoint")
+      throw std::invalid_argument("sim.detector: 'family' must be service, edge or endpoint");
+    lua_getfield(L, watch, "metrics");
+    spec.metrics = string_list(L, -1, "sim.detector: watch.metrics");
+    if (spec.metrics.empty())
+      throw std::invalid_argument("sim.detector: watch.metrics names no metric");
+    const Scenario& scenario = host.simulation().scenario();
+    lua_getfield(L, watch, "services");
+    for (const std::string& name : string_list(L, -1, "sim.detector: watch.services")) {
+      const int s = scenario.service_index(name);
+      if (s < 0) throw std::invalid_argument("sim.detector: unknown service '" + name + "'");
+      spec.services.push_back(s);
+    }
+    lua_getfield(L, watch, "edges");
+    for (const std::string& name : string_list(L, -1, "sim.detector: watch.edges")) {
+      int found = -1;
+      for (std::size_t d = 0; d < scenario.dependencies.size(); ++d)
+        if (scenario.edge_name(static_cast<int>(d)) == name) found = static_cast<int>(d);
+      if (found < 0) throw std::invalid_argument("sim.detector: unknown edge '" + name + "'");
+      spec.edges.push_back(found);
+    }
+    lua_getfield(L, 1, "for");
+    if (!lua_isnil(L, -1)) spec.for_duration = duration_arg(L, -1, "sim.detector: for");
+    lua_getfield(L, 1, "severity");
+    spec.severity = luaL_optstring(L, -1, "warning");
+    host.watched_specs().push_back(std::move(spec));
+  }
+  host.lua_detectors().push_back(std::move(def));
+  return 0;
+}
+
+// The Lua side of the API: hooks and experiments, which are most naturally Lua.
+const char* const kPrelude = R"lua(
+local sim = ...
+local hooks = {alert = {}, incident = {}, change = {}, tick = {}}
+
+function sim.on(event, fn)
+  local list = hooks[event]
+  if list == nil then
+    error("sim.on: unknown event '" .. tostring(event) .. "' (alert, incident, change or tick)", 2)
+  end
+  if type(fn) ~= "function" then error("sim.on: expected a function", 2) end
+  list[#list + 1] = fn
+  sim._want(event)
+end
+
+function sim._dispatch(event, payload)
+  for _, fn in ipairs(hooks[event]) do fn(payload) end
+end
+
+-- Chaos Toolkit's shape: the steady-state hypothesis before and after the method,
+-- rollbacks always; the verdict is recorded when the experiment ends.
+function sim.experiment(e)
+  if type(e) ~= "table" then error("sim.experiment: expected a table", 2) end
+  if type(e.title) ~= "string" then error("sim.experiment: 'title' must be a string", 2) end
+  if type(e.method) ~= "function" then error("sim.experiment: 'method' must be a function", 2) end
+  for _, key in ipairs({"hypothesis", "rollbacks"}) do
+    if e[key] ~= nil and type(e[key]) ~= "function" then
+      error("sim.experiment: '" .. key .. "' must be a function", 2)
+    end
+  end
+  local function holds(when)
+    if e.hypothesis == nil then return "pass" end
+    local ok, result, why = pcall(e.hypothesis)
+    if not ok then return "error", "hypothesis " .. when, tostring(result) end
+    if not result then return "fail", "hypothesis " .. when, why and tostring(why) or "" end
+    return "pass"
+  end
+  sim.spawn(function()
+    local start = sim.now()
+    local verdict, probe, message = holds("before")
+    if verdict == "pass" then
+      local ok, err = pcall(e.method)
+      if not ok then
+        verdict, probe, message = "error", "method", tostring(err)
+      else
+        verdict, probe, message = holds("after")
+      end
+    end
+    if e.rollbacks ~= nil then
+      local ok, err = pcall(e.rollbacks)
+      if not ok and verdict ~= "error" then
+        verdict, probe, message = "error", "rollbacks", tostring(err)
+      end
+    end
+    sim._record_experiment(e.title, verdict, probe or "", message or "", start)
+  end)
+end
+)lua";
+
+}  // namespace
+
+const void* sleep_token() { return &kSleepToken; }
+const void* wait_token() { return &kWaitToken; }
+
+void bind_script_api(ScriptHost& host) {
+  lua_State* L = host.sandbox().state();
+  lua_pushlightuserdata(L, &host);
+  lua_setfield(L, LUA_REGISTRYINDEX, kHostKey);
+  const luaL_Reg functions[] = {
+      {"now", guarded<sim_now>},
+      {"at", guarded<sim_at>},
+      {"after", guarded<sim_after>},
+      {"every", guarded<sim_every>},
+      {"spawn", guarded<sim_spawn>},
+      {"sleep", guarded<sim_sleep>},
+      {"wait_until", guarded<sim_wait_until>},
+      {"log", guarded<sim_log>},
+      {"metric", guarded<sim_metric>},
+      {"edge_metric", guarded<sim_edge_metric>},
+      {"services", guarded<sim_services>},
+      {"topology", guarded<sim_topology>},
+      {"inject", guarded<sim_inject>},
+      {"outage", guarded<sim_outage>},
+      {"deploy", guarded<sim_deploy>},
+      {"config", guarded<sim_config>},
+      {"flag", guarded<sim_flag>},
+      {"rotate_secret", guarded<sim_rotate_secret>},
+      {"rollback", guarded<sim_rollback>},
+      {"scale", guarded<sim_scale>},
+      {"detector", guarded<sim_detector>},
+      {"_want", guarded<sim_want>},
+      {"_record_experiment", guarded<sim_record_experiment>},
+      {nullptr, nullptr},
+  };
+  luaL_newlib(L, functions);
+  lua_getglobal(L, "sorted_pairs");  // lua_sandbox.h; offered as sim.sorted_pairs too
+  lua_setfield(L, -2, "sorted_pairs");
+  lua_pushvalue(L, -1);
+  lua_setglobal(L, "sim");
+  lua_pushcfunction(L, guarded<sim_log>);
+  lua_setglobal(L, "print");
+  host.sandbox().load_text(kPrelude, "=dosim prelude");
+  lua_insert(L, -2);  // prelude function, then sim as its argument
+  host.sandbox().call(1, 0);
+}
+
+void push_dispatcher(ScriptHost& host) {
+  lua_State* L = host.sandbox().state();
+  lua_getglobal(L, "sim");
+  lua_getfield(L, -1, "_dispatch");
+  lua_remove(L, -2);
+}
+
+void push_alert(ScriptHost& host, const RaisedAlert& alert) {
+  lua_State* L = host.sandbox().state();
+  const Scenario& scenario = host.simulation().scenario();
+  lua_createtable(L, 0, 5);
+  lua_pushnumber(L, to_seconds(alert.time));
+  lua_setfield(L, -2, "t");
+  lua_pushstring(L, alert.detector.c_str());
+  lua_setfield(L, -2, "detector");
+  lua_pushstring(L, alert.service >= 0 ? scenario.services[alert.service].name.c_str() : "");
+  lua_setfield(L, -2, "service");
+  lua_pushstring(L, alert.metric.c_str());
+  lua_setfield(L, -2, "metric");
+  lua_pushstring(L, alert.severity.c_str());
+  lua_setfield(L, -2, "severity");
+}
+
+void push_incident(ScriptHost& host, const DetectedIncident& incident) {
+  lua_State* L = host.sandbox().state();
+  lua_createtable(L, 0, 4);
+  lua_pushnumber(L, to_seconds(incident.start));
+  lua_setfield(L, -2, "t");
+  lua_pushstring(L, incident.rule.c_str());
+  lua_setfield(L, -2, "rule");
+  lua_pushinteger(L, incident.severity);
+  lua_setfield(L, -2, "severity");
+  lua_pushnumber(L, incident.peak_temperature);
+  lua_setfield(L, -2, "temperature");
+}
+
+void push_change(ScriptHost& host, const ChangeEvent& change) {
+  lua_State* L = host.sandbox().state();
+  lua_createtable(L, 0, 5);
+  lua_pushnumber(L, to_seconds(change.time));
+  lua_setfield(L, -2, "t");
+  lua_pushstring(L, change.kind.c_str());
+  lua_setfield(L, -2, "kind");
+  lua_pushstring(L, change.target.c_str());
+  lua_setfield(L, -2, "target");
+  lua_pushstring(L, change.from.c_str());
+  lua_setfield(L, -2, "from");
+  lua_pushstring(L, change.to.c_str());
+  lua_setfield(L, -2, "to");
+}
+
+}  // namespace dosim

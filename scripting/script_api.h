@@ -1,0 +1,30 @@
+// The `sim` table a chaos script sees (docs/lua-api.md), bound to a ScriptHost. Internal to
+// scripting/: the host calls these.
+#pragma once
+
+#include "detectors/incident_rule.h"
+#include "detectors/runner.h"
+#include "engine/operations.h"
+#include "scripting/script_host.h"
+
+namespace dosim {
+
+// Makes the global `sim` (and routes `print` to sim.log). Runs the Lua prelude.
+void bind_script_api(ScriptHost& host);
+
+// What a coroutine yields to sleep until a time, or to wait for a predicate.
+const void* sleep_token();
+const void* wait_token();
+
+// Push the function that dispatches hooks (sim._dispatch), and hook payloads.
+void push_dispatcher(ScriptHost& host);
+void push_alert(ScriptHost& host, const RaisedAlert& alert);
+void push_incident(ScriptHost& host, const DetectedIncident& incident);
+void push_change(ScriptHost& host, const ChangeEvent& change);
+
+// A detector whose scores a Lua function computes (sim.detector).
+std::unique_ptr<Detector> make_lua_detector(ScriptHost& host,
+                                            const ScriptHost::LuaDetectorDef& definition,
+                                            const DetectorSpec& spec, std::size_t series);
+
+}  // namespace dosim

@@ -1,0 +1,155 @@
+#include "scripting/script_host.h"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "scripting/script_api.h"
+
+namespace dosim {
+namespace {
+
+// The tokens a coroutine yields to ask the host for something (script_api.cc pushes them).
+bool yielded_token(lua_State* co, int index, const void* token) {
+  return lua_type(co, index) == LUA_TLIGHTUSERDATA && lua_touserdata(co, index) == token;
+}
+
+}  // namespace
+
+ScriptHost::ScriptHost(Simulation& simulation, ScriptOptions options, std::uint64_t seed)
+    : simulation_(simulation), options_(std::move(options)) {
+  std::ifstream in(options_.path, std::ios::binary);
+  if (!in) throw ScriptError(options_.path + ": cannot read the script");
+  std::ostringstream text;
+  text << in.rdbuf();
+  text_ = text.str();
+  sandbox_ = std::make_unique<LuaSandbox>(seed, options_.limits);
+  bind_script_api(*this);
+  sandbox_->load_file(options_.path);  // leaves the main chunk on the stack
+}
+
+ScriptHost::~ScriptHost() = default;
+
+void ScriptHost::start() { sandbox_->call(0, 0); }
+
+void ScriptHost::at(SimTime t, std::function<void()> fn) {
+  const SimTime when = std::max(t, clock());
+  simulation_.at(when, [this, when, fn = std::move(fn)] {
+    struct Restore {
+      SimTime& clock;
+      ~Restore() { clock = -1; }
+    } restore{clock_};
+    clock_ = when;
+    fn();
+  });
+}
+
+void ScriptHost::add_log(const std::string& text) {
+  const SimTime now = clock();
+  log_.push_back({now, text});
+  if (options_.on_log) options_.on_log(now, text);
+}
+
+void ScriptHost::run_callback(int ref) {
+  lua_State* L = sandbox_->state();
+  lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+  sandbox_->call(0, 0);
+}
+
+void ScriptHost::resume(int ref) {
+  lua_State* L = sandbox_->state();
+  lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+  lua_State* co = lua_tothread(L, -1);
+  lua_pop(L, 1);
+  sandbox_->begin_callback();
+  int results = 0;
+  const int status = lua_resume(co, L, 0, &results);
+  if (status == LUA_OK) {  // finished
+    lua_pop(co, results);
+    luaL_unref(L, LUA_REGISTRYINDEX, ref);
+    if (!sandbox_->fatal().empty()) throw ScriptError(sandbox_->fatal());
+    return;
+  }
+  if (status != LUA_YIELD) {
+    const std::string message = sandbox_->error_message(co, co);
+    luaL_unref(L, LUA_REGISTRYINDEX, ref);
+    throw ScriptError(message);
+  }
+  if (!sandbox_->fatal().empty()) throw ScriptError(sandbox_->fatal());
+  if (results == 2 && yielded_token(co, -2, sleep_token())) {
+    const SimTime until = static_cast<SimTime>(lua_tointeger(co, -1));
+    lua_pop(co, results);
+    at(until, [this, ref] { resume(ref); });
+    return;
+  }
+  if (results == 2 && yielded_token(co, -2, wait_token())) {
+    lua_xmove(co, L, 1);  // the predicate
+    const int predicate = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pop(co, 1);
+    waiters_.push_back({ref, predicate});
+    return;
+  }
+  lua_pop(co, results);
+  luaL_unref(L, LUA_REGISTRYINDEX, ref);
+  throw ScriptError(options_.path +
+                    ": a coroutine started by sim.spawn yielded by itself; suspend it with "
+                    "sim.sleep or sim.wait_until");
+}
+
+std::vector<DetectorSpec> ScriptHost::detector_specs() const { return watched_specs_; }
+
+void ScriptHost::dispatch(const char* event) {
+  // Stack: the payload. Calls sim._dispatch(event, payload).
+  lua_State* L = sandbox_->state();
+  push_dispatcher(*this);
+  lua_pushstring(L, event);
+  lua_rotate(L, -3, -1);  // payload dispatcher event -> dispatcher event payload
+  sandbox_->call(2, 0);
+}
+
+void ScriptHost::on_frame(const Frame& frame) {
+  lua_State* L = sandbox_->state();
+  if (runner_ != nullptr && wanted_["alert"]) {
+    const auto& alerts = runner_->alerts();
+    for (; alerts_seen_ < alerts.size(); ++alerts_seen_) {
+      push_alert(*this, alerts[alerts_seen_]);
+      dispatch("alert");
+    }
+  }
+  if (runner_ != nullptr && wanted_["incident"]) {
+    const std::vector<DetectedIncident> detected = runner_->detected_incidents();
+    for (; incidents_seen_ < detected.size(); ++incidents_seen_) {
+      push_incident(*this, detected[incidents_seen_]);
+      dispatch("incident");
+    }
+  }
+  if (wanted_["change"]) {
+    const std::vector<ChangeEvent> changes = simulation_.changes();
+    for (; changes_seen_ < changes.size(); ++changes_seen_) {
+      push_change(*this, changes[changes_seen_]);
+      dispatch("change");
+    }
+  }
+  if (wanted_["tick"]) {
+    lua_pushnumber(L, to_seconds(frame.time));
+    dispatch("tick");
+  }
+  // Predicates in the order the coroutines started waiting; a woken one resumes before the
+  // next tick.
+  for (std::size_t w = 0; w < waiters_.size();) {
+    const Waiter waiter = waiters_[w];
+    lua_rawgeti(L, LUA_REGISTRYINDEX, waiter.predicate_ref);
+    sandbox_->call(0, 1);
+    const bool holds = lua_toboolean(L, -1) != 0;
+    lua_pop(L, 1);
+    if (!holds) {
+      ++w;
+      continue;
+    }
+    luaL_unref(L, LUA_REGISTRYINDEX, waiter.predicate_ref);
+    waiters_.erase(waiters_.begin() + static_cast<std::ptrdiff_t>(w));
+    at(simulation_.now(), [this, ref = waiter.coroutine_ref] { resume(ref); });
+  }
+}
+
+}  // namespace dosim

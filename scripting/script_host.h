@@ -1,0 +1,132 @@
+// Runs a Lua chaos script inside a simulation (the API: docs/lua-api.md).
+//
+// Lifecycle, as `dosim run --script` drives it:
+//   1. ScriptHost(simulation, options, seed) makes the sandbox (lua_sandbox.h), binds the
+//      `sim` table and loads the file (a syntax error throws ScriptError).
+//   2. start() runs the script's main chunk at simulated time 0, before the first tick: it
+//      schedules callbacks (sim.at/after/every/spawn), registers hooks (sim.on) and Lua
+//      detectors (sim.detector), may inject faults and start experiments.
+//   3. detector_specs() and detector_factory() give the run its Lua detectors; attach(runner)
+//      lets the alert and incident hooks see the runner's alerts.
+//   4. The host is a FrameSink, added after the detector runner: after each tick it fires
+//      the hooks (alert, incident, change, tick, in that order, each in registration order)
+//      and wakes coroutines whose sim.wait_until predicate holds (they resume before the
+//      next tick).
+// Callbacks run inside Simulation::run(); a failing one throws ScriptError out of it
+// ("FILE:LINE: message" and a traceback), which stops the run.
+// Everything is deterministic: the script sees simulated time only.
+// Not thread-safe: one host per simulation.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "detectors/runner.h"
+#include "engine/simulation.h"
+#include "engine/world.h"
+#include "scripting/lua_sandbox.h"
+
+namespace dosim {
+
+struct ScriptOptions {
+  std::string path;  // the .lua file
+  SandboxLimits limits;
+  // Where sim.log lines go as they are written (besides log()); empty: nowhere.
+  std::function<void(SimTime, const std::string&)> on_log;
+};
+
+struct ScriptLogLine {
+  SimTime time = 0;
+  std::string text;
+};
+
+// The verdict of one sim.experiment.
+struct ExperimentRecord {
+  std::string title;
+  std::string verdict;  // pass, fail or error
+  std::string probe;    // what failed: "hypothesis before", "method", "hypothesis after",
+                        // "rollbacks"; "" on pass
+  std::string message;  // the error or the hypothesis' explanation
+  SimTime start = 0;
+  SimTime end = 0;
+};
+
+class ScriptHost : public FrameSink {
+ public:
+  // Throws ScriptError (the file cannot be read, a syntax error, bytecode).
+  ScriptHost(Simulation& simulation, ScriptOptions options, std::uint64_t seed);
+  ~ScriptHost() override;
+
+  // Runs the main chunk. Throws ScriptError.
+  void start();
+
+  // Detectors the script defined with a `watch` (their kind is the detector's name).
+  std::vector<DetectorSpec> detector_specs() const;
+  // Makes Lua detectors for specs whose kind a sim.detector defined; nullptr otherwise.
+  DetectorFactory detector_factory();
+  void attach(const DetectorRunner& runner) { runner_ = &runner; }
+
+  void on_frame(const Frame& frame) override;
+
+  const std::vector<ScriptLogLine>& log() const { return log_; }
+  const std::vector<ExperimentRecord>& experiments() const { return experiments_; }
+  const std::string& path() const { return options_.path; }
+  const std::string& text() const { return text_; }
+
+  // For the bindings (script_api.cc).
+  struct Binding;
+  Simulation& simulation() { return simulation_; }
+  // The script's clock: inside a scheduled callback or a resumed coroutine, the time it was
+  // scheduled for (which may fall between ticks); elsewhere the simulation's now().
+  SimTime clock() const { return clock_ >= 0 ? clock_ : simulation_.now(); }
+  // Runs fn at time t (now if t is past) with the script's clock set to that time.
+  void at(SimTime t, std::function<void()> fn);
+  LuaSandbox& sandbox() { return *sandbox_; }
+  void add_log(const std::string& text);
+  void add_experiment(ExperimentRecord record) { experiments_.push_back(std::move(record)); }
+  // Runs the Lua function referenced by `ref` (registry) as a callback with no arguments.
+  void run_callback(int ref);
+  // Resumes coroutine `ref` (registry) and handles its next request.
+  void resume(int ref);
+  // Coroutines waiting for a predicate, checked after each tick.
+  struct Waiter {
+    int coroutine_ref;
+    int predicate_ref;
+  };
+  std::vector<Waiter>& waiters() { return waiters_; }
+  // Which hooks the script registered: "alert", "incident", "change", "tick".
+  std::map<std::string, bool>& wanted() { return wanted_; }
+  struct LuaDetectorDef {
+    std::string name;
+    int init_ref = LUA_NOREF;
+    int observe_ref = LUA_NOREF;
+    double threshold = 1.0;
+  };
+  std::vector<LuaDetectorDef>& lua_detectors() { return lua_detectors_; }
+  std::vector<DetectorSpec>& watched_specs() { return watched_specs_; }
+
+ private:
+  void dispatch(const char* event);  // calls sim._dispatch(event, payload on the stack)
+
+  Simulation& simulation_;
+  ScriptOptions options_;
+  std::unique_ptr<LuaSandbox> sandbox_;
+  std::string text_;
+  const DetectorRunner* runner_ = nullptr;
+  SimTime clock_ = -1;  // -1: outside a scheduled callback
+  std::size_t alerts_seen_ = 0;
+  std::size_t incidents_seen_ = 0;
+  std::size_t changes_seen_ = 0;
+  std::vector<ScriptLogLine> log_;
+  std::vector<ExperimentRecord> experiments_;
+  std::vector<Waiter> waiters_;
+  std::map<std::string, bool> wanted_;
+  std::vector<LuaDetectorDef> lua_detectors_;
+  std::vector<DetectorSpec> watched_specs_;
+};
+
+}  // namespace dosim

@@ -1,0 +1,286 @@
+"""Lua chaos scripts end to end (docs/lua-api.md), read back from the trace with h5py:
+
+- every scheduling call lands at its exact simulated time (at, after, every and cancel,
+  spawn, sleep, wait_until on a time and on a predicate);
+- hooks fire in order (alerts, incidents, changes, then tick) with their payloads;
+- a fault injected by a script equals the same fault declared in the scenario: the same
+  metrics, bit for bit, and the same ground truth; :stop() ends it early;
+- experiment verdicts: pass, fail (with the probe and the hypothesis' reason) and error
+  (the method fails), rollbacks running in every case;
+- errors carry FILE:LINE and a traceback, exit 2, and leave the trace marked incomplete;
+  a bad argument to an API call reports the loader's message at the calling line;
+- the same scenario, script and seed give a byte-identical trace;
+- every bundled script runs with the scenario its first line names.
+"""
+import os
+import re
+
+import h5py
+import numpy as np
+
+from dosim_test_util import SOURCE_DIR, TMP, dosim, run_tests
+
+SCENARIO = """\
+name: lua-check
+duration: 30m
+tick: 1s
+seed: 5
+services:
+  - {name: web, replicas: 3, capacity_rps: 300, base_latency: 5ms}
+  - {name: api, replicas: 3, capacity_rps: 250, base_latency: 10ms}
+  - {name: db, replicas: 2, capacity_rps: 600, base_latency: 3ms}
+dependencies:
+  - {caller: web, callee: api, timeout: 2s}
+  - {caller: api, callee: db, timeout: 1s}
+traffic:
+  - {name: users, entry: web, base_rps: 150, noise: 0.02}
+"""
+
+DECLARED_FAULT = """\
+faults:
+  - {name: db-slow, kind: latency, target: {service: db}, fixedDelay: 150ms, start: 10m, duration: 5m}
+"""
+
+
+def write(name, text):
+    path = os.path.join(TMP, name)
+    with open(path, "w") as out:
+        out.write(text)
+    return path
+
+
+def run(script_text, scenario_text=SCENARIO, name="t", extra=()):
+    scenario = write(f"{name}.yaml", scenario_text)
+    script = write(f"{name}.lua", script_text) if script_text is not None else None
+    trace = os.path.join(TMP, f"{name}.h5")
+    args = ["run", scenario, "--out", trace, "--quiet", *extra]
+    if script:
+        args += ["--script", script]
+    return dosim(*args, timeout=300), trace, script
+
+
+def log_of(trace):
+    with h5py.File(trace, "r") as f:
+        times = f["script_log/t_ns"][()] / 1e9
+        texts = list(f["script_log/text"].asstr()[()])
+    return list(zip(times.tolist(), texts))
+
+
+def test_scheduling_lands_at_exact_times():
+    result, trace, _ = run("""
+sim.log("main", sim.now())
+sim.at(10, function() sim.log("at", sim.now()) end)
+sim.after("20s", function() sim.log("after", sim.now()) end)
+local n = 0
+local every = sim.every(30, function() n = n + 1; sim.log("every", n) end)
+sim.at(100, function() every:cancel() end)
+local never = sim.at(50, function() sim.log("cancelled ran") end)
+never:cancel()
+sim.spawn(function()
+  sim.log("spawned")
+  sim.sleep(12.5)
+  sim.log("slept")
+  sim.wait_until(200)
+  sim.log("waited for 200")
+  sim.wait_until(function() return sim.now() >= 333 end)
+  sim.log("predicate held")
+  sim.wait_until(10)   -- in the past: returns at once
+  sim.log("past")
+end)
+sim.at(5, function() sim.at(1, function() sim.log("past at runs now") end) end)
+sim.at(7, function() sim.log("first at 7") end)
+sim.at(7, function() sim.log("second at 7") end)
+""", name="schedule")
+    assert result.returncode == 0, result.stderr
+    log = log_of(trace)
+    expected = [(0, "main\t0.0"), (0, "spawned"), (5, "past at runs now"), (7, "first at 7"),
+                (7, "second at 7"), (10, "at\t10.0"), (12.5, "slept"), (20, "after\t20.0"),
+                (30, "every\t1"), (60, "every\t2"), (90, "every\t3"), (200, "waited for 200"),
+                (333, "predicate held"), (333, "past")]
+    assert log == expected, log
+
+
+def test_hooks_fire_in_order_with_payloads():
+    result, trace, _ = run("""
+local ticks = 0
+sim.on("tick", function(t) ticks = ticks + 1 end)
+sim.on("alert", function(a) sim.log("alert", a.detector, a.service, a.metric, a.severity, a.t) end)
+sim.on("change", function(c) sim.log("change", c.kind, c.target, c.to) end)
+sim.on("tick", function(t) if t == 600 then sim.log("ticks", ticks) end end)
+sim.at(300, function()
+  sim.inject{name = "api-errors", kind = "error", target = {service = "api"}, percent = 50,
+             duration = "2m"}
+  sim.deploy{service = "db", version = "v2"}
+end)
+""", scenario_text=SCENARIO + """\
+detectors:
+  - {name: errors, kind: threshold, metrics: [error_ratio], params: {above: 0.1}, severity: critical}
+""", name="hooks")
+    assert result.returncode == 0, result.stderr
+    log = log_of(trace)
+    alerts = [(t, text) for t, text in log if text.startswith("alert")]
+    assert alerts and alerts[0][0] == 301, log  # the first tick the fault acts in ends at 301 s
+    assert all("errors\t" in text and "critical" in text for _, text in alerts), alerts
+    assert {text.split("\t")[2] for _, text in alerts} == {"api", "web"}, alerts
+    changes = [(t, text) for t, text in log if text.startswith("change")]
+    assert changes and changes[0][1].startswith("change\tdeployment\tdb"), changes
+    assert changes[0][0] >= 300, changes
+    # Both tick hooks ran, in registration order: the first had counted 600 ticks.
+    assert (600, "ticks\t600") in log, log
+    # Alerts of a tick come before its changes.
+    order = [text.split("\t")[0] for t, text in log if t == alerts[0][0]]
+    assert order == sorted(order, key=["alert", "change", "ticks"].index), order
+
+
+def test_injected_fault_equals_declared_fault():
+    declared, declared_trace, _ = run(None, SCENARIO + DECLARED_FAULT, name="declared")
+    assert declared.returncode == 0, declared.stderr
+    injected, injected_trace, _ = run("""
+sim.at(600, function()
+  sim.inject{name = "db-slow", kind = "latency", target = {service = "db"},
+             fixedDelay = "150ms", duration = "5m"}
+end)
+""", name="injected")
+    assert injected.returncode == 0, injected.stderr
+    with h5py.File(declared_trace, "r") as a, h5py.File(injected_trace, "r") as b:
+        for family in ("service", "edge"):
+            for metric in a[f"metrics/{family}"]:
+                assert np.array_equal(a[f"metrics/{family}/{metric}"][()],
+                                      b[f"metrics/{family}/{metric}"][()]), (family, metric)
+        for column in ("start_ns", "end_ns", "impact_start_ns", "impact_end_ns", "silent", "cause"):
+            assert np.array_equal(a[f"truth/incidents/{column}"][()],
+                                  b[f"truth/incidents/{column}"][()]), column
+        assert np.array_equal(a["truth/affected/service"][()], b["truth/affected/service"][()])
+    stopped, stopped_trace, _ = run("""
+sim.at(600, function()
+  local slow = sim.inject{kind = "latency", target = {service = "db"}, fixedDelay = "150ms"}
+  sim.at(660, function() slow:stop() end)
+end)
+""", name="stopped")
+    assert stopped.returncode == 0, stopped.stderr
+    with h5py.File(stopped_trace, "r") as f:
+        assert f["truth/incidents/start_ns"][0] == 600 * 10**9
+        assert f["truth/incidents/end_ns"][0] == 660 * 10**9
+        assert f["truth/incidents/impact_end_ns"][0] <= 662 * 10**9
+
+
+def test_experiment_verdicts_and_rollbacks():
+    result, trace, _ = run("""
+local function calm() return sim.metric("web", "error_ratio") < 0.01, "web errors" end
+sim.after(60, function()
+  sim.experiment{title = "passes", hypothesis = calm,
+    method = function() sim.sleep(60) end,
+    rollbacks = function() sim.log("rollback passes") end}
+end)
+sim.after(300, function()
+  sim.experiment{title = "fails", hypothesis = calm,
+    method = function()
+      sim.inject{kind = "error", target = {service = "api"}, percent = 60, duration = "3m"}
+      sim.sleep(60)
+    end,
+    rollbacks = function() sim.log("rollback fails") end}
+end)
+sim.after(900, function()
+  sim.experiment{title = "errors", hypothesis = calm,
+    method = function() sim.sleep(10); error("the method broke") end,
+    rollbacks = function() sim.log("rollback errors") end}
+end)
+""", name="experiments")
+    assert result.returncode == 0, result.stderr
+    with h5py.File(trace, "r") as f:
+        e = f["experiments"]
+        rows = list(zip(e["title"].asstr()[()], e["verdict"].asstr()[()], e["probe"].asstr()[()],
+                        e["message"].asstr()[()], e["start_ns"][()] // 10**9, e["end_ns"][()] // 10**9))
+    assert rows[0] == ("passes", "pass", "", "", 60, 120), rows
+    assert rows[1][:4] == ("fails", "fail", "hypothesis after", "web errors"), rows
+    assert rows[1][4:] == (300, 360), rows
+    assert rows[2][:3] == ("errors", "error", "method"), rows
+    assert re.match(r".*experiments\.lua:18: the method broke", rows[2][3]), rows[2][3]
+    assert rows[2][4:] == (900, 910), rows
+    texts = [text for _, text in log_of(trace)]
+    for title in ("passes", "fails", "errors"):
+        assert f"rollback {title}" in texts, texts
+    loud = dosim("run", os.path.join(TMP, "experiments.yaml"), "--script",
+                 os.path.join(TMP, "experiments.lua"), "--out", os.path.join(TMP, "loud.h5"),
+                 timeout=300)
+    assert "    PASS  passes (1m..2m)" in loud.stdout, loud.stdout
+    assert "    FAIL  fails (5m..6m): hypothesis after: web errors" in loud.stdout, loud.stdout
+    assert "    ERROR errors (15m..15m10s): method: " in loud.stdout, loud.stdout
+
+
+def test_errors_carry_file_and_line_and_leave_the_trace_incomplete():
+    result, trace, script = run("""
+sim.at(120, function()
+  local t = nil
+  return t.field
+end)
+""", name="runtime-error")
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    assert f"{script}:4: attempt to index a nil value (local 't')" in result.stderr, result.stderr
+    assert "stack traceback:" in result.stderr
+    with h5py.File(trace, "r") as f:
+        assert f.attrs["complete"] == 0
+        assert f["time_ns"].shape[0] == 120  # ticks 0..119 ran; the one starting at 120 s did not
+    syntax, _, script = run("sim.at(10, function()\n  x = = 1\nend)\n", name="syntax-error")
+    assert syntax.returncode == 2 and f"{script}:2:" in syntax.stderr, syntax.stderr
+    bad, _, script = run("\nsim.inject{kind = 'latncy', target = {service = 'db'}}\n", name="bad-arg")
+    assert bad.returncode == 2, bad.stderr
+    assert f"{script}:2: sim.inject: " in bad.stderr and "did you mean 'latency'" in bad.stderr, bad.stderr
+    unknown, _, script = run("sim.metric('dbb', 'rps')", name="bad-service")
+    assert unknown.returncode == 2 and "unknown service 'dbb'; did you mean 'db'?" in unknown.stderr
+    sleep, _, script = run("sim.sleep(5)", name="sleep-outside")
+    assert sleep.returncode == 2 and "call it inside sim.spawn" in sleep.stderr, sleep.stderr
+    runaway, trace, script = run("sim.at(60, function() while true do end end)", name="runaway",
+                                 extra=["--lua-instructions", "1000000"])
+    assert runaway.returncode == 2 and "instruction budget of 1000000 exceeded" in runaway.stderr
+    missing = dosim("run", write("m.yaml", SCENARIO), "--script", os.path.join(TMP, "none.lua"))
+    assert missing.returncode == 2 and "none.lua" in missing.stderr, missing.stderr
+
+
+def test_same_script_and_seed_give_a_byte_identical_trace():
+    script = """
+sim.every(45, function()
+  if math.random() < 0.3 then
+    sim.inject{kind = "latency", target = {service = "api"}, fixedDelay = math.random(50, 200) .. "ms",
+               duration = "30s"}
+  end
+end)
+"""
+    first, a, _ = run(script, name="same")
+    b = os.path.join(TMP, "same-again.h5")
+    second = dosim("run", os.path.join(TMP, "same.yaml"), "--script", os.path.join(TMP, "same.lua"),
+                   "--out", b, "--quiet", timeout=300)
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    with open(a, "rb") as x, open(b, "rb") as y:
+        assert x.read() == y.read()
+    with h5py.File(a, "r") as f:
+        assert f["truth/incidents/id"].shape[0] > 3  # the script injected several faults
+
+
+def test_bundled_scripts_run_with_their_scenarios():
+    scripts = sorted(p for p in os.listdir(SOURCE_DIR / "scripts") if p.endswith(".lua"))
+    assert scripts == ["canary-auto-rollback.lua", "game-day.lua", "lab7-delays.lua",
+                       "retry-storm.lua"], scripts
+    for name in scripts:
+        path = SOURCE_DIR / "scripts" / name
+        first = path.read_text().splitlines()[0]
+        match = re.fullmatch(r"-- scenario: (scenarios/[\w.-]+\.yaml)", first)
+        assert match, (name, first)
+        trace = os.path.join(TMP, name + ".h5")
+        result = dosim("run", SOURCE_DIR / match.group(1), "--script", path, "--out", trace,
+                       timeout=300)
+        assert result.returncode == 0, (name, result.stderr)
+        with h5py.File(trace, "r") as f:
+            assert f.attrs["complete"] == 1
+            assert f["meta/script_lua"].asstr()[()] == path.read_text()
+            verdicts = list(f["experiments/verdict"].asstr()[()]) if "experiments" in f else []
+        if name != "lab7-delays.lua":
+            assert verdicts == ["pass"], (name, verdicts, result.stdout)
+
+
+if __name__ == "__main__":
+    run_tests([test_scheduling_lands_at_exact_times, test_hooks_fire_in_order_with_payloads,
+               test_injected_fault_equals_declared_fault, test_experiment_verdicts_and_rollbacks,
+               test_errors_carry_file_and_line_and_leave_the_trace_incomplete,
+               test_same_script_and_seed_give_a_byte_identical_trace,
+               test_bundled_scripts_run_with_their_scenarios])
