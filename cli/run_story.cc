@@ -37,8 +37,8 @@ std::string fault_target(const Scenario& scenario, const FaultSpec& fault) {
 
 std::vector<StoryEvent> run_story(const Scenario& scenario, const std::vector<ChangeEvent>& changes,
                                   const std::vector<Alert>& alerts,
-                                  const std::vector<DetectedIncident>& detected,
-                                  SimTime simulated, const std::vector<ScriptLine>& script_log) {
+                                  const std::vector<DetectedIncident>& detected, SimTime simulated,
+                                  const std::vector<ScriptLine>& script_log) {
   std::vector<StoryEvent> story;
   auto add = [&](SimTime t, std::string kind, std::string text, nlohmann::ordered_json detail) {
     if (t > simulated) return;
