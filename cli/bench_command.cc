@@ -24,6 +24,7 @@
 #include "engine/scenario_loader.h"
 #include "engine/simulation.h"
 #include "engine/yaml_reader.h"
+#include "scripting/script_host.h"
 
 namespace dosim::cli {
 namespace {
@@ -94,8 +95,19 @@ struct Plan {
   std::string path;
   Scenario scenario;
   std::vector<DetectorSpec> specs;
-  std::vector<int> spec_of;  // per requested detector: index into specs, or -1 (watches nothing)
+  std::vector<DetectorSpec> script_specs;  // the Lua detectors the script runs (`watch`)
+  std::string script;                      // --script: run in every run of this scenario
 };
+
+// Starts the script in `simulation` (its chaos runs too, as in `dosim run --script`).
+std::unique_ptr<ScriptHost> start_script(const std::string& path, Simulation& simulation,
+                                         std::uint64_t seed) {
+  ScriptOptions options;
+  options.path = path;
+  auto host = std::make_unique<ScriptHost>(simulation, std::move(options), seed);
+  host->start();
+  return host;
+}
 
 // Resolves each requested name: a detector of the scenario's `detectors:` section by that
 // name, else a kind's bench default. Unknown names are input errors.
@@ -109,12 +121,19 @@ std::vector<DetectorSpec> resolve(const Plan& plan, const std::vector<std::strin
       specs.push_back(*own);
       continue;
     }
+    const auto lua = std::find_if(plan.script_specs.begin(), plan.script_specs.end(),
+                                  [&](const DetectorSpec& d) { return d.name == name; });
+    if (lua != plan.script_specs.end()) {
+      specs.push_back(*lua);
+      continue;
+    }
     if (std::optional<DetectorSpec> spec = DetectorRunner::bench_spec(name)) {
       specs.push_back(*spec);
       continue;
     }
     std::vector<std::string> known = {"threshold", "mad", "ewma", "burn_rate", "regression"};
     for (const DetectorSpec& d : plan.scenario.detectors) known.push_back(d.name);
+    for (const DetectorSpec& d : plan.script_specs) known.push_back(d.name);
     problems.push_back({"--detectors", 0, 0,
                         "'" + name + "' is neither a detector kind nor a detector of " + plan.path +
                             did_you_mean(name, known)});
@@ -125,9 +144,16 @@ std::vector<DetectorSpec> resolve(const Plan& plan, const std::vector<std::strin
 
 RunResult run_one(const Plan& plan, std::size_t scenario_index, std::uint64_t seed,
                   std::size_t requested) {
-  DetectorRunner runner(plan.scenario, plan.specs);
   Simulation simulation(plan.scenario, seed);
+  std::unique_ptr<ScriptHost> script;
+  if (!plan.script.empty()) script = start_script(plan.script, simulation, seed);
+  DetectorRunner runner(simulation.scenario(), plan.specs,
+                        script ? script->detector_factory() : DetectorFactory{});
   simulation.add_sink(&runner);
+  if (script) {
+    script->attach(runner);
+    simulation.add_sink(script.get());
+  }
   const auto run = simulation.run();
   const std::vector<IncidentRecord> incidents = simulation.incidents();
   std::vector<int> services;
@@ -205,10 +231,23 @@ int bench_command(const BenchOptions& options) {
     try {
       plan.scenario = load_scenario_file(path);
       plan.scenario.incident_rules.clear();  // they watch the scenario's own detectors
+      plan.script = options.script_path;
+      std::unique_ptr<Simulation> probe;
+      std::unique_ptr<ScriptHost> script;
+      if (!plan.script.empty()) {  // what the script defines, and whether it starts at all
+        probe = std::make_unique<Simulation>(plan.scenario, plan.scenario.seed);
+        script = start_script(plan.script, *probe, plan.scenario.seed);
+        plan.script_specs = script->detector_specs();
+      }
       plan.specs = resolve(plan, options.detectors);
-      DetectorRunner check(plan.scenario, plan.specs);  // bad parameters fail here, not in a run
+      // Bad parameters fail here, not in a run.
+      DetectorRunner check(plan.scenario, plan.specs,
+                           script ? script->detector_factory() : DetectorFactory{});
     } catch (const InputError& error) {
       problems.insert(problems.end(), error.diagnostics().begin(), error.diagnostics().end());
+      continue;
+    } catch (const ScriptError& error) {
+      problems.push_back({"--script", 0, 0, error.what()});
       continue;
     }
     plans.push_back(std::move(plan));
@@ -233,12 +272,17 @@ int bench_command(const BenchOptions& options) {
       jobs.emplace_back(p, plans[p].scenario.seed + static_cast<std::uint64_t>(i));
   const std::size_t requested = options.detectors.size();
   std::vector<RunResult> results(jobs.size());
+  std::vector<std::string> failures(jobs.size());
   std::atomic<std::size_t> next{0}, done{0};
   std::mutex progress_mutex;
   const bool show_progress = !options.quiet && isatty(STDERR_FILENO);
   auto worker = [&] {
     for (std::size_t j = next++; j < jobs.size(); j = next++) {
-      results[j] = run_one(plans[jobs[j].first], jobs[j].first, jobs[j].second, requested);
+      try {
+        results[j] = run_one(plans[jobs[j].first], jobs[j].first, jobs[j].second, requested);
+      } catch (const std::exception& error) {  // a script failing in this run
+        failures[j] = error.what();
+      }
       const std::size_t finished = ++done;
       if (show_progress) {
         std::lock_guard lock(progress_mutex);
@@ -252,6 +296,12 @@ int bench_command(const BenchOptions& options) {
   worker();
   for (std::thread& thread : pool) thread.join();
   if (show_progress) std::fprintf(stderr, "\r\033[K");
+  for (std::size_t j = 0; j < jobs.size(); ++j) {
+    if (failures[j].empty()) continue;
+    std::fprintf(stderr, "%s (seed %llu): %s\n", options.scenarios[jobs[j].first].c_str(),
+                 static_cast<unsigned long long>(jobs[j].second), failures[j].c_str());
+    return kExitBadInput;
+  }
 
   std::vector<std::string> rows = options.detectors;
   rows.push_back("null");

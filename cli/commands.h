@@ -37,7 +37,8 @@ struct BenchOptions {
   std::vector<std::string> scenarios;  // scenario files
   int seeds = 1;                       // seeds s, s+1, ..., s+N-1 (s: the scenario's seed)
   int threads = 1;
-  std::string out_path;  // --out FILE: JSON results
+  std::string out_path;     // --out FILE: JSON results
+  std::string script_path;  // --script FILE.lua: run in every run; its Lua detectors usable
   bool quiet = false;
 };
 int bench_command(const BenchOptions& options);

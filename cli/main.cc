@@ -68,6 +68,8 @@ int main(int argc, char** argv) {
                    "Runs in parallel (results are the same for any number)")
       ->check(CLI::Range(1, 1024));
   bench_cmd->add_option("--out,-o", bench.out_path, "Write the results as JSON");
+  bench_cmd->add_option("--script", bench.script_path,
+                        "Lua script run in every run (its sim.detector detectors can be listed)");
   bench_cmd->add_flag("--quiet,-q", bench.quiet, "No progress line");
 
   try {

@@ -96,10 +96,18 @@ std::vector<StoryEvent> run_story(const Scenario& scenario, const std::vector<Ch
 }
 
 void print_story(const std::vector<StoryEvent>& story, std::size_t limit) {
-  for (std::size_t i = 0; i < story.size() && i < limit; ++i)
-    std::printf("[%s] %s\n", story_stamp(story[i].time).c_str(), story[i].text.c_str());
-  if (story.size() > limit)
-    std::printf("... %zu more events (--events FILE writes them all)\n", story.size() - limit);
+  // A script's log lines were shown on stderr as they were written; the console skips them.
+  std::size_t shown = 0, left = 0;
+  for (const StoryEvent& event : story) {
+    if (event.kind == "log") continue;
+    if (shown == limit) {
+      ++left;
+      continue;
+    }
+    std::printf("[%s] %s\n", story_stamp(event.time).c_str(), event.text.c_str());
+    ++shown;
+  }
+  if (left > 0) std::printf("... %zu more events (--events FILE writes them all)\n", left);
 }
 
 bool write_story(const std::vector<StoryEvent>& story, const std::string& path) {

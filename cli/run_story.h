@@ -36,7 +36,8 @@ std::vector<StoryEvent> run_story(const Scenario& scenario, const std::vector<Ch
 // "hh:mm:ss", or "Nd hh:mm:ss" from a day on: the console's time stamp.
 std::string story_stamp(SimTime t);
 
-// Prints at most `limit` events, then how many were left out.
+// Prints at most `limit` events, then how many were left out; a script's log lines (shown
+// live on stderr) are not repeated.
 void print_story(const std::vector<StoryEvent>& story, std::size_t limit);
 
 // Writes every event as one JSON object per line. Returns false if the file cannot be written.

@@ -370,7 +370,8 @@ int change(lua_State* L, const char* kind, const char* where) {
   Simulation& simulation = host.simulation();
   YAML::Node node = to_yaml(L, 1, where);
   node["kind"] = kind;
-  if (!node["at"]) node["at"] = time_text(simulation.now());
+  // A feature flag's times are its steps' `at` (times in the run, as in a scenario).
+  if (!node["at"] && std::string(kind) != "feature-flag") node["at"] = time_text(simulation.now());
   ChangeSpec spec;
   try {
     spec = parse_change(simulation.scenario(), node, host.path());

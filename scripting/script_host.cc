@@ -124,11 +124,14 @@ void ScriptHost::on_frame(const Frame& frame) {
     }
   }
   if (wanted_["change"]) {
-    const std::vector<ChangeEvent> changes = simulation_.changes();
-    for (; changes_seen_ < changes.size(); ++changes_seen_) {
-      push_change(*this, changes[changes_seen_]);
+    // The change log also holds what operations have planned for later: report the events
+    // of [the previous frame's time, this frame's time), in time order, once each.
+    for (const ChangeEvent& change : simulation_.changes()) {
+      if (change.time < changes_until_ || change.time >= frame.time) continue;
+      push_change(*this, change);
       dispatch("change");
     }
+    changes_until_ = frame.time;
   }
   if (wanted_["tick"]) {
     lua_pushnumber(L, to_seconds(frame.time));

@@ -120,7 +120,7 @@ class ScriptHost : public FrameSink {
   SimTime clock_ = -1;  // -1: outside a scheduled callback
   std::size_t alerts_seen_ = 0;
   std::size_t incidents_seen_ = 0;
-  std::size_t changes_seen_ = 0;
+  SimTime changes_until_ = 0;  // change events before it have been reported
   std::vector<ScriptLogLine> log_;
   std::vector<ExperimentRecord> experiments_;
   std::vector<Waiter> waiters_;

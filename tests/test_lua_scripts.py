@@ -278,9 +278,120 @@ def test_bundled_scripts_run_with_their_scenarios():
             assert verdicts == ["pass"], (name, verdicts, result.stdout)
 
 
+def alerts_of(trace, detector):
+    with h5py.File(trace, "r") as f:
+        a = f["alerts"]
+        keep = [d == detector for d in a["detector"].asstr()[()]]
+        times = a["t_ns"][()][keep]
+        services = np.array(a["service"].asstr()[()], dtype=object)[keep]
+        resolved = a["resolved_ns"][()][keep]
+    return list(zip(times.tolist(), services.tolist(), resolved.tolist()))
+
+
+LUA_DETECTORS = """
+-- A copy of the threshold detector, run by the script on its own series.
+sim.detector{name = "copy", watch = {metrics = {"error_ratio"}}, threshold = 0.1,
+             observe = function(values) return values end}
+-- A kind for the scenario: scores twice the value; init sees the series count and params.
+sim.detector{name = "doubler",
+             init = function(n, params) sim.log("doubler init", n, params.threshold) end,
+             observe = function(values)
+               local scores = {}
+               for i, x in ipairs(values) do scores[i] = 2 * x end
+               return scores
+             end}
+sim.at(300, function()
+  sim.inject{kind = "error", target = {service = "api"}, percent = 40, duration = "2m"}
+end)
+"""
+
+LUA_DETECTOR_SCENARIO = SCENARIO + """\
+detectors:
+  - {name: errors, kind: threshold, metrics: [error_ratio], params: {above: 0.1}}
+  - {name: from-scenario, kind: doubler, metrics: [error_ratio], params: {threshold: 0.2}}
+"""
+
+
+def test_lua_detectors_alert_like_the_built_in_kind():
+    result, trace, _ = run(LUA_DETECTORS, LUA_DETECTOR_SCENARIO, name="lua-detectors")
+    assert result.returncode == 0, result.stderr
+    builtin = alerts_of(trace, "errors")
+    assert len(builtin) >= 2, builtin
+    assert alerts_of(trace, "copy") == builtin
+    assert alerts_of(trace, "from-scenario") == builtin
+    assert (0.0, "doubler init\t3\t0.2") in log_of(trace)
+    with h5py.File(trace, "r") as f:
+        assert list(f["detectors/name"].asstr()[()]) == ["errors", "from-scenario", "copy"]
+        assert np.array_equal(f["detectors/copy/score"][()], f["detectors/errors/score"][()])
+    broken, _, script = run("""
+sim.detector{name = "broken", watch = {metrics = {"rps"}},
+             observe = function(values) return {1} end}
+""", name="lua-detector-broken")
+    assert broken.returncode == 2, broken.stderr
+    assert "detector 'broken': observe returned no number for series 2 of 3" in broken.stderr
+
+
+def test_bench_runs_lua_detectors():
+    scenario = write("bench-lua.yaml", LUA_DETECTOR_SCENARIO)
+    script = write("bench-lua.lua", LUA_DETECTORS)
+    out = os.path.join(TMP, "bench-lua.json")
+    result = dosim("bench", "--detectors", "errors,copy,from-scenario", "--scenarios", scenario,
+                   "--script", script, "--seeds", 2, "--threads", 2, "--out", out, "--quiet",
+                   timeout=300)
+    assert result.returncode == 0, result.stderr
+    import json
+    summary = json.load(open(out))["summary"]
+    for metric in ("precision", "recall", "alerts", "nab_standard"):
+        assert summary["copy"][metric] == summary["errors"][metric], metric
+        assert summary["from-scenario"][metric] == summary["errors"][metric], metric
+    assert summary["errors"]["recall"]["median"] == 1.0
+    unknown = dosim("bench", "--detectors", "cpoy", "--scenarios", scenario, "--script", script)
+    assert unknown.returncode == 2 and "did you mean 'copy'" in unknown.stderr, unknown.stderr
+
+
+def test_every_world_call():
+    result, trace, _ = run("""
+local names = {}
+for _, s in ipairs(sim.services()) do names[#names + 1] = s end
+sim.log("services", table.concat(names, ","))
+local topology = sim.topology()
+for _, e in ipairs(topology.edges) do sim.log("edge", e.caller, e.callee) end
+sim.at(60, function()
+  sim.log("rps", string.format("%.0f", sim.metric("web", "rps")),
+          string.format("%.0f", sim.edge_metric("web", "api", "rps")))
+  sim.deploy{name = "api-v2", service = "api", version = "v2"}
+  sim.config{name = "db-pool", services = {"db"}, version = "cfg-2"}
+  sim.flag{name = "new-search", flag = "search-v2", services = {"api"},
+           steps = {{at = "2m", percent = 50}, {at = "3m", percent = 100}}}
+  sim.rotate_secret{name = "db-password", secret = "db", consumers = {"api"}, reloaded = {"api"}}
+  sim.scale{service = "web", replicas = 5}
+end)
+sim.at(600, function() sim.log("rolled back", sim.rollback("api"), sim.rollback("db")) end)
+sim.at(700, function() sim.outage{zone = "eu-1a", duration = "1m"} end)
+sim.on("change", function(c) sim.log("change", c.kind, c.target) end)
+""", scenario_text=SCENARIO.replace("seed: 5", "seed: 5\nregions: [{name: eu, zones: [eu-1a, eu-1b]}]")
+        .replace("base_latency: 3ms}", "base_latency: 3ms, zone: eu-1a}"), name="world-calls")
+    assert result.returncode == 0, result.stderr
+    texts = [text for _, text in log_of(trace)]
+    assert texts[0] == "services\tweb,api,db", texts
+    assert texts[1:3] == ["edge\tweb\tapi", "edge\tapi\tdb"], texts
+    assert texts[3].startswith("rps\t15") and texts[3].split("\t")[1] == texts[3].split("\t")[2]
+    kinds = {text.split("\t")[1] for text in texts if text.startswith("change")}
+    assert {"deployment", "config", "feature-flag", "secret-rotation", "scale", "rollback"} <= kinds, kinds
+    assert "rolled back\ttrue\tfalse" in texts, texts
+    with h5py.File(trace, "r") as f:
+        causes = list(f["truth/incidents/cause"].asstr()[()])
+        ready = f["metrics/service/ready_replicas"][()]
+    assert causes == ["outage"], causes  # the changes had no defect
+    assert ready[59, 0] == 3 and ready[61, 0] == 5, ready[55:65, 0]
+    assert ready[710, 2] == 0 and ready[770, 2] == 2, ready[700:780, 2]
+
+
 if __name__ == "__main__":
     run_tests([test_scheduling_lands_at_exact_times, test_hooks_fire_in_order_with_payloads,
                test_injected_fault_equals_declared_fault, test_experiment_verdicts_and_rollbacks,
                test_errors_carry_file_and_line_and_leave_the_trace_incomplete,
                test_same_script_and_seed_give_a_byte_identical_trace,
-               test_bundled_scripts_run_with_their_scenarios])
+               test_bundled_scripts_run_with_their_scenarios,
+               test_lua_detectors_alert_like_the_built_in_kind, test_bench_runs_lua_detectors,
+               test_every_world_call])

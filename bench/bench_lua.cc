@@ -1,0 +1,128 @@
+// The cost of Lua in a run (docs/lua-api.md): a detector written in Lua (sim.detector) per
+// series-tick, beside the built-in mad kind on the same series; and a script's "tick" hook
+// per tick. items_processed counts series-ticks (detectors) or ticks (hook).
+//
+// The Lua detector is an EWMA z-score written the obvious way (a table of state per series),
+// the kind of prototype the API is for.
+#include <benchmark/benchmark.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "detectors/detector.h"
+#include "engine/scenario_loader.h"
+#include "engine/simulation.h"
+#include "scripting/script_host.h"
+
+namespace {
+
+const char* const kScenario = R"(
+name: bench-lua
+duration: 1h
+services: [{name: a}]
+)";
+
+const char* const kScript = R"(
+sim.detector{name = "lua-ewma", threshold = 4,
+  init = function(n)
+    mean, var, seen = {}, {}, 0
+    for i = 1, n do mean[i] = 0; var[i] = 0 end
+  end,
+  observe = function(values, t)
+    local scores = {}
+    for i = 1, #values do
+      local x = values[i]
+      if seen == 0 then mean[i] = x end
+      local d = x - mean[i]
+      local sd = math.sqrt(var[i])
+      scores[i] = (sd > 0) and math.abs(d) / sd or 0
+      mean[i] = mean[i] + 0.05 * d
+      var[i] = 0.95 * (var[i] + 0.05 * d * d)
+    end
+    seen = seen + 1
+    return scores
+  end}
+local ticks = 0
+sim.on("tick", function(t) ticks = ticks + 1 end)
+)";
+
+std::string write_script() {
+  const auto path = std::filesystem::temp_directory_path() / "dosim-bench-lua.lua";
+  std::ofstream(path) << kScript;
+  return path.string();
+}
+
+std::vector<float> inputs(std::size_t count) {
+  std::mt19937 rng(42);
+  std::normal_distribution<float> normal(100.0f, 15.0f);
+  std::vector<float> pool(count);
+  for (float& v : pool) v = normal(rng);
+  return pool;
+}
+
+// Steps a detector of `kind` over `series` series; the values cycle through a pool.
+void step_detector(benchmark::State& state, dosim::Detector& detector, std::size_t series) {
+  const std::vector<float> pool = inputs(series + 4096);
+  std::vector<float> scores(series);
+  std::size_t offset = 0;
+  for (auto _ : state) {
+    detector.step(std::span<const float>(pool.data() + offset, series), scores);
+    benchmark::DoNotOptimize(scores.data());
+    offset = (offset + 97) % 4096;
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(series));
+}
+
+void BM_LuaDetector(benchmark::State& state) {
+  const auto series = static_cast<std::size_t>(state.range(0));
+  const dosim::Scenario scenario = dosim::parse_scenario(kScenario, "bench.yaml");
+  dosim::Simulation simulation(scenario, 1);
+  dosim::ScriptOptions options;
+  options.path = write_script();
+  dosim::ScriptHost host(simulation, options, 1);
+  host.start();
+  dosim::DetectorSpec spec;
+  spec.name = spec.kind = "lua-ewma";
+  auto detector = host.detector_factory()(spec, series);
+  step_detector(state, *detector, series);
+}
+
+void BM_BuiltInDetector(benchmark::State& state, const char* kind) {
+  const auto series = static_cast<std::size_t>(state.range(0));
+  dosim::DetectorSpec spec;
+  spec.name = spec.kind = kind;
+  auto detector = dosim::make_detector(spec, series, "bench.yaml");
+  step_detector(state, *detector, series);
+}
+
+// A whole run of one service for an hour with the script's tick hook, per tick.
+void BM_TickHook(benchmark::State& state) {
+  const dosim::Scenario scenario = dosim::parse_scenario(kScenario, "bench.yaml");
+  const std::string script = write_script();
+  const bool hook = state.range(0) != 0;
+  std::int64_t ticks = 0;
+  for (auto _ : state) {
+    dosim::Simulation simulation(scenario, 1);
+    dosim::ScriptOptions options;
+    options.path = script;
+    dosim::ScriptHost host(simulation, options, 1);
+    if (hook) {
+      host.start();
+      simulation.add_sink(&host);
+    }
+    ticks += simulation.run().ticks;
+  }
+  state.SetItemsProcessed(ticks);
+  state.SetLabel(hook ? "with a tick hook" : "without");
+}
+
+}  // namespace
+
+BENCHMARK(BM_LuaDetector)->Arg(10)->Arg(100)->Arg(1000)->Arg(10000);
+BENCHMARK_CAPTURE(BM_BuiltInDetector, ewma, "ewma")->Arg(10)->Arg(100)->Arg(1000)->Arg(10000);
+BENCHMARK_CAPTURE(BM_BuiltInDetector, mad, "mad")->Arg(10)->Arg(100)->Arg(1000)->Arg(10000);
+BENCHMARK(BM_TickHook)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+BENCHMARK_MAIN();
