@@ -5,12 +5,11 @@
 -- 15m to 25m. This script waits for the lab's incident rule (lab7) to declare the incident,
 -- then adds the second delay, the same fault on checkoutservice -> paymentservice, for five
 -- minutes, so the run shows the incident temperature rise from one hot pair to two. Every
--- incident the rule opens is logged with its severity and temperature.
+-- incident the rule opens is logged with its severity and temperature when it opens.
 --
--- The rule watches three pairs (frontend -> shippingservice, frontend -> cartservice,
--- checkoutservice -> paymentservice) and declares Sev1 only when every stream is hot, so
--- with two of the three delayed the incident stays Sev2 with a higher temperature; the
--- lab's own rule watched the two delayed pairs only, where both hot is Sev1.
+-- With one delay the rule declares a Sev2 incident within seconds; with the second delay
+-- every watched stream heats up and the incident escalates to Sev1, as in the lab (the run's
+-- summary shows the incident's highest severity and peak temperature).
 --
 --   dosim run scenarios/online-boutique.yaml --script scripts/lab7-delays.lua
 

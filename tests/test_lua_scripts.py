@@ -276,6 +276,13 @@ def test_bundled_scripts_run_with_their_scenarios():
             verdicts = list(f["experiments/verdict"].asstr()[()]) if "experiments" in f else []
         if name != "lab7-delays.lua":
             assert verdicts == ["pass"], (name, verdicts, result.stdout)
+        else:  # one delay: Sev2 at once; the second delay escalates it to Sev1
+            texts = [text for _, text in log_of(trace)]
+            assert any(text.startswith("lab7: Sev2 incident by lab7") for text in texts), texts
+            with h5py.File(trace, "r") as f:
+                assert list(f["incidents_detected/severity"][()]) == [1]
+                assert list(f["truth/incidents/name"].asstr()[()]) == ["shipping-delay",
+                                                                      "payment-delay"]
 
 
 def alerts_of(trace, detector):
