@@ -394,6 +394,22 @@ sim.on("change", function(c) sim.log("change", c.kind, c.target) end)
     assert ready[710, 2] == 0 and ready[770, 2] == 2, ready[700:780, 2]
 
 
+def test_the_scenario_names_its_script():
+    os.makedirs(os.path.join(TMP, "named", "lua"), exist_ok=True)
+    write("named/lua/hello.lua", 'sim.at(30, function() print("hello from", sim.now()) end)\n')
+    scenario = write("named/scenario.yaml", SCENARIO + "script: lua/hello.lua\n")
+    trace = os.path.join(TMP, "named.h5")
+    result = dosim("run", scenario, "--out", trace, "--quiet", timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert log_of(trace) == [(30.0, "hello from\t30.0")]
+    override = write("named/other.lua", 'print("the command line wins")\n')
+    result = dosim("run", scenario, "--script", override, "--out", trace, "--quiet", timeout=300)
+    assert result.returncode == 0 and log_of(trace) == [(0.0, "the command line wins")]
+    missing = write("named/missing.yaml", SCENARIO + "script: nowhere.lua\n")
+    result = dosim("run", missing, "--out", trace, "--quiet", timeout=300)
+    assert result.returncode == 2 and "nowhere.lua: cannot read the script" in result.stderr
+
+
 if __name__ == "__main__":
     run_tests([test_scheduling_lands_at_exact_times, test_hooks_fire_in_order_with_payloads,
                test_injected_fault_equals_declared_fault, test_experiment_verdicts_and_rollbacks,
@@ -401,4 +417,4 @@ if __name__ == "__main__":
                test_same_script_and_seed_give_a_byte_identical_trace,
                test_bundled_scripts_run_with_their_scenarios,
                test_lua_detectors_alert_like_the_built_in_kind, test_bench_runs_lua_detectors,
-               test_every_world_call])
+               test_every_world_call, test_the_scenario_names_its_script])
