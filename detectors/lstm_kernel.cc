@@ -51,78 +51,94 @@ HWY_INLINE V Sigmoid(D d, V x) {
   return hn::MulAdd(half, Tanh(d, hn::Mul(half, x)), half);
 }
 
-// out[r][b] = bias[r] + sum_k w[r][k] in[k][b] (k ascending), rows x [0, stride) columns;
-// tiles of 4 rows x kVectors vectors of the batch, so each weight is broadcast once per tile.
-template <int kVectors, class D>
+// out[r][v * n + lane] = bias[r] + sum_k w[r][k] in[k][b + v * n + lane] (k ascending) for
+// rows [row, row + kRows) and kVectors vectors of the batch from b: each weight is
+// broadcast once per tile. `out` rows are out_stride apart.
+template <int kRows, int kVectors, class D>
 HWY_INLINE void MatTile(D d, const float* HWY_RESTRICT w, const float* HWY_RESTRICT bias, int row,
-                        int rows_in_tile, int k_count, const float* HWY_RESTRICT in,
-                        std::size_t stride, std::size_t b, float* HWY_RESTRICT out) {
+                        int k_count, const float* HWY_RESTRICT in, std::size_t stride,
+                        std::size_t b, float* HWY_RESTRICT out, std::size_t out_stride) {
   using V = hn::Vec<D>;
   const std::size_t n = hn::Lanes(d);
-  V acc[4][kVectors];
-  for (int r = 0; r < rows_in_tile; ++r)
+  V acc[kRows][kVectors];
+  for (int r = 0; r < kRows; ++r)
     for (int v = 0; v < kVectors; ++v) acc[r][v] = hn::Set(d, bias[row + r]);
+  const float* w_row = w + static_cast<std::size_t>(row) * k_count;
   for (int k = 0; k < k_count; ++k) {
     V u[kVectors];
     for (int v = 0; v < kVectors; ++v)
       u[v] = hn::Load(d, in + static_cast<std::size_t>(k) * stride + b + v * n);
-    for (int r = 0; r < rows_in_tile; ++r) {
-      const V weight = hn::Set(d, w[static_cast<std::size_t>(row + r) * k_count + k]);
+    for (int r = 0; r < kRows; ++r) {
+      const V weight = hn::Set(d, w_row[static_cast<std::size_t>(r) * k_count + k]);
       for (int v = 0; v < kVectors; ++v) acc[r][v] = hn::MulAdd(weight, u[v], acc[r][v]);
     }
   }
-  for (int r = 0; r < rows_in_tile; ++r)
+  for (int r = 0; r < kRows; ++r)
     for (int v = 0; v < kVectors; ++v)
-      hn::Store(acc[r][v], d, out + static_cast<std::size_t>(row + r) * stride + b + v * n);
+      hn::Store(acc[r][v], d, out + static_cast<std::size_t>(row + r) * out_stride + v * n);
 }
 
-template <class D>
-void MatVec(D d, const float* w, const float* bias, int rows, int k_count, const float* in,
-            std::size_t stride, float* out) {
+// All `rows` rows for kVectors vectors of the batch from b.
+template <int kVectors, class D>
+HWY_INLINE void MatColumns(D d, const float* w, const float* bias, int rows, int k_count,
+                           const float* in, std::size_t stride, std::size_t b, float* out,
+                           std::size_t out_stride) {
+  int row = 0;
+  for (; row + 4 <= rows; row += 4)
+    MatTile<4, kVectors>(d, w, bias, row, k_count, in, stride, b, out, out_stride);
+  for (; row < rows; ++row)
+    MatTile<1, kVectors>(d, w, bias, row, k_count, in, stride, b, out, out_stride);
+}
+
+// One layer for kVectors vectors of the batch from b: the gates into the tile's scratch
+// (kept in cache), then the cell update of those sequences in place: a sequence's gates read
+// only its own h, so updating it right away is safe.
+template <int kVectors, class D>
+HWY_INLINE void LayerColumns(D d, LstmState& st, int l, std::size_t b) {
   const std::size_t n = hn::Lanes(d);
-  constexpr int kWide = 4;
-  std::size_t b = 0;
-  for (; b + kWide * n <= stride; b += kWide * n)
-    for (int row = 0; row < rows; row += 4)
-      MatTile<kWide>(d, w, bias, row, std::min(4, rows - row), k_count, in, stride, b, out);
-  for (; b < stride; b += n)
-    for (int row = 0; row < rows; row += 4)
-      MatTile<1>(d, w, bias, row, std::min(4, rows - row), k_count, in, stride, b, out);
+  const std::size_t stride = st.padded_batch;
+  const std::size_t width = kVectors * n;
+  const int hidden = st.hidden;
+  MatColumns<kVectors>(d, st.weights[l], st.bias[l], 4 * hidden, st.k[l], st.in[l], stride, b,
+                       st.gates, width);
+  float* h = st.in[l] + static_cast<std::size_t>(st.k[l] - hidden) * stride;
+  float* next = l + 1 < st.layers ? st.in[l + 1] : nullptr;
+  const std::size_t block = static_cast<std::size_t>(hidden) * width;
+  for (int j = 0; j < hidden; ++j) {
+    const float* gi = st.gates + static_cast<std::size_t>(j) * width;
+    float* c_row = st.c[l] + static_cast<std::size_t>(j) * stride + b;
+    float* h_row = h + static_cast<std::size_t>(j) * stride + b;
+    for (std::size_t v = 0; v < width; v += n) {
+      const auto i = Sigmoid(d, hn::Load(d, gi + v));
+      const auto f = Sigmoid(d, hn::Load(d, gi + block + v));
+      const auto g = Tanh(d, hn::Load(d, gi + 2 * block + v));
+      const auto o = Sigmoid(d, hn::Load(d, gi + 3 * block + v));
+      const auto c = hn::MulAdd(f, hn::Load(d, c_row + v), hn::Mul(i, g));
+      const auto h_new = hn::Mul(o, Tanh(d, c));
+      hn::Store(c, d, c_row + v);
+      hn::Store(h_new, d, h_row + v);
+      if (next != nullptr) hn::Store(h_new, d, next + static_cast<std::size_t>(j) * stride + b + v);
+    }
+  }
+}
+
+template <int kVectors, class D>
+HWY_INLINE void StepColumns(D d, LstmState& st, std::size_t b) {
+  for (int l = 0; l < st.layers; ++l) LayerColumns<kVectors>(d, st, l, b);
+  const int top = st.layers - 1;
+  const std::size_t stride = st.padded_batch;
+  const float* h_top = st.in[top] + static_cast<std::size_t>(st.k[top] - st.hidden) * stride;
+  MatColumns<kVectors>(d, st.head_w, st.head_b, st.input, st.hidden, h_top, stride, b,
+                       st.forecast + b, stride);
 }
 
 void StepImpl(LstmState& st) {
   const hn::ScalableTag<float> d;
   const std::size_t n = hn::Lanes(d);
-  const std::size_t stride = st.padded_batch;
-  const int hidden = st.hidden;
-  for (int l = 0; l < st.layers; ++l) {
-    MatVec(d, st.weights[l], st.bias[l], 4 * hidden, st.k[l], st.in[l], stride, st.gates);
-    const int input_rows = st.k[l] - hidden;
-    float* h = st.in[l] + static_cast<std::size_t>(input_rows) * stride;
-    float* next = l + 1 < st.layers ? st.in[l + 1] : nullptr;
-    for (int j = 0; j < hidden; ++j) {
-      const float* gi = st.gates + static_cast<std::size_t>(j) * stride;
-      const float* gf = gi + static_cast<std::size_t>(hidden) * stride;
-      const float* gg = gf + static_cast<std::size_t>(hidden) * stride;
-      const float* go = gg + static_cast<std::size_t>(hidden) * stride;
-      float* c_row = st.c[l] + static_cast<std::size_t>(j) * stride;
-      float* h_row = h + static_cast<std::size_t>(j) * stride;
-      for (std::size_t b = 0; b < stride; b += n) {
-        const auto i = Sigmoid(d, hn::Load(d, gi + b));
-        const auto f = Sigmoid(d, hn::Load(d, gf + b));
-        const auto g = Tanh(d, hn::Load(d, gg + b));
-        const auto o = Sigmoid(d, hn::Load(d, go + b));
-        const auto c = hn::MulAdd(f, hn::Load(d, c_row + b), hn::Mul(i, g));
-        const auto h_new = hn::Mul(o, Tanh(d, c));
-        hn::Store(c, d, c_row + b);
-        hn::Store(h_new, d, h_row + b);
-        if (next != nullptr) hn::Store(h_new, d, next + static_cast<std::size_t>(j) * stride + b);
-      }
-    }
-  }
-  const int top = st.layers - 1;
-  const float* h_top = st.in[top] + static_cast<std::size_t>(st.k[top] - hidden) * stride;
-  MatVec(d, st.head_w, st.head_b, st.input, hidden, h_top, stride, st.forecast);
+  constexpr int kWide = 4;
+  std::size_t b = 0;
+  for (; b + kWide * n <= st.padded_batch; b += kWide * n) StepColumns<kWide>(d, st, b);
+  for (; b < st.padded_batch; b += n) StepColumns<1>(d, st, b);
 }
 
 }  // namespace HWY_NAMESPACE
