@@ -1,4 +1,5 @@
-// RAII ownership of HDF5 identifiers, internal to analysis/.
+// RAII ownership of HDF5 identifiers, for analysis/ and the lstm detector's model reader
+// (detectors/lstm_model.cc).
 //
 // A Handle owns one hid_t and closes it with the matching H5?close function when it goes
 // out of scope; moving transfers ownership, copying is not allowed. Predefined types

@@ -45,6 +45,9 @@ class DetectorParams {
       : spec_(spec), file_(std::move(file)), tick_(tick) {}
   // The simulation tick: detectors that think in durations convert them to ticks.
   SimTime tick() const { return tick_; }
+  // The whole spec (kinds that need more than numbers: lstm's model and metrics).
+  const DetectorSpec& spec() const { return spec_; }
+  const std::string& file() const { return file_; }
   // The parameter's value, or `fallback` when the scenario does not set it.
   double get(const std::string& name, double fallback);
   // The spec's direction (+1 up, -1 down, 0 both); a kind that does not call this rejects

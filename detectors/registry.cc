@@ -3,6 +3,7 @@
 #include "detector.h"
 #include "detectors/burn_rate_detector.h"
 #include "detectors/ewma_detector.h"
+#include "detectors/lstm_detector.h"
 #include "detectors/mad_detector.h"
 #include "detectors/regression_detector.h"
 #include "detectors/threshold_detector.h"
@@ -25,6 +26,7 @@ constexpr Kind kKinds[] = {
     {"ewma", &make_ewma_detector},
     {"burn_rate", &make_burn_rate_detector},
     {"regression", &make_regression_detector},
+    {"lstm", &make_lstm_detector},
 };
 
 }  // namespace

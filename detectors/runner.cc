@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "detectors/lstm_model.h"
 #include "engine/diagnostics.h"
 
 namespace dosim {
@@ -68,6 +69,9 @@ std::optional<DetectorSpec> DetectorRunner::bench_spec(const std::string& kind) 
     spec.family = "edge";
     spec.metrics = {"rps", "latency_p95_s"};
     spec.for_duration = 5 * kSecond;
+  } else if (kind == "lstm") {
+    // The default model's metrics; an unreadable model throws InputError naming it.
+    spec.metrics = load_lstm_model(default_lstm_model_path()).metrics;
   } else if (kind == "ewma") {
     // After a step, |x - mean| / sd stays above 4 for about two ticks (the variance
     // learns the step too), so a `for:` longer than that would silence it.

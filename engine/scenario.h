@@ -274,6 +274,8 @@ struct DetectorSpec {
   SimTime for_duration = 0;                            // anomalous this long before an alert fires
   // Which deviations count (kinds mad and ewma): +1 only upward, -1 only downward, 0 both.
   int direction = 0;
+  // Kind lstm: the model file, resolved against the scenario file's folder ("" = default).
+  std::string model;
   std::string severity = "warning";
   // Escalation: an alert is `critical` when, at the tick it fires, this metric of the same
   // column is above the value (the MAD demo's "Critical when the error ratio is >= 5 %").

@@ -1,5 +1,6 @@
 // The `detectors:` section: which detectors watch which series, with what parameters.
 #include <algorithm>
+#include <filesystem>
 
 #include "frame.h"
 #include "scenario_loader_internal.h"
@@ -9,7 +10,7 @@ namespace dosim::loader {
 void Loader::read_detector(const YAML::Node& node, int index) {
   MapReader r(node, "detector",
               {"name", "kind", "family", "metrics", "services", "edges", "params", "for",
-               "severity", "critical_when", "direction"},
+               "severity", "critical_when", "direction", "model"},
               diags_);
   if (!r.is_map()) return;
   DetectorSpec spec;
@@ -89,6 +90,12 @@ void Loader::read_detector(const YAML::Node& node, int index) {
   }
   spec.for_duration = r.duration("for", Range::at_least(0)).value_or(0);
   spec.severity = r.text("severity").value_or("warning");
+  if (auto model = r.text("model")) {
+    const std::filesystem::path path(*model);
+    spec.model = path.is_absolute() || scenario_.file.empty()
+                     ? path.string()
+                     : (std::filesystem::path(scenario_.file).parent_path() / path).string();
+  }
   if (auto direction = r.text("direction")) {
     if (*direction == "up" || *direction == "down" || *direction == "both")
       spec.direction = *direction == "up" ? 1 : *direction == "down" ? -1 : 0;

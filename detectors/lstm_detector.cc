@@ -1,0 +1,69 @@
+#include "detectors/lstm_detector.h"
+
+#include <cmath>
+#include <vector>
+
+#include "detectors/lstm_model.h"
+
+namespace dosim {
+namespace {
+
+class LstmDetector : public Detector {
+ public:
+  LstmDetector(LstmModel model, std::size_t columns, double threshold, std::int64_t warmup)
+      : model_(std::move(model)),
+        columns_(columns),
+        kernel_(model_.weights, columns),
+        threshold_(threshold),
+        warmup_(warmup),
+        x_(model_.metrics.size() * columns),
+        forecast_(x_.size(), 0.0f) {}
+
+  void step(std::span<const float> values, std::span<float> scores) override {
+    const std::size_t metrics = model_.metrics.size();
+    for (std::size_t m = 0; m < metrics; ++m) {
+      for (std::size_t col = 0; col < columns_; ++col) {
+        const std::size_t i = m * columns_ + col;
+        const float value = values[i];
+        const float normalized =
+            std::isfinite(value) ? (value - model_.mean[m]) / model_.std[m] : forecast_[i];
+        const float error = std::fabs(normalized - forecast_[i]) / model_.error_std[m];
+        scores[i] = seen_ < warmup_ || !std::isfinite(value) ? 0.0f : error;
+        x_[i] = normalized;
+      }
+    }
+    kernel_.step(x_, forecast_);
+    ++seen_;
+  }
+  double limit() const override { return threshold_; }
+
+ private:
+  LstmModel model_;
+  std::size_t columns_;
+  LstmKernel kernel_;
+  double threshold_;
+  std::int64_t warmup_;
+  std::int64_t seen_ = 0;
+  std::vector<float> x_, forecast_;  // [metric][column]
+};
+
+}  // namespace
+
+std::unique_ptr<Detector> make_lstm_detector(DetectorParams& params, std::size_t series) {
+  const double threshold = params.get("threshold", 4);
+  const double warmup = params.get("warmup", 30);
+  params.require(threshold > 0, "'threshold' must be > 0");
+  params.require(warmup >= 0 && warmup <= 1e9, "'warmup' must be in [0, 1e9] ticks");
+  const DetectorSpec& spec = params.spec();
+  LstmModel model = load_lstm_model(spec.model.empty() ? default_lstm_model_path() : spec.model);
+  std::string wanted;
+  for (const std::string& m : model.metrics) wanted += (wanted.empty() ? "" : ", ") + m;
+  params.require(spec.metrics == model.metrics,
+                 "kind lstm watches the metrics its model was trained on, in order: [" + wanted +
+                     "] (" + model.path + ")");
+  params.require(series % model.metrics.size() == 0, "series do not divide into columns");
+  return std::make_unique<LstmDetector>(std::move(model), series / model.metrics.size(), threshold,
+                                        static_cast<std::int64_t>(warmup));
+}
+
+}  // namespace dosim
