@@ -116,14 +116,18 @@ std::string default_lstm_model_path() {
   return DOSIM_DEFAULT_LSTM_MODEL;
 }
 
-LstmModel load_lstm_model(const std::string& path) {
+LstmModel load_lstm_model(const std::string& path, const std::string& group) {
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
   const hdf5::File file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
   if (!file.valid()) throw InputError(path, "cannot open the LSTM model: " + hdf5::error_reason());
   LstmModel model;
   model.path = path;
   try {
-    const hid_t f = file.get();
+    if (group != "/" && H5Lexists(file.get(), group.c_str(), H5P_DEFAULT) <= 0)
+      throw ModelError("no group " + group);
+    const hdf5::Group root(H5Gopen2(file.get(), group.c_str(), H5P_DEFAULT));
+    if (!root.valid()) throw ModelError("cannot open " + group);
+    const hid_t f = root.get();
     if (string_attribute(f, "format") != "dosim-lstm")
       throw ModelError("not a dosim LSTM model (root attribute format != \"dosim-lstm\")");
     if (int_attribute(f, "format_version") != 1)

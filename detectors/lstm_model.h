@@ -21,8 +21,9 @@ struct LstmModel {
   LstmWeights weights;
 };
 
-// Throws InputError (engine/diagnostics.h).
-LstmModel load_lstm_model(const std::string& path);
+// Throws InputError (engine/diagnostics.h). `group`: where in the file the model lies (the
+// root for a model file; a group of tests/data/lstm_golden.h5 for the golden vectors).
+LstmModel load_lstm_model(const std::string& path, const std::string& group = "/");
 
 // The model `dosim bench --detectors lstm` and a `kind: lstm` detector without `model:`
 // use: $DOSIM_LSTM_MODEL, else models/lstm-noop.h5 of the source tree dosim was built from.
