@@ -162,6 +162,9 @@ def train(args):
         raise UsageError("PyTorch is missing: run tools/install-training-deps.sh"
                          " (Debian's python3-torch) and use /usr/bin/python3") from None
     started = time.monotonic()
+    directory = os.path.dirname(os.path.abspath(args.out))
+    if not os.path.isdir(directory) or not os.access(directory, os.W_OK):
+        raise UsageError(f"{args.out}: cannot write (no writable directory {directory})")
     values, segments, info = read_training_data(args.trace, args.metrics)
     rows = sum(end - first for first, end in segments)
     if rows < 2 * args.window:
