@@ -3,7 +3,7 @@
 
     /usr/bin/python3 analysis/train_lstm.py TRACE.h5 --out MODEL.h5
         [--metrics rps,error_ratio,latency_p95_s,cpu_ratio] [--hidden 32] [--layers 1]
-        [--window 60] [--epochs 8] [--batch 64] [--lr 0.003] [--seed 1] [--threads 1]
+        [--window 60] [--epochs N] [--batch 64] [--lr 0.003] [--seed 1] [--threads 1]
 
 Contract:
 - The trace must record every tick (`record_interval_ns == tick_ns`): the detector sees
@@ -20,7 +20,9 @@ Contract:
   nn.Linear(hidden, M) forecasting the next tick's normalized metrics.
 - Training: non-overlapping windows of `window` rows per (segment, service), zero initial
   state, teacher forcing, MSE of the one-step forecast over the window's last `window - 1`
-  rows, Adam, gradient norm clipped at 1, windows shuffled every epoch.
+  rows, Adam, gradient norm clipped at 1, windows shuffled every epoch. `--epochs`
+  defaults to enough epochs for about 5000 optimizer steps (at least 1, at most 50): 3 for
+  a week of 11 services at 1 s, 50 for a two-hour trace.
 - errors/std: run the trained model as the detector does (each service from a zero state
   at the start of each segment, one step per row, in float32) and take, per metric, the
   population standard deviation of `x_norm[t] - forecast[t-1]` over every service and row
@@ -51,6 +53,7 @@ from lstm_model_file import LstmModel, write_model_file  # noqa: E402
 
 STD_FLOOR = 1e-6
 ERROR_STD_FLOOR = 1e-3
+DEFAULT_STEPS = 5000
 DEFAULT_METRICS = "rps,error_ratio,latency_p95_s,cpu_ratio"
 
 
@@ -67,7 +70,8 @@ def parse_args(argv):
     parser.add_argument("--hidden", type=int, default=32, help="hidden size H (32)")
     parser.add_argument("--layers", type=int, default=1, help="stacked LSTM layers L (1)")
     parser.add_argument("--window", type=int, default=60, help="training window in rows (60)")
-    parser.add_argument("--epochs", type=int, default=8, help="passes over the windows (8)")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="passes over the windows (default: ~5000 steps' worth, 1..50)")
     parser.add_argument("--batch", type=int, default=64, help="windows per step (64)")
     parser.add_argument("--lr", type=float, default=3e-3, help="Adam's learning rate (0.003)")
     parser.add_argument("--seed", type=int, default=1, help="random seed (1)")
@@ -75,7 +79,7 @@ def parse_args(argv):
     args = parser.parse_args(argv)
     for name, low in (("hidden", 1), ("layers", 1), ("window", 2), ("epochs", 1), ("batch", 1),
                       ("threads", 1)):
-        if getattr(args, name) < low:
+        if getattr(args, name) is not None and getattr(args, name) < low:
             parser.error(f"--{name} must be >= {low}")
     if not args.lr > 0:
         parser.error("--lr must be > 0")
@@ -187,6 +191,9 @@ def train(args):
     windows = make_windows(segments, values.shape[1], args.window)
     if not windows:
         raise UsageError(f"{args.trace}: no fault-free span is --window ({args.window}) rows long")
+    if args.epochs is None:
+        steps_per_epoch = -(-len(windows) // args.batch)
+        args.epochs = min(50, max(1, -(-DEFAULT_STEPS // steps_per_epoch)))
     starts = np.array([w[0] for w in windows])
     services = np.array([w[1] for w in windows])
     offsets = np.arange(args.window)
@@ -242,7 +249,9 @@ def train(args):
           f" {len(windows)} windows of {args.window}")
     print(f"  model     LSTM {inputs} -> {args.hidden} x {args.layers} layer(s) -> linear {inputs};"
           f" seed {args.seed}, {args.epochs} epochs, batch {args.batch}, lr {args.lr:g}")
-    print(f"  loss      MSE per epoch: {' '.join(f'{v:.4g}' for v in loss_history)}")
+    shown = sorted({round(k * (len(loss_history) - 1) / 9) for k in range(10)})
+    print(f"  loss      training MSE by epoch: "
+          f"{', '.join(f'{e + 1}: {loss_history[e]:.4g}' for e in shown)}")
     print("  one-step forecast error, normalized (std): lstm / last value")
     for m, metric in enumerate(args.metrics):
         print(f"    {metric:16} {errors[:, m].std():10.4g} / {naive[:, m].std():10.4g}"

@@ -6,7 +6,7 @@
 #   bash models/make_lstm_noop.sh            # DOSIM=path/to/dosim to pick the binary
 #
 # Needs a built dosim and PyTorch (tools/install-training-deps.sh). The training trace
-# (~80 MB) is written to $WORK (default /tmp/dosim-lstm-noop); its path is part of the
+# (~280 MB) is written to $WORK (default /tmp/dosim-lstm-noop); its path is part of the
 # command recorded in the model, so another WORK gives another 'command' attribute.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,22 +15,20 @@ WORK=${WORK:-/tmp/dosim-lstm-noop}
 PYTHON=/usr/bin/python3
 mkdir -p "$WORK"
 
-# 1. The training scenario: scenarios/noop.yaml shortened to its first two days (the
-#    changes that would fall after them removed) and recorded at every tick (1 s).
-sed -e 's/^duration: 7d$/duration: 2d/' -e 's/^record: 5m$/record: 1s/' \
-    -e '/name: catalog-v2.8.0,/,+1d' -e '/name: order-v5.1.0-canary,/,+1d' \
-    -e '/name: menu-cache-ttl,/d' scenarios/noop.yaml > "$WORK/noop-2d-1s.yaml"
-grep -q '^duration: 2d$' "$WORK/noop-2d-1s.yaml" && grep -q '^record: 1s$' "$WORK/noop-2d-1s.yaml" ||
+# 1. The training scenario: scenarios/noop.yaml recorded at every tick (1 s).
+sed -e 's/^record: 5m$/record: 1s/' scenarios/noop.yaml > "$WORK/noop-1s.yaml"
+grep -q '^record: 1s$' "$WORK/noop-1s.yaml" ||
   { echo "make_lstm_noop.sh: scenarios/noop.yaml changed; update the sed above" >&2; exit 2; }
 
-# 2. The trace: 172800 rows x 11 services, no incident (about 3 s).
-"$DOSIM" run "$WORK/noop-2d-1s.yaml" --out "$WORK/noop-2d-1s.h5" --quiet > /dev/null
+# 2. The trace, with seed 1 (the scenario's own seed, 7, and the seeds dosim bench takes
+#    after it, stay unseen): 604800 rows x 11 services, no incident (about 10 s).
+"$DOSIM" run "$WORK/noop-1s.yaml" --seed 1 --out "$WORK/noop-1s-seed1.h5" --quiet > /dev/null
 
-# 3. Training (about 2 minutes on one core).
-"$PYTHON" analysis/train_lstm.py "$WORK/noop-2d-1s.h5" --out models/lstm-noop.h5 \
+# 3. Training (about 3 minutes on one core).
+"$PYTHON" analysis/train_lstm.py "$WORK/noop-1s-seed1.h5" --out models/lstm-noop.h5 \
     --metrics rps,error_ratio,latency_p95_s,cpu_ratio --hidden 32 --layers 1 --window 60 \
-    --epochs 8 --batch 64 --lr 0.003 --seed 1 --threads 1
+    --epochs 3 --batch 64 --lr 0.003 --seed 1 --threads 1
 
 # 4. The golden vectors from nn.LSTM, the shipped model's included.
-"$PYTHON" analysis/lstm_golden.py --model models/lstm-noop.h5 --trace "$WORK/noop-2d-1s.h5" \
+"$PYTHON" analysis/lstm_golden.py --model models/lstm-noop.h5 --trace "$WORK/noop-1s-seed1.h5" \
     --out tests/data/lstm_golden.h5
