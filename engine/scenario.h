@@ -204,6 +204,31 @@ struct FaultSpec {
   SourcePos pos;
 };
 
+// A recorded series replayed as one of the world's series (`replay:`, engine/replay.h reads
+// the file): row i of the file sets the series for the ticks whose start falls in
+// [offsets[i], offsets[i + 1]) (the last row: one file step), in place of the simulated
+// value; outside that span the simulated value stands. Labelled anomaly
+// windows become incidents of the ground truth (docs/scenario-format.md, `replay[]`).
+struct ReplaySpec {
+  std::string name;                // unique among replays; default replay-<i>
+  std::string file;                // as read: relative paths resolved against the scenario's folder
+  std::string column;              // the CSV column replayed ("" = `value`, or the only one)
+  std::string family = "service";  // service or edge
+  int service = -1;                // family service: the service; edge: the caller
+  int dependency = -1;             // family edge: the dependency
+  std::string metric;              // a metric name of the family
+  int metric_index = -1;           // its index (ServiceMetric or EdgeMetric)
+  SimTime start = 0;               // simulated time of the file's first row
+  double scale = 1.0;              // values are multiplied by it (ms -> s: 0.001)
+  SimTime step = 0;                // the file's time step
+  // Per row, ascending: start + t_i - t_0 (`clock: time`), or start + i x step (`clock: rows`).
+  std::vector<SimTime> offsets;
+  std::vector<float> values;  // per row, scaled
+  // Labelled anomalies, in simulated time: [from, to) covering the rows they name.
+  std::vector<std::pair<SimTime, SimTime>> anomalies;
+  SourcePos pos;
+};
+
 // Operations: changes that are not faults but can cause incidents (see operations.h).
 enum class ChangeKind { kDeployment, kConfig, kSecretRotation, kFeatureFlag };
 const char* change_kind_name(ChangeKind kind);
@@ -329,6 +354,7 @@ struct Scenario {
   std::vector<TrafficSpec> traffic;
   std::vector<FaultSpec> faults;
   std::vector<ChangeSpec> changes;
+  std::vector<ReplaySpec> replay;  // recorded series in place of simulated ones
   std::vector<DetectorSpec> detectors;
   bool detectors_given = false;  // false: the run uses the default set
   std::vector<IncidentRuleSpec> incident_rules;

@@ -54,14 +54,16 @@ Scenario Loader::load(const YAML::Node& root) {
   MapReader top(root, "scenario",
                 {"name", "description", "duration", "tick", "record", "seed", "regions", "services",
                  "dependencies", "traffic", "faults", "changes", "detectors", "incident_rules",
-                 "alertmanager", "script"},
+                 "alertmanager", "script", "replay"},
                 diags_);
   scenario_.name = read_name(top, Need::kRequired);
   scenario_.description = top.text("description").value_or("");
   scenario_.script = top.text("script").value_or("");
   if (top.has("script") && scenario_.script.empty())
     diags_.error(top.value_pos("script"), "'script' must name a Lua file");
-  read_timing(top);
+  // With replayed series the timing's defaults come from their files, read further down.
+  const bool replay_given = top.has("replay");
+  if (!replay_given) read_timing(top);
   scenario_.seed =
       static_cast<std::uint64_t>(top.integer("seed", Range::closed(0, 1e18)).value_or(1));
 
@@ -72,6 +74,9 @@ Scenario Loader::load(const YAML::Node& root) {
   for (const YAML::Node& service : services) read_service(service);
   for (const YAML::Node& dependency : top.list("dependencies")) read_dependency(dependency);
   check_cycles();
+  const std::vector<YAML::Node> replay = top.list("replay");
+  for (std::size_t i = 0; i < replay.size(); ++i) read_replay(replay[i], static_cast<int>(i));
+  if (replay_given) read_timing(top);
   const std::vector<YAML::Node> traffic = top.list("traffic");
   for (std::size_t i = 0; i < traffic.size(); ++i) read_traffic(traffic[i], static_cast<int>(i));
   const std::vector<YAML::Node> faults = top.list("faults");
@@ -91,11 +96,23 @@ Scenario Loader::load(const YAML::Node& root) {
 }
 
 void Loader::read_timing(MapReader& top) {
-  duration_ = top.duration("duration", Range::above(0), Need::kRequired);
+  // With replayed series, the tick defaults to their smallest time step and the duration to
+  // the end of the last one (rounded up to a whole tick).
+  SimTime replay_step = 0, replay_end = 0;
+  for (const ReplaySpec& replay : scenario_.replay) {
+    if (replay.offsets.empty()) continue;
+    replay_step = replay_step == 0 ? replay.step : std::min(replay_step, replay.step);
+    replay_end = std::max(replay_end, replay.offsets.back() + replay.step);
+  }
+  const bool replayed = !scenario_.replay.empty();
+  duration_ =
+      top.duration("duration", Range::above(0), replayed ? Need::kOptional : Need::kRequired);
   auto tick = top.duration("tick", Range::above(0));
   auto record = top.duration("record", Range::above(0));
+  scenario_.tick = tick.value_or(replay_step > 0 ? replay_step : kSecond);
+  if (!duration_ && replay_end > 0)
+    duration_ = (replay_end + scenario_.tick - 1) / scenario_.tick * scenario_.tick;
   scenario_.duration = duration_.value_or(0);
-  scenario_.tick = tick.value_or(kSecond);
   scenario_.record_interval = record.value_or(scenario_.tick);
   if (!duration_) return;
   if (scenario_.tick > *duration_) {

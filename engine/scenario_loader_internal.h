@@ -1,7 +1,8 @@
 // Internals of the scenario loader (scenario_loader.h), shared by its three source files:
 // scenario_loader.cc (the document, timing, regions, services, dependencies, traffic),
-// scenario_loader_faults.cc (faults, targets, schedules) and scenario_loader_changes.cc
-// (operations). Not part of the engine's interface.
+// scenario_loader_faults.cc (faults, targets, schedules), scenario_loader_changes.cc
+// (operations), scenario_loader_detectors.cc and scenario_loader_replay.cc (replayed series). Not
+// part of the engine's interface.
 #pragma once
 
 #include <optional>
@@ -75,6 +76,9 @@ class Loader {
   void read_rollout(MapReader& r, ChangeSpec& change);
   void read_defect(const YAML::Node& node, ChangeSpec& change);
   void read_detector(const YAML::Node& node, int index);
+  // One `replay:` entry (scenario_loader_replay.cc): reads its file; after services and
+  // dependencies, before the timing (whose defaults come from the files).
+  void read_replay(const YAML::Node& node, int index);
   void read_incident_rule(const YAML::Node& node, int index);
   void read_alertmanager(const YAML::Node& node);
   // A mapping of label names to values, sorted by name.

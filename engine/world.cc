@@ -611,6 +611,22 @@ void World::write_frame(std::int64_t tick) {
     ep_p95[i] = static_cast<float>(lognormal_quantile(d, kZ95) * factor);
     ep_p99[i] = static_cast<float>(lognormal_quantile(d, kZ99) * factor);
   }
+  // Replayed series replace the simulated values where their rows are (scenario.h, ReplaySpec).
+  const SimTime tick_start = tick * scenario_.tick;
+  for (const ReplaySpec& replay : scenario_.replay) {
+    if (replay.offsets.empty() || replay.metric_index < 0) continue;
+    const auto after = std::upper_bound(replay.offsets.begin(), replay.offsets.end(), tick_start);
+    if (after == replay.offsets.begin()) continue;  // before its first row
+    const std::size_t row = static_cast<std::size_t>(after - replay.offsets.begin()) - 1;
+    if (after == replay.offsets.end() && tick_start >= replay.offsets.back() + replay.step)
+      continue;  // past its last row
+    if (replay.family == "edge")
+      frame_.edge(static_cast<EdgeMetric>(replay.metric_index))[replay.dependency] =
+          replay.values[row];
+    else
+      frame_.service(static_cast<ServiceMetric>(replay.metric_index))[replay.service] =
+          replay.values[row];
+  }
 }
 
 std::vector<ChangeEvent> World::changes() const {

@@ -199,6 +199,27 @@ std::vector<IncidentRecord> World::incidents() const {
         record.propagation.push_back(d);
     }
   }
+  // Labelled anomalies of replayed series, after every other cause: known, not measured.
+  const SimTime tick = scenario_.tick;
+  const SimTime end_of_run = scenario_.tick_count() * tick;
+  for (const ReplaySpec& replay : scenario_.replay) {
+    for (std::size_t k = 0; k < replay.anomalies.size(); ++k) {
+      const auto [from, to] = replay.anomalies[k];
+      if (from >= end_of_run || replay.service < 0) continue;
+      IncidentRecord record;
+      record.id = static_cast<std::int64_t>(records.size());
+      record.name = replay.name + "-anomaly-" + std::to_string(k + 1);
+      record.cause = "labelled";
+      record.root_cause = replay.family == "edge" ? scenario_.edge_name(replay.dependency)
+                                                  : scenario_.services[replay.service].name;
+      record.root_service = replay.service;
+      record.start = record.impact_start = from / tick * tick;
+      record.end = record.impact_end = std::min(end_of_run, (to + tick - 1) / tick * tick);
+      record.silent = false;
+      record.affected = {replay.service};
+      records.push_back(std::move(record));
+    }
+  }
   return records;
 }
 

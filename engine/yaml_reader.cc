@@ -44,11 +44,15 @@ void Diagnostics::error(SourcePos pos, std::string message) {
   list_.push_back(Diagnostic{file_, pos.line, pos.column, std::move(message)});
 }
 
+void Diagnostics::add(Diagnostic diagnostic) { list_.push_back(std::move(diagnostic)); }
+
 void Diagnostics::throw_if_any() const {
   if (list_.empty()) return;
   std::vector<Diagnostic> sorted = list_;
-  std::stable_sort(sorted.begin(), sorted.end(), [](const Diagnostic& a, const Diagnostic& b) {
-    return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+  std::stable_sort(sorted.begin(), sorted.end(), [&](const Diagnostic& a, const Diagnostic& b) {
+    const bool a_other = a.file != file_;
+    const bool b_other = b.file != file_;
+    return std::tie(a_other, a.line, a.column) < std::tie(b_other, b.line, b.column);
   });
   throw InputError(std::move(sorted));
 }

@@ -35,6 +35,9 @@ class Diagnostics {
 
   // `pos` {0, 0} means the file as a whole.
   void error(SourcePos pos, std::string message);
+  // A problem in another file the scenario names (a replayed CSV file); listed after this
+  // file's own problems.
+  void add(Diagnostic diagnostic);
   bool empty() const { return list_.empty(); }
   // Throws InputError with every diagnostic, ordered by position, if there is any.
   void throw_if_any() const;

@@ -1,0 +1,154 @@
+// The `replay:` section: recorded series (CSV files, engine/replay.h) in place of simulated
+// ones, with their labelled anomalies.
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+
+#include "frame.h"
+#include "replay.h"
+#include "scenario_loader_internal.h"
+
+namespace dosim::loader {
+
+void Loader::read_replay(const YAML::Node& node, int index) {
+  MapReader r(node, "replay",
+              {"name", "file", "column", "service", "edge", "metric", "start", "scale", "clock",
+               "anomalies"},
+              diags_);
+  if (!r.is_map()) return;
+  ReplaySpec spec;
+  spec.pos = r.pos();
+  spec.name = r.has("name") ? read_name(r, Need::kOptional) : "replay-" + std::to_string(index);
+  for (const ReplaySpec& other : scenario_.replay)
+    if (other.name == spec.name && !spec.name.empty())
+      diags_.error(r.has("name") ? r.value_pos("name") : spec.pos,
+                   "duplicate replay name '" + spec.name + "'");
+
+  // Where it goes: a service's or an edge's series.
+  if (r.has("service") && r.has("edge")) {
+    diags_.error(r.key_pos("edge"), "a replay names either 'service' or 'edge', not both");
+  } else if (r.has("edge")) {
+    spec.family = "edge";
+    if (auto name = r.text("edge")) {
+      std::vector<std::string> names;
+      for (std::size_t d = 0; d < scenario_.dependencies.size(); ++d)
+        names.push_back(scenario_.edge_name(static_cast<int>(d)));
+      const auto it = std::find(names.begin(), names.end(), *name);
+      if (it == names.end()) {
+        diags_.error(r.value_pos("edge"), "unknown edge '" + *name + "' (write caller->callee)" +
+                                              did_you_mean(*name, names));
+      } else {
+        spec.dependency = static_cast<int>(it - names.begin());
+        spec.service = scenario_.dependencies[spec.dependency].caller;
+      }
+    }
+  } else if (auto name = r.text("service", Need::kRequired)) {
+    spec.service = service_ref(*name, r.value_pos("service"));
+  }
+  if (auto metric = r.text("metric", Need::kRequired)) {
+    spec.metric = *metric;
+    std::vector<std::string> known;
+    if (spec.family == "edge")
+      known.assign(kEdgeMetricNames.begin(), kEdgeMetricNames.end());
+    else
+      known.assign(kServiceMetricNames.begin(), kServiceMetricNames.end());
+    const auto it = std::find(known.begin(), known.end(), *metric);
+    if (it == known.end())
+      diags_.error(r.value_pos("metric"), "unknown " + spec.family + " metric '" + *metric + "'" +
+                                              did_you_mean(*metric, known));
+    else
+      spec.metric_index = static_cast<int>(it - known.begin());
+  }
+  for (const ReplaySpec& other : scenario_.replay)
+    if (spec.metric_index >= 0 && other.family == spec.family &&
+        other.metric_index == spec.metric_index && other.service == spec.service &&
+        other.dependency == spec.dependency)
+      diags_.error(r.value_pos("metric"), "replay '" + other.name + "' already replays " +
+                                              spec.metric + " of this " + spec.family);
+
+  spec.start = r.duration("start", Range::at_least(0)).value_or(0);
+  spec.scale = r.number("scale", Range::any()).value_or(1.0);
+  spec.column = r.text("column").value_or("");
+  const std::string clock = r.text("clock").value_or("time");
+  if (clock != "time" && clock != "rows")
+    diags_.error(r.value_pos("clock"), "'clock' must be time or rows, got '" + clock + "'" +
+                                           did_you_mean(clock, {"time", "rows"}));
+  const bool by_rows = clock == "rows";
+  if (r.has("column") && spec.column.empty())
+    diags_.error(r.value_pos("column"), "'column' must name a column of the file");
+
+  // The file, relative to the scenario's folder.
+  const std::optional<std::string> file = r.text("file", Need::kRequired);
+  if (!file || file->empty()) {
+    if (file) diags_.error(r.value_pos("file"), "'file' must name a CSV file");
+    scenario_.replay.push_back(std::move(spec));
+    return;
+  }
+  const std::filesystem::path path(*file);
+  spec.file = path.is_absolute() || scenario_.file.empty()
+                  ? path.string()
+                  : (std::filesystem::path(scenario_.file).parent_path() / path).string();
+  ReplaySeries series;
+  try {
+    series = read_replay_csv(spec.file, spec.column,
+                             by_rows ? ReplayOrder::kAsWritten : ReplayOrder::kIncreasing);
+  } catch (const InputError& error) {
+    for (const Diagnostic& d : error.diagnostics()) diags_.add(d);
+    scenario_.replay.push_back(std::move(spec));
+    return;
+  }
+  spec.step = series.step;
+  spec.offsets.reserve(series.rows());
+  spec.values.reserve(series.rows());
+  for (std::size_t i = 0; i < series.rows(); ++i) {
+    spec.offsets.push_back(spec.start + (by_rows ? static_cast<SimTime>(i) * spec.step
+                                                 : series.times[i] - series.times.front()));
+    const double value = series.values[i] * spec.scale;
+    if (!std::isfinite(static_cast<float>(value)))
+      diags_.add({spec.file, series.lines[i], 1,
+                  "value " + std::to_string(value) + " (after 'scale') is out of range"});
+    spec.values.push_back(static_cast<float>(value));
+  }
+
+  // Labelled anomalies: [from, to] timestamps of the file, each covering the rows within.
+  for (const YAML::Node& item : r.list("anomalies")) {
+    const SourcePos pos = pos_of(item);
+    if (!item.IsSequence() || item.size() != 2 || !item[0].IsScalar() || !item[1].IsScalar()) {
+      diags_.error(pos,
+                   "an anomaly is [from, to]: two timestamps of the file, got " + describe(item));
+      continue;
+    }
+    std::optional<SimTime> ends[2];
+    for (int e = 0; e < 2; ++e) {
+      ends[e] = parse_replay_timestamp(item[e].Scalar());
+      if (!ends[e])
+        diags_.error(pos_of(item[e]), "bad timestamp '" + item[e].Scalar() +
+                                          "' (expected YYYY-MM-DD HH:MM:SS or seconds since 1970)");
+    }
+    if (!ends[0] || !ends[1]) continue;
+    if (*ends[0] > *ends[1]) {
+      diags_.error(pos, "the anomaly ends before it starts");
+      continue;
+    }
+    // The first and the last row whose timestamp is within [from, to].
+    std::size_t a = series.rows(), b = 0;
+    for (std::size_t i = 0; i < series.rows(); ++i) {
+      if (series.times[i] < *ends[0] || series.times[i] > *ends[1]) continue;
+      a = std::min(a, i);
+      b = i;
+    }
+    if (a == series.rows()) {
+      diags_.error(pos, "the anomaly covers no row of " + spec.file);
+      continue;
+    }
+    const std::pair<SimTime, SimTime> window{spec.offsets[a], spec.offsets[b] + spec.step};
+    if (!spec.anomalies.empty() && window.first < spec.anomalies.back().second) {
+      diags_.error(pos, "anomalies must be in time order and must not overlap");
+      continue;
+    }
+    spec.anomalies.push_back(window);
+  }
+  scenario_.replay.push_back(std::move(spec));
+}
+
+}  // namespace dosim::loader

@@ -1,0 +1,367 @@
+// The replay source: the CSV reader (engine/replay.h) on good and bad files, the `replay:`
+// section of a scenario (defaults, errors at FILE:LINE:COL, the frame carrying the file's
+// values at their ticks, labelled anomalies as incidents), and detectors on replayed series
+// (detectors/replay_runner.h) alerting at the rows a threshold detector should, exactly as
+// the same detector in a simulated run of the replay scenario does.
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "detectors/replay_runner.h"
+#include "detectors/runner.h"
+#include "engine/replay.h"
+#include "engine/scenario_loader.h"
+#include "engine/simulation.h"
+#include "simulation_test_support.h"
+
+using Catch::Matchers::Contains;
+
+namespace dosim {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Writes `bytes` to DOSIM_TEST_TMP/replay/<name>; returns the path.
+std::string write_csv(const std::string& name, const std::string& bytes) {
+  const fs::path dir = fs::path(DOSIM_TEST_TMP) / "replay";
+  fs::create_directories(dir);
+  const fs::path path = dir / name;
+  std::ofstream(path, std::ios::binary) << bytes;
+  return path.string();
+}
+
+// The single diagnostic that parsing `text` as a CSV throws.
+Diagnostic csv_problem(const std::string& text, const std::string& column = "",
+                       ReplayOrder order = ReplayOrder::kIncreasing) {
+  try {
+    parse_replay_csv(text, "m.csv", column, order);
+  } catch (const InputError& error) {
+    REQUIRE(error.diagnostics().size() == 1);
+    return error.diagnostics().front();
+  }
+  FAIL("no error for:\n" << text);
+  return {};
+}
+
+std::vector<Diagnostic> scenario_problems(const std::string& yaml) {
+  try {
+    parse_scenario(yaml, "test.yaml");
+  } catch (const InputError& error) {
+    return error.diagnostics();
+  }
+  return {};
+}
+
+constexpr SimTime kMinute5 = 5 * kMinute;
+
+DetectorSpec mad_spec(std::vector<std::pair<std::string, double>> params) {
+  DetectorSpec spec;
+  spec.name = "mad-1";
+  spec.kind = "mad";
+  spec.metrics = {"value"};
+  spec.params = std::move(params);
+  return spec;
+}
+
+}  // namespace
+
+TEST_CASE("replay timestamps: date-times, Unix seconds, nothing else", "[replay]") {
+  const SimTime day = 24 * kHour;
+  // 2014-04-10 is day 16170 since 1970-01-01.
+  CHECK(parse_replay_timestamp("2014-04-10") == 16170 * day);
+  CHECK(parse_replay_timestamp("2014-04-10 07:15:00") == 16170 * day + 7 * kHour + 15 * kMinute);
+  CHECK(parse_replay_timestamp("2014-04-10T07:15") == 16170 * day + 7 * kHour + 15 * kMinute);
+  CHECK(parse_replay_timestamp("2014-04-10 07:15:00.250000Z") ==
+        16170 * day + 7 * kHour + 15 * kMinute + 250 * kMillisecond);
+  CHECK(parse_replay_timestamp(" 1397114100 ") == 1397114100 * kSecond);
+  CHECK(parse_replay_timestamp("1397114100.5") == 1397114100 * kSecond + 500 * kMillisecond);
+  CHECK(parse_replay_timestamp("2014-04-10 07:15:00") == parse_replay_timestamp("1397114100"));
+  for (const char* bad :
+       {"", "Z", "2014-13-01", "2014-02-30", "2014-04-10 24:00", "2014-04-10x", "yesterday",
+        "12:00", "1e9", "1397114100.", "2014-04-10 07:15:00.1234567890"})
+    CHECK_FALSE(parse_replay_timestamp(bad).has_value());
+}
+
+TEST_CASE("replay CSV: NAB's layout and similar files", "[replay]") {
+  SECTION("NAB: timestamp,value, a 5-minute step") {
+    const ReplaySeries s = parse_replay_csv(
+        "timestamp,value\n2014-04-10 00:00:00,1.5\n2014-04-10 00:05:00,2\n"
+        "2014-04-10 00:10:00,-3e2\n\n2014-04-10 00:20:00,4\n",
+        "nab.csv");
+    CHECK(s.column == "value");
+    CHECK(s.rows() == 4);
+    CHECK(s.values == std::vector<double>{1.5, 2, -300, 4});
+    CHECK(s.lines == std::vector<int>{2, 3, 4, 6});
+    CHECK(s.step == kMinute5);  // the most frequent difference, not the 10-minute gap
+    CHECK(s.times[1] - s.times[0] == kMinute5);
+  }
+  SECTION("an export: BOM, CRLF, quotes, Unix seconds, columns in another order") {
+    const ReplaySeries s = parse_replay_csv(
+        "\xEF\xBB\xBF\"p95\",\"Time\"\r\n\"0.25\",\"1700000000\"\r\n\"0.5\",\"1700000060\"\r\n",
+        "export.csv");
+    CHECK(s.column == "p95");  // the only column besides the timestamp
+    CHECK(s.values == std::vector<double>{0.25, 0.5});
+    CHECK(s.step == kMinute);
+  }
+  SECTION("a named column among several") {
+    const std::string text = "time,a,b\n1,10,20\n2,11,21\n3,12,22\n";
+    CHECK(parse_replay_csv(text, "x.csv", "b").values == std::vector<double>{20, 21, 22});
+    CHECK(parse_replay_csv(text, "x.csv", "a").step == kSecond);
+  }
+  SECTION("a header without a time column: the first column is the timestamp") {
+    const ReplaySeries s = parse_replay_csv("when,value\n10,1\n20,2\n", "x.csv");
+    CHECK(s.values == std::vector<double>{1, 2});
+    CHECK(s.step == 10 * kSecond);
+  }
+  SECTION("rows as written: repeated or earlier timestamps kept in file order") {
+    const std::string text = "timestamp,value\n100,1\n160,2\n160,3\n100,4\n220,5\n";
+    const ReplaySeries s = parse_replay_csv(text, "dst.csv", "", ReplayOrder::kAsWritten);
+    CHECK(s.values == std::vector<double>{1, 2, 3, 4, 5});
+    CHECK(s.step == kMinute);
+  }
+  SECTION("a file on disk") {
+    const std::string path = write_csv("ok.csv", "timestamp,value\n2015-01-01,1\n2015-01-02,2\n");
+    const ReplaySeries s = read_replay_csv(path);
+    CHECK(s.file == path);
+    CHECK(s.step == 24 * kHour);
+  }
+}
+
+TEST_CASE("replay CSV: every problem at its file, line and column", "[replay]") {
+  Diagnostic d = csv_problem("timestamp,value\n2014-04-10 00:00:00,1\n2014-04-10 00:05:00,x\n");
+  CHECK(d.format() == "m.csv:3:21: bad value `x` in column `value` (expected a finite number)");
+  d = csv_problem("timestamp,value\n2014-04-10 00:00:00,1\n2014-04-32 00:05:00,2\n");
+  CHECK(d.format() ==
+        "m.csv:3:1: bad timestamp `2014-04-32 00:05:00` (expected YYYY-MM-DD HH:MM:SS or seconds "
+        "since 1970)");
+  d = csv_problem("timestamp,value\n1,1\n2,nan\n");
+  CHECK((d.line == 3 && d.column == 3));
+  d = csv_problem("timestamp,value\n1,1\n2\n");
+  CHECK(d.format() == "m.csv:3:1: 1 field, the header needs at least 2");
+  d = csv_problem("timestamp,value\n1,1\n3,2\n2,3\n");
+  CHECK(d.format() == "m.csv:4:1: timestamp `2` does not come after the previous row's (line 3)");
+  d = csv_problem("timestamp,value\n1,1\n1,2\n");  // equal: not after
+  CHECK(d.line == 3);
+  d = csv_problem("timestamp,value\n1,1\n1,2\n", "", ReplayOrder::kAsWritten);
+  CHECK(d.format() == "m.csv: no two rows with increasing timestamps: no time step");
+  d = csv_problem("timestamp,value\n1,1\n");
+  CHECK(d.format() ==
+        "m.csv: 1 row of data; at least 2 are needed (the time step comes from them)");
+  d = csv_problem("\n\n");
+  CHECK(d.format() == "m.csv: empty file (no header line)");
+  d = csv_problem("timestamp,a,b\n1,2,3\n");
+  CHECK(d.format() ==
+        "m.csv:1:1: no `value` column and 2 columns besides the timestamp: name the one to replay");
+  d = csv_problem("timestamp,latency\n1,2\n2,3\n", "latncy");
+  CHECK(d.format() == "m.csv:1:1: no column `latncy` in the header (did you mean `latency`?)");
+  d = csv_problem("timestamp\n1\n");
+  CHECK(d.line == 1);
+  CHECK_THROWS_WITH(read_replay_csv((fs::path(DOSIM_TEST_TMP) / "replay" / "none.csv").string()),
+                    Contains("none.csv: no such file"));
+}
+
+TEST_CASE("a scenario's replay: defaults from the file, values in the frame at their ticks",
+          "[replay]") {
+  // Rows every 5 minutes, with a gap (rows 3 -> 4 are 10 minutes apart).
+  const std::string path =
+      write_csv("latency.csv",
+                "timestamp,value\n2015-01-01 00:00:00,10\n2015-01-01 00:05:00,20\n"
+                "2015-01-01 00:10:00,30\n2015-01-01 00:15:00,40\n2015-01-01 00:25:00,50\n");
+  const std::string head = "name: t\nservices:\n  - {name: web}\n  - {name: db}\n";
+  SECTION("tick and duration default to the file's step and span") {
+    const Scenario s =
+        testing::scenario_from(head + "replay:\n  - {file: " + path +
+                               ", service: db, metric: latency_p95_s, scale: 0.001}\n");
+    REQUIRE(s.replay.size() == 1);
+    CHECK(s.replay[0].name == "replay-0");
+    CHECK(s.tick == kMinute5);
+    CHECK(s.duration == 30 * kMinute);  // the last row at 25m, plus one step
+    const std::vector<Frame> frames = testing::run_frames(s, 1);
+    REQUIRE(frames.size() == 6);
+    const std::vector<float> expected = {0.010f, 0.020f, 0.030f, 0.040f, 0.040f, 0.050f};
+    for (std::size_t t = 0; t < frames.size(); ++t) {
+      INFO("tick " << t);
+      CHECK(frames[t].service(ServiceMetric::kLatencyP95)[1] == expected[t]);
+    }
+  }
+  SECTION("a finer tick holds each row; outside the file the simulated value stands") {
+    const Scenario s =
+        testing::scenario_from(head + "duration: 45m\ntick: 1m\nreplay:\n  - {file: " + path +
+                               ", service: db, metric: rps, start: 5m}\n");
+    const std::vector<Frame> frames = testing::run_frames(s, 1);
+    const Scenario plain = testing::scenario_from(head + "duration: 45m\ntick: 1m\n");
+    const std::vector<Frame> simulated = testing::run_frames(plain, 1);
+    REQUIRE(frames.size() == 45);
+    for (std::size_t t = 0; t < frames.size(); ++t) {
+      INFO("tick " << t);
+      const float value = frames[t].service(ServiceMetric::kRps)[1];
+      const float own = simulated[t].service(ServiceMetric::kRps)[1];
+      if (t < 5 || t >= 35)
+        CHECK(value == own);
+      else if (t < 25)
+        CHECK(value == static_cast<float>(10 * ((t - 5) / 5 + 1)));
+      else
+        CHECK(value == (t < 30 ? 40.0f : 50.0f));
+      CHECK(frames[t].service(ServiceMetric::kRps)[0] ==
+            simulated[t].service(ServiceMetric::kRps)[0]);
+    }
+  }
+  SECTION("clock: rows ignores the gap: row i at i steps") {
+    const Scenario s = testing::scenario_from(head + "replay:\n  - {file: " + path +
+                                              ", service: db, metric: rps, clock: rows}\n");
+    CHECK(s.duration == 25 * kMinute);
+    const std::vector<Frame> frames = testing::run_frames(s, 1);
+    REQUIRE(frames.size() == 5);
+    for (std::size_t t = 0; t < frames.size(); ++t)
+      CHECK(frames[t].service(ServiceMetric::kRps)[1] == static_cast<float>(10 * (t + 1)));
+  }
+  SECTION("labelled anomalies become incidents after the faults") {
+    const Scenario s = testing::scenario_from(
+        head + "faults:\n  - {kind: error, target: {service: web}, start: 5m, duration: 5m}\n" +
+        "replay:\n  - name: lat\n    file: " + path +
+        "\n    service: db\n    metric: rps\n    anomalies: [['2015-01-01 00:04', "
+        "'2015-01-01 00:10'], [1420071300, 1420071300]]\n");
+    Simulation simulation(s, 1);
+    simulation.run();
+    const std::vector<IncidentRecord> incidents = simulation.incidents();
+    REQUIRE(incidents.size() == 3);
+    CHECK(incidents[0].cause == "error");
+    const IncidentRecord& a = incidents[1];
+    CHECK(a.id == 1);
+    CHECK(a.name == "lat-anomaly-1");
+    CHECK(a.cause == "labelled");
+    CHECK(a.root_cause == "db");
+    CHECK(a.root_service == 1);
+    CHECK_FALSE(a.silent);
+    CHECK(a.affected == std::vector<int>{1});
+    CHECK(a.impact_start == kMinute5);                 // rows 00:05 and 00:10
+    CHECK(a.impact_end == 15 * kMinute);               // through the end of row 00:10's tick
+    CHECK(incidents[2].impact_start == 15 * kMinute);  // 1420071300 is 2015-01-01 00:15
+    CHECK(incidents[2].impact_end == 20 * kMinute);
+  }
+}
+
+TEST_CASE("a scenario's replay: every problem reported at once", "[replay]") {
+  const std::string good = write_csv("good.csv", "timestamp,value\n1,1\n2,2\n3,3\n");
+  const std::string bad = write_csv("bad.csv", "timestamp,value\n1,1\n2,oops\n");
+  const std::string yaml =
+      "name: t\n"
+      "services: [{name: web}, {name: db}]\n"
+      "dependencies: [{caller: web, callee: db}]\n"
+      "replay:\n"
+      "  - {file: " +
+      good +
+      ", service: dbb, metric: rps}\n"  // line 5
+      "  - {file: " +
+      good +
+      ", service: db, metric: latncy_p95_s}\n"  // line 6
+      "  - {file: " +
+      good +
+      ", edge: db->web, metric: rps}\n"  // line 7
+      "  - {file: " +
+      bad +
+      ", service: db, metric: rps}\n"  // line 8
+      "  - {file: " +
+      good +
+      ", service: db, metric: rps, clock: wall, colour: 1}\n"  // line 9
+      "  - {file: " +
+      good +
+      ", service: web, metric: rps, anomalies: [[3, 1], [9, 9], [x, 2]]}\n"
+      "  - {file: " +
+      good + ", service: web, edge: web->db, metric: rps}\n";  // line 11
+  const std::vector<Diagnostic> found = scenario_problems(yaml);
+  std::string all;
+  for (const Diagnostic& d : found) all += d.format() + "\n";
+  INFO(all);
+  CHECK_THAT(all,
+             Contains("test.yaml:5:") && Contains("unknown service 'dbb'; did you mean 'db'?"));
+  CHECK_THAT(all,
+             Contains("test.yaml:6:") &&
+                 Contains("unknown service metric 'latncy_p95_s'; did you mean 'latency_p95_s'?"));
+  CHECK_THAT(all, Contains("test.yaml:7:") && Contains("unknown edge 'db->web'"));
+  CHECK_THAT(all, Contains(bad + ":3:3: bad value `oops`"));
+  CHECK_THAT(all, Contains("test.yaml:9:") && Contains("'clock' must be time or rows, got 'wall'"));
+  CHECK_THAT(all, Contains("unknown key 'colour' in replay"));
+  CHECK_THAT(all, Contains("test.yaml:10:") && Contains("the anomaly ends before it starts"));
+  CHECK_THAT(all, Contains("the anomaly covers no row of " + good));
+  CHECK_THAT(all, Contains("bad timestamp 'x'"));
+  CHECK_THAT(all, Contains("test.yaml:11:") && Contains("either 'service' or 'edge', not both"));
+  CHECK(found.back().file == bad);  // the CSV's problem after the scenario's own
+  // Without replay, the duration is required as ever.
+  const std::vector<Diagnostic> plain = scenario_problems("name: t\nservices: [{name: web}]\n");
+  REQUIRE(plain.size() == 1);
+  CHECK(plain[0].message == "missing required key 'duration' in scenario");
+}
+
+TEST_CASE("detectors on a replayed series: a threshold alerts at the rows above its limit",
+          "[replay]") {
+  // Values above 5 at rows 3-4 and 8; 5 itself is not above.
+  const std::string path =
+      write_csv("spikes.csv",
+                "timestamp,value\n0,1\n60,2\n120,1\n180,7\n240,9\n300,5\n360,1\n420,2\n"
+                "480,6\n540,1\n");
+  const ReplaySeries series = read_replay_csv(path);
+  std::vector<float> values(series.values.begin(), series.values.end());
+  DetectorSpec spec;
+  spec.name = "above-5";
+  spec.kind = "threshold";
+  spec.metrics = {"rps"};
+  spec.params = {{"above", 5.0}};
+  const SeriesScores scores = score_series(spec, values, series.step, path);
+  CHECK(scores.limit == 5.0);
+  CHECK(scores.scores == values);  // threshold's score is the value
+  CHECK(alert_rows(scores.scores, scores.limit) == std::vector<std::size_t>{3, 8});
+  CHECK(alert_rows(scores.scores, scores.limit, 1) == std::vector<std::size_t>{4});
+
+  // The same detector in a run of a scenario replaying the file alerts at the same rows
+  // (an alert fires at the end of its tick).
+  const Scenario s = testing::scenario_from(
+      "name: t\nservices: [{name: web}]\nreplay:\n  - {file: " + path +
+      ", service: web, metric: rps}\n"
+      "detectors:\n  - {name: above-5, kind: threshold, metrics: [rps], params: {above: 5}}\n"
+      "  - {name: mad, kind: mad, metrics: [rps], params: {window: 3, threshold: 1}}\n");
+  CHECK(s.tick == kMinute);
+  Simulation simulation(s, 7);
+  DetectorRunner runner(simulation.scenario(), s.detectors);
+  simulation.add_sink(&runner);
+  simulation.run();
+  std::vector<std::size_t> threshold_rows, mad_rows;
+  for (const RaisedAlert& alert : runner.alerts())
+    (alert.detector == "mad" ? mad_rows : threshold_rows)
+        .push_back(static_cast<std::size_t>(alert.time / kMinute) - 1);
+  CHECK(threshold_rows == std::vector<std::size_t>{3, 8});
+  DetectorSpec mad = s.detectors[1];
+  const SeriesScores mad_scores = score_series(mad, values, series.step, path);
+  CHECK(mad_rows == alert_rows(mad_scores.scores, mad_scores.limit));
+  CHECK_FALSE(mad_rows.empty());
+}
+
+TEST_CASE("score_series reports bad parameters like a scenario would", "[replay]") {
+  const DetectorSpec spec = mad_spec({{"windw", 10}});
+  const std::vector<float> values(10, 1.0f);
+  CHECK_THROWS_WITH(score_series(spec, values, kSecond, "--detectors"),
+                    Contains("unknown parameter 'windw' for kind mad; did you mean 'window'?"));
+}
+
+TEST_CASE("mad's meanad fallback where the window's MAD is 0", "[replay][detectors]") {
+  DetectorSpec spec = mad_spec({{"window", 5}});
+  // Window before row 5: 1 1 1 1 3: median 1, MAD 0, MeanAD 0.4.
+  const std::vector<float> values = {1, 1, 1, 1, 3, 2, 1};
+  const SeriesScores plain = score_series(spec, values, kSecond, "t");
+  CHECK(plain.scores[5] == 1e9f);
+  CHECK(plain.scores[6] == 0.0f);  // x equals the median
+  spec.params.push_back({"meanad", 1});
+  const SeriesScores fallback = score_series(spec, values, kSecond, "t");
+  CHECK(fallback.scores[5] == Approx((2.0 - 1.0) / (1.253314 * 0.4)).epsilon(1e-6));
+  CHECK(fallback.scores[6] == 0.0f);
+  for (std::size_t i = 0; i < 5; ++i) CHECK(fallback.scores[i] == plain.scores[i]);
+  // A constant window: MeanAD is 0 too, so the kernel's value stands.
+  const std::vector<float> flat = {2, 2, 2, 2, 2, 4};
+  CHECK(score_series(spec, flat, kSecond, "t").scores[5] == 1e9f);
+  spec.params.back().second = 2;
+  CHECK_THROWS_WITH(score_series(spec, flat, kSecond, "t"), Contains("'meanad' must be 0 or 1"));
+}
+
+}  // namespace dosim

@@ -1,0 +1,95 @@
+"""`replay:` end to end: a scenario replaying a CSV file (as a user would, with exported
+metrics) runs dosim's detectors on it. A threshold detector alerts at exactly the rows whose
+value exceeds its limit (read back from --events and from the trace with h5py), the trace
+holds the recorded values and the labelled anomaly as an incident, and a bad CSV file stops
+`dosim validate` and `dosim run` with exit 2 and FILE:LINE:COL of the CSV."""
+import datetime
+import json
+
+import h5py
+import numpy as np
+
+from dosim_test_util import TMP, dosim, run_tests
+
+VALUES = [3.0, 3.5, 2.5, 8.0, 9.5, 4.0, 3.0, 12.0, 3.0, 3.2, 7.5, 7.6, 2.0, 3.0]
+ABOVE = 7.0
+
+
+def write_case(csv_text):
+    folder = TMP / "replay"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "metrics.csv").write_text(csv_text)
+    scenario = folder / "replay.yaml"
+    scenario.write_text(
+        "name: exported\n"
+        "services: [{name: api}]\n"
+        "replay:\n"
+        "  - {name: p95, file: metrics.csv, service: api, metric: latency_p95_s,\n"
+        "     anomalies: [['2024-03-01 10:15', '2024-03-01 10:20']]}\n"
+        "detectors:\n"
+        f"  - {{name: slow, kind: threshold, metrics: [latency_p95_s], params: {{above: {ABOVE}}}}}\n")
+    return scenario
+
+
+def good_csv():
+    start = datetime.datetime(2024, 3, 1, 10, 0, 0)
+    rows = "".join(f"{start + datetime.timedelta(minutes=5 * i)},{v}\n" for i, v in enumerate(VALUES))
+    return "timestamp,value\n" + rows
+
+
+def test_threshold_alerts_at_the_rows_above_its_limit():
+    scenario = write_case(good_csv())
+    trace = TMP / "replay" / "replay.h5"
+    events = TMP / "replay" / "events.jsonl"
+    result = dosim("run", scenario, "--out", trace, "--events", events, "--quiet")
+    assert result.returncode == 0, result.stderr
+    # Episodes start where the value first exceeds the limit: rows 3, 7 and 10.
+    expected = [i for i, v in enumerate(VALUES) if v > ABOVE and not (i > 0 and VALUES[i - 1] > ABOVE)]
+    assert expected == [3, 7, 10]
+    tick_ns = 5 * 60 * 10**9
+    alerts = [json.loads(line) for line in events.read_text().splitlines()]
+    alerts = [a for a in alerts if a["kind"] == "alert"]
+    assert [a["t_ns"] // tick_ns - 1 for a in alerts] == expected, alerts
+    assert all(a["detector"] == "slow" and a["service"] == "api" for a in alerts)
+    with h5py.File(trace, "r") as f:
+        assert f.attrs["tick_ns"] == tick_ns
+        p95 = f["metrics/service/latency_p95_s"][:, 0]
+        assert (p95 == np.array(VALUES, dtype=np.float32)).all(), p95
+        assert [t // tick_ns - 1 for t in f["alerts/t_ns"][:]] == expected
+        truth = f["truth/incidents"]
+        assert [c.decode() if isinstance(c, bytes) else c for c in truth["cause"][:]] == ["labelled"]
+        assert truth["impact_start_ns"][0] == 3 * tick_ns      # row 10:15
+        assert truth["impact_end_ns"][0] == 5 * tick_ns        # through row 10:20
+        assert list(f["alerts/incident_id"][:]) == [0, -1, -1]  # row 3 detects it
+
+
+def test_bad_csv_is_reported_at_its_line_and_column():
+    csv_text = good_csv().replace("10:25:00,4.0", "10:25:00,4,0")  # one field too many is fine
+    csv_text = csv_text.replace("10:35:00,12.0", "10:35:00,twelve")
+    scenario = write_case(csv_text)
+    csv_path = str(TMP / "replay" / "metrics.csv")
+    for command in (["validate", scenario], ["run", scenario, "--out", TMP / "replay" / "bad.h5"]):
+        result = dosim(*command)
+        assert result.returncode == 2, (command, result.returncode, result.stderr)
+        assert f"{csv_path}:9:21: bad value `twelve` in column `value`" in result.stderr, result.stderr
+    assert not (TMP / "replay" / "bad.h5").exists()
+
+
+def test_missing_csv_and_unknown_metric():
+    scenario = write_case(good_csv())
+    (TMP / "replay" / "metrics.csv").unlink()
+    result = dosim("validate", scenario)
+    assert result.returncode == 2
+    assert "metrics.csv: no such file" in result.stderr, result.stderr
+    scenario.write_text(scenario.read_text().replace("latency_p95_s,\n", "latncy_p95_s,\n"))
+    (TMP / "replay" / "metrics.csv").write_text(good_csv())
+    result = dosim("validate", scenario)
+    assert result.returncode == 2
+    assert f"{scenario}:4:" in result.stderr and "did you mean 'latency_p95_s'" in result.stderr, \
+        result.stderr
+
+
+if __name__ == "__main__":
+    run_tests([test_threshold_alerts_at_the_rows_above_its_limit,
+               test_bad_csv_is_reported_at_its_line_and_column,
+               test_missing_csv_and_unknown_metric])
