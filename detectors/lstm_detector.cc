@@ -1,5 +1,6 @@
 #include "detectors/lstm_detector.h"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -7,6 +8,8 @@
 
 namespace dosim {
 namespace {
+
+constexpr float kInputClamp = 10.0f;  // normalized units fed to the LSTM
 
 class LstmDetector : public Detector {
  public:
@@ -29,7 +32,9 @@ class LstmDetector : public Detector {
             std::isfinite(value) ? (value - model_.mean[m]) / model_.std[m] : forecast_[i];
         const float error = std::fabs(normalized - forecast_[i]) / model_.error_std[m];
         scores[i] = seen_ < warmup_ || !std::isfinite(value) ? 0.0f : error;
-        x_[i] = normalized;
+        // The model learned fault-free data; an input far outside it (an error ratio where
+        // training saw none) would saturate the column's state for long after: clamp it.
+        x_[i] = std::clamp(normalized, -kInputClamp, kInputClamp);
       }
     }
     kernel_.step(x_, forecast_);

@@ -8,7 +8,9 @@
 // carries its (h, c) and advances one step per tick (detectors/lstm_kernel.h).
 // `model:` names the file (default: default_lstm_model_path()). Parameters: `threshold` (4,
 // the limit), `warmup` (30 ticks scored 0 while the state settles). A non-finite value is
-// replaced by its forecast and scores 0.
+// replaced by its forecast and scores 0. The LSTM's input is clamped to +/-10 normalized
+// units (the score is not): a value far outside the fault-free data the model learned would
+// otherwise saturate the column's state long after it.
 #pragma once
 
 #include "detectors/detector.h"
