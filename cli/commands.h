@@ -51,9 +51,30 @@ struct NabScoreOptions {
   bool json = false;
   bool optimize = false;  // --optimize: NAB's optimizer chooses the thresholds
 };
-// Adds the `nab` subcommand (with `score`) to `app`; returns it.
-CLI::App* add_nab_command(CLI::App& app, NabScoreOptions& options);
+// `dosim nab run`: dosim's detectors over every NAB file, NAB-scored beside NAB's published
+// scoreboard (cli/nab_run_command.cc).
+struct NabRunOptions {
+  std::string root;                    // --nab ROOT, else $DOSIM_NAB
+  std::vector<std::string> detectors;  // KIND[:key=value...], random, null
+  std::vector<std::string> files;      // --files GLOBS over <category>/<file>.csv; empty: all
+  int threads = 1;
+  std::string out_path;    // --out FILE: JSON with per-file scores
+  std::uint64_t seed = 1;  // the random baseline's seed
+  bool quiet = false;
+};
+int nab_run_command(const NabRunOptions& options);
+
+// Both `nab` subcommands; `run_selected` tells which one the command line chose.
+struct NabOptions {
+  NabScoreOptions score;
+  NabRunOptions run;
+  bool run_selected = false;
+};
+// Adds the `nab` subcommand (with `score` and `run`) to `app`; returns it.
+CLI::App* add_nab_command(CLI::App& app, NabOptions& options);
 int nab_score_command(const NabScoreOptions& options);
+// Runs the chosen `nab` subcommand.
+int nab_command(const NabOptions& options);
 
 // Prints every diagnostic of an InputError to stderr, one per line.
 void print_input_error(const std::exception& error);

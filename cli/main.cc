@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
   score_cmd->add_option("trace", score_path, "Trace written by dosim run")->required();
   score_cmd->add_flag("--json", score_json, "Print the scores as JSON");
 
-  dosim::cli::NabScoreOptions nab;
+  dosim::cli::NabOptions nab;
   auto* nab_cmd = dosim::cli::add_nab_command(app, nab);
 
   dosim::cli::BenchOptions bench;
@@ -84,6 +84,6 @@ int main(int argc, char** argv) {
   if (*run_cmd) return dosim::cli::run_command(run);
   if (*bench_cmd) return dosim::cli::bench_command(bench);
   if (*score_cmd) return dosim::cli::score_command(score_path, score_json);
-  if (*nab_cmd) return dosim::cli::nab_score_command(nab);
+  if (*nab_cmd) return dosim::cli::nab_command(nab);
   return dosim::cli::validate_command(validate_path);
 }

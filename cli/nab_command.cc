@@ -2,12 +2,15 @@
 // detector's NAB score per application profile, from its results in NAB's layout, with the
 // thresholds NAB published for it (ROOT/config/thresholds.json) or, with --optimize, the
 // thresholds NAB's optimizer would choose. The formulas are in docs/scoring.md, "NAB score".
+// The `nab` command's options (`score` here, `run` in nab_run_command.cc) are declared here.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
+#include <thread>
 
 #include "analysis/nab_corpus.h"
 #include "analysis/nab_score.h"
@@ -16,9 +19,10 @@
 
 namespace dosim::cli {
 
-CLI::App* add_nab_command(CLI::App& app, NabScoreOptions& options) {
+CLI::App* add_nab_command(CLI::App& app, NabOptions& all) {
   auto* nab = app.add_subcommand("nab", "The Numenta Anomaly Benchmark (NAB)");
   nab->require_subcommand(1);
+  NabScoreOptions& options = all.score;
   auto* score = nab->add_subcommand(
       "score", "Score a detector's NAB results per profile, normalized as NAB's scoreboard");
   score->add_option("--nab", options.root, "NAB root (data/, labels/, config/)")
@@ -32,7 +36,36 @@ CLI::App* add_nab_command(CLI::App& app, NabScoreOptions& options) {
   score->add_flag("--optimize", options.optimize,
                   "Choose each profile's threshold with NAB's optimizer instead of "
                   "config/thresholds.json");
+
+  NabRunOptions& run_options = all.run;
+  run_options.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  auto* run = nab->add_subcommand(
+      "run",
+      "Run dosim's detectors over every NAB file; a scoreboard beside NAB's published entries");
+  run->add_option("--nab", run_options.root, "NAB root (data/, labels/, config/, results/)")
+      ->envname("DOSIM_NAB")
+      ->required();
+  run->add_option("--detectors", run_options.detectors,
+                  "Comma-separated: threshold, mad, ewma, lstm (with a one-metric model), "
+                  "random, null; parameters as KIND:key=value:key=value (mad:window=128)")
+      ->required()
+      ->delimiter(',');
+  run->add_option("--files", run_options.files,
+                  "Only the files matching these globs over <category>/<file>.csv, "
+                  "comma-separated (default: all)")
+      ->delimiter(',');
+  run->add_option("--threads,-j", run_options.threads,
+                  "Files scored in parallel (results are the same for any number)")
+      ->check(CLI::Range(1, 1024));
+  run->add_option("--out,-o", run_options.out_path, "Write the results (per file) as JSON");
+  run->add_option("--seed", run_options.seed, "Seed of the random baseline");
+  run->add_flag("--quiet,-q", run_options.quiet, "No progress line");
+  run->callback([&all] { all.run_selected = true; });
   return nab;
+}
+
+int nab_command(const NabOptions& options) {
+  return options.run_selected ? nab_run_command(options.run) : nab_score_command(options.score);
 }
 
 int nab_score_command(const NabScoreOptions& options) {

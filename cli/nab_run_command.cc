@@ -1,0 +1,473 @@
+// `dosim nab run --nab ROOT --detectors LIST [--files GLOBS] [--threads K] [--out FILE]`:
+// dosim's own detectors replayed over every file of the Numenta Anomaly Benchmark, scored as
+// NAB scores its entries, beside NAB's published scoreboard (ROOT/results/final_results.json).
+//
+// Per file (docs/scoring.md, "dosim nab run"): the values (engine/replay.h reads the file, rows
+// in file order) are standardized by the mean and standard deviation of the file's
+// probationary rows (those NAB does not score); each detector, made as a scenario would make
+// it, steps once per row (detectors/replay_runner.h). Its score s with limit L becomes
+// squash = r / (1 + r), r = max(s, 0) / L (0.5 at the limit), and the NAB anomaly score is,
+// with scores=rank (the default), a_i = (earlier rows of the file with a lower squash +
+// squash_i) / (i + 1): the score calibrated against the detector's own past on that file, in
+// [0, 1), causal; with scores=squash, a_i = squash_i. The baselines: random draws a uniform
+// score per row from the seeded stream, null scores 0. Then, per profile, NAB's optimizer
+// picks the threshold over the whole corpus (analysis/nab_score.h) and the scoreboard sorts
+// every entry by its standard score. Jobs (detector x file) run on K threads, each writing its
+// own slot: the output is identical for any K (but for the wall time line).
+#include <fnmatch.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "analysis/nab_corpus.h"
+#include "analysis/nab_score.h"
+#include "commands.h"
+#include "detectors/lstm_model.h"
+#include "detectors/replay_runner.h"
+#include "engine/diagnostics.h"
+#include "engine/replay.h"
+#include "engine/rng.h"
+
+namespace dosim::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::ordered_json;
+
+// One entry of --detectors.
+struct Plan {
+  std::string name;  // the token as written
+  std::string kind;  // a detector kind, or "random" / "null"
+  DetectorSpec spec;
+  bool rank = true;  // scores=rank (default): calibrated by the file's past scores; else squash
+  // lstm: the model's normalization of its one metric; a file's standardized value z is fed
+  // as mean + std z, so that the model sees z as its own normalized input.
+  double model_mean = 0.0, model_std = 1.0;
+};
+
+// Per-kind defaults on NAB, where the scenario defaults do not fit a standardized series.
+// threshold: a standardized value above 3 (three probationary standard deviations).
+void add_defaults(DetectorSpec& spec) {
+  if (spec.kind != "threshold") return;
+  for (const auto& [key, value] : spec.params)
+    if (key == "above") return;
+  spec.params.emplace_back("above", 3.0);
+}
+
+// KIND[:key=value[:key=value...]]; numbers go to params; `direction` (up, down, both) and
+// `model` (a path) to their fields.
+Plan parse_plan(const std::string& token, std::vector<Diagnostic>& problems) {
+  Plan plan;
+  plan.name = token;
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t colon = token.find(':', start);
+    parts.push_back(token.substr(start, colon == std::string::npos ? colon : colon - start));
+    if (colon == std::string::npos) break;
+    start = colon + 1;
+  }
+  plan.kind = parts.front();
+  auto problem = [&](const std::string& message) {
+    problems.push_back({"--detectors", 0, 0, "'" + token + "': " + message});
+  };
+  if (plan.kind == "random" || plan.kind == "null") {
+    if (parts.size() > 1) problem("the " + plan.kind + " baseline takes no parameters");
+    return plan;
+  }
+  const std::vector<std::string> kinds = detector_kinds();
+  if (std::find(kinds.begin(), kinds.end(), plan.kind) == kinds.end()) {
+    std::vector<std::string> known = kinds;
+    known.push_back("random");
+    known.push_back("null");
+    const std::string close = closest_match(plan.kind, known);
+    problem("unknown detector kind '" + plan.kind + "'" +
+            (close.empty() ? "" : "; did you mean '" + close + "'?"));
+    return plan;
+  }
+  plan.spec.name = token;
+  plan.spec.kind = plan.kind;
+  plan.spec.metrics = {"value"};
+  plan.spec.direction = 0;  // NAB's anomalies go both ways
+  for (std::size_t i = 1; i < parts.size(); ++i) {
+    const std::size_t equals = parts[i].find('=');
+    if (equals == std::string::npos || equals == 0) {
+      problem("expected key=value, got '" + parts[i] + "'");
+      continue;
+    }
+    const std::string key = parts[i].substr(0, equals);
+    const std::string value = parts[i].substr(equals + 1);
+    if (key == "direction") {
+      if (value == "up" || value == "down" || value == "both")
+        plan.spec.direction = value == "up" ? 1 : value == "down" ? -1 : 0;
+      else
+        problem("'direction' must be up, down or both, got '" + value + "'");
+    } else if (key == "model") {
+      plan.spec.model = value;
+    } else if (key == "scores") {
+      if (value == "rank" || value == "squash")
+        plan.rank = value == "rank";
+      else
+        problem("'scores' must be squash or rank, got '" + value + "'");
+    } else {
+      try {
+        std::size_t used = 0;
+        const double number = std::stod(value, &used);
+        if (used != value.size() || !std::isfinite(number)) throw std::invalid_argument(value);
+        plan.spec.params.emplace_back(key, number);
+      } catch (const std::exception&) {
+        problem("expected a number for '" + key + "', got '" + value + "'");
+      }
+    }
+  }
+  add_defaults(plan.spec);
+  if (plan.kind == "lstm") {
+    // The model's metrics are what the kind watches; on NAB there is one series per file.
+    try {
+      const LstmModel model =
+          load_lstm_model(plan.spec.model.empty() ? default_lstm_model_path() : plan.spec.model);
+      if (model.metrics.size() != 1) {
+        std::string names;
+        for (const std::string& m : model.metrics) names += (names.empty() ? "" : ", ") + m;
+        problem("lstm on NAB needs a model of one metric (one series per file); " + model.path +
+                " forecasts " + std::to_string(model.metrics.size()) + " [" + names +
+                "] (give one with lstm:model=PATH)");
+      }
+      plan.spec.metrics = model.metrics;
+      if (!model.mean.empty() && !model.std.empty()) {
+        plan.model_mean = model.mean[0];
+        plan.model_std = model.std[0];
+      }
+    } catch (const InputError& error) {
+      for (const Diagnostic& d : error.diagnostics()) problems.push_back(d);
+    }
+  }
+  return plan;
+}
+
+// The anomaly score in [0, 1] of a detector score s with limit L > 0.
+double squash(float score, double limit) {
+  const double r = std::max(0.0, static_cast<double>(score)) / limit;
+  return r / (1.0 + r);
+}
+
+// One data file: its values standardized by its probationary rows.
+struct Series {
+  std::vector<float> values;
+  SimTime step = 0;
+};
+
+Series load_series(const std::string& root, const NabCorpusFile& file) {
+  const std::string path = (fs::path(root) / "data" / file.relative_path).string();
+  const ReplaySeries replay = read_replay_csv(path, "value", ReplayOrder::kAsWritten);
+  if (replay.times != file.timestamps)
+    throw InputError(path, "its rows differ from those the NAB corpus reader found");
+  const std::size_t rows = replay.rows();
+  const auto probation = static_cast<std::size_t>(nab_probationary_length(rows));
+  double mean = 0.0, sd = 1.0;
+  if (probation >= 1) {
+    double sum = 0.0;
+    for (std::size_t i = 0; i < probation; ++i) sum += replay.values[i];
+    mean = sum / static_cast<double>(probation);
+    double squares = 0.0;
+    for (std::size_t i = 0; i < probation; ++i)
+      squares += (replay.values[i] - mean) * (replay.values[i] - mean);
+    sd = std::sqrt(squares / static_cast<double>(probation));
+    if (!(sd > 0.0)) sd = 1.0;
+  }
+  Series series;
+  series.step = replay.step;
+  series.values.reserve(rows);
+  for (double value : replay.values)
+    series.values.push_back(static_cast<float>((value - mean) / sd));
+  return series;
+}
+
+std::vector<double> anomaly_scores(const Plan& plan, const Series& series,
+                                   const std::string& relative_path, std::uint64_t seed) {
+  const std::size_t rows = series.values.size();
+  std::vector<double> result(rows, 0.0);
+  if (plan.kind == "null") return result;
+  if (plan.kind == "random") {
+    const RandomStream stream(seed, entity_id("nab-random:" + relative_path), Purpose::kScenario);
+    for (std::size_t i = 0; i < rows; ++i) result[i] = stream.uniform(i);
+    return result;
+  }
+  std::vector<float> mapped;
+  if (plan.kind == "lstm") {
+    mapped.reserve(rows);
+    for (float z : series.values)
+      mapped.push_back(static_cast<float>(plan.model_mean + plan.model_std * z));
+  }
+  const SeriesScores scores = score_series(plan.spec, plan.kind == "lstm" ? mapped : series.values,
+                                           series.step, "--detectors");
+  for (std::size_t i = 0; i < rows; ++i) result[i] = squash(scores.scores[i], scores.limit);
+  if (!plan.rank) return result;
+  // rank: a_i = (number of earlier rows with a lower score + squash_i) / (i + 1), counted
+  // with a Fenwick tree over the file's distinct scores (their order only).
+  std::vector<double> distinct = result;
+  std::sort(distinct.begin(), distinct.end());
+  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+  std::vector<std::size_t> tree(distinct.size() + 1, 0);
+  for (std::size_t i = 0; i < rows; ++i) {
+    const std::size_t slot = static_cast<std::size_t>(
+        std::lower_bound(distinct.begin(), distinct.end(), result[i]) - distinct.begin());
+    std::size_t below = 0;
+    for (std::size_t k = slot; k > 0; k -= k & (~k + 1)) below += tree[k];
+    const double squashed = result[i];
+    result[i] = (static_cast<double>(below) + squashed) / static_cast<double>(i + 1);
+    for (std::size_t k = slot + 1; k < tree.size(); k += k & (~k + 1)) ++tree[k];
+  }
+  return result;
+}
+
+struct Entry {
+  std::string name;
+  bool ours = false;
+  std::vector<double> scores;  // per profile (corpus order), normalized
+  std::size_t detected = 0, windows = 0;
+};
+
+Json file_json(const std::string& name, const NabFileScore& s) {
+  return {{"file", name},         {"raw_score", s.score},
+          {"tp", s.tp},           {"fp", s.fp},
+          {"fn", s.fn},           {"tn", s.tn},
+          {"windows", s.windows}, {"windows_detected", s.windows_detected}};
+}
+
+}  // namespace
+
+int nab_run_command(const NabRunOptions& options) {
+  const auto wall_start = std::chrono::steady_clock::now();
+  try {
+    NabCorpus corpus = read_nab_corpus(options.root);
+    if (!options.files.empty()) {
+      std::vector<NabCorpusFile> kept;
+      for (NabCorpusFile& file : corpus.files) {
+        bool match = false;
+        for (const std::string& glob : options.files)
+          match = match || fnmatch(glob.c_str(), file.relative_path.c_str(), 0) == 0;
+        if (match) kept.push_back(std::move(file));
+      }
+      if (kept.empty()) {
+        std::string globs;
+        for (const std::string& glob : options.files) globs += (globs.empty() ? "" : ",") + glob;
+        throw InputError("--files", "'" + globs + "' matches no NAB file (<category>/<file>.csv)");
+      }
+      corpus.files = std::move(kept);
+    }
+
+    std::vector<Diagnostic> problems;
+    std::vector<Plan> plans;
+    for (const std::string& token : options.detectors) {
+      for (const Plan& other : plans)
+        if (other.name == token) problems.push_back({"--detectors", 0, 0, "'" + token + "' twice"});
+      plans.push_back(parse_plan(token, problems));
+    }
+    if (!problems.empty()) throw InputError(std::move(problems));
+    for (const Plan& plan : plans) {  // bad parameters fail here, not in a job
+      if (plan.kind == "random" || plan.kind == "null") continue;
+      const auto detector = make_detector(plan.spec, 1, "--detectors");
+      if (!(detector->limit() > 0))
+        throw InputError("--detectors", "'" + plan.name +
+                                            "': its limit must be > 0 on NAB (scores are mapped "
+                                            "to [0, 1] as s / (s + limit))");
+    }
+
+    // Published entries (optional: a NAB clone without results still runs).
+    const fs::path final_path = fs::path(options.root) / "results" / "final_results.json";
+    Json published = Json::object();
+    if (fs::is_regular_file(final_path)) {
+      std::ifstream in(final_path);
+      try {
+        published = Json::parse(in);
+      } catch (const Json::parse_error& error) {
+        throw InputError(final_path.string(), std::string("not valid JSON: ") + error.what());
+      }
+      if (!published.is_object())
+        throw InputError(final_path.string(), "expected an object: detector -> profile -> score");
+    }
+
+    std::vector<Series> series(corpus.files.size());
+    for (std::size_t f = 0; f < corpus.files.size(); ++f)
+      series[f] = load_series(options.root, corpus.files[f]);
+
+    // Jobs: every (detector, file), each into its own slot.
+    const std::size_t files = corpus.files.size();
+    const std::size_t jobs = plans.size() * files;
+    std::vector<std::vector<double>> scores(jobs);
+    std::vector<std::string> failures(jobs);
+    std::atomic<std::size_t> next{0}, done{0};
+    std::mutex progress_mutex;
+    const bool show_progress = !options.quiet && isatty(STDERR_FILENO);
+    auto worker = [&] {
+      for (std::size_t j = next++; j < jobs; j = next++) {
+        const Plan& plan = plans[j / files];
+        const std::size_t f = j % files;
+        try {
+          scores[j] = anomaly_scores(plan, series[f], corpus.files[f].relative_path, options.seed);
+        } catch (const std::exception& error) {
+          failures[j] = error.what();
+        }
+        const std::size_t finished = ++done;
+        if (show_progress) {
+          std::lock_guard lock(progress_mutex);
+          std::fprintf(stderr, "\rnab run: %zu/%zu detector-files", finished, jobs);
+        }
+      }
+    };
+    const std::size_t threads =
+        std::min<std::size_t>(options.threads, std::max<std::size_t>(jobs, 1));
+    std::vector<std::thread> pool;
+    for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+    worker();
+    for (std::thread& thread : pool) thread.join();
+    if (show_progress) std::fprintf(stderr, "\r\033[K");
+    for (std::size_t j = 0; j < jobs; ++j)
+      if (!failures[j].empty())
+        throw InputError(corpus.files[j % files].relative_path,
+                         plans[j / files].name + ": " + failures[j]);
+
+    std::size_t rows = 0;
+    for (const Series& s : series) rows += s.values.size();
+    Json json;
+    json["nab_root"] = options.root;
+    json["files"] = Json::array();
+    for (const NabCorpusFile& file : corpus.files) json["files"].push_back(file.relative_path);
+    json["rows"] = rows;
+    json["windows"] = corpus.window_count();
+    json["detectors"] = options.detectors;
+    json["random_seed"] = options.seed;
+    json["anomaly_score"] =
+        "values standardized by the probationary rows; squash: a = r / (1 + r), r = max(score, 0) "
+        "/ limit; rank: a_i = (earlier rows with a lower squash + squash_i) / (i + 1)";
+
+    std::vector<Entry> board;
+    for (std::size_t d = 0; d < plans.size(); ++d) {
+      std::vector<NabFile> nab_files;
+      for (std::size_t f = 0; f < files; ++f)
+        nab_files.push_back({corpus.files[f].relative_path, corpus.files[f].windows,
+                             std::move(scores[d * files + f])});
+      Entry entry{plans[d].name, true, {}, 0, 0};
+      Json detector;
+      detector["kind"] = plans[d].kind;
+      if (plans[d].kind != "random" && plans[d].kind != "null")
+        detector["scores"] = plans[d].rank ? "rank" : "squash";
+      if (!plans[d].spec.params.empty() || plans[d].spec.direction != 0) {
+        Json params = Json::object();
+        for (const auto& [key, value] : plans[d].spec.params) params[key] = value;
+        if (plans[d].spec.direction != 0)
+          params["direction"] = plans[d].spec.direction > 0 ? "up" : "down";
+        detector["params"] = params;
+      }
+      for (const NabProfile& profile : corpus.profiles) {
+        const NabCorpusScore best = nab_optimize_threshold(nab_files, profile);
+        const NabCorpusScore at = nab_score_corpus(nab_files, profile, best.threshold);
+        entry.scores.push_back(best.normalized);
+        if (&profile == &corpus.profiles.front()) {
+          entry.detected = best.totals.windows_detected;
+          entry.windows = best.totals.windows;
+        }
+        Json p;
+        p["threshold"] = best.threshold;
+        p["score"] = best.normalized;
+        p["raw_score"] = best.raw;
+        p["null_score"] = best.null_score;
+        p["perfect_score"] = best.perfect_score;
+        p["tp"] = best.totals.tp;
+        p["fp"] = best.totals.fp;
+        p["fn"] = best.totals.fn;
+        p["tn"] = best.totals.tn;
+        p["windows_detected"] = best.totals.windows_detected;
+        p["windows_missed"] = best.totals.windows_missed;
+        Json per_file = Json::array();
+        for (std::size_t f = 0; f < files; ++f)
+          per_file.push_back(file_json(nab_files[f].name, at.files[f]));
+        p["files"] = per_file;
+        detector["profiles"][profile.name] = p;
+      }
+      json["results"][plans[d].name] = detector;
+      board.push_back(std::move(entry));
+    }
+    for (const auto& [name, profiles] : published.items()) {
+      if (!profiles.is_object()) continue;
+      Entry entry{name, false, {}, 0, 0};
+      bool complete = true;
+      for (const NabProfile& profile : corpus.profiles) {
+        const bool has = profiles.contains(profile.name) && profiles[profile.name].is_number();
+        complete = complete && has;
+        entry.scores.push_back(has ? profiles[profile.name].get<double>() : 0.0);
+      }
+      if (complete) board.push_back(std::move(entry));
+    }
+    std::stable_sort(board.begin(), board.end(), [](const Entry& a, const Entry& b) {
+      if (a.scores.front() != b.scores.front()) return a.scores.front() > b.scores.front();
+      return a.name < b.name;
+    });
+    Json scoreboard = Json::array();
+    for (const Entry& entry : board) {
+      Json row;
+      row["detector"] = entry.name;
+      row["source"] = entry.ours ? "dosim" : "NAB";
+      for (std::size_t p = 0; p < corpus.profiles.size(); ++p)
+        row[corpus.profiles[p].name] = entry.scores[p];
+      scoreboard.push_back(row);
+    }
+    json["scoreboard"] = scoreboard;
+
+    std::ofstream out_file;
+    if (!options.out_path.empty()) {
+      out_file.open(options.out_path, std::ios::binary | std::ios::trunc);
+      if (!out_file) throw InputError(options.out_path, "cannot write the results");
+      out_file << json.dump(2) << "\n";
+      out_file.close();
+      if (!out_file) throw InputError(options.out_path, "cannot write the results");
+    }
+
+    const bool subset = !options.files.empty();
+    std::printf("dosim nab run: %zu detectors x %zu files (%zu rows, %zu windows) on %zu threads\n",
+                plans.size(), files, rows, corpus.window_count(), threads);
+    std::printf(
+        "  thresholds optimized per profile as NAB's optimizer does; NAB rows from %s\n",
+        published.empty() ? "(no results/final_results.json)" : final_path.string().c_str());
+    if (subset && !published.empty())
+      std::printf(
+          "  note: --files scores a subset; NAB's published entries are over all 58 files\n");
+    int width = 16;
+    for (const Entry& entry : board) width = std::max(width, static_cast<int>(entry.name.size()));
+    std::printf("  %4s  %-*s %-6s", "rank", width, "detector", "source");
+    for (const NabProfile& profile : corpus.profiles) std::printf(" %19s", profile.name.c_str());
+    std::printf("  %s\n", "windows detected (standard)");
+    for (std::size_t r = 0; r < board.size(); ++r) {
+      const Entry& entry = board[r];
+      std::printf("  %4zu  %-*s %-6s", r + 1, width, entry.name.c_str(),
+                  entry.ours ? "dosim" : "NAB");
+      for (double score : entry.scores) std::printf(" %19.2f", score);
+      if (entry.ours) std::printf("  %zu/%zu", entry.detected, entry.windows);
+      std::printf("\n");
+    }
+    const double wall =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+    std::printf("  wall time %.2f s\n", wall);
+    if (out_file.is_open() || !options.out_path.empty())
+      std::printf("  results   %s\n", options.out_path.c_str());
+    return kExitOk;
+  } catch (const InputError& error) {
+    print_input_error(error);
+    return kExitBadInput;
+  } catch (const std::invalid_argument& error) {
+    print_input_error(error);
+    return kExitBadInput;
+  }
+}
+
+}  // namespace dosim::cli
