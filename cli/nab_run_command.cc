@@ -5,9 +5,10 @@
 // Per file (docs/scoring.md, "dosim nab run"): the values (engine/replay.h reads the file, rows
 // in file order) are standardized by the mean and standard deviation of the file's
 // probationary rows (those NAB does not score); each detector, made as a scenario would make
-// it, steps once per row (detectors/replay_runner.h). Its score s with limit L becomes
-// squash = r / (1 + r), r = max(s, 0) / L (0.5 at the limit), and the NAB anomaly score is,
-// with scores=rank (the default), a_i = (earlier rows of the file with a lower squash +
+// it, steps once per row (detectors/replay_runner.h); lstm takes a model of one metric (by
+// default models/lstm-rps-5m.h5) and is fed mean + std z in its model's units. Its score s with
+// limit L becomes squash = r / (1 + r), r = max(s, 0) / L (0.5 at the limit), and the NAB anomaly
+// score is, with scores=rank (the default), a_i = (earlier rows of the file with a lower squash +
 // squash_i) / (i + 1): the score calibrated against the detector's own past on that file, in
 // [0, 1), causal; with scores=squash, a_i = squash_i. The baselines: random draws a uniform
 // score per row from the seeded stream, null scores 0. Then, per profile, NAB's optimizer
@@ -133,8 +134,8 @@ Plan parse_plan(const std::string& token, std::vector<Diagnostic>& problems) {
   if (plan.kind == "lstm") {
     // The model's metrics are what the kind watches; on NAB there is one series per file.
     try {
-      const LstmModel model =
-          load_lstm_model(plan.spec.model.empty() ? default_lstm_model_path() : plan.spec.model);
+      if (plan.spec.model.empty()) plan.spec.model = DOSIM_NAB_LSTM_MODEL;
+      const LstmModel model = load_lstm_model(plan.spec.model);
       if (model.metrics.size() != 1) {
         std::string names;
         for (const std::string& m : model.metrics) names += (names.empty() ? "" : ", ") + m;

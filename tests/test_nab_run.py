@@ -102,7 +102,8 @@ def test_tiny_root():
 
 def test_lstm_with_a_one_metric_model():
     """lstm runs on NAB with a model of one metric (a random one, written here with the
-    project's own model writer); the shipped model of four metrics is refused."""
+    project's own model writer, or by default models/lstm-rps-5m.h5); a model of four
+    metrics (models/lstm-noop.h5) is refused."""
     sys.path.insert(0, str(SOURCE_DIR / "analysis"))
     import numpy as np
     from lstm_model_file import LstmModel, write_model_file
@@ -124,9 +125,12 @@ def test_lstm_with_a_one_metric_model():
         check(out1.read_bytes() == out2.read_bytes(), "lstm: JSON differs between 1 and 2 threads")
         result = json.loads(out1.read_text())["results"][f"lstm:model={path}:warmup=5"]
         check(result["kind"] == "lstm" and result["params"] == {"warmup": 5.0}, f"lstm: {result}")
-    shipped = dosim("nab", "run", "--nab", root, "--detectors", "lstm")
-    check(shipped.returncode == 2 and "needs a model of one metric" in shipped.stderr,
-          f"lstm with the shipped model: exit {shipped.returncode}, {shipped.stderr!r}")
+    noop = SOURCE_DIR / "models" / "lstm-noop.h5"
+    four = dosim("nab", "run", "--nab", root, "--detectors", f"lstm:model={noop}")
+    check(four.returncode == 2 and "needs a model of one metric" in four.stderr,
+          f"lstm with a model of four metrics: exit {four.returncode}, {four.stderr!r}")
+    default = dosim("nab", "run", "--nab", root, "--detectors", "lstm", "--out", out1)
+    check(default.returncode == 0, f"lstm with models/lstm-rps-5m.h5: {default.stderr!r}")
 
 
 def test_bad_input():
