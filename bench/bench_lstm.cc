@@ -12,27 +12,12 @@
 #include <vector>
 
 #include "detectors/lstm_kernel.h"
+#include "tests/lstm_test_support.h"
 
 namespace {
 
 dosim::LstmWeights weights_for(int input, int hidden) {
-  std::mt19937 rng(1);
-  const float scale = 1.0f / std::sqrt(static_cast<float>(hidden));
-  std::uniform_real_distribution<float> u(-scale, scale);
-  auto fill = [&](std::size_t n) {
-    std::vector<float> v(n);
-    for (float& x : v) x = u(rng);
-    return v;
-  };
-  dosim::LstmWeights w;
-  w.input = input;
-  w.hidden = hidden;
-  w.layers = 1;
-  const std::size_t gates = 4 * static_cast<std::size_t>(hidden);
-  w.layer.push_back({fill(gates * input), fill(gates * hidden), fill(gates), fill(gates)});
-  w.head_w = fill(static_cast<std::size_t>(input) * hidden);
-  w.head_b = fill(static_cast<std::size_t>(input));
-  return w;
+  return dosim::testing::random_lstm_weights(input, hidden, 1, 1);
 }
 
 void run_steps(benchmark::State& state, dosim::SimdPath path, int input, int hidden,

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "detectors/lstm_kernel.h"
+#include "lstm_test_support.h"
 
 using dosim::LstmKernel;
 using dosim::LstmWeights;
@@ -16,26 +17,7 @@ using dosim::SimdPath;
 namespace {
 
 LstmWeights random_weights(int input, int hidden, int layers, unsigned seed) {
-  std::mt19937 rng(seed);
-  const float scale = 1.0f / std::sqrt(static_cast<float>(hidden));
-  std::uniform_real_distribution<float> u(-scale, scale);
-  auto fill = [&](std::size_t n) {
-    std::vector<float> v(n);
-    for (float& x : v) x = u(rng);
-    return v;
-  };
-  LstmWeights w;
-  w.input = input;
-  w.hidden = hidden;
-  w.layers = layers;
-  for (int l = 0; l < layers; ++l) {
-    const std::size_t in = static_cast<std::size_t>(l == 0 ? input : hidden);
-    const std::size_t gates = 4 * static_cast<std::size_t>(hidden);
-    w.layer.push_back({fill(gates * in), fill(gates * hidden), fill(gates), fill(gates)});
-  }
-  w.head_w = fill(static_cast<std::size_t>(input) * hidden);
-  w.head_b = fill(static_cast<std::size_t>(input));
-  return w;
+  return dosim::testing::random_lstm_weights(input, hidden, layers, seed);
 }
 
 // x[t][m][b]: feature-major per step, as LstmKernel::step takes it.

@@ -11,31 +11,9 @@
 
 #include "detectors/lstm_cuda.h"
 #include "detectors/lstm_kernel.h"
+#include "tests/lstm_test_support.h"
 
 namespace {
-
-dosim::LstmWeights random_weights(int input, int hidden, int layers, unsigned seed) {
-  std::mt19937 rng(seed);
-  const float scale = 1.0f / std::sqrt(static_cast<float>(hidden));
-  std::uniform_real_distribution<float> u(-scale, scale);
-  auto fill = [&](std::size_t n) {
-    std::vector<float> v(n);
-    for (float& x : v) x = u(rng);
-    return v;
-  };
-  dosim::LstmWeights w;
-  w.input = input;
-  w.hidden = hidden;
-  w.layers = layers;
-  for (int l = 0; l < layers; ++l) {
-    const std::size_t in = static_cast<std::size_t>(l == 0 ? input : hidden);
-    const std::size_t gates = 4 * static_cast<std::size_t>(hidden);
-    w.layer.push_back({fill(gates * in), fill(gates * hidden), fill(gates), fill(gates)});
-  }
-  w.head_w = fill(static_cast<std::size_t>(input) * hidden);
-  w.head_b = fill(static_cast<std::size_t>(input));
-  return w;
-}
 
 int failures = 0;
 
@@ -59,7 +37,8 @@ int main() {
   for (std::size_t n = 0; n < configs.size(); ++n) {
     const auto [input, hidden, layers, batch] = configs[n];
     const int config = static_cast<int>(n);
-    const auto weights = random_weights(input, hidden, layers, 17 + n);
+    const auto weights =
+        dosim::testing::random_lstm_weights(input, hidden, layers, 17 + static_cast<unsigned>(n));
     const int steps = 25;
     std::mt19937 rng(3);
     std::normal_distribution<float> normal(0.0f, 1.5f);
