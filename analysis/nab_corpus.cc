@@ -11,6 +11,8 @@
 #include <unordered_map>
 
 #include "engine/diagnostics.h"
+#include "engine/replay.h"
+#include "engine/replay.h"
 
 namespace dosim {
 namespace {
@@ -139,29 +141,6 @@ CsvColumns read_csv(const std::string& path, const std::string& what, bool want_
   return result;
 }
 
-// Reads `count` digits at `text[at]` into `value`; false when they are not all digits.
-bool digits(std::string_view text, std::size_t at, std::size_t count, int& value) {
-  if (at + count > text.size()) return false;
-  value = 0;
-  for (std::size_t i = at; i < at + count; ++i) {
-    if (text[i] < '0' || text[i] > '9') return false;
-    value = value * 10 + (text[i] - '0');
-  }
-  return true;
-}
-
-// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
-std::int64_t days_from_civil(std::int64_t year, unsigned month, unsigned day) {
-  year -= month <= 2;
-  const std::int64_t era = (year >= 0 ? year : year - 399) / 400;
-  const unsigned year_of_era = static_cast<unsigned>(year - era * 400);
-  const unsigned day_of_year = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
-  const unsigned day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-  return era * 146097 + static_cast<std::int64_t>(day_of_era) - 719468;
-}
-
-bool leap(int year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
-
 }  // namespace
 
 std::size_t NabCorpus::window_count() const {
@@ -171,41 +150,11 @@ std::size_t NabCorpus::window_count() const {
 }
 
 std::optional<std::int64_t> parse_nab_timestamp(std::string_view text) {
+  // NAB writes dates ("2014-04-10 07:15:00[.000000]"); the replay reader parses those (and
+  // Unix seconds, which NAB never writes and which are refused here).
   text = trim(text);
-  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  if (!digits(text, 0, 4, year) || text.size() < 10 || text[4] != '-' ||
-      !digits(text, 5, 2, month) || text[7] != '-' || !digits(text, 8, 2, day))
-    return std::nullopt;
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (month < 1 || month > 12 || day < 1 ||
-      day > kDays[month - 1] + (month == 2 && leap(year) ? 1 : 0))
-    return std::nullopt;
-  std::int64_t nanos = 0;
-  std::size_t at = 10;
-  if (at < text.size()) {
-    if ((text[at] != ' ' && text[at] != 'T') || !digits(text, at + 1, 2, hour) ||
-        at + 3 >= text.size() || text[at + 3] != ':' || !digits(text, at + 4, 2, minute))
-      return std::nullopt;
-    at += 6;
-    if (at < text.size()) {
-      if (text[at] != ':' || !digits(text, at + 1, 2, second)) return std::nullopt;
-      at += 3;
-      if (at < text.size()) {
-        if (text[at] != '.' || at + 1 >= text.size() || text.size() - at - 1 > 9)
-          return std::nullopt;
-        std::int64_t scale = 100000000;
-        for (std::size_t i = at + 1; i < text.size(); ++i, scale /= 10) {
-          if (text[i] < '0' || text[i] > '9') return std::nullopt;
-          nanos += (text[i] - '0') * scale;
-        }
-      }
-    }
-    if (hour > 23 || minute > 59 || second > 59) return std::nullopt;
-  }
-  const std::int64_t days =
-      days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
-  return ((days * 24 + hour) * 60 + minute) * 60'000'000'000LL +
-         static_cast<std::int64_t>(second) * 1'000'000'000LL + nanos;
+  if (text.size() < 10 || text[4] != '-') return std::nullopt;
+  return parse_replay_timestamp(text);
 }
 
 NabCorpus read_nab_corpus(const std::string& root) {
