@@ -12,7 +12,6 @@
 
 #include "engine/diagnostics.h"
 #include "engine/replay.h"
-#include "engine/replay.h"
 
 namespace dosim {
 namespace {
