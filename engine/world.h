@@ -221,8 +221,12 @@ class World {
   std::vector<std::vector<int>> severed_;       // per fault: dependencies a partition cuts
   std::vector<std::vector<char>> affected_;     // per incident, per service: ever impacted
   std::vector<IncidentRecord> truth_;
-  std::vector<int> truth_fault_;  // per incident: its fault, or -1 for a change
-  std::vector<char> impacted_;    // per service, this tick
+  std::size_t declared_truth_ = 0;  // records of the scenario's own faults and changes
+  std::size_t labelled_truth_ = 0;  // labelled anomalies of replayed series (ids after them)
+  bool truth_built_ = false;
+  std::int64_t next_truth_id() const;  // the id of the next record added to truth_
+  std::vector<int> truth_fault_;       // per incident: its fault, or -1 for a change
+  std::vector<char> impacted_;         // per service, this tick
 
   std::vector<RandomStream> latency_noise_, resource_noise_, edge_noise_;
   std::vector<double> latency_factor_scratch_;

@@ -17,6 +17,19 @@ void World::build_truth() {
   for (std::size_t f = 0; f < scenario_.faults.size(); ++f) add_fault_truth(static_cast<int>(f));
   // Every change with a defect is a cause too.
   for (std::size_t c = 0; c < scenario_.changes.size(); ++c) add_change_truth(static_cast<int>(c));
+  // The labelled anomalies of replayed series take the next ids (incidents() lists them),
+  // so that causes added during the run come after every cause the scenario declares.
+  declared_truth_ = truth_.size();
+  labelled_truth_ = 0;
+  const SimTime end_of_run = scenario_.tick_count() * scenario_.tick;
+  for (const ReplaySpec& replay : scenario_.replay)
+    for (const auto& [from, to] : replay.anomalies)
+      if (from < end_of_run && replay.service >= 0) ++labelled_truth_;
+  truth_built_ = true;
+}
+
+std::int64_t World::next_truth_id() const {
+  return static_cast<std::int64_t>(truth_.size() + (truth_built_ ? labelled_truth_ : 0));
 }
 
 void World::add_fault_truth(int f) {
@@ -24,7 +37,7 @@ void World::add_fault_truth(int f) {
   const std::size_t dependencies = scenario_.dependencies.size();
   const FaultSpec& fault = scenario_.faults[f];
   IncidentRecord record;
-  record.id = static_cast<std::int64_t>(truth_.size());
+  record.id = next_truth_id();
   record.name = fault.name;
   record.cause = fault_kind_name(fault.kind);
   record.start = fault.start;
@@ -96,7 +109,7 @@ void World::add_change_truth(int c) {
   const std::vector<int> broken = defect_services(change);
   if (broken.empty()) return;
   IncidentRecord record;
-  record.id = static_cast<std::int64_t>(truth_.size());
+  record.id = next_truth_id();
   record.name = change.name;
   record.cause = change_kind_name(change.kind);
   for (int s : broken)
@@ -199,7 +212,11 @@ std::vector<IncidentRecord> World::incidents() const {
         record.propagation.push_back(d);
     }
   }
-  // Labelled anomalies of replayed series, after every other cause: known, not measured.
+  // Labelled anomalies of replayed series, after the scenario's own causes and before those
+  // added during the run (build_truth): known, not measured.
+  std::vector<IncidentRecord> added(records.begin() + static_cast<std::ptrdiff_t>(declared_truth_),
+                                    records.end());
+  records.resize(declared_truth_);
   const SimTime tick = scenario_.tick;
   const SimTime end_of_run = scenario_.tick_count() * tick;
   for (const ReplaySpec& replay : scenario_.replay) {
@@ -220,6 +237,7 @@ std::vector<IncidentRecord> World::incidents() const {
       records.push_back(std::move(record));
     }
   }
+  records.insert(records.end(), added.begin(), added.end());
   return records;
 }
 

@@ -241,6 +241,28 @@ TEST_CASE("a scenario's replay: defaults from the file, values in the frame at t
     CHECK(incidents[2].impact_start == 15 * kMinute);  // 1420071300 is 2015-01-01 00:15
     CHECK(incidents[2].impact_end == 20 * kMinute);
   }
+  SECTION("a cause added during the run comes after the labelled anomalies") {
+    const Scenario s = testing::scenario_from(
+        head + "replay:\n  - name: lat\n    file: " + path +
+        "\n    service: db\n    metric: rps\n    anomalies: [['2015-01-01 00:04', "
+        "'2015-01-01 00:10']]\n");
+    Simulation simulation(s, 1);
+    FaultSpec fault;
+    fault.name = "added";
+    fault.kind = FaultKind::kError;
+    fault.target.service = 0;
+    fault.fraction = 0.5;
+    fault.start = 10 * kMinute;
+    fault.duration = 5 * kMinute;
+    simulation.at(10 * kMinute, [&] { simulation.add_fault(fault); });
+    simulation.run();
+    const std::vector<IncidentRecord> incidents = simulation.incidents();
+    REQUIRE(incidents.size() == 2);
+    CHECK(incidents[0].id == 0);
+    CHECK(incidents[0].cause == "labelled");
+    CHECK(incidents[1].id == 1);
+    CHECK(incidents[1].name == "added");
+  }
 }
 
 TEST_CASE("a scenario's replay: every problem reported at once", "[replay]") {
