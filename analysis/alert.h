@@ -20,6 +20,7 @@ struct Alert {
   std::string metric;     // metric it is about
   std::string severity;   // e.g. "warning", "critical", "sev1"
   SimTime resolved = -1;  // when the condition cleared; -1 if still firing at the end
+  std::string target;     // the series' column (service, caller->callee, service/endpoint)
 };
 
 }  // namespace dosim

@@ -24,7 +24,7 @@ ENDPOINT_COLUMNS = ("service", "name")
 INCIDENT_COLUMNS = ("id", "name", "cause", "root_cause", "root_service", "start_ns", "end_ns",
                     "impact_start_ns", "impact_end_ns", "silent")
 ALERT_COLUMNS = ("t_ns", "detector", "service", "metric", "severity", "incident_id",
-                 "resolved_ns")
+                 "resolved_ns", "target")
 AFFECTED_COLUMNS = ("incident_id", "service")
 CHANGE_COLUMNS = ("t_ns", "kind", "target", "from", "to")
 PROPAGATION_COLUMNS = ("incident_id", "edge", "src", "dst")

@@ -128,12 +128,14 @@ TraceForScoring read_trace_for_scoring(const std::string& path) {
         exists(f, "alerts/resolved_ns")
             ? read_numbers<std::int64_t>(f, "alerts/resolved_ns", H5T_NATIVE_INT64)
             : std::vector<std::int64_t>(alert_times.size(), -1);
+    const auto targets = exists(f, "alerts/target") ? read_strings(f, "alerts/target")
+                                                    : std::vector<std::string>(alert_times.size());
     for (std::size_t i = 0; i < alert_times.size(); ++i) {
       int service = -1;
       for (std::size_t s = 0; s < trace.services.size(); ++s)
         if (trace.services[s] == services.at(i)) service = static_cast<int>(s);
       trace.alerts.push_back({alert_times[i], detectors.at(i), service, metrics.at(i),
-                              severities.at(i), resolved.at(i)});
+                              severities.at(i), resolved.at(i), targets.at(i)});
     }
     if (exists(f, "notifications/t_ns")) {
       trace.notifications =
@@ -156,7 +158,7 @@ TraceForScoring read_trace_for_scoring(const std::string& path) {
           read_numbers<std::int64_t>(f, "incidents_detected/end_ns", H5T_NATIVE_INT64);
       for (std::size_t i = 0; i < rules.size(); ++i)
         trace.detected.push_back({starts.at(i), rules[i], kWholeSystem, "",
-                                  "sev" + std::to_string(severity.at(i)), ends.at(i)});
+                                  "sev" + std::to_string(severity.at(i)), ends.at(i), ""});
     }
   } catch (const ReadFailure& failure) {
     throw InputError(path, "not a readable dosim trace: " + failure.what);

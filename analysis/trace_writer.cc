@@ -562,7 +562,7 @@ void TraceWriter::Impl::write_changes(const std::vector<ChangeEvent>& changes) {
 void TraceWriter::Impl::write_alerts(const std::vector<Alert>& alerts,
                                      const std::vector<std::int64_t>& incident_ids) {
   std::vector<std::int64_t> times, ids, resolved;
-  std::vector<std::string> detectors, services, metrics, severities;
+  std::vector<std::string> detectors, services, metrics, severities, targets;
   for (std::size_t i = 0; i < alerts.size(); ++i) {
     const Alert& alert = alerts[i];
     times.push_back(alert.time);
@@ -574,6 +574,7 @@ void TraceWriter::Impl::write_alerts(const std::vector<Alert>& alerts,
     severities.push_back(alert.severity);
     ids.push_back(i < incident_ids.size() ? incident_ids[i] : -1);
     resolved.push_back(alert.resolved);
+    targets.push_back(alert.target);
   }
   const Group group = make_group(file.get(), "alerts");
   const hid_t g = group.get();
@@ -586,6 +587,7 @@ void TraceWriter::Impl::write_alerts(const std::vector<Alert>& alerts,
                 std::span<const std::int64_t>(ids));
   write_numbers(g, "resolved_ns", H5T_STD_I64LE, H5T_NATIVE_INT64,
                 std::span<const std::int64_t>(resolved));
+  write_strings(g, "target", std::span<const std::string>(targets));
 }
 
 void TraceWriter::Impl::write_notifications() {

@@ -88,7 +88,7 @@ std::vector<Alert> detected_as_alerts(const std::vector<DetectedIncident>& detec
   std::vector<Alert> alerts;
   for (const DetectedIncident& d : detected)
     alerts.push_back(
-        {d.start, d.rule, kWholeSystem, "", "sev" + std::to_string(d.severity), d.end});
+        {d.start, d.rule, kWholeSystem, "", "sev" + std::to_string(d.severity), d.end, ""});
   return alerts;
 }
 
@@ -234,7 +234,7 @@ int run_command(const RunOptions& options) {
   std::vector<Alert> alerts;
   for (const RaisedAlert& raised : detectors->alerts())
     alerts.push_back({raised.time, raised.detector, raised.service, raised.metric, raised.severity,
-                      raised.resolved});
+                      raised.resolved, raised.target});
   const Scores all = score(incidents, alerts, result.simulated, {.tick = scenario.tick});
   std::vector<std::int64_t> alert_incidents;
   for (const auto& matches : all.alert_matches)

@@ -67,11 +67,15 @@ std::vector<StoryEvent> run_story(const Scenario& scenario, const std::vector<Ch
         alert.service >= 0 ? scenario.services[alert.service].name : "the system";
     std::string upper = alert.severity;
     std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
+    // An edge's or endpoint's alert names its column; a service's, the service.
+    const std::string where =
+        alert.target.empty() || alert.target == service ? service : alert.target;
     add(alert.time, "alert",
-        "ALERT  " + upper + " " + alert.metric + " anomalous in " + service + " (" +
-            alert.detector + ")",
+        "ALERT  " + upper + " " + alert.metric + " anomalous in " + where + " (" + alert.detector +
+            ")",
         {{"detector", alert.detector},
          {"service", service},
+         {"target", alert.target},
          {"metric", alert.metric},
          {"severity", alert.severity}});
   }

@@ -16,7 +16,8 @@ Labels labels_of(const RaisedAlert& alert, const std::vector<std::string>& servi
   return {{"detector", alert.detector},
           {"metric", alert.metric},
           {"service", service},
-          {"severity", alert.severity}};
+          {"severity", alert.severity},
+          {"target", alert.target}};
 }
 
 std::string value_of(const Labels& labels, const std::string& name) {

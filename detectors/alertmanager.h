@@ -1,7 +1,8 @@
 // Alertmanager semantics over the alerts a run raised: inhibition, deduplication, grouping,
 // and the notifications that reach people (docs/detectors.md).
 //
-// - Labels of an alert: detector, service, metric, severity.
+// - Labels of an alert: detector, service, metric, severity, target (the series' column:
+//   the service, caller->callee or service/endpoint; two edges of one caller differ).
 // - Inhibition: an alert matching an inhibit rule's target matchers is dropped when, at the
 //   moment it fires, an alert matching the source matchers is firing with equal values of
 //   the rule's `equal` labels.

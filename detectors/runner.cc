@@ -116,7 +116,7 @@ DetectorRunner::DetectorRunner(const Scenario& scenario, std::vector<DetectorSpe
       auto column_label = [&](int column) {
         if (watched->family == 0) return scenario.services[column].name;
         if (watched->family == 1) return scenario.edge_name(column);
-        return scenario.services[endpoint_service[column]].name + "/" + endpoint_name[column];
+        return scenario.services[endpoint_service[column]].name + " " + endpoint_name[column];
       };
       if (watched->family == 0) {
         std::vector<int> services = spec.services;
@@ -259,7 +259,8 @@ void DetectorRunner::on_frame(const Frame& frame) {
                               : frame.endpoint(static_cast<EndpointMetric>(w.critical_metric));
           if (escalation[w.column[i]] > w.critical_above) severity = "critical";
         }
-        alerts_.push_back({frame.time, w.name, w.service[i], w.metric_name[i], severity, -1});
+        alerts_.push_back(
+            {frame.time, w.name, w.service[i], w.metric_name[i], severity, -1, w.label[i]});
       }
     }
   }

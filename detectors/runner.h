@@ -32,6 +32,8 @@ struct RaisedAlert {
   std::string metric;
   std::string severity;
   SimTime resolved = -1;  // when the series was normal again; -1 if still firing at the end
+  std::string target;     // the series' column: the service, "caller->callee" or
+                          // "service /endpoint" (WatchedSeries::label)
 };
 
 // What one detector watches, as the trace records it (/detectors/<name>/...).
@@ -41,7 +43,7 @@ struct WatchedSeries {
   std::vector<int> service;         // per series: the service an alert names
   std::vector<std::string> metric;  // per series: the metric
   std::vector<std::string> label;   // per series: the column's name (service, caller->callee,
-                                    // service/endpoint)
+                                    // "service /endpoint")
   std::vector<std::string> gauges;  // gauge names, `<label>_<kind>` (`->` as `_to_`, other
                                     // characters outside [A-Za-z0-9_] as `_`), kind-major
 };

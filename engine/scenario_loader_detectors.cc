@@ -124,7 +124,7 @@ void Loader::read_alertmanager(const YAML::Node& node) {
               diags_);
   if (!r.is_map()) return;
   AlertmanagerSpec& spec = scenario_.alertmanager;
-  const std::vector<std::string> labels = {"detector", "service", "metric", "severity"};
+  const std::vector<std::string> labels = {"detector", "service", "metric", "severity", "target"};
   auto read_label = [&](const YAML::Node& item) -> std::optional<std::string> {
     auto name = read_text(item, pos_of(item), "a label name", diags_);
     if (name && std::find(labels.begin(), labels.end(), *name) == labels.end()) {

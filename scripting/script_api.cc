@@ -637,6 +637,8 @@ void push_alert(ScriptHost& host, const RaisedAlert& alert) {
   lua_setfield(L, -2, "metric");
   lua_pushstring(L, alert.severity.c_str());
   lua_setfield(L, -2, "severity");
+  lua_pushstring(L, alert.target.c_str());
+  lua_setfield(L, -2, "target");
 }
 
 void push_incident(ScriptHost& host, const DetectedIncident& incident) {

@@ -11,7 +11,7 @@ namespace {
 
 RaisedAlert raised(SimTime from, SimTime to, int service, std::string severity = "warning",
                    std::string metric = "latency_p95_s") {
-  return {from, "mad", service, std::move(metric), std::move(severity), to};
+  return {from, "mad", service, std::move(metric), std::move(severity), to, ""};
 }
 
 const std::vector<std::string> kServices = {"a", "b"};
@@ -74,4 +74,21 @@ TEST_CASE("identical alerts are deduplicated; inhibited ones never notify", "[al
   CHECK(times(result) == std::vector<SimTime>{30 * kSecond, 32 * kSecond});
   CHECK(result.notifications[0].alerts == 1);
   CHECK(result.notifications[1].alerts == 1);
+}
+
+TEST_CASE("alerts on two edges of one caller are two alerts, not duplicates", "[alertmanager]") {
+  RaisedAlert shipping = raised(0, kHour, 0);
+  shipping.target = "a->shipping";
+  RaisedAlert cart = raised(kSecond, kHour, 0);
+  cart.target = "a->cart";
+  RaisedAlert cart_again = raised(2 * kSecond, kHour, 0);
+  cart_again.target = "a->cart";
+  const auto result = route_alerts({shipping, cart, cart_again}, {}, kServices, 2 * kHour);
+  CHECK(result.raw_alerts == 3);
+  CHECK(result.deduplicated == 1);            // the second alert on a->cart only
+  REQUIRE(result.notifications.size() == 1);  // one group: service a
+  CHECK(result.notifications[0].alerts == 2);
+  AlertmanagerSpec by_target;
+  by_target.group_by = {"target"};
+  CHECK(route_alerts({shipping, cart}, by_target, kServices, 2 * kHour).notifications.size() == 2);
 }
