@@ -13,14 +13,21 @@ constexpr float kInputClamp = 10.0f;  // normalized units fed to the LSTM
 
 class LstmDetector : public Detector {
  public:
-  LstmDetector(LstmModel model, std::size_t columns, double threshold, std::int64_t warmup)
+  LstmDetector(LstmModel model, std::size_t columns, double threshold, std::int64_t warmup,
+               double adapt_ticks)
       : model_(std::move(model)),
         columns_(columns),
         kernel_(model_.weights, columns),
         threshold_(threshold),
         warmup_(warmup),
+        adapt_(adapt_ticks > 0 ? 1.0 / adapt_ticks : 0.0),
         x_(model_.metrics.size() * columns),
-        forecast_(x_.size(), 0.0f) {}
+        forecast_(x_.size(), 0.0f),
+        error_var_(x_.size(), 0.0) {
+    for (std::size_t m = 0; m < model_.metrics.size(); ++m)
+      for (std::size_t col = 0; col < columns; ++col)
+        error_var_[m * columns + col] = double(model_.error_std[m]) * model_.error_std[m];
+  }
 
   void step(std::span<const float> values, std::span<float> scores) override {
     const std::size_t metrics = model_.metrics.size();
@@ -30,8 +37,17 @@ class LstmDetector : public Detector {
         const float value = values[i];
         const float normalized =
             std::isfinite(value) ? (value - model_.mean[m]) / model_.std[m] : forecast_[i];
-        const float error = std::fabs(normalized - forecast_[i]) / model_.error_std[m];
+        const float miss = std::fabs(normalized - forecast_[i]);
+        // The series' own error scale, learned as it runs (an exponentially weighted mean
+        // of squared misses over `adapt` ticks), never below the model's: a series noisier
+        // than the training data stops alarming, a quiet one keeps the model's sensitivity.
+        const double scale = std::max<double>(model_.error_std[m], std::sqrt(error_var_[i]));
+        const float error = static_cast<float>(miss / scale);
         scores[i] = seen_ < warmup_ || !std::isfinite(value) ? 0.0f : error;
+        // It does not learn from misses it calls anomalous: an incident must not become the
+        // series' normal scale while it lasts.
+        if (std::isfinite(value) && adapt_ > 0 && !(error > threshold_))
+          error_var_[i] += adapt_ * (double(miss) * miss - error_var_[i]);
         // The model learned fault-free data; an input far outside it (an error ratio where
         // training saw none) would saturate the column's state for long after: clamp it.
         x_[i] = std::clamp(normalized, -kInputClamp, kInputClamp);
@@ -48,8 +64,10 @@ class LstmDetector : public Detector {
   LstmKernel kernel_;
   double threshold_;
   std::int64_t warmup_;
+  double adapt_;  // weight of a new squared miss in error_var_; 0: the model's scale only
   std::int64_t seen_ = 0;
   std::vector<float> x_, forecast_;  // [metric][column]
+  std::vector<double> error_var_;    // [metric][column]
 };
 
 }  // namespace
@@ -57,7 +75,9 @@ class LstmDetector : public Detector {
 std::unique_ptr<Detector> make_lstm_detector(DetectorParams& params, std::size_t series) {
   const double threshold = params.get("threshold", 4);
   const double warmup = params.get("warmup", 30);
+  const double adapt = params.get("adapt", 600);
   params.require(threshold > 0, "'threshold' must be > 0");
+  params.require(adapt >= 0 && adapt <= 1e9, "'adapt' must be in [0, 1e9] s (0: off)");
   params.require(warmup >= 0 && warmup <= 1e9, "'warmup' must be in [0, 1e9] ticks");
   const DetectorSpec& spec = params.spec();
   LstmModel model = load_lstm_model(spec.model.empty() ? default_lstm_model_path() : spec.model);
@@ -68,7 +88,8 @@ std::unique_ptr<Detector> make_lstm_detector(DetectorParams& params, std::size_t
                      "] (" + model.path + ")");
   params.require(series % model.metrics.size() == 0, "series do not divide into columns");
   return std::make_unique<LstmDetector>(std::move(model), series / model.metrics.size(), threshold,
-                                        static_cast<std::int64_t>(warmup));
+                                        static_cast<std::int64_t>(warmup),
+                                        adapt / to_seconds(params.tick()));
 }
 
 }  // namespace dosim
