@@ -57,11 +57,17 @@ struct Plan {
 
 // Per-kind defaults on NAB, where the scenario defaults do not fit a standardized series.
 // threshold: a standardized value above 3 (three probationary standard deviations).
+// Defaults for NAB: threshold's limit, in the file's standard units; lstm keeps its model's
+// error scale (its `adapt`, in seconds, would span only a couple of NAB's 5-minute rows,
+// and each file is standardized by its probationary rows already).
 void add_defaults(DetectorSpec& spec) {
-  if (spec.kind != "threshold") return;
-  for (const auto& [key, value] : spec.params)
-    if (key == "above") return;
-  spec.params.emplace_back("above", 3.0);
+  const auto has = [&](const char* key) {
+    for (const auto& [name, value] : spec.params)
+      if (name == key) return true;
+    return false;
+  };
+  if (spec.kind == "threshold" && !has("above")) spec.params.emplace_back("above", 3.0);
+  if (spec.kind == "lstm" && !has("adapt")) spec.params.emplace_back("adapt", 0.0);
 }
 
 // KIND[:key=value[:key=value...]]; numbers go to params; `direction` (up, down, both) and
