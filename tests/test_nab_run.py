@@ -124,7 +124,7 @@ def test_lstm_with_a_one_metric_model():
     if all(r.returncode == 0 for r in runs):
         check(out1.read_bytes() == out2.read_bytes(), "lstm: JSON differs between 1 and 2 threads")
         result = json.loads(out1.read_text())["results"][f"lstm:model={path}:warmup=5"]
-        check(result["kind"] == "lstm" and result["params"] == {"warmup": 5.0}, f"lstm: {result}")
+        check(result["kind"] == "lstm" and result["params"] == {"warmup": 5.0, "adapt": 0.0}, f"lstm: {result}")
     noop = SOURCE_DIR / "models" / "lstm-noop.h5"
     four = dosim("nab", "run", "--nab", root, "--detectors", f"lstm:model={noop}")
     check(four.returncode == 2 and "needs a model of one metric" in four.stderr,
