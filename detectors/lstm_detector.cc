@@ -4,6 +4,7 @@
 #include <cmath>
 #include <vector>
 
+#include "detectors/lstm_cuda.h"
 #include "detectors/lstm_model.h"
 
 namespace dosim {
@@ -14,7 +15,7 @@ constexpr float kInputClamp = 10.0f;  // normalized units fed to the LSTM
 class LstmDetector : public Detector {
  public:
   LstmDetector(LstmModel model, std::size_t columns, double threshold, std::int64_t warmup,
-               double adapt_ticks)
+               double adapt_ticks, bool on_gpu)
       : model_(std::move(model)),
         columns_(columns),
         kernel_(model_.weights, columns),
@@ -24,6 +25,7 @@ class LstmDetector : public Detector {
         x_(model_.metrics.size() * columns),
         forecast_(x_.size(), 0.0f),
         error_var_(x_.size(), 0.0) {
+    if (on_gpu) gpu_ = std::make_unique<LstmCudaKernel>(model_.weights, columns);
     for (std::size_t m = 0; m < model_.metrics.size(); ++m)
       for (std::size_t col = 0; col < columns; ++col)
         error_var_[m * columns + col] = double(model_.error_std[m]) * model_.error_std[m];
@@ -53,7 +55,10 @@ class LstmDetector : public Detector {
         x_[i] = std::clamp(normalized, -kInputClamp, kInputClamp);
       }
     }
-    kernel_.step(x_, forecast_);
+    if (gpu_)
+      gpu_->step(x_, forecast_);
+    else
+      kernel_.step(x_, forecast_);
     ++seen_;
   }
   double limit() const override { return threshold_; }
@@ -62,6 +67,7 @@ class LstmDetector : public Detector {
   LstmModel model_;
   std::size_t columns_;
   LstmKernel kernel_;
+  std::unique_ptr<LstmCudaKernel> gpu_;  // `gpu: 1`: the steps run there instead
   double threshold_;
   std::int64_t warmup_;
   double adapt_;  // weight of a new squared miss in error_var_; 0: the model's scale only
@@ -76,6 +82,11 @@ std::unique_ptr<Detector> make_lstm_detector(DetectorParams& params, std::size_t
   const double threshold = params.get("threshold", 4);
   const double warmup = params.get("warmup", 30);
   const double adapt = params.get("adapt", 600);
+  const double gpu = params.get("gpu", 0);
+  params.require(gpu == 0 || gpu == 1, "'gpu' must be 0 or 1");
+  params.require(
+      gpu == 0 || (lstm_cuda_built() && lstm_cuda_devices() > 0),
+      "'gpu: 1' needs a CUDA build (-DDOSIM_CUDA=ON) and a device: " + lstm_cuda_device_name());
   params.require(threshold > 0, "'threshold' must be > 0");
   params.require(adapt >= 0 && adapt <= 1e9, "'adapt' must be in [0, 1e9] s (0: off)");
   params.require(warmup >= 0 && warmup <= 1e9, "'warmup' must be in [0, 1e9] ticks");
@@ -89,7 +100,7 @@ std::unique_ptr<Detector> make_lstm_detector(DetectorParams& params, std::size_t
   params.require(series % model.metrics.size() == 0, "series do not divide into columns");
   return std::make_unique<LstmDetector>(std::move(model), series / model.metrics.size(), threshold,
                                         static_cast<std::int64_t>(warmup),
-                                        adapt / to_seconds(params.tick()));
+                                        adapt / to_seconds(params.tick()), gpu == 1);
 }
 
 }  // namespace dosim

@@ -10,8 +10,10 @@
 // edges or endpoints); the input is the model's metrics of one column, so the spec's
 // `metrics` must be the model's, in its order (an error otherwise). Streaming: each column
 // carries its (h, c) and advances one step per tick (detectors/lstm_kernel.h).
-// `model:` names the file (default: default_lstm_model_path()). Parameters: `adapt` (600 s;
-// 0 keeps the model's scale), `threshold` (4,
+// `model:` names the file (default: default_lstm_model_path()). Parameters: `gpu` (0; 1 runs
+// the LSTM's steps on a GPU, lstm_cuda.h: needs a CUDA build and a device, and gives scores
+// within rounding of the CPU's, not bit for bit), `adapt` (600 s; 0 keeps the model's
+// scale), `threshold` (4,
 // the limit), `warmup` (30 ticks scored 0 while the state settles). A non-finite value is
 // replaced by its forecast and scores 0. The LSTM's input is clamped to +/-10 normalized
 // units (the score is not): a value far outside the fault-free data the model learned would

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "detectors/detector.h"
+#include "detectors/lstm_cuda.h"
 #include "detectors/lstm_model.h"
 #include "engine/diagnostics.h"
 
@@ -90,4 +91,15 @@ TEST_CASE("lstm needs its model's metrics, in order", "[lstm]") {
   spec.model = "/no/such/model.h5";
   spec.metrics = load_lstm_model(kModel).metrics;
   CHECK_THROWS_AS(make_detector(spec, 4, "t.yaml"), InputError);
+}
+
+TEST_CASE("lstm on a GPU is refused clearly where there is none", "[lstm]") {
+  if (lstm_cuda_built() && lstm_cuda_devices() > 0) return;  // the GPU check covers it there
+  DetectorSpec spec;
+  spec.name = spec.kind = "lstm";
+  spec.model = kModel;
+  spec.metrics = load_lstm_model(kModel).metrics;
+  spec.params = {{"gpu", 1}};
+  CHECK_THROWS_WITH(make_detector(spec, 4, "t.yaml"),
+                    Catch::Contains("'gpu: 1' needs a CUDA build"));
 }
