@@ -76,6 +76,9 @@ int nab_score_command(const NabScoreOptions& options);
 // Runs the chosen `nab` subcommand.
 int nab_command(const NabOptions& options);
 
+// The path of a scenario's `script:` (relative to the scenario file's folder), "" if none.
+std::string scenario_script_path(const std::string& scenario_path, const std::string& script);
+
 // Prints every diagnostic of an InputError to stderr, one per line.
 void print_input_error(const std::exception& error);
 

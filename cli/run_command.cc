@@ -95,10 +95,7 @@ std::vector<Alert> detected_as_alerts(const std::vector<DetectedIncident>& detec
 // --script, else the scenario's `script:` (relative to the scenario file), else none.
 std::string script_path_for(const RunOptions& options, const Scenario& scenario) {
   if (!options.script_path.empty()) return options.script_path;
-  if (scenario.script.empty()) return "";
-  const std::filesystem::path script(scenario.script);
-  if (script.is_absolute()) return script.string();
-  return (std::filesystem::path(options.scenario_path).parent_path() / script).string();
+  return scenario_script_path(options.scenario_path, scenario.script);
 }
 
 std::string default_out_path(const std::string& scenario_path) {

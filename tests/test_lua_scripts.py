@@ -412,6 +412,12 @@ def test_the_scenario_names_its_script():
     override = write("named/other.lua", 'print("the command line wins")\n')
     result = dosim("run", scenario, "--script", override, "--out", trace, "--quiet", timeout=300)
     assert result.returncode == 0 and log_of(trace) == [(0.0, "the command line wins")]
+    checked = dosim("validate", scenario)
+    assert checked.returncode == 0 and "hello.lua: ok (Lua syntax)" in checked.stdout, checked
+    write("named/lua/broken.lua", "sim.at(1, function()\n  x = = 2\nend)\n")
+    broken = write("named/broken.yaml", SCENARIO + "script: lua/broken.lua\n")
+    checked = dosim("validate", broken)
+    assert checked.returncode == 2 and "broken.lua:2: unexpected symbol near '='" in checked.stderr
     missing = write("named/missing.yaml", SCENARIO + "script: nowhere.lua\n")
     result = dosim("run", missing, "--out", trace, "--quiet", timeout=300)
     assert result.returncode == 2 and "nowhere.lua: cannot read the script" in result.stderr
