@@ -628,7 +628,7 @@ void TraceWriter::Impl::write_script() {
                 std::span<const std::int64_t>(times));
   write_strings(log.get(), "text", std::span<const std::string>(lines));
   std::vector<std::string> titles, verdicts, probes, messages;
-  std::vector<std::int64_t> starts, ends;
+  std::vector<std::int64_t> starts, ends, failed;
   for (const ExperimentRow& row : experiments) {
     titles.push_back(row.title);
     verdicts.push_back(row.verdict);
@@ -636,6 +636,7 @@ void TraceWriter::Impl::write_script() {
     messages.push_back(row.message);
     starts.push_back(row.start);
     ends.push_back(row.end);
+    failed.push_back(row.failed_at);
   }
   const Group group = make_group(file.get(), "experiments");
   const hid_t g = group.get();
@@ -646,6 +647,8 @@ void TraceWriter::Impl::write_script() {
   write_numbers(g, "start_ns", H5T_STD_I64LE, H5T_NATIVE_INT64,
                 std::span<const std::int64_t>(starts));
   write_numbers(g, "end_ns", H5T_STD_I64LE, H5T_NATIVE_INT64, std::span<const std::int64_t>(ends));
+  write_numbers(g, "failed_at_ns", H5T_STD_I64LE, H5T_NATIVE_INT64,
+                std::span<const std::int64_t>(failed));
 }
 
 void TraceWriter::Impl::close() {

@@ -88,7 +88,7 @@ class TraceWriter : public FrameSink {
   };
   struct ExperimentRow {
     std::string title, verdict, probe, message;
-    SimTime start = 0, end = 0;
+    SimTime start = 0, end = 0, failed_at = -1;
   };
   void set_script(std::string path, std::string text, std::vector<ScriptLogRow> log,
                   std::vector<ExperimentRow> experiments);

@@ -264,7 +264,8 @@ int run_command(const RunOptions& options) {
     }
     std::vector<TraceWriter::ExperimentRow> experiment_rows;
     for (const ExperimentRecord& e : script->experiments())
-      experiment_rows.push_back({e.title, e.verdict, e.probe, e.message, e.start, e.end});
+      experiment_rows.push_back(
+          {e.title, e.verdict, e.probe, e.message, e.start, e.end, e.failed_at});
     writer->set_script(script->path(), script->text(), std::move(log_rows),
                        std::move(experiment_rows));
   }

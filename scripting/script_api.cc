@@ -421,6 +421,8 @@ int sim_record_experiment(lua_State* L) {
   record.message = luaL_optstring(L, 4, "");
   record.start = seconds_to_time(luaL_checknumber(L, 5));
   record.end = host.clock();
+  const double failed_at = luaL_optnumber(L, 6, -1);
+  record.failed_at = failed_at < 0 ? -1 : seconds_to_time(failed_at);
   host.add_log("experiment '" + record.title + "': " + record.verdict +
                (record.probe.empty() ? "" : " (" + record.probe + ")") +
                (record.message.empty() ? "" : ": " + record.message));
@@ -550,6 +552,7 @@ function sim.experiment(e)
   sim.spawn(function()
     local start = sim.now()
     local verdict, probe, message = holds("before")
+    local failed_at = verdict ~= "pass" and sim.now() or -1
     if verdict == "pass" then
       local ok, err = pcall(e.method)
       if not ok then
@@ -557,14 +560,16 @@ function sim.experiment(e)
       else
         verdict, probe, message = holds("after")
       end
+      if verdict ~= "pass" then failed_at = sim.now() end
     end
     if e.rollbacks ~= nil then
       local ok, err = pcall(e.rollbacks)
       if not ok and verdict ~= "error" then
         verdict, probe, message = "error", "rollbacks", tostring(err)
+        failed_at = sim.now()
       end
     end
-    sim._record_experiment(e.title, verdict, probe or "", message or "", start)
+    sim._record_experiment(e.title, verdict, probe or "", message or "", start, failed_at)
   end)
 end
 )lua";

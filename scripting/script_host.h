@@ -53,6 +53,7 @@ struct ExperimentRecord {
   std::string message;  // the error or the hypothesis' explanation
   SimTime start = 0;
   SimTime end = 0;
+  SimTime failed_at = -1;  // when the failing probe ran; -1 on pass
 };
 
 class ScriptHost : public FrameSink {

@@ -204,6 +204,9 @@ end)
     assert rows[2][:3] == ("errors", "error", "method"), rows
     assert re.match(r".*experiments\.lua:18: the method broke", rows[2][3]), rows[2][3]
     assert rows[2][4:] == (900, 910), rows
+    with h5py.File(trace, "r") as f:  # when the failing probe ran (-1 on pass)
+        failed_at = [t if t < 0 else t // 10**9 for t in f["experiments/failed_at_ns"][()]]
+    assert failed_at == [-1, 360, 910], failed_at
     texts = [text for _, text in log_of(trace)]
     for title in ("passes", "fails", "errors"):
         assert f"rollback {title}" in texts, texts
