@@ -5,7 +5,8 @@
     trace.service_metric("latency_p95_s")      # DataFrame: index time_s, one column per service
 
 Metadata, topology, the ground truth (`incidents`, `affected`, `propagation`), the change
-log (`changes`) and `alerts` are read at once, as DataFrames; metric datasets and
+log (`changes`), `alerts`, `notifications` and a chaos script's `experiments` and
+`script_log` are read at once, as DataFrames; metric datasets and
 detector scores (`detector_scores`, `detector_gauges`) are read on request, one at a time, so a long trace costs only the metrics you ask for. Times are float
 seconds since the start of the run (index `time_s`); strings come back as `str`.
 
@@ -28,6 +29,10 @@ ALERT_COLUMNS = ("t_ns", "detector", "service", "metric", "severity", "incident_
 AFFECTED_COLUMNS = ("incident_id", "service")
 CHANGE_COLUMNS = ("t_ns", "kind", "target", "from", "to")
 PROPAGATION_COLUMNS = ("incident_id", "edge", "src", "dst")
+NOTIFICATION_COLUMNS = ("t_ns", "group", "alerts")
+EXPERIMENT_COLUMNS = ("title", "verdict", "probe", "message", "start_ns", "end_ns",
+                      "failed_at_ns")
+SCRIPT_LOG_COLUMNS = ("t_ns", "text")
 
 
 def _text(value):
@@ -72,6 +77,10 @@ class Trace:
         self.propagation = _table(f, "truth/propagation", PROPAGATION_COLUMNS)
         self.changes = _table(f, "events/changes", CHANGE_COLUMNS)
         self.alerts = _table(f, "alerts", ALERT_COLUMNS)
+        self.notifications = _table(f, "notifications", NOTIFICATION_COLUMNS)
+        # A chaos script's verdicts and log (empty without a script).
+        self.experiments = _table(f, "experiments", EXPERIMENT_COLUMNS)
+        self.script_log = _table(f, "script_log", SCRIPT_LOG_COLUMNS)
 
     def detectors(self):
         """Names of the detectors whose scores the trace keeps (/detectors/<name>/score)."""
