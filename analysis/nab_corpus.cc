@@ -46,33 +46,6 @@ Json read_json(const std::string& path, const std::string& what) {
   }
 }
 
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r'))
-    text.remove_suffix(1);
-  return text;
-}
-
-// A CSV field: its text (trimmed) and its 1-based column in the line.
-struct Field {
-  std::string_view text;
-  int column = 1;
-};
-
-// Splits a line at commas (NAB's files are plain, unquoted CSV).
-std::vector<Field> split_line(std::string_view line) {
-  std::vector<Field> fields;
-  std::size_t start = 0;
-  while (true) {
-    const std::size_t comma = line.find(',', start);
-    const std::size_t end = comma == std::string_view::npos ? line.size() : comma;
-    fields.push_back({trim(line.substr(start, end - start)), static_cast<int>(start) + 1});
-    if (comma == std::string_view::npos) break;
-    start = comma + 1;
-  }
-  return fields;
-}
-
 // The rows of a CSV file: timestamps always, anomaly scores when `want_scores`.
 struct CsvColumns {
   std::vector<std::int64_t> timestamps;
@@ -96,8 +69,8 @@ CsvColumns read_csv(const std::string& path, const std::string& what, bool want_
     position = end + 1;
     ++line_number;
     if (line_number == 1 && line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);  // BOM
-    if (trim(line).empty()) continue;
-    const std::vector<Field> fields = split_line(line);
+    if (trim_csv_field(line).empty()) continue;
+    const std::vector<CsvField> fields = split_csv_line(line);
     if (!header_seen) {
       header_seen = true;
       auto find = [&](std::string_view name) -> std::size_t {
@@ -117,7 +90,7 @@ CsvColumns read_csv(const std::string& path, const std::string& what, bool want_
       fail(path, line_number, 1,
            std::to_string(fields.size()) + " fields, the header has at least " +
                std::to_string(needed));
-    const Field& stamp = fields[timestamp_column];
+    const CsvField& stamp = fields[timestamp_column];
     const std::optional<std::int64_t> time = parse_nab_timestamp(stamp.text);
     if (!time)
       fail(path, line_number, stamp.column,
@@ -125,7 +98,7 @@ CsvColumns read_csv(const std::string& path, const std::string& what, bool want_
     result.timestamps.push_back(*time);
     result.lines.push_back(line_number);
     if (want_scores) {
-      const Field& field = fields[score_column];
+      const CsvField& field = fields[score_column];
       double value = 0.0;
       const char* first = field.text.data();
       const char* last = first + field.text.size();
@@ -151,7 +124,7 @@ std::size_t NabCorpus::window_count() const {
 std::optional<std::int64_t> parse_nab_timestamp(std::string_view text) {
   // NAB writes dates ("2014-04-10 07:15:00[.000000]"); the replay reader parses those (and
   // Unix seconds, which NAB never writes and which are refused here).
-  text = trim(text);
+  text = trim_csv_field(text);
   if (text.size() < 10 || text[4] != '-') return std::nullopt;
   return parse_replay_timestamp(text);
 }

@@ -20,38 +20,6 @@ namespace {
   throw InputError(std::vector<Diagnostic>{{file, line, column, message}});
 }
 
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r'))
-    text.remove_suffix(1);
-  return text;
-}
-
-// A field: its text (trimmed, enclosing quotes removed) and its 1-based column in the line.
-struct Field {
-  std::string_view text;
-  int column = 1;
-};
-
-std::vector<Field> split_line(std::string_view line) {
-  std::vector<Field> fields;
-  std::size_t start = 0;
-  while (true) {
-    const std::size_t comma = line.find(',', start);
-    const std::size_t end = comma == std::string_view::npos ? line.size() : comma;
-    std::string_view text = trim(line.substr(start, end - start));
-    int column = static_cast<int>(start) + 1;
-    const std::size_t lead = line.substr(start, end - start).find_first_not_of(" \t");
-    if (lead != std::string_view::npos) column += static_cast<int>(lead);
-    if (text.size() >= 2 && text.front() == '"' && text.back() == '"')
-      text = text.substr(1, text.size() - 2);
-    fields.push_back({text, column});
-    if (comma == std::string_view::npos) break;
-    start = comma + 1;
-  }
-  return fields;
-}
-
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i)
@@ -163,8 +131,34 @@ std::string read_text(const std::string& path) {
 
 }  // namespace
 
+std::string_view trim_csv_field(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r'))
+    text.remove_suffix(1);
+  return text;
+}
+
+std::vector<CsvField> split_csv_line(std::string_view line) {
+  std::vector<CsvField> fields;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t comma = line.find(',', start);
+    const std::size_t end = comma == std::string_view::npos ? line.size() : comma;
+    std::string_view text = trim_csv_field(line.substr(start, end - start));
+    int column = static_cast<int>(start) + 1;
+    const std::size_t lead = line.substr(start, end - start).find_first_not_of(" \t");
+    if (lead != std::string_view::npos) column += static_cast<int>(lead);
+    if (text.size() >= 2 && text.front() == '"' && text.back() == '"')
+      text = text.substr(1, text.size() - 2);
+    fields.push_back({text, column});
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return fields;
+}
+
 std::optional<SimTime> parse_replay_timestamp(std::string_view text) {
-  text = trim(text);
+  text = trim_csv_field(text);
   if (!text.empty() && (text.back() == 'Z' || text.back() == 'z')) text.remove_suffix(1);
   if (text.empty()) return std::nullopt;
   if (text.size() >= 10 && text[4] == '-') return parse_date_time(text);
@@ -192,8 +186,8 @@ ReplaySeries parse_replay_csv(std::string_view text, const std::string& path,
     position = end + 1;
     ++line_number;
     if (line_number == 1 && line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);  // BOM
-    if (trim(line).empty()) continue;
-    const std::vector<Field> fields = split_line(line);
+    if (trim_csv_field(line).empty()) continue;
+    const std::vector<CsvField> fields = split_csv_line(line);
     if (!header_seen) {
       header_seen = true;
       time_index = fields.size();
@@ -202,7 +196,7 @@ ReplaySeries parse_replay_csv(std::string_view text, const std::string& path,
       if (time_index == fields.size()) time_index = 0;
       value_index = fields.size();
       std::vector<std::string> names;
-      for (const Field& field : fields) names.emplace_back(field.text);
+      for (const CsvField& field : fields) names.emplace_back(field.text);
       if (!value_column.empty()) {
         for (std::size_t i = 0; i < fields.size(); ++i)
           if (fields[i].text == value_column && i != time_index) value_index = i;
@@ -231,7 +225,7 @@ ReplaySeries parse_replay_csv(std::string_view text, const std::string& path,
       fail(path, line_number, 1,
            std::to_string(fields.size()) + " field" + (fields.size() == 1 ? "" : "s") +
                ", the header needs at least " + std::to_string(needed));
-    const Field& stamp = fields[time_index];
+    const CsvField& stamp = fields[time_index];
     const std::optional<SimTime> time = parse_replay_timestamp(stamp.text);
     if (!time)
       fail(path, line_number, stamp.column,
@@ -242,7 +236,7 @@ ReplaySeries parse_replay_csv(std::string_view text, const std::string& path,
            "timestamp `" + std::string(stamp.text) +
                "` does not come after the previous row's (line " +
                std::to_string(series.lines.back()) + ")");
-    const Field& field = fields[value_index];
+    const CsvField& field = fields[value_index];
     double value = 0.0;
     const char* first = field.text.data();
     const char* last = first + field.text.size();

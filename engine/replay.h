@@ -47,6 +47,17 @@ enum class ReplayOrder {
   kAsWritten,   // rows in file order, whatever their timestamps (a series replayed by rows)
 };
 
+// One field of a CSV line: its text (blanks around it and enclosing quotes removed) and the
+// 1-based column where it starts in the line.
+struct CsvField {
+  std::string_view text;
+  int column = 1;
+};
+// Splits a line at its commas (quoted commas are not supported; the files need none).
+std::vector<CsvField> split_csv_line(std::string_view line);
+// `text` without spaces and tabs around it (and a trailing '\r').
+std::string_view trim_csv_field(std::string_view text);
+
 // Parses a timestamp as the files write them (see above) into nanoseconds since 1970;
 // nullopt when it is neither a date-time nor a number of seconds.
 std::optional<SimTime> parse_replay_timestamp(std::string_view text);
