@@ -10,6 +10,15 @@ import traceback
 SOURCE_DIR = pathlib.Path(os.environ.get("DOSIM_SOURCE_DIR", pathlib.Path(__file__).resolve().parents[1]))
 DOSIM = os.environ.get("DOSIM_BIN", str(SOURCE_DIR / "build" / "cli" / "dosim"))
 TMP = pathlib.Path(os.environ.get("DOSIM_TEST_TMP", "/tmp/dosim-tests"))
+# The Numenta Anomaly Benchmark: $DOSIM_NAB, else ../shared/nab beside the checkout.
+NAB = pathlib.Path(os.environ.get("DOSIM_NAB", os.path.join(SOURCE_DIR, "..", "shared", "nab")))
+
+
+def env_without_nab():
+    """The environment without DOSIM_NAB (for commands that must not find NAB through it)."""
+    env = dict(os.environ)
+    env.pop("DOSIM_NAB", None)
+    return env
 TMP.mkdir(parents=True, exist_ok=True)
 
 

@@ -10,21 +10,12 @@ The NAB copy is $DOSIM_NAB, else ../shared/nab beside the checkout; without it t
 published-number checks are skipped (exit code 77, which CTest reports as skipped)."""
 import json
 import math
-import os
-import pathlib
 import sys
 
-from dosim_test_util import SOURCE_DIR, TMP, Checks, dosim
+from dosim_test_util import NAB, TMP, Checks, dosim, env_without_nab
 
-NAB = pathlib.Path(os.environ.get("DOSIM_NAB", os.path.join(SOURCE_DIR, "..", "shared", "nab")))
 DETECTORS = ["numenta", "twitterADVec"]
 check = Checks()
-
-
-def env_without_nab():
-    env = dict(os.environ)
-    env.pop("DOSIM_NAB", None)
-    return env
 
 
 def make_tiny_root():

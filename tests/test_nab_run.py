@@ -12,22 +12,13 @@ the numbers of results/final_results.json, and the whole run of the built-in CPU
 takes under a minute on one thread. Without the copy those checks are skipped (exit 77,
 reported by CTest as skipped)."""
 import json
-import os
-import pathlib
 import sys
 import time
 
-from dosim_test_util import SOURCE_DIR, TMP, Checks, dosim
+from dosim_test_util import NAB, SOURCE_DIR, TMP, Checks, dosim, env_without_nab
 
-NAB = pathlib.Path(os.environ.get("DOSIM_NAB", os.path.join(SOURCE_DIR, "..", "shared", "nab")))
 PROFILES = ["standard", "reward_low_FP_rate", "reward_low_FN_rate"]
 check = Checks()
-
-
-def env_without_nab():
-    env = dict(os.environ)
-    env.pop("DOSIM_NAB", None)
-    return env
 
 
 def make_tiny_root():
