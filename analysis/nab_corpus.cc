@@ -10,7 +10,7 @@
 #include <sstream>
 #include <unordered_map>
 
-#include "engine/diagnostics.h"
+#include "dosim/error.h"
 #include "engine/replay.h"
 
 namespace dosim {

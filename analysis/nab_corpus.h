@@ -33,7 +33,7 @@
 #include <string_view>
 #include <vector>
 
-#include "analysis/nab_score.h"
+#include "dosim/analysis/nab_score.h"
 
 namespace dosim {
 

@@ -1,4 +1,4 @@
-#include "analysis/nab_score.h"
+#include "dosim/analysis/nab_score.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,5 +1,5 @@
 // Range-based precision and recall: see range_scores.h and docs/scoring.md.
-#include "analysis/range_scores.h"
+#include "dosim/analysis/range_scores.h"
 
 #include <algorithm>
 #include <stdexcept>

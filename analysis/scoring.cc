@@ -1,13 +1,13 @@
 // Scoring: see scoring.h and docs/scoring.md.
-#include "analysis/scoring.h"
+#include "dosim/analysis/scoring.h"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <utility>
 
-#include "analysis/nab_score.h"
-#include "analysis/range_scores.h"
+#include "dosim/analysis/nab_score.h"
+#include "dosim/analysis/range_scores.h"
 #include "engine/rng.h"
 
 namespace dosim {

@@ -1,9 +1,9 @@
-#include "analysis/trace_reader.h"
+#include "dosim/analysis/trace_reader.h"
 
 #include <cstring>
 
-#include "analysis/hdf5_handle.h"
-#include "engine/diagnostics.h"
+#include "util/hdf5.h"
+#include "dosim/error.h"
 
 namespace dosim {
 namespace {
@@ -60,7 +60,7 @@ std::int64_t int_attribute(hid_t file, const char* name, hid_t type) {
 }  // namespace
 
 TraceForScoring read_trace_for_scoring(const std::string& path) {
-  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  hdf5::quiet_errors();
   hdf5::File file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
   if (!file.valid()) throw InputError(path, "cannot open trace: " + hdf5::error_reason());
   const hid_t f = file.get();

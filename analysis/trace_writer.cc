@@ -1,4 +1,4 @@
-#include "analysis/trace_writer.h"
+#include "dosim/analysis/trace_writer.h"
 
 #include <algorithm>
 #include <cassert>
@@ -9,8 +9,8 @@
 #include <stdexcept>
 #include <string_view>
 
-#include "analysis/hdf5_handle.h"
-#include "engine/diagnostics.h"
+#include "util/hdf5.h"
+#include "dosim/error.h"
 
 namespace dosim {
 namespace {
@@ -663,7 +663,7 @@ void TraceWriter::Impl::close() {
 
 TraceWriter::TraceWriter(const std::string& path, const Scenario& scenario, std::uint64_t seed)
     : impl_(std::make_unique<Impl>()) {
-  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  hdf5::quiet_errors();
   impl_->path = path;
   assert(scenario.tick > 0 && scenario.record_interval % scenario.tick == 0);
   impl_->ticks_per_row = std::max<std::int64_t>(1, scenario.record_interval / scenario.tick);

@@ -9,9 +9,9 @@
 #include <fstream>
 #include <string>
 
-#include "analysis/trace_writer.h"
+#include "dosim/analysis/trace_writer.h"
 #include "bench/synthetic_system.h"
-#include "engine/simulation.h"
+#include "dosim/engine/simulation.h"
 
 namespace {
 

@@ -27,7 +27,7 @@
 #include <vector>
 
 #include "engine/calendar_queue.h"
-#include "engine/event_queue.h"
+#include "bench/heap_event_queue.h"
 #include "engine/rng.h"
 
 namespace {

@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "detectors/detector.h"
-#include "engine/scenario_loader.h"
-#include "engine/simulation.h"
+#include "dosim/detectors/detector.h"
+#include "dosim/engine/scenario_loader.h"
+#include "dosim/engine/simulation.h"
 #include "scripting/script_host.h"
 
 namespace {

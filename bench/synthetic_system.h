@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "engine/scenario.h"
+#include "dosim/engine/scenario.h"
 
 namespace dosim::bench {
 

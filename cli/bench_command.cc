@@ -17,12 +17,12 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "analysis/scoring.h"
+#include "dosim/analysis/scoring.h"
 #include "commands.h"
 #include "detectors/runner.h"
-#include "engine/diagnostics.h"
-#include "engine/scenario_loader.h"
-#include "engine/simulation.h"
+#include "dosim/error.h"
+#include "dosim/engine/scenario_loader.h"
+#include "dosim/engine/simulation.h"
 #include "engine/yaml_reader.h"
 #include "scripting/script_host.h"
 

@@ -13,9 +13,9 @@
 #include <thread>
 
 #include "analysis/nab_corpus.h"
-#include "analysis/nab_score.h"
+#include "dosim/analysis/nab_score.h"
 #include "commands.h"
-#include "engine/diagnostics.h"
+#include "dosim/error.h"
 
 namespace dosim::cli {
 

@@ -30,13 +30,14 @@
 #include <thread>
 
 #include "analysis/nab_corpus.h"
-#include "analysis/nab_score.h"
+#include "dosim/analysis/nab_score.h"
 #include "commands.h"
 #include "detectors/lstm_model.h"
 #include "detectors/replay_runner.h"
-#include "engine/diagnostics.h"
+#include "dosim/error.h"
 #include "engine/replay.h"
 #include "engine/rng.h"
+#include "util/data_dir.h"
 
 namespace dosim::cli {
 namespace {
@@ -140,7 +141,7 @@ Plan parse_plan(const std::string& token, std::vector<Diagnostic>& problems) {
   if (plan.kind == "lstm") {
     // The model's metrics are what the kind watches; on NAB there is one series per file.
     try {
-      if (plan.spec.model.empty()) plan.spec.model = DOSIM_NAB_LSTM_MODEL;
+      if (plan.spec.model.empty()) plan.spec.model = data_path("models/lstm-rps-5m.h5");
       const LstmModel model = load_lstm_model(plan.spec.model);
       if (model.metrics.size() != 1) {
         std::string names;

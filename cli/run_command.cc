@@ -12,14 +12,14 @@
 #include <iostream>
 #include <optional>
 
-#include "analysis/scoring.h"
-#include "analysis/trace_writer.h"
+#include "dosim/analysis/scoring.h"
+#include "dosim/analysis/trace_writer.h"
 #include "commands.h"
 #include "detectors/alertmanager.h"
 #include "detectors/runner.h"
-#include "engine/diagnostics.h"
-#include "engine/scenario_loader.h"
-#include "engine/simulation.h"
+#include "dosim/error.h"
+#include "dosim/engine/scenario_loader.h"
+#include "dosim/engine/simulation.h"
 #include "run_story.h"
 #include "score_table.h"
 #include "scripting/script_host.h"

@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "analysis/alert.h"
+#include "dosim/analysis/alert.h"
 #include "detectors/incident_rule.h"
-#include "engine/operations.h"
-#include "engine/scenario.h"
+#include "dosim/engine/operations.h"
+#include "dosim/engine/scenario.h"
 
 namespace dosim::cli {
 

@@ -3,10 +3,10 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "analysis/scoring.h"
-#include "analysis/trace_reader.h"
+#include "dosim/analysis/scoring.h"
+#include "dosim/analysis/trace_reader.h"
 #include "commands.h"
-#include "engine/diagnostics.h"
+#include "dosim/error.h"
 #include "score_table.h"
 
 namespace dosim::cli {

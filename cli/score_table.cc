@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
-#include "analysis/scoring.h"
+#include "dosim/analysis/scoring.h"
 
 namespace dosim::cli {
 namespace {

@@ -3,8 +3,8 @@
 #include <iostream>
 
 #include "commands.h"
-#include "engine/diagnostics.h"
-#include "engine/scenario_loader.h"
+#include "dosim/error.h"
+#include "dosim/engine/scenario_loader.h"
 #include "scripting/lua_sandbox.h"
 
 namespace dosim::cli {

@@ -8,7 +8,7 @@
 // `rate_fast` (14.4), `long_slow` (21600), `short_slow` (1800), `rate_slow` (6).
 #pragma once
 
-#include "detectors/detector.h"
+#include "dosim/detectors/detector.h"
 
 namespace dosim {
 std::unique_ptr<Detector> make_burn_rate_detector(DetectorParams& params, std::size_t series);

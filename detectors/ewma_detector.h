@@ -3,7 +3,7 @@
 // (default 0.05), `threshold` (default 4), `warmup` (ticks scored 0, default 30).
 #pragma once
 
-#include "detectors/detector.h"
+#include "dosim/detectors/detector.h"
 
 namespace dosim {
 std::unique_ptr<Detector> make_ewma_detector(DetectorParams& params, std::size_t series);

@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/scenario.h"
+#include "dosim/engine/scenario.h"
 
 namespace dosim {
 

@@ -20,7 +20,7 @@
 // otherwise saturate the column's state long after it.
 #pragma once
 
-#include "detectors/detector.h"
+#include "dosim/detectors/detector.h"
 
 namespace dosim {
 std::unique_ptr<Detector> make_lstm_detector(DetectorParams& params, std::size_t series);

@@ -5,8 +5,9 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "analysis/hdf5_handle.h"
-#include "engine/diagnostics.h"
+#include "util/data_dir.h"
+#include "util/hdf5.h"
+#include "dosim/error.h"
 
 namespace dosim {
 namespace {
@@ -113,11 +114,11 @@ std::vector<std::string> read_strings(hid_t file, const std::string& name) {
 
 std::string default_lstm_model_path() {
   if (const char* env = std::getenv("DOSIM_LSTM_MODEL"); env != nullptr && *env != '\0') return env;
-  return DOSIM_DEFAULT_LSTM_MODEL;
+  return data_path("models/lstm-noop.h5");
 }
 
 LstmModel load_lstm_model(const std::string& path, const std::string& group) {
-  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  hdf5::quiet_errors();
   const hdf5::File file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
   if (!file.valid()) throw InputError(path, "cannot open the LSTM model: " + hdf5::error_reason());
   LstmModel model;

@@ -5,7 +5,7 @@
 // (Iglewicz and Hoaglin's fallback) instead of +-1e9, for series that often repeat a value.
 #pragma once
 
-#include "detectors/detector.h"
+#include "dosim/detectors/detector.h"
 
 namespace dosim {
 std::unique_ptr<Detector> make_mad_detector(DetectorParams& params, std::size_t series);

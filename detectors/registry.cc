@@ -1,13 +1,13 @@
 #include <stdexcept>
 
-#include "detector.h"
+#include "dosim/detectors/detector.h"
 #include "detectors/burn_rate_detector.h"
 #include "detectors/ewma_detector.h"
 #include "detectors/lstm_detector.h"
 #include "detectors/mad_detector.h"
 #include "detectors/regression_detector.h"
 #include "detectors/threshold_detector.h"
-#include "engine/diagnostics.h"
+#include "dosim/error.h"
 
 namespace dosim {
 namespace {

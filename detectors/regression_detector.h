@@ -19,7 +19,7 @@
 // during training.
 #pragma once
 
-#include "detectors/detector.h"
+#include "dosim/detectors/detector.h"
 
 namespace dosim {
 std::unique_ptr<Detector> make_regression_detector(DetectorParams& params, std::size_t series);

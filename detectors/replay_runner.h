@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "detectors/detector.h"
+#include "dosim/detectors/detector.h"
 
 namespace dosim {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "detectors/lstm_model.h"
-#include "engine/diagnostics.h"
+#include "dosim/error.h"
 
 namespace dosim {
 

@@ -18,10 +18,10 @@
 #include <string>
 #include <vector>
 
-#include "detectors/detector.h"
+#include "dosim/detectors/detector.h"
 #include "detectors/incident_rule.h"
-#include "engine/frame.h"
-#include "engine/scenario.h"
+#include "dosim/engine/frame.h"
+#include "dosim/engine/scenario.h"
 
 namespace dosim {
 

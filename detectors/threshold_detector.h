@@ -3,7 +3,7 @@
 // The score is the value, the limit is `above`.
 #pragma once
 
-#include "detectors/detector.h"
+#include "dosim/detectors/detector.h"
 
 namespace dosim {
 std::unique_ptr<Detector> make_threshold_detector(DetectorParams& params, std::size_t series);

@@ -16,8 +16,8 @@
 #include <utility>
 #include <vector>
 
-#include "operations.h"
-#include "scenario.h"
+#include "dosim/engine/operations.h"
+#include "dosim/engine/scenario.h"
 
 namespace dosim {
 

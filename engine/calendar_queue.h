@@ -2,7 +2,7 @@
 // with automatic resizing, shaped like one rung of a ladder queue (Tang, Goh and Thng, 2005)
 // with a heap above and below it.
 //
-// Same contract as EventQueue (event_queue.h): events pop in (time, priority, sequence
+// Same contract as EventQueue (bench/heap_event_queue.h, its peer): events pop in (time, priority, sequence
 // number) order, lower priority values first at equal times, first pushed first at equal
 // (time, priority); push, cancel, pop, next_time, size, empty and clear behave identically,
 // and the order never depends on the calendar's shape. Handles are stale-safe, across
@@ -48,8 +48,8 @@
 #include <utility>
 #include <vector>
 
-#include "event_queue.h"
-#include "sim_time.h"
+#include "engine/event_key.h"
+#include "dosim/engine/sim_time.h"
 
 namespace dosim {
 

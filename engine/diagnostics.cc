@@ -1,4 +1,4 @@
-#include "diagnostics.h"
+#include "dosim/error.h"
 
 #include <algorithm>
 #include <numeric>

@@ -1,4 +1,4 @@
-#include "operations.h"
+#include "dosim/engine/operations.h"
 
 #include <algorithm>
 #include <cmath>

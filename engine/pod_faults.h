@@ -28,7 +28,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "scenario.h"
+#include "dosim/engine/scenario.h"
 
 namespace dosim {
 

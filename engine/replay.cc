@@ -11,7 +11,7 @@
 #include <map>
 #include <sstream>
 
-#include "diagnostics.h"
+#include "dosim/error.h"
 
 namespace dosim {
 namespace {

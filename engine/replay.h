@@ -26,7 +26,7 @@
 #include <string_view>
 #include <vector>
 
-#include "sim_time.h"
+#include "dosim/engine/sim_time.h"
 
 namespace dosim {
 

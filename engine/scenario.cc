@@ -1,4 +1,4 @@
-#include "scenario.h"
+#include "dosim/engine/scenario.h"
 
 namespace dosim {
 

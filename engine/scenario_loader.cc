@@ -1,4 +1,4 @@
-#include "scenario_loader.h"
+#include "dosim/engine/scenario_loader.h"
 
 #include <algorithm>
 #include <cctype>

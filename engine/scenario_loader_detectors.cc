@@ -2,7 +2,7 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "frame.h"
+#include "dosim/engine/frame.h"
 #include "scenario_loader_internal.h"
 
 namespace dosim::loader {

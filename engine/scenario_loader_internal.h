@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "scenario.h"
+#include "dosim/engine/scenario.h"
 #include "yaml_reader.h"
 
 namespace dosim::loader {

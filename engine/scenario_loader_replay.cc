@@ -4,7 +4,7 @@
 #include <cmath>
 #include <filesystem>
 
-#include "frame.h"
+#include "dosim/engine/frame.h"
 #include "replay.h"
 #include "scenario_loader_internal.h"
 

@@ -1,4 +1,4 @@
-#include "sim_time.h"
+#include "dosim/engine/sim_time.h"
 
 #include <cctype>
 #include <charconv>

@@ -1,4 +1,4 @@
-#include "simulation.h"
+#include "dosim/engine/simulation.h"
 
 #include <algorithm>
 #include <cstdint>

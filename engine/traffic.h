@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "rng.h"
-#include "scenario.h"
+#include "dosim/engine/scenario.h"
 
 namespace dosim {
 

@@ -58,13 +58,13 @@
 #include <vector>
 
 #include "autoscaler.h"
-#include "frame.h"
-#include "incident.h"
-#include "operations.h"
+#include "dosim/engine/frame.h"
+#include "dosim/engine/incident.h"
+#include "dosim/engine/operations.h"
 #include "pod_faults.h"
 #include "queueing.h"
 #include "rng.h"
-#include "scenario.h"
+#include "dosim/engine/scenario.h"
 #include "topology.h"
 #include "traffic.h"
 

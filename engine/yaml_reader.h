@@ -22,9 +22,9 @@
 #include <string_view>
 #include <vector>
 
-#include "diagnostics.h"
-#include "scenario.h"
-#include "sim_time.h"
+#include "dosim/error.h"
+#include "dosim/engine/scenario.h"
+#include "dosim/engine/sim_time.h"
 
 namespace dosim {
 

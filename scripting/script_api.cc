@@ -8,8 +8,8 @@
 #include <cstdio>
 #include <string>
 
-#include "engine/diagnostics.h"
-#include "engine/scenario_loader.h"
+#include "dosim/error.h"
+#include "dosim/engine/scenario_loader.h"
 #include "engine/yaml_reader.h"
 
 namespace dosim {

@@ -4,7 +4,7 @@
 
 #include "detectors/incident_rule.h"
 #include "detectors/runner.h"
-#include "engine/operations.h"
+#include "dosim/engine/operations.h"
 #include "scripting/script_host.h"
 
 namespace dosim {

@@ -26,7 +26,7 @@
 #include <vector>
 
 #include "detectors/runner.h"
-#include "engine/simulation.h"
+#include "dosim/engine/simulation.h"
 #include "engine/world.h"
 #include "scripting/lua_sandbox.h"
 

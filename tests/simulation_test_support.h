@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/frame.h"
-#include "engine/scenario_loader.h"
-#include "engine/simulation.h"
+#include "dosim/engine/frame.h"
+#include "dosim/engine/scenario_loader.h"
+#include "dosim/engine/simulation.h"
 
 namespace dosim::testing {
 

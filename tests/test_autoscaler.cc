@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/scenario_loader.h"
-#include "engine/simulation.h"
+#include "dosim/engine/scenario_loader.h"
+#include "dosim/engine/simulation.h"
 #include "engine/world.h"
 
 using namespace dosim;

@@ -5,9 +5,9 @@
 #include <cmath>
 #include <vector>
 
-#include "detectors/detector.h"
+#include "dosim/detectors/detector.h"
 #include "detectors/runner.h"
-#include "engine/diagnostics.h"
+#include "dosim/error.h"
 #include "simulation_test_support.h"
 
 using namespace dosim;

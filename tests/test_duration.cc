@@ -2,7 +2,7 @@
 // what messages show, and the two agree.
 #include <catch2/catch.hpp>
 
-#include "engine/sim_time.h"
+#include "dosim/engine/sim_time.h"
 
 namespace dosim {
 

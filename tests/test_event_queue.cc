@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "engine/calendar_queue.h"
-#include "engine/event_queue.h"
+#include "bench/heap_event_queue.h"
 
 using dosim::CalendarQueue;
 using dosim::EventHandle;

@@ -5,8 +5,8 @@
 
 #include "detectors/incident_rule.h"
 #include "detectors/runner.h"
-#include "engine/scenario_loader.h"
-#include "engine/simulation.h"
+#include "dosim/engine/scenario_loader.h"
+#include "dosim/engine/simulation.h"
 
 using namespace dosim;
 

@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "detectors/detector.h"
+#include "dosim/detectors/detector.h"
 #include "detectors/lstm_cuda.h"
 #include "detectors/lstm_model.h"
-#include "engine/diagnostics.h"
+#include "dosim/error.h"
 
 using namespace dosim;
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "analysis/hdf5_handle.h"
+#include "util/hdf5.h"
 #include "detectors/lstm_kernel.h"
 #include "detectors/lstm_model.h"
 

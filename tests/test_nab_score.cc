@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "analysis/nab_corpus.h"
-#include "analysis/nab_score.h"
-#include "engine/diagnostics.h"
+#include "dosim/analysis/nab_score.h"
+#include "dosim/error.h"
 
 using Catch::Matchers::Contains;
 using dosim::NabCorpusScore;

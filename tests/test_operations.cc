@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/operations.h"
-#include "engine/scenario_loader.h"
-#include "engine/simulation.h"
+#include "dosim/engine/operations.h"
+#include "dosim/engine/scenario_loader.h"
+#include "dosim/engine/simulation.h"
 #include "engine/world.h"
 #include "simulation_test_support.h"
 

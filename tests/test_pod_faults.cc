@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "engine/pod_faults.h"
-#include "engine/scenario_loader.h"
-#include "engine/simulation.h"
+#include "dosim/engine/scenario_loader.h"
+#include "dosim/engine/simulation.h"
 #include "engine/world.h"
 #include "simulation_test_support.h"
 

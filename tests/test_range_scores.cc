@@ -10,7 +10,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "analysis/range_scores.h"
+#include "dosim/analysis/range_scores.h"
 
 using dosim::Bias;
 using dosim::Cardinality;

@@ -12,8 +12,8 @@
 #include "detectors/replay_runner.h"
 #include "detectors/runner.h"
 #include "engine/replay.h"
-#include "engine/scenario_loader.h"
-#include "engine/simulation.h"
+#include "dosim/engine/scenario_loader.h"
+#include "dosim/engine/simulation.h"
 #include "simulation_test_support.h"
 
 using Catch::Matchers::Contains;

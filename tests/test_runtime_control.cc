@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/scenario_loader.h"
-#include "engine/simulation.h"
+#include "dosim/engine/scenario_loader.h"
+#include "dosim/engine/simulation.h"
 #include "engine/world.h"
 #include "simulation_test_support.h"
 

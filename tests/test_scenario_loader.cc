@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/scenario_loader.h"
+#include "dosim/engine/scenario_loader.h"
 
 namespace dosim {
 namespace {

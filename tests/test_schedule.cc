@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 #include <string>
 
-#include "engine/scenario_loader.h"
+#include "dosim/engine/scenario_loader.h"
 #include "engine/schedule.h"
 
 using namespace dosim;

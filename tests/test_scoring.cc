@@ -9,10 +9,10 @@
 #include <set>
 #include <vector>
 
-#include "analysis/alert.h"
-#include "analysis/scoring.h"
-#include "engine/incident.h"
-#include "engine/sim_time.h"
+#include "dosim/analysis/alert.h"
+#include "dosim/analysis/scoring.h"
+#include "dosim/engine/incident.h"
+#include "dosim/engine/sim_time.h"
 
 using dosim::Alert;
 using dosim::IncidentRecord;

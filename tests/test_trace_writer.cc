@@ -12,9 +12,9 @@
 #include <utility>
 #include <vector>
 
-#include "analysis/hdf5_handle.h"
-#include "analysis/trace_writer.h"
-#include "engine/diagnostics.h"
+#include "util/hdf5.h"
+#include "dosim/analysis/trace_writer.h"
+#include "dosim/error.h"
 
 namespace {
 

@@ -16,8 +16,8 @@
 
 #include <string>
 
-#include "diagnostics.h"
-#include "scenario.h"
+#include "dosim/error.h"
+#include "dosim/engine/scenario.h"
 
 namespace YAML {
 class Node;

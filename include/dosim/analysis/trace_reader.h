@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "analysis/alert.h"
-#include "engine/incident.h"
+#include "dosim/analysis/alert.h"
+#include "dosim/engine/incident.h"
 
 namespace dosim {
 

@@ -20,9 +20,9 @@
 #include <string_view>
 #include <vector>
 
-#include "analysis/alert.h"
-#include "engine/incident.h"
-#include "engine/sim_time.h"
+#include "dosim/analysis/alert.h"
+#include "dosim/engine/incident.h"
+#include "dosim/engine/sim_time.h"
 
 namespace dosim {
 

@@ -27,7 +27,7 @@
 #include <string>
 #include <vector>
 
-#include "scenario.h"
+#include "dosim/engine/scenario.h"
 
 namespace dosim {
 

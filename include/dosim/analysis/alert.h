@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "engine/sim_time.h"
+#include "dosim/engine/sim_time.h"
 
 namespace dosim {
 

@@ -1,14 +1,20 @@
-// RAII ownership of HDF5 identifiers, for analysis/ and the lstm detector's model reader
+// dosim's one HDF5 module: RAII handles, the error set-up, the reason of the last failure.
+// Used by the trace writer and reader (analysis/) and the lstm model reader
 // (detectors/lstm_model.cc).
+//
+// Thread-safety rule: Debian's HDF5 is built without its thread-safe option, so every HDF5
+// call in a process happens on one thread at a time. dosim keeps HDF5 on the thread that
+// plans and reports a run: traces are written by the run's own thread, and models are read
+// once while the run is planned (an lstm model is shared, read-only, by every run of a
+// bench or nab sweep), never on worker threads.
 //
 // A Handle owns one hid_t and closes it with the matching H5?close function when it goes
 // out of scope; moving transfers ownership, copying is not allowed. Predefined types
 // (H5T_NATIVE_*, H5T_STD_*) and H5P_DEFAULT are not owned and must never be wrapped.
 //
 // error_reason() reads the reason for the last failure off HDF5's error stack; call it right
-// after the failing call (any other HDF5 API call clears the stack). Callers are expected to
-// have silenced HDF5's automatic error printing (H5Eset_auto2(H5E_DEFAULT, nullptr,
-// nullptr)). Not thread-safe: the Debian HDF5 build is not.
+// after the failing call (any other HDF5 API call clears the stack). Call quiet_errors()
+// before the first HDF5 call: dosim reports HDF5's failures itself.
 #pragma once
 
 #include <hdf5.h>
@@ -17,6 +23,9 @@
 #include <utility>
 
 namespace dosim::hdf5 {
+
+// Turns off HDF5's automatic printing of its error stack, once per process (idempotent).
+void quiet_errors();
 
 template <herr_t (*Close)(hid_t)>
 class Handle {

@@ -28,10 +28,10 @@
 #include <memory>
 #include <vector>
 
-#include "frame.h"
-#include "incident.h"
-#include "operations.h"
-#include "scenario.h"
+#include "dosim/engine/frame.h"
+#include "dosim/engine/incident.h"
+#include "dosim/engine/operations.h"
+#include "dosim/engine/scenario.h"
 
 namespace dosim {
 

@@ -20,11 +20,11 @@
 #include <string>
 #include <vector>
 
-#include "analysis/alert.h"
-#include "engine/frame.h"
-#include "engine/incident.h"
-#include "engine/operations.h"
-#include "engine/scenario.h"
+#include "dosim/analysis/alert.h"
+#include "dosim/engine/frame.h"
+#include "dosim/engine/incident.h"
+#include "dosim/engine/operations.h"
+#include "dosim/engine/scenario.h"
 
 namespace dosim {
 

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "sim_time.h"
+#include "dosim/engine/sim_time.h"
 
 namespace dosim {
 

@@ -1,0 +1,23 @@
+# dosim_library(NAME FOLDER): a static library of FOLDER's *.cc with the settings every dosim
+# target shares: C++20, the warnings, the public headers (include/) in the build tree and
+# once installed, and the source root for the folder-private headers in the build tree only.
+# Exported as dosim::<FOLDER>.
+function(dosim_target_defaults target)
+  target_compile_features(${target} PUBLIC cxx_std_20)
+  set_target_properties(${target} PROPERTIES CXX_EXTENSIONS OFF)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic)
+endfunction()
+
+function(dosim_library name folder)
+  file(GLOB sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/${folder}/*.cc)
+  add_library(${name} STATIC ${sources})
+  add_library(dosim::${folder} ALIAS ${name})
+  set_target_properties(${name} PROPERTIES EXPORT_NAME ${folder} POSITION_INDEPENDENT_CODE ON)
+  dosim_target_defaults(${name})
+  target_include_directories(${name} PUBLIC
+      $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
+      $<BUILD_INTERFACE:${PROJECT_BINARY_DIR}/generated>
+      $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>
+      $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
+  set_property(GLOBAL APPEND PROPERTY DOSIM_LIBRARIES ${name})
+endfunction()
