@@ -373,13 +373,12 @@ struct TraceWriter::Impl {
                     const std::vector<std::int64_t>& incident_ids);
   std::vector<std::string> service_names;                   // for /alerts/service
   std::vector<std::string> detector_names;                  // for /detectors/name
-  std::vector<TraceWriter::DetectedIncidentRow> detected;   // for /incidents_detected
-  std::vector<TraceWriter::NotificationRow> notifications;  // for /notifications
-  TraceWriter::AlertPipelineCounts pipeline;
+  std::vector<DetectedIncident> detected;   // for /incidents_detected
+  AlertRouting routing;  // for /notifications
   bool has_script = false;
   std::string script_path, script_text;
-  std::vector<TraceWriter::ScriptLogRow> script_log;
-  std::vector<TraceWriter::ExperimentRow> experiments;
+  std::vector<ScriptLogLine> script_log;
+  std::vector<ExperimentRecord> experiments;
   void write_script();
   void write_notifications();
   void close();
@@ -593,20 +592,23 @@ void TraceWriter::Impl::write_alerts(const std::vector<Alert>& alerts,
 void TraceWriter::Impl::write_notifications() {
   std::vector<std::int64_t> times, alerts;
   std::vector<std::string> groups;
-  for (const NotificationRow& row : notifications) {
+  for (const Notification& row : routing.notifications) {
     times.push_back(row.time);
     groups.push_back(row.group);
-    alerts.push_back(row.alerts);
+    alerts.push_back(static_cast<std::int64_t>(row.alerts));
   }
+  const std::int64_t raw_alerts = static_cast<std::int64_t>(routing.raw_alerts);
+  const std::int64_t inhibited = static_cast<std::int64_t>(routing.inhibited);
+  const std::int64_t deduplicated = static_cast<std::int64_t>(routing.deduplicated);
   const Group group = make_group(file.get(), "notifications");
   const hid_t g = group.get();
   write_numbers(g, "t_ns", H5T_STD_I64LE, H5T_NATIVE_INT64, std::span<const std::int64_t>(times));
   write_strings(g, "group", std::span<const std::string>(groups));
   write_numbers(g, "alerts", H5T_STD_I64LE, H5T_NATIVE_INT64,
                 std::span<const std::int64_t>(alerts));
-  write_attribute(g, "raw_alerts", H5T_STD_I64LE, H5T_NATIVE_INT64, &pipeline.raw_alerts);
-  write_attribute(g, "inhibited", H5T_STD_I64LE, H5T_NATIVE_INT64, &pipeline.inhibited);
-  write_attribute(g, "deduplicated", H5T_STD_I64LE, H5T_NATIVE_INT64, &pipeline.deduplicated);
+  write_attribute(g, "raw_alerts", H5T_STD_I64LE, H5T_NATIVE_INT64, &raw_alerts);
+  write_attribute(g, "inhibited", H5T_STD_I64LE, H5T_NATIVE_INT64, &inhibited);
+  write_attribute(g, "deduplicated", H5T_STD_I64LE, H5T_NATIVE_INT64, &deduplicated);
 }
 
 void TraceWriter::Impl::write_script() {
@@ -619,7 +621,7 @@ void TraceWriter::Impl::write_script() {
   }
   std::vector<std::int64_t> times;
   std::vector<std::string> lines;
-  for (const ScriptLogRow& row : script_log) {
+  for (const ScriptLogLine& row : script_log) {
     times.push_back(row.time);
     lines.push_back(row.text);
   }
@@ -629,7 +631,7 @@ void TraceWriter::Impl::write_script() {
   write_strings(log.get(), "text", std::span<const std::string>(lines));
   std::vector<std::string> titles, verdicts, probes, messages;
   std::vector<std::int64_t> starts, ends, failed;
-  for (const ExperimentRow& row : experiments) {
+  for (const ExperimentRecord& row : experiments) {
     titles.push_back(row.title);
     verdicts.push_back(row.verdict);
     probes.push_back(row.probe);
@@ -765,7 +767,7 @@ void TraceWriter::finish(const std::vector<IncidentRecord>& incidents, bool comp
 
 std::int64_t TraceWriter::rows_written() const { return impl_->rows; }
 
-void TraceWriter::set_detected_incidents(std::vector<DetectedIncidentRow> rows) {
+void TraceWriter::set_detected_incidents(std::vector<DetectedIncident> rows) {
   impl_->detected = std::move(rows);
 }
 
@@ -798,13 +800,12 @@ void TraceWriter::record_detector(std::size_t index, std::span<const float> scor
   impl_->detector_columns[index].add(scores, gauges);
 }
 
-void TraceWriter::set_notifications(std::vector<NotificationRow> rows, AlertPipelineCounts counts) {
-  impl_->notifications = std::move(rows);
-  impl_->pipeline = counts;
+void TraceWriter::set_notifications(AlertRouting routing) {
+  impl_->routing = std::move(routing);
 }
 
-void TraceWriter::set_script(std::string path, std::string text, std::vector<ScriptLogRow> log,
-                             std::vector<ExperimentRow> experiments) {
+void TraceWriter::set_script(std::string path, std::string text, std::vector<ScriptLogLine> log,
+                             std::vector<ExperimentRecord> experiments) {
   impl_->has_script = true;
   impl_->script_path = std::move(path);
   impl_->script_text = std::move(text);

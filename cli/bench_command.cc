@@ -167,9 +167,8 @@ RunResult run_one(const Plan& plan, std::size_t scenario_index, std::uint64_t se
   result.simulated = run.simulated;
   for (std::size_t d = 0; d < requested; ++d) {
     std::vector<Alert> own;
-    for (const RaisedAlert& a : runner.alerts())
-      if (a.detector == plan.specs[d].name)
-        own.push_back({a.time, a.detector, a.service, a.metric, a.severity, a.resolved, a.target});
+    for (const Alert& a : runner.alerts())
+      if (a.detector == plan.specs[d].name) own.push_back(a);
     const ScoresWithBaselines s =
         score_with_baselines(incidents, own, run.simulated, services, seed, options);
     result.scored_incidents = s.detector.scored_incidents;

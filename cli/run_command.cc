@@ -83,15 +83,6 @@ class DetectorsToTrace : public DetectorObserver {
   std::vector<std::size_t> index_;
 };
 
-// A detected incident scores as an alert about the whole system at the time it opened.
-std::vector<Alert> detected_as_alerts(const std::vector<DetectedIncident>& detected) {
-  std::vector<Alert> alerts;
-  for (const DetectedIncident& d : detected)
-    alerts.push_back(
-        {d.start, d.rule, kWholeSystem, "", "sev" + std::to_string(d.severity), d.end, ""});
-  return alerts;
-}
-
 // --script, else the scenario's `script:` (relative to the scenario file), else none.
 std::string script_path_for(const RunOptions& options, const Scenario& scenario) {
   if (!options.script_path.empty()) return options.script_path;
@@ -228,10 +219,7 @@ int run_command(const RunOptions& options) {
   }
   if (show_progress) progress.clear();
   const auto incidents = simulation.incidents();
-  std::vector<Alert> alerts;
-  for (const RaisedAlert& raised : detectors->alerts())
-    alerts.push_back({raised.time, raised.detector, raised.service, raised.metric, raised.severity,
-                      raised.resolved, raised.target});
+  const std::vector<Alert>& alerts = detectors->alerts();
   const Scores all = score(incidents, alerts, result.simulated, {.tick = scenario.tick});
   std::vector<std::int64_t> alert_incidents;
   for (const auto& matches : all.alert_matches)
@@ -240,34 +228,16 @@ int run_command(const RunOptions& options) {
   for (const DetectorSpec& spec : detectors->specs()) names.push_back(spec.name);
   writer->set_detectors(names);
   const std::vector<DetectedIncident> detected = detectors->detected_incidents();
-  std::vector<TraceWriter::DetectedIncidentRow> detected_rows;
-  for (const DetectedIncident& d : detected)
-    detected_rows.push_back({d.rule, d.start, d.end, d.severity, d.peak_temperature});
-  writer->set_detected_incidents(detected_rows);
+  writer->set_detected_incidents(detected);
   std::vector<std::string> service_names;
   for (const ServiceSpec& service : scenario.services) service_names.push_back(service.name);
-  const RoutingResult routing =
+  const AlertRouting routing =
       route_alerts(detectors->alerts(), scenario.alertmanager, service_names, result.simulated);
-  std::vector<TraceWriter::NotificationRow> notification_rows;
-  for (const Notification& n : routing.notifications)
-    notification_rows.push_back({n.time, n.group, static_cast<std::int64_t>(n.alerts)});
-  writer->set_notifications(
-      std::move(notification_rows),
-      {static_cast<std::int64_t>(routing.raw_alerts), static_cast<std::int64_t>(routing.inhibited),
-       static_cast<std::int64_t>(routing.deduplicated)});
+  writer->set_notifications(routing);
   std::vector<ScriptLine> script_lines;
   if (script) {
-    std::vector<TraceWriter::ScriptLogRow> log_rows;
-    for (const ScriptLogLine& line : script->log()) {
-      log_rows.push_back({line.time, line.text});
-      script_lines.push_back({line.time, line.text});
-    }
-    std::vector<TraceWriter::ExperimentRow> experiment_rows;
-    for (const ExperimentRecord& e : script->experiments())
-      experiment_rows.push_back(
-          {e.title, e.verdict, e.probe, e.message, e.start, e.end, e.failed_at});
-    writer->set_script(script->path(), script->text(), std::move(log_rows),
-                       std::move(experiment_rows));
+    for (const ScriptLogLine& line : script->log()) script_lines.push_back({line.time, line.text});
+    writer->set_script(script->path(), script->text(), script->log(), script->experiments());
   }
   writer->finish(incidents, result.completed, simulation.changes(), alerts, alert_incidents);
   const std::int64_t rows = writer->rows_written();

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "dosim/analysis/alert.h"
+#include "dosim/alert.h"
 #include "detectors/incident_rule.h"
 #include "dosim/engine/operations.h"
 #include "dosim/engine/scenario.h"

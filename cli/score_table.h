@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "dosim/analysis/alert.h"
+#include "dosim/alert.h"
 #include "dosim/engine/incident.h"
 
 namespace dosim::cli {

@@ -8,7 +8,7 @@ namespace {
 
 using Labels = std::vector<std::pair<std::string, std::string>>;
 
-Labels labels_of(const RaisedAlert& alert, const std::vector<std::string>& service_names) {
+Labels labels_of(const Alert& alert, const std::vector<std::string>& service_names) {
   const std::string service =
       alert.service >= 0 && alert.service < static_cast<int>(service_names.size())
           ? service_names[alert.service]
@@ -33,18 +33,18 @@ bool matches(const Labels& labels,
   return true;
 }
 
-bool firing_at(const RaisedAlert& alert, SimTime t) {
+bool firing_at(const Alert& alert, SimTime t) {
   return alert.time <= t && (alert.resolved < 0 || alert.resolved > t);
 }
 
 }  // namespace
 
-RoutingResult route_alerts(const std::vector<RaisedAlert>& alerts, const AlertmanagerSpec& spec,
+AlertRouting route_alerts(const std::vector<Alert>& alerts, const AlertmanagerSpec& spec,
                            const std::vector<std::string>& service_names, SimTime end) {
-  RoutingResult result;
+  AlertRouting result;
   result.raw_alerts = alerts.size();
   std::vector<Labels> labels;
-  for (const RaisedAlert& alert : alerts) labels.push_back(labels_of(alert, service_names));
+  for (const Alert& alert : alerts) labels.push_back(labels_of(alert, service_names));
 
   // Inhibition and deduplication, decided when each alert fires.
   std::vector<std::size_t> kept;

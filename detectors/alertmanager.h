@@ -22,22 +22,9 @@
 
 namespace dosim {
 
-struct Notification {
-  SimTime time = 0;
-  std::string group;       // "label=value,..." of the group_by labels
-  std::size_t alerts = 0;  // firing alerts it carries
-};
-
-struct RoutingResult {
-  std::vector<Notification> notifications;
-  std::size_t raw_alerts = 0;
-  std::size_t inhibited = 0;
-  std::size_t deduplicated = 0;
-};
-
 // `service_names` turns alert service indices into label values; `end` is the end of the run
 // (no notification after it).
-RoutingResult route_alerts(const std::vector<RaisedAlert>& alerts, const AlertmanagerSpec& spec,
+AlertRouting route_alerts(const std::vector<Alert>& alerts, const AlertmanagerSpec& spec,
                            const std::vector<std::string>& service_names, SimTime end);
 
 }  // namespace dosim

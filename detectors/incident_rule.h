@@ -17,17 +17,10 @@
 #include <string>
 #include <vector>
 
+#include "dosim/alert.h"
 #include "dosim/engine/scenario.h"
 
 namespace dosim {
-
-struct DetectedIncident {
-  std::string rule;
-  SimTime start = 0;  // the poll at which it opened
-  SimTime end = -1;   // the poll at which it closed; -1 while open
-  int severity = 3;   // 1, 2 or 3: the highest reached
-  double peak_temperature = 0;
-};
 
 class IncidentRule {
  public:

@@ -25,17 +25,6 @@
 
 namespace dosim {
 
-struct RaisedAlert {
-  SimTime time = 0;
-  std::string detector;
-  int service = -1;
-  std::string metric;
-  std::string severity;
-  SimTime resolved = -1;  // when the series was normal again; -1 if still firing at the end
-  std::string target;     // the series' column: the service, "caller->callee" or
-                          // "service /endpoint" (WatchedSeries::label)
-};
-
 // What one detector watches, as the trace records it (/detectors/<name>/...).
 struct WatchedSeries {
   std::string detector;
@@ -70,7 +59,7 @@ class DetectorRunner : public FrameSink {
 
   void on_frame(const Frame& frame) override;
 
-  const std::vector<RaisedAlert>& alerts() const { return alerts_; }
+  const std::vector<Alert>& alerts() const { return alerts_; }
   // Incidents the scenario's incident rules declared, in the order they opened.
   std::vector<DetectedIncident> detected_incidents() const;
   const std::vector<DetectorSpec>& specs() const { return specs_; }
@@ -93,7 +82,7 @@ class DetectorRunner : public FrameSink {
   std::vector<std::unique_ptr<Watched>> watched_;
   std::vector<IncidentRule> rules_;
   std::vector<int> rule_detector_;  // per rule: index into watched_
-  std::vector<RaisedAlert> alerts_;
+  std::vector<Alert> alerts_;
   DetectorObserver* observer_ = nullptr;
 };
 

@@ -1,4 +1,5 @@
 #include "dosim/engine/simulation.h"
+#include "dosim/error.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -27,7 +28,7 @@ constexpr std::uint8_t kFaultStartPriority = 20;
 constexpr std::uint8_t kCallbackPriority = 100;
 constexpr std::uint8_t kTickPriority = 200;
 
-[[noreturn]] void reject(const std::string& what) { throw std::invalid_argument(what); }
+[[noreturn]] void reject(const std::string& what) { throw RunControlError(what); }
 
 void check_service(const Scenario& scenario, int service, const std::string& what) {
   if (service < 0 || service >= static_cast<int>(scenario.services.size()))

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <tuple>
@@ -20,15 +21,6 @@ std::optional<double> parse_double(std::string_view text) {
   return value;
 }
 
-// Whole numbers in full ("1000000"), others as the shortest text that reads back the same.
-std::string format_number(double value) {
-  if (value == std::floor(value) && std::fabs(value) <= 1e18)
-    return std::to_string(static_cast<std::int64_t>(value));
-  char buffer[32];
-  auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
-  return std::string(buffer, ec == std::errc() ? end : buffer);
-}
-
 // Reports the shared problems of scalar readers: returns the scalar text, or nullopt.
 std::optional<std::string> scalar_of(const YAML::Node& node, SourcePos pos,
                                      const std::string& expected, const std::string& label,
@@ -38,24 +30,42 @@ std::optional<std::string> scalar_of(const YAML::Node& node, SourcePos pos,
   return std::nullopt;
 }
 
+// Diagnostics ordered by position, those of other files last (stable otherwise).
+std::vector<Diagnostic> by_position(std::vector<Diagnostic> list, const std::string& file) {
+  std::stable_sort(list.begin(), list.end(), [&](const Diagnostic& a, const Diagnostic& b) {
+    const bool a_other = a.file != file;
+    const bool b_other = b.file != file;
+    return std::tie(a_other, a.line, a.column) < std::tie(b_other, b.line, b.column);
+  });
+  return list;
+}
+
 }  // namespace
+
+std::string format_number(double value) {
+  if (value == std::floor(value) && std::fabs(value) <= 1e18)
+    return std::to_string(static_cast<std::int64_t>(value));
+  char buffer[32];
+  auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
+  return std::string(buffer, ec == std::errc() ? end : buffer);
+}
 
 void Diagnostics::error(SourcePos pos, std::string message) {
   list_.push_back(Diagnostic{file_, pos.line, pos.column, std::move(message)});
+}
+
+void Diagnostics::warning(SourcePos pos, std::string message) {
+  warnings_.push_back(Diagnostic{file_, pos.line, pos.column, std::move(message), true});
 }
 
 void Diagnostics::add(Diagnostic diagnostic) { list_.push_back(std::move(diagnostic)); }
 
 void Diagnostics::throw_if_any() const {
   if (list_.empty()) return;
-  std::vector<Diagnostic> sorted = list_;
-  std::stable_sort(sorted.begin(), sorted.end(), [&](const Diagnostic& a, const Diagnostic& b) {
-    const bool a_other = a.file != file_;
-    const bool b_other = b.file != file_;
-    return std::tie(a_other, a.line, a.column) < std::tie(b_other, b.line, b.column);
-  });
-  throw InputError(std::move(sorted));
+  throw InputError(by_position(list_, file_));
 }
+
+std::vector<Diagnostic> Diagnostics::warnings() const { return by_position(warnings_, file_); }
 
 SourcePos pos_of(const YAML::Node& node) {
   if (!node.IsDefined()) return {};
@@ -69,11 +79,6 @@ std::string describe(const YAML::Node& node) {
   if (node.IsSequence()) return "a list";
   if (node.IsMap()) return "a mapping";
   return "'" + node.Scalar() + "'";
-}
-
-std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates) {
-  const std::string match = closest_match(word, candidates);
-  return match.empty() ? "" : "; did you mean '" + match + "'?";
 }
 
 bool Range::contains(double value) const {
@@ -161,6 +166,17 @@ std::optional<SimTime> read_duration(const YAML::Node& node, SourcePos pos,
   if (!range.contains(static_cast<double>(*value))) {
     diags.error(pos, label + " must be " + range.describe() + ", got " + *text);
     return std::nullopt;
+  }
+  // A bare number is seconds, a trap for latencies meant as milliseconds; 0 is 0 in any unit.
+  std::string_view written = *text;
+  while (!written.empty() && std::isspace(static_cast<unsigned char>(written.front())))
+    written.remove_prefix(1);
+  while (!written.empty() && std::isspace(static_cast<unsigned char>(written.back())))
+    written.remove_suffix(1);
+  if (parse_double(written) && *value != 0) {
+    const std::string number(written);
+    diags.warning(pos, label + " is a bare number: read as " + number + " s; write " + number +
+                           "s or " + number + "ms to be explicit");
   }
   return value;
 }
@@ -261,6 +277,19 @@ std::optional<SimTime> MapReader::duration(std::string_view key, Range range, Ne
   const MapEntry* entry = lookup(key, need);
   if (!entry) return std::nullopt;
   return read_duration(entry->value, entry->value_pos(), "'" + entry->key + "'", range, diags_);
+}
+
+std::optional<double> MapReader::percent(std::string_view key, Range range, Need need) {
+  auto value = number(key, range, need);
+  if (!value || *value <= 0 || *value >= 1) return value;
+  const std::string written = format_number(*value);
+  const std::string share = *value == 0.5 ? "half" : written;
+  // Rounded so that 0.07 suggests 7, not 7.000000000000001.
+  const double meant = std::round(*value * 100 * 1e9) / 1e9;
+  diags_.warning(value_pos(key), "'" + std::string(key) + "' is " + written + ": that is " + share +
+                                     " of one percent; did you mean " + format_number(meant) +
+                                     "?");
+  return value;
 }
 
 std::vector<YAML::Node> MapReader::list(std::string_view key, Need need) {

@@ -5,6 +5,10 @@
 // checking the rest of the file. At the end Diagnostics::throw_if_any() throws one InputError
 // holding every problem.
 //
+// A value that loads but is likely a mistake (a duration written as a bare number, a percent
+// written as a ratio) becomes a warning instead: kept apart, never thrown, handed to the
+// Scenario (Scenario::warnings) when the file has no error.
+//
 // MapReader reads one YAML mapping against the keys it may hold. Its constructor reports a node
 // that is not a mapping, duplicate keys and unknown keys ("did you mean" when one is close); its
 // getters report missing required keys (at the mapping's position), wrong types and values out
@@ -35,16 +39,23 @@ class Diagnostics {
 
   // `pos` {0, 0} means the file as a whole.
   void error(SourcePos pos, std::string message);
+  // A value that loads but is likely not what the user meant.
+  void warning(SourcePos pos, std::string message);
   // A problem in another file the scenario names (a replayed CSV file); listed after this
   // file's own problems.
   void add(Diagnostic diagnostic);
+  // True when there is no error (warnings do not count).
   bool empty() const { return list_.empty(); }
-  // Throws InputError with every diagnostic, ordered by position, if there is any.
+  // Throws InputError with every error, ordered by position, if there is any; warnings are
+  // left out.
   void throw_if_any() const;
+  // The warnings, ordered by position.
+  std::vector<Diagnostic> warnings() const;
 
  private:
   std::string file_;
   std::vector<Diagnostic> list_;
+  std::vector<Diagnostic> warnings_;
 };
 
 // 1-based position of a node; {0, 0} when yaml-cpp has none (an absent node).
@@ -53,8 +64,9 @@ SourcePos pos_of(const YAML::Node& node);
 // What a node is, for "got ..." in messages: "'abc'", "a list", "a mapping", "nothing".
 std::string describe(const YAML::Node& node);
 
-// "; did you mean 'x'?" when closest_match() finds a likely typo among candidates, else "".
-std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates);
+// A number for messages: whole numbers in full ("1000000"), others as the shortest text that
+// reads back the same ("0.05").
+std::string format_number(double value);
 
 // The allowed values of a number: bounds that are each open, closed or absent.
 struct Range {
@@ -83,7 +95,8 @@ std::optional<double> read_number(const YAML::Node& node, SourcePos pos, const s
                                   Range range, Diagnostics& diags);
 std::optional<std::int64_t> read_integer(const YAML::Node& node, SourcePos pos,
                                          const std::string& label, Range range, Diagnostics& diags);
-// Durations as in parse_duration(); `range` is in nanoseconds.
+// Durations as in parse_duration(); `range` is in nanoseconds. Warns for a bare number other
+// than 0 (read as seconds).
 std::optional<SimTime> read_duration(const YAML::Node& node, SourcePos pos,
                                      const std::string& label, Range range, Diagnostics& diags);
 
@@ -126,6 +139,9 @@ class MapReader {
   std::optional<std::int64_t> integer(std::string_view key, Range range,
                                       Need need = Need::kOptional);
   std::optional<SimTime> duration(std::string_view key, Range range, Need need = Need::kOptional);
+  // A number documented as a percent (`percent: 20` is 20 %), as written; warns for a value
+  // strictly between 0 and 1, likely a ratio ("0.5" meant as 50 %).
+  std::optional<double> percent(std::string_view key, Range range, Need need = Need::kOptional);
   // The items of a list; an empty value is an empty list. Anything else is reported.
   std::vector<YAML::Node> list(std::string_view key, Need need = Need::kOptional);
 

@@ -22,18 +22,14 @@
 #include <stdexcept>
 #include <string>
 
+#include "dosim/error.h"  // ScriptError
+
 // The C++-built Lua's headers: included without extern "C", to match its C++ linkage.
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
 
 namespace dosim {
-
-// A script failed: `what()` is "FILE:LINE: message" followed by a Lua traceback when known.
-class ScriptError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 struct SandboxLimits {
   std::int64_t instruction_budget = 50'000'000;  // per callback or resume

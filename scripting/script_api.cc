@@ -27,7 +27,7 @@ ScriptHost& host_of(lua_State* L) {
 }
 
 SimTime seconds_to_time(double seconds) {
-  if (!std::isfinite(seconds)) throw std::invalid_argument("a time must be a finite number");
+  if (!std::isfinite(seconds)) throw RunControlError("a time must be a finite number");
   return static_cast<SimTime>(std::llround(seconds * 1e9));
 }
 
@@ -36,10 +36,10 @@ SimTime duration_arg(lua_State* L, int index, const char* what) {
   if (lua_type(L, index) == LUA_TNUMBER) return seconds_to_time(lua_tonumber(L, index));
   if (lua_type(L, index) == LUA_TSTRING) {
     if (auto parsed = parse_duration(lua_tostring(L, index))) return *parsed;
-    throw std::invalid_argument(std::string(what) + ": '" + lua_tostring(L, index) +
+    throw RunControlError(std::string(what) + ": '" + lua_tostring(L, index) +
                                 "' is not a duration (a number of seconds, or like 30s, 5m)");
   }
-  throw std::invalid_argument(std::string(what) + ": expected seconds or a duration string, got " +
+  throw RunControlError(std::string(what) + ": expected seconds or a duration string, got " +
                               luaL_typename(L, index));
 }
 
@@ -73,14 +73,14 @@ YAML::Node to_yaml(lua_State* L, int index, const std::string& where) {
       lua_pushnil(L);
       while (lua_next(L, index) != 0) {
         if (lua_type(L, -2) != LUA_TSTRING)
-          throw std::invalid_argument(where + ": table keys must be names");
+          throw RunControlError(where + ": table keys must be names");
         node[std::string(lua_tostring(L, -2))] = to_yaml(L, -1, where);
         lua_pop(L, 1);
       }
       return node;
     }
     default:
-      throw std::invalid_argument(where + ": cannot use a " + std::string(luaL_typename(L, index)) +
+      throw RunControlError(where + ": cannot use a " + std::string(luaL_typename(L, index)) +
                                   " here");
   }
 }
@@ -160,7 +160,7 @@ int sim_after(lua_State* L) {
 
 int sim_every(lua_State* L) {
   const SimTime period = duration_arg(L, 1, "sim.every");
-  if (period <= 0) throw std::invalid_argument("sim.every: the period must be > 0");
+  if (period <= 0) throw RunControlError("sim.every: the period must be > 0");
   return schedule_call(L, host_of(L).clock() + period, period);
 }
 
@@ -177,9 +177,9 @@ int sim_spawn(lua_State* L) {
 
 int sim_sleep(lua_State* L) {
   const SimTime dt = duration_arg(L, 1, "sim.sleep");
-  if (dt < 0) throw std::invalid_argument("sim.sleep: a duration must be >= 0");
+  if (dt < 0) throw RunControlError("sim.sleep: a duration must be >= 0");
   if (!lua_isyieldable(L))
-    throw std::invalid_argument("sim.sleep suspends a coroutine: call it inside sim.spawn");
+    throw RunControlError("sim.sleep suspends a coroutine: call it inside sim.spawn");
   const SimTime until = host_of(L).clock() + dt;
   lua_pushlightuserdata(L, const_cast<char*>(&kSleepToken));
   lua_pushinteger(L, until);
@@ -188,7 +188,7 @@ int sim_sleep(lua_State* L) {
 
 int sim_wait_until(lua_State* L) {
   if (!lua_isyieldable(L))
-    throw std::invalid_argument("sim.wait_until suspends a coroutine: call it inside sim.spawn");
+    throw RunControlError("sim.wait_until suspends a coroutine: call it inside sim.spawn");
   if (lua_type(L, 1) == LUA_TNUMBER) {
     const SimTime until = seconds_to_time(lua_tonumber(L, 1));
     if (until <= host_of(L).clock()) return 0;
@@ -197,7 +197,7 @@ int sim_wait_until(lua_State* L) {
     return lua_yield(L, 2);
   }
   if (lua_type(L, 1) != LUA_TFUNCTION)
-    throw std::invalid_argument(
+    throw RunControlError(
         "sim.wait_until: expected a time (seconds) or a predicate function");
   lua_pushlightuserdata(L, const_cast<char*>(&kWaitToken));
   lua_pushvalue(L, 1);
@@ -227,7 +227,7 @@ int metric_index(const Names& names, const std::string& name, const char* family
   std::vector<std::string> all(names.begin(), names.end());
   for (std::size_t m = 0; m < all.size(); ++m)
     if (all[m] == name) return static_cast<int>(m);
-  throw std::invalid_argument("unknown " + std::string(family) + " metric '" + name + "'" +
+  throw RunControlError("unknown " + std::string(family) + " metric '" + name + "'" +
                               did_you_mean(name, all));
 }
 
@@ -237,7 +237,7 @@ int service_arg(lua_State* L, int index, const Scenario& scenario) {
   if (service < 0) {
     std::vector<std::string> names;
     for (const ServiceSpec& s : scenario.services) names.push_back(s.name);
-    throw std::invalid_argument("unknown service '" + name + "'" + did_you_mean(name, names));
+    throw RunControlError("unknown service '" + name + "'" + did_you_mean(name, names));
   }
   return service;
 }
@@ -263,7 +263,7 @@ int sim_edge_metric(lua_State* L) {
     lua_pushnumber(L, simulation.world().frame().edge(static_cast<EdgeMetric>(metric))[d]);
     return 1;
   }
-  throw std::invalid_argument("no dependency " + scenario.services[caller].name + "->" +
+  throw RunControlError("no dependency " + scenario.services[caller].name + "->" +
                               scenario.services[callee].name);
 }
 
@@ -312,17 +312,17 @@ int inject(lua_State* L, int index, const char* where, const char* kind) {
   if (!node["start"]) node["start"] = time_text(simulation.now());
   if (!node["duration"]) {
     const SimTime left = simulation.scenario().duration - simulation.now();
-    if (left <= 0) throw std::invalid_argument(std::string(where) + ": the run is over");
+    if (left <= 0) throw RunControlError(std::string(where) + ": the run is over");
     node["duration"] = time_text(left);
   }
   FaultSpec spec;
   try {
     spec = parse_fault(simulation.scenario(), node, host.path());
   } catch (const InputError& error) {
-    throw std::invalid_argument(std::string(where) + ": " + messages_of(error));
+    throw RunControlError(std::string(where) + ": " + messages_of(error));
   }
   if (spec.start < simulation.now())
-    throw std::invalid_argument(std::string(where) + ": 'start' is in the past");
+    throw RunControlError(std::string(where) + ": 'start' is in the past");
   const int fault = simulation.add_fault(std::move(spec));
   lua_createtable(L, 0, 2);
   lua_pushinteger(L, fault);
@@ -358,7 +358,7 @@ int sim_outage(lua_State* L) {
     const std::string key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
     lua_pop(L, 1);
     if (key != "region" && key != "zone" && key != "duration" && key != "start" && key != "name")
-      throw std::invalid_argument("sim.outage: unknown key '" + key +
+      throw RunControlError("sim.outage: unknown key '" + key +
                                   "' (region or zone, duration, start, name)");
   }
   return inject(L, lua_gettop(L), "sim.outage", "outage");
@@ -376,7 +376,7 @@ int change(lua_State* L, const char* kind, const char* where) {
   try {
     spec = parse_change(simulation.scenario(), node, host.path());
   } catch (const InputError& error) {
-    throw std::invalid_argument(std::string(where) + ": " + messages_of(error));
+    throw RunControlError(std::string(where) + ": " + messages_of(error));
   }
   lua_pushinteger(L, simulation.add_change(std::move(spec)));
   return 1;
@@ -400,7 +400,7 @@ int sim_scale(lua_State* L) {
   const int service = service_arg(L, -1, simulation.scenario());
   lua_getfield(L, 1, "replicas");
   if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0 || lua_tointeger(L, -1) > 1'000'000)
-    throw std::invalid_argument("sim.scale: 'replicas' must be a whole number in [0, 1000000]");
+    throw RunControlError("sim.scale: 'replicas' must be a whole number in [0, 1000000]");
   simulation.set_replicas(service, static_cast<int>(lua_tointeger(L, -1)));
   return 0;
 }
@@ -434,12 +434,12 @@ std::vector<std::string> string_list(lua_State* L, int index, const char* what) 
   std::vector<std::string> out;
   if (lua_isnil(L, index)) return out;
   if (lua_type(L, index) == LUA_TSTRING) return {lua_tostring(L, index)};
-  if (!lua_istable(L, index)) throw std::invalid_argument(std::string(what) + ": expected a list");
+  if (!lua_istable(L, index)) throw RunControlError(std::string(what) + ": expected a list");
   const lua_Integer n = static_cast<lua_Integer>(lua_rawlen(L, index));
   for (lua_Integer i = 1; i <= n; ++i) {
     lua_rawgeti(L, index, i);
     if (lua_type(L, -1) != LUA_TSTRING)
-      throw std::invalid_argument(std::string(what) + ": expected names");
+      throw RunControlError(std::string(what) + ": expected names");
     out.emplace_back(lua_tostring(L, -1));
     lua_pop(L, 1);
   }
@@ -452,23 +452,23 @@ int sim_detector(lua_State* L) {
   ScriptHost::LuaDetectorDef def;
   lua_getfield(L, 1, "name");
   if (lua_type(L, -1) != LUA_TSTRING || lua_rawlen(L, -1) == 0)
-    throw std::invalid_argument("sim.detector: 'name' must be a non-empty string");
+    throw RunControlError("sim.detector: 'name' must be a non-empty string");
   def.name = lua_tostring(L, -1);
   if (def.name.find('/') != std::string::npos)
-    throw std::invalid_argument("sim.detector: a name may not contain '/'");
+    throw RunControlError("sim.detector: a name may not contain '/'");
   for (const std::string& kind : detector_kinds())
     if (kind == def.name)
-      throw std::invalid_argument("sim.detector: '" + def.name + "' is a built-in kind");
+      throw RunControlError("sim.detector: '" + def.name + "' is a built-in kind");
   for (const auto& other : host.lua_detectors())
     if (other.name == def.name)
-      throw std::invalid_argument("sim.detector: '" + def.name + "' is already defined");
+      throw RunControlError("sim.detector: '" + def.name + "' is already defined");
   lua_getfield(L, 1, "observe");
   if (!lua_isfunction(L, -1))
-    throw std::invalid_argument("sim.detector: 'observe' must be a function(values, t)");
+    throw RunControlError("sim.detector: 'observe' must be a function(values, t)");
   def.observe_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_getfield(L, 1, "init");
   if (!lua_isnil(L, -1) && !lua_isfunction(L, -1))
-    throw std::invalid_argument("sim.detector: 'init' must be a function(n, params)");
+    throw RunControlError("sim.detector: 'init' must be a function(n, params)");
   def.init_ref = lua_isnil(L, -1) ? (lua_pop(L, 1), LUA_NOREF) : luaL_ref(L, LUA_REGISTRYINDEX);
   lua_getfield(L, 1, "threshold");
   def.threshold = luaL_optnumber(L, -1, 1.0);
@@ -482,16 +482,16 @@ int sim_detector(lua_State* L) {
     lua_getfield(L, watch, "family");
     spec.family = luaL_optstring(L, -1, "service");
     if (spec.family != "service" && spec.family != "edge" && spec.family != "endpoint")
-      throw std::invalid_argument("sim.detector: 'family' must be service, edge or endpoint");
+      throw RunControlError("sim.detector: 'family' must be service, edge or endpoint");
     lua_getfield(L, watch, "metrics");
     spec.metrics = string_list(L, -1, "sim.detector: watch.metrics");
     if (spec.metrics.empty())
-      throw std::invalid_argument("sim.detector: watch.metrics names no metric");
+      throw RunControlError("sim.detector: watch.metrics names no metric");
     const Scenario& scenario = host.simulation().scenario();
     lua_getfield(L, watch, "services");
     for (const std::string& name : string_list(L, -1, "sim.detector: watch.services")) {
       const int s = scenario.service_index(name);
-      if (s < 0) throw std::invalid_argument("sim.detector: unknown service '" + name + "'");
+      if (s < 0) throw RunControlError("sim.detector: unknown service '" + name + "'");
       spec.services.push_back(s);
     }
     lua_getfield(L, watch, "edges");
@@ -499,7 +499,7 @@ int sim_detector(lua_State* L) {
       int found = -1;
       for (std::size_t d = 0; d < scenario.dependencies.size(); ++d)
         if (scenario.edge_name(static_cast<int>(d)) == name) found = static_cast<int>(d);
-      if (found < 0) throw std::invalid_argument("sim.detector: unknown edge '" + name + "'");
+      if (found < 0) throw RunControlError("sim.detector: unknown edge '" + name + "'");
       spec.edges.push_back(found);
     }
     lua_getfield(L, 1, "for");
@@ -628,7 +628,7 @@ void push_dispatcher(ScriptHost& host) {
   lua_remove(L, -2);
 }
 
-void push_alert(ScriptHost& host, const RaisedAlert& alert) {
+void push_alert(ScriptHost& host, const Alert& alert) {
   lua_State* L = host.sandbox().state();
   const Scenario& scenario = host.simulation().scenario();
   lua_createtable(L, 0, 5);

@@ -18,7 +18,7 @@ const void* wait_token();
 
 // Push the function that dispatches hooks (sim._dispatch), and hook payloads.
 void push_dispatcher(ScriptHost& host);
-void push_alert(ScriptHost& host, const RaisedAlert& alert);
+void push_alert(ScriptHost& host, const Alert& alert);
 void push_incident(ScriptHost& host, const DetectedIncident& incident);
 void push_change(ScriptHost& host, const ChangeEvent& change);
 

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "detectors/runner.h"
+#include "dosim/experiment.h"
 #include "dosim/engine/simulation.h"
 #include "engine/world.h"
 #include "scripting/lua_sandbox.h"
@@ -37,23 +38,6 @@ struct ScriptOptions {
   SandboxLimits limits;
   // Where sim.log lines go as they are written (besides log()); empty: nowhere.
   std::function<void(SimTime, const std::string&)> on_log;
-};
-
-struct ScriptLogLine {
-  SimTime time = 0;
-  std::string text;
-};
-
-// The verdict of one sim.experiment.
-struct ExperimentRecord {
-  std::string title;
-  std::string verdict;  // pass, fail or error
-  std::string probe;    // what failed: "hypothesis before", "method", "hypothesis after",
-                        // "rollbacks"; "" on pass
-  std::string message;  // the error or the hypothesis' explanation
-  SimTime start = 0;
-  SimTime end = 0;
-  SimTime failed_at = -1;  // when the failing probe ran; -1 on pass
 };
 
 class ScriptHost : public FrameSink {

@@ -9,14 +9,14 @@ using namespace dosim;
 
 namespace {
 
-RaisedAlert raised(SimTime from, SimTime to, int service, std::string severity = "warning",
+Alert raised(SimTime from, SimTime to, int service, std::string severity = "warning",
                    std::string metric = "latency_p95_s") {
   return {from, "mad", service, std::move(metric), std::move(severity), to, ""};
 }
 
 const std::vector<std::string> kServices = {"a", "b"};
 
-std::vector<SimTime> times(const RoutingResult& result) {
+std::vector<SimTime> times(const AlertRouting& result) {
   std::vector<SimTime> out;
   for (const Notification& n : result.notifications) out.push_back(n.time);
   return out;
@@ -77,11 +77,11 @@ TEST_CASE("identical alerts are deduplicated; inhibited ones never notify", "[al
 }
 
 TEST_CASE("alerts on two edges of one caller are two alerts, not duplicates", "[alertmanager]") {
-  RaisedAlert shipping = raised(0, kHour, 0);
+  Alert shipping = raised(0, kHour, 0);
   shipping.target = "a->shipping";
-  RaisedAlert cart = raised(kSecond, kHour, 0);
+  Alert cart = raised(kSecond, kHour, 0);
   cart.target = "a->cart";
-  RaisedAlert cart_again = raised(2 * kSecond, kHour, 0);
+  Alert cart_again = raised(2 * kSecond, kHour, 0);
   cart_again.target = "a->cart";
   const auto result = route_alerts({shipping, cart, cart_again}, {}, kServices, 2 * kHour);
   CHECK(result.raw_alerts == 3);

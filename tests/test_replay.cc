@@ -350,7 +350,7 @@ TEST_CASE("detectors on a replayed series: a threshold alerts at the rows above 
   simulation.add_sink(&runner);
   simulation.run();
   std::vector<std::size_t> threshold_rows, mad_rows;
-  for (const RaisedAlert& alert : runner.alerts())
+  for (const Alert& alert : runner.alerts())
     (alert.detector == "mad" ? mad_rows : threshold_rows)
         .push_back(static_cast<std::size_t>(alert.time / kMinute) - 1);
   CHECK(threshold_rows == std::vector<std::size_t>{3, 8});

@@ -515,32 +515,32 @@ TEST_CASE("run-time control refuses what a scenario could not declare", "[runtim
                                      "{name: x, kind: error, target: {service: web}, start: 10m, "
                                      "duration: 1m}");
   simulation.at(12 * kMinute, [&] {
-    CHECK_THROWS_AS(simulation.add_fault(fault), std::invalid_argument);  // starts before now()
+    CHECK_THROWS_AS(simulation.add_fault(fault), dosim::RunControlError);  // starts before now()
     FaultSpec later = fault;
     later.start = 12 * kMinute;
     CHECK(simulation.add_fault(later) == 1);
-    CHECK_THROWS_AS(simulation.add_fault(later), std::invalid_argument);  // name taken
+    CHECK_THROWS_AS(simulation.add_fault(later), dosim::RunControlError);  // name taken
     later.name = "y";
     later.start = 30 * kMinute;
-    CHECK_THROWS_AS(simulation.add_fault(later), std::invalid_argument);  // after the end
+    CHECK_THROWS_AS(simulation.add_fault(later), dosim::RunControlError);  // after the end
     later.start = 13 * kMinute;
     later.target.service = 17;
-    CHECK_THROWS_AS(simulation.add_fault(later), std::invalid_argument);
+    CHECK_THROWS_AS(simulation.add_fault(later), dosim::RunControlError);
     later.target.service = 1;
     later.kind = FaultKind::kPacketLoss;  // needs an edge
-    CHECK_THROWS_AS(simulation.add_fault(later), std::invalid_argument);
+    CHECK_THROWS_AS(simulation.add_fault(later), dosim::RunControlError);
     ChangeSpec change;
     change.kind = ChangeKind::kDeployment;
     change.services = {1};
     change.version = "v2";
     change.at = 11 * kMinute;
-    CHECK_THROWS_AS(simulation.add_change(change), std::invalid_argument);
+    CHECK_THROWS_AS(simulation.add_change(change), dosim::RunControlError);
     change.at = 12 * kMinute;
     change.rollback = 12 * kMinute;
-    CHECK_THROWS_AS(simulation.add_change(change), std::invalid_argument);
-    CHECK_THROWS_AS(simulation.end_fault(5), std::invalid_argument);
-    CHECK_THROWS_AS(simulation.set_replicas(1, -1), std::invalid_argument);
-    CHECK_THROWS_AS(simulation.rollback(9), std::invalid_argument);
+    CHECK_THROWS_AS(simulation.add_change(change), dosim::RunControlError);
+    CHECK_THROWS_AS(simulation.end_fault(5), dosim::RunControlError);
+    CHECK_THROWS_AS(simulation.set_replicas(1, -1), dosim::RunControlError);
+    CHECK_THROWS_AS(simulation.rollback(9), dosim::RunControlError);
   });
   simulation.run();
   CHECK(simulation.scenario().faults.size() == 2);

@@ -9,7 +9,7 @@
 #include <set>
 #include <vector>
 
-#include "dosim/analysis/alert.h"
+#include "dosim/alert.h"
 #include "dosim/analysis/scoring.h"
 #include "dosim/engine/incident.h"
 #include "dosim/engine/sim_time.h"

@@ -1,9 +1,19 @@
-// User-facing problems with an input file, with the position they come from.
+// The errors dosim reports to its users, each carrying the positions they come from.
 //
-// Loading never stops at the first problem: every check adds a Diagnostic and the loader
-// throws one InputError holding all of them. The command line prints each as
-// `FILE:LINE:COL: message` on stderr and exits with code 2. Line and column are 1-based;
-// 0 means "the file as a whole" and is printed as `FILE: message`.
+// Loading never stops at the first problem: every check adds a Diagnostic and one Error
+// holding all of them is thrown. A front end prints each diagnostic on its own line
+// (`FILE:LINE:COL: message` for a scenario, `FILE:LINE: message` for a script, `FILE: message`
+// for a file as a whole, an HDF5 file's message naming the dataset) and, for an Error, exits
+// with code 2 (kExitBadInput). Lines and columns are 1-based; 0 means "not known".
+//
+// The kinds (catch Error to catch them all):
+//   - InputError: bad input: a scenario, the command line, a CSV or model file, a path;
+//   - ModelError: an lstm model file that cannot be read as one (an InputError);
+//   - ScriptError: a Lua script that does not compile or fails while it runs;
+//   - RunControlError: a run-time control call (Simulation::add_fault, a script's sim.*)
+//     that cannot be carried out (a start in the past, an unknown index).
+// Programmer errors are assertions, never these. Warnings are Diagnostics with
+// `warning = true`: printed, never thrown unless a front end is strict.
 #pragma once
 
 #include <stdexcept>
@@ -13,28 +23,59 @@
 namespace dosim {
 
 struct Diagnostic {
-  std::string file;
+  std::string file;  // "" when `message` is already complete (a Lua error says where)
   int line = 0;
   int column = 0;
   std::string message;
+  bool warning = false;
 
-  // "FILE:LINE:COL: message", or "FILE: message" without a position.
+  // "FILE:LINE:COL: message" ("FILE:LINE:COL: warning: message" for a warning), "FILE:LINE:
+  // message" without a column, "FILE: message" without a line.
   std::string format() const;
 };
 
-// Thrown for bad user input (scenario, script, command line, files). Never for bugs.
-class InputError : public std::runtime_error {
+// Base of every error that ends an operation for the user; what() joins the diagnostics.
+class Error : public std::runtime_error {
  public:
-  explicit InputError(std::vector<Diagnostic> diagnostics);
-  InputError(std::string file, std::string message);
+  explicit Error(std::vector<Diagnostic> diagnostics);
   const std::vector<Diagnostic>& diagnostics() const { return diagnostics_; }
 
  private:
   std::vector<Diagnostic> diagnostics_;
 };
 
+// Bad user input (scenario, command line, files). Never for bugs.
+class InputError : public Error {
+ public:
+  explicit InputError(std::vector<Diagnostic> diagnostics) : Error(std::move(diagnostics)) {}
+  InputError(std::string file, std::string message);
+};
+
+// A model file (HDF5) that is not a valid model: `file` is the path, the message names the
+// dataset or attribute.
+class ModelError : public InputError {
+ public:
+  using InputError::InputError;
+};
+
+// A Lua script failed to compile or to run: the message is "FILE:LINE: message", followed
+// by a Lua traceback when known.
+class ScriptError : public Error {
+ public:
+  explicit ScriptError(const std::string& message);
+};
+
+// A run-time control call that cannot be carried out (see Simulation's contract).
+class RunControlError : public Error {
+ public:
+  explicit RunControlError(const std::string& message);
+};
+
 // Closest candidate by edit distance when close enough to be a likely typo, else the
 // shortest candidate that starts with `word` (an abbreviation); else "".
 std::string closest_match(const std::string& word, const std::vector<std::string>& candidates);
+
+// "; did you mean 'x'?" for the closest candidate, or "" when none is close.
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates);
 
 }  // namespace dosim

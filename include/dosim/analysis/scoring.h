@@ -20,7 +20,7 @@
 #include <string_view>
 #include <vector>
 
-#include "dosim/analysis/alert.h"
+#include "dosim/alert.h"
 #include "dosim/engine/incident.h"
 #include "dosim/engine/sim_time.h"
 

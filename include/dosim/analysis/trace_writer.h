@@ -20,7 +20,8 @@
 #include <string>
 #include <vector>
 
-#include "dosim/analysis/alert.h"
+#include "dosim/alert.h"
+#include "dosim/experiment.h"
 #include "dosim/engine/frame.h"
 #include "dosim/engine/incident.h"
 #include "dosim/engine/operations.h"
@@ -70,39 +71,16 @@ class TraceWriter : public FrameSink {
 
   // What the alert pipeline delivered, written by finish() to /notifications: one row per
   // notification (time, group, alerts it carried) and the counts as attributes.
-  struct NotificationRow {
-    SimTime time = 0;
-    std::string group;
-    std::int64_t alerts = 0;
-  };
-  struct AlertPipelineCounts {
-    std::int64_t raw_alerts = 0, inhibited = 0, deduplicated = 0;
-  };
-  void set_notifications(std::vector<NotificationRow> rows, AlertPipelineCounts counts);
+  void set_notifications(AlertRouting routing);
 
   // A chaos script's text, its log and its experiments' verdicts, written by finish() to
   // /meta/script_lua (attribute `path`), /script_log and /experiments.
-  struct ScriptLogRow {
-    SimTime time = 0;
-    std::string text;
-  };
-  struct ExperimentRow {
-    std::string title, verdict, probe, message;
-    SimTime start = 0, end = 0, failed_at = -1;
-  };
-  void set_script(std::string path, std::string text, std::vector<ScriptLogRow> log,
-                  std::vector<ExperimentRow> experiments);
+  void set_script(std::string path, std::string text, std::vector<ScriptLogLine> log,
+                  std::vector<ExperimentRecord> experiments);
 
   // Incidents the run's incident rules declared, written by finish() to
   // /incidents_detected (end -1 while still open at the end of the run).
-  struct DetectedIncidentRow {
-    std::string rule;
-    SimTime start = 0;
-    SimTime end = -1;
-    int severity = 3;
-    double peak_temperature = 0;
-  };
-  void set_detected_incidents(std::vector<DetectedIncidentRow> rows);
+  void set_detected_incidents(std::vector<DetectedIncident> rows);
 
  private:
   struct Impl;

@@ -78,7 +78,7 @@ class Simulation {
   // its counterfactual, impact window, affected services...). Its incident id comes after
   // all of the scenario's own and those added before it. An empty name becomes
   // "fault-<index>". Returns the fault's index in scenario().faults.
-  // Throws std::invalid_argument when spec.start < now(), spec.start is not before the end of
+  // Throws RunControlError when spec.start < now(), spec.start is not before the end of
   // the scenario, spec.duration <= 0, the name is already taken, or the target does not refer
   // to what the scenario has (use parse_fault(), scenario_loader.h, for every check with
   // messages).
@@ -87,13 +87,13 @@ class Simulation {
   // Ends fault `fault` at now() if it has not ended yet: its recorded end becomes now() (its
   // duration now() - start). A fault that has not started by now() is cancelled: it never
   // acts, and its duration becomes 0 (a silent incident). A no-op for an ended fault.
-  // Throws std::invalid_argument for an index out of range.
+  // Throws RunControlError for an index out of range.
   void end_fault(int fault);
 
   // Adds a change (deployment, config, secret-rotation, feature-flag) as if declared; its
   // incident id (when it has a defect) comes after all earlier ones. An empty name becomes
   // "change-<index>". Returns its index in scenario().changes.
-  // Throws std::invalid_argument when spec.at < now() (or a feature flag's first step), spec.at
+  // Throws RunControlError when spec.at < now() (or a feature flag's first step), spec.at
   // is not before the end of the scenario, the name is taken, or a reference is out of range.
   int add_change(ChangeSpec spec);
 
@@ -103,7 +103,7 @@ class Simulation {
   // change log gets a `rollback` event and its incident window ends. Returns false when there
   // is nothing to roll back: no deployment of the service started before now(), or the last one
   // is rolled back already (a declared rollback at or before now() included).
-  // Throws std::invalid_argument for a service out of range.
+  // Throws RunControlError for a service out of range.
   bool rollback(int service);
 
   // Sets the service's replica count from now() on, as `kubectl scale` does; the change log gets
@@ -113,7 +113,7 @@ class Simulation {
   // from the new count at its next sync (so it takes over again, within [min, max]). Applies to
   // the counterfactual world as well (it is an operation, not a fault). Pod faults that start
   // later pick their replicas among the new count; rollouts keep planning from the declared one.
-  // Throws std::invalid_argument for a service out of range or replicas outside
+  // Throws RunControlError for a service out of range or replicas outside
   // [0, 1000000] (the scenario format's limit).
   void set_replicas(int service, int replicas);
 

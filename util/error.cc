@@ -33,15 +33,24 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
 }  // namespace
 
 std::string Diagnostic::format() const {
-  if (line <= 0) return file + ": " + message;
-  return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
+  const std::string text = warning ? "warning: " + message : message;
+  if (file.empty()) return text;
+  if (line <= 0) return file + ": " + text;
+  if (column <= 0) return file + ":" + std::to_string(line) + ": " + text;
+  return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + text;
 }
 
-InputError::InputError(std::vector<Diagnostic> diagnostics)
+Error::Error(std::vector<Diagnostic> diagnostics)
     : std::runtime_error(join(diagnostics)), diagnostics_(std::move(diagnostics)) {}
 
 InputError::InputError(std::string file, std::string message)
     : InputError(std::vector<Diagnostic>{Diagnostic{std::move(file), 0, 0, std::move(message)}}) {}
+
+ScriptError::ScriptError(const std::string& message)
+    : Error({Diagnostic{"", 0, 0, message}}) {}
+
+RunControlError::RunControlError(const std::string& message)
+    : Error({Diagnostic{"", 0, 0, message}}) {}
 
 std::string closest_match(const std::string& word, const std::vector<std::string>& candidates) {
   std::string best;
@@ -59,6 +68,11 @@ std::string closest_match(const std::string& word, const std::vector<std::string
     if (candidate.rfind(word, 0) == 0 && (best.empty() || candidate.size() < best.size()))
       best = candidate;
   return best;
+}
+
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates) {
+  const std::string match = closest_match(word, candidates);
+  return match.empty() ? "" : "; did you mean '" + match + "'?";
 }
 
 }  // namespace dosim
