@@ -1,11 +1,9 @@
-"""Shared helpers for the Python tests run by CTest: where the binary is, a scratch
-directory, running dosim, and a tiny check/report harness whose closing line is
-'N passed, M failed'."""
+"""Shared helpers for the Python tests (run by pytest, one CTest test per file): where the
+binary is, a scratch directory, running dosim, and Checks for tests made of many small
+checks that should all be reported at once."""
 import os
 import pathlib
 import subprocess
-import sys
-import traceback
 
 SOURCE_DIR = pathlib.Path(os.environ.get("DOSIM_SOURCE_DIR", pathlib.Path(__file__).resolve().parents[1]))
 DOSIM = os.environ.get("DOSIM_BIN", str(SOURCE_DIR / "build" / "cli" / "dosim"))
@@ -19,6 +17,8 @@ def env_without_nab():
     env = dict(os.environ)
     env.pop("DOSIM_NAB", None)
     return env
+
+
 TMP.mkdir(parents=True, exist_ok=True)
 
 
@@ -27,37 +27,27 @@ def dosim(*args, **kwargs):
     return subprocess.run([DOSIM, *map(str, args)], capture_output=True, text=True, **kwargs)
 
 
-def run_tests(tests):
-    """Runs each test function; prints a line per test and 'N passed, M failed'."""
-    passed = failed = 0
-    for test in tests:
-        try:
-            test()
-            passed += 1
-            print(f"PASS {test.__name__}")
-        except Exception:  # noqa: BLE001 - report every failure and carry on
-            failed += 1
-            print(f"FAIL {test.__name__}")
-            traceback.print_exc()
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+def has_nab():
+    """Whether the NAB copy is there (its published scoreboard, results/final_results.json)."""
+    return (NAB / "results" / "final_results.json").is_file()
 
 
 class Checks:
-    """Counts individual checks, for tests made of many small assertions; report() prints
-    'NAME: N passed, M failed' and returns the exit code."""
+    """Collects the failures of many small checks so that a test reports all of them, not
+    just the first: call it with (condition, message) for each check, then assert_passed()
+    once at the end of the test."""
 
     def __init__(self):
         self.passed = 0
-        self.failed = 0
+        self.failures = []
 
     def __call__(self, condition, message):
         if condition:
             self.passed += 1
         else:
-            self.failed += 1
-            print(f"FAIL: {message}")
+            self.failures.append(message)
 
-    def report(self, name):
-        print(f"{name}: {self.passed} passed, {self.failed} failed")
-        return 1 if self.failed else 0
+    def assert_passed(self):
+        total = self.passed + len(self.failures)
+        assert not self.failures, (f"{len(self.failures)} of {total} checks failed:\n  "
+                                   + "\n  ".join(self.failures))

@@ -11,8 +11,11 @@
 import json
 import os
 import statistics
+import sys
 
-from dosim_test_util import SOURCE_DIR, TMP, dosim, run_tests
+import pytest
+
+from dosim_test_util import SOURCE_DIR, TMP, dosim
 
 SCENARIOS = [str(SOURCE_DIR / "scenarios" / "payments-mad.yaml"),
              str(SOURCE_DIR / "scenarios" / "crash-loop.yaml")]
@@ -94,5 +97,4 @@ def test_bad_input_exits_2():
 
 
 if __name__ == "__main__":
-    run_tests([test_results_identical_for_any_thread_count,
-               test_scenario_detector_scores_match_dosim_score, test_bad_input_exits_2])
+    sys.exit(pytest.main([__file__, "-q", "-p", "no:cacheprovider"]))

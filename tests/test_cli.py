@@ -1,8 +1,11 @@
 """The command line contract: exit codes and messages for good and bad input."""
 import os
 import stat
+import sys
 
-from dosim_test_util import SOURCE_DIR, TMP, dosim, run_tests
+import pytest
+
+from dosim_test_util import SOURCE_DIR, TMP, dosim
 
 ECOMMERCE = SOURCE_DIR / "scenarios" / "ecommerce.yaml"
 
@@ -152,14 +155,4 @@ def test_the_story_is_told_in_simulated_time_and_written_as_json_lines():
 
 
 if __name__ == "__main__":
-    run_tests([
-        test_validate_accepts_every_bundled_scenario,
-        test_validate_reports_every_problem_with_position_and_exit_2,
-        test_missing_empty_and_binary_files_exit_2_without_crashing,
-        test_unwritable_output_fails_before_simulating,
-        test_bad_command_lines_exit_2_and_help_and_version_exit_0,
-        test_run_prints_the_summary,
-        test_alerts_land_in_the_trace_matched_to_incidents,
-        test_score_recomputes_from_the_trace_what_run_printed,
-        test_the_story_is_told_in_simulated_time_and_written_as_json_lines,
-    ])
+    sys.exit(pytest.main([__file__, "-q", "-p", "no:cacheprovider"]))

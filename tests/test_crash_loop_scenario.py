@@ -3,10 +3,13 @@ With one row per second, ready_replicas must show Kubernetes' back-off to the se
 (10 s, 20 s, 40 s, ... capped at 300 s, with 8 s of running between crashes), computed
 here from the scenario's numbers; the callers must see checkout's reduced capacity as
 latency first, then as rejections once the queue is full. Checked with h5py and numpy."""
+import sys
+
 import h5py
 import numpy as np
+import pytest
 
-from dosim_test_util import SOURCE_DIR, TMP, dosim, run_tests
+from dosim_test_util import SOURCE_DIR, TMP, dosim
 
 TRACE = TMP / "crash-loop.h5"
 START_S, END_S = 600, 2400
@@ -133,6 +136,4 @@ def test_ground_truth_impact_starts_at_the_first_crash():
 
 
 if __name__ == "__main__":
-    run_tests([test_ready_replicas_follow_the_crash_loop_back_off_to_the_second,
-               test_the_callers_see_latency_in_short_back_offs_and_rejections_in_long_ones,
-               test_ground_truth_impact_starts_at_the_first_crash])
+    sys.exit(pytest.main([__file__, "-q", "-p", "no:cacheprovider"]))

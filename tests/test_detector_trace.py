@@ -10,11 +10,13 @@
   from those over the window.
 """
 import os
+import sys
 
 import h5py
 import numpy as np
+import pytest
 
-from dosim_test_util import TMP, dosim, run_tests
+from dosim_test_util import TMP, dosim
 
 SCENARIO = """\
 name: detector-trace
@@ -117,5 +119,4 @@ def test_regression_gauges_follow_the_fitted_line():
 
 
 if __name__ == "__main__":
-    run_tests([test_threshold_scores_are_the_metric_per_tick, test_scores_keep_the_row_maximum,
-               test_regression_gauges_follow_the_fitted_line])
+    sys.exit(pytest.main([__file__, "-q", "-p", "no:cacheprovider"]))

@@ -1,15 +1,20 @@
 """The bundled e-commerce week shows what it promises, checked from the trace with numpy:
 a daily cycle, quieter weekends, and two database incidents whose impact reaches the
 gateway."""
+import sys
+
 import h5py
 import numpy as np
+import pytest
 
-from dosim_test_util import SOURCE_DIR, TMP, dosim, run_tests
+from dosim_test_util import SOURCE_DIR, TMP, dosim
 
 TRACE = TMP / "ecommerce.h5"
 
 
-def setup():
+@pytest.fixture(scope="module", autouse=True)
+def ecommerce_trace():
+    """Runs the e-commerce week once, for every test of this file."""
     result = dosim("run", SOURCE_DIR / "scenarios" / "ecommerce.yaml", "--out", TRACE, "--quiet")
     assert result.returncode == 0, result.stderr
 
@@ -62,9 +67,4 @@ def test_database_incidents_are_in_the_truth_and_visible_at_the_gateway():
 
 
 if __name__ == "__main__":
-    setup()
-    run_tests([
-        test_daily_pattern_lag_one_day_autocorrelation_is_high,
-        test_weekend_traffic_is_lower,
-        test_database_incidents_are_in_the_truth_and_visible_at_the_gateway,
-    ])
+    sys.exit(pytest.main([__file__, "-q", "-p", "no:cacheprovider"]))

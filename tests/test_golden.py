@@ -4,15 +4,20 @@ excepted) and
 produce the same per-service statistics (means over the trace, 4 significant digits, read
 with h5py) as recorded in tests/golden/<scenario>.txt.
 
+Each scenario is one test, test_golden[<scenario>] (CTest: golden.<scenario>); a mismatch
+prints the unified diff from the golden file to this run's output.
+
 A deliberate change of behaviour updates the files:
     DOSIM_BIN=build/cli/dosim /usr/bin/python3 tests/test_golden.py --update
 and the diff of tests/golden/ shows what changed, for review."""
+import difflib
 import sys
 
 import h5py
 import numpy as np
+import pytest
 
-from dosim_test_util import SOURCE_DIR, TMP, dosim, run_tests
+from dosim_test_util import SOURCE_DIR, TMP, dosim
 
 GOLDEN = SOURCE_DIR / "tests" / "golden"
 SCENARIOS = sorted(path.stem for path in (SOURCE_DIR / "scenarios").glob("*.yaml"))
@@ -34,15 +39,17 @@ def observed(name):
     return "\n".join(lines) + "\n"
 
 
-def make_test(name):
-    def test():
-        expected = (GOLDEN / f"{name}.txt").read_text()
-        actual = observed(name)
-        if actual != expected:
-            diff = [f"- {e}\n+ {a}" for e, a in zip(expected.splitlines(), actual.splitlines()) if e != a]
-            raise AssertionError(f"{name} differs from its golden file:\n" + "\n".join(diff[:20]))
-    test.__name__ = f"test_golden_{name.replace('-', '_')}"
-    return test
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_golden(name):
+    golden = GOLDEN / f"{name}.txt"
+    expected = golden.read_text()
+    actual = observed(name)
+    if actual != expected:
+        diff = difflib.unified_diff(expected.splitlines(keepends=True),
+                                    actual.splitlines(keepends=True),
+                                    fromfile=f"tests/golden/{name}.txt", tofile=f"{name} (this run)")
+        pytest.fail(f"{name} differs from its golden file (a deliberate change: --update, see"
+                    " the docstring):\n" + "".join(diff), pytrace=False)
 
 
 if __name__ == "__main__":
@@ -51,4 +58,4 @@ if __name__ == "__main__":
             (GOLDEN / f"{name}.txt").write_text(observed(name))
             print(f"updated tests/golden/{name}.txt")
         sys.exit(0)
-    run_tests([make_test(name) for name in SCENARIOS])
+    sys.exit(pytest.main([__file__, "-q", "-p", "no:cacheprovider", *sys.argv[1:]]))

@@ -16,14 +16,13 @@ import time
 import dosim_test_util
 import h5py
 import numpy as np
+import pytest
 
 from dosim_test_util import DOSIM, SOURCE_DIR, Checks
 
 TMP = str(dosim_test_util.TMP)
 MINUTE = 60 * 10**9
 SERVICES = 200
-
-check = Checks()
 
 
 def long_scenario():
@@ -37,8 +36,15 @@ def long_scenario():
     return "\n".join(lines) + "\n"
 
 
-def interrupt_run(yaml_path, out_path, signal_number, expected_code):
+def interrupt_run(signal_number, expected_code):
+    """Interrupts a long run with the signal; checks its exit code and its trace."""
+    check = Checks()
     name = signal.Signals(signal_number).name
+    os.makedirs(TMP, exist_ok=True)
+    yaml_path = os.path.join(TMP, "interrupt.yaml")
+    with open(yaml_path, "w") as out:
+        out.write(long_scenario())
+    out_path = os.path.join(TMP, f"{name.lower()}.h5")
     if os.path.exists(out_path):
         os.remove(out_path)
     process = subprocess.Popen([DOSIM, "run", yaml_path, "--out", out_path, "--quiet"],
@@ -58,7 +64,7 @@ def interrupt_run(yaml_path, out_path, signal_number, expected_code):
         process.kill()
         stdout, stderr = process.communicate()
         check(False, f"{name}: dosim did not stop within 60 s of the signal")
-        return
+        check.assert_passed()
     check(process.returncode == expected_code,
           f"{name}: exit code {expected_code}, got {process.returncode}; stderr: {stderr}")
     check("Traceback" not in stderr and "terminate" not in stderr, f"{name}: clean stop: {stderr}")
@@ -82,17 +88,16 @@ def interrupt_run(yaml_path, out_path, signal_number, expected_code):
                   f"{name}: service rps readable and finite")
     except OSError as error:
         check(False, f"{name}: h5py cannot read the interrupted trace: {error}")
+    check.assert_passed()
 
 
-def main():
-    os.makedirs(TMP, exist_ok=True)
-    yaml_path = os.path.join(TMP, "interrupt.yaml")
-    with open(yaml_path, "w") as out:
-        out.write(long_scenario())
-    interrupt_run(yaml_path, os.path.join(TMP, "sigint.h5"), signal.SIGINT, 130)
-    interrupt_run(yaml_path, os.path.join(TMP, "sigterm.h5"), signal.SIGTERM, 143)
-    return check.report("test_interrupt")
+def test_sigint_exits_130_with_an_incomplete_readable_trace():
+    interrupt_run(signal.SIGINT, 130)
+
+
+def test_sigterm_exits_143_with_an_incomplete_readable_trace():
+    interrupt_run(signal.SIGTERM, 143)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(pytest.main([__file__, "-q", "-p", "no:cacheprovider"]))

@@ -15,6 +15,7 @@ import sys
 
 import h5py
 import numpy as np
+import pytest
 
 from dosim_test_util import SOURCE_DIR, Checks
 
@@ -27,8 +28,6 @@ ROOT_ATTRIBUTES = {"format": "S", "format_version": np.int32, "input_size": np.i
 SERVICE_METRICS = {"rps", "error_ratio", "latency_mean_s", "latency_p50_s", "latency_p95_s",
                    "latency_p99_s", "cpu_ratio", "memory_ratio", "ready_replicas", "utilization"}
 
-check = Checks()
-
 
 def text(value):
     return value.decode("utf-8") if isinstance(value, (bytes, np.bytes_)) else str(value)
@@ -39,7 +38,7 @@ def is_fixed_string(dtype):
     return info is not None and info.length is not None
 
 
-def check_model(group, where, metric_names=None):
+def check_model(check, group, where, metric_names=None):
     """Checks one model's layout; returns (layers [(w_ih, w_hh, b_ih, b_hh)], head_w, head_b,
     mean, std, err_std) as float32 arrays."""
     attrs = group.attrs
@@ -120,7 +119,7 @@ def numpy_lstm(layers, x):
     return output, h, c
 
 
-def close(actual, expected, what):
+def close(check, actual, expected, what):
     expected = np.asarray(expected, dtype=np.float64)
     ok = actual.shape == expected.shape
     if ok:
@@ -133,22 +132,21 @@ def close(actual, expected, what):
 
 
 def test_model():
-    check(MODEL.is_file(), f"{MODEL} missing")
-    if not MODEL.is_file():
-        return
+    check = Checks()
+    assert MODEL.is_file(), f"{MODEL} missing"
     check(MODEL.stat().st_size < 1 << 20, f"{MODEL}: {MODEL.stat().st_size} bytes")
     with h5py.File(MODEL, "r") as f:
-        check_model(f, "models/lstm-noop.h5", SERVICE_METRICS)
+        check_model(check, f, "models/lstm-noop.h5", SERVICE_METRICS)
         check(text(f.attrs.get("trained_on")) == "noop", "trained_on")
         check("train_lstm.py" in text(f.attrs.get("command")), "command")
         check([text(m) for m in f["metrics"][()]] ==
               ["rps", "error_ratio", "latency_p95_s", "cpu_ratio"], "metrics")
+    check.assert_passed()
 
 
 def test_golden():
-    check(GOLDEN.is_file(), f"{GOLDEN} missing")
-    if not GOLDEN.is_file():
-        return
+    check = Checks()
+    assert GOLDEN.is_file(), f"{GOLDEN} missing"
     check(GOLDEN.stat().st_size < 300 << 10, f"{GOLDEN}: {GOLDEN.stat().st_size} bytes")
     with h5py.File(GOLDEN, "r") as f:
         check(text(f.attrs.get("format")) == "dosim-lstm-golden", "golden format")
@@ -156,7 +154,7 @@ def test_golden():
         check({"i4_h8_l1", "i3_h16_l2", "noop"} <= set(configs), f"configs {configs}")
         for name in configs:
             group = f[name]
-            layers, head_w, head_b, mean, std, err_std = check_model(group["model"], name)
+            layers, head_w, head_b, mean, std, err_std = check_model(check, group["model"], name)
             x = group["x"][()]
             steps, batch = int(group.attrs["T"]), int(group.attrs["B"])
             hidden, count = layers[0][1].shape[1], len(layers)
@@ -165,16 +163,16 @@ def test_golden():
             forecast = output @ head_w.T.astype(np.float64) + head_b
             check(group["output"].shape == (steps, batch, hidden), f"{name}: output shape")
             check(group["h_n"].shape == (count, batch, hidden), f"{name}: h_n shape")
-            worst = max(close(output, group["output"][()], f"{name}: output"),
-                        close(h_n, group["h_n"][()], f"{name}: h_n"),
-                        close(c_n, group["c_n"][()], f"{name}: c_n"),
-                        close(forecast, group["forecast"][()], f"{name}: forecast"))
+            worst = max(close(check, output, group["output"][()], f"{name}: output"),
+                        close(check, h_n, group["h_n"][()], f"{name}: h_n"),
+                        close(check, c_n, group["c_n"][()], f"{name}: c_n"),
+                        close(check, forecast, group["forecast"][()], f"{name}: forecast"))
             print(f"  {name}: I={x.shape[2]} H={hidden} L={count} T={steps} B={batch},"
                   f" worst relative error {worst:.2g}")
             if name != "noop":
                 continue
             x_raw = group["x_raw"][()]
-            close(((x_raw - mean) / std).astype(np.float64), x, "noop: x from x_raw")
+            close(check, ((x_raw - mean) / std).astype(np.float64), x, "noop: x from x_raw")
             # The score divides a difference of O(1) values by err_std (down to 1e-3): it
             # inherits the forecast's tolerance scaled by max(|x|, |forecast|, 1) / err_std.
             score = np.abs(x[1:] - forecast[:-1]) / err_std
@@ -196,9 +194,8 @@ def test_golden():
                     for key in shipped.attrs:
                         check(text(shipped.attrs[key]) == text(group["model"].attrs.get(key)),
                               f"noop: model attribute {key} differs from {MODEL.name}")
+    check.assert_passed()
 
 
 if __name__ == "__main__":
-    test_model()
-    test_golden()
-    sys.exit(check.report("test_lstm_model"))
+    sys.exit(pytest.main([__file__, "-q", "-p", "no:cacheprovider"]))

@@ -19,8 +19,9 @@ import tempfile
 
 import h5py
 import numpy as np
+import pytest
 
-from dosim_test_util import SOURCE_DIR, TMP, dosim, run_tests
+from dosim_test_util import SOURCE_DIR, TMP, dosim
 
 SCENARIO = """\
 name: lua-check
@@ -433,10 +434,4 @@ def test_the_scenario_names_its_script():
 
 
 if __name__ == "__main__":
-    run_tests([test_scheduling_lands_at_exact_times, test_hooks_fire_in_order_with_payloads,
-               test_injected_fault_equals_declared_fault, test_experiment_verdicts_and_rollbacks,
-               test_errors_carry_file_and_line_and_leave_the_trace_incomplete,
-               test_same_script_and_seed_give_a_byte_identical_trace,
-               test_bundled_scripts_run_with_their_scenarios,
-               test_lua_detectors_alert_like_the_built_in_kind, test_bench_runs_lua_detectors,
-               test_every_world_call, test_the_scenario_names_its_script])
+    sys.exit(pytest.main([__file__, "-q", "-p", "no:cacheprovider"]))

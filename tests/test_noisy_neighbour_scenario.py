@@ -3,10 +3,13 @@ a flaky link, a jittery delay towards a payment provider. Each must show where i
 (the stressed service's CPU and queueing, the lossy edge's failed attempts, retries and
 timeouts, the delayed edge's latency) and nowhere it does not (the lossy edge's callee,
 the delayed edge's callee). Checked with h5py and numpy."""
+import sys
+
 import h5py
 import numpy as np
+import pytest
 
-from dosim_test_util import SOURCE_DIR, TMP, dosim, run_tests
+from dosim_test_util import SOURCE_DIR, TMP, dosim
 
 TRACE = TMP / "noisy-neighbour.h5"
 RECORD_S = 10
@@ -132,7 +135,4 @@ def test_ground_truth_names_the_service_and_the_edges():
 
 
 if __name__ == "__main__":
-    run_tests([test_the_neighbour_takes_cpu_and_capacity_from_search_api,
-               test_the_flaky_link_times_out_and_retries_but_spares_the_callee,
-               test_the_jittery_delay_is_on_the_edge_not_in_the_provider,
-               test_ground_truth_names_the_service_and_the_edges])
+    sys.exit(pytest.main([__file__, "-q", "-p", "no:cacheprovider"]))

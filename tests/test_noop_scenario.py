@@ -4,11 +4,14 @@ busier weekends, three Locust load surges), routine changes land (a rolling depl
 canary, a config change, a feature flag), and the platform absorbs it all: no errors, no
 saturation, replicas out of service only while the rolling deployment replaces them.
 Checked with h5py, numpy and yaml."""
+import sys
+
 import h5py
 import numpy as np
+import pytest
 import yaml
 
-from dosim_test_util import SOURCE_DIR, TMP, dosim, run_tests
+from dosim_test_util import SOURCE_DIR, TMP, dosim
 
 TRACE = TMP / "noop.h5"
 HOUR, DAY = 3600, 86400
@@ -108,6 +111,4 @@ def test_daily_and_weekly_cycles_and_the_surges_show_in_the_load():
 
 
 if __name__ == "__main__":
-    run_tests([test_no_fault_no_incident,
-               test_the_platform_absorbs_the_week_without_a_failure,
-               test_daily_and_weekly_cycles_and_the_surges_show_in_the_load])
+    sys.exit(pytest.main([__file__, "-q", "-p", "no:cacheprovider"]))

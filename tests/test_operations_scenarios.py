@@ -2,10 +2,13 @@
 and numpy: a canary's errors grow with its weight and stop at the rollback; a flag's
 latency grows with each step; a rotated secret breaks exactly the consumer that did not
 reload it; an autoscaler follows a surge up and back down."""
+import sys
+
 import h5py
 import numpy as np
+import pytest
 
-from dosim_test_util import SOURCE_DIR, TMP, dosim, run_tests
+from dosim_test_util import SOURCE_DIR, TMP, dosim
 
 
 def run(name):
@@ -86,7 +89,4 @@ def test_the_autoscaler_follows_the_surge_up_and_down():
 
 
 if __name__ == "__main__":
-    run_tests([test_canary_errors_follow_the_weight_and_stop_at_rollback,
-               test_flag_latency_grows_with_each_step,
-               test_secret_rotation_breaks_only_the_consumer_that_did_not_reload,
-               test_the_autoscaler_follows_the_surge_up_and_down])
+    sys.exit(pytest.main([__file__, "-q", "-p", "no:cacheprovider"]))

@@ -4,10 +4,13 @@ the outage and every other service keeps all of its replicas; their callers fail
 other region carries on unchanged; the two services spread over several places lose only
 the replicas there and fail over to the rest. Checked with h5py and numpy, from the
 placement the trace records."""
+import sys
+
 import h5py
 import numpy as np
+import pytest
 
-from dosim_test_util import SOURCE_DIR, TMP, dosim, run_tests
+from dosim_test_util import SOURCE_DIR, TMP, dosim
 
 TRACE = TMP / "region-outage.h5"
 RECORD_S = 10
@@ -145,6 +148,4 @@ def test_ground_truth_names_the_place_and_its_blast_radius():
 
 
 if __name__ == "__main__":
-    run_tests([test_placed_services_have_no_replica_exactly_during_their_outage,
-               test_callers_fail_and_the_other_region_carries_on,
-               test_ground_truth_names_the_place_and_its_blast_radius])
+    sys.exit(pytest.main([__file__, "-q", "-p", "no:cacheprovider"]))

@@ -5,11 +5,13 @@ holds the recorded values and the labelled anomaly as an incident, and a bad CSV
 `dosim validate` and `dosim run` with exit 2 and FILE:LINE:COL of the CSV."""
 import datetime
 import json
+import sys
 
 import h5py
 import numpy as np
+import pytest
 
-from dosim_test_util import TMP, dosim, run_tests
+from dosim_test_util import TMP, dosim
 
 VALUES = [3.0, 3.5, 2.5, 8.0, 9.5, 4.0, 3.0, 12.0, 3.0, 3.2, 7.5, 7.6, 2.0, 3.0]
 ABOVE = 7.0
@@ -90,6 +92,4 @@ def test_missing_csv_and_unknown_metric():
 
 
 if __name__ == "__main__":
-    run_tests([test_threshold_alerts_at_the_rows_above_its_limit,
-               test_bad_csv_is_reported_at_its_line_and_column,
-               test_missing_csv_and_unknown_metric])
+    sys.exit(pytest.main([__file__, "-q", "-p", "no:cacheprovider"]))

@@ -1,10 +1,13 @@
 """scenarios/retry-storm.yaml: a slow database turns, through timeouts and retries alone,
 into load amplification and a cascading outage that outlives its cause. Checked from the
 trace with h5py and numpy."""
+import sys
+
 import h5py
 import numpy as np
+import pytest
 
-from dosim_test_util import SOURCE_DIR, TMP, dosim, run_tests
+from dosim_test_util import SOURCE_DIR, TMP, dosim
 
 TRACE = TMP / "retry-storm.h5"
 FAULT_START_S, FAULT_END_S = 40 * 60, 55 * 60
@@ -45,5 +48,4 @@ def test_the_storm_outlives_its_cause():
 
 
 if __name__ == "__main__":
-    run_tests([test_retries_amplify_the_load_on_the_database_and_fail_upstream,
-               test_the_storm_outlives_its_cause])
+    sys.exit(pytest.main([__file__, "-q", "-p", "no:cacheprovider"]))

@@ -2,7 +2,7 @@
 
 Validates scenarios/*.yaml and tests/data/scenarios/*.yaml against the schema with an
 independent validator (python3-jsonschema), then checks that documents with known mistakes are
-rejected, so the test cannot pass vacuously. Prints "N passed, M failed"; exits 1 on failure.
+rejected, so the test cannot pass vacuously.
 """
 import copy
 import os
@@ -10,6 +10,7 @@ import pathlib
 import sys
 
 import jsonschema
+import pytest
 import yaml
 
 SOURCE_DIR = pathlib.Path(
@@ -64,40 +65,38 @@ INVALID = {
 }
 
 
-def main():
+SCENARIO_FILES = sorted((SOURCE_DIR / "scenarios").glob("*.yaml")) + sorted(
+    (SOURCE_DIR / "tests" / "data" / "scenarios").glob("*.yaml"))
+
+
+@pytest.fixture(scope="module")
+def validator():
     schema = yaml.safe_load((SOURCE_DIR / "scenarios" / "schema.json").read_text())
     jsonschema.Draft202012Validator.check_schema(schema)
-    validator = jsonschema.Draft202012Validator(schema)
+    return jsonschema.Draft202012Validator(schema)
 
-    passed, failed = 0, 0
-    files = sorted((SOURCE_DIR / "scenarios").glob("*.yaml")) + sorted(
-        (SOURCE_DIR / "tests" / "data" / "scenarios").glob("*.yaml"))
-    if not files:
-        print("no scenario files found under", SOURCE_DIR)
-        failed += 1
-    for path in files:
-        errors = list(validator.iter_errors(yaml.safe_load(path.read_text())))
-        if errors:
-            failed += 1
-            for error in errors:
-                location = "/".join(str(part) for part in error.absolute_path)
-                print(f"FAIL {path.relative_to(SOURCE_DIR)}: {location}: {error.message}")
-        else:
-            passed += 1
-    if validator.is_valid(MINIMAL):
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL the minimal document is rejected")
-    for mistake, document in INVALID.items():
-        if validator.is_valid(document):
-            failed += 1
-            print(f"FAIL accepted a document with a mistake: {mistake}")
-        else:
-            passed += 1
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+
+def test_there_are_scenarios_to_validate():
+    assert SCENARIO_FILES, f"no scenario files found under {SOURCE_DIR}"
+
+
+@pytest.mark.parametrize("path", SCENARIO_FILES,
+                         ids=[str(path.relative_to(SOURCE_DIR)) for path in SCENARIO_FILES])
+def test_the_schema_accepts_the_scenario(validator, path):
+    errors = list(validator.iter_errors(yaml.safe_load(path.read_text())))
+    assert not errors, "\n".join(
+        f"{path.relative_to(SOURCE_DIR)}: {'/'.join(str(part) for part in error.absolute_path)}:"
+        f" {error.message}" for error in errors)
+
+
+def test_the_schema_accepts_the_minimal_document(validator):
+    assert validator.is_valid(MINIMAL), "the minimal document is rejected"
+
+
+@pytest.mark.parametrize("mistake", list(INVALID))
+def test_the_schema_rejects_a_document_with_a_mistake(validator, mistake):
+    assert not validator.is_valid(INVALID[mistake]), f"accepted a document with a mistake: {mistake}"
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(pytest.main([__file__, "-q", "-p", "no:cacheprovider"]))

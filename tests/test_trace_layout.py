@@ -14,6 +14,7 @@ import sys
 import dosim_test_util
 import h5py
 import numpy as np
+import pytest
 
 from dosim_test_util import DOSIM, SOURCE_DIR, Checks
 
@@ -64,8 +65,6 @@ INCIDENT_COLUMNS = {"id": "<i8", "name": "S", "cause": "S", "root_cause": "S",
 ALERT_COLUMNS = {"t_ns": "<i8", "detector": "S", "service": "S", "metric": "S",
                  "severity": "S", "incident_id": "<i8", "resolved_ns": "<i8", "target": "S"}
 
-check = Checks()
-
 
 def is_fixed_string(dataset):
     info = h5py.check_string_dtype(dataset.dtype)
@@ -76,7 +75,7 @@ def strings(dataset):
     return [s for s in dataset.asstr()[()]]
 
 
-def check_dtype(dataset, expected, where):
+def check_dtype(check, dataset, expected, where):
     if expected == "S":
         check(is_fixed_string(dataset), f"{where}: fixed-length UTF-8 string, got {dataset.dtype}")
     else:
@@ -89,7 +88,7 @@ def run_dosim(yaml_path, out_path):
                           capture_output=True, text=True, timeout=120)
 
 
-def check_layout(f, yaml_text):
+def check_layout(check, f, yaml_text):
     attrs = f.attrs
     check(attrs.get("format") == b"dosim-trace", f"format attribute: {attrs.get('format')!r}")
     for name, dtype, value in [("format_version", "<i4", 1), ("seed", "<u8", 42),
@@ -120,12 +119,12 @@ def check_layout(f, yaml_text):
         check(ds.shape == (3,) and is_fixed_string(ds), f"services/{name}: [3] strings")
     check(strings(f["services/name"]) == SERVICES, "service names in scenario order")
     check(strings(f["services/region"]) == ["", "", ""], "no regions declared: empty strings")
-    check_dtype(f["edges/src"], "<i4", "edges/src")
-    check_dtype(f["edges/dst"], "<i4", "edges/dst")
+    check_dtype(check, f["edges/src"], "<i4", "edges/src")
+    check_dtype(check, f["edges/dst"], "<i4", "edges/dst")
     check(f["edges/src"][()].tolist() == [0, 1], "edges/src")
     check(f["edges/dst"][()].tolist() == [1, 2], "edges/dst")
     check(strings(f["edges/name"]) == EDGES, "edges/name")
-    check_dtype(f["endpoints/service"], "<i4", "endpoints/service")
+    check_dtype(check, f["endpoints/service"], "<i4", "endpoints/service")
     check(f["endpoints/service"][()].tolist() == [1], "endpoints/service")
     check(strings(f["endpoints/name"]) == ["/add"], "endpoints/name")
 
@@ -160,7 +159,7 @@ def check_layout(f, yaml_text):
     check(sorted(incidents) == sorted(INCIDENT_COLUMNS), f"incident columns: {list(incidents)}")
     for name, dtype in INCIDENT_COLUMNS.items():
         if name in incidents:
-            check_dtype(incidents[name], dtype, f"truth/incidents/{name}")
+            check_dtype(check, incidents[name], dtype, f"truth/incidents/{name}")
             check(incidents[name].shape == (1,), f"truth/incidents/{name}: one incident")
     if sorted(incidents) == sorted(INCIDENT_COLUMNS):
         check(strings(incidents["name"]) == ["cart-delay"], "incident name")
@@ -189,10 +188,10 @@ def check_layout(f, yaml_text):
     check(len(lengths) == 1, f"alert columns have one length: {lengths}")
     for name, dtype in ALERT_COLUMNS.items():
         if name in alerts:
-            check_dtype(alerts[name], dtype, f"alerts/{name}")
+            check_dtype(check, alerts[name], dtype, f"alerts/{name}")
 
 
-def check_detector_scores(f):
+def check_detector_scores(check, f):
     """The default detector set's scores: one group per detector, [rows, series]."""
     rows = f["time_ns"].shape[0]
     names = strings(f["detectors/name"])
@@ -204,7 +203,7 @@ def check_detector_scores(f):
               f"detectors/{name}/score: float32 [{rows}, {count}], got {group['score'].shape}")
         check(group["score"].compression == "gzip", f"detectors/{name}/score compressed")
         for column, dtype in (("service", "<i4"), ("metric", "S"), ("label", "S")):
-            check_dtype(group[column], dtype, f"detectors/{name}/{column}")
+            check_dtype(check, group[column], dtype, f"detectors/{name}/{column}")
             check(group[column].shape == (count,), f"detectors/{name}/{column}: [{count}]")
         check(group.attrs["limit"].dtype == np.dtype("<f8"), f"detectors/{name} limit attribute")
     mad = f["detectors/mad"]
@@ -220,7 +219,7 @@ def check_detector_scores(f):
           "each notification carries at least one alert")
 
 
-def check_pandas(trace_path):
+def check_pandas(check, trace_path):
     sys.path.insert(0, os.path.join(SOURCE_DIR, "analysis"))
     from load_trace import load_trace, summary  # noqa: E402
     with load_trace(trace_path) as trace:
@@ -251,25 +250,46 @@ def check_pandas(trace_path):
           f"load_trace.py as a script: {script.returncode} {script.stderr}")
 
 
-def main():
+@pytest.fixture(scope="module")
+def trace():
+    """The scenario run once; the path of its trace."""
     os.makedirs(TMP, exist_ok=True)
     yaml_path = os.path.join(TMP, "layout.yaml")
     with open(yaml_path, "w") as out:
         out.write(SCENARIO)
     first = os.path.join(TMP, "layout.h5")
-    second = os.path.join(TMP, "layout-again.h5")
     result = run_dosim(yaml_path, first)
-    check(result.returncode == 0, f"dosim run exits 0: {result.returncode} {result.stderr}")
-    if result.returncode == 0:
-        with h5py.File(first, "r") as f:
-            check_layout(f, SCENARIO)
-            check_detector_scores(f)
-        check_pandas(first)
-        again = run_dosim(yaml_path, second)
-        check(again.returncode == 0 and filecmp.cmp(first, second, shallow=False),
-              "the same scenario and seed give a byte-identical trace")
-    return check.report("test_trace_layout")
+    assert result.returncode == 0, f"dosim run exits 0: {result.returncode} {result.stderr}"
+    return first
+
+
+def test_the_trace_has_the_documented_layout(trace):
+    check = Checks()
+    with h5py.File(trace, "r") as f:
+        check_layout(check, f, SCENARIO)
+    check.assert_passed()
+
+
+def test_the_default_detectors_write_their_scores(trace):
+    check = Checks()
+    with h5py.File(trace, "r") as f:
+        check_detector_scores(check, f)
+    check.assert_passed()
+
+
+def test_load_trace_reads_the_trace_into_pandas(trace):
+    check = Checks()
+    check_pandas(check, trace)
+    check.assert_passed()
+
+
+def test_the_same_scenario_and_seed_give_a_byte_identical_trace(trace):
+    second = os.path.join(TMP, "layout-again.h5")
+    again = run_dosim(os.path.join(TMP, "layout.yaml"), second)
+    assert again.returncode == 0, f"dosim run exits 0: {again.returncode} {again.stderr}"
+    assert filecmp.cmp(trace, second, shallow=False), \
+        "the same scenario and seed give a byte-identical trace"
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(pytest.main([__file__, "-q", "-p", "no:cacheprovider"]))

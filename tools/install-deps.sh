@@ -7,7 +7,7 @@ packages=(
   cmake g++ make pkg-config
   libyaml-cpp-dev libboost-graph-dev liblua5.4-dev libhdf5-dev
   catch2 libbenchmark-dev libcli11-dev nlohmann-json3-dev libhwy-dev
-  python3-h5py python3-numpy python3-pandas python3-jsonschema python3-yaml
+  python3-h5py python3-numpy python3-pandas python3-jsonschema python3-yaml python3-pytest
   python3-bottleneck  # bench/peers/mad_peers.py (move_median), beside numpy and pandas
 )
 packages+=("$@")  # callers may ask for more (bench peers)
