@@ -92,6 +92,7 @@ Scenario Loader::load(const YAML::Node& root) {
   if (auto alertmanager = top.value("alertmanager")) read_alertmanager(*alertmanager);
 
   diags_.throw_if_any();
+  scenario_.warnings = diags_.warnings();
   return std::move(scenario_);
 }
 
@@ -404,6 +405,13 @@ void Loader::read_traffic(const YAML::Node& node, int index) {
   const Need base_need = r.has("locust") ? Need::kOptional : Need::kRequired;
   traffic.base_rps = r.number("base_rps", Range::at_least(0), base_need).value_or(0);
   traffic.noise = r.number("noise", Range::at_least(0)).value_or(0.05);
+  if (traffic.noise > 1)
+    diags_.warning(r.value_pos("noise"),
+                   "'noise' is " + format_number(traffic.noise) +
+                       ": a coefficient of variation above 1 (the per-tick rate's standard "
+                       "deviation is " +
+                       format_number(traffic.noise) + " times its mean); did you mean " +
+                       format_number(traffic.noise / 100) + "?");
   read_shapes(r, traffic);
   if (auto locust = r.value("locust")) read_locust(*locust, traffic);
   scenario_.traffic.push_back(std::move(traffic));
@@ -492,6 +500,12 @@ void Loader::read_locust(const YAML::Node& node, TrafficSpec& traffic) {
     if (from && to && *to <= *from)
       diags_.error(s.value_pos("to"), "'to' (" + format_duration(*to) + ") must be after 'from' (" +
                                           format_duration(*from) + ")");
+    else if (from && to && duration_ && *from >= *duration_)
+      diags_.warning(s.value_pos("from"), "a surge of traffic '" + traffic.name + "' starts at " +
+                                              format_duration(*from) + never_happens());
+    else if (from && to && duration_ && *to > *duration_)
+      diags_.warning(s.value_pos("to"), "a surge of traffic '" + traffic.name + "' ends at " +
+                                            format_duration(*to) + clipped());
     locust.surges.push_back(surge);
   }
   traffic.locust = locust;
@@ -537,6 +551,14 @@ int Loader::service_ref(const std::string& name, SourcePos pos) {
     diags_.error(
         pos, "unknown service '" + name + "'" + did_you_mean(name, names_of(scenario_.services)));
   return index;
+}
+
+std::string Loader::clipped() const {
+  return ", after the scenario's end (" + format_duration(*duration_) + "): clipped";
+}
+
+std::string Loader::never_happens() const {
+  return ", at or after the scenario's end (" + format_duration(*duration_) + "): it never happens";
 }
 
 int Loader::dependency_index(int caller, int callee) const {

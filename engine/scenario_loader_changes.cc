@@ -54,6 +54,15 @@ void Loader::read_change(const YAML::Node& node, int index) {
       change.rollback = r.duration("rollback", Range::above(0));
       if (change.rollback && at && *change.rollback <= *at)
         diags_.error(r.value_pos("rollback"), "'rollback' must come after 'at'");
+      else if (change.rollback && duration_ && *change.rollback >= *duration_)
+        diags_.warning(r.value_pos("rollback"), "change '" + change.name + "' rolls back at " +
+                                                    format_duration(*change.rollback) +
+                                                    never_happens());
+      if (change.switch_back && at && duration_ &&
+          time_after(*at, *change.switch_back) >= *duration_)
+        diags_.warning(r.value_pos("switchBack"),
+                       "change '" + change.name + "' switches back at " +
+                           format_duration(time_after(*at, *change.switch_back)) + never_happens());
       break;
     }
     case ChangeKind::kConfig:
@@ -63,6 +72,10 @@ void Loader::read_change(const YAML::Node& node, int index) {
       change.revert = r.duration("revert", Range::above(0));
       if (change.revert && at && *change.revert <= *at)
         diags_.error(r.value_pos("revert"), "'revert' must come after 'at'");
+      else if (change.revert && duration_ && *change.revert >= *duration_)
+        diags_.warning(r.value_pos("revert"), "change '" + change.name + "' reverts at " +
+                                                  format_duration(*change.revert) +
+                                                  never_happens());
       break;
     case ChangeKind::kSecretRotation:
       allowed = {"secret", "consumers", "reloaded", "deadline", "fixedAt"};
@@ -76,6 +89,15 @@ void Loader::read_change(const YAML::Node& node, int index) {
                        "'" + scenario_.services[service].name + "' is reloaded but not a consumer");
       change.deadline = r.duration("deadline", Range::at_least(0)).value_or(10 * kMinute);
       change.fixed_at = r.duration("fixedAt", Range::above(0));
+      // Before the old secret is revoked nothing fails: a revocation past the end is no rotation.
+      if (at && duration_ && time_after(*at, change.deadline) >= *duration_)
+        diags_.warning(r.has("deadline") ? r.value_pos("deadline") : r.value_pos("at"),
+                       "change '" + change.name + "' revokes the old secret at " +
+                           format_duration(time_after(*at, change.deadline)) + never_happens());
+      else if (change.fixed_at && duration_ && *change.fixed_at >= *duration_)
+        diags_.warning(r.value_pos("fixedAt"),
+                       "change '" + change.name + "' restarts the consumers not reloaded at " +
+                           format_duration(*change.fixed_at) + never_happens());
       // A consumer that does not reload breaks when the old secret is revoked.
       change.defect.error = 1.0;
       break;
@@ -83,16 +105,19 @@ void Loader::read_change(const YAML::Node& node, int index) {
       allowed = {"flag", "services", "segment", "steps"};
       change.subject = r.text("flag", Need::kRequired).value_or("");
       change.services = read_services(r, "services", Need::kRequired);
-      change.segment = r.number("segment", Range::closed(0, 100)).value_or(100) / 100.0;
+      change.segment = r.percent("segment", Range::closed(0, 100)).value_or(100) / 100.0;
       for (const YAML::Node& step_node : r.list("steps", Need::kRequired)) {
         MapReader step(step_node, "flag step", {"at", "percent"}, diags_);
         if (!step.is_map()) continue;
         FlagStep flag_step;
         flag_step.at = step.duration("at", Range::at_least(0), Need::kRequired).value_or(0);
         flag_step.fraction =
-            step.number("percent", Range::closed(0, 100), Need::kRequired).value_or(0) / 100.0;
+            step.percent("percent", Range::closed(0, 100), Need::kRequired).value_or(0) / 100.0;
         if (!change.flag_steps.empty() && flag_step.at <= change.flag_steps.back().at)
           diags_.error(step.value_pos("at"), "flag steps must be in increasing time order");
+        else if (step.has("at") && duration_ && flag_step.at >= *duration_)
+          diags_.warning(step.value_pos("at"), "change '" + change.name + "' has a flag step at " +
+                                                   format_duration(flag_step.at) + never_happens());
         change.flag_steps.push_back(flag_step);
       }
       if (!change.flag_steps.empty()) change.at = change.flag_steps.front().at;
@@ -148,7 +173,7 @@ void Loader::read_rollout(MapReader& r, ChangeSpec& change) {
     if (!step.is_map()) continue;
     CanaryStep canary_step;
     canary_step.weight =
-        step.number("weight", Range::closed(0, 100), Need::kRequired).value_or(0) / 100.0;
+        step.percent("weight", Range::closed(0, 100), Need::kRequired).value_or(0) / 100.0;
     canary_step.pause = step.duration("pause", Range::at_least(0)).value_or(0);
     change.canary.push_back(canary_step);
   }

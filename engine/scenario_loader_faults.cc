@@ -48,8 +48,9 @@ void Loader::read_fault(const YAML::Node& node, int index) {
     diags_.error(r.value_pos("start"), "'start' (" + format_duration(*start) +
                                            ") must be before the end of the scenario (" +
                                            format_duration(*duration_) + ")");
-  fault.duration = r.duration("duration", Range::above(0), Need::kRequired).value_or(0);
-  fault.fraction = r.number("percent", Range::closed(0, 100)).value_or(100) / 100.0;
+  auto duration = r.duration("duration", Range::above(0), Need::kRequired);
+  fault.duration = duration.value_or(0);
+  fault.fraction = r.percent("percent", Range::closed(0, 100)).value_or(100) / 100.0;
 
   const bool latency = kind == FaultKind::kLatency;
   const bool stress = kind == FaultKind::kCpuStress;
@@ -60,7 +61,7 @@ void Loader::read_fault(const YAML::Node& node, int index) {
   fault.http_status =
       static_cast<int>(r.integer("httpStatus", Range::closed(400, 599)).value_or(503));
   fault.cpu_load =
-      r.number("load", Range::closed(0, 100), stress ? Need::kRequired : Need::kOptional)
+      r.percent("load", Range::closed(0, 100), stress ? Need::kRequired : Need::kOptional)
           .value_or(0) /
       100.0;
   read_pod_parameters(r, fault, kind);
@@ -129,6 +130,12 @@ void Loader::read_fault(const YAML::Node& node, int index) {
     }
     if (!problem.empty() && has_target) diags_.error(r.value_pos("target"), problem);
   }
+  // A schedule's last occurrence may run past the end as it will; a single fault should not.
+  if (start && duration && duration_ && *start < *duration_ && !r.has("schedule") &&
+      *duration > *duration_ - *start)
+    diags_.warning(r.value_pos("duration"), "fault '" + fault.name + "' ends at " +
+                                                format_duration(time_after(*start, *duration)) +
+                                                clipped());
   std::vector<SimTime> starts = {fault.start};
   if (auto schedule = r.value("schedule")) starts = read_schedule(*schedule, fault);
   if (starts.size() == 1) {
@@ -200,9 +207,9 @@ void Loader::read_pod_parameters(MapReader& r, FaultSpec& fault, std::optional<F
   const bool percent =
       fault.mode == PodMode::kFixedPercent || fault.mode == PodMode::kRandomMaxPercent;
   const Need need_value = pods && (counted || percent) ? Need::kRequired : Need::kOptional;
-  fault.mode_value =
-      r.number("value", percent ? Range::closed(0, 100) : Range::at_least(0), need_value)
-          .value_or(0);
+  fault.mode_value = (percent ? r.percent("value", Range::closed(0, 100), need_value)
+                              : r.number("value", Range::at_least(0), need_value))
+                         .value_or(0);
   if (r.has("value") && !counted && !percent)
     diags_.error(r.key_pos("value"),
                  "'value' is only used by the fixed, fixed-percent and "

@@ -5,6 +5,7 @@
 // part of the engine's interface.
 #pragma once
 
+#include <limits>
 #include <optional>
 #include <string>
 #include <utility>
@@ -27,6 +28,12 @@ std::vector<std::string> names_of(const std::vector<T>& items) {
   std::vector<std::string> names;
   for (const T& item : items) names.push_back(item.name);
   return names;
+}
+
+// `at + after`, saturated at the largest time (both are >= 0).
+inline SimTime time_after(SimTime at, SimTime after) {
+  return after > std::numeric_limits<SimTime>::max() - at ? std::numeric_limits<SimTime>::max()
+                                                          : at + after;
 }
 
 // Weights scaled to sum to 1 (left as they are when they do not sum to a positive number).
@@ -92,6 +99,11 @@ class Loader {
   int service_ref(const std::string& name, SourcePos pos);
   // Index of the dependency caller -> callee, or -1.
   int dependency_index(int caller, int callee) const;
+  // Endings of warnings about times past the end, ", after the scenario's end (2h): clipped"
+  // for an end, ", at or after the scenario's end (2h): it never happens" for a moment.
+  // REQUIRES: duration_.
+  std::string clipped() const;
+  std::string never_happens() const;
 
   Diagnostics diags_;
   Scenario scenario_;

@@ -287,8 +287,7 @@ std::optional<double> MapReader::percent(std::string_view key, Range range, Need
   // Rounded so that 0.07 suggests 7, not 7.000000000000001.
   const double meant = std::round(*value * 100 * 1e9) / 1e9;
   diags_.warning(value_pos(key), "'" + std::string(key) + "' is " + written + ": that is " + share +
-                                     " of one percent; did you mean " + format_number(meant) +
-                                     "?");
+                                     " of one percent; did you mean " + format_number(meant) + "?");
   return value;
 }
 

@@ -26,9 +26,9 @@
 #include <string_view>
 #include <vector>
 
-#include "dosim/error.h"
 #include "dosim/engine/scenario.h"
 #include "dosim/engine/sim_time.h"
+#include "dosim/error.h"
 
 namespace dosim {
 

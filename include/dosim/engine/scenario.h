@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "dosim/engine/sim_time.h"
+#include "dosim/error.h"
 
 namespace dosim {
 
@@ -359,6 +360,8 @@ struct Scenario {
   bool detectors_given = false;  // false: the run uses the default set
   std::vector<IncidentRuleSpec> incident_rules;
   AlertmanagerSpec alertmanager;
+  // Traps the loader let through (docs/scenario-format.md, "Warnings"), in file order.
+  std::vector<Diagnostic> warnings;
 
   int service_index(const std::string& name) const;  // -1 when absent
   std::string edge_name(int dependency) const;       // "caller->callee"

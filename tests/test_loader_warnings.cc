@@ -1,0 +1,286 @@
+// Loader warnings: values that load but are likely not what the user meant (a bare number
+// for a duration, a percent written as a ratio, a noise above 1, times past the end) are kept
+// in Scenario::warnings, in file order, at the offending value; they never fail a load.
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "dosim/engine/scenario_loader.h"
+
+namespace dosim {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Lines 1-5: a two-hour scenario with two services, web (line 4) and db (line 5), web -> db.
+const std::string kHead =
+    "name: t\n"
+    "duration: 2h\n"
+    "services:\n"
+    "  - {name: web, replicas: 4}\n"
+    "  - {name: db}\n"
+    "dependencies:\n"
+    "  - {caller: web, callee: db}\n";
+
+// The formatted warnings of a document that must load.
+std::vector<std::string> warnings_of(const std::string& yaml) {
+  std::vector<std::string> lines;
+  try {
+    for (const Diagnostic& warning : parse_scenario(yaml, "test.yaml").warnings) {
+      CHECK(warning.warning);
+      lines.push_back(warning.format());
+    }
+  } catch (const InputError& error) {
+    FAIL("the document does not load: " << error.what());
+  }
+  return lines;
+}
+
+using Lines = std::vector<std::string>;
+
+// --- Durations written as bare numbers ------------------------------------------------------
+
+TEST_CASE("a bare number for a duration warns that it is read as seconds", "[warnings]") {
+  CHECK(warnings_of("name: t\n"
+                    "duration: 2h\n"
+                    "services:\n"
+                    "  - {name: web, base_latency: 5}\n") ==
+        Lines{"test.yaml:4:31: warning: 'base_latency' is a bare number: read as 5 s; write 5s "
+              "or 5ms to be explicit"});
+}
+
+TEST_CASE("every duration key warns for a bare number, fractions included", "[warnings]") {
+  CHECK(warnings_of("name: t\n"
+                    "duration: 7200\n"
+                    "tick: 0.5\n"
+                    "services:\n"
+                    "  - {name: web}\n"
+                    "  - {name: db}\n"
+                    "dependencies:\n"
+                    "  - {caller: web, callee: db, timeout: 2}\n") ==
+        Lines{"test.yaml:2:11: warning: 'duration' is a bare number: read as 7200 s; write 7200s "
+              "or 7200ms to be explicit",
+              "test.yaml:3:7: warning: 'tick' is a bare number: read as 0.5 s; write 0.5s or "
+              "0.5ms to be explicit",
+              "test.yaml:8:40: warning: 'timeout' is a bare number: read as 2 s; write 2s or 2ms "
+              "to be explicit"});
+}
+
+TEST_CASE("a bare 0 and durations with a unit do not warn", "[warnings]") {
+  CHECK(warnings_of(kHead + "faults:\n"
+                            "  - {kind: latency, target: {service: db}, start: 0, duration: 10m,\n"
+                            "     fixedDelay: 250ms, jitter: 0}\n")
+            .empty());
+}
+
+TEST_CASE("a bare number that is out of range is an error, not a warning", "[warnings]") {
+  try {
+    parse_scenario("name: t\nduration: 2h\nservices:\n  - {name: web, base_latency: 0}\n",
+                   "test.yaml");
+    FAIL("loaded");
+  } catch (const InputError& error) {
+    REQUIRE(error.diagnostics().size() == 1);
+    CHECK(error.diagnostics()[0].format() == "test.yaml:4:31: 'base_latency' must be > 0, got 0");
+    CHECK_FALSE(error.diagnostics()[0].warning);
+  }
+}
+
+// --- Percents written as ratios -------------------------------------------------------------
+
+TEST_CASE("a fault's percent between 0 and 1 warns that it is a fraction of one percent",
+          "[warnings]") {
+  CHECK(warnings_of(kHead +
+                    "faults:\n"
+                    "  - {kind: latency, target: {service: db}, start: 10m, duration: 10m,\n"
+                    "     fixedDelay: 250ms, percent: 0.5}\n") ==
+        Lines{"test.yaml:10:34: warning: 'percent' is 0.5: that is half of one percent; did you "
+              "mean 50?"});
+}
+
+TEST_CASE("every key documented as a share in percent warns for a ratio", "[warnings]") {
+  CHECK(warnings_of(kHead +
+                    "faults:\n"
+                    "  - {kind: cpu-stress, target: {service: db}, start: 10m, duration: 10m,\n"
+                    "     load: 0.25}\n"
+                    "  - {kind: pod-kill, target: {service: web}, start: 20m, duration: 1m,\n"
+                    "     mode: fixed-percent, value: 0.07}\n"
+                    "changes:\n"
+                    "  - {kind: deployment, service: web, version: v2, at: 30m, strategy: canary,\n"
+                    "     steps: [{weight: 0.1, pause: 5m}, {weight: 50, pause: 5m}]}\n"
+                    "  - {kind: feature-flag, flag: f, services: [web], segment: 0.2,\n"
+                    "     steps: [{at: 1h, percent: 0.9}]}\n") ==
+        Lines{"test.yaml:10:12: warning: 'load' is 0.25: that is 0.25 of one percent; did you "
+              "mean 25?",
+              "test.yaml:12:34: warning: 'value' is 0.07: that is 0.07 of one percent; did you "
+              "mean 7?",
+              "test.yaml:15:23: warning: 'weight' is 0.1: that is 0.1 of one percent; did you "
+              "mean 10?",
+              "test.yaml:16:61: warning: 'segment' is 0.2: that is 0.2 of one percent; did you "
+              "mean 20?",
+              "test.yaml:17:32: warning: 'percent' is 0.9: that is 0.9 of one percent; did you "
+              "mean 90?"});
+}
+
+TEST_CASE("percents of 0, 1 and above, and rates and thresholds in percent, do not warn",
+          "[warnings]") {
+  CHECK(warnings_of(
+            "name: t\n"
+            "duration: 2h\n"
+            "services:\n"
+            "  - name: web\n"
+            "    sli: {p95Percent: 0.5, errorPoints: 0.5, rpsPercent: 0.5,\n"
+            "          errorObjectivePercent: 0.1}\n"
+            "faults:\n"
+            "  - {kind: error, target: {service: web}, start: 10m, duration: 1m, percent: 0}\n"
+            "  - {kind: error, target: {service: web}, start: 20m, duration: 1m, percent: 1}\n"
+            "  - {kind: memory-leak, target: {service: web}, start: 30m, duration: 1m,\n"
+            "     rate: 0.5}\n"
+            "changes:\n"
+            "  - {kind: deployment, service: web, version: v2, at: 40m,\n"
+            "     defect: {errorPercent: 0.5, memoryLeakPercentPerMinute: 0.5}}\n")
+            .empty());
+}
+
+// --- Noise ---------------------------------------------------------------------------------
+
+TEST_CASE("a traffic noise above 1 warns that it is a coefficient of variation", "[warnings]") {
+  CHECK(warnings_of(kHead + "traffic:\n"
+                            "  - {entry: web, base_rps: 100, noise: 5}\n"
+                            "  - {entry: web, base_rps: 100, noise: 1}\n") ==
+        Lines{"test.yaml:9:40: warning: 'noise' is 5: a coefficient of variation above 1 (the "
+              "per-tick rate's standard deviation is 5 times its mean); did you mean 0.05?"});
+}
+
+// --- Times past the end ---------------------------------------------------------------------
+
+TEST_CASE("a fault that ends after the scenario's end warns that it is clipped", "[warnings]") {
+  CHECK(
+      warnings_of(kHead +
+                  "faults:\n"
+                  "  - {name: x, kind: error, target: {service: db}, start: 1h, duration: 2h}\n"
+                  "  - {name: y, kind: error, target: {service: db}, start: 1h, duration: 1h}\n") ==
+      Lines{"test.yaml:9:72: warning: fault 'x' ends at 3h, after the scenario's end (2h): "
+            "clipped"});
+}
+
+TEST_CASE("a fault that starts after the end stays an error", "[warnings]") {
+  try {
+    parse_scenario(
+        kHead +
+            "faults:\n"
+            "  - {name: x, kind: error, target: {service: db}, start: 3h, duration: 1h}\n",
+        "test.yaml");
+    FAIL("loaded");
+  } catch (const InputError& error) {
+    REQUIRE(error.diagnostics().size() == 1);
+    CHECK(error.diagnostics()[0].format() ==
+          "test.yaml:9:58: 'start' (3h) must be before the end of the scenario (2h)");
+  }
+}
+
+TEST_CASE("a schedule's occurrences that reach the end do not warn", "[warnings]") {
+  CHECK(warnings_of(kHead +
+                    "faults:\n"
+                    "  - {name: x, kind: error, target: {service: db}, start: 0s, duration: 50m,\n"
+                    "     schedule: {every: 1h}}\n")
+            .empty());
+}
+
+TEST_CASE("a traffic surge that starts at the end never happens; one past it is clipped",
+          "[warnings]") {
+  CHECK(warnings_of(kHead +
+                    "traffic:\n"
+                    "  - name: users\n"
+                    "    entry: web\n"
+                    "    locust:\n"
+                    "      surges: [{from: 1h, to: 3h, users: 10}, {from: 2h, to: 4h, users: 5},\n"
+                    "               {from: 1h, to: 2h, users: 1}]\n") ==
+        Lines{"test.yaml:12:31: warning: a surge of traffic 'users' ends at 3h, after the "
+              "scenario's end (2h): clipped",
+              "test.yaml:12:54: warning: a surge of traffic 'users' starts at 2h, at or after the "
+              "scenario's end (2h): it never happens"});
+}
+
+TEST_CASE("rollbacks, reverts and switches back at or after the end never happen", "[warnings]") {
+  CHECK(warnings_of(
+            kHead +
+            "changes:\n"
+            "  - {name: d, kind: deployment, service: web, version: v2, at: 1h, rollback: 2h}\n"
+            "  - {name: c, kind: config, services: [web], version: c2, at: 1h, revert: 5h}\n"
+            "  - {name: b, kind: deployment, service: db, version: v2, at: 1h,\n"
+            "     strategy: blue-green, switchBack: 90m}\n"
+            "  - {name: ok, kind: deployment, service: db, version: v3, at: 1h, rollback: "
+            "1h59m}\n") ==
+        Lines{"test.yaml:9:78: warning: change 'd' rolls back at 2h, at or after the scenario's "
+              "end (2h): it never happens",
+              "test.yaml:10:75: warning: change 'c' reverts at 5h, at or after the scenario's end "
+              "(2h): it never happens",
+              "test.yaml:12:40: warning: change 'b' switches back at 2h30m, at or after the "
+              "scenario's end (2h): it never happens"});
+}
+
+TEST_CASE("a secret revoked or fixed at or after the end never is", "[warnings]") {
+  CHECK(warnings_of(
+            kHead +
+            "changes:\n"
+            "  - {name: late, kind: secret-rotation, secret: s, consumers: [web], at: 1h55m}\n"
+            "  - {name: slow, kind: secret-rotation, secret: s, consumers: [web], at: 1h,\n"
+            "     deadline: 1h}\n"
+            "  - {name: fix, kind: secret-rotation, secret: s, consumers: [web], at: 1h,\n"
+            "     fixedAt: 3h}\n") ==
+        Lines{"test.yaml:9:74: warning: change 'late' revokes the old secret at 2h5m, at or "
+              "after the scenario's end (2h): it never happens",
+              "test.yaml:11:16: warning: change 'slow' revokes the old secret at 2h, at or after "
+              "the scenario's end (2h): it never happens",
+              "test.yaml:13:15: warning: change 'fix' restarts the consumers not reloaded at 3h, "
+              "at or after the scenario's end (2h): it never happens"});
+}
+
+TEST_CASE("a feature-flag step at or after the end never happens", "[warnings]") {
+  CHECK(warnings_of(kHead + "changes:\n"
+                            "  - {name: f, kind: feature-flag, flag: f, services: [web],\n"
+                            "     steps: [{at: 1h, percent: 10}, {at: 2h, percent: 100}]}\n") ==
+        Lines{"test.yaml:10:42: warning: change 'f' has a flag step at 2h, at or after the "
+              "scenario's end (2h): it never happens"});
+}
+
+// --- Order, errors, bundled scenarios -------------------------------------------------------
+
+TEST_CASE("warnings come in file order and are left out of the errors", "[warnings]") {
+  const std::string yaml = kHead +
+                           "faults:\n"
+                           "  - {kind: error, target: {service: db}, start: 1h, duration: 3h,\n"
+                           "     percent: 0.5}\n"
+                           "traffic:\n"
+                           "  - {entry: web, base_rps: 1, noise: 2}\n";
+  CHECK(warnings_of(yaml).size() == 3);
+  const std::vector<std::string> lines = warnings_of(yaml);
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[0].rfind("test.yaml:9:", 0) == 0);
+  CHECK(lines[1].rfind("test.yaml:10:", 0) == 0);
+  CHECK(lines[2].rfind("test.yaml:12:", 0) == 0);
+  try {
+    parse_scenario(yaml + "  - {entry: nobody, base_rps: 1}\n", "test.yaml");
+    FAIL("loaded");
+  } catch (const InputError& error) {
+    REQUIRE(error.diagnostics().size() == 1);
+    CHECK_FALSE(error.diagnostics()[0].warning);
+  }
+}
+
+TEST_CASE("the bundled scenarios and test scenarios load without warnings", "[warnings]") {
+  for (const char* folder : {"/scenarios", "/tests/data/scenarios"}) {
+    for (const auto& entry : fs::directory_iterator(std::string(DOSIM_SOURCE_DIR) + folder)) {
+      if (entry.path().extension() != ".yaml") continue;
+      INFO(entry.path().string());
+      const Scenario scenario = load_scenario_file(entry.path().string());
+      std::string listed;
+      for (const Diagnostic& warning : scenario.warnings) listed += warning.format() + "\n";
+      CHECK(listed == "");
+    }
+  }
+}
+
+}  // namespace
+}  // namespace dosim
