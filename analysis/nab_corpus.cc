@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -11,7 +10,7 @@
 #include <unordered_map>
 
 #include "dosim/error.h"
-#include "engine/replay.h"
+#include "util/csv.h"
 
 namespace dosim {
 namespace {
@@ -54,62 +53,35 @@ struct CsvColumns {
 };
 
 CsvColumns read_csv(const std::string& path, const std::string& what, bool want_scores) {
-  const std::string text = read_text(path, what);
+  const CsvTable table = parse_csv(read_text(path, what), path);
+  const std::vector<CsvField>& header = table.header.fields;
+  auto find = [&](std::string_view name) -> std::size_t {
+    for (std::size_t i = 0; i < header.size(); ++i)
+      if (header[i].text == name) return i;
+    fail(path, table.header.line, 1, "no `" + std::string(name) + "` column in the header");
+  };
+  const std::size_t timestamp_column = find("timestamp");
+  const std::size_t score_column = want_scores ? find("anomaly_score") : 0;
+  const std::size_t needed = std::max(timestamp_column, score_column) + 1;
   CsvColumns result;
-  std::size_t timestamp_column = 0;
-  std::size_t score_column = 0;
-  std::size_t needed = 0;  // fields a row must have
-  bool header_seen = false;
-  int line_number = 0;
-  std::size_t position = 0;
-  while (position < text.size()) {
-    std::size_t end = text.find('\n', position);
-    if (end == std::string::npos) end = text.size();
-    std::string_view line(text.data() + position, end - position);
-    position = end + 1;
-    ++line_number;
-    if (line_number == 1 && line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);  // BOM
-    if (trim_csv_field(line).empty()) continue;
-    const std::vector<CsvField> fields = split_csv_line(line);
-    if (!header_seen) {
-      header_seen = true;
-      auto find = [&](std::string_view name) -> std::size_t {
-        for (std::size_t i = 0; i < fields.size(); ++i)
-          if (fields[i].text == name) return i;
-        fail(path, line_number, 1, "no `" + std::string(name) + "` column in the header");
-      };
-      timestamp_column = find("timestamp");
-      needed = timestamp_column + 1;
-      if (want_scores) {
-        score_column = find("anomaly_score");
-        needed = std::max(needed, score_column + 1);
-      }
-      continue;
-    }
-    if (fields.size() < needed)
-      fail(path, line_number, 1,
-           std::to_string(fields.size()) + " fields, the header has at least " +
-               std::to_string(needed));
-    const CsvField& stamp = fields[timestamp_column];
+  for (const CsvRow& row : table.rows) {
+    require_fields(table, row, needed);
+    const CsvField& stamp = row.fields[timestamp_column];
     const std::optional<std::int64_t> time = parse_nab_timestamp(stamp.text);
     if (!time)
-      fail(path, line_number, stamp.column,
-           "bad timestamp `" + std::string(stamp.text) + "` (expected YYYY-MM-DD HH:MM:SS)");
+      fail(path, stamp.line, stamp.column,
+           "bad timestamp `" + stamp.text + "` (expected YYYY-MM-DD HH:MM:SS)");
     result.timestamps.push_back(*time);
-    result.lines.push_back(line_number);
+    result.lines.push_back(row.line);
     if (want_scores) {
-      const CsvField& field = fields[score_column];
-      double value = 0.0;
-      const char* first = field.text.data();
-      const char* last = first + field.text.size();
-      const auto [ptr, error] = std::from_chars(first, last, value);
-      if (field.text.empty() || error != std::errc() || ptr != last || value != value)
-        fail(path, line_number, field.column,
-             "bad anomaly_score `" + std::string(field.text) + "` (expected a number)");
-      result.scores.push_back(value);
+      const CsvField& field = row.fields[score_column];
+      const std::optional<double> score = parse_number(field.text);
+      if (!score)
+        fail(path, field.line, field.column,
+             "bad anomaly_score `" + field.text + "` (expected a finite number)");
+      result.scores.push_back(*score);
     }
   }
-  if (!header_seen) fail(path, "empty file (no header)");
   return result;
 }
 
@@ -122,11 +94,11 @@ std::size_t NabCorpus::window_count() const {
 }
 
 std::optional<std::int64_t> parse_nab_timestamp(std::string_view text) {
-  // NAB writes dates ("2014-04-10 07:15:00[.000000]"); the replay reader parses those (and
-  // Unix seconds, which NAB never writes and which are refused here).
-  text = trim_csv_field(text);
+  // NAB writes dates ("2014-04-10 07:15:00[.000000]"); util/csv.h parses those (and Unix
+  // time, which NAB never writes and which is refused here).
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
   if (text.size() < 10 || text[4] != '-') return std::nullopt;
-  return parse_replay_timestamp(text);
+  return parse_timestamp(text);
 }
 
 NabCorpus read_nab_corpus(const std::string& root) {

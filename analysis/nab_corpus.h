@@ -13,17 +13,20 @@
 // at least `timestamp` and `anomaly_score` (any order; other columns are ignored), one row per
 // data row.
 //
-// Timestamps are `YYYY-MM-DD[ HH:MM[:SS[.fraction]]]` (a `T` may separate date and time) and
-// compare by value, so "2014-04-10 07:15:00.000000" matches a data row "2014-04-10 07:15:00".
+// The CSV files are read by util/csv.h (quoted fields, `\r\n`, blank lines skipped).
+// Timestamps are its ISO 8601 date-times, `YYYY-MM-DD[ HH:MM[:SS[.fraction]]]` (a `T` may
+// separate date and time; a `Z` or `+hh:mm` zone is converted to UTC, none means UTC; Unix
+// times are refused) and compare by value, so "2014-04-10 07:15:00.000000" matches a data row
+// "2014-04-10 07:15:00".
 // As in NAB's labeler, each window's start and end must each match exactly one data row's
 // timestamp; the window is the rows between those two, both included. Windows must be in
 // time order and must not overlap.
 //
 // The corpus is the files named in combined_windows.json, in that file's order; each must
 // have its data file and, for read_nab_results, its results file, with the same timestamps
-// row for row. Blank lines are skipped. Every problem (a missing directory or file, bad JSON,
-// a missing column, a row that does not parse, a window that matches no row) throws
-// dosim::InputError naming the file, and the line where there is one.
+// row for row. Every problem (a missing directory or file, bad JSON, a missing column, a row
+// that does not parse, a window that matches no row) throws dosim::InputError naming the
+// file, and the line and column where there are some.
 #pragma once
 
 #include <cstddef>
@@ -58,7 +61,8 @@ struct NabThreshold {
   double score = 0.0;  // the raw corpus score NAB's optimizer found at that threshold
 };
 
-// Parses a NAB timestamp into nanoseconds since 1970-01-01 00:00:00; nullopt if malformed.
+// Parses a NAB timestamp (a date-time of util/csv.h's parse_timestamp) into nanoseconds since
+// 1970-01-01 00:00:00 UTC; nullopt if malformed or a Unix time.
 std::optional<std::int64_t> parse_nab_timestamp(std::string_view text);
 
 // Reads ROOT/labels/combined_windows.json, the data file of every file it names and

@@ -1,17 +1,15 @@
 // Recorded series read back from CSV files: the replay source (NAB's data files, metrics
 // exported from Prometheus or Grafana, anything laid out as `timestamp,value`).
 //
-// A file is plain comma-separated text with a header line. Blank lines are skipped; a UTF-8
-// byte-order mark, `\r\n` line ends, spaces around fields and double quotes enclosing a whole
-// field are accepted (no quoted commas). The timestamp column is the one named `timestamp`
-// or `time` (any case), else the first column. The value column is the one named by the
-// caller, else the one named `value` (any case), else the only column besides the timestamp.
-// Timestamps are `YYYY-MM-DD`, optionally followed by ` HH:MM`, `:SS` and `.fraction` (a `T`
-// may replace the space, a trailing `Z` is ignored: times are UTC), or a number of seconds
-// since 1970 (Unix time, fractions allowed). With ReplayOrder::kIncreasing they must
-// increase strictly; with kAsWritten rows are taken in file order whatever their times (some
-// of NAB's files repeat an hour or step back at a daylight-saving change). Values are finite
-// numbers. A file needs at least two rows and one positive time difference (its step).
+// A file is CSV with a header line, read by util/csv.h (quoted fields, `\r\n`, blank lines,
+// a byte-order mark; its timestamp forms: ISO 8601 date-times in UTC or with a zone, Unix
+// seconds or milliseconds). The timestamp column is the one named `timestamp` or `time` (any
+// case), else the first column. The value column is the one named by the caller, else the one
+// named `value` (any case), else the only column besides the timestamp. With
+// ReplayOrder::kIncreasing timestamps must increase strictly; with kAsWritten rows are taken
+// in file order whatever their times (some of NAB's files repeat an hour or step back at a
+// daylight-saving change). Values are finite numbers. A file needs at least two rows and one
+// positive time difference (its step).
 //
 // Every problem throws InputError at FILE:LINE:COL (the field), FILE:LINE (the row) or FILE
 // (the whole file): a missing or unreadable file, no header, an unknown or ambiguous value
@@ -20,8 +18,6 @@
 // Thread-safe (pure functions).
 #pragma once
 
-#include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,21 +42,6 @@ enum class ReplayOrder {
   kIncreasing,  // timestamps must increase strictly (a series replayed on its own clock)
   kAsWritten,   // rows in file order, whatever their timestamps (a series replayed by rows)
 };
-
-// One field of a CSV line: its text (blanks around it and enclosing quotes removed) and the
-// 1-based column where it starts in the line.
-struct CsvField {
-  std::string_view text;
-  int column = 1;
-};
-// Splits a line at its commas (quoted commas are not supported; the files need none).
-std::vector<CsvField> split_csv_line(std::string_view line);
-// `text` without spaces and tabs around it (and a trailing '\r').
-std::string_view trim_csv_field(std::string_view text);
-
-// Parses a timestamp as the files write them (see above) into nanoseconds since 1970;
-// nullopt when it is neither a date-time nor a number of seconds.
-std::optional<SimTime> parse_replay_timestamp(std::string_view text);
 
 // Reads a file. `value_column` empty: `value`, else the only column besides the timestamp.
 ReplaySeries read_replay_csv(const std::string& path, const std::string& value_column = "",

@@ -1,5 +1,5 @@
 // The `replay:` section: recorded series (CSV files, engine/replay.h) in place of simulated
-// ones, with their labelled anomalies.
+// ones, with their labelled anomalies (timestamps as util/csv.h parses them).
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -7,6 +7,7 @@
 #include "dosim/engine/frame.h"
 #include "replay.h"
 #include "scenario_loader_internal.h"
+#include "util/csv.h"
 
 namespace dosim::loader {
 
@@ -120,10 +121,10 @@ void Loader::read_replay(const YAML::Node& node, int index) {
     }
     std::optional<SimTime> ends[2];
     for (int e = 0; e < 2; ++e) {
-      ends[e] = parse_replay_timestamp(item[e].Scalar());
+      ends[e] = parse_timestamp(item[e].Scalar());
       if (!ends[e])
-        diags_.error(pos_of(item[e]), "bad timestamp '" + item[e].Scalar() +
-                                          "' (expected YYYY-MM-DD HH:MM:SS or seconds since 1970)");
+        diags_.error(pos_of(item[e]), "bad timestamp '" + item[e].Scalar() + "' (expected " +
+                                          std::string(kTimestampForms) + ")");
     }
     if (!ends[0] || !ends[1]) continue;
     if (*ends[0] > *ends[1]) {

@@ -1,4 +1,5 @@
-// The replay source: the CSV reader (engine/replay.h) on good and bad files, the `replay:`
+// The replay source: the series reader (engine/replay.h over util/csv.h, whose own tests are
+// in test_csv.cc) on good and bad files, a Grafana export through a scenario, the `replay:`
 // section of a scenario (defaults, errors at FILE:LINE:COL, the frame carrying the file's
 // values at their ticks, labelled anomalies as incidents), and detectors on replayed series
 // (detectors/replay_runner.h) alerting at the rows a threshold detector should, exactly as
@@ -11,10 +12,11 @@
 
 #include "detectors/replay_runner.h"
 #include "detectors/runner.h"
-#include "engine/replay.h"
 #include "dosim/engine/scenario_loader.h"
 #include "dosim/engine/simulation.h"
+#include "engine/replay.h"
 #include "simulation_test_support.h"
+#include "util/csv.h"
 
 using Catch::Matchers::Contains;
 
@@ -67,23 +69,6 @@ DetectorSpec mad_spec(std::vector<std::pair<std::string, double>> params) {
 
 }  // namespace
 
-TEST_CASE("replay timestamps: date-times, Unix seconds, nothing else", "[replay]") {
-  const SimTime day = 24 * kHour;
-  // 2014-04-10 is day 16170 since 1970-01-01.
-  CHECK(parse_replay_timestamp("2014-04-10") == 16170 * day);
-  CHECK(parse_replay_timestamp("2014-04-10 07:15:00") == 16170 * day + 7 * kHour + 15 * kMinute);
-  CHECK(parse_replay_timestamp("2014-04-10T07:15") == 16170 * day + 7 * kHour + 15 * kMinute);
-  CHECK(parse_replay_timestamp("2014-04-10 07:15:00.250000Z") ==
-        16170 * day + 7 * kHour + 15 * kMinute + 250 * kMillisecond);
-  CHECK(parse_replay_timestamp(" 1397114100 ") == 1397114100 * kSecond);
-  CHECK(parse_replay_timestamp("1397114100.5") == 1397114100 * kSecond + 500 * kMillisecond);
-  CHECK(parse_replay_timestamp("2014-04-10 07:15:00") == parse_replay_timestamp("1397114100"));
-  for (const char* bad :
-       {"", "Z", "2014-13-01", "2014-02-30", "2014-04-10 24:00", "2014-04-10x", "yesterday",
-        "12:00", "1e9", "1397114100.", "2014-04-10 07:15:00.1234567890"})
-    CHECK_FALSE(parse_replay_timestamp(bad).has_value());
-}
-
 TEST_CASE("replay CSV: NAB's layout and similar files", "[replay]") {
   SECTION("NAB: timestamp,value, a 5-minute step") {
     const ReplaySeries s = parse_replay_csv(
@@ -134,8 +119,9 @@ TEST_CASE("replay CSV: every problem at its file, line and column", "[replay]") 
   CHECK(d.format() == "m.csv:3:21: bad value `x` in column `value` (expected a finite number)");
   d = csv_problem("timestamp,value\n2014-04-10 00:00:00,1\n2014-04-32 00:05:00,2\n");
   CHECK(d.format() ==
-        "m.csv:3:1: bad timestamp `2014-04-32 00:05:00` (expected YYYY-MM-DD HH:MM:SS or seconds "
-        "since 1970)");
+        "m.csv:3:1: bad timestamp `2014-04-32 00:05:00` (expected "
+        "YYYY-MM-DD[ HH:MM[:SS[.fraction]]][Z|+hh:mm|-hh:mm], seconds or milliseconds since "
+        "1970)");
   d = csv_problem("timestamp,value\n1,1\n2,nan\n");
   CHECK((d.line == 3 && d.column == 3));
   d = csv_problem("timestamp,value\n1,1\n2\n");
@@ -263,6 +249,33 @@ TEST_CASE("a scenario's replay: defaults from the file, values in the frame at t
     CHECK(incidents[1].id == 1);
     CHECK(incidents[1].name == "added");
   }
+}
+
+TEST_CASE("a scenario replays a Grafana export: quoted fields, ISO times with a zone", "[replay]") {
+  // As Grafana writes it: every field quoted, a Prometheus query (commas, doubled quotes) as
+  // the column's name, local times with their UTC offset, CRLF.
+  const std::string path = write_csv(
+      "grafana.csv",
+      "\"Time\",\"rate(http_requests_total{code=\"\"200\"\",job=\"\"api\"\"}[5m])\"\r\n"
+      "\"2024-03-02 14:00:00+01:00\",\"10\"\r\n\"2024-03-02 14:01:00+01:00\",\"20\"\r\n"
+      "\"2024-03-02 14:02:00+01:00\",\"30\"\r\n\"2024-03-02 14:03:00+01:00\",\"40\"\r\n\r\n");
+  const ReplaySeries series = read_replay_csv(path);
+  CHECK(series.column == "rate(http_requests_total{code=\"200\",job=\"api\"}[5m])");
+  CHECK(series.times.front() == parse_timestamp("2024-03-02T13:00:00Z"));
+  CHECK(series.step == kMinute);
+  // Anomaly bounds may be written in another zone than the file: they compare as instants.
+  const Scenario s = testing::scenario_from(
+      "name: t\nservices: [{name: web}]\nreplay:\n  - name: rate\n    file: " + path +
+      "\n    service: web\n    metric: rps\n"
+      "    anomalies: [['2024-03-02T13:01:30Z', '2024-03-02 08:02:00-05:00']]\n");
+  REQUIRE(s.replay.size() == 1);
+  const ReplaySpec& replay = s.replay[0];
+  CHECK(s.tick == kMinute);
+  CHECK(s.duration == 4 * kMinute);
+  CHECK(replay.values == std::vector<float>{10, 20, 30, 40});
+  CHECK(replay.offsets == std::vector<SimTime>{0, kMinute, 2 * kMinute, 3 * kMinute});
+  REQUIRE(replay.anomalies.size() == 1);  // the row at 14:02 (+01:00) only
+  CHECK(replay.anomalies[0] == std::pair<SimTime, SimTime>{2 * kMinute, 3 * kMinute});
 }
 
 TEST_CASE("a scenario's replay: every problem reported at once", "[replay]") {
