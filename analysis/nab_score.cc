@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "dosim/error.h"
+
 namespace dosim {
 namespace {
 
@@ -18,13 +20,13 @@ void check_windows(std::size_t rows, const std::vector<NabWindow>& windows,
   for (std::size_t k = 0; k < windows.size(); ++k) {
     const NabWindow& window = windows[k];
     if (window.first_row > window.last_row)
-      throw std::invalid_argument(where + ": window " + std::to_string(k) +
+      throw InputError("", where + ": window " + std::to_string(k) +
                                   " has first_row > last_row");
     if (window.last_row >= rows)
-      throw std::invalid_argument(where + ": window " + std::to_string(k) + " ends at row " +
+      throw InputError("", where + ": window " + std::to_string(k) + " ends at row " +
                                   std::to_string(window.last_row) + ", past the last row");
     if (k > 0 && window.first_row <= windows[k - 1].last_row)
-      throw std::invalid_argument(where + ": window " + std::to_string(k) +
+      throw InputError("", where + ": window " + std::to_string(k) +
                                   " overlaps or precedes the window before it");
   }
 }
@@ -32,7 +34,7 @@ void check_windows(std::size_t rows, const std::vector<NabWindow>& windows,
 void check_scores(const NabFile& file) {
   for (std::size_t i = 0; i < file.scores.size(); ++i)
     if (std::isnan(file.scores[i]))
-      throw std::invalid_argument("NAB file " + file.name + ": anomaly score of row " +
+      throw InputError("", "NAB file " + file.name + ": anomaly score of row " +
                                   std::to_string(i) + " is NaN");
 }
 
@@ -139,7 +141,7 @@ std::vector<double> nab_row_weights(std::size_t rows, const std::vector<NabWindo
 std::vector<NabWindow> nab_merge_windows(std::vector<NabWindow> windows) {
   for (const NabWindow& window : windows)
     if (window.first_row > window.last_row)
-      throw std::invalid_argument("NAB window with first_row > last_row");
+      throw InputError("", "NAB window with first_row > last_row");
   std::sort(windows.begin(), windows.end(), [](const NabWindow& a, const NabWindow& b) {
     return a.first_row != b.first_row ? a.first_row < b.first_row : a.last_row < b.last_row;
   });
@@ -157,7 +159,7 @@ NabFileScore nab_score_detections(std::size_t rows, const std::vector<NabWindow>
                                   const std::vector<bool>& detections, const NabProfile& profile,
                                   double probation_percent) {
   if (detections.size() != rows)
-    throw std::invalid_argument("NAB detections: " + std::to_string(detections.size()) +
+    throw InputError("", "NAB detections: " + std::to_string(detections.size()) +
                                 " flags for " + std::to_string(rows) + " rows");
   const std::vector<double> weights = nab_row_weights(rows, windows, profile);
   const double probation = nab_probationary_length(rows, probation_percent);
@@ -209,7 +211,7 @@ NabFileScore nab_score_detection_rows(std::size_t rows, const std::vector<NabWin
   std::vector<bool> detections(rows, false);
   for (std::size_t row : detection_rows) {
     if (row >= rows)
-      throw std::invalid_argument("NAB detection at row " + std::to_string(row) + " of " +
+      throw InputError("", "NAB detection at row " + std::to_string(row) + " of " +
                                   std::to_string(rows) + " rows");
     detections[row] = true;
   }

@@ -156,9 +156,13 @@ TraceForScoring read_trace_for_scoring(const std::string& path) {
           read_numbers<std::int32_t>(f, "incidents_detected/severity", H5T_NATIVE_INT32);
       const auto ends =
           read_numbers<std::int64_t>(f, "incidents_detected/end_ns", H5T_NATIVE_INT64);
+      const auto peaks =
+          exists(f, "incidents_detected/peak_temperature")
+              ? read_numbers<double>(f, "incidents_detected/peak_temperature", H5T_NATIVE_DOUBLE)
+              : std::vector<double>(rules.size(), 0.0);
       for (std::size_t i = 0; i < rules.size(); ++i)
-        trace.detected.push_back({starts.at(i), rules[i], kWholeSystem, "",
-                                  "sev" + std::to_string(severity.at(i)), ends.at(i), ""});
+        trace.detected.push_back(
+            {rules[i], starts.at(i), ends.at(i), severity.at(i), peaks.at(i)});
     }
   } catch (const ReadFailure& failure) {
     throw InputError(path, "not a readable dosim trace: " + failure.what);

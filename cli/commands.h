@@ -1,11 +1,15 @@
-// The subcommands of the `dosim` command line. Each returns the process exit code:
-// 0 success, 2 bad input (scenario, command line, files), 128 + signal when interrupted.
+// The subcommands of the `dosim` command line: each parses nothing (main.cc does), calls
+// the library (include/dosim/run.h and friends) and prints. Each returns the process exit
+// code: 0 success, 2 bad input (scenario, script, command line, files), 3 a run whose chaos
+// experiment failed (a game day gating CI), 128 + signal when interrupted.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "dosim/error.h"
 
 namespace CLI {
 class App;
@@ -15,8 +19,9 @@ namespace dosim::cli {
 
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitBadInput = 2;
+inline constexpr int kExitExperimentFailed = 3;
 
-struct RunOptions {
+struct RunCommandOptions {
   std::string scenario_path;
   std::optional<std::uint64_t> seed;
   std::string out_path;  // empty: <scenario file stem>.h5 in the working directory
@@ -25,15 +30,22 @@ struct RunOptions {
   std::string script_path;  // --script FILE.lua; empty: the scenario's `script:`, if any
   std::int64_t lua_instructions = 50'000'000;  // per callback or coroutine resume
   std::int64_t lua_memory_mib = 256;
+  bool strict = false;  // --strict: warnings are errors
 };
 
-int run_command(const RunOptions& options);
-int validate_command(const std::string& scenario_path);
+int run_command(const RunCommandOptions& options);
+
+struct ValidateOptions {
+  std::string scenario_path;
+  std::string script_path;  // --script FILE.lua, as `dosim run --script` would run it
+  bool strict = false;      // --strict: warnings are errors (exit 2)
+};
+int validate_command(const ValidateOptions& options);
 int score_command(const std::string& trace_path, bool json);
 
 // `dosim bench`: detectors x scenarios x seeds (cli/bench_command.cc).
 struct BenchOptions {
-  std::vector<std::string> detectors;  // kinds, or names of a scenario's detectors
+  std::vector<std::string> detectors;  // KIND[:key=value...], or names of a scenario's detectors
   std::vector<std::string> scenarios;  // scenario files
   int seeds = 1;                       // seeds s, s+1, ..., s+N-1 (s: the scenario's seed)
   int threads = 1;
@@ -76,10 +88,9 @@ int nab_score_command(const NabScoreOptions& options);
 // Runs the chosen `nab` subcommand.
 int nab_command(const NabOptions& options);
 
-// The path of a scenario's `script:` (relative to the scenario file's folder), "" if none.
-std::string scenario_script_path(const std::string& scenario_path, const std::string& script);
-
-// Prints every diagnostic of an InputError to stderr, one per line.
-void print_input_error(const std::exception& error);
+// Prints every diagnostic of an error to stderr, one per line, then how many there were.
+void print_error(const std::exception& error);
+// Prints warnings to stderr, one per line ("FILE:LINE:COL: warning: message").
+void print_warnings(const std::vector<dosim::Diagnostic>& warnings);
 
 }  // namespace dosim::cli

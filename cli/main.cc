@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "commands.h"
+#include "dosim/detectors/registry.h"
 #include "dosim/version.h"
 
 int main(int argc, char** argv) {
@@ -13,12 +14,25 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "dosim " DOSIM_VERSION);
   app.require_subcommand(1);
 
-  dosim::cli::RunOptions run;
+  dosim::cli::RunCommandOptions run;
   std::uint64_t seed = 0;
   auto* run_cmd = app.add_subcommand("run", "Run a scenario and write its HDF5 trace");
   run_cmd->add_option("scenario", run.scenario_path, "Scenario YAML file")->required();
+  // A seed is checked like the scenario's `seed:`: a whole number in [0, 1e18]; never
+  // wrapped (-1 is not 2^64 - 1) nor clamped.
   auto* seed_opt =
-      run_cmd->add_option("--seed", seed, "Random seed (overrides the scenario's `seed`)");
+      run_cmd
+          ->add_option("--seed", seed,
+                       "Random seed, a whole number in [0, 1e18] (overrides the scenario's "
+                       "`seed`)")
+          ->check(CLI::Validator(
+              [](std::string& text) -> std::string {
+                const bool digits = !text.empty() && text.size() <= 19 &&
+                                    text.find_first_not_of("0123456789") == std::string::npos;
+                if (digits && std::stoull(text) <= 1'000'000'000'000'000'000ull) return "";
+                return "the seed must be a whole number in [0, 1e18], got '" + text + "'";
+              },
+              "SEED"));
   run_cmd->add_option("--out,-o", run.out_path,
                       "Trace file to write (default: <scenario name>.h5 in the working directory)");
   run_cmd->add_flag("--quiet,-q", run.quiet,
@@ -33,11 +47,16 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1 << 20));
   run_cmd->add_option("--events", run.events_path,
                       "Write every event (faults, changes, alerts, incidents) as JSON lines");
+  run_cmd->add_flag("--strict", run.strict,
+                    "Treat warnings (a bare number for a duration, ...) as errors");
 
-  std::string validate_path;
-  auto* validate_cmd =
-      app.add_subcommand("validate", "Check a scenario and print every problem as FILE:LINE:COL");
-  validate_cmd->add_option("scenario", validate_path, "Scenario YAML file")->required();
+  dosim::cli::ValidateOptions validate;
+  auto* validate_cmd = app.add_subcommand(
+      "validate", "Check a scenario as `dosim run` would and print every problem as FILE:LINE:COL");
+  validate_cmd->add_option("scenario", validate.scenario_path, "Scenario YAML file")->required();
+  validate_cmd->add_option("--script", validate.script_path,
+                           "Lua chaos script to check with it (as `dosim run --script`)");
+  validate_cmd->add_flag("--strict", validate.strict, "Treat warnings as errors (exit 2)");
 
   std::string score_path;
   bool score_json = false;
@@ -54,8 +73,9 @@ int main(int argc, char** argv) {
       "bench", "Run detectors x scenarios x seeds and compare their scores (JSON with --out)");
   bench_cmd
       ->add_option("--detectors", bench.detectors,
-                   "Detector kinds (threshold, mad, ewma, burn_rate, regression) or names "
-                   "of the scenarios' own detectors, comma-separated")
+                   "Detector kinds (" + dosim::detector_kinds_text() +
+                       ") with optional parameters KIND:key=value[:key=value...], or names of "
+                       "the scenarios' own detectors, comma-separated")
       ->required()
       ->delimiter(',');
   bench_cmd->add_option("--scenarios", bench.scenarios, "Scenario files, comma-separated")
@@ -85,5 +105,5 @@ int main(int argc, char** argv) {
   if (*bench_cmd) return dosim::cli::bench_command(bench);
   if (*score_cmd) return dosim::cli::score_command(score_path, score_json);
   if (*nab_cmd) return dosim::cli::nab_command(nab);
-  return dosim::cli::validate_command(validate_path);
+  return dosim::cli::validate_command(validate);
 }

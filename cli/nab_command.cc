@@ -135,11 +135,8 @@ int nab_score_command(const NabScoreOptions& options) {
                   s.normalized);
     }
     return kExitOk;
-  } catch (const InputError& error) {
-    print_input_error(error);
-    return kExitBadInput;
-  } catch (const std::invalid_argument& error) {
-    print_input_error(error);
+  } catch (const Error& error) {
+    print_error(error);
     return kExitBadInput;
   }
 }

@@ -19,25 +19,24 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <mutex>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "analysis/nab_corpus.h"
 #include "dosim/analysis/nab_score.h"
 #include "commands.h"
 #include "detectors/lstm_model.h"
+#include "dosim/detectors/registry.h"
 #include "detectors/replay_runner.h"
 #include "dosim/error.h"
 #include "engine/replay.h"
 #include "engine/rng.h"
 #include "util/data_dir.h"
+#include "util/parallel_map.h"
 
 namespace dosim::cli {
 namespace {
@@ -56,93 +55,41 @@ struct Plan {
   double model_mean = 0.0, model_std = 1.0;
 };
 
-// Per-kind defaults on NAB, where the scenario defaults do not fit a standardized series.
-// threshold: a standardized value above 3 (three probationary standard deviations).
-// Defaults for NAB: threshold's limit, in the file's standard units; lstm keeps its model's
-// error scale (its `adapt`, in seconds, would span only a couple of NAB's 5-minute rows,
-// and each file is standardized by its probationary rows already).
-void add_defaults(DetectorSpec& spec) {
-  const auto has = [&](const char* key) {
-    for (const auto& [name, value] : spec.params)
-      if (name == key) return true;
-    return false;
-  };
-  if (spec.kind == "threshold" && !has("above")) spec.params.emplace_back("above", 3.0);
-  if (spec.kind == "lstm" && !has("adapt")) spec.params.emplace_back("adapt", 0.0);
-}
-
-// KIND[:key=value[:key=value...]]; numbers go to params; `direction` (up, down, both) and
-// `model` (a path) to their fields.
+// KIND[:key=value[:key=value...]] (the registry's token, dosim/detectors/registry.h) with
+// `scores` (rank, squash) besides; the kind's NAB defaults fill what the token leaves out.
 Plan parse_plan(const std::string& token, std::vector<Diagnostic>& problems) {
   Plan plan;
   plan.name = token;
-  std::vector<std::string> parts;
-  std::size_t start = 0;
-  while (true) {
-    const std::size_t colon = token.find(':', start);
-    parts.push_back(token.substr(start, colon == std::string::npos ? colon : colon - start));
-    if (colon == std::string::npos) break;
-    start = colon + 1;
-  }
-  plan.kind = parts.front();
+  const std::size_t before = problems.size();
+  const DetectorToken parsed =
+      parse_detector_token(token, "--detectors", {"random", "null"}, {"scores"}, problems);
+  plan.kind = parsed.kind;
+  if (problems.size() > before) return plan;
   auto problem = [&](const std::string& message) {
     problems.push_back({"--detectors", 0, 0, "'" + token + "': " + message});
   };
   if (plan.kind == "random" || plan.kind == "null") {
-    if (parts.size() > 1) problem("the " + plan.kind + " baseline takes no parameters");
-    return plan;
-  }
-  const std::vector<std::string> kinds = detector_kinds();
-  if (std::find(kinds.begin(), kinds.end(), plan.kind) == kinds.end()) {
-    std::vector<std::string> known = kinds;
-    known.push_back("random");
-    known.push_back("null");
-    const std::string close = closest_match(plan.kind, known);
-    problem("unknown detector kind '" + plan.kind + "'" +
-            (close.empty() ? "" : "; did you mean '" + close + "'?"));
+    if (token != plan.kind) problem("the " + plan.kind + " baseline takes no parameters");
     return plan;
   }
   plan.spec.name = token;
   plan.spec.kind = plan.kind;
   plan.spec.metrics = {"value"};
   plan.spec.direction = 0;  // NAB's anomalies go both ways
-  for (std::size_t i = 1; i < parts.size(); ++i) {
-    const std::size_t equals = parts[i].find('=');
-    if (equals == std::string::npos || equals == 0) {
-      problem("expected key=value, got '" + parts[i] + "'");
-      continue;
-    }
-    const std::string key = parts[i].substr(0, equals);
-    const std::string value = parts[i].substr(equals + 1);
-    if (key == "direction") {
-      if (value == "up" || value == "down" || value == "both")
-        plan.spec.direction = value == "up" ? 1 : value == "down" ? -1 : 0;
-      else
-        problem("'direction' must be up, down or both, got '" + value + "'");
-    } else if (key == "model") {
-      plan.spec.model = value;
-    } else if (key == "scores") {
-      if (value == "rank" || value == "squash")
-        plan.rank = value == "rank";
-      else
-        problem("'scores' must be squash or rank, got '" + value + "'");
-    } else {
-      try {
-        std::size_t used = 0;
-        const double number = std::stod(value, &used);
-        if (used != value.size() || !std::isfinite(number)) throw std::invalid_argument(value);
-        plan.spec.params.emplace_back(key, number);
-      } catch (const std::exception&) {
-        problem("expected a number for '" + key + "', got '" + value + "'");
-      }
-    }
+  plan.spec.params = nab_parameter_defaults(plan.kind);
+  apply_detector_token(parsed, plan.spec);
+  for (const auto& [key, value] : parsed.extras) {  // scores=
+    if (value == "rank" || value == "squash")
+      plan.rank = value == "rank";
+    else
+      problem("'scores' must be squash or rank, got '" + value + "'");
   }
-  add_defaults(plan.spec);
   if (plan.kind == "lstm") {
     // The model's metrics are what the kind watches; on NAB there is one series per file.
     try {
       if (plan.spec.model.empty()) plan.spec.model = data_path("models/lstm-rps-5m.h5");
-      const LstmModel model = load_lstm_model(plan.spec.model);
+      // Read once here, on this thread; the jobs' detectors share it (util/hdf5.h).
+      const LstmModel& model = *shared_lstm_model(plan.spec.model);
       if (model.metrics.size() != 1) {
         std::string names;
         for (const std::string& m : model.metrics) names += (names.empty() ? "" : ", ") + m;
@@ -155,7 +102,7 @@ Plan parse_plan(const std::string& token, std::vector<Diagnostic>& problems) {
         plan.model_mean = model.mean[0];
         plan.model_std = model.std[0];
       }
-    } catch (const InputError& error) {
+    } catch (const Error& error) {
       for (const Diagnostic& d : error.diagnostics()) problems.push_back(d);
     }
   }
@@ -313,37 +260,31 @@ int nab_run_command(const NabRunOptions& options) {
     const std::size_t files = corpus.files.size();
     const std::size_t jobs = plans.size() * files;
     std::vector<std::vector<double>> scores(jobs);
-    std::vector<std::string> failures(jobs);
-    std::atomic<std::size_t> next{0}, done{0};
-    std::mutex progress_mutex;
     const bool show_progress = !options.quiet && isatty(STDERR_FILENO);
-    auto worker = [&] {
-      for (std::size_t j = next++; j < jobs; j = next++) {
-        const Plan& plan = plans[j / files];
-        const std::size_t f = j % files;
-        try {
-          scores[j] = anomaly_scores(plan, series[f], corpus.files[f].relative_path, options.seed);
-        } catch (const std::exception& error) {
-          failures[j] = error.what();
-        }
-        const std::size_t finished = ++done;
-        if (show_progress) {
-          std::lock_guard lock(progress_mutex);
-          std::fprintf(stderr, "\rnab run: %zu/%zu detector-files", finished, jobs);
-        }
-      }
-    };
     const std::size_t threads =
         std::min<std::size_t>(options.threads, std::max<std::size_t>(jobs, 1));
-    std::vector<std::thread> pool;
-    for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
-    worker();
-    for (std::thread& thread : pool) thread.join();
+    try {
+      parallel_for(
+          jobs, options.threads,
+          [&](std::size_t j) {
+            const std::size_t f = j % files;
+            try {
+              scores[j] = anomaly_scores(plans[j / files], series[f],
+                                         corpus.files[f].relative_path, options.seed);
+            } catch (const std::exception& error) {
+              throw InputError(corpus.files[f].relative_path,
+                               plans[j / files].name + ": " + error.what());
+            }
+          },
+          [&](std::size_t finished) {
+            if (show_progress)
+              std::fprintf(stderr, "\rnab run: %zu/%zu detector-files", finished, jobs);
+          });
+    } catch (const Error&) {
+      if (show_progress) std::fprintf(stderr, "\r\033[K");
+      throw;
+    }
     if (show_progress) std::fprintf(stderr, "\r\033[K");
-    for (std::size_t j = 0; j < jobs; ++j)
-      if (!failures[j].empty())
-        throw InputError(corpus.files[j % files].relative_path,
-                         plans[j / files].name + ": " + failures[j]);
 
     std::size_t rows = 0;
     for (const Series& s : series) rows += s.values.size();
@@ -469,11 +410,8 @@ int nab_run_command(const NabRunOptions& options) {
     if (out_file.is_open() || !options.out_path.empty())
       std::printf("  results   %s\n", options.out_path.c_str());
     return kExitOk;
-  } catch (const InputError& error) {
-    print_input_error(error);
-    return kExitBadInput;
-  } catch (const std::invalid_argument& error) {
-    print_input_error(error);
+  } catch (const Error& error) {
+    print_error(error);
     return kExitBadInput;
   }
 }

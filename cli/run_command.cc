@@ -12,17 +12,10 @@
 #include <iostream>
 #include <optional>
 
-#include "dosim/analysis/scoring.h"
-#include "dosim/analysis/trace_writer.h"
 #include "commands.h"
-#include "detectors/alertmanager.h"
-#include "detectors/runner.h"
-#include "dosim/error.h"
-#include "dosim/engine/scenario_loader.h"
-#include "dosim/engine/simulation.h"
+#include "dosim/run.h"
 #include "run_story.h"
 #include "score_table.h"
-#include "scripting/script_host.h"
 
 namespace dosim::cli {
 namespace {
@@ -64,39 +57,16 @@ class ProgressLine : public FrameSink {
   bool shown_ = false;
 };
 
-// Hands the detectors' scores and gauges to the trace, tick by tick.
-class DetectorsToTrace : public DetectorObserver {
- public:
-  DetectorsToTrace(DetectorRunner& runner, TraceWriter& writer) : writer_(writer) {
-    for (const WatchedSeries& w : runner.watched_series())
-      index_.push_back(
-          writer.add_detector(w.detector, w.limit, w.service, w.metric, w.label, w.gauges));
-    runner.set_observer(this);
-  }
-  void on_detector_tick(std::size_t detector, std::span<const float> scores,
-                        std::span<const float> gauges) override {
-    writer_.record_detector(index_[detector], scores, gauges);
-  }
-
- private:
-  TraceWriter& writer_;
-  std::vector<std::size_t> index_;
-};
-
-// --script, else the scenario's `script:` (relative to the scenario file), else none.
-std::string script_path_for(const RunOptions& options, const Scenario& scenario) {
-  if (!options.script_path.empty()) return options.script_path;
-  return scenario_script_path(options.scenario_path, scenario.script);
-}
-
 std::string default_out_path(const std::string& scenario_path) {
   return std::filesystem::path(scenario_path).stem().string() + ".h5";
 }
 
-void print_summary(const Scenario& scenario, std::uint64_t seed, const RunResult& result,
-                   const std::vector<IncidentRecord>& incidents,
-                   const std::vector<ChangeEvent>& changes, const std::string& out_path,
-                   std::int64_t rows, double wall_seconds) {
+void print_summary(const RunReport& report, double wall_seconds) {
+  const Scenario& scenario = report.scenario;
+  const RunResult& result = report.result;
+  const std::vector<IncidentRecord>& incidents = report.incidents;
+  const std::uint64_t seed = report.seed;
+  const std::int64_t rows = report.trace_rows;
   std::size_t endpoints = 0;
   for (const auto& s : scenario.services) endpoints += s.endpoints.size();
   std::size_t impacted = 0;
@@ -110,7 +80,8 @@ void print_summary(const Scenario& scenario, std::uint64_t seed, const RunResult
   std::printf("  system      %zu services, %zu dependencies, %zu endpoints, %zu traffic sources\n",
               scenario.services.size(), scenario.dependencies.size(), endpoints,
               scenario.traffic.size());
-  std::printf("  changes     %zu (%zu change events)\n", scenario.changes.size(), changes.size());
+  std::printf("  changes     %zu (%zu change events)\n", scenario.changes.size(),
+              report.changes.size());
   std::printf("  incidents   %zu injected: %zu with measured impact, %zu silent\n",
               incidents.size(), impacted, incidents.size() - impacted);
   for (const auto& i : incidents) {
@@ -123,169 +94,99 @@ void print_summary(const Scenario& scenario, std::uint64_t seed, const RunResult
       std::printf("  impact %s..%s\n", format_duration(i.impact_start).c_str(),
                   format_duration(i.impact_end).c_str());
   }
-  std::printf("  trace       %s (%s)\n", out_path.c_str(),
+  std::printf("  trace       %s (%s)\n", report.trace_path.c_str(),
               result.completed ? "complete" : "incomplete");
   const double speed = wall_seconds > 0 ? to_seconds(result.simulated) / wall_seconds : 0.0;
   std::printf("  wall time   %.3f s (%.3g simulated s per wall s)\n", wall_seconds, speed);
 }
 
+void print_script(const RunReport& report) {
+  std::printf("  script      %s: %zu log lines, %zu experiments\n", report.script_path.c_str(),
+              report.script_log.size(), report.experiments.size());
+  for (const ExperimentRecord& e : report.experiments) {
+    std::printf("    %-5s %s (%s..%s)",
+                e.verdict == "pass"   ? "PASS"
+                : e.verdict == "fail" ? "FAIL"
+                                      : "ERROR",
+                e.title.c_str(), format_duration(e.start).c_str(), format_duration(e.end).c_str());
+    if (!e.probe.empty()) std::printf(": %s", e.probe.c_str());
+    if (!e.message.empty()) std::printf(": %s", e.message.c_str());
+    std::printf("\n");
+  }
+}
+
+void print_detected(const RunReport& report) {
+  std::printf("  detected    %zu incidents by the incident rules\n", report.detected.size());
+  for (const DetectedIncident& d : report.detected)
+    std::printf("    Sev%d %-20s %s..%s  peak temperature %.0f\n", d.severity, d.rule.c_str(),
+                format_duration(d.start).c_str(),
+                d.end < 0 ? "(open)" : format_duration(d.end).c_str(), d.peak_temperature);
+}
+
 }  // namespace
 
-int run_command(const RunOptions& options) {
+int run_command(const RunCommandOptions& options) {
   const auto wall_start = WallClock::now();
-  Scenario scenario;
-  try {
-    scenario = load_scenario_file(options.scenario_path);
-  } catch (const InputError& error) {
-    print_input_error(error);
-    return kExitBadInput;
-  }
-  const std::uint64_t seed = options.seed.value_or(scenario.seed);
-  const std::string out_path =
+  RunOptions run_options;
+  run_options.seed = options.seed;
+  run_options.script_path = options.script_path;
+  run_options.lua_instructions = options.lua_instructions;
+  run_options.lua_memory_mib = options.lua_memory_mib;
+  run_options.strict = options.strict;
+  run_options.trace_path =
       options.out_path.empty() ? default_out_path(options.scenario_path) : options.out_path;
+  if (!options.quiet)
+    run_options.on_script_log = [](SimTime t, const std::string& text) {
+      std::fprintf(stderr, "[%s] LOG    %s\n", story_stamp(t).c_str(), text.c_str());
+    };
 
-  std::unique_ptr<TraceWriter> writer;
+  std::optional<RunPlan> plan;
+  std::unique_ptr<Run> run;
   try {
-    writer = std::make_unique<TraceWriter>(out_path, scenario, seed);
-  } catch (const InputError& error) {
-    print_input_error(error);
+    plan.emplace(RunPlan::load(options.scenario_path, std::move(run_options)));
+    print_warnings(plan->warnings());
+    run = std::make_unique<Run>(*plan);
+  } catch (const Error& error) {
+    print_error(error);
     return kExitBadInput;
   }
 
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
-
-  // The script runs its main chunk first: it may define detectors the runner needs. A
-  // failing script leaves the trace (already created) incomplete.
-  Simulation simulation(scenario, seed);
-  std::unique_ptr<ScriptHost> script;
-  const std::string script_path = script_path_for(options, scenario);
-  if (!script_path.empty()) {
-    try {
-      ScriptOptions script_options;
-      script_options.path = script_path;
-      script_options.limits.instruction_budget = options.lua_instructions;
-      script_options.limits.memory_limit = static_cast<std::size_t>(options.lua_memory_mib) << 20;
-      if (!options.quiet)
-        script_options.on_log = [](SimTime t, const std::string& text) {
-          std::fprintf(stderr, "[%s] LOG    %s\n", story_stamp(t).c_str(), text.c_str());
-        };
-      script = std::make_unique<ScriptHost>(simulation, std::move(script_options), seed);
-      script->start();
-    } catch (const ScriptError& error) {
-      std::fprintf(stderr, "%s\n", error.what());
-      return kExitBadInput;
-    }
-  }
-
-  std::unique_ptr<DetectorRunner> detectors;
-  std::optional<DetectorsToTrace> to_trace;
-  try {
-    std::vector<DetectorSpec> specs =
-        scenario.detectors_given ? scenario.detectors : DetectorRunner::default_specs();
-    if (script)
-      for (DetectorSpec& spec : script->detector_specs()) specs.push_back(std::move(spec));
-    detectors =
-        std::make_unique<DetectorRunner>(simulation.scenario(), std::move(specs),
-                                         script ? script->detector_factory() : DetectorFactory{});
-    to_trace.emplace(*detectors, *writer);
-  } catch (const InputError& error) {
-    print_input_error(error);
-    return kExitBadInput;
-  } catch (const ScriptError& error) {
-    std::fprintf(stderr, "%s\n", error.what());
-    return kExitBadInput;
-  }
-
-  // Detectors before the script (its hooks see this tick's alerts), the writer last: a
-  // tick's scores reach the trace in the row of that tick.
-  simulation.add_sink(detectors.get());
-  if (script) {
-    script->attach(*detectors);
-    simulation.add_sink(script.get());
-  }
-  simulation.add_sink(writer.get());
-  ProgressLine progress(scenario);
+  ProgressLine progress(plan->scenario());
   const bool show_progress = !options.quiet && isatty(STDERR_FILENO);
-  if (show_progress) simulation.add_sink(&progress);
+  if (show_progress) run->add_sink(&progress);
 
-  RunResult result;
+  RunReport report;
   try {
-    result = simulation.run(&g_stop);
-  } catch (const ScriptError& error) {
+    report = run->run(&g_stop);
+  } catch (const Error& error) {
     if (show_progress) progress.clear();
-    std::fprintf(stderr, "%s\n", error.what());
-    return kExitBadInput;  // the writer closes the trace as incomplete
+    print_error(error);
+    return kExitBadInput;  // the trace is closed as incomplete
   }
   if (show_progress) progress.clear();
-  const auto incidents = simulation.incidents();
-  const std::vector<Alert>& alerts = detectors->alerts();
-  const Scores all = score(incidents, alerts, result.simulated, {.tick = scenario.tick});
-  std::vector<std::int64_t> alert_incidents;
-  for (const auto& matches : all.alert_matches)
-    alert_incidents.push_back(matches.empty() ? -1 : matches.front());
-  std::vector<std::string> names;
-  for (const DetectorSpec& spec : detectors->specs()) names.push_back(spec.name);
-  writer->set_detectors(names);
-  const std::vector<DetectedIncident> detected = detectors->detected_incidents();
-  writer->set_detected_incidents(detected);
-  std::vector<std::string> service_names;
-  for (const ServiceSpec& service : scenario.services) service_names.push_back(service.name);
-  const AlertRouting routing =
-      route_alerts(detectors->alerts(), scenario.alertmanager, service_names, result.simulated);
-  writer->set_notifications(routing);
-  std::vector<ScriptLine> script_lines;
-  if (script) {
-    for (const ScriptLogLine& line : script->log()) script_lines.push_back({line.time, line.text});
-    writer->set_script(script->path(), script->text(), script->log(), script->experiments());
-  }
-  writer->finish(incidents, result.completed, simulation.changes(), alerts, alert_incidents);
-  const std::int64_t rows = writer->rows_written();
-  writer.reset();
+  run.reset();
 
   const double wall_seconds = std::chrono::duration<double>(WallClock::now() - wall_start).count();
-  const auto story = run_story(simulation.scenario(), simulation.changes(), alerts, detected,
-                               result.simulated, script_lines);
+  const auto story = run_story(report.scenario, report.changes, report.alerts, report.detected,
+                               report.result.simulated, report.script_log);
   if (!options.quiet) print_story(story, kStoryLines);
   if (!options.events_path.empty() && !write_story(story, options.events_path)) {
     std::fprintf(stderr, "%s: cannot write the events\n", options.events_path.c_str());
     return kExitBadInput;
   }
-  if (!options.quiet)
-    print_summary(simulation.scenario(), seed, result, incidents, simulation.changes(), out_path,
-                  rows, wall_seconds);
-  if (!options.quiet && script) {
-    std::printf("  script      %s: %zu log lines, %zu experiments\n", script->path().c_str(),
-                script->log().size(), script->experiments().size());
-    for (const ExperimentRecord& e : script->experiments()) {
-      std::printf("    %-5s %s (%s..%s)",
-                  e.verdict == "pass"   ? "PASS"
-                  : e.verdict == "fail" ? "FAIL"
-                                        : "ERROR",
-                  e.title.c_str(), format_duration(e.start).c_str(),
-                  format_duration(e.end).c_str());
-      if (!e.probe.empty()) std::printf(": %s", e.probe.c_str());
-      if (!e.message.empty()) std::printf(": %s", e.message.c_str());
-      std::printf("\n");
-    }
-  }
-  if (!options.quiet && !scenario.incident_rules.empty()) {
-    std::printf("  detected    %zu incidents by the incident rules\n", detected.size());
-    for (const DetectedIncident& d : detected)
-      std::printf("    Sev%d %-20s %s..%s  peak temperature %.0f\n", d.severity, d.rule.c_str(),
-                  format_duration(d.start).c_str(),
-                  d.end < 0 ? "(open)" : format_duration(d.end).c_str(), d.peak_temperature);
-  }
-  std::vector<std::string> detector_names;
-  for (const DetectorSpec& spec : detectors->specs()) detector_names.push_back(spec.name);
-  print_alertmanager_line(routing.raw_alerts, routing.notifications.size(), routing.inhibited,
-                          routing.deduplicated);
-  print_incident_rule_scores(incidents, detected_as_alerts(detected), result.simulated,
-                             scenario.tick);
-  print_score_table(incidents, alerts, detector_names, scenario.services.size(), seed,
-                    result.simulated, scenario.tick);
+  if (!options.quiet) print_summary(report, wall_seconds);
+  if (!options.quiet && !report.script_path.empty()) print_script(report);
+  if (!options.quiet && !report.scenario.incident_rules.empty()) print_detected(report);
+  const ScoreTable table = report.scores();
+  print_alertmanager_line(report.routing.raw_alerts, report.routing.notifications.size(),
+                          report.routing.inhibited, report.routing.deduplicated);
+  print_incident_rule_scores(table);
+  print_score_table(table);
   std::fflush(stdout);
-  if (!result.completed) return 128 + g_signal.load();
+  if (!report.result.completed) return 128 + g_signal.load();
+  if (!report.experiments_passed()) return kExitExperimentFailed;
   return kExitOk;
 }
 

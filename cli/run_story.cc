@@ -38,7 +38,7 @@ std::string fault_target(const Scenario& scenario, const FaultSpec& fault) {
 std::vector<StoryEvent> run_story(const Scenario& scenario, const std::vector<ChangeEvent>& changes,
                                   const std::vector<Alert>& alerts,
                                   const std::vector<DetectedIncident>& detected, SimTime simulated,
-                                  const std::vector<ScriptLine>& script_log) {
+                                  const std::vector<ScriptLogLine>& script_log) {
   std::vector<StoryEvent> story;
   auto add = [&](SimTime t, std::string kind, std::string text, nlohmann::ordered_json detail) {
     if (t > simulated) return;
@@ -92,7 +92,7 @@ std::vector<StoryEvent> run_story(const Scenario& scenario, const std::vector<Ch
       add(incident.end, "incident-close", "INCIDENT closed (" + incident.rule + ")",
           {{"rule", incident.rule}});
   }
-  for (const ScriptLine& line : script_log)
+  for (const ScriptLogLine& line : script_log)
     add(line.time, "log", "LOG    " + line.text, {{"text", line.text}});
   std::stable_sort(story.begin(), story.end(),
                    [](const StoryEvent& a, const StoryEvent& b) { return a.time < b.time; });

@@ -12,6 +12,7 @@
 #include "detectors/incident_rule.h"
 #include "dosim/engine/operations.h"
 #include "dosim/engine/scenario.h"
+#include "dosim/experiment.h"
 
 namespace dosim::cli {
 
@@ -22,16 +23,10 @@ struct StoryEvent {
   std::string detail;  // the JSON line's fields, already encoded (an object's body)
 };
 
-// A line a chaos script logged (sim.log), for the story.
-struct ScriptLine {
-  SimTime time = 0;
-  std::string text;
-};
-
 std::vector<StoryEvent> run_story(const Scenario& scenario, const std::vector<ChangeEvent>& changes,
                                   const std::vector<Alert>& alerts,
                                   const std::vector<DetectedIncident>& detected, SimTime simulated,
-                                  const std::vector<ScriptLine>& script_log = {});
+                                  const std::vector<ScriptLogLine>& script_log = {});
 
 // "hh:mm:ss", or "Nd hh:mm:ss" from a day on: the console's time stamp.
 std::string story_stamp(SimTime t);

@@ -3,10 +3,9 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "dosim/analysis/scoring.h"
-#include "dosim/analysis/trace_reader.h"
 #include "commands.h"
-#include "dosim/error.h"
+#include "dosim/analysis/score_table.h"
+#include "dosim/analysis/trace_reader.h"
 #include "score_table.h"
 
 namespace dosim::cli {
@@ -14,10 +13,11 @@ namespace dosim::cli {
 int score_command(const std::string& trace_path, bool json) {
   try {
     const TraceForScoring trace = read_trace_for_scoring(trace_path);
+    const ScoreTable table =
+        score_table(trace.incidents, trace.alerts, trace.detectors, trace.detected,
+                    trace.services.size(), trace.seed, trace.simulated, trace.tick);
     if (json) {
-      auto out = nlohmann::ordered_json::parse(
-          score_table_json(trace.incidents, trace.alerts, trace.detectors, trace.services.size(),
-                           trace.seed, trace.simulated, trace.tick));
+      auto out = nlohmann::ordered_json::parse(score_table_json(table));
       out["alertmanager"] = {
           {"raw_alerts", trace.raw_alerts},
           {"notifications", trace.notifications},
@@ -31,13 +31,12 @@ int score_command(const std::string& trace_path, bool json) {
                   trace.complete ? "" : "  [INCOMPLETE]");
       print_alertmanager_line(trace.raw_alerts, trace.notifications, trace.inhibited,
                               trace.deduplicated);
-      print_incident_rule_scores(trace.incidents, trace.detected, trace.simulated, trace.tick);
-      print_score_table(trace.incidents, trace.alerts, trace.detectors, trace.services.size(),
-                        trace.seed, trace.simulated, trace.tick);
+      print_incident_rule_scores(table);
+      print_score_table(table);
     }
     return kExitOk;
-  } catch (const InputError& error) {
-    print_input_error(error);
+  } catch (const Error& error) {
+    print_error(error);
     return kExitBadInput;
   }
 }

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <mutex>
 #include <stdexcept>
 
 #include "util/data_dir.h"
@@ -112,6 +114,16 @@ std::vector<std::string> read_strings(hid_t file, const std::string& name) {
 }
 
 }  // namespace
+
+std::shared_ptr<const LstmModel> shared_lstm_model(const std::string& path) {
+  static std::mutex mutex;
+  static std::map<std::string, std::shared_ptr<const LstmModel>> models;
+  const std::lock_guard lock(mutex);
+  auto found = models.find(path);
+  if (found == models.end())
+    found = models.emplace(path, std::make_shared<const LstmModel>(load_lstm_model(path))).first;
+  return found->second;
+}
 
 std::string default_lstm_model_path() {
   if (const char* env = std::getenv("DOSIM_LSTM_MODEL"); env != nullptr && *env != '\0') return env;

@@ -2,9 +2,12 @@
 // written by analysis/train_lstm.py: the weights of a stacked LSTM with a linear head in
 // PyTorch's layout, the per-metric normalization and the spread of the forecast error.
 // Reading is strict: a missing dataset, a wrong shape or a non-finite value is an
-// InputError naming the file and what is wrong. Not thread-safe (HDF5 serial).
+// ModelError naming the file and what is wrong. load_lstm_model() is not thread-safe (HDF5
+// is serial); shared_lstm_model() is: it reads each file once per process, under a lock, and
+// hands every later caller (a bench's K runs, say) the same read-only model.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -21,12 +24,16 @@ struct LstmModel {
   LstmWeights weights;
 };
 
-// Throws InputError (engine/diagnostics.h). `group`: where in the file the model lies (the
+// Throws ModelError (dosim/error.h). `group`: where in the file the model lies (the
 // root for a model file; a group of tests/data/lstm_golden.h5 for the golden vectors).
 LstmModel load_lstm_model(const std::string& path, const std::string& group = "/");
 
+// The model at `path` (the root group), read on first use and kept for the process.
+// Thread-safe. Throws ModelError, every time it is asked for a file that does not load.
+std::shared_ptr<const LstmModel> shared_lstm_model(const std::string& path);
+
 // The model `dosim bench --detectors lstm` and a `kind: lstm` detector without `model:`
-// use: $DOSIM_LSTM_MODEL, else models/lstm-noop.h5 of the source tree dosim was built from.
+// use: $DOSIM_LSTM_MODEL, else models/lstm-noop.h5 of dosim's data folder (util/data_dir.h).
 std::string default_lstm_model_path();
 
 }  // namespace dosim

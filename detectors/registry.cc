@@ -1,35 +1,199 @@
+#include "dosim/detectors/registry.h"
+
+#include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
-#include "dosim/detectors/detector.h"
 #include "detectors/burn_rate_detector.h"
 #include "detectors/ewma_detector.h"
 #include "detectors/lstm_detector.h"
+#include "detectors/lstm_model.h"
 #include "detectors/mad_detector.h"
 #include "detectors/regression_detector.h"
 #include "detectors/threshold_detector.h"
-#include "dosim/error.h"
+#include "dosim/detectors/detector.h"
 
 namespace dosim {
 namespace {
 
 using Factory = std::unique_ptr<Detector> (*)(DetectorParams&, std::size_t);
+using BenchDefaults = void (*)(DetectorSpec&);
 
 struct Kind {
   const char* name;
+  const char* summary;
   Factory make;
+  // Adjusts the common bench default (p95 latency and error ratio of every service, for 15 s,
+  // rises only) to what suits the kind.
+  BenchDefaults bench;
+  std::vector<std::pair<std::string, double>> nab;  // parameter defaults on NAB
 };
 
-// One line per kind.
-constexpr Kind kKinds[] = {
-    {"threshold", &make_threshold_detector},
-    {"mad", &make_mad_detector},
-    {"ewma", &make_ewma_detector},
-    {"burn_rate", &make_burn_rate_detector},
-    {"regression", &make_regression_detector},
-    {"lstm", &make_lstm_detector},
+void rises_only(DetectorSpec& spec) { spec.direction = 1; }
+
+void threshold_bench(DetectorSpec& spec) {
+  spec.metrics = {"error_ratio"};
+  spec.params = {{"above", 0.1}};
+  spec.for_duration = 0;
+}
+
+void burn_rate_bench(DetectorSpec& spec) {
+  spec.metrics = {"error_ratio"};
+  spec.for_duration = 0;
+}
+
+void regression_bench(DetectorSpec& spec) {
+  spec.family = "edge";
+  spec.metrics = {"rps", "latency_p95_s"};
+  spec.for_duration = 5 * kSecond;
+}
+
+// After a step, |x - mean| / sd stays above 4 for about two ticks (the variance learns the
+// step too), so a `for:` longer than that would silence it.
+void ewma_bench(DetectorSpec& spec) {
+  spec.direction = 1;
+  spec.for_duration = 0;
+}
+
+// The default model's metrics; an unreadable model throws ModelError naming it.
+void lstm_bench(DetectorSpec& spec) {
+  spec.metrics = shared_lstm_model(default_lstm_model_path())->metrics;
+}
+
+// One entry per kind.
+const Kind kKinds[] = {
+    {"threshold", "a fixed limit on a metric (above:, below:)", &make_threshold_detector,
+     &threshold_bench, {{"above", 3.0}}},
+    {"mad", "median absolute deviation over a sliding window (SIMD kernel)", &make_mad_detector,
+     &rises_only, {}},
+    {"ewma", "exponentially weighted mean and variance, a z-score", &make_ewma_detector,
+     &ewma_bench, {}},
+    {"burn_rate", "multi-window SLO error-budget burn rate", &make_burn_rate_detector,
+     &burn_rate_bench, {}},
+    {"regression", "the Lab 7 monitor: latency predicted from load per edge",
+     &make_regression_detector, &regression_bench, {}},
+    {"lstm", "a learned forecaster (models/*.h5), CPU or CUDA", &make_lstm_detector, &lstm_bench,
+     {{"adapt", 0.0}}},
 };
+
+const Kind* find_kind(const std::string& name) {
+  for (const Kind& kind : kKinds)
+    if (name == kind.name) return &kind;
+  return nullptr;
+}
+
+std::vector<std::string> split(const std::string& text, char separator) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t at = text.find(separator, start);
+    parts.push_back(text.substr(start, at == std::string::npos ? at : at - start));
+    if (at == std::string::npos) return parts;
+    start = at + 1;
+  }
+}
 
 }  // namespace
+
+const std::vector<DetectorKindInfo>& detector_kind_infos() {
+  static const std::vector<DetectorKindInfo> infos = [] {
+    std::vector<DetectorKindInfo> list;
+    for (const Kind& kind : kKinds) list.push_back({kind.name, kind.summary});
+    return list;
+  }();
+  return infos;
+}
+
+std::vector<std::string> detector_kinds() {
+  std::vector<std::string> names;
+  for (const Kind& kind : kKinds) names.emplace_back(kind.name);
+  return names;
+}
+
+std::string detector_kinds_text() {
+  std::string text;
+  for (const Kind& kind : kKinds) text += (text.empty() ? "" : ", ") + std::string(kind.name);
+  return text;
+}
+
+DetectorSpec bench_detector_spec(const std::string& name) {
+  const Kind* kind = find_kind(name);
+  if (kind == nullptr)
+    throw InputError("--detectors", "unknown detector kind '" + name + "'" +
+                                        did_you_mean(name, detector_kinds()));
+  DetectorSpec spec;
+  spec.name = name;
+  spec.kind = name;
+  spec.metrics = {"latency_p95_s", "error_ratio"};
+  spec.for_duration = 15 * kSecond;
+  kind->bench(spec);
+  return spec;
+}
+
+std::vector<std::pair<std::string, double>> nab_parameter_defaults(const std::string& name) {
+  const Kind* kind = find_kind(name);
+  return kind == nullptr ? std::vector<std::pair<std::string, double>>{} : kind->nab;
+}
+
+DetectorToken parse_detector_token(const std::string& token, const std::string& where,
+                                   const std::vector<std::string>& other_kinds,
+                                   const std::vector<std::string>& extra_keys,
+                                   std::vector<Diagnostic>& problems) {
+  const std::vector<std::string> parts = split(token, ':');
+  DetectorToken parsed;
+  parsed.kind = parts.front();
+  auto problem = [&](const std::string& message) {
+    problems.push_back({where, 0, 0, "'" + token + "': " + message});
+  };
+  std::vector<std::string> known = detector_kinds();
+  known.insert(known.end(), other_kinds.begin(), other_kinds.end());
+  if (std::find(known.begin(), known.end(), parsed.kind) == known.end()) {
+    problem("unknown detector kind '" + parsed.kind + "'" + did_you_mean(parsed.kind, known));
+    return parsed;
+  }
+  for (std::size_t i = 1; i < parts.size(); ++i) {
+    const std::size_t equals = parts[i].find('=');
+    if (equals == std::string::npos || equals == 0) {
+      problem("expected key=value, got '" + parts[i] + "'");
+      continue;
+    }
+    const std::string key = parts[i].substr(0, equals);
+    const std::string value = parts[i].substr(equals + 1);
+    if (key == "direction") {
+      if (value == "up" || value == "down" || value == "both") {
+        parsed.direction = value == "up" ? 1 : value == "down" ? -1 : 0;
+        parsed.direction_given = true;
+      } else {
+        problem("'direction' must be up, down or both, got '" + value + "'");
+      }
+    } else if (key == "model") {
+      parsed.model = value;
+    } else if (std::find(extra_keys.begin(), extra_keys.end(), key) != extra_keys.end()) {
+      parsed.extras.emplace_back(key, value);
+    } else {
+      char* end = nullptr;
+      const double number = std::strtod(value.c_str(), &end);
+      if (value.empty() || end != value.c_str() + value.size() || !std::isfinite(number))
+        problem("expected a number for '" + key + "', got '" + value + "'");
+      else
+        parsed.params.emplace_back(key, number);
+    }
+  }
+  return parsed;
+}
+
+void apply_detector_token(const DetectorToken& token, DetectorSpec& spec) {
+  for (const auto& [key, value] : token.params) {
+    auto given = std::find_if(spec.params.begin(), spec.params.end(),
+                              [&](const auto& param) { return param.first == key; });
+    if (given != spec.params.end())
+      given->second = value;
+    else
+      spec.params.emplace_back(key, value);
+  }
+  if (token.direction_given) spec.direction = token.direction;
+  if (!token.model.empty()) spec.model = token.model;
+}
 
 double DetectorParams::get(const std::string& name, double fallback) {
   used_.push_back(name);
@@ -56,26 +220,17 @@ void DetectorParams::check_all_used() const {
   }
 }
 
-std::vector<std::string> detector_kinds() {
-  std::vector<std::string> names;
-  for (const Kind& kind : kKinds) names.emplace_back(kind.name);
-  return names;
-}
-
 std::unique_ptr<Detector> make_detector(const DetectorSpec& spec, std::size_t series,
                                         const std::string& file, SimTime tick) {
   DetectorParams params(spec, file, tick);
-  for (const Kind& kind : kKinds) {
-    if (spec.kind != kind.name) continue;
-    auto detector = kind.make(params, series);
+  if (const Kind* kind = find_kind(spec.kind)) {
+    auto detector = kind->make(params, series);
     params.check_all_used();
     return detector;
   }
-  const std::string suggestion = closest_match(spec.kind, detector_kinds());
-  throw InputError(
-      {Diagnostic{file, spec.kind_pos.line, spec.kind_pos.column,
-                  "unknown detector kind '" + spec.kind + "'" +
-                      (suggestion.empty() ? "" : "; did you mean '" + suggestion + "'?")}});
+  throw InputError({Diagnostic{
+      file, spec.kind_pos.line, spec.kind_pos.column,
+      "unknown detector kind '" + spec.kind + "'" + did_you_mean(spec.kind, detector_kinds())}});
 }
 
 }  // namespace dosim

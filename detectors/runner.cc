@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "detectors/lstm_model.h"
 #include "dosim/error.h"
 
 namespace dosim {
@@ -49,37 +48,6 @@ std::vector<DetectorSpec> DetectorRunner::default_specs() {
   cpu.params = {{"above", 0.8}};
   cpu.for_duration = kMinute;
   return {mad, errors, cpu};
-}
-
-std::optional<DetectorSpec> DetectorRunner::bench_spec(const std::string& kind) {
-  DetectorSpec spec;
-  spec.name = kind;
-  spec.kind = kind;
-  spec.metrics = {"latency_p95_s", "error_ratio"};
-  spec.for_duration = 15 * kSecond;
-  spec.direction = kind == "mad" || kind == "ewma" ? 1 : 0;  // rises only, as the defaults
-  if (kind == "threshold") {
-    spec.metrics = {"error_ratio"};
-    spec.params = {{"above", 0.1}};
-    spec.for_duration = 0;
-  } else if (kind == "burn_rate") {
-    spec.metrics = {"error_ratio"};
-    spec.for_duration = 0;
-  } else if (kind == "regression") {
-    spec.family = "edge";
-    spec.metrics = {"rps", "latency_p95_s"};
-    spec.for_duration = 5 * kSecond;
-  } else if (kind == "lstm") {
-    // The default model's metrics; an unreadable model throws InputError naming it.
-    spec.metrics = load_lstm_model(default_lstm_model_path()).metrics;
-  } else if (kind == "ewma") {
-    // After a step, |x - mean| / sd stays above 4 for about two ticks (the variance
-    // learns the step too), so a `for:` longer than that would silence it.
-    spec.for_duration = 0;
-  } else if (kind != "mad") {
-    return std::nullopt;
-  }
-  return spec;
 }
 
 DetectorRunner::DetectorRunner(const Scenario& scenario, std::vector<DetectorSpec> specs,

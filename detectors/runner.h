@@ -70,10 +70,6 @@ class DetectorRunner : public FrameSink {
 
   // The set a scenario without `detectors:` runs.
   static std::vector<DetectorSpec> default_specs();
-  // What `dosim bench --detectors KIND` runs for a kind (docs/scoring.md), named after the
-  // kind; nullopt for a kind it has no default for. For lstm it reads the default model's
-  // metrics (InputError when that model cannot be read).
-  static std::optional<DetectorSpec> bench_spec(const std::string& kind);
 
  private:
   struct Watched;

@@ -1,6 +1,7 @@
 #include "scripting/lua_sandbox.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -230,7 +231,7 @@ void LuaSandbox::open_libraries(std::uint64_t seed) {
 
 void LuaSandbox::load_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw ScriptError(path + ": cannot read the script");
+  if (!in) throw ScriptError(path + ": cannot read the script: " + std::strerror(errno));
   std::ostringstream text;
   text << in.rdbuf();
   const std::string code = text.str();

@@ -1,6 +1,8 @@
 #include "scripting/script_host.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -19,7 +21,7 @@ bool yielded_token(lua_State* co, int index, const void* token) {
 ScriptHost::ScriptHost(Simulation& simulation, ScriptOptions options, std::uint64_t seed)
     : simulation_(simulation), options_(std::move(options)) {
   std::ifstream in(options_.path, std::ios::binary);
-  if (!in) throw ScriptError(options_.path + ": cannot read the script");
+  if (!in) throw ScriptError(options_.path + ": cannot read the script: " + std::strerror(errno));
   std::ostringstream text;
   text << in.rdbuf();
   text_ = text.str();

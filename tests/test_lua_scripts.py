@@ -195,7 +195,8 @@ sim.after(900, function()
     rollbacks = function() sim.log("rollback errors") end}
 end)
 """, name="experiments")
-    assert result.returncode == 0, result.stderr
+    # A failed (or erroring) experiment makes the run exit 3, so that a game day can gate CI.
+    assert result.returncode == 3, (result.returncode, result.stderr)
     with h5py.File(trace, "r") as f:
         e = f["experiments"]
         rows = list(zip(e["title"].asstr()[()], e["verdict"].asstr()[()], e["probe"].asstr()[()],
@@ -423,7 +424,7 @@ def test_the_scenario_names_its_script():
     result = dosim("run", scenario, "--script", override, "--out", trace, "--quiet", timeout=300)
     assert result.returncode == 0 and log_of(trace) == [(0.0, "the command line wins")]
     checked = dosim("validate", scenario)
-    assert checked.returncode == 0 and "hello.lua: ok (Lua syntax)" in checked.stdout, checked
+    assert checked.returncode == 0 and "hello.lua: ok (compiles and starts)" in checked.stdout, checked
     write("named/lua/broken.lua", "sim.at(1, function()\n  x = = 2\nend)\n")
     broken = write("named/broken.yaml", SCENARIO + "script: lua/broken.lua\n")
     checked = dosim("validate", broken)
@@ -431,6 +432,17 @@ def test_the_scenario_names_its_script():
     missing = write("named/missing.yaml", SCENARIO + "script: nowhere.lua\n")
     result = dosim("run", missing, "--out", trace, "--quiet", timeout=300)
     assert result.returncode == 2 and "nowhere.lua: cannot read the script" in result.stderr
+    # validate reports what run would, before simulating: the OS's reason for a missing
+    # script, and a main chunk that fails when it starts.
+    checked = dosim("validate", missing)
+    assert checked.returncode == 2, checked.stderr
+    assert "nowhere.lua: cannot read the script: No such file or directory" in checked.stderr
+    write("named/fails.lua", 'error("the main chunk fails")\n')
+    failing = write("named/fails.yaml", SCENARIO + "script: fails.lua\n")
+    checked = dosim("validate", failing)
+    assert checked.returncode == 2 and "the main chunk fails" in checked.stderr, checked.stderr
+    result = dosim("run", failing, "--out", trace, "--quiet", timeout=300)
+    assert result.returncode == 2 and "the main chunk fails" in result.stderr, result.stderr
 
 
 if __name__ == "__main__":

@@ -290,18 +290,18 @@ TEST_CASE("NAB windows in the probationary period and single-row windows", "[nab
 
 TEST_CASE("NAB window checks and merging", "[nab]") {
   CHECK_THROWS_AS(dosim::nab_score_detection_rows(10, {{5, 3}}, {}, kStandard),
-                  std::invalid_argument);
+                  dosim::InputError);
   CHECK_THROWS_AS(dosim::nab_score_detection_rows(10, {{5, 10}}, {}, kStandard),
-                  std::invalid_argument);
+                  dosim::InputError);
   CHECK_THROWS_AS(dosim::nab_score_detection_rows(10, {{2, 5}, {5, 7}}, {}, kStandard),
-                  std::invalid_argument);
+                  dosim::InputError);
   CHECK_THROWS_AS(dosim::nab_score_detection_rows(10, {{6, 7}, {2, 3}}, {}, kStandard),
-                  std::invalid_argument);
-  CHECK_THROWS_AS(dosim::nab_score_detection_rows(10, {}, {10}, kStandard), std::invalid_argument);
+                  dosim::InputError);
+  CHECK_THROWS_AS(dosim::nab_score_detection_rows(10, {}, {10}, kStandard), dosim::InputError);
   CHECK_THROWS_AS(dosim::nab_score_detections(10, {}, std::vector<bool>(9), kStandard),
-                  std::invalid_argument);
+                  dosim::InputError);
   CHECK_THROWS_AS(dosim::nab_score_file({"nan", {}, {0.0, std::nan("")}}, kStandard, 0.5),
-                  std::invalid_argument);
+                  dosim::InputError);
   const std::vector<NabWindow> merged =
       dosim::nab_merge_windows({{20, 25}, {2, 5}, {5, 7}, {8, 9}, {21, 22}});
   // {2,5} and {5,7} share row 5: merged; {8,9} only touches: kept; {21,22} is inside {20,25}.

@@ -22,9 +22,9 @@
 // fires (-A_FN per scored window) and S_perfect = A_TP * (number of windows).
 //
 // Windows must be sorted, non-overlapping (next.first_row > last_row) and inside [0, N),
-// with first_row <= last_row; anything else throws std::invalid_argument (merge overlapping
+// with first_row <= last_row; anything else throws InputError (merge overlapping
 // incident windows first with nab_merge_windows, as NAB's label combiner does). An anomaly
-// score that is NaN throws std::invalid_argument. Where NAB itself fails (a single-row window
+// score that is NaN throws InputError. Where NAB itself fails (a single-row window
 // followed by a false positive divides by zero; a threshold below every score of a file
 // matches no row of its sweep), this code takes the limit: the false positive weighs -A_FP,
 // and every scored row is a detection. Sums may differ from NAB's in the last bits (the
@@ -130,7 +130,7 @@ NabFileScore nab_score_detections(std::size_t rows, const std::vector<NabWindow>
                                   double probation_percent = kNabProbationPercent);
 
 // The same with the detections given as row indices (any order, duplicates ignored); a row
-// index >= rows throws std::invalid_argument.
+// index >= rows throws InputError.
 NabFileScore nab_score_detection_rows(std::size_t rows, const std::vector<NabWindow>& windows,
                                       const std::vector<std::size_t>& detection_rows,
                                       const NabProfile& profile,

@@ -22,9 +22,8 @@ struct TraceForScoring {
   std::vector<std::string> detectors;     // in the order the run reported them
   std::vector<IncidentRecord> incidents;  // with affected services (propagation not read)
   std::vector<Alert> alerts;
-  // Incidents the incident rules detected, as alerts about the whole system
-  // (service kWholeSystem) at the time each opened, severity "sev<N>".
-  std::vector<Alert> detected;
+  // Incidents the incident rules detected.
+  std::vector<DetectedIncident> detected;
   // The alert pipeline's counts (/notifications); all 0 in a trace without them.
   std::size_t raw_alerts = 0, notifications = 0, inhibited = 0, deduplicated = 0;
 };

@@ -6,8 +6,9 @@
 // scored before it updates the detector's state. State is owned by the detector, laid out
 // across series; the only virtual call is one step() per detector per tick.
 //
-// Adding a kind: a class deriving from Detector in its own file, plus one line in
-// registry.cc (docs/detectors.md shows an example).
+// Adding a kind: a class deriving from Detector in its own file, plus one entry in
+// detectors/registry.cc (docs/architecture.md shows how); the kinds are listed in
+// dosim/detectors/registry.h.
 // Not thread-safe.
 #pragma once
 

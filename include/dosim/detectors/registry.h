@@ -1,0 +1,60 @@
+// The detector kinds dosim knows, in one place. The runner makes detectors from it, and the
+// front ends read it: the help texts list its kinds, `dosim bench --detectors KIND` runs a
+// kind's bench default, `dosim nab run` its NAB defaults, and both take `KIND:key=value`
+// tokens parsed here. Adding a kind is one entry in detectors/registry.cc (docs/architecture.md).
+// Thread-safe (read-only tables).
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "dosim/engine/scenario.h"
+#include "dosim/error.h"
+
+namespace dosim {
+
+struct DetectorKindInfo {
+  std::string name;
+  std::string summary;  // one line, for help texts and docs
+};
+
+// Every kind, in the registry's order.
+const std::vector<DetectorKindInfo>& detector_kind_infos();
+
+// "threshold, mad, ewma, ...": the kinds for a help text.
+std::string detector_kinds_text();
+
+// What `dosim bench --detectors KIND` runs for a kind, named after it (docs/scoring.md).
+// For lstm the metrics are its default model's (ModelError when that cannot be read).
+// Throws InputError for an unknown kind.
+DetectorSpec bench_detector_spec(const std::string& kind);
+
+// Parameter defaults for a kind replayed over standardized NAB series, where a scenario's
+// defaults do not fit (threshold: above 3 standard deviations; lstm: adapt 0).
+std::vector<std::pair<std::string, double>> nab_parameter_defaults(const std::string& kind);
+
+// A `KIND[:key=value[:key=value...]]` token, as `dosim bench` and `dosim nab run` take them.
+struct DetectorToken {
+  std::string kind;
+  std::vector<std::pair<std::string, double>> params;  // numeric parameters, in order
+  int direction = 0;
+  bool direction_given = false;
+  std::string model;                                        // model=PATH
+  std::vector<std::pair<std::string, std::string>> extras;  // keys in `extra_keys`
+};
+
+// Splits and checks a token: the kind must be a registry kind or one of `other_kinds` (a
+// scenario's or script's detectors, baselines), `direction` must be up, down or both,
+// `model` takes a path, keys in `extra_keys` take any text, every other value must be a
+// number. Problems are appended to `problems` at `where` (such as "--detectors").
+DetectorToken parse_detector_token(const std::string& token, const std::string& where,
+                                   const std::vector<std::string>& other_kinds,
+                                   const std::vector<std::string>& extra_keys,
+                                   std::vector<Diagnostic>& problems);
+
+// Applies a token's parameters, direction and model to `spec` (a given parameter replaces
+// the spec's value of that name).
+void apply_detector_token(const DetectorToken& token, DetectorSpec& spec);
+
+}  // namespace dosim

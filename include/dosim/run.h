@@ -1,0 +1,160 @@
+// A run as a library object: what every front end (the `dosim` command line, the test
+// suite, a C++ program that links dosim::dosim) uses to run a scenario.
+//
+//   dosim::RunPlan plan = dosim::RunPlan::load("scenarios/ecommerce.yaml");  // checks all
+//   dosim::Run run(plan);                                                    // opens, wires
+//   dosim::RunReport report = run.run();                                     // simulates
+//   for (const auto& [name, s] : report.scores().rows) std::cout << name << " " << s.f1;
+//
+// RunPlan::load resolves everything a run needs before any simulation: the scenario (every
+// problem at its FILE:LINE:COL), the detectors (kinds, parameters, model files), the Lua
+// script (found, compiled, its main chunk run in a probe of the world, its Lua detectors),
+// the incident rules and the alert pipeline. It throws one Error carrying every problem it
+// found; RunPlan::check returns them instead (what `dosim validate` prints). A plan that
+// loads runs: a Run can still fail only on what happens during the simulation (a script
+// callback that errors, a trace that cannot be written).
+//
+// A Run wires the consumers of each tick's Frame in their required order: the detectors
+// (alerts and incident rules), then the script (its hooks see this tick's alerts), then the
+// trace writer (a tick's scores land in that tick's row), then the sinks added with
+// add_sink() (progress lines, exporters). run() simulates, closes the trace (complete, or
+// marked incomplete when stopped) and returns the report: ground truth, alerts, detected
+// incidents, notifications, experiments, the script's log, and the scores.
+//
+// Same plan and seed, same report and the same trace bytes, on any machine and thread
+// count. A RunPlan is immutable and may be shared by Runs on several threads (dosim bench
+// does); a Run belongs to one thread, and runs that write traces run one at a time (HDF5 is
+// serial, util/hdf5.h).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dosim/alert.h"
+#include "dosim/analysis/score_table.h"
+#include "dosim/engine/frame.h"
+#include "dosim/engine/incident.h"
+#include "dosim/engine/operations.h"
+#include "dosim/engine/scenario.h"
+#include "dosim/engine/simulation.h"
+#include "dosim/error.h"
+#include "dosim/experiment.h"
+
+namespace dosim {
+
+struct RunOptions {
+  std::optional<std::uint64_t> seed;  // default: the scenario's `seed`
+  // A Lua chaos script (docs/lua-api.md); "" runs the scenario's `script:` (relative to the
+  // scenario's folder), if it names one.
+  std::string script_path;
+  std::int64_t lua_instructions = 50'000'000;  // per callback or coroutine resume
+  std::int64_t lua_memory_mib = 256;
+  // Where the script's sim.log lines go as they are written; empty: only the report.
+  std::function<void(SimTime, const std::string&)> on_script_log;
+  // The detectors to run instead of the scenario's (`dosim bench --detectors`): each a
+  // detector of the scenario's `detectors:` by name, a Lua detector of the script by name,
+  // or KIND[:key=value...] (a registry kind's bench default with those parameters).
+  // nullopt: the scenario's detectors (or the default set when it declares none) and the
+  // script's Lua detectors.
+  std::optional<std::vector<std::string>> detectors;
+  // Whether the scenario's incident rules run (they watch the scenario's own detectors; a
+  // bench that picks other detectors turns them off).
+  bool incident_rules = true;
+  // The HDF5 trace to write (docs/trace-format.md); "" writes none.
+  std::string trace_path;
+  // Warnings (a bare number for a duration, a percent written as a ratio...) are errors.
+  bool strict = false;
+};
+
+class RunPlan {
+ public:
+  // Loads the scenario file and resolves the run. Throws InputError or ScriptError with
+  // every problem found (warnings too when options.strict).
+  static RunPlan load(const std::string& scenario_path, RunOptions options = {});
+  // The same for a scenario already loaded (its `file` names it in messages).
+  static RunPlan from_scenario(Scenario scenario, RunOptions options = {});
+  // Every problem `load` would report, errors and warnings (Diagnostic::warning), in the
+  // order found; empty when the scenario runs as it is. Never throws for bad input.
+  static std::vector<Diagnostic> check(const std::string& scenario_path,
+                                       const RunOptions& options = {});
+
+  const Scenario& scenario() const { return *scenario_; }
+  std::uint64_t seed() const { return seed_; }
+  const RunOptions& options() const { return options_; }
+  // The detectors a run feeds, resolved, in order (the script's Lua detectors included).
+  const std::vector<DetectorSpec>& detectors() const { return detectors_; }
+  // The script the run starts ("" for none), as a path.
+  const std::string& script_path() const { return script_path_; }
+  const std::vector<Diagnostic>& warnings() const { return scenario_->warnings; }
+
+  // The same plan with another seed (bench's seeds).
+  RunPlan with_seed(std::uint64_t seed) const;
+
+ private:
+  RunPlan() = default;
+  std::shared_ptr<const Scenario> scenario_;
+  std::uint64_t seed_ = 0;
+  RunOptions options_;
+  std::vector<DetectorSpec> detectors_;
+  std::string script_path_;
+};
+
+struct RunReport {
+  // The run's copy of the scenario: with the faults and changes a script added at run time.
+  Scenario scenario;
+  std::uint64_t seed = 0;
+  RunResult result;  // completed (false when stopped), ticks, simulated time, events
+  std::vector<IncidentRecord> incidents;  // the ground truth (docs/ground-truth.md)
+  std::vector<ChangeEvent> changes;       // the change log
+  std::vector<std::string> detectors;     // names, in the order they ran
+  std::vector<Alert> alerts;              // in the order they fired
+  std::vector<std::int64_t> alert_incidents;  // per alert: the incident it matched, or -1
+  std::vector<DetectedIncident> detected;     // by the incident rules
+  AlertRouting routing;                       // Alertmanager semantics' notifications
+  std::string script_path;                    // "" without a script
+  std::vector<ScriptLogLine> script_log;
+  std::vector<ExperimentRecord> experiments;
+  std::string trace_path;       // "" when no trace was written
+  std::int64_t trace_rows = 0;  // rows the trace holds
+
+  // Whether every experiment of the script passed (true without experiments).
+  bool experiments_passed() const;
+  // The score table: each detector, all together, the baselines, the incident rules.
+  ScoreTable scores() const;
+};
+
+class Run {
+ public:
+  // Creates the world and the trace (InputError when it cannot be written: nothing is
+  // simulated), starts the script (ScriptError) and makes the detectors.
+  explicit Run(const RunPlan& plan);
+  ~Run();
+  Run(const Run&) = delete;
+  Run& operator=(const Run&) = delete;
+
+  // Adds a consumer of every frame after the built-in ones. REQUIRES: before run(); the
+  // sink outlives run().
+  void add_sink(FrameSink* sink);
+
+  // Simulates to the scenario's end, or until `stop` is set (checked once per tick; the
+  // trace is then closed as incomplete). Throws ScriptError when a script callback fails
+  // (the trace is closed as incomplete). Called once.
+  RunReport run(const std::atomic<bool>* stop = nullptr);
+
+  // The simulation, for run-time control before run() (Simulation::at, add_fault, ...).
+  Simulation& simulation();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The path of a scenario's `script:` (relative to the scenario file's folder), "" if none.
+std::string scenario_script_path(const std::string& scenario_path, const std::string& script);
+
+}  // namespace dosim

@@ -1,0 +1,143 @@
+// Run: a planned run wired and simulated (include/dosim/run.h).
+#include <cassert>
+#include <optional>
+
+#include "detectors/alertmanager.h"
+#include "detectors/runner.h"
+#include "dosim/analysis/trace_writer.h"
+#include "dosim/run.h"
+#include "scripting/script_host.h"
+
+namespace dosim {
+namespace {
+
+// Hands the detectors' scores and gauges to the trace, tick by tick (/detectors/<name>/).
+class DetectorScoresToTrace : public DetectorObserver {
+ public:
+  DetectorScoresToTrace(DetectorRunner& runner, TraceWriter& writer) : writer_(writer) {
+    for (const WatchedSeries& w : runner.watched_series())
+      index_.push_back(
+          writer.add_detector(w.detector, w.limit, w.service, w.metric, w.label, w.gauges));
+    runner.set_observer(this);
+  }
+  void on_detector_tick(std::size_t detector, std::span<const float> scores,
+                        std::span<const float> gauges) override {
+    writer_.record_detector(index_[detector], scores, gauges);
+  }
+
+ private:
+  TraceWriter& writer_;
+  std::vector<std::size_t> index_;
+};
+
+}  // namespace
+
+struct Run::Impl {
+  const RunPlan& plan;
+  Simulation simulation;
+  std::unique_ptr<TraceWriter> writer;
+  std::unique_ptr<ScriptHost> script;
+  std::unique_ptr<DetectorRunner> detectors;
+  std::optional<DetectorScoresToTrace> scores_to_trace;
+  std::vector<FrameSink*> extra_sinks;
+  bool ran = false;
+
+  explicit Impl(const RunPlan& p) : plan(p), simulation(p.scenario(), p.seed()) {}
+};
+
+Run::Run(const RunPlan& plan) : impl_(std::make_unique<Impl>(plan)) {
+  Impl& impl = *impl_;
+  const RunOptions& options = plan.options();
+  // The trace first: an unwritable path fails before anything runs, and a script that fails
+  // to start leaves the trace (already created) marked incomplete.
+  if (!options.trace_path.empty())
+    impl.writer = std::make_unique<TraceWriter>(options.trace_path, plan.scenario(), plan.seed());
+  if (!plan.script_path().empty()) {
+    ScriptOptions script_options;
+    script_options.path = plan.script_path();
+    script_options.limits.instruction_budget = options.lua_instructions;
+    script_options.limits.memory_limit = static_cast<std::size_t>(options.lua_memory_mib) << 20;
+    script_options.on_log = options.on_script_log;
+    impl.script = std::make_unique<ScriptHost>(impl.simulation, std::move(script_options),
+                                               plan.seed());
+    impl.script->start();
+  }
+  impl.detectors = std::make_unique<DetectorRunner>(
+      impl.simulation.scenario(), plan.detectors(),
+      impl.script ? impl.script->detector_factory() : DetectorFactory{});
+  if (impl.writer) impl.scores_to_trace.emplace(*impl.detectors, *impl.writer);
+}
+
+Run::~Run() = default;
+
+void Run::add_sink(FrameSink* sink) { impl_->extra_sinks.push_back(sink); }
+
+Simulation& Run::simulation() { return impl_->simulation; }
+
+RunReport Run::run(const std::atomic<bool>* stop) {
+  Impl& impl = *impl_;
+  assert(!impl.ran);
+  impl.ran = true;
+  // Detectors before the script (its hooks see this tick's alerts), the writer after both:
+  // a tick's scores reach the trace in the row of that tick.
+  impl.simulation.add_sink(impl.detectors.get());
+  if (impl.script) {
+    impl.script->attach(*impl.detectors);
+    impl.simulation.add_sink(impl.script.get());
+  }
+  if (impl.writer) impl.simulation.add_sink(impl.writer.get());
+  for (FrameSink* sink : impl.extra_sinks) impl.simulation.add_sink(sink);
+
+  RunReport report;
+  report.result = impl.simulation.run(stop);  // a failing script callback throws; the
+                                              // writer's destructor closes it incomplete
+  const Scenario& scenario = impl.simulation.scenario();
+  report.scenario = scenario;
+  report.seed = impl.plan.seed();
+  report.incidents = impl.simulation.incidents();
+  report.changes = impl.simulation.changes();
+  for (const DetectorSpec& spec : impl.detectors->specs()) report.detectors.push_back(spec.name);
+  report.alerts = impl.detectors->alerts();
+  const Scores all = score(report.incidents, report.alerts, report.result.simulated,
+                           {.tolerance = 0, .tick = scenario.tick});
+  for (const auto& matches : all.alert_matches)
+    report.alert_incidents.push_back(matches.empty() ? -1 : matches.front());
+  report.detected = impl.detectors->detected_incidents();
+  std::vector<std::string> service_names;
+  for (const ServiceSpec& service : scenario.services) service_names.push_back(service.name);
+  report.routing = route_alerts(report.alerts, scenario.alertmanager, service_names,
+                                report.result.simulated);
+  if (impl.script) {
+    report.script_path = impl.script->path();
+    report.script_log = impl.script->log();
+    report.experiments = impl.script->experiments();
+  }
+  if (impl.writer) {
+    TraceWriter& writer = *impl.writer;
+    writer.set_detectors(report.detectors);
+    writer.set_detected_incidents(report.detected);
+    writer.set_notifications(report.routing);
+    if (impl.script)
+      writer.set_script(impl.script->path(), impl.script->text(), report.script_log,
+                        report.experiments);
+    writer.finish(report.incidents, report.result.completed, report.changes, report.alerts,
+                  report.alert_incidents);
+    report.trace_path = impl.plan.options().trace_path;
+    report.trace_rows = writer.rows_written();
+    impl.writer.reset();
+  }
+  return report;
+}
+
+bool RunReport::experiments_passed() const {
+  for (const ExperimentRecord& e : experiments)
+    if (e.verdict != "pass") return false;
+  return true;
+}
+
+ScoreTable RunReport::scores() const {
+  return score_table(incidents, alerts, detectors, detected, scenario.services.size(), seed,
+                     result.simulated, scenario.tick);
+}
+
+}  // namespace dosim

@@ -1,0 +1,184 @@
+// RunPlan: everything a run needs, resolved and checked before any simulation
+// (include/dosim/run.h). Problems are collected, not thrown one by one, so that `dosim
+// validate` and a failing `dosim run` show all of them at once.
+#include <algorithm>
+#include <filesystem>
+
+#include "detectors/runner.h"
+#include "dosim/detectors/detector.h"
+#include "dosim/detectors/registry.h"
+#include "dosim/engine/scenario_loader.h"
+#include "dosim/run.h"
+#include "scripting/script_host.h"
+
+namespace dosim {
+namespace {
+
+// Appends an error's diagnostics to `problems`.
+void collect(const Error& error, std::vector<Diagnostic>& problems) {
+  problems.insert(problems.end(), error.diagnostics().begin(), error.diagnostics().end());
+}
+
+// One requested detector name: the scenario's own by name, the script's Lua one by name,
+// else a registry kind's bench default with the token's parameters.
+std::vector<DetectorSpec> select_detectors(const std::vector<std::string>& tokens,
+                                           const Scenario& scenario,
+                                           const std::vector<DetectorSpec>& script_specs,
+                                           std::vector<Diagnostic>& problems) {
+  std::vector<std::string> own_names;
+  for (const DetectorSpec& d : scenario.detectors) own_names.push_back(d.name);
+  for (const DetectorSpec& d : script_specs) own_names.push_back(d.name);
+  std::vector<DetectorSpec> specs;
+  for (const std::string& token : tokens) {
+    const auto named = [&](const DetectorSpec& d) { return d.name == token; };
+    if (auto own = std::find_if(scenario.detectors.begin(), scenario.detectors.end(), named);
+        own != scenario.detectors.end()) {
+      specs.push_back(*own);
+      continue;
+    }
+    if (auto lua = std::find_if(script_specs.begin(), script_specs.end(), named);
+        lua != script_specs.end()) {
+      specs.push_back(*lua);
+      continue;
+    }
+    const std::string kind = token.substr(0, token.find(':'));
+    std::vector<std::string> known = detector_kinds();
+    if (std::find(known.begin(), known.end(), kind) == known.end()) {
+      known.insert(known.end(), own_names.begin(), own_names.end());
+      problems.push_back({"--detectors", 0, 0,
+                          "'" + kind + "' is neither a detector kind nor a detector of " +
+                              scenario.file + did_you_mean(kind, known)});
+      continue;
+    }
+    const std::size_t before = problems.size();
+    const DetectorToken parsed = parse_detector_token(token, "--detectors", {}, {}, problems);
+    if (problems.size() > before) continue;
+    try {
+      DetectorSpec spec = bench_detector_spec(parsed.kind);
+      spec.name = token;
+      apply_detector_token(parsed, spec);
+      specs.push_back(std::move(spec));
+    } catch (const Error& error) {
+      collect(error, problems);
+    }
+  }
+  return specs;
+}
+
+// Makes each detector alone (so that every bad one is reported), then all of them with the
+// incident rules (which name detectors).
+void check_detectors(const Scenario& scenario, const std::vector<DetectorSpec>& specs,
+                     const DetectorFactory& factory, std::vector<Diagnostic>& problems) {
+  Scenario alone = scenario;
+  alone.incident_rules.clear();
+  bool each_ok = true;
+  for (const DetectorSpec& spec : specs) {
+    try {
+      DetectorRunner check(alone, {spec}, factory);
+    } catch (const Error& error) {
+      collect(error, problems);
+      each_ok = false;
+    }
+  }
+  if (!each_ok) return;
+  try {
+    DetectorRunner check(scenario, specs, factory);
+  } catch (const Error& error) {
+    collect(error, problems);
+  }
+}
+
+}  // namespace
+
+std::string scenario_script_path(const std::string& scenario_path, const std::string& script) {
+  if (script.empty()) return "";
+  const std::filesystem::path path(script);
+  if (path.is_absolute()) return path.string();
+  return (std::filesystem::path(scenario_path).parent_path() / path).string();
+}
+
+namespace {
+
+// Resolves a run of `scenario`: its script and detectors; every problem goes to `problems`.
+void resolve(Scenario& scenario, const RunOptions& options,
+                    std::vector<DetectorSpec>& detectors, std::string& script_path,
+                    std::vector<Diagnostic>& problems) {
+  if (!options.incident_rules) scenario.incident_rules.clear();
+  script_path = options.script_path.empty() ? scenario_script_path(scenario.file, scenario.script)
+                                            : options.script_path;
+  // The script's main chunk runs in a probe of the world: it must compile and start, and it
+  // may define Lua detectors the run needs.
+  std::unique_ptr<Simulation> probe;
+  std::unique_ptr<ScriptHost> script;
+  std::vector<DetectorSpec> script_specs;
+  try {
+    probe = std::make_unique<Simulation>(scenario, options.seed.value_or(scenario.seed));
+    if (!script_path.empty()) {
+      ScriptOptions script_options;
+      script_options.path = script_path;
+      script_options.limits.instruction_budget = options.lua_instructions;
+      script_options.limits.memory_limit = static_cast<std::size_t>(options.lua_memory_mib) << 20;
+      script = std::make_unique<ScriptHost>(*probe, std::move(script_options),
+                                            options.seed.value_or(scenario.seed));
+      script->start();
+      script_specs = script->detector_specs();
+    }
+  } catch (const Error& error) {
+    collect(error, problems);
+    script.reset();
+  }
+  if (options.detectors) {
+    detectors = select_detectors(*options.detectors, scenario, script_specs, problems);
+  } else {
+    detectors = scenario.detectors_given ? scenario.detectors : DetectorRunner::default_specs();
+    detectors.insert(detectors.end(), script_specs.begin(), script_specs.end());
+  }
+  check_detectors(scenario, detectors, script ? script->detector_factory() : DetectorFactory{},
+                  problems);
+}
+
+}  // namespace
+
+RunPlan RunPlan::from_scenario(Scenario scenario, RunOptions options) {
+  std::vector<Diagnostic> problems;
+  if (options.strict)
+    for (Diagnostic warning : scenario.warnings) {
+      warning.warning = false;  // --strict: a warning is an error
+      problems.push_back(std::move(warning));
+    }
+  RunPlan plan;
+  plan.seed_ = options.seed.value_or(scenario.seed);
+  resolve(scenario, options, plan.detectors_, plan.script_path_, problems);
+  if (!problems.empty()) throw InputError(std::move(problems));
+  plan.scenario_ = std::make_shared<const Scenario>(std::move(scenario));
+  plan.options_ = std::move(options);
+  return plan;
+}
+
+RunPlan RunPlan::load(const std::string& scenario_path, RunOptions options) {
+  return from_scenario(load_scenario_file(scenario_path), std::move(options));
+}
+
+std::vector<Diagnostic> RunPlan::check(const std::string& scenario_path,
+                                       const RunOptions& options) {
+  Scenario scenario;
+  try {
+    scenario = load_scenario_file(scenario_path);
+  } catch (const Error& error) {
+    return error.diagnostics();  // the rest needs a scenario that loads
+  }
+  std::vector<Diagnostic> problems = scenario.warnings;
+  std::vector<DetectorSpec> detectors;
+  std::string script_path;
+  resolve(scenario, options, detectors, script_path, problems);
+  return problems;
+}
+
+RunPlan RunPlan::with_seed(std::uint64_t seed) const {
+  RunPlan plan = *this;
+  plan.seed_ = seed;
+  plan.options_.seed = seed;
+  return plan;
+}
+
+}  // namespace dosim
