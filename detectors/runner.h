@@ -45,11 +45,6 @@ class DetectorObserver {
                                 std::span<const float> gauges) = 0;
 };
 
-// Makes detectors of kinds the registry does not know (a Lua script's, say); returns nullptr
-// for a kind it does not know either.
-using DetectorFactory =
-    std::function<std::unique_ptr<Detector>(const DetectorSpec& spec, std::size_t series)>;
-
 class DetectorRunner : public FrameSink {
  public:
   // Throws InputError for unknown kinds or bad parameters. REQUIRES: scenario outlives it.

@@ -2,9 +2,9 @@
 // with automatic resizing, shaped like one rung of a ladder queue (Tang, Goh and Thng, 2005)
 // with a heap above and below it.
 //
-// Same contract as EventQueue (bench/heap_event_queue.h, its peer): events pop in (time, priority, sequence
-// number) order, lower priority values first at equal times, first pushed first at equal
-// (time, priority); push, cancel, pop, next_time, size, empty and clear behave identically,
+// Same contract as EventQueue (bench/heap_event_queue.h, its peer): events pop in (time,
+// priority, sequence number) order, lower priority values first at equal times, first
+// pushed first at equal (time, priority); push, cancel, pop, next_time, size, empty and clear behave identically,
 // and the order never depends on the calendar's shape. Handles are stale-safe, across
 // clear() too. Limits: at most 2^24 events pending at once, cancelled events not yet
 // discarded included; priorities 0..255. Not thread-safe: one queue belongs to one engine.

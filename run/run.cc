@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "detectors/alertmanager.h"
+#include "run/detector_factories.h"
 #include "detectors/runner.h"
 #include "dosim/analysis/trace_writer.h"
 #include "dosim/run.h"
@@ -64,7 +65,8 @@ Run::Run(const RunPlan& plan) : impl_(std::make_unique<Impl>(plan)) {
   }
   impl.detectors = std::make_unique<DetectorRunner>(
       impl.simulation.scenario(), plan.detectors(),
-      impl.script ? impl.script->detector_factory() : DetectorFactory{});
+      either_factory(options.detector_factory,
+                     impl.script ? impl.script->detector_factory() : DetectorFactory{}));
   if (impl.writer) impl.scores_to_trace.emplace(*impl.detectors, *impl.writer);
 }
 

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "detectors/runner.h"
+#include "run/detector_factories.h"
 #include "dosim/detectors/detector.h"
 #include "dosim/detectors/registry.h"
 #include "dosim/engine/scenario_loader.h"
@@ -133,7 +134,9 @@ void resolve(Scenario& scenario, const RunOptions& options,
     detectors = scenario.detectors_given ? scenario.detectors : DetectorRunner::default_specs();
     detectors.insert(detectors.end(), script_specs.begin(), script_specs.end());
   }
-  check_detectors(scenario, detectors, script ? script->detector_factory() : DetectorFactory{},
+  check_detectors(scenario, detectors,
+                  either_factory(options.detector_factory,
+                                 script ? script->detector_factory() : DetectorFactory{}),
                   problems);
 }
 

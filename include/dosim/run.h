@@ -37,6 +37,7 @@
 
 #include "dosim/alert.h"
 #include "dosim/analysis/score_table.h"
+#include "dosim/detectors/detector.h"
 #include "dosim/engine/frame.h"
 #include "dosim/engine/incident.h"
 #include "dosim/engine/operations.h"
@@ -62,6 +63,9 @@ struct RunOptions {
   // nullopt: the scenario's detectors (or the default set when it declares none) and the
   // script's Lua detectors.
   std::optional<std::vector<std::string>> detectors;
+  // Detector kinds of the program's own (a scenario's `kind:` the registry does not know
+  // is asked of it first; then of the script's Lua detectors).
+  DetectorFactory detector_factory;
   // Whether the scenario's incident rules run (they watch the scenario's own detectors; a
   // bench that picks other detectors turns them off).
   bool incident_rules = true;

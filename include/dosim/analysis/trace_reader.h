@@ -1,9 +1,10 @@
 // Reads back from a dosim trace what scoring needs: the ground truth, the alerts, the
 // detectors that ran, the services, the seed and the simulated span (docs/trace-format.md).
-// Throws InputError (engine/diagnostics.h) naming the file when it cannot be read or is not
+// Throws InputError (dosim/error.h) naming the file when it cannot be read or is not
 // a dosim trace. Not thread-safe (HDF5 serial).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>

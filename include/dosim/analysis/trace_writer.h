@@ -14,6 +14,7 @@
 // endpoints). Not thread-safe, and HDF5 itself is not: one writer at a time per process.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -31,7 +32,7 @@ namespace dosim {
 
 class TraceWriter : public FrameSink {
  public:
-  // Throws InputError (engine/diagnostics.h) if `path` cannot be created.
+  // Throws InputError (dosim/error.h) if `path` cannot be created.
   TraceWriter(const std::string& path, const Scenario& scenario, std::uint64_t seed);
   // Without finish(): writes the partial last row, flushes and closes, leaving
   // `complete = 0` and no /truth or /alerts. Never throws.

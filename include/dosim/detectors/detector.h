@@ -12,6 +12,7 @@
 // Not thread-safe.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -77,5 +78,10 @@ std::unique_ptr<Detector> make_detector(const DetectorSpec& spec, std::size_t se
 
 // The kinds make_detector knows.
 std::vector<std::string> detector_kinds();
+
+// Makes detectors of kinds the registry does not know (a Lua script's, a library user's);
+// returns nullptr for a kind it does not know either. Throws InputError for bad parameters.
+using DetectorFactory =
+    std::function<std::unique_ptr<Detector>(const DetectorSpec& spec, std::size_t series)>;
 
 }  // namespace dosim

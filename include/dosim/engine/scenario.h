@@ -1,6 +1,6 @@
 // The typed, validated description of a run.
 //
-// A Scenario is what load_scenario() (scenario_loader.h) makes of a YAML file once every
+// A Scenario is what load_scenario_file() (scenario_loader.h) makes of a YAML file once every
 // check has passed: names are unique, references resolve to indices, the dependency graph is
 // acyclic, every value is in range. Code that receives a Scenario may rely on that and never
 // re-validates. Every element keeps the position of its YAML node so later stages (the Lua
@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dosim/engine/sim_time.h"
