@@ -92,9 +92,8 @@ BenchRun run_one(const RunPlan& plan, std::size_t scenario_index, std::uint64_t 
     std::vector<Alert> own;
     for (const Alert& a : report.alerts)
       if (a.detector == name) own.push_back(a);
-    const ScoresWithBaselines s =
-        score_with_baselines(report.incidents, own, report.result.simulated, services, seed,
-                             options);
+    const ScoresWithBaselines s = score_with_baselines(
+        report.incidents, own, report.result.simulated, services, seed, options);
     result.scored_incidents = s.detector.scored_incidents;
     result.detectors.push_back(metrics_of(s.detector, s.random_baseline));
   }

@@ -27,11 +27,11 @@
 #include <nlohmann/json.hpp>
 
 #include "analysis/nab_corpus.h"
-#include "dosim/analysis/nab_score.h"
 #include "commands.h"
 #include "detectors/lstm_model.h"
-#include "dosim/detectors/registry.h"
 #include "detectors/replay_runner.h"
+#include "dosim/analysis/nab_score.h"
+#include "dosim/detectors/registry.h"
 #include "dosim/error.h"
 #include "engine/replay.h"
 #include "engine/rng.h"
@@ -269,8 +269,8 @@ int nab_run_command(const NabRunOptions& options) {
           [&](std::size_t j) {
             const std::size_t f = j % files;
             try {
-              scores[j] = anomaly_scores(plans[j / files], series[f],
-                                         corpus.files[f].relative_path, options.seed);
+              scores[j] = anomaly_scores(plans[j / files], series[f], corpus.files[f].relative_path,
+                                         options.seed);
             } catch (const std::exception& error) {
               throw InputError(corpus.files[f].relative_path,
                                plans[j / files].name + ": " + error.what());

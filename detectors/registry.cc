@@ -62,17 +62,35 @@ void lstm_bench(DetectorSpec& spec) {
 
 // One entry per kind.
 const Kind kKinds[] = {
-    {"threshold", "a fixed limit on a metric (above:, below:)", &make_threshold_detector,
-     &threshold_bench, {{"above", 3.0}}},
-    {"mad", "median absolute deviation over a sliding window (SIMD kernel)", &make_mad_detector,
-     &rises_only, {}},
-    {"ewma", "exponentially weighted mean and variance, a z-score", &make_ewma_detector,
-     &ewma_bench, {}},
-    {"burn_rate", "multi-window SLO error-budget burn rate", &make_burn_rate_detector,
-     &burn_rate_bench, {}},
-    {"regression", "the Lab 7 monitor: latency predicted from load per edge",
-     &make_regression_detector, &regression_bench, {}},
-    {"lstm", "a learned forecaster (models/*.h5), CPU or CUDA", &make_lstm_detector, &lstm_bench,
+    {"threshold",
+     "a fixed limit on a metric (above:, below:)",
+     &make_threshold_detector,
+     &threshold_bench,
+     {{"above", 3.0}}},
+    {"mad",
+     "median absolute deviation over a sliding window (SIMD kernel)",
+     &make_mad_detector,
+     &rises_only,
+     {}},
+    {"ewma",
+     "exponentially weighted mean and variance, a z-score",
+     &make_ewma_detector,
+     &ewma_bench,
+     {}},
+    {"burn_rate",
+     "multi-window SLO error-budget burn rate",
+     &make_burn_rate_detector,
+     &burn_rate_bench,
+     {}},
+    {"regression",
+     "the Lab 7 monitor: latency predicted from load per edge",
+     &make_regression_detector,
+     &regression_bench,
+     {}},
+    {"lstm",
+     "a learned forecaster (models/*.h5), CPU or CUDA",
+     &make_lstm_detector,
+     &lstm_bench,
      {{"adapt", 0.0}}},
 };
 
@@ -119,8 +137,8 @@ std::string detector_kinds_text() {
 DetectorSpec bench_detector_spec(const std::string& name) {
   const Kind* kind = find_kind(name);
   if (kind == nullptr)
-    throw InputError("--detectors", "unknown detector kind '" + name + "'" +
-                                        did_you_mean(name, detector_kinds()));
+    throw InputError("--detectors",
+                     "unknown detector kind '" + name + "'" + did_you_mean(name, detector_kinds()));
   DetectorSpec spec;
   spec.name = name;
   spec.kind = name;

@@ -4,10 +4,10 @@
 //
 // Same contract as EventQueue (bench/heap_event_queue.h, its peer): events pop in (time,
 // priority, sequence number) order, lower priority values first at equal times, first
-// pushed first at equal (time, priority); push, cancel, pop, next_time, size, empty and clear behave identically,
-// and the order never depends on the calendar's shape. Handles are stale-safe, across
-// clear() too. Limits: at most 2^24 events pending at once, cancelled events not yet
-// discarded included; priorities 0..255. Not thread-safe: one queue belongs to one engine.
+// pushed first at equal (time, priority); push, cancel, pop, next_time, size, empty and
+// clear behave identically, and the order never depends on the calendar's shape. Handles are
+// stale-safe, across clear() too. Limits: at most 2^24 events pending at once, cancelled events not
+// yet discarded included; priorities 0..255. Not thread-safe: one queue belongs to one engine.
 //
 // Implementation. Time is cut into buckets of 2^shift ns; the ring has 2^k of them, so it
 // covers the 2^k buckets from the current one on. Every event is in exactly one of three
@@ -48,8 +48,8 @@
 #include <utility>
 #include <vector>
 
-#include "engine/event_key.h"
 #include "dosim/engine/sim_time.h"
+#include "engine/event_key.h"
 
 namespace dosim {
 

@@ -13,7 +13,7 @@ inline DetectorFactory either_factory(DetectorFactory first, DetectorFactory sec
   if (!first) return second;
   if (!second) return first;
   return [first = std::move(first), second = std::move(second)](const DetectorSpec& spec,
-                                                                  std::size_t series) {
+                                                                std::size_t series) {
     std::unique_ptr<Detector> made = first(spec, series);
     return made ? std::move(made) : second(spec, series);
   };

@@ -1,12 +1,13 @@
 // Run: a planned run wired and simulated (include/dosim/run.h).
+#include "dosim/run.h"
+
 #include <cassert>
 #include <optional>
 
 #include "detectors/alertmanager.h"
-#include "run/detector_factories.h"
 #include "detectors/runner.h"
 #include "dosim/analysis/trace_writer.h"
-#include "dosim/run.h"
+#include "run/detector_factories.h"
 #include "scripting/script_host.h"
 
 namespace dosim {
@@ -59,8 +60,8 @@ Run::Run(const RunPlan& plan) : impl_(std::make_unique<Impl>(plan)) {
     script_options.limits.instruction_budget = options.lua_instructions;
     script_options.limits.memory_limit = static_cast<std::size_t>(options.lua_memory_mib) << 20;
     script_options.on_log = options.on_script_log;
-    impl.script = std::make_unique<ScriptHost>(impl.simulation, std::move(script_options),
-                                               plan.seed());
+    impl.script =
+        std::make_unique<ScriptHost>(impl.simulation, std::move(script_options), plan.seed());
     impl.script->start();
   }
   impl.detectors = std::make_unique<DetectorRunner>(
@@ -107,8 +108,8 @@ RunReport Run::run(const std::atomic<bool>* stop) {
   report.detected = impl.detectors->detected_incidents();
   std::vector<std::string> service_names;
   for (const ServiceSpec& service : scenario.services) service_names.push_back(service.name);
-  report.routing = route_alerts(report.alerts, scenario.alertmanager, service_names,
-                                report.result.simulated);
+  report.routing =
+      route_alerts(report.alerts, scenario.alertmanager, service_names, report.result.simulated);
   if (impl.script) {
     report.script_path = impl.script->path();
     report.script_log = impl.script->log();

@@ -5,11 +5,11 @@
 #include <filesystem>
 
 #include "detectors/runner.h"
-#include "run/detector_factories.h"
 #include "dosim/detectors/detector.h"
 #include "dosim/detectors/registry.h"
 #include "dosim/engine/scenario_loader.h"
 #include "dosim/run.h"
+#include "run/detector_factories.h"
 #include "scripting/script_host.h"
 
 namespace dosim {
@@ -101,9 +101,8 @@ std::string scenario_script_path(const std::string& scenario_path, const std::st
 namespace {
 
 // Resolves a run of `scenario`: its script and detectors; every problem goes to `problems`.
-void resolve(Scenario& scenario, const RunOptions& options,
-                    std::vector<DetectorSpec>& detectors, std::string& script_path,
-                    std::vector<Diagnostic>& problems) {
+void resolve(Scenario& scenario, const RunOptions& options, std::vector<DetectorSpec>& detectors,
+             std::string& script_path, std::vector<Diagnostic>& problems) {
   if (!options.incident_rules) scenario.incident_rules.clear();
   script_path = options.script_path.empty() ? scenario_script_path(scenario.file, scenario.script)
                                             : options.script_path;

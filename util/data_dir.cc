@@ -18,8 +18,7 @@ bool holds_data(const fs::path& folder) {
 }
 
 std::string find_data_dir() {
-  if (const char* env = std::getenv("DOSIM_DATA_DIR"); env != nullptr && *env != '\0')
-    return env;
+  if (const char* env = std::getenv("DOSIM_DATA_DIR"); env != nullptr && *env != '\0') return env;
   std::error_code error;
   const fs::path exe = fs::read_symlink("/proc/self/exe", error);
   if (error) return "";

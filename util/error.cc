@@ -46,8 +46,7 @@ Error::Error(std::vector<Diagnostic> diagnostics)
 InputError::InputError(std::string file, std::string message)
     : InputError(std::vector<Diagnostic>{Diagnostic{std::move(file), 0, 0, std::move(message)}}) {}
 
-ScriptError::ScriptError(const std::string& message)
-    : Error({Diagnostic{"", 0, 0, message}}) {}
+ScriptError::ScriptError(const std::string& message) : Error({Diagnostic{"", 0, 0, message}}) {}
 
 RunControlError::RunControlError(const std::string& message)
     : Error({Diagnostic{"", 0, 0, message}}) {}

@@ -16,10 +16,10 @@ namespace dosim {
 inline constexpr int kWholeSystem = -2;
 
 struct Alert {
-  SimTime time = 0;      // when the alert fired
-  std::string detector;  // detector that raised it
-  int service = -1;      // index of the service it is about (into the scenario's services), or
-                         // kWholeSystem for an incident rule's detected incident
+  SimTime time = 0;       // when the alert fired
+  std::string detector;   // detector that raised it
+  int service = -1;       // index of the service it is about (into the scenario's services), or
+                          // kWholeSystem for an incident rule's detected incident
   std::string metric;     // metric it is about
   std::string severity;   // e.g. "warning", "critical", "sev1"
   SimTime resolved = -1;  // when the condition cleared; -1 if still firing at the end

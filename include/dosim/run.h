@@ -113,10 +113,10 @@ struct RunReport {
   Scenario scenario;
   std::uint64_t seed = 0;
   RunResult result;  // completed (false when stopped), ticks, simulated time, events
-  std::vector<IncidentRecord> incidents;  // the ground truth (docs/ground-truth.md)
-  std::vector<ChangeEvent> changes;       // the change log
-  std::vector<std::string> detectors;     // names, in the order they ran
-  std::vector<Alert> alerts;              // in the order they fired
+  std::vector<IncidentRecord> incidents;      // the ground truth (docs/ground-truth.md)
+  std::vector<ChangeEvent> changes;           // the change log
+  std::vector<std::string> detectors;         // names, in the order they ran
+  std::vector<Alert> alerts;                  // in the order they fired
   std::vector<std::int64_t> alert_incidents;  // per alert: the incident it matched, or -1
   std::vector<DetectedIncident> detected;     // by the incident rules
   AlertRouting routing;                       // Alertmanager semantics' notifications
