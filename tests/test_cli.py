@@ -75,6 +75,38 @@ def test_bad_command_lines_exit_2_and_help_and_version_exit_0():
     assert version.returncode == 0 and version.stdout.startswith("dosim ")
 
 
+def test_the_registry_is_the_one_list_of_detector_kinds():
+    """bench's help reads the registry; the scenario schema's enum must list the same kinds."""
+    import json
+    import re
+    help_text = " ".join(dosim("bench", "--help").stdout.split())
+    listed = re.search(r"Detector kinds \(([^)]*)\)", help_text)
+    assert listed, help_text
+    kinds = [k.strip() for k in listed.group(1).split(",")]
+    assert "lstm" in kinds
+    schema = json.load(open(SOURCE_DIR / "scenarios" / "schema.json"))
+    enums = []
+
+    def find(node):
+        if isinstance(node, dict):
+            if "kind" in node and isinstance(node["kind"], dict) and "threshold" in node["kind"].get("enum", []):
+                enums.append(node["kind"]["enum"])
+            for value in node.values():
+                find(value)
+        elif isinstance(node, list):
+            for value in node:
+                find(value)
+
+    find(schema)
+    assert enums and all(enum == kinds for enum in enums), (enums, kinds)
+
+
+def test_seeds_are_checked_like_the_scenario_seed():
+    for bad in ("-1", "1000000000000000001", "1e3", "18446744073709551615"):
+        result = dosim("run", ECOMMERCE, "--seed", bad, "--quiet")
+        assert result.returncode == 2 and "seed" in result.stderr, (bad, result.stderr)
+
+
 def test_run_prints_the_summary():
     result = dosim("run", SOURCE_DIR / "scenarios" / "payments-mad.yaml", "--out", TMP / "p.h5")
     assert result.returncode == 0, result.stderr
