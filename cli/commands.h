@@ -1,7 +1,8 @@
 // The subcommands of the `dosim` command line: each parses nothing (main.cc does), calls
 // the library (include/dosim/run.h and friends) and prints. Each returns the process exit
 // code: 0 success, 2 bad input (scenario, script, command line, files), 3 a run whose chaos
-// experiment failed (a game day gating CI), 128 + signal when interrupted.
+// experiment failed (a game day gating CI), 128 + signal when interrupted. A command
+// throws dosim::Error for bad input; main() has the one handler that prints it.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +21,7 @@ namespace dosim::cli {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitBadInput = 2;
 inline constexpr int kExitExperimentFailed = 3;
+inline constexpr int kExitInternalError = 70;  // EX_SOFTWARE: a bug, never bad input
 
 struct RunCommandOptions {
   std::string scenario_path;

@@ -101,9 +101,19 @@ int main(int argc, char** argv) {
     return dosim::cli::kExitBadInput;
   }
   if (*seed_opt) run.seed = seed;
-  if (*run_cmd) return dosim::cli::run_command(run);
-  if (*bench_cmd) return dosim::cli::bench_command(bench);
-  if (*score_cmd) return dosim::cli::score_command(score_path, score_json);
-  if (*nab_cmd) return dosim::cli::nab_command(nab);
-  return dosim::cli::validate_command(validate);
+  // The one handler: every user mistake is a dosim::Error with its positions (exit 2);
+  // anything else escaping a command is a bug, reported as such.
+  try {
+    if (*run_cmd) return dosim::cli::run_command(run);
+    if (*bench_cmd) return dosim::cli::bench_command(bench);
+    if (*score_cmd) return dosim::cli::score_command(score_path, score_json);
+    if (*nab_cmd) return dosim::cli::nab_command(nab);
+    return dosim::cli::validate_command(validate);
+  } catch (const dosim::Error& error) {
+    dosim::cli::print_error(error);
+    return dosim::cli::kExitBadInput;
+  } catch (const std::exception& error) {
+    std::cerr << "dosim: internal error (please report it): " << error.what() << '\n';
+    return dosim::cli::kExitInternalError;
+  }
 }

@@ -203,217 +203,210 @@ Json file_json(const std::string& name, const NabFileScore& s) {
 
 int nab_run_command(const NabRunOptions& options) {
   const auto wall_start = std::chrono::steady_clock::now();
-  try {
-    NabCorpus corpus = read_nab_corpus(options.root);
-    if (!options.files.empty()) {
-      std::vector<NabCorpusFile> kept;
-      for (NabCorpusFile& file : corpus.files) {
-        bool match = false;
-        for (const std::string& glob : options.files)
-          match = match || fnmatch(glob.c_str(), file.relative_path.c_str(), 0) == 0;
-        if (match) kept.push_back(std::move(file));
-      }
-      if (kept.empty()) {
-        std::string globs;
-        for (const std::string& glob : options.files) globs += (globs.empty() ? "" : ",") + glob;
-        throw InputError("--files", "'" + globs + "' matches no NAB file (<category>/<file>.csv)");
-      }
-      corpus.files = std::move(kept);
+  NabCorpus corpus = read_nab_corpus(options.root);
+  if (!options.files.empty()) {
+    std::vector<NabCorpusFile> kept;
+    for (NabCorpusFile& file : corpus.files) {
+      bool match = false;
+      for (const std::string& glob : options.files)
+        match = match || fnmatch(glob.c_str(), file.relative_path.c_str(), 0) == 0;
+      if (match) kept.push_back(std::move(file));
     }
-
-    std::vector<Diagnostic> problems;
-    std::vector<Plan> plans;
-    for (const std::string& token : options.detectors) {
-      for (const Plan& other : plans)
-        if (other.name == token) problems.push_back({"--detectors", 0, 0, "'" + token + "' twice"});
-      plans.push_back(parse_plan(token, problems));
+    if (kept.empty()) {
+      std::string globs;
+      for (const std::string& glob : options.files) globs += (globs.empty() ? "" : ",") + glob;
+      throw InputError("--files", "'" + globs + "' matches no NAB file (<category>/<file>.csv)");
     }
-    if (!problems.empty()) throw InputError(std::move(problems));
-    for (const Plan& plan : plans) {  // bad parameters fail here, not in a job
-      if (plan.kind == "random" || plan.kind == "null") continue;
-      const auto detector = make_detector(plan.spec, 1, "--detectors");
-      if (!(detector->limit() > 0))
-        throw InputError("--detectors", "'" + plan.name +
-                                            "': its limit must be > 0 on NAB (scores are mapped "
-                                            "to [0, 1] as s / (s + limit))");
-    }
-
-    // Published entries (optional: a NAB clone without results still runs).
-    const fs::path final_path = fs::path(options.root) / "results" / "final_results.json";
-    Json published = Json::object();
-    if (fs::is_regular_file(final_path)) {
-      std::ifstream in(final_path);
-      try {
-        published = Json::parse(in);
-      } catch (const Json::parse_error& error) {
-        throw InputError(final_path.string(), std::string("not valid JSON: ") + error.what());
-      }
-      if (!published.is_object())
-        throw InputError(final_path.string(), "expected an object: detector -> profile -> score");
-    }
-
-    std::vector<Series> series(corpus.files.size());
-    for (std::size_t f = 0; f < corpus.files.size(); ++f)
-      series[f] = load_series(options.root, corpus.files[f]);
-
-    // Jobs: every (detector, file), each into its own slot.
-    const std::size_t files = corpus.files.size();
-    const std::size_t jobs = plans.size() * files;
-    std::vector<std::vector<double>> scores(jobs);
-    const bool show_progress = !options.quiet && isatty(STDERR_FILENO);
-    const std::size_t threads =
-        std::min<std::size_t>(options.threads, std::max<std::size_t>(jobs, 1));
-    try {
-      parallel_for(
-          jobs, options.threads,
-          [&](std::size_t j) {
-            const std::size_t f = j % files;
-            try {
-              scores[j] = anomaly_scores(plans[j / files], series[f], corpus.files[f].relative_path,
-                                         options.seed);
-            } catch (const std::exception& error) {
-              throw InputError(corpus.files[f].relative_path,
-                               plans[j / files].name + ": " + error.what());
-            }
-          },
-          [&](std::size_t finished) {
-            if (show_progress)
-              std::fprintf(stderr, "\rnab run: %zu/%zu detector-files", finished, jobs);
-          });
-    } catch (const Error&) {
-      if (show_progress) std::fprintf(stderr, "\r\033[K");
-      throw;
-    }
-    if (show_progress) std::fprintf(stderr, "\r\033[K");
-
-    std::size_t rows = 0;
-    for (const Series& s : series) rows += s.values.size();
-    Json json;
-    json["nab_root"] = options.root;
-    json["files"] = Json::array();
-    for (const NabCorpusFile& file : corpus.files) json["files"].push_back(file.relative_path);
-    json["rows"] = rows;
-    json["windows"] = corpus.window_count();
-    json["detectors"] = options.detectors;
-    json["random_seed"] = options.seed;
-    json["anomaly_score"] =
-        "values standardized by the probationary rows; squash: a = r / (1 + r), r = max(score, 0) "
-        "/ limit; rank: a_i = (earlier rows with a lower squash + squash_i) / (i + 1)";
-
-    std::vector<Entry> board;
-    for (std::size_t d = 0; d < plans.size(); ++d) {
-      std::vector<NabFile> nab_files;
-      for (std::size_t f = 0; f < files; ++f)
-        nab_files.push_back({corpus.files[f].relative_path, corpus.files[f].windows,
-                             std::move(scores[d * files + f])});
-      Entry entry{plans[d].name, true, {}, 0, 0};
-      Json detector;
-      detector["kind"] = plans[d].kind;
-      if (plans[d].kind != "random" && plans[d].kind != "null")
-        detector["scores"] = plans[d].rank ? "rank" : "squash";
-      if (!plans[d].spec.params.empty() || plans[d].spec.direction != 0) {
-        Json params = Json::object();
-        for (const auto& [key, value] : plans[d].spec.params) params[key] = value;
-        if (plans[d].spec.direction != 0)
-          params["direction"] = plans[d].spec.direction > 0 ? "up" : "down";
-        detector["params"] = params;
-      }
-      for (const NabProfile& profile : corpus.profiles) {
-        const NabCorpusScore best = nab_optimize_threshold(nab_files, profile);
-        const NabCorpusScore at = nab_score_corpus(nab_files, profile, best.threshold);
-        entry.scores.push_back(best.normalized);
-        if (&profile == &corpus.profiles.front()) {
-          entry.detected = best.totals.windows_detected;
-          entry.windows = best.totals.windows;
-        }
-        Json p;
-        p["threshold"] = best.threshold;
-        p["score"] = best.normalized;
-        p["raw_score"] = best.raw;
-        p["null_score"] = best.null_score;
-        p["perfect_score"] = best.perfect_score;
-        p["tp"] = best.totals.tp;
-        p["fp"] = best.totals.fp;
-        p["fn"] = best.totals.fn;
-        p["tn"] = best.totals.tn;
-        p["windows_detected"] = best.totals.windows_detected;
-        p["windows_missed"] = best.totals.windows_missed;
-        Json per_file = Json::array();
-        for (std::size_t f = 0; f < files; ++f)
-          per_file.push_back(file_json(nab_files[f].name, at.files[f]));
-        p["files"] = per_file;
-        detector["profiles"][profile.name] = p;
-      }
-      json["results"][plans[d].name] = detector;
-      board.push_back(std::move(entry));
-    }
-    for (const auto& [name, profiles] : published.items()) {
-      if (!profiles.is_object()) continue;
-      Entry entry{name, false, {}, 0, 0};
-      bool complete = true;
-      for (const NabProfile& profile : corpus.profiles) {
-        const bool has = profiles.contains(profile.name) && profiles[profile.name].is_number();
-        complete = complete && has;
-        entry.scores.push_back(has ? profiles[profile.name].get<double>() : 0.0);
-      }
-      if (complete) board.push_back(std::move(entry));
-    }
-    std::stable_sort(board.begin(), board.end(), [](const Entry& a, const Entry& b) {
-      if (a.scores.front() != b.scores.front()) return a.scores.front() > b.scores.front();
-      return a.name < b.name;
-    });
-    Json scoreboard = Json::array();
-    for (const Entry& entry : board) {
-      Json row;
-      row["detector"] = entry.name;
-      row["source"] = entry.ours ? "dosim" : "NAB";
-      for (std::size_t p = 0; p < corpus.profiles.size(); ++p)
-        row[corpus.profiles[p].name] = entry.scores[p];
-      scoreboard.push_back(row);
-    }
-    json["scoreboard"] = scoreboard;
-
-    std::ofstream out_file;
-    if (!options.out_path.empty()) {
-      out_file.open(options.out_path, std::ios::binary | std::ios::trunc);
-      if (!out_file) throw InputError(options.out_path, "cannot write the results");
-      out_file << json.dump(2) << "\n";
-      out_file.close();
-      if (!out_file) throw InputError(options.out_path, "cannot write the results");
-    }
-
-    const bool subset = !options.files.empty();
-    std::printf("dosim nab run: %zu detectors x %zu files (%zu rows, %zu windows) on %zu threads\n",
-                plans.size(), files, rows, corpus.window_count(), threads);
-    std::printf(
-        "  thresholds optimized per profile as NAB's optimizer does; NAB rows from %s\n",
-        published.empty() ? "(no results/final_results.json)" : final_path.string().c_str());
-    if (subset && !published.empty())
-      std::printf(
-          "  note: --files scores a subset; NAB's published entries are over all 58 files\n");
-    int width = 16;
-    for (const Entry& entry : board) width = std::max(width, static_cast<int>(entry.name.size()));
-    std::printf("  %4s  %-*s %-6s", "rank", width, "detector", "source");
-    for (const NabProfile& profile : corpus.profiles) std::printf(" %19s", profile.name.c_str());
-    std::printf("  %s\n", "windows detected (standard)");
-    for (std::size_t r = 0; r < board.size(); ++r) {
-      const Entry& entry = board[r];
-      std::printf("  %4zu  %-*s %-6s", r + 1, width, entry.name.c_str(),
-                  entry.ours ? "dosim" : "NAB");
-      for (double score : entry.scores) std::printf(" %19.2f", score);
-      if (entry.ours) std::printf("  %zu/%zu", entry.detected, entry.windows);
-      std::printf("\n");
-    }
-    const double wall =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
-    std::printf("  wall time %.2f s\n", wall);
-    if (out_file.is_open() || !options.out_path.empty())
-      std::printf("  results   %s\n", options.out_path.c_str());
-    return kExitOk;
-  } catch (const Error& error) {
-    print_error(error);
-    return kExitBadInput;
+    corpus.files = std::move(kept);
   }
+
+  std::vector<Diagnostic> problems;
+  std::vector<Plan> plans;
+  for (const std::string& token : options.detectors) {
+    for (const Plan& other : plans)
+      if (other.name == token) problems.push_back({"--detectors", 0, 0, "'" + token + "' twice"});
+    plans.push_back(parse_plan(token, problems));
+  }
+  if (!problems.empty()) throw InputError(std::move(problems));
+  for (const Plan& plan : plans) {  // bad parameters fail here, not in a job
+    if (plan.kind == "random" || plan.kind == "null") continue;
+    const auto detector = make_detector(plan.spec, 1, "--detectors");
+    if (!(detector->limit() > 0))
+      throw InputError("--detectors", "'" + plan.name +
+                                          "': its limit must be > 0 on NAB (scores are mapped "
+                                          "to [0, 1] as s / (s + limit))");
+  }
+
+  // Published entries (optional: a NAB clone without results still runs).
+  const fs::path final_path = fs::path(options.root) / "results" / "final_results.json";
+  Json published = Json::object();
+  if (fs::is_regular_file(final_path)) {
+    std::ifstream in(final_path);
+    try {
+      published = Json::parse(in);
+    } catch (const Json::parse_error& error) {
+      throw InputError(final_path.string(), std::string("not valid JSON: ") + error.what());
+    }
+    if (!published.is_object())
+      throw InputError(final_path.string(), "expected an object: detector -> profile -> score");
+  }
+
+  std::vector<Series> series(corpus.files.size());
+  for (std::size_t f = 0; f < corpus.files.size(); ++f)
+    series[f] = load_series(options.root, corpus.files[f]);
+
+  // Jobs: every (detector, file), each into its own slot.
+  const std::size_t files = corpus.files.size();
+  const std::size_t jobs = plans.size() * files;
+  std::vector<std::vector<double>> scores(jobs);
+  const bool show_progress = !options.quiet && isatty(STDERR_FILENO);
+  const std::size_t threads =
+      std::min<std::size_t>(options.threads, std::max<std::size_t>(jobs, 1));
+  try {
+    parallel_for(
+        jobs, options.threads,
+        [&](std::size_t j) {
+          const std::size_t f = j % files;
+          try {
+            scores[j] = anomaly_scores(plans[j / files], series[f], corpus.files[f].relative_path,
+                                       options.seed);
+          } catch (const std::exception& error) {
+            throw InputError(corpus.files[f].relative_path,
+                             plans[j / files].name + ": " + error.what());
+          }
+        },
+        [&](std::size_t finished) {
+          if (show_progress)
+            std::fprintf(stderr, "\rnab run: %zu/%zu detector-files", finished, jobs);
+        });
+  } catch (const Error&) {
+    if (show_progress) std::fprintf(stderr, "\r\033[K");
+    throw;
+  }
+  if (show_progress) std::fprintf(stderr, "\r\033[K");
+
+  std::size_t rows = 0;
+  for (const Series& s : series) rows += s.values.size();
+  Json json;
+  json["nab_root"] = options.root;
+  json["files"] = Json::array();
+  for (const NabCorpusFile& file : corpus.files) json["files"].push_back(file.relative_path);
+  json["rows"] = rows;
+  json["windows"] = corpus.window_count();
+  json["detectors"] = options.detectors;
+  json["random_seed"] = options.seed;
+  json["anomaly_score"] =
+      "values standardized by the probationary rows; squash: a = r / (1 + r), r = max(score, 0) "
+      "/ limit; rank: a_i = (earlier rows with a lower squash + squash_i) / (i + 1)";
+
+  std::vector<Entry> board;
+  for (std::size_t d = 0; d < plans.size(); ++d) {
+    std::vector<NabFile> nab_files;
+    for (std::size_t f = 0; f < files; ++f)
+      nab_files.push_back({corpus.files[f].relative_path, corpus.files[f].windows,
+                           std::move(scores[d * files + f])});
+    Entry entry{plans[d].name, true, {}, 0, 0};
+    Json detector;
+    detector["kind"] = plans[d].kind;
+    if (plans[d].kind != "random" && plans[d].kind != "null")
+      detector["scores"] = plans[d].rank ? "rank" : "squash";
+    if (!plans[d].spec.params.empty() || plans[d].spec.direction != 0) {
+      Json params = Json::object();
+      for (const auto& [key, value] : plans[d].spec.params) params[key] = value;
+      if (plans[d].spec.direction != 0)
+        params["direction"] = plans[d].spec.direction > 0 ? "up" : "down";
+      detector["params"] = params;
+    }
+    for (const NabProfile& profile : corpus.profiles) {
+      const NabCorpusScore best = nab_optimize_threshold(nab_files, profile);
+      const NabCorpusScore at = nab_score_corpus(nab_files, profile, best.threshold);
+      entry.scores.push_back(best.normalized);
+      if (&profile == &corpus.profiles.front()) {
+        entry.detected = best.totals.windows_detected;
+        entry.windows = best.totals.windows;
+      }
+      Json p;
+      p["threshold"] = best.threshold;
+      p["score"] = best.normalized;
+      p["raw_score"] = best.raw;
+      p["null_score"] = best.null_score;
+      p["perfect_score"] = best.perfect_score;
+      p["tp"] = best.totals.tp;
+      p["fp"] = best.totals.fp;
+      p["fn"] = best.totals.fn;
+      p["tn"] = best.totals.tn;
+      p["windows_detected"] = best.totals.windows_detected;
+      p["windows_missed"] = best.totals.windows_missed;
+      Json per_file = Json::array();
+      for (std::size_t f = 0; f < files; ++f)
+        per_file.push_back(file_json(nab_files[f].name, at.files[f]));
+      p["files"] = per_file;
+      detector["profiles"][profile.name] = p;
+    }
+    json["results"][plans[d].name] = detector;
+    board.push_back(std::move(entry));
+  }
+  for (const auto& [name, profiles] : published.items()) {
+    if (!profiles.is_object()) continue;
+    Entry entry{name, false, {}, 0, 0};
+    bool complete = true;
+    for (const NabProfile& profile : corpus.profiles) {
+      const bool has = profiles.contains(profile.name) && profiles[profile.name].is_number();
+      complete = complete && has;
+      entry.scores.push_back(has ? profiles[profile.name].get<double>() : 0.0);
+    }
+    if (complete) board.push_back(std::move(entry));
+  }
+  std::stable_sort(board.begin(), board.end(), [](const Entry& a, const Entry& b) {
+    if (a.scores.front() != b.scores.front()) return a.scores.front() > b.scores.front();
+    return a.name < b.name;
+  });
+  Json scoreboard = Json::array();
+  for (const Entry& entry : board) {
+    Json row;
+    row["detector"] = entry.name;
+    row["source"] = entry.ours ? "dosim" : "NAB";
+    for (std::size_t p = 0; p < corpus.profiles.size(); ++p)
+      row[corpus.profiles[p].name] = entry.scores[p];
+    scoreboard.push_back(row);
+  }
+  json["scoreboard"] = scoreboard;
+
+  std::ofstream out_file;
+  if (!options.out_path.empty()) {
+    out_file.open(options.out_path, std::ios::binary | std::ios::trunc);
+    if (!out_file) throw InputError(options.out_path, "cannot write the results");
+    out_file << json.dump(2) << "\n";
+    out_file.close();
+    if (!out_file) throw InputError(options.out_path, "cannot write the results");
+  }
+
+  const bool subset = !options.files.empty();
+  std::printf("dosim nab run: %zu detectors x %zu files (%zu rows, %zu windows) on %zu threads\n",
+              plans.size(), files, rows, corpus.window_count(), threads);
+  std::printf("  thresholds optimized per profile as NAB's optimizer does; NAB rows from %s\n",
+              published.empty() ? "(no results/final_results.json)" : final_path.string().c_str());
+  if (subset && !published.empty())
+    std::printf("  note: --files scores a subset; NAB's published entries are over all 58 files\n");
+  int width = 16;
+  for (const Entry& entry : board) width = std::max(width, static_cast<int>(entry.name.size()));
+  std::printf("  %4s  %-*s %-6s", "rank", width, "detector", "source");
+  for (const NabProfile& profile : corpus.profiles) std::printf(" %19s", profile.name.c_str());
+  std::printf("  %s\n", "windows detected (standard)");
+  for (std::size_t r = 0; r < board.size(); ++r) {
+    const Entry& entry = board[r];
+    std::printf("  %4zu  %-*s %-6s", r + 1, width, entry.name.c_str(),
+                entry.ours ? "dosim" : "NAB");
+    for (double score : entry.scores) std::printf(" %19.2f", score);
+    if (entry.ours) std::printf("  %zu/%zu", entry.detected, entry.windows);
+    std::printf("\n");
+  }
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  std::printf("  wall time %.2f s\n", wall);
+  if (out_file.is_open() || !options.out_path.empty())
+    std::printf("  results   %s\n", options.out_path.c_str());
+  return kExitOk;
 }
 
 }  // namespace dosim::cli
