@@ -77,7 +77,8 @@ def assert_agree(validated, ran):
     if validated.returncode == 0:
         assert ran.returncode != 2, f"validate passed, run failed:\n{ran.stderr}"
     else:
-        assert ran.returncode == 2, f"validate failed, run exited {ran.returncode}:\n{validated.stderr}"
+        assert ran.returncode == 2, (
+            f"validate failed, run exited {ran.returncode}:\n{validated.stderr}")
     assert diagnostic_lines(ran.stderr) == diagnostic_lines(validated.stderr), (
         f"validate said:\n{validated.stderr}\nrun said:\n{ran.stderr}")
 
@@ -104,7 +105,8 @@ def expect_problem(name, scenario, expected_line, *extra, cwd=None):
 
 
 def test_unknown_detector_kind_with_did_you_mean():
-    scenario = write("kind.yaml", MINIMAL + "detectors:\n  - {name: d1, kind: mda, metrics: [rps]}\n")
+    scenario = write("kind.yaml",
+                     MINIMAL + "detectors:\n  - {name: d1, kind: mda, metrics: [rps]}\n")
     expect_problem("kind", scenario,
                    f"{scenario}:5:22: unknown detector kind 'mda'; did you mean 'mad'?")
 
