@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "dosim/detectors/registry.h"
 #include "dosim/version.h"
+#include "seed_option.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"dosim: deterministic discrete-event simulator of microservice systems"};
@@ -25,14 +26,7 @@ int main(int argc, char** argv) {
           ->add_option("--seed", seed,
                        "Random seed, a whole number in [0, 1e18] (overrides the scenario's "
                        "`seed`)")
-          ->check(CLI::Validator(
-              [](std::string& text) -> std::string {
-                const bool digits = !text.empty() && text.size() <= 19 &&
-                                    text.find_first_not_of("0123456789") == std::string::npos;
-                if (digits && std::stoull(text) <= 1'000'000'000'000'000'000ull) return "";
-                return "the seed must be a whole number in [0, 1e18], got '" + text + "'";
-              },
-              "SEED"));
+          ->check(dosim::cli::seed_validator());
   run_cmd->add_option("--out,-o", run.out_path,
                       "Trace file to write (default: <scenario name>.h5 in the working directory)");
   run_cmd->add_flag("--quiet,-q", run.quiet,

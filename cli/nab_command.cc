@@ -16,6 +16,7 @@
 #include "commands.h"
 #include "dosim/analysis/nab_score.h"
 #include "dosim/error.h"
+#include "seed_option.h"
 
 namespace dosim::cli {
 
@@ -58,7 +59,8 @@ CLI::App* add_nab_command(CLI::App& app, NabOptions& all) {
                   "Files scored in parallel (results are the same for any number)")
       ->check(CLI::Range(1, 1024));
   run->add_option("--out,-o", run_options.out_path, "Write the results (per file) as JSON");
-  run->add_option("--seed", run_options.seed, "Seed of the random baseline");
+  run->add_option("--seed", run_options.seed, "Seed of the random baseline, in [0, 1e18]")
+      ->check(seed_validator());
   run->add_flag("--quiet,-q", run_options.quiet, "No progress line");
   run->callback([&all] { all.run_selected = true; });
   return nab;
