@@ -1,61 +1,21 @@
 #include "dosim/analysis/trace_reader.h"
 
-#include <cstring>
+#include <stdexcept>
 
-#include "util/hdf5.h"
 #include "dosim/error.h"
+#include "util/hdf5.h"
 
 namespace dosim {
 namespace {
 
+// The trace is readable but not a usable dosim trace; turned into an InputError.
 struct ReadFailure {
   std::string what;
 };
 
-hid_t check(hid_t id, const std::string& what) {
-  if (id < 0) throw ReadFailure{what};
-  return id;
-}
-
-template <typename T>
-std::vector<T> read_numbers(hid_t file, const std::string& path, hid_t memory_type) {
-  hdf5::Dataset dataset(check(H5Dopen2(file, path.c_str(), H5P_DEFAULT), path));
-  hdf5::Dataspace space(check(H5Dget_space(dataset.get()), path));
-  const hssize_t count = H5Sget_simple_extent_npoints(space.get());
-  std::vector<T> values(static_cast<std::size_t>(std::max<hssize_t>(count, 0)));
-  if (!values.empty())
-    check(H5Dread(dataset.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), path);
-  return values;
-}
-
-// A 1-D dataset of fixed-length strings.
-std::vector<std::string> read_strings(hid_t file, const std::string& path) {
-  hdf5::Dataset dataset(check(H5Dopen2(file, path.c_str(), H5P_DEFAULT), path));
-  hdf5::Datatype type(check(H5Dget_type(dataset.get()), path));
-  hdf5::Dataspace space(check(H5Dget_space(dataset.get()), path));
-  const std::size_t width = H5Tget_size(type.get());
-  const hssize_t count = H5Sget_simple_extent_npoints(space.get());
-  std::vector<std::string> values;
-  if (count <= 0) return values;
-  std::vector<char> cells(static_cast<std::size_t>(count) * width);
-  check(H5Dread(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, cells.data()), path);
-  for (hssize_t i = 0; i < count; ++i) {
-    const char* cell = cells.data() + static_cast<std::size_t>(i) * width;
-    values.emplace_back(cell, strnlen(cell, width));
-  }
-  return values;
-}
-
-bool exists(hid_t file, const std::string& path) {
-  return H5Lexists(file, path.c_str(), H5P_DEFAULT) > 0;
-}
-
-std::int64_t int_attribute(hid_t file, const char* name, hid_t type) {
-  hdf5::Attribute attribute(check(H5Aopen(file, name, H5P_DEFAULT), name));
-  std::int64_t value = 0;
-  check(H5Aread(attribute.get(), type, &value), name);
-  return value;
-}
+using hdf5::exists;
+using hdf5::read_numbers;
+using hdf5::read_strings;
 
 }  // namespace
 
@@ -68,34 +28,26 @@ TraceForScoring read_trace_for_scoring(const std::string& path) {
   try {
     if (!exists(f, "truth/incidents") || !exists(f, "alerts"))
       throw ReadFailure{"no ground truth or alerts (an interrupted run?)"};
-    trace.seed = static_cast<std::uint64_t>(int_attribute(f, "seed", H5T_NATIVE_UINT64));
-    std::int32_t complete = 0;
-    {
-      hdf5::Attribute attribute(check(H5Aopen(f, "complete", H5P_DEFAULT), "complete"));
-      check(H5Aread(attribute.get(), H5T_NATIVE_INT32, &complete), "complete");
-    }
-    trace.complete = complete != 0;
-    const auto times = read_numbers<std::int64_t>(f, "time_ns", H5T_NATIVE_INT64);
+    trace.seed = hdf5::read_attribute<std::uint64_t>(f, "seed");
+    trace.complete = hdf5::read_attribute<std::int32_t>(f, "complete") != 0;
+    const auto times = read_numbers<std::int64_t>(f, "time_ns");
     trace.simulated = times.empty() ? 0 : times.back();
-    trace.tick = int_attribute(f, "tick_ns", H5T_NATIVE_INT64);
+    trace.tick = hdf5::read_attribute<std::int64_t>(f, "tick_ns");
     if (trace.tick <= 0) throw ReadFailure{"tick_ns must be > 0"};
     trace.services = read_strings(f, "services/name");
     if (exists(f, "detectors/name")) trace.detectors = read_strings(f, "detectors/name");
 
     const std::string truth = "truth/incidents/";
-    const auto ids = read_numbers<std::int64_t>(f, truth + "id", H5T_NATIVE_INT64);
+    const auto ids = read_numbers<std::int64_t>(f, truth + "id");
     const auto names = read_strings(f, truth + "name");
     const auto causes = read_strings(f, truth + "cause");
     const auto roots = read_strings(f, truth + "root_cause");
-    const auto root_services =
-        read_numbers<std::int32_t>(f, truth + "root_service", H5T_NATIVE_INT32);
-    const auto starts = read_numbers<std::int64_t>(f, truth + "start_ns", H5T_NATIVE_INT64);
-    const auto ends = read_numbers<std::int64_t>(f, truth + "end_ns", H5T_NATIVE_INT64);
-    const auto impact_starts =
-        read_numbers<std::int64_t>(f, truth + "impact_start_ns", H5T_NATIVE_INT64);
-    const auto impact_ends =
-        read_numbers<std::int64_t>(f, truth + "impact_end_ns", H5T_NATIVE_INT64);
-    const auto silent = read_numbers<std::uint8_t>(f, truth + "silent", H5T_NATIVE_UINT8);
+    const auto root_services = read_numbers<std::int32_t>(f, truth + "root_service");
+    const auto starts = read_numbers<std::int64_t>(f, truth + "start_ns");
+    const auto ends = read_numbers<std::int64_t>(f, truth + "end_ns");
+    const auto impact_starts = read_numbers<std::int64_t>(f, truth + "impact_start_ns");
+    const auto impact_ends = read_numbers<std::int64_t>(f, truth + "impact_end_ns");
+    const auto silent = read_numbers<std::uint8_t>(f, truth + "silent");
     for (std::size_t i = 0; i < ids.size(); ++i) {
       IncidentRecord record;
       record.id = ids[i];
@@ -110,24 +62,21 @@ TraceForScoring read_trace_for_scoring(const std::string& path) {
       record.silent = silent.at(i) != 0;
       trace.incidents.push_back(std::move(record));
     }
-    const auto affected_ids =
-        read_numbers<std::int64_t>(f, "truth/affected/incident_id", H5T_NATIVE_INT64);
-    const auto affected_services =
-        read_numbers<std::int32_t>(f, "truth/affected/service", H5T_NATIVE_INT32);
+    const auto affected_ids = read_numbers<std::int64_t>(f, "truth/affected/incident_id");
+    const auto affected_services = read_numbers<std::int32_t>(f, "truth/affected/service");
     for (std::size_t i = 0; i < affected_ids.size(); ++i)
       for (IncidentRecord& record : trace.incidents)
         if (record.id == affected_ids[i]) record.affected.push_back(affected_services.at(i));
 
-    const auto alert_times = read_numbers<std::int64_t>(f, "alerts/t_ns", H5T_NATIVE_INT64);
+    const auto alert_times = read_numbers<std::int64_t>(f, "alerts/t_ns");
     const auto detectors = read_strings(f, "alerts/detector");
     const auto services = read_strings(f, "alerts/service");
     const auto metrics = read_strings(f, "alerts/metric");
     const auto severities = read_strings(f, "alerts/severity");
     // Traces before resolved_ns was written: every alert counts as firing to the end.
-    const auto resolved =
-        exists(f, "alerts/resolved_ns")
-            ? read_numbers<std::int64_t>(f, "alerts/resolved_ns", H5T_NATIVE_INT64)
-            : std::vector<std::int64_t>(alert_times.size(), -1);
+    const auto resolved = exists(f, "alerts/resolved_ns")
+                              ? read_numbers<std::int64_t>(f, "alerts/resolved_ns")
+                              : std::vector<std::int64_t>(alert_times.size(), -1);
     const auto targets = exists(f, "alerts/target") ? read_strings(f, "alerts/target")
                                                     : std::vector<std::string>(alert_times.size());
     for (std::size_t i = 0; i < alert_times.size(); ++i) {
@@ -138,34 +87,30 @@ TraceForScoring read_trace_for_scoring(const std::string& path) {
                               severities.at(i), resolved.at(i), targets.at(i)});
     }
     if (exists(f, "notifications/t_ns")) {
-      trace.notifications =
-          read_numbers<std::int64_t>(f, "notifications/t_ns", H5T_NATIVE_INT64).size();
-      const hdf5::Group group(check(H5Gopen2(f, "notifications", H5P_DEFAULT), "notifications"));
+      trace.notifications = read_numbers<std::int64_t>(f, "notifications/t_ns").size();
+      const hdf5::Group group = hdf5::open_group(f, "notifications");
       trace.raw_alerts =
-          static_cast<std::size_t>(int_attribute(group.get(), "raw_alerts", H5T_NATIVE_INT64));
+          static_cast<std::size_t>(hdf5::read_attribute<std::int64_t>(group.get(), "raw_alerts"));
       trace.inhibited =
-          static_cast<std::size_t>(int_attribute(group.get(), "inhibited", H5T_NATIVE_INT64));
+          static_cast<std::size_t>(hdf5::read_attribute<std::int64_t>(group.get(), "inhibited"));
       trace.deduplicated =
-          static_cast<std::size_t>(int_attribute(group.get(), "deduplicated", H5T_NATIVE_INT64));
+          static_cast<std::size_t>(hdf5::read_attribute<std::int64_t>(group.get(), "deduplicated"));
     }
     if (exists(f, "incidents_detected/rule")) {
       const auto rules = read_strings(f, "incidents_detected/rule");
-      const auto starts =
-          read_numbers<std::int64_t>(f, "incidents_detected/start_ns", H5T_NATIVE_INT64);
-      const auto severity =
-          read_numbers<std::int32_t>(f, "incidents_detected/severity", H5T_NATIVE_INT32);
-      const auto ends =
-          read_numbers<std::int64_t>(f, "incidents_detected/end_ns", H5T_NATIVE_INT64);
-      const auto peaks =
-          exists(f, "incidents_detected/peak_temperature")
-              ? read_numbers<double>(f, "incidents_detected/peak_temperature", H5T_NATIVE_DOUBLE)
-              : std::vector<double>(rules.size(), 0.0);
+      const auto starts = read_numbers<std::int64_t>(f, "incidents_detected/start_ns");
+      const auto severity = read_numbers<std::int32_t>(f, "incidents_detected/severity");
+      const auto ends = read_numbers<std::int64_t>(f, "incidents_detected/end_ns");
+      const auto peaks = exists(f, "incidents_detected/peak_temperature")
+                             ? read_numbers<double>(f, "incidents_detected/peak_temperature")
+                             : std::vector<double>(rules.size(), 0.0);
       for (std::size_t i = 0; i < rules.size(); ++i)
-        trace.detected.push_back(
-            {rules[i], starts.at(i), ends.at(i), severity.at(i), peaks.at(i)});
+        trace.detected.push_back({rules[i], starts.at(i), ends.at(i), severity.at(i), peaks.at(i)});
     }
   } catch (const ReadFailure& failure) {
     throw InputError(path, "not a readable dosim trace: " + failure.what);
+  } catch (const hdf5::Failure& failure) {
+    throw InputError(path, "not a readable dosim trace: " + failure.path());
   } catch (const std::out_of_range&) {
     throw InputError(path, "not a readable dosim trace: columns of different lengths");
   }

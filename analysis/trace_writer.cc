@@ -2,25 +2,29 @@
 
 #include <algorithm>
 #include <cassert>
-#include <cstring>
 #include <limits>
 #include <optional>
 #include <span>
-#include <stdexcept>
 #include <string_view>
 
-#include "util/hdf5.h"
 #include "dosim/error.h"
+#include "util/hdf5.h"
 
 namespace dosim {
 namespace {
 
 using hdf5::Attribute;
+using hdf5::check;
 using hdf5::Dataset;
 using hdf5::Dataspace;
-using hdf5::Datatype;
 using hdf5::Group;
+using hdf5::make_group;
 using hdf5::PropertyList;
+using hdf5::write_attribute;
+using hdf5::write_numbers;
+using hdf5::write_scalar_string;
+using hdf5::write_string_attribute;
+using hdf5::write_strings;
 
 constexpr int kFormatVersion = 1;
 constexpr std::size_t kChunkTargetBytes = 256 * 1024;
@@ -37,108 +41,10 @@ static_assert(static_cast<int>(EndpointMetric::kRps) == 0 &&
 constexpr std::size_t kRpsIndex = 0;
 constexpr std::size_t kErrorIndex = 1;
 
-// An HDF5 call failed; the public methods turn it into an InputError naming the file.
-struct Hdf5Failure : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-template <typename Id>
-Id check(Id id, std::string_view what) {
-  if (id < 0) throw Hdf5Failure(std::string(what) + ": " + hdf5::error_reason());
-  return id;
-}
-
 // Rows per chunk: a fixed function of the row width, so that a chunk holds about
 // kChunkTargetBytes, and at least one row.
 hsize_t chunk_rows(std::size_t row_bytes) {
   return std::max<hsize_t>(1, kChunkTargetBytes / std::max<std::size_t>(1, row_bytes));
-}
-
-PropertyList group_props() {
-  PropertyList gcpl(check(H5Pcreate(H5P_GROUP_CREATE), "gcpl"));
-  check(H5Pset_obj_track_times(gcpl.get(), 0), "gcpl times");
-  return gcpl;
-}
-
-Group make_group(hid_t parent, const char* name) {
-  const PropertyList gcpl = group_props();
-  return Group(check(H5Gcreate2(parent, name, H5P_DEFAULT, gcpl.get(), H5P_DEFAULT), name));
-}
-
-// Fixed-length, null-padded UTF-8 string type of `width` bytes (at least 1).
-Datatype string_type(std::size_t width) {
-  Datatype type(check(H5Tcopy(H5T_C_S1), "string type"));
-  check(H5Tset_size(type.get(), std::max<std::size_t>(1, width)), "string size");
-  check(H5Tset_strpad(type.get(), H5T_STR_NULLPAD), "string pad");
-  check(H5Tset_cset(type.get(), H5T_CSET_UTF8), "string cset");
-  return type;
-}
-
-// `values` packed into `width`-byte null-padded cells.
-std::vector<char> pack_strings(std::span<const std::string> values, std::size_t width) {
-  std::vector<char> cells(values.size() * width, '\0');
-  for (std::size_t i = 0; i < values.size(); ++i)
-    std::memcpy(cells.data() + i * width, values[i].data(), values[i].size());
-  return cells;
-}
-
-std::size_t max_length(std::span<const std::string> values) {
-  std::size_t width = 1;
-  for (const std::string& value : values) width = std::max(width, value.size());
-  return width;
-}
-
-// A contiguous dataset written once, without time stamps.
-Dataset create_dataset(hid_t parent, const char* name, hid_t type, hid_t space) {
-  PropertyList dcpl(check(H5Pcreate(H5P_DATASET_CREATE), "dcpl"));
-  check(H5Pset_obj_track_times(dcpl.get(), 0), "dcpl times");
-  return Dataset(
-      check(H5Dcreate2(parent, name, type, space, H5P_DEFAULT, dcpl.get(), H5P_DEFAULT), name));
-}
-
-void write_strings(hid_t parent, const char* name, std::span<const std::string> values) {
-  const std::size_t width = max_length(values);
-  const Datatype type = string_type(width);
-  const hsize_t dims[1] = {values.size()};
-  const Dataspace space(check(H5Screate_simple(1, dims, nullptr), name));
-  const Dataset dataset = create_dataset(parent, name, type.get(), space.get());
-  if (values.empty()) return;
-  const std::vector<char> cells = pack_strings(values, width);
-  check(H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, cells.data()), name);
-}
-
-template <typename T>
-void write_numbers(hid_t parent, const char* name, hid_t file_type, hid_t mem_type,
-                   std::span<const T> values) {
-  const hsize_t dims[1] = {values.size()};
-  const Dataspace space(check(H5Screate_simple(1, dims, nullptr), name));
-  const Dataset dataset = create_dataset(parent, name, file_type, space.get());
-  if (values.empty()) return;
-  check(H5Dwrite(dataset.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), name);
-}
-
-void write_scalar_string(hid_t parent, const char* name, const std::string& text) {
-  const Datatype type = string_type(text.size());
-  const Dataspace space(check(H5Screate(H5S_SCALAR), name));
-  const Dataset dataset = create_dataset(parent, name, type.get(), space.get());
-  const std::vector<char> cell =
-      pack_strings(std::span(&text, 1), std::max<std::size_t>(1, text.size()));
-  check(H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, cell.data()), name);
-}
-
-void write_attribute(hid_t object, const char* name, hid_t file_type, hid_t mem_type,
-                     const void* value) {
-  const Dataspace space(check(H5Screate(H5S_SCALAR), name));
-  const Attribute attribute(
-      check(H5Acreate2(object, name, file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT), name));
-  check(H5Awrite(attribute.get(), mem_type, value), name);
-}
-
-void write_string_attribute(hid_t object, const char* name, const std::string& text) {
-  const Datatype type = string_type(text.size());
-  const std::vector<char> cell =
-      pack_strings(std::span(&text, 1), std::max<std::size_t>(1, text.size()));
-  write_attribute(object, name, type.get(), type.get(), cell.data());
 }
 
 // A dataset that grows by whole rows: shape [rows] (rank 1) or [rows, columns] (rank 2).
@@ -147,9 +53,8 @@ void write_string_attribute(hid_t object, const char* name, const std::string& t
 template <typename T>
 class RowAppender {
  public:
-  RowAppender(hid_t parent, const char* name, hid_t file_type, hid_t mem_type, int rank,
-              std::size_t columns)
-      : mem_type_(mem_type),
+  RowAppender(hid_t parent, const char* name, hid_t file_type, int rank, std::size_t columns)
+      : mem_type_(hdf5::native_type<T>()),
         rank_(rank),
         columns_(rank == 1 ? 1 : columns),
         chunk_rows_(chunk_rows(columns_ * sizeof(T))) {
@@ -165,7 +70,7 @@ class RowAppender {
     check(H5Pset_deflate(dcpl.get(), kDeflateLevel), "deflate");
     // Explicit zero fill at allocation: the unused tail of the last chunk is deterministic.
     const T zero{};
-    check(H5Pset_fill_value(dcpl.get(), mem_type, &zero), "fill value");
+    check(H5Pset_fill_value(dcpl.get(), mem_type_, &zero), "fill value");
     check(H5Pset_fill_time(dcpl.get(), H5D_FILL_TIME_ALLOC), "fill time");
     // Whole chunks go straight to the file; no chunk cache is needed.
     PropertyList dapl(check(H5Pcreate(H5P_DATASET_ACCESS), "dapl"));
@@ -229,8 +134,7 @@ class MetricFamily {
       : columns_(columns), min_metric_(min_metric), sums_(names.size() * columns) {
     tables_.reserve(names.size());
     for (std::string_view name : names)
-      tables_.emplace_back(group, std::string(name).c_str(), H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 2,
-                           columns);
+      tables_.emplace_back(group, std::string(name).c_str(), H5T_IEEE_F32LE, 2, columns);
     reset();
   }
 
@@ -301,13 +205,12 @@ class DetectorColumns {
       : series_(series),
         score_max_(series, 0.0f),
         gauge_last_(gauges.size(), 0.0f),
-        score_(group, "score", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 2, series) {
+        score_(group, "score", H5T_IEEE_F32LE, 2, series) {
     if (gauges.empty()) return;
     const Group gauge_group = make_group(group, "gauges");
     gauge_tables_.reserve(gauges.size());
     for (const std::string& name : gauges)
-      gauge_tables_.emplace_back(gauge_group.get(), name.c_str(), H5T_IEEE_F32LE, H5T_NATIVE_FLOAT,
-                                 1, 1);
+      gauge_tables_.emplace_back(gauge_group.get(), name.c_str(), H5T_IEEE_F32LE, 1, 1);
   }
 
   void add(std::span<const float> scores, std::span<const float> gauges) {
@@ -371,10 +274,10 @@ struct TraceWriter::Impl {
   void write_changes(const std::vector<ChangeEvent>& changes);
   void write_alerts(const std::vector<Alert>& alerts,
                     const std::vector<std::int64_t>& incident_ids);
-  std::vector<std::string> service_names;                   // for /alerts/service
-  std::vector<std::string> detector_names;                  // for /detectors/name
+  std::vector<std::string> service_names;   // for /alerts/service
+  std::vector<std::string> detector_names;  // for /detectors/name
   std::vector<DetectedIncident> detected;   // for /incidents_detected
-  AlertRouting routing;  // for /notifications
+  AlertRouting routing;                     // for /notifications
   bool has_script = false;
   std::string script_path, script_text;
   std::vector<ScriptLogLine> script_log;
@@ -391,12 +294,12 @@ void TraceWriter::Impl::write_header(const Scenario& scenario, std::uint64_t see
   const std::int64_t record_ns = scenario.record_interval;
   const std::int32_t incomplete = 0;
   write_string_attribute(root, "format", "dosim-trace");
-  write_attribute(root, "format_version", H5T_STD_I32LE, H5T_NATIVE_INT32, &version);
-  write_attribute(root, "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, &seed);
-  write_attribute(root, "tick_ns", H5T_STD_I64LE, H5T_NATIVE_INT64, &tick_ns);
-  write_attribute(root, "record_interval_ns", H5T_STD_I64LE, H5T_NATIVE_INT64, &record_ns);
+  write_attribute(root, "format_version", H5T_STD_I32LE, version);
+  write_attribute(root, "seed", H5T_STD_U64LE, seed);
+  write_attribute(root, "tick_ns", H5T_STD_I64LE, tick_ns);
+  write_attribute(root, "record_interval_ns", H5T_STD_I64LE, record_ns);
   write_string_attribute(root, "scenario_name", scenario.name);
-  write_attribute(root, "complete", H5T_STD_I32LE, H5T_NATIVE_INT32, &incomplete);
+  write_attribute(root, "complete", H5T_STD_I32LE, incomplete);
 
   const Group meta = make_group(root, "meta");
   write_scalar_string(meta.get(), "scenario_yaml", scenario.yaml_text);
@@ -423,10 +326,8 @@ void TraceWriter::Impl::write_header(const Scenario& scenario, std::uint64_t see
     edge_names.push_back(scenario.edge_name(static_cast<int>(d)));
   }
   const Group edges_group = make_group(root, "edges");
-  write_numbers(edges_group.get(), "src", H5T_STD_I32LE, H5T_NATIVE_INT32,
-                std::span<const std::int32_t>(src));
-  write_numbers(edges_group.get(), "dst", H5T_STD_I32LE, H5T_NATIVE_INT32,
-                std::span<const std::int32_t>(dst));
+  write_numbers(edges_group.get(), "src", H5T_STD_I32LE, std::span<const std::int32_t>(src));
+  write_numbers(edges_group.get(), "dst", H5T_STD_I32LE, std::span<const std::int32_t>(dst));
   write_strings(edges_group.get(), "name", std::span<const std::string>(edge_names));
 
   std::vector<std::int32_t> endpoint_services;
@@ -438,11 +339,11 @@ void TraceWriter::Impl::write_header(const Scenario& scenario, std::uint64_t see
     }
   }
   const Group endpoints_group = make_group(root, "endpoints");
-  write_numbers(endpoints_group.get(), "service", H5T_STD_I32LE, H5T_NATIVE_INT32,
+  write_numbers(endpoints_group.get(), "service", H5T_STD_I32LE,
                 std::span<const std::int32_t>(endpoint_services));
   write_strings(endpoints_group.get(), "name", std::span<const std::string>(endpoint_names));
 
-  time.emplace(root, "time_ns", H5T_STD_I64LE, H5T_NATIVE_INT64, 1, 1);
+  time.emplace(root, "time_ns", H5T_STD_I64LE, 1, 1);
   const Group metrics = make_group(root, "metrics");
   const Group service_metrics = make_group(metrics.get(), "service");
   services.emplace(service_metrics.get(), kServiceMetricNames, scenario.services.size(),
@@ -493,19 +394,18 @@ void TraceWriter::Impl::write_truth(const std::vector<IncidentRecord>& incidents
   const Group group = make_group(truth.get(), "incidents");
   const hid_t g = group.get();
   auto int64_column = [g](const char* name, const std::vector<std::int64_t>& values) {
-    write_numbers(g, name, H5T_STD_I64LE, H5T_NATIVE_INT64, std::span(values));
+    write_numbers(g, name, H5T_STD_I64LE, std::span(values));
   };
   int64_column("id", ids);
   write_strings(g, "name", std::span<const std::string>(names));
   write_strings(g, "cause", std::span<const std::string>(causes));
   write_strings(g, "root_cause", std::span<const std::string>(root_causes));
-  write_numbers(g, "root_service", H5T_STD_I32LE, H5T_NATIVE_INT32,
-                std::span<const std::int32_t>(root_services));
+  write_numbers(g, "root_service", H5T_STD_I32LE, std::span<const std::int32_t>(root_services));
   int64_column("start_ns", starts);
   int64_column("end_ns", ends);
   int64_column("impact_start_ns", impact_starts);
   int64_column("impact_end_ns", impact_ends);
-  write_numbers(g, "silent", H5T_STD_U8LE, H5T_NATIVE_UINT8, std::span<const std::uint8_t>(silent));
+  write_numbers(g, "silent", H5T_STD_U8LE, std::span<const std::uint8_t>(silent));
 
   // Lists per incident, as long tables keyed by incident id.
   std::vector<std::int64_t> affected_ids, propagation_ids;
@@ -523,15 +423,14 @@ void TraceWriter::Impl::write_truth(const std::vector<IncidentRecord>& incidents
     }
   }
   auto int32_column = [](hid_t group_id, const char* name, const std::vector<std::int32_t>& v) {
-    write_numbers(group_id, name, H5T_STD_I32LE, H5T_NATIVE_INT32,
-                  std::span<const std::int32_t>(v));
+    write_numbers(group_id, name, H5T_STD_I32LE, std::span<const std::int32_t>(v));
   };
   const Group affected = make_group(truth.get(), "affected");
-  write_numbers(affected.get(), "incident_id", H5T_STD_I64LE, H5T_NATIVE_INT64,
+  write_numbers(affected.get(), "incident_id", H5T_STD_I64LE,
                 std::span<const std::int64_t>(affected_ids));
   int32_column(affected.get(), "service", affected_services);
   const Group propagation = make_group(truth.get(), "propagation");
-  write_numbers(propagation.get(), "incident_id", H5T_STD_I64LE, H5T_NATIVE_INT64,
+  write_numbers(propagation.get(), "incident_id", H5T_STD_I64LE,
                 std::span<const std::int64_t>(propagation_ids));
   int32_column(propagation.get(), "edge", propagation_edges);
   int32_column(propagation.get(), "src", propagation_src);
@@ -551,7 +450,7 @@ void TraceWriter::Impl::write_changes(const std::vector<ChangeEvent>& changes) {
   const Group events = make_group(file.get(), "events");
   const Group group = make_group(events.get(), "changes");
   const hid_t g = group.get();
-  write_numbers(g, "t_ns", H5T_STD_I64LE, H5T_NATIVE_INT64, std::span<const std::int64_t>(times));
+  write_numbers(g, "t_ns", H5T_STD_I64LE, std::span<const std::int64_t>(times));
   write_strings(g, "kind", std::span<const std::string>(kinds));
   write_strings(g, "target", std::span<const std::string>(targets));
   write_strings(g, "from", std::span<const std::string>(from));
@@ -577,15 +476,13 @@ void TraceWriter::Impl::write_alerts(const std::vector<Alert>& alerts,
   }
   const Group group = make_group(file.get(), "alerts");
   const hid_t g = group.get();
-  write_numbers(g, "t_ns", H5T_STD_I64LE, H5T_NATIVE_INT64, std::span<const std::int64_t>(times));
+  write_numbers(g, "t_ns", H5T_STD_I64LE, std::span<const std::int64_t>(times));
   write_strings(g, "detector", std::span<const std::string>(detectors));
   write_strings(g, "service", std::span<const std::string>(services));
   write_strings(g, "metric", std::span<const std::string>(metrics));
   write_strings(g, "severity", std::span<const std::string>(severities));
-  write_numbers(g, "incident_id", H5T_STD_I64LE, H5T_NATIVE_INT64,
-                std::span<const std::int64_t>(ids));
-  write_numbers(g, "resolved_ns", H5T_STD_I64LE, H5T_NATIVE_INT64,
-                std::span<const std::int64_t>(resolved));
+  write_numbers(g, "incident_id", H5T_STD_I64LE, std::span<const std::int64_t>(ids));
+  write_numbers(g, "resolved_ns", H5T_STD_I64LE, std::span<const std::int64_t>(resolved));
   write_strings(g, "target", std::span<const std::string>(targets));
 }
 
@@ -602,13 +499,12 @@ void TraceWriter::Impl::write_notifications() {
   const std::int64_t deduplicated = static_cast<std::int64_t>(routing.deduplicated);
   const Group group = make_group(file.get(), "notifications");
   const hid_t g = group.get();
-  write_numbers(g, "t_ns", H5T_STD_I64LE, H5T_NATIVE_INT64, std::span<const std::int64_t>(times));
+  write_numbers(g, "t_ns", H5T_STD_I64LE, std::span<const std::int64_t>(times));
   write_strings(g, "group", std::span<const std::string>(groups));
-  write_numbers(g, "alerts", H5T_STD_I64LE, H5T_NATIVE_INT64,
-                std::span<const std::int64_t>(alerts));
-  write_attribute(g, "raw_alerts", H5T_STD_I64LE, H5T_NATIVE_INT64, &raw_alerts);
-  write_attribute(g, "inhibited", H5T_STD_I64LE, H5T_NATIVE_INT64, &inhibited);
-  write_attribute(g, "deduplicated", H5T_STD_I64LE, H5T_NATIVE_INT64, &deduplicated);
+  write_numbers(g, "alerts", H5T_STD_I64LE, std::span<const std::int64_t>(alerts));
+  write_attribute(g, "raw_alerts", H5T_STD_I64LE, raw_alerts);
+  write_attribute(g, "inhibited", H5T_STD_I64LE, inhibited);
+  write_attribute(g, "deduplicated", H5T_STD_I64LE, deduplicated);
 }
 
 void TraceWriter::Impl::write_script() {
@@ -626,8 +522,7 @@ void TraceWriter::Impl::write_script() {
     lines.push_back(row.text);
   }
   const Group log = make_group(file.get(), "script_log");
-  write_numbers(log.get(), "t_ns", H5T_STD_I64LE, H5T_NATIVE_INT64,
-                std::span<const std::int64_t>(times));
+  write_numbers(log.get(), "t_ns", H5T_STD_I64LE, std::span<const std::int64_t>(times));
   write_strings(log.get(), "text", std::span<const std::string>(lines));
   std::vector<std::string> titles, verdicts, probes, messages;
   std::vector<std::int64_t> starts, ends, failed;
@@ -646,11 +541,9 @@ void TraceWriter::Impl::write_script() {
   write_strings(g, "verdict", std::span<const std::string>(verdicts));
   write_strings(g, "probe", std::span<const std::string>(probes));
   write_strings(g, "message", std::span<const std::string>(messages));
-  write_numbers(g, "start_ns", H5T_STD_I64LE, H5T_NATIVE_INT64,
-                std::span<const std::int64_t>(starts));
-  write_numbers(g, "end_ns", H5T_STD_I64LE, H5T_NATIVE_INT64, std::span<const std::int64_t>(ends));
-  write_numbers(g, "failed_at_ns", H5T_STD_I64LE, H5T_NATIVE_INT64,
-                std::span<const std::int64_t>(failed));
+  write_numbers(g, "start_ns", H5T_STD_I64LE, std::span<const std::int64_t>(starts));
+  write_numbers(g, "end_ns", H5T_STD_I64LE, std::span<const std::int64_t>(ends));
+  write_numbers(g, "failed_at_ns", H5T_STD_I64LE, std::span<const std::int64_t>(failed));
 }
 
 void TraceWriter::Impl::close() {
@@ -660,7 +553,7 @@ void TraceWriter::Impl::close() {
   edges.reset();
   services.reset();
   time.reset();
-  if (!file.close()) throw Hdf5Failure("close: " + hdf5::error_reason());
+  if (!file.close()) throw hdf5::Failure("close", "close: " + hdf5::error_reason());
 }
 
 TraceWriter::TraceWriter(const std::string& path, const Scenario& scenario, std::uint64_t seed)
@@ -683,7 +576,7 @@ TraceWriter::TraceWriter(const std::string& path, const Scenario& scenario, std:
     if (file < 0) throw InputError(path, "cannot create trace: " + hdf5::error_reason());
     impl_->file = hdf5::File(file);
     impl_->write_header(scenario, seed);
-  } catch (const Hdf5Failure& failure) {
+  } catch (const hdf5::Failure& failure) {
     throw InputError(path, std::string("cannot write trace: ") + failure.what());
   }
 }
@@ -707,7 +600,7 @@ void TraceWriter::on_frame(const Frame& frame) {
     impl.endpoints->add(frame.endpoint_values);
     impl.last_time = frame.time;
     if (++impl.ticks_in_row == impl.ticks_per_row) impl.end_row();
-  } catch (const Hdf5Failure& failure) {
+  } catch (const hdf5::Failure& failure) {
     throw InputError(impl.path, std::string("cannot write trace: ") + failure.what());
   }
 }
@@ -744,14 +637,10 @@ void TraceWriter::finish(const std::vector<IncidentRecord>& incidents, bool comp
       const Group group = make_group(impl.file.get(), "incidents_detected");
       const hid_t g = group.get();
       write_strings(g, "rule", std::span<const std::string>(rules));
-      write_numbers(g, "start_ns", H5T_STD_I64LE, H5T_NATIVE_INT64,
-                    std::span<const std::int64_t>(starts));
-      write_numbers(g, "end_ns", H5T_STD_I64LE, H5T_NATIVE_INT64,
-                    std::span<const std::int64_t>(ends));
-      write_numbers(g, "severity", H5T_STD_I32LE, H5T_NATIVE_INT32,
-                    std::span<const std::int32_t>(severities));
-      write_numbers(g, "peak_temperature", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
-                    std::span<const double>(peaks));
+      write_numbers(g, "start_ns", H5T_STD_I64LE, std::span<const std::int64_t>(starts));
+      write_numbers(g, "end_ns", H5T_STD_I64LE, std::span<const std::int64_t>(ends));
+      write_numbers(g, "severity", H5T_STD_I32LE, std::span<const std::int32_t>(severities));
+      write_numbers(g, "peak_temperature", H5T_IEEE_F64LE, std::span<const double>(peaks));
     }
     if (complete) {
       const std::int32_t one = 1;
@@ -760,7 +649,7 @@ void TraceWriter::finish(const std::vector<IncidentRecord>& incidents, bool comp
       check(H5Awrite(attribute.get(), H5T_NATIVE_INT32, &one), "complete");
     }
     impl.close();
-  } catch (const Hdf5Failure& failure) {
+  } catch (const hdf5::Failure& failure) {
     throw InputError(impl.path, std::string("cannot write trace: ") + failure.what());
   }
 }
@@ -782,14 +671,13 @@ std::size_t TraceWriter::add_detector(const std::string& name, double limit,
     if (!impl.detectors_group)
       impl.detectors_group.emplace(make_group(impl.file.get(), "detectors"));
     const Group group = make_group(impl.detectors_group->get(), name.c_str());
-    write_attribute(group.get(), "limit", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &limit);
+    write_attribute(group.get(), "limit", H5T_IEEE_F64LE, limit);
     const std::vector<std::int32_t> services(service.begin(), service.end());
-    write_numbers(group.get(), "service", H5T_STD_I32LE, H5T_NATIVE_INT32,
-                  std::span<const std::int32_t>(services));
+    write_numbers(group.get(), "service", H5T_STD_I32LE, std::span<const std::int32_t>(services));
     write_strings(group.get(), "metric", std::span<const std::string>(metric));
     write_strings(group.get(), "label", std::span<const std::string>(label));
     impl.detector_columns.emplace_back(group.get(), service.size(), gauges);
-  } catch (const Hdf5Failure& failure) {
+  } catch (const hdf5::Failure& failure) {
     throw InputError(impl.path, std::string("cannot write trace: ") + failure.what());
   }
   return impl.detector_columns.size() - 1;
@@ -800,9 +688,7 @@ void TraceWriter::record_detector(std::size_t index, std::span<const float> scor
   impl_->detector_columns[index].add(scores, gauges);
 }
 
-void TraceWriter::set_notifications(AlertRouting routing) {
-  impl_->routing = std::move(routing);
-}
+void TraceWriter::set_notifications(AlertRouting routing) { impl_->routing = std::move(routing); }
 
 void TraceWriter::set_script(std::string path, std::string text, std::vector<ScriptLogLine> log,
                              std::vector<ExperimentRecord> experiments) {

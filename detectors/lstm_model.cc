@@ -2,14 +2,13 @@
 
 #include <cmath>
 #include <cstdlib>
-#include <cstring>
 #include <map>
 #include <mutex>
 #include <stdexcept>
 
+#include "dosim/error.h"
 #include "util/data_dir.h"
 #include "util/hdf5.h"
-#include "dosim/error.h"
 
 namespace dosim {
 namespace {
@@ -19,98 +18,32 @@ struct BadModel : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-std::vector<hsize_t> shape_of(hid_t dataset) {
-  const hdf5::Dataspace space(H5Dget_space(dataset));
-  const int rank = H5Sget_simple_extent_ndims(space.get());
-  std::vector<hsize_t> dims(static_cast<std::size_t>(std::max(rank, 0)));
-  if (rank > 0) H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
-  return dims;
-}
-
 // A float dataset of exactly `expected` shape, finite.
 std::vector<float> read_floats(hid_t file, const std::string& name,
                                const std::vector<hsize_t>& expected) {
-  if (H5Lexists(file, name.c_str(), H5P_DEFAULT) <= 0) throw BadModel("no dataset " + name);
-  const hdf5::Dataset dataset(H5Dopen2(file, name.c_str(), H5P_DEFAULT));
-  if (!dataset.valid()) throw BadModel("cannot open " + name);
-  const std::vector<hsize_t> dims = shape_of(dataset.get());
+  const hdf5::Dataset dataset = hdf5::open_dataset(file, name);
+  const std::vector<hsize_t> dims = hdf5::shape_of(dataset, name);
   if (dims != expected) {
     std::string want, got;
     for (hsize_t d : expected) want += (want.empty() ? "" : ", ") + std::to_string(d);
     for (hsize_t d : dims) got += (got.empty() ? "" : ", ") + std::to_string(d);
     throw BadModel(name + " has shape [" + got + "], expected [" + want + "]");
   }
-  std::size_t count = 1;
-  for (hsize_t d : dims) count *= static_cast<std::size_t>(d);
-  std::vector<float> values(count);
-  if (count > 0 &&
-      H5Dread(dataset.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) < 0)
-    throw BadModel("cannot read " + name);
+  std::vector<float> values = hdf5::read_numbers<float>(dataset, name);
   for (float v : values)
     if (!std::isfinite(v)) throw BadModel(name + " holds a non-finite value");
   return values;
 }
 
-std::int64_t int_attribute(hid_t file, const char* name) {
-  if (H5Aexists(file, name) <= 0) throw BadModel(std::string("no root attribute ") + name);
-  const hdf5::Attribute attribute(H5Aopen(file, name, H5P_DEFAULT));
-  std::int64_t value = 0;
-  if (H5Aread(attribute.get(), H5T_NATIVE_INT64, &value) < 0)
-    throw BadModel(std::string("cannot read attribute ") + name);
-  return value;
+std::int64_t int_attribute(hid_t group, const char* name) {
+  // The model format's own wording (docs/detectors.md: "root attribute").
+  if (!hdf5::has_attribute(group, name)) throw BadModel(std::string("no root attribute ") + name);
+  return hdf5::read_attribute<std::int64_t>(group, name);
 }
 
-std::string string_attribute(hid_t file, const char* name) {
-  if (H5Aexists(file, name) <= 0) return "";
-  const hdf5::Attribute attribute(H5Aopen(file, name, H5P_DEFAULT));
-  const hdf5::Datatype type(H5Aget_type(attribute.get()));
-  if (H5Tget_class(type.get()) != H5T_STRING) throw BadModel(std::string(name) + " is not text");
-  if (H5Tis_variable_str(type.get()) > 0) {
-    char* text = nullptr;
-    const hdf5::Datatype memory(H5Tcopy(H5T_C_S1));
-    H5Tset_size(memory.get(), H5T_VARIABLE);
-    H5Tset_cset(memory.get(), H5Tget_cset(type.get()));
-    if (H5Aread(attribute.get(), memory.get(), &text) < 0 || text == nullptr)
-      throw BadModel(std::string("cannot read attribute ") + name);
-    std::string value(text);
-    H5free_memory(text);
-    return value;
-  }
-  const std::size_t size = H5Tget_size(type.get());
-  std::string value(size, '\0');
-  if (H5Aread(attribute.get(), type.get(), value.data()) < 0)
-    throw BadModel(std::string("cannot read attribute ") + name);
-  value.resize(strnlen(value.data(), size));
-  return value;
-}
-
-std::vector<std::string> read_strings(hid_t file, const std::string& name) {
-  if (H5Lexists(file, name.c_str(), H5P_DEFAULT) <= 0) throw BadModel("no dataset " + name);
-  const hdf5::Dataset dataset(H5Dopen2(file, name.c_str(), H5P_DEFAULT));
-  const hdf5::Datatype type(H5Dget_type(dataset.get()));
-  if (H5Tget_class(type.get()) != H5T_STRING) throw BadModel(name + " is not text");
-  const std::vector<hsize_t> dims = shape_of(dataset.get());
-  if (dims.size() != 1) throw BadModel(name + " must be a list of names");
-  std::vector<std::string> out;
-  if (H5Tis_variable_str(type.get()) > 0) {
-    std::vector<char*> cells(dims[0], nullptr);
-    const hdf5::Datatype memory(H5Tcopy(H5T_C_S1));
-    H5Tset_size(memory.get(), H5T_VARIABLE);
-    H5Tset_cset(memory.get(), H5Tget_cset(type.get()));
-    if (H5Dread(dataset.get(), memory.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, cells.data()) < 0)
-      throw BadModel("cannot read " + name);
-    for (char* cell : cells) out.emplace_back(cell != nullptr ? cell : "");
-    const hdf5::Dataspace space(H5Dget_space(dataset.get()));
-    H5Dvlen_reclaim(memory.get(), space.get(), H5P_DEFAULT, cells.data());
-    return out;
-  }
-  const std::size_t width = H5Tget_size(type.get());
-  std::vector<char> cells(width * dims[0]);
-  if (H5Dread(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, cells.data()) < 0)
-    throw BadModel("cannot read " + name);
-  for (hsize_t i = 0; i < dims[0]; ++i)
-    out.emplace_back(cells.data() + i * width, strnlen(cells.data() + i * width, width));
-  return out;
+// "" where the attribute is missing.
+std::string string_attribute(hid_t group, const char* name) {
+  return hdf5::has_attribute(group, name) ? hdf5::read_string_attribute(group, name) : "";
 }
 
 }  // namespace
@@ -137,16 +70,13 @@ LstmModel load_lstm_model(const std::string& path, const std::string& group) {
   LstmModel model;
   model.path = path;
   try {
-    if (group != "/" && H5Lexists(file.get(), group.c_str(), H5P_DEFAULT) <= 0)
-      throw BadModel("no group " + group);
-    const hdf5::Group root(H5Gopen2(file.get(), group.c_str(), H5P_DEFAULT));
-    if (!root.valid()) throw BadModel("cannot open " + group);
+    const hdf5::Group root = hdf5::open_group(file.get(), group);
     const hid_t f = root.get();
     if (string_attribute(f, "format") != "dosim-lstm")
       throw BadModel("not a dosim LSTM model (root attribute format != \"dosim-lstm\")");
     if (int_attribute(f, "format_version") != 1)
       throw BadModel("format_version " + std::to_string(int_attribute(f, "format_version")) +
-                       " is not 1");
+                     " is not 1");
     const std::int64_t input = int_attribute(f, "input_size");
     const std::int64_t hidden = int_attribute(f, "hidden_size");
     const std::int64_t layers = int_attribute(f, "num_layers");
@@ -154,7 +84,7 @@ LstmModel load_lstm_model(const std::string& path, const std::string& group) {
       throw BadModel("input_size, hidden_size and num_layers out of range");
     model.trained_on = string_attribute(f, "trained_on");
     const auto i = static_cast<hsize_t>(input), h = static_cast<hsize_t>(hidden);
-    model.metrics = read_strings(f, "metrics");
+    model.metrics = hdf5::read_strings(f, "metrics");
     if (model.metrics.size() != i) throw BadModel("metrics must list input_size names");
     model.mean = read_floats(f, "normalization/mean", {i});
     model.std = read_floats(f, "normalization/std", {i});
@@ -177,6 +107,8 @@ LstmModel load_lstm_model(const std::string& path, const std::string& group) {
     w.head_w = read_floats(f, "head/weight", {i, h});
     w.head_b = read_floats(f, "head/bias", {i});
   } catch (const BadModel& error) {
+    throw ModelError(path, std::string("bad LSTM model: ") + error.what());
+  } catch (const hdf5::Failure& error) {
     throw ModelError(path, std::string("bad LSTM model: ") + error.what());
   }
   return model;

@@ -1,6 +1,6 @@
-// dosim's one HDF5 module: RAII handles, the error set-up, the reason of the last failure.
-// Used by the trace writer and reader (analysis/) and the lstm model reader
-// (detectors/lstm_model.cc).
+// dosim's one HDF5 module: RAII handles, the error set-up, the reason of the last failure,
+// and the read and write helpers shared by the trace writer and reader (analysis/) and the
+// lstm model reader (detectors/lstm_model.cc).
 //
 // Thread-safety rule: Debian's HDF5 is built without its thread-safe option, so every HDF5
 // call in a process happens on one thread at a time. dosim keeps HDF5 on the thread that
@@ -15,12 +15,24 @@
 // error_reason() reads the reason for the last failure off HDF5's error stack; call it right
 // after the failing call (any other HDF5 API call clears the stack). Call quiet_errors()
 // before the first HDF5 call: dosim reports HDF5's failures itself.
+//
+// Failures: every helper below throws Failure, whose path() names the dataset, attribute or
+// group concerned (as the caller spelled it) and whose what() is a short sentence naming it.
+// Callers turn it into their own InputError or ModelError naming the file.
+//
+// Writing: objects are created without time stamps, and with no other creation property that
+// varies between runs, so the same calls in the same order write the same bytes.
 #pragma once
 
 #include <hdf5.h>
 
+#include <cstdint>
+#include <span>
+#include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace dosim::hdf5 {
 
@@ -85,5 +97,126 @@ inline std::string error_reason() {
   }
   return reason.empty() ? "unknown HDF5 error" : reason;
 }
+
+// An HDF5 read or write failed, or the data is not of the form asked for.
+class Failure : public std::runtime_error {
+ public:
+  Failure(std::string path, const std::string& message)
+      : std::runtime_error(message), path_(std::move(path)) {}
+  // The dataset, attribute or group, as the caller named it.
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Returns `id` (a handle or a status); throws Failure(path, "PATH: REASON") if it is negative.
+template <typename Id>
+Id check(Id id, const std::string& path) {
+  if (id < 0) throw Failure(path, path + ": " + error_reason());
+  return id;
+}
+
+// The native memory type of T (H5T_NATIVE_INT64 for std::int64_t, ...).
+template <typename T>
+hid_t native_type() {
+  if constexpr (std::is_same_v<T, std::uint8_t>)
+    return H5T_NATIVE_UINT8;
+  else if constexpr (std::is_same_v<T, std::int32_t>)
+    return H5T_NATIVE_INT32;
+  else if constexpr (std::is_same_v<T, std::int64_t>)
+    return H5T_NATIVE_INT64;
+  else if constexpr (std::is_same_v<T, std::uint64_t>)
+    return H5T_NATIVE_UINT64;
+  else if constexpr (std::is_same_v<T, float>)
+    return H5T_NATIVE_FLOAT;
+  else if constexpr (std::is_same_v<T, double>)
+    return H5T_NATIVE_DOUBLE;
+  else
+    static_assert(sizeof(T) == 0, "no native HDF5 type for T");
+}
+
+// ---- Reading. `loc` is a file or group; `path` is relative to it ("truth/incidents/id").
+
+// Whether a link `path` exists under `loc`; false also where a group on the way is missing.
+bool exists(hid_t loc, const std::string& path);
+// Whether `object` has an attribute `name`.
+bool has_attribute(hid_t object, const std::string& name);
+
+// The group at `path` ("/" is `loc`'s root). Throws "no group PATH" or "cannot open PATH".
+Group open_group(hid_t loc, const std::string& path);
+// The dataset at `path`. Throws "no dataset PATH" or "cannot open PATH".
+Dataset open_dataset(hid_t loc, const std::string& path);
+// The dimensions of `dataset` (none for a scalar); `path` names it in a Failure.
+std::vector<hsize_t> shape_of(const Dataset& dataset, const std::string& path);
+
+namespace detail {
+std::size_t element_count(const Dataset& dataset, const std::string& path);
+void read_dataset(const Dataset& dataset, const std::string& path, hid_t memory_type, void* out);
+void read_attribute(hid_t object, const std::string& name, hid_t memory_type, void* out);
+void write_numbers(hid_t parent, const std::string& name, hid_t file_type, hid_t memory_type,
+                   const void* values, std::size_t count);
+void write_attribute(hid_t object, const std::string& name, hid_t file_type, hid_t memory_type,
+                     const void* value);
+}  // namespace detail
+
+// Every element of `dataset`, in row-major order, converted to T. Throws "cannot read PATH".
+template <typename T>
+std::vector<T> read_numbers(const Dataset& dataset, const std::string& path) {
+  std::vector<T> values(detail::element_count(dataset, path));
+  if (!values.empty()) detail::read_dataset(dataset, path, native_type<T>(), values.data());
+  return values;
+}
+
+// Every element of the dataset at `path`, converted to T.
+template <typename T>
+std::vector<T> read_numbers(hid_t loc, const std::string& path) {
+  return read_numbers<T>(open_dataset(loc, path), path);
+}
+
+// A 1-D dataset of strings, fixed-length (null-padded or null-terminated) or variable-length.
+// Throws "PATH is not text", "PATH must be a 1-D list of strings", "cannot read PATH".
+std::vector<std::string> read_strings(hid_t loc, const std::string& path);
+
+// A numeric attribute of `object`, converted to T. Throws "no attribute NAME" or "cannot read
+// attribute NAME".
+template <typename T>
+T read_attribute(hid_t object, const std::string& name) {
+  T value{};
+  detail::read_attribute(object, name, native_type<T>(), &value);
+  return value;
+}
+
+// A string attribute, fixed- or variable-length. Throws as read_attribute, or "NAME is not
+// text".
+std::string read_string_attribute(hid_t object, const std::string& name);
+
+// ---- Writing. `parent` is a file or group; `name` is one link name.
+
+// A new group without time stamps.
+Group make_group(hid_t parent, const std::string& name);
+
+// A new 1-D contiguous dataset of `file_type` (H5T_STD_I64LE, ...) holding `values`.
+template <typename T>
+void write_numbers(hid_t parent, const std::string& name, hid_t file_type,
+                   std::span<const T> values) {
+  detail::write_numbers(parent, name, file_type, native_type<T>(), values.data(), values.size());
+}
+
+// A new 1-D dataset of fixed-length, null-padded UTF-8 strings as wide as the longest value
+// (at least 1 byte).
+void write_strings(hid_t parent, const std::string& name, std::span<const std::string> values);
+
+// A new scalar dataset holding `text` as a fixed-length, null-padded UTF-8 string.
+void write_scalar_string(hid_t parent, const std::string& name, const std::string& text);
+
+// A new scalar attribute of `file_type` holding `value`.
+template <typename T>
+void write_attribute(hid_t object, const std::string& name, hid_t file_type, const T& value) {
+  detail::write_attribute(object, name, file_type, native_type<T>(), &value);
+}
+
+// A new scalar attribute holding `text` as a fixed-length, null-padded UTF-8 string.
+void write_string_attribute(hid_t object, const std::string& name, const std::string& text);
 
 }  // namespace dosim::hdf5
