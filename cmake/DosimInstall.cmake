@@ -7,17 +7,18 @@ include(CMakePackageConfigHelpers)
 
 get_property(dosim_libraries GLOBAL PROPERTY DOSIM_LIBRARIES)
 install(TARGETS dosim RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-install(TARGETS ${dosim_libraries} dosim_all EXPORT dosimTargets
-        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
-        INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(TARGETS ${dosim_libraries} dosim_all EXPORT dosimTargets   # include/: dosim_library
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/dosim DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(FILES ${PROJECT_BINARY_DIR}/generated/dosim/version.h
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/dosim)
 
 set(dosim_cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/dosim)
 install(EXPORT dosimTargets NAMESPACE dosim:: DESTINATION ${dosim_cmake_dir})
+set(DOSIM_DATA_DIR ${CMAKE_INSTALL_DATADIR}/dosim)  # dosim_DATA_DIR in dosimConfig.cmake
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/dosimConfig.cmake.in
-    ${PROJECT_BINARY_DIR}/dosimConfig.cmake INSTALL_DESTINATION ${dosim_cmake_dir})
+    ${PROJECT_BINARY_DIR}/dosimConfig.cmake INSTALL_DESTINATION ${dosim_cmake_dir}
+    PATH_VARS DOSIM_DATA_DIR)
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/dosimConfigVersion.cmake
     COMPATIBILITY SameMinorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/dosimConfig.cmake
@@ -26,7 +27,7 @@ install(FILES ${PROJECT_BINARY_DIR}/dosimConfig.cmake
         DESTINATION ${dosim_cmake_dir})
 
 # Data found relative to the binary: <prefix>/share/dosim (util/data_dir.h).
-install(DIRECTORY ${PROJECT_SOURCE_DIR}/models DESTINATION ${CMAKE_INSTALL_DATADIR}/dosim
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/models DESTINATION ${DOSIM_DATA_DIR}
         FILES_MATCHING PATTERN "*.h5" PATTERN "*.md")
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/scenarios ${PROJECT_SOURCE_DIR}/scripts
-        DESTINATION ${CMAKE_INSTALL_DATADIR}/dosim)
+        DESTINATION ${DOSIM_DATA_DIR})

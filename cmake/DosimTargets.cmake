@@ -6,6 +6,9 @@ function(dosim_target_defaults target)
   target_compile_features(${target} PUBLIC cxx_std_20)
   set_target_properties(${target} PROPERTIES CXX_EXTENSIONS OFF)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic)
+  # __FILE__ (assert messages) relative to the checkout, so no path of the source or build
+  # tree is compiled into a binary (debug info, in Debug builds, still names them).
+  target_compile_options(${target} PRIVATE -fmacro-prefix-map=${PROJECT_SOURCE_DIR}/=)
 endfunction()
 
 function(dosim_library name folder)

@@ -12,10 +12,12 @@
 // Not thread-safe.
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dosim/engine/scenario.h"
