@@ -90,7 +90,9 @@ int nab_score_command(const NabScoreOptions& options);
 // Runs the chosen `nab` subcommand.
 int nab_command(const NabOptions& options);
 
-// Prints every diagnostic of an error to stderr, one per line, then how many there were.
+// Prints diagnostics to stderr, one per line, then "N problems[, M warnings]".
+void print_diagnostics(const std::vector<dosim::Diagnostic>& diagnostics);
+// print_diagnostics() of a dosim::Error; another exception's what().
 void print_error(const std::exception& error);
 // Prints warnings to stderr, one per line ("FILE:LINE:COL: warning: message").
 void print_warnings(const std::vector<dosim::Diagnostic>& warnings);

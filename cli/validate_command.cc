@@ -8,17 +8,22 @@
 
 namespace dosim::cli {
 
-void print_error(const std::exception& error) {
-  if (const auto* diagnosed = dynamic_cast<const Error*>(&error)) {
-    std::size_t problems = 0;
-    for (const Diagnostic& d : diagnosed->diagnostics()) {
-      std::cerr << d.format() << '\n';
-      problems += d.warning ? 0 : 1;
-    }
-    std::cerr << problems << (problems == 1 ? " problem\n" : " problems\n");
-  } else {
-    std::cerr << "dosim: " << error.what() << '\n';
+void print_diagnostics(const std::vector<Diagnostic>& diagnostics) {
+  std::size_t errors = 0, warnings = 0;
+  for (const Diagnostic& d : diagnostics) {
+    (d.warning ? warnings : errors) += 1;
+    std::cerr << d.format() << '\n';
   }
+  std::cerr << errors << (errors == 1 ? " problem" : " problems");
+  if (warnings > 0) std::cerr << ", " << warnings << (warnings == 1 ? " warning" : " warnings");
+  std::cerr << '\n';
+}
+
+void print_error(const std::exception& error) {
+  if (const auto* diagnosed = dynamic_cast<const Error*>(&error))
+    print_diagnostics(diagnosed->diagnostics());
+  else
+    std::cerr << "dosim: " << error.what() << '\n';
 }
 
 void print_warnings(const std::vector<Diagnostic>& warnings) {
@@ -33,14 +38,12 @@ int validate_command(const ValidateOptions& options) {
   for (Diagnostic& d : found) {
     if (d.warning && options.strict) d.warning = false;
     (d.warning ? warnings : errors) += 1;
-    std::cerr << d.format() << '\n';
   }
   if (errors > 0) {
-    std::cerr << errors << (errors == 1 ? " problem" : " problems");
-    if (warnings > 0) std::cerr << ", " << warnings << (warnings == 1 ? " warning" : " warnings");
-    std::cerr << '\n';
+    print_diagnostics(found);
     return kExitBadInput;
   }
+  print_warnings(found);
   // Valid: say what was checked.
   const Scenario scenario = load_scenario_file(options.scenario_path);
   std::cout << options.scenario_path << ": ok (" << scenario.services.size() << " services, "

@@ -77,7 +77,15 @@ void check_detectors(const Scenario& scenario, const std::vector<DetectorSpec>& 
     try {
       DetectorRunner check(alone, {spec}, factory);
     } catch (const Error& error) {
-      collect(error, problems);
+      // A problem without a place in the scenario (a model file that does not load) is
+      // said at the detector that led to it.
+      for (const Diagnostic& d : error.diagnostics()) {
+        if (d.line > 0 || spec.pos.line <= 0)
+          problems.push_back(d);
+        else
+          problems.push_back({scenario.file, spec.pos.line, spec.pos.column,
+                              "detector '" + spec.name + "': " + d.format()});
+      }
       each_ok = false;
     }
   }
@@ -151,7 +159,12 @@ RunPlan RunPlan::from_scenario(Scenario scenario, RunOptions options) {
   RunPlan plan;
   plan.seed_ = options.seed.value_or(scenario.seed);
   resolve(scenario, options, plan.detectors_, plan.script_path_, problems);
-  if (!problems.empty()) throw InputError(std::move(problems));
+  if (!problems.empty()) {
+    // The warnings too, first, as check() lists them: nothing is lost when it fails.
+    if (!options.strict)
+      problems.insert(problems.begin(), scenario.warnings.begin(), scenario.warnings.end());
+    throw InputError(std::move(problems));
+  }
   plan.scenario_ = std::make_shared<const Scenario>(std::move(scenario));
   plan.options_ = std::move(options);
   return plan;

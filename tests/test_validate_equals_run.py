@@ -125,7 +125,8 @@ def test_missing_lstm_model_names_the_path():
                      "  - {name: f, kind: lstm, metrics: [rps], model: no-such-model.h5}\n")
     model = TMP / "no-such-model.h5"  # relative to the scenario's folder
     expect_problem("model", scenario,
-                   f"{model}: cannot open the LSTM model: No such file or directory")
+                   f"{scenario}:5:5: detector 'f': {model}: cannot open the LSTM model: "
+                   "No such file or directory")
 
 
 def test_missing_script_of_the_scenario_gives_the_os_reason():
@@ -173,15 +174,13 @@ def test_warning_is_printed_and_strict_makes_it_an_error():
     assert not trace_is_complete(out)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "run drops the warnings when the plan has errors: RunPlan::load throws only the errors "
-    "(warnings only when strict) and run_command prints warnings only after a successful "
-    "load, while validate prints both"))
 def test_warnings_beside_an_error_are_printed_by_both():
     scenario = write("warning-and-error.yaml", WARNING_SCENARIO +
                      "detectors:\n  - {name: d1, kind: mda, metrics: [rps]}\n")
     validated, ran, _ = validate_and_run("warning-and-error", scenario)
     assert validated.returncode == 2
+    assert len(diagnostic_lines(validated.stderr)) == 2, validated.stderr
+    assert "1 problem, 1 warning" in validated.stderr
     assert_agree(validated, ran)
 
 
