@@ -229,12 +229,14 @@ void DetectorParams::require(bool condition, const std::string& message) const {
 void DetectorParams::check_all_used() const {
   require(spec_.direction == 0 || direction_used_,
           "'direction' applies to kinds mad and ewma, not " + spec_.kind);
-  for (const auto& [key, value] : spec_.params) {
-    bool known = false;
-    for (const auto& name : used_) known = known || name == key;
-    const std::string close = closest_match(key, used_);
-    require(known, "unknown parameter '" + key + "' for kind " + spec_.kind +
-                       (close.empty() ? "" : "; did you mean '" + close + "'?"));
+  for (std::size_t p = 0; p < spec_.params.size(); ++p) {
+    const std::string& key = spec_.params[p].first;
+    if (std::find(used_.begin(), used_.end(), key) != used_.end()) continue;
+    // Said at the parameter's name when the scenario gave it, else at the detector.
+    const SourcePos at = p < spec_.param_pos.size() ? spec_.param_pos[p] : spec_.pos;
+    throw InputError({Diagnostic{file_, at.line, at.column,
+                                 "detector '" + spec_.name + "': unknown parameter '" + key +
+                                     "' for kind " + spec_.kind + did_you_mean(key, used_)}});
   }
 }
 

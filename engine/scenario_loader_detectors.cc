@@ -79,8 +79,9 @@ void Loader::read_detector(const YAML::Node& node, int index) {
         try {
           std::size_t used = 0;
           const double value = std::stod(*text, &used);
-          if (used != text->size()) throw std::invalid_argument("trailing");
+          if (used != text->size()) throw InputError("", "trailing characters");
           spec.params.emplace_back(*key, value);
+          spec.param_pos.push_back(pos_of(entry.first));
         } catch (const std::exception&) {
           diags_.error(pos_of(entry.second),
                        "expected a number for parameter '" + *key + "', got '" + *text + "'");

@@ -180,6 +180,9 @@ detectors:
   } catch (const InputError& error) {
     CHECK(error.diagnostics()[0].message ==
           "detector 'm': unknown parameter 'windw' for kind mad; did you mean 'window'?");
+    // At the parameter's name, not at the detector.
+    CHECK(error.diagnostics()[0].line == 11);
+    CHECK(error.diagnostics()[0].column == 59);
   }
 }
 
