@@ -113,7 +113,7 @@ def test_unknown_detector_kind_with_did_you_mean():
 
 def test_unknown_detector_parameter():
     # Said at the parameter's name.
-    scenario = write("", MINIMAL + "detectors:\n"
+    scenario = write("param.yaml", MINIMAL + "detectors:\n"
                      "  - {name: d1, kind: mad, metrics: [rps], params: {windw: 64}}\n")
     expect_problem("param", scenario,
                    f"{scenario}:5:52: detector 'd1': unknown parameter 'windw' for kind mad; "
