@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -304,4 +306,43 @@ TEST_CASE("A stop flag set from a sink ends the run early with an incomplete tra
   CHECK_FALSE(trace.complete);
   CHECK(trace.simulated == report.result.simulated);
   CHECK(trace.alerts.size() == report.alerts.size());
+}
+
+namespace {
+
+// Scores every value 1, above its limit 0.5: every watched series is anomalous every tick.
+class AlwaysAnomalous : public dosim::Detector {
+ public:
+  void step(std::span<const float> /*values*/, std::span<float> scores) override {
+    for (float& score : scores) score = 1.0f;
+  }
+  double limit() const override { return 0.5; }
+};
+
+}  // namespace
+
+TEST_CASE("a program's own detector kind plans and runs through RunOptions::detector_factory",
+          "[run]") {
+  const std::string scenario = write_file("own-kind.yaml", R"(name: own-kind
+duration: 10m
+services: [{name: web, replicas: 2, capacity_rps: 100}]
+traffic: [{name: users, entry: web, base_rps: 20}]
+detectors:
+  - {name: mine, kind: always, metrics: [rps]}
+)");
+  RunOptions options;
+  // Without the factory the kind is unknown, reported at its position.
+  REQUIRE_THROWS_WITH(RunPlan::load(scenario, options), Contains("unknown detector kind 'always'"));
+  options.detector_factory = [](const dosim::DetectorSpec& spec,
+                                std::size_t) -> std::unique_ptr<dosim::Detector> {
+    if (spec.kind != "always") return nullptr;
+    return std::make_unique<AlwaysAnomalous>();
+  };
+  const RunPlan plan = RunPlan::load(scenario, options);
+  const RunReport report = run_plan(plan);
+  REQUIRE(report.detectors == std::vector<std::string>{"mine"});
+  REQUIRE(report.alerts.size() == 1);  // one series, anomalous from the first tick on
+  CHECK(report.alerts[0].detector == "mine");
+  CHECK(report.alerts[0].time == dosim::kSecond);  // the end of the first tick
+  CHECK(report.alerts[0].resolved == -1);
 }
