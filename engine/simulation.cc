@@ -1,5 +1,4 @@
 #include "dosim/engine/simulation.h"
-#include "dosim/error.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -8,6 +7,7 @@
 #include <utility>
 
 #include "calendar_queue.h"
+#include "dosim/error.h"
 #include "world.h"
 
 namespace dosim {
@@ -133,13 +133,22 @@ void Simulation::schedule_fault(int fault) {
                       kFaultEndPriority);
 }
 
-RunResult Simulation::run(const std::atomic<bool>* stop) {
+RunResult Simulation::run(const std::atomic<bool>* stop) { return advance(stop, -1); }
+
+RunResult Simulation::run_ticks(std::int64_t ticks) { return advance(nullptr, ticks); }
+
+RunResult Simulation::advance(const std::atomic<bool>* stop, std::int64_t max_ticks) {
   CalendarQueue<EngineEvent>& queue = queue_->events;
   const std::int64_t ticks = scenario_.tick_count();
-  if (ticks > 0) queue.push(0, {EventKind::kTick, 0, 0}, kTickPriority);
-
-  RunResult result;
+  if (!started_) {
+    started_ = true;
+    if (ticks > 0) queue.push(0, {EventKind::kTick, 0, 0}, kTickPriority);
+  }
+  RunResult& result = result_;
+  if (result.completed) return result;
+  std::int64_t ticked = 0;
   while (!queue.empty()) {
+    if (max_ticks >= 0 && ticked == max_ticks) return result;  // the next tick waits
     auto event = queue.pop();
     ++result.events;
     const int index = event.payload.index;
@@ -172,9 +181,11 @@ RunResult Simulation::run(const std::atomic<bool>* stop) {
         for (FrameSink* sink : sinks_) sink->on_frame(world_->frame());
         result.ticks = tick + 1;
         result.simulated = (tick + 1) * scenario_.tick;
-        if (stop != nullptr && stop->load(std::memory_order_relaxed)) return result;
+        ++ticked;
+        // The next tick is queued before a stop is honoured, so a later call resumes.
         if (tick + 1 < ticks)
           queue.push((tick + 1) * scenario_.tick, {EventKind::kTick, 0, tick + 1}, kTickPriority);
+        if (stop != nullptr && stop->load(std::memory_order_relaxed)) return result;
         break;
       }
     }
@@ -184,6 +195,8 @@ RunResult Simulation::run(const std::atomic<bool>* stop) {
   result.completed = true;
   return result;
 }
+
+const Frame& Simulation::frame() const { return world_->frame(); }
 
 void Simulation::at(SimTime t, std::function<void()> fn) {
   const SimTime when = std::max(t, now());

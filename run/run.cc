@@ -42,7 +42,10 @@ struct Run::Impl {
   std::unique_ptr<DetectorRunner> detectors;
   std::optional<DetectorScoresToTrace> scores_to_trace;
   std::vector<FrameSink*> extra_sinks;
-  bool ran = false;
+  bool wired = false;     // the sinks are added on the first step() or run()
+  bool reported = false;  // run() returned its report
+
+  void wire();
 
   explicit Impl(const RunPlan& p) : plan(p), simulation(p.scenario(), p.seed()) {}
 };
@@ -73,27 +76,46 @@ Run::Run(const RunPlan& plan) : impl_(std::make_unique<Impl>(plan)) {
 
 Run::~Run() = default;
 
-void Run::add_sink(FrameSink* sink) { impl_->extra_sinks.push_back(sink); }
+void Run::add_sink(FrameSink* sink) {
+  assert(!impl_->wired);
+  impl_->extra_sinks.push_back(sink);
+}
 
 Simulation& Run::simulation() { return impl_->simulation; }
 
-RunReport Run::run(const std::atomic<bool>* stop) {
-  Impl& impl = *impl_;
-  assert(!impl.ran);
-  impl.ran = true;
+void Run::Impl::wire() {
+  if (wired) return;
+  wired = true;
   // Detectors before the script (its hooks see this tick's alerts), the writer after both:
   // a tick's scores reach the trace in the row of that tick.
-  impl.simulation.add_sink(impl.detectors.get());
-  if (impl.script) {
-    impl.script->attach(*impl.detectors);
-    impl.simulation.add_sink(impl.script.get());
+  simulation.add_sink(detectors.get());
+  if (script) {
+    script->attach(*detectors);
+    simulation.add_sink(script.get());
   }
-  if (impl.writer) impl.simulation.add_sink(impl.writer.get());
-  for (FrameSink* sink : impl.extra_sinks) impl.simulation.add_sink(sink);
+  if (writer) simulation.add_sink(writer.get());
+  for (FrameSink* sink : extra_sinks) simulation.add_sink(sink);
+}
+
+bool Run::step(std::int64_t ticks) {
+  Impl& impl = *impl_;
+  assert(!impl.reported);
+  impl.wire();
+  return !impl.simulation.run_ticks(ticks).completed;
+}
+
+const Frame& Run::frame() const { return impl_->simulation.frame(); }
+
+RunReport Run::run(const std::atomic<bool>* stop) {
+  Impl& impl = *impl_;
+  assert(!impl.reported);
+  impl.reported = true;
+  impl.wire();
 
   RunReport report;
-  report.result = impl.simulation.run(stop);  // a failing script callback throws; the
-                                              // writer's destructor closes it incomplete
+  report.result = impl.simulation.run(stop);  // a failing script callback or detector
+                                              // throws; the writer closes the trace
+                                              // incomplete
   const Scenario& scenario = impl.simulation.scenario();
   report.scenario = scenario;
   report.seed = impl.plan.seed();

@@ -346,3 +346,34 @@ detectors:
   CHECK(report.alerts[0].time == dosim::kSecond);  // the end of the first tick
   CHECK(report.alerts[0].resolved == -1);
 }
+
+TEST_CASE("stepping a run tick by tick gives the report and the trace bytes of one run()",
+          "[run]") {
+  auto bytes = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  RunOptions whole_options;
+  whole_options.trace_path = temp_path("whole.h5");
+  const RunReport whole = run_plan(RunPlan::load(kRetryStorm, whole_options));
+
+  RunOptions stepped_options;
+  stepped_options.trace_path = temp_path("stepped.h5");
+  const RunPlan plan = RunPlan::load(kRetryStorm, stepped_options);
+  Run run(plan);
+  for (int i = 0; i < 100; ++i) REQUIRE(run.step());
+  CHECK(run.frame().tick == 99);
+  CHECK(run.frame().time == 100 * dosim::kSecond);
+  REQUIRE(run.step(537));
+  CHECK(run.frame().tick == 636);
+  const RunReport stepped = run.run();
+
+  CHECK(stepped.result.completed);
+  CHECK(stepped.result.ticks == whole.result.ticks);
+  REQUIRE(stepped.alerts.size() == whole.alerts.size());
+  for (std::size_t a = 0; a < whole.alerts.size(); ++a) {
+    CHECK(stepped.alerts[a].time == whole.alerts[a].time);
+    CHECK(stepped.alerts[a].target == whole.alerts[a].target);
+  }
+  CHECK(bytes(temp_path("stepped.h5")) == bytes(temp_path("whole.h5")));
+}

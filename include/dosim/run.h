@@ -141,13 +141,22 @@ class Run {
   Run(const Run&) = delete;
   Run& operator=(const Run&) = delete;
 
-  // Adds a consumer of every frame after the built-in ones. REQUIRES: before run(); the
-  // sink outlives run().
+  // Adds a consumer of every frame after the built-in ones. REQUIRES: before the first
+  // step() or run(); the sink outlives the Run.
   void add_sink(FrameSink* sink);
 
-  // Simulates to the scenario's end, or until `stop` is set (checked once per tick; the
-  // trace is then closed as incomplete). Throws ScriptError when a script callback fails
-  // (the trace is closed as incomplete). Called once.
+  // Simulates at most `ticks` more ticks, the sinks seeing each; returns whether ticks are
+  // left. Stepping changes when control returns, never what is simulated: any sequence of
+  // step() calls followed by run() gives the report and trace one run() gives. Between
+  // steps the simulation may be controlled (simulation().add_fault(...) and the rest).
+  bool step(std::int64_t ticks = 1);
+  // The frame of the last simulated tick (zeros before the first).
+  const Frame& frame() const;
+
+  // Simulates to the scenario's end (from where step() left it), or until `stop` is set
+  // (checked once per tick; the trace is then closed as incomplete), and reports. Throws
+  // ScriptError when a script callback fails, or the error a detector raised (the trace is
+  // closed as incomplete). Called once; no step() after it.
   RunReport run(const std::atomic<bool>* stop = nullptr);
 
   // The simulation, for run-time control before run() (Simulation::at, add_fault, ...).

@@ -16,8 +16,11 @@
 // faults, then its changes with a defect), then the causes added at run time, in the order they
 // were added, so additions never renumber earlier incidents.
 //
-// Interruption: run() polls `stop` once per tick; when it is set the run returns early with
-// completed = false and the sinks have seen every frame up to that point. run() is called once.
+// Interruption and stepping: run() polls `stop` once per tick; when it is set the run returns
+// early with completed = false and the sinks have seen every frame up to that point.
+// run_ticks(n) simulates at most n more ticks. Either may be called again to go on from
+// where the last one stopped, with the same result as one uninterrupted run: the calls
+// change when control returns, never what is simulated.
 // An exception thrown by a callback leaves run() (the sinks have seen every frame before it).
 // Not thread-safe.
 #pragma once
@@ -55,7 +58,14 @@ class Simulation {
   // Sinks receive frames in the order they were added. REQUIRES: sink outlives run().
   void add_sink(FrameSink* sink) { sinks_.push_back(sink); }
 
+  // Simulates up to the end of the scenario, or until `stop` is set (checked after each
+  // tick). Returns the totals so far; completed once the last tick is done.
   RunResult run(const std::atomic<bool>* stop = nullptr);
+  // Simulates at most `ticks` more ticks (events due before the next tick included).
+  RunResult run_ticks(std::int64_t ticks);
+  // The frame of the last simulated tick (all zero before the first). Valid until the next
+  // tick.
+  const Frame& frame() const;
 
   // The run's copy of the scenario, with the faults and changes added at run time appended
   // (and their run-time ends and rollbacks written in: a fault ended early has its shortened
@@ -131,6 +141,7 @@ class Simulation {
   enum class FaultPhase : std::uint8_t { kPending, kActive, kEnded };
 
   void schedule_fault(int fault);
+  RunResult advance(const std::atomic<bool>* stop, std::int64_t max_ticks);
 
   Scenario scenario_;
   std::unique_ptr<World> world_;
@@ -140,6 +151,8 @@ class Simulation {
   std::vector<std::function<void()>> callbacks_;  // by callback id; emptied once run
   std::vector<std::int32_t> free_callbacks_;      // ids of callbacks already run
   std::int64_t next_tick_ = 0;
+  bool started_ = false;
+  RunResult result_;  // totals over every call of run() and run_ticks()
 };
 
 }  // namespace dosim
