@@ -43,7 +43,17 @@ struct ValidateOptions {
   bool strict = false;      // --strict: warnings are errors (exit 2)
 };
 int validate_command(const ValidateOptions& options);
-int score_command(const std::string& trace_path, bool json);
+// `dosim score TRACE [--alerts FILE | --scores FILE [--threshold X]] [--json]`
+// (cli/score_command.cc): the trace's own alerts, or another tool's alerts or anomaly scores
+// (dosim/analysis/external_scores.h), scored against its ground truth.
+struct ScoreOptions {
+  std::string trace_path;
+  std::string alerts_path;  // --alerts FILE: alerts from elsewhere (CSV or JSON lines)
+  std::string scores_path;  // --scores FILE: per-series anomaly scores from elsewhere
+  double threshold = 0.5;   // --threshold X: a score >= X is a detection (NAB's rule)
+  bool json = false;
+};
+int score_command(const ScoreOptions& options);
 
 // `dosim bench`: detectors x scenarios x seeds (cli/bench_command.cc).
 struct BenchOptions {

@@ -2,6 +2,8 @@
 // subcommands in commands.h. Argument errors exit with code 2, like every other bad input.
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <iostream>
 #include <thread>
 
@@ -52,11 +54,32 @@ int main(int argc, char** argv) {
                            "Lua chaos script to check with it (as `dosim run --script`)");
   validate_cmd->add_flag("--strict", validate.strict, "Treat warnings as errors (exit 2)");
 
-  std::string score_path;
-  bool score_json = false;
-  auto* score_cmd = app.add_subcommand("score", "Recompute the scores of a run from its trace");
-  score_cmd->add_option("trace", score_path, "Trace written by dosim run")->required();
-  score_cmd->add_flag("--json", score_json, "Print the scores as JSON");
+  dosim::cli::ScoreOptions score;
+  auto* score_cmd = app.add_subcommand(
+      "score", "Recompute the scores of a run from its trace, or score another tool's alerts");
+  score_cmd->add_option("trace", score.trace_path, "Trace written by dosim run")->required();
+  auto* alerts_opt = score_cmd->add_option(
+      "--alerts", score.alerts_path,
+      "Score these alerts instead of the trace's own: CSV or JSON lines with time (seconds) or "
+      "time_ns, service or target, optional detector, metric, severity, resolved[_ns]");
+  auto* scores_opt = score_cmd->add_option(
+      "--scores", score.scores_path,
+      "Score alerts made from per-series anomaly scores: CSV or JSON lines with time or "
+      "time_ns, series, score, optional detector");
+  alerts_opt->excludes(scores_opt);
+  score_cmd
+      ->add_option("--threshold", score.threshold,
+                   "With --scores: a score >= this is a detection (NAB's rule)")
+      ->check(CLI::Number)
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            const double value = std::strtod(text.c_str(), nullptr);
+            return std::isfinite(value) ? std::string() : "must be a finite number";
+          },
+          "FINITE"))
+      ->needs(scores_opt)
+      ->capture_default_str();
+  score_cmd->add_flag("--json", score.json, "Print the scores as JSON");
 
   dosim::cli::NabOptions nab;
   auto* nab_cmd = dosim::cli::add_nab_command(app, nab);
@@ -100,7 +123,7 @@ int main(int argc, char** argv) {
   try {
     if (*run_cmd) return dosim::cli::run_command(run);
     if (*bench_cmd) return dosim::cli::bench_command(bench);
-    if (*score_cmd) return dosim::cli::score_command(score_path, score_json);
+    if (*score_cmd) return dosim::cli::score_command(score);
     if (*nab_cmd) return dosim::cli::nab_command(nab);
     return dosim::cli::validate_command(validate);
   } catch (const dosim::Error& error) {

@@ -1,21 +1,55 @@
 // `dosim score TRACE.h5 [--json]`: the score table recomputed from a trace alone.
+// `dosim score TRACE.h5 --alerts FILE | --scores FILE [--threshold X] [--json]`: another
+// tool's alerts, or the alerts its anomaly scores make, scored against the trace's ground
+// truth (dosim/analysis/external_scores.h).
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "dosim/analysis/external_scores.h"
 #include "dosim/analysis/score_table.h"
 #include "dosim/analysis/trace_reader.h"
 #include "score_table.h"
 
 namespace dosim::cli {
+namespace {
 
-int score_command(const std::string& trace_path, bool json) {
-  const TraceForScoring trace = read_trace_for_scoring(trace_path);
+int score_external(const ScoreOptions& options, const TraceForScoring& trace) {
+  const bool from_scores = !options.scores_path.empty();
+  const std::string& path = from_scores ? options.scores_path : options.alerts_path;
+  const std::vector<Alert> alerts = from_scores
+                                        ? alerts_from_scores_file(path, trace, options.threshold)
+                                        : read_alerts_file(path, trace);
+  const ScoreTable table = score_external_alerts(trace, alerts);
+  if (options.json) {
+    auto out = nlohmann::ordered_json::parse(score_table_json(table));
+    out["source"] = {{from_scores ? "scores" : "alerts", path}};
+    if (from_scores) out["source"]["threshold"] = options.threshold;
+    std::cout << out.dump(2) << "\n";
+    return kExitOk;
+  }
+  if (from_scores)
+    std::printf("dosim score: %s: %zu alerts from the scores at threshold %g (score >= it)\n",
+                path.c_str(), alerts.size(), options.threshold);
+  else
+    std::printf("dosim score: %s: %zu alerts read\n", path.c_str(), alerts.size());
+  std::printf("  against %s (seed %llu)%s\n", options.trace_path.c_str(),
+              static_cast<unsigned long long>(trace.seed), trace.complete ? "" : "  [INCOMPLETE]");
+  print_score_table(table);
+  return kExitOk;
+}
+
+}  // namespace
+
+int score_command(const ScoreOptions& options) {
+  const TraceForScoring trace = read_trace_for_scoring(options.trace_path);
+  if (!options.alerts_path.empty() || !options.scores_path.empty())
+    return score_external(options, trace);
   const ScoreTable table =
       score_table(trace.incidents, trace.alerts, trace.detectors, trace.detected,
                   trace.services.size(), trace.seed, trace.simulated, trace.tick);
-  if (json) {
+  if (options.json) {
     auto out = nlohmann::ordered_json::parse(score_table_json(table));
     out["alertmanager"] = {
         {"raw_alerts", trace.raw_alerts},
@@ -25,7 +59,7 @@ int score_command(const std::string& trace_path, bool json) {
         {"deduplicated", trace.deduplicated}};
     std::cout << out.dump(2) << "\n";
   } else {
-    std::printf("dosim score: %s (seed %llu)%s\n", trace_path.c_str(),
+    std::printf("dosim score: %s (seed %llu)%s\n", options.trace_path.c_str(),
                 static_cast<unsigned long long>(trace.seed),
                 trace.complete ? "" : "  [INCOMPLETE]");
     print_alertmanager_line(trace.raw_alerts, trace.notifications, trace.inhibited,
