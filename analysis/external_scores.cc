@@ -330,11 +330,12 @@ std::optional<TimeValue> read_time(const Cell& cell, const std::string& key, Sim
     time = date ? parse_timestamp(text) : parse_seconds(text);
   const bool in_run = time && *time >= 0 && *time <= span;
   if (in_run) return TimeValue{true, *time};
-  // Nanoseconds under a seconds name are the likely mistake: say so when they would fit.
+  // Nanoseconds under a seconds name are the likely mistake: say so when, read as
+  // nanoseconds, the value is a time of the run past its first second.
   std::string hint;
   if (!nanoseconds && !date) {
     const std::optional<SimTime> as_nanoseconds = parse_nanoseconds(text);
-    if (as_nanoseconds && *as_nanoseconds >= 0 && *as_nanoseconds <= span)
+    if (as_nanoseconds && *as_nanoseconds >= kNanosPerSecond && *as_nanoseconds <= span)
       hint = "; nanoseconds? use `" + key + "_ns`";
   }
   if (date && time) hint = "; a date-time counts from 1970-01-01T00:00:00Z, the run's start";

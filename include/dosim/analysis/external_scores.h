@@ -13,8 +13,8 @@
 // as simulated time 0. `time_ns` and `resolved_ns` are whole nanoseconds since the run's
 // start, as the trace's /alerts/t_ns and resolved_ns hold them. The unit is the column's
 // name, never the value's size: a file has `time` or `time_ns` (not both), and `resolved`
-// or `resolved_ns` or neither. Every time lies in [0, the run's span]; a `time` of 1e9 or more
-// is reported as one (nanoseconds under the wrong name are the likely mistake). `resolved`
+// or `resolved_ns` or neither. Every time lies in [0, the run's span]; a `time` outside it that
+// would be a time of the run (past its first second) read as nanoseconds says so. `resolved`
 // empty or absent (and `resolved_ns` -1, the trace's own mark) means never resolved;
 // otherwise it is at or after `time`.
 //
