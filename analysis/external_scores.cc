@@ -339,7 +339,9 @@ std::optional<TimeValue> read_time(const Cell& cell, const std::string& key, Sim
       hint = "; nanoseconds? use `" + key + "_ns`";
   }
   if (date && time) hint = "; a date-time counts from 1970-01-01T00:00:00Z, the run's start";
-  if (!time) {
+  // A number too large to be a time at all is still outside the run, not malformed.
+  const bool number = !nanoseconds && !date && parse_number(text).has_value();
+  if (!time && !number) {
     problems.add(cell.line, cell.column,
                  "bad time `" + std::string(text) + "` in `" + key + "` (expected " +
                      (nanoseconds ? std::string("whole nanoseconds since the run's start")
