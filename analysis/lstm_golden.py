@@ -53,8 +53,7 @@ import sys
 import h5py
 import numpy as np
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from load_trace import load_trace  # noqa: E402
+from dosim.trace import load_trace  # PYTHONPATH=build/python, or the installed package
 from lstm_model_file import (LstmModel, new_group, read_model_file, string_attribute,  # noqa: E402
                              string_type, write_model)
 

@@ -47,8 +47,7 @@ import time
 
 import numpy as np
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from load_trace import load_trace  # noqa: E402
+from dosim.trace import load_trace  # PYTHONPATH=build/python, or the installed package
 from lstm_model_file import LstmModel, write_model_file  # noqa: E402
 
 STD_FLOOR = 1e-6

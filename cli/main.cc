@@ -10,9 +10,15 @@
 #include "commands.h"
 #include "dosim/detectors/registry.h"
 #include "dosim/version.h"
+#ifdef DOSIM_HAVE_PYTHON
+#include "python/embedded.h"
+#endif
 #include "seed_option.h"
 
 int main(int argc, char** argv) {
+#ifdef DOSIM_HAVE_PYTHON
+  dosim::python::enable_embedded_python();  // kind python; the interpreter starts on first use
+#endif
   CLI::App app{"dosim: deterministic discrete-event simulator of microservice systems"};
   app.set_version_flag("--version", "dosim " DOSIM_VERSION);
   app.require_subcommand(1);

@@ -60,6 +60,18 @@ void lstm_bench(DetectorSpec& spec) {
   spec.metrics = shared_lstm_model(default_lstm_model_path())->metrics;
 }
 
+PythonDetectorMaker g_python_maker = nullptr;  // set by dosim's Python layer
+
+std::unique_ptr<Detector> make_python_detector(DetectorParams& params, std::size_t series) {
+  params.require(g_python_maker != nullptr,
+                 "kind python needs dosim's Python support (python/, built with pybind11); "
+                 "this program has none");
+  return g_python_maker(params, series);
+}
+
+// The common default as it is: the kind has no direction of its own.
+void keep_default(DetectorSpec& /*spec*/) {}
+
 // One entry per kind.
 const Kind kKinds[] = {
     {"threshold",
@@ -92,6 +104,11 @@ const Kind kKinds[] = {
      &make_lstm_detector,
      &lstm_bench,
      {{"adapt", 0.0}}},
+    {"python",
+     "a class written in Python (module:, class:), one call per tick",
+     &make_python_detector,
+     &keep_default,
+     {}},
 };
 
 const Kind* find_kind(const std::string& name) {
@@ -112,6 +129,8 @@ std::vector<std::string> split(const std::string& text, char separator) {
 }
 
 }  // namespace
+
+void set_python_detector_maker(PythonDetectorMaker maker) { g_python_maker = maker; }
 
 const std::vector<DetectorKindInfo>& detector_kind_infos() {
   static const std::vector<DetectorKindInfo> infos = [] {
@@ -169,7 +188,18 @@ DetectorToken parse_detector_token(const std::string& token, const std::string& 
     problem("unknown detector kind '" + parsed.kind + "'" + did_you_mean(parsed.kind, known));
     return parsed;
   }
-  for (std::size_t i = 1; i < parts.size(); ++i) {
+  std::size_t first_pair = 1;
+  if (parsed.kind == "python") {  // python:FILE.py:CLASS[:key=value...]
+    if (parts.size() < 3 || parts[1].empty() || parts[2].empty() ||
+        parts[1].find('=') != std::string::npos || parts[2].find('=') != std::string::npos) {
+      problem("kind python is written python:FILE.py:CLASS[:key=value...]");
+      return parsed;
+    }
+    parsed.module = parts[1];
+    parsed.class_name = parts[2];
+    first_pair = 3;
+  }
+  for (std::size_t i = first_pair; i < parts.size(); ++i) {
     const std::size_t equals = parts[i].find('=');
     if (equals == std::string::npos || equals == 0) {
       problem("expected key=value, got '" + parts[i] + "'");
@@ -211,6 +241,8 @@ void apply_detector_token(const DetectorToken& token, DetectorSpec& spec) {
   }
   if (token.direction_given) spec.direction = token.direction;
   if (!token.model.empty()) spec.model = token.model;
+  if (!token.module.empty()) spec.module = token.module;
+  if (!token.class_name.empty()) spec.class_name = token.class_name;
 }
 
 double DetectorParams::get(const std::string& name, double fallback) {
@@ -240,9 +272,14 @@ void DetectorParams::check_all_used() const {
   }
 }
 
+void DetectorParams::use_all() {
+  for (const auto& [key, value] : spec_.params) used_.push_back(key);
+}
+
 std::unique_ptr<Detector> make_detector(const DetectorSpec& spec, std::size_t series,
-                                        const std::string& file, SimTime tick) {
-  DetectorParams params(spec, file, tick);
+                                        const std::string& file, SimTime tick,
+                                        std::vector<std::string> series_names) {
+  DetectorParams params(spec, file, tick, std::move(series_names));
   if (const Kind* kind = find_kind(spec.kind)) {
     auto detector = kind->make(params, series);
     params.check_all_used();

@@ -113,8 +113,13 @@ DetectorRunner::DetectorRunner(const Scenario& scenario, std::vector<DetectorSpe
     const std::size_t series = watched->column.size();
     if (series == 0) continue;  // e.g. edge metrics in a scenario without dependencies
     if (custom) watched->detector = custom(spec, series);
-    if (!watched->detector)
-      watched->detector = make_detector(spec, series, scenario.file, scenario.tick);
+    if (!watched->detector) {
+      std::vector<std::string> names;  // "<column>:<metric>", for kind python
+      for (std::size_t i = 0; i < series; ++i)
+        names.push_back(watched->label[i] + ":" + watched->metric_name[i]);
+      watched->detector =
+          make_detector(spec, series, scenario.file, scenario.tick, std::move(names));
+    }
     watched->for_ticks = (spec.for_duration + scenario.tick - 1) / scenario.tick;
     watched->values.assign(series, 0.0f);
     watched->scores.assign(series, 0.0f);

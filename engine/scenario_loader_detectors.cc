@@ -10,7 +10,7 @@ namespace dosim::loader {
 void Loader::read_detector(const YAML::Node& node, int index) {
   MapReader r(node, "detector",
               {"name", "kind", "family", "metrics", "services", "edges", "params", "for",
-               "severity", "critical_when", "direction", "model"},
+               "severity", "critical_when", "direction", "model", "module", "class"},
               diags_);
   if (!r.is_map()) return;
   DetectorSpec spec;
@@ -97,6 +97,13 @@ void Loader::read_detector(const YAML::Node& node, int index) {
                      ? path.string()
                      : (std::filesystem::path(scenario_.file).parent_path() / path).string();
   }
+  if (auto module = r.text("module")) {
+    const std::filesystem::path path(*module);
+    spec.module = path.is_absolute() || scenario_.file.empty()
+                      ? path.string()
+                      : (std::filesystem::path(scenario_.file).parent_path() / path).string();
+  }
+  spec.class_name = r.text("class").value_or("");
   if (auto direction = r.text("direction")) {
     if (*direction == "up" || *direction == "down" || *direction == "both")
       spec.direction = *direction == "up" ? 1 : *direction == "down" ? -1 : 0;

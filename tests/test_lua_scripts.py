@@ -210,8 +210,7 @@ end)
     with h5py.File(trace, "r") as f:  # when the failing probe ran (-1 on pass)
         failed_at = [t if t < 0 else t // 10**9 for t in f["experiments/failed_at_ns"][()]]
     assert failed_at == [-1, 360, 910], failed_at
-    sys.path.insert(0, str(SOURCE_DIR / "analysis"))
-    from load_trace import load_trace  # noqa: E402
+    from dosim import load_trace
     with load_trace(trace) as loaded:
         assert list(loaded.experiments["verdict"]) == ["pass", "fail", "error"]
         assert "rollback fails" in list(loaded.script_log["text"])

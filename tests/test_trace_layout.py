@@ -2,7 +2,7 @@
 
 Runs a 10-minute, 3-service scenario with one latency fault and checks, with h5py alone,
 every documented group, dataset, dtype, shape and root attribute, the record-interval
-time axis, the value ranges, byte-identical reruns, and that analysis/load_trace.py reads
+time axis, the value ranges, byte-identical reruns, and that dosim.load_trace (python/dosim/trace.py) reads
 the file into pandas. CTest runs it with DOSIM_BIN, DOSIM_SOURCE_DIR and DOSIM_TEST_TMP.
 """
 
@@ -220,8 +220,7 @@ def check_detector_scores(check, f):
 
 
 def check_pandas(check, trace_path):
-    sys.path.insert(0, os.path.join(SOURCE_DIR, "analysis"))
-    from load_trace import load_trace, summary  # noqa: E402
+    from dosim.trace import load_trace, summary
     with load_trace(trace_path) as trace:
         check(trace.complete and trace.meta["seed"] == 42, "load_trace meta")
         check(trace.services == SERVICES, "load_trace services")
@@ -244,10 +243,10 @@ def check_pandas(check, trace_path):
         check(list(tidy.columns) == ["time_s", "service", "metric", "value"], "long_frame columns")
         check(len(tidy) == 2 * 10 * 3, f"long_frame rows: {len(tidy)}")
         check("layout-check" in summary(trace), "summary text")
-    script = subprocess.run([sys.executable, os.path.join(SOURCE_DIR, "analysis", "load_trace.py"),
+    script = subprocess.run([sys.executable, "-m", "dosim.trace",
                              trace_path], capture_output=True, text=True, timeout=60)
     check(script.returncode == 0 and "complete" in script.stdout,
-          f"load_trace.py as a script: {script.returncode} {script.stderr}")
+          f"python -m dosim.trace: {script.returncode} {script.stderr}")
 
 
 @pytest.fixture(scope="module")

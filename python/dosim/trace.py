@@ -1,7 +1,7 @@
 """Load a dosim HDF5 trace into pandas (layout: docs/trace-format.md).
 
-    from load_trace import load_trace
-    trace = load_trace("run.h5")
+    import dosim
+    trace = dosim.load_trace("run.h5")
     trace.service_metric("latency_p95_s")      # DataFrame: index time_s, one column per service
 
 Metadata, topology, the ground truth (`incidents`, `affected`, `propagation`), the change
@@ -10,7 +10,7 @@ log (`changes`), `alerts`, `notifications` and a chaos script's `experiments` an
 detector scores (`detector_scores`, `detector_gauges`) are read on request, one at a time, so a long trace costs only the metrics you ask for. Times are float
 seconds since the start of the run (index `time_s`); strings come back as `str`.
 
-Run as a script (`/usr/bin/python3 analysis/load_trace.py TRACE.h5`) to print a summary.
+Run as a script (`/usr/bin/python3 -m dosim.trace TRACE.h5`) to print a summary.
 Needs h5py, numpy and pandas (Debian's python3-h5py, python3-numpy, python3-pandas).
 """
 

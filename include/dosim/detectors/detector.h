@@ -45,8 +45,14 @@ class Detector {
 // Parameters of a DetectorSpec, read with defaults; unknown names are reported.
 class DetectorParams {
  public:
-  DetectorParams(const DetectorSpec& spec, std::string file, SimTime tick)
-      : spec_(spec), file_(std::move(file)), tick_(tick) {}
+  DetectorParams(const DetectorSpec& spec, std::string file, SimTime tick,
+                 std::vector<std::string> series_names = {})
+      : spec_(spec), file_(std::move(file)), tick_(tick), series_names_(std::move(series_names)) {}
+  // The watched series' names, "<column>:<metric>" ("web:latency_p95_s",
+  // "api->db:rps", "shop /pay:error_ratio"); empty when the caller did not say.
+  const std::vector<std::string>& series_names() const { return series_names_; }
+  // Marks every parameter as used (a kind that hands them all on, as kind python does).
+  void use_all();
   // The simulation tick: detectors that think in durations convert them to ticks.
   SimTime tick() const { return tick_; }
   // The whole spec (kinds that need more than numbers: lstm's model and metrics).
@@ -69,6 +75,7 @@ class DetectorParams {
   const DetectorSpec& spec_;
   std::string file_;  // the scenario, for messages
   SimTime tick_;
+  std::vector<std::string> series_names_;
   std::vector<std::string> used_;
   bool direction_used_ = false;
 };
@@ -76,7 +83,8 @@ class DetectorParams {
 // Makes a detector of spec.kind for `series` series. Throws InputError for an unknown kind
 // or bad parameters, at the position in `file` (the scenario) where the detector stands.
 std::unique_ptr<Detector> make_detector(const DetectorSpec& spec, std::size_t series,
-                                        const std::string& file, SimTime tick = kSecond);
+                                        const std::string& file, SimTime tick = kSecond,
+                                        std::vector<std::string> series_names = {});
 
 // The kinds make_detector knows.
 std::vector<std::string> detector_kinds();

@@ -5,6 +5,7 @@
 // Thread-safe (read-only tables).
 #pragma once
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -41,6 +42,7 @@ struct DetectorToken {
   int direction = 0;
   bool direction_given = false;
   std::string model;                                        // model=PATH
+  std::string module, class_name;  // python:FILE.py:CLASS
   std::vector<std::pair<std::string, std::string>> extras;  // keys in `extra_keys`
 };
 
@@ -56,5 +58,15 @@ DetectorToken parse_detector_token(const std::string& token, const std::string& 
 // Applies a token's parameters, direction and model to `spec` (a given parameter replaces
 // the spec's value of that name).
 void apply_detector_token(const DetectorToken& token, DetectorSpec& spec);
+
+// Kind python (a detector class written in Python) is in the registry, but what makes one
+// lives in dosim's Python layer (python/), above the libraries: the `dosim` program and the
+// `dosim` Python module install it at start. Without it, the kind is an InputError saying
+// so. Not thread-safe: call before any run.
+class Detector;
+class DetectorParams;
+using PythonDetectorMaker = std::unique_ptr<Detector> (*)(DetectorParams& params,
+                                                          std::size_t series);
+void set_python_detector_maker(PythonDetectorMaker maker);
 
 }  // namespace dosim

@@ -305,6 +305,10 @@ struct DetectorSpec {
   int direction = 0;
   // Kind lstm: the model file, resolved against the scenario file's folder ("" = default).
   std::string model;
+  // Kind python: the .py file (resolved against the scenario file's folder) and the class
+  // in it (docs/python.md).
+  std::string module;
+  std::string class_name;
   std::string severity = "warning";
   // Escalation: an alert is `critical` when, at the tick it fires, this metric of the same
   // column is above the value (the MAD demo's "Critical when the error ratio is >= 5 %").

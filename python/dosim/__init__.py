@@ -1,0 +1,172 @@
+"""dosim from Python: run and step scenarios, write detectors in Python, read traces.
+
+    import dosim
+    report = dosim.run("scenarios/retry-storm.yaml", out="retry.h5")
+    report.scores()["all detectors"]["f1"]
+    report.alerts                                  # DataFrame
+    trace = dosim.load_trace("retry.h5")           # the whole trace, as pandas
+
+    sim = dosim.Simulation("scenarios/retry-storm.yaml")
+    sim.step(60)                                   # a minute of ticks
+    sim.frame.services                             # [services, metrics], no copy
+    sim.inject(kind="latency", target={"service": "db"}, fixedDelay="200ms", duration="5m")
+    report = sim.finish()
+
+Everything is deterministic: the same scenario, seed and calls give the same report and
+the same trace bytes. Simulating releases the GIL. Errors are dosim.Error subclasses
+(InputError, ScriptError, RunControlError) carrying `diagnostics`. docs/python.md has the
+whole API and the interface of a Python detector (`kind: python`).
+"""
+
+import pandas as _pd
+
+from ._dosim import (Diagnostic, Error, InputError, RunControlError, ScriptError,  # noqa: F401
+                     __version__, detector_kinds, edge_metrics, endpoint_metrics,
+                     service_metrics, validate)
+from . import _dosim
+from .trace import Trace, load_trace  # noqa: F401
+
+INCIDENT_COLUMNS = ["id", "name", "cause", "root_cause", "start_ns", "end_ns",
+                    "impact_start_ns", "impact_end_ns", "silent"]
+ALERT_COLUMNS = ["t_ns", "detector", "service", "metric", "severity", "incident_id",
+                 "resolved_ns", "target"]
+DETECTED_COLUMNS = ["rule", "start_ns", "end_ns", "severity", "peak_temperature"]
+EXPERIMENT_COLUMNS = ["title", "verdict", "probe", "message", "start_ns", "end_ns",
+                      "failed_at_ns"]
+
+
+class Report:
+    """What a run produced: ground truth, alerts, detected incidents, experiments, scores.
+
+    Tables are pandas DataFrames with the trace's column names (docs/trace-format.md)."""
+
+    def __init__(self, report):
+        self._report = report
+        self.scenario = report.scenario
+        self.seed = report.seed
+        self.completed = report.completed
+        self.ticks = report.ticks
+        self.simulated_ns = report.simulated_ns
+        self.detectors = list(report.detectors)
+        self.services = list(report.services)
+        self.trace_path = report.trace_path or None
+        self.incidents = _pd.DataFrame(report.incident_rows, columns=INCIDENT_COLUMNS)
+        self.alerts = _pd.DataFrame(report.alert_rows, columns=ALERT_COLUMNS)
+        self.detected = _pd.DataFrame(report.detected_rows, columns=DETECTED_COLUMNS)
+        self.experiments = _pd.DataFrame(report.experiment_rows, columns=EXPERIMENT_COLUMNS)
+        self.script_log = _pd.DataFrame(report.script_log, columns=["t_ns", "text"])
+        self.raw_alerts = report.raw_alerts
+        self.notifications = report.notifications
+
+    def experiments_passed(self):
+        """Whether every experiment of the script passed (True without any)."""
+        return self._report.experiments_passed()
+
+    def scores(self):
+        """The score table as {row: {metric: value}}: each detector, 'all detectors',
+        'random baseline', 'null baseline', and 'rule <name>' per incident rule."""
+        return self._report.scores()
+
+    def scores_frame(self):
+        """The score table as a DataFrame, one row per detector or baseline."""
+        return _pd.DataFrame.from_dict(self.scores(), orient="index")
+
+    def trace(self):
+        """The trace the run wrote (a Trace, to close), or None without `out`."""
+        return load_trace(self.trace_path) if self.trace_path else None
+
+    def __repr__(self):
+        return (f"<dosim.Report {self.scenario} seed {self.seed}: {len(self.incidents)} "
+                f"incidents, {len(self.alerts)} alerts{'' if self.completed else ', stopped'}>")
+
+
+def run(path, seed=None, script=None, out=None, detectors=None, strict=False):
+    """Runs a scenario file to its end and returns its Report.
+
+    seed: instead of the scenario's; script: a Lua chaos script (default: the scenario's
+    `script:`); out: the HDF5 trace to write (default: none); detectors: names or
+    KIND[:key=value...] tokens to run instead of the scenario's (as `dosim bench`);
+    strict: warnings are errors. Raises InputError / ScriptError with every problem."""
+    return Report(_dosim._run(str(path), seed, str(script or ""), str(out or ""),
+                              detectors, strict))
+
+
+class Frame:
+    """The last simulated tick: zero-copy float32 views [rows, metrics] of the engine's
+    buffers (they change as the simulation steps: copy what you keep)."""
+
+    def __init__(self, sim):
+        self._sim = sim
+        self.tick = sim.frame_tick
+        self.time_ns = sim.frame_time_ns
+        self.services = sim.services
+        self.edges = sim.edges
+        self.endpoints = sim.endpoints
+        self.service_names = sim.service_names
+        self.edge_names = sim.edge_names
+        self.endpoint_names = sim.endpoint_names
+
+    def service_frame(self):
+        """The services' values as a DataFrame (a copy): one row per service."""
+        return _pd.DataFrame(self.services, index=self.service_names, columns=service_metrics)
+
+    def edge_frame(self):
+        return _pd.DataFrame(self.edges, index=self.edge_names, columns=edge_metrics)
+
+    def endpoint_frame(self):
+        return _pd.DataFrame(self.endpoints, index=self.endpoint_names, columns=endpoint_metrics)
+
+
+class Simulation:
+    """A run advanced from Python, tick by tick, with the Lua API's run-time controls.
+
+    Stepping changes when control returns, never what is simulated: any sequence of step()
+    calls then finish() gives the report and trace of one dosim.run()."""
+
+    def __init__(self, path, seed=None, script=None, out=None, detectors=None, strict=False):
+        self._sim = _dosim._Simulation(str(path), seed, str(script or ""), str(out or ""),
+                                       detectors, strict)
+
+    def step(self, ticks=1):
+        """Simulates at most `ticks` more ticks; returns whether ticks are left."""
+        return self._sim.step(ticks)
+
+    @property
+    def frame(self):
+        return Frame(self._sim)
+
+    @property
+    def now_ns(self):
+        """The start of the next tick to simulate."""
+        return self._sim.now_ns
+
+    @property
+    def tick_ns(self):
+        return self._sim.tick_ns
+
+    @property
+    def duration_ns(self):
+        return self._sim.duration_ns
+
+    def inject(self, fault=None, **keys):
+        """Adds a fault, as an entry of the scenario's `faults:` (docs/scenario-format.md)
+        given as a dict or keywords; `start` defaults to now, `duration` to the rest of the
+        run. Returns its index (for end_fault)."""
+        return self._sim.inject(dict(fault or {}, **keys))
+
+    def end_fault(self, index):
+        """Ends fault `index` now (a fault not started yet never acts)."""
+        self._sim.end_fault(index)
+
+    def rollback(self, service):
+        """Rolls back the service's deployment in progress, or its last one; False when
+        there is nothing to roll back."""
+        return self._sim.rollback(service)
+
+    def scale(self, service, replicas):
+        """Sets the service's replica count from now on, as `kubectl scale` does."""
+        self._sim.scale(service, replicas)
+
+    def finish(self):
+        """Simulates to the end and returns the Report (the trace is then complete)."""
+        return Report(self._sim.finish())

@@ -1,0 +1,389 @@
+// dosim._dosim: the library (include/dosim/run.h) as a Python module, under the `dosim`
+// package (python/dosim/__init__.py adds pandas views and the trace reader). The API is in
+// docs/python.md. Every call that simulates releases the GIL; Python detectors take it back
+// for their own calls. Errors are dosim.InputError, dosim.ScriptError, dosim.RunControlError
+// (all dosim.Error), each with `diagnostics`: a list of Diagnostic.
+#include <pybind11/functional.h>
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+#include <yaml-cpp/yaml.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dosim/analysis/score_table.h"
+#include "dosim/detectors/registry.h"
+#include "dosim/engine/scenario_loader.h"
+#include "dosim/run.h"
+#include "dosim/version.h"
+#include "python/python_detector.h"
+
+namespace py = pybind11;
+
+namespace dosim::python {
+namespace {
+
+py::object g_error, g_input_error, g_script_error, g_run_control_error;
+
+// A Python dict / list / scalar as a YAML node, for parse_fault (the keys of `faults:`).
+YAML::Node to_yaml(const py::handle& value) {
+  if (py::isinstance<py::dict>(value)) {
+    YAML::Node node(YAML::NodeType::Map);
+    for (const auto& item : value.cast<py::dict>())
+      node[py::str(item.first).cast<std::string>()] = to_yaml(item.second);
+    return node;
+  }
+  if (py::isinstance<py::list>(value) || py::isinstance<py::tuple>(value)) {
+    YAML::Node node(YAML::NodeType::Sequence);
+    for (const auto& item : value) node.push_back(to_yaml(item));
+    return node;
+  }
+  if (py::isinstance<py::bool_>(value)) return YAML::Node(value.cast<bool>() ? "true" : "false");
+  return YAML::Node(py::str(value).cast<std::string>());
+}
+
+RunOptions make_options(std::optional<std::uint64_t> seed, const std::string& script,
+                        const std::string& out, std::optional<std::vector<std::string>> detectors,
+                        bool strict) {
+  RunOptions options;
+  options.seed = seed;
+  options.script_path = script;
+  options.trace_path = out;
+  options.detectors = std::move(detectors);
+  options.strict = strict;
+  return options;
+}
+
+py::dict scores_dict(const Scores& s) {
+  py::dict d;
+  d["alerts"] = s.alerts;
+  d["false_alarms"] = s.false_alarms;
+  d["false_alarms_per_hour"] = s.false_alarms_per_hour;
+  d["precision"] = s.precision;
+  d["recall"] = s.recall;
+  d["f1"] = s.f1;
+  d["detected_incidents"] = s.detected_incidents;
+  d["scored_incidents"] = s.scored_incidents;
+  d["time_to_detect_median_ns"] =
+      s.time_to_detect.count ? py::object(py::int_(s.time_to_detect.median)) : py::none();
+  d["time_to_detect_p90_ns"] =
+      s.time_to_detect.count ? py::object(py::int_(s.time_to_detect.p90)) : py::none();
+  d["time_to_detect_ns"] = s.time_to_detect.values;
+  d["time_to_recover_ns"] = s.time_to_recover.values;
+  d["nab_standard"] = s.time.nab_standard;
+  d["nab_reward_low_fp"] = s.time.nab_low_fp;
+  d["nab_reward_low_fn"] = s.time.nab_low_fn;
+  d["range_precision"] = s.time.range_precision;
+  d["range_recall"] = s.time.range_recall;
+  d["range_f1"] = s.time.range_f1;
+  return d;
+}
+
+py::dict table_dict(const ScoreTable& table) {
+  py::dict rows;
+  for (const auto& [name, scores] : table.rows) rows[py::str(name)] = scores_dict(scores);
+  for (const auto& [name, scores] : table.incident_rules)
+    rows[py::str("rule " + name)] = scores_dict(scores);
+  return rows;
+}
+
+// A stepping run: the plan and the run it drives, kept together.
+struct Stepper {
+  RunPlan plan;
+  std::unique_ptr<Run> run;
+  bool done = false;
+  explicit Stepper(RunPlan p) : plan(std::move(p)), run(std::make_unique<Run>(plan)) {}
+};
+
+// The index of a service by name; RunControlError with a did-you-mean otherwise.
+int service_index(const Stepper& s, const std::string& name) {
+  std::vector<std::string> names;
+  for (const ServiceSpec& service : s.plan.scenario().services) names.push_back(service.name);
+  for (std::size_t i = 0; i < names.size(); ++i)
+    if (names[i] == name) return static_cast<int>(i);
+  throw RunControlError("unknown service '" + name + "'" + did_you_mean(name, names));
+}
+
+// A zero-copy [rows, metrics] view of a metric-major frame block owned by `owner`.
+py::array frame_view(const std::vector<float>& values, std::size_t rows, std::size_t metrics,
+                     py::handle owner) {
+  return py::array_t<float>({rows, metrics},
+                            {sizeof(float), sizeof(float) * std::max<std::size_t>(rows, 1)},
+                            values.data(), owner);
+}
+
+void raise(const py::object& type, const Error& error) {
+  py::list diagnostics;
+  for (const Diagnostic& d : error.diagnostics()) diagnostics.append(py::cast(d));
+  py::object instance = type(py::str(error.what()));
+  instance.attr("diagnostics") = diagnostics;
+  PyErr_SetObject(type.ptr(), instance.ptr());
+}
+
+}  // namespace
+}  // namespace dosim::python
+
+PYBIND11_MODULE(_dosim, m) {
+  using namespace dosim;
+  using namespace dosim::python;
+  m.doc() = "dosim: deterministic discrete-event simulation of microservice systems (C++ core)";
+  m.attr("__version__") = DOSIM_VERSION;
+  set_python_detector_maker(&make_python_detector);
+
+  g_error = py::reinterpret_borrow<py::object>(
+      PyErr_NewException("dosim.Error", PyExc_Exception, nullptr));
+  g_input_error = py::reinterpret_borrow<py::object>(
+      PyErr_NewException("dosim.InputError", g_error.ptr(), nullptr));
+  g_script_error = py::reinterpret_borrow<py::object>(
+      PyErr_NewException("dosim.ScriptError", g_error.ptr(), nullptr));
+  g_run_control_error = py::reinterpret_borrow<py::object>(
+      PyErr_NewException("dosim.RunControlError", g_error.ptr(), nullptr));
+  m.attr("Error") = g_error;
+  m.attr("InputError") = g_input_error;
+  m.attr("ScriptError") = g_script_error;
+  m.attr("RunControlError") = g_run_control_error;
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const InputError& e) {
+      raise(g_input_error, e);
+    } catch (const ScriptError& e) {
+      raise(g_script_error, e);
+    } catch (const RunControlError& e) {
+      raise(g_run_control_error, e);
+    } catch (const Error& e) {
+      raise(g_error, e);
+    }
+  });
+
+  py::class_<Diagnostic>(m, "Diagnostic", "A problem at its place: file, line, column")
+      .def_readonly("file", &Diagnostic::file)
+      .def_readonly("line", &Diagnostic::line)
+      .def_readonly("column", &Diagnostic::column)
+      .def_readonly("message", &Diagnostic::message)
+      .def_readonly("warning", &Diagnostic::warning)
+      .def("__str__", &Diagnostic::format)
+      .def("__repr__", [](const Diagnostic& d) { return "<Diagnostic " + d.format() + ">"; });
+
+  m.def(
+      "validate",
+      [](const std::string& path, const std::string& script, bool strict) {
+        RunOptions options;
+        options.script_path = script;
+        std::vector<Diagnostic> found;
+        {
+          py::gil_scoped_release release;
+          found = RunPlan::check(path, options);
+        }
+        std::vector<Diagnostic> errors;
+        for (Diagnostic& d : found) {
+          if (d.warning && strict) d.warning = false;
+          if (!d.warning) errors.push_back(d);
+        }
+        if (!errors.empty()) throw InputError(found);
+        return found;  // the warnings
+      },
+      py::arg("path"), py::arg("script") = "", py::arg("strict") = false,
+      "Checks a scenario as a run would. Returns its warnings; raises InputError with every "
+      "problem (warnings too) when it would not run.");
+
+  py::class_<RunReport>(m, "_Report")
+      .def_property_readonly("scenario", [](const RunReport& r) { return r.scenario.name; })
+      .def_readonly("seed", &RunReport::seed)
+      .def_property_readonly("completed", [](const RunReport& r) { return r.result.completed; })
+      .def_property_readonly("ticks", [](const RunReport& r) { return r.result.ticks; })
+      .def_property_readonly("simulated_ns", [](const RunReport& r) { return r.result.simulated; })
+      .def_readonly("detectors", &RunReport::detectors)
+      .def_readonly("trace_path", &RunReport::trace_path)
+      .def_readonly("script_path", &RunReport::script_path)
+      .def_property_readonly("services",
+                             [](const RunReport& r) {
+                               std::vector<std::string> names;
+                               for (const ServiceSpec& s : r.scenario.services)
+                                 names.push_back(s.name);
+                               return names;
+                             })
+      .def_property_readonly(
+          "incident_rows",
+          [](const RunReport& r) {
+            py::list rows;
+            for (const IncidentRecord& i : r.incidents)
+              rows.append(py::make_tuple(i.id, i.name, i.cause, i.root_cause, i.start, i.end,
+                                         i.impact_start, i.impact_end, i.silent));
+            return rows;
+          })
+      .def_property_readonly(
+          "alert_rows",
+          [](const RunReport& r) {
+            py::list rows;
+            for (std::size_t a = 0; a < r.alerts.size(); ++a) {
+              const Alert& alert = r.alerts[a];
+              const std::string service =
+                  alert.service >= 0 ? r.scenario.services[alert.service].name : "";
+              rows.append(py::make_tuple(alert.time, alert.detector, service, alert.metric,
+                                         alert.severity, r.alert_incidents[a], alert.resolved,
+                                         alert.target));
+            }
+            return rows;
+          })
+      .def_property_readonly(
+          "detected_rows",
+          [](const RunReport& r) {
+            py::list rows;
+            for (const DetectedIncident& d : r.detected)
+              rows.append(py::make_tuple(d.rule, d.start, d.end, d.severity, d.peak_temperature));
+            return rows;
+          })
+      .def_property_readonly("experiment_rows",
+                             [](const RunReport& r) {
+                               py::list rows;
+                               for (const ExperimentRecord& e : r.experiments)
+                                 rows.append(py::make_tuple(e.title, e.verdict, e.probe, e.message,
+                                                            e.start, e.end, e.failed_at));
+                               return rows;
+                             })
+      .def_property_readonly("script_log",
+                             [](const RunReport& r) {
+                               py::list rows;
+                               for (const ScriptLogLine& l : r.script_log)
+                                 rows.append(py::make_tuple(l.time, l.text));
+                               return rows;
+                             })
+      .def_property_readonly("notifications",
+                             [](const RunReport& r) { return r.routing.notifications.size(); })
+      .def_property_readonly("raw_alerts", [](const RunReport& r) { return r.routing.raw_alerts; })
+      .def("experiments_passed", &RunReport::experiments_passed)
+      .def("scores", [](const RunReport& r) { return table_dict(r.scores()); });
+
+  m.def(
+      "_run",
+      [](const std::string& path, std::optional<std::uint64_t> seed, const std::string& script,
+         const std::string& out, std::optional<std::vector<std::string>> detectors, bool strict) {
+        RunOptions options = make_options(seed, script, out, std::move(detectors), strict);
+        py::gil_scoped_release release;
+        const RunPlan plan = RunPlan::load(path, std::move(options));
+        Run run(plan);
+        return run.run();
+      },
+      py::arg("path"), py::arg("seed") = py::none(), py::arg("script") = "", py::arg("out") = "",
+      py::arg("detectors") = py::none(), py::arg("strict") = false);
+
+  py::class_<Stepper>(m, "_Simulation")
+      .def(py::init([](const std::string& path, std::optional<std::uint64_t> seed,
+                       const std::string& script, const std::string& out,
+                       std::optional<std::vector<std::string>> detectors, bool strict) {
+             RunOptions options = make_options(seed, script, out, std::move(detectors), strict);
+             py::gil_scoped_release release;
+             return std::make_unique<Stepper>(RunPlan::load(path, std::move(options)));
+           }),
+           py::arg("path"), py::arg("seed") = py::none(), py::arg("script") = "",
+           py::arg("out") = "", py::arg("detectors") = py::none(), py::arg("strict") = false)
+      .def(
+          "step",
+          [](Stepper& s, std::int64_t ticks) {
+            if (s.done) throw RunControlError("step: the run is over (finish() was called)");
+            if (ticks < 0) throw RunControlError("step: ticks must be >= 0");
+            py::gil_scoped_release release;
+            return s.run->step(ticks);
+          },
+          py::arg("ticks") = 1)
+      .def("finish",
+           [](Stepper& s) {
+             if (s.done) throw RunControlError("finish: the run is over already");
+             s.done = true;
+             py::gil_scoped_release release;
+             return s.run->run();
+           })
+      .def_property_readonly("now_ns", [](Stepper& s) { return s.run->simulation().now(); })
+      .def_property_readonly("tick_ns", [](Stepper& s) { return s.plan.scenario().tick; })
+      .def_property_readonly("duration_ns", [](Stepper& s) { return s.plan.scenario().duration; })
+      .def_property_readonly("frame_tick", [](Stepper& s) { return s.run->frame().tick; })
+      .def_property_readonly("frame_time_ns", [](Stepper& s) { return s.run->frame().time; })
+      .def_property_readonly("service_names",
+                             [](Stepper& s) {
+                               std::vector<std::string> names;
+                               for (const ServiceSpec& service : s.plan.scenario().services)
+                                 names.push_back(service.name);
+                               return names;
+                             })
+      .def_property_readonly("edge_names",
+                             [](Stepper& s) {
+                               const Scenario& scenario = s.plan.scenario();
+                               std::vector<std::string> names;
+                               for (const DependencySpec& d : scenario.dependencies)
+                                 names.push_back(scenario.services[d.caller].name + "->" +
+                                                 scenario.services[d.callee].name);
+                               return names;
+                             })
+      .def_property_readonly("endpoint_names",
+                             [](Stepper& s) {
+                               std::vector<std::string> names;
+                               for (const ServiceSpec& service : s.plan.scenario().services)
+                                 for (const EndpointSpec& e : service.endpoints)
+                                   names.push_back(service.name + " " + e.name);
+                               return names;
+                             })
+      .def_property_readonly("services",
+                             [](py::object self) {
+                               const Frame& f = self.cast<Stepper&>().run->frame();
+                               return frame_view(f.service_values, f.services,
+                                                 static_cast<std::size_t>(ServiceMetric::kCount),
+                                                 self);
+                             })
+      .def_property_readonly("edges",
+                             [](py::object self) {
+                               const Frame& f = self.cast<Stepper&>().run->frame();
+                               return frame_view(f.edge_values, f.edges,
+                                                 static_cast<std::size_t>(EdgeMetric::kCount),
+                                                 self);
+                             })
+      .def_property_readonly("endpoints",
+                             [](py::object self) {
+                               const Frame& f = self.cast<Stepper&>().run->frame();
+                               return frame_view(f.endpoint_values, f.endpoints,
+                                                 static_cast<std::size_t>(EndpointMetric::kCount),
+                                                 self);
+                             })
+      .def("_service_buffer_address",
+           [](Stepper& s) {
+             return reinterpret_cast<std::uintptr_t>(s.run->frame().service_values.data());
+           })
+      .def(
+          "inject",
+          [](Stepper& s, const py::dict& fault) {
+            Simulation& simulation = s.run->simulation();
+            YAML::Node node = to_yaml(fault);
+            if (!node["start"]) node["start"] = std::to_string(simulation.now()) + "ns";
+            if (!node["duration"]) {
+              const SimTime left = simulation.scenario().duration - simulation.now();
+              if (left <= 0) throw RunControlError("inject: the run is over");
+              node["duration"] = std::to_string(left) + "ns";
+            }
+            return simulation.add_fault(parse_fault(simulation.scenario(), node, "inject"));
+          },
+          py::arg("fault"))
+      .def("end_fault", [](Stepper& s, int fault) { s.run->simulation().end_fault(fault); })
+      .def(
+          "rollback",
+          [](Stepper& s, const std::string& service) {
+            return s.run->simulation().rollback(service_index(s, service));
+          },
+          py::arg("service"))
+      .def(
+          "scale",
+          [](Stepper& s, const std::string& service, int replicas) {
+            s.run->simulation().set_replicas(service_index(s, service), replicas);
+          },
+          py::arg("service"), py::arg("replicas"));
+
+  m.attr("service_metrics") =
+      std::vector<std::string>(kServiceMetricNames.begin(), kServiceMetricNames.end());
+  m.attr("edge_metrics") =
+      std::vector<std::string>(kEdgeMetricNames.begin(), kEdgeMetricNames.end());
+  m.attr("endpoint_metrics") =
+      std::vector<std::string>(kEndpointMetricNames.begin(), kEndpointMetricNames.end());
+  m.def("detector_kinds", &detector_kinds, "The detector kinds of the registry");
+}

@@ -1,0 +1,201 @@
+#include "python/python_detector.h"
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "dosim/error.h"
+
+namespace dosim::python {
+namespace {
+
+namespace py = pybind11;
+
+// "FILE:LINE: Type: message" of the innermost Python frame of the exception being handled.
+std::string describe(py::error_already_set& error) {
+  std::string where;
+  try {
+    if (error.trace()) {
+      const py::list frames = py::module_::import("traceback").attr("extract_tb")(error.trace());
+      if (!frames.empty()) {
+        const py::object last = frames[frames.size() - 1];
+        where = py::str(last.attr("filename")).cast<std::string>() + ":" +
+                std::to_string(last.attr("lineno").cast<int>()) + ": ";
+      }
+    }
+  } catch (const py::error_already_set&) {
+    where.clear();  // no traceback to read: the message alone
+  }
+  const std::string type = py::str(error.type().attr("__name__")).cast<std::string>();
+  return where + type + ": " + py::str(error.value()).cast<std::string>();
+}
+
+// The module executed from `path`, once per process and file. REQUIRES: the GIL.
+py::object load_module(const std::string& path) {
+  // Never destroyed: the interpreter may be gone when static destructors run.
+  static auto* modules = new std::map<std::string, py::object>();
+  const std::string key = std::filesystem::absolute(path).lexically_normal().string();
+  if (auto found = modules->find(key); found != modules->end()) return found->second;
+  const py::module_ util = py::module_::import("importlib.util");
+  const std::string name = "dosim_detector_" + std::to_string(modules->size());
+  const py::object spec = util.attr("spec_from_file_location")(name, key);
+  if (spec.is_none()) throw InputError(path, "cannot load it as a Python module");
+  py::object module = util.attr("module_from_spec")(spec);
+  py::module_::import("sys").attr("modules")[py::str(name)] = module;
+  spec.attr("loader").attr("exec_module")(module);
+  modules->emplace(key, module);
+  return module;
+}
+
+class PythonDetector : public Detector {
+ public:
+  PythonDetector(std::string name, py::object instance, std::vector<std::string> series,
+                 double threshold, std::int64_t fit_ticks, SimTime tick)
+      : name_(std::move(name)),
+        series_names_(std::move(series)),
+        instance_(std::move(instance)),
+        step_(instance_.attr("step")),
+        series_(series_names_.size()),
+        threshold_(threshold),
+        fit_ticks_(fit_ticks),
+        tick_(tick) {}
+
+  ~PythonDetector() override {
+    py::gil_scoped_acquire gil;  // the references are let go with the GIL held
+    step_ = py::object();
+    instance_ = py::object();
+  }
+
+  double limit() const override { return threshold_; }
+
+  void step(std::span<const float> values, std::span<float> scores) override {
+    py::gil_scoped_acquire gil;
+    ++steps_;
+    const SimTime t = steps_ * tick_;  // the end of the tick, as the frame's time
+    if (steps_ <= fit_ticks_) {
+      history_.insert(history_.end(), values.begin(), values.end());
+      std::fill(scores.begin(), scores.end(), 0.0f);
+      if (steps_ == fit_ticks_) fit(t);
+      return;
+    }
+    // A view of the runner's buffer: no copy, valid for the call.
+    const py::array_t<float> view({series_}, {sizeof(float)}, values.data(), py::none());
+    py::object out;
+    try {
+      out = step_(t, view);
+    } catch (py::error_already_set& error) {
+      fail(t, describe(error));
+    }
+    const auto array = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(out);
+    if (!array) {
+      PyErr_Clear();
+      fail(t, "step() must return an array of one score per series, got " +
+                  py::str(py::type::of(out).attr("__name__")).cast<std::string>());
+    }
+    if (array.ndim() != 1 || static_cast<std::size_t>(array.shape(0)) != series_)
+      fail(t, "step() returned " + shape_text(array) + " scores for " + std::to_string(series_) +
+                  " series");
+    const double* data = array.data();
+    for (std::size_t i = 0; i < series_; ++i) {
+      if (!std::isfinite(data[i]))
+        fail(t, "step() returned a score that is not a finite number (" + std::to_string(data[i]) +
+                    ") for series " + std::to_string(i) + " (" + series_names_[i] + ")");
+      scores[i] = static_cast<float>(data[i]);
+    }
+  }
+
+ private:
+  void fit(SimTime t) {
+    if (!py::hasattr(instance_, "fit"))
+      fail(t, "'fit_ticks' is set but the class has no fit(history) method");
+    py::array_t<float> history({static_cast<std::size_t>(fit_ticks_), series_});
+    std::copy(history_.begin(), history_.end(), history.mutable_data());
+    history_.clear();
+    history_.shrink_to_fit();
+    try {
+      instance_.attr("fit")(history);
+    } catch (py::error_already_set& error) {
+      fail(t, describe(error));
+    }
+  }
+
+  static std::string shape_text(const py::array& array) {
+    std::string text = "[";
+    for (py::ssize_t d = 0; d < array.ndim(); ++d)
+      text += (d ? ", " : "") + std::to_string(array.shape(d));
+    return text + "]";
+  }
+
+  [[noreturn]] void fail(SimTime t, const std::string& what) const {
+    throw ScriptError(what + " (python detector '" + name_ + "' at simulated time " +
+                      format_duration(t) + ")");
+  }
+
+  std::string name_;
+  std::vector<std::string> series_names_;
+  py::object instance_;
+  py::object step_;
+  std::size_t series_;
+  double threshold_;
+  std::int64_t fit_ticks_;
+  SimTime tick_;
+  std::int64_t steps_ = 0;
+  std::vector<float> history_;  // the first fit_ticks ticks, row-major
+};
+
+}  // namespace
+
+std::unique_ptr<Detector> make_python_detector(DetectorParams& params, std::size_t series) {
+  const DetectorSpec& spec = params.spec();
+  const double threshold = params.get("threshold", 1.0);
+  const double fit_ticks = params.get("fit_ticks", 0.0);
+  params.require(std::isfinite(threshold), "'threshold' must be a finite number");
+  params.require(fit_ticks >= 0 && fit_ticks <= 1e7 && fit_ticks == std::floor(fit_ticks),
+                 "'fit_ticks' must be a whole number in [0, 1e7]");
+  params.require(!spec.module.empty(), "kind python needs 'module:' (a .py file)");
+  params.require(!spec.class_name.empty(), "kind python needs 'class:' (a class in the module)");
+  std::error_code error_code;
+  params.require(std::filesystem::is_regular_file(spec.module, error_code),
+                 "module '" + spec.module + "': no such file");
+  params.use_all();  // the class takes the rest; it says itself what it does not know
+
+  py::gil_scoped_acquire gil;
+  try {
+    const py::object module = load_module(spec.module);
+    if (!py::hasattr(module, spec.class_name.c_str())) {
+      std::vector<std::string> names;
+      for (const auto& item : module.attr("__dict__").cast<py::dict>())
+        names.push_back(py::str(item.first).cast<std::string>());
+      params.require(false, "no class '" + spec.class_name + "' in " + spec.module +
+                                did_you_mean(spec.class_name, names));
+    }
+    std::vector<std::string> names = params.series_names();
+    if (names.empty())
+      for (std::size_t i = 0; i < series; ++i) names.push_back("series-" + std::to_string(i));
+    py::dict kwargs;
+    for (const auto& [key, value] : spec.params) {
+      if (key == "threshold" || key == "fit_ticks") continue;
+      if (value == std::floor(value) && std::abs(value) < 9e15)
+        kwargs[py::str(key)] = py::int_(static_cast<long long>(value));
+      else
+        kwargs[py::str(key)] = py::float_(value);
+    }
+    py::object instance = module.attr(spec.class_name.c_str())(py::cast(names), **kwargs);
+    params.require(py::hasattr(instance, "step"),
+                   "class '" + spec.class_name + "' has no step(t_ns, values) method");
+    return std::make_unique<PythonDetector>(spec.name, std::move(instance), std::move(names),
+                                            threshold, static_cast<std::int64_t>(fit_ticks),
+                                            params.tick());
+  } catch (py::error_already_set& error) {
+    params.require(false, describe(error));
+  }
+  return nullptr;  // not reached: require(false, ...) throws
+}
+
+}  // namespace dosim::python
