@@ -14,7 +14,9 @@
 #include <string>
 #include <vector>
 
+#include "dosim/analysis/external_scores.h"
 #include "dosim/analysis/score_table.h"
+#include "dosim/analysis/trace_reader.h"
 #include "dosim/detectors/registry.h"
 #include "dosim/engine/scenario_loader.h"
 #include "dosim/run.h"
@@ -378,6 +380,27 @@ PYBIND11_MODULE(_dosim, m) {
             s.run->simulation().set_replicas(service_index(s, service), replicas);
           },
           py::arg("service"), py::arg("replicas"));
+
+  m.def(
+      "_score",
+      [](const std::string& trace_path, const std::string& alerts_path,
+         const std::string& scores_path, double threshold) {
+        ScoreTable table;
+        {
+          py::gil_scoped_release release;
+          const TraceForScoring trace = read_trace_for_scoring(trace_path);
+          if (!alerts_path.empty())
+            table = score_external_alerts(trace, read_alerts_file(alerts_path, trace));
+          else if (!scores_path.empty())
+            table = score_external_alerts(trace,
+                                          alerts_from_scores_file(scores_path, trace, threshold));
+          else
+            table = score_table(trace.incidents, trace.alerts, trace.detectors, trace.detected,
+                                trace.services.size(), trace.seed, trace.simulated, trace.tick);
+        }
+        return table_dict(table);
+      },
+      py::arg("trace"), py::arg("alerts") = "", py::arg("scores") = "", py::arg("threshold") = 0.5);
 
   m.attr("service_metrics") =
       std::vector<std::string>(kServiceMetricNames.begin(), kServiceMetricNames.end());

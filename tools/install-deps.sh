@@ -8,6 +8,9 @@ packages=(
   libyaml-cpp-dev libboost-graph-dev liblua5.4-dev libhdf5-dev
   catch2 libbenchmark-dev libcli11-dev nlohmann-json3-dev libhwy-dev
   python3-h5py python3-numpy python3-pandas python3-jsonschema python3-yaml python3-pytest
+  pybind11-dev python3-dev  # the dosim Python module and kind python (python/)
+  python3-sklearn python3-matplotlib  # the example detectors and the notebook (docs/)
+  jupyter-nbconvert python3-ipykernel  # CI executes the notebook
   python3-bottleneck  # bench/peers/mad_peers.py (move_median), beside numpy and pandas
 )
 packages+=("$@")  # callers may ask for more (bench peers)

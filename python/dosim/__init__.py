@@ -91,6 +91,29 @@ def run(path, seed=None, script=None, out=None, detectors=None, strict=False):
                               detectors, strict))
 
 
+def score(trace, alerts=None, scores=None, threshold=0.5):
+    """Scores against a trace's ground truth, exactly as `dosim score` does.
+
+    trace: the path of a trace. alerts: alerts produced anywhere, as a DataFrame or the
+    path of a CSV / JSON lines file (columns `time` in seconds since the run's start or
+    `time_ns`; `service` or `target`; optional `detector`, `metric`, `severity`,
+    `resolved` / `resolved_ns`; docs/scoring.md). scores: per-series anomaly scores
+    (`time`/`time_ns`, `series`, `score`, optional `detector`), an alert wherever a
+    series' score is >= threshold. Neither: the trace's own alerts. Returns the score
+    table as {row: {metric: value}}, one row per detector with its own random baseline."""
+    import os
+    import tempfile
+    paths = {"alerts": alerts, "scores": scores}
+    with tempfile.TemporaryDirectory() as folder:
+        for key, value in paths.items():
+            if isinstance(value, _pd.DataFrame):
+                path = os.path.join(folder, f"{key}.csv")
+                value.to_csv(path, index=False)
+                paths[key] = path
+        return _dosim._score(str(trace), str(paths["alerts"] or ""), str(paths["scores"] or ""),
+                             float(threshold))
+
+
 class Frame:
     """The last simulated tick: zero-copy float32 views [rows, metrics] of the engine's
     buffers (they change as the simulation steps: copy what you keep)."""
