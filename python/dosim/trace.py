@@ -184,6 +184,6 @@ def summary(trace):
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
-        sys.exit("usage: load_trace.py TRACE.h5")
+        sys.exit("usage: python3 -m dosim.trace TRACE.h5")
     with load_trace(sys.argv[1]) as loaded:
         print(summary(loaded))
