@@ -1,0 +1,303 @@
+"""Detectors written in Python (`kind: python`): a class in a .py file, run by `dosim run`,
+`dosim bench` and dosim.run exactly as a built-in kind is.
+
+The rule `values / above` in Python raises the same alerts as the built-in threshold with
+`above`; the class gets its series as "<service>:<metric>" and its parameters as keyword
+arguments (whole numbers as int); `fit_ticks: N` hands the first N ticks to fit() once and
+scores them 0. A detector that raises, returns the wrong shape or a NaN ends the run with
+exit 2, the Python file and line and the simulated time, and an incomplete trace. A missing
+class is a validation error with a did-you-mean at the detector. Runs are deterministic: the
+same detector twice gives the same trace bytes, a bench the same JSON on 1 or 2 threads.
+
+The fixtures are in tests/data/python/: detectors.py (the classes) and error-fault.yaml (three
+services, five minutes, an error fault on api for 15 s every 40 s, noisy traffic)."""
+import json
+import os
+import re
+
+import h5py
+import numpy as np
+import pytest
+
+import dosim
+from dosim_test_util import SOURCE_DIR, TMP, Checks, dosim as dosim_cli
+
+DATA = SOURCE_DIR / "tests" / "data" / "python"
+MODULE = DATA / "detectors.py"
+SCENARIO = DATA / "error-fault.yaml"
+# The fixture scenario without its detectors, for scenarios with other detectors.
+BASE = SCENARIO.read_text().split("\ndetectors:")[0]
+SECOND = 1_000_000_000
+
+
+def scenario(name, detectors, replace=()):
+    """Writes the fixture scenario with these detectors (YAML flow mappings) to TMP; `replace`
+    holds (old, new) text substitutions of the rest."""
+    text = BASE
+    for old, new in replace:
+        assert old in text, old
+        text = text.replace(old, new)
+    path = TMP / f"{name}.yaml"
+    path.write_text(text + "\ndetectors:\n" + "".join(f"  - {d}\n" for d in detectors))
+    return path
+
+
+def python_detector(class_name, params="", metrics="[error_ratio]", name="py", extra=""):
+    """A `kind: python` entry of the fixture module (by absolute path: the scenario is in TMP)."""
+    text = (f"{{name: {name}, kind: python, module: {MODULE}, class: {class_name}, "
+            f"metrics: {metrics}")
+    if params:
+        text += f", params: {{{params}}}"
+    return text + (f", {extra}" if extra else "") + "}"
+
+
+def text(value):
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def alerts_of(trace, detector):
+    """The trace's /alerts rows of one detector: (t_ns, service, target, metric, resolved_ns)."""
+    with h5py.File(trace, "r") as f:
+        group = f["alerts"]
+        rows = zip(group["t_ns"][:], group["detector"][:], group["service"][:],
+                   group["target"][:], group["metric"][:], group["resolved_ns"][:])
+        return [(int(t), text(s), text(target), text(m), int(r))
+                for t, d, s, target, m, r in rows if text(d) == detector]
+
+
+def run_cli(scenario_path, trace, *args, env=None):
+    return dosim_cli("run", scenario_path, "--out", trace, "--quiet", *args, env=env)
+
+
+def raise_line():
+    """The line of detectors.py where RaisesAt raises."""
+    lines = MODULE.read_text().splitlines()
+    return next(i + 1 for i, line in enumerate(lines)
+                if line.strip().startswith("raise") and "# RAISE HERE" in line)
+
+
+# --- the same rule as the built-in threshold ------------------------------------------------
+
+def test_python_rule_raises_exactly_the_builtin_thresholds_alerts_from_dosim_run_cli():
+    trace = TMP / "rule-cli.h5"
+    run = run_cli(SCENARIO, trace)
+    assert run.returncode == 0, run.stderr
+    builtin, python = alerts_of(trace, "builtin"), alerts_of(trace, "py")
+    assert len(builtin) >= 10  # the fault comes and goes: many alerts, on web and api
+    assert python == builtin
+
+
+def test_python_rule_raises_exactly_the_builtin_thresholds_alerts_from_the_package():
+    trace = TMP / "rule-package.h5"
+    report = dosim.run(SCENARIO, out=trace)
+    builtin, python = alerts_of(trace, "builtin"), alerts_of(trace, "py")
+    assert len(builtin) >= 10
+    assert python == builtin
+    # The report's alerts are the trace's.
+    mine = report.alerts[report.alerts.detector == "py"]
+    assert list(zip(mine.t_ns, mine.target)) == [(a[0], a[2]) for a in python]
+    scores = report.scores()
+    for metric in ["alerts", "precision", "recall", "f1", "time_to_detect_ns", "nab_standard",
+                   "range_f1"]:
+        assert scores["py"][metric] == scores["builtin"][metric], metric
+
+
+def test_python_rule_scores_as_the_builtin_threshold_in_dosim_bench():
+    out = TMP / "rule-bench.json"
+    bench = dosim_cli("bench", "--detectors", "builtin,py", "--scenarios", SCENARIO,
+                      "--seeds", 2, "--out", out, "--quiet")
+    assert bench.returncode == 0, bench.stderr
+    runs = json.loads(out.read_text())["runs"]
+    assert len(runs) == 2
+    for run in runs:
+        builtin, python = run["scores"]["builtin"], run["scores"]["py"]
+        assert builtin["alerts"] >= 10
+        for metric in ["alerts", "precision", "recall", "f1", "time_to_detect_ns",
+                       "nab_standard", "range_f1"]:
+            assert python[metric] == builtin[metric], (run["seed"], metric)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "a value exactly at float32(above) alerts for the built-in threshold but not for "
+    "value / above in Python: the runner compares the float32 score with the double limit "
+    "(detectors/runner.cc, `w.scores[i] > limit`), so float32(0.1) = 0.1000000015 > 0.1 "
+    "fires the threshold, while the Python score 0.1000000015 / 0.1 = 1.0000000149 is "
+    "narrowed to float32 1.0f (python/python_detector.cc) and is not > 1.0. A 10 % error "
+    "fault thus fires `above: 0.1` (and the default errors-above-10pct) though the ratio "
+    "is not above 10 %"))
+def test_python_rule_matches_the_builtin_threshold_at_exactly_the_limit():
+    path = scenario("rule-at-limit", [
+        "{name: builtin, kind: threshold, metrics: [error_ratio], params: {above: 0.1}}",
+        python_detector("Above", "above: 0.1")],
+        replace=[("noise: 0.1", "noise: 0"), ("capacity_rps: 105", "capacity_rps: 400"),
+                 ("percent: 30", "percent: 10")])
+    trace = TMP / "rule-at-limit.h5"
+    run = run_cli(path, trace)
+    assert run.returncode == 0, run.stderr
+    with h5py.File(trace, "r") as f:
+        api = f["metrics/service/error_ratio"][:, 1]
+    assert (api == np.float32(0.1)).sum() >= 30  # the boundary case is there
+    assert len(alerts_of(trace, "builtin")) > 0
+    assert alerts_of(trace, "py") == alerts_of(trace, "builtin")
+
+
+# --- what the class is given ----------------------------------------------------------------
+
+def test_the_class_gets_its_series_as_service_colon_metric_in_the_traces_order():
+    record = TMP / "series.json"
+    path = scenario("series", [python_detector(
+        "Recorder", metrics="[error_ratio, latency_p95_s]", extra="services: [api, db]")])
+    trace = TMP / "series.h5"
+    run = run_cli(path, trace, env=dict(os.environ, DOSIM_TEST_RECORD=str(record)))
+    assert run.returncode == 0, run.stderr
+    series = json.loads(record.read_text())["series"]
+    with h5py.File(trace, "r") as f:
+        names = [text(n) for n in f["services/name"][:]]
+        group = f["detectors/py"]
+        expected = [f"{names[int(s)]}:{text(m)}"
+                    for s, m in zip(group["service"][:], group["metric"][:])]
+    assert sorted(series) == sorted(["api:error_ratio", "db:error_ratio", "api:latency_p95_s",
+                                     "db:latency_p95_s"])
+    assert series == expected
+
+
+def test_parameters_arrive_as_keyword_arguments_whole_numbers_as_int():
+    record = TMP / "params.json"
+    path = scenario("params", [python_detector(
+        "Recorder", "window: 5, ratio: 0.25, big: 1e6, negative: -3, threshold: 2, fit_ticks: 0")])
+    os.environ["DOSIM_TEST_RECORD"] = str(record)
+    try:
+        dosim.run(path)
+    finally:
+        del os.environ["DOSIM_TEST_RECORD"]
+    params = json.loads(record.read_text())["params"]
+    # threshold and fit_ticks are dosim's, not the class's.
+    assert params == {"window": ["int", 5], "ratio": ["float", 0.25], "big": ["int", 1000000],
+                      "negative": ["int", -3]}
+
+
+def test_fit_ticks_calls_fit_once_with_the_first_ticks_and_scores_them_zero():
+    record = TMP / "fit.json"
+    fit_ticks = 10
+    path = scenario("fit", [python_detector(
+        "Fitted", f"fit_ticks: {fit_ticks}, level: 5", metrics="[error_ratio, rps]")])
+    trace = TMP / "fit.h5"
+    run = run_cli(path, trace, env=dict(os.environ, DOSIM_TEST_RECORD=str(record)))
+    assert run.returncode == 0, run.stderr
+    seen = json.loads(record.read_text())
+    check = Checks()
+    with h5py.File(trace, "r") as f:
+        group = f["detectors/py"]
+        scores = group["score"][:]
+        columns = [int(s) for s in group["service"][:]]
+        metrics = [text(m) for m in group["metric"][:]]
+        # record = tick: row r is tick r, so the history is the trace's first rows.
+        history = np.stack([f[f"metrics/service/{m}"][:fit_ticks, c]
+                            for c, m in zip(columns, metrics)], axis=1)
+        times = f["time_ns"][:]
+        alerts = sorted(set(int(t) for t, d in zip(f["alerts/t_ns"][:], f["alerts/detector"][:])
+                            if text(d) == "py"))
+    series = len(columns)
+    check(series == 6, f"watched series: {series}, expected 6 (3 services x 2 metrics)")
+    check(len(seen["fits"]) == 1, f"fit() called {len(seen['fits'])} times, expected once")
+    fit = seen["fits"][0]
+    check(fit["shape"] == [fit_ticks, series], f"history shape {fit['shape']}")
+    check(fit["dtype"] == "float32", f"history dtype {fit['dtype']}")
+    check(np.array_equal(np.array(fit["history"], dtype=np.float32), history),
+          "history differs from the trace's first rows")
+    check(seen["steps"][0] == (fit_ticks + 1) * SECOND,
+          f"first step() at {seen['steps'][0]} ns, expected tick {fit_ticks + 1}")
+    check(times[fit_ticks - 1] == fit_ticks * SECOND, "record is not the tick")
+    check((scores[:fit_ticks] == 0).all(),
+          f"the first {fit_ticks} ticks scored {scores[:fit_ticks]}")
+    check((scores[fit_ticks:] == 5).all(), "ticks after fit not scored by step()")
+    check(alerts == [(fit_ticks + 1) * SECOND], f"alerts at {alerts}")
+    check.assert_passed()
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+def test_a_detector_that_raises_exits_2_at_its_file_line_and_simulated_time():
+    path = scenario("raises", [python_detector("RaisesAt", "at_s: 30")])
+    trace = TMP / "raises.h5"
+    run = run_cli(path, trace)
+    assert run.returncode == 2, run.stderr
+    assert f"{MODULE}:{raise_line()}: RuntimeError: detector gave up" in run.stderr, run.stderr
+    assert "python detector 'py'" in run.stderr and "simulated time 30s" in run.stderr, run.stderr
+    assert "Traceback" not in run.stderr
+    with h5py.File(trace, "r") as f:
+        assert int(f.attrs["complete"]) == 0
+
+
+def test_a_detector_that_raises_in_dosim_run_is_a_script_error_naming_the_line():
+    path = scenario("raises-package", [python_detector("RaisesAt", "at_s: 12")])
+    with pytest.raises(dosim.ScriptError) as raised:
+        dosim.run(path, out=TMP / "raises-package.h5")
+    message = str(raised.value)
+    assert f"{MODULE}:{raise_line()}: RuntimeError: detector gave up" in message
+    assert "simulated time 12s" in message
+    with h5py.File(TMP / "raises-package.h5", "r") as f:
+        assert int(f.attrs["complete"]) == 0
+
+
+def test_a_wrong_number_of_scores_exits_2_with_the_shapes():
+    path = scenario("wrong-shape", [python_detector("WrongShape")])
+    run = run_cli(path, TMP / "wrong-shape.h5")
+    assert run.returncode == 2, run.stderr
+    assert "step() returned [4] scores for 3 series" in run.stderr, run.stderr
+    assert "python detector 'py' at simulated time 1s" in run.stderr, run.stderr
+
+
+def test_a_nan_score_exits_2_naming_the_series():
+    path = scenario("nan-score", [python_detector("NanScore", "at_s: 20")])
+    run = run_cli(path, TMP / "nan-score.h5")
+    assert run.returncode == 2, run.stderr
+    assert "not a finite number" in run.stderr and "(api:error_ratio)" in run.stderr, run.stderr
+    assert "simulated time 20s" in run.stderr, run.stderr
+
+
+def test_a_missing_class_fails_validation_at_the_detector_with_did_you_mean():
+    path = scenario("missing-class", [
+        "{name: builtin, kind: threshold, metrics: [error_ratio], params: {above: 0.1}}",
+        python_detector("Abov", "above: 0.1")])
+    line = path.read_text().splitlines().index("  - " + python_detector("Abov", "above: 0.1")) + 1
+    check = dosim_cli("validate", path)
+    assert check.returncode == 2, check.stderr
+    assert re.search(rf"^{re.escape(str(path))}:{line}:5: detector 'py': no class 'Abov' in "
+                     rf"{re.escape(str(MODULE))}; did you mean 'Above'\?$",
+                     check.stderr, re.M), check.stderr
+    with pytest.raises(dosim.InputError) as raised:
+        dosim.validate(str(path))
+    [diagnostic] = raised.value.diagnostics
+    assert (diagnostic.line, diagnostic.column) == (line, 5)
+    assert "did you mean 'Above'?" in diagnostic.message
+
+
+# --- determinism ----------------------------------------------------------------------------
+
+def test_the_same_python_detector_twice_gives_byte_identical_traces():
+    path = scenario("twice", [python_detector("Above", "above: 0.1"),
+                              python_detector("Fitted", "fit_ticks: 5, level: 0.5",
+                                              name="fitted")])
+    env = dict(os.environ, DOSIM_TEST_RECORD=str(TMP / "twice.json"))
+    traces = [TMP / "twice-1.h5", TMP / "twice-2.h5"]
+    for trace in traces:
+        run = run_cli(path, trace, env=env)
+        assert run.returncode == 0, run.stderr
+    assert traces[0].read_bytes() == traces[1].read_bytes()
+
+
+def test_bench_of_a_python_token_gives_the_same_json_on_one_and_two_threads():
+    token = f"python:{MODULE}:Above:above=0.1"
+    outputs = []
+    for threads in (1, 2):
+        out = TMP / f"bench-threads-{threads}.json"
+        bench = dosim_cli("bench", "--detectors", token, "--scenarios", SCENARIO, "--seeds", 2,
+                          "--threads", threads, "--out", out, "--quiet")
+        assert bench.returncode == 0, bench.stderr
+        outputs.append(out.read_text())
+    assert outputs[0] == outputs[1]
+    results = json.loads(outputs[0])
+    assert results["detectors"] == [token]
+    assert [run["seed"] for run in results["runs"]] == [11, 12]
+    assert all(run["scores"][token]["alerts"] > 0 for run in results["runs"])
