@@ -4,7 +4,9 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -101,12 +103,23 @@ class PythonDetector : public Detector {
     if (array.ndim() != 1 || static_cast<std::size_t>(array.shape(0)) != series_)
       fail(t, "step() returned " + shape_text(array) + " scores for " + std::to_string(series_) +
                   " series");
+    // One branch-free (vectorized) pass; the offending series is looked for only on failure.
     const double* data = array.data();
+    const std::size_t count = series_;
+    float* const score_data = scores.data();
+    // A double is not finite when its exponent bits are all ones; adding one to the lowest of
+    // them then carries into the sign bit, so the OR of every sum has it set (integer SIMD).
+    constexpr std::uint64_t kExponent = 0x7ff0000000000000, kExponentOne = 0x0010000000000000;
+    std::uint64_t carries = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+      score_data[i] = static_cast<float>(data[i]);
+      carries |= (std::bit_cast<std::uint64_t>(data[i]) & kExponent) + kExponentOne;
+    }
+    if ((carries >> 63) == 0) return;
     for (std::size_t i = 0; i < series_; ++i) {
       if (!std::isfinite(data[i]))
         fail(t, "step() returned a score that is not a finite number (" + std::to_string(data[i]) +
                     ") for series " + std::to_string(i) + " (" + series_names_[i] + ")");
-      scores[i] = static_cast<float>(data[i]);
     }
   }
 
