@@ -212,7 +212,9 @@ void DetectorRunner::on_frame(const Frame& frame) {
     w.detector->step(w.values, w.scores);
     if (!w.gauges.empty()) w.detector->read_gauges(w.gauges);
     if (observer_) observer_->on_detector_tick(&owned - watched_.data(), w.scores, w.gauges);
-    const double limit = w.detector->limit();
+    // Scores are float32, so the limit is compared as float32 too: a value exactly at a
+    // limit (a 10 % error ratio against above: 0.1) is not above it, whatever the kind.
+    const float limit = static_cast<float>(w.detector->limit());
     for (std::size_t i = 0; i < w.column.size(); ++i) {
       w.anomalous[i] = w.scores[i] > limit ? 1 : 0;
       if (!(w.scores[i] > limit)) {

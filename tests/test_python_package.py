@@ -199,11 +199,6 @@ def test_a_frame_is_a_view_of_the_engines_buffer():
     np.testing.assert_array_equal(view, sim.frame.services.copy())
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Frame.service_frame() (and edge_frame, endpoint_frame) in python/dosim/__init__.py "
-    "say '(a copy)' but build pd.DataFrame(self.services, ...) from the zero-copy view, "
-    "which pandas does not copy: the DataFrame shares the engine's buffer and changes at "
-    "the next step() (fix: pd.DataFrame(self.services.copy(), ...) or copy=True)"))
 def test_service_frame_is_a_copy_that_keeps_its_tick():
     sim = dosim.Simulation(SMALL)
     sim.step(60)

@@ -131,13 +131,13 @@ class Frame:
 
     def service_frame(self):
         """The services' values as a DataFrame (a copy): one row per service."""
-        return _pd.DataFrame(self.services, index=self.service_names, columns=service_metrics)
+        return _pd.DataFrame(self.services.copy(), index=self.service_names, columns=service_metrics)
 
     def edge_frame(self):
-        return _pd.DataFrame(self.edges, index=self.edge_names, columns=edge_metrics)
+        return _pd.DataFrame(self.edges.copy(), index=self.edge_names, columns=edge_metrics)
 
     def endpoint_frame(self):
-        return _pd.DataFrame(self.endpoints, index=self.endpoint_names, columns=endpoint_metrics)
+        return _pd.DataFrame(self.endpoints.copy(), index=self.endpoint_names, columns=endpoint_metrics)
 
 
 class Simulation:
