@@ -216,6 +216,12 @@ DetectorToken parse_detector_token(const std::string& token, const std::string& 
       }
     } else if (key == "model") {
       parsed.model = value;
+    } else if (key == "for") {
+      const std::optional<SimTime> duration = parse_duration(value);
+      if (duration)
+        parsed.for_duration = *duration;
+      else
+        problem("'for' must be a duration (like 15s, 1m), got '" + value + "'");
     } else if (std::find(extra_keys.begin(), extra_keys.end(), key) != extra_keys.end()) {
       parsed.extras.emplace_back(key, value);
     } else {
@@ -241,6 +247,7 @@ void apply_detector_token(const DetectorToken& token, DetectorSpec& spec) {
   }
   if (token.direction_given) spec.direction = token.direction;
   if (!token.model.empty()) spec.model = token.model;
+  if (token.for_duration) spec.for_duration = *token.for_duration;
   if (!token.module.empty()) spec.module = token.module;
   if (!token.class_name.empty()) spec.class_name = token.class_name;
 }

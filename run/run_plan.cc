@@ -56,7 +56,16 @@ std::vector<DetectorSpec> select_detectors(const std::vector<std::string>& token
     if (problems.size() > before) continue;
     try {
       DetectorSpec spec = bench_detector_spec(parsed.kind);
+      // Named as written, but a module's folders dropped: a name is a trace group's name.
       spec.name = token;
+      if (!parsed.module.empty()) {
+        const std::size_t at = spec.name.find(parsed.module);
+        spec.name.replace(at, parsed.module.size(),
+                          std::filesystem::path(parsed.module).filename().string());
+      }
+      for (const DetectorSpec& other : specs)
+        if (other.name == spec.name)
+          problems.push_back({"--detectors", 0, 0, "'" + spec.name + "' twice"});
       apply_detector_token(parsed, spec);
       specs.push_back(std::move(spec));
     } catch (const Error& error) {
@@ -137,6 +146,11 @@ void resolve(Scenario& scenario, const RunOptions& options, std::vector<Detector
   }
   if (options.detectors) {
     detectors = select_detectors(*options.detectors, scenario, script_specs, problems);
+    // The incident rules that watch a detector no longer run go with it.
+    std::erase_if(scenario.incident_rules, [&](const IncidentRuleSpec& rule) {
+      return std::none_of(detectors.begin(), detectors.end(),
+                          [&](const DetectorSpec& d) { return d.name == rule.detector; });
+    });
   } else {
     detectors = scenario.detectors_given ? scenario.detectors : DetectorRunner::default_specs();
     detectors.insert(detectors.end(), script_specs.begin(), script_specs.end());

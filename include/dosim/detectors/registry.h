@@ -6,6 +6,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -42,14 +43,17 @@ struct DetectorToken {
   int direction = 0;
   bool direction_given = false;
   std::string model;                                        // model=PATH
-  std::string module, class_name;  // python:FILE.py:CLASS
+  std::string module, class_name;                           // python:FILE.py:CLASS
+  std::optional<SimTime> for_duration;                      // for=DURATION
   std::vector<std::pair<std::string, std::string>> extras;  // keys in `extra_keys`
 };
 
 // Splits and checks a token: the kind must be a registry kind or one of `other_kinds` (a
 // scenario's or script's detectors, baselines), `direction` must be up, down or both,
-// `model` takes a path, keys in `extra_keys` take any text, every other value must be a
-// number. Problems are appended to `problems` at `where` (such as "--detectors").
+// `model` takes a path, `for` a duration (how long a series is anomalous before an alert),
+// keys in `extra_keys` take any text, every other value must be a number. Kind python is
+// written python:FILE.py:CLASS[:key=value...]. Problems are appended to `problems` at `where` (such
+// as "--detectors").
 DetectorToken parse_detector_token(const std::string& token, const std::string& where,
                                    const std::vector<std::string>& other_kinds,
                                    const std::vector<std::string>& extra_keys,
