@@ -177,6 +177,7 @@ std::unique_ptr<Detector> make_python_detector(DetectorParams& params, std::size
   params.require(std::filesystem::is_regular_file(spec.module, error_code),
                  "module '" + spec.module + "': no such file");
   params.use_all();  // the class takes the rest; it says itself what it does not know
+  const int direction = params.direction();  // handed on when given (up 1, down -1)
 
   py::gil_scoped_acquire gil;
   try {
@@ -199,6 +200,7 @@ std::unique_ptr<Detector> make_python_detector(DetectorParams& params, std::size
       else
         kwargs[py::str(key)] = py::float_(value);
     }
+    if (direction != 0) kwargs["direction"] = py::int_(direction);
     py::object instance = module.attr(spec.class_name.c_str())(py::cast(names), **kwargs);
     params.require(py::hasattr(instance, "step"),
                    "class '" + spec.class_name + "' has no step(t_ns, values) method");

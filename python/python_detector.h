@@ -11,7 +11,8 @@
 // is anomalous when its score exceeds the `threshold` parameter (default 1.0); `fit_ticks: N`
 // (default 0) holds the first N ticks back (scored 0) and hands them to fit() as an
 // [N, series] array first. `threshold` and `fit_ticks` are dosim's; every other parameter
-// goes to the class. A module is executed once per process and file.
+// goes to the class, and so does the detector's `direction` when given (`direction=1` for up,
+// `-1` for down; absent for both). A module is executed once per process and file.
 //
 // A Python exception, a wrong shape or a NaN score becomes a ScriptError naming the Python
 // file and line, the detector and the simulated time. Every call holds the GIL for its
