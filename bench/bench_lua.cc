@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/lua_ewma.h"
 #include "dosim/detectors/detector.h"
 #include "dosim/engine/scenario_loader.h"
 #include "dosim/engine/simulation.h"
@@ -25,27 +26,7 @@ duration: 1h
 services: [{name: a}]
 )";
 
-const char* const kScript = R"(
-sim.detector{name = "lua-ewma", threshold = 4,
-  init = function(n)
-    mean, var, seen = {}, {}, 0
-    for i = 1, n do mean[i] = 0; var[i] = 0 end
-  end,
-  observe = function(values, t)
-    local scores = {}
-    for i = 1, #values do
-      local x = values[i]
-      if seen == 0 then mean[i] = x end
-      local d = x - mean[i]
-      local sd = math.sqrt(var[i])
-      scores[i] = (sd > 0) and math.abs(d) / sd or 0
-      mean[i] = mean[i] + 0.05 * d
-      var[i] = 0.95 * (var[i] + 0.05 * d * d)
-    end
-    seen = seen + 1
-    return scores
-  end}
-local ticks = 0
+const std::string kScript = std::string(dosim::bench::kLuaEwmaDetector) + R"(local ticks = 0
 sim.on("tick", function(t) ticks = ticks + 1 end)
 )";
 

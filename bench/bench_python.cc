@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/lua_ewma.h"
 #include "dosim/detectors/detector.h"
 #include "dosim/engine/scenario_loader.h"
 #include "dosim/engine/simulation.h"
@@ -75,29 +76,6 @@ class Ewma:
         self.var += self.alpha * d * d
         self.var *= 1 - self.alpha
         return scores
-)";
-
-// The same detector as bench_lua.cc's: a table of state per series.
-const char* const kLuaScript = R"(
-sim.detector{name = "lua-ewma", threshold = 4,
-  init = function(n)
-    mean, var, seen = {}, {}, 0
-    for i = 1, n do mean[i] = 0; var[i] = 0 end
-  end,
-  observe = function(values, t)
-    local scores = {}
-    for i = 1, #values do
-      local x = values[i]
-      if seen == 0 then mean[i] = x end
-      local d = x - mean[i]
-      local sd = math.sqrt(var[i])
-      scores[i] = (sd > 0) and math.abs(d) / sd or 0
-      mean[i] = mean[i] + 0.05 * d
-      var[i] = 0.95 * (var[i] + 0.05 * d * d)
-    end
-    seen = seen + 1
-    return scores
-  end}
 )";
 
 const char* const kScenario = R"(
@@ -166,7 +144,7 @@ void BM_LuaDetector(benchmark::State& state) {
   const dosim::Scenario scenario = dosim::parse_scenario(kScenario, "bench.yaml");
   dosim::Simulation simulation(scenario, 1);
   dosim::ScriptOptions options;
-  options.path = write_file("dosim-bench-python.lua", kLuaScript);
+  options.path = write_file("dosim-bench-python.lua", dosim::bench::kLuaEwmaDetector);
   dosim::ScriptHost host(simulation, options, 1);
   host.start();
   dosim::DetectorSpec spec;

@@ -59,36 +59,17 @@ RunOptions make_options(std::optional<std::uint64_t> seed, const std::string& sc
   return options;
 }
 
-py::dict scores_dict(const Scores& s) {
-  py::dict d;
-  d["alerts"] = s.alerts;
-  d["false_alarms"] = s.false_alarms;
-  d["false_alarms_per_hour"] = s.false_alarms_per_hour;
-  d["precision"] = s.precision;
-  d["recall"] = s.recall;
-  d["f1"] = s.f1;
-  d["detected_incidents"] = s.detected_incidents;
-  d["scored_incidents"] = s.scored_incidents;
-  d["time_to_detect_median_ns"] =
-      s.time_to_detect.count ? py::object(py::int_(s.time_to_detect.median)) : py::none();
-  d["time_to_detect_p90_ns"] =
-      s.time_to_detect.count ? py::object(py::int_(s.time_to_detect.p90)) : py::none();
-  d["time_to_detect_ns"] = s.time_to_detect.values;
-  d["time_to_recover_ns"] = s.time_to_recover.values;
-  d["nab_standard"] = s.time.nab_standard;
-  d["nab_reward_low_fp"] = s.time.nab_low_fp;
-  d["nab_reward_low_fn"] = s.time.nab_low_fn;
-  d["range_precision"] = s.time.range_precision;
-  d["range_recall"] = s.time.range_recall;
-  d["range_f1"] = s.time.range_f1;
-  return d;
-}
-
+// The score table as {row: scores}, in the library's one JSON form of scores
+// (dosim/analysis/score_table.h), with "rule <name>" rows for the incident rules.
 py::dict table_dict(const ScoreTable& table) {
+  const py::dict json =
+      py::module_::import("json").attr("loads")(score_table_json(table, -1)).cast<py::dict>();
   py::dict rows;
-  for (const auto& [name, scores] : table.rows) rows[py::str(name)] = scores_dict(scores);
-  for (const auto& [name, scores] : table.incident_rules)
-    rows[py::str("rule " + name)] = scores_dict(scores);
+  if (json.contains("scores"))
+    for (const auto& [name, scores] : json["scores"].cast<py::dict>()) rows[name] = scores;
+  if (json.contains("incident_rules"))
+    for (const auto& [name, scores] : json["incident_rules"].cast<py::dict>())
+      rows[py::str("rule " + py::str(name).cast<std::string>())] = scores;
   return rows;
 }
 
