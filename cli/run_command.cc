@@ -16,6 +16,7 @@
 #include "dosim/run.h"
 #include "run_story.h"
 #include "score_table.h"
+#include "scripting/script_interrupt.h"
 
 namespace dosim::cli {
 namespace {
@@ -153,6 +154,7 @@ int run_command(const RunCommandOptions& options) {
 
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
+  set_script_interrupt(&g_stop);  // a Lua loop at one instant is stopped too
   ProgressLine progress(plan->scenario());
   const bool show_progress = !options.quiet && isatty(STDERR_FILENO);
   if (show_progress) run->add_sink(&progress);

@@ -1,5 +1,6 @@
 // A detector written in Lua (sim.detector): one call of its `observe(values, t)` per tick
 // with the watched values as a Lua array, returning one score per value.
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -29,6 +30,23 @@ class LuaDetector : public Detector {
   }
 
   void step(std::span<const float> values, std::span<float> scores) override {
+    // After a stop request the run ends with this tick: no more Lua (scores 0).
+    if (interrupt_requested()) {
+      std::fill(scores.begin(), scores.end(), 0.0f);
+      return;
+    }
+    try {
+      observe(values, scores);
+    } catch (const ScriptError&) {
+      if (!host_.sandbox().interrupted()) throw;
+      std::fill(scores.begin(), scores.end(), 0.0f);
+    }
+  }
+
+  double limit() const override { return threshold_; }
+
+ private:
+  void observe(std::span<const float> values, std::span<float> scores) {
     lua_State* L = host_.sandbox().state();
     lua_rawgeti(L, LUA_REGISTRYINDEX, observe_ref_);
     lua_createtable(L, static_cast<int>(values.size()), 0);
@@ -59,9 +77,6 @@ class LuaDetector : public Detector {
     lua_pop(L, 1);
   }
 
-  double limit() const override { return threshold_; }
-
- private:
   ScriptHost& host_;
   std::string name_;
   int observe_ref_;

@@ -139,13 +139,196 @@ int sorted_pairs(lua_State* L) {
 }
 
 int traceback_handler(lua_State* L) {
-  const char* message = lua_tostring(L, 1);
+  // lua_tostring only on strings: it converts numbers in place, and allocates.
+  const char* message = lua_type(L, 1) == LUA_TSTRING ? lua_tostring(L, 1) : nullptr;
   if (message == nullptr) message = luaL_typename(L, 1);
   luaL_traceback(L, L, message, 1);
   return 1;
 }
 
+// setmetatable(t, mt) refusing a metatable with __gc: Lua runs finalizers with hooks off,
+// so a finalizer would run outside the instruction budget (and at lua_close, after the run).
+int sandboxed_setmetatable(lua_State* L) {
+  if (lua_type(L, 2) == LUA_TTABLE) {
+    lua_pushliteral(L, "__gc");
+    const bool has_gc = lua_rawget(L, 2) != LUA_TNIL;
+    lua_pop(L, 1);
+    if (has_gc)
+      return luaL_error(L,
+                        "setmetatable: a metatable with __gc is not accepted in a dosim script "
+                        "(finalizers would run outside the instruction budget)");
+  }
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, 1);
+  return 1;
+}
+
+// string.find / match / gmatch / gsub, refusing a call whose worst case exceeds
+// kPatternWorkLimit (one library call runs to its end before the hook can stop it).
+enum class PatternCall { kFind, kMatch, kGmatch, kGsub };
+
+template <PatternCall kCall>
+int bounded_pattern(lua_State* L) {
+  constexpr const char* kNames[] = {"string.find", "string.match", "string.gmatch", "string.gsub"};
+  std::size_t subject_size = 0, pattern_size = 0;
+  luaL_checklstring(L, 1, &subject_size);
+  const char* pattern = luaL_checklstring(L, 2, &pattern_size);
+  const bool plain = kCall == PatternCall::kFind && lua_toboolean(L, 4);
+  // gmatch takes a leading ^ literally: it does not anchor there.
+  const bool literal_caret = kCall == PatternCall::kGmatch && pattern_size > 0 && *pattern == '^';
+  const double work = literal_caret
+                          ? pattern_work(subject_size, pattern + 1, pattern_size - 1, false, false)
+                          : pattern_work(subject_size, pattern, pattern_size, plain, false);
+  if (work > kPatternWorkLimit)
+    return luaL_error(L,
+                      "%s: pattern '%s' on a subject of %d bytes is too costly (worst case "
+                      "%.3g steps, the limit is %.3g): use fewer '*', '+', '-' and '?' or a "
+                      "shorter subject (docs/lua-api.md, Sandbox)",
+                      kNames[static_cast<int>(kCall)],
+                      pattern_size > 60 ? "(long pattern)" : pattern,
+                      static_cast<int>(std::min<std::size_t>(subject_size, 2'000'000'000)), work,
+                      kPatternWorkLimit);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
+std::atomic<const std::atomic<bool>*> g_interrupt{nullptr};
+
+// The length of the valid UTF-8 sequence at text[i], 0 if none.
+std::size_t utf8_sequence(const std::string& text, std::size_t i) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char lead = byte(i);
+  if (lead < 0x80) return 1;
+  std::size_t length = 0;
+  unsigned char low = 0x80, high = 0xBF;  // the second byte's range
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    if (lead == 0xE0) low = 0xA0;   // no overlong forms
+    if (lead == 0xED) high = 0x9F;  // no surrogates
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    if (lead == 0xF0) low = 0x90;
+    if (lead == 0xF4) high = 0x8F;  // at most U+10FFFF
+  } else {
+    return 0;
+  }
+  if (i + length > text.size()) return 0;
+  if (byte(i + 1) < low || byte(i + 1) > high) return 0;
+  for (std::size_t k = 2; k < length; ++k)
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
+  return length;
+}
+
+// Formats a traceback inside a protected call (it allocates; a failure is not a panic).
+struct TracebackRequest {
+  lua_State* from;
+  const char* message;
+  std::string text;
+};
+
+int protected_traceback(lua_State* L) {
+  auto* request = static_cast<TracebackRequest*>(lua_touserdata(L, 1));
+  luaL_traceback(L, request->from, request->message, 0);
+  request->text = lua_tostring(L, -1);
+  return 0;
+}
+
 }  // namespace
+
+double pattern_work(std::size_t subject_size, const char* pattern, std::size_t pattern_size,
+                    bool plain, bool anchored) {
+  const double starts = static_cast<double>(subject_size) + 1.0;
+  const double length = static_cast<double>(std::max<std::size_t>(pattern_size, 1));
+  if (plain) return length * starts;
+  std::size_t i = 0;
+  if (pattern_size > 0 && pattern[0] == '^') {
+    anchored = true;
+    i = 1;
+  }
+  int repeats = 0, optionals = 0;
+  bool specials = false;
+  while (i < pattern_size) {
+    const char c = pattern[i];
+    bool single = true;  // a single-character class, which a quantifier may follow
+    if (c == '(' || c == ')' || (c == '$' && i + 1 == pattern_size)) {
+      specials = true;
+      ++i;
+      continue;
+    }
+    if (c == '%' && i + 1 < pattern_size) {
+      specials = true;
+      const char d = pattern[i + 1];
+      if (d == 'b') {  // %bxy: a scan to the balancing y
+        ++repeats;
+        i += 4;
+        continue;
+      }
+      if (d >= '1' && d <= '9') {  // a back-reference compares a capture's length
+        ++repeats;
+        i += 2;
+        continue;
+      }
+      if (d == 'f') {  // %f[set]: a frontier, followed by its set
+        i += 2;
+        single = false;
+      } else {
+        i += 2;
+      }
+    } else if (c == '[') {
+      specials = true;
+      ++i;
+      if (i < pattern_size && pattern[i] == '^') ++i;
+      if (i < pattern_size && pattern[i] == ']') ++i;  // a leading ] is literal
+      while (i < pattern_size && pattern[i] != ']') i += pattern[i] == '%' ? 2 : 1;
+      ++i;
+    } else {
+      if (c == '.') specials = true;
+      ++i;
+    }
+    if (!single || i >= pattern_size) continue;
+    const char quantifier = pattern[i];
+    if (quantifier == '*' || quantifier == '+' || quantifier == '-') {
+      specials = true;
+      ++repeats;
+      ++i;
+    } else if (quantifier == '?') {
+      specials = true;
+      ++optionals;
+      ++i;
+    }
+  }
+  if (!specials && !anchored) return length * starts;  // a plain search
+  const double exponent = (anchored ? 0.0 : 1.0) + repeats;
+  return (repeats == 0 ? length : 1.0) * std::pow(starts, exponent) * std::pow(2.0, optionals);
+}
+
+std::string to_valid_utf8(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t length = utf8_sequence(text, i);
+    if (length == 0) {
+      out += "\xEF\xBF\xBD";  // U+FFFD
+      ++i;
+      continue;
+    }
+    out.append(text, i, length);
+    i += length;
+  }
+  return out;
+}
+
+void set_script_interrupt(const std::atomic<bool>* flag) { g_interrupt.store(flag); }
+
+bool interrupt_requested() {
+  const std::atomic<bool>* flag = g_interrupt.load(std::memory_order_relaxed);
+  return flag != nullptr && flag->load(std::memory_order_relaxed);
+}
 
 LuaSandbox& LuaSandbox::of(lua_State* L) {
   return **static_cast<LuaSandbox**>(lua_getextraspace(L));
@@ -159,7 +342,9 @@ void* LuaSandbox::allocate(void* ud, void* ptr, std::size_t old_size, std::size_
     self->memory_used_ -= held;
     return nullptr;
   }
-  if (self->memory_used_ - held + new_size > self->limits_.memory_limit) {
+  // Formatting an error message may take a little past the cap.
+  const std::size_t limit = self->limits_.memory_limit + (self->formatting_ ? (1u << 20) : 0);
+  if (self->memory_used_ - held + new_size > limit) {
     self->memory_exceeded_ = true;
     if (self->fatal_.empty())
       self->fatal_ = "memory cap of " + std::to_string(self->limits_.memory_limit >> 20) +
@@ -174,24 +359,59 @@ void* LuaSandbox::allocate(void* ud, void* ptr, std::size_t old_size, std::size_
 void LuaSandbox::count_hook(lua_State* L, lua_Debug*) {
   LuaSandbox& self = of(L);
   self.instructions_ += kHookEvery;
-  if (self.instructions_ <= self.limits_.instruction_budget) return;
-  if (self.fatal_.empty())
-    self.fatal_ = "instruction budget of " + std::to_string(self.limits_.instruction_budget) +
-                  " exceeded in one callback (a runaway loop?)";
-  luaL_error(L, "%s", self.fatal_.c_str());
+  if (self.fatal_.empty()) {
+    if (self.closing_) {
+      self.fatal_ = "the run has ended";
+    } else if (interrupt_requested()) {
+      self.interrupted_ = true;
+      self.fatal_ = kInterrupted;
+    } else if (self.instructions_ > self.limits_.instruction_budget) {
+      self.fatal_ = "instruction budget of " + std::to_string(self.limits_.instruction_budget) +
+                    " exceeded in one callback (a runaway loop?)";
+    } else {
+      return;
+    }
+  }
+  self.raise_fatal(L);
+}
+
+void LuaSandbox::raise_fatal(lua_State* L) {
+  // Every instruction of this thread fails from now on: a pcall that catches the error
+  // cannot go on (other threads fail within kHookEvery of their own instructions).
+  lua_sethook(L, &LuaSandbox::count_hook, LUA_MASKCOUNT, 1);
+  luaL_error(L, "%s", fatal_.c_str());
+  std::abort();  // luaL_error does not return
+}
+
+int LuaSandbox::on_panic(lua_State* L) {
+  // An error outside any protected call. Lua would abort() after this returns: throw
+  // instead (the C++-built Lua unwinds), and never touch the state again.
+  LuaSandbox& self = of(L);
+  self.panicked_ = true;
+  std::string message =
+      lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "a Lua error outside a call";
+  if (!self.fatal_.empty() && message.find(self.fatal_) == std::string::npos)
+    message = self.fatal_ + "\n" + message;
+  throw ScriptError(message);
 }
 
 LuaSandbox::LuaSandbox(std::uint64_t seed, SandboxLimits limits) : limits_(limits) {
   state_ = lua_newstate(&LuaSandbox::allocate, this);
   if (state_ == nullptr) throw ScriptError("cannot create a Lua state");
   *static_cast<LuaSandbox**>(lua_getextraspace(state_)) = this;  // threads inherit it
+  lua_atpanic(state_, &LuaSandbox::on_panic);
   open_libraries(seed);
   // Threads created later inherit the hook from the thread that creates them.
   lua_sethook(state_, &LuaSandbox::count_hook, LUA_MASKCOUNT, kHookEvery);
 }
 
 LuaSandbox::~LuaSandbox() {
-  if (state_ != nullptr) lua_close(state_);
+  if (state_ == nullptr || panicked_) return;  // a panicked state is leaked, not closed
+  // No finalizer can run (setmetatable refuses __gc); should Lua code run anyway (a __close),
+  // it fails at its first instruction.
+  closing_ = true;
+  lua_sethook(state_, &LuaSandbox::count_hook, LUA_MASKCOUNT, 1);
+  lua_close(state_);
 }
 
 void LuaSandbox::open_libraries(std::uint64_t seed) {
@@ -212,9 +432,22 @@ void LuaSandbox::open_libraries(std::uint64_t seed) {
   lua_setglobal(L, "load");
   lua_pushcfunction(L, sorted_pairs);
   lua_setglobal(L, "sorted_pairs");
+  lua_getglobal(L, "setmetatable");
+  lua_pushcclosure(L, sandboxed_setmetatable, 1);
+  lua_setglobal(L, "setmetatable");
   lua_getglobal(L, LUA_STRLIBNAME);
   lua_pushnil(L);
   lua_setfield(L, -2, "dump");
+  const std::pair<const char*, lua_CFunction> patterns[] = {
+      {"find", bounded_pattern<PatternCall::kFind>},
+      {"match", bounded_pattern<PatternCall::kMatch>},
+      {"gmatch", bounded_pattern<PatternCall::kGmatch>},
+      {"gsub", bounded_pattern<PatternCall::kGsub>}};
+  for (const auto& [name, wrapper] : patterns) {
+    lua_getfield(L, -1, name);
+    lua_pushcclosure(L, wrapper, 1);
+    lua_setfield(L, -2, name);  // the string metatable's __index is this table: s:find too
+  }
   lua_pop(L, 1);
 
   auto* random = static_cast<ScriptRandom*>(lua_newuserdatauv(L, sizeof(ScriptRandom), 0));
@@ -257,24 +490,31 @@ void LuaSandbox::call(int nargs, int nresults) {
   const int status = lua_pcall(L, nargs, nresults, base);
   lua_remove(L, base);
   if (status != LUA_OK) {
-    std::string message = lua_tostring(L, -1) ? lua_tostring(L, -1) : "error";
+    std::string message = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "error";
     lua_pop(L, 1);
     if (!fatal_.empty() && message.find(fatal_) == std::string::npos)
       message = fatal_ + "\n" + message;
-    throw ScriptError(message);
+    throw ScriptError(to_valid_utf8(message));
   }
   if (!fatal_.empty()) throw ScriptError(fatal_);  // caught by the script's own pcall
 }
 
-std::string LuaSandbox::error_message(lua_State* L, lua_State* from) const {
-  const char* text = lua_tostring(L, -1);
-  std::string message = text ? text : luaL_typename(L, -1);
-  luaL_traceback(L, from, message.c_str(), 0);
-  message = lua_tostring(L, -1);
+std::string LuaSandbox::error_message(lua_State* L, lua_State* from) {
+  std::string message = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : luaL_typename(L, -1);
   lua_pop(L, 1);
+  // The traceback in a protected call on the main thread (`from` may be a dead coroutine).
+  TracebackRequest request{from, message.c_str(), {}};
+  formatting_ = true;
+  lua_pushcfunction(state_, protected_traceback);
+  lua_pushlightuserdata(state_, &request);
+  if (lua_pcall(state_, 1, 0, 0) == LUA_OK)
+    message = request.text;
+  else
+    lua_pop(state_, 1);
+  formatting_ = false;
   if (!fatal_.empty() && message.find(fatal_) == std::string::npos)
     message = fatal_ + "\n" + message;
-  return message;
+  return to_valid_utf8(message);
 }
 
 }  // namespace dosim

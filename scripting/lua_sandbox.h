@@ -11,6 +11,17 @@
 //   most `instruction_budget` VM instructions (counted in steps of kHookEvery); past it the
 //   script fails with a clear error. A memory cap through the allocator: an allocation that
 //   would take the state past `memory_limit` bytes fails. Neither depends on the wall clock.
+//   Once either is exceeded (or a stop is requested, below) the hook raises an error at every
+//   instruction, so no pcall, coroutine or error handler can carry on.
+// - Library calls that the hook cannot interrupt are bounded up front: string.find, match,
+//   gmatch and gsub refuse a pattern whose worst-case work (pattern_work()) exceeds
+//   kPatternWorkLimit, and setmetatable refuses a metatable with __gc, so no finalizer runs
+//   outside a budget (at lua_close, say).
+// - A stop request (set_script_interrupt(), SIGINT / SIGTERM in `dosim run`) is seen by the
+//   hook: the running code fails with kInterrupted and interrupt_requested() tells callers
+//   to run no more script code. Only a signal sets it, so determinism is unaffected.
+// - No Lua error reaches lua_atpanic's abort(): the panic function throws ScriptError (the
+//   C++-built Lua unwinds), and the state is then leaked instead of closed.
 // - The state is the C++-built Lua (lua5.4-c++): a Lua error unwinds C++ destructors.
 //   Functions bound with guarded() translate C++ exceptions into Lua errors, so none crosses
 //   a Lua frame untranslated.
@@ -21,8 +32,10 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "dosim/error.h"  // ScriptError
+#include "scripting/script_interrupt.h"
 
 // The C++-built Lua's headers: included without extern "C", to match its C++ linkage.
 #include <lauxlib.h>
@@ -34,11 +47,28 @@ namespace dosim {
 struct SandboxLimits {
   std::int64_t instruction_budget = 50'000'000;  // per callback or resume
   std::size_t memory_limit = 256u << 20;         // bytes held by the state
+  // Callbacks and coroutine resumes between two ticks (script_host.h): past it the run stops
+  // ("a zero-time loop?").
+  std::int64_t callbacks_per_instant = 100'000;
 };
+
+// The most worst-case steps one pattern call may take (pattern_work()).
+constexpr double kPatternWorkLimit = 1e9;
+// An upper bound on the steps Lua's matcher takes for `pattern` on a subject of
+// `subject_size` bytes: m * (n + 1)^(s + q) * 2^o, with m the pattern's length, s = 0 when
+// it is anchored (^) or `anchored`, else 1, q the number of `*`, `+`, `-`, `%b` and
+// back-references (%1-%9), o the number of `?`. `plain`: m * (n + 1).
+double pattern_work(std::size_t subject_size, const char* pattern, std::size_t pattern_size,
+                    bool plain, bool anchored);
+
+// `text` with every byte that is not part of valid UTF-8 replaced by U+FFFD.
+std::string to_valid_utf8(const std::string& text);
 
 class LuaSandbox {
  public:
   static constexpr int kHookEvery = 1000;  // instructions between budget checks
+  // The error of code stopped by a stop request (interrupt_requested()).
+  static constexpr const char* kInterrupted = "interrupted (SIGINT or SIGTERM)";
 
   // Throws ScriptError if the state cannot be made.
   LuaSandbox(std::uint64_t seed, SandboxLimits limits);
@@ -64,8 +94,12 @@ class LuaSandbox {
   // run must stop even if the script caught the error with pcall.
   const std::string& fatal() const { return fatal_; }
   // Turns an error value on `L`'s stack top (from a failed pcall/resume on thread `from`)
-  // into a message with a traceback of `from`.
-  std::string error_message(lua_State* L, lua_State* from) const;
+  // into a message with a traceback of `from`, and pops it.
+  std::string error_message(lua_State* L, lua_State* from);
+  // Whether code stopped because of a stop request (rather than failed).
+  bool interrupted() const { return interrupted_; }
+  // Whether an error escaped every protected call (lua_atpanic): the state must not be used.
+  bool panicked() const { return panicked_; }
 
   // The sandbox owning `L` (any thread of the state).
   static LuaSandbox& of(lua_State* L);
@@ -73,13 +107,20 @@ class LuaSandbox {
  private:
   static void* allocate(void* ud, void* ptr, std::size_t old_size, std::size_t new_size);
   static void count_hook(lua_State* L, lua_Debug* ar);
+  static int on_panic(lua_State* L);
   void open_libraries(std::uint64_t seed);
+  // Raises fatal_ in L, and from now on at every instruction of any thread that runs.
+  [[noreturn]] void raise_fatal(lua_State* L);
 
   SandboxLimits limits_;
   std::size_t memory_used_ = 0;
   bool memory_exceeded_ = false;
   std::int64_t instructions_ = 0;
   std::string fatal_;
+  bool interrupted_ = false;
+  bool panicked_ = false;  // the state may be inconsistent: never closed
+  bool closing_ = false;
+  bool formatting_ = false;  // formatting an error message: the memory cap has some slack
   lua_State* state_ = nullptr;
 };
 

@@ -4,12 +4,14 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <vector>
 
-#include "dosim/error.h"
 #include "dosim/engine/scenario_loader.h"
+#include "dosim/error.h"
 #include "engine/yaml_reader.h"
 
 namespace dosim {
@@ -18,18 +20,27 @@ namespace {
 const char kSleepToken = 0;
 const char kWaitToken = 0;
 const char* const kHostKey = "dosim.host";
+// Tables handed to the API nest at most this deep (YAML conversion).
+constexpr int kMaxTableDepth = 64;
 
+// The host, or an error once it is gone (unbind_script_api: the run has ended).
 ScriptHost& host_of(lua_State* L) {
   lua_getfield(L, LUA_REGISTRYINDEX, kHostKey);
   auto* host = static_cast<ScriptHost*>(lua_touserdata(L, -1));
   lua_pop(L, 1);
+  if (host == nullptr) throw RunControlError("the run has ended: sim calls are no longer possible");
   return *host;
 }
 
 SimTime seconds_to_time(double seconds) {
-  if (!std::isfinite(seconds)) throw RunControlError("a time must be a finite number");
+  // About 285 years either way: far past any run, and no overflow in SimTime arithmetic.
+  if (!std::isfinite(seconds) || std::fabs(seconds) > 9e9)
+    throw RunControlError("a time must be a finite number of seconds within 9e9");
   return static_cast<SimTime>(std::llround(seconds * 1e9));
 }
+
+// A string argument as valid UTF-8 (it may reach JSON or the trace).
+std::string text_arg(lua_State* L, int index) { return to_valid_utf8(luaL_checkstring(L, index)); }
 
 // A duration argument: a number of seconds or a duration string ("30s", "5m").
 SimTime duration_arg(lua_State* L, int index, const char* what) {
@@ -37,19 +48,21 @@ SimTime duration_arg(lua_State* L, int index, const char* what) {
   if (lua_type(L, index) == LUA_TSTRING) {
     if (auto parsed = parse_duration(lua_tostring(L, index))) return *parsed;
     throw RunControlError(std::string(what) + ": '" + lua_tostring(L, index) +
-                                "' is not a duration (a number of seconds, or like 30s, 5m)");
+                          "' is not a duration (a number of seconds, or like 30s, 5m)");
   }
   throw RunControlError(std::string(what) + ": expected seconds or a duration string, got " +
-                              luaL_typename(L, index));
+                        luaL_typename(L, index));
 }
 
 // The Lua value at `index` as a YAML node: tables with keys 1..n are sequences, other
-// tables mappings (string keys), numbers and booleans scalars.
-YAML::Node to_yaml(lua_State* L, int index, const std::string& where) {
+// tables mappings (string keys), numbers and booleans scalars. Tables nest at most
+// kMaxTableDepth deep and may not contain themselves; `path` holds the enclosing tables.
+YAML::Node to_yaml(lua_State* L, int index, const std::string& where,
+                   std::vector<const void*>& path) {
   index = lua_absindex(L, index);
   switch (lua_type(L, index)) {
     case LUA_TSTRING:
-      return YAML::Node(std::string(lua_tostring(L, index)));
+      return YAML::Node(to_valid_utf8(lua_tostring(L, index)));
     case LUA_TBOOLEAN:
       return YAML::Node(lua_toboolean(L, index) ? "true" : "false");
     case LUA_TNUMBER: {
@@ -59,14 +72,23 @@ YAML::Node to_yaml(lua_State* L, int index, const std::string& where) {
       return YAML::Node(std::string(text));
     }
     case LUA_TTABLE: {
+      const void* table = lua_topointer(L, index);
+      if (std::find(path.begin(), path.end(), table) != path.end())
+        throw RunControlError(where + ": a table contains itself");
+      if (path.size() >= static_cast<std::size_t>(kMaxTableDepth))
+        throw RunControlError(where + ": tables nested more than " +
+                              std::to_string(kMaxTableDepth) + " deep");
+      if (!lua_checkstack(L, 4)) throw RunControlError(where + ": tables nested too deep");
+      path.push_back(table);
       const lua_Integer length = static_cast<lua_Integer>(lua_rawlen(L, index));
       YAML::Node node;
       if (length > 0) {
         for (lua_Integer i = 1; i <= length; ++i) {
           lua_rawgeti(L, index, i);
-          node.push_back(to_yaml(L, -1, where));
+          node.push_back(to_yaml(L, -1, where, path));
           lua_pop(L, 1);
         }
+        path.pop_back();
         return node;
       }
       node = YAML::Node(YAML::NodeType::Map);
@@ -74,15 +96,21 @@ YAML::Node to_yaml(lua_State* L, int index, const std::string& where) {
       while (lua_next(L, index) != 0) {
         if (lua_type(L, -2) != LUA_TSTRING)
           throw RunControlError(where + ": table keys must be names");
-        node[std::string(lua_tostring(L, -2))] = to_yaml(L, -1, where);
+        node[to_valid_utf8(lua_tostring(L, -2))] = to_yaml(L, -1, where, path);
         lua_pop(L, 1);
       }
+      path.pop_back();
       return node;
     }
     default:
       throw RunControlError(where + ": cannot use a " + std::string(luaL_typename(L, index)) +
-                                  " here");
+                            " here");
   }
+}
+
+YAML::Node to_yaml(lua_State* L, int index, const std::string& where) {
+  std::vector<const void*> path;
+  return to_yaml(L, index, where, path);
 }
 
 // The messages of an InputError, without positions (the Lua call site is the position).
@@ -101,26 +129,44 @@ int sim_now(lua_State* L) {
   return 1;
 }
 
-// A handle {cancelled = false, cancel = function(self) ... end}.
-void push_handle(lua_State* L) {
+// A handle's method called with another `self` (h.cancel(x), h.stop(x)) is an error.
+void check_self(lua_State* L, const char* method) {
+  if (!lua_isnoneornil(L, 1) && !lua_rawequal(L, 1, lua_upvalueindex(1)))
+    luaL_error(L, "%s: call it on its own handle (handle:%s())", method, method);
+}
+
+// handle:cancel(). Upvalues: the handle, its flag (a userdata holding a bool).
+int handle_cancel(lua_State* L) {
+  check_self(L, "cancel");
+  *static_cast<bool*>(lua_touserdata(L, lua_upvalueindex(2))) = true;
+  lua_pushboolean(L, 1);
+  lua_setfield(L, lua_upvalueindex(1), "cancelled");
+  return 0;
+}
+
+// A handle {cancelled = false, cancel = function(self) ... end}; leaves the handle on the
+// stack and returns a registry reference to its flag, which the host reads (a script
+// cannot get at the flag, and reading it runs no metamethod).
+int push_handle(lua_State* L) {
   lua_createtable(L, 0, 2);
   lua_pushboolean(L, 0);
   lua_setfield(L, -2, "cancelled");
-  lua_pushcfunction(L, [](lua_State* S) {
-    luaL_checktype(S, 1, LUA_TTABLE);
-    lua_pushboolean(S, 1);
-    lua_setfield(S, 1, "cancelled");
-    return 0;
-  });
+  auto* flag = static_cast<bool*>(lua_newuserdatauv(L, sizeof(bool), 0));
+  *flag = false;
+  lua_pushvalue(L, -1);
+  const int flag_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_pushvalue(L, -2);  // the handle
+  lua_insert(L, -2);     // handle, flag
+  lua_pushcclosure(L, handle_cancel, 2);
   lua_setfield(L, -2, "cancel");
+  return flag_ref;
 }
 
-bool handle_cancelled(lua_State* L, int handle_ref) {
-  lua_rawgeti(L, LUA_REGISTRYINDEX, handle_ref);
-  lua_getfield(L, -1, "cancelled");
-  const bool cancelled = lua_toboolean(L, -1) != 0;
-  lua_pop(L, 2);
-  return cancelled;
+bool handle_cancelled(lua_State* L, int flag_ref) {
+  lua_rawgeti(L, LUA_REGISTRYINDEX, flag_ref);
+  const auto* flag = static_cast<const bool*>(lua_touserdata(L, -1));
+  lua_pop(L, 1);
+  return flag == nullptr || *flag;
 }
 
 // Schedules fn (registry ref) at t, with its handle; `period` > 0 repeats it.
@@ -144,9 +190,7 @@ int schedule_call(lua_State* L, SimTime t, SimTime period) {
   ScriptHost& host = host_of(L);
   lua_pushvalue(L, 2);
   const int fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-  push_handle(L);
-  lua_pushvalue(L, -1);
-  const int handle_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  const int handle_ref = push_handle(L);
   schedule(host, t, fn_ref, handle_ref, period);
   return 1;  // the handle
 }
@@ -197,8 +241,7 @@ int sim_wait_until(lua_State* L) {
     return lua_yield(L, 2);
   }
   if (lua_type(L, 1) != LUA_TFUNCTION)
-    throw RunControlError(
-        "sim.wait_until: expected a time (seconds) or a predicate function");
+    throw RunControlError("sim.wait_until: expected a time (seconds) or a predicate function");
   lua_pushlightuserdata(L, const_cast<char*>(&kWaitToken));
   lua_pushvalue(L, 1);
   return lua_yield(L, 2);
@@ -228,7 +271,7 @@ int metric_index(const Names& names, const std::string& name, const char* family
   for (std::size_t m = 0; m < all.size(); ++m)
     if (all[m] == name) return static_cast<int>(m);
   throw RunControlError("unknown " + std::string(family) + " metric '" + name + "'" +
-                              did_you_mean(name, all));
+                        did_you_mean(name, all));
 }
 
 int service_arg(lua_State* L, int index, const Scenario& scenario) {
@@ -264,7 +307,7 @@ int sim_edge_metric(lua_State* L) {
     return 1;
   }
   throw RunControlError("no dependency " + scenario.services[caller].name + "->" +
-                              scenario.services[callee].name);
+                        scenario.services[callee].name);
 }
 
 int sim_services(lua_State* L) {
@@ -297,8 +340,10 @@ int sim_topology(lua_State* L) {
 
 // --- faults and changes ----------------------------------------------------------------
 
+// fault:stop(). Upvalues: the handle, the fault's index.
 int sim_end_fault(lua_State* L) {
-  host_of(L).simulation().end_fault(static_cast<int>(lua_tointeger(L, lua_upvalueindex(1))));
+  check_self(L, "stop");
+  host_of(L).simulation().end_fault(static_cast<int>(lua_tointeger(L, lua_upvalueindex(2))));
   return 0;
 }
 
@@ -327,8 +372,9 @@ int inject(lua_State* L, int index, const char* where, const char* kind) {
   lua_createtable(L, 0, 2);
   lua_pushinteger(L, fault);
   lua_setfield(L, -2, "index");
+  lua_pushvalue(L, -1);
   lua_pushinteger(L, fault);
-  lua_pushcclosure(L, guarded<sim_end_fault>, 1);
+  lua_pushcclosure(L, guarded<sim_end_fault>, 2);
   lua_setfield(L, -2, "stop");
   return 1;
 }
@@ -359,7 +405,7 @@ int sim_outage(lua_State* L) {
     lua_pop(L, 1);
     if (key != "region" && key != "zone" && key != "duration" && key != "start" && key != "name")
       throw RunControlError("sim.outage: unknown key '" + key +
-                                  "' (region or zone, duration, start, name)");
+                            "' (region or zone, duration, start, name)");
   }
   return inject(L, lua_gettop(L), "sim.outage", "outage");
 }
@@ -415,10 +461,10 @@ int sim_want(lua_State* L) {
 int sim_record_experiment(lua_State* L) {
   ScriptHost& host = host_of(L);
   ExperimentRecord record;
-  record.title = luaL_checkstring(L, 1);
-  record.verdict = luaL_checkstring(L, 2);
-  record.probe = luaL_optstring(L, 3, "");
-  record.message = luaL_optstring(L, 4, "");
+  record.title = text_arg(L, 1);
+  record.verdict = text_arg(L, 2);
+  record.probe = to_valid_utf8(luaL_optstring(L, 3, ""));
+  record.message = to_valid_utf8(luaL_optstring(L, 4, ""));
   record.start = seconds_to_time(luaL_checknumber(L, 5));
   record.end = host.clock();
   const double failed_at = luaL_optnumber(L, 6, -1);
@@ -453,7 +499,7 @@ int sim_detector(lua_State* L) {
   lua_getfield(L, 1, "name");
   if (lua_type(L, -1) != LUA_TSTRING || lua_rawlen(L, -1) == 0)
     throw RunControlError("sim.detector: 'name' must be a non-empty string");
-  def.name = lua_tostring(L, -1);
+  def.name = to_valid_utf8(lua_tostring(L, -1));
   if (def.name.find('/') != std::string::npos)
     throw RunControlError("sim.detector: a name may not contain '/'");
   for (const std::string& kind : detector_kinds())
@@ -485,8 +531,7 @@ int sim_detector(lua_State* L) {
       throw RunControlError("sim.detector: 'family' must be service, edge or endpoint");
     lua_getfield(L, watch, "metrics");
     spec.metrics = string_list(L, -1, "sim.detector: watch.metrics");
-    if (spec.metrics.empty())
-      throw RunControlError("sim.detector: watch.metrics names no metric");
+    if (spec.metrics.empty()) throw RunControlError("sim.detector: watch.metrics names no metric");
     const Scenario& scenario = host.simulation().scenario();
     lua_getfield(L, watch, "services");
     for (const std::string& name : string_list(L, -1, "sim.detector: watch.services")) {
@@ -505,7 +550,7 @@ int sim_detector(lua_State* L) {
     lua_getfield(L, 1, "for");
     if (!lua_isnil(L, -1)) spec.for_duration = duration_arg(L, -1, "sim.detector: for");
     lua_getfield(L, 1, "severity");
-    spec.severity = luaL_optstring(L, -1, "warning");
+    spec.severity = to_valid_utf8(luaL_optstring(L, -1, "warning"));
     host.watched_specs().push_back(std::move(spec));
   }
   host.lua_detectors().push_back(std::move(def));
@@ -527,9 +572,10 @@ function sim.on(event, fn)
   sim._want(event)
 end
 
-function sim._dispatch(event, payload)
+local function dispatch(event, payload)
   for _, fn in ipairs(hooks[event]) do fn(payload) end
 end
+sim._dispatch = dispatch
 
 -- Chaos Toolkit's shape: the steady-state hypothesis before and after the method,
 -- rollbacks always; the verdict is recorded when the experiment ends.
@@ -572,7 +618,10 @@ function sim.experiment(e)
     sim._record_experiment(e.title, verdict, probe or "", message or "", start, failed_at)
   end)
 end
+
+return dispatch  -- the host keeps it: a script that replaces sim or sim._dispatch breaks only itself
 )lua";
+const char* const kDispatchKey = "dosim.dispatch";
 
 }  // namespace
 
@@ -618,14 +667,18 @@ void bind_script_api(ScriptHost& host) {
   lua_setglobal(L, "print");
   host.sandbox().load_text(kPrelude, "=dosim prelude");
   lua_insert(L, -2);  // prelude function, then sim as its argument
-  host.sandbox().call(1, 0);
+  host.sandbox().call(1, 1);
+  lua_setfield(L, LUA_REGISTRYINDEX, kDispatchKey);
+}
+
+void unbind_script_api(ScriptHost& host) {
+  lua_State* L = host.sandbox().state();
+  lua_pushnil(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, kHostKey);
 }
 
 void push_dispatcher(ScriptHost& host) {
-  lua_State* L = host.sandbox().state();
-  lua_getglobal(L, "sim");
-  lua_getfield(L, -1, "_dispatch");
-  lua_remove(L, -2);
+  lua_getfield(host.sandbox().state(), LUA_REGISTRYINDEX, kDispatchKey);
 }
 
 void push_alert(ScriptHost& host, const Alert& alert) {

@@ -11,6 +11,9 @@ namespace dosim {
 
 // Makes the global `sim` (and routes `print` to sim.log). Runs the Lua prelude.
 void bind_script_api(ScriptHost& host);
+// Forgets the host: a sim call from then on is an error (the run has ended), never a use
+// of a destroyed host.
+void unbind_script_api(ScriptHost& host);
 
 // What a coroutine yields to sleep until a time, or to wait for a predicate.
 const void* sleep_token();

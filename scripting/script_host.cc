@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -24,32 +25,60 @@ ScriptHost::ScriptHost(Simulation& simulation, ScriptOptions options, std::uint6
   if (!in) throw ScriptError(options_.path + ": cannot read the script: " + std::strerror(errno));
   std::ostringstream text;
   text << in.rdbuf();
-  text_ = text.str();
+  text_ = to_valid_utf8(text.str());  // the trace keeps it as text
   sandbox_ = std::make_unique<LuaSandbox>(seed, options_.limits);
   bind_script_api(*this);
   sandbox_->load_file(options_.path);  // leaves the main chunk on the stack
 }
 
-ScriptHost::~ScriptHost() = default;
+ScriptHost::~ScriptHost() {
+  // The state goes first, while every member is alive; and no Lua code that might still run
+  // while it closes can reach the host.
+  if (sandbox_ != nullptr && !sandbox_->panicked()) unbind_script_api(*this);
+  sandbox_.reset();
+}
 
 void ScriptHost::start() { sandbox_->call(0, 0); }
+
+void ScriptHost::guard_stop(const std::function<void()>& fn) {
+  if (interrupt_requested()) return;  // the simulation stops after this tick
+  try {
+    fn();
+  } catch (const ScriptError&) {
+    if (!sandbox_->interrupted()) throw;
+  }
+}
 
 void ScriptHost::at(SimTime t, std::function<void()> fn) {
   const SimTime when = std::max(t, clock());
   simulation_.at(when, [this, when, fn = std::move(fn)] {
+    // Every callback and resume before the same tick counts: a loop that reschedules at the
+    // same instant would never let simulated time advance.
+    if (simulation_.now() != counted_before_) {
+      counted_before_ = simulation_.now();
+      callbacks_counted_ = 0;
+    }
+    if (++callbacks_counted_ > options_.limits.callbacks_per_instant) {
+      char when_text[40];
+      std::snprintf(when_text, sizeof when_text, "%.9g s", to_seconds(when));
+      throw ScriptError(options_.path + ": more than " +
+                        std::to_string(options_.limits.callbacks_per_instant) +
+                        " callbacks at simulated time " + when_text +
+                        " (before the next tick): a zero-time loop?");
+    }
     struct Restore {
       SimTime& clock;
       ~Restore() { clock = -1; }
     } restore{clock_};
     clock_ = when;
-    fn();
+    guard_stop(fn);
   });
 }
 
 void ScriptHost::add_log(const std::string& text) {
   const SimTime now = clock();
-  log_.push_back({now, text});
-  if (options_.on_log) options_.on_log(now, text);
+  log_.push_back({now, to_valid_utf8(text)});
+  if (options_.on_log) options_.on_log(now, log_.back().text);
 }
 
 void ScriptHost::run_callback(int ref) {
@@ -63,6 +92,7 @@ void ScriptHost::resume(int ref) {
   lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
   lua_State* co = lua_tothread(L, -1);
   lua_pop(L, 1);
+  if (co == nullptr) throw ScriptError(options_.path + ": a coroutine of sim.spawn is gone");
   sandbox_->begin_callback();
   int results = 0;
   const int status = lua_resume(co, L, 0, &results);
@@ -110,6 +140,10 @@ void ScriptHost::dispatch(const char* event) {
 }
 
 void ScriptHost::on_frame(const Frame& frame) {
+  guard_stop([&] { fire_hooks(frame); });
+}
+
+void ScriptHost::fire_hooks(const Frame& frame) {
   lua_State* L = sandbox_->state();
   if (runner_ != nullptr && wanted_["alert"]) {
     const auto& alerts = runner_->alerts();

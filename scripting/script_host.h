@@ -13,7 +13,12 @@
 //      and wakes coroutines whose sim.wait_until predicate holds (they resume before the
 //      next tick).
 // Callbacks run inside Simulation::run(); a failing one throws ScriptError out of it
-// ("FILE:LINE: message" and a traceback), which stops the run.
+// ("FILE:LINE: message" and a traceback), which stops the run. So does a zero-time loop:
+// more than limits.callbacks_per_instant callbacks and resumes before one tick. Once a stop
+// is requested (interrupt_requested(), lua_sandbox.h) no more script code runs and the code
+// running is stopped without an error: the simulation then stops at the end of its tick.
+// Destroying the host first closes the Lua state, with the API unbound: a sim call that
+// could still happen then fails instead of reaching a destroyed host.
 // Everything is deterministic: the script sees simulated time only.
 // Not thread-safe: one host per simulation.
 #pragma once
@@ -26,8 +31,8 @@
 #include <vector>
 
 #include "detectors/runner.h"
-#include "dosim/experiment.h"
 #include "dosim/engine/simulation.h"
+#include "dosim/experiment.h"
 #include "engine/world.h"
 #include "scripting/lua_sandbox.h"
 
@@ -96,13 +101,18 @@ class ScriptHost : public FrameSink {
 
  private:
   void dispatch(const char* event);  // calls sim._dispatch(event, payload on the stack)
+  void fire_hooks(const Frame& frame);
+  // Runs fn unless a stop was requested; a ScriptError caused by the stop is swallowed.
+  void guard_stop(const std::function<void()>& fn);
 
   Simulation& simulation_;
   ScriptOptions options_;
   std::unique_ptr<LuaSandbox> sandbox_;
   std::string text_;
   const DetectorRunner* runner_ = nullptr;
-  SimTime clock_ = -1;  // -1: outside a scheduled callback
+  SimTime clock_ = -1;                  // -1: outside a scheduled callback
+  SimTime counted_before_ = -1;         // the tick before which callbacks are being counted
+  std::int64_t callbacks_counted_ = 0;  // callbacks and resumes before that tick
   std::size_t alerts_seen_ = 0;
   std::size_t incidents_seen_ = 0;
   SimTime changes_until_ = 0;  // change events before it have been reported
