@@ -114,7 +114,7 @@ NabCorpus read_nab_corpus(const std::string& root) {
   for (const auto& [name, profile] : profiles.items()) {
     const Json* costs =
         profile.is_object() && profile.contains("CostMatrix") ? &profile.at("CostMatrix") : nullptr;
-    auto weight = [&](const char* key) {
+    auto weight = [&, &name = name](const char* key) {
       if (costs == nullptr || !costs->is_object() || !costs->contains(key) ||
           !costs->at(key).is_number())
         fail(profiles_path, "profile `" + name + "`: no number CostMatrix." + key);

@@ -239,7 +239,7 @@ DetectorToken parse_detector_token(const std::string& token, const std::string& 
 void apply_detector_token(const DetectorToken& token, DetectorSpec& spec) {
   for (const auto& [key, value] : token.params) {
     auto given = std::find_if(spec.params.begin(), spec.params.end(),
-                              [&](const auto& param) { return param.first == key; });
+                              [&key = key](const auto& param) { return param.first == key; });
     if (given != spec.params.end())
       given->second = value;
     else
