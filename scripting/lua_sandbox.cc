@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -180,15 +181,18 @@ int bounded_pattern(lua_State* L) {
   const double work = literal_caret
                           ? pattern_work(subject_size, pattern + 1, pattern_size - 1, false, false)
                           : pattern_work(subject_size, pattern, pattern_size, plain, false);
-  if (work > kPatternWorkLimit)
+  if (work > kPatternWorkLimit) {
+    // lua_pushfstring knows no %g: format here (a Lua error unwinds this frame).
+    char costs[80];
+    std::snprintf(costs, sizeof costs, "worst case %.3g steps, the limit is %.3g", work,
+                  kPatternWorkLimit);
     return luaL_error(L,
-                      "%s: pattern '%s' on a subject of %d bytes is too costly (worst case "
-                      "%.3g steps, the limit is %.3g): use fewer '*', '+', '-' and '?' or a "
-                      "shorter subject (docs/lua-api.md, Sandbox)",
+                      "%s: pattern '%s' on a subject of %I bytes is too costly (%s): use fewer "
+                      "'*', '+', '-' and '?' or a shorter subject (docs/lua-api.md, Sandbox)",
                       kNames[static_cast<int>(kCall)],
                       pattern_size > 60 ? "(long pattern)" : pattern,
-                      static_cast<int>(std::min<std::size_t>(subject_size, 2'000'000'000)), work,
-                      kPatternWorkLimit);
+                      static_cast<lua_Integer>(subject_size), costs);
+  }
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_insert(L, 1);
   lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
@@ -303,8 +307,11 @@ double pattern_work(std::size_t subject_size, const char* pattern, std::size_t p
     }
   }
   if (!specials && !anchored) return length * starts;  // a plain search
-  const double exponent = (anchored ? 0.0 : 1.0) + repeats;
-  return (repeats == 0 ? length : 1.0) * std::pow(starts, exponent) * std::pow(2.0, optionals);
+  // k free positions (the start, where each repetition ends) chosen in order among n + 1:
+  // about (n + 1)^k / k! tries, each comparing up to m pattern bytes.
+  const int free_positions = (anchored ? 0 : 1) + repeats;
+  return length * std::pow(starts, free_positions) / std::tgamma(free_positions + 1.0) *
+         std::pow(2.0, optionals);
 }
 
 std::string to_valid_utf8(const std::string& text) {

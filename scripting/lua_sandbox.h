@@ -52,12 +52,12 @@ struct SandboxLimits {
   std::int64_t callbacks_per_instant = 100'000;
 };
 
-// The most worst-case steps one pattern call may take (pattern_work()).
-constexpr double kPatternWorkLimit = 1e9;
-// An upper bound on the steps Lua's matcher takes for `pattern` on a subject of
-// `subject_size` bytes: m * (n + 1)^(s + q) * 2^o, with m the pattern's length, s = 0 when
-// it is anchored (^) or `anchored`, else 1, q the number of `*`, `+`, `-`, `%b` and
-// back-references (%1-%9), o the number of `?`. `plain`: m * (n + 1).
+// The most worst-case work one pattern call may take (pattern_work()): about a second.
+constexpr double kPatternWorkLimit = 3e8;
+// The worst-case work of Lua's matcher for `pattern` on a subject of `subject_size` bytes:
+// m * (n + 1)^k / k! * 2^o, with m the pattern's length, k = q + 1 (q when the pattern is
+// anchored by ^ or `anchored`), q the number of `*`, `+`, `-`, `%b` and back-references
+// (%1-%9), o the number of `?`. A plain search (`plain`, or no special character): m * (n + 1).
 double pattern_work(std::size_t subject_size, const char* pattern, std::size_t pattern_size,
                     bool plain, bool anchored);
 
