@@ -113,7 +113,8 @@ void Loader::read_change(const YAML::Node& node, int index) {
         flag_step.at = step.duration("at", Range::at_least(0), Need::kRequired).value_or(0);
         flag_step.fraction =
             step.percent("percent", Range::closed(0, 100), Need::kRequired).value_or(0) / 100.0;
-        if (!change.flag_steps.empty() && flag_step.at <= change.flag_steps.back().at)
+        if (step.has("at") && !change.flag_steps.empty() &&
+            flag_step.at <= change.flag_steps.back().at)
           diags_.error(step.value_pos("at"), "flag steps must be in increasing time order");
         else if (step.has("at") && duration_ && flag_step.at >= *duration_)
           diags_.warning(step.value_pos("at"), "change '" + change.name + "' has a flag step at " +

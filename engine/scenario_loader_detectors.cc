@@ -55,8 +55,11 @@ void Loader::read_detector(const YAML::Node& node, int index) {
   if (r.has("edges")) {
     if (spec.family != "edge") diags_.error(r.key_pos("edges"), "'edges' selects edge series only");
     std::vector<std::string> names;
-    for (std::size_t d = 0; d < scenario_.dependencies.size(); ++d)
-      names.push_back(scenario_.edge_name(static_cast<int>(d)));
+    for (std::size_t d = 0; d < scenario_.dependencies.size(); ++d) {
+      const DependencySpec& dependency = scenario_.dependencies[d];
+      const bool named = dependency.caller >= 0 && dependency.callee >= 0;  // else reported
+      names.push_back(named ? scenario_.edge_name(static_cast<int>(d)) : std::string());
+    }
     for (const YAML::Node& item : r.list("edges")) {
       auto name = read_text(item, pos_of(item), "an edge 'caller->callee'", diags_);
       if (!name) continue;

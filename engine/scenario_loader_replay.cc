@@ -32,8 +32,11 @@ void Loader::read_replay(const YAML::Node& node, int index) {
     spec.family = "edge";
     if (auto name = r.text("edge")) {
       std::vector<std::string> names;
-      for (std::size_t d = 0; d < scenario_.dependencies.size(); ++d)
-        names.push_back(scenario_.edge_name(static_cast<int>(d)));
+      for (std::size_t d = 0; d < scenario_.dependencies.size(); ++d) {
+        const DependencySpec& dependency = scenario_.dependencies[d];
+        const bool named = dependency.caller >= 0 && dependency.callee >= 0;  // else reported
+        names.push_back(named ? scenario_.edge_name(static_cast<int>(d)) : std::string());
+      }
       const auto it = std::find(names.begin(), names.end(), *name);
       if (it == names.end()) {
         diags_.error(r.value_pos("edge"), "unknown edge '" + *name + "' (write caller->callee)" +

@@ -12,6 +12,7 @@ packages=(
   python3-sklearn python3-matplotlib  # the example detectors and the notebook (docs/)
   jupyter-nbconvert python3-ipykernel  # CI executes the notebook
   python3-bottleneck  # bench/peers/mad_peers.py (move_median), beside numpy and pandas
+  clang libclang-rt-14-dev  # the sanitize preset: ASan, UBSan, libFuzzer (docs/reliability.md)
 )
 packages+=("$@")  # callers may ask for more (bench peers)
 

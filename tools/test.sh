@@ -1,9 +1,39 @@
 #!/usr/bin/env bash
 # Builds everything (Release) and runs every test: Catch2 suites and the Python checks
 # (h5py, jsonschema) through CTest. Installs missing dependencies first.
+# Then the same code under AddressSanitizer, UndefinedBehaviorSanitizer and LeakSanitizer
+# (clang, the sanitize preset, build-san/; docs/reliability.md): the Catch2 suite, every
+# bundled scenario and script through the sanitized `dosim run` and `dosim score`, and each
+# libFuzzer harness for $DOSIM_FUZZ_SECONDS (default 10) seconds after replaying its saved
+# regressions. Any sanitizer report or fuzzer finding fails the command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/install-deps.sh
 cmake --preset release -DDOSIM_BUILD_TESTS=ON -DDOSIM_BUILD_BENCH=ON >/dev/null
 cmake --build --preset release
 ctest --preset release -j2 --timeout 600
+
+cmake --preset sanitize -DDOSIM_FUZZ=ON >/dev/null
+cmake --build --preset sanitize
+ctest --preset sanitize  # the Catch2 suite only: no pytest, golden or install tests
+export ASAN_OPTIONS=detect_leaks=1:check_initialization_order=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+runs=build-san/tmp/runs
+mkdir -p "$runs"
+sanitized_run() {  # SCENARIO [--script SCRIPT]: dosim run, then dosim score of its trace
+  local trace
+  trace="$runs/$(basename "$1" .yaml)${3:+-$(basename "$3" .lua)}.h5"
+  if ! build-san/cli/dosim run -q "$@" -o "$trace" >/dev/null ||
+     ! build-san/cli/dosim score "$trace" >/dev/null; then
+    echo "sanitized dosim run $* failed"
+    exit 1
+  fi
+}
+for scenario in scenarios/*.yaml; do
+  sanitized_run "$scenario"
+done
+for script in scripts/*.lua; do
+  sanitized_run "$(sed -n 's/^-- scenario: //p' "$script" | head -1)" --script "$script"
+done
+echo "sanitized runs: every bundled scenario and script, no report"
+bash fuzz/run_fuzzers.sh build-san "${DOSIM_FUZZ_SECONDS:-10}"

@@ -119,8 +119,13 @@ std::optional<std::int64_t> parse_date_time(std::string_view text) {
   if (!offset) return std::nullopt;
   const std::int64_t days =
       days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
-  return ((days * 24 + hour) * 60 + minute) * 60 * kNanosPerSecond +
-         static_cast<std::int64_t>(second) * kNanosPerSecond + nanos - *offset;
+  const std::int64_t seconds = ((days * 24 + hour) * 60 + minute) * 60 + second;
+  // Before 1677 or after 2262 the nanoseconds do not fit in 64 bits: not a timestamp.
+  std::int64_t result = 0;
+  if (__builtin_mul_overflow(seconds, kNanosPerSecond, &result) ||
+      __builtin_add_overflow(result, nanos - *offset, &result))
+    return std::nullopt;
+  return result;
 }
 
 // [-]INTEGER[.FRACTION]: seconds below 1e11, milliseconds from 1e11 on; exact.
