@@ -60,7 +60,15 @@ for harness in "${harnesses[@]}"; do
     echo "fuzz_$harness: ${#regressions[@]} regression inputs replayed, all pass"
   fi
 
-  [ "$seconds" -gt 0 ] || continue
+  if [ "$seconds" -eq 0 ]; then  # replay the seeds once, no mutation
+    if "$binary" -runs=0 -rss_limit_mb=2048 -timeout=10 "$seeds" > "$log" 2>&1; then
+      echo "fuzz_$harness: $(ls "$seeds" | wc -l) seeds replayed, all pass"
+    else
+      echo "fuzz_$harness: FAILED on a seed (log $log):"; tail -60 "$log"
+      status=1
+    fi
+    continue
+  fi
   dict=()
   [ -f "fuzz/$harness.dict" ] && dict=(-dict="fuzz/$harness.dict")
   # shellcheck disable=SC2086

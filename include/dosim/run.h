@@ -135,7 +135,8 @@ struct RunReport {
 class Run {
  public:
   // Creates the world and the trace (InputError when it cannot be written: nothing is
-  // simulated), starts the script (ScriptError) and makes the detectors.
+  // simulated), starts the script (ScriptError) and makes the detectors. Keeps its own copy
+  // of the plan (cheap: the scenario is shared), so a temporary plan is fine.
   explicit Run(const RunPlan& plan);
   ~Run();
   Run(const Run&) = delete;
