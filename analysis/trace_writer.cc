@@ -1,7 +1,15 @@
 #include "dosim/analysis/trace_writer.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cassert>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <limits>
 #include <optional>
 #include <span>
@@ -47,14 +55,66 @@ hsize_t chunk_rows(std::size_t row_bytes) {
   return std::max<hsize_t>(1, kChunkTargetBytes / std::max<std::size_t>(1, row_bytes));
 }
 
+// Where the trace is written until it is closed.
+struct OutputFile {
+  std::string target;     // the path, or the file a symbolic link there names
+  std::string temporary;  // beside the target
+};
+
+std::string os_reason(int error_number) { return std::strerror(error_number); }
+
+// Checks the target and creates an empty temporary file beside it, exclusively, with the
+// target's permissions if it exists (else 0666 less the umask). Throws InputError.
+OutputFile create_output(const std::string& path) {
+  namespace fs = std::filesystem;
+  OutputFile out;
+  fs::path target(path);
+  std::error_code error;
+  // Replace the file a symbolic link names (existing or not), and keep the link.
+  for (int depth = 0; depth < 40 && fs::is_symlink(target, error); ++depth) {
+    const fs::path next = fs::read_symlink(target, error);
+    if (error) break;
+    target = next.is_absolute() ? next : target.parent_path() / next;
+  }
+  out.target = target.string();
+  mode_t mode = 0666;
+  bool keep_mode = false;
+  struct stat existing;
+  if (::stat(out.target.c_str(), &existing) == 0) {
+    if (S_ISDIR(existing.st_mode))
+      throw InputError(path, "cannot create trace: " + os_reason(EISDIR));
+    if (!S_ISREG(existing.st_mode))  // a device: a rename would replace it
+      throw InputError(path, "cannot create trace: not a regular file");
+    if (::access(out.target.c_str(), W_OK) != 0)
+      throw InputError(path, "cannot create trace: " + os_reason(errno));
+    mode = existing.st_mode & 07777;
+    keep_mode = true;
+  }
+  const std::string prefix = (target.parent_path() / ("." + target.filename().string())).string() +
+                             ".dosim-" + std::to_string(::getpid()) + "-";
+  for (int attempt = 0;; ++attempt) {
+    out.temporary = prefix + std::to_string(attempt);
+    const int fd = ::open(out.temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd >= 0) {
+      if (keep_mode) ::fchmod(fd, mode);  // the umask may have narrowed it
+      ::close(fd);
+      return out;
+    }
+    if (errno != EEXIST || attempt == 100)
+      throw InputError(path, "cannot create trace: " + os_reason(errno));
+  }
+}
+
 // A dataset that grows by whole rows: shape [rows] (rank 1) or [rows, columns] (rank 2).
 // Rows collect in a one-chunk buffer that is written when full, so every chunk but the last
-// is written exactly once, whole.
+// is written exactly once, whole; each such write counts in `*chunk_writes`.
 template <typename T>
 class RowAppender {
  public:
-  RowAppender(hid_t parent, const char* name, hid_t file_type, int rank, std::size_t columns)
-      : mem_type_(hdf5::native_type<T>()),
+  RowAppender(hid_t parent, const char* name, hid_t file_type, int rank, std::size_t columns,
+              std::uint64_t* chunk_writes)
+      : chunk_writes_(chunk_writes),
+        mem_type_(hdf5::native_type<T>()),
         rank_(rank),
         columns_(rank == 1 ? 1 : columns),
         chunk_rows_(chunk_rows(columns_ * sizeof(T))) {
@@ -85,7 +145,10 @@ class RowAppender {
 
   // The slot for the next row (`columns` values); valid until the next call.
   T* append_row() {
-    if (buffered_rows_ == chunk_rows_) flush();
+    if (buffered_rows_ == chunk_rows_) {
+      flush();
+      ++*chunk_writes_;
+    }
     return buffer_.data() + buffered_rows_++ * columns_;
   }
 
@@ -113,6 +176,7 @@ class RowAppender {
 
  private:
   Dataset dataset_;
+  std::uint64_t* chunk_writes_;
   hid_t mem_type_;
   int rank_;
   hsize_t columns_;
@@ -130,11 +194,12 @@ class RowAppender {
 class MetricFamily {
  public:
   MetricFamily(hid_t group, std::span<const std::string_view> names, std::size_t columns,
-               int min_metric)
+               int min_metric, std::uint64_t* chunk_writes)
       : columns_(columns), min_metric_(min_metric), sums_(names.size() * columns) {
     tables_.reserve(names.size());
     for (std::string_view name : names)
-      tables_.emplace_back(group, std::string(name).c_str(), H5T_IEEE_F32LE, 2, columns);
+      tables_.emplace_back(group, std::string(name).c_str(), H5T_IEEE_F32LE, 2, columns,
+                           chunk_writes);
     reset();
   }
 
@@ -201,16 +266,18 @@ class MetricFamily {
 // their last value.
 class DetectorColumns {
  public:
-  DetectorColumns(hid_t group, std::size_t series, const std::vector<std::string>& gauges)
+  DetectorColumns(hid_t group, std::size_t series, const std::vector<std::string>& gauges,
+                  std::uint64_t* chunk_writes)
       : series_(series),
         score_max_(series, 0.0f),
         gauge_last_(gauges.size(), 0.0f),
-        score_(group, "score", H5T_IEEE_F32LE, 2, series) {
+        score_(group, "score", H5T_IEEE_F32LE, 2, series, chunk_writes) {
     if (gauges.empty()) return;
     const Group gauge_group = make_group(group, "gauges");
     gauge_tables_.reserve(gauges.size());
     for (const std::string& name : gauges)
-      gauge_tables_.emplace_back(gauge_group.get(), name.c_str(), H5T_IEEE_F32LE, 1, 1);
+      gauge_tables_.emplace_back(gauge_group.get(), name.c_str(), H5T_IEEE_F32LE, 1, 1,
+                                 chunk_writes);
   }
 
   void add(std::span<const float> scores, std::span<const float> gauges) {
@@ -251,8 +318,11 @@ std::size_t endpoint_count(const Scenario& scenario) {
 }  // namespace
 
 struct TraceWriter::Impl {
-  std::string path;
-  hdf5::File file;  // declared first: closed after every object in it
+  std::string path;  // as the caller named it, for messages
+  OutputFile output;
+  hdf5::File file;                   // declared before the objects in it: closed after them
+  std::uint64_t chunk_writes = 0;    // whole chunks written so far
+  std::uint64_t flushed_writes = 0;  // chunk_writes at the last flush
   std::int64_t ticks_per_row = 1;
   std::int64_t ticks_in_row = 0;
   SimTime last_time = 0;
@@ -285,6 +355,8 @@ struct TraceWriter::Impl {
   void write_script();
   void write_notifications();
   void close();
+  void commit();
+  void remove_temporary() noexcept;
 };
 
 void TraceWriter::Impl::write_header(const Scenario& scenario, std::uint64_t seed) {
@@ -343,15 +415,17 @@ void TraceWriter::Impl::write_header(const Scenario& scenario, std::uint64_t see
                 std::span<const std::int32_t>(endpoint_services));
   write_strings(endpoints_group.get(), "name", std::span<const std::string>(endpoint_names));
 
-  time.emplace(root, "time_ns", H5T_STD_I64LE, 1, 1);
+  time.emplace(root, "time_ns", H5T_STD_I64LE, 1, 1, &chunk_writes);
   const Group metrics = make_group(root, "metrics");
   const Group service_metrics = make_group(metrics.get(), "service");
   services.emplace(service_metrics.get(), kServiceMetricNames, scenario.services.size(),
-                   static_cast<int>(ServiceMetric::kReadyReplicas));
+                   static_cast<int>(ServiceMetric::kReadyReplicas), &chunk_writes);
   const Group edge_metrics = make_group(metrics.get(), "edge");
-  edges.emplace(edge_metrics.get(), kEdgeMetricNames, scenario.dependencies.size(), -1);
+  edges.emplace(edge_metrics.get(), kEdgeMetricNames, scenario.dependencies.size(), -1,
+                &chunk_writes);
   const Group endpoint_metrics = make_group(metrics.get(), "endpoint");
-  endpoints.emplace(endpoint_metrics.get(), kEndpointMetricNames, endpoint_count(scenario), -1);
+  endpoints.emplace(endpoint_metrics.get(), kEndpointMetricNames, endpoint_count(scenario), -1,
+                    &chunk_writes);
 }
 
 void TraceWriter::Impl::end_row() {
@@ -362,6 +436,13 @@ void TraceWriter::Impl::end_row() {
   for (DetectorColumns& columns : detector_columns) columns.emit();
   ticks_in_row = 0;
   ++rows;
+  // Whole chunks reached the file: put the metadata that indexes them there too, so that a
+  // killed process leaves them readable. Rows, not wall time, decide: the bytes stay
+  // deterministic.
+  if (chunk_writes != flushed_writes) {
+    flushed_writes = chunk_writes;
+    check(H5Fflush(file.get(), H5F_SCOPE_LOCAL), "flush");
+  }
 }
 
 void TraceWriter::Impl::flush() {
@@ -556,12 +637,52 @@ void TraceWriter::Impl::close() {
   if (!file.close()) throw hdf5::Failure("close", "close: " + hdf5::error_reason());
 }
 
+void TraceWriter::Impl::commit() {
+  // On disk before it is renamed: a machine that loses power keeps the old trace or the
+  // new one, never an empty file under the target's name.
+  if (const int fd = ::open(output.temporary.c_str(), O_RDONLY | O_CLOEXEC); fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+  std::error_code error;
+  std::filesystem::rename(output.temporary, output.target, error);
+  if (error) {
+    remove_temporary();
+    throw InputError(
+        path, "cannot write trace: cannot rename " + output.temporary + ": " + error.message());
+  }
+}
+
+void TraceWriter::Impl::remove_temporary() noexcept {
+  // HDF5 1.10 cannot close a file whose writes fail (disk full, file size limit): the close
+  // flushes and truncates again, fails, and leaves a file that crashes HDF5's exit handler.
+  // The file is abandoned, so its descriptor is pointed at memory, where the close succeeds
+  // (a file size limit still applies there: `dosim run` then leaves without HDF5's handler).
+  void* handle = nullptr;
+  if (file.valid() && H5Fget_vfd_handle(file.get(), H5P_DEFAULT, &handle) >= 0 &&
+      handle != nullptr) {
+    int scratch = ::memfd_create("dosim-abandoned-trace", MFD_CLOEXEC);
+    if (scratch < 0) scratch = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (scratch >= 0) {
+      ::dup2(scratch, *static_cast<int*>(handle));
+      ::close(scratch);
+    }
+  }
+  try {
+    close();
+  } catch (...) {
+    // Nothing more to do: the file is removed either way.
+  }
+  ::unlink(output.temporary.c_str());
+}
+
 TraceWriter::TraceWriter(const std::string& path, const Scenario& scenario, std::uint64_t seed)
     : impl_(std::make_unique<Impl>()) {
   hdf5::quiet_errors();
   impl_->path = path;
   assert(scenario.tick > 0 && scenario.record_interval % scenario.tick == 0);
   impl_->ticks_per_row = std::max<std::int64_t>(1, scenario.record_interval / scenario.tick);
+  impl_->output = create_output(path);
   try {
     PropertyList fcpl(check(H5Pcreate(H5P_FILE_CREATE), "fcpl"));
     check(H5Pset_obj_track_times(fcpl.get(), 0), "root group times");  // the root group
@@ -572,23 +693,42 @@ TraceWriter::TraceWriter(const std::string& path, const Scenario& scenario, std:
     // Lock the file where the file system can, but do not fail where it cannot (NFS).
     check(H5Pset_file_locking(fapl.get(), true, true), "file locking");
 #endif
-    const hid_t file = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get());
-    if (file < 0) throw InputError(path, "cannot create trace: " + hdf5::error_reason());
+    const hid_t file =
+        H5Fcreate(impl_->output.temporary.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get());
+    if (file < 0) {
+      const std::string reason = hdf5::error_reason();  // before any other HDF5 call
+      impl_->remove_temporary();
+      throw InputError(path, "cannot create trace: " + reason);
+    }
     impl_->file = hdf5::File(file);
     impl_->write_header(scenario, seed);
+    // The header on disk: a process killed from here on leaves a file HDF5 can open.
+    check(H5Fflush(file, H5F_SCOPE_LOCAL), "flush");
   } catch (const hdf5::Failure& failure) {
+    impl_->remove_temporary();
     throw InputError(path, std::string("cannot write trace: ") + failure.what());
   }
 }
 
 TraceWriter::~TraceWriter() {
-  if (impl_->finished) return;
+  Impl& impl = *impl_;
+  if (impl.finished) return;
+  impl.finished = true;
   try {
-    impl_->flush();
-    impl_->close();
+    impl.flush();
+    impl.close();
+    impl.commit();
   } catch (...) {
-    // The file stays marked incomplete; nothing more can be done from a destructor.
+    // Nothing can be reported from a destructor; the target keeps what it had.
+    impl.remove_temporary();
   }
+}
+
+void TraceWriter::discard() {
+  Impl& impl = *impl_;
+  if (impl.finished) return;
+  impl.finished = true;
+  impl.remove_temporary();
 }
 
 void TraceWriter::on_frame(const Frame& frame) {
@@ -601,6 +741,7 @@ void TraceWriter::on_frame(const Frame& frame) {
     impl.last_time = frame.time;
     if (++impl.ticks_in_row == impl.ticks_per_row) impl.end_row();
   } catch (const hdf5::Failure& failure) {
+    discard();
     throw InputError(impl.path, std::string("cannot write trace: ") + failure.what());
   }
 }
@@ -650,8 +791,10 @@ void TraceWriter::finish(const std::vector<IncidentRecord>& incidents, bool comp
     }
     impl.close();
   } catch (const hdf5::Failure& failure) {
+    impl.remove_temporary();
     throw InputError(impl.path, std::string("cannot write trace: ") + failure.what());
   }
+  impl.commit();
 }
 
 std::int64_t TraceWriter::rows_written() const { return impl_->rows; }
@@ -676,8 +819,9 @@ std::size_t TraceWriter::add_detector(const std::string& name, double limit,
     write_numbers(group.get(), "service", H5T_STD_I32LE, std::span<const std::int32_t>(services));
     write_strings(group.get(), "metric", std::span<const std::string>(metric));
     write_strings(group.get(), "label", std::span<const std::string>(label));
-    impl.detector_columns.emplace_back(group.get(), service.size(), gauges);
+    impl.detector_columns.emplace_back(group.get(), service.size(), gauges, &impl.chunk_writes);
   } catch (const hdf5::Failure& failure) {
+    discard();
     throw InputError(impl.path, std::string("cannot write trace: ") + failure.what());
   }
   return impl.detector_columns.size() - 1;

@@ -1,13 +1,18 @@
 // `dosim run`: load, open the trace (failing before any simulation if it cannot be
 // written), simulate with a progress line on a terminal, close the trace, print a summary.
 // SIGINT / SIGTERM stop the run at the next tick; the trace is closed with complete = 0 and
-// the exit code is 128 + the signal number.
+// the exit code is 128 + the signal number. An output (--out, --events) that names one of
+// the run's inputs, or cannot be written, is refused before anything runs.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <optional>
@@ -60,6 +65,68 @@ class ProgressLine : public FrameSink {
 
 std::string default_out_path(const std::string& scenario_path) {
   return std::filesystem::path(scenario_path).stem().string() + ".h5";
+}
+
+// The files a run reads, each with what it is (for messages).
+std::vector<std::pair<std::string, std::string>> run_inputs(const RunPlan& plan,
+                                                            const std::string& scenario_path) {
+  std::vector<std::pair<std::string, std::string>> inputs = {{"the scenario", scenario_path}};
+  if (!plan.script_path().empty()) inputs.emplace_back("the script", plan.script_path());
+  for (const ReplaySpec& replay : plan.scenario().replay)
+    inputs.emplace_back("a replay file", replay.file);
+  for (const DetectorSpec& spec : plan.detectors()) {
+    if (!spec.model.empty()) inputs.emplace_back("an lstm model", spec.model);
+    if (!spec.module.empty()) inputs.emplace_back("a Python detector", spec.module);
+  }
+  return inputs;
+}
+
+// What `path` is if it is one of the run's inputs (the same file: device and inode), or "".
+std::string input_named(const std::string& path,
+                        const std::vector<std::pair<std::string, std::string>>& inputs) {
+  for (const auto& [what, input] : inputs) {
+    std::error_code error;
+    if (std::filesystem::equivalent(path, input, error)) return what + " (" + input + ")";
+  }
+  return "";
+}
+
+// Why `path` cannot be written, or "": a folder, a file or (for a new file) a folder without
+// write permission, or a missing folder. Whether the disk has room is known only when writing.
+std::string unwritable_reason(const std::string& path) {
+  struct stat existing;
+  if (::stat(path.c_str(), &existing) == 0) {
+    if (S_ISDIR(existing.st_mode)) return std::strerror(EISDIR);
+    return ::access(path.c_str(), W_OK) == 0 ? "" : std::strerror(errno);
+  }
+  if (errno != ENOENT) return std::strerror(errno);
+  std::filesystem::path folder = std::filesystem::path(path).parent_path();
+  if (folder.empty()) folder = ".";
+  return ::access(folder.c_str(), W_OK) == 0 ? "" : std::strerror(errno);
+}
+
+// Ends a run that failed: the trace is already in place or removed (the Run is gone).
+// Leaves without exit handlers: after a write failed under a file size limit (ulimit -f),
+// HDF5 1.10 keeps a file it could not close, and its exit handler would crash on it.
+[[noreturn]] void leave_failed() {
+  std::fflush(nullptr);
+  std::_Exit(kExitBadInput);
+}
+
+// Writes every event as one JSON object per line. Returns "" or why it failed; the file is
+// closed before it is judged, so a full disk (/dev/full) is seen.
+std::string write_events(const std::vector<StoryEvent>& story, const std::string& path) {
+  std::FILE* out = std::fopen(path.c_str(), "w");
+  if (out == nullptr) return std::strerror(errno);
+  int failure = 0;
+  for (const StoryEvent& event : story) {
+    if (std::fputs(event.detail.c_str(), out) < 0 || std::fputc('\n', out) == EOF) {
+      failure = errno;
+      break;
+    }
+  }
+  if (std::fclose(out) != 0 && failure == 0) failure = errno;
+  return failure == 0 ? "" : std::strerror(failure);
 }
 
 void print_summary(const RunReport& report, double wall_seconds) {
@@ -128,14 +195,18 @@ void print_detected(const RunReport& report) {
 
 int run_command(const RunCommandOptions& options) {
   const auto wall_start = WallClock::now();
+  // A file size limit (ulimit -f) then fails the write (EFBIG), which is reported, instead
+  // of killing the process and leaving the temporary trace behind.
+  std::signal(SIGXFSZ, SIG_IGN);
   RunOptions run_options;
   run_options.seed = options.seed;
   run_options.script_path = options.script_path;
   run_options.lua_instructions = options.lua_instructions;
   run_options.lua_memory_mib = options.lua_memory_mib;
   run_options.strict = options.strict;
-  run_options.trace_path =
+  const std::string trace_path =
       options.out_path.empty() ? default_out_path(options.scenario_path) : options.out_path;
+  run_options.trace_path = trace_path;
   if (!options.quiet)
     run_options.on_script_log = [](SimTime t, const std::string& text) {
       std::fprintf(stderr, "[%s] LOG    %s\n", story_stamp(t).c_str(), text.c_str());
@@ -146,10 +217,25 @@ int run_command(const RunCommandOptions& options) {
   try {
     plan.emplace(RunPlan::load(options.scenario_path, std::move(run_options)));
     print_warnings(plan->warnings());
+    // Outputs are checked before anything runs; the trace's folder, by the writer (in Run).
+    const auto inputs = run_inputs(*plan, options.scenario_path);
+    for (const auto& [option, path] : {std::pair<std::string, std::string>{"--out", trace_path},
+                                       {"--events", options.events_path}}) {
+      if (const std::string input = input_named(path, inputs); !path.empty() && !input.empty())
+        throw InputError(path, option + " names " + input + ", an input of the run");
+    }
+    if (!options.events_path.empty()) {
+      std::error_code error;
+      if (std::filesystem::weakly_canonical(options.events_path, error) ==
+          std::filesystem::weakly_canonical(trace_path, error))
+        throw InputError(options.events_path, "--events names the trace (--out)");
+      if (const std::string reason = unwritable_reason(options.events_path); !reason.empty())
+        throw InputError(options.events_path, "cannot write the events: " + reason);
+    }
     run = std::make_unique<Run>(*plan);
   } catch (const Error& error) {
     print_error(error);
-    return kExitBadInput;
+    leave_failed();
   }
 
   std::signal(SIGINT, on_signal);
@@ -165,7 +251,8 @@ int run_command(const RunCommandOptions& options) {
   } catch (const Error& error) {
     if (show_progress) progress.clear();
     print_error(error);
-    return kExitBadInput;  // the trace is closed as incomplete
+    run.reset();  // a failing script or detector: the trace, incomplete, replaces the target
+    leave_failed();
   }
   if (show_progress) progress.clear();
   run.reset();
@@ -174,9 +261,12 @@ int run_command(const RunCommandOptions& options) {
   const auto story = run_story(report.scenario, report.changes, report.alerts, report.detected,
                                report.result.simulated, report.script_log);
   if (!options.quiet) print_story(story, kStoryLines);
-  if (!options.events_path.empty() && !write_story(story, options.events_path)) {
-    std::fprintf(stderr, "%s: cannot write the events\n", options.events_path.c_str());
-    return kExitBadInput;
+  if (!options.events_path.empty()) {
+    if (const std::string problem = write_events(story, options.events_path); !problem.empty()) {
+      std::fprintf(stderr, "%s: cannot write the events: %s\n", options.events_path.c_str(),
+                   problem.c_str());
+      return kExitBadInput;
+    }
   }
   if (!options.quiet) print_summary(report, wall_seconds);
   if (!options.quiet && !report.script_path.empty()) print_script(report);

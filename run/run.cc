@@ -35,7 +35,7 @@ class DetectorScoresToTrace : public DetectorObserver {
 }  // namespace
 
 struct Run::Impl {
-  const RunPlan& plan;
+  const RunPlan plan;  // a copy: a Run never depends on the caller keeping its plan
   Simulation simulation;
   std::unique_ptr<TraceWriter> writer;
   std::unique_ptr<ScriptHost> script;
@@ -45,6 +45,7 @@ struct Run::Impl {
   bool wired = false;     // the sinks are added on the first step() or run()
   bool reported = false;  // run() returned its report
 
+  void start();
   void wire();
 
   explicit Impl(const RunPlan& p) : plan(p), simulation(p.scenario(), p.seed()) {}
@@ -53,25 +54,35 @@ struct Run::Impl {
 Run::Run(const RunPlan& plan) : impl_(std::make_unique<Impl>(plan)) {
   Impl& impl = *impl_;
   const RunOptions& options = plan.options();
-  // The trace first: an unwritable path fails before anything runs, and a script that fails
-  // to start leaves the trace (already created) marked incomplete.
+  // The trace first: an unwritable path fails before anything runs. A run that fails to
+  // start (its script, a detector) discards the trace: an earlier one at the path survives.
   if (!options.trace_path.empty())
     impl.writer = std::make_unique<TraceWriter>(options.trace_path, plan.scenario(), plan.seed());
+  try {
+    impl.start();
+  } catch (...) {
+    if (impl.writer) impl.writer->discard();
+    throw;
+  }
+}
+
+// The script started, the detectors made and tied to the trace.
+void Run::Impl::start() {
+  const RunOptions& options = plan.options();
   if (!plan.script_path().empty()) {
     ScriptOptions script_options;
     script_options.path = plan.script_path();
     script_options.limits.instruction_budget = options.lua_instructions;
     script_options.limits.memory_limit = static_cast<std::size_t>(options.lua_memory_mib) << 20;
     script_options.on_log = options.on_script_log;
-    impl.script =
-        std::make_unique<ScriptHost>(impl.simulation, std::move(script_options), plan.seed());
-    impl.script->start();
+    script = std::make_unique<ScriptHost>(simulation, std::move(script_options), plan.seed());
+    script->start();
   }
-  impl.detectors = std::make_unique<DetectorRunner>(
-      impl.simulation.scenario(), plan.detectors(),
+  detectors = std::make_unique<DetectorRunner>(
+      simulation.scenario(), plan.detectors(),
       either_factory(options.detector_factory,
-                     impl.script ? impl.script->detector_factory() : DetectorFactory{}));
-  if (impl.writer) impl.scores_to_trace.emplace(*impl.detectors, *impl.writer);
+                     script ? script->detector_factory() : DetectorFactory{}));
+  if (writer) scores_to_trace.emplace(*detectors, *writer);
 }
 
 Run::~Run() = default;
@@ -114,8 +125,8 @@ RunReport Run::run(const std::atomic<bool>* stop) {
 
   RunReport report;
   report.result = impl.simulation.run(stop);  // a failing script callback or detector
-                                              // throws; the writer closes the trace
-                                              // incomplete
+                                              // throws; the writer, destroyed with the
+                                              // Run, puts the trace in place incomplete
   const Scenario& scenario = impl.simulation.scenario();
   report.scenario = scenario;
   report.seed = impl.plan.seed();

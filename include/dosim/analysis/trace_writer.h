@@ -1,17 +1,25 @@
 // Writes a run to an HDF5 trace (layout: docs/trace-format.md).
 //
-// The writer is a FrameSink. It opens (creates or truncates) the file in its constructor,
-// so an unwritable path fails before any simulation work, and marks it `complete = 0`.
-// Frames are summarised over the scenario's record interval (see docs/trace-format.md for
-// how each metric aggregates) and appended in whole chunks from a bounded buffer: memory
-// does not grow with the horizon. finish() writes the ground truth and alerts, sets
-// `complete` and closes the file. If the writer is destroyed without finish(), the file is
-// closed as incomplete.
+// The writer is a FrameSink. Its constructor creates a temporary file beside the target
+// (`.NAME.dosim-PID-N` in the same folder), so an unwritable path fails before any
+// simulation work, and marks it `complete = 0`; the target is not touched until the trace is
+// closed. Frames are summarised over the scenario's record interval (see
+// docs/trace-format.md for how each metric aggregates) and appended in whole chunks from a
+// bounded buffer: memory does not grow with the horizon. After the header, and after every
+// row that wrote a whole chunk, the file's metadata is flushed, so that a process killed
+// outright leaves a temporary file that HDF5 can read (once its open-for-write flag is
+// cleared: docs/trace-format.md, "What survives a crash").
+//
+// The trace replaces the target (a rename, atomic on one file system) when it is closed:
+// by finish(), complete or interrupted, or by the destructor (an error elsewhere ended the
+// run: closed incomplete). A write that fails (disk full, file size limit) or discard()
+// removes the temporary file instead, and the target keeps what it had.
 //
 // Same scenario + seed => byte-identical file: no object time stamps, object formats pinned
-// to HDF5 1.10's, fixed chunking and filters, everything written in a fixed order.
-// The frame's dimensions must match the scenario's (services, dependencies, declared
-// endpoints). Not thread-safe, and HDF5 itself is not: one writer at a time per process.
+// to HDF5 1.10's, fixed chunking and filters, everything (flushes included) written in a
+// fixed order. The frame's dimensions must match the scenario's (services, dependencies,
+// declared endpoints). Not thread-safe, and HDF5 itself is not: one writer at a time per
+// process.
 #pragma once
 
 #include <cstddef>
@@ -32,19 +40,29 @@ namespace dosim {
 
 class TraceWriter : public FrameSink {
  public:
-  // Throws InputError (dosim/error.h) if `path` cannot be created.
+  // Throws InputError (dosim/error.h) if `path` cannot be written: its folder is missing
+  // or not writable, or it names a folder, a device or a file that is not writable. A
+  // symbolic link at `path` is kept; the file it names is replaced.
   TraceWriter(const std::string& path, const Scenario& scenario, std::uint64_t seed);
-  // Without finish(): writes the partial last row, flushes and closes, leaving
-  // `complete = 0` and no /truth or /alerts. Never throws.
+  // Without finish() or discard(): writes the partial last row, closes the file with
+  // `complete = 0` and no /truth or /alerts, and renames it over the target. If that fails,
+  // the temporary file is removed. Never throws.
   ~TraceWriter() override;
 
+  // Closes and removes the temporary file without touching the target: for a run that
+  // fails before it starts (the earlier trace at the path survives). Later calls, finish()
+  // and the destructor then do nothing. Never throws.
+  void discard();
+
   // Adds one tick. Every record_interval / tick frames make one row; time_ns is the time of
-  // the row's last frame. Throws InputError if the file cannot be written (disk full).
+  // the row's last frame. Throws InputError if the file cannot be written (disk full), after
+  // removing the temporary file.
   void on_frame(const Frame& frame) override;
 
   // Writes the partial last row if any, flushes, writes /truth/incidents and /alerts, sets
-  // `complete` to 1 if `complete` (an interrupted run passes false) and closes the file.
-  // Throws InputError if the file cannot be written. Later calls do nothing.
+  // `complete` to 1 if `complete` (an interrupted run passes false), closes the file and
+  // renames it over the target. Throws InputError if the file cannot be written or renamed,
+  // after removing the temporary file. Later calls do nothing.
   // `alert_incident_ids[i]`: the incident alert i matched (-1 for none).
   void finish(const std::vector<IncidentRecord>& incidents, bool complete,
               const std::vector<ChangeEvent>& changes = {}, const std::vector<Alert>& alerts = {},
