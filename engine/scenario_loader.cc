@@ -9,6 +9,7 @@
 
 #include "scenario_loader_internal.h"
 #include "topology.h"
+#include "util/input_file.h"
 
 namespace dosim {
 namespace {
@@ -632,18 +633,10 @@ Scenario parse_scenario(const std::string& text, const std::string& file) {
 }
 
 Scenario load_scenario_file(const std::string& path) {
-  auto fail = [&](int error) {
-    return InputError(path, "cannot read file: " + std::generic_category().message(error));
-  };
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
-                                                       &std::fclose);
-  if (!file) throw fail(errno);
-  std::string text;
-  char buffer[1 << 16];
-  while (std::size_t count = std::fread(buffer, 1, sizeof buffer, file.get()))
-    text.append(buffer, count);
-  if (std::ferror(file.get())) throw fail(errno);
-  return parse_scenario(text, path);
+  std::string reason;
+  const std::optional<std::string> text = read_input_file(path, kMaxScenarioBytes, reason);
+  if (!text) throw InputError(path, "cannot read file: " + reason);
+  return parse_scenario(*text, path);
 }
 
 }  // namespace dosim

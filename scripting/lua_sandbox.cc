@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/rng.h"
+#include "util/input_file.h"
 
 namespace dosim {
 namespace {
@@ -470,11 +471,10 @@ void LuaSandbox::open_libraries(std::uint64_t seed) {
 }
 
 void LuaSandbox::load_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ScriptError(path + ": cannot read the script: " + std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  const std::string code = text.str();
+  std::string reason;
+  const std::optional<std::string> text = read_input_file(path, kMaxScriptBytes, reason);
+  if (!text) throw ScriptError(path + ": cannot read the script: " + reason);
+  const std::string& code = *text;
   if (!code.empty() && code[0] == LUA_SIGNATURE[0])
     throw ScriptError(path + ": precompiled Lua (bytecode) is not accepted; give the source");
   load_text(code, "@" + path);

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "scripting/script_api.h"
+#include "util/input_file.h"
 
 namespace dosim {
 namespace {
@@ -21,11 +22,10 @@ bool yielded_token(lua_State* co, int index, const void* token) {
 
 ScriptHost::ScriptHost(Simulation& simulation, ScriptOptions options, std::uint64_t seed)
     : simulation_(simulation), options_(std::move(options)) {
-  std::ifstream in(options_.path, std::ios::binary);
-  if (!in) throw ScriptError(options_.path + ": cannot read the script: " + std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  text_ = to_valid_utf8(text.str());  // the trace keeps it as text
+  std::string reason;
+  const std::optional<std::string> text = read_input_file(options_.path, kMaxScriptBytes, reason);
+  if (!text) throw ScriptError(options_.path + ": cannot read the script: " + reason);
+  text_ = to_valid_utf8(*text);  // the trace keeps it as text
   sandbox_ = std::make_unique<LuaSandbox>(seed, options_.limits);
   bind_script_api(*this);
   sandbox_->load_file(options_.path);  // leaves the main chunk on the stack

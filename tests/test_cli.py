@@ -188,3 +188,17 @@ def test_the_story_is_told_in_simulated_time_and_written_as_json_lines():
 
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-q", "-p", "no:cacheprovider"]))
+
+
+def test_devices_fifos_and_directories_are_refused_not_read_for_ever():
+    """A scenario or script that is not a regular file (/dev/zero would be read until memory
+    runs out) is a clear error, exit 2, at once."""
+    scenario = TMP / "zero-script.yaml"
+    scenario.write_text("name: z\nduration: 1m\nservices: [{name: a}]\nscript: /dev/zero\n")
+    for args in (["validate", "/dev/zero"], ["validate", scenario],
+                 ["run", scenario, "--out", TMP / "zero.h5"],
+                 ["validate", TMP]):
+        result = dosim(*args, timeout=20)
+        assert result.returncode == 2, (args, result.stderr)
+        assert "not a regular file" in result.stderr or "Is a directory" in result.stderr, (
+            args, result.stderr)

@@ -1,0 +1,21 @@
+// Reading a whole input file (a scenario, a script) with the limits that keep a mistake from
+// hanging dosim or exhausting memory: only regular files (a device, a FIFO or a directory is
+// refused: `script: /dev/zero` would otherwise be read for ever) and at most `max_bytes`.
+// Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace dosim {
+
+inline constexpr std::uintmax_t kMaxScenarioBytes = std::uintmax_t{64} << 20;  // 64 MiB
+inline constexpr std::uintmax_t kMaxScriptBytes = std::uintmax_t{16} << 20;    // 16 MiB
+
+// The file's bytes, or nullopt with `reason` set ("No such file or directory", "not a
+// regular file", "larger than 64 MiB").
+std::optional<std::string> read_input_file(const std::string& path, std::uintmax_t max_bytes,
+                                           std::string& reason);
+
+}  // namespace dosim
