@@ -237,16 +237,16 @@ const MapEntry* MapReader::lookup(std::string_view key, Need need) {
   return entry;
 }
 
+// A key the file does not have (a check about a default value: `tick` defaults to 1 s and
+// exceeds a `duration` of 1 ms) is reported at the mapping itself.
 SourcePos MapReader::key_pos(std::string_view key) const {
   const MapEntry* entry = find(key);
-  assert(entry);
-  return entry->key_pos();
+  return entry ? entry->key_pos() : pos();
 }
 
 SourcePos MapReader::value_pos(std::string_view key) const {
   const MapEntry* entry = find(key);
-  assert(entry);
-  return entry->value_pos();
+  return entry ? entry->value_pos() : pos();
 }
 
 std::optional<YAML::Node> MapReader::value(std::string_view key, Need need) {

@@ -128,7 +128,7 @@ class MapReader {
   SourcePos pos() const { return pos_of(node_); }
   bool has(std::string_view key) const { return find(key) != nullptr; }
   // Position of the key itself / of its value (the key's when the value is empty).
-  // REQUIRES: has(key).
+  // Without the key: the position of the mapping itself.
   SourcePos key_pos(std::string_view key) const;
   SourcePos value_pos(std::string_view key) const;
 
