@@ -3,12 +3,24 @@
 #include <algorithm>
 #include <cmath>
 
+#include <boost/math/special_functions/gamma.hpp>
+
 namespace dosim {
 
 double erlang_c(int servers, double offered) {
-  // Erlang B by its stable recurrence, then C = B / (1 - rho (1 - B)).
+  // Erlang B, then C = B / (1 - rho (1 - B)). Up to kRecurrenceServers servers by its stable
+  // recurrence (exact, O(servers)); above, in O(1) as a Poisson(offered) probability over its
+  // CDF, B = P(N = c) / P(N <= c) = gamma_p_derivative(c + 1, a) / gamma_q(c + 1, a), so that
+  // a service of a million replicas costs a tick what one of ten does.
+  constexpr int kRecurrenceServers = 256;
   double erlang_b = 1.0;
-  for (int k = 1; k <= servers; ++k) erlang_b = offered * erlang_b / (k + offered * erlang_b);
+  if (servers <= kRecurrenceServers || offered <= 0) {
+    for (int k = 1; k <= servers; ++k) erlang_b = offered * erlang_b / (k + offered * erlang_b);
+  } else {
+    const double c1 = static_cast<double>(servers) + 1.0;
+    const double cdf = boost::math::gamma_q(c1, offered);
+    erlang_b = cdf > 0 ? std::min(1.0, boost::math::gamma_p_derivative(c1, offered) / cdf) : 1.0;
+  }
   const double rho = offered / servers;
   return erlang_b / (1.0 - rho * (1.0 - erlang_b));
 }

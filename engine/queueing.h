@@ -18,6 +18,7 @@ struct Moments {
 
 // Erlang C: P(wait > 0) in an M/M/c queue with `servers` servers and offered load
 // `offered` = lambda / mu (in servers). REQUIRES: servers >= 1, 0 <= offered < servers.
+// O(servers) up to 256 servers, O(1) above (the incomplete gamma function).
 double erlang_c(int servers, double offered);
 
 // Standard normal CDF and the quantile points used for percentiles.

@@ -144,21 +144,22 @@ void Loader::read_region(const YAML::Node& node) {
   for (const YAML::Node& zone : r.list("zones")) {
     auto name = read_text(zone, pos_of(zone), "a zone name", diags_);
     if (!name) continue;
-    for (const RegionSpec& other : scenario_.regions) {
-      if (std::find(other.zones.begin(), other.zones.end(), *name) != other.zones.end())
-        diags_.error(pos_of(zone), "zone '" + *name + "' is already in region '" + other.name +
-                                       "'; zone names must be unique across regions");
-    }
-    if (std::find(region.zones.begin(), region.zones.end(), *name) != region.zones.end())
+    const int holder = zones_.claim(*name, static_cast<int>(scenario_.regions.size()));
+    if (holder >= 0 && holder < static_cast<int>(scenario_.regions.size()))
+      diags_.error(pos_of(zone), "zone '" + *name + "' is already in region '" +
+                                     scenario_.regions[holder].name +
+                                     "'; zone names must be unique across regions");
+    else if (holder >= 0)
       diags_.error(pos_of(zone), "duplicate zone '" + *name + "' in region '" + region.name + "'");
     region.zones.push_back(*name);
   }
-  for (const RegionSpec& other : scenario_.regions) {
-    if (other.name == region.name && !region.name.empty())
-      diags_.error(r.value_pos("name"), "duplicate region name '" + region.name +
-                                            "' (first at line " + std::to_string(other.pos.line) +
-                                            ")");
-  }
+  const int first = region.name.empty()
+                        ? -1
+                        : regions_.claim(region.name, static_cast<int>(scenario_.regions.size()));
+  if (first >= 0)
+    diags_.error(r.value_pos("name"), "duplicate region name '" + region.name +
+                                          "' (first at line " +
+                                          std::to_string(scenario_.regions[first].pos.line) + ")");
   scenario_.regions.push_back(std::move(region));
 }
 
@@ -185,12 +186,13 @@ void Loader::read_service(const YAML::Node& node) {
   if (auto autoscaling = r.value("autoscaling")) read_autoscaling(*autoscaling, service);
   if (auto sli = r.value("sli")) read_sli(*sli, service);
   if (auto labels = r.value("labels")) service.labels = read_labels(*labels);
-  for (const ServiceSpec& other : scenario_.services) {
-    if (other.name == service.name && !service.name.empty())
-      diags_.error(r.value_pos("name"), "duplicate service name '" + service.name +
-                                            "' (first at line " + std::to_string(other.pos.line) +
-                                            ")");
-  }
+  const int first = service.name.empty() ? -1
+                                         : services_.claim(service.name,
+                                                           static_cast<int>(scenario_.services.size()));
+  if (first >= 0)
+    diags_.error(r.value_pos("name"), "duplicate service name '" + service.name +
+                                          "' (first at line " +
+                                          std::to_string(scenario_.services[first].pos.line) + ")");
   scenario_.services.push_back(std::move(service));
 }
 
@@ -263,19 +265,14 @@ void Loader::read_zone_placement(MapReader& r, ServiceSpec& service) {
     for (const YAML::Node& item : r.list("zones")) {
       auto name = read_text(item, pos_of(item), "a zone name", diags_);
       if (!name) continue;
-      std::string zone_region;
-      std::vector<std::string> all_zones;
-      for (const RegionSpec& candidate : scenario_.regions)
-        for (const std::string& zone : candidate.zones) {
-          all_zones.push_back(zone);
-          if (zone == *name) zone_region = candidate.name;
-        }
-      if (zone_region.empty()) {
-        diags_.error(pos_of(item), "unknown zone '" + *name + "'" + did_you_mean(*name, all_zones));
+      const int zone_region = zones_.find(*name);
+      if (zone_region < 0) {
+        diags_.error(pos_of(item), "unknown zone '" + *name + "'" +
+                                       suggest(*name, [&] { return all_zones(); }));
         continue;
       }
       service.zones.push_back(*name);
-      service.zone_regions.push_back(zone_region);
+      service.zone_regions.push_back(scenario_.regions[zone_region].name);
       service.zone += (service.zone.empty() ? "" : ",") + *name;
     }
     std::vector<std::string> regions;
@@ -288,13 +285,13 @@ void Loader::read_zone_placement(MapReader& r, ServiceSpec& service) {
   }
   const RegionSpec* region = nullptr;
   if (auto name = r.text("region")) {
-    for (const RegionSpec& candidate : scenario_.regions)
-      if (candidate.name == *name) region = &candidate;
+    if (const int found = regions_.find(*name); found >= 0) region = &scenario_.regions[found];
     if (region) {
       service.region = *name;
     } else {
-      diags_.error(r.value_pos("region"), "unknown region '" + *name + "'" +
-                                              did_you_mean(*name, names_of(scenario_.regions)));
+      diags_.error(r.value_pos("region"),
+                   "unknown region '" + *name + "'" +
+                       suggest(*name, [&] { return names_of(scenario_.regions); }));
     }
   }
   auto zone = r.text("zone");
@@ -307,16 +304,11 @@ void Loader::read_zone_placement(MapReader& r, ServiceSpec& service) {
     return;
   }
   if (r.has("region")) return;  // an unknown region was reported already
-  std::vector<std::string> all_zones;
-  for (const RegionSpec& candidate : scenario_.regions) {
-    for (const std::string& name : candidate.zones) {
-      all_zones.push_back(name);
-      if (name == *zone) service.region = candidate.name;
-    }
-  }
-  if (service.region.empty())
-    diags_.error(r.value_pos("zone"),
-                 "unknown zone '" + *zone + "'" + did_you_mean(*zone, all_zones));
+  if (const int found = zones_.find(*zone); found >= 0)
+    service.region = scenario_.regions[found].name;
+  else
+    diags_.error(r.value_pos("zone"), "unknown zone '" + *zone + "'" +
+                                          suggest(*zone, [&] { return all_zones(); }));
   service.zone = *zone;
 }
 
@@ -360,7 +352,10 @@ void Loader::read_dependency(const YAML::Node& node) {
     diags_.error(dependency.pos, "service '" + scenario_.services[dependency.caller].name +
                                      "' cannot depend on itself");
   } else if (dependency.caller >= 0 && dependency.callee >= 0) {
-    const int first = dependency_index(dependency.caller, dependency.callee);
+    const auto [it, added] =
+        dependencies_.emplace(std::pair(dependency.caller, dependency.callee),
+                              static_cast<int>(scenario_.dependencies.size()));
+    const int first = added ? -1 : it->second;
     if (first >= 0)
       diags_.error(dependency.pos,
                    "duplicate dependency '" + scenario_.services[dependency.caller].name + " -> " +
@@ -372,18 +367,27 @@ void Loader::read_dependency(const YAML::Node& node) {
 
 void Loader::check_cycles() {
   // Self-calls and duplicates are reported already; each pass names one cycle and drops the
-  // edge it is reported at, so independent cycles are all named.
+  // edge it is reported at, so independent cycles are named, the first kMostCyclesNamed of
+  // them (each pass costs a walk of the whole graph).
+  constexpr int kMostCyclesNamed = 20;
   EdgeList edges;
   for (const DependencySpec& d : scenario_.dependencies)
     if (d.caller >= 0 && d.callee >= 0 && d.caller != d.callee)
       edges.emplace_back(d.caller, d.callee);
   const int service_count = static_cast<int>(scenario_.services.size());
+  int named = 0;
   for (std::vector<int> cycle = find_cycle(service_count, edges); !cycle.empty();
        cycle = find_cycle(service_count, edges)) {
+    const int at = dependency_index(cycle[0], cycle[1]);
+    if (named++ == kMostCyclesNamed) {
+      diags_.error(scenario_.dependencies[at].pos,
+                   "more dependency cycles (only the first " + std::to_string(kMostCyclesNamed) +
+                       " are named)");
+      break;
+    }
     std::string path;
     for (int service : cycle)
       path += (path.empty() ? "" : " -> ") + scenario_.services[service].name;
-    const int at = dependency_index(cycle[0], cycle[1]);
     diags_.error(scenario_.dependencies[at].pos, "dependency cycle: " + path);
     edges.erase(std::find(edges.begin(), edges.end(), std::pair(cycle[0], cycle[1])));
   }
@@ -396,11 +400,9 @@ void Loader::read_traffic(const YAML::Node& node, int index) {
   TrafficSpec traffic;
   traffic.pos = r.pos();
   traffic.name = r.has("name") ? read_name(r, Need::kOptional) : "traffic-" + std::to_string(index);
-  for (const TrafficSpec& other : scenario_.traffic) {
-    if (other.name == traffic.name && !traffic.name.empty())
-      diags_.error(r.has("name") ? r.value_pos("name") : traffic.pos,
-                   "duplicate traffic name '" + traffic.name + "'");
-  }
+  if (!traffic.name.empty() && traffic_.claim(traffic.name, index) >= 0)
+    diags_.error(r.has("name") ? r.value_pos("name") : traffic.pos,
+                 "duplicate traffic name '" + traffic.name + "'");
   if (auto entry = r.value("entry", Need::kRequired))
     read_entry(*entry, r.value_pos("entry"), traffic);
   const Need base_need = r.has("locust") ? Need::kOptional : Need::kRequired;
@@ -547,11 +549,63 @@ std::string Loader::read_name(MapReader& r, Need need) {
 }
 
 int Loader::service_ref(const std::string& name, SourcePos pos) {
-  const int index = scenario_.service_index(name);
+  const int index = services_.find(name);
   if (index < 0)
-    diags_.error(
-        pos, "unknown service '" + name + "'" + did_you_mean(name, names_of(scenario_.services)));
+    diags_.error(pos, "unknown service '" + name + "'" +
+                          suggest(name, [&] { return names_of(scenario_.services); }));
   return index;
+}
+
+int Loader::edge_index(const std::string& name) const {
+  // Service names may hold "->" themselves: try every split.
+  for (std::size_t at = name.find("->"); at != std::string::npos; at = name.find("->", at + 1)) {
+    const int caller = services_.find(name.substr(0, at));
+    const int callee = services_.find(name.substr(at + 2));
+    if (caller < 0 || callee < 0) continue;
+    if (const int edge = dependency_index(caller, callee); edge >= 0) return edge;
+  }
+  return -1;
+}
+
+std::vector<std::string> Loader::edge_names() const {
+  std::vector<std::string> names;
+  for (std::size_t d = 0; d < scenario_.dependencies.size(); ++d) {
+    const DependencySpec& dependency = scenario_.dependencies[d];
+    const bool named = dependency.caller >= 0 && dependency.callee >= 0;  // else reported
+    names.push_back(named ? scenario_.edge_name(static_cast<int>(d)) : std::string());
+  }
+  return names;
+}
+
+std::vector<std::string> Loader::all_zones() const {
+  std::vector<std::string> zones;
+  for (const RegionSpec& region : scenario_.regions)
+    zones.insert(zones.end(), region.zones.begin(), region.zones.end());
+  return zones;
+}
+
+void Loader::index_loaded() {
+  for (std::size_t i = 0; i < scenario_.regions.size(); ++i) {
+    regions_.claim(scenario_.regions[i].name, static_cast<int>(i));
+    for (const std::string& zone : scenario_.regions[i].zones)
+      zones_.claim(zone, static_cast<int>(i));
+  }
+  for (std::size_t i = 0; i < scenario_.services.size(); ++i)
+    services_.claim(scenario_.services[i].name, static_cast<int>(i));
+  for (std::size_t i = 0; i < scenario_.dependencies.size(); ++i)
+    dependencies_.emplace(
+        std::pair(scenario_.dependencies[i].caller, scenario_.dependencies[i].callee),
+        static_cast<int>(i));
+  for (std::size_t i = 0; i < scenario_.traffic.size(); ++i)
+    traffic_.claim(scenario_.traffic[i].name, static_cast<int>(i));
+  for (std::size_t i = 0; i < scenario_.faults.size(); ++i)
+    faults_.claim(scenario_.faults[i].name, static_cast<int>(i));
+  for (std::size_t i = 0; i < scenario_.changes.size(); ++i)
+    changes_.claim(scenario_.changes[i].name, static_cast<int>(i));
+  for (std::size_t i = 0; i < scenario_.detectors.size(); ++i)
+    detectors_.claim(scenario_.detectors[i].name, static_cast<int>(i));
+  for (std::size_t i = 0; i < scenario_.replay.size(); ++i)
+    replays_.claim(scenario_.replay[i].name, static_cast<int>(i));
 }
 
 std::string Loader::clipped() const {
@@ -563,11 +617,8 @@ std::string Loader::never_happens() const {
 }
 
 int Loader::dependency_index(int caller, int callee) const {
-  for (std::size_t d = 0; d < scenario_.dependencies.size(); ++d) {
-    const DependencySpec& dependency = scenario_.dependencies[d];
-    if (dependency.caller == caller && dependency.callee == callee) return static_cast<int>(d);
-  }
-  return -1;
+  const auto it = dependencies_.find(std::pair(caller, callee));
+  return it == dependencies_.end() ? -1 : it->second;
 }
 
 FaultSpec Loader::single_fault(const YAML::Node& node) {

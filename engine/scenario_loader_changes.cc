@@ -16,9 +16,8 @@ void Loader::read_change(const YAML::Node& node, int index) {
   ChangeSpec change;
   change.pos = r.pos();
   change.name = r.has("name") ? read_name(r, Need::kOptional) : "change-" + std::to_string(index);
-  for (const ChangeSpec& other : scenario_.changes)
-    if (other.name == change.name && !change.name.empty())
-      diags_.error(r.has("name") ? r.value_pos("name") : change.pos,
+  if (!change.name.empty() && changes_.claim(change.name, index) >= 0)
+    diags_.error(r.has("name") ? r.value_pos("name") : change.pos,
                    "duplicate change name '" + change.name + "'");
   std::optional<ChangeKind> kind;
   if (auto text = r.text("kind", Need::kRequired)) {

@@ -16,9 +16,8 @@ void Loader::read_detector(const YAML::Node& node, int index) {
   DetectorSpec spec;
   spec.pos = r.pos();
   spec.name = r.has("name") ? read_name(r, Need::kOptional) : "detector-" + std::to_string(index);
-  for (const DetectorSpec& other : scenario_.detectors)
-    if (other.name == spec.name && !spec.name.empty())
-      diags_.error(r.has("name") ? r.value_pos("name") : spec.pos,
+  if (!spec.name.empty() && detectors_.claim(spec.name, index) >= 0)
+    diags_.error(r.has("name") ? r.value_pos("name") : spec.pos,
                    "duplicate detector name '" + spec.name + "'");
   // The name is an HDF5 group in the trace (/detectors/<name>).
   if (spec.name.find('/') != std::string::npos || spec.name == "." || spec.name == "name")
@@ -54,20 +53,15 @@ void Loader::read_detector(const YAML::Node& node, int index) {
   }
   if (r.has("edges")) {
     if (spec.family != "edge") diags_.error(r.key_pos("edges"), "'edges' selects edge series only");
-    std::vector<std::string> names;
-    for (std::size_t d = 0; d < scenario_.dependencies.size(); ++d) {
-      const DependencySpec& dependency = scenario_.dependencies[d];
-      const bool named = dependency.caller >= 0 && dependency.callee >= 0;  // else reported
-      names.push_back(named ? scenario_.edge_name(static_cast<int>(d)) : std::string());
-    }
     for (const YAML::Node& item : r.list("edges")) {
       auto name = read_text(item, pos_of(item), "an edge 'caller->callee'", diags_);
       if (!name) continue;
-      const auto it = std::find(names.begin(), names.end(), *name);
-      if (it == names.end())
-        diags_.error(pos_of(item), "unknown edge '" + *name + "'" + did_you_mean(*name, names));
+      const int edge = edge_index(*name);
+      if (edge < 0)
+        diags_.error(pos_of(item), "unknown edge '" + *name + "'" +
+                                       suggest(*name, [&] { return edge_names(); }));
       else
-        spec.edges.push_back(static_cast<int>(it - names.begin()));
+        spec.edges.push_back(edge);
     }
   }
   if (auto params = r.value("params")) {
@@ -154,6 +148,16 @@ void Loader::read_alertmanager(const YAML::Node& node) {
   spec.group_interval = r.duration("group_interval", Range::above(0)).value_or(spec.group_interval);
   spec.repeat_interval =
       r.duration("repeat_interval", Range::above(0)).value_or(spec.repeat_interval);
+  // Alerts fire and resolve on ticks: flushes closer together only repeat notifications (and
+  // a run's notifications would grow without bound).
+  for (const char* key : {"group_interval", "repeat_interval"}) {
+    const SimTime value = key[0] == 'g' ? spec.group_interval : spec.repeat_interval;
+    if (r.has(key) && value > 0 && value < scenario_.tick)
+      diags_.error(r.value_pos(key), std::string("'") + key + "' (" + format_duration(value) +
+                                         ") is shorter than the tick (" +
+                                         format_duration(scenario_.tick) +
+                                         "): alerts fire and resolve on ticks");
+  }
   for (const YAML::Node& item : r.list("inhibit_rules")) {
     MapReader rule(item, "inhibit rule", {"source_matchers", "target_matchers", "equal"}, diags_);
     if (!rule.is_map()) continue;
@@ -188,11 +192,11 @@ void Loader::read_incident_rule(const YAML::Node& node, int index) {
   rule.pos = r.pos();
   rule.name = r.has("name") ? read_name(r, Need::kOptional) : "rule-" + std::to_string(index);
   if (auto detector = r.text("detector", Need::kRequired)) {
-    std::vector<std::string> names;
-    for (const DetectorSpec& spec : scenario_.detectors) names.push_back(spec.name);
-    if (std::find(names.begin(), names.end(), *detector) == names.end())
+    if (detectors_.find(*detector) < 0)
       diags_.error(r.value_pos("detector"), "unknown detector '" + *detector + "'" +
-                                                did_you_mean(*detector, names) +
+                                                suggest(*detector, [&] {
+                                                  return names_of(scenario_.detectors);
+                                                }) +
                                                 " (incident rules watch a declared detector)");
     rule.detector = *detector;
   }

@@ -16,11 +16,9 @@ void Loader::read_fault(const YAML::Node& node, int index) {
   FaultSpec fault;
   fault.pos = r.pos();
   fault.name = r.has("name") ? read_name(r, Need::kOptional) : "fault-" + std::to_string(index);
-  for (const FaultSpec& other : scenario_.faults) {
-    if (other.name == fault.name && !fault.name.empty())
-      diags_.error(r.has("name") ? r.value_pos("name") : fault.pos,
-                   "duplicate fault name '" + fault.name + "'");
-  }
+  if (!fault.name.empty() && faults_.claim(fault.name, index) >= 0)
+    diags_.error(r.has("name") ? r.value_pos("name") : fault.pos,
+                 "duplicate fault name '" + fault.name + "'");
   std::optional<FaultKind> kind;
   static constexpr FaultKind kKinds[] = {
       FaultKind::kLatency,   FaultKind::kError,      FaultKind::kCpuStress,  FaultKind::kPacketLoss,
@@ -138,6 +136,16 @@ void Loader::read_fault(const YAML::Node& node, int index) {
                                                 clipped());
   std::vector<SimTime> starts = {fault.start};
   if (auto schedule = r.value("schedule")) starts = read_schedule(*schedule, fault);
+  if (scenario_.faults.size() + starts.size() > kMaxFaults) {
+    if (!too_many_faults_)
+      diags_.error(fault.pos, "more than " + std::to_string(kMaxFaults) +
+                                  " faults in the scenario, counting each occurrence of a "
+                                  "repeating one: " + std::to_string(scenario_.faults.size()) +
+                                  " before this one, which adds " +
+                                  std::to_string(starts.size()));
+    too_many_faults_ = true;
+    return;
+  }
   if (starts.size() == 1) {
     scenario_.faults.push_back(std::move(fault));
     return;
@@ -146,6 +154,9 @@ void Loader::read_fault(const YAML::Node& node, int index) {
     FaultSpec occurrence = fault;
     occurrence.name = fault.name + "#" + std::to_string(k + 1);
     occurrence.start = starts[k];
+    if (faults_.claim(occurrence.name, index) >= 0)
+      diags_.error(fault.pos, "the occurrence '" + occurrence.name +
+                                  "' of this repeating fault has the name of another fault");
     scenario_.faults.push_back(std::move(occurrence));
   }
 }
@@ -246,11 +257,6 @@ void Loader::read_target(const YAML::Node& node, FaultSpec& fault) {
       diags_.error(r.value_pos("labels"), "no service has these labels");
     return;
   }
-  std::vector<std::string> all_zones, all_regions;
-  for (const RegionSpec& region : scenario_.regions) {
-    all_regions.push_back(region.name);
-    all_zones.insert(all_zones.end(), region.zones.begin(), region.zones.end());
-  }
   if (r.has("zones") || r.has("regions")) {
     if (r.has("zones") + r.has("regions") + r.has("zone") + r.has("region") + r.has("service") +
             r.has("caller") >
@@ -260,14 +266,17 @@ void Loader::read_target(const YAML::Node& node, FaultSpec& fault) {
     }
     const bool by_zone = r.has("zones");
     const char* key = by_zone ? "zones" : "regions";
-    const std::vector<std::string>& known = by_zone ? all_zones : all_regions;
+    const NameIndex& known = by_zone ? zones_ : regions_;
     std::vector<std::string>& sides = by_zone ? fault.target.zones : fault.target.regions;
     for (const YAML::Node& item : r.list(key)) {
       auto name = read_text(item, pos_of(item), by_zone ? "a zone name" : "a region name", diags_);
       if (!name) continue;
-      if (std::find(known.begin(), known.end(), *name) == known.end())
-        diags_.error(pos_of(item), std::string("unknown ") + (by_zone ? "zone '" : "region '") +
-                                       *name + "'" + did_you_mean(*name, known));
+      if (known.find(*name) < 0)
+        diags_.error(pos_of(item),
+                     std::string("unknown ") + (by_zone ? "zone '" : "region '") + *name + "'" +
+                         suggest(*name, [&] {
+                           return by_zone ? all_zones() : names_of(scenario_.regions);
+                         }));
       sides.push_back(*name);
     }
     if (sides.size() < 2)
@@ -280,20 +289,16 @@ void Loader::read_target(const YAML::Node& node, FaultSpec& fault) {
       return;
     }
     if (auto zone = r.text("zone")) {
-      std::vector<std::string> zones;
-      for (const RegionSpec& region : scenario_.regions)
-        zones.insert(zones.end(), region.zones.begin(), region.zones.end());
-      if (std::find(zones.begin(), zones.end(), *zone) == zones.end())
-        diags_.error(r.value_pos("zone"),
-                     "unknown zone '" + *zone + "'" + did_you_mean(*zone, zones));
+      if (zones_.find(*zone) < 0)
+        diags_.error(r.value_pos("zone"), "unknown zone '" + *zone + "'" +
+                                              suggest(*zone, [&] { return all_zones(); }));
       fault.target.zone = *zone;
     }
     if (auto region = r.text("region")) {
-      std::vector<std::string> regions;
-      for (const RegionSpec& candidate : scenario_.regions) regions.push_back(candidate.name);
-      if (std::find(regions.begin(), regions.end(), *region) == regions.end())
+      if (regions_.find(*region) < 0)
         diags_.error(r.value_pos("region"),
-                     "unknown region '" + *region + "'" + did_you_mean(*region, regions));
+                     "unknown region '" + *region + "'" +
+                         suggest(*region, [&] { return names_of(scenario_.regions); }));
       fault.target.region = *region;
     }
     return;
@@ -311,13 +316,15 @@ void Loader::read_target(const YAML::Node& node, FaultSpec& fault) {
     if (from < 0 || to < 0) return;
     fault.target.dependency = dependency_index(from, to);
     if (fault.target.dependency < 0) {
-      std::vector<std::string> edges;
-      for (const DependencySpec& d : scenario_.dependencies)
-        if (d.caller >= 0 && d.callee >= 0)
-          edges.push_back(scenario_.services[d.caller].name + " -> " +
-                          scenario_.services[d.callee].name);
       const std::string name = *caller + " -> " + *callee;
-      diags_.error(r.pos(), "no dependency '" + name + "' is declared" + did_you_mean(name, edges));
+      diags_.error(r.pos(), "no dependency '" + name + "' is declared" + suggest(name, [&] {
+                              std::vector<std::string> edges;
+                              for (const DependencySpec& d : scenario_.dependencies)
+                                if (d.caller >= 0 && d.callee >= 0)
+                                  edges.push_back(scenario_.services[d.caller].name + " -> " +
+                                                  scenario_.services[d.callee].name);
+                              return edges;
+                            }));
     }
     return;
   }

@@ -6,8 +6,11 @@
 #pragma once
 
 #include <limits>
+#include <map>
 #include <optional>
 #include <string>
+#include <tuple>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -19,6 +22,10 @@ namespace dosim::loader {
 constexpr std::int64_t kMaxReplicas = 1'000'000;
 constexpr std::int64_t kMaxRetries = 10;
 constexpr double kMaxTicks = 1e10;
+// Faults in a scenario, counting every occurrence of a repeating one.
+constexpr std::size_t kMaxFaults = 100'000;
+// Unknown names that get a "did you mean" suggestion (each costs a pass over the names).
+constexpr int kMaxSuggestions = 100;
 
 const std::vector<std::string> kWeekdays = {"monday", "tuesday",  "wednesday", "thursday",
                                             "friday", "saturday", "sunday"};
@@ -36,6 +43,26 @@ inline SimTime time_after(SimTime at, SimTime after) {
                                                           : at + after;
 }
 
+// The item each name of one list of the scenario (services, faults, ...) belongs to, so that
+// lookups and duplicate checks cost O(1) and loading stays near-linear in the scenario's size.
+// Lookups only: nothing iterates it, so its order never reaches an output.
+class NameIndex {
+ public:
+  // The item named `name`, or -1.
+  int find(const std::string& name) const {
+    const auto it = ids_.find(name);
+    return it == ids_.end() ? -1 : it->second;
+  }
+  // Gives `name` to item `item` unless it is taken; returns the earlier holder, or -1.
+  int claim(const std::string& name, int item) {
+    const auto [it, added] = ids_.emplace(name, item);
+    return added ? -1 : it->second;
+  }
+
+ private:
+  std::unordered_map<std::string, int> ids_;
+};
+
 // Weights scaled to sum to 1 (left as they are when they do not sum to a positive number).
 void normalise(std::vector<double>& weights);
 
@@ -50,7 +77,9 @@ class Loader {
   // Reads single entries against an already loaded scenario (run-time additions): its
   // services, dependencies, zones, duration and the names already taken.
   Loader(const Scenario& scenario, const std::string& file)
-      : diags_(file), scenario_(scenario), duration_(scenario.duration) {}
+      : diags_(file), scenario_(scenario), duration_(scenario.duration) {
+    index_loaded();
+  }
 
   // Throws InputError with every problem found.
   Scenario load(const YAML::Node& root);
@@ -93,12 +122,27 @@ class Loader {
   // Services named by a list of names; reports unknown ones.
   std::vector<int> read_services(MapReader& r, const char* key, Need need);
 
+  // Fills the name indexes from a loaded scenario.
+  void index_loaded();
+  // `did_you_mean(word, candidates())` for the first kMaxSuggestions unknown names, "" after.
+  template <typename Candidates>
+  std::string suggest(const std::string& word, Candidates candidates) {
+    if (suggestions_left_ <= 0) return "";
+    --suggestions_left_;
+    return did_you_mean(word, candidates());
+  }
+  // The zones of every region, in declaration order.
+  std::vector<std::string> all_zones() const;
   // A non-empty `name`; reports an empty one. "" when absent or bad.
   std::string read_name(MapReader& r, Need need);
   // Index of a declared service; reports an unknown one and returns -1.
   int service_ref(const std::string& name, SourcePos pos);
   // Index of the dependency caller -> callee, or -1.
   int dependency_index(int caller, int callee) const;
+  // Index of the dependency an edge name 'caller->callee' names, or -1.
+  int edge_index(const std::string& name) const;
+  // Every dependency's edge name, in declaration order ("" for one with an unknown end).
+  std::vector<std::string> edge_names() const;
   // Endings of warnings about times past the end, ", after the scenario's end (2h): clipped"
   // for an end, ", at or after the scenario's end (2h): it never happens" for a moment.
   // REQUIRES: duration_.
@@ -108,6 +152,13 @@ class Loader {
   Diagnostics diags_;
   Scenario scenario_;
   std::optional<SimTime> duration_;  // set when `duration` is valid
+  NameIndex services_, regions_, zones_ /* to the region */, traffic_, faults_, changes_,
+      detectors_, replays_;
+  std::map<std::pair<int, int>, int> dependencies_;  // (caller, callee) -> dependency
+  // (family, metric, service, dependency) of each replayed series -> the replay's name.
+  std::map<std::tuple<std::string, int, int, int>, std::string> replayed_series_;
+  int suggestions_left_ = kMaxSuggestions;
+  bool too_many_faults_ = false;  // reported once
 };
 
 }  // namespace dosim::loader

@@ -20,9 +20,8 @@ void Loader::read_replay(const YAML::Node& node, int index) {
   ReplaySpec spec;
   spec.pos = r.pos();
   spec.name = r.has("name") ? read_name(r, Need::kOptional) : "replay-" + std::to_string(index);
-  for (const ReplaySpec& other : scenario_.replay)
-    if (other.name == spec.name && !spec.name.empty())
-      diags_.error(r.has("name") ? r.value_pos("name") : spec.pos,
+  if (!spec.name.empty() && replays_.claim(spec.name, index) >= 0)
+    diags_.error(r.has("name") ? r.value_pos("name") : spec.pos,
                    "duplicate replay name '" + spec.name + "'");
 
   // Where it goes: a service's or an edge's series.
@@ -31,18 +30,12 @@ void Loader::read_replay(const YAML::Node& node, int index) {
   } else if (r.has("edge")) {
     spec.family = "edge";
     if (auto name = r.text("edge")) {
-      std::vector<std::string> names;
-      for (std::size_t d = 0; d < scenario_.dependencies.size(); ++d) {
-        const DependencySpec& dependency = scenario_.dependencies[d];
-        const bool named = dependency.caller >= 0 && dependency.callee >= 0;  // else reported
-        names.push_back(named ? scenario_.edge_name(static_cast<int>(d)) : std::string());
-      }
-      const auto it = std::find(names.begin(), names.end(), *name);
-      if (it == names.end()) {
+      const int edge = edge_index(*name);
+      if (edge < 0) {
         diags_.error(r.value_pos("edge"), "unknown edge '" + *name + "' (write caller->callee)" +
-                                              did_you_mean(*name, names));
+                                              suggest(*name, [&] { return edge_names(); }));
       } else {
-        spec.dependency = static_cast<int>(it - names.begin());
+        spec.dependency = edge;
         spec.service = scenario_.dependencies[spec.dependency].caller;
       }
     }
@@ -63,12 +56,13 @@ void Loader::read_replay(const YAML::Node& node, int index) {
     else
       spec.metric_index = static_cast<int>(it - known.begin());
   }
-  for (const ReplaySpec& other : scenario_.replay)
-    if (spec.metric_index >= 0 && other.family == spec.family &&
-        other.metric_index == spec.metric_index && other.service == spec.service &&
-        other.dependency == spec.dependency)
-      diags_.error(r.value_pos("metric"), "replay '" + other.name + "' already replays " +
+  if (spec.metric_index >= 0) {
+    const auto [it, added] = replayed_series_.emplace(
+        std::tuple(spec.family, spec.metric_index, spec.service, spec.dependency), spec.name);
+    if (!added)
+      diags_.error(r.value_pos("metric"), "replay '" + it->second + "' already replays " +
                                               spec.metric + " of this " + spec.family);
+  }
 
   spec.start = r.duration("start", Range::at_least(0)).value_or(0);
   spec.scale = r.number("scale", Range::any()).value_or(1.0);

@@ -7,6 +7,7 @@
 
 #include "dosim/engine/scenario_loader.h"
 #include "dosim/engine/simulation.h"
+#include "engine/queueing.h"
 #include "engine/world.h"
 #include "simulation_test_support.h"
 
@@ -390,4 +391,24 @@ faults:
   CHECK(incidents[1].silent);        // 5 % errors stay within the 10 % objective
   CHECK_FALSE(incidents[2].silent);  // 20 % breaks it
   CHECK(incidents[2].impact_start == 10 * kMinute);
+}
+
+TEST_CASE("Erlang C for many servers (closed form) agrees with the recurrence", "[world]") {
+  // Above 256 servers erlang_c uses the incomplete gamma function; the recurrence it replaces,
+  // run here in long double, is the reference.
+  const auto by_recurrence = [](int c, double a) {
+    long double b = 1;
+    for (int k = 1; k <= c; ++k) b = a * b / (k + a * b);
+    const long double rho = a / c;
+    return static_cast<double>(b / (1 - rho * (1 - b)));
+  };
+  for (int c : {257, 300, 1000, 20000, 1'000'000}) {
+    for (double rho : {0.1, 0.5, 0.9, 0.99, 0.999}) {
+      const double a = rho * c;
+      const double expected = by_recurrence(c, a);
+      INFO("c = " << c << ", rho = " << rho << ", expected " << expected);
+      CHECK(erlang_c(c, a) == Approx(expected).epsilon(1e-9).margin(1e-300));
+    }
+  }
+  CHECK(erlang_c(300, 0.0) == 0.0);
 }
