@@ -1,13 +1,11 @@
 #include "dosim/analysis/external_scores.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -18,6 +16,7 @@
 #include <utility>
 
 #include "dosim/error.h"
+#include "util/input_file.h"
 #include "util/csv.h"
 
 namespace dosim {
@@ -76,17 +75,6 @@ struct Records {
   std::map<std::string, int> header;  // CSV: column name -> its column
   std::vector<Record> rows;
 };
-
-std::string read_text(const std::string& path) {
-  std::error_code error;
-  if (!std::filesystem::exists(path, error)) throw InputError(path, "no such file");
-  if (!std::filesystem::is_regular_file(path, error)) throw InputError(path, "not a regular file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path, std::string("cannot open: ") + std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
@@ -187,7 +175,7 @@ Records json_records(std::string_view text, Problems& problems) {
 // The records of the file at `path`; problems of JSON lines go to `problems` (a CSV's
 // structural errors throw at once, as util/csv.h does).
 Records read_records(const std::string& path, Problems& problems) {
-  const std::string text = read_text(path);
+  const std::string text = read_input_text(path, kMaxCsvBytes);
   return is_json_lines(path, text) ? json_records(text, problems) : csv_records(text, path);
 }
 

@@ -1,15 +1,13 @@
 #include "analysis/nab_corpus.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <unordered_map>
 
 #include "dosim/error.h"
+#include "util/input_file.h"
 #include "util/csv.h"
 
 namespace dosim {
@@ -29,11 +27,10 @@ using Json = nlohmann::ordered_json;
 std::string read_text(const std::string& path, const std::string& what) {
   std::error_code error;
   if (!fs::is_regular_file(path, error)) fail(path, "no " + what + " (file not found)");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, std::string("cannot open ") + what + ": " + std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  std::string reason;
+  std::optional<std::string> text = read_input_file(path, kMaxCsvBytes, reason);
+  if (!text) fail(path, std::string("cannot read ") + what + ": " + reason);
+  return std::move(*text);
 }
 
 Json read_json(const std::string& path, const std::string& what) {

@@ -68,9 +68,13 @@ std::unique_ptr<Detector> make_burn_rate_detector(DetectorParams& params, std::s
   for (int w = 0; w < 4; ++w) {
     const double seconds = params.get(names[w], defaults[w]);
     params.require(seconds >= tick_s, std::string("'") + names[w] + "' must be at least a tick");
+    params.require(seconds / tick_s <= 1e7,
+                   std::string("'") + names[w] + "' is longer than 10,000,000 ticks");
     windows[w] = static_cast<std::int64_t>(std::llround(seconds / tick_s));
   }
-  params.require(windows[0] <= 10'000'000 && windows[2] <= 10'000'000, "windows are too long");
+  params.require_state(static_cast<double>(*std::max_element(windows.begin(), windows.end())) *
+                           static_cast<double>(series) * sizeof(float),
+                       "the windows");
   const double rate_fast = params.get("rate_fast", 14.4);
   const double rate_slow = params.get("rate_slow", 6.0);
   params.require(rate_fast > 0 && rate_slow > 0, "burn rates must be > 0");

@@ -265,6 +265,13 @@ void DetectorParams::require(bool condition, const std::string& message) const {
                                  "detector '" + spec_.name + "': " + message}});
 }
 
+void DetectorParams::require_state(double bytes, const std::string& what) const {
+  require(bytes <= kMaxDetectorStateBytes,
+          what + " need " + std::to_string(std::llround(std::min(bytes, 1e18) / (1024 * 1024))) +
+              " MiB of state, more than the 1024 MiB a detector may take (lengthen the tick, "
+              "shorten them or watch fewer series)");
+}
+
 void DetectorParams::check_all_used() const {
   require(spec_.direction == 0 || direction_used_,
           "'direction' applies to kinds mad and ewma, not " + spec_.kind);

@@ -142,6 +142,8 @@ std::unique_ptr<Detector> make_regression_detector(DetectorParams& params, std::
   const double window_ticks = window / to_seconds(params.tick());
   params.require(window_ticks >= 1 && window_ticks <= 1e6,
                  "'window' must span between 1 and 1e6 ticks");
+  params.require_state(std::floor(window_ticks) * static_cast<double>(series / 2) * 24,
+                       "'window'");  // a Recent (3 values) per pair and tick
   return std::make_unique<RegressionDetector>(series, static_cast<std::int64_t>(ticks), threshold,
                                               min_sd, static_cast<std::size_t>(window_ticks));
 }

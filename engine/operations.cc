@@ -38,11 +38,11 @@ SimTime Operations::rollout_end(const ChangeSpec& change) const {
     case RolloutStrategy::kRolling: {
       const int replicas = replicas_of(scenario_, change);
       const int steps = (replicas + rolling_batch(change) - 1) / rolling_batch(change);
-      return change.at + steps * change.start_time;
+      return time_sum(change.at, time_product(steps, change.start_time));
     }
     case RolloutStrategy::kCanary: {
       SimTime end = change.at;
-      for (const CanaryStep& step : change.canary) end += step.pause;
+      for (const CanaryStep& step : change.canary) end = time_sum(end, step.pause);
       return end;
     }
     case RolloutStrategy::kBlueGreen:
@@ -102,11 +102,11 @@ ChangeState Operations::raw_state(int index, SimTime t) const {
           state.exposure = 1.0;  // promoted once the last step's pause is over
           SimTime step_start = change.at;
           for (const CanaryStep& step : change.canary) {
-            if (t < step_start + step.pause) {
+            if (t < time_sum(step_start, step.pause)) {
               state.exposure = step.weight;
               break;
             }
-            step_start += step.pause;
+            step_start = time_sum(step_start, step.pause);
           }
           break;
         }
@@ -121,7 +121,7 @@ ChangeState Operations::raw_state(int index, SimTime t) const {
       if (t >= change.at && !(change.revert && t >= *change.revert)) state.exposure = 1.0;
       break;
     case ChangeKind::kSecretRotation:
-      if (t >= change.at + change.deadline && !(change.fixed_at && t >= *change.fixed_at))
+      if (t >= time_sum(change.at, change.deadline) && !(change.fixed_at && t >= *change.fixed_at))
         state.exposure = 1.0;  // applies to the consumers that did not reload
       break;
     case ChangeKind::kFeatureFlag:
@@ -134,17 +134,19 @@ ChangeState Operations::raw_state(int index, SimTime t) const {
 
 void Operations::add_instants(const ChangeSpec& change, std::vector<SimTime>& instants) const {
   instants.push_back(change.at);
-  instants.push_back(change.at + change.deadline);
+  instants.push_back(time_sum(change.at, change.deadline));
   for (auto time : {change.rollback, change.revert, change.fixed_at})
     if (time) instants.push_back(*time);
-  if (change.switch_back) instants.push_back(change.at + *change.switch_back);
+  if (change.switch_back) instants.push_back(time_sum(change.at, *change.switch_back));
   for (const FlagStep& step : change.flag_steps) instants.push_back(step.at);
   SimTime step_time = change.at;
-  for (const CanaryStep& step : change.canary) instants.push_back(step_time += step.pause);
+  for (const CanaryStep& step : change.canary)
+    instants.push_back(step_time = time_sum(step_time, step.pause));
   if (change.strategy == RolloutStrategy::kRolling && change.start_time > 0) {
     const int replicas = replicas_of(scenario_, change);
     const int steps = (replicas + rolling_batch(change) - 1) / rolling_batch(change);
-    for (int k = 1; k <= steps; ++k) instants.push_back(change.at + k * change.start_time);
+    for (int k = 1; k <= steps; ++k)
+      instants.push_back(time_sum(change.at, time_product(k, change.start_time)));
   }
 }
 
@@ -220,7 +222,7 @@ void Operations::record_events() {
             for (const CanaryStep& step : change.canary) {
               add(step_start, "canary-step", target, percent(weight), percent(step.weight));
               weight = step.weight;
-              step_start += step.pause;
+              step_start = time_sum(step_start, step.pause);
             }
             add(step_start, "canary-step", target, percent(weight), "100%");
             break;

@@ -10,6 +10,12 @@
 namespace dosim {
 namespace {
 
+// |a - b|, exact (in unsigned arithmetic the difference of two int64 cannot overflow).
+std::uint64_t distance(SimTime a, SimTime b) {
+  const auto ua = static_cast<std::uint64_t>(a), ub = static_cast<std::uint64_t>(b);
+  return a >= b ? ua - ub : ub - ua;
+}
+
 [[noreturn]] void fail(const std::string& file, int line, int column, const std::string& message) {
   throw InputError(std::vector<Diagnostic>{{file, line, column, message}});
 }
@@ -68,6 +74,13 @@ ReplaySeries series_of(const CsvTable& table, const std::string& value_column, R
       fail(path, stamp.line, stamp.column,
            "timestamp `" + stamp.text + "` does not come after the previous row's (line " +
                std::to_string(series.lines.back()) + ")");
+    }
+    // Offsets from the first row stay within kMaxDuration, so time arithmetic cannot overflow.
+    if (!series.times.empty() && distance(time, series.times.front()) > kMaxDuration) {
+      const CsvField& stamp = row.fields[time_index];
+      fail(path, stamp.line, stamp.column,
+           "timestamp `" + stamp.text + "` is more than 100 years from the first row's (line " +
+               std::to_string(series.lines.front()) + ")");
     }
     series.values.push_back(number_field(table, row, value_index));
     series.times.push_back(time);

@@ -177,7 +177,8 @@ std::vector<SimTime> Loader::read_schedule(const YAML::Node& node, const FaultSp
   if (auto every = r.duration("every", Range::above(0))) {
     for (SimTime t = fault.start; t < until && starts.size() < count; t += *every)
       starts.push_back(t);
-    if (starts.size() == kMostOccurrences && fault.start + kMostOccurrences * *every < until)
+    if (starts.size() == kMostOccurrences &&
+        time_sum(fault.start, time_product(kMostOccurrences, *every)) < until)
       diags_.error(r.value_pos("every"), "the schedule repeats more than 100000 times");
   } else if (auto text = r.text("cron")) {
     std::string error;

@@ -96,6 +96,14 @@ void Loader::read_replay(const YAML::Node& node, int index) {
     return;
   }
   spec.step = series.step;
+  if (by_rows && time_product(static_cast<std::int64_t>(series.rows() - 1), spec.step) >
+                     kMaxDuration - spec.start) {
+    diags_.error(r.value_pos("clock"), "the file's " + std::to_string(series.rows()) +
+                                           " rows at a step of " + format_duration(spec.step) +
+                                           " span more than 100 years");
+    scenario_.replay.push_back(std::move(spec));
+    return;
+  }
   spec.offsets.reserve(series.rows());
   spec.values.reserve(series.rows());
   for (std::size_t i = 0; i < series.rows(); ++i) {
@@ -109,7 +117,15 @@ void Loader::read_replay(const YAML::Node& node, int index) {
   }
 
   // Labelled anomalies: [from, to] timestamps of the file, each covering the rows within.
-  for (const YAML::Node& item : r.list("anomalies")) {
+  const std::vector<YAML::Node> anomalies = r.list("anomalies");
+  constexpr std::size_t kMostAnomalies = 10000;
+  if (anomalies.size() > kMostAnomalies)
+    diags_.error(r.value_pos("anomalies"), "more than " + std::to_string(kMostAnomalies) +
+                                               " anomalies (" + std::to_string(anomalies.size()) +
+                                               ")");
+  const bool sorted = std::is_sorted(series.times.begin(), series.times.end());
+  for (const YAML::Node& item : anomalies) {
+    if (anomalies.size() > kMostAnomalies) break;
     const SourcePos pos = pos_of(item);
     if (!item.IsSequence() || item.size() != 2 || !item[0].IsScalar() || !item[1].IsScalar()) {
       diags_.error(pos,
@@ -130,10 +146,19 @@ void Loader::read_replay(const YAML::Node& node, int index) {
     }
     // The first and the last row whose timestamp is within [from, to].
     std::size_t a = series.rows(), b = 0;
-    for (std::size_t i = 0; i < series.rows(); ++i) {
-      if (series.times[i] < *ends[0] || series.times[i] > *ends[1]) continue;
-      a = std::min(a, i);
-      b = i;
+    if (sorted) {  // the rows in [from, to] are one run: two binary searches
+      const auto from = std::lower_bound(series.times.begin(), series.times.end(), *ends[0]);
+      const auto to = std::upper_bound(from, series.times.end(), *ends[1]);
+      if (from != to) {
+        a = static_cast<std::size_t>(from - series.times.begin());
+        b = static_cast<std::size_t>(to - series.times.begin()) - 1;
+      }
+    } else {
+      for (std::size_t i = 0; i < series.rows(); ++i) {
+        if (series.times[i] < *ends[0] || series.times[i] > *ends[1]) continue;
+        a = std::min(a, i);
+        b = i;
+      }
     }
     if (a == series.rows()) {
       diags_.error(pos, "the anomaly covers no row of " + spec.file);

@@ -22,7 +22,8 @@ std::optional<SimTime> unit_scale(std::string_view unit) {
 
 }  // namespace
 
-std::optional<SimTime> parse_duration(std::string_view text) {
+std::optional<SimTime> parse_duration(std::string_view text, bool* too_long) {
+  if (too_long) *too_long = false;
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
     text.remove_prefix(1);
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
@@ -50,7 +51,10 @@ std::optional<SimTime> parse_duration(std::string_view text) {
     total += static_cast<long double>(value) * static_cast<long double>(*scale);
     bare_number_allowed = false;
   }
-  if (total > static_cast<long double>(std::numeric_limits<SimTime>::max())) return std::nullopt;
+  if (total > static_cast<long double>(kMaxDuration)) {
+    if (too_long) *too_long = true;
+    return std::nullopt;
+  }
   return static_cast<SimTime>(std::llroundl(total));
 }
 

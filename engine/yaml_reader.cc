@@ -152,7 +152,13 @@ std::optional<SimTime> read_duration(const YAML::Node& node, SourcePos pos,
   const std::string expected = "a duration (like 250ms, 90s, 1h30m)";
   auto text = scalar_of(node, pos, expected, label, diags);
   if (!text) return std::nullopt;
-  auto value = parse_duration(*text);
+  bool too_long = false;
+  auto value = parse_duration(*text, &too_long);
+  if (too_long) {
+    diags.error(pos, label + " is longer than 36500d (100 years), the longest duration dosim "
+                             "takes, got " + *text);
+    return std::nullopt;
+  }
   std::string_view trimmed = *text;
   while (!trimmed.empty() && trimmed.front() == ' ') trimmed.remove_prefix(1);
   if (!value && !trimmed.empty() && trimmed.front() == '-' && parse_duration(trimmed.substr(1))) {

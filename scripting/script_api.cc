@@ -33,9 +33,10 @@ ScriptHost& host_of(lua_State* L) {
 }
 
 SimTime seconds_to_time(double seconds) {
-  // About 285 years either way: far past any run, and no overflow in SimTime arithmetic.
-  if (!std::isfinite(seconds) || std::fabs(seconds) > 9e9)
-    throw RunControlError("a time must be a finite number of seconds within 9e9");
+  // kMaxDuration (100 years) either way: far past any run, and no overflow in SimTime sums.
+  if (!std::isfinite(seconds) || std::fabs(seconds) > to_seconds(kMaxDuration))
+    throw RunControlError("a time must be a finite number of seconds within 3153600000 "
+                          "(100 years)");
   return static_cast<SimTime>(std::llround(seconds * 1e9));
 }
 
@@ -46,9 +47,11 @@ std::string text_arg(lua_State* L, int index) { return to_valid_utf8(luaL_checks
 SimTime duration_arg(lua_State* L, int index, const char* what) {
   if (lua_type(L, index) == LUA_TNUMBER) return seconds_to_time(lua_tonumber(L, index));
   if (lua_type(L, index) == LUA_TSTRING) {
-    if (auto parsed = parse_duration(lua_tostring(L, index))) return *parsed;
-    throw RunControlError(std::string(what) + ": '" + lua_tostring(L, index) +
-                          "' is not a duration (a number of seconds, or like 30s, 5m)");
+    bool too_long = false;
+    if (auto parsed = parse_duration(lua_tostring(L, index), &too_long)) return *parsed;
+    throw RunControlError(std::string(what) + ": '" + text_arg(L, index) + "' is " +
+                          (too_long ? "longer than 100 years (36500d)"
+                                    : "not a duration (a number of seconds, or like 30s, 5m)"));
   }
   throw RunControlError(std::string(what) + ": expected seconds or a duration string, got " +
                         luaL_typename(L, index));

@@ -144,6 +144,13 @@ TEST_CASE("replay CSV: every problem at its file, line and column", "[replay]") 
   CHECK(d.format() == "m.csv:1:1: no column `latncy` in the header (did you mean `latency`?)");
   d = csv_problem("timestamp\n1\n");
   CHECK(d.line == 1);
+  // Rows far apart in time (epoch seconds at both ends of the range) are refused before their
+  // difference is taken: it would overflow, and no run spans it.
+  d = csv_problem("timestamp,value\n-8999999999,1\n8999999999,2\n");
+  CHECK(d.format() ==
+        "m.csv:3:1: timestamp `8999999999` is more than 100 years from the first row's (line 2)");
+  d = csv_problem("timestamp,value\n8999999999,1\n-8999999999,2\n", "", ReplayOrder::kAsWritten);
+  CHECK(d.line == 3);
   CHECK_THROWS_WITH(read_replay_csv((fs::path(DOSIM_TEST_TMP) / "replay" / "none.csv").string()),
                     Contains("none.csv: no such file"));
 }

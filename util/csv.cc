@@ -1,14 +1,12 @@
 #include "util/csv.h"
 
-#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "dosim/error.h"
+#include "util/input_file.h"
 
 namespace dosim {
 namespace {
@@ -149,20 +147,11 @@ std::optional<std::int64_t> parse_unix_time(std::string_view text) {
   return count * unit + (whole.front() == '-' ? -nanos : nanos);
 }
 
-std::string read_text(const std::string& path) {
-  std::error_code error;
-  if (!std::filesystem::exists(path, error)) fail(path, 0, 0, "no such file");
-  if (!std::filesystem::is_regular_file(path, error)) fail(path, 0, 0, "not a regular file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, 0, 0, std::string("cannot open: ") + std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 }  // namespace
 
-CsvTable read_csv_file(const std::string& path) { return parse_csv(read_text(path), path); }
+CsvTable read_csv_file(const std::string& path) {
+  return parse_csv(read_input_text(path, kMaxCsvBytes), path);
+}
 
 CsvTable parse_csv(std::string_view text, const std::string& file) {
   CsvTable table;

@@ -6,6 +6,8 @@
 #include <memory>
 #include <system_error>
 
+#include "dosim/error.h"
+
 namespace dosim {
 
 std::optional<std::string> read_input_file(const std::string& path, std::uintmax_t max_bytes,
@@ -49,6 +51,15 @@ std::optional<std::string> read_input_file(const std::string& path, std::uintmax
     return std::nullopt;
   }
   return text;
+}
+
+std::string read_input_text(const std::string& path, std::uintmax_t max_bytes) {
+  std::error_code error;
+  if (!std::filesystem::exists(path, error)) throw InputError(path, "no such file");
+  std::string reason;
+  std::optional<std::string> text = read_input_file(path, max_bytes, reason);
+  if (!text) throw InputError(path, reason);
+  return std::move(*text);
 }
 
 }  // namespace dosim

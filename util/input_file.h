@@ -12,10 +12,16 @@ namespace dosim {
 
 inline constexpr std::uintmax_t kMaxScenarioBytes = std::uintmax_t{16} << 20;  // 16 MiB
 inline constexpr std::uintmax_t kMaxScriptBytes = std::uintmax_t{16} << 20;    // 16 MiB
+inline constexpr std::uintmax_t kMaxCsvBytes = std::uintmax_t{64} << 20;       // 64 MiB: CSV
+                                                                               // and JSON data
 
 // The file's bytes, or nullopt with `reason` set ("No such file or directory", "not a
 // regular file", "larger than 16 MiB").
 std::optional<std::string> read_input_file(const std::string& path, std::uintmax_t max_bytes,
                                            std::string& reason);
+
+// The same for a data file (CSV, JSON): throws InputError(path, reason), with "no such file"
+// when there is none.
+std::string read_input_text(const std::string& path, std::uintmax_t max_bytes);
 
 }  // namespace dosim

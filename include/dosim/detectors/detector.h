@@ -43,6 +43,9 @@ class Detector {
 };
 
 // Parameters of a DetectorSpec, read with defaults; unknown names are reported.
+// The most memory one detector's state may take (1 GiB): its sizes come from the scenario.
+inline constexpr double kMaxDetectorStateBytes = 1024.0 * 1024 * 1024;
+
 class DetectorParams {
  public:
   DetectorParams(const DetectorSpec& spec, std::string file, SimTime tick,
@@ -69,6 +72,9 @@ class DetectorParams {
   // Throws InputError (at the detector's position) if a parameter was given that the kind
   // did not ask for, or a value was out of range.
   void require(bool condition, const std::string& message) const;
+  // Throws InputError unless `bytes` of state that the parameters size (windows x series)
+  // fit in kMaxDetectorStateBytes; `what` names the parameters.
+  void require_state(double bytes, const std::string& what) const;
   void check_all_used() const;
 
  private:
