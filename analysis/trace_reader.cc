@@ -1,5 +1,6 @@
 #include "dosim/analysis/trace_reader.h"
 
+#include <map>
 #include <stdexcept>
 
 #include "dosim/error.h"
@@ -64,9 +65,12 @@ TraceForScoring read_trace_for_scoring(const std::string& path) {
     }
     const auto affected_ids = read_numbers<std::int64_t>(f, "truth/affected/incident_id");
     const auto affected_services = read_numbers<std::int32_t>(f, "truth/affected/service");
+    std::map<std::int64_t, std::vector<std::size_t>> by_id;  // incident id -> its records
+    for (std::size_t r = 0; r < trace.incidents.size(); ++r) by_id[trace.incidents[r].id].push_back(r);
     for (std::size_t i = 0; i < affected_ids.size(); ++i)
-      for (IncidentRecord& record : trace.incidents)
-        if (record.id == affected_ids[i]) record.affected.push_back(affected_services.at(i));
+      if (const auto found = by_id.find(affected_ids[i]); found != by_id.end())
+        for (std::size_t r : found->second)
+          trace.incidents[r].affected.push_back(affected_services.at(i));
 
     const auto alert_times = read_numbers<std::int64_t>(f, "alerts/t_ns");
     const auto detectors = read_strings(f, "alerts/detector");
@@ -79,10 +83,12 @@ TraceForScoring read_trace_for_scoring(const std::string& path) {
                               : std::vector<std::int64_t>(alert_times.size(), -1);
     const auto targets = exists(f, "alerts/target") ? read_strings(f, "alerts/target")
                                                     : std::vector<std::string>(alert_times.size());
+    std::map<std::string, int> service_index;  // the last of a repeated name, as before
+    for (std::size_t s = 0; s < trace.services.size(); ++s)
+      service_index[trace.services[s]] = static_cast<int>(s);
     for (std::size_t i = 0; i < alert_times.size(); ++i) {
-      int service = -1;
-      for (std::size_t s = 0; s < trace.services.size(); ++s)
-        if (trace.services[s] == services.at(i)) service = static_cast<int>(s);
+      const auto found = service_index.find(services.at(i));
+      const int service = found == service_index.end() ? -1 : found->second;
       trace.alerts.push_back({alert_times[i], detectors.at(i), service, metrics.at(i),
                               severities.at(i), resolved.at(i), targets.at(i)});
     }
@@ -110,7 +116,7 @@ TraceForScoring read_trace_for_scoring(const std::string& path) {
   } catch (const ReadFailure& failure) {
     throw InputError(path, "not a readable dosim trace: " + failure.what);
   } catch (const hdf5::Failure& failure) {
-    throw InputError(path, "not a readable dosim trace: " + failure.path());
+    throw InputError(path, std::string("not a readable dosim trace: ") + failure.what());
   } catch (const std::out_of_range&) {
     throw InputError(path, "not a readable dosim trace: columns of different lengths");
   }

@@ -1,6 +1,7 @@
 #include "util/hdf5.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <mutex>
 
@@ -40,11 +41,35 @@ Dataset create_dataset(hid_t parent, const std::string& name, hid_t type, hid_t 
       H5Dcreate2(parent, name.c_str(), type, space, H5P_DEFAULT, dcpl.get(), H5P_DEFAULT), name));
 }
 
+// An attribute holding exactly one value (a corrupt or foreign file may give it many, which
+// would be read past the one value's memory).
 Attribute open_attribute(hid_t object, const std::string& name) {
   if (!has_attribute(object, name)) throw Failure(name, "no attribute " + name);
   Attribute attribute(H5Aopen(object, name.c_str(), H5P_DEFAULT));
   if (!attribute.valid()) throw Failure(name, "cannot open attribute " + name);
+  const Dataspace space(H5Aget_space(attribute.get()));
+  if (!space.valid() || H5Sget_simple_extent_npoints(space.get()) != 1)
+    throw Failure(name, "attribute " + name + " must hold one value");
   return attribute;
+}
+
+// The size of the file that holds `object`, or 0 when unknown.
+hsize_t file_size_of(hid_t object) {
+  const hid_t file = H5Iget_file_id(object);
+  if (file < 0) return 0;
+  hsize_t size = 0;
+  if (H5Fget_filesize(file, &size) < 0) size = 0;
+  H5Fclose(file);
+  return size;
+}
+
+// Refuses to allocate for a dataset or attribute that claims more bytes than its file could
+// hold: deflate, the only filter dosim writes, compresses at most about 1032:1.
+void check_claimed_bytes(hid_t object, double bytes, const std::string& path) {
+  const double most = 1032.0 * static_cast<double>(file_size_of(object)) + (1 << 20);
+  if (bytes > most)
+    throw Failure(path, path + " claims " + std::to_string(std::llround(std::min(bytes, 1e18))) +
+                            " bytes, more than its file could hold");
 }
 
 }  // namespace
@@ -96,6 +121,10 @@ std::vector<std::string> read_strings(hid_t loc, const std::string& path) {
   const auto count = static_cast<std::size_t>(dims[0]);
   std::vector<std::string> values;
   if (count == 0) return values;
+  check_claimed_bytes(dataset.get(),
+                      static_cast<double>(count) * static_cast<double>(
+                          std::max<std::size_t>(H5Tget_size(type.get()), sizeof(char*))),
+                      path);
   if (H5Tis_variable_str(type.get()) > 0) {
     std::vector<char*> cells(count, nullptr);
     const Datatype memory = variable_string_type(type.get(), path);
@@ -132,6 +161,7 @@ std::string read_string_attribute(hid_t object, const std::string& name) {
     return value;
   }
   const std::size_t size = H5Tget_size(type.get());
+  check_claimed_bytes(attribute.get(), static_cast<double>(size), name);
   std::string value(size, '\0');
   if (H5Aread(attribute.get(), type.get(), value.data()) < 0)
     throw Failure(name, "cannot read attribute " + name);
@@ -175,10 +205,13 @@ void write_string_attribute(hid_t object, const std::string& name, const std::st
 
 namespace detail {
 
-std::size_t element_count(const Dataset& dataset, const std::string& path) {
+std::size_t element_count(const Dataset& dataset, const std::string& path,
+                          std::size_t element_bytes) {
   const Dataspace space(H5Dget_space(dataset.get()));
   const hssize_t count = space.valid() ? H5Sget_simple_extent_npoints(space.get()) : -1;
   if (count < 0) throw Failure(path, "cannot read the shape of " + path);
+  check_claimed_bytes(dataset.get(),
+                      static_cast<double>(count) * static_cast<double>(element_bytes), path);
   return static_cast<std::size_t>(count);
 }
 
@@ -189,6 +222,10 @@ void read_dataset(const Dataset& dataset, const std::string& path, hid_t memory_
 
 void read_attribute(hid_t object, const std::string& name, hid_t memory_type, void* out) {
   const Attribute attribute = open_attribute(object, name);
+  const Datatype type(H5Aget_type(attribute.get()));
+  const H5T_class_t type_class = type.valid() ? H5Tget_class(type.get()) : H5T_NO_CLASS;
+  if (type_class != H5T_INTEGER && type_class != H5T_FLOAT)
+    throw Failure(name, "attribute " + name + " must be a number");
   if (H5Aread(attribute.get(), memory_type, out) < 0)
     throw Failure(name, "cannot read attribute " + name);
 }

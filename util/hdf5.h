@@ -20,6 +20,11 @@
 // group concerned (as the caller spelled it) and whose what() is a short sentence naming it.
 // Callers turn it into their own InputError or ModelError naming the file.
 //
+// Reading input that may be corrupt or hostile: nothing is allocated for a dataset or
+// attribute that claims more bytes than its file could hold (1032 times the file's size, the
+// best deflate does, plus 1 MiB); an attribute read as one value must hold exactly one, of a
+// numeric or text class as asked.
+//
 // Writing: objects are created without time stamps, and with no other creation property that
 // varies between runs, so the same calls in the same order write the same bytes.
 #pragma once
@@ -151,7 +156,10 @@ Dataset open_dataset(hid_t loc, const std::string& path);
 std::vector<hsize_t> shape_of(const Dataset& dataset, const std::string& path);
 
 namespace detail {
-std::size_t element_count(const Dataset& dataset, const std::string& path);
+// The number of elements of `dataset`; throws when they would take more than `element_bytes`
+// each beyond what its file could hold (a corrupt or hostile size), before anything is allocated.
+std::size_t element_count(const Dataset& dataset, const std::string& path,
+                          std::size_t element_bytes);
 void read_dataset(const Dataset& dataset, const std::string& path, hid_t memory_type, void* out);
 void read_attribute(hid_t object, const std::string& name, hid_t memory_type, void* out);
 void write_numbers(hid_t parent, const std::string& name, hid_t file_type, hid_t memory_type,
@@ -163,7 +171,7 @@ void write_attribute(hid_t object, const std::string& name, hid_t file_type, hid
 // Every element of `dataset`, in row-major order, converted to T. Throws "cannot read PATH".
 template <typename T>
 std::vector<T> read_numbers(const Dataset& dataset, const std::string& path) {
-  std::vector<T> values(detail::element_count(dataset, path));
+  std::vector<T> values(detail::element_count(dataset, path, sizeof(T)));
   if (!values.empty()) detail::read_dataset(dataset, path, native_type<T>(), values.data());
   return values;
 }

@@ -1,0 +1,91 @@
+"""HDF5 inputs that lie about themselves: a trace for `dosim score` and an LSTM model file whose
+datasets claim sizes their file cannot hold, whose attributes hold many values where one is
+read, or a string where a number is read. Each is built with h5py from a real file (a
+bundled run's trace, the shipped model) and must end in exit 2 with a message naming the
+object, never in a crash, an abort on bad_alloc or a read past a buffer (issue 13).
+"""
+import shutil
+
+import h5py
+import numpy as np
+import pytest
+
+from dosim_test_util import SOURCE_DIR, TMP, dosim
+
+HOSTILE = TMP / "hostile-hdf5"
+MODEL = SOURCE_DIR / "models" / "lstm-noop.h5"
+
+
+@pytest.fixture(scope="module")
+def trace():
+    HOSTILE.mkdir(parents=True, exist_ok=True)
+    path = HOSTILE / "good.h5"
+    result = dosim("run", "-q", SOURCE_DIR / "fuzz" / "trace-scenario.yaml", "-o", path)
+    assert result.returncode == 0, result.stderr
+    return path
+
+
+def altered(source, name, change):
+    """A copy of `source` named `name`, changed by change(h5py.File)."""
+    path = HOSTILE / name
+    shutil.copyfile(source, path)
+    with h5py.File(path, "r+") as f:
+        change(f)
+    return path
+
+
+def huge_dataset(f, path, dtype):
+    """Replaces `path` with a chunked dataset of 2^40 elements of which none is written: the
+    file stays small, its shape claims terabytes."""
+    del f[path]
+    f.create_dataset(path, shape=(2**40,), dtype=dtype, chunks=(1024,))
+
+
+def replace_attribute(f, name, value):
+    del f.attrs[name]
+    f.attrs[name] = value
+
+
+@pytest.mark.parametrize("name, change, message", [
+    ("huge-times.h5", lambda f: huge_dataset(f, "time_ns", np.int64),
+     "time_ns claims 8796093022208 bytes, more than its file could hold"),
+    ("huge-names.h5", lambda f: huge_dataset(f, "truth/incidents/name", h5py.string_dtype("utf-8", 64)),
+     "truth/incidents/name claims"),
+    ("seed-array.h5", lambda f: replace_attribute(f, "seed", np.arange(1000, dtype=np.uint64)),
+     "attribute seed must hold one value"),
+    ("tick-text.h5", lambda f: replace_attribute(f, "tick_ns", np.bytes_("1000000000")),
+     "attribute tick_ns must be a number"),
+])
+def test_score_refuses_a_trace_that_lies_about_its_sizes(trace, name, change, message):
+    path = altered(trace, name, change)
+    result = dosim("score", path)
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    assert f"{path}: not a readable dosim trace: " in result.stderr, result.stderr
+    assert message in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("name, change, message", [
+    ("model-huge-weight.h5",
+     lambda f: huge_dataset(f, "layers/0/weight_ih", np.float32),
+     "layers/0/weight_ih"),
+    ("model-hidden-array.h5",
+     lambda f: replace_attribute(f, "hidden_size", np.full(64, 32, dtype=np.int32)),
+     "attribute hidden_size must hold one value"),
+    ("model-format-array.h5",
+     lambda f: replace_attribute(f, "format", np.array([b"dosim-lstm"] * 8)),
+     "attribute format must hold one value"),
+    ("model-layers-text.h5",
+     lambda f: replace_attribute(f, "num_layers", np.bytes_("1")),
+     "attribute num_layers must be a number"),
+])
+def test_a_model_file_that_lies_about_its_sizes_is_a_clear_error(name, change, message):
+    HOSTILE.mkdir(parents=True, exist_ok=True)
+    model = altered(MODEL, name, change)
+    scenario = HOSTILE / f"{name}.yaml"
+    scenario.write_text("name: t\nduration: 10m\nservices: [{name: web}]\ndetectors:\n"
+                        "  - {name: f, kind: lstm, metrics: [rps, error_ratio, latency_p95_s, "
+                        f"cpu_ratio], model: {model}}}\n")
+    result = dosim("validate", scenario)
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    assert f"{model}: bad LSTM model: " in result.stderr, result.stderr
+    assert message in result.stderr, result.stderr
