@@ -8,11 +8,11 @@
 
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "bench/lua_ewma.h"
+#include "bench/step_detector.h"
 #include "dosim/detectors/detector.h"
 #include "dosim/engine/scenario_loader.h"
 #include "dosim/engine/simulation.h"
@@ -36,26 +36,7 @@ std::string write_script() {
   return path.string();
 }
 
-std::vector<float> inputs(std::size_t count) {
-  std::mt19937 rng(42);
-  std::normal_distribution<float> normal(100.0f, 15.0f);
-  std::vector<float> pool(count);
-  for (float& v : pool) v = normal(rng);
-  return pool;
-}
-
-// Steps a detector of `kind` over `series` series; the values cycle through a pool.
-void step_detector(benchmark::State& state, dosim::Detector& detector, std::size_t series) {
-  const std::vector<float> pool = inputs(series + 4096);
-  std::vector<float> scores(series);
-  std::size_t offset = 0;
-  for (auto _ : state) {
-    detector.step(std::span<const float>(pool.data() + offset, series), scores);
-    benchmark::DoNotOptimize(scores.data());
-    offset = (offset + 97) % 4096;
-  }
-  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(series));
-}
+using dosim::bench::step_detector;
 
 void BM_LuaDetector(benchmark::State& state) {
   const auto series = static_cast<std::size_t>(state.range(0));

@@ -13,11 +13,11 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "bench/lua_ewma.h"
+#include "bench/step_detector.h"
 #include "dosim/detectors/detector.h"
 #include "dosim/engine/scenario_loader.h"
 #include "dosim/engine/simulation.h"
@@ -90,26 +90,7 @@ std::string write_file(const char* name, const char* text) {
   return path.string();
 }
 
-std::vector<float> inputs(std::size_t count) {
-  std::mt19937 rng(42);
-  std::normal_distribution<float> normal(100.0f, 15.0f);
-  std::vector<float> pool(count);
-  for (float& v : pool) v = normal(rng);
-  return pool;
-}
-
-// Steps `detector` over `series` series; the values cycle through a pool.
-void step_detector(benchmark::State& state, dosim::Detector& detector, std::size_t series) {
-  const std::vector<float> pool = inputs(series + 4096);
-  std::vector<float> scores(series);
-  std::size_t offset = 0;
-  for (auto _ : state) {
-    detector.step(std::span<const float>(pool.data() + offset, series), scores);
-    benchmark::DoNotOptimize(scores.data());
-    offset = (offset + 97) % 4096;
-  }
-  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(series));
-}
+using dosim::bench::step_detector;
 
 dosim::DetectorSpec python_spec(const char* class_name) {
   dosim::DetectorSpec spec;
@@ -129,7 +110,7 @@ void BM_PythonDetector(benchmark::State& state, const char* class_name) {
 // Throws ScriptError unless step() sees the caller's values in place (what the numbers
 // above assume: no copy on the way in).
 void check_zero_copy() {
-  const std::vector<float> values = inputs(1000);
+  const std::vector<float> values = dosim::bench::detector_inputs(1000);
   std::vector<float> scores(values.size());
   dosim::DetectorSpec spec = python_spec("Probe");
   spec.params.emplace_back(
