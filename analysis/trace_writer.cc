@@ -387,6 +387,27 @@ void TraceWriter::Impl::write_header(const Scenario& scenario, std::uint64_t see
   write_strings(services_group.get(), "name", std::span<const std::string>(names));
   write_strings(services_group.get(), "region", std::span<const std::string>(regions));
   write_strings(services_group.get(), "zone", std::span<const std::string>(zones));
+  // Placement as data: one row per (service, place), with the share of its replicas there.
+  std::vector<std::int32_t> place_service;
+  std::vector<std::string> place_zone, place_region;
+  std::vector<double> place_share;
+  for (std::size_t s = 0; s < scenario.services.size(); ++s) {
+    const ServiceSpec& service = scenario.services[s];
+    const std::vector<double> shares = service.place_shares();
+    for (std::size_t z = 0; z < service.zones.size(); ++z) {
+      place_service.push_back(static_cast<std::int32_t>(s));
+      place_zone.push_back(service.zones[z]);
+      place_region.push_back(service.zone_regions[z]);
+      place_share.push_back(shares[z]);
+    }
+  }
+  const Group placement = make_group(services_group.get(), "placement");
+  write_numbers(placement.get(), "service", H5T_STD_I32LE,
+                std::span<const std::int32_t>(place_service));
+  write_strings(placement.get(), "zone", std::span<const std::string>(place_zone));
+  write_strings(placement.get(), "region", std::span<const std::string>(place_region));
+  write_numbers(placement.get(), "replica_share", H5T_IEEE_F64LE,
+                std::span<const double>(place_share));
 
   std::vector<std::int32_t> src, dst;
   std::vector<std::string> edge_names;

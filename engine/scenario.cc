@@ -64,6 +64,18 @@ const char* pod_mode_name(PodMode mode) {
   return "unknown";
 }
 
+std::vector<double> ServiceSpec::place_shares() const {
+  const std::size_t places = zones.size();
+  std::vector<double> shares(places, places > 0 ? 1.0 / static_cast<double>(places) : 0.0);
+  if (replicas <= 0 || places == 0) return shares;
+  for (std::size_t z = 0; z < places; ++z) {
+    // Replicas z, z + n, z + 2n, ... of `replicas`.
+    const std::size_t count = (static_cast<std::size_t>(replicas) + places - 1 - z) / places;
+    shares[z] = static_cast<double>(count) / replicas;
+  }
+  return shares;
+}
+
 int Scenario::service_index(const std::string& service_name) const {
   for (int s = 0; s < static_cast<int>(services.size()); ++s)
     if (services[s].name == service_name) return s;

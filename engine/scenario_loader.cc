@@ -240,7 +240,7 @@ void Loader::read_autoscaling(const YAML::Node& node, ServiceSpec& service) {
 
 void Loader::read_placement(MapReader& r, ServiceSpec& service) {
   read_zone_placement(r, service);
-  if (service.zones.empty() && !service.zone.empty()) {
+  if (service.zones.empty() && !service.region.empty()) {  // one place: a zone, or a region
     service.zones = {service.zone};
     service.zone_regions = {service.region};
   }

@@ -267,8 +267,8 @@ void World::rebuild_modifiers() {
       case FaultKind::kPacketLoss:
         add_abort(modifiers_.edge_loss[target.dependency], fault.fraction);
         break;
-      case FaultKind::kPartition:  // every call across the cut is lost
-        for (int d : severed_[f]) modifiers_.edge_loss[d] = 1.0;
+      case FaultKind::kPartition:  // the calls of caller replicas cut off from the callee
+        for (const auto& [d, lost] : severed_[f]) add_abort(modifiers_.edge_loss[d], lost);
         break;
       default:  // replica faults act through PodFaults, tick by tick
         break;

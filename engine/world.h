@@ -114,6 +114,13 @@ struct TickOutcome {
   void reset(std::size_t services, std::size_t endpoints, std::size_t dependencies);
 };
 
+// The share of `dependency`'s calls that a partition between `sides` (zones, or regions when
+// !by_zone) loses: the calls of the caller's replicas on one side when the callee has no
+// replica there and none outside every side. Replicas on no side reach everything. Caller
+// replicas are weighted by the round-robin spread of its replicas (docs/world-model.md).
+double partition_loss(const Scenario& scenario, const DependencySpec& dependency, bool by_zone,
+                      const std::vector<std::string>& sides);
+
 class World {
  public:
   World(const Scenario& scenario, std::uint64_t seed);
@@ -218,7 +225,8 @@ class World {
   enum class TruthPhase : std::uint8_t { kPending, kActive, kRecovering, kDone };
   std::vector<TruthPhase> truth_phase_;
   std::vector<std::vector<int>> blast_radius_;  // per incident: root services and upstream
-  std::vector<std::vector<int>> severed_;       // per fault: dependencies a partition cuts
+  // Per fault: the dependencies a partition cuts, with the share of their calls lost.
+  std::vector<std::vector<std::pair<int, double>>> severed_;
   std::vector<std::vector<char>> affected_;     // per incident, per service: ever impacted
   std::vector<IncidentRecord> truth_;
   std::size_t declared_truth_ = 0;  // records of the scenario's own faults and changes

@@ -11,7 +11,39 @@ bool differs(double real, double counterfactual, double relative, double absolut
   return std::abs(real - counterfactual) > std::max(relative * std::abs(counterfactual), absolute);
 }
 
+// The side (index into `sides`) of place z of `service`, or -1 when it is on none.
+int side_of(const ServiceSpec& service, std::size_t z, bool by_zone,
+            const std::vector<std::string>& sides) {
+  const std::string& place = by_zone ? service.zones[z] : service.zone_regions[z];
+  const auto it = std::find(sides.begin(), sides.end(), place);
+  return place.empty() || it == sides.end() ? -1 : static_cast<int>(it - sides.begin());
+}
+
 }  // namespace
+
+double partition_loss(const Scenario& scenario, const DependencySpec& dependency, bool by_zone,
+                      const std::vector<std::string>& sides) {
+  const ServiceSpec& caller = scenario.services[dependency.caller];
+  const ServiceSpec& callee = scenario.services[dependency.callee];
+  // Which sides the callee can be reached from: its own, or all when some replica is on none.
+  std::vector<char> reachable(sides.size(), 0);
+  bool everywhere = callee.zones.empty();
+  for (std::size_t z = 0; z < callee.zones.size(); ++z) {
+    const int side = side_of(callee, z, by_zone, sides);
+    if (side < 0)
+      everywhere = true;
+    else
+      reachable[static_cast<std::size_t>(side)] = 1;
+  }
+  if (everywhere) return 0.0;
+  const std::vector<double> shares = caller.place_shares();
+  double lost = 0;
+  for (std::size_t z = 0; z < caller.zones.size(); ++z) {
+    const int side = side_of(caller, z, by_zone, sides);
+    if (side >= 0 && !reachable[static_cast<std::size_t>(side)]) lost += shares[z];
+  }
+  return std::min(lost, 1.0);
+}
 
 void World::build_truth() {
   for (std::size_t f = 0; f < scenario_.faults.size(); ++f) add_fault_truth(static_cast<int>(f));
@@ -50,20 +82,12 @@ void World::add_fault_truth(int f) {
     for (const auto& side : sides)
       record.root_cause += (record.root_cause.empty() ? "" : "|") + side;
     record.root_cause = "partition " + record.root_cause;
-    auto side_of = [&](int s) -> int {
-      const std::string& place =
-          by_zone ? scenario_.services[s].zone : scenario_.services[s].region;
-      const auto it = std::find(sides.begin(), sides.end(), place);
-      return it == sides.end() ? -1 : static_cast<int>(it - sides.begin());
-    };
     std::vector<int> callers;
     for (std::size_t d = 0; d < dependencies; ++d) {
-      const DependencySpec& dep = scenario_.dependencies[d];
-      const int a = side_of(dep.caller), b = side_of(dep.callee);
-      if (a >= 0 && b >= 0 && a != b) {
-        severed_.back().push_back(static_cast<int>(d));
-        callers.push_back(dep.caller);
-      }
+      const double lost = partition_loss(scenario_, scenario_.dependencies[d], by_zone, sides);
+      if (lost <= 0) continue;
+      severed_.back().emplace_back(static_cast<int>(d), lost);
+      callers.push_back(scenario_.dependencies[d].caller);
     }
     radius = radius_of(callers);
   } else if (fault.target.is_place()) {
@@ -71,7 +95,7 @@ void World::add_fault_truth(int f) {
     record.root_cause = zone ? "zone " + fault.target.zone : "region " + fault.target.region;
     for (std::size_t s = 0; s < services; ++s) {
       const ServiceSpec& spec = scenario_.services[s];
-      if (zone ? spec.zone == fault.target.zone : spec.region == fault.target.region)
+      if (zone ? spec.placed_in_zone(fault.target.zone) : spec.placed_in_region(fault.target.region))
         radius.push_back(static_cast<int>(s));
     }
     radius = radius_of(radius);
@@ -203,11 +227,13 @@ std::vector<IncidentRecord> World::incidents() const {
       if (affected[s]) record.affected.push_back(s);
     const int fault = truth_fault_[f];
     const int faulted_edge = fault >= 0 ? scenario_.faults[fault].target.dependency : -1;
-    const std::vector<int> no_cut;
-    const std::vector<int>& cut = fault >= 0 ? severed_[fault] : no_cut;
+    const std::vector<std::pair<int, double>> no_cut;
+    const std::vector<std::pair<int, double>>& cut = fault >= 0 ? severed_[fault] : no_cut;
     for (int d = 0; d < static_cast<int>(scenario_.dependencies.size()); ++d) {
       const DependencySpec& dep = scenario_.dependencies[d];
-      const bool faulted = d == faulted_edge || std::find(cut.begin(), cut.end(), d) != cut.end();
+      const bool faulted = d == faulted_edge || std::any_of(cut.begin(), cut.end(), [&](auto& c) {
+                             return c.first == d;
+                           });
       if (affected[dep.caller] && (affected[dep.callee] || faulted))
         record.propagation.push_back(d);
     }

@@ -238,6 +238,52 @@ faults:
   CHECK(incident.propagation == std::vector<int>{0});
 }
 
+TEST_CASE("a partition acts on a spread service's calls by where its replicas are", "[pods]") {
+  // web has 3 replicas round-robin over eu-a, eu-b, us-a; db runs only in eu-b; cache runs in
+  // eu-a and us-a. A partition {eu-a, eu-b}: web's eu-a replica (a third of its calls) cannot
+  // reach db, its eu-b and us-a replicas can (us-a is on no side). cache is reachable from
+  // every side of web (eu-a holds a replica, us-a is on no side): nothing is lost.
+  const Scenario scenario = scenario_from(R"(
+name: spread
+duration: 1h
+regions:
+  - {name: eu, zones: [eu-a, eu-b]}
+  - {name: us, zones: [us-a]}
+services:
+  - {name: web, replicas: 3, capacity_rps: 1000, base_latency: 5ms, zones: [eu-a, eu-b, us-a]}
+  - {name: db, replicas: 2, capacity_rps: 1000, base_latency: 5ms, zone: eu-b}
+  - {name: cache, replicas: 2, capacity_rps: 1000, base_latency: 1ms, zones: [eu-a, us-a]}
+dependencies:
+  - {caller: web, callee: db, timeout: 1s}
+  - {caller: web, callee: cache}
+traffic:
+  - {entry: web, base_rps: 90, noise: 0}
+faults:
+  - {name: split, kind: partition, target: {zones: [eu-a, eu-b]}, start: 0s, duration: 1m}
+)");
+  CHECK(partition_loss(scenario, scenario.dependencies[0], true, {"eu-a", "eu-b"}) ==
+        Approx(1.0 / 3));
+  CHECK(partition_loss(scenario, scenario.dependencies[1], true, {"eu-a", "eu-b"}) == 0.0);
+  // Between regions: web's us-a replica cannot reach db (eu only); cache has a us replica.
+  CHECK(partition_loss(scenario, scenario.dependencies[0], false, {"eu", "us"}) ==
+        Approx(1.0 / 3));
+  CHECK(partition_loss(scenario, scenario.dependencies[1], false, {"eu", "us"}) == 0.0);
+  World world(scenario, 1);
+  world.step(0);
+  world.set_fault_active(0, true);
+  world.step(1);
+  const auto& out = world.outcome();
+  CHECK(out.edge_failure[0] == Approx(1.0 / 3));  // the eu-a replica's calls to db time out
+  CHECK(out.edge_failure[1] == Approx(0.0));
+  CHECK(out.error_ratio[0] == Approx(1.0 / 3));   // no retries: those requests fail
+  CHECK(out.arrivals[1] == Approx(60.0));         // db still gets the other two thirds
+  Simulation simulation(scenario, 1);
+  simulation.run();
+  const IncidentRecord incident = simulation.incidents()[0];
+  CHECK(incident.affected == std::vector<int>{0});
+  CHECK(incident.propagation == std::vector<int>{0});
+}
+
 TEST_CASE("a maintenance window drains the chosen replicas for its whole duration", "[pods]") {
   const Scenario scenario = scenario_from(kSystem + R"(
 faults:

@@ -32,9 +32,28 @@ def open_trace():
     return f, t
 
 
+def placement(f):
+    """(service, zone, region) rows of /services/placement."""
+    group = f["services/placement"]
+    return list(zip(group["service"][:].tolist(), group["zone"].asstr()[()].tolist(),
+                    group["region"].asstr()[()].tolist()))
+
+
 def placed(f, kind, place):
-    column = f[f"services/{kind}"].asstr()[()]
-    return np.flatnonzero(column == place)
+    """Services placed only in `place` (a zone or a region): an outage there takes them all."""
+    rows = placement(f)
+    column = 1 if kind == "zone" else 2
+    services = sorted({s for s, *_ in rows})
+    return np.array([s for s in services
+                     if all(row[column] == place for row in rows if row[0] == s)], dtype=int)
+
+
+def placed_partly(f, kind, place):
+    """Services with some replicas in `place`, and some elsewhere."""
+    rows = placement(f)
+    column = 1 if kind == "zone" else 2
+    touched = {row[0] for row in rows if row[column] == place}
+    return sorted(touched - set(placed(f, kind, place).tolist()))
 
 
 def during(t, start, end):
@@ -141,8 +160,15 @@ def test_ground_truth_names_the_place_and_its_blast_radius():
             assert inc["impact_start_ns"][i] == start * 10**9
             assert end * 10**9 <= inc["impact_end_ns"][i] <= (end + 5) * 10**9
             down = placed(f, kind, place)
-            expected = sorted(set(int(s) for s in down) | set(callers_of(f, down)))
+            spread = placed_partly(f, kind, place)
+            # The services wholly there and their callers fail outright; a spread service
+            # that lost replicas there is affected too (its p95 rises as the rest carry its
+            # load), found from its placement, not from a region or zone name.
+            expected = sorted(set(int(s) for s in down) | set(callers_of(f, down)) |
+                              set(spread))
             assert sorted(affected[affected_ids == i].tolist()) == expected, i
+        assert [names[s] for s in placed_partly(f, *ZONE[:2])] == ["sessions"]
+        assert [names[s] for s in placed_partly(f, *REGION[:2])] == ["search"]
         # identity lost load in the region outage but is a callee: not in the blast radius.
         assert names.index("identity") not in affected.tolist()
 

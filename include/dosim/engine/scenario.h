@@ -78,9 +78,24 @@ struct ServiceSpec {
                                              // "r1,r2" for a service spread across regions
   std::string zone;                          // "z1,z2" for a service spread across zones
   // Zones its replicas are spread over, round-robin (replica i in zones[i % n]), and the
-  // region of each; empty when the service is not placed.
+  // region of each; empty when the service is not placed. A service placed in a region
+  // without a zone has one place: zone "" in that region.
   std::vector<std::string> zones;
   std::vector<std::string> zone_regions;
+  // Whether some of its places is the zone `zone` / lies in the region `region`.
+  bool placed_in_zone(const std::string& zone) const {
+    for (const std::string& z : zones)
+      if (!z.empty() && z == zone) return true;
+    return false;
+  }
+  bool placed_in_region(const std::string& region) const {
+    for (const std::string& r : zone_regions)
+      if (r == region) return true;
+    return false;
+  }
+  // The share of its replicas in each place (zones[i]), as the round-robin spread of
+  // `replicas` gives it (equal shares for 0 replicas).
+  std::vector<double> place_shares() const;
   // Whether traffic moves to the remaining replicas when some are lost to an outage. By
   // default yes within a region (Kubernetes routes around dead endpoints) and no across
   // regions (that needs a global load balancer that says so).
