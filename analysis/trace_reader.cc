@@ -49,6 +49,9 @@ TraceForScoring read_trace_for_scoring(const std::string& path) {
     const auto impact_starts = read_numbers<std::int64_t>(f, truth + "impact_start_ns");
     const auto impact_ends = read_numbers<std::int64_t>(f, truth + "impact_end_ns");
     const auto silent = read_numbers<std::uint8_t>(f, truth + "silent");
+    const auto ongoing = exists(f, truth + "ongoing")  // traces before it was written: none
+                             ? read_numbers<std::uint8_t>(f, truth + "ongoing")
+                             : std::vector<std::uint8_t>(ids.size(), 0);
     for (std::size_t i = 0; i < ids.size(); ++i) {
       IncidentRecord record;
       record.id = ids[i];
@@ -61,6 +64,7 @@ TraceForScoring read_trace_for_scoring(const std::string& path) {
       record.impact_start = impact_starts.at(i);
       record.impact_end = impact_ends.at(i);
       record.silent = silent.at(i) != 0;
+      record.ongoing = ongoing.at(i) != 0;
       trace.incidents.push_back(std::move(record));
     }
     const auto affected_ids = read_numbers<std::int64_t>(f, "truth/affected/incident_id");

@@ -478,7 +478,7 @@ void TraceWriter::Impl::flush() {
 void TraceWriter::Impl::write_truth(const std::vector<IncidentRecord>& incidents) {
   std::vector<std::int64_t> ids, starts, ends, impact_starts, impact_ends;
   std::vector<std::int32_t> root_services;
-  std::vector<std::uint8_t> silent;
+  std::vector<std::uint8_t> silent, ongoing;
   std::vector<std::string> names, causes, root_causes;
   for (const IncidentRecord& incident : incidents) {
     ids.push_back(incident.id);
@@ -491,6 +491,7 @@ void TraceWriter::Impl::write_truth(const std::vector<IncidentRecord>& incidents
     impact_starts.push_back(incident.impact_start);
     impact_ends.push_back(incident.impact_end);
     silent.push_back(incident.silent ? 1 : 0);
+    ongoing.push_back(incident.ongoing ? 1 : 0);
   }
   const Group truth = make_group(file.get(), "truth");
   const Group group = make_group(truth.get(), "incidents");
@@ -508,6 +509,7 @@ void TraceWriter::Impl::write_truth(const std::vector<IncidentRecord>& incidents
   int64_column("impact_start_ns", impact_starts);
   int64_column("impact_end_ns", impact_ends);
   write_numbers(g, "silent", H5T_STD_U8LE, std::span<const std::uint8_t>(silent));
+  write_numbers(g, "ongoing", H5T_STD_U8LE, std::span<const std::uint8_t>(ongoing));
 
   // Lists per incident, as long tables keyed by incident id.
   std::vector<std::int64_t> affected_ids, propagation_ids;

@@ -159,8 +159,9 @@ void print_summary(const RunReport& report, double wall_seconds) {
     if (i.silent)
       std::printf("  silent\n");
     else
-      std::printf("  impact %s..%s\n", format_duration(i.impact_start).c_str(),
-                  format_duration(i.impact_end).c_str());
+      std::printf("  impact %s..%s%s\n", format_duration(i.impact_start).c_str(),
+                  format_duration(i.impact_end).c_str(),
+                  i.ongoing ? ", still impacting when the run ended" : "");
   }
   std::printf("  trace       %s (%s)\n", report.trace_path.c_str(),
               result.completed ? "complete" : "incomplete");

@@ -224,6 +224,7 @@ class World {
 
   enum class TruthPhase : std::uint8_t { kPending, kActive, kRecovering, kDone };
   std::vector<TruthPhase> truth_phase_;
+  SimTime last_tracked_tick_end_ = -1;  // end of the last tick track_truth measured
   std::vector<std::vector<int>> blast_radius_;  // per incident: root services and upstream
   // Per fault: the dependencies a partition cuts, with the share of their calls lost.
   std::vector<std::vector<std::pair<int, double>>> severed_;

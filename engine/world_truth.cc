@@ -182,6 +182,7 @@ bool World::truth_tracking_active() const {
 
 void World::track_truth(std::int64_t tick) {
   const SimTime tick_end = (tick + 1) * scenario_.tick;
+  last_tracked_tick_end_ = tick_end;
   for (std::size_t s = 0; s < impacted_.size(); ++s) {
     const TickOutcome& real = outcome_;
     const TickOutcome& base = shadow_outcome_;
@@ -222,6 +223,9 @@ std::vector<IncidentRecord> World::incidents() const {
   std::vector<IncidentRecord> records = truth_;
   for (std::size_t f = 0; f < records.size(); ++f) {
     IncidentRecord& record = records[f];
+    record.ongoing = !record.silent && record.impact_end == last_tracked_tick_end_ &&
+                     (truth_phase_[f] == TruthPhase::kActive ||
+                      truth_phase_[f] == TruthPhase::kRecovering);
     const std::vector<char>& affected = affected_[f];
     for (int s = 0; s < static_cast<int>(affected.size()); ++s)
       if (affected[s]) record.affected.push_back(s);

@@ -45,6 +45,14 @@ def test_the_storm_outlives_its_cause():
         assert series(f, "error_ratio", "web")[after].mean() > 0.95
         truth = f["truth/incidents"]
         assert truth["impact_end_ns"][0] == f["time_ns"][-1]  # impact until the end
+        assert truth["ongoing"][0] == 1  # ... and said to outlive the run
+
+
+def test_the_summary_says_the_storm_outlived_the_run():
+    result = dosim("run", SOURCE_DIR / "scenarios" / "retry-storm.yaml", "-o", TMP / "storm-summary.h5")
+    assert result.returncode == 0, result.stderr
+    line = next(l for l in result.stdout.splitlines() if l.lstrip().startswith("#0 db-slowdown"))
+    assert line.endswith("impact 40m..2h, still impacting when the run ended"), line
 
 
 if __name__ == "__main__":

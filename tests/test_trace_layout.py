@@ -61,7 +61,8 @@ REQUIRED = {
 }
 INCIDENT_COLUMNS = {"id": "<i8", "name": "S", "cause": "S", "root_cause": "S",
                     "root_service": "<i4", "start_ns": "<i8", "end_ns": "<i8",
-                    "impact_start_ns": "<i8", "impact_end_ns": "<i8", "silent": "|u1"}
+                    "impact_start_ns": "<i8", "impact_end_ns": "<i8", "silent": "|u1",
+                    "ongoing": "|u1"}
 ALERT_COLUMNS = {"t_ns": "<i8", "detector": "S", "service": "S", "metric": "S",
                  "severity": "S", "incident_id": "<i8", "resolved_ns": "<i8", "target": "S"}
 

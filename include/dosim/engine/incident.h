@@ -27,6 +27,9 @@ struct IncidentRecord {
   SimTime impact_start = -1;  // start of the first and end of the last affected tick
   SimTime impact_end = -1;
   bool silent = true;
+  // Still impacting on the last tick of the run (a storm that never recovered, or a cause
+  // that outlasts the run): impact_end is then the end of the run, not of the impact.
+  bool ongoing = false;
   // Services whose SLIs the cause changed at some point (the root included when it was
   // itself affected), sorted.
   std::vector<int> affected;
