@@ -805,6 +805,41 @@ void TraceWriter::finish(const std::vector<IncidentRecord>& incidents, bool comp
       write_numbers(g, "end_ns", H5T_STD_I64LE, std::span<const std::int64_t>(ends));
       write_numbers(g, "severity", H5T_STD_I32LE, std::span<const std::int32_t>(severities));
       write_numbers(g, "peak_temperature", H5T_IEEE_F64LE, std::span<const double>(peaks));
+      // The timeline of each: one row per change, its streams' accumulators as a long table.
+      std::vector<std::int64_t> change_incident, change_time, value_change;
+      std::vector<std::string> change_what, value_stream;
+      std::vector<std::int32_t> change_severity, change_previous;
+      std::vector<double> change_temperature, value_accumulator;
+      for (std::size_t i = 0; i < impl.detected.size(); ++i) {
+        const DetectedIncident& incident = impl.detected[i];
+        for (const IncidentChange& change : incident.timeline) {
+          for (std::size_t k = 0; k < change.accumulators.size(); ++k) {
+            value_change.push_back(static_cast<std::int64_t>(change_time.size()));
+            value_stream.push_back(k < incident.streams.size() ? incident.streams[k] : "");
+            value_accumulator.push_back(change.accumulators[k]);
+          }
+          change_incident.push_back(static_cast<std::int64_t>(i));
+          change_time.push_back(change.time);
+          change_what.push_back(change.what);
+          change_severity.push_back(change.severity);
+          change_previous.push_back(change.previous);
+          change_temperature.push_back(change.temperature);
+        }
+      }
+      const Group timeline = make_group(g, "timeline");
+      const hid_t tl = timeline.get();
+      write_numbers(tl, "incident", H5T_STD_I64LE, std::span<const std::int64_t>(change_incident));
+      write_numbers(tl, "t_ns", H5T_STD_I64LE, std::span<const std::int64_t>(change_time));
+      write_strings(tl, "event", std::span<const std::string>(change_what));
+      write_numbers(tl, "severity", H5T_STD_I32LE, std::span<const std::int32_t>(change_severity));
+      write_numbers(tl, "previous", H5T_STD_I32LE, std::span<const std::int32_t>(change_previous));
+      write_numbers(tl, "temperature", H5T_IEEE_F64LE,
+                    std::span<const double>(change_temperature));
+      const Group accumulators = make_group(g, "accumulators");
+      const hid_t ac = accumulators.get();
+      write_numbers(ac, "change", H5T_STD_I64LE, std::span<const std::int64_t>(value_change));
+      write_strings(ac, "stream", std::span<const std::string>(value_stream));
+      write_numbers(ac, "value", H5T_IEEE_F64LE, std::span<const double>(value_accumulator));
     }
     if (complete) {
       const std::int32_t one = 1;

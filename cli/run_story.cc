@@ -79,18 +79,32 @@ std::vector<StoryEvent> run_story(const Scenario& scenario, const std::vector<Ch
          {"metric", alert.metric},
          {"severity", alert.severity}});
   }
+  // Each change of a declared incident at its own time, with the streams hot then.
   for (const DetectedIncident& incident : detected) {
-    char temperature[32];
-    std::snprintf(temperature, sizeof temperature, "%.0f", incident.peak_temperature);
-    add(incident.start, "incident-open",
-        "INCIDENT Sev" + std::to_string(incident.severity) + " detected by " + incident.rule +
-            " (peak temperature " + temperature + ")",
-        {{"rule", incident.rule},
-         {"severity", incident.severity},
-         {"peak_temperature", incident.peak_temperature}});
-    if (incident.end >= 0)
-      add(incident.end, "incident-close", "INCIDENT closed (" + incident.rule + ")",
-          {{"rule", incident.rule}});
+    for (const IncidentChange& change : incident.timeline) {
+      char temperature[32];
+      std::snprintf(temperature, sizeof temperature, "%.0f", change.temperature);
+      nlohmann::ordered_json accumulators = nlohmann::ordered_json::object();
+      for (std::size_t k = 0; k < change.accumulators.size() && k < incident.streams.size(); ++k)
+        accumulators[incident.streams[k]] = change.accumulators[k];
+      const std::string severity = "Sev" + std::to_string(change.severity);
+      const std::string text =
+          change.what == "opened"   ? "INCIDENT " + severity + " opened by " + incident.rule
+          : change.what == "closed" ? "INCIDENT closed (" + incident.rule + ")"
+                                    : "INCIDENT " + change.what + " to " + severity + " by " +
+                                          incident.rule;
+      const std::string kind = change.what == "opened"      ? "incident-open"
+                               : change.what == "closed"    ? "incident-close"
+                               : change.what == "escalated" ? "incident-escalate"
+                                                            : "incident-de-escalate";
+      add(change.time, kind,
+          change.what == "closed" ? text : text + " (temperature " + temperature + ")",
+          {{"rule", incident.rule},
+           {"severity", change.severity},
+           {"previous", change.previous},
+           {"temperature", change.temperature},
+           {"accumulators", accumulators}});
+    }
   }
   for (const ScriptLogLine& line : script_log)
     add(line.time, "log", "LOG    " + line.text, {{"text", line.text}});

@@ -18,7 +18,8 @@ namespace dosim::cli {
 
 struct StoryEvent {
   SimTime time = 0;
-  std::string kind;    // fault-start, fault-end, change, alert, incident-open, incident-close
+  std::string kind;    // fault-start, fault-end, change, alert, incident-open,
+                       // incident-escalate, incident-de-escalate, incident-close
   std::string text;    // one line for the console
   std::string detail;  // the JSON line's fields, already encoded (an object's body)
 };

@@ -4,10 +4,11 @@
 
 namespace dosim {
 
-IncidentRule::IncidentRule(IncidentRuleSpec spec, std::size_t streams)
+IncidentRule::IncidentRule(IncidentRuleSpec spec, std::vector<std::string> streams)
     : spec_(std::move(spec)),
-      counts_(streams, 0),
-      accumulators_(streams, 0.0),
+      streams_(std::move(streams)),
+      counts_(streams_.size(), 0),
+      accumulators_(streams_.size(), 0.0),
       next_poll_(spec_.poll) {}
 
 void IncidentRule::observe(SimTime time, const std::vector<char>& anomalous) {
@@ -30,15 +31,26 @@ void IncidentRule::poll(SimTime time) {
     hot += accumulator > spec_.stream_threshold ? 1 : 0;
   }
   const int severity = hot == counts_.size() && hot > 0 ? 1 : hot > 0 ? 2 : 3;
+  const auto change = [&](const char* what, int now, int before) {
+    incidents_.back().timeline.push_back({time, what, now, before, temperature_, accumulators_});
+  };
   if (!open_ && temperature_ > spec_.threshold) {
     open_ = true;
-    incidents_.push_back({spec_.name, time, -1, severity, temperature_});
+    incidents_.push_back({spec_.name, time, -1, severity, temperature_, streams_, {}});
+    change("opened", severity, 0);
+    current_severity_ = severity;
   } else if (open_ && temperature_ <= spec_.threshold) {
     open_ = false;
     incidents_.back().end = time;
+    change("closed", current_severity_, current_severity_);
   }
   if (open_) {
     DetectedIncident& current = incidents_.back();
+    if (severity != current_severity_) {
+      change(severity < current_severity_ ? "escalated" : "de-escalated", severity,
+             current_severity_);
+      current_severity_ = severity;
+    }
     current.severity = std::min(current.severity, severity);
     current.peak_temperature = std::max(current.peak_temperature, temperature_);
   }

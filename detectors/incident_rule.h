@@ -9,7 +9,9 @@
 // exceeds `threshold` and closes when it falls back to it or below. While open, its
 // severity is Sev1 if every stream's accumulator exceeds `stream_threshold`, else Sev2 if
 // any does, else Sev3; the incident keeps the highest severity it reached (PagerDuty's
-// meanings: Sev1 critical, all hands; Sev2 major; Sev3 minor, docs/detectors.md).
+// meanings: Sev1 critical, all hands; Sev2 major; Sev3 minor, docs/detectors.md), and its
+// timeline every change of the current one (opened, escalated, de-escalated, closed) with
+// the temperature and each stream's accumulator at that poll.
 // Not thread-safe.
 #pragma once
 
@@ -24,7 +26,8 @@ namespace dosim {
 
 class IncidentRule {
  public:
-  IncidentRule(IncidentRuleSpec spec, std::size_t streams);
+  // `streams`: the names of the watched series (the detector's, "<column>:<metric>").
+  IncidentRule(IncidentRuleSpec spec, std::vector<std::string> streams);
 
   // One tick: which streams are anomalous. Polls when `time` reaches the next poll.
   void observe(SimTime time, const std::vector<char>& anomalous);
@@ -38,11 +41,13 @@ class IncidentRule {
   void poll(SimTime time);
 
   IncidentRuleSpec spec_;
+  std::vector<std::string> streams_;
   std::vector<std::int64_t> counts_;  // anomalous ticks since the last poll
   std::vector<double> accumulators_;
   double temperature_ = 0;
   SimTime next_poll_;
   bool open_ = false;
+  int current_severity_ = 3;  // of the open incident
   std::vector<DetectedIncident> incidents_;
 };
 

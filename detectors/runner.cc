@@ -148,7 +148,11 @@ DetectorRunner::DetectorRunner(const Scenario& scenario, std::vector<DetectorSpe
       throw InputError({Diagnostic{scenario.file, rule.pos.line, rule.pos.column,
                                    "incident rule '" + rule.name + "': detector '" + rule.detector +
                                        "' watches no series"}});
-    rules_.emplace_back(rule, watched_[index]->column.size());
+    const Watched& watched = *watched_[index];
+    std::vector<std::string> streams;
+    for (std::size_t i = 0; i < watched.column.size(); ++i)
+      streams.push_back(watched.label[i] + ":" + watched.metric_name[i]);
+    rules_.emplace_back(rule, std::move(streams));
     rule_detector_.push_back(index);
   }
 }

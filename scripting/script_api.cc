@@ -563,12 +563,13 @@ int sim_detector(lua_State* L) {
 // The Lua side of the API: hooks and experiments, which are most naturally Lua.
 const char* const kPrelude = R"lua(
 local sim = ...
-local hooks = {alert = {}, incident = {}, change = {}, tick = {}}
+local hooks = {alert = {}, incident = {}, escalation = {}, change = {}, tick = {}}
 
 function sim.on(event, fn)
   local list = hooks[event]
   if list == nil then
-    error("sim.on: unknown event '" .. tostring(event) .. "' (alert, incident, change or tick)", 2)
+    error("sim.on: unknown event '" .. tostring(event) ..
+          "' (alert, incident, escalation, change or tick)", 2)
   end
   if type(fn) ~= "function" then error("sim.on: expected a function", 2) end
   list[#list + 1] = fn
@@ -713,6 +714,28 @@ void push_incident(ScriptHost& host, const DetectedIncident& incident) {
   lua_setfield(L, -2, "severity");
   lua_pushnumber(L, incident.peak_temperature);
   lua_setfield(L, -2, "temperature");
+}
+
+void push_escalation(ScriptHost& host, const DetectedIncident& incident,
+                     const IncidentChange& change) {
+  lua_State* L = host.sandbox().state();
+  lua_createtable(L, 0, 6);
+  lua_pushnumber(L, to_seconds(change.time));
+  lua_setfield(L, -2, "t");
+  lua_pushstring(L, incident.rule.c_str());
+  lua_setfield(L, -2, "rule");
+  lua_pushinteger(L, change.severity);
+  lua_setfield(L, -2, "severity");
+  lua_pushinteger(L, change.previous);
+  lua_setfield(L, -2, "previous");
+  lua_pushnumber(L, change.temperature);
+  lua_setfield(L, -2, "temperature");
+  lua_createtable(L, 0, static_cast<int>(change.accumulators.size()));
+  for (std::size_t k = 0; k < change.accumulators.size() && k < incident.streams.size(); ++k) {
+    lua_pushnumber(L, change.accumulators[k]);
+    lua_setfield(L, -2, incident.streams[k].c_str());
+  }
+  lua_setfield(L, -2, "accumulators");
 }
 
 void push_change(ScriptHost& host, const ChangeEvent& change) {

@@ -23,6 +23,9 @@ const void* wait_token();
 void push_dispatcher(ScriptHost& host);
 void push_alert(ScriptHost& host, const Alert& alert);
 void push_incident(ScriptHost& host, const DetectedIncident& incident);
+// {t, rule, severity, previous, temperature, accumulators = {stream = value}}.
+void push_escalation(ScriptHost& host, const DetectedIncident& incident,
+                     const IncidentChange& change);
 void push_change(ScriptHost& host, const ChangeEvent& change);
 
 // A detector whose scores a Lua function computes (sim.detector).

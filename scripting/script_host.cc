@@ -159,6 +159,22 @@ void ScriptHost::fire_hooks(const Frame& frame) {
       dispatch("incident");
     }
   }
+  if (runner_ != nullptr && wanted_["escalation"]) {
+    // Escalations of this tick's polls: every escalation not reported yet, in time order.
+    std::vector<std::pair<const DetectedIncident*, const IncidentChange*>> escalations;
+    const std::vector<DetectedIncident> detected = runner_->detected_incidents();
+    for (const DetectedIncident& incident : detected)
+      for (const IncidentChange& change : incident.timeline)
+        if (change.what == "escalated") escalations.emplace_back(&incident, &change);
+    std::stable_sort(escalations.begin(), escalations.end(), [](const auto& a, const auto& b) {
+      return a.second->time < b.second->time;
+    });
+    for (; escalations_seen_ < escalations.size(); ++escalations_seen_) {
+      push_escalation(*this, *escalations[escalations_seen_].first,
+                      *escalations[escalations_seen_].second);
+      dispatch("escalation");
+    }
+  }
   if (wanted_["change"]) {
     // The change log also holds what operations have planned for later: report the events
     // of [the previous frame's time, this frame's time), in time order, once each.

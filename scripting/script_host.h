@@ -9,7 +9,8 @@
 //   3. detector_specs() and detector_factory() give the run its Lua detectors; attach(runner)
 //      lets the alert and incident hooks see the runner's alerts.
 //   4. The host is a FrameSink, added after the detector runner: after each tick it fires
-//      the hooks (alert, incident, change, tick, in that order, each in registration order)
+//      the hooks (alert, incident, escalation, change, tick, in that order, each in
+//      registration order)
 //      and wakes coroutines whose sim.wait_until predicate holds (they resume before the
 //      next tick).
 // Callbacks run inside Simulation::run(); a failing one throws ScriptError out of it
@@ -88,7 +89,7 @@ class ScriptHost : public FrameSink {
     int predicate_ref;
   };
   std::vector<Waiter>& waiters() { return waiters_; }
-  // Which hooks the script registered: "alert", "incident", "change", "tick".
+  // Which hooks the script registered: "alert", "incident", "escalation", "change", "tick".
   std::map<std::string, bool>& wanted() { return wanted_; }
   struct LuaDetectorDef {
     std::string name;
@@ -115,6 +116,7 @@ class ScriptHost : public FrameSink {
   std::int64_t callbacks_counted_ = 0;  // callbacks and resumes before that tick
   std::size_t alerts_seen_ = 0;
   std::size_t incidents_seen_ = 0;
+  std::size_t escalations_seen_ = 0;
   SimTime changes_until_ = 0;  // change events before it have been reported
   std::vector<ScriptLogLine> log_;
   std::vector<ExperimentRecord> experiments_;

@@ -298,8 +298,13 @@ def test_bundled_scripts_run_with_their_scenarios():
             assert any(text.startswith("lab7: Sev2 incident by lab7") for text in texts), texts
             with h5py.File(trace, "r") as f:
                 assert list(f["incidents_detected/severity"][()]) == [1]
-                assert list(f["truth/incidents/name"].asstr()[()]) == ["shipping-delay",
+                assert list(f["truth/incidents/name"].asstr()[()]) == ["cart-delay",
                                                                       "payment-delay"]
+            # The escalation hook saw both delayed pairs hot.
+            escalated = [text for text in texts if "escalated Sev2 -> Sev1" in text]
+            assert len(escalated) == 1, texts
+            assert "checkoutservice->paymentservice" in escalated[0], escalated
+            assert "frontend->cartservice" in escalated[0], escalated
 
 
 def alerts_of(trace, detector):

@@ -18,7 +18,7 @@ import pytest
 from dosim_test_util import DOSIM, NAB, SOURCE_DIR, TMP, has_nab
 
 NOTEBOOK = SOURCE_DIR / "docs" / "lab.ipynb"
-SCORE_ROWS = ["pair-latency", "mad", "level-shift", "all detectors", "random baseline",
+SCORE_ROWS = ["lab7-streams", "shipping-monitor", "mad", "level-shift", "all detectors", "random baseline",
               "null baseline", "rule lab7"]
 
 if importlib.util.find_spec("nbconvert") is None or importlib.util.find_spec("ipykernel") is None:
@@ -52,7 +52,7 @@ def execute(name, nab):
 def check_simulation_part(text, images, nab_images):
     for row in SCORE_ROWS:
         assert f"\n{row} " in text, f"score table row '{row}' missing"
-    assert "shipping-delay" in text  # the incident of the ground truth
+    assert "cart-delay" in text  # the incident of the ground truth
     assert images == 2 + nab_images, f"{images} figures"
 
 

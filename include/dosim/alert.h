@@ -27,6 +27,17 @@ struct Alert {
                           // "service /endpoint"
 };
 
+// One moment of a detected incident's life, at a poll of its rule: it opened, its severity
+// rose or fell, or it closed.
+struct IncidentChange {
+  SimTime time = 0;
+  std::string what;    // "opened", "escalated", "de-escalated" or "closed"
+  int severity = 3;    // from this moment on (at "closed": the last one)
+  int previous = 0;    // before it (0 at "opened")
+  double temperature = 0;
+  std::vector<double> accumulators;  // each stream's, in the order of `streams`
+};
+
 // An incident an incident rule declared (detectors/incident_rule.h).
 struct DetectedIncident {
   std::string rule;
@@ -34,6 +45,8 @@ struct DetectedIncident {
   SimTime end = -1;   // the poll at which it closed; -1 while open
   int severity = 3;   // 1, 2 or 3: the highest reached
   double peak_temperature = 0;
+  std::vector<std::string> streams;     // the rule's streams: its detector's series names
+  std::vector<IncidentChange> timeline;  // every change, in time order
 };
 
 // One notification that reached people.
