@@ -74,6 +74,7 @@ Scenario Loader::load(const YAML::Node& root) {
     diags_.error(top.value_pos("services"), "'services' must list at least one service");
   for (const YAML::Node& service : services) read_service(service);
   for (const YAML::Node& dependency : top.list("dependencies")) read_dependency(dependency);
+  resolve_fallbacks();
   check_cycles();
   const std::vector<YAML::Node> replay = top.list("replay");
   for (std::size_t i = 0; i < replay.size(); ++i) read_replay(replay[i], static_cast<int>(i));
@@ -335,7 +336,9 @@ void Loader::read_endpoints(MapReader& r, ServiceSpec& service) {
 }
 
 void Loader::read_dependency(const YAML::Node& node) {
-  MapReader r(node, "dependency", {"caller", "callee", "calls_per_request", "timeout", "retries"},
+  MapReader r(node, "dependency",
+              {"caller", "callee", "calls_per_request", "timeout", "retries", "optional",
+               "fallback_latency", "fallback"},
               diags_);
   if (!r.is_map()) return;
   DependencySpec dependency;
@@ -348,6 +351,19 @@ void Loader::read_dependency(const YAML::Node& node) {
   dependency.timeout = r.duration("timeout", Range::at_least(0)).value_or(0);
   dependency.retries =
       static_cast<int>(r.integer("retries", Range::closed(0, kMaxRetries)).value_or(0));
+  if (auto optional = r.text("optional")) {
+    if (*optional != "true" && *optional != "false")
+      diags_.error(r.value_pos("optional"), "'optional' must be true or false");
+    dependency.optional = *optional == "true";
+  }
+  dependency.fallback_latency = r.duration("fallback_latency", Range::at_least(0)).value_or(0);
+  for (const char* key : {"fallback_latency", "fallback"})
+    if (r.has(key) && !dependency.optional)
+      diags_.error(r.key_pos(key), std::string("'") + key +
+                                       "' is for an optional dependency (optional: true)");
+  if (auto fallback = r.text("fallback"); fallback && dependency.optional)
+    fallbacks_.push_back({static_cast<int>(scenario_.dependencies.size()), *fallback,
+                          r.value_pos("fallback")});
   if (dependency.caller >= 0 && dependency.caller == dependency.callee) {
     diags_.error(dependency.pos, "service '" + scenario_.services[dependency.caller].name +
                                      "' cannot depend on itself");
@@ -363,6 +379,27 @@ void Loader::read_dependency(const YAML::Node& node) {
                        std::to_string(scenario_.dependencies[first].pos.line) + ")");
   }
   scenario_.dependencies.push_back(dependency);
+}
+
+void Loader::resolve_fallbacks() {
+  for (const PendingFallback& pending : fallbacks_) {
+    DependencySpec& dependency = scenario_.dependencies[pending.dependency];
+    const int service = service_ref(pending.service, pending.pos);
+    if (service < 0 || dependency.caller < 0) continue;
+    const int edge = dependency_index(dependency.caller, service);
+    if (service == dependency.callee)
+      diags_.error(pending.pos, "the fallback of a dependency is another service than its callee");
+    else if (edge < 0)
+      diags_.error(pending.pos, "the fallback '" + pending.service + "' needs a dependency '" +
+                                    scenario_.services[dependency.caller].name + " -> " +
+                                    pending.service + "' (its timeout and retries apply)");
+    else if (scenario_.dependencies[edge].optional)
+      diags_.error(pending.pos, "the fallback dependency '" +
+                                    scenario_.services[dependency.caller].name + " -> " +
+                                    pending.service + "' must not be optional itself");
+    else
+      dependency.fallback = edge;
+  }
 }
 
 void Loader::check_cycles() {

@@ -98,6 +98,8 @@ class Loader {
   void read_sli(const YAML::Node& node, ServiceSpec& service);
   void read_zone_placement(MapReader& r, ServiceSpec& service);
   void read_dependency(const YAML::Node& node);
+  // Fallbacks of optional dependencies, once every dependency is known.
+  void resolve_fallbacks();
   void check_cycles();
   void read_traffic(const YAML::Node& node, int index);
   void read_entry(const YAML::Node& node, SourcePos pos, TrafficSpec& traffic);
@@ -158,6 +160,12 @@ class Loader {
   // (family, metric, service, dependency) of each replayed series -> the replay's name.
   std::map<std::tuple<std::string, int, int, int>, std::string> replayed_series_;
   int suggestions_left_ = kMaxSuggestions;
+  struct PendingFallback {
+    int dependency;
+    std::string service;
+    SourcePos pos;
+  };
+  std::vector<PendingFallback> fallbacks_;
   bool too_many_faults_ = false;  // reported once
 };
 

@@ -66,7 +66,7 @@ void TickOutcome::reset(std::size_t services, std::size_t endpoints, std::size_t
   latency_fit.assign(services, {});
   endpoint_error.assign(endpoints, 0.0);
   endpoint_latency.assign(endpoints, {});
-  for (auto* v : {&edge_attempts, &edge_failure, &edge_p50, &edge_p95, &edge_p99})
+  for (auto* v : {&edge_attempts, &edge_failure, &edge_p50, &edge_p95, &edge_p99, &edge_calls})
     v->assign(dependencies, 0.0);
 }
 
@@ -294,6 +294,16 @@ void World::compute(const FaultModifiers& mod, const std::vector<int>& ready,
   const std::size_t dependencies = scenario_.dependencies.size();
   out.reset(services, endpoints_.size(), dependencies);
   std::copy(external_.begin(), external_.end(), out.arrivals.begin());
+  // Calls per caller request on each dependency: as declared, and on a fallback dependency
+  // also the calls of its optional dependency that failed on the previous tick.
+  for (std::size_t d = 0; d < dependencies; ++d)
+    out.edge_calls[d] += scenario_.dependencies[d].calls_per_request;
+  for (std::size_t d = 0; d < dependencies; ++d) {
+    const DependencySpec& dep = scenario_.dependencies[d];
+    if (dep.fallback < 0) continue;
+    const double q = state.attempt_failure[d];
+    out.edge_calls[dep.fallback] += dep.calls_per_request * q * failure_power(q, dep.retries);
+  }
 
   // 1. Load flows from callers to callees.
   for (int s : topology_.order()) {
@@ -342,8 +352,8 @@ void World::compute(const FaultModifiers& mod, const std::vector<int>& ready,
     out.fast_fail[s] = arrivals > 0 ? (out.aborted[s] + out.shed[s]) / arrivals : 0.0;
     for (int d : topology_.outgoing(s)) {
       const DependencySpec& dep = scenario_.dependencies[d];
-      const double attempts = out.served[s] * dep.calls_per_request *
-                              expected_attempts(state.attempt_failure[d], dep.retries);
+      const double attempts =
+          out.served[s] * out.edge_calls[d] * expected_attempts(state.attempt_failure[d], dep.retries);
       out.edge_attempts[d] = attempts;
       // Lost attempts never reach the callee, unless no timeout ends them and TCP
       // retransmits them.
@@ -408,13 +418,15 @@ void World::compute(const FaultModifiers& mod, const std::vector<int>& ready,
           (1.0 - abort) * attempt.var + abort * (1.0 - abort) * attempt.mean * attempt.mean};
       const double attempts = expected_attempts(failure, dep.retries);
       const double call_failure = failure * failure_power(failure, dep.retries);
-      const Moments call{attempts * per_attempt.mean, attempts * per_attempt.var};
-      const double n = dep.calls_per_request;
+      Moments call{attempts * per_attempt.mean, attempts * per_attempt.var};
+      // A failed optional call costs the caller its fallback time, not its request.
+      if (dep.optional) add_delay(call, call_failure, to_seconds(dep.fallback_latency));
+      const double n = out.edge_calls[d];
       const double fraction = n - std::floor(n);
       downstream.mean += n * call.mean;
       downstream.var += n * call.var + fraction * (1.0 - fraction) * call.mean * call.mean;
       // floor(n) calls always, one more with probability frac(n).
-      if (call_failure > 0)
+      if (call_failure > 0 && !dep.optional)
         downstream_success *=
             std::pow(1.0 - call_failure, std::floor(n)) * (1.0 - fraction * call_failure);
 

@@ -109,6 +109,7 @@ struct TickOutcome {
   std::vector<Moments> endpoint_latency;
   // per dependency (measured at the caller, per attempt)
   std::vector<double> edge_attempts, edge_failure, edge_p50, edge_p95, edge_p99;
+  std::vector<double> edge_calls;  // calls per caller request, fallback calls included
 
   // Sizes every vector and zeroes it (no allocation once sized).
   void reset(std::size_t services, std::size_t endpoints, std::size_t dependencies);

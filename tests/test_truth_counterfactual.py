@@ -42,7 +42,7 @@ dependencies:
   - {{caller: edge, callee: search, calls_per_request: 0.5, timeout: 2s}}
   - {{caller: api, callee: auth}}
   - {{caller: api, callee: db, timeout: 500ms, retries: 2}}
-  - {{caller: api, callee: cache, calls_per_request: 0.3, timeout: 200ms}}
+  - {{caller: api, callee: cache, calls_per_request: 0.3, timeout: 200ms, optional: true, fallback_latency: 2ms}}
   - {{caller: search, callee: cache, calls_per_request: 0.5}}
 traffic:
   - {{name: users, entry: edge, base_rps: 300, noise: 0}}

@@ -412,3 +412,70 @@ TEST_CASE("Erlang C for many servers (closed form) agrees with the recurrence", 
   }
   CHECK(erlang_c(300, 0.0) == 0.0);
 }
+
+TEST_CASE("a failing optional dependency degrades its caller instead of failing it", "[world]") {
+  // web calls recs (optional: 20 ms more when it fails) and db; recs fails every call.
+  const std::string system = R"(
+name: soft
+duration: 1h
+services:
+  - {name: web, replicas: 4, capacity_rps: 1000, base_latency: 5ms}
+  - {name: recs, replicas: 2, capacity_rps: 1000, base_latency: 10ms}
+  - {name: db, replicas: 2, capacity_rps: 1000, base_latency: 2ms}
+dependencies:
+  - {caller: web, callee: recs, OPTIONAL}
+  - {caller: web, callee: db}
+traffic:
+  - {entry: web, base_rps: 100, noise: 0}
+faults:
+  - {name: recs-down, kind: error, target: {service: recs}, start: 0s, duration: 1h}
+)";
+  std::string soft = system, hard = system;
+  soft.replace(soft.find("OPTIONAL"), 8, "optional: true, fallback_latency: 20ms");
+  hard.replace(hard.find(", OPTIONAL"), 10, "");
+  const Scenario soft_scenario = scenario_from(soft), hard_scenario = scenario_from(hard);
+  World soft_world(soft_scenario, 1), hard_world(hard_scenario, 1);
+  soft_world.set_fault_active(0, true);
+  hard_world.set_fault_active(0, true);
+  World healthy(soft_scenario, 1);
+  const int web = index_of(soft_scenario, "web");
+  const auto errors = [web](const TickOutcome& o) { return o.error_ratio[web]; };
+  const auto latency = [web](const TickOutcome& o) { return o.latency[web].mean; };
+  CHECK(mean_over(hard_world, 0, 30, errors) == Approx(1.0));  // a hard dependency fails it
+  CHECK(mean_over(soft_world, 0, 30, errors) == Approx(0.0).margin(1e-9));
+  const double degraded = mean_over(soft_world, 30, 30, latency);
+  const double normal = mean_over(healthy, 0, 30, latency);
+  const double recs = healthy.outcome().latency[index_of(soft_scenario, "recs")].mean;
+  // The failed call returns at once (an abort) instead of taking recs' time, and the caller
+  // spends 20 ms serving without it.
+  CHECK(degraded - normal == Approx(0.020 - recs).epsilon(0.01));
+}
+
+TEST_CASE("a failing optional call goes to its fallback: a cache miss reaches the database",
+          "[world]") {
+  const Scenario scenario = scenario_from(R"(
+name: fallback
+duration: 1h
+services:
+  - {name: web, replicas: 4, capacity_rps: 1000, base_latency: 5ms}
+  - {name: cache, replicas: 2, capacity_rps: 5000, base_latency: 1ms}
+  - {name: db, replicas: 4, capacity_rps: 1000, base_latency: 4ms}
+dependencies:
+  - {caller: web, callee: cache, calls_per_request: 2, optional: true, fallback: db}
+  - {caller: web, callee: db, calls_per_request: 0.1}
+traffic:
+  - {entry: web, base_rps: 100, noise: 0}
+faults:
+  - {name: cache-down, kind: error, target: {service: cache}, start: 0s, duration: 1h}
+)");
+  World world(scenario, 1);
+  const int web = index_of(scenario, "web"), db = index_of(scenario, "db");
+  world.step(0);
+  CHECK(world.outcome().arrivals[db] == Approx(10.0));  // 0.1 calls per request
+  world.set_fault_active(0, true);
+  world.step(1);  // the cache fails; its failures reach the fallback from the next tick
+  world.step(2);
+  CHECK(world.outcome().arrivals[db] == Approx(210.0));  // + 2 misses per request
+  CHECK(world.outcome().error_ratio[web] == Approx(0.0).margin(1e-9));
+  CHECK(world.outcome().edge_calls[1] == Approx(2.1));
+}

@@ -113,6 +113,12 @@ struct DependencySpec {
   double calls_per_request = 1.0;  // mean calls per caller request, >= 0
   SimTime timeout = 0;             // 0: no timeout
   int retries = 0;                 // extra attempts after a failed one, >= 0
+  // A soft dependency: a call that fails (after its retries) does not fail the caller's
+  // request; the caller answers degraded, `fallback_latency` later, or calls `fallback` (a
+  // dependency of the same caller, by index) instead (docs/world-model.md).
+  bool optional = false;
+  SimTime fallback_latency = 0;
+  int fallback = -1;
   SourcePos pos;
 };
 
