@@ -157,7 +157,7 @@ void PodFaults::apply(int fault_index, SimTime elapsed, int service,
   }
 }
 
-void PodFaults::evaluate(SimTime t, const std::vector<char>& active, std::vector<int>& ready,
+void PodFaults::evaluate(SimTime t, const std::vector<int>& active, std::vector<int>& ready,
                          std::vector<double>& extra_memory, std::vector<double>& unrouted) {
   for (std::size_t s = 0; s < ready.size(); ++s) ready[s] = replicas_[s];
   std::fill(extra_memory.begin(), extra_memory.end(), 0.0);
@@ -168,14 +168,17 @@ void PodFaults::evaluate(SimTime t, const std::vector<char>& active, std::vector
   }
   touched_.clear();
 
-  for (std::size_t f = 0; f < scenario_.faults.size(); ++f) {
-    const FaultSpec& fault = scenario_.faults[f];
-    if (!acts_on_pods(fault.kind)) continue;
-    if (!active[f]) {
+  // Faults engaged last time and not active now disengage (their crash-loop cursor restarts).
+  for (const int f : engaged_list_)
+    if (!std::binary_search(active.begin(), active.end(), f)) {
       cursors_[f].started = false;
       engaged_[f] = 0;
-      continue;
     }
+  engaged_list_.clear();
+  for (const int f : active) {
+    const FaultSpec& fault = scenario_.faults[f];
+    if (!acts_on_pods(fault.kind)) continue;
+    engaged_list_.push_back(f);
     if (!engaged_[f]) {  // starting: draw again among a count that a manual scale changed
       engaged_[f] = 1;
       for (Selection& selection : selections_[f])

@@ -39,12 +39,13 @@ class PodFaults {
  public:
   PodFaults(const Scenario& scenario, std::uint64_t seed);
 
-  // For the start of a tick at time t and the faults marked in `active`, fills each
-  // service's ready replicas and the mean memory (share of the limit) its ready replicas
-  // use beyond the service's baseline. Calls must come in non-decreasing t.
-  // `unrouted` gets the share of each service's traffic sent to replicas that an outage
-  // took and that no failover redirects (it fails at once).
-  void evaluate(SimTime t, const std::vector<char>& active, std::vector<int>& ready,
+  // For the start of a tick at time t and the active replica faults `active` (indices into
+  // the scenario's faults, ascending), fills each service's ready replicas and the mean
+  // memory (share of the limit) its ready replicas use beyond the service's baseline. Calls
+  // must come in non-decreasing t. `unrouted` gets the share of each service's traffic sent
+  // to replicas that an outage took and that no failover redirects (it fails at once).
+  // Costs O(services + active faults' replicas): inactive faults cost nothing.
+  void evaluate(SimTime t, const std::vector<int>& active, std::vector<int>& ready,
                 std::vector<double>& extra_memory, std::vector<double>& unrouted);
 
   // Takes in fault `fault`, just appended to the scenario's faults (run-time control).
@@ -74,6 +75,7 @@ class PodFaults {
     std::vector<int> chosen;  // replica indices, sorted
   };
   void prepare(int fault);  // selections or places of a fault
+  std::vector<int> engaged_list_;  // the faults engaged at the last evaluate(), ascending
   bool crash_loop_down(int fault, SimTime elapsed);
   // Marks what a pod fault (not an outage) does to `replicas` of `service` at `elapsed`.
   void apply(int fault, SimTime elapsed, int service, const std::vector<int>& replicas);

@@ -147,12 +147,12 @@ void World::advance_changes(SimTime t) {
     const int cause = change_cause_[c];
     if (cause < 0) continue;
     const bool exposed = now.exposure > 0 || now.stuck > 0;
-    TruthPhase& phase = truth_phase_[cause];
+    const TruthPhase phase = truth_phase_[cause];
     if (exposed && (phase == TruthPhase::kPending || phase == TruthPhase::kRecovering ||
                     phase == TruthPhase::kDone))
-      phase = TruthPhase::kActive;
+      set_truth_phase(cause, TruthPhase::kActive);
     else if (!exposed && phase == TruthPhase::kActive)
-      phase = TruthPhase::kRecovering;
+      set_truth_phase(cause, TruthPhase::kRecovering);
   }
 }
 
@@ -186,11 +186,22 @@ void World::set_fault_active(int fault, bool active) {
   if ((fault_active_[fault] != 0) == active) return;
   fault_active_[fault] = active ? 1 : 0;
   modifiers_dirty_ = true;
-  TruthPhase& phase = truth_phase_[fault_cause_[fault]];
+  // The active lists stay ascending: modifiers add up in fault order, as they always did.
+  const auto update = [&](std::vector<int>& list) {
+    const auto at = std::lower_bound(list.begin(), list.end(), fault);
+    if (active)
+      list.insert(at, fault);
+    else if (at != list.end() && *at == fault)
+      list.erase(at);
+  };
+  update(active_faults_);
+  if (acts_on_pods(scenario_.faults[fault].kind)) update(active_pod_faults_);
+  const int cause = fault_cause_[fault];
+  const TruthPhase phase = truth_phase_[cause];
   if (active && phase == TruthPhase::kPending) {
-    phase = TruthPhase::kActive;
+    set_truth_phase(cause, TruthPhase::kActive);
   } else if (!active && phase == TruthPhase::kActive) {
-    phase = TruthPhase::kRecovering;
+    set_truth_phase(cause, TruthPhase::kRecovering);
   }
 }
 
@@ -235,8 +246,7 @@ void World::set_replicas(int service, int replicas, SimTime t) {
 
 void World::rebuild_modifiers() {
   modifiers_ = no_faults_;
-  for (std::size_t f = 0; f < scenario_.faults.size(); ++f) {
-    if (!fault_active_[f]) continue;
+  for (const int f : active_faults_) {
     const FaultSpec& fault = scenario_.faults[f];
     const FaultTarget& target = fault.target;
     switch (fault.kind) {
@@ -527,7 +537,7 @@ void World::step(std::int64_t tick) {
   shadow_running_ = need_shadow;
 
   const SimTime t = tick * scenario_.tick;
-  pod_faults_.evaluate(t, fault_active_, ready_, extra_memory_, unrouted_);
+  pod_faults_.evaluate(t, active_pod_faults_, ready_, extra_memory_, unrouted_);
   shadow_ready_ = all_replicas_;
   if (autoscaled_) {
     autoscaled_ready_ = all_replicas_;

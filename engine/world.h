@@ -226,6 +226,11 @@ class World {
   enum class TruthPhase : std::uint8_t { kPending, kActive, kRecovering, kDone };
   std::vector<TruthPhase> truth_phase_;
   SimTime last_tracked_tick_end_ = -1;  // end of the last tick track_truth measured
+  std::vector<int> tracked_causes_;      // causes active or recovering, in the order tracked
+  std::vector<int> active_faults_;       // active faults, ascending
+  std::vector<int> active_pod_faults_;   // those of them that act on replicas
+  // Moves a cause to `phase`, keeping tracked_causes_ in step.
+  void set_truth_phase(int cause, TruthPhase phase);
   std::vector<std::vector<int>> blast_radius_;  // per incident: root services and upstream
   // Per fault: the dependencies a partition cuts, with the share of their calls lost.
   std::vector<std::vector<std::pair<int, double>>> severed_;

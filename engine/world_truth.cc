@@ -174,11 +174,15 @@ std::vector<int> World::defect_services(const ChangeSpec& change) const {
   return stragglers;
 }
 
-bool World::truth_tracking_active() const {
-  for (TruthPhase phase : truth_phase_)
-    if (phase == TruthPhase::kActive || phase == TruthPhase::kRecovering) return true;
-  return false;
+void World::set_truth_phase(int cause, TruthPhase phase) {
+  const auto tracked = [](TruthPhase p) {
+    return p == TruthPhase::kActive || p == TruthPhase::kRecovering;
+  };
+  if (tracked(phase) && !tracked(truth_phase_[cause])) tracked_causes_.push_back(cause);
+  truth_phase_[cause] = phase;
 }
+
+bool World::truth_tracking_active() const { return !tracked_causes_.empty(); }
 
 void World::track_truth(std::int64_t tick) {
   const SimTime tick_end = (tick + 1) * scenario_.tick;
@@ -199,9 +203,9 @@ void World::track_truth(std::int64_t tick) {
     const bool load = differs(real.arrivals[s], base.arrivals[s], sli.rps_change, 1e-9);
     impacted_[s] = latency || errors || load;
   }
-  for (std::size_t f = 0; f < truth_.size(); ++f) {
-    if (truth_phase_[f] != TruthPhase::kActive && truth_phase_[f] != TruthPhase::kRecovering)
-      continue;
+  // Only the causes being tracked: a scenario of many faults costs a tick what its active
+  // ones do.
+  for (const int f : tracked_causes_) {
     bool hit = false;
     for (int s : blast_radius_[f]) {
       if (!impacted_[s]) continue;
@@ -217,6 +221,7 @@ void World::track_truth(std::int64_t tick) {
       truth_phase_[f] = TruthPhase::kDone;
     }
   }
+  std::erase_if(tracked_causes_, [&](int f) { return truth_phase_[f] == TruthPhase::kDone; });
 }
 
 std::vector<IncidentRecord> World::incidents() const {
