@@ -46,6 +46,8 @@ static_assert(static_cast<int>(EdgeMetric::kRps) == 0 &&
               static_cast<int>(EdgeMetric::kErrorRatio) == 1);
 static_assert(static_cast<int>(EndpointMetric::kRps) == 0 &&
               static_cast<int>(EndpointMetric::kErrorRatio) == 1);
+static_assert(static_cast<int>(ZoneMetric::kRps) == 0 &&
+              static_cast<int>(ZoneMetric::kErrorRatio) == 1);
 constexpr std::size_t kRpsIndex = 0;
 constexpr std::size_t kErrorIndex = 1;
 
@@ -332,6 +334,7 @@ struct TraceWriter::Impl {
   std::optional<MetricFamily> services;
   std::optional<MetricFamily> edges;
   std::optional<MetricFamily> endpoints;
+  std::optional<MetricFamily> zones;  // a column per /services/placement row
   std::optional<Group> detectors_group;  // /detectors, made by the first add_detector
   std::vector<DetectorColumns> detector_columns;
   std::vector<std::int32_t> edge_caller;  // per dependency, for /truth/propagation
@@ -376,17 +379,17 @@ void TraceWriter::Impl::write_header(const Scenario& scenario, std::uint64_t see
   const Group meta = make_group(root, "meta");
   write_scalar_string(meta.get(), "scenario_yaml", scenario.yaml_text);
 
-  std::vector<std::string> names, regions, zones;
+  std::vector<std::string> names, region_labels, zone_labels;
   for (const ServiceSpec& service : scenario.services) {
     names.push_back(service.name);
-    regions.push_back(service.region);
-    zones.push_back(service.zone);
+    region_labels.push_back(service.region);
+    zone_labels.push_back(service.zone);
   }
   service_names = names;
   const Group services_group = make_group(root, "services");
   write_strings(services_group.get(), "name", std::span<const std::string>(names));
-  write_strings(services_group.get(), "region", std::span<const std::string>(regions));
-  write_strings(services_group.get(), "zone", std::span<const std::string>(zones));
+  write_strings(services_group.get(), "region", std::span<const std::string>(region_labels));
+  write_strings(services_group.get(), "zone", std::span<const std::string>(zone_labels));
   // Placement as data: one row per (service, place), with the share of its replicas there.
   std::vector<std::int32_t> place_service;
   std::vector<std::string> place_zone, place_region;
@@ -447,6 +450,9 @@ void TraceWriter::Impl::write_header(const Scenario& scenario, std::uint64_t see
   const Group endpoint_metrics = make_group(metrics.get(), "endpoint");
   endpoints.emplace(endpoint_metrics.get(), kEndpointMetricNames, endpoint_count(scenario), -1,
                     &chunk_writes);
+  const Group zone_metrics = make_group(metrics.get(), "zone");
+  zones.emplace(zone_metrics.get(), kZoneMetricNames, place_service.size(),
+                static_cast<int>(ZoneMetric::kReadyReplicas), &chunk_writes);
 }
 
 void TraceWriter::Impl::end_row() {
@@ -454,6 +460,7 @@ void TraceWriter::Impl::end_row() {
   services->emit(ticks_in_row);
   edges->emit(ticks_in_row);
   endpoints->emit(ticks_in_row);
+  zones->emit(ticks_in_row);
   for (DetectorColumns& columns : detector_columns) columns.emit();
   ticks_in_row = 0;
   ++rows;
@@ -472,6 +479,7 @@ void TraceWriter::Impl::flush() {
   services->flush();
   edges->flush();
   endpoints->flush();
+  zones->flush();
   for (DetectorColumns& columns : detector_columns) columns.flush();
 }
 
@@ -653,6 +661,7 @@ void TraceWriter::Impl::write_script() {
 void TraceWriter::Impl::close() {
   detector_columns.clear();
   detectors_group.reset();
+  zones.reset();
   endpoints.reset();
   edges.reset();
   services.reset();
@@ -761,6 +770,7 @@ void TraceWriter::on_frame(const Frame& frame) {
     impl.services->add(frame.service_values);
     impl.edges->add(frame.edge_values);
     impl.endpoints->add(frame.endpoint_values);
+    impl.zones->add(frame.zone_values);
     impl.last_time = frame.time;
     if (++impl.ticks_in_row == impl.ticks_per_row) impl.end_row();
   } catch (const hdf5::Failure& failure) {

@@ -93,6 +93,16 @@ void PodFaults::prepare(int f) {
 
 void PodFaults::set_replicas(int service, int replicas) { replicas_[service] = replicas; }
 
+int PodFaults::up_in_place(int service, std::size_t place) const {
+  const std::size_t places = scenario_.services[service].zones.size();
+  const std::vector<char>& down = down_[service];
+  int up = 0;
+  for (std::size_t replica = place; replica < static_cast<std::size_t>(replicas_[service]);
+       replica += places)
+    up += replica < down.size() && down[replica] ? 0 : 1;
+  return up;
+}
+
 bool PodFaults::crash_loop_down(int fault, SimTime elapsed) {
   const FaultSpec& spec = scenario_.faults[fault];
   CrashCursor& cursor = cursors_[fault];

@@ -48,6 +48,10 @@ class PodFaults {
   void evaluate(SimTime t, const std::vector<int>& active, std::vector<int>& ready,
                 std::vector<double>& extra_memory, std::vector<double>& unrouted);
 
+  // Replicas of `service` in its place `place` (replica i runs in place i mod places) that
+  // the last evaluate() left up.
+  int up_in_place(int service, std::size_t place) const;
+
   // Takes in fault `fault`, just appended to the scenario's faults (run-time control).
   void add_fault(int fault);
   // The service's replica count from the next evaluate() on (a manual scale); replicas

@@ -134,6 +134,9 @@ World::World(const Scenario& scenario, std::uint64_t seed)
   build_truth();
   impacted_.assign(services, 0);
   frame_.resize(services, dependencies, static_cast<std::size_t>(frame_endpoints));
+  std::size_t places = 0;
+  for (const ServiceSpec& service : scenario.services) places += service.zones.size();
+  frame_.resize_places(places);
 }
 
 void World::advance_changes(SimTime t) {
@@ -179,6 +182,48 @@ void World::apply_leaking_versions(SimTime t) {
     }
     const double leaked = position * change.defect.leak_per_second;
     extra_memory_[s] = (extra_memory_[s] * others + leaked * leaking) / ready_[s];
+  }
+}
+
+void World::fill_zone_frame() {
+  auto rps = frame_.zone(ZoneMetric::kRps);
+  auto err = frame_.zone(ZoneMetric::kErrorRatio);
+  auto p95 = frame_.zone(ZoneMetric::kLatencyP95);
+  auto cpu = frame_.zone(ZoneMetric::kCpuRatio);
+  auto ready = frame_.zone(ZoneMetric::kReadyReplicas);
+  const auto service_p95 = frame_.service(ServiceMetric::kLatencyP95);
+  const auto service_cpu = frame_.service(ServiceMetric::kCpuRatio);
+  std::size_t column = 0;
+  for (std::size_t s = 0; s < scenario_.services.size(); ++s) {
+    const ServiceSpec& spec = scenario_.services[s];
+    const std::size_t places = spec.zones.size();
+    if (places == 0) continue;
+    // Replicas a replica fault took are known by zone; what else holds replicas back (a
+    // rollout's step, a version that cannot start, autoscaling) is spread over the zones in
+    // proportion.
+    double pod_up = 0;
+    std::vector<double>& up = zone_scratch_;
+    up.assign(places, 0.0);
+    for (std::size_t z = 0; z < places; ++z) pod_up += up[z] = pod_faults_.up_in_place(static_cast<int>(s), z);
+    const double scale = pod_up > 0 ? ready_[s] / pod_up : 0.0;
+    const std::vector<double> shares = spec.place_shares();
+    const double arrivals = outcome_.arrivals[s];
+    const double u = unrouted_[s];
+    // The error ratio of the replicas that answer: the service's without the unrouted share.
+    const double live_error =
+        u < 1.0 ? std::clamp(1.0 - (1.0 - outcome_.error_ratio[s]) / (1.0 - u), 0.0, 1.0) : 1.0;
+    for (std::size_t z = 0; z < places; ++z, ++column) {
+      const double zone_ready = up[z] * scale;
+      const bool dark = zone_ready <= 0;
+      const double zone_rps = spec.failover
+                                  ? (ready_[s] > 0 ? arrivals * zone_ready / ready_[s] : 0.0)
+                                  : arrivals * shares[z];
+      ready[column] = static_cast<float>(zone_ready);
+      rps[column] = static_cast<float>(zone_rps);
+      err[column] = static_cast<float>(dark ? (zone_rps > 0 ? 1.0 : 0.0) : live_error);
+      p95[column] = dark ? 0.0f : service_p95[s];
+      cpu[column] = dark ? 0.0f : service_cpu[s];
+    }
   }
 }
 
@@ -603,6 +648,7 @@ void World::write_frame(std::int64_t tick) {
     ready[s] = static_cast<float>(ready_[s]);
     utilization[s] = static_cast<float>(u);
   }
+  fill_zone_frame();
   auto edge_rps = frame_.edge(EdgeMetric::kRps);
   auto edge_err = frame_.edge(EdgeMetric::kErrorRatio);
   auto edge_p50 = frame_.edge(EdgeMetric::kLatencyP50);

@@ -228,6 +228,9 @@ class World {
   SimTime last_tracked_tick_end_ = -1;  // end of the last tick track_truth measured
   std::vector<int> tracked_causes_;      // causes active or recovering, in the order tracked
   std::vector<int> active_faults_;       // active faults, ascending
+  std::vector<double> zone_scratch_;     // per place of one service: replicas up
+  // The frame's zone columns, from the service columns and the replicas up per zone.
+  void fill_zone_frame();
   std::vector<int> active_pod_faults_;   // those of them that act on replicas
   // Moves a cause to `phase`, keeping tracked_causes_ in step.
   void set_truth_phase(int cause, TruthPhase phase);

@@ -173,5 +173,44 @@ def test_ground_truth_names_the_place_and_its_blast_radius():
         assert names.index("identity") not in affected.tolist()
 
 
+
+def test_per_zone_telemetry_shows_the_failover():
+    """/metrics/zone: a column per placement row. The spread services' zones: the dark one
+    has no replica and no traffic, the other takes it all (sessions: twice its share); every
+    zone column sums to the service's rps and ready replicas."""
+    f, t = open_trace()
+    with f:
+        names = f["services/name"].asstr()[()].tolist()
+        rows = placement(f)
+        zone = {metric: f[f"metrics/zone/{metric}"][:] for metric in
+                ("rps", "error_ratio", "latency_p95_s", "cpu_ratio", "ready_replicas")}
+        assert zone["rps"].shape == (len(t), len(rows))
+        service_rps = f["metrics/service/rps"][:]
+        service_ready = f["metrics/service/ready_replicas"][:]
+        quiet = (t > 600) & (t <= ZONE[2])
+        for name, (kind, place, start, end), lost, total in SPREAD:
+            s = names.index(name)
+            columns = [c for c, row in enumerate(rows) if row[0] == s]
+            np.testing.assert_allclose(zone["rps"][:, columns].sum(axis=1), service_rps[:, s],
+                                       rtol=1e-4, atol=1e-3)
+            np.testing.assert_allclose(zone["ready_replicas"][:, columns].sum(axis=1),
+                                       service_ready[:, s], atol=1e-4)
+            window = during(t, start, end)
+            index = 1 if kind == "zone" else 2
+            dark = [c for c in columns if rows[c][index] == place]
+            light = [c for c in columns if rows[c][index] != place]
+            assert zone["ready_replicas"][window][:, dark].max() == 0, name
+            assert zone["rps"][window][:, dark].max() == 0, name
+            assert zone["latency_p95_s"][window][:, dark].max() == 0, name
+            assert zone["ready_replicas"][quiet][:, dark].min() == lost, name
+            carried = zone["rps"][window][:, light].sum(axis=1).mean()
+            assert abs(carried / service_rps[window, s].mean() - 1) < 1e-3, name
+        sessions = names.index("sessions")
+        light = [c for c, row in enumerate(rows) if row[0] == sessions and row[1] != ZONE[1]]
+        before = zone["rps"][quiet][:, light].mean()
+        after = zone["rps"][during(t, *ZONE[2:])][:, light].mean()
+        assert 1.9 < after / before < 2.1, (before, after)  # the healthy zone takes it all
+
+
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-q", "-p", "no:cacheprovider"]))

@@ -59,6 +59,16 @@ inline constexpr std::array<std::string_view, static_cast<int>(EndpointMetric::k
     kEndpointMetricNames = {"rps", "error_ratio", "latency_p50_s", "latency_p95_s",
                             "latency_p99_s"};
 
+// Zone metrics: each service's share in each zone it runs in (a column per row of the
+// trace's /services/placement: every place of every placed service, in scenario order).
+// ready_replicas are those of the zone; rps the requests its replicas receive (with failover,
+// spread over the ready replicas; without, the zone's round-robin share, which fails while the
+// zone is dark); error_ratio, latency_p95_s and cpu_ratio those of its replicas (0 latency and
+// CPU where none is ready). docs/world-model.md, "Per-zone telemetry".
+enum class ZoneMetric : int { kRps, kErrorRatio, kLatencyP95, kCpuRatio, kReadyReplicas, kCount };
+inline constexpr std::array<std::string_view, static_cast<int>(ZoneMetric::kCount)>
+    kZoneMetricNames = {"rps", "error_ratio", "latency_p95_s", "cpu_ratio", "ready_replicas"};
+
 struct Frame {
   SimTime time = 0;       // end of the tick this frame describes
   std::int64_t tick = 0;  // 0-based tick index
@@ -68,6 +78,19 @@ struct Frame {
   std::vector<float> service_values;   // [ServiceMetric::kCount][services]
   std::vector<float> edge_values;      // [EdgeMetric::kCount][edges]
   std::vector<float> endpoint_values;  // [EndpointMetric::kCount][endpoints]
+  std::size_t places = 0;              // zone columns (placement rows)
+  std::vector<float> zone_values;      // [ZoneMetric::kCount][places]
+
+  void resize_places(std::size_t place_count) {
+    places = place_count;
+    zone_values.assign(static_cast<std::size_t>(ZoneMetric::kCount) * places, 0.0f);
+  }
+  std::span<float> zone(ZoneMetric m) {
+    return {zone_values.data() + static_cast<std::size_t>(m) * places, places};
+  }
+  std::span<const float> zone(ZoneMetric m) const {
+    return {zone_values.data() + static_cast<std::size_t>(m) * places, places};
+  }
 
   void resize(std::size_t service_count, std::size_t edge_count, std::size_t endpoint_count) {
     services = service_count;
