@@ -5,6 +5,7 @@
 
 #include "dosim/error.h"
 #include "util/hdf5.h"
+#include "util/isolated.h"
 
 namespace dosim {
 namespace {
@@ -20,7 +21,9 @@ using hdf5::read_strings;
 
 }  // namespace
 
-TraceForScoring read_trace_for_scoring(const std::string& path) {
+namespace {
+
+TraceForScoring read_trace(const std::string& path) {
   hdf5::quiet_errors();
   hdf5::File file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
   if (!file.valid()) throw InputError(path, "cannot open trace: " + hdf5::error_reason());
@@ -115,7 +118,8 @@ TraceForScoring read_trace_for_scoring(const std::string& path) {
                              ? read_numbers<double>(f, "incidents_detected/peak_temperature")
                              : std::vector<double>(rules.size(), 0.0);
       for (std::size_t i = 0; i < rules.size(); ++i)
-        trace.detected.push_back({rules[i], starts.at(i), ends.at(i), severity.at(i), peaks.at(i)});
+        trace.detected.push_back(
+            {rules[i], starts.at(i), ends.at(i), severity.at(i), peaks.at(i), {}, {}});
     }
   } catch (const ReadFailure& failure) {
     throw InputError(path, "not a readable dosim trace: " + failure.what);
@@ -125,6 +129,16 @@ TraceForScoring read_trace_for_scoring(const std::string& path) {
     throw InputError(path, "not a readable dosim trace: columns of different lengths");
   }
   return trace;
+}
+
+}  // namespace
+
+TraceForScoring read_trace_for_scoring(const std::string& path) {
+  // libhdf5 can crash on a corrupt file before anything is checked: try it in a child first.
+  if (const std::string crash = crash_in_child([&] { read_trace(path); }); !crash.empty())
+    throw InputError(path, "not a readable dosim trace: the HDF5 library crashed reading it (a "
+                           "corrupt file?): " + crash);
+  return read_trace(path);
 }
 
 }  // namespace dosim

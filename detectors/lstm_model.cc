@@ -9,6 +9,7 @@
 #include "dosim/error.h"
 #include "util/data_dir.h"
 #include "util/hdf5.h"
+#include "util/isolated.h"
 
 namespace dosim {
 namespace {
@@ -63,7 +64,9 @@ std::string default_lstm_model_path() {
   return data_path("models/lstm-noop.h5");
 }
 
-LstmModel load_lstm_model(const std::string& path, const std::string& group) {
+namespace {
+
+LstmModel read_lstm_model(const std::string& path, const std::string& group) {
   hdf5::quiet_errors();
   const hdf5::File file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
   if (!file.valid()) throw InputError(path, "cannot open the LSTM model: " + hdf5::error_reason());
@@ -112,6 +115,17 @@ LstmModel load_lstm_model(const std::string& path, const std::string& group) {
     throw ModelError(path, std::string("bad LSTM model: ") + error.what());
   }
   return model;
+}
+
+}  // namespace
+
+LstmModel load_lstm_model(const std::string& path, const std::string& group) {
+  // libhdf5 can crash on a corrupt file before anything is checked: try it in a child first.
+  if (const std::string crash = crash_in_child([&] { read_lstm_model(path, group); });
+      !crash.empty())
+    throw ModelError(path, "bad LSTM model: the HDF5 library crashed reading it (a corrupt "
+                           "file?): " + crash);
+  return read_lstm_model(path, group);
 }
 
 }  // namespace dosim

@@ -89,3 +89,19 @@ def test_a_model_file_that_lies_about_its_sizes_is_a_clear_error(name, change, m
     assert result.returncode == 2, (result.returncode, result.stderr)
     assert f"{model}: bad LSTM model: " in result.stderr, result.stderr
     assert message in result.stderr, result.stderr
+
+
+def test_a_model_file_that_crashes_libhdf5_is_refused_not_fatal():
+    """Debian's libhdf5 1.10 reads past a buffer on this corrupt file (found by fuzz_model,
+    kept in fuzz/regressions/model/): dosim reads untrusted HDF5 in a child process first, so
+    the crash costs the child, and the user gets a message and exit 2."""
+    HOSTILE.mkdir(parents=True, exist_ok=True)
+    model = SOURCE_DIR / "fuzz" / "regressions" / "model" / "hdf5-H5Lexists-heap-read-segv.h5"
+    scenario = HOSTILE / "crashing-model.yaml"
+    scenario.write_text("name: t\nduration: 10m\nservices: [{name: web}]\ndetectors:\n"
+                        "  - {name: f, kind: lstm, metrics: [rps, error_ratio, latency_p95_s, "
+                        f"cpu_ratio], model: {model}}}\n")
+    result = dosim("validate", scenario)
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    assert "the HDF5 library crashed reading it (a corrupt file?): killed by signal" in \
+        result.stderr, result.stderr
