@@ -95,6 +95,11 @@ void PodFaults::set_replicas(int service, int replicas) { replicas_[service] = r
 
 int PodFaults::up_in_place(int service, std::size_t place) const {
   const std::size_t places = scenario_.services[service].zones.size();
+  const auto replicas = static_cast<std::size_t>(std::max(0, replicas_[service]));
+  if (place >= replicas) return 0;
+  // A service no replica fault touched this tick: every replica is up, counted, not scanned.
+  if (std::find(touched_.begin(), touched_.end(), service) == touched_.end())
+    return static_cast<int>((replicas - place + places - 1) / places);
   const std::vector<char>& down = down_[service];
   int up = 0;
   for (std::size_t replica = place; replica < static_cast<std::size_t>(replicas_[service]);
