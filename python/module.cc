@@ -195,7 +195,7 @@ PYBIND11_MODULE(_dosim, m) {
             py::list rows;
             for (const IncidentRecord& i : r.incidents)
               rows.append(py::make_tuple(i.id, i.name, i.cause, i.root_cause, i.start, i.end,
-                                         i.impact_start, i.impact_end, i.silent));
+                                         i.impact_start, i.impact_end, i.silent, i.ongoing));
             return rows;
           })
       .def_property_readonly(

@@ -27,7 +27,7 @@ from . import _dosim
 from .trace import Trace, load_trace  # noqa: F401
 
 INCIDENT_COLUMNS = ["id", "name", "cause", "root_cause", "start_ns", "end_ns",
-                    "impact_start_ns", "impact_end_ns", "silent"]
+                    "impact_start_ns", "impact_end_ns", "silent", "ongoing"]
 ALERT_COLUMNS = ["t_ns", "detector", "service", "metric", "severity", "incident_id",
                  "resolved_ns", "target"]
 DETECTED_COLUMNS = ["rule", "start_ns", "end_ns", "severity", "peak_temperature"]

@@ -23,7 +23,7 @@ import pandas as pd
 EDGE_COLUMNS = ("src", "dst", "name")
 ENDPOINT_COLUMNS = ("service", "name")
 INCIDENT_COLUMNS = ("id", "name", "cause", "root_cause", "root_service", "start_ns", "end_ns",
-                    "impact_start_ns", "impact_end_ns", "silent")
+                    "impact_start_ns", "impact_end_ns", "silent", "ongoing")
 ALERT_COLUMNS = ("t_ns", "detector", "service", "metric", "severity", "incident_id",
                  "resolved_ns", "target")
 AFFECTED_COLUMNS = ("incident_id", "service")
