@@ -703,33 +703,35 @@ void push_alert(ScriptHost& host, const Alert& alert) {
   lua_setfield(L, -2, "target");
 }
 
-void push_incident(ScriptHost& host, const DetectedIncident& incident) {
-  lua_State* L = host.sandbox().state();
-  lua_createtable(L, 0, 4);
-  lua_pushnumber(L, to_seconds(incident.start));
+namespace {
+
+// A new table {t, rule, severity, temperature}, with room for `more` fields.
+void push_incident_fields(lua_State* L, SimTime t, const std::string& rule, int severity,
+                          double temperature, int more) {
+  lua_createtable(L, 0, 4 + more);
+  lua_pushnumber(L, to_seconds(t));
   lua_setfield(L, -2, "t");
-  lua_pushstring(L, incident.rule.c_str());
+  lua_pushstring(L, rule.c_str());
   lua_setfield(L, -2, "rule");
-  lua_pushinteger(L, incident.severity);
+  lua_pushinteger(L, severity);
   lua_setfield(L, -2, "severity");
-  lua_pushnumber(L, incident.peak_temperature);
+  lua_pushnumber(L, temperature);
   lua_setfield(L, -2, "temperature");
+}
+
+}  // namespace
+
+void push_incident(ScriptHost& host, const DetectedIncident& incident) {
+  push_incident_fields(host.sandbox().state(), incident.start, incident.rule, incident.severity,
+                       incident.peak_temperature, 0);
 }
 
 void push_escalation(ScriptHost& host, const DetectedIncident& incident,
                      const IncidentChange& change) {
   lua_State* L = host.sandbox().state();
-  lua_createtable(L, 0, 6);
-  lua_pushnumber(L, to_seconds(change.time));
-  lua_setfield(L, -2, "t");
-  lua_pushstring(L, incident.rule.c_str());
-  lua_setfield(L, -2, "rule");
-  lua_pushinteger(L, change.severity);
-  lua_setfield(L, -2, "severity");
+  push_incident_fields(L, change.time, incident.rule, change.severity, change.temperature, 2);
   lua_pushinteger(L, change.previous);
   lua_setfield(L, -2, "previous");
-  lua_pushnumber(L, change.temperature);
-  lua_setfield(L, -2, "temperature");
   lua_createtable(L, 0, static_cast<int>(change.accumulators.size()));
   for (std::size_t k = 0; k < change.accumulators.size() && k < incident.streams.size(); ++k) {
     lua_pushnumber(L, change.accumulators[k]);
