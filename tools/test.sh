@@ -38,8 +38,9 @@ done
 echo "sanitized runs: every bundled scenario and script, no report"
 # A fixed libFuzzer seed and a fixed number of inputs, so that a CI run is repeatable: the
 # same mutations every time (a slower machine stopped by the time cap runs a prefix of them).
-# The trace and model harnesses only replay their seeds and regressions here: Debian's HDF5
-# 1.10 itself crashes on some corrupt files (docs/reliability.md); fuzz them by hand.
+# The trace and model harnesses only replay their seeds and regressions here: each of their
+# inputs costs a fork (untrusted HDF5 is read in a child first, docs/reliability.md), so a
+# minute would try too little; fuzz them by hand, in fork mode.
 seconds=${DOSIM_FUZZ_SECONDS:-60}
 FUZZ_FLAGS="-seed=1 -runs=15000" bash fuzz/run_fuzzers.sh build-san "$seconds" scenario
 FUZZ_FLAGS="-seed=1 -runs=20000" bash fuzz/run_fuzzers.sh build-san "$seconds" csv
