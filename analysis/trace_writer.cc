@@ -335,6 +335,7 @@ struct TraceWriter::Impl {
   std::optional<MetricFamily> edges;
   std::optional<MetricFamily> endpoints;
   std::optional<MetricFamily> zones;  // a column per /services/placement row
+  std::optional<MetricFamily> routes;  // a column per /traffic/routes row
   std::optional<Group> detectors_group;  // /detectors, made by the first add_detector
   std::vector<DetectorColumns> detector_columns;
   std::vector<std::int32_t> edge_caller;  // per dependency, for /truth/propagation
@@ -453,6 +454,24 @@ void TraceWriter::Impl::write_header(const Scenario& scenario, std::uint64_t see
   const Group zone_metrics = make_group(metrics.get(), "zone");
   zones.emplace(zone_metrics.get(), kZoneMetricNames, place_service.size(),
                 static_cast<int>(ZoneMetric::kReadyReplicas), &chunk_writes);
+
+  // Regional traffic: one row per (source, region it can be served in).
+  std::vector<std::string> route_traffic, route_region;
+  std::vector<std::int32_t> route_home;
+  for (const TrafficSpec& source : scenario.traffic)
+    for (std::size_t r = 0; r < source.regions.size(); ++r) {
+      route_traffic.push_back(source.name);
+      route_region.push_back(source.regions[r].region);
+      route_home.push_back(static_cast<int>(r) == source.home ? 1 : 0);
+    }
+  const Group traffic_group = make_group(root, "traffic");
+  const Group routes_group = make_group(traffic_group.get(), "routes");
+  write_strings(routes_group.get(), "traffic", std::span<const std::string>(route_traffic));
+  write_strings(routes_group.get(), "region", std::span<const std::string>(route_region));
+  write_numbers(routes_group.get(), "home", H5T_STD_I32LE,
+                std::span<const std::int32_t>(route_home));
+  const Group route_metrics = make_group(metrics.get(), "route");
+  routes.emplace(route_metrics.get(), kRouteMetricNames, route_traffic.size(), -1, &chunk_writes);
 }
 
 void TraceWriter::Impl::end_row() {
@@ -461,6 +480,7 @@ void TraceWriter::Impl::end_row() {
   edges->emit(ticks_in_row);
   endpoints->emit(ticks_in_row);
   zones->emit(ticks_in_row);
+  routes->emit(ticks_in_row);
   for (DetectorColumns& columns : detector_columns) columns.emit();
   ticks_in_row = 0;
   ++rows;
@@ -480,6 +500,7 @@ void TraceWriter::Impl::flush() {
   edges->flush();
   endpoints->flush();
   zones->flush();
+  routes->flush();
   for (DetectorColumns& columns : detector_columns) columns.flush();
 }
 
@@ -662,6 +683,7 @@ void TraceWriter::Impl::close() {
   detector_columns.clear();
   detectors_group.reset();
   zones.reset();
+  routes.reset();
   endpoints.reset();
   edges.reset();
   services.reset();
@@ -771,6 +793,7 @@ void TraceWriter::on_frame(const Frame& frame) {
     impl.edges->add(frame.edge_values);
     impl.endpoints->add(frame.endpoint_values);
     impl.zones->add(frame.zone_values);
+    impl.routes->add(frame.route_values);
     impl.last_time = frame.time;
     if (++impl.ticks_in_row == impl.ticks_per_row) impl.end_row();
   } catch (const hdf5::Failure& failure) {

@@ -128,6 +128,9 @@ ChangeState Operations::raw_state(int index, SimTime t) const {
       for (const FlagStep& step : change.flag_steps)
         if (t >= step.at) state.exposure = step.fraction * change.segment;
       break;
+    case ChangeKind::kDrain:
+    case ChangeKind::kTrafficShift:
+      break;  // they move traffic (steering.h); nothing is exposed to a defect
   }
   return state;
 }
@@ -198,6 +201,8 @@ void Operations::record_events() {
   std::vector<std::string> version(scenario_.services.size(), "v1");
   replaced_version_.assign(scenario_.changes.size(), "v1");
   std::vector<std::string> config(scenario_.services.size(), "initial");
+  std::vector<std::vector<double>> admin_weights;  // per traffic source, as shifts set them
+  for (const TrafficSpec& source : scenario_.traffic) admin_weights.push_back(source.region_weights);
   for (std::size_t index : by_time) {
     const ChangeSpec& change = scenario_.changes[index];
     const std::string target = joined_names(scenario_, change.services);
@@ -264,6 +269,27 @@ void Operations::record_events() {
           add(step.at, "feature-flag", change.subject, percent(previous), percent(step.fraction));
           previous = step.fraction;
         }
+        break;
+      }
+      case ChangeKind::kDrain: {
+        const std::string region =
+            change.traffic >= 0 ? change.region + " (" + scenario_.traffic[change.traffic].name + ")"
+                                : change.region;
+        add(change.at, "drain", region, "serving", "drained");
+        if (change.restore) add(*change.restore, "drain-restore", region, "drained", "serving");
+        break;
+      }
+      case ChangeKind::kTrafficShift: {
+        const TrafficSpec& source = scenario_.traffic[change.traffic];
+        auto text = [&](const std::vector<double>& weights) {
+          std::string split;
+          for (std::size_t r = 0; r < source.regions.size(); ++r)
+            split += (r ? ", " : "") + source.regions[r].region + " " + percent(weights[r]);
+          return split;
+        };
+        std::vector<double>& before = admin_weights[change.traffic];
+        add(change.at, "traffic-shift", source.name, text(before), text(change.region_weights));
+        before = change.region_weights;
         break;
       }
     }

@@ -38,6 +38,10 @@ const char* change_kind_name(ChangeKind kind) {
       return "secret-rotation";
     case ChangeKind::kFeatureFlag:
       return "feature-flag";
+    case ChangeKind::kDrain:
+      return "drain";
+    case ChangeKind::kTrafficShift:
+      return "traffic-shift";
   }
   return "unknown";
 }
@@ -74,6 +78,12 @@ std::vector<double> ServiceSpec::place_shares() const {
     shares[z] = static_cast<double>(count) / replicas;
   }
   return shares;
+}
+
+int TrafficSpec::region_index(const std::string& region) const {
+  for (int r = 0; r < static_cast<int>(regions.size()); ++r)
+    if (regions[r].region == region) return r;
+  return -1;
 }
 
 int Scenario::service_index(const std::string& service_name) const {

@@ -431,7 +431,9 @@ void Loader::check_cycles() {
 }
 
 void Loader::read_traffic(const YAML::Node& node, int index) {
-  MapReader r(node, "traffic", {"name", "entry", "base_rps", "daily", "weekly", "noise", "locust"},
+  MapReader r(node, "traffic",
+              {"name", "entry", "regions", "home", "weights", "failover", "base_rps", "daily",
+               "weekly", "noise", "locust"},
               diags_);
   if (!r.is_map()) return;
   TrafficSpec traffic;
@@ -440,8 +442,20 @@ void Loader::read_traffic(const YAML::Node& node, int index) {
   if (!traffic.name.empty() && traffic_.claim(traffic.name, index) >= 0)
     diags_.error(r.has("name") ? r.value_pos("name") : traffic.pos,
                  "duplicate traffic name '" + traffic.name + "'");
-  if (auto entry = r.value("entry", Need::kRequired))
-    read_entry(*entry, r.value_pos("entry"), traffic);
+  if (r.has("entry") && r.has("regions"))
+    diags_.error(r.key_pos("regions"),
+                 "'entry' and 'regions' exclude each other: a regional source names the entry "
+                 "services of each region under 'regions'");
+  else if (!r.has("entry") && !r.has("regions"))
+    diags_.error(r.pos(), "traffic needs 'entry' (the services receiving it) or 'regions' (the "
+                          "entry services of each region)");
+  if (auto entry = r.value("entry"))
+    read_entry(*entry, r.value_pos("entry"), "entry", traffic.entry, traffic.entry_weights);
+  if (auto regions = r.value("regions")) read_regional_entries(*regions, r, traffic);
+  for (const char* key : {"home", "weights", "failover"})
+    if (r.has(key) && !r.has("regions"))
+      diags_.error(r.key_pos(key), std::string("'") + key +
+                                       "' is only used by regional traffic (with 'regions')");
   const Need base_need = r.has("locust") ? Need::kOptional : Need::kRequired;
   traffic.base_rps = r.number("base_rps", Range::at_least(0), base_need).value_or(0);
   traffic.noise = r.number("noise", Range::at_least(0)).value_or(0.05);
@@ -457,14 +471,15 @@ void Loader::read_traffic(const YAML::Node& node, int index) {
   scenario_.traffic.push_back(std::move(traffic));
 }
 
-void Loader::read_entry(const YAML::Node& node, SourcePos pos, TrafficSpec& traffic) {
+void Loader::read_entry(const YAML::Node& node, SourcePos pos, const std::string& what,
+                        std::vector<int>& entry, std::vector<double>& weights) {
   auto add = [&](const std::string& name, SourcePos at, double weight) {
     const int service = service_ref(name, at);
     if (service < 0) return;
-    if (std::find(traffic.entry.begin(), traffic.entry.end(), service) != traffic.entry.end())
-      diags_.error(at, "service '" + name + "' is listed twice in 'entry'");
-    traffic.entry.push_back(service);
-    traffic.entry_weights.push_back(weight);
+    if (std::find(entry.begin(), entry.end(), service) != entry.end())
+      diags_.error(at, "service '" + name + "' is listed twice in '" + what + "'");
+    entry.push_back(service);
+    weights.push_back(weight);
   };
   if (node.IsScalar()) {
     add(node.Scalar(), pos, 1.0);
@@ -473,20 +488,124 @@ void Loader::read_entry(const YAML::Node& node, SourcePos pos, TrafficSpec& traf
       if (auto name = read_text(item, pos_of(item), "an entry service", diags_))
         add(*name, pos_of(item), 1.0);
   } else if (node.IsMap()) {
-    for (const MapEntry& item : read_entries(node, "entry", diags_)) {
+    for (const MapEntry& item : read_entries(node, what, diags_)) {
       auto weight = read_number(item.value, item.value_pos(), "the weight of '" + item.key + "'",
                                 Range::above(0), diags_);
       add(item.key, item.key_pos(), weight.value_or(1.0));
     }
   } else {
-    diags_.error(pos,
-                 "expected a service name, a list of services or a mapping {service: weight} for "
-                 "'entry', got " +
-                     describe(node));
+    diags_.error(pos, "expected a service name, a list of services or a mapping {service: "
+                      "weight} for '" +
+                          what + "', got " + describe(node));
   }
-  if (traffic.entry.empty() && (node.IsSequence() || node.IsMap()) && node.size() == 0)
-    diags_.error(pos, "'entry' must name at least one service");
-  normalise(traffic.entry_weights);
+  if (entry.empty() && (node.IsSequence() || node.IsMap()) && node.size() == 0)
+    diags_.error(pos, "'" + what + "' must name at least one service");
+  normalise(weights);
+}
+
+void Loader::read_regional_entries(const YAML::Node& node, MapReader& r, TrafficSpec& traffic) {
+  if (!node.IsMap() || node.size() == 0) {
+    diags_.error(r.value_pos("regions"),
+                 "expected a mapping {region: entry services} for 'regions', got " +
+                     describe(node));
+    return;
+  }
+  for (const MapEntry& item : read_entries(node, "regions", diags_)) {
+    RegionalEntry regional;
+    regional.region = item.key;
+    regional.pos = item.key_pos();
+    if (regions_.find(item.key) < 0) {
+      diags_.error(item.key_pos(),
+                   "unknown region '" + item.key + "'" +
+                       suggest(item.key, [&] { return names_of(scenario_.regions); }));
+    }
+    read_entry(item.value, item.value_pos(), "regions." + item.key, regional.entry,
+               regional.entry_weights);
+    for (int service : regional.entry) {  // a placed entry service must run in its region
+      const ServiceSpec& spec = scenario_.services[service];
+      if (!spec.zone_regions.empty() && regions_.find(item.key) >= 0 &&
+          !spec.placed_in_region(item.key))
+        diags_.error(item.value_pos(), "service '" + spec.name + "' is not placed in region '" +
+                                           item.key + "' (it runs in " + spec.region + ")");
+    }
+    traffic.regions.push_back(std::move(regional));
+  }
+  if (traffic.regions.empty()) return;
+  if (auto home = r.text("home")) {
+    traffic.home = traffic.region_index(*home);
+    if (traffic.home < 0) {
+      std::vector<std::string> names;
+      for (const RegionalEntry& regional : traffic.regions) names.push_back(regional.region);
+      diags_.error(r.value_pos("home"), "'home' must be one of the source's regions, got '" +
+                                            *home + "'" + did_you_mean(*home, names));
+      traffic.home = 0;
+    }
+  }
+  traffic.region_weights.assign(traffic.regions.size(), 0.0);
+  traffic.region_weights[traffic.home] = 1.0;
+  if (auto weights = r.value("weights"))
+    traffic.region_weights = read_region_weights(*weights, r.value_pos("weights"), traffic);
+  if (auto failover = r.value("failover")) {
+    if (failover->IsScalar() && (failover->Scalar() == "true" || failover->Scalar() == "false")) {
+      if (failover->Scalar() == "true") traffic.failover = FailoverPolicy{};
+      if (traffic.failover) traffic.failover->pos = r.value_pos("failover");
+    } else {
+      MapReader f(*failover, "failover",
+                  {"interval", "failures", "recoveries", "timeout", "shift", "failback"}, diags_);
+      if (f.is_map()) {
+        FailoverPolicy policy;
+        policy.pos = f.pos();
+        policy.interval = f.duration("interval", Range::above(0)).value_or(policy.interval);
+        policy.failures = static_cast<int>(
+            f.integer("failures", Range::closed(1, 1000)).value_or(policy.failures));
+        policy.recoveries = static_cast<int>(
+            f.integer("recoveries", Range::closed(1, 1000)).value_or(policy.recoveries));
+        policy.timeout = f.duration("timeout", Range::above(0)).value_or(policy.timeout);
+        policy.shift = f.duration("shift", Range::at_least(0)).value_or(policy.shift);
+        if (auto failback = f.text("failback")) {
+          if (*failback != "true" && *failback != "false")
+            diags_.error(f.value_pos("failback"), "'failback' must be true or false");
+          policy.failback = *failback != "false";
+        }
+        traffic.failover = policy;
+      }
+    }
+    if (traffic.failover && traffic.regions.size() < 2)
+      diags_.warning(r.key_pos("failover"),
+                     "traffic '" + traffic.name +
+                         "' has one region: its failover has nowhere to move the traffic");
+  }
+}
+
+std::vector<double> Loader::read_region_weights(const YAML::Node& node, SourcePos pos,
+                                                const TrafficSpec& traffic) {
+  std::vector<double> weights(traffic.regions.size(), 0.0);
+  if (!node.IsMap()) {
+    diags_.error(pos, "expected a mapping {region: percent} for 'weights', got " + describe(node));
+    return weights;
+  }
+  for (const MapEntry& item : read_entries(node, "weights", diags_)) {
+    const int region = traffic.region_index(item.key);
+    auto weight = read_number(item.value, item.value_pos(),
+                              "the weight of '" + item.key + "'", Range::closed(0, 100), diags_);
+    if (region < 0) {
+      std::vector<std::string> names;
+      for (const RegionalEntry& regional : traffic.regions) names.push_back(regional.region);
+      diags_.error(item.key_pos(), "'" + item.key + "' is not a region of traffic '" +
+                                       traffic.name + "'" + did_you_mean(item.key, names));
+      continue;
+    }
+    weights[region] = weight.value_or(0);
+  }
+  double total = 0;
+  for (double w : weights) total += w;
+  if (total <= 0) {
+    diags_.error(pos, "'weights' must give some region a share above 0");
+    weights.assign(traffic.regions.size(), 0.0);
+    weights[traffic.home] = 1.0;
+  }
+  normalise(weights);
+  return weights;
 }
 
 void Loader::read_shapes(MapReader& r, TrafficSpec& traffic) {

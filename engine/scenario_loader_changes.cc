@@ -10,7 +10,8 @@ void Loader::read_change(const YAML::Node& node, int index) {
                                "version",   "strategy",   "maxSurge", "maxUnavailable", "startTime",
                                "steps",     "switchBack", "rollback", "revert",         "secret",
                                "consumers", "reloaded",   "deadline", "fixedAt",        "flag",
-                               "segment",   "defect"},
+                               "segment",   "defect",     "region",   "traffic",        "weights",
+                               "shift",     "restore"},
               diags_);
   if (!r.is_map()) return;
   ChangeSpec change;
@@ -23,13 +24,14 @@ void Loader::read_change(const YAML::Node& node, int index) {
   if (auto text = r.text("kind", Need::kRequired)) {
     std::vector<std::string> names;
     for (ChangeKind k : {ChangeKind::kDeployment, ChangeKind::kConfig, ChangeKind::kSecretRotation,
-                         ChangeKind::kFeatureFlag}) {
+                         ChangeKind::kFeatureFlag, ChangeKind::kDrain, ChangeKind::kTrafficShift}) {
       names.push_back(change_kind_name(k));
       if (*text == change_kind_name(k)) kind = k;
     }
     if (!kind)
       diags_.error(r.value_pos("kind"),
-                   "'kind' must be deployment, config, secret-rotation or feature-flag, got '" +
+                   "'kind' must be deployment, config, secret-rotation, feature-flag, drain or "
+                   "traffic-shift, got '" +
                        *text + "'" + did_you_mean(*text, names));
   }
   change.kind = kind.value_or(ChangeKind::kDeployment);
@@ -123,12 +125,19 @@ void Loader::read_change(const YAML::Node& node, int index) {
       if (!change.flag_steps.empty()) change.at = change.flag_steps.front().at;
       break;
     }
+    case ChangeKind::kDrain:
+    case ChangeKind::kTrafficShift:
+      allowed = {"traffic", "shift"};
+      allowed.push_back(change.kind == ChangeKind::kDrain ? "region" : "weights");
+      if (change.kind == ChangeKind::kDrain) allowed.push_back("restore");
+      read_steering(r, change);
+      break;
   }
   allowed.insert(allowed.end(), {"name", "kind", "at", "defect"});
   for (const char* key :
        {"service", "services", "version", "strategy", "maxSurge", "maxUnavailable", "startTime",
         "steps", "switchBack", "rollback", "revert", "secret", "consumers", "reloaded", "deadline",
-        "fixedAt", "flag", "segment"})
+        "fixedAt", "flag", "segment", "region", "traffic", "weights", "shift", "restore"})
     if (r.has(key) && std::find(allowed.begin(), allowed.end(), key) == allowed.end())
       diags_.error(r.key_pos(key), std::string("'") + key + "' is not used by " +
                                        change_kind_name(change.kind) + " changes");
@@ -138,10 +147,65 @@ void Loader::read_change(const YAML::Node& node, int index) {
     if (change.kind == ChangeKind::kSecretRotation)
       diags_.error(r.key_pos("defect"),
                    "a secret rotation's defect is implied: consumers that do not reload fail");
+    else if (change.kind == ChangeKind::kDrain || change.kind == ChangeKind::kTrafficShift)
+      diags_.error(r.key_pos("defect"),
+                   std::string("a ") + change_kind_name(change.kind) +
+                       " has no defect: it moves traffic, and what that does follows from the "
+                       "capacity where it lands");
     else
       read_defect(*defect, change);
   }
   scenario_.changes.push_back(std::move(change));
+}
+
+void Loader::read_steering(MapReader& r, ChangeSpec& change) {
+  const bool drain = change.kind == ChangeKind::kDrain;
+  const TrafficSpec* source = nullptr;
+  if (auto name = r.text("traffic", drain ? Need::kOptional : Need::kRequired)) {
+    change.traffic = traffic_.find(*name);
+    if (change.traffic < 0) {
+      diags_.error(r.value_pos("traffic"),
+                   "unknown traffic source '" + *name + "'" +
+                       suggest(*name, [&] { return names_of(scenario_.traffic); }));
+    } else {
+      source = &scenario_.traffic[change.traffic];
+      if (!source->regional())
+        diags_.error(r.value_pos("traffic"), "traffic '" + *name +
+                                                 "' is not regional: only a source with "
+                                                 "'regions' can be steered");
+    }
+  }
+  change.shift = r.duration("shift", Range::at_least(0)).value_or(0);
+  if (drain) {
+    if (auto region = r.text("region", Need::kRequired)) {
+      change.region = *region;
+      if (regions_.find(*region) < 0) {
+        diags_.error(r.value_pos("region"),
+                     "unknown region '" + *region + "'" +
+                         suggest(*region, [&] { return names_of(scenario_.regions); }));
+      } else if (source && source->regional() && source->region_index(*region) < 0) {
+        diags_.error(r.value_pos("region"), "traffic '" + source->name +
+                                                "' is not served in region '" + *region + "'");
+      } else if (!source) {
+        bool served = false;
+        for (const TrafficSpec& traffic : scenario_.traffic)
+          served = served || traffic.region_index(*region) >= 0;
+        if (!served && !r.has("traffic"))
+          diags_.warning(r.value_pos("region"), "no regional traffic is served in region '" +
+                                                    *region + "': draining it moves nothing");
+      }
+    }
+    change.restore = r.duration("restore", Range::above(0));
+    if (change.restore && r.has("at") && *change.restore <= change.at)
+      diags_.error(r.value_pos("restore"), "'restore' must come after 'at'");
+    else if (change.restore && duration_ && *change.restore >= *duration_)
+      diags_.warning(r.value_pos("restore"), "change '" + change.name + "' restores at " +
+                                                 format_duration(*change.restore) +
+                                                 never_happens());
+    return;
+  }
+  if (auto weights = r.value("weights", Need::kRequired); weights && source && source->regional())
+    change.region_weights = read_region_weights(*weights, r.value_pos("weights"), *source);
 }
 
 void Loader::read_rollout(MapReader& r, ChangeSpec& change) {

@@ -102,7 +102,14 @@ class Loader {
   void resolve_fallbacks();
   void check_cycles();
   void read_traffic(const YAML::Node& node, int index);
-  void read_entry(const YAML::Node& node, SourcePos pos, TrafficSpec& traffic);
+  // An entry (a name, a list, or {service: weight}) into entry and weights; `what` names it.
+  void read_entry(const YAML::Node& node, SourcePos pos, const std::string& what,
+                  std::vector<int>& entry, std::vector<double>& weights);
+  // A regional source's `regions`, `home`, `weights` and `failover`.
+  void read_regional_entries(const YAML::Node& node, MapReader& r, TrafficSpec& traffic);
+  // {region: percent} over a regional source's regions, normalised (regions not listed: 0).
+  std::vector<double> read_region_weights(const YAML::Node& node, SourcePos pos,
+                                          const TrafficSpec& traffic);
   void read_shapes(MapReader& r, TrafficSpec& traffic);
   void read_locust(const YAML::Node& node, TrafficSpec& traffic);
   void read_fault(const YAML::Node& node, int index);
@@ -112,6 +119,8 @@ class Loader {
   std::vector<SimTime> read_schedule(const YAML::Node& node, const FaultSpec& fault);
   void read_change(const YAML::Node& node, int index);
   void read_rollout(MapReader& r, ChangeSpec& change);
+  // drain and traffic-shift: region / traffic / weights / shift / restore.
+  void read_steering(MapReader& r, ChangeSpec& change);
   void read_defect(const YAML::Node& node, ChangeSpec& change);
   void read_detector(const YAML::Node& node, int index);
   // One `replay:` entry (scenario_loader_replay.cc): reads its file; after services and

@@ -99,6 +99,21 @@ void check_target(const Scenario& scenario, const FaultSpec& fault) {
 
 void check_change(const Scenario& scenario, const ChangeSpec& change) {
   const std::string what = "change '" + change.name + "'";
+  if (change.kind == ChangeKind::kDrain || change.kind == ChangeKind::kTrafficShift) {
+    if (change.traffic >= static_cast<int>(scenario.traffic.size()) ||
+        (change.traffic >= 0 && !scenario.traffic[change.traffic].regional()))
+      reject(what + ": no regional traffic source " + std::to_string(change.traffic));
+    if (change.kind == ChangeKind::kDrain && !known_region(scenario, change.region))
+      reject(what + ": unknown region '" + change.region + "'");
+    if (change.kind == ChangeKind::kTrafficShift &&
+        (change.traffic < 0 ||
+         change.region_weights.size() != scenario.traffic[change.traffic].regions.size()))
+      reject(what + ": a traffic shift gives a weight to each region of its source");
+    if (change.restore && *change.restore <= change.at)
+      reject(what + ": 'restore' must come after 'at'");
+    if (change.shift < 0) reject(what + ": a negative shift");
+    return;
+  }
   if (change.services.empty()) reject(what + ": it names no service");
   if (change.kind == ChangeKind::kDeployment && change.services.size() != 1)
     reject(what + ": a deployment names one service");

@@ -77,24 +77,33 @@ Topology::Topology(int service_count, const EdgeList& edges)
   assert(static_cast<int>(order_.size()) == service_count);
 }
 
-std::vector<int> Topology::upstream_of(int service) const {
+std::vector<int> Topology::reachable(int service, const std::vector<std::vector<int>>& adjacency,
+                                     bool to_callers) const {
   std::vector<char> seen(static_cast<std::size_t>(service_count_), 0);
   std::vector<int> stack{service};
   std::vector<int> result;
   while (!stack.empty()) {
     int s = stack.back();
     stack.pop_back();
-    for (int d : incoming_[s]) {
-      int caller = edges_[d].first;
-      if (!seen[caller]) {
-        seen[caller] = 1;
-        result.push_back(caller);
-        stack.push_back(caller);
+    for (int d : adjacency[s]) {
+      const int next = to_callers ? edges_[d].first : edges_[d].second;
+      if (!seen[next]) {
+        seen[next] = 1;
+        result.push_back(next);
+        stack.push_back(next);
       }
     }
   }
   std::sort(result.begin(), result.end());
   return result;
+}
+
+std::vector<int> Topology::upstream_of(int service) const {
+  return reachable(service, incoming_, true);
+}
+
+std::vector<int> Topology::downstream_of(int service) const {
+  return reachable(service, outgoing_, false);
 }
 
 }  // namespace dosim

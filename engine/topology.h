@@ -32,8 +32,14 @@ class Topology {
   const std::vector<int>& incoming(int service) const { return incoming_[service]; }
   // Services that reach `service` through calls (its transitive callers), sorted.
   std::vector<int> upstream_of(int service) const;
+  // Services that `service` reaches through calls (its transitive callees), sorted.
+  std::vector<int> downstream_of(int service) const;
 
  private:
+  // Services reachable from `service` along `adjacency` (incoming_ or outgoing_), sorted.
+  std::vector<int> reachable(int service, const std::vector<std::vector<int>>& adjacency,
+                             bool to_callers) const;
+
   int service_count_;
   EdgeList edges_;
   std::vector<int> order_;

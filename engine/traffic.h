@@ -4,7 +4,8 @@
 //     base_rps x daily(t) x weekly(t) x noise            (a steady source), or
 //     users(t) x rps_per_user x noise                    (a Locust step shape),
 // evaluated at the middle of the tick, then split over the source's entry services by
-// weight. daily(t) = 1 + amplitude cos(2 pi (hour(t) - peak_hour) / 24); weekly(t) is
+// weight (a regional source's rate is split over its regions by TrafficSteering, steering.h,
+// and only then over each region's entry services). daily(t) = 1 + amplitude cos(2 pi (hour(t) - peak_hour) / 24); weekly(t) is
 // weekend_factor on Saturdays and Sundays, else 1. noise is log-normal with mean 1 and the
 // source's coefficient of variation, drawn from the source's own random stream, so adding a
 // source changes nobody else's draws. Locust users move toward their target (baseline plus
@@ -25,12 +26,14 @@ class TrafficModel {
  public:
   TrafficModel(const Scenario& scenario, std::uint64_t seed);
 
-  // Adds the arrivals of tick `tick` (which spans [start, start + length)) to `offered`,
-  // indexed by service. REQUIRES: offered.size() == number of services.
+  // Computes every source's rate for tick `tick` (which spans [start, start + length)) and
+  // adds the arrivals of the sources that are not regional to `offered`, indexed by service.
+  // REQUIRES: offered.size() == number of services.
   void add_arrivals(std::int64_t tick, SimTime start, SimTime length, std::span<double> offered);
 
   // Rate of source `source` in its last tick (before it is split over entry services).
   double last_rate(int source) const { return last_rate_[source]; }
+  std::span<const double> last_rates() const { return last_rate_; }
   // Current Locust user count of a source (0 for steady sources).
   double users(int source) const { return users_[source]; }
 

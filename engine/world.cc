@@ -75,6 +75,8 @@ World::World(const Scenario& scenario, std::uint64_t seed)
       topology_(static_cast<int>(scenario.services.size()), edges_of(scenario)),
       dt_(to_seconds(scenario.tick)),
       traffic_(scenario, seed),
+      steering_(scenario),
+      shadow_steering_(scenario),
       fault_active_(scenario.faults.size(), 0),
       pod_faults_(scenario, seed),
       operations_(scenario),
@@ -98,6 +100,7 @@ World::World(const Scenario& scenario, std::uint64_t seed)
   }
   endpoint_begin_.push_back(static_cast<int>(endpoints_.size()));
   external_.assign(services, 0.0);
+  for (const TrafficSpec& source : scenario.traffic) regional_ = regional_ || source.regional();
   for (const ServiceSpec& spec : scenario.services) all_replicas_.push_back(spec.replicas);
   ready_ = all_replicas_;
   extra_memory_.assign(services, 0.0);
@@ -137,6 +140,9 @@ World::World(const Scenario& scenario, std::uint64_t seed)
   std::size_t places = 0;
   for (const ServiceSpec& service : scenario.services) places += service.zones.size();
   frame_.resize_places(places);
+  std::size_t routes = 0;
+  for (const TrafficSpec& source : scenario.traffic) routes += source.regions.size();
+  frame_.resize_routes(routes);
 }
 
 void World::advance_changes(SimTime t) {
@@ -263,6 +269,8 @@ void World::end_fault(int fault) {
 
 void World::add_change(int change) {
   operations_.refresh();
+  steering_.changes_modified();
+  shadow_steering_.changes_modified();
   add_change_truth(change);
   refresh_change_windows();
 }
@@ -342,13 +350,13 @@ void World::rebuild_modifiers() {
   modifiers_dirty_ = false;
 }
 
-void World::compute(const FaultModifiers& mod, const std::vector<int>& ready,
-                    const std::vector<double>& unrouted, DynamicState& state,
-                    TickOutcome& out) const {
+void World::compute(const std::vector<double>& external, const FaultModifiers& mod,
+                    const std::vector<int>& ready, const std::vector<double>& unrouted,
+                    DynamicState& state, TickOutcome& out) const {
   const std::size_t services = scenario_.services.size();
   const std::size_t dependencies = scenario_.dependencies.size();
   out.reset(services, endpoints_.size(), dependencies);
-  std::copy(external_.begin(), external_.end(), out.arrivals.begin());
+  std::copy(external.begin(), external.end(), out.arrivals.begin());
   // Calls per caller request on each dependency: as declared, and on a fallback dependency
   // also the calls of its optional dependency that failed on the previous tick.
   for (std::size_t d = 0; d < dependencies; ++d)
@@ -578,6 +586,7 @@ void World::step(std::int64_t tick) {
     shadow_state_ = state_;
     shadow_outcome_ = outcome_;
     shadow_autoscaler_ = autoscaler_;
+    shadow_steering_ = steering_;
   }
   shadow_running_ = need_shadow;
 
@@ -601,12 +610,52 @@ void World::step(std::int64_t tick) {
     shadow_ready_[s] = std::max(0, shadow_ready_[s] - change.unavailable);
   }
   apply_leaking_versions(t);
-  compute(modifiers_, ready_, unrouted_, state_, outcome_);
+  if (regional_) steer(t);
+  compute(regional_ ? routed_external_ : external_, modifiers_, ready_, unrouted_, state_,
+          outcome_);
   if (shadow_running_) {
-    compute(no_faults_, shadow_ready_, no_unrouted_, shadow_state_, shadow_outcome_);
+    compute(regional_ ? shadow_external_ : external_, no_faults_, shadow_ready_, no_unrouted_,
+            shadow_state_, shadow_outcome_);
     track_truth(tick);
   }
   write_frame(tick);
+}
+
+int World::up_in_region(int service, const std::string& region) const {
+  const ServiceSpec& spec = scenario_.services[service];
+  if (spec.zones.empty() || ready_[service] == 0) return ready_[service];
+  int up = 0;
+  for (std::size_t z = 0; z < spec.zones.size(); ++z)
+    if (spec.zone_regions[z] == region) up += pod_faults_.up_in_place(service, z);
+  return std::min(up, ready_[service]);
+}
+
+bool World::region_passes(int source, int region, bool real) const {
+  const TrafficSpec& spec = scenario_.traffic[source];
+  const RegionalEntry& regional = spec.regions[region];
+  const TickOutcome& last = real ? outcome_ : shadow_outcome_;
+  const double timeout = to_seconds(spec.failover->timeout);
+  // A check is one request: it fails where most requests would.
+  for (int s : regional.entry) {
+    const int up = real ? up_in_region(s, regional.region) : shadow_ready_[s];
+    if (up <= 0) return false;
+    if (last.arrivals[s] > 0 && last.error_ratio[s] >= 0.5) return false;
+    if (last.p50[s] >= timeout) return false;
+  }
+  return true;
+}
+
+void World::steer(SimTime t) {
+  steering_.advance(
+      t, [&](int source, int region) { return region_passes(source, region, true); },
+      &steering_log_);
+  routed_external_ = external_;
+  steering_.route(traffic_.last_rates(), routed_external_);
+  if (!shadow_running_) return;
+  shadow_steering_.advance(
+      t, [&](int source, int region) { return region_passes(source, region, false); }, nullptr);
+  shadow_external_ = external_;
+  shadow_steering_.route(traffic_.last_rates(), shadow_external_);
 }
 
 void World::write_frame(std::int64_t tick) {
@@ -649,6 +698,17 @@ void World::write_frame(std::int64_t tick) {
     utilization[s] = static_cast<float>(u);
   }
   fill_zone_frame();
+  if (regional_) {
+    auto weight = frame_.route(RouteMetric::kWeight);
+    auto route_rps = frame_.route(RouteMetric::kRps);
+    std::size_t column = 0;
+    for (std::size_t i = 0; i < scenario_.traffic.size(); ++i)
+      for (std::size_t r = 0; r < scenario_.traffic[i].regions.size(); ++r, ++column) {
+        const double share = steering_.share(static_cast<int>(i), static_cast<int>(r));
+        weight[column] = static_cast<float>(share);
+        route_rps[column] = static_cast<float>(share * traffic_.last_rate(static_cast<int>(i)));
+      }
+  }
   auto edge_rps = frame_.edge(EdgeMetric::kRps);
   auto edge_err = frame_.edge(EdgeMetric::kErrorRatio);
   auto edge_p50 = frame_.edge(EdgeMetric::kLatencyP50);
@@ -700,6 +760,7 @@ void World::write_frame(std::int64_t tick) {
 std::vector<ChangeEvent> World::changes() const {
   std::vector<ChangeEvent> log = operations_.events();
   log.insert(log.end(), scale_log_.begin(), scale_log_.end());
+  log.insert(log.end(), steering_log_.begin(), steering_log_.end());
   std::stable_sort(log.begin(), log.end(),
                    [](const ChangeEvent& a, const ChangeEvent& b) { return a.time < b.time; });
   return log;

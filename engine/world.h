@@ -65,6 +65,7 @@
 #include "queueing.h"
 #include "rng.h"
 #include "dosim/engine/scenario.h"
+#include "steering.h"
 #include "topology.h"
 #include "traffic.h"
 
@@ -174,8 +175,15 @@ class World {
   void rebuild_modifiers();
   void advance_changes(SimTime t);
   void apply_leaking_versions(SimTime t);
-  void compute(const FaultModifiers& modifiers, const std::vector<int>& ready,
-               const std::vector<double>& unrouted, DynamicState& state, TickOutcome& out) const;
+  void compute(const std::vector<double>& external, const FaultModifiers& modifiers,
+               const std::vector<int>& ready, const std::vector<double>& unrouted,
+               DynamicState& state, TickOutcome& out) const;
+  // Regional traffic (steering.h): the health checks' probe in the real world (or the
+  // counterfactual) and the replicas of a service up in a region this tick.
+  bool region_passes(int source, int region, bool real) const;
+  int up_in_region(int service, const std::string& region) const;
+  // Advances both worlds' steering and routes the regional sources' traffic.
+  void steer(SimTime t);
   void write_frame(std::int64_t tick);
   // Ground truth (world_truth.cc).
   void build_truth();
@@ -195,6 +203,13 @@ class World {
   std::vector<int> endpoint_begin_;  // per service, into endpoints_; size services + 1
   TrafficModel traffic_;
   std::vector<double> external_;  // this tick's external arrivals per service
+  // Regional traffic: where each world sends it, and the arrivals with it (external_ holds
+  // those of the other sources).
+  bool regional_ = false;
+  TrafficSteering steering_;
+  TrafficSteering shadow_steering_;
+  std::vector<double> routed_external_, shadow_external_;
+  std::vector<ChangeEvent> steering_log_;  // failover and failback decisions
 
   std::vector<char> fault_active_;
   FaultModifiers modifiers_;

@@ -160,6 +160,24 @@ std::vector<int> World::radius_of(std::vector<int> roots) const {
   std::vector<int> radius = roots;
   for (int root : roots)
     for (int caller : topology_.upstream_of(root)) radius.push_back(caller);
+  // A global load balancer moves a failing region's traffic to the stacks of the source's
+  // other regions: what they receive, and what they call, is part of the cause's reach.
+  std::vector<int> moved_to;
+  for (const TrafficSpec& source : scenario_.traffic) {
+    if (!source.failover) continue;
+    bool reached = false;
+    for (const RegionalEntry& regional : source.regions)
+      for (int entry : regional.entry)
+        reached = reached || std::find(radius.begin(), radius.end(), entry) != radius.end();
+    if (!reached) continue;
+    for (const RegionalEntry& regional : source.regions)
+      for (int entry : regional.entry) {
+        moved_to.push_back(entry);
+        for (int s : topology_.downstream_of(entry)) moved_to.push_back(s);
+        for (int s : topology_.upstream_of(entry)) moved_to.push_back(s);
+      }
+  }
+  radius.insert(radius.end(), moved_to.begin(), moved_to.end());
   std::sort(radius.begin(), radius.end());
   radius.erase(std::unique(radius.begin(), radius.end()), radius.end());
   return radius;

@@ -350,6 +350,17 @@ PYBIND11_MODULE(_dosim, m) {
           py::arg("fault"))
       .def("end_fault", [](Stepper& s, int fault) { s.run->simulation().end_fault(fault); })
       .def(
+          "change",
+          [](Stepper& s, const py::dict& change) {
+            Simulation& simulation = s.run->simulation();
+            YAML::Node node = to_yaml(change);
+            const bool flag = node["kind"] && node["kind"].IsScalar() &&
+                              node["kind"].Scalar() == "feature-flag";
+            if (!node["at"] && !flag) node["at"] = std::to_string(simulation.now()) + "ns";
+            return simulation.add_change(parse_change(simulation.scenario(), node, "change"));
+          },
+          py::arg("change"))
+      .def(
           "rollback",
           [](Stepper& s, const std::string& service) {
             return s.run->simulation().rollback(service_index(s, service));

@@ -435,6 +435,8 @@ int sim_deploy(lua_State* L) { return change(L, "deployment", "sim.deploy"); }
 int sim_config(lua_State* L) { return change(L, "config", "sim.config"); }
 int sim_flag(lua_State* L) { return change(L, "feature-flag", "sim.flag"); }
 int sim_rotate_secret(lua_State* L) { return change(L, "secret-rotation", "sim.rotate_secret"); }
+int sim_steer(lua_State* L) { return change(L, "traffic-shift", "sim.steer"); }
+int sim_drain(lua_State* L) { return change(L, "drain", "sim.drain"); }
 
 int sim_rollback(lua_State* L) {
   Simulation& simulation = host_of(L).simulation();
@@ -657,6 +659,8 @@ void bind_script_api(ScriptHost& host) {
       {"rotate_secret", guarded<sim_rotate_secret>},
       {"rollback", guarded<sim_rollback>},
       {"scale", guarded<sim_scale>},
+      {"steer", guarded<sim_steer>},
+      {"drain", guarded<sim_drain>},
       {"detector", guarded<sim_detector>},
       {"_want", guarded<sim_want>},
       {"_record_experiment", guarded<sim_record_experiment>},

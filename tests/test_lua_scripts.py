@@ -276,8 +276,8 @@ end)
 
 def test_bundled_scripts_run_with_their_scenarios():
     scripts = sorted(p for p in os.listdir(SOURCE_DIR / "scripts") if p.endswith(".lua"))
-    assert scripts == ["canary-auto-rollback.lua", "game-day.lua", "lab7-delays.lua",
-                       "retry-storm.lua"], scripts
+    assert scripts == ["canary-auto-rollback.lua", "evacuate-region.lua", "game-day.lua",
+                       "lab7-delays.lua", "retry-storm.lua"], scripts
     for name in scripts:
         path = SOURCE_DIR / "scripts" / name
         first = path.read_text().splitlines()[0]

@@ -253,8 +253,8 @@ TEST_CASE("changes report their mistakes at their position", "[operations][loade
     REQUIRE(d.size() == 5);
     CHECK(d[0].line == 14);
     CHECK(d[0].message ==
-          "'kind' must be deployment, config, secret-rotation or feature-flag, got 'deploy'; did "
-          "you mean 'deployment'?");
+          "'kind' must be deployment, config, secret-rotation, feature-flag, drain or "
+          "traffic-shift, got 'deploy'; did you mean 'deployment'?");
     CHECK(d[1].message == "unknown service 'chekout'; did you mean 'checkout'?");
     CHECK(d[2].message == "'steps' is only used by canary deployments");
     CHECK(d[3].message == "'revert' must come after 'at'");

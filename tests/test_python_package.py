@@ -281,6 +281,27 @@ def test_bad_calls_raise_typed_errors():
         sim.finish()
 
 
+def test_steer_and_drain_move_regional_traffic_as_declared_changes():
+    scenario = SOURCE_DIR / "scenarios" / "regional-failover.yaml"
+    sim = dosim.Simulation(scenario, out=TMP / "steer.h5")
+    sim.step(5 * 60)
+    assert sim.steer("eu-users", {"us-east": 100}, shift="1m") >= 0
+    sim.step(61)  # the tick at 5m + 1m is the first with all of it moved
+    eu_gateway = sim.frame.service_names.index("eu-gateway")
+    rps = sim.frame.services[eu_gateway, dosim.service_metrics.index("rps")]
+    assert rps == 0.0  # the EU users are in us-east after the shift
+    sim.drain("us-east", restore="10m")
+    sim.step(60)
+    rps = sim.frame.services[eu_gateway, dosim.service_metrics.index("rps")]
+    assert rps > 700  # both sources in eu-west while us-east is drained
+    with pytest.raises(dosim.InputError, match="unknown region 'mars'"):
+        sim.drain("mars")
+    sim.finish()
+    with h5py.File(TMP / "steer.h5") as f:
+        kinds = f["events/changes/kind"].asstr()[()].tolist()
+    assert kinds[:3] == ["traffic-shift", "drain", "drain-restore"]
+
+
 # --- dosim.score ----------------------------------------------------------------------------
 
 def test_score_of_the_traces_own_alerts_as_a_dataframe_equals_the_traces_scores(retry_storm):

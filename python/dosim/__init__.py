@@ -190,6 +190,27 @@ class Simulation:
         """Sets the service's replica count from now on, as `kubectl scale` does."""
         self._sim.scale(service, replicas)
 
+    def change(self, change=None, **keys):
+        """Adds a change, as an entry of the scenario's `changes:` (docs/scenario-format.md)
+        given as a dict or keywords; `at` defaults to now. Returns its index."""
+        return self._sim.change(dict(change or {}, **keys))
+
+    def steer(self, traffic, weights, shift="0s"):
+        """Moves a regional traffic source's share per region to `weights` ({region:
+        percent}) over `shift`, from now (a `traffic-shift` change)."""
+        return self.change(kind="traffic-shift", traffic=traffic, weights=dict(weights),
+                           shift=shift)
+
+    def drain(self, region, shift="0s", restore=None, traffic=None):
+        """Drains `region` from now (of every regional source served there, or of `traffic`
+        alone) over `shift`, until `restore` (a time in the run) if given (a `drain` change)."""
+        keys = {"kind": "drain", "region": region, "shift": shift}
+        if restore is not None:
+            keys["restore"] = restore
+        if traffic is not None:
+            keys["traffic"] = traffic
+        return self.change(keys)
+
     def finish(self):
         """Simulates to the end and returns the Report (the trace is then complete)."""
         return Report(self._sim.finish())

@@ -69,6 +69,15 @@ enum class ZoneMetric : int { kRps, kErrorRatio, kLatencyP95, kCpuRatio, kReadyR
 inline constexpr std::array<std::string_view, static_cast<int>(ZoneMetric::kCount)>
     kZoneMetricNames = {"rps", "error_ratio", "latency_p95_s", "cpu_ratio", "ready_replicas"};
 
+// Route metrics: each regional traffic source's traffic in each region it can be served in (a
+// column per row of the trace's /traffic/routes: every region of every regional source, in
+// scenario order): weight is the share of the source sent there (moving with drains, shifts
+// and failovers), rps the requests per second it makes (docs/world-model.md, "Regional
+// traffic").
+enum class RouteMetric : int { kWeight, kRps, kCount };
+inline constexpr std::array<std::string_view, static_cast<int>(RouteMetric::kCount)>
+    kRouteMetricNames = {"weight", "rps"};
+
 struct Frame {
   SimTime time = 0;       // end of the tick this frame describes
   std::int64_t tick = 0;  // 0-based tick index
@@ -80,6 +89,20 @@ struct Frame {
   std::vector<float> endpoint_values;  // [EndpointMetric::kCount][endpoints]
   std::size_t places = 0;              // zone columns (placement rows)
   std::vector<float> zone_values;      // [ZoneMetric::kCount][places]
+
+  std::size_t routes = 0;              // route columns (/traffic/routes rows)
+  std::vector<float> route_values;     // [RouteMetric::kCount][routes]
+
+  void resize_routes(std::size_t route_count) {
+    routes = route_count;
+    route_values.assign(static_cast<std::size_t>(RouteMetric::kCount) * routes, 0.0f);
+  }
+  std::span<float> route(RouteMetric m) {
+    return {route_values.data() + static_cast<std::size_t>(m) * routes, routes};
+  }
+  std::span<const float> route(RouteMetric m) const {
+    return {route_values.data() + static_cast<std::size_t>(m) * routes, routes};
+  }
 
   void resize_places(std::size_t place_count) {
     places = place_count;

@@ -152,10 +152,44 @@ struct LocustShape {
   std::vector<SurgeSpec> surges;
 };
 
+// One region that a regional traffic source can be served in: the entry services of that
+// region's stack.
+struct RegionalEntry {
+  std::string region;                 // a declared region
+  std::vector<int> entry;             // services receiving the traffic sent to this region
+  std::vector<double> entry_weights;  // same length as entry, sums to 1
+  SourcePos pos;
+};
+
+// A global load balancer (or DNS failover) in front of a regional source's stacks
+// (engine/steering.h): every `interval` it checks each region's entry services; a region
+// whose checks failed `failures` times in a row is marked down and its share of the traffic
+// moves, over `shift`, to the next region that is up (in the order of the source's
+// `regions`, home first); `recoveries` passed checks in a row mark it up again, and with
+// failback its traffic moves back. The detection delay is interval x failures.
+struct FailoverPolicy {
+  SimTime interval = 10 * kSecond;
+  int failures = 3;
+  int recoveries = 3;
+  SimTime timeout = 5 * kSecond;  // a check fails when the median latency reaches it
+  SimTime shift = kMinute;        // DNS TTL, connection draining: how long the move takes
+  bool failback = true;
+  SourcePos pos;
+};
+
 struct TrafficSpec {
   std::string name;
-  std::vector<int> entry;             // services receiving this traffic
+  std::vector<int> entry;             // services receiving this traffic (not regional)
   std::vector<double> entry_weights;  // same length as entry, sums to 1
+  // Regional traffic (`regions:`): the stacks that can serve it, one per region, and the
+  // users' home region (an index into regions). Empty for a source that is not regional;
+  // entry is then what serves it, and for a regional source entry is empty.
+  std::vector<RegionalEntry> regions;
+  int home = 0;
+  std::vector<double> region_weights;  // per region: the share sent there, sums to 1
+  std::optional<FailoverPolicy> failover;
+  bool regional() const { return !regions.empty(); }
+  int region_index(const std::string& region) const;  // into regions, -1 when absent
   double base_rps = 0;                // >= 0; ignored when locust is set
   std::optional<DailyShape> daily;
   std::optional<WeeklyShape> weekly;
@@ -253,7 +287,8 @@ struct ReplaySpec {
 };
 
 // Operations: changes that are not faults but can cause incidents (see operations.h).
-enum class ChangeKind { kDeployment, kConfig, kSecretRotation, kFeatureFlag };
+// kDrain and kTrafficShift steer regional traffic (engine/steering.h).
+enum class ChangeKind { kDeployment, kConfig, kSecretRotation, kFeatureFlag, kDrain, kTrafficShift };
 const char* change_kind_name(ChangeKind kind);
 enum class RolloutStrategy { kRolling, kCanary, kBlueGreen };
 
@@ -305,6 +340,14 @@ struct ChangeSpec {
   std::optional<SimTime> fixed_at;     // secret-rotation: stragglers restarted with the new one
   double segment = 1.0;                // feature-flag: share of traffic in the target segment
   std::vector<FlagStep> flag_steps;
+  // drain: the region whose traffic moves to each source's next region that is up (of every
+  // regional source served there, or of `traffic` alone); traffic-shift: the source and its
+  // new share per region (region_weights, in the order of its regions, sums to 1).
+  std::string region;
+  int traffic = -1;
+  std::vector<double> region_weights;
+  SimTime shift = 0;               // drain, traffic-shift: how long the move takes (linear)
+  std::optional<SimTime> restore;  // drain: when the region takes its traffic back
   DefectProfile defect;
   SourcePos pos;
 };
