@@ -33,6 +33,7 @@ void IncidentRule::poll(SimTime time) {
   const int severity = hot == counts_.size() && hot > 0 ? 1 : hot > 0 ? 2 : 3;
   const auto change = [&](const char* what, int now, int before) {
     incidents_.back().timeline.push_back({time, what, now, before, temperature_, accumulators_});
+    ++changes_;
   };
   if (!open_ && temperature_ > spec_.threshold) {
     open_ = true;

@@ -35,6 +35,8 @@ class IncidentRule {
   double temperature() const { return temperature_; }
   const std::vector<double>& accumulators() const { return accumulators_; }
   const std::vector<DetectedIncident>& incidents() const { return incidents_; }
+  // Timeline entries so far over every incident (a cheap "did anything change" for readers).
+  std::size_t changes() const { return changes_; }
   const IncidentRuleSpec& spec() const { return spec_; }
 
  private:
@@ -49,6 +51,7 @@ class IncidentRule {
   bool open_ = false;
   int current_severity_ = 3;  // of the open incident
   std::vector<DetectedIncident> incidents_;
+  std::size_t changes_ = 0;
 };
 
 }  // namespace dosim

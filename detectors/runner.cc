@@ -203,6 +203,12 @@ std::vector<DetectedIncident> DetectorRunner::detected_incidents() const {
   return all;
 }
 
+std::size_t DetectorRunner::incident_changes() const {
+  std::size_t changes = 0;
+  for (const IncidentRule& rule : rules_) changes += rule.changes();
+  return changes;
+}
+
 void DetectorRunner::on_frame(const Frame& frame) {
   for (auto& owned : watched_) {
     Watched& w = *owned;

@@ -57,6 +57,9 @@ class DetectorRunner : public FrameSink {
   const std::vector<Alert>& alerts() const { return alerts_; }
   // Incidents the scenario's incident rules declared, in the order they opened.
   std::vector<DetectedIncident> detected_incidents() const;
+  // Changes (openings, escalations, ...) of detected incidents so far: detected_incidents()
+  // has something new only when this grew.
+  std::size_t incident_changes() const;
   const std::vector<DetectorSpec>& specs() const { return specs_; }
   // The detectors that watch at least one series, with their series and gauges.
   std::vector<WatchedSeries> watched_series() const;

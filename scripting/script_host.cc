@@ -152,17 +152,27 @@ void ScriptHost::fire_hooks(const Frame& frame) {
       dispatch("alert");
     }
   }
-  if (runner_ != nullptr && wanted_["incident"]) {
-    const std::vector<DetectedIncident> detected = runner_->detected_incidents();
+  // Incidents are copied out only on ticks where one of them changed since each hook's
+  // last look (a hook registered later still sees what came before it).
+  const std::size_t changes = runner_ != nullptr ? runner_->incident_changes() : 0;
+  const bool for_incident =
+      runner_ != nullptr && wanted_["incident"] && changes != incident_hook_changes_;
+  const bool for_escalation =
+      runner_ != nullptr && wanted_["escalation"] && changes != escalation_hook_changes_;
+  const std::vector<DetectedIncident> detected = for_incident || for_escalation
+                                                     ? runner_->detected_incidents()
+                                                     : std::vector<DetectedIncident>{};
+  if (for_incident) {
+    incident_hook_changes_ = changes;
     for (; incidents_seen_ < detected.size(); ++incidents_seen_) {
       push_incident(*this, detected[incidents_seen_]);
       dispatch("incident");
     }
   }
-  if (runner_ != nullptr && wanted_["escalation"]) {
+  if (for_escalation) {
+    escalation_hook_changes_ = changes;
     // Escalations of this tick's polls: every escalation not reported yet, in time order.
     std::vector<std::pair<const DetectedIncident*, const IncidentChange*>> escalations;
-    const std::vector<DetectedIncident> detected = runner_->detected_incidents();
     for (const DetectedIncident& incident : detected)
       for (const IncidentChange& change : incident.timeline)
         if (change.what == "escalated") escalations.emplace_back(&incident, &change);

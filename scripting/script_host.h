@@ -117,6 +117,9 @@ class ScriptHost : public FrameSink {
   std::size_t alerts_seen_ = 0;
   std::size_t incidents_seen_ = 0;
   std::size_t escalations_seen_ = 0;
+  // DetectorRunner::incident_changes() when each hook last looked (~0: never).
+  std::size_t incident_hook_changes_ = ~std::size_t{0};
+  std::size_t escalation_hook_changes_ = ~std::size_t{0};
   SimTime changes_until_ = 0;  // change events before it have been reported
   std::vector<ScriptLogLine> log_;
   std::vector<ExperimentRecord> experiments_;
