@@ -26,6 +26,7 @@ inline constexpr int kExitInternalError = 70;  // EX_SOFTWARE: a bug, never bad 
 struct RunCommandOptions {
   std::string scenario_path;
   std::optional<std::uint64_t> seed;
+  std::string mode;      // --mode fluid|requests; empty: the scenario's `mode`
   std::string out_path;  // empty: <scenario file stem>.h5 in the working directory
   bool quiet = false;
   std::string events_path;  // --events FILE: every event of the run as JSON lines

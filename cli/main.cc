@@ -35,6 +35,11 @@ int main(int argc, char** argv) {
                        "Random seed, a whole number in [0, 1e18] (overrides the scenario's "
                        "`seed`)")
           ->check(dosim::cli::seed_validator());
+  run_cmd
+      ->add_option("--mode", run.mode,
+                   "fluid or requests: simulate per tick or every request (overrides the "
+                   "scenario's `mode`)")
+      ->check(CLI::IsMember({"fluid", "requests"}));
   run_cmd->add_option("--out,-o", run.out_path,
                       "Trace file to write (default: <scenario name>.h5 in the working directory)");
   run_cmd->add_flag("--quiet,-q", run.quiet,

@@ -201,6 +201,8 @@ int run_command(const RunCommandOptions& options) {
   std::signal(SIGXFSZ, SIG_IGN);
   RunOptions run_options;
   run_options.seed = options.seed;
+  if (!options.mode.empty())
+    run_options.mode = options.mode == "requests" ? WorldMode::kRequests : WorldMode::kFluid;
   run_options.script_path = options.script_path;
   run_options.lua_instructions = options.lua_instructions;
   run_options.lua_memory_mib = options.lua_memory_mib;

@@ -24,6 +24,9 @@ enum class Purpose : std::uint32_t {
   kResourceNoise = 3,
   kErrorNoise = 4,
   kScenario = 5,
+  kArrivals = 6,  // request level: arrival times of external requests, per entry service
+  kRequests = 7,  // request level: every per-request draw at a service
+
   kTest = 1000,
 };
 

@@ -46,6 +46,10 @@ const char* change_kind_name(ChangeKind kind) {
   return "unknown";
 }
 
+const char* world_mode_name(WorldMode mode) {
+  return mode == WorldMode::kRequests ? "requests" : "fluid";
+}
+
 bool acts_on_pods(FaultKind kind) {
   return kind == FaultKind::kPodKill || kind == FaultKind::kCrashLoop ||
          kind == FaultKind::kMemoryLeak || kind == FaultKind::kOutage ||

@@ -55,7 +55,7 @@ Scenario Loader::load(const YAML::Node& root) {
   MapReader top(root, "scenario",
                 {"name", "description", "duration", "tick", "record", "seed", "regions", "services",
                  "dependencies", "traffic", "faults", "changes", "detectors", "incident_rules",
-                 "alertmanager", "script", "replay"},
+                 "alertmanager", "script", "replay", "mode"},
                 diags_);
   scenario_.name = read_name(top, Need::kRequired);
   scenario_.description = top.text("description").value_or("");
@@ -67,6 +67,13 @@ Scenario Loader::load(const YAML::Node& root) {
   if (!replay_given) read_timing(top);
   scenario_.seed =
       static_cast<std::uint64_t>(top.integer("seed", Range::closed(0, 1e18)).value_or(1));
+  if (auto mode = top.text("mode")) {
+    if (*mode == "requests")
+      scenario_.mode = WorldMode::kRequests;
+    else if (*mode != "fluid")
+      diags_.error(top.value_pos("mode"), "'mode' must be fluid or requests, got '" + *mode + "'" +
+                                              did_you_mean(*mode, {"fluid", "requests"}));
+  }
 
   for (const YAML::Node& region : top.list("regions")) read_region(region);
   const std::vector<YAML::Node> services = top.list("services", Need::kRequired);
@@ -168,7 +175,8 @@ void Loader::read_service(const YAML::Node& node) {
   MapReader r(
       node, "service",
       {"name", "replicas", "capacity_rps", "base_latency", "cpu_baseline", "memory_baseline",
-       "region", "zone", "zones", "failover", "endpoints", "autoscaling", "sli", "labels"},
+       "region", "zone", "zones", "failover", "endpoints", "autoscaling", "sli", "labels",
+       "workers", "queue_limit", "service_time", "load_balancer"},
       diags_);
   if (!r.is_map()) return;
   ServiceSpec service;
@@ -184,6 +192,7 @@ void Loader::read_service(const YAML::Node& node) {
       r.number("memory_baseline", Range::closed(0, 1)).value_or(service.memory_baseline);
   read_placement(r, service);
   read_endpoints(r, service);
+  read_request_model(r, service);
   if (auto autoscaling = r.value("autoscaling")) read_autoscaling(*autoscaling, service);
   if (auto sli = r.value("sli")) read_sli(*sli, service);
   if (auto labels = r.value("labels")) service.labels = read_labels(*labels);
@@ -195,6 +204,48 @@ void Loader::read_service(const YAML::Node& node) {
                                           "' (first at line " +
                                           std::to_string(scenario_.services[first].pos.line) + ")");
   scenario_.services.push_back(std::move(service));
+}
+
+void Loader::read_request_model(MapReader& r, ServiceSpec& service) {
+  service.workers = static_cast<int>(r.integer("workers", Range::closed(1, 1'000'000)).value_or(0));
+  service.queue_limit =
+      static_cast<int>(r.integer("queue_limit", Range::closed(1, 100'000'000)).value_or(0));
+  if (auto node = r.value("service_time")) {
+    std::optional<std::string> kind;
+    if (node->IsScalar()) {
+      kind = node->Scalar();
+    } else {
+      MapReader t(*node, "service_time", {"distribution", "cv"}, diags_);
+      if (t.is_map()) {
+        kind = t.text("distribution", Need::kRequired);
+        if (auto cv = t.number("cv", Range::above(0))) service.service_time_cv = *cv;
+        if (t.has("cv") && kind && (*kind == "exponential" || *kind == "deterministic"))
+          diags_.error(t.key_pos("cv"), "'cv' is for lognormal and gamma service times (" +
+                                            *kind + " has a fixed one)");
+      }
+    }
+    const std::vector<std::string> kinds = {"exponential", "lognormal", "gamma", "deterministic"};
+    if (kind) {
+      const auto found = std::find(kinds.begin(), kinds.end(), *kind);
+      if (found == kinds.end())
+        diags_.error(r.value_pos("service_time"),
+                     "a service time distribution is exponential, lognormal, gamma or "
+                     "deterministic, got '" +
+                         *kind + "'" + did_you_mean(*kind, kinds));
+      else
+        service.service_time = static_cast<ServiceTimeKind>(found - kinds.begin());
+    }
+  }
+  if (auto balancer = r.text("load_balancer")) {
+    const std::vector<std::string> names = {"round-robin", "random", "least-request"};
+    const auto found = std::find(names.begin(), names.end(), *balancer);
+    if (found == names.end())
+      diags_.error(r.value_pos("load_balancer"),
+                   "'load_balancer' must be round-robin, random or least-request, got '" +
+                       *balancer + "'" + did_you_mean(*balancer, names));
+    else
+      service.load_balancer = static_cast<LoadBalancer>(found - names.begin());
+  }
 }
 
 void Loader::read_sli(const YAML::Node& node, ServiceSpec& service) {
@@ -338,7 +389,7 @@ void Loader::read_endpoints(MapReader& r, ServiceSpec& service) {
 void Loader::read_dependency(const YAML::Node& node) {
   MapReader r(node, "dependency",
               {"caller", "callee", "calls_per_request", "timeout", "retries", "optional",
-               "fallback_latency", "fallback"},
+               "fallback_latency", "fallback", "retry_backoff"},
               diags_);
   if (!r.is_map()) return;
   DependencySpec dependency;
@@ -351,6 +402,8 @@ void Loader::read_dependency(const YAML::Node& node) {
   dependency.timeout = r.duration("timeout", Range::at_least(0)).value_or(0);
   dependency.retries =
       static_cast<int>(r.integer("retries", Range::closed(0, kMaxRetries)).value_or(0));
+  dependency.retry_backoff =
+      r.duration("retry_backoff", Range::at_least(0)).value_or(dependency.retry_backoff);
   if (auto optional = r.text("optional")) {
     if (*optional != "true" && *optional != "false")
       diags_.error(r.value_pos("optional"), "'optional' must be true or false");

@@ -20,6 +20,13 @@ void add_delay(Moments& target, double fraction, double delay, double jitter = 0
   target.var += fraction * jitter * jitter + fraction * (1.0 - fraction) * delay * delay;
 }
 
+// The same delay, in moments for the fluid model and as a part for the request level.
+void add_delay(Moments& target, std::vector<DelayPart>& parts, double fraction, double delay,
+               double jitter = 0.0) {
+  add_delay(target, fraction, delay, jitter);
+  parts.push_back({fraction, delay, jitter});
+}
+
 void add_abort(double& target, double fraction) {
   target = 1.0 - (1.0 - target) * (1.0 - fraction);
 }
@@ -65,6 +72,7 @@ void TickOutcome::reset(std::size_t services, std::size_t endpoints, std::size_t
   latency.assign(services, {});
   latency_fit.assign(services, {});
   endpoint_error.assign(endpoints, 0.0);
+  for (auto* v : {&endpoint_p50, &endpoint_p95, &endpoint_p99}) v->assign(endpoints, 0.0);
   endpoint_latency.assign(endpoints, {});
   for (auto* v : {&edge_attempts, &edge_failure, &edge_p50, &edge_p95, &edge_p99, &edge_calls})
     v->assign(dependencies, 0.0);
@@ -101,6 +109,10 @@ World::World(const Scenario& scenario, std::uint64_t seed)
   endpoint_begin_.push_back(static_cast<int>(endpoints_.size()));
   external_.assign(services, 0.0);
   for (const TrafficSpec& source : scenario.traffic) regional_ = regional_ || source.regional();
+  if (scenario.mode == WorldMode::kRequests) {
+    requests_ = std::make_unique<RequestWorld>(scenario, topology_, seed);
+    shadow_requests_ = std::make_unique<RequestWorld>(scenario, topology_, seed);
+  }
   for (const ServiceSpec& spec : scenario.services) all_replicas_.push_back(spec.replicas);
   ready_ = all_replicas_;
   extra_memory_.assign(services, 0.0);
@@ -112,6 +124,9 @@ World::World(const Scenario& scenario, std::uint64_t seed)
 
   for (FaultModifiers* m : {&modifiers_, &no_faults_}) {
     m->service_delay.assign(services, {});
+    m->service_delay_parts.assign(services, {});
+    m->endpoint_delay_parts.assign(endpoints_.size(), {});
+    m->edge_delay_parts.assign(dependencies, {});
     m->service_abort.assign(services, 0.0);
     m->service_capacity.assign(services, 1.0);
     m->endpoint_delay.assign(endpoints_.size(), {});
@@ -306,13 +321,17 @@ void World::rebuild_modifiers() {
       case FaultKind::kLatency: {
         const double delay = to_seconds(fault.fixed_delay), jitter = to_seconds(fault.jitter);
         if (target.is_edge())
-          add_delay(modifiers_.edge_delay[target.dependency], fault.fraction, delay, jitter);
+          add_delay(modifiers_.edge_delay[target.dependency],
+                    modifiers_.edge_delay_parts[target.dependency], fault.fraction, delay, jitter);
         else if (target.endpoint >= 0)
           add_delay(modifiers_.endpoint_delay[endpoint_begin_[target.service] + target.endpoint],
+                    modifiers_.endpoint_delay_parts[endpoint_begin_[target.service] +
+                                                    target.endpoint],
                     fault.fraction, delay, jitter);
         else
           for (int s : target.services())
-            add_delay(modifiers_.service_delay[s], fault.fraction, delay, jitter);
+            add_delay(modifiers_.service_delay[s], modifiers_.service_delay_parts[s],
+                      fault.fraction, delay, jitter);
         break;
       }
       case FaultKind::kError:
@@ -343,7 +362,9 @@ void World::rebuild_modifiers() {
     const double exposure = change_state_[c].exposure;
     if (exposure <= 0 || !change.defect.any()) continue;
     for (int s : defect_services(change)) {
-      add_delay(modifiers_.service_delay[s], exposure, to_seconds(change.defect.latency));
+      if (change.defect.latency > 0)
+        add_delay(modifiers_.service_delay[s], modifiers_.service_delay_parts[s], exposure,
+                  to_seconds(change.defect.latency));
       add_abort(modifiers_.service_abort[s], exposure * change.defect.error);
     }
   }
@@ -587,6 +608,7 @@ void World::step(std::int64_t tick) {
     shadow_outcome_ = outcome_;
     shadow_autoscaler_ = autoscaler_;
     shadow_steering_ = steering_;
+    if (requests_) *shadow_requests_ = *requests_;
   }
   shadow_running_ = need_shadow;
 
@@ -611,11 +633,19 @@ void World::step(std::int64_t tick) {
   }
   apply_leaking_versions(t);
   if (regional_) steer(t);
-  compute(regional_ ? routed_external_ : external_, modifiers_, ready_, unrouted_, state_,
-          outcome_);
+  const std::vector<double>& external = regional_ ? routed_external_ : external_;
+  if (requests_)
+    requests_->advance(tick, external, modifiers_, ready_, unrouted_, outcome_);
+  else
+    compute(external, modifiers_, ready_, unrouted_, state_, outcome_);
   if (shadow_running_) {
-    compute(regional_ ? shadow_external_ : external_, no_faults_, shadow_ready_, no_unrouted_,
-            shadow_state_, shadow_outcome_);
+    const std::vector<double>& shadow_external = regional_ ? shadow_external_ : external_;
+    if (requests_)
+      shadow_requests_->advance(tick, shadow_external, no_faults_, shadow_ready_, no_unrouted_,
+                                shadow_outcome_);
+    else
+      compute(shadow_external, no_faults_, shadow_ready_, no_unrouted_, shadow_state_,
+              shadow_outcome_);
     track_truth(tick);
   }
   write_frame(tick);
@@ -675,9 +705,12 @@ void World::write_frame(std::int64_t tick) {
   auto utilization = frame_.service(ServiceMetric::kUtilization);
   std::vector<double>& latency_factor = latency_factor_scratch_;
   latency_factor.resize(services);
+  // At the request level the noise is the requests' own: none is added to latency and CPU.
+  const bool measured = requests_ != nullptr;
   for (std::size_t s = 0; s < services; ++s) {
     const ServiceSpec& spec = scenario_.services[s];
-    const double factor = noise_factor(0.03 * latency_noise_[s].fast_normal(draw));
+    const double factor =
+        measured ? 1.0 : noise_factor(0.03 * latency_noise_[s].fast_normal(draw));
     latency_factor[s] = factor;
     const double u = outcome_.utilization[s];
     rps[s] = static_cast<float>(outcome_.arrivals[s]);
@@ -686,7 +719,7 @@ void World::write_frame(std::int64_t tick) {
     p95[s] = static_cast<float>(outcome_.p95[s] * factor);
     p99[s] = static_cast<float>(outcome_.p99[s] * factor);
     mean[s] = static_cast<float>(outcome_.latency[s].mean * factor);
-    const double cpu_noise = 0.01 * resource_noise_[s].fast_normal(2 * draw);
+    const double cpu_noise = measured ? 0.0 : 0.01 * resource_noise_[s].fast_normal(2 * draw);
     const double memory_noise = 0.003 * resource_noise_[s].fast_normal(2 * draw + 1);
     cpu[s] = static_cast<float>(std::clamp(outcome_.cpu[s] + cpu_noise, 0.0, 1.0));
     memory[s] =
@@ -715,7 +748,7 @@ void World::write_frame(std::int64_t tick) {
   auto edge_p95 = frame_.edge(EdgeMetric::kLatencyP95);
   auto edge_p99 = frame_.edge(EdgeMetric::kLatencyP99);
   for (std::size_t d = 0; d < scenario_.dependencies.size(); ++d) {
-    const double factor = noise_factor(0.03 * edge_noise_[d].fast_normal(draw));
+    const double factor = measured ? 1.0 : noise_factor(0.03 * edge_noise_[d].fast_normal(draw));
     edge_rps[d] = static_cast<float>(outcome_.edge_attempts[d]);
     edge_err[d] = static_cast<float>(outcome_.edge_failure[d]);
     edge_p50[d] = static_cast<float>(outcome_.edge_p50[d] * factor);
@@ -735,6 +768,12 @@ void World::write_frame(std::int64_t tick) {
     const LogNormal d = fit_lognormal(outcome_.endpoint_latency[e]);
     ep_rps[i] = static_cast<float>(outcome_.arrivals[model.service] * model.weight);
     ep_err[i] = static_cast<float>(outcome_.endpoint_error[e]);
+    if (measured) {
+      ep_p50[i] = static_cast<float>(outcome_.endpoint_p50[e]);
+      ep_p95[i] = static_cast<float>(outcome_.endpoint_p95[e]);
+      ep_p99[i] = static_cast<float>(outcome_.endpoint_p99[e]);
+      continue;
+    }
     ep_p50[i] = static_cast<float>(lognormal_quantile(d, 0.0) * factor);
     ep_p95[i] = static_cast<float>(lognormal_quantile(d, kZ95) * factor);
     ep_p99[i] = static_cast<float>(lognormal_quantile(d, kZ99) * factor);

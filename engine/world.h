@@ -63,6 +63,7 @@
 #include "dosim/engine/operations.h"
 #include "pod_faults.h"
 #include "queueing.h"
+#include "request_world.h"
 #include "rng.h"
 #include "dosim/engine/scenario.h"
 #include "steering.h"
@@ -74,8 +75,17 @@ namespace dosim {
 inline constexpr double kQueueLimitSeconds = 10.0;
 inline constexpr double kRhoCap = 0.95;
 
+// One injected delay as requests meet it: a share `fraction` of them wait `delay` plus a
+// normal jitter of standard deviation `jitter` (at least 0).
+struct DelayPart {
+  double fraction = 0, delay = 0, jitter = 0;  // seconds
+};
+
 // Per-target effects of the active faults, recomputed from scratch when faults change.
 struct FaultModifiers {
+  // The delays one by one (per service, endpoint, dependency), for the request level; the
+  // fluid model uses their moments below.
+  std::vector<std::vector<DelayPart>> service_delay_parts, endpoint_delay_parts, edge_delay_parts;
   std::vector<Moments> service_delay;  // per service
   std::vector<double> service_abort;
   std::vector<double> service_capacity;  // share of capacity left by cpu-stress faults
@@ -108,6 +118,8 @@ struct TickOutcome {
   // per internal endpoint
   std::vector<double> endpoint_error;
   std::vector<Moments> endpoint_latency;
+  // Request level: percentiles measured from the requests (the fluid model fits them).
+  std::vector<double> endpoint_p50, endpoint_p95, endpoint_p99;
   // per dependency (measured at the caller, per attempt)
   std::vector<double> edge_attempts, edge_failure, edge_p50, edge_p95, edge_p99;
   std::vector<double> edge_calls;  // calls per caller request, fallback calls included
@@ -157,6 +169,8 @@ class World {
   // The last tick's noiseless values (for tests and analysis).
   const TickOutcome& outcome() const { return outcome_; }
   const DynamicState& state() const { return state_; }
+  // The request level's engine (null in fluid mode), for tests and benchmarks.
+  const RequestWorld* requests() const { return requests_.get(); }
 
   // One record per fault, then one per change with a defect; impact measured so far.
   std::vector<IncidentRecord> incidents() const;
@@ -210,6 +224,8 @@ class World {
   TrafficSteering shadow_steering_;
   std::vector<double> routed_external_, shadow_external_;
   std::vector<ChangeEvent> steering_log_;  // failover and failback decisions
+  // The request level (`mode: requests`): both worlds' requests; null in fluid mode.
+  std::unique_ptr<RequestWorld> requests_, shadow_requests_;
 
   std::vector<char> fault_active_;
   FaultModifiers modifiers_;

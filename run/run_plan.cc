@@ -172,6 +172,7 @@ RunPlan RunPlan::from_scenario(Scenario scenario, RunOptions options) {
     }
   RunPlan plan;
   plan.seed_ = options.seed.value_or(scenario.seed);
+  if (options.mode) scenario.mode = *options.mode;
   resolve(scenario, options, plan.detectors_, plan.script_path_, problems);
   if (!problems.empty()) {
     // The warnings too, first, as check() lists them: nothing is lost when it fails.

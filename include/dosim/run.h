@@ -50,6 +50,7 @@ namespace dosim {
 
 struct RunOptions {
   std::optional<std::uint64_t> seed;  // default: the scenario's `seed`
+  std::optional<WorldMode> mode;      // default: the scenario's `mode`
   // A Lua chaos script (docs/lua-api.md); "" runs the scenario's `script:` (relative to the
   // scenario's folder), if it names one.
   std::string script_path;

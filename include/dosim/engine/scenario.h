@@ -67,6 +67,11 @@ struct SliSpec {
   std::optional<double> error_objective;  // error ratio must stay at or below
 };
 
+// Request level (`mode: requests`, engine/request_world.h): how a replica's service times
+// are distributed around their mean, and how a caller picks a replica.
+enum class ServiceTimeKind { kExponential, kLogNormal, kGamma, kDeterministic };
+enum class LoadBalancer { kRoundRobin, kRandom, kLeastRequest };
+
 struct ServiceSpec {
   std::string name;
   int replicas = 1;                          // >= 0
@@ -104,6 +109,15 @@ struct ServiceSpec {
   std::optional<AutoscalingSpec> autoscaling;  // replicas is then the initial count
   std::vector<std::pair<std::string, std::string>> labels;  // for fault selectors
   SliSpec sli;
+  // Request level only: requests a replica serves at once (0: capacity_rps x base_latency,
+  // rounded, at least 1), each holding a worker for a service time of mean
+  // workers / capacity_rps (so a replica serves capacity_rps); requests waiting per replica
+  // beyond queue_limit are rejected (0: capacity_rps x 10 s, as the fluid queue's limit).
+  int workers = 0;
+  int queue_limit = 0;
+  ServiceTimeKind service_time = ServiceTimeKind::kExponential;
+  double service_time_cv = 1.0;  // coefficient of variation (lognormal, gamma)
+  LoadBalancer load_balancer = LoadBalancer::kRoundRobin;
   SourcePos pos;
 };
 
@@ -119,6 +133,9 @@ struct DependencySpec {
   bool optional = false;
   SimTime fallback_latency = 0;
   int fallback = -1;
+  // Request level only: retry k waits a uniform time in (0, min(10, 2^k - 1) x backoff]
+  // (Envoy's fully jittered exponential back-off; 0: retries at once).
+  SimTime retry_backoff = 25 * kMillisecond;
   SourcePos pos;
 };
 
@@ -408,6 +425,11 @@ struct IncidentRuleSpec {
   SourcePos pos;
 };
 
+// How the world is simulated: a fluid model advanced per tick, or every request as events
+// (docs/world-model.md). The same scenario runs in both.
+enum class WorldMode { kFluid, kRequests };
+const char* world_mode_name(WorldMode mode);
+
 struct Scenario {
   std::string file;       // path it was loaded from
   std::string yaml_text;  // the exact text, stored in the trace
@@ -420,6 +442,7 @@ struct Scenario {
   SimTime tick = kSecond;             // > 0
   SimTime record_interval = kSecond;  // multiple of tick; default = tick
   std::uint64_t seed = 1;
+  WorldMode mode = WorldMode::kFluid;
   std::vector<RegionSpec> regions;
   std::vector<ServiceSpec> services;
   std::vector<DependencySpec> dependencies;

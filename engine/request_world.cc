@@ -1,0 +1,579 @@
+#include "request_world.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "queueing.h"
+#include "world.h"
+
+namespace dosim {
+
+namespace {
+
+std::uint64_t mix(std::uint64_t x) {  // splitmix64's finaliser
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+std::uint64_t combine(std::uint64_t a, std::uint64_t b) { return mix(a ^ mix(b)); }
+
+// Slots of a request's draws at a service (part of the determinism contract).
+enum Slot : std::uint64_t {
+  kAbort = 1,
+  kUnrouted,
+  kEndpoint,
+  kBalancer,
+  kBalancer2,
+  kServiceTime,
+  kCallCount,
+  kEdgeAbort,
+  kEdgeLoss,
+  kBackoff,
+  kDelayBase = 64,      // + 2 x part (+1 for its jitter); service parts
+  kEdgeDelayBase = 4096,  // edge parts
+  kGammaBase = 8192,      // rejection sampling
+};
+
+// Nearest-rank percentile of `values` (reordered). 0 for none.
+double percentile(std::vector<float>& values, double p) {
+  if (values.empty()) return 0.0;
+  const std::size_t rank =
+      static_cast<std::size_t>(std::ceil(p * static_cast<double>(values.size())));
+  const std::size_t k = std::min(values.size() - 1, rank == 0 ? 0 : rank - 1);
+  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(k), values.end());
+  return values[k];
+}
+
+Moments moments_of(const std::vector<float>& values) {
+  if (values.empty()) return {};
+  double sum = 0, squares = 0;
+  for (float v : values) {
+    sum += v;
+    squares += static_cast<double>(v) * v;
+  }
+  const double n = static_cast<double>(values.size());
+  const double mean = sum / n;
+  return {mean, std::max(0.0, squares / n - mean * mean)};
+}
+
+}  // namespace
+
+int RequestWorld::workers_of(const ServiceSpec& service) {
+  if (service.workers > 0) return service.workers;
+  const long rounded = std::lround(service.capacity_rps * to_seconds(service.base_latency));
+  return static_cast<int>(std::clamp(rounded, 1L, 1'000'000L));
+}
+
+RequestWorld::RequestWorld(const Scenario& scenario, const Topology& topology, std::uint64_t seed)
+    : scenario_(&scenario), topology_(&topology), dt_(to_seconds(scenario.tick)) {
+  const std::size_t services = scenario.services.size();
+  for (std::size_t s = 0; s < services; ++s) {
+    const ServiceSpec& spec = scenario.services[s];
+    const std::uint64_t id = entity_id(spec.name);
+    arrival_rng_.emplace_back(seed, id, Purpose::kArrivals);
+    request_rng_.emplace_back(seed, id, Purpose::kRequests);
+    endpoint_begin_.push_back(static_cast<int>(endpoint_weight_.size()));
+    if (spec.endpoints.empty()) {
+      endpoint_weight_.push_back(1.0);
+      endpoint_factor_.push_back(1.0);
+    } else {
+      double total = 0, mean_factor = 0;
+      for (const EndpointSpec& e : spec.endpoints) total += e.weight;
+      for (const EndpointSpec& e : spec.endpoints) mean_factor += e.weight / total * e.latency_factor;
+      for (const EndpointSpec& e : spec.endpoints) {
+        endpoint_weight_.push_back(e.weight / total);
+        endpoint_factor_.push_back(e.latency_factor / mean_factor);
+      }
+    }
+    ServiceState state;
+    state.workers = workers_of(spec);
+    state.queue_limit = spec.queue_limit > 0
+                            ? static_cast<std::size_t>(spec.queue_limit)
+                            : static_cast<std::size_t>(std::max(
+                                  1.0, std::ceil(spec.capacity_rps * kQueueLimitSeconds)));
+    services_.push_back(std::move(state));
+  }
+  endpoint_begin_.push_back(static_cast<int>(endpoint_weight_.size()));
+  const std::size_t endpoints = endpoint_weight_.size();
+  const std::size_t dependencies = scenario.dependencies.size();
+  for (auto* v : {&stats_.arrivals, &stats_.completed, &stats_.errors, &stats_.fast,
+                  &stats_.busy_seconds})
+    v->assign(services, 0.0);
+  stats_.latency.assign(services, {});
+  for (auto* v : {&stats_.ep_arrivals, &stats_.ep_completed, &stats_.ep_errors})
+    v->assign(endpoints, 0.0);
+  stats_.ep_latency.assign(endpoints, {});
+  for (auto* v : {&stats_.edge_sent, &stats_.edge_resolved, &stats_.edge_failed})
+    v->assign(dependencies, 0.0);
+  stats_.edge_latency.assign(dependencies, {});
+}
+
+std::int32_t RequestWorld::new_hop() {
+  if (!free_hops_.empty()) {
+    const std::int32_t h = free_hops_.back();
+    free_hops_.pop_back();
+    // Generations go on from where the slot's last request left them: an event of that one
+    // never matches the new one.
+    const std::uint32_t gen = hops_[h].gen, call_gen = hops_[h].call_gen;
+    hops_[h] = Hop{};
+    hops_[h].gen = gen;
+    hops_[h].call_gen = call_gen;
+    return h;
+  }
+  hops_.emplace_back();
+  return static_cast<std::int32_t>(hops_.size() - 1);
+}
+
+void RequestWorld::free_hop(std::int32_t h) {
+  ++hops_[h].gen;
+  ++hops_[h].call_gen;
+  free_hops_.push_back(h);
+}
+
+void RequestWorld::push(SimTime t, EventKind kind, std::int32_t hop, std::uint32_t gen, bool ok) {
+  events_.push({t, seq_++, hop, gen, kind, ok});
+}
+
+double RequestWorld::draw(int service, std::uint64_t key, std::uint64_t slot) const {
+  return request_rng_[service].uniform(combine(key, slot));
+}
+
+double RequestWorld::normal(int service, std::uint64_t key, std::uint64_t slot) const {
+  return request_rng_[service].normal(combine(key, slot));
+}
+
+double RequestWorld::delay_of(const std::vector<DelayPart>& parts, int service, std::uint64_t key,
+                              std::uint64_t slot) const {
+  double delay = 0;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    const DelayPart& part = parts[i];
+    if (draw(service, key, slot + 2 * i) >= part.fraction) continue;
+    double d = part.delay;
+    if (part.jitter > 0) d += part.jitter * normal(service, key, slot + 2 * i + 1);
+    delay += std::max(0.0, d);
+  }
+  return delay;
+}
+
+double RequestWorld::service_time(int service, int endpoint, std::uint64_t key) const {
+  const ServiceSpec& spec = scenario_->services[service];
+  const double capacity = spec.capacity_rps * mod_->service_capacity[service];
+  const double mean = services_[service].workers / capacity * endpoint_factor_[endpoint];
+  switch (spec.service_time) {
+    case ServiceTimeKind::kExponential:
+      return -mean * std::log1p(-draw(service, key, kServiceTime));
+    case ServiceTimeKind::kDeterministic:
+      return mean;
+    case ServiceTimeKind::kLogNormal: {
+      const double s2 = std::log1p(spec.service_time_cv * spec.service_time_cv);
+      return mean * std::exp(std::sqrt(s2) * normal(service, key, kServiceTime) - 0.5 * s2);
+    }
+    case ServiceTimeKind::kGamma: {
+      // Marsaglia and Tsang (2000), shape k = 1 / cv^2 (boosted by U^(1/k) below 1).
+      const double k = 1.0 / (spec.service_time_cv * spec.service_time_cv);
+      const double shape = k < 1 ? k + 1 : k;
+      const double d = shape - 1.0 / 3.0, c = 1.0 / std::sqrt(9.0 * d);
+      double x = shape;
+      for (std::uint64_t i = 0; i < 64; ++i) {
+        const double z = normal(service, key, kGammaBase + 2 * i);
+        const double v = std::pow(1.0 + c * z, 3);
+        if (v <= 0) continue;
+        const double u = draw(service, key, kGammaBase + 2 * i + 1);
+        if (std::log(u) < 0.5 * z * z + d - d * v + d * std::log(v)) {
+          x = d * v;
+          break;
+        }
+      }
+      if (k < 1) x *= std::pow(draw(service, key, kServiceTime), 1.0 / k);
+      return mean * x / k;
+    }
+  }
+  return mean;
+}
+
+void RequestWorld::set_busy(int service, int delta, SimTime t) {
+  ServiceState& state = services_[service];
+  const double now = to_seconds(t - tick_start_);
+  stats_.busy_seconds[service] += state.busy * (now - state.busy_since);
+  state.busy_since = now;
+  state.busy += delta;
+}
+
+// --- a request at its service -------------------------------------------------------------
+
+void RequestWorld::arrive(std::int32_t h, SimTime t) {
+  Hop& hop = hops_[h];
+  const int s = hop.service;
+  hop.arrived = t;
+  // The endpoint, by weight.
+  const int first = endpoint_begin_[s], count = endpoint_begin_[s + 1] - first;
+  hop.endpoint = first;
+  if (count > 1) {
+    double u = draw(s, hop.key, kEndpoint);
+    for (int e = first; e < first + count; ++e) {
+      hop.endpoint = e;
+      if ((u -= endpoint_weight_[e]) < 0) break;
+    }
+  }
+  stats_.arrivals[s] += 1;
+  stats_.ep_arrivals[hop.endpoint] += 1;
+  const double abort = 1.0 - (1.0 - mod_->service_abort[s]) *
+                                 (1.0 - mod_->endpoint_abort[hop.endpoint]);
+  if ((abort > 0 && draw(s, hop.key, kAbort) < abort) ||
+      ((*unrouted_)[s] > 0 && draw(s, hop.key, kUnrouted) < (*unrouted_)[s])) {
+    finish(h, false, true, t);
+    return;
+  }
+  double delay = delay_of(mod_->service_delay_parts[s], s, hop.key, kDelayBase);
+  delay += delay_of(mod_->endpoint_delay_parts[hop.endpoint], s, hop.key, kDelayBase + 32);
+  if (delay > 0)
+    push(t + seconds(delay), EventKind::kEnter, h, hop.gen);
+  else
+    enter(h, t);
+}
+
+void RequestWorld::enter(std::int32_t h, SimTime t) {
+  Hop& hop = hops_[h];
+  const int s = hop.service;
+  ServiceState& state = services_[s];
+  const std::size_t n = state.replicas.size();
+  if (n == 0) {
+    finish(h, false, true, t);  // no replica: connection refused
+    return;
+  }
+  std::size_t r = 0;
+  switch (scenario_->services[s].load_balancer) {
+    case LoadBalancer::kRoundRobin:
+      r = state.cursor++ % n;
+      break;
+    case LoadBalancer::kRandom:
+      r = static_cast<std::size_t>(draw(s, hop.key, kBalancer) * static_cast<double>(n));
+      break;
+    case LoadBalancer::kLeastRequest: {
+      const std::size_t a = static_cast<std::size_t>(draw(s, hop.key, kBalancer) * n);
+      const std::size_t b = static_cast<std::size_t>(draw(s, hop.key, kBalancer2) * n);
+      const auto load = [&](std::size_t i) {
+        return state.replicas[i].busy + state.replicas[i].waiting();
+      };
+      r = load(b) < load(a) ? b : a;
+      break;
+    }
+  }
+  r = std::min(r, n - 1);
+  Replica& replica = state.replicas[r];
+  if (replica.busy < state.workers) {
+    start_service(h, static_cast<int>(r), t);
+  } else if (replica.waiting() < state.queue_limit) {
+    hop.replica = static_cast<std::int32_t>(r);
+    replica.queue.push_back(h);
+  } else {
+    finish(h, false, true, t);  // the queue is full: 503
+  }
+}
+
+void RequestWorld::start_service(std::int32_t h, int r, SimTime t) {
+  Hop& hop = hops_[h];
+  Replica& replica = services_[hop.service].replicas[r];
+  hop.replica = r;
+  ++replica.busy;
+  replica.serving.push_back(h);
+  set_busy(hop.service, +1, t);
+  const double held = service_time(hop.service, hop.endpoint, hop.key);
+  push(t + std::max<SimTime>(1, seconds(held)), EventKind::kDone, h, hop.gen);
+}
+
+void RequestWorld::done(std::int32_t h, SimTime t) {
+  Hop& hop = hops_[h];
+  const int s = hop.service;
+  ServiceState& state = services_[s];
+  Replica& replica = state.replicas[hop.replica];
+  --replica.busy;
+  std::erase(replica.serving, h);
+  set_busy(s, -1, t);
+  ++hops_served_;
+  hop.replica = -1;
+  if (replica.waiting() > 0) {
+    const std::int32_t next = replica.queue[replica.head++];
+    if (replica.head == replica.queue.size()) {
+      replica.queue.clear();
+      replica.head = 0;
+    }
+    start_service(next, static_cast<int>(&replica - state.replicas.data()), t);
+  }
+  next_call(h, t);
+}
+
+void RequestWorld::next_call(std::int32_t h, SimTime t) {
+  Hop& hop = hops_[h];
+  if (hop.fallback >= 0) {  // one call to the fallback of an optional dependency that failed
+    hop.dep = hop.fallback;
+    hop.fallback = -1;
+    hop.calls_left = 1;
+    hop.call_number = 1000;  // distinct draws from the dependency's own calls
+    hop.attempt = 0;
+    send_attempt(h, t);
+    return;
+  }
+  const std::vector<int>& outgoing = topology_->outgoing(hop.service);
+  while (hop.calls_left == 0) {
+    if (++hop.dep_pos >= static_cast<std::int32_t>(outgoing.size())) {
+      finish(h, true, false, t);
+      return;
+    }
+    hop.dep = outgoing[hop.dep_pos];
+    const double calls = scenario_->dependencies[hop.dep].calls_per_request;
+    const double whole = std::floor(calls);
+    hop.calls_left = static_cast<std::int32_t>(whole);
+    if (calls > whole && draw(hop.service, hop.key, kCallCount + 16 * (hop.dep_pos + 1)) <
+                             calls - whole)
+      ++hop.calls_left;
+    hop.call_number = 0;
+  }
+  hop.attempt = 0;
+  send_attempt(h, t);
+}
+
+void RequestWorld::send_attempt(std::int32_t h, SimTime t) {
+  Hop& hop = hops_[h];
+  const int d = hop.dep;
+  const DependencySpec& dep = scenario_->dependencies[d];
+  ++hop.attempt;
+  ++hop.call_gen;
+  hop.attempt_start = t;
+  stats_.edge_sent[d] += 1;
+  const std::uint64_t key =
+      combine(combine(hop.key, static_cast<std::uint64_t>(d) * 65536 + hop.call_number),
+              static_cast<std::uint64_t>(hop.attempt));
+  const int s = hop.service;
+  if (mod_->edge_abort[d] > 0 && draw(s, key, kEdgeAbort) < mod_->edge_abort[d]) {
+    push(t, EventKind::kResult, h, hop.call_gen, false);
+    return;
+  }
+  if (dep.timeout > 0) push(t + dep.timeout, EventKind::kTimeout, h, hop.call_gen);
+  const bool lost = mod_->edge_loss[d] > 0 && draw(s, key, kEdgeLoss) < mod_->edge_loss[d];
+  if (lost && dep.timeout > 0) return;  // it never arrives; the timeout ends the attempt
+  double delay = delay_of(mod_->edge_delay_parts[d], s, key, kEdgeDelayBase);
+  if (lost) delay += kRetransmitSeconds;
+  const std::int32_t callee = new_hop();
+  Hop& child = hops_[callee];
+  Hop& caller = hops_[h];  // new_hop() may have moved the slots
+  child.service = dep.callee;
+  child.parent = h;
+  child.parent_gen = caller.gen;
+  child.parent_call = caller.call_gen;
+  child.key = key;
+  push(t + seconds(delay), EventKind::kArrive, callee, child.gen);
+}
+
+void RequestWorld::attempt_failed(std::int32_t h, SimTime t) {
+  Hop& hop = hops_[h];
+  const DependencySpec& dep = scenario_->dependencies[hop.dep];
+  if (hop.attempt <= dep.retries) {
+    double backoff = 0;
+    if (dep.retry_backoff > 0) {
+      const double ceiling =
+          std::min(10.0, std::exp2(hop.attempt) - 1.0) * to_seconds(dep.retry_backoff);
+      const std::uint64_t key = combine(hop.key, static_cast<std::uint64_t>(hop.dep) * 65536 +
+                                                     hop.call_number * 64 + hop.attempt);
+      backoff = (1.0 - draw(hop.service, key, kBackoff)) * ceiling;  // (0, ceiling]
+    }
+    ++hop.call_gen;
+    push(t + seconds(backoff), EventKind::kNextCall, h, hop.call_gen, false);
+    return;
+  }
+  call_failed(h, t);
+}
+
+void RequestWorld::call_failed(std::int32_t h, SimTime t) {
+  Hop& hop = hops_[h];
+  const DependencySpec& dep = scenario_->dependencies[hop.dep];
+  if (!dep.optional) {
+    finish(h, false, false, t);
+    return;
+  }
+  --hop.calls_left;
+  ++hop.call_number;
+  if (dep.fallback >= 0) {
+    hop.fallback = dep.fallback;
+    next_call(h, t);
+  } else if (dep.fallback_latency > 0) {
+    ++hop.call_gen;
+    push(t + dep.fallback_latency, EventKind::kNextCall, h, hop.call_gen, true);
+  } else {
+    next_call(h, t);
+  }
+}
+
+void RequestWorld::finish(std::int32_t h, bool ok, bool fast, SimTime t) {
+  Hop& hop = hops_[h];
+  const int s = hop.service;
+  stats_.completed[s] += 1;
+  stats_.ep_completed[hop.endpoint] += 1;
+  if (!ok) {
+    stats_.errors[s] += 1;
+    stats_.ep_errors[hop.endpoint] += 1;
+  }
+  if (fast) {
+    stats_.fast[s] += 1;
+  } else {
+    const float latency = static_cast<float>(to_seconds(t - hop.arrived));
+    stats_.latency[s].push_back(latency);
+    stats_.ep_latency[hop.endpoint].push_back(latency);
+  }
+  if (hop.parent >= 0) {
+    const Hop& parent = hops_[hop.parent];
+    if (parent.gen == hop.parent_gen && parent.call_gen == hop.parent_call)
+      push(t, EventKind::kResult, hop.parent, hop.parent_call, ok);
+  }
+  free_hop(h);
+}
+
+// --- ticks ---------------------------------------------------------------------------------
+
+void RequestWorld::apply_ready(const std::vector<int>& ready, SimTime t) {
+  for (std::size_t s = 0; s < services_.size(); ++s) {
+    ServiceState& state = services_[s];
+    const std::size_t want = static_cast<std::size_t>(std::max(0, ready[s]));
+    while (state.replicas.size() > want) {  // a replica gone: its requests fail
+      Replica& gone = state.replicas.back();
+      std::vector<std::int32_t> lost = gone.serving;
+      for (std::size_t i = gone.head; i < gone.queue.size(); ++i) lost.push_back(gone.queue[i]);
+      set_busy(static_cast<int>(s), -gone.busy, t);
+      state.replicas.pop_back();
+      for (std::int32_t h : lost) {
+        hops_[h].replica = -1;
+        finish(h, false, false, t);
+      }
+    }
+    state.replicas.resize(want);
+  }
+}
+
+void RequestWorld::advance(std::int64_t tick, const std::vector<double>& external,
+                           const FaultModifiers& mod, const std::vector<int>& ready,
+                           const std::vector<double>& unrouted, TickOutcome& out) {
+  mod_ = &mod;
+  unrouted_ = &unrouted;
+  tick_start_ = tick * scenario_->tick;
+  const SimTime tick_end = tick_start_ + scenario_->tick;
+  for (auto* v : {&stats_.arrivals, &stats_.completed, &stats_.errors, &stats_.fast,
+                  &stats_.busy_seconds, &stats_.ep_arrivals, &stats_.ep_completed,
+                  &stats_.ep_errors, &stats_.edge_sent, &stats_.edge_resolved,
+                  &stats_.edge_failed})
+    std::fill(v->begin(), v->end(), 0.0);
+  for (auto* lists : {&stats_.latency, &stats_.ep_latency, &stats_.edge_latency})
+    for (auto& list : *lists) list.clear();
+  for (ServiceState& state : services_) state.busy_since = 0;
+
+  apply_ready(ready, tick_start_);
+  // External arrivals: a Poisson process at this tick's rate (exponential gaps; the process
+  // is memoryless, so restarting it at every tick is exact for a rate constant per tick).
+  for (std::size_t s = 0; s < external.size(); ++s) {
+    const double rate = external[s];
+    if (rate <= 0) continue;
+    double at = 0;
+    for (std::uint64_t i = 0;; ++i) {
+      const std::uint64_t index = combine(static_cast<std::uint64_t>(tick), i);
+      at += arrival_rng_[s].exponential(index, 1.0 / rate);
+      if (at >= dt_) break;
+      const std::int32_t h = new_hop();
+      hops_[h].service = static_cast<std::int32_t>(s);
+      hops_[h].key = combine(combine(static_cast<std::uint64_t>(tick), s), i);
+      push(tick_start_ + std::min(seconds(at), scenario_->tick - 1), EventKind::kArrive, h,
+           hops_[h].gen);
+    }
+  }
+
+  while (!events_.empty() && events_.top().time < tick_end) {
+    const Event event = events_.top();
+    events_.pop();
+    const SimTime t = event.time;
+    Hop& hop = hops_[event.hop];
+    switch (event.kind) {
+      case EventKind::kArrive:
+        if (hop.gen == event.gen) arrive(event.hop, t);
+        break;
+      case EventKind::kEnter:
+        if (hop.gen == event.gen) enter(event.hop, t);
+        break;
+      case EventKind::kDone:
+        if (hop.gen == event.gen && hop.replica >= 0) done(event.hop, t);
+        break;
+      case EventKind::kResult:
+      case EventKind::kTimeout: {
+        if (hop.call_gen != event.gen) break;  // stale: the caller moved on, or is gone
+        const int d = hop.dep;
+        const bool ok = event.kind == EventKind::kResult && event.ok;
+        stats_.edge_resolved[d] += 1;
+        if (!ok) stats_.edge_failed[d] += 1;
+        stats_.edge_latency[d].push_back(static_cast<float>(to_seconds(t - hop.attempt_start)));
+        ++hop.call_gen;  // the other outcome of this attempt is stale now
+        if (ok) {
+          --hop.calls_left;
+          ++hop.call_number;
+          next_call(event.hop, t);
+        } else {
+          attempt_failed(event.hop, t);
+        }
+        break;
+      }
+      case EventKind::kNextCall:
+        if (hop.call_gen != event.gen) break;
+        if (event.ok)  // after a fallback latency: the failed call is behind it
+          next_call(event.hop, t);
+        else  // after a back-off: the next attempt of the same call
+          send_attempt(event.hop, t);
+        break;
+    }
+  }
+  for (std::size_t s = 0; s < services_.size(); ++s) set_busy(static_cast<int>(s), 0, tick_end);
+  fill(out, ready);
+}
+
+void RequestWorld::fill(TickOutcome& out, const std::vector<int>& ready) const {
+  const std::size_t services = services_.size();
+  Stats& stats = const_cast<Stats&>(stats_);  // percentiles reorder the tick's samples
+  for (std::size_t s = 0; s < services; ++s) {
+    const ServiceSpec& spec = scenario_->services[s];
+    const double arrivals = stats.arrivals[s];
+    out.arrivals[s] = arrivals / dt_;
+    out.aborted[s] = 0;
+    out.shed[s] = stats.fast[s] / dt_;
+    out.served[s] = (stats.completed[s] - stats.errors[s]) / dt_;
+    out.fast_fail[s] = arrivals > 0 ? std::min(1.0, stats.fast[s] / arrivals) : 0.0;
+    out.error_ratio[s] = stats.completed[s] > 0 ? stats.errors[s] / stats.completed[s] : 0.0;
+    const double worker_seconds =
+        static_cast<double>(services_[s].workers) * std::max(0, ready[s]) * dt_;
+    const double u = worker_seconds > 0 ? std::min(1.0, stats.busy_seconds[s] / worker_seconds) : 0;
+    out.utilization[s] = u;
+    const double stress = 1.0 - mod_->service_capacity[s];
+    out.cpu[s] = stress + (1.0 - stress) * (spec.cpu_baseline + (1.0 - spec.cpu_baseline) * u);
+    std::vector<float>& latency = stats.latency[s];
+    out.latency[s] = moments_of(latency);
+    out.latency_fit[s] = fit_lognormal(out.latency[s]);
+    out.p50[s] = percentile(latency, 0.50);
+    out.p95[s] = percentile(latency, 0.95);
+    out.p99[s] = percentile(latency, 0.99);
+  }
+  for (std::size_t e = 0; e < endpoint_weight_.size(); ++e) {
+    out.endpoint_error[e] =
+        stats.ep_completed[e] > 0 ? stats.ep_errors[e] / stats.ep_completed[e] : 0.0;
+    out.endpoint_latency[e] = moments_of(stats.ep_latency[e]);
+    out.endpoint_p50[e] = percentile(stats.ep_latency[e], 0.50);
+    out.endpoint_p95[e] = percentile(stats.ep_latency[e], 0.95);
+    out.endpoint_p99[e] = percentile(stats.ep_latency[e], 0.99);
+  }
+  for (std::size_t d = 0; d < stats.edge_sent.size(); ++d) {
+    out.edge_attempts[d] = stats.edge_sent[d] / dt_;
+    out.edge_failure[d] =
+        stats.edge_resolved[d] > 0 ? stats.edge_failed[d] / stats.edge_resolved[d] : 0.0;
+    out.edge_p50[d] = percentile(stats.edge_latency[d], 0.50);
+    out.edge_p95[d] = percentile(stats.edge_latency[d], 0.95);
+    out.edge_p99[d] = percentile(stats.edge_latency[d], 0.99);
+    out.edge_calls[d] = scenario_->dependencies[d].calls_per_request;
+  }
+}
+
+}  // namespace dosim

@@ -1,0 +1,162 @@
+// The request level (`mode: requests`): every request simulated as events, filling the same
+// TickOutcome as the fluid model, so that everything downstream (the frame, detectors, the
+// ground truth with its counterfactual, Lua, the trace) is unchanged.
+//
+// A request arriving at a service (an external one, or one attempt of a caller's call):
+//  1. the sidecar: it fails at once with the service's and its endpoint's abort share (a
+//     fault, a defect) and with the share of traffic an outage left unrouted; otherwise it
+//     waits the injected delays that draw it (each DelayPart on its share, per request);
+//  2. a load balancer picks a ready replica (round-robin, random, or least-request: the less
+//     busy of two random picks, as Envoy's default); with none ready it is rejected at once;
+//  3. the replica serves `workers` requests at once and queues up to `queue_limit` more
+//     (beyond, a 503 at once); a request holds a worker for its service time (mean
+//     workers / capacity_rps x the endpoint's latency_factor relative to the mean factor,
+//     slower by a CPU stressor's load; exponential, lognormal, gamma or deterministic);
+//  4. then it calls its dependencies one after the other, in scenario order: on each,
+//     floor(calls_per_request) calls and one more with the fractional part's probability,
+//     one after the other. An attempt can be aborted on the edge, lost (with a timeout it
+//     times out; without one TCP delivers it 200 ms later), delayed, and times out after the
+//     caller's timeout: the caller stops waiting, the callee still does the work. A failed
+//     attempt is retried after a fully jittered exponential back-off, up to `retries`. A call
+//     that fails after its retries fails the request (at once: no further calls), unless the
+//     dependency is optional (then `fallback_latency`, or one call to its fallback);
+//  5. the answer goes back to the caller. A replica that goes away fails its requests.
+// Telemetry per tick is measured on the requests: arrivals in the tick, and error ratio and
+// latency percentiles (exact order statistics, nearest rank) of the requests that completed
+// in it; latencies describe the answered ones (fast failures count as errors only, as in
+// the fluid model). Utilisation is the workers' busy time over their time; CPU follows it.
+//
+// Determinism: every draw is a counter-based function of (seed, service, the request's
+// identity), so the counterfactual world draws the same arrivals and service times, and a
+// copy continues exactly. Memory grows with the requests in flight, not with the horizon.
+// Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <queue>
+#include <vector>
+
+#include "dosim/engine/scenario.h"
+#include "rng.h"
+#include "topology.h"
+
+namespace dosim {
+
+struct DelayPart;
+struct FaultModifiers;
+struct TickOutcome;
+
+class RequestWorld {
+ public:
+  // REQUIRES: scenario and topology outlive it (copies share them).
+  RequestWorld(const Scenario& scenario, const Topology& topology, std::uint64_t seed);
+
+  // Simulates tick `tick`: `ready` replicas per service from its start, external arrivals at
+  // `external` requests per second per service, faults as `mod` and `unrouted` say; every
+  // event before the tick's end is processed, and `out` gets the tick's telemetry.
+  void advance(std::int64_t tick, const std::vector<double>& external, const FaultModifiers& mod,
+               const std::vector<int>& ready, const std::vector<double>& unrouted,
+               TickOutcome& out);
+
+  std::size_t in_flight() const { return hops_.size() - free_hops_.size(); }
+  std::uint64_t hops_served() const { return hops_served_; }  // requests served by a service
+
+  // Workers per replica of a service as the request level runs it.
+  static int workers_of(const ServiceSpec& service);
+
+ private:
+  enum class EventKind : std::uint8_t { kArrive, kEnter, kDone, kResult, kTimeout, kNextCall };
+  struct Event {
+    SimTime time;
+    std::uint64_t seq;
+    std::int32_t hop;
+    std::uint32_t gen;  // the hop's slot generation, or its call generation (results)
+    EventKind kind;
+    bool ok;
+    bool operator>(const Event& o) const { return time != o.time ? time > o.time : seq > o.seq; }
+  };
+  struct Hop {  // one request at one service
+    std::int32_t service = -1, endpoint = -1;
+    std::int32_t parent = -1;        // the caller's hop, -1 for an external request
+    std::uint32_t parent_gen = 0;    // the caller's slot generation when it called
+    std::uint32_t parent_call = 0;   // the caller's call generation it answers
+    std::int32_t replica = -1;       // while queued or served
+    std::uint32_t gen = 0;           // slot generation (bumped when freed)
+    std::uint32_t call_gen = 0;      // bumped at every attempt and every outcome of one
+    std::uint64_t key = 0;           // the request's identity, for its draws
+    SimTime arrived = 0;             // at the service
+    SimTime attempt_start = 0;       // of the call attempt in progress
+    std::int32_t dep_pos = -1;       // position in the service's outgoing dependencies
+    std::int32_t dep = -1;           // dependency of the call in progress
+    std::int32_t calls_left = 0;     // calls still to make on it
+    std::int32_t call_number = 0;    // calls made on it so far
+    std::int32_t attempt = 0;        // attempts of the current call
+    std::int32_t fallback = -1;      // a fallback dependency to call next
+  };
+  struct Replica {
+    int busy = 0;
+    std::vector<std::int32_t> serving;  // hops holding a worker
+    std::vector<std::int32_t> queue;    // FIFO: queue[head..]
+    std::size_t head = 0;
+    std::size_t waiting() const { return queue.size() - head; }
+  };
+  struct ServiceState {
+    std::vector<Replica> replicas;  // the ready ones: [0, ready)
+    std::size_t cursor = 0;         // round-robin
+    int workers = 1;
+    std::size_t queue_limit = 1;
+    double busy_since = 0;          // seconds into the tick of the last busy change
+    int busy = 0;                   // workers busy over all replicas
+  };
+  struct Stats {  // one tick, reset by advance()
+    std::vector<double> arrivals, completed, errors, fast, busy_seconds;
+    std::vector<std::vector<float>> latency;  // per service: answered requests
+    std::vector<double> ep_arrivals, ep_completed, ep_errors;
+    std::vector<std::vector<float>> ep_latency;
+    std::vector<double> edge_sent, edge_resolved, edge_failed;
+    std::vector<std::vector<float>> edge_latency;
+  };
+
+  std::int32_t new_hop();
+  void free_hop(std::int32_t h);
+  void push(SimTime t, EventKind kind, std::int32_t hop, std::uint32_t gen, bool ok = true);
+  double draw(int service, std::uint64_t key, std::uint64_t slot) const;  // uniform [0, 1)
+  double normal(int service, std::uint64_t key, std::uint64_t slot) const;
+  double delay_of(const std::vector<DelayPart>& parts, int service, std::uint64_t key,
+                  std::uint64_t slot) const;
+  double service_time(int service, int endpoint, std::uint64_t key) const;
+
+  // The request at its service: arrival, sidecar, queue, service, calls, answer.
+  void arrive(std::int32_t h, SimTime t);
+  void enter(std::int32_t h, SimTime t);
+  void start_service(std::int32_t h, int replica, SimTime t);
+  void done(std::int32_t h, SimTime t);
+  void next_call(std::int32_t h, SimTime t);
+  void send_attempt(std::int32_t h, SimTime t);
+  void attempt_failed(std::int32_t h, SimTime t);
+  void call_failed(std::int32_t h, SimTime t);
+  void finish(std::int32_t h, bool ok, bool fast, SimTime t);
+  void set_busy(int service, int delta, SimTime t);
+  void apply_ready(const std::vector<int>& ready, SimTime t);
+  void fill(TickOutcome& out, const std::vector<int>& ready) const;
+
+  const Scenario* scenario_;
+  const Topology* topology_;
+  std::vector<RandomStream> arrival_rng_, request_rng_;  // per service
+  std::vector<int> endpoint_begin_;                      // per service, size services + 1
+  std::vector<double> endpoint_weight_, endpoint_factor_;  // normalised weight; factor / mean
+  std::vector<ServiceState> services_;
+  std::vector<Hop> hops_;
+  std::vector<std::int32_t> free_hops_;
+  std::priority_queue<Event, std::vector<Event>, std::greater<Event>> events_;
+  std::uint64_t seq_ = 0;
+  std::uint64_t hops_served_ = 0;
+  const FaultModifiers* mod_ = nullptr;     // this tick's
+  const std::vector<double>* unrouted_ = nullptr;
+  SimTime tick_start_ = 0;
+  double dt_ = 1;
+  Stats stats_;
+};
+
+}  // namespace dosim
