@@ -15,6 +15,30 @@ struct ReadFailure {
   std::string what;
 };
 
+// Turns the exception in flight (a ReadFailure, an HDF5 failure, a short column) into an
+// InputError naming the file.
+[[noreturn]] void rethrow_as_input_error(const std::string& path) {
+  try {
+    throw;
+  } catch (const ReadFailure& failure) {
+    throw InputError(path, "not a readable dosim trace: " + failure.what);
+  } catch (const hdf5::Failure& failure) {
+    throw InputError(path, std::string("not a readable dosim trace: ") + failure.what());
+  } catch (const std::out_of_range&) {
+    throw InputError(path, "not a readable dosim trace: columns of different lengths");
+  }
+}
+
+// read(path), after a first try in a child process: libhdf5 can crash on a corrupt file
+// before anything is checked.
+template <typename Read>
+auto read_isolated(const std::string& path, Read read) {
+  if (const std::string crash = crash_in_child([&] { read(path); }); !crash.empty())
+    throw InputError(path, "not a readable dosim trace: the HDF5 library crashed reading it (a "
+                           "corrupt file?): " + crash);
+  return read(path);
+}
+
 using hdf5::exists;
 using hdf5::read_numbers;
 using hdf5::read_strings;
@@ -121,12 +145,8 @@ TraceForScoring read_trace(const std::string& path) {
         trace.detected.push_back(
             {rules[i], starts.at(i), ends.at(i), severity.at(i), peaks.at(i), {}, {}});
     }
-  } catch (const ReadFailure& failure) {
-    throw InputError(path, "not a readable dosim trace: " + failure.what);
-  } catch (const hdf5::Failure& failure) {
-    throw InputError(path, std::string("not a readable dosim trace: ") + failure.what());
-  } catch (const std::out_of_range&) {
-    throw InputError(path, "not a readable dosim trace: columns of different lengths");
+  } catch (...) {
+    rethrow_as_input_error(path);
   }
   return trace;
 }
@@ -134,11 +154,66 @@ TraceForScoring read_trace(const std::string& path) {
 }  // namespace
 
 TraceForScoring read_trace_for_scoring(const std::string& path) {
-  // libhdf5 can crash on a corrupt file before anything is checked: try it in a child first.
-  if (const std::string crash = crash_in_child([&] { read_trace(path); }); !crash.empty())
-    throw InputError(path, "not a readable dosim trace: the HDF5 library crashed reading it (a "
-                           "corrupt file?): " + crash);
-  return read_trace(path);
+  return read_isolated(path, read_trace);
 }
+
+namespace {
+
+TraceSpans read_spans(const std::string& path) {
+  hdf5::quiet_errors();
+  hdf5::File file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+  if (!file.valid()) throw InputError(path, "cannot open trace: " + hdf5::error_reason());
+  const hid_t f = file.get();
+  TraceSpans trace;
+  try {
+    if (!exists(f, "services/name")) throw ReadFailure{"no /services/name: not a dosim trace"};
+    trace.services = read_strings(f, "services/name");
+    if (exists(f, "endpoints/name")) trace.endpoints = read_strings(f, "endpoints/name");
+    if (exists(f, "edges/name")) trace.edges = read_strings(f, "edges/name");
+    if (exists(f, "spans/span_id")) {
+      trace.faults = read_strings(f, "spans/fault_names");
+      trace.changes = read_strings(f, "spans/change_names");
+      const std::string g = "spans/";
+      const auto high = read_numbers<std::uint64_t>(f, g + "trace_id_high");
+      const auto low = read_numbers<std::uint64_t>(f, g + "trace_id_low");
+      const auto span = read_numbers<std::uint64_t>(f, g + "span_id");
+      const auto parent = read_numbers<std::uint64_t>(f, g + "parent_span_id");
+      const auto start = read_numbers<std::int64_t>(f, g + "start_ns");
+      const auto end = read_numbers<std::int64_t>(f, g + "end_ns");
+      const auto kind = read_numbers<std::int32_t>(f, g + "kind");
+      const auto service = read_numbers<std::int32_t>(f, g + "service");
+      const auto endpoint = read_numbers<std::int32_t>(f, g + "endpoint");
+      const auto edge = read_numbers<std::int32_t>(f, g + "edge");
+      const auto status = read_numbers<std::int32_t>(f, g + "status");
+      const auto attempt = read_numbers<std::int32_t>(f, g + "attempt");
+      const auto fault = read_numbers<std::int32_t>(f, g + "fault");
+      const auto change = read_numbers<std::int32_t>(f, g + "change");
+      for (std::size_t i = 0; i < span.size(); ++i)
+        trace.spans.push_back({high.at(i), low.at(i), span[i], parent.at(i), kind.at(i),
+                               service.at(i), endpoint.at(i), edge.at(i), start.at(i), end.at(i),
+                               status.at(i), attempt.at(i), fault.at(i), change.at(i)});
+    }
+    if (exists(f, "logs/t_ns")) {
+      const std::string g = "logs/";
+      const auto time = read_numbers<std::int64_t>(f, g + "t_ns");
+      const auto service = read_numbers<std::int32_t>(f, g + "service");
+      const auto endpoint = read_numbers<std::int32_t>(f, g + "endpoint");
+      const auto status = read_numbers<std::int32_t>(f, g + "status");
+      const auto latency = read_numbers<float>(f, g + "latency_s");
+      const auto high = read_numbers<std::uint64_t>(f, g + "trace_id_high");
+      const auto low = read_numbers<std::uint64_t>(f, g + "trace_id_low");
+      for (std::size_t i = 0; i < time.size(); ++i)
+        trace.logs.push_back({time[i], service.at(i), endpoint.at(i), status.at(i),
+                              latency.at(i), high.at(i), low.at(i)});
+    }
+  } catch (...) {
+    rethrow_as_input_error(path);
+  }
+  return trace;
+}
+
+}  // namespace
+
+TraceSpans read_trace_spans(const std::string& path) { return read_isolated(path, read_spans); }
 
 }  // namespace dosim

@@ -319,6 +319,90 @@ std::size_t endpoint_count(const Scenario& scenario) {
 
 }  // namespace
 
+// Request level: the kept spans and the sampled request logs, appended as they come, one
+// rank-1 dataset per column (docs/trace-format.md, /spans and /logs).
+class SpanColumns {
+ public:
+  SpanColumns(hid_t group, std::uint64_t* chunk_writes)
+      : trace_high_(group, "trace_id_high", H5T_STD_U64LE, 1, 1, chunk_writes),
+        trace_low_(group, "trace_id_low", H5T_STD_U64LE, 1, 1, chunk_writes),
+        span_(group, "span_id", H5T_STD_U64LE, 1, 1, chunk_writes),
+        parent_(group, "parent_span_id", H5T_STD_U64LE, 1, 1, chunk_writes),
+        start_(group, "start_ns", H5T_STD_I64LE, 1, 1, chunk_writes),
+        end_(group, "end_ns", H5T_STD_I64LE, 1, 1, chunk_writes),
+        kind_(group, "kind", H5T_STD_I32LE, 1, 1, chunk_writes),
+        service_(group, "service", H5T_STD_I32LE, 1, 1, chunk_writes),
+        endpoint_(group, "endpoint", H5T_STD_I32LE, 1, 1, chunk_writes),
+        edge_(group, "edge", H5T_STD_I32LE, 1, 1, chunk_writes),
+        status_(group, "status", H5T_STD_I32LE, 1, 1, chunk_writes),
+        attempt_(group, "attempt", H5T_STD_I32LE, 1, 1, chunk_writes),
+        fault_(group, "fault", H5T_STD_I32LE, 1, 1, chunk_writes),
+        change_(group, "change", H5T_STD_I32LE, 1, 1, chunk_writes) {}
+
+  void add(const SpanRecord& span) {
+    *trace_high_.append_row() = span.trace_high;
+    *trace_low_.append_row() = span.trace_low;
+    *span_.append_row() = span.span;
+    *parent_.append_row() = span.parent;
+    *start_.append_row() = span.start;
+    *end_.append_row() = span.end;
+    *kind_.append_row() = span.kind;
+    *service_.append_row() = span.service;
+    *endpoint_.append_row() = span.endpoint;
+    *edge_.append_row() = span.dependency;
+    *status_.append_row() = span.status;
+    *attempt_.append_row() = span.attempt;
+    *fault_.append_row() = span.fault;
+    *change_.append_row() = span.change;
+  }
+  void flush() {
+    for (auto* c : {&trace_high_, &trace_low_, &span_, &parent_}) c->flush();
+    for (auto* c : {&start_, &end_}) c->flush();
+    for (auto* c : {&kind_, &service_, &endpoint_, &edge_, &status_, &attempt_, &fault_, &change_})
+      c->flush();
+  }
+
+ private:
+  RowAppender<std::uint64_t> trace_high_, trace_low_, span_, parent_;
+  RowAppender<std::int64_t> start_, end_;
+  RowAppender<std::int32_t> kind_, service_, endpoint_, edge_, status_, attempt_, fault_, change_;
+};
+
+class LogColumns {
+ public:
+  LogColumns(hid_t group, std::uint64_t* chunk_writes)
+      : time_(group, "t_ns", H5T_STD_I64LE, 1, 1, chunk_writes),
+        service_(group, "service", H5T_STD_I32LE, 1, 1, chunk_writes),
+        endpoint_(group, "endpoint", H5T_STD_I32LE, 1, 1, chunk_writes),
+        status_(group, "status", H5T_STD_I32LE, 1, 1, chunk_writes),
+        latency_(group, "latency_s", H5T_IEEE_F32LE, 1, 1, chunk_writes),
+        trace_high_(group, "trace_id_high", H5T_STD_U64LE, 1, 1, chunk_writes),
+        trace_low_(group, "trace_id_low", H5T_STD_U64LE, 1, 1, chunk_writes) {}
+
+  void add(const LogRecord& line) {
+    *time_.append_row() = line.time;
+    *service_.append_row() = line.service;
+    *endpoint_.append_row() = line.endpoint;
+    *status_.append_row() = line.status;
+    *latency_.append_row() = line.latency;
+    *trace_high_.append_row() = line.trace_high;
+    *trace_low_.append_row() = line.trace_low;
+  }
+  void flush() {
+    time_.flush();
+    for (auto* c : {&service_, &endpoint_, &status_}) c->flush();
+    latency_.flush();
+    trace_high_.flush();
+    trace_low_.flush();
+  }
+
+ private:
+  RowAppender<std::int64_t> time_;
+  RowAppender<std::int32_t> service_, endpoint_, status_;
+  RowAppender<float> latency_;
+  RowAppender<std::uint64_t> trace_high_, trace_low_;
+};
+
 struct TraceWriter::Impl {
   std::string path;  // as the caller named it, for messages
   OutputFile output;
@@ -336,6 +420,8 @@ struct TraceWriter::Impl {
   std::optional<MetricFamily> endpoints;
   std::optional<MetricFamily> zones;  // a column per /services/placement row
   std::optional<MetricFamily> routes;  // a column per /traffic/routes row
+  std::optional<SpanColumns> spans;     // /spans (request level)
+  std::optional<LogColumns> logs;       // /logs (request level)
   std::optional<Group> detectors_group;  // /detectors, made by the first add_detector
   std::vector<DetectorColumns> detector_columns;
   std::vector<std::int32_t> edge_caller;  // per dependency, for /truth/propagation
@@ -472,6 +558,17 @@ void TraceWriter::Impl::write_header(const Scenario& scenario, std::uint64_t see
                 std::span<const std::int32_t>(route_home));
   const Group route_metrics = make_group(metrics.get(), "route");
   routes.emplace(route_metrics.get(), kRouteMetricNames, route_traffic.size(), -1, &chunk_writes);
+  const Group spans_group = make_group(root, "spans");
+  spans.emplace(spans_group.get(), &chunk_writes);
+  // What the spans' fault and change columns index: the scenario's declared faults and
+  // changes (those a script adds during the run come after them, unnamed here).
+  std::vector<std::string> fault_names, change_names;
+  for (const FaultSpec& fault : scenario.faults) fault_names.push_back(fault.name);
+  for (const ChangeSpec& change : scenario.changes) change_names.push_back(change.name);
+  write_strings(spans_group.get(), "fault_names", std::span<const std::string>(fault_names));
+  write_strings(spans_group.get(), "change_names", std::span<const std::string>(change_names));
+  const Group logs_group = make_group(root, "logs");
+  logs.emplace(logs_group.get(), &chunk_writes);
 }
 
 void TraceWriter::Impl::end_row() {
@@ -501,6 +598,8 @@ void TraceWriter::Impl::flush() {
   endpoints->flush();
   zones->flush();
   routes->flush();
+  spans->flush();
+  logs->flush();
   for (DetectorColumns& columns : detector_columns) columns.flush();
 }
 
@@ -684,6 +783,8 @@ void TraceWriter::Impl::close() {
   detectors_group.reset();
   zones.reset();
   routes.reset();
+  spans.reset();
+  logs.reset();
   endpoints.reset();
   edges.reset();
   services.reset();
@@ -794,6 +895,8 @@ void TraceWriter::on_frame(const Frame& frame) {
     impl.endpoints->add(frame.endpoint_values);
     impl.zones->add(frame.zone_values);
     impl.routes->add(frame.route_values);
+    for (const SpanRecord& span : frame.spans) impl.spans->add(span);
+    for (const LogRecord& line : frame.logs) impl.logs->add(line);
     impl.last_time = frame.time;
     if (++impl.ticks_in_row == impl.ticks_per_row) impl.end_row();
   } catch (const hdf5::Failure& failure) {

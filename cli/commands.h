@@ -38,6 +38,14 @@ struct RunCommandOptions {
 
 int run_command(const RunCommandOptions& options);
 
+struct ExportOptions {
+  std::string what;        // spans (OTLP/JSON) or logs (JSON lines)
+  std::string trace_path;
+  std::string out_path;    // empty: standard output
+};
+
+int export_command(const ExportOptions& options);
+
 struct ValidateOptions {
   std::string scenario_path;
   std::string script_path;  // --script FILE.lua, as `dosim run --script` would run it

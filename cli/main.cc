@@ -92,6 +92,17 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   score_cmd->add_flag("--json", score.json, "Print the scores as JSON");
 
+  dosim::cli::ExportOptions export_options;
+  auto* export_cmd = app.add_subcommand(
+      "export", "Write a request-level trace's spans (OTLP/JSON) or request logs (JSON lines)");
+  export_cmd->add_option("what", export_options.what, "spans or logs")
+      ->required()
+      ->check(CLI::IsMember({"spans", "logs"}));
+  export_cmd->add_option("trace", export_options.trace_path, "Trace written by dosim run")
+      ->required();
+  export_cmd->add_option("--out,-o", export_options.out_path,
+                         "File to write (default: standard output)");
+
   dosim::cli::NabOptions nab;
   auto* nab_cmd = dosim::cli::add_nab_command(app, nab);
 
@@ -136,6 +147,7 @@ int main(int argc, char** argv) {
     if (*bench_cmd) return dosim::cli::bench_command(bench);
     if (*score_cmd) return dosim::cli::score_command(score);
     if (*nab_cmd) return dosim::cli::nab_command(nab);
+    if (*export_cmd) return dosim::cli::export_command(export_options);
     return dosim::cli::validate_command(validate);
   } catch (const dosim::Error& error) {
     dosim::cli::print_error(error);

@@ -31,8 +31,13 @@ enum Slot : std::uint64_t {
   kEdgeAbort,
   kEdgeLoss,
   kBackoff,
+  kHeadSample,
+  kLog,
+  kAbortBase = 32,        // + part
   kDelayBase = 64,      // + 2 x part (+1 for its jitter); service parts
   kEdgeDelayBase = 4096,  // edge parts
+  kEdgeAbortBase = 4000,
+  kEdgeLossBase = 4050,
   kGammaBase = 8192,      // rejection sampling
 };
 
@@ -96,6 +101,10 @@ RequestWorld::RequestWorld(const Scenario& scenario, const Topology& topology, s
     services_.push_back(std::move(state));
   }
   endpoint_begin_.push_back(static_cast<int>(endpoint_weight_.size()));
+  int row = 0;  // declared endpoints are rows of the trace's /endpoints
+  for (std::size_t s = 0; s < services; ++s)
+    for (int e = endpoint_begin_[s]; e < endpoint_begin_[s + 1]; ++e)
+      endpoint_row_.push_back(scenario.services[s].endpoints.empty() ? -1 : row++);
   const std::size_t endpoints = endpoint_weight_.size();
   const std::size_t dependencies = scenario.dependencies.size();
   for (auto* v : {&stats_.arrivals, &stats_.completed, &stats_.errors, &stats_.fast,
@@ -132,8 +141,9 @@ void RequestWorld::free_hop(std::int32_t h) {
   free_hops_.push_back(h);
 }
 
-void RequestWorld::push(SimTime t, EventKind kind, std::int32_t hop, std::uint32_t gen, bool ok) {
-  events_.push({t, seq_++, hop, gen, kind, ok});
+void RequestWorld::push(SimTime t, EventKind kind, std::int32_t hop, std::uint32_t gen,
+                        std::int32_t status) {
+  events_.push({t, seq_++, hop, gen, kind, status});
 }
 
 double RequestWorld::draw(int service, std::uint64_t key, std::uint64_t slot) const {
@@ -145,7 +155,7 @@ double RequestWorld::normal(int service, std::uint64_t key, std::uint64_t slot) 
 }
 
 double RequestWorld::delay_of(const std::vector<DelayPart>& parts, int service, std::uint64_t key,
-                              std::uint64_t slot) const {
+                              std::uint64_t slot, int* source) const {
   double delay = 0;
   for (std::size_t i = 0; i < parts.size(); ++i) {
     const DelayPart& part = parts[i];
@@ -153,9 +163,25 @@ double RequestWorld::delay_of(const std::vector<DelayPart>& parts, int service, 
     double d = part.delay;
     if (part.jitter > 0) d += part.jitter * normal(service, key, slot + 2 * i + 1);
     delay += std::max(0.0, d);
+    *source = part.source;
   }
   return delay;
 }
+
+const AbortPart* RequestWorld::abort_of(const std::vector<AbortPart>& parts, int service,
+                                        std::uint64_t key, std::uint64_t slot) const {
+  for (std::size_t i = 0; i < parts.size(); ++i)
+    if (draw(service, key, slot + i) < parts[i].fraction) return &parts[i];
+  return nullptr;
+}
+
+namespace {
+// What touched a request: a fault (its index) or a change (-2 - its index).
+void set_source(int source, std::int32_t& fault, std::int32_t& change) {
+  if (source >= 0) fault = source;
+  if (source <= -2) change = -2 - source;
+}
+}  // namespace
 
 double RequestWorld::service_time(int service, int endpoint, std::uint64_t key) const {
   const ServiceSpec& spec = scenario_->services[service];
@@ -219,15 +245,23 @@ void RequestWorld::arrive(std::int32_t h, SimTime t) {
   }
   stats_.arrivals[s] += 1;
   stats_.ep_arrivals[hop.endpoint] += 1;
-  const double abort = 1.0 - (1.0 - mod_->service_abort[s]) *
-                                 (1.0 - mod_->endpoint_abort[hop.endpoint]);
-  if ((abort > 0 && draw(s, hop.key, kAbort) < abort) ||
-      ((*unrouted_)[s] > 0 && draw(s, hop.key, kUnrouted) < (*unrouted_)[s])) {
-    finish(h, false, true, t);
+  const AbortPart* abort = abort_of(mod_->service_abort_parts[s], s, hop.key, kAbortBase);
+  if (!abort)
+    abort = abort_of(mod_->endpoint_abort_parts[hop.endpoint], s, hop.key, kAbortBase + 16);
+  if (abort) {
+    set_source(abort->source, hop.fault, hop.change);
+    finish(h, abort->status, true, t);
     return;
   }
-  double delay = delay_of(mod_->service_delay_parts[s], s, hop.key, kDelayBase);
-  delay += delay_of(mod_->endpoint_delay_parts[hop.endpoint], s, hop.key, kDelayBase + 32);
+  if ((*unrouted_)[s] > 0 && draw(s, hop.key, kUnrouted) < (*unrouted_)[s]) {
+    finish(h, 503, true, t);
+    return;
+  }
+  int source = -1;
+  double delay = delay_of(mod_->service_delay_parts[s], s, hop.key, kDelayBase, &source);
+  delay +=
+      delay_of(mod_->endpoint_delay_parts[hop.endpoint], s, hop.key, kDelayBase + 32, &source);
+  set_source(source, hop.fault, hop.change);
   if (delay > 0)
     push(t + seconds(delay), EventKind::kEnter, h, hop.gen);
   else
@@ -240,7 +274,7 @@ void RequestWorld::enter(std::int32_t h, SimTime t) {
   ServiceState& state = services_[s];
   const std::size_t n = state.replicas.size();
   if (n == 0) {
-    finish(h, false, true, t);  // no replica: connection refused
+    finish(h, 503, true, t);  // no replica: connection refused
     return;
   }
   std::size_t r = 0;
@@ -269,7 +303,7 @@ void RequestWorld::enter(std::int32_t h, SimTime t) {
     hop.replica = static_cast<std::int32_t>(r);
     replica.queue.push_back(h);
   } else {
-    finish(h, false, true, t);  // the queue is full: 503
+    finish(h, 503, true, t);  // the queue is full
   }
 }
 
@@ -319,7 +353,7 @@ void RequestWorld::next_call(std::int32_t h, SimTime t) {
   const std::vector<int>& outgoing = topology_->outgoing(hop.service);
   while (hop.calls_left == 0) {
     if (++hop.dep_pos >= static_cast<std::int32_t>(outgoing.size())) {
-      finish(h, true, false, t);
+      finish(h, 200, false, t);
       return;
     }
     hop.dep = outgoing[hop.dep_pos];
@@ -342,20 +376,26 @@ void RequestWorld::send_attempt(std::int32_t h, SimTime t) {
   ++hop.attempt;
   ++hop.call_gen;
   hop.attempt_start = t;
+  hop.attempt_fault = hop.attempt_change = -1;
   stats_.edge_sent[d] += 1;
   const std::uint64_t key =
       combine(combine(hop.key, static_cast<std::uint64_t>(d) * 65536 + hop.call_number),
               static_cast<std::uint64_t>(hop.attempt));
+  hop.attempt_span = mix(key ^ 0xC11E47ull);
   const int s = hop.service;
-  if (mod_->edge_abort[d] > 0 && draw(s, key, kEdgeAbort) < mod_->edge_abort[d]) {
-    push(t, EventKind::kResult, h, hop.call_gen, false);
+  if (const AbortPart* abort = abort_of(mod_->edge_abort_parts[d], s, key, kEdgeAbortBase)) {
+    set_source(abort->source, hop.attempt_fault, hop.attempt_change);
+    push(t, EventKind::kResult, h, hop.call_gen, abort->status);
     return;
   }
   if (dep.timeout > 0) push(t + dep.timeout, EventKind::kTimeout, h, hop.call_gen);
-  const bool lost = mod_->edge_loss[d] > 0 && draw(s, key, kEdgeLoss) < mod_->edge_loss[d];
-  if (lost && dep.timeout > 0) return;  // it never arrives; the timeout ends the attempt
-  double delay = delay_of(mod_->edge_delay_parts[d], s, key, kEdgeDelayBase);
-  if (lost) delay += kRetransmitSeconds;
+  const AbortPart* loss = abort_of(mod_->edge_loss_parts[d], s, key, kEdgeLossBase);
+  if (loss) set_source(loss->source, hop.attempt_fault, hop.attempt_change);
+  if (loss && dep.timeout > 0) return;  // it never arrives; the timeout ends the attempt
+  int source = -1;
+  double delay = delay_of(mod_->edge_delay_parts[d], s, key, kEdgeDelayBase, &source);
+  set_source(source, hop.attempt_fault, hop.attempt_change);
+  if (loss) delay += kRetransmitSeconds;
   const std::int32_t callee = new_hop();
   Hop& child = hops_[callee];
   Hop& caller = hops_[h];  // new_hop() may have moved the slots
@@ -364,6 +404,12 @@ void RequestWorld::send_attempt(std::int32_t h, SimTime t) {
   child.parent_gen = caller.gen;
   child.parent_call = caller.call_gen;
   child.key = key;
+  child.root = caller.root;
+  child.served_attempt = caller.attempt;
+  child.trace = caller.trace;
+  child.span = mix(key ^ 0x5E77E4ull);
+  child.parent_span = caller.attempt_span;
+  if (child.trace >= 0) ++traces_[child.trace].open;
   push(t + seconds(delay), EventKind::kArrive, callee, child.gen);
 }
 
@@ -380,7 +426,7 @@ void RequestWorld::attempt_failed(std::int32_t h, SimTime t) {
       backoff = (1.0 - draw(hop.service, key, kBackoff)) * ceiling;  // (0, ceiling]
     }
     ++hop.call_gen;
-    push(t + seconds(backoff), EventKind::kNextCall, h, hop.call_gen, false);
+    push(t + seconds(backoff), EventKind::kNextCall, h, hop.call_gen, 0);
     return;
   }
   call_failed(h, t);
@@ -390,7 +436,7 @@ void RequestWorld::call_failed(std::int32_t h, SimTime t) {
   Hop& hop = hops_[h];
   const DependencySpec& dep = scenario_->dependencies[hop.dep];
   if (!dep.optional) {
-    finish(h, false, false, t);
+    finish(h, 500, false, t);  // a call it needs failed
     return;
   }
   --hop.calls_left;
@@ -400,34 +446,130 @@ void RequestWorld::call_failed(std::int32_t h, SimTime t) {
     next_call(h, t);
   } else if (dep.fallback_latency > 0) {
     ++hop.call_gen;
-    push(t + dep.fallback_latency, EventKind::kNextCall, h, hop.call_gen, true);
+    push(t + dep.fallback_latency, EventKind::kNextCall, h, hop.call_gen, 1);
   } else {
     next_call(h, t);
   }
 }
 
-void RequestWorld::finish(std::int32_t h, bool ok, bool fast, SimTime t) {
+void RequestWorld::finish(std::int32_t h, int status, bool fast, SimTime t) {
   Hop& hop = hops_[h];
   const int s = hop.service;
+  hop.status = status;
   stats_.completed[s] += 1;
   stats_.ep_completed[hop.endpoint] += 1;
-  if (!ok) {
+  if (status >= 500) {
     stats_.errors[s] += 1;
     stats_.ep_errors[hop.endpoint] += 1;
   }
+  const float latency = fast ? 0.0f : static_cast<float>(to_seconds(t - hop.arrived));
   if (fast) {
     stats_.fast[s] += 1;
   } else {
-    const float latency = static_cast<float>(to_seconds(t - hop.arrived));
     stats_.latency[s].push_back(latency);
     stats_.ep_latency[hop.endpoint].push_back(latency);
+  }
+  if (logs_out_ && draw(s, hop.key, kLog) < scenario_->tracing.logs) {
+    LogRecord line;
+    line.time = t;
+    line.service = s;
+    line.endpoint = endpoint_row_[hop.endpoint];
+    line.status = status;
+    line.latency = latency;
+    trace_ids(hop.root, line.trace_high, line.trace_low);
+    logs_out_->push_back(line);
+  }
+  if (const std::int32_t trace = hop.trace; trace >= 0) {
+    SpanRecord span;
+    span.span = hop.span;
+    span.parent = hop.parent_span;
+    span.kind = 1;
+    span.service = s;
+    span.endpoint = endpoint_row_[hop.endpoint];
+    span.start = hop.arrived;
+    span.end = t;
+    span.status = status;
+    span.attempt = hop.served_attempt;
+    span.fault = hop.fault;
+    span.change = hop.change;
+    record(trace, span);
+    TraceState& state = traces_[trace];
+    if (hop.parent < 0 && !state.decided) {  // the root answered: the tail decision
+      const TracingSpec& tracing = scenario_->tracing;
+      state.decided = true;
+      state.keep = (tracing.keep_errors && state.error) ||
+                   (tracing.keep_slower_than && t - hop.arrived >= *tracing.keep_slower_than);
+      if (state.keep && spans_out_)
+        spans_out_->insert(spans_out_->end(), state.spans.begin(), state.spans.end());
+      state.spans = {};
+    }
+    if (--state.open == 0) free_traces_.push_back(trace);
   }
   if (hop.parent >= 0) {
     const Hop& parent = hops_[hop.parent];
     if (parent.gen == hop.parent_gen && parent.call_gen == hop.parent_call)
-      push(t, EventKind::kResult, hop.parent, hop.parent_call, ok);
+      push(t, EventKind::kResult, hop.parent, hop.parent_call, status);
   }
   free_hop(h);
+}
+
+void RequestWorld::start_trace(std::int32_t h) {
+  Hop& hop = hops_[h];
+  const bool head = draw(hop.service, hop.key, kHeadSample) < scenario_->tracing.sample;
+  if (!head && !scenario_->tracing.tail()) return;  // never kept: not recorded
+  std::int32_t trace;
+  if (!free_traces_.empty()) {
+    trace = free_traces_.back();
+    free_traces_.pop_back();
+  } else {
+    trace = static_cast<std::int32_t>(traces_.size());
+    traces_.emplace_back();
+  }
+  TraceState& state = traces_[trace];
+  state = TraceState{};
+  state.head = head;
+  state.decided = head;  // a head-sampled trace is kept whatever happens
+  state.keep = head;
+  state.open = 1;
+  trace_ids(hop.root, state.high, state.low);
+  hop.trace = trace;
+  hop.span = mix(hop.key ^ 0x5E77E4ull);
+}
+
+void RequestWorld::trace_ids(std::uint64_t root, std::uint64_t& high, std::uint64_t& low) const {
+  high = mix(root ^ 0x7A11ull);
+  low = mix(root ^ 0x10Eull);
+}
+
+void RequestWorld::record(std::int32_t trace, const SpanRecord& span) {
+  TraceState& state = traces_[trace];
+  if (span.status >= 500) state.error = true;
+  SpanRecord full = span;
+  full.trace_high = state.high;
+  full.trace_low = state.low;
+  if (state.decided) {
+    if (state.keep && spans_out_) spans_out_->push_back(full);
+    return;
+  }
+  state.spans.push_back(full);
+}
+
+void RequestWorld::close_attempt(std::int32_t h, int status, SimTime t) {
+  const Hop& hop = hops_[h];
+  if (hop.trace < 0) return;
+  SpanRecord span;
+  span.span = hop.attempt_span;
+  span.parent = hop.span;
+  span.kind = 2;
+  span.service = hop.service;
+  span.dependency = hop.dep;
+  span.start = hop.attempt_start;
+  span.end = t;
+  span.status = status;
+  span.attempt = hop.attempt;
+  span.fault = hop.attempt_fault;
+  span.change = hop.attempt_change;
+  record(hop.trace, span);
 }
 
 // --- ticks ---------------------------------------------------------------------------------
@@ -444,7 +586,7 @@ void RequestWorld::apply_ready(const std::vector<int>& ready, SimTime t) {
       state.replicas.pop_back();
       for (std::int32_t h : lost) {
         hops_[h].replica = -1;
-        finish(h, false, false, t);
+        finish(h, 503, false, t);  // connection reset
       }
     }
     state.replicas.resize(want);
@@ -453,9 +595,13 @@ void RequestWorld::apply_ready(const std::vector<int>& ready, SimTime t) {
 
 void RequestWorld::advance(std::int64_t tick, const std::vector<double>& external,
                            const FaultModifiers& mod, const std::vector<int>& ready,
-                           const std::vector<double>& unrouted, TickOutcome& out) {
+                           const std::vector<double>& unrouted, TickOutcome& out,
+                           std::vector<SpanRecord>* spans, std::vector<LogRecord>* logs) {
   mod_ = &mod;
   unrouted_ = &unrouted;
+  const TracingSpec& tracing = scenario_->tracing;
+  spans_out_ = tracing.sample > 0 || tracing.tail() ? spans : nullptr;
+  logs_out_ = tracing.logs > 0 ? logs : nullptr;
   tick_start_ = tick * scenario_->tick;
   const SimTime tick_end = tick_start_ + scenario_->tick;
   for (auto* v : {&stats_.arrivals, &stats_.completed, &stats_.errors, &stats_.fast,
@@ -479,8 +625,11 @@ void RequestWorld::advance(std::int64_t tick, const std::vector<double>& externa
       at += arrival_rng_[s].exponential(index, 1.0 / rate);
       if (at >= dt_) break;
       const std::int32_t h = new_hop();
-      hops_[h].service = static_cast<std::int32_t>(s);
-      hops_[h].key = combine(combine(static_cast<std::uint64_t>(tick), s), i);
+      Hop& hop = hops_[h];
+      hop.service = static_cast<std::int32_t>(s);
+      hop.key = combine(combine(static_cast<std::uint64_t>(tick), s), i);
+      hop.root = hop.key;
+      if (spans_out_) start_trace(h);
       push(tick_start_ + std::min(seconds(at), scenario_->tick - 1), EventKind::kArrive, h,
            hops_[h].gen);
     }
@@ -505,7 +654,9 @@ void RequestWorld::advance(std::int64_t tick, const std::vector<double>& externa
       case EventKind::kTimeout: {
         if (hop.call_gen != event.gen) break;  // stale: the caller moved on, or is gone
         const int d = hop.dep;
-        const bool ok = event.kind == EventKind::kResult && event.ok;
+        const int status = event.kind == EventKind::kTimeout ? 504 : event.status;
+        const bool ok = status < 500;
+        close_attempt(event.hop, status, t);
         stats_.edge_resolved[d] += 1;
         if (!ok) stats_.edge_failed[d] += 1;
         stats_.edge_latency[d].push_back(static_cast<float>(to_seconds(t - hop.attempt_start)));
@@ -521,7 +672,7 @@ void RequestWorld::advance(std::int64_t tick, const std::vector<double>& externa
       }
       case EventKind::kNextCall:
         if (hop.call_gen != event.gen) break;
-        if (event.ok)  // after a fallback latency: the failed call is behind it
+        if (event.status == 1)  // after a fallback latency: the failed call is behind it
           next_call(event.hop, t);
         else  // after a back-off: the next attempt of the same call
           send_attempt(event.hop, t);

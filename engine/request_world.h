@@ -26,6 +26,13 @@
 // in it; latencies describe the answered ones (fast failures count as errors only, as in
 // the fluid model). Utilisation is the workers' busy time over their time; CPU follows it.
 //
+// Traces and logs (Scenario::tracing): every request is a server span, every call attempt a
+// client span of its caller; a trace's spans are kept when its root is head-sampled, or, with
+// tail sampling, buffered until the root answers and kept when one failed or the root was
+// slow (spans that end after that follow the decision). Each answered request is logged with
+// the logs probability. Only the world given a span sink records them (not the
+// counterfactual).
+//
 // Determinism: every draw is a counter-based function of (seed, service, the request's
 // identity), so the counterfactual world draws the same arrivals and service times, and a
 // copy continues exactly. Memory grows with the requests in flight, not with the horizon.
@@ -37,12 +44,14 @@
 #include <queue>
 #include <vector>
 
+#include "dosim/engine/frame.h"
 #include "dosim/engine/scenario.h"
 #include "rng.h"
 #include "topology.h"
 
 namespace dosim {
 
+struct AbortPart;
 struct DelayPart;
 struct FaultModifiers;
 struct TickOutcome;
@@ -55,9 +64,11 @@ class RequestWorld {
   // Simulates tick `tick`: `ready` replicas per service from its start, external arrivals at
   // `external` requests per second per service, faults as `mod` and `unrouted` say; every
   // event before the tick's end is processed, and `out` gets the tick's telemetry.
+  // The spans and logs of the tick go to `spans` and `logs` when given (the real world).
   void advance(std::int64_t tick, const std::vector<double>& external, const FaultModifiers& mod,
                const std::vector<int>& ready, const std::vector<double>& unrouted,
-               TickOutcome& out);
+               TickOutcome& out, std::vector<SpanRecord>* spans = nullptr,
+               std::vector<LogRecord>* logs = nullptr);
 
   std::size_t in_flight() const { return hops_.size() - free_hops_.size(); }
   std::uint64_t hops_served() const { return hops_served_; }  // requests served by a service
@@ -73,7 +84,7 @@ class RequestWorld {
     std::int32_t hop;
     std::uint32_t gen;  // the hop's slot generation, or its call generation (results)
     EventKind kind;
-    bool ok;
+    std::int32_t status;  // kResult: the callee's answer; kNextCall: 1 after a fallback
     bool operator>(const Event& o) const { return time != o.time ? time > o.time : seq > o.seq; }
   };
   struct Hop {  // one request at one service
@@ -93,6 +104,25 @@ class RequestWorld {
     std::int32_t call_number = 0;    // calls made on it so far
     std::int32_t attempt = 0;        // attempts of the current call
     std::int32_t fallback = -1;      // a fallback dependency to call next
+    // Tracing: the root request's key, the trace being recorded (-1: none), this request's
+    // server span and its parent (the caller's client span), the client span of the attempt
+    // in progress, and what touched the request and the attempt.
+    std::uint64_t root = 0;
+    std::int32_t trace = -1;
+    std::uint64_t span = 0, parent_span = 0, attempt_span = 0;
+    std::int32_t served_attempt = 0;
+    std::int32_t fault = -1, change = -1;
+    std::int32_t attempt_fault = -1, attempt_change = -1;
+    std::int32_t status = 200;  // its answer
+  };
+  struct TraceState {  // a trace being recorded
+    std::uint64_t high = 0, low = 0;  // the trace id
+    bool head = false;      // head-sampled: kept whatever happens
+    bool error = false;     // some span failed
+    bool decided = false;   // the root answered (or head): keep is final
+    bool keep = false;
+    int open = 0;           // its requests not answered yet
+    std::vector<SpanRecord> spans;  // buffered until decided
   };
   struct Replica {
     int busy = 0;
@@ -120,11 +150,16 @@ class RequestWorld {
 
   std::int32_t new_hop();
   void free_hop(std::int32_t h);
-  void push(SimTime t, EventKind kind, std::int32_t hop, std::uint32_t gen, bool ok = true);
+  void push(SimTime t, EventKind kind, std::int32_t hop, std::uint32_t gen,
+            std::int32_t status = 200);
   double draw(int service, std::uint64_t key, std::uint64_t slot) const;  // uniform [0, 1)
   double normal(int service, std::uint64_t key, std::uint64_t slot) const;
+  // The delay the parts add to one request; `source` gets the part's source that delayed it.
   double delay_of(const std::vector<DelayPart>& parts, int service, std::uint64_t key,
-                  std::uint64_t slot) const;
+                  std::uint64_t slot, int* source) const;
+  // The part that aborts one request (nullptr: none).
+  const AbortPart* abort_of(const std::vector<AbortPart>& parts, int service, std::uint64_t key,
+                            std::uint64_t slot) const;
   double service_time(int service, int endpoint, std::uint64_t key) const;
 
   // The request at its service: arrival, sidecar, queue, service, calls, answer.
@@ -136,7 +171,13 @@ class RequestWorld {
   void send_attempt(std::int32_t h, SimTime t);
   void attempt_failed(std::int32_t h, SimTime t);
   void call_failed(std::int32_t h, SimTime t);
-  void finish(std::int32_t h, bool ok, bool fast, SimTime t);
+  void finish(std::int32_t h, int status, bool fast, SimTime t);
+  // Tracing: a span of trace `trace` is done; the end of a request of it.
+  void record(std::int32_t trace, const SpanRecord& span);
+  void close_attempt(std::int32_t h, int status, SimTime t);
+  void trace_ids(std::uint64_t root, std::uint64_t& high, std::uint64_t& low) const;
+  // Decides at an external request's arrival whether its trace is recorded.
+  void start_trace(std::int32_t h);
   void set_busy(int service, int delta, SimTime t);
   void apply_ready(const std::vector<int>& ready, SimTime t);
   void fill(TickOutcome& out, const std::vector<int>& ready) const;
@@ -146,6 +187,7 @@ class RequestWorld {
   std::vector<RandomStream> arrival_rng_, request_rng_;  // per service
   std::vector<int> endpoint_begin_;                      // per service, size services + 1
   std::vector<double> endpoint_weight_, endpoint_factor_;  // normalised weight; factor / mean
+  std::vector<std::int32_t> endpoint_row_;  // row of the trace's /endpoints, -1 if implicit
   std::vector<ServiceState> services_;
   std::vector<Hop> hops_;
   std::vector<std::int32_t> free_hops_;
@@ -154,6 +196,10 @@ class RequestWorld {
   std::uint64_t hops_served_ = 0;
   const FaultModifiers* mod_ = nullptr;     // this tick's
   const std::vector<double>* unrouted_ = nullptr;
+  std::vector<TraceState> traces_;
+  std::vector<std::int32_t> free_traces_;
+  std::vector<SpanRecord>* spans_out_ = nullptr;  // this tick's
+  std::vector<LogRecord>* logs_out_ = nullptr;
   SimTime tick_start_ = 0;
   double dt_ = 1;
   Stats stats_;

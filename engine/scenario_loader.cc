@@ -55,7 +55,7 @@ Scenario Loader::load(const YAML::Node& root) {
   MapReader top(root, "scenario",
                 {"name", "description", "duration", "tick", "record", "seed", "regions", "services",
                  "dependencies", "traffic", "faults", "changes", "detectors", "incident_rules",
-                 "alertmanager", "script", "replay", "mode"},
+                 "alertmanager", "script", "replay", "mode", "tracing"},
                 diags_);
   scenario_.name = read_name(top, Need::kRequired);
   scenario_.description = top.text("description").value_or("");
@@ -75,6 +75,21 @@ Scenario Loader::load(const YAML::Node& root) {
                                               did_you_mean(*mode, {"fluid", "requests"}));
   }
 
+  if (auto tracing = top.value("tracing")) {
+    MapReader t(*tracing, "tracing", {"sample_percent", "keep_errors", "keep_slower_than",
+                                      "logs_percent"},
+                diags_);
+    TracingSpec& spec = scenario_.tracing;
+    // Sampling percents below 1 are common (0.1 % of traces): no "did you mean" warning.
+    spec.sample = t.number("sample_percent", Range::closed(0, 100)).value_or(0) / 100.0;
+    spec.logs = t.number("logs_percent", Range::closed(0, 100)).value_or(0) / 100.0;
+    spec.keep_slower_than = t.duration("keep_slower_than", Range::above(0));
+    if (auto keep = t.text("keep_errors")) {
+      if (*keep != "true" && *keep != "false")
+        diags_.error(t.value_pos("keep_errors"), "'keep_errors' must be true or false");
+      spec.keep_errors = *keep == "true";
+    }
+  }
   for (const YAML::Node& region : top.list("regions")) read_region(region);
   const std::vector<YAML::Node> services = top.list("services", Need::kRequired);
   if (services.empty() && top.has("services"))

@@ -22,13 +22,21 @@ void add_delay(Moments& target, double fraction, double delay, double jitter = 0
 
 // The same delay, in moments for the fluid model and as a part for the request level.
 void add_delay(Moments& target, std::vector<DelayPart>& parts, double fraction, double delay,
-               double jitter = 0.0) {
+               double jitter, int source) {
   add_delay(target, fraction, delay, jitter);
-  parts.push_back({fraction, delay, jitter});
+  parts.push_back({fraction, delay, jitter, source});
 }
 
 void add_abort(double& target, double fraction) {
   target = 1.0 - (1.0 - target) * (1.0 - fraction);
+}
+
+// The same abort, as a share for the fluid model and as a part for the request level.
+void add_abort(double& target, std::vector<AbortPart>& parts, double fraction, int source,
+               int status = 503) {
+  if (fraction <= 0) return;
+  add_abort(target, fraction);
+  parts.push_back({fraction, source, status});
 }
 
 Moments operator+(Moments a, Moments b) { return {a.mean + b.mean, a.var + b.var}; }
@@ -127,6 +135,10 @@ World::World(const Scenario& scenario, std::uint64_t seed)
     m->service_delay_parts.assign(services, {});
     m->endpoint_delay_parts.assign(endpoints_.size(), {});
     m->edge_delay_parts.assign(dependencies, {});
+    m->service_abort_parts.assign(services, {});
+    m->endpoint_abort_parts.assign(endpoints_.size(), {});
+    m->edge_abort_parts.assign(dependencies, {});
+    m->edge_loss_parts.assign(dependencies, {});
     m->service_abort.assign(services, 0.0);
     m->service_capacity.assign(services, 1.0);
     m->endpoint_delay.assign(endpoints_.size(), {});
@@ -322,35 +334,44 @@ void World::rebuild_modifiers() {
         const double delay = to_seconds(fault.fixed_delay), jitter = to_seconds(fault.jitter);
         if (target.is_edge())
           add_delay(modifiers_.edge_delay[target.dependency],
-                    modifiers_.edge_delay_parts[target.dependency], fault.fraction, delay, jitter);
+                    modifiers_.edge_delay_parts[target.dependency], fault.fraction, delay, jitter,
+                    f);
         else if (target.endpoint >= 0)
           add_delay(modifiers_.endpoint_delay[endpoint_begin_[target.service] + target.endpoint],
                     modifiers_.endpoint_delay_parts[endpoint_begin_[target.service] +
                                                     target.endpoint],
-                    fault.fraction, delay, jitter);
+                    fault.fraction, delay, jitter, f);
         else
           for (int s : target.services())
             add_delay(modifiers_.service_delay[s], modifiers_.service_delay_parts[s],
-                      fault.fraction, delay, jitter);
+                      fault.fraction, delay, jitter, f);
         break;
       }
       case FaultKind::kError:
-        if (target.is_edge())
-          add_abort(modifiers_.edge_abort[target.dependency], fault.fraction);
-        else if (target.endpoint >= 0)
-          add_abort(modifiers_.endpoint_abort[endpoint_begin_[target.service] + target.endpoint],
-                    fault.fraction);
-        else
-          for (int s : target.services()) add_abort(modifiers_.service_abort[s], fault.fraction);
+        if (target.is_edge()) {
+          add_abort(modifiers_.edge_abort[target.dependency],
+                    modifiers_.edge_abort_parts[target.dependency], fault.fraction, f,
+                    fault.http_status);
+        } else if (target.endpoint >= 0) {
+          const int e = endpoint_begin_[target.service] + target.endpoint;
+          add_abort(modifiers_.endpoint_abort[e], modifiers_.endpoint_abort_parts[e],
+                    fault.fraction, f, fault.http_status);
+        } else {
+          for (int s : target.services())
+            add_abort(modifiers_.service_abort[s], modifiers_.service_abort_parts[s],
+                      fault.fraction, f, fault.http_status);
+        }
         break;
       case FaultKind::kCpuStress:
         for (int s : target.services()) modifiers_.service_capacity[s] *= 1.0 - fault.cpu_load;
         break;
       case FaultKind::kPacketLoss:
-        add_abort(modifiers_.edge_loss[target.dependency], fault.fraction);
+        add_abort(modifiers_.edge_loss[target.dependency],
+                  modifiers_.edge_loss_parts[target.dependency], fault.fraction, f);
         break;
       case FaultKind::kPartition:  // the calls of caller replicas cut off from the callee
-        for (const auto& [d, lost] : severed_[f]) add_abort(modifiers_.edge_loss[d], lost);
+        for (const auto& [d, lost] : severed_[f])
+          add_abort(modifiers_.edge_loss[d], modifiers_.edge_loss_parts[d], lost, f);
         break;
       default:  // replica faults act through PodFaults, tick by tick
         break;
@@ -362,10 +383,12 @@ void World::rebuild_modifiers() {
     const double exposure = change_state_[c].exposure;
     if (exposure <= 0 || !change.defect.any()) continue;
     for (int s : defect_services(change)) {
+      const int source = -2 - static_cast<int>(c);
       if (change.defect.latency > 0)
         add_delay(modifiers_.service_delay[s], modifiers_.service_delay_parts[s], exposure,
-                  to_seconds(change.defect.latency));
-      add_abort(modifiers_.service_abort[s], exposure * change.defect.error);
+                  to_seconds(change.defect.latency), 0.0, source);
+      add_abort(modifiers_.service_abort[s], modifiers_.service_abort_parts[s],
+                exposure * change.defect.error, source);
     }
   }
   modifiers_dirty_ = false;
@@ -634,10 +657,14 @@ void World::step(std::int64_t tick) {
   apply_leaking_versions(t);
   if (regional_) steer(t);
   const std::vector<double>& external = regional_ ? routed_external_ : external_;
-  if (requests_)
-    requests_->advance(tick, external, modifiers_, ready_, unrouted_, outcome_);
-  else
+  if (requests_) {
+    frame_.spans.clear();
+    frame_.logs.clear();
+    requests_->advance(tick, external, modifiers_, ready_, unrouted_, outcome_, &frame_.spans,
+                       &frame_.logs);
+  } else {
     compute(external, modifiers_, ready_, unrouted_, state_, outcome_);
+  }
   if (shadow_running_) {
     const std::vector<double>& shadow_external = regional_ ? shadow_external_ : external_;
     if (requests_)

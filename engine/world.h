@@ -77,8 +77,17 @@ inline constexpr double kRhoCap = 0.95;
 
 // One injected delay as requests meet it: a share `fraction` of them wait `delay` plus a
 // normal jitter of standard deviation `jitter` (at least 0).
+// `source`: the fault (its index) or the change (-2 - its index) it comes from.
 struct DelayPart {
   double fraction = 0, delay = 0, jitter = 0;  // seconds
+  int source = -1;
+};
+
+// One abort (or loss) as requests meet it: a share `fraction` fails with `status`.
+struct AbortPart {
+  double fraction = 0;
+  int source = -1;
+  int status = 503;
 };
 
 // Per-target effects of the active faults, recomputed from scratch when faults change.
@@ -86,6 +95,8 @@ struct FaultModifiers {
   // The delays one by one (per service, endpoint, dependency), for the request level; the
   // fluid model uses their moments below.
   std::vector<std::vector<DelayPart>> service_delay_parts, endpoint_delay_parts, edge_delay_parts;
+  std::vector<std::vector<AbortPart>> service_abort_parts, endpoint_abort_parts, edge_abort_parts,
+      edge_loss_parts;
   std::vector<Moments> service_delay;  // per service
   std::vector<double> service_abort;
   std::vector<double> service_capacity;  // share of capacity left by cpu-stress faults

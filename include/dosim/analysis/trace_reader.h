@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "dosim/alert.h"
+#include "dosim/engine/frame.h"
 #include "dosim/engine/incident.h"
 
 namespace dosim {
@@ -30,5 +31,19 @@ struct TraceForScoring {
 };
 
 TraceForScoring read_trace_for_scoring(const std::string& path);
+
+}  // namespace dosim
+
+namespace dosim {
+
+// The request level's spans and request logs of a trace (/spans, /logs), with the names their
+// indices refer to. Empty lists for a fluid run. Throws InputError like
+// read_trace_for_scoring().
+struct TraceSpans {
+  std::vector<std::string> services, endpoints, edges, faults, changes;
+  std::vector<SpanRecord> spans;
+  std::vector<LogRecord> logs;
+};
+TraceSpans read_trace_spans(const std::string& path);
 
 }  // namespace dosim

@@ -78,6 +78,33 @@ enum class RouteMetric : int { kWeight, kRps, kCount };
 inline constexpr std::array<std::string_view, static_cast<int>(RouteMetric::kCount)>
     kRouteMetricNames = {"weight", "rps"};
 
+// Request level (docs/world-model.md, Distributed traces and request logs): one span of a
+// distributed trace. A server span is a request at a service (from its arrival to its
+// answer); a client span is one attempt of a call (from its sending to its outcome, cut at
+// the timeout). Ids are deterministic; parent 0 marks a trace's root.
+struct SpanRecord {
+  std::uint64_t trace_high = 0, trace_low = 0;  // the 128-bit trace id
+  std::uint64_t span = 0, parent = 0;
+  std::int32_t kind = 1;         // 1 server, 2 client
+  std::int32_t service = -1;     // server: the service; client: the caller
+  std::int32_t endpoint = -1;    // server: the endpoint (row of /endpoints), -1 if implicit
+  std::int32_t dependency = -1;  // client: the dependency (row of /edges)
+  SimTime start = 0, end = 0;
+  std::int32_t status = 200;     // HTTP-like: 200, 500 (a call failed), 503, 504 (timeout)
+  std::int32_t attempt = 0;      // client: attempt number from 1; server: the attempt it serves
+  std::int32_t fault = -1;       // a fault (row of the scenario's faults) that delayed or
+  std::int32_t change = -1;      // aborted it, or a change whose defect did; -1 for none
+};
+
+// One request log line: a request answered by a service.
+struct LogRecord {
+  SimTime time = 0;  // when it was answered
+  std::int32_t service = -1, endpoint = -1;
+  std::int32_t status = 200;
+  float latency = 0;  // seconds (0 for an immediate failure)
+  std::uint64_t trace_high = 0, trace_low = 0;
+};
+
 struct Frame {
   SimTime time = 0;       // end of the tick this frame describes
   std::int64_t tick = 0;  // 0-based tick index
@@ -89,6 +116,11 @@ struct Frame {
   std::vector<float> endpoint_values;  // [EndpointMetric::kCount][endpoints]
   std::size_t places = 0;              // zone columns (placement rows)
   std::vector<float> zone_values;      // [ZoneMetric::kCount][places]
+
+  // Request level: the spans of the traces kept and the request logs sampled in this tick
+  // (empty in fluid mode).
+  std::vector<SpanRecord> spans;
+  std::vector<LogRecord> logs;
 
   std::size_t routes = 0;              // route columns (/traffic/routes rows)
   std::vector<float> route_values;     // [RouteMetric::kCount][routes]

@@ -430,6 +430,19 @@ struct IncidentRuleSpec {
 enum class WorldMode { kFluid, kRequests };
 const char* world_mode_name(WorldMode mode);
 
+// Request level: which traces and request logs the run keeps (`tracing:`). A trace is kept
+// when its root request is head-sampled (probability `sample`), or, tail sampling, when any
+// of its spans failed (keep_errors) or its root took at least keep_slower_than; each request
+// at each service is logged with probability `logs`.
+struct TracingSpec {
+  double sample = 0.0;
+  bool keep_errors = false;
+  std::optional<SimTime> keep_slower_than;
+  double logs = 0.0;
+  bool any() const { return sample > 0 || keep_errors || keep_slower_than || logs > 0; }
+  bool tail() const { return keep_errors || keep_slower_than.has_value(); }
+};
+
 struct Scenario {
   std::string file;       // path it was loaded from
   std::string yaml_text;  // the exact text, stored in the trace
@@ -443,6 +456,7 @@ struct Scenario {
   SimTime record_interval = kSecond;  // multiple of tick; default = tick
   std::uint64_t seed = 1;
   WorldMode mode = WorldMode::kFluid;
+  TracingSpec tracing;
   std::vector<RegionSpec> regions;
   std::vector<ServiceSpec> services;
   std::vector<DependencySpec> dependencies;

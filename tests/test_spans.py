@@ -1,0 +1,173 @@
+"""Distributed traces and request logs of the request level (docs/world-model.md, "Traces
+and request logs"; docs/trace-format.md, /spans and /logs), read back with h5py and checked
+against the structure of the call graph, the tail-sampling rules, and OpenTelemetry's
+OTLP/JSON encoding as `dosim export spans` writes it."""
+import json
+import re
+
+import h5py
+import numpy as np
+
+from dosim_test_util import TMP, dosim
+
+SCENARIO = """\
+name: traced
+duration: 90s
+mode: requests
+seed: 4
+tracing: {{{tracing}}}
+services:
+  - name: web
+    replicas: 2
+    capacity_rps: 100
+    base_latency: 5ms
+    endpoints: [{{name: /home, weight: 3}}, {{name: /cart}}]
+  - {{name: db, replicas: 1, workers: 4, capacity_rps: 400, base_latency: 2ms}}
+dependencies:
+  - {{caller: web, callee: db, calls_per_request: 2, timeout: 100ms, retries: 1}}
+traffic:
+  - {{name: users, entry: web, base_rps: 40}}
+faults:
+  - {{name: db-errors, kind: error, target: {{service: db}}, percent: 20, start: 30s, duration: 30s}}
+"""
+
+
+def run(name, tracing, mode=None):
+    path = TMP / f"{name}.yaml"
+    path.write_text(SCENARIO.format(tracing=tracing))
+    trace = TMP / f"{name}.h5"
+    args = ["run", path, "--out", trace, "--quiet"] + (["--mode", mode] if mode else [])
+    result = dosim(*args)
+    assert result.returncode == 0, result.stderr
+    return trace
+
+
+def columns(f, group):
+    return {key: f[group][key][()] for key in f[group] if key not in ("fault_names", "change_names")}
+
+
+def test_every_request_is_a_span_in_a_well_formed_trace():
+    trace = run("spans-all", "sample_percent: 100, logs_percent: 100")
+    with h5py.File(trace) as f:
+        s = columns(f, "spans")
+        edges = f["edges/name"].asstr()[()].tolist()
+        services = f["services/name"].asstr()[()].tolist()
+        assert f["spans/fault_names"].asstr()[()].tolist() == ["db-errors"]
+        web, db = services.index("web"), services.index("db")
+        n = len(s["span_id"])
+        assert n > 5000
+        assert len(set(s["span_id"].tolist())) == n  # ids are unique
+        by_id = {sid: i for i, sid in enumerate(s["span_id"].tolist())}
+        same_trace = lambda i, j: (s["trace_id_high"][i], s["trace_id_low"][i]) == \
+            (s["trace_id_high"][j], s["trace_id_low"][j])
+        roots = 0
+        for i in range(n):
+            parent = int(s["parent_span_id"][i])
+            assert s["end_ns"][i] >= s["start_ns"][i]
+            if s["kind"][i] == 1:  # server
+                if parent == 0:
+                    roots += 1
+                    assert s["service"][i] == web
+                    continue
+                # A callee's request: its parent is its caller's client span on that edge.
+                j = by_id[parent]
+                assert s["kind"][j] == 2 and same_trace(i, j)
+                assert edges[s["edge"][j]] == f"{services[s['service'][j]]}->{services[s['service'][i]]}"
+                assert s["start_ns"][i] >= s["start_ns"][j]
+                assert s["attempt"][i] == s["attempt"][j] >= 1
+            else:  # client: an attempt of a call, child of its caller's server span
+                j = by_id[parent]
+                assert s["kind"][j] == 1 and s["service"][j] == s["service"][i] and same_trace(i, j)
+                assert s["start_ns"][i] >= s["start_ns"][j]
+                assert s["end_ns"][i] - s["start_ns"][i] <= 100_000_000 + 1  # cut at the timeout
+        # Every answered external request is a root: the web arrivals of the run, give or take
+        # the requests still in flight at its end.
+        arrivals = f["metrics/service/rps"][:, web].sum()  # 1 s rows: a count per row
+        assert abs(roots - arrivals) <= 5
+        # The fault's aborts are marked: 503 server spans at db, inside its window, naming it.
+        touched = (s["fault"] == 0)
+        assert touched.sum() > 50
+        assert (s["status"][touched] == 503).all() and (s["service"][touched] == db).all()
+        assert (s["start_ns"][touched] >= 30e9).all() and (s["start_ns"][touched] < 60e9).all()
+        # Logs: every answered request, with the trace id of its trace.
+        logs = columns(f, "logs")
+        assert len(logs["t_ns"]) == int((s["kind"] == 1).sum())
+        log_traces = set(zip(logs["trace_id_high"].tolist(), logs["trace_id_low"].tolist()))
+        span_traces = set(zip(s["trace_id_high"].tolist(), s["trace_id_low"].tolist()))
+        assert log_traces == span_traces
+
+
+def test_tail_sampling_keeps_errors_and_slow_traces_only():
+    trace = run("spans-tail", "keep_errors: true, keep_slower_than: 40ms")
+    with h5py.File(trace) as f:
+        s = columns(f, "spans")
+        assert len(s["span_id"]) > 0
+        kept = {}
+        for i in range(len(s["span_id"])):
+            key = (int(s["trace_id_high"][i]), int(s["trace_id_low"][i]))
+            kept.setdefault(key, []).append(i)
+        for key, rows in kept.items():
+            errors = any(s["status"][i] >= 500 for i in rows)
+            root = [i for i in rows if s["parent_span_id"][i] == 0]
+            assert len(root) == 1, key
+            slow = s["end_ns"][root[0]] - s["start_ns"][root[0]] >= 40_000_000
+            assert errors or slow, key
+        # The error traces are all there: the fault makes hundreds.
+        assert sum(any(s["status"][i] >= 500 for i in rows) for rows in kept.values()) > 100
+
+
+def test_traces_are_deterministic_and_absent_in_fluid_mode():
+    a = run("spans-a", "sample_percent: 5, logs_percent: 5")
+    b = run("spans-b", "sample_percent: 5, logs_percent: 5")
+    assert a.read_bytes() == b.read_bytes()
+    fluid = run("spans-fluid", "sample_percent: 5", mode="fluid")
+    with h5py.File(fluid) as f:
+        assert f["spans/span_id"].shape == (0,) and f["logs/t_ns"].shape == (0,)
+    out = TMP / "fluid-spans.json"
+    assert dosim("export", "spans", fluid, "-o", out).returncode == 0
+    assert json.loads(out.read_text()) == {"resourceSpans": []}
+
+
+HEX32, HEX16 = re.compile(r"[0-9a-f]{32}"), re.compile(r"[0-9a-f]{16}")
+
+
+def test_export_writes_otlp_json_and_json_lines():
+    trace = run("spans-export", "sample_percent: 20, logs_percent: 10")
+    out = TMP / "spans.otlp.json"
+    result = dosim("export", "spans", trace, "-o", out)
+    assert result.returncode == 0, result.stderr
+    document = json.loads(out.read_text())
+    with h5py.File(trace) as f:
+        rows = f["spans/span_id"].shape[0]
+        log_rows = f["logs/t_ns"].shape[0]
+    count = 0
+    assert set(document) == {"resourceSpans"}
+    for resource in document["resourceSpans"]:
+        (attribute,) = resource["resource"]["attributes"]
+        assert attribute["key"] == "service.name"
+        assert attribute["value"]["stringValue"] in ("web", "db")
+        (scope,) = resource["scopeSpans"]
+        assert scope["scope"]["name"] == "dosim"
+        for span in scope["spans"]:
+            count += 1
+            assert HEX32.fullmatch(span["traceId"]) and HEX16.fullmatch(span["spanId"])
+            assert "parentSpanId" not in span or HEX16.fullmatch(span["parentSpanId"])
+            assert span["kind"] in (2, 3)  # SERVER, CLIENT
+            start, end = int(span["startTimeUnixNano"]), int(span["endTimeUnixNano"])
+            assert isinstance(span["startTimeUnixNano"], str) and end >= start
+            keys = {a["key"]: a["value"] for a in span["attributes"]}
+            status = int(keys["http.response.status_code"]["intValue"])
+            assert (span["status"].get("code", 0) == 2) == (status >= 500)
+            if span["kind"] == 3:
+                assert span["name"] == "web->db" and keys["peer.service"]["stringValue"] == "db"
+            if "dosim.fault" in keys:
+                assert keys["dosim.fault"]["stringValue"] == "db-errors"
+    assert count == rows
+    logs = dosim("export", "logs", trace)
+    assert logs.returncode == 0, logs.stderr
+    lines = [json.loads(line) for line in logs.stdout.splitlines()]
+    assert len(lines) == log_rows > 0
+    assert all(HEX32.fullmatch(line["trace_id"]) and line["service"] in ("web", "db")
+               for line in lines)
+    bad = dosim("export", "spans", TMP / "no-such-trace.h5")
+    assert bad.returncode == 2 and "no-such-trace.h5" in bad.stderr
