@@ -41,14 +41,29 @@ enum Slot : std::uint64_t {
   kGammaBase = 8192,      // rejection sampling
 };
 
-// Nearest-rank percentile of `values` (reordered). 0 for none.
-double percentile(std::vector<float>& values, double p) {
-  if (values.empty()) return 0.0;
-  const std::size_t rank =
-      static_cast<std::size_t>(std::ceil(p * static_cast<double>(values.size())));
-  const std::size_t k = std::min(values.size() - 1, rank == 0 ? 0 : rank - 1);
-  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(k), values.end());
-  return values[k];
+// Nearest-rank p50, p95 and p99 of `values` (reordered); 0 for none. Each selection works
+// on what lies above the previous one.
+struct Percentiles {
+  double p50 = 0, p95 = 0, p99 = 0;
+};
+Percentiles percentiles(std::vector<float>& values) {
+  if (values.empty()) return {};
+  const auto rank = [&](double p) {
+    const auto r = static_cast<std::size_t>(std::ceil(p * static_cast<double>(values.size())));
+    return std::min(values.size() - 1, r == 0 ? 0 : r - 1);
+  };
+  Percentiles out;
+  std::size_t from = 0;
+  double* slots[] = {&out.p50, &out.p95, &out.p99};
+  const double ps[] = {0.50, 0.95, 0.99};
+  for (int i = 0; i < 3; ++i) {
+    const std::size_t k = rank(ps[i]);
+    std::nth_element(values.begin() + static_cast<std::ptrdiff_t>(from),
+                     values.begin() + static_cast<std::ptrdiff_t>(k), values.end());
+    *slots[i] = values[k];
+    from = k + 1 < values.size() ? k + 1 : k;
+  }
+  return out;
 }
 
 Moments moments_of(const std::vector<float>& values) {
@@ -143,7 +158,7 @@ void RequestWorld::free_hop(std::int32_t h) {
 
 void RequestWorld::push(SimTime t, EventKind kind, std::int32_t hop, std::uint32_t gen,
                         std::int32_t status) {
-  events_.push({t, seq_++, hop, gen, kind, status});
+  events_.push(t, Event{hop, gen, status, kind});
 }
 
 double RequestWorld::draw(int service, std::uint64_t key, std::uint64_t slot) const {
@@ -410,7 +425,13 @@ void RequestWorld::send_attempt(std::int32_t h, SimTime t) {
   child.span = mix(key ^ 0x5E77E4ull);
   child.parent_span = caller.attempt_span;
   if (child.trace >= 0) ++traces_[child.trace].open;
-  push(t + seconds(delay), EventKind::kArrive, callee, child.gen);
+  if (delay > 0 || depth_ >= kMaxNesting) {
+    push(t + seconds(delay), EventKind::kArrive, callee, child.gen);
+    return;
+  }
+  ++depth_;  // it arrives now: handled at once
+  arrive(callee, t);
+  --depth_;
 }
 
 void RequestWorld::attempt_failed(std::int32_t h, SimTime t) {
@@ -505,12 +526,40 @@ void RequestWorld::finish(std::int32_t h, int status, bool fast, SimTime t) {
     }
     if (--state.open == 0) free_traces_.push_back(trace);
   }
-  if (hop.parent >= 0) {
-    const Hop& parent = hops_[hop.parent];
-    if (parent.gen == hop.parent_gen && parent.call_gen == hop.parent_call)
-      push(t, EventKind::kResult, hop.parent, hop.parent_call, status);
-  }
+  const std::int32_t parent = hop.parent;
+  const std::uint32_t parent_call = hop.parent_call;
+  const bool waiting = parent >= 0 && hops_[parent].gen == hop.parent_gen &&
+                       hops_[parent].call_gen == parent_call;
   free_hop(h);
+  if (!waiting) return;
+  // The answer reaches the caller now: handled at once, unless the handlers are nested deep
+  // (a long run of immediate failures), where it waits its turn as an event.
+  if (depth_ < kMaxNesting) {
+    ++depth_;
+    on_result(parent, parent_call, status, t);
+    --depth_;
+  } else {
+    push(t, EventKind::kResult, parent, parent_call, status);
+  }
+}
+
+void RequestWorld::on_result(std::int32_t h, std::uint32_t call_gen, int status, SimTime t) {
+  Hop& hop = hops_[h];
+  if (hop.call_gen != call_gen) return;  // stale: the caller moved on, or is gone
+  const int d = hop.dep;
+  const bool ok = status < 500;
+  close_attempt(h, status, t);
+  stats_.edge_resolved[d] += 1;
+  if (!ok) stats_.edge_failed[d] += 1;
+  stats_.edge_latency[d].push_back(static_cast<float>(to_seconds(t - hop.attempt_start)));
+  ++hop.call_gen;  // the other outcome of this attempt is stale now
+  if (ok) {
+    --hop.calls_left;
+    ++hop.call_number;
+    next_call(h, t);
+  } else {
+    attempt_failed(h, t);
+  }
 }
 
 void RequestWorld::start_trace(std::int32_t h) {
@@ -635,10 +684,10 @@ void RequestWorld::advance(std::int64_t tick, const std::vector<double>& externa
     }
   }
 
-  while (!events_.empty() && events_.top().time < tick_end) {
-    const Event event = events_.top();
-    events_.pop();
-    const SimTime t = event.time;
+  while (!events_.empty() && events_.next_time() < tick_end) {
+    const auto popped = events_.pop();
+    const SimTime t = popped.time;
+    const Event& event = popped.payload;
     Hop& hop = hops_[event.hop];
     switch (event.kind) {
       case EventKind::kArrive:
@@ -651,25 +700,11 @@ void RequestWorld::advance(std::int64_t tick, const std::vector<double>& externa
         if (hop.gen == event.gen && hop.replica >= 0) done(event.hop, t);
         break;
       case EventKind::kResult:
-      case EventKind::kTimeout: {
-        if (hop.call_gen != event.gen) break;  // stale: the caller moved on, or is gone
-        const int d = hop.dep;
-        const int status = event.kind == EventKind::kTimeout ? 504 : event.status;
-        const bool ok = status < 500;
-        close_attempt(event.hop, status, t);
-        stats_.edge_resolved[d] += 1;
-        if (!ok) stats_.edge_failed[d] += 1;
-        stats_.edge_latency[d].push_back(static_cast<float>(to_seconds(t - hop.attempt_start)));
-        ++hop.call_gen;  // the other outcome of this attempt is stale now
-        if (ok) {
-          --hop.calls_left;
-          ++hop.call_number;
-          next_call(event.hop, t);
-        } else {
-          attempt_failed(event.hop, t);
-        }
+        on_result(event.hop, event.gen, event.status, t);
         break;
-      }
+      case EventKind::kTimeout:
+        on_result(event.hop, event.gen, 504, t);
+        break;
       case EventKind::kNextCall:
         if (hop.call_gen != event.gen) break;
         if (event.status == 1)  // after a fallback latency: the failed call is behind it
@@ -704,25 +739,28 @@ void RequestWorld::fill(TickOutcome& out, const std::vector<int>& ready) const {
     std::vector<float>& latency = stats.latency[s];
     out.latency[s] = moments_of(latency);
     out.latency_fit[s] = fit_lognormal(out.latency[s]);
-    out.p50[s] = percentile(latency, 0.50);
-    out.p95[s] = percentile(latency, 0.95);
-    out.p99[s] = percentile(latency, 0.99);
+    const Percentiles p = percentiles(latency);
+    out.p50[s] = p.p50;
+    out.p95[s] = p.p95;
+    out.p99[s] = p.p99;
   }
   for (std::size_t e = 0; e < endpoint_weight_.size(); ++e) {
     out.endpoint_error[e] =
         stats.ep_completed[e] > 0 ? stats.ep_errors[e] / stats.ep_completed[e] : 0.0;
     out.endpoint_latency[e] = moments_of(stats.ep_latency[e]);
-    out.endpoint_p50[e] = percentile(stats.ep_latency[e], 0.50);
-    out.endpoint_p95[e] = percentile(stats.ep_latency[e], 0.95);
-    out.endpoint_p99[e] = percentile(stats.ep_latency[e], 0.99);
+    const Percentiles p = percentiles(stats.ep_latency[e]);
+    out.endpoint_p50[e] = p.p50;
+    out.endpoint_p95[e] = p.p95;
+    out.endpoint_p99[e] = p.p99;
   }
   for (std::size_t d = 0; d < stats.edge_sent.size(); ++d) {
     out.edge_attempts[d] = stats.edge_sent[d] / dt_;
     out.edge_failure[d] =
         stats.edge_resolved[d] > 0 ? stats.edge_failed[d] / stats.edge_resolved[d] : 0.0;
-    out.edge_p50[d] = percentile(stats.edge_latency[d], 0.50);
-    out.edge_p95[d] = percentile(stats.edge_latency[d], 0.95);
-    out.edge_p99[d] = percentile(stats.edge_latency[d], 0.99);
+    const Percentiles p = percentiles(stats.edge_latency[d]);
+    out.edge_p50[d] = p.p50;
+    out.edge_p95[d] = p.p95;
+    out.edge_p99[d] = p.p99;
     out.edge_calls[d] = scenario_->dependencies[d].calls_per_request;
   }
 }

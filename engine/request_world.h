@@ -44,6 +44,7 @@
 #include <queue>
 #include <vector>
 
+#include "calendar_queue.h"
 #include "dosim/engine/frame.h"
 #include "dosim/engine/scenario.h"
 #include "rng.h"
@@ -78,14 +79,11 @@ class RequestWorld {
 
  private:
   enum class EventKind : std::uint8_t { kArrive, kEnter, kDone, kResult, kTimeout, kNextCall };
-  struct Event {
-    SimTime time;
-    std::uint64_t seq;
+  struct Event {  // ordered by (time, order pushed) in the calendar queue
     std::int32_t hop;
     std::uint32_t gen;  // the hop's slot generation, or its call generation (results)
-    EventKind kind;
     std::int32_t status;  // kResult: the callee's answer; kNextCall: 1 after a fallback
-    bool operator>(const Event& o) const { return time != o.time ? time > o.time : seq > o.seq; }
+    EventKind kind;
   };
   struct Hop {  // one request at one service
     std::int32_t service = -1, endpoint = -1;
@@ -172,6 +170,8 @@ class RequestWorld {
   void attempt_failed(std::int32_t h, SimTime t);
   void call_failed(std::int32_t h, SimTime t);
   void finish(std::int32_t h, int status, bool fast, SimTime t);
+  // The caller `h` gets the outcome of its attempt of generation `call_gen`.
+  void on_result(std::int32_t h, std::uint32_t call_gen, int status, SimTime t);
   // Tracing: a span of trace `trace` is done; the end of a request of it.
   void record(std::int32_t trace, const SpanRecord& span);
   void close_attempt(std::int32_t h, int status, SimTime t);
@@ -191,8 +191,10 @@ class RequestWorld {
   std::vector<ServiceState> services_;
   std::vector<Hop> hops_;
   std::vector<std::int32_t> free_hops_;
-  std::priority_queue<Event, std::vector<Event>, std::greater<Event>> events_;
-  std::uint64_t seq_ = 0;
+  CalendarQueue<Event> events_;
+  // Arrivals and answers that happen at once are handled in place, nested at most this deep.
+  static constexpr int kMaxNesting = 64;
+  int depth_ = 0;
   std::uint64_t hops_served_ = 0;
   const FaultModifiers* mod_ = nullptr;     // this tick's
   const std::vector<double>* unrouted_ = nullptr;
