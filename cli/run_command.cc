@@ -137,8 +137,14 @@ void print_summary(const RunReport& report, double wall_seconds) {
   const std::int64_t rows = report.trace_rows;
   std::size_t endpoints = 0;
   for (const auto& s : scenario.services) endpoints += s.endpoints.size();
-  std::size_t impacted = 0;
-  for (const auto& i : incidents) impacted += i.silent ? 0 : 1;
+  std::size_t impacted = 0, emergent = 0;
+  for (const auto& i : incidents) {
+    if (i.cause == "emergent") {
+      ++emergent;
+      continue;
+    }
+    impacted += i.silent ? 0 : 1;
+  }
   std::printf("dosim run: %s (seed %llu)%s\n", scenario.name.c_str(),
               static_cast<unsigned long long>(seed), result.completed ? "" : "  [INTERRUPTED]");
   std::printf("  simulated   %s in %lld ticks of %s; %lld rows recorded every %s\n",
@@ -150,8 +156,11 @@ void print_summary(const RunReport& report, double wall_seconds) {
               scenario.traffic.size());
   std::printf("  changes     %zu (%zu change events)\n", scenario.changes.size(),
               report.changes.size());
-  std::printf("  incidents   %zu injected: %zu with measured impact, %zu silent\n",
-              incidents.size(), impacted, incidents.size() - impacted);
+  const std::size_t injected = incidents.size() - emergent;
+  std::printf("  incidents   %zu injected: %zu with measured impact, %zu silent", injected,
+              impacted, injected - impacted);
+  if (emergent > 0) std::printf("; %zu emergent (no injected cause)", emergent);
+  std::printf("\n");
   for (const auto& i : incidents) {
     std::printf("    #%lld %-22s %-15s on %-30s %s..%s", static_cast<long long>(i.id),
                 i.name.c_str(), i.cause.c_str(), i.root_cause.c_str(),

@@ -675,6 +675,8 @@ void World::step(std::int64_t tick) {
               shadow_outcome_);
     track_truth(tick);
   }
+  track_emergent(tick);
+  last_step_end_ = (tick + 1) * scenario_.tick;
   write_frame(tick);
 }
 

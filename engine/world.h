@@ -38,6 +38,10 @@
 // from the set of active faults whenever it changes, so ending a fault restores exactly the
 // state the world would have without it.
 //
+// Emergent incidents: a service with an SLI objective that breaks it while the
+// counterfactual breaks it too (or no cause is being tracked), for at least a minute, is an
+// incident no injected cause explains (cause "emergent"; docs/ground-truth.md).
+//
 // Ground truth: while a fault is active (and until its effects have died out) the world
 // also advances a counterfactual copy of itself without any fault, fed the same traffic.
 // A fault's impact window is the span of ticks in which its root service or a service
@@ -287,6 +291,15 @@ class World {
   std::int64_t next_truth_id() const;  // the id of the next record added to truth_
   std::vector<int> truth_fault_;       // per incident: its fault, or -1 for a change
   std::vector<char> impacted_;         // per service, this tick
+  // Emergent incidents (world_truth.cc, track_emergent): SLO breaches no injected cause
+  // explains.
+  void track_emergent(std::int64_t tick);
+  std::vector<int> objective_services_;  // services with an SLI objective
+  int emergent_open_ = -1;               // truth_ index of the open one, or -1
+  int emergent_count_ = 0;
+  SimTime breach_since_ = -1;            // start of the current period of breaches
+  SimTime last_breach_end_ = -1;         // end of its last breaching tick
+  SimTime last_step_end_ = 0;            // end of the last tick stepped
 
   std::vector<RandomStream> latency_noise_, resource_noise_, edge_noise_;
   std::vector<double> latency_factor_scratch_;

@@ -58,6 +58,61 @@ void World::build_truth() {
     for (const auto& [from, to] : replay.anomalies)
       if (from < end_of_run && replay.service >= 0) ++labelled_truth_;
   truth_built_ = true;
+  for (std::size_t s = 0; s < scenario_.services.size(); ++s) {
+    const SliSpec& sli = scenario_.services[s].sli;
+    if (sli.p95_objective || sli.error_objective) objective_services_.push_back(static_cast<int>(s));
+  }
+}
+
+void World::track_emergent(std::int64_t tick) {
+  if (objective_services_.empty()) return;
+  constexpr SimTime kMinimum = kMinute;  // a breach period opens an incident after this long,
+                                         // and one ends after this long without a breach
+  const SimTime tick_start = tick * scenario_.tick, tick_end = tick_start + scenario_.tick;
+  auto breaks = [&](const TickOutcome& out, const SliSpec& sli, int s) {
+    return (sli.p95_objective && out.p95[s] > to_seconds(*sli.p95_objective)) ||
+           (sli.error_objective && out.error_ratio[s] > *sli.error_objective);
+  };
+  std::vector<int> breaching;
+  for (int s : objective_services_) {
+    const SliSpec& sli = scenario_.services[s].sli;
+    // A breach the counterfactual does not share is an injected cause's impact, not emergent.
+    if (breaks(outcome_, sli, s) && (!shadow_running_ || breaks(shadow_outcome_, sli, s)))
+      breaching.push_back(s);
+  }
+  if (breaching.empty()) {
+    if (breach_since_ >= 0 && tick_end - last_breach_end_ >= kMinimum) {
+      breach_since_ = -1;
+      emergent_open_ = -1;
+    }
+    return;
+  }
+  if (breach_since_ < 0) breach_since_ = tick_start;
+  last_breach_end_ = tick_end;
+  if (emergent_open_ < 0 && last_breach_end_ - breach_since_ >= kMinimum) {
+    // The deepest breaching service in the call graph is its root: callers break with it.
+    int root = breaching.front();
+    for (int s : topology_.order())
+      if (std::find(breaching.begin(), breaching.end(), s) != breaching.end()) root = s;
+    IncidentRecord record;
+    record.id = next_truth_id();
+    record.name = "emergent-" + std::to_string(++emergent_count_);
+    record.cause = "emergent";
+    record.root_service = root;
+    record.root_cause = scenario_.services[root].name;
+    record.start = record.impact_start = breach_since_;
+    record.silent = false;
+    emergent_open_ = static_cast<int>(truth_.size());
+    truth_.push_back(std::move(record));
+    truth_fault_.push_back(-1);
+    blast_radius_.emplace_back();
+    truth_phase_.push_back(TruthPhase::kDone);  // not a cause: nothing to track against
+    affected_.emplace_back(scenario_.services.size(), 0);
+  }
+  if (emergent_open_ < 0) return;
+  IncidentRecord& record = truth_[emergent_open_];
+  record.end = record.impact_end = tick_end;
+  for (int s : breaching) affected_[emergent_open_][s] = 1;
 }
 
 std::int64_t World::next_truth_id() const {
@@ -249,6 +304,7 @@ std::vector<IncidentRecord> World::incidents() const {
     record.ongoing = !record.silent && record.impact_end == last_tracked_tick_end_ &&
                      (truth_phase_[f] == TruthPhase::kActive ||
                       truth_phase_[f] == TruthPhase::kRecovering);
+    if (static_cast<int>(f) == emergent_open_) record.ongoing = record.impact_end == last_step_end_;
     const std::vector<char>& affected = affected_[f];
     for (int s = 0; s < static_cast<int>(affected.size()); ++s)
       if (affected[s]) record.affected.push_back(s);

@@ -259,3 +259,41 @@ TEST_CASE("a scenario's mode is read and --mode's override reaches the world", "
                     Catch::Contains("'mode' must be fluid or requests, got 'request'; did you "
                                     "mean 'requests'?"));
 }
+
+TEST_CASE("a short overload starts a retry storm that outlives it only when retries exceed "
+          "capacity",
+          "[requests]") {
+  // db at 60 % (60 of 100 requests/s); a CPU stressor halves it for 30 s. With three retries
+  // the timed-out work comes back up to four times (240/s > 100/s): the storm goes on after
+  // the stressor has gone. Without retries the backlog drains at 40/s and all is well.
+  auto run = [](int retries) {
+    const Scenario scenario = scenario_from(R"(
+name: storm
+duration: 10m
+mode: requests
+detectors: []
+services:
+  - {name: api, replicas: 4, capacity_rps: 400, base_latency: 5ms}
+  - {name: db, replicas: 1, workers: 8, capacity_rps: 100, base_latency: 80ms, queue_limit: 2000}
+dependencies:
+  - {caller: api, callee: db, timeout: 500ms, retries: )" + std::to_string(retries) + R"(, retry_backoff: 10ms}
+traffic:
+  - {name: users, entry: api, base_rps: 60, noise: 0}
+faults:
+  - {name: db-stress, kind: cpu-stress, target: {service: db}, load: 50, start: 2m, duration: 30s}
+)");
+    Simulation simulation(scenario, 2);
+    simulation.run();
+    return std::pair(simulation.world().outcome(), simulation.incidents());
+  };
+  const auto [storm, storm_truth] = run(3);
+  CHECK(storm.error_ratio[0] > 0.5);
+  CHECK(storm.arrivals[1] > 2.5 * storm.arrivals[0]);  // db serves mostly retries
+  REQUIRE(storm_truth.size() == 1);
+  CHECK(storm_truth[0].ongoing);
+  const auto [calm, calm_truth] = run(0);
+  CHECK(calm.error_ratio[0] < 0.01);
+  REQUIRE(calm_truth.size() == 1);
+  CHECK_FALSE(calm_truth[0].ongoing);
+  CHECK(calm_truth[0].impact_end < 4 * kMinute);
+}

@@ -1,0 +1,53 @@
+"""scenarios/metastable.yaml: a retry storm that starts by chance, with no fault, near
+saturation at request level, and never recovers. Over seeds 1 to 8, read back with h5py:
+where api's error ratio goes above its 5 % objective and stays there, the ground truth has
+exactly one incident, `emergent`, rooted at db, starting when the breach started and still
+open at the end; db then receives several times api's rate (retries of abandoned work); a
+seed that rides out the run has no incident at all."""
+import h5py
+import numpy as np
+import pytest
+
+from dosim_test_util import SOURCE_DIR, TMP, dosim
+
+SCENARIO = SOURCE_DIR / "scenarios" / "metastable.yaml"
+
+
+@pytest.mark.parametrize("seed", range(1, 9))
+def test_a_chance_collapse_is_an_emergent_incident(seed):
+    trace = TMP / f"metastable-{seed}.h5"
+    result = dosim("run", SCENARIO, "--seed", str(seed), "--out", trace, "--quiet")
+    assert result.returncode == 0, result.stderr
+    with h5py.File(trace) as f:
+        t = f["time_ns"][:] / 1e9  # end of each 10 s row
+        names = f["services/name"].asstr()[()].tolist()
+        api, db = names.index("api"), names.index("db")
+        errors = f["metrics/service/error_ratio"][:, api]
+        rps = f["metrics/service/rps"][:]
+        incidents = f["truth/incidents"]
+        causes = incidents["cause"].asstr()[()].tolist()
+        broken = np.where(errors > 0.05)[0]
+        if len(broken) == 0:  # rode it out
+            assert causes == []
+            return
+        first = broken[0]
+        # Metastable: once it breaks, it stays broken to the end of the run.
+        assert (errors[first + 6:] > 0.5).all()
+        assert rps[first + 6:, db].mean() > 3 * rps[first + 6:, api].mean()  # retried work
+        assert causes == ["emergent"]
+        assert incidents["root_service"][0] == db
+        assert incidents["ongoing"][0] == 1
+        assert incidents["impact_end_ns"][0] == f["time_ns"][-1]
+        # It opens where the breach began (within a 10 s row and the objective's 1 min rule).
+        start = incidents["impact_start_ns"][0] / 1e9
+        assert t[first] - 10 - 60 <= start <= t[first], (start, t[first])
+        affected = {names[s] for s in f["truth/affected/service"][:]}
+        assert affected == {"api", "db"}
+
+
+def test_some_seeds_collapse_and_some_do_not():
+    outcomes = []
+    for seed in range(1, 9):
+        with h5py.File(TMP / f"metastable-{seed}.h5") as f:
+            outcomes.append(len(f["truth/incidents/cause"]) > 0)
+    assert any(outcomes) and not all(outcomes), outcomes
