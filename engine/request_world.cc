@@ -132,6 +132,8 @@ RequestWorld::RequestWorld(const Scenario& scenario, const Topology& topology, s
   for (auto* v : {&stats_.edge_sent, &stats_.edge_resolved, &stats_.edge_failed})
     v->assign(dependencies, 0.0);
   stats_.edge_latency.assign(dependencies, {});
+  edge_in_flight_.assign(dependencies, 0);
+  edge_retries_in_flight_.assign(dependencies, 0);
 }
 
 std::int32_t RequestWorld::new_hop() {
@@ -398,6 +400,13 @@ void RequestWorld::send_attempt(std::int32_t h, SimTime t) {
               static_cast<std::uint64_t>(hop.attempt));
   hop.attempt_span = mix(key ^ 0xC11E47ull);
   const int s = hop.service;
+  if (dep.max_pending > 0 && edge_in_flight_[d] >= dep.max_pending) {
+    push(t, EventKind::kResult, h, hop.call_gen, 503);  // the circuit breaker overflows
+    return;
+  }
+  ++edge_in_flight_[d];
+  if (hop.attempt > 1) ++edge_retries_in_flight_[d];
+  hop.attempt_open = true;
   if (const AbortPart* abort = abort_of(mod_->edge_abort_parts[d], s, key, kEdgeAbortBase)) {
     set_source(abort->source, hop.attempt_fault, hop.attempt_change);
     push(t, EventKind::kResult, h, hop.call_gen, abort->status);
@@ -437,7 +446,12 @@ void RequestWorld::send_attempt(std::int32_t h, SimTime t) {
 void RequestWorld::attempt_failed(std::int32_t h, SimTime t) {
   Hop& hop = hops_[h];
   const DependencySpec& dep = scenario_->dependencies[hop.dep];
-  if (hop.attempt <= dep.retries) {
+  // A retry budget: retries in flight on the edge stay below its share of the attempts.
+  const bool budget_left =
+      dep.retry_budget <= 0 ||
+      edge_retries_in_flight_[hop.dep] <
+          std::max<double>(dep.retry_min, dep.retry_budget * edge_in_flight_[hop.dep]);
+  if (hop.attempt <= dep.retries && budget_left) {
     double backoff = 0;
     if (dep.retry_backoff > 0) {
       const double ceiling =
@@ -548,6 +562,11 @@ void RequestWorld::on_result(std::int32_t h, std::uint32_t call_gen, int status,
   if (hop.call_gen != call_gen) return;  // stale: the caller moved on, or is gone
   const int d = hop.dep;
   const bool ok = status < 500;
+  if (hop.attempt_open) {
+    hop.attempt_open = false;
+    --edge_in_flight_[d];
+    if (hop.attempt > 1) --edge_retries_in_flight_[d];
+  }
   close_attempt(h, status, t);
   stats_.edge_resolved[d] += 1;
   if (!ok) stats_.edge_failed[d] += 1;

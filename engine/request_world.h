@@ -112,6 +112,7 @@ class RequestWorld {
     std::int32_t fault = -1, change = -1;
     std::int32_t attempt_fault = -1, attempt_change = -1;
     std::int32_t status = 200;  // its answer
+    bool attempt_open = false;  // an attempt of it is counted in flight on its edge
   };
   struct TraceState {  // a trace being recorded
     std::uint64_t high = 0, low = 0;  // the trace id
@@ -198,6 +199,9 @@ class RequestWorld {
   std::uint64_t hops_served_ = 0;
   const FaultModifiers* mod_ = nullptr;     // this tick's
   const std::vector<double>* unrouted_ = nullptr;
+  // Per dependency: attempts in flight, and those of them that are retries (retry budgets
+  // and circuit breakers count them).
+  std::vector<int> edge_in_flight_, edge_retries_in_flight_;
   std::vector<TraceState> traces_;
   std::vector<std::int32_t> free_traces_;
   std::vector<SpanRecord>* spans_out_ = nullptr;  // this tick's

@@ -404,7 +404,7 @@ void Loader::read_endpoints(MapReader& r, ServiceSpec& service) {
 void Loader::read_dependency(const YAML::Node& node) {
   MapReader r(node, "dependency",
               {"caller", "callee", "calls_per_request", "timeout", "retries", "optional",
-               "fallback_latency", "fallback", "retry_backoff"},
+               "fallback_latency", "fallback", "retry_backoff", "retry_budget", "max_pending"},
               diags_);
   if (!r.is_map()) return;
   DependencySpec dependency;
@@ -419,6 +419,17 @@ void Loader::read_dependency(const YAML::Node& node) {
       static_cast<int>(r.integer("retries", Range::closed(0, kMaxRetries)).value_or(0));
   dependency.retry_backoff =
       r.duration("retry_backoff", Range::at_least(0)).value_or(dependency.retry_backoff);
+  if (auto budget = r.value("retry_budget")) {
+    MapReader b(*budget, "retry_budget", {"percent", "min_concurrency"}, diags_);
+    if (b.is_map()) {
+      dependency.retry_budget =
+          b.number("percent", Range::closed(0, 100), Need::kRequired).value_or(0) / 100.0;
+      dependency.retry_min =
+          static_cast<int>(b.integer("min_concurrency", Range::closed(0, 1'000'000)).value_or(3));
+    }
+  }
+  dependency.max_pending =
+      static_cast<int>(r.integer("max_pending", Range::closed(1, 100'000'000)).value_or(0));
   if (auto optional = r.text("optional")) {
     if (*optional != "true" && *optional != "false")
       diags_.error(r.value_pos("optional"), "'optional' must be true or false");

@@ -51,3 +51,32 @@ def test_some_seeds_collapse_and_some_do_not():
         with h5py.File(TMP / f"metastable-{seed}.h5") as f:
             outcomes.append(len(f["truth/incidents/cause"]) > 0)
     assert any(outcomes) and not all(outcomes), outcomes
+
+
+def variant(text, name):
+    """The scenario with its dependency line changed to `text`."""
+    source = SCENARIO.read_text()
+    line = "  - {caller: api, callee: db, timeout: 500ms, retries: 3, retry_backoff: 10ms}"
+    assert line in source
+    path = TMP / f"{name}.yaml"
+    path.write_text(source.replace(line, text))
+    return path
+
+
+@pytest.mark.parametrize("seed", [2, 5, 6, 8])
+def test_a_retry_budget_lets_the_storm_end_and_a_circuit_breaker_prevents_it(seed):
+    budget = variant("  - {caller: api, callee: db, timeout: 500ms, retries: 3, "
+                     "retry_backoff: 10ms, retry_budget: {percent: 20}}", "metastable-budget")
+    breaker = variant("  - {caller: api, callee: db, timeout: 500ms, retries: 3, "
+                      "retry_backoff: 10ms, max_pending: 40}", "metastable-breaker")
+    for path, name in ((budget, "budget"), (breaker, "breaker")):
+        trace = TMP / f"metastable-{name}-{seed}.h5"
+        result = dosim("run", path, "--seed", str(seed), "--out", trace, "--quiet")
+        assert result.returncode == 0, result.stderr
+        with h5py.File(trace) as f:
+            errors = f["metrics/service/error_ratio"][:, 0]
+            ongoing = f["truth/incidents/ongoing"][:]
+            assert errors[-30:].max() < 0.05, name  # healthy for the last 5 minutes
+            assert not ongoing.any(), name          # whatever broke recovered
+            if name == "breaker":  # shedding at 40 in flight: no breach at all
+                assert len(ongoing) == 0 and errors.max() < 0.05

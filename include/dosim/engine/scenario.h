@@ -136,6 +136,13 @@ struct DependencySpec {
   // Request level only: retry k waits a uniform time in (0, min(10, 2^k - 1) x backoff]
   // (Envoy's fully jittered exponential back-off; 0: retries at once).
   SimTime retry_backoff = 25 * kMillisecond;
+  // Request level only (Envoy's): a retry budget lets a failed attempt be retried only while
+  // the retries in flight on the edge stay below max(retry_min, retry_budget x its attempts
+  // in flight) (retry_budget 0: no budget); a circuit breaker fails an attempt at once (503)
+  // while max_pending attempts are in flight on the edge (0: none).
+  double retry_budget = 0;
+  int retry_min = 3;
+  int max_pending = 0;
   SourcePos pos;
 };
 
