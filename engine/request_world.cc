@@ -20,6 +20,8 @@ std::uint64_t mix(std::uint64_t x) {  // splitmix64's finaliser
 std::uint64_t combine(std::uint64_t a, std::uint64_t b) { return mix(a ^ mix(b)); }
 
 // Slots of a request's draws at a service (part of the determinism contract).
+constexpr int kFallbackCall = 1000;  // call_number of a fallback call (its own draws)
+
 enum Slot : std::uint64_t {
   kAbort = 1,
   kUnrouted,
@@ -142,10 +144,9 @@ std::int32_t RequestWorld::new_hop() {
     free_hops_.pop_back();
     // Generations go on from where the slot's last request left them: an event of that one
     // never matches the new one.
-    const std::uint32_t gen = hops_[h].gen, call_gen = hops_[h].call_gen;
+    const std::uint32_t gen = hops_[h].gen;
     hops_[h] = Hop{};
     hops_[h].gen = gen;
-    hops_[h].call_gen = call_gen;
     return h;
   }
   hops_.emplace_back();
@@ -154,7 +155,6 @@ std::int32_t RequestWorld::new_hop() {
 
 void RequestWorld::free_hop(std::int32_t h) {
   ++hops_[h].gen;
-  ++hops_[h].call_gen;
   free_hops_.push_back(h);
 }
 
@@ -353,18 +353,52 @@ void RequestWorld::done(std::int32_t h, SimTime t) {
     }
     start_service(next, static_cast<int>(&replica - state.replicas.data()), t);
   }
-  next_call(h, t);
+  if (scenario_->services[s].parallel_calls)
+    issue_parallel(h, t);
+  else
+    next_call(h, t);
+}
+
+std::int32_t RequestWorld::new_call(std::int32_t h, int dep, int call_number, bool fallback) {
+  std::int32_t c;
+  if (!free_calls_.empty()) {
+    c = free_calls_.back();
+    free_calls_.pop_back();
+  } else {
+    c = static_cast<std::int32_t>(calls_.size());
+    calls_.emplace_back();
+  }
+  Call& call = calls_[c];
+  const std::uint32_t gen = call.gen;  // goes on from the slot's last call
+  call = Call{};
+  call.gen = gen;
+  call.hop = h;
+  call.dep = dep;
+  call.call_number = call_number;
+  call.fallback = fallback;
+  return c;
+}
+
+int RequestWorld::calls_on(const Hop& hop, int dep_pos) const {
+  const int dep = topology_->outgoing(hop.service)[dep_pos];
+  const double calls = scenario_->dependencies[dep].calls_per_request;
+  const double whole = std::floor(calls);
+  int n = static_cast<int>(whole);
+  if (calls > whole && draw(hop.service, hop.key, kCallCount + 16 * (dep_pos + 1)) < calls - whole)
+    ++n;
+  return n;
 }
 
 void RequestWorld::next_call(std::int32_t h, SimTime t) {
   Hop& hop = hops_[h];
+  if (hop.failed) {
+    finish(h, 500, false, t);  // a call it needs failed
+    return;
+  }
   if (hop.fallback >= 0) {  // one call to the fallback of an optional dependency that failed
-    hop.dep = hop.fallback;
+    const int fallback = hop.fallback;
     hop.fallback = -1;
-    hop.calls_left = 1;
-    hop.call_number = 1000;  // distinct draws from the dependency's own calls
-    hop.attempt = 0;
-    send_attempt(h, t);
+    send_attempt(new_call(h, fallback, kFallbackCall, true), t);
     return;
   }
   const std::vector<int>& outgoing = topology_->outgoing(hop.service);
@@ -373,66 +407,77 @@ void RequestWorld::next_call(std::int32_t h, SimTime t) {
       finish(h, 200, false, t);
       return;
     }
-    hop.dep = outgoing[hop.dep_pos];
-    const double calls = scenario_->dependencies[hop.dep].calls_per_request;
-    const double whole = std::floor(calls);
-    hop.calls_left = static_cast<std::int32_t>(whole);
-    if (calls > whole && draw(hop.service, hop.key, kCallCount + 16 * (hop.dep_pos + 1)) <
-                             calls - whole)
-      ++hop.calls_left;
+    hop.calls_left = calls_on(hop, hop.dep_pos);
     hop.call_number = 0;
   }
-  hop.attempt = 0;
-  send_attempt(h, t);
+  send_attempt(new_call(h, outgoing[hop.dep_pos], hop.call_number, false), t);
 }
 
-void RequestWorld::send_attempt(std::int32_t h, SimTime t) {
+void RequestWorld::issue_parallel(std::int32_t h, SimTime t) {
+  // Every call at once; the request answers when the last one is done. Calls that finish
+  // while they are being issued do not end it early.
+  hops_[h].issuing = true;
+  const std::vector<int>& outgoing = topology_->outgoing(hops_[h].service);
+  for (int pos = 0; pos < static_cast<int>(outgoing.size()); ++pos) {
+    const int n = calls_on(hops_[h], pos);
+    for (int k = 0; k < n; ++k) {
+      ++hops_[h].outstanding;
+      send_attempt(new_call(h, outgoing[pos], k, false), t);
+    }
+  }
   Hop& hop = hops_[h];
-  const int d = hop.dep;
+  hop.issuing = false;
+  if (hop.outstanding == 0) finish(h, hop.failed ? 500 : 200, false, t);
+}
+
+void RequestWorld::send_attempt(std::int32_t c, SimTime t) {
+  Call& call = calls_[c];
+  const Hop& hop = hops_[call.hop];
+  const int d = call.dep;
   const DependencySpec& dep = scenario_->dependencies[d];
-  ++hop.attempt;
-  ++hop.call_gen;
-  hop.attempt_start = t;
-  hop.attempt_fault = hop.attempt_change = -1;
+  ++call.attempt;
+  ++call.gen;
+  call.attempt_start = t;
+  call.attempt_fault = call.attempt_change = -1;
   stats_.edge_sent[d] += 1;
   const std::uint64_t key =
-      combine(combine(hop.key, static_cast<std::uint64_t>(d) * 65536 + hop.call_number),
-              static_cast<std::uint64_t>(hop.attempt));
-  hop.attempt_span = mix(key ^ 0xC11E47ull);
+      combine(combine(hop.key, static_cast<std::uint64_t>(d) * 65536 + call.call_number),
+              static_cast<std::uint64_t>(call.attempt));
+  call.attempt_span = mix(key ^ 0xC11E47ull);
   const int s = hop.service;
   if (dep.max_pending > 0 && edge_in_flight_[d] >= dep.max_pending) {
-    push(t, EventKind::kResult, h, hop.call_gen, 503);  // the circuit breaker overflows
+    push(t, EventKind::kResult, c, call.gen, 503);  // the circuit breaker overflows
     return;
   }
   ++edge_in_flight_[d];
-  if (hop.attempt > 1) ++edge_retries_in_flight_[d];
-  hop.attempt_open = true;
+  if (call.attempt > 1) ++edge_retries_in_flight_[d];
+  call.open = true;
   if (const AbortPart* abort = abort_of(mod_->edge_abort_parts[d], s, key, kEdgeAbortBase)) {
-    set_source(abort->source, hop.attempt_fault, hop.attempt_change);
-    push(t, EventKind::kResult, h, hop.call_gen, abort->status);
+    set_source(abort->source, call.attempt_fault, call.attempt_change);
+    push(t, EventKind::kResult, c, call.gen, abort->status);
     return;
   }
-  if (dep.timeout > 0) push(t + dep.timeout, EventKind::kTimeout, h, hop.call_gen);
+  if (dep.timeout > 0) push(t + dep.timeout, EventKind::kTimeout, c, call.gen);
   const AbortPart* loss = abort_of(mod_->edge_loss_parts[d], s, key, kEdgeLossBase);
-  if (loss) set_source(loss->source, hop.attempt_fault, hop.attempt_change);
+  if (loss) set_source(loss->source, call.attempt_fault, call.attempt_change);
   if (loss && dep.timeout > 0) return;  // it never arrives; the timeout ends the attempt
   int source = -1;
   double delay = delay_of(mod_->edge_delay_parts[d], s, key, kEdgeDelayBase, &source);
-  set_source(source, hop.attempt_fault, hop.attempt_change);
+  set_source(source, call.attempt_fault, call.attempt_change);
   if (loss) delay += kRetransmitSeconds;
   const std::int32_t callee = new_hop();
   Hop& child = hops_[callee];
-  Hop& caller = hops_[h];  // new_hop() may have moved the slots
+  const Hop& caller = hops_[calls_[c].hop];  // new_hop() may have moved the slots
+  const Call& sent = calls_[c];
   child.service = dep.callee;
-  child.parent = h;
-  child.parent_gen = caller.gen;
-  child.parent_call = caller.call_gen;
+  child.parent = c;
+  child.parent_call = sent.gen;
   child.key = key;
   child.root = caller.root;
-  child.served_attempt = caller.attempt;
+  child.served_attempt = sent.attempt;
   child.trace = caller.trace;
   child.span = mix(key ^ 0x5E77E4ull);
-  child.parent_span = caller.attempt_span;
+  child.parent_span = sent.attempt_span;
   if (child.trace >= 0) ++traces_[child.trace].open;
   if (delay > 0 || depth_ >= kMaxNesting) {
     push(t + seconds(delay), EventKind::kArrive, callee, child.gen);
@@ -443,48 +488,85 @@ void RequestWorld::send_attempt(std::int32_t h, SimTime t) {
   --depth_;
 }
 
-void RequestWorld::attempt_failed(std::int32_t h, SimTime t) {
-  Hop& hop = hops_[h];
-  const DependencySpec& dep = scenario_->dependencies[hop.dep];
+void RequestWorld::on_result(std::int32_t c, std::uint32_t gen, int status, SimTime t) {
+  Call& call = calls_[c];
+  if (call.gen != gen) return;  // stale: the call moved on, or is over
+  const int d = call.dep;
+  const bool ok = status < 500;
+  if (call.open) {
+    call.open = false;
+    --edge_in_flight_[d];
+    if (call.attempt > 1) --edge_retries_in_flight_[d];
+  }
+  close_attempt(c, status, t);
+  stats_.edge_resolved[d] += 1;
+  if (!ok) stats_.edge_failed[d] += 1;
+  stats_.edge_latency[d].push_back(static_cast<float>(to_seconds(t - call.attempt_start)));
+  ++call.gen;  // the other outcome of this attempt is stale now
+  if (ok)
+    call_done(c, true, t);
+  else
+    attempt_failed(c, t);
+}
+
+void RequestWorld::attempt_failed(std::int32_t c, SimTime t) {
+  Call& call = calls_[c];
+  const Hop& hop = hops_[call.hop];
+  const DependencySpec& dep = scenario_->dependencies[call.dep];
   // A retry budget: retries in flight on the edge stay below its share of the attempts.
   const bool budget_left =
       dep.retry_budget <= 0 ||
-      edge_retries_in_flight_[hop.dep] <
-          std::max<double>(dep.retry_min, dep.retry_budget * edge_in_flight_[hop.dep]);
-  if (hop.attempt <= dep.retries && budget_left) {
+      edge_retries_in_flight_[call.dep] <
+          std::max<double>(dep.retry_min, dep.retry_budget * edge_in_flight_[call.dep]);
+  if (call.attempt <= dep.retries && budget_left) {
     double backoff = 0;
     if (dep.retry_backoff > 0) {
       const double ceiling =
-          std::min(10.0, std::exp2(hop.attempt) - 1.0) * to_seconds(dep.retry_backoff);
-      const std::uint64_t key = combine(hop.key, static_cast<std::uint64_t>(hop.dep) * 65536 +
-                                                     hop.call_number * 64 + hop.attempt);
+          std::min(10.0, std::exp2(call.attempt) - 1.0) * to_seconds(dep.retry_backoff);
+      const std::uint64_t key = combine(hop.key, static_cast<std::uint64_t>(call.dep) * 65536 +
+                                                     call.call_number * 64 + call.attempt);
       backoff = (1.0 - draw(hop.service, key, kBackoff)) * ceiling;  // (0, ceiling]
     }
-    ++hop.call_gen;
-    push(t + seconds(backoff), EventKind::kNextCall, h, hop.call_gen, 0);
+    ++call.gen;
+    push(t + seconds(backoff), EventKind::kRetry, c, call.gen);
     return;
   }
-  call_failed(h, t);
+  // The call failed after its retries.
+  if (!dep.optional) {
+    call_done(c, false, t);
+  } else if (dep.fallback >= 0) {
+    call_done(c, true, t, dep.fallback);
+  } else if (dep.fallback_latency > 0) {
+    ++call.gen;
+    push(t + dep.fallback_latency, EventKind::kFallbackOver, c, call.gen);
+  } else {
+    call_done(c, true, t);
+  }
 }
 
-void RequestWorld::call_failed(std::int32_t h, SimTime t) {
+void RequestWorld::call_done(std::int32_t c, bool ok, SimTime t, int fallback) {
+  const std::int32_t h = calls_[c].hop;
+  const bool was_fallback = calls_[c].fallback;
+  ++calls_[c].gen;
+  free_calls_.push_back(c);
   Hop& hop = hops_[h];
-  const DependencySpec& dep = scenario_->dependencies[hop.dep];
-  if (!dep.optional) {
-    finish(h, 500, false, t);  // a call it needs failed
+  if (!ok) hop.failed = true;
+  if (scenario_->services[hop.service].parallel_calls) {
+    if (fallback >= 0) {  // the fallback call joins the others
+      ++hop.outstanding;
+      send_attempt(new_call(h, fallback, kFallbackCall, true), t);
+    }
+    Hop& after = hops_[h];
+    if (--after.outstanding == 0 && !after.issuing)
+      finish(h, after.failed ? 500 : 200, false, t);
     return;
   }
-  --hop.calls_left;
-  ++hop.call_number;
-  if (dep.fallback >= 0) {
-    hop.fallback = dep.fallback;
-    next_call(h, t);
-  } else if (dep.fallback_latency > 0) {
-    ++hop.call_gen;
-    push(t + dep.fallback_latency, EventKind::kNextCall, h, hop.call_gen, 1);
-  } else {
-    next_call(h, t);
+  if (!was_fallback) {
+    --hop.calls_left;
+    ++hop.call_number;
   }
+  hop.fallback = fallback;
+  next_call(h, t);
 }
 
 void RequestWorld::finish(std::int32_t h, int status, bool fast, SimTime t) {
@@ -540,10 +622,9 @@ void RequestWorld::finish(std::int32_t h, int status, bool fast, SimTime t) {
     }
     if (--state.open == 0) free_traces_.push_back(trace);
   }
-  const std::int32_t parent = hop.parent;
+  const std::int32_t parent = hop.parent;  // the call it answers
   const std::uint32_t parent_call = hop.parent_call;
-  const bool waiting = parent >= 0 && hops_[parent].gen == hop.parent_gen &&
-                       hops_[parent].call_gen == parent_call;
+  const bool waiting = parent >= 0 && calls_[parent].gen == parent_call;
   free_hop(h);
   if (!waiting) return;
   // The answer reaches the caller now: handled at once, unless the handlers are nested deep
@@ -554,30 +635,6 @@ void RequestWorld::finish(std::int32_t h, int status, bool fast, SimTime t) {
     --depth_;
   } else {
     push(t, EventKind::kResult, parent, parent_call, status);
-  }
-}
-
-void RequestWorld::on_result(std::int32_t h, std::uint32_t call_gen, int status, SimTime t) {
-  Hop& hop = hops_[h];
-  if (hop.call_gen != call_gen) return;  // stale: the caller moved on, or is gone
-  const int d = hop.dep;
-  const bool ok = status < 500;
-  if (hop.attempt_open) {
-    hop.attempt_open = false;
-    --edge_in_flight_[d];
-    if (hop.attempt > 1) --edge_retries_in_flight_[d];
-  }
-  close_attempt(h, status, t);
-  stats_.edge_resolved[d] += 1;
-  if (!ok) stats_.edge_failed[d] += 1;
-  stats_.edge_latency[d].push_back(static_cast<float>(to_seconds(t - hop.attempt_start)));
-  ++hop.call_gen;  // the other outcome of this attempt is stale now
-  if (ok) {
-    --hop.calls_left;
-    ++hop.call_number;
-    next_call(h, t);
-  } else {
-    attempt_failed(h, t);
   }
 }
 
@@ -622,21 +679,22 @@ void RequestWorld::record(std::int32_t trace, const SpanRecord& span) {
   state.spans.push_back(full);
 }
 
-void RequestWorld::close_attempt(std::int32_t h, int status, SimTime t) {
-  const Hop& hop = hops_[h];
+void RequestWorld::close_attempt(std::int32_t c, int status, SimTime t) {
+  const Call& call = calls_[c];
+  const Hop& hop = hops_[call.hop];
   if (hop.trace < 0) return;
   SpanRecord span;
-  span.span = hop.attempt_span;
+  span.span = call.attempt_span;
   span.parent = hop.span;
   span.kind = 2;
   span.service = hop.service;
-  span.dependency = hop.dep;
-  span.start = hop.attempt_start;
+  span.dependency = call.dep;
+  span.start = call.attempt_start;
   span.end = t;
   span.status = status;
-  span.attempt = hop.attempt;
-  span.fault = hop.attempt_fault;
-  span.change = hop.attempt_change;
+  span.attempt = call.attempt;
+  span.fault = call.attempt_fault;
+  span.change = call.attempt_change;
   record(hop.trace, span);
 }
 
@@ -724,12 +782,11 @@ void RequestWorld::advance(std::int64_t tick, const std::vector<double>& externa
       case EventKind::kTimeout:
         on_result(event.hop, event.gen, 504, t);
         break;
-      case EventKind::kNextCall:
-        if (hop.call_gen != event.gen) break;
-        if (event.status == 1)  // after a fallback latency: the failed call is behind it
-          next_call(event.hop, t);
-        else  // after a back-off: the next attempt of the same call
-          send_attempt(event.hop, t);
+      case EventKind::kRetry:  // after a back-off: the next attempt of the same call
+        if (calls_[event.hop].gen == event.gen) send_attempt(event.hop, t);
+        break;
+      case EventKind::kFallbackOver:  // an optional call failed; its fallback latency is over
+        if (calls_[event.hop].gen == event.gen) call_done(event.hop, true, t);
         break;
     }
   }

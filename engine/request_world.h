@@ -78,41 +78,59 @@ class RequestWorld {
   static int workers_of(const ServiceSpec& service);
 
  private:
-  enum class EventKind : std::uint8_t { kArrive, kEnter, kDone, kResult, kTimeout, kNextCall };
+  // kArrive, kEnter, kDone name a hop; kResult, kTimeout, kRetry, kFallbackOver a call.
+  enum class EventKind : std::uint8_t {
+    kArrive,
+    kEnter,
+    kDone,
+    kResult,
+    kTimeout,
+    kRetry,
+    kFallbackOver
+  };
   struct Event {  // ordered by (time, order pushed) in the calendar queue
-    std::int32_t hop;
-    std::uint32_t gen;  // the hop's slot generation, or its call generation (results)
-    std::int32_t status;  // kResult: the callee's answer; kNextCall: 1 after a fallback
+    std::int32_t hop;     // the hop, or the call
+    std::uint32_t gen;    // its generation when the event was made (stale ones are dropped)
+    std::int32_t status;  // kResult: the callee's answer
     EventKind kind;
   };
   struct Hop {  // one request at one service
     std::int32_t service = -1, endpoint = -1;
-    std::int32_t parent = -1;        // the caller's hop, -1 for an external request
-    std::uint32_t parent_gen = 0;    // the caller's slot generation when it called
-    std::uint32_t parent_call = 0;   // the caller's call generation it answers
+    std::int32_t parent = -1;        // the call it answers (calls_), -1 for an external request
+    std::uint32_t parent_call = 0;   // that call's generation when it was sent
     std::int32_t replica = -1;       // while queued or served
     std::uint32_t gen = 0;           // slot generation (bumped when freed)
-    std::uint32_t call_gen = 0;      // bumped at every attempt and every outcome of one
     std::uint64_t key = 0;           // the request's identity, for its draws
     SimTime arrived = 0;             // at the service
-    SimTime attempt_start = 0;       // of the call attempt in progress
-    std::int32_t dep_pos = -1;       // position in the service's outgoing dependencies
-    std::int32_t dep = -1;           // dependency of the call in progress
-    std::int32_t calls_left = 0;     // calls still to make on it
-    std::int32_t call_number = 0;    // calls made on it so far
-    std::int32_t attempt = 0;        // attempts of the current call
-    std::int32_t fallback = -1;      // a fallback dependency to call next
+    // Its calls: sequential (the next dependency position, calls left on it, calls made on
+    // it, a fallback to call next) or parallel (calls outstanding, while being issued).
+    std::int32_t dep_pos = -1;
+    std::int32_t calls_left = 0;
+    std::int32_t call_number = 0;
+    std::int32_t fallback = -1;
+    std::int32_t outstanding = 0;
+    bool issuing = false;
+    bool failed = false;  // a call it needs failed
     // Tracing: the root request's key, the trace being recorded (-1: none), this request's
-    // server span and its parent (the caller's client span), the client span of the attempt
-    // in progress, and what touched the request and the attempt.
+    // server span and its parent (the caller's client span), and what touched it.
     std::uint64_t root = 0;
     std::int32_t trace = -1;
-    std::uint64_t span = 0, parent_span = 0, attempt_span = 0;
+    std::uint64_t span = 0, parent_span = 0;
     std::int32_t served_attempt = 0;
     std::int32_t fault = -1, change = -1;
-    std::int32_t attempt_fault = -1, attempt_change = -1;
     std::int32_t status = 200;  // its answer
-    bool attempt_open = false;  // an attempt of it is counted in flight on its edge
+  };
+  struct Call {  // one call of a request to a dependency, over its attempts
+    std::int32_t hop = -1;  // the caller
+    std::int32_t dep = -1;
+    std::int32_t call_number = 0;
+    std::int32_t attempt = 0;
+    std::uint32_t gen = 0;  // bumped at every attempt and outcome (and when freed)
+    SimTime attempt_start = 0;
+    std::uint64_t attempt_span = 0;
+    std::int32_t attempt_fault = -1, attempt_change = -1;
+    bool open = false;      // its attempt counts in flight on the edge
+    bool fallback = false;  // a fallback call
   };
   struct TraceState {  // a trace being recorded
     std::uint64_t high = 0, low = 0;  // the trace id
@@ -166,16 +184,21 @@ class RequestWorld {
   void enter(std::int32_t h, SimTime t);
   void start_service(std::int32_t h, int replica, SimTime t);
   void done(std::int32_t h, SimTime t);
+  // Calls: the next one of a sequential request, all of a parallel one, one attempt, its
+  // failure (retry or give up), and the call's end (with a fallback call to make next).
   void next_call(std::int32_t h, SimTime t);
-  void send_attempt(std::int32_t h, SimTime t);
-  void attempt_failed(std::int32_t h, SimTime t);
-  void call_failed(std::int32_t h, SimTime t);
+  void issue_parallel(std::int32_t h, SimTime t);
+  std::int32_t new_call(std::int32_t h, int dep, int call_number, bool fallback);
+  int calls_on(const Hop& hop, int dep_pos) const;  // calls this request makes on it
+  void send_attempt(std::int32_t c, SimTime t);
+  void attempt_failed(std::int32_t c, SimTime t);
+  void call_done(std::int32_t c, bool ok, SimTime t, int fallback = -1);
   void finish(std::int32_t h, int status, bool fast, SimTime t);
-  // The caller `h` gets the outcome of its attempt of generation `call_gen`.
-  void on_result(std::int32_t h, std::uint32_t call_gen, int status, SimTime t);
+  // Call `c` gets the outcome of its attempt of generation `gen`.
+  void on_result(std::int32_t c, std::uint32_t gen, int status, SimTime t);
   // Tracing: a span of trace `trace` is done; the end of a request of it.
   void record(std::int32_t trace, const SpanRecord& span);
-  void close_attempt(std::int32_t h, int status, SimTime t);
+  void close_attempt(std::int32_t c, int status, SimTime t);
   void trace_ids(std::uint64_t root, std::uint64_t& high, std::uint64_t& low) const;
   // Decides at an external request's arrival whether its trace is recorded.
   void start_trace(std::int32_t h);
@@ -192,6 +215,8 @@ class RequestWorld {
   std::vector<ServiceState> services_;
   std::vector<Hop> hops_;
   std::vector<std::int32_t> free_hops_;
+  std::vector<Call> calls_;
+  std::vector<std::int32_t> free_calls_;
   CalendarQueue<Event> events_;
   // Arrivals and answers that happen at once are handled in place, nested at most this deep.
   static constexpr int kMaxNesting = 64;

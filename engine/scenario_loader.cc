@@ -191,7 +191,7 @@ void Loader::read_service(const YAML::Node& node) {
       node, "service",
       {"name", "replicas", "capacity_rps", "base_latency", "cpu_baseline", "memory_baseline",
        "region", "zone", "zones", "failover", "endpoints", "autoscaling", "sli", "labels",
-       "workers", "queue_limit", "service_time", "load_balancer"},
+       "workers", "queue_limit", "service_time", "load_balancer", "calls"},
       diags_);
   if (!r.is_map()) return;
   ServiceSpec service;
@@ -250,6 +250,12 @@ void Loader::read_request_model(MapReader& r, ServiceSpec& service) {
       else
         service.service_time = static_cast<ServiceTimeKind>(found - kinds.begin());
     }
+  }
+  if (auto calls = r.text("calls")) {
+    if (*calls != "sequential" && *calls != "parallel")
+      diags_.error(r.value_pos("calls"), "'calls' must be sequential or parallel, got '" + *calls +
+                                             "'" + did_you_mean(*calls, {"sequential", "parallel"}));
+    service.parallel_calls = *calls == "parallel";
   }
   if (auto balancer = r.text("load_balancer")) {
     const std::vector<std::string> names = {"round-robin", "random", "least-request"};

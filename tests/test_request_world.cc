@@ -297,3 +297,34 @@ faults:
   CHECK_FALSE(calm_truth[0].ongoing);
   CHECK(calm_truth[0].impact_end < 4 * kMinute);
 }
+
+TEST_CASE("parallel calls take as long as the slowest, sequential ones as their sum",
+          "[requests]") {
+  // Deterministic service times at low load: front 10 ms, a 100 ms, b 50 ms (b twice).
+  auto mean_latency = [](const char* calls) {
+    const Scenario scenario = scenario_from(std::string(R"(
+name: fanout
+duration: 2m
+tick: 1m
+mode: requests
+detectors: []
+services:
+  - {name: front, replicas: 1, workers: 100, capacity_rps: 10000, base_latency: 10ms,
+     service_time: deterministic, calls: )") + calls + R"(}
+  - {name: a, replicas: 1, workers: 100, capacity_rps: 1000, base_latency: 100ms,
+     service_time: deterministic}
+  - {name: b, replicas: 1, workers: 100, capacity_rps: 2000, base_latency: 50ms,
+     service_time: deterministic}
+dependencies:
+  - {caller: front, callee: a}
+  - {caller: front, callee: b, calls_per_request: 2}
+traffic:
+  - {name: t, entry: front, noise: 0, base_rps: 20}
+)");
+    Simulation simulation(scenario, 1);
+    simulation.run_ticks(2);
+    return simulation.world().outcome().latency[0].mean;
+  };
+  CHECK(mean_latency("sequential") == Approx(0.010 + 0.100 + 2 * 0.050).margin(1e-6));
+  CHECK(mean_latency("parallel") == Approx(0.010 + 0.100).margin(1e-6));
+}

@@ -118,6 +118,7 @@ struct ServiceSpec {
   ServiceTimeKind service_time = ServiceTimeKind::kExponential;
   double service_time_cv = 1.0;  // coefficient of variation (lognormal, gamma)
   LoadBalancer load_balancer = LoadBalancer::kRoundRobin;
+  bool parallel_calls = false;  // request level: its calls all at once (fan-out), or in turn
   SourcePos pos;
 };
 
