@@ -15,7 +15,7 @@ dosim_rate=$(taskset -c 0 "$build/bench/bench_requests" --benchmark_filter=BM_Re
   --benchmark_repetitions=3 --benchmark_report_aggregates_only=true 2>/dev/null |
   awk '/BM_RequestChain.*_median/ { for (i = 1; i <= NF; ++i) if ($i ~ /^hops=/) print $i }' |
   sed 's/hops=//')
-echo "dosim: $dosim_rate hops/s (median of 3)"
+echo "dosim: $dosim_rate hops (median of 3)"
 taskset -c 0 "$build/bench/bench_requests" --benchmark_filter=BM_RequestHorizon 2>/dev/null |
   grep BM_RequestHorizon
 if /usr/bin/python3 -c "import SimPy" 2>/dev/null; then
@@ -25,6 +25,7 @@ if /usr/bin/python3 -c "import SimPy" 2>/dev/null; then
   /usr/bin/python3 - "$dosim_rate" "$simpy_rate" <<'PY'
 import sys
 def number(text):
+    text = text.removesuffix("/s")
     scale = {"k": 1e3, "M": 1e6, "G": 1e9}.get(text[-1], 1)
     return float(text.rstrip("kMG")) * scale
 dosim, simpy = number(sys.argv[1]), float(sys.argv[2])
