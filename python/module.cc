@@ -49,9 +49,13 @@ YAML::Node to_yaml(const py::handle& value) {
 
 RunOptions make_options(std::optional<std::uint64_t> seed, const std::string& script,
                         const std::string& out, std::optional<std::vector<std::string>> detectors,
-                        bool strict) {
+                        bool strict, const std::string& mode) {
   RunOptions options;
   options.seed = seed;
+  if (mode == "fluid") options.mode = WorldMode::kFluid;
+  if (mode == "requests") options.mode = WorldMode::kRequests;
+  if (!mode.empty() && !options.mode)
+    throw InputError("mode", "mode must be fluid or requests, got '" + mode + "'");
   options.script_path = script;
   options.trace_path = out;
   options.detectors = std::move(detectors);
@@ -244,26 +248,30 @@ PYBIND11_MODULE(_dosim, m) {
   m.def(
       "_run",
       [](const std::string& path, std::optional<std::uint64_t> seed, const std::string& script,
-         const std::string& out, std::optional<std::vector<std::string>> detectors, bool strict) {
-        RunOptions options = make_options(seed, script, out, std::move(detectors), strict);
+         const std::string& out, std::optional<std::vector<std::string>> detectors, bool strict,
+         const std::string& mode) {
+        RunOptions options = make_options(seed, script, out, std::move(detectors), strict, mode);
         py::gil_scoped_release release;
         const RunPlan plan = RunPlan::load(path, std::move(options));
         Run run(plan);
         return run.run();
       },
       py::arg("path"), py::arg("seed") = py::none(), py::arg("script") = "", py::arg("out") = "",
-      py::arg("detectors") = py::none(), py::arg("strict") = false);
+      py::arg("detectors") = py::none(), py::arg("strict") = false, py::arg("mode") = "");
 
   py::class_<Stepper>(m, "_Simulation")
       .def(py::init([](const std::string& path, std::optional<std::uint64_t> seed,
                        const std::string& script, const std::string& out,
-                       std::optional<std::vector<std::string>> detectors, bool strict) {
-             RunOptions options = make_options(seed, script, out, std::move(detectors), strict);
+                       std::optional<std::vector<std::string>> detectors, bool strict,
+                       const std::string& mode) {
+             RunOptions options =
+                 make_options(seed, script, out, std::move(detectors), strict, mode);
              py::gil_scoped_release release;
              return std::make_unique<Stepper>(RunPlan::load(path, std::move(options)));
            }),
            py::arg("path"), py::arg("seed") = py::none(), py::arg("script") = "",
-           py::arg("out") = "", py::arg("detectors") = py::none(), py::arg("strict") = false)
+           py::arg("out") = "", py::arg("detectors") = py::none(), py::arg("strict") = false,
+           py::arg("mode") = "")
       .def(
           "step",
           [](Stepper& s, std::int64_t ticks) {

@@ -281,6 +281,18 @@ def test_bad_calls_raise_typed_errors():
         sim.finish()
 
 
+def test_mode_runs_the_request_level_from_python():
+    report = dosim.run(SCENARIOS / "payments-mad.yaml", mode="requests", out=TMP / "req.h5")
+    with h5py.File(TMP / "req.h5") as f:
+        assert f["spans/span_id"].shape[0] > 0  # the scenario traces at request level
+    fluid = dosim.run(SCENARIOS / "payments-mad.yaml", out=TMP / "fluid.h5")
+    with h5py.File(TMP / "fluid.h5") as f:
+        assert f["spans/span_id"].shape[0] == 0
+    assert len(report.incidents) == len(fluid.incidents)
+    with pytest.raises(dosim.InputError, match="mode must be fluid or requests"):
+        dosim.Simulation(SCENARIOS / "payments-mad.yaml", mode="request")
+
+
 def test_steer_and_drain_move_regional_traffic_as_declared_changes():
     scenario = SOURCE_DIR / "scenarios" / "regional-failover.yaml"
     sim = dosim.Simulation(scenario, out=TMP / "steer.h5")

@@ -80,15 +80,16 @@ class Report:
                 f"incidents, {len(self.alerts)} alerts{'' if self.completed else ', stopped'}>")
 
 
-def run(path, seed=None, script=None, out=None, detectors=None, strict=False):
+def run(path, seed=None, script=None, out=None, detectors=None, strict=False, mode=None):
     """Runs a scenario file to its end and returns its Report.
 
     seed: instead of the scenario's; script: a Lua chaos script (default: the scenario's
     `script:`); out: the HDF5 trace to write (default: none); detectors: names or
     KIND[:key=value...] tokens to run instead of the scenario's (as `dosim bench`);
-    strict: warnings are errors. Raises InputError / ScriptError with every problem."""
+    strict: warnings are errors; mode: "fluid" or "requests" instead of the scenario's
+    `mode:` (as `dosim run --mode`). Raises InputError / ScriptError with every problem."""
     return Report(_dosim._run(str(path), seed, str(script or ""), str(out or ""),
-                              detectors, strict))
+                              detectors, strict, str(mode or "")))
 
 
 def score(trace, alerts=None, scores=None, threshold=0.5):
@@ -146,9 +147,10 @@ class Simulation:
     Stepping changes when control returns, never what is simulated: any sequence of step()
     calls then finish() gives the report and trace of one dosim.run()."""
 
-    def __init__(self, path, seed=None, script=None, out=None, detectors=None, strict=False):
+    def __init__(self, path, seed=None, script=None, out=None, detectors=None, strict=False,
+                 mode=None):
         self._sim = _dosim._Simulation(str(path), seed, str(script or ""), str(out or ""),
-                                       detectors, strict)
+                                       detectors, strict, str(mode or ""))
 
     def step(self, ticks=1):
         """Simulates at most `ticks` more ticks; returns whether ticks are left."""
