@@ -1,5 +1,8 @@
 #include "dosim/engine/scenario.h"
 
+#include <algorithm>
+#include <cmath>
+
 namespace dosim {
 
 const char* fault_kind_name(FaultKind kind) {
@@ -88,6 +91,61 @@ int TrafficSpec::region_index(const std::string& region) const {
   for (int r = 0; r < static_cast<int>(regions.size()); ++r)
     if (regions[r].region == region) return r;
   return -1;
+}
+
+double Scenario::request_hop_bound(int* worst_source) const {
+  // Requests each service serves per request it receives: itself, and every call it may
+  // make, retried to the last, with what each callee makes; callees first (Kahn's order).
+  const std::size_t n = services.size();
+  std::vector<std::vector<int>> out(n);
+  std::vector<int> pending(n, 0);
+  for (std::size_t d = 0; d < dependencies.size(); ++d) {
+    out[dependencies[d].caller].push_back(static_cast<int>(d));
+    ++pending[dependencies[d].caller];
+  }
+  std::vector<std::vector<int>> in(n);
+  for (std::size_t d = 0; d < dependencies.size(); ++d)
+    in[dependencies[d].callee].push_back(static_cast<int>(d));
+  std::vector<double> hops(n, 1.0);
+  std::vector<int> ready;
+  for (std::size_t s = 0; s < n; ++s)
+    if (pending[s] == 0) ready.push_back(static_cast<int>(s));
+  while (!ready.empty()) {
+    const int s = ready.back();
+    ready.pop_back();
+    for (int d : out[s]) {
+      const DependencySpec& dep = dependencies[d];
+      hops[s] += std::ceil(dep.calls_per_request) * (1 + dep.retries) * hops[dep.callee];
+    }
+    hops[s] = std::min(hops[s], 1e300);
+    for (int d : in[s])
+      if (--pending[dependencies[d].caller] == 0) ready.push_back(dependencies[d].caller);
+  }
+  double total = 0, worst = -1;
+  if (worst_source) *worst_source = -1;
+  for (std::size_t i = 0; i < traffic.size(); ++i) {
+    const TrafficSpec& source = traffic[i];
+    double rate = source.base_rps;
+    if (source.locust) {
+      double users = source.locust->users;
+      for (const SurgeSpec& surge : source.locust->surges) users += surge.users;
+      rate = users * source.locust->rps_per_user;
+    }
+    if (source.daily) rate *= 1 + source.daily->amplitude;
+    if (source.weekly) rate *= std::max(1.0, source.weekly->weekend_factor);
+    rate *= 1 + 6 * source.noise;  // a log-normal tick seldom goes further
+    double per_request = 0;
+    for (int e : source.entry) per_request = std::max(per_request, hops[e]);
+    for (const RegionalEntry& regional : source.regions)
+      for (int e : regional.entry) per_request = std::max(per_request, hops[e]);
+    const double contribution = rate * per_request;
+    total += contribution;
+    if (contribution > worst) {
+      worst = contribution;
+      if (worst_source) *worst_source = static_cast<int>(i);
+    }
+  }
+  return total;
 }
 
 int Scenario::service_index(const std::string& service_name) const {

@@ -2,6 +2,7 @@
 // (include/dosim/run.h). Problems are collected, not thrown one by one, so that `dosim
 // validate` and a failing `dosim run` show all of them at once.
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 
 #include "detectors/runner.h"
@@ -118,8 +119,30 @@ std::string scenario_script_path(const std::string& scenario_path, const std::st
 namespace {
 
 // Resolves a run of `scenario`: its script and detectors; every problem goes to `problems`.
+// The request level simulates requests one by one: a scenario whose traffic could ask for more
+// than it can hold is refused before it starts (docs/world-model.md, Request level).
+void check_request_level(const Scenario& scenario, std::vector<Diagnostic>& problems) {
+  if (scenario.mode != WorldMode::kRequests) return;
+  int worst = -1;
+  const double per_second = scenario.request_hop_bound(&worst);
+  const double per_tick = per_second * to_seconds(scenario.tick);
+  if (per_second <= kMaxRequestHopsPerSecond && per_tick <= kMaxRequestHopsPerTick) return;
+  const SourcePos pos = worst >= 0 ? scenario.traffic[worst].pos : SourcePos{};
+  char bound[64];
+  std::snprintf(bound, sizeof bound, "%.3g", per_second);
+  problems.push_back(
+      {scenario.file, pos.line, pos.column,
+       std::string("at request level this scenario may serve up to ") + bound +
+           " requests per simulated second (its traffic at its highest, every call retried" +
+           (worst >= 0 ? "; most from traffic '" + scenario.traffic[worst].name + "'" : "") +
+           "): the request level simulates at most 1e6 per second and 1e7 per tick; run it "
+           "with mode: fluid, or with less traffic",
+       false});
+}
+
 void resolve(Scenario& scenario, const RunOptions& options, std::vector<DetectorSpec>& detectors,
              std::string& script_path, std::vector<Diagnostic>& problems) {
+  check_request_level(scenario, problems);
   if (!options.incident_rules) scenario.incident_rules.clear();
   script_path = options.script_path.empty() ? scenario_script_path(scenario.file, scenario.script)
                                             : options.script_path;
@@ -197,6 +220,7 @@ std::vector<Diagnostic> RunPlan::check(const std::string& scenario_path,
   } catch (const Error& error) {
     return error.diagnostics();  // the rest needs a scenario that loads
   }
+  if (options.mode) scenario.mode = *options.mode;
   std::vector<Diagnostic> problems = scenario.warnings;
   std::vector<DetectorSpec> detectors;
   std::string script_path;

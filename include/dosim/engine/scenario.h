@@ -451,6 +451,9 @@ struct TracingSpec {
   bool tail() const { return keep_errors || keep_slower_than.has_value(); }
 };
 
+inline constexpr double kMaxRequestHopsPerSecond = 1e6;
+inline constexpr double kMaxRequestHopsPerTick = 1e7;
+
 struct Scenario {
   std::string file;       // path it was loaded from
   std::string yaml_text;  // the exact text, stored in the trace
@@ -480,6 +483,11 @@ struct Scenario {
   std::vector<Diagnostic> warnings;
 
   int service_index(const std::string& name) const;  // -1 when absent
+  // The request level's limits: an upper bound of the requests served per simulated second
+  // (traffic at its highest, every call retried to the last; `worst_source` gets the traffic
+  // source that contributes most, -1 without traffic). A request-level run must stay within
+  // kMaxRequestHopsPerSecond, and within kMaxRequestHopsPerTick in one tick.
+  double request_hop_bound(int* worst_source) const;
   std::string edge_name(int dependency) const;       // "caller->callee"
   std::int64_t tick_count() const { return duration / tick; }
 };
