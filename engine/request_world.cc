@@ -19,7 +19,8 @@ std::uint64_t mix(std::uint64_t x) {  // splitmix64's finaliser
 
 std::uint64_t combine(std::uint64_t a, std::uint64_t b) { return mix(a ^ mix(b)); }
 
-// Slots of a request's draws at a service (part of the determinism contract).
+// Slots of a request's draws at a service (part of the determinism contract: kAbort,
+// kEdgeAbort and kEdgeLoss are no longer drawn, and stay so that the others keep their values).
 constexpr int kFallbackCall = 1000;  // call_number of a fallback call (its own draws)
 
 enum Slot : std::uint64_t {
@@ -794,9 +795,9 @@ void RequestWorld::advance(std::int64_t tick, const std::vector<double>& externa
   fill(out, ready);
 }
 
-void RequestWorld::fill(TickOutcome& out, const std::vector<int>& ready) const {
+void RequestWorld::fill(TickOutcome& out, const std::vector<int>& ready) {
   const std::size_t services = services_.size();
-  Stats& stats = const_cast<Stats&>(stats_);  // percentiles reorder the tick's samples
+  Stats& stats = stats_;  // percentiles reorder the tick's samples
   for (std::size_t s = 0; s < services; ++s) {
     const ServiceSpec& spec = scenario_->services[s];
     const double arrivals = stats.arrivals[s];

@@ -40,8 +40,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
-#include <queue>
 #include <vector>
 
 #include "calendar_queue.h"
@@ -204,7 +202,7 @@ class RequestWorld {
   void start_trace(std::int32_t h);
   void set_busy(int service, int delta, SimTime t);
   void apply_ready(const std::vector<int>& ready, SimTime t);
-  void fill(TickOutcome& out, const std::vector<int>& ready) const;
+  void fill(TickOutcome& out, const std::vector<int>& ready);  // reorders the tick's samples
 
   const Scenario* scenario_;
   const Topology* topology_;

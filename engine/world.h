@@ -295,6 +295,7 @@ class World {
   // explains.
   void track_emergent(std::int64_t tick);
   std::vector<int> objective_services_;  // services with an SLI objective
+  std::vector<int> breaching_scratch_;   // this tick's breaching services
   int emergent_open_ = -1;               // truth_ index of the open one, or -1
   int emergent_count_ = 0;
   SimTime breach_since_ = -1;            // start of the current period of breaches

@@ -73,7 +73,8 @@ void World::track_emergent(std::int64_t tick) {
     return (sli.p95_objective && out.p95[s] > to_seconds(*sli.p95_objective)) ||
            (sli.error_objective && out.error_ratio[s] > *sli.error_objective);
   };
-  std::vector<int> breaching;
+  std::vector<int>& breaching = breaching_scratch_;
+  breaching.clear();
   for (int s : objective_services_) {
     const SliSpec& sli = scenario_.services[s].sli;
     // A breach the counterfactual does not share is an injected cause's impact, not emergent.
