@@ -137,6 +137,11 @@ RequestWorld::RequestWorld(const Scenario& scenario, const Topology& topology, s
   stats_.edge_latency.assign(dependencies, {});
   edge_in_flight_.assign(dependencies, 0);
   edge_retries_in_flight_.assign(dependencies, 0);
+  for (const TrafficSpec& source : scenario.traffic)
+    user_rng_.emplace_back(seed, entity_id("traffic:" + source.name), Purpose::kUsers);
+  source_users_.resize(scenario.traffic.size());
+  active_users_.assign(scenario.traffic.size(), 0);
+  user_loads_.assign(scenario.traffic.size(), nullptr);
 }
 
 std::int32_t RequestWorld::new_hop() {
@@ -626,7 +631,9 @@ void RequestWorld::finish(std::int32_t h, int status, bool fast, SimTime t) {
   const std::int32_t parent = hop.parent;  // the call it answers
   const std::uint32_t parent_call = hop.parent_call;
   const bool waiting = parent >= 0 && calls_[parent].gen == parent_call;
+  const std::int32_t user = hop.user;
   free_hop(h);
+  if (user >= 0) user_answered(user, t);
   if (!waiting) return;
   // The answer reaches the caller now: handled at once, unless the handlers are nested deep
   // (a long run of immediate failures), where it waits its turn as an event.
@@ -720,8 +727,87 @@ void RequestWorld::apply_ready(const std::vector<int>& ready, SimTime t) {
   }
 }
 
+void RequestWorld::start_users(const UserLoad& load) {
+  const int source = load.source;
+  user_loads_[source] = &load;
+  std::vector<std::int32_t>& pool = source_users_[source];
+  const int before = active_users_[source];
+  active_users_[source] = load.users;
+  // Users [before, users) start within the tick, each at an instant of its own: Locust
+  // spawns them one after the other, and a real load generator's timing jitters, so users
+  // pacing at the same rate do not send in lockstep. One still looping (it was to stop, and
+  // has not noticed yet) just goes on.
+  for (int k = std::max(before, 0); k < load.users; ++k) {
+    if (static_cast<std::size_t>(k) >= pool.size()) {
+      User user;
+      user.source = source;
+      user.index = k;
+      user.key = combine(static_cast<std::uint64_t>(source), static_cast<std::uint64_t>(k));
+      pool.push_back(static_cast<std::int32_t>(users_.size()));
+      users_.push_back(user);
+    }
+    User& user = users_[pool[k]];
+    if (user.looping) continue;
+    user.looping = true;
+    const double at = dt_ * user_rng_[source].uniform(combine(user.key, user.sent + (1u << 31)));
+    push(tick_start_ + std::min(seconds(at), scenario_->tick - 1), EventKind::kUserWake, pool[k],
+         0);
+  }
+}
+
+void RequestWorld::user_sends(std::int32_t u, SimTime t) {
+  User& user = users_[u];
+  const UserLoad* load = user_loads_[user.source];
+  if (!load || user.index >= active_users_[user.source] || load->entries.empty()) {
+    user.looping = false;  // its source has fewer users now: it stops
+    return;
+  }
+  const std::uint64_t key = combine(user.key, user.sent);
+  double pick = user_rng_[user.source].uniform(combine(key, 0));
+  int service = load->entries.back().first;
+  for (const auto& [entry, share] : load->entries)
+    if ((pick -= share) < 0) {
+      service = entry;
+      break;
+    }
+  ++user.sent;
+  user.started = t;
+  const std::int32_t h = new_hop();
+  Hop& hop = hops_[h];
+  hop.service = service;
+  hop.key = key;
+  hop.root = key;
+  hop.user = u;
+  if (spans_out_) start_trace(h);
+  arrive(h, t);
+}
+
+void RequestWorld::user_answered(std::int32_t u, SimTime t) {
+  User& user = users_[u];
+  const WaitTime& wait = scenario_->traffic[user.source].locust->wait;
+  SimTime next = t;
+  switch (wait.kind) {
+    case WaitTime::Kind::kConstantThroughput:
+      next = std::max(t, user.started + seconds(1.0 / wait.value));
+      break;
+    case WaitTime::Kind::kConstantPacing:
+      next = std::max(t, user.started + seconds(wait.value));
+      break;
+    case WaitTime::Kind::kConstant:
+      next = t + seconds(wait.value);
+      break;
+    case WaitTime::Kind::kBetween: {
+      const double u01 = user_rng_[user.source].uniform(combine(combine(user.key, user.sent), 1));
+      next = t + seconds(wait.value + u01 * (wait.high - wait.value));
+      break;
+    }
+  }
+  push(next, EventKind::kUserWake, u, 0);
+}
+
 void RequestWorld::advance(std::int64_t tick, const std::vector<double>& external,
-                           const FaultModifiers& mod, const std::vector<int>& ready,
+                           const std::vector<UserLoad>& users, const FaultModifiers& mod,
+                           const std::vector<int>& ready,
                            const std::vector<double>& unrouted, TickOutcome& out,
                            std::vector<SpanRecord>* spans, std::vector<LogRecord>* logs) {
   mod_ = &mod;
@@ -762,20 +848,25 @@ void RequestWorld::advance(std::int64_t tick, const std::vector<double>& externa
     }
   }
 
+  std::fill(user_loads_.begin(), user_loads_.end(), nullptr);
+  for (const UserLoad& load : users) start_users(load);
+  for (std::size_t i = 0; i < active_users_.size(); ++i)
+    if (!user_loads_[i]) active_users_[i] = 0;
+
   while (!events_.empty() && events_.next_time() < tick_end) {
     const auto popped = events_.pop();
     const SimTime t = popped.time;
     const Event& event = popped.payload;
-    Hop& hop = hops_[event.hop];
     switch (event.kind) {
       case EventKind::kArrive:
-        if (hop.gen == event.gen) arrive(event.hop, t);
+        if (hops_[event.hop].gen == event.gen) arrive(event.hop, t);
         break;
       case EventKind::kEnter:
-        if (hop.gen == event.gen) enter(event.hop, t);
+        if (hops_[event.hop].gen == event.gen) enter(event.hop, t);
         break;
       case EventKind::kDone:
-        if (hop.gen == event.gen && hop.replica >= 0) done(event.hop, t);
+        if (const Hop& hop = hops_[event.hop]; hop.gen == event.gen && hop.replica >= 0)
+          done(event.hop, t);
         break;
       case EventKind::kResult:
         on_result(event.hop, event.gen, event.status, t);
@@ -788,6 +879,9 @@ void RequestWorld::advance(std::int64_t tick, const std::vector<double>& externa
         break;
       case EventKind::kFallbackOver:  // an optional call failed; its fallback latency is over
         if (calls_[event.hop].gen == event.gen) call_done(event.hop, true, t);
+        break;
+      case EventKind::kUserWake:
+        user_sends(event.hop, t);
         break;
     }
   }

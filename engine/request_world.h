@@ -57,14 +57,24 @@ struct TickOutcome;
 
 class RequestWorld {
  public:
+  // A Locust source's users in one tick (closed loop): how many run their loop, and where
+  // their requests enter (service, share of the requests; the shares sum to 1).
+  struct UserLoad {
+    int source = 0;
+    int users = 0;
+    std::vector<std::pair<int, double>> entries;
+  };
+
   // REQUIRES: scenario and topology outlive it (copies share them).
   RequestWorld(const Scenario& scenario, const Topology& topology, std::uint64_t seed);
 
   // Simulates tick `tick`: `ready` replicas per service from its start, external arrivals at
   // `external` requests per second per service, faults as `mod` and `unrouted` say; every
   // event before the tick's end is processed, and `out` gets the tick's telemetry.
+  // Locust sources are not in `external`: `users` says how many of each source's users loop.
   // The spans and logs of the tick go to `spans` and `logs` when given (the real world).
-  void advance(std::int64_t tick, const std::vector<double>& external, const FaultModifiers& mod,
+  void advance(std::int64_t tick, const std::vector<double>& external,
+               const std::vector<UserLoad>& users, const FaultModifiers& mod,
                const std::vector<int>& ready, const std::vector<double>& unrouted,
                TickOutcome& out, std::vector<SpanRecord>* spans = nullptr,
                std::vector<LogRecord>* logs = nullptr);
@@ -84,7 +94,8 @@ class RequestWorld {
     kResult,
     kTimeout,
     kRetry,
-    kFallbackOver
+    kFallbackOver,
+    kUserWake  // `hop` names a user
   };
   struct Event {  // ordered by (time, order pushed) in the calendar queue
     std::int32_t hop;     // the hop, or the call
@@ -117,6 +128,7 @@ class RequestWorld {
     std::int32_t served_attempt = 0;
     std::int32_t fault = -1, change = -1;
     std::int32_t status = 200;  // its answer
+    std::int32_t user = -1;     // the Locust user that sent it (users_), for external ones
   };
   struct Call {  // one call of a request to a dependency, over its attempts
     std::int32_t hop = -1;  // the caller
@@ -138,6 +150,13 @@ class RequestWorld {
     bool keep = false;
     int open = 0;           // its requests not answered yet
     std::vector<SpanRecord> spans;  // buffered until decided
+  };
+  struct User {  // a Locust user's loop: send, wait for the answer, wait, send again
+    std::int32_t source = 0, index = 0;  // its source, and its rank there (the last ones stop)
+    std::uint64_t key = 0;   // its identity, for its draws
+    std::uint64_t sent = 0;  // requests sent so far
+    SimTime started = 0;     // when it sent its last one
+    bool looping = false;    // a request in flight or a wake-up scheduled
   };
   struct Replica {
     int busy = 0;
@@ -200,6 +219,11 @@ class RequestWorld {
   void trace_ids(std::uint64_t root, std::uint64_t& high, std::uint64_t& low) const;
   // Decides at an external request's arrival whether its trace is recorded.
   void start_trace(std::int32_t h);
+  // Locust users: start the users a source gained, send one user's next request, and
+  // schedule its next one after an answer at t.
+  void start_users(const UserLoad& load);
+  void user_sends(std::int32_t u, SimTime t);
+  void user_answered(std::int32_t u, SimTime t);
   void set_busy(int service, int delta, SimTime t);
   void apply_ready(const std::vector<int>& ready, SimTime t);
   void fill(TickOutcome& out, const std::vector<int>& ready);  // reorders the tick's samples
@@ -225,6 +249,11 @@ class RequestWorld {
   // Per dependency: attempts in flight, and those of them that are retries (retry budgets
   // and circuit breakers count them).
   std::vector<int> edge_in_flight_, edge_retries_in_flight_;
+  std::vector<User> users_;
+  std::vector<std::vector<std::int32_t>> source_users_;  // per traffic source, by rank
+  std::vector<int> active_users_;                         // per traffic source, this tick
+  std::vector<const UserLoad*> user_loads_;               // per traffic source, this tick
+  std::vector<RandomStream> user_rng_;                    // per traffic source
   std::vector<TraceState> traces_;
   std::vector<std::int32_t> free_traces_;
   std::vector<SpanRecord>* spans_out_ = nullptr;  // this tick's

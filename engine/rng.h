@@ -26,6 +26,7 @@ enum class Purpose : std::uint32_t {
   kScenario = 5,
   kArrivals = 6,  // request level: arrival times of external requests, per entry service
   kRequests = 7,  // request level: every per-request draw at a service
+  kUsers = 8,     // request level: Locust users' entry services and waits, per source
 
   kTest = 1000,
 };

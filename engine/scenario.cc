@@ -5,6 +5,15 @@
 
 namespace dosim {
 
+double RecordedRate::rate_at(SimTime t, double fallback) const {
+  if (offsets.empty() || t < start) return fallback;
+  const SimTime span = offsets.back() - offsets.front() + step;
+  if (repeat) t = start + (t - start) % span;
+  if (t >= offsets.back() + step) return fallback;
+  const auto row = std::upper_bound(offsets.begin(), offsets.end(), t) - offsets.begin() - 1;
+  return row < 0 ? fallback : values[static_cast<std::size_t>(row)];
+}
+
 const char* fault_kind_name(FaultKind kind) {
   switch (kind) {
     case FaultKind::kLatency:
@@ -131,6 +140,8 @@ double Scenario::request_hop_bound(int* worst_source) const {
       for (const SurgeSpec& surge : source.locust->surges) users += surge.users;
       rate = users * source.locust->rps_per_user;
     }
+    if (source.recorded)
+      for (float value : source.recorded->values) rate = std::max(rate, static_cast<double>(value));
     if (source.daily) rate *= 1 + source.daily->amplitude;
     if (source.weekly) rate *= std::max(1.0, source.weekly->weekend_factor);
     rate *= 1 + 6 * source.noise;  // a log-normal tick seldom goes further

@@ -84,11 +84,7 @@ Scenario Loader::load(const YAML::Node& root) {
     spec.sample = t.number("sample_percent", Range::closed(0, 100)).value_or(0) / 100.0;
     spec.logs = t.number("logs_percent", Range::closed(0, 100)).value_or(0) / 100.0;
     spec.keep_slower_than = t.duration("keep_slower_than", Range::above(0));
-    if (auto keep = t.text("keep_errors")) {
-      if (*keep != "true" && *keep != "false")
-        diags_.error(t.value_pos("keep_errors"), "'keep_errors' must be true or false");
-      spec.keep_errors = *keep == "true";
-    }
+    spec.keep_errors = t.boolean("keep_errors").value_or(spec.keep_errors);
   }
   for (const YAML::Node& region : top.list("regions")) read_region(region);
   const std::vector<YAML::Node> services = top.list("services", Need::kRequired);
@@ -436,11 +432,7 @@ void Loader::read_dependency(const YAML::Node& node) {
   }
   dependency.max_pending =
       static_cast<int>(r.integer("max_pending", Range::closed(1, 100'000'000)).value_or(0));
-  if (auto optional = r.text("optional")) {
-    if (*optional != "true" && *optional != "false")
-      diags_.error(r.value_pos("optional"), "'optional' must be true or false");
-    dependency.optional = *optional == "true";
-  }
+  dependency.optional = r.boolean("optional").value_or(false);
   dependency.fallback_latency = r.duration("fallback_latency", Range::at_least(0)).value_or(0);
   for (const char* key : {"fallback_latency", "fallback"})
     if (r.has(key) && !dependency.optional)
@@ -518,7 +510,7 @@ void Loader::check_cycles() {
 void Loader::read_traffic(const YAML::Node& node, int index) {
   MapReader r(node, "traffic",
               {"name", "entry", "regions", "home", "weights", "failover", "base_rps", "daily",
-               "weekly", "noise", "locust"},
+               "weekly", "noise", "locust", "replay"},
               diags_);
   if (!r.is_map()) return;
   TrafficSpec traffic;
@@ -541,9 +533,10 @@ void Loader::read_traffic(const YAML::Node& node, int index) {
     if (r.has(key) && !r.has("regions"))
       diags_.error(r.key_pos(key), std::string("'") + key +
                                        "' is only used by regional traffic (with 'regions')");
-  const Need base_need = r.has("locust") ? Need::kOptional : Need::kRequired;
+  const bool replayed = r.has("replay");
+  const Need base_need = r.has("locust") || replayed ? Need::kOptional : Need::kRequired;
   traffic.base_rps = r.number("base_rps", Range::at_least(0), base_need).value_or(0);
-  traffic.noise = r.number("noise", Range::at_least(0)).value_or(0.05);
+  traffic.noise = r.number("noise", Range::at_least(0)).value_or(replayed ? 0.0 : 0.05);
   if (traffic.noise > 1)
     diags_.warning(r.value_pos("noise"),
                    "'noise' is " + format_number(traffic.noise) +
@@ -553,6 +546,14 @@ void Loader::read_traffic(const YAML::Node& node, int index) {
                        format_number(traffic.noise / 100) + "?");
   read_shapes(r, traffic);
   if (auto locust = r.value("locust")) read_locust(*locust, traffic);
+  if (auto replay = r.value("replay")) {
+    for (const char* shape : {"daily", "weekly", "locust"})
+      if (r.has(shape))
+        diags_.error(r.key_pos(shape), std::string("'") + shape +
+                                           "' does not go with 'replay': the recorded rate "
+                                           "already has its shape");
+    read_recorded_rate(*replay, traffic);
+  }
   scenario_.traffic.push_back(std::move(traffic));
 }
 
@@ -647,11 +648,7 @@ void Loader::read_regional_entries(const YAML::Node& node, MapReader& r, Traffic
             f.integer("recoveries", Range::closed(1, 1000)).value_or(policy.recoveries));
         policy.timeout = f.duration("timeout", Range::above(0)).value_or(policy.timeout);
         policy.shift = f.duration("shift", Range::at_least(0)).value_or(policy.shift);
-        if (auto failback = f.text("failback")) {
-          if (*failback != "true" && *failback != "false")
-            diags_.error(f.value_pos("failback"), "'failback' must be true or false");
-          policy.failback = *failback != "false";
-        }
+        policy.failback = f.boolean("failback").value_or(policy.failback);
         traffic.failover = policy;
       }
     }
@@ -726,11 +723,21 @@ void Loader::read_shapes(MapReader& r, TrafficSpec& traffic) {
 }
 
 void Loader::read_locust(const YAML::Node& node, TrafficSpec& traffic) {
-  MapReader r(node, "locust", {"users", "spawn_rate", "rps_per_user", "surges"}, diags_);
+  MapReader r(node, "locust", {"users", "spawn_rate", "rps_per_user", "wait_time", "surges"},
+              diags_);
   LocustShape locust;
   locust.users = r.number("users", Range::at_least(0)).value_or(0);
   locust.spawn_rate = r.number("spawn_rate", Range::above(0)).value_or(10);
   locust.rps_per_user = r.number("rps_per_user", Range::above(0)).value_or(1);
+  locust.wait.value = locust.wait.high = locust.rps_per_user;
+  if (auto wait = r.value("wait_time")) {
+    if (r.has("rps_per_user"))
+      diags_.error(r.key_pos("wait_time"),
+                   "give 'rps_per_user' or 'wait_time', not both: 'rps_per_user' is "
+                   "wait_time {constant_throughput: N}");
+    else
+      read_wait_time(*wait, locust);
+  }
   for (const YAML::Node& item : r.list("surges")) {
     MapReader s(item, "surge", {"from", "to", "users"}, diags_);
     if (!s.is_map()) continue;
@@ -753,6 +760,57 @@ void Loader::read_locust(const YAML::Node& node, TrafficSpec& traffic) {
     locust.surges.push_back(surge);
   }
   traffic.locust = locust;
+}
+
+void Loader::read_wait_time(const YAML::Node& node, LocustShape& locust) {
+  MapReader r(node, "wait_time", {"constant_throughput", "constant_pacing", "constant", "between"},
+              diags_);
+  if (!r.is_map()) return;
+  const char* kinds[] = {"constant_throughput", "constant_pacing", "constant", "between"};
+  int given = 0;
+  for (const char* kind : kinds) given += r.has(kind) ? 1 : 0;
+  if (given != 1) {
+    diags_.error(r.pos(), "'wait_time' takes exactly one of constant_throughput (requests/s), "
+                          "constant_pacing, constant or between ([min, max]); got " +
+                              std::to_string(given));
+    return;
+  }
+  WaitTime& wait = locust.wait;
+  double mean = 0;
+  if (auto rate = r.number("constant_throughput", Range::above(0))) {
+    wait = {WaitTime::Kind::kConstantThroughput, *rate, *rate};
+    locust.rps_per_user = *rate;
+    return;
+  }
+  if (auto pacing = r.duration("constant_pacing", Range::above(0))) {
+    wait = {WaitTime::Kind::kConstantPacing, to_seconds(*pacing), to_seconds(*pacing)};
+    mean = wait.value;
+  } else if (auto constant = r.duration("constant", Range::above(0))) {
+    wait = {WaitTime::Kind::kConstant, to_seconds(*constant), to_seconds(*constant)};
+    mean = wait.value;
+  } else if (auto between = r.value("between")) {
+    const SourcePos pos = r.value_pos("between");
+    if (!between->IsSequence() || between->size() != 2) {
+      diags_.error(pos, "'between' takes [min, max] (two durations), got " + describe(*between));
+      return;
+    }
+    auto low = read_duration((*between)[0], pos_of((*between)[0]), "'between' min",
+                             Range::at_least(0), diags_);
+    auto high = read_duration((*between)[1], pos_of((*between)[1]), "'between' max",
+                              Range::above(0), diags_);
+    if (!low || !high) return;
+    if (*high < *low) {
+      diags_.error(pos_of((*between)[1]), "'between' max (" + format_duration(*high) +
+                                              ") must be at least its min (" +
+                                              format_duration(*low) + ")");
+      return;
+    }
+    wait = {WaitTime::Kind::kBetween, to_seconds(*low), to_seconds(*high)};
+    mean = 0.5 * (wait.value + wait.high);
+  } else {
+    return;  // reported
+  }
+  locust.rps_per_user = 1.0 / mean;
 }
 
 std::vector<std::pair<std::string, std::string>> Loader::read_labels(const YAML::Node& node) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "dosim/engine/scenario.h"
+#include "replay.h"
 #include "yaml_reader.h"
 
 namespace dosim::loader {
@@ -114,6 +115,7 @@ class Loader {
                                           const TrafficSpec& traffic);
   void read_shapes(MapReader& r, TrafficSpec& traffic);
   void read_locust(const YAML::Node& node, TrafficSpec& traffic);
+  void read_wait_time(const YAML::Node& node, LocustShape& locust);
   void read_fault(const YAML::Node& node, int index);
   void read_target(const YAML::Node& node, FaultSpec& fault);
   void read_pod_parameters(MapReader& r, FaultSpec& fault, std::optional<FaultKind> kind);
@@ -128,6 +130,14 @@ class Loader {
   // One `replay:` entry (scenario_loader_replay.cc): reads its file; after services and
   // dependencies, before the timing (whose defaults come from the files).
   void read_replay(const YAML::Node& node, int index);
+  // A traffic source's `replay`: its rate from a CSV file.
+  void read_recorded_rate(const YAML::Node& node, TrafficSpec& traffic);
+  // The `file`, `column`, `start`, `scale` and `clock` keys of a replayed file: its rows placed
+  // in simulated time (offsets) with their scaled values; nullopt when it cannot be read
+  // (reported).
+  std::optional<ReplaySeries> read_rows(MapReader& r, std::string& file_path, std::string& column,
+                                        SimTime& start, double& scale, SimTime& step,
+                                        std::vector<SimTime>& offsets, std::vector<float>& values);
   void read_incident_rule(const YAML::Node& node, int index);
   void read_alertmanager(const YAML::Node& node);
   // A mapping of label names to values, sorted by name.

@@ -11,6 +11,62 @@
 
 namespace dosim::loader {
 
+std::optional<ReplaySeries> Loader::read_rows(MapReader& r, std::string& file_path,
+                                              std::string& column, SimTime& start,
+                                              double& scale, SimTime& step,
+                                              std::vector<SimTime>& offsets,
+                                              std::vector<float>& values) {
+  start = r.duration("start", Range::at_least(0)).value_or(0);
+  scale = r.number("scale", Range::any()).value_or(1.0);
+  column = r.text("column").value_or("");
+  const std::string clock = r.text("clock").value_or("time");
+  if (clock != "time" && clock != "rows")
+    diags_.error(r.value_pos("clock"), "'clock' must be time or rows, got '" + clock + "'" +
+                                           did_you_mean(clock, {"time", "rows"}));
+  const bool by_rows = clock == "rows";
+  if (r.has("column") && column.empty())
+    diags_.error(r.value_pos("column"), "'column' must name a column of the file");
+
+  // The file, relative to the scenario's folder.
+  const std::optional<std::string> file = r.text("file", Need::kRequired);
+  if (!file || file->empty()) {
+    if (file) diags_.error(r.value_pos("file"), "'file' must name a CSV file");
+    return std::nullopt;
+  }
+  const std::filesystem::path path(*file);
+  file_path = path.is_absolute() || scenario_.file.empty()
+                  ? path.string()
+                  : (std::filesystem::path(scenario_.file).parent_path() / path).string();
+  ReplaySeries series;
+  try {
+    series = read_replay_csv(file_path, column,
+                             by_rows ? ReplayOrder::kAsWritten : ReplayOrder::kIncreasing);
+  } catch (const InputError& error) {
+    for (const Diagnostic& d : error.diagnostics()) diags_.add(d);
+    return std::nullopt;
+  }
+  step = series.step;
+  if (by_rows && time_product(static_cast<std::int64_t>(series.rows() - 1), step) >
+                     kMaxDuration - start) {
+    diags_.error(r.value_pos("clock"), "the file's " + std::to_string(series.rows()) +
+                                           " rows at a step of " + format_duration(step) +
+                                           " span more than 100 years");
+    return std::nullopt;
+  }
+  offsets.reserve(series.rows());
+  values.reserve(series.rows());
+  for (std::size_t i = 0; i < series.rows(); ++i) {
+    offsets.push_back(start + (by_rows ? static_cast<SimTime>(i) * step
+                                       : series.times[i] - series.times.front()));
+    const double value = series.values[i] * scale;
+    if (!std::isfinite(static_cast<float>(value)))
+      diags_.add({file_path, series.lines[i], 1,
+                  "value " + std::to_string(value) + " (after 'scale') is out of range"});
+    values.push_back(static_cast<float>(value));
+  }
+  return series;
+}
+
 void Loader::read_replay(const YAML::Node& node, int index) {
   MapReader r(node, "replay",
               {"name", "file", "column", "service", "edge", "metric", "start", "scale", "clock",
@@ -64,57 +120,14 @@ void Loader::read_replay(const YAML::Node& node, int index) {
                                               spec.metric + " of this " + spec.family);
   }
 
-  spec.start = r.duration("start", Range::at_least(0)).value_or(0);
-  spec.scale = r.number("scale", Range::any()).value_or(1.0);
-  spec.column = r.text("column").value_or("");
-  const std::string clock = r.text("clock").value_or("time");
-  if (clock != "time" && clock != "rows")
-    diags_.error(r.value_pos("clock"), "'clock' must be time or rows, got '" + clock + "'" +
-                                           did_you_mean(clock, {"time", "rows"}));
-  const bool by_rows = clock == "rows";
-  if (r.has("column") && spec.column.empty())
-    diags_.error(r.value_pos("column"), "'column' must name a column of the file");
-
-  // The file, relative to the scenario's folder.
-  const std::optional<std::string> file = r.text("file", Need::kRequired);
-  if (!file || file->empty()) {
-    if (file) diags_.error(r.value_pos("file"), "'file' must name a CSV file");
+  const std::optional<ReplaySeries> read = read_rows(r, spec.file, spec.column, spec.start,
+                                                     spec.scale, spec.step, spec.offsets,
+                                                     spec.values);
+  if (!read) {
     scenario_.replay.push_back(std::move(spec));
     return;
   }
-  const std::filesystem::path path(*file);
-  spec.file = path.is_absolute() || scenario_.file.empty()
-                  ? path.string()
-                  : (std::filesystem::path(scenario_.file).parent_path() / path).string();
-  ReplaySeries series;
-  try {
-    series = read_replay_csv(spec.file, spec.column,
-                             by_rows ? ReplayOrder::kAsWritten : ReplayOrder::kIncreasing);
-  } catch (const InputError& error) {
-    for (const Diagnostic& d : error.diagnostics()) diags_.add(d);
-    scenario_.replay.push_back(std::move(spec));
-    return;
-  }
-  spec.step = series.step;
-  if (by_rows && time_product(static_cast<std::int64_t>(series.rows() - 1), spec.step) >
-                     kMaxDuration - spec.start) {
-    diags_.error(r.value_pos("clock"), "the file's " + std::to_string(series.rows()) +
-                                           " rows at a step of " + format_duration(spec.step) +
-                                           " span more than 100 years");
-    scenario_.replay.push_back(std::move(spec));
-    return;
-  }
-  spec.offsets.reserve(series.rows());
-  spec.values.reserve(series.rows());
-  for (std::size_t i = 0; i < series.rows(); ++i) {
-    spec.offsets.push_back(spec.start + (by_rows ? static_cast<SimTime>(i) * spec.step
-                                                 : series.times[i] - series.times.front()));
-    const double value = series.values[i] * spec.scale;
-    if (!std::isfinite(static_cast<float>(value)))
-      diags_.add({spec.file, series.lines[i], 1,
-                  "value " + std::to_string(value) + " (after 'scale') is out of range"});
-    spec.values.push_back(static_cast<float>(value));
-  }
+  const ReplaySeries& series = *read;
 
   // Labelled anomalies: [from, to] timestamps of the file, each covering the rows within.
   const std::vector<YAML::Node> anomalies = r.list("anomalies");
@@ -172,6 +185,23 @@ void Loader::read_replay(const YAML::Node& node, int index) {
     spec.anomalies.push_back(window);
   }
   scenario_.replay.push_back(std::move(spec));
+}
+
+void Loader::read_recorded_rate(const YAML::Node& node, TrafficSpec& traffic) {
+  MapReader r(node, "replay", {"file", "column", "start", "scale", "clock", "repeat"}, diags_);
+  if (!r.is_map()) return;
+  RecordedRate recorded;
+  recorded.repeat = r.boolean("repeat").value_or(false);
+  const std::optional<ReplaySeries> series =
+      read_rows(r, recorded.file, recorded.column, recorded.start, recorded.scale, recorded.step,
+                recorded.offsets, recorded.values);
+  if (!series) return;
+  for (std::size_t i = 0; i < recorded.values.size(); ++i)
+    if (recorded.values[i] < 0)
+      diags_.add({recorded.file, series->lines[i], 1,
+                  "a rate is >= 0 requests/s, got " + format_number(recorded.values[i]) +
+                      " (after 'scale')"});
+  traffic.recorded = std::move(recorded);
 }
 
 }  // namespace dosim::loader

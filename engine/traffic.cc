@@ -9,7 +9,10 @@ namespace dosim {
 TrafficModel::TrafficModel(const Scenario& scenario, std::uint64_t seed)
     : scenario_(scenario),
       users_(scenario.traffic.size(), 0.0),
-      last_rate_(scenario.traffic.size(), 0.0) {
+      last_rate_(scenario.traffic.size(), 0.0),
+      open_rate_(scenario.traffic.size(), 0.0),
+      looping_users_(scenario.traffic.size(), 0),
+      closed_loop_(scenario.mode == WorldMode::kRequests) {
   for (const TrafficSpec& source : scenario.traffic) {
     noise_.emplace_back(seed, entity_id("traffic:" + source.name), Purpose::kTrafficNoise);
     noise_sigma_.push_back(std::sqrt(std::log1p(source.noise * source.noise)));
@@ -43,7 +46,11 @@ void TrafficModel::add_arrivals(std::int64_t tick, SimTime start, SimTime length
         if (mid >= surge.from && mid < surge.to) target += surge.users;
       const double step = locust.spawn_rate * to_seconds(length);
       users_[i] += std::clamp(target - users_[i], -step, step);
-      rate = users_[i] * locust.rps_per_user * shape(source, mid);
+      const double factor = shape(source, mid);
+      rate = users_[i] * locust.rps_per_user * factor;
+      looping_users_[i] = static_cast<int>(std::lround(users_[i] * factor));
+    } else if (source.recorded) {
+      rate = source.recorded->rate_at(mid, source.base_rps);
     } else {
       rate = source.base_rps * shape(source, mid);
     }
@@ -53,6 +60,11 @@ void TrafficModel::add_arrivals(std::int64_t tick, SimTime start, SimTime length
                        0.5 * sigma * sigma);
     }
     last_rate_[i] = rate;
+    if (closed_loop(static_cast<int>(i))) {
+      open_rate_[i] = 0;
+      continue;
+    }
+    open_rate_[i] = rate;
     for (std::size_t e = 0; e < source.entry.size(); ++e)
       offered[source.entry[e]] += rate * source.entry_weights[e];
   }

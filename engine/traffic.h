@@ -2,7 +2,8 @@
 //
 // Each source's rate for a tick is
 //     base_rps x daily(t) x weekly(t) x noise            (a steady source), or
-//     users(t) x rps_per_user x noise                    (a Locust step shape),
+//     users(t) x rps_per_user x noise                    (a Locust step shape), or
+//     recorded(t) x noise                                (a rate replayed from a file),
 // evaluated at the middle of the tick, then split over the source's entry services by
 // weight (a regional source's rate is split over its regions by TrafficSteering, steering.h,
 // and only then over each region's entry services). daily(t) = 1 + amplitude cos(2 pi (hour(t) - peak_hour) / 24); weekly(t) is
@@ -10,6 +11,10 @@
 // source's coefficient of variation, drawn from the source's own random stream, so adding a
 // source changes nobody else's draws. Locust users move toward their target (baseline plus
 // active surges) by at most spawn_rate x tick per tick, starting from 0 as Locust does.
+// At request level (Scenario::mode) Locust sources run a closed loop instead (every user sends,
+// waits for the answer, waits its wait_time: engine/request_world.h): their rates are still
+// computed and reported, but not added to `offered` nor routed; looping_users() says how many
+// users loop (users(t) x daily(t) x weekly(t)).
 // Not thread-safe; call once per tick, in tick order.
 #pragma once
 
@@ -36,6 +41,12 @@ class TrafficModel {
   std::span<const double> last_rates() const { return last_rate_; }
   // Current Locust user count of a source (0 for steady sources).
   double users(int source) const { return users_[source]; }
+  // Whether a source's users loop at request level, and how many do in the last tick.
+  bool closed_loop(int source) const { return closed_loop_ && scenario_.traffic[source].locust; }
+  int looping_users(int source) const { return looping_users_[source]; }
+  // The last rates of the sources that `offered` gets (0 for the closed-loop ones): what a
+  // regional source's router splits.
+  std::span<const double> open_rates() const { return open_rate_; }
 
  private:
   double shape(const TrafficSpec& source, SimTime mid) const;
@@ -44,7 +55,9 @@ class TrafficModel {
   std::vector<RandomStream> noise_;
   std::vector<double> noise_sigma_;
   std::vector<double> users_;
-  std::vector<double> last_rate_;
+  std::vector<double> last_rate_, open_rate_;
+  std::vector<int> looping_users_;
+  bool closed_loop_ = false;
 };
 
 }  // namespace dosim

@@ -660,16 +660,19 @@ void World::step(std::int64_t tick) {
   if (requests_) {
     frame_.spans.clear();
     frame_.logs.clear();
-    requests_->advance(tick, external, modifiers_, ready_, unrouted_, outcome_, &frame_.spans,
-                       &frame_.logs);
+    user_loads(steering_, user_loads_);
+    requests_->advance(tick, external, user_loads_, modifiers_, ready_, unrouted_, outcome_,
+                       &frame_.spans, &frame_.logs);
   } else {
     compute(external, modifiers_, ready_, unrouted_, state_, outcome_);
   }
   if (shadow_running_) {
     const std::vector<double>& shadow_external = regional_ ? shadow_external_ : external_;
-    if (requests_)
-      shadow_requests_->advance(tick, shadow_external, no_faults_, shadow_ready_, no_unrouted_,
-                                shadow_outcome_);
+    if (requests_) {
+      user_loads(shadow_steering_, shadow_user_loads_);
+      shadow_requests_->advance(tick, shadow_external, shadow_user_loads_, no_faults_,
+                                shadow_ready_, no_unrouted_, shadow_outcome_);
+    }
     else
       compute(shadow_external, no_faults_, shadow_ready_, no_unrouted_, shadow_state_,
               shadow_outcome_);
@@ -704,17 +707,39 @@ bool World::region_passes(int source, int region, bool real) const {
   return true;
 }
 
+void World::user_loads(const TrafficSteering& steering,
+                       std::vector<RequestWorld::UserLoad>& loads) const {
+  loads.clear();
+  for (std::size_t i = 0; i < scenario_.traffic.size(); ++i) {
+    const int source = static_cast<int>(i);
+    if (!traffic_.closed_loop(source)) continue;
+    const TrafficSpec& spec = scenario_.traffic[i];
+    RequestWorld::UserLoad& load = loads.emplace_back();
+    load.source = source;
+    load.users = traffic_.looping_users(source);
+    for (std::size_t e = 0; e < spec.entry.size(); ++e)
+      load.entries.emplace_back(spec.entry[e], spec.entry_weights[e]);
+    for (std::size_t r = 0; r < spec.regions.size(); ++r) {
+      const double share = steering.share(source, static_cast<int>(r));
+      if (share <= 0) continue;
+      const RegionalEntry& regional = spec.regions[r];
+      for (std::size_t e = 0; e < regional.entry.size(); ++e)
+        load.entries.emplace_back(regional.entry[e], share * regional.entry_weights[e]);
+    }
+  }
+}
+
 void World::steer(SimTime t) {
   steering_.advance(
       t, [&](int source, int region) { return region_passes(source, region, true); },
       &steering_log_);
   routed_external_ = external_;
-  steering_.route(traffic_.last_rates(), routed_external_);
+  steering_.route(traffic_.open_rates(), routed_external_);
   if (!shadow_running_) return;
   shadow_steering_.advance(
       t, [&](int source, int region) { return region_passes(source, region, false); }, nullptr);
   shadow_external_ = external_;
-  shadow_steering_.route(traffic_.last_rates(), shadow_external_);
+  shadow_steering_.route(traffic_.open_rates(), shadow_external_);
 }
 
 void World::write_frame(std::int64_t tick) {

@@ -213,6 +213,9 @@ class World {
   int up_in_region(int service, const std::string& region) const;
   // Advances both worlds' steering and routes the regional sources' traffic.
   void steer(SimTime t);
+  // The Locust sources' users for the request level, their entries split as `steering` says.
+  void user_loads(const TrafficSteering& steering,
+                  std::vector<RequestWorld::UserLoad>& loads) const;
   void write_frame(std::int64_t tick);
   // Ground truth (world_truth.cc).
   void build_truth();
@@ -241,6 +244,7 @@ class World {
   std::vector<ChangeEvent> steering_log_;  // failover and failback decisions
   // The request level (`mode: requests`): both worlds' requests; null in fluid mode.
   std::unique_ptr<RequestWorld> requests_, shadow_requests_;
+  std::vector<RequestWorld::UserLoad> user_loads_, shadow_user_loads_;  // this tick's
 
   std::vector<char> fault_active_;
   FaultModifiers modifiers_;

@@ -267,6 +267,19 @@ std::optional<std::string> MapReader::text(std::string_view key, Need need) {
   return read_text(entry->value, entry->value_pos(), "'" + entry->key + "'", diags_);
 }
 
+std::optional<bool> MapReader::boolean(std::string_view key, Need need) {
+  const MapEntry* entry = lookup(key, need);
+  if (!entry) return std::nullopt;
+  const std::optional<std::string> text =
+      read_text(entry->value, entry->value_pos(), "'" + entry->key + "'", diags_);
+  if (!text) return std::nullopt;
+  if (*text != "true" && *text != "false") {
+    diags_.error(entry->value_pos(), "'" + entry->key + "' must be true or false");
+    return std::nullopt;
+  }
+  return *text == "true";
+}
+
 std::optional<double> MapReader::number(std::string_view key, Range range, Need need) {
   const MapEntry* entry = lookup(key, need);
   if (!entry) return std::nullopt;

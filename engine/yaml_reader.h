@@ -135,6 +135,7 @@ class MapReader {
   // The value node, or nullopt when absent (reported if required).
   std::optional<YAML::Node> value(std::string_view key, Need need = Need::kOptional);
   std::optional<std::string> text(std::string_view key, Need need = Need::kOptional);
+  std::optional<bool> boolean(std::string_view key, Need need = Need::kOptional);  // true, false
   std::optional<double> number(std::string_view key, Range range, Need need = Need::kOptional);
   std::optional<std::int64_t> integer(std::string_view key, Range range,
                                       Need need = Need::kOptional);

@@ -13,6 +13,16 @@ namespace dosim::testing {
 
 inline Scenario scenario_from(const std::string& yaml) { return parse_scenario(yaml, "test.yaml"); }
 
+// Every problem reported when loading `yaml` as test.yaml (none: empty).
+inline std::vector<Diagnostic> scenario_problems(const std::string& yaml) {
+  try {
+    parse_scenario(yaml, "test.yaml");
+  } catch (const InputError& error) {
+    return error.diagnostics();
+  }
+  return {};
+}
+
 // Every frame of a whole run of `scenario` with `seed`.
 inline std::vector<Frame> run_frames(const Scenario& scenario, std::uint64_t seed) {
   struct Capture : FrameSink {

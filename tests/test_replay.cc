@@ -47,15 +47,6 @@ Diagnostic csv_problem(const std::string& text, const std::string& column = "",
   return {};
 }
 
-std::vector<Diagnostic> scenario_problems(const std::string& yaml) {
-  try {
-    parse_scenario(yaml, "test.yaml");
-  } catch (const InputError& error) {
-    return error.diagnostics();
-  }
-  return {};
-}
-
 constexpr SimTime kMinute5 = 5 * kMinute;
 
 DetectorSpec mad_spec(std::vector<std::pair<std::string, double>> params) {
@@ -313,7 +304,7 @@ TEST_CASE("a scenario's replay: every problem reported at once", "[replay]") {
       ", service: web, metric: rps, anomalies: [[3, 1], [9, 9], [x, 2]]}\n"
       "  - {file: " +
       good + ", service: web, edge: web->db, metric: rps}\n";  // line 11
-  const std::vector<Diagnostic> found = scenario_problems(yaml);
+  const std::vector<Diagnostic> found = testing::scenario_problems(yaml);
   std::string all;
   for (const Diagnostic& d : found) all += d.format() + "\n";
   INFO(all);
@@ -332,7 +323,7 @@ TEST_CASE("a scenario's replay: every problem reported at once", "[replay]") {
   CHECK_THAT(all, Contains("test.yaml:11:") && Contains("either 'service' or 'edge', not both"));
   CHECK(found.back().file == bad);  // the CSV's problem after the scenario's own
   // Without replay, the duration is required as ever.
-  const std::vector<Diagnostic> plain = scenario_problems("name: t\nservices: [{name: web}]\n");
+  const std::vector<Diagnostic> plain = testing::scenario_problems("name: t\nservices: [{name: web}]\n");
   REQUIRE(plain.size() == 1);
   CHECK(plain[0].message == "missing required key 'duration' in scenario");
 }

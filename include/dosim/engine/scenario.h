@@ -170,10 +170,25 @@ struct SurgeSpec {
 
 // Locust-style load: the user count moves toward its target at spawn_rate users per second;
 // each user makes rps_per_user requests per second.
+// How long a Locust user waits between its requests (Locust's wait_time functions). The
+// request level runs every user's loop (send, wait for the answer, wait); the fluid model
+// sends rps_per_user per user, which this sets (1 / the mean wait).
+struct WaitTime {
+  enum class Kind {
+    kConstantThroughput,  // a request every 1 / `value` s at most: value requests/s
+    kConstantPacing,      // a request every `value` s at most
+    kConstant,            // `value` s after each answer
+    kBetween              // uniform in [value, high] s after each answer
+  };
+  Kind kind = Kind::kConstantThroughput;
+  double value = 1, high = 1;
+};
+
 struct LocustShape {
   double users = 0;           // baseline users, >= 0
   double spawn_rate = 10;     // users per second, > 0
-  double rps_per_user = 1.0;  // > 0
+  double rps_per_user = 1.0;  // > 0: requests per second per user (from wait_time if given)
+  WaitTime wait;              // constant_throughput(rps_per_user) unless given
   std::vector<SurgeSpec> surges;
 };
 
@@ -202,6 +217,24 @@ struct FailoverPolicy {
   SourcePos pos;
 };
 
+// A traffic source's rate recorded in a CSV file (`replay` of a source; engine/replay.h
+// reads it): row i's value (requests/s) for [offsets[i], offsets[i + 1]), the last row for
+// one file step; with `repeat` the recording starts over after that; outside it the source
+// sends its base_rps.
+struct RecordedRate {
+  std::string file;    // as read: relative paths resolved against the scenario's folder
+  std::string column;  // "" = `value`, or the only one
+  SimTime start = 0;   // simulated time of the first row
+  double scale = 1.0;
+  SimTime step = 0;    // the file's time step
+  bool repeat = false;
+  std::vector<SimTime> offsets;  // per row, ascending (as ReplaySpec::offsets)
+  std::vector<float> values;     // per row, scaled, >= 0
+
+  // The rate at t; `fallback` outside the recording.
+  double rate_at(SimTime t, double fallback) const;
+};
+
 struct TrafficSpec {
   std::string name;
   std::vector<int> entry;             // services receiving this traffic (not regional)
@@ -219,7 +252,8 @@ struct TrafficSpec {
   std::optional<DailyShape> daily;
   std::optional<WeeklyShape> weekly;
   std::optional<LocustShape> locust;
-  double noise = 0.05;  // coefficient of variation of per-tick noise, >= 0
+  std::optional<RecordedRate> recorded;  // `replay`: the rate from a file, not the shapes
+  double noise = 0.05;  // coefficient of variation of per-tick noise, >= 0 (0 with replay)
   SourcePos pos;
 };
 
