@@ -19,18 +19,25 @@ echo "dosim: $dosim_rate hops (median of 3)"
 taskset -c 0 "$build/bench/bench_requests" --benchmark_filter=BM_RequestHorizon 2>/dev/null |
   grep BM_RequestHorizon
 if /usr/bin/python3 -c "import SimPy" 2>/dev/null; then
-  simpy=$(taskset -c 0 /usr/bin/python3 "$repo/bench/peers/simpy_chain.py" 60)
-  echo "$simpy"
-  simpy_rate=$(sed 's/.*hops_per_s=//' <<<"$simpy")
-  /usr/bin/python3 - "$dosim_rate" "$simpy_rate" <<'PY'
+  # Two SimPy formulations: a process per hop whose caller waits for the answer (dosim's
+  # semantics, which timeouts and retries need), and one process walking the chain (the
+  # same timing here, where nothing times out; SimPy's cheapest form of this chain).
+  for model in chain tandem; do
+    flag=""
+    [ "$model" = tandem ] && flag="--tandem"
+    simpy=$(taskset -c 0 /usr/bin/python3 "$repo/bench/peers/simpy_chain.py" 60 $flag)
+    echo "$simpy"
+    simpy_rate=$(sed 's/.*hops_per_s=//' <<<"$simpy")
+    /usr/bin/python3 - "$dosim_rate" "$simpy_rate" "$model" <<'PY'
 import sys
 def number(text):
     text = text.removesuffix("/s")
     scale = {"k": 1e3, "M": 1e6, "G": 1e9}.get(text[-1], 1)
     return float(text.rstrip("kMG")) * scale
 dosim, simpy = number(sys.argv[1]), float(sys.argv[2])
-print(f"dosim/SimPy: {dosim / simpy:.1f}x")
+print(f"dosim/SimPy ({sys.argv[3]}): {dosim / simpy:.1f}x")
 PY
+  done
 else
   echo "SimPy: python3-simpy not installed (apt-get install python3-simpy): skipped"
 fi

@@ -1,6 +1,7 @@
 #include "request_world.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 
 #include "queueing.h"
@@ -44,27 +45,78 @@ enum Slot : std::uint64_t {
   kGammaBase = 8192,      // rejection sampling
 };
 
-// Nearest-rank p50, p95 and p99 of `values` (reordered); 0 for none. Each selection works
-// on what lies above the previous one.
+// Nearest-rank p50, p95 and p99 of `values` (>= 0, reordered); 0 for none. A radix select:
+// non-negative floats order as their bit patterns, so one pass counts the values per bucket
+// of their top 12 bits (exponent and 3 bits of mantissa: buckets 12.5 % wide), a walk over
+// the counts finds each rank's bucket and its rank there, and a second pass gathers those
+// buckets' few values to select from. `counts` (kRadixBuckets, zero) is left zero.
 struct Percentiles {
   double p50 = 0, p95 = 0, p99 = 0;
 };
-Percentiles percentiles(std::vector<float>& values) {
+constexpr int kRadixShift = 20;
+constexpr std::size_t kRadixBuckets = std::size_t{1} << (31 - kRadixShift);
+
+std::uint32_t bits_of(float value) { return std::bit_cast<std::uint32_t>(value); }
+
+Percentiles percentiles(std::vector<float>& values, std::vector<std::uint32_t>& counts,
+                        std::vector<float>& bucket) {
   if (values.empty()) return {};
-  const auto rank = [&](double p) {
-    const auto r = static_cast<std::size_t>(std::ceil(p * static_cast<double>(values.size())));
-    return std::min(values.size() - 1, r == 0 ? 0 : r - 1);
-  };
-  Percentiles out;
-  std::size_t from = 0;
-  double* slots[] = {&out.p50, &out.p95, &out.p99};
+  const std::size_t n = values.size();
+  std::size_t ranks[3];
   const double ps[] = {0.50, 0.95, 0.99};
   for (int i = 0; i < 3; ++i) {
-    const std::size_t k = rank(ps[i]);
-    std::nth_element(values.begin() + static_cast<std::ptrdiff_t>(from),
-                     values.begin() + static_cast<std::ptrdiff_t>(k), values.end());
-    *slots[i] = values[k];
-    from = k + 1 < values.size() ? k + 1 : k;
+    const auto r = static_cast<std::size_t>(std::ceil(ps[i] * static_cast<double>(n)));
+    ranks[i] = std::min(n - 1, r == 0 ? 0 : r - 1);
+  }
+  std::uint32_t low = ~0u, high = 0;
+  for (float v : values) {
+    const std::uint32_t key = bits_of(v) >> kRadixShift;
+    if (key >= kRadixBuckets) {  // negative: never a latency; counted nowhere
+      for (std::uint32_t b = low; b <= high && low <= high; ++b) counts[b] = 0;
+      low = ~0u;
+      break;
+    }
+    ++counts[key];
+    low = std::min(low, key);
+    high = std::max(high, key);
+  }
+  Percentiles out;
+  double* slots[] = {&out.p50, &out.p95, &out.p99};
+  if (low == ~0u) {  // the plain selection
+    for (int i = 0; i < 3; ++i) {
+      std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(ranks[i]),
+                       values.end());
+      *slots[i] = values[ranks[i]];
+    }
+    return out;
+  }
+  std::uint32_t keys[3];
+  std::size_t within[3];
+  std::size_t below = 0;
+  int next = 0;
+  for (std::uint32_t b = low; b <= high; ++b) {
+    const std::size_t count = counts[b];
+    counts[b] = 0;
+    while (next < 3 && ranks[next] < below + count) {
+      keys[next] = b;
+      within[next] = ranks[next] - below;
+      ++next;
+    }
+    below += count;
+  }
+  for (int i = 0; i < 3; ++i) {
+    if (i > 0 && keys[i] == keys[i - 1]) {  // the same bucket: select again in it
+      std::nth_element(bucket.begin(), bucket.begin() + static_cast<std::ptrdiff_t>(within[i]),
+                       bucket.end());
+      *slots[i] = bucket[within[i]];
+      continue;
+    }
+    bucket.clear();
+    for (float v : values)
+      if ((bits_of(v) >> kRadixShift) == keys[i]) bucket.push_back(v);
+    std::nth_element(bucket.begin(), bucket.begin() + static_cast<std::ptrdiff_t>(within[i]),
+                     bucket.end());
+    *slots[i] = bucket[within[i]];
   }
   return out;
 }
@@ -137,6 +189,7 @@ RequestWorld::RequestWorld(const Scenario& scenario, const Topology& topology, s
   stats_.edge_latency.assign(dependencies, {});
   edge_in_flight_.assign(dependencies, 0);
   edge_retries_in_flight_.assign(dependencies, 0);
+  radix_counts_.assign(kRadixBuckets, 0);
   for (const TrafficSpec& source : scenario.traffic)
     user_rng_.emplace_back(seed, entity_id("traffic:" + source.name), Purpose::kUsers);
   source_users_.resize(scenario.traffic.size());
@@ -212,7 +265,7 @@ double RequestWorld::service_time(int service, int endpoint, std::uint64_t key) 
   const double mean = services_[service].workers / capacity * endpoint_factor_[endpoint];
   switch (spec.service_time) {
     case ServiceTimeKind::kExponential:
-      return -mean * std::log1p(-draw(service, key, kServiceTime));
+      return -mean * std::log(1.0 - draw(service, key, kServiceTime));  // as exponential()
     case ServiceTimeKind::kDeterministic:
       return mean;
     case ServiceTimeKind::kLogNormal: {
@@ -590,7 +643,8 @@ void RequestWorld::finish(std::int32_t h, int status, bool fast, SimTime t) {
     stats_.fast[s] += 1;
   } else {
     stats_.latency[s].push_back(latency);
-    stats_.ep_latency[hop.endpoint].push_back(latency);
+    // A service without declared endpoints has one, whose latencies are the service's.
+    if (endpoint_row_[hop.endpoint] >= 0) stats_.ep_latency[hop.endpoint].push_back(latency);
   }
   if (logs_out_ && draw(s, hop.key, kLog) < scenario_->tracing.logs) {
     LogRecord line;
@@ -910,25 +964,32 @@ void RequestWorld::fill(TickOutcome& out, const std::vector<int>& ready) {
     std::vector<float>& latency = stats.latency[s];
     out.latency[s] = moments_of(latency);
     out.latency_fit[s] = fit_lognormal(out.latency[s]);
-    const Percentiles p = percentiles(latency);
+    const Percentiles p = percentiles(latency, radix_counts_, radix_bucket_);
     out.p50[s] = p.p50;
     out.p95[s] = p.p95;
     out.p99[s] = p.p99;
-  }
-  for (std::size_t e = 0; e < endpoint_weight_.size(); ++e) {
-    out.endpoint_error[e] =
-        stats.ep_completed[e] > 0 ? stats.ep_errors[e] / stats.ep_completed[e] : 0.0;
-    out.endpoint_latency[e] = moments_of(stats.ep_latency[e]);
-    const Percentiles p = percentiles(stats.ep_latency[e]);
-    out.endpoint_p50[e] = p.p50;
-    out.endpoint_p95[e] = p.p95;
-    out.endpoint_p99[e] = p.p99;
+    for (int e = endpoint_begin_[s]; e < endpoint_begin_[s + 1]; ++e) {
+      out.endpoint_error[e] =
+          stats.ep_completed[e] > 0 ? stats.ep_errors[e] / stats.ep_completed[e] : 0.0;
+      if (endpoint_row_[e] < 0) {  // the service's only endpoint: its latencies
+        out.endpoint_latency[e] = out.latency[s];
+        out.endpoint_p50[e] = p.p50;
+        out.endpoint_p95[e] = p.p95;
+        out.endpoint_p99[e] = p.p99;
+        continue;
+      }
+      out.endpoint_latency[e] = moments_of(stats.ep_latency[e]);
+      const Percentiles q = percentiles(stats.ep_latency[e], radix_counts_, radix_bucket_);
+      out.endpoint_p50[e] = q.p50;
+      out.endpoint_p95[e] = q.p95;
+      out.endpoint_p99[e] = q.p99;
+    }
   }
   for (std::size_t d = 0; d < stats.edge_sent.size(); ++d) {
     out.edge_attempts[d] = stats.edge_sent[d] / dt_;
     out.edge_failure[d] =
         stats.edge_resolved[d] > 0 ? stats.edge_failed[d] / stats.edge_resolved[d] : 0.0;
-    const Percentiles p = percentiles(stats.edge_latency[d]);
+    const Percentiles p = percentiles(stats.edge_latency[d], radix_counts_, radix_bucket_);
     out.edge_p50[d] = p.p50;
     out.edge_p95[d] = p.p95;
     out.edge_p99[d] = p.p99;

@@ -261,6 +261,8 @@ class RequestWorld {
   SimTime tick_start_ = 0;
   double dt_ = 1;
   Stats stats_;
+  std::vector<std::uint32_t> radix_counts_;  // percentile selection's scratch (all zero)
+  std::vector<float> radix_bucket_;
 };
 
 }  // namespace dosim
