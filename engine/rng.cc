@@ -6,11 +6,6 @@
 namespace dosim {
 namespace {
 
-constexpr std::uint32_t kPhiloxM0 = 0xD2511F53u;
-constexpr std::uint32_t kPhiloxM1 = 0xCD9E8D57u;
-constexpr std::uint32_t kPhiloxW0 = 0x9E3779B9u;
-constexpr std::uint32_t kPhiloxW1 = 0xBB67AE85u;
-
 std::uint64_t mix64(std::uint64_t x) {  // SplitMix64's finaliser
   x ^= x >> 30;
   x *= 0xBF58476D1CE4E5B9ull;
@@ -19,8 +14,6 @@ std::uint64_t mix64(std::uint64_t x) {  // SplitMix64's finaliser
   x ^= x >> 31;
   return x;
 }
-
-double to_unit(std::uint64_t bits) { return static_cast<double>(bits >> 11) * 0x1.0p-53; }
 
 }  // namespace
 
@@ -33,37 +26,12 @@ std::uint64_t entity_id(std::string_view name) {
   return mix64(hash);
 }
 
-std::array<std::uint32_t, 4> philox4x32(std::array<std::uint32_t, 4> ctr, std::uint64_t key) {
-  std::uint32_t k0 = static_cast<std::uint32_t>(key);
-  std::uint32_t k1 = static_cast<std::uint32_t>(key >> 32);
-  for (int round = 0; round < 10; ++round) {
-    const std::uint64_t p0 = std::uint64_t{kPhiloxM0} * ctr[0];
-    const std::uint64_t p1 = std::uint64_t{kPhiloxM1} * ctr[2];
-    ctr = {static_cast<std::uint32_t>(p1 >> 32) ^ ctr[1] ^ k0, static_cast<std::uint32_t>(p1),
-           static_cast<std::uint32_t>(p0 >> 32) ^ ctr[3] ^ k1, static_cast<std::uint32_t>(p0)};
-    k0 += kPhiloxW0;
-    k1 += kPhiloxW1;
-  }
-  return ctr;
-}
-
 RandomStream::RandomStream(std::uint64_t seed, std::uint64_t entity, Purpose purpose)
     : key_(mix64(seed ^ mix64(entity ^ mix64(static_cast<std::uint64_t>(purpose))))),
       entity_low_(static_cast<std::uint32_t>(entity)),
       purpose_(static_cast<std::uint32_t>(purpose)) {}
 
-std::array<std::uint32_t, 4> RandomStream::block(std::uint64_t index) const {
-  return philox4x32({static_cast<std::uint32_t>(index), static_cast<std::uint32_t>(index >> 32),
-                     entity_low_, purpose_},
-                    key_);
-}
 
-std::uint64_t RandomStream::bits(std::uint64_t index) const {
-  auto b = block(index);
-  return (std::uint64_t{b[0]} << 32) | b[1];
-}
-
-double RandomStream::uniform(std::uint64_t index) const { return to_unit(bits(index)); }
 
 double RandomStream::normal(std::uint64_t index) const {
   auto b = block(index);

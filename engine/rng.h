@@ -35,7 +35,28 @@ enum class Purpose : std::uint32_t {
 std::uint64_t entity_id(std::string_view name);
 
 // One Philox4x32-10 block: 128 random bits for a 128-bit counter under a 64-bit key.
-std::array<std::uint32_t, 4> philox4x32(std::array<std::uint32_t, 4> counter, std::uint64_t key);
+// Inline, with the draws below: the request level makes several per request.
+inline std::array<std::uint32_t, 4> philox4x32(std::array<std::uint32_t, 4> ctr,
+                                               std::uint64_t key) {
+  constexpr std::uint32_t kM0 = 0xD2511F53u, kM1 = 0xCD9E8D57u;
+  constexpr std::uint32_t kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;
+  std::uint32_t k0 = static_cast<std::uint32_t>(key);
+  std::uint32_t k1 = static_cast<std::uint32_t>(key >> 32);
+  for (int round = 0; round < 10; ++round) {
+    const std::uint64_t p0 = std::uint64_t{kM0} * ctr[0];
+    const std::uint64_t p1 = std::uint64_t{kM1} * ctr[2];
+    ctr = {static_cast<std::uint32_t>(p1 >> 32) ^ ctr[1] ^ k0, static_cast<std::uint32_t>(p1),
+           static_cast<std::uint32_t>(p0 >> 32) ^ ctr[3] ^ k1, static_cast<std::uint32_t>(p0)};
+    k0 += kW0;
+    k1 += kW1;
+  }
+  return ctr;
+}
+
+// A double in [0, 1) from the top 53 of 64 random bits.
+inline double to_unit(std::uint64_t bits) {
+  return static_cast<double>(bits >> 11) * 0x1.0p-53;
+}
 
 class RandomStream {
  public:
@@ -43,9 +64,12 @@ class RandomStream {
   RandomStream(std::uint64_t seed, std::uint64_t entity, Purpose purpose);
 
   // 64 random bits for draw `index`.
-  std::uint64_t bits(std::uint64_t index) const;
+  std::uint64_t bits(std::uint64_t index) const {
+    const auto b = block(index);
+    return (std::uint64_t{b[0]} << 32) | b[1];
+  }
   // Uniform in [0, 1) with 53 random bits.
-  double uniform(std::uint64_t index) const;
+  double uniform(std::uint64_t index) const { return to_unit(bits(index)); }
   // Standard normal (Box-Muller on one Philox block).
   double normal(std::uint64_t index) const;
   // Approximately standard normal, about ten times cheaper than normal(): the sum of the
@@ -56,7 +80,11 @@ class RandomStream {
   double exponential(std::uint64_t index, double mean) const;
 
  private:
-  std::array<std::uint32_t, 4> block(std::uint64_t index) const;
+  std::array<std::uint32_t, 4> block(std::uint64_t index) const {
+    return philox4x32({static_cast<std::uint32_t>(index), static_cast<std::uint32_t>(index >> 32),
+                       entity_low_, purpose_},
+                      key_);
+  }
   std::uint64_t key_ = 0;
   std::uint32_t entity_low_ = 0;
   std::uint32_t purpose_ = 0;
