@@ -54,6 +54,10 @@ SimTime crash_loop_backoff(int restart) {
   return std::min(delay, kBackoffCap);
 }
 
+std::vector<int> PodFaults::replicas_hit(int fault, int service) const {
+  return select_replicas(scenario_.faults[fault], replicas_[service], seed_);
+}
+
 PodFaults::PodFaults(const Scenario& scenario, std::uint64_t seed)
     : scenario_(scenario),
       seed_(seed),

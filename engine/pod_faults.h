@@ -58,6 +58,10 @@ class PodFaults {
   // with higher indices are gone, new ones are healthy.
   void set_replicas(int service, int replicas);
 
+  // The replicas of `service` that a latency or error fault with a `mode` acts on (drawn as
+  // a pod fault's, among the service's replicas).
+  std::vector<int> replicas_hit(int fault, int service) const;
+
   // The replica indices fault `fault` hits (empty for faults that do not act on pods;
   // all replicas of the place for outages are implied, not listed).
   // (For a label selector: those of the first service it matches.)

@@ -189,6 +189,7 @@ RequestWorld::RequestWorld(const Scenario& scenario, const Topology& topology, s
   stats_.edge_latency.assign(dependencies, {});
   edge_in_flight_.assign(dependencies, 0);
   edge_retries_in_flight_.assign(dependencies, 0);
+  ejections_.assign(dependencies, {});
   radix_counts_.assign(kRadixBuckets, 0);
   for (const TrafficSpec& source : scenario.traffic)
     user_rng_.emplace_back(seed, entity_id("traffic:" + source.name), Purpose::kUsers);
@@ -230,11 +231,22 @@ double RequestWorld::normal(int service, std::uint64_t key, std::uint64_t slot) 
   return request_rng_[service].normal(combine(key, slot));
 }
 
+namespace {
+// Whether a part acts at this stage: at the sidecar (replica -1) the parts of every replica,
+// on a replica those of its replicas.
+template <typename Part>
+bool acts_on(const Part& part, int replica) {
+  if (replica < 0) return part.replicas.empty();
+  return std::binary_search(part.replicas.begin(), part.replicas.end(), replica);
+}
+}  // namespace
+
 double RequestWorld::delay_of(const std::vector<DelayPart>& parts, int service, std::uint64_t key,
-                              std::uint64_t slot, int* source) const {
+                              std::uint64_t slot, int* source, int replica) const {
   double delay = 0;
   for (std::size_t i = 0; i < parts.size(); ++i) {
     const DelayPart& part = parts[i];
+    if (!acts_on(part, replica)) continue;
     if (draw(service, key, slot + 2 * i) >= part.fraction) continue;
     double d = part.delay;
     if (part.jitter > 0) d += part.jitter * normal(service, key, slot + 2 * i + 1);
@@ -245,9 +257,11 @@ double RequestWorld::delay_of(const std::vector<DelayPart>& parts, int service, 
 }
 
 const AbortPart* RequestWorld::abort_of(const std::vector<AbortPart>& parts, int service,
-                                        std::uint64_t key, std::uint64_t slot) const {
+                                        std::uint64_t key, std::uint64_t slot,
+                                        int replica) const {
   for (std::size_t i = 0; i < parts.size(); ++i)
-    if (draw(service, key, slot + i) < parts[i].fraction) return &parts[i];
+    if (acts_on(parts[i], replica) && draw(service, key, slot + i) < parts[i].fraction)
+      return &parts[i];
   return nullptr;
 }
 
@@ -293,6 +307,38 @@ double RequestWorld::service_time(int service, int endpoint, std::uint64_t key) 
     }
   }
   return mean;
+}
+
+int RequestWorld::avoid_ejected(int dep, int replica, int replicas, SimTime t) const {
+  const std::vector<Ejection>& ejected = ejections_[dep];
+  for (int k = 0; k < replicas; ++k) {
+    const int r = (replica + k) % replicas;
+    if (static_cast<std::size_t>(r) >= ejected.size() || ejected[r].until <= t) return r;
+  }
+  return replica;  // every replica is out: Envoy's panic routing balances over them all
+}
+
+void RequestWorld::outlier_answer(int dep, int replica, int status, SimTime t) {
+  const DependencySpec::OutlierDetection& policy = *scenario_->dependencies[dep].outlier;
+  std::vector<Ejection>& ejected = ejections_[dep];
+  if (ejected.size() <= static_cast<std::size_t>(replica)) ejected.resize(replica + 1);
+  Ejection& e = ejected[replica];
+  if (status < 500) {
+    e.failures = 0;
+    return;
+  }
+  if (e.until > t || ++e.failures < policy.consecutive_5xx) return;
+  const int replicas =
+      static_cast<int>(services_[scenario_->dependencies[dep].callee].replicas.size());
+  int out = 0;
+  for (const Ejection& other : ejected) out += other.until > t ? 1 : 0;
+  const int most =
+      std::max(1, static_cast<int>(std::floor(replicas * policy.max_ejection_percent / 100.0)));
+  if (out >= most) return;  // it stays in, and is ejected at its next error if room is made
+  e.failures = 0;
+  ++e.times;
+  e.until = t + std::min(policy.base_ejection_time * e.times,
+                         std::max(policy.base_ejection_time, policy.max_ejection_time));
 }
 
 void RequestWorld::set_busy(int service, int delta, SimTime t) {
@@ -372,6 +418,32 @@ void RequestWorld::enter(std::int32_t h, SimTime t) {
     }
   }
   r = std::min(r, n - 1);
+  if (hop.via >= 0 && scenario_->dependencies[hop.via].outlier) {
+    const int picked = static_cast<int>(r);
+    r = static_cast<std::size_t>(avoid_ejected(hop.via, picked, static_cast<int>(n), t));
+    // Round robin goes on over the replicas still in: the cursor moves past those out.
+    if (scenario_->services[s].load_balancer == LoadBalancer::kRoundRobin)
+      state.cursor += (static_cast<int>(r) - picked + static_cast<int>(n)) % static_cast<int>(n);
+  }
+  hop.served_replica = static_cast<std::int32_t>(r);
+  if (hop.parent >= 0 && calls_[hop.parent].gen == hop.parent_call)
+    calls_[hop.parent].attempt_replica = hop.served_replica;
+  // Faults on some replicas only (a fault's `mode`): the pod fails the request at once, or
+  // holds it longer.
+  const int ri = static_cast<int>(r);
+  const AbortPart* abort = abort_of(mod_->service_abort_parts[s], s, hop.key, kAbortBase, ri);
+  if (!abort)
+    abort = abort_of(mod_->endpoint_abort_parts[hop.endpoint], s, hop.key, kAbortBase + 16, ri);
+  if (abort) {
+    set_source(abort->source, hop.fault, hop.change);
+    finish(h, abort->status, true, t);
+    return;
+  }
+  int slowed_by = -1;
+  hop.slow = delay_of(mod_->service_delay_parts[s], s, hop.key, kDelayBase, &slowed_by, ri) +
+             delay_of(mod_->endpoint_delay_parts[hop.endpoint], s, hop.key, kDelayBase + 32,
+                      &slowed_by, ri);
+  set_source(slowed_by, hop.fault, hop.change);
   Replica& replica = state.replicas[r];
   if (replica.busy < state.workers) {
     start_service(h, static_cast<int>(r), t);
@@ -390,7 +462,7 @@ void RequestWorld::start_service(std::int32_t h, int r, SimTime t) {
   ++replica.busy;
   replica.serving.push_back(h);
   set_busy(hop.service, +1, t);
-  const double held = service_time(hop.service, hop.endpoint, hop.key);
+  const double held = service_time(hop.service, hop.endpoint, hop.key) + hop.slow;
   push(t + std::max<SimTime>(1, seconds(held)), EventKind::kDone, h, hop.gen);
 }
 
@@ -498,6 +570,7 @@ void RequestWorld::send_attempt(std::int32_t c, SimTime t) {
   ++call.gen;
   call.attempt_start = t;
   call.attempt_fault = call.attempt_change = -1;
+  call.attempt_replica = -1;
   stats_.edge_sent[d] += 1;
   const std::uint64_t key =
       combine(combine(hop.key, static_cast<std::uint64_t>(d) * 65536 + call.call_number),
@@ -529,6 +602,7 @@ void RequestWorld::send_attempt(std::int32_t c, SimTime t) {
   const Hop& caller = hops_[calls_[c].hop];  // new_hop() may have moved the slots
   const Call& sent = calls_[c];
   child.service = dep.callee;
+  child.via = d;
   child.parent = c;
   child.parent_call = sent.gen;
   child.key = key;
@@ -685,6 +759,9 @@ void RequestWorld::finish(std::int32_t h, int status, bool fast, SimTime t) {
   const std::int32_t parent = hop.parent;  // the call it answers
   const std::uint32_t parent_call = hop.parent_call;
   const bool waiting = parent >= 0 && calls_[parent].gen == parent_call;
+  // The caller's sidecar sees the answer (not one that comes after it gave up).
+  if (waiting && hop.served_replica >= 0 && scenario_->dependencies[hop.via].outlier)
+    outlier_answer(hop.via, hop.served_replica, status, t);
   const std::int32_t user = hop.user;
   free_hop(h);
   if (user >= 0) user_answered(user, t);
@@ -926,6 +1003,10 @@ void RequestWorld::advance(std::int64_t tick, const std::vector<double>& externa
         on_result(event.hop, event.gen, event.status, t);
         break;
       case EventKind::kTimeout:
+        if (const Call& call = calls_[event.hop];
+            call.gen == event.gen && call.attempt_replica >= 0 &&
+            scenario_->dependencies[call.dep].outlier)
+          outlier_answer(call.dep, call.attempt_replica, 504, t);  // a timeout counts
         on_result(event.hop, event.gen, 504, t);
         break;
       case EventKind::kRetry:  // after a back-off: the next attempt of the same call

@@ -129,6 +129,9 @@ class RequestWorld {
     std::int32_t fault = -1, change = -1;
     std::int32_t status = 200;  // its answer
     std::int32_t user = -1;     // the Locust user that sent it (users_), for external ones
+    std::int32_t via = -1;      // the dependency it came over, for a call's
+    std::int32_t served_replica = -1;  // the replica the balancer gave it
+    double slow = 0;  // seconds a fault on its replica adds to its service time
   };
   struct Call {  // one call of a request to a dependency, over its attempts
     std::int32_t hop = -1;  // the caller
@@ -139,6 +142,7 @@ class RequestWorld {
     SimTime attempt_start = 0;
     std::uint64_t attempt_span = 0;
     std::int32_t attempt_fault = -1, attempt_change = -1;
+    std::int32_t attempt_replica = -1;  // the callee replica its attempt went to, once known
     bool open = false;      // its attempt counts in flight on the edge
     bool fallback = false;  // a fallback call
   };
@@ -157,6 +161,11 @@ class RequestWorld {
     std::uint64_t sent = 0;  // requests sent so far
     SimTime started = 0;     // when it sent its last one
     bool looping = false;    // a request in flight or a wake-up scheduled
+  };
+  struct Ejection {  // a callee replica under a caller's outlier detection
+    int failures = 0;  // consecutive 5xx answers
+    int times = 0;     // ejections so far
+    SimTime until = 0; // ejected before this
   };
   struct Replica {
     int busy = 0;
@@ -189,11 +198,12 @@ class RequestWorld {
   double draw(int service, std::uint64_t key, std::uint64_t slot) const;  // uniform [0, 1)
   double normal(int service, std::uint64_t key, std::uint64_t slot) const;
   // The delay the parts add to one request; `source` gets the part's source that delayed it.
+  // `replica` -1: the parts of every replica (at the sidecar); else those on that replica.
   double delay_of(const std::vector<DelayPart>& parts, int service, std::uint64_t key,
-                  std::uint64_t slot, int* source) const;
-  // The part that aborts one request (nullptr: none).
+                  std::uint64_t slot, int* source, int replica = -1) const;
+  // The part that aborts one request (nullptr: none); `replica` as for delay_of.
   const AbortPart* abort_of(const std::vector<AbortPart>& parts, int service, std::uint64_t key,
-                            std::uint64_t slot) const;
+                            std::uint64_t slot, int replica = -1) const;
   double service_time(int service, int endpoint, std::uint64_t key) const;
 
   // The request at its service: arrival, sidecar, queue, service, calls, answer.
@@ -224,6 +234,10 @@ class RequestWorld {
   void start_users(const UserLoad& load);
   void user_sends(std::int32_t u, SimTime t);
   void user_answered(std::int32_t u, SimTime t);
+  // Outlier detection: the replica to use instead of an ejected pick, and a replica's
+  // answer (or timeout) as the caller's sidecar counts it.
+  int avoid_ejected(int dep, int replica, int replicas, SimTime t) const;
+  void outlier_answer(int dep, int replica, int status, SimTime t);
   void set_busy(int service, int delta, SimTime t);
   void apply_ready(const std::vector<int>& ready, SimTime t);
   void fill(TickOutcome& out, const std::vector<int>& ready);  // reorders the tick's samples
@@ -249,6 +263,7 @@ class RequestWorld {
   // Per dependency: attempts in flight, and those of them that are retries (retry budgets
   // and circuit breakers count them).
   std::vector<int> edge_in_flight_, edge_retries_in_flight_;
+  std::vector<std::vector<Ejection>> ejections_;  // per dependency, per callee replica
   std::vector<User> users_;
   std::vector<std::vector<std::int32_t>> source_users_;  // per traffic source, by rank
   std::vector<int> active_users_;                         // per traffic source, this tick

@@ -406,7 +406,8 @@ void Loader::read_endpoints(MapReader& r, ServiceSpec& service) {
 void Loader::read_dependency(const YAML::Node& node) {
   MapReader r(node, "dependency",
               {"caller", "callee", "calls_per_request", "timeout", "retries", "optional",
-               "fallback_latency", "fallback", "retry_backoff", "retry_budget", "max_pending"},
+               "fallback_latency", "fallback", "retry_backoff", "retry_budget", "max_pending",
+               "outlier_detection"},
               diags_);
   if (!r.is_map()) return;
   DependencySpec dependency;
@@ -432,6 +433,28 @@ void Loader::read_dependency(const YAML::Node& node) {
   }
   dependency.max_pending =
       static_cast<int>(r.integer("max_pending", Range::closed(1, 100'000'000)).value_or(0));
+  if (auto outlier = r.value("outlier_detection")) {
+    DependencySpec::OutlierDetection policy;
+    if (outlier->IsScalar()) {  // true: Envoy's defaults
+      if (auto on = r.boolean("outlier_detection"); on && *on) dependency.outlier = policy;
+    } else {
+      MapReader o(*outlier, "outlier_detection",
+                  {"consecutive_5xx", "base_ejection_time", "max_ejection_time",
+                   "max_ejection_percent"},
+                  diags_);
+      if (o.is_map()) {
+        policy.consecutive_5xx = static_cast<int>(
+            o.integer("consecutive_5xx", Range::closed(1, 1'000'000)).value_or(5));
+        policy.base_ejection_time = o.duration("base_ejection_time", Range::above(0))
+                                        .value_or(policy.base_ejection_time);
+        policy.max_ejection_time =
+            o.duration("max_ejection_time", Range::above(0)).value_or(policy.max_ejection_time);
+        policy.max_ejection_percent =
+            o.percent("max_ejection_percent", Range::closed(0, 100)).value_or(10);
+        dependency.outlier = policy;
+      }
+    }
+  }
   dependency.optional = r.boolean("optional").value_or(false);
   dependency.fallback_latency = r.duration("fallback_latency", Range::at_least(0)).value_or(0);
   for (const char* key : {"fallback_latency", "fallback"})

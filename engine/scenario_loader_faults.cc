@@ -76,11 +76,11 @@ void Loader::read_fault(const YAML::Node& node, int index) {
       {"load", {K::kCpuStress}, "cpu-stress"},
       {"percent", {K::kLatency, K::kError, K::kPacketLoss}, "latency, error and packet-loss"},
       {"mode",
-       {K::kPodKill, K::kCrashLoop, K::kMemoryLeak, K::kMaintenance},
-       "pod-kill, crash-loop, memory-leak and maintenance"},
+       {K::kPodKill, K::kCrashLoop, K::kMemoryLeak, K::kMaintenance, K::kLatency, K::kError},
+       "pod-kill, crash-loop, memory-leak, maintenance, latency and error"},
       {"value",
-       {K::kPodKill, K::kCrashLoop, K::kMemoryLeak, K::kMaintenance},
-       "pod-kill, crash-loop, memory-leak and maintenance"},
+       {K::kPodKill, K::kCrashLoop, K::kMemoryLeak, K::kMaintenance, K::kLatency, K::kError},
+       "pod-kill, crash-loop, memory-leak, maintenance, latency and error"},
       {"restartTime",
        {K::kPodKill, K::kCrashLoop, K::kMemoryLeak},
        "pod-kill, crash-loop and memory-leak"},
@@ -124,6 +124,10 @@ void Loader::read_fault(const YAML::Node& node, int index) {
       case K::kError:
         if (target.is_place() || target.is_split())
           problem = kind_name + " needs a service, endpoint or edge target";
+        else if (r.has("mode") && target.is_edge())
+          problem = "'mode' picks replicas of a service: " +
+                    std::string(*kind == K::kError ? "an " : "a ") + kind_name +
+                    " fault on an edge acts on every replica";
         break;
     }
     if (!problem.empty() && has_target) diags_.error(r.value_pos("target"), problem);
@@ -197,7 +201,8 @@ std::vector<SimTime> Loader::read_schedule(const YAML::Node& node, const FaultSp
 }
 
 void Loader::read_pod_parameters(MapReader& r, FaultSpec& fault, std::optional<FaultKind> kind) {
-  const bool pods = kind && acts_on_pods(*kind) && *kind != FaultKind::kOutage;
+  const bool pods = kind && ((acts_on_pods(*kind) && *kind != FaultKind::kOutage) ||
+                             *kind == FaultKind::kLatency || *kind == FaultKind::kError);
   if (auto mode = r.text("mode")) {
     static constexpr PodMode kModes[] = {PodMode::kOne, PodMode::kAll, PodMode::kFixed,
                                          PodMode::kFixedPercent, PodMode::kRandomMaxPercent};

@@ -20,11 +20,14 @@ void add_delay(Moments& target, double fraction, double delay, double jitter = 0
   target.var += fraction * jitter * jitter + fraction * (1.0 - fraction) * delay * delay;
 }
 
-// The same delay, in moments for the fluid model and as a part for the request level.
+// The same delay, in moments for the fluid model and as a part for the request level. On
+// some replicas only (`replicas`, of `share` of the traffic under balancing) the fluid
+// model sees it on that share of the requests.
 void add_delay(Moments& target, std::vector<DelayPart>& parts, double fraction, double delay,
-               double jitter, int source) {
-  add_delay(target, fraction, delay, jitter);
-  parts.push_back({fraction, delay, jitter, source});
+               double jitter, int source, std::vector<int> replicas = {}, double share = 1.0) {
+  if (share <= 0) return;
+  add_delay(target, fraction * share, delay, jitter);
+  parts.push_back({fraction, delay, jitter, source, std::move(replicas)});
 }
 
 void add_abort(double& target, double fraction) {
@@ -33,10 +36,10 @@ void add_abort(double& target, double fraction) {
 
 // The same abort, as a share for the fluid model and as a part for the request level.
 void add_abort(double& target, std::vector<AbortPart>& parts, double fraction, int source,
-               int status = 503) {
-  if (fraction <= 0) return;
-  add_abort(target, fraction);
-  parts.push_back({fraction, source, status});
+               int status = 503, std::vector<int> replicas = {}, double share = 1.0) {
+  if (fraction <= 0 || share <= 0) return;
+  add_abort(target, fraction * share);
+  parts.push_back({fraction, source, status, std::move(replicas)});
 }
 
 Moments operator+(Moments a, Moments b) { return {a.mean + b.mean, a.var + b.var}; }
@@ -329,6 +332,15 @@ void World::rebuild_modifiers() {
   for (const int f : active_faults_) {
     const FaultSpec& fault = scenario_.faults[f];
     const FaultTarget& target = fault.target;
+    // A latency or error fault with a `mode`: the replicas of service s it acts on, and the
+    // share of s's requests they get (balancing spreads them evenly).
+    std::vector<int> hit;
+    const auto replicas_of = [&](int s) -> double {
+      hit.clear();
+      if (fault.mode == PodMode::kAll) return 1.0;
+      hit = pod_faults_.replicas_hit(f, s);
+      return all_replicas_[s] > 0 ? static_cast<double>(hit.size()) / all_replicas_[s] : 0.0;
+    };
     switch (fault.kind) {
       case FaultKind::kLatency: {
         const double delay = to_seconds(fault.fixed_delay), jitter = to_seconds(fault.jitter);
@@ -336,15 +348,19 @@ void World::rebuild_modifiers() {
           add_delay(modifiers_.edge_delay[target.dependency],
                     modifiers_.edge_delay_parts[target.dependency], fault.fraction, delay, jitter,
                     f);
-        else if (target.endpoint >= 0)
+        else if (target.endpoint >= 0) {
+          const double share = replicas_of(target.service);
           add_delay(modifiers_.endpoint_delay[endpoint_begin_[target.service] + target.endpoint],
                     modifiers_.endpoint_delay_parts[endpoint_begin_[target.service] +
                                                     target.endpoint],
-                    fault.fraction, delay, jitter, f);
-        else
-          for (int s : target.services())
+                    fault.fraction, delay, jitter, f, hit, share);
+        } else {
+          for (int s : target.services()) {
+            const double share = replicas_of(s);
             add_delay(modifiers_.service_delay[s], modifiers_.service_delay_parts[s],
-                      fault.fraction, delay, jitter, f);
+                      fault.fraction, delay, jitter, f, hit, share);
+          }
+        }
         break;
       }
       case FaultKind::kError:
@@ -354,12 +370,15 @@ void World::rebuild_modifiers() {
                     fault.http_status);
         } else if (target.endpoint >= 0) {
           const int e = endpoint_begin_[target.service] + target.endpoint;
+          const double share = replicas_of(target.service);
           add_abort(modifiers_.endpoint_abort[e], modifiers_.endpoint_abort_parts[e],
-                    fault.fraction, f, fault.http_status);
+                    fault.fraction, f, fault.http_status, hit, share);
         } else {
-          for (int s : target.services())
+          for (int s : target.services()) {
+            const double share = replicas_of(s);
             add_abort(modifiers_.service_abort[s], modifiers_.service_abort_parts[s],
-                      fault.fraction, f, fault.http_status);
+                      fault.fraction, f, fault.http_status, hit, share);
+          }
         }
         break;
       case FaultKind::kCpuStress:

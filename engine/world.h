@@ -85,6 +85,7 @@ inline constexpr double kRhoCap = 0.95;
 struct DelayPart {
   double fraction = 0, delay = 0, jitter = 0;  // seconds
   int source = -1;
+  std::vector<int> replicas;  // the replicas it acts on (a fault's `mode`); empty: all
 };
 
 // One abort (or loss) as requests meet it: a share `fraction` fails with `status`.
@@ -92,6 +93,7 @@ struct AbortPart {
   double fraction = 0;
   int source = -1;
   int status = 503;
+  std::vector<int> replicas;  // the replicas it acts on (a fault's `mode`); empty: all
 };
 
 // Per-target effects of the active faults, recomputed from scratch when faults change.

@@ -144,6 +144,17 @@ struct DependencySpec {
   double retry_budget = 0;
   int retry_min = 3;
   int max_pending = 0;
+  // Request level only (Envoy's outlier detection, as the caller's sidecar runs it): a callee
+  // replica that answers `consecutive_5xx` errors in a row (timeouts count) is ejected from
+  // the caller's balancing for base_ejection_time x the times it was ejected (at most
+  // max_ejection_time), while at most max(1, max_ejection_percent of the replicas) are out.
+  struct OutlierDetection {
+    int consecutive_5xx = 5;
+    SimTime base_ejection_time = 30 * kSecond;
+    SimTime max_ejection_time = 300 * kSecond;
+    double max_ejection_percent = 10;
+  };
+  std::optional<OutlierDetection> outlier;
   SourcePos pos;
 };
 
