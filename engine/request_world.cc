@@ -164,6 +164,9 @@ RequestWorld::RequestWorld(const Scenario& scenario, const Topology& topology, s
     }
     ServiceState state;
     state.workers = workers_of(spec);
+    state.load_balancer = spec.load_balancer;
+    state.parallel_calls = spec.parallel_calls;
+    state.service_time = spec.service_time;
     state.queue_limit = spec.queue_limit > 0
                             ? static_cast<std::size_t>(spec.queue_limit)
                             : static_cast<std::size_t>(std::max(
@@ -189,6 +192,7 @@ RequestWorld::RequestWorld(const Scenario& scenario, const Topology& topology, s
   stats_.edge_latency.assign(dependencies, {});
   edge_in_flight_.assign(dependencies, 0);
   edge_retries_in_flight_.assign(dependencies, 0);
+  edge_faulted_.assign(dependencies, 0);
   ejections_.assign(dependencies, {});
   radix_counts_.assign(kRadixBuckets, 0);
   for (const TrafficSpec& source : scenario.traffic)
@@ -275,9 +279,8 @@ void set_source(int source, std::int32_t& fault, std::int32_t& change) {
 
 double RequestWorld::service_time(int service, int endpoint, std::uint64_t key) const {
   const ServiceSpec& spec = scenario_->services[service];
-  const double capacity = spec.capacity_rps * mod_->service_capacity[service];
-  const double mean = services_[service].workers / capacity * endpoint_factor_[endpoint];
-  switch (spec.service_time) {
+  const double mean = services_[service].mean_time * endpoint_factor_[endpoint];
+  switch (services_[service].service_time) {
     case ServiceTimeKind::kExponential:
       return -mean * std::log(1.0 - draw(service, key, kServiceTime));  // as exponential()
     case ServiceTimeKind::kDeterministic:
@@ -367,6 +370,10 @@ void RequestWorld::arrive(std::int32_t h, SimTime t) {
   }
   stats_.arrivals[s] += 1;
   stats_.ep_arrivals[hop.endpoint] += 1;
+  if (!services_[s].faulted) {
+    enter(h, t);
+    return;
+  }
   const AbortPart* abort = abort_of(mod_->service_abort_parts[s], s, hop.key, kAbortBase);
   if (!abort)
     abort = abort_of(mod_->endpoint_abort_parts[hop.endpoint], s, hop.key, kAbortBase + 16);
@@ -400,7 +407,7 @@ void RequestWorld::enter(std::int32_t h, SimTime t) {
     return;
   }
   std::size_t r = 0;
-  switch (scenario_->services[s].load_balancer) {
+  switch (state.load_balancer) {
     case LoadBalancer::kRoundRobin:
       r = state.cursor++ % n;
       break;
@@ -422,7 +429,7 @@ void RequestWorld::enter(std::int32_t h, SimTime t) {
     const int picked = static_cast<int>(r);
     r = static_cast<std::size_t>(avoid_ejected(hop.via, picked, static_cast<int>(n), t));
     // Round robin goes on over the replicas still in: the cursor moves past those out.
-    if (scenario_->services[s].load_balancer == LoadBalancer::kRoundRobin)
+    if (state.load_balancer == LoadBalancer::kRoundRobin)
       state.cursor += (static_cast<int>(r) - picked + static_cast<int>(n)) % static_cast<int>(n);
   }
   hop.served_replica = static_cast<std::int32_t>(r);
@@ -430,20 +437,22 @@ void RequestWorld::enter(std::int32_t h, SimTime t) {
     calls_[hop.parent].attempt_replica = hop.served_replica;
   // Faults on some replicas only (a fault's `mode`): the pod fails the request at once, or
   // holds it longer.
-  const int ri = static_cast<int>(r);
-  const AbortPart* abort = abort_of(mod_->service_abort_parts[s], s, hop.key, kAbortBase, ri);
-  if (!abort)
-    abort = abort_of(mod_->endpoint_abort_parts[hop.endpoint], s, hop.key, kAbortBase + 16, ri);
-  if (abort) {
-    set_source(abort->source, hop.fault, hop.change);
-    finish(h, abort->status, true, t);
-    return;
+  if (state.faulted) {
+    const int ri = static_cast<int>(r);
+    const AbortPart* abort = abort_of(mod_->service_abort_parts[s], s, hop.key, kAbortBase, ri);
+    if (!abort)
+      abort = abort_of(mod_->endpoint_abort_parts[hop.endpoint], s, hop.key, kAbortBase + 16, ri);
+    if (abort) {
+      set_source(abort->source, hop.fault, hop.change);
+      finish(h, abort->status, true, t);
+      return;
+    }
+    int slowed_by = -1;
+    hop.slow = delay_of(mod_->service_delay_parts[s], s, hop.key, kDelayBase, &slowed_by, ri) +
+               delay_of(mod_->endpoint_delay_parts[hop.endpoint], s, hop.key, kDelayBase + 32,
+                        &slowed_by, ri);
+    set_source(slowed_by, hop.fault, hop.change);
   }
-  int slowed_by = -1;
-  hop.slow = delay_of(mod_->service_delay_parts[s], s, hop.key, kDelayBase, &slowed_by, ri) +
-             delay_of(mod_->endpoint_delay_parts[hop.endpoint], s, hop.key, kDelayBase + 32,
-                      &slowed_by, ri);
-  set_source(slowed_by, hop.fault, hop.change);
   Replica& replica = state.replicas[r];
   if (replica.busy < state.workers) {
     start_service(h, static_cast<int>(r), t);
@@ -484,7 +493,7 @@ void RequestWorld::done(std::int32_t h, SimTime t) {
     }
     start_service(next, static_cast<int>(&replica - state.replicas.data()), t);
   }
-  if (scenario_->services[s].parallel_calls)
+  if (state.parallel_calls)
     issue_parallel(h, t);
   else
     next_call(h, t);
@@ -584,17 +593,21 @@ void RequestWorld::send_attempt(std::int32_t c, SimTime t) {
   ++edge_in_flight_[d];
   if (call.attempt > 1) ++edge_retries_in_flight_[d];
   call.open = true;
-  if (const AbortPart* abort = abort_of(mod_->edge_abort_parts[d], s, key, kEdgeAbortBase)) {
+  const bool faulted = edge_faulted_[d] != 0;
+  if (const AbortPart* abort =
+          faulted ? abort_of(mod_->edge_abort_parts[d], s, key, kEdgeAbortBase) : nullptr) {
     set_source(abort->source, call.attempt_fault, call.attempt_change);
     push(t, EventKind::kResult, c, call.gen, abort->status);
     return;
   }
   if (dep.timeout > 0) push(t + dep.timeout, EventKind::kTimeout, c, call.gen);
-  const AbortPart* loss = abort_of(mod_->edge_loss_parts[d], s, key, kEdgeLossBase);
+  const AbortPart* loss =
+      faulted ? abort_of(mod_->edge_loss_parts[d], s, key, kEdgeLossBase) : nullptr;
   if (loss) set_source(loss->source, call.attempt_fault, call.attempt_change);
   if (loss && dep.timeout > 0) return;  // it never arrives; the timeout ends the attempt
   int source = -1;
-  double delay = delay_of(mod_->edge_delay_parts[d], s, key, kEdgeDelayBase, &source);
+  double delay =
+      faulted ? delay_of(mod_->edge_delay_parts[d], s, key, kEdgeDelayBase, &source) : 0.0;
   set_source(source, call.attempt_fault, call.attempt_change);
   if (loss) delay += kRetransmitSeconds;
   const std::int32_t callee = new_hop();
@@ -684,7 +697,7 @@ void RequestWorld::call_done(std::int32_t c, bool ok, SimTime t, int fallback) {
   free_calls_.push_back(c);
   Hop& hop = hops_[h];
   if (!ok) hop.failed = true;
-  if (scenario_->services[hop.service].parallel_calls) {
+  if (services_[hop.service].parallel_calls) {
     if (fallback >= 0) {  // the fallback call joins the others
       ++hop.outstanding;
       send_attempt(new_call(h, fallback, kFallbackCall, true), t);
@@ -958,6 +971,20 @@ void RequestWorld::advance(std::int64_t tick, const std::vector<double>& externa
   for (ServiceState& state : services_) state.busy_since = 0;
 
   apply_ready(ready, tick_start_);
+  for (std::size_t s = 0; s < services_.size(); ++s) {
+    ServiceState& state = services_[s];
+    state.mean_time =
+        state.workers / (scenario_->services[s].capacity_rps * mod.service_capacity[s]);
+    bool faulted = !mod.service_abort_parts[s].empty() || !mod.service_delay_parts[s].empty() ||
+                   unrouted[s] > 0;
+    for (int e = endpoint_begin_[s]; e < endpoint_begin_[s + 1]; ++e)
+      faulted = faulted || !mod.endpoint_abort_parts[e].empty() ||
+                !mod.endpoint_delay_parts[e].empty();
+    state.faulted = faulted;
+  }
+  for (std::size_t d = 0; d < edge_faulted_.size(); ++d)
+    edge_faulted_[d] = !mod.edge_abort_parts[d].empty() || !mod.edge_loss_parts[d].empty() ||
+                       !mod.edge_delay_parts[d].empty();
   // External arrivals: a Poisson process at this tick's rate (exponential gaps; the process
   // is memoryless, so restarting it at every tick is exact for a rate constant per tick).
   for (std::size_t s = 0; s < external.size(); ++s) {

@@ -179,6 +179,14 @@ class RequestWorld {
     std::size_t cursor = 0;         // round-robin
     int workers = 1;
     std::size_t queue_limit = 1;
+    // From its spec, kept here for the hot path.
+    LoadBalancer load_balancer = LoadBalancer::kRoundRobin;
+    bool parallel_calls = false;
+    ServiceTimeKind service_time = ServiceTimeKind::kExponential;
+    // This tick's: the mean service time before the endpoint's factor, and whether a fault
+    // or an outage acts on its requests (if not, their checks are skipped).
+    double mean_time = 0;
+    bool faulted = false;
     double busy_since = 0;          // seconds into the tick of the last busy change
     int busy = 0;                   // workers busy over all replicas
   };
@@ -263,6 +271,7 @@ class RequestWorld {
   // Per dependency: attempts in flight, and those of them that are retries (retry budgets
   // and circuit breakers count them).
   std::vector<int> edge_in_flight_, edge_retries_in_flight_;
+  std::vector<char> edge_faulted_;  // per dependency, this tick: a fault acts on its attempts
   std::vector<std::vector<Ejection>> ejections_;  // per dependency, per callee replica
   std::vector<User> users_;
   std::vector<std::vector<std::int32_t>> source_users_;  // per traffic source, by rank
