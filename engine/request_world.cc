@@ -11,14 +11,17 @@ namespace dosim {
 
 namespace {
 
-std::uint64_t mix(std::uint64_t x) {  // splitmix64's finaliser
+// Inlined everywhere: several per request (the same goes for draw()).
+[[gnu::always_inline]] inline std::uint64_t mix(std::uint64_t x) {  // splitmix64's finaliser
   x += 0x9E3779B97F4A7C15ull;
   x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
   x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
   return x ^ (x >> 31);
 }
 
-std::uint64_t combine(std::uint64_t a, std::uint64_t b) { return mix(a ^ mix(b)); }
+[[gnu::always_inline]] inline std::uint64_t combine(std::uint64_t a, std::uint64_t b) {
+  return mix(a ^ mix(b));
+}
 
 // Slots of a request's draws at a service (part of the determinism contract: kAbort,
 // kEdgeAbort and kEdgeLoss are no longer drawn, and stay so that the others keep their values).
@@ -193,6 +196,11 @@ RequestWorld::RequestWorld(const Scenario& scenario, const Topology& topology, s
   edge_in_flight_.assign(dependencies, 0);
   edge_retries_in_flight_.assign(dependencies, 0);
   edge_faulted_.assign(dependencies, 0);
+  for (const DependencySpec& dep : scenario.dependencies) {
+    const double whole = std::floor(dep.calls_per_request);
+    whole_calls_.push_back(static_cast<int>(whole));
+    extra_call_.push_back(dep.calls_per_request - whole);
+  }
   ejections_.assign(dependencies, {});
   radix_counts_.assign(kRadixBuckets, 0);
   for (const TrafficSpec& source : scenario.traffic)
@@ -227,7 +235,8 @@ void RequestWorld::push(SimTime t, EventKind kind, std::int32_t hop, std::uint32
   events_.push(t, Event{hop, gen, status, kind});
 }
 
-double RequestWorld::draw(int service, std::uint64_t key, std::uint64_t slot) const {
+[[gnu::always_inline]] inline double RequestWorld::draw(int service, std::uint64_t key,
+                                                        std::uint64_t slot) const {
   return request_rng_[service].uniform(combine(key, slot));
 }
 
@@ -521,10 +530,9 @@ std::int32_t RequestWorld::new_call(std::int32_t h, int dep, int call_number, bo
 
 int RequestWorld::calls_on(const Hop& hop, int dep_pos) const {
   const int dep = topology_->outgoing(hop.service)[dep_pos];
-  const double calls = scenario_->dependencies[dep].calls_per_request;
-  const double whole = std::floor(calls);
-  int n = static_cast<int>(whole);
-  if (calls > whole && draw(hop.service, hop.key, kCallCount + 16 * (dep_pos + 1)) < calls - whole)
+  int n = whole_calls_[dep];
+  const double fraction = extra_call_[dep];
+  if (fraction > 0 && draw(hop.service, hop.key, kCallCount + 16 * (dep_pos + 1)) < fraction)
     ++n;
   return n;
 }

@@ -203,7 +203,7 @@ class RequestWorld {
   void free_hop(std::int32_t h);
   void push(SimTime t, EventKind kind, std::int32_t hop, std::uint32_t gen,
             std::int32_t status = 200);
-  double draw(int service, std::uint64_t key, std::uint64_t slot) const;  // uniform [0, 1)
+  inline double draw(int service, std::uint64_t key, std::uint64_t slot) const;  // [0, 1)
   double normal(int service, std::uint64_t key, std::uint64_t slot) const;
   // The delay the parts add to one request; `source` gets the part's source that delayed it.
   // `replica` -1: the parts of every replica (at the sidecar); else those on that replica.
@@ -271,6 +271,9 @@ class RequestWorld {
   // Per dependency: attempts in flight, and those of them that are retries (retry budgets
   // and circuit breakers count them).
   std::vector<int> edge_in_flight_, edge_retries_in_flight_;
+  // Per dependency: floor(calls_per_request), and the chance of one call more.
+  std::vector<int> whole_calls_;
+  std::vector<double> extra_call_;
   std::vector<char> edge_faulted_;  // per dependency, this tick: a fault acts on its attempts
   std::vector<std::vector<Ejection>> ejections_;  // per dependency, per callee replica
   std::vector<User> users_;
