@@ -48,7 +48,9 @@ void TrafficModel::add_arrivals(std::int64_t tick, SimTime start, SimTime length
       users_[i] += std::clamp(target - users_[i], -step, step);
       const double factor = shape(source, mid);
       rate = users_[i] * locust.rps_per_user * factor;
-      looping_users_[i] = static_cast<int>(std::lround(users_[i] * factor));
+      // (At request level the run's limits keep users far below this bound.)
+      if (closed_loop_)
+        looping_users_[i] = static_cast<int>(std::lround(std::min(users_[i] * factor, 1e9)));
     } else if (source.recorded) {
       rate = source.recorded->rate_at(mid, source.base_rps);
     } else {

@@ -123,6 +123,28 @@ namespace {
 // than it can hold is refused before it starts (docs/world-model.md, Request level).
 void check_request_level(const Scenario& scenario, std::vector<Diagnostic>& problems) {
   if (scenario.mode != WorldMode::kRequests) return;
+  // Locust users each hold a loop of their own: at most kMaxRequestUsers at once.
+  double users = 0;
+  for (const TrafficSpec& source : scenario.traffic) {
+    if (!source.locust) continue;
+    double peak = source.locust->users;
+    for (const SurgeSpec& surge : source.locust->surges) peak += surge.users;
+    if (source.daily) peak *= 1 + source.daily->amplitude;
+    if (source.weekly) peak *= std::max(1.0, source.weekly->weekend_factor);
+    users += peak;
+    if (users > kMaxRequestUsers) {
+      char count[64];
+      std::snprintf(count, sizeof count, "%.3g", users);
+      problems.push_back({scenario.file, source.pos.line, source.pos.column,
+                          std::string("at request level this scenario's Locust sources may "
+                                      "run up to ") +
+                              count + " users at once (up to traffic '" + source.name +
+                              "'): the request level runs at most 1e6; run it with mode: "
+                              "fluid, or with fewer users",
+                          false});
+      break;
+    }
+  }
   int worst = -1;
   const double per_second = scenario.request_hop_bound(&worst);
   const double per_tick = per_second * to_seconds(scenario.tick);

@@ -498,6 +498,7 @@ struct TracingSpec {
 
 inline constexpr double kMaxRequestHopsPerSecond = 1e6;
 inline constexpr double kMaxRequestHopsPerTick = 1e7;
+inline constexpr double kMaxRequestUsers = 1e6;  // Locust users looping at once
 
 struct Scenario {
   std::string file;       // path it was loaded from
