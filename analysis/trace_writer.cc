@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <limits>
 #include <optional>
 #include <span>
@@ -436,6 +437,8 @@ struct TraceWriter::Impl {
                     const std::vector<std::int64_t>& incident_ids);
   std::vector<std::string> service_names;   // for /alerts/service
   std::vector<std::string> detector_names;  // for /detectors/name
+  std::optional<std::pair<std::vector<std::string>, std::vector<std::string>>> span_sources;
+  void write_span_sources();
   std::vector<DetectedIncident> detected;   // for /incidents_detected
   AlertRouting routing;                     // for /notifications
   bool has_script = false;
@@ -561,7 +564,7 @@ void TraceWriter::Impl::write_header(const Scenario& scenario, std::uint64_t see
   const Group spans_group = make_group(root, "spans");
   spans.emplace(spans_group.get(), &chunk_writes);
   // What the spans' fault and change columns index: the scenario's declared faults and
-  // changes (those a script adds during the run come after them, unnamed here).
+  // changes; finish() writes every one of the run's (set_span_sources) in their place.
   std::vector<std::string> fault_names, change_names;
   for (const FaultSpec& fault : scenario.faults) fault_names.push_back(fault.name);
   for (const ChangeSpec& change : scenario.changes) change_names.push_back(change.name);
@@ -737,6 +740,17 @@ void TraceWriter::Impl::write_notifications() {
   write_attribute(g, "raw_alerts", H5T_STD_I64LE, raw_alerts);
   write_attribute(g, "inhibited", H5T_STD_I64LE, inhibited);
   write_attribute(g, "deduplicated", H5T_STD_I64LE, deduplicated);
+}
+
+void TraceWriter::Impl::write_span_sources() {
+  if (!span_sources) return;
+  const Group spans_group(check(H5Gopen2(file.get(), "spans", H5P_DEFAULT), "spans"));
+  for (const char* name : {"fault_names", "change_names"})
+    check(H5Ldelete(spans_group.get(), name, H5P_DEFAULT), name);
+  write_strings(spans_group.get(), "fault_names",
+                std::span<const std::string>(span_sources->first));
+  write_strings(spans_group.get(), "change_names",
+                std::span<const std::string>(span_sources->second));
 }
 
 void TraceWriter::Impl::write_script() {
@@ -918,6 +932,7 @@ void TraceWriter::finish(const std::vector<IncidentRecord>& incidents, bool comp
     impl.write_alerts(alerts, alert_incident_ids);
     impl.write_notifications();
     impl.write_script();
+    impl.write_span_sources();
     if (!impl.detectors_group)
       impl.detectors_group.emplace(make_group(impl.file.get(), "detectors"));
     write_strings(impl.detectors_group->get(), "name",
@@ -1024,6 +1039,11 @@ std::size_t TraceWriter::add_detector(const std::string& name, double limit,
 void TraceWriter::record_detector(std::size_t index, std::span<const float> scores,
                                   std::span<const float> gauges) {
   impl_->detector_columns[index].add(scores, gauges);
+}
+
+void TraceWriter::set_span_sources(std::vector<std::string> faults,
+                                   std::vector<std::string> changes) {
+  impl_->span_sources.emplace(std::move(faults), std::move(changes));
 }
 
 void TraceWriter::set_notifications(AlertRouting routing) { impl_->routing = std::move(routing); }

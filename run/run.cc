@@ -153,6 +153,10 @@ RunReport Run::run(const std::atomic<bool>* stop) {
     writer.set_detectors(report.detectors);
     writer.set_detected_incidents(report.detected);
     writer.set_notifications(report.routing);
+    std::vector<std::string> fault_names, change_names;
+    for (const FaultSpec& fault : scenario.faults) fault_names.push_back(fault.name);
+    for (const ChangeSpec& change : scenario.changes) change_names.push_back(change.name);
+    writer.set_span_sources(std::move(fault_names), std::move(change_names));
     if (impl.script)
       writer.set_script(impl.script->path(), impl.script->text(), report.script_log,
                         report.experiments);

@@ -171,3 +171,27 @@ def test_export_writes_otlp_json_and_json_lines():
                for line in lines)
     bad = dosim("export", "spans", TMP / "no-such-trace.h5")
     assert bad.returncode == 2 and "no-such-trace.h5" in bad.stderr
+
+
+def test_a_fault_a_script_injects_is_named_in_the_spans():
+    # The script's fault is appended after the declared one: fault index 1 names it.
+    script = TMP / "inject.lua"
+    script.write_text(
+        'sim.at(40, function()\n'
+        '  sim.inject{name = "web-slow", kind = "latency", target = {service = "web"},\n'
+        '             fixedDelay = "50ms", duration = "20s"}\n'
+        'end)\n')
+    path = TMP / "scripted.yaml"
+    path.write_text(SCENARIO.format(tracing="sample_percent: 100"))
+    trace = TMP / "scripted.h5"
+    result = dosim("run", path, "--script", script, "--out", trace, "--quiet")
+    assert result.returncode == 0, result.stderr
+    with h5py.File(trace) as f:
+        assert f["spans/fault_names"].asstr()[()].tolist() == ["db-errors", "web-slow"]
+        faults = f["spans/fault"][()]
+        start = f["spans/start_ns"][()]
+        service = f["spans/service"][()]
+        slowed = (faults == 1)
+        assert slowed.any()
+        assert np.all(service[slowed] == 0)  # web's server spans
+        assert np.all((start[slowed] >= 40e9) & (start[slowed] < 60e9))

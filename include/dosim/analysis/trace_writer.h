@@ -74,6 +74,12 @@ class TraceWriter : public FrameSink {
   // The names of the detectors the run fed, written by finish() to /detectors/name.
   void set_detectors(std::vector<std::string> names);
 
+  // The names of every fault and change of the run (a script's added ones after the
+  // declared ones), which the spans' fault and change columns index: finish() writes them to
+  // /spans/fault_names and /spans/change_names in place of the declared ones the file
+  // opened with.
+  void set_span_sources(std::vector<std::string> faults, std::vector<std::string> changes);
+
   // Declares a detector whose scores (and gauges) the trace keeps per row, under
   // /detectors/<name>/: `score` [rows, series] is the highest score of the row's ticks,
   // each gauge (a dataset under `gauges/`) its value at the row's last tick. Per series:
