@@ -349,8 +349,12 @@ void RequestWorld::outlier_answer(int dep, int replica, int status, SimTime t) {
   if (out >= most) return;  // it stays in, and is ejected at its next error if room is made
   e.failures = 0;
   ++e.times;
-  e.until = t + std::min(policy.base_ejection_time * e.times,
-                         std::max(policy.base_ejection_time, policy.max_ejection_time));
+  const SimTime length = std::min(policy.base_ejection_time * e.times,
+                                  std::max(policy.base_ejection_time, policy.max_ejection_time));
+  e.until = t + length;
+  if (ejections_out_)
+    ejections_out_->push_back({t, "outlier-ejection", scenario_->edge_name(dep),
+                               "replica " + std::to_string(replica), "out for " + format_duration(length)});
 }
 
 void RequestWorld::set_busy(int service, int delta, SimTime t) {
@@ -961,8 +965,10 @@ void RequestWorld::advance(std::int64_t tick, const std::vector<double>& externa
                            const std::vector<UserLoad>& users, const FaultModifiers& mod,
                            const std::vector<int>& ready,
                            const std::vector<double>& unrouted, TickOutcome& out,
-                           std::vector<SpanRecord>* spans, std::vector<LogRecord>* logs) {
+                           std::vector<SpanRecord>* spans, std::vector<LogRecord>* logs,
+                           std::vector<ChangeEvent>* ejections) {
   mod_ = &mod;
+  ejections_out_ = ejections;
   unrouted_ = &unrouted;
   const TracingSpec& tracing = scenario_->tracing;
   spans_out_ = tracing.sample > 0 || tracing.tail() ? spans : nullptr;

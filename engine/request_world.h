@@ -44,6 +44,7 @@
 
 #include "calendar_queue.h"
 #include "dosim/engine/frame.h"
+#include "dosim/engine/operations.h"
 #include "dosim/engine/scenario.h"
 #include "rng.h"
 #include "topology.h"
@@ -72,12 +73,14 @@ class RequestWorld {
   // `external` requests per second per service, faults as `mod` and `unrouted` say; every
   // event before the tick's end is processed, and `out` gets the tick's telemetry.
   // Locust sources are not in `external`: `users` says how many of each source's users loop.
-  // The spans and logs of the tick go to `spans` and `logs` when given (the real world).
+  // The spans and logs of the tick go to `spans` and `logs` when given (the real world), and
+  // an `outlier-ejection` event per replica ejected to `ejections`.
   void advance(std::int64_t tick, const std::vector<double>& external,
                const std::vector<UserLoad>& users, const FaultModifiers& mod,
                const std::vector<int>& ready, const std::vector<double>& unrouted,
                TickOutcome& out, std::vector<SpanRecord>* spans = nullptr,
-               std::vector<LogRecord>* logs = nullptr);
+               std::vector<LogRecord>* logs = nullptr,
+               std::vector<ChangeEvent>* ejections = nullptr);
 
   std::size_t in_flight() const { return hops_.size() - free_hops_.size(); }
   std::uint64_t hops_served() const { return hops_served_; }  // requests served by a service
@@ -285,6 +288,7 @@ class RequestWorld {
   std::vector<std::int32_t> free_traces_;
   std::vector<SpanRecord>* spans_out_ = nullptr;  // this tick's
   std::vector<LogRecord>* logs_out_ = nullptr;
+  std::vector<ChangeEvent>* ejections_out_ = nullptr;
   SimTime tick_start_ = 0;
   double dt_ = 1;
   Stats stats_;

@@ -681,7 +681,7 @@ void World::step(std::int64_t tick) {
     frame_.logs.clear();
     user_loads(steering_, user_loads_);
     requests_->advance(tick, external, user_loads_, modifiers_, ready_, unrouted_, outcome_,
-                       &frame_.spans, &frame_.logs);
+                       &frame_.spans, &frame_.logs, &ejection_log_);
   } else {
     compute(external, modifiers_, ready_, unrouted_, state_, outcome_);
   }
@@ -873,6 +873,7 @@ std::vector<ChangeEvent> World::changes() const {
   std::vector<ChangeEvent> log = operations_.events();
   log.insert(log.end(), scale_log_.begin(), scale_log_.end());
   log.insert(log.end(), steering_log_.begin(), steering_log_.end());
+  log.insert(log.end(), ejection_log_.begin(), ejection_log_.end());
   std::stable_sort(log.begin(), log.end(),
                    [](const ChangeEvent& a, const ChangeEvent& b) { return a.time < b.time; });
   return log;

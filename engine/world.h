@@ -244,6 +244,7 @@ class World {
   TrafficSteering shadow_steering_;
   std::vector<double> routed_external_, shadow_external_;
   std::vector<ChangeEvent> steering_log_;  // failover and failback decisions
+  std::vector<ChangeEvent> ejection_log_;  // request level: outlier ejections
   // The request level (`mode: requests`): both worlds' requests; null in fluid mode.
   std::unique_ptr<RequestWorld> requests_, shadow_requests_;
   std::vector<RequestWorld::UserLoad> user_loads_, shadow_user_loads_;  // this tick's

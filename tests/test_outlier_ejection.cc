@@ -112,3 +112,30 @@ faults:
   CHECK_THAT(all, Contains("test.yaml:7:27: 'mode' picks replicas of a service"));
   CHECK_THAT(all, Contains("test.yaml:8:5: missing required key 'value'"));
 }
+
+TEST_CASE("each outlier ejection is in the change log", "[requests][outlier]") {
+  // The bad pod gets every fourth call, 50 a second: 5 errors in a row take 0.1 s, so it is
+  // ejected just after 1m (for 30 s), just after it comes back at 1m30s (for 1m), at 2m30s
+  // (for 1m30s), at 4m (for 2m), ...
+  Simulation simulation(
+      scenario_from(bad_pod_yaml("requests", "kind: error, mode: one",
+                                 ", outlier_detection: {consecutive_5xx: 5, "
+                                 "base_ejection_time: 30s}")),
+      7);
+  simulation.run_ticks(36);  // 6 minutes
+  std::vector<ChangeEvent> ejections;
+  for (const ChangeEvent& event : simulation.world().changes())
+    if (event.kind == "outlier-ejection") ejections.push_back(event);
+  REQUIRE(ejections.size() == 4);
+  const double starts[] = {60, 90, 150, 240};
+  const char* lengths[] = {"out for 30s", "out for 1m", "out for 1m30s", "out for 2m"};
+  for (int i = 0; i < 4; ++i) {
+    INFO("ejection " << i);
+    CHECK(to_seconds(ejections[i].time) == Approx(starts[i]).margin(0.5));
+    CHECK(ejections[i].target == "frontend->cart");
+    CHECK(ejections[i].from.rfind("replica ", 0) == 0);
+    CHECK(ejections[i].to == lengths[i]);
+  }
+  // The world without the fault ejects nothing: only the real world logs.
+  CHECK(simulation.incidents().size() == 1);
+}
