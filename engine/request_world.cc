@@ -286,6 +286,28 @@ void set_source(int source, std::int32_t& fault, std::int32_t& change) {
 }
 }  // namespace
 
+const AbortPart* RequestWorld::request_abort(Hop& hop, int replica) const {
+  const int s = hop.service;
+  const AbortPart* abort =
+      abort_of(mod_->service_abort_parts[s], s, hop.key, kAbortBase, replica);
+  if (!abort)
+    abort = abort_of(mod_->endpoint_abort_parts[hop.endpoint], s, hop.key, kAbortBase + 16,
+                     replica);
+  if (abort) set_source(abort->source, hop.fault, hop.change);
+  return abort;
+}
+
+double RequestWorld::request_delay(Hop& hop, int replica) const {
+  const int s = hop.service;
+  int source = -1;
+  const double delay =
+      delay_of(mod_->service_delay_parts[s], s, hop.key, kDelayBase, &source, replica) +
+      delay_of(mod_->endpoint_delay_parts[hop.endpoint], s, hop.key, kDelayBase + 32, &source,
+               replica);
+  set_source(source, hop.fault, hop.change);
+  return delay;
+}
+
 double RequestWorld::service_time(int service, int endpoint, std::uint64_t key) const {
   const ServiceSpec& spec = scenario_->services[service];
   const double mean = services_[service].mean_time * endpoint_factor_[endpoint];
@@ -354,7 +376,8 @@ void RequestWorld::outlier_answer(int dep, int replica, int status, SimTime t) {
   e.until = t + length;
   if (ejections_out_)
     ejections_out_->push_back({t, "outlier-ejection", scenario_->edge_name(dep),
-                               "replica " + std::to_string(replica), "out for " + format_duration(length)});
+                               "replica " + std::to_string(replica),
+                               "out for " + format_duration(length)});
 }
 
 void RequestWorld::set_busy(int service, int delta, SimTime t) {
@@ -387,11 +410,7 @@ void RequestWorld::arrive(std::int32_t h, SimTime t) {
     enter(h, t);
     return;
   }
-  const AbortPart* abort = abort_of(mod_->service_abort_parts[s], s, hop.key, kAbortBase);
-  if (!abort)
-    abort = abort_of(mod_->endpoint_abort_parts[hop.endpoint], s, hop.key, kAbortBase + 16);
-  if (abort) {
-    set_source(abort->source, hop.fault, hop.change);
+  if (const AbortPart* abort = request_abort(hop, -1)) {
     finish(h, abort->status, true, t);
     return;
   }
@@ -399,11 +418,7 @@ void RequestWorld::arrive(std::int32_t h, SimTime t) {
     finish(h, 503, true, t);
     return;
   }
-  int source = -1;
-  double delay = delay_of(mod_->service_delay_parts[s], s, hop.key, kDelayBase, &source);
-  delay +=
-      delay_of(mod_->endpoint_delay_parts[hop.endpoint], s, hop.key, kDelayBase + 32, &source);
-  set_source(source, hop.fault, hop.change);
+  const double delay = request_delay(hop, -1);
   if (delay > 0)
     push(t + seconds(delay), EventKind::kEnter, h, hop.gen);
   else
@@ -451,20 +466,11 @@ void RequestWorld::enter(std::int32_t h, SimTime t) {
   // Faults on some replicas only (a fault's `mode`): the pod fails the request at once, or
   // holds it longer.
   if (state.faulted) {
-    const int ri = static_cast<int>(r);
-    const AbortPart* abort = abort_of(mod_->service_abort_parts[s], s, hop.key, kAbortBase, ri);
-    if (!abort)
-      abort = abort_of(mod_->endpoint_abort_parts[hop.endpoint], s, hop.key, kAbortBase + 16, ri);
-    if (abort) {
-      set_source(abort->source, hop.fault, hop.change);
+    if (const AbortPart* abort = request_abort(hop, static_cast<int>(r))) {
       finish(h, abort->status, true, t);
       return;
     }
-    int slowed_by = -1;
-    hop.slow = delay_of(mod_->service_delay_parts[s], s, hop.key, kDelayBase, &slowed_by, ri) +
-               delay_of(mod_->endpoint_delay_parts[hop.endpoint], s, hop.key, kDelayBase + 32,
-                        &slowed_by, ri);
-    set_source(slowed_by, hop.fault, hop.change);
+    hop.slow = request_delay(hop, static_cast<int>(r));
   }
   Replica& replica = state.replicas[r];
   if (replica.busy < state.workers) {

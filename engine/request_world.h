@@ -215,6 +215,11 @@ class RequestWorld {
   // The part that aborts one request (nullptr: none); `replica` as for delay_of.
   const AbortPart* abort_of(const std::vector<AbortPart>& parts, int service, std::uint64_t key,
                             std::uint64_t slot, int replica = -1) const;
+  // The service's and its endpoint's faults on a request, at the sidecar (replica -1) or on
+  // the replica it was given: the part that aborts it (nullptr: none), or the delay they add;
+  // each records what touched the request.
+  const AbortPart* request_abort(Hop& hop, int replica) const;
+  double request_delay(Hop& hop, int replica) const;
   double service_time(int service, int endpoint, std::uint64_t key) const;
 
   // The request at its service: arrival, sidecar, queue, service, calls, answer.
