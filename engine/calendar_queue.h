@@ -107,6 +107,22 @@ class CalendarQueue {
   // Removes and returns the earliest pending event. REQUIRES: !empty().
   Event pop() {
     settle_top();
+    return take_top();
+  }
+
+  // pop() if the earliest pending event is due before `limit` (into `out`): a drain loop's
+  // one step, settling the top once.
+  bool pop_before(SimTime limit, Event& out) {
+    if (live_ == 0) return false;
+    settle_top();
+    if (time_of(near_.front()) >= limit) return false;
+    out = take_top();
+    return true;
+  }
+
+ private:
+  // Pops the settled top of near_.
+  Event take_top() {
     const Key top = near_.front();
     pop_heap(near_);
     const std::uint32_t slot = slot_of(top);
@@ -118,6 +134,7 @@ class CalendarQueue {
     return event;
   }
 
+ public:
   // Drops every pending event. Handles issued before stay stale forever.
   void clear() {
     for (Slot& entry : slots_)

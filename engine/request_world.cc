@@ -41,11 +41,11 @@ enum Slot : std::uint64_t {
   kHeadSample,
   kLog,
   kAbortBase = 32,        // + part
-  kDelayBase = 64,      // + 2 x part (+1 for its jitter); service parts
+  kDelayBase = 64,        // + 2 x part (+1 for its jitter); service parts
   kEdgeDelayBase = 4096,  // edge parts
   kEdgeAbortBase = 4000,
   kEdgeLossBase = 4050,
-  kGammaBase = 8192,      // rejection sampling
+  kGammaBase = 8192,  // rejection sampling
 };
 
 // Nearest-rank p50, p95 and p99 of `values` (>= 0, reordered); 0 for none. A radix select:
@@ -159,7 +159,8 @@ RequestWorld::RequestWorld(const Scenario& scenario, const Topology& topology, s
     } else {
       double total = 0, mean_factor = 0;
       for (const EndpointSpec& e : spec.endpoints) total += e.weight;
-      for (const EndpointSpec& e : spec.endpoints) mean_factor += e.weight / total * e.latency_factor;
+      for (const EndpointSpec& e : spec.endpoints)
+        mean_factor += e.weight / total * e.latency_factor;
       for (const EndpointSpec& e : spec.endpoints) {
         endpoint_weight_.push_back(e.weight / total);
         endpoint_factor_.push_back(e.latency_factor / mean_factor);
@@ -172,8 +173,8 @@ RequestWorld::RequestWorld(const Scenario& scenario, const Topology& topology, s
     state.service_time = spec.service_time;
     state.queue_limit = spec.queue_limit > 0
                             ? static_cast<std::size_t>(spec.queue_limit)
-                            : static_cast<std::size_t>(std::max(
-                                  1.0, std::ceil(spec.capacity_rps * kQueueLimitSeconds)));
+                            : static_cast<std::size_t>(
+                                  std::max(1.0, std::ceil(spec.capacity_rps * kQueueLimitSeconds)));
     services_.push_back(std::move(state));
   }
   endpoint_begin_.push_back(static_cast<int>(endpoint_weight_.size()));
@@ -183,8 +184,8 @@ RequestWorld::RequestWorld(const Scenario& scenario, const Topology& topology, s
       endpoint_row_.push_back(scenario.services[s].endpoints.empty() ? -1 : row++);
   const std::size_t endpoints = endpoint_weight_.size();
   const std::size_t dependencies = scenario.dependencies.size();
-  for (auto* v : {&stats_.arrivals, &stats_.completed, &stats_.errors, &stats_.fast,
-                  &stats_.busy_seconds})
+  for (auto* v :
+       {&stats_.arrivals, &stats_.completed, &stats_.errors, &stats_.fast, &stats_.busy_seconds})
     v->assign(services, 0.0);
   stats_.latency.assign(services, {});
   for (auto* v : {&stats_.ep_arrivals, &stats_.ep_completed, &stats_.ep_errors})
@@ -197,6 +198,8 @@ RequestWorld::RequestWorld(const Scenario& scenario, const Topology& topology, s
   edge_retries_in_flight_.assign(dependencies, 0);
   edge_faulted_.assign(dependencies, 0);
   for (const DependencySpec& dep : scenario.dependencies) {
+    edges_.push_back({static_cast<std::int32_t>(dep.callee), dep.max_pending, dep.timeout,
+                      dep.outlier.has_value()});
     const double whole = std::floor(dep.calls_per_request);
     whole_calls_.push_back(static_cast<int>(whole));
     extra_call_.push_back(dep.calls_per_request - whole);
@@ -270,8 +273,7 @@ double RequestWorld::delay_of(const std::vector<DelayPart>& parts, int service, 
 }
 
 const AbortPart* RequestWorld::abort_of(const std::vector<AbortPart>& parts, int service,
-                                        std::uint64_t key, std::uint64_t slot,
-                                        int replica) const {
+                                        std::uint64_t key, std::uint64_t slot, int replica) const {
   for (std::size_t i = 0; i < parts.size(); ++i)
     if (acts_on(parts[i], replica) && draw(service, key, slot + i) < parts[i].fraction)
       return &parts[i];
@@ -288,11 +290,10 @@ void set_source(int source, std::int32_t& fault, std::int32_t& change) {
 
 const AbortPart* RequestWorld::request_abort(Hop& hop, int replica) const {
   const int s = hop.service;
-  const AbortPart* abort =
-      abort_of(mod_->service_abort_parts[s], s, hop.key, kAbortBase, replica);
+  const AbortPart* abort = abort_of(mod_->service_abort_parts[s], s, hop.key, kAbortBase, replica);
   if (!abort)
-    abort = abort_of(mod_->endpoint_abort_parts[hop.endpoint], s, hop.key, kAbortBase + 16,
-                     replica);
+    abort =
+        abort_of(mod_->endpoint_abort_parts[hop.endpoint], s, hop.key, kAbortBase + 16, replica);
   if (abort) set_source(abort->source, hop.fault, hop.change);
   return abort;
 }
@@ -362,8 +363,7 @@ void RequestWorld::outlier_answer(int dep, int replica, int status, SimTime t) {
     return;
   }
   if (e.until > t || ++e.failures < policy.consecutive_5xx) return;
-  const int replicas =
-      static_cast<int>(services_[scenario_->dependencies[dep].callee].replicas.size());
+  const int replicas = static_cast<int>(services_[edges_[dep].callee].replicas.size());
   int out = 0;
   for (const Ejection& other : ejected) out += other.until > t ? 1 : 0;
   const int most =
@@ -436,8 +436,14 @@ void RequestWorld::enter(std::int32_t h, SimTime t) {
   }
   std::size_t r = 0;
   switch (state.load_balancer) {
-    case LoadBalancer::kRoundRobin:
-      r = state.cursor++ % n;
+    case LoadBalancer::kRoundRobin:  // cursor++ % n
+      if (state.cursor_n != n) {
+        state.cursor_n = n;
+        state.cursor_mod = state.cursor % n;
+      }
+      r = state.cursor_mod;
+      ++state.cursor;
+      if (++state.cursor_mod == n) state.cursor_mod = 0;
       break;
     case LoadBalancer::kRandom:
       r = static_cast<std::size_t>(draw(s, hop.key, kBalancer) * static_cast<double>(n));
@@ -453,12 +459,14 @@ void RequestWorld::enter(std::int32_t h, SimTime t) {
     }
   }
   r = std::min(r, n - 1);
-  if (hop.via >= 0 && scenario_->dependencies[hop.via].outlier) {
+  if (hop.via >= 0 && edges_[hop.via].outlier) {
     const int picked = static_cast<int>(r);
     r = static_cast<std::size_t>(avoid_ejected(hop.via, picked, static_cast<int>(n), t));
     // Round robin goes on over the replicas still in: the cursor moves past those out.
-    if (state.load_balancer == LoadBalancer::kRoundRobin)
+    if (state.load_balancer == LoadBalancer::kRoundRobin) {
       state.cursor += (static_cast<int>(r) - picked + static_cast<int>(n)) % static_cast<int>(n);
+      state.cursor_mod = state.cursor % n;
+    }
   }
   hop.served_replica = static_cast<std::int32_t>(r);
   if (hop.parent >= 0 && calls_[hop.parent].gen == hop.parent_call)
@@ -487,8 +495,9 @@ void RequestWorld::start_service(std::int32_t h, int r, SimTime t) {
   Hop& hop = hops_[h];
   Replica& replica = services_[hop.service].replicas[r];
   hop.replica = r;
+  hop.in_service = true;
+  hop.service_order = service_starts_++;
   ++replica.busy;
-  replica.serving.push_back(h);
   set_busy(hop.service, +1, t);
   const double held = service_time(hop.service, hop.endpoint, hop.key) + hop.slow;
   push(t + std::max<SimTime>(1, seconds(held)), EventKind::kDone, h, hop.gen);
@@ -500,7 +509,7 @@ void RequestWorld::done(std::int32_t h, SimTime t) {
   ServiceState& state = services_[s];
   Replica& replica = state.replicas[hop.replica];
   --replica.busy;
-  std::erase(replica.serving, h);
+  hop.in_service = false;
   set_busy(s, -1, t);
   ++hops_served_;
   hop.replica = -1;
@@ -542,8 +551,7 @@ int RequestWorld::calls_on(const Hop& hop, int dep_pos) const {
   const int dep = topology_->outgoing(hop.service)[dep_pos];
   int n = whole_calls_[dep];
   const double fraction = extra_call_[dep];
-  if (fraction > 0 && draw(hop.service, hop.key, kCallCount + 16 * (dep_pos + 1)) < fraction)
-    ++n;
+  if (fraction > 0 && draw(hop.service, hop.key, kCallCount + 16 * (dep_pos + 1)) < fraction) ++n;
   return n;
 }
 
@@ -592,7 +600,7 @@ void RequestWorld::send_attempt(std::int32_t c, SimTime t) {
   Call& call = calls_[c];
   const Hop& hop = hops_[call.hop];
   const int d = call.dep;
-  const DependencySpec& dep = scenario_->dependencies[d];
+  const EdgeState& dep = edges_[d];
   ++call.attempt;
   ++call.gen;
   call.attempt_start = t;
@@ -721,8 +729,7 @@ void RequestWorld::call_done(std::int32_t c, bool ok, SimTime t, int fallback) {
       send_attempt(new_call(h, fallback, kFallbackCall, true), t);
     }
     Hop& after = hops_[h];
-    if (--after.outstanding == 0 && !after.issuing)
-      finish(h, after.failed ? 500 : 200, false, t);
+    if (--after.outstanding == 0 && !after.issuing) finish(h, after.failed ? 500 : 200, false, t);
     return;
   }
   if (!was_fallback) {
@@ -791,7 +798,7 @@ void RequestWorld::finish(std::int32_t h, int status, bool fast, SimTime t) {
   const std::uint32_t parent_call = hop.parent_call;
   const bool waiting = parent >= 0 && calls_[parent].gen == parent_call;
   // The caller's sidecar sees the answer (not one that comes after it gave up).
-  if (waiting && hop.served_replica >= 0 && scenario_->dependencies[hop.via].outlier)
+  if (waiting && hop.served_replica >= 0 && edges_[hop.via].outlier)
     outlier_answer(hop.via, hop.served_replica, status, t);
   const std::int32_t user = hop.user;
   free_hop(h);
@@ -876,12 +883,23 @@ void RequestWorld::apply_ready(const std::vector<int>& ready, SimTime t) {
     const std::size_t want = static_cast<std::size_t>(std::max(0, ready[s]));
     while (state.replicas.size() > want) {  // a replica gone: its requests fail
       Replica& gone = state.replicas.back();
-      std::vector<std::int32_t> lost = gone.serving;
+      const auto index = static_cast<std::int32_t>(state.replicas.size() - 1);
+      // Those it serves, in the order they got their worker, then those it queues.
+      std::vector<std::pair<std::uint64_t, std::int32_t>> serving;
+      for (std::size_t h = 0; h < hops_.size(); ++h) {
+        const Hop& hop = hops_[h];
+        if (hop.in_service && hop.service == static_cast<std::int32_t>(s) && hop.replica == index)
+          serving.emplace_back(hop.service_order, static_cast<std::int32_t>(h));
+      }
+      std::sort(serving.begin(), serving.end());
+      std::vector<std::int32_t> lost;
+      for (const auto& [order, h] : serving) lost.push_back(h);
       for (std::size_t i = gone.head; i < gone.queue.size(); ++i) lost.push_back(gone.queue[i]);
       set_busy(static_cast<int>(s), -gone.busy, t);
       state.replicas.pop_back();
       for (std::int32_t h : lost) {
         hops_[h].replica = -1;
+        hops_[h].in_service = false;
         finish(h, 503, false, t);  // connection reset
       }
     }
@@ -969,10 +987,9 @@ void RequestWorld::user_answered(std::int32_t u, SimTime t) {
 
 void RequestWorld::advance(std::int64_t tick, const std::vector<double>& external,
                            const std::vector<UserLoad>& users, const FaultModifiers& mod,
-                           const std::vector<int>& ready,
-                           const std::vector<double>& unrouted, TickOutcome& out,
-                           std::vector<SpanRecord>* spans, std::vector<LogRecord>* logs,
-                           std::vector<ChangeEvent>* ejections) {
+                           const std::vector<int>& ready, const std::vector<double>& unrouted,
+                           TickOutcome& out, std::vector<SpanRecord>* spans,
+                           std::vector<LogRecord>* logs, std::vector<ChangeEvent>* ejections) {
   mod_ = &mod;
   ejections_out_ = ejections;
   unrouted_ = &unrouted;
@@ -983,8 +1000,7 @@ void RequestWorld::advance(std::int64_t tick, const std::vector<double>& externa
   const SimTime tick_end = tick_start_ + scenario_->tick;
   for (auto* v : {&stats_.arrivals, &stats_.completed, &stats_.errors, &stats_.fast,
                   &stats_.busy_seconds, &stats_.ep_arrivals, &stats_.ep_completed,
-                  &stats_.ep_errors, &stats_.edge_sent, &stats_.edge_resolved,
-                  &stats_.edge_failed})
+                  &stats_.ep_errors, &stats_.edge_sent, &stats_.edge_resolved, &stats_.edge_failed})
     std::fill(v->begin(), v->end(), 0.0);
   for (auto* lists : {&stats_.latency, &stats_.ep_latency, &stats_.edge_latency})
     for (auto& list : *lists) list.clear();
@@ -998,8 +1014,8 @@ void RequestWorld::advance(std::int64_t tick, const std::vector<double>& externa
     bool faulted = !mod.service_abort_parts[s].empty() || !mod.service_delay_parts[s].empty() ||
                    unrouted[s] > 0;
     for (int e = endpoint_begin_[s]; e < endpoint_begin_[s + 1]; ++e)
-      faulted = faulted || !mod.endpoint_abort_parts[e].empty() ||
-                !mod.endpoint_delay_parts[e].empty();
+      faulted =
+          faulted || !mod.endpoint_abort_parts[e].empty() || !mod.endpoint_delay_parts[e].empty();
     state.faulted = faulted;
   }
   for (std::size_t d = 0; d < edge_faulted_.size(); ++d)
@@ -1031,8 +1047,8 @@ void RequestWorld::advance(std::int64_t tick, const std::vector<double>& externa
   for (std::size_t i = 0; i < active_users_.size(); ++i)
     if (!user_loads_[i]) active_users_[i] = 0;
 
-  while (!events_.empty() && events_.next_time() < tick_end) {
-    const auto popped = events_.pop();
+  CalendarQueue<Event>::Event popped;
+  while (events_.pop_before(tick_end, popped)) {
     const SimTime t = popped.time;
     const Event& event = popped.payload;
     switch (event.kind) {
@@ -1051,8 +1067,7 @@ void RequestWorld::advance(std::int64_t tick, const std::vector<double>& externa
         break;
       case EventKind::kTimeout:
         if (const Call& call = calls_[event.hop];
-            call.gen == event.gen && call.attempt_replica >= 0 &&
-            scenario_->dependencies[call.dep].outlier)
+            call.gen == event.gen && call.attempt_replica >= 0 && edges_[call.dep].outlier)
           outlier_answer(call.dep, call.attempt_replica, 504, t);  // a timeout counts
         on_result(event.hop, event.gen, 504, t);
         break;

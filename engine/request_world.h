@@ -77,9 +77,8 @@ class RequestWorld {
   // an `outlier-ejection` event per replica ejected to `ejections`.
   void advance(std::int64_t tick, const std::vector<double>& external,
                const std::vector<UserLoad>& users, const FaultModifiers& mod,
-               const std::vector<int>& ready, const std::vector<double>& unrouted,
-               TickOutcome& out, std::vector<SpanRecord>* spans = nullptr,
-               std::vector<LogRecord>* logs = nullptr,
+               const std::vector<int>& ready, const std::vector<double>& unrouted, TickOutcome& out,
+               std::vector<SpanRecord>* spans = nullptr, std::vector<LogRecord>* logs = nullptr,
                std::vector<ChangeEvent>* ejections = nullptr);
 
   std::size_t in_flight() const { return hops_.size() - free_hops_.size(); }
@@ -100,7 +99,7 @@ class RequestWorld {
     kFallbackOver,
     kUserWake  // `hop` names a user
   };
-  struct Event {  // ordered by (time, order pushed) in the calendar queue
+  struct Event {          // ordered by (time, order pushed) in the calendar queue
     std::int32_t hop;     // the hop, or the call
     std::uint32_t gen;    // its generation when the event was made (stale ones are dropped)
     std::int32_t status;  // kResult: the callee's answer
@@ -108,12 +107,12 @@ class RequestWorld {
   };
   struct Hop {  // one request at one service
     std::int32_t service = -1, endpoint = -1;
-    std::int32_t parent = -1;        // the call it answers (calls_), -1 for an external request
-    std::uint32_t parent_call = 0;   // that call's generation when it was sent
-    std::int32_t replica = -1;       // while queued or served
-    std::uint32_t gen = 0;           // slot generation (bumped when freed)
-    std::uint64_t key = 0;           // the request's identity, for its draws
-    SimTime arrived = 0;             // at the service
+    std::int32_t parent = -1;       // the call it answers (calls_), -1 for an external request
+    std::uint32_t parent_call = 0;  // that call's generation when it was sent
+    std::int32_t replica = -1;      // while queued or served
+    std::uint32_t gen = 0;          // slot generation (bumped when freed)
+    std::uint64_t key = 0;          // the request's identity, for its draws
+    SimTime arrived = 0;            // at the service
     // Its calls: sequential (the next dependency position, calls left on it, calls made on
     // it, a fallback to call next) or parallel (calls outstanding, while being issued).
     std::int32_t dep_pos = -1;
@@ -130,13 +129,15 @@ class RequestWorld {
     std::uint64_t span = 0, parent_span = 0;
     std::int32_t served_attempt = 0;
     std::int32_t fault = -1, change = -1;
-    std::int32_t status = 200;  // its answer
-    std::int32_t user = -1;     // the Locust user that sent it (users_), for external ones
-    std::int32_t via = -1;      // the dependency it came over, for a call's
+    std::int32_t status = 200;         // its answer
+    std::int32_t user = -1;            // the Locust user that sent it (users_), for external ones
+    std::int32_t via = -1;             // the dependency it came over, for a call's
     std::int32_t served_replica = -1;  // the replica the balancer gave it
-    double slow = 0;  // seconds a fault on its replica adds to its service time
+    bool in_service = false;           // holding a worker of `replica`
+    std::uint64_t service_order = 0;   // when it got the worker (replica losses fail in order)
+    double slow = 0;                   // seconds a fault on its replica adds to its service time
   };
-  struct Call {  // one call of a request to a dependency, over its attempts
+  struct Call {             // one call of a request to a dependency, over its attempts
     std::int32_t hop = -1;  // the caller
     std::int32_t dep = -1;
     std::int32_t call_number = 0;
@@ -146,40 +147,41 @@ class RequestWorld {
     std::uint64_t attempt_span = 0;
     std::int32_t attempt_fault = -1, attempt_change = -1;
     std::int32_t attempt_replica = -1;  // the callee replica its attempt went to, once known
-    bool open = false;      // its attempt counts in flight on the edge
-    bool fallback = false;  // a fallback call
+    bool open = false;                  // its attempt counts in flight on the edge
+    bool fallback = false;              // a fallback call
   };
-  struct TraceState {  // a trace being recorded
+  struct TraceState {                 // a trace being recorded
     std::uint64_t high = 0, low = 0;  // the trace id
-    bool head = false;      // head-sampled: kept whatever happens
-    bool error = false;     // some span failed
-    bool decided = false;   // the root answered (or head): keep is final
+    bool head = false;                // head-sampled: kept whatever happens
+    bool error = false;               // some span failed
+    bool decided = false;             // the root answered (or head): keep is final
     bool keep = false;
-    int open = 0;           // its requests not answered yet
+    int open = 0;                   // its requests not answered yet
     std::vector<SpanRecord> spans;  // buffered until decided
   };
   struct User {  // a Locust user's loop: send, wait for the answer, wait, send again
     std::int32_t source = 0, index = 0;  // its source, and its rank there (the last ones stop)
-    std::uint64_t key = 0;   // its identity, for its draws
-    std::uint64_t sent = 0;  // requests sent so far
-    SimTime started = 0;     // when it sent its last one
-    bool looping = false;    // a request in flight or a wake-up scheduled
+    std::uint64_t key = 0;               // its identity, for its draws
+    std::uint64_t sent = 0;              // requests sent so far
+    SimTime started = 0;                 // when it sent its last one
+    bool looping = false;                // a request in flight or a wake-up scheduled
   };
-  struct Ejection {  // a callee replica under a caller's outlier detection
-    int failures = 0;  // consecutive 5xx answers
-    int times = 0;     // ejections so far
-    SimTime until = 0; // ejected before this
+  struct Ejection {     // a callee replica under a caller's outlier detection
+    int failures = 0;   // consecutive 5xx answers
+    int times = 0;      // ejections so far
+    SimTime until = 0;  // ejected before this
   };
   struct Replica {
     int busy = 0;
-    std::vector<std::int32_t> serving;  // hops holding a worker
-    std::vector<std::int32_t> queue;    // FIFO: queue[head..]
+    std::vector<std::int32_t> queue;  // FIFO: queue[head..]
     std::size_t head = 0;
     std::size_t waiting() const { return queue.size() - head; }
   };
   struct ServiceState {
     std::vector<Replica> replicas;  // the ready ones: [0, ready)
-    std::size_t cursor = 0;         // round-robin
+    std::size_t cursor = 0;         // round-robin: picks so far
+    std::size_t cursor_mod = 0;     // cursor % cursor_n (no division per pick)
+    std::size_t cursor_n = 0;
     int workers = 1;
     std::size_t queue_limit = 1;
     // From its spec, kept here for the hot path.
@@ -190,8 +192,8 @@ class RequestWorld {
     // or an outage acts on its requests (if not, their checks are skipped).
     double mean_time = 0;
     bool faulted = false;
-    double busy_since = 0;          // seconds into the tick of the last busy change
-    int busy = 0;                   // workers busy over all replicas
+    double busy_since = 0;  // seconds into the tick of the last busy change
+    int busy = 0;           // workers busy over all replicas
   };
   struct Stats {  // one tick, reset by advance()
     std::vector<double> arrivals, completed, errors, fast, busy_seconds;
@@ -260,8 +262,8 @@ class RequestWorld {
 
   const Scenario* scenario_;
   const Topology* topology_;
-  std::vector<RandomStream> arrival_rng_, request_rng_;  // per service
-  std::vector<int> endpoint_begin_;                      // per service, size services + 1
+  std::vector<RandomStream> arrival_rng_, request_rng_;    // per service
+  std::vector<int> endpoint_begin_;                        // per service, size services + 1
   std::vector<double> endpoint_weight_, endpoint_factor_;  // normalised weight; factor / mean
   std::vector<std::int32_t> endpoint_row_;  // row of the trace's /endpoints, -1 if implicit
   std::vector<ServiceState> services_;
@@ -274,11 +276,21 @@ class RequestWorld {
   static constexpr int kMaxNesting = 64;
   int depth_ = 0;
   std::uint64_t hops_served_ = 0;
-  const FaultModifiers* mod_ = nullptr;     // this tick's
+  std::uint64_t service_starts_ = 0;     // workers handed out so far (Hop::service_order)
+  const FaultModifiers* mod_ = nullptr;  // this tick's
   const std::vector<double>* unrouted_ = nullptr;
   // Per dependency: attempts in flight, and those of them that are retries (retry budgets
   // and circuit breakers count them).
   std::vector<int> edge_in_flight_, edge_retries_in_flight_;
+  // Per dependency, from its spec for the hot path: the callee, the attempt timeout (0:
+  // none), the circuit breaker's pending limit (0: none), and whether outlier detection runs.
+  struct EdgeState {
+    std::int32_t callee = 0;
+    std::int32_t max_pending = 0;
+    SimTime timeout = 0;
+    bool outlier = false;
+  };
+  std::vector<EdgeState> edges_;
   // Per dependency: floor(calls_per_request), and the chance of one call more.
   std::vector<int> whole_calls_;
   std::vector<double> extra_call_;
@@ -286,9 +298,9 @@ class RequestWorld {
   std::vector<std::vector<Ejection>> ejections_;  // per dependency, per callee replica
   std::vector<User> users_;
   std::vector<std::vector<std::int32_t>> source_users_;  // per traffic source, by rank
-  std::vector<int> active_users_;                         // per traffic source, this tick
-  std::vector<const UserLoad*> user_loads_;               // per traffic source, this tick
-  std::vector<RandomStream> user_rng_;                    // per traffic source
+  std::vector<int> active_users_;                        // per traffic source, this tick
+  std::vector<const UserLoad*> user_loads_;              // per traffic source, this tick
+  std::vector<RandomStream> user_rng_;                   // per traffic source
   std::vector<TraceState> traces_;
   std::vector<std::int32_t> free_traces_;
   std::vector<SpanRecord>* spans_out_ = nullptr;  // this tick's

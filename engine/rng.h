@@ -36,8 +36,8 @@ std::uint64_t entity_id(std::string_view name);
 
 // One Philox4x32-10 block: 128 random bits for a 128-bit counter under a 64-bit key.
 // Inline, with the draws below: the request level makes several per request.
-inline std::array<std::uint32_t, 4> philox4x32(std::array<std::uint32_t, 4> ctr,
-                                               std::uint64_t key) {
+[[gnu::always_inline]] inline std::array<std::uint32_t, 4> philox4x32(
+    std::array<std::uint32_t, 4> ctr, std::uint64_t key) {
   constexpr std::uint32_t kM0 = 0xD2511F53u, kM1 = 0xCD9E8D57u;
   constexpr std::uint32_t kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;
   std::uint32_t k0 = static_cast<std::uint32_t>(key);
@@ -54,9 +54,7 @@ inline std::array<std::uint32_t, 4> philox4x32(std::array<std::uint32_t, 4> ctr,
 }
 
 // A double in [0, 1) from the top 53 of 64 random bits.
-inline double to_unit(std::uint64_t bits) {
-  return static_cast<double>(bits >> 11) * 0x1.0p-53;
-}
+inline double to_unit(std::uint64_t bits) { return static_cast<double>(bits >> 11) * 0x1.0p-53; }
 
 class RandomStream {
  public:
@@ -80,7 +78,7 @@ class RandomStream {
   double exponential(std::uint64_t index, double mean) const;
 
  private:
-  std::array<std::uint32_t, 4> block(std::uint64_t index) const {
+  [[gnu::always_inline]] std::array<std::uint32_t, 4> block(std::uint64_t index) const {
     return philox4x32({static_cast<std::uint32_t>(index), static_cast<std::uint32_t>(index >> 32),
                        entity_low_, purpose_},
                       key_);

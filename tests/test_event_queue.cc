@@ -12,8 +12,8 @@
 #include <utility>
 #include <vector>
 
-#include "engine/calendar_queue.h"
 #include "bench/heap_event_queue.h"
+#include "engine/calendar_queue.h"
 
 using dosim::CalendarQueue;
 using dosim::EventHandle;
@@ -521,6 +521,46 @@ TEST_CASE("Calendar: all events at one time cost a heap's log n, not a scan", "[
     queue.push(0, i + 100'000);
   }
   CHECK(queue.rebuilds() - rebuilds < 20);
+}
+
+TEST_CASE("Calendar: pop_before pops what next_time and pop would, and stops at the limit",
+          "[event_queue]") {
+  // Two queues with the same pushes, drained tick by tick: one with next_time() and pop(),
+  // one with pop_before() and some of its events cancelled. The second pops the first's
+  // events in the same order, less the cancelled ones, and none at or past the limit.
+  CalendarQueue<std::uint64_t> plain, stepped;
+  Random random(11);
+  std::vector<EventHandle> handles;
+  std::set<std::uint64_t> cancelled;
+  std::uint64_t id = 0;
+  for (SimTime tick = 0; tick < 50 * kSecond; tick += kSecond) {
+    for (int i = 0; i < 200; ++i) {
+      const SimTime at =
+          tick + static_cast<SimTime>(random.uniform(3000)) * kMillisecond;  // ties too
+      plain.push(at, id);
+      handles.push_back(stepped.push(at, id));
+      ++id;
+    }
+    for (int i = 0; i < 20; ++i) {
+      const std::size_t k = random.uniform(handles.size());
+      if (stepped.cancel(handles[k])) cancelled.insert(k);
+    }
+    const SimTime end = tick + kSecond;
+    std::vector<std::uint64_t> expected, got;
+    while (!plain.empty() && plain.next_time() < end) {
+      const std::uint64_t payload = plain.pop().payload;
+      if (!cancelled.count(payload)) expected.push_back(payload);
+    }
+    CalendarQueue<std::uint64_t>::Event event;
+    while (stepped.pop_before(end, event)) {
+      REQUIRE(event.time < end);
+      got.push_back(event.payload);
+    }
+    REQUIRE(got == expected);
+    CHECK((stepped.empty() || stepped.next_time() >= end));
+  }
+  CalendarQueue<std::uint64_t>::Event event;
+  CHECK(!CalendarQueue<std::uint64_t>{}.pop_before(kSecond, event));
 }
 
 TEST_CASE("Calendar: far-future events wait while ticks advance a second at a time",
