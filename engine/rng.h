@@ -66,6 +66,8 @@ class RandomStream {
     const auto b = block(index);
     return (std::uint64_t{b[0]} << 32) | b[1];
   }
+  // The four 32-bit words of draw `index`'s Philox block (one block, four draws).
+  std::array<std::uint32_t, 4> words(std::uint64_t index) const { return block(index); }
   // Uniform in [0, 1) with 53 random bits.
   double uniform(std::uint64_t index) const { return to_unit(bits(index)); }
   // Standard normal (Box-Muller on one Philox block).

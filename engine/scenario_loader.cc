@@ -55,7 +55,7 @@ Scenario Loader::load(const YAML::Node& root) {
   MapReader top(root, "scenario",
                 {"name", "description", "duration", "tick", "record", "seed", "regions", "services",
                  "dependencies", "traffic", "faults", "changes", "detectors", "incident_rules",
-                 "alertmanager", "script", "replay", "mode", "tracing"},
+                 "alertmanager", "script", "replay", "mode", "tracing", "measurement_noise"},
                 diags_);
   scenario_.name = read_name(top, Need::kRequired);
   scenario_.description = top.text("description").value_or("");
@@ -75,6 +75,8 @@ Scenario Loader::load(const YAML::Node& root) {
                                               did_you_mean(*mode, {"fluid", "requests"}));
   }
 
+  scenario_.measurement_noise =
+      top.boolean("measurement_noise").value_or(scenario_.measurement_noise);
   if (auto tracing = top.value("tracing")) {
     MapReader t(*tracing, "tracing", {"sample_percent", "keep_errors", "keep_slower_than",
                                       "logs_percent"},

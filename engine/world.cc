@@ -5,6 +5,8 @@
 #include <cmath>
 #include <string>
 
+#include "measurement.h"
+
 namespace dosim {
 namespace {
 
@@ -70,9 +72,6 @@ bool may_time_out(const LogNormal& d, double timeout) {
   return std::log(timeout) - d.mu < 4.75 * d.sigma;
 }
 
-// exp(x) for measurement noise, |x| <= 0.11: the cubic Taylor polynomial (error < 7e-6).
-double noise_factor(double x) { return 1.0 + x * (1.0 + x * (0.5 + x * (1.0 / 6.0))); }
-
 }  // namespace
 
 void TickOutcome::reset(std::size_t services, std::size_t endpoints, std::size_t dependencies) {
@@ -85,8 +84,11 @@ void TickOutcome::reset(std::size_t services, std::size_t endpoints, std::size_t
   endpoint_error.assign(endpoints, 0.0);
   for (auto* v : {&endpoint_p50, &endpoint_p95, &endpoint_p99}) v->assign(endpoints, 0.0);
   endpoint_latency.assign(endpoints, {});
-  for (auto* v : {&edge_attempts, &edge_failure, &edge_p50, &edge_p95, &edge_p99, &edge_calls})
+  for (auto* v : {&edge_attempts, &edge_failure, &edge_p50, &edge_p95, &edge_p99, &edge_calls,
+                  &edge_atom, &edge_cap})
     v->assign(dependencies, 0.0);
+  edge_fit.assign(dependencies, {});
+  edge_lognormal.assign(dependencies, 0);
 }
 
 World::World(const Scenario& scenario, std::uint64_t seed)
@@ -227,6 +229,9 @@ void World::fill_zone_frame() {
   auto p95 = frame_.zone(ZoneMetric::kLatencyP95);
   auto cpu = frame_.zone(ZoneMetric::kCpuRatio);
   auto ready = frame_.zone(ZoneMetric::kReadyReplicas);
+  // From the service's series as measured (the frame), so that the zones add up to it.
+  const auto service_rps = frame_.service(ServiceMetric::kRps);
+  const auto service_error = frame_.service(ServiceMetric::kErrorRatio);
   const auto service_p95 = frame_.service(ServiceMetric::kLatencyP95);
   const auto service_cpu = frame_.service(ServiceMetric::kCpuRatio);
   std::size_t column = 0;
@@ -240,14 +245,15 @@ void World::fill_zone_frame() {
     double pod_up = 0;
     std::vector<double>& up = zone_scratch_;
     up.assign(places, 0.0);
-    for (std::size_t z = 0; z < places; ++z) pod_up += up[z] = pod_faults_.up_in_place(static_cast<int>(s), z);
+    for (std::size_t z = 0; z < places; ++z)
+      pod_up += up[z] = pod_faults_.up_in_place(static_cast<int>(s), z);
     const double scale = pod_up > 0 ? ready_[s] / pod_up : 0.0;
     const std::vector<double> shares = spec.place_shares();
-    const double arrivals = outcome_.arrivals[s];
+    const double arrivals = service_rps[s];
     const double u = unrouted_[s];
     // The error ratio of the replicas that answer: the service's without the unrouted share.
     const double live_error =
-        u < 1.0 ? std::clamp(1.0 - (1.0 - outcome_.error_ratio[s]) / (1.0 - u), 0.0, 1.0) : 1.0;
+        u < 1.0 ? std::clamp(1.0 - (1.0 - double{service_error[s]}) / (1.0 - u), 0.0, 1.0) : 1.0;
     for (std::size_t z = 0; z < places; ++z, ++column) {
       const double zone_ready = up[z] * scale;
       const bool dark = zone_ready <= 0;
@@ -350,10 +356,10 @@ void World::rebuild_modifiers() {
                     f);
         else if (target.endpoint >= 0) {
           const double share = replicas_of(target.service);
-          add_delay(modifiers_.endpoint_delay[endpoint_begin_[target.service] + target.endpoint],
-                    modifiers_.endpoint_delay_parts[endpoint_begin_[target.service] +
-                                                    target.endpoint],
-                    fault.fraction, delay, jitter, f, hit, share);
+          add_delay(
+              modifiers_.endpoint_delay[endpoint_begin_[target.service] + target.endpoint],
+              modifiers_.endpoint_delay_parts[endpoint_begin_[target.service] + target.endpoint],
+              fault.fraction, delay, jitter, f, hit, share);
         } else {
           for (int s : target.services()) {
             const double share = replicas_of(s);
@@ -478,8 +484,8 @@ void World::compute(const std::vector<double>& external, const FaultModifiers& m
     out.fast_fail[s] = arrivals > 0 ? (out.aborted[s] + out.shed[s]) / arrivals : 0.0;
     for (int d : topology_.outgoing(s)) {
       const DependencySpec& dep = scenario_.dependencies[d];
-      const double attempts =
-          out.served[s] * out.edge_calls[d] * expected_attempts(state.attempt_failure[d], dep.retries);
+      const double attempts = out.served[s] * out.edge_calls[d] *
+                              expected_attempts(state.attempt_failure[d], dep.retries);
       out.edge_attempts[d] = attempts;
       // Lost attempts never reach the callee, unless no timeout ends them and TCP
       // retransmits them.
@@ -582,6 +588,14 @@ void World::compute(const std::vector<double>& external, const FaultModifiers& m
         q95 = std::min(q95, timeout);
         q99 = std::min(q99, timeout);
       }
+      // Without a refit the attempt sees the callee's own distribution: a log-normal when
+      // the callee has one endpoint, else a mixture known by its percentiles.
+      out.edge_fit[d] = attempt_latency;
+      out.edge_lognormal[d] = (refit || lost_attempts_time_out ||
+                               endpoint_begin_[callee + 1] - endpoint_begin_[callee] == 1) &&
+                              !attempt_latency.degenerate;
+      out.edge_atom[d] = lost_attempts_time_out ? loss : 0.0;
+      out.edge_cap[d] = dep.timeout > 0 ? timeout : HUGE_VAL;
       out.edge_p50[d] = q50;
       out.edge_p95[d] = q95;
       out.edge_p99[d] = q99;
@@ -691,8 +705,7 @@ void World::step(std::int64_t tick) {
       user_loads(shadow_steering_, shadow_user_loads_);
       shadow_requests_->advance(tick, shadow_external, shadow_user_loads_, no_faults_,
                                 shadow_ready_, no_unrouted_, shadow_outcome_);
-    }
-    else
+    } else
       compute(shadow_external, no_faults_, shadow_ready_, no_unrouted_, shadow_state_,
               shadow_outcome_);
     track_truth(tick);
@@ -761,10 +774,53 @@ void World::steer(SimTime t) {
   shadow_steering_.route(traffic_.open_rates(), shadow_external_);
 }
 
+void World::measure_services(std::int64_t tick) {
+  MeasurementBatch& batch = service_batch_;
+  const std::size_t services = scenario_.services.size();
+  batch.resize(services);
+  for (std::size_t s = 0; s < services; ++s) {
+    const double ff = outcome_.fast_fail[s];
+    batch.expected[s] = outcome_.arrivals[s] * dt_;
+    batch.fast[s] = ff;
+    batch.slow[s] =
+        ff < 1 ? std::clamp((outcome_.error_ratio[s] - ff) / (1.0 - ff), 0.0, 1.0) : 0.0;
+    // One endpoint: the percentiles are the log-normal fit's; several: a mixture's.
+    batch.exact[s] = {outcome_.p50[s], outcome_.p95[s], outcome_.p99[s]};
+    const LogNormal& fit = outcome_.latency_fit[s];
+    const bool lognormal = endpoint_begin_[s + 1] - endpoint_begin_[s] == 1 && !fit.degenerate;
+    batch.mu[s] = fit.mu;
+    batch.sigma[s] = lognormal ? fit.sigma : -1.0;
+    batch.atom[s] = 0;
+    batch.cap[s] = HUGE_VAL;
+    batch.mean[s] = outcome_.latency[s].mean;
+    batch.var[s] = outcome_.latency[s].var;
+  }
+  batch.measure(latency_noise_, tick, 0);
+}
+
+void World::measure_edges(std::int64_t tick) {
+  MeasurementBatch& batch = edge_batch_;
+  const std::size_t edges = scenario_.dependencies.size();
+  batch.resize(edges);
+  for (std::size_t d = 0; d < edges; ++d) {
+    batch.expected[d] = outcome_.edge_attempts[d] * dt_;
+    batch.fast[d] = 0;
+    batch.slow[d] = outcome_.edge_failure[d];
+    batch.exact[d] = {outcome_.edge_p50[d], outcome_.edge_p95[d], outcome_.edge_p99[d]};
+    const LogNormal& fit = outcome_.edge_fit[d];
+    batch.mu[d] = fit.mu;
+    batch.sigma[d] = outcome_.edge_lognormal[d] ? fit.sigma : -1.0;
+    batch.atom[d] = outcome_.edge_atom[d];
+    batch.cap[d] = outcome_.edge_cap[d];
+    batch.mean[d] = -1.0;  // edges have no mean series
+    batch.var[d] = 0;
+  }
+  batch.measure(edge_noise_, tick, 0);
+}
+
 void World::write_frame(std::int64_t tick) {
   frame_.tick = tick;
   frame_.time = (tick + 1) * scenario_.tick;
-  const std::uint64_t draw = static_cast<std::uint64_t>(tick);
   const std::size_t services = scenario_.services.size();
   auto rps = frame_.service(ServiceMetric::kRps);
   auto err = frame_.service(ServiceMetric::kErrorRatio);
@@ -776,24 +832,41 @@ void World::write_frame(std::int64_t tick) {
   auto memory = frame_.service(ServiceMetric::kMemoryRatio);
   auto ready = frame_.service(ServiceMetric::kReadyReplicas);
   auto utilization = frame_.service(ServiceMetric::kUtilization);
-  std::vector<double>& latency_factor = latency_factor_scratch_;
-  latency_factor.resize(services);
-  // At the request level the noise is the requests' own: none is added to latency and CPU.
+  sampled_count_.assign(services, 0);
+  // At the request level the telemetry is measured on the requests: nothing is added to it
+  // but memory noise. The fluid model's is measured on the tick's count of requests
+  // (measurement.h), unless the scenario turns measurement noise off.
   const bool measured = requests_ != nullptr;
+  const bool noise = scenario_.measurement_noise;
+  const bool sampled = !measured && noise;
+  if (sampled) measure_services(tick);
   for (std::size_t s = 0; s < services; ++s) {
     const ServiceSpec& spec = scenario_.services[s];
-    const double factor =
-        measured ? 1.0 : noise_factor(0.03 * latency_noise_[s].fast_normal(draw));
-    latency_factor[s] = factor;
     const double u = outcome_.utilization[s];
-    rps[s] = static_cast<float>(outcome_.arrivals[s]);
-    err[s] = static_cast<float>(outcome_.error_ratio[s]);
-    p50[s] = static_cast<float>(outcome_.p50[s] * factor);
-    p95[s] = static_cast<float>(outcome_.p95[s] * factor);
-    p99[s] = static_cast<float>(outcome_.p99[s] * factor);
-    mean[s] = static_cast<float>(outcome_.latency[s].mean * factor);
-    const double cpu_noise = measured ? 0.0 : 0.01 * resource_noise_[s].fast_normal(2 * draw);
-    const double memory_noise = 0.003 * resource_noise_[s].fast_normal(2 * draw + 1);
+    if (sampled) {
+      const std::uint64_t n = service_batch_.count[s];
+      const SampledPercentiles& p = service_batch_.percentiles[s];
+      rps[s] = static_cast<float>(static_cast<double>(n) / dt_);
+      err[s] = n > 0 ? static_cast<float>(static_cast<double>(service_batch_.errors[s]) /
+                                          static_cast<double>(n))
+                     : 0.0f;
+      p50[s] = static_cast<float>(p.p50);
+      p95[s] = static_cast<float>(p.p95);
+      p99[s] = static_cast<float>(p.p99);
+      mean[s] = static_cast<float>(service_batch_.sampled_mean[s]);
+      sampled_count_[s] = n;
+    } else {
+      rps[s] = static_cast<float>(outcome_.arrivals[s]);
+      err[s] = static_cast<float>(outcome_.error_ratio[s]);
+      p50[s] = static_cast<float>(outcome_.p50[s]);
+      p95[s] = static_cast<float>(outcome_.p95[s]);
+      p99[s] = static_cast<float>(outcome_.p99[s]);
+      mean[s] = static_cast<float>(outcome_.latency[s].mean);
+    }
+    // CPU and memory noise: two words of one block.
+    const auto resource = resource_noise_[s].words(static_cast<std::uint64_t>(tick));
+    const double cpu_noise = sampled ? 0.01 * word_normal(resource[0]) : 0.0;
+    const double memory_noise = noise ? 0.003 * word_normal(resource[1]) : 0.0;
     cpu[s] = static_cast<float>(std::clamp(outcome_.cpu[s] + cpu_noise, 0.0, 1.0));
     memory[s] =
         ready_[s] == 0
@@ -820,36 +893,79 @@ void World::write_frame(std::int64_t tick) {
   auto edge_p50 = frame_.edge(EdgeMetric::kLatencyP50);
   auto edge_p95 = frame_.edge(EdgeMetric::kLatencyP95);
   auto edge_p99 = frame_.edge(EdgeMetric::kLatencyP99);
+  if (sampled) measure_edges(tick);
   for (std::size_t d = 0; d < scenario_.dependencies.size(); ++d) {
-    const double factor = measured ? 1.0 : noise_factor(0.03 * edge_noise_[d].fast_normal(draw));
-    edge_rps[d] = static_cast<float>(outcome_.edge_attempts[d]);
-    edge_err[d] = static_cast<float>(outcome_.edge_failure[d]);
-    edge_p50[d] = static_cast<float>(outcome_.edge_p50[d] * factor);
-    edge_p95[d] = static_cast<float>(outcome_.edge_p95[d] * factor);
-    edge_p99[d] = static_cast<float>(outcome_.edge_p99[d] * factor);
+    if (!sampled) {
+      edge_rps[d] = static_cast<float>(outcome_.edge_attempts[d]);
+      edge_err[d] = static_cast<float>(outcome_.edge_failure[d]);
+      edge_p50[d] = static_cast<float>(outcome_.edge_p50[d]);
+      edge_p95[d] = static_cast<float>(outcome_.edge_p95[d]);
+      edge_p99[d] = static_cast<float>(outcome_.edge_p99[d]);
+      continue;
+    }
+    const std::uint64_t n = edge_batch_.count[d];
+    const std::uint64_t failed = edge_batch_.errors[d];
+    const SampledPercentiles& p = edge_batch_.percentiles[d];
+    edge_rps[d] = static_cast<float>(static_cast<double>(n) / dt_);
+    edge_err[d] =
+        n > 0 ? static_cast<float>(static_cast<double>(failed) / static_cast<double>(n)) : 0.0f;
+    edge_p50[d] = static_cast<float>(p.p50);
+    edge_p95[d] = static_cast<float>(p.p95);
+    edge_p99[d] = static_cast<float>(p.p99);
   }
   auto ep_rps = frame_.endpoint(EndpointMetric::kRps);
   auto ep_err = frame_.endpoint(EndpointMetric::kErrorRatio);
   auto ep_p50 = frame_.endpoint(EndpointMetric::kLatencyP50);
   auto ep_p95 = frame_.endpoint(EndpointMetric::kLatencyP95);
   auto ep_p99 = frame_.endpoint(EndpointMetric::kLatencyP99);
+  // A sampled service's requests split among its endpoints by weight (a multinomial draw:
+  // each endpoint a binomial share of those the ones before it left).
+  std::uint64_t left = 0;
+  double weight_left = 0;
   for (std::size_t e = 0; e < endpoints_.size(); ++e) {
     const EndpointModel& model = endpoints_[e];
+    const int s = model.service;
+    if (static_cast<int>(e) == endpoint_begin_[s]) {
+      left = sampled_count_[s];
+      weight_left = 1.0;
+    }
     if (model.frame_index < 0) continue;
     const int i = model.frame_index;
-    const double factor = latency_factor[model.service];
-    const LogNormal d = fit_lognormal(outcome_.endpoint_latency[e]);
-    ep_rps[i] = static_cast<float>(outcome_.arrivals[model.service] * model.weight);
-    ep_err[i] = static_cast<float>(outcome_.endpoint_error[e]);
     if (measured) {
+      ep_rps[i] = static_cast<float>(outcome_.arrivals[s] * model.weight);
+      ep_err[i] = static_cast<float>(outcome_.endpoint_error[e]);
       ep_p50[i] = static_cast<float>(outcome_.endpoint_p50[e]);
       ep_p95[i] = static_cast<float>(outcome_.endpoint_p95[e]);
       ep_p99[i] = static_cast<float>(outcome_.endpoint_p99[e]);
       continue;
     }
-    ep_p50[i] = static_cast<float>(lognormal_quantile(d, 0.0) * factor);
-    ep_p95[i] = static_cast<float>(lognormal_quantile(d, kZ95) * factor);
-    ep_p99[i] = static_cast<float>(lognormal_quantile(d, kZ99) * factor);
+    const LogNormal d = fit_lognormal(outcome_.endpoint_latency[e]);
+    const SampledPercentiles exact{lognormal_quantile(d, 0.0), lognormal_quantile(d, kZ95),
+                                   lognormal_quantile(d, kZ99)};
+    if (!sampled) {
+      ep_rps[i] = static_cast<float>(outcome_.arrivals[s] * model.weight);
+      ep_err[i] = static_cast<float>(outcome_.endpoint_error[e]);
+      ep_p50[i] = static_cast<float>(exact.p50);
+      ep_p95[i] = static_cast<float>(exact.p95);
+      ep_p99[i] = static_cast<float>(exact.p99);
+      continue;
+    }
+    // Words: this endpoint's share of the requests, its errors, fast failures, percentiles.
+    const std::uint64_t local = static_cast<std::uint64_t>(e - endpoint_begin_[s]);
+    MeasurementDraws draws(latency_noise_[s], tick, MeasurementDraws::kBlocksPerSet * (1 + local));
+    const std::uint64_t n =
+        sample_binomial(draws.next(), left, weight_left > 0 ? model.weight / weight_left : 1.0);
+    left -= n;
+    weight_left -= model.weight;
+    const std::uint64_t errors = sample_binomial(draws.next(), n, outcome_.endpoint_error[e]);
+    const std::uint64_t fast = sample_binomial(draws.next(), n, outcome_.fast_fail[s]);
+    const SampledPercentiles p = sample_percentiles(draws, n - fast, exact);
+    ep_rps[i] = static_cast<float>(static_cast<double>(n) / dt_);
+    ep_err[i] =
+        n > 0 ? static_cast<float>(static_cast<double>(errors) / static_cast<double>(n)) : 0.0f;
+    ep_p50[i] = static_cast<float>(p.p50);
+    ep_p95[i] = static_cast<float>(p.p95);
+    ep_p99[i] = static_cast<float>(p.p99);
   }
   // Replayed series replace the simulated values where their rows are (scenario.h, ReplaySpec).
   const SimTime tick_start = tick * scenario_.tick;

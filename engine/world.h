@@ -24,9 +24,11 @@
 //  the last tick's CPU; replica faults (pod-kill, crash-loop, memory-leak, outages;
 //  pod_faults.h) take replicas out of it. Capacity and the M/M/c servers follow the ready
 //  replicas.
-//  3. Telemetry: the Frame gets every series with seeded measurement noise (latency x
-//     exp(0.03 Z), CPU + 0.01 Z, memory + 0.003 Z, Z ~ RandomStream::fast_normal) from
-//     per-entity streams.
+//  3. Telemetry: the Frame gets every series as measured on the tick's finite count of
+//     requests (measurement.h: a Poisson count of arrivals, binomial errors, the percentiles
+//     and mean of that many latencies; per service, endpoint and edge), CPU + 0.01 Z and
+//     memory + 0.003 Z (Z ~ RandomStream::fast_normal), from per-entity streams; all exact
+//     with `measurement_noise: false`.
 //     cpu_ratio = cpu_baseline + (1 - cpu_baseline) x utilization;
 //     memory_ratio = memory_baseline + 0.1 x utilization.
 //
@@ -65,11 +67,12 @@
 #include "dosim/engine/frame.h"
 #include "dosim/engine/incident.h"
 #include "dosim/engine/operations.h"
+#include "dosim/engine/scenario.h"
+#include "measurement.h"
 #include "pod_faults.h"
 #include "queueing.h"
 #include "request_world.h"
 #include "rng.h"
-#include "dosim/engine/scenario.h"
 #include "steering.h"
 #include "topology.h"
 #include "traffic.h"
@@ -140,6 +143,12 @@ struct TickOutcome {
   // per dependency (measured at the caller, per attempt)
   std::vector<double> edge_attempts, edge_failure, edge_p50, edge_p95, edge_p99;
   std::vector<double> edge_calls;  // calls per caller request, fallback calls included
+  // The attempt latency's shape, for measurement: a log-normal (edge_fit; edge_lognormal 0:
+  // only the percentiles are known) capped at edge_cap (the timeout, or infinite) with an
+  // atom edge_atom there (lost attempts waiting the timeout out).
+  std::vector<LogNormal> edge_fit;
+  std::vector<double> edge_atom, edge_cap;
+  std::vector<char> edge_lognormal;
 
   // Sizes every vector and zeroes it (no allocation once sized).
   void reset(std::size_t services, std::size_t endpoints, std::size_t dependencies);
@@ -219,6 +228,9 @@ class World {
   void user_loads(const TrafficSteering& steering,
                   std::vector<RequestWorld::UserLoad>& loads) const;
   void write_frame(std::int64_t tick);
+  // The fluid model's services and edges as measured on the tick's requests (measurement.h).
+  void measure_services(std::int64_t tick);
+  void measure_edges(std::int64_t tick);
   // Ground truth (world_truth.cc).
   void build_truth();
   void add_fault_truth(int fault);
@@ -279,18 +291,18 @@ class World {
   enum class TruthPhase : std::uint8_t { kPending, kActive, kRecovering, kDone };
   std::vector<TruthPhase> truth_phase_;
   SimTime last_tracked_tick_end_ = -1;  // end of the last tick track_truth measured
-  std::vector<int> tracked_causes_;      // causes active or recovering, in the order tracked
-  std::vector<int> active_faults_;       // active faults, ascending
-  std::vector<double> zone_scratch_;     // per place of one service: replicas up
+  std::vector<int> tracked_causes_;     // causes active or recovering, in the order tracked
+  std::vector<int> active_faults_;      // active faults, ascending
+  std::vector<double> zone_scratch_;    // per place of one service: replicas up
   // The frame's zone columns, from the service columns and the replicas up per zone.
   void fill_zone_frame();
-  std::vector<int> active_pod_faults_;   // those of them that act on replicas
+  std::vector<int> active_pod_faults_;  // those of them that act on replicas
   // Moves a cause to `phase`, keeping tracked_causes_ in step.
   void set_truth_phase(int cause, TruthPhase phase);
   std::vector<std::vector<int>> blast_radius_;  // per incident: root services and upstream
   // Per fault: the dependencies a partition cuts, with the share of their calls lost.
   std::vector<std::vector<std::pair<int, double>>> severed_;
-  std::vector<std::vector<char>> affected_;     // per incident, per service: ever impacted
+  std::vector<std::vector<char>> affected_;  // per incident, per service: ever impacted
   std::vector<IncidentRecord> truth_;
   std::size_t declared_truth_ = 0;  // records of the scenario's own faults and changes
   std::size_t labelled_truth_ = 0;  // labelled anomalies of replayed series (ids after them)
@@ -305,12 +317,13 @@ class World {
   std::vector<int> breaching_scratch_;   // this tick's breaching services
   int emergent_open_ = -1;               // truth_ index of the open one, or -1
   int emergent_count_ = 0;
-  SimTime breach_since_ = -1;            // start of the current period of breaches
-  SimTime last_breach_end_ = -1;         // end of its last breaching tick
-  SimTime last_step_end_ = 0;            // end of the last tick stepped
+  SimTime breach_since_ = -1;     // start of the current period of breaches
+  SimTime last_breach_end_ = -1;  // end of its last breaching tick
+  SimTime last_step_end_ = 0;     // end of the last tick stepped
 
   std::vector<RandomStream> latency_noise_, resource_noise_, edge_noise_;
-  std::vector<double> latency_factor_scratch_;
+  MeasurementBatch service_batch_, edge_batch_;   // the tick's measured series (sampled)
+  std::vector<std::uint64_t> sampled_count_;      // per service: the requests its frame counted
   mutable std::vector<LogNormal> mixture_parts_;  // scratch for multi-endpoint percentiles
   mutable std::vector<double> mixture_weights_;
   Frame frame_;

@@ -146,7 +146,7 @@ def test_alerts_land_in_the_trace_matched_to_incidents():
 
 def test_score_recomputes_from_the_trace_what_run_printed():
     import json
-    for name in ["payments-mad", "canary-bad-version", "online-boutique"]:
+    for name in ["payments-mad", "retry-storm", "online-boutique"]:
         trace = TMP / f"{name}-score.h5"
         run = dosim("run", SOURCE_DIR / "scenarios" / f"{name}.yaml", "--out", trace)
         assert run.returncode == 0, run.stderr

@@ -398,7 +398,8 @@ end)
 sim.at(600, function() sim.log("rolled back", sim.rollback("api"), sim.rollback("db")) end)
 sim.at(700, function() sim.outage{zone = "eu-1a", duration = "1m"} end)
 sim.on("change", function(c) sim.log("change", c.kind, c.target) end)
-""", scenario_text=SCENARIO.replace("seed: 5", "seed: 5\nregions: [{name: eu, zones: [eu-1a, eu-1b]}]")
+""", scenario_text=SCENARIO.replace(
+        "seed: 5", "seed: 5\nmeasurement_noise: false\nregions: [{name: eu, zones: [eu-1a, eu-1b]}]")
         .replace("base_latency: 3ms}", "base_latency: 3ms, zone: eu-1a}"), name="world-calls")
     assert result.returncode == 0, result.stderr
     texts = [text for _, text in log_of(trace)]

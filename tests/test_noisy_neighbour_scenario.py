@@ -75,9 +75,14 @@ def test_the_flaky_link_times_out_and_retries_but_spares_the_callee():
     with f:
         edge = "catalog-service->inventory-service"
         window = inside(t, LOSS)
-        # Every attempt is lost with probability 6 %; lost ones wait out the timeout.
+        # Every attempt is lost with probability 6 %; lost ones wait out the timeout. A
+        # tick's p95 is the timeout when at least 5 % of its ~480 attempts were lost (about
+        # four ticks in five; the request level measures the same, docs/modes.md); a row
+        # is the mean of ten ticks.
         assert abs(series("error_ratio", edge)[window].mean() - LOSS_SHARE) < 0.002
-        assert abs(np.median(series("latency_p95_s", edge)[window]) / TIMEOUT_S - 1) < 0.05
+        p95 = series("latency_p95_s", edge)[window]
+        assert abs(p95.max() / TIMEOUT_S - 1) < 1e-6
+        assert 0.7 < np.median(p95) / TIMEOUT_S < 0.95
         # Retries: 1 + q + q^2 attempts per call...
         attempts = 1 + LOSS_SHARE + LOSS_SHARE ** 2
         assert abs(change(series("rps", edge), t, LOSS) / attempts - 1) < 0.01
@@ -100,9 +105,10 @@ def test_the_jittery_delay_is_on_the_edge_not_in_the_provider():
         assert change(series("latency_p95_s", "checkout-service"), t, JITTER) > 1.5
         assert abs(change(series("latency_p95_s", "payment-provider"), t, JITTER) - 1) < 0.02
         assert abs(change(series("rps", "payment-provider"), t, JITTER) - 1) < 0.02
-        # Only the far tail of the delayed calls passes checkout's 3 s timeout.
+        # Only the far tail of the delayed calls passes checkout's 3 s timeout (the fluid
+        # model's log-normal tail: a few errors in the whole window).
         for name in services:
-            assert series("error_ratio", name)[inside(t, JITTER)].max() < 1e-4, name
+            assert series("error_ratio", name)[inside(t, JITTER)].mean() < 1e-4, name
         # Between and after the faults everything is as before.
         for between in ((STRESS[1] + 60, LOSS[0]), (LOSS[1] + 60, JITTER[0]), (JITTER[1] + 60, 12600)):
             for name in ("storefront", "search-api", "catalog-service", "checkout-service"):

@@ -18,6 +18,7 @@ CSV = """\
 SCENARIO = """\
 name: recorded-traffic
 duration: 10m
+measurement_noise: false  # the fluid model's rps is the recorded rate itself
 record: 1m
 services:
   - {{name: frontend, replicas: 4, workers: 20, capacity_rps: 2000, base_latency: 5ms}}

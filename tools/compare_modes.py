@@ -45,15 +45,14 @@ Where they differ, and why:
 - **Workers.** The request level serves `workers` requests per replica (capacity x base
   latency, rounded): where that rounds far from the product, its service time (workers /
   capacity) differs from `base_latency`.
-- **Tails.** The fluid model fits a log-normal to the moments; the request level measures
-  order statistics of the requests of one tick, so its per-tick p99 of a few hundred
-  requests is noisy, and its p95 and p99 are those of one tick, not of the whole run.
+- **Tails.** The fluid model's latency is a log-normal fitted to its moments; where the
+  real distribution is not log-normal (an M/M/c wait's atom at zero, a mixture of fast and
+  delayed requests) its p95 and p99 differ from the request level's.
 - **Noise.** The last two columns are the coefficient of variation of rps and p95 from
-  tick to tick. The fluid model's rps varies only with its traffic noise (`noise`, 5 % by
-  default) and its latencies by a fixed 3 % measurement noise; the request level adds the
-  sampling noise of real counts (Poisson arrivals: 1 / sqrt(rps x tick)) and of a tick's
-  order statistics, which grows as traffic falls. A detector tuned on the fluid model sees
-  smoother series than production; issue 16 calibrates this.
+  tick to tick. Both modes measure a tick's series on its finite count of requests: the
+  request level on its simulated requests, the fluid model by drawing that count (Poisson)
+  and the sample's order statistics from its latency distribution (docs/world-model.md,
+  Measurement noise), so both spreads grow as traffic falls.
 """
 
 

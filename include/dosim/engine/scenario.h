@@ -513,6 +513,10 @@ struct Scenario {
   SimTime record_interval = kSecond;  // multiple of tick; default = tick
   std::uint64_t seed = 1;
   WorldMode mode = WorldMode::kFluid;
+  // The fluid model's telemetry measured on the tick's finite count of requests (Poisson
+  // counts, binomial errors, percentiles of the sample) and CPU and memory noise; false:
+  // the model's exact values (`measurement_noise: false`, for teaching and tests).
+  bool measurement_noise = true;
   TracingSpec tracing;
   std::vector<RegionSpec> regions;
   std::vector<ServiceSpec> services;

@@ -1,0 +1,275 @@
+#include "measurement.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "queueing.h"
+
+namespace dosim {
+namespace {
+
+// Past this many expected events a count is drawn from its normal approximation.
+constexpr double kNormalApproximationFrom = 30;
+// Samples up to this size are drawn and sorted.
+constexpr std::uint64_t kSortedSampleLimit = 16;
+// Up to this many spacings above the 95th percentile are drawn one by one (exact).
+constexpr std::uint64_t kExactTop = 8;
+
+// The normal quantile tabulated at i / kTableSize; below kExactBins / kTableSize (and above
+// one minus it) the formula is used, where linear interpolation would err by more than 2e-3.
+constexpr int kTableSize = 1024;
+constexpr int kExactBins = 4;
+
+struct QuantileTable {
+  double z[kTableSize + 1];
+  QuantileTable() {
+    for (int i = 0; i <= kTableSize; ++i)
+      z[i] = i == 0 || i == kTableSize ? 0.0 : normal_quantile(double(i) / kTableSize);
+  }
+};
+const QuantileTable kTable;
+
+// Wilson and Hilferty (1931): Gamma(a)^(1/3) is close to normal, mean (1 - c) a^(1/3) and
+// deviation sqrt(c) a^(1/3), c = 1 / (9a). Tabulated for the shapes up to kTabulatedShapes.
+constexpr std::uint64_t kTabulatedShapes = 256;
+struct WilsonHilferty {
+  double centre[kTabulatedShapes + 1], spread[kTabulatedShapes + 1];
+  WilsonHilferty() {
+    for (std::uint64_t a = 1; a <= kTabulatedShapes; ++a) {
+      const double c = 1.0 / (9.0 * static_cast<double>(a));
+      centre[a] = 1.0 - c;
+      spread[a] = std::sqrt(c);
+    }
+  }
+};
+const WilsonHilferty kWilsonHilferty;
+
+std::uint64_t rounded_count(double value, double most) {
+  return static_cast<std::uint64_t>(std::clamp(std::floor(value + 0.5), 0.0, most));
+}
+
+// Gamma(shape) for an integer shape >= 1 from one word: exact for shape 1 (an exponential),
+// Wilson-Hilferty up to kTabulatedShapes, normal above (skewness 2 / sqrt(shape) < 1/8).
+double gamma_variate(std::uint32_t word, std::uint64_t shape) {
+  if (shape == 1) return -std::log(word_uniform(word));
+  const double a = static_cast<double>(shape);
+  if (shape > kTabulatedShapes) return std::max(0.0, a + std::sqrt(a) * word_normal(word));
+  const double root =
+      kWilsonHilferty.centre[shape] + word_normal(word) * kWilsonHilferty.spread[shape];
+  return root <= 0 ? 0.0 : a * root * root * root;
+}
+
+// Nearest rank of percentile p among n values: 1-based.
+std::uint64_t rank_of(double p, std::uint64_t n) {
+  const auto r = static_cast<std::uint64_t>(std::ceil(p * static_cast<double>(n)));
+  return std::clamp<std::uint64_t>(r, 1, n);
+}
+
+double clamped_quantile(double u) {
+  constexpr double kLeast = 0x1.0p-40, kMost = 1.0 - 0x1.0p-40;
+  return tabulated_normal_quantile(std::clamp(u, kLeast, kMost));
+}
+
+}  // namespace
+
+double tabulated_normal_quantile(double u) {
+  const double x = u * kTableSize;
+  const int i = static_cast<int>(x);
+  if (i < kExactBins || i >= kTableSize - kExactBins) return normal_quantile(u);
+  return kTable.z[i] + (x - i) * (kTable.z[i + 1] - kTable.z[i]);
+}
+
+double word_normal(std::uint32_t word) { return tabulated_normal_quantile(word_uniform(word)); }
+
+std::uint64_t sample_poisson(std::uint32_t word, double mean) {
+  if (!(mean > 0)) return 0;
+  if (mean >= kNormalApproximationFrom)
+    return rounded_count(mean + std::sqrt(mean) * word_normal(word), 1e18);
+  // Inversion: the first k whose cumulative probability exceeds u; P(0) >= 1 - mean.
+  const double u = word_uniform(word);
+  if (u <= 1.0 - mean) return 0;
+  double p = std::exp(-mean), cumulative = p;
+  std::uint64_t k = 0;
+  while (u > cumulative && k < 1000) {
+    ++k;
+    p *= mean / static_cast<double>(k);
+    cumulative += p;
+  }
+  return k;
+}
+
+std::uint64_t sample_binomial(std::uint32_t word, std::uint64_t trials, double p) {
+  p = std::clamp(p, 0.0, 1.0);
+  if (trials == 0 || p == 0) return 0;
+  if (p == 1) return trials;
+  const bool flipped = p > 0.5;  // draw the rarer outcome
+  const double q = flipped ? 1.0 - p : p;
+  const double n = static_cast<double>(trials);
+  const double mean = n * q;
+  std::uint64_t k = 0;
+  if (mean >= kNormalApproximationFrom) {
+    k = rounded_count(mean + std::sqrt(mean * (1.0 - q)) * word_normal(word), n);
+  } else {
+    const double u = word_uniform(word);
+    if (u <= 1.0 - mean) return flipped ? trials : 0;  // P(0) >= 1 - mean
+    double pk = std::exp(n * std::log1p(-q)), cumulative = pk;
+    const double odds = q / (1.0 - q);
+    while (u > cumulative && k < trials) {
+      pk *= static_cast<double>(trials - k) / static_cast<double>(k + 1) * odds;
+      ++k;
+      cumulative += pk;
+      if (pk < 1e-300 && static_cast<double>(k) > mean) break;  // the rest is negligible
+    }
+  }
+  return flipped ? trials - k : k;
+}
+
+SampleScores sample_scores(std::uint64_t n, std::uint32_t w50, std::uint32_t w99, std::uint32_t w95,
+                           MeasurementDraws& more) {
+  const double size = static_cast<double>(n);
+  const std::uint64_t r50 = rank_of(0.50, n), r95 = rank_of(0.95, n), r99 = rank_of(0.99, n);
+  // The median: U_(r) has mean r / (n + 1) and variance r (n + 1 - r) / ((n + 1)^2 (n + 2));
+  // its score is that over the normal density at 0.
+  constexpr double kOverDensity = 2.5066282746310002;  // 1 / phi(0)
+  const double a = static_cast<double>(r50), b = size + 1 - a;
+  const double u50 = a / (size + 1) + std::sqrt(a * b / (size + 2)) / (size + 1) * word_normal(w50);
+  const double z50 = kOverDensity * (u50 - 0.5);
+  // The top: 1 - U_(r) = (the k = n + 1 - r spacings above) / (all n + 1 of them). Up to
+  // kExactTop spacings are exponentials drawn one by one, more a Wilson-Hilferty gamma; the
+  // r95 below the 95th percentile are one gamma.
+  const std::uint64_t k99 = n + 1 - r99, k95 = n + 1 - r95;
+  const auto exact_sum = [&](std::uint64_t count) {
+    double product = 1;
+    for (std::uint64_t j = 0; j < count; ++j) product *= word_uniform(more.next());
+    return -std::log(product);
+  };
+  const double top99 = k99 <= kExactTop ? exact_sum(k99) : gamma_variate(w99, k99);
+  const double top95 = top99 + (k95 == k99         ? 0.0
+                                : k95 <= kExactTop ? exact_sum(k95 - k99)
+                                                   : gamma_variate(w95, k95 - k99));
+  const double below = gamma_variate(k99 <= kExactTop ? w99 : more.next(), r95);
+  const double total = top95 + below;
+  const double t99 = top99 / total, t95 = top95 / total;
+  const double z99 = -clamped_quantile(t99);
+  const double z95 = -clamped_quantile(t95);
+  return {std::min(z50, z95), z95, z99, std::max(1.0 - u50, t95), t95, t99};
+}
+
+SampleScores sample_scores(MeasurementDraws& draws, std::uint64_t n) {
+  if (n > kSortedSampleLimit) {
+    const std::uint32_t w50 = draws.next(), w99 = draws.next(), w95 = draws.next();
+    return sample_scores(n, w50, w99, w95, draws);
+  }
+  double values[kSortedSampleLimit];
+  for (std::uint64_t j = 0; j < n; ++j) values[j] = word_uniform(draws.next());
+  std::sort(values, values + n);
+  const double u50 = values[rank_of(0.50, n) - 1], u95 = values[rank_of(0.95, n) - 1],
+               u99 = values[rank_of(0.99, n) - 1];
+  return {clamped_quantile(u50),
+          clamped_quantile(u95),
+          clamped_quantile(u99),
+          1.0 - u50,
+          1.0 - u95,
+          1.0 - u99};
+}
+
+SampledPercentiles percentiles_at(const SampledPercentiles& exact, const SampleScores& z) {
+  if (!(exact.p50 > 0) || exact.p50 == exact.p99) return exact;
+  const double low_slope = std::log(exact.p95 / exact.p50) * (1.0 / kZ95);
+  const double high_slope = std::log(exact.p99 / exact.p95) * (1.0 / (kZ99 - kZ95));
+  const auto at = [&](double score) {
+    return score <= kZ95 ? exact.p95 * std::exp(low_slope * (score - kZ95))
+                         : exact.p95 * std::exp(high_slope * (score - kZ95));
+  };
+  return {at(z.z50), at(z.z95), at(z.z99)};
+}
+
+SampledPercentiles lognormal_percentiles_at(const SampledPercentiles& exact, double sigma,
+                                            const SampleScores& z) {
+  return {exact.p50 * std::exp(sigma * z.z50), exact.p95 * std::exp(sigma * (z.z95 - kZ95)),
+          exact.p99 * std::exp(sigma * (z.z99 - kZ99))};
+}
+
+SampledPercentiles capped_lognormal_percentiles_at(double mu, double sigma, double atom, double cap,
+                                                   const SampleScores& z) {
+  const auto at = [&](double score, double above) {
+    if (atom > 0) {
+      if (above <= atom) return cap;
+      score = clamped_quantile((1.0 - above) / (1.0 - atom));
+    }
+    return std::min(cap, std::exp(mu + sigma * score));
+  };
+  return {at(z.z50, z.t50), at(z.z95, z.t95), at(z.z99, z.t99)};
+}
+
+SampledPercentiles sample_percentiles(MeasurementDraws& draws, std::uint64_t n,
+                                      const SampledPercentiles& exact) {
+  if (n == 0) return {};
+  return percentiles_at(exact, sample_scores(draws, n));
+}
+
+double sample_mean(std::uint32_t word, std::uint64_t n, double mean, double var) {
+  if (n == 0) return 0;
+  return std::max(
+      0.0, mean + std::sqrt(std::max(0.0, var) / static_cast<double>(n)) * word_normal(word));
+}
+
+void MeasurementBatch::resize(std::size_t series) {
+  for (auto* v : {&expected, &fast, &slow, &mu, &atom, &var, &sampled_mean}) v->assign(series, 0.0);
+  sigma.assign(series, -1.0);  // known by its percentiles
+  cap.assign(series, HUGE_VAL);
+  mean.assign(series, -1.0);  // no mean measured
+  exact.resize(series);
+  percentiles.resize(series);
+  count.resize(series);
+  errors.resize(series);
+}
+
+void MeasurementBatch::measure(const std::vector<RandomStream>& streams, std::int64_t tick,
+                               std::uint64_t slot) {
+  const std::size_t size = expected.size();
+  const std::uint64_t index = MeasurementDraws::set_index(tick, slot);
+  words_.resize(size);
+  answered_.resize(size);
+  scores_.resize(size);
+  for (std::size_t i = 0; i < size; ++i) words_[i] = streams[i].words(index);
+  for (std::size_t i = 0; i < size; ++i) count[i] = sample_poisson(words_[i][0], expected[i]);
+  // Errors and the mean, from the second block where a series has them.
+  for (std::size_t i = 0; i < size; ++i) {
+    const std::uint64_t n = count[i];
+    answered_[i] = n;
+    errors[i] = 0;
+    sampled_mean[i] = 0;
+    // A share whose expected count is below a word's resolution draws 0 (sample_binomial's
+    // inversion, u <= 1 - mean): such a series needs no second block.
+    constexpr double kNone = 0x1.0p-33;
+    const double size = static_cast<double>(n);
+    if (n == 0 || (fast[i] * size <= kNone && slow[i] * size <= kNone && mean[i] < 0)) continue;
+    const auto second = streams[i].words(index + 1);
+    const std::uint64_t failed_fast = sample_binomial(second[0], n, fast[i]);
+    errors[i] = failed_fast + sample_binomial(second[1], n - failed_fast, slow[i]);
+    answered_[i] = n - failed_fast;
+    if (mean[i] >= 0) sampled_mean[i] = sample_mean(second[2], answered_[i], mean[i], var[i]);
+  }
+  for (std::size_t i = 0; i < size; ++i) {
+    const std::uint64_t n = answered_[i];
+    if (n == 0) continue;
+    MeasurementDraws more(streams[i], tick, slot + 2);  // the blocks after the first two
+    scores_[i] = n > kSortedSampleLimit
+                     ? sample_scores(n, words_[i][1], words_[i][2], words_[i][3], more)
+                     : sample_scores(more, n);
+  }
+  for (std::size_t i = 0; i < size; ++i) {
+    if (answered_[i] == 0) {
+      percentiles[i] = {};
+    } else if (sigma[i] >= 0) {
+      percentiles[i] =
+          capped_lognormal_percentiles_at(mu[i], sigma[i], atom[i], cap[i], scores_[i]);
+    } else {
+      const SampledPercentiles p = percentiles_at(exact[i], scores_[i]);
+      percentiles[i] = {std::min(p.p50, cap[i]), std::min(p.p95, cap[i]), std::min(p.p99, cap[i])};
+    }
+  }
+}
+
+}  // namespace dosim

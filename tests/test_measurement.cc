@@ -1,0 +1,220 @@
+// Measurement noise from counts (engine/measurement.h): counts with the Poisson and binomial
+// moments, sample percentiles whose spread matches sorting real samples (the reference here
+// is std::sort over uniforms, independent of the sampler's gamma spacings), and a batch that
+// is a pure function of its streams, tick and slot.
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "engine/measurement.h"
+#include "engine/queueing.h"
+
+using dosim::MeasurementBatch;
+using dosim::MeasurementDraws;
+using dosim::Purpose;
+using dosim::RandomStream;
+using dosim::SampledPercentiles;
+using dosim::SampleScores;
+
+namespace {
+
+struct Stats {
+  double mean = 0, sd = 0;
+};
+
+Stats stats_of(const std::vector<double>& values) {
+  Stats s;
+  for (double v : values) s.mean += v;
+  s.mean /= static_cast<double>(values.size());
+  for (double v : values) s.sd += (v - s.mean) * (v - s.mean);
+  s.sd = std::sqrt(s.sd / static_cast<double>(values.size() - 1));
+  return s;
+}
+
+const RandomStream& stream() {
+  static const RandomStream instance(7, dosim::entity_id("measurement"), Purpose::kTest);
+  return instance;
+}
+
+// Scores of the nearest-rank p50, p95, p99 of n sorted uniforms drawn by std::mt19937_64
+// (a generator the sampler does not use).
+SampleScores sorted_scores(std::mt19937_64& engine, std::uint64_t n) {
+  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  std::vector<double> values(n);
+  for (double& v : values) v = uniform(engine);
+  std::sort(values.begin(), values.end());
+  const auto at = [&](double p) {
+    const auto rank = static_cast<std::uint64_t>(std::ceil(p * static_cast<double>(n)));
+    return dosim::normal_quantile(values[std::clamp<std::uint64_t>(rank, 1, n) - 1]);
+  };
+  return {at(0.50), at(0.95), at(0.99)};
+}
+
+}  // namespace
+
+TEST_CASE("Measurement: word_normal is a standard normal, its tails from the formula",
+          "[measurement]") {
+  std::vector<double> z;
+  for (std::uint32_t i = 0; i < 200000; ++i) z.push_back(dosim::word_normal(stream().words(i)[0]));
+  const Stats s = stats_of(z);
+  CHECK(std::abs(s.mean) < 0.01);
+  CHECK(std::abs(s.sd - 1.0) < 0.01);
+  // The table against the formula everywhere in (0, 1).
+  for (double u = 1e-6; u < 1; u += 0.000731)
+    CHECK(std::abs(dosim::tabulated_normal_quantile(u) - dosim::normal_quantile(u)) < 2e-3);
+  CHECK(dosim::word_normal(0) < -6.0);
+  CHECK(dosim::word_normal(0xFFFFFFFFu) > 6.0);
+}
+
+TEST_CASE("Measurement: Poisson and binomial counts have their mean and variance",
+          "[measurement]") {
+  for (const double mean : {0.3, 4.0, 25.0, 30.0, 400.0}) {
+    std::vector<double> counts;
+    for (std::uint32_t i = 0; i < 40000; ++i)
+      counts.push_back(static_cast<double>(dosim::sample_poisson(stream().words(i)[1], mean)));
+    const Stats s = stats_of(counts);
+    INFO("Poisson mean " << mean);
+    CHECK(std::abs(s.mean - mean) < 0.02 * mean + 0.01);
+    CHECK(std::abs(s.sd * s.sd - mean) < 0.05 * mean + 0.01);
+  }
+  for (const double p : {0.001, 0.05, 0.5, 0.97}) {
+    const std::uint64_t trials = 400;
+    std::vector<double> counts;
+    for (std::uint32_t i = 0; i < 40000; ++i)
+      counts.push_back(
+          static_cast<double>(dosim::sample_binomial(stream().words(i)[2], trials, p)));
+    const Stats s = stats_of(counts);
+    const double mean = 400 * p, var = 400 * p * (1 - p);
+    INFO("binomial p " << p);
+    CHECK(std::abs(s.mean - mean) < 0.02 * mean + 0.01);
+    CHECK(std::abs(s.sd * s.sd - var) < 0.06 * var + 0.01);
+  }
+  CHECK(dosim::sample_poisson(12345, 0.0) == 0);
+  CHECK(dosim::sample_binomial(12345, 50, 0.0) == 0);
+  CHECK(dosim::sample_binomial(12345, 50, 1.0) == 50);
+  CHECK(dosim::sample_binomial(12345, 0, 0.5) == 0);
+}
+
+TEST_CASE("Measurement: sample percentiles spread as sorted samples do, and stay ordered",
+          "[measurement]") {
+  std::mt19937_64 engine(2024);
+  for (const std::uint64_t n : {5u, 16u, 17u, 40u, 100u, 300u, 2000u}) {
+    std::vector<double> ours[3], sorted[3];
+    for (int i = 0; i < 20000; ++i) {
+      MeasurementDraws draws(stream(), i, 0);
+      const SampleScores z = dosim::sample_scores(draws, n);
+      REQUIRE(z.z50 <= z.z95);
+      REQUIRE(z.z95 <= z.z99);
+      ours[0].push_back(z.z50);
+      ours[1].push_back(z.z95);
+      ours[2].push_back(z.z99);
+      const SampleScores r = sorted_scores(engine, n);
+      sorted[0].push_back(r.z50);
+      sorted[1].push_back(r.z95);
+      sorted[2].push_back(r.z99);
+    }
+    for (int k = 0; k < 3; ++k) {
+      const Stats a = stats_of(ours[k]), b = stats_of(sorted[k]);
+      INFO("n " << n << ", percentile " << k << ": ours " << a.mean << " +- " << a.sd << ", sorted "
+                << b.mean << " +- " << b.sd);
+      CHECK(std::abs(a.mean - b.mean) < 0.03 * b.sd + 0.003);
+      CHECK(std::abs(a.sd / b.sd - 1.0) < 0.05);
+      // The upper tail: the 99th percentile of the measured p99 (a detector's false alarms).
+      std::sort(ours[k].begin(), ours[k].end());
+      std::sort(sorted[k].begin(), sorted[k].end());
+      const std::size_t top = ours[k].size() * 99 / 100;
+      CHECK(std::abs(ours[k][top] - sorted[k][top]) < 0.08 * b.sd + 0.01);
+    }
+  }
+}
+
+TEST_CASE("Measurement: percentiles map scores through the known p50, p95, p99", "[measurement]") {
+  const SampledPercentiles exact{0.010, 0.040, 0.090};
+  const SampledPercentiles at_exact = dosim::percentiles_at(exact, {0.0, dosim::kZ95, dosim::kZ99});
+  CHECK(at_exact.p50 == Approx(0.010).epsilon(1e-9));
+  CHECK(at_exact.p95 == Approx(0.040).epsilon(1e-9));
+  CHECK(at_exact.p99 == Approx(0.090).epsilon(1e-9));
+  // A log-normal: exp(mu + sigma z) from any of its points.
+  const double mu = std::log(0.02), sigma = 0.7;
+  const SampledPercentiles lognormal{std::exp(mu), std::exp(mu + sigma * dosim::kZ95),
+                                     std::exp(mu + sigma * dosim::kZ99)};
+  const SampleScores z{0.3, 1.2, 3.1};
+  const SampledPercentiles a = dosim::lognormal_percentiles_at(lognormal, sigma, z);
+  const SampledPercentiles b = dosim::percentiles_at(lognormal, z);
+  CHECK(a.p50 == Approx(std::exp(mu + sigma * 0.3)).epsilon(1e-9));
+  CHECK(a.p95 == Approx(std::exp(mu + sigma * 1.2)).epsilon(1e-9));
+  CHECK(a.p99 == Approx(std::exp(mu + sigma * 3.1)).epsilon(1e-9));
+  CHECK(b.p50 == Approx(a.p50).epsilon(1e-9));
+  CHECK(b.p99 == Approx(a.p99).epsilon(1e-9));
+  // Degenerate: all equal comes back as is; no sample, nothing measured.
+  const SampledPercentiles flat{0.05, 0.05, 0.05};
+  MeasurementDraws draws(stream(), 3, 0);
+  CHECK(dosim::sample_percentiles(draws, 50, flat).p99 == 0.05);
+  CHECK(dosim::sample_percentiles(draws, 0, exact).p95 == 0.0);
+}
+
+TEST_CASE("Measurement: a service at 2 rps is noisier than one at 2,000", "[measurement]") {
+  const auto p95_cv = [](double rps) {
+    std::vector<RandomStream> streams{stream()};
+    MeasurementBatch batch;
+    batch.resize(1);
+    batch.expected[0] = rps;
+    batch.fast[0] = batch.slow[0] = 0;
+    batch.exact[0] = {0.020, 0.060, 0.090};
+    batch.sigma[0] = -1;
+    batch.mean[0] = 0.025;
+    batch.var[0] = 0.0004;
+    std::vector<double> p95, count;
+    for (int tick = 0; tick < 4000; ++tick) {
+      batch.measure(streams, tick, 0);
+      if (batch.count[0] > 0) p95.push_back(batch.percentiles[0].p95);
+      count.push_back(static_cast<double>(batch.count[0]));
+    }
+    const Stats s = stats_of(p95), c = stats_of(count);
+    CHECK(std::abs(c.mean - rps) < 0.03 * rps + 0.05);
+    CHECK(std::abs(c.sd - std::sqrt(rps)) < 0.05 * std::sqrt(rps));
+    return s.sd / s.mean;
+  };
+  const double slow = p95_cv(2), fast = p95_cv(2000);
+  CHECK(slow > 0.3);
+  CHECK(fast < 0.05);
+  CHECK(slow > 10 * fast);
+}
+
+TEST_CASE("Measurement: errors are a binomial share of the count; the batch is reproducible",
+          "[measurement]") {
+  std::vector<RandomStream> streams;
+  for (int i = 0; i < 3; ++i)
+    streams.emplace_back(11, dosim::entity_id("svc-" + std::to_string(i)), Purpose::kTest);
+  MeasurementBatch batch;
+  batch.resize(3);
+  for (int i = 0; i < 3; ++i) {
+    batch.expected[i] = 500;
+    batch.fast[i] = i == 1 ? 0.2 : 0.0;  // fast failures have no latency to measure
+    batch.slow[i] = 0.1;
+    batch.exact[i] = {0.02, 0.05, 0.08};
+    batch.sigma[i] = -1;
+    batch.mean[i] = 0.025;
+    batch.var[i] = 1e-4;
+  }
+  std::vector<double> ratio;
+  std::vector<std::uint64_t> first_run;
+  for (int tick = 0; tick < 3000; ++tick) {
+    batch.measure(streams, tick, 0);
+    REQUIRE(batch.errors[0] <= batch.count[0]);
+    ratio.push_back(static_cast<double>(batch.errors[1]) / static_cast<double>(batch.count[1]));
+    first_run.push_back(batch.count[2] * 1000 + batch.errors[2]);
+  }
+  const Stats s = stats_of(ratio);
+  CHECK(s.mean == Approx(0.2 + 0.8 * 0.1).epsilon(0.02));
+  CHECK(s.sd == Approx(std::sqrt(0.28 * 0.72 / 500)).epsilon(0.1));
+  // The same streams, ticks and slot: the same counts, whatever ran before.
+  for (int tick = 0; tick < 3000; tick += 7) {
+    batch.measure(streams, tick, 0);
+    CHECK(batch.count[2] * 1000 + batch.errors[2] == first_run[static_cast<std::size_t>(tick)]);
+  }
+}
