@@ -138,12 +138,6 @@ Moments moments_of(const std::vector<float>& values) {
 
 }  // namespace
 
-int RequestWorld::workers_of(const ServiceSpec& service) {
-  if (service.workers > 0) return service.workers;
-  const long rounded = std::lround(service.capacity_rps * to_seconds(service.base_latency));
-  return static_cast<int>(std::clamp(rounded, 1L, 1'000'000L));
-}
-
 RequestWorld::RequestWorld(const Scenario& scenario, const Topology& topology, std::uint64_t seed)
     : scenario_(&scenario), topology_(&topology), dt_(to_seconds(scenario.tick)) {
   const std::size_t services = scenario.services.size();
@@ -167,7 +161,7 @@ RequestWorld::RequestWorld(const Scenario& scenario, const Topology& topology, s
       }
     }
     ServiceState state;
-    state.workers = workers_of(spec);
+    state.workers = spec.concurrency();
     state.load_balancer = spec.load_balancer;
     state.parallel_calls = spec.parallel_calls;
     state.service_time = spec.service_time;

@@ -84,8 +84,6 @@ class RequestWorld {
   std::size_t in_flight() const { return hops_.size() - free_hops_.size(); }
   std::uint64_t hops_served() const { return hops_served_; }  // requests served by a service
 
-  // Workers per replica of a service as the request level runs it.
-  static int workers_of(const ServiceSpec& service);
 
  private:
   // kArrive, kEnter, kDone name a hop; kResult, kTimeout, kRetry, kFallbackOver a call.

@@ -27,6 +27,7 @@ enum class Purpose : std::uint32_t {
   kArrivals = 6,  // request level: arrival times of external requests, per entry service
   kRequests = 7,  // request level: every per-request draw at a service
   kUsers = 8,     // request level: Locust users' entry services and waits, per source
+  kQueueNoise = 9,  // fluid model: the chance of arrivals and completions in a queue
 
   kTest = 1000,
 };

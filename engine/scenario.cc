@@ -84,6 +84,12 @@ const char* pod_mode_name(PodMode mode) {
   return "unknown";
 }
 
+int ServiceSpec::concurrency() const {
+  if (workers > 0) return workers;
+  const long rounded = std::lround(capacity_rps * to_seconds(base_latency));
+  return static_cast<int>(std::clamp(rounded, 1L, 1'000'000L));
+}
+
 std::vector<double> ServiceSpec::place_shares() const {
   const std::size_t places = zones.size();
   std::vector<double> shares(places, places > 0 ? 1.0 / static_cast<double>(places) : 0.0);

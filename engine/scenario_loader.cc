@@ -53,9 +53,10 @@ Scenario Loader::load(const YAML::Node& root) {
     diags_.throw_if_any();
   }
   MapReader top(root, "scenario",
-                {"name", "description", "duration", "tick", "record", "seed", "regions", "services",
-                 "dependencies", "traffic", "faults", "changes", "detectors", "incident_rules",
-                 "alertmanager", "script", "replay", "mode", "tracing", "measurement_noise"},
+                {"name",   "description", "duration",  "tick",           "record",
+                 "seed",   "regions",     "services",  "dependencies",   "traffic",
+                 "faults", "changes",     "detectors", "incident_rules", "alertmanager",
+                 "script", "replay",      "mode",      "tracing",        "measurement_noise"},
                 diags_);
   scenario_.name = read_name(top, Need::kRequired);
   scenario_.description = top.text("description").value_or("");
@@ -78,9 +79,8 @@ Scenario Loader::load(const YAML::Node& root) {
   scenario_.measurement_noise =
       top.boolean("measurement_noise").value_or(scenario_.measurement_noise);
   if (auto tracing = top.value("tracing")) {
-    MapReader t(*tracing, "tracing", {"sample_percent", "keep_errors", "keep_slower_than",
-                                      "logs_percent"},
-                diags_);
+    MapReader t(*tracing, "tracing",
+                {"sample_percent", "keep_errors", "keep_slower_than", "logs_percent"}, diags_);
     TracingSpec& spec = scenario_.tracing;
     // Sampling percents below 1 are common (0.1 % of traces): no "did you mean" warning.
     spec.sample = t.number("sample_percent", Range::closed(0, 100)).value_or(0) / 100.0;
@@ -185,19 +185,18 @@ void Loader::read_region(const YAML::Node& node) {
 }
 
 void Loader::read_service(const YAML::Node& node) {
-  MapReader r(
-      node, "service",
-      {"name", "replicas", "capacity_rps", "base_latency", "cpu_baseline", "memory_baseline",
-       "region", "zone", "zones", "failover", "endpoints", "autoscaling", "sli", "labels",
-       "workers", "queue_limit", "service_time", "load_balancer", "calls"},
-      diags_);
+  MapReader r(node, "service",
+              {"name", "replicas", "capacity_rps", "base_latency", "cpu_baseline",
+               "memory_baseline", "region", "zone", "zones", "failover", "endpoints", "autoscaling",
+               "sli", "labels", "workers", "queue_limit", "service_time", "load_balancer", "calls"},
+              diags_);
   if (!r.is_map()) return;
   ServiceSpec service;
   service.pos = r.pos();
   service.name = read_name(r, Need::kRequired);
   service.replicas = static_cast<int>(
       r.integer("replicas", Range::closed(0, kMaxReplicas)).value_or(service.replicas));
-  service.capacity_rps = r.number("capacity_rps", Range::above(0)).value_or(service.capacity_rps);
+  const std::optional<double> capacity = r.number("capacity_rps", Range::above(0));
   service.base_latency = r.duration("base_latency", Range::above(0)).value_or(service.base_latency);
   service.cpu_baseline =
       r.number("cpu_baseline", Range::closed(0, 1)).value_or(service.cpu_baseline);
@@ -206,17 +205,46 @@ void Loader::read_service(const YAML::Node& node) {
   read_placement(r, service);
   read_endpoints(r, service);
   read_request_model(r, service);
+  read_capacity(r, capacity, service);
   if (auto autoscaling = r.value("autoscaling")) read_autoscaling(*autoscaling, service);
   if (auto sli = r.value("sli")) read_sli(*sli, service);
   if (auto labels = r.value("labels")) service.labels = read_labels(*labels);
-  const int first = service.name.empty() ? -1
-                                         : services_.claim(service.name,
-                                                           static_cast<int>(scenario_.services.size()));
+  const int first =
+      service.name.empty()
+          ? -1
+          : services_.claim(service.name, static_cast<int>(scenario_.services.size()));
   if (first >= 0)
     diags_.error(r.value_pos("name"), "duplicate service name '" + service.name +
                                           "' (first at line " +
                                           std::to_string(scenario_.services[first].pos.line) + ")");
   scenario_.services.push_back(std::move(service));
+}
+
+void Loader::read_capacity(MapReader& r, std::optional<double> capacity, ServiceSpec& service) {
+  // A replica's workers each serve one request for a service time: capacity follows from
+  // them unless given; given, it may contradict base_latency (whole workers).
+  const double base = to_seconds(service.base_latency);
+  if (!capacity) {
+    service.capacity_rps = std::max(1, service.workers) / base;
+    return;
+  }
+  service.capacity_rps = *capacity;
+  const double used = service.service_seconds();
+  if (std::abs(used - base) <= 0.1 * base) return;
+  const int workers = service.concurrency();
+  const auto ms = [](double seconds) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.3gms", seconds * 1000);
+    return std::string(text);
+  };
+  const std::string given = service.workers > 0 ? "" : " (capacity_rps x base_latency, rounded)";
+  diags_.warning(r.value_pos("capacity_rps"),
+                 "'capacity_rps' " + format_number(*capacity) + " and 'base_latency' " + ms(base) +
+                     " cannot both hold: " + std::to_string(workers) + " worker" +
+                     (workers == 1 ? "" : "s") + given + " serving " + format_number(*capacity) +
+                     " requests per second take " + ms(used) +
+                     " each, the service time both world modes use; set 'base_latency' to " +
+                     ms(used) + ", or 'workers' and 'capacity_rps' to match");
 }
 
 void Loader::read_request_model(MapReader& r, ServiceSpec& service) {
@@ -233,8 +261,8 @@ void Loader::read_request_model(MapReader& r, ServiceSpec& service) {
         kind = t.text("distribution", Need::kRequired);
         if (auto cv = t.number("cv", Range::above(0))) service.service_time_cv = *cv;
         if (t.has("cv") && kind && (*kind == "exponential" || *kind == "deterministic"))
-          diags_.error(t.key_pos("cv"), "'cv' is for lognormal and gamma service times (" +
-                                            *kind + " has a fixed one)");
+          diags_.error(t.key_pos("cv"), "'cv' is for lognormal and gamma service times (" + *kind +
+                                            " has a fixed one)");
       }
     }
     const std::vector<std::string> kinds = {"exponential", "lognormal", "gamma", "deterministic"};
@@ -252,7 +280,8 @@ void Loader::read_request_model(MapReader& r, ServiceSpec& service) {
   if (auto calls = r.text("calls")) {
     if (*calls != "sequential" && *calls != "parallel")
       diags_.error(r.value_pos("calls"), "'calls' must be sequential or parallel, got '" + *calls +
-                                             "'" + did_you_mean(*calls, {"sequential", "parallel"}));
+                                             "'" +
+                                             did_you_mean(*calls, {"sequential", "parallel"}));
     service.parallel_calls = *calls == "parallel";
   }
   if (auto balancer = r.text("load_balancer")) {
@@ -338,8 +367,8 @@ void Loader::read_zone_placement(MapReader& r, ServiceSpec& service) {
       if (!name) continue;
       const int zone_region = zones_.find(*name);
       if (zone_region < 0) {
-        diags_.error(pos_of(item), "unknown zone '" + *name + "'" +
-                                       suggest(*name, [&] { return all_zones(); }));
+        diags_.error(pos_of(item),
+                     "unknown zone '" + *name + "'" + suggest(*name, [&] { return all_zones(); }));
         continue;
       }
       service.zones.push_back(*name);
@@ -360,9 +389,9 @@ void Loader::read_zone_placement(MapReader& r, ServiceSpec& service) {
     if (region) {
       service.region = *name;
     } else {
-      diags_.error(r.value_pos("region"),
-                   "unknown region '" + *name + "'" +
-                       suggest(*name, [&] { return names_of(scenario_.regions); }));
+      diags_.error(r.value_pos("region"), "unknown region '" + *name + "'" + suggest(*name, [&] {
+                                            return names_of(scenario_.regions);
+                                          }));
     }
   }
   auto zone = r.text("zone");
@@ -378,8 +407,8 @@ void Loader::read_zone_placement(MapReader& r, ServiceSpec& service) {
   if (const int found = zones_.find(*zone); found >= 0)
     service.region = scenario_.regions[found].name;
   else
-    diags_.error(r.value_pos("zone"), "unknown zone '" + *zone + "'" +
-                                          suggest(*zone, [&] { return all_zones(); }));
+    diags_.error(r.value_pos("zone"),
+                 "unknown zone '" + *zone + "'" + suggest(*zone, [&] { return all_zones(); }));
   service.zone = *zone;
 }
 
@@ -440,15 +469,15 @@ void Loader::read_dependency(const YAML::Node& node) {
     if (outlier->IsScalar()) {  // true: Envoy's defaults
       if (auto on = r.boolean("outlier_detection"); on && *on) dependency.outlier = policy;
     } else {
-      MapReader o(*outlier, "outlier_detection",
-                  {"consecutive_5xx", "base_ejection_time", "max_ejection_time",
-                   "max_ejection_percent"},
-                  diags_);
+      MapReader o(
+          *outlier, "outlier_detection",
+          {"consecutive_5xx", "base_ejection_time", "max_ejection_time", "max_ejection_percent"},
+          diags_);
       if (o.is_map()) {
-        policy.consecutive_5xx = static_cast<int>(
-            o.integer("consecutive_5xx", Range::closed(1, 1'000'000)).value_or(5));
-        policy.base_ejection_time = o.duration("base_ejection_time", Range::above(0))
-                                        .value_or(policy.base_ejection_time);
+        policy.consecutive_5xx =
+            static_cast<int>(o.integer("consecutive_5xx", Range::closed(1, 1'000'000)).value_or(5));
+        policy.base_ejection_time =
+            o.duration("base_ejection_time", Range::above(0)).value_or(policy.base_ejection_time);
         policy.max_ejection_time =
             o.duration("max_ejection_time", Range::above(0)).value_or(policy.max_ejection_time);
         policy.max_ejection_percent =
@@ -461,18 +490,17 @@ void Loader::read_dependency(const YAML::Node& node) {
   dependency.fallback_latency = r.duration("fallback_latency", Range::at_least(0)).value_or(0);
   for (const char* key : {"fallback_latency", "fallback"})
     if (r.has(key) && !dependency.optional)
-      diags_.error(r.key_pos(key), std::string("'") + key +
-                                       "' is for an optional dependency (optional: true)");
+      diags_.error(r.key_pos(key),
+                   std::string("'") + key + "' is for an optional dependency (optional: true)");
   if (auto fallback = r.text("fallback"); fallback && dependency.optional)
-    fallbacks_.push_back({static_cast<int>(scenario_.dependencies.size()), *fallback,
-                          r.value_pos("fallback")});
+    fallbacks_.push_back(
+        {static_cast<int>(scenario_.dependencies.size()), *fallback, r.value_pos("fallback")});
   if (dependency.caller >= 0 && dependency.caller == dependency.callee) {
     diags_.error(dependency.pos, "service '" + scenario_.services[dependency.caller].name +
                                      "' cannot depend on itself");
   } else if (dependency.caller >= 0 && dependency.callee >= 0) {
-    const auto [it, added] =
-        dependencies_.emplace(std::pair(dependency.caller, dependency.callee),
-                              static_cast<int>(scenario_.dependencies.size()));
+    const auto [it, added] = dependencies_.emplace(std::pair(dependency.caller, dependency.callee),
+                                                   static_cast<int>(scenario_.dependencies.size()));
     const int first = added ? -1 : it->second;
     if (first >= 0)
       diags_.error(dependency.pos,
@@ -519,9 +547,9 @@ void Loader::check_cycles() {
        cycle = find_cycle(service_count, edges)) {
     const int at = dependency_index(cycle[0], cycle[1]);
     if (named++ == kMostCyclesNamed) {
-      diags_.error(scenario_.dependencies[at].pos,
-                   "more dependency cycles (only the first " + std::to_string(kMostCyclesNamed) +
-                       " are named)");
+      diags_.error(scenario_.dependencies[at].pos, "more dependency cycles (only the first " +
+                                                       std::to_string(kMostCyclesNamed) +
+                                                       " are named)");
       break;
     }
     std::string path;
@@ -549,15 +577,16 @@ void Loader::read_traffic(const YAML::Node& node, int index) {
                  "'entry' and 'regions' exclude each other: a regional source names the entry "
                  "services of each region under 'regions'");
   else if (!r.has("entry") && !r.has("regions"))
-    diags_.error(r.pos(), "traffic needs 'entry' (the services receiving it) or 'regions' (the "
-                          "entry services of each region)");
+    diags_.error(r.pos(),
+                 "traffic needs 'entry' (the services receiving it) or 'regions' (the "
+                 "entry services of each region)");
   if (auto entry = r.value("entry"))
     read_entry(*entry, r.value_pos("entry"), "entry", traffic.entry, traffic.entry_weights);
   if (auto regions = r.value("regions")) read_regional_entries(*regions, r, traffic);
   for (const char* key : {"home", "weights", "failover"})
     if (r.has(key) && !r.has("regions"))
-      diags_.error(r.key_pos(key), std::string("'") + key +
-                                       "' is only used by regional traffic (with 'regions')");
+      diags_.error(r.key_pos(key),
+                   std::string("'") + key + "' is only used by regional traffic (with 'regions')");
   const bool replayed = r.has("replay");
   const Need base_need = r.has("locust") || replayed ? Need::kOptional : Need::kRequired;
   traffic.base_rps = r.number("base_rps", Range::at_least(0), base_need).value_or(0);
@@ -605,9 +634,10 @@ void Loader::read_entry(const YAML::Node& node, SourcePos pos, const std::string
       add(item.key, item.key_pos(), weight.value_or(1.0));
     }
   } else {
-    diags_.error(pos, "expected a service name, a list of services or a mapping {service: "
-                      "weight} for '" +
-                          what + "', got " + describe(node));
+    diags_.error(pos,
+                 "expected a service name, a list of services or a mapping {service: "
+                 "weight} for '" +
+                     what + "', got " + describe(node));
   }
   if (entry.empty() && (node.IsSequence() || node.IsMap()) && node.size() == 0)
     diags_.error(pos, "'" + what + "' must name at least one service");
@@ -616,9 +646,9 @@ void Loader::read_entry(const YAML::Node& node, SourcePos pos, const std::string
 
 void Loader::read_regional_entries(const YAML::Node& node, MapReader& r, TrafficSpec& traffic) {
   if (!node.IsMap() || node.size() == 0) {
-    diags_.error(r.value_pos("regions"),
-                 "expected a mapping {region: entry services} for 'regions', got " +
-                     describe(node));
+    diags_.error(
+        r.value_pos("regions"),
+        "expected a mapping {region: entry services} for 'regions', got " + describe(node));
     return;
   }
   for (const MapEntry& item : read_entries(node, "regions", diags_)) {
@@ -626,9 +656,9 @@ void Loader::read_regional_entries(const YAML::Node& node, MapReader& r, Traffic
     regional.region = item.key;
     regional.pos = item.key_pos();
     if (regions_.find(item.key) < 0) {
-      diags_.error(item.key_pos(),
-                   "unknown region '" + item.key + "'" +
-                       suggest(item.key, [&] { return names_of(scenario_.regions); }));
+      diags_.error(item.key_pos(), "unknown region '" + item.key + "'" + suggest(item.key, [&] {
+                                     return names_of(scenario_.regions);
+                                   }));
     }
     read_entry(item.value, item.value_pos(), "regions." + item.key, regional.entry,
                regional.entry_weights);
@@ -693,8 +723,8 @@ std::vector<double> Loader::read_region_weights(const YAML::Node& node, SourcePo
   }
   for (const MapEntry& item : read_entries(node, "weights", diags_)) {
     const int region = traffic.region_index(item.key);
-    auto weight = read_number(item.value, item.value_pos(),
-                              "the weight of '" + item.key + "'", Range::closed(0, 100), diags_);
+    auto weight = read_number(item.value, item.value_pos(), "the weight of '" + item.key + "'",
+                              Range::closed(0, 100), diags_);
     if (region < 0) {
       std::vector<std::string> names;
       for (const RegionalEntry& regional : traffic.regions) names.push_back(regional.region);
@@ -795,9 +825,10 @@ void Loader::read_wait_time(const YAML::Node& node, LocustShape& locust) {
   int given = 0;
   for (const char* kind : kinds) given += r.has(kind) ? 1 : 0;
   if (given != 1) {
-    diags_.error(r.pos(), "'wait_time' takes exactly one of constant_throughput (requests/s), "
-                          "constant_pacing, constant or between ([min, max]); got " +
-                              std::to_string(given));
+    diags_.error(r.pos(),
+                 "'wait_time' takes exactly one of constant_throughput (requests/s), "
+                 "constant_pacing, constant or between ([min, max]); got " +
+                     std::to_string(given));
     return;
   }
   WaitTime& wait = locust.wait;

@@ -96,6 +96,7 @@ class Loader {
   void read_placement(MapReader& r, ServiceSpec& service);
   void read_endpoints(MapReader& r, ServiceSpec& service);
   // workers, queue_limit, service_time, load_balancer (request level).
+  void read_capacity(MapReader& r, std::optional<double> capacity, ServiceSpec& service);
   void read_request_model(MapReader& r, ServiceSpec& service);
   void read_autoscaling(const YAML::Node& node, ServiceSpec& service);
   void read_sli(const YAML::Node& node, ServiceSpec& service);

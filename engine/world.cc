@@ -5,6 +5,7 @@
 #include <cmath>
 #include <string>
 
+#include "fluid_queue.h"
 #include "measurement.h"
 
 namespace dosim {
@@ -108,6 +109,7 @@ World::World(const Scenario& scenario, std::uint64_t seed)
   int frame_endpoints = 0;
   for (std::size_t s = 0; s < services; ++s) {
     const ServiceSpec& spec = scenario.services[s];
+    concurrency_.push_back(spec.concurrency());
     endpoint_begin_.push_back(static_cast<int>(endpoints_.size()));
     if (spec.endpoints.empty()) {
       endpoints_.push_back({static_cast<int>(s), 1.0, 1.0, -1});
@@ -153,7 +155,7 @@ World::World(const Scenario& scenario, std::uint64_t seed)
     m->edge_loss.assign(dependencies, 0.0);
   }
   for (DynamicState* st : {&state_, &shadow_state_}) {
-    st->backlog.assign(services, 0.0);
+    st->in_system.assign(services, -1.0);  // not started
     st->attempt_failure.assign(dependencies, 0.0);
   }
 
@@ -161,6 +163,7 @@ World::World(const Scenario& scenario, std::uint64_t seed)
     const std::uint64_t id = entity_id(scenario.services[s].name);
     latency_noise_.emplace_back(seed, id, Purpose::kLatencyNoise);
     resource_noise_.emplace_back(seed, id, Purpose::kResourceNoise);
+    queue_noise_.emplace_back(seed, id, Purpose::kQueueNoise);
   }
   for (std::size_t d = 0; d < dependencies; ++d)
     edge_noise_.emplace_back(seed, entity_id(scenario.edge_name(static_cast<int>(d))),
@@ -419,9 +422,10 @@ void World::rebuild_modifiers() {
   modifiers_dirty_ = false;
 }
 
-void World::compute(const std::vector<double>& external, const FaultModifiers& mod,
-                    const std::vector<int>& ready, const std::vector<double>& unrouted,
-                    DynamicState& state, TickOutcome& out) const {
+void World::compute(std::int64_t tick, const std::vector<double>& external,
+                    const FaultModifiers& mod, const std::vector<int>& ready,
+                    const std::vector<double>& unrouted, DynamicState& state,
+                    TickOutcome& out) const {
   const std::size_t services = scenario_.services.size();
   const std::size_t dependencies = scenario_.dependencies.size();
   out.reset(services, endpoints_.size(), dependencies);
@@ -448,34 +452,41 @@ void World::compute(const std::vector<double>& external, const FaultModifiers& m
     const double admitted = arrivals * pass_share;
     out.aborted[s] = arrivals - admitted;
 
+    // servers = ready replicas x workers, each serving at capacity / workers (a cpu-stress
+    // fault's share of the CPU slows them); the queue is fluid_queue.h's.
     const double per_replica = spec.capacity_rps * mod.service_capacity[s];
     const int replicas = ready[s];
+    const int workers = concurrency_[s];
     const double capacity = replicas * per_replica;
-    double& backlog = state.backlog[s];
+    double& in_system = state.in_system[s];
     if (capacity <= 0) {
       out.shed[s] = admitted;
       out.utilization[s] = 0.0;  // nothing runs
-      backlog = 0;
+      in_system = 0;
     } else {
-      const double before = backlog;
-      double after = before + (admitted - capacity) * dt_;
-      const double limit = capacity * kQueueLimitSeconds;
-      const double overflow = std::max(0.0, after - limit);
-      after = std::clamp(after, 0.0, limit);
-      out.shed[s] = overflow / dt_;
-      out.served[s] = (before - after - overflow) / dt_ + admitted;
-      out.utilization[s] = std::min(1.0, out.served[s] / capacity);
-      const double rho = std::min(admitted / capacity, kRhoCap);
-      Moments wait;
-      if (rho > 0) {
-        const double p_wait = erlang_c(replicas, rho * replicas);
-        const double drain_rate = capacity * (1.0 - rho);
-        wait.mean = p_wait / drain_rate;
-        wait.var = 2.0 * p_wait / (drain_rate * drain_rate) - wait.mean * wait.mean;
-      }
-      wait.mean += 0.5 * (before + after) / capacity;  // draining the fluid backlog
-      out.wait[s] = wait;
-      backlog = after;
+      const double waiting_limit = spec.queue_limit > 0
+                                       ? static_cast<double>(spec.queue_limit) * replicas
+                                       : capacity * kQueueLimitSeconds;
+      const int servers = replicas * workers;
+      // A world starts running, not empty: a queue's first tick starts from the stationary
+      // queue of its load (in_system < 0 until then).
+      if (in_system < 0)
+        in_system = mmc_in_system(servers, std::min(admitted / capacity, kRhoHigh));
+      // The chance of Poisson arrivals and completions (the same draw in the counterfactual),
+      // unless the scenario asks for the mean-field model (`measurement_noise: false`) or
+      // less than one request arrives in a tick (where a diffusion is no model of a count).
+      const double chance =
+          scenario_.measurement_noise && admitted * dt_ >= 1.0
+              ? word_normal(queue_noise_[s].words(static_cast<std::uint64_t>(tick))[0]) *
+                    queue_diffusion(admitted, std::min(admitted, capacity), dt_)
+              : 0.0;
+      const FluidQueueStep step = step_fluid_queue(servers, per_replica / workers, admitted,
+                                                   in_system, dt_, waiting_limit + servers, chance);
+      out.shed[s] = step.shed;
+      out.served[s] = step.served;
+      out.utilization[s] = std::min(1.0, step.served / capacity);
+      out.wait[s] = step.wait;
+      in_system = step.in_system;
     }
     // A cpu-stress fault's stressor takes its share of the CPU on top of the service's use.
     const double stress = 1.0 - mod.service_capacity[s];
@@ -604,7 +615,9 @@ void World::compute(const std::vector<double>& external, const FaultModifiers& m
     const double arrivals = out.arrivals[s];
     const double admitted = arrivals - out.aborted[s];
     const double shed_share = admitted > 0 ? out.shed[s] / admitted : 0.0;
-    const double base = to_seconds(spec.base_latency);
+    // The service time: workers / capacity, longer under a cpu-stress fault.
+    const double base =
+        mod.service_capacity[s] > 0 ? spec.service_seconds() / mod.service_capacity[s] : 0.0;
     const int first = endpoint_begin_[s];
     const int count = endpoint_begin_[s + 1] - first;
     Moments mixture;
@@ -697,7 +710,7 @@ void World::step(std::int64_t tick) {
     requests_->advance(tick, external, user_loads_, modifiers_, ready_, unrouted_, outcome_,
                        &frame_.spans, &frame_.logs, &ejection_log_);
   } else {
-    compute(external, modifiers_, ready_, unrouted_, state_, outcome_);
+    compute(tick, external, modifiers_, ready_, unrouted_, state_, outcome_);
   }
   if (shadow_running_) {
     const std::vector<double>& shadow_external = regional_ ? shadow_external_ : external_;
@@ -706,7 +719,7 @@ void World::step(std::int64_t tick) {
       shadow_requests_->advance(tick, shadow_external, shadow_user_loads_, no_faults_,
                                 shadow_ready_, no_unrouted_, shadow_outcome_);
     } else
-      compute(shadow_external, no_faults_, shadow_ready_, no_unrouted_, shadow_state_,
+      compute(tick, shadow_external, no_faults_, shadow_ready_, no_unrouted_, shadow_state_,
               shadow_outcome_);
     track_truth(tick);
   }

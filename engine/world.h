@@ -5,16 +5,19 @@
 // system does in that interval:
 //  1. Load, callers before callees (topological order). A service's arrivals are its
 //     external traffic plus its callers' call attempts; requests aborted by an injected
-//     fault fail at the sidecar and never queue. The rest join a fluid queue served at
-//     capacity = ready replicas x capacity_rps; a queue holding more than kQueueLimitSeconds
-//     of work rejects the excess (503). Every served request makes calls_per_request calls
-//     per dependency; a call is retried up to `retries` times when an attempt fails, using
-//     the attempt failure rate of the previous tick (retries react with one tick of delay),
-//     so retry storms and load amplification emerge on their own.
+//     fault fail at the sidecar and never queue. The rest join the service's queue
+//     (fluid_queue.h: an M/M/c queue with c = ready replicas x workers, each serving
+//     capacity_rps / workers, as a pointwise-stationary fluid flow with no cap on
+//     utilisation); a queue holding more than queue_limit per replica (default
+//     kQueueLimitSeconds of work) rejects the excess (503). Every served request makes
+//     calls_per_request calls per dependency; a call is retried up to `retries` times when an
+//     attempt fails, using the attempt failure rate of the previous tick (retries react with one
+//     tick of delay), so retry storms and load amplification emerge on their own.
 //  2. Latency and errors, callees before callers. A request's latency is its own service
-//     time (exponential, mean base_latency x endpoint latency_factor), the M/M/c wait
-//     (Erlang C with c = replicas, mu = capacity_rps, rho capped at kRhoCap) plus the time
-//     to drain the fluid backlog, injected delays, and its calls: each attempt sees the
+//     time (exponential, mean workers / capacity_rps x endpoint latency_factor, longer
+//     under a cpu-stress fault), the queue's wait (the stationary M/M/c wait at the
+//     queue's utilisation, plus the backlog beyond it over capacity), injected delays, and
+//     its calls: each attempt sees the
 //     callee's latency (cut at the caller's timeout; a timeout less likely than 1e-6 is
 //     not counted), attempts add up, calls are sequential. Moments add; percentiles come from a
 //     moment-matched log-normal (queueing.h), or a mixture of them for services with several
@@ -80,7 +83,6 @@
 namespace dosim {
 
 inline constexpr double kQueueLimitSeconds = 10.0;
-inline constexpr double kRhoCap = 0.95;
 
 // One injected delay as requests meet it: a share `fraction` of them wait `delay` plus a
 // normal jitter of standard deviation `jitter` (at least 0).
@@ -122,7 +124,7 @@ inline constexpr double kRetransmitSeconds = 0.2;
 
 // What carries over from one tick to the next.
 struct DynamicState {
-  std::vector<double> backlog;          // queued requests per service
+  std::vector<double> in_system;  // per service: requests waiting or in service; < 0: not started
   std::vector<double> attempt_failure;  // per dependency, as of the previous tick
 };
 
@@ -215,9 +217,9 @@ class World {
   void rebuild_modifiers();
   void advance_changes(SimTime t);
   void apply_leaking_versions(SimTime t);
-  void compute(const std::vector<double>& external, const FaultModifiers& modifiers,
-               const std::vector<int>& ready, const std::vector<double>& unrouted,
-               DynamicState& state, TickOutcome& out) const;
+  void compute(std::int64_t tick, const std::vector<double>& external,
+               const FaultModifiers& modifiers, const std::vector<int>& ready,
+               const std::vector<double>& unrouted, DynamicState& state, TickOutcome& out) const;
   // Regional traffic (steering.h): the health checks' probe in the real world (or the
   // counterfactual) and the replicas of a service up in a region this tick.
   bool region_passes(int source, int region, bool real) const;
@@ -247,6 +249,7 @@ class World {
   double dt_;  // tick length in seconds
   std::vector<EndpointModel> endpoints_;
   std::vector<int> endpoint_begin_;  // per service, into endpoints_; size services + 1
+  std::vector<int> concurrency_;     // per service: workers per replica (ServiceSpec)
   TrafficModel traffic_;
   std::vector<double> external_;  // this tick's external arrivals per service
   // Regional traffic: where each world sends it, and the arrivals with it (external_ holds
@@ -321,7 +324,7 @@ class World {
   SimTime last_breach_end_ = -1;  // end of its last breaching tick
   SimTime last_step_end_ = 0;     // end of the last tick stepped
 
-  std::vector<RandomStream> latency_noise_, resource_noise_, edge_noise_;
+  std::vector<RandomStream> latency_noise_, resource_noise_, edge_noise_, queue_noise_;
   MeasurementBatch service_batch_, edge_batch_;   // the tick's measured series (sampled)
   std::vector<std::uint64_t> sampled_count_;      // per service: the requests its frame counted
   mutable std::vector<LogNormal> mixture_parts_;  // scratch for multi-endpoint percentiles

@@ -17,6 +17,7 @@ namespace {
 // 150 users x 1 rps until 100 s, then 30: spawn_rate is high enough to switch in one tick.
 const char* kScaled = R"(
 name: hpa
+measurement_noise: false  # the mean-field model, exactly
 duration: 10m
 services:
   - {name: api, replicas: 2, capacity_rps: 100, base_latency: 10ms, cpu_baseline: 0,

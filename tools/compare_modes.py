@@ -39,12 +39,13 @@ over the fluid model's.
 
 Where they differ, and why:
 
-- **Per-replica queues.** The fluid model waits as one M/M/c queue over all replicas; the
-  request level queues at each replica behind its load balancer (round-robin by default),
-  which waits longer near saturation; `load_balancer: least-request` comes closer.
-- **Workers.** The request level serves `workers` requests per replica (capacity x base
-  latency, rounded): where that rounds far from the product, its service time (workers /
-  capacity) differs from `base_latency`.
+- **Per-replica queues.** The fluid model waits as one M/M/c queue over all replicas'
+  workers (`c = replicas x workers`); the request level queues at each replica behind its
+  load balancer (round-robin by default), which waits longer near saturation;
+  `load_balancer: least-request` comes closer.
+- **Service time.** Both modes serve a request in `workers / capacity_rps` (the loader
+  warns where that is not `base_latency`), so the means agree within a few percent where
+  queues are short.
 - **Tails.** The fluid model's latency is a log-normal fitted to its moments; where the
   real distribution is not log-normal (an M/M/c wait's atom at zero, a mixture of fast and
   delayed requests) its p95 and p99 differ from the request level's.

@@ -74,9 +74,14 @@ enum class LoadBalancer { kRoundRobin, kRandom, kLeastRequest };
 
 struct ServiceSpec {
   std::string name;
-  int replicas = 1;                          // >= 0
-  double capacity_rps = 100.0;               // per replica, > 0
-  SimTime base_latency = 10 * kMillisecond;  // own processing time when idle, > 0
+  int replicas = 1;  // >= 0
+  // A replica serves `concurrency()` requests at once, each for a service time of mean
+  // service_seconds() = concurrency() / capacity_rps: both world modes use these. The
+  // scenario's base_latency is the service time it means; capacity_rps defaults to
+  // workers / base_latency (1 worker unless given), and the loader warns when the given
+  // values cannot both hold (service_seconds() more than 10 % from base_latency).
+  double capacity_rps = 100.0;               // requests per second per replica, > 0
+  SimTime base_latency = 10 * kMillisecond;  // service time of one request, > 0
   double cpu_baseline = 0.05;                // CPU ratio at zero load, [0, 1]
   double memory_baseline = 0.30;             // memory ratio at zero load, [0, 1]
   std::string region;                        // empty when the scenario declares no regions;
@@ -109,11 +114,13 @@ struct ServiceSpec {
   std::optional<AutoscalingSpec> autoscaling;  // replicas is then the initial count
   std::vector<std::pair<std::string, std::string>> labels;  // for fault selectors
   SliSpec sli;
-  // Request level only: requests a replica serves at once (0: capacity_rps x base_latency,
-  // rounded, at least 1), each holding a worker for a service time of mean
-  // workers / capacity_rps (so a replica serves capacity_rps); requests waiting per replica
-  // beyond queue_limit are rejected (0: capacity_rps x 10 s, as the fluid queue's limit).
+  // Requests a replica serves at once (0: capacity_rps x base_latency, rounded, at least 1),
+  // each holding a worker for a service time of mean workers / capacity_rps (so a replica
+  // serves capacity_rps). Request level only: requests waiting per replica beyond
+  // queue_limit are rejected (0: capacity_rps x 10 s, as the fluid queue's limit).
   int workers = 0;
+  int concurrency() const;
+  double service_seconds() const { return concurrency() / capacity_rps; }
   int queue_limit = 0;
   ServiceTimeKind service_time = ServiceTimeKind::kExponential;
   double service_time_cv = 1.0;  // coefficient of variation (lognormal, gamma)
@@ -237,7 +244,7 @@ struct RecordedRate {
   std::string column;  // "" = `value`, or the only one
   SimTime start = 0;   // simulated time of the first row
   double scale = 1.0;
-  SimTime step = 0;    // the file's time step
+  SimTime step = 0;  // the file's time step
   bool repeat = false;
   std::vector<SimTime> offsets;  // per row, ascending (as ReplaySpec::offsets)
   std::vector<float> values;     // per row, scaled, >= 0
@@ -259,7 +266,7 @@ struct TrafficSpec {
   std::optional<FailoverPolicy> failover;
   bool regional() const { return !regions.empty(); }
   int region_index(const std::string& region) const;  // into regions, -1 when absent
-  double base_rps = 0;                // >= 0; ignored when locust is set
+  double base_rps = 0;                                // >= 0; ignored when locust is set
   std::optional<DailyShape> daily;
   std::optional<WeeklyShape> weekly;
   std::optional<LocustShape> locust;
@@ -358,7 +365,14 @@ struct ReplaySpec {
 
 // Operations: changes that are not faults but can cause incidents (see operations.h).
 // kDrain and kTrafficShift steer regional traffic (engine/steering.h).
-enum class ChangeKind { kDeployment, kConfig, kSecretRotation, kFeatureFlag, kDrain, kTrafficShift };
+enum class ChangeKind {
+  kDeployment,
+  kConfig,
+  kSecretRotation,
+  kFeatureFlag,
+  kDrain,
+  kTrafficShift
+};
 const char* change_kind_name(ChangeKind kind);
 enum class RolloutStrategy { kRolling, kCanary, kBlueGreen };
 
@@ -434,7 +448,7 @@ struct DetectorSpec {
   std::vector<std::pair<std::string, double>> params;  // kind-specific, e.g. window: 64
   std::vector<SourcePos> param_pos;  // where each parameter's name stands (empty if not read
                                      // from a file)
-  SimTime for_duration = 0;                            // anomalous this long before an alert fires
+  SimTime for_duration = 0;          // anomalous this long before an alert fires
   // Which deviations count (kinds mad and ewma): +1 only upward, -1 only downward, 0 both.
   int direction = 0;
   // Kind lstm: the model file, resolved against the scenario file's folder ("" = default).
@@ -538,7 +552,7 @@ struct Scenario {
   // source that contributes most, -1 without traffic). A request-level run must stay within
   // kMaxRequestHopsPerSecond, and within kMaxRequestHopsPerTick in one tick.
   double request_hop_bound(int* worst_source) const;
-  std::string edge_name(int dependency) const;       // "caller->callee"
+  std::string edge_name(int dependency) const;  // "caller->callee"
   std::int64_t tick_count() const { return duration / tick; }
 };
 

@@ -1,0 +1,108 @@
+// The fluid model's queue (engine/fluid_queue.h): at a steady load it settles at the
+// stationary M/M/c queue (mean number and Erlang C wait, computed here independently from
+// the Erlang B recurrence), for c = 1, 4 and 16 and utilisation 0.5 to 0.99 with no cap;
+// through saturation latency rises continuously and the backlog takes over; steps are stable
+// for any tick; what overflows the limit is shed.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <vector>
+
+#include "engine/fluid_queue.h"
+
+using dosim::FluidQueueStep;
+using dosim::step_fluid_queue;
+
+namespace {
+
+// Erlang C from the Erlang B recurrence, and the stationary M/M/c mean wait and number.
+double erlang_c_reference(int c, double a) {
+  double b = 1.0;
+  for (int k = 1; k <= c; ++k) b = a * b / (k + a * b);
+  const double rho = a / c;
+  return b / (1 - rho + rho * b);
+}
+
+FluidQueueStep run(int c, double mu, double lambda, double seconds, double dt = 1.0,
+                   double in_system = 0.0, double limit = 1e12) {
+  FluidQueueStep step;
+  step.in_system = in_system;
+  for (double t = 0; t < seconds; t += dt)
+    step = step_fluid_queue(c, mu, lambda, step.in_system, dt, limit);
+  return step;
+}
+
+}  // namespace
+
+TEST_CASE("Fluid queue: a steady load settles at the stationary M/M/c queue, no cap",
+          "[fluid_queue]") {
+  for (const int c : {1, 4, 16}) {
+    for (const double rho : {0.5, 0.8, 0.9, 0.95, 0.99}) {
+      const double mu = 20.0;  // per server
+      const double lambda = rho * c * mu;
+      // Long enough to settle: the relaxation time grows like 1 / (mu (1 - sqrt(rho))^2).
+      const double settle = 20.0 / (mu * std::pow(1 - std::sqrt(rho), 2));
+      const FluidQueueStep step = run(c, mu, lambda, settle);
+      const double p = erlang_c_reference(c, rho * c);
+      const double wait = p / (c * mu * (1 - rho));
+      INFO("c " << c << ", rho " << rho);
+      CHECK(step.rho == Approx(rho).epsilon(1e-6));
+      CHECK(step.served == Approx(lambda).epsilon(1e-6));
+      CHECK(step.p_wait == Approx(p).epsilon(1e-5));
+      CHECK(step.wait.mean == Approx(wait).epsilon(1e-5));
+      CHECK(step.in_system == Approx(c * rho + p * rho / (1 - rho)).epsilon(1e-5));
+      CHECK(step.wait.var == Approx(p * (2 - p) / std::pow(c * mu * (1 - rho), 2)).epsilon(1e-5));
+    }
+  }
+}
+
+TEST_CASE("Fluid queue: near saturation it fills as slowly as a queue does", "[fluid_queue]") {
+  // M/M/1 at 0.99: 99 in system at steady state, reached over minutes, not in one tick.
+  const FluidQueueStep early = run(1, 100.0, 99.0, 10);
+  const FluidQueueStep late = run(1, 100.0, 99.0, 3000);
+  CHECK(early.in_system < 40);
+  CHECK(late.in_system == Approx(99).epsilon(0.01));
+  CHECK(early.wait.mean < late.wait.mean);
+}
+
+TEST_CASE("Fluid queue: latency rises continuously through saturation", "[fluid_queue]") {
+  // After two minutes from empty, the wait as a function of the arrival rate: increasing,
+  // with no jump where the load crosses capacity (100 per second).
+  double previous = -1;
+  double largest_step = 0;
+  for (double lambda = 90; lambda <= 110; lambda += 0.05) {
+    const double wait = run(4, 25.0, lambda, 120).wait.mean;
+    CHECK(wait > previous);
+    if (previous >= 0) largest_step = std::max(largest_step, wait - previous);
+    previous = wait;
+  }
+  // No jump: no step steeper than the backlog's own slope above saturation, where two
+  // minutes of an excess of 1 per second add 120 requests, 1.2 s of wait at 100 per second.
+  CHECK(largest_step <= 1.05 * 1.2 * 0.05);
+  // Well above saturation the backlog takes over: it grows at lambda - capacity.
+  const FluidQueueStep a = run(4, 25.0, 120, 60), b = run(4, 25.0, 120, 120);
+  CHECK(b.in_system - a.in_system == Approx(20 * 60).epsilon(1e-9));
+  CHECK(b.wait.mean - a.wait.mean == Approx(20 * 60 / 100.0).epsilon(1e-9));
+  CHECK(b.served == Approx(100).epsilon(1e-12));
+}
+
+TEST_CASE("Fluid queue: stable steps for a fast service, and the limit sheds", "[fluid_queue]") {
+  // 1,000 per second per server, one-second ticks: no oscillation, the stationary queue.
+  std::vector<double> n;
+  FluidQueueStep step;
+  for (int t = 0; t < 5; ++t) {
+    step = step_fluid_queue(2, 1000.0, 1000.0, step.in_system, 1.0, 1e9);
+    n.push_back(step.in_system);
+  }
+  for (std::size_t t = 1; t < n.size(); ++t) CHECK(n[t] >= n[t - 1]);  // no oscillation
+  CHECK(n[0] == Approx(n.back()).epsilon(3e-3));  // settled within the first tick
+  CHECK(step.served == Approx(1000).epsilon(1e-9));
+  // 150 per second into 100 of capacity with room for 500: the excess is shed.
+  const FluidQueueStep full = run(4, 25.0, 150, 60, 1.0, 0.0, 500);
+  CHECK(full.in_system == Approx(500));
+  CHECK(full.shed == Approx(50).epsilon(1e-9));
+  CHECK(full.served == Approx(100).epsilon(1e-12));
+  // Idle: nothing waits.
+  const FluidQueueStep idle = step_fluid_queue(3, 10.0, 0.0, 0.0, 1.0, 100);
+  CHECK(idle.in_system == 0);
+  CHECK(idle.wait.mean == 0);
+}
