@@ -972,7 +972,10 @@ void World::write_frame(std::int64_t tick) {
     weight_left -= model.weight;
     const std::uint64_t errors = sample_binomial(draws.next(), n, outcome_.endpoint_error[e]);
     const std::uint64_t fast = sample_binomial(draws.next(), n, outcome_.fast_fail[s]);
-    const SampledPercentiles p = sample_percentiles(draws, n - fast, exact);
+    // The endpoint's latency is its log-normal fit: map the sample's scores through it.
+    const SampledPercentiles p =
+        n > fast ? lognormal_percentiles_at(exact, d.sigma, sample_scores(draws, n - fast))
+                 : SampledPercentiles{};
     ep_rps[i] = static_cast<float>(static_cast<double>(n) / dt_);
     ep_err[i] =
         n > 0 ? static_cast<float>(static_cast<double>(errors) / static_cast<double>(n)) : 0.0f;
