@@ -106,3 +106,22 @@ TEST_CASE("Fluid queue: stable steps for a fast service, and the limit sheds", "
   CHECK(idle.in_system == 0);
   CHECK(idle.wait.mean == 0);
 }
+
+TEST_CASE("Fluid queue: its tabulated Erlang C agrees with the recurrence between the nodes",
+          "[fluid_queue]") {
+  // A step from the exact stationary queue of rho, arrivals at rho: it stays at rho, and its
+  // probability of waiting is Erlang C there. The rho values fall between the table's nodes;
+  // 5,000 servers is above the table (the exact path).
+  for (const int c : {1, 2, 7, 64, 1000, 4096, 5000}) {
+    for (const double rho : {0.0123, 0.3, 0.6180339, 0.8111, 0.93777, 0.9876, 0.99456}) {
+      const double mu = 3.0;
+      const double exact_n = dosim::mmc_in_system(c, rho);
+      const FluidQueueStep step = step_fluid_queue(c, mu, rho * c * mu, exact_n, 1.0, 1e15);
+      const double p = erlang_c_reference(c, rho * c);
+      INFO("c " << c << ", rho " << rho);
+      CHECK(step.rho == Approx(rho).epsilon(1e-9));
+      CHECK(step.in_system == Approx(exact_n).epsilon(1e-9).margin(1e-9));
+      CHECK(step.p_wait == Approx(p).epsilon(1e-6).margin(1e-10));
+    }
+  }
+}
