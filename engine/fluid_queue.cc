@@ -136,25 +136,12 @@ double solve_rho(int servers, double k, double target, double guess, Stationary&
 
 }  // namespace
 
-double queue_diffusion(double arrivals, double completions, double dt) {
-  return std::sqrt(std::max(0.0, arrivals + completions) * dt);
-}
-
 FluidQueueStep step_fluid_queue(int servers, double mu, double arrivals, double in_system,
-                                double dt, double limit, double chance) {
+                                double dt, double limit) {
   FluidQueueStep step;
   const double capacity = servers * mu;
   const double k = capacity * dt;
-  // The chance, scaled by the queue's memory over the step: dN_new / dN_old = 1 / (1 + k
-  // rho'(N)) at the stationary queue of the arrival rate. A queue that relaxes within the
-  // step has its fluctuations in the stationary N already (adding them again would inflate
-  // its mean); one that remembers (near saturation, or slow) random-walks.
-  if (chance != 0 && capacity > 0) {
-    const double rho = std::min(arrivals / capacity, kRhoHigh);
-    const double slope = stationary_at(servers, rho).slope;
-    chance *= rho >= kRhoHigh ? 1.0 : slope / (slope + k);
-  }
-  const double target = std::max(0.0, in_system + arrivals * dt + chance);
+  const double target = in_system + arrivals * dt;
   const Stationary end = stationary_at(servers, kRhoHigh);
   const double high = end.in_system;
   Stationary at = end;                  // the stationary queue at rho(N), capped at kRhoHigh
@@ -169,7 +156,7 @@ FluidQueueStep step_fluid_queue(int servers, double mu, double arrivals, double 
     step.in_system = high;
     step.rho = (target - high) / k;
   }
-  step.served = capacity * step.rho;  // with no chance, exactly (target - N) / dt
+  step.served = capacity * step.rho;  // (target - N) / dt
   if (step.in_system > limit) {
     step.shed = (step.in_system - limit) / dt;
     step.in_system = limit;
@@ -183,7 +170,18 @@ FluidQueueStep step_fluid_queue(int servers, double mu, double arrivals, double 
     step.wait.var = 2.0 * step.p_wait / (drain * drain) - step.wait.mean * step.wait.mean;
   }
   step.wait.mean += std::max(0.0, step.in_system - high) / capacity;
+  step.relaxation = step.rho < kRhoHigh ? (1.0 + step.rho) * at.slope / capacity : HUGE_VAL;
   return step;
+}
+
+Moments tick_wait(const Moments& wait, double level, double dt, double relaxation) {
+  if (!(wait.mean > 0) || !(wait.var > 0)) return wait;
+  const double x = relaxation > 0 ? dt / relaxation : HUGE_VAL;
+  const double shared = x < 1e-6 ? 1.0 : x > 1e12 ? 0.0 : 2.0 * (x - 1.0 + std::exp(-x)) / (x * x);
+  const double shape2 = std::log1p(wait.var / (wait.mean * wait.mean));
+  const double mean =
+      wait.mean * std::exp(std::sqrt(shape2 * shared) * level - 0.5 * shape2 * shared);
+  return {mean, mean * mean * std::expm1(shape2 * (1.0 - shared))};
 }
 
 }  // namespace dosim

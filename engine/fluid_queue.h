@@ -11,6 +11,12 @@
 // through saturation: the wait is the stationary M/M/c wait at rho(N) plus backlog / (c mu).
 // A step is implicit (stable for any tick, however fast the service) and clipped to the
 // queue limit; what overflows is shed.
+//
+// N is the mean. A real queue's chance (Poisson arrivals and completions) is in where a
+// tick's requests find it: tick_wait conditions the stationary wait on a per-tick score that
+// moves on the queue's relaxation time (world.cc draws it), so waits cluster within a tick
+// as they do in a real queue, per-tick percentiles are as low and jumpy as dashboards show,
+// and a burst can time requests out and, with retries, tip a metastable system.
 #pragma once
 
 #include "queueing.h"
@@ -30,21 +36,27 @@ struct FluidQueueStep {
   double rho = 0;        // utilisation rho(N) after the step
   Moments wait;          // waiting time (before service) of a request arriving now
   double p_wait = 0;     // probability that it waits
+  // The time over which the queue forgets its state (integrated autocorrelation time of the
+  // number in system, (1 + rho) L'(rho) / (c mu): M/M/1's (1 + rho) / (mu (1 - rho)^2),
+  // about 1 / mu for many lightly loaded servers); infinite at saturation.
+  double relaxation = 0;
 };
 
 // One step of `dt` seconds with arrivals at `arrivals` per second into `servers` servers of
 // rate `mu` each, starting from `in_system` requests; at most `limit` requests in the system.
-// `chance`: requests the step's randomness adds (or, negative, removes) beyond the mean flow,
-// for example sqrt((arrivals + served) dt) Z, the diffusion of the arrival and service
-// processes. Where the queue is far from saturation the stationary branch absorbs it into
-// the step's throughput and N barely moves; near saturation it stays in N and accumulates,
-// so that load excursions build queues as real ones do. `served` is c mu rho(N): arrivals
-// less the change of N without chance; with it, the mean flow it fluctuates around.
 // REQUIRES: servers >= 1, mu > 0, dt > 0, arrivals >= 0, in_system >= 0, limit > 0.
 FluidQueueStep step_fluid_queue(int servers, double mu, double arrivals, double in_system,
-                                double dt, double limit, double chance = 0.0);
+                                double dt, double limit);
 
-// The standard deviation of `chance` for a step: sqrt((arrivals + completions) dt).
-double queue_diffusion(double arrivals, double completions, double dt);
+// The wait of a tick's requests, given `level`, a standard normal score of where the queue
+// stands against its stationary distribution this tick (an AR(1) from tick to tick with
+// coefficient exp(-dt / relaxation)). The stationary wait `wait` is taken as the log-normal
+// of its moments (shape s); a tick's requests hold a share m^2 of the score in common, the
+// mean correlation of the queue at two arrival times in one tick: m^2 = 2 (x - 1 + e^-x) /
+// x^2 with x = dt / relaxation (1 for a queue slower than the tick, 0 for one that forgets
+// within it). The tick's wait: mean wait.mean exp(s m level - s^2 m^2 / 2), which averages
+// to wait.mean over a standard normal level (the mean over ticks is the stationary one
+// exactly); log-spread s^2 (1 - m^2), what the queue forgets inside the tick.
+Moments tick_wait(const Moments& wait, double level, double dt, double relaxation);
 
 }  // namespace dosim

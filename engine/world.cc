@@ -156,6 +156,7 @@ World::World(const Scenario& scenario, std::uint64_t seed)
   }
   for (DynamicState* st : {&state_, &shadow_state_}) {
     st->in_system.assign(services, -1.0);  // not started
+    st->queue_level.assign(services, std::nan(""));
     st->attempt_failure.assign(dependencies, 0.0);
   }
 
@@ -472,20 +473,25 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
       // queue of its load (in_system < 0 until then).
       if (in_system < 0)
         in_system = mmc_in_system(servers, std::min(admitted / capacity, kRhoHigh));
-      // The chance of Poisson arrivals and completions (the same draw in the counterfactual),
-      // unless the scenario asks for the mean-field model (`measurement_noise: false`) or
-      // less than one request arrives in a tick (where a diffusion is no model of a count).
-      const double chance =
-          scenario_.measurement_noise && admitted * dt_ >= 1.0
-              ? word_normal(queue_noise_[s].words(static_cast<std::uint64_t>(tick))[0]) *
-                    queue_diffusion(admitted, std::min(admitted, capacity), dt_)
-              : 0.0;
       const FluidQueueStep step = step_fluid_queue(servers, per_replica / workers, admitted,
-                                                   in_system, dt_, waiting_limit + servers, chance);
+                                                   in_system, dt_, waiting_limit + servers);
       out.shed[s] = step.shed;
       out.served[s] = step.served;
       out.utilization[s] = std::min(1.0, step.served / capacity);
       out.wait[s] = step.wait;
+      // Where the queue stands this tick (tick_wait), unless the scenario asks for the
+      // mean-field model (`measurement_noise: false`): the same draws in the counterfactual.
+      if (scenario_.measurement_noise) {
+        double& level = state.queue_level[s];
+        const auto words = queue_noise_[s].words(static_cast<std::uint64_t>(tick));
+        if (std::isnan(level)) {
+          level = word_normal(words[1]);  // a world starts at its stationary queue
+        } else {
+          const double keep = std::exp(-dt_ / step.relaxation);
+          level = keep * level + std::sqrt(1.0 - keep * keep) * word_normal(words[0]);
+        }
+        out.wait[s] = tick_wait(step.wait, level, dt_, step.relaxation);
+      }
       in_system = step.in_system;
     }
     // A cpu-stress fault's stressor takes its share of the CPU on top of the service's use.

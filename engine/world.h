@@ -125,6 +125,10 @@ inline constexpr double kRetransmitSeconds = 0.2;
 // What carries over from one tick to the next.
 struct DynamicState {
   std::vector<double> in_system;  // per service: requests waiting or in service; < 0: not started
+  // per service: where the queue stands against its stationary distribution this tick, a
+  // standard normal score moving as an AR(1) on the queue's relaxation time (world.cc,
+  // queue_level); NaN: not started.
+  std::vector<double> queue_level;
   std::vector<double> attempt_failure;  // per dependency, as of the previous tick
 };
 

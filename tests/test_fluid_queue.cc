@@ -125,3 +125,43 @@ TEST_CASE("Fluid queue: its tabulated Erlang C agrees with the recurrence betwee
     }
   }
 }
+
+TEST_CASE("Fluid queue: its relaxation time is M/M/1's integrated autocorrelation time",
+          "[fluid_queue]") {
+  // M/M/1 at rho: (1 + rho) / (mu (1 - rho)^2); saturated: it never forgets.
+  for (const double rho : {0.5, 0.8, 0.95}) {
+    const double mu = 10.0;
+    const FluidQueueStep step =
+        step_fluid_queue(1, mu, rho * mu, dosim::mmc_in_system(1, rho), 1.0, 1e12);
+    CHECK(step.relaxation == Approx((1 + rho) / (mu * (1 - rho) * (1 - rho))).epsilon(1e-6));
+  }
+  CHECK(std::isinf(run(4, 25.0, 120, 60).relaxation));
+}
+
+TEST_CASE("Fluid queue: a tick's wait keeps the stationary mean over ticks", "[fluid_queue]") {
+  // Over a standard normal level (the midpoints of 20,000 equal-probability bins), the tick's
+  // mean wait averages to the stationary mean, and the spread within a tick shrinks as the
+  // queue remembers longer.
+  const dosim::Moments wait{0.4, 0.24};  // M/M/1 at 0.8, 10 per second
+  double previous_var = HUGE_VAL;
+  for (const double relaxation : {0.01, 0.6, 4.5, 1e6}) {
+    double mean = 0;
+    constexpr int kBins = 20000;
+    for (int i = 0; i < kBins; ++i) {
+      const double level = dosim::normal_quantile((i + 0.5) / kBins);
+      mean += dosim::tick_wait(wait, level, 1.0, relaxation).mean / kBins;
+    }
+    INFO("relaxation " << relaxation);
+    CHECK(mean == Approx(wait.mean).epsilon(2e-3));
+    const dosim::Moments at_zero = dosim::tick_wait(wait, 0.0, 1.0, relaxation);
+    CHECK(at_zero.var < previous_var);
+    previous_var = at_zero.var;
+  }
+  // A queue that forgets within the tick: the stationary wait itself.
+  const dosim::Moments fast = dosim::tick_wait(wait, 2.0, 1.0, 1e-12);
+  CHECK(fast.mean == Approx(wait.mean).epsilon(1e-5));
+  CHECK(fast.var == Approx(wait.var).epsilon(1e-5));
+  // One that never forgets: every request of the tick waits the same.
+  CHECK(dosim::tick_wait(wait, 1.0, 1.0, HUGE_VAL).var == Approx(0).margin(1e-12));
+  CHECK(dosim::tick_wait(wait, 1.0, 1.0, HUGE_VAL).mean > wait.mean);
+}

@@ -83,11 +83,11 @@ def test_a_retry_budget_lets_the_storm_end_and_a_circuit_breaker_prevents_it(see
 
 
 def test_the_fluid_model_collapses_too_by_chance_near_saturation():
-    # The same scenario in the fluid mode: its queue moves by the chance of Poisson arrivals
-    # and completions (docs/world-model.md, Chance), so a chance excursion can time requests
-    # out and the retries keep the storm going to the end, as at the request level; it is
-    # rarer there (1 of seeds 1-12 within 2 h, against 7 of 8 at the request level).
-    # Without the chance (the mean-field model) the same seed never breaks.
+    # The same scenario in the fluid mode: where a tick's requests find the queue moves by
+    # chance (docs/world-model.md, Chance), so a burst can time requests out and the retries
+    # keep the storm going to the end, as at the request level, at comparable times (first
+    # broken row over seeds 1-8: 18 to 357 here, 10 to 222 and one never at the request
+    # level). Without the chance (the mean-field model) the same seed never breaks.
     runs = {}
     for name, extra in (("fluid", []), ("mean-field", ["measurement_noise: false"])):
         source = SCENARIO.read_text().replace("mode: requests", "\n".join(["mode: fluid"] + extra))
