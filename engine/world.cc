@@ -7,6 +7,7 @@
 
 #include "fluid_queue.h"
 #include "measurement.h"
+#include "queue_latency.h"
 
 namespace dosim {
 namespace {
@@ -67,6 +68,8 @@ double failure_power(double q, int retries) {
 
 // False when the timeout is so far in the tail that P(L > timeout) < 1e-6 (4.75 sigma): the
 // common case, which then counts no timeouts and skips the partial-moment computation.
+bool is_zero(const Moments& m) { return m.mean == 0 && m.var == 0; }
+
 bool may_time_out(const LogNormal& d, double timeout) {
   if (d.mean_value <= 0) return false;
   if (d.degenerate) return d.mean_value > timeout;
@@ -82,6 +85,8 @@ void TickOutcome::reset(std::size_t services, std::size_t endpoints, std::size_t
   wait.assign(services, {});
   latency.assign(services, {});
   latency_fit.assign(services, {});
+  queue_shape.assign(services, {});
+  queue_shaped.assign(services, 0);
   endpoint_error.assign(endpoints, 0.0);
   for (auto* v : {&endpoint_p50, &endpoint_p95, &endpoint_p99}) v->assign(endpoints, 0.0);
   endpoint_latency.assign(endpoints, {});
@@ -531,10 +536,15 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
       const bool refit =
           reached.mean != out.latency[callee].mean || reached.var != out.latency[callee].var;
       const LogNormal attempt_latency = refit ? fit_lognormal(reached) : out.latency_fit[callee];
+      // An attempt that sees a callee of exact shape times out by that shape's tail.
+      const bool shaped = !refit && out.queue_shaped[callee];
+      const QueueLatency& shape = out.queue_shape[callee];
       Moments attempt = reached;
       double p_timeout = 0;
-      if (dep.timeout > 0 && may_time_out(attempt_latency, timeout)) {
-        const Truncated cut = truncate_at(attempt_latency, timeout);
+      if (dep.timeout > 0 &&
+          (shaped ? survival(shape, timeout) > 1e-12 : may_time_out(attempt_latency, timeout))) {
+        const Truncated cut =
+            shaped ? truncate_at(shape, timeout) : truncate_at(attempt_latency, timeout);
         attempt = cut.moments;
         p_timeout = cut.p_timeout;
       }
@@ -583,14 +593,15 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
       double q50, q95, q99;
       if (lost_attempts_time_out) {
         // The waited time is T with probability `loss`, else the attempt's own latency.
-        auto quantile = [&](double q) {
+        auto waited = [&](double q) {
           const double within = q / (1.0 - loss);
-          return within >= 1.0 ? timeout
-                               : lognormal_quantile(attempt_latency, normal_quantile(within));
+          if (within >= 1.0) return timeout;
+          return shaped ? quantile(shape, within)
+                        : lognormal_quantile(attempt_latency, normal_quantile(within));
         };
-        q50 = quantile(0.50);
-        q95 = quantile(0.95);
-        q99 = quantile(0.99);
+        q50 = waited(0.50);
+        q95 = waited(0.95);
+        q99 = waited(0.99);
       } else if (refit) {
         q50 = lognormal_quantile(attempt_latency, 0.0);
         q95 = lognormal_quantile(attempt_latency, kZ95);
@@ -610,7 +621,7 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
       out.edge_fit[d] = attempt_latency;
       out.edge_lognormal[d] = (refit || lost_attempts_time_out ||
                                endpoint_begin_[callee + 1] - endpoint_begin_[callee] == 1) &&
-                              !attempt_latency.degenerate;
+                              !attempt_latency.degenerate && !shaped;
       out.edge_atom[d] = lost_attempts_time_out ? loss : 0.0;
       out.edge_cap[d] = dep.timeout > 0 ? timeout : HUGE_VAL;
       out.edge_p50[d] = q50;
@@ -648,7 +659,19 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
     out.error_ratio[s] = arrivals > 0 ? errors : 0.0;
     const LogNormal fit = fit_lognormal(mixture);
     out.latency_fit[s] = fit;
-    if (count == 1) {
+    // Its own queue alone: the exact shape of service plus wait (queue_latency.h).
+    const bool alone = count == 1 && downstream.mean == 0 && downstream.var == 0 &&
+                       is_zero(mod.service_delay[s]) && is_zero(mod.endpoint_delay[first]) &&
+                       mixture.mean > 0;
+    out.queue_shaped[s] = alone;
+    if (alone) {
+      const QueueLatency shape =
+          queue_latency(base * endpoints_[first].latency_factor, out.wait[s]);
+      out.queue_shape[s] = shape;
+      out.p50[s] = quantile(shape, 0.50);
+      out.p95[s] = quantile(shape, 0.95);
+      out.p99[s] = quantile(shape, 0.99);
+    } else if (count == 1) {
       const LogNormal& d = fit;
       out.p50[s] = lognormal_quantile(d, 0.0);
       out.p95[s] = lognormal_quantile(d, kZ95);
@@ -803,10 +826,12 @@ void World::measure_services(std::int64_t tick) {
     batch.fast[s] = ff;
     batch.slow[s] =
         ff < 1 ? std::clamp((outcome_.error_ratio[s] - ff) / (1.0 - ff), 0.0, 1.0) : 0.0;
-    // One endpoint: the percentiles are the log-normal fit's; several: a mixture's.
+    // One endpoint: the percentiles are the log-normal fit's (or the exact queue shape's,
+    // known by its percentiles); several: a mixture's.
     batch.exact[s] = {outcome_.p50[s], outcome_.p95[s], outcome_.p99[s]};
     const LogNormal& fit = outcome_.latency_fit[s];
-    const bool lognormal = endpoint_begin_[s + 1] - endpoint_begin_[s] == 1 && !fit.degenerate;
+    const bool lognormal = endpoint_begin_[s + 1] - endpoint_begin_[s] == 1 && !fit.degenerate &&
+                           !outcome_.queue_shaped[s];
     batch.mu[s] = fit.mu;
     batch.sigma[s] = lognormal ? fit.sigma : -1.0;
     batch.atom[s] = 0;
@@ -958,9 +983,13 @@ void World::write_frame(std::int64_t tick) {
       ep_p99[i] = static_cast<float>(outcome_.endpoint_p99[e]);
       continue;
     }
+    // The endpoint's latency: its log-normal fit, or its service's exact queue shape.
+    const bool shaped = outcome_.queue_shaped[s];
     const LogNormal d = fit_lognormal(outcome_.endpoint_latency[e]);
-    const SampledPercentiles exact{lognormal_quantile(d, 0.0), lognormal_quantile(d, kZ95),
-                                   lognormal_quantile(d, kZ99)};
+    const SampledPercentiles exact =
+        shaped ? SampledPercentiles{outcome_.p50[s], outcome_.p95[s], outcome_.p99[s]}
+               : SampledPercentiles{lognormal_quantile(d, 0.0), lognormal_quantile(d, kZ95),
+                                    lognormal_quantile(d, kZ99)};
     if (!sampled) {
       ep_rps[i] = static_cast<float>(outcome_.arrivals[s] * model.weight);
       ep_err[i] = static_cast<float>(outcome_.endpoint_error[e]);
@@ -978,10 +1007,12 @@ void World::write_frame(std::int64_t tick) {
     weight_left -= model.weight;
     const std::uint64_t errors = sample_binomial(draws.next(), n, outcome_.endpoint_error[e]);
     const std::uint64_t fast = sample_binomial(draws.next(), n, outcome_.fast_fail[s]);
-    // The endpoint's latency is its log-normal fit: map the sample's scores through it.
-    const SampledPercentiles p =
-        n > fast ? lognormal_percentiles_at(exact, d.sigma, sample_scores(draws, n - fast))
-                 : SampledPercentiles{};
+    // Map the sample's scores through the endpoint's latency.
+    SampledPercentiles p;
+    if (n > fast) {
+      const SampleScores scores = sample_scores(draws, n - fast);
+      p = shaped ? percentiles_at(exact, scores) : lognormal_percentiles_at(exact, d.sigma, scores);
+    }
     ep_rps[i] = static_cast<float>(static_cast<double>(n) / dt_);
     ep_err[i] =
         n > 0 ? static_cast<float>(static_cast<double>(errors) / static_cast<double>(n)) : 0.0f;

@@ -73,6 +73,7 @@
 #include "dosim/engine/scenario.h"
 #include "measurement.h"
 #include "pod_faults.h"
+#include "queue_latency.h"
 #include "queueing.h"
 #include "request_world.h"
 #include "rng.h"
@@ -141,6 +142,11 @@ struct TickOutcome {
   std::vector<double> fast_fail;  // share of arrivals rejected or aborted at once
   std::vector<Moments> wait, latency;
   std::vector<LogNormal> latency_fit;  // log-normal matched to `latency`
+  // A service whose latency is its own queue alone (one endpoint, no calls, no injected
+  // delay): its exact shape (queue_latency.h), which its percentiles and its callers'
+  // timeouts use in place of the log-normal; queue_shaped 0 elsewhere.
+  std::vector<QueueLatency> queue_shape;
+  std::vector<char> queue_shaped;
   // per internal endpoint
   std::vector<double> endpoint_error;
   std::vector<Moments> endpoint_latency;
