@@ -11,6 +11,7 @@ TrafficModel::TrafficModel(const Scenario& scenario, std::uint64_t seed)
       users_(scenario.traffic.size(), 0.0),
       last_rate_(scenario.traffic.size(), 0.0),
       open_rate_(scenario.traffic.size(), 0.0),
+      answer_seconds_(scenario.traffic.size(), 0.0),
       looping_users_(scenario.traffic.size(), 0),
       closed_loop_(scenario.mode == WorldMode::kRequests) {
   for (const TrafficSpec& source : scenario.traffic) {
@@ -18,6 +19,26 @@ TrafficModel::TrafficModel(const Scenario& scenario, std::uint64_t seed)
     noise_sigma_.push_back(std::sqrt(std::log1p(source.noise * source.noise)));
   }
 }
+
+namespace {
+
+// A Locust user's mean time from one request to the next when an answer takes `answer`
+// seconds (traffic.h).
+double cycle_seconds(const WaitTime& wait, double answer) {
+  switch (wait.kind) {
+    case WaitTime::Kind::kConstantThroughput:
+      return std::max(1.0 / wait.value, answer);
+    case WaitTime::Kind::kConstantPacing:
+      return std::max(wait.value, answer);
+    case WaitTime::Kind::kConstant:
+      return wait.value + answer;
+    case WaitTime::Kind::kBetween:
+      return 0.5 * (wait.value + wait.high) + answer;
+  }
+  return 1.0 / wait.value;
+}
+
+}  // namespace
 
 double TrafficModel::shape(const TrafficSpec& source, SimTime mid) const {
   double factor = 1.0;
@@ -47,7 +68,9 @@ void TrafficModel::add_arrivals(std::int64_t tick, SimTime start, SimTime length
       const double step = locust.spawn_rate * to_seconds(length);
       users_[i] += std::clamp(target - users_[i], -step, step);
       const double factor = shape(source, mid);
-      rate = users_[i] * locust.rps_per_user * factor;
+      rate = closed_loop_ || answer_seconds_[i] <= 0
+                 ? users_[i] * locust.rps_per_user * factor
+                 : users_[i] * factor / cycle_seconds(locust.wait, answer_seconds_[i]);
       // (At request level the run's limits keep users far below this bound.)
       if (closed_loop_)
         looping_users_[i] = static_cast<int>(std::lround(std::min(users_[i] * factor, 1e9)));

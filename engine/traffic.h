@@ -6,15 +6,20 @@
 //     recorded(t) x noise                                (a rate replayed from a file),
 // evaluated at the middle of the tick, then split over the source's entry services by
 // weight (a regional source's rate is split over its regions by TrafficSteering, steering.h,
-// and only then over each region's entry services). daily(t) = 1 + amplitude cos(2 pi (hour(t) - peak_hour) / 24); weekly(t) is
-// weekend_factor on Saturdays and Sundays, else 1. noise is log-normal with mean 1 and the
-// source's coefficient of variation, drawn from the source's own random stream, so adding a
-// source changes nobody else's draws. Locust users move toward their target (baseline plus
-// active surges) by at most spawn_rate x tick per tick, starting from 0 as Locust does.
-// At request level (Scenario::mode) Locust sources run a closed loop instead (every user sends,
-// waits for the answer, waits its wait_time: engine/request_world.h): their rates are still
-// computed and reported, but not added to `offered` nor routed; looping_users() says how many
-// users loop (users(t) x daily(t) x weekly(t)).
+// and only then over each region's entry services). daily(t) = 1 + amplitude cos(2 pi (hour(t) -
+// peak_hour) / 24); weekly(t) is weekend_factor on Saturdays and Sundays, else 1. noise is
+// log-normal with mean 1 and the source's coefficient of variation, drawn from the source's own
+// random stream, so adding a source changes nobody else's draws. Locust users move toward their
+// target (baseline plus active surges) by at most spawn_rate x tick per tick, starting from 0 as
+// Locust does. At request level (Scenario::mode) Locust sources run a closed loop instead (every
+// user sends, waits for the answer, waits its wait_time: engine/request_world.h): their rates are
+// still computed and reported, but not added to `offered` nor routed; looping_users() says how many
+// users loop (users(t) x daily(t) x weekly(t)). In the fluid model Locust sources close
+// their loop on the mean: each user sends once per cycle, max(1 / rps_per_user, answer)
+// under constant_throughput and constant_pacing, wait + answer under constant and between
+// (their mean wait), where `answer` is the mean time the source's last tick's requests took
+// to be answered (set_answer_seconds; 0 before any), so a saturated system gets fewer
+// requests from its users, as at request level.
 // Not thread-safe; call once per tick, in tick order.
 #pragma once
 
@@ -22,8 +27,8 @@
 #include <span>
 #include <vector>
 
-#include "rng.h"
 #include "dosim/engine/scenario.h"
+#include "rng.h"
 
 namespace dosim {
 
@@ -35,6 +40,10 @@ class TrafficModel {
   // adds the arrivals of the sources that are not regional to `offered`, indexed by service.
   // REQUIRES: offered.size() == number of services.
   void add_arrivals(std::int64_t tick, SimTime start, SimTime length, std::span<double> offered);
+
+  // Fluid model: the mean answer time of the requests of source `source` in the last tick,
+  // which its Locust users wait before they send again (0: none, the open-loop rate).
+  void set_answer_seconds(int source, double seconds) { answer_seconds_[source] = seconds; }
 
   // Rate of source `source` in its last tick (before it is split over entry services).
   double last_rate(int source) const { return last_rate_[source]; }
@@ -55,7 +64,7 @@ class TrafficModel {
   std::vector<RandomStream> noise_;
   std::vector<double> noise_sigma_;
   std::vector<double> users_;
-  std::vector<double> last_rate_, open_rate_;
+  std::vector<double> last_rate_, open_rate_, answer_seconds_;
   std::vector<int> looping_users_;
   bool closed_loop_ = false;
 };

@@ -68,6 +68,41 @@ double failure_power(double q, int retries) {
 
 // False when the timeout is so far in the tail that P(L > timeout) < 1e-6 (4.75 sigma): the
 // common case, which then counts no timeouts and skips the partial-moment computation.
+// The wait at one of `replicas` replicas of `workers` servers of rate `mu` that a round-robin
+// balancer feeds every replicas-th arrival of a Poisson stream: an E_k/M/c queue (k =
+// replicas). Its wait given waiting is exponential of rate c mu (1 - sigma), sigma the root
+// in (0, 1) of sigma = A(c mu (1 - sigma)) with A(s) = (k rho / (k rho + s / (c mu)))^k the
+// interarrival time's transform (G/M/c, exact); its chance of waiting is taken as the
+// Poisson queue's Erlang C times sigma / rho (exact for one server, where it is sigma).
+// `step` is the Poisson queue's step at the replica's utilisation.
+Moments round_robin_wait(const FluidQueueStep& step, int replicas, int workers, double mu) {
+  const double rho = std::min(step.rho, kRhoHigh);
+  if (!(rho > 0) || !(step.p_wait > 0)) return step.wait;
+  const double k = replicas, offered = k * rho;
+  // Newton on f(sigma) = sigma - (offered / (offered + 1 - sigma))^k from rho (f(rho) > 0
+  // for k > 1; f is convex on (0, 1), so the iterates decrease to the root).
+  double sigma = rho;
+  for (int i = 0; i < 50; ++i) {
+    const double base = offered / (offered + 1.0 - sigma);
+    const double power = std::pow(base, k);
+    const double f = sigma - power;
+    const double slope = 1.0 - k * power / (offered + 1.0 - sigma);
+    if (!(slope > 0)) break;
+    const double next = sigma - f / slope;
+    if (!(next > 0 && next < 1)) break;
+    if (std::abs(next - sigma) <= 1e-12) {
+      sigma = next;
+      break;
+    }
+    sigma = next;
+  }
+  const double p = std::min(1.0, step.p_wait * sigma / rho);
+  const double rate = workers * mu * (1.0 - sigma);
+  Moments wait{p / rate, p * (2.0 - p) / (rate * rate)};
+  wait.mean += step.wait.mean - step.p_wait / (workers * mu * (1.0 - rho));  // the backlog
+  return wait;
+}
+
 bool is_zero(const Moments& m) { return m.mean == 0 && m.var == 0; }
 
 bool may_time_out(const LogNormal& d, double timeout) {
@@ -473,13 +508,26 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
       const double waiting_limit = spec.queue_limit > 0
                                        ? static_cast<double>(spec.queue_limit) * replicas
                                        : capacity * kQueueLimitSeconds;
-      const int servers = replicas * workers;
+      // The queue the balancer makes: `least-request` keeps every worker busy while work
+      // waits, one M/M/c of replicas x workers servers; `random` splits the arrivals into
+      // independent Poisson streams, a queue of `workers` servers at each replica (N / replicas
+      // each); `round-robin` too, but a replica's arrivals are more regular than Poisson
+      // (every replicas-th of them): round_robin_wait.
+      const bool pooled = spec.load_balancer == LoadBalancer::kLeastRequest || replicas == 1;
+      const int queues = pooled ? 1 : replicas;
+      const int servers = pooled ? replicas * workers : workers;
       // A world starts running, not empty: a queue's first tick starts from the stationary
       // queue of its load (in_system < 0 until then).
       if (in_system < 0)
-        in_system = mmc_in_system(servers, std::min(admitted / capacity, kRhoHigh));
-      const FluidQueueStep step = step_fluid_queue(servers, per_replica / workers, admitted,
-                                                   in_system, dt_, waiting_limit + servers);
+        in_system = queues * mmc_in_system(servers, std::min(admitted / capacity, kRhoHigh));
+      FluidQueueStep step =
+          step_fluid_queue(servers, per_replica / workers, admitted / queues, in_system / queues,
+                           dt_, (waiting_limit + replicas * workers) / queues);
+      step.in_system *= queues;
+      step.served *= queues;
+      step.shed *= queues;
+      if (!pooled && spec.load_balancer == LoadBalancer::kRoundRobin)
+        step.wait = round_robin_wait(step, replicas, workers, per_replica / workers);
       out.shed[s] = step.shed;
       out.served[s] = step.served;
       out.utilization[s] = std::min(1.0, step.served / capacity);
@@ -698,6 +746,7 @@ void World::step(std::int64_t tick) {
   if (!operations_.empty()) advance_changes(tick * scenario_.tick);
   if (modifiers_dirty_) rebuild_modifiers();
   std::fill(external_.begin(), external_.end(), 0.0);
+  if (!requests_) close_locust_loops();
   traffic_.add_arrivals(tick, tick * scenario_.tick, scenario_.tick, external_);
 
   const bool need_shadow = truth_tracking_active();
@@ -800,6 +849,27 @@ void World::user_loads(const TrafficSteering& steering,
       for (std::size_t e = 0; e < regional.entry.size(); ++e)
         load.entries.emplace_back(regional.entry[e], share * regional.entry_weights[e]);
     }
+  }
+}
+
+void World::close_locust_loops() {
+  // A request's answer time: its entry service's latency, none for the share failed fast.
+  const auto answer = [&](int service) {
+    return (1.0 - outcome_.fast_fail[service]) * outcome_.latency[service].mean;
+  };
+  for (std::size_t i = 0; i < scenario_.traffic.size(); ++i) {
+    const TrafficSpec& spec = scenario_.traffic[i];
+    if (!spec.locust) continue;
+    double seconds = 0;
+    for (std::size_t e = 0; e < spec.entry.size(); ++e)
+      seconds += spec.entry_weights[e] * answer(spec.entry[e]);
+    for (std::size_t r = 0; r < spec.regions.size(); ++r) {
+      const double share = steering_.share(static_cast<int>(i), static_cast<int>(r));
+      const RegionalEntry& regional = spec.regions[r];
+      for (std::size_t e = 0; e < regional.entry.size(); ++e)
+        seconds += share * regional.entry_weights[e] * answer(regional.entry[e]);
+    }
+    traffic_.set_answer_seconds(static_cast<int>(i), seconds);
   }
 }
 

@@ -241,6 +241,9 @@ class World {
                   std::vector<RequestWorld::UserLoad>& loads) const;
   void write_frame(std::int64_t tick);
   // The fluid model's services and edges as measured on the tick's requests (measurement.h).
+  // Fluid model: tells each Locust source how long its users' last requests took to be
+  // answered (traffic.h), so that they send less to a slow system.
+  void close_locust_loops();
   void measure_services(std::int64_t tick);
   void measure_edges(std::int64_t tick);
   // Ground truth (world_truth.cc).

@@ -1,6 +1,7 @@
 // Locust users at request level (engine/request_world.h): each user sends a request, waits
 // for its answer and then its wait_time, so a slower system gets fewer requests (a closed
-// loop), where the fluid model keeps sending users x rps_per_user. Rates worked by hand.
+// loop); the fluid model closes the loop on the mean answer time of the tick before
+// (engine/traffic.h). Rates worked by hand.
 #include <catch2/catch.hpp>
 #include <string>
 
@@ -42,7 +43,7 @@ TEST_CASE("Locust users at constant throughput send their rate until answers get
           "[requests][locust]") {
   // 60 users of one request per second each: 60 requests/s while an answer takes 20 ms.
   // A 4 s delay on every request from 5 to 10 minutes: a user then sends one request every
-  // 4.02 s, 60 / 4.02 = 14.9 requests/s; the fluid model keeps sending 60.
+  // 4.02 s, 60 / 4.02 = 14.9 requests/s, in both modes.
   const std::string locust = "{users: 60, spawn_rate: 100, rps_per_user: 1}";
   const std::string slow =
       "faults:\n  - {name: slow, kind: latency, target: {service: web}, fixedDelay: 4s, "
@@ -53,19 +54,20 @@ TEST_CASE("Locust users at constant throughput send their rate until answers get
   CHECK(mean_arrivals(requests, 66, 120) == Approx(60).epsilon(0.01));  // recovered
 
   Simulation fluid(scenario_from(users_yaml("fluid", locust, slow)), 1);
-  CHECK(mean_arrivals(fluid, 32, 60) == Approx(60).epsilon(0.01));
+  CHECK(mean_arrivals(fluid, 6, 30) == Approx(60).epsilon(0.01));
+  CHECK(mean_arrivals(fluid, 32, 60) == Approx(60 / 4.02).epsilon(0.01));
+  CHECK(mean_arrivals(fluid, 66, 120) == Approx(60).epsilon(0.01));
 }
 
 TEST_CASE("Locust users with think time send users / (think + response) requests per second",
           "[requests][locust]") {
   // between(1 s, 3 s): a mean wait of 2 s after each 20 ms answer, 100 users:
-  // 100 / 2.02 = 49.5 requests/s at request level; the fluid model's rps_per_user is
-  // 1 / 2 s (it ignores the response time): 50.
+  // 100 / 2.02 = 49.5 requests/s, in both modes.
   const std::string locust = "{users: 100, spawn_rate: 100, wait_time: {between: [1s, 3s]}}";
   Simulation requests(scenario_from(users_yaml("requests", locust)), 3);
   CHECK(mean_arrivals(requests, 6, 120) == Approx(100 / 2.02).epsilon(0.02));
   Simulation fluid(scenario_from(users_yaml("fluid", locust)), 3);
-  CHECK(mean_arrivals(fluid, 6, 120) == Approx(50).epsilon(0.001));
+  CHECK(mean_arrivals(fluid, 6, 120) == Approx(100 / 2.02).epsilon(0.002));
 
   // constant(0.5 s): 100 / 0.52 = 192 requests/s; constant_pacing(2 s) as constant
   // throughput 0.5: 50.

@@ -72,9 +72,10 @@ def test_the_platform_absorbs_the_week_without_a_failure():
         expected = np.tile(ready[0], (len(t), 1))
         expected[rollout, catalog] -= 1
         np.testing.assert_array_equal(ready, expected)
-        # Latency moves with load, but only a little: sized for the surges.
+        # Latency moves with load, but only a little: sized for the surges (each replica
+        # queues behind its round-robin balancer).
         p95 = m["latency_p95_s"][:]
-        assert (p95.max(axis=0) / np.median(p95, axis=0)).max() < 1.25
+        assert (p95.max(axis=0) / np.median(p95, axis=0)).max() < 1.4
 
 
 def test_daily_and_weekly_cycles_and_the_surges_show_in_the_load():

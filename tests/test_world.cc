@@ -51,7 +51,7 @@ measurement_noise: false  # the mean-field model, exactly
 duration: 1h
 services:
   - {name: a, replicas: 2, capacity_rps: 100, base_latency: 10ms}
-  - {name: b, replicas: 2, capacity_rps: 100, base_latency: 20ms}
+  - {name: b, replicas: 2, capacity_rps: 100, base_latency: 20ms, load_balancer: least-request}
   - {name: c, replicas: 4, capacity_rps: 100, base_latency: 5ms}
   - {name: lonely, replicas: 1, capacity_rps: 100, base_latency: 5ms}
 dependencies:
@@ -82,13 +82,14 @@ TEST_CASE("load propagates down a 3-service chain multiplied by calls per reques
 }
 
 TEST_CASE("a single service at steady state matches M/M/c theory within 5%", "[world]") {
-  // c = 4 servers, mu = 10/s each, lambda = 30/s: rho = 0.75. Noise on the arrival rate is
-  // on, so the check is of the averaged simulation, not of one formula evaluation.
+  // c = 4 servers (one replica of 4 workers: one queue under any balancer), mu = 10/s
+  // each, lambda = 30/s: rho = 0.75. Noise on the arrival rate is on, so the check is of
+  // the averaged simulation, not of one formula evaluation.
   const Scenario scenario = scenario_from(R"(
 name: mmc
 duration: 2h
 services:
-  - {name: s, replicas: 4, capacity_rps: 10, base_latency: 100ms}
+  - {name: s, replicas: 1, workers: 4, capacity_rps: 40, base_latency: 100ms}
 traffic:
   - {entry: s, base_rps: 30, noise: 0.02}
 )");
@@ -103,6 +104,36 @@ traffic:
       mean_over(world, 3600, 3600, [](const TickOutcome& o) { return o.latency[0].mean; });
   CHECK(utilization == Approx(lambda / (c * mu)).epsilon(0.05));
   CHECK(latency == Approx(expected_latency).epsilon(0.05));
+}
+
+TEST_CASE("the balancer decides the queue: pooled, per replica, or round-robin's E_k/M/1",
+          "[world]") {
+  // 4 replicas of one worker, mu = 10/s, lambda = 30/s (rho = 0.75), the mean-field model:
+  // least-request pools them (M/M/4), random splits Poisson streams (M/M/1 at 0.75 each:
+  // wait rho / (mu (1 - rho))), round-robin sends each replica every 4th arrival (E_4/M/1:
+  // wait sigma / (mu (1 - sigma)), sigma = (3 / (3 + 1 - sigma))^4, solved here by bisection).
+  const auto wait_with = [](const std::string& balancer) {
+    const Scenario scenario = scenario_from(
+        "name: lb\nmeasurement_noise: false\nduration: 1h\nservices:\n"
+        "  - {name: s, replicas: 4, capacity_rps: 10, base_latency: 100ms, load_balancer: " +
+        balancer + "}\ntraffic:\n  - {entry: s, base_rps: 30, noise: 0}\n");
+    World world(scenario, 1);  // holds the scenario by reference
+    for (int t = 0; t < 600; ++t) world.step(t);
+    return world.outcome().wait[0].mean;
+  };
+  const double mu = 10, rho = 0.75;
+  CHECK(wait_with("least-request") ==
+        Approx(textbook_erlang_c(4, 3.0) / (4 * mu - 30)).epsilon(1e-6));
+  CHECK(wait_with("random") == Approx(rho / (mu * (1 - rho))).epsilon(1e-6));
+  double low = 0, high = 1;
+  for (int i = 0; i < 200; ++i) {
+    const double sigma = 0.5 * (low + high);
+    (sigma - std::pow(3.0 / (4.0 - sigma), 4) < 0 ? low : high) = sigma;
+  }
+  const double sigma = 0.5 * (low + high);
+  CHECK(wait_with("round-robin") == Approx(sigma / (mu * (1 - sigma))).epsilon(1e-6));
+  CHECK(wait_with("least-request") < wait_with("round-robin"));
+  CHECK(wait_with("round-robin") < wait_with("random"));
 }
 
 TEST_CASE("saturation of a callee raises latency and errors upstream", "[world]") {
@@ -251,7 +282,8 @@ faults:
   const int c = index_of(scenario, "c"), lonely = index_of(scenario, "lonely");
   CHECK(during.utilization[b] == Approx(20.0 / 80.0));
   CHECK(before.utilization[b] == Approx(20.0 / 200.0));
-  // M/M/4 (2 replicas x 2 workers) with mu = 20 each: the wait grows, and so does the
+  // M/M/4 (2 replicas x 2 workers, pooled by least-request) with mu = 20 each: the wait
+  // grows, and so does the
   // service time (2 workers / 40 rps, 2.5 times base_latency).
   const double expected_wait = textbook_erlang_c(4, 20.0 / 20.0) / (80.0 - 20.0);
   CHECK(during.wait[b].mean == Approx(expected_wait).epsilon(1e-4));

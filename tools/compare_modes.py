@@ -49,10 +49,10 @@ over the fluid model's.
 
 Where they differ, and why:
 
-- **Per-replica queues.** The fluid model waits as one M/M/c queue over all replicas'
-  workers (`c = replicas x workers`); the request level queues at each replica behind its
-  load balancer (round-robin by default), which waits longer near saturation;
-  `load_balancer: least-request` comes closer.
+- **Balancers.** Both modes queue at each replica behind the service's load balancer: the
+  fluid model as one M/M/c over all workers for least-request, an M/M/c per replica for
+  random, and an E_k/M/c per replica for round-robin (the default; docs/world-model.md,
+  Balancer), whose waiting chance at several workers per replica is approximated.
 - **Service time.** Both modes serve a request in `workers / capacity_rps` (the loader
   warns where that is not `base_latency`), so the means agree within a few percent where
   queues are short.
