@@ -124,23 +124,23 @@ double survival(const QueueLatency& d, double x) {
 double quantile(const QueueLatency& d, double q) {
   const double target = 1.0 - q;  // the survival to reach
   if (!(target < survival(d, 0.0))) return 0.0;
-  // Bracket, then Newton on log survival (nearly linear in an exponential tail), kept inside
-  // the bracket by bisection.
-  double low = 0, high = std::max(mean_of(d), 1e-12);
-  for (int i = 0; i < 2000 && survival(d, high) > target; ++i) high *= 2;
+  // Newton on log survival, nearly linear in an exponential tail, from the quantile of the
+  // exponential of the same mean; kept inside a bracket that starts open above (doubling
+  // until it closes) and bisects where Newton would leave it. A few steps in practice.
   const double log_target = std::log(target);
-  double x = 0.5 * (low + high);
+  double low = 0, high = HUGE_VAL;
+  double x = std::max(mean_of(d), 1e-12) * std::max(-log_target, 0.05);
   for (int iteration = 0; iteration < 200; ++iteration) {
     double density = 0;
     const double s = survival_and_density(d, x, density);
     (s > target ? low : high) = x;
-    if (high - low <= 1e-12 * high) break;
     double next = s > 0 && density > 0 ? x + (std::log(s) - log_target) * s / density : -1.0;
-    if (!(next > low && next < high)) next = 0.5 * (low + high);
-    if (std::abs(next - x) <= 1e-11 * x) return next;
+    if (next >= 0 && std::abs(next - x) <= 1e-10 * x) return next;  // converged
+    if (!(next > low && next < high)) next = std::isinf(high) ? 2.0 * x : 0.5 * (low + high);
+    if (!std::isinf(high) && high - low <= 1e-12 * high) return next;
     x = next;
   }
-  return 0.5 * (low + high);
+  return x;
 }
 
 Truncated truncate_at(const QueueLatency& d, double timeout) {

@@ -79,9 +79,13 @@ Moments round_robin_wait(const FluidQueueStep& step, int replicas, int workers, 
   const double rho = std::min(step.rho, kRhoHigh);
   if (!(rho > 0) || !(step.p_wait > 0)) return step.wait;
   const double k = replicas, offered = k * rho;
-  // Newton on f(sigma) = sigma - (offered / (offered + 1 - sigma))^k from rho (f(rho) > 0
-  // for k > 1; f is convex on (0, 1), so the iterates decrease to the root).
+  // Newton on f(sigma) = sigma - (offered / (offered + 1 - sigma))^k, f convex on (0, 1),
+  // from above the root: rho, or the heavy-traffic value 1 - 2 (1 - rho) / (1 + 1 / k)
+  // where that is lower and still above it (f > 0 there), so the iterates decrease to it.
+  const double heavy = 1.0 - 2.0 * (1.0 - rho) / (1.0 + 1.0 / k);
   double sigma = rho;
+  if (heavy > 0 && heavy < rho && heavy - std::pow(offered / (offered + 1.0 - heavy), k) > 0)
+    sigma = heavy;
   for (int i = 0; i < 50; ++i) {
     const double base = offered / (offered + 1.0 - sigma);
     const double power = std::pow(base, k);
@@ -90,7 +94,7 @@ Moments round_robin_wait(const FluidQueueStep& step, int replicas, int workers, 
     if (!(slope > 0)) break;
     const double next = sigma - f / slope;
     if (!(next > 0 && next < 1)) break;
-    if (std::abs(next - sigma) <= 1e-12) {
+    if (std::abs(next - sigma) <= 1e-10) {
       sigma = next;
       break;
     }
