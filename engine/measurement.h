@@ -139,6 +139,10 @@ struct MeasurementBatch {
   // known by its percentiles.
   void resize(std::size_t series);
   void measure(const std::vector<RandomStream>& streams, std::int64_t tick, std::uint64_t slot);
+  // The normal scores and tail shares of series i's last measured sample (its ranks), for a
+  // caller that maps them through a quantile function of its own. Valid after measure()
+  // where count - fast failures > 0.
+  const SampleScores& scores(std::size_t i) const { return scores_[i]; }
 
  private:
   std::vector<std::array<std::uint32_t, 4>> words_;

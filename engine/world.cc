@@ -31,7 +31,7 @@ void add_delay(Moments& target, std::vector<DelayPart>& parts, double fraction, 
                double jitter, int source, std::vector<int> replicas = {}, double share = 1.0) {
   if (share <= 0) return;
   add_delay(target, fraction * share, delay, jitter);
-  parts.push_back({fraction, delay, jitter, source, std::move(replicas)});
+  parts.push_back({fraction, delay, jitter, share, source, std::move(replicas)});
 }
 
 void add_abort(double& target, double fraction) {
@@ -107,6 +107,30 @@ Moments round_robin_wait(const FluidQueueStep& step, int replicas, int workers, 
   return wait;
 }
 
+// The q-quantile of a delay mixture, by bisection on its CDF (60 halvings of a bracket
+// that holds it).
+double quantile(const DelayMixture& d, double q) {
+  const auto cdf = [&](double x) {
+    return (1.0 - d.share) * lognormal_cdf(d.fast, x) +
+           d.share * lognormal_cdf(d.body, x - d.shift);
+  };
+  double low = 0, high = std::max(1e-9, d.shift + 2.0 * d.body.mean_value);
+  while (cdf(high) < q && high < 1e12) high *= 2;
+  for (int i = 0; i < 60; ++i) {
+    const double mid = 0.5 * (low + high);
+    (cdf(mid) < q ? low : high) = mid;
+  }
+  return 0.5 * (low + high);
+}
+
+// The one delay part of a service that reaches some of its requests but not all (and no
+// other delay), or null.
+const DelayPart* partial_delay(const std::vector<DelayPart>& parts) {
+  if (parts.size() != 1) return nullptr;
+  const double p = parts[0].fraction * parts[0].share;
+  return p > 0 && p < 1 && parts[0].delay > 0 ? &parts[0] : nullptr;
+}
+
 bool is_zero(const Moments& m) { return m.mean == 0 && m.var == 0; }
 
 bool may_time_out(const LogNormal& d, double timeout) {
@@ -126,6 +150,7 @@ void TickOutcome::reset(std::size_t services, std::size_t endpoints, std::size_t
   latency_fit.assign(services, {});
   queue_shape.assign(services, {});
   queue_shaped.assign(services, 0);
+  delay_mixture.assign(services, {});
   endpoint_error.assign(endpoints, 0.0);
   for (auto* v : {&endpoint_p50, &endpoint_p95, &endpoint_p99}) v->assign(endpoints, 0.0);
   endpoint_latency.assign(endpoints, {});
@@ -673,7 +698,8 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
       out.edge_fit[d] = attempt_latency;
       out.edge_lognormal[d] = (refit || lost_attempts_time_out ||
                                endpoint_begin_[callee + 1] - endpoint_begin_[callee] == 1) &&
-                              !attempt_latency.degenerate && !shaped;
+                              !attempt_latency.degenerate && !shaped &&
+                              !(out.delay_mixture[callee].share > 0 && !refit);
       out.edge_atom[d] = lost_attempts_time_out ? loss : 0.0;
       out.edge_cap[d] = dep.timeout > 0 ? timeout : HUGE_VAL;
       out.edge_p50[d] = q50;
@@ -723,6 +749,23 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
       out.p50[s] = quantile(shape, 0.50);
       out.p95[s] = quantile(shape, 0.95);
       out.p99[s] = quantile(shape, 0.99);
+    } else if (count == 1 && partial_delay(mod.service_delay_parts[s]) &&
+               is_zero(mod.endpoint_delay[first])) {
+      // A share of the requests delayed: the mixture of the two, each a log-normal.
+      const DelayPart& part = *partial_delay(mod.service_delay_parts[s]);
+      const double p = part.fraction * part.share;
+      Moments fast = mixture;
+      fast.mean -= p * part.delay;
+      fast.var = std::max(
+          0.0, fast.var - p * part.jitter * part.jitter - p * (1.0 - p) * part.delay * part.delay);
+      DelayMixture& delayed = out.delay_mixture[s];
+      delayed.fast = fit_lognormal(fast);
+      delayed.body = fit_lognormal(Moments{fast.mean, fast.var + part.jitter * part.jitter});
+      delayed.shift = part.delay;
+      delayed.share = p;
+      out.p50[s] = quantile(delayed, 0.50);
+      out.p95[s] = quantile(delayed, 0.95);
+      out.p99[s] = quantile(delayed, 0.99);
     } else if (count == 1) {
       const LogNormal& d = fit;
       out.p50[s] = lognormal_quantile(d, 0.0);
@@ -905,7 +948,7 @@ void World::measure_services(std::int64_t tick) {
     batch.exact[s] = {outcome_.p50[s], outcome_.p95[s], outcome_.p99[s]};
     const LogNormal& fit = outcome_.latency_fit[s];
     const bool lognormal = endpoint_begin_[s + 1] - endpoint_begin_[s] == 1 && !fit.degenerate &&
-                           !outcome_.queue_shaped[s];
+                           !outcome_.queue_shaped[s] && !(outcome_.delay_mixture[s].share > 0);
     batch.mu[s] = fit.mu;
     batch.sigma[s] = lognormal ? fit.sigma : -1.0;
     batch.atom[s] = 0;
@@ -971,6 +1014,14 @@ void World::write_frame(std::int64_t tick) {
       p50[s] = static_cast<float>(p.p50);
       p95[s] = static_cast<float>(p.p95);
       p99[s] = static_cast<float>(p.p99);
+      if (outcome_.delay_mixture[s].share > 0 && p.p99 > 0) {  // some answered
+        // A delayed share: the sample's ranks through the mixture's own quantile function.
+        const SampleScores& z = service_batch_.scores(s);
+        const DelayMixture& delayed = outcome_.delay_mixture[s];
+        p50[s] = static_cast<float>(quantile(delayed, 1.0 - z.t50));
+        p95[s] = static_cast<float>(quantile(delayed, 1.0 - z.t95));
+        p99[s] = static_cast<float>(quantile(delayed, 1.0 - z.t99));
+      }
       mean[s] = static_cast<float>(service_batch_.sampled_mean[s]);
       sampled_count_[s] = n;
     } else {

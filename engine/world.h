@@ -90,8 +90,17 @@ inline constexpr double kQueueLimitSeconds = 10.0;
 // `source`: the fault (its index) or the change (-2 - its index) it comes from.
 struct DelayPart {
   double fraction = 0, delay = 0, jitter = 0;  // seconds
+  double share = 1;  // of the requests it reaches under balancing (the fluid model's)
   int source = -1;
   std::vector<int> replicas;  // the replicas it acts on (a fault's `mode`); empty: all
+};
+
+// Latency with a share of the requests delayed: `fast` (a log-normal) with probability
+// 1 - share, `shift` plus `body` (the fast latency with the delay's jitter added, a
+// log-normal) with probability share.
+struct DelayMixture {
+  LogNormal fast, body;
+  double shift = 0, share = 0;
 };
 
 // One abort (or loss) as requests meet it: a share `fraction` fails with `status`.
@@ -147,6 +156,11 @@ struct TickOutcome {
   // timeouts use in place of the log-normal; queue_shaped 0 elsewhere.
   std::vector<QueueLatency> queue_shape;
   std::vector<char> queue_shaped;
+  // A service with one endpoint and a share of its requests delayed (a canary's bad
+  // version, a fault on some replicas or a percent of them): its latency is the mixture
+  // (DelayMixture), not one log-normal of the moments, so a quarter of slow requests moves
+  // p95 as a step; share 0 where there is no such mixture.
+  std::vector<DelayMixture> delay_mixture;
   // per internal endpoint
   std::vector<double> endpoint_error;
   std::vector<Moments> endpoint_latency;
