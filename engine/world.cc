@@ -66,8 +66,6 @@ double failure_power(double q, int retries) {
   return power;
 }
 
-// False when the timeout is so far in the tail that P(L > timeout) < 1e-6 (4.75 sigma): the
-// common case, which then counts no timeouts and skips the partial-moment computation.
 // The wait at one of `replicas` replicas of `workers` servers of rate `mu` that a round-robin
 // balancer feeds every replicas-th arrival of a Poisson stream: an E_k/M/c queue (k =
 // replicas). Its wait given waiting is exponential of rate c mu (1 - sigma), sigma the root
@@ -133,6 +131,8 @@ const DelayPart* partial_delay(const std::vector<DelayPart>& parts) {
 
 bool is_zero(const Moments& m) { return m.mean == 0 && m.var == 0; }
 
+// False when the timeout is so far in the tail that P(L > timeout) < 1e-6 (4.75 sigma): the
+// common case, which then counts no timeouts and skips the partial-moment computation.
 bool may_time_out(const LogNormal& d, double timeout) {
   if (d.mean_value <= 0) return false;
   if (d.degenerate) return d.mean_value > timeout;

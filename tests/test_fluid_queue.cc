@@ -1,6 +1,6 @@
 // The fluid model's queue (engine/fluid_queue.h): at a steady load it settles at the
-// stationary M/M/c queue (mean number and Erlang C wait, computed here independently from
-// the Erlang B recurrence), for c = 1, 4 and 16 and utilisation 0.5 to 0.99 with no cap;
+// stationary M/M/c queue (mean number and Erlang C wait, from the tests' own Erlang B
+// recurrence in queueing_reference.h), for c = 1, 4 and 16 and utilisation 0.5 to 0.99 with no cap;
 // through saturation latency rises continuously and the backlog takes over; steps are stable
 // for any tick; what overflows the limit is shed.
 #include <catch2/catch.hpp>
@@ -8,19 +8,13 @@
 #include <vector>
 
 #include "engine/fluid_queue.h"
+#include "queueing_reference.h"
 
 using dosim::FluidQueueStep;
 using dosim::step_fluid_queue;
+using dosim::testing::textbook_erlang_c;
 
 namespace {
-
-// Erlang C from the Erlang B recurrence, and the stationary M/M/c mean wait and number.
-double erlang_c_reference(int c, double a) {
-  double b = 1.0;
-  for (int k = 1; k <= c; ++k) b = a * b / (k + a * b);
-  const double rho = a / c;
-  return b / (1 - rho + rho * b);
-}
 
 FluidQueueStep run(int c, double mu, double lambda, double seconds, double dt = 1.0,
                    double in_system = 0.0, double limit = 1e12) {
@@ -42,7 +36,7 @@ TEST_CASE("Fluid queue: a steady load settles at the stationary M/M/c queue, no 
       // Long enough to settle: the relaxation time grows like 1 / (mu (1 - sqrt(rho))^2).
       const double settle = 20.0 / (mu * std::pow(1 - std::sqrt(rho), 2));
       const FluidQueueStep step = run(c, mu, lambda, settle);
-      const double p = erlang_c_reference(c, rho * c);
+      const double p = textbook_erlang_c(c, rho * c);
       const double wait = p / (c * mu * (1 - rho));
       INFO("c " << c << ", rho " << rho);
       CHECK(step.rho == Approx(rho).epsilon(1e-6));
@@ -117,7 +111,7 @@ TEST_CASE("Fluid queue: its tabulated Erlang C agrees with the recurrence betwee
       const double mu = 3.0;
       const double exact_n = dosim::mmc_in_system(c, rho);
       const FluidQueueStep step = step_fluid_queue(c, mu, rho * c * mu, exact_n, 1.0, 1e15);
-      const double p = erlang_c_reference(c, rho * c);
+      const double p = textbook_erlang_c(c, rho * c);
       INFO("c " << c << ", rho " << rho);
       CHECK(step.rho == Approx(rho).epsilon(1e-9));
       CHECK(step.in_system == Approx(exact_n).epsilon(1e-9).margin(1e-9));

@@ -6,23 +6,18 @@
 #include <cmath>
 
 #include "engine/queue_latency.h"
+#include "queueing_reference.h"
 
 using dosim::Moments;
 using dosim::queue_latency;
 using dosim::QueueLatency;
+using dosim::testing::textbook_erlang_c;
 
 namespace {
 
-double erlang_c_reference(int c, double a) {
-  double b = 1.0;
-  for (int k = 1; k <= c; ++k) b = a * b / (k + a * b);
-  const double rho = a / c;
-  return b / (1 - rho + rho * b);
-}
-
 // The stationary M/M/c latency: service 1 / mu and the Erlang C wait's two moments.
 QueueLatency mmc(int c, double mu, double rho) {
-  const double p = erlang_c_reference(c, c * rho);
+  const double p = textbook_erlang_c(c, c * rho);
   const double theta = c * mu * (1 - rho);
   return queue_latency(1 / mu, Moments{p / theta, p * (2 - p) / (theta * theta)});
 }
@@ -49,7 +44,7 @@ TEST_CASE("Queue latency: the stationary M/M/c wait is matched exactly", "[queue
       const double mu = 10;
       const QueueLatency d = mmc(c, mu, rho);
       INFO("c " << c << ", rho " << rho);
-      CHECK(d.p_wait == Approx(erlang_c_reference(c, c * rho)).epsilon(1e-12));
+      CHECK(d.p_wait == Approx(textbook_erlang_c(c, c * rho)).epsilon(1e-12));
       CHECK(d.tail == Approx(1 / (c * mu * (1 - rho))).epsilon(1e-12));
       CHECK(d.shift == 0);
     }
@@ -73,7 +68,7 @@ TEST_CASE("Queue latency: M/M/c percentiles from its closed form", "[queue_laten
   // P(R > x) = (1 - C) e^-mu x + C (theta e^-mu x - mu e^-theta x) / (theta - mu).
   for (const int c : {4, 16}) {
     for (const double rho : {0.5, 0.9, 0.97}) {
-      const double mu = 10, theta = c * mu * (1 - rho), p = erlang_c_reference(c, c * rho);
+      const double mu = 10, theta = c * mu * (1 - rho), p = textbook_erlang_c(c, c * rho);
       const QueueLatency d = mmc(c, mu, rho);
       const auto closed = [&](double x) {
         return (1 - p) * std::exp(-mu * x) +

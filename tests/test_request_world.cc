@@ -10,23 +10,13 @@
 #include "dosim/engine/scenario_loader.h"
 #include "dosim/engine/simulation.h"
 #include "engine/world.h"
+#include "queueing_reference.h"
 #include "simulation_test_support.h"
 
 using namespace dosim;
 using namespace dosim::testing;
 
 namespace {
-
-// Erlang C from its textbook definition: the probability that an arrival waits.
-double textbook_erlang_c(int c, double a) {
-  double sum = 0, term = 1;
-  for (int k = 0; k < c; ++k) {
-    if (k > 0) term *= a / k;
-    sum += term;
-  }
-  const double top = term * a / c / (1.0 - a / c);
-  return top / (sum + top);
-}
 
 // M/M/c response time W = Wq + S: Wq is 0 with probability 1 - C, else exponential of rate
 // theta = c mu - lambda; S is exponential of rate mu. P(W > t):

@@ -9,6 +9,7 @@
 #include "dosim/engine/simulation.h"
 #include "engine/queueing.h"
 #include "engine/world.h"
+#include "queueing_reference.h"
 #include "simulation_test_support.h"
 
 using namespace dosim;
@@ -29,20 +30,6 @@ double mean_over(World& world, std::int64_t first_tick, std::int64_t ticks, Gett
     total += getter(world.outcome());
   }
   return total / static_cast<double>(ticks);
-}
-
-// Erlang C written out from its textbook definition (sum over k of a^k / k!).
-double textbook_erlang_c(int c, double a) {
-  double sum = 0;
-  double term = 1;
-  for (int k = 0; k < c; ++k) {
-    if (k > 0) term *= a / k;
-    sum += term;
-  }
-  const double last = term * a / c;  // a^c / c!
-  const double rho = a / c;
-  const double top = last / (1 - rho);
-  return top / (sum + top);
 }
 
 const char* kChain = R"(
