@@ -8,9 +8,10 @@
 
 namespace {
 
-void BM_WorldTick(benchmark::State& state) {
+void world_tick(benchmark::State& state, bool noise) {
   const int services = static_cast<int>(state.range(0));
-  const dosim::Scenario scenario = dosim::bench::synthetic_system(services, dosim::kWeek, dosim::kMinute);
+  dosim::Scenario scenario = dosim::bench::synthetic_system(services, dosim::kWeek, dosim::kMinute);
+  scenario.measurement_noise = noise;
   dosim::World world(scenario, 1);
   std::int64_t tick = 0;
   for (auto _ : state) {
@@ -24,7 +25,12 @@ void BM_WorldTick(benchmark::State& state) {
   state.counters["services"] = services;
   state.counters["edges"] = static_cast<double>(scenario.dependencies.size());
 }
+void BM_WorldTick(benchmark::State& state) { world_tick(state, true); }
+// The same with `measurement_noise: false`: the model alone, without measuring its telemetry
+// on a tick's finite sample of requests (the split of the tick time in bench/RESULTS.md).
+void BM_WorldTickMeanField(benchmark::State& state) { world_tick(state, false); }
 BENCHMARK(BM_WorldTick)->Arg(10)->Arg(1000)->Arg(10000)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_WorldTickMeanField)->Arg(1000)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

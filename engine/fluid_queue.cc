@@ -37,31 +37,31 @@ double erlang_c_and_slope(int servers, double rho, double& slope) {
   return b / q;
 }
 
-// Erlang C of one server count as a function of rho on [0, kRhoHigh], tabulated once at
-// kIntervals + 1 points with its slope and read by cubic Hermite interpolation (error below
-// 1e-6 relative or 1e-10 absolute, checked against the recurrence in
-// tests/test_fluid_queue.cc): a tick's Newton solve then costs O(1) per step, not
-// O(servers). C, not L, is tabulated: it is bounded and smooth, where L has a pole at 1.
-class ErlangCurve {
+// A smooth function of rho on [0, kRhoHigh], tabulated once at kIntervals + 1 points with
+// its slope and read by cubic Hermite interpolation: a tick's queue then costs O(1) per
+// evaluation, not a recurrence or a root. Tabulated per server (or replica) count, built on
+// first use in each thread.
+class RhoCurve {
  public:
   static constexpr int kIntervals = 1024;
-  static constexpr int kMostServers = 4096;  // above: exact, per call
+  static constexpr int kMostCounts = 4096;  // above: computed per call
 
-  explicit ErlangCurve(int servers) : servers_(servers) {
-    for (int i = 0; i <= kIntervals; ++i)
-      value_[i] = erlang_c_and_slope(servers, i * kStep, slope_[i]);
+  // `exact(rho, slope)` gives the value and sets the slope.
+  template <class Exact>
+  explicit RhoCurve(Exact exact) {
+    for (int i = 0; i <= kIntervals; ++i) value_[i] = exact(i * kStep, slope_[i]);
   }
 
-  // The curve for `servers` (<= kMostServers), built on first use in this thread.
-  static const ErlangCurve& of(int servers) {
-    static thread_local std::vector<std::unique_ptr<ErlangCurve>> curves;
-    if (curves.size() <= static_cast<std::size_t>(servers)) curves.resize(servers + 1);
-    auto& curve = curves[static_cast<std::size_t>(servers)];
-    if (!curve) curve = std::make_unique<ErlangCurve>(servers);
+  // The curve of `count` (<= kMostCounts) in `curves`, made by `make(count)` on first use.
+  template <class Make>
+  static const RhoCurve& of(std::vector<std::unique_ptr<RhoCurve>>& curves, int count, Make make) {
+    if (curves.size() <= static_cast<std::size_t>(count)) curves.resize(count + 1);
+    auto& curve = curves[static_cast<std::size_t>(count)];
+    if (!curve) curve = std::make_unique<RhoCurve>(make(count));
     return *curve;
   }
 
-  // C(rho) and dC/drho, rho in [0, kRhoHigh].
+  // The value and its slope at rho in [0, kRhoHigh].
   double at(double rho, double& slope) const {
     const double x = rho * (1.0 / kStep);
     const int i = std::min(static_cast<int>(x), kIntervals - 1);
@@ -73,28 +73,68 @@ class ErlangCurve {
     return (2 * t3 - 3 * t2 + 1) * v0 + (-2 * t3 + 3 * t2) * v1 + (t3 - 2 * t2 + t) * s0 +
            (t3 - t2) * s1;
   }
-  double end() const { return value_[kIntervals]; }
-  int servers() const { return servers_; }
 
  private:
   static constexpr double kStep = kRhoHigh / kIntervals;
-  int servers_;
   double value_[kIntervals + 1], slope_[kIntervals + 1];
 };
 
-// Erlang C and its slope: from the curve up to ErlangCurve::kMostServers, exactly above
+// Erlang C and its slope: tabulated (error below 1e-6 relative or 1e-10 absolute, checked
+// against the recurrence in tests/test_fluid_queue.cc; C, not L, is tabulated: it is bounded
+// and smooth, where L has a pole at 1) up to RhoCurve::kMostCounts servers, exactly above
 // (erlang_c in O(1), the slope by a finite difference).
 double erlang_c_at(int servers, double rho, double& slope) {
   if (rho <= 0) {
     slope = servers == 1 ? 1.0 : 0.0;
     return 0.0;
   }
-  if (servers <= ErlangCurve::kMostServers) return ErlangCurve::of(servers).at(rho, slope);
+  if (servers <= RhoCurve::kMostCounts) {
+    static thread_local std::vector<std::unique_ptr<RhoCurve>> curves;
+    const auto make = [](int count) {
+      return RhoCurve([count](double r, double& s) { return erlang_c_and_slope(count, r, s); });
+    };
+    return RhoCurve::of(curves, servers, make).at(rho, slope);
+  }
   const double c = static_cast<double>(servers);
   const double h = 1e-7 * std::max(1e-6, 1.0 - rho);
   const double value = erlang_c(servers, c * rho);
   slope = (erlang_c(servers, c * std::min(rho + h, 0.9999999)) - value) / h;
   return value;
+}
+
+// Round robin's sigma: the root in (0, 1) of sigma = (k rho / (k rho + 1 - sigma))^k (see
+// round_robin_wait), by Newton on f(sigma) = sigma - that power, f convex on (0, 1), from
+// above the root: rho, or the heavy-traffic value 1 - 2 (1 - rho) / (1 + 1 / k) where that
+// is lower and still above it (f > 0 there), so the iterates decrease to it. Its slope in rho
+// by implicit differentiation.
+double round_robin_sigma_and_slope(int replicas, double rho, double& slope) {
+  const double k = replicas, offered = k * rho;
+  if (!(rho > 0)) {
+    slope = replicas == 1 ? 1.0 : 0.0;
+    return 0.0;
+  }
+  const double heavy = 1.0 - 2.0 * (1.0 - rho) / (1.0 + 1.0 / k);
+  double sigma = rho;
+  if (heavy > 0 && heavy < rho && heavy - std::pow(offered / (offered + 1.0 - heavy), k) > 0)
+    sigma = heavy;
+  for (int i = 0; i < 50; ++i) {
+    const double power = std::pow(offered / (offered + 1.0 - sigma), k);
+    const double f_sigma = 1.0 - k * power / (offered + 1.0 - sigma);
+    if (!(f_sigma > 0)) break;
+    double next = sigma - (sigma - power) / f_sigma;
+    if (!(next > 0)) next = power;  // a root below rounding: the fixed-point step stays above it
+    if (!(next > 0 && next < 1)) break;
+    const bool done = std::abs(next - sigma) <= 1e-13;
+    sigma = next;
+    if (done) break;
+  }
+  // F(sigma, rho) = sigma - P, P = (k rho / (k rho + 1 - sigma))^k:
+  // dP/drho = k P (1 - sigma) / (rho (k rho + 1 - sigma)), dP/dsigma = k P / (k rho + 1 - sigma).
+  const double power = std::pow(offered / (offered + 1.0 - sigma), k);
+  const double f_sigma = 1.0 - k * power / (offered + 1.0 - sigma);
+  const double p_rho = k * power * (1.0 - sigma) / (rho * (offered + 1.0 - sigma));
+  slope = f_sigma > 0 ? p_rho / f_sigma : 0.0;
+  return sigma;
 }
 
 // The stationary queue at utilisation rho: L(rho) = c rho + C rho / (1 - rho), its slope
@@ -182,6 +222,34 @@ Moments tick_wait(const Moments& wait, double level, double dt, double relaxatio
   const double mean =
       wait.mean * std::exp(std::sqrt(shape2 * shared) * level - 0.5 * shape2 * shared);
   return {mean, mean * mean * std::expm1(shape2 * (1.0 - shared))};
+}
+
+double round_robin_sigma(int replicas, double rho) {
+  rho = std::clamp(rho, 0.0, kRhoHigh);
+  double slope = 0;
+  if (replicas > RhoCurve::kMostCounts) return round_robin_sigma_and_slope(replicas, rho, slope);
+  static thread_local std::vector<std::unique_ptr<RhoCurve>> curves;
+  const auto make = [](int count) {
+    return RhoCurve(
+        [count](double r, double& s) { return round_robin_sigma_and_slope(count, r, s); });
+  };
+  return RhoCurve::of(curves, replicas, make).at(rho, slope);
+}
+
+double round_robin_sigma_exact(int replicas, double rho) {
+  double slope = 0;
+  return round_robin_sigma_and_slope(replicas, std::clamp(rho, 0.0, kRhoHigh), slope);
+}
+
+Moments round_robin_wait(const FluidQueueStep& step, int replicas, int workers, double mu) {
+  const double rho = std::min(step.rho, kRhoHigh);
+  if (!(rho > 0) || !(step.p_wait > 0)) return step.wait;
+  const double sigma = round_robin_sigma(replicas, rho);
+  const double p = std::min(1.0, step.p_wait * sigma / rho);
+  const double rate = workers * mu * (1.0 - sigma);
+  Moments wait{p / rate, p * (2.0 - p) / (rate * rate)};
+  wait.mean += step.wait.mean - step.p_wait / (workers * mu * (1.0 - rho));  // the backlog
+  return wait;
 }
 
 }  // namespace dosim

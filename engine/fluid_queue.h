@@ -59,4 +59,19 @@ FluidQueueStep step_fluid_queue(int servers, double mu, double arrivals, double 
 // exactly); log-spread s^2 (1 - m^2), what the queue forgets inside the tick.
 Moments tick_wait(const Moments& wait, double level, double dt, double relaxation);
 
+// The wait at one of `replicas` replicas of `workers` servers of rate `mu` that a round-robin
+// balancer feeds every replicas-th arrival of a Poisson stream: an E_k/M/c queue (k =
+// replicas). Its wait given waiting is exponential of rate c mu (1 - sigma), sigma the root
+// in (0, 1) of sigma = A(c mu (1 - sigma)) with A(s) = (k rho / (k rho + s / (c mu)))^k the
+// interarrival time's transform (G/M/c, exact); its chance of waiting is taken as the
+// Poisson queue's Erlang C times sigma / rho (exact for one server, where it is sigma).
+// `step` is the Poisson queue's step at the replica's utilisation; a backlog beyond the
+// stationary queue (step.wait's excess over the stationary wait) is kept.
+Moments round_robin_wait(const FluidQueueStep& step, int replicas, int workers, double mu);
+
+// That sigma at utilisation rho (capped at kRhoHigh): tabulated per replica count like
+// Erlang C (error below 1e-9), and by Newton for the test.
+double round_robin_sigma(int replicas, double rho);
+double round_robin_sigma_exact(int replicas, double rho);
+
 }  // namespace dosim

@@ -44,6 +44,17 @@ struct WilsonHilferty {
 };
 const WilsonHilferty kWilsonHilferty;
 
+// 1 / k for the Poisson inversion's terms: a multiply in its loop where a division would
+// be the chain's longest step.
+struct Reciprocals {
+  double of[static_cast<int>(kNormalApproximationFrom) + 64];
+  Reciprocals() {
+    of[0] = 0;
+    for (std::size_t k = 1; k < std::size(of); ++k) of[k] = 1.0 / static_cast<double>(k);
+  }
+};
+const Reciprocals kReciprocals;
+
 std::uint64_t rounded_count(double value, double most) {
   return static_cast<std::uint64_t>(std::clamp(std::floor(value + 0.5), 0.0, most));
 }
@@ -88,8 +99,16 @@ std::uint64_t sample_poisson(std::uint32_t word, double mean) {
   // Inversion: the first k whose cumulative probability exceeds u; P(0) >= 1 - mean.
   const double u = word_uniform(word);
   if (u <= 1.0 - mean) return 0;
+  // Below kNormalApproximationFrom the search ends within the table but for a chance far
+  // below a word's resolution; past it, divisions.
   double p = std::exp(-mean), cumulative = p;
   std::uint64_t k = 0;
+  constexpr std::uint64_t kTabulated = std::size(kReciprocals.of) - 1;
+  while (u > cumulative && k < kTabulated) {
+    ++k;
+    p *= mean * kReciprocals.of[k];
+    cumulative += p;
+  }
   while (u > cumulative && k < 1000) {
     ++k;
     p *= mean / static_cast<double>(k);

@@ -130,6 +130,17 @@ double quantile(const QueueLatency& d, double q) {
   const double log_target = std::log(target);
   double low = 0, high = HUGE_VAL;
   double x = std::max(mean_of(d), 1e-12) * std::max(-log_target, 0.05);
+  // Where the two rates are well apart, the tail's asymptote A e^-(lo x) is a closer start
+  // (its log is exact but for the faster decay): one or two steps for a p95 or a p99.
+  const Phases r = phases_of(d);
+  const double lo = std::min(r.a, r.b), hi = std::max(r.a, r.b);
+  if (d.p_wait > 0 && !std::isinf(hi) && hi > 1.5 * lo) {
+    // Exp(a) + Exp(b) decays as hi / (hi - lo) e^-(lo y); served without waiting, as e^-(a x).
+    double weight = d.p_wait * hi / (hi - lo) * std::exp(lo * d.shift);
+    if (r.a == lo) weight += 1.0 - d.p_wait;
+    const double asymptote = (std::log(weight) - log_target) / lo;
+    if (asymptote > 0) x = asymptote;
+  }
   for (int iteration = 0; iteration < 200; ++iteration) {
     double density = 0;
     const double s = survival_and_density(d, x, density);

@@ -66,45 +66,6 @@ double failure_power(double q, int retries) {
   return power;
 }
 
-// The wait at one of `replicas` replicas of `workers` servers of rate `mu` that a round-robin
-// balancer feeds every replicas-th arrival of a Poisson stream: an E_k/M/c queue (k =
-// replicas). Its wait given waiting is exponential of rate c mu (1 - sigma), sigma the root
-// in (0, 1) of sigma = A(c mu (1 - sigma)) with A(s) = (k rho / (k rho + s / (c mu)))^k the
-// interarrival time's transform (G/M/c, exact); its chance of waiting is taken as the
-// Poisson queue's Erlang C times sigma / rho (exact for one server, where it is sigma).
-// `step` is the Poisson queue's step at the replica's utilisation.
-Moments round_robin_wait(const FluidQueueStep& step, int replicas, int workers, double mu) {
-  const double rho = std::min(step.rho, kRhoHigh);
-  if (!(rho > 0) || !(step.p_wait > 0)) return step.wait;
-  const double k = replicas, offered = k * rho;
-  // Newton on f(sigma) = sigma - (offered / (offered + 1 - sigma))^k, f convex on (0, 1),
-  // from above the root: rho, or the heavy-traffic value 1 - 2 (1 - rho) / (1 + 1 / k)
-  // where that is lower and still above it (f > 0 there), so the iterates decrease to it.
-  const double heavy = 1.0 - 2.0 * (1.0 - rho) / (1.0 + 1.0 / k);
-  double sigma = rho;
-  if (heavy > 0 && heavy < rho && heavy - std::pow(offered / (offered + 1.0 - heavy), k) > 0)
-    sigma = heavy;
-  for (int i = 0; i < 50; ++i) {
-    const double base = offered / (offered + 1.0 - sigma);
-    const double power = std::pow(base, k);
-    const double f = sigma - power;
-    const double slope = 1.0 - k * power / (offered + 1.0 - sigma);
-    if (!(slope > 0)) break;
-    const double next = sigma - f / slope;
-    if (!(next > 0 && next < 1)) break;
-    if (std::abs(next - sigma) <= 1e-10) {
-      sigma = next;
-      break;
-    }
-    sigma = next;
-  }
-  const double p = std::min(1.0, step.p_wait * sigma / rho);
-  const double rate = workers * mu * (1.0 - sigma);
-  Moments wait{p / rate, p * (2.0 - p) / (rate * rate)};
-  wait.mean += step.wait.mean - step.p_wait / (workers * mu * (1.0 - rho));  // the backlog
-  return wait;
-}
-
 // The q-quantile of a delay mixture, by bisection on its CDF (60 halvings of a bracket
 // that holds it).
 double quantile(const DelayMixture& d, double q) {
@@ -1110,7 +1071,7 @@ void World::write_frame(std::int64_t tick) {
     }
     // The endpoint's latency: its log-normal fit, or its service's exact queue shape.
     const bool shaped = outcome_.queue_shaped[s];
-    const LogNormal d = fit_lognormal(outcome_.endpoint_latency[e]);
+    const LogNormal d = shaped ? LogNormal{} : fit_lognormal(outcome_.endpoint_latency[e]);
     const SampledPercentiles exact =
         shaped ? SampledPercentiles{outcome_.p50[s], outcome_.p95[s], outcome_.p99[s]}
                : SampledPercentiles{lognormal_quantile(d, 0.0), lognormal_quantile(d, kZ95),
