@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <utility>
 
 #include "dosim/analysis/nab_score.h"
@@ -191,6 +192,34 @@ Scores score(const std::vector<IncidentRecord>& incidents, const std::vector<Ale
   }
   scores.time = time_scores(incidents, alerts, duration, options);
   return scores;
+}
+
+NotificationScores notification_scores(const std::vector<IncidentRecord>& incidents,
+                                       const std::vector<std::vector<std::int64_t>>& alert_matches,
+                                       const std::vector<SimTime>& first_notified) {
+  std::map<std::int64_t, SimTime> first;  // incident id -> its first notification
+  for (std::size_t a = 0; a < alert_matches.size() && a < first_notified.size(); ++a) {
+    if (first_notified[a] < 0) continue;
+    for (const std::int64_t id : alert_matches[a]) {
+      const auto [it, added] = first.emplace(id, first_notified[a]);
+      if (!added) it->second = std::min(it->second, first_notified[a]);
+    }
+  }
+  NotificationScores out;
+  std::vector<SimTime> delays;
+  for (const IncidentRecord& incident : incidents) {
+    if (incident.silent) continue;
+    ++out.scored_incidents;
+    const auto found = first.find(incident.id);
+    if (found == first.end()) continue;
+    ++out.notified_incidents;
+    delays.push_back(std::max<SimTime>(0, found->second - incident.impact_start));
+  }
+  if (out.scored_incidents > 0)
+    out.recall =
+        static_cast<double>(out.notified_incidents) / static_cast<double>(out.scored_incidents);
+  out.time_to_notify = make_distribution(std::move(delays));
+  return out;
 }
 
 double alert_reduction(std::size_t notifications, std::size_t raw_alerts) {

@@ -1,5 +1,6 @@
 #include "dosim/analysis/trace_reader.h"
 
+#include <algorithm>
 #include <map>
 #include <stdexcept>
 
@@ -34,8 +35,10 @@ struct ReadFailure {
 template <typename Read>
 auto read_isolated(const std::string& path, Read read) {
   if (const std::string crash = crash_in_child([&] { read(path); }); !crash.empty())
-    throw InputError(path, "not a readable dosim trace: the HDF5 library crashed reading it (a "
-                           "corrupt file?): " + crash);
+    throw InputError(path,
+                     "not a readable dosim trace: the HDF5 library crashed reading it (a "
+                     "corrupt file?): " +
+                         crash);
   return read(path);
 }
 
@@ -97,7 +100,8 @@ TraceForScoring read_trace(const std::string& path) {
     const auto affected_ids = read_numbers<std::int64_t>(f, "truth/affected/incident_id");
     const auto affected_services = read_numbers<std::int32_t>(f, "truth/affected/service");
     std::map<std::int64_t, std::vector<std::size_t>> by_id;  // incident id -> its records
-    for (std::size_t r = 0; r < trace.incidents.size(); ++r) by_id[trace.incidents[r].id].push_back(r);
+    for (std::size_t r = 0; r < trace.incidents.size(); ++r)
+      by_id[trace.incidents[r].id].push_back(r);
     for (std::size_t i = 0; i < affected_ids.size(); ++i)
       if (const auto found = by_id.find(affected_ids[i]); found != by_id.end())
         for (std::size_t r : found->second)
@@ -123,6 +127,18 @@ TraceForScoring read_trace(const std::string& path) {
       trace.alerts.push_back({alert_times[i], detectors.at(i), service, metrics.at(i),
                               severities.at(i), resolved.at(i), targets.at(i)});
     }
+    trace.first_notified = exists(f, "alerts/notified_ns")
+                               ? read_numbers<std::int64_t>(f, "alerts/notified_ns")
+                               : std::vector<std::int64_t>(alert_times.size(), -1);
+    if (exists(f, "notifications/receiver"))
+      for (const std::string& receiver : read_strings(f, "notifications/receiver")) {
+        auto it = std::find_if(trace.receivers.begin(), trace.receivers.end(),
+                               [&](const auto& entry) { return entry.first == receiver; });
+        if (it == trace.receivers.end())
+          trace.receivers.emplace_back(receiver, 1);
+        else
+          ++it->second;
+      }
     if (exists(f, "notifications/t_ns")) {
       trace.notifications = read_numbers<std::int64_t>(f, "notifications/t_ns").size();
       const hdf5::Group group = hdf5::open_group(f, "notifications");
@@ -203,8 +219,8 @@ TraceSpans read_spans(const std::string& path) {
       const auto high = read_numbers<std::uint64_t>(f, g + "trace_id_high");
       const auto low = read_numbers<std::uint64_t>(f, g + "trace_id_low");
       for (std::size_t i = 0; i < time.size(); ++i)
-        trace.logs.push_back({time[i], service.at(i), endpoint.at(i), status.at(i),
-                              latency.at(i), high.at(i), low.at(i)});
+        trace.logs.push_back({time[i], service.at(i), endpoint.at(i), status.at(i), latency.at(i),
+                              high.at(i), low.at(i)});
     }
   } catch (...) {
     rethrow_as_input_error(path);

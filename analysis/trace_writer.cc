@@ -10,7 +10,6 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <optional>
 #include <limits>
 #include <optional>
 #include <span>
@@ -419,10 +418,10 @@ struct TraceWriter::Impl {
   std::optional<MetricFamily> services;
   std::optional<MetricFamily> edges;
   std::optional<MetricFamily> endpoints;
-  std::optional<MetricFamily> zones;  // a column per /services/placement row
-  std::optional<MetricFamily> routes;  // a column per /traffic/routes row
-  std::optional<SpanColumns> spans;     // /spans (request level)
-  std::optional<LogColumns> logs;       // /logs (request level)
+  std::optional<MetricFamily> zones;     // a column per /services/placement row
+  std::optional<MetricFamily> routes;    // a column per /traffic/routes row
+  std::optional<SpanColumns> spans;      // /spans (request level)
+  std::optional<LogColumns> logs;        // /logs (request level)
   std::optional<Group> detectors_group;  // /detectors, made by the first add_detector
   std::vector<DetectorColumns> detector_columns;
   std::vector<std::int32_t> edge_caller;  // per dependency, for /truth/propagation
@@ -439,8 +438,8 @@ struct TraceWriter::Impl {
   std::vector<std::string> detector_names;  // for /detectors/name
   std::optional<std::pair<std::vector<std::string>, std::vector<std::string>>> span_sources;
   void write_span_sources();
-  std::vector<DetectedIncident> detected;   // for /incidents_detected
-  AlertRouting routing;                     // for /notifications
+  std::vector<DetectedIncident> detected;  // for /incidents_detected
+  AlertRouting routing;                    // for /notifications
   bool has_script = false;
   std::string script_path, script_text;
   std::vector<ScriptLogLine> script_log;
@@ -694,10 +693,11 @@ void TraceWriter::Impl::write_changes(const std::vector<ChangeEvent>& changes) {
 
 void TraceWriter::Impl::write_alerts(const std::vector<Alert>& alerts,
                                      const std::vector<std::int64_t>& incident_ids) {
-  std::vector<std::int64_t> times, ids, resolved;
+  std::vector<std::int64_t> times, ids, resolved, notified;
   std::vector<std::string> detectors, services, metrics, severities, targets;
   for (std::size_t i = 0; i < alerts.size(); ++i) {
     const Alert& alert = alerts[i];
+    notified.push_back(i < routing.first_notified.size() ? routing.first_notified[i] : -1);
     times.push_back(alert.time);
     detectors.push_back(alert.detector);
     services.push_back(alert.service >= 0 && alert.service < static_cast<int>(service_names.size())
@@ -719,15 +719,17 @@ void TraceWriter::Impl::write_alerts(const std::vector<Alert>& alerts,
   write_numbers(g, "incident_id", H5T_STD_I64LE, std::span<const std::int64_t>(ids));
   write_numbers(g, "resolved_ns", H5T_STD_I64LE, std::span<const std::int64_t>(resolved));
   write_strings(g, "target", std::span<const std::string>(targets));
+  write_numbers(g, "notified_ns", H5T_STD_I64LE, std::span<const std::int64_t>(notified));
 }
 
 void TraceWriter::Impl::write_notifications() {
   std::vector<std::int64_t> times, alerts;
-  std::vector<std::string> groups;
+  std::vector<std::string> groups, receivers;
   for (const Notification& row : routing.notifications) {
     times.push_back(row.time);
     groups.push_back(row.group);
     alerts.push_back(static_cast<std::int64_t>(row.alerts));
+    receivers.push_back(row.receiver);
   }
   const std::int64_t raw_alerts = static_cast<std::int64_t>(routing.raw_alerts);
   const std::int64_t inhibited = static_cast<std::int64_t>(routing.inhibited);
@@ -737,6 +739,7 @@ void TraceWriter::Impl::write_notifications() {
   write_numbers(g, "t_ns", H5T_STD_I64LE, std::span<const std::int64_t>(times));
   write_strings(g, "group", std::span<const std::string>(groups));
   write_numbers(g, "alerts", H5T_STD_I64LE, std::span<const std::int64_t>(alerts));
+  write_strings(g, "receiver", std::span<const std::string>(receivers));
   write_attribute(g, "raw_alerts", H5T_STD_I64LE, raw_alerts);
   write_attribute(g, "inhibited", H5T_STD_I64LE, inhibited);
   write_attribute(g, "deduplicated", H5T_STD_I64LE, deduplicated);
@@ -984,8 +987,7 @@ void TraceWriter::finish(const std::vector<IncidentRecord>& incidents, bool comp
       write_strings(tl, "event", std::span<const std::string>(change_what));
       write_numbers(tl, "severity", H5T_STD_I32LE, std::span<const std::int32_t>(change_severity));
       write_numbers(tl, "previous", H5T_STD_I32LE, std::span<const std::int32_t>(change_previous));
-      write_numbers(tl, "temperature", H5T_IEEE_F64LE,
-                    std::span<const double>(change_temperature));
+      write_numbers(tl, "temperature", H5T_IEEE_F64LE, std::span<const double>(change_temperature));
       const Group accumulators = make_group(g, "accumulators");
       const hid_t ac = accumulators.get();
       write_numbers(ac, "change", H5T_STD_I64LE, std::span<const std::int64_t>(value_change));

@@ -39,12 +39,20 @@ struct RunCommandOptions {
 int run_command(const RunCommandOptions& options);
 
 struct ExportOptions {
-  std::string what;        // spans (OTLP/JSON) or logs (JSON lines)
+  std::string what;  // spans (OTLP/JSON) or logs (JSON lines)
   std::string trace_path;
-  std::string out_path;    // empty: standard output
+  std::string out_path;  // empty: standard output
 };
 
 int export_command(const ExportOptions& options);
+
+// `dosim routes CONFIG [LABEL=VALUE ...] [--scenario]` (cli/routes_command.cc).
+struct RoutesOptions {
+  std::string config_path;
+  std::vector<std::string> labels;
+  bool scenario = false;  // CONFIG is a scenario: its `alertmanager:`
+};
+int routes_command(const RoutesOptions& options);
 
 struct ValidateOptions {
   std::string scenario_path;

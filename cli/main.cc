@@ -103,6 +103,19 @@ int main(int argc, char** argv) {
   export_cmd->add_option("--out,-o", export_options.out_path,
                          "File to write (default: standard output)");
 
+  dosim::cli::RoutesOptions routes;
+  auto* routes_cmd =
+      app.add_subcommand("routes",
+                         "The receivers an alert with these labels reaches through an Alertmanager "
+                         "configuration (as amtool config routes test prints them)");
+  routes_cmd
+      ->add_option("config", routes.config_path,
+                   "alertmanager.yml (or, with --scenario, a scenario)")
+      ->required();
+  routes_cmd->add_option("labels", routes.labels, "The alert's labels, NAME=VALUE ...");
+  routes_cmd->add_flag("--scenario", routes.scenario,
+                       "CONFIG is a scenario: route through its `alertmanager:` section");
+
   dosim::cli::NabOptions nab;
   auto* nab_cmd = dosim::cli::add_nab_command(app, nab);
 
@@ -148,6 +161,7 @@ int main(int argc, char** argv) {
     if (*score_cmd) return dosim::cli::score_command(score);
     if (*nab_cmd) return dosim::cli::nab_command(nab);
     if (*export_cmd) return dosim::cli::export_command(export_options);
+    if (*routes_cmd) return dosim::cli::routes_command(routes);
     return dosim::cli::validate_command(validate);
   } catch (const dosim::Error& error) {
     dosim::cli::print_error(error);

@@ -284,8 +284,24 @@ int run_command(const RunCommandOptions& options) {
   if (!options.quiet && !report.script_path.empty()) print_script(report);
   if (!options.quiet && !report.scenario.incident_rules.empty()) print_detected(report);
   const ScoreTable table = report.scores();
-  print_alertmanager_line(report.routing.raw_alerts, report.routing.notifications.size(),
-                          report.routing.inhibited, report.routing.deduplicated);
+  AlertmanagerSummary delivered;
+  delivered.raw_alerts = report.routing.raw_alerts;
+  delivered.notifications = report.routing.notifications.size();
+  delivered.inhibited = report.routing.inhibited;
+  delivered.deduplicated = report.routing.deduplicated;
+  for (const Notification& n : report.routing.notifications) {
+    auto it = std::find_if(delivered.receivers.begin(), delivered.receivers.end(),
+                           [&](const auto& entry) { return entry.first == n.receiver; });
+    if (it == delivered.receivers.end())
+      delivered.receivers.emplace_back(n.receiver, 1);
+    else
+      ++it->second;
+  }
+  const Scores matched = score(report.incidents, report.alerts, report.result.simulated,
+                               {.tolerance = 0, .tick = report.scenario.tick});
+  delivered.scores =
+      notification_scores(report.incidents, matched.alert_matches, report.routing.first_notified);
+  print_alertmanager_lines(delivered);
   print_incident_rule_scores(table);
   print_score_table(table);
   std::fflush(stdout);

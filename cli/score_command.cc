@@ -40,6 +40,12 @@ int score_external(const ScoreOptions& options, const TraceForScoring& trace) {
   return kExitOk;
 }
 
+// The incidents each of the trace's alerts matched, as the run matched them.
+std::vector<std::vector<std::int64_t>> alert_matches(const TraceForScoring& trace) {
+  return score(trace.incidents, trace.alerts, trace.simulated, {.tolerance = 0, .tick = trace.tick})
+      .alert_matches;
+}
+
 }  // namespace
 
 int score_command(const ScoreOptions& options) {
@@ -51,19 +57,32 @@ int score_command(const ScoreOptions& options) {
                   trace.services.size(), trace.seed, trace.simulated, trace.tick);
   if (options.json) {
     auto out = nlohmann::ordered_json::parse(score_table_json(table));
+    const NotificationScores notified =
+        notification_scores(trace.incidents, alert_matches(trace), trace.first_notified);
+    nlohmann::ordered_json receivers = nlohmann::ordered_json::object();
+    for (const auto& [name, count] : trace.receivers) receivers[name] = count;
     out["alertmanager"] = {
         {"raw_alerts", trace.raw_alerts},
         {"notifications", trace.notifications},
         {"alert_reduction", alert_reduction(trace.notifications, trace.raw_alerts)},
         {"inhibited", trace.inhibited},
-        {"deduplicated", trace.deduplicated}};
+        {"deduplicated", trace.deduplicated},
+        {"receivers", receivers},
+        {"notified_incidents", notified.notified_incidents},
+        {"notification_recall", notified.recall},
+        {"time_to_notify_p50_s",
+         notified.time_to_notify.count ? to_seconds(notified.time_to_notify.median) : -1.0},
+        {"time_to_notify_p90_s",
+         notified.time_to_notify.count ? to_seconds(notified.time_to_notify.p90) : -1.0}};
     std::cout << out.dump(2) << "\n";
   } else {
     std::printf("dosim score: %s (seed %llu)%s\n", options.trace_path.c_str(),
                 static_cast<unsigned long long>(trace.seed),
                 trace.complete ? "" : "  [INCOMPLETE]");
-    print_alertmanager_line(trace.raw_alerts, trace.notifications, trace.inhibited,
-                            trace.deduplicated);
+    print_alertmanager_lines(
+        {trace.raw_alerts, trace.notifications, trace.inhibited, trace.deduplicated,
+         trace.receivers,
+         notification_scores(trace.incidents, alert_matches(trace), trace.first_notified)});
     print_incident_rule_scores(table);
     print_score_table(table);
   }

@@ -30,13 +30,27 @@ void print_row(const std::string& label, const Scores& s) {
 
 }  // namespace
 
-void print_alertmanager_line(std::size_t raw_alerts, std::size_t notifications,
-                             std::size_t inhibited, std::size_t deduplicated) {
+void print_alertmanager_lines(const AlertmanagerSummary& s) {
   std::printf(
       "  alertmanager %zu raw alerts -> %zu notifications (alert reduction %.0f%%); "
       "%zu inhibited, %zu deduplicated\n",
-      raw_alerts, notifications, 100.0 * alert_reduction(notifications, raw_alerts), inhibited,
-      deduplicated);
+      s.raw_alerts, s.notifications, 100.0 * alert_reduction(s.notifications, s.raw_alerts),
+      s.inhibited, s.deduplicated);
+  if (!s.receivers.empty()) {
+    std::printf("    receivers");
+    for (std::size_t i = 0; i < s.receivers.size(); ++i)
+      std::printf("%s %s %zu", i == 0 ? "" : ",", s.receivers[i].first.c_str(),
+                  s.receivers[i].second);
+    std::printf("\n");
+  }
+  const NotificationScores& n = s.scores;
+  if (n.scored_incidents > 0)
+    std::printf(
+        "    notified %zu of %zu incidents (notification recall %.2f); time to first "
+        "notification p50 %s, p90 %s\n",
+        n.notified_incidents, n.scored_incidents, n.recall,
+        n.time_to_notify.count ? short_duration(n.time_to_notify.median).c_str() : "-",
+        n.time_to_notify.count ? short_duration(n.time_to_notify.p90).c_str() : "-");
 }
 
 void print_incident_rule_scores(const ScoreTable& table) {

@@ -18,9 +18,16 @@ void print_score_table(const ScoreTable& table);
 // when there are none.
 void print_incident_rule_scores(const ScoreTable& table);
 
-// The alert pipeline's line: raw alerts, notifications, alert reduction, inhibited and
-// deduplicated alerts.
-void print_alertmanager_line(std::size_t raw_alerts, std::size_t notifications,
-                             std::size_t inhibited, std::size_t deduplicated);
+// What the alert pipeline delivered, for the alertmanager lines.
+struct AlertmanagerSummary {
+  std::size_t raw_alerts = 0, notifications = 0, inhibited = 0, deduplicated = 0;
+  std::vector<std::pair<std::string, std::size_t>> receivers;  // notifications per receiver
+  NotificationScores scores;
+};
+
+// The alert pipeline's lines: raw alerts, notifications, alert reduction, inhibited and
+// deduplicated alerts; notifications per receiver; incidents notified and the time to the
+// first notification.
+void print_alertmanager_lines(const AlertmanagerSummary& summary);
 
 }  // namespace dosim::cli

@@ -3,35 +3,106 @@
 #include <algorithm>
 #include <limits>
 #include <map>
+#include <optional>
+#include <regex>
 
 namespace dosim {
 namespace {
 
-using Labels = std::vector<std::pair<std::string, std::string>>;
+using Labels = AlertLabels;
 
-Labels labels_of(const Alert& alert, const std::vector<std::string>& service_names) {
+Labels labels_of(const Alert& alert, const std::vector<std::string>& service_names,
+                 const std::map<std::string, AlertLabels>* detector_labels) {
   const std::string service =
       alert.service >= 0 && alert.service < static_cast<int>(service_names.size())
           ? service_names[alert.service]
           : "";
-  return {{"detector", alert.detector},
-          {"metric", alert.metric},
-          {"service", service},
-          {"severity", alert.severity},
-          {"target", alert.target}};
+  Labels labels = {{"alertname", alert.detector}, {"detector", alert.detector},
+                   {"metric", alert.metric},      {"service", service},
+                   {"severity", alert.severity},  {"target", alert.target}};
+  if (detector_labels) {
+    const auto found = detector_labels->find(alert.detector);
+    if (found != detector_labels->end())
+      labels.insert(labels.end(), found->second.begin(), found->second.end());
+  }
+  std::sort(labels.begin(), labels.end());
+  return labels;
 }
 
+// A label's value; a label the alert does not carry is the empty string (Alertmanager's).
 std::string value_of(const Labels& labels, const std::string& name) {
   for (const auto& [key, value] : labels)
     if (key == name) return value;
   return "";
 }
 
-bool matches(const Labels& labels,
-             const std::vector<std::pair<std::string, std::string>>& matchers) {
-  for (const auto& [name, value] : matchers)
-    if (value_of(labels, name) != value) return false;
+// A matcher with its regular expression compiled (anchored, as Alertmanager anchors it).
+struct Matcher {
+  LabelMatcherSpec spec;
+  std::optional<std::regex> pattern;
+
+  explicit Matcher(const LabelMatcherSpec& m) : spec(m) {
+    using Op = LabelMatcherSpec::Op;
+    if (m.op == Op::kMatches || m.op == Op::kNotMatches) pattern.emplace("^(?:" + m.value + ")$");
+  }
+  bool matches(const Labels& labels) const {
+    const std::string value = value_of(labels, spec.name);
+    switch (spec.op) {
+      case LabelMatcherSpec::Op::kEqual:
+        return value == spec.value;
+      case LabelMatcherSpec::Op::kNotEqual:
+        return value != spec.value;
+      case LabelMatcherSpec::Op::kMatches:
+        return std::regex_match(value, *pattern);
+      case LabelMatcherSpec::Op::kNotMatches:
+        return !std::regex_match(value, *pattern);
+    }
+    return false;
+  }
+};
+
+std::vector<Matcher> compiled(const std::vector<LabelMatcherSpec>& specs) {
+  std::vector<Matcher> out;
+  for (const LabelMatcherSpec& m : specs) out.emplace_back(m);
+  return out;
+}
+
+bool matches(const Labels& labels, const std::vector<Matcher>& matchers) {
+  for (const Matcher& m : matchers)
+    if (!m.matches(labels)) return false;
   return true;
+}
+
+// The routing tree, flattened in depth-first order (the root is 0).
+struct RouteNode {
+  const RouteSpec* spec;
+  std::vector<Matcher> matchers;
+  std::vector<int> children;
+};
+
+int flatten(const RouteSpec& route, std::vector<RouteNode>& nodes) {
+  const int index = static_cast<int>(nodes.size());
+  nodes.push_back({&route, compiled(route.matchers), {}});
+  for (const RouteSpec& child : route.routes) {
+    const int c = flatten(child, nodes);
+    nodes[static_cast<std::size_t>(index)].children.push_back(c);
+  }
+  return index;
+}
+
+// Alertmanager's Route.Match: a node whose matchers hold gives the matches of its children,
+// tried in order until one matches without `continue`; or itself when none does.
+void match_routes(const std::vector<RouteNode>& nodes, int index, const Labels& labels,
+                  std::vector<int>& out) {
+  const RouteNode& node = nodes[static_cast<std::size_t>(index)];
+  if (!matches(labels, node.matchers)) return;
+  const std::size_t before = out.size();
+  for (int child : node.children) {
+    const std::size_t had = out.size();
+    match_routes(nodes, child, labels, out);
+    if (out.size() > had && !nodes[static_cast<std::size_t>(child)].spec->continue_matching) break;
+  }
+  if (out.size() == before) out.push_back(index);
 }
 
 constexpr SimTime kNever = std::numeric_limits<SimTime>::max();
@@ -76,15 +147,18 @@ std::string joined_values(const Labels& labels, const std::vector<std::string>& 
   return key;
 }
 
-// Alerts of one group in firing order: its notifications, Alertmanager's way. Steps through
-// group_interval flushes, skipping the flushes at which nothing can change (no alert joins or
-// resolves and no repeat is due), so the cost is O(members + notifications) whatever the
-// intervals.
-void notify_group(const std::vector<const Alert*>& members, const std::string& key,
-                  const AlertmanagerSpec& spec, SimTime end, AlertRouting& result) {
+// Alerts of one group in firing order (indices into `alerts`): its notifications,
+// Alertmanager's way, under its route's timing. Steps through group_interval flushes,
+// skipping the flushes at which nothing can change (no alert joins or resolves and no repeat
+// is due), so the cost is O(members + notifications) whatever the intervals. Records when
+// each member was first in a notification (firing at it).
+void notify_group(const std::vector<Alert>& alerts, const std::vector<std::size_t>& members,
+                  const std::string& key, const RouteSpec& route, SimTime end,
+                  AlertRouting& result) {
+  const auto member = [&](std::size_t i) -> const Alert& { return alerts[members[i]]; };
   std::vector<SimTime> resolutions;  // of the members that resolve, ascending
-  for (const Alert* alert : members)
-    if (alert->resolved >= 0) resolutions.push_back(alert->resolved);
+  for (std::size_t i = 0; i < members.size(); ++i)
+    if (member(i).resolved >= 0) resolutions.push_back(member(i).resolved);
   std::sort(resolutions.begin(), resolutions.end());
   std::size_t resolved = 0;  // resolutions at or before the current flush
   const auto firing_at_flush = [&](std::size_t joined, SimTime at) {
@@ -94,18 +168,22 @@ void notify_group(const std::vector<const Alert*>& members, const std::string& k
   std::size_t next = 0;  // first member not yet joined
   while (next < members.size()) {
     // A group opens with its next alert; its first notification waits group_wait.
-    SimTime at = saturated_sum(members[next]->time, spec.group_wait);
+    SimTime at = saturated_sum(member(next).time, route.group_wait);
     SimTime last = -1;
     std::size_t notified_through = next;  // members up to here were in a notification
     while (at <= end) {
       std::size_t joined = next;
-      while (joined < members.size() && members[joined]->time <= at) ++joined;
+      while (joined < members.size() && member(joined).time <= at) ++joined;
       const std::size_t firing = firing_at_flush(joined, at);
       const bool fresh = joined > notified_through || last < 0;
       if (firing == 0 && !fresh) break;  // the group has gone quiet: it closes
-      const bool repeat_due = last >= 0 && at - last >= spec.repeat_interval;
+      const bool repeat_due = last >= 0 && at - last >= route.repeat_interval;
       if (firing > 0 && (fresh || repeat_due)) {
-        result.notifications.push_back({at, key, firing});
+        result.notifications.push_back({at, key, firing, route.receiver});
+        for (std::size_t i = notified_through; i < joined; ++i) {
+          SimTime& first = result.first_notified[members[i]];
+          if (resolved_at(member(i)) > at && (first < 0 || at < first)) first = at;
+        }
         last = at;
         notified_through = joined;
       }
@@ -113,36 +191,43 @@ void notify_group(const std::vector<const Alert*>& members, const std::string& k
       if (firing == 0) break;
       // Nothing changes before the next alert joins, the next member resolves or a repeat is
       // due: jump to the first flush at or after the earliest of these.
-      SimTime change = saturated_sum(last, spec.repeat_interval);
-      if (joined < members.size()) change = std::min(change, members[joined]->time);
+      SimTime change = saturated_sum(last, route.repeat_interval);
+      if (joined < members.size()) change = std::min(change, member(joined).time);
       if (resolved < resolutions.size()) change = std::min(change, resolutions[resolved]);
-      at = next_step(at, spec.group_interval, change, end);
+      at = next_step(at, route.group_interval, change, end);
     }
     if (at > end) break;
     // Skip members that already joined this group's life.
-    while (next < members.size() && members[next]->time <= at) ++next;
+    while (next < members.size() && member(next).time <= at) ++next;
   }
 }
 
 }  // namespace
 
 AlertRouting route_alerts(const std::vector<Alert>& alerts, const AlertmanagerSpec& spec,
-                           const std::vector<std::string>& service_names, SimTime end) {
+                          const std::vector<std::string>& service_names, SimTime end,
+                          const std::map<std::string, AlertLabels>* detector_labels) {
   AlertRouting result;
   result.raw_alerts = alerts.size();
+  result.first_notified.assign(alerts.size(), -1);
   std::vector<Labels> labels;
-  for (const Alert& alert : alerts) labels.push_back(labels_of(alert, service_names));
+  for (const Alert& alert : alerts)
+    labels.push_back(labels_of(alert, service_names, detector_labels));
   // Firing order (alerts arrive in it; a stable sort keeps equal times in arrival order).
   std::vector<std::size_t> order(alerts.size());
   for (std::size_t a = 0; a < order.size(); ++a) order[a] = a;
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
-    return alerts[x].time < alerts[y].time;
-  });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t x, std::size_t y) { return alerts[x].time < alerts[y].time; });
 
   // Inhibition and deduplication, decided when each alert fires, in O(alerts log alerts).
   // An inhibiting source may be any alert that fired at or before that moment (one firing at
   // the same moment too), other than the target itself, still firing, with equal values of
   // the rule's `equal` labels.
+  std::vector<std::vector<Matcher>> sources_of, targets_of;
+  for (const InhibitRuleSpec& rule : spec.inhibit_rules) {
+    sources_of.push_back(compiled(rule.source));
+    targets_of.push_back(compiled(rule.target));
+  }
   std::vector<std::map<std::string, LatestTwo>> sources(spec.inhibit_rules.size());
   std::map<Labels, SimTime> kept_until;  // per label set: the latest resolution among kept
   std::vector<std::size_t> kept;
@@ -151,19 +236,17 @@ AlertRouting route_alerts(const std::vector<Alert>& alerts, const AlertmanagerSp
     std::size_t past = first;
     for (; past < order.size() && alerts[order[past]].time == t; ++past) {
       const std::size_t s = order[past];
-      for (std::size_t r = 0; r < spec.inhibit_rules.size(); ++r) {
-        const InhibitRuleSpec& rule = spec.inhibit_rules[r];
-        if (matches(labels[s], rule.source))
-          sources[r][joined_values(labels[s], rule.equal)].add(resolved_at(alerts[s]), s);
-      }
+      for (std::size_t r = 0; r < spec.inhibit_rules.size(); ++r)
+        if (matches(labels[s], sources_of[r]))
+          sources[r][joined_values(labels[s], spec.inhibit_rules[r].equal)].add(
+              resolved_at(alerts[s]), s);
     }
     for (std::size_t i = first; i < past; ++i) {
       const std::size_t a = order[i];
       bool inhibited = false;
       for (std::size_t r = 0; r < spec.inhibit_rules.size() && !inhibited; ++r) {
-        const InhibitRuleSpec& rule = spec.inhibit_rules[r];
-        if (!matches(labels[a], rule.target)) continue;
-        const auto found = sources[r].find(joined_values(labels[a], rule.equal));
+        if (!matches(labels[a], targets_of[r])) continue;
+        const auto found = sources[r].find(joined_values(labels[a], spec.inhibit_rules[r].equal));
         inhibited = found != sources[r].end() && found->second.other_firing(a, t);
       }
       if (inhibited) {
@@ -181,21 +264,49 @@ AlertRouting route_alerts(const std::vector<Alert>& alerts, const AlertmanagerSp
     first = past;
   }
 
-  // Grouping, group by group, in the order groups first appear.
-  std::map<std::string, std::vector<const Alert*>> groups;
-  std::vector<std::string> group_order;
+  // Routing, then grouping per route, group by group in the order groups first appear.
+  std::vector<RouteNode> nodes;
+  flatten(spec.route, nodes);
+  std::map<std::pair<int, std::string>, std::vector<std::size_t>> groups;
+  std::vector<std::pair<int, std::string>> group_order;
+  std::vector<int> routes;
   for (std::size_t a : kept) {
-    std::string key;
-    for (const std::string& name : spec.group_by)
-      key += (key.empty() ? "" : ",") + name + "=" + value_of(labels[a], name);
-    auto [it, added] = groups.try_emplace(key);
-    if (added) group_order.push_back(key);
-    it->second.push_back(&alerts[a]);
+    routes.clear();
+    match_routes(nodes, 0, labels[a], routes);
+    for (int route : routes) {
+      const RouteSpec& r = *nodes[static_cast<std::size_t>(route)].spec;
+      std::string key;
+      if (r.group_by_all) {
+        for (const auto& [name, value] : labels[a])
+          key += (key.empty() ? "" : ",") + name + "=" + value;
+      } else {
+        for (const std::string& name : r.group_by)
+          key += (key.empty() ? "" : ",") + name + "=" + value_of(labels[a], name);
+      }
+      auto [it, added] = groups.try_emplace({route, key});
+      if (added) group_order.push_back({route, key});
+      it->second.push_back(a);
+    }
   }
-  for (const std::string& key : group_order) notify_group(groups[key], key, spec, end, result);
+  for (const auto& group : group_order)
+    notify_group(alerts, groups[group], group.second,
+                 *nodes[static_cast<std::size_t>(group.first)].spec, end, result);
   std::stable_sort(result.notifications.begin(), result.notifications.end(),
                    [](const Notification& a, const Notification& b) { return a.time < b.time; });
   return result;
+}
+
+std::vector<std::string> receivers_for(const AlertmanagerSpec& spec, const AlertLabels& labels) {
+  std::vector<RouteNode> nodes;
+  flatten(spec.route, nodes);
+  AlertLabels sorted = labels;
+  std::sort(sorted.begin(), sorted.end());
+  std::vector<int> routes;
+  match_routes(nodes, 0, sorted, routes);
+  std::vector<std::string> receivers;
+  for (int route : routes)
+    receivers.push_back(nodes[static_cast<std::size_t>(route)].spec->receiver);
+  return receivers;
 }
 
 }  // namespace dosim

@@ -1,19 +1,26 @@
-// Alertmanager semantics over the alerts a run raised: inhibition, deduplication, grouping,
-// and the notifications that reach people (docs/detectors.md).
+// Alertmanager semantics over the alerts a run raised: inhibition, deduplication, routing,
+// grouping, and the notifications that reach people (docs/detectors.md).
 //
-// - Labels of an alert: detector, service, metric, severity, target (the series' column:
-//   the service, caller->callee or service/endpoint; two edges of one caller differ).
+// - Labels of an alert: alertname (its detector's name), detector, service, metric,
+//   severity, target (the series' column: the service, caller->callee or service/endpoint;
+//   two edges of one caller differ), and its detector's own `labels`. A label an alert does
+//   not carry reads as "" in matchers, as in Alertmanager.
 // - Inhibition: an alert matching an inhibit rule's target matchers is dropped when, at the
 //   moment it fires, an alert matching the source matchers is firing with equal values of
 //   the rule's `equal` labels.
 // - Deduplication: an alert whose label set is identical to one already firing adds nothing.
-// - Grouping: alerts with equal values of `group_by` form a group. A group's first
-//   notification goes out group_wait after its first alert; later, every group_interval it
-//   is sent again if alerts joined since the last one, or after repeat_interval if the group
-//   is still firing. A group with nothing firing closes; the next alert opens a new one.
+// - Routing: the route tree as Alertmanager walks it (Route.Match): a route whose matchers
+//   hold passes the alert to its first matching child, and on past children with
+//   `continue`; a route none of whose children match takes it. An alert may reach several.
+// - Grouping, per route: alerts with equal values of its `group_by` (every label for
+//   '...') form a group. A group's first notification, to the route's receiver, goes out
+//   group_wait after its first alert; later, every group_interval it is sent again if alerts
+//   joined since the last one, or after repeat_interval if the group is still firing. A group
+//   with nothing firing closes; the next alert opens a new one.
 // Pure function; deterministic.
 #pragma once
 
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,9 +29,16 @@
 
 namespace dosim {
 
+using AlertLabels = std::vector<std::pair<std::string, std::string>>;
+
 // `service_names` turns alert service indices into label values; `end` is the end of the run
-// (no notification after it).
+// (no notification after it); `detector_labels`, by detector name, the labels its alerts add.
 AlertRouting route_alerts(const std::vector<Alert>& alerts, const AlertmanagerSpec& spec,
-                           const std::vector<std::string>& service_names, SimTime end);
+                          const std::vector<std::string>& service_names, SimTime end,
+                          const std::map<std::string, AlertLabels>* detector_labels = nullptr);
+
+// The receivers an alert with these labels reaches, in the order of its routes (what
+// `amtool config routes test` prints).
+std::vector<std::string> receivers_for(const AlertmanagerSpec& spec, const AlertLabels& labels);
 
 }  // namespace dosim

@@ -10,7 +10,7 @@ namespace dosim::loader {
 void Loader::read_detector(const YAML::Node& node, int index) {
   MapReader r(node, "detector",
               {"name", "kind", "family", "metrics", "services", "edges", "params", "for",
-               "severity", "critical_when", "direction", "model", "module", "class"},
+               "severity", "critical_when", "direction", "model", "module", "class", "labels"},
               diags_);
   if (!r.is_map()) return;
   DetectorSpec spec;
@@ -18,7 +18,7 @@ void Loader::read_detector(const YAML::Node& node, int index) {
   spec.name = r.has("name") ? read_name(r, Need::kOptional) : "detector-" + std::to_string(index);
   if (!spec.name.empty() && detectors_.claim(spec.name, index) >= 0)
     diags_.error(r.has("name") ? r.value_pos("name") : spec.pos,
-                   "duplicate detector name '" + spec.name + "'");
+                 "duplicate detector name '" + spec.name + "'");
   // The name is an HDF5 group in the trace (/detectors/<name>).
   if (spec.name.find('/') != std::string::npos || spec.name == "." || spec.name == "name")
     diags_.error(r.value_pos("name"),
@@ -58,8 +58,8 @@ void Loader::read_detector(const YAML::Node& node, int index) {
       if (!name) continue;
       const int edge = edge_index(*name);
       if (edge < 0)
-        diags_.error(pos_of(item), "unknown edge '" + *name + "'" +
-                                       suggest(*name, [&] { return edge_names(); }));
+        diags_.error(pos_of(item),
+                     "unknown edge '" + *name + "'" + suggest(*name, [&] { return edge_names(); }));
       else
         spec.edges.push_back(edge);
     }
@@ -101,6 +101,19 @@ void Loader::read_detector(const YAML::Node& node, int index) {
                       : (std::filesystem::path(scenario_.file).parent_path() / path).string();
   }
   spec.class_name = r.text("class").value_or("");
+  // Labels its alerts carry besides dosim's own (routing, inhibition, grouping).
+  if (auto labels = r.value("labels")) {
+    const std::vector<std::string> reserved = {"alertname", "detector", "metric",
+                                               "service",   "severity", "target"};
+    for (const MapEntry& entry : read_entries(*labels, "'labels'", diags_)) {
+      auto value = read_text(entry.value, entry.value_pos(), "a label value", diags_);
+      if (!value) continue;
+      if (std::find(reserved.begin(), reserved.end(), entry.key) != reserved.end())
+        diags_.error(entry.key_pos(), "'" + entry.key + "' is a label dosim sets on every alert");
+      else
+        spec.labels.emplace_back(entry.key, *value);
+    }
+  }
   if (auto direction = r.text("direction")) {
     if (*direction == "up" || *direction == "down" || *direction == "both")
       spec.direction = *direction == "up" ? 1 : *direction == "down" ? -1 : 0;
@@ -123,67 +136,6 @@ void Loader::read_detector(const YAML::Node& node, int index) {
   scenario_.detectors.push_back(std::move(spec));
 }
 
-void Loader::read_alertmanager(const YAML::Node& node) {
-  MapReader r(node, "alertmanager",
-              {"group_by", "group_wait", "group_interval", "repeat_interval", "inhibit_rules"},
-              diags_);
-  if (!r.is_map()) return;
-  AlertmanagerSpec& spec = scenario_.alertmanager;
-  const std::vector<std::string> labels = {"detector", "service", "metric", "severity", "target"};
-  auto read_label = [&](const YAML::Node& item) -> std::optional<std::string> {
-    auto name = read_text(item, pos_of(item), "a label name", diags_);
-    if (name && std::find(labels.begin(), labels.end(), *name) == labels.end()) {
-      diags_.error(pos_of(item),
-                   "unknown alert label '" + *name + "'" + did_you_mean(*name, labels));
-      return std::nullopt;
-    }
-    return name;
-  };
-  if (r.has("group_by")) {
-    spec.group_by.clear();
-    for (const YAML::Node& item : r.list("group_by"))
-      if (auto label = read_label(item)) spec.group_by.push_back(*label);
-  }
-  spec.group_wait = r.duration("group_wait", Range::at_least(0)).value_or(spec.group_wait);
-  spec.group_interval = r.duration("group_interval", Range::above(0)).value_or(spec.group_interval);
-  spec.repeat_interval =
-      r.duration("repeat_interval", Range::above(0)).value_or(spec.repeat_interval);
-  // Alerts fire and resolve on ticks: flushes closer together only repeat notifications (and
-  // a run's notifications would grow without bound).
-  for (const char* key : {"group_interval", "repeat_interval"}) {
-    const SimTime value = key[0] == 'g' ? spec.group_interval : spec.repeat_interval;
-    if (r.has(key) && value > 0 && value < scenario_.tick)
-      diags_.error(r.value_pos(key), std::string("'") + key + "' (" + format_duration(value) +
-                                         ") is shorter than the tick (" +
-                                         format_duration(scenario_.tick) +
-                                         "): alerts fire and resolve on ticks");
-  }
-  for (const YAML::Node& item : r.list("inhibit_rules")) {
-    MapReader rule(item, "inhibit rule", {"source_matchers", "target_matchers", "equal"}, diags_);
-    if (!rule.is_map()) continue;
-    InhibitRuleSpec inhibit;
-    auto read_matchers = [&](const char* key, auto& out) {
-      auto node = rule.value(key, Need::kRequired);
-      if (!node) return;
-      if (!node->IsMap()) {
-        diags_.error(rule.value_pos(key),
-                     std::string("expected a mapping of label: value for '") + key + "'");
-        return;
-      }
-      for (const auto& entry : *node) {
-        auto label = read_label(entry.first);
-        auto value = read_text(entry.second, pos_of(entry.second), "a label value", diags_);
-        if (label && value) out.emplace_back(*label, *value);
-      }
-    };
-    read_matchers("source_matchers", inhibit.source);
-    read_matchers("target_matchers", inhibit.target);
-    for (const YAML::Node& label : rule.list("equal"))
-      if (auto name = read_label(label)) inhibit.equal.push_back(*name);
-    spec.inhibit_rules.push_back(std::move(inhibit));
-  }
-}
-
 void Loader::read_incident_rule(const YAML::Node& node, int index) {
   MapReader r(node, "incident rule",
               {"name", "detector", "poll", "decay", "stream_threshold", "threshold"}, diags_);
@@ -193,11 +145,10 @@ void Loader::read_incident_rule(const YAML::Node& node, int index) {
   rule.name = r.has("name") ? read_name(r, Need::kOptional) : "rule-" + std::to_string(index);
   if (auto detector = r.text("detector", Need::kRequired)) {
     if (detectors_.find(*detector) < 0)
-      diags_.error(r.value_pos("detector"), "unknown detector '" + *detector + "'" +
-                                                suggest(*detector, [&] {
-                                                  return names_of(scenario_.detectors);
-                                                }) +
-                                                " (incident rules watch a declared detector)");
+      diags_.error(r.value_pos("detector"),
+                   "unknown detector '" + *detector + "'" + suggest(*detector, [&] {
+                     return names_of(scenario_.detectors);
+                   }) + " (incident rules watch a declared detector)");
     rule.detector = *detector;
   }
   rule.poll = r.duration("poll", Range::above(0)).value_or(rule.poll);

@@ -60,6 +60,11 @@ void Diagnostics::warning(SourcePos pos, std::string message) {
 
 void Diagnostics::add(Diagnostic diagnostic) { list_.push_back(std::move(diagnostic)); }
 
+void Diagnostics::merge(const Diagnostics& other) {
+  list_.insert(list_.end(), other.list_.begin(), other.list_.end());
+  warnings_.insert(warnings_.end(), other.warnings_.begin(), other.warnings_.end());
+}
+
 void Diagnostics::throw_if_any() const {
   if (list_.empty()) return;
   throw InputError(by_position(list_, file_));
@@ -155,8 +160,10 @@ std::optional<SimTime> read_duration(const YAML::Node& node, SourcePos pos,
   bool too_long = false;
   auto value = parse_duration(*text, &too_long);
   if (too_long) {
-    diags.error(pos, label + " is longer than 36500d (100 years), the longest duration dosim "
-                             "takes, got " + *text);
+    diags.error(pos, label +
+                         " is longer than 36500d (100 years), the longest duration dosim "
+                         "takes, got " +
+                         *text);
     return std::nullopt;
   }
   std::string_view trimmed = *text;

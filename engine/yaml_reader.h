@@ -44,6 +44,8 @@ class Diagnostics {
   // A problem in another file the scenario names (a replayed CSV file); listed after this
   // file's own problems.
   void add(Diagnostic diagnostic);
+  // Every error and warning of another file's diagnostics (a file the scenario points at).
+  void merge(const Diagnostics& other);
   // True when there is no error (warnings do not count).
   bool empty() const { return list_.empty(); }
   // Throws InputError with every error, ordered by position, if there is any; warnings are

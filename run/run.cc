@@ -2,6 +2,7 @@
 #include "dosim/run.h"
 
 #include <cassert>
+#include <map>
 #include <optional>
 
 #include "detectors/alertmanager.h"
@@ -141,8 +142,11 @@ RunReport Run::run(const std::atomic<bool>* stop) {
   report.detected = impl.detectors->detected_incidents();
   std::vector<std::string> service_names;
   for (const ServiceSpec& service : scenario.services) service_names.push_back(service.name);
-  report.routing =
-      route_alerts(report.alerts, scenario.alertmanager, service_names, report.result.simulated);
+  std::map<std::string, AlertLabels> detector_labels;
+  for (const DetectorSpec& detector : scenario.detectors)
+    if (!detector.labels.empty()) detector_labels[detector.name] = detector.labels;
+  report.routing = route_alerts(report.alerts, scenario.alertmanager, service_names,
+                                report.result.simulated, &detector_labels);
   if (impl.script) {
     report.script_path = impl.script->path();
     report.script_log = impl.script->log();

@@ -12,11 +12,15 @@ using namespace dosim;
 namespace {
 
 Alert raised(SimTime from, SimTime to, int service, std::string severity = "warning",
-                   std::string metric = "latency_p95_s") {
+             std::string metric = "latency_p95_s") {
   return {from, "mad", service, std::move(metric), std::move(severity), to, ""};
 }
 
 const std::vector<std::string> kServices = {"a", "b"};
+
+LabelMatcherSpec eq(std::string name, std::string value) {
+  return {std::move(name), LabelMatcherSpec::Op::kEqual, std::move(value)};
+}
 
 std::vector<SimTime> times(const AlertRouting& result) {
   std::vector<SimTime> out;
@@ -64,7 +68,7 @@ TEST_CASE("groups are per service, and a closed group reopens with group_wait", 
 TEST_CASE("identical alerts are deduplicated; inhibited ones never notify", "[alertmanager]") {
   AlertmanagerSpec spec;
   spec.inhibit_rules.push_back(
-      {{{"severity", "critical"}}, {{"severity", "warning"}}, {"service"}});
+      {{eq("severity", "critical")}, {eq("severity", "warning")}, {"service"}});
   const auto result =
       route_alerts({raised(0, kHour, 0, "critical", "error_ratio"),
                     raised(kSecond, kHour, 0, "warning"),       // inhibited: a critical on a fires
@@ -91,7 +95,7 @@ TEST_CASE("alerts on two edges of one caller are two alerts, not duplicates", "[
   REQUIRE(result.notifications.size() == 1);  // one group: service a
   CHECK(result.notifications[0].alerts == 2);
   AlertmanagerSpec by_target;
-  by_target.group_by = {"target"};
+  by_target.route.group_by = {"target"};
   CHECK(route_alerts({shipping, cart}, by_target, kServices, 2 * kHour).notifications.size() == 2);
 }
 
@@ -108,9 +112,9 @@ AlertRouting reference_routing(const std::vector<Alert>& alerts, const Alertmana
       if (key == name) return v;
     return std::string();
   };
-  const auto matches = [&](const Labels& labels, const Labels& matchers) {
-    for (const auto& [name, v] : matchers)
-      if (value(labels, name) != v) return false;
+  const auto matches = [&](const Labels& labels, const std::vector<LabelMatcherSpec>& matchers) {
+    for (const LabelMatcherSpec& m : matchers)
+      if (value(labels, m.name) != m.value) return false;  // equality matchers only
     return true;
   };
   const auto firing = [](const Alert& a, SimTime t) {
@@ -120,9 +124,11 @@ AlertRouting reference_routing(const std::vector<Alert>& alerts, const Alertmana
   result.raw_alerts = alerts.size();
   std::vector<Labels> labels;
   for (const Alert& a : alerts)
-    labels.push_back({{"detector", a.detector}, {"metric", a.metric},
+    labels.push_back({{"detector", a.detector},
+                      {"metric", a.metric},
                       {"service", a.service >= 0 ? names[a.service] : ""},
-                      {"severity", a.severity}, {"target", a.target}});
+                      {"severity", a.severity},
+                      {"target", a.target}});
   std::vector<std::size_t> kept;
   for (std::size_t a = 0; a < alerts.size(); ++a) {
     bool inhibited = false;
@@ -154,7 +160,7 @@ AlertRouting reference_routing(const std::vector<Alert>& alerts, const Alertmana
   std::map<std::string, std::vector<std::size_t>> groups;
   for (std::size_t a : kept) {
     std::string key;
-    for (const std::string& name : spec.group_by)
+    for (const std::string& name : spec.route.group_by)
       key += (key.empty() ? "" : ",") + name + "=" + value(labels[a], name);
     if (!groups.count(key)) order.push_back(key);
     groups[key].push_back(a);
@@ -163,17 +169,18 @@ AlertRouting reference_routing(const std::vector<Alert>& alerts, const Alertmana
     const std::vector<std::size_t>& members = groups[key];
     std::size_t next = 0;
     while (next < members.size()) {
-      SimTime at = alerts[members[next]].time + spec.group_wait;
+      SimTime at = alerts[members[next]].time + spec.route.group_wait;
       SimTime last = -1;
       std::size_t notified_through = next;
-      for (; at <= end; at += spec.group_interval) {
+      for (; at <= end; at += spec.route.group_interval) {
         std::size_t joined = next;
         while (joined < members.size() && alerts[members[joined]].time <= at) ++joined;
         std::size_t count = 0;
         for (std::size_t m = 0; m < joined; ++m) count += firing(alerts[members[m]], at) ? 1 : 0;
         const bool fresh = joined > notified_through || last < 0;
         if (count == 0 && !fresh) break;
-        if ((fresh && count > 0) || (last >= 0 && at - last >= spec.repeat_interval && count > 0)) {
+        if ((fresh && count > 0) ||
+            (last >= 0 && at - last >= spec.route.repeat_interval && count > 0)) {
           result.notifications.push_back({at, key, count});
           last = at;
           notified_through = joined;
@@ -201,16 +208,16 @@ TEST_CASE("route_alerts agrees with Alertmanager's rules applied flush by flush"
   const std::vector<std::string> names = {"a", "b", "c"};
   for (int round = 0; round < 300; ++round) {
     AlertmanagerSpec spec;
-    spec.group_wait = pick(4) * 10 * kSecond;
-    spec.group_interval = (1 + pick(6)) * 10 * kSecond;
-    spec.repeat_interval = (1 + pick(20)) * 10 * kSecond;
-    spec.group_by = pick(2) ? std::vector<std::string>{"service"}
-                            : std::vector<std::string>{"service", "severity"};
+    spec.route.group_wait = pick(4) * 10 * kSecond;
+    spec.route.group_interval = (1 + pick(6)) * 10 * kSecond;
+    spec.route.repeat_interval = (1 + pick(20)) * 10 * kSecond;
+    spec.route.group_by = pick(2) ? std::vector<std::string>{"service"}
+                                  : std::vector<std::string>{"service", "severity"};
     if (pick(2))
       spec.inhibit_rules.push_back(
-          {{{"severity", "critical"}}, {{"severity", "warning"}}, {"service"}});
+          {{eq("severity", "critical")}, {eq("severity", "warning")}, {"service"}});
     if (pick(2))  // an alert can match both sides: it must not inhibit itself
-      spec.inhibit_rules.push_back({{{"metric", "error_ratio"}}, {{"service", "b"}}, {}});
+      spec.inhibit_rules.push_back({{eq("metric", "error_ratio")}, {eq("service", "b")}, {}});
     std::vector<Alert> alerts;
     SimTime t = 0;
     for (int k = 0, n = 1 + pick(25); k < n; ++k) {
@@ -239,11 +246,61 @@ TEST_CASE("a long firing alert under the shortest intervals costs its notificati
   // A year of one alert with group_interval 1 s and repeat_interval 1 h: 8,760 notifications,
   // reached without stepping through 31 million flushes one by one.
   AlertmanagerSpec spec;
-  spec.group_wait = 0;
-  spec.group_interval = kSecond;
-  spec.repeat_interval = kHour;
+  spec.route.group_wait = 0;
+  spec.route.group_interval = kSecond;
+  spec.route.repeat_interval = kHour;
   const SimTime year = 365 * kDay;
   const auto result = route_alerts({raised(0, -1, 0)}, spec, kServices, year - 1);
   REQUIRE(result.notifications.size() == 8760);
   CHECK(result.notifications.back().time == year - kHour);
+}
+
+TEST_CASE("routes send each alert to its receivers, grouped per route", "[alertmanager]") {
+  // Critical alerts page at once and, with continue, reach the team too; the team's route
+  // waits 30 s, long enough for b's warning (cleared at 20 s) never to reach anyone.
+  AlertmanagerSpec spec;
+  spec.route.receiver = "team";
+  spec.route.group_by = {"service"};
+  RouteSpec pager;
+  pager.receiver = "pager";
+  pager.group_by = {"service"};
+  pager.group_wait = 0;
+  pager.matchers = {eq("severity", "critical")};
+  pager.continue_matching = true;
+  RouteSpec team = spec.route;
+  team.routes.clear();
+  spec.route.routes = {pager, team};
+  spec.receivers = {"team", "pager"};
+  const auto result = route_alerts(
+      {raised(0, kHour, 0, "critical", "error_ratio"), raised(10 * kSecond, 20 * kSecond, 1)}, spec,
+      kServices, 2 * kHour);
+  REQUIRE(result.notifications.size() == 2);
+  CHECK(result.notifications[0].time == 0);
+  CHECK(result.notifications[0].receiver == "pager");
+  CHECK(result.notifications[1].time == 30 * kSecond);
+  CHECK(result.notifications[1].receiver == "team");
+  CHECK(result.notifications[1].group == "service=a");
+  CHECK(result.first_notified == std::vector<SimTime>{0, -1});
+  CHECK(receivers_for(spec, {{"severity", "critical"}}) ==
+        std::vector<std::string>{"pager", "team"});
+  CHECK(receivers_for(spec, {{"severity", "warning"}}) == std::vector<std::string>{"team"});
+}
+
+TEST_CASE("regular expression and negative matchers read a missing label as empty",
+          "[alertmanager]") {
+  AlertmanagerSpec spec;
+  spec.route.receiver = "root";
+  RouteSpec db;
+  db.receiver = "db";
+  db.matchers = {{"service", LabelMatcherSpec::Op::kMatches, "db|cache"},
+                 {"team", LabelMatcherSpec::Op::kNotEqual, "web"}};
+  RouteSpec quiet;
+  quiet.receiver = "quiet";
+  quiet.matchers = {{"severity", LabelMatcherSpec::Op::kNotMatches, "crit.*"}};
+  spec.route.routes = {db, quiet};
+  CHECK(receivers_for(spec, {{"service", "db"}}) == std::vector<std::string>{"db"});
+  CHECK(receivers_for(spec, {{"service", "dbx"}}) == std::vector<std::string>{"quiet"});
+  CHECK(receivers_for(spec, {{"service", "cache"}, {"team", "web"}}) ==
+        std::vector<std::string>{"quiet"});
+  CHECK(receivers_for(spec, {{"severity", "critical"}}) == std::vector<std::string>{"root"});
 }

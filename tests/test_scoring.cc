@@ -402,3 +402,23 @@ TEST_CASE("NAB and range-based scores of a run, by hand", "[scoring]") {
   CHECK(quiet.time.range_recall == 1.0);
   CHECK(quiet.time.range_precision == 0.0);
 }
+
+TEST_CASE("Notification scores count the incidents a notification carried an alert of",
+          "[scoring]") {
+  // Incident 0 is detected by alerts 0 and 1; only alert 0 reached a receiver, at 1h12m:
+  // 12 minutes after its impact began. Incident 2 is detected by alert 2, which no
+  // notification carried (it cleared within its group's wait). Incident 1 is silent.
+  const std::vector<std::vector<std::int64_t>> matches = {{0}, {0}, {2}, {}};
+  const std::vector<SimTime> notified = {1 * kHour + 12 * kMinute, -1, -1, 2 * kHour};
+  const dosim::NotificationScores s = dosim::notification_scores(ground_truth(), matches, notified);
+  CHECK(s.scored_incidents == 2);
+  CHECK(s.notified_incidents == 1);
+  CHECK(s.recall == Approx(0.5));
+  CHECK(s.time_to_notify.count == 1);
+  CHECK(s.time_to_notify.median == 12 * kMinute);
+  // Alerts matching two incidents notify both; the earliest notification counts.
+  const auto both = dosim::notification_scores(ground_truth(), {{0, 2}, {0}},
+                                               {5 * kHour + 1 * kMinute, 1 * kHour + 3 * kMinute});
+  CHECK(both.recall == Approx(1.0));
+  CHECK(both.time_to_notify.values == std::vector<SimTime>{1 * kMinute, 3 * kMinute});
+}

@@ -64,7 +64,8 @@ INCIDENT_COLUMNS = {"id": "<i8", "name": "S", "cause": "S", "root_cause": "S",
                     "impact_start_ns": "<i8", "impact_end_ns": "<i8", "silent": "|u1",
                     "ongoing": "|u1"}
 ALERT_COLUMNS = {"t_ns": "<i8", "detector": "S", "service": "S", "metric": "S",
-                 "severity": "S", "incident_id": "<i8", "resolved_ns": "<i8", "target": "S"}
+                 "severity": "S", "incident_id": "<i8", "resolved_ns": "<i8", "target": "S",
+                 "notified_ns": "<i8"}
 
 
 def is_fixed_string(dataset):
@@ -213,7 +214,14 @@ def check_detector_scores(check, f):
     check(mad["service"][()].tolist() == [0, 1, 2] * 2, "mad services")
     check(mad.attrs["limit"] == 3.5, "mad limit")
     notifications = f["notifications"]
-    check(sorted(notifications) == ["alerts", "group", "t_ns"], f"notifications {list(notifications)}")
+    check(sorted(notifications) == ["alerts", "group", "receiver", "t_ns"],
+          f"notifications {list(notifications)}")
+    check(set(strings(notifications["receiver"])) <= {"default"}, "one receiver by default")
+    notified = f["alerts/notified_ns"][()]
+    check(all(n == -1 or n >= t for n, t in zip(notified, f["alerts/t_ns"][()])),
+          "an alert is notified after it fired, or never")
+    check(len(notifications["t_ns"]) == 0 or min(n for n in notified if n >= 0) ==
+          notifications["t_ns"][0], "the first notification carries the first notified alert")
     check(notifications.attrs["raw_alerts"] == f["alerts/t_ns"].shape[0],
           "raw_alerts counts the alerts")
     check(notifications["alerts"][()].sum() >= notifications["t_ns"].shape[0],

@@ -13,6 +13,7 @@ packages=(
   jupyter-nbconvert python3-ipykernel  # CI executes the notebook
   python3-bottleneck  # bench/peers/mad_peers.py (move_median), beside numpy and pandas
   clang libclang-rt-14-dev  # the sanitize preset: ASan, UBSan, libFuzzer (docs/reliability.md)
+  prometheus prometheus-alertmanager  # promtool, amtool and the real servers the tests start
 )
 packages+=("$@")  # callers may ask for more (bench peers)
 

@@ -31,9 +31,9 @@ struct Alert {
 // rose or fell, or it closed.
 struct IncidentChange {
   SimTime time = 0;
-  std::string what;    // "opened", "escalated", "de-escalated" or "closed"
-  int severity = 3;    // from this moment on (at "closed": the last one)
-  int previous = 0;    // before it (0 at "opened")
+  std::string what;  // "opened", "escalated", "de-escalated" or "closed"
+  int severity = 3;  // from this moment on (at "closed": the last one)
+  int previous = 0;  // before it (0 at "opened")
   double temperature = 0;
   std::vector<double> accumulators;  // each stream's, in the order of `streams`
 };
@@ -45,7 +45,7 @@ struct DetectedIncident {
   SimTime end = -1;   // the poll at which it closed; -1 while open
   int severity = 3;   // 1, 2 or 3: the highest reached
   double peak_temperature = 0;
-  std::vector<std::string> streams;     // the rule's streams: its detector's series names
+  std::vector<std::string> streams;      // the rule's streams: its detector's series names
   std::vector<IncidentChange> timeline;  // every change, in time order
 };
 
@@ -54,11 +54,15 @@ struct Notification {
   SimTime time = 0;
   std::string group;       // "label=value,..." of the group_by labels
   std::size_t alerts = 0;  // firing alerts it carries
+  std::string receiver;    // its route's receiver
 };
 
 // What Alertmanager semantics made of a run's alerts.
 struct AlertRouting {
   std::vector<Notification> notifications;
+  // Per alert (as raised): the first notification that carried it while it fired; -1 when
+  // none did (inhibited, a duplicate, or resolved within its group's wait).
+  std::vector<SimTime> first_notified;
   std::size_t raw_alerts = 0;
   std::size_t inhibited = 0;
   std::size_t deduplicated = 0;

@@ -25,11 +25,11 @@ ENDPOINT_COLUMNS = ("service", "name")
 INCIDENT_COLUMNS = ("id", "name", "cause", "root_cause", "root_service", "start_ns", "end_ns",
                     "impact_start_ns", "impact_end_ns", "silent", "ongoing")
 ALERT_COLUMNS = ("t_ns", "detector", "service", "metric", "severity", "incident_id",
-                 "resolved_ns", "target")
+                 "resolved_ns", "target", "notified_ns")
 AFFECTED_COLUMNS = ("incident_id", "service")
 CHANGE_COLUMNS = ("t_ns", "kind", "target", "from", "to")
 PROPAGATION_COLUMNS = ("incident_id", "edge", "src", "dst")
-NOTIFICATION_COLUMNS = ("t_ns", "group", "alerts")
+NOTIFICATION_COLUMNS = ("t_ns", "group", "alerts", "receiver")
 EXPERIMENT_COLUMNS = ("title", "verdict", "probe", "message", "start_ns", "end_ns",
                       "failed_at_ns")
 SCRIPT_LOG_COLUMNS = ("t_ns", "text")

@@ -117,6 +117,24 @@ bool alert_matches_incident(const Alert& alert, const IncidentRecord& incident,
 // inhibition kept from reaching a person. 0 when there are no raw alerts.
 double alert_reduction(std::size_t notifications, std::size_t raw_alerts);
 
+// What reached people (docs/detectors.md, "Notifications"): of the scored incidents, those
+// an alert matching them was carried to a receiver for, and how long after its impact began
+// the first such notification went out. A 40-minute incident whose alerts all cleared
+// within the group wait detected but notified no one.
+struct NotificationScores {
+  std::size_t scored_incidents = 0;
+  std::size_t notified_incidents = 0;
+  double recall = 1.0;          // notified / scored; 1 with none scored
+  Distribution time_to_notify;  // first notification - impact start, over notified incidents
+};
+
+// `alert_matches[a]`: the incidents alert a matched (Scores::alert_matches);
+// `first_notified[a]`: when a notification first carried it (-1: never; the trace's
+// /alerts/notified_ns).
+NotificationScores notification_scores(const std::vector<IncidentRecord>& incidents,
+                                       const std::vector<std::vector<std::int64_t>>& alert_matches,
+                                       const std::vector<SimTime>& first_notified);
+
 // The random baseline's alerts: `count` alerts at uniformly random times in [0, duration)
 // on uniformly random services drawn from `services`, from the counter-based stream
 // (seed, entity_id("random-baseline"), Purpose::kScenario): alert i takes its time from draw

@@ -28,6 +28,11 @@ struct TraceForScoring {
   std::vector<DetectedIncident> detected;
   // The alert pipeline's counts (/notifications); all 0 in a trace without them.
   std::size_t raw_alerts = 0, notifications = 0, inhibited = 0, deduplicated = 0;
+  // Per alert: its first notification (-1: none; all -1 in a trace before
+  // /alerts/notified_ns).
+  std::vector<SimTime> first_notified;
+  // Notifications per receiver, in the order receivers first appear.
+  std::vector<std::pair<std::string, std::size_t>> receivers;
 };
 
 TraceForScoring read_trace_for_scoring(const std::string& path);

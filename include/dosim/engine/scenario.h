@@ -462,23 +462,58 @@ struct DetectorSpec {
   // column is above the value (the MAD demo's "Critical when the error ratio is >= 5 %").
   std::string critical_metric;
   double critical_above = 0;
+  // Labels its alerts carry besides alertname (its name), detector, service, metric,
+  // severity and target: `labels: {team: payments}`.
+  std::vector<std::pair<std::string, std::string>> labels;
   SourcePos pos;
   SourcePos kind_pos;
 };
 
-// Alertmanager routing of a run's alerts (detectors/alertmanager.h).
+// Alertmanager routing of a run's alerts (detectors/alertmanager.h), in the real
+// Alertmanager configuration's terms (docs/detectors.md).
+//
+// One label matcher: `name op value`, op one of =, !=, =~, !~; a regular expression
+// matches the whole label value (Alertmanager anchors it as ^(?:value)$).
+struct LabelMatcherSpec {
+  enum class Op { kEqual, kNotEqual, kMatches, kNotMatches };
+  std::string name;
+  Op op = Op::kEqual;
+  std::string value;
+};
+
+// A node of the routing tree. Unset fields are inherited from the parent at load time, so
+// every node holds its effective values.
+struct RouteSpec {
+  std::string receiver;
+  std::vector<std::string> group_by;  // labels that split groups
+  bool group_by_all = false;          // group_by: ['...']: every label set is its own group
+  SimTime group_wait = 30 * kSecond;
+  SimTime group_interval = 5 * kMinute;
+  SimTime repeat_interval = 4 * kHour;
+  std::vector<LabelMatcherSpec> matchers;  // all must hold (the root matches every alert)
+  bool continue_matching = false;          // `continue`: siblings after it are tried too
+  std::vector<RouteSpec> routes;
+};
+
 struct InhibitRuleSpec {
-  std::vector<std::pair<std::string, std::string>> source;  // label = value matchers
-  std::vector<std::pair<std::string, std::string>> target;
+  std::vector<LabelMatcherSpec> source;
+  std::vector<LabelMatcherSpec> target;
   std::vector<std::string> equal;
 };
 
 struct AlertmanagerSpec {
-  std::vector<std::string> group_by = {"service"};
-  SimTime group_wait = 30 * kSecond;
-  SimTime group_interval = 5 * kMinute;
-  SimTime repeat_interval = 4 * kHour;
+  static RouteSpec default_route() {
+    RouteSpec route;
+    route.receiver = "default";
+    route.group_by = {"service"};
+    return route;
+  }
+
+  // Without an `alertmanager:` section: one receiver, alerts grouped by service.
+  RouteSpec route = default_route();
   std::vector<InhibitRuleSpec> inhibit_rules;
+  std::vector<std::string> receivers = {"default"};
+  std::string file;  // the alertmanager.yml the scenario pointed at, if any
 };
 
 // An incident rule of the Lab 7 kind over one detector's series (detectors/incident_rule.h).

@@ -16,8 +16,8 @@
 
 #include <string>
 
-#include "dosim/error.h"
 #include "dosim/engine/scenario.h"
+#include "dosim/error.h"
 
 namespace YAML {
 class Node;
@@ -27,6 +27,10 @@ namespace dosim {
 
 // Throws InputError.
 Scenario load_scenario_file(const std::string& path);
+
+// An Alertmanager configuration file on its own (alertmanager.yml), read as a scenario's
+// `alertmanager:` reads it, any alert labels allowed. Throws InputError with every problem.
+AlertmanagerSpec load_alertmanager_file(const std::string& path);
 
 // `file` is the name used in messages. Throws InputError.
 Scenario parse_scenario(const std::string& text, const std::string& file);

@@ -1,0 +1,31 @@
+// dosim routes CONFIG [LABEL=VALUE ...]: the receivers an alert with these labels reaches
+// through an Alertmanager configuration, as dosim routes a run's alerts, printed as
+// `amtool config routes test` prints them (comma-separated, in route order). CONFIG is an
+// alertmanager.yml file, or with --scenario a scenario whose `alertmanager:` is used.
+#include <iostream>
+
+#include "commands.h"
+#include "detectors/alertmanager.h"
+#include "dosim/engine/scenario_loader.h"
+
+namespace dosim::cli {
+
+int routes_command(const RoutesOptions& options) {
+  const AlertmanagerSpec spec = options.scenario
+                                    ? load_scenario_file(options.config_path).alertmanager
+                                    : load_alertmanager_file(options.config_path);
+  AlertLabels labels;
+  for (const std::string& pair : options.labels) {
+    const std::size_t equal = pair.find('=');
+    if (equal == std::string::npos || equal == 0)
+      throw InputError("command line", "a label is NAME=VALUE, got '" + pair + "'");
+    labels.emplace_back(pair.substr(0, equal), pair.substr(equal + 1));
+  }
+  const std::vector<std::string> receivers = receivers_for(spec, labels);
+  for (std::size_t i = 0; i < receivers.size(); ++i)
+    std::cout << (i == 0 ? "" : ",") << receivers[i];
+  std::cout << "\n";
+  return kExitOk;
+}
+
+}  // namespace dosim::cli

@@ -1,0 +1,430 @@
+// The `alertmanager:` section (docs/detectors.md, "Notifications"): the real Alertmanager
+// configuration syntax for what dosim simulates (the `route` tree, `inhibit_rules`,
+// `receivers` by name), written inline or in an alertmanager.yml file the section names, so
+// that the same file passes `amtool check-config` and runs in dosim. Keys Alertmanager has
+// but dosim does not simulate (global, templates, time intervals, receivers' *_configs) are
+// accepted and left aside. dosim's first form (group_by and the intervals at the top,
+// matchers as label: value maps) still loads, with a deprecation warning.
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <regex>
+
+#include "scenario_loader_internal.h"
+#include "util/input_file.h"
+
+namespace dosim::loader {
+namespace {
+
+// The labels every alert dosim raises carries (detectors/alertmanager.h); detectors add
+// their own with `labels:`.
+const std::vector<std::string> kAlertLabels = {"alertname", "detector", "metric",
+                                               "service",   "severity", "target"};
+
+const std::vector<std::string> kOldKeys = {"group_by", "group_wait", "group_interval",
+                                           "repeat_interval"};
+
+bool is_label_name(std::string_view name) {
+  if (name.empty()) return false;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i];
+    const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+    if (!letter && !(i > 0 && c >= '0' && c <= '9')) return false;
+  }
+  return true;
+}
+
+std::string_view trimmed(std::string_view text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
+    text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
+    text.remove_suffix(1);
+  return text;
+}
+
+// A double-quoted value without its quotes and escapes; nullopt for a bad escape.
+std::optional<std::string> unquoted(std::string_view quoted) {
+  std::string out;
+  for (std::size_t i = 1; i + 1 < quoted.size(); ++i) {
+    char c = quoted[i];
+    if (c == '\\') {
+      if (i + 2 >= quoted.size()) return std::nullopt;
+      c = quoted[++i];
+      if (c == 'n')
+        c = '\n';
+      else if (c == 't')
+        c = '\t';
+      else if (c != '\\' && c != '"')
+        return std::nullopt;
+    } else if (c == '"') {
+      return std::nullopt;  // a quote inside must be escaped
+    }
+    out += c;
+  }
+  return out;
+}
+
+// Reads the Alertmanager configuration into an AlertmanagerSpec, reporting to `diags` (the
+// scenario's, or those of the file it names).
+class AlertmanagerReader {
+ public:
+  AlertmanagerReader(Diagnostics& diags, std::vector<std::string> labels, SimTime tick)
+      : diags_(diags), labels_(std::move(labels)), tick_(tick) {}
+
+  void read(const YAML::Node& node, AlertmanagerSpec& spec) {
+    MapReader r(
+        node, "alertmanager",
+        {"route", "inhibit_rules", "receivers", "global", "templates", "time_intervals",
+         "mute_time_intervals", "group_by", "group_wait", "group_interval", "repeat_interval"},
+        diags_);
+    if (!r.is_map()) return;
+    bool old_form = false;
+    for (const std::string& key : kOldKeys) {
+      if (!r.has(key)) continue;
+      if (r.has("route"))
+        diags_.error(r.key_pos(key), "'" + key + "' belongs under 'route:' (Alertmanager's form)");
+      old_form = true;
+    }
+    if (!r.has("route")) {
+      // dosim's first form: one route whose keys sit at the top, every alert to one receiver.
+      if (!old_form && !r.has("inhibit_rules") && !r.has("receivers")) return;
+      diags_.warning(r.pos(),
+                     "deprecated: dosim's first 'alertmanager:' form; write Alertmanager's "
+                     "'route:' (with a receiver) and 'receivers:', which amtool check-config "
+                     "accepts (docs/detectors.md)");
+      RouteSpec root = spec.route;
+      read_route_keys(r, root);
+      spec.route = std::move(root);
+      if (!r.has("receivers")) spec.receivers = {spec.route.receiver};
+    } else if (auto route = r.value("route")) {
+      spec.route = RouteSpec{};
+      read_route(*route, nullptr, spec.route);
+    }
+    if (r.has("receivers")) read_receivers(r, spec);
+    check_receivers(spec.receivers);
+    spec.inhibit_rules.clear();
+    for (const YAML::Node& item : r.list("inhibit_rules")) read_inhibit_rule(item, spec);
+  }
+
+ private:
+  // A route and its children; `parent` (nullptr at the root) lends what it does not set.
+  void read_route(const YAML::Node& node, const RouteSpec* parent, RouteSpec& route) {
+    MapReader r(
+        node, parent ? "route" : "root route",
+        {"receiver", "group_by", "group_wait", "group_interval", "repeat_interval", "matchers",
+         "match", "match_re", "continue", "routes", "mute_time_intervals", "active_time_intervals"},
+        diags_);
+    if (!r.is_map()) return;
+    if (parent) {
+      route.receiver = parent->receiver;
+      route.group_by = parent->group_by;
+      route.group_by_all = parent->group_by_all;
+      route.group_wait = parent->group_wait;
+      route.group_interval = parent->group_interval;
+      route.repeat_interval = parent->repeat_interval;
+    } else {
+      route.group_by.clear();  // Alertmanager groups by nothing unless told
+      if (!r.has("receiver")) diags_.error(r.pos(), "the root route needs a 'receiver'");
+      for (const char* key : {"matchers", "match", "match_re", "continue"})
+        if (r.has(key))
+          diags_.error(
+              r.key_pos(key),
+              std::string("the root route matches every alert: it cannot have '") + key + "'");
+    }
+    read_route_keys(r, route);
+    if (parent) {
+      read_matchers(r, "matchers", route.matchers);
+      read_match_map(r, "match", LabelMatcherSpec::Op::kEqual, route.matchers);
+      read_match_map(r, "match_re", LabelMatcherSpec::Op::kMatches, route.matchers);
+      route.continue_matching = r.boolean("continue").value_or(false);
+    }
+    for (const char* key : {"mute_time_intervals", "active_time_intervals"})
+      if (r.has(key))
+        diags_.warning(r.key_pos(key),
+                       std::string("'") + key + "' is not simulated: the route is always active");
+    for (const YAML::Node& child : r.list("routes"))
+      read_route(child, &route, route.routes.emplace_back());
+  }
+
+  // receiver, group_by and the three intervals of one route (or of the first form's top).
+  void read_route_keys(MapReader& r, RouteSpec& route) {
+    if (r.has("receiver")) {
+      receiver_positions_.emplace_back(r.text("receiver").value_or(""), r.value_pos("receiver"));
+      route.receiver = receiver_positions_.back().first;
+    }
+    if (r.has("group_by")) {
+      route.group_by.clear();
+      route.group_by_all = false;
+      for (const YAML::Node& item : r.list("group_by")) {
+        auto name = read_text(item, pos_of(item), "a label name", diags_);
+        if (!name) continue;
+        if (*name == "...") {
+          route.group_by_all = true;
+        } else {
+          check_label(*name, pos_of(item));
+          route.group_by.push_back(*name);
+        }
+      }
+      if (route.group_by_all && !route.group_by.empty())
+        diags_.error(r.value_pos("group_by"), "'...' in group_by stands alone (every label)");
+    }
+    route.group_wait = r.duration("group_wait", Range::at_least(0)).value_or(route.group_wait);
+    route.group_interval =
+        r.duration("group_interval", Range::above(0)).value_or(route.group_interval);
+    route.repeat_interval =
+        r.duration("repeat_interval", Range::above(0)).value_or(route.repeat_interval);
+    // Alerts fire and resolve on ticks: flushes closer together only repeat notifications
+    // (and a run's notifications would grow without bound).
+    for (const char* key : {"group_interval", "repeat_interval"}) {
+      const SimTime value = key[0] == 'g' ? route.group_interval : route.repeat_interval;
+      if (r.has(key) && value > 0 && value < tick_)
+        diags_.error(r.value_pos(key), std::string("'") + key + "' (" + format_duration(value) +
+                                           ") is shorter than the tick (" + format_duration(tick_) +
+                                           "): alerts fire and resolve on ticks");
+    }
+  }
+
+  // `key: ["name=value", 'name=~"regex"', ...]`; dosim's first form, a label: value mapping,
+  // loads with a deprecation warning.
+  void read_matchers(MapReader& r, const char* key, std::vector<LabelMatcherSpec>& out) {
+    auto node = r.value(key);
+    if (!node || node->IsNull()) return;
+    if (node->IsMap()) {
+      diags_.warning(r.value_pos(key), std::string("deprecated: '") + key +
+                                           "' as a label: value mapping; Alertmanager (and "
+                                           "amtool check-config) wants a list of matchers like "
+                                           "[\"severity=critical\"]");
+      read_map_entries(*node, key, LabelMatcherSpec::Op::kEqual, out);
+      return;
+    }
+    for (const YAML::Node& item : r.list(key)) {
+      auto text = read_text(item, pos_of(item), "a matcher", diags_);
+      if (text) parse_matchers(*text, pos_of(item), out);
+    }
+  }
+
+  // Alertmanager's older `match` / `match_re`: label: value mappings.
+  void read_match_map(MapReader& r, const char* key, LabelMatcherSpec::Op op,
+                      std::vector<LabelMatcherSpec>& out) {
+    auto node = r.value(key);
+    if (node && !node->IsNull()) read_map_entries(*node, key, op, out);
+  }
+
+  void read_map_entries(const YAML::Node& node, const std::string& what, LabelMatcherSpec::Op op,
+                        std::vector<LabelMatcherSpec>& out) {
+    for (const MapEntry& entry : read_entries(node, "'" + what + "'", diags_)) {
+      auto value = read_text(entry.value, entry.value_pos(), "a label value", diags_);
+      if (!value) continue;
+      check_label(entry.key, entry.key_pos());
+      LabelMatcherSpec matcher{entry.key, op, *value};
+      if (check_regex(matcher, entry.value_pos())) out.push_back(std::move(matcher));
+    }
+  }
+
+  // One list item: a matcher, or several separated by commas, optionally in braces
+  // ("{service=\"db\", severity=~\"crit.*\"}"), as Alertmanager parses them.
+  void parse_matchers(std::string_view text, SourcePos pos, std::vector<LabelMatcherSpec>& out) {
+    text = trimmed(text);
+    if (text.size() >= 2 && text.front() == '{' && text.back() == '}')
+      text = trimmed(text.substr(1, text.size() - 2));
+    std::size_t start = 0;
+    bool quoted = false;
+    for (std::size_t i = 0; i <= text.size(); ++i) {
+      if (i < text.size()) {
+        if (text[i] == '\\' && quoted) {
+          ++i;
+          continue;
+        }
+        if (text[i] == '"') quoted = !quoted;
+        if (text[i] != ',' || quoted) continue;
+      }
+      const std::string_view piece = trimmed(text.substr(start, i - start));
+      start = i + 1;
+      if (piece.empty() && i == text.size() && !out.empty()) break;  // a trailing comma
+      if (auto matcher = parse_matcher(piece, pos)) out.push_back(std::move(*matcher));
+    }
+  }
+
+  std::optional<LabelMatcherSpec> parse_matcher(std::string_view text, SourcePos pos) {
+    const auto bad = [&](const std::string& why) {
+      diags_.error(pos, "bad matcher '" + std::string(text) + "': " + why +
+                            " (a label name, =, !=, =~ or !~, and a value: severity=\"critical\")");
+      return std::nullopt;
+    };
+    std::size_t i = 0;
+    while (i < text.size() && (std::isalnum(static_cast<unsigned char>(text[i])) || text[i] == '_'))
+      ++i;
+    LabelMatcherSpec matcher;
+    matcher.name = std::string(text.substr(0, i));
+    if (!is_label_name(matcher.name)) return bad("no label name");
+    std::string_view rest = trimmed(text.substr(i));
+    using Op = LabelMatcherSpec::Op;
+    if (rest.starts_with("=~"))
+      matcher.op = Op::kMatches;
+    else if (rest.starts_with("!~"))
+      matcher.op = Op::kNotMatches;
+    else if (rest.starts_with("!="))
+      matcher.op = Op::kNotEqual;
+    else if (rest.starts_with("="))
+      matcher.op = Op::kEqual;
+    else
+      return bad("no operator");
+    rest = trimmed(rest.substr(matcher.op == Op::kEqual ? 1 : 2));
+    if (!rest.empty() && rest.front() == '"') {
+      auto value = rest.size() >= 2 && rest.back() == '"' ? unquoted(rest) : std::nullopt;
+      if (!value) return bad("an unterminated or badly escaped quoted value");
+      matcher.value = *value;
+    } else {
+      matcher.value = std::string(rest);
+    }
+    check_label(matcher.name, pos);
+    if (!check_regex(matcher, pos)) return std::nullopt;
+    return matcher;
+  }
+
+  bool check_regex(const LabelMatcherSpec& matcher, SourcePos pos) {
+    using Op = LabelMatcherSpec::Op;
+    if (matcher.op != Op::kMatches && matcher.op != Op::kNotMatches) return true;
+    try {
+      std::regex("^(?:" + matcher.value + ")$");
+      return true;
+    } catch (const std::regex_error& e) {
+      diags_.error(pos, "bad regular expression '" + matcher.value + "' for label '" +
+                            matcher.name + "': " + e.what());
+      return false;
+    }
+  }
+
+  // A label no alert of this run carries: legal, but a matcher on it never matches (or
+  // always, negated), likely a typo. Not checked for a file read on its own (no labels).
+  void check_label(const std::string& name, SourcePos pos) {
+    if (!is_label_name(name)) {
+      diags_.error(pos, "'" + name + "' is not a label name ([a-zA-Z_][a-zA-Z0-9_]*)");
+      return;
+    }
+    if (!labels_.empty() && std::find(labels_.begin(), labels_.end(), name) == labels_.end())
+      diags_.warning(pos, "no alert of this scenario carries the label '" + name + "'" +
+                              did_you_mean(name, labels_) +
+                              " (labels: alertname, detector, "
+                              "metric, service, severity, target "
+                              "and the detectors' own)");
+  }
+
+  void read_inhibit_rule(const YAML::Node& node, AlertmanagerSpec& spec) {
+    MapReader rule(node, "inhibit rule",
+                   {"source_matchers", "target_matchers", "source_match", "source_match_re",
+                    "target_match", "target_match_re", "equal"},
+                   diags_);
+    if (!rule.is_map()) return;
+    InhibitRuleSpec inhibit;
+    read_matchers(rule, "source_matchers", inhibit.source);
+    read_match_map(rule, "source_match", LabelMatcherSpec::Op::kEqual, inhibit.source);
+    read_match_map(rule, "source_match_re", LabelMatcherSpec::Op::kMatches, inhibit.source);
+    read_matchers(rule, "target_matchers", inhibit.target);
+    read_match_map(rule, "target_match", LabelMatcherSpec::Op::kEqual, inhibit.target);
+    read_match_map(rule, "target_match_re", LabelMatcherSpec::Op::kMatches, inhibit.target);
+    for (const YAML::Node& label : rule.list("equal")) {
+      auto name = read_text(label, pos_of(label), "a label name", diags_);
+      if (!name) continue;
+      check_label(*name, pos_of(label));
+      inhibit.equal.push_back(*name);
+    }
+    spec.inhibit_rules.push_back(std::move(inhibit));
+  }
+
+  // receivers: names only; what each would send to (*_configs) is left aside.
+  void read_receivers(MapReader& r, AlertmanagerSpec& spec) {
+    spec.receivers.clear();
+    for (const YAML::Node& item : r.list("receivers")) {
+      std::optional<std::string> name;
+      for (const MapEntry& entry : read_entries(item, "receiver", diags_))
+        if (entry.key == "name") name = read_text(entry.value, entry.value_pos(), "'name'", diags_);
+      if (!item.IsMap()) continue;
+      if (!name) {
+        diags_.error(pos_of(item), "a receiver needs a 'name'");
+        continue;
+      }
+      if (std::find(spec.receivers.begin(), spec.receivers.end(), *name) != spec.receivers.end())
+        diags_.error(pos_of(item), "receiver '" + *name + "' is defined twice");
+      spec.receivers.push_back(*name);
+    }
+  }
+
+  void check_receivers(const std::vector<std::string>& receivers) {
+    for (const auto& [name, pos] : receiver_positions_)
+      if (std::find(receivers.begin(), receivers.end(), name) == receivers.end())
+        diags_.error(pos, "undefined receiver '" + name + "'" + did_you_mean(name, receivers) +
+                              " (declare it under 'receivers:')");
+  }
+
+  Diagnostics& diags_;
+  std::vector<std::string> labels_;
+  SimTime tick_;
+  std::vector<std::pair<std::string, SourcePos>> receiver_positions_;
+};
+
+}  // namespace
+
+// Reads `path` into `spec` with `diags` (the file's own), any alert labels allowed.
+void read_alertmanager_text(const std::string& text, AlertmanagerSpec& spec, Diagnostics& diags,
+                            const std::vector<std::string>& labels, SimTime tick) {
+  try {
+    const YAML::Node root = YAML::Load(text);
+    if (!root.IsDefined() || root.IsNull()) {
+      diags.error({}, "the Alertmanager configuration is empty (it needs a 'route')");
+      return;
+    }
+    AlertmanagerReader(diags, labels, tick).read(root, spec);
+  } catch (const YAML::Exception& e) {
+    const bool has_mark = !e.mark.is_null() && e.mark.line >= 0;
+    diags.error({has_mark ? e.mark.line + 1 : 0, has_mark ? e.mark.column + 1 : 0},
+                "YAML syntax error: " + e.msg);
+  }
+}
+
+void Loader::read_alertmanager(const YAML::Node& node) {
+  std::vector<std::string> labels = kAlertLabels;
+  for (const DetectorSpec& detector : scenario_.detectors)
+    for (const auto& [name, value] : detector.labels)
+      if (std::find(labels.begin(), labels.end(), name) == labels.end()) labels.push_back(name);
+  AlertmanagerSpec& spec = scenario_.alertmanager;
+  if (!node.IsScalar()) {
+    AlertmanagerReader(diags_, labels, scenario_.tick).read(node, spec);
+    return;
+  }
+  // `alertmanager: alertmanager.yml`: a real configuration file, next to the scenario.
+  const std::filesystem::path written(node.Scalar());
+  const std::string path =
+      written.is_absolute() || scenario_.file.empty()
+          ? written.string()
+          : (std::filesystem::path(scenario_.file).parent_path() / written).string();
+  std::string reason;
+  const std::optional<std::string> text = read_input_file(path, kMaxScenarioBytes, reason);
+  if (!text) {
+    diags_.error(pos_of(node),
+                 "cannot read the Alertmanager configuration '" + path + "': " + reason);
+    return;
+  }
+  spec.file = path;
+  Diagnostics file_diags(path);
+  read_alertmanager_text(*text, spec, file_diags, labels, scenario_.tick);
+  diags_.merge(file_diags);
+}
+
+}  // namespace dosim::loader
+
+namespace dosim {
+
+AlertmanagerSpec load_alertmanager_file(const std::string& path) {
+  std::string reason;
+  const std::optional<std::string> text = read_input_file(path, kMaxScenarioBytes, reason);
+  if (!text) throw InputError(path, "cannot read file: " + reason);
+  AlertmanagerSpec spec;
+  spec.file = path;
+  Diagnostics diags(path);
+  loader::read_alertmanager_text(*text, spec, diags, {}, 0);
+  diags.throw_if_any();
+  return spec;
+}
+
+}  // namespace dosim

@@ -1,0 +1,155 @@
+"""dosim's Alertmanager configuration is Alertmanager's: checked with the real tools
+(Debian's prometheus-alertmanager, installed by tools/install-deps.sh).
+
+- Every alerting configuration in the repository (scenarios/*.yml, tests/alertmanager/*.yml,
+  the `alertmanager:` sections of the bundled scenarios and of the docs' examples) passes
+  `amtool check-config`.
+- For many label sets, `dosim routes` reaches the receivers `amtool config routes test`
+  prints, through a tree with every matcher kind, `continue`, nesting and match/match_re.
+"""
+import itertools
+import pathlib
+import re
+import shutil
+import subprocess
+
+import pytest
+import yaml
+
+from dosim_test_util import SOURCE_DIR, TMP, Checks, dosim
+
+AMTOOL = shutil.which("amtool") or "/usr/bin/amtool"
+ROUTES = SOURCE_DIR / "tests" / "alertmanager" / "routes.yml"
+
+
+def amtool(*args):
+    return subprocess.run([AMTOOL, *map(str, args)], capture_output=True, text=True)
+
+
+def alerting_configurations():
+    """(name, path of a file holding only an Alertmanager configuration) for every one."""
+    found = []
+    for path in sorted((SOURCE_DIR / "scenarios").glob("*.yml")):
+        found.append((path.name, path))
+    for path in sorted((SOURCE_DIR / "tests" / "alertmanager").glob("*.yml")):
+        found.append((path.name, path))
+    inline = []
+    for path in sorted((SOURCE_DIR / "scenarios").glob("*.yaml")):
+        inline.append((path.name, yaml.safe_load(path.read_text()).get("alertmanager")))
+    for path in sorted((SOURCE_DIR / "docs").glob("*.md")):
+        for i, block in enumerate(re.findall(r"```yaml\n(.*?)```", path.read_text(), re.S)):
+            try:
+                document = yaml.safe_load(block)
+            except yaml.YAMLError:
+                continue
+            if isinstance(document, dict) and "alertmanager" in document:
+                inline.append((f"{path.name} example {i}", document["alertmanager"]))
+    for name, section in inline:
+        if section is None or isinstance(section, str):
+            continue  # none, or a file listed above
+        out = TMP / ("inline-" + re.sub(r"[^A-Za-z0-9.]+", "-", name) + ".yml")
+        out.write_text(yaml.safe_dump(section))
+        found.append((name, out))
+    return found
+
+
+def test_every_alerting_configuration_passes_amtool_check_config():
+    configurations = alerting_configurations()
+    assert len(configurations) >= 3, configurations  # the files and the docs' example
+    checks = Checks()
+    for name, path in configurations:
+        result = amtool("check-config", path)
+        checks(result.returncode == 0, f"{name}: amtool check-config: {result.stdout}{result.stderr}")
+        ours = dosim("routes", path, "severity=critical")
+        checks(ours.returncode == 0, f"{name}: dosim routes: {ours.stderr}")
+    checks.assert_passed()
+
+
+LABEL_VALUES = {
+    "severity": [None, "critical", "warning", "crit"],
+    "service": [None, "db", "web", "cache", "api"],
+    "metric": [None, "latency_p95_s", "error_ratio", "rps"],
+    "team": [None, "payments"],
+    "alertname": [None, "lab7", "mad-services"],
+    "detector": [None, "mad", "ewma"],
+}
+
+
+def label_sets():
+    """Every combination of severity, service and metric, with the rest varied alongside."""
+    others = list(itertools.product(LABEL_VALUES["team"], LABEL_VALUES["alertname"],
+                                    LABEL_VALUES["detector"]))
+    sets = []
+    for k, (severity, service, metric) in enumerate(itertools.product(
+            LABEL_VALUES["severity"], LABEL_VALUES["service"], LABEL_VALUES["metric"])):
+        team, alertname, detector = others[k % len(others)]
+        labels = {"severity": severity, "service": service, "metric": metric, "team": team,
+                  "alertname": alertname, "detector": detector}
+        sets.append([f"{key}={value}" for key, value in labels.items() if value is not None])
+    return sets
+
+
+@pytest.mark.parametrize("config", [ROUTES, SOURCE_DIR / "scenarios" / "payments-alertmanager.yml"],
+                         ids=lambda p: p.name)
+def test_dosim_routes_like_amtool(config):
+    sets = label_sets()
+    assert len(sets) == 80
+    checks = Checks()
+    receivers_seen = set()
+    for labels in sets:
+        expected = amtool("config", "routes", "test", f"--config.file={config}", *labels)
+        assert expected.returncode == 0, expected.stderr
+        ours = dosim("routes", config, *labels)
+        assert ours.returncode == 0, ours.stderr
+        checks(ours.stdout.strip() == expected.stdout.strip(),
+               f"{' '.join(labels)}: dosim {ours.stdout.strip()!r}, amtool {expected.stdout.strip()!r}")
+        receivers_seen.update(expected.stdout.strip().split(","))
+    checks.assert_passed()
+    if config == ROUTES:  # the label sets reach every branch of the tree
+        assert receivers_seen == {"fallback", "dba-pager", "sre-pager", "sre-backend",
+                                  "payments", "traffic", "lab"}, receivers_seen
+
+
+def test_a_scenario_names_its_alertmanager_file_and_routes_through_it():
+    scenario = SOURCE_DIR / "scenarios" / "payments-mad.yaml"
+    assert yaml.safe_load(scenario.read_text())["alertmanager"] == "payments-alertmanager.yml"
+    result = dosim("routes", "--scenario", scenario, "severity=critical", "service=payments")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "oncall-pager,team-payments"
+    result = dosim("routes", "--scenario", scenario, "severity=warning", "service=payments")
+    assert result.stdout.strip() == "team-payments"
+
+
+def test_the_first_form_loads_with_a_deprecation_warning():
+    path = TMP / "first-form.yaml"
+    path.write_text("""name: t
+duration: 1h
+services: [{name: web}]
+alertmanager:
+  group_by: [service]
+  inhibit_rules:
+    - {source_matchers: {severity: critical}, target_matchers: {severity: warning}, equal: [service]}
+""")
+    result = dosim("validate", path)
+    assert result.returncode == 0, result.stderr
+    assert "5:3: warning: deprecated: dosim's first 'alertmanager:' form" in result.stderr
+    assert "7:25: warning: deprecated: 'source_matchers' as a label: value mapping" in result.stderr
+    assert dosim("validate", "--strict", path).returncode == 2
+
+
+def test_errors_in_a_named_file_point_into_it():
+    config = TMP / "broken-alertmanager.yml"
+    config.write_text("""route:
+  receiver: team
+  routes:
+    - matchers: ['severity=~"(crit"']
+      receiver: pager
+receivers:
+  - name: team
+""")
+    scenario = TMP / "names-broken.yaml"
+    scenario.write_text(f"name: t\nduration: 1h\nservices: [{{name: web}}]\nalertmanager: {config}\n")
+    result = dosim("validate", scenario)
+    assert result.returncode == 2
+    assert f"{config}:4:18: bad regular expression '(crit' for label 'severity'" in result.stderr
+    assert f"{config}:5:17: undefined receiver 'pager'" in result.stderr
