@@ -39,9 +39,10 @@ struct RunCommandOptions {
 int run_command(const RunCommandOptions& options);
 
 struct ExportOptions {
-  std::string what;  // spans (OTLP/JSON) or logs (JSON lines)
+  std::string format;  // openmetrics, csv, spans (OTLP/JSON) or logs (JSON lines)
   std::string trace_path;
   std::string out_path;  // empty: standard output
+  std::string start;     // --start: wall-clock time of the run's t = 0 (openmetrics, csv)
 };
 
 int export_command(const ExportOptions& options);

@@ -1,15 +1,23 @@
-// dosim export spans|logs TRACE.h5 [-o FILE]: the request level's distributed traces as
+// dosim export TRACE.h5 --format openmetrics|csv|spans|logs [--start TIME] [-o FILE]:
+// every recorded series as OpenMetrics text (for Prometheus's backfill) or long-form CSV
+// (docs/prometheus.md, analysis/metrics_export.h); the request level's distributed traces as
 // OpenTelemetry's OTLP/JSON encoding (one ExportTraceServiceRequest), or its request logs as
-// JSON lines (docs/trace-format.md, "Spans and request logs").
+// JSON lines (docs/trace-format.md, "Spans and request logs"). `dosim export spans|logs
+// TRACE.h5` is the older spelling of the last two.
 #include <cinttypes>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "dosim/analysis/metrics_export.h"
 #include "dosim/analysis/trace_reader.h"
+#include "dosim/analysis/trace_series.h"
 #include "dosim/version.h"
 
 namespace dosim::cli {
@@ -44,9 +52,10 @@ Json otlp_spans(const TraceSpans& trace) {
     json["traceId"] = trace_id(span.trace_high, span.trace_low);
     json["spanId"] = hex(span.span);
     if (span.parent != 0) json["parentSpanId"] = hex(span.parent);
-    json["name"] = server ? (span.endpoint >= 0 ? name_at(trace.endpoints, span.endpoint, "endpoint")
-                                                : name_at(trace.services, span.service, "service"))
-                          : name_at(trace.edges, span.dependency, "edge");
+    json["name"] = server
+                       ? (span.endpoint >= 0 ? name_at(trace.endpoints, span.endpoint, "endpoint")
+                                             : name_at(trace.services, span.service, "service"))
+                       : name_at(trace.edges, span.dependency, "edge");
     json["kind"] = server ? 2 : 3;  // SPAN_KIND_SERVER, SPAN_KIND_CLIENT
     json["startTimeUnixNano"] = std::to_string(span.start);
     json["endTimeUnixNano"] = std::to_string(span.end);
@@ -79,8 +88,8 @@ Json otlp_spans(const TraceSpans& trace) {
   Json resource_spans = Json::array();
   for (auto& [service, spans] : by_service) {
     Json resource;
-    resource["resource"]["attributes"] = Json::array(
-        {attribute("service.name", {{"stringValue", name_at(trace.services, service, "service")}})});
+    resource["resource"]["attributes"] = Json::array({attribute(
+        "service.name", {{"stringValue", name_at(trace.services, service, "service")}})});
     Json scope;
     scope["scope"] = Json{{"name", "dosim"}, {"version", DOSIM_VERSION}};
     scope["spans"] = std::move(spans);
@@ -104,23 +113,88 @@ void write_logs(const TraceSpans& trace, std::ostream& out) {
   }
 }
 
+// --start: Unix seconds, or an RFC 3339 time (2026-12-01T00:00:00Z, or with +hh:mm).
+double parse_start(const std::string& text) {
+  const auto bad = [&]() -> double {
+    throw InputError("command line",
+                     "--start must be Unix seconds or an RFC 3339 time such as "
+                     "2026-12-01T00:00:00Z, got '" +
+                         text + "'");
+  };
+  char* end = nullptr;
+  const double seconds = std::strtod(text.c_str(), &end);
+  if (!text.empty() && end == text.c_str() + text.size()) {
+    if (!std::isfinite(seconds) || seconds < 0) return bad();
+    return seconds;
+  }
+  std::tm tm{};
+  int consumed = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6)
+    return bad();
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  std::string_view rest(text.c_str() + consumed);
+  double fraction = 0;
+  if (!rest.empty() && rest.front() == '.') {
+    std::size_t digits = 1;
+    while (digits < rest.size() && std::isdigit(static_cast<unsigned char>(rest[digits]))) ++digits;
+    fraction = std::strtod(std::string(rest.substr(0, digits)).c_str(), nullptr);
+    rest.remove_prefix(digits);
+  }
+  long offset = 0;
+  if (rest == "Z" || rest == "z") {
+  } else if (rest.size() == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':') {
+    const int hours = std::atoi(std::string(rest.substr(1, 2)).c_str());
+    const int minutes = std::atoi(std::string(rest.substr(4, 2)).c_str());
+    offset = (rest[0] == '+' ? 1 : -1) * (hours * 3600L + minutes * 60L);
+  } else {
+    return bad();
+  }
+  const std::time_t utc = timegm(&tm);
+  if (utc == static_cast<std::time_t>(-1) || tm.tm_mon < 0) return bad();
+  return static_cast<double>(utc - offset) + fraction;
+}
+
+void write_series(const ExportOptions& options, std::ostream& out) {
+  const TraceSeries trace = read_trace_series(options.trace_path);
+  double start = -1;
+  if (!options.start.empty()) {
+    start = parse_start(options.start);
+  } else if (options.format == "openmetrics") {
+    // Now minus the run's span, whole seconds: the newest sample is now, inside any
+    // Prometheus retention. Wall clock here only, never in the model.
+    const double span = trace.times.empty() ? 0.0 : static_cast<double>(trace.times.back()) / 1e9;
+    start = std::floor(static_cast<double>(std::time(nullptr)) - span);
+  }
+  if (options.format == "openmetrics")
+    write_openmetrics(trace, start, out);
+  else
+    write_metrics_csv(trace, start, out);
+}
+
 }  // namespace
 
 int export_command(const ExportOptions& options) {
-  const TraceSpans trace = read_trace_spans(options.trace_path);
   std::ofstream file;
   if (!options.out_path.empty()) {
     file.open(options.out_path, std::ios::binary | std::ios::trunc);
     if (!file) throw InputError(options.out_path, "cannot write the export");
   }
   std::ostream& out = options.out_path.empty() ? std::cout : file;
-  if (options.what == "spans")
-    out << otlp_spans(trace).dump() << '\n';
-  else
-    write_logs(trace, out);
+  if (options.format == "openmetrics" || options.format == "csv") {
+    write_series(options, out);
+  } else {
+    const TraceSpans trace = read_trace_spans(options.trace_path);
+    if (options.format == "spans")
+      out << otlp_spans(trace).dump() << '\n';
+    else
+      write_logs(trace, out);
+  }
   out.flush();
-  if (!out) throw InputError(options.out_path.empty() ? "stdout" : options.out_path,
-                             "cannot write the export");
+  if (!out)
+    throw InputError(options.out_path.empty() ? "stdout" : options.out_path,
+                     "cannot write the export");
   return kExitOk;
 }
 

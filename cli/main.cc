@@ -93,13 +93,21 @@ int main(int argc, char** argv) {
   score_cmd->add_flag("--json", score.json, "Print the scores as JSON");
 
   dosim::cli::ExportOptions export_options;
+  std::vector<std::string> export_args;
   auto* export_cmd = app.add_subcommand(
-      "export", "Write a request-level trace's spans (OTLP/JSON) or request logs (JSON lines)");
-  export_cmd->add_option("what", export_options.what, "spans or logs")
+      "export",
+      "Write a trace's series as OpenMetrics (Prometheus backfill) or CSV, or a request-level "
+      "trace's spans (OTLP/JSON) or request logs (JSON lines)");
+  export_cmd->add_option("trace", export_args, "Trace written by dosim run (or: spans|logs TRACE)")
       ->required()
-      ->check(CLI::IsMember({"spans", "logs"}));
-  export_cmd->add_option("trace", export_options.trace_path, "Trace written by dosim run")
-      ->required();
+      ->expected(1, 2);
+  auto* format_opt =
+      export_cmd
+          ->add_option("--format,-f", export_options.format, "openmetrics, csv, spans or logs")
+          ->check(CLI::IsMember({"openmetrics", "csv", "spans", "logs"}));
+  export_cmd->add_option("--start", export_options.start,
+                         "Wall-clock time of the run's start: Unix seconds or RFC 3339 "
+                         "(openmetrics default: now minus the run's span)");
   export_cmd->add_option("--out,-o", export_options.out_path,
                          "File to write (default: standard output)");
 
@@ -160,7 +168,27 @@ int main(int argc, char** argv) {
     if (*bench_cmd) return dosim::cli::bench_command(bench);
     if (*score_cmd) return dosim::cli::score_command(score);
     if (*nab_cmd) return dosim::cli::nab_command(nab);
-    if (*export_cmd) return dosim::cli::export_command(export_options);
+    if (*export_cmd) {
+      // `dosim export spans|logs TRACE`, the older spelling, or `dosim export TRACE --format F`.
+      if (export_args.size() == 2) {
+        if (export_args[0] != "spans" && export_args[0] != "logs")
+          throw dosim::InputError("command line",
+                                  "dosim export takes one trace and --format "
+                                  "(openmetrics, csv, spans or logs), got '" +
+                                      export_args[0] + "' before it");
+        if (*format_opt && export_options.format != export_args[0])
+          throw dosim::InputError("command line", "--format " + export_options.format +
+                                                      " contradicts '" + export_args[0] + "'");
+        export_options.format = export_args[0];
+        export_options.trace_path = export_args[1];
+      } else {
+        if (!*format_opt)
+          throw dosim::InputError("command line",
+                                  "dosim export needs --format openmetrics, csv, spans or logs");
+        export_options.trace_path = export_args[0];
+      }
+      return dosim::cli::export_command(export_options);
+    }
     if (*routes_cmd) return dosim::cli::routes_command(routes);
     return dosim::cli::validate_command(validate);
   } catch (const dosim::Error& error) {

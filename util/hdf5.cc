@@ -87,6 +87,19 @@ bool has_attribute(hid_t object, const std::string& name) {
   return H5Aexists(object, name.c_str()) > 0;
 }
 
+std::vector<std::string> member_names(hid_t loc, const std::string& path) {
+  const Group group = open_group(loc, path);
+  std::vector<std::string> names;
+  const auto add = [](hid_t, const char* name, const H5L_info_t*, void* out) -> herr_t {
+    static_cast<std::vector<std::string>*>(out)->emplace_back(name);
+    return 0;
+  };
+  hsize_t index = 0;
+  if (H5Literate(group.get(), H5_INDEX_NAME, H5_ITER_INC, &index, add, &names) < 0)
+    throw Failure(path, "cannot list " + path);
+  return names;
+}
+
 Group open_group(hid_t loc, const std::string& path) {
   if (path != "/" && !exists(loc, path)) throw Failure(path, "no group " + path);
   Group group(H5Gopen2(loc, path.c_str(), H5P_DEFAULT));
@@ -122,8 +135,8 @@ std::vector<std::string> read_strings(hid_t loc, const std::string& path) {
   std::vector<std::string> values;
   if (count == 0) return values;
   check_claimed_bytes(dataset.get(),
-                      static_cast<double>(count) * static_cast<double>(
-                          std::max<std::size_t>(H5Tget_size(type.get()), sizeof(char*))),
+                      static_cast<double>(count) * static_cast<double>(std::max<std::size_t>(
+                                                       H5Tget_size(type.get()), sizeof(char*))),
                       path);
   if (H5Tis_variable_str(type.get()) > 0) {
     std::vector<char*> cells(count, nullptr);

@@ -148,6 +148,8 @@ bool exists(hid_t loc, const std::string& path);
 // Whether `object` has an attribute `name`.
 bool has_attribute(hid_t object, const std::string& name);
 
+// The names of the links in the group at `path`, in name order. Throws as open_group.
+std::vector<std::string> member_names(hid_t loc, const std::string& path);
 // The group at `path` ("/" is `loc`'s root). Throws "no group PATH" or "cannot open PATH".
 Group open_group(hid_t loc, const std::string& path);
 // The dataset at `path`. Throws "no dataset PATH" or "cannot open PATH".

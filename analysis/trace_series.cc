@@ -1,0 +1,139 @@
+#include "dosim/analysis/trace_series.h"
+
+#include <array>
+#include <string_view>
+
+#include "dosim/engine/frame.h"
+#include "dosim/error.h"
+#include "util/hdf5.h"
+
+namespace dosim {
+namespace {
+
+using hdf5::exists;
+using hdf5::read_numbers;
+using hdf5::read_strings;
+
+struct NotATrace {
+  std::string what;
+};
+
+template <std::size_t N>
+SeriesFamily read_family(hid_t f, const std::string& family,
+                         const std::array<std::string_view, N>& names, std::size_t rows,
+                         std::size_t columns) {
+  SeriesFamily out;
+  out.columns = columns;
+  for (std::string_view name : names) {
+    const std::string path = "metrics/" + family + "/" + std::string(name);
+    if (!exists(f, path)) continue;  // an older trace, or a family the run did not record
+    std::vector<float> values = read_numbers<float>(f, path);
+    if (values.size() != rows * columns)
+      throw NotATrace{path + " is not [rows x " + std::to_string(columns) + "]"};
+    out.metric_names.emplace_back(name);
+    out.metrics.push_back(std::move(values));
+  }
+  return out;
+}
+
+TraceSeries read(const std::string& path, hid_t f) {
+  TraceSeries t;
+  if (!hdf5::has_attribute(f, "format") ||
+      hdf5::read_string_attribute(f, "format") != "dosim-trace")
+    throw NotATrace{"no format = dosim-trace attribute"};
+  t.seed = hdf5::read_attribute<std::uint64_t>(f, "seed");
+  t.complete = hdf5::read_attribute<std::int32_t>(f, "complete") != 0;
+  t.record_interval = hdf5::read_attribute<std::int64_t>(f, "record_interval_ns");
+  if (hdf5::has_attribute(f, "scenario_name"))
+    t.scenario = hdf5::read_string_attribute(f, "scenario_name");
+  t.times = read_numbers<std::int64_t>(f, "time_ns");
+  const std::size_t rows = t.times.size();
+  t.services = read_strings(f, "services/name");
+  t.service_zones = exists(f, "services/zone") ? read_strings(f, "services/zone")
+                                               : std::vector<std::string>(t.services.size());
+  const auto name_of = [&](std::int64_t index) {
+    if (index < 0 || static_cast<std::size_t>(index) >= t.services.size())
+      throw NotATrace{"a service index outside /services/name"};
+    return t.services[static_cast<std::size_t>(index)];
+  };
+  for (std::int32_t s : read_numbers<std::int32_t>(f, "edges/src"))
+    t.edge_callers.push_back(name_of(s));
+  for (std::int32_t s : read_numbers<std::int32_t>(f, "edges/dst"))
+    t.edge_callees.push_back(name_of(s));
+  if (t.edge_callers.size() != t.edge_callees.size()) throw NotATrace{"edges of different lengths"};
+  if (exists(f, "endpoints/service")) {
+    for (std::int32_t s : read_numbers<std::int32_t>(f, "endpoints/service"))
+      t.endpoint_services.push_back(name_of(s));
+    t.endpoint_names = read_strings(f, "endpoints/name");
+  }
+  if (exists(f, "services/placement/service")) {
+    for (std::int32_t s : read_numbers<std::int32_t>(f, "services/placement/service"))
+      t.zone_services.push_back(name_of(s));
+    t.zone_names = read_strings(f, "services/placement/zone");
+    t.zone_regions = read_strings(f, "services/placement/region");
+  }
+  t.service = read_family(f, "service", kServiceMetricNames, rows, t.services.size());
+  t.edge = read_family(f, "edge", kEdgeMetricNames, rows, t.edge_callers.size());
+  t.endpoint = read_family(f, "endpoint", kEndpointMetricNames, rows, t.endpoint_names.size());
+  if (exists(f, "metrics/zone"))
+    t.zone = read_family(f, "zone", kZoneMetricNames, rows, t.zone_names.size());
+  if (exists(f, "detectors/name")) {
+    for (const std::string& name : read_strings(f, "detectors/name")) {
+      const std::string base = "detectors/" + name;
+      if (!exists(f, base + "/score")) continue;
+      DetectorSeries d;
+      d.name = name;
+      d.metrics = read_strings(f, base + "/metric");
+      d.labels = read_strings(f, base + "/label");
+      for (std::int32_t s : read_numbers<std::int32_t>(f, base + "/service"))
+        d.services.push_back(s >= 0 && static_cast<std::size_t>(s) < t.services.size()
+                                 ? t.services[static_cast<std::size_t>(s)]
+                                 : "");
+      d.scores = read_numbers<float>(f, base + "/score");
+      if (d.scores.size() != rows * d.labels.size())
+        throw NotATrace{base + "/score is not [rows x watched series]"};
+      if (exists(f, base + "/gauges"))
+        for (const std::string& gauge : hdf5::member_names(f, base + "/gauges")) {
+          d.gauge_names.push_back(gauge);
+          d.gauges.push_back(read_numbers<float>(f, base + "/gauges/" + gauge));
+          if (d.gauges.back().size() != rows)
+            throw NotATrace{base + "/gauges/" + gauge + " is not [rows]"};
+        }
+      t.detectors.push_back(std::move(d));
+    }
+  }
+  if (exists(f, "truth/incidents/id")) {
+    const std::string truth = "truth/incidents/";
+    const auto ids = read_numbers<std::int64_t>(f, truth + "id");
+    const auto names = read_strings(f, truth + "name");
+    const auto causes = read_strings(f, truth + "cause");
+    const auto roots = read_strings(f, truth + "root_cause");
+    const auto starts = read_numbers<std::int64_t>(f, truth + "impact_start_ns");
+    const auto ends = read_numbers<std::int64_t>(f, truth + "impact_end_ns");
+    const auto silent = read_numbers<std::uint8_t>(f, truth + "silent");
+    for (std::size_t i = 0; i < ids.size(); ++i)
+      t.incidents.push_back({ids[i], names.at(i), causes.at(i), roots.at(i), starts.at(i),
+                             ends.at(i), silent.at(i) != 0});
+  }
+  (void)path;
+  return t;
+}
+
+}  // namespace
+
+TraceSeries read_trace_series(const std::string& path) {
+  hdf5::quiet_errors();
+  hdf5::File file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+  if (!file.valid()) throw InputError(path, "cannot open trace: " + hdf5::error_reason());
+  try {
+    return read(path, file.get());
+  } catch (const NotATrace& failure) {
+    throw InputError(path, "not a readable dosim trace: " + failure.what);
+  } catch (const hdf5::Failure& failure) {
+    throw InputError(path, std::string("not a readable dosim trace: ") + failure.what());
+  } catch (const std::out_of_range&) {
+    throw InputError(path, "not a readable dosim trace: columns of different lengths");
+  }
+}
+
+}  // namespace dosim

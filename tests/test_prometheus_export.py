@@ -1,0 +1,190 @@
+"""dosim export --format openmetrics|csv, checked with the real Prometheus (Debian's
+prometheus, installed by tools/install-deps.sh): a bundled run is exported, backfilled with
+`promtool tsdb create-blocks-from openmetrics`, the real Prometheus is started on 127.0.0.1
+over those blocks, and its HTTP API (/api/v1/query_range, /api/v1/query) gives back the
+trace's values as h5py reads them; histogram_quantile over the rebuilt latency histogram
+lands in the bucket that holds the trace's p95. The CSV's values equal the trace's too."""
+import csv
+import json
+import math
+import shutil
+import socket
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+
+import h5py
+import numpy as np
+import pytest
+
+from dosim_test_util import SOURCE_DIR, TMP, dosim
+
+PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
+PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
+START = int(time.time()) - 3 * 3600  # inside any retention; whole seconds
+BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0]
+
+
+@pytest.fixture(scope="module")
+def run():
+    trace = TMP / "payments-mad.h5"
+    result = dosim("run", "-q", SOURCE_DIR / "scenarios" / "payments-mad.yaml", "-o", trace)
+    assert result.returncode == 0, result.stderr
+    with h5py.File(trace, "r") as f:
+        data = {
+            "time_ns": f["time_ns"][()],
+            "services": f["services/name"].asstr()[()].tolist(),
+            "p95": f["metrics/service/latency_p95_s"][()],
+            "rps": f["metrics/service/rps"][()],
+            "edge_rps": f["metrics/edge/rps"][()],
+            "edges": f["edges/name"].asstr()[()].tolist(),
+            "incidents": f["truth/incidents/name"].asstr()[()].tolist(),
+            "impact": (f["truth/incidents/impact_start_ns"][()], f["truth/incidents/impact_end_ns"][()]),
+            "record_ns": int(f.attrs["record_interval_ns"]),
+        }
+    return trace, data
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def query(port, path, **params):
+    url = f"http://127.0.0.1:{port}{path}?" + urllib.parse.urlencode(params)
+    with urllib.request.urlopen(url, timeout=10) as response:
+        body = json.load(response)
+    assert body["status"] == "success", body
+    return body["data"]
+
+
+@pytest.fixture(scope="module")
+def prometheus(run):
+    trace, _ = run
+    text = TMP / "payments-mad.om"
+    result = dosim("export", trace, "--format", "openmetrics", "--start", START, "-o", text)
+    assert result.returncode == 0, result.stderr
+    assert text.read_text().endswith("# EOF\n")
+    data = TMP / "prometheus-data"
+    shutil.rmtree(data, ignore_errors=True)
+    backfill = subprocess.run([PROMTOOL, "tsdb", "create-blocks-from", "openmetrics", text, data],
+                              capture_output=True, text=True)
+    assert backfill.returncode == 0, backfill.stdout + backfill.stderr
+    config = TMP / "prometheus.yml"
+    config.write_text("global:\n  scrape_interval: 15s\n")
+    port = free_port()
+    server = subprocess.Popen(
+        [PROMETHEUS, f"--config.file={config}", f"--storage.tsdb.path={data}",
+         f"--web.listen-address=127.0.0.1:{port}", "--storage.tsdb.retention.time=10y"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/-/ready", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            assert server.poll() is None, server.stderr.read()
+            assert time.time() < deadline, "Prometheus did not become ready"
+            time.sleep(0.3)
+        yield port
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def test_prometheus_gives_back_the_trace_values(run, prometheus):
+    _, data = run
+    times = START + data["time_ns"] / 1e9
+    step = data["record_ns"] / 1e9
+    s = data["services"].index("payments")
+    result = query(prometheus, "/api/v1/query_range",
+                   query='dosim_service_latency_p95_seconds{service="payments"}',
+                   start=times[0], end=times[-1], step=step)["result"]
+    assert len(result) == 1 and result[0]["metric"]["service"] == "payments"
+    values = result[0]["values"]
+    assert len(values) == len(times)
+    for (t, value), expected_t, expected in zip(values, times, data["p95"][:, s]):
+        assert t == pytest.approx(expected_t, abs=1e-3)
+        assert float(value) == pytest.approx(float(expected), rel=1e-6)
+    # Every edge's rps, one instant: the series of each edge, with caller and callee labels.
+    r = len(times) // 2
+    edges = query(prometheus, "/api/v1/query", query="dosim_edge_rps", time=times[r])["result"]
+    got = {f'{e["metric"]["caller"]}->{e["metric"]["callee"]}': float(e["value"][1]) for e in edges}
+    assert got == {name: pytest.approx(float(v), rel=1e-6) for name, v in zip(data["edges"], data["edge_rps"][r])}
+
+
+def test_the_ground_truth_is_a_series(run, prometheus):
+    _, data = run
+    times = START + data["time_ns"] / 1e9
+    step = data["record_ns"] / 1e9
+    name = data["incidents"][0]
+    result = query(prometheus, "/api/v1/query_range",
+                   query=f'dosim_incident_impacting{{name="{name}"}}',
+                   start=times[0], end=times[-1], step=step)["result"]
+    assert len(result) == 1
+    on = [float(v) for _, v in result[0]["values"]]
+    start_ns, end_ns = data["impact"][0][0], data["impact"][1][0]
+    expected = [1.0 if (start_ns < t and end_ns > t - data["record_ns"]) else 0.0 for t in data["time_ns"]]
+    assert on == expected and sum(on) > 0
+    info = query(prometheus, "/api/v1/query", query="dosim_incident_info", time=times[0])["result"]
+    assert sorted(i["metric"]["name"] for i in info) == sorted(data["incidents"])
+
+
+def test_histogram_quantile_finds_the_p95_bucket(run, prometheus):
+    _, data = run
+    times = START + data["time_ns"] / 1e9
+    s = data["services"].index("payments")
+    window = int(data["record_ns"] / 1e9)
+    checked = 0
+    for r in range(5, len(times), 7):
+        result = query(prometheus, "/api/v1/query", time=times[r], query=(
+            f'histogram_quantile(0.95, rate(dosim_service_latency_seconds_bucket'
+            f'{{service="payments"}}[{window}s]))'))["result"]
+        assert len(result) == 1
+        estimate = float(result[0]["value"][1])
+        p95 = float(data["p95"][r, s])
+        if data["rps"][r, s] * window < 100 or not math.isfinite(estimate):
+            continue
+        # histogram_quantile interpolates inside the bucket holding the 95th percentile: the
+        # trace's p95 lies in the same bucket.
+        upper = next(b for b in BUCKETS + [math.inf] if b >= p95)
+        lower = max([0.0] + [b for b in BUCKETS if b < p95])
+        assert lower <= estimate <= upper, (r, p95, estimate)
+        checked += 1
+    assert checked >= 5
+    count = query(prometheus, "/api/v1/query", time=times[-1],
+                  query='dosim_service_latency_seconds_count{service="payments"}')["result"]
+    expected = float(np.sum(data["rps"][:, s].astype(np.float64) * window))
+    assert float(count[0]["value"][1]) == pytest.approx(expected, abs=1.0)
+
+
+def test_csv_long_form_holds_the_trace_values(run):
+    trace, data = run
+    out = TMP / "payments-mad.csv"
+    result = dosim("export", trace, "--format", "csv", "-o", out)
+    assert result.returncode == 0, result.stderr
+    with open(out, newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0].keys())[:3] == ["time_s", "metric", "service"]
+    p95 = [r for r in rows if r["metric"] == "dosim_service_latency_p95_seconds" and r["service"] == "payments"]
+    s = data["services"].index("payments")
+    assert [float(r["time_s"]) for r in p95] == pytest.approx((data["time_ns"] / 1e9).tolist())
+    assert [float(r["value"]) for r in p95] == pytest.approx(data["p95"][:, s].astype(float).tolist(), rel=1e-6)
+    assert {r["metric"] for r in rows} >= {"dosim_edge_rps", "dosim_endpoint_rps", "dosim_detector_score"}
+
+
+def test_export_mistakes_are_reported(run):
+    trace, _ = run
+    assert dosim("export", trace).returncode == 2  # no --format
+    bad = dosim("export", trace, "--format", "openmetrics", "--start", "yesterday")
+    assert bad.returncode == 2 and "--start" in bad.stderr
+    missing = dosim("export", TMP / "missing.h5", "--format", "csv")
+    assert missing.returncode == 2 and "missing.h5" in missing.stderr
