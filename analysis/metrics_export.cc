@@ -1,5 +1,6 @@
 #include "dosim/analysis/metrics_export.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <map>
@@ -276,6 +277,49 @@ void write_openmetrics(const TraceSeries& t, double start, std::ostream& out) {
         out << "dosim_incident_impacting" << labels_of(i) << " " << (on ? 1 : 0) << " "
             << timestamp(start, t.times[r]) << "\n";
       }
+  }
+  if (!t.changes.empty()) {
+    // One series per (kind, target): 1 at the interval holding a change, 0 at the next, so
+    // that a query between them reads no change.
+    std::map<std::pair<std::string, std::string>, std::vector<std::size_t>> rows_of;
+    for (const ChangeMark& change : t.changes) {
+      const auto row = std::lower_bound(t.times.begin(), t.times.end(), change.time + 1);
+      if (row == t.times.end()) continue;  // after the last row
+      rows_of[{change.kind, change.target}].push_back(
+          static_cast<std::size_t>(row - t.times.begin()));
+    }
+    gauge_family("dosim_change",
+                 "1 in the record interval of an operation (deployment, config, flag, scale, ...)",
+                 "");
+    for (auto& [key, marked] : rows_of) {
+      std::sort(marked.begin(), marked.end());
+      marked.erase(std::unique(marked.begin(), marked.end()), marked.end());
+      const std::string labels = label_text({{"kind", key.first}, {"target", key.second}});
+      for (std::size_t i = 0; i < marked.size(); ++i) {
+        out << "dosim_change" << labels << " 1 " << timestamp(start, t.times[marked[i]]) << "\n";
+        const std::size_t next = marked[i] + 1;
+        if (next < rows && (i + 1 == marked.size() || marked[i + 1] != next))
+          out << "dosim_change" << labels << " 0 " << timestamp(start, t.times[next]) << "\n";
+      }
+    }
+  }
+  if (!t.detected.empty()) {
+    gauge_family("dosim_incident_detected",
+                 "an incident rule's open incident: its severity (1-3) while open, else 0", "");
+    std::map<std::string, std::vector<const DetectedWindow*>> by_rule;
+    for (const DetectedWindow& d : t.detected) by_rule[d.rule].push_back(&d);
+    for (const auto& [rule, windows] : by_rule) {
+      const std::string labels = label_text({{"rule", rule}});
+      for (std::size_t r = 0; r < rows; ++r) {
+        const SimTime end = t.times[r], begin = end - t.record_interval;
+        int severity = 0;
+        for (const DetectedWindow* d : windows)
+          if (d->start < end && (d->end < 0 || d->end > begin))
+            severity = severity == 0 ? d->severity : std::min(severity, d->severity);
+        out << "dosim_incident_detected" << labels << " " << severity << " "
+            << timestamp(start, t.times[r]) << "\n";
+      }
+    }
   }
   out << "# EOF\n";
 }

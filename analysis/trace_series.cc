@@ -115,6 +115,21 @@ TraceSeries read(const std::string& path, hid_t f) {
       t.incidents.push_back({ids[i], names.at(i), causes.at(i), roots.at(i), starts.at(i),
                              ends.at(i), silent.at(i) != 0});
   }
+  if (exists(f, "events/changes/t_ns")) {
+    const auto times = read_numbers<std::int64_t>(f, "events/changes/t_ns");
+    const auto kinds = read_strings(f, "events/changes/kind");
+    const auto targets = read_strings(f, "events/changes/target");
+    for (std::size_t i = 0; i < times.size(); ++i)
+      t.changes.push_back({times[i], kinds.at(i), targets.at(i)});
+  }
+  if (exists(f, "incidents_detected/rule")) {
+    const auto rules = read_strings(f, "incidents_detected/rule");
+    const auto starts = read_numbers<std::int64_t>(f, "incidents_detected/start_ns");
+    const auto ends = read_numbers<std::int64_t>(f, "incidents_detected/end_ns");
+    const auto severity = read_numbers<std::int32_t>(f, "incidents_detected/severity");
+    for (std::size_t i = 0; i < rules.size(); ++i)
+      t.detected.push_back({rules[i], starts.at(i), ends.at(i), severity.at(i)});
+  }
   (void)path;
   return t;
 }

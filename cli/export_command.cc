@@ -161,7 +161,7 @@ void write_series(const ExportOptions& options, std::ostream& out) {
   double start = -1;
   if (!options.start.empty()) {
     start = parse_start(options.start);
-  } else if (options.format == "openmetrics") {
+  } else if (options.format == "openmetrics" || options.format == "grafana-dashboard") {
     // Now minus the run's span, whole seconds: the newest sample is now, inside any
     // Prometheus retention. Wall clock here only, never in the model.
     const double span = trace.times.empty() ? 0.0 : static_cast<double>(trace.times.back()) / 1e9;
@@ -169,6 +169,8 @@ void write_series(const ExportOptions& options, std::ostream& out) {
   }
   if (options.format == "openmetrics")
     write_openmetrics(trace, start, out);
+  else if (options.format == "grafana-dashboard")
+    write_grafana_dashboard(trace, start, out);
   else
     write_metrics_csv(trace, start, out);
 }
@@ -182,7 +184,8 @@ int export_command(const ExportOptions& options) {
     if (!file) throw InputError(options.out_path, "cannot write the export");
   }
   std::ostream& out = options.out_path.empty() ? std::cout : file;
-  if (options.format == "openmetrics" || options.format == "csv") {
+  if (options.format == "openmetrics" || options.format == "csv" ||
+      options.format == "grafana-dashboard") {
     write_series(options, out);
   } else {
     const TraceSpans trace = read_trace_spans(options.trace_path);

@@ -103,8 +103,9 @@ int main(int argc, char** argv) {
       ->expected(1, 2);
   auto* format_opt =
       export_cmd
-          ->add_option("--format,-f", export_options.format, "openmetrics, csv, spans or logs")
-          ->check(CLI::IsMember({"openmetrics", "csv", "spans", "logs"}));
+          ->add_option("--format,-f", export_options.format,
+                       "openmetrics, csv, grafana-dashboard, spans or logs")
+          ->check(CLI::IsMember({"openmetrics", "csv", "grafana-dashboard", "spans", "logs"}));
   export_cmd->add_option("--start", export_options.start,
                          "Wall-clock time of the run's start: Unix seconds or RFC 3339 "
                          "(openmetrics default: now minus the run's span)");
@@ -183,8 +184,9 @@ int main(int argc, char** argv) {
         export_options.trace_path = export_args[1];
       } else {
         if (!*format_opt)
-          throw dosim::InputError("command line",
-                                  "dosim export needs --format openmetrics, csv, spans or logs");
+          throw dosim::InputError(
+              "command line",
+              "dosim export needs --format openmetrics, csv, grafana-dashboard, spans or logs");
         export_options.trace_path = export_args[0];
       }
       return dosim::cli::export_command(export_options);

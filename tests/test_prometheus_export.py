@@ -188,3 +188,70 @@ def test_export_mistakes_are_reported(run):
     assert bad.returncode == 2 and "--start" in bad.stderr
     missing = dosim("export", TMP / "missing.h5", "--format", "csv")
     assert missing.returncode == 2 and "missing.h5" in missing.stderr
+
+
+def test_grafana_dashboard_queries_the_export(run, prometheus):
+    """The dashboard's structure (as Grafana's dashboard model has it), and every query and
+    annotation of it run against the real Prometheus over the backfilled run."""
+    trace, data = run
+    out = TMP / "payments-mad.dashboard.json"
+    result = dosim("export", trace, "--format", "grafana-dashboard", "--start", START, "-o", out)
+    assert result.returncode == 0, result.stderr
+    dashboard = json.loads(out.read_text())
+    assert dashboard["schemaVersion"] >= 36 and dashboard["title"] == "dosim: payments-mad"
+    assert dashboard["time"]["from"] == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(START))
+    variables = dashboard["templating"]["list"]
+    assert variables[0] == {**variables[0], "name": "datasource", "type": "datasource", "query": "prometheus"}
+    panels = dashboard["panels"]
+    ids = [p["id"] for p in panels]
+    assert len(ids) == len(set(ids))
+    for p in panels:
+        g = p["gridPos"]
+        assert 0 <= g["x"] and g["x"] + g["w"] <= 24 and g["h"] > 0
+    rows = [p["title"] for p in panels if p["type"] == "row"]
+    assert rows == data["services"]
+    series = [p for p in panels if p["type"] == "timeseries"]
+    assert len(series) == 3 * len(data["services"])
+    times = START + data["time_ns"] / 1e9
+    middle = times[len(times) // 2]
+    s = data["services"].index("payments")
+    for p in series:
+        assert p["datasource"]["uid"] == "${datasource}"
+        for t in p["targets"]:
+            answer = query(prometheus, "/api/v1/query", query=t["expr"], time=middle)["result"]
+            assert len(answer) == 1, (p["title"], t["expr"], answer)
+            if p["title"] == "payments: latency p95" and t["refId"] == "A":
+                assert float(answer[0]["value"][1]) == pytest.approx(float(data["p95"][len(times) // 2, s]), rel=1e-6)
+    annotations = [a for a in dashboard["annotations"]["list"] if "expr" in a]
+    assert {a["name"] for a in annotations} >= {"Faults and defective changes (ground truth)", "Operations"}
+    faults = next(a for a in annotations if a["name"].startswith("Faults"))
+    hits = query(prometheus, "/api/v1/query_range", query=faults["expr"], start=times[0],
+                 end=times[-1], step=data["record_ns"] / 1e9)["result"]
+    assert sorted(h["metric"]["name"] for h in hits) == sorted(data["incidents"])
+
+
+def test_operations_and_detected_incidents_are_series():
+    """A canary rollout's changes: dosim_change is 1 in the interval holding each, 0 in the
+    next; promtool backfills the file."""
+    trace = TMP / "canary.h5"
+    result = dosim("run", "-q", SOURCE_DIR / "scenarios" / "canary-bad-version.yaml", "-o", trace)
+    assert result.returncode == 0, result.stderr
+    text = TMP / "canary.om"
+    assert dosim("export", trace, "--format", "openmetrics", "--start", START, "-o", text).returncode == 0
+    with h5py.File(trace, "r") as f:
+        change_times = f["events/changes/t_ns"][()]
+        kinds = f["events/changes/kind"].asstr()[()].tolist()
+        row_times = f["time_ns"][()]
+    assert len(change_times) > 0
+    lines = [l for l in text.read_text().splitlines() if l.startswith("dosim_change{")]
+    ones = {(l.split('kind="')[1].split('"')[0], round(float(l.split()[-1]) - START, 3))
+            for l in lines if l.split()[-2] == "1"}
+    for t, kind in zip(change_times, kinds):
+        row = int(np.searchsorted(row_times, t + 1))
+        if row < len(row_times):
+            assert (kind, round(row_times[row] / 1e9, 3)) in ones
+    data = TMP / "canary-data"
+    shutil.rmtree(data, ignore_errors=True)
+    backfill = subprocess.run([PROMTOOL, "tsdb", "create-blocks-from", "openmetrics", text, data],
+                              capture_output=True, text=True)
+    assert backfill.returncode == 0, backfill.stdout + backfill.stderr

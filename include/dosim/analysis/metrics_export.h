@@ -30,6 +30,11 @@ void write_openmetrics(const TraceSeries& trace, double start_unix_s, std::ostre
 // `start_unix_s` < 0: no wall-clock column, only simulated seconds.
 void write_metrics_csv(const TraceSeries& trace, double start_unix_s, std::ostream& out);
 
+// A Grafana dashboard (JSON) over the OpenMetrics export with the same start: per service
+// rps, error ratio and p95 panels; faults, operations and detected incidents as
+// annotations; the run's span as its time range; a Prometheus datasource variable.
+void write_grafana_dashboard(const TraceSeries& trace, double start_unix_s, std::ostream& out);
+
 // The share of requests at or below `x` seconds for a latency known by p50 <= p95 <= p99
 // (log-latency piecewise linear in the normal score through the three, extended beyond),
 // as the histograms rebuild it. 0 for x below the lowest possible value.

@@ -35,6 +35,17 @@ struct IncidentWindow {
   bool silent = false;
 };
 
+struct ChangeMark {
+  SimTime time = 0;
+  std::string kind, target;
+};
+
+struct DetectedWindow {
+  std::string rule;
+  SimTime start = 0, end = -1;  // end -1: open at the end of the run
+  int severity = 3;
+};
+
 struct TraceSeries {
   std::string scenario;
   std::uint64_t seed = 0;
@@ -48,6 +59,8 @@ struct TraceSeries {
   SeriesFamily service, edge, endpoint, zone;
   std::vector<DetectorSeries> detectors;
   std::vector<IncidentWindow> incidents;
+  std::vector<ChangeMark> changes;       // /events/changes
+  std::vector<DetectedWindow> detected;  // /incidents_detected
 };
 
 TraceSeries read_trace_series(const std::string& path);

@@ -30,11 +30,11 @@
 #include <vector>
 
 #include "dosim/alert.h"
-#include "dosim/experiment.h"
 #include "dosim/engine/frame.h"
 #include "dosim/engine/incident.h"
 #include "dosim/engine/operations.h"
 #include "dosim/engine/scenario.h"
+#include "dosim/experiment.h"
 
 namespace dosim {
 
