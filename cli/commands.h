@@ -55,6 +55,17 @@ struct RoutesOptions {
 };
 int routes_command(const RoutesOptions& options);
 
+// `dosim rules score TRACE RULES.yml [--eval-interval D] [--keep DIR] [--json]`
+// (cli/rules_command.cc).
+struct RulesOptions {
+  std::string trace_path;
+  std::string rules_path;
+  std::string eval_interval;  // empty: each group's interval, else the record interval
+  std::string keep;           // keep the working folder (export, blocks, log) here
+  bool json = false;
+};
+int rules_command(const RulesOptions& options);
+
 struct ValidateOptions {
   std::string scenario_path;
   std::string script_path;  // --script FILE.lua, as `dosim run --script` would run it

@@ -125,6 +125,23 @@ int main(int argc, char** argv) {
   routes_cmd->add_flag("--scenario", routes.scenario,
                        "CONFIG is a scenario: route through its `alertmanager:` section");
 
+  dosim::cli::RulesOptions rules;
+  auto* rules_cmd = app.add_subcommand(
+      "rules", "Prometheus alerting rules of your own against a run's ground truth");
+  auto* rules_score_cmd = rules_cmd->add_subcommand(
+      "score",
+      "Evaluate a rule file with the real Prometheus over a trace's series and score its alerts");
+  rules_cmd->require_subcommand(1);
+  rules_score_cmd->add_option("trace", rules.trace_path, "Trace written by dosim run")->required();
+  rules_score_cmd->add_option("rules", rules.rules_path, "Prometheus rule file (groups: ...)")
+      ->required();
+  rules_score_cmd->add_option("--eval-interval", rules.eval_interval,
+                              "Evaluate every rule at this interval (default: the group's "
+                              "interval, else the trace's record interval)");
+  rules_score_cmd->add_option("--keep", rules.keep,
+                              "Keep the working folder here (export, blocks, Prometheus log)");
+  rules_score_cmd->add_flag("--json", rules.json, "Print the scores and alerts as JSON");
+
   dosim::cli::NabOptions nab;
   auto* nab_cmd = dosim::cli::add_nab_command(app, nab);
 
@@ -192,6 +209,7 @@ int main(int argc, char** argv) {
       return dosim::cli::export_command(export_options);
     }
     if (*routes_cmd) return dosim::cli::routes_command(routes);
+    if (*rules_cmd) return dosim::cli::rules_command(rules);
     return dosim::cli::validate_command(validate);
   } catch (const dosim::Error& error) {
     dosim::cli::print_error(error);

@@ -1,7 +1,7 @@
 """dosim's Alertmanager configuration is Alertmanager's: checked with the real tools
 (Debian's prometheus-alertmanager, installed by tools/install-deps.sh).
 
-- Every alerting configuration in the repository (scenarios/*.yml, tests/alertmanager/*.yml,
+- Every alerting configuration in the repository (scenarios/*alertmanager*.yml, tests/alertmanager/*.yml,
   the `alertmanager:` sections of the bundled scenarios and of the docs' examples) passes
   `amtool check-config`.
 - For many label sets, `dosim routes` reaches the receivers `amtool config routes test`
@@ -29,7 +29,7 @@ def amtool(*args):
 def alerting_configurations():
     """(name, path of a file holding only an Alertmanager configuration) for every one."""
     found = []
-    for path in sorted((SOURCE_DIR / "scenarios").glob("*.yml")):
+    for path in sorted((SOURCE_DIR / "scenarios").glob("*alertmanager*.yml")):
         found.append((path.name, path))
     for path in sorted((SOURCE_DIR / "tests" / "alertmanager").glob("*.yml")):
         found.append((path.name, path))

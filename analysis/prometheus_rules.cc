@@ -1,0 +1,143 @@
+#include "dosim/analysis/prometheus_rules.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cctype>
+
+#include "dosim/error.h"
+#include "util/input_file.h"
+
+namespace dosim {
+namespace {
+
+Diagnostic at(const std::string& path, const YAML::Node& node, const std::string& message) {
+  const YAML::Mark mark = node.Mark();
+  const bool has = !mark.is_null() && mark.line >= 0;
+  return Diagnostic{path, has ? mark.line + 1 : 0, has ? mark.column + 1 : 0, message};
+}
+
+}  // namespace
+
+SimTime parse_prometheus_duration(const std::string& text) {
+  if (text.empty()) return -1;
+  SimTime total = 0;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    std::size_t digits = i;
+    while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+    if (digits == i || digits - i > 12) return -1;
+    const SimTime value = std::stoll(text.substr(i, digits - i));
+    std::size_t unit_end = digits;
+    while (unit_end < text.size() && std::isalpha(static_cast<unsigned char>(text[unit_end])))
+      ++unit_end;
+    const std::string unit = text.substr(digits, unit_end - digits);
+    SimTime scale = 0;
+    if (unit == "ms")
+      scale = kMillisecond;
+    else if (unit == "s")
+      scale = kSecond;
+    else if (unit == "m")
+      scale = kMinute;
+    else if (unit == "h")
+      scale = kHour;
+    else if (unit == "d")
+      scale = kDay;
+    else if (unit == "w")
+      scale = 7 * kDay;
+    else if (unit == "y")
+      scale = 365 * kDay;
+    else
+      return -1;
+    total += value * scale;
+    i = unit_end;
+  }
+  return total;
+}
+
+RuleFile read_rule_file(const std::string& path) {
+  std::string reason;
+  const auto text = read_input_file(path, kMaxScenarioBytes, reason);
+  if (!text) throw InputError(path, "cannot read file: " + reason);
+  YAML::Node root;
+  try {
+    root = YAML::Load(*text);
+  } catch (const YAML::Exception& e) {
+    const bool has = !e.mark.is_null() && e.mark.line >= 0;
+    throw InputError({Diagnostic{path, has ? e.mark.line + 1 : 0, has ? e.mark.column + 1 : 0,
+                                 "YAML syntax error: " + e.msg}});
+  }
+  std::vector<Diagnostic> problems;
+  RuleFile file;
+  if (!root.IsMap() || !root["groups"] || !root["groups"].IsSequence()) {
+    throw InputError(path, "a Prometheus rule file is a mapping with a list of 'groups'");
+  }
+  for (const YAML::Node& group : root["groups"]) {
+    if (!group.IsMap()) {
+      problems.push_back(at(path, group, "a rule group is a mapping (name, interval, rules)"));
+      continue;
+    }
+    const std::string name =
+        group["name"] && group["name"].IsScalar() ? group["name"].Scalar() : "";
+    SimTime interval = 0;
+    if (group["interval"]) {
+      interval =
+          group["interval"].IsScalar() ? parse_prometheus_duration(group["interval"].Scalar()) : -1;
+      if (interval <= 0)
+        problems.push_back(at(path, group["interval"], "'interval' is not a duration such as 30s"));
+    }
+    if (!group["rules"] || !group["rules"].IsSequence()) continue;
+    for (const YAML::Node& rule : group["rules"]) {
+      if (!rule.IsMap()) {
+        problems.push_back(at(path, rule, "a rule is a mapping"));
+        continue;
+      }
+      if (rule["record"]) {
+        ++file.recording_rules;
+        continue;
+      }
+      if (!rule["alert"] || !rule["expr"]) {
+        problems.push_back(at(path, rule, "a rule needs 'alert' (or 'record') and 'expr'"));
+        continue;
+      }
+      if (rule["keep_firing_for"])
+        problems.push_back(at(path, rule["keep_firing_for"],
+                              "'keep_firing_for' is not simulated by dosim rules score"));
+      AlertingRule alert;
+      alert.group = name;
+      alert.name = rule["alert"].as<std::string>();
+      alert.expr = rule["expr"].as<std::string>();
+      alert.interval = interval;
+      if (rule["for"]) {
+        alert.hold = rule["for"].IsScalar() ? parse_prometheus_duration(rule["for"].Scalar()) : -1;
+        if (alert.hold < 0)
+          problems.push_back(at(path, rule["for"], "'for' is not a duration such as 5m"));
+      }
+      if (rule["labels"] && rule["labels"].IsMap())
+        for (const auto& entry : rule["labels"])
+          alert.labels.emplace_back(entry.first.as<std::string>(), entry.second.as<std::string>());
+      file.alerts.push_back(std::move(alert));
+    }
+  }
+  if (!problems.empty()) throw InputError(problems);
+  return file;
+}
+
+std::vector<std::pair<SimTime, SimTime>> firing_windows(const std::vector<SimTime>& times,
+                                                        const std::vector<bool>& present,
+                                                        SimTime hold) {
+  std::vector<std::pair<SimTime, SimTime>> windows;
+  SimTime active_since = -1, fired = -1;
+  for (std::size_t k = 0; k < times.size(); ++k) {
+    if (k < present.size() && present[k]) {
+      if (active_since < 0) active_since = times[k];
+      if (fired < 0 && times[k] - active_since >= hold) fired = times[k];
+    } else {
+      if (fired >= 0) windows.emplace_back(fired, times[k]);
+      active_since = fired = -1;
+    }
+  }
+  if (fired >= 0) windows.emplace_back(fired, -1);
+  return windows;
+}
+
+}  // namespace dosim

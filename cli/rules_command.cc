@@ -1,0 +1,256 @@
+// dosim rules score TRACE.h5 RULES.yml [--eval-interval D] [--keep DIR] [--json]: a team's
+// Prometheus alerting rules evaluated by the real Prometheus over the run's series, and the
+// alerts they fire scored against the run's ground truth like any detector
+// (docs/prometheus.md, "Your own rules"). The steps, each with the real tools: promtool
+// check rules; the trace exported as OpenMetrics and backfilled (promtool tsdb
+// create-blocks-from openmetrics); Prometheus started on 127.0.0.1 over the blocks;
+// recording rules backfilled with promtool tsdb create-blocks-from rules (and Prometheus
+// restarted over them); each alerting rule's expression queried over the run at the rule's
+// evaluation interval (/api/v1/query_range); `for:` applied as Prometheus applies it.
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "commands.h"
+#include "dosim/analysis/external_scores.h"
+#include "dosim/analysis/metrics_export.h"
+#include "dosim/analysis/prometheus_rules.h"
+#include "dosim/analysis/score_table.h"
+#include "dosim/analysis/trace_reader.h"
+#include "dosim/analysis/trace_series.h"
+#include "score_table.h"
+#include "util/process.h"
+
+namespace dosim::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+
+std::string seconds_text(double seconds) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.3f", seconds);
+  return buffer;
+}
+
+void require(const ProcessResult& result, const std::string& what) {
+  if (!result.started)
+    throw InputError("promtool", "dosim rules score runs the real Prometheus tools; " + what +
+                                     " could not be started (Debian: apt-get install prometheus)");
+  if (result.exit_code != 0) throw InputError(what, result.output);
+}
+
+// Prometheus on 127.0.0.1 over `tsdb`, ready to answer.
+std::unique_ptr<BackgroundProcess> start_prometheus(const fs::path& work, const fs::path& tsdb,
+                                                    int port) {
+  const fs::path config = work / "prometheus.yml";
+  std::ofstream(config) << "global:\n  scrape_interval: 15s\n";
+  auto server = std::make_unique<BackgroundProcess>(
+      std::vector<std::string>{"prometheus", "--config.file=" + config.string(),
+                               "--storage.tsdb.path=" + tsdb.string(),
+                               "--web.listen-address=127.0.0.1:" + std::to_string(port),
+                               "--storage.tsdb.retention.time=100y"},
+      (work / "prometheus.log").string());
+  if (!server->started())
+    throw InputError("prometheus", "cannot start prometheus (Debian: apt-get install prometheus)");
+  for (int attempt = 0; attempt < 600; ++attempt) {
+    if (http_get(port, "/-/ready", 2000).ok) return server;
+    if (!server->running())
+      throw InputError("prometheus", "prometheus stopped at start; its log: " +
+                                         (work / "prometheus.log").string());
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  throw InputError("prometheus", "prometheus was not ready within 60 s");
+}
+
+int service_index(const std::vector<std::string>& services, const RuleLabels& labels) {
+  for (const char* key : {"service", "caller"})
+    for (const auto& [name, value] : labels)
+      if (name == key)
+        for (std::size_t s = 0; s < services.size(); ++s)
+          if (services[s] == value) return static_cast<int>(s);
+  return -1;
+}
+
+std::string label(const RuleLabels& labels, const std::string& key) {
+  for (const auto& [name, value] : labels)
+    if (name == key) return value;
+  return "";
+}
+
+}  // namespace
+
+int rules_command(const RulesOptions& options) {
+  require(run_process({"promtool", "check", "rules", options.rules_path}), options.rules_path);
+  const RuleFile rules = read_rule_file(options.rules_path);
+  const TraceSeries series = read_trace_series(options.trace_path);
+  const TraceForScoring trace = read_trace_for_scoring(options.trace_path);
+  SimTime eval_default = series.record_interval;
+  if (!options.eval_interval.empty()) {
+    eval_default = parse_prometheus_duration(options.eval_interval);
+    if (eval_default <= 0)
+      throw InputError("command line", "--eval-interval must be a duration such as 30s, got '" +
+                                           options.eval_interval + "'");
+  }
+
+  // A working folder: the export, the blocks, Prometheus's log.
+  fs::path work;
+  if (options.keep.empty()) {
+    std::string pattern = (fs::temp_directory_path() / "dosim-rules-XXXXXX").string();
+    if (!::mkdtemp(pattern.data())) throw InputError(pattern, "cannot create a working folder");
+    work = pattern;
+  } else {
+    work = options.keep;
+    fs::create_directories(work);
+  }
+  struct Cleanup {
+    fs::path path;
+    bool keep;
+    ~Cleanup() {
+      std::error_code ignored;
+      if (!keep) fs::remove_all(path, ignored);
+    }
+  } cleanup{work, !options.keep.empty()};
+
+  // Now minus the run's span: the blocks sit inside Prometheus's retention. A multiple of
+  // the evaluation interval, as promtool aligns a recording rule's evaluations, so that they
+  // fall on the run's rows.
+  const SimTime span = series.times.empty() ? 0 : series.times.back();
+  const double align = std::max(1.0, std::round(eval_default / 1e9));
+  const double start =
+      std::floor((static_cast<double>(std::time(nullptr)) - span / 1e9 - 60) / align) * align;
+  {
+    std::ofstream out(work / "series.om", std::ios::binary);
+    write_openmetrics(series, start, out);
+    if (!out) throw InputError((work / "series.om").string(), "cannot write the export");
+  }
+  const fs::path tsdb = work / "tsdb";
+  fs::remove_all(tsdb);
+  require(run_process({"promtool", "tsdb", "create-blocks-from", "openmetrics",
+                       (work / "series.om").string(), tsdb.string()}),
+          "promtool tsdb create-blocks-from openmetrics");
+  const int port = free_loopback_port();
+  if (port == 0) throw InputError("127.0.0.1", "no free port for prometheus");
+  auto server = start_prometheus(work, tsdb, port);
+  if (rules.recording_rules > 0) {
+    const fs::path recorded = work / "recorded";
+    fs::remove_all(recorded);
+    require(
+        run_process({"promtool", "tsdb", "create-blocks-from", "rules",
+                     "--start=" + seconds_text(start), "--end=" + seconds_text(start + span / 1e9),
+                     "--url=http://127.0.0.1:" + std::to_string(port),
+                     "--output-dir=" + recorded.string(),
+                     "--eval-interval=" + std::to_string(eval_default / kMillisecond) + "ms",
+                     options.rules_path}),
+        "promtool tsdb create-blocks-from rules");
+    server.reset();  // stop it; the recorded blocks join the others
+    if (fs::exists(recorded))
+      for (const auto& block : fs::directory_iterator(recorded))
+        if (block.is_directory()) fs::rename(block.path(), tsdb / block.path().filename());
+    server = start_prometheus(work, tsdb, port);
+  }
+
+  // Each alerting rule over the run, at its evaluation interval.
+  std::vector<Alert> alerts;
+  std::vector<std::pair<std::string, std::size_t>> fired_per_rule;
+  for (const AlertingRule& rule : rules.alerts) {
+    const SimTime step =
+        options.eval_interval.empty() && rule.interval > 0 ? rule.interval : eval_default;
+    std::vector<SimTime> times;
+    for (SimTime t = step; t <= span; t += step) times.push_back(t);
+    std::size_t fired = 0;
+    if (!times.empty()) {
+      const std::string target = "/api/v1/query_range?query=" + url_encoded(rule.expr) +
+                                 "&start=" + seconds_text(start + times.front() / 1e9) +
+                                 "&end=" + seconds_text(start + times.back() / 1e9) +
+                                 "&step=" + seconds_text(step / 1e9);
+      const HttpResponse response = http_get(port, target);
+      if (!response.ok)
+        throw InputError(options.rules_path, "rule '" + rule.name + "': Prometheus answered " +
+                                                 std::to_string(response.status) + ": " +
+                                                 response.body);
+      const Json body = Json::parse(response.body);
+      for (const Json& result : body["data"]["result"]) {
+        RuleLabels labels;
+        for (const auto& [name, value] : result["metric"].items())
+          if (name != "__name__") labels.emplace_back(name, value.get<std::string>());
+        for (const auto& [name, value] : rule.labels) {
+          bool replaced = false;
+          for (auto& entry : labels)
+            if (entry.first == name) entry.second = value, replaced = true;
+          if (!replaced) labels.emplace_back(name, value);
+        }
+        std::vector<bool> present(times.size(), false);
+        for (const Json& point : result["values"]) {
+          const double at = point[0].get<double>() - start;
+          const long long k = std::llround(at * 1e9 / static_cast<double>(step)) - 1;
+          if (k >= 0 && static_cast<std::size_t>(k) < times.size())
+            present[static_cast<std::size_t>(k)] = true;
+        }
+        for (const auto& [from, to] : firing_windows(times, present, rule.hold)) {
+          Alert alert;
+          alert.time = from;
+          alert.resolved = to;
+          alert.detector = rule.name;
+          alert.service = service_index(series.services, labels);
+          alert.severity =
+              label(labels, "severity").empty() ? "warning" : label(labels, "severity");
+          alert.metric = label(labels, "metric");
+          alert.target = !label(labels, "caller").empty()
+                             ? label(labels, "caller") + "->" + label(labels, "callee")
+                             : label(labels, "service");
+          alerts.push_back(alert);
+          ++fired;
+        }
+      }
+    }
+    fired_per_rule.emplace_back(rule.name, fired);
+  }
+  server.reset();
+  std::stable_sort(alerts.begin(), alerts.end(),
+                   [](const Alert& a, const Alert& b) { return a.time < b.time; });
+  const ScoreTable table = score_external_alerts(trace, alerts);
+  if (options.json) {
+    auto out = nlohmann::ordered_json::parse(score_table_json(table));
+    nlohmann::ordered_json per_rule = nlohmann::ordered_json::object();
+    for (const auto& [name, count] : fired_per_rule) per_rule[name] = count;
+    out["source"] = {{"rules", options.rules_path}, {"alerts_per_rule", per_rule}};
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    for (const Alert& a : alerts)
+      list.push_back({{"time_s", a.time / 1e9},
+                      {"rule", a.detector},
+                      {"service", a.service >= 0 ? series.services[a.service] : ""},
+                      {"severity", a.severity},
+                      {"resolved_s", a.resolved < 0 ? -1.0 : a.resolved / 1e9}});
+    out["alerts"] = list;
+    std::cout << out.dump(2) << "\n";
+    return kExitOk;
+  }
+  std::printf("dosim rules score: %s: %zu alerting rules%s, evaluated by Prometheus over %s\n",
+              options.rules_path.c_str(), rules.alerts.size(),
+              rules.recording_rules
+                  ? (" (and " + std::to_string(rules.recording_rules) + " recording rules)").c_str()
+                  : "",
+              options.trace_path.c_str());
+  for (const auto& [name, count] : fired_per_rule) {
+    SimTime first = -1;
+    for (const Alert& a : alerts)
+      if (a.detector == name) {
+        first = a.time;
+        break;
+      }
+    std::printf("  rule %-28s %zu alerts%s%s\n", name.c_str(), count,
+                first >= 0 ? ", first at " : "", first >= 0 ? format_duration(first).c_str() : "");
+  }
+  print_score_table(table);
+  return kExitOk;
+}
+
+}  // namespace dosim::cli

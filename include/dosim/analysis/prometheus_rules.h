@@ -1,0 +1,59 @@
+// A team's Prometheus alerting rules against a run's ground truth (`dosim rules score`,
+// docs/prometheus.md): the rule file's alerting rules, and Prometheus's alert states over a
+// rule's evaluations (pending for `for`, then firing until the expression stops returning
+// the label set). The expressions themselves are evaluated by the real Prometheus over the
+// run's backfilled series (cli/rules_command.cc); this file holds what is checked without
+// one.
+#pragma once
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "dosim/engine/sim_time.h"
+
+namespace dosim {
+
+using RuleLabels = std::vector<std::pair<std::string, std::string>>;
+
+struct AlertingRule {
+  std::string group;
+  std::string name;  // `alert:`
+  std::string expr;
+  SimTime hold = 0;      // `for:`
+  SimTime interval = 0;  // the group's `interval:`; 0: the caller's default
+  RuleLabels labels;     // `labels:`
+};
+
+struct RuleFile {
+  std::vector<AlertingRule> alerts;
+  std::size_t recording_rules = 0;
+};
+
+// Reads a Prometheus rule file (groups of alerting and recording rules). Throws InputError
+// at FILE:LINE:COL for what it cannot read; `promtool check rules` is the full check.
+RuleFile read_rule_file(const std::string& path);
+
+// Prometheus's duration syntax (1h30m, 5m, 30s, 250ms, 1d, 1w, 1y); nullopt-like -1 when
+// it is not one.
+SimTime parse_prometheus_duration(const std::string& text);
+
+// One alert a rule fired: its label set (the expression's, with the rule's labels over
+// them), when it started firing and when it resolved (-1: still firing at the end).
+struct FiredAlert {
+  std::string rule;
+  RuleLabels labels;
+  SimTime fired = 0;
+  SimTime resolved = -1;
+};
+
+// Prometheus's states over evaluations at `times` (ascending): `present[k]` is true where
+// the expression returned the label set at evaluation k. Active from its first evaluation
+// returned; firing once active for at least `hold`; resolved at the first evaluation that
+// does not return it (a pending alert is dropped then).
+std::vector<std::pair<SimTime, SimTime>> firing_windows(const std::vector<SimTime>& times,
+                                                        const std::vector<bool>& present,
+                                                        SimTime hold);
+
+}  // namespace dosim

@@ -1,0 +1,55 @@
+// Running the real tools dosim hands work to (promtool, prometheus): a command to its end
+// with its output, a server in the background stopped when its handle goes, a free port on
+// 127.0.0.1, and an HTTP GET to it. POSIX only; nothing here reads the model's state.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace dosim {
+
+struct ProcessResult {
+  bool started = false;  // false: the program could not be run (not installed?)
+  int exit_code = -1;    // its exit status; -1 when killed by a signal
+  std::string output;    // standard output and error, interleaved
+};
+
+// Runs argv[0] (looked up on PATH) with the arguments, and waits for it.
+ProcessResult run_process(const std::vector<std::string>& argv);
+
+// A program running in the background, its output to `log_path`; terminated (SIGTERM, then
+// SIGKILL after 10 s) and reaped when the handle is destroyed.
+class BackgroundProcess {
+ public:
+  BackgroundProcess(const std::vector<std::string>& argv, const std::string& log_path);
+  ~BackgroundProcess();
+  BackgroundProcess(const BackgroundProcess&) = delete;
+  BackgroundProcess& operator=(const BackgroundProcess&) = delete;
+
+  bool started() const { return pid_ > 0; }
+  // Whether it is still running (false once it exited).
+  bool running();
+
+ private:
+  pid_t pid_ = -1;
+  bool reaped_ = false;
+};
+
+// A TCP port on 127.0.0.1 nothing listens on now (0 if none could be found).
+int free_loopback_port();
+
+// GET http://127.0.0.1:PORT/TARGET; the body when the status is 200, else nullopt-like:
+// `ok` false and `body` holding the reason or the response.
+struct HttpResponse {
+  bool ok = false;
+  int status = 0;
+  std::string body;
+};
+HttpResponse http_get(int port, const std::string& target, int timeout_ms = 30000);
+
+// Percent-encodes a query-string value.
+std::string url_encoded(const std::string& text);
+
+}  // namespace dosim
