@@ -110,25 +110,6 @@ int metric_index(const SeriesFamily& family, std::string_view name) {
 
 double standard_normal_cdf(double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); }
 
-// The mean of the latency known by three percentiles: its quantile function averaged over
-// 200 midpoints (for families without a measured mean).
-double mean_of(double p50, double p95, double p99) {
-  if (!(p50 > 0)) return p50 > 0 ? p50 : 0.0;
-  double total = 0;
-  constexpr int kPoints = 200;
-  for (int i = 0; i < kPoints; ++i) {
-    // the quantile at (i + 1/2) / kPoints by bisection on latency_share_below, in log space
-    const double u = (i + 0.5) / kPoints;
-    double low = std::log(p50) - 40, high = std::log(std::max(p99, p50)) + 40;
-    for (int k = 0; k < 60; ++k) {
-      const double mid = 0.5 * (low + high);
-      (latency_share_below(p50, p95, p99, std::exp(mid)) < u ? low : high) = mid;
-    }
-    total += std::exp(0.5 * (low + high));
-  }
-  return total / kPoints;
-}
-
 }  // namespace
 
 std::string exported_metric_name(const std::string& family, const std::string& metric) {
@@ -136,6 +117,12 @@ std::string exported_metric_name(const std::string& family, const std::string& m
   if (name.size() > 2 && name.compare(name.size() - 2, 2, "_s") == 0)
     name = name.substr(0, name.size() - 2) + "_seconds";
   return "dosim_" + family + "_" + sanitized(name);
+}
+
+double latency_mean_estimate(double p50, double p95) {
+  if (!(p50 > 0)) return 0.0;
+  const double sigma = std::max(0.0, std::log(std::max(p95, p50) / p50)) / kZ95;
+  return p50 * std::exp(0.5 * sigma * sigma);
 }
 
 double latency_share_below(double p50, double p95, double p99, double x) {
@@ -206,7 +193,7 @@ void write_openmetrics(const TraceSeries& t, double start, std::ostream& out) {
           for (std::size_t b = 0; b < kBuckets; ++b)
             below[b] += n * latency_share_below(at(p50), at(p95), at(p99), kLatencyBuckets[b]);
           count += n;
-          sum += n * (mean >= 0 ? at(mean) : mean_of(at(p50), at(p95), at(p99)));
+          sum += n * (mean >= 0 ? at(mean) : latency_mean_estimate(at(p50), at(p95)));
         }
         const std::string when = timestamp(start, t.times[r]);
         // Rounded counts stay non-decreasing in le and in time (rounding is monotone).

@@ -66,6 +66,18 @@ struct RulesOptions {
 };
 int rules_command(const RulesOptions& options);
 
+// `dosim serve SCENARIO --listen HOST:PORT [--speed X] ...` (cli/serve_command.cc).
+struct ServeOptions {
+  std::string scenario_path;
+  std::string listen = "127.0.0.1:9464";
+  double speed = 1.0;  // simulated seconds per wall second; 0: as fast as it goes
+  std::optional<std::uint64_t> seed;
+  std::string out_path;      // the trace; empty: none
+  std::string alertmanager;  // HOST:PORT or http://HOST:PORT of an Alertmanager
+  bool exit_at_end = false;
+};
+int serve_command(const ServeOptions& options);
+
 struct ValidateOptions {
   std::string scenario_path;
   std::string script_path;  // --script FILE.lua, as `dosim run --script` would run it

@@ -142,6 +142,24 @@ int main(int argc, char** argv) {
                               "Keep the working folder here (export, blocks, Prometheus log)");
   rules_score_cmd->add_flag("--json", rules.json, "Print the scores and alerts as JSON");
 
+  dosim::cli::ServeOptions serve;
+  std::uint64_t serve_seed = 0;
+  auto* serve_cmd = app.add_subcommand(
+      "serve", "Run a scenario against the wall clock and serve its metrics to Prometheus");
+  serve_cmd->add_option("scenario", serve.scenario_path, "Scenario YAML file")->required();
+  serve_cmd->add_option("--listen", serve.listen, "HOST:PORT for /metrics")->capture_default_str();
+  serve_cmd
+      ->add_option("--speed", serve.speed,
+                   "Simulated seconds per wall-clock second (0: as fast as it goes)")
+      ->capture_default_str();
+  auto* serve_seed_opt =
+      serve_cmd->add_option("--seed", serve_seed, "Seed (default: the scenario's)");
+  serve_cmd->add_option("--out,-o", serve.out_path, "Also write the trace here");
+  serve_cmd->add_option("--alertmanager", serve.alertmanager,
+                        "Push alerts to this Alertmanager (http://HOST:PORT)");
+  serve_cmd->add_flag("--exit-at-end", serve.exit_at_end,
+                      "Exit when the run ends (default: keep serving the last tick)");
+
   dosim::cli::NabOptions nab;
   auto* nab_cmd = dosim::cli::add_nab_command(app, nab);
 
@@ -210,6 +228,10 @@ int main(int argc, char** argv) {
     }
     if (*routes_cmd) return dosim::cli::routes_command(routes);
     if (*rules_cmd) return dosim::cli::rules_command(rules);
+    if (*serve_cmd) {
+      if (*serve_seed_opt) serve.seed = serve_seed;
+      return dosim::cli::serve_command(serve);
+    }
     return dosim::cli::validate_command(validate);
   } catch (const dosim::Error& error) {
     dosim::cli::print_error(error);

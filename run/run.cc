@@ -118,6 +118,8 @@ bool Run::step(std::int64_t ticks) {
 
 const Frame& Run::frame() const { return impl_->simulation.frame(); }
 
+const std::vector<Alert>& Run::alerts() const { return impl_->detectors->alerts(); }
+
 RunReport Run::run(const std::atomic<bool>* stop) {
   Impl& impl = *impl_;
   assert(!impl.reported);

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <stdexcept>
 #include <thread>
 
 extern char** environ;
@@ -121,23 +122,37 @@ int free_loopback_port() {
 }
 
 HttpResponse http_get(int port, const std::string& target, int timeout_ms) {
+  return http_request("127.0.0.1", port, "GET", target, "", "", timeout_ms);
+}
+
+HttpResponse http_request(const std::string& host, int port, const std::string& method,
+                          const std::string& target, const std::string& body,
+                          const std::string& content_type, int timeout_ms) {
   HttpResponse response;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  if (::inet_pton(AF_INET, host == "localhost" ? "127.0.0.1" : host.c_str(), &address.sin_addr) !=
+      1) {
+    response.body = "not an IPv4 address: " + host;
+    return response;
+  }
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) {
     response.body = std::strerror(errno);
     return response;
   }
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = htons(static_cast<std::uint16_t>(port));
   if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
     response.body = std::strerror(errno);
     ::close(fd);
     return response;
   }
-  const std::string request =
-      "GET " + target + " HTTP/1.0\r\nHost: 127.0.0.1:" + std::to_string(port) + "\r\n\r\n";
+  std::string request = method + " " + target + " HTTP/1.0\r\nHost: " + host + ":" +
+                        std::to_string(port) + "\r\nConnection: close\r\n";
+  if (!body.empty() || method == "POST")
+    request += "Content-Type: " + content_type +
+               "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  request += "\r\n" + body;
   std::size_t sent = 0;
   while (sent < request.size()) {
     const ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
@@ -173,8 +188,77 @@ HttpResponse http_get(int port, const std::string& target, int timeout_ms) {
   const std::size_t space = raw.find(' ');
   response.status = std::atoi(raw.c_str() + space + 1);
   response.body = raw.substr(header_end + 4);
-  response.ok = response.status == 200;
+  response.ok = response.status >= 200 && response.status < 300;
   return response;
+}
+
+HttpServer::HttpServer(const std::string& host, int port) {
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  if (::inet_pton(AF_INET, host == "localhost" ? "127.0.0.1" : host.c_str(), &address.sin_addr) !=
+      1)
+    throw std::runtime_error("not an IPv4 address: " + host);
+  fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd_ < 0) throw std::runtime_error(std::strerror(errno));
+  const int yes = 1;
+  ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  if (::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      ::listen(fd_, 16) != 0) {
+    const std::string reason = std::strerror(errno);
+    ::close(fd_);
+    fd_ = -1;
+    throw std::runtime_error(reason);
+  }
+}
+
+HttpServer::~HttpServer() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void HttpServer::serve_for(int timeout_ms, Handler handler, void* context) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          deadline - std::chrono::steady_clock::now())
+                          .count();
+    pollfd waiting{fd_, POLLIN, 0};
+    if (::poll(&waiting, 1, static_cast<int>(std::max<long long>(0, left))) <= 0) return;
+    const int client = ::accept(fd_, nullptr, nullptr);
+    if (client < 0) continue;
+    std::string request;
+    char buffer[8192];
+    pollfd reading{client, POLLIN, 0};
+    while (request.find("\r\n\r\n") == std::string::npos && request.size() < 65536 &&
+           ::poll(&reading, 1, 2000) > 0) {
+      const ssize_t n = ::recv(client, buffer, sizeof buffer, 0);
+      if (n <= 0) break;
+      request.append(buffer, static_cast<std::size_t>(n));
+    }
+    const std::size_t first_space = request.find(' ');
+    const std::size_t second_space =
+        first_space == std::string::npos ? std::string::npos : request.find(' ', first_space + 1);
+    Response response{400, "text/plain; charset=utf-8", "bad request\n"};
+    if (second_space != std::string::npos)
+      response = handler(context, request.substr(0, first_space),
+                         request.substr(first_space + 1, second_space - first_space - 1));
+    const char* reason = response.status == 200   ? "OK"
+                         : response.status == 404 ? "Not Found"
+                                                  : "Error";
+    const std::string head = "HTTP/1.1 " + std::to_string(response.status) + " " + reason +
+                             "\r\nContent-Type: " + response.content_type +
+                             "\r\nContent-Length: " + std::to_string(response.body.size()) +
+                             "\r\nConnection: close\r\n\r\n";
+    const std::string whole = head + response.body;
+    std::size_t sent = 0;
+    while (sent < whole.size()) {
+      const ssize_t n = ::send(client, whole.data() + sent, whole.size() - sent, MSG_NOSIGNAL);
+      if (n <= 0) break;
+      sent += static_cast<std::size_t>(n);
+    }
+    ::close(client);
+    if (left <= 0) return;
+  }
 }
 
 std::string url_encoded(const std::string& text) {

@@ -48,6 +48,35 @@ struct HttpResponse {
   std::string body;
 };
 HttpResponse http_get(int port, const std::string& target, int timeout_ms = 30000);
+// Any method to an IPv4 host (or "localhost"), with a body (HTTP/1.0, Connection: close).
+HttpResponse http_request(const std::string& host, int port, const std::string& method,
+                          const std::string& target, const std::string& body,
+                          const std::string& content_type, int timeout_ms = 30000);
+
+// A plain HTTP server on one IPv4 address, answering one request at a time (enough for a
+// scraper and a test): serve_for() waits up to a timeout for connections and answers each
+// with the handler's response.
+class HttpServer {
+ public:
+  struct Response {
+    int status = 200;
+    std::string content_type = "text/plain; charset=utf-8";
+    std::string body;
+  };
+  using Handler = Response (*)(void* context, const std::string& method, const std::string& path);
+
+  // Throws std::runtime_error with the reason when it cannot listen.
+  HttpServer(const std::string& host, int port);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Answers the requests that arrive within `timeout_ms` (0: those already waiting).
+  void serve_for(int timeout_ms, Handler handler, void* context);
+
+ private:
+  int fd_ = -1;
+};
 
 // Percent-encodes a query-string value.
 std::string url_encoded(const std::string& text);

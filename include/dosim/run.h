@@ -154,6 +154,8 @@ class Run {
   bool step(std::int64_t ticks = 1);
   // The frame of the last simulated tick (zeros before the first).
   const Frame& frame() const;
+  // The alerts raised so far, in the order they fired (resolved set once they cleared).
+  const std::vector<Alert>& alerts() const;
 
   // Simulates to the scenario's end (from where step() left it), or until `stop` is set
   // (checked once per tick; the trace is then closed as incomplete), and reports. Throws

@@ -35,6 +35,11 @@ void write_metrics_csv(const TraceSeries& trace, double start_unix_s, std::ostre
 // annotations; the run's span as its time range; a Prometheus datasource variable.
 void write_grafana_dashboard(const TraceSeries& trace, double start_unix_s, std::ostream& out);
 
+// The mean of a latency known by its p50 and p95, for a histogram's _sum where no mean was
+// recorded (edges, endpoints): the log-normal's through them, p50 exp(sigma^2 / 2) with
+// sigma = ln(p95 / p50) / z95.
+double latency_mean_estimate(double p50, double p95);
+
 // The share of requests at or below `x` seconds for a latency known by p50 <= p95 <= p99
 // (log-latency piecewise linear in the normal score through the three, extended beyond),
 // as the histograms rebuild it. 0 for x below the lowest possible value.
