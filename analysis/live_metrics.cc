@@ -5,52 +5,17 @@
 #include <string_view>
 
 #include "dosim/analysis/metrics_export.h"
+#include "exposition.h"
 
 namespace dosim {
 namespace {
 
 constexpr std::size_t kBuckets = std::size(kLatencyBuckets);
 
-std::string number(double value) {
-  if (std::isnan(value)) return "NaN";
-  if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
-  char buffer[32];
-  const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
-  return std::string(buffer, ec == std::errc() ? end : buffer);
-}
-
-std::string sample(float value) {
-  if (std::isnan(value)) return "NaN";
-  char buffer[32];
-  const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
-  return std::string(buffer, ec == std::errc() ? end : buffer);
-}
-
-std::string escaped(std::string_view value) {
-  std::string out;
-  for (char c : value) {
-    if (c == '\\')
-      out += "\\\\";
-    else if (c == '"')
-      out += "\\\"";
-    else if (c == '\n')
-      out += "\\n";
-    else
-      out += c;
-  }
-  return out;
-}
-
-using Labels = std::vector<std::pair<std::string, std::string>>;
-
-std::string label_text(const Labels& labels) {
-  std::string out;
-  for (const auto& [name, value] : labels) {
-    if (value.empty()) continue;
-    out += (out.empty() ? "{" : ",") + name + "=\"" + escaped(value) + "\"";
-  }
-  return out.empty() ? out : out + "}";
-}
+using exposition::label_text;
+using exposition::Labels;
+using exposition::number;
+using exposition::sample;
 
 std::vector<Labels> columns(const Scenario& s, const std::string& family) {
   std::vector<Labels> out;

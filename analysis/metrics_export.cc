@@ -3,30 +3,21 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <string_view>
+
+#include "exposition.h"
 
 namespace dosim {
 namespace {
 
 constexpr double kZ95 = 1.6448536269514722, kZ99 = 2.3263478740408408;
 
-std::string number(double value) {
-  if (std::isnan(value)) return "NaN";
-  if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
-  char buffer[32];
-  const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
-  return std::string(buffer, ec == std::errc() ? end : buffer);
-}
-
-// A float32 sample exactly as stored (its shortest round-trip form).
-std::string sample(float value) {
-  if (std::isnan(value)) return "NaN";
-  if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
-  char buffer[32];
-  const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
-  return std::string(buffer, ec == std::errc() ? end : buffer);
-}
+using exposition::label_text;
+using exposition::Labels;
+using exposition::number;
+using exposition::sample;
 
 // Seconds with millisecond precision (Prometheus keeps milliseconds).
 std::string timestamp(double start, SimTime t) {
@@ -43,32 +34,6 @@ std::string sanitized(std::string_view name) {
   for (char c : name) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '_') ? c : '_';
   if (out.empty() || std::isdigit(static_cast<unsigned char>(out[0]))) out.insert(0, "_");
   return out;
-}
-
-std::string escaped(std::string_view value) {
-  std::string out;
-  for (char c : value) {
-    if (c == '\\')
-      out += "\\\\";
-    else if (c == '"')
-      out += "\\\"";
-    else if (c == '\n')
-      out += "\\n";
-    else
-      out += c;
-  }
-  return out;
-}
-
-using Labels = std::vector<std::pair<std::string, std::string>>;
-
-std::string label_text(const Labels& labels) {
-  std::string out;
-  for (const auto& [name, value] : labels) {
-    if (value.empty()) continue;  // an empty label is no label
-    out += (out.empty() ? "{" : ",") + name + "=\"" + escaped(value) + "\"";
-  }
-  return out.empty() ? out : out + "}";
 }
 
 // One exported column of a family: its labels.
