@@ -211,9 +211,13 @@ NotificationScores notification_scores(const std::vector<IncidentRecord>& incide
     if (incident.silent) continue;
     ++out.scored_incidents;
     const auto found = first.find(incident.id);
-    if (found == first.end()) continue;
+    if (found == first.end()) {
+      out.by_incident.emplace_back(incident.id, -1);
+      continue;
+    }
     ++out.notified_incidents;
     delays.push_back(std::max<SimTime>(0, found->second - incident.impact_start));
+    out.by_incident.emplace_back(incident.id, delays.back());
   }
   if (out.scored_incidents > 0)
     out.recall =

@@ -74,6 +74,11 @@ int score_command(const ScoreOptions& options) {
          notified.time_to_notify.count ? to_seconds(notified.time_to_notify.median) : -1.0},
         {"time_to_notify_p90_s",
          notified.time_to_notify.count ? to_seconds(notified.time_to_notify.p90) : -1.0}};
+    nlohmann::ordered_json per_incident = nlohmann::ordered_json::array();
+    for (const auto& [id, delay] : notified.by_incident)
+      per_incident.push_back(
+          {{"incident_id", id}, {"time_to_notify_s", delay < 0 ? -1.0 : to_seconds(delay)}});
+    out["alertmanager"]["incidents"] = per_incident;
     std::cout << out.dump(2) << "\n";
   } else {
     std::printf("dosim score: %s (seed %llu)%s\n", options.trace_path.c_str(),

@@ -416,6 +416,8 @@ TEST_CASE("Notification scores count the incidents a notification carried an ale
   CHECK(s.recall == Approx(0.5));
   CHECK(s.time_to_notify.count == 1);
   CHECK(s.time_to_notify.median == 12 * kMinute);
+  using ByIncident = std::vector<std::pair<std::int64_t, SimTime>>;
+  CHECK(s.by_incident == ByIncident{{0, 12 * kMinute}, {2, -1}});
   // Alerts matching two incidents notify both; the earliest notification counts.
   const auto both = dosim::notification_scores(ground_truth(), {{0, 2}, {0}},
                                                {5 * kHour + 1 * kMinute, 1 * kHour + 3 * kMinute});

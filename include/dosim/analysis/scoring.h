@@ -126,6 +126,9 @@ struct NotificationScores {
   std::size_t notified_incidents = 0;
   double recall = 1.0;          // notified / scored; 1 with none scored
   Distribution time_to_notify;  // first notification - impact start, over notified incidents
+  // Per scored incident, in the input order: its id and its time to first notification
+  // (-1: no notification reached anyone).
+  std::vector<std::pair<std::int64_t, SimTime>> by_incident;
 };
 
 // `alert_matches[a]`: the incidents alert a matched (Scores::alert_matches);
