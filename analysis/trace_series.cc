@@ -6,6 +6,7 @@
 #include "dosim/engine/frame.h"
 #include "dosim/error.h"
 #include "util/hdf5.h"
+#include "util/isolated.h"
 
 namespace dosim {
 namespace {
@@ -136,7 +137,9 @@ TraceSeries read(const std::string& path, hid_t f) {
 
 }  // namespace
 
-TraceSeries read_trace_series(const std::string& path) {
+namespace {
+
+TraceSeries read_checked(const std::string& path) {
   hdf5::quiet_errors();
   hdf5::File file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
   if (!file.valid()) throw InputError(path, "cannot open trace: " + hdf5::error_reason());
@@ -149,6 +152,19 @@ TraceSeries read_trace_series(const std::string& path) {
   } catch (const std::out_of_range&) {
     throw InputError(path, "not a readable dosim trace: columns of different lengths");
   }
+}
+
+}  // namespace
+
+TraceSeries read_trace_series(const std::string& path) {
+  // First in a child process: libhdf5 can crash on a corrupt file before anything is
+  // checked (util/isolated.h), as dosim score's reader does.
+  if (const std::string crash = crash_in_child([&] { read_checked(path); }); !crash.empty())
+    throw InputError(path,
+                     "not a readable dosim trace: the HDF5 library crashed reading it (a corrupt "
+                     "file?): " +
+                         crash);
+  return read_checked(path);
 }
 
 }  // namespace dosim

@@ -65,6 +65,23 @@ def test_score_refuses_a_trace_that_lies_about_its_sizes(trace, name, change, me
 
 
 @pytest.mark.parametrize("name, change, message", [
+    ("export-huge-times.h5", lambda f: huge_dataset(f, "time_ns", np.int64),
+     "time_ns claims 8796093022208 bytes, more than its file could hold"),
+    ("export-huge-scores.h5", lambda f: huge_dataset(f, "metrics/service/rps", np.float32),
+     "metrics/service/rps"),
+    ("export-seed-array.h5", lambda f: replace_attribute(f, "seed", np.arange(1000, dtype=np.uint64)),
+     "attribute seed must hold one value"),
+])
+@pytest.mark.parametrize("format", ["openmetrics", "csv", "grafana-dashboard"])
+def test_export_refuses_a_trace_that_lies_about_its_sizes(trace, name, change, message, format):
+    path = altered(trace, name, change)
+    result = dosim("export", path, "--format", format, "--start", "0", "-o", HOSTILE / "out.txt")
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    assert f"{path}: not a readable dosim trace: " in result.stderr, result.stderr
+    assert message in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("name, change, message", [
     ("model-huge-weight.h5",
      lambda f: huge_dataset(f, "layers/0/weight_ih", np.float32),
      "layers/0/weight_ih"),
