@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "dosim/error.h"
+#include "dosim/version.h"
 #include "util/hdf5.h"
 
 namespace dosim {
@@ -464,6 +465,9 @@ void TraceWriter::Impl::write_header(const Scenario& scenario, std::uint64_t see
   write_attribute(root, "record_interval_ns", H5T_STD_I64LE, record_ns);
   write_string_attribute(root, "scenario_name", scenario.name);
   write_attribute(root, "complete", H5T_STD_I32LE, incomplete);
+  // Who wrote it and how: a report says so, so that a run can be reproduced.
+  write_string_attribute(root, "dosim_version", DOSIM_VERSION);
+  write_string_attribute(root, "mode", world_mode_name(scenario.mode));
 
   const Group meta = make_group(root, "meta");
   write_scalar_string(meta.get(), "scenario_yaml", scenario.yaml_text);
