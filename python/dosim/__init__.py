@@ -5,6 +5,7 @@
     report.scores()["all detectors"]["f1"]
     report.alerts                                  # DataFrame
     trace = dosim.load_trace("retry.h5")           # the whole trace, as pandas
+    dosim.plots.timeline(trace)                    # a matplotlib Figure (dosim.plots)
 
     sim = dosim.Simulation("scenarios/retry-storm.yaml")
     sim.step(60)                                   # a minute of ticks
@@ -25,6 +26,7 @@ from ._dosim import (Diagnostic, Error, InputError, RunControlError, ScriptError
                      service_metrics, validate)
 from . import _dosim
 from .trace import Trace, load_trace  # noqa: F401
+from . import plots  # noqa: F401 - matplotlib is imported only when a plot is drawn
 
 INCIDENT_COLUMNS = ["id", "name", "cause", "root_cause", "start_ns", "end_ns",
                     "impact_start_ns", "impact_end_ns", "silent", "ongoing"]

@@ -4,11 +4,14 @@
     trace = dosim.load_trace("run.h5")
     trace.service_metric("latency_p95_s")      # DataFrame: index time_s, one column per service
 
-Metadata, topology, the ground truth (`incidents`, `affected`, `propagation`), the change
-log (`changes`), `alerts`, `notifications` and a chaos script's `experiments` and
-`script_log` are read at once, as DataFrames; metric datasets and
-detector scores (`detector_scores`, `detector_gauges`) are read on request, one at a time, so a long trace costs only the metrics you ask for. Times are float
-seconds since the start of the run (index `time_s`); strings come back as `str`.
+Metadata, topology (`services` with their `regions`, `zones` and `placement`, `edges`,
+`endpoints`), the ground truth (`incidents`, `affected`, `propagation`), the change log
+(`changes`), `alerts`, `notifications`, the incident rules' `incidents_detected` and a
+chaos script's `experiments` and `script_log` are read at once, as DataFrames; metric
+datasets and detector scores (`detector_scores`, `detector_gauges`) are read on request,
+one at a time, so a long trace costs only the metrics you ask for. Times are float seconds
+since the start of the run (index `time_s`); strings come back as `str`. dosim.plots draws
+them.
 
 Run as a script (`/usr/bin/python3 -m dosim.trace TRACE.h5`) to print a summary.
 Needs h5py, numpy and pandas (Debian's python3-h5py, python3-numpy, python3-pandas).
@@ -30,6 +33,8 @@ AFFECTED_COLUMNS = ("incident_id", "service")
 CHANGE_COLUMNS = ("t_ns", "kind", "target", "from", "to")
 PROPAGATION_COLUMNS = ("incident_id", "edge", "src", "dst")
 NOTIFICATION_COLUMNS = ("t_ns", "group", "alerts", "receiver")
+PLACEMENT_COLUMNS = ("service", "zone", "region", "replica_share")
+DETECTED_COLUMNS = ("rule", "start_ns", "end_ns", "severity", "peak_temperature")
 EXPERIMENT_COLUMNS = ("title", "verdict", "probe", "message", "start_ns", "end_ns",
                       "failed_at_ns")
 SCRIPT_LOG_COLUMNS = ("t_ns", "text")
@@ -47,12 +52,14 @@ def _column(dataset):
 
 
 def _table(file, group, order):
-    """A group of equal-length 1-D columns as a DataFrame, documented columns first.
+    """A group of equal-length 1-D columns as a DataFrame, documented columns first
+    (subgroups, such as /incidents_detected/timeline, are not columns).
 
     A missing group (a trace closed without its ground truth) gives an empty DataFrame."""
     if group not in file:
         return pd.DataFrame(columns=list(order))
-    names = [n for n in order if n in file[group]] + sorted(set(file[group]) - set(order))
+    columns = {name for name, item in file[group].items() if isinstance(item, h5py.Dataset)}
+    names = [n for n in order if n in columns] + sorted(columns - set(order))
     return pd.DataFrame({name: _column(file[group][name]) for name in names})
 
 
@@ -68,6 +75,11 @@ class Trace:
         self.complete = bool(self.meta.get("complete", 0))
         self.time_s = f["time_ns"][()] / 1e9
         self.services = list(_column(f["services/name"]))
+        # Per service, as /services/region and /services/zone: "" where none is declared,
+        # the places of a service spread over several joined by ",".
+        self.regions = self._names("services/region")
+        self.zones = self._names("services/zone")
+        self.placement = _table(f, "services/placement", PLACEMENT_COLUMNS)
         self.edges = _table(f, "edges", EDGE_COLUMNS)
         endpoints = _table(f, "endpoints", ENDPOINT_COLUMNS)
         self.endpoints = [f"{self.services[s]} {name}"
@@ -78,9 +90,17 @@ class Trace:
         self.changes = _table(f, "events/changes", CHANGE_COLUMNS)
         self.alerts = _table(f, "alerts", ALERT_COLUMNS)
         self.notifications = _table(f, "notifications", NOTIFICATION_COLUMNS)
+        # The incident rules' declared incidents (end_ns -1: still open at the end).
+        self.incidents_detected = _table(f, "incidents_detected", DETECTED_COLUMNS)
         # A chaos script's verdicts and log (empty without a script).
         self.experiments = _table(f, "experiments", EXPERIMENT_COLUMNS)
         self.script_log = _table(f, "script_log", SCRIPT_LOG_COLUMNS)
+
+    def _names(self, path):
+        """A per-service string dataset, or "" per service where the trace has none."""
+        if path in self.file:
+            return [str(name) for name in _column(self.file[path])]
+        return [""] * len(self.services)
 
     def detectors(self):
         """Names of the detectors whose scores the trace keeps (/detectors/<name>/score)."""
