@@ -1,6 +1,7 @@
 #include "dosim/analysis/trace_series.h"
 
 #include <array>
+#include <map>
 #include <string_view>
 
 #include "dosim/engine/frame.h"
@@ -45,22 +46,36 @@ TraceSeries read(const std::string& path, hid_t f) {
   t.seed = hdf5::read_attribute<std::uint64_t>(f, "seed");
   t.complete = hdf5::read_attribute<std::int32_t>(f, "complete") != 0;
   t.record_interval = hdf5::read_attribute<std::int64_t>(f, "record_interval_ns");
+  t.tick = hdf5::read_attribute<std::int64_t>(f, "tick_ns");
   if (hdf5::has_attribute(f, "scenario_name"))
     t.scenario = hdf5::read_string_attribute(f, "scenario_name");
+  if (hdf5::has_attribute(f, "dosim_version"))
+    t.dosim_version = hdf5::read_string_attribute(f, "dosim_version");
+  if (hdf5::has_attribute(f, "mode")) t.mode = hdf5::read_string_attribute(f, "mode");
+  if (exists(f, "meta/scenario_yaml"))
+    t.scenario_yaml = hdf5::read_scalar_string(f, "meta/scenario_yaml");
   t.times = read_numbers<std::int64_t>(f, "time_ns");
   const std::size_t rows = t.times.size();
   t.services = read_strings(f, "services/name");
   t.service_zones = exists(f, "services/zone") ? read_strings(f, "services/zone")
                                                : std::vector<std::string>(t.services.size());
+  t.service_regions = exists(f, "services/region") ? read_strings(f, "services/region")
+                                                   : std::vector<std::string>(t.services.size());
+  if (t.service_zones.size() != t.services.size() || t.service_regions.size() != t.services.size())
+    throw NotATrace{"/services columns of different lengths"};
   const auto name_of = [&](std::int64_t index) {
     if (index < 0 || static_cast<std::size_t>(index) >= t.services.size())
       throw NotATrace{"a service index outside /services/name"};
     return t.services[static_cast<std::size_t>(index)];
   };
-  for (std::int32_t s : read_numbers<std::int32_t>(f, "edges/src"))
+  for (std::int32_t s : read_numbers<std::int32_t>(f, "edges/src")) {
     t.edge_callers.push_back(name_of(s));
-  for (std::int32_t s : read_numbers<std::int32_t>(f, "edges/dst"))
+    t.edge_src.push_back(s);
+  }
+  for (std::int32_t s : read_numbers<std::int32_t>(f, "edges/dst")) {
     t.edge_callees.push_back(name_of(s));
+    t.edge_dst.push_back(s);
+  }
   if (t.edge_callers.size() != t.edge_callees.size()) throw NotATrace{"edges of different lengths"};
   if (exists(f, "endpoints/service")) {
     for (std::int32_t s : read_numbers<std::int32_t>(f, "endpoints/service"))
@@ -112,24 +127,76 @@ TraceSeries read(const std::string& path, hid_t f) {
     const auto starts = read_numbers<std::int64_t>(f, truth + "impact_start_ns");
     const auto ends = read_numbers<std::int64_t>(f, truth + "impact_end_ns");
     const auto silent = read_numbers<std::uint8_t>(f, truth + "silent");
-    for (std::size_t i = 0; i < ids.size(); ++i)
-      t.incidents.push_back({ids[i], names.at(i), causes.at(i), roots.at(i), starts.at(i),
-                             ends.at(i), silent.at(i) != 0});
+    const auto root_services = read_numbers<std::int32_t>(f, truth + "root_service");
+    const auto cause_starts = read_numbers<std::int64_t>(f, truth + "start_ns");
+    const auto cause_ends = read_numbers<std::int64_t>(f, truth + "end_ns");
+    const auto ongoing = exists(f, truth + "ongoing")
+                             ? read_numbers<std::uint8_t>(f, truth + "ongoing")
+                             : std::vector<std::uint8_t>(ids.size(), 0);
+    std::map<std::int64_t, std::size_t> row_of;  // incident id -> its row
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      t.incidents.push_back({ids[i],
+                             names.at(i),
+                             causes.at(i),
+                             roots.at(i),
+                             starts.at(i),
+                             ends.at(i),
+                             silent.at(i) != 0,
+                             root_services.at(i),
+                             cause_starts.at(i),
+                             cause_ends.at(i),
+                             ongoing.at(i) != 0,
+                             {},
+                             {}});
+      row_of.emplace(ids[i], i);
+    }
+    const auto lists = [&](const std::string& group, const std::string& column,
+                           std::vector<int> IncidentWindow::*list, std::size_t limit) {
+      if (!exists(f, group + "/incident_id")) return;
+      const auto owners = read_numbers<std::int64_t>(f, group + "/incident_id");
+      const auto values = read_numbers<std::int32_t>(f, group + "/" + column);
+      for (std::size_t r = 0; r < owners.size(); ++r) {
+        const auto found = row_of.find(owners[r]);
+        if (found == row_of.end() || values.at(r) < 0 ||
+            static_cast<std::size_t>(values[r]) >= limit)
+          throw NotATrace{group + " names an incident or index the trace does not hold"};
+        (t.incidents[found->second].*list).push_back(values[r]);
+      }
+    };
+    lists("truth/affected", "service", &IncidentWindow::affected, t.services.size());
+    lists("truth/propagation", "edge", &IncidentWindow::propagation, t.edge_src.size());
   }
   if (exists(f, "events/changes/t_ns")) {
     const auto times = read_numbers<std::int64_t>(f, "events/changes/t_ns");
     const auto kinds = read_strings(f, "events/changes/kind");
     const auto targets = read_strings(f, "events/changes/target");
+    const auto froms = exists(f, "events/changes/from") ? read_strings(f, "events/changes/from")
+                                                        : std::vector<std::string>(times.size());
+    const auto tos = exists(f, "events/changes/to") ? read_strings(f, "events/changes/to")
+                                                    : std::vector<std::string>(times.size());
     for (std::size_t i = 0; i < times.size(); ++i)
-      t.changes.push_back({times[i], kinds.at(i), targets.at(i)});
+      t.changes.push_back({times[i], kinds.at(i), targets.at(i), froms.at(i), tos.at(i)});
   }
   if (exists(f, "incidents_detected/rule")) {
     const auto rules = read_strings(f, "incidents_detected/rule");
     const auto starts = read_numbers<std::int64_t>(f, "incidents_detected/start_ns");
     const auto ends = read_numbers<std::int64_t>(f, "incidents_detected/end_ns");
     const auto severity = read_numbers<std::int32_t>(f, "incidents_detected/severity");
+    const auto peaks = exists(f, "incidents_detected/peak_temperature")
+                           ? read_numbers<double>(f, "incidents_detected/peak_temperature")
+                           : std::vector<double>(rules.size(), 0.0);
     for (std::size_t i = 0; i < rules.size(); ++i)
-      t.detected.push_back({rules[i], starts.at(i), ends.at(i), severity.at(i)});
+      t.detected.push_back({rules[i], starts.at(i), ends.at(i), severity.at(i), peaks.at(i)});
+  }
+  if (exists(f, "notifications/t_ns")) {
+    const auto times = read_numbers<std::int64_t>(f, "notifications/t_ns");
+    const auto groups = read_strings(f, "notifications/group");
+    const auto counts = read_numbers<std::int64_t>(f, "notifications/alerts");
+    const auto receivers = exists(f, "notifications/receiver")
+                               ? read_strings(f, "notifications/receiver")
+                               : std::vector<std::string>(times.size());
+    for (std::size_t i = 0; i < times.size(); ++i)
+      t.notifications.push_back({times[i], groups.at(i), receivers.at(i), counts.at(i)});
   }
   (void)path;
   return t;

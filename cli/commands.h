@@ -33,10 +33,20 @@ struct RunCommandOptions {
   std::string script_path;  // --script FILE.lua; empty: the scenario's `script:`, if any
   std::int64_t lua_instructions = 50'000'000;  // per callback or coroutine resume
   std::int64_t lua_memory_mib = 256;
-  bool strict = false;  // --strict: warnings are errors
+  bool strict = false;      // --strict: warnings are errors
+  std::string report_path;  // --report FILE.html: the run report, with the wall time
 };
 
 int run_command(const RunCommandOptions& options);
+
+// `dosim report TRACE [-o FILE.html]` (cli/report_command.cc): the run report of a trace.
+struct ReportOptions {
+  std::string trace_path;
+  std::string out_path;  // empty: the trace's path with .html for .h5
+};
+int report_command(const ReportOptions& options);
+// The report's default path: TRACE with its .h5 (or any) extension replaced by .html.
+std::string default_report_path(const std::string& trace_path);
 
 struct ExportOptions {
   std::string format;  // openmetrics, csv, spans (OTLP/JSON) or logs (JSON lines)

@@ -56,6 +56,15 @@ int main(int argc, char** argv) {
                       "Write every event (faults, changes, alerts, incidents) as JSON lines");
   run_cmd->add_flag("--strict", run.strict,
                     "Treat warnings (a bare number for a duration, ...) as errors");
+  run_cmd->add_option("--report", run.report_path,
+                      "Also write the run report (HTML, as dosim report) with the wall time");
+
+  dosim::cli::ReportOptions report;
+  auto* report_cmd = app.add_subcommand(
+      "report", "Draw a trace as one self-contained HTML page: map, timeline, incidents, scores");
+  report_cmd->add_option("trace", report.trace_path, "Trace written by dosim run")->required();
+  report_cmd->add_option("--out,-o", report.out_path,
+                         "HTML file to write (default: the trace's name with .html)");
 
   dosim::cli::ValidateOptions validate;
   auto* validate_cmd = app.add_subcommand(
@@ -203,6 +212,7 @@ int main(int argc, char** argv) {
     if (*run_cmd) return dosim::cli::run_command(run);
     if (*bench_cmd) return dosim::cli::bench_command(bench);
     if (*score_cmd) return dosim::cli::score_command(score);
+    if (*report_cmd) return dosim::cli::report_command(report);
     if (*nab_cmd) return dosim::cli::nab_command(nab);
     if (*export_cmd) {
       // `dosim export spans|logs TRACE`, the older spelling, or `dosim export TRACE --format F`.

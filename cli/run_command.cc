@@ -18,10 +18,12 @@
 #include <optional>
 
 #include "commands.h"
+#include "dosim/analysis/run_report.h"
 #include "dosim/run.h"
 #include "run_story.h"
 #include "score_table.h"
 #include "scripting/script_interrupt.h"
+#include "util/output_file.h"
 
 namespace dosim::cli {
 namespace {
@@ -89,20 +91,6 @@ std::string input_named(const std::string& path,
     if (std::filesystem::equivalent(path, input, error)) return what + " (" + input + ")";
   }
   return "";
-}
-
-// Why `path` cannot be written, or "": a folder, a file or (for a new file) a folder without
-// write permission, or a missing folder. Whether the disk has room is known only when writing.
-std::string unwritable_reason(const std::string& path) {
-  struct stat existing;
-  if (::stat(path.c_str(), &existing) == 0) {
-    if (S_ISDIR(existing.st_mode)) return std::strerror(EISDIR);
-    return ::access(path.c_str(), W_OK) == 0 ? "" : std::strerror(errno);
-  }
-  if (errno != ENOENT) return std::strerror(errno);
-  std::filesystem::path folder = std::filesystem::path(path).parent_path();
-  if (folder.empty()) folder = ".";
-  return ::access(folder.c_str(), W_OK) == 0 ? "" : std::strerror(errno);
 }
 
 // Ends a run that failed: the trace is already in place or removed (the Run is gone).
@@ -232,7 +220,8 @@ int run_command(const RunCommandOptions& options) {
     // Outputs are checked before anything runs; the trace's folder, by the writer (in Run).
     const auto inputs = run_inputs(*plan, options.scenario_path);
     for (const auto& [option, path] : {std::pair<std::string, std::string>{"--out", trace_path},
-                                       {"--events", options.events_path}}) {
+                                       {"--events", options.events_path},
+                                       {"--report", options.report_path}}) {
       if (const std::string input = input_named(path, inputs); !path.empty() && !input.empty())
         throw InputError(path, option + " names " + input + ", an input of the run");
     }
@@ -243,6 +232,14 @@ int run_command(const RunCommandOptions& options) {
         throw InputError(options.events_path, "--events names the trace (--out)");
       if (const std::string reason = unwritable_reason(options.events_path); !reason.empty())
         throw InputError(options.events_path, "cannot write the events: " + reason);
+    }
+    if (!options.report_path.empty()) {
+      std::error_code error;
+      if (std::filesystem::weakly_canonical(options.report_path, error) ==
+          std::filesystem::weakly_canonical(trace_path, error))
+        throw InputError(options.report_path, "--report names the trace (--out)");
+      if (const std::string reason = unwritable_reason(options.report_path); !reason.empty())
+        throw InputError(options.report_path, "cannot write the report: " + reason);
     }
     run = std::make_unique<Run>(*plan);
   } catch (const Error& error) {
@@ -280,7 +277,29 @@ int run_command(const RunCommandOptions& options) {
       return kExitBadInput;
     }
   }
+  if (!options.report_path.empty() && !report.result.completed) {
+    std::fprintf(stderr,
+                 "%s: not written: the run was interrupted (`dosim report` draws "
+                 "what the incomplete trace holds)\n",
+                 options.report_path.c_str());
+  } else if (!options.report_path.empty()) {
+    // From the trace just closed, so the report is the one `dosim report` draws, plus the
+    // wall time (which a trace, byte-identical across runs, cannot hold).
+    try {
+      RunReportOptions report_options;
+      report_options.wall_seconds = wall_seconds;
+      const std::string html = render_run_report(trace_path, report_options);
+      if (const std::string reason = write_file_replacing(options.report_path, html);
+          !reason.empty())
+        throw InputError(options.report_path, "cannot write the report: " + reason);
+    } catch (const Error& error) {
+      print_error(error);
+      return kExitBadInput;
+    }
+  }
   if (!options.quiet) print_summary(report, wall_seconds);
+  if (!options.quiet && !options.report_path.empty())
+    std::printf("  report      %s\n", options.report_path.c_str());
   if (!options.quiet && !report.script_path.empty()) print_script(report);
   if (!options.quiet && !report.scenario.incident_rules.empty()) print_detected(report);
   const ScoreTable table = report.scores();

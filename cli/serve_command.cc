@@ -3,8 +3,14 @@
 // seconds per second; 0: as fast as it goes), its latest tick served at /metrics in the
 // Prometheus text format under the export's names (analysis/live_metrics.h), its alerts
 // pushed to a real Alertmanager's API (/api/v2/alerts) as they fire and resolve, and
-// re-sent while they fire. After the run: the trace and summary, then /metrics keeps the
-// last tick until SIGINT/SIGTERM (or exits at once with --exit-at-end). docs/prometheus.md.
+// re-sent while they fire. At / a live page (analysis/live_view.h, docs/report.md): the
+// service map coloured by health, the selected service's sparklines, the story of the run,
+// and controls to pause, change the speed and inject a fault (the path Lua's sim.inject
+// takes, dosim/engine/inject.h). After the run: the trace and summary, then /metrics keeps
+// the last tick until SIGINT/SIGTERM (or exits at once with --exit-at-end).
+// docs/prometheus.md.
+#include <yaml-cpp/yaml.h>
+
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -14,9 +20,12 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
+#include <tuple>
 
 #include "commands.h"
 #include "dosim/analysis/live_metrics.h"
+#include "dosim/analysis/live_view.h"
+#include "dosim/engine/inject.h"
 #include "dosim/run.h"
 #include "util/process.h"
 
@@ -84,14 +93,184 @@ nlohmann::json alertmanager_alert(const Alert& alert, const Scenario& scenario,
   return json;
 }
 
-HttpServer::Response answer(void* context, const std::string& method, const std::string& path) {
-  const auto* metrics = static_cast<const LiveMetrics*>(context);
-  if (method != "GET") return {405, "text/plain; charset=utf-8", "GET only\n"};
-  if (path == "/metrics" || path.rfind("/metrics?", 0) == 0)
-    return {200, "text/plain; version=0.0.4; charset=utf-8", metrics->text()};
-  if (path == "/" || path == "/-/ready")
-    return {200, "text/plain; charset=utf-8", "dosim serve: /metrics\n"};
-  return {404, "text/plain; charset=utf-8", "not found: /metrics\n"};
+// A JSON value as the YAML node the scenario loader reads (numbers and booleans as their
+// text: the loader parses scalars itself).
+YAML::Node yaml_of(const nlohmann::json& value) {
+  YAML::Node node;
+  if (value.is_object()) {
+    for (const auto& [key, item] : value.items()) node[key] = yaml_of(item);
+  } else if (value.is_array()) {
+    for (const auto& item : value) node.push_back(yaml_of(item));
+  } else if (value.is_string()) {
+    node = value.get<std::string>();
+  } else if (!value.is_null()) {
+    node = value.dump();
+  }
+  return node;
+}
+
+std::string target_text(const FaultTarget& target, const Scenario& scenario) {
+  if (target.is_edge()) {
+    const DependencySpec& d = scenario.dependencies[target.dependency];
+    return scenario.services[d.caller].name + "->" + scenario.services[d.callee].name;
+  }
+  if (!target.zone.empty()) return "zone " + target.zone;
+  if (!target.region.empty()) return "region " + target.region;
+  std::string text;
+  for (int s : target.services()) text += (text.empty() ? "" : ",") + scenario.services[s].name;
+  return text.empty() ? "the system" : text;
+}
+
+// What the server holds for its handlers: the run between steps, its pacing, the page.
+struct Session {
+  Run* run = nullptr;
+  const LiveMetrics* metrics = nullptr;
+  LiveView* view = nullptr;
+  std::string page;
+  LiveView::Pacing pacing;
+  // The story's sources, as far as told: faults started / ended, changes, alerts, incidents.
+  std::vector<char> fault_started, fault_ended;
+  std::size_t changes = 0, alerts = 0;
+  std::vector<int> incident_severity;  // per detected incident: the severity told, 0 closed
+};
+
+// Tells the story what happened since it was last told.
+void tell(Session& session) {
+  Simulation& simulation = session.run->simulation();
+  const Scenario& scenario = simulation.scenario();
+  const SimTime now = simulation.now();
+  // This telling's lines, put in time order before they join the story.
+  std::vector<std::tuple<SimTime, std::string, std::string>> lines;
+  const auto note = [&](SimTime t, const char* kind, std::string text) {
+    lines.emplace_back(t, kind, std::move(text));
+  };
+  session.fault_started.resize(scenario.faults.size(), 0);
+  session.fault_ended.resize(scenario.faults.size(), 0);
+  for (std::size_t f = 0; f < scenario.faults.size(); ++f) {
+    const FaultSpec& fault = scenario.faults[f];
+    const std::string what = fault.name + ": " + fault_kind_name(fault.kind) + " on " +
+                             target_text(fault.target, scenario);
+    if (!session.fault_started[f] && fault.duration > 0 && now >= fault.start) {
+      session.fault_started[f] = 1;
+      note(fault.start, "fault", what + " started, for " + format_duration(fault.duration));
+    }
+    if (session.fault_started[f] && !session.fault_ended[f] &&
+        now >= fault.start + fault.duration) {
+      session.fault_ended[f] = 1;
+      note(fault.start + fault.duration, "fault", what + " ended");
+    }
+  }
+  const std::vector<ChangeEvent> changes = simulation.changes();
+  for (; session.changes < changes.size(); ++session.changes) {
+    const ChangeEvent& c = changes[session.changes];
+    note(c.time, "change",
+         c.kind + " " + c.target +
+             (c.from.empty() && c.to.empty() ? "" : " " + c.from + " -> " + c.to));
+  }
+  const std::vector<Alert>& alerts = session.run->alerts();
+  for (; session.alerts < alerts.size(); ++session.alerts) {
+    const Alert& a = alerts[session.alerts];
+    note(a.time, "alert",
+         a.detector + " fired on " + (a.target.empty() ? a.metric : a.target + " " + a.metric) +
+             (a.severity.empty() ? "" : " (" + a.severity + ")"));
+  }
+  const std::vector<DetectedIncident> detected = session.run->detected();
+  session.incident_severity.resize(detected.size(), -1);
+  for (std::size_t i = 0; i < detected.size(); ++i) {
+    const DetectedIncident& d = detected[i];
+    int& told = session.incident_severity[i];
+    const std::string sev = "Sev" + std::to_string(d.severity);
+    if (told < 0) {
+      note(d.start, "incident", sev + " incident opened by " + d.rule);
+      told = d.severity;
+    } else if (told > 0 && d.severity < told) {
+      note(now, "incident", "incident of " + d.rule + " escalated to " + sev);
+      told = d.severity;
+    }
+    if (told > 0 && d.end >= 0) {
+      note(d.end, "incident", "incident of " + d.rule + " closed (" + sev + ")");
+      told = 0;
+    }
+  }
+  std::stable_sort(lines.begin(), lines.end(),
+                   [](const auto& a, const auto& b) { return std::get<0>(a) < std::get<0>(b); });
+  for (auto& [t, kind, text] : lines) session.view->note(t, kind, text);
+}
+
+HttpServer::Response json_answer(int status, const nlohmann::json& body) {
+  return {status, "application/json", body.dump() + "\n"};
+}
+
+// The value of `key` in a target's query ("/api/state?since=3&service=2"), or -1.
+long query_number(const std::string& target, const std::string& key) {
+  const std::size_t q = target.find('?');
+  if (q == std::string::npos) return -1;
+  const std::string query = "&" + target.substr(q + 1);
+  const std::size_t at = query.find("&" + key + "=");
+  if (at == std::string::npos) return -1;
+  return std::strtol(query.c_str() + at + key.size() + 2, nullptr, 10);
+}
+
+HttpServer::Response control(Session& session, const nlohmann::json& request) {
+  const std::string action = request.value("action", "");
+  if (action == "pause" || action == "resume") {
+    session.pacing.paused = action == "pause";
+    session.view->note(session.run->simulation().now(), "control",
+                       session.pacing.paused ? "paused" : "resumed");
+  } else if (action == "speed" && request.contains("speed") && request["speed"].is_number() &&
+             request["speed"].get<double>() >= 0 && std::isfinite(request["speed"].get<double>())) {
+    session.pacing.speed = request["speed"].get<double>();
+    session.view->note(session.run->simulation().now(), "control",
+                       session.pacing.speed > 0
+                           ? "speed " + speed_text(session.pacing.speed) + " simulated s per s"
+                           : "speed: as fast as it goes");
+  } else {
+    return json_answer(
+        400, {{"ok", false}, {"error", "action must be pause, resume or speed (with speed >= 0)"}});
+  }
+  return json_answer(
+      200, {{"ok", true}, {"paused", session.pacing.paused}, {"speed", session.pacing.speed}});
+}
+
+HttpServer::Response inject(Session& session, const nlohmann::json& request) {
+  if (session.pacing.ended)
+    return json_answer(409, {{"ok", false}, {"error", "the run has ended"}});
+  Simulation& simulation = session.run->simulation();
+  try {
+    const int index = inject_fault(simulation, yaml_of(request), "inject", "live page");
+    const FaultSpec& fault = simulation.scenario().faults[static_cast<std::size_t>(index)];
+    session.view->note(simulation.now(), "control",
+                       std::string("injected ") + fault.name + ": " + fault_kind_name(fault.kind) +
+                           " on " + target_text(fault.target, simulation.scenario()));
+    return json_answer(200, {{"ok", true}, {"index", index}, {"name", fault.name}});
+  } catch (const Error& error) {
+    return json_answer(400, {{"ok", false}, {"error", error.what()}});
+  }
+}
+
+HttpServer::Response answer(void* context, const HttpServer::Request& request) {
+  auto& session = *static_cast<Session*>(context);
+  const std::string path = request.path.substr(0, request.path.find('?'));
+  if (request.method == "POST" && (path == "/api/control" || path == "/api/inject")) {
+    const nlohmann::json body = nlohmann::json::parse(request.body, nullptr, false);
+    if (!body.is_object())
+      return json_answer(400, {{"ok", false}, {"error", "the body must be a JSON object"}});
+    return path == "/api/control" ? control(session, body) : inject(session, body);
+  }
+  if (request.method != "GET")
+    return {405, "text/plain; charset=utf-8", "GET, or POST to /api/*\n"};
+  if (path == "/metrics")
+    return {200, "text/plain; version=0.0.4; charset=utf-8", session.metrics->text()};
+  if (path == "/" || path == "/index.html") return {200, "text/html; charset=utf-8", session.page};
+  if (path == "/-/ready") return {200, "text/plain; charset=utf-8", "dosim serve: ready\n"};
+  if (path == "/api/state") {
+    const long since = query_number(request.path, "since");
+    const long service = query_number(request.path, "service");
+    return {200, "application/json",
+            session.view->state_json(since < 0 ? 0 : static_cast<std::size_t>(since),
+                                     static_cast<int>(service), session.pacing)};
+  }
+  return {404, "text/plain; charset=utf-8", "not found: / (the live page), /metrics, /api/state\n"};
 }
 
 }  // namespace
@@ -119,16 +298,27 @@ int serve_command(const ServeOptions& options) {
   Run run(plan);
   LiveMetrics metrics(scenario);
   run.add_sink(&metrics);
-  std::printf("dosim serve: %s on http://%s:%d/metrics, %s\n", scenario.name.c_str(),
-              listen.host.c_str(), listen.port,
+  LiveView view(scenario);
+  run.add_sink(&view);
+  Session session;
+  session.run = &run;
+  session.metrics = &metrics;
+  session.view = &view;
+  session.page = view.page_html();
+  session.pacing.speed = options.speed;
+  std::printf("dosim serve: %s on http://%s:%d/ (live page) and /metrics, %s\n",
+              scenario.name.c_str(), listen.host.c_str(), listen.port,
               options.speed > 0 ? (speed_text(options.speed) + " simulated s per s").c_str()
                                 : "as fast as it goes");
   std::fflush(stdout);
 
-  const auto wall_start = std::chrono::steady_clock::now();
   const double tick_s = static_cast<double>(scenario.tick) / 1e9;
   const std::int64_t total = scenario.tick_count();
   std::int64_t ticked = 0;
+  // Ticks owed by the wall clock at the current speed (a pause or a new speed starts afresh).
+  double owed = 0;
+  auto last_wall = std::chrono::steady_clock::now();
+  auto last_told = last_wall;
   // Alerts pushed: when each started on the wall clock, and whether its end was sent.
   std::vector<std::chrono::system_clock::time_point> pushed_at;
   std::vector<bool> ended;
@@ -161,36 +351,45 @@ int serve_command(const ServeOptions& options) {
   };
 
   while (ticked < total && !g_stop.load()) {
-    std::int64_t due = total;
-    if (options.speed > 0) {
-      const double elapsed =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
-      due = std::min<std::int64_t>(total,
-                                   static_cast<std::int64_t>(elapsed * options.speed / tick_s));
-    }
-    // As fast as it goes: a tick at a time, answering scrapes in between.
-    const std::int64_t step = options.speed > 0 ? due - ticked : 1;
+    const auto now = std::chrono::steady_clock::now();
+    const double speed = session.pacing.speed;
+    if (!session.pacing.paused && speed > 0)
+      owed =
+          std::min(owed + std::chrono::duration<double>(now - last_wall).count() * speed / tick_s,
+                   static_cast<double>(total - ticked));
+    last_wall = now;
+    // As fast as it goes: a tick at a time, answering requests in between.
+    const std::int64_t step = session.pacing.paused ? 0
+                              : speed > 0           ? static_cast<std::int64_t>(owed)
+                                                    : 1;
     if (step > 0) {
       run.step(step);
       ticked += step;
+      if (speed > 0) owed -= static_cast<double>(step);
       push(false);
     }
-    const auto now = std::chrono::steady_clock::now();
+    // The story at most ten times a wall second (a change log is copied to read it).
+    if (now - last_told > std::chrono::milliseconds(100) || ticked == total) {
+      tell(session);
+      last_told = now;
+    }
     const bool resend = now - last_resend > std::chrono::seconds(30);
     if (resend) {
       push(true);
       last_resend = now;
     }
     int wait_ms = 0;
-    if (options.speed > 0 && ticked < total) {
-      const double next = static_cast<double>(ticked + 1) * tick_s / options.speed;
-      const double elapsed = std::chrono::duration<double>(now - wall_start).count();
-      wait_ms = static_cast<int>(std::clamp((next - elapsed) * 1000.0, 0.0, 1000.0));
+    if (session.pacing.paused) {
+      wait_ms = 100;
+    } else if (speed > 0 && ticked < total) {
+      wait_ms = static_cast<int>(std::clamp((1.0 - owed) * tick_s / speed * 1000.0, 0.0, 100.0));
     }
-    server->serve_for(wait_ms, answer, &metrics);
+    server->serve_for(wait_ms, answer, &session);
   }
   const RunReport report = run.run(&g_stop);
   push(false);
+  tell(session);
+  session.pacing.ended = true;
   std::printf("dosim serve: %s simulated, %zu alerts, %zu incidents%s\n",
               format_duration(report.result.simulated).c_str(), report.alerts.size(),
               report.incidents.size(), report.result.completed ? "" : " (stopped)");
@@ -200,7 +399,7 @@ int serve_command(const ServeOptions& options) {
     std::printf("dosim serve: the last tick stays at /metrics until interrupted\n");
     std::fflush(stdout);
     while (!g_stop.load()) {
-      server->serve_for(500, answer, &metrics);
+      server->serve_for(500, answer, &session);
       const auto now = std::chrono::steady_clock::now();
       if (now - last_resend > std::chrono::seconds(30)) {
         push(true);

@@ -18,6 +18,7 @@
 #include "dosim/analysis/score_table.h"
 #include "dosim/analysis/trace_reader.h"
 #include "dosim/detectors/registry.h"
+#include "dosim/engine/inject.h"
 #include "dosim/engine/scenario_loader.h"
 #include "dosim/run.h"
 #include "dosim/version.h"
@@ -345,15 +346,7 @@ PYBIND11_MODULE(_dosim, m) {
       .def(
           "inject",
           [](Stepper& s, const py::dict& fault) {
-            Simulation& simulation = s.run->simulation();
-            YAML::Node node = to_yaml(fault);
-            if (!node["start"]) node["start"] = std::to_string(simulation.now()) + "ns";
-            if (!node["duration"]) {
-              const SimTime left = simulation.scenario().duration - simulation.now();
-              if (left <= 0) throw RunControlError("inject: the run is over");
-              node["duration"] = std::to_string(left) + "ns";
-            }
-            return simulation.add_fault(parse_fault(simulation.scenario(), node, "inject"));
+            return inject_fault(s.run->simulation(), to_yaml(fault), "inject", "inject");
           },
           py::arg("fault"))
       .def("end_fault", [](Stepper& s, int fault) { s.run->simulation().end_fault(fault); })
@@ -362,8 +355,8 @@ PYBIND11_MODULE(_dosim, m) {
           [](Stepper& s, const py::dict& change) {
             Simulation& simulation = s.run->simulation();
             YAML::Node node = to_yaml(change);
-            const bool flag = node["kind"] && node["kind"].IsScalar() &&
-                              node["kind"].Scalar() == "feature-flag";
+            const bool flag =
+                node["kind"] && node["kind"].IsScalar() && node["kind"].Scalar() == "feature-flag";
             if (!node["at"] && !flag) node["at"] = std::to_string(simulation.now()) + "ns";
             return simulation.add_change(parse_change(simulation.scenario(), node, "change"));
           },

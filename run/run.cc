@@ -120,6 +120,10 @@ const Frame& Run::frame() const { return impl_->simulation.frame(); }
 
 const std::vector<Alert>& Run::alerts() const { return impl_->detectors->alerts(); }
 
+std::vector<DetectedIncident> Run::detected() const {
+  return impl_->detectors->detected_incidents();
+}
+
 RunReport Run::run(const std::atomic<bool>* stop) {
   Impl& impl = *impl_;
   assert(!impl.reported);

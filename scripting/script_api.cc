@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "dosim/engine/inject.h"
 #include "dosim/engine/scenario_loader.h"
 #include "dosim/error.h"
 #include "engine/yaml_reader.h"
@@ -35,8 +36,9 @@ ScriptHost& host_of(lua_State* L) {
 SimTime seconds_to_time(double seconds) {
   // kMaxDuration (100 years) either way: far past any run, and no overflow in SimTime sums.
   if (!std::isfinite(seconds) || std::fabs(seconds) > to_seconds(kMaxDuration))
-    throw RunControlError("a time must be a finite number of seconds within 3153600000 "
-                          "(100 years)");
+    throw RunControlError(
+        "a time must be a finite number of seconds within 3153600000 "
+        "(100 years)");
   return static_cast<SimTime>(std::llround(seconds * 1e9));
 }
 
@@ -354,24 +356,9 @@ int sim_end_fault(lua_State* L) {
 int inject(lua_State* L, int index, const char* where, const char* kind) {
   luaL_checktype(L, index, LUA_TTABLE);
   ScriptHost& host = host_of(L);
-  Simulation& simulation = host.simulation();
   YAML::Node node = to_yaml(L, index, where);
   if (kind != nullptr) node["kind"] = kind;
-  if (!node["start"]) node["start"] = time_text(simulation.now());
-  if (!node["duration"]) {
-    const SimTime left = simulation.scenario().duration - simulation.now();
-    if (left <= 0) throw RunControlError(std::string(where) + ": the run is over");
-    node["duration"] = time_text(left);
-  }
-  FaultSpec spec;
-  try {
-    spec = parse_fault(simulation.scenario(), node, host.path());
-  } catch (const InputError& error) {
-    throw RunControlError(std::string(where) + ": " + messages_of(error));
-  }
-  if (spec.start < simulation.now())
-    throw RunControlError(std::string(where) + ": 'start' is in the past");
-  const int fault = simulation.add_fault(std::move(spec));
+  const int fault = inject_fault(host.simulation(), node, where, host.path());
   lua_createtable(L, 0, 2);
   lua_pushinteger(L, fault);
   lua_setfield(L, -2, "index");

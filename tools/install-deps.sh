@@ -14,19 +14,31 @@ packages=(
   python3-bottleneck  # bench/peers/mad_peers.py (move_median), beside numpy and pandas
   clang libclang-rt-14-dev  # the sanitize preset: ASan, UBSan, libFuzzer (docs/reliability.md)
   prometheus prometheus-alertmanager  # promtool, amtool and the real servers the tests start
+  chromium  # the browser tests open the report and the live page in it (tests/browser/)
 )
 packages+=("$@")  # callers may ask for more (bench peers)
+# Node.js and npm drive Chromium (playwright-core, tests/browser/); a machine that has them
+# from elsewhere keeps its own.
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
 
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
     missing+=("$package")
 done
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-echo "installing: ${missing[*]}"
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# playwright-core from the npm registry, at the version tests/browser/package-lock.json pins
+# (it never downloads a browser: the tests use Debian's /usr/bin/chromium).
+browser="$(dirname "$0")/../tests/browser"
+installed=$(cd "$browser" && node -p "require('./node_modules/playwright-core/package.json').version" 2>/dev/null || true)
+wanted=$(cd "$browser" && node -p "require('./package.json').dependencies['playwright-core']")
+if [ "$installed" != "$wanted" ]; then
+  (cd "$browser" && npm ci --no-audit --no-fund --loglevel=error)
+fi

@@ -159,6 +159,21 @@ std::vector<std::string> read_strings(hid_t loc, const std::string& path) {
   return values;
 }
 
+std::string read_scalar_string(hid_t loc, const std::string& path) {
+  const Dataset dataset = open_dataset(loc, path);
+  const Datatype type(H5Dget_type(dataset.get()));
+  if (!type.valid()) throw Failure(path, "cannot read " + path);
+  if (H5Tget_class(type.get()) != H5T_STRING || H5Tis_variable_str(type.get()) > 0)
+    throw Failure(path, path + " is not a fixed-length string");
+  if (!shape_of(dataset, path).empty()) throw Failure(path, path + " must be a scalar string");
+  const std::size_t width = H5Tget_size(type.get());
+  check_claimed_bytes(dataset.get(), static_cast<double>(width), path);
+  std::vector<char> cell(width);
+  if (H5Dread(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, cell.data()) < 0)
+    throw Failure(path, "cannot read " + path);
+  return std::string(cell.data(), strnlen(cell.data(), width));
+}
+
 std::string read_string_attribute(hid_t object, const std::string& name) {
   const Attribute attribute = open_attribute(object, name);
   const Datatype type(H5Aget_type(attribute.get()));

@@ -187,6 +187,8 @@ std::vector<T> read_numbers(hid_t loc, const std::string& path) {
 // A 1-D dataset of strings, fixed-length (null-padded or null-terminated) or variable-length.
 // Throws "PATH is not text", "PATH must be a 1-D list of strings", "cannot read PATH".
 std::vector<std::string> read_strings(hid_t loc, const std::string& path);
+// A scalar fixed-length string dataset (what write_scalar_string writes).
+std::string read_scalar_string(hid_t loc, const std::string& path);
 
 // A numeric attribute of `object`, converted to T. Throws "no attribute NAME" or "cannot read
 // attribute NAME".

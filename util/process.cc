@@ -229,8 +229,28 @@ void HttpServer::serve_for(int timeout_ms, Handler handler, void* context) {
     std::string request;
     char buffer[8192];
     pollfd reading{client, POLLIN, 0};
-    while (request.find("\r\n\r\n") == std::string::npos && request.size() < 65536 &&
-           ::poll(&reading, 1, 2000) > 0) {
+    std::size_t head_end = std::string::npos;
+    while ((head_end = request.find("\r\n\r\n")) == std::string::npos && request.size() < 65536 &&
+           ::poll(&reading, 1, 500) > 0) {
+      const ssize_t n = ::recv(client, buffer, sizeof buffer, 0);
+      if (n <= 0) break;
+      request.append(buffer, static_cast<std::size_t>(n));
+    }
+    if (head_end == std::string::npos) {  // nothing or no whole head: nothing to answer
+      ::close(client);
+      if (left <= 0) return;
+      continue;
+    }
+    // The body: as many bytes as Content-Length says (case-insensitive header name).
+    std::size_t length = 0;
+    {
+      std::string head = request.substr(0, head_end);
+      for (char& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      const std::size_t at = head.find("\r\ncontent-length:");
+      if (at != std::string::npos)
+        length = std::min<std::size_t>(std::strtoul(head.c_str() + at + 17, nullptr, 10), 1 << 20);
+    }
+    while (request.size() < head_end + 4 + length && ::poll(&reading, 1, 2000) > 0) {
       const ssize_t n = ::recv(client, buffer, sizeof buffer, 0);
       if (n <= 0) break;
       request.append(buffer, static_cast<std::size_t>(n));
@@ -239,11 +259,14 @@ void HttpServer::serve_for(int timeout_ms, Handler handler, void* context) {
     const std::size_t second_space =
         first_space == std::string::npos ? std::string::npos : request.find(' ', first_space + 1);
     Response response{400, "text/plain; charset=utf-8", "bad request\n"};
-    if (second_space != std::string::npos)
-      response = handler(context, request.substr(0, first_space),
-                         request.substr(first_space + 1, second_space - first_space - 1));
+    if (second_space != std::string::npos && second_space < head_end)
+      response = handler(context, {request.substr(0, first_space),
+                                   request.substr(first_space + 1, second_space - first_space - 1),
+                                   request.substr(head_end + 4, length)});
     const char* reason = response.status == 200   ? "OK"
+                         : response.status == 400 ? "Bad Request"
                          : response.status == 404 ? "Not Found"
+                         : response.status == 405 ? "Method Not Allowed"
                                                   : "Error";
     const std::string head = "HTTP/1.1 " + std::to_string(response.status) + " " + reason +
                              "\r\nContent-Type: " + response.content_type +

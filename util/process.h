@@ -54,8 +54,9 @@ HttpResponse http_request(const std::string& host, int port, const std::string& 
                           const std::string& content_type, int timeout_ms = 30000);
 
 // A plain HTTP server on one IPv4 address, answering one request at a time (enough for a
-// scraper and a test): serve_for() waits up to a timeout for connections and answers each
-// with the handler's response.
+// scraper, a page polling it and a test): serve_for() waits up to a timeout for connections
+// and answers each with the handler's response. A client that sends nothing within half a
+// second (a browser's speculative connection) is closed unanswered.
 class HttpServer {
  public:
   struct Response {
@@ -63,7 +64,11 @@ class HttpServer {
     std::string content_type = "text/plain; charset=utf-8";
     std::string body;
   };
-  using Handler = Response (*)(void* context, const std::string& method, const std::string& path);
+  struct Request {
+    std::string method, path;  // path with its query ("/api/state?since=3")
+    std::string body;          // as long as its Content-Length says, at most 1 MiB
+  };
+  using Handler = Response (*)(void* context, const Request& request);
 
   // Throws std::runtime_error with the reason when it cannot listen.
   HttpServer(const std::string& host, int port);

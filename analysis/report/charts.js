@@ -63,16 +63,16 @@ const DosimCharts = (() => {
 
   const pad2 = (n) => String(Math.floor(n)).padStart(2, "0");
 
-  // Simulated time t (seconds from the start) as a clock: "d2 13:05", "13:05", "05:30".
+  // Simulated time t (seconds from the start) as a clock: "d2 13:05" past the first day,
+  // "13:05", and seconds when the span shown is short ("d1 10:30:15", "05:30").
   function clock(t, span = t) {
     const days = Math.floor(t / 86400);
     const rest = t - days * 86400;
-    const hh = pad2(rest / 3600);
-    const mm = pad2((rest % 3600) / 60);
-    const ss = pad2(rest % 60);
-    if (span >= 86400 * 2) return `d${days} ${hh}:${mm}`;
-    if (span >= 3600 * 3) return `${pad2(t / 3600)}:${mm}`;
-    return t >= 3600 ? `${pad2(t / 3600)}:${mm}:${ss}` : `${mm}:${ss}`;
+    const day = days > 0 ? `d${days} ` : "";
+    const hm = `${pad2(rest / 3600)}:${pad2((rest % 3600) / 60)}`;
+    if (span >= 3 * 3600) return day + hm;
+    if (t < 3600) return `${pad2(rest / 60)}:${pad2(rest % 60)}`;
+    return `${day}${hm}:${pad2(rest % 60)}`;
   }
 
   // A duration in seconds for people: "850 ms", "42 s", "6 min 5 s", "2 h 10 min", "3 d 4 h".

@@ -156,6 +156,8 @@ class Run {
   const Frame& frame() const;
   // The alerts raised so far, in the order they fired (resolved set once they cleared).
   const std::vector<Alert>& alerts() const;
+  // The incidents the incident rules declared so far (open ones with end -1).
+  std::vector<DetectedIncident> detected() const;
 
   // Simulates to the scenario's end (from where step() left it), or until `stop` is set
   // (checked once per tick; the trace is then closed as incomplete), and reports. Throws

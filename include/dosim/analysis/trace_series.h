@@ -33,27 +33,43 @@ struct IncidentWindow {
   std::string name, cause, root_cause;
   SimTime impact_start = 0, impact_end = 0;
   bool silent = false;
+  int root_service = -1;
+  SimTime start = 0, end = 0;  // the cause's own span
+  bool ongoing = false;
+  std::vector<int> affected;     // /truth/affected: service indices
+  std::vector<int> propagation;  // /truth/propagation: edge indices
 };
 
 struct ChangeMark {
   SimTime time = 0;
   std::string kind, target;
+  std::string from, to;
 };
 
 struct DetectedWindow {
   std::string rule;
   SimTime start = 0, end = -1;  // end -1: open at the end of the run
   int severity = 3;
+  double peak_temperature = 0;
+};
+
+struct NotificationMark {  // /notifications
+  SimTime time = 0;
+  std::string group, receiver;
+  std::int64_t alerts = 0;
 };
 
 struct TraceSeries {
   std::string scenario;
+  std::string scenario_yaml;        // /meta/scenario_yaml
+  std::string dosim_version, mode;  // root attributes; "" in older traces
   std::uint64_t seed = 0;
   bool complete = false;
-  SimTime record_interval = 0;
+  SimTime tick = 0, record_interval = 0;
   std::vector<SimTime> times;  // end of each row
-  std::vector<std::string> services, service_zones;
+  std::vector<std::string> services, service_zones, service_regions;
   std::vector<std::string> edge_callers, edge_callees;
+  std::vector<int> edge_src, edge_dst;  // service indices
   std::vector<std::string> endpoint_services, endpoint_names;
   std::vector<std::string> zone_services, zone_names, zone_regions;  // per zone column
   SeriesFamily service, edge, endpoint, zone;
@@ -61,6 +77,7 @@ struct TraceSeries {
   std::vector<IncidentWindow> incidents;
   std::vector<ChangeMark> changes;       // /events/changes
   std::vector<DetectedWindow> detected;  // /incidents_detected
+  std::vector<NotificationMark> notifications;
 };
 
 TraceSeries read_trace_series(const std::string& path);

@@ -1,0 +1,187 @@
+// timeline.js: the run's story on the simulated time axis (the run report). Two lanes for
+// the whole system (incidents the incident rules declared, by severity; notifications), then
+// one lane per service that anything happened to: faults (the cause's span as a bar, the
+// impact window shaded behind it, on the root cause's lane and, lighter, on the affected
+// services' lanes), changes (diamonds), alerts (dots, one colour per detector). Zoom with
+// the wheel or the buttons, pan by dragging, double-click to see the whole run again.
+"use strict";
+
+const DosimTimeline = (() => {
+  const C = DosimCharts;
+  const LANE = 20, LABEL = 170, TOP = 24, RIGHT = 16;
+  const MAX_LANES = 80;
+
+  // Which lanes to draw, in order: root causes and affected services first (by first impact),
+  // then services with changes or alerts (most alerts first).
+  function lanesOf(data) {
+    const first = new Map();  // service -> when it first mattered
+    const note = (s, t) => { if (s >= 0 && (!first.has(s) || t < first.get(s))) first.set(s, t); };
+    for (const i of data.incidents) {
+      if (i.root >= 0) note(i.root, i.start);
+      for (const s of i.affected) note(s, i.impact_start ?? i.start);
+    }
+    const ordered = [...first.keys()].sort((a, b) => first.get(a) - first.get(b) || a - b);
+    const seen = new Set(ordered);
+    const alertCount = new Map();
+    for (const s of data.alerts.service) if (s >= 0) alertCount.set(s, (alertCount.get(s) || 0) + 1);
+    for (const c of data.changes) for (const s of c.services) if (!alertCount.has(s)) alertCount.set(s, 0);
+    const rest = [...alertCount.keys()].filter((s) => !seen.has(s))
+      .sort((a, b) => alertCount.get(b) - alertCount.get(a) || a - b);
+    const all = ordered.concat(rest);
+    return { lanes: all.slice(0, MAX_LANES), hidden: Math.max(0, all.length - MAX_LANES),
+             untouched: data.services.length - all.length };
+  }
+
+  function draw(parent, data, opts = {}) {
+    const span = Math.max(data.facts.simulated_s || 0, 1);
+    const view = { t0: 0, t1: span };
+    const { lanes, hidden, untouched } = lanesOf(data);
+    const laneOf = new Map(lanes.map((s, i) => [s, i + 2]));  // 0, 1: system lanes
+    const controls = C.html("div", { class: "timeline-controls" }, parent);
+    const zoomIn = C.html("button", { text: "+", title: "zoom in" }, controls);
+    const zoomOut = C.html("button", { text: "−", title: "zoom out" }, controls);
+    const reset = C.html("button", { text: "whole run", title: "zoom out to the whole run" }, controls);
+    const label = C.html("span", { class: "muted" }, controls);
+    const holder = C.html("div", { class: "timeline-holder" }, parent);
+    const note = C.html("p", { class: "muted" }, parent);
+    note.textContent = (hidden ? `${hidden} more services with alerts or changes are not drawn. ` : "") +
+      (untouched > 0 ? `${untouched} services had nothing happen to them.` : "");
+    const colorOf = (d) => C.palette[d % C.palette.length];
+    let currentX = null;
+
+    function render() {
+      holder.textContent = "";
+      const width = Math.max(600, holder.clientWidth || parent.clientWidth || 1000);
+      const height = TOP + (lanes.length + 2) * LANE + 24;
+      const svg = C.el("svg", { class: "timeline", width, height, viewBox: `0 0 ${width} ${height}`,
+                                "data-t0": view.t0, "data-t1": view.t1, "data-left": LABEL,
+                                "data-right": width - RIGHT }, holder);
+      const x = C.linear(view.t0, view.t1, LABEL, width - RIGHT);
+      const clip = C.el("clipPath", { id: "timeline-clip" }, C.el("defs", {}, svg));
+      C.el("rect", { x: LABEL, y: 0, width: width - RIGHT - LABEL, height }, clip);
+      const laneY = (lane) => TOP + lane * LANE;
+      const names = ["incidents (rules)", "notifications"].concat(lanes.map((s) => data.services[s].name));
+      names.forEach((name, lane) => {
+        C.el("rect", { x: 0, y: laneY(lane), width, height: LANE,
+                       fill: lane % 2 ? "transparent" : "var(--panel)" }, svg);
+        C.el("text", { x: 6, y: laneY(lane) + 14, text: name.length > 26 ? name.slice(0, 25) + "…" : name,
+                       class: lane < 2 ? "lane-label system" : "lane-label",
+                       "data-lane": lane < 2 ? name : data.services[lanes[lane - 2]].name }, svg);
+      });
+      const grid = C.el("g", { class: "grid" }, svg);
+      const ticks = C.timeTicks(view.t0, view.t1, Math.max(3, Math.floor(width / 130)));
+      for (const t of ticks) C.el("line", { x1: x(t), x2: x(t), y1: TOP, y2: height - 24 }, grid);
+      C.axisBottom(svg, x, height - 24, ticks, (t) => C.clock(t, view.t1 - view.t0));
+      const g = C.el("g", { "clip-path": "url(#timeline-clip)" }, svg);
+      const bar = (lane, t0, t1, attrs, title) => {
+        const a = x(Math.max(t0, view.t0 - 1)), b = x(Math.min(t1, view.t1 + 1));
+        return C.titled(C.el("rect", Object.assign({ x: a, y: laneY(lane) + 3, width: Math.max(2, b - a),
+                                                     height: LANE - 6, rx: 3 }, attrs), g), title);
+      };
+      for (const i of data.incidents) {
+        const lane = laneOf.get(i.root);
+        const what = `incident ${i.id} ${i.name}: ${i.cause} at ${i.root_cause}\n` +
+          `cause ${C.clock(i.start, span)} – ${C.clock(i.end, span)}` +
+          (i.silent ? "\nsilent: nothing measurable changed" :
+            `\nimpact ${C.clock(i.impact_start, span)} – ${C.clock(i.impact_end, span)}`);
+        if (!i.silent) {
+          for (const s of i.affected) {
+            if (!laneOf.has(s)) continue;
+            bar(laneOf.get(s), i.impact_start, i.impact_end,
+                { class: s === i.root ? "impact root" : "impact", "data-incident": i.id }, what);
+          }
+        }
+        if (lane !== undefined)
+          bar(lane, i.start, Math.min(i.end, span),
+              { class: i.silent ? "fault silent" : "fault", "data-incident": i.id, "data-start": i.start,
+                "data-end": Math.min(i.end, span) }, what);
+      }
+      for (const d of data.detected) {
+        const end = d.end === null ? span : d.end;
+        bar(0, d.start, end, { class: `detected sev${d.severity}`, "data-severity": d.severity },
+            `${d.rule}: Sev${d.severity} ${C.clock(d.start, span)} – ${d.end === null ? "end of run" : C.clock(d.end, span)}` +
+            `\npeak temperature ${C.number(d.peak_temperature)}`);
+      }
+      // Points: one per lane, kind and pixel column at most (a week has many alerts).
+      const drawn = new Set();
+      const point = (lane, t, key, make) => {
+        if (t < view.t0 || t > view.t1) return;
+        const px = Math.round(x(t));
+        const id = `${lane}|${key}|${px}`;
+        if (drawn.has(id)) return;
+        drawn.add(id);
+        make(px, laneY(lane) + LANE / 2);
+      };
+      for (const n of data.notifications)
+        point(1, n.t, "n", (px, py) => C.titled(C.el("path", {
+          d: `M${px - 4},${py - 4}L${px + 4},${py - 4}L${px},${py + 4}z`, class: "notification" }, g),
+        `notification ${C.clock(n.t, span)} to ${n.receiver || "receiver"}: ${n.alerts} alerts\n${n.group}`));
+      for (const c of data.changes) {
+        const targets = c.services.filter((s) => laneOf.has(s));
+        for (const s of targets)
+          point(laneOf.get(s), c.t, "c", (px, py) => C.titled(C.el("path", {
+            d: `M${px},${py - 6}L${px + 5},${py}L${px},${py + 6}L${px - 5},${py}z`, class: "change",
+            "data-kind": c.kind }, g),
+          `${c.kind} ${c.target} ${c.from ? c.from + " → " : ""}${c.to || ""} at ${C.clock(c.t, span)}`));
+      }
+      const A = data.alerts;
+      for (let a = 0; a < A.t.length; ++a) {
+        const lane = laneOf.get(A.service[a]);
+        if (lane === undefined) continue;
+        point(lane, A.t[a], `a${A.detector[a]}`, (px, py) => C.titled(C.el("circle", {
+          cx: px, cy: py + (A.detector[a] % 3 - 1) * 4, r: 3, class: "alert",
+          fill: colorOf(A.detector[a]), "data-detector": data.detectors[A.detector[a]] ?? "" }, g),
+        `${data.detectors[A.detector[a]] ?? "?"}: ${A.target[a]} ${A.metric[a]} ${A.severity[a]}` +
+          ` at ${C.clock(A.t[a], span)}` + (A.incident[a] >= 0 ? ` (incident ${A.incident[a]})` : " (false alarm)")));
+      }
+      label.textContent = ` ${C.clock(view.t0, span)} – ${C.clock(view.t1, span)}`;
+      currentX = x;
+    }
+
+    function zoom(factor, around) {
+      const width = view.t1 - view.t0;
+      const next = Math.min(span, Math.max(span / 5000, width * factor));
+      const center = around ?? (view.t0 + view.t1) / 2;
+      const share = (center - view.t0) / width;
+      view.t0 = Math.max(0, center - share * next);
+      view.t1 = Math.min(span, view.t0 + next);
+      view.t0 = Math.max(0, view.t1 - next);
+      render();
+    }
+
+    // Listeners on the holder, once: each render replaces the svg inside it.
+    let drag = null;
+    holder.addEventListener("wheel", (event) => {
+      event.preventDefault();
+      const rect = holder.querySelector("svg").getBoundingClientRect();
+      zoom(event.deltaY < 0 ? 0.7 : 1 / 0.7, currentX.invert(event.clientX - rect.left));
+    }, { passive: false });
+    holder.addEventListener("mousedown", (event) => { drag = { x: event.clientX }; });
+    window.addEventListener("mouseup", () => { drag = null; });
+    holder.addEventListener("mousemove", (event) => {
+      if (!drag || !(event.buttons & 1)) return;
+      const dt = currentX.invert(drag.x) - currentX.invert(event.clientX);
+      const width = view.t1 - view.t0;
+      view.t0 = Math.min(Math.max(0, view.t0 + dt), span - width);
+      view.t1 = view.t0 + width;
+      drag.x = event.clientX;
+      render();
+    });
+    holder.addEventListener("dblclick", () => { view.t0 = 0; view.t1 = span; render(); });
+
+    zoomIn.addEventListener("click", () => zoom(0.5));
+    zoomOut.addEventListener("click", () => zoom(2));
+    reset.addEventListener("click", () => { view.t0 = 0; view.t1 = span; render(); });
+    render();
+    return {
+      show(t0, t1) {  // zoom to [t0, t1]
+        view.t0 = Math.max(0, t0);
+        view.t1 = Math.min(span, Math.max(t1, view.t0 + span / 5000));
+        render();
+      },
+      view,
+    };
+  }
+
+  return { draw, lanesOf };
+})();

@@ -1,0 +1,31 @@
+// `dosim report TRACE.h5 [-o report.html]`: the run report of a trace, one self-contained
+// HTML file (dosim/analysis/run_report.h, docs/report.md).
+#include <cstdio>
+#include <filesystem>
+
+#include "commands.h"
+#include "dosim/analysis/run_report.h"
+#include "util/output_file.h"
+
+namespace dosim::cli {
+
+std::string default_report_path(const std::string& trace_path) {
+  std::filesystem::path path(trace_path);
+  path.replace_extension(".html");
+  return path.string();
+}
+
+int report_command(const ReportOptions& options) {
+  const std::string out =
+      options.out_path.empty() ? default_report_path(options.trace_path) : options.out_path;
+  if (const std::string reason = unwritable_reason(out); !reason.empty())
+    throw InputError(out, "cannot write the report: " + reason);
+  const std::string html = render_run_report(options.trace_path);
+  if (const std::string reason = write_file_replacing(out, html); !reason.empty())
+    throw InputError(out, "cannot write the report: " + reason);
+  std::printf("dosim report: %s (%.0f KiB)\n", out.c_str(),
+              static_cast<double>(html.size()) / 1024);
+  return kExitOk;
+}
+
+}  // namespace dosim::cli

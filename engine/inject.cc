@@ -1,0 +1,39 @@
+#include "dosim/engine/inject.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include "dosim/engine/scenario_loader.h"
+#include "dosim/error.h"
+
+namespace dosim {
+namespace {
+
+// A time parse_fault() reads exactly, whatever its size.
+std::string time_text(SimTime t) { return std::to_string(t) + "ns"; }
+
+}  // namespace
+
+int inject_fault(Simulation& simulation, YAML::Node node, const std::string& where,
+                 const std::string& file) {
+  if (!node.IsMap())
+    throw RunControlError(where + ": a fault is a table of keys (kind, target, ...)");
+  if (!node["start"]) node["start"] = time_text(simulation.now());
+  if (!node["duration"]) {
+    const SimTime left = simulation.scenario().duration - simulation.now();
+    if (left <= 0) throw RunControlError(where + ": the run is over");
+    node["duration"] = time_text(left);
+  }
+  FaultSpec spec;
+  try {
+    spec = parse_fault(simulation.scenario(), node, file);
+  } catch (const InputError& error) {
+    std::string problems;
+    for (const Diagnostic& d : error.diagnostics())
+      problems += (problems.empty() ? "" : "; ") + d.message;
+    throw RunControlError(where + ": " + problems);
+  }
+  if (spec.start < simulation.now()) throw RunControlError(where + ": 'start' is in the past");
+  return simulation.add_fault(std::move(spec));
+}
+
+}  // namespace dosim

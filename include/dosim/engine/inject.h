@@ -1,0 +1,24 @@
+// A fault injected while a run goes on, from any front end (Lua's sim.inject, Python's
+// Simulation.inject, the live page of `dosim serve`): one description, one set of checks, one
+// path into the simulation, so the three behave alike.
+#pragma once
+
+#include <string>
+
+#include "dosim/engine/simulation.h"
+
+namespace YAML {
+class Node;
+}
+
+namespace dosim {
+
+// Adds the fault `node` describes (an entry of a scenario's `faults:` list, parsed with every
+// check of parse_fault()); `start` defaults to now(), `duration` to the rest of the run.
+// Returns its index in simulation.scenario().faults. Throws RunControlError "<where>: <every
+// problem>" when the description is wrong, the start is in the past or the run is over.
+// `file` names the description's source in parse_fault()'s checks.
+int inject_fault(Simulation& simulation, YAML::Node node, const std::string& where,
+                 const std::string& file);
+
+}  // namespace dosim

@@ -1,0 +1,123 @@
+// The run report (`dosim report`) as a person sees it in Chromium: a node per service on the
+// map, the root cause red when its incident is chosen, every incident on the timeline at its
+// time, zooming, a chart panel per incident with its impact window, the score table's rows,
+// no console errors and no request off the machine. Facts come from h5py, not from dosim.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import path from "node:path";
+import { statSync } from "node:fs";
+import { launch, openPage } from "./browser.mjs";
+import { TMP, dosim, traceFacts } from "./support.mjs";
+
+let browser, page, problems, facts;
+const trace = path.join(TMP, "ecommerce.h5");
+const report = path.join(TMP, "ecommerce.html");
+
+before(async () => {
+  dosim("run", "scenarios/ecommerce.yaml", "-q", "-o", trace);
+  dosim("report", trace, "-o", report);
+  facts = traceFacts(trace);
+  browser = await launch();
+  ({ page, problems } = await openPage(browser, `file://${report}`));
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+test("the report is one file that needs no network", () => {
+  assert.ok(statSync(report).size > 10000);
+  assert.deepEqual(problems, []);
+});
+
+test("the map has one node per service, each named", async () => {
+  const names = await page.$$eval(".service-map .node", (nodes) => nodes.map((n) => n.dataset.service));
+  assert.deepEqual([...names].sort(), [...facts.services].sort());
+  const edges = await page.$$eval(".service-map .edge", (paths) => paths.length);
+  assert.ok(edges > 0 && edges <= facts.edges, `${edges} edges drawn of ${facts.edges}`);
+});
+
+test("choosing an incident colours its root cause red and draws its propagation path", async () => {
+  for (const incident of facts.incidents.filter((i) => !i.silent)) {
+    await page.selectOption("#incident-select", String(incident.id));
+    const root = facts.services[incident.root];
+    const status = await page.$eval(`.service-map .node[data-service="${root}"]`, (n) => n.dataset.status);
+    assert.equal(status, "root", `incident ${incident.id}: ${root}`);
+    const fill = await page.$eval(`.service-map .node[data-service="${root}"] rect`,
+                                  (r) => getComputedStyle(r).fill);
+    assert.equal(fill, "rgb(214, 39, 40)");
+    const hot = await page.$$eval(".service-map .edge.propagation", (p) => p.length);
+    assert.ok(hot > 0, "a propagation path is highlighted");
+    const untouched = await page.$$eval(".service-map .node[data-status=untouched]", (n) => n.length);
+    const affected = await page.$$eval(".service-map .node[data-status=affected]", (n) => n.length);
+    assert.equal(untouched + affected + 1, facts.services.length);
+  }
+  await page.selectOption("#incident-select", "all");
+});
+
+test("the timeline shows each incident on its root cause's lane at its time", async () => {
+  const axis = await page.$eval("svg.timeline", (svg) => ({
+    t0: Number(svg.dataset.t0), t1: Number(svg.dataset.t1),
+    left: Number(svg.dataset.left), right: Number(svg.dataset.right),
+    x: svg.getBoundingClientRect().x,
+  }));
+  assert.equal(axis.t0, 0);
+  assert.ok(Math.abs(axis.t1 - facts.end_s) <= 1, `${axis.t1} vs ${facts.end_s}`);
+  const scale = (t) => axis.left + ((t - axis.t0) / (axis.t1 - axis.t0)) * (axis.right - axis.left);
+  for (const incident of facts.incidents) {
+    const box = await page.$eval(`svg.timeline rect.fault[data-incident="${incident.id}"]`,
+                                 (r) => { const b = r.getBoundingClientRect(); return { x: b.x, w: b.width, y: b.y }; });
+    assert.ok(Math.abs(box.x - axis.x - scale(incident.start_s)) < 1.5, `incident ${incident.id} starts at x`);
+    const end = Math.min(incident.end_s, facts.end_s);
+    assert.ok(Math.abs(box.x + box.w - axis.x - Math.max(scale(end), scale(incident.start_s) + 2)) < 1.5,
+              `incident ${incident.id} ends at x`);
+    // On the lane labelled with the root cause's name.
+    const lane = await page.$eval(`svg.timeline text[data-lane="${facts.services[incident.root]}"]`,
+                                  (t) => t.getBoundingClientRect().y);
+    assert.ok(Math.abs(lane - box.y) < 20, "on its root cause's lane");
+  }
+});
+
+test("zooming narrows the time axis and a double-click shows the whole run again", async () => {
+  await page.click(".timeline-controls button[title='zoom in']");
+  const zoomed = await page.$eval("svg.timeline", (svg) => Number(svg.dataset.t1) - Number(svg.dataset.t0));
+  assert.ok(Math.abs(zoomed - facts.end_s / 2) < 2, `${zoomed}`);
+  await page.dblclick("svg.timeline");
+  const whole = await page.$eval("svg.timeline", (svg) => Number(svg.dataset.t1) - Number(svg.dataset.t0));
+  assert.ok(Math.abs(whole - facts.end_s) < 2);
+  // "show on the timeline" zooms to an incident's window, which holds its start.
+  await page.click(`#incident-${facts.incidents[0].id} .zoom-to`);
+  const view = await page.$eval("svg.timeline", (svg) => [Number(svg.dataset.t0), Number(svg.dataset.t1)]);
+  assert.ok(view[0] <= facts.incidents[0].start_s && facts.incidents[0].start_s <= view[1]);
+  assert.ok(view[1] - view[0] < facts.end_s / 10);
+});
+
+test("each incident has its metrics charted with the impact window shaded", async () => {
+  const panels = await page.$$eval(".incident", (p) => p.map((x) => Number(x.dataset.incident)));
+  assert.deepEqual(panels, facts.incidents.map((i) => i.id));
+  for (const incident of facts.incidents.filter((i) => !i.silent)) {
+    const charts = await page.$$eval(`#incident-${incident.id} .chart`, (c) => c.map((x) => x.dataset.metric));
+    for (const metric of ["rps", "error_ratio", "latency_p95_s", "cpu_ratio", "memory_ratio", "ready_replicas"])
+      assert.ok(charts.includes(metric), `incident ${incident.id}: ${metric}`);
+    const windows = await page.$$eval(`#incident-${incident.id} .impact-window`, (w) => w.length);
+    assert.equal(windows, charts.length);
+    const text = await page.$eval(`#incident-${incident.id} .incident-facts`, (d) => d.textContent);
+    assert.match(text, /TTR/);
+    assert.match(text, /TTD/);
+  }
+});
+
+test("the score table has a row per detector and both baselines", async () => {
+  const rows = await page.$$eval(".score-table tbody tr", (r) => r.map((x) => x.dataset.row));
+  for (const d of facts.detectors) assert.ok(rows.includes(d), d);
+  assert.ok(rows.includes("random baseline") && rows.includes("null baseline"));
+  const strips = await page.$$eval(".detector-strips .strip", (s) => s.map((x) => x.dataset.detector));
+  assert.deepEqual(strips, facts.detectors);
+});
+
+test("the run's facts say how to reproduce it", async () => {
+  const text = await page.$eval("#facts", (s) => s.textContent);
+  assert.match(text, /seed42/);
+  assert.match(text, /dosim run SCENARIO.yaml --seed 42/);
+  assert.deepEqual(problems, []);
+});
