@@ -59,7 +59,8 @@ std::string render_html_page(const HtmlPage& page) {
   std::string out =
       "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-      "<meta name=\"generator\" content=\"dosim\">\n<title>" +
+      "<meta name=\"generator\" content=\"dosim\">\n"
+      "<link rel=\"icon\" href=\"data:,\">\n<title>" +
       html_escaped(page.title) + "</title>\n";
   for (const std::string& style : page.styles)
     out += "<style>\n" + script_safe(embedded(style)) + "</style>\n";

@@ -14,7 +14,14 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 constexpr double kFailingErrors = 0.05, kDegradedErrors = 0.01, kDegradedLatency = 1.5;
-constexpr SimTime kReferenceSpan = 60 * kSecond;
+// The p95 reference follows the p95 with these time constants (seconds): while the service
+// looks healthy, while it does not (a fault is absorbed only slowly), and over the first
+// five simulated minutes (traffic ramping up from nothing).
+constexpr double kFollowHealthy = 300, kFollowDegraded = 3600, kFollowWarmUp = 30;
+constexpr SimTime kWarmUp = 5 * 60 * kSecond;
+// The p95 compared with it is itself smoothed over about 10 s: a service at a few requests a
+// second has a noisy p95 (few samples a tick), which should not make it flicker.
+constexpr double kSmoothing = 10;
 
 Json compact(double value) {
   if (!std::isfinite(value)) return nullptr;
@@ -63,6 +70,7 @@ LiveView::LiveView(const Scenario& scenario, std::size_t history)
   sample_ = std::max<SimTime>(
       tick, scenario.duration / 10 / static_cast<SimTime>(history_) / tick * tick);
   reference_p95_.assign(services, INFINITY);
+  recent_p95_.assign(services, 0);
   health_.assign(services, "idle");
   rps_.assign(services, 0);
   errors_.assign(services, 0);
@@ -79,18 +87,33 @@ void LiveView::on_frame(const Frame& frame) {
   const auto errors = frame.service(ServiceMetric::kErrorRatio);
   const auto p95 = frame.service(ServiceMetric::kLatencyP95);
   const auto ready = frame.service(ServiceMetric::kReadyReplicas);
+  const double tick_s = static_cast<double>(scenario_.tick) / 1e9;
   const bool new_sample =
       samples_ == 0 || frame.time - sample_times_[(samples_ - 1) % history_] >= sample_;
   const std::size_t slot = (new_sample ? samples_ : samples_ - 1) % history_;
   for (std::size_t s = 0; s < services; ++s) {
-    if (frame.time <= kReferenceSpan && p95[s] > 0)
-      reference_p95_[s] = std::min(reference_p95_[s], p95[s]);
     const bool down = ready[s] < 0.5f && scenario_.services[s].replicas > 0;
-    health_[s] = errors[s] >= kFailingErrors || down ? "failing"
-                 : errors[s] >= kDegradedErrors || (std::isfinite(reference_p95_[s]) &&
-                                                    p95[s] >= kDegradedLatency * reference_p95_[s])
-                     ? "degraded"
-                     : "healthy";
+    float& reference = reference_p95_[s];
+    float& recent = recent_p95_[s];
+    if (p95[s] > 0 && std::isfinite(p95[s]))
+      recent =
+          recent > 0
+              ? recent + static_cast<float>(std::min(1.0, tick_s / kSmoothing) * (p95[s] - recent))
+              : p95[s];
+    const bool slow = std::isfinite(reference) && recent >= kDegradedLatency * reference;
+    health_[s] = errors[s] >= kFailingErrors || down    ? "failing"
+                 : errors[s] >= kDegradedErrors || slow ? "degraded"
+                                                        : "healthy";
+    if (p95[s] > 0 && std::isfinite(p95[s])) {
+      if (!std::isfinite(reference)) {
+        reference = recent;
+      } else {
+        const double follow = frame.time <= kWarmUp     ? kFollowWarmUp
+                              : health_[s] == "healthy" ? kFollowHealthy
+                                                        : kFollowDegraded;
+        reference += static_cast<float>(std::min(1.0, tick_s / follow) * (recent - reference));
+      }
+    }
     rps_[s] = rps[s];
     errors_[s] = errors[s];
     p95_[s] = p95[s];

@@ -23,15 +23,7 @@ int inject_fault(Simulation& simulation, YAML::Node node, const std::string& whe
     if (left <= 0) throw RunControlError(where + ": the run is over");
     node["duration"] = time_text(left);
   }
-  FaultSpec spec;
-  try {
-    spec = parse_fault(simulation.scenario(), node, file);
-  } catch (const InputError& error) {
-    std::string problems;
-    for (const Diagnostic& d : error.diagnostics())
-      problems += (problems.empty() ? "" : "; ") + d.message;
-    throw RunControlError(where + ": " + problems);
-  }
+  FaultSpec spec = parse_fault(simulation.scenario(), node, file);
   if (spec.start < simulation.now()) throw RunControlError(where + ": 'start' is in the past");
   return simulation.add_fault(std::move(spec));
 }

@@ -358,7 +358,12 @@ int inject(lua_State* L, int index, const char* where, const char* kind) {
   ScriptHost& host = host_of(L);
   YAML::Node node = to_yaml(L, index, where);
   if (kind != nullptr) node["kind"] = kind;
-  const int fault = inject_fault(host.simulation(), node, where, host.path());
+  int fault = -1;
+  try {
+    fault = inject_fault(host.simulation(), node, where, host.path());
+  } catch (const InputError& error) {
+    throw RunControlError(std::string(where) + ": " + messages_of(error));
+  }
   lua_createtable(L, 0, 2);
   lua_pushinteger(L, fault);
   lua_setfield(L, -2, "index");

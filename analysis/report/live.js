@@ -72,7 +72,7 @@
   // --- the map ------------------------------------------------------------------------------
   const mapPanel = C.html("div", { class: "panel scroll" }, left);
   const legend = C.html("div", { class: "legend" }, left);
-  for (const [cls, text] of [["healthy", "healthy"], ["affected", "degraded (errors ≥ 1 % or p95 ≥ 1.5× its start)"],
+  for (const [cls, text] of [["healthy", "healthy"], ["affected", "degraded (errors ≥ 1 % or p95 ≥ 1.5× its usual)"],
                              ["root", "failing (errors ≥ 5 % or no ready replica)"]]) {
     const item = C.html("span", {}, legend);
     C.html("span", { class: "swatch", style: `background: var(--${cls})` }, item);

@@ -6,8 +6,11 @@
 //
 // Health, per service and tick: "failing" when its error ratio is 5 % or more or no replica
 // is ready; "degraded" when the error ratio is 1 % or more, or its p95 is 1.5 times its
-// reference or more (the reference: its lowest p95 over the run's first minute of ticks);
-// "healthy" otherwise; "idle" before the first tick.
+// reference or more (its p95 smoothed over about 10 s, so a service at a few requests a
+// second does not flicker); "healthy" otherwise; "idle" before the first tick. The reference is a
+// moving average of the service's own p95: it follows with a 5-minute time constant while
+// the service is healthy and a 1-hour one while it is not (so a fault stays visible), 30 s
+// over the first five simulated minutes (traffic ramping up).
 #pragma once
 
 #include <cstddef>
@@ -57,7 +60,7 @@ class LiveView : public FrameSink {
   SimTime sample_ = 0;  // one history point per this much simulated time
   SimTime now_ = 0;
   std::int64_t ticks_ = 0;
-  std::vector<float> reference_p95_;
+  std::vector<float> reference_p95_, recent_p95_;
   std::vector<std::string> health_;
   std::vector<float> rps_, errors_, p95_;  // latest, per service
   // History: ring buffers of `history_` points per service, filled by `samples_`.

@@ -15,9 +15,9 @@ namespace dosim {
 
 // Adds the fault `node` describes (an entry of a scenario's `faults:` list, parsed with every
 // check of parse_fault()); `start` defaults to now(), `duration` to the rest of the run.
-// Returns its index in simulation.scenario().faults. Throws RunControlError "<where>: <every
-// problem>" when the description is wrong, the start is in the past or the run is over.
-// `file` names the description's source in parse_fault()'s checks.
+// Returns its index in simulation.scenario().faults. Throws InputError with every problem
+// of the description (parse_fault(), `file` naming its source), RunControlError
+// "<where>: ..." when the start is in the past or the run is over.
 int inject_fault(Simulation& simulation, YAML::Node node, const std::string& where,
                  const std::string& file);
 
