@@ -2,19 +2,23 @@
 // that feeds all the requested detectors at once (detectors only watch; they do not change
 // the world), scored per detector against the run's ground truth beside a null and a
 // random baseline. Runs go to a pool of K threads; each result lands in its own slot, so
-// the table and the JSON are identical whatever K. No trace is written.
+// the table, the JSON and the HTML report are identical whatever K. No trace is written.
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
 
 #include "analysis/scores_json.h"
 #include "commands.h"
+#include "dosim/analysis/bench_report.h"
 #include "dosim/analysis/scoring.h"
 #include "dosim/engine/scenario_loader.h"
 #include "dosim/run.h"
@@ -27,8 +31,10 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 using Json = nlohmann::ordered_json;
 
 // The table's columns, in order: keys of a run's scores of one detector, which are the
-// library's JSON form of scores (dosim/analysis/score_table.h) with two bench keys added:
-// f1_random (the random baseline's F1 at the detector's alert rate) and ttd_median_s.
+// library's JSON form of scores (dosim/analysis/score_table.h) with the bench's keys added:
+// f1_random, precision_random, recall_random and false_alarms_per_hour_random (the random
+// baseline's at the detector's alert rate), ttd_median_s and ttd_s (every detected
+// incident's TTD, ascending; not a column).
 struct MetricColumn {
   const char* key;
   const char* header;  // nullptr: in the JSON summary only
@@ -49,6 +55,9 @@ constexpr MetricColumn kColumns[] = {
     {"nab_reward_low_fn", nullptr, "%.1f"},
     {"range_precision", nullptr, "%.2f"},
     {"range_recall", nullptr, "%.2f"},
+    {"precision_random", nullptr, "%.2f"},
+    {"recall_random", nullptr, "%.2f"},
+    {"false_alarms_per_hour_random", nullptr, "%.2f"},
 };
 
 struct BenchRun {
@@ -65,6 +74,12 @@ Json metrics_of(const Scores& scores, const Scores& random) {
   m["ttd_median_s"] = scores.time_to_detect.count > 0
                           ? Json(to_seconds(scores.time_to_detect.median))
                           : Json(nullptr);  // nothing detected
+  m["precision_random"] = random.precision;
+  m["recall_random"] = random.recall;
+  m["false_alarms_per_hour_random"] = random.false_alarms_per_hour;
+  Json ttd = Json::array();  // ascending, one per detected incident
+  for (SimTime t : scores.time_to_detect.values) ttd.push_back(to_seconds(t));
+  m["ttd_s"] = std::move(ttd);
   return m;
 }
 
@@ -135,6 +150,23 @@ std::string cell(const Spread& s, const char* format) {
   return buffer;
 }
 
+// Opens the output `path` into `file`, truncating it. When it cannot (`file` not open), the
+// reason to append to a message: `path` names one of the `taken` paths (an input, the other
+// output), or the system's error.
+std::string open_output(std::ofstream& file, const std::string& path,
+                        const std::vector<std::string>& taken) {
+  for (const std::string& other : taken) {
+    std::error_code error_a, error_b;
+    const auto a = std::filesystem::weakly_canonical(path, error_a);
+    const auto b = std::filesystem::weakly_canonical(other, error_b);
+    if (!error_a && !error_b && a == b) return ": it is also " + other;
+  }
+  errno = 0;
+  file.open(path, std::ios::binary | std::ios::trunc);
+  if (file) return "";
+  return errno ? std::string(" (") + std::strerror(errno) + ")" : std::string();
+}
+
 }  // namespace
 
 int bench_command(const BenchOptions& options) {
@@ -171,11 +203,32 @@ int bench_command(const BenchOptions& options) {
     print_error(InputError(std::move(problems)));
     return kExitBadInput;
   }
+  // The outputs, opened before any run: neither may name an input or the other output.
+  std::vector<std::string> taken = options.scenarios;
+  if (!options.script_path.empty()) taken.push_back(options.script_path);
+  for (const RunPlan& plan : plans) {
+    for (const ReplaySpec& replay : plan.scenario().replay) taken.push_back(replay.file);
+    for (const DetectorSpec& spec : plan.detectors()) {
+      if (!spec.model.empty()) taken.push_back(spec.model);
+      if (!spec.module.empty()) taken.push_back(spec.module);
+    }
+  }
   std::ofstream out_file;
   if (!options.out_path.empty()) {
-    out_file.open(options.out_path, std::ios::binary | std::ios::trunc);
-    if (!out_file) {
-      std::fprintf(stderr, "%s: cannot write the results\n", options.out_path.c_str());
+    const std::string problem = open_output(out_file, options.out_path, taken);
+    if (!out_file.is_open()) {
+      std::fprintf(stderr, "%s: cannot write the results%s\n", options.out_path.c_str(),
+                   problem.c_str());
+      return kExitBadInput;
+    }
+    taken.push_back(options.out_path);
+  }
+  std::ofstream report_file;
+  if (!options.report_path.empty()) {
+    const std::string problem = open_output(report_file, options.report_path, taken);
+    if (!report_file.is_open()) {
+      std::fprintf(stderr, "%s: cannot write the report%s\n", options.report_path.c_str(),
+                   problem.c_str());
       return kExitBadInput;
     }
   }
@@ -255,6 +308,15 @@ int bench_command(const BenchOptions& options) {
       return kExitBadInput;
     }
     std::printf("  results   %s\n", options.out_path.c_str());
+  }
+  if (report_file.is_open()) {
+    report_file << render_bench_report(json.dump());
+    report_file.close();
+    if (!report_file) {
+      std::fprintf(stderr, "%s: cannot write the report\n", options.report_path.c_str());
+      return kExitBadInput;
+    }
+    std::printf("  report    %s\n", options.report_path.c_str());
   }
   return kExitOk;
 }

@@ -113,6 +113,7 @@ struct BenchOptions {
   int seeds = 1;                       // seeds s, s+1, ..., s+N-1 (s: the scenario's seed)
   int threads = 1;
   std::string out_path;     // --out FILE: JSON results
+  std::string report_path;  // --report FILE: the results as one self-contained HTML page
   std::string script_path;  // --script FILE.lua: run in every run; its Lua detectors usable
   bool quiet = false;
 };

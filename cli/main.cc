@@ -175,7 +175,9 @@ int main(int argc, char** argv) {
   dosim::cli::BenchOptions bench;
   bench.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   auto* bench_cmd = app.add_subcommand(
-      "bench", "Run detectors x scenarios x seeds and compare their scores (JSON with --out)");
+      "bench",
+      "Run detectors x scenarios x seeds and compare their scores (JSON with --out, HTML with "
+      "--report)");
   bench_cmd
       ->add_option("--detectors", bench.detectors,
                    "Detector kinds (" + dosim::detector_kinds_text() +
@@ -193,6 +195,8 @@ int main(int argc, char** argv) {
                    "Runs in parallel (results are the same for any number)")
       ->check(CLI::Range(1, 1024));
   bench_cmd->add_option("--out,-o", bench.out_path, "Write the results as JSON");
+  bench_cmd->add_option("--report", bench.report_path,
+                        "Write the results as one self-contained HTML page (tables, charts)");
   bench_cmd->add_option("--script", bench.script_path,
                         "Lua script run in every run (its sim.detector detectors can be listed)");
   bench_cmd->add_flag("--quiet,-q", bench.quiet, "No progress line");

@@ -6,10 +6,18 @@
   `dosim score --json` report for that detector on the same seed (a different code path:
   trace written, read back, scored);
 - the summary's median, min and max are those of the runs, recomputed here;
-- bad input (unknown detector, missing scenario, --seeds 0) exits 2 with a message.
+- a run's `ttd_s` are its `time_to_detect_ns` in seconds, and the random baseline's
+  precision and recall are beside the detector's;
+- `--report` writes one self-contained HTML page (no reference outside it) that embeds the
+  same JSON as `--out` and holds a table per scenario with a row per detector and the null
+  baseline, identical for 1 and 2 threads;
+- bad input (unknown detector, missing scenario, --seeds 0, an unwritable --out or --report,
+  an output naming an input) exits 2 with a message.
 """
+import html.parser
 import json
 import os
+import re
 import statistics
 import sys
 
@@ -22,22 +30,34 @@ SCENARIOS = [str(SOURCE_DIR / "scenarios" / "payments-mad.yaml"),
 DETECTORS = "mad,threshold,ewma,burn_rate"
 
 
-def bench(threads, out, detectors=DETECTORS, scenarios=SCENARIOS, seeds=2):
+def bench(threads, out, detectors=DETECTORS, scenarios=SCENARIOS, seeds=2, report=None):
+    extra = ["--report", report] if report else []
     result = dosim("bench", "--detectors", detectors, "--scenarios", ",".join(scenarios),
-                   "--seeds", seeds, "--threads", threads, "--out", out, "--quiet", timeout=300)
+                   "--seeds", seeds, "--threads", threads, "--out", out, "--quiet", *extra,
+                   timeout=300)
     assert result.returncode == 0, result.stderr
     return result
 
 
-def test_results_identical_for_any_thread_count():
-    one, two = os.path.join(TMP, "bench-1.json"), os.path.join(TMP, "bench-2.json")
-    table_one = bench(1, one).stdout
-    table_two = bench(2, two).stdout
+@pytest.fixture(scope="module")
+def tiny_bench():
+    """The tiny bench on 1 and on 2 threads, with --out and --report: paths and tables."""
+    paths = {k: os.path.join(TMP, f"bench-{k}") for k in ("1.json", "2.json", "1.html", "2.html")}
+    table_one = bench(1, paths["1.json"], report=paths["1.html"]).stdout
+    table_two = bench(2, paths["2.json"], report=paths["2.html"]).stdout
+    return paths, table_one, table_two
+
+
+def test_results_identical_for_any_thread_count(tiny_bench):
+    paths, table_one, table_two = tiny_bench
+    one, two = paths["1.json"], paths["2.json"]
     with open(one, "rb") as a, open(two, "rb") as b:
         assert a.read() == b.read()
-    def strip(text):  # what legitimately differs: the thread count, wall time, output path
+    with open(paths["1.html"], "rb") as a, open(paths["2.html"], "rb") as b:
+        assert a.read() == b.read()
+    def strip(text):  # what legitimately differs: the thread count, wall time, output paths
         return [line for line in text.splitlines()
-                if not any(word in line for word in ("threads", "wall time", "results"))]
+                if not any(word in line for word in ("threads", "wall time", "results", "report"))]
     assert strip(table_one) == strip(table_two)
     results = json.load(open(one))
     assert results["detectors"] == DETECTORS.split(",")
@@ -55,6 +75,111 @@ def test_results_identical_for_any_thread_count():
     null = results["summary"]["null"]
     assert null["recall"]["max"] == 0 and null["alerts"]["max"] == 0
     assert "mad" in table_one and "null" in table_one
+
+
+def test_runs_hold_every_ttd_and_the_random_baseline(tiny_bench):
+    runs = json.load(open(tiny_bench[0]["1.json"]))["runs"]
+    detected = 0
+    for run in runs:
+        for name, s in run["scores"].items():
+            # The same doubles as the bench's: nanoseconds times 1e-9.
+            assert s["ttd_s"] == [ns * 1e-9 for ns in s["time_to_detect_ns"]], (name, s)
+            assert len(s["ttd_s"]) == s["detected_incidents"]
+            assert s["ttd_s"] == sorted(s["ttd_s"])
+            assert s["ttd_median_s"] is None if not s["ttd_s"] else s["ttd_median_s"] in s["ttd_s"]
+            detected += len(s["ttd_s"])
+            p, r = s["precision_random"], s["recall_random"]
+            assert 0 <= p <= 1 and 0 <= r <= 1, (name, s)
+            assert s["f1_random"] == pytest.approx(2 * p * r / (p + r) if p + r else 0), (name, s)
+            assert s["false_alarms_per_hour_random"] is None or s["false_alarms_per_hour_random"] >= 0
+        assert run["scores"]["null"]["recall_random"] == 0
+    assert detected > 0
+
+
+class _Page(html.parser.HTMLParser):
+    """What a test needs of the report: external references, the embedded data, the tables
+    (per table its attributes and, per row, the median shown in each cell)."""
+
+    def __init__(self):
+        super().__init__()
+        self.references = []  # src= / href= values
+        self.data = None      # the text of <script id="dosim-data">
+        self.tables = []      # [(attributes, {data-detector: {data-metric: median text}})]
+        self._in_data = False
+        self._cell = None     # (row, metric) while in a cell, before its span.range
+        self._row = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.references += [attrs[k] for k in ("src", "href") if attrs.get(k) is not None]
+        if tag == "script" and attrs.get("id") == "dosim-data":
+            self._in_data, self.data = True, ""
+        if tag == "table" and "bench-table" in (attrs.get("class") or "").split():
+            self.tables.append((attrs, {}))
+        if tag == "tr" and "data-detector" in attrs and self.tables:
+            self._row = attrs["data-detector"]
+            self.tables[-1][1][self._row] = {}
+        if tag == "td" and "data-metric" in attrs and self._row is not None:
+            self._cell = attrs["data-metric"]
+            self.tables[-1][1][self._row][self._cell] = ""
+        if tag == "span" and "range" in (attrs.get("class") or "").split():
+            self._cell = None
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._in_data = False
+        if tag == "td":
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._in_data:
+            self.data += data
+        if self._cell is not None:
+            self.tables[-1][1][self._row][self._cell] += data
+
+
+# The bench's table columns: key and printf format.
+COLUMNS = [("precision", "%.2f"), ("recall", "%.2f"), ("f1", "%.2f"), ("f1_random", "%.2f"),
+           ("ttd_median_s", "%.0f"), ("false_alarms_per_hour", "%.2f"), ("alerts", "%.0f"),
+           ("nab_standard", "%.1f"), ("range_f1", "%.2f")]
+
+
+def test_report_is_one_page_with_the_results_and_a_table_per_scenario(tiny_bench):
+    paths, table_text = tiny_bench[0], tiny_bench[1]
+    text = open(paths["1.html"], encoding="utf-8").read()
+    page = _Page()
+    page.feed(text)
+    # Nothing outside the file: no scripts, styles, images or fonts fetched.
+    assert not [r for r in page.references if re.match(r"\s*(https?:)?//", r)], page.references
+    assert not re.search(r"@import|url\(\s*['\"]?(https?:)?//|<link\b", text, re.I)
+    assert not re.search(r"<script[^>]*\bsrc\s*=", text, re.I)
+    assert "const DosimCharts" in text  # the scripts inline
+    # The embedded data is the --out JSON.
+    assert page.data is not None
+    results = json.load(open(paths["1.json"]))
+    assert json.loads(page.data) == results
+    # The overall table, then one per scenario: a row per detector, then the null baseline.
+    rows = DETECTORS.split(",") + ["null"]
+    overall = [t for t in page.tables if "data-overall" in t[0]]
+    assert len(overall) == 1 and list(overall[0][1]) == rows
+    per_scenario = [t for t in page.tables if "data-scenario" in t[0]]
+    assert [t[0]["data-scenario"] for t in per_scenario] == SCENARIOS
+    for attrs, cells in per_scenario:
+        assert list(cells) == rows, attrs
+    # The overall table's medians are those of the bench's text table...
+    for line in table_text.splitlines():
+        name, *rest = line.split() or [""]
+        if name in rows:
+            printed = re.findall(r"(\S+)(?: \(\S+\))?", line.split(None, 1)[1])
+            assert printed == [overall[0][1][name][key] for key, _ in COLUMNS], (name, line)
+    # ...and each scenario's those of its runs.
+    for attrs, cells in per_scenario:
+        runs = [r for r in results["runs"] if r["scenario"] == attrs["data-scenario"]]
+        for name in rows:
+            for key, form in COLUMNS:
+                values = [r["scores"][name][key] for r in runs if r["scores"][name][key] is not None]
+                expected = form % statistics.median(values) if values else "-"
+                assert cells[name][key] == expected, (attrs, name, key)
 
 
 def seed_of(path):
@@ -94,6 +219,22 @@ def test_bad_input_exits_2():
     assert missing.returncode == 2 and "no-such.yaml" in missing.stderr, missing.stderr
     zero = dosim("bench", "--detectors", "mad", "--scenarios", SCENARIOS[0], "--seeds", "0")
     assert zero.returncode == 2, zero.stderr
+
+
+@pytest.mark.parametrize("option", ["--out", "--report"])
+def test_unwritable_output_exits_2_before_any_run(option):
+    folder = os.path.join(TMP, "no-such-folder", "bench.out")
+    result = dosim("bench", "--detectors", "mad", "--scenarios", SCENARIOS[0], option, folder)
+    assert result.returncode == 2, result.stderr
+    assert folder in result.stderr and "cannot write" in result.stderr, result.stderr
+    assert "dosim bench:" not in result.stdout  # no run, no table
+    # An output that names an input (or the other output) is refused too.
+    named = dosim("bench", "--detectors", "mad", "--scenarios", SCENARIOS[0], option, SCENARIOS[0])
+    assert named.returncode == 2 and "it is also" in named.stderr, named.stderr
+    both = os.path.join(TMP, "bench-both")
+    same = dosim("bench", "--detectors", "mad", "--scenarios", SCENARIOS[0], "--out", both,
+                 "--report", both)
+    assert same.returncode == 2 and "it is also" in same.stderr, same.stderr
 
 
 if __name__ == "__main__":
