@@ -1,0 +1,145 @@
+"""dosim report and dosim run --report: the page's embedded data checked against the trace as
+h5py reads it (services, edges, incidents with their propagation, every alert, detectors,
+the score table's rows), the downsampling keeps each series' extremes, the page needs no
+network, the same trace gives the same bytes, and bad input (not a trace, a missing one, an
+unwritable output) ends in exit 2 naming the file, with nothing half-written.
+"""
+import json
+import re
+
+import h5py
+import numpy as np
+
+from dosim_test_util import SOURCE_DIR, TMP, dosim
+
+SCENARIO = SOURCE_DIR / "scenarios" / "payments-mad.yaml"
+
+
+def embedded_data(page):
+    match = re.search(r'<script type="application/json" id="dosim-data">(.*?)</script>', page, re.S)
+    assert match, "the page embeds its data"
+    return json.loads(match.group(1).replace("<\\/", "</"))
+
+
+def run_with_report(name):
+    TMP.mkdir(parents=True, exist_ok=True)
+    trace, page = TMP / f"{name}.h5", TMP / f"{name}.html"
+    result = dosim("run", SCENARIO, "-q", "-o", trace, "--report", page)
+    assert result.returncode == 0, result.stderr
+    return trace, page
+
+
+def text(values):
+    return [v.decode() if isinstance(v, bytes) else str(v) for v in values]
+
+
+def test_the_page_holds_what_the_trace_holds():
+    trace, page = run_with_report("payments")
+    data = embedded_data(page.read_text())
+    with h5py.File(trace) as f:
+        assert [s["name"] for s in data["services"]] == text(f["services/name"][()])
+        assert data["edges"] == [[int(a), int(b)] for a, b in zip(f["edges/src"][()], f["edges/dst"][()])]
+        truth = f["truth/incidents"]
+        assert [i["id"] for i in data["incidents"]] == list(truth["id"][()])
+        for row, incident in enumerate(data["incidents"]):
+            assert incident["root"] == int(truth["root_service"][row])
+            assert incident["start"] == truth["start_ns"][row] / 1e9
+            if not truth["silent"][row]:
+                assert incident["impact_start"] == truth["impact_start_ns"][row] / 1e9
+                ids = f["truth/propagation/incident_id"][()]
+                assert incident["propagation"] == list(f["truth/propagation/edge"][()][ids == incident["id"]])
+                ids = f["truth/affected/incident_id"][()]
+                assert incident["affected"] == list(f["truth/affected/service"][()][ids == incident["id"]])
+        alerts = f["alerts"]
+        assert len(data["alerts"]["t"]) == len(alerts["t_ns"])
+        assert data["alerts"]["t"] == [t / 1e9 for t in alerts["t_ns"][()]]
+        assert [data["detectors"][d] for d in data["alerts"]["detector"]] == text(alerts["detector"][()])
+        assert data["alerts"]["incident"] == list(alerts["incident_id"][()])
+        assert data["detectors"] == text(f["detectors/name"][()])
+        assert data["facts"]["seed"] == int(f.attrs["seed"])
+        assert data["facts"]["trace_dosim_version"] == f.attrs["dosim_version"].decode()
+        assert data["facts"]["mode"] == f.attrs["mode"].decode() == "fluid"
+    assert data["facts"]["wall_s"] > 0  # dosim run --report knows it
+    rows = set(data["scores"]["scores"])
+    assert set(data["detectors"]) | {"all detectors", "random baseline", "null baseline"} == rows
+
+
+LONG = """name: long-rows
+duration: 3h
+tick: 1s
+services:
+  - {name: api, replicas: 2, capacity_rps: 100, base_latency: 5ms}
+  - {name: db, replicas: 2, capacity_rps: 300, base_latency: 2ms}
+dependencies:
+  - {caller: api, callee: db}
+traffic:
+  - {name: users, entry: api, base_rps: 120, noise: 0.1}
+faults:
+  - {name: slow-db, kind: latency, target: {service: db}, fixedDelay: 80ms, start: 1h, duration: 20m}
+"""
+
+
+def test_series_are_downsampled_with_their_extremes_kept():
+    TMP.mkdir(parents=True, exist_ok=True)
+    scenario, trace, page = TMP / "long.yaml", TMP / "long.h5", TMP / "long.html"
+    scenario.write_text(LONG)
+    result = dosim("run", scenario, "-q", "-o", trace, "--report", page)
+    assert result.returncode == 0, result.stderr
+    data = embedded_data(page.read_text())
+    overview = data["overview"]
+    with h5py.File(trace) as f:
+        rows = len(f["time_ns"])
+        p95 = f["metrics/service/latency_p95_s"][()]
+    assert overview["services"] == list(range(p95.shape[1]))
+    assert len(overview["t"]) <= 800 < rows  # downsampled: two points a bucket at most
+    for s in range(p95.shape[1]):
+        drawn = np.array(overview["metrics"]["latency_p95_s"][s], dtype=float)
+        assert np.isclose(np.nanmax(drawn), p95[:, s].max(), rtol=1e-3), s
+        assert np.isclose(np.nanmin(drawn), p95[:, s].min(), rtol=1e-3), s
+    # Each incident's charts cover its impact window.
+    for incident in data["incidents"]:
+        if incident["silent"]:
+            continue
+        t = incident["series"]["t"]
+        assert t[0] <= incident["impact_start"] and t[-1] >= incident["impact_end"]
+        assert len(t) <= 400  # half the points of the overview at most
+
+
+def test_the_page_needs_no_network_and_the_same_trace_gives_the_same_bytes():
+    trace, _ = run_with_report("payments")
+    first, second = TMP / "first.html", TMP / "second.html"
+    for out in (first, second):
+        result = dosim("report", trace, "-o", out)
+        assert result.returncode == 0, result.stderr
+        assert str(out) in result.stdout
+    page = first.read_text()
+    assert first.read_bytes() == second.read_bytes()
+    assert not re.search(r'(src|href)\s*=\s*["\']?https?:', page)
+    assert "@import" not in page and "url(http" not in page
+    assert embedded_data(page)["facts"]["wall_s"] is None  # a trace holds no wall clock
+    # The default output: the trace's name with .html.
+    default = trace.with_suffix(".html")
+    default.unlink(missing_ok=True)
+    assert dosim("report", trace).returncode == 0
+    assert default.exists()
+
+
+def test_bad_input_exits_2_naming_the_file_and_writes_nothing():
+    TMP.mkdir(parents=True, exist_ok=True)
+    not_a_trace = TMP / "not-a-trace.h5"
+    not_a_trace.write_text("hello")
+    out = TMP / "never.html"
+    out.unlink(missing_ok=True)
+    for trace in (not_a_trace, TMP / "no-such-trace.h5"):
+        result = dosim("report", trace, "-o", out)
+        assert result.returncode == 2, result.stderr
+        assert str(trace) in result.stderr
+        assert not out.exists()
+    trace, _ = run_with_report("payments")
+    folder = TMP / "a-folder.html"
+    folder.mkdir(exist_ok=True)
+    result = dosim("report", trace, "-o", folder)
+    assert result.returncode == 2 and "cannot write the report" in result.stderr
+    result = dosim("run", SCENARIO, "-q", "-o", TMP / "x.h5", "--report", TMP / "no-such-folder" / "r.html")
+    assert result.returncode == 2 and "cannot write the report" in result.stderr
+    assert not (TMP / "x.h5").exists()  # checked before anything ran
