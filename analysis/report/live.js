@@ -128,6 +128,8 @@
     pause.textContent = state.paused ? "resume" : "pause";
     pause.disabled = state.ended;
     go.disabled = state.ended;
+    if (![...speed.options].some((o) => Number(o.value) === state.speed))
+      C.html("option", { value: state.speed, text: `${state.speed}×` }, speed);
     if (document.activeElement !== speed) speed.value = String(state.speed);
     map.update({});
     for (const g of map.svg.querySelectorAll(".node.selected")) g.classList.remove("selected");
