@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "analysis/html_page.h"
+#include "analysis/spread.h"
 
 namespace dosim {
 namespace {
@@ -51,27 +52,7 @@ constexpr Column kColumns[] = {
      "range-based F1 (time overlap of alerts and impact windows)"},
 };
 
-struct Spread {
-  double median = kNaN, min = kNaN, max = kNaN;
-  std::size_t runs = 0;  // values that were numbers
-};
-
 double number_or_nan(const Json& value) { return value.is_number() ? value.get<double>() : kNaN; }
-
-// As the bench's summary: median (the mean of the two middle values for an even count), min
-// and max of the values that are numbers.
-Spread spread_of(std::vector<double> values) {
-  std::erase_if(values, [](double v) { return !std::isfinite(v); });
-  Spread s;
-  s.runs = values.size();
-  if (values.empty()) return s;
-  std::sort(values.begin(), values.end());
-  const std::size_t n = values.size();
-  s.median = n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
-  s.min = values.front();
-  s.max = values.back();
-  return s;
-}
 
 // A summary entry of the JSON, {median, min, max, runs}.
 Spread spread_in(const Json& entry) {

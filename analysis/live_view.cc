@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "analysis/html_page.h"
+#include "analysis/json_number.h"
 
 namespace dosim {
 namespace {
@@ -22,14 +23,6 @@ constexpr SimTime kWarmUp = 5 * 60 * kSecond;
 // The p95 compared with it is itself smoothed over about 10 s: a service at a few requests a
 // second has a noisy p95 (few samples a tick), which should not make it flicker.
 constexpr double kSmoothing = 10;
-
-Json compact(double value) {
-  if (!std::isfinite(value)) return nullptr;
-  if (value == 0) return 0;
-  char text[32];
-  std::snprintf(text, sizeof text, "%.4g", value);
-  return std::strtod(text, nullptr);
-}
 
 // The fault kinds the page offers, with the keys each needs and their first values.
 Json catalogue(const Scenario& scenario) {
@@ -136,8 +129,8 @@ void LiveView::note(SimTime t, const std::string& kind, const std::string& text)
 std::string LiveView::state_json(std::size_t since, int selected, const Pacing& pacing) const {
   const std::size_t services = scenario_.services.size();
   Json state;
-  state["t"] = compact(static_cast<double>(now_) / 1e9);
-  state["duration"] = compact(static_cast<double>(scenario_.duration) / 1e9);
+  state["t"] = json_number(static_cast<double>(now_) / 1e9);
+  state["duration"] = json_number(static_cast<double>(scenario_.duration) / 1e9);
   state["ticks"] = ticks_;
   state["paused"] = pacing.paused;
   state["ended"] = pacing.ended;
@@ -149,7 +142,7 @@ std::string LiveView::state_json(std::size_t since, int selected, const Pacing& 
         {"error_ratio", &errors_},
         {"latency_p95_s", &p95_}}) {
     Json column = Json::array();
-    for (float v : *values) column.push_back(compact(v));
+    for (float v : *values) column.push_back(json_number(v));
     latest[name] = std::move(column);
   }
   state["latest"] = std::move(latest);
@@ -159,7 +152,7 @@ std::string LiveView::state_json(std::size_t since, int selected, const Pacing& 
                                 story_.size() - std::min<std::size_t>(story_.size(), 200));
        i < story_.size(); ++i)
     story.push_back({{"i", i},
-                     {"t", compact(static_cast<double>(story_[i].t) / 1e9)},
+                     {"t", json_number(static_cast<double>(story_[i].t) / 1e9)},
                      {"kind", story_[i].kind},
                      {"text", story_[i].text}});
   state["story"] = std::move(story);
@@ -171,10 +164,10 @@ std::string LiveView::state_json(std::size_t since, int selected, const Pacing& 
     for (std::size_t k = samples_ - count; k < samples_; ++k) {
       const std::size_t slot = k % history_;
       const std::size_t at = slot * services + static_cast<std::size_t>(selected);
-      t.push_back(compact(static_cast<double>(sample_times_[slot]) / 1e9));
-      rps.push_back(compact(history_rps_[at]));
-      errors.push_back(compact(history_errors_[at]));
-      p95.push_back(compact(history_p95_[at]));
+      t.push_back(json_number(static_cast<double>(sample_times_[slot]) / 1e9));
+      rps.push_back(json_number(history_rps_[at]));
+      errors.push_back(json_number(history_errors_[at]));
+      p95.push_back(json_number(history_p95_[at]));
     }
     series["t"] = std::move(t);
     series["rps"] = std::move(rps);
@@ -188,7 +181,7 @@ std::string LiveView::state_json(std::size_t since, int selected, const Pacing& 
 std::string LiveView::page_html() const {
   Json data;
   data["scenario"] = scenario_.name;
-  data["duration"] = compact(static_cast<double>(scenario_.duration) / 1e9);
+  data["duration"] = json_number(static_cast<double>(scenario_.duration) / 1e9);
   Json services = Json::array();
   for (const ServiceSpec& s : scenario_.services)
     services.push_back({{"name", s.name}, {"region", s.region}, {"zone", s.zone}});

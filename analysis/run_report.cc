@@ -10,6 +10,7 @@
 #include <span>
 
 #include "analysis/html_page.h"
+#include "analysis/json_number.h"
 #include "dosim/analysis/score_table.h"
 #include "dosim/analysis/scoring.h"
 #include "dosim/analysis/trace_reader.h"
@@ -27,17 +28,7 @@ constexpr const char* kKeyMetrics[] = {"rps",       "error_ratio",  "latency_p95
                                        "cpu_ratio", "memory_ratio", "ready_replicas"};
 constexpr const char* kOverviewMetrics[] = {"rps", "error_ratio", "latency_p95_s"};
 
-// A value in 4 significant digits (what a chart can show), null when not finite: the page
-// stays small and its numbers short.
-Json compact(double value) {
-  if (!std::isfinite(value)) return nullptr;
-  if (value == 0) return 0;
-  char text[32];
-  std::snprintf(text, sizeof text, "%.4g", value);
-  return std::strtod(text, nullptr);
-}
-
-Json seconds(SimTime t) { return compact(static_cast<double>(t) / 1e9); }
+Json seconds(SimTime t) { return json_number(static_cast<double>(t) / 1e9); }
 Json seconds_or_null(SimTime t) { return t < 0 ? Json(nullptr) : seconds(t); }
 
 // Rows [first, last) cut into buckets of about equal size, at most max_points / 2 of them;
@@ -86,7 +77,7 @@ Json bucket_values(const Buckets& b, const std::vector<float>& values, std::size
       if (high == end || x > values[high * columns + column]) high = r;
     }
     if (!b.paired) {
-      v.push_back(low == end ? Json(nullptr) : compact(values[low * columns + column]));
+      v.push_back(low == end ? Json(nullptr) : json_number(values[low * columns + column]));
       continue;
     }
     if (low == end) {
@@ -95,8 +86,8 @@ Json bucket_values(const Buckets& b, const std::vector<float>& values, std::size
       continue;
     }
     const std::size_t a = std::min(low, high), z = std::max(low, high);
-    v.push_back(compact(values[a * columns + column]));
-    v.push_back(compact(values[z * columns + column]));
+    v.push_back(json_number(values[a * columns + column]));
+    v.push_back(json_number(values[z * columns + column]));
   }
   return v;
 }
@@ -158,7 +149,7 @@ Json facts(const TraceSeries& trace, const std::string& path, const RunReportOpt
   f["record_interval_s"] = seconds(trace.record_interval);
   f["simulated_s"] = trace.times.empty() ? Json(0) : seconds(trace.times.back());
   f["complete"] = trace.complete;
-  f["wall_s"] = options.wall_seconds >= 0 ? compact(options.wall_seconds) : Json(nullptr);
+  f["wall_s"] = options.wall_seconds >= 0 ? json_number(options.wall_seconds) : Json(nullptr);
   const std::size_t slash = path.find_last_of('/');
   f["trace"] = slash == std::string::npos ? path : path.substr(slash + 1);
   f["rows"] = trace.times.size();
@@ -310,7 +301,7 @@ std::string render_run_report(const std::string& trace_path, const RunReportOpti
                         {"start", seconds(d.start)},
                         {"end", seconds_or_null(d.end)},
                         {"severity", d.severity},
-                        {"peak_temperature", compact(d.peak_temperature)}});
+                        {"peak_temperature", json_number(d.peak_temperature)}});
   data["detected"] = std::move(detected);
 
   // Each service's whole run, coarse, for the map's details: all of them in a small system,

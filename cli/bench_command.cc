@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "analysis/scores_json.h"
+#include "analysis/spread.h"
 #include "commands.h"
 #include "dosim/analysis/bench_report.h"
 #include "dosim/analysis/scoring.h"
@@ -117,27 +118,8 @@ BenchRun run_one(const RunPlan& plan, std::size_t scenario_index, std::uint64_t 
   return result;
 }
 
-struct Spread {
-  double median = kNaN, min = kNaN, max = kNaN;
-  std::size_t count = 0;  // values that were not NaN
-};
-
-// Median (the mean of the two middle values for an even count), min and max, NaN skipped.
-Spread spread(std::vector<double> values) {
-  std::erase_if(values, [](double v) { return std::isnan(v); });
-  Spread s;
-  s.count = values.size();
-  if (values.empty()) return s;
-  std::sort(values.begin(), values.end());
-  const std::size_t n = values.size();
-  s.median = n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
-  s.min = values.front();
-  s.max = values.back();
-  return s;
-}
-
 std::string cell(const Spread& s, const char* format) {
-  if (s.count == 0) return "-";
+  if (s.runs == 0) return "-";
   char buffer[64];
   char median[24], low[24], high[24];
   std::snprintf(median, sizeof median, format, s.median);
@@ -290,10 +272,10 @@ int bench_command(const BenchOptions& options) {
     for (const MetricColumn& c : kColumns) {
       std::vector<double> values;
       for (const BenchRun& r : results) values.push_back(value_of(r.detectors[d], c.key));
-      const Spread s = spread(values);
+      const Spread s = spread_of(values);
       if (c.header) std::printf(" %-19s", cell(s, c.format).c_str());
       json["summary"][rows[d]][c.key] = {
-          {"median", s.median}, {"min", s.min}, {"max", s.max}, {"runs", s.count}};
+          {"median", s.median}, {"min", s.min}, {"max", s.max}, {"runs", s.runs}};
     }
     std::printf("\n");
   }
