@@ -82,6 +82,28 @@ def test_export_refuses_a_trace_that_lies_about_its_sizes(trace, name, change, m
 
 
 @pytest.mark.parametrize("name, change, message", [
+    ("report-huge-times.h5", lambda f: huge_dataset(f, "time_ns", np.int64),
+     "time_ns claims 8796093022208 bytes, more than its file could hold"),
+    ("report-huge-p95.h5", lambda f: huge_dataset(f, "metrics/service/latency_p95_s", np.float32),
+     "metrics/service/latency_p95_s"),
+    ("report-huge-propagation.h5", lambda f: huge_dataset(f, "truth/propagation/edge", np.int32),
+     "truth/propagation/edge"),
+    ("report-yaml-array.h5", lambda f: (f.__delitem__("meta/scenario_yaml"),
+                                        f.create_dataset("meta/scenario_yaml", data=np.arange(4))),
+     "meta/scenario_yaml"),
+])
+def test_report_refuses_a_trace_that_lies_about_its_sizes(trace, name, change, message):
+    path = altered(trace, name, change)
+    out = HOSTILE / "report.html"
+    out.unlink(missing_ok=True)
+    result = dosim("report", path, "-o", out)
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    assert f"{path}: not a readable dosim trace: " in result.stderr, result.stderr
+    assert message in result.stderr, result.stderr
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("name, change, message", [
     ("model-huge-weight.h5",
      lambda f: huge_dataset(f, "layers/0/weight_ih", np.float32),
      "layers/0/weight_ih"),
