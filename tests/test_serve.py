@@ -1,15 +1,19 @@
 """dosim serve: the run paced against the wall clock, its metrics scraped by the real
 Prometheus (a scrape config pointed at it, 1 s interval) and read back through Prometheus's
 API; its alerts pushed to the real Alertmanager (prometheus-alertmanager) on 127.0.0.1 and
-found there with dosim's labels. Both servers started here on free ports and stopped."""
+found there with dosim's labels. Both servers started here on free ports and stopped. The
+live page's API (state, pause, speed, inject) driven over HTTP."""
 import json
+import re
 import shutil
 import socket
 import subprocess
 import time
 import urllib.parse
+import urllib.error
 import urllib.request
 
+import h5py
 import pytest
 
 from dosim_test_util import DOSIM, TMP
@@ -161,3 +165,74 @@ def test_alerts_reach_the_real_alertmanager(scenario):
     finally:
         alertmanager.terminate()
         alertmanager.wait(timeout=20)
+
+
+def post(port, path, body):
+    """POSTs JSON; returns (status, parsed answer) for 2xx and 4xx alike."""
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"}, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_the_live_page_and_its_api_pause_and_inject(scenario):
+    """The page at / (self-contained, the scenario's services in its data); /api/state's
+    health and story; pause stops the simulated clock; a fault injected through /api/inject
+    takes the path of sim.inject: web fails at once and the trace's ground truth holds it as
+    an incident starting when it was injected; a wrong one is refused with the loader's
+    message."""
+    port = free_port()
+    trace = TMP / "live.h5"
+    serve = subprocess.Popen([DOSIM, "serve", str(scenario), "--listen", f"127.0.0.1:{port}",
+                              "--speed", "30", "--out", str(trace)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_ready(port, serve)
+        page = get(port, "/")
+        assert page.startswith("<!DOCTYPE html>") and 'id="dosim-data"' in page
+        assert '"name":"web"' in page and '"name":"db"' in page
+        assert not re.search(r'(src|href)\s*=\s*["\']?https?:|@import|url\(https?:', page)
+        time.sleep(1)
+        state = json.loads(get(port, "/api/state", since=0, service=0))
+        assert state["health"] == ["healthy", "healthy"], state["health"]
+        assert state["series"]["service"] == 0 and len(state["series"]["t"]) > 1
+
+        assert post(port, "/api/control", {"action": "pause"}) == (200, {"ok": True, "paused": True, "speed": 30.0})
+        paused_at = json.loads(get(port, "/api/state"))["t"]
+        time.sleep(0.6)
+        assert json.loads(get(port, "/api/state"))["t"] == paused_at
+        status, answer = post(port, "/api/inject", {"kind": "error", "target": {"service": "web"},
+                                                    "percent": 100, "duration": "2m"})
+        assert status == 200 and answer["ok"], answer
+        injected_at = paused_at  # paused: it starts at the tick the run stopped before
+        status, answer = post(port, "/api/inject", {"kind": "latency", "target": {"service": "wbe"}})
+        assert status == 400 and not answer["ok"]
+        assert "wbe" in answer["error"] and "fixedDelay" in answer["error"], answer
+        assert post(port, "/api/control", {"action": "dance"})[0] == 400
+        assert post(port, "/api/control", {"action": "resume"})[0] == 200
+        deadline = time.time() + 20
+        while json.loads(get(port, "/api/state"))["health"][0] != "failing":
+            assert time.time() < deadline, "web never turned failing"
+            time.sleep(0.2)
+        story = json.loads(get(port, "/api/state", since=0))["story"]
+        texts = [line["text"] for line in story]
+        assert any("paused" in t for t in texts) and any("injected fault-1: error on web" in t for t in texts)
+        # To the end, as fast as it goes.
+        assert post(port, "/api/control", {"action": "speed", "speed": 0})[0] == 200
+        deadline = time.time() + 60
+        while not json.loads(get(port, "/api/state"))["ended"]:
+            assert time.time() < deadline, "the run never ended"
+            time.sleep(0.3)
+        status, answer = post(port, "/api/inject", {"kind": "error", "target": {"service": "web"}})
+        assert status == 409 and answer["error"] == "the run has ended"
+    finally:
+        serve.terminate()
+        serve.wait(timeout=30)
+    with h5py.File(trace) as f:
+        names = [n.decode() for n in f["truth/incidents/name"][()]]
+        assert names == ["db-slow", "fault-1"], names
+        assert f["truth/incidents/start_ns"][1] == int(injected_at * 1e9)
+        assert f["truth/incidents/root_service"][1] == 0
