@@ -149,6 +149,40 @@ TraceForScoring read_trace(const std::string& path) {
       trace.deduplicated =
           static_cast<std::size_t>(hdf5::read_attribute<std::int64_t>(group.get(), "deduplicated"));
     }
+    trace.system.services = trace.services;
+    trace.system.places.resize(trace.services.size());
+    const auto sources = read_numbers<std::int32_t>(f, "edges/src");
+    const auto targets_of_edges = read_numbers<std::int32_t>(f, "edges/dst");
+    for (std::size_t e = 0; e < sources.size(); ++e)
+      trace.system.edges.emplace_back(sources[e], targets_of_edges.at(e));
+    if (exists(f, "services/placement/service")) {
+      const auto owners = read_numbers<std::int32_t>(f, "services/placement/service");
+      const auto zones = read_strings(f, "services/placement/zone");
+      const auto regions = read_strings(f, "services/placement/region");
+      for (std::size_t p = 0; p < owners.size(); ++p) {
+        if (owners[p] < 0 || static_cast<std::size_t>(owners[p]) >= trace.services.size())
+          throw ReadFailure{"/services/placement names a service the trace does not hold"};
+        auto& places = trace.system.places[owners[p]];
+        for (const std::string& place : {zones.at(p), regions.at(p)})
+          if (!place.empty() && std::find(places.begin(), places.end(), place) == places.end())
+            places.push_back(place);
+      }
+    }
+    if (exists(f, "rca/incident_id")) {
+      const auto ids = read_numbers<std::int64_t>(f, "rca/incident_id");
+      const auto rankers = read_strings(f, "rca/ranker");
+      const auto delays = read_numbers<std::int64_t>(f, "rca/delay_ns");
+      const auto times = read_numbers<std::int64_t>(f, "rca/t_ns");
+      const auto candidates = read_strings(f, "rca/candidate");
+      const auto rca_scores = read_numbers<double>(f, "rca/score");
+      for (std::size_t r = 0; r < ids.size(); ++r) {
+        // Rows of one ranking are consecutive (rank 1, 2, ...).
+        if (trace.rca.empty() || trace.rca.back().incident != ids[r] ||
+            trace.rca.back().ranker != rankers.at(r) || trace.rca.back().delay != delays.at(r))
+          trace.rca.push_back({ids[r], rankers.at(r), delays.at(r), times.at(r), {}});
+        trace.rca.back().candidates.push_back({candidates.at(r), rca_scores.at(r)});
+      }
+    }
     if (exists(f, "incidents_detected/rule")) {
       const auto rules = read_strings(f, "incidents_detected/rule");
       const auto starts = read_numbers<std::int64_t>(f, "incidents_detected/start_ns");

@@ -15,6 +15,7 @@
 #include <span>
 #include <string_view>
 
+#include "dosim/analysis/root_cause.h"
 #include "dosim/error.h"
 #include "dosim/version.h"
 #include "util/hdf5.h"
@@ -440,6 +441,7 @@ struct TraceWriter::Impl {
   std::optional<std::pair<std::vector<std::string>, std::vector<std::string>>> span_sources;
   void write_span_sources();
   std::vector<DetectedIncident> detected;  // for /incidents_detected
+  std::vector<RcaRanking> rca;             // for /rca
   AlertRouting routing;                    // for /notifications
   bool has_script = false;
   std::string script_path, script_text;
@@ -998,6 +1000,32 @@ void TraceWriter::finish(const std::vector<IncidentRecord>& incidents, bool comp
       write_strings(ac, "stream", std::span<const std::string>(value_stream));
       write_numbers(ac, "value", H5T_IEEE_F64LE, std::span<const double>(value_accumulator));
     }
+    {
+      // Root-cause rankings as a long table: one row per (ranking, candidate).
+      std::vector<std::int64_t> incident, delay, at;
+      std::vector<std::int32_t> rank;
+      std::vector<std::string> ranker, candidate;
+      std::vector<double> score;
+      for (const RcaRanking& ranking : impl.rca)
+        for (std::size_t r = 0; r < ranking.candidates.size(); ++r) {
+          incident.push_back(ranking.incident);
+          ranker.push_back(ranking.ranker);
+          delay.push_back(ranking.delay);
+          at.push_back(ranking.at);
+          rank.push_back(static_cast<std::int32_t>(r + 1));
+          candidate.push_back(ranking.candidates[r].id);
+          score.push_back(ranking.candidates[r].score);
+        }
+      const Group group = make_group(impl.file.get(), "rca");
+      const hid_t g = group.get();
+      write_numbers(g, "incident_id", H5T_STD_I64LE, std::span<const std::int64_t>(incident));
+      write_strings(g, "ranker", std::span<const std::string>(ranker));
+      write_numbers(g, "delay_ns", H5T_STD_I64LE, std::span<const std::int64_t>(delay));
+      write_numbers(g, "t_ns", H5T_STD_I64LE, std::span<const std::int64_t>(at));
+      write_numbers(g, "rank", H5T_STD_I32LE, std::span<const std::int32_t>(rank));
+      write_strings(g, "candidate", std::span<const std::string>(candidate));
+      write_numbers(g, "score", H5T_IEEE_F64LE, std::span<const double>(score));
+    }
     if (complete) {
       const std::int32_t one = 1;
       const Attribute attribute(
@@ -1016,6 +1044,10 @@ std::int64_t TraceWriter::rows_written() const { return impl_->rows; }
 
 void TraceWriter::set_detected_incidents(std::vector<DetectedIncident> rows) {
   impl_->detected = std::move(rows);
+}
+
+void TraceWriter::set_rca_rankings(std::vector<RcaRanking> rankings) {
+  impl_->rca = std::move(rankings);
 }
 
 std::size_t TraceWriter::add_detector(const std::string& name, double limit,

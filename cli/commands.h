@@ -102,6 +102,7 @@ struct ScoreOptions {
   std::string alerts_path;  // --alerts FILE: alerts from elsewhere (CSV or JSON lines)
   std::string scores_path;  // --scores FILE: per-series anomaly scores from elsewhere
   double threshold = 0.5;   // --threshold X: a score >= X is a detection (NAB's rule)
+  std::string rca_path;     // --rca FILE: root-cause rankings from elsewhere (docs/rca.md)
   bool json = false;
 };
 int score_command(const ScoreOptions& options);

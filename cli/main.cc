@@ -99,6 +99,11 @@ int main(int argc, char** argv) {
           "FINITE"))
       ->needs(scores_opt)
       ->capture_default_str();
+  auto* rca_opt = score_cmd->add_option(
+      "--rca", score.rca_path,
+      "Score root-cause rankings from elsewhere: CSV (incident_id, candidate, "
+      "optional rank, ranker, delay_s) or JSON lines (docs/rca.md)");
+  rca_opt->excludes(alerts_opt)->excludes(scores_opt);
   score_cmd->add_flag("--json", score.json, "Print the scores as JSON");
 
   dosim::cli::ExportOptions export_options;

@@ -323,6 +323,7 @@ int run_command(const RunCommandOptions& options) {
   print_alertmanager_lines(delivered);
   print_incident_rule_scores(table);
   print_score_table(table);
+  print_rca_scores(score_rankings(report.rca, report.incidents, rca_system_of(report.scenario)));
   std::fflush(stdout);
   if (!report.result.completed) return 128 + g_signal.load();
   if (!report.experiments_passed()) return kExitExperimentFailed;

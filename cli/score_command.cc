@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "commands.h"
 #include "dosim/analysis/external_scores.h"
@@ -48,8 +49,48 @@ std::vector<std::vector<std::int64_t>> alert_matches(const TraceForScoring& trac
 
 }  // namespace
 
+// The JSON of root-cause scores (docs/rca.md).
+nlohmann::ordered_json rca_json(const std::vector<RcaScores>& scores) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const RcaScores& s : scores)
+    out.push_back({{"ranker", s.ranker},
+                   {"delay_s", static_cast<double>(s.delay) / 1e9},
+                   {"cases", s.cases},
+                   {"ac1", s.ac[0]},
+                   {"ac3", s.ac[2]},
+                   {"ac5", s.ac[4]},
+                   {"avg5", s.avg5},
+                   {"ac1_path", s.ac_path[0]},
+                   {"ac3_path", s.ac_path[2]},
+                   {"ac5_path", s.ac_path[4]}});
+  return out;
+}
+
+// Rankings from elsewhere against the trace's ground truth.
+int score_rca(const ScoreOptions& options, const TraceForScoring& trace) {
+  const std::vector<RcaRanking> rankings = read_rankings_file(options.rca_path);
+  std::set<std::int64_t> known;
+  for (const IncidentRecord& incident : trace.incidents) known.insert(incident.id);
+  for (const RcaRanking& ranking : rankings)
+    if (!known.count(ranking.incident))
+      throw InputError(options.rca_path, "incident_id " + std::to_string(ranking.incident) +
+                                             " is not an incident of " + options.trace_path);
+  const std::vector<RcaScores> scores = score_rankings(rankings, trace.incidents, trace.system);
+  if (options.json) {
+    std::cout << nlohmann::ordered_json{{"rca", rca_json(scores)}}.dump(2) << "\n";
+    return kExitOk;
+  }
+  std::printf("dosim score: %s: %zu rankings read, against %s (seed %llu)\n",
+              options.rca_path.c_str(), rankings.size(), options.trace_path.c_str(),
+              static_cast<unsigned long long>(trace.seed));
+  if (scores.empty()) std::printf("  no ranking of a scored (non-silent) incident\n");
+  print_rca_scores(scores);
+  return kExitOk;
+}
+
 int score_command(const ScoreOptions& options) {
   const TraceForScoring trace = read_trace_for_scoring(options.trace_path);
+  if (!options.rca_path.empty()) return score_rca(options, trace);
   if (!options.alerts_path.empty() || !options.scores_path.empty())
     return score_external(options, trace);
   const ScoreTable table =
@@ -79,6 +120,7 @@ int score_command(const ScoreOptions& options) {
       per_incident.push_back(
           {{"incident_id", id}, {"time_to_notify_s", delay < 0 ? -1.0 : to_seconds(delay)}});
     out["alertmanager"]["incidents"] = per_incident;
+    out["rca"] = rca_json(score_rankings(trace.rca, trace.incidents, trace.system));
     std::cout << out.dump(2) << "\n";
   } else {
     std::printf("dosim score: %s (seed %llu)%s\n", options.trace_path.c_str(),
@@ -90,6 +132,7 @@ int score_command(const ScoreOptions& options) {
          notification_scores(trace.incidents, alert_matches(trace), trace.first_notified)});
     print_incident_rule_scores(table);
     print_score_table(table);
+    print_rca_scores(score_rankings(trace.rca, trace.incidents, trace.system));
   }
   return kExitOk;
 }

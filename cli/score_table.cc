@@ -69,4 +69,17 @@ void print_score_table(const ScoreTable& table) {
   for (const auto& [label, scores] : table.rows) print_row(label, scores);
 }
 
+void print_rca_scores(const std::vector<RcaScores>& scores) {
+  if (scores.empty()) return;
+  std::printf(
+      "  root cause  %zu detected incidents ranked (AC@k: a correct cause in the first k; "
+      "docs/rca.md)\n",
+      scores.front().cases);
+  std::printf("    %-10s %-7s %6s %6s %6s %6s %10s\n", "ranker", "delay", "AC@1", "AC@3", "AC@5",
+              "Avg@5", "AC@3 path");
+  for (const RcaScores& s : scores)
+    std::printf("    %-10s %-7s %6.2f %6.2f %6.2f %6.2f %10.2f\n", s.ranker.c_str(),
+                format_duration(s.delay).c_str(), s.ac[0], s.ac[2], s.ac[4], s.avg5, s.ac_path[2]);
+}
+
 }  // namespace dosim::cli

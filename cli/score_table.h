@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "dosim/analysis/root_cause.h"
 #include "dosim/analysis/score_table.h"
 
 namespace dosim::cli {
@@ -29,5 +30,9 @@ struct AlertmanagerSummary {
 // deduplicated alerts; notifications per receiver; incidents notified and the time to the
 // first notification.
 void print_alertmanager_lines(const AlertmanagerSummary& summary);
+
+// The root-cause rankers' AC@1, AC@3, AC@5 and Avg@5 per detection delay, and AC@3 counting
+// candidates on the propagation path (docs/rca.md). Prints nothing without cases.
+void print_rca_scores(const std::vector<RcaScores>& scores);
 
 }  // namespace dosim::cli

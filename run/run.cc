@@ -146,6 +146,11 @@ RunReport Run::run(const std::atomic<bool>* stop) {
   for (const auto& matches : all.alert_matches)
     report.alert_incidents.push_back(matches.empty() ? -1 : matches.front());
   report.detected = impl.detectors->detected_incidents();
+  {
+    RcaOptions rca;
+    rca.seed = report.seed;
+    report.rca = rank_root_causes(rca_system_of(scenario), report.incidents, report.alerts, rca);
+  }
   std::vector<std::string> service_names;
   for (const ServiceSpec& service : scenario.services) service_names.push_back(service.name);
   std::map<std::string, AlertLabels> detector_labels;
@@ -162,6 +167,7 @@ RunReport Run::run(const std::atomic<bool>* stop) {
     TraceWriter& writer = *impl.writer;
     writer.set_detectors(report.detectors);
     writer.set_detected_incidents(report.detected);
+    writer.set_rca_rankings(report.rca);
     writer.set_notifications(report.routing);
     std::vector<std::string> fault_names, change_names;
     for (const FaultSpec& fault : scenario.faults) fault_names.push_back(fault.name);

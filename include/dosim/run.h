@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "dosim/alert.h"
+#include "dosim/analysis/root_cause.h"
 #include "dosim/analysis/score_table.h"
 #include "dosim/detectors/detector.h"
 #include "dosim/engine/frame.h"
@@ -120,6 +121,7 @@ struct RunReport {
   std::vector<Alert> alerts;                  // in the order they fired
   std::vector<std::int64_t> alert_incidents;  // per alert: the incident it matched, or -1
   std::vector<DetectedIncident> detected;     // by the incident rules
+  std::vector<RcaRanking> rca;                // root-cause rankings of the detected incidents
   AlertRouting routing;                       // Alertmanager semantics' notifications
   std::string script_path;                    // "" without a script
   std::vector<ScriptLogLine> script_log;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "dosim/alert.h"
+#include "dosim/analysis/root_cause.h"
 #include "dosim/engine/frame.h"
 #include "dosim/engine/incident.h"
 
@@ -33,6 +34,10 @@ struct TraceForScoring {
   std::vector<SimTime> first_notified;
   // Notifications per receiver, in the order receivers first appear.
   std::vector<std::pair<std::string, std::size_t>> receivers;
+  // The system as root-cause scoring sees it (services, edges, places; no changes), and the
+  // run's root-cause rankings (/rca; empty in a trace before them).
+  RcaSystem system;
+  std::vector<RcaRanking> rca;
 };
 
 TraceForScoring read_trace_for_scoring(const std::string& path);

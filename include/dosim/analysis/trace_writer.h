@@ -38,6 +38,8 @@
 
 namespace dosim {
 
+struct RcaRanking;
+
 class TraceWriter : public FrameSink {
  public:
   // Throws InputError (dosim/error.h) if `path` cannot be written: its folder is missing
@@ -106,6 +108,9 @@ class TraceWriter : public FrameSink {
   // Incidents the run's incident rules declared, written by finish() to
   // /incidents_detected (end -1 while still open at the end of the run).
   void set_detected_incidents(std::vector<DetectedIncident> rows);
+
+  // Root-cause rankings (analysis/root_cause.h), written by finish() to /rca.
+  void set_rca_rankings(std::vector<RcaRanking> rankings);
 
  private:
   struct Impl;

@@ -1,0 +1,347 @@
+#include "dosim/analysis/root_cause.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <stdexcept>
+
+#include "dosim/analysis/scoring.h"
+#include "engine/rng.h"
+
+namespace dosim {
+namespace {
+
+constexpr double kDamping = 0.85;
+constexpr int kPageRankIterations = 100;
+
+std::string service_id(const RcaSystem& system, int s) { return "service:" + system.services[s]; }
+
+// What the rankers know at the ranking instant: per service its alerts in the lookback and
+// the first of them.
+struct Anomaly {
+  std::vector<double> alerts;  // per service: alerts in (at - lookback, at]
+  std::vector<SimTime> first;  // per service: its first such alert, or -1
+  std::vector<int> anomalous;  // services with at least one, in index order
+};
+
+Anomaly anomaly_at(const RcaSystem& system, const std::vector<Alert>& alerts, SimTime at,
+                   SimTime lookback) {
+  Anomaly a;
+  a.alerts.assign(system.services.size(), 0);
+  a.first.assign(system.services.size(), -1);
+  for (const Alert& alert : alerts) {
+    if (alert.time > at || alert.time <= at - lookback) continue;
+    if (alert.service < 0 || static_cast<std::size_t>(alert.service) >= system.services.size())
+      continue;
+    a.alerts[alert.service] += 1;
+    if (a.first[alert.service] < 0 || alert.time < a.first[alert.service])
+      a.first[alert.service] = alert.time;
+  }
+  for (std::size_t s = 0; s < a.alerts.size(); ++s)
+    if (a.alerts[s] > 0) a.anomalous.push_back(static_cast<int>(s));
+  return a;
+}
+
+// Longest call path from an entry service (one nobody calls); a cycle is cut after n passes.
+std::vector<int> depths(const RcaSystem& system) {
+  const std::size_t n = system.services.size();
+  std::vector<int> depth(n, 0);
+  for (std::size_t pass = 0; pass < n; ++pass) {
+    bool changed = false;
+    for (const auto& [caller, callee] : system.edges)
+      if (caller != callee && depth[callee] < depth[caller] + 1 &&
+          depth[caller] + 1 < static_cast<int>(n)) {
+        depth[callee] = depth[caller] + 1;
+        changed = true;
+      }
+    if (!changed) break;
+  }
+  return depth;
+}
+
+std::vector<RcaCandidate> rank_deepest(const RcaSystem& system, const Anomaly& a,
+                                       const std::vector<int>& depth) {
+  std::vector<char> calls_anomalous(system.services.size(), 0);
+  for (const auto& [caller, callee] : system.edges)
+    if (caller != callee && a.alerts[callee] > 0) calls_anomalous[caller] = 1;
+  std::vector<int> order = a.anomalous;
+  std::stable_sort(order.begin(), order.end(), [&](int x, int y) {
+    if (calls_anomalous[x] != calls_anomalous[y]) return calls_anomalous[x] < calls_anomalous[y];
+    if (depth[x] != depth[y]) return depth[x] > depth[y];
+    if (a.first[x] != a.first[y]) return a.first[x] < a.first[y];
+    return x < y;
+  });
+  std::vector<RcaCandidate> out;
+  for (std::size_t i = 0; i < order.size(); ++i)
+    out.push_back({service_id(system, order[i]), static_cast<double>(order.size() - i)});
+  return out;
+}
+
+std::vector<RcaCandidate> rank_pagerank(const RcaSystem& system, const Anomaly& a) {
+  const std::size_t n = system.services.size();
+  double total = 0;
+  for (double x : a.alerts) total += x;
+  std::vector<RcaCandidate> out;
+  if (total <= 0) return out;
+  // Out-links of the anomalous subgraph: caller -> its anomalous callees, weighted by their
+  // anomaly; a service with none keeps the walk (a self-loop).
+  std::vector<std::vector<std::pair<int, double>>> links(n);
+  for (const auto& [caller, callee] : system.edges)
+    if (caller != callee && a.alerts[caller] > 0 && a.alerts[callee] > 0)
+      links[caller].emplace_back(callee, a.alerts[callee]);
+  std::vector<double> restart(n), rank(n), next(n);
+  for (std::size_t s = 0; s < n; ++s) rank[s] = restart[s] = a.alerts[s] / total;
+  for (int iteration = 0; iteration < kPageRankIterations; ++iteration) {
+    for (std::size_t s = 0; s < n; ++s) next[s] = (1 - kDamping) * restart[s];
+    for (int s : a.anomalous) {
+      double weight = 0;
+      for (const auto& link : links[s]) weight += link.second;
+      if (weight <= 0) {
+        next[s] += kDamping * rank[s];
+        continue;
+      }
+      for (const auto& [to, w] : links[s]) next[to] += kDamping * rank[s] * w / weight;
+    }
+    rank.swap(next);
+  }
+  std::vector<int> order = a.anomalous;
+  std::stable_sort(order.begin(), order.end(), [&](int x, int y) {
+    return rank[x] > rank[y] || (rank[x] == rank[y] && x < y);
+  });
+  for (int s : order) out.push_back({service_id(system, s), rank[s]});
+  return out;
+}
+
+std::vector<RcaCandidate> rank_changes(const RcaSystem& system, const Anomaly& a, SimTime at,
+                                       SimTime lookback, const std::vector<int>& depth) {
+  std::vector<char> near(system.services.size(), 0);  // 2: alerted, 1: next to one
+  for (int s : a.anomalous) near[s] = 2;
+  for (const auto& [caller, callee] : system.edges) {
+    if (a.alerts[caller] > 0 && near[callee] == 0) near[callee] = 1;
+    if (a.alerts[callee] > 0 && near[caller] == 0) near[caller] = 1;
+  }
+  std::vector<RcaCandidate> out;
+  const double tau = static_cast<double>(std::max<SimTime>(lookback / 3, 1));
+  for (const RcaSystem::Change& change : system.changes) {
+    SimTime last = -1;  // its last step at or before the ranking
+    for (SimTime t : change.times)
+      if (t <= at) last = std::max(last, t);
+    if (last < 0 || last <= at - lookback) continue;
+    double nearness = 0.1;
+    for (int s : change.services)
+      nearness = std::max(nearness, near[s] == 2 ? 1.0 : near[s] == 1 ? 0.5 : 0.1);
+    out.push_back(
+        {"change:" + change.name, nearness * std::exp(-static_cast<double>(at - last) / tau)});
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const RcaCandidate& x, const RcaCandidate& y) { return x.score > y.score; });
+  // Then the services, as `deepest` ranks them, below every change.
+  for (RcaCandidate& c : rank_deepest(system, a, depth)) {
+    c.score = 0;
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+std::vector<RcaCandidate> rank_random(const RcaSystem& system, std::uint64_t seed,
+                                      std::int64_t incident) {
+  const RandomStream stream(seed, entity_id("rca-random"), Purpose::kScenario);
+  std::vector<int> order(system.services.size());
+  for (std::size_t s = 0; s < order.size(); ++s) order[s] = static_cast<int>(s);
+  // Fisher-Yates, draw i of the incident's block of draws.
+  const auto base = static_cast<std::uint64_t>(incident) << 32;
+  for (std::size_t i = order.size(); i > 1; --i) {
+    const auto pick = std::min<std::size_t>(
+        static_cast<std::size_t>(stream.uniform(base + i) * static_cast<double>(i)), i - 1);
+    std::swap(order[i - 1], order[pick]);
+  }
+  std::vector<RcaCandidate> out;
+  for (std::size_t i = 0; i < order.size(); ++i)
+    out.push_back({service_id(system, order[i]), static_cast<double>(order.size() - i)});
+  return out;
+}
+
+// The services the incident's root cause names.
+std::set<std::string> root_services(const IncidentRecord& incident, const RcaSystem& system) {
+  std::set<std::string> roots;
+  if (incident.root_service >= 0 &&
+      static_cast<std::size_t>(incident.root_service) < system.services.size())
+    roots.insert(system.services[incident.root_service]);
+  const std::string& root = incident.root_cause;
+  const std::size_t arrow = root.find("->");
+  if (arrow != std::string::npos) roots.insert(root.substr(arrow + 2));  // the edge's callee
+  std::string place;
+  if (root.rfind("zone ", 0) == 0) place = root.substr(5);
+  if (root.rfind("region ", 0) == 0) place = root.substr(7);
+  if (!place.empty())
+    for (std::size_t s = 0; s < system.places.size(); ++s)
+      if (std::find(system.places[s].begin(), system.places[s].end(), place) !=
+          system.places[s].end())
+        roots.insert(system.services[s]);
+  // A change's defect: its services, comma-separated.
+  if (arrow == std::string::npos && place.empty()) {
+    std::size_t begin = 0;
+    while (begin <= root.size()) {
+      std::size_t end = root.find(',', begin);
+      if (end == std::string::npos) end = root.size();
+      const std::string name = root.substr(begin, end - begin);
+      if (std::find(system.services.begin(), system.services.end(), name) != system.services.end())
+        roots.insert(name);
+      begin = end + 1;
+    }
+  }
+  return roots;
+}
+
+bool is_change_cause(const std::string& cause) {
+  return cause == "deployment" || cause == "config" || cause == "secret-rotation" ||
+         cause == "feature-flag";
+}
+
+// The service a candidate stands for ("" for a change or an unknown form).
+std::string candidate_service(const std::string& candidate) {
+  if (candidate.rfind("service:", 0) == 0) return candidate.substr(8);
+  return "";
+}
+
+}  // namespace
+
+RcaSystem rca_system_of(const Scenario& scenario) {
+  RcaSystem system;
+  for (const ServiceSpec& service : scenario.services) {
+    system.services.push_back(service.name);
+    std::vector<std::string> places = service.zones;
+    for (const std::string& region : service.zone_regions)
+      if (std::find(places.begin(), places.end(), region) == places.end()) places.push_back(region);
+    system.places.push_back(std::move(places));
+  }
+  for (const DependencySpec& d : scenario.dependencies)
+    system.edges.emplace_back(d.caller, d.callee);
+  for (const ChangeSpec& change : scenario.changes) {
+    std::vector<SimTime> times = {change.at};
+    for (const FlagStep& step : change.flag_steps) times.push_back(step.at);
+    std::sort(times.begin(), times.end());
+    system.changes.push_back({change.name, std::move(times), change.services});
+  }
+  return system;
+}
+
+const std::vector<std::string>& rca_ranker_names() {
+  static const std::vector<std::string> names = {"change", "pagerank", "deepest", "random"};
+  return names;
+}
+
+std::vector<RcaRanking> rank_root_causes(const RcaSystem& system,
+                                         const std::vector<IncidentRecord>& incidents,
+                                         const std::vector<Alert>& alerts,
+                                         const RcaOptions& options) {
+  for (const std::string& ranker : options.rankers)
+    if (std::find(rca_ranker_names().begin(), rca_ranker_names().end(), ranker) ==
+        rca_ranker_names().end())
+      throw std::invalid_argument("unknown root-cause ranker '" + ranker + "'");
+  const std::vector<int> depth = depths(system);
+  std::vector<RcaRanking> rankings;
+  const ScoringOptions matching{.tolerance = 0, .tick = kSecond};
+  for (const IncidentRecord& incident : incidents) {
+    if (incident.silent) continue;
+    SimTime detected = -1;
+    for (const Alert& alert : alerts)
+      if (alert_matches_incident(alert, incident, matching) &&
+          (detected < 0 || alert.time < detected))
+        detected = alert.time;
+    if (detected < 0) continue;  // never detected: nothing triggers a ranking
+    for (const std::string& ranker : options.rankers)
+      for (SimTime delay : options.delays) {
+        const SimTime at = detected + delay;
+        const Anomaly a = anomaly_at(system, alerts, at, options.lookback);
+        RcaRanking ranking{incident.id, ranker, delay, at, {}};
+        if (ranker == "change")
+          ranking.candidates = rank_changes(system, a, at, options.lookback, depth);
+        else if (ranker == "pagerank")
+          ranking.candidates = rank_pagerank(system, a);
+        else if (ranker == "deepest")
+          ranking.candidates = rank_deepest(system, a, depth);
+        else
+          ranking.candidates = rank_random(system, options.seed, incident.id);
+        if (ranking.candidates.size() > options.keep) ranking.candidates.resize(options.keep);
+        rankings.push_back(std::move(ranking));
+      }
+  }
+  return rankings;
+}
+
+bool rca_candidate_correct(const std::string& candidate, const IncidentRecord& incident,
+                           const RcaSystem& system) {
+  if (candidate.rfind("change:", 0) == 0)
+    return is_change_cause(incident.cause) && candidate.substr(7) == incident.name;
+  if (candidate.rfind("edge:", 0) == 0) {
+    const std::string edge = candidate.substr(5);
+    if (edge == incident.root_cause) return true;
+    const std::size_t arrow = edge.find("->");
+    return arrow != std::string::npos &&
+           root_services(incident, system).count(edge.substr(arrow + 2));
+  }
+  const std::string service = candidate_service(candidate);
+  return !service.empty() && root_services(incident, system).count(service) > 0;
+}
+
+bool rca_candidate_on_path(const std::string& candidate, const IncidentRecord& incident,
+                           const RcaSystem& system) {
+  if (rca_candidate_correct(candidate, incident, system)) return true;
+  std::string service = candidate_service(candidate);
+  if (candidate.rfind("edge:", 0) == 0) {
+    const std::size_t arrow = candidate.find("->");
+    if (arrow != std::string::npos) service = candidate.substr(arrow + 2);
+  }
+  for (int s : incident.affected)
+    if (static_cast<std::size_t>(s) < system.services.size() && system.services[s] == service)
+      return true;
+  return false;
+}
+
+std::vector<RcaScores> score_rankings(const std::vector<RcaRanking>& rankings,
+                                      const std::vector<IncidentRecord>& incidents,
+                                      const RcaSystem& system) {
+  std::map<std::int64_t, const IncidentRecord*> by_id;
+  for (const IncidentRecord& incident : incidents) by_id.emplace(incident.id, &incident);
+  std::vector<RcaScores> out;
+  const auto row = [&](const std::string& ranker, SimTime delay) -> RcaScores& {
+    for (RcaScores& s : out)
+      if (s.ranker == ranker && s.delay == delay) return s;
+    out.push_back({});
+    out.back().ranker = ranker;
+    out.back().delay = delay;
+    return out.back();
+  };
+  for (const RcaRanking& ranking : rankings) {
+    const auto found = by_id.find(ranking.incident);
+    if (found == by_id.end() || found->second->silent) continue;
+    const IncidentRecord& incident = *found->second;
+    RcaScores& s = row(ranking.ranker, ranking.delay);
+    ++s.cases;
+    int first = -1, first_path = -1;
+    for (std::size_t i = 0; i < ranking.candidates.size() && i < 5; ++i) {
+      if (first < 0 && rca_candidate_correct(ranking.candidates[i].id, incident, system))
+        first = static_cast<int>(i);
+      if (first_path < 0 && rca_candidate_on_path(ranking.candidates[i].id, incident, system))
+        first_path = static_cast<int>(i);
+    }
+    for (int k = 0; k < 5; ++k) {
+      if (first >= 0 && first <= k) s.ac[k] += 1;
+      if (first_path >= 0 && first_path <= k) s.ac_path[k] += 1;
+    }
+  }
+  for (RcaScores& s : out) {
+    double sum = 0;
+    for (int k = 0; k < 5; ++k) {
+      s.ac[k] /= static_cast<double>(s.cases);
+      s.ac_path[k] /= static_cast<double>(s.cases);
+      sum += s.ac[k];
+    }
+    s.avg5 = sum / 5;
+  }
+  return out;
+}
+
+}  // namespace dosim

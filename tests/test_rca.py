@@ -1,0 +1,133 @@
+"""Root-cause ranking in a run's trace: /rca read with h5py (rankings consecutive, ranks
+1..n, at most ten candidates, each ranked at detection + delay with detection the incident's
+first matching alert), AC@k recomputed here by hand from /rca and /truth and compared with
+`dosim score --json`; `dosim score --rca` on rankings written here (CSV and JSON lines) and
+its errors (exit 2, at their lines)."""
+import json
+from collections import defaultdict
+
+import h5py
+
+from dosim_test_util import SOURCE_DIR, TMP, dosim
+
+
+def run(name):
+    TMP.mkdir(parents=True, exist_ok=True)
+    trace = TMP / f"rca-{name}.h5"
+    result = dosim("run", SOURCE_DIR / "scenarios" / f"{name}.yaml", "-q", "-o", trace)
+    assert result.returncode == 0, result.stderr
+    assert "root cause" in result.stdout
+    return trace
+
+
+def text(values):
+    return [v.decode() for v in values]
+
+
+def truth_of(f):
+    t = f["truth/incidents"]
+    services = text(f["services/name"][()])
+    out = {}
+    for i in range(len(t["id"])):
+        root = int(t["root_service"][i])
+        out[int(t["id"][i])] = {
+            "silent": bool(t["silent"][i]), "name": t["name"][i].decode(), "cause": t["cause"][i].decode(),
+            "root": services[root] if root >= 0 else None, "impact_start": int(t["impact_start_ns"][i]),
+            "impact_end": int(t["impact_end_ns"][i]),
+            "roots": set(t["root_cause"][i].decode().split(",")),
+        }
+    return out
+
+
+def rankings_of(f):
+    r = f["rca"]
+    groups = defaultdict(list)
+    for i in range(len(r["rank"])):
+        key = (int(r["incident_id"][i]), r["ranker"][i].decode(), int(r["delay_ns"][i]), int(r["t_ns"][i]))
+        groups[key].append((int(r["rank"][i]), r["candidate"][i].decode()))
+    return groups
+
+
+def correct(candidate, incident):
+    if candidate.startswith("change:"):
+        return incident["cause"] in ("deployment", "config", "feature-flag", "secret-rotation") and \
+            candidate[7:] == incident["name"]
+    if candidate.startswith("service:"):
+        return candidate[8:] == incident["root"] or candidate[8:] in incident["roots"]
+    return False
+
+
+def hand_scores(trace):
+    with h5py.File(trace) as f:
+        truth = truth_of(f)
+        groups = rankings_of(f)
+    acc = defaultdict(lambda: [0, [0] * 5])
+    for (incident, ranker, delay, _), candidates in groups.items():
+        if truth[incident]["silent"]:
+            continue
+        row = acc[(ranker, delay / 1e9)]
+        row[0] += 1
+        hits = [correct(c, truth[incident]) for _, c in sorted(candidates)[:5]]
+        for k in range(5):
+            row[1][k] += any(hits[:k + 1])
+    return {key: (n, [h / n for h in hits]) for key, (n, hits) in acc.items()}
+
+
+def test_rankings_in_the_trace_are_well_formed_and_ranked_at_detection():
+    trace = run("ecommerce")
+    with h5py.File(trace) as f:
+        truth = truth_of(f)
+        groups = rankings_of(f)
+        alerts_t = f["alerts/t_ns"][()]
+        alert_incident = f["alerts/incident_id"][()]
+    assert groups
+    rankers = {ranker for _, ranker, _, _ in groups}
+    assert rankers == {"change", "pagerank", "deepest", "random"}
+    for (incident, ranker, delay, at), candidates in groups.items():
+        assert [rank for rank, _ in candidates] == list(range(1, len(candidates) + 1))
+        assert 0 < len(candidates) <= 10
+        assert not truth[incident]["silent"]
+        # Detection: the first alert that matched it (both incidents here are apart in time).
+        first = alerts_t[alert_incident == incident].min()
+        assert at == first + delay, (incident, ranker)
+        assert all(c.split(":", 1)[0] in ("service", "edge", "change") for _, c in candidates)
+
+
+def test_ac_at_k_recomputed_by_hand_matches_dosim_score():
+    for name in ("ecommerce", "flag-rollout", "retry-storm"):
+        trace = run(name)
+        result = dosim("score", trace, "--json")
+        assert result.returncode == 0, result.stderr
+        reported = {(row["ranker"], row["delay_s"]): row for row in json.loads(result.stdout)["rca"]}
+        expected = hand_scores(trace)
+        assert set(reported) == set(expected), name
+        for key, (cases, ac) in expected.items():
+            row = reported[key]
+            assert row["cases"] == cases
+            assert [row["ac1"], row["ac3"], row["ac5"]] == [ac[0], ac[2], ac[4]], (name, key)
+            assert abs(row["avg5"] - sum(ac) / 5) < 1e-12
+
+
+def test_rankings_from_elsewhere_are_scored_and_bad_ones_refused():
+    trace = run("flag-rollout")  # one incident, id 0: the new-ranking flag's defect on search
+    good = TMP / "mine.csv"
+    good.write_text("incident_id,rank,candidate,ranker\n0,2,service:search,mine\n0,1,web,mine\n"
+                    "0,1,change:new-ranking,right\n")
+    result = dosim("score", trace, "--rca", good, "--json")
+    assert result.returncode == 0, result.stderr
+    rows = {row["ranker"]: row for row in json.loads(result.stdout)["rca"]}
+    assert (rows["mine"]["ac1"], rows["mine"]["ac3"]) == (0.0, 1.0)
+    assert rows["right"]["ac1"] == 1.0
+    lines = TMP / "mine.jsonl"
+    lines.write_text('{"incident_id": 0, "candidates": ["search"], "delay_s": 60}\n')
+    result = dosim("score", trace, "--rca", lines)
+    assert result.returncode == 0 and "external" in result.stdout and "1m" in result.stdout
+    bad = TMP / "bad.csv"
+    bad.write_text("incident_id,candidate\nzero,search\n0,\n")
+    result = dosim("score", trace, "--rca", bad)
+    assert result.returncode == 2
+    assert f"{bad}:2:" in result.stderr and f"{bad}:3:" in result.stderr
+    unknown = TMP / "unknown.csv"
+    unknown.write_text("incident_id,candidate\n7,search\n")
+    result = dosim("score", trace, "--rca", unknown)
+    assert result.returncode == 2 and "incident_id 7 is not an incident" in result.stderr
