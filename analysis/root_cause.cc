@@ -25,13 +25,34 @@ struct Anomaly {
   std::vector<int> anomalous;  // services with at least one, in index order
 };
 
-Anomaly anomaly_at(const RcaSystem& system, const std::vector<Alert>& alerts, SimTime at,
+// Alerts in time order (stable), so that a window is found by bisection: a long run's tens
+// of thousands of alerts are not scanned once per ranking.
+using AlertsByTime = std::vector<const Alert*>;
+
+AlertsByTime by_time(const std::vector<Alert>& alerts) {
+  AlertsByTime sorted;
+  for (const Alert& alert : alerts) sorted.push_back(&alert);
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const Alert* x, const Alert* y) { return x->time < y->time; });
+  return sorted;
+}
+
+// The alerts with from < time <= to.
+std::pair<AlertsByTime::const_iterator, AlertsByTime::const_iterator> window(
+    const AlertsByTime& alerts, SimTime from, SimTime to) {
+  const auto after = [](SimTime t, const Alert* a) { return t < a->time; };
+  return {std::upper_bound(alerts.begin(), alerts.end(), from, after),
+          std::upper_bound(alerts.begin(), alerts.end(), to, after)};
+}
+
+Anomaly anomaly_at(const RcaSystem& system, const AlertsByTime& alerts, SimTime at,
                    SimTime lookback) {
   Anomaly a;
   a.alerts.assign(system.services.size(), 0);
   a.first.assign(system.services.size(), -1);
-  for (const Alert& alert : alerts) {
-    if (alert.time > at || alert.time <= at - lookback) continue;
+  const auto [begin, end] = window(alerts, at - lookback, at);
+  for (auto it = begin; it != end; ++it) {
+    const Alert& alert = **it;
     if (alert.service < 0 || static_cast<std::size_t>(alert.service) >= system.services.size())
       continue;
     a.alerts[alert.service] += 1;
@@ -241,20 +262,20 @@ std::vector<RcaRanking> rank_root_causes(const RcaSystem& system,
         rca_ranker_names().end())
       throw std::invalid_argument("unknown root-cause ranker '" + ranker + "'");
   const std::vector<int> depth = depths(system);
+  const AlertsByTime sorted = by_time(alerts);
   std::vector<RcaRanking> rankings;
   const ScoringOptions matching{.tolerance = 0, .tick = kSecond};
   for (const IncidentRecord& incident : incidents) {
     if (incident.silent) continue;
-    SimTime detected = -1;
-    for (const Alert& alert : alerts)
-      if (alert_matches_incident(alert, incident, matching) &&
-          (detected < 0 || alert.time < detected))
-        detected = alert.time;
+    SimTime detected = -1;  // the first matching alert: inside the impact window
+    const auto [begin, end] = window(sorted, incident.impact_start - 1, incident.impact_end);
+    for (auto it = begin; it != end && detected < 0; ++it)
+      if (alert_matches_incident(**it, incident, matching)) detected = (*it)->time;
     if (detected < 0) continue;  // never detected: nothing triggers a ranking
     for (const std::string& ranker : options.rankers)
       for (SimTime delay : options.delays) {
         const SimTime at = detected + delay;
-        const Anomaly a = anomaly_at(system, alerts, at, options.lookback);
+        const Anomaly a = anomaly_at(system, sorted, at, options.lookback);
         RcaRanking ranking{incident.id, ranker, delay, at, {}};
         if (ranker == "change")
           ranking.candidates = rank_changes(system, a, at, options.lookback, depth);
