@@ -53,10 +53,10 @@ Scenario Loader::load(const YAML::Node& root) {
     diags_.throw_if_any();
   }
   MapReader top(root, "scenario",
-                {"name",   "description", "duration",  "tick",           "record",
-                 "seed",   "regions",     "services",  "dependencies",   "traffic",
-                 "faults", "changes",     "detectors", "incident_rules", "alertmanager",
-                 "script", "replay",      "mode",      "tracing",        "measurement_noise"},
+                {"name",      "description",       "duration",     "tick",    "record", "seed",
+                 "regions",   "services",          "dependencies", "traffic", "faults", "changes",
+                 "detectors", "incident_rules",    "alertmanager", "script",  "replay", "mode",
+                 "tracing",   "measurement_noise", "rca"},
                 diags_);
   scenario_.name = read_name(top, Need::kRequired);
   scenario_.description = top.text("description").value_or("");
@@ -87,6 +87,25 @@ Scenario Loader::load(const YAML::Node& root) {
     spec.logs = t.number("logs_percent", Range::closed(0, 100)).value_or(0) / 100.0;
     spec.keep_slower_than = t.duration("keep_slower_than", Range::above(0));
     spec.keep_errors = t.boolean("keep_errors").value_or(spec.keep_errors);
+  }
+  if (auto rca = top.value("rca")) {
+    MapReader r(*rca, "rca", {"rankers", "delays", "lookback"}, diags_);
+    RcaSpec& spec = scenario_.rca;
+    if (r.has("rankers")) {
+      spec.rankers.clear();
+      for (const YAML::Node& ranker : r.list("rankers"))
+        if (auto name = read_text(ranker, pos_of(ranker), "a ranker", diags_)) {
+          spec.rankers.push_back(*name);
+          spec.ranker_pos.push_back(pos_of(ranker));
+        }
+    }
+    if (r.has("delays")) {
+      spec.delays.clear();
+      for (const YAML::Node& delay : r.list("delays"))
+        if (auto d = read_duration(delay, pos_of(delay), "a delay", Range::at_least(0), diags_))
+          spec.delays.push_back(*d);
+    }
+    spec.lookback = r.duration("lookback", Range::above(0)).value_or(spec.lookback);
   }
   for (const YAML::Node& region : top.list("regions")) read_region(region);
   const std::vector<YAML::Node> services = top.list("services", Need::kRequired);

@@ -149,6 +149,9 @@ RunReport Run::run(const std::atomic<bool>* stop) {
   {
     RcaOptions rca;
     rca.seed = report.seed;
+    rca.rankers = scenario.rca.rankers;
+    rca.delays = scenario.rca.delays;
+    rca.lookback = scenario.rca.lookback;
     report.rca = rank_root_causes(rca_system_of(scenario), report.incidents, report.alerts, rca);
   }
   std::vector<std::string> service_names;

@@ -131,3 +131,21 @@ def test_rankings_from_elsewhere_are_scored_and_bad_ones_refused():
     unknown.write_text("incident_id,candidate\n7,search\n")
     result = dosim("score", trace, "--rca", unknown)
     assert result.returncode == 2 and "incident_id 7 is not an incident" in result.stderr
+
+
+def test_the_scenario_chooses_rankers_delays_and_lookback():
+    # ecommerce names no other file, so a copy runs from anywhere.
+    scenario = (SOURCE_DIR / "scenarios" / "ecommerce.yaml").read_text()
+    TMP.mkdir(parents=True, exist_ok=True)
+    for name, section, rankers, delays in [
+            ("rca-chosen", "rca: {rankers: [deepest], delays: [2m], lookback: 30m}\n", {"deepest"}, {120e9}),
+            ("rca-off", "rca: {rankers: []}\n", set(), set())]:
+        path = TMP / f"{name}.yaml"
+        path.write_text(scenario + "\n" + section)
+        trace = TMP / f"{name}.h5"
+        result = dosim("run", path, "-q", "-o", trace)
+        assert result.returncode == 0, result.stderr
+        assert ("root cause" in result.stdout) == bool(rankers)
+        with h5py.File(trace) as f:
+            assert set(text(f["rca/ranker"][()])) == rankers
+            assert set(f["rca/delay_ns"][()]) == delays

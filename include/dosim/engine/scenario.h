@@ -545,6 +545,15 @@ struct TracingSpec {
   bool tail() const { return keep_errors || keep_slower_than.has_value(); }
 };
 
+// `rca:`: how a run ranks the root causes of its detected incidents (docs/rca.md). The
+// rankers' names are checked when the run is planned (run/), not here.
+struct RcaSpec {
+  std::vector<std::string> rankers = {"change", "pagerank", "deepest", "random"};
+  std::vector<SourcePos> ranker_pos;  // where each was named; empty for the default
+  std::vector<SimTime> delays = {0, 60 * kSecond, 300 * kSecond};
+  SimTime lookback = 3600 * kSecond;
+};
+
 inline constexpr double kMaxRequestHopsPerSecond = 1e6;
 inline constexpr double kMaxRequestHopsPerTick = 1e7;
 inline constexpr double kMaxRequestUsers = 1e6;  // Locust users looping at once
@@ -562,6 +571,7 @@ struct Scenario {
   SimTime record_interval = kSecond;  // multiple of tick; default = tick
   std::uint64_t seed = 1;
   WorldMode mode = WorldMode::kFluid;
+  RcaSpec rca;
   // The fluid model's telemetry measured on the tick's finite count of requests (Poisson
   // counts, binomial errors, percentiles of the sample) and CPU and memory noise; false:
   // the model's exact values (`measurement_noise: false`, for teaching and tests).
