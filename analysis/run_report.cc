@@ -232,6 +232,16 @@ std::string render_run_report(const std::string& trace_path, const RunReportOpti
         incident.silent ? Json(nullptr) : seconds(incident.impact_end - incident.impact_start);
     const auto found = detection.find(incident.id);
     i["ttd"] = found == detection.end() ? Json::object() : found->second;
+    // The root-cause rankings made at its detection (the first delay), top three each.
+    Json ranked = Json::object();
+    for (const RcaRanking& ranking : scoring.rca) {
+      if (ranking.incident != incident.id || ranked.contains(ranking.ranker)) continue;
+      Json top = Json::array();
+      for (std::size_t c = 0; c < ranking.candidates.size() && c < 3; ++c)
+        top.push_back(ranking.candidates[c].id);
+      ranked[ranking.ranker] = {{"delay_s", seconds(ranking.delay)}, {"top", std::move(top)}};
+    }
+    i["rca"] = std::move(ranked);
     if (incident.root_service >= 0) touched.insert(incident.root_service);
     touched.insert(incident.affected.begin(), incident.affected.end());
     // The window drawn: the impact (or the cause, when silent) with a margin on each side.

@@ -141,6 +141,11 @@
       const ttd = Object.entries(i.ttd).map(([d, t]) => `${d} ${t === null ? "missed" : C.duration(t)}`);
       fact("TTD", ttd.length ? ttd.join(" · ") : "no detector ran");
       fact("affected", i.affected.map((s) => names[s]).join(", ") || "-");
+      const ranked = Object.entries(i.rca || {});
+      if (ranked.length)
+        fact(ranked[0][1].delay_s ? `root cause ranked ${C.duration(ranked[0][1].delay_s)} after detection:`
+                                  : "root cause ranked at detection:",
+             ranked.map(([r, v]) => `${r} → ${v.top.map((c) => c.replace(/^service:/, "")).join(", ")}`).join(" · "));
     }
     const A = data.alerts;
     const series = i.series;
