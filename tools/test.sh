@@ -15,7 +15,7 @@ ctest --preset release -j2 --timeout 600
 
 cmake --preset sanitize -DDOSIM_FUZZ=ON >/dev/null
 cmake --build --preset sanitize
-ctest --preset sanitize  # the Catch2 suite only: no pytest, golden or install tests
+ctest --preset sanitize  # the Catch2 suite and the browser tests (sanitized report and serve); no pytest, golden or install tests
 export ASAN_OPTIONS=detect_leaks=1:check_initialization_order=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 runs=build-san/tmp/runs
