@@ -440,9 +440,10 @@ struct TraceWriter::Impl {
   std::vector<std::string> detector_names;  // for /detectors/name
   std::optional<std::pair<std::vector<std::string>, std::vector<std::string>>> span_sources;
   void write_span_sources();
-  std::vector<DetectedIncident> detected;  // for /incidents_detected
-  std::vector<RcaRanking> rca;             // for /rca
-  AlertRouting routing;                    // for /notifications
+  std::vector<DetectedIncident> detected;                // for /incidents_detected
+  std::vector<RcaRanking> rca;                           // for /rca
+  std::vector<TraceWriter::RemediationRow> remediation;  // for /remediation
+  AlertRouting routing;                                  // for /notifications
   bool has_script = false;
   std::string script_path, script_text;
   std::vector<ScriptLogLine> script_log;
@@ -1026,6 +1027,27 @@ void TraceWriter::finish(const std::vector<IncidentRecord>& incidents, bool comp
       write_strings(g, "candidate", std::span<const std::string>(candidate));
       write_numbers(g, "score", H5T_IEEE_F64LE, std::span<const double>(score));
     }
+    if (!impl.remediation.empty()) {  // only a scenario with playbooks has them
+      std::vector<std::int64_t> times, alerted;
+      std::vector<std::string> playbooks, actions, outcomes;
+      std::vector<std::int32_t> services;
+      for (const RemediationRow& row : impl.remediation) {
+        times.push_back(row.time);
+        alerted.push_back(row.alerted);
+        playbooks.push_back(row.playbook);
+        actions.push_back(row.action);
+        outcomes.push_back(row.outcome);
+        services.push_back(row.service);
+      }
+      const Group group = make_group(impl.file.get(), "remediation");
+      const hid_t g = group.get();
+      write_numbers(g, "t_ns", H5T_STD_I64LE, std::span<const std::int64_t>(times));
+      write_strings(g, "playbook", std::span<const std::string>(playbooks));
+      write_numbers(g, "service", H5T_STD_I32LE, std::span<const std::int32_t>(services));
+      write_numbers(g, "alert_ns", H5T_STD_I64LE, std::span<const std::int64_t>(alerted));
+      write_strings(g, "action", std::span<const std::string>(actions));
+      write_strings(g, "outcome", std::span<const std::string>(outcomes));
+    }
     if (complete) {
       const std::int32_t one = 1;
       const Attribute attribute(
@@ -1044,6 +1066,10 @@ std::int64_t TraceWriter::rows_written() const { return impl_->rows; }
 
 void TraceWriter::set_detected_incidents(std::vector<DetectedIncident> rows) {
   impl_->detected = std::move(rows);
+}
+
+void TraceWriter::set_remediation(std::vector<RemediationRow> rows) {
+  impl_->remediation = std::move(rows);
 }
 
 void TraceWriter::set_rca_rankings(std::vector<RcaRanking> rankings) {

@@ -268,7 +268,7 @@ int run_command(const RunCommandOptions& options) {
 
   const double wall_seconds = std::chrono::duration<double>(WallClock::now() - wall_start).count();
   const auto story = run_story(report.scenario, report.changes, report.alerts, report.detected,
-                               report.result.simulated, report.script_log);
+                               report.result.simulated, report.script_log, report.remediation);
   if (!options.quiet) print_story(story, kStoryLines);
   if (!options.events_path.empty()) {
     if (const std::string problem = write_events(story, options.events_path); !problem.empty()) {
@@ -321,6 +321,7 @@ int run_command(const RunCommandOptions& options) {
   delivered.scores =
       notification_scores(report.incidents, matched.alert_matches, report.routing.first_notified);
   print_alertmanager_lines(delivered);
+  if (!report.scenario.playbooks.empty()) print_remediation(report.remediation_scores());
   print_incident_rule_scores(table);
   print_score_table(table);
   print_rca_scores(score_rankings(report.rca, report.incidents, rca_system_of(report.scenario)));

@@ -38,7 +38,8 @@ std::string fault_target(const Scenario& scenario, const FaultSpec& fault) {
 std::vector<StoryEvent> run_story(const Scenario& scenario, const std::vector<ChangeEvent>& changes,
                                   const std::vector<Alert>& alerts,
                                   const std::vector<DetectedIncident>& detected, SimTime simulated,
-                                  const std::vector<ScriptLogLine>& script_log) {
+                                  const std::vector<ScriptLogLine>& script_log,
+                                  const std::vector<RemediationAction>& remediation) {
   std::vector<StoryEvent> story;
   auto add = [&](SimTime t, std::string kind, std::string text, nlohmann::ordered_json detail) {
     if (t > simulated) return;
@@ -89,10 +90,10 @@ std::vector<StoryEvent> run_story(const Scenario& scenario, const std::vector<Ch
         accumulators[incident.streams[k]] = change.accumulators[k];
       const std::string severity = "Sev" + std::to_string(change.severity);
       const std::string text =
-          change.what == "opened"   ? "INCIDENT " + severity + " opened by " + incident.rule
-          : change.what == "closed" ? "INCIDENT closed (" + incident.rule + ")"
-                                    : "INCIDENT " + change.what + " to " + severity + " by " +
-                                          incident.rule;
+          change.what == "opened" ? "INCIDENT " + severity + " opened by " + incident.rule
+          : change.what == "closed"
+              ? "INCIDENT closed (" + incident.rule + ")"
+              : "INCIDENT " + change.what + " to " + severity + " by " + incident.rule;
       const std::string kind = change.what == "opened"      ? "incident-open"
                                : change.what == "closed"    ? "incident-close"
                                : change.what == "escalated" ? "incident-escalate"
@@ -105,6 +106,16 @@ std::vector<StoryEvent> run_story(const Scenario& scenario, const std::vector<Ch
            {"temperature", change.temperature},
            {"accumulators", accumulators}});
     }
+  }
+  for (const RemediationAction& a : remediation) {
+    const std::string service = a.service >= 0 ? scenario.services[a.service].name : "";
+    add(a.time, "remediation",
+        "REMEDY " + a.action + " " + service + ": " + a.outcome + " (" + a.playbook + ")",
+        {{"playbook", a.playbook},
+         {"service", service},
+         {"action", a.action},
+         {"outcome", a.outcome},
+         {"alert_ns", a.alerted}});
   }
   for (const ScriptLogLine& line : script_log)
     add(line.time, "log", "LOG    " + line.text, {{"text", line.text}});

@@ -8,11 +8,12 @@
 #include <string>
 #include <vector>
 
-#include "dosim/alert.h"
 #include "detectors/incident_rule.h"
+#include "dosim/alert.h"
 #include "dosim/engine/operations.h"
 #include "dosim/engine/scenario.h"
 #include "dosim/experiment.h"
+#include "dosim/run.h"
 
 namespace dosim::cli {
 
@@ -27,7 +28,8 @@ struct StoryEvent {
 std::vector<StoryEvent> run_story(const Scenario& scenario, const std::vector<ChangeEvent>& changes,
                                   const std::vector<Alert>& alerts,
                                   const std::vector<DetectedIncident>& detected, SimTime simulated,
-                                  const std::vector<ScriptLogLine>& script_log = {});
+                                  const std::vector<ScriptLogLine>& script_log = {},
+                                  const std::vector<RemediationAction>& remediation = {});
 
 // "hh:mm:ss", or "Nd hh:mm:ss" from a day on: the console's time stamp.
 std::string story_stamp(SimTime t);

@@ -82,4 +82,17 @@ void print_rca_scores(const std::vector<RcaScores>& scores) {
                 format_duration(s.delay).c_str(), s.ac[0], s.ac[2], s.ac[4], s.avg5, s.ac_path[2]);
 }
 
+void print_remediation(const RemediationScores& s) {
+  std::printf("  remediation %zu actions, %zu escalated; mitigated %zu of %zu incidents", s.actions,
+              s.escalated, s.mitigated_incidents, s.scored_incidents);
+  if (s.time_to_mitigate.count > 0)
+    std::printf("; time to mitigate p50 %s, p90 %s",
+                short_duration(s.time_to_mitigate.median).c_str(),
+                short_duration(s.time_to_mitigate.p90).c_str());
+  if (s.time_to_acknowledge.count > 0)
+    std::printf("; time to acknowledge p50 %s",
+                short_duration(s.time_to_acknowledge.median).c_str());
+  std::printf("\n");
+}
+
 }  // namespace dosim::cli

@@ -8,6 +8,7 @@
 
 #include "dosim/analysis/root_cause.h"
 #include "dosim/analysis/score_table.h"
+#include "dosim/run.h"
 
 namespace dosim::cli {
 
@@ -34,5 +35,9 @@ void print_alertmanager_lines(const AlertmanagerSummary& summary);
 // The root-cause rankers' AC@1, AC@3, AC@5 and Avg@5 per detection delay, and AC@3 counting
 // candidates on the propagation path (docs/rca.md). Prints nothing without cases.
 void print_rca_scores(const std::vector<RcaScores>& scores);
+
+// What the playbooks did and achieved: actions, escalations, incidents mitigated, time to
+// acknowledge and to mitigate (docs/remediation.md).
+void print_remediation(const RemediationScores& scores);
 
 }  // namespace dosim::cli

@@ -52,12 +52,13 @@ Scenario Loader::load(const YAML::Node& root) {
                      describe(root));
     diags_.throw_if_any();
   }
-  MapReader top(root, "scenario",
-                {"name",      "description",       "duration",     "tick",    "record", "seed",
-                 "regions",   "services",          "dependencies", "traffic", "faults", "changes",
-                 "detectors", "incident_rules",    "alertmanager", "script",  "replay", "mode",
-                 "tracing",   "measurement_noise", "rca"},
-                diags_);
+  MapReader top(
+      root, "scenario",
+      {"name",      "description",       "duration",     "tick",       "record", "seed",
+       "regions",   "services",          "dependencies", "traffic",    "faults", "changes",
+       "detectors", "incident_rules",    "alertmanager", "script",     "replay", "mode",
+       "tracing",   "measurement_noise", "rca",          "remediation"},
+      diags_);
   scenario_.name = read_name(top, Need::kRequired);
   scenario_.description = top.text("description").value_or("");
   scenario_.script = top.text("script").value_or("");
@@ -131,6 +132,7 @@ Scenario Loader::load(const YAML::Node& root) {
   const std::vector<YAML::Node> rules = top.list("incident_rules");
   for (std::size_t i = 0; i < rules.size(); ++i) read_incident_rule(rules[i], static_cast<int>(i));
   if (auto alertmanager = top.value("alertmanager")) read_alertmanager(*alertmanager);
+  if (auto remediation = top.value("remediation")) read_remediation(*remediation);
 
   diags_.throw_if_any();
   scenario_.warnings = diags_.warnings();

@@ -141,6 +141,7 @@ class Loader {
                                         std::vector<SimTime>& offsets, std::vector<float>& values);
   void read_incident_rule(const YAML::Node& node, int index);
   void read_alertmanager(const YAML::Node& node);
+  void read_remediation(const YAML::Node& node);
   // A mapping of label names to values, sorted by name.
   std::vector<std::pair<std::string, std::string>> read_labels(const YAML::Node& node);
   // Services named by a list of names; reports unknown ones.

@@ -9,6 +9,7 @@
 #include "detectors/runner.h"
 #include "dosim/analysis/trace_writer.h"
 #include "run/detector_factories.h"
+#include "run/responder.h"
 #include "scripting/script_host.h"
 
 namespace dosim {
@@ -41,6 +42,7 @@ struct Run::Impl {
   std::unique_ptr<TraceWriter> writer;
   std::unique_ptr<ScriptHost> script;
   std::unique_ptr<DetectorRunner> detectors;
+  std::unique_ptr<Responder> responder;  // with the scenario's playbooks only
   std::optional<DetectorScoresToTrace> scores_to_trace;
   std::vector<FrameSink*> extra_sinks;
   bool wired = false;     // the sinks are added on the first step() or run()
@@ -84,6 +86,8 @@ void Run::Impl::start() {
       either_factory(options.detector_factory,
                      script ? script->detector_factory() : DetectorFactory{}));
   if (writer) scores_to_trace.emplace(*detectors, *writer);
+  if (!simulation.scenario().playbooks.empty())
+    responder = std::make_unique<Responder>(simulation, *detectors, plan.seed());
 }
 
 Run::~Run() = default;
@@ -105,6 +109,7 @@ void Run::Impl::wire() {
     script->attach(*detectors);
     simulation.add_sink(script.get());
   }
+  if (responder) simulation.add_sink(responder.get());  // its actions land from the next tick
   if (writer) simulation.add_sink(writer.get());
   for (FrameSink* sink : extra_sinks) simulation.add_sink(sink);
 }
@@ -146,6 +151,7 @@ RunReport Run::run(const std::atomic<bool>* stop) {
   for (const auto& matches : all.alert_matches)
     report.alert_incidents.push_back(matches.empty() ? -1 : matches.front());
   report.detected = impl.detectors->detected_incidents();
+  if (impl.responder) report.remediation = impl.responder->actions();
   {
     RcaOptions rca;
     rca.seed = report.seed;
@@ -171,6 +177,10 @@ RunReport Run::run(const std::atomic<bool>* stop) {
     writer.set_detectors(report.detectors);
     writer.set_detected_incidents(report.detected);
     writer.set_rca_rankings(report.rca);
+    std::vector<TraceWriter::RemediationRow> remediation;
+    for (const RemediationAction& a : report.remediation)
+      remediation.push_back({a.time, a.alerted, a.playbook, a.action, a.outcome, a.service});
+    writer.set_remediation(std::move(remediation));
     writer.set_notifications(report.routing);
     std::vector<std::string> fault_names, change_names;
     for (const FaultSpec& fault : scenario.faults) fault_names.push_back(fault.name);
@@ -197,6 +207,47 @@ bool RunReport::experiments_passed() const {
 ScoreTable RunReport::scores() const {
   return score_table(incidents, alerts, detectors, detected, scenario.services.size(), seed,
                      result.simulated, scenario.tick);
+}
+
+RemediationScores RunReport::remediation_scores() const {
+  RemediationScores out;
+  std::map<std::string, SimTime> window;  // playbook -> how long after an action counts
+  for (const PlaybookSpec& pb : scenario.playbooks)
+    window[pb.name] = pb.verify_metric.empty() ? 5 * kMinute : pb.verify_within;
+  for (const RemediationAction& a : remediation) {
+    if ((a.action == "rollback" && a.outcome == "rolled back") || a.action == "scale")
+      ++out.actions;
+    if (a.action == "escalate") ++out.escalated;
+  }
+  std::vector<SimTime> acknowledged, mitigated;
+  for (const IncidentRecord& incident : incidents) {
+    if (incident.silent) continue;
+    ++out.scored_incidents;
+    const auto affected = [&](int s) {
+      return s == incident.root_service ||
+             std::find(incident.affected.begin(), incident.affected.end(), s) !=
+                 incident.affected.end();
+    };
+    SimTime ack = -1, mitigation = -1;
+    for (const RemediationAction& a : remediation) {
+      if (!affected(a.service) || a.time < incident.impact_start) continue;
+      if (a.action == "acknowledge" && ack < 0 && a.alerted <= incident.impact_end) ack = a.time;
+      const bool acted =
+          (a.action == "rollback" && a.outcome == "rolled back") || a.action == "scale";
+      if (acted && !incident.ongoing && a.time <= incident.impact_end &&
+          incident.impact_end - a.time <= window[a.playbook])
+        mitigation = a.time;
+    }
+    if (ack >= 0) acknowledged.push_back(ack - incident.impact_start);
+    if (mitigation >= 0) {
+      ++out.mitigated_incidents;
+      mitigated.push_back(mitigation - incident.impact_start);
+    }
+    out.mitigated_at.emplace_back(incident.id, mitigation);
+  }
+  out.time_to_acknowledge = make_distribution(std::move(acknowledged));
+  out.time_to_mitigate = make_distribution(std::move(mitigated));
+  return out;
 }
 
 }  // namespace dosim

@@ -38,6 +38,7 @@
 #include "dosim/alert.h"
 #include "dosim/analysis/root_cause.h"
 #include "dosim/analysis/score_table.h"
+#include "dosim/analysis/scoring.h"
 #include "dosim/detectors/detector.h"
 #include "dosim/engine/frame.h"
 #include "dosim/engine/incident.h"
@@ -110,20 +111,45 @@ class RunPlan {
   std::string script_path_;
 };
 
+// One thing a responder did (docs/remediation.md): acknowledged, acted, verified, undid,
+// escalated.
+struct RemediationAction {
+  SimTime time = 0;  // when
+  std::string playbook;
+  int service = -1;     // the service it acted on (the alert's)
+  SimTime alerted = 0;  // the triggering alert's time
+  std::string action;   // "acknowledge", "rollback", "scale", "verify", "undo", "escalate"
+  std::string outcome;  // what came of it ("3 -> 5 replicas", "recovered", ...)
+};
+
+// What the playbooks achieved (docs/remediation.md): per scored incident, the action after
+// which its impact ended (an action on an affected service, at most its playbook's verify
+// window, 5 minutes without one, before the impact's end; an ongoing impact has none).
+struct RemediationScores {
+  std::size_t actions = 0;    // rollbacks and scales done
+  std::size_t escalated = 0;  // triggers whose steps all failed verification
+  std::size_t scored_incidents = 0, mitigated_incidents = 0;
+  Distribution time_to_acknowledge;  // on-call acknowledgements, from the impact's start
+  Distribution time_to_mitigate;     // from the impact's start to the mitigating action
+  // Per scored incident: its id and its mitigating action's time (-1: none).
+  std::vector<std::pair<std::int64_t, SimTime>> mitigated_at;
+};
+
 struct RunReport {
   // The run's copy of the scenario: with the faults and changes a script added at run time.
   Scenario scenario;
   std::uint64_t seed = 0;
   RunResult result;  // completed (false when stopped), ticks, simulated time, events
-  std::vector<IncidentRecord> incidents;      // the ground truth (docs/ground-truth.md)
-  std::vector<ChangeEvent> changes;           // the change log
-  std::vector<std::string> detectors;         // names, in the order they ran
-  std::vector<Alert> alerts;                  // in the order they fired
-  std::vector<std::int64_t> alert_incidents;  // per alert: the incident it matched, or -1
-  std::vector<DetectedIncident> detected;     // by the incident rules
-  std::vector<RcaRanking> rca;                // root-cause rankings of the detected incidents
-  AlertRouting routing;                       // Alertmanager semantics' notifications
-  std::string script_path;                    // "" without a script
+  std::vector<IncidentRecord> incidents;       // the ground truth (docs/ground-truth.md)
+  std::vector<ChangeEvent> changes;            // the change log
+  std::vector<std::string> detectors;          // names, in the order they ran
+  std::vector<Alert> alerts;                   // in the order they fired
+  std::vector<std::int64_t> alert_incidents;   // per alert: the incident it matched, or -1
+  std::vector<DetectedIncident> detected;      // by the incident rules
+  std::vector<RcaRanking> rca;                 // root-cause rankings of the detected incidents
+  std::vector<RemediationAction> remediation;  // what the playbooks did, in time order
+  AlertRouting routing;                        // Alertmanager semantics' notifications
+  std::string script_path;                     // "" without a script
   std::vector<ScriptLogLine> script_log;
   std::vector<ExperimentRecord> experiments;
   std::string trace_path;       // "" when no trace was written
@@ -133,6 +159,8 @@ struct RunReport {
   bool experiments_passed() const;
   // The score table: each detector, all together, the baselines, the incident rules.
   ScoreTable scores() const;
+  // What the playbooks achieved; all zero without playbooks.
+  RemediationScores remediation_scores() const;
 };
 
 class Run {

@@ -112,6 +112,15 @@ class TraceWriter : public FrameSink {
   // Root-cause rankings (analysis/root_cause.h), written by finish() to /rca.
   void set_rca_rankings(std::vector<RcaRanking> rankings);
 
+  // What the playbooks did (dosim/run.h's RemediationAction as columns), written by finish()
+  // to /remediation.
+  struct RemediationRow {
+    SimTime time = 0, alerted = 0;
+    std::string playbook, action, outcome;
+    int service = -1;
+  };
+  void set_remediation(std::vector<RemediationRow> rows);
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -554,6 +554,34 @@ struct RcaSpec {
   SimTime lookback = 3600 * kSecond;
 };
 
+// `remediation:` (docs/remediation.md): playbooks that answer alerts with actions on the
+// world. The run (run/) carries them out; the engine only reads them.
+struct PlaybookStep {
+  enum class Action { kRollback, kScale };
+  Action action = Action::kRollback;
+  int by = 1;  // scale: replicas added (negative: removed)
+  SourcePos pos;
+};
+
+struct PlaybookSpec {
+  std::string name;
+  // Which alerts trigger it: each given field must equal the alert's (empty: any).
+  std::string detector, severity, metric;
+  std::vector<int> services;     // empty: any service
+  bool oncall = false;           // a person (acknowledges, investigates) instead of automation
+  SimTime after = 30 * kSecond;  // automation: from the alert to the first step
+  SimTime ack_median = 5 * 60 * kSecond, ack_p90 = 15 * 60 * kSecond;  // on-call: log-normal
+  SimTime investigate = 10 * 60 * kSecond;  // on-call: from acknowledgement to the first step
+  std::vector<PlaybookStep> steps;
+  // Verification after each step: `metric` of the service below `below` within `within`, or
+  // the step is undone (a scale) and the next step runs; none left: escalated.
+  std::string verify_metric;  // empty: no verification
+  double verify_below = 0;
+  SimTime verify_within = 5 * 60 * kSecond;
+  SimTime cooldown = 30 * 60 * kSecond;  // per service: a new trigger waits this long
+  SourcePos pos;
+};
+
 inline constexpr double kMaxRequestHopsPerSecond = 1e6;
 inline constexpr double kMaxRequestHopsPerTick = 1e7;
 inline constexpr double kMaxRequestUsers = 1e6;  // Locust users looping at once
@@ -572,6 +600,7 @@ struct Scenario {
   std::uint64_t seed = 1;
   WorldMode mode = WorldMode::kFluid;
   RcaSpec rca;
+  std::vector<PlaybookSpec> playbooks;  // `remediation: playbooks:`
   // The fluid model's telemetry measured on the tick's finite count of requests (Poisson
   // counts, binomial errors, percentiles of the sample) and CPU and memory noise; false:
   // the model's exact values (`measurement_noise: false`, for teaching and tests).

@@ -1,0 +1,115 @@
+"""Playbooks close the loop (docs/remediation.md), checked on hand-worked timelines with
+h5py: the error alert of scenarios/auto-rollback.yaml fires, automation rolls the release
+back exactly `after` later, the incident's impact ends at that tick (against the end of the
+run without the playbook), verification reads the recovered metric `within` later, and the
+change log and /remediation say so. An on-call scale-out that fails verification is undone
+step by step and escalated; its acknowledgement delay is drawn from the seed (the same
+twice, another with another seed) and the actions land in the trace and the story."""
+import h5py
+
+from dosim_test_util import SOURCE_DIR, TMP, dosim
+
+SECOND = 1_000_000_000
+MINUTE = 60 * SECOND
+
+ONCALL = """name: oncall-scale
+duration: 2h
+tick: 1s
+record: 10s
+seed: 4
+services:
+  - {name: api, replicas: 2, capacity_rps: 100, base_latency: 10ms}
+traffic:
+  - {name: users, entry: api, base_rps: 150}
+faults:
+  - {name: hot-cpu, kind: cpu-stress, target: {service: api}, load: 60, start: 20m, duration: 1h}
+detectors:
+  - {name: slow, kind: threshold, metrics: [latency_p95_s], params: {above: 0.1}, for: 30s, severity: page}
+remediation:
+  playbooks:
+    - name: scale-out
+      match: {detector: slow}
+      responder: oncall
+      ack: {median: 4m, p90: 10m}
+      investigate: 5m
+      steps: [{action: scale, by: 1}, {action: scale, by: 3}, {action: rollback}]
+      verify: {metric: latency_p95_s, below: 0.05, within: 3m}
+"""
+
+
+def text(values):
+    return [v.decode() for v in values]
+
+
+def run(scenario, name, *args):
+    TMP.mkdir(parents=True, exist_ok=True)
+    trace = TMP / f"{name}.h5"
+    result = dosim("run", scenario, "-o", trace, *args)
+    assert result.returncode == 0, result.stderr
+    return trace, result.stdout
+
+
+def remediation(f):
+    r = f["remediation"]
+    return list(zip(r["t_ns"][()], text(r["playbook"][()]), r["service"][()], r["alert_ns"][()],
+                    text(r["action"][()]), text(r["outcome"][()])))
+
+
+def test_a_rollback_triggered_by_the_alert_ends_the_incident_at_that_tick():
+    trace, out = run(SOURCE_DIR / "scenarios" / "auto-rollback.yaml", "auto-rollback")
+    without = TMP / "without.yaml"
+    without.write_text((SOURCE_DIR / "scenarios" / "auto-rollback.yaml").read_text().split("\nremediation:")[0] + "\n")
+    plain, _ = run(without, "without")
+    with h5py.File(trace) as f, h5py.File(plain) as g:
+        alert = int(f["alerts/t_ns"][0])
+        actions = remediation(f)
+        # after: 1m, then verify within: 5m.
+        assert [(a[4], a[5]) for a in actions] == [("rollback", "rolled back"),
+                                                     ("verify", "recovered: error_ratio 0 < 0.02")]
+        assert actions[0][0] == alert + MINUTE and actions[0][3] == alert
+        assert actions[1][0] == alert + MINUTE + 5 * MINUTE
+        assert text(f["services/name"][()])[actions[0][2]] == "checkout"
+        # The change log has the rollback at that instant, and the impact ends there.
+        changes = list(zip(f["events/changes/t_ns"][()], text(f["events/changes/kind"][()])))
+        assert (alert + MINUTE, "rollback") in changes
+        assert int(f["truth/incidents/impact_end_ns"][0]) == alert + MINUTE
+        # Without the playbook the defect stays to the end of the run.
+        assert int(g["truth/incidents/impact_end_ns"][0]) == int(g["time_ns"][-1])
+        assert "remediation" not in g
+        ttm = (alert + MINUTE - int(f["truth/incidents/impact_start_ns"][0])) // SECOND
+    assert "REMEDY rollback checkout: rolled back (roll-back-bad-release)" in out
+    minutes, seconds = divmod(ttm, 60)
+    assert (f"remediation 1 actions, 0 escalated; mitigated 1 of 1 incidents; time to mitigate "
+            f"p50 {minutes}m{seconds}s") in out, out
+
+
+def test_an_oncall_scale_out_that_fails_verification_is_undone_and_escalated():
+    scenario = TMP / "oncall.yaml"
+    TMP.mkdir(parents=True, exist_ok=True)
+    scenario.write_text(ONCALL)
+    trace, out = run(scenario, "oncall")
+    with h5py.File(trace) as f:
+        actions = remediation(f)
+        alert = int(f["alerts/t_ns"][0])
+        changes = list(zip(f["events/changes/t_ns"][()], text(f["events/changes/kind"][()]),
+                           text(f["events/changes/to"][()])))
+    steps = [(a[4], a[5].split(":")[0]) for a in actions]
+    assert steps == [("acknowledge", "after " + steps[0][1].split("after ")[1]),
+                     ("scale", "2 -> 3 replicas"), ("verify", "not recovered"), ("undo", "3 -> 2 replicas"),
+                     ("scale", "2 -> 5 replicas"), ("verify", "not recovered"), ("undo", "5 -> 2 replicas"),
+                     ("rollback", "nothing to roll back"), ("escalate", "no step left")]
+    ack = actions[0][0]
+    assert ack > alert
+    # investigate: 5m after the acknowledgement; each verify 3m after its step.
+    assert actions[1][0] == ack + 5 * MINUTE
+    assert actions[2][0] == actions[1][0] + 3 * MINUTE == actions[3][0] == actions[4][0]
+    assert actions[5][0] == actions[4][0] + 3 * MINUTE
+    # The replica counts went 2 -> 3 -> 2 -> 5 -> 2 in the change log.
+    assert [to for _, kind, to in changes if kind == "scale"] == ["3", "2", "5", "2"]
+    assert "remediation 2 actions, 1 escalated; mitigated 0 of 1 incidents" in out
+    # The acknowledgement is drawn from the seed: again the same, another seed another.
+    again, _ = run(scenario, "oncall-again")
+    other, _ = run(scenario, "oncall-other", "--seed", "5")
+    with h5py.File(again) as f, h5py.File(other) as g:
+        assert int(f["remediation/t_ns"][0]) == ack
+        assert int(g["remediation/t_ns"][0]) - int(g["alerts/t_ns"][0]) != ack - alert
