@@ -8,8 +8,10 @@
 namespace dosim::loader {
 
 void Loader::read_remediation(const YAML::Node& node) {
-  MapReader top(node, "remediation", {"playbooks"}, diags_);
+  MapReader top(node, "remediation", {"playbooks", "max_actions_per_hour"}, diags_);
   if (!top.is_map()) return;
+  scenario_.max_actions_per_hour =
+      static_cast<int>(top.integer("max_actions_per_hour", Range::closed(0, 1e6)).value_or(0));
   const std::vector<YAML::Node> playbooks = top.list("playbooks", Need::kRequired);
   std::vector<std::string> names;
   for (std::size_t index = 0; index < playbooks.size(); ++index) {
@@ -52,13 +54,23 @@ void Loader::read_remediation(const YAML::Node& node) {
                    "'after' is automation's latency; an oncall responder "
                    "takes 'ack' and 'investigate'");
     if (auto ack = r.value("ack")) {
-      MapReader a(*ack, "ack", {"median", "p90"}, diags_);
+      MapReader a(*ack, "ack", {"median", "p90", "off_hours"}, diags_);
       spec.ack_median = a.duration("median", Range::above(0)).value_or(spec.ack_median);
       spec.ack_p90 = a.duration("p90", Range::above(0)).value_or(spec.ack_p90);
       if (spec.ack_p90 < spec.ack_median)
         diags_.error(a.pos(), "'ack' p90 (" + format_duration(spec.ack_p90) +
                                   ") must be at least its median (" +
                                   format_duration(spec.ack_median) + ")");
+      if (auto off = a.value("off_hours")) {
+        MapReader o(*off, "off_hours", {"median", "p90"}, diags_);
+        spec.off_hours_median = o.duration("median", Range::above(0), Need::kRequired);
+        spec.off_hours_p90 = o.duration("p90", Range::above(0), Need::kRequired);
+        if (spec.off_hours_median && spec.off_hours_p90 &&
+            *spec.off_hours_p90 < *spec.off_hours_median)
+          diags_.error(o.pos(), "'off_hours' p90 (" + format_duration(*spec.off_hours_p90) +
+                                    ") must be at least its median (" +
+                                    format_duration(*spec.off_hours_median) + ")");
+      }
     }
     spec.investigate = r.duration("investigate", Range::at_least(0)).value_or(spec.investigate);
     if (!spec.oncall)
@@ -70,7 +82,7 @@ void Loader::read_remediation(const YAML::Node& node) {
     if (steps.empty() && r.has("steps"))
       diags_.error(r.value_pos("steps"), "'steps' must list at least one step");
     for (const YAML::Node& step_node : steps) {
-      MapReader s(step_node, "step", {"action", "by"}, diags_);
+      MapReader s(step_node, "step", {"action", "by", "approval"}, diags_);
       if (!s.is_map()) continue;
       PlaybookStep step;
       step.pos = s.pos();
@@ -86,6 +98,7 @@ void Loader::read_remediation(const YAML::Node& node) {
         diags_.error(s.value_pos("action"), "'action' must be rollback or scale, got '" + action +
                                                 "'" + did_you_mean(action, {"rollback", "scale"}));
       }
+      step.approval = s.duration("approval", Range::at_least(0)).value_or(0);
       spec.steps.push_back(step);
     }
     if (auto verify = r.value("verify")) {

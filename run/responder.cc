@@ -17,6 +17,14 @@ int metric_index(const std::string& name) {
   return -1;
 }
 
+// The simulated calendar starts on a Monday at 00:00: business hours are 09:00 to 18:00,
+// Monday to Friday.
+bool business_hours(SimTime t) {
+  const SimTime day = t / kDay;
+  const SimTime hour = (t % kDay) / kHour;
+  return day % 7 < 5 && hour >= 9 && hour < 18;
+}
+
 }  // namespace
 
 Responder::Responder(Simulation& simulation, const DetectorRunner& detectors, std::uint64_t seed)
@@ -57,11 +65,14 @@ void Responder::trigger(std::size_t p, const Alert& alert) {
     simulation_.at(alerted + pb.after, [=, this] { run_step(p, service, 0, alerted); });
     return;
   }
-  // A person: log-normal acknowledgement with the given median and p90.
+  // A person: log-normal acknowledgement with the given median and p90 (out of business
+  // hours, the off-hours ones when given).
+  const bool off = pb.off_hours_median && !business_hours(alerted);
+  const double median = static_cast<double>(off ? *pb.off_hours_median : pb.ack_median);
+  const double p90 = static_cast<double>(off ? *pb.off_hours_p90 : pb.ack_p90);
   const RandomStream stream(seed_, entity_id("oncall/" + pb.name), Purpose::kScenario);
-  const double mu = std::log(static_cast<double>(pb.ack_median));
-  const double sigma =
-      std::log(static_cast<double>(pb.ack_p90) / static_cast<double>(pb.ack_median)) / kZ90;
+  const double mu = std::log(median);
+  const double sigma = std::log(p90 / median) / kZ90;
   const auto ack = static_cast<SimTime>(std::exp(mu + sigma * stream.normal(triggers_[p]++)));
   simulation_.at(alerted + ack, [=, this] {
     record(p, service, alerted, "acknowledge",
@@ -71,11 +82,31 @@ void Responder::trigger(std::size_t p, const Alert& alert) {
   });
 }
 
-void Responder::run_step(std::size_t p, int service, std::size_t step, SimTime alerted) {
+void Responder::run_step(std::size_t p, int service, std::size_t step, SimTime alerted,
+                         bool approved) {
   const PlaybookSpec& pb = simulation_.scenario().playbooks[p];
   if (step >= pb.steps.size()) {
     record(p, service, alerted, "escalate", "no step left");
     return;
+  }
+  if (pb.steps[step].approval > 0 && !approved) {
+    record(p, service, alerted, "approval",
+           "waiting " + format_duration(pb.steps[step].approval) + " for an approval");
+    simulation_.at(simulation_.now() + pb.steps[step].approval,
+                   [=, this] { run_step(p, service, step, alerted, true); });
+    return;
+  }
+  // The rate limit: at most max_actions_per_hour actions in any hour; beyond, escalated.
+  const int limit = simulation_.scenario().max_actions_per_hour;
+  if (limit > 0) {
+    const SimTime now = simulation_.now();
+    const auto recent = std::count_if(acted_at_.begin(), acted_at_.end(),
+                                      [&](SimTime t) { return t > now - kHour; });
+    if (recent >= limit) {
+      record(p, service, alerted, "escalate",
+             "rate limit: " + std::to_string(limit) + " actions in the last hour");
+      return;
+    }
   }
   int undo_to = -1;  // a scale's replica count before it
   if (pb.steps[step].action == PlaybookStep::Action::kRollback) {
@@ -85,11 +116,13 @@ void Responder::run_step(std::size_t p, int service, std::size_t step, SimTime a
       return;
     }
     record(p, service, alerted, "rollback", "rolled back");
+    acted_at_.push_back(simulation_.now());
   } else {
     const int before = replicas_of(service);
     const int after = std::clamp(before + pb.steps[step].by, 0, 1'000'000);
     simulation_.set_replicas(service, after);
     undo_to = before;
+    acted_at_.push_back(simulation_.now());
     record(p, service, alerted, "scale",
            std::to_string(before) + " -> " + std::to_string(after) + " replicas");
   }

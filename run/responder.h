@@ -9,8 +9,12 @@
 // and in the change log. With `verify`, the service's metric must be below the bound when
 // `within` has passed, or the step is undone (a scale returns to its count; a rollback stays)
 // and the next step runs; with none left the trigger is escalated. Without `verify`, the
-// first step that acted ends the trigger. Everything happens in simulated time through
-// Simulation::at(), so a run with playbooks is as deterministic as one without.
+// first step that acted ends the trigger. A step with `approval` waits that long before it
+// acts; beyond `max_actions_per_hour` actions in an hour, a trigger is escalated instead.
+// Out of business hours (09:00-18:00, Monday to Friday of the simulated calendar) an
+// on-call person acknowledges after the `off_hours` delay when one is given. Everything happens in
+// simulated time through Simulation::at(), so a run with playbooks is as deterministic as one
+// without.
 #pragma once
 
 #include <cstdint>
@@ -34,7 +38,8 @@ class Responder : public FrameSink {
 
  private:
   void trigger(std::size_t playbook, const Alert& alert);
-  void run_step(std::size_t playbook, int service, std::size_t step, SimTime alerted);
+  void run_step(std::size_t playbook, int service, std::size_t step, SimTime alerted,
+                bool approved = false);
   void verify(std::size_t playbook, int service, std::size_t step, SimTime alerted, int undo_to);
   int replicas_of(int service) const;
   void record(std::size_t playbook, int service, SimTime alerted, std::string action,
@@ -46,7 +51,8 @@ class Responder : public FrameSink {
   std::size_t alerts_seen_ = 0;
   std::map<std::pair<std::size_t, int>, SimTime> cooldown_until_;  // (playbook, service)
   std::vector<std::uint64_t> triggers_;                            // per playbook: how many
-  std::vector<float> latest_;  // the last frame's service values ([metric][service])
+  std::vector<SimTime> acted_at_;  // when each rollback or scale was done (the rate limit)
+  std::vector<float> latest_;      // the last frame's service values ([metric][service])
   std::vector<RemediationAction> actions_;
 };
 

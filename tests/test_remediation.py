@@ -37,6 +37,37 @@ remediation:
 """
 
 
+HOURS = """name: hours
+duration: 11h
+tick: 1s
+record: 1m
+seed: 4
+services:
+  - {name: api, replicas: 2, capacity_rps: 100, base_latency: 10ms}
+  - {name: db, replicas: 2, capacity_rps: 400, base_latency: 5ms}
+traffic:
+  - {name: users, entry: api, base_rps: 150}
+dependencies:
+  - {caller: api, callee: db}
+faults:
+  - {name: night, kind: error, target: {service: api}, percent: 50, start: 20m, duration: 2h}
+  - {name: day, kind: error, target: {service: api}, percent: 50, start: 10h, duration: 20m}
+  - {name: db-day, kind: error, target: {service: db}, percent: 50, start: 10h, duration: 20m}
+detectors:
+  - {name: errors, kind: threshold, metrics: [error_ratio], params: {above: 0.1}, for: 10s}
+remediation:
+  max_actions_per_hour: 1
+  playbooks:
+    - name: page
+      match: {detector: errors}
+      responder: oncall
+      ack: {median: 1m, p90: 1m, off_hours: {median: 30m, p90: 30m}}
+      investigate: 2m
+      steps: [{action: scale, by: 1, approval: 3m}]
+      cooldown: 1h
+"""
+
+
 def text(values):
     return [v.decode() for v in values]
 
@@ -113,3 +144,29 @@ def test_an_oncall_scale_out_that_fails_verification_is_undone_and_escalated():
     with h5py.File(again) as f, h5py.File(other) as g:
         assert int(f["remediation/t_ns"][0]) == ack
         assert int(g["remediation/t_ns"][0]) - int(g["alerts/t_ns"][0]) != ack - alert
+
+
+def test_business_hours_approval_and_the_rate_limit():
+    """Monday 00:20 is out of business hours: the acknowledgement takes exactly the off-hours
+    30 m (p90 = median: no spread); at 10:00 it takes 1 m. Each step waits its 3 m approval
+    after the 2 m investigation; at 10:00 two services alert at once and the rate limit (one
+    action an hour) escalates the second."""
+    scenario = TMP / "hours.yaml"
+    TMP.mkdir(parents=True, exist_ok=True)
+    scenario.write_text(HOURS)
+    trace, out = run(scenario, "hours")
+    with h5py.File(trace) as f:
+        names = text(f["services/name"][()])
+        rows = [(t, names[s], alert, action, outcome) for t, _, s, alert, action, outcome in remediation(f)]
+    night = [r for r in rows if r[2] < 5 * 3600 * SECOND]
+    alert = night[0][2]
+    assert [(r[0] - alert, r[3]) for r in night] == [
+        (30 * MINUTE, "acknowledge"), (32 * MINUTE, "approval"), (35 * MINUTE, "scale")]
+    day = [r for r in rows if r[2] >= 5 * 3600 * SECOND]
+    alert = day[0][2]
+    assert sorted((r[0] - alert, r[1], r[3]) for r in day) == sorted([
+        (1 * MINUTE, "api", "acknowledge"), (1 * MINUTE, "db", "acknowledge"),
+        (3 * MINUTE, "api", "approval"), (3 * MINUTE, "db", "approval"),
+        (6 * MINUTE, "api", "scale"), (6 * MINUTE, "db", "escalate")])
+    assert [r[4] for r in day if r[3] == "escalate"] == ["rate limit: 1 actions in the last hour"]
+    assert "remediation 2 actions, 1 escalated" in out

@@ -559,7 +559,8 @@ struct RcaSpec {
 struct PlaybookStep {
   enum class Action { kRollback, kScale };
   Action action = Action::kRollback;
-  int by = 1;  // scale: replicas added (negative: removed)
+  int by = 1;            // scale: replicas added (negative: removed)
+  SimTime approval = 0;  // waits this long for an approval before it acts
   SourcePos pos;
 };
 
@@ -571,6 +572,9 @@ struct PlaybookSpec {
   bool oncall = false;           // a person (acknowledges, investigates) instead of automation
   SimTime after = 30 * kSecond;  // automation: from the alert to the first step
   SimTime ack_median = 5 * 60 * kSecond, ack_p90 = 15 * 60 * kSecond;  // on-call: log-normal
+  // Out of business hours (before 09:00, from 18:00, Saturday and Sunday of the simulated
+  // calendar, which starts on a Monday at 00:00): another log-normal; unset: the same.
+  std::optional<SimTime> off_hours_median, off_hours_p90;
   SimTime investigate = 10 * 60 * kSecond;  // on-call: from acknowledgement to the first step
   std::vector<PlaybookStep> steps;
   // Verification after each step: `metric` of the service below `below` within `within`, or
@@ -601,6 +605,7 @@ struct Scenario {
   WorldMode mode = WorldMode::kFluid;
   RcaSpec rca;
   std::vector<PlaybookSpec> playbooks;  // `remediation: playbooks:`
+  int max_actions_per_hour = 0;         // `remediation: max_actions_per_hour`; 0: no limit
   // The fluid model's telemetry measured on the tick's finite count of requests (Poisson
   // counts, binomial errors, percentiles of the sample) and CPU and memory noise; false:
   // the model's exact values (`measurement_noise: false`, for teaching and tests).
