@@ -443,6 +443,7 @@ struct TraceWriter::Impl {
   std::vector<DetectedIncident> detected;                // for /incidents_detected
   std::vector<RcaRanking> rca;                           // for /rca
   std::vector<TraceWriter::RemediationRow> remediation;  // for /remediation
+  std::vector<TraceWriter::TimelineRow> timelines;       // for /truth/timeline
   AlertRouting routing;                                  // for /notifications
   bool has_script = false;
   std::string script_path, script_text;
@@ -1027,6 +1028,23 @@ void TraceWriter::finish(const std::vector<IncidentRecord>& incidents, bool comp
       write_strings(g, "candidate", std::span<const std::string>(candidate));
       write_numbers(g, "score", H5T_IEEE_F64LE, std::span<const double>(score));
     }
+    {
+      std::vector<std::int64_t> incident, times;
+      std::vector<std::string> events, details;
+      for (const TimelineRow& row : impl.timelines) {
+        incident.push_back(row.incident);
+        times.push_back(row.time);
+        events.push_back(row.event);
+        details.push_back(row.detail);
+      }
+      const Group truth(check(H5Gopen2(impl.file.get(), "truth", H5P_DEFAULT), "truth"));
+      const Group group = make_group(truth.get(), "timeline");
+      const hid_t g = group.get();
+      write_numbers(g, "incident_id", H5T_STD_I64LE, std::span<const std::int64_t>(incident));
+      write_numbers(g, "t_ns", H5T_STD_I64LE, std::span<const std::int64_t>(times));
+      write_strings(g, "event", std::span<const std::string>(events));
+      write_strings(g, "detail", std::span<const std::string>(details));
+    }
     if (!impl.remediation.empty()) {  // only a scenario with playbooks has them
       std::vector<std::int64_t> times, alerted;
       std::vector<std::string> playbooks, actions, outcomes;
@@ -1066,6 +1084,10 @@ std::int64_t TraceWriter::rows_written() const { return impl_->rows; }
 
 void TraceWriter::set_detected_incidents(std::vector<DetectedIncident> rows) {
   impl_->detected = std::move(rows);
+}
+
+void TraceWriter::set_incident_timelines(std::vector<TimelineRow> rows) {
+  impl_->timelines = std::move(rows);
 }
 
 void TraceWriter::set_remediation(std::vector<RemediationRow> rows) {

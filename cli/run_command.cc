@@ -149,6 +149,9 @@ void print_summary(const RunReport& report, double wall_seconds) {
               impacted, injected - impacted);
   if (emergent > 0) std::printf("; %zu emergent (no injected cause)", emergent);
   std::printf("\n");
+  // With playbooks, each incident's loop in one line: when it was seen, told, acted on.
+  std::vector<IncidentTimelineEvent> timelines;
+  if (!scenario.playbooks.empty()) timelines = report.incident_timelines();
   for (const auto& i : incidents) {
     std::printf("    #%lld %-22s %-15s on %-30s %s..%s", static_cast<long long>(i.id),
                 i.name.c_str(), i.cause.c_str(), i.root_cause.c_str(),
@@ -159,6 +162,15 @@ void print_summary(const RunReport& report, double wall_seconds) {
       std::printf("  impact %s..%s%s\n", format_duration(i.impact_start).c_str(),
                   format_duration(i.impact_end).c_str(),
                   i.ongoing ? ", still impacting when the run ended" : "");
+    std::string line;
+    for (const IncidentTimelineEvent& e : timelines) {
+      if (e.incident != i.id || e.event == "impact-start" || e.event == "verify" ||
+          e.event == "approval")
+        continue;
+      line +=
+          (line.empty() ? "" : ", ") + e.event + " +" + format_duration(e.time - i.impact_start);
+    }
+    if (!line.empty()) std::printf("      loop: %s\n", line.c_str());
   }
   std::printf("  trace       %s (%s)\n", report.trace_path.c_str(),
               result.completed ? "complete" : "incomplete");

@@ -181,6 +181,10 @@ RunReport Run::run(const std::atomic<bool>* stop) {
     for (const RemediationAction& a : report.remediation)
       remediation.push_back({a.time, a.alerted, a.playbook, a.action, a.outcome, a.service});
     writer.set_remediation(std::move(remediation));
+    std::vector<TraceWriter::TimelineRow> timelines;
+    for (const IncidentTimelineEvent& e : report.incident_timelines())
+      timelines.push_back({e.incident, e.time, e.event, e.detail});
+    writer.set_incident_timelines(std::move(timelines));
     writer.set_notifications(report.routing);
     std::vector<std::string> fault_names, change_names;
     for (const FaultSpec& fault : scenario.faults) fault_names.push_back(fault.name);
@@ -247,6 +251,61 @@ RemediationScores RunReport::remediation_scores() const {
   }
   out.time_to_acknowledge = make_distribution(std::move(acknowledged));
   out.time_to_mitigate = make_distribution(std::move(mitigated));
+  return out;
+}
+
+std::vector<IncidentTimelineEvent> RunReport::incident_timelines() const {
+  const ScoringOptions matching{.tolerance = 0, .tick = scenario.tick};
+  const RemediationScores remedied = remediation_scores();
+  std::vector<IncidentTimelineEvent> out;
+  for (const IncidentRecord& incident : incidents) {
+    if (incident.silent) continue;
+    std::vector<IncidentTimelineEvent> events;
+    const auto add = [&](SimTime t, std::string event, std::string detail) {
+      events.push_back({incident.id, t, std::move(event), std::move(detail)});
+    };
+    add(incident.impact_start, "impact-start", incident.root_cause);
+    SimTime notified = -1;
+    bool alerted = false;
+    for (std::size_t a = 0; a < alerts.size(); ++a) {
+      if (!alert_matches_incident(alerts[a], incident, matching)) continue;
+      if (!alerted) {
+        const Alert& first = alerts[a];
+        add(first.time, "first-alert",
+            first.detector + " on " +
+                (first.target.empty() ? scenario.services[first.service].name : first.target) +
+                " " + first.metric);
+        alerted = true;
+      }
+      if (a < routing.first_notified.size() && routing.first_notified[a] >= 0 &&
+          (notified < 0 || routing.first_notified[a] < notified))
+        notified = routing.first_notified[a];
+    }
+    if (notified >= 0) add(notified, "first-notification", "");
+    const auto affected = [&](int s) {
+      return s == incident.root_service ||
+             std::find(incident.affected.begin(), incident.affected.end(), s) !=
+                 incident.affected.end();
+    };
+    bool acknowledged = false;
+    for (const RemediationAction& a : remediation) {
+      if (!affected(a.service) || a.alerted < incident.impact_start ||
+          a.alerted > incident.impact_end)
+        continue;
+      if (a.action == "acknowledge") {
+        if (acknowledged) continue;
+        acknowledged = true;
+      }
+      add(a.time, a.action,
+          scenario.services[a.service].name + ": " + a.outcome + " (" + a.playbook + ")");
+    }
+    for (const auto& [id, at] : remedied.mitigated_at)
+      if (id == incident.id && at >= 0) add(at, "mitigation", "");
+    add(incident.impact_end, incident.ongoing ? "ongoing" : "impact-end", "");
+    std::stable_sort(events.begin(), events.end(),
+                     [](const auto& x, const auto& y) { return x.time < y.time; });
+    out.insert(out.end(), events.begin(), events.end());
+  }
   return out;
 }
 

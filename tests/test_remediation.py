@@ -108,7 +108,19 @@ def test_a_rollback_triggered_by_the_alert_ends_the_incident_at_that_tick():
         assert int(g["truth/incidents/impact_end_ns"][0]) == int(g["time_ns"][-1])
         assert "remediation" not in g
         ttm = (alert + MINUTE - int(f["truth/incidents/impact_start_ns"][0])) // SECOND
+        # The incident's timeline, in time order.
+        t = f["truth/timeline"]
+        timeline = [(int(x) - int(f["truth/incidents/impact_start_ns"][0]), e)
+                    for x, e in zip(t["t_ns"][()], text(t["event"][()]))]
+        start = int(f["truth/incidents/impact_start_ns"][0])
+        assert timeline[:6] == [(0, "impact-start"), (alert - start, "first-alert"),
+                                (timeline[2][0], "first-notification"),
+                                (alert + MINUTE - start, "rollback"),
+                                (alert + MINUTE - start, "mitigation"),
+                                (alert + MINUTE - start, "impact-end")]
+        assert alert - start <= timeline[2][0] <= alert + MINUTE - start
     assert "REMEDY rollback checkout: rolled back (roll-back-bad-release)" in out
+    assert "loop: first-alert +1m30s, first-notification" in out
     minutes, seconds = divmod(ttm, 60)
     assert (f"remediation 1 actions, 0 escalated; mitigated 1 of 1 incidents; time to mitigate "
             f"p50 {minutes}m{seconds}s") in out, out

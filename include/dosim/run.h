@@ -135,6 +135,16 @@ struct RemediationScores {
   std::vector<std::pair<std::int64_t, SimTime>> mitigated_at;
 };
 
+// One incident's life as the loop saw it (docs/remediation.md): "impact-start",
+// "first-alert", "first-notification", "acknowledge", each responder action on an affected
+// service ("rollback", "scale", "verify", "undo", "escalate", "approval"), "mitigation",
+// "impact-end" (or "ongoing" at the end of the run), in time order.
+struct IncidentTimelineEvent {
+  std::int64_t incident = 0;
+  SimTime time = 0;
+  std::string event, detail;
+};
+
 struct RunReport {
   // The run's copy of the scenario: with the faults and changes a script added at run time.
   Scenario scenario;
@@ -161,6 +171,8 @@ struct RunReport {
   ScoreTable scores() const;
   // What the playbooks achieved; all zero without playbooks.
   RemediationScores remediation_scores() const;
+  // Every scored incident's timeline, incidents in id order.
+  std::vector<IncidentTimelineEvent> incident_timelines() const;
 };
 
 class Run {

@@ -121,6 +121,15 @@ class TraceWriter : public FrameSink {
   };
   void set_remediation(std::vector<RemediationRow> rows);
 
+  // Each scored incident's timeline (dosim/run.h's IncidentTimelineEvent), written by
+  // finish() to /truth/timeline.
+  struct TimelineRow {
+    std::int64_t incident = 0;
+    SimTime time = 0;
+    std::string event, detail;
+  };
+  void set_incident_timelines(std::vector<TimelineRow> rows);
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
