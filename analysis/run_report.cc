@@ -242,6 +242,11 @@ std::string render_run_report(const std::string& trace_path, const RunReportOpti
       ranked[ranking.ranker] = {{"delay_s", seconds(ranking.delay)}, {"top", std::move(top)}};
     }
     i["rca"] = std::move(ranked);
+    Json loop = Json::array();  // /truth/timeline: its life as the loop saw it
+    for (const TimelineMark& mark : trace.incident_timeline)
+      if (mark.incident == incident.id)
+        loop.push_back({{"t", seconds(mark.time)}, {"event", mark.event}, {"detail", mark.detail}});
+    i["loop"] = std::move(loop);
     if (incident.root_service >= 0) touched.insert(incident.root_service);
     touched.insert(incident.affected.begin(), incident.affected.end());
     // The window drawn: the impact (or the cause, when silent) with a margin on each side.
@@ -305,6 +310,16 @@ std::string render_run_report(const std::string& trace_path, const RunReportOpti
                              {"alerts", n.alerts},
                              {"receiver", n.receiver}});
   data["notifications"] = std::move(notifications);
+  Json remediation = Json::array();
+  for (const RemediationMark& r : trace.remediation) {
+    remediation.push_back({{"t", seconds(r.time)},
+                           {"playbook", r.playbook},
+                           {"service", r.service},
+                           {"action", r.action},
+                           {"outcome", r.outcome}});
+    touched.insert(r.service);
+  }
+  data["remediation"] = std::move(remediation);
   Json detected = Json::array();
   for (const DetectedWindow& d : trace.detected)
     detected.push_back({{"rule", d.rule},

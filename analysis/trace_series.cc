@@ -198,6 +198,27 @@ TraceSeries read(const std::string& path, hid_t f) {
     for (std::size_t i = 0; i < times.size(); ++i)
       t.notifications.push_back({times[i], groups.at(i), receivers.at(i), counts.at(i)});
   }
+  if (exists(f, "remediation/t_ns")) {
+    const auto times = read_numbers<std::int64_t>(f, "remediation/t_ns");
+    const auto playbooks = read_strings(f, "remediation/playbook");
+    const auto services = read_numbers<std::int32_t>(f, "remediation/service");
+    const auto actions = read_strings(f, "remediation/action");
+    const auto outcomes = read_strings(f, "remediation/outcome");
+    for (std::size_t i = 0; i < times.size(); ++i) {
+      if (services.at(i) < 0 || static_cast<std::size_t>(services[i]) >= t.services.size())
+        throw NotATrace{"/remediation names a service the trace does not hold"};
+      t.remediation.push_back(
+          {times[i], playbooks.at(i), actions.at(i), outcomes.at(i), services[i]});
+    }
+  }
+  if (exists(f, "truth/timeline/t_ns")) {
+    const auto ids = read_numbers<std::int64_t>(f, "truth/timeline/incident_id");
+    const auto times = read_numbers<std::int64_t>(f, "truth/timeline/t_ns");
+    const auto events = read_strings(f, "truth/timeline/event");
+    const auto details = read_strings(f, "truth/timeline/detail");
+    for (std::size_t i = 0; i < times.size(); ++i)
+      t.incident_timeline.push_back({ids.at(i), times[i], events.at(i), details.at(i)});
+  }
   (void)path;
   return t;
 }

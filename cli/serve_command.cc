@@ -130,7 +130,7 @@ struct Session {
   LiveView::Pacing pacing;
   // The story's sources, as far as told: faults started / ended, changes, alerts, incidents.
   std::vector<char> fault_started, fault_ended;
-  std::size_t changes = 0, alerts = 0;
+  std::size_t changes = 0, alerts = 0, remediation = 0;
   std::vector<int> incident_severity;  // per detected incident: the severity told, 0 closed
 };
 
@@ -173,6 +173,12 @@ void tell(Session& session) {
     note(a.time, "alert",
          a.detector + " fired on " + (a.target.empty() ? a.metric : a.target + " " + a.metric) +
              (a.severity.empty() ? "" : " (" + a.severity + ")"));
+  }
+  const std::vector<RemediationAction>& remedies = session.run->remediation();
+  for (; session.remediation < remedies.size(); ++session.remediation) {
+    const RemediationAction& r = remedies[session.remediation];
+    note(r.time, "remediation",
+         r.playbook + ": " + r.action + " " + scenario.services[r.service].name + ": " + r.outcome);
   }
   const std::vector<DetectedIncident> detected = session.run->detected();
   session.incident_severity.resize(detected.size(), -1);

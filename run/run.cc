@@ -125,6 +125,11 @@ const Frame& Run::frame() const { return impl_->simulation.frame(); }
 
 const std::vector<Alert>& Run::alerts() const { return impl_->detectors->alerts(); }
 
+const std::vector<RemediationAction>& Run::remediation() const {
+  static const std::vector<RemediationAction> none;
+  return impl_->responder ? impl_->responder->actions() : none;
+}
+
 std::vector<DetectedIncident> Run::detected() const {
   return impl_->detectors->detected_incidents();
 }

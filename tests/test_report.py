@@ -143,3 +143,24 @@ def test_bad_input_exits_2_naming_the_file_and_writes_nothing():
     result = dosim("run", SCENARIO, "-q", "-o", TMP / "x.h5", "--report", TMP / "no-such-folder" / "r.html")
     assert result.returncode == 2 and "cannot write the report" in result.stderr
     assert not (TMP / "x.h5").exists()  # checked before anything ran
+
+
+def test_the_page_holds_what_the_responders_did():
+    """scenarios/auto-rollback.yaml: the playbook's actions and each incident's loop, as the
+    trace's /remediation and /truth/timeline hold them."""
+    TMP.mkdir(parents=True, exist_ok=True)
+    trace, page = TMP / "auto-rollback.h5", TMP / "auto-rollback.html"
+    result = dosim("run", SOURCE_DIR / "scenarios" / "auto-rollback.yaml", "-q", "-o", trace,
+                   "--report", page)
+    assert result.returncode == 0, result.stderr
+    data = embedded_data(page.read_text())
+    with h5py.File(trace) as f:
+        r = f["remediation"]
+        assert [(a["t"], a["service"], a["action"], a["outcome"]) for a in data["remediation"]] == [
+            (t / 1e9, int(s), a, o) for t, s, a, o in
+            zip(r["t_ns"][()], r["service"][()], text(r["action"][()]), text(r["outcome"][()]))]
+        t = f["truth/timeline"]
+        assert [(e["t"], e["event"]) for e in data["incidents"][0]["loop"]] == [
+            (x / 1e9, e) for x, e in zip(t["t_ns"][()], text(t["event"][()]))]
+    assert [e["event"] for e in data["incidents"][0]["loop"]][:4] == [
+        "impact-start", "first-alert", "first-notification", "rollback"]

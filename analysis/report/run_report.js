@@ -113,6 +113,7 @@
   legendItem("background: var(--window)", "impact window");
   legendItem("background: var(--accent); transform: rotate(45deg)", "change");
   legendItem("background: var(--muted)", "notification");
+  if ((data.remediation || []).length) legendItem("background: #6a3d9a", "responder action");
   for (const [s, text] of [[1, "Sev1"], [2, "Sev2"], [3, "Sev3"]]) legendItem(`background: var(--sev${s})`, text);
   data.detectors.forEach((d, i) => legendItem(`background: ${detectorColor(i)}; border-radius: 50%`, `alert: ${d}`));
   const timeline = DosimTimeline.draw(C.html("div", { class: "panel" }, timelineSection), data);
@@ -141,6 +142,9 @@
       const ttd = Object.entries(i.ttd).map(([d, t]) => `${d} ${t === null ? "missed" : C.duration(t)}`);
       fact("TTD", ttd.length ? ttd.join(" · ") : "no detector ran");
       fact("affected", i.affected.map((s) => names[s]).join(", ") || "-");
+      const loop = (i.loop || []).filter((e) => !["impact-start", "verify", "approval"].includes(e.event));
+      if ((data.remediation || []).length && loop.length)
+        fact("loop", loop.map((e) => `${e.event} +${C.duration(e.t - i.impact_start)}`).join(" · "));
       const ranked = Object.entries(i.rca || {});
       if (ranked.length)
         fact(ranked[0][1].delay_s ? `root cause ranked ${C.duration(ranked[0][1].delay_s)} after detection:`

@@ -25,6 +25,7 @@ const DosimTimeline = (() => {
     const alertCount = new Map();
     for (const s of data.alerts.service) if (s >= 0) alertCount.set(s, (alertCount.get(s) || 0) + 1);
     for (const c of data.changes) for (const s of c.services) if (!alertCount.has(s)) alertCount.set(s, 0);
+    for (const r of data.remediation || []) if (!alertCount.has(r.service)) alertCount.set(r.service, 0);
     const rest = [...alertCount.keys()].filter((s) => !seen.has(s))
       .sort((a, b) => alertCount.get(b) - alertCount.get(a) || a - b);
     const all = ordered.concat(rest);
@@ -123,6 +124,12 @@ const DosimTimeline = (() => {
             d: `M${px},${py - 6}L${px + 5},${py}L${px},${py + 6}L${px - 5},${py}z`, class: "change",
             "data-kind": c.kind }, g),
           `${c.kind} ${c.target} ${c.from ? c.from + " → " : ""}${c.to || ""} at ${C.clock(c.t, span)}`));
+      }
+      for (const r of data.remediation || []) {
+        if (!laneOf.has(r.service) || r.action === "approval") continue;
+        point(laneOf.get(r.service), r.t, `r${r.action}`, (px, py) => C.titled(C.el("rect", {
+          x: px - 4, y: py - 4, width: 8, height: 8, class: `remedy remedy-${r.action}`, "data-action": r.action }, g),
+        `${r.playbook}: ${r.action} ${data.services[r.service].name} at ${C.clock(r.t, span)}: ${r.outcome}`));
       }
       const A = data.alerts;
       for (let a = 0; a < A.t.length; ++a) {

@@ -200,6 +200,8 @@ class Run {
   const std::vector<Alert>& alerts() const;
   // The incidents the incident rules declared so far (open ones with end -1).
   std::vector<DetectedIncident> detected() const;
+  // What the scenario's playbooks did so far (empty without playbooks).
+  const std::vector<RemediationAction>& remediation() const;
 
   // Simulates to the scenario's end (from where step() left it), or until `stop` is set
   // (checked once per tick; the trace is then closed as incomplete), and reports. Throws

@@ -29,7 +29,8 @@ class LiveView : public FrameSink {
   explicit LiveView(const Scenario& scenario, std::size_t history = 300);
   void on_frame(const Frame& frame) override;
 
-  // Adds a line to the story (kind: "fault", "change", "alert", "incident", "control").
+  // Adds a line to the story (kind: "fault", "change", "alert", "incident", "remediation",
+  // "control").
   void note(SimTime t, const std::string& kind, const std::string& text);
 
   // What the server adds to the state: its pacing.

@@ -53,6 +53,18 @@ struct DetectedWindow {
   double peak_temperature = 0;
 };
 
+struct RemediationMark {  // /remediation
+  SimTime time = 0;
+  std::string playbook, action, outcome;
+  int service = -1;
+};
+
+struct TimelineMark {  // /truth/timeline
+  std::int64_t incident = 0;
+  SimTime time = 0;
+  std::string event, detail;
+};
+
 struct NotificationMark {  // /notifications
   SimTime time = 0;
   std::string group, receiver;
@@ -78,6 +90,8 @@ struct TraceSeries {
   std::vector<ChangeMark> changes;       // /events/changes
   std::vector<DetectedWindow> detected;  // /incidents_detected
   std::vector<NotificationMark> notifications;
+  std::vector<RemediationMark> remediation;
+  std::vector<TimelineMark> incident_timeline;
 };
 
 TraceSeries read_trace_series(const std::string& path);
