@@ -218,6 +218,16 @@ ScoreTable RunReport::scores() const {
                      result.simulated, scenario.tick);
 }
 
+namespace {
+
+// Whether service `s` is the incident's root or one it affected.
+bool touches(const IncidentRecord& incident, int s) {
+  return s == incident.root_service || std::find(incident.affected.begin(), incident.affected.end(),
+                                                 s) != incident.affected.end();
+}
+
+}  // namespace
+
 RemediationScores RunReport::remediation_scores() const {
   RemediationScores out;
   std::map<std::string, SimTime> window;  // playbook -> how long after an action counts
@@ -232,11 +242,7 @@ RemediationScores RunReport::remediation_scores() const {
   for (const IncidentRecord& incident : incidents) {
     if (incident.silent) continue;
     ++out.scored_incidents;
-    const auto affected = [&](int s) {
-      return s == incident.root_service ||
-             std::find(incident.affected.begin(), incident.affected.end(), s) !=
-                 incident.affected.end();
-    };
+    const auto affected = [&](int s) { return touches(incident, s); };
     SimTime ack = -1, mitigation = -1;
     for (const RemediationAction& a : remediation) {
       if (!affected(a.service) || a.time < incident.impact_start) continue;
@@ -287,11 +293,7 @@ std::vector<IncidentTimelineEvent> RunReport::incident_timelines() const {
         notified = routing.first_notified[a];
     }
     if (notified >= 0) add(notified, "first-notification", "");
-    const auto affected = [&](int s) {
-      return s == incident.root_service ||
-             std::find(incident.affected.begin(), incident.affected.end(), s) !=
-                 incident.affected.end();
-    };
+    const auto affected = [&](int s) { return touches(incident, s); };
     bool acknowledged = false;
     for (const RemediationAction& a : remediation) {
       if (!affected(a.service) || a.alerted < incident.impact_start ||
