@@ -159,6 +159,13 @@ int bench_command(const BenchOptions& options) {
                  "dosim bench: needs --detectors, --scenarios, --seeds >= 1 and --threads >= 1\n");
     return kExitBadInput;
   }
+  if (options.closed_loop) {
+    if (!options.report_path.empty() || !options.script_path.empty()) {
+      std::fprintf(stderr, "dosim bench: --closed-loop takes neither --report nor --script\n");
+      return kExitBadInput;
+    }
+    return closed_loop_bench(options);
+  }
   // One plan per scenario, resolved and checked before any run: the requested detectors
   // instead of the scenario's, no incident rules (they watch the scenario's own detectors).
   std::vector<RunPlan> plans;

@@ -117,8 +117,11 @@ struct BenchOptions {
   std::string report_path;  // --report FILE: the results as one self-contained HTML page
   std::string script_path;  // --script FILE.lua: run in every run; its Lua detectors usable
   bool quiet = false;
+  bool closed_loop = false;  // --closed-loop: each detector drives the playbooks
 };
 int bench_command(const BenchOptions& options);
+// `dosim bench --closed-loop` (cli/closed_loop_bench.cc).
+int closed_loop_bench(const BenchOptions& options);
 
 // `dosim nab score`: a detector's NAB score per profile (cli/nab_command.cc).
 struct NabScoreOptions {

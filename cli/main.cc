@@ -205,6 +205,9 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--script", bench.script_path,
                         "Lua script run in every run (its sim.detector detectors can be listed)");
   bench_cmd->add_flag("--quiet,-q", bench.quiet, "No progress line");
+  bench_cmd->add_flag("--closed-loop", bench.closed_loop,
+                      "Each detector drives the scenarios' remediation playbooks in its own run: "
+                      "time to mitigate and recover, beside a null detector and an oracle");
 
   try {
     app.parse(argc, argv);

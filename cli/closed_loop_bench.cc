@@ -1,0 +1,233 @@
+// `dosim bench --closed-loop` (docs/remediation.md, "Closed-loop benchmark"): each detector
+// drives its own run of every scenario and seed, its alerts triggering the scenario's
+// playbooks (their `detector` and `severity` matches left out: every playbook answers the
+// detector under test; `metric` and `services` still apply), so detectors are compared on time to mitigate and to recover, beside a null
+// detector (no alerts: the incident lasts as long as its cause) and an oracle (an alert on
+// the root service at the first tick of each impact, from a first run without responders).
+// Runs go to a pool of threads; each result lands in its own slot, so the table and the JSON
+// are the same for any thread count.
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "analysis/spread.h"
+#include "commands.h"
+#include "dosim/analysis/scoring.h"
+#include "dosim/detectors/detector.h"
+#include "dosim/engine/scenario_loader.h"
+#include "dosim/run.h"
+#include "util/parallel_map.h"
+
+namespace dosim::cli {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+// Alerts on the root service at the first tick of each impact: series i is service i (one
+// metric over every service); step k scores the tick that ends at (k + 1) * tick.
+class OracleDetector : public Detector {
+ public:
+  OracleDetector(std::multimap<SimTime, int> first_ticks, SimTime tick)
+      : first_ticks_(std::move(first_ticks)), tick_(tick) {}
+  void step(std::span<const float>, std::span<float> scores) override {
+    std::fill(scores.begin(), scores.end(), 0.0f);
+    const SimTime start = steps_++ * tick_;  // the tick's start
+    const auto [begin, end] = first_ticks_.equal_range(start);
+    for (auto it = begin; it != end; ++it)
+      if (it->second >= 0 && static_cast<std::size_t>(it->second) < scores.size())
+        scores[it->second] = 1.0f;
+  }
+  double limit() const override { return 0.5; }
+
+ private:
+  std::multimap<SimTime, int> first_ticks_;  // impact start -> root service
+  SimTime tick_;
+  std::int64_t steps_ = 0;
+};
+
+struct Outcome {  // one row of one run
+  std::size_t scored = 0, detected = 0, mitigated = 0;
+  std::vector<SimTime> ttd, ttm, ttr;
+};
+
+Outcome outcome_of(const RunReport& report) {
+  Outcome o;
+  const Scores scores = score(report.incidents, report.alerts, report.result.simulated,
+                              {.tolerance = 0, .tick = report.scenario.tick});
+  const RemediationScores remedied = report.remediation_scores();
+  for (const IncidentScore& s : scores.incidents) {
+    if (s.silent) continue;
+    ++o.scored;
+    o.ttr.push_back(s.time_to_recover);
+    if (s.detected) {
+      ++o.detected;
+      o.ttd.push_back(s.time_to_detect);
+    }
+  }
+  o.mitigated = remedied.mitigated_incidents;
+  o.ttm = remedied.time_to_mitigate.values;
+  return o;
+}
+
+RunReport run_with(Scenario scenario, std::uint64_t seed, RunOptions options) {
+  scenario.script.clear();
+  options.seed = seed;
+  options.incident_rules = false;
+  const RunPlan plan = RunPlan::from_scenario(std::move(scenario), std::move(options));
+  Run run(plan);
+  return run.run();
+}
+
+// Every row of one (scenario, seed): the detectors, then null and oracle.
+std::vector<Outcome> closed_loop_run(const Scenario& base, std::uint64_t seed,
+                                     const std::vector<std::string>& detectors) {
+  Scenario answering = base;  // every playbook answers whichever detector runs
+  for (PlaybookSpec& pb : answering.playbooks) {
+    pb.detector.clear();  // the detector under test, whatever its name and severities
+    pb.severity.clear();
+  }
+  std::vector<Outcome> rows;
+  for (const std::string& detector : detectors) {
+    RunOptions options;
+    options.detectors = std::vector<std::string>{detector};
+    rows.push_back(outcome_of(run_with(answering, seed, options)));
+  }
+  Scenario quiet = answering;  // no detector: nothing triggers the playbooks
+  quiet.detectors.clear();
+  quiet.detectors_given = true;
+  rows.push_back(outcome_of(run_with(quiet, seed, {})));
+  // The oracle: where and when each impact starts, from the same run without responders.
+  Scenario plain = quiet;
+  plain.playbooks.clear();
+  std::multimap<SimTime, int> first_ticks;
+  for (const IncidentRecord& incident : run_with(plain, seed, {}).incidents)
+    if (!incident.silent) first_ticks.emplace(incident.impact_start, incident.root_service);
+  Scenario oracle = answering;
+  DetectorSpec spec;
+  spec.name = "oracle";
+  spec.kind = "oracle";
+  spec.metrics = {"rps"};
+  spec.severity = "critical";
+  oracle.detectors = {spec};
+  oracle.detectors_given = true;
+  RunOptions options;
+  const SimTime tick = base.tick;
+  options.detector_factory = [first_ticks, tick](const DetectorSpec& s,
+                                                 std::size_t) -> std::unique_ptr<Detector> {
+    if (s.kind != "oracle") return nullptr;
+    return std::make_unique<OracleDetector>(first_ticks, tick);
+  };
+  rows.push_back(outcome_of(run_with(oracle, seed, options)));
+  return rows;
+}
+
+std::string cell(const std::vector<SimTime>& values) {
+  if (values.empty()) return "-";
+  const Distribution d = make_distribution(values);
+  return format_duration(d.median / kSecond * kSecond);
+}
+
+}  // namespace
+
+int closed_loop_bench(const BenchOptions& options) {
+  std::vector<Scenario> scenarios;
+  std::vector<Diagnostic> problems;
+  for (const std::string& path : options.scenarios) {
+    try {
+      Scenario scenario = load_scenario_file(path);
+      if (scenario.playbooks.empty())
+        problems.push_back({path, 0, 0,
+                            "--closed-loop needs the scenario's remediation: playbooks "
+                            "(docs/remediation.md)"});
+      // Checked once here, as every run would check it.
+      RunOptions check;
+      check.detectors = options.detectors;
+      check.incident_rules = false;
+      Scenario copy = scenario;
+      copy.script.clear();
+      RunPlan::from_scenario(std::move(copy), std::move(check));
+      scenarios.push_back(std::move(scenario));
+    } catch (const Error& error) {
+      problems.insert(problems.end(), error.diagnostics().begin(), error.diagnostics().end());
+    }
+  }
+  if (!problems.empty()) {
+    print_error(InputError(std::move(problems)));
+    return kExitBadInput;
+  }
+  std::vector<std::pair<std::size_t, std::uint64_t>> jobs;
+  for (std::size_t p = 0; p < scenarios.size(); ++p)
+    for (int i = 0; i < options.seeds; ++i)
+      jobs.emplace_back(p, scenarios[p].seed + static_cast<std::uint64_t>(i));
+  std::vector<std::vector<Outcome>> results(jobs.size());
+  try {
+    parallel_for(jobs.size(), options.threads, [&](std::size_t j) {
+      results[j] = closed_loop_run(scenarios[jobs[j].first], jobs[j].second, options.detectors);
+    });
+  } catch (const Error& error) {
+    print_error(error);
+    return kExitBadInput;
+  }
+  std::vector<std::string> rows = options.detectors;
+  rows.push_back("null");
+  rows.push_back("oracle");
+  Json json;
+  json["closed_loop"] = true;
+  json["detectors"] = options.detectors;
+  json["scenarios"] = options.scenarios;
+  json["seeds"] = options.seeds;
+  for (std::size_t j = 0; j < jobs.size(); ++j) {
+    Json run = {{"scenario", options.scenarios[jobs[j].first]}, {"seed", jobs[j].second}};
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+      const Outcome& o = results[j][r];
+      const auto secs = [](const std::vector<SimTime>& v) {
+        Json out = Json::array();
+        for (SimTime t : v) out.push_back(static_cast<double>(t) / 1e9);
+        return out;
+      };
+      run["rows"][rows[r]] = {{"scored", o.scored},     {"detected", o.detected},
+                              {"mitigated", o.mitigated}, {"ttd_s", secs(o.ttd)},
+                              {"ttm_s", secs(o.ttm)},     {"ttr_s", secs(o.ttr)}};
+    }
+    json["runs"].push_back(run);
+  }
+  std::printf("dosim bench --closed-loop: %zu detectors x %zu scenarios x %d seeds, each driving "
+              "the playbooks\n",
+              options.detectors.size(), scenarios.size(), options.seeds);
+  std::printf("  medians over every scored incident of every run\n");
+  std::printf("  %-16s %9s %9s %10s %9s %9s\n", "detector", "detected", "mitigated", "TTD p50",
+              "TTM p50", "TTR p50");
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    std::size_t scored = 0, detected = 0, mitigated = 0;
+    std::vector<SimTime> ttd, ttm, ttr;
+    for (const auto& run : results) {
+      const Outcome& o = run[r];
+      scored += o.scored;
+      detected += o.detected;
+      mitigated += o.mitigated;
+      ttd.insert(ttd.end(), o.ttd.begin(), o.ttd.end());
+      ttm.insert(ttm.end(), o.ttm.begin(), o.ttm.end());
+      ttr.insert(ttr.end(), o.ttr.begin(), o.ttr.end());
+    }
+    char det[32], mit[32];
+    std::snprintf(det, sizeof det, "%zu/%zu", detected, scored);
+    std::snprintf(mit, sizeof mit, "%zu/%zu", mitigated, scored);
+    std::printf("  %-16s %9s %9s %10s %9s %9s\n", rows[r].c_str(), det, mit, cell(ttd).c_str(),
+                cell(ttm).c_str(), cell(ttr).c_str());
+  }
+  if (!options.out_path.empty()) {
+    std::ofstream out(options.out_path, std::ios::binary | std::ios::trunc);
+    out << json.dump(2) << "\n";
+    out.close();
+    if (!out) {
+      std::fprintf(stderr, "%s: cannot write the results\n", options.out_path.c_str());
+      return kExitBadInput;
+    }
+    std::printf("  results   %s\n", options.out_path.c_str());
+  }
+  return kExitOk;
+}
+
+}  // namespace dosim::cli
