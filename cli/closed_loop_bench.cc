@@ -1,11 +1,11 @@
 // `dosim bench --closed-loop` (docs/remediation.md, "Closed-loop benchmark"): each detector
 // drives its own run of every scenario and seed, its alerts triggering the scenario's
 // playbooks (their `detector` and `severity` matches left out: every playbook answers the
-// detector under test; `metric` and `services` still apply), so detectors are compared on time to mitigate and to recover, beside a null
-// detector (no alerts: the incident lasts as long as its cause) and an oracle (an alert on
-// the root service at the first tick of each impact, from a first run without responders).
-// Runs go to a pool of threads; each result lands in its own slot, so the table and the JSON
-// are the same for any thread count.
+// detector under test; `metric` and `services` still apply), so detectors are compared on time to
+// mitigate and to recover, beside a null detector (no alerts: the incident lasts as long as its
+// cause) and an oracle (an alert on the root service at the first tick of each impact, from a first
+// run without responders). Runs go to a pool of threads; each result lands in its own slot, so the
+// table and the JSON are the same for any thread count.
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
@@ -187,15 +187,16 @@ int closed_loop_bench(const BenchOptions& options) {
         for (SimTime t : v) out.push_back(static_cast<double>(t) / 1e9);
         return out;
       };
-      run["rows"][rows[r]] = {{"scored", o.scored},     {"detected", o.detected},
+      run["rows"][rows[r]] = {{"scored", o.scored},       {"detected", o.detected},
                               {"mitigated", o.mitigated}, {"ttd_s", secs(o.ttd)},
                               {"ttm_s", secs(o.ttm)},     {"ttr_s", secs(o.ttr)}};
     }
     json["runs"].push_back(run);
   }
-  std::printf("dosim bench --closed-loop: %zu detectors x %zu scenarios x %d seeds, each driving "
-              "the playbooks\n",
-              options.detectors.size(), scenarios.size(), options.seeds);
+  std::printf(
+      "dosim bench --closed-loop: %zu detectors x %zu scenarios x %d seeds, each driving "
+      "the playbooks\n",
+      options.detectors.size(), scenarios.size(), options.seeds);
   std::printf("  medians over every scored incident of every run\n");
   std::printf("  %-16s %9s %9s %10s %9s %9s\n", "detector", "detected", "mitigated", "TTD p50",
               "TTM p50", "TTR p50");
