@@ -5,6 +5,8 @@
 #include <cmath>
 #include <vector>
 
+#include "util/zeroed_array.h"
+
 namespace dosim {
 namespace {
 
@@ -18,7 +20,7 @@ class BurnRateDetector : public Detector {
         rate_fast_(rate_fast),
         rate_slow_(rate_slow),
         ring_length_(*std::max_element(windows.begin(), windows.end())),
-        ring_(static_cast<std::size_t>(ring_length_) * series, 0.0f),
+        ring_(static_cast<std::size_t>(ring_length_) * series),
         sums_(4 * series, 0.0),
         series_(series) {}
 
@@ -50,7 +52,7 @@ class BurnRateDetector : public Detector {
   std::array<std::int64_t, 4> windows_;
   double rate_fast_, rate_slow_;
   std::int64_t ring_length_;
-  std::vector<float> ring_;   // [ring_length][series]
+  ZeroedArray<float> ring_;   // [ring_length][series], touched as it fills
   std::vector<double> sums_;  // [4][series]
   std::size_t series_;
   std::int64_t seen_ = 0;

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <vector>
 
+#include "util/zeroed_array.h"
+
 namespace dosim {
 namespace {
 
@@ -123,7 +125,7 @@ class RegressionDetector : public Detector {
   std::int64_t seen_ = 0;
   std::vector<Sums> sums_;
   std::vector<Fit> fit_;
-  std::vector<Recent> recent_;  // [pair][window slot]
+  ZeroedArray<Recent> recent_;  // [pair][window slot], touched as it fills (zeros: Recent{})
   std::vector<float> gauges_;   // [gauge kind][pair]
 };
 
