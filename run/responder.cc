@@ -32,8 +32,7 @@ Responder::Responder(Simulation& simulation, const DetectorRunner& detectors, st
   triggers_.assign(simulation.scenario().playbooks.size(), 0);
 }
 
-void Responder::on_frame(const Frame& frame) {
-  latest_.assign(frame.service_values.begin(), frame.service_values.end());
+void Responder::on_frame(const Frame&) {
   const std::vector<Alert>& alerts = detectors_.alerts();
   const std::vector<PlaybookSpec>& playbooks = simulation_.scenario().playbooks;
   for (; alerts_seen_ < alerts.size(); ++alerts_seen_) {
@@ -135,8 +134,10 @@ void Responder::verify(std::size_t p, int service, std::size_t step, SimTime ale
   const PlaybookSpec& pb = simulation_.scenario().playbooks[p];
   const int m = metric_index(pb.verify_metric);
   const std::size_t services = simulation_.scenario().services.size();
-  const double value = m >= 0 && latest_.size() == kServiceMetricNames.size() * services
-                           ? latest_[static_cast<std::size_t>(m) * services + service]
+  // The last simulated tick's frame: a callback runs between ticks.
+  const Frame& frame = simulation_.frame();
+  const double value = m >= 0 && frame.services == services
+                           ? frame.service(static_cast<ServiceMetric>(m))[service]
                            : 0.0;
   char text[96];
   std::snprintf(text, sizeof text, "%s %.4g %s %.4g", pb.verify_metric.c_str(), value,

@@ -52,7 +52,6 @@ class Responder : public FrameSink {
   std::map<std::pair<std::size_t, int>, SimTime> cooldown_until_;  // (playbook, service)
   std::vector<std::uint64_t> triggers_;                            // per playbook: how many
   std::vector<SimTime> acted_at_;  // when each rollback or scale was done (the rate limit)
-  std::vector<float> latest_;      // the last frame's service values ([metric][service])
   std::vector<RemediationAction> actions_;
 };
 
