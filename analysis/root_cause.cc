@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
 #include <map>
+#include <memory>
 #include <set>
 #include <stdexcept>
 
 #include "dosim/analysis/scoring.h"
+#include "dosim/error.h"
 #include "engine/rng.h"
 
 namespace dosim {
@@ -45,14 +48,13 @@ std::pair<AlertsByTime::const_iterator, AlertsByTime::const_iterator> window(
           std::upper_bound(alerts.begin(), alerts.end(), to, after)};
 }
 
-Anomaly anomaly_at(const RcaSystem& system, const AlertsByTime& alerts, SimTime at,
-                   SimTime lookback) {
+// The ranking context's alerts (all inside its window) counted per service.
+Anomaly anomaly_of(const RcaContext& context) {
+  const RcaSystem& system = context.system;
   Anomaly a;
   a.alerts.assign(system.services.size(), 0);
   a.first.assign(system.services.size(), -1);
-  const auto [begin, end] = window(alerts, at - lookback, at);
-  for (auto it = begin; it != end; ++it) {
-    const Alert& alert = **it;
+  for (const Alert& alert : context.alerts) {
     if (alert.service < 0 || static_cast<std::size_t>(alert.service) >= system.services.size())
       continue;
     a.alerts[alert.service] += 1;
@@ -62,6 +64,40 @@ Anomaly anomaly_at(const RcaSystem& system, const AlertsByTime& alerts, SimTime 
   for (std::size_t s = 0; s < a.alerts.size(); ++s)
     if (a.alerts[s] > 0) a.anomalous.push_back(static_cast<int>(s));
   return a;
+}
+
+// The system as known at `at`: the changes (and a change's steps) made by then only. Null
+// when that is the whole system.
+std::unique_ptr<RcaSystem> known_at(const RcaSystem& system, SimTime at) {
+  const bool all_known = std::all_of(system.changes.begin(), system.changes.end(),
+                                     [&](const RcaSystem::Change& change) {
+                                       return std::all_of(change.times.begin(), change.times.end(),
+                                                          [&](SimTime t) { return t <= at; });
+                                     });
+  if (all_known) return nullptr;
+  auto known = std::make_unique<RcaSystem>();
+  known->services = system.services;
+  known->edges = system.edges;
+  known->places = system.places;
+  for (const RcaSystem::Change& change : system.changes) {
+    RcaSystem::Change made{change.name, {}, change.services};
+    for (SimTime t : change.times)
+      if (t <= at) made.times.push_back(t);
+    if (!made.times.empty()) known->changes.push_back(std::move(made));
+  }
+  return known;
+}
+
+// The alerts of (at - lookback, at], as they stood at `at`.
+std::vector<Alert> alerts_at(const AlertsByTime& alerts, SimTime at, SimTime lookback) {
+  std::vector<Alert> out;
+  const auto [begin, end] = window(alerts, at - lookback, at);
+  out.reserve(static_cast<std::size_t>(end - begin));
+  for (auto it = begin; it != end; ++it) {
+    out.push_back(**it);
+    if (out.back().resolved > at) out.back().resolved = -1;  // still firing then
+  }
+  return out;
 }
 
 // Longest call path from an entry service (one nobody calls); a cycle is cut after n passes.
@@ -253,15 +289,93 @@ const std::vector<std::string>& rca_ranker_names() {
   return names;
 }
 
+RcaRanker rca_builtin_ranker(const std::string& name) {
+  if (name == "change")
+    return [](const RcaContext& c) {
+      return rank_changes(c.system, anomaly_of(c), c.at, c.lookback, depths(c.system));
+    };
+  if (name == "pagerank")
+    return [](const RcaContext& c) { return rank_pagerank(c.system, anomaly_of(c)); };
+  if (name == "deepest")
+    return
+        [](const RcaContext& c) { return rank_deepest(c.system, anomaly_of(c), depths(c.system)); };
+  if (name == "random")
+    return [](const RcaContext& c) { return rank_random(c.system, c.seed, c.incident); };
+  return {};
+}
+
+std::string rca_candidate_id(const std::string& candidate, const RcaSystem& system) {
+  const auto has = [](const std::vector<std::string>& names, const std::string& name) {
+    return std::find(names.begin(), names.end(), name) != names.end();
+  };
+  if (candidate.rfind("change:", 0) == 0) {
+    std::vector<std::string> names;
+    for (const RcaSystem::Change& change : system.changes) names.push_back(change.name);
+    const std::string name = candidate.substr(7);
+    if (has(names, name)) return candidate;
+    throw std::invalid_argument("'" + candidate + "' names no change of the scenario" +
+                                did_you_mean(name, names));
+  }
+  if (candidate.rfind("edge:", 0) == 0) {
+    std::vector<std::string> names;
+    for (const auto& [caller, callee] : system.edges)
+      names.push_back(system.services[caller] + "->" + system.services[callee]);
+    const std::string name = candidate.substr(5);
+    if (has(names, name)) return candidate;
+    throw std::invalid_argument("'" + candidate +
+                                "' names no dependency of the scenario (edge:CALLER->CALLEE)" +
+                                did_you_mean(name, names));
+  }
+  const std::string name =
+      candidate.rfind("service:", 0) == 0 ? candidate.substr(8) : candidate;  // bare: a service
+  if (has(system.services, name)) return "service:" + name;
+  throw std::invalid_argument("'" + candidate +
+                              "' names no service of the scenario (a candidate is service:NAME, "
+                              "edge:CALLER->CALLEE or change:NAME)" +
+                              did_you_mean(name, system.services));
+}
+
+namespace {
+
+// `message` with `context` at the end of its first line (a Lua traceback stays below).
+std::string with_context(const std::string& message, const std::string& context) {
+  const std::size_t newline = message.find('\n');
+  if (newline == std::string::npos) return message + context;
+  return message.substr(0, newline) + context + message.substr(newline);
+}
+
+}  // namespace
+
 std::vector<RcaRanking> rank_root_causes(const RcaSystem& system,
                                          const std::vector<IncidentRecord>& incidents,
                                          const std::vector<Alert>& alerts,
                                          const RcaOptions& options) {
-  for (const std::string& ranker : options.rankers)
-    if (std::find(rca_ranker_names().begin(), rca_ranker_names().end(), ranker) ==
-        rca_ranker_names().end())
-      throw std::invalid_argument("unknown root-cause ranker '" + ranker + "'");
-  const std::vector<int> depth = depths(system);
+  struct Chosen {
+    const std::string* name;
+    RcaRanker rank;
+    bool custom;
+  };
+  const std::vector<std::string>& builtin = rca_ranker_names();
+  for (std::size_t i = 0; i < options.custom.size(); ++i) {
+    const std::string& name = options.custom[i].first;
+    if (std::find(builtin.begin(), builtin.end(), name) != builtin.end())
+      throw std::invalid_argument("root-cause ranker '" + name + "' is a built-in ranker's name");
+    for (std::size_t j = 0; j < i; ++j)
+      if (options.custom[j].first == name)
+        throw std::invalid_argument("root-cause ranker '" + name + "' given twice");
+  }
+  std::vector<Chosen> chosen;
+  for (const std::string& name : options.rankers) {
+    if (RcaRanker rank = rca_builtin_ranker(name)) {
+      chosen.push_back({&name, std::move(rank), false});
+      continue;
+    }
+    const auto custom = std::find_if(options.custom.begin(), options.custom.end(),
+                                     [&](const auto& named) { return named.first == name; });
+    if (custom == options.custom.end() || !custom->second)
+      throw std::invalid_argument("unknown root-cause ranker '" + name + "'");
+    chosen.push_back({&name, custom->second, true});
+  }
   const AlertsByTime sorted = by_time(alerts);
   std::vector<RcaRanking> rankings;
   const ScoringOptions matching{.tolerance = 0, .tick = kSecond};
@@ -271,20 +385,36 @@ std::vector<RcaRanking> rank_root_causes(const RcaSystem& system,
     const auto [begin, end] = window(sorted, incident.impact_start - 1, incident.impact_end);
     for (auto it = begin; it != end && detected < 0; ++it)
       if (alert_matches_incident(**it, incident, matching)) detected = (*it)->time;
-    if (detected < 0) continue;  // never detected: nothing triggers a ranking
-    for (const std::string& ranker : options.rankers)
-      for (SimTime delay : options.delays) {
-        const SimTime at = detected + delay;
-        const Anomaly a = anomaly_at(system, sorted, at, options.lookback);
-        RcaRanking ranking{incident.id, ranker, delay, at, {}};
-        if (ranker == "change")
-          ranking.candidates = rank_changes(system, a, at, options.lookback, depth);
-        else if (ranker == "pagerank")
-          ranking.candidates = rank_pagerank(system, a);
-        else if (ranker == "deepest")
-          ranking.candidates = rank_deepest(system, a, depth);
-        else
-          ranking.candidates = rank_random(system, options.seed, incident.id);
+    if (detected < 0 || chosen.empty()) continue;  // never detected: nothing triggers a ranking
+    // What was known at each instant, made once for all the rankers.
+    std::deque<std::unique_ptr<RcaSystem>> known;
+    std::vector<RcaContext> contexts;
+    contexts.reserve(options.delays.size());
+    for (SimTime delay : options.delays) {
+      const SimTime at = detected + delay;
+      known.push_back(known_at(system, at));
+      contexts.push_back(RcaContext{known.back() ? *known.back() : system, incident.id, at, delay,
+                                    options.lookback, options.seed,
+                                    alerts_at(sorted, at, options.lookback)});
+    }
+    for (const Chosen& ranker : chosen)
+      for (const RcaContext& context : contexts) {
+        RcaRanking ranking{incident.id, *ranker.name, context.delay, context.at, {}};
+        if (!ranker.custom) {
+          ranking.candidates = ranker.rank(context);
+        } else {
+          const std::string where = " (root-cause ranker '" + *ranker.name + "', incident " +
+                                    std::to_string(incident.id) + " ranked at simulated time " +
+                                    format_duration(context.at) + ")";
+          try {
+            ranking.candidates = ranker.rank(context);
+            if (ranking.candidates.size() > options.keep) ranking.candidates.resize(options.keep);
+            for (RcaCandidate& candidate : ranking.candidates)
+              candidate.id = rca_candidate_id(candidate.id, system);
+          } catch (const std::exception& error) {
+            throw ScriptError(with_context(error.what(), where));
+          }
+        }
         if (ranking.candidates.size() > options.keep) ranking.candidates.resize(options.keep);
         rankings.push_back(std::move(ranking));
       }
@@ -363,6 +493,22 @@ std::vector<RcaScores> score_rankings(const std::vector<RcaRanking>& rankings,
     s.avg5 = sum / 5;
   }
   return out;
+}
+
+namespace {
+
+PythonRankerMaker g_python_ranker_maker = nullptr;  // set by dosim's Python layer
+
+}  // namespace
+
+void set_python_ranker_maker(PythonRankerMaker maker) { g_python_ranker_maker = maker; }
+
+RcaRanker make_python_ranker(const std::string& module, const std::string& function) {
+  if (g_python_ranker_maker == nullptr)
+    throw InputError(module,
+                     "a ranker written in Python needs dosim's Python support (python/, built "
+                     "with pybind11); this program has none");
+  return g_python_ranker_maker(module, function);
 }
 
 }  // namespace dosim

@@ -4,7 +4,9 @@
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
+#include <optional>
 #include <system_error>
 
 #include "scenario_loader_internal.h"
@@ -36,6 +38,45 @@ std::string binary_reason(const std::string& text) {
 }  // namespace
 
 namespace loader {
+namespace {
+
+// A `rca: rankers:` entry written as a mapping: a ranker of the scenario's own, in Lua or
+// Python (docs/rca.md). Its file is read when the run is planned (run/rankers.h), not here.
+std::optional<RcaRankerSpec> read_rca_ranker(const YAML::Node& node,
+                                             const std::string& scenario_file, Diagnostics& diags) {
+  MapReader r(node, "ranker", {"name", "lua", "python", "function"}, diags);
+  if (!r.is_map()) return std::nullopt;
+  RcaRankerSpec spec;
+  spec.pos = r.value_pos("name");  // the entry's own without a name
+  spec.name = r.text("name", Need::kRequired).value_or("");
+  if (r.has("name") && spec.name.empty())
+    diags.error(r.value_pos("name"), "'name' must not be empty");
+  if (r.has("lua") == r.has("python"))
+    diags.error(r.pos(), r.has("lua") ? "a ranker is written in Lua or in Python: give 'lua' or "
+                                        "'python', not both"
+                                      : "a ranker of your own needs 'lua: FILE.lua' or 'python: "
+                                        "FILE.py' (docs/rca.md)");
+  spec.python = r.has("python") && !r.has("lua");
+  const char* key = spec.python ? "python" : "lua";
+  if (auto file = r.text(key)) {
+    spec.file_pos = r.value_pos(key);
+    if (file->empty()) diags.error(spec.file_pos, "'" + std::string(key) + "' must name a file");
+    const std::filesystem::path path(*file);
+    spec.written = *file;
+    spec.file = path.is_absolute() || scenario_file.empty()
+                    ? path.string()
+                    : (std::filesystem::path(scenario_file).parent_path() / path).string();
+  }
+  if (auto function = r.text("function")) {
+    if (function->empty())
+      diags.error(r.value_pos("function"), "'function' must name a function of the file");
+    else
+      spec.function = *function;
+  }
+  return spec;
+}
+
+}  // namespace
 
 void normalise(std::vector<double>& weights) {
   double total = 0;
@@ -94,11 +135,20 @@ Scenario Loader::load(const YAML::Node& root) {
     RcaSpec& spec = scenario_.rca;
     if (r.has("rankers")) {
       spec.rankers.clear();
-      for (const YAML::Node& ranker : r.list("rankers"))
+      for (const YAML::Node& ranker : r.list("rankers")) {
+        if (ranker.IsMap()) {  // {name, lua | python, function}: the scenario's own
+          if (auto custom = read_rca_ranker(ranker, scenario_.file, diags_)) {
+            spec.rankers.push_back(custom->name);
+            spec.ranker_pos.push_back(custom->pos);
+            spec.custom.push_back(std::move(*custom));
+          }
+          continue;
+        }
         if (auto name = read_text(ranker, pos_of(ranker), "a ranker", diags_)) {
           spec.rankers.push_back(*name);
           spec.ranker_pos.push_back(pos_of(ranker));
         }
+      }
     }
     if (r.has("delays")) {
       spec.delays.clear();

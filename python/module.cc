@@ -23,6 +23,7 @@
 #include "dosim/run.h"
 #include "dosim/version.h"
 #include "python/python_detector.h"
+#include "python/python_ranker.h"
 
 namespace py = pybind11;
 
@@ -48,10 +49,33 @@ YAML::Node to_yaml(const py::handle& value) {
   return YAML::Node(py::str(value).cast<std::string>());
 }
 
+// `rankers` as RunOptions::rankers: None, a dict {name: callable} or (name, callable) pairs.
+NamedRcaRankers make_rankers(const py::object& rankers) {
+  NamedRcaRankers out;
+  if (rankers.is_none()) return out;
+  py::list pairs;
+  if (py::isinstance<py::dict>(rankers))
+    pairs = py::list(rankers.attr("items")());
+  else
+    pairs = py::list(rankers);
+  for (const py::handle pair : pairs) {
+    const py::tuple named = py::tuple(py::reinterpret_borrow<py::object>(pair));
+    if (named.size() != 2 || !py::isinstance<py::str>(named[0]) ||
+        !PyCallable_Check(named[1].ptr()))
+      throw InputError("rankers",
+                       "rankers must be a dict {name: function} (or (name, function) pairs)");
+    const std::string name = named[0].cast<std::string>();
+    out.emplace_back(name, python_callable_ranker(named[1], "root-cause ranker '" + name + "'"));
+  }
+  return out;
+}
+
 RunOptions make_options(std::optional<std::uint64_t> seed, const std::string& script,
                         const std::string& out, std::optional<std::vector<std::string>> detectors,
-                        bool strict, const std::string& mode) {
+                        bool strict, const std::string& mode,
+                        const py::object& rankers = py::none()) {
   RunOptions options;
+  options.rankers = make_rankers(rankers);
   options.seed = seed;
   if (mode == "fluid") options.mode = WorldMode::kFluid;
   if (mode == "requests") options.mode = WorldMode::kRequests;
@@ -120,6 +144,7 @@ PYBIND11_MODULE(_dosim, m) {
   m.doc() = "dosim: deterministic discrete-event simulation of microservice systems (C++ core)";
   m.attr("__version__") = DOSIM_VERSION;
   set_python_detector_maker(&make_python_detector);
+  set_python_ranker_maker(&load_python_ranker);
 
   g_error = py::reinterpret_borrow<py::object>(
       PyErr_NewException("dosim.Error", PyExc_Exception, nullptr));
@@ -243,6 +268,37 @@ PYBIND11_MODULE(_dosim, m) {
       .def_property_readonly("notifications",
                              [](const RunReport& r) { return r.routing.notifications.size(); })
       .def_property_readonly("raw_alerts", [](const RunReport& r) { return r.routing.raw_alerts; })
+      .def_property_readonly(
+          "rca_rows",
+          [](const RunReport& r) {
+            py::list rows;
+            for (const RcaRanking& ranking : r.rca)
+              for (std::size_t c = 0; c < ranking.candidates.size(); ++c)
+                rows.append(py::make_tuple(ranking.incident, ranking.ranker, ranking.delay,
+                                           ranking.at, c + 1, ranking.candidates[c].id,
+                                           ranking.candidates[c].score));
+            return rows;
+          })
+      .def("rca_scores",
+           [](const RunReport& r) {
+             py::list rows;
+             for (const RcaScores& s :
+                  score_rankings(r.rca, r.incidents, rca_system_of(r.scenario))) {
+               py::dict row;
+               row["ranker"] = s.ranker;
+               row["delay_s"] = to_seconds(s.delay);
+               row["cases"] = s.cases;
+               row["ac1"] = s.ac[0];
+               row["ac3"] = s.ac[2];
+               row["ac5"] = s.ac[4];
+               row["avg5"] = s.avg5;
+               row["ac1_path"] = s.ac_path[0];
+               row["ac3_path"] = s.ac_path[2];
+               row["ac5_path"] = s.ac_path[4];
+               rows.append(row);
+             }
+             return rows;
+           })
       .def("experiments_passed", &RunReport::experiments_passed)
       .def("scores", [](const RunReport& r) { return table_dict(r.scores()); });
 
@@ -250,29 +306,31 @@ PYBIND11_MODULE(_dosim, m) {
       "_run",
       [](const std::string& path, std::optional<std::uint64_t> seed, const std::string& script,
          const std::string& out, std::optional<std::vector<std::string>> detectors, bool strict,
-         const std::string& mode) {
-        RunOptions options = make_options(seed, script, out, std::move(detectors), strict, mode);
+         const std::string& mode, const py::object& rankers) {
+        RunOptions options =
+            make_options(seed, script, out, std::move(detectors), strict, mode, rankers);
         py::gil_scoped_release release;
         const RunPlan plan = RunPlan::load(path, std::move(options));
         Run run(plan);
         return run.run();
       },
       py::arg("path"), py::arg("seed") = py::none(), py::arg("script") = "", py::arg("out") = "",
-      py::arg("detectors") = py::none(), py::arg("strict") = false, py::arg("mode") = "");
+      py::arg("detectors") = py::none(), py::arg("strict") = false, py::arg("mode") = "",
+      py::arg("rankers") = py::none());
 
   py::class_<Stepper>(m, "_Simulation")
       .def(py::init([](const std::string& path, std::optional<std::uint64_t> seed,
                        const std::string& script, const std::string& out,
                        std::optional<std::vector<std::string>> detectors, bool strict,
-                       const std::string& mode) {
+                       const std::string& mode, const py::object& rankers) {
              RunOptions options =
-                 make_options(seed, script, out, std::move(detectors), strict, mode);
+                 make_options(seed, script, out, std::move(detectors), strict, mode, rankers);
              py::gil_scoped_release release;
              return std::make_unique<Stepper>(RunPlan::load(path, std::move(options)));
            }),
            py::arg("path"), py::arg("seed") = py::none(), py::arg("script") = "",
            py::arg("out") = "", py::arg("detectors") = py::none(), py::arg("strict") = false,
-           py::arg("mode") = "")
+           py::arg("mode") = "", py::arg("rankers") = py::none())
       .def(
           "step",
           [](Stepper& s, std::int64_t ticks) {

@@ -9,6 +9,7 @@
 #include "detectors/runner.h"
 #include "dosim/analysis/trace_writer.h"
 #include "run/detector_factories.h"
+#include "run/rankers.h"
 #include "run/responder.h"
 #include "scripting/script_host.h"
 
@@ -43,6 +44,7 @@ struct Run::Impl {
   std::unique_ptr<ScriptHost> script;
   std::unique_ptr<DetectorRunner> detectors;
   std::unique_ptr<Responder> responder;  // with the scenario's playbooks only
+  NamedRcaRankers rankers;               // besides the built-in ones (run/rankers.h)
   std::optional<DetectorScoresToTrace> scores_to_trace;
   std::vector<FrameSink*> extra_sinks;
   bool wired = false;     // the sinks are added on the first step() or run()
@@ -88,6 +90,9 @@ void Run::Impl::start() {
   if (writer) scores_to_trace.emplace(*detectors, *writer);
   if (!simulation.scenario().playbooks.empty())
     responder = std::make_unique<Responder>(simulation, *detectors, plan.seed());
+  std::vector<Diagnostic> problems;  // none: the plan made them once already
+  rankers = make_run_rankers(simulation.scenario(), options, plan.seed(), problems);
+  if (!problems.empty()) throw InputError(std::move(problems));
 }
 
 Run::~Run() = default;
@@ -160,9 +165,10 @@ RunReport Run::run(const std::atomic<bool>* stop) {
   {
     RcaOptions rca;
     rca.seed = report.seed;
-    rca.rankers = scenario.rca.rankers;
+    rca.rankers = run_ranker_names(scenario, impl.plan.options());
     rca.delays = scenario.rca.delays;
     rca.lookback = scenario.rca.lookback;
+    rca.custom = impl.rankers;
     report.rca = rank_root_causes(rca_system_of(scenario), report.incidents, report.alerts, rca);
   }
   std::vector<std::string> service_names;

@@ -6,12 +6,12 @@
 #include <filesystem>
 
 #include "detectors/runner.h"
-#include "dosim/analysis/root_cause.h"
 #include "dosim/detectors/detector.h"
 #include "dosim/detectors/registry.h"
 #include "dosim/engine/scenario_loader.h"
 #include "dosim/run.h"
 #include "run/detector_factories.h"
+#include "run/rankers.h"
 #include "scripting/script_host.h"
 
 namespace dosim {
@@ -163,26 +163,12 @@ void check_request_level(const Scenario& scenario, std::vector<Diagnostic>& prob
        false});
 }
 
-// The scenario's `rca: rankers:` must name rankers of analysis/root_cause.h.
-void check_rankers(const Scenario& scenario, std::vector<Diagnostic>& problems) {
-  const std::vector<std::string>& known = rca_ranker_names();
-  for (std::size_t r = 0; r < scenario.rca.rankers.size(); ++r) {
-    const std::string& name = scenario.rca.rankers[r];
-    if (std::find(known.begin(), known.end(), name) != known.end()) continue;
-    const SourcePos pos =
-        r < scenario.rca.ranker_pos.size() ? scenario.rca.ranker_pos[r] : SourcePos{};
-    std::string list;
-    for (const std::string& k : known) list += (list.empty() ? "" : ", ") + k;
-    problems.push_back({scenario.file, pos.line, pos.column,
-                        "unknown root-cause ranker '" + name + "' (rankers: " + list + ")" +
-                            did_you_mean(name, known)});
-  }
-}
-
 void resolve(Scenario& scenario, const RunOptions& options, std::vector<DetectorSpec>& detectors,
              std::string& script_path, std::vector<Diagnostic>& problems) {
   check_request_level(scenario, problems);
-  check_rankers(scenario, problems);
+  // The rankers' names, and the scenario's Lua and Python rankers loaded once (each Run
+  // makes its own).
+  make_run_rankers(scenario, options, options.seed.value_or(scenario.seed), problems);
   if (!options.incident_rules) scenario.incident_rules.clear();
   script_path = options.script_path.empty() ? scenario_script_path(scenario.file, scenario.script)
                                             : options.script_path;

@@ -3,11 +3,14 @@
 // callee and the edge, a change, a zone's services) and on the path; each ranker on a chain
 // whose answer is known (pagerank and deepest blame the leaf, change blames the recent
 // change near the alerts); nothing after the ranking instant is seen; the random ranker is a
-// seeded permutation; rankings read from CSV and JSON lines, with errors at their lines.
+// seeded permutation; a ranker of your own sees only what was known at the ranking instant
+// and is scored as the built-in ones; rankings read from CSV and JSON lines, with errors at
+// their lines.
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -154,6 +157,113 @@ TEST_CASE("Each ranker on a chain whose answer is known", "[rca]") {
   // An undetected incident is no case; an unknown ranker is refused.
   CHECK(rank_root_causes(system, incidents, {alert(3 * kHour, 2)}, options).empty());
   options.rankers = {"oracle"};
+  CHECK_THROWS_AS(rank_root_causes(system, incidents, alerts, options), std::invalid_argument);
+}
+
+TEST_CASE("A ranker of your own sees only what was known at the ranking instant", "[rca]") {
+  RcaSystem system = chain();
+  system.changes.push_back({"later", {2 * kHour}, {2}});  // after every ranking
+  system.changes.push_back({"flag", {30 * kMinute, kHour + 2 * kMinute}, {0}});  // one step later
+  const std::vector<IncidentRecord> incidents = {incident(0, 2, "db", "latency", {0, 1, 2})};
+  std::vector<Alert> alerts = {alert(kHour - 90 * kMinute, 3),  // before the lookback
+                               alert(kHour, 2), alert(kHour + 30 * kSecond, 1),
+                               alert(kHour + 2 * kMinute, 0), alert(3 * kHour, 2)};
+  alerts[1].resolved = kHour + 3 * kMinute;  // still firing at detection, resolved by 5 min
+  struct Seen {
+    std::int64_t incident;
+    SimTime at, delay, lookback;
+    std::vector<SimTime> alert_times, resolved;
+    std::vector<std::string> changes;
+    std::vector<std::size_t> change_steps;
+  };
+  std::vector<Seen> seen;
+  RcaOptions options;
+  options.delays = {0, 5 * kMinute};
+  options.rankers = {"mine", "pagerank"};
+  options.custom = {{"mine", [&](const RcaContext& c) {
+                       Seen s{c.incident, c.at, c.delay, c.lookback, {}, {}, {}, {}};
+                       for (const Alert& a : c.alerts) {
+                         s.alert_times.push_back(a.time);
+                         s.resolved.push_back(a.resolved);
+                       }
+                       for (const RcaSystem::Change& change : c.system.changes) {
+                         s.changes.push_back(change.name);
+                         s.change_steps.push_back(change.times.size());
+                       }
+                       seen.push_back(s);
+                       return std::vector<RcaCandidate>{{"db", 2}, {"service:web", 1}};
+                     }}};
+  const auto rankings = rank_root_causes(system, incidents, alerts, options);
+  REQUIRE(seen.size() == 2);  // one call per delay
+  CHECK(seen[0].incident == 0);
+  CHECK(seen[0].at == kHour);  // detection: db's alert at 1 h
+  CHECK(seen[1].at == kHour + 5 * kMinute);
+  CHECK(seen[1].delay == 5 * kMinute);
+  CHECK(seen[0].lookback == kHour);
+  // Only the alerts of (at - lookback, at]: not the one 90 minutes before, not the later ones.
+  CHECK(seen[0].alert_times == std::vector<SimTime>{kHour});
+  CHECK(seen[1].alert_times ==
+        std::vector<SimTime>{kHour, kHour + 30 * kSecond, kHour + 2 * kMinute});
+  CHECK(seen[0].resolved == std::vector<SimTime>{-1});  // its resolution was still to come
+  CHECK(seen[1].resolved.front() == kHour + 3 * kMinute);
+  // The changes made by then: not `later`; the flag with its first step only, then both.
+  CHECK(seen[0].changes == std::vector<std::string>{"deploy-api", "old-config", "flag"});
+  CHECK(seen[0].change_steps.back() == 1);
+  CHECK(seen[1].change_steps.back() == 2);
+  // Ranked and scored like a built-in ranker: a bare name is a service.
+  REQUIRE(rankings.size() == 4);
+  CHECK(rankings[0].ranker == "mine");
+  CHECK(rankings[2].ranker == "pagerank");
+  CHECK(ids(rankings[0]) == std::vector<std::string>{"service:db", "service:web"});
+  const auto scores = score_rankings(rankings, incidents, system);
+  REQUIRE(scores.size() == 4);
+  CHECK(scores[0].ranker == "mine");
+  CHECK(scores[0].ac[0] == 1.0);
+  // A ranker that blames the wrong service first scores AC@1 = 0 (AC@2 = 1).
+  options.custom[0].second = [](const RcaContext&) {
+    return std::vector<RcaCandidate>{{"service:web", 0}, {"service:db", 0}};
+  };
+  const auto wrong =
+      score_rankings(rank_root_causes(system, incidents, alerts, options), incidents, system);
+  CHECK(wrong[0].ac[0] == 0.0);
+  CHECK(wrong[0].ac[1] == 1.0);
+}
+
+TEST_CASE("A ranker of your own that fails or names nothing fails the ranking clearly", "[rca]") {
+  const RcaSystem system = chain();
+  const std::vector<IncidentRecord> incidents = {incident(0, 2, "db", "latency", {0, 1, 2})};
+  const std::vector<Alert> alerts = {alert(kHour, 2)};
+  RcaOptions options;
+  options.delays = {0};
+  options.rankers = {"mine"};
+  const auto message = [&](RcaRanker ranker) -> std::string {
+    options.custom = {{"mine", std::move(ranker)}};
+    try {
+      rank_root_causes(system, incidents, alerts, options);
+    } catch (const ScriptError& error) {
+      return error.what();
+    }
+    return "no error";
+  };
+  const std::string unknown = message([](const RcaContext&) {
+    return std::vector<RcaCandidate>{{"service:dv", 1}};
+  });
+  CHECK_THAT(unknown, Catch::Contains("'service:dv' names no service") &&
+                          Catch::Contains("did you mean 'db'") &&
+                          Catch::Contains("root-cause ranker 'mine', incident 0"));
+  CHECK_THAT(message([](const RcaContext&) {
+               return std::vector<RcaCandidate>{{"edge:db->web", 1}};
+             }),
+             Catch::Contains("names no dependency"));
+  CHECK_THAT(message([](const RcaContext&) -> std::vector<RcaCandidate> {
+               throw std::runtime_error("boom");
+             }),
+             Catch::StartsWith("boom (root-cause ranker 'mine'"));
+  // A custom ranker may not take a built-in one's name, nor be named twice.
+  options.custom = {{"change", [](const RcaContext&) { return std::vector<RcaCandidate>{}; }}};
+  CHECK_THROWS_AS(rank_root_causes(system, incidents, alerts, options), std::invalid_argument);
+  options.custom = {{"mine", [](const RcaContext&) { return std::vector<RcaCandidate>{}; }},
+                    {"mine", [](const RcaContext&) { return std::vector<RcaCandidate>{}; }}};
   CHECK_THROWS_AS(rank_root_causes(system, incidents, alerts, options), std::invalid_argument);
 }
 

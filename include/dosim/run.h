@@ -69,6 +69,11 @@ struct RunOptions {
   // Detector kinds of the program's own (a scenario's `kind:` the registry does not know
   // is asked of it first; then of the script's Lua detectors).
   DetectorFactory detector_factory;
+  // Root-cause rankers of the program's own (docs/rca.md, "Your own ranker"), by name: each
+  // ranks after the scenario's `rca: rankers:`, or where that list names it. A name must not
+  // be a built-in ranker's or one of the scenario's. The ranker may be called from the
+  // thread that runs, after the simulation.
+  NamedRcaRankers rankers;
   // Whether the scenario's incident rules run (they watch the scenario's own detectors; a
   // bench that picks other detectors turns them off).
   bool incident_rules = true;

@@ -35,6 +35,7 @@ ALERT_COLUMNS = ["t_ns", "detector", "service", "metric", "severity", "incident_
 DETECTED_COLUMNS = ["rule", "start_ns", "end_ns", "severity", "peak_temperature"]
 EXPERIMENT_COLUMNS = ["title", "verdict", "probe", "message", "start_ns", "end_ns",
                       "failed_at_ns"]
+RCA_COLUMNS = ["incident_id", "ranker", "delay_ns", "t_ns", "rank", "candidate", "score"]
 
 
 class Report:
@@ -57,6 +58,7 @@ class Report:
         self.detected = _pd.DataFrame(report.detected_rows, columns=DETECTED_COLUMNS)
         self.experiments = _pd.DataFrame(report.experiment_rows, columns=EXPERIMENT_COLUMNS)
         self.script_log = _pd.DataFrame(report.script_log, columns=["t_ns", "text"])
+        self.rca = _pd.DataFrame(report.rca_rows, columns=RCA_COLUMNS)
         self.raw_alerts = report.raw_alerts
         self.notifications = report.notifications
 
@@ -68,6 +70,12 @@ class Report:
         """The score table as {row: {metric: value}}: each detector, 'all detectors',
         'random baseline', 'null baseline', and 'rule <name>' per incident rule."""
         return self._report.scores()
+
+    def rca_scores(self):
+        """Root-cause ranking's AC@k per (ranker, delay) (docs/rca.md), as `dosim score
+        --json` writes them under "rca": a list of dicts with ranker, delay_s, cases, ac1,
+        ac3, ac5, avg5, ac1_path, ac3_path, ac5_path."""
+        return list(self._report.rca_scores())
 
     def scores_frame(self):
         """The score table as a DataFrame, one row per detector or baseline."""
@@ -82,16 +90,19 @@ class Report:
                 f"incidents, {len(self.alerts)} alerts{'' if self.completed else ', stopped'}>")
 
 
-def run(path, seed=None, script=None, out=None, detectors=None, strict=False, mode=None):
+def run(path, seed=None, script=None, out=None, detectors=None, strict=False, mode=None,
+        rankers=None):
     """Runs a scenario file to its end and returns its Report.
 
     seed: instead of the scenario's; script: a Lua chaos script (default: the scenario's
     `script:`); out: the HDF5 trace to write (default: none); detectors: names or
     KIND[:key=value...] tokens to run instead of the scenario's (as `dosim bench`);
     strict: warnings are errors; mode: "fluid" or "requests" instead of the scenario's
-    `mode:` (as `dosim run --mode`). Raises InputError / ScriptError with every problem."""
+    `mode:` (as `dosim run --mode`); rankers: root-cause rankers of your own, {name:
+    function(case) -> candidates} (docs/rca.md), ranked after the scenario's. Raises
+    InputError / ScriptError with every problem."""
     return Report(_dosim._run(str(path), seed, str(script or ""), str(out or ""),
-                              detectors, strict, str(mode or "")))
+                              detectors, strict, str(mode or ""), rankers))
 
 
 def score(trace, alerts=None, scores=None, threshold=0.5):
@@ -150,9 +161,9 @@ class Simulation:
     calls then finish() gives the report and trace of one dosim.run()."""
 
     def __init__(self, path, seed=None, script=None, out=None, detectors=None, strict=False,
-                 mode=None):
+                 mode=None, rankers=None):
         self._sim = _dosim._Simulation(str(path), seed, str(script or ""), str(out or ""),
-                                       detectors, strict, str(mode or ""))
+                                       detectors, strict, str(mode or ""), rankers)
 
     def step(self, ticks=1):
         """Simulates at most `ticks` more ticks; returns whether ticks are left."""

@@ -28,17 +28,28 @@
 //   random    every service in a random order drawn from the stream (seed, "rca-random",
 //             incident id)
 //
+// Rankers of your own (docs/rca.md, "Your own ranker"): an RcaRanker, given by name in
+// RcaOptions::custom and listed in RcaOptions::rankers like a built-in one. It is called
+// once per case and delay with an RcaContext: what was known at the ranking instant and
+// nothing else (the alerts of the lookback up to the instant, the changes made by then, the
+// graph; never the incident's root cause, its affected services or its impact window, which
+// are what it is scored on). The built-in rankers are RcaRankers too (rca_builtin_ranker).
+// A run's scenario names rankers written in Lua and Python (run/rankers.h); a program its
+// own through RunOptions::rankers (dosim/run.h).
+//
 // Correct candidates, per incident: the root service (the fault's target; for an edge fault
 // its caller, and its callee too), every service the root cause names (a change's defect
 // services; the services placed in an outage's zone or region), the faulted edge, and, for a
 // change's defect, the change itself. AC@k is the share of cases with a correct candidate
 // among the first k; Avg@5 the mean of AC@1..AC@5. "On the path" counts, besides, any
 // candidate whose service the incident affected (partial credit, reported apart).
-// Pure functions, thread-safe.
+// Pure functions, thread-safe (rank_root_causes as far as its custom rankers are).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dosim/alert.h"
@@ -64,17 +75,43 @@ struct RcaSystem {
 // The system of a scenario (a run's copy: with the changes a script added).
 RcaSystem rca_system_of(const Scenario& scenario);
 
+struct RcaCandidate {
+  std::string id;  // "service:db", "edge:web->db", "change:deploy-v2"
+  double score = 0;
+};
+
+// What a ranker knows at the ranking instant `at`, and nothing else.
+struct RcaContext {
+  // The system as known at `at`: its services, edges and places, and the changes made by
+  // then (a change's `times` only up to `at`; a change not begun yet is not there).
+  const RcaSystem& system;
+  std::int64_t incident = -1;  // the case's incident id, to tell cases apart; nothing more
+  SimTime at = 0;              // the ranking instant: the detection plus `delay`
+  SimTime delay = 0;
+  SimTime lookback = 0;
+  std::uint64_t seed = 0;  // the run's seed, for a ranker that draws (as `random` does)
+  // The alerts fired in (at - lookback, at], in time order (ties: the order they fired);
+  // `resolved` is -1 for an alert still firing at `at`.
+  std::vector<Alert> alerts;
+};
+
+// A ranker: the candidates of one case at one instant, best first (scores are the ranker's
+// own; higher is better by convention). Candidates must name a service, an edge or a change
+// of the system ("service:NAME", "edge:CALLER->CALLEE", "change:NAME"; a bare name is read
+// as a service). It may throw to fail the ranking (a ScriptError says it best). Called on
+// the thread that ranks, one call at a time.
+using RcaRanker = std::function<std::vector<RcaCandidate>(const RcaContext&)>;
+using NamedRcaRankers = std::vector<std::pair<std::string, RcaRanker>>;
+
 struct RcaOptions {
+  // The rankers to run, by name: a built-in one or one of `custom`.
   std::vector<std::string> rankers = {"change", "pagerank", "deepest", "random"};
   std::vector<SimTime> delays = {0, kMinute, 5 * kMinute};
   SimTime lookback = kHour;  // alerts and changes this far before the ranking count
   std::uint64_t seed = 0;    // the random ranker's stream
   std::size_t keep = 10;     // candidates kept per ranking
-};
-
-struct RcaCandidate {
-  std::string id;  // "service:db", "edge:web->db", "change:deploy-v2"
-  double score = 0;
+  // Rankers of the caller's own. REQUIRES: names unique, none a built-in ranker's.
+  NamedRcaRankers custom;
 };
 
 struct RcaRanking {
@@ -85,15 +122,25 @@ struct RcaRanking {
   std::vector<RcaCandidate> candidates;  // best first
 };
 
-// The rankers' names, as `RcaOptions::rankers` takes them.
+// The built-in rankers' names, as `RcaOptions::rankers` takes them.
 const std::vector<std::string>& rca_ranker_names();
 
+// A built-in ranker by name (an empty function for an unknown name).
+RcaRanker rca_builtin_ranker(const std::string& name);
+
 // Every case ranked by every ranker at every delay: cases in incident order, then rankers
-// in the given order, then delays. Throws std::invalid_argument for an unknown ranker.
+// in the given order, then delays. Throws std::invalid_argument for an unknown ranker (or a
+// custom one named twice or after a built-in one). A custom ranker that throws, or returns
+// a candidate that names nothing of the system, fails the whole ranking with a ScriptError
+// naming the ranker, the incident and the instant.
 std::vector<RcaRanking> rank_root_causes(const RcaSystem& system,
                                          const std::vector<IncidentRecord>& incidents,
                                          const std::vector<Alert>& alerts,
                                          const RcaOptions& options = {});
+
+// `candidate` as a ranking holds it: a bare name is read as "service:NAME". Throws
+// std::invalid_argument when it names no service, edge or change of `system`.
+std::string rca_candidate_id(const std::string& candidate, const RcaSystem& system);
 
 // Whether `candidate` is a correct root cause of `incident` (above); with `on_path`, also
 // whether its service is one the incident affected.
@@ -131,5 +178,16 @@ namespace dosim {
 // A candidate is "service:NAME", "edge:CALLER->CALLEE" or "change:NAME"; a bare name is read
 // as a service. Throws InputError at FILE:LINE:COL for every problem found.
 std::vector<RcaRanking> read_rankings_file(const std::string& path);
+
+// Rankers written in Python (`rca: rankers: [{name: N, python: FILE.py, function: F}]`,
+// docs/rca.md): what makes one lives in dosim's Python layer (python/), above the
+// libraries; the `dosim` program and the `dosim` Python module install it at start. Not
+// thread-safe: set it before any run.
+using PythonRankerMaker = RcaRanker (*)(const std::string& module, const std::string& function);
+void set_python_ranker_maker(PythonRankerMaker maker);
+// A ranker that calls `function` of the Python file `module` with each case. Throws
+// InputError (no Python support in this program, a file that does not load, no such
+// function), without a position: the caller places it.
+RcaRanker make_python_ranker(const std::string& module, const std::string& function);
 
 }  // namespace dosim

@@ -545,11 +545,24 @@ struct TracingSpec {
   bool tail() const { return keep_errors || keep_slower_than.has_value(); }
 };
 
+// A ranker of the scenario's own, written in Lua or Python (`rca: rankers:` entry
+// {name, lua | python, function}, docs/rca.md): a function of the file called per case.
+struct RcaRankerSpec {
+  std::string name;
+  bool python = false;  // a .py file; else a .lua file
+  std::string file;     // resolved against the scenario file's folder
+  std::string written;  // the file as the scenario wrote it (for messages)
+  std::string function = "rank";
+  SourcePos pos, file_pos;  // its `name:` (the entry without one), its `lua:` / `python:`
+};
+
 // `rca:`: how a run ranks the root causes of its detected incidents (docs/rca.md). The
-// rankers' names are checked when the run is planned (run/), not here.
+// rankers' names are checked, and the Lua and Python ones loaded, when the run is planned
+// (run/), not here.
 struct RcaSpec {
   std::vector<std::string> rankers = {"change", "pagerank", "deepest", "random"};
   std::vector<SourcePos> ranker_pos;  // where each was named; empty for the default
+  std::vector<RcaRankerSpec> custom;  // the entries of `rankers` written as mappings
   std::vector<SimTime> delays = {0, 60 * kSecond, 300 * kSecond};
   SimTime lookback = 3600 * kSecond;
 };

@@ -1,0 +1,46 @@
+#include "python/python_util.h"
+
+#include <filesystem>
+#include <map>
+
+#include "dosim/error.h"
+
+namespace dosim::python {
+
+namespace py = pybind11;
+
+std::string describe(py::error_already_set& error) {
+  std::string where;
+  try {
+    if (error.trace()) {
+      const py::list frames = py::module_::import("traceback").attr("extract_tb")(error.trace());
+      if (!frames.empty()) {
+        const py::object last = frames[frames.size() - 1];
+        where = py::str(last.attr("filename")).cast<std::string>() + ":" +
+                std::to_string(last.attr("lineno").cast<int>()) + ": ";
+      }
+    }
+  } catch (const py::error_already_set&) {
+    where.clear();  // no traceback to read: the message alone
+  }
+  const std::string type = py::str(error.type().attr("__name__")).cast<std::string>();
+  return where + type + ": " + py::str(error.value()).cast<std::string>();
+}
+
+py::object load_module(const std::string& path) {
+  // Never destroyed: the interpreter may be gone when static destructors run.
+  static auto* modules = new std::map<std::string, py::object>();
+  const std::string key = std::filesystem::absolute(path).lexically_normal().string();
+  if (auto found = modules->find(key); found != modules->end()) return found->second;
+  const py::module_ util = py::module_::import("importlib.util");
+  const std::string name = "dosim_detector_" + std::to_string(modules->size());
+  const py::object spec = util.attr("spec_from_file_location")(name, key);
+  if (spec.is_none()) throw InputError(path, "cannot load it as a Python module");
+  py::object module = util.attr("module_from_spec")(spec);
+  py::module_::import("sys").attr("modules")[py::str(name)] = module;
+  spec.attr("loader").attr("exec_module")(module);
+  modules->emplace(key, module);
+  return module;
+}
+
+}  // namespace dosim::python

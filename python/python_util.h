@@ -1,0 +1,19 @@
+// What the Python detectors and rankers share (python_detector.h, python_ranker.h): loading a
+// user's .py file as a module, and a Python exception as a message. REQUIRES: the GIL.
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+#include <string>
+
+namespace dosim::python {
+
+// The module executed from `path`, once per process and file (a detector and a ranker of the
+// same file share it). Raises what the module's code raises; InputError when the file cannot
+// be loaded as a module.
+pybind11::object load_module(const std::string& path);
+
+// "FILE:LINE: Type: message" of the innermost Python frame of the exception being handled.
+std::string describe(pybind11::error_already_set& error);
+
+}  // namespace dosim::python

@@ -1,0 +1,115 @@
+#include "run/rankers.h"
+
+#include <algorithm>
+
+#include "scripting/lua_ranker.h"
+#include "util/input_file.h"
+
+namespace dosim {
+namespace {
+
+bool contains(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// `message` with `context` at the end of its first line (a Lua traceback stays below).
+std::string with_context(const std::string& message, const std::string& context) {
+  const std::size_t newline = message.find('\n');
+  if (newline == std::string::npos) return message + context;
+  return message.substr(0, newline) + context + message.substr(newline);
+}
+
+// Makes one of the scenario's rankers; its problems go to `problems`.
+RcaRanker make_scenario_ranker(const Scenario& scenario, const RcaRankerSpec& spec,
+                               const RunOptions& options, std::uint64_t seed,
+                               std::vector<Diagnostic>& problems) {
+  const std::string who = "root-cause ranker '" + spec.name + "'";
+  std::string reason;
+  if (!read_input_file(spec.file, kMaxScriptBytes, reason)) {
+    problems.push_back({scenario.file, spec.file_pos.line, spec.file_pos.column,
+                        who + ": cannot read " + spec.written + ": " + reason});
+    return {};
+  }
+  try {
+    if (spec.python) return make_python_ranker(spec.file, spec.function);
+    SandboxLimits limits;
+    limits.instruction_budget = options.lua_instructions;
+    limits.memory_limit = static_cast<std::size_t>(options.lua_memory_mib) << 20;
+    return make_lua_ranker(spec.file, spec.function, seed, limits);
+  } catch (const ScriptError& error) {
+    // An error inside the file: at its line there ("FILE:LINE: message").
+    for (Diagnostic d : error.diagnostics()) {
+      d.message = with_context(d.message, " (" + who + ")");
+      problems.push_back(std::move(d));
+    }
+  } catch (const Error& error) {
+    for (const Diagnostic& d : error.diagnostics()) {
+      if (d.line > 0 || !d.file.empty())
+        problems.push_back(d);
+      else
+        problems.push_back(
+            {scenario.file, spec.file_pos.line, spec.file_pos.column, who + ": " + d.message});
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+std::vector<std::string> run_ranker_names(const Scenario& scenario, const RunOptions& options) {
+  std::vector<std::string> names = scenario.rca.rankers;
+  for (const auto& [name, ranker] : options.rankers)
+    if (!contains(names, name)) names.push_back(name);
+  return names;
+}
+
+NamedRcaRankers make_run_rankers(const Scenario& scenario, const RunOptions& options,
+                                 std::uint64_t seed, std::vector<Diagnostic>& problems) {
+  const std::vector<std::string>& builtin = rca_ranker_names();
+  std::vector<std::string> known = builtin;
+  std::vector<const RcaRankerSpec*> to_make;
+  for (const RcaRankerSpec& spec : scenario.rca.custom) {
+    if (spec.name.empty()) continue;  // the loader said so
+    const auto problem = [&](const std::string& message) {
+      problems.push_back({scenario.file, spec.pos.line, spec.pos.column, message});
+    };
+    if (contains(builtin, spec.name)) {
+      problem("root-cause ranker '" + spec.name +
+              "' is a built-in ranker's name; give yours another");
+    } else if (contains(known, spec.name)) {
+      problem("root-cause ranker '" + spec.name + "' is named twice");
+    } else {
+      known.push_back(spec.name);
+      if (!spec.file.empty()) to_make.push_back(&spec);
+    }
+  }
+  for (const auto& [name, ranker] : options.rankers) {
+    if (contains(known, name))
+      problems.push_back({"rankers", 0, 0,
+                          "root-cause ranker '" + name +
+                              "' is a built-in ranker's or the "
+                              "scenario's already: give yours another name"});
+    else if (!ranker)
+      problems.push_back({"rankers", 0, 0, "root-cause ranker '" + name + "' is empty"});
+    known.push_back(name);
+  }
+  for (std::size_t r = 0; r < scenario.rca.rankers.size(); ++r) {
+    const std::string& name = scenario.rca.rankers[r];
+    if (contains(known, name)) continue;
+    const SourcePos pos =
+        r < scenario.rca.ranker_pos.size() ? scenario.rca.ranker_pos[r] : SourcePos{};
+    std::string list;
+    for (const std::string& k : known) list += (list.empty() ? "" : ", ") + k;
+    problems.push_back({scenario.file, pos.line, pos.column,
+                        "unknown root-cause ranker '" + name + "' (rankers: " + list + ")" +
+                            did_you_mean(name, known)});
+  }
+  NamedRcaRankers rankers;
+  for (const RcaRankerSpec* spec : to_make)
+    if (RcaRanker made = make_scenario_ranker(scenario, *spec, options, seed, problems))
+      rankers.emplace_back(spec->name, std::move(made));
+  for (const auto& [name, ranker] : options.rankers) rankers.emplace_back(name, ranker);
+  return rankers;
+}
+
+}  // namespace dosim
