@@ -443,6 +443,7 @@ struct TraceWriter::Impl {
   std::vector<DetectedIncident> detected;                // for /incidents_detected
   std::vector<RcaRanking> rca;                           // for /rca
   std::vector<TraceWriter::RemediationRow> remediation;  // for /remediation
+  std::vector<TraceWriter::RemedyRow> remedies;          // for /truth/remedies
   std::vector<TraceWriter::TimelineRow> timelines;       // for /truth/timeline
   AlertRouting routing;                                  // for /notifications
   bool has_script = false;
@@ -1047,9 +1048,13 @@ void TraceWriter::finish(const std::vector<IncidentRecord>& incidents, bool comp
     }
     if (!impl.remediation.empty()) {  // only a scenario with playbooks has them
       std::vector<std::int64_t> times, alerted;
-      std::vector<std::string> playbooks, actions, outcomes;
+      std::vector<std::string> playbooks, actions, outcomes, targets, faults;
       std::vector<std::int32_t> services;
+      std::vector<std::uint8_t> acted;
       for (const RemediationRow& row : impl.remediation) {
+        acted.push_back(row.acted ? 1 : 0);
+        targets.push_back(row.target);
+        faults.push_back(row.fault);
         times.push_back(row.time);
         alerted.push_back(row.alerted);
         playbooks.push_back(row.playbook);
@@ -1065,6 +1070,24 @@ void TraceWriter::finish(const std::vector<IncidentRecord>& incidents, bool comp
       write_numbers(g, "alert_ns", H5T_STD_I64LE, std::span<const std::int64_t>(alerted));
       write_strings(g, "action", std::span<const std::string>(actions));
       write_strings(g, "outcome", std::span<const std::string>(outcomes));
+      write_numbers(g, "acted", H5T_STD_U8LE, std::span<const std::uint8_t>(acted));
+      write_strings(g, "target", std::span<const std::string>(targets));
+      write_strings(g, "fault", std::span<const std::string>(faults));
+    }
+    {
+      std::vector<std::int64_t> incident;
+      std::vector<std::string> actions, targets;
+      for (const RemedyRow& row : impl.remedies) {
+        incident.push_back(row.incident);
+        actions.push_back(row.action);
+        targets.push_back(row.target);
+      }
+      const Group truth(check(H5Gopen2(impl.file.get(), "truth", H5P_DEFAULT), "truth"));
+      const Group group = make_group(truth.get(), "remedies");
+      const hid_t g = group.get();
+      write_numbers(g, "incident_id", H5T_STD_I64LE, std::span<const std::int64_t>(incident));
+      write_strings(g, "action", std::span<const std::string>(actions));
+      write_strings(g, "target", std::span<const std::string>(targets));
     }
     if (complete) {
       const std::int32_t one = 1;
@@ -1089,6 +1112,8 @@ void TraceWriter::set_detected_incidents(std::vector<DetectedIncident> rows) {
 void TraceWriter::set_incident_timelines(std::vector<TimelineRow> rows) {
   impl_->timelines = std::move(rows);
 }
+
+void TraceWriter::set_remedies(std::vector<RemedyRow> rows) { impl_->remedies = std::move(rows); }
 
 void TraceWriter::set_remediation(std::vector<RemediationRow> rows) {
   impl_->remediation = std::move(rows);

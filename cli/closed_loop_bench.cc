@@ -2,9 +2,11 @@
 // drives its own run of every scenario and seed, its alerts triggering the scenario's
 // playbooks (their `detector` and `severity` matches left out: every playbook answers the
 // detector under test; `metric` and `services` still apply), so detectors are compared on time to
-// mitigate and to recover, beside a null detector (no alerts: the incident lasts as long as its
-// cause) and an oracle (an alert on the root service at the first tick of each impact, from a first
-// run without responders). Runs go to a pool of threads; each result lands in its own slot, so the
+// mitigate and to recover, beside a null detector (no detector: customers report an impact
+// `remediation: customer_report` after it starts, as an alert on its root service, when it
+// still lasts then; otherwise it lasts as long as its cause) and an oracle (an alert on the root
+// service at the first tick of each impact). Both take where and when impacts start from a first
+// run without responders. Runs go to a pool of threads; each result lands in its own slot, so the
 // table and the JSON are the same for any thread count.
 #include <algorithm>
 #include <cstdio>
@@ -25,8 +27,9 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-// Alerts on the root service at the first tick of each impact: series i is service i (one
-// metric over every service); step k scores the tick that ends at (k + 1) * tick.
+// Alerts on a service at given ticks (the root service at the first tick of each impact, or a
+// customer report's): series i is service i (one metric over every service); step k scores the
+// tick that ends at (k + 1) * tick.
 class OracleDetector : public Detector {
  public:
   OracleDetector(std::multimap<SimTime, int> first_ticks, SimTime tick)
@@ -48,7 +51,9 @@ class OracleDetector : public Detector {
 };
 
 struct Outcome {  // one row of one run
-  std::size_t scored = 0, detected = 0, mitigated = 0;
+  std::size_t scored = 0, detected = 0, mitigated = 0, automatic = 0, caused = 0;
+  std::size_t judged = 0, correct = 0;
+  double budget = 0;  // SLO error budget burned
   std::vector<SimTime> ttd, ttm, ttr;
 };
 
@@ -67,6 +72,11 @@ Outcome outcome_of(const RunReport& report) {
     }
   }
   o.mitigated = remedied.mitigated_incidents;
+  o.automatic = remedied.automatic;
+  o.caused = remedied.caused_incidents;
+  o.judged = remedied.judged_actions;
+  o.correct = remedied.correct_actions;
+  o.budget = remedied.error_budget_burned;
   o.ttm = remedied.time_to_mitigate.values;
   return o;
 }
@@ -94,32 +104,42 @@ std::vector<Outcome> closed_loop_run(const Scenario& base, std::uint64_t seed,
     options.detectors = std::vector<std::string>{detector};
     rows.push_back(outcome_of(run_with(answering, seed, options)));
   }
-  Scenario quiet = answering;  // no detector: nothing triggers the playbooks
-  quiet.detectors.clear();
-  quiet.detectors_given = true;
-  rows.push_back(outcome_of(run_with(quiet, seed, {})));
-  // The oracle: where and when each impact starts, from the same run without responders.
-  Scenario plain = quiet;
+  // Where and when each impact starts, from the same run without responders.
+  Scenario plain = answering;
+  plain.detectors.clear();
+  plain.detectors_given = true;
   plain.playbooks.clear();
-  std::multimap<SimTime, int> first_ticks;
-  for (const IncidentRecord& incident : run_with(plain, seed, {}).incidents)
-    if (!incident.silent) first_ticks.emplace(incident.impact_start, incident.root_service);
-  Scenario oracle = answering;
-  DetectorSpec spec;
-  spec.name = "oracle";
-  spec.kind = "oracle";
-  spec.metrics = {"rps"};
-  spec.severity = "critical";
-  oracle.detectors = {spec};
-  oracle.detectors_given = true;
-  RunOptions options;
-  const SimTime tick = base.tick;
-  options.detector_factory = [first_ticks, tick](const DetectorSpec& s,
-                                                 std::size_t) -> std::unique_ptr<Detector> {
-    if (s.kind != "oracle") return nullptr;
-    return std::make_unique<OracleDetector>(first_ticks, tick);
+  std::multimap<SimTime, int> first_ticks, reports;
+  for (const IncidentRecord& incident : run_with(plain, seed, {}).incidents) {
+    if (incident.silent) continue;
+    first_ticks.emplace(incident.impact_start, incident.root_service);
+    const SimTime reported = incident.impact_start + base.customer_report;
+    if (reported < incident.impact_end)  // customers report what still hurts then
+      reports.emplace(reported / base.tick * base.tick, incident.root_service);
+  }
+  // Made by the factory: the null detector from the customers' reports, the oracle from
+  // the impacts' first ticks.
+  const auto planted = [&](const std::string& kind,
+                           std::multimap<SimTime, int> ticks) -> RunReport {
+    Scenario scenario = answering;
+    DetectorSpec spec;
+    spec.name = kind;
+    spec.kind = kind;
+    spec.metrics = {"rps"};
+    spec.severity = "critical";
+    scenario.detectors = {spec};
+    scenario.detectors_given = true;
+    RunOptions options;
+    const SimTime tick = base.tick;
+    options.detector_factory = [ticks, tick, kind](const DetectorSpec& s,
+                                                   std::size_t) -> std::unique_ptr<Detector> {
+      if (s.kind != kind) return nullptr;
+      return std::make_unique<OracleDetector>(ticks, tick);
+    };
+    return run_with(std::move(scenario), seed, options);
   };
-  rows.push_back(outcome_of(run_with(oracle, seed, options)));
+  rows.push_back(outcome_of(planted("customers", std::move(reports))));
+  rows.push_back(outcome_of(planted("oracle", std::move(first_ticks))));
   return rows;
 }
 
@@ -187,9 +207,12 @@ int closed_loop_bench(const BenchOptions& options) {
         for (SimTime t : v) out.push_back(static_cast<double>(t) / 1e9);
         return out;
       };
-      run["rows"][rows[r]] = {{"scored", o.scored},       {"detected", o.detected},
-                              {"mitigated", o.mitigated}, {"ttd_s", secs(o.ttd)},
-                              {"ttm_s", secs(o.ttm)},     {"ttr_s", secs(o.ttr)}};
+      run["rows"][rows[r]] = {{"scored", o.scored},           {"detected", o.detected},
+                              {"mitigated", o.mitigated},     {"automatic", o.automatic},
+                              {"caused", o.caused},           {"judged_actions", o.judged},
+                              {"correct_actions", o.correct}, {"error_budget_burned", o.budget},
+                              {"ttd_s", secs(o.ttd)},         {"ttm_s", secs(o.ttm)},
+                              {"ttr_s", secs(o.ttr)}};
     }
     json["runs"].push_back(run);
   }
@@ -198,25 +221,33 @@ int closed_loop_bench(const BenchOptions& options) {
       "the playbooks\n",
       options.detectors.size(), scenarios.size(), options.seeds);
   std::printf("  medians over every scored incident of every run\n");
-  std::printf("  %-16s %9s %9s %10s %9s %9s\n", "detector", "detected", "mitigated", "TTD p50",
-              "TTM p50", "TTR p50");
+  std::printf("  %-16s %9s %9s %10s %9s %9s %8s %8s %7s\n", "detector", "detected", "mitigated",
+              "TTD p50", "TTM p50", "TTR p50", "correct", "budget", "caused");
   for (std::size_t r = 0; r < rows.size(); ++r) {
-    std::size_t scored = 0, detected = 0, mitigated = 0;
+    std::size_t scored = 0, detected = 0, mitigated = 0, judged = 0, correct = 0, caused = 0;
+    double budget = 0;
     std::vector<SimTime> ttd, ttm, ttr;
     for (const auto& run : results) {
       const Outcome& o = run[r];
       scored += o.scored;
       detected += o.detected;
       mitigated += o.mitigated;
+      judged += o.judged;
+      correct += o.correct;
+      caused += o.caused;
+      budget += o.budget;
       ttd.insert(ttd.end(), o.ttd.begin(), o.ttd.end());
       ttm.insert(ttm.end(), o.ttm.begin(), o.ttm.end());
       ttr.insert(ttr.end(), o.ttr.begin(), o.ttr.end());
     }
-    char det[32], mit[32];
+    char det[32], mit[32], cor[32], bud[32];
     std::snprintf(det, sizeof det, "%zu/%zu", detected, scored);
     std::snprintf(mit, sizeof mit, "%zu/%zu", mitigated, scored);
-    std::printf("  %-16s %9s %9s %10s %9s %9s\n", rows[r].c_str(), det, mit, cell(ttd).c_str(),
-                cell(ttm).c_str(), cell(ttr).c_str());
+    std::snprintf(cor, sizeof cor, "%zu/%zu", correct, judged);
+    // The mean over runs of the share of each run's budget burned.
+    std::snprintf(bud, sizeof bud, "%.0f%%", results.empty() ? 0.0 : 100 * budget / results.size());
+    std::printf("  %-16s %9s %9s %10s %9s %9s %8s %8s %7zu\n", rows[r].c_str(), det, mit,
+                cell(ttd).c_str(), cell(ttm).c_str(), cell(ttr).c_str(), cor, bud, caused);
   }
   if (!options.out_path.empty()) {
     std::ofstream out(options.out_path, std::ios::binary | std::ios::trunc);

@@ -83,16 +83,27 @@ void print_rca_scores(const std::vector<RcaScores>& scores) {
 }
 
 void print_remediation(const RemediationScores& s) {
-  std::printf("  remediation %zu actions, %zu escalated; mitigated %zu of %zu incidents", s.actions,
-              s.escalated, s.mitigated_incidents, s.scored_incidents);
-  if (s.time_to_mitigate.count > 0)
-    std::printf("; time to mitigate p50 %s, p90 %s",
-                short_duration(s.time_to_mitigate.median).c_str(),
-                short_duration(s.time_to_mitigate.p90).c_str());
-  if (s.time_to_acknowledge.count > 0)
-    std::printf("; time to acknowledge p50 %s",
-                short_duration(s.time_to_acknowledge.median).c_str());
+  std::printf(
+      "  remediation %zu actions, %zu escalated; mitigated %zu of %zu incidents (%zu by "
+      "automation: %.0f%%)",
+      s.actions, s.escalated, s.mitigated_incidents, s.scored_incidents, s.automatic,
+      100 * s.automatic_rate());
+  if (s.judged_actions > 0)
+    std::printf("; %zu of %zu actions a remedy", s.correct_actions, s.judged_actions);
+  if (s.caused_incidents > 0) std::printf("; %zu incidents caused by restarts", s.caused_incidents);
   std::printf("\n");
+  const auto row = [](const char* name, const Distribution& d) {
+    if (d.count == 0) return std::string();
+    return std::string(name) + " " + short_duration(d.median) + "/" + short_duration(d.p90);
+  };
+  std::string times;
+  for (const std::string& part :
+       {row("detect", s.time_to_detect), row("notify", s.time_to_notify),
+        row("acknowledge", s.time_to_acknowledge), row("mitigate", s.time_to_mitigate),
+        row("recover", s.time_to_recover)})
+    if (!part.empty()) times += (times.empty() ? "" : ", ") + part;
+  if (!times.empty()) std::printf("              time to (p50/p90) %s\n", times.c_str());
+  std::printf("              SLO error budget burned %.0f%%\n", 100 * s.error_budget_burned);
 }
 
 }  // namespace dosim::cli

@@ -154,8 +154,15 @@ void PodFaults::apply(int fault_index, SimTime elapsed, int service,
       for (int replica : replicas) mark(service, replica, true, 0.0);
       break;
     case FaultKind::kPodKill:
-      if (elapsed < fault.restart_time)
-        for (int replica : replicas) mark(service, replica, true, 0.0);
+      if (elapsed < fault.restart_time) {
+        if (fresh_since_.empty()) fresh_since_.resize(scenario_.services.size());
+        std::vector<SimTime>& fresh = fresh_since_[service];
+        for (int replica : replicas) {
+          mark(service, replica, true, 0.0);
+          if (fresh.size() <= static_cast<std::size_t>(replica)) fresh.resize(replica + 1, 0);
+          fresh[replica] = std::max(fresh[replica], fault.start + fault.restart_time);
+        }
+      }
       break;
     case FaultKind::kCrashLoop:
       if (crash_loop_down(fault_index, elapsed))
@@ -165,10 +172,18 @@ void PodFaults::apply(int fault_index, SimTime elapsed, int service,
       const double headroom = 1.0 - scenario_.services[service].memory_baseline;
       const double fill_seconds = headroom / fault.leak_per_second;
       const double cycle = fill_seconds + to_seconds(fault.restart_time);
-      const double position = std::fmod(to_seconds(elapsed), cycle);
-      const bool oom_killed = position >= fill_seconds;
-      const double leaked = oom_killed ? 0.0 : position * fault.leak_per_second;
-      for (int replica : replicas) mark(service, replica, oom_killed, leaked);
+      const SimTime now = fault.start + elapsed;
+      for (int replica : replicas) {
+        // Since the fault started, or since a pod-kill brought the replica back.
+        SimTime since = fault.start;
+        if (!fresh_since_.empty() &&
+            static_cast<std::size_t>(replica) < fresh_since_[service].size())
+          since = std::max(since, fresh_since_[service][replica]);
+        if (now < since) continue;  // still restarting: the kill has it down
+        const double position = std::fmod(to_seconds(now - since), cycle);
+        const bool oom_killed = position >= fill_seconds;
+        mark(service, replica, oom_killed, oom_killed ? 0.0 : position * fault.leak_per_second);
+      }
       break;
     }
     default:

@@ -10,7 +10,9 @@
 //    minutes or more), take restart_time to start, and run again.
 //  - memory-leak: the selected replicas' memory grows from the service's baseline at
 //    leak_per_second of the limit; at the limit the replica is OOM-killed and is ready
-//    again, back at its baseline, after restart_time: memory_ratio draws a saw-tooth.
+//    again, back at its baseline, after restart_time: memory_ratio draws a saw-tooth. A
+//    replica that a pod-kill restarted (a responder's restart, or a declared kill) starts
+//    its leak again from the baseline when it is back: the one state carried over.
 //  - outage: every replica placed in the zone (or region) is down. A service spread over
 //    several zones keeps its other replicas; with failover (the default within a region)
 //    they take all its traffic, capacity permitting; without, the share of traffic bound
@@ -82,7 +84,7 @@ class PodFaults {
     int replicas = 0;         // the count it was drawn among
     std::vector<int> chosen;  // replica indices, sorted
   };
-  void prepare(int fault);  // selections or places of a fault
+  void prepare(int fault);         // selections or places of a fault
   std::vector<int> engaged_list_;  // the faults engaged at the last evaluate(), ascending
   bool crash_loop_down(int fault, SimTime elapsed);
   // Marks what a pod fault (not an outage) does to `replicas` of `service` at `elapsed`.
@@ -101,6 +103,8 @@ class PodFaults {
   std::vector<std::vector<char>> down_;
   std::vector<std::vector<double>> memory_;
   std::vector<int> touched_;
+  // Per service and replica: when a pod-kill last brought it back (memory leaks restart).
+  std::vector<std::vector<SimTime>> fresh_since_;
 };
 
 }  // namespace dosim

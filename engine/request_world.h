@@ -81,9 +81,12 @@ class RequestWorld {
                std::vector<SpanRecord>* spans = nullptr, std::vector<LogRecord>* logs = nullptr,
                std::vector<ChangeEvent>* ejections = nullptr);
 
+  // Dependency `dependency`'s attempt timeout from now on (0: none); attempts already sent
+  // keep the one they were sent with (a run-time operation, Simulation::set_timeout).
+  void set_timeout(int dependency, SimTime timeout) { edges_[dependency].timeout = timeout; }
+
   std::size_t in_flight() const { return hops_.size() - free_hops_.size(); }
   std::uint64_t hops_served() const { return hops_served_; }  // requests served by a service
-
 
  private:
   // kArrive, kEnter, kDone name a hop; kResult, kTimeout, kRetry, kFallbackOver a call.

@@ -88,6 +88,7 @@ class Loader {
   // the next entry for a default name). Throws InputError with every problem found.
   FaultSpec single_fault(const YAML::Node& node);
   ChangeSpec single_change(const YAML::Node& node);
+  PlaybookSpec single_playbook(const YAML::Node& node);
 
  private:
   void read_timing(MapReader& top);
@@ -141,6 +142,8 @@ class Loader {
                                         std::vector<SimTime>& offsets, std::vector<float>& values);
   void read_incident_rule(const YAML::Node& node, int index);
   void read_alertmanager(const YAML::Node& node);
+  void read_playbook(const YAML::Node& node, std::size_t index);
+  void read_playbook_step(const YAML::Node& node, PlaybookSpec& spec);
   void read_remediation(const YAML::Node& node);
   // A mapping of label names to values, sorted by name.
   std::vector<std::pair<std::string, std::string>> read_labels(const YAML::Node& node);

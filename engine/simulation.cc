@@ -319,6 +319,65 @@ void Simulation::set_replicas(int service, int replicas) {
   world_->set_replicas(service, replicas, now());
 }
 
+bool Simulation::revert_change(int index) {
+  if (index < 0 || index >= static_cast<int>(scenario_.changes.size()))
+    reject("revert_change: no change " + std::to_string(index));
+  ChangeSpec& change = scenario_.changes[index];
+  const SimTime t = now();
+  if (change.at >= t) return false;
+  auto taken_back = [&](std::optional<SimTime>& when) {
+    if (when && *when <= t) return false;
+    when = t;
+    return true;
+  };
+  bool reverted = false;
+  switch (change.kind) {
+    case ChangeKind::kDeployment:
+      reverted = taken_back(change.rollback);
+      break;
+    case ChangeKind::kConfig:
+      reverted = taken_back(change.revert);
+      break;
+    case ChangeKind::kSecretRotation:
+      reverted = taken_back(change.fixed_at);
+      break;
+    case ChangeKind::kDrain:
+      reverted = taken_back(change.restore);
+      break;
+    case ChangeKind::kFeatureFlag: {
+      // Off from now: later steps are dropped, and a step to 0 % is added unless it is off.
+      std::vector<FlagStep>& steps = change.flag_steps;
+      while (!steps.empty() && steps.back().at >= t) steps.pop_back();
+      if (!steps.empty() && steps.back().fraction > 0) {
+        steps.push_back({t, 0.0});
+        reverted = true;
+      }
+      break;
+    }
+    case ChangeKind::kTrafficShift:
+      return false;
+  }
+  if (reverted) world_->changes_modified();
+  return reverted;
+}
+
+void Simulation::set_timeout(int dependency, SimTime timeout) {
+  if (dependency < 0 || dependency >= static_cast<int>(scenario_.dependencies.size()))
+    reject("set_timeout: no dependency " + std::to_string(dependency));
+  if (timeout < 0) reject("set_timeout: a timeout must not be negative");
+  SimTime& current = scenario_.dependencies[dependency].timeout;
+  const SimTime before = current;
+  current = timeout;
+  world_->timeout_modified(dependency, before, now());
+}
+
+void Simulation::set_shed(int service, double fraction) {
+  check_service(scenario_, service, "set_shed");
+  if (!(fraction >= 0 && fraction <= 1))
+    reject("set_shed: a fraction must be within [0, 1], got " + std::to_string(fraction));
+  world_->set_shed(service, fraction, now());
+}
+
 std::vector<IncidentRecord> Simulation::incidents() const { return world_->incidents(); }
 
 std::vector<ChangeEvent> Simulation::changes() const { return world_->changes(); }

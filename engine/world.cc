@@ -347,7 +347,36 @@ void World::add_change(int change) {
 
 void World::changes_modified() {
   operations_.refresh();
+  steering_.changes_modified();  // a drain's restore
+  shadow_steering_.changes_modified();
   refresh_change_windows();
+}
+
+void World::timeout_modified(int dependency, SimTime before, SimTime t) {
+  const DependencySpec& dep = scenario_.dependencies[dependency];
+  auto text = [](SimTime timeout) { return timeout > 0 ? format_duration(timeout) : "none"; };
+  scale_log_.push_back(
+      {t, "timeout",
+       scenario_.services[dep.caller].name + "->" + scenario_.services[dep.callee].name,
+       text(before), text(dep.timeout)});
+  for (RequestWorld* requests : {requests_.get(), shadow_requests_.get()})
+    if (requests) requests->set_timeout(dependency, dep.timeout);
+}
+
+void World::set_shed(int service, double fraction, SimTime t) {
+  if (shed_.empty()) shed_.assign(scenario_.services.size(), 0.0);
+  auto percent = [](double share) {
+    return std::to_string(static_cast<int>(std::lround(share * 100))) + "%";
+  };
+  scale_log_.push_back(
+      {t, "shed", scenario_.services[service].name, percent(shed_[service]), percent(fraction)});
+  shed_[service] = fraction;
+  // Shedding is the only part of no_faults_'s service aborts: rebuild it from shed_.
+  no_faults_.service_abort[service] = 0.0;
+  no_faults_.service_abort_parts[service].clear();
+  add_abort(no_faults_.service_abort[service], no_faults_.service_abort_parts[service], fraction,
+            -1, 429);
+  modifiers_dirty_ = true;
 }
 
 void World::refresh_change_windows() {

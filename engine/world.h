@@ -213,6 +213,13 @@ class World {
   // there at its next sync. Pod faults that start later pick their replicas among the new
   // count. Logged as a `scale` change event. REQUIRES: replicas >= 0.
   void set_replicas(int service, int replicas, SimTime t);
+  // Dependency `dependency`'s timeout was set in the scenario (from `before`) at t: both
+  // worlds use it from the next step on. Logged as a `timeout` change event.
+  void timeout_modified(int dependency, SimTime before, SimTime t);
+  // Sheds `fraction` of the service's arrivals from the next step on in both worlds (an
+  // operation, not a fault): rejected at once with HTTP 429, before its queue, as admission
+  // control does; 0 stops. Logged as a `shed` change event.
+  void set_shed(int service, double fraction, SimTime t);
 
   // Advances tick `tick`, the interval [tick x dt, (tick + 1) x dt), and fills frame().
   void step(std::int64_t tick);
@@ -293,7 +300,8 @@ class World {
 
   std::vector<char> fault_active_;
   FaultModifiers modifiers_;
-  FaultModifiers no_faults_;
+  FaultModifiers no_faults_;  // the operations' part, in both worlds (load shedding)
+  std::vector<double> shed_;  // per service: share of arrivals shed (set_shed)
   PodFaults pod_faults_;
   Operations operations_;
   std::vector<ChangeState> change_state_;  // per change, this tick
@@ -303,13 +311,13 @@ class World {
   bool autoscaled_ = false;                // any service has an autoscaler
   Autoscaler autoscaler_;
   Autoscaler shadow_autoscaler_;
-  std::vector<int> autoscaled_ready_;  // scratch
-  std::vector<ChangeEvent> scale_log_;
-  std::vector<int> ready_;            // ready replicas per service, this tick
-  std::vector<int> all_replicas_;     // the same without faults (the counterfactual's)
-  std::vector<double> extra_memory_;  // leaked memory per service, this tick
-  std::vector<double> unrouted_;      // traffic share lost with a dark place, this tick
-  std::vector<double> no_unrouted_;   // the counterfactual's (zeros)
+  std::vector<int> autoscaled_ready_;   // scratch
+  std::vector<ChangeEvent> scale_log_;  // run-time operations: scale, timeout, shed
+  std::vector<int> ready_;              // ready replicas per service, this tick
+  std::vector<int> all_replicas_;       // the same without faults (the counterfactual's)
+  std::vector<double> extra_memory_;    // leaked memory per service, this tick
+  std::vector<double> unrouted_;        // traffic share lost with a dark place, this tick
+  std::vector<double> no_unrouted_;     // the counterfactual's (zeros)
   bool modifiers_dirty_ = false;
 
   DynamicState state_;

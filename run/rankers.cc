@@ -104,6 +104,13 @@ NamedRcaRankers make_run_rankers(const Scenario& scenario, const RunOptions& opt
                         "unknown root-cause ranker '" + name + "' (rankers: " + list + ")" +
                             did_you_mean(name, known)});
   }
+  // A playbook step blaming the top cause (`target: rca`) names a ranker the run has.
+  for (const PlaybookSpec& playbook : scenario.playbooks)
+    for (const PlaybookStep& step : playbook.steps)
+      if (!step.ranker.empty() && !contains(known, step.ranker))
+        problems.push_back({scenario.file, step.pos.line, step.pos.column,
+                            "unknown root-cause ranker '" + step.ranker + "' in playbook '" +
+                                playbook.name + "'" + did_you_mean(step.ranker, known)});
   NamedRcaRankers rankers;
   for (const RcaRankerSpec* spec : to_make)
     if (RcaRanker made = make_scenario_ranker(scenario, *spec, options, seed, problems))

@@ -10,6 +10,7 @@
 #include "dosim/analysis/trace_writer.h"
 #include "run/detector_factories.h"
 #include "run/rankers.h"
+#include "run/remedies.h"
 #include "run/responder.h"
 #include "scripting/script_host.h"
 
@@ -88,11 +89,11 @@ void Run::Impl::start() {
       either_factory(options.detector_factory,
                      script ? script->detector_factory() : DetectorFactory{}));
   if (writer) scores_to_trace.emplace(*detectors, *writer);
-  if (!simulation.scenario().playbooks.empty())
-    responder = std::make_unique<Responder>(simulation, *detectors, plan.seed());
   std::vector<Diagnostic> problems;  // none: the plan made them once already
   rankers = make_run_rankers(simulation.scenario(), options, plan.seed(), problems);
   if (!problems.empty()) throw InputError(std::move(problems));
+  if (!simulation.scenario().playbooks.empty() || script)  // a script may add playbooks
+    responder = std::make_unique<Responder>(simulation, *detectors, rankers, plan.seed());
 }
 
 Run::~Run() = default;
@@ -161,7 +162,11 @@ RunReport Run::run(const std::atomic<bool>* stop) {
   for (const auto& matches : all.alert_matches)
     report.alert_incidents.push_back(matches.empty() ? -1 : matches.front());
   report.detected = impl.detectors->detected_incidents();
-  if (impl.responder) report.remediation = impl.responder->actions();
+  if (impl.responder) {
+    report.remediation = impl.responder->actions();
+    report.entry_requests = impl.responder->entry_requests();
+    report.entry_errors = impl.responder->entry_errors();
+  }
   {
     RcaOptions rca;
     rca.seed = report.seed;
@@ -190,7 +195,14 @@ RunReport Run::run(const std::atomic<bool>* stop) {
     writer.set_rca_rankings(report.rca);
     std::vector<TraceWriter::RemediationRow> remediation;
     for (const RemediationAction& a : report.remediation)
-      remediation.push_back({a.time, a.alerted, a.playbook, a.action, a.outcome, a.service});
+      remediation.push_back({a.time, a.alerted, a.playbook, a.action, a.outcome, a.service, a.acted,
+                             a.target, a.fault});
+    std::vector<TraceWriter::RemedyRow> remedies;
+    for (const IncidentRecord& incident : report.incidents)
+      for (const std::string& remedy : remedies_of(incident, scenario))
+        remedies.push_back(
+            {incident.id, remedy.substr(0, remedy.find(' ')), remedy.substr(remedy.find(' ') + 1)});
+    writer.set_remedies(std::move(remedies));
     writer.set_remediation(std::move(remediation));
     std::vector<TraceWriter::TimelineRow> timelines;
     for (const IncidentTimelineEvent& e : report.incident_timelines())
@@ -232,42 +244,89 @@ bool touches(const IncidentRecord& incident, int s) {
                                                  s) != incident.affected.end();
 }
 
+// Whether the incident was caused by one of the responders' restarts.
+bool caused_by(const IncidentRecord& incident, const std::vector<RemediationAction>& actions) {
+  return std::any_of(actions.begin(), actions.end(),
+                     [&](const RemediationAction& a) { return a.fault == incident.name; }) &&
+         !incident.name.empty();
+}
+
 }  // namespace
 
 RemediationScores RunReport::remediation_scores() const {
   RemediationScores out;
   std::map<std::string, SimTime> window;  // playbook -> how long after an action counts
-  for (const PlaybookSpec& pb : scenario.playbooks)
+  std::map<std::string, bool> automated;
+  for (const PlaybookSpec& pb : scenario.playbooks) {
     window[pb.name] = pb.verify_metric.empty() ? 5 * kMinute : pb.verify_within;
+    automated[pb.name] = !pb.oncall;
+  }
   for (const RemediationAction& a : remediation) {
-    if ((a.action == "rollback" && a.outcome == "rolled back") || a.action == "scale")
-      ++out.actions;
+    if (a.acted) ++out.actions;
     if (a.action == "escalate") ++out.escalated;
   }
-  std::vector<SimTime> acknowledged, mitigated;
+  if (entry_requests > 0 && scenario.slo < 1)
+    out.error_budget_burned = entry_errors / ((1.0 - scenario.slo) * entry_requests);
+  const ScoringOptions matching{.tolerance = 0, .tick = scenario.tick};
+  std::vector<SimTime> detected, notified, acknowledged, mitigated, recovered;
   for (const IncidentRecord& incident : incidents) {
     if (incident.silent) continue;
+    if (caused_by(incident, remediation)) {
+      ++out.caused_incidents;
+      continue;
+    }
     ++out.scored_incidents;
+    SimTime first_alert = -1, first_notified = -1;
+    for (std::size_t a = 0; a < alerts.size(); ++a) {
+      if (!alert_matches_incident(alerts[a], incident, matching)) continue;
+      if (first_alert < 0) first_alert = alerts[a].time;
+      if (a < routing.first_notified.size() && routing.first_notified[a] >= 0 &&
+          (first_notified < 0 || routing.first_notified[a] < first_notified))
+        first_notified = routing.first_notified[a];
+    }
+    if (first_alert >= 0)
+      detected.push_back(std::max<SimTime>(0, first_alert - incident.impact_start));
+    if (first_notified >= 0)
+      notified.push_back(std::max<SimTime>(0, first_notified - incident.impact_start));
+    if (!incident.ongoing) recovered.push_back(incident.impact_end - incident.impact_start);
+    const std::vector<std::string> remedies = remedies_of(incident, scenario);
     const auto affected = [&](int s) { return touches(incident, s); };
     SimTime ack = -1, mitigation = -1;
+    bool by_automation = false;
     for (const RemediationAction& a : remediation) {
       if (!affected(a.service) || a.time < incident.impact_start) continue;
       if (a.action == "acknowledge" && ack < 0 && a.alerted <= incident.impact_end) ack = a.time;
-      const bool acted =
-          (a.action == "rollback" && a.outcome == "rolled back") || a.action == "scale";
-      if (acted && !incident.ongoing && a.time <= incident.impact_end &&
-          incident.impact_end - a.time <= window[a.playbook])
+      if (!a.acted || a.fault == incident.name) continue;
+      if (a.time <= incident.impact_end) {
+        ++out.judged_actions;
+        bool correct = false;
+        for (std::size_t from = 0; from < a.target.size();) {  // a timeout lists several
+          const std::size_t comma = std::min(a.target.find(',', from), a.target.size());
+          const std::string one = a.action + " " + a.target.substr(from, comma - from);
+          correct = correct || std::find(remedies.begin(), remedies.end(), one) != remedies.end();
+          from = comma + 1;
+        }
+        if (correct) ++out.correct_actions;
+      }
+      if (!incident.ongoing && a.time <= incident.impact_end &&
+          incident.impact_end - a.time <= window[a.playbook]) {
         mitigation = a.time;
+        by_automation = automated[a.playbook];
+      }
     }
     if (ack >= 0) acknowledged.push_back(ack - incident.impact_start);
     if (mitigation >= 0) {
       ++out.mitigated_incidents;
+      if (by_automation) ++out.automatic;
       mitigated.push_back(mitigation - incident.impact_start);
     }
     out.mitigated_at.emplace_back(incident.id, mitigation);
   }
+  out.time_to_detect = make_distribution(std::move(detected));
+  out.time_to_notify = make_distribution(std::move(notified));
   out.time_to_acknowledge = make_distribution(std::move(acknowledged));
   out.time_to_mitigate = make_distribution(std::move(mitigated));
+  out.time_to_recover = make_distribution(std::move(recovered));
   return out;
 }
 

@@ -448,6 +448,70 @@ int sim_scale(lua_State* L) {
   return 0;
 }
 
+// sim.revert(change): takes the named change back now (Simulation::revert_change).
+int sim_revert(lua_State* L) {
+  Simulation& simulation = host_of(L).simulation();
+  const std::string name = text_arg(L, 1);
+  const std::vector<ChangeSpec>& changes = simulation.scenario().changes;
+  for (std::size_t c = 0; c < changes.size(); ++c)
+    if (changes[c].name == name) {
+      lua_pushboolean(L, simulation.revert_change(static_cast<int>(c)));
+      return 1;
+    }
+  std::vector<std::string> names;
+  for (const ChangeSpec& c : changes) names.push_back(c.name);
+  throw RunControlError("sim.revert: no change named '" + name + "'" + did_you_mean(name, names));
+}
+
+// sim.set_timeout{caller = ..., callee = ..., timeout = ...}: 0 (or "0s") for none.
+int sim_set_timeout(lua_State* L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  Simulation& simulation = host_of(L).simulation();
+  const Scenario& scenario = simulation.scenario();
+  lua_getfield(L, 1, "caller");
+  const int caller = service_arg(L, -1, scenario);
+  lua_getfield(L, 1, "callee");
+  const int callee = service_arg(L, -1, scenario);
+  lua_getfield(L, 1, "timeout");
+  const SimTime timeout = duration_arg(L, -1, "sim.set_timeout: timeout");
+  for (std::size_t d = 0; d < scenario.dependencies.size(); ++d)
+    if (scenario.dependencies[d].caller == caller && scenario.dependencies[d].callee == callee) {
+      simulation.set_timeout(static_cast<int>(d), timeout);
+      return 0;
+    }
+  throw RunControlError("sim.set_timeout: " + scenario.services[caller].name + " does not call " +
+                        scenario.services[callee].name);
+}
+
+// sim.shed{service = ..., percent = ...}: rejects that share of its arrivals from now on.
+int sim_shed(lua_State* L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  Simulation& simulation = host_of(L).simulation();
+  lua_getfield(L, 1, "service");
+  const int service = service_arg(L, -1, simulation.scenario());
+  lua_getfield(L, 1, "percent");
+  if (!lua_isnumber(L, -1) || !(lua_tonumber(L, -1) >= 0 && lua_tonumber(L, -1) <= 100))
+    throw RunControlError("sim.shed: 'percent' must be a number in [0, 100]");
+  simulation.set_shed(service, lua_tonumber(L, -1) / 100);
+  return 0;
+}
+
+// sim.playbook{...}: a playbook as a `remediation: playbooks:` entry, for the run's responders.
+int sim_playbook(lua_State* L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  ScriptHost& host = host_of(L);
+  Simulation& simulation = host.simulation();
+  const YAML::Node node = to_yaml(L, 1, "sim.playbook");
+  PlaybookSpec spec;
+  try {
+    spec = parse_playbook(simulation.scenario(), node, host.path());
+  } catch (const InputError& error) {
+    throw RunControlError(std::string("sim.playbook: ") + messages_of(error));
+  }
+  simulation.add_playbook(std::move(spec));
+  return 0;
+}
+
 // --- hooks, experiments, detectors -------------------------------------------------------
 
 int sim_want(lua_State* L) {
@@ -651,6 +715,10 @@ void bind_script_api(ScriptHost& host) {
       {"rotate_secret", guarded<sim_rotate_secret>},
       {"rollback", guarded<sim_rollback>},
       {"scale", guarded<sim_scale>},
+      {"revert", guarded<sim_revert>},
+      {"set_timeout", guarded<sim_set_timeout>},
+      {"shed", guarded<sim_shed>},
+      {"playbook", guarded<sim_playbook>},
       {"steer", guarded<sim_steer>},
       {"drain", guarded<sim_drain>},
       {"detector", guarded<sim_detector>},

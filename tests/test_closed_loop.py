@@ -1,6 +1,8 @@
 """dosim bench --closed-loop: each detector drives scenarios/auto-rollback.yaml's playbook in
-its own run. Checked from the JSON: the null detector detects and mitigates nothing and its
-incidents last to the end of the run; the oracle detects each incident at its first tick and
+its own run. Checked from the JSON: the null detector is the customers' report, 30 minutes
+(remediation: customer_report) after the impact starts, and when customers would report it
+only after the impact ended it detects and mitigates nothing and the incident lasts to the end
+of the run; the oracle detects each incident at its first tick and
 mitigates every one, one automation latency (1 m) after; a detector's time to recover is its
 time to mitigate when the rollback ends the impact; the results are identical for 1 and 2
 threads; a scenario without playbooks is refused."""
@@ -31,19 +33,29 @@ def test_detection_now_decides_recovery():
     assert dosim("run", SCENARIO, "-q", "-o", plain).returncode == 0
     for run in one["runs"]:
         rows = run["rows"]
-        assert rows["null"]["detected"] == rows["null"]["mitigated"] == 0
+        # Customers report it 30 m after it starts; the playbook answers 1 m later.
+        assert rows["null"]["detected"] == rows["null"]["mitigated"] == 1
+        assert rows["null"]["ttd_s"] == [1801.0] and rows["null"]["ttm_s"] == [1861.0]
+        assert rows["null"]["error_budget_burned"] > rows["oracle"]["error_budget_burned"] > 0
         assert rows["oracle"]["detected"] == rows["oracle"]["mitigated"] == rows["oracle"]["scored"] == 1
         assert rows["oracle"]["ttd_s"] == [1.0]  # the first tick of the impact (1 s ticks)
         assert rows["oracle"]["ttm_s"] == [61.0]  # + the playbook's after: 1m
         for name in ("threshold", "mad", "oracle"):
             assert rows[name]["ttr_s"] == rows[name]["ttm_s"], name  # the rollback ends it
             assert rows[name]["ttm_s"][0] >= rows[name]["ttd_s"][0] + 60
-        assert rows["null"]["ttr_s"][0] > 80 * 60  # the defect runs on to the end
+    # Customers who would report only after 3 h: nothing detects it, the defect runs to the end.
+    late = TMP / "late-customers.yaml"
+    late.write_text(open(SCENARIO).read().replace("remediation:\n", "remediation:\n  customer_report: 3h\n"))
+    result = dosim("bench", "--closed-loop", "--detectors", "threshold", "--scenarios", late,
+                   "--out", TMP / "late.json")
+    assert result.returncode == 0, result.stderr
+    rows = json.loads((TMP / "late.json").read_text())["runs"][0]["rows"]
+    assert rows["null"]["detected"] == rows["null"]["mitigated"] == 0
     with h5py.File(plain) as f:
         start = int(f["truth/incidents/impact_start_ns"][0])
         natural = (int(f["time_ns"][-1]) - start) / 1e9
-    assert one["runs"][0]["rows"]["null"]["ttr_s"] == [natural]
-    assert "oracle" in table and "TTM p50" in table
+    assert rows["null"]["ttr_s"] == [natural]
+    assert "oracle" in table and "TTM p50" in table and "budget" in table
 
 
 def test_a_scenario_without_playbooks_is_refused():

@@ -95,7 +95,7 @@ def test_a_rollback_triggered_by_the_alert_ends_the_incident_at_that_tick():
         alert = int(f["alerts/t_ns"][0])
         actions = remediation(f)
         # after: 1m, then verify within: 5m.
-        assert [(a[4], a[5]) for a in actions] == [("rollback", "rolled back"),
+        assert [(a[4], a[5]) for a in actions] == [("rollback", "rolled back deployment 'checkout-v2'"),
                                                      ("verify", "recovered: error_ratio 0 < 0.02")]
         assert actions[0][0] == alert + MINUTE and actions[0][3] == alert
         assert actions[1][0] == alert + MINUTE + 5 * MINUTE
@@ -119,11 +119,12 @@ def test_a_rollback_triggered_by_the_alert_ends_the_incident_at_that_tick():
                                 (alert + MINUTE - start, "mitigation"),
                                 (alert + MINUTE - start, "impact-end")]
         assert alert - start <= timeline[2][0] <= alert + MINUTE - start
-    assert "REMEDY rollback checkout: rolled back (roll-back-bad-release)" in out
+    assert "REMEDY rollback checkout: rolled back deployment 'checkout-v2' (roll-back-bad-release)" in out
     assert "loop: first-alert +1m30s, first-notification" in out
     minutes, seconds = divmod(ttm, 60)
-    assert (f"remediation 1 actions, 0 escalated; mitigated 1 of 1 incidents; time to mitigate "
-            f"p50 {minutes}m{seconds}s") in out, out
+    assert ("remediation 1 actions, 0 escalated; mitigated 1 of 1 incidents (1 by automation: "
+            "100%); 1 of 1 actions a remedy") in out, out
+    assert f"mitigate {minutes}m{seconds}s/{minutes}m{seconds}s" in out, out
 
 
 def test_an_oncall_scale_out_that_fails_verification_is_undone_and_escalated():

@@ -123,21 +123,43 @@ struct RemediationAction {
   std::string playbook;
   int service = -1;     // the service it acted on (the alert's)
   SimTime alerted = 0;  // the triggering alert's time
-  std::string action;   // "acknowledge", "rollback", "scale", "verify", "undo", "escalate"
+  // "acknowledge", "approval", a step's action ("rollback", "scale", "restart", "flag-off",
+  // "revert-config", "failover", "timeout", "shed"), "verify", "undo", "escalate"
+  std::string action;
   std::string outcome;  // what came of it ("3 -> 5 replicas", "recovered", ...)
+  bool acted = false;   // a step that changed the world (not "nothing to roll back")
+  // What a step acted on: "change:NAME", "service:NAME", "region:NAME" or
+  // "edge:CALLER->CALLEE" (several, comma-separated, for a timeout); "" otherwise.
+  std::string target;
+  std::string fault;  // restart: the pod-kill it added to the world (its incident's name)
 };
 
-// What the playbooks achieved (docs/remediation.md): per scored incident, the action after
-// which its impact ended (an action on an affected service, at most its playbook's verify
-// window, 5 minutes without one, before the impact's end; an ongoing impact has none).
+// What the loop achieved (docs/remediation.md). Scored incidents: the non-silent ones, less
+// those a responder's restart caused (counted apart). An incident's mitigating action: the last
+// action that acted on a service it touched, at most its playbook's verify window (5 minutes
+// without one) before the impact's end; an ongoing impact has none.
 struct RemediationScores {
-  std::size_t actions = 0;    // rollbacks and scales done
-  std::size_t escalated = 0;  // triggers whose steps all failed verification
+  std::size_t actions = 0;    // steps that changed the world
+  std::size_t escalated = 0;  // triggers whose steps all failed verification (or rate-limited)
   std::size_t scored_incidents = 0, mitigated_incidents = 0;
-  Distribution time_to_acknowledge;  // on-call acknowledgements, from the impact's start
-  Distribution time_to_mitigate;     // from the impact's start to the mitigating action
+  std::size_t automatic = 0;  // mitigated by an automation playbook (no person)
+  // Actions during an incident's impact on a service it touched, and of them those that
+  // its ground truth lists as ending it (run/remedies.h).
+  std::size_t judged_actions = 0, correct_actions = 0;
+  // Incidents the responders caused: their restarts' impact, measured as any fault's.
+  std::size_t caused_incidents = 0;
+  // The SLO error budget burned over the run: failed requests of the entry services over
+  // (1 - slo) x their requests (1 = the whole budget); 0 without playbooks.
+  double error_budget_burned = 0;
+  // From the impact's start: first alert, first notification, on-call acknowledgement,
+  // mitigating action, impact end (recovered incidents only).
+  Distribution time_to_detect, time_to_notify, time_to_acknowledge, time_to_mitigate,
+      time_to_recover;
   // Per scored incident: its id and its mitigating action's time (-1: none).
   std::vector<std::pair<std::int64_t, SimTime>> mitigated_at;
+  double automatic_rate() const {
+    return scored_incidents ? static_cast<double>(automatic) / scored_incidents : 0.0;
+  }
 };
 
 // One incident's life as the loop saw it (docs/remediation.md): "impact-start",
@@ -163,8 +185,10 @@ struct RunReport {
   std::vector<DetectedIncident> detected;      // by the incident rules
   std::vector<RcaRanking> rca;                 // root-cause rankings of the detected incidents
   std::vector<RemediationAction> remediation;  // what the playbooks did, in time order
-  AlertRouting routing;                        // Alertmanager semantics' notifications
-  std::string script_path;                     // "" without a script
+  // The entry services' requests and failed requests (counted with playbooks only).
+  double entry_requests = 0, entry_errors = 0;
+  AlertRouting routing;     // Alertmanager semantics' notifications
+  std::string script_path;  // "" without a script
   std::vector<ScriptLogLine> script_log;
   std::vector<ExperimentRecord> experiments;
   std::string trace_path;       // "" when no trace was written

@@ -118,8 +118,18 @@ class TraceWriter : public FrameSink {
     SimTime time = 0, alerted = 0;
     std::string playbook, action, outcome;
     int service = -1;
+    bool acted = false;
+    std::string target, fault;
   };
   void set_remediation(std::vector<RemediationRow> rows);
+
+  // Per incident, the actions that would end it (run/remedies.h), written by finish() to
+  // /truth/remedies.
+  struct RemedyRow {
+    std::int64_t incident = 0;
+    std::string action, target;
+  };
+  void set_remedies(std::vector<RemedyRow> rows);
 
   // Each scored incident's timeline (dosim/run.h's IncidentTimelineEvent), written by
   // finish() to /truth/timeline.

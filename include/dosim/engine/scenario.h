@@ -570,18 +570,46 @@ struct RcaSpec {
 // `remediation:` (docs/remediation.md): playbooks that answer alerts with actions on the
 // world. The run (run/) carries them out; the engine only reads them.
 struct PlaybookStep {
-  enum class Action { kRollback, kScale };
+  // rollback: the latest change on the service still in effect (any kind; or `change`, or
+  // the top cause of an RCA ranker); scale: by N; restart: pod-kill of its replicas;
+  // flag-off, revert-config: its latest flag or config change (or `change`); failover: drain
+  // `region`; timeout: set its calls' timeout; shed: reject a share of its arrivals.
+  enum class Action {
+    kRollback,
+    kScale,
+    kRestart,
+    kFlagOff,
+    kRevertConfig,
+    kFailover,
+    kTimeout,
+    kShed
+  };
   Action action = Action::kRollback;
-  int by = 1;            // scale: replicas added (negative: removed)
-  SimTime approval = 0;  // waits this long for an approval before it acts
+  int by = 1;                           // scale: replicas added (negative: removed)
+  std::string change;                   // rollback, flag-off, revert-config: a named change
+  std::string ranker;                   // rollback: `target: rca` with this ranker; "": none
+  int replicas = 0;                     // restart: how many (0: all of them)
+  SimTime restart_time = 30 * kSecond;  // restart: from kill to ready again
+  std::string region;                   // failover: the region drained
+  std::string callee;                   // timeout: only the calls to this service; "": all
+  SimTime timeout = 0;                  // timeout: the new timeout (`to`)
+  double fraction = 0;                  // shed: share of the service's arrivals rejected
+  SimTime approval = 0;                 // waits this long for an approval before it acts
   SourcePos pos;
 };
 
 struct PlaybookSpec {
   std::string name;
   // Which alerts trigger it: each given field must equal the alert's (empty: any).
+  // `source`: alerts (each detector alert), notifications (each Alertmanager notification:
+  // its alerts' services, `receiver` when given) or incidents (each detected incident of the
+  // incident rules: its services, `severity` its Sev level).
+  enum class Source { kAlert, kNotification, kIncident };
+  Source source = Source::kAlert;
   std::string detector, severity, metric;
-  std::vector<int> services;     // empty: any service
+  std::string receiver;                                     // notifications: the receiver's name
+  std::vector<std::pair<std::string, std::string>> labels;  // alerts: each must be on it
+  std::vector<int> services;                                // empty: any service
   bool oncall = false;           // a person (acknowledges, investigates) instead of automation
   SimTime after = 30 * kSecond;  // automation: from the alert to the first step
   SimTime ack_median = 5 * 60 * kSecond, ack_p90 = 15 * 60 * kSecond;  // on-call: log-normal
@@ -619,6 +647,10 @@ struct Scenario {
   RcaSpec rca;
   std::vector<PlaybookSpec> playbooks;  // `remediation: playbooks:`
   int max_actions_per_hour = 0;         // `remediation: max_actions_per_hour`; 0: no limit
+  double slo = 0.999;                   // `remediation: slo`: the entry services' availability
+  // `remediation: customer_report`: without detection, customers report an impact this long
+  // after it starts (the closed-loop benchmark's null detector).
+  SimTime customer_report = 30 * 60 * kSecond;
   // The fluid model's telemetry measured on the tick's finite count of requests (Poisson
   // counts, binomial errors, percentiles of the sample) and CPU and memory noise; false:
   // the model's exact values (`measurement_noise: false`, for teaching and tests).

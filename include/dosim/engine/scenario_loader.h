@@ -44,5 +44,9 @@ Scenario parse_scenario(const std::string& text, const std::string& file);
 // every problem.
 FaultSpec parse_fault(const Scenario& scenario, const YAML::Node& node, const std::string& file);
 ChangeSpec parse_change(const Scenario& scenario, const YAML::Node& node, const std::string& file);
+// One entry of `remediation: playbooks:` (a playbook a script adds, sim.playbook), its name
+// unique among the scenario's playbooks.
+PlaybookSpec parse_playbook(const Scenario& scenario, const YAML::Node& node,
+                            const std::string& file);
 
 }  // namespace dosim

@@ -127,6 +127,30 @@ class Simulation {
   // [0, 1000000] (the scenario format's limit).
   void set_replicas(int service, int replicas);
 
+  // Takes change `change` back at now(), as its declared counterpart would: a deployment is
+  // rolled back (as rollback() does), a config reverted (`revert: now()`), a feature flag
+  // turned off (a step to 0 % at now()), a secret rotation's stragglers restarted with the
+  // new secret (`fixed_at: now()`), a drain restored (`restore: now()`). The change log and
+  // the change's incident window follow. Returns false when there is nothing to take back:
+  // it has not started before now(), it is a traffic shift, or it is taken back already.
+  // Throws RunControlError for an index out of range.
+  bool revert_change(int change);
+
+  // Sets a dependency's attempt timeout from now() on (0: none), in both worlds (an operation,
+  // like set_replicas); attempts in flight keep theirs. The change log gets a `timeout`
+  // event. Throws RunControlError for an index out of range or a negative timeout.
+  void set_timeout(int dependency, SimTime timeout);
+
+  // Sheds `fraction` of the service's arrivals from now() on, in both worlds: they are
+  // rejected at once with HTTP 429 before its queue (admission control), so they cost it
+  // nothing and make no calls. 0 stops. The change log gets a `shed` event. Throws
+  // RunControlError for a service out of range or a fraction outside [0, 1].
+  void set_shed(int service, double fraction);
+
+  // Adds a playbook for the run's responders (run/responder.h; a script's sim.playbook): the
+  // engine only keeps it in scenario().playbooks.
+  void add_playbook(PlaybookSpec spec) { scenario_.playbooks.push_back(std::move(spec)); }
+
   // Ground truth so far: one record per fault in the scenario, then one per change with a
   // defect, then one per cause added at run time; impact measured up to the last simulated
   // tick.
