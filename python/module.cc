@@ -430,7 +430,46 @@ PYBIND11_MODULE(_dosim, m) {
           [](Stepper& s, const std::string& service, int replicas) {
             s.run->simulation().set_replicas(service_index(s, service), replicas);
           },
-          py::arg("service"), py::arg("replicas"));
+          py::arg("service"), py::arg("replicas"))
+      .def(
+          "revert",
+          [](Stepper& s, const std::string& change) {
+            Simulation& simulation = s.run->simulation();
+            const std::vector<ChangeSpec>& changes = simulation.scenario().changes;
+            for (std::size_t c = 0; c < changes.size(); ++c)
+              if (changes[c].name == change) return simulation.revert_change(static_cast<int>(c));
+            throw py::value_error("no change named '" + change + "'");
+          },
+          py::arg("change"))
+      .def(
+          "set_timeout",
+          [](Stepper& s, const std::string& caller, const std::string& callee,
+             const std::string& timeout) {
+            Simulation& simulation = s.run->simulation();
+            const std::optional<SimTime> parsed = parse_duration(timeout);
+            if (!parsed) throw py::value_error("'" + timeout + "' is not a duration");
+            const int a = service_index(s, caller), b = service_index(s, callee);
+            const std::vector<DependencySpec>& deps = simulation.scenario().dependencies;
+            for (std::size_t d = 0; d < deps.size(); ++d)
+              if (deps[d].caller == a && deps[d].callee == b)
+                return simulation.set_timeout(static_cast<int>(d), *parsed);
+            throw py::value_error(caller + " does not call " + callee);
+          },
+          py::arg("caller"), py::arg("callee"), py::arg("timeout"))
+      .def(
+          "shed",
+          [](Stepper& s, const std::string& service, double fraction) {
+            s.run->simulation().set_shed(service_index(s, service), fraction);
+          },
+          py::arg("service"), py::arg("fraction"))
+      .def(
+          "playbook",
+          [](Stepper& s, const py::dict& playbook) {
+            Simulation& simulation = s.run->simulation();
+            simulation.add_playbook(
+                parse_playbook(simulation.scenario(), to_yaml(playbook), "playbook"));
+          },
+          py::arg("playbook"));
 
   m.def(
       "_score",

@@ -44,7 +44,7 @@ struct Run::Impl {
   std::unique_ptr<TraceWriter> writer;
   std::unique_ptr<ScriptHost> script;
   std::unique_ptr<DetectorRunner> detectors;
-  std::unique_ptr<Responder> responder;  // with the scenario's playbooks only
+  std::unique_ptr<Responder> responder;  // the playbooks (the scenario's, or added later)
   NamedRcaRankers rankers;               // besides the built-in ones (run/rankers.h)
   std::optional<DetectorScoresToTrace> scores_to_trace;
   std::vector<FrameSink*> extra_sinks;
@@ -92,8 +92,8 @@ void Run::Impl::start() {
   std::vector<Diagnostic> problems;  // none: the plan made them once already
   rankers = make_run_rankers(simulation.scenario(), options, plan.seed(), problems);
   if (!problems.empty()) throw InputError(std::move(problems));
-  if (!simulation.scenario().playbooks.empty() || script)  // a script may add playbooks
-    responder = std::make_unique<Responder>(simulation, *detectors, rankers, plan.seed());
+  // Always: a script or a program may add playbooks while the run goes on.
+  responder = std::make_unique<Responder>(simulation, *detectors, rankers, plan.seed());
 }
 
 Run::~Run() = default;

@@ -183,3 +183,51 @@ def test_business_hours_approval_and_the_rate_limit():
         (6 * MINUTE, "api", "scale"), (6 * MINUTE, "db", "escalate")])
     assert [r[4] for r in day if r[3] == "escalate"] == ["rate limit: 1 actions in the last hour"]
     assert "remediation 2 actions, 1 escalated" in out
+
+
+def test_python_adds_a_playbook_and_acts_itself():
+    """dosim.Simulation: a playbook added from Python answers the alert as a declared one does
+    (a flag turned off `after` later), and shed / set_timeout / revert act at the simulated time
+    they are called, in the change log."""
+    import dosim
+    scenario = TMP / "python-loop.yaml"
+    scenario.write_text("""name: python-loop
+duration: 1h
+tick: 1s
+record: 10s
+measurement_noise: false
+services:
+  - {name: web, replicas: 4, capacity_rps: 250, base_latency: 8ms}
+  - {name: api, replicas: 4, capacity_rps: 200, base_latency: 20ms}
+dependencies:
+  - {caller: web, callee: api, timeout: 2s}
+traffic:
+  - {name: users, entry: web, base_rps: 300, noise: 0}
+changes:
+  - {name: new-search, kind: feature-flag, flag: new-search, services: [api],
+     steps: [{at: 10m, percent: 50}], defect: {errorPercent: 20}}
+  - {name: cfg, kind: config, services: [web], version: c2, at: 5m}
+detectors:
+  - {name: errors, kind: threshold, metrics: [error_ratio], params: {above: 0.05}, for: 20s}
+""")
+    trace = TMP / "python-loop.h5"
+    sim = dosim.Simulation(str(scenario), out=str(trace))
+    sim.playbook(name="flag-off", match={"detector": "errors", "services": ["api"]}, after="1m",
+                 steps=[{"action": "flag-off"}])
+    sim.step(30 * 60)
+    sim.shed("web", 10)
+    sim.set_timeout("web", "api", "3s")
+    assert sim.revert("cfg") is True and sim.revert("cfg") is False
+    report = sim.finish()
+    with h5py.File(trace) as f:
+        changes = list(zip((int(t) // SECOND for t in f["events/changes/t_ns"][()]),
+                           text(f["events/changes/kind"][()]), text(f["events/changes/from"][()]),
+                           text(f["events/changes/to"][()])))
+        actions = remediation(f)
+        alert = int(f["alerts/t_ns"][0]) // SECOND
+    assert (alert + 60, "feature-flag", "50%", "0%") in changes
+    assert [(a[4], a[5]) for a in actions] == [("flag-off", "turned off feature-flag 'new-search'")]
+    assert (1800, "shed", "0%", "10%") in changes
+    assert (1800, "timeout", "2s", "3s") in changes
+    assert (1800, "config", "c2", "initial") in changes
+    assert report is not None

@@ -205,6 +205,28 @@ class Simulation:
         """Sets the service's replica count from now on, as `kubectl scale` does."""
         self._sim.scale(service, replicas)
 
+    def revert(self, change):
+        """Takes the named change back now (a deployment rolled back, a config reverted, a
+        flag turned off, a secret's stragglers restarted, a drain restored); False when
+        there is nothing to take back."""
+        return self._sim.revert(change)
+
+    def set_timeout(self, caller, callee, timeout):
+        """Sets the timeout of caller's calls to callee from now on: a duration ("3s") or
+        seconds; 0 for none."""
+        if not isinstance(timeout, str):
+            timeout = f"{float(timeout)!r}s"
+        self._sim.set_timeout(caller, callee, timeout)
+
+    def shed(self, service, percent):
+        """Rejects `percent` of the service's arrivals with HTTP 429 from now on (0 stops)."""
+        self._sim.shed(service, percent / 100)
+
+    def playbook(self, playbook=None, **keys):
+        """Adds a remediation playbook, as an entry of `remediation: playbooks:`
+        (docs/remediation.md), given as a dict or keywords."""
+        self._sim.playbook(dict(playbook or {}, **keys))
+
     def change(self, change=None, **keys):
         """Adds a change, as an entry of the scenario's `changes:` (docs/scenario-format.md)
         given as a dict or keywords; `at` defaults to now. Returns its index."""
