@@ -682,8 +682,9 @@ void TraceWriter::Impl::write_truth(const std::vector<IncidentRecord>& incidents
 
 void TraceWriter::Impl::write_changes(const std::vector<ChangeEvent>& changes) {
   std::vector<std::int64_t> times;
-  std::vector<std::string> kinds, targets, from, to;
+  std::vector<std::string> kinds, targets, from, to, causes;
   for (const ChangeEvent& change : changes) {
+    causes.push_back(change.cause);
     times.push_back(change.time);
     kinds.push_back(change.kind);
     targets.push_back(change.target);
@@ -698,6 +699,7 @@ void TraceWriter::Impl::write_changes(const std::vector<ChangeEvent>& changes) {
   write_strings(g, "target", std::span<const std::string>(targets));
   write_strings(g, "from", std::span<const std::string>(from));
   write_strings(g, "to", std::span<const std::string>(to));
+  write_strings(g, "cause", std::span<const std::string>(causes));
 }
 
 void TraceWriter::Impl::write_alerts(const std::vector<Alert>& alerts,

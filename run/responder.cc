@@ -96,7 +96,7 @@ void Responder::on_frame(const Frame& frame) {
   if (incidents) watch_incidents();
 }
 
-void Responder::offer(std::size_t p, int service, SimTime at) {
+void Responder::offer(std::size_t p, int service, SimTime at, std::string what) {
   const PlaybookSpec& pb = simulation_.scenario().playbooks[p];
   if (service < 0) return;
   if (!pb.services.empty() &&
@@ -107,7 +107,7 @@ void Responder::offer(std::size_t p, int service, SimTime at) {
       found != cooldown_until_.end() && at < found->second)
     return;
   cooldown_until_[key] = at + pb.cooldown;
-  trigger({p, service, at});
+  trigger({p, service, at, std::move(what)});
 }
 
 void Responder::watch_alerts() {
@@ -133,7 +133,9 @@ void Responder::watch_alerts() {
                 std::find(spec->labels.begin(), spec->labels.end(), label) != spec->labels.end();
         if (!all) continue;
       }
-      offer(p, alert.service, alert.time);
+      offer(
+          p, alert.service, alert.time,
+          "alert " + alert.detector + " on " + simulation_.scenario().services[alert.service].name);
     }
   }
 }
@@ -172,7 +174,7 @@ void Responder::watch_notifications(SimTime now) {
             (pb.detector.empty() || pb.detector == alerts[a].detector) &&
             (pb.severity.empty() || pb.severity == alerts[a].severity))
           services.insert(alerts[a].service);
-      for (int s : services) offer(p, s, n.time);
+      for (int s : services) offer(p, s, n.time, "notification to " + n.receiver);
     }
   }
 }
@@ -199,7 +201,8 @@ void Responder::watch_incidents() {
             (!pb.severity.empty() && pb.severity != "sev" + std::to_string(c.severity)))
           continue;
         // offer() keeps one trigger per cooldown: seeing an old change again is harmless.
-        for (int s : services) offer(p, s, c.time);
+        for (int s : services)
+          offer(p, s, c.time, "incident " + d.rule + " sev" + std::to_string(c.severity));
       }
     }
   }
@@ -506,7 +509,7 @@ void Responder::record(const Trigger& t, std::string action, std::string outcome
                        std::string target, std::string fault) {
   actions_.push_back({simulation_.now(), simulation_.scenario().playbooks[t.playbook].name,
                       t.service, t.alerted, std::move(action), std::move(outcome), acted,
-                      std::move(target), std::move(fault)});
+                      std::move(target), std::move(fault), t.what});
 }
 
 }  // namespace dosim

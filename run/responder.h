@@ -59,8 +59,9 @@ class Responder : public FrameSink {
     std::size_t playbook;
     int service;
     SimTime alerted;
+    std::string what;  // RemediationAction::trigger
   };
-  void offer(std::size_t playbook, int service, SimTime at);
+  void offer(std::size_t playbook, int service, SimTime at, std::string what);
   void trigger(const Trigger& t);
   void watch_alerts();
   void watch_notifications(SimTime now);

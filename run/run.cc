@@ -164,6 +164,7 @@ RunReport Run::run(const std::atomic<bool>* stop) {
   report.detected = impl.detectors->detected_incidents();
   if (impl.responder) {
     report.remediation = impl.responder->actions();
+    attribute_changes(report.remediation, report.changes);
     report.entry_requests = impl.responder->entry_requests();
     report.entry_errors = impl.responder->entry_errors();
   }
@@ -234,6 +235,41 @@ bool RunReport::experiments_passed() const {
 ScoreTable RunReport::scores() const {
   return score_table(incidents, alerts, detectors, detected, scenario.services.size(), seed,
                      result.simulated, scenario.tick);
+}
+
+namespace {
+
+// The change events each responder action made: an action's kind of event at its instant.
+const std::vector<std::string>& events_of(const std::string& action) {
+  static const std::map<std::string, std::vector<std::string>> kEvents = {
+      {"rollback", {"rollback", "config", "feature-flag", "secret-reload"}},
+      {"flag-off", {"feature-flag"}},
+      {"revert-config", {"config"}},
+      {"scale", {"scale"}},
+      {"failover", {"drain"}},
+      {"timeout", {"timeout"}},
+      {"shed", {"shed"}},
+      {"undo", {"scale", "drain-restore", "timeout", "shed"}}};
+  static const std::vector<std::string> kNone;
+  const auto found = kEvents.find(action);
+  return found == kEvents.end() ? kNone : found->second;
+}
+
+}  // namespace
+
+void attribute_changes(const std::vector<RemediationAction>& actions,
+                       std::vector<ChangeEvent>& changes) {
+  for (const RemediationAction& a : actions) {
+    if (!a.acted && a.action != "undo") continue;
+    const std::vector<std::string>& kinds = events_of(a.action);
+    const std::string cause = "playbook " + a.playbook + " (" + a.trigger + ")";
+    for (ChangeEvent& change : changes)
+      if (change.time == a.time && change.cause.empty() &&
+          std::find(kinds.begin(), kinds.end(), change.kind) != kinds.end()) {
+        change.cause = cause;
+        if (a.action != "undo" && a.action != "timeout") break;  // an undo may restore several
+      }
+  }
 }
 
 namespace {

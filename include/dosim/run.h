@@ -132,6 +132,9 @@ struct RemediationAction {
   // "edge:CALLER->CALLEE" (several, comma-separated, for a timeout); "" otherwise.
   std::string target;
   std::string fault;  // restart: the pod-kill it added to the world (its incident's name)
+  // What set the playbook off: "alert DETECTOR on SERVICE", "notification to RECEIVER",
+  // "incident RULE sevN".
+  std::string trigger;
 };
 
 // What the loop achieved (docs/remediation.md). Scored incidents: the non-silent ones, less
@@ -161,6 +164,11 @@ struct RemediationScores {
     return scored_incidents ? static_cast<double>(automatic) / scored_incidents : 0.0;
   }
 };
+
+// Sets the cause of each change event a responder's action made (ChangeEvent::cause): the
+// events of the action's kind at its instant.
+void attribute_changes(const std::vector<RemediationAction>& actions,
+                       std::vector<ChangeEvent>& changes);
 
 // One incident's life as the loop saw it (docs/remediation.md): "impact-start",
 // "first-alert", "first-notification", "acknowledge", each responder action on an affected

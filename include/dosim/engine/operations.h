@@ -39,6 +39,9 @@ struct ChangeEvent {
   std::string target;  // service(s), secret or flag
   std::string from;
   std::string to;
+  // Who made it, when not the scenario: "playbook NAME (TRIGGER)" for a responder's action
+  // (run/, set when the run reports); "" otherwise.
+  std::string cause;
 };
 
 struct ChangeState {
