@@ -181,7 +181,7 @@ def check_layout(check, f, yaml_text):
           "propagation: edge 0 from cart (1) to frontend (0)")
 
     changes = f["events/changes"]
-    check(sorted(changes) == ["from", "kind", "t_ns", "target", "to"], f"change columns {list(changes)}")
+    check(sorted(changes) == ["cause", "from", "kind", "t_ns", "target", "to"], f"change columns {list(changes)}")
     check(all(changes[c].shape == (0,) for c in changes), "no operations, no change events")
 
     alerts = f["alerts"]
