@@ -658,7 +658,7 @@ void RequestWorld::on_result(std::int32_t c, std::uint32_t gen, int status, SimT
   Call& call = calls_[c];
   if (call.gen != gen) return;  // stale: the call moved on, or is over
   const int d = call.dep;
-  const bool ok = status < 500;
+  const bool ok = status < 400;  // a 4xx (a shed's 429, an error fault's) fails the call too
   if (call.open) {
     call.open = false;
     --edge_in_flight_[d];
@@ -740,7 +740,7 @@ void RequestWorld::finish(std::int32_t h, int status, bool fast, SimTime t) {
   hop.status = status;
   stats_.completed[s] += 1;
   stats_.ep_completed[hop.endpoint] += 1;
-  if (status >= 500) {
+  if (status >= 400) {  // errors and rejections (429s of load shedding), as the fluid model
     stats_.errors[s] += 1;
     stats_.ep_errors[hop.endpoint] += 1;
   }

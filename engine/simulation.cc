@@ -346,8 +346,12 @@ bool Simulation::revert_change(int index) {
       break;
     case ChangeKind::kFeatureFlag: {
       // Off from now: later steps are dropped, and a step to 0 % is added unless it is off.
+      // Dropping a later step takes something back too (the world and the change log must
+      // forget it), even when the flag is off now.
       std::vector<FlagStep>& steps = change.flag_steps;
+      const std::size_t planned = steps.size();
       while (!steps.empty() && steps.back().at >= t) steps.pop_back();
+      reverted = steps.size() < planned;
       if (!steps.empty() && steps.back().fraction > 0) {
         steps.push_back({t, 0.0});
         reverted = true;

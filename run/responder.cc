@@ -140,9 +140,27 @@ void Responder::watch_alerts() {
   }
 }
 
+namespace {
+
+// The longest group_wait of a route tree: an alert's first notification on each of its
+// routes comes at most that long after it.
+SimTime longest_group_wait(const RouteSpec& route) {
+  SimTime longest = route.group_wait;
+  for (const RouteSpec& child : route.routes)
+    longest = std::max(longest, longest_group_wait(child));
+  return longest;
+}
+
+}  // namespace
+
 // Alertmanager semantics are causal: the notifications sent up to `now` follow from the
 // alerts raised up to `now` (an alert resolved later reads as firing). So routing the alerts
 // so far gives the notifications a run without responders would have sent by then.
+//
+// A notification goes to one receiver for one group: it carries the alerts routed to that
+// group, and carries first those that fired since the group's previous notification (the
+// earlier ones were in that one). An alert's groups come from routing it alone: one
+// notification per route it reaches, with its receiver and group key.
 void Responder::watch_notifications(SimTime now) {
   const std::vector<Alert>& raised = detectors_.alerts();
   if (raised.empty()) return;
@@ -156,6 +174,16 @@ void Responder::watch_notifications(SimTime now) {
   for (const DetectorSpec& d : detectors_.specs())
     if (!d.labels.empty()) labels[d.name] = d.labels;
   const AlertRouting routing = route_alerts(alerts, scenario.alertmanager, names, now + 1, &labels);
+  for (std::size_t a = alert_groups_.size(); a < alerts.size(); ++a) {
+    Alert alone = alerts[a];
+    alone.resolved = -1;
+    const SimTime end = alone.time + longest_group_wait(scenario.alertmanager.route);
+    std::vector<std::pair<std::string, std::string>> groups;
+    for (const Notification& n :
+         route_alerts({alone}, scenario.alertmanager, names, end, &labels).notifications)
+      groups.emplace_back(n.receiver, n.group);
+    alert_groups_.push_back(std::move(groups));
+  }
   std::vector<Notification> sent;
   for (const Notification& n : routing.notifications)
     if (n.time <= now) sent.push_back(n);
@@ -163,17 +191,29 @@ void Responder::watch_notifications(SimTime now) {
                    [](const Notification& a, const Notification& b) { return a.time < b.time; });
   for (; notifications_seen_ < sent.size(); ++notifications_seen_) {
     const Notification& n = sent[notifications_seen_];
+    const auto group = std::make_pair(n.receiver, n.group);
+    const auto last = last_notified_.find(group);
+    const SimTime previous = last == last_notified_.end() ? -1 : last->second;
+    last_notified_[group] = n.time;
     for (std::size_t p = 0; p < scenario.playbooks.size(); ++p) {
       const PlaybookSpec& pb = scenario.playbooks[p];
       if (pb.source != PlaybookSpec::Source::kNotification ||
           (!pb.receiver.empty() && pb.receiver != n.receiver))
         continue;
       std::set<int> services;  // of the alerts this notification was the first to carry
-      for (std::size_t a = 0; a < alerts.size(); ++a)
-        if (routing.first_notified[a] == n.time && alerts[a].service >= 0 &&
-            (pb.detector.empty() || pb.detector == alerts[a].detector) &&
-            (pb.severity.empty() || pb.severity == alerts[a].severity))
-          services.insert(alerts[a].service);
+      for (std::size_t a = 0; a < alerts.size(); ++a) {
+        const Alert& alert = alerts[a];
+        const bool carried_first =
+            routing.first_notified[a] >= 0 &&  // not inhibited, not a duplicate
+            alert.time > previous && alert.time <= n.time &&
+            (alert.resolved < 0 || alert.resolved > n.time) &&
+            std::find(alert_groups_[a].begin(), alert_groups_[a].end(), group) !=
+                alert_groups_[a].end();
+        if (carried_first && alert.service >= 0 &&
+            (pb.detector.empty() || pb.detector == alert.detector) &&
+            (pb.severity.empty() || pb.severity == alert.severity))
+          services.insert(alert.service);
+      }
       for (int s : services) offer(p, s, n.time, "notification to " + n.receiver);
     }
   }

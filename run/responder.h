@@ -4,10 +4,10 @@
 // A frame sink after the detectors. Each new trigger that a playbook matches, on a service not
 // in that playbook's cooldown, sets it off. Triggers, by the playbook's `source`: an alert (its
 // service); a notification, as Alertmanager semantics (detectors/alertmanager.h) send it over
-// the alerts so far, on each service of the alerts it was the first to carry; a detected
-// incident of the incident rules, when it opens or rises to a matching Sev level, on each
-// service among its streams. Automation acts `after` later; an on-call person acknowledges
-// after a log-normal delay (median and p90 given; drawn from the stream (seed,
+// the alerts so far, on each service of the alerts it was the first to carry to its receiver
+// (in its group); a detected incident of the incident rules, when it opens or rises to a
+// matching Sev level, on each service among its streams. Automation acts `after` later; an on-call
+// person acknowledges after a log-normal delay (median and p90 given; drawn from the stream (seed,
 // "oncall/<playbook>", trigger number)) and acts `investigate` later. A step is an action
 // through the Simulation's run-time control, exact like a declared one and in the change log:
 // rollback / flag-off / revert-config (Simulation::revert_change of the service's latest change
@@ -82,6 +82,10 @@ class Responder : public FrameSink {
   std::uint64_t seed_;
   std::size_t alerts_seen_ = 0;
   std::size_t notifications_seen_ = 0;
+  // Per alert: the (receiver, group) of each route it reaches; per (receiver, group): when
+  // its last notification seen was sent.
+  std::vector<std::vector<std::pair<std::string, std::string>>> alert_groups_;
+  std::map<std::pair<std::string, std::string>, SimTime> last_notified_;
   std::size_t incident_changes_seen_ = 0;
   std::map<std::pair<std::size_t, int>, SimTime> cooldown_until_;  // (playbook, service)
   std::vector<std::uint64_t> triggers_;                            // per playbook: how many

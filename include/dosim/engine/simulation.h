@@ -129,10 +129,11 @@ class Simulation {
 
   // Takes change `change` back at now(), as its declared counterpart would: a deployment is
   // rolled back (as rollback() does), a config reverted (`revert: now()`), a feature flag
-  // turned off (a step to 0 % at now()), a secret rotation's stragglers restarted with the
-  // new secret (`fixed_at: now()`), a drain restored (`restore: now()`). The change log and
-  // the change's incident window follow. Returns false when there is nothing to take back:
-  // it has not started before now(), it is a traffic shift, or it is taken back already.
+  // turned off (a step to 0 % at now(), its later steps dropped), a secret rotation's
+  // stragglers restarted with the new secret (`fixed_at: now()`), a drain restored (`restore:
+  // now()`). The change log and the change's incident window follow. Returns false when there
+  // is nothing to take back: it has not started before now(), it is a traffic shift, or it is
+  // taken back already (a flag off now with no later step).
   // Throws RunControlError for an index out of range.
   bool revert_change(int change);
 
