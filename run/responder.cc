@@ -59,6 +59,29 @@ std::string percent(double share) {
   return std::to_string(static_cast<int>(std::lround(share * 100))) + "%";
 }
 
+// Whether a change that started before `now` is still in effect then (not rolled back,
+// reverted, fixed or switched off).
+bool in_effect_at(const ChangeSpec& change, SimTime now) {
+  switch (change.kind) {
+    case ChangeKind::kDeployment:
+      return !(change.rollback && *change.rollback <= now);
+    case ChangeKind::kConfig:
+      return !(change.revert && *change.revert <= now);
+    case ChangeKind::kSecretRotation:
+      return !(change.fixed_at && *change.fixed_at <= now);
+    case ChangeKind::kFeatureFlag: {
+      double on = 0;
+      for (const FlagStep& step : change.flag_steps)
+        if (step.at <= now) on = step.fraction;
+      return on > 0;
+    }
+    case ChangeKind::kDrain:
+    case ChangeKind::kTrafficShift:
+      return false;
+  }
+  return false;
+}
+
 }  // namespace
 
 Responder::Responder(Simulation& simulation, const DetectorRunner& detectors,
@@ -476,27 +499,17 @@ int Responder::latest_change(int service, const PlaybookStep& step) const {
         : step.action == PlaybookStep::Action::kRevertConfig ? change.kind == ChangeKind::kConfig
                                                              : true;
     if (!kind || !touches(change, service) || change.at >= now) continue;
-    const bool in_effect =
-        change.kind == ChangeKind::kDeployment       ? !(change.rollback && *change.rollback <= now)
-        : change.kind == ChangeKind::kConfig         ? !(change.revert && *change.revert <= now)
-        : change.kind == ChangeKind::kSecretRotation ? !(change.fixed_at && *change.fixed_at <= now)
-        : change.kind == ChangeKind::kFeatureFlag
-            ? !change.flag_steps.empty() &&
-                  [&] {
-                    double on = 0;
-                    for (const FlagStep& s : change.flag_steps)
-                      if (s.at <= now) on = s.fraction;
-                    return on > 0;
-                  }()
-            : false;
+    const bool in_effect = in_effect_at(change, now);
     if (in_effect && (latest < 0 || change.at >= changes[latest].at)) latest = static_cast<int>(c);
   }
   return latest;
 }
 
-// The change an RCA ranker (analysis/root_cause.h) puts first at this moment, from the
-// alerts so far only: the case is the triggering alert's service from its time on (what the
-// responder knows), ranked now. A top service stands for its latest change in effect.
+// The change an RCA ranker (analysis/root_cause.h) blames at this moment, from the alerts so
+// far only: the case is the triggering alert's service from its time on (what the responder
+// knows), ranked now; the first candidate that names a change in effect, or a service with
+// one (its latest), as a person goes down the list. A change taken back is no longer in
+// effect, so a next step takes the next candidate.
 int Responder::change_blamed_by_rca(const Trigger& t, const std::string& ranker) const {
   const Scenario& scenario = simulation_.scenario();
   IncidentRecord seen;  // what the responder knows: an impact on the service since the alert
@@ -528,10 +541,11 @@ int Responder::change_blamed_by_rca(const Trigger& t, const std::string& ranker)
   for (const RcaRanking& r : rankings)
     for (const RcaCandidate& c : r.candidates) {
       if (c.id.rfind("change:", 0) == 0) {
-        PlaybookStep named;
-        named.change = c.id.substr(7);
-        const int index = latest_change(t.service, named);
-        if (index >= 0) return index;
+        const std::vector<ChangeSpec>& changes = scenario.changes;
+        for (std::size_t index = 0; index < changes.size(); ++index)
+          if (changes[index].name == c.id.substr(7) && changes[index].at < simulation_.now() &&
+              in_effect_at(changes[index], simulation_.now()))
+            return static_cast<int>(index);
       } else if (c.id.rfind("service:", 0) == 0) {
         const std::string name = c.id.substr(8);
         for (std::size_t s = 0; s < scenario.services.size(); ++s)
@@ -540,7 +554,6 @@ int Responder::change_blamed_by_rca(const Trigger& t, const std::string& ranker)
             if (index >= 0) return index;
           }
       }
-      return -1;  // only the top candidate counts
     }
   return -1;
 }
