@@ -5,9 +5,12 @@
 // mitigate and to recover, beside a null detector (no detector: customers report an impact
 // `remediation: customer_report` after it starts, as an alert on its root service, when it
 // still lasts then; otherwise it lasts as long as its cause) and an oracle (an alert on the root
-// service at the first tick of each impact). Both take where and when impacts start from a first
-// run without responders. Runs go to a pool of threads; each result lands in its own slot, so the
-// table and the JSON are the same for any thread count.
+// service at the first tick of each impact). An incident without a root service (an outage of a
+// zone or region) is reported on the first service it affected. Both take where and when impacts
+// start from a first run without responders. A detector token may join several with '+'
+// (`mad+threshold`): they run together in one run, as one row, the way a team runs a set of
+// detectors. Runs go to a pool of threads; each result lands in its own slot, so the table and the
+// JSON are the same for any thread count.
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
@@ -50,11 +53,29 @@ class OracleDetector : public Detector {
   std::int64_t steps_ = 0;
 };
 
+// The detectors of one row: a token, or several joined with '+'.
+std::vector<std::string> detectors_of(const std::string& token) {
+  std::vector<std::string> out;
+  std::size_t from = 0;
+  while (true) {
+    const std::size_t plus = token.find('+', from);
+    out.push_back(token.substr(from, plus == std::string::npos ? std::string::npos : plus - from));
+    if (plus == std::string::npos) return out;
+    from = plus + 1;
+  }
+}
+
+struct IncidentOutcome {  // one scored incident of one run
+  std::string name, cause;
+  SimTime ttd = -1, ttm = -1, ttr = -1;  // -1: not detected / not mitigated
+};
+
 struct Outcome {  // one row of one run
   std::size_t scored = 0, detected = 0, mitigated = 0, automatic = 0, caused = 0;
   std::size_t judged = 0, correct = 0;
   double budget = 0;  // SLO error budget burned
   std::vector<SimTime> ttd, ttm, ttr;
+  std::vector<IncidentOutcome> incidents;
 };
 
 Outcome outcome_of(const RunReport& report) {
@@ -62,14 +83,26 @@ Outcome outcome_of(const RunReport& report) {
   const Scores scores = score(report.incidents, report.alerts, report.result.simulated,
                               {.tolerance = 0, .tick = report.scenario.tick});
   const RemediationScores remedied = report.remediation_scores();
-  for (const IncidentScore& s : scores.incidents) {
-    if (s.silent) continue;
+  // The scored incidents: not silent and not caused by the responders' restarts (those are
+  // counted apart, in `caused`), so that every row scores the scenario's own incidents.
+  std::map<std::int64_t, SimTime> mitigated_at(remedied.mitigated_at.begin(),
+                                               remedied.mitigated_at.end());
+  for (std::size_t i = 0; i < scores.incidents.size(); ++i) {
+    const IncidentScore& s = scores.incidents[i];
+    const auto found = mitigated_at.find(s.id);
+    if (s.silent || found == mitigated_at.end()) continue;
     ++o.scored;
     o.ttr.push_back(s.time_to_recover);
+    IncidentOutcome incident{
+        report.incidents[i].name, report.incidents[i].cause, -1,
+        found->second >= 0 ? found->second - report.incidents[i].impact_start : -1,
+        s.time_to_recover};
     if (s.detected) {
       ++o.detected;
       o.ttd.push_back(s.time_to_detect);
+      incident.ttd = s.time_to_detect;
     }
+    o.incidents.push_back(std::move(incident));
   }
   o.mitigated = remedied.mitigated_incidents;
   o.automatic = remedied.automatic;
@@ -101,7 +134,7 @@ std::vector<Outcome> closed_loop_run(const Scenario& base, std::uint64_t seed,
   std::vector<Outcome> rows;
   for (const std::string& detector : detectors) {
     RunOptions options;
-    options.detectors = std::vector<std::string>{detector};
+    options.detectors = detectors_of(detector);
     rows.push_back(outcome_of(run_with(answering, seed, options)));
   }
   // Where and when each impact starts, from the same run without responders.
@@ -112,10 +145,15 @@ std::vector<Outcome> closed_loop_run(const Scenario& base, std::uint64_t seed,
   std::multimap<SimTime, int> first_ticks, reports;
   for (const IncidentRecord& incident : run_with(plain, seed, {}).incidents) {
     if (incident.silent) continue;
-    first_ticks.emplace(incident.impact_start, incident.root_service);
+    // The root service; for a cause without one (a zone's or region's outage), the first
+    // service it affected (the services are sorted: the first declared, often the entry).
+    const int where = incident.root_service >= 0  ? incident.root_service
+                      : incident.affected.empty() ? -1
+                                                  : incident.affected.front();
+    first_ticks.emplace(incident.impact_start, where);
     const SimTime reported = incident.impact_start + base.customer_report;
     if (reported < incident.impact_end)  // customers report what still hurts then
-      reports.emplace(reported / base.tick * base.tick, incident.root_service);
+      reports.emplace(reported / base.tick * base.tick, where);
   }
   // Made by the factory: the null detector from the customers' reports, the oracle from
   // the impacts' first ticks.
@@ -149,6 +187,12 @@ std::string cell(const std::vector<SimTime>& values) {
   return format_duration(d.median / kSecond * kSecond);
 }
 
+std::string mean_cell(const std::vector<SimTime>& values) {
+  if (values.empty()) return "-";
+  const Distribution d = make_distribution(values);
+  return format_duration(static_cast<SimTime>(d.mean) / kSecond * kSecond);
+}
+
 }  // namespace
 
 int closed_loop_bench(const BenchOptions& options) {
@@ -163,7 +207,11 @@ int closed_loop_bench(const BenchOptions& options) {
                             "(docs/remediation.md)"});
       // Checked once here, as every run would check it.
       RunOptions check;
-      check.detectors = options.detectors;
+      std::vector<std::string> all;  // every detector of every row, each once
+      for (const std::string& token : options.detectors)
+        for (const std::string& d : detectors_of(token))
+          if (std::find(all.begin(), all.end(), d) == all.end()) all.push_back(d);
+      check.detectors = all;
       check.incident_rules = false;
       Scenario copy = scenario;
       copy.script.clear();
@@ -207,12 +255,22 @@ int closed_loop_bench(const BenchOptions& options) {
         for (SimTime t : v) out.push_back(static_cast<double>(t) / 1e9);
         return out;
       };
+      const auto sec = [](SimTime t) -> Json {
+        return t < 0 ? Json(nullptr) : Json(static_cast<double>(t) / 1e9);
+      };
+      Json incidents = Json::array();
+      for (const IncidentOutcome& i : o.incidents)
+        incidents.push_back({{"name", i.name},
+                             {"cause", i.cause},
+                             {"ttd_s", sec(i.ttd)},
+                             {"ttm_s", sec(i.ttm)},
+                             {"ttr_s", sec(i.ttr)}});
       run["rows"][rows[r]] = {{"scored", o.scored},           {"detected", o.detected},
                               {"mitigated", o.mitigated},     {"automatic", o.automatic},
                               {"caused", o.caused},           {"judged_actions", o.judged},
                               {"correct_actions", o.correct}, {"error_budget_burned", o.budget},
                               {"ttd_s", secs(o.ttd)},         {"ttm_s", secs(o.ttm)},
-                              {"ttr_s", secs(o.ttr)}};
+                              {"ttr_s", secs(o.ttr)},         {"incidents", incidents}};
     }
     json["runs"].push_back(run);
   }
@@ -220,11 +278,15 @@ int closed_loop_bench(const BenchOptions& options) {
       "dosim bench --closed-loop: %zu detectors x %zu scenarios x %d seeds, each driving "
       "the playbooks\n",
       options.detectors.size(), scenarios.size(), options.seeds);
-  std::printf("  medians over every scored incident of every run\n");
-  std::printf("  %-16s %9s %9s %10s %9s %9s %8s %8s %7s\n", "detector", "detected", "mitigated",
-              "TTD p50", "TTM p50", "TTR p50", "correct", "budget", "caused");
+  std::printf("  over every scored incident of every run: medians (p50) and means (MTTD, MTTR)\n");
+  int width = 16;  // the first column: as wide as the longest row name
+  for (const std::string& row : rows) width = std::max(width, static_cast<int>(row.size()));
+  std::printf("  %-*s %9s %9s %5s %9s %9s %9s %9s %9s %8s %8s %7s\n", width, "detector", "detected",
+              "mitigated", "auto", "TTD p50", "MTTD", "TTM p50", "TTR p50", "MTTR", "correct",
+              "budget", "caused");
   for (std::size_t r = 0; r < rows.size(); ++r) {
-    std::size_t scored = 0, detected = 0, mitigated = 0, judged = 0, correct = 0, caused = 0;
+    std::size_t scored = 0, detected = 0, mitigated = 0, automatic = 0, judged = 0, correct = 0,
+                caused = 0;
     double budget = 0;
     std::vector<SimTime> ttd, ttm, ttr;
     for (const auto& run : results) {
@@ -232,6 +294,7 @@ int closed_loop_bench(const BenchOptions& options) {
       scored += o.scored;
       detected += o.detected;
       mitigated += o.mitigated;
+      automatic += o.automatic;
       judged += o.judged;
       correct += o.correct;
       caused += o.caused;
@@ -240,14 +303,17 @@ int closed_loop_bench(const BenchOptions& options) {
       ttm.insert(ttm.end(), o.ttm.begin(), o.ttm.end());
       ttr.insert(ttr.end(), o.ttr.begin(), o.ttr.end());
     }
-    char det[32], mit[32], cor[32], bud[32];
+    char det[32], mit[32], aut[32], cor[32], bud[32];
     std::snprintf(det, sizeof det, "%zu/%zu", detected, scored);
     std::snprintf(mit, sizeof mit, "%zu/%zu", mitigated, scored);
     std::snprintf(cor, sizeof cor, "%zu/%zu", correct, judged);
+    // The automatic remediation rate: scored incidents mitigated by an automation playbook.
+    std::snprintf(aut, sizeof aut, "%.0f%%", scored ? 100.0 * automatic / scored : 0.0);
     // The mean over runs of the share of each run's budget burned.
     std::snprintf(bud, sizeof bud, "%.0f%%", results.empty() ? 0.0 : 100 * budget / results.size());
-    std::printf("  %-16s %9s %9s %10s %9s %9s %8s %8s %7zu\n", rows[r].c_str(), det, mit,
-                cell(ttd).c_str(), cell(ttm).c_str(), cell(ttr).c_str(), cor, bud, caused);
+    std::printf("  %-*s %9s %9s %5s %9s %9s %9s %9s %9s %8s %8s %7zu\n", width, rows[r].c_str(),
+                det, mit, aut, cell(ttd).c_str(), mean_cell(ttd).c_str(), cell(ttm).c_str(),
+                cell(ttr).c_str(), mean_cell(ttr).c_str(), cor, bud, caused);
   }
   if (!options.out_path.empty()) {
     std::ofstream out(options.out_path, std::ios::binary | std::ios::trunc);

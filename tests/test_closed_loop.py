@@ -63,3 +63,28 @@ def test_a_scenario_without_playbooks_is_refused():
                    str(SOURCE_DIR / "scenarios" / "payments-mad.yaml"))
     assert result.returncode == 2
     assert "--closed-loop needs the scenario's remediation: playbooks" in result.stderr
+
+
+def test_detectors_joined_with_plus_run_together_as_one_row():
+    """`a+b` runs both detectors in one run, as one row: it detects as soon as the faster of
+    the two. Each row lists its scored incidents (name, cause, times) in the JSON, and the
+    table has the automatic remediation rate and the means (MTTD, MTTR)."""
+    TMP.mkdir(parents=True, exist_ok=True)
+    out = TMP / "plus.json"
+    result = dosim("bench", "--closed-loop", "--detectors", "threshold,mad,threshold+mad",
+                   "--scenarios", SCENARIO, "--out", out)
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(out.read_text())["runs"][0]["rows"]
+    both = rows["threshold+mad"]
+    assert both["detected"] == both["mitigated"] == both["automatic"] == 1
+    assert both["ttd_s"] == [min(rows["threshold"]["ttd_s"][0], rows["mad"]["ttd_s"][0])]
+    [incident] = both["incidents"]
+    assert incident["name"] == "checkout-v2" and incident["cause"] == "deployment"
+    assert incident["ttd_s"] == both["ttd_s"][0] and incident["ttm_s"] == both["ttm_s"][0]
+    assert incident["ttr_s"] == both["ttr_s"][0]
+    header = next(line for line in result.stdout.splitlines() if "TTD p50" in line)
+    assert "auto" in header and "MTTD" in header and "MTTR" in header
+    line = next(line for line in result.stdout.splitlines() if line.split()[:1] == ["threshold+mad"])
+    assert "100%" in line.split()[3]  # detected, mitigated, auto: 1 of 1 by automation
+    bad = dosim("bench", "--closed-loop", "--detectors", "threshold+nosuch", "--scenarios", SCENARIO)
+    assert bad.returncode == 2 and "nosuch" in bad.stderr
