@@ -16,8 +16,8 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
-#include "analysis/scores_json.h"
 #include "analysis/spread.h"
+#include "bench_runs.h"
 #include "commands.h"
 #include "dosim/analysis/bench_report.h"
 #include "dosim/analysis/scoring.h"
@@ -28,95 +28,7 @@
 namespace dosim::cli {
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 using Json = nlohmann::ordered_json;
-
-// The table's columns, in order: keys of a run's scores of one detector, which are the
-// library's JSON form of scores (dosim/analysis/score_table.h) with the bench's keys added:
-// f1_random, precision_random, recall_random and false_alarms_per_hour_random (the random
-// baseline's at the detector's alert rate), ttd_median_s and ttd_s (every detected
-// incident's TTD, ascending; not a column).
-struct MetricColumn {
-  const char* key;
-  const char* header;  // nullptr: in the JSON summary only
-  const char* format;  // printf format of one value
-};
-
-constexpr MetricColumn kColumns[] = {
-    {"precision", "precision", "%.2f"},
-    {"recall", "recall", "%.2f"},
-    {"f1", "F1", "%.2f"},
-    {"f1_random", "F1 random", "%.2f"},
-    {"ttd_median_s", "TTD p50 s", "%.0f"},
-    {"false_alarms_per_hour", "false/h", "%.2f"},
-    {"alerts", "alerts", "%.0f"},
-    {"nab_standard", "NAB std", "%.1f"},
-    {"range_f1", "range F1", "%.2f"},
-    {"nab_reward_low_fp", nullptr, "%.1f"},
-    {"nab_reward_low_fn", nullptr, "%.1f"},
-    {"range_precision", nullptr, "%.2f"},
-    {"range_recall", nullptr, "%.2f"},
-    {"precision_random", nullptr, "%.2f"},
-    {"recall_random", nullptr, "%.2f"},
-    {"false_alarms_per_hour_random", nullptr, "%.2f"},
-};
-
-struct BenchRun {
-  std::size_t scenario = 0;
-  std::uint64_t seed = 0;
-  SimTime simulated = 0;
-  std::size_t scored_incidents = 0;
-  std::vector<Json> detectors;  // per requested detector, then the null baseline
-};
-
-Json metrics_of(const Scores& scores, const Scores& random) {
-  Json m = to_json(scores);
-  m["f1_random"] = random.f1;
-  m["ttd_median_s"] = scores.time_to_detect.count > 0
-                          ? Json(to_seconds(scores.time_to_detect.median))
-                          : Json(nullptr);  // nothing detected
-  m["precision_random"] = random.precision;
-  m["recall_random"] = random.recall;
-  m["false_alarms_per_hour_random"] = random.false_alarms_per_hour;
-  Json ttd = Json::array();  // ascending, one per detected incident
-  for (SimTime t : scores.time_to_detect.values) ttd.push_back(to_seconds(t));
-  m["ttd_s"] = std::move(ttd);
-  return m;
-}
-
-// A metric's value for the summary: NaN for null.
-double value_of(const Json& metrics, const char* key) {
-  const Json& v = metrics.at(key);
-  return v.is_null() ? kNaN : v.get<double>();
-}
-
-// One bench run: a plan's scenario at one seed, all requested detectors fed by one
-// simulation (detectors only watch; they do not change the world), scored one by one.
-BenchRun run_one(const RunPlan& plan, std::size_t scenario_index, std::uint64_t seed) {
-  const RunPlan seeded = plan.with_seed(seed);
-  Run run(seeded);
-  const RunReport report = run.run();
-  std::vector<int> services;
-  for (std::size_t s = 0; s < report.scenario.services.size(); ++s)
-    services.push_back(static_cast<int>(s));
-  const ScoringOptions options{.tolerance = 0, .tick = report.scenario.tick};
-  BenchRun result;
-  result.scenario = scenario_index;
-  result.seed = seed;
-  result.simulated = report.result.simulated;
-  for (const std::string& name : report.detectors) {
-    std::vector<Alert> own;
-    for (const Alert& a : report.alerts)
-      if (a.detector == name) own.push_back(a);
-    const ScoresWithBaselines s = score_with_baselines(
-        report.incidents, own, report.result.simulated, services, seed, options);
-    result.scored_incidents = s.detector.scored_incidents;
-    result.detectors.push_back(metrics_of(s.detector, s.random_baseline));
-  }
-  const Scores null_scores = score(report.incidents, {}, report.result.simulated, options);
-  result.detectors.push_back(metrics_of(null_scores, null_scores));
-  return result;
-}
 
 std::string cell(const Spread& s, const char* format) {
   if (s.runs == 0) return "-";
@@ -235,7 +147,7 @@ int bench_command(const BenchOptions& options) {
         jobs.size(), options.threads,
         [&](std::size_t j) {
           try {
-            results[j] = run_one(plans[jobs[j].first], jobs[j].first, jobs[j].second);
+            results[j] = run_bench_once(plans[jobs[j].first], jobs[j].first, jobs[j].second);
           } catch (const std::exception& error) {  // a script failing in this run
             throw InputError(options.scenarios[jobs[j].first],
                              "seed " + std::to_string(jobs[j].second) + ": " + error.what());
@@ -271,14 +183,14 @@ int bench_command(const BenchOptions& options) {
               options.detectors.size(), plans.size(), options.seeds, jobs.size(), threads);
   std::printf("  medians over runs, (min-max) where they differ; TTD over runs that detected\n");
   std::printf("  %-16s", "detector");
-  for (const MetricColumn& c : kColumns)
+  for (const MetricColumn& c : kBenchColumns)
     if (c.header) std::printf(" %-19s", c.header);
   std::printf("\n");
   for (std::size_t d = 0; d < rows.size(); ++d) {
     std::printf("  %-16s", rows[d].c_str());
-    for (const MetricColumn& c : kColumns) {
+    for (const MetricColumn& c : kBenchColumns) {
       std::vector<double> values;
-      for (const BenchRun& r : results) values.push_back(value_of(r.detectors[d], c.key));
+      for (const BenchRun& r : results) values.push_back(metric_value(r.detectors[d], c.key));
       const Spread s = spread_of(values);
       if (c.header) std::printf(" %-19s", cell(s, c.format).c_str());
       json["summary"][rows[d]][c.key] = {

@@ -14,6 +14,7 @@
 #include "python/embedded.h"
 #endif
 #include "seed_option.h"
+#include "sweep_command.h"
 
 int main(int argc, char** argv) {
 #ifdef DOSIM_HAVE_PYTHON
@@ -209,6 +210,9 @@ int main(int argc, char** argv) {
                       "Each detector drives the scenarios' remediation playbooks in its own run: "
                       "time to mitigate and recover, beside a null detector and an oracle");
 
+  dosim::cli::SweepOptions sweep;
+  auto* sweep_cmd = dosim::cli::add_sweep_command(app, sweep);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -223,6 +227,7 @@ int main(int argc, char** argv) {
   try {
     if (*run_cmd) return dosim::cli::run_command(run);
     if (*bench_cmd) return dosim::cli::bench_command(bench);
+    if (*sweep_cmd) return dosim::cli::sweep_command(sweep);
     if (*score_cmd) return dosim::cli::score_command(score);
     if (*report_cmd) return dosim::cli::report_command(report);
     if (*nab_cmd) return dosim::cli::nab_command(nab);

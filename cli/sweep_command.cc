@@ -1,0 +1,501 @@
+// `dosim sweep` (docs/sweep.md): loads and expands the sweep file (every problem reported
+// before any run), opens the outputs and the checkpoint folder, hands the missing runs to
+// this process's threads or to MPI ranks (cli/sweep_cluster.h), saves each result in the
+// checkpoint folder as it arrives, then writes the results (or, with --shard, a shard file
+// that `dosim sweep merge` joins with the others).
+#include "sweep_command.h"
+
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <optional>
+#include <set>
+#include <thread>
+
+#include "commands.h"
+#include "dosim/error.h"
+#include "sweep_cluster.h"
+#include "sweep_spec.h"
+#include "sweep_table.h"
+#include "util/input_file.h"
+#include "util/output_file.h"
+
+namespace dosim::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int kExitStopped = 75;  // --stop-after: stopped on purpose, checkpoint kept
+constexpr std::uintmax_t kMaxShardBytes = std::uintmax_t{4} << 30;
+
+enum class OutputKind { kJson, kHdf5 };
+
+std::optional<OutputKind> kind_of(const std::string& path) {
+  std::string extension = fs::path(path).extension().string();
+  std::transform(extension.begin(), extension.end(), extension.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (extension == ".json") return OutputKind::kJson;
+  if (extension == ".h5" || extension == ".hdf5") return OutputKind::kHdf5;
+  return std::nullopt;
+}
+
+bool same_file(const std::string& a, const std::string& b) {
+  std::error_code error_a, error_b;
+  const fs::path x = fs::weakly_canonical(a, error_a), y = fs::weakly_canonical(b, error_b);
+  return !error_a && !error_b && x == y;
+}
+
+// Checks the outputs: a known kind, not an input, not twice, writable. Throws InputError.
+void check_outputs(const std::vector<std::string>& outputs, const std::vector<std::string>& inputs,
+                   bool shard) {
+  std::vector<Diagnostic> problems;
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    const std::string& out = outputs[i];
+    const std::optional<OutputKind> kind = kind_of(out);
+    if (!kind || (shard && kind != OutputKind::kJson)) {
+      problems.push_back({out, 0, 0,
+                          shard ? "a shard file is JSON: its name ends in .json"
+                                : "a results file ends in .json (JSON) or .h5 (HDF5)"});
+      continue;
+    }
+    for (const std::string& input : inputs)
+      if (same_file(out, input)) problems.push_back({out, 0, 0, "cannot write the results: it is also " + input});
+    for (std::size_t j = 0; j < i; ++j)
+      if (same_file(out, outputs[j])) problems.push_back({out, 0, 0, "given twice with --out"});
+    if (const std::string reason = unwritable_reason(out); !reason.empty())
+      problems.push_back({out, 0, 0, "cannot write the results: " + reason});
+  }
+  if (!problems.empty()) throw InputError(std::move(problems));
+}
+
+// Writes every output; throws InputError naming the one that failed.
+void write_outputs(const std::vector<std::string>& outputs, const SweepJson& header,
+                   const std::vector<SweepJson>& runs) {
+  std::optional<std::string> json;
+  for (const std::string& out : outputs) {
+    std::string problem;
+    if (kind_of(out) == OutputKind::kHdf5) {
+      problem = write_sweep_hdf5(out, header, runs);
+    } else {
+      if (!json) json = render_sweep_json(header, runs);
+      problem = write_file_replacing(out, *json);
+    }
+    if (!problem.empty()) throw InputError(out, "cannot write the results: " + problem);
+  }
+}
+
+// "3, 7-9, 12" for sorted indices.
+std::string ranges_text(const std::vector<std::size_t>& indices, std::size_t most = 20) {
+  std::string out;
+  std::size_t shown = 0;
+  for (std::size_t i = 0; i < indices.size();) {
+    std::size_t j = i;
+    while (j + 1 < indices.size() && indices[j + 1] == indices[j] + 1) ++j;
+    if (shown++ == most) return out + ", ...";
+    out += (out.empty() ? "" : ", ") + std::to_string(indices[i]);
+    if (j > i) out += "-" + std::to_string(indices[j]);
+    i = j + 1;
+  }
+  return out;
+}
+
+bool is_run_file(const fs::path& path, std::size_t& index) {
+  const std::string name = path.filename().string();
+  if (name.size() < 10 || name.compare(0, 4, "run-") != 0 ||
+      name.compare(name.size() - 5, 5, ".json") != 0)
+    return false;
+  const std::string digits = name.substr(4, name.size() - 9);
+  if (digits.empty() || digits.size() > 18 ||
+      !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return false;
+  index = std::stoull(digits);
+  return true;
+}
+
+// The checkpoint folder: made if missing; with `resume`, the results it holds go into
+// `results`. Returns how many it held. Throws InputError.
+std::size_t open_checkpoint(const std::string& dir, bool resume, const SweepPlan& plan,
+                            const SweepJson& header, std::vector<std::optional<SweepJson>>& results) {
+  std::error_code error;
+  if (fs::exists(dir, error) && !fs::is_directory(dir, error))
+    throw InputError(dir, "the checkpoint folder is a file");
+  fs::create_directories(dir, error);
+  if (error) throw InputError(dir, "cannot make the checkpoint folder: " + error.message());
+  std::size_t held = 0, foreign = 0;
+  std::vector<fs::path> files;
+  for (const fs::directory_entry& entry : fs::directory_iterator(dir, error)) {
+    const std::string name = entry.path().filename().string();
+    std::size_t index = 0;
+    if (is_run_file(entry.path(), index)) {
+      files.push_back(entry.path());
+    } else if (name.rfind("run-", 0) == 0 && name.find(".json.tmp-") != std::string::npos) {
+      fs::remove(entry.path(), error);  // a write that a kill interrupted
+    }
+  }
+  if (error) throw InputError(dir, "cannot read the checkpoint folder: " + error.message());
+  if (!files.empty() && !resume)
+    throw InputError(dir, "holds " + std::to_string(files.size()) +
+                              " completed runs of an earlier sweep: add --resume to go on with "
+                              "them, or remove the folder");
+  std::sort(files.begin(), files.end());
+  for (const fs::path& file : files) {
+    std::size_t index = 0;
+    is_run_file(file, index);
+    std::string reason;
+    const std::optional<std::string> text = read_input_file(file.string(), kMaxScenarioBytes, reason);
+    try {
+      if (!text) throw std::runtime_error(reason);
+      const SweepJson saved = SweepJson::parse(*text);
+      if (!saved.is_object() || saved.value("sweep_hash", "") != plan.hash) {
+        ++foreign;
+        continue;
+      }
+      SweepJson result = parse_run_result(saved.at("result").dump(), header);
+      if (result.at("run").get<std::size_t>() != index)
+        throw std::runtime_error("it holds run " + result.at("run").dump());
+      if (!results[index]) ++held;
+      results[index] = std::move(result);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "%s: not a checkpointed run (%s): running it again\n",
+                   file.string().c_str(), e.what());
+    }
+  }
+  if (foreign > 0)
+    throw InputError(dir, "holds " + std::to_string(foreign) +
+                              " runs of another sweep (the sweep file, a scenario, the script or "
+                              "dosim changed since): remove the folder or choose another "
+                              "--checkpoint");
+  return held;
+}
+
+// Removes the checkpoint's run files, then the folder if nothing else is in it.
+void remove_checkpoint(const std::string& dir) {
+  std::error_code error;
+  for (const fs::directory_entry& entry : fs::directory_iterator(dir, error)) {
+    std::size_t index = 0;
+    if (is_run_file(entry.path(), index)) fs::remove(entry.path(), error);
+  }
+  fs::remove(dir, error);  // only when empty
+}
+
+std::string describe_cell(const SweepPlan& plan, std::size_t cell) {
+  std::string out = plan.spec.scenarios[plan.cells[cell].scenario];
+  if (!plan.spec.modes.empty()) out += ", mode " + plan.cells[cell].mode;
+  for (std::size_t p = 0; p < plan.spec.parameters.size(); ++p)
+    out += ", " + plan.spec.parameters[p].path + " = " + plan.value(cell, p).display;
+  return out;
+}
+
+int merge_command(const SweepOptions& options) {
+  const auto wall_start = std::chrono::steady_clock::now();
+  std::optional<SweepJson> header;
+  std::string first;
+  std::vector<std::optional<SweepJson>> results;
+  std::size_t shard_count = 0;
+  std::vector<Diagnostic> problems;
+  for (const std::string& path : options.shard_paths) {
+    std::string reason;
+    const std::optional<std::string> text = read_input_file(path, kMaxShardBytes, reason);
+    if (!text) {
+      problems.push_back({path, 0, 0, "cannot read the shard: " + reason});
+      continue;
+    }
+    try {
+      const SweepJson shard = SweepJson::parse(*text);
+      if (!shard.is_object() || shard.value("format", "") != "dosim-sweep-shard")
+        throw std::runtime_error("not a shard of dosim sweep (no format: dosim-sweep-shard)");
+      if (shard.value("format_version", 0) != kSweepFormatVersion)
+        throw std::runtime_error("a shard of another format version (" +
+                                 shard.value("format_version", SweepJson(nullptr)).dump() + ")");
+      const SweepJson& its_header = shard.at("header");
+      if (!header) {
+        header = its_header;
+        first = path;
+        shard_count = shard.at("shards").get<std::size_t>();
+        results.assign(header->at("runs_total").get<std::size_t>(), std::nullopt);
+      } else if (its_header.dump() != header->dump()) {
+        throw std::runtime_error(
+            "a shard of another sweep than " + first + " (sweep hash " +
+            its_header.value("sweep_hash", "?") + " against " +
+            header->value("sweep_hash", "?") + ": the sweep file, a scenario or dosim differs)");
+      } else if (shard.at("shards").get<std::size_t>() != shard_count) {
+        throw std::runtime_error("one of " + shard.at("shards").dump() + " shards, " + first +
+                                 " one of " + std::to_string(shard_count));
+      }
+      for (const SweepJson& saved : shard.at("results")) {
+        SweepJson result = parse_run_result(saved.dump(), *header);
+        const std::size_t index = result.at("run").get<std::size_t>();
+        if (results[index] && results[index]->dump() != result.dump())
+          throw std::runtime_error("run " + std::to_string(index) +
+                                   " differs from the same run in another shard");
+        results[index] = std::move(result);
+      }
+    } catch (const std::exception& e) {
+      problems.push_back({path, 0, 0, e.what()});
+    }
+  }
+  if (!problems.empty()) throw InputError(std::move(problems));
+  if (!header) throw InputError("command line", "dosim sweep merge needs shard files");
+  std::vector<std::size_t> missing;
+  std::set<std::size_t> missing_shards;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    if (results[i]) continue;
+    missing.push_back(i);
+    missing_shards.insert(i % std::max<std::size_t>(shard_count, 1));
+  }
+  if (!missing.empty()) {
+    std::string shards;
+    for (const std::size_t s : missing_shards)
+      shards += (shards.empty() ? "" : ", ") + std::to_string(s) + "/" + std::to_string(shard_count);
+    throw InputError("command line",
+                     std::to_string(missing.size()) + " of " + std::to_string(results.size()) +
+                         " runs are missing: " + ranges_text(missing) + " (shards " + shards +
+                         " not given, or not finished)");
+  }
+  check_outputs(options.out_paths, options.shard_paths, false);
+  std::vector<SweepJson> runs;
+  for (std::optional<SweepJson>& result : results) runs.push_back(std::move(*result));
+  write_outputs(options.out_paths, *header, runs);
+  if (!options.quiet) {
+    std::printf("dosim sweep merge: %zu shards, %zu runs\n", options.shard_paths.size(),
+                runs.size());
+    print_sweep_table(stdout, *header, runs, options.table_rows);
+    for (const std::string& out : options.out_paths) std::printf("  results   %s\n", out.c_str());
+    std::printf("  wall time %.2f s\n",
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count());
+  }
+  return kExitOk;
+}
+
+int run_sweep(const SweepOptions& options, SweepCluster& cluster) {
+  const auto wall_start = std::chrono::steady_clock::now();
+  const bool leader = cluster.leader();
+  std::size_t shard_index = 0, shard_count = 1;
+  const bool sharded = !options.shard.empty();
+  if (sharded) {
+    unsigned long long i = 0, n = 0;
+    char extra = 0;
+    if (std::sscanf(options.shard.c_str(), "%llu/%llu%c", &i, &n, &extra) != 2 || n < 1 || i >= n ||
+        n > 1'000'000)
+      throw InputError("--shard", "expected I/N with 0 <= I < N (like 0/4), got '" +
+                                      options.shard + "'");
+    shard_index = i;
+    shard_count = n;
+  }
+  const SweepPlan plan = plan_sweep(load_sweep_file(options.sweep_path));
+  const SweepJson header = SweepJson::parse(sweep_header(plan).dump());
+  const std::size_t total = plan.run_count();
+  const int threads =
+      options.threads > 0
+          ? options.threads
+          : (cluster.size() > 1 ? 1 : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+
+  // The outputs and the checkpoint, on rank 0; every rank learns whether they are fine.
+  std::vector<std::string> outputs = options.out_paths;
+  std::string checkpoint = options.checkpoint_dir;
+  std::vector<std::optional<SweepJson>> results(total);
+  std::size_t resumed = 0;
+  bool ready = true;
+  if (leader) {
+    try {
+      const std::string stem = fs::path(options.sweep_path).stem().string();
+      if (outputs.empty())
+        outputs.push_back(sharded ? stem + ".shard-" + std::to_string(shard_index) + "-of-" +
+                                        std::to_string(shard_count) + ".json"
+                                  : stem + ".json");
+      std::vector<std::string> inputs = {options.sweep_path};
+      inputs.insert(inputs.end(), plan.spec.scenario_paths.begin(), plan.spec.scenario_paths.end());
+      if (!plan.spec.script_path.empty()) inputs.push_back(plan.spec.script_path);
+      if (sharded && outputs.size() > 1)
+        throw InputError("--out", "a shard is written to one file");
+      check_outputs(outputs, inputs, sharded);
+      if (checkpoint.empty()) checkpoint = outputs.front() + ".ckpt";
+      resumed = open_checkpoint(checkpoint, options.resume, plan, header, results);
+    } catch (const Error& error) {
+      print_error(error);
+      ready = false;
+    }
+  }
+  if (!cluster.all_ok(ready)) return kExitBadInput;
+
+  std::vector<std::size_t> todo;
+  std::size_t in_shard = 0;
+  for (std::size_t i = 0; i < total; ++i) {
+    if (i % shard_count != shard_index) continue;
+    ++in_shard;
+    if (!results[i]) todo.push_back(i);
+  }
+  const bool show_progress = leader && !options.quiet && isatty(STDERR_FILENO);
+  if (leader && !options.quiet) {
+    std::printf("dosim sweep: %s: %zu cells x %d seeds = %zu runs, %zu detectors each", plan.spec.name.c_str(),
+                plan.cells.size(), plan.seeds_per_cell, total, plan.spec.detectors.size());
+    if (sharded) std::printf("; shard %zu/%zu: %zu runs", shard_index, shard_count, in_shard);
+    std::printf("\n  %zu to run", todo.size());
+    if (resumed) std::printf(" (%zu from the checkpoint)", in_shard - todo.size());
+    std::printf(" on %d process%s x %d thread%s\n", cluster.size(), cluster.size() > 1 ? "es" : "",
+                threads, threads > 1 ? "s" : "");
+    std::fflush(stdout);
+  }
+
+  std::vector<std::pair<std::size_t, std::string>> failures;
+  std::size_t delivered = 0;
+  bool checkpoint_failed = false;
+  const auto deliver = [&](std::size_t index, const std::string& text) {
+    try {
+      SweepJson result = parse_run_result(text, header);
+      SweepJson saved;
+      saved["sweep_hash"] = plan.hash;
+      saved["result"] = result;
+      const std::string problem = write_file_replacing(
+          (fs::path(checkpoint) / ("run-" + std::to_string(index) + ".json")).string(),
+          saved.dump() + "\n");
+      if (!problem.empty() && !checkpoint_failed) {
+        checkpoint_failed = true;
+        std::fprintf(stderr, "%s: cannot save a run (%s): a stopped sweep will run it again\n",
+                     checkpoint.c_str(), problem.c_str());
+      }
+      results[index] = std::move(result);
+    } catch (const std::exception& e) {
+      failures.emplace_back(index, std::string("a result that does not read back: ") + e.what());
+      return;
+    }
+    ++delivered;
+    if (show_progress) std::fprintf(stderr, "\rsweep: %zu/%zu runs", delivered, todo.size());
+    if (options.stop_after > 0 && delivered >= static_cast<std::size_t>(options.stop_after)) {
+      std::fflush(stdout);
+      std::fflush(stderr);
+      std::_Exit(kExitStopped);
+    }
+  };
+  const auto fail = [&](std::size_t index, const std::string& message) {
+    failures.emplace_back(index, message);
+  };
+  const auto compute = [&](std::size_t index) {
+    const std::size_t cell = index / plan.seeds_per_cell;
+    const BenchRun run =
+        run_bench_once(plan.plans[cell], plan.cells[cell].scenario, plan.seed_of(index));
+    return run_result_text(plan, index, run);
+  };
+  cluster.run(todo, threads, compute, deliver, fail);
+  if (show_progress) std::fprintf(stderr, "\r\033[K");
+  if (!leader) return kExitOk;
+
+  if (!failures.empty()) {
+    std::sort(failures.begin(), failures.end());
+    for (const auto& [index, message] : failures) {
+      const std::size_t cell = index / plan.seeds_per_cell;
+      std::fprintf(stderr, "dosim sweep: run %zu (cell %zu: %s; seed %llu) failed: %s\n", index,
+                   cell, describe_cell(plan, cell).c_str(),
+                   static_cast<unsigned long long>(plan.seed_of(index)), message.c_str());
+    }
+    std::fprintf(stderr,
+                 "%zu runs failed; the completed runs are kept in %s: rerun with --resume once "
+                 "the cause is fixed\n",
+                 failures.size(), checkpoint.c_str());
+    return kExitBadInput;
+  }
+
+  if (sharded) {
+    SweepJson shard;
+    shard["format"] = "dosim-sweep-shard";
+    shard["format_version"] = kSweepFormatVersion;
+    shard["shard"] = shard_index;
+    shard["shards"] = shard_count;
+    shard["header"] = header;
+    SweepJson list = SweepJson::array();
+    for (std::size_t i = shard_index; i < total; i += shard_count) list.push_back(*results[i]);
+    shard["results"] = std::move(list);
+    if (const std::string problem = write_file_replacing(outputs.front(), shard.dump() + "\n");
+        !problem.empty())
+      throw InputError(outputs.front(), "cannot write the shard: " + problem);
+  } else {
+    std::vector<SweepJson> runs;
+    runs.reserve(total);
+    for (std::optional<SweepJson>& result : results) runs.push_back(std::move(*result));
+    write_outputs(outputs, header, runs);
+    if (!options.quiet) print_sweep_table(stdout, header, runs, options.table_rows);
+  }
+  remove_checkpoint(checkpoint);
+  if (!options.quiet) {
+    for (const std::string& out : outputs)
+      std::printf("  %s   %s\n", sharded ? "shard  " : "results", out.c_str());
+    std::printf("  wall time %.2f s\n",
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count());
+    if (cluster.size() > 1) {
+      std::printf("  runs by rank");
+      for (const std::size_t count : cluster.runs_by_rank()) std::printf(" %zu", count);
+      std::printf("\n");
+    }
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+CLI::App* add_sweep_command(CLI::App& app, SweepOptions& options) {
+  auto* sweep = app.add_subcommand(
+      "sweep",
+      "Run a grid of scenario parameters x detectors x seeds x modes, every run scored as "
+      "dosim bench scores it; results as tables (JSON, HDF5) the same for any threads, MPI "
+      "ranks or shards (docs/sweep.md)");
+  sweep->add_option("sweep", options.sweep_path, "Sweep file (docs/sweep.md)");
+  sweep
+      ->add_option("--threads,-j", options.threads,
+                   "Runs in parallel in each process (default: the cores; 1 per MPI rank)")
+      ->check(CLI::Range(1, 1024));
+  sweep->add_option("--out,-o", options.out_paths,
+                    "Results file: .json or .h5 (may be given twice; default: <sweep>.json)");
+  sweep->add_option("--checkpoint", options.checkpoint_dir,
+                    "Folder that keeps each completed run (default: the first output + .ckpt)");
+  sweep->add_flag("--resume", options.resume,
+                  "Go on with the runs saved in the checkpoint folder; run only the missing");
+  sweep->add_option("--shard", options.shard,
+                    "I/N: run only the runs whose index modulo N is I, into a shard file for "
+                    "dosim sweep merge (Slurm job arrays)");
+  sweep->add_flag("--quiet,-q", options.quiet, "Print nothing but problems");
+  sweep->add_option("--table-rows", options.table_rows, "Rows of the printed table")
+      ->capture_default_str();
+  sweep->add_option("--stop-after", options.stop_after)->group("");  // tests: a kill, on cue
+  auto* merge = sweep->add_subcommand(
+      "merge", "Join the shard files of one sweep into its results, the bytes one process writes");
+  merge->add_option("shards", options.shard_paths, "Shard files (dosim sweep --shard I/N)")
+      ->required();
+  merge->add_option("--out,-o", options.out_paths, "Results file: .json or .h5 (may be given twice)")
+      ->required();
+  merge->add_flag("--quiet,-q", options.quiet, "Print nothing but problems");
+  merge->callback([&options] { options.merge = true; });
+  return sweep;
+}
+
+int sweep_command(SweepOptions options) {
+  if (options.merge) return merge_command(options);
+  const int launched = launcher_world_size();
+  if (!built_with_mpi() && launched > 1) {
+    if (launcher_rank() != 0) return kExitOk;
+    std::fprintf(stderr,
+                 "dosim sweep: launched as %d MPI ranks, but this dosim was built without MPI "
+                 "(install libopenmpi-dev and rebuild; cmake -DDOSIM_MPI=ON): rank 0 runs the "
+                 "whole sweep, the other ranks exit\n",
+                 launched);
+  }
+  SweepCluster cluster;
+  if (options.sweep_path.empty()) {
+    if (cluster.leader())
+      std::fprintf(stderr,
+                   "dosim sweep: needs a sweep file (dosim sweep SWEEP.yaml), or: dosim sweep "
+                   "merge SHARD... --out FILE\n");
+    return kExitBadInput;
+  }
+  try {
+    return run_sweep(options, cluster);
+  } catch (const Error& error) {
+    if (cluster.leader()) print_error(error);
+    return kExitBadInput;
+  }
+}
+
+}  // namespace dosim::cli

@@ -1,0 +1,548 @@
+#include "sweep_spec.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <set>
+#include <tuple>
+
+#include "dosim/engine/scenario_loader.h"
+#include "dosim/version.h"
+#include "engine/yaml_reader.h"
+#include "sweep_paths.h"
+#include "sweep_table.h"
+#include "util/input_file.h"
+
+namespace dosim::cli {
+namespace {
+
+constexpr std::int64_t kMaxSeedCount = 100000;
+constexpr double kMaxSeed = 1e18;
+
+std::optional<double> number_of(const std::string& text) {
+  std::string_view view = text;
+  if (!view.empty() && view.front() == '+') view.remove_prefix(1);
+  double value = 0;
+  const auto [end, ec] = std::from_chars(view.data(), view.data() + view.size(), value);
+  if (view.empty() || ec != std::errc() || end != view.data() + view.size() ||
+      !std::isfinite(value))
+    return std::nullopt;
+  return value;
+}
+
+bool is_quoted(const YAML::Node& node) { return node.IsScalar() && node.Tag() == "!"; }
+
+// The position of offset `offset` of a path written at `node` (on one line).
+SourcePos path_pos(const YAML::Node& node, std::size_t offset) {
+  SourcePos pos = pos_of(node);
+  if (pos.line > 0) pos.column += static_cast<int>(offset) + (is_quoted(node) ? 1 : 0);
+  return pos;
+}
+
+std::string resolve_beside(const std::string& sweep_file, const std::string& path) {
+  const std::filesystem::path p(path);
+  if (p.is_absolute()) return path;
+  return (std::filesystem::path(sweep_file).parent_path() / p).string();
+}
+
+// A scalar value of the sweep file, as a parameter's value.
+std::optional<SweepValue> value_of(const YAML::Node& node, const std::string& label,
+                                   Diagnostics& diags) {
+  if (!node.IsScalar()) {
+    diags.error(pos_of(node), "expected a value (a number or a text) in " + label + ", got " +
+                                  describe(node));
+    return std::nullopt;
+  }
+  SweepValue value;
+  value.display = node.Scalar();
+  value.text = yaml_scalar(value.display, is_quoted(node));
+  value.numeric = !is_quoted(node) && number_of(value.display).has_value();
+  value.pos = pos_of(node);
+  return value;
+}
+
+// Reads the `path:` of a parameter; false when it is missing or not a path.
+bool read_path(MapReader& reader, SweepParameter& parameter, Diagnostics& diags) {
+  const std::optional<std::string> path = reader.text("path", Need::kRequired);
+  if (!path) return false;
+  parameter.path = *path;
+  const YAML::Node node = *reader.value("path");
+  parameter.pos = pos_of(node);
+  if (is_fixed_column(*path)) {
+    diags.error(parameter.pos, "'" + *path + "' is a column of the results" +
+                                   (*path == "seed" ? ": sweep seeds with 'seeds:'"
+                                    : *path == "mode" ? ": sweep modes with 'modes:'"
+                                                      : std::string()));
+    return false;
+  }
+  std::vector<PathStep> steps;
+  PathProblem problem;
+  if (!parse_path(*path, steps, problem)) {
+    diags.error(path_pos(node, problem.offset), "'" + *path + "' is not a path: " + problem.message);
+    return false;
+  }
+  return true;
+}
+
+// splitmix64: a random sample's uniform numbers, from (seed, sample, range) alone.
+std::uint64_t mix(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+double uniform(std::uint64_t seed, std::uint64_t sample, std::uint64_t range) {
+  const std::uint64_t bits = mix(mix(mix(seed) ^ sample) ^ (range * 0x632be59bd9b4e019ULL));
+  return static_cast<double>(bits >> 11) * 0x1.0p-53;  // [0, 1)
+}
+
+SweepValue sample_value(const SweepParameter& range, double u) {
+  double x = range.log ? std::exp(std::log(range.min) + u * (std::log(range.max) - std::log(range.min)))
+                       : range.min + u * (range.max - range.min);
+  char rounded[32];  // six significant digits: the value a reader of the table sees is the one run
+  std::snprintf(rounded, sizeof rounded, "%.6g", x);
+  x = std::clamp(std::strtod(rounded, nullptr), range.min, range.max);
+  if (range.integer) x = std::clamp(std::round(x), std::ceil(range.min), std::floor(range.max));
+  SweepValue value;
+  value.display = format_number(x) + range.unit;
+  value.text = yaml_scalar(value.display, false);
+  value.numeric = range.unit.empty();
+  return value;
+}
+
+// FNV-1a, 64 bits.
+class Hash {
+ public:
+  void add(const std::string& text) {
+    for (const unsigned char c : text) state_ = (state_ ^ c) * 0x100000001b3ULL;
+    state_ = (state_ ^ 0xff) * 0x100000001b3ULL;  // a separator: ("ab", "c") != ("a", "bc")
+  }
+  std::string hex() const {
+    char out[17];
+    std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(state_));
+    return out;
+  }
+
+ private:
+  std::uint64_t state_ = 0xcbf29ce484222325ULL;
+};
+
+}  // namespace
+
+std::uint64_t SweepPlan::seed_of(std::size_t run) const {
+  const std::size_t cell = run / seeds_per_cell, k = run % seeds_per_cell;
+  if (!spec.seeds.empty()) return spec.seeds[k];
+  return cells[cell].base_seed + k;
+}
+
+const SweepValue& SweepPlan::value(std::size_t cell, std::size_t p) const {
+  const SweepParameter& parameter = spec.parameters[p];
+  if (!parameter.random) return parameter.values[cells[cell].values[p]];
+  return cells[cell].sampled[cells[cell].values[p]];
+}
+
+SweepSpec load_sweep_file(const std::string& path) {
+  std::string reason;
+  const std::optional<std::string> text = read_input_file(path, kMaxScenarioBytes, reason);
+  if (!text) throw InputError(path, "cannot read file: " + reason);
+  YAML::Node root;
+  try {
+    root = YAML::Load(*text);
+  } catch (const YAML::Exception& e) {
+    const bool has_mark = !e.mark.is_null() && e.mark.line >= 0;
+    throw InputError({Diagnostic{path, has_mark ? e.mark.line + 1 : 0,
+                                 has_mark ? e.mark.column + 1 : 0, "YAML syntax error: " + e.msg}});
+  }
+  if (!root.IsDefined() || root.IsNull()) throw InputError(path, "file is empty");
+  SweepSpec spec;
+  spec.file = path;
+  Diagnostics diags(path);
+  try {
+    MapReader top(root, "sweep",
+                  {"name", "scenario", "scenarios", "parameters", "random", "detectors", "seeds",
+                   "modes", "script"},
+                  diags);
+    if (!top.is_map()) diags.throw_if_any();
+    spec.name = top.text("name").value_or(std::filesystem::path(path).stem().string());
+
+    // Scenarios.
+    if (top.has("scenario") == top.has("scenarios")) {
+      diags.error(top.has("scenario") ? top.key_pos("scenarios") : SourcePos{1, 1},
+                  "a sweep names its scenario with either 'scenario: FILE' or 'scenarios: "
+                  "[FILE, ...]'");
+    } else if (top.has("scenario")) {
+      if (auto scenario = top.text("scenario")) {
+        spec.scenarios.push_back(*scenario);
+        spec.scenario_pos.push_back(top.value_pos("scenario"));
+      }
+    } else {
+      for (const YAML::Node& item : top.list("scenarios")) {
+        if (auto scenario = read_text(item, pos_of(item), "'scenarios'", diags)) {
+          spec.scenarios.push_back(*scenario);
+          spec.scenario_pos.push_back(pos_of(item));
+        }
+      }
+      if (spec.scenarios.empty() && top.has("scenarios"))
+        diags.error(top.value_pos("scenarios"), "'scenarios' lists no scenario");
+    }
+    for (const std::string& scenario : spec.scenarios)
+      spec.scenario_paths.push_back(resolve_beside(path, scenario));
+
+    // The grid.
+    std::map<std::string, int> path_lines;  // each path once
+    auto check_unique = [&](const SweepParameter& parameter) {
+      const auto [it, added] = path_lines.emplace(parameter.path, parameter.pos.line);
+      if (!added)
+        diags.error(parameter.pos, "'" + parameter.path + "' is swept twice (first at line " +
+                                       std::to_string(it->second) + ")");
+    };
+    for (const YAML::Node& item : top.list("parameters")) {
+      MapReader reader(item, "parameter", {"path", "values"}, diags);
+      if (!reader.is_map()) continue;
+      SweepParameter parameter;
+      const bool path_ok = read_path(reader, parameter, diags);
+      for (const YAML::Node& node : reader.list("values", Need::kRequired))
+        if (auto value = value_of(node, "'values'", diags)) parameter.values.push_back(*value);
+      if (reader.has("values") && parameter.values.empty() && reader.value("values")->IsSequence())
+        diags.error(reader.value_pos("values"), "'values' lists no value");
+      if (!path_ok) continue;
+      check_unique(parameter);
+      spec.parameters.push_back(std::move(parameter));
+    }
+
+    // Random samples.
+    if (auto random = top.value("random")) {
+      MapReader reader(*random, "random", {"samples", "seed", "ranges"}, diags);
+      if (reader.is_map()) {
+        spec.samples = static_cast<int>(
+            reader.integer("samples", Range::closed(1, 1e6), Need::kRequired).value_or(0));
+        spec.random_seed = static_cast<std::uint64_t>(
+            reader.integer("seed", Range::closed(0, kMaxSeed)).value_or(1));
+        const std::vector<YAML::Node> ranges = reader.list("ranges", Need::kRequired);
+        if (ranges.empty() && reader.has("ranges"))
+          diags.error(reader.value_pos("ranges"), "'ranges' lists no range");
+        for (const YAML::Node& item : ranges) {
+          MapReader range(item, "range", {"path", "min", "max", "log", "integer", "unit"}, diags);
+          if (!range.is_map()) continue;
+          SweepParameter parameter;
+          parameter.random = true;
+          const bool path_ok = read_path(range, parameter, diags);
+          const auto min = range.number("min", Range::any(), Need::kRequired);
+          const auto max = range.number("max", Range::any(), Need::kRequired);
+          parameter.log = range.boolean("log").value_or(false);
+          parameter.integer = range.boolean("integer").value_or(false);
+          parameter.unit = range.text("unit").value_or("");
+          if (!min || !max || !path_ok) continue;
+          parameter.min = *min;
+          parameter.max = *max;
+          if (*min > *max)
+            diags.error(range.value_pos("max"), "'max' (" + format_number(*max) +
+                                                    ") must be at least 'min' (" +
+                                                    format_number(*min) + ")");
+          if (parameter.log && *min <= 0)
+            diags.error(range.value_pos("min"), "a range with 'log: true' needs 'min' > 0");
+          if (parameter.integer && std::ceil(*min) > std::floor(*max))
+            diags.error(range.value_pos("max"), "no whole number lies in [min, max]");
+          if (!parameter.unit.empty() &&
+              yaml_scalar("1" + parameter.unit, false) != "1" + parameter.unit)
+            diags.error(range.value_pos("unit"),
+                        "'unit' must be letters (like ms, s, m), got '" + parameter.unit + "'");
+          check_unique(parameter);
+          spec.parameters.push_back(std::move(parameter));
+        }
+      }
+    }
+
+    // Detectors, seeds, modes, script.
+    if (auto detectors = top.value("detectors", Need::kRequired)) {
+      spec.detectors_pos = top.value_pos("detectors");
+      std::vector<YAML::Node> items;
+      if (detectors->IsSequence())
+        for (const YAML::Node& item : *detectors) items.push_back(item);
+      else
+        items.push_back(*detectors);
+      for (const YAML::Node& item : items) {
+        const std::optional<std::string> token = read_text(item, pos_of(item), "'detectors'", diags);
+        if (!token) continue;
+        std::size_t from = 0;  // "mad,threshold" as --detectors takes it
+        while (true) {
+          const std::size_t comma = token->find(',', from);
+          const std::string one = token->substr(from, comma == std::string::npos ? comma : comma - from);
+          if (one.empty() || one == "null") {
+            diags.error(pos_of(item), one.empty() ? "an empty detector name"
+                                                  : "'null' is always in the results: leave it out");
+          } else if (std::find(spec.detectors.begin(), spec.detectors.end(), one) !=
+                     spec.detectors.end()) {
+            diags.error(pos_of(item), "detector '" + one + "' is listed twice");
+          } else {
+            spec.detectors.push_back(one);
+            spec.detector_pos.push_back(pos_of(item));
+          }
+          if (comma == std::string::npos) break;
+          from = comma + 1;
+        }
+      }
+      if (spec.detectors.empty() && diags.empty())
+        diags.error(spec.detectors_pos, "'detectors' lists no detector");
+    }
+    if (auto seeds = top.value("seeds")) {
+      if (seeds->IsSequence()) {
+        for (const YAML::Node& item : *seeds) {
+          const auto seed = read_integer(item, pos_of(item), "'seeds'", Range::closed(0, kMaxSeed), diags);
+          if (!seed) continue;
+          if (std::find(spec.seeds.begin(), spec.seeds.end(), *seed) != spec.seeds.end())
+            diags.error(pos_of(item), "seed " + std::to_string(*seed) + " is listed twice");
+          spec.seeds.push_back(static_cast<std::uint64_t>(*seed));
+        }
+        if (spec.seeds.empty()) diags.error(top.value_pos("seeds"), "'seeds' lists no seed");
+        if (spec.seeds.size() > static_cast<std::size_t>(kMaxSeedCount))
+          diags.error(top.value_pos("seeds"), "at most 100000 seeds");
+        spec.seed_count = static_cast<int>(spec.seeds.size());
+      } else {
+        spec.seed_count = static_cast<int>(
+            top.integer("seeds", Range::closed(1, kMaxSeedCount)).value_or(1));
+      }
+    }
+    for (const YAML::Node& item : top.list("modes")) {
+      const std::optional<std::string> mode = read_text(item, pos_of(item), "'modes'", diags);
+      if (!mode) continue;
+      if (*mode != "fluid" && *mode != "requests")
+        diags.error(pos_of(item), "unknown mode '" + *mode + "': fluid or requests" +
+                                      did_you_mean(*mode, {"fluid", "requests"}));
+      else if (std::find(spec.modes.begin(), spec.modes.end(), *mode) != spec.modes.end())
+        diags.error(pos_of(item), "mode '" + *mode + "' is listed twice");
+      else
+        spec.modes.push_back(*mode);
+    }
+    spec.script = top.text("script").value_or("");
+    if (!spec.script.empty()) spec.script_path = resolve_beside(path, spec.script);
+  } catch (const YAML::Exception& e) {
+    throw InputError(path, std::string("cannot read the YAML: ") + e.what());
+  }
+  diags.throw_if_any();
+  return spec;
+}
+
+SweepPlan plan_sweep(SweepSpec spec) {
+  SweepPlan plan;
+  plan.seeds_per_cell = spec.seed_count;
+  std::vector<Diagnostic> problems;
+  std::set<std::string> seen;  // each problem once, however many cells share it
+  auto report = [&](Diagnostic d) {
+    if (d.warning) return;
+    if (seen.insert(d.format()).second) problems.push_back(std::move(d));
+  };
+  const std::size_t scenario_count = spec.scenarios.size();
+  const std::size_t parameter_count = spec.parameters.size();
+
+  // Each scenario's text and where each path writes in it.
+  std::vector<std::string> texts(scenario_count);
+  std::vector<std::vector<TextEdit>> edits(scenario_count, std::vector<TextEdit>(parameter_count));
+  // Whether each scenario loads, and where each path is found in it: a sweep with a path that
+  // addresses nothing still loads its cells without that path, so that every problem is
+  // reported at once.
+  std::vector<bool> loads(scenario_count, false);
+  std::vector<std::vector<bool>> located(scenario_count, std::vector<bool>(parameter_count, false));
+  for (std::size_t s = 0; s < scenario_count; ++s) {
+    const std::string& file = spec.scenario_paths[s];
+    std::string reason;
+    const std::optional<std::string> text = read_input_file(file, kMaxScenarioBytes, reason);
+    if (!text) {
+      report({spec.file, spec.scenario_pos[s].line, spec.scenario_pos[s].column,
+              "cannot read scenario " + file + ": " + reason});
+      continue;
+    }
+    texts[s] = *text;
+    try {
+      parse_scenario(texts[s], file);  // the scenario's own problems, as they are
+    } catch (const Error& error) {
+      for (const Diagnostic& d : error.diagnostics()) report(d);
+      continue;
+    }
+    loads[s] = true;
+    const YAML::Node root = YAML::Load(texts[s]);
+    std::vector<PathStep> steps;
+    for (std::size_t p = 0; p < parameter_count; ++p) {
+      const SweepParameter& parameter = spec.parameters[p];
+      PathProblem problem;
+      parse_path(parameter.path, steps, problem);  // checked when the file was read
+      if (!locate_path(root, texts[s], steps, edits[s][p], problem)) {
+        SourcePos pos = parameter.pos;
+        if (pos.line > 0) pos.column += static_cast<int>(problem.offset);
+        report({spec.file, pos.line, pos.column,
+                "'" + parameter.path + "' addresses nothing in " + spec.scenarios[s] + ": " +
+                    problem.message});
+        continue;
+      }
+      located[s][p] = true;
+      for (std::size_t q = 0; q < p; ++q) {
+        const TextEdit& a = edits[s][q];
+        const TextEdit& b = edits[s][p];
+        const bool overlap = a.begin == a.end ? (b.begin < a.begin && a.begin < b.end)
+                             : b.begin == b.end ? (a.begin < b.begin && b.begin < a.end)
+                                                : (a.begin < b.end && b.begin < a.end);
+        if (overlap || (a.begin == b.begin && a.end == b.end && a.begin != a.end)) {
+          report({spec.file, parameter.pos.line, parameter.pos.column,
+                  "'" + parameter.path + "' addresses the same value as '" +
+                      spec.parameters[q].path + "' in " + spec.scenarios[s]});
+          located[s][p] = false;
+        }
+      }
+    }
+  }
+
+  // The cells: scenario x grid point x random sample x mode.
+  std::size_t per_scenario = 1;
+  bool too_many = false;
+  auto grow = [&](std::size_t factor) {
+    if (per_scenario > kMaxSweepCells / std::max<std::size_t>(factor, 1)) too_many = true;
+    per_scenario *= std::max<std::size_t>(factor, 1);
+  };
+  for (const SweepParameter& parameter : spec.parameters)
+    if (!parameter.random) grow(parameter.values.size());
+  grow(static_cast<std::size_t>(std::max(spec.samples, 1)));
+  grow(std::max<std::size_t>(spec.modes.size(), 1));
+  if (!too_many && per_scenario > kMaxSweepCells / scenario_count) too_many = true;
+  if (too_many || per_scenario * scenario_count * spec.seed_count > kMaxSweepRuns)
+    throw InputError(spec.file, "the sweep would make more than " +
+                                    std::to_string(kMaxSweepCells) + " cells or " +
+                                    std::to_string(kMaxSweepRuns) + " runs");
+  std::vector<std::size_t> grid;  // the grid parameters' indices
+  for (std::size_t p = 0; p < parameter_count; ++p)
+    if (!spec.parameters[p].random) grid.push_back(p);
+  std::size_t grid_points = 1;
+  for (const std::size_t p : grid) grid_points *= spec.parameters[p].values.size();
+  const std::size_t samples = static_cast<std::size_t>(std::max(spec.samples, 1));
+  std::vector<std::string> modes = spec.modes;
+  if (modes.empty()) modes.push_back("");  // the scenario's own
+
+  RunOptions base_options;
+  base_options.detectors = spec.detectors;
+  base_options.incident_rules = false;
+  base_options.script_path = spec.script_path;
+  Hash hash;
+  hash.add("dosim " DOSIM_VERSION);
+  hash.add(std::to_string(spec.seed_count));
+  for (const std::uint64_t seed : spec.seeds) hash.add(std::to_string(seed));
+  for (const std::string& detector : spec.detectors) hash.add(detector);
+  for (const SweepParameter& parameter : spec.parameters) hash.add(parameter.path);
+  for (std::size_t s = 0; s < scenario_count; ++s) hash.add(texts[s]);
+  if (!spec.script_path.empty()) {
+    std::string reason;
+    hash.add(read_input_file(spec.script_path, kMaxScriptBytes, reason).value_or(reason));
+  }
+
+  for (std::size_t s = 0; s < scenario_count; ++s) {
+    if (!loads[s]) continue;
+    for (std::size_t point = 0; point < grid_points; ++point) {
+      for (std::size_t sample = 0; sample < samples; ++sample) {
+        SweepCell cell;
+        cell.scenario = s;
+        cell.values.assign(parameter_count, 0);
+        std::size_t rest = point;  // the last grid parameter varies fastest
+        for (std::size_t g = grid.size(); g-- > 0;) {
+          const std::size_t size = spec.parameters[grid[g]].values.size();
+          cell.values[grid[g]] = rest % size;
+          rest /= size;
+        }
+        std::size_t range_index = 0;
+        for (std::size_t p = 0; p < parameter_count; ++p) {
+          if (!spec.parameters[p].random) continue;
+          cell.values[p] = cell.sampled.size();
+          cell.sampled.push_back(sample_value(
+              spec.parameters[p], uniform(spec.random_seed, sample, range_index++)));
+        }
+        // The scenario with this cell's values, loaded once for all its modes.
+        std::vector<std::pair<TextEdit, std::string>> cell_edits;
+        std::string described;  // "path = value, ..." for messages
+        for (std::size_t p = 0; p < parameter_count; ++p) {
+          const SweepValue& value = spec.parameters[p].random
+                                        ? cell.sampled[cell.values[p]]
+                                        : spec.parameters[p].values[cell.values[p]];
+          // A path not found writes nothing (its problem is reported already).
+          cell_edits.emplace_back(located[s][p] ? edits[s][p] : TextEdit{0, 0, "", ""},
+                                  located[s][p] ? value.text : "");
+          described += (p ? ", " : "") + spec.parameters[p].path + " = " + value.display;
+          hash.add(value.display);
+        }
+        const EditedText edited(texts[s], std::move(cell_edits));
+        std::optional<Scenario> scenario;
+        auto map_problems = [&](const Error& error) {
+          for (Diagnostic d : error.diagnostics()) {
+            if (d.file == "--detectors") {
+              SourcePos pos = spec.detectors_pos;
+              for (std::size_t i = 0; i < spec.detectors.size(); ++i)
+                if (d.message.find("'" + spec.detectors[i] + "'") != std::string::npos)
+                  pos = spec.detector_pos[i];
+              d.file = spec.file;
+              d.line = pos.line;
+              d.column = pos.column;
+            } else if (d.file == spec.scenario_paths[s] && d.line > 0) {
+              const EditedText::Origin origin = edited.origin(d.line, d.column);
+              if (origin.edit >= 0) {
+                const SweepParameter& parameter = spec.parameters[origin.edit];
+                const SweepValue& value = parameter.random ? cell.sampled[cell.values[origin.edit]]
+                                                          : parameter.values[cell.values[origin.edit]];
+                const SourcePos pos =
+                    value.pos.line > 0 && !origin.in_key ? value.pos : parameter.pos;
+                d.message += " (" + spec.scenarios[s] + ", " + parameter.path + " = " +
+                             value.display + (parameter.random ? ", a random sample" : "") + ")";
+                d.file = spec.file;
+                d.line = pos.line;
+                d.column = pos.column;
+              } else {
+                d.line = origin.line;
+                d.column = origin.column;
+                if (!described.empty()) d.message += " (with " + described + ")";
+              }
+            }
+            report(std::move(d));
+          }
+        };
+        try {
+          scenario = parse_scenario(edited.text(), spec.scenario_paths[s]);
+          if (spec.script_path.empty()) scenario->script.clear();  // as dosim bench
+        } catch (const Error& error) {
+          map_problems(error);
+          continue;
+        }
+        for (const std::string& mode : modes) {
+          SweepCell moded = cell;
+          RunOptions options = base_options;
+          if (!mode.empty())
+            options.mode = mode == "requests" ? WorldMode::kRequests : WorldMode::kFluid;
+          try {
+            RunPlan run_plan = RunPlan::from_scenario(*scenario, options);
+            moded.mode = world_mode_name(run_plan.scenario().mode);
+            moded.base_seed = run_plan.seed();
+            hash.add(moded.mode);
+            plan.plans.push_back(std::move(run_plan));
+            plan.cells.push_back(std::move(moded));
+          } catch (const Error& error) {
+            map_problems(error);
+          }
+        }
+      }
+    }
+  }
+  if (!problems.empty()) {
+    // The sweep file's problems first, each file's in order of position.
+    std::stable_sort(problems.begin(), problems.end(), [&](const Diagnostic& a, const Diagnostic& b) {
+      return std::make_tuple(a.file != spec.file, a.file, a.line, a.column) <
+             std::make_tuple(b.file != spec.file, b.file, b.line, b.column);
+    });
+    throw InputError(std::move(problems));
+  }
+  plan.hash = hash.hex();
+  plan.spec = std::move(spec);
+  return plan;
+}
+
+}  // namespace dosim::cli
