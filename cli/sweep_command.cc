@@ -294,6 +294,23 @@ int run_sweep(const SweepOptions& options, SweepCluster& cluster) {
           ? options.threads
           : (cluster.size() > 1 ? 1 : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
 
+  if (options.show_scenario >= 0) {
+    if (static_cast<std::size_t>(options.show_scenario) >= plan.cells.size())
+      throw InputError("--show-scenario", "the sweep has cells 0 to " +
+                                              std::to_string(plan.cells.size() - 1));
+    if (leader) std::fputs(plan.cell_text(static_cast<std::size_t>(options.show_scenario)).c_str(), stdout);
+    return kExitOk;
+  }
+  if (options.dry_run) {
+    if (leader) {
+      std::printf("dosim sweep: %s: %zu cells x %d seeds = %zu runs, %zu detector%s each\n",
+                  plan.spec.name.c_str(), plan.cells.size(), plan.seeds_per_cell, total,
+                  plan.spec.detectors.size(), plan.spec.detectors.size() == 1 ? "" : "s");
+      print_sweep_cells(stdout, header, options.table_rows);
+    }
+    return kExitOk;
+  }
+
   // The outputs and the checkpoint, on rank 0; every rank learns whether they are fine.
   std::vector<std::string> outputs = options.out_paths;
   std::string checkpoint = options.checkpoint_dir;
@@ -331,8 +348,9 @@ int run_sweep(const SweepOptions& options, SweepCluster& cluster) {
   }
   const bool show_progress = leader && !options.quiet && isatty(STDERR_FILENO);
   if (leader && !options.quiet) {
-    std::printf("dosim sweep: %s: %zu cells x %d seeds = %zu runs, %zu detectors each", plan.spec.name.c_str(),
-                plan.cells.size(), plan.seeds_per_cell, total, plan.spec.detectors.size());
+    std::printf("dosim sweep: %s: %zu cells x %d seeds = %zu runs, %zu detector%s each",
+                plan.spec.name.c_str(), plan.cells.size(), plan.seeds_per_cell, total,
+                plan.spec.detectors.size(), plan.spec.detectors.size() == 1 ? "" : "s");
     if (sharded) std::printf("; shard %zu/%zu: %zu runs", shard_index, shard_count, in_shard);
     std::printf("\n  %zu to run", todo.size());
     if (resumed) std::printf(" (%zu from the checkpoint)", in_shard - todo.size());
@@ -457,6 +475,11 @@ CLI::App* add_sweep_command(CLI::App& app, SweepOptions& options) {
                     "I/N: run only the runs whose index modulo N is I, into a shard file for "
                     "dosim sweep merge (Slurm job arrays)");
   sweep->add_flag("--quiet,-q", options.quiet, "Print nothing but problems");
+  sweep->add_flag("--dry-run", options.dry_run,
+                  "Check and expand the sweep and print its cells; run nothing");
+  sweep->add_option("--show-scenario", options.show_scenario,
+                    "Print the scenario that cell CELL runs (its values written in); run nothing")
+      ->check(CLI::NonNegativeNumber);
   sweep->add_option("--table-rows", options.table_rows, "Rows of the printed table")
       ->capture_default_str();
   sweep->add_option("--stop-after", options.stop_after)->group("");  // tests: a kill, on cue

@@ -148,6 +148,14 @@ const SweepValue& SweepPlan::value(std::size_t cell, std::size_t p) const {
   return cells[cell].sampled[cells[cell].values[p]];
 }
 
+std::string SweepPlan::cell_text(std::size_t cell) const {
+  const std::size_t s = cells[cell].scenario;
+  std::vector<std::pair<TextEdit, std::string>> cell_edits;
+  for (std::size_t p = 0; p < spec.parameters.size(); ++p)
+    cell_edits.emplace_back(edits[s][p], value(cell, p).text);
+  return EditedText(scenario_texts[s], std::move(cell_edits)).text();
+}
+
 SweepSpec load_sweep_file(const std::string& path) {
   std::string reason;
   const std::optional<std::string> text = read_input_file(path, kMaxScenarioBytes, reason);
@@ -367,6 +375,24 @@ SweepPlan plan_sweep(SweepSpec spec) {
       continue;
     }
     loads[s] = true;
+    try {  // the detectors, once against the scenario as it is (its cells may not load)
+      RunOptions options;
+      options.detectors = spec.detectors;
+      options.incident_rules = false;
+      options.script_path = spec.script_path;
+      Scenario scenario = parse_scenario(texts[s], file);
+      if (spec.script_path.empty()) scenario.script.clear();
+      RunPlan::from_scenario(std::move(scenario), options);
+    } catch (const Error& error) {
+      for (Diagnostic d : error.diagnostics()) {
+        if (d.file != "--detectors") continue;  // the cells report the rest, with their values
+        SourcePos pos = spec.detectors_pos;
+        for (std::size_t i = 0; i < spec.detectors.size(); ++i)
+          if (d.message.find("'" + spec.detectors[i] + "'") != std::string::npos)
+            pos = spec.detector_pos[i];
+        report({spec.file, pos.line, pos.column, d.message});
+      }
+    }
     const YAML::Node root = YAML::Load(texts[s]);
     std::vector<PathStep> steps;
     for (std::size_t p = 0; p < parameter_count; ++p) {
@@ -541,6 +567,8 @@ SweepPlan plan_sweep(SweepSpec spec) {
     throw InputError(std::move(problems));
   }
   plan.hash = hash.hex();
+  plan.scenario_texts = std::move(texts);
+  plan.edits = std::move(edits);
   plan.spec = std::move(spec);
   return plan;
 }

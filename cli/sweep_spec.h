@@ -22,6 +22,7 @@
 
 #include "dosim/engine/scenario.h"
 #include "dosim/run.h"
+#include "sweep_paths.h"
 
 namespace dosim::cli {
 
@@ -84,7 +85,13 @@ struct SweepPlan {
   // the scenario and script files' bytes. Shards and checkpoints of another sweep differ.
   std::string hash;
 
+  // Each scenario's text and, per parameter, the edit that writes its value there.
+  std::vector<std::string> scenario_texts;
+  std::vector<std::vector<TextEdit>> edits;
+
   std::size_t run_count() const { return cells.size() * seeds_per_cell; }
+  // The scenario a cell runs, as YAML text (its values written in).
+  std::string cell_text(std::size_t cell) const;
   std::uint64_t seed_of(std::size_t run) const;
   // A cell's value of parameter p.
   const SweepValue& value(std::size_t cell, std::size_t p) const;

@@ -123,7 +123,7 @@ std::vector<Table> build_tables(const SweepJson& header, const std::vector<Sweep
     summary.add(metric + "_max", Column::Kind::kNumber);
     summary.add(metric + "_n", Column::Kind::kInteger);
   }
-  for (std::size_t c = 0; c < cells.size(); ++c) {
+  for (std::size_t c = 0; c < cells.size() && !runs.empty(); ++c) {
     for (std::size_t d = 0; d < rows.size(); ++d) {
       push_cell(summary, c);
       auto column = summary.columns.begin() + static_cast<std::ptrdiff_t>(first_free);
@@ -461,6 +461,39 @@ void print_sweep_table(std::FILE* out, const SweepJson& header, const std::vecto
     std::fprintf(out, "\n");
   }
   if (hidden) std::fprintf(out, "  ... %zu more rows in the results file\n", hidden);
+}
+
+void print_sweep_cells(std::FILE* out, const SweepJson& header, std::size_t max_rows) {
+  const std::vector<Table> tables = build_tables(header, {});
+  const Table& cells = tables[0];
+  std::vector<std::vector<std::string>> lines(1);
+  for (const Column& column : cells.columns) lines[0].push_back(column.name);
+  for (std::size_t r = 0; r < cells.rows && r < max_rows; ++r) {
+    std::vector<std::string> line;
+    for (const Column& column : cells.columns) {
+      if (column.kind == Column::Kind::kText) {
+        line.push_back(column.texts[r]);
+      } else {
+        char text[32];
+        if (column.kind == Column::Kind::kInteger)
+          std::snprintf(text, sizeof text, "%lld", static_cast<long long>(column.integers[r]));
+        else
+          std::snprintf(text, sizeof text, "%.6g", column.numbers[r]);
+        line.push_back(text);
+      }
+    }
+    lines.push_back(std::move(line));
+  }
+  std::vector<std::size_t> widths(lines[0].size(), 0);
+  for (const auto& line : lines)
+    for (std::size_t i = 0; i < line.size(); ++i) widths[i] = std::max(widths[i], line[i].size());
+  for (const auto& line : lines) {
+    std::fprintf(out, " ");
+    for (std::size_t i = 0; i < line.size(); ++i)
+      std::fprintf(out, " %-*s", static_cast<int>(widths[i]), line[i].c_str());
+    std::fprintf(out, "\n");
+  }
+  if (cells.rows > max_rows) std::fprintf(out, "  ... %zu more cells\n", cells.rows - max_rows);
 }
 
 }  // namespace dosim::cli

@@ -58,4 +58,7 @@ std::string write_sweep_hdf5(const std::string& path, const SweepJson& header,
 void print_sweep_table(std::FILE* out, const SweepJson& header, const std::vector<SweepJson>& runs,
                        std::size_t max_rows);
 
+// The cells (scenario, mode, parameter values) as a text table, at most `max_rows` rows.
+void print_sweep_cells(std::FILE* out, const SweepJson& header, std::size_t max_rows);
+
 }  // namespace dosim::cli

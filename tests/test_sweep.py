@@ -1,0 +1,344 @@
+"""`dosim sweep`: grids over scenario parameters, scored as `dosim bench` scores.
+
+- a grid of 2 x 2 values, 3 random samples and 2 modes expands to the cells and runs it
+  should, in the documented order, each cell's values written into its scenario;
+- a path that addresses nothing is reported at its line and column in the sweep file, a
+  value the scenario loader rejects at the value's, all at once, with exit code 2 and nothing
+  written;
+- the results (JSON and HDF5) are byte-identical for 1 and 2 threads, for 3 shards merged,
+  for a sweep killed midway then resumed, and for 3 MPI ranks (mpirun on loopback), fresh
+  or resumed;
+- the runs hold what `dosim bench` reports for the same scenario, detector and seed;
+- the HDF5 file reads with h5py (and pandas), and holds the JSON's tables.
+"""
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import time
+
+import pytest
+
+from dosim_test_util import DOSIM, SOURCE_DIR, TMP, Checks, dosim
+
+DATA = SOURCE_DIR / "tests" / "data" / "sweep"
+GRID = DATA / "grid.yaml"
+WORK = TMP / "sweep"
+# A sweep slow enough to be killed midway: 12 runs of 10 simulated hours each (~0.2 s a run).
+SLOW = """scenario: {scenario}
+parameters:
+  - path: duration
+    values: [10h]
+  - path: services[name=api].capacity_rps
+    values: [120, 160, 200]
+detectors: [mad]
+seeds: 4
+"""
+MPIRUN = shutil.which("mpirun")
+MPI_FLAGS = ["--oversubscribe", "--allow-run-as-root", "-np", "3"]
+MPI_ENV = dict(os.environ, OMPI_MCA_btl_vader_single_copy_mechanism="none",
+               OMPI_MCA_rmaps_base_oversubscribe="1")
+
+
+def setup_module():
+    shutil.rmtree(WORK, ignore_errors=True)
+    WORK.mkdir(parents=True)
+
+
+def sweep(*args, ok=True, timeout=120):
+    result = dosim("sweep", *args, timeout=timeout)
+    if ok:
+        assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def write_sweep(name, text):
+    path = WORK / name
+    path.write_text(text.format(scenario=DATA / "tiny-shop.yaml"))
+    return path
+
+
+@pytest.fixture(scope="module")
+def single():
+    """The grid sweep in one process on one thread: JSON and HDF5."""
+    out = WORK / "single"
+    sweep(GRID, "--threads", 1, "-o", f"{out}.json", "-o", f"{out}.h5", "--quiet")
+    return {"json": read(f"{out}.json"), "h5": read(f"{out}.h5"), "path": out}
+
+
+@pytest.fixture(scope="module")
+def slow_single():
+    path = write_sweep("slow.yaml", SLOW)
+    out = WORK / "slow-single.json"
+    sweep(path, "--threads", 2, "-o", out, "--quiet")
+    return path, read(out)
+
+
+def test_grid_random_samples_and_modes_expand_in_order():
+    path = write_sweep("expand.yaml", """scenario: {scenario}
+parameters:
+  - path: services[name=api].capacity_rps
+    values: [120, 200]
+  - path: faults[0].percent
+    values: [30, 90]
+random:
+  samples: 3
+  seed: 5
+  ranges:
+    - {{path: "dependencies[caller=web,callee=api].timeout", min: 0.1, max: 2, log: true, unit: s}}
+    - {{path: "services[name=web].replicas", min: 1, max: 4, integer: true}}
+detectors: [mad, ewma]
+modes: [fluid, requests]
+seeds: 2
+""")
+    result = sweep(path, "--dry-run", "--table-rows", 100)
+    checks = Checks()
+    checks("2 x 2 x 3 x 2 = 24 cells" and "24 cells x 2 seeds = 48 runs, 2 detectors each"
+           in result.stdout, result.stdout)
+    rows = [line.split() for line in result.stdout.splitlines()[2:]]
+    checks(len(rows) == 24, f"{len(rows)} cells listed")
+    # The last grid parameter varies fastest, then the random sample, then the mode.
+    expected = [(capacity, percent, mode) for capacity in ("120", "200") for percent in ("30", "90")
+                for _ in range(3) for mode in ("fluid", "requests")]
+    checks([(r[3], r[4], r[2]) for r in rows] == expected, [r[2:5] for r in rows])
+    timeouts = [r[5] for r in rows]
+    checks(timeouts[:6] == timeouts[6:12], "every grid point has the same random samples")
+    for timeout in timeouts:
+        seconds = float(timeout.rstrip("s"))
+        checks(timeout.endswith("s") and 0.1 <= seconds <= 2, f"timeout {timeout} in [0.1s, 2s]")
+    checks(all(r[6] in ("1", "2", "3", "4") for r in rows), "replicas are whole numbers in [1, 4]")
+    # A cell's scenario has its values written in, every other line as it was.
+    scenario = sweep(path, "--show-scenario", 13).stdout
+    checks("{name: api, replicas: 2, capacity_rps: 200, base_latency: 12ms}" in scenario, scenario)
+    checks("    percent: 30\n" in scenario, scenario)
+    checks(f"timeout: {timeouts[13]}, retries: 1}}" in scenario, scenario)
+    original = (DATA / "tiny-shop.yaml").read_text().splitlines()
+    checks(len(scenario.splitlines()) == len(original), "the same lines")
+    checks.assert_passed()
+
+
+def test_problems_are_reported_at_their_line_and_column_all_at_once():
+    path = write_sweep("bad.yaml", """scenario: {scenario}
+parameters:
+  - path: services[name=apii].capacity_rps
+    values: [120, 200]
+  - path: faults[0].percentt
+    values: [30]
+  - path: dependencies[caller=web,callee=api].timeout
+    values: [1s, fast]
+  - path: services[name=db].replicas
+    values: [2, -1]
+detectors: [mad, nosuch]
+seeds: 2
+""")
+    out = WORK / "bad.json"
+    result = sweep(path, "-o", out, ok=False)
+    name = str(path)
+    expected = [
+        f"{name}:3:20: 'services[name=apii].capacity_rps' addresses nothing in",
+        "no entry of 'services' with name=apii; did you mean 'api'?",
+        f"{name}:5:11: unknown key 'percentt' in fault; did you mean 'percent'?",
+        f"{name}:8:18: expected a duration",
+        f"{name}:10:17: 'replicas' must be",
+        f"{name}:11:18: 'nosuch' is neither a detector kind",
+    ]
+    checks = Checks()
+    checks(result.returncode == 2, f"exit code {result.returncode}")
+    for text in expected:
+        checks(text in result.stderr, f"'{text}' not in:\n{result.stderr}")
+    checks(not out.exists(), "no results written")
+    checks("Traceback" not in result.stderr and "internal error" not in result.stderr, result.stderr)
+    # The sweep file's own mistakes: unknown keys, a range without a number, a column's name.
+    path = write_sweep("bad-keys.yaml", """scenario: {scenario}
+parameter:
+  - path: seed
+    values: [1]
+random: {{samples: 2, ranges: [{{path: "faults[0].percent", min: 10}}]}}
+detectors: [mad]
+""")
+    result = sweep(path, ok=False)
+    checks(result.returncode == 2, f"exit code {result.returncode}")
+    for text in (f"{path}:2:1: unknown key 'parameter' in sweep; did you mean 'parameters'?",
+                 f"{path}:5:31: missing required key 'max' in range"):
+        checks(text in result.stderr, f"'{text}' not in:\n{result.stderr}")
+    checks.assert_passed()
+
+
+def test_results_are_identical_for_any_thread_count(single):
+    out = WORK / "two-threads"
+    sweep(GRID, "--threads", 2, "-o", f"{out}.json", "-o", f"{out}.h5", "--quiet")
+    assert read(f"{out}.json") == single["json"]
+    assert read(f"{out}.h5") == single["h5"]
+
+
+def test_the_tables_hold_every_cell_run_and_detector(single):
+    results = json.loads(single["json"])
+    checks = Checks()
+    checks(results["format"] == "dosim-sweep" and results["runs_total"] == 8, results["runs_total"])
+    checks(len(results["cells"]) == 4, len(results["cells"]))
+    checks(results["rows"] == ["mad", "threshold:above=0.05", "null"], results["rows"])
+    runs, summary = results["runs"], results["summary"]
+    checks(len(runs) == 8 * 3 and len(summary) == 4 * 3, (len(runs), len(summary)))
+    checks([r["seed"] for r in runs[::3]] == [7, 8] * 4, "seeds: the scenario's seed, +1")
+    checks([(r["services[name=api].capacity_rps"], r["faults[0].percent"]) for r in runs[::6]] ==
+           [(120, 30), (120, 90), (200, 30), (200, 90)], "cells in order")
+    for row in summary:
+        values = [r["f1"] for r in runs if r["cell"] == row["cell"] and r["detector"] == row["detector"]]
+        checks(row["f1_median"] == statistics.median(values), (row, values))
+        checks((row["f1_min"], row["f1_max"]) == (min(values), max(values)), row)
+        checks(row["seeds"] == 2 and row["f1_n"] == 2, row)
+    checks(all(r["recall"] == 0 and r["alerts"] == 0 for r in runs if r["detector"] == "null"),
+           "the null detector alerts never")
+    checks.assert_passed()
+
+
+def test_runs_score_what_dosim_bench_scores(single):
+    """Cell 2 (capacity 200, percent 30) as its own scenario in dosim bench, seeds 7 and 8."""
+    scenario = WORK / "cell2.yaml"
+    scenario.write_text(sweep(GRID, "--show-scenario", 2).stdout)
+    out = WORK / "cell2-bench.json"
+    result = dosim("bench", "--detectors", "mad,threshold:above=0.05", "--scenarios", scenario,
+                   "--seeds", 2, "--threads", 1, "--out", out, "--quiet", timeout=120)
+    assert result.returncode == 0, result.stderr
+    bench = json.load(open(out))
+    runs = [r for r in json.loads(single["json"])["runs"] if r["cell"] == 2]
+    checks = Checks()
+    for run in runs:
+        scores = next(b for b in bench["runs"] if b["seed"] == run["seed"])["scores"][run["detector"]]
+        for metric in ("precision", "recall", "f1", "f1_random", "ttd_median_s",
+                       "false_alarms_per_hour", "alerts", "nab_standard", "range_f1"):
+            checks(run[metric] == scores[metric], (run["detector"], run["seed"], metric,
+                                                   run[metric], scores[metric]))
+    checks.assert_passed()
+
+
+def test_shards_merged_are_the_single_run(single):
+    shards = []
+    for index in range(3):
+        shard = WORK / f"shard-{index}.json"
+        sweep(GRID, "--shard", f"{index}/3", "-o", shard, "--quiet")
+        shards.append(shard)
+    out = WORK / "merged"
+    sweep("merge", shards[2], shards[0], shards[1], "-o", f"{out}.json", "-o", f"{out}.h5", "--quiet")
+    assert read(f"{out}.json") == single["json"]
+    assert read(f"{out}.h5") == single["h5"]
+    # A missing shard is named, with the runs it held; nothing is written.
+    result = sweep("merge", shards[0], shards[2], "-o", WORK / "partial.json", ok=False)
+    assert result.returncode == 2
+    assert "runs are missing: 1, 4, 7 (shards 1/3 not given" in result.stderr, result.stderr
+    assert not (WORK / "partial.json").exists()
+    # A shard of another sweep is refused.
+    other = write_sweep("other.yaml", GRID.read_text().replace("seeds: 2", "seeds: 1").replace(
+        "tiny-shop.yaml", "{scenario}"))
+    sweep(other, "--shard", "1/3", "-o", WORK / "other-shard.json", "--quiet")
+    result = sweep("merge", shards[0], WORK / "other-shard.json", shards[2], "-o",
+                   WORK / "mixed.json", ok=False)
+    assert result.returncode == 2 and "a shard of another sweep" in result.stderr, result.stderr
+
+
+def test_a_sweep_killed_midway_resumes_to_the_same_results(slow_single):
+    path, expected = slow_single
+    out = WORK / "killed.json"
+    checkpoint = WORK / "killed.json.ckpt"
+    process = subprocess.Popen([DOSIM, "sweep", str(path), "--threads", "1", "-o", str(out),
+                                "--quiet"])
+    deadline = time.time() + 60
+    while time.time() < deadline and process.poll() is None:
+        if checkpoint.is_dir() and len(list(checkpoint.glob("run-*.json"))) >= 3:
+            break
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    saved = len(list(checkpoint.glob("run-*.json")))
+    assert process.returncode == -signal.SIGKILL and 3 <= saved < 12, (process.returncode, saved)
+    assert not out.exists()
+    # Without --resume the saved runs are not thrown away.
+    result = sweep(path, "-o", out, ok=False)
+    assert result.returncode == 2 and "add --resume" in result.stderr, result.stderr
+    result = sweep(path, "--threads", 2, "-o", out, "--resume")
+    assert f"{12 - saved} to run ({saved} from the checkpoint)" in result.stdout, result.stdout
+    assert read(out) == expected
+    assert not checkpoint.exists(), "the checkpoint goes once the results are written"
+
+
+def test_hdf5_reads_with_h5py_and_pandas(single):
+    h5py = pytest.importorskip("h5py")
+    results = json.loads(single["json"])
+    checks = Checks()
+    with h5py.File(f"{single['path']}.h5", "r") as f:
+        checks(f.attrs["format"] == b"dosim-sweep" or f.attrs["format"] == "dosim-sweep",
+               f.attrs["format"])
+        checks(sorted(f) == ["cells", "runs", "summary"], list(f))
+        tables = {}
+        for name in ("cells", "runs", "summary"):
+            group = f[name]
+            columns = group.attrs["columns"]
+            columns = (columns.decode() if isinstance(columns, bytes) else str(columns)).split("\n")
+            checks(columns == list(results[name][0].keys()), (name, columns))
+            table = {}
+            for column in columns:
+                data = group[column]
+                table[column] = (list(data.asstr()[()]) if data.dtype.kind == "S"
+                                 else data[()].tolist())
+            tables[name] = table
+        for name, table in tables.items():
+            for column, values in table.items():
+                expected = [row[column] for row in results[name]]
+                same = all((a is None and b != b) or a == b for a, b in zip(expected, values))
+                checks(same and len(values) == len(expected), (name, column, expected[:3], values[:3]))
+        checks(f["runs/seed"].dtype == "int64" and f["runs/f1"].dtype == "float64",
+               (f["runs/seed"].dtype, f["runs/f1"].dtype))
+    try:
+        import pandas
+    except ImportError:
+        checks.assert_passed()
+        return
+    frame = pandas.DataFrame(tables["summary"])
+    mad = frame[frame.detector == "mad"]
+    checks(len(mad) == 4 and list(mad["faults[0].percent"]) == [30, 90, 30, 90], mad)
+    checks.assert_passed()
+
+
+def mpirun(*args, timeout=180):
+    return subprocess.run([MPIRUN, *MPI_FLAGS, DOSIM, "sweep", *map(str, args)],
+                          capture_output=True, text=True, timeout=timeout, env=MPI_ENV)
+
+
+def require_mpi():
+    if MPIRUN is None:
+        pytest.skip("mpirun is not installed (Debian: openmpi-bin; tools/install-deps.sh)")
+    probe = mpirun(GRID, "--dry-run")
+    if "built without MPI" in probe.stderr:
+        pytest.skip("this dosim was built without MPI (libopenmpi-dev, cmake -DDOSIM_MPI=ON)")
+    assert probe.returncode == 0, probe.stdout + probe.stderr
+
+
+def test_three_mpi_ranks_write_the_single_process_bytes(single):
+    require_mpi()
+    out = WORK / "mpi"
+    result = mpirun(GRID, "-o", f"{out}.json", "-o", f"{out}.h5")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "on 3 processes x 1 thread" in result.stdout, result.stdout
+    assert read(f"{out}.json") == single["json"]
+    assert read(f"{out}.h5") == single["h5"]
+
+
+def test_an_mpi_sweep_stopped_midway_resumes_to_the_same_results(slow_single):
+    require_mpi()
+    path, expected = slow_single
+    out = WORK / "mpi-stopped.json"
+    result = mpirun(path, "-o", out, "--stop-after", 5)
+    assert result.returncode != 0 and not out.exists(), result.stdout + result.stderr
+    saved = len(list((WORK / "mpi-stopped.json.ckpt").glob("run-*.json")))
+    assert 5 <= saved < 12, saved
+    result = mpirun(path, "-o", out, "--resume")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"({saved} from the checkpoint)" in result.stdout, result.stdout
+    assert read(out) == expected
