@@ -14,6 +14,7 @@ packages=(
   python3-bottleneck  # bench/peers/mad_peers.py (move_median), beside numpy and pandas
   clang libclang-rt-14-dev  # the sanitize preset: ASan, UBSan, libFuzzer (docs/reliability.md)
   prometheus prometheus-alertmanager  # promtool, amtool and the real servers the tests start
+  openmpi-bin libopenmpi-dev  # dosim sweep over MPI ranks; the tests run mpirun on loopback
   chromium  # the browser tests open the report and the live page in it (tests/browser/)
 )
 packages+=("$@")  # callers may ask for more (bench peers)
