@@ -465,8 +465,10 @@ CLI::App* add_sweep_command(CLI::App& app, SweepOptions& options) {
       ->add_option("--threads,-j", options.threads,
                    "Runs in parallel in each process (default: the cores; 1 per MPI rank)")
       ->check(CLI::Range(1, 1024));
-  sweep->add_option("--out,-o", options.out_paths,
-                    "Results file: .json or .h5 (may be given twice; default: <sweep>.json)");
+  sweep
+      ->add_option("--out,-o", options.out_paths,
+                   "Results file: .json or .h5 (may be given twice; default: <sweep>.json)")
+      ->allow_extra_args(false);
   sweep->add_option("--checkpoint", options.checkpoint_dir,
                     "Folder that keeps each completed run (default: the first output + .ckpt)");
   sweep->add_flag("--resume", options.resume,
@@ -488,7 +490,8 @@ CLI::App* add_sweep_command(CLI::App& app, SweepOptions& options) {
   merge->add_option("shards", options.shard_paths, "Shard files (dosim sweep --shard I/N)")
       ->required();
   merge->add_option("--out,-o", options.out_paths, "Results file: .json or .h5 (may be given twice)")
-      ->required();
+      ->required()
+      ->allow_extra_args(false);
   merge->add_flag("--quiet,-q", options.quiet, "Print nothing but problems");
   merge->callback([&options] { options.merge = true; });
   return sweep;

@@ -342,3 +342,16 @@ def test_an_mpi_sweep_stopped_midway_resumes_to_the_same_results(slow_single):
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"({saved} from the checkpoint)" in result.stdout, result.stdout
     assert read(out) == expected
+
+
+def test_the_python_package_reads_both_files_into_the_same_frames(single):
+    dosim_package = pytest.importorskip("dosim")
+    from_h5 = dosim_package.load_sweep(f"{single['path']}.h5")
+    from_json = dosim_package.load_sweep(f"{single['path']}.json")
+    assert from_h5.meta["parameters"] == ["services[name=api].capacity_rps", "faults[0].percent"]
+    for name in ("cells", "runs", "summary"):
+        a, b = getattr(from_h5, name), getattr(from_json, name)
+        assert list(a.columns) == list(b.columns), name
+        assert a.astype(str).equals(b.astype(str)) or a.fillna(-1).equals(b.fillna(-1)), name
+    best = from_h5.summary[from_h5.summary.detector == "mad"].sort_values("f1_median").iloc[-1]
+    assert best["f1_median"] == 1.0

@@ -26,6 +26,7 @@ from ._dosim import (Diagnostic, Error, InputError, RunControlError, ScriptError
                      service_metrics, validate)
 from . import _dosim
 from .trace import Trace, load_trace  # noqa: F401
+from .sweep import SweepResults, load_sweep  # noqa: F401 - dosim sweep's results (docs/sweep.md)
 from . import plots  # noqa: F401 - matplotlib is imported only when a plot is drawn
 
 INCIDENT_COLUMNS = ["id", "name", "cause", "root_cause", "start_ns", "end_ns",
