@@ -303,8 +303,9 @@ int run_sweep(const SweepOptions& options, SweepCluster& cluster) {
   }
   if (options.dry_run) {
     if (leader) {
-      std::printf("dosim sweep: %s: %zu cells x %d seeds = %zu runs, %zu detector%s each\n",
-                  plan.spec.name.c_str(), plan.cells.size(), plan.seeds_per_cell, total,
+      std::printf("dosim sweep: %s: %zu cells x %d seed%s = %zu runs, %zu detector%s each\n",
+                  plan.spec.name.c_str(), plan.cells.size(), plan.seeds_per_cell,
+                  plan.seeds_per_cell == 1 ? "" : "s", total,
                   plan.spec.detectors.size(), plan.spec.detectors.size() == 1 ? "" : "s");
       print_sweep_cells(stdout, header, options.table_rows);
     }
@@ -348,8 +349,9 @@ int run_sweep(const SweepOptions& options, SweepCluster& cluster) {
   }
   const bool show_progress = leader && !options.quiet && isatty(STDERR_FILENO);
   if (leader && !options.quiet) {
-    std::printf("dosim sweep: %s: %zu cells x %d seeds = %zu runs, %zu detector%s each",
-                plan.spec.name.c_str(), plan.cells.size(), plan.seeds_per_cell, total,
+    std::printf("dosim sweep: %s: %zu cells x %d seed%s = %zu runs, %zu detector%s each",
+                plan.spec.name.c_str(), plan.cells.size(), plan.seeds_per_cell,
+                plan.seeds_per_cell == 1 ? "" : "s", total,
                 plan.spec.detectors.size(), plan.spec.detectors.size() == 1 ? "" : "s");
     if (sharded) std::printf("; shard %zu/%zu: %zu runs", shard_index, shard_count, in_shard);
     std::printf("\n  %zu to run", todo.size());
