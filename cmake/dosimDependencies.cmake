@@ -31,3 +31,8 @@ dosim_find_dependency(hwy)                                      # SIMD kernels (
 if(NOT TARGET PkgConfig::LUA)
   pkg_check_modules(LUA REQUIRED IMPORTED_TARGET GLOBAL lua5.4-c++)  # C++-built Lua
 endif()
+# The LSTM's CUDA kernel links the CUDA runtime: dosim built with -DDOSIM_CUDA=ON, or an
+# installed dosim built so (dosimConfig.cmake sets dosim_CUDA).
+if(DOSIM_CUDA OR dosim_CUDA)
+  dosim_find_dependency(CUDAToolkit)
+endif()

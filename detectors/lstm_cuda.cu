@@ -226,6 +226,8 @@ struct LstmCudaKernel::Device {
   float* x = nullptr;
   float* forecast = nullptr;
   std::size_t x_capacity = 0;
+  cudaEvent_t launch_start = nullptr, launch_end = nullptr;  // around the last launch
+  float last_kernel_ms = 0.0f;
 
   float* upload(const std::vector<float>& host) {
     float* device = nullptr;
@@ -239,6 +241,8 @@ struct LstmCudaKernel::Device {
   float* zeros(std::size_t count) { return upload(std::vector<float>(count, 0.0f)); }
   ~Device() {
     for (float* p : allocations) cudaFree(p);
+    if (launch_start != nullptr) cudaEventDestroy(launch_start);
+    if (launch_end != nullptr) cudaEventDestroy(launch_end);
   }
 };
 
@@ -251,7 +255,11 @@ int lstm_cuda_devices() {
 }
 
 std::string lstm_cuda_device_name() {
-  if (lstm_cuda_devices() == 0) return "no CUDA device";
+  int count = 0;
+  const cudaError_t status = cudaGetDeviceCount(&count);
+  if (status != cudaSuccess)
+    return std::string("no CUDA device (") + cudaGetErrorString(status) + ")";
+  if (count == 0) return "no CUDA device";
   cudaDeviceProp prop{};
   if (cudaGetDeviceProperties(&prop, 0) != cudaSuccess) return "no CUDA device";
   return prop.name;
@@ -316,6 +324,8 @@ LstmCudaKernel::LstmCudaKernel(const LstmWeights& weights, std::size_t batch)
         "cudaFuncSetAttribute");
   d.threads = std::min(kMaxThreads, H * (kTile / kGroup));
   d.threads = (d.threads + 31) / 32 * 32;
+  check(cudaEventCreate(&d.launch_start), "cudaEventCreate");
+  check(cudaEventCreate(&d.launch_end), "cudaEventCreate");
 }
 
 LstmCudaKernel::~LstmCudaKernel() = default;
@@ -332,12 +342,17 @@ void LstmCudaKernel::run(std::span<const float> x, int steps, std::span<float> f
   }
   check(cudaMemcpy(d.x, x.data(), values * sizeof(float), cudaMemcpyHostToDevice), "cudaMemcpy");
   const unsigned blocks = static_cast<unsigned>((d.batch + kTile - 1) / kTile);
+  check(cudaEventRecord(d.launch_start), "cudaEventRecord");
   lstm_steps<<<blocks, d.threads, d.shared_bytes>>>(d.model, d.shared_weights,
                                                       static_cast<int>(d.batch), steps, d.x,
                                                       d.forecast, d.h, d.c);
   check(cudaGetLastError(), "launch");
+  check(cudaEventRecord(d.launch_end), "cudaEventRecord");
   check(cudaMemcpy(forecast.data(), d.forecast, values * sizeof(float), cudaMemcpyDeviceToHost),
         "cudaMemcpy");
+  check(cudaEventSynchronize(d.launch_end), "cudaEventSynchronize");
+  check(cudaEventElapsedTime(&d.last_kernel_ms, d.launch_start, d.launch_end),
+        "cudaEventElapsedTime");
 }
 
 void LstmCudaKernel::step(std::span<const float> x, std::span<float> forecast) {
@@ -372,5 +387,6 @@ std::vector<float> LstmCudaKernel::c(int layer, std::size_t b) const {
 }
 std::size_t LstmCudaKernel::batch() const { return device_->batch; }
 int LstmCudaKernel::input() const { return device_->model.input; }
+double LstmCudaKernel::last_kernel_seconds() const { return device_->last_kernel_ms * 1e-3; }
 
 }  // namespace dosim

@@ -51,6 +51,10 @@ class LstmCudaKernel {
 
   std::size_t batch() const;
   int input() const;
+  // How long the last run's (or step's) kernel took on the device, in seconds, from CUDA
+  // events around its launch: without the copies of x and the forecasts to and from the
+  // device, which run() and step() also wait for (bench_lstm reports both). 0 before any.
+  double last_kernel_seconds() const;
 
  private:
   struct Device;

@@ -1,6 +1,5 @@
 // LstmCudaKernel in a build without CUDA (DOSIM_CUDA=OFF, the default): it reports that it
 // is not there. The CUDA build compiles lstm_cuda.cu instead (detectors/CMakeLists.txt).
-#ifndef DOSIM_HAVE_CUDA
 #include <stdexcept>
 
 #include "detectors/lstm_cuda.h"
@@ -24,6 +23,6 @@ std::vector<float> LstmCudaKernel::h(int, std::size_t) const { return {}; }
 std::vector<float> LstmCudaKernel::c(int, std::size_t) const { return {}; }
 std::size_t LstmCudaKernel::batch() const { return 0; }
 int LstmCudaKernel::input() const { return 0; }
+double LstmCudaKernel::last_kernel_seconds() const { return 0; }
 
 }  // namespace dosim
-#endif  // DOSIM_HAVE_CUDA

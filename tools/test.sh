@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds everything (Release) and runs every test: Catch2 suites and the Python checks
-# (h5py, jsonschema) through CTest. Installs missing dependencies first.
+# (h5py, jsonschema) through CTest. Installs missing dependencies first. Where nvcc is, the
+# LSTM's CUDA kernel is built with it as well, and checked where a GPU is.
 # Then the same code under AddressSanitizer, UndefinedBehaviorSanitizer and LeakSanitizer
 # (clang, the sanitize preset, build-san/; docs/reliability.md): the Catch2 suite, every
 # bundled scenario and script through the sanitized `dosim run` and `dosim score`, and each
@@ -12,6 +13,16 @@ bash tools/install-deps.sh
 cmake --preset release -DDOSIM_BUILD_TESTS=ON -DDOSIM_BUILD_BENCH=ON >/dev/null
 cmake --build --preset release
 ctest --preset release -j2 --timeout 600
+
+# Where nvcc is (these machines: /usr/local/cuda/bin/nvcc, off PATH; not CI's), it builds the
+# CUDA variant too, so the CUDA code cannot stop compiling: the kernels, the GPU check and
+# bench_lstm alone in build-cuda/ (bench/gpu_check.sh --build, about half a minute), and the
+# check runs (it reports itself skipped without a GPU). Without nvcc the release suite's
+# lstm_cuda_syntax has clang check the CUDA code.
+if command -v nvcc >/dev/null || [[ -x /usr/local/cuda/bin/nvcc ]]; then
+  bash bench/gpu_check.sh --build
+  ctest --preset cuda
+fi
 
 cmake --preset sanitize -DDOSIM_FUZZ=ON >/dev/null
 cmake --build --preset sanitize
