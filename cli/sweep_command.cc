@@ -406,7 +406,9 @@ int run_sweep(const SweepOptions& options, SweepCluster& cluster) {
 
   if (!failures.empty()) {
     std::sort(failures.begin(), failures.end());
-    for (const auto& [index, message] : failures) {
+    constexpr std::size_t kShown = 5;  // the first few; the rest are counted
+    for (std::size_t f = 0; f < failures.size() && f < kShown; ++f) {
+      const auto& [index, message] = failures[f];
       const std::size_t cell = index / plan.seeds_per_cell;
       std::fprintf(stderr, "dosim sweep: run %zu (cell %zu: %s; seed %llu) failed: %s\n", index,
                    cell, describe_cell(plan, cell).c_str(),
