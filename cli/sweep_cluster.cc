@@ -77,8 +77,7 @@ void work_for_leader(int threads, const SweepCluster::Compute& compute) {
   bool closing = false;
   auto ask = [](std::int64_t index, Status status, const std::string& text) {
     const std::string sent = message(index, status, text);
-    MPI_Send(sent.data(), static_cast<int>(sent.size()), MPI_CHAR, 0, kTagRequest,
-             MPI_COMM_WORLD);
+    MPI_Send(sent.data(), static_cast<int>(sent.size()), MPI_CHAR, 0, kTagRequest, MPI_COMM_WORLD);
     std::int64_t next = -1;
     MPI_Recv(&next, 1, MPI_INT64_T, 0, kTagAssign, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
     return next;
@@ -208,8 +207,8 @@ bool built_with_mpi() {
 
 SweepCluster::SweepCluster() {
 #ifdef DOSIM_HAVE_MPI
-  const bool launched = std::getenv("OMPI_COMM_WORLD_SIZE") || std::getenv("PMI_SIZE") ||
-                        std::getenv("PMIX_RANK");
+  const bool launched =
+      std::getenv("OMPI_COMM_WORLD_SIZE") || std::getenv("PMI_SIZE") || std::getenv("PMIX_RANK");
   if (!launched) return;
   int provided = 0;
   MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
@@ -236,8 +235,8 @@ bool SweepCluster::all_ok(bool ok) {
   return ok;
 }
 
-void SweepCluster::run(const std::vector<std::size_t>& indices, int threads,
-                       const Compute& compute, const Deliver& deliver, const Deliver& fail) {
+void SweepCluster::run(const std::vector<std::size_t>& indices, int threads, const Compute& compute,
+                       const Deliver& deliver, const Deliver& fail) {
 #ifdef DOSIM_HAVE_MPI
   if (started_ && size_ > 1) {
     if (leader())

@@ -63,7 +63,8 @@ void check_outputs(const std::vector<std::string>& outputs, const std::vector<st
       continue;
     }
     for (const std::string& input : inputs)
-      if (same_file(out, input)) problems.push_back({out, 0, 0, "cannot write the results: it is also " + input});
+      if (same_file(out, input))
+        problems.push_back({out, 0, 0, "cannot write the results: it is also " + input});
     for (std::size_t j = 0; j < i; ++j)
       if (same_file(out, outputs[j])) problems.push_back({out, 0, 0, "given twice with --out"});
     if (const std::string reason = unwritable_reason(out); !reason.empty())
@@ -119,7 +120,8 @@ bool is_run_file(const fs::path& path, std::size_t& index) {
 // The checkpoint folder: made if missing; with `resume`, the results it holds go into
 // `results`. Returns how many it held. Throws InputError.
 std::size_t open_checkpoint(const std::string& dir, bool resume, const SweepPlan& plan,
-                            const SweepJson& header, std::vector<std::optional<SweepJson>>& results) {
+                            const SweepJson& header,
+                            std::vector<std::optional<SweepJson>>& results) {
   std::error_code error;
   if (fs::exists(dir, error) && !fs::is_directory(dir, error))
     throw InputError(dir, "the checkpoint folder is a file");
@@ -146,7 +148,8 @@ std::size_t open_checkpoint(const std::string& dir, bool resume, const SweepPlan
     std::size_t index = 0;
     is_run_file(file, index);
     std::string reason;
-    const std::optional<std::string> text = read_input_file(file.string(), kMaxScenarioBytes, reason);
+    const std::optional<std::string> text =
+        read_input_file(file.string(), kMaxScenarioBytes, reason);
     try {
       if (!text) throw std::runtime_error(reason);
       const SweepJson saved = SweepJson::parse(*text);
@@ -218,10 +221,10 @@ int merge_command(const SweepOptions& options) {
         shard_count = shard.at("shards").get<std::size_t>();
         results.assign(header->at("runs_total").get<std::size_t>(), std::nullopt);
       } else if (its_header.dump() != header->dump()) {
-        throw std::runtime_error(
-            "a shard of another sweep than " + first + " (sweep hash " +
-            its_header.value("sweep_hash", "?") + " against " +
-            header->value("sweep_hash", "?") + ": the sweep file, a scenario or dosim differs)");
+        throw std::runtime_error("a shard of another sweep than " + first + " (sweep hash " +
+                                 its_header.value("sweep_hash", "?") + " against " +
+                                 header->value("sweep_hash", "?") +
+                                 ": the sweep file, a scenario or dosim differs)");
       } else if (shard.at("shards").get<std::size_t>() != shard_count) {
         throw std::runtime_error("one of " + shard.at("shards").dump() + " shards, " + first +
                                  " one of " + std::to_string(shard_count));
@@ -250,11 +253,12 @@ int merge_command(const SweepOptions& options) {
   if (!missing.empty()) {
     std::string shards;
     for (const std::size_t s : missing_shards)
-      shards += (shards.empty() ? "" : ", ") + std::to_string(s) + "/" + std::to_string(shard_count);
-    throw InputError("command line",
-                     std::to_string(missing.size()) + " of " + std::to_string(results.size()) +
-                         " runs are missing: " + ranges_text(missing) + " (shards " + shards +
-                         " not given, or not finished)");
+      shards +=
+          (shards.empty() ? "" : ", ") + std::to_string(s) + "/" + std::to_string(shard_count);
+    throw InputError("command line", std::to_string(missing.size()) + " of " +
+                                         std::to_string(results.size()) +
+                                         " runs are missing: " + ranges_text(missing) +
+                                         " (shards " + shards + " not given, or not finished)");
   }
   check_outputs(options.out_paths, options.shard_paths, false);
   std::vector<SweepJson> runs;
@@ -265,8 +269,9 @@ int merge_command(const SweepOptions& options) {
                 runs.size());
     print_sweep_table(stdout, *header, runs, options.table_rows);
     for (const std::string& out : options.out_paths) std::printf("  results   %s\n", out.c_str());
-    std::printf("  wall time %.2f s\n",
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count());
+    std::printf(
+        "  wall time %.2f s\n",
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count());
   }
   return kExitOk;
 }
@@ -281,8 +286,8 @@ int run_sweep(const SweepOptions& options, SweepCluster& cluster) {
     char extra = 0;
     if (std::sscanf(options.shard.c_str(), "%llu/%llu%c", &i, &n, &extra) != 2 || n < 1 || i >= n ||
         n > 1'000'000)
-      throw InputError("--shard", "expected I/N with 0 <= I < N (like 0/4), got '" +
-                                      options.shard + "'");
+      throw InputError("--shard",
+                       "expected I/N with 0 <= I < N (like 0/4), got '" + options.shard + "'");
     shard_index = i;
     shard_count = n;
   }
@@ -292,21 +297,24 @@ int run_sweep(const SweepOptions& options, SweepCluster& cluster) {
   const int threads =
       options.threads > 0
           ? options.threads
-          : (cluster.size() > 1 ? 1 : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+          : (cluster.size() > 1
+                 ? 1
+                 : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
 
   if (options.show_scenario >= 0) {
     if (static_cast<std::size_t>(options.show_scenario) >= plan.cells.size())
-      throw InputError("--show-scenario", "the sweep has cells 0 to " +
-                                              std::to_string(plan.cells.size() - 1));
-    if (leader) std::fputs(plan.cell_text(static_cast<std::size_t>(options.show_scenario)).c_str(), stdout);
+      throw InputError("--show-scenario",
+                       "the sweep has cells 0 to " + std::to_string(plan.cells.size() - 1));
+    if (leader)
+      std::fputs(plan.cell_text(static_cast<std::size_t>(options.show_scenario)).c_str(), stdout);
     return kExitOk;
   }
   if (options.dry_run) {
     if (leader) {
       std::printf("dosim sweep: %s: %zu cells x %d seed%s = %zu runs, %zu detector%s each\n",
                   plan.spec.name.c_str(), plan.cells.size(), plan.seeds_per_cell,
-                  plan.seeds_per_cell == 1 ? "" : "s", total,
-                  plan.spec.detectors.size(), plan.spec.detectors.size() == 1 ? "" : "s");
+                  plan.seeds_per_cell == 1 ? "" : "s", total, plan.spec.detectors.size(),
+                  plan.spec.detectors.size() == 1 ? "" : "s");
       print_sweep_cells(stdout, header, options.table_rows);
     }
     return kExitOk;
@@ -351,8 +359,8 @@ int run_sweep(const SweepOptions& options, SweepCluster& cluster) {
   if (leader && !options.quiet) {
     std::printf("dosim sweep: %s: %zu cells x %d seed%s = %zu runs, %zu detector%s each",
                 plan.spec.name.c_str(), plan.cells.size(), plan.seeds_per_cell,
-                plan.seeds_per_cell == 1 ? "" : "s", total,
-                plan.spec.detectors.size(), plan.spec.detectors.size() == 1 ? "" : "s");
+                plan.seeds_per_cell == 1 ? "" : "s", total, plan.spec.detectors.size(),
+                plan.spec.detectors.size() == 1 ? "" : "s");
     if (sharded) std::printf("; shard %zu/%zu: %zu runs", shard_index, shard_count, in_shard);
     std::printf("\n  %zu to run", todo.size());
     if (resumed) std::printf(" (%zu from the checkpoint)", in_shard - todo.size());
@@ -445,8 +453,9 @@ int run_sweep(const SweepOptions& options, SweepCluster& cluster) {
   if (!options.quiet) {
     for (const std::string& out : outputs)
       std::printf("  %s   %s\n", sharded ? "shard  " : "results", out.c_str());
-    std::printf("  wall time %.2f s\n",
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count());
+    std::printf(
+        "  wall time %.2f s\n",
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count());
     if (cluster.size() > 1) {
       std::printf("  runs by rank");
       for (const std::size_t count : cluster.runs_by_rank()) std::printf(" %zu", count);
@@ -483,8 +492,9 @@ CLI::App* add_sweep_command(CLI::App& app, SweepOptions& options) {
   sweep->add_flag("--quiet,-q", options.quiet, "Print nothing but problems");
   sweep->add_flag("--dry-run", options.dry_run,
                   "Check and expand the sweep and print its cells; run nothing");
-  sweep->add_option("--show-scenario", options.show_scenario,
-                    "Print the scenario that cell CELL runs (its values written in); run nothing")
+  sweep
+      ->add_option("--show-scenario", options.show_scenario,
+                   "Print the scenario that cell CELL runs (its values written in); run nothing")
       ->check(CLI::NonNegativeNumber);
   sweep->add_option("--table-rows", options.table_rows, "Rows of the printed table")
       ->capture_default_str();
@@ -493,7 +503,8 @@ CLI::App* add_sweep_command(CLI::App& app, SweepOptions& options) {
       "merge", "Join the shard files of one sweep into its results, the bytes one process writes");
   merge->add_option("shards", options.shard_paths, "Shard files (dosim sweep --shard I/N)")
       ->required();
-  merge->add_option("--out,-o", options.out_paths, "Results file: .json or .h5 (may be given twice)")
+  merge
+      ->add_option("--out,-o", options.out_paths, "Results file: .json or .h5 (may be given twice)")
       ->required()
       ->allow_extra_args(false);
   merge->add_flag("--quiet,-q", options.quiet, "Print nothing but problems");

@@ -22,10 +22,10 @@ struct SweepOptions {
   bool resume = false;
   std::string shard;  // "I/N": only runs with index % N == I, to a shard file
   bool quiet = false;
-  bool dry_run = false;  // check and expand the sweep, print its cells, run nothing
+  bool dry_run = false;             // check and expand the sweep, print its cells, run nothing
   std::int64_t show_scenario = -1;  // print this cell's scenario (its values written in)
-  std::int64_t stop_after = 0;  // hidden, for tests: exit 75 after this many runs are saved
-  std::size_t table_rows = 40;  // rows of the printed table
+  std::int64_t stop_after = 0;      // hidden, for tests: exit 75 after this many runs are saved
+  std::size_t table_rows = 40;      // rows of the printed table
   // `dosim sweep merge SHARD... --out FILE`
   bool merge = false;
   std::vector<std::string> shard_paths;

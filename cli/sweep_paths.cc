@@ -69,17 +69,22 @@ std::size_t scalar_end(const std::string& text, std::size_t begin, bool flow) {
   const char first = text[begin];
   if (first == '"') {
     for (std::size_t i = begin + 1; i < n; ++i) {
-      if (text[i] == '\\') ++i;
-      else if (text[i] == '"') return i + 1;
-      else if (text[i] == '\n') return std::string::npos;
+      if (text[i] == '\\')
+        ++i;
+      else if (text[i] == '"')
+        return i + 1;
+      else if (text[i] == '\n')
+        return std::string::npos;
     }
     return std::string::npos;
   }
   if (first == '\'') {
     for (std::size_t i = begin + 1; i < n; ++i) {
       if (text[i] == '\'') {
-        if (i + 1 < n && text[i + 1] == '\'') ++i;
-        else return i + 1;
+        if (i + 1 < n && text[i + 1] == '\'')
+          ++i;
+        else
+          return i + 1;
       } else if (text[i] == '\n') {
         return std::string::npos;
       }
@@ -132,8 +137,9 @@ bool parse_path(const std::string& path, std::vector<PathStep>& steps, PathProbl
         return false;
       }
       const std::string inside = path.substr(i + 1, close - i - 1);
-      if (!inside.empty() && std::all_of(inside.begin(), inside.end(),
-                                         [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+      if (!inside.empty() && std::all_of(inside.begin(), inside.end(), [](char c) {
+            return std::isdigit(static_cast<unsigned char>(c));
+          })) {
         step.select = PathStep::Select::kIndex;
         step.index = inside.size() > 9 ? 999999999 : std::stoul(inside);
       } else {
@@ -144,12 +150,16 @@ bool parse_path(const std::string& path, std::vector<PathStep>& steps, PathProbl
           const std::string pair =
               inside.substr(from, comma == std::string::npos ? std::string::npos : comma - from);
           const std::size_t equals = pair.find('=');
-          const std::string field = equals == std::string::npos ? "" : trimmed(pair.substr(0, equals));
-          const std::string value = equals == std::string::npos ? "" : trimmed(pair.substr(equals + 1));
+          const std::string field =
+              equals == std::string::npos ? "" : trimmed(pair.substr(0, equals));
+          const std::string value =
+              equals == std::string::npos ? "" : trimmed(pair.substr(equals + 1));
           if (field.empty() || value.empty()) {
-            problem = {"expected an index ([0]) or FIELD=VALUE pairs ([name=api], "
-                       "[caller=web,callee=api]) in '[" + inside + "]'",
-                       i + 1 + from};
+            problem = {
+                "expected an index ([0]) or FIELD=VALUE pairs ([name=api], "
+                "[caller=web,callee=api]) in '[" +
+                    inside + "]'",
+                i + 1 + from};
             return false;
           }
           step.match.emplace_back(field, value);
@@ -188,8 +198,9 @@ bool locate_path(const YAML::Node& root, const std::string& text,
     YAML::Node child = child_of(current, step.key, &key_node);
     if (!child.IsDefined()) {
       if (!last || step.select != PathStep::Select::kNone) {
-        problem = {"no key '" + step.key + "' in " + where + did_you_mean(step.key, keys_of(current)),
-                   step.offset};
+        problem = {
+            "no key '" + step.key + "' in " + where + did_you_mean(step.key, keys_of(current)),
+            step.offset};
         return false;
       }
       // A new key of this mapping, written before its first key (or after its '{').
@@ -277,11 +288,10 @@ bool locate_path(const YAML::Node& root, const std::string& text,
       // `key: ~` or `key: null` is replaced like any value; `key:` with nothing after it gets
       // the value after its colon.
       const std::size_t key_at = mark_pos(key_node, text);
-      const bool literal =
-          at != std::string::npos && key_at != std::string::npos && at > key_at &&
-          text.find('\n', key_at) >= at &&
-          (text[at] == '~' || text.compare(at, 4, "null") == 0 ||
-           text.compare(at, 4, "Null") == 0 || text.compare(at, 4, "NULL") == 0);
+      const bool literal = at != std::string::npos && key_at != std::string::npos && at > key_at &&
+                           text.find('\n', key_at) >= at &&
+                           (text[at] == '~' || text.compare(at, 4, "null") == 0 ||
+                            text.compare(at, 4, "Null") == 0 || text.compare(at, 4, "NULL") == 0);
       if (!literal) {
         const std::size_t colon = key_at == std::string::npos ? key_at : text.find(':', key_at);
         if (step.select != PathStep::Select::kNone || colon == std::string::npos) {
@@ -302,8 +312,9 @@ bool locate_path(const YAML::Node& root, const std::string& text,
     const bool plain = first != '"' && first != '\'';
     if (end == std::string::npos || end <= at ||
         (plain && child.IsScalar() && text.compare(at, end - at, child.Scalar()) != 0)) {
-      problem = {full + " is not written on one line in the scenario: write it on one line to "
-                        "sweep it",
+      problem = {full +
+                     " is not written on one line in the scenario: write it on one line to "
+                     "sweep it",
                  step.offset};
       return false;
     }

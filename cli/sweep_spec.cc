@@ -55,8 +55,8 @@ std::string resolve_beside(const std::string& sweep_file, const std::string& pat
 std::optional<SweepValue> value_of(const YAML::Node& node, const std::string& label,
                                    Diagnostics& diags) {
   if (!node.IsScalar()) {
-    diags.error(pos_of(node), "expected a value (a number or a text) in " + label + ", got " +
-                                  describe(node));
+    diags.error(pos_of(node),
+                "expected a value (a number or a text) in " + label + ", got " + describe(node));
     return std::nullopt;
   }
   SweepValue value;
@@ -76,7 +76,7 @@ bool read_path(MapReader& reader, SweepParameter& parameter, Diagnostics& diags)
   parameter.pos = pos_of(node);
   if (is_fixed_column(*path)) {
     diags.error(parameter.pos, "'" + *path + "' is a column of the results" +
-                                   (*path == "seed" ? ": sweep seeds with 'seeds:'"
+                                   (*path == "seed"   ? ": sweep seeds with 'seeds:'"
                                     : *path == "mode" ? ": sweep modes with 'modes:'"
                                                       : std::string()));
     return false;
@@ -84,7 +84,8 @@ bool read_path(MapReader& reader, SweepParameter& parameter, Diagnostics& diags)
   std::vector<PathStep> steps;
   PathProblem problem;
   if (!parse_path(*path, steps, problem)) {
-    diags.error(path_pos(node, problem.offset), "'" + *path + "' is not a path: " + problem.message);
+    diags.error(path_pos(node, problem.offset),
+                "'" + *path + "' is not a path: " + problem.message);
     return false;
   }
   return true;
@@ -104,8 +105,9 @@ double uniform(std::uint64_t seed, std::uint64_t sample, std::uint64_t range) {
 }
 
 SweepValue sample_value(const SweepParameter& range, double u) {
-  double x = range.log ? std::exp(std::log(range.min) + u * (std::log(range.max) - std::log(range.min)))
-                       : range.min + u * (range.max - range.min);
+  double x = range.log
+                 ? std::exp(std::log(range.min) + u * (std::log(range.max) - std::log(range.min)))
+                 : range.min + u * (range.max - range.min);
   char rounded[32];  // six significant digits: the value a reader of the table sees is the one run
   std::snprintf(rounded, sizeof rounded, "%.6g", x);
   x = std::clamp(std::strtod(rounded, nullptr), range.min, range.max);
@@ -277,15 +279,18 @@ SweepSpec load_sweep_file(const std::string& path) {
       else
         items.push_back(*detectors);
       for (const YAML::Node& item : items) {
-        const std::optional<std::string> token = read_text(item, pos_of(item), "'detectors'", diags);
+        const std::optional<std::string> token =
+            read_text(item, pos_of(item), "'detectors'", diags);
         if (!token) continue;
         std::size_t from = 0;  // "mad,threshold" as --detectors takes it
         while (true) {
           const std::size_t comma = token->find(',', from);
-          const std::string one = token->substr(from, comma == std::string::npos ? comma : comma - from);
+          const std::string one =
+              token->substr(from, comma == std::string::npos ? comma : comma - from);
           if (one.empty() || one == "null") {
-            diags.error(pos_of(item), one.empty() ? "an empty detector name"
-                                                  : "'null' is always in the results: leave it out");
+            diags.error(pos_of(item), one.empty()
+                                          ? "an empty detector name"
+                                          : "'null' is always in the results: leave it out");
           } else if (std::find(spec.detectors.begin(), spec.detectors.end(), one) !=
                      spec.detectors.end()) {
             diags.error(pos_of(item), "detector '" + one + "' is listed twice");
@@ -303,7 +308,8 @@ SweepSpec load_sweep_file(const std::string& path) {
     if (auto seeds = top.value("seeds")) {
       if (seeds->IsSequence()) {
         for (const YAML::Node& item : *seeds) {
-          const auto seed = read_integer(item, pos_of(item), "'seeds'", Range::closed(0, kMaxSeed), diags);
+          const auto seed =
+              read_integer(item, pos_of(item), "'seeds'", Range::closed(0, kMaxSeed), diags);
           if (!seed) continue;
           if (std::find(spec.seeds.begin(), spec.seeds.end(), *seed) != spec.seeds.end())
             diags.error(pos_of(item), "seed " + std::to_string(*seed) + " is listed twice");
@@ -314,8 +320,8 @@ SweepSpec load_sweep_file(const std::string& path) {
           diags.error(top.value_pos("seeds"), "at most 100000 seeds");
         spec.seed_count = static_cast<int>(spec.seeds.size());
       } else {
-        spec.seed_count = static_cast<int>(
-            top.integer("seeds", Range::closed(1, kMaxSeedCount)).value_or(1));
+        spec.seed_count =
+            static_cast<int>(top.integer("seeds", Range::closed(1, kMaxSeedCount)).value_or(1));
       }
     }
     for (const YAML::Node& item : top.list("modes")) {
@@ -411,7 +417,7 @@ SweepPlan plan_sweep(SweepSpec spec) {
       for (std::size_t q = 0; q < p; ++q) {
         const TextEdit& a = edits[s][q];
         const TextEdit& b = edits[s][p];
-        const bool overlap = a.begin == a.end ? (b.begin < a.begin && a.begin < b.end)
+        const bool overlap = a.begin == a.end   ? (b.begin < a.begin && a.begin < b.end)
                              : b.begin == b.end ? (a.begin < b.begin && b.begin < a.end)
                                                 : (a.begin < b.end && b.begin < a.end);
         if (overlap || (a.begin == b.begin && a.end == b.end && a.begin != a.end)) {
@@ -437,9 +443,8 @@ SweepPlan plan_sweep(SweepSpec spec) {
   grow(std::max<std::size_t>(spec.modes.size(), 1));
   if (!too_many && per_scenario > kMaxSweepCells / scenario_count) too_many = true;
   if (too_many || per_scenario * scenario_count * spec.seed_count > kMaxSweepRuns)
-    throw InputError(spec.file, "the sweep would make more than " +
-                                    std::to_string(kMaxSweepCells) + " cells or " +
-                                    std::to_string(kMaxSweepRuns) + " runs");
+    throw InputError(spec.file, "the sweep would make more than " + std::to_string(kMaxSweepCells) +
+                                    " cells or " + std::to_string(kMaxSweepRuns) + " runs");
   std::vector<std::size_t> grid;  // the grid parameters' indices
   for (std::size_t p = 0; p < parameter_count; ++p)
     if (!spec.parameters[p].random) grid.push_back(p);
@@ -482,8 +487,8 @@ SweepPlan plan_sweep(SweepSpec spec) {
         for (std::size_t p = 0; p < parameter_count; ++p) {
           if (!spec.parameters[p].random) continue;
           cell.values[p] = cell.sampled.size();
-          cell.sampled.push_back(sample_value(
-              spec.parameters[p], uniform(spec.random_seed, sample, range_index++)));
+          cell.sampled.push_back(
+              sample_value(spec.parameters[p], uniform(spec.random_seed, sample, range_index++)));
         }
         // The scenario with this cell's values, loaded once for all its modes.
         std::vector<std::pair<TextEdit, std::string>> cell_edits;
@@ -514,8 +519,9 @@ SweepPlan plan_sweep(SweepSpec spec) {
               const EditedText::Origin origin = edited.origin(d.line, d.column);
               if (origin.edit >= 0) {
                 const SweepParameter& parameter = spec.parameters[origin.edit];
-                const SweepValue& value = parameter.random ? cell.sampled[cell.values[origin.edit]]
-                                                          : parameter.values[cell.values[origin.edit]];
+                const SweepValue& value = parameter.random
+                                              ? cell.sampled[cell.values[origin.edit]]
+                                              : parameter.values[cell.values[origin.edit]];
                 const SourcePos pos =
                     value.pos.line > 0 && !origin.in_key ? value.pos : parameter.pos;
                 d.message += " (" + spec.scenarios[s] + ", " + parameter.path + " = " +
@@ -560,10 +566,11 @@ SweepPlan plan_sweep(SweepSpec spec) {
   }
   if (!problems.empty()) {
     // The sweep file's problems first, each file's in order of position.
-    std::stable_sort(problems.begin(), problems.end(), [&](const Diagnostic& a, const Diagnostic& b) {
-      return std::make_tuple(a.file != spec.file, a.file, a.line, a.column) <
-             std::make_tuple(b.file != spec.file, b.file, b.line, b.column);
-    });
+    std::stable_sort(problems.begin(), problems.end(),
+                     [&](const Diagnostic& a, const Diagnostic& b) {
+                       return std::make_tuple(a.file != spec.file, a.file, a.line, a.column) <
+                              std::make_tuple(b.file != spec.file, b.file, b.line, b.column);
+                     });
     throw InputError(std::move(problems));
   }
   plan.hash = hash.hex();

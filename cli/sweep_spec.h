@@ -36,8 +36,8 @@ struct SweepValue {
 
 struct SweepParameter {
   std::string path;
-  SourcePos pos;                    // of the path in the sweep file
-  std::vector<SweepValue> values;   // grid values; empty for a random range
+  SourcePos pos;                   // of the path in the sweep file
+  std::vector<SweepValue> values;  // grid values; empty for a random range
   // A random range: samples uniform in [min, max] (in log space with `log`), rounded with
   // `integer`, written with `unit` appended.
   bool random = false;
@@ -49,20 +49,20 @@ struct SweepParameter {
 struct SweepSpec {
   std::string file;  // the sweep file, as given
   std::string name;
-  std::vector<std::string> scenarios;  // as written (relative to the sweep file's folder)
+  std::vector<std::string> scenarios;       // as written (relative to the sweep file's folder)
   std::vector<std::string> scenario_paths;  // resolved
   std::vector<SourcePos> scenario_pos;
-  std::vector<SweepParameter> parameters;   // grid parameters, then random ranges
-  int samples = 0;                          // random samples (0: none)
+  std::vector<SweepParameter> parameters;  // grid parameters, then random ranges
+  int samples = 0;                         // random samples (0: none)
   std::uint64_t random_seed = 1;
   std::vector<std::string> detectors;
   SourcePos detectors_pos;
   std::vector<SourcePos> detector_pos;  // per detector
-  int seed_count = 1;                 // seeds s, s+1, ... (s: each scenario's seed) ...
-  std::vector<std::uint64_t> seeds;   // ... or these, for every scenario
-  std::vector<std::string> modes;     // "fluid", "requests"; empty: each scenario's own
-  std::string script;                 // as written; "" for none
-  std::string script_path;            // resolved
+  int seed_count = 1;                   // seeds s, s+1, ... (s: each scenario's seed) ...
+  std::vector<std::uint64_t> seeds;     // ... or these, for every scenario
+  std::vector<std::string> modes;       // "fluid", "requests"; empty: each scenario's own
+  std::string script;                   // as written; "" for none
+  std::string script_path;              // resolved
 };
 
 // Throws InputError with every problem of the file.

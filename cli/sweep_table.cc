@@ -105,7 +105,8 @@ std::vector<Table> build_tables(const SweepJson& header, const std::vector<Sweep
       const SweepJson& values = result.at("metrics").at(d);
       for (std::size_t m = 0; m < metrics.size(); ++m, ++column) {
         if (column->kind == Column::Kind::kInteger)
-          column->integers.push_back(values.at(m).is_number() ? values.at(m).get<std::int64_t>() : 0);
+          column->integers.push_back(values.at(m).is_number() ? values.at(m).get<std::int64_t>()
+                                                              : 0);
         else
           column->numbers.push_back(number_or_nan(values.at(m)));
       }
@@ -202,21 +203,31 @@ std::string spread_text(double median, double low, double high, const char* form
 }  // namespace
 
 const std::vector<std::string>& sweep_metrics() {
-  static const std::vector<std::string> metrics = {
-      "precision",         "recall",           "f1",
-      "f1_random",         "precision_random", "recall_random",
-      "ttd_median_s",      "false_alarms",     "false_alarms_per_hour",
-      "false_alarms_per_hour_random",          "alerts",
-      "detected_incidents", "nab_standard",    "nab_reward_low_fp",
-      "nab_reward_low_fn", "range_precision",  "range_recall",
-      "range_f1"};
+  static const std::vector<std::string> metrics = {"precision",
+                                                   "recall",
+                                                   "f1",
+                                                   "f1_random",
+                                                   "precision_random",
+                                                   "recall_random",
+                                                   "ttd_median_s",
+                                                   "false_alarms",
+                                                   "false_alarms_per_hour",
+                                                   "false_alarms_per_hour_random",
+                                                   "alerts",
+                                                   "detected_incidents",
+                                                   "nab_standard",
+                                                   "nab_reward_low_fp",
+                                                   "nab_reward_low_fn",
+                                                   "range_precision",
+                                                   "range_recall",
+                                                   "range_f1"};
   return metrics;
 }
 
 bool is_fixed_column(const std::string& name) {
-  static const std::vector<std::string> fixed = {"cell",     "scenario",    "mode",
-                                                 "run",      "seed",        "detector",
-                                                 "simulated_s", "scored_incidents", "seeds"};
+  static const std::vector<std::string> fixed = {
+      "cell",        "scenario",         "mode", "run", "seed", "detector",
+      "simulated_s", "scored_incidents", "seeds"};
   if (std::find(fixed.begin(), fixed.end(), name) != fixed.end()) return true;
   for (const std::string& metric : sweep_metrics()) {
     if (name == metric) return true;
@@ -359,8 +370,7 @@ std::string write_sweep_hdf5(const std::string& path, const SweepJson& header,
     for (const Table& table : tables) {
       Group group = make_group(file.get(), table.name);
       std::string order;
-      for (const Column& column : table.columns)
-        order += (order.empty() ? "" : "\n") + column.name;
+      for (const Column& column : table.columns) order += (order.empty() ? "" : "\n") + column.name;
       write_string_attribute(group.get(), "columns", order);
       for (const Column& column : table.columns) {
         const std::string name = link_name(column.name);
@@ -447,8 +457,9 @@ void print_sweep_table(std::FILE* out, const SweepJson& header, const std::vecto
     }
     line.push_back(detector.texts[r]);
     for (const Shown& s : shown)
-      line.push_back(spread_text(find(s.key + "_median").numbers[r], find(s.key + "_min").numbers[r],
-                                 find(s.key + "_max").numbers[r], s.format));
+      line.push_back(spread_text(find(s.key + "_median").numbers[r],
+                                 find(s.key + "_min").numbers[r], find(s.key + "_max").numbers[r],
+                                 s.format));
     lines.push_back(std::move(line));
   }
   std::vector<std::size_t> widths(titles.size(), 0);
