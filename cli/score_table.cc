@@ -90,7 +90,8 @@ void print_remediation(const RemediationScores& s) {
       100 * s.automatic_rate());
   if (s.judged_actions > 0)
     std::printf("; %zu of %zu actions a remedy", s.correct_actions, s.judged_actions);
-  if (s.caused_incidents > 0) std::printf("; %zu incidents caused by restarts", s.caused_incidents);
+  if (s.caused_incidents > 0)
+    std::printf("; %zu incidents caused by remediation (restarts, drains)", s.caused_incidents);
   std::printf("\n");
   const auto row = [](const char* name, const Distribution& d) {
     if (d.count == 0) return std::string();

@@ -24,6 +24,7 @@ const std::vector<ActionKeys>& action_keys() {
       {"flag-off", A::kFlagOff, {"change"}},
       {"revert-config", A::kRevertConfig, {"change"}},
       {"failover", A::kFailover, {"region"}},
+      {"drain", A::kDrain, {"zone", "for"}},
       {"timeout", A::kTimeout, {"to", "callee"}},
       {"shed", A::kShed, {"fraction"}},
   };
@@ -35,7 +36,7 @@ const std::vector<ActionKeys>& action_keys() {
 void Loader::read_playbook_step(const YAML::Node& node, PlaybookSpec& spec) {
   MapReader s(node, "step",
               {"action", "by", "change", "target", "ranker", "replicas", "restart_time", "region",
-               "to", "callee", "fraction", "approval"},
+               "zone", "for", "to", "callee", "fraction", "approval"},
               diags_);
   if (!s.is_map()) return;
   PlaybookStep step;
@@ -59,7 +60,7 @@ void Loader::read_playbook_step(const YAML::Node& node, PlaybookSpec& spec) {
   }
   step.action = found->action;
   for (const char* key : {"by", "change", "target", "ranker", "replicas", "restart_time", "region",
-                          "to", "callee", "fraction"})
+                          "zone", "for", "to", "callee", "fraction"})
     if (s.has(key) && std::find(found->keys.begin(), found->keys.end(), key) == found->keys.end()) {
       std::string owners;
       for (const ActionKeys& a : action_keys())
@@ -133,6 +134,14 @@ void Loader::read_playbook_step(const YAML::Node& node, PlaybookSpec& spec) {
                                                     "(traffic with 'regions')");
         }
       }
+      break;
+    case A::kDrain:
+      if (auto zone = s.text("zone", Need::kRequired)) {
+        step.zone = *zone;
+        if (zones_.find(*zone) < 0)
+          diags_.error(s.value_pos("zone"), "unknown zone '" + *zone + "'");
+      }
+      if (auto span = s.duration("for", Range::above(0))) step.drain_for = *span;
       break;
     case A::kTimeout:
       step.timeout = s.duration("to", Range::above(0), Need::kRequired).value_or(0);

@@ -42,6 +42,8 @@ const char* action_name(PlaybookStep::Action action) {
       return "revert-config";
     case PlaybookStep::Action::kFailover:
       return "failover";
+    case PlaybookStep::Action::kDrain:
+      return "drain";
     case PlaybookStep::Action::kTimeout:
       return "timeout";
     case PlaybookStep::Action::kShed:
@@ -407,6 +409,28 @@ std::function<void()> Responder::act(const Trigger& t, const PlaybookStep& step)
       record(t, name, "region " + step.region + " drained", true, "region:" + step.region);
       return [this, t, index, region = step.region] {
         if (simulation_.revert_change(index)) record(t, "undo", "region " + region + " restored");
+      };
+    }
+    case A::kDrain: {
+      // Every replica placed in the zone out of service, as an operator evacuates a zone: an
+      // `outage` of the zone added as a fault (failover within the region as for any outage),
+      // so what it costs is measured against the counterfactual like a restart's.
+      FaultSpec drain;
+      drain.name = "drain-" + step.zone + "-" + std::to_string(added_++);
+      drain.kind = FaultKind::kOutage;
+      drain.target.zone = step.zone;
+      drain.start = simulation_.now();
+      drain.duration = step.drain_for ? *step.drain_for : scenario.duration - drain.start;
+      if (drain.start >= scenario.duration) return {};
+      const std::string fault = drain.name;
+      const int index = simulation_.add_fault(std::move(drain));
+      record(t, name,
+             "zone " + step.zone + " out of service" +
+                 (step.drain_for ? " for " + format_duration(*step.drain_for) : ""),
+             true, "zone:" + step.zone, fault);
+      return [this, t, index, zone = step.zone] {
+        simulation_.end_fault(index);
+        record(t, "undo", "zone " + zone + " back in service");
       };
     }
     case A::kTimeout: {

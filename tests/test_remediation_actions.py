@@ -265,7 +265,7 @@ def test_a_restart_is_a_pod_kill_whose_replicas_start_their_leak_over():
         # At the limit (40m) all four replicas are OOM-killed without the playbook; with it only
         # the two that were not restarted.
         assert series(g, "ready_replicas", "cache")[2405] == 0 and ready[2405] == 2
-    assert "1 incidents caused by restarts" in out, out
+    assert "1 incidents caused by remediation (restarts, drains)" in out, out
 
 
 # web's four replicas serve 100 rps each; a cpu-stress of 20 % leaves 320 for 300 rps: 94 %

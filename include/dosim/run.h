@@ -131,7 +131,7 @@ struct RemediationAction {
   // What a step acted on: "change:NAME", "service:NAME", "region:NAME" or
   // "edge:CALLER->CALLEE" (several, comma-separated, for a timeout); "" otherwise.
   std::string target;
-  std::string fault;  // restart: the pod-kill it added to the world (its incident's name)
+  std::string fault;  // restart, drain: the fault it added to the world (its incident's name)
   // What set the playbook off: "alert DETECTOR on SERVICE", "notification to RECEIVER",
   // "incident RULE sevN".
   std::string trigger;
@@ -149,7 +149,8 @@ struct RemediationScores {
   // Actions during an incident's impact on a service it touched, and of them those that
   // its ground truth lists as ending it (run/remedies.h).
   std::size_t judged_actions = 0, correct_actions = 0;
-  // Incidents the responders caused: their restarts' impact, measured as any fault's.
+  // Incidents the responders caused: their restarts' and zone drains' impact, measured as any
+  // fault's.
   std::size_t caused_incidents = 0;
   // The SLO error budget burned over the run: failed requests of the entry services over
   // (1 - slo) x their requests (1 = the whole budget); 0 without playbooks.

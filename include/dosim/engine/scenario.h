@@ -573,7 +573,8 @@ struct PlaybookStep {
   // rollback: the latest change on the service still in effect (any kind; or `change`, or
   // the top cause of an RCA ranker); scale: by N; restart: pod-kill of its replicas;
   // flag-off, revert-config: its latest flag or config change (or `change`); failover: drain
-  // `region`; timeout: set its calls' timeout; shed: reject a share of its arrivals.
+  // `region`; drain: take every replica in `zone` out of service; timeout: set its calls'
+  // timeout; shed: reject a share of its arrivals.
   enum class Action {
     kRollback,
     kScale,
@@ -581,6 +582,7 @@ struct PlaybookStep {
     kFlagOff,
     kRevertConfig,
     kFailover,
+    kDrain,
     kTimeout,
     kShed
   };
@@ -591,6 +593,8 @@ struct PlaybookStep {
   int replicas = 0;                     // restart: how many (0: all of them)
   SimTime restart_time = 30 * kSecond;  // restart: from kill to ready again
   std::string region;                   // failover: the region drained
+  std::string zone;                     // drain: the zone taken out of service
+  std::optional<SimTime> drain_for;     // drain: for this long (unset: until undone or the end)
   std::string callee;                   // timeout: only the calls to this service; "": all
   SimTime timeout = 0;                  // timeout: the new timeout (`to`)
   double fraction = 0;                  // shed: share of the service's arrivals rejected
