@@ -35,6 +35,7 @@ struct RunCommandOptions {
   std::int64_t lua_memory_mib = 256;
   bool strict = false;      // --strict: warnings are errors
   std::string report_path;  // --report FILE.html: the run report, with the wall time
+  int threads = 1;          // --threads K: each tick's work on K threads (same trace)
 };
 
 int run_command(const RunCommandOptions& options);

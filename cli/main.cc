@@ -59,6 +59,10 @@ int main(int argc, char** argv) {
                     "Treat warnings (a bare number for a duration, ...) as errors");
   run_cmd->add_option("--report", run.report_path,
                       "Also write the run report (HTML, as dosim report) with the wall time");
+  run_cmd
+      ->add_option("--threads,-j", run.threads,
+                   "Threads for each tick's work; the trace is the same for any count")
+      ->check(CLI::Range(1, 256));
 
   dosim::cli::ReportOptions report;
   auto* report_cmd = app.add_subcommand(

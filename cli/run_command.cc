@@ -216,6 +216,7 @@ int run_command(const RunCommandOptions& options) {
   run_options.lua_instructions = options.lua_instructions;
   run_options.lua_memory_mib = options.lua_memory_mib;
   run_options.strict = options.strict;
+  run_options.threads = options.threads;
   const std::string trace_path =
       options.out_path.empty() ? default_out_path(options.scenario_path) : options.out_path;
   run_options.trace_path = trace_path;

@@ -246,15 +246,24 @@ void MeasurementBatch::resize(std::size_t series) {
 
 void MeasurementBatch::measure(const std::vector<RandomStream>& streams, std::int64_t tick,
                                std::uint64_t slot) {
+  prepare();
+  measure(streams, tick, slot, 0, expected.size());
+}
+
+void MeasurementBatch::prepare() {
   const std::size_t size = expected.size();
-  const std::uint64_t index = MeasurementDraws::set_index(tick, slot);
   words_.resize(size);
   answered_.resize(size);
   scores_.resize(size);
-  for (std::size_t i = 0; i < size; ++i) words_[i] = streams[i].words(index);
-  for (std::size_t i = 0; i < size; ++i) count[i] = sample_poisson(words_[i][0], expected[i]);
+}
+
+void MeasurementBatch::measure(const std::vector<RandomStream>& streams, std::int64_t tick,
+                               std::uint64_t slot, std::size_t begin, std::size_t end) {
+  const std::uint64_t index = MeasurementDraws::set_index(tick, slot);
+  for (std::size_t i = begin; i < end; ++i) words_[i] = streams[i].words(index);
+  for (std::size_t i = begin; i < end; ++i) count[i] = sample_poisson(words_[i][0], expected[i]);
   // Errors and the mean, from the second block where a series has them.
-  for (std::size_t i = 0; i < size; ++i) {
+  for (std::size_t i = begin; i < end; ++i) {
     const std::uint64_t n = count[i];
     answered_[i] = n;
     errors[i] = 0;
@@ -270,7 +279,7 @@ void MeasurementBatch::measure(const std::vector<RandomStream>& streams, std::in
     answered_[i] = n - failed_fast;
     if (mean[i] >= 0) sampled_mean[i] = sample_mean(second[2], answered_[i], mean[i], var[i]);
   }
-  for (std::size_t i = 0; i < size; ++i) {
+  for (std::size_t i = begin; i < end; ++i) {
     const std::uint64_t n = answered_[i];
     if (n == 0) continue;
     MeasurementDraws more(streams[i], tick, slot + 2);  // the blocks after the first two
@@ -278,7 +287,7 @@ void MeasurementBatch::measure(const std::vector<RandomStream>& streams, std::in
                      ? sample_scores(n, words_[i][1], words_[i][2], words_[i][3], more)
                      : sample_scores(more, n);
   }
-  for (std::size_t i = 0; i < size; ++i) {
+  for (std::size_t i = begin; i < end; ++i) {
     if (answered_[i] == 0) {
       percentiles[i] = {};
     } else if (sigma[i] >= 0) {

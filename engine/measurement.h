@@ -139,6 +139,11 @@ struct MeasurementBatch {
   // known by its percentiles.
   void resize(std::size_t series);
   void measure(const std::vector<RandomStream>& streams, std::int64_t tick, std::uint64_t slot);
+  // The same in parts, for threads: prepare() once, then measure() of disjoint ranges
+  // [begin, end) in any order or at once; each series' result depends on its inputs alone.
+  void prepare();
+  void measure(const std::vector<RandomStream>& streams, std::int64_t tick, std::uint64_t slot,
+               std::size_t begin, std::size_t end);
   // The normal scores and tail shares of series i's last measured sample (its ranks), for a
   // caller that maps them through a quantile function of its own. Valid after measure()
   // where count - fast failures > 0.

@@ -213,6 +213,8 @@ RunResult Simulation::advance(const std::atomic<bool>* stop, std::int64_t max_ti
 
 const Frame& Simulation::frame() const { return world_->frame(); }
 
+void Simulation::set_threads(int threads) { world_->set_threads(threads); }
+
 void Simulation::at(SimTime t, std::function<void()> fn) {
   const SimTime when = std::max(t, now());
   if (when >= scenario_.tick_count() * scenario_.tick) return;  // after the last tick

@@ -116,7 +116,7 @@ void TickOutcome::reset(std::size_t services, std::size_t endpoints, std::size_t
   for (auto* v : {&endpoint_p50, &endpoint_p95, &endpoint_p99}) v->assign(endpoints, 0.0);
   endpoint_latency.assign(endpoints, {});
   for (auto* v : {&edge_attempts, &edge_failure, &edge_p50, &edge_p95, &edge_p99, &edge_calls,
-                  &edge_atom, &edge_cap})
+                  &edge_atom, &edge_cap, &edge_delivered})
     v->assign(dependencies, 0.0);
   edge_fit.assign(dependencies, {});
   edge_lognormal.assign(dependencies, 0);
@@ -200,6 +200,27 @@ World::World(const Scenario& scenario, std::uint64_t seed)
     edge_noise_.emplace_back(seed, entity_id(scenario.edge_name(static_cast<int>(d))),
                              Purpose::kLatencyNoise);
 
+  // Levels for parallel ticks: a service sits one level below its deepest caller.
+  std::vector<int> level_of(services, 0), position(services, 0);
+  const std::vector<int>& order = topology_.order();
+  for (std::size_t i = 0; i < order.size(); ++i) position[order[i]] = static_cast<int>(i);
+  for (int s : order) {
+    for (int d : topology_.incoming(s))
+      level_of[s] = std::max(level_of[s], level_of[scenario.dependencies[d].caller] + 1);
+    if (level_of[s] >= static_cast<int>(levels_.size())) levels_.resize(level_of[s] + 1);
+    levels_[level_of[s]].push_back(s);
+  }
+  incoming_ordered_.assign(services, {});
+  for (std::size_t s = 0; s < services; ++s) {
+    std::vector<int> incoming = topology_.incoming(static_cast<int>(s));
+    // Callers in topological order; one caller's dependencies in scenario order, as the
+    // caller's outgoing list has them.
+    std::stable_sort(incoming.begin(), incoming.end(), [&](int a, int b) {
+      return position[scenario.dependencies[a].caller] < position[scenario.dependencies[b].caller];
+    });
+    incoming_ordered_[s] = std::move(incoming);
+  }
+
   build_truth();
   impacted_.assign(services, 0);
   frame_.resize(services, dependencies, static_cast<std::size_t>(frame_endpoints));
@@ -209,6 +230,36 @@ World::World(const Scenario& scenario, std::uint64_t seed)
   std::size_t routes = 0;
   for (const TrafficSpec& source : scenario.traffic) routes += source.regions.size();
   frame_.resize_routes(routes);
+}
+
+void World::set_threads(int threads) {
+  pool_ = threads > 1 ? std::make_unique<TickPool>(threads) : nullptr;
+}
+
+// A loop is shared out when it has at least this many services or series (handing work to
+// another core costs a few microseconds), each thread taking the same part of it every tick
+// so that its data stays in that core's cache. Each service's or series' result is its own,
+// so how the loop is cut changes no byte.
+constexpr std::size_t kMinParallel = 32;
+
+template <class Fn>
+void World::run_services(const std::vector<int>& services, const Fn& fn) const {
+  if (!pool_ || services.size() < kMinParallel) {
+    for (int s : services) fn(s);
+    return;
+  }
+  pool_->for_parts(services.size(), [&](std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) fn(services[i]);
+  });
+}
+
+void World::run_blocks(std::size_t count,
+                       const std::function<void(std::size_t, std::size_t)>& fn) const {
+  if (!pool_ || count < kMinParallel) {
+    if (count > 0) fn(0, count);
+    return;
+  }
+  pool_->for_parts(count, fn);
 }
 
 void World::advance_changes(SimTime t) {
@@ -501,10 +552,15 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
     out.edge_calls[dep.fallback] += dep.calls_per_request * q * failure_power(q, dep.retries);
   }
 
-  // 1. Load flows from callers to callees.
-  for (int s : topology_.order()) {
+  // 1. Load flows from callers to callees. A service's arrivals are its external traffic
+  // plus what its callers deliver, added in the callers' topological order (the same sum
+  // whichever thread computes it): services of one level run in parallel.
+  const auto forward = [&](int s) {
     const ServiceSpec& spec = scenario_.services[s];
-    const double arrivals = out.arrivals[s];
+    double delivered = out.arrivals[s];
+    for (int d : incoming_ordered_[s]) delivered += out.edge_delivered[d];
+    out.arrivals[s] = delivered;
+    const double arrivals = delivered;
     double pass_share = 0;
     for (int e = endpoint_begin_[s]; e < endpoint_begin_[s + 1]; ++e)
       pass_share += endpoints_[e].weight * (1.0 - mod.endpoint_abort[e]);
@@ -579,14 +635,13 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
       // Lost attempts never reach the callee, unless no timeout ends them and TCP
       // retransmits them.
       const double lost = dep.timeout > 0 ? mod.edge_loss[d] : 0.0;
-      out.arrivals[dep.callee] += attempts * (1.0 - mod.edge_abort[d]) * (1.0 - lost);
+      out.edge_delivered[d] = attempts * (1.0 - mod.edge_abort[d]) * (1.0 - lost);
     }
-  }
+  };
+  for (const std::vector<int>& level : levels_) run_services(level, forward);
 
-  // 2. Latency and errors flow from callees back to callers.
-  const auto& order = topology_.order();
-  for (auto it = order.rbegin(); it != order.rend(); ++it) {
-    const int s = *it;
+  // 2. Latency and errors flow from callees back to callers, level by level from the last.
+  const auto backward = [&](int s) {
     const ServiceSpec& spec = scenario_.services[s];
     Moments downstream;
     double downstream_success = 1.0;
@@ -762,20 +817,25 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
       out.p95[s] = lognormal_quantile(d, kZ95);
       out.p99[s] = lognormal_quantile(d, kZ99);
     } else {
-      mixture_parts_.resize(static_cast<std::size_t>(count));
-      mixture_weights_.resize(static_cast<std::size_t>(count));
+      // Scratch of the thread computing this service.
+      thread_local std::vector<LogNormal> mixture_parts;
+      thread_local std::vector<double> mixture_weights;
+      mixture_parts.resize(static_cast<std::size_t>(count));
+      mixture_weights.resize(static_cast<std::size_t>(count));
       for (int i = 0; i < count; ++i) {
-        mixture_parts_[i] = fit_lognormal(out.endpoint_latency[first + i]);
-        mixture_weights_[i] = endpoints_[first + i].weight;
+        mixture_parts[i] = fit_lognormal(out.endpoint_latency[first + i]);
+        mixture_weights[i] = endpoints_[first + i].weight;
       }
-      const LogNormal* parts = mixture_parts_.data();
-      const double* weights = mixture_weights_.data();
+      const LogNormal* parts = mixture_parts.data();
+      const double* weights = mixture_weights.data();
       out.p50[s] = mixture_quantile(parts, weights, count, 0.50);
       out.p95[s] = mixture_quantile(parts, weights, count, 0.95);
       out.p99[s] = mixture_quantile(parts, weights, count, 0.99);
     }
     if (arrivals > 0 && out.fast_fail[s] >= 1.0) out.p50[s] = out.p95[s] = out.p99[s] = 0.0;
-  }
+  };
+  for (auto level = levels_.rbegin(); level != levels_.rend(); ++level)
+    run_services(*level, backward);
   std::copy(out.edge_failure.begin(), out.edge_failure.end(), state.attempt_failure.begin());
 }
 
@@ -923,11 +983,9 @@ void World::steer(SimTime t) {
   shadow_steering_.route(traffic_.open_rates(), shadow_external_);
 }
 
-void World::measure_services(std::int64_t tick) {
+void World::measure_services(std::int64_t tick, std::size_t begin, std::size_t end) {
   MeasurementBatch& batch = service_batch_;
-  const std::size_t services = scenario_.services.size();
-  batch.resize(services);
-  for (std::size_t s = 0; s < services; ++s) {
+  for (std::size_t s = begin; s < end; ++s) {
     const double ff = outcome_.fast_fail[s];
     batch.expected[s] = outcome_.arrivals[s] * dt_;
     batch.fast[s] = ff;
@@ -946,14 +1004,12 @@ void World::measure_services(std::int64_t tick) {
     batch.mean[s] = outcome_.latency[s].mean;
     batch.var[s] = outcome_.latency[s].var;
   }
-  batch.measure(latency_noise_, tick, 0);
+  batch.measure(latency_noise_, tick, 0, begin, end);
 }
 
-void World::measure_edges(std::int64_t tick) {
+void World::measure_edges(std::int64_t tick, std::size_t begin, std::size_t end) {
   MeasurementBatch& batch = edge_batch_;
-  const std::size_t edges = scenario_.dependencies.size();
-  batch.resize(edges);
-  for (std::size_t d = 0; d < edges; ++d) {
+  for (std::size_t d = begin; d < end; ++d) {
     batch.expected[d] = outcome_.edge_attempts[d] * dt_;
     batch.fast[d] = 0;
     batch.slow[d] = outcome_.edge_failure[d];
@@ -966,7 +1022,7 @@ void World::measure_edges(std::int64_t tick) {
     batch.mean[d] = -1.0;  // edges have no mean series
     batch.var[d] = 0;
   }
-  batch.measure(edge_noise_, tick, 0);
+  batch.measure(edge_noise_, tick, 0, begin, end);
 }
 
 void World::write_frame(std::int64_t tick) {
@@ -990,8 +1046,14 @@ void World::write_frame(std::int64_t tick) {
   const bool measured = requests_ != nullptr;
   const bool noise = scenario_.measurement_noise;
   const bool sampled = !measured && noise;
-  if (sampled) measure_services(tick);
-  for (std::size_t s = 0; s < services; ++s) {
+  if (sampled) {
+    service_batch_.resize(services);
+    service_batch_.prepare();
+  }
+  // Every service's series depend on its own outcome and streams alone: parts in parallel.
+  run_blocks(services, [&](std::size_t begin, std::size_t end) {
+  if (sampled) measure_services(tick, begin, end);
+  for (std::size_t s = begin; s < end; ++s) {
     const ServiceSpec& spec = scenario_.services[s];
     const double u = outcome_.utilization[s];
     if (sampled) {
@@ -1035,6 +1097,7 @@ void World::write_frame(std::int64_t tick) {
     ready[s] = static_cast<float>(ready_[s]);
     utilization[s] = static_cast<float>(u);
   }
+  });
   fill_zone_frame();
   if (regional_) {
     auto weight = frame_.route(RouteMetric::kWeight);
@@ -1052,8 +1115,14 @@ void World::write_frame(std::int64_t tick) {
   auto edge_p50 = frame_.edge(EdgeMetric::kLatencyP50);
   auto edge_p95 = frame_.edge(EdgeMetric::kLatencyP95);
   auto edge_p99 = frame_.edge(EdgeMetric::kLatencyP99);
-  if (sampled) measure_edges(tick);
-  for (std::size_t d = 0; d < scenario_.dependencies.size(); ++d) {
+  const std::size_t edges = scenario_.dependencies.size();
+  if (sampled) {
+    edge_batch_.resize(edges);
+    edge_batch_.prepare();
+  }
+  run_blocks(edges, [&](std::size_t begin, std::size_t end) {
+  if (sampled) measure_edges(tick, begin, end);
+  for (std::size_t d = begin; d < end; ++d) {
     if (!sampled) {
       edge_rps[d] = static_cast<float>(outcome_.edge_attempts[d]);
       edge_err[d] = static_cast<float>(outcome_.edge_failure[d]);
@@ -1072,6 +1141,7 @@ void World::write_frame(std::int64_t tick) {
     edge_p95[d] = static_cast<float>(p.p95);
     edge_p99[d] = static_cast<float>(p.p99);
   }
+  });
   auto ep_rps = frame_.endpoint(EndpointMetric::kRps);
   auto ep_err = frame_.endpoint(EndpointMetric::kErrorRatio);
   auto ep_p50 = frame_.endpoint(EndpointMetric::kLatencyP50);

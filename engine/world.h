@@ -59,10 +59,11 @@
 // changes_modified(), and everything is then as if the scenario had declared it so. Causes
 // added so get incident ids after the scenario's own, in the order they were added.
 //
-// Not thread-safe.
+// Not thread-safe (set_threads parallelises a tick's work inside step()).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -80,6 +81,7 @@
 #include "steering.h"
 #include "topology.h"
 #include "traffic.h"
+#include "util/tick_pool.h"
 
 namespace dosim {
 
@@ -169,6 +171,7 @@ struct TickOutcome {
   // per dependency (measured at the caller, per attempt)
   std::vector<double> edge_attempts, edge_failure, edge_p50, edge_p95, edge_p99;
   std::vector<double> edge_calls;  // calls per caller request, fallback calls included
+  std::vector<double> edge_delivered;  // attempts reaching the callee per second
   // The attempt latency's shape, for measurement: a log-normal (edge_fit; edge_lognormal 0:
   // only the percentiles are known) capped at edge_cap (the timeout, or infinite) with an
   // atom edge_atom there (lost attempts waiting the timeout out).
@@ -221,6 +224,10 @@ class World {
   // control does; 0 stops. Logged as a `shed` change event.
   void set_shed(int service, double fraction, SimTime t);
 
+  // Runs each tick's per-service and per-series work on `threads` threads (>= 1); the
+  // frames are byte-identical for any count (tick_pool.h). Default: 1.
+  void set_threads(int threads);
+
   // Advances tick `tick`, the interval [tick x dt, (tick + 1) x dt), and fills frame().
   void step(std::int64_t tick);
 
@@ -265,8 +272,9 @@ class World {
   // Fluid model: tells each Locust source how long its users' last requests took to be
   // answered (traffic.h), so that they send less to a slow system.
   void close_locust_loops();
-  void measure_services(std::int64_t tick);
-  void measure_edges(std::int64_t tick);
+  // Each measures the range [begin, end) of its batch (sized and prepared by the caller).
+  void measure_services(std::int64_t tick, std::size_t begin, std::size_t end);
+  void measure_edges(std::int64_t tick, std::size_t begin, std::size_t end);
   // Ground truth (world_truth.cc).
   void build_truth();
   void add_fault_truth(int fault);
@@ -362,8 +370,17 @@ class World {
   std::vector<RandomStream> latency_noise_, resource_noise_, edge_noise_, queue_noise_;
   MeasurementBatch service_batch_, edge_batch_;   // the tick's measured series (sampled)
   std::vector<std::uint64_t> sampled_count_;      // per service: the requests its frame counted
-  mutable std::vector<LogNormal> mixture_parts_;  // scratch for multi-endpoint percentiles
-  mutable std::vector<double> mixture_weights_;
+  // Parallel ticks (set_threads): the services by level (a service's callers all sit in
+  // earlier levels), each service's incoming dependencies in its callers' topological order
+  // (the order their calls add up in), and the pool; no pool: one thread.
+  std::vector<std::vector<int>> levels_;
+  std::vector<std::vector<int>> incoming_ordered_;
+  std::unique_ptr<TickPool> pool_;
+  // fn(s) for every service of `services`, on the pool when there is one and enough of them.
+  template <class Fn>
+  void run_services(const std::vector<int>& services, const Fn& fn) const;
+  // fn(begin, end) over [0, count) in blocks, on the pool when there is one.
+  void run_blocks(std::size_t count, const std::function<void(std::size_t, std::size_t)>& fn) const;
   Frame frame_;
 };
 

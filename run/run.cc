@@ -54,7 +54,9 @@ struct Run::Impl {
   void start();
   void wire();
 
-  explicit Impl(const RunPlan& p) : plan(p), simulation(p.scenario(), p.seed()) {}
+  explicit Impl(const RunPlan& p) : plan(p), simulation(p.scenario(), p.seed()) {
+    simulation.set_threads(p.options().threads);
+  }
 };
 
 Run::Run(const RunPlan& plan) : impl_(std::make_unique<Impl>(plan)) {

@@ -81,6 +81,9 @@ struct RunOptions {
   std::string trace_path;
   // Warnings (a bare number for a duration, a percent written as a ratio...) are errors.
   bool strict = false;
+  // Threads for each tick's work (the world's services level by level, the measurement of
+  // every series): the trace is byte-identical for any count. >= 1.
+  int threads = 1;
 };
 
 class RunPlan {

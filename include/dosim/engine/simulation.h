@@ -55,6 +55,10 @@ class Simulation {
   Simulation(const Simulation&) = delete;
   Simulation& operator=(const Simulation&) = delete;
 
+  // Runs each tick's work on `threads` threads (>= 1; World::set_threads): the frames, and
+  // so everything after them, are byte-identical for any count. Default: 1.
+  void set_threads(int threads);
+
   // Sinks receive frames in the order they were added. REQUIRES: sink outlives run().
   void add_sink(FrameSink* sink) { sinks_.push_back(sink); }
 
