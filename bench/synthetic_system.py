@@ -7,7 +7,7 @@ the faster world's target is measured on it).
 Services in five tiers, each calling two services of the next tier (0.5 calls per request,
 1 s timeout, 1 retry), 2-5 replicas of 200 rps (5 ms, or 10 ms on 2 workers), steady traffic with a
 daily shape and 5 % noise into the first tier; MAD on every service's p95 latency and error
-ratio (`--no-detectors`: none).
+ratio (`--no-detectors`: `detectors: []`, none at all, not even the default set).
 """
 import argparse
 
@@ -38,7 +38,9 @@ def scenario(n, duration, record, tick, detectors):
             "daily: {amplitude: 0.5, peak_hour: 14}, noise: 0.05}"]
     if edges:
         out += ["dependencies:"] + edges
-    if detectors:
+    if not detectors:
+        out += ["detectors: []"]
+    else:
         out += ["detectors:",
                 "  - {name: mad, kind: mad, metrics: [latency_p95_s, error_ratio], "
                 "params: {window: 64, threshold: 3.5}, for: 15s, direction: up}"]
