@@ -28,6 +28,21 @@ class MadDetector : public Detector {
   }
   void step(std::span<const float> values, std::span<float> scores) override {
     kernel_.step(values, scores);  // signed z
+    if (!meanad_) {
+      // Branch-free, so that the compiler vectorises it: NaN (non-finite input) scores 0.
+      float* out = scores.data();
+      const std::size_t n = scores.size();
+      if (direction_ == 0) {
+        for (std::size_t i = 0; i < n; ++i) out[i] = out[i] == out[i] ? std::fabs(out[i]) : 0.0f;
+      } else {
+        const float sign = static_cast<float>(direction_);
+        for (std::size_t i = 0; i < n; ++i) {
+          const float signed_score = out[i] == out[i] ? sign * out[i] : 0.0f;
+          out[i] = signed_score > 0.0f ? signed_score : 0.0f;
+        }
+      }
+      return;
+    }
     for (std::size_t i = 0; i < scores.size(); ++i) {
       float& score = scores[i];
       if (meanad_) score = fall_back(i, values[i], score);

@@ -73,8 +73,10 @@ NamedRcaRankers make_rankers(const py::object& rankers) {
 RunOptions make_options(std::optional<std::uint64_t> seed, const std::string& script,
                         const std::string& out, std::optional<std::vector<std::string>> detectors,
                         bool strict, const std::string& mode,
-                        const py::object& rankers = py::none()) {
+                        const py::object& rankers = py::none(), int threads = 1) {
   RunOptions options;
+  if (threads < 1) throw InputError("threads", "threads must be >= 1, got " + std::to_string(threads));
+  options.threads = threads;
   options.rankers = make_rankers(rankers);
   options.seed = seed;
   if (mode == "fluid") options.mode = WorldMode::kFluid;
@@ -306,9 +308,9 @@ PYBIND11_MODULE(_dosim, m) {
       "_run",
       [](const std::string& path, std::optional<std::uint64_t> seed, const std::string& script,
          const std::string& out, std::optional<std::vector<std::string>> detectors, bool strict,
-         const std::string& mode, const py::object& rankers) {
+         const std::string& mode, const py::object& rankers, int threads) {
         RunOptions options =
-            make_options(seed, script, out, std::move(detectors), strict, mode, rankers);
+            make_options(seed, script, out, std::move(detectors), strict, mode, rankers, threads);
         py::gil_scoped_release release;
         const RunPlan plan = RunPlan::load(path, std::move(options));
         Run run(plan);
@@ -316,21 +318,21 @@ PYBIND11_MODULE(_dosim, m) {
       },
       py::arg("path"), py::arg("seed") = py::none(), py::arg("script") = "", py::arg("out") = "",
       py::arg("detectors") = py::none(), py::arg("strict") = false, py::arg("mode") = "",
-      py::arg("rankers") = py::none());
+      py::arg("rankers") = py::none(), py::arg("threads") = 1);
 
   py::class_<Stepper>(m, "_Simulation")
       .def(py::init([](const std::string& path, std::optional<std::uint64_t> seed,
                        const std::string& script, const std::string& out,
                        std::optional<std::vector<std::string>> detectors, bool strict,
-                       const std::string& mode, const py::object& rankers) {
-             RunOptions options =
-                 make_options(seed, script, out, std::move(detectors), strict, mode, rankers);
+                       const std::string& mode, const py::object& rankers, int threads) {
+             RunOptions options = make_options(seed, script, out, std::move(detectors), strict,
+                                               mode, rankers, threads);
              py::gil_scoped_release release;
              return std::make_unique<Stepper>(RunPlan::load(path, std::move(options)));
            }),
            py::arg("path"), py::arg("seed") = py::none(), py::arg("script") = "",
            py::arg("out") = "", py::arg("detectors") = py::none(), py::arg("strict") = false,
-           py::arg("mode") = "", py::arg("rankers") = py::none())
+           py::arg("mode") = "", py::arg("rankers") = py::none(), py::arg("threads") = 1)
       .def(
           "step",
           [](Stepper& s, std::int64_t ticks) {

@@ -49,6 +49,16 @@ def test_missing_empty_and_binary_files_exit_2_without_crashing():
     assert not (TMP / "never.h5").exists()
 
 
+def test_a_scenario_over_64_mib_is_refused_before_it_is_read():
+    huge = TMP / "huge.yaml"
+    with open(huge, "wb") as f:
+        f.truncate((64 << 20) + 1)  # sparse: no disk, no time
+    result = dosim("validate", huge)
+    assert result.returncode == 2, result
+    assert "larger than 64 MiB" in result.stderr, result.stderr
+    huge.unlink()
+
+
 def test_unwritable_output_fails_before_simulating():
     locked = TMP / "locked"
     locked.mkdir(exist_ok=True)

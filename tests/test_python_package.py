@@ -138,6 +138,24 @@ def test_the_same_seed_twice_gives_byte_identical_traces():
     assert traces[0].read_bytes() == traces[1].read_bytes()
 
 
+def test_threads_give_the_trace_of_one_thread():
+    scenario = TMP / "wide-python.yaml"
+    scenario.write_text(subprocess.run(
+        ["/usr/bin/python3", str(SOURCE_DIR / "bench" / "synthetic_system.py"), "200",
+         "--duration", "3m"], capture_output=True, text=True, check=True).stdout)
+    one, three = TMP / "py-threads-1.h5", TMP / "py-threads-3.h5"
+    dosim.run(scenario, out=one)
+    dosim.run(scenario, out=three, threads=3)
+    assert one.read_bytes() == three.read_bytes()
+    sim = dosim.Simulation(scenario, out=TMP / "py-threads-step.h5", threads=2)
+    while sim.step(50):
+        pass
+    sim.finish()
+    assert (TMP / "py-threads-step.h5").read_bytes() == one.read_bytes()
+    with pytest.raises(dosim.InputError):
+        dosim.run(scenario, threads=0)
+
+
 def test_run_releases_the_gil_while_it_simulates():
     # The main thread counts while a week of ecommerce simulates in another (about 3 s): with
     # the GIL held the count could move for one switch interval at most.

@@ -92,7 +92,7 @@ class Report:
 
 
 def run(path, seed=None, script=None, out=None, detectors=None, strict=False, mode=None,
-        rankers=None):
+        rankers=None, threads=1):
     """Runs a scenario file to its end and returns its Report.
 
     seed: instead of the scenario's; script: a Lua chaos script (default: the scenario's
@@ -100,10 +100,11 @@ def run(path, seed=None, script=None, out=None, detectors=None, strict=False, mo
     KIND[:key=value...] tokens to run instead of the scenario's (as `dosim bench`);
     strict: warnings are errors; mode: "fluid" or "requests" instead of the scenario's
     `mode:` (as `dosim run --mode`); rankers: root-cause rankers of your own, {name:
-    function(case) -> candidates} (docs/rca.md), ranked after the scenario's. Raises
-    InputError / ScriptError with every problem."""
+    function(case) -> candidates} (docs/rca.md), ranked after the scenario's; threads: each
+    tick's work on that many threads (the same results for any count, as `dosim run
+    --threads`). Raises InputError / ScriptError with every problem."""
     return Report(_dosim._run(str(path), seed, str(script or ""), str(out or ""),
-                              detectors, strict, str(mode or ""), rankers))
+                              detectors, strict, str(mode or ""), rankers, int(threads)))
 
 
 def score(trace, alerts=None, scores=None, threshold=0.5):
@@ -162,9 +163,9 @@ class Simulation:
     calls then finish() gives the report and trace of one dosim.run()."""
 
     def __init__(self, path, seed=None, script=None, out=None, detectors=None, strict=False,
-                 mode=None, rankers=None):
+                 mode=None, rankers=None, threads=1):
         self._sim = _dosim._Simulation(str(path), seed, str(script or ""), str(out or ""),
-                                       detectors, strict, str(mode or ""), rankers)
+                                       detectors, strict, str(mode or ""), rankers, int(threads))
 
     def step(self, ticks=1):
         """Simulates at most `ticks` more ticks; returns whether ticks are left."""
