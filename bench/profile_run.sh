@@ -15,7 +15,9 @@ perf record -q -F 499 --call-graph dwarf,16384 -o "$work/perf.data" \
     "$dosim" run "$work/s.yaml" --quiet --out "$work/s.h5" >/dev/null 2>&1  # a build without --threads
 perf report -i "$work/perf.data" --children --stdio --sort sym 2>/dev/null | /usr/bin/python3 -c '
 import re, sys
-parts = [("the whole run (all threads)", r"\bmain$|TickPool::worker_main|start_thread"),
+# Shares of all samples. With 2 threads the parts below `main` are those of the calling thread; the
+# work of the other thread is under TickPool::worker_main.
+parts = [("the calling thread (main)", r"\bmain$"),
          ("  scenario load and checks", r"RunPlan::load"),
          ("  world: load and latency (World::compute)", r"World::compute\b"),
          ("  world: measurement and frame (World::write_frame)", r"World::write_frame"),
@@ -24,7 +26,9 @@ parts = [("the whole run (all threads)", r"\bmain$|TickPool::worker_main|start_t
          ("  detectors (DetectorRunner::on_frame)", r"DetectorRunner::on_frame"),
          ("    of which the MAD kernel", r"step_impl$"),
          ("  trace (TraceWriter::on_frame)", r"TraceWriter::on_frame"),
-         ("  waiting for the other thread (TickPool)", r"TickPool::(start|worker_main)$")]
+         ("  waiting for the other thread (TickPool::start)", r"TickPool::start$"),
+         ("the other thread (TickPool::worker_main)", r"TickPool::worker_main$"),
+         ("  waiting for work (its own time)", r"TickPool::worker_main$")]
 found = {}
 for line in sys.stdin:
     m = re.match(r"\s+([\d.]+)%\s+([\d.]+)%\s+\[[.k]\]\s+(.*)$", line)
