@@ -34,7 +34,11 @@ void BM_WorldTickMeanField(benchmark::State& state) { world_tick(state, false); 
 void BM_WorldTickThreads2(benchmark::State& state) { world_tick(state, true, 2); }
 BENCHMARK(BM_WorldTick)->Arg(10)->Arg(1000)->Arg(10000)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_WorldTickMeanField)->Arg(1000)->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_WorldTickThreads2)->Arg(1000)->Arg(10000)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_WorldTickThreads2)
+    ->Arg(1000)
+    ->Arg(10000)
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
 
 }  // namespace
 

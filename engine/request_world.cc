@@ -371,7 +371,7 @@ void RequestWorld::outlier_answer(int dep, int replica, int status, SimTime t) {
   if (ejections_out_)
     ejections_out_->push_back({t, "outlier-ejection", scenario_->edge_name(dep),
                                "replica " + std::to_string(replica),
-                               "out for " + format_duration(length)});
+                               "out for " + format_duration(length), ""});
 }
 
 void RequestWorld::set_busy(int service, int delta, SimTime t) {

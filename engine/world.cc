@@ -409,7 +409,7 @@ void World::timeout_modified(int dependency, SimTime before, SimTime t) {
   scale_log_.push_back(
       {t, "timeout",
        scenario_.services[dep.caller].name + "->" + scenario_.services[dep.callee].name,
-       text(before), text(dep.timeout)});
+       text(before), text(dep.timeout), ""});
   for (RequestWorld* requests : {requests_.get(), shadow_requests_.get()})
     if (requests) requests->set_timeout(dependency, dep.timeout);
 }
@@ -419,8 +419,8 @@ void World::set_shed(int service, double fraction, SimTime t) {
   auto percent = [](double share) {
     return std::to_string(static_cast<int>(std::lround(share * 100))) + "%";
   };
-  scale_log_.push_back(
-      {t, "shed", scenario_.services[service].name, percent(shed_[service]), percent(fraction)});
+  scale_log_.push_back({t, "shed", scenario_.services[service].name, percent(shed_[service]),
+                        percent(fraction), ""});
   shed_[service] = fraction;
   // Shedding is the only part of no_faults_'s service aborts: rebuild it from shed_.
   no_faults_.service_abort[service] = 0.0;
@@ -439,7 +439,8 @@ void World::refresh_change_windows() {
 void World::set_replicas(int service, int replicas, SimTime t) {
   const ServiceSpec& spec = scenario_.services[service];
   const int before = spec.autoscaling ? autoscaler_.desired(service) : all_replicas_[service];
-  scale_log_.push_back({t, "scale", spec.name, std::to_string(before), std::to_string(replicas)});
+  scale_log_.push_back(
+      {t, "scale", spec.name, std::to_string(before), std::to_string(replicas), ""});
   all_replicas_[service] = replicas;
   pod_faults_.set_replicas(service, replicas);
   if (!spec.autoscaling) return;
@@ -1052,51 +1053,51 @@ void World::write_frame(std::int64_t tick) {
   }
   // Every service's series depend on its own outcome and streams alone: parts in parallel.
   run_blocks(services, [&](std::size_t begin, std::size_t end) {
-  if (sampled) measure_services(tick, begin, end);
-  for (std::size_t s = begin; s < end; ++s) {
-    const ServiceSpec& spec = scenario_.services[s];
-    const double u = outcome_.utilization[s];
-    if (sampled) {
-      const std::uint64_t n = service_batch_.count[s];
-      const SampledPercentiles& p = service_batch_.percentiles[s];
-      rps[s] = static_cast<float>(static_cast<double>(n) / dt_);
-      err[s] = n > 0 ? static_cast<float>(static_cast<double>(service_batch_.errors[s]) /
-                                          static_cast<double>(n))
-                     : 0.0f;
-      p50[s] = static_cast<float>(p.p50);
-      p95[s] = static_cast<float>(p.p95);
-      p99[s] = static_cast<float>(p.p99);
-      if (outcome_.delay_mixture[s].share > 0 && p.p99 > 0) {  // some answered
-        // A delayed share: the sample's ranks through the mixture's own quantile function.
-        const SampleScores& z = service_batch_.scores(s);
-        const DelayMixture& delayed = outcome_.delay_mixture[s];
-        p50[s] = static_cast<float>(quantile(delayed, 1.0 - z.t50));
-        p95[s] = static_cast<float>(quantile(delayed, 1.0 - z.t95));
-        p99[s] = static_cast<float>(quantile(delayed, 1.0 - z.t99));
+    if (sampled) measure_services(tick, begin, end);
+    for (std::size_t s = begin; s < end; ++s) {
+      const ServiceSpec& spec = scenario_.services[s];
+      const double u = outcome_.utilization[s];
+      if (sampled) {
+        const std::uint64_t n = service_batch_.count[s];
+        const SampledPercentiles& p = service_batch_.percentiles[s];
+        rps[s] = static_cast<float>(static_cast<double>(n) / dt_);
+        err[s] = n > 0 ? static_cast<float>(static_cast<double>(service_batch_.errors[s]) /
+                                            static_cast<double>(n))
+                       : 0.0f;
+        p50[s] = static_cast<float>(p.p50);
+        p95[s] = static_cast<float>(p.p95);
+        p99[s] = static_cast<float>(p.p99);
+        if (outcome_.delay_mixture[s].share > 0 && p.p99 > 0) {  // some answered
+          // A delayed share: the sample's ranks through the mixture's own quantile function.
+          const SampleScores& z = service_batch_.scores(s);
+          const DelayMixture& delayed = outcome_.delay_mixture[s];
+          p50[s] = static_cast<float>(quantile(delayed, 1.0 - z.t50));
+          p95[s] = static_cast<float>(quantile(delayed, 1.0 - z.t95));
+          p99[s] = static_cast<float>(quantile(delayed, 1.0 - z.t99));
+        }
+        mean[s] = static_cast<float>(service_batch_.sampled_mean[s]);
+        sampled_count_[s] = n;
+      } else {
+        rps[s] = static_cast<float>(outcome_.arrivals[s]);
+        err[s] = static_cast<float>(outcome_.error_ratio[s]);
+        p50[s] = static_cast<float>(outcome_.p50[s]);
+        p95[s] = static_cast<float>(outcome_.p95[s]);
+        p99[s] = static_cast<float>(outcome_.p99[s]);
+        mean[s] = static_cast<float>(outcome_.latency[s].mean);
       }
-      mean[s] = static_cast<float>(service_batch_.sampled_mean[s]);
-      sampled_count_[s] = n;
-    } else {
-      rps[s] = static_cast<float>(outcome_.arrivals[s]);
-      err[s] = static_cast<float>(outcome_.error_ratio[s]);
-      p50[s] = static_cast<float>(outcome_.p50[s]);
-      p95[s] = static_cast<float>(outcome_.p95[s]);
-      p99[s] = static_cast<float>(outcome_.p99[s]);
-      mean[s] = static_cast<float>(outcome_.latency[s].mean);
+      // CPU and memory noise: two words of one block.
+      const auto resource = resource_noise_[s].words(static_cast<std::uint64_t>(tick));
+      const double cpu_noise = sampled ? 0.01 * word_normal(resource[0]) : 0.0;
+      const double memory_noise = noise ? 0.003 * word_normal(resource[1]) : 0.0;
+      cpu[s] = static_cast<float>(std::clamp(outcome_.cpu[s] + cpu_noise, 0.0, 1.0));
+      memory[s] =
+          ready_[s] == 0
+              ? 0.0f  // no replica, no memory
+              : static_cast<float>(std::clamp(
+                    spec.memory_baseline + extra_memory_[s] + 0.1 * u + memory_noise, 0.0, 1.0));
+      ready[s] = static_cast<float>(ready_[s]);
+      utilization[s] = static_cast<float>(u);
     }
-    // CPU and memory noise: two words of one block.
-    const auto resource = resource_noise_[s].words(static_cast<std::uint64_t>(tick));
-    const double cpu_noise = sampled ? 0.01 * word_normal(resource[0]) : 0.0;
-    const double memory_noise = noise ? 0.003 * word_normal(resource[1]) : 0.0;
-    cpu[s] = static_cast<float>(std::clamp(outcome_.cpu[s] + cpu_noise, 0.0, 1.0));
-    memory[s] =
-        ready_[s] == 0
-            ? 0.0f  // no replica, no memory
-            : static_cast<float>(std::clamp(
-                  spec.memory_baseline + extra_memory_[s] + 0.1 * u + memory_noise, 0.0, 1.0));
-    ready[s] = static_cast<float>(ready_[s]);
-    utilization[s] = static_cast<float>(u);
-  }
   });
   fill_zone_frame();
   if (regional_) {
@@ -1121,26 +1122,26 @@ void World::write_frame(std::int64_t tick) {
     edge_batch_.prepare();
   }
   run_blocks(edges, [&](std::size_t begin, std::size_t end) {
-  if (sampled) measure_edges(tick, begin, end);
-  for (std::size_t d = begin; d < end; ++d) {
-    if (!sampled) {
-      edge_rps[d] = static_cast<float>(outcome_.edge_attempts[d]);
-      edge_err[d] = static_cast<float>(outcome_.edge_failure[d]);
-      edge_p50[d] = static_cast<float>(outcome_.edge_p50[d]);
-      edge_p95[d] = static_cast<float>(outcome_.edge_p95[d]);
-      edge_p99[d] = static_cast<float>(outcome_.edge_p99[d]);
-      continue;
+    if (sampled) measure_edges(tick, begin, end);
+    for (std::size_t d = begin; d < end; ++d) {
+      if (!sampled) {
+        edge_rps[d] = static_cast<float>(outcome_.edge_attempts[d]);
+        edge_err[d] = static_cast<float>(outcome_.edge_failure[d]);
+        edge_p50[d] = static_cast<float>(outcome_.edge_p50[d]);
+        edge_p95[d] = static_cast<float>(outcome_.edge_p95[d]);
+        edge_p99[d] = static_cast<float>(outcome_.edge_p99[d]);
+        continue;
+      }
+      const std::uint64_t n = edge_batch_.count[d];
+      const std::uint64_t failed = edge_batch_.errors[d];
+      const SampledPercentiles& p = edge_batch_.percentiles[d];
+      edge_rps[d] = static_cast<float>(static_cast<double>(n) / dt_);
+      edge_err[d] =
+          n > 0 ? static_cast<float>(static_cast<double>(failed) / static_cast<double>(n)) : 0.0f;
+      edge_p50[d] = static_cast<float>(p.p50);
+      edge_p95[d] = static_cast<float>(p.p95);
+      edge_p99[d] = static_cast<float>(p.p99);
     }
-    const std::uint64_t n = edge_batch_.count[d];
-    const std::uint64_t failed = edge_batch_.errors[d];
-    const SampledPercentiles& p = edge_batch_.percentiles[d];
-    edge_rps[d] = static_cast<float>(static_cast<double>(n) / dt_);
-    edge_err[d] =
-        n > 0 ? static_cast<float>(static_cast<double>(failed) / static_cast<double>(n)) : 0.0f;
-    edge_p50[d] = static_cast<float>(p.p50);
-    edge_p95[d] = static_cast<float>(p.p95);
-    edge_p99[d] = static_cast<float>(p.p99);
-  }
   });
   auto ep_rps = frame_.endpoint(EndpointMetric::kRps);
   auto ep_err = frame_.endpoint(EndpointMetric::kErrorRatio);

@@ -170,7 +170,7 @@ struct TickOutcome {
   std::vector<double> endpoint_p50, endpoint_p95, endpoint_p99;
   // per dependency (measured at the caller, per attempt)
   std::vector<double> edge_attempts, edge_failure, edge_p50, edge_p95, edge_p99;
-  std::vector<double> edge_calls;  // calls per caller request, fallback calls included
+  std::vector<double> edge_calls;      // calls per caller request, fallback calls included
   std::vector<double> edge_delivered;  // attempts reaching the callee per second
   // The attempt latency's shape, for measurement: a log-normal (edge_fit; edge_lognormal 0:
   // only the percentiles are known) capped at edge_cap (the timeout, or infinite) with an
@@ -368,8 +368,8 @@ class World {
   SimTime last_step_end_ = 0;     // end of the last tick stepped
 
   std::vector<RandomStream> latency_noise_, resource_noise_, edge_noise_, queue_noise_;
-  MeasurementBatch service_batch_, edge_batch_;   // the tick's measured series (sampled)
-  std::vector<std::uint64_t> sampled_count_;      // per service: the requests its frame counted
+  MeasurementBatch service_batch_, edge_batch_;  // the tick's measured series (sampled)
+  std::vector<std::uint64_t> sampled_count_;     // per service: the requests its frame counted
   // Parallel ticks (set_threads): the services by level (a service's callers all sit in
   // earlier levels), each service's incoming dependencies in its callers' topological order
   // (the order their calls add up in), and the pool; no pool: one thread.

@@ -75,7 +75,8 @@ RunOptions make_options(std::optional<std::uint64_t> seed, const std::string& sc
                         bool strict, const std::string& mode,
                         const py::object& rankers = py::none(), int threads = 1) {
   RunOptions options;
-  if (threads < 1) throw InputError("threads", "threads must be >= 1, got " + std::to_string(threads));
+  if (threads < 1)
+    throw InputError("threads", "threads must be >= 1, got " + std::to_string(threads));
   options.threads = threads;
   options.rankers = make_rankers(rankers);
   options.seed = seed;

@@ -1,8 +1,8 @@
 // TickPool (util/tick_pool.h): every index of a loop runs exactly once on any number of
 // threads, the parts of for_parts are the documented ones, loops follow each other (also
 // after the workers have gone to sleep), and an exception in a block reaches the caller.
-#include <catch2/catch.hpp>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <cstddef>
 #include <mutex>
