@@ -224,8 +224,9 @@ class World {
   // control does; 0 stops. Logged as a `shed` change event.
   void set_shed(int service, double fraction, SimTime t);
 
-  // Runs each tick's per-service and per-series work on `threads` threads (>= 1); the
-  // frames are byte-identical for any count (tick_pool.h). Default: 1.
+  // Runs each tick's per-service and per-series work on `threads` threads (>= 1; at most
+  // as many as the machine has cores); the frames are byte-identical for any count
+  // (tick_pool.h). Default: 1.
   void set_threads(int threads);
 
   // Advances tick `tick`, the interval [tick x dt, (tick + 1) x dt), and fills frame().

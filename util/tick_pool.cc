@@ -19,8 +19,11 @@ constexpr int kSpinsBeforeSleep = 20000;
 }  // namespace
 
 TickPool::TickPool(int threads) {
-  for (int t = 1; t < std::max(1, threads); ++t)
-    workers_.emplace_back([this, t] { worker_main(t); });
+  // More threads than cores: a spinning thread would hold the core the one it waits for
+  // needs, so workers sleep at once and the caller yields while it waits.
+  const unsigned cores = std::thread::hardware_concurrency();
+  oversubscribed_ = cores > 0 && static_cast<unsigned>(threads) > cores;
+  for (int t = 1; t < std::max(1, threads); ++t) workers_.emplace_back([this] { worker_main(); });
 }
 
 TickPool::~TickPool() {
@@ -40,29 +43,28 @@ void TickPool::run_block(std::size_t begin, std::size_t end) {
   }
 }
 
-void TickPool::run_blocks(int thread) {
-  if (split_) {  // thread t's share: the same part of every loop of this length
-    const std::size_t parts = workers_.size() + 1;
-    const std::size_t t = static_cast<std::size_t>(thread);
-    const std::size_t begin = count_ * t / parts, end = count_ * (t + 1) / parts;
-    if (begin < end) run_block(begin, end);
-    return;
-  }
+void TickPool::run_blocks() {
   for (std::size_t b = next_block_.fetch_add(1, std::memory_order_relaxed); b < blocks_;
        b = next_block_.fetch_add(1, std::memory_order_relaxed)) {
+    if (split_) {  // part b of blocks_
+      const std::size_t begin = count_ * b / blocks_, end = count_ * (b + 1) / blocks_;
+      if (begin < end) run_block(begin, end);
+      continue;
+    }
     const std::size_t begin = b * grain_;
     run_block(begin, std::min(count_, begin + grain_));
   }
 }
 
-void TickPool::worker_main(int thread) {
+void TickPool::worker_main() {
   std::uint64_t seen = 0;
   for (;;) {
     // Wait for the next loop: spin, then sleep. A sleeper counts itself before it checks
     // once more, and the publisher bumps the generation before it reads the count, so
     // (sequentially consistent) one of them sees the other: no wake-up is lost.
     std::uint64_t now = generation_.load(std::memory_order_acquire);
-    for (int spin = 0; now == seen && spin < kSpinsBeforeSleep; ++spin) {
+    const int spins = oversubscribed_ ? 0 : kSpinsBeforeSleep;
+    for (int spin = 0; now == seen && spin < spins; ++spin) {
       DOSIM_CPU_RELAX();
       now = generation_.load(std::memory_order_acquire);
     }
@@ -74,7 +76,7 @@ void TickPool::worker_main(int thread) {
     }
     seen = now;
     if (stopping_) return;
-    run_blocks(thread);
+    run_blocks();
     working_.fetch_sub(1, std::memory_order_release);
   }
 }
@@ -97,7 +99,7 @@ void TickPool::for_parts(std::size_t count, const BlockFn& fn) {
     fn(0, count);
     return;
   }
-  start(count, count, 1, true, fn);
+  start(count, count, workers_.size() + 1, true, fn);
 }
 
 void TickPool::start(std::size_t count, std::size_t grain, std::size_t blocks, bool split,
@@ -112,8 +114,13 @@ void TickPool::start(std::size_t count, std::size_t grain, std::size_t blocks, b
   working_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
   generation_.fetch_add(1, std::memory_order_seq_cst);  // publishes the fields above
   if (sleeping_.load(std::memory_order_seq_cst) > 0) generation_.notify_all();
-  run_blocks(0);
-  while (working_.load(std::memory_order_acquire) != 0) DOSIM_CPU_RELAX();
+  run_blocks();
+  while (working_.load(std::memory_order_acquire) != 0) {
+    if (oversubscribed_)
+      std::this_thread::yield();
+    else
+      DOSIM_CPU_RELAX();
+  }
   fn_ = nullptr;
   if (failure_) {
     std::exception_ptr failure = failure_;

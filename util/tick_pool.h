@@ -11,9 +11,10 @@
 // calling thread, in order, with no synchronisation.
 //
 // Workers spin for a while after a loop (the next one in the same tick follows within
-// microseconds), then sleep on an atomic wait until the next loop. If fn throws, the other
-// blocks still run and the first exception caught is rethrown by for_blocks.
-// for_blocks must not be called from inside fn, nor from two threads at once.
+// microseconds), then sleep on an atomic wait until the next loop; with more threads than
+// cores they sleep at once (a spinning thread would take the core another one needs). If fn throws,
+// the other blocks still run and the first exception caught is rethrown by for_blocks. for_blocks
+// must not be called from inside fn, nor from two threads at once.
 #pragma once
 
 #include <atomic>
@@ -40,17 +41,19 @@ class TickPool {
 
   // REQUIRES: grain >= 1.
   void for_blocks(std::size_t count, std::size_t grain, const BlockFn& fn);
-  // fn(begin, end) once per thread over its contiguous part of [0, count) (thread t of T:
-  // [count t / T, count (t + 1) / T)): a loop run every tick over the same data keeps each
-  // part in one core's cache. Same contract otherwise.
+  // fn(begin, end) for the T parts [count t / T, count (t + 1) / T) of [0, count), T the
+  // number of threads, each claimed by the first thread free: the caller, which claims
+  // first, usually takes part 0 and a worker part 1, so a loop run every tick over the same
+  // data mostly keeps each part in one core's cache, and a worker without a core (a busy
+  // machine) leaves its part to a thread that has one. Same contract otherwise.
   void for_parts(std::size_t count, const BlockFn& fn);
 
  private:
   void start(std::size_t count, std::size_t grain, std::size_t blocks, bool split,
              const BlockFn& fn);
   void run_block(std::size_t begin, std::size_t end);
-  void run_blocks(int thread);
-  void worker_main(int thread);
+  void run_blocks();
+  void worker_main();
 
   std::vector<std::thread> workers_;
   // The loop in progress, published by bumping generation_.
@@ -64,6 +67,7 @@ class TickPool {
   alignas(64) std::atomic<std::uint64_t> generation_{0};
   alignas(64) std::atomic<int> sleeping_{0};
   bool stopping_ = false;
+  bool oversubscribed_ = false;  // more threads than cores: no spinning
   std::mutex failure_mutex_;
   std::exception_ptr failure_;
 };
