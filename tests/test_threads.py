@@ -1,5 +1,6 @@
 """`dosim run --threads K` (issue 20): a tick's services, level by level, and its measurement
-run on K threads, and the trace is byte-identical to one thread's, whatever K. The system is
+run on K threads (at most as many as the machine has cores), and the trace is byte-identical
+to one thread's, whatever K. The system is
 wide enough (40 services a level) that every level and every measurement loop is shared out,
 and faults make the counterfactual world run, partial delays make mixtures, endpoints and
 fallbacks take their own paths."""
