@@ -66,7 +66,7 @@ void Autoscaler::step(SimTime t, const std::vector<double>& cpu, std::vector<int
       if (next != state.desired) {
         if (log)
           log->push_back({t, "scale", scenario_->services[s].name, std::to_string(state.desired),
-                          std::to_string(next)});
+                          std::to_string(next), ""});
         resize(state, next, t + spec.start_time);
       }
     }

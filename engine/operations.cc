@@ -189,8 +189,8 @@ void Operations::record_events() {
   auto add = [&](SimTime time, std::string kind, std::string target, std::string from,
                  std::string to) {
     if (time < scenario_.duration && time < cut)
-      log.push_back(
-          {{time, std::move(kind), std::move(target), std::move(from), std::move(to)}, log.size()});
+      log.push_back({{time, std::move(kind), std::move(target), std::move(from), std::move(to), ""},
+                     log.size()});
   };
   // Versions per service and config per service as the changes go, in time order.
   std::vector<std::size_t> by_time(scenario_.changes.size());
@@ -202,7 +202,8 @@ void Operations::record_events() {
   replaced_version_.assign(scenario_.changes.size(), "v1");
   std::vector<std::string> config(scenario_.services.size(), "initial");
   std::vector<std::vector<double>> admin_weights;  // per traffic source, as shifts set them
-  for (const TrafficSpec& source : scenario_.traffic) admin_weights.push_back(source.region_weights);
+  for (const TrafficSpec& source : scenario_.traffic)
+    admin_weights.push_back(source.region_weights);
   for (std::size_t index : by_time) {
     const ChangeSpec& change = scenario_.changes[index];
     const std::string target = joined_names(scenario_, change.services);
@@ -273,8 +274,9 @@ void Operations::record_events() {
       }
       case ChangeKind::kDrain: {
         const std::string region =
-            change.traffic >= 0 ? change.region + " (" + scenario_.traffic[change.traffic].name + ")"
-                                : change.region;
+            change.traffic >= 0
+                ? change.region + " (" + scenario_.traffic[change.traffic].name + ")"
+                : change.region;
         add(change.at, "drain", region, "serving", "drained");
         if (change.restore) add(*change.restore, "drain-restore", region, "drained", "serving");
         break;

@@ -128,7 +128,8 @@ void TrafficSteering::advance(SimTime t, const HealthProbe& probe, std::vector<C
         state.failed[r] = passes ? 0 : state.failed[r] + 1;
         state.passed[r] = passes ? state.passed[r] + 1 : 0;
         const bool goes_down = !state.down[r] && state.failed[r] >= policy.failures;
-        const bool comes_up = state.down[r] && policy.failback && state.passed[r] >= policy.recoveries;
+        const bool comes_up =
+            state.down[r] && policy.failback && state.passed[r] >= policy.recoveries;
         if (!goes_down && !comes_up) continue;
         const int carrier_before = first_available(static_cast<int>(s));
         state.down[r] = goes_down ? 1 : 0;
@@ -140,9 +141,11 @@ void TrafficSteering::advance(SimTime t, const HealthProbe& probe, std::vector<C
           return region >= 0 ? spec.regions[region].region : std::string("none");
         };
         if (goes_down)
-          log->push_back({t, "failover", spec.name, spec.regions[r].region, name(carrier_after)});
+          log->push_back(
+              {t, "failover", spec.name, spec.regions[r].region, name(carrier_after), ""});
         else
-          log->push_back({t, "failback", spec.name, name(carrier_before), spec.regions[r].region});
+          log->push_back(
+              {t, "failback", spec.name, name(carrier_before), spec.regions[r].region, ""});
       }
     }
     if (changed) {
