@@ -405,6 +405,24 @@ std::string write_sweep_hdf5(const std::string& path, const SweepJson& header,
   return "";
 }
 
+namespace {
+
+// The lines as left-aligned columns, each as wide as its widest cell, indented by two.
+void print_aligned(std::FILE* out, const std::vector<std::vector<std::string>>& lines,
+                   std::size_t columns) {
+  std::vector<std::size_t> widths(columns, 0);
+  for (const auto& line : lines)
+    for (std::size_t i = 0; i < line.size(); ++i) widths[i] = std::max(widths[i], line[i].size());
+  for (const auto& line : lines) {
+    std::fprintf(out, " ");
+    for (std::size_t i = 0; i < line.size(); ++i)
+      std::fprintf(out, " %-*s", static_cast<int>(widths[i]), line[i].c_str());
+    std::fprintf(out, "\n");
+  }
+}
+
+}  // namespace
+
 void print_sweep_table(std::FILE* out, const SweepJson& header, const std::vector<SweepJson>& runs,
                        std::size_t max_rows) {
   const std::vector<Table> tables = build_tables(header, runs);
@@ -462,15 +480,7 @@ void print_sweep_table(std::FILE* out, const SweepJson& header, const std::vecto
                                  s.format));
     lines.push_back(std::move(line));
   }
-  std::vector<std::size_t> widths(titles.size(), 0);
-  for (const auto& line : lines)
-    for (std::size_t i = 0; i < line.size(); ++i) widths[i] = std::max(widths[i], line[i].size());
-  for (const auto& line : lines) {
-    std::fprintf(out, " ");
-    for (std::size_t i = 0; i < line.size(); ++i)
-      std::fprintf(out, " %-*s", static_cast<int>(widths[i]), line[i].c_str());
-    std::fprintf(out, "\n");
-  }
+  print_aligned(out, lines, titles.size());
   if (hidden) std::fprintf(out, "  ... %zu more rows in the results file\n", hidden);
 }
 
@@ -495,15 +505,7 @@ void print_sweep_cells(std::FILE* out, const SweepJson& header, std::size_t max_
     }
     lines.push_back(std::move(line));
   }
-  std::vector<std::size_t> widths(lines[0].size(), 0);
-  for (const auto& line : lines)
-    for (std::size_t i = 0; i < line.size(); ++i) widths[i] = std::max(widths[i], line[i].size());
-  for (const auto& line : lines) {
-    std::fprintf(out, " ");
-    for (std::size_t i = 0; i < line.size(); ++i)
-      std::fprintf(out, " %-*s", static_cast<int>(widths[i]), line[i].c_str());
-    std::fprintf(out, "\n");
-  }
+  print_aligned(out, lines, lines[0].size());
   if (cells.rows > max_rows) std::fprintf(out, "  ... %zu more cells\n", cells.rows - max_rows);
 }
 
