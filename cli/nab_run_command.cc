@@ -10,7 +10,8 @@
 // limit L becomes squash = r / (1 + r), r = max(s, 0) / L (0.5 at the limit), and the NAB anomaly
 // score is, with scores=rank (the default), a_i = (earlier rows of the file with a lower squash +
 // squash_i) / (i + 1): the score calibrated against the detector's own past on that file, in
-// [0, 1), causal; with scores=squash, a_i = squash_i. The baselines: random draws a uniform
+// [0, 1), causal; with scores=squash, a_i = squash_i (the default for kinds whose scores are
+// calibrated already: surprise). The baselines: random draws a uniform
 // score per row from the seeded stream, null scores 0. Then, per profile, NAB's optimizer
 // picks the threshold over the whole corpus (analysis/nab_score.h) and the scoreboard sorts
 // every entry by its standard score. Jobs (detector x file) run on K threads, each writing its
@@ -49,7 +50,9 @@ struct Plan {
   std::string name;  // the token as written
   std::string kind;  // a detector kind, or "random" / "null"
   DetectorSpec spec;
-  bool rank = true;  // scores=rank (default): calibrated by the file's past scores; else squash
+  // scores=rank (the default but for kinds whose scores are calibrated, surprise): calibrated
+  // by the file's past scores; else squash.
+  bool rank = true;
   // lstm: the model's normalization of its one metric; a file's standardized value z is fed
   // as mean + std z, so that the model sees z as its own normalized input.
   double model_mean = 0.0, model_std = 1.0;
@@ -77,6 +80,7 @@ Plan parse_plan(const std::string& token, std::vector<Diagnostic>& problems) {
   plan.spec.metrics = {"value"};
   plan.spec.direction = 0;  // NAB's anomalies go both ways
   plan.spec.params = nab_parameter_defaults(plan.kind);
+  plan.rank = !detector_scores_calibrated(plan.kind);
   apply_detector_token(parsed, plan.spec);
   for (const auto& [key, value] : parsed.extras) {  // scores=
     if (value == "rank" || value == "squash")

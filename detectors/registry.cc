@@ -10,6 +10,8 @@
 #include "detectors/lstm_model.h"
 #include "detectors/mad_detector.h"
 #include "detectors/regression_detector.h"
+#include "detectors/resting_detector.h"
+#include "detectors/surprise_detector.h"
 #include "detectors/threshold_detector.h"
 #include "dosim/detectors/detector.h"
 
@@ -27,6 +29,8 @@ struct Kind {
   // rises only) to what suits the kind.
   BenchDefaults bench;
   std::vector<std::pair<std::string, double>> nab;  // parameter defaults on NAB
+  double rest = 0;  // the default of the `rest` every kind but python takes (resting_detector.h)
+  bool calibrated = false;  // scores on one scale for every series (detector_scores_calibrated)
 };
 
 void rises_only(DetectorSpec& spec) { spec.direction = 1; }
@@ -89,6 +93,13 @@ const Kind kKinds[] = {
      &make_ewma_detector,
      &ewma_bench,
      {}},
+    {"surprise",
+     "how unlikely the recent values are: level, daily phase, new extremes (NAB's best)",
+     &make_surprise_detector,
+     &rises_only,
+     {},
+     100,
+     true},
     {"burn_rate",
      "multi-window SLO error-budget burn rate",
      &make_burn_rate_detector,
@@ -170,6 +181,11 @@ DetectorSpec bench_detector_spec(const std::string& name) {
 std::vector<std::pair<std::string, double>> nab_parameter_defaults(const std::string& name) {
   const Kind* kind = find_kind(name);
   return kind == nullptr ? std::vector<std::pair<std::string, double>>{} : kind->nab;
+}
+
+bool detector_scores_calibrated(const std::string& name) {
+  const Kind* kind = find_kind(name);
+  return kind != nullptr && kind->calibrated;
 }
 
 DetectorToken parse_detector_token(const std::string& token, const std::string& where,
@@ -295,8 +311,15 @@ std::unique_ptr<Detector> make_detector(const DetectorSpec& spec, std::size_t se
                                         std::vector<std::string> series_names) {
   DetectorParams params(spec, file, tick, std::move(series_names));
   if (const Kind* kind = find_kind(spec.kind)) {
+    const bool python = spec.kind == std::string("python");
+    const double rest = python ? 0.0 : params.get("rest", kind->rest);
+    params.require(rest >= 0 && rest <= 1e9 && rest == std::floor(rest),
+                   "'rest' must be a whole number of ticks in [0, 1e9]");
     auto detector = kind->make(params, series);
     params.check_all_used();
+    if (rest > 0)
+      detector =
+          make_resting_detector(std::move(detector), series, static_cast<std::int64_t>(rest));
     return detector;
   }
   throw InputError({Diagnostic{

@@ -36,6 +36,10 @@ DetectorSpec bench_detector_spec(const std::string& kind);
 // defaults do not fit (threshold: above 3 standard deviations; lstm: adapt 0).
 std::vector<std::pair<std::string, double>> nab_parameter_defaults(const std::string& kind);
 
+// Whether a kind's scores are already calibrated across series (a probability-like scale, as
+// surprise's likelihood), so that `dosim nab run` maps them by squash rather than by rank.
+bool detector_scores_calibrated(const std::string& kind);
+
 // A `KIND[:key=value[:key=value...]]` token, as `dosim bench` and `dosim nab run` take them.
 struct DetectorToken {
   std::string kind;

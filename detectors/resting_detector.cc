@@ -1,0 +1,42 @@
+#include "detectors/resting_detector.h"
+
+#include <algorithm>
+#include <vector>
+
+namespace dosim {
+namespace {
+
+class RestingDetector : public Detector {
+ public:
+  RestingDetector(std::unique_ptr<Detector> inner, std::size_t series, std::int64_t rest)
+      : inner_(std::move(inner)), rest_(rest), limit_(inner_->limit()), since_high_(series, rest) {}
+
+  void step(std::span<const float> values, std::span<float> scores) override {
+    inner_->step(values, scores);
+    for (std::size_t i = 0; i < scores.size(); ++i) {
+      const float score = scores[i];
+      const bool resting = since_high_[i] < rest_;
+      since_high_[i] = score >= limit_ ? 0 : std::min(since_high_[i] + 1, rest_);
+      if (resting) scores[i] = 0.0f;
+    }
+  }
+  double limit() const override { return limit_; }
+  std::vector<std::string> gauge_kinds() const override { return inner_->gauge_kinds(); }
+  std::size_t gauge_groups() const override { return inner_->gauge_groups(); }
+  void read_gauges(std::span<float> out) const override { inner_->read_gauges(out); }
+
+ private:
+  std::unique_ptr<Detector> inner_;
+  std::int64_t rest_;
+  double limit_;
+  std::vector<std::int64_t> since_high_;  // ticks since the last score at the limit, up to rest
+};
+
+}  // namespace
+
+std::unique_ptr<Detector> make_resting_detector(std::unique_ptr<Detector> inner, std::size_t series,
+                                                std::int64_t rest) {
+  return std::make_unique<RestingDetector>(std::move(inner), series, rest);
+}
+
+}  // namespace dosim
