@@ -91,8 +91,7 @@ std::unique_ptr<Detector> make_lstm_detector(DetectorParams& params, std::size_t
   params.require(adapt >= 0 && adapt <= 1e9, "'adapt' must be in [0, 1e9] s (0: off)");
   params.require(warmup >= 0 && warmup <= 1e9, "'warmup' must be in [0, 1e9] ticks");
   const DetectorSpec& spec = params.spec();
-  LstmModel model =
-      *shared_lstm_model(spec.model.empty() ? default_lstm_model_path() : spec.model);
+  LstmModel model = *shared_lstm_model(spec.model.empty() ? default_lstm_model_path() : spec.model);
   std::string wanted;
   for (const std::string& m : model.metrics) wanted += (wanted.empty() ? "" : ", ") + m;
   params.require(spec.metrics == model.metrics,

@@ -123,8 +123,10 @@ LstmModel load_lstm_model(const std::string& path, const std::string& group) {
   // libhdf5 can crash on a corrupt file before anything is checked: try it in a child first.
   if (const std::string crash = crash_in_child([&] { read_lstm_model(path, group); });
       !crash.empty())
-    throw ModelError(path, "bad LSTM model: the HDF5 library crashed reading it (a corrupt "
-                           "file?): " + crash);
+    throw ModelError(path,
+                     "bad LSTM model: the HDF5 library crashed reading it (a corrupt "
+                     "file?): " +
+                         crash);
   return read_lstm_model(path, group);
 }
 

@@ -290,7 +290,7 @@ void DetectorParams::require_state(double bytes, const std::string& what) const 
 
 void DetectorParams::check_all_used() const {
   require(spec_.direction == 0 || direction_used_,
-          "'direction' applies to kinds mad and ewma, not " + spec_.kind);
+          "'direction' applies to kinds mad, ewma and surprise, not " + spec_.kind);
   for (std::size_t p = 0; p < spec_.params.size(); ++p) {
     const std::string& key = spec_.params[p].first;
     if (std::find(used_.begin(), used_.end(), key) != used_.end()) continue;

@@ -9,14 +9,17 @@ namespace {
 class RestingDetector : public Detector {
  public:
   RestingDetector(std::unique_ptr<Detector> inner, std::size_t series, std::int64_t rest)
-      : inner_(std::move(inner)), rest_(rest), limit_(inner_->limit()), since_high_(series, rest) {}
+      : inner_(std::move(inner)),
+        rest_(rest),
+        limit_(static_cast<float>(inner_->limit())),
+        since_high_(series, rest) {}
 
   void step(std::span<const float> values, std::span<float> scores) override {
     inner_->step(values, scores);
     for (std::size_t i = 0; i < scores.size(); ++i) {
       const float score = scores[i];
       const bool resting = since_high_[i] < rest_;
-      since_high_[i] = score >= limit_ ? 0 : std::min(since_high_[i] + 1, rest_);
+      since_high_[i] = score > limit_ ? 0 : std::min(since_high_[i] + 1, rest_);
       if (resting) scores[i] = 0.0f;
     }
   }
@@ -28,7 +31,7 @@ class RestingDetector : public Detector {
  private:
   std::unique_ptr<Detector> inner_;
   std::int64_t rest_;
-  double limit_;
+  float limit_;                           // compared as float32, as the runner compares scores
   std::vector<std::int64_t> since_high_;  // ticks since the last score at the limit, up to rest
 };
 

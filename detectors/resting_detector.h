@@ -1,6 +1,7 @@
 // `rest`, a parameter of every kind but python: one alert per excursion. After a tick whose
-// score reaches the detector's limit, the series' scores are reported as 0 for the next
-// `rest` ticks, and every further tick at or above the limit starts the count again; the
+// score is above the detector's limit (as the runner compares: float32, strictly above), the
+// series' scores are reported as 0 for the next `rest` ticks, and every further tick above
+// the limit starts the count again; the
 // excursion's first tick keeps its score. This is what grouping consecutive anomalies into one
 // incident does for a detector scored per tick (NAB charges each alerting row outside a
 // window; contextOSE's rest period). The inner detector still learns every value.

@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
-#include "dosim/detectors/detector.h"
 #include "detectors/incident_rule.h"
+#include "dosim/detectors/detector.h"
 #include "dosim/engine/frame.h"
 #include "dosim/engine/scenario.h"
 

@@ -13,8 +13,8 @@
 //     0, variance at least 3e-4), reported as log(1 - L + 1e-10) / log(1e-10) in [0, 1];
 //   - novelty: 1 when x leaves the range seen so far by more than `tolerance` x that range
 //     (HTM's spatial anomaly).
-// The score is the largest of the three, 0 during the first `warmup` ticks; it is anomalous at
-// `threshold` and above. Every EWMA is the plain mean until it has seen about its span, so
+// The score is the largest of the three, 0 during the first `warmup` ticks; it is anomalous above
+// `threshold`. Every EWMA is the plain mean until it has seen about its span, so
 // that it starts unbiased. The kind's `rest` defaults to 100 ticks (resting_detector.h: one
 // alert per excursion). Directions: up or down keeps the errors and novelty on that side.
 // Structure of arrays across series; the phase bin is the same for every series of a tick.

@@ -226,7 +226,7 @@ detectors:
     FAIL("no error");
   } catch (const InputError& error) {
     CHECK(error.diagnostics()[0].message ==
-          "detector 't': 'direction' applies to kinds mad and ewma, not threshold");
+          "detector 't': 'direction' applies to kinds mad, ewma and surprise, not threshold");
   }
   try {
     scenario_from(std::string(kTwo) + R"(
