@@ -53,6 +53,9 @@ struct Plan {
   // scores=rank (the default but for kinds whose scores are calibrated, surprise): calibrated
   // by the file's past scores; else squash.
   bool rank = true;
+  // rest=auto: the kind's `rest` set per file to a fifth of its probationary rows (NAB gives
+  // its detectors the probationary length; contextOSE rests that long).
+  bool rest_auto = false;
   // lstm: the model's normalization of its one metric; a file's standardized value z is fed
   // as mean + std z, so that the model sees z as its own normalized input.
   double model_mean = 0.0, model_std = 1.0;
@@ -65,7 +68,7 @@ Plan parse_plan(const std::string& token, std::vector<Diagnostic>& problems) {
   plan.name = token;
   const std::size_t before = problems.size();
   const DetectorToken parsed =
-      parse_detector_token(token, "--detectors", {"random", "null"}, {"scores"}, problems);
+      parse_detector_token(token, "--detectors", {"random", "null"}, {"scores", "rest"}, problems);
   plan.kind = parsed.kind;
   if (problems.size() > before) return plan;
   auto problem = [&](const std::string& message) {
@@ -81,9 +84,19 @@ Plan parse_plan(const std::string& token, std::vector<Diagnostic>& problems) {
   plan.spec.direction = 0;  // NAB's anomalies go both ways
   plan.spec.params = nab_parameter_defaults(plan.kind);
   plan.rank = !detector_scores_calibrated(plan.kind);
+  plan.rest_auto = detector_rest_default(plan.kind) > 0;  // the kind rests by default
   apply_detector_token(parsed, plan.spec);
-  for (const auto& [key, value] : parsed.extras) {  // scores=
-    if (value == "rank" || value == "squash")
+  for (const auto& [key, value] : parsed.extras) {  // scores=, rest=
+    if (key == "rest") {
+      char* end = nullptr;
+      const double number = std::strtod(value.c_str(), &end);
+      plan.rest_auto = value == "auto";
+      if (value != "auto" && !value.empty() && end == value.c_str() + value.size() &&
+          std::isfinite(number))
+        plan.spec.params.emplace_back("rest", number);
+      else if (value != "auto")
+        problem("'rest' must be a number of rows or auto, got '" + value + "'");
+    } else if (value == "rank" || value == "squash")
       plan.rank = value == "rank";
     else
       problem("'scores' must be squash or rank, got '" + value + "'");
@@ -167,8 +180,16 @@ std::vector<double> anomaly_scores(const Plan& plan, const Series& series,
     for (float z : series.values)
       mapped.push_back(static_cast<float>(plan.model_mean + plan.model_std * z));
   }
-  const SeriesScores scores = score_series(plan.spec, plan.kind == "lstm" ? mapped : series.values,
-                                           series.step, "--detectors");
+  DetectorSpec spec = plan.spec;
+  if (plan.rest_auto) {
+    const double rest = std::max(1.0, std::floor(nab_probationary_length(rows) / 5.0));
+    spec.params.erase(std::remove_if(spec.params.begin(), spec.params.end(),
+                                     [](const auto& p) { return p.first == "rest"; }),
+                      spec.params.end());
+    spec.params.emplace_back("rest", rest);
+  }
+  const SeriesScores scores =
+      score_series(spec, plan.kind == "lstm" ? mapped : series.values, series.step, "--detectors");
   for (std::size_t i = 0; i < rows; ++i) result[i] = squash(scores.scores[i], scores.limit);
   if (!plan.rank) return result;
   // rank: a_i = (number of earlier rows with a lower score + squash_i) / (i + 1), counted
@@ -314,6 +335,7 @@ int nab_run_command(const NabRunOptions& options) {
     detector["kind"] = plans[d].kind;
     if (plans[d].kind != "random" && plans[d].kind != "null")
       detector["scores"] = plans[d].rank ? "rank" : "squash";
+    if (plans[d].rest_auto) detector["rest"] = "auto: a fifth of each file's probationary rows";
     if (!plans[d].spec.params.empty() || plans[d].spec.direction != 0) {
       Json params = Json::object();
       for (const auto& [key, value] : plans[d].spec.params) params[key] = value;

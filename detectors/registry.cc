@@ -194,6 +194,11 @@ bool detector_scores_calibrated(const std::string& name) {
   return kind != nullptr && kind->calibrated;
 }
 
+double detector_rest_default(const std::string& name) {
+  const Kind* kind = find_kind(name);
+  return kind == nullptr ? 0.0 : kind->rest;
+}
+
 DetectorToken parse_detector_token(const std::string& token, const std::string& where,
                                    const std::vector<std::string>& other_kinds,
                                    const std::vector<std::string>& extra_keys,

@@ -12,15 +12,18 @@ class RestingDetector : public Detector {
       : inner_(std::move(inner)),
         rest_(rest),
         limit_(static_cast<float>(inner_->limit())),
-        since_high_(series, rest) {}
+        since_alert_(series, rest) {}
 
   void step(std::span<const float> values, std::span<float> scores) override {
     inner_->step(values, scores);
     for (std::size_t i = 0; i < scores.size(); ++i) {
       const float score = scores[i];
-      const bool resting = since_high_[i] < rest_;
-      since_high_[i] = score > limit_ ? 0 : std::min(since_high_[i] + 1, rest_);
-      if (resting) scores[i] = 0.0f;
+      if (since_alert_[i] < rest_) {  // resting: quiet, whatever the score
+        ++since_alert_[i];
+        scores[i] = 0.0f;
+      } else if (score > limit_) {  // an alert: rest from the next tick
+        since_alert_[i] = 0;
+      }
     }
   }
   double limit() const override { return limit_; }
@@ -31,8 +34,8 @@ class RestingDetector : public Detector {
  private:
   std::unique_ptr<Detector> inner_;
   std::int64_t rest_;
-  float limit_;                           // compared as float32, as the runner compares scores
-  std::vector<std::int64_t> since_high_;  // ticks since the last score at the limit, up to rest
+  float limit_;                            // compared as float32, as the runner compares scores
+  std::vector<std::int64_t> since_alert_;  // ticks since the last reported alert, up to rest
 };
 
 }  // namespace

@@ -1,10 +1,11 @@
-// `rest`, a parameter of every kind but python: one alert per excursion. After a tick whose
-// score is above the detector's limit (as the runner compares: float32, strictly above), the
-// series' scores are reported as 0 for the next `rest` ticks, and every further tick above
-// the limit starts the count again; the
-// excursion's first tick keeps its score. This is what grouping consecutive anomalies into one
-// incident does for a detector scored per tick (NAB charges each alerting row outside a
-// window; contextOSE's rest period). The inner detector still learns every value.
+// `rest`, a parameter of every kind but python: one alert, then quiet. When a series' score
+// is above the detector's limit (as the runner compares: float32, strictly above) and the
+// series is not resting, the score is reported and the series rests: its scores are
+// reported as 0 for the next `rest` ticks, whatever they are; then it is scored as before.
+// A long excursion is thus reported once every `rest` + 1 ticks. This is what grouping
+// consecutive anomalies into one incident does for a detector scored per tick (NAB charges
+// each alerting row outside a window; contextOSE's rest period). The inner detector still
+// learns every value.
 #pragma once
 
 #include <cstdint>

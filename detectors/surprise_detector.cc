@@ -20,28 +20,36 @@ inline double log_likelihood_score(double z) {
 }
 
 struct Settings {
-  double level_alpha, smooth_alpha, period_alpha, average_alpha, history_alpha;
-  double tolerance, threshold;
+  double level_alpha, short_alpha, smooth_alpha, period_alpha, average_alpha, history_alpha;
+  double spread, floor, tolerance, threshold;
   std::int64_t warmup;
   std::int64_t period_ticks, bins;
   int direction;
 };
 
-// The likelihood of one error view: its EWMA-averaged value and that average's long mean and
-// variance, per series.
+// One view's error, turned into the likelihood of its recent average, per series.
 struct ErrorView {
-  std::vector<double> average, mean, variance;
-  explicit ErrorView(std::size_t series) : average(series), mean(series), variance(series) {}
+  std::vector<double> typical, average, mean, variance;
+  explicit ErrorView(std::size_t series)
+      : typical(series), average(series), mean(series), variance(series) {}
 
-  // The z of error e (already divided by the range) against the history, then learns it.
-  // `seen`: the values learnt before this one; each EWMA is the plain mean until it has
-  // seen about as many values as its span, so that it starts unbiased.
-  double z_and_learn(std::size_t i, double e, double seen, const Settings& s) {
-    const double start = 1.0 / (seen + 1.0);
-    average[i] += std::max(s.average_alpha, start) * (std::min(e, 1.0) - average[i]);
-    const double m = std::max(mean[i], 0.0);
-    const double sd = std::sqrt(std::max(variance[i], kMinVariance));
-    const double z = (average[i] - m) / sd;
+  // |e| against the view's typical |e| so far, e / (e + spread x typical) in [0, 1); learns |e|.
+  // 0 on the side `direction` ignores.
+  double relative(std::size_t i, double e, double range, double start, const Settings& s) {
+    const double size = std::fabs(e);
+    const double scale = size + s.spread * std::max(typical[i], s.floor * range);
+    const double r = scale > 0 ? size / scale : 0.0;
+    typical[i] += std::max(s.history_alpha, start) * (size - typical[i]);
+    return s.direction == 0 || s.direction * e > 0 ? r : 0.0;
+  }
+
+  // The z of the recent average of error r (in [0, 1]) against the history of that average,
+  // then learns it. `start` = 1 / (values learnt before + 1): each EWMA is the plain mean
+  // until it has seen about its span, so that it starts unbiased.
+  double z_and_learn(std::size_t i, double r, double start, const Settings& s) {
+    average[i] += std::max(s.average_alpha, start) * (std::min(r, 1.0) - average[i]);
+    const double z =
+        (average[i] - std::max(mean[i], 0.0)) / std::sqrt(std::max(variance[i], kMinVariance));
     const double deviation = average[i] - mean[i];
     const double alpha = std::max(s.history_alpha, start);
     mean[i] += alpha * deviation;
@@ -55,12 +63,14 @@ class SurpriseDetector : public Detector {
   SurpriseDetector(std::size_t series, const Settings& settings)
       : s_(settings),
         level_(series),
+        short_(series),
         smooth_(series),
         phase_(series * static_cast<std::size_t>(settings.bins),
                std::numeric_limits<double>::quiet_NaN()),
         low_(series, std::numeric_limits<double>::quiet_NaN()),
         high_(series, std::numeric_limits<double>::quiet_NaN()),
         level_view_(series),
+        short_view_(series),
         phase_view_(series),
         seen_(series, 0) {}
 
@@ -76,10 +86,9 @@ class SurpriseDetector : public Detector {
         scores[i] = 0.0f;
         continue;
       }
-      const bool first = !(low_[i] == low_[i]);
-      if (first) {
+      if (!(low_[i] == low_[i])) {  // the series' first value
         low_[i] = high_[i] = x;
-        level_[i] = smooth_[i] = x;
+        level_[i] = short_[i] = smooth_[i] = x;
       }
       // Novelty against the range before this value.
       const double old_range = high_[i] - low_[i];
@@ -90,10 +99,11 @@ class SurpriseDetector : public Detector {
       high_[i] = std::max(high_[i], x);
       const double range = high_[i] - low_[i] > 0 ? high_[i] - low_[i] : 1.0;
 
-      const double seen = static_cast<double>(seen_[i]++);
-      const double start = 1.0 / (seen + 1.0);
+      const double start = 1.0 / (static_cast<double>(seen_[i]++) + 1.0);
       const double level_error = x - level_[i];
       level_[i] += std::max(s_.level_alpha, start) * level_error;
+      const double short_error = x - short_[i];
+      short_[i] += std::max(s_.short_alpha, start) * short_error;
       smooth_[i] += std::max(s_.smooth_alpha, start) * (x - smooth_[i]);
       double phase_error = 0.0;
       if (phase[i] == phase[i]) {
@@ -102,13 +112,16 @@ class SurpriseDetector : public Detector {
       } else {
         phase[i] = smooth_[i];
       }
-      const auto side = [dir](double e) {
-        return dir == 0 ? std::fabs(e) : std::max(0.0, dir * e);
-      };
-      const double level_z = level_view_.z_and_learn(i, side(level_error) / range, seen, s_);
-      const double phase_z = phase_view_.z_and_learn(i, side(phase_error) / range, seen, s_);
-      // The score is monotonic in z: one tail for the larger of the two.
-      const double score = novel ? 1.0 : log_likelihood_score(std::max(level_z, phase_z));
+      const double short_side =
+          dir == 0 ? std::fabs(short_error) : std::max(0.0, dir * short_error);
+      const double level_z = level_view_.z_and_learn(
+          i, level_view_.relative(i, level_error, range, start, s_), start, s_);
+      const double phase_z = phase_view_.z_and_learn(
+          i, phase_view_.relative(i, phase_error, range, start, s_), start, s_);
+      const double short_z = short_view_.z_and_learn(i, short_side / range, start, s_);
+      // The score is monotonic in z: one tail for the largest.
+      const double score =
+          novel ? 1.0 : log_likelihood_score(std::max({level_z, phase_z, short_z}));
       scores[i] = ticks_ < s_.warmup ? 0.0f : static_cast<float>(score);
     }
     ++ticks_;
@@ -118,10 +131,10 @@ class SurpriseDetector : public Detector {
  private:
   Settings s_;
   std::int64_t ticks_ = 0;
-  std::vector<double> level_, smooth_;
+  std::vector<double> level_, short_, smooth_;
   std::vector<double> phase_;  // [bin][series]; NaN until the bin has been visited
   std::vector<double> low_, high_;
-  ErrorView level_view_, phase_view_;
+  ErrorView level_view_, short_view_, phase_view_;
   std::vector<std::int64_t> seen_;  // finite values learnt, per series
 };
 
@@ -132,21 +145,23 @@ double alpha_over(double n) { return 2.0 / (n + 1.0); }
 
 std::unique_ptr<Detector> make_surprise_detector(DetectorParams& params, std::size_t series) {
   const double window = params.get("window", 288);
+  const double short_window = params.get("short", 10);
   const double smooth = params.get("smooth", 3);
   const double period = params.get("period", 86400);
   const double bins = params.get("bins", 288);
   const double periods = params.get("periods", 3);
-  const double average = params.get("average", 10);
+  const double average = params.get("average", 15);
   const double history = params.get("history", 8640);
+  const double spread = params.get("spread", 7);
   const double tolerance = params.get("tolerance", 0.02);
   const double threshold = params.get("threshold", 0.4);
   const double warmup = params.get("warmup", 50);
   auto whole = [](double v) { return v == std::floor(v); };
-  params.require(window >= 1, "'window' must be >= 1 tick");
-  params.require(smooth >= 1, "'smooth' must be >= 1 tick");
-  params.require(average >= 1, "'average' must be >= 1 tick");
+  params.require(window >= 1 && short_window >= 1 && smooth >= 1 && average >= 1,
+                 "'window', 'short', 'smooth' and 'average' must be >= 1 tick");
   params.require(history >= 2, "'history' must be >= 2 ticks");
   params.require(periods >= 1, "'periods' must be >= 1");
+  params.require(spread > 0, "'spread' must be > 0");
   params.require(bins >= 1 && bins <= 100000 && whole(bins),
                  "'bins' must be a whole number in [1, 100000]");
   params.require(tolerance >= 0, "'tolerance' must be >= 0");
@@ -158,17 +173,20 @@ std::unique_ptr<Detector> make_surprise_detector(DetectorParams& params, std::si
                  "'period' must be at least one tick (seconds)");
   Settings s{};
   s.level_alpha = alpha_over(window);
+  s.short_alpha = alpha_over(short_window);
   s.smooth_alpha = alpha_over(smooth);
   s.period_alpha = 1.0 / periods;
   s.average_alpha = alpha_over(average);
   s.history_alpha = alpha_over(history);
+  s.spread = spread;
+  s.floor = params.get("floor", 0.001);
   s.tolerance = tolerance;
   s.threshold = threshold;
   s.warmup = static_cast<std::int64_t>(warmup);
   s.period_ticks = static_cast<std::int64_t>(period_ticks);
   s.bins = std::min<std::int64_t>(static_cast<std::int64_t>(bins), s.period_ticks);
   s.direction = params.direction();
-  params.require_state(static_cast<double>(series) * (static_cast<double>(s.bins) + 12) * 8,
+  params.require_state(static_cast<double>(series) * (static_cast<double>(s.bins) + 20) * 8,
                        "'bins'");
   return std::make_unique<SurpriseDetector>(series, s);
 }

@@ -1,6 +1,6 @@
 // Kind surprise (detectors/surprise_detector.h) and `rest` (detectors/resting_detector.h) on
 // hand-made series: a new extreme is novel, a missing daily peak is found by the phase view
-// though every value stays in the usual range, rest keeps one alert per excursion, series are
+// though every value stays in the usual range, rest keeps a series quiet after an alert, series are
 // independent of their neighbours in a batch, and bad parameters are refused.
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -114,14 +114,17 @@ TEST_CASE("surprise: direction keeps one side", "[detectors][surprise]") {
   }
 }
 
-TEST_CASE("rest: one alert per excursion, then quiet for `rest` ticks", "[detectors]") {
+TEST_CASE("rest: an alert, then quiet for `rest` ticks", "[detectors]") {
   // threshold's score is the value; limit 1; rest 3.
   auto detector = make_detector(spec("threshold", {{"above", 1}, {"rest", 3}}), 1, "t.yaml");
   const std::vector<float> values = {0, 2, 2, 2, 2, 0, 0, 0, 2, 0, 0, 2, 1, 1.5f};
-  const std::vector<float> expected = {0, 2, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0};
-  // tick 8 is the fourth after the last tick above the limit (4); tick 11 is only the third
-  // after 8; tick 13 the second after 11.
+  // Ticks 2-4 and 9-11 rest after the alerts at 1 and 8 (tick 11's 2 included); tick 12 is
+  // scored as usual (1 is not above the limit) and tick 13 alerts again.
+  const std::vector<float> expected = {0, 2, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 1, 1.5f};
   CHECK(run(*detector, values) == expected);
+  // A long excursion is reported every rest + 1 ticks.
+  auto again = make_detector(spec("threshold", {{"above", 1}, {"rest", 3}}), 1, "t.yaml");
+  CHECK(run(*again, std::vector<float>(9, 2.0f)) == std::vector<float>{2, 0, 0, 0, 2, 0, 0, 0, 2});
   // rest 0 (every kind but surprise by default) changes nothing.
   auto plain = make_detector(spec("threshold", {{"above", 1}}), 1, "t.yaml");
   CHECK(run(*plain, values) == values);

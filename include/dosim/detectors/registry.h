@@ -40,6 +40,10 @@ std::vector<std::pair<std::string, double>> nab_parameter_defaults(const std::st
 // surprise's likelihood), so that `dosim nab run` maps them by squash rather than by rank.
 bool detector_scores_calibrated(const std::string& kind);
 
+// The kind's default `rest` (ticks; 0 for the kinds that do not rest by default): on NAB, a
+// kind that rests by default rests a fifth of each file's probationary rows (`rest=auto`).
+double detector_rest_default(const std::string& kind);
+
 // A `KIND[:key=value[:key=value...]]` token, as `dosim bench` and `dosim nab run` take them.
 struct DetectorToken {
   std::string kind;
