@@ -5,19 +5,10 @@
 #include <limits>
 #include <vector>
 
+#include "detectors/anomaly_likelihood.h"
+
 namespace dosim {
 namespace {
-
-// HTM's lower bound on the variance of the averaged error (NAB's anomaly_likelihood.py does
-// the same): a series that was perfectly predictable is not infinitely surprising.
-constexpr double kMinVariance = 3e-4;
-constexpr double kLogEpsilon = -23.025850929940457;  // log(1e-10)
-
-// log(1 - L + 1e-10) / log(1e-10), L the normal CDF of z: 0 for ordinary, 1 for z >~ 6.4.
-inline double log_likelihood_score(double z) {
-  const double tail = 0.5 * std::erfc(z * 0.70710678118654752);
-  return std::log(tail + 1e-10) / kLogEpsilon;
-}
 
 struct Settings {
   double level_alpha, short_alpha, smooth_alpha, period_alpha, average_alpha, history_alpha;
@@ -27,34 +18,19 @@ struct Settings {
   int direction;
 };
 
-// One view's error, turned into the likelihood of its recent average, per series.
-struct ErrorView {
-  std::vector<double> typical, average, mean, variance;
-  explicit ErrorView(std::size_t series)
-      : typical(series), average(series), mean(series), variance(series) {}
+// One view's error relative to its typical size so far.
+struct TypicalError {
+  std::vector<double> typical;
+  explicit TypicalError(std::size_t series) : typical(series) {}
 
-  // |e| against the view's typical |e| so far, e / (e + spread x typical) in [0, 1); learns |e|.
-  // 0 on the side `direction` ignores.
+  // |e| against the view's typical |e| so far, e / (e + spread x max(typical, floor x range))
+  // in [0, 1); learns |e|. 0 on the side `direction` ignores.
   double relative(std::size_t i, double e, double range, double start, const Settings& s) {
     const double size = std::fabs(e);
     const double scale = size + s.spread * std::max(typical[i], s.floor * range);
     const double r = scale > 0 ? size / scale : 0.0;
     typical[i] += std::max(s.history_alpha, start) * (size - typical[i]);
     return s.direction == 0 || s.direction * e > 0 ? r : 0.0;
-  }
-
-  // The z of the recent average of error r (in [0, 1]) against the history of that average,
-  // then learns it. `start` = 1 / (values learnt before + 1): each EWMA is the plain mean
-  // until it has seen about its span, so that it starts unbiased.
-  double z_and_learn(std::size_t i, double r, double start, const Settings& s) {
-    average[i] += std::max(s.average_alpha, start) * (std::min(r, 1.0) - average[i]);
-    const double z =
-        (average[i] - std::max(mean[i], 0.0)) / std::sqrt(std::max(variance[i], kMinVariance));
-    const double deviation = average[i] - mean[i];
-    const double alpha = std::max(s.history_alpha, start);
-    mean[i] += alpha * deviation;
-    variance[i] = (1.0 - alpha) * (variance[i] + alpha * deviation * deviation);
-    return z;
   }
 };
 
@@ -69,9 +45,11 @@ class SurpriseDetector : public Detector {
                std::numeric_limits<double>::quiet_NaN()),
         low_(series, std::numeric_limits<double>::quiet_NaN()),
         high_(series, std::numeric_limits<double>::quiet_NaN()),
-        level_view_(series),
-        short_view_(series),
-        phase_view_(series),
+        level_typical_(series),
+        phase_typical_(series),
+        level_view_(series, settings.average_alpha, settings.history_alpha),
+        short_view_(series, settings.average_alpha, settings.history_alpha),
+        phase_view_(series, settings.average_alpha, settings.history_alpha),
         seen_(series, 0) {}
 
   void step(std::span<const float> values, std::span<float> scores) override {
@@ -115,13 +93,12 @@ class SurpriseDetector : public Detector {
       const double short_side =
           dir == 0 ? std::fabs(short_error) : std::max(0.0, dir * short_error);
       const double level_z = level_view_.z_and_learn(
-          i, level_view_.relative(i, level_error, range, start, s_), start, s_);
+          i, level_typical_.relative(i, level_error, range, start, s_), start);
       const double phase_z = phase_view_.z_and_learn(
-          i, phase_view_.relative(i, phase_error, range, start, s_), start, s_);
-      const double short_z = short_view_.z_and_learn(i, short_side / range, start, s_);
+          i, phase_typical_.relative(i, phase_error, range, start, s_), start);
+      const double short_z = short_view_.z_and_learn(i, short_side / range, start);
       // The score is monotonic in z: one tail for the largest.
-      const double score =
-          novel ? 1.0 : log_likelihood_score(std::max({level_z, phase_z, short_z}));
+      const double score = novel ? 1.0 : likelihood_score(std::max({level_z, phase_z, short_z}));
       scores[i] = ticks_ < s_.warmup ? 0.0f : static_cast<float>(score);
     }
     ++ticks_;
@@ -134,12 +111,10 @@ class SurpriseDetector : public Detector {
   std::vector<double> level_, short_, smooth_;
   std::vector<double> phase_;  // [bin][series]; NaN until the bin has been visited
   std::vector<double> low_, high_;
-  ErrorView level_view_, short_view_, phase_view_;
+  TypicalError level_typical_, phase_typical_;
+  AnomalyLikelihood level_view_, short_view_, phase_view_;
   std::vector<std::int64_t> seen_;  // finite values learnt, per series
 };
-
-// An EWMA over about n samples: alpha = 2 / (n + 1).
-double alpha_over(double n) { return 2.0 / (n + 1.0); }
 
 }  // namespace
 
@@ -172,12 +147,12 @@ std::unique_ptr<Detector> make_surprise_detector(DetectorParams& params, std::si
   params.require(period > 0 && period_ticks >= 1 && period_ticks <= 1e12,
                  "'period' must be at least one tick (seconds)");
   Settings s{};
-  s.level_alpha = alpha_over(window);
-  s.short_alpha = alpha_over(short_window);
-  s.smooth_alpha = alpha_over(smooth);
+  s.level_alpha = ewma_alpha(window);
+  s.short_alpha = ewma_alpha(short_window);
+  s.smooth_alpha = ewma_alpha(smooth);
   s.period_alpha = 1.0 / periods;
-  s.average_alpha = alpha_over(average);
-  s.history_alpha = alpha_over(history);
+  s.average_alpha = ewma_alpha(average);
+  s.history_alpha = ewma_alpha(history);
   s.spread = spread;
   s.floor = params.get("floor", 0.001);
   s.tolerance = tolerance;
