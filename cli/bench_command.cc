@@ -88,14 +88,13 @@ int bench_command(const BenchOptions& options) {
     run_options.incident_rules = false;
     run_options.script_path = options.script_path;
     try {
+      Scenario scenario = load_scenario_file(path);
       // Without --script, the scenario's own `script:` does not run in a bench.
-      if (options.script_path.empty()) {
-        Scenario scenario = load_scenario_file(path);
-        scenario.script.clear();
-        plans.push_back(RunPlan::from_scenario(std::move(scenario), std::move(run_options)));
-      } else {
-        plans.push_back(RunPlan::load(path, std::move(run_options)));
-      }
+      if (options.script_path.empty()) scenario.script.clear();
+      // Nor do its playbooks: they answer any alert, so one detector's alerts would change
+      // the world the others are scored in (--closed-loop gives each detector its own run).
+      scenario.playbooks.clear();
+      plans.push_back(RunPlan::from_scenario(std::move(scenario), std::move(run_options)));
     } catch (const Error& error) {
       problems.insert(problems.end(), error.diagnostics().begin(), error.diagnostics().end());
     }

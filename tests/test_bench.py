@@ -210,6 +210,19 @@ def test_scenario_detector_scores_match_dosim_score():
     assert runs[0]["seed"] == seed_of(scenario)
 
 
+def test_a_detector_scores_the_same_whoever_runs_beside_it():
+    # auto-rollback's playbook rolls the release back when errors-high alerts: were it to run
+    # in a bench, benching errors-high beside mad would shorten the incident mad is scored on.
+    scenario = os.path.join(SOURCE_DIR, "scenarios", "auto-rollback.yaml")
+    alone, beside = os.path.join(TMP, "bench-alone.json"), os.path.join(TMP, "bench-beside.json")
+    bench(1, alone, detectors="mad", scenarios=[scenario], seeds=2)
+    bench(1, beside, detectors="mad,errors-high", scenarios=[scenario], seeds=2)
+    runs_alone, runs_beside = json.load(open(alone))["runs"], json.load(open(beside))["runs"]
+    for a, b in zip(runs_alone, runs_beside):
+        assert a["scores"]["mad"] == b["scores"]["mad"], (a["seed"], a["scores"], b["scores"])
+        assert b["scores"]["errors-high"]["alerts"] > 0  # it alerted, and nothing acted on it
+
+
 def test_bad_input_exits_2():
     out = os.path.join(TMP, "bench-bad.json")
     unknown = dosim("bench", "--detectors", "mda", "--scenarios", SCENARIOS[0], "--out", out)
