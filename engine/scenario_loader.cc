@@ -98,7 +98,8 @@ Scenario Loader::load(const YAML::Node& root) {
       {"name",      "description",       "duration",     "tick",       "record", "seed",
        "regions",   "services",          "dependencies", "traffic",    "faults", "changes",
        "detectors", "incident_rules",    "alertmanager", "script",     "replay", "mode",
-       "tracing",   "measurement_noise", "rca",          "remediation"},
+       "tracing",   "measurement_noise", "rca",          "remediation",
+       "manifests", "manifest_names"},
       diags_);
   scenario_.name = read_name(top, Need::kRequired);
   scenario_.description = top.text("description").value_or("");
@@ -173,6 +174,7 @@ Scenario Loader::load(const YAML::Node& root) {
   for (std::size_t i = 0; i < traffic.size(); ++i) read_traffic(traffic[i], static_cast<int>(i));
   const std::vector<YAML::Node> faults = top.list("faults");
   for (std::size_t i = 0; i < faults.size(); ++i) read_fault(faults[i], static_cast<int>(i));
+  read_manifests(top);
   const std::vector<YAML::Node> changes = top.list("changes");
   for (std::size_t i = 0; i < changes.size(); ++i) read_change(changes[i], static_cast<int>(i));
   scenario_.detectors_given = top.has("detectors");

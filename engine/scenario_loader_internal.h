@@ -123,6 +123,9 @@ class Loader {
   void read_pod_parameters(MapReader& r, FaultSpec& fault, std::optional<FaultKind> kind);
   // Start times of a repeating fault's occurrences.
   std::vector<SimTime> read_schedule(const YAML::Node& node, const FaultSpec& fault);
+  // `manifests:` and `manifest_names:` (scenario_loader_manifests.cc): Kubernetes fault
+  // manifests into faults (after `faults:`) and edge policies.
+  void read_manifests(MapReader& top);
   void read_change(const YAML::Node& node, int index);
   void read_rollout(MapReader& r, ChangeSpec& change);
   // drain and traffic-shift: region / traffic / weights / shift / restore.

@@ -30,12 +30,17 @@ std::optional<std::string> scalar_of(const YAML::Node& node, SourcePos pos,
   return std::nullopt;
 }
 
-// Diagnostics ordered by position, those of other files last (stable otherwise).
+// Diagnostics ordered by position, those of other files last, file by file in the order they
+// first appear (stable otherwise).
 std::vector<Diagnostic> by_position(std::vector<Diagnostic> list, const std::string& file) {
+  std::vector<std::string> files = {file};
+  for (const Diagnostic& d : list)
+    if (std::find(files.begin(), files.end(), d.file) == files.end()) files.push_back(d.file);
+  const auto rank = [&](const Diagnostic& d) {
+    return std::find(files.begin(), files.end(), d.file) - files.begin();
+  };
   std::stable_sort(list.begin(), list.end(), [&](const Diagnostic& a, const Diagnostic& b) {
-    const bool a_other = a.file != file;
-    const bool b_other = b.file != file;
-    return std::tie(a_other, a.line, a.column) < std::tie(b_other, b.line, b.column);
+    return std::make_tuple(rank(a), a.line, a.column) < std::make_tuple(rank(b), b.line, b.column);
   });
   return list;
 }
@@ -312,8 +317,10 @@ std::optional<double> MapReader::percent(std::string_view key, Range range, Need
   const std::string share = *value == 0.5 ? "half" : written;
   // Rounded so that 0.07 suggests 7, not 7.000000000000001.
   const double meant = std::round(*value * 100 * 1e9) / 1e9;
-  diags_.warning(value_pos(key), "'" + std::string(key) + "' is " + written + ": that is " + share +
-                                     " of one percent; did you mean " + format_number(meant) + "?");
+  std::string message = "'";
+  message.append(key).append("' is ").append(written).append(": that is ").append(share);
+  message.append(" of one percent; did you mean ").append(format_number(meant)).append("?");
+  diags_.warning(value_pos(key), std::move(message));
   return value;
 }
 

@@ -1,0 +1,526 @@
+// Chaos Mesh experiments (manifests.h): NetworkChaos, PodChaos, StressChaos, HTTPChaos, and
+// Schedule around any of them. Selectors pick services by label (`app: cartservice`: a service
+// carries `app` = its name unless its labels say otherwise), `mode` and `value` pick replicas
+// as Chaos Mesh does, `duration` bounds the experiment within the manifest's window.
+#include <algorithm>
+
+#include "manifests.h"
+#include "schedule.h"
+
+namespace dosim::loader {
+namespace {
+
+// The services a `selector` picks; reports one that picks none.
+std::vector<int> read_selector(const Fields& owner, const char* key, ManifestContext& c) {
+  auto node = owner.get(key);
+  if (!node) {
+    c.diags.error(owner.pos(), "missing '" + owner.at(key) + "' (which pods the chaos acts on)");
+    return {};
+  }
+  Fields f(*node, owner.at(key), {"namespaces", "labelSelectors", "expressionSelectors", "pods"},
+           {"annotationSelectors", "fieldSelectors", "podPhaseSelectors", "nodes", "nodeSelectors"},
+           c.diags);
+  if (!f.is_map()) return {};
+  const int n = static_cast<int>(c.scenario.services.size());
+  std::vector<bool> picked(n, true);
+  bool narrowed = false;
+  if (auto labels = f.get("labelSelectors")) {
+    narrowed = true;
+    for (const MapEntry& label : read_entries(*labels, f.at("labelSelectors"), c.diags)) {
+      auto value = read_text(label.value, label.value_pos(), "'" + label.key + "'", c.diags);
+      for (int s = 0; s < n; ++s)
+        picked[s] = picked[s] && value && c.names.has_label(s, label.key, *value);
+    }
+  }
+  for (const YAML::Node& item : f.list("expressionSelectors")) {
+    narrowed = true;
+    Fields e(item, f.at("expressionSelectors") + "[]", {"key", "operator", "values"}, {}, c.diags);
+    auto label = e.text("key");
+    auto op = e.text("operator");
+    std::vector<std::string> values;
+    for (const YAML::Node& v : e.list("values"))
+      if (auto text = read_text(v, pos_of(v), "a value", c.diags)) values.push_back(*text);
+    if (!label || !op) {
+      if (e.is_map() && (!e.has("key") || !e.has("operator")))
+        c.diags.error(e.pos(), "an expression selector needs 'key' and 'operator'");
+      continue;
+    }
+    if (*op != "In" && *op != "NotIn" && *op != "Exists" && *op != "DoesNotExist") {
+      c.diags.error(e.value_pos("operator"),
+                    "'operator' must be In, NotIn, Exists or DoesNotExist, got '" + *op + "'");
+      continue;
+    }
+    for (int s = 0; s < n; ++s) {
+      bool any = false;
+      for (const std::string& v : values) any = any || c.names.has_label(s, *label, v);
+      bool exists = *label == "app" || *label == "name";
+      for (const auto& [k, v] : c.scenario.services[s].labels) exists = exists || k == *label;
+      const bool keep = *op == "In" ? any : *op == "NotIn" ? !any : *op == "Exists" ? exists : !exists;
+      picked[s] = picked[s] && keep;
+    }
+  }
+  if (auto pods = f.get("pods")) {
+    narrowed = true;
+    std::vector<bool> named(n, false);
+    for (const MapEntry& ns : read_entries(*pods, f.at("pods"), c.diags)) {
+      if (!ns.value.IsSequence()) {
+        c.diags.error(ns.value_pos(), "expected a list of pod names under '" + ns.key + "'");
+        continue;
+      }
+      for (const YAML::Node& pod : ns.value) {
+        auto name = read_text(pod, pos_of(pod), "a pod name", c.diags);
+        if (!name) continue;
+        // A Deployment's pod is <service>-<replicaset hash>-<suffix>: the longest service
+        // name it starts with, followed by '-'.
+        int best = -1;
+        for (int s = 0; s < n; ++s) {
+          const std::string& service = c.scenario.services[s].name;
+          if ((*name == service || name->rfind(service + "-", 0) == 0) &&
+              (best < 0 || service.size() > c.scenario.services[best].name.size()))
+            best = s;
+        }
+        if (best < 0)
+          c.diags.error(pos_of(pod), "pod '" + *name + "' belongs to no service of the scenario");
+        else
+          named[best] = true;
+      }
+    }
+    for (int s = 0; s < n; ++s) picked[s] = picked[s] && named[s];
+  }
+  std::vector<int> services;
+  for (int s = 0; s < n; ++s)
+    if (picked[s]) services.push_back(s);
+  if (!narrowed)
+    c.diags.warning(f.pos(), q(f.path()) + " selects every pod of the namespace: every service");
+  if (services.empty()) c.diags.error(f.pos(), q(f.path()) + " selects no service of the scenario");
+  return services;
+}
+
+// `mode` and `value` into `fault`.
+void read_mode(const Fields& f, FaultSpec& fault, ManifestContext& c) {
+  auto mode = f.text("mode");
+  if (!mode) {
+    if (!f.has("mode")) c.diags.error(f.pos(), "missing '" + f.at("mode") + "' (one, all, fixed, fixed-percent or random-max-percent)");
+    return;
+  }
+  static constexpr PodMode kModes[] = {PodMode::kOne, PodMode::kAll, PodMode::kFixed,
+                                       PodMode::kFixedPercent, PodMode::kRandomMaxPercent};
+  bool known = false;
+  for (PodMode m : kModes)
+    if (*mode == pod_mode_name(m)) {
+      fault.mode = m;
+      known = true;
+    }
+  if (!known) {
+    c.diags.error(f.value_pos("mode"), q(f.at("mode")) + " must be one, all, fixed, fixed-percent or "
+                                           "random-max-percent, got '" + *mode + "'");
+    return;
+  }
+  const bool counted = fault.mode == PodMode::kFixed;
+  const bool percent = fault.mode == PodMode::kFixedPercent || fault.mode == PodMode::kRandomMaxPercent;
+  if ((counted || percent) && !f.has("value")) {
+    c.diags.error(f.pos(), "mode " + *mode + " needs '" + f.at("value") + "'");
+    return;
+  }
+  if (counted) fault.mode_value = f.number("value", Range::at_least(0)).value_or(1);
+  if (percent) fault.mode_value = f.number("value", Range::closed(0, 100)).value_or(100);
+}
+
+// A faults per service of `services`, of `model` (mode read from `f`).
+std::vector<FaultSpec> per_service(const FaultSpec& model, const std::vector<int>& services,
+                                   ManifestContext& c, const std::string& suffix = "") {
+  std::vector<FaultSpec> faults;
+  for (int s : services) {
+    FaultSpec spec = model;
+    spec.target.service = s;
+    spec.name = c.name + suffix + (services.size() > 1 ? "@" + c.scenario.services[s].name : "");
+    faults.push_back(std::move(spec));
+  }
+  return faults;
+}
+
+std::vector<FaultSpec> per_edge(const FaultSpec& model, const std::vector<int>& edges,
+                                ManifestContext& c) {
+  std::vector<FaultSpec> faults;
+  for (int d : edges) {
+    FaultSpec spec = model;
+    spec.target.dependency = d;
+    spec.mode = PodMode::kAll;
+    spec.name = c.name + (edges.size() > 1 ? "@" + c.scenario.edge_name(d) : "");
+    faults.push_back(std::move(spec));
+  }
+  return faults;
+}
+
+// The dependencies a network experiment acts on: between the selected services and its
+// `target`'s, or (no target) every call to or from the selected ones.
+std::vector<int> network_edges(const Fields& f, const std::vector<int>& services,
+                               ManifestContext& c, bool need_target) {
+  if (auto target = f.get("target")) {
+    Fields t(*target, f.at("target"), {"mode", "value", "selector"}, {}, c.diags);
+    if (!t.is_map()) return {};
+    const std::vector<int> targets = read_selector(t, "selector", c);
+    std::vector<int> edges = c.edges_between(services, targets);
+    if (edges.empty() && !services.empty() && !targets.empty())
+      c.diags.warning(t.pos(), "no dependency is declared between the selected services and the "
+                               "target's: the experiment touches no call");
+    return edges;
+  }
+  if (need_target) {
+    c.diags.error(f.pos(), "a partition needs '" + f.at("target") +
+                               "' (the other side; 'externalTargets' are not simulated)");
+    return {};
+  }
+  return c.edges_touching(services);
+}
+
+std::vector<FaultSpec> network_chaos(const YAML::Node& node, ManifestContext& c,
+                                     std::optional<SimTime>& own) {
+  Fields f(node, "spec",
+           {"action", "mode", "value", "selector", "duration", "direction", "target", "delay",
+            "loss"},
+           {"externalTargets", "device", "duplicate", "corrupt", "bandwidth", "rate",
+            "remoteCluster"},
+           c.diags);
+  if (!f.is_map()) return {};
+  const std::vector<int> services = read_selector(f, "selector", c);
+  FaultSpec model = c.fault(FaultKind::kLatency, "");
+  model.duration = 0;
+  read_mode(f, model, c);
+  own = f.duration("duration");
+  if (auto direction = f.text("direction"); direction && *direction != "to" &&
+                                            *direction != "from" && *direction != "both")
+    c.diags.error(f.value_pos("direction"), "'spec.direction' must be to, from or both, got '" +
+                                                *direction + "'");
+  auto action = f.text("action");
+  if (!action) {
+    if (!f.has("action")) c.diags.error(f.pos(), "missing 'spec.action' in the NetworkChaos");
+    return {};
+  }
+  if (*action == "delay") {
+    auto delay = f.get("delay");
+    if (!delay) {
+      c.diags.error(f.pos(), "action delay needs 'spec.delay' with a 'latency'");
+      return {};
+    }
+    Fields d(*delay, f.at("delay"), {"latency", "jitter"}, {"correlation", "reorder"}, c.diags);
+    if (!d.is_map()) return {};
+    auto latency = d.duration("latency");
+    if (!d.has("latency")) c.diags.error(d.pos(), "missing 'spec.delay.latency'");
+    if (!latency || *latency <= 0) return {};
+    model.fixed_delay = *latency;
+    model.jitter = d.duration("jitter").value_or(0);
+    if (!f.has("target")) return per_service(model, services, c);
+    if (model.mode != PodMode::kAll)
+      c.diags.warning(f.value_pos("mode"), "with a 'target' dosim delays every call between the "
+                                           "services, whichever pods 'mode' picks");
+    return per_edge(model, network_edges(f, services, c, false), c);
+  }
+  if (*action == "loss" || *action == "partition") {
+    model.kind = FaultKind::kPacketLoss;
+    model.fraction = 1.0;
+    if (*action == "loss") {
+      auto loss = f.get("loss");
+      if (!loss) {
+        c.diags.error(f.pos(), "action loss needs 'spec.loss' with a 'loss' percent");
+        return {};
+      }
+      Fields l(*loss, f.at("loss"), {"loss"}, {"correlation"}, c.diags);
+      if (!l.is_map()) return {};
+      if (!l.has("loss")) c.diags.error(l.pos(), "missing 'spec.loss.loss' (a percent)");
+      model.fraction = l.number("loss", Range::closed(0, 100)).value_or(0) / 100.0;
+    }
+    if (model.mode != PodMode::kAll)
+      c.diags.warning(f.value_pos("mode"), "dosim drops the packets of every call between the "
+                                           "services, whichever pods 'mode' picks");
+    return per_edge(model, network_edges(f, services, c, *action == "partition"), c);
+  }
+  const std::vector<std::string> simulated = {"delay", "loss", "partition"};
+  const std::vector<std::string> valid = {"netem", "duplicate", "corrupt", "bandwidth"};
+  if (std::find(valid.begin(), valid.end(), *action) != valid.end())
+    c.diags.warning(f.value_pos("action"), "NetworkChaos action '" + *action +
+                                               "' is not simulated (delay, loss and partition "
+                                               "are): left aside");
+  else
+    c.diags.error(f.value_pos("action"), "'spec.action' must be delay, loss, partition, netem, "
+                                         "duplicate, corrupt or bandwidth, got '" +
+                                             *action + "'" + did_you_mean(*action, simulated));
+  return {};
+}
+
+std::vector<FaultSpec> pod_chaos(const YAML::Node& node, ManifestContext& c,
+                                 std::optional<SimTime>& own) {
+  Fields f(node, "spec",
+           {"action", "mode", "value", "selector", "duration", "gracePeriod", "containerNames"},
+           {"remoteCluster"}, c.diags);
+  if (!f.is_map()) return {};
+  const std::vector<int> services = read_selector(f, "selector", c);
+  FaultSpec model = c.fault(FaultKind::kPodKill, "");
+  model.duration = 0;
+  read_mode(f, model, c);
+  own = f.duration("duration");
+  auto action = f.text("action");
+  if (!action) {
+    if (!f.has("action")) c.diags.error(f.pos(), "missing 'spec.action' in the PodChaos");
+    return {};
+  }
+  if (*action == "pod-kill") {
+    // Killed at once; its Deployment's replacement is ready a restart later.
+    model.restart_time = 10 * kSecond;
+    model.duration = model.restart_time;
+  } else if (*action == "container-kill") {
+    if (!f.has("containerNames"))
+      c.diags.error(f.pos(), "action container-kill needs 'spec.containerNames'");
+    model.restart_time = 5 * kSecond;  // the kubelet restarts the container in place
+    model.duration = model.restart_time;
+  } else if (*action == "pod-failure") {
+    // Unavailable for the whole experiment, back at its end.
+    const SimTime length = std::min(own.value_or(c.window.end - c.window.start),
+                                    c.window.end - c.window.start);
+    model.restart_time = length;
+    model.duration = length;
+  } else {
+    c.diags.error(f.value_pos("action"), "'spec.action' must be pod-kill, pod-failure or "
+                                         "container-kill, got '" + *action + "'" +
+                                             did_you_mean(*action, {"pod-kill", "pod-failure",
+                                                                    "container-kill"}));
+    return {};
+  }
+  return per_service(model, services, c);
+}
+
+std::vector<FaultSpec> stress_chaos(const YAML::Node& node, ManifestContext& c,
+                                    std::optional<SimTime>& own) {
+  Fields f(node, "spec", {"mode", "value", "selector", "duration", "stressors", "containerNames"},
+           {"stressngStressors", "remoteCluster"}, c.diags);
+  if (!f.is_map()) return {};
+  const std::vector<int> services = read_selector(f, "selector", c);
+  FaultSpec model = c.fault(FaultKind::kCpuStress, "");
+  model.duration = 0;
+  read_mode(f, model, c);
+  own = f.duration("duration");
+  auto stressors = f.get("stressors");
+  if (!stressors) {
+    c.diags.error(f.pos(), "missing 'spec.stressors' (cpu, memory)");
+    return {};
+  }
+  Fields s(*stressors, f.at("stressors"), {"cpu"}, {"memory"}, c.diags);
+  if (!s.is_map()) return {};
+  auto cpu = s.get("cpu");
+  if (!cpu) return {};
+  Fields k(*cpu, s.at("cpu"), {"workers", "load"}, {"options"}, c.diags);
+  if (!k.is_map()) return {};
+  if (!k.has("workers")) c.diags.error(k.pos(), "missing 'spec.stressors.cpu.workers'");
+  const double workers = k.number("workers", Range::closed(1, 8192)).value_or(1);
+  const double load = k.number("load", Range::closed(0, 100)).value_or(100);
+  // Chaos Mesh: the stressor's CPU is workers x load percent of one CPU; a replica is one.
+  model.cpu_load = std::min(1.0, workers * load / 100.0);
+  if (model.mode != PodMode::kAll)
+    c.diags.warning(f.value_pos("mode"), "dosim's cpu-stress takes every replica's CPU, "
+                                         "whichever pods 'mode' picks");
+  model.mode = PodMode::kAll;
+  return per_service(model, services, c);
+}
+
+// Whether `path` matches a Chaos Mesh HTTPChaos path pattern (`*` any run of characters).
+bool glob_matches(const std::string& pattern, const std::string& path) {
+  std::size_t p = 0, t = 0, star = std::string::npos, mark = 0;
+  while (t < path.size()) {
+    if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      mark = t;
+    } else if (p < pattern.size() && pattern[p] == path[t]) {
+      ++p;
+      ++t;
+    } else if (star != std::string::npos) {
+      p = star + 1;
+      t = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+std::vector<FaultSpec> http_chaos(const YAML::Node& node, ManifestContext& c,
+                                  std::optional<SimTime>& own) {
+  Fields f(node, "spec",
+           {"mode", "value", "selector", "duration", "target", "port", "path", "method", "abort",
+            "delay"},
+           {"code", "request_headers", "response_headers", "replace", "patch", "remoteCluster",
+            "tls"},
+           c.diags);
+  if (!f.is_map()) return {};
+  const std::vector<int> services = read_selector(f, "selector", c);
+  FaultSpec model = c.fault(FaultKind::kLatency, "");
+  model.duration = 0;
+  read_mode(f, model, c);
+  own = f.duration("duration");
+  if (auto target = f.text("target"); target && *target != "Request" && *target != "Response")
+    c.diags.error(f.value_pos("target"), "'spec.target' must be Request or Response, got '" + *target + "'");
+  else if (!f.has("target"))
+    c.diags.error(f.pos(), "missing 'spec.target' (Request or Response)");
+  if (f.has("method"))
+    c.diags.warning(f.key_pos("method"), "dosim's requests carry no method: 'spec.method' is "
+                                         "left aside and every request is taken");
+  const std::string path = f.text("path").value_or("*");
+  std::vector<FaultSpec> shapes;
+  if (auto abort = f.get("abort")) {
+    if (!abort->IsScalar() || (abort->Scalar() != "true" && abort->Scalar() != "false")) {
+      c.diags.error(f.value_pos("abort"), "expected true or false for 'spec.abort'");
+    } else if (abort->Scalar() == "true") {
+      FaultSpec spec = model;
+      spec.kind = FaultKind::kError;
+      spec.http_status = 503;  // the connection is cut: the caller sees a failed call
+      spec.name = "/abort";
+      shapes.push_back(spec);
+    }
+  }
+  if (f.has("delay")) {
+    if (auto delay = f.duration("delay")) {
+      FaultSpec spec = model;
+      spec.fixed_delay = *delay;
+      spec.name = "/delay";
+      if (*delay > 0) shapes.push_back(spec);
+    }
+  }
+  if (shapes.empty() && !f.has("abort") && !f.has("delay"))
+    c.diags.warning(f.pos(), "the HTTPChaos neither aborts nor delays: nothing to simulate");
+  std::vector<FaultSpec> faults;
+  for (FaultSpec& shape : shapes) {
+    const std::string suffix = shapes.size() > 1 ? shape.name : "";
+    for (int s : services) {
+      const ServiceSpec& service = c.scenario.services[s];
+      std::vector<int> endpoints;
+      if (path != "*") {
+        for (std::size_t e = 0; e < service.endpoints.size(); ++e)
+          if (glob_matches(path, service.endpoints[e].name)) endpoints.push_back(static_cast<int>(e));
+        if (endpoints.empty()) {
+          c.diags.warning(f.value_pos("path"),
+                          "'spec.path' " + path + " matches no endpoint declared on " + service.name +
+                              ": the experiment takes none of its requests");
+          continue;
+        }
+      }
+      const std::string owner = services.size() > 1 ? "@" + service.name : "";
+      if (endpoints.empty() || endpoints.size() == service.endpoints.size()) {
+        FaultSpec spec = shape;
+        spec.target.service = s;
+        spec.name = c.name + suffix + owner;
+        faults.push_back(std::move(spec));
+        continue;
+      }
+      for (int e : endpoints) {
+        FaultSpec spec = shape;
+        spec.target.service = s;
+        spec.target.endpoint = e;
+        spec.name = c.name + suffix + owner + "@" + service.endpoints[e].name;
+        faults.push_back(std::move(spec));
+      }
+    }
+  }
+  return faults;
+}
+
+}  // namespace
+
+const std::vector<std::string>& chaos_kinds() {
+  static const std::vector<std::string> kinds = {"NetworkChaos", "PodChaos", "StressChaos",
+                                                 "HTTPChaos"};
+  return kinds;
+}
+
+std::vector<FaultSpec> read_chaos(const std::string& kind, const YAML::Node& spec,
+                                  ManifestContext& c, std::optional<SimTime>& own_duration) {
+  if (kind == "NetworkChaos") return network_chaos(spec, c, own_duration);
+  if (kind == "PodChaos") return pod_chaos(spec, c, own_duration);
+  if (kind == "StressChaos") return stress_chaos(spec, c, own_duration);
+  return http_chaos(spec, c, own_duration);
+}
+
+void read_schedule_chaos(const Fields& spec, ManifestContext& c) {
+  if (!spec.is_map()) return;
+  auto type = spec.text("type");
+  auto when = spec.text("schedule");
+  if (!spec.has("schedule")) c.diags.error(spec.pos(), "missing 'spec.schedule' (cron or @every)");
+  if (!type) {
+    if (!spec.has("type")) c.diags.error(spec.pos(), "missing 'spec.type' (NetworkChaos, ...)");
+    return;
+  }
+  const auto& kinds = chaos_kinds();
+  if (std::find(kinds.begin(), kinds.end(), *type) == kinds.end()) {
+    c.diags.error(spec.value_pos("type"), "'spec.type' must be NetworkChaos, PodChaos, "
+                                          "StressChaos or HTTPChaos, got '" + *type + "'" +
+                                              did_you_mean(*type, kinds));
+    return;
+  }
+  std::string key = *type;
+  key[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(key[0])));
+  auto inner = spec.get(key);
+  if (!inner) {
+    c.diags.error(spec.pos(), "a Schedule of type " + *type + " needs its experiment under 'spec." + key + "'");
+    return;
+  }
+  std::optional<SimTime> own;
+  const std::vector<FaultSpec> faults = read_chaos(*type, *inner, c, own);
+  if (!when) return;
+  // Occurrence times in the manifest's window.
+  const SimTime from = c.window.start, until = c.window.end;
+  std::vector<SimTime> starts;
+  constexpr std::size_t kMost = 100000;
+  static const std::vector<std::pair<std::string, std::string>> kMacros = {
+      {"@yearly", "0 0 1 1 *"}, {"@annually", "0 0 1 1 *"}, {"@monthly", "0 0 1 * *"},
+      {"@weekly", "0 0 * * 0"}, {"@daily", "0 0 * * *"},    {"@midnight", "0 0 * * *"},
+      {"@hourly", "0 * * * *"}};
+  std::string cron_text = *when;
+  for (const auto& [macro, expansion] : kMacros)
+    if (*when == macro) cron_text = expansion;
+  if (when->rfind("@every ", 0) == 0) {
+    const std::string interval = when->substr(7);
+    const std::optional<SimTime> every = parse_duration(interval);
+    if (!every || *every <= 0 ||
+        std::none_of(interval.begin(), interval.end(), [](char ch) { return std::isalpha(static_cast<unsigned char>(ch)); })) {
+      c.diags.error(spec.value_pos("schedule"), "'@every' takes a duration with a unit (\"@every 5m\"), got '" + interval + "'");
+      return;
+    }
+    for (SimTime t = from + *every; t < until && starts.size() < kMost; t += *every) starts.push_back(t);
+  } else {
+    std::string error;
+    auto cron = CronExpression::parse(cron_text, error);
+    if (!cron) {
+      c.diags.error(spec.value_pos("schedule"), error);
+      return;
+    }
+    starts = cron->times(from, until, kMost);
+  }
+  if (starts.empty()) {
+    c.diags.warning(spec.value_pos("schedule"), "'" + *when + "' fires no time while the manifest "
+                                                "is applied: the experiment never runs");
+    return;
+  }
+  const bool forbid = spec.text("concurrencyPolicy").value_or("Forbid") != "Allow";
+  SimTime busy_until = 0;
+  int k = 0;
+  for (const SimTime start : starts) {
+    if (forbid && start < busy_until) continue;  // the last run still goes on
+    ++k;
+    SimTime occurrence_end = start;
+    for (const FaultSpec& model : faults) {
+      FaultSpec fault = model;
+      fault.name = model.name + "#" + std::to_string(k);
+      fault.start = start;
+      SimTime length = fault.duration > 0 ? fault.duration : own.value_or(0);
+      if (length <= 0) {
+        c.diags.error(spec.pos(), "a scheduled " + *type + " needs a 'duration' (it would never end)");
+        return;
+      }
+      fault.duration = std::min(length, until - start);
+      occurrence_end = std::max(occurrence_end, start + fault.duration);
+      c.out.faults.push_back(std::move(fault));
+    }
+    busy_until = occurrence_end;
+  }
+}
+
+}  // namespace dosim::loader

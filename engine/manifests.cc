@@ -1,0 +1,299 @@
+// Manifest files: documents, apiVersion and kind, metadata, names, and the pruning reader
+// (manifests.h). The kinds' specs are read in manifest_istio.cc and manifest_chaos.cc.
+#include "manifests.h"
+
+#include <algorithm>
+
+namespace dosim::loader {
+namespace {
+
+// The group and versions each kind is served as, as kubectl checks `apiVersion`.
+struct KindInfo {
+  std::string kind;
+  std::string group;
+  std::vector<std::string> versions;
+};
+
+const std::vector<KindInfo>& kinds() {
+  static const std::vector<KindInfo> all = [] {
+    std::vector<KindInfo> list = {
+        {"VirtualService", "networking.istio.io", {"v1alpha3", "v1beta1", "v1"}},
+        {"DestinationRule", "networking.istio.io", {"v1alpha3", "v1beta1", "v1"}},
+        {"Schedule", "chaos-mesh.org", {"v1alpha1"}}};
+    for (const std::string& kind : chaos_kinds()) list.push_back({kind, "chaos-mesh.org", {"v1alpha1"}});
+    return list;
+  }();
+  return all;
+}
+
+const KindInfo* kind_info(const std::string& kind) {
+  for (const KindInfo& info : kinds())
+    if (kind == info.kind) return &info;
+  return nullptr;
+}
+
+std::vector<std::string> kind_names() {
+  std::vector<std::string> names;
+  for (const KindInfo& info : kinds()) names.push_back(info.kind);
+  return names;
+}
+
+void read_document(const YAML::Node& doc, const Scenario& scenario, const ManifestNames& names,
+                   const ManifestWindow& window, SourcePos item_pos, Diagnostics& diags,
+                   ManifestOutput& out) {
+  Fields top(doc, "the manifest", {"apiVersion", "kind", "metadata", "spec"}, {"status"}, diags);
+  if (!top.is_map()) return;
+  const std::optional<std::string> kind = top.text("kind");
+  if (!kind) {
+    if (!top.has("kind")) diags.error(top.pos(), "missing 'kind' in the manifest");
+    return;
+  }
+  const KindInfo* info = kind_info(*kind);
+  if (!info) {
+    diags.error(top.value_pos("kind"),
+                "kind '" + *kind + "' is not one dosim reads (" +
+                    [] {
+                      std::string listed;
+                      for (const std::string& k : kind_names()) listed += (listed.empty() ? "" : ", ") + k;
+                      return listed;
+                    }() +
+                    ")" + did_you_mean(*kind, kind_names()));
+    return;
+  }
+  if (!top.has("apiVersion")) {
+    diags.warning(top.value_pos("kind"),
+                  "no 'apiVersion': kubectl refuses such a document (apiVersion not set); dosim "
+                  "reads it as " + info->group + "/" + info->versions.back() + " " +
+                      *kind);
+  } else if (auto api = top.text("apiVersion")) {
+    const std::size_t slash = api->find('/');
+    const std::string group = slash == std::string::npos ? "" : api->substr(0, slash);
+    const std::string version = slash == std::string::npos ? *api : api->substr(slash + 1);
+    if (group != info->group ||
+        std::find(info->versions.begin(), info->versions.end(), version) == info->versions.end()) {
+      std::string known;
+      for (const std::string& v : info->versions)
+        known += (known.empty() ? "" : ", ") + info->group + "/" + v;
+      diags.error(top.value_pos("apiVersion"),
+                  "kind " + *kind + " is served as " + known + ", not '" + *api + "'");
+    }
+  }
+  ManifestContext context{scenario, names, window, item_pos, diags, out, *kind};
+  if (auto metadata = top.get("metadata")) {
+    // Kubernetes' other metadata is read by the cluster and means nothing to the simulation.
+    Fields meta(*metadata, "metadata",
+                {"name", "namespace", "labels", "annotations", "generateName", "uid",
+                 "resourceVersion", "generation", "creationTimestamp", "finalizers",
+                 "ownerReferences", "managedFields", "deletionTimestamp",
+                 "deletionGracePeriodSeconds"},
+                {}, diags);
+    if (meta.is_map() && meta.has("name"))
+      if (auto name = meta.text("name")) context.name = *name;
+  }
+  if (context.name.empty()) {
+    diags.error(top.has("metadata") ? top.value_pos("metadata") : top.pos(),
+                "missing 'metadata.name' in the " + *kind + " (a cluster refuses it)");
+    return;
+  }
+  const std::optional<YAML::Node> spec_node = top.get("spec");
+  if (!spec_node) {
+    diags.error(top.pos(), "missing 'spec' in the " + *kind + " '" + context.name + "'");
+    return;
+  }
+  if (*kind == "VirtualService") {
+    Fields spec(*spec_node, "spec", {"hosts", "http", "gateways"}, {"tcp", "tls", "exportTo"},
+                diags);
+    if (spec.is_map()) read_virtual_service(spec, context);
+  } else if (*kind == "DestinationRule") {
+    Fields spec(*spec_node, "spec", {"host", "trafficPolicy"},
+                {"subsets", "exportTo", "workloadSelector"}, diags);
+    if (spec.is_map()) read_destination_rule(spec, context);
+  } else if (*kind == "Schedule") {
+    read_schedule_chaos(Fields(*spec_node, "spec",
+                               {"schedule", "type", "historyLimit", "concurrencyPolicy",
+                                "startingDeadlineSeconds", "networkChaos", "podChaos",
+                                "stressChaos", "httpChaos"},
+                               {}, diags),
+                        context);
+  } else {
+    std::optional<SimTime> own;
+    std::vector<FaultSpec> faults = read_chaos(*kind, *spec_node, context, own);
+    const SimTime length = window.end - window.start;
+    for (FaultSpec& fault : faults) {
+      fault.start = window.start;
+      if (fault.duration == 0) fault.duration = std::min(own.value_or(length), length);
+      fault.duration = std::min(fault.duration, length);
+      out.faults.push_back(std::move(fault));
+    }
+  }
+}
+
+}  // namespace
+
+int ManifestNames::service(const std::string& name) const {
+  std::string short_name = name.substr(0, name.find('.'));
+  for (const std::string& key : {name, short_name}) {
+    if (auto it = table_.find(key); it != table_.end()) return it->second;
+    const int s = scenario_.service_index(key);
+    if (s >= 0) return s;
+  }
+  return -1;
+}
+
+bool ManifestNames::has_label(int s, const std::string& key, const std::string& value) const {
+  const auto& labels = scenario_.services[s].labels;
+  for (const auto& [k, v] : labels)
+    if (k == key) return v == value;
+  return (key == "app" || key == "name" || key == "app.kubernetes.io/name") && service(value) == s;
+}
+
+std::vector<std::string> ManifestNames::candidates() const {
+  std::vector<std::string> names;
+  for (const ServiceSpec& service : scenario_.services) names.push_back(service.name);
+  for (const auto& [name, s] : table_) names.push_back(name);
+  return names;
+}
+
+Fields::Fields(const YAML::Node& node, std::string path,
+               std::initializer_list<std::string_view> used,
+               std::initializer_list<std::string_view> unsimulated, Diagnostics& diags,
+               const std::string& prune_hint)
+    : node_(node), path_(std::move(path)), diags_(diags) {
+  if (!node.IsMap()) {
+    diags.error(pos_of(node), "expected a mapping for '" + path_ + "', got " + describe(node));
+    return;
+  }
+  is_map_ = true;
+  for (MapEntry& entry : read_entries(node, path_, diags)) {
+    const bool known = std::find(used.begin(), used.end(), entry.key) != used.end();
+    const bool skipped =
+        std::find(unsimulated.begin(), unsimulated.end(), entry.key) != unsimulated.end();
+    if (skipped) {
+      diags.warning(entry.key_pos(), q(at(entry.key)) + " is not simulated: left aside");
+      continue;
+    }
+    if (!known) {
+      std::vector<std::string> candidates(used.begin(), used.end());
+      diags.warning(entry.key_pos(),
+                    "unknown field '" + at(entry.key) +
+                        "': a cluster prunes it (kubectl warns: unknown field), and so does "
+                        "dosim" +
+                        (prune_hint.empty() ? did_you_mean(entry.key, candidates) : prune_hint));
+      continue;
+    }
+    entries_.push_back(std::move(entry));
+  }
+}
+
+std::optional<YAML::Node> Fields::get(std::string_view key) const {
+  for (const MapEntry& entry : entries_)
+    if (entry.key == key) return entry.value;
+  return std::nullopt;
+}
+
+SourcePos Fields::key_pos(std::string_view key) const {
+  for (const MapEntry& entry : entries_)
+    if (entry.key == key) return entry.key_pos();
+  return pos();
+}
+
+SourcePos Fields::value_pos(std::string_view key) const {
+  for (const MapEntry& entry : entries_)
+    if (entry.key == key) return entry.value_pos();
+  return pos();
+}
+
+std::optional<std::string> Fields::text(std::string_view key) const {
+  auto value = get(key);
+  if (!value) return std::nullopt;
+  return read_text(*value, value_pos(key), q(at(key)), diags_);
+}
+
+std::optional<SimTime> Fields::duration(std::string_view key) const {
+  auto written = text(key);
+  if (!written) return std::nullopt;
+  const bool has_unit = std::any_of(written->begin(), written->end(),
+                                    [](char c) { return std::isalpha(static_cast<unsigned char>(c)); });
+  std::optional<SimTime> parsed = parse_duration(*written);
+  if (!parsed || (!has_unit && *parsed != 0)) {
+    diags_.error(value_pos(key), "expected a duration with a unit for '" + at(key) +
+                                     "' (as \"200ms\", \".2s\", \"1m30s\"), got '" + *written +
+                                     "'");
+    return std::nullopt;
+  }
+  return parsed;
+}
+
+std::optional<double> Fields::number(std::string_view key, Range range) const {
+  auto value = get(key);
+  if (!value) return std::nullopt;
+  return read_number(*value, value_pos(key), q(at(key)), range, diags_);
+}
+
+std::vector<YAML::Node> Fields::list(std::string_view key) const {
+  auto value = get(key);
+  if (!value || value->IsNull()) return {};
+  if (!value->IsSequence()) {
+    diags_.error(value_pos(key), "expected a list for '" + at(key) + "', got " + describe(*value));
+    return {};
+  }
+  return {value->begin(), value->end()};
+}
+
+FaultSpec ManifestContext::fault(FaultKind kind, const std::string& suffix) const {
+  FaultSpec spec;
+  spec.name = name + suffix;
+  spec.kind = kind;
+  spec.start = window.start;
+  spec.duration = window.end - window.start;
+  spec.pos = item_pos;
+  return spec;
+}
+
+std::vector<int> ManifestContext::edges_between(const std::vector<int>& a,
+                                                const std::vector<int>& b) const {
+  std::vector<int> edges;
+  const auto in = [](const std::vector<int>& set, int s) {
+    return std::find(set.begin(), set.end(), s) != set.end();
+  };
+  for (std::size_t d = 0; d < scenario.dependencies.size(); ++d) {
+    const DependencySpec& dep = scenario.dependencies[d];
+    if ((in(a, dep.caller) && in(b, dep.callee)) || (in(b, dep.caller) && in(a, dep.callee)))
+      edges.push_back(static_cast<int>(d));
+  }
+  return edges;
+}
+
+std::vector<int> ManifestContext::edges_touching(const std::vector<int>& services) const {
+  std::vector<int> edges;
+  for (std::size_t d = 0; d < scenario.dependencies.size(); ++d) {
+    const DependencySpec& dep = scenario.dependencies[d];
+    if (std::find(services.begin(), services.end(), dep.caller) != services.end() ||
+        std::find(services.begin(), services.end(), dep.callee) != services.end())
+      edges.push_back(static_cast<int>(d));
+  }
+  return edges;
+}
+
+void read_manifest_text(const std::string& text, const Scenario& scenario,
+                        const ManifestNames& names, const ManifestWindow& window,
+                        SourcePos item_pos, Diagnostics& diags, ManifestOutput& out) {
+  std::vector<YAML::Node> documents;
+  try {
+    documents = YAML::LoadAll(text);
+  } catch (const YAML::Exception& e) {
+    const bool has_mark = !e.mark.is_null() && e.mark.line >= 0;
+    diags.error({has_mark ? e.mark.line + 1 : 0, has_mark ? e.mark.column + 1 : 0},
+                "YAML syntax error: " + e.msg);
+    return;
+  }
+  bool any = false;
+  for (const YAML::Node& doc : documents) {
+    if (!doc.IsDefined() || doc.IsNull()) continue;  // `---` with nothing after it
+    any = true;
+    read_document(doc, scenario, names, window, item_pos, diags, out);
+  }
+  if (!any) diags.error({}, "the manifest file holds no document");
+}
+
+}  // namespace dosim::loader
