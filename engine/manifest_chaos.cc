@@ -55,7 +55,10 @@ std::vector<int> read_selector(const Fields& owner, const char* key, ManifestCon
       for (const std::string& v : values) any = any || c.names.has_label(s, *label, v);
       bool exists = *label == "app" || *label == "name";
       for (const auto& [k, v] : c.scenario.services[s].labels) exists = exists || k == *label;
-      const bool keep = *op == "In" ? any : *op == "NotIn" ? !any : *op == "Exists" ? exists : !exists;
+      const bool keep = *op == "In"       ? any
+                        : *op == "NotIn"  ? !any
+                        : *op == "Exists" ? exists
+                                          : !exists;
       picked[s] = picked[s] && keep;
     }
   }
@@ -100,7 +103,9 @@ std::vector<int> read_selector(const Fields& owner, const char* key, ManifestCon
 void read_mode(const Fields& f, FaultSpec& fault, ManifestContext& c) {
   auto mode = f.text("mode");
   if (!mode) {
-    if (!f.has("mode")) c.diags.error(f.pos(), "missing '" + f.at("mode") + "' (one, all, fixed, fixed-percent or random-max-percent)");
+    if (!f.has("mode"))
+      c.diags.error(f.pos(), "missing '" + f.at("mode") +
+                                 "' (one, all, fixed, fixed-percent or random-max-percent)");
     return;
   }
   static constexpr PodMode kModes[] = {PodMode::kOne, PodMode::kAll, PodMode::kFixed,
@@ -112,12 +117,15 @@ void read_mode(const Fields& f, FaultSpec& fault, ManifestContext& c) {
       known = true;
     }
   if (!known) {
-    c.diags.error(f.value_pos("mode"), q(f.at("mode")) + " must be one, all, fixed, fixed-percent or "
-                                           "random-max-percent, got '" + *mode + "'");
+    c.diags.error(f.value_pos("mode"), q(f.at("mode")) +
+                                           " must be one, all, fixed, fixed-percent or "
+                                           "random-max-percent, got '" +
+                                           *mode + "'");
     return;
   }
   const bool counted = fault.mode == PodMode::kFixed;
-  const bool percent = fault.mode == PodMode::kFixedPercent || fault.mode == PodMode::kRandomMaxPercent;
+  const bool percent =
+      fault.mode == PodMode::kFixedPercent || fault.mode == PodMode::kRandomMaxPercent;
   if ((counted || percent) && !f.has("value")) {
     c.diags.error(f.pos(), "mode " + *mode + " needs '" + f.at("value") + "'");
     return;
@@ -162,8 +170,9 @@ std::vector<int> network_edges(const Fields& f, const std::vector<int>& services
     const std::vector<int> targets = read_selector(t, "selector", c);
     std::vector<int> edges = c.edges_between(services, targets);
     if (edges.empty() && !services.empty() && !targets.empty())
-      c.diags.warning(t.pos(), "no dependency is declared between the selected services and the "
-                               "target's: the experiment touches no call");
+      c.diags.warning(t.pos(),
+                      "no dependency is declared between the selected services and the "
+                      "target's: the experiment touches no call");
     return edges;
   }
   if (need_target) {
@@ -176,22 +185,21 @@ std::vector<int> network_edges(const Fields& f, const std::vector<int>& services
 
 std::vector<FaultSpec> network_chaos(const YAML::Node& node, ManifestContext& c,
                                      std::optional<SimTime>& own) {
-  Fields f(node, "spec",
-           {"action", "mode", "value", "selector", "duration", "direction", "target", "delay",
-            "loss"},
-           {"externalTargets", "device", "duplicate", "corrupt", "bandwidth", "rate",
-            "remoteCluster"},
-           c.diags);
+  Fields f(
+      node, "spec",
+      {"action", "mode", "value", "selector", "duration", "direction", "target", "delay", "loss"},
+      {"externalTargets", "device", "duplicate", "corrupt", "bandwidth", "rate", "remoteCluster"},
+      c.diags);
   if (!f.is_map()) return {};
   const std::vector<int> services = read_selector(f, "selector", c);
   FaultSpec model = c.fault(FaultKind::kLatency, "");
   model.duration = 0;
   read_mode(f, model, c);
   own = f.duration("duration");
-  if (auto direction = f.text("direction"); direction && *direction != "to" &&
-                                            *direction != "from" && *direction != "both")
-    c.diags.error(f.value_pos("direction"), "'spec.direction' must be to, from or both, got '" +
-                                                *direction + "'");
+  if (auto direction = f.text("direction");
+      direction && *direction != "to" && *direction != "from" && *direction != "both")
+    c.diags.error(f.value_pos("direction"),
+                  "'spec.direction' must be to, from or both, got '" + *direction + "'");
   auto action = f.text("action");
   if (!action) {
     if (!f.has("action")) c.diags.error(f.pos(), "missing 'spec.action' in the NetworkChaos");
@@ -212,8 +220,9 @@ std::vector<FaultSpec> network_chaos(const YAML::Node& node, ManifestContext& c,
     model.jitter = d.duration("jitter").value_or(0);
     if (!f.has("target")) return per_service(model, services, c);
     if (model.mode != PodMode::kAll)
-      c.diags.warning(f.value_pos("mode"), "with a 'target' dosim delays every call between the "
-                                           "services, whichever pods 'mode' picks");
+      c.diags.warning(f.value_pos("mode"),
+                      "with a 'target' dosim delays every call between the "
+                      "services, whichever pods 'mode' picks");
     return per_edge(model, network_edges(f, services, c, false), c);
   }
   if (*action == "loss" || *action == "partition") {
@@ -231,8 +240,9 @@ std::vector<FaultSpec> network_chaos(const YAML::Node& node, ManifestContext& c,
       model.fraction = l.number("loss", Range::closed(0, 100)).value_or(0) / 100.0;
     }
     if (model.mode != PodMode::kAll)
-      c.diags.warning(f.value_pos("mode"), "dosim drops the packets of every call between the "
-                                           "services, whichever pods 'mode' picks");
+      c.diags.warning(f.value_pos("mode"),
+                      "dosim drops the packets of every call between the "
+                      "services, whichever pods 'mode' picks");
     return per_edge(model, network_edges(f, services, c, *action == "partition"), c);
   }
   const std::vector<std::string> simulated = {"delay", "loss", "partition"};
@@ -242,9 +252,10 @@ std::vector<FaultSpec> network_chaos(const YAML::Node& node, ManifestContext& c,
                                                "' is not simulated (delay, loss and partition "
                                                "are): left aside");
   else
-    c.diags.error(f.value_pos("action"), "'spec.action' must be delay, loss, partition, netem, "
-                                         "duplicate, corrupt or bandwidth, got '" +
-                                             *action + "'" + did_you_mean(*action, simulated));
+    c.diags.error(f.value_pos("action"),
+                  "'spec.action' must be delay, loss, partition, netem, "
+                  "duplicate, corrupt or bandwidth, got '" +
+                      *action + "'" + did_you_mean(*action, simulated));
   return {};
 }
 
@@ -275,15 +286,16 @@ std::vector<FaultSpec> pod_chaos(const YAML::Node& node, ManifestContext& c,
     model.duration = model.restart_time;
   } else if (*action == "pod-failure") {
     // Unavailable for the whole experiment, back at its end.
-    const SimTime length = std::min(own.value_or(c.window.end - c.window.start),
-                                    c.window.end - c.window.start);
+    const SimTime length =
+        std::min(own.value_or(c.window.end - c.window.start), c.window.end - c.window.start);
     model.restart_time = length;
     model.duration = length;
   } else {
-    c.diags.error(f.value_pos("action"), "'spec.action' must be pod-kill, pod-failure or "
-                                         "container-kill, got '" + *action + "'" +
-                                             did_you_mean(*action, {"pod-kill", "pod-failure",
-                                                                    "container-kill"}));
+    c.diags.error(f.value_pos("action"),
+                  "'spec.action' must be pod-kill, pod-failure or "
+                  "container-kill, got '" +
+                      *action + "'" +
+                      did_you_mean(*action, {"pod-kill", "pod-failure", "container-kill"}));
     return {};
   }
   return per_service(model, services, c);
@@ -316,8 +328,9 @@ std::vector<FaultSpec> stress_chaos(const YAML::Node& node, ManifestContext& c,
   // Chaos Mesh: the stressor's CPU is workers x load percent of one CPU; a replica is one.
   model.cpu_load = std::min(1.0, workers * load / 100.0);
   if (model.mode != PodMode::kAll)
-    c.diags.warning(f.value_pos("mode"), "dosim's cpu-stress takes every replica's CPU, "
-                                         "whichever pods 'mode' picks");
+    c.diags.warning(f.value_pos("mode"),
+                    "dosim's cpu-stress takes every replica's CPU, "
+                    "whichever pods 'mode' picks");
   model.mode = PodMode::kAll;
   return per_service(model, services, c);
 }
@@ -345,12 +358,12 @@ bool glob_matches(const std::string& pattern, const std::string& path) {
 
 std::vector<FaultSpec> http_chaos(const YAML::Node& node, ManifestContext& c,
                                   std::optional<SimTime>& own) {
-  Fields f(node, "spec",
-           {"mode", "value", "selector", "duration", "target", "port", "path", "method", "abort",
-            "delay"},
-           {"code", "request_headers", "response_headers", "replace", "patch", "remoteCluster",
-            "tls"},
-           c.diags);
+  Fields f(
+      node, "spec",
+      {"mode", "value", "selector", "duration", "target", "port", "path", "method", "abort",
+       "delay"},
+      {"code", "request_headers", "response_headers", "replace", "patch", "remoteCluster", "tls"},
+      c.diags);
   if (!f.is_map()) return {};
   const std::vector<int> services = read_selector(f, "selector", c);
   FaultSpec model = c.fault(FaultKind::kLatency, "");
@@ -358,12 +371,14 @@ std::vector<FaultSpec> http_chaos(const YAML::Node& node, ManifestContext& c,
   read_mode(f, model, c);
   own = f.duration("duration");
   if (auto target = f.text("target"); target && *target != "Request" && *target != "Response")
-    c.diags.error(f.value_pos("target"), "'spec.target' must be Request or Response, got '" + *target + "'");
+    c.diags.error(f.value_pos("target"),
+                  "'spec.target' must be Request or Response, got '" + *target + "'");
   else if (!f.has("target"))
     c.diags.error(f.pos(), "missing 'spec.target' (Request or Response)");
   if (f.has("method"))
-    c.diags.warning(f.key_pos("method"), "dosim's requests carry no method: 'spec.method' is "
-                                         "left aside and every request is taken");
+    c.diags.warning(f.key_pos("method"),
+                    "dosim's requests carry no method: 'spec.method' is "
+                    "left aside and every request is taken");
   const std::string path = f.text("path").value_or("*");
   std::vector<FaultSpec> shapes;
   if (auto abort = f.get("abort")) {
@@ -395,11 +410,12 @@ std::vector<FaultSpec> http_chaos(const YAML::Node& node, ManifestContext& c,
       std::vector<int> endpoints;
       if (path != "*") {
         for (std::size_t e = 0; e < service.endpoints.size(); ++e)
-          if (glob_matches(path, service.endpoints[e].name)) endpoints.push_back(static_cast<int>(e));
+          if (glob_matches(path, service.endpoints[e].name))
+            endpoints.push_back(static_cast<int>(e));
         if (endpoints.empty()) {
           c.diags.warning(f.value_pos("path"),
-                          "'spec.path' " + path + " matches no endpoint declared on " + service.name +
-                              ": the experiment takes none of its requests");
+                          "'spec.path' " + path + " matches no endpoint declared on " +
+                              service.name + ": the experiment takes none of its requests");
           continue;
         }
       }
@@ -450,16 +466,18 @@ void read_schedule_chaos(const Fields& spec, ManifestContext& c) {
   }
   const auto& kinds = chaos_kinds();
   if (std::find(kinds.begin(), kinds.end(), *type) == kinds.end()) {
-    c.diags.error(spec.value_pos("type"), "'spec.type' must be NetworkChaos, PodChaos, "
-                                          "StressChaos or HTTPChaos, got '" + *type + "'" +
-                                              did_you_mean(*type, kinds));
+    c.diags.error(spec.value_pos("type"),
+                  "'spec.type' must be NetworkChaos, PodChaos, "
+                  "StressChaos or HTTPChaos, got '" +
+                      *type + "'" + did_you_mean(*type, kinds));
     return;
   }
   std::string key = *type;
   key[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(key[0])));
   auto inner = spec.get(key);
   if (!inner) {
-    c.diags.error(spec.pos(), "a Schedule of type " + *type + " needs its experiment under 'spec." + key + "'");
+    c.diags.error(spec.pos(),
+                  "a Schedule of type " + *type + " needs its experiment under 'spec." + key + "'");
     return;
   }
   std::optional<SimTime> own;
@@ -479,12 +497,16 @@ void read_schedule_chaos(const Fields& spec, ManifestContext& c) {
   if (when->rfind("@every ", 0) == 0) {
     const std::string interval = when->substr(7);
     const std::optional<SimTime> every = parse_duration(interval);
-    if (!every || *every <= 0 ||
-        std::none_of(interval.begin(), interval.end(), [](char ch) { return std::isalpha(static_cast<unsigned char>(ch)); })) {
-      c.diags.error(spec.value_pos("schedule"), "'@every' takes a duration with a unit (\"@every 5m\"), got '" + interval + "'");
+    if (!every || *every <= 0 || std::none_of(interval.begin(), interval.end(), [](char ch) {
+          return std::isalpha(static_cast<unsigned char>(ch));
+        })) {
+      c.diags.error(
+          spec.value_pos("schedule"),
+          "'@every' takes a duration with a unit (\"@every 5m\"), got '" + interval + "'");
       return;
     }
-    for (SimTime t = from + *every; t < until && starts.size() < kMost; t += *every) starts.push_back(t);
+    for (SimTime t = from + *every; t < until && starts.size() < kMost; t += *every)
+      starts.push_back(t);
   } else {
     std::string error;
     auto cron = CronExpression::parse(cron_text, error);
@@ -495,8 +517,9 @@ void read_schedule_chaos(const Fields& spec, ManifestContext& c) {
     starts = cron->times(from, until, kMost);
   }
   if (starts.empty()) {
-    c.diags.warning(spec.value_pos("schedule"), "'" + *when + "' fires no time while the manifest "
-                                                "is applied: the experiment never runs");
+    c.diags.warning(spec.value_pos("schedule"), "'" + *when +
+                                                    "' fires no time while the manifest "
+                                                    "is applied: the experiment never runs");
     return;
   }
   const bool forbid = spec.text("concurrencyPolicy").value_or("Forbid") != "Allow";
@@ -512,7 +535,8 @@ void read_schedule_chaos(const Fields& spec, ManifestContext& c) {
       fault.start = start;
       SimTime length = fault.duration > 0 ? fault.duration : own.value_or(0);
       if (length <= 0) {
-        c.diags.error(spec.pos(), "a scheduled " + *type + " needs a 'duration' (it would never end)");
+        c.diags.error(spec.pos(),
+                      "a scheduled " + *type + " needs a 'duration' (it would never end)");
         return;
       }
       fault.duration = std::min(length, until - start);

@@ -29,7 +29,7 @@ struct MatchEntry {
 };
 
 struct Route {
-  std::string path;                 // spec.http[i]
+  std::string path;  // spec.http[i]
   SourcePos pos;
   std::vector<MatchEntry> matches;  // empty: every request
   std::optional<FaultSpec> delay, abort;
@@ -44,7 +44,8 @@ double read_share(const Fields& f, Diagnostics& diags) {
     return 0;
   }
   if (f.has("percent")) {
-    diags.warning(f.key_pos("percent"), q(f.at("percent")) + " is deprecated in Istio (use percentage.value); "
+    diags.warning(f.key_pos("percent"), q(f.at("percent")) +
+                                            " is deprecated in Istio (use percentage.value); "
                                             "read as a percent");
     return f.number("percent", Range::closed(0, 100)).value_or(0) / 100.0;
   }
@@ -54,8 +55,9 @@ double read_share(const Fields& f, Diagnostics& diags) {
 
 std::optional<MatchEntry> read_match(const YAML::Node& node, const std::string& path,
                                      Diagnostics& diags) {
-  Fields m(node, path, {"sourceLabels", "uri", "headers", "ignoreUriCase", "name", "withoutHeaders"},
-           {}, diags);
+  Fields m(node, path,
+           {"sourceLabels", "uri", "headers", "ignoreUriCase", "name", "withoutHeaders"}, {},
+           diags);
   if (!m.is_map()) return std::nullopt;
   MatchEntry entry;
   if (auto labels = m.get("sourceLabels")) {
@@ -63,7 +65,8 @@ std::optional<MatchEntry> read_match(const YAML::Node& node, const std::string& 
       if (auto value = read_text(label.value, label.value_pos(), "'" + label.key + "'", diags))
         entry.source_labels.emplace_back(label.key, *value);
   }
-  if (auto ignore = m.get("ignoreUriCase")) entry.ignore_case = ignore->IsScalar() && ignore->Scalar() == "true";
+  if (auto ignore = m.get("ignoreUriCase"))
+    entry.ignore_case = ignore->IsScalar() && ignore->Scalar() == "true";
   if (auto uri = m.get("uri")) {
     Fields u(*uri, m.at("uri"), {"exact", "prefix", "regex"}, {}, diags);
     if (u.is_map()) {
@@ -91,7 +94,8 @@ std::optional<MatchEntry> read_match(const YAML::Node& node, const std::string& 
   }
   if (m.has("headers")) {
     diags.warning(m.key_pos("headers"),
-                  q(m.at("headers")) + ": dosim's requests carry no headers, so this match entry matches none");
+                  q(m.at("headers")) +
+                      ": dosim's requests carry no headers, so this match entry matches none");
     entry.impossible = true;
   }
   return entry;
@@ -133,9 +137,11 @@ void read_route_fault(const Fields& route, Route& out, ManifestContext& c) {
     if (d.is_map()) {
       FaultSpec spec = c.fault(FaultKind::kLatency, "");
       auto fixed = d.duration("fixedDelay");
-      if (!d.has("fixedDelay")) c.diags.error(d.pos(), "missing 'fixedDelay' in '" + d.path() + "'");
+      if (!d.has("fixedDelay"))
+        c.diags.error(d.pos(), "missing 'fixedDelay' in '" + d.path() + "'");
       if (fixed && *fixed < kMillisecond)
-        c.diags.error(d.value_pos("fixedDelay"), q(d.at("fixedDelay")) + " must be at least 1ms (Istio)");
+        c.diags.error(d.value_pos("fixedDelay"),
+                      q(d.at("fixedDelay")) + " must be at least 1ms (Istio)");
       spec.fixed_delay = fixed.value_or(kMillisecond);
       spec.fraction = read_share(d, c.diags);
       out.delay = spec;
@@ -147,9 +153,11 @@ void read_route_fault(const Fields& route, Route& out, ManifestContext& c) {
     if (a.is_map()) {
       FaultSpec spec = c.fault(FaultKind::kError, "");
       if (a.has("httpStatus")) {
-        spec.http_status = static_cast<int>(a.number("httpStatus", Range::closed(200, 599)).value_or(503));
+        spec.http_status =
+            static_cast<int>(a.number("httpStatus", Range::closed(200, 599)).value_or(503));
         if (spec.http_status < 400) {
-          c.diags.warning(a.value_pos("httpStatus"), q(a.at("httpStatus")) + " is not an error status: no request fails");
+          c.diags.warning(a.value_pos("httpStatus"),
+                          q(a.at("httpStatus")) + " is not an error status: no request fails");
         }
       } else if (a.has("grpcStatus")) {
         spec.http_status = 503;  // a gRPC error fails the call as a 5xx would
@@ -214,7 +222,8 @@ void emit(const FaultSpec& model, SourcePos pos, const std::string& suffix, int 
         if (cells[i].endpoint != static_cast<int>(e)) continue;
         bool row = true;
         for (std::size_t j = 0; j < cells.size(); ++j)
-          if (cells[j].caller == cells[i].caller && cells[j].dependency == cells[i].dependency && !taken[j])
+          if (cells[j].caller == cells[i].caller && cells[j].dependency == cells[i].dependency &&
+              !taken[j])
             row = false;
         whole_caller = whole_caller || row;
       }
@@ -233,7 +242,8 @@ void emit(const FaultSpec& model, SourcePos pos, const std::string& suffix, int 
     double share = 0;
     bool partial = false;
     for (std::size_t j = i; j < cells.size(); ++j) {
-      if (cells[j].dependency != cells[i].dependency || cells[j].caller != cells[i].caller) continue;
+      if (cells[j].dependency != cells[i].dependency || cells[j].caller != cells[i].caller)
+        continue;
       if (taken[j] && !done[j]) {
         share += has_endpoints ? host.endpoints[cells[j].endpoint].weight / total_weight : 1.0;
         done[j] = true;
@@ -242,16 +252,18 @@ void emit(const FaultSpec& model, SourcePos pos, const std::string& suffix, int 
       }
     }
     if (cells[i].dependency < 0) {
-      c.diags.warning(
-          pos, "the fault of '" + c.name + "' on part of " + host.name +
-                      "'s external traffic is not simulated: dosim applies faults to a whole "
-                      "service, an endpoint or a caller's calls");
+      c.diags.warning(pos,
+                      "the fault of '" + c.name + "' on part of " + host.name +
+                          "'s external traffic is not simulated: dosim applies faults to a whole "
+                          "service, an endpoint or a caller's calls");
       continue;
     }
     if (partial)
-      c.diags.warning(pos, q(c.name) + ": dosim cannot restrict a fault to some endpoints "
-                              "of one caller; on " + c.scenario.edge_name(cells[i].dependency) +
-                              " it applies to that share of every call instead");
+      c.diags.warning(pos, q(c.name) +
+                               ": dosim cannot restrict a fault to some endpoints "
+                               "of one caller; on " +
+                               c.scenario.edge_name(cells[i].dependency) +
+                               " it applies to that share of every call instead");
     FaultTarget target;
     target.dependency = cells[i].dependency;
     add(target, c.scenario.edge_name(cells[i].dependency), share);
@@ -263,7 +275,8 @@ void emit(const FaultSpec& model, SourcePos pos, const std::string& suffix, int 
 void read_virtual_service(const Fields& spec, ManifestContext& c) {
   if (auto gateways = spec.get("gateways")) {
     bool mesh = false;
-    for (const YAML::Node& g : spec.list("gateways")) mesh = mesh || (g.IsScalar() && g.Scalar() == "mesh");
+    for (const YAML::Node& g : spec.list("gateways"))
+      mesh = mesh || (g.IsScalar() && g.Scalar() == "mesh");
     if (!mesh) {
       c.diags.warning(spec.key_pos("gateways"),
                       "'spec.gateways' without 'mesh': these routes act at ingress gateways, which "
@@ -279,10 +292,10 @@ void read_virtual_service(const Fields& spec, ManifestContext& c) {
     if (!host) continue;
     const int s = c.names.service(*host);
     if (s < 0)
-      c.diags.error(pos_of(node), "host '" + *host + "' is no service of the scenario" +
-                                      did_you_mean(host->substr(0, host->find('.')),
-                                                   c.names.candidates()) +
-                                      " (map Kubernetes names with 'manifest_names:')");
+      c.diags.error(pos_of(node),
+                    "host '" + *host + "' is no service of the scenario" +
+                        did_you_mean(host->substr(0, host->find('.')), c.names.candidates()) +
+                        " (map Kubernetes names with 'manifest_names:')");
     else
       hosts.push_back(s);
   }
@@ -299,7 +312,8 @@ void read_virtual_service(const Fields& spec, ManifestContext& c) {
     if (!r.is_map()) continue;
     const std::vector<YAML::Node> matches = r.list("match");
     for (std::size_t m = 0; m < matches.size(); ++m)
-      if (auto entry = read_match(matches[m], r.at("match") + "[" + std::to_string(m) + "]", c.diags))
+      if (auto entry =
+              read_match(matches[m], r.at("match") + "[" + std::to_string(m) + "]", c.diags))
         route.matches.push_back(std::move(*entry));
     if (!matches.empty() && route.matches.empty()) {
       MatchEntry none;
@@ -307,7 +321,8 @@ void read_virtual_service(const Fields& spec, ManifestContext& c) {
       route.matches.push_back(std::move(none));
     }
     for (const YAML::Node& destination : r.list("route")) {
-      Fields d(destination, r.at("route") + "[]", {"destination", "weight", "headers"}, {}, c.diags);
+      Fields d(destination, r.at("route") + "[]", {"destination", "weight", "headers"}, {},
+               c.diags);
       if (!d.is_map()) continue;
       if (auto dest = d.get("destination")) {
         Fields target(*dest, "destination", {"host", "subset", "port"}, {}, c.diags);
@@ -318,9 +333,9 @@ void read_virtual_service(const Fields& spec, ManifestContext& c) {
                                                         "' is no service of the scenario" +
                                                         did_you_mean(*host, c.names.candidates()));
           else if (std::find(hosts.begin(), hosts.end(), s) == hosts.end())
-            c.diags.warning(target.value_pos("host"),
-                            "routing to another service ('" + *host + "') is not simulated: the "
-                            "requests stay with the host");
+            c.diags.warning(target.value_pos("host"), "routing to another service ('" + *host +
+                                                          "') is not simulated: the "
+                                                          "requests stay with the host");
         }
       }
     }
@@ -346,13 +361,15 @@ void read_virtual_service(const Fields& spec, ManifestContext& c) {
     }
     if (external) add_caller(-1, -1);
     for (std::size_t d = 0; d < c.scenario.dependencies.size(); ++d)
-      if (c.scenario.dependencies[d].callee == s) add_caller(c.scenario.dependencies[d].caller, static_cast<int>(d));
+      if (c.scenario.dependencies[d].callee == s)
+        add_caller(c.scenario.dependencies[d].caller, static_cast<int>(d));
     // First match: which route takes each cell.
     std::vector<int> route_of(cells.size(), -1);
     for (std::size_t i = 0; i < cells.size(); ++i)
       for (std::size_t r = 0; r < routes.size() && route_of[i] < 0; ++r) {
         bool match = routes[r].matches.empty();
-        for (const MatchEntry& entry : routes[r].matches) match = match || takes(entry, cells[i], s, c);
+        for (const MatchEntry& entry : routes[r].matches)
+          match = match || takes(entry, cells[i], s, c);
         if (match) route_of[i] = static_cast<int>(r);
       }
     const bool several = routes.size() > 1 || hosts.size() > 1;
@@ -367,13 +384,17 @@ void read_virtual_service(const Fields& spec, ManifestContext& c) {
         prefix.append("http").append(std::to_string(r));
       }
       if ((routes[r].delay || routes[r].abort) && !any)
-        c.diags.warning(routes[r].pos, q(c.name) + " " + routes[r].path + " takes no request to " +
-                                    host.name +
-                                    (r > 0 ? " (an earlier route takes every request it matches)"
-                                           : " (no caller or endpoint matches it)") +
-                                    ": its fault never acts");
-      if (routes[r].delay) emit(*routes[r].delay, routes[r].pos, prefix + (routes[r].abort ? "/delay" : ""), s, cells, taken, c);
-      if (routes[r].abort) emit(*routes[r].abort, routes[r].pos, prefix + (routes[r].delay ? "/abort" : ""), s, cells, taken, c);
+        c.diags.warning(routes[r].pos,
+                        q(c.name) + " " + routes[r].path + " takes no request to " + host.name +
+                            (r > 0 ? " (an earlier route takes every request it matches)"
+                                   : " (no caller or endpoint matches it)") +
+                            ": its fault never acts");
+      if (routes[r].delay)
+        emit(*routes[r].delay, routes[r].pos, prefix + (routes[r].abort ? "/delay" : ""), s, cells,
+             taken, c);
+      if (routes[r].abort)
+        emit(*routes[r].abort, routes[r].pos, prefix + (routes[r].delay ? "/abort" : ""), s, cells,
+             taken, c);
     }
   }
 }
@@ -396,21 +417,25 @@ void read_destination_rule(const Fields& spec, ManifestContext& c) {
                 {"loadBalancer", "tls", "portLevelSettings", "tunnel", "proxyProtocol"}, c.diags);
   if (!policy.is_map()) return;
   if (c.window.start > 0)
-    c.diags.warning(policy.pos(), "the DestinationRule '" + c.name +
-                                "' is a policy, not a fault: dosim applies it for the whole run");
+    c.diags.warning(policy.pos(),
+                    "the DestinationRule '" + c.name +
+                        "' is a policy, not a fault: dosim applies it for the whole run");
   ManifestOutput::EdgePolicy edge;
   if (auto outlier = policy.get("outlierDetection")) {
-    Fields o(*outlier, policy.at("outlierDetection"),
-             {"consecutive5xxErrors", "consecutiveErrors", "baseEjectionTime", "maxEjectionPercent"},
-             {"consecutiveGatewayErrors", "interval", "minHealthPercent",
-              "splitExternalLocalOriginErrors", "consecutiveLocalOriginFailures"},
-             c.diags);
+    Fields o(
+        *outlier, policy.at("outlierDetection"),
+        {"consecutive5xxErrors", "consecutiveErrors", "baseEjectionTime", "maxEjectionPercent"},
+        {"consecutiveGatewayErrors", "interval", "minHealthPercent",
+         "splitExternalLocalOriginErrors", "consecutiveLocalOriginFailures"},
+        c.diags);
     if (o.is_map()) {
       DependencySpec::OutlierDetection od;
       if (o.has("consecutive5xxErrors"))
-        od.consecutive_5xx = static_cast<int>(o.number("consecutive5xxErrors", Range::closed(0, 1e6)).value_or(5));
+        od.consecutive_5xx =
+            static_cast<int>(o.number("consecutive5xxErrors", Range::closed(0, 1e6)).value_or(5));
       else if (o.has("consecutiveErrors"))
-        od.consecutive_5xx = static_cast<int>(o.number("consecutiveErrors", Range::closed(0, 1e6)).value_or(5));
+        od.consecutive_5xx =
+            static_cast<int>(o.number("consecutiveErrors", Range::closed(0, 1e6)).value_or(5));
       od.base_ejection_time = o.duration("baseEjectionTime").value_or(od.base_ejection_time);
       od.max_ejection_percent = o.number("maxEjectionPercent", Range::closed(0, 100)).value_or(10);
       if (od.consecutive_5xx > 0) edge.outlier = od;  // 0 turns the detection off (Istio)
@@ -423,7 +448,8 @@ void read_destination_rule(const Fields& spec, ManifestContext& c) {
     // caps the attempts in flight on the edge: the smaller bound given.
     double connections = 0, pending = 0, requests = 0;
     if (auto tcp = p.get("tcp")) {
-      Fields t(*tcp, p.at("tcp"), {"maxConnections"}, {"connectTimeout", "tcpKeepalive", "maxConnectionDuration", "idleTimeout"}, c.diags);
+      Fields t(*tcp, p.at("tcp"), {"maxConnections"},
+               {"connectTimeout", "tcpKeepalive", "maxConnectionDuration", "idleTimeout"}, c.diags);
       connections = t.number("maxConnections", Range::closed(1, 1e8)).value_or(0);
     }
     if (auto http_pool = p.get("http")) {
@@ -441,8 +467,9 @@ void read_destination_rule(const Fields& spec, ManifestContext& c) {
     if (limit > 0) edge.max_pending = static_cast<int>(std::min(limit, 1e8));
   }
   if (c.scenario.mode != WorldMode::kRequests && (edge.outlier || edge.max_pending > 0))
-    c.diags.warning(policy.pos(), "outlier detection and connection-pool limits act at request "
-                                  "level only (mode: requests); the fluid model leaves them aside");
+    c.diags.warning(policy.pos(),
+                    "outlier detection and connection-pool limits act at request "
+                    "level only (mode: requests); the fluid model leaves them aside");
   for (std::size_t d = 0; d < c.scenario.dependencies.size(); ++d) {
     if (c.scenario.dependencies[d].callee != s) continue;
     edge.dependency = static_cast<int>(d);

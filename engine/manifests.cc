@@ -20,7 +20,8 @@ const std::vector<KindInfo>& kinds() {
         {"VirtualService", "networking.istio.io", {"v1alpha3", "v1beta1", "v1"}},
         {"DestinationRule", "networking.istio.io", {"v1alpha3", "v1beta1", "v1"}},
         {"Schedule", "chaos-mesh.org", {"v1alpha1"}}};
-    for (const std::string& kind : chaos_kinds()) list.push_back({kind, "chaos-mesh.org", {"v1alpha1"}});
+    for (const std::string& kind : chaos_kinds())
+      list.push_back({kind, "chaos-mesh.org", {"v1alpha1"}});
     return list;
   }();
   return all;
@@ -50,21 +51,19 @@ void read_document(const YAML::Node& doc, const Scenario& scenario, const Manife
   }
   const KindInfo* info = kind_info(*kind);
   if (!info) {
-    diags.error(top.value_pos("kind"),
-                "kind '" + *kind + "' is not one dosim reads (" +
-                    [] {
-                      std::string listed;
-                      for (const std::string& k : kind_names()) listed += (listed.empty() ? "" : ", ") + k;
-                      return listed;
-                    }() +
-                    ")" + did_you_mean(*kind, kind_names()));
+    diags.error(
+        top.value_pos("kind"), "kind '" + *kind + "' is not one dosim reads (" + [] {
+          std::string listed;
+          for (const std::string& k : kind_names()) listed += (listed.empty() ? "" : ", ") + k;
+          return listed;
+        }() + ")" + did_you_mean(*kind, kind_names()));
     return;
   }
   if (!top.has("apiVersion")) {
     diags.warning(top.value_pos("kind"),
                   "no 'apiVersion': kubectl refuses such a document (apiVersion not set); dosim "
-                  "reads it as " + info->group + "/" + info->versions.back() + " " +
-                      *kind);
+                  "reads it as " +
+                      info->group + "/" + info->versions.back() + " " + *kind);
   } else if (auto api = top.text("apiVersion")) {
     const std::size_t slash = api->find('/');
     const std::string group = slash == std::string::npos ? "" : api->substr(0, slash);
@@ -81,12 +80,12 @@ void read_document(const YAML::Node& doc, const Scenario& scenario, const Manife
   ManifestContext context{scenario, names, window, item_pos, diags, out, *kind};
   if (auto metadata = top.get("metadata")) {
     // Kubernetes' other metadata is read by the cluster and means nothing to the simulation.
-    Fields meta(*metadata, "metadata",
-                {"name", "namespace", "labels", "annotations", "generateName", "uid",
-                 "resourceVersion", "generation", "creationTimestamp", "finalizers",
-                 "ownerReferences", "managedFields", "deletionTimestamp",
-                 "deletionGracePeriodSeconds"},
-                {}, diags);
+    Fields meta(
+        *metadata, "metadata",
+        {"name", "namespace", "labels", "annotations", "generateName", "uid", "resourceVersion",
+         "generation", "creationTimestamp", "finalizers", "ownerReferences", "managedFields",
+         "deletionTimestamp", "deletionGracePeriodSeconds"},
+        {}, diags);
     if (meta.is_map() && meta.has("name"))
       if (auto name = meta.text("name")) context.name = *name;
   }
@@ -109,12 +108,12 @@ void read_document(const YAML::Node& doc, const Scenario& scenario, const Manife
                 {"subsets", "exportTo", "workloadSelector"}, diags);
     if (spec.is_map()) read_destination_rule(spec, context);
   } else if (*kind == "Schedule") {
-    read_schedule_chaos(Fields(*spec_node, "spec",
-                               {"schedule", "type", "historyLimit", "concurrencyPolicy",
-                                "startingDeadlineSeconds", "networkChaos", "podChaos",
-                                "stressChaos", "httpChaos"},
-                               {}, diags),
-                        context);
+    read_schedule_chaos(
+        Fields(*spec_node, "spec",
+               {"schedule", "type", "historyLimit", "concurrencyPolicy", "startingDeadlineSeconds",
+                "networkChaos", "podChaos", "stressChaos", "httpChaos"},
+               {}, diags),
+        context);
   } else {
     std::optional<SimTime> own;
     std::vector<FaultSpec> faults = read_chaos(*kind, *spec_node, context, own);
@@ -212,8 +211,9 @@ std::optional<std::string> Fields::text(std::string_view key) const {
 std::optional<SimTime> Fields::duration(std::string_view key) const {
   auto written = text(key);
   if (!written) return std::nullopt;
-  const bool has_unit = std::any_of(written->begin(), written->end(),
-                                    [](char c) { return std::isalpha(static_cast<unsigned char>(c)); });
+  const bool has_unit = std::any_of(written->begin(), written->end(), [](char c) {
+    return std::isalpha(static_cast<unsigned char>(c));
+  });
   std::optional<SimTime> parsed = parse_duration(*written);
   if (!parsed || (!has_unit && *parsed != 0)) {
     diags_.error(value_pos(key), "expected a duration with a unit for '" + at(key) +

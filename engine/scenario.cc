@@ -143,6 +143,7 @@ double Scenario::request_hop_bound(int* worst_source) const {
     double rate = source.base_rps;
     if (source.locust) {
       double users = source.locust->users;
+      for (const LocustStage& stage : source.locust->stages) users = std::max(users, stage.users);
       for (const SurgeSpec& surge : source.locust->surges) users += surge.users;
       rate = users * source.locust->rps_per_user;
     }
@@ -174,6 +175,22 @@ int Scenario::service_index(const std::string& service_name) const {
 std::string Scenario::edge_name(int dependency) const {
   const DependencySpec& d = dependencies[dependency];
   return services[d.caller].name + "->" + services[d.callee].name;
+}
+
+std::pair<double, double> LocustShape::target(SimTime t) const {
+  double users_now = users, rate = spawn_rate;
+  if (!stages.empty()) {
+    users_now = 0;  // after the last stage
+    for (const LocustStage& stage : stages)
+      if (t < stage.end) {
+        users_now = stage.users;
+        rate = stage.spawn_rate;
+        break;
+      }
+  }
+  for (const SurgeSpec& surge : surges)
+    if (t >= surge.from && t < surge.to) users_now += surge.users;
+  return {users_now, rate};
 }
 
 }  // namespace dosim

@@ -93,14 +93,13 @@ Scenario Loader::load(const YAML::Node& root) {
                      describe(root));
     diags_.throw_if_any();
   }
-  MapReader top(
-      root, "scenario",
-      {"name",      "description",       "duration",     "tick",       "record", "seed",
-       "regions",   "services",          "dependencies", "traffic",    "faults", "changes",
-       "detectors", "incident_rules",    "alertmanager", "script",     "replay", "mode",
-       "tracing",   "measurement_noise", "rca",          "remediation",
-       "manifests", "manifest_names"},
-      diags_);
+  MapReader top(root, "scenario",
+                {"name",   "description", "duration",  "tick",           "record",
+                 "seed",   "regions",     "services",  "dependencies",   "traffic",
+                 "faults", "changes",     "detectors", "incident_rules", "alertmanager",
+                 "script", "replay",      "mode",      "tracing",        "measurement_noise",
+                 "rca",    "remediation", "manifests", "manifest_names"},
+                diags_);
   scenario_.name = read_name(top, Need::kRequired);
   scenario_.description = top.text("description").value_or("");
   scenario_.script = top.text("script").value_or("");
@@ -851,8 +850,8 @@ void Loader::read_shapes(MapReader& r, TrafficSpec& traffic) {
 }
 
 void Loader::read_locust(const YAML::Node& node, TrafficSpec& traffic) {
-  MapReader r(node, "locust", {"users", "spawn_rate", "rps_per_user", "wait_time", "surges"},
-              diags_);
+  MapReader r(node, "locust",
+              {"users", "spawn_rate", "rps_per_user", "wait_time", "surges", "stages"}, diags_);
   LocustShape locust;
   locust.users = r.number("users", Range::at_least(0)).value_or(0);
   locust.spawn_rate = r.number("spawn_rate", Range::above(0)).value_or(10);
@@ -887,6 +886,34 @@ void Loader::read_locust(const YAML::Node& node, TrafficSpec& traffic) {
                                             format_duration(*to) + clipped());
     locust.surges.push_back(surge);
   }
+  if (r.has("stages") && r.has("users"))
+    diags_.error(r.key_pos("stages"),
+                 "give 'users' or 'stages', not both: the stages set the "
+                 "users over time");
+  SimTime last_end = 0;
+  for (const YAML::Node& item : r.list("stages")) {
+    MapReader s(item, "stage", {"duration", "users", "spawn_rate"}, diags_);
+    if (!s.is_map()) continue;
+    LocustStage stage;
+    stage.pos = s.pos();
+    auto end = s.duration("duration", Range::above(0), Need::kRequired);
+    stage.users = s.number("users", Range::at_least(0), Need::kRequired).value_or(0);
+    stage.spawn_rate = s.number("spawn_rate", Range::above(0)).value_or(locust.spawn_rate);
+    stage.end = end.value_or(last_end);
+    if (end && *end <= last_end)
+      diags_.error(s.value_pos("duration"),
+                   "'duration' (" + format_duration(*end) +
+                       ") must be after the previous stage's (" + format_duration(last_end) +
+                       "): as in Locust's StagesShape, it is the run time at which the stage ends");
+    else if (end && duration_ && last_end >= *duration_)
+      diags_.warning(s.value_pos("duration"), "a stage of traffic '" + traffic.name +
+                                                  "' starts at " + format_duration(last_end) +
+                                                  never_happens());
+    last_end = std::max(last_end, stage.end);
+    locust.stages.push_back(stage);
+  }
+  if (r.has("stages") && locust.stages.empty())
+    diags_.error(r.value_pos("stages"), "'stages' must hold at least one stage");
   traffic.locust = locust;
 }
 

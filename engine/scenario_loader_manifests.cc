@@ -41,9 +41,9 @@ void Loader::read_manifests(MapReader& top) {
       }
       if (auto length = r.duration("duration", Range::above(0))) {
         if (*length > *duration_ - window.start)
-          diags_.warning(r.value_pos("duration"), "the manifest is deleted at " +
-                                                      format_duration(time_after(window.start, *length)) +
-                                                      clipped());
+          diags_.warning(r.value_pos("duration"),
+                         "the manifest is deleted at " +
+                             format_duration(time_after(window.start, *length)) + clipped());
         window.end = time_after(window.start, std::min(*length, *duration_ - window.start));
       }
     }

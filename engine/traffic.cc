@@ -62,11 +62,11 @@ void TrafficModel::add_arrivals(std::int64_t tick, SimTime start, SimTime length
     double rate;
     if (source.locust) {
       const LocustShape& locust = *source.locust;
-      double target = locust.users;
-      for (const SurgeSpec& surge : locust.surges)
-        if (mid >= surge.from && mid < surge.to) target += surge.users;
-      const double step = locust.spawn_rate * to_seconds(length);
-      users_[i] += std::clamp(target - users_[i], -step, step);
+      const auto [target, spawn_rate] = locust.target(mid);
+      const bool over = !locust.stages.empty() && mid >= locust.stages.back().end;
+      const double step = spawn_rate * to_seconds(length);
+      // After the last stage Locust stops the test: every user goes at once.
+      users_[i] = over ? target : users_[i] + std::clamp(target - users_[i], -step, step);
       const double factor = shape(source, mid);
       rate = closed_loop_ || answer_seconds_[i] <= 0
                  ? users_[i] * locust.rps_per_user * factor

@@ -202,9 +202,24 @@ struct WaitTime {
   double value = 1, high = 1;
 };
 
+// One stage of a Locust LoadTestShape stage table (`stages:`): until run time `end` (counted
+// from the start of the run, as Locust's StagesShape counts its `duration`), the user count
+// moves toward `users` at `spawn_rate`.
+struct LocustStage {
+  SimTime end = 0;
+  double users = 0;
+  double spawn_rate = 10;
+  SourcePos pos;
+};
+
 struct LocustShape {
-  double users = 0;           // baseline users, >= 0
-  double spawn_rate = 10;     // users per second, > 0
+  double users = 0;        // baseline users, >= 0
+  double spawn_rate = 10;  // users per second, > 0
+  // A stage table in place of `users`: the first stage whose end is after the current time
+  // sets the target and the spawn rate; after the last stage the test is over (no users).
+  std::vector<LocustStage> stages;
+  // Target users and spawn rate at simulated time t, surges included.
+  std::pair<double, double> target(SimTime t) const;
   double rps_per_user = 1.0;  // > 0: requests per second per user (from wait_time if given)
   WaitTime wait;              // constant_throughput(rps_per_user) unless given
   std::vector<SurgeSpec> surges;

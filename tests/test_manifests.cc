@@ -1,0 +1,500 @@
+// Kubernetes fault manifests in a scenario (`manifests:`, docs/manifests.md): Istio
+// VirtualService routes (first match, sourceLabels, uri, pruned fields), DestinationRule
+// policies, Chaos Mesh experiments and schedules become the faults and edge policies a real
+// cluster would apply, with warnings and errors at their positions in the manifest file.
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "dosim/engine/scenario_loader.h"
+
+namespace dosim {
+namespace {
+
+namespace fs = std::filesystem;
+
+// web and batch call pay (endpoints /pay x3, /refund x1); web is the entry service.
+const std::string kSystem =
+    "name: t\n"
+    "duration: 1h\n"
+    "services:\n"
+    "  - {name: web, replicas: 2}\n"
+    "  - {name: batch}\n"
+    "  - name: pay\n"
+    "    replicas: 4\n"
+    "    endpoints: [{name: /pay, weight: 3}, {name: /refund, weight: 1}]\n"
+    "  - {name: cartservice, labels: {tier: backend}}\n"
+    "dependencies:\n"
+    "  - {caller: web, callee: pay}\n"
+    "  - {caller: batch, callee: pay}\n"
+    "  - {caller: web, callee: cartservice}\n"
+    "  - {caller: batch, callee: cartservice}\n"
+    "traffic:\n"
+    "  - {entry: web, base_rps: 10}\n";
+
+struct Loaded {
+  Scenario scenario;
+  std::vector<std::string> warnings;
+};
+
+fs::path folder() {
+  const fs::path dir = fs::temp_directory_path() / "dosim-manifest-tests";
+  fs::create_directories(dir);
+  return dir;
+}
+
+// Writes `manifest` to m.yaml beside a scenario of kSystem + `tail`, and loads it.
+Loaded load(const std::string& manifest, const std::string& tail = "manifests: [m.yaml]\n") {
+  const fs::path dir = folder();
+  std::ofstream(dir / "m.yaml") << manifest;
+  std::ofstream(dir / "s.yaml") << kSystem << tail;
+  Loaded loaded{load_scenario_file((dir / "s.yaml").string()), {}};
+  for (const Diagnostic& warning : loaded.scenario.warnings)
+    loaded.warnings.push_back(fs::path(warning.file).filename().string() + ":" +
+                              std::to_string(warning.line) + ":" + std::to_string(warning.column) +
+                              ": " + warning.message);
+  return loaded;
+}
+
+std::vector<std::string> errors_of(const std::string& manifest,
+                                   const std::string& tail = "manifests: [m.yaml]\n") {
+  std::vector<std::string> lines;
+  try {
+    load(manifest, tail);
+  } catch (const InputError& error) {
+    for (const Diagnostic& d : error.diagnostics())
+      lines.push_back(fs::path(d.file).filename().string() + ":" + std::to_string(d.line) + ":" +
+                      std::to_string(d.column) + ": " + d.message);
+  }
+  return lines;
+}
+
+bool has_warning(const Loaded& loaded, const std::string& start) {
+  for (const std::string& w : loaded.warnings)
+    if (w.rfind(start, 0) == 0) return true;
+  return false;
+}
+
+const FaultSpec* fault_named(const Scenario& s, const std::string& name) {
+  for (const FaultSpec& f : s.faults)
+    if (f.name == name) return &f;
+  return nullptr;
+}
+
+// The lab's first manifest (../shared/REFERENCE.md, Lab 7): no apiVersion, `match` nested in
+// `fault`, the deprecated `percent`.
+const std::string kLabCartDelay =
+    "kind: VirtualService\n"                 // 1
+    "metadata:\n"                            // 2
+    "  name: cartservice-fault-injection\n"  // 3
+    "spec:\n"                                // 4
+    "  hosts:\n"                             // 5
+    "  - cartservice\n"                      // 6
+    "  http:\n"                              // 7
+    "  - fault:\n"                           // 8
+    "      delay:\n"                         // 9
+    "        fixedDelay: .2s\n"              // 10
+    "        percent: 100\n"                 // 11
+    "      match:\n"                         // 12
+    "      - sourceLabels:\n"                // 13
+    "          app: web\n"                   // 14
+    "    route:\n"                           // 15
+    "    - destination:\n"                   // 16
+    "        host: cartservice\n"            // 17
+    "  - fault:\n"                           // 18
+    "      delay:\n"                         // 19
+    "        fixedDelay: .2s\n"              // 20
+    "        percent: 100\n"                 // 21
+    "      match:\n"                         // 22
+    "      - uri:\n"                         // 23
+    "          regex: \".*/GetQuote\"\n"     // 24
+    "    route:\n"                           // 25
+    "    - destination:\n"                   // 26
+    "        host: cartservice\n"            // 27
+    "  - route:\n"                           // 28
+    "    - destination:\n"                   // 29
+    "        host: cartservice\n";           // 30
+
+TEST_CASE("a match nested in fault is pruned, so the delay takes every caller", "[manifests]") {
+  const Loaded loaded =
+      load(kLabCartDelay, "manifests: [{file: m.yaml, start: 15m, duration: 10m}]\n");
+  REQUIRE(loaded.scenario.faults.size() == 1);
+  const FaultSpec& fault = loaded.scenario.faults[0];
+  CHECK(fault.name == "cartservice-fault-injection/http0");
+  CHECK(fault.kind == FaultKind::kLatency);
+  CHECK(fault.target.service == loaded.scenario.service_index("cartservice"));
+  CHECK_FALSE(fault.target.is_edge());
+  CHECK(fault.fixed_delay == 200 * kMillisecond);
+  CHECK(fault.fraction == 1.0);
+  CHECK(fault.start == 15 * kMinute);
+  CHECK(fault.duration == 10 * kMinute);
+  CHECK(has_warning(loaded, "m.yaml:1:7: no 'apiVersion': kubectl refuses"));
+  CHECK(has_warning(loaded, "m.yaml:11:9: 'spec.http[0].fault.delay.percent' is deprecated"));
+  CHECK(has_warning(loaded,
+                    "m.yaml:12:7: unknown field 'spec.http[0].fault.match': a cluster "
+                    "prunes it (kubectl warns: unknown field), and so does dosim; this "
+                    "route then has no match and takes every request to the host"));
+  CHECK(has_warning(loaded,
+                    "m.yaml:18:5: 'cartservice-fault-injection' spec.http[1] takes no "
+                    "request to cartservice (an earlier route takes every request it "
+                    "matches)"));
+}
+
+TEST_CASE("a match beside fault restricts the delay to the matched caller's edge", "[manifests]") {
+  const Loaded loaded = load(
+      "apiVersion: networking.istio.io/v1beta1\n"
+      "kind: VirtualService\n"
+      "metadata: {name: cart-delay, namespace: default}\n"
+      "spec:\n"
+      "  hosts: [cartservice.default.svc.cluster.local]\n"
+      "  http:\n"
+      "  - match: [{sourceLabels: {app: web}}]\n"
+      "    fault: {delay: {fixedDelay: 150ms, percentage: {value: 40}}}\n"
+      "    route: [{destination: {host: cartservice}}]\n"
+      "  - route: [{destination: {host: cartservice}}]\n");
+  REQUIRE(loaded.scenario.faults.size() == 1);
+  const FaultSpec& fault = loaded.scenario.faults[0];
+  CHECK(loaded.scenario.edge_name(fault.target.dependency) == "web->cartservice");
+  CHECK(fault.fraction == Approx(0.4));
+  CHECK(fault.fixed_delay == 150 * kMillisecond);
+  CHECK(loaded.warnings.empty());
+}
+
+TEST_CASE("routes split a host's requests by caller and endpoint, first match wins",
+          "[manifests]") {
+  // batch's calls: aborted by route 0. /pay from web: delayed by route 1 (web's /refund calls
+  // are not: a share of web's calls). The external traffic goes to web, not pay.
+  const Loaded loaded = load(
+      "apiVersion: networking.istio.io/v1\n"
+      "kind: VirtualService\n"
+      "metadata: {name: pay-faults}\n"
+      "spec:\n"
+      "  hosts: [pay]\n"
+      "  http:\n"
+      "  - match: [{sourceLabels: {app: batch}}]\n"
+      "    fault: {abort: {httpStatus: 500, percentage: {value: 50}}}\n"
+      "  - match: [{uri: {prefix: /pay}}]\n"
+      "    fault: {delay: {fixedDelay: 1s, percentage: {value: 100}}}\n"
+      "  - route: [{destination: {host: pay}}]\n");
+  const FaultSpec* abort = fault_named(loaded.scenario, "pay-faults/http0@batch->pay");
+  REQUIRE(abort);
+  CHECK(abort->kind == FaultKind::kError);
+  CHECK(abort->http_status == 500);
+  CHECK(abort->fraction == Approx(0.5));
+  const FaultSpec* delay = fault_named(loaded.scenario, "pay-faults/http1@web->pay");
+  REQUIRE(delay);
+  CHECK(delay->kind == FaultKind::kLatency);
+  CHECK(delay->fraction == Approx(0.75));  // /pay's weight 3 of 4
+  CHECK(loaded.scenario.faults.size() == 2);
+  CHECK(has_warning(loaded,
+                    "m.yaml:9:5: 'pay-faults': dosim cannot restrict a fault to some "
+                    "endpoints of one caller"));
+}
+
+TEST_CASE("a uri match on every caller becomes an endpoint fault", "[manifests]") {
+  const Loaded loaded = load(
+      "apiVersion: networking.istio.io/v1\n"
+      "kind: VirtualService\n"
+      "metadata: {name: refund-errors}\n"
+      "spec:\n"
+      "  hosts: [pay]\n"
+      "  http:\n"
+      "  - match: [{uri: {exact: /refund}}]\n"
+      "    fault: {abort: {httpStatus: 503, percentage: {value: 100}}}\n");
+  REQUIRE(loaded.scenario.faults.size() == 1);
+  const FaultSpec& fault = loaded.scenario.faults[0];
+  CHECK(fault.target.service == loaded.scenario.service_index("pay"));
+  CHECK(fault.target.endpoint == 1);
+}
+
+TEST_CASE("manifest_names maps Kubernetes names that differ from the services'", "[manifests]") {
+  const Loaded loaded = load(
+      "apiVersion: networking.istio.io/v1alpha3\n"
+      "kind: VirtualService\n"
+      "metadata: {name: payment-service-fault-injection}\n"
+      "spec:\n"
+      "  hosts: [payment-service]\n"
+      "  http:\n"
+      "  - match: [{sourceLabels: {app: batch-job}}]\n"
+      "    fault: {delay: {fixedDelay: .2s, percent: 100}}\n",
+      "manifest_names: {payment-service: pay, batch-job: batch}\n"
+      "manifests: [m.yaml]\n");
+  REQUIRE(loaded.scenario.faults.size() == 1);
+  CHECK(loaded.scenario.edge_name(loaded.scenario.faults[0].target.dependency) == "batch->pay");
+}
+
+TEST_CASE("manifest problems are all reported at once with their positions", "[manifests]") {
+  const std::vector<std::string> errors = errors_of(
+      "apiVersion: networking.istio.io/v1\n"
+      "kind: VirtualService\n"
+      "metadata: {name: a}\n"
+      "spec:\n"
+      "  hosts: [cartservise]\n"
+      "  http:\n"
+      "  - fault: {delay: {fixedDelay: 200, percent: 100}}\n"
+      "---\n"
+      "apiVersion: networking.istio.io/v1\n"
+      "kind: NetworkChaos\n"
+      "metadata: {name: b}\n"
+      "spec: {action: delay}\n"
+      "---\n"
+      "apiVersion: chaos-mesh.org/v1alpha1\n"
+      "kind: PodChaos\n"
+      "metadata: {name: c}\n"
+      "spec: {action: pod-kil, mode: some, selector: {labelSelectors: {app: web}}}\n"
+      "---\n"
+      "kind: Deployment\n"
+      "metadata: {name: d}\n");
+  const std::vector<std::string> expected = {
+      "m.yaml:5:11: host 'cartservise' is no service of the scenario; did you mean "
+      "'cartservice'? (map Kubernetes names with 'manifest_names:')",
+      "m.yaml:7:33: expected a duration with a unit for 'spec.http[0].fault.delay.fixedDelay' "
+      "(as \"200ms\", \".2s\", \"1m30s\"), got '200'",
+      "m.yaml:9:13: kind NetworkChaos is served as chaos-mesh.org/v1alpha1, not "
+      "'networking.istio.io/v1'",
+      "m.yaml:12:7: missing 'spec.selector' (which pods the chaos acts on)",
+      "m.yaml:12:7: missing 'spec.mode' (one, all, fixed, fixed-percent or random-max-percent)",
+      "m.yaml:12:7: action delay needs 'spec.delay' with a 'latency'",
+      "m.yaml:17:31: 'spec.mode' must be one, all, fixed, fixed-percent or random-max-percent, "
+      "got 'some'",
+      "m.yaml:17:16: 'spec.action' must be pod-kill, pod-failure or container-kill, got "
+      "'pod-kil'; did you mean 'pod-kill'?",
+      "m.yaml:19:7: kind 'Deployment' is not one dosim reads (VirtualService, DestinationRule, "
+      "Schedule, NetworkChaos, PodChaos, StressChaos, HTTPChaos)"};
+  std::vector<std::string> sorted = errors, wanted = expected;
+  std::sort(sorted.begin(), sorted.end());
+  std::sort(wanted.begin(), wanted.end());
+  CHECK(sorted == wanted);
+}
+
+TEST_CASE("an unreadable manifest is an error at the scenario's entry", "[manifests]") {
+  const std::vector<std::string> errors = errors_of("", "manifests:\n  - missing.yaml\n");
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].rfind("s.yaml:18:5: cannot read the manifest", 0) == 0);
+}
+
+TEST_CASE("NetworkChaos delay, loss and partition act on services and calls", "[manifests]") {
+  const Loaded loaded = load(
+      "apiVersion: chaos-mesh.org/v1alpha1\n"
+      "kind: NetworkChaos\n"
+      "metadata: {name: slow-pay}\n"
+      "spec:\n"
+      "  action: delay\n"
+      "  mode: one\n"
+      "  selector: {namespaces: [default], labelSelectors: {app: pay}}\n"
+      "  delay: {latency: 50ms, jitter: 5ms}\n"
+      "  duration: 2m\n"
+      "---\n"
+      "apiVersion: chaos-mesh.org/v1alpha1\n"
+      "kind: NetworkChaos\n"
+      "metadata: {name: lossy}\n"
+      "spec:\n"
+      "  action: loss\n"
+      "  mode: all\n"
+      "  selector: {labelSelectors: {tier: backend}}\n"
+      "  loss: {loss: \"25\"}\n"
+      "---\n"
+      "apiVersion: chaos-mesh.org/v1alpha1\n"
+      "kind: NetworkChaos\n"
+      "metadata: {name: split}\n"
+      "spec:\n"
+      "  action: partition\n"
+      "  mode: all\n"
+      "  selector: {labelSelectors: {app: web}}\n"
+      "  direction: both\n"
+      "  target: {mode: all, selector: {labelSelectors: {app: pay}}}\n"
+      "  duration: 30s\n",
+      "manifests: [{file: m.yaml, start: 10m}]\n");
+  const Scenario& s = loaded.scenario;
+  const FaultSpec* slow = fault_named(s, "slow-pay");
+  REQUIRE(slow);
+  CHECK(slow->kind == FaultKind::kLatency);
+  CHECK(slow->target.service == s.service_index("pay"));
+  CHECK(slow->mode == PodMode::kOne);
+  CHECK(slow->fixed_delay == 50 * kMillisecond);
+  CHECK(slow->jitter == 5 * kMillisecond);
+  CHECK(slow->start == 10 * kMinute);
+  CHECK(slow->duration == 2 * kMinute);
+  const FaultSpec* lossy = fault_named(s, "lossy@batch->cartservice");
+  REQUIRE(lossy);
+  CHECK(lossy->kind == FaultKind::kPacketLoss);
+  CHECK(lossy->fraction == Approx(0.25));
+  CHECK(lossy->duration == 50 * kMinute);  // until the manifest is deleted: the end
+  CHECK(fault_named(s, "lossy@web->cartservice"));
+  const FaultSpec* split = fault_named(s, "split");
+  REQUIRE(split);
+  CHECK(s.edge_name(split->target.dependency) == "web->pay");
+  CHECK(split->fraction == 1.0);
+  CHECK(split->duration == 30 * kSecond);
+  CHECK(s.faults.size() == 4);
+}
+
+TEST_CASE("PodChaos, StressChaos and HTTPChaos become replica, CPU and request faults",
+          "[manifests]") {
+  const Loaded loaded = load(
+      "apiVersion: chaos-mesh.org/v1alpha1\n"
+      "kind: PodChaos\n"
+      "metadata: {name: kill}\n"
+      "spec: {action: pod-kill, mode: fixed, value: \"2\", selector: {labelSelectors: {app: "
+      "pay}}}\n"
+      "---\n"
+      "apiVersion: chaos-mesh.org/v1alpha1\n"
+      "kind: PodChaos\n"
+      "metadata: {name: fail}\n"
+      "spec: {action: pod-failure, mode: fixed-percent, value: \"50\", duration: 90s,\n"
+      "       selector: {labelSelectors: {app: web}}}\n"
+      "---\n"
+      "apiVersion: chaos-mesh.org/v1alpha1\n"
+      "kind: StressChaos\n"
+      "metadata: {name: burn}\n"
+      "spec:\n"
+      "  mode: all\n"
+      "  selector: {labelSelectors: {app: batch}}\n"
+      "  stressors: {cpu: {workers: 2, load: 30}}\n"
+      "  duration: 5m\n"
+      "---\n"
+      "apiVersion: chaos-mesh.org/v1alpha1\n"
+      "kind: HTTPChaos\n"
+      "metadata: {name: refunds}\n"
+      "spec: {mode: all, selector: {labelSelectors: {app: pay}}, target: Request, port: 8080,\n"
+      "       path: /ref*, abort: true, delay: 2s, duration: 1m}\n");
+  const Scenario& s = loaded.scenario;
+  const FaultSpec* kill = fault_named(s, "kill");
+  REQUIRE(kill);
+  CHECK(kill->kind == FaultKind::kPodKill);
+  CHECK(kill->mode == PodMode::kFixed);
+  CHECK(kill->mode_value == 2);
+  CHECK(kill->duration == kill->restart_time);
+  const FaultSpec* fail = fault_named(s, "fail");
+  REQUIRE(fail);
+  CHECK(fail->kind == FaultKind::kPodKill);
+  CHECK(fail->restart_time == 90 * kSecond);
+  CHECK(fail->duration == 90 * kSecond);
+  CHECK(fail->mode_value == 50);
+  const FaultSpec* burn = fault_named(s, "burn");
+  REQUIRE(burn);
+  CHECK(burn->kind == FaultKind::kCpuStress);
+  CHECK(burn->cpu_load == Approx(0.6));
+  const FaultSpec* abort = fault_named(s, "refunds/abort@/refund");
+  const FaultSpec* delay = fault_named(s, "refunds/delay@/refund");
+  REQUIRE(abort);
+  REQUIRE(delay);
+  CHECK(abort->kind == FaultKind::kError);
+  CHECK(abort->target.endpoint == 1);  // /refund (the only match, not all endpoints)
+  CHECK(delay->fixed_delay == 2 * kSecond);
+  CHECK(delay->target.service == s.service_index("pay"));
+}
+
+TEST_CASE("a Schedule repeats its experiment, one at a time under Forbid", "[manifests]") {
+  const Loaded loaded = load(
+      "apiVersion: chaos-mesh.org/v1alpha1\n"
+      "kind: Schedule\n"
+      "metadata: {name: flaky}\n"
+      "spec:\n"
+      "  schedule: \"@every 10m\"\n"
+      "  type: NetworkChaos\n"
+      "  historyLimit: 5\n"
+      "  networkChaos:\n"
+      "    action: delay\n"
+      "    mode: all\n"
+      "    selector: {labelSelectors: {app: pay}}\n"
+      "    delay: {latency: 100ms}\n"
+      "    duration: 15m\n"
+      "---\n"
+      "apiVersion: chaos-mesh.org/v1alpha1\n"
+      "kind: Schedule\n"
+      "metadata: {name: hourly-kill}\n"
+      "spec:\n"
+      "  schedule: \"*/20 * * * *\"\n"
+      "  type: PodChaos\n"
+      "  concurrencyPolicy: Allow\n"
+      "  podChaos: {action: pod-kill, mode: one, selector: {labelSelectors: {app: web}}}\n");
+  const Scenario& s = loaded.scenario;
+  // @every 10m from 0: 10, 20, 30, 40, 50 min; each lasts 15 min, so 20 and 40 are skipped.
+  std::vector<SimTime> flaky, kills;
+  for (const FaultSpec& f : s.faults) {
+    if (f.name.rfind("flaky#", 0) == 0) flaky.push_back(f.start);
+    if (f.name.rfind("hourly-kill#", 0) == 0) kills.push_back(f.start);
+  }
+  CHECK(flaky == std::vector<SimTime>{10 * kMinute, 30 * kMinute, 50 * kMinute});
+  CHECK(fault_named(s, "flaky#3")->duration == 10 * kMinute);  // clipped at the end
+  CHECK(kills == std::vector<SimTime>{0, 20 * kMinute, 40 * kMinute});
+}
+
+TEST_CASE("a DestinationRule sets outlier detection and circuit breaking on calls to its host",
+          "[manifests]") {
+  const Loaded loaded = load(
+      "apiVersion: networking.istio.io/v1\n"
+      "kind: DestinationRule\n"
+      "metadata: {name: pay-cb}\n"
+      "spec:\n"
+      "  host: pay\n"
+      "  trafficPolicy:\n"
+      "    connectionPool:\n"
+      "      tcp: {maxConnections: 10}\n"
+      "      http: {http1MaxPendingRequests: 5, maxRequestsPerConnection: 1}\n"
+      "    outlierDetection: {consecutive5xxErrors: 3, interval: 1s, baseEjectionTime: 1m,\n"
+      "                       maxEjectionPercent: 50}\n",
+      "mode: requests\nmanifests: [m.yaml]\n");
+  const Scenario& s = loaded.scenario;
+  for (const DependencySpec& d : s.dependencies) {
+    const bool to_pay = d.callee == s.service_index("pay");
+    CHECK(d.max_pending == (to_pay ? 15 : 0));
+    CHECK(d.outlier.has_value() == to_pay);
+    if (to_pay) {
+      CHECK(d.outlier->consecutive_5xx == 3);
+      CHECK(d.outlier->base_ejection_time == kMinute);
+      CHECK(d.outlier->max_ejection_percent == 50);
+    }
+  }
+  CHECK(has_warning(loaded,
+                    "m.yaml:9:42: 'spec.trafficPolicy.connectionPool.http."
+                    "maxRequestsPerConnection' is not simulated"));
+  CHECK(has_warning(loaded,
+                    "m.yaml:10:49: 'spec.trafficPolicy.outlierDetection.interval' is "
+                    "not simulated"));
+}
+
+TEST_CASE("a Locust stage table sets the users over time, as LoadTestShape does",
+          "[manifests][locust]") {
+  const Scenario s = parse_scenario(
+      "name: t\nduration: 10m\nservices: [{name: web}]\n"
+      "traffic:\n"
+      "  - entry: web\n"
+      "    locust:\n"
+      "      spawn_rate: 4\n"
+      "      stages:\n"
+      "        - {duration: 60s, users: 10}\n"
+      "        - {duration: 2m, users: 50, spawn_rate: 20}\n"
+      "      surges: [{from: 90s, to: 100s, users: 5}]\n",
+      "t.yaml");
+  const LocustShape& locust = *s.traffic[0].locust;
+  CHECK(locust.target(30 * kSecond) == std::pair<double, double>{10, 4});
+  CHECK(locust.target(95 * kSecond) == std::pair<double, double>{55, 20});
+  CHECK(locust.target(2 * kMinute).first == 0);  // the test is over
+  std::vector<std::string> errors;
+  try {
+    parse_scenario(
+        "name: t\nduration: 10m\nservices: [{name: web}]\n"
+        "traffic:\n"
+        "  - entry: web\n"
+        "    locust:\n"
+        "      users: 3\n"
+        "      stages:\n"
+        "        - {duration: 60s, users: 10}\n"
+        "        - {duration: 30s, users: 50}\n",
+        "t.yaml");
+  } catch (const InputError& error) {
+    for (const Diagnostic& d : error.diagnostics()) errors.push_back(d.format());
+  }
+  CHECK(errors == std::vector<std::string>{
+                      "t.yaml:8:7: give 'users' or 'stages', not both: the stages set the users "
+                      "over time",
+                      "t.yaml:10:22: 'duration' (30s) must be after the previous stage's (1m): as "
+                      "in Locust's StagesShape, it is the run time at which the stage ends"});
+}
+
+}  // namespace
+}  // namespace dosim
