@@ -28,4 +28,17 @@ int inject_fault(Simulation& simulation, YAML::Node node, const std::string& whe
   return simulation.add_fault(std::move(spec));
 }
 
+std::vector<int> apply_manifest(Simulation& simulation, const std::string& path,
+                                std::optional<SimTime> duration, const std::string& where) {
+  const SimTime now = simulation.now();
+  const SimTime end = simulation.scenario().duration;
+  if (now >= end) throw RunControlError(where + ": the run is over");
+  if (duration && *duration <= 0) throw RunControlError(where + ": 'duration' must be > 0");
+  const SimTime until = duration && *duration < end - now ? now + *duration : end;
+  std::vector<int> added;
+  for (FaultSpec& spec : parse_manifest(simulation.scenario(), path, now, until))
+    added.push_back(simulation.add_fault(std::move(spec)));
+  return added;
+}
+
 }  // namespace dosim

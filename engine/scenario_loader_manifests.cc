@@ -3,6 +3,7 @@
 // policies; and `manifest_names:`, the table from Kubernetes names to services.
 #include <filesystem>
 
+#include "dosim/engine/scenario_loader.h"
 #include "manifests.h"
 #include "scenario_loader_internal.h"
 #include "util/input_file.h"
@@ -20,6 +21,7 @@ void Loader::read_manifests(MapReader& top) {
       if (s >= 0) table[entry.key] = s;
     }
   }
+  scenario_.manifest_names.assign(table.begin(), table.end());
   const std::vector<YAML::Node> items = top.list("manifests");
   if (items.empty() || !duration_) return;
   const ManifestNames names(scenario_, std::move(table));
@@ -88,3 +90,32 @@ void Loader::read_manifests(MapReader& top) {
 }
 
 }  // namespace dosim::loader
+
+namespace dosim {
+
+std::vector<FaultSpec> parse_manifest(const Scenario& scenario, const std::string& path,
+                                      SimTime start, SimTime end) {
+  std::string reason;
+  const std::optional<std::string> text = read_input_file(path, kMaxScenarioBytes, reason);
+  if (!text) throw InputError(path, "cannot read the manifest '" + path + "': " + reason);
+  Diagnostics diags(path);
+  loader::ManifestOutput out;
+  const loader::ManifestNames names(
+      scenario,
+      std::map<std::string, int>(scenario.manifest_names.begin(), scenario.manifest_names.end()));
+  loader::read_manifest_text(*text, scenario, names, {start, end}, {}, diags, out);
+  if (!out.policies.empty())
+    diags.error({},
+                "a DestinationRule is a policy for the whole run: list it in the "
+                "scenario's 'manifests:'");
+  diags.throw_if_any();
+  for (const FaultSpec& fault : out.faults)
+    for (const FaultSpec& other : scenario.faults)
+      if (other.name == fault.name)
+        diags.error({}, "the manifest makes a fault named '" + fault.name +
+                            "', the name of another fault (apply it once, or rename it)");
+  diags.throw_if_any();
+  return out.faults;
+}
+
+}  // namespace dosim

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -376,6 +377,55 @@ int inject(lua_State* L, int index, const char* where, const char* kind) {
 
 int sim_inject(lua_State* L) { return inject(L, 1, "sim.inject", nullptr); }
 
+// handle:stop() of sim.apply: ends every fault of the manifest (kubectl delete). Upvalues:
+// the handle (its `faults` list).
+int sim_delete_manifest(lua_State* L) {
+  check_self(L, "stop");
+  lua_getfield(L, lua_upvalueindex(1), "faults");
+  const lua_Integer n = static_cast<lua_Integer>(lua_rawlen(L, -1));
+  for (lua_Integer i = 1; i <= n; ++i) {
+    lua_rawgeti(L, -1, i);
+    host_of(L).simulation().end_fault(static_cast<int>(lua_tointeger(L, -1)));
+    lua_pop(L, 1);
+  }
+  return 0;
+}
+
+// sim.apply(path [, {duration = D}]): a Kubernetes manifest file applied now
+// (docs/manifests.md), relative to the script's folder; returns {faults = {indices}, stop}.
+int sim_apply(lua_State* L) {
+  ScriptHost& host = host_of(L);
+  const std::filesystem::path written(text_arg(L, 1));
+  const std::string path =
+      written.is_absolute() || host.path().empty()
+          ? written.string()
+          : (std::filesystem::path(host.path()).parent_path() / written).string();
+  std::optional<SimTime> duration;
+  if (!lua_isnoneornil(L, 2)) {
+    luaL_checktype(L, 2, LUA_TTABLE);
+    lua_getfield(L, 2, "duration");
+    if (!lua_isnil(L, -1)) duration = duration_arg(L, -1, "sim.apply");
+    lua_pop(L, 1);
+  }
+  std::vector<int> faults;
+  try {
+    faults = apply_manifest(host.simulation(), path, duration, "sim.apply");
+  } catch (const InputError& error) {
+    throw RunControlError("sim.apply: " + messages_of(error));
+  }
+  lua_createtable(L, 0, 2);
+  lua_createtable(L, static_cast<int>(faults.size()), 0);
+  for (std::size_t i = 0; i < faults.size(); ++i) {
+    lua_pushinteger(L, faults[i]);
+    lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
+  }
+  lua_setfield(L, -2, "faults");
+  lua_pushvalue(L, -1);
+  lua_pushcclosure(L, guarded<sim_delete_manifest>, 1);
+  lua_setfield(L, -2, "stop");
+  return 1;
+}
+
 int sim_outage(lua_State* L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   // {region = R | zone = Z, duration = ..., start = ...} -> an outage fault on that place.
@@ -708,6 +758,7 @@ void bind_script_api(ScriptHost& host) {
       {"services", guarded<sim_services>},
       {"topology", guarded<sim_topology>},
       {"inject", guarded<sim_inject>},
+      {"apply", guarded<sim_apply>},
       {"outage", guarded<sim_outage>},
       {"deploy", guarded<sim_deploy>},
       {"config", guarded<sim_config>},

@@ -3,7 +3,9 @@
 // path into the simulation, so the three behave alike.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "dosim/engine/simulation.h"
 
@@ -20,5 +22,12 @@ namespace dosim {
 // "<where>: ..." when the start is in the past or the run is over.
 int inject_fault(Simulation& simulation, YAML::Node node, const std::string& where,
                  const std::string& file);
+
+// Applies a Kubernetes manifest file now (docs/manifests.md: its faults, kubectl apply),
+// deleted `duration` later (nullopt: at the end of the run). Returns the faults' indices.
+// Throws InputError with every problem of the file, RunControlError "<where>: ..." when the
+// run is over.
+std::vector<int> apply_manifest(Simulation& simulation, const std::string& path,
+                                std::optional<SimTime> duration, const std::string& where);
 
 }  // namespace dosim

@@ -686,6 +686,8 @@ struct Scenario {
   bool detectors_given = false;  // false: the run uses the default set
   std::vector<IncidentRuleSpec> incident_rules;
   AlertmanagerSpec alertmanager;
+  // `manifest_names:`: Kubernetes names (hosts, app labels) -> service index, sorted by name.
+  std::vector<std::pair<std::string, int>> manifest_names;
   // Traps the loader let through (docs/scenario-format.md, "Warnings"), in file order.
   std::vector<Diagnostic> warnings;
 

@@ -44,6 +44,13 @@ Scenario parse_scenario(const std::string& text, const std::string& file);
 // every problem.
 FaultSpec parse_fault(const Scenario& scenario, const YAML::Node& node, const std::string& file);
 ChangeSpec parse_change(const Scenario& scenario, const YAML::Node& node, const std::string& file);
+// The faults a Kubernetes manifest file makes (docs/manifests.md) when it is applied at
+// `start` and deleted at `end` (start < end <= the scenario's end), named as `manifests:`
+// names them; the scenario's `manifest_names` apply. A DestinationRule (a policy for the
+// whole run) is an error here. Warnings are dropped. Throws InputError with every problem,
+// at its position in the file.
+std::vector<FaultSpec> parse_manifest(const Scenario& scenario, const std::string& path,
+                                      SimTime start, SimTime end);
 // One entry of `remediation: playbooks:` (a playbook a script adds, sim.playbook), its name
 // unique among the scenario's playbooks.
 PlaybookSpec parse_playbook(const Scenario& scenario, const YAML::Node& node,
