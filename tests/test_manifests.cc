@@ -2,6 +2,8 @@
 // VirtualService routes (first match, sourceLabels, uri, pruned fields), DestinationRule
 // policies, Chaos Mesh experiments and schedules become the faults and edge policies a real
 // cluster would apply, with warnings and errors at their positions in the manifest file.
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -39,8 +41,10 @@ struct Loaded {
   std::vector<std::string> warnings;
 };
 
+// One folder per process: CTest runs each test case as its own process, in parallel.
 fs::path folder() {
-  const fs::path dir = fs::temp_directory_path() / "dosim-manifest-tests";
+  const fs::path dir =
+      fs::temp_directory_path() / ("dosim-manifest-tests-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   return dir;
 }
