@@ -157,6 +157,10 @@ int nab_score_command(const NabScoreOptions& options);
 // Runs the chosen `nab` subcommand.
 int nab_command(const NabOptions& options);
 
+// `dosim lab list|seed|grade ...` (cli/lab_command.cc, docs/labs.md): runs the labs' Python
+// grader with these arguments in place of this process; returns only by throwing.
+int lab_command(const std::vector<std::string>& args);
+
 // Prints diagnostics to stderr, one per line, then "N problems[, M warnings]".
 void print_diagnostics(const std::vector<dosim::Diagnostic>& diagnostics);
 // print_diagnostics() of a dosim::Error; another exception's what().

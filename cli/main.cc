@@ -217,6 +217,12 @@ int main(int argc, char** argv) {
   dosim::cli::SweepOptions sweep;
   auto* sweep_cmd = dosim::cli::add_sweep_command(app, sweep);
 
+  auto* lab_cmd = app.add_subcommand(
+      "lab",
+      "Teaching labs: `lab list`, `lab seed LAB --student ID`, `lab grade LAB SUBMISSION "
+      "[--key K] [--student ID] [--json FILE]` (docs/labs.md)");
+  lab_cmd->prefix_command();  // everything after `lab` goes to the grader as it is
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -230,6 +236,7 @@ int main(int argc, char** argv) {
   // anything else escaping a command is a bug, reported as such.
   try {
     if (*run_cmd) return dosim::cli::run_command(run);
+    if (*lab_cmd) return dosim::cli::lab_command(lab_cmd->remaining());
     if (*bench_cmd) return dosim::cli::bench_command(bench);
     if (*sweep_cmd) return dosim::cli::sweep_command(sweep);
     if (*score_cmd) return dosim::cli::score_command(score);

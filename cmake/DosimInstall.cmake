@@ -30,4 +30,5 @@ install(FILES ${PROJECT_BINARY_DIR}/dosimConfig.cmake
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/models DESTINATION ${DOSIM_DATA_DIR}
         FILES_MATCHING PATTERN "*.h5" PATTERN "*.md")
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/scenarios ${PROJECT_SOURCE_DIR}/scripts
+                  ${PROJECT_SOURCE_DIR}/labs
         DESTINATION ${DOSIM_DATA_DIR})

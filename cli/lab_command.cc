@@ -1,0 +1,65 @@
+// `dosim lab ...` (docs/labs.md): the teaching labs' grader. Grading runs a student's Lua
+// script, Python detector, manifests or answers against the lab's scenarios on hidden
+// seeds; the graders are Python files beside each lab (labs/<lab>/grader.py), so this
+// command hands its arguments to `python3 -m dosim.labs` with the dosim Python package of
+// this build, and dosim's data folder (where labs/ is) in DOSIM_DATA_DIR.
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "commands.h"
+#include "util/data_dir.h"
+
+#ifndef DOSIM_PYTHON_EXE
+#define DOSIM_PYTHON_EXE "/usr/bin/python3"
+#endif
+
+namespace dosim::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The build tree's package (build/cli/dosim -> build/python/dosim); an installed dosim's
+// package is where the interpreter already looks.
+std::string build_tree_package_dir() {
+  std::error_code error;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", error);
+  if (error) return "";
+  const fs::path dir = exe.parent_path().parent_path() / "python";
+  return fs::is_regular_file(dir / "dosim" / "labs.py", error) ? dir.string() : "";
+}
+
+}  // namespace
+
+int lab_command(const std::vector<std::string>& args) {
+  const char* configured = std::getenv("DOSIM_PYTHON");
+  const std::string python = configured != nullptr && *configured ? configured : DOSIM_PYTHON_EXE;
+  if (const std::string package = build_tree_package_dir(); !package.empty()) {
+    const char* old = std::getenv("PYTHONPATH");
+    const std::string path = package + (old != nullptr && *old ? ":" + std::string(old) : "");
+    setenv("PYTHONPATH", path.c_str(), 1);
+  }
+  if (const std::string data = data_dir(); !data.empty() && std::getenv("DOSIM_DATA_DIR") == nullptr)
+    setenv("DOSIM_DATA_DIR", data.c_str(), 1);
+  std::error_code error;
+  const fs::path self = fs::read_symlink("/proc/self/exe", error);
+  if (!error) setenv("DOSIM_BIN", self.c_str(), 1);  // graders that run the command itself
+
+  std::vector<std::string> words = {python, "-m", "dosim.labs"};
+  words.insert(words.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& word : words) argv.push_back(word.data());
+  argv.push_back(nullptr);
+  execv(python.c_str(), argv.data());
+  throw InputError("command line", "dosim lab needs Python (" + python +
+                                       ", with Debian's python3-yaml and the dosim package): " +
+                                       std::strerror(errno));
+}
+
+}  // namespace dosim::cli

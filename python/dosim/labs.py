@@ -1,0 +1,366 @@
+"""Teaching labs (docs/labs.md): the grader behind `dosim lab`.
+
+A lab is a folder (labs/<name>/) with a handout, starter files and `grader.py`, which makes
+a `Lab` and registers its tasks:
+
+    lab = Lab("lab1", "From anomaly detection to incidents", runs=3)
+
+    @lab.task("single-delay", "Your delay manifest opens a Sev2 incident",
+              needs=["frontend_cartservice_delay.yaml"])
+    def single_delay(g):
+        for run in g.hidden_runs():
+            report = g.run("boutique.yaml", seed=run.seed,
+                           manifests=[g.submitted("frontend_cartservice_delay.yaml")])
+            g.expect(max_severity(report, "lab7") == 2, run, "...feedback...")
+
+`grade()` runs every task against a submission folder on hidden seeds and returns a
+`Grade`; a task passes when none of its expectations failed. Feedback says what was seen,
+never the expected answer. The seeds are drawn from the lab's name and a key: the
+instructor's key (`--key`, or DOSIM_LAB_KEY) makes them hidden; without one they are the
+public practice seeds, the same for everyone, so that a student can check their work.
+"""
+
+import argparse
+import hashlib
+import importlib.util
+import json
+import os
+import sys
+import tempfile
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+PRACTICE_KEY = "practice"
+
+
+def derive_seed(key, lab, label):
+    """A seed in [1, 2^31) from the key, the lab's name and a label, the same everywhere."""
+    digest = hashlib.sha256(f"{key}\0{lab}\0{label}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") % (2**31 - 1) + 1
+
+
+def student_seed(lab, student, key=None):
+    """The seed a student runs their lab with (`dosim lab seed LAB --student ID`)."""
+    return derive_seed(key or PRACTICE_KEY, lab, f"student:{student}")
+
+
+class Missing(Exception):
+    """A file the task needs is not in the submission."""
+
+
+class Failed(Exception):
+    """An expectation of a task did not hold; the message is the feedback."""
+
+
+@dataclass
+class HiddenRun:
+    index: int  # 1-based: "hidden run 2"
+    seed: int
+
+    def __str__(self):
+        return f"hidden run {self.index}"
+
+
+@dataclass
+class TaskResult:
+    id: str
+    title: str
+    passed: bool
+    feedback: str = ""
+    points: int = 1
+
+
+@dataclass
+class Grade:
+    lab: str
+    title: str
+    practice: bool
+    tasks: list = field(default_factory=list)
+
+    @property
+    def passed(self):
+        return all(t.passed for t in self.tasks)
+
+    def points(self):
+        return sum(t.points for t in self.tasks if t.passed), sum(t.points for t in self.tasks)
+
+    def to_json(self):
+        got, total = self.points()
+        return {"lab": self.lab, "title": self.title, "passed": self.passed,
+                "points": got, "total": total,
+                "seeds": "practice" if self.practice else "hidden",
+                "tasks": [{"id": t.id, "title": t.title, "passed": t.passed,
+                           "points": t.points if t.passed else 0, "feedback": t.feedback}
+                          for t in self.tasks]}
+
+    def text(self):
+        got, total = self.points()
+        lines = [f"{self.lab}: {self.title}", ""]
+        for t in self.tasks:
+            lines.append(f"  {'PASS' if t.passed else 'FAIL'}  {t.id}: {t.title}")
+            for line in t.feedback.splitlines() if not t.passed else []:
+                lines.append(f"        {line}")
+        lines.append("")
+        seeds = ("practice seeds (public; the instructor grades with a key)" if self.practice
+                 else "hidden seeds")
+        lines.append(f"{got}/{total} points, {sum(t.passed for t in self.tasks)}/"
+                     f"{len(self.tasks)} tasks passed, on {seeds}")
+        return "\n".join(lines)
+
+
+class Grader:
+    """What a task sees: the lab and submission folders, the hidden runs, and runs that
+    plug the submission's files into the lab's scenarios. Runs are cached per grading."""
+
+    def __init__(self, lab, lab_dir, submission, key, student, workdir):
+        self.lab = lab
+        self.lab_dir = Path(lab_dir)
+        self.submission = Path(submission)
+        self.key = key or PRACTICE_KEY
+        self.student = student
+        self.workdir = Path(workdir)
+        self._cache = {}
+        self._counter = 0
+
+    # --- seeds ---
+    def hidden_runs(self):
+        return [HiddenRun(i + 1, derive_seed(self.key, self.lab.name, f"run:{i}"))
+                for i in range(self.lab.runs)]
+
+    def answer_seed(self):
+        """The seed the student's answers are about: theirs with --student, else the
+        seed of the lab's scenario (the handout's default run)."""
+        if self.student:
+            return student_seed(self.lab.name, self.student, None if
+                                self.key == PRACTICE_KEY else self.key)
+        return None
+
+    # --- files ---
+    def lab_file(self, name):
+        return self.lab_dir / name
+
+    def submitted(self, name):
+        path = self.submission / name
+        if not path.is_file():
+            raise Missing(name)
+        return path
+
+    def answers(self, name="answers.yaml"):
+        """The submission's answers file as a dict (a clear failure when it does not parse)."""
+        path = self.submitted(name)
+        try:
+            data = yaml.safe_load(path.read_text())
+        except yaml.YAMLError as error:
+            raise Failed(f"{name} is not valid YAML: {error}") from None
+        if not isinstance(data, dict):
+            raise Failed(f"{name} must be a mapping of question: answer")
+        return data
+
+    def answer(self, answers, key, kind=float):
+        if key not in answers or answers[key] is None:
+            raise Failed(f"{key} is not answered in answers.yaml")
+        if kind is list:
+            if not isinstance(answers[key], list):
+                raise Failed(f"{key} must be a list, as [a, b]")
+            return answers[key]
+        try:
+            return kind(answers[key])
+        except (TypeError, ValueError):
+            raise Failed(f"{key}: cannot read '{answers[key]}' as a {kind.__name__}") from None
+
+    # --- runs ---
+    def scenario(self, name, overrides=None, manifests=None):
+        """The lab's scenario `name` with top-level keys replaced by `overrides` and the
+        manifest files appended to its `manifests:`, written to the work folder; the path."""
+        source = self.lab_file(name)
+        if not overrides and not manifests:
+            return source
+        data = yaml.safe_load(source.read_text())
+        data.update(overrides or {})
+        if manifests:
+            entries = list(data.get("manifests") or [])
+            for m in manifests:
+                m = dict(m) if isinstance(m, dict) else {"file": m}
+                m["file"] = str(Path(m["file"]).resolve())
+                entries.append(m)
+            data["manifests"] = entries
+        self._counter += 1
+        path = self.workdir / f"{Path(name).stem}-{self._counter}.yaml"
+        path.write_text(yaml.safe_dump(data, sort_keys=False))
+        return path
+
+    def run(self, name, seed, overrides=None, manifests=None, **options):
+        """dosim.run of the lab's scenario with the submission's pieces; a Failed with the
+        problems when the submission does not load or its script fails."""
+        import dosim
+        key = json.dumps([name, seed, overrides, [str(m) for m in manifests or []],
+                          {k: str(v) for k, v in sorted(options.items())}], sort_keys=True,
+                         default=str)
+        if key in self._cache:
+            return self._cache[key]
+        path = self.scenario(name, overrides, manifests)
+        try:
+            report = dosim.run(str(path), seed=seed, **options)
+        except dosim.Error as error:
+            problems = "\n".join(str(d) for d in getattr(error, "diagnostics", [])) or str(error)
+            raise Failed(f"the run did not start or stopped with an error:\n{problems}") \
+                from None
+        self._cache[key] = report
+        return report
+
+    def expect(self, condition, run, feedback):
+        if not condition:
+            where = f"{run}: " if run is not None else ""
+            raise Failed(where + feedback)
+
+
+class Lab:
+    def __init__(self, name, title, runs=3):
+        self.name = name
+        self.title = title
+        self.runs = runs
+        self.tasks = []
+
+    def task(self, id, title, needs=(), points=1):
+        def register(function):
+            self.tasks.append((id, title, tuple(needs), points, function))
+            return function
+        return register
+
+    def grade(self, lab_dir, submission, key=None, student=None, only=None):
+        submission = Path(submission)
+        grade = Grade(self.name, self.title, practice=not key)
+        with tempfile.TemporaryDirectory(prefix=f"dosim-{self.name}-") as workdir:
+            g = Grader(self, lab_dir, submission, key, student, workdir)
+            for id, title, needs, points, function in self.tasks:
+                if only and id not in only:
+                    continue
+                missing = [n for n in needs if not (submission / n).is_file()]
+                if missing:
+                    grade.tasks.append(TaskResult(
+                        id, title, False, f"not handed in: {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing "
+                        f"from {submission}", points))
+                    continue
+                try:
+                    function(g)
+                    grade.tasks.append(TaskResult(id, title, True, "", points))
+                except Missing as missing_file:
+                    grade.tasks.append(TaskResult(
+                        id, title, False, f"not handed in: {missing_file} is missing", points))
+                except Failed as failure:
+                    grade.tasks.append(TaskResult(id, title, False, str(failure), points))
+                except Exception:  # a bug in the submission's code, not in the grader's use
+                    grade.tasks.append(TaskResult(
+                        id, title, False, "the task raised an error:\n" +
+                        traceback.format_exc(limit=-3).rstrip(), points))
+        return grade
+
+
+# --- helpers graders share ---
+NS = 10**9
+
+
+def max_severity(report, rule):
+    """The most severe Sev level the rule reached (1 is the most severe); 0: no incident."""
+    rows = report.detected[report.detected["rule"] == rule]
+    return int(rows["severity"].min()) if len(rows) else 0
+
+
+def first_opened_s(report, rule, severity=None):
+    """When the rule first declared an incident (of at most that Sev level): seconds; None."""
+    rows = report.detected[report.detected["rule"] == rule]
+    if severity is not None:
+        rows = rows[rows["severity"] <= severity]
+    return float(rows["start_ns"].min()) / NS if len(rows) else None
+
+
+# --- the command line: python3 -m dosim.labs (what `dosim lab` runs) ---
+def lab_roots():
+    roots = []
+    if os.environ.get("DOSIM_LABS"):
+        roots.append(Path(os.environ["DOSIM_LABS"]))
+    roots.append(Path.cwd() / "labs")
+    if os.environ.get("DOSIM_DATA_DIR"):
+        roots.append(Path(os.environ["DOSIM_DATA_DIR"]) / "labs")
+    return roots
+
+
+def find_lab(name):
+    """LAB as a folder holding grader.py, or a lab's name under the labs folders."""
+    path = Path(name)
+    if (path / "grader.py").is_file():
+        return path
+    for root in lab_roots():
+        if (root / name / "grader.py").is_file():
+            return root / name
+    looked = ", ".join(str(r) for r in lab_roots())
+    raise SystemExit(f"dosim lab: no lab '{name}' (a folder with grader.py, or a name "
+                     f"under {looked}); `dosim lab list` shows them")
+
+
+def load_lab(lab_dir):
+    spec = importlib.util.spec_from_file_location(f"dosim_lab_{lab_dir.name}",
+                                                  lab_dir / "grader.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.lab
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="dosim lab", description=(
+        "Teaching labs: list them, give a student their seed, grade a submission "
+        "(docs/labs.md)"))
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("list", help="the labs and where they are")
+    seed = commands.add_parser("seed", help="a student's seed for a lab")
+    seed.add_argument("lab")
+    seed.add_argument("--student", required=True)
+    seed.add_argument("--key", default=os.environ.get("DOSIM_LAB_KEY"))
+    grade = commands.add_parser("grade", help="grade a submission folder on hidden seeds")
+    grade.add_argument("lab", help="a lab's name (lab1 ... lab5) or folder")
+    grade.add_argument("submission", help="the student's folder")
+    grade.add_argument("--key", default=os.environ.get("DOSIM_LAB_KEY"),
+                       help="the instructor's secret: hidden seeds (default: DOSIM_LAB_KEY; "
+                       "without one, the public practice seeds)")
+    grade.add_argument("--student", help="the student's id: their answers are about the run "
+                       "with their seed (`dosim lab seed`)")
+    grade.add_argument("--json", metavar="FILE", help="also write the grade as JSON ('-': "
+                       "standard output, instead of the text)")
+    grade.add_argument("--task", action="append", help="grade only this task (repeatable)")
+    args = parser.parse_args(argv)
+
+    if args.command == "list":
+        seen = set()
+        for root in lab_roots():
+            for grader in sorted(root.glob("*/grader.py")) if root.is_dir() else []:
+                if grader.parent.name in seen:
+                    continue
+                seen.add(grader.parent.name)
+                lab = load_lab(grader.parent)
+                print(f"{lab.name:6} {lab.title}  ({grader.parent})")
+        return 0
+    lab_dir = find_lab(args.lab)
+    lab = load_lab(lab_dir)
+    if args.command == "seed":
+        print(student_seed(lab.name, args.student, args.key))
+        return 0
+    if not Path(args.submission).is_dir():
+        print(f"dosim lab grade: the submission '{args.submission}' is not a folder",
+              file=sys.stderr)
+        return 2
+    result = lab.grade(lab_dir, args.submission, key=args.key, student=args.student,
+                       only=args.task)
+    if args.json == "-":
+        print(json.dumps(result.to_json(), indent=2))
+    else:
+        print(result.text())
+        if args.json:
+            Path(args.json).write_text(json.dumps(result.to_json(), indent=2) + "\n")
+    return 0 if result.passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
