@@ -117,13 +117,27 @@ class Grader:
 
     def __init__(self, lab, lab_dir, submission, key, student, workdir):
         self.lab = lab
-        self.lab_dir = Path(lab_dir)
-        self.submission = Path(submission)
+        self.lab_dir = Path(lab_dir).resolve()
+        self.submission = Path(submission).resolve()
         self.key = key or PRACTICE_KEY
         self.student = student
         self.workdir = Path(workdir)
         self._cache = {}
         self._counter = 0
+
+    def memo(self, key, compute):
+        """compute() once per grading for `key` (work several tasks share); a Failed is
+        remembered too, so that each task that needs the work reports it."""
+        key = ("memo", key)
+        if key not in self._cache:
+            try:
+                self._cache[key] = (compute(), None)
+            except Failed as failure:
+                self._cache[key] = (None, failure)
+        value, failure = self._cache[key]
+        if failure is not None:
+            raise failure
+        return value
 
     # --- seeds ---
     def hidden_runs(self):
