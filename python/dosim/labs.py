@@ -311,8 +311,9 @@ def find_lab(name):
         if (root / name / "grader.py").is_file():
             return root / name
     looked = ", ".join(str(r) for r in lab_roots())
-    raise SystemExit(f"dosim lab: no lab '{name}' (a folder with grader.py, or a name "
-                     f"under {looked}); `dosim lab list` shows them")
+    print(f"dosim lab: no lab '{name}' (a folder with grader.py, or a name under {looked}); "
+          "`dosim lab list` shows them", file=sys.stderr)
+    sys.exit(2)
 
 
 def load_lab(lab_dir):
