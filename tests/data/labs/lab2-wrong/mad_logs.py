@@ -5,7 +5,7 @@
 Reads request logs (JSON lines with time_ns, service, endpoint, status, latency_s, as
 `dosim export logs` writes them), aggregates them per minute and (service, endpoint) into
 p95 latency and error rate, scores each series with the modified z-score
-0.6745 (x - median) / MAD, and writes the incidents: runs of consecutive anomalous minutes
+0.6745 (x - median) / MAD (the mean absolute deviation where MAD is 0), and writes the incidents: runs of consecutive anomalous minutes
 of one (service, endpoint), with the worst severity reached (Warning: |z| > 3.5 on p95 or
 error rate; Critical: a Warning whose error rate is at least 5 %)."""
 
@@ -18,11 +18,17 @@ THRESHOLD = 3.5
 
 
 def modified_z(values):
+    """0.6745 (x - median) / MAD; where MAD is 0 (a series that is nearly always the same,
+    as an error rate that is nearly always 0), (x - median) / (1.253314 MeanAD), the mean
+    absolute deviation's fallback; 0 where both are 0."""
     median = np.median(values)
     mad = np.median(np.abs(values - median))
-    if mad == 0:
-        return np.zeros_like(values)
-    return 0.6745 * (values - median) / mad
+    if mad > 0:
+        return 0.6745 * (values - median) / mad
+    mean_ad = np.mean(np.abs(values - median))
+    if mean_ad > 0:
+        return (values - median) / (1.253314 * mean_ad)
+    return np.zeros_like(values)
 
 
 def main(logs_path, out_path):
