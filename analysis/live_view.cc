@@ -44,6 +44,8 @@ Json catalogue(const Scenario& scenario) {
        "replicas crash and restart with Kubernetes' back-off");
   kind("memory-leak", "service", {{"rate", 20}},
        "memory grows by rate % of the limit a minute until OOM kills");
+  kind("memory-stress", "service", {{"size", 50}, {"ramp", "30s"}},
+       "a stressor holds size % of each replica's memory limit");
   kind("maintenance", "service", {{"mode", "one"}}, "drains replicas for the window");
   bool zones = false;
   for (const RegionSpec& region : scenario.regions) zones = zones || !region.zones.empty();

@@ -45,7 +45,8 @@ int lab_command(const std::vector<std::string>& args) {
     const std::string path = package + (old != nullptr && *old ? ":" + std::string(old) : "");
     setenv("PYTHONPATH", path.c_str(), 1);
   }
-  if (const std::string data = data_dir(); !data.empty() && std::getenv("DOSIM_DATA_DIR") == nullptr)
+  if (const std::string data = data_dir();
+      !data.empty() && std::getenv("DOSIM_DATA_DIR") == nullptr)
     setenv("DOSIM_DATA_DIR", data.c_str(), 1);
   std::error_code error;
   const fs::path self = fs::read_symlink("/proc/self/exe", error);

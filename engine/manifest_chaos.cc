@@ -4,6 +4,7 @@
 // as Chaos Mesh does, `duration` bounds the experiment within the manifest's window.
 #include <algorithm>
 
+#include "byte_size.h"
 #include "manifests.h"
 #include "schedule.h"
 
@@ -301,6 +302,59 @@ std::vector<FaultSpec> pod_chaos(const YAML::Node& node, ManifestContext& c,
   return per_service(model, services, c);
 }
 
+// A StressChaos memory stressor: `size` in all (Chaos Mesh: the stressor's workers occupy
+// that much together), a percent of the container's memory limit or an absolute size that the
+// service's `memory_limit` turns into one; `time` to reach it (linear growth).
+std::vector<FaultSpec> memory_stress(const YAML::Node& node, const std::string& path,
+                                     const FaultSpec& model, const std::vector<int>& services,
+                                     ManifestContext& c, const std::string& suffix) {
+  Fields m(node, path, {"workers", "size", "time"}, {"options", "oomScoreAdj"}, c.diags);
+  if (!m.is_map()) return {};
+  if (!m.has("workers")) c.diags.error(m.pos(), "missing '" + path + ".workers'");
+  m.number("workers", Range::closed(1, 8192));
+  const std::optional<std::string> size = m.text("size");
+  if (!size) {
+    if (!m.has("size")) c.diags.error(m.pos(), "missing '" + path + ".size' (as 256MB or 25%)");
+    return {};
+  }
+  FaultSpec stress = model;
+  stress.kind = FaultKind::kMemoryStress;
+  if (m.has("time")) stress.memory_ramp = m.duration("time").value_or(0);
+  std::optional<double> percent;
+  std::optional<double> bytes;
+  if (!size->empty() && size->back() == '%') {
+    const std::optional<double> value = parse_byte_size(size->substr(0, size->size() - 1));
+    if (value && *value > 0 && *value <= 100) percent = *value;
+  } else {
+    bytes = parse_byte_size(*size);
+    if (bytes && *bytes <= 0) bytes.reset();
+  }
+  if (!percent && !bytes) {
+    c.diags.error(m.value_pos("size"), "'" + path +
+                                           ".size' must be a memory size (256MB, "
+                                           "128Mi, 1Gi) or a percent of the limit (25%), got '" +
+                                           *size + "'");
+    return {};
+  }
+  std::vector<FaultSpec> faults;
+  for (FaultSpec& fault : per_service(stress, services, c, suffix)) {
+    const ServiceSpec& service = c.scenario.services[fault.target.service];
+    if (percent) {
+      fault.memory_load = *percent / 100.0;
+    } else if (service.memory_limit_bytes > 0) {
+      fault.memory_load = std::min(1.0, *bytes / service.memory_limit_bytes);
+    } else {
+      c.diags.error(m.value_pos("size"),
+                    "size '" + *size + "' is absolute: give service '" + service.name +
+                        "' a 'memory_limit' (its container's limit, as 512Mi) to make it a "
+                        "share of the limit, or write the size as a percent (25%)");
+      continue;
+    }
+    faults.push_back(fault);
+  }
+  return faults;
+}
+
 std::vector<FaultSpec> stress_chaos(const YAML::Node& node, ManifestContext& c,
                                     std::optional<SimTime>& own) {
   Fields f(node, "spec", {"mode", "value", "selector", "duration", "stressors", "containerNames"},
@@ -316,23 +370,34 @@ std::vector<FaultSpec> stress_chaos(const YAML::Node& node, ManifestContext& c,
     c.diags.error(f.pos(), "missing 'spec.stressors' (cpu, memory)");
     return {};
   }
-  Fields s(*stressors, f.at("stressors"), {"cpu"}, {"memory"}, c.diags);
+  Fields s(*stressors, f.at("stressors"), {"cpu", "memory"}, {}, c.diags);
   if (!s.is_map()) return {};
-  auto cpu = s.get("cpu");
-  if (!cpu) return {};
-  Fields k(*cpu, s.at("cpu"), {"workers", "load"}, {"options"}, c.diags);
-  if (!k.is_map()) return {};
-  if (!k.has("workers")) c.diags.error(k.pos(), "missing 'spec.stressors.cpu.workers'");
-  const double workers = k.number("workers", Range::closed(1, 8192)).value_or(1);
-  const double load = k.number("load", Range::closed(0, 100)).value_or(100);
-  // Chaos Mesh: the stressor's CPU is workers x load percent of one CPU; a replica is one.
-  model.cpu_load = std::min(1.0, workers * load / 100.0);
-  if (model.mode != PodMode::kAll)
-    c.diags.warning(f.value_pos("mode"),
-                    "dosim's cpu-stress takes every replica's CPU, "
-                    "whichever pods 'mode' picks");
-  model.mode = PodMode::kAll;
-  return per_service(model, services, c);
+  if (!s.has("cpu") && !s.has("memory"))
+    c.diags.error(s.pos(), "'spec.stressors' needs a 'cpu' or a 'memory' stressor");
+  std::vector<FaultSpec> faults;
+  if (auto cpu = s.get("cpu")) {
+    Fields k(*cpu, s.at("cpu"), {"workers", "load"}, {"options"}, c.diags);
+    if (k.is_map()) {
+      if (!k.has("workers")) c.diags.error(k.pos(), "missing 'spec.stressors.cpu.workers'");
+      const double workers = k.number("workers", Range::closed(1, 8192)).value_or(1);
+      const double load = k.number("load", Range::closed(0, 100)).value_or(100);
+      FaultSpec stress = model;
+      // Chaos Mesh: the stressor's CPU is workers x load percent of one CPU; a replica is one.
+      stress.cpu_load = std::min(1.0, workers * load / 100.0);
+      if (stress.mode != PodMode::kAll)
+        c.diags.warning(f.value_pos("mode"),
+                        "dosim's cpu-stress takes every replica's CPU, "
+                        "whichever pods 'mode' picks");
+      stress.mode = PodMode::kAll;
+      const std::string suffix = s.has("memory") ? "/cpu" : "";
+      for (FaultSpec& fault : per_service(stress, services, c, suffix)) faults.push_back(fault);
+    }
+  }
+  if (auto memory = s.get("memory"))
+    for (FaultSpec& fault :
+         memory_stress(*memory, s.at("memory"), model, services, c, s.has("cpu") ? "/memory" : ""))
+      faults.push_back(fault);
+  return faults;
 }
 
 // Whether `path` matches a Chaos Mesh HTTPChaos path pattern (`*` any run of characters).

@@ -186,6 +186,17 @@ void PodFaults::apply(int fault_index, SimTime elapsed, int service,
       }
       break;
     }
+    case FaultKind::kMemoryStress: {
+      // The stressor holds its size (reached linearly over the ramp), up to the limit: there
+      // the OOM killer picks it, the container's largest process, and the service runs on.
+      const double headroom = 1.0 - scenario_.services[service].memory_baseline;
+      const double ramp = fault.memory_ramp > 0
+                              ? std::min(1.0, to_seconds(elapsed) / to_seconds(fault.memory_ramp))
+                              : 1.0;
+      for (int replica : replicas)
+        mark(service, replica, false, std::min(headroom, fault.memory_load * ramp));
+      break;
+    }
     default:
       break;
   }

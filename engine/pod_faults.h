@@ -19,6 +19,9 @@
 //    for the dark place fails.
 //  - maintenance: the selected replicas are drained for the whole window (planned work,
 //    instance termination and replacement) and back when it ends.
+//  - memory-stress: a stressor in the selected replicas holds memory_load of the limit
+//    (reached linearly over memory_ramp), at most up to the limit: the replicas keep
+//    running. A replica's memory beyond its baseline is the largest any fault gives it.
 // Which replicas a fault hits follows its mode (one, all, fixed N, fixed percent, random up
 // to a percent: Chaos Mesh's modes), drawn from the fault's own random stream among the
 // service's replicas: the declared count, or the count set by set_replicas() when the fault

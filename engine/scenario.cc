@@ -36,6 +36,8 @@ const char* fault_kind_name(FaultKind kind) {
       return "partition";
     case FaultKind::kMaintenance:
       return "maintenance";
+    case FaultKind::kMemoryStress:
+      return "memory-stress";
   }
   return "unknown";
 }
@@ -65,7 +67,7 @@ const char* world_mode_name(WorldMode mode) {
 bool acts_on_pods(FaultKind kind) {
   return kind == FaultKind::kPodKill || kind == FaultKind::kCrashLoop ||
          kind == FaultKind::kMemoryLeak || kind == FaultKind::kOutage ||
-         kind == FaultKind::kMaintenance;
+         kind == FaultKind::kMaintenance || kind == FaultKind::kMemoryStress;
 }
 
 const char* pod_mode_name(PodMode mode) {

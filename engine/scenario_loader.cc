@@ -9,6 +9,7 @@
 #include <optional>
 #include <system_error>
 
+#include "byte_size.h"
 #include "scenario_loader_internal.h"
 #include "topology.h"
 #include "util/input_file.h"
@@ -257,10 +258,13 @@ void Loader::read_region(const YAML::Node& node) {
 }
 
 void Loader::read_service(const YAML::Node& node) {
-  MapReader r(node, "service",
-              {"name", "replicas", "capacity_rps", "base_latency", "cpu_baseline",
-               "memory_baseline", "region", "zone", "zones", "failover", "endpoints", "autoscaling",
-               "sli", "labels", "workers", "queue_limit", "service_time", "load_balancer", "calls"},
+  MapReader r(node, "service", {"name",          "replicas",     "capacity_rps",
+                                "base_latency",  "cpu_baseline", "memory_baseline",
+                                "memory_limit",  "region",       "zone",
+                                "zones",         "failover",     "endpoints",
+                                "autoscaling",   "sli",          "labels",
+                                "workers",       "queue_limit",  "service_time",
+                                "load_balancer", "calls"},
               diags_);
   if (!r.is_map()) return;
   ServiceSpec service;
@@ -274,6 +278,15 @@ void Loader::read_service(const YAML::Node& node) {
       r.number("cpu_baseline", Range::closed(0, 1)).value_or(service.cpu_baseline);
   service.memory_baseline =
       r.number("memory_baseline", Range::closed(0, 1)).value_or(service.memory_baseline);
+  if (auto limit = r.text("memory_limit")) {
+    const std::optional<double> bytes = parse_byte_size(*limit);
+    if (!bytes || *bytes <= 0)
+      diags_.error(
+          r.value_pos("memory_limit"),
+          "'memory_limit' must be a memory size such as 512Mi, 1Gi or 256MB, got '" + *limit + "'");
+    else
+      service.memory_limit_bytes = *bytes;
+  }
   read_placement(r, service);
   read_endpoints(r, service);
   read_request_model(r, service);

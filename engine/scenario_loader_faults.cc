@@ -7,11 +7,11 @@
 namespace dosim::loader {
 
 void Loader::read_fault(const YAML::Node& node, int index) {
-  MapReader r(
-      node, "fault",
-      {"name", "kind", "target", "start", "duration", "percent", "fixedDelay", "jitter",
-       "httpStatus", "load", "mode", "value", "restartTime", "crashAfter", "rate", "schedule"},
-      diags_);
+  MapReader r(node, "fault",
+              {"name", "kind", "target", "start", "duration", "percent", "fixedDelay", "jitter",
+               "httpStatus", "load", "mode", "value", "restartTime", "crashAfter", "rate", "size",
+               "ramp", "schedule"},
+              diags_);
   if (!r.is_map()) return;
   FaultSpec fault;
   fault.pos = r.pos();
@@ -21,9 +21,10 @@ void Loader::read_fault(const YAML::Node& node, int index) {
                  "duplicate fault name '" + fault.name + "'");
   std::optional<FaultKind> kind;
   static constexpr FaultKind kKinds[] = {
-      FaultKind::kLatency,   FaultKind::kError,      FaultKind::kCpuStress,  FaultKind::kPacketLoss,
-      FaultKind::kPodKill,   FaultKind::kCrashLoop,  FaultKind::kMemoryLeak, FaultKind::kOutage,
-      FaultKind::kPartition, FaultKind::kMaintenance};
+      FaultKind::kLatency,     FaultKind::kError,       FaultKind::kCpuStress,
+      FaultKind::kPacketLoss,  FaultKind::kPodKill,     FaultKind::kCrashLoop,
+      FaultKind::kMemoryLeak,  FaultKind::kOutage,      FaultKind::kPartition,
+      FaultKind::kMaintenance, FaultKind::kMemoryStress};
   if (auto text = r.text("kind", Need::kRequired)) {
     std::vector<std::string> kind_names;
     for (FaultKind k : kKinds) {
@@ -62,6 +63,12 @@ void Loader::read_fault(const YAML::Node& node, int index) {
       r.percent("load", Range::closed(0, 100), stress ? Need::kRequired : Need::kOptional)
           .value_or(0) /
       100.0;
+  const bool memory_stress = kind == FaultKind::kMemoryStress;
+  fault.memory_load =
+      r.percent("size", Range::closed(0, 100), memory_stress ? Need::kRequired : Need::kOptional)
+          .value_or(0) /
+      100.0;
+  fault.memory_ramp = r.duration("ramp", Range::at_least(0)).value_or(0);
   read_pod_parameters(r, fault, kind);
   // Parameters belong to the mechanisms that use them.
   using K = FaultKind;
@@ -76,16 +83,20 @@ void Loader::read_fault(const YAML::Node& node, int index) {
       {"load", {K::kCpuStress}, "cpu-stress"},
       {"percent", {K::kLatency, K::kError, K::kPacketLoss}, "latency, error and packet-loss"},
       {"mode",
-       {K::kPodKill, K::kCrashLoop, K::kMemoryLeak, K::kMaintenance, K::kLatency, K::kError},
-       "pod-kill, crash-loop, memory-leak, maintenance, latency and error"},
+       {K::kPodKill, K::kCrashLoop, K::kMemoryLeak, K::kMemoryStress, K::kMaintenance, K::kLatency,
+        K::kError},
+       "pod-kill, crash-loop, memory-leak, memory-stress, maintenance, latency and error"},
       {"value",
-       {K::kPodKill, K::kCrashLoop, K::kMemoryLeak, K::kMaintenance, K::kLatency, K::kError},
-       "pod-kill, crash-loop, memory-leak, maintenance, latency and error"},
+       {K::kPodKill, K::kCrashLoop, K::kMemoryLeak, K::kMemoryStress, K::kMaintenance, K::kLatency,
+        K::kError},
+       "pod-kill, crash-loop, memory-leak, memory-stress, maintenance, latency and error"},
       {"restartTime",
        {K::kPodKill, K::kCrashLoop, K::kMemoryLeak},
        "pod-kill, crash-loop and memory-leak"},
       {"crashAfter", {K::kCrashLoop}, "crash-loop"},
-      {"rate", {K::kMemoryLeak}, "memory-leak"}};
+      {"rate", {K::kMemoryLeak}, "memory-leak"},
+      {"size", {K::kMemoryStress}, "memory-stress"},
+      {"ramp", {K::kMemoryStress}, "memory-stress"}};
   for (const auto& param : owned) {
     if (!kind || !r.has(param.key)) continue;
     if (std::find(param.owners.begin(), param.owners.end(), *kind) == param.owners.end())
@@ -110,6 +121,7 @@ void Loader::read_fault(const YAML::Node& node, int index) {
       case K::kPodKill:
       case K::kCrashLoop:
       case K::kMemoryLeak:
+      case K::kMemoryStress:
       case K::kMaintenance:
         if (!service_only) problem = kind_name + " needs a service target {service}";
         break;
@@ -144,9 +156,9 @@ void Loader::read_fault(const YAML::Node& node, int index) {
     if (!too_many_faults_)
       diags_.error(fault.pos, "more than " + std::to_string(kMaxFaults) +
                                   " faults in the scenario, counting each occurrence of a "
-                                  "repeating one: " + std::to_string(scenario_.faults.size()) +
-                                  " before this one, which adds " +
-                                  std::to_string(starts.size()));
+                                  "repeating one: " +
+                                  std::to_string(scenario_.faults.size()) +
+                                  " before this one, which adds " + std::to_string(starts.size()));
     too_many_faults_ = true;
     return;
   }
@@ -278,11 +290,10 @@ void Loader::read_target(const YAML::Node& node, FaultSpec& fault) {
       auto name = read_text(item, pos_of(item), by_zone ? "a zone name" : "a region name", diags_);
       if (!name) continue;
       if (known.find(*name) < 0)
-        diags_.error(pos_of(item),
-                     std::string("unknown ") + (by_zone ? "zone '" : "region '") + *name + "'" +
-                         suggest(*name, [&] {
-                           return by_zone ? all_zones() : names_of(scenario_.regions);
-                         }));
+        diags_.error(pos_of(item), std::string("unknown ") + (by_zone ? "zone '" : "region '") +
+                                       *name + "'" + suggest(*name, [&] {
+                                         return by_zone ? all_zones() : names_of(scenario_.regions);
+                                       }));
       sides.push_back(*name);
     }
     if (sides.size() < 2)
@@ -296,8 +307,8 @@ void Loader::read_target(const YAML::Node& node, FaultSpec& fault) {
     }
     if (auto zone = r.text("zone")) {
       if (zones_.find(*zone) < 0)
-        diags_.error(r.value_pos("zone"), "unknown zone '" + *zone + "'" +
-                                              suggest(*zone, [&] { return all_zones(); }));
+        diags_.error(r.value_pos("zone"),
+                     "unknown zone '" + *zone + "'" + suggest(*zone, [&] { return all_zones(); }));
       fault.target.zone = *zone;
     }
     if (auto region = r.text("region")) {

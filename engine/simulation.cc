@@ -78,6 +78,7 @@ void check_target(const Scenario& scenario, const FaultSpec& fault) {
     case FaultKind::kPodKill:
     case FaultKind::kCrashLoop:
     case FaultKind::kMemoryLeak:
+    case FaultKind::kMemoryStress:
     case FaultKind::kMaintenance:
       fits = service_only && !target.is_edge();
       break;

@@ -27,7 +27,7 @@ const std::string kSystem =
     "  - name: pay\n"
     "    replicas: 4\n"
     "    endpoints: [{name: /pay, weight: 3}, {name: /refund, weight: 1}]\n"
-    "  - {name: cartservice, labels: {tier: backend}}\n"
+    "  - {name: cartservice, labels: {tier: backend}, memory_limit: 512Mi}\n"
     "dependencies:\n"
     "  - {caller: web, callee: pay}\n"
     "  - {caller: batch, callee: pay}\n"
@@ -333,6 +333,68 @@ TEST_CASE("NetworkChaos delay, loss and partition act on services and calls", "[
   CHECK(split->fraction == 1.0);
   CHECK(split->duration == 30 * kSecond);
   CHECK(s.faults.size() == 4);
+}
+
+TEST_CASE("a StressChaos memory stressor holds a share of the memory limit", "[manifests]") {
+  const Loaded loaded = load(
+      "apiVersion: chaos-mesh.org/v1alpha1\n"
+      "kind: StressChaos\n"
+      "metadata: {name: hog}\n"
+      "spec:\n"
+      "  mode: one\n"
+      "  selector: {labelSelectors: {app: web}}\n"
+      "  stressors:\n"
+      "    memory: {workers: 4, size: 25%, time: 30s, oomScoreAdj: -1000}\n"
+      "    cpu: {workers: 1, load: 20}\n"
+      "  duration: 5m\n"
+      "---\n"
+      "apiVersion: chaos-mesh.org/v1alpha1\n"
+      "kind: StressChaos\n"
+      "metadata: {name: cart-hog}\n"
+      "spec:\n"
+      "  mode: all\n"
+      "  selector: {labelSelectors: {app: cartservice}}\n"
+      "  stressors: {memory: {workers: 1, size: 128Mi}}\n"
+      "  duration: 5m\n");
+  const Scenario& s = loaded.scenario;
+  const FaultSpec* memory = fault_named(s, "hog/memory");
+  const FaultSpec* cpu = fault_named(s, "hog/cpu");
+  REQUIRE(memory);
+  REQUIRE(cpu);
+  CHECK(memory->kind == FaultKind::kMemoryStress);
+  CHECK(memory->memory_load == Approx(0.25));
+  CHECK(memory->memory_ramp == 30 * kSecond);
+  CHECK(memory->mode == PodMode::kOne);
+  CHECK(cpu->kind == FaultKind::kCpuStress);
+  CHECK(cpu->cpu_load == Approx(0.2));
+  const FaultSpec* cart = fault_named(s, "cart-hog");
+  REQUIRE(cart);
+  CHECK(cart->memory_load == Approx(0.25));  // 128Mi of a 512Mi limit
+  CHECK(has_warning(loaded, "m.yaml:8:48: 'spec.stressors.memory.oomScoreAdj' is not simulated"));
+
+  // An absolute size needs the service's limit; a malformed size is reported where it is.
+  const std::vector<std::string> errors = errors_of(
+      "apiVersion: chaos-mesh.org/v1alpha1\n"
+      "kind: StressChaos\n"
+      "metadata: {name: hog}\n"
+      "spec:\n"
+      "  mode: all\n"
+      "  selector: {labelSelectors: {app: pay}}\n"
+      "  stressors: {memory: {workers: 1, size: 256MB}}\n"
+      "---\n"
+      "apiVersion: chaos-mesh.org/v1alpha1\n"
+      "kind: StressChaos\n"
+      "metadata: {name: bad}\n"
+      "spec:\n"
+      "  mode: all\n"
+      "  selector: {labelSelectors: {app: pay}}\n"
+      "  stressors: {memory: {workers: 1, size: lots}}\n");
+  CHECK(errors == std::vector<std::string>{
+                      "m.yaml:7:42: size '256MB' is absolute: give service 'pay' a "
+                      "'memory_limit' (its container's limit, as 512Mi) to make it a share of "
+                      "the limit, or write the size as a percent (25%)",
+                      "m.yaml:15:42: 'spec.stressors.memory.size' must be a memory size (256MB, "
+                      "128Mi, 1Gi) or a percent of the limit (25%), got 'lots'"});
 }
 
 TEST_CASE("PodChaos, StressChaos and HTTPChaos become replica, CPU and request faults",

@@ -2,6 +2,7 @@
 // kills, zone and region outages; their effect on ready replicas, capacity and memory, their
 // propagation, and exact undo. Timelines are checked to the second against hand-written
 // expectations.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <string>
 #include <vector>
@@ -157,6 +158,36 @@ faults:
   // While every replica restarts, the service fails every request.
   CHECK(errors[599] == Approx(0.0));
   CHECK(errors[605] == Approx(1.0));
+}
+
+TEST_CASE("a memory stressor holds its size after its ramp, up to the limit; replicas stay up",
+          "[pods]") {
+  // front: baseline 0.4, 4 replicas. Half of them hold 40 % of the limit, reached over 100 s
+  // (the mean over replicas: +0.2); a second stressor of 90 % on every replica stops at the
+  // limit (+0.6 beyond the baseline), and nobody is OOM-killed.
+  const Scenario scenario = scenario_from(kSystem + R"(
+faults:
+  - {kind: memory-stress, target: {service: front}, size: 40, ramp: 100s, mode: fixed-percent,
+     value: 50, start: 0s, duration: 10m}
+  - {kind: memory-stress, target: {service: front}, size: 90, start: 20m, duration: 5m}
+)");
+  World world(scenario, 1);
+  std::vector<float> memory;
+  std::vector<int> ready;
+  for (int t = 0; t < 1800; ++t) {
+    world.set_fault_active(0, t < 600);
+    world.set_fault_active(1, t >= 1200 && t < 1500);
+    world.step(t);
+    memory.push_back(world.frame().service(ServiceMetric::kMemoryRatio)[0]);
+    ready.push_back(static_cast<int>(world.frame().service(ServiceMetric::kReadyReplicas)[0]));
+  }
+  const double load = 0.1 * world.outcome().utilization[0];
+  CHECK(memory[50] == Approx(0.4 + 0.1 + load).margin(0.012));  // half way up the ramp
+  CHECK(memory[300] == Approx(0.4 + 0.2 + load).margin(0.012));
+  CHECK(memory[700] == Approx(0.4 + load).margin(0.012));  // undone when it ends
+  CHECK(memory[1300] == Approx(1.0).margin(0.012));        // at the limit, not beyond
+  CHECK(memory[1600] == Approx(0.4 + load).margin(0.012));
+  CHECK(std::all_of(ready.begin(), ready.end(), [](int r) { return r == 4; }));
 }
 
 TEST_CASE("a zone outage takes down the services there and fails their callers, not others",

@@ -84,6 +84,8 @@ struct ServiceSpec {
   SimTime base_latency = 10 * kMillisecond;  // service time of one request, > 0
   double cpu_baseline = 0.05;                // CPU ratio at zero load, [0, 1]
   double memory_baseline = 0.30;             // memory ratio at zero load, [0, 1]
+  double memory_limit_bytes = 0;             // the container's memory limit; 0: not given
+                                             // (turns a stressor's absolute size into a share)
   std::string region;                        // empty when the scenario declares no regions;
                                              // "r1,r2" for a service spread across regions
   std::string zone;                          // "z1,z2" for a service spread across zones
@@ -291,7 +293,8 @@ struct TrafficSpec {
 };
 
 // What a fault does (its mechanism). Names in scenarios: latency, error, cpu-stress,
-// packet-loss, pod-kill, crash-loop, memory-leak, outage, partition, maintenance;
+// packet-loss, pod-kill, crash-loop, memory-leak, outage, partition, maintenance,
+// memory-stress;
 // fault_kind_name() gives them.
 enum class FaultKind {
   kLatency,
@@ -303,7 +306,8 @@ enum class FaultKind {
   kMemoryLeak,
   kOutage,
   kPartition,
-  kMaintenance
+  kMaintenance,
+  kMemoryStress
 };
 const char* fault_kind_name(FaultKind kind);
 // True for the kinds that act on replicas (pods) rather than on requests.
@@ -350,6 +354,8 @@ struct FaultSpec {
   SimTime restart_time = 10 * kSecond;  // from kill / crash / OOM to ready again
   SimTime crash_after = 0;              // crash-loop: running time before each crash
   double leak_per_second = 0;           // memory-leak: share of the limit leaked per second
+  double memory_load = 0;               // memory-stress: share of the limit the stressor holds
+  SimTime memory_ramp = 0;              // memory-stress: time to reach it (linear), 0: at once
   SourcePos pos;
 };
 
