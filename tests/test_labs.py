@@ -9,6 +9,7 @@ bottom on the solution. Lab 4's NAB task needs the NAB copy ($DOSIM_NAB, else
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -17,13 +18,35 @@ import pytest
 from dosim_test_util import DOSIM, NAB, SOURCE_DIR, TMP, dosim, has_nab
 
 LABS = SOURCE_DIR / "labs"
-WRONG = SOURCE_DIR / "tests" / "data" / "labs"
 TASKS = {
     "lab1": ["surges", "single-delay", "double-delay", "pruned-fields", "gauges"],
     "lab2": ["runs", "finds-pay", "severity"],
     "lab3": ["manifests", "experiment", "verdict", "rollback", "culprit"],
     "lab4": ["runs", "detects", "beats-baselines", "nab"],
     "lab5": ["root-cause", "rankers", "recovers", "correct-actions", "mttr"],
+}
+# Each wrong submission: the instructor's solution with files replaced (from the lab folder)
+# or edited (text replaced), and the tasks its mistake must fail.
+MISTAKES = {
+    # The lab report's own manifests (a pruned `match`), and surges counted as if the
+    # monitors judged from the first second.
+    "lab1": {"copy": {name: f"lab1/lab-manifests/{name}" for name in
+                      ["frontend_cartservice_delay.yaml", "check_payment_delay.yaml"]},
+             "edit": {"answers.yaml": ("t1_anomalous_surges: [3]",
+                                       "t1_anomalous_surges: [1, 2, 3]")}},
+    # Features per service instead of per (service, endpoint): /pay drowns in the others.
+    "lab2": {"edit": {"mad_logs.py": ('logs = logs[logs["endpoint"].notna()]',
+                                      'logs["endpoint"] = "*"')}},
+    # The hypothesis compares seconds with 200 (ms), and the rollbacks delete nothing.
+    "lab3": {"edit": {"gameday.lua": [("if p95 > 0.200 then", "if p95 > 200 then"),
+                                      ("for _, applied in ipairs(chaos) do applied:stop() end",
+                                       "sim.log('nothing to roll back')")]}},
+    # The starter's detector, which scores 0 everywhere.
+    "lab4": {"copy": {"detector.py": "lab4/submission/detector.py",
+                      "detector.yaml": "lab4/submission/detector.yaml"}},
+    # Blames the latest change, and lets the `change` ranker choose what to roll back.
+    "lab5": {"edit": {"answers.yaml": ("root_change: pricing-v7", "root_change: search-cfg-12"),
+                      "playbook.yaml": ("ranker: deepest}", "ranker: change}")}},
 }
 WRONG_FAILS = {
     "lab1": {"surges", "pruned-fields"},
@@ -44,6 +67,22 @@ def grade(lab, submission, *options):
                 timeout=600)
     assert out.is_file(), f"no JSON report: {run.stdout}\n{run.stderr}"
     return run.returncode, json.loads(out.read_text()), run.stdout
+
+
+def wrong_submission(lab):
+    """The solution of `lab` with its mistake (MISTAKES) made, in a scratch folder."""
+    folder = TMP / f"{lab}-wrong"
+    shutil.rmtree(folder, ignore_errors=True)
+    shutil.copytree(LABS / "solutions" / lab, folder)
+    for name, source in MISTAKES[lab].get("copy", {}).items():
+        shutil.copy(LABS / source, folder / name)
+    for name, edits in MISTAKES[lab].get("edit", {}).items():
+        text = (folder / name).read_text()
+        for old, new in edits if isinstance(edits, list) else [edits]:
+            assert old in text, f"{lab}: '{old}' is no longer in {name}"
+            text = text.replace(old, new)
+        (folder / name).write_text(text)
+    return folder
 
 
 def failed(report):
@@ -74,7 +113,7 @@ def test_the_solutions_pass_on_hidden_seeds():
 
 @pytest.mark.parametrize("lab", sorted(TASKS))
 def test_a_wrong_submission_fails_the_right_tasks(lab):
-    code, report, text = grade(lab, WRONG / f"{lab}-wrong")
+    code, report, text = grade(lab, wrong_submission(lab))
     assert code == 1
     assert failed(report) == WRONG_FAILS[lab], text
     for task in report["tasks"]:
@@ -83,10 +122,10 @@ def test_a_wrong_submission_fails_the_right_tasks(lab):
 
 
 def test_feedback_does_not_give_the_answer():
-    _, report, _ = grade("lab1", WRONG / "lab1-wrong")
+    _, report, _ = grade("lab1", wrong_submission("lab1"))
     surges = next(t for t in report["tasks"] if t["id"] == "surges")
     assert "[3]" not in surges["feedback"] and "3]" not in surges["feedback"]
-    _, report, _ = grade("lab5", WRONG / "lab5-wrong")
+    _, report, _ = grade("lab5", wrong_submission("lab5"))
     root = next(t for t in report["tasks"] if t["id"] == "root-cause")
     assert "pricing" not in root["feedback"]
 
