@@ -254,8 +254,9 @@ class Lab:
                     continue
                 missing = [n for n in needs if not (submission / n).is_file()]
                 if missing:
+                    verb = "is" if len(missing) == 1 else "are"
                     grade.tasks.append(TaskResult(
-                        id, title, False, f"not handed in: {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing "
+                        id, title, False, f"not handed in: {', '.join(missing)} {verb} missing "
                         f"from {submission}", points))
                     continue
                 try:
