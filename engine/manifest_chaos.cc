@@ -136,6 +136,22 @@ void read_mode(const Fields& f, FaultSpec& fault, ManifestContext& c) {
 }
 
 // A faults per service of `services`, of `model` (mode read from `f`).
+// What every Chaos Mesh experiment opens with: the services its selector picks, and the model
+// of its faults: `kind`, the spec's mode, no duration yet. Its own `duration` goes to `own`.
+struct ChaosOpening {
+  std::vector<int> services;
+  FaultSpec model;
+};
+
+ChaosOpening open_chaos(const Fields& f, FaultKind kind, ManifestContext& c,
+                        std::optional<SimTime>& own) {
+  ChaosOpening opening{read_selector(f, "selector", c), c.fault(kind, "")};
+  opening.model.duration = 0;
+  read_mode(f, opening.model, c);
+  own = f.duration("duration");
+  return opening;
+}
+
 std::vector<FaultSpec> per_service(const FaultSpec& model, const std::vector<int>& services,
                                    ManifestContext& c, const std::string& suffix = "") {
   std::vector<FaultSpec> faults;
@@ -192,11 +208,7 @@ std::vector<FaultSpec> network_chaos(const YAML::Node& node, ManifestContext& c,
       {"externalTargets", "device", "duplicate", "corrupt", "bandwidth", "rate", "remoteCluster"},
       c.diags);
   if (!f.is_map()) return {};
-  const std::vector<int> services = read_selector(f, "selector", c);
-  FaultSpec model = c.fault(FaultKind::kLatency, "");
-  model.duration = 0;
-  read_mode(f, model, c);
-  own = f.duration("duration");
+  auto [services, model] = open_chaos(f, FaultKind::kLatency, c, own);
   if (auto direction = f.text("direction");
       direction && *direction != "to" && *direction != "from" && *direction != "both")
     c.diags.error(f.value_pos("direction"),
@@ -266,11 +278,7 @@ std::vector<FaultSpec> pod_chaos(const YAML::Node& node, ManifestContext& c,
            {"action", "mode", "value", "selector", "duration", "gracePeriod", "containerNames"},
            {"remoteCluster"}, c.diags);
   if (!f.is_map()) return {};
-  const std::vector<int> services = read_selector(f, "selector", c);
-  FaultSpec model = c.fault(FaultKind::kPodKill, "");
-  model.duration = 0;
-  read_mode(f, model, c);
-  own = f.duration("duration");
+  auto [services, model] = open_chaos(f, FaultKind::kPodKill, c, own);
   auto action = f.text("action");
   if (!action) {
     if (!f.has("action")) c.diags.error(f.pos(), "missing 'spec.action' in the PodChaos");
@@ -360,11 +368,7 @@ std::vector<FaultSpec> stress_chaos(const YAML::Node& node, ManifestContext& c,
   Fields f(node, "spec", {"mode", "value", "selector", "duration", "stressors", "containerNames"},
            {"stressngStressors", "remoteCluster"}, c.diags);
   if (!f.is_map()) return {};
-  const std::vector<int> services = read_selector(f, "selector", c);
-  FaultSpec model = c.fault(FaultKind::kCpuStress, "");
-  model.duration = 0;
-  read_mode(f, model, c);
-  own = f.duration("duration");
+  auto [services, model] = open_chaos(f, FaultKind::kCpuStress, c, own);
   auto stressors = f.get("stressors");
   if (!stressors) {
     c.diags.error(f.pos(), "missing 'spec.stressors' (cpu, memory)");
@@ -430,11 +434,7 @@ std::vector<FaultSpec> http_chaos(const YAML::Node& node, ManifestContext& c,
       {"code", "request_headers", "response_headers", "replace", "patch", "remoteCluster", "tls"},
       c.diags);
   if (!f.is_map()) return {};
-  const std::vector<int> services = read_selector(f, "selector", c);
-  FaultSpec model = c.fault(FaultKind::kLatency, "");
-  model.duration = 0;
-  read_mode(f, model, c);
-  own = f.duration("duration");
+  auto [services, model] = open_chaos(f, FaultKind::kLatency, c, own);
   if (auto target = f.text("target"); target && *target != "Request" && *target != "Response")
     c.diags.error(f.value_pos("target"),
                   "'spec.target' must be Request or Response, got '" + *target + "'");

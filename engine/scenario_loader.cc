@@ -62,11 +62,8 @@ std::optional<RcaRankerSpec> read_rca_ranker(const YAML::Node& node,
   if (auto file = r.text(key)) {
     spec.file_pos = r.value_pos(key);
     if (file->empty()) diags.error(spec.file_pos, "'" + std::string(key) + "' must name a file");
-    const std::filesystem::path path(*file);
     spec.written = *file;
-    spec.file = path.is_absolute() || scenario_file.empty()
-                    ? path.string()
-                    : (std::filesystem::path(scenario_file).parent_path() / path).string();
+    spec.file = beside_scenario(scenario_file, *file);
   }
   if (auto function = r.text("function")) {
     if (function->empty())
@@ -84,6 +81,13 @@ void normalise(std::vector<double>& weights) {
   for (double w : weights) total += w;
   if (total > 0)
     for (double& w : weights) w /= total;
+}
+
+std::string beside_scenario(const std::string& scenario_file, const std::string& written) {
+  const std::filesystem::path path(written);
+  return path.is_absolute() || scenario_file.empty()
+             ? path.string()
+             : (std::filesystem::path(scenario_file).parent_path() / path).string();
 }
 
 Scenario Loader::load(const YAML::Node& root) {

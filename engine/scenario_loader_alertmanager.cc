@@ -393,11 +393,7 @@ void Loader::read_alertmanager(const YAML::Node& node) {
     return;
   }
   // `alertmanager: alertmanager.yml`: a real configuration file, next to the scenario.
-  const std::filesystem::path written(node.Scalar());
-  const std::string path =
-      written.is_absolute() || scenario_.file.empty()
-          ? written.string()
-          : (std::filesystem::path(scenario_.file).parent_path() / written).string();
+  const std::string path = beside_scenario(scenario_.file, node.Scalar());
   std::string reason;
   const std::optional<std::string> text = read_input_file(path, kMaxScenarioBytes, reason);
   if (!text) {

@@ -88,18 +88,8 @@ void Loader::read_detector(const YAML::Node& node, int index) {
   }
   spec.for_duration = r.duration("for", Range::at_least(0)).value_or(0);
   spec.severity = r.text("severity").value_or("warning");
-  if (auto model = r.text("model")) {
-    const std::filesystem::path path(*model);
-    spec.model = path.is_absolute() || scenario_.file.empty()
-                     ? path.string()
-                     : (std::filesystem::path(scenario_.file).parent_path() / path).string();
-  }
-  if (auto module = r.text("module")) {
-    const std::filesystem::path path(*module);
-    spec.module = path.is_absolute() || scenario_.file.empty()
-                      ? path.string()
-                      : (std::filesystem::path(scenario_.file).parent_path() / path).string();
-  }
+  if (auto model = r.text("model")) spec.model = beside_scenario(scenario_.file, *model);
+  if (auto module = r.text("module")) spec.module = beside_scenario(scenario_.file, *module);
   spec.class_name = r.text("class").value_or("");
   // Labels its alerts carry besides dosim's own (routing, inhibition, grouping).
   if (auto labels = r.value("labels")) {

@@ -67,6 +67,11 @@ class NameIndex {
 // Weights scaled to sum to 1 (left as they are when they do not sum to a positive number).
 void normalise(std::vector<double>& weights);
 
+// A file a scenario names (a script, a model, a manifest, a replayed CSV, an Alertmanager
+// configuration): an absolute path as it is, a relative one from the scenario file's folder
+// (as written when the scenario was not read from a file).
+std::string beside_scenario(const std::string& scenario_file, const std::string& written);
+
 // Checks a whole scenario document, filling a Scenario and collecting every problem.
 class Loader {
  public:

@@ -50,11 +50,7 @@ void Loader::read_manifests(MapReader& top) {
       }
     }
     if (!file) continue;
-    const std::filesystem::path written(*file);
-    const std::string path =
-        written.is_absolute() || scenario_.file.empty()
-            ? written.string()
-            : (std::filesystem::path(scenario_.file).parent_path() / written).string();
+    const std::string path = beside_scenario(scenario_.file, *file);
     std::string reason;
     const std::optional<std::string> text = read_input_file(path, kMaxScenarioBytes, reason);
     if (!text) {

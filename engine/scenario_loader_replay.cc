@@ -12,9 +12,8 @@
 namespace dosim::loader {
 
 std::optional<ReplaySeries> Loader::read_rows(MapReader& r, std::string& file_path,
-                                              std::string& column, SimTime& start,
-                                              double& scale, SimTime& step,
-                                              std::vector<SimTime>& offsets,
+                                              std::string& column, SimTime& start, double& scale,
+                                              SimTime& step, std::vector<SimTime>& offsets,
                                               std::vector<float>& values) {
   start = r.duration("start", Range::at_least(0)).value_or(0);
   scale = r.number("scale", Range::any()).value_or(1.0);
@@ -33,10 +32,7 @@ std::optional<ReplaySeries> Loader::read_rows(MapReader& r, std::string& file_pa
     if (file) diags_.error(r.value_pos("file"), "'file' must name a CSV file");
     return std::nullopt;
   }
-  const std::filesystem::path path(*file);
-  file_path = path.is_absolute() || scenario_.file.empty()
-                  ? path.string()
-                  : (std::filesystem::path(scenario_.file).parent_path() / path).string();
+  file_path = beside_scenario(scenario_.file, *file);
   ReplaySeries series;
   try {
     series = read_replay_csv(file_path, column,
@@ -46,8 +42,8 @@ std::optional<ReplaySeries> Loader::read_rows(MapReader& r, std::string& file_pa
     return std::nullopt;
   }
   step = series.step;
-  if (by_rows && time_product(static_cast<std::int64_t>(series.rows() - 1), step) >
-                     kMaxDuration - start) {
+  if (by_rows &&
+      time_product(static_cast<std::int64_t>(series.rows() - 1), step) > kMaxDuration - start) {
     diags_.error(r.value_pos("clock"), "the file's " + std::to_string(series.rows()) +
                                            " rows at a step of " + format_duration(step) +
                                            " span more than 100 years");
@@ -78,7 +74,7 @@ void Loader::read_replay(const YAML::Node& node, int index) {
   spec.name = r.has("name") ? read_name(r, Need::kOptional) : "replay-" + std::to_string(index);
   if (!spec.name.empty() && replays_.claim(spec.name, index) >= 0)
     diags_.error(r.has("name") ? r.value_pos("name") : spec.pos,
-                   "duplicate replay name '" + spec.name + "'");
+                 "duplicate replay name '" + spec.name + "'");
 
   // Where it goes: a service's or an edge's series.
   if (r.has("service") && r.has("edge")) {
@@ -120,9 +116,8 @@ void Loader::read_replay(const YAML::Node& node, int index) {
                                               spec.metric + " of this " + spec.family);
   }
 
-  const std::optional<ReplaySeries> read = read_rows(r, spec.file, spec.column, spec.start,
-                                                     spec.scale, spec.step, spec.offsets,
-                                                     spec.values);
+  const std::optional<ReplaySeries> read = read_rows(
+      r, spec.file, spec.column, spec.start, spec.scale, spec.step, spec.offsets, spec.values);
   if (!read) {
     scenario_.replay.push_back(std::move(spec));
     return;
