@@ -1,7 +1,7 @@
 // `dosim lab ...` (docs/labs.md): the teaching labs' grader. Grading runs a student's Lua
 // script, Python detector, manifests or answers against the lab's scenarios on hidden
 // seeds; the graders are Python files beside each lab (labs/<lab>/grader.py), so this
-// command hands its arguments to `python3 -m dosim.labs` with the dosim Python package of
+// command hands its arguments to dosim.labs.main in Python, with the dosim Python package of
 // this build, and dosim's data folder (where labs/ is) in DOSIM_DATA_DIR.
 #include <unistd.h>
 
@@ -41,8 +41,11 @@ int lab_command(const std::vector<std::string>& args) {
   const char* configured = std::getenv("DOSIM_PYTHON");
   const std::string python = configured != nullptr && *configured ? configured : DOSIM_PYTHON_EXE;
   if (const std::string package = build_tree_package_dir(); !package.empty()) {
-    const char* old = std::getenv("PYTHONPATH");
-    const std::string path = package + (old != nullptr && *old ? ":" + std::string(old) : "");
+    std::string path = package;
+    if (const char* old = std::getenv("PYTHONPATH"); old != nullptr && *old != '\0') {
+      path += ':';
+      path += old;
+    }
     setenv("PYTHONPATH", path.c_str(), 1);
   }
   if (const std::string data = data_dir();
@@ -52,7 +55,18 @@ int lab_command(const std::vector<std::string>& args) {
   const fs::path self = fs::read_symlink("/proc/self/exe", error);
   if (!error) setenv("DOSIM_BIN", self.c_str(), 1);  // graders that run the command itself
 
-  std::vector<std::string> words = {python, "-m", "dosim.labs"};
+  // `python -m dosim.labs`, with a clear word when the package is not where Python looks.
+  static const char* const kLauncher =
+      "import sys\n"
+      "try:\n"
+      "    import dosim.labs\n"
+      "except ImportError as error:\n"
+      "    sys.exit(f'dosim lab: cannot import the dosim Python package ({error}); install dosim "
+      "'\n"
+      "             '(tools/quickstart.sh) or add its package folder to PYTHONPATH')\n"
+      "sys.argv[0] = 'dosim lab'\n"
+      "sys.exit(dosim.labs.main(sys.argv[1:]))\n";
+  std::vector<std::string> words = {python, "-c", kLauncher};
   words.insert(words.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (std::string& word : words) argv.push_back(word.data());
