@@ -4,7 +4,8 @@
 # 1. `cmake --install BUILD_DIR --prefix TMP_DIR/prefix`;
 # 2. the installed `dosim`, its whole prefix copied outside the checkout, still finds its lstm
 #    models (share/dosim beside bin/), and no path of the checkout is compiled into it;
-# 3. tests/consumer (find_package(dosim), dosim::dosim) configured against the prefix alone,
+# 3. the installed labs (share/dosim/labs) graded by that dosim with the installed package;
+# 4. tests/consumer (find_package(dosim), dosim::dosim) configured against the prefix alone,
 #    built (Release) and run on the installed retry-storm scenario: an "all detectors" and a
 #    "mad" row, each with its F1.
 # $CMAKE is the cmake to use (CTest passes its own), $CXX the compiler dosim was built with.
@@ -60,6 +61,17 @@ if command -v objcopy >/dev/null 2>&1 && command -v strings >/dev/null 2>&1; the
   if strings "$tmp/dosim.stripped" | grep -F -e "$repo/" -e "$build_dir/"; then
     fail "the installed dosim holds paths of the checkout (above)"
   fi
+fi
+
+echo "== the installed labs, graded by the moved dosim"
+mv "$moved/models.away" "$moved/share/dosim/models"  # a whole data folder again
+[[ -e "$prefix/share/dosim/labs/lab3/grader.py" ]] || fail "the install lacks the labs"
+labs_py="$(find "$moved" -path '*/dosim/labs.py' | head -1)"
+if [[ -n "$labs_py" ]]; then  # the Python package is installed (DOSIM_PYTHON_MODULE)
+  (cd / && env -u DOSIM_DATA_DIR PYTHONPATH="$(dirname "$(dirname "$labs_py")")" \
+     "$moved/bin/dosim" lab grade lab3 "$moved/share/dosim/labs/solutions/lab3") \
+    >"$tmp/lab.txt" 2>&1 || { cat "$tmp/lab.txt"; fail "the moved dosim lab grade lab3"; }
+  grep -q "5/5 tasks passed" "$tmp/lab.txt" || { cat "$tmp/lab.txt"; fail "lab3 not graded"; }
 fi
 
 echo "== the consumer: find_package(dosim) from $prefix"
