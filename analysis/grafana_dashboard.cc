@@ -1,8 +1,9 @@
 // A Grafana dashboard over a run's OpenMetrics export (metrics_export.h, docs/prometheus.md):
 // per service a row of rps, error ratio and p95 panels (the histogram's quantile beside the
-// recorded p95), the ground truth, operations and detected incidents as annotations from
-// the exported series, and the run's span as the time range. Datasource: a variable of type
-// prometheus, chosen on import.
+// recorded p95), per pair a Lab 7 monitor watches a row of its gauges, the ground truth, operations
+// and detected incidents as annotations from the exported series, and the run's span as the time
+// range. Datasource: a variable of type prometheus, chosen on import.
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <nlohmann/json.hpp>
@@ -95,6 +96,40 @@ void write_grafana_dashboard(const TraceSeries& t, double start, std::ostream& o
                                 match + "[" + window + "]))",
                             "p95 (histogram)")}),
         16, y));
+    y += 8;
+  }
+  // The Lab 7 monitors: a row per watched pair, from the gauges' names (<pair>_y_min, ...).
+  std::vector<std::string> pairs;
+  for (const DetectorSeries& d : t.detectors)
+    for (const std::string& gauge : d.gauge_names) {
+      const std::string suffix = "_y_min";
+      if (gauge.size() > suffix.size() &&
+          gauge.compare(gauge.size() - suffix.size(), suffix.size(), suffix) == 0) {
+        const std::string pair = gauge.substr(0, gauge.size() - suffix.size());
+        if (std::find(pairs.begin(), pairs.end(), pair) == pairs.end()) pairs.push_back(pair);
+      }
+    }
+  for (const std::string& pair : pairs) {
+    const auto gauge = [&](const std::string& kind) { return exported_gauge_name(pair + kind); };
+    panels.push_back(Json{{"id", id++},
+                          {"type", "row"},
+                          {"title", "Lab 7 monitor: " + pair},
+                          {"collapsed", false},
+                          {"gridPos", {{"h", 1}, {"w", 24}, {"x", 0}, {"y", y}}},
+                          {"panels", Json::array()}});
+    ++y;
+    panels.push_back(
+        panel(id++, pair + ": p95 and its band", "s",
+              Json::array({target("A", gauge("_y"), "y"), target("B", gauge("_y_min"), "y_min"),
+                           target("C", gauge("_y_max"), "y_max")}),
+              0, y));
+    panels.push_back(panel(id++, pair + ": anomalies", "short",
+                           Json::array({target("A", gauge("_anomaly_count"), "anomaly_count")}), 8,
+                           y));
+    panels.push_back(
+        panel(id++, pair + ": MAE and MAPE", "short",
+              Json::array({target("A", gauge("_mae"), "mae"), target("B", gauge("_mape"), "mape")}),
+              16, y));
     y += 8;
   }
   Json annotations = Json::array(

@@ -32,7 +32,7 @@ std::string timestamp(double start, SimTime t) {
 std::string sanitized(std::string_view name) {
   std::string out;
   for (char c : name) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '_') ? c : '_';
-  if (out.empty() || std::isdigit(static_cast<unsigned char>(out[0]))) out.insert(0, "_");
+  if (out.empty() || std::isdigit(static_cast<unsigned char>(out[0]))) out.insert(out.begin(), '_');
   return out;
 }
 
@@ -76,6 +76,8 @@ int metric_index(const SeriesFamily& family, std::string_view name) {
 double standard_normal_cdf(double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); }
 
 }  // namespace
+
+std::string exported_gauge_name(const std::string& gauge) { return "lab7_" + sanitized(gauge); }
 
 std::string exported_metric_name(const std::string& family, const std::string& metric) {
   std::string name = metric;
@@ -195,7 +197,7 @@ void write_openmetrics(const TraceSeries& t, double start, std::ostream& out) {
     std::map<std::string, std::vector<std::pair<const DetectorSeries*, std::size_t>>> gauges;
     for (const DetectorSeries& d : t.detectors)
       for (std::size_t g = 0; g < d.gauge_names.size(); ++g)
-        gauges["lab7_" + sanitized(d.gauge_names[g])].emplace_back(&d, g);
+        gauges[exported_gauge_name(d.gauge_names[g])].emplace_back(&d, g);
     for (const auto& [name, sources] : gauges) {
       gauge_family(name, "the Lab 7 monitor's gauge, value at the record interval's last tick", "");
       for (const auto& [d, g] : sources) {

@@ -8,20 +8,15 @@ import csv
 import json
 import math
 import shutil
-import socket
 import subprocess
 import time
-import urllib.parse
-import urllib.request
 
 import h5py
 import numpy as np
 import pytest
 
 from dosim_test_util import SOURCE_DIR, TMP, dosim
-
-PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
-PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
+from prometheus_test_util import PROMTOOL, prometheus_over, query
 START = int(time.time()) - 3 * 3600  # inside any retention; whole seconds
 BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0]
 
@@ -46,20 +41,6 @@ def run():
     return trace, data
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def query(port, path, **params):
-    url = f"http://127.0.0.1:{port}{path}?" + urllib.parse.urlencode(params)
-    with urllib.request.urlopen(url, timeout=10) as response:
-        body = json.load(response)
-    assert body["status"] == "success", body
-    return body["data"]
-
-
 @pytest.fixture(scope="module")
 def prometheus(run):
     trace, _ = run
@@ -67,37 +48,8 @@ def prometheus(run):
     result = dosim("export", trace, "--format", "openmetrics", "--start", START, "-o", text)
     assert result.returncode == 0, result.stderr
     assert text.read_text().endswith("# EOF\n")
-    data = TMP / "prometheus-data"
-    shutil.rmtree(data, ignore_errors=True)
-    backfill = subprocess.run([PROMTOOL, "tsdb", "create-blocks-from", "openmetrics", text, data],
-                              capture_output=True, text=True)
-    assert backfill.returncode == 0, backfill.stdout + backfill.stderr
-    config = TMP / "prometheus.yml"
-    config.write_text("global:\n  scrape_interval: 15s\n")
-    port = free_port()
-    server = subprocess.Popen(
-        [PROMETHEUS, f"--config.file={config}", f"--storage.tsdb.path={data}",
-         f"--web.listen-address=127.0.0.1:{port}", "--storage.tsdb.retention.time=10y"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/-/ready", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            assert server.poll() is None, server.stderr.read()
-            assert time.time() < deadline, "Prometheus did not become ready"
-            time.sleep(0.3)
+    with prometheus_over(text, TMP) as port:
         yield port
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
 
 def test_prometheus_gives_back_the_trace_values(run, prometheus):

@@ -25,14 +25,19 @@ inline constexpr double kLatencyBuckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25
 // The exported name of trace metric `metric` of `family` (service, edge, endpoint, zone).
 std::string exported_metric_name(const std::string& family, const std::string& metric);
 
+// The exported name of a detector's gauge (the Lab 7 monitor's `<caller>_to_<callee>_<kind>`):
+// lab7_ and the gauge's name with every character outside [A-Za-z0-9_] as `_`.
+std::string exported_gauge_name(const std::string& gauge);
+
 void write_openmetrics(const TraceSeries& trace, double start_unix_s, std::ostream& out);
 
 // `start_unix_s` < 0: no wall-clock column, only simulated seconds.
 void write_metrics_csv(const TraceSeries& trace, double start_unix_s, std::ostream& out);
 
 // A Grafana dashboard (JSON) over the OpenMetrics export with the same start: per service
-// rps, error ratio and p95 panels; faults, operations and detected incidents as
-// annotations; the run's span as its time range; a Prometheus datasource variable.
+// rps, error ratio and p95 panels; per pair a Lab 7 monitor watches, its measured y in its
+// band (y_min, y_max), its anomaly count, and its MAE and MAPE; faults, operations and detected
+// incidents as annotations; the run's span as its time range; a Prometheus datasource variable.
 void write_grafana_dashboard(const TraceSeries& trace, double start_unix_s, std::ostream& out);
 
 // The mean of a latency known by its p50 and p95, for a histogram's _sum where no mean was
