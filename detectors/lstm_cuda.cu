@@ -25,7 +25,7 @@ namespace {
 constexpr int kTile = 64;        // sequences per block
 constexpr int kGroup = 4;        // sequences per thread
 constexpr int kMaxLayers = 8;
-constexpr int kMaxThreads = 1024;
+constexpr int kMaxThreads = 1024;  // the kernel is compiled for it: at most 64 registers
 
 void check(cudaError_t status, const char* what) {
   if (status != cudaSuccess)
@@ -93,7 +93,8 @@ __host__ __device__ SharedLayout shared_layout(const DeviceModel& m, bool shared
   return s;
 }
 
-__global__ void lstm_steps(DeviceModel m, bool shared_weights, int batch, int steps,
+__global__ void __launch_bounds__(kMaxThreads)
+    lstm_steps(DeviceModel m, bool shared_weights, int batch, int steps,
                            const float* __restrict__ x, float* __restrict__ forecast,
                            float* __restrict__ h_state, float* __restrict__ c_state) {
   extern __shared__ float4 shared4[];
@@ -311,19 +312,34 @@ LstmCudaKernel::LstmCudaKernel(const LstmWeights& weights, std::size_t batch)
 
   int optin = 0;
   check(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, 0), "attribute");
-  d.shared_weights = true;
-  d.shared_bytes = shared_layout(d.model, true).total * sizeof(float);
-  if (d.shared_bytes > static_cast<std::size_t>(optin)) {
-    d.shared_weights = false;
-    d.shared_bytes = shared_layout(d.model, false).total * sizeof(float);
-  }
-  if (d.shared_bytes > static_cast<std::size_t>(optin))
+  // A thread per (unit, group of 4 sequences), up to what the compiled kernel can launch in
+  // one block on this device (its registers per thread decide: 1024 threads need <= 64
+  // each); the block's threads stride over the items beyond.
+  cudaFuncAttributes attributes{};
+  check(cudaFuncGetAttributes(&attributes, lstm_steps), "cudaFuncGetAttributes");
+  const int most = std::max(32, std::min(kMaxThreads, attributes.maxThreadsPerBlock) / 32 * 32);
+  d.threads = std::min(most, (H * (kTile / kGroup) + 31) / 32 * 32);
+  // The weights in each block's shared memory, unless that leaves fewer threads resident
+  // per multiprocessor than reading them through the L1 cache does (or does not fit).
+  const std::size_t with_weights = shared_layout(d.model, true).total * sizeof(float);
+  const std::size_t without = shared_layout(d.model, false).total * sizeof(float);
+  if (without > static_cast<std::size_t>(optin))
     throw std::runtime_error("LstmCudaKernel: the model's state does not fit in shared memory");
+  const auto resident = [&](std::size_t bytes) {
+    check(cudaFuncSetAttribute(lstm_steps, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                               static_cast<int>(bytes)),
+          "cudaFuncSetAttribute");
+    int blocks = 0;
+    check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, lstm_steps, d.threads, bytes),
+          "cudaOccupancyMaxActiveBlocksPerMultiprocessor");
+    return blocks;
+  };
+  d.shared_weights =
+      with_weights <= static_cast<std::size_t>(optin) && resident(with_weights) >= resident(without);
+  d.shared_bytes = d.shared_weights ? with_weights : without;
   check(cudaFuncSetAttribute(lstm_steps, cudaFuncAttributeMaxDynamicSharedMemorySize,
                              static_cast<int>(d.shared_bytes)),
         "cudaFuncSetAttribute");
-  d.threads = std::min(kMaxThreads, H * (kTile / kGroup));
-  d.threads = (d.threads + 31) / 32 * 32;
   check(cudaEventCreate(&d.launch_start), "cudaEventCreate");
   check(cudaEventCreate(&d.launch_end), "cudaEventCreate");
 }
