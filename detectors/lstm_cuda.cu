@@ -22,8 +22,8 @@
 namespace dosim {
 namespace {
 
-constexpr int kTile = 64;        // sequences per block
-constexpr int kGroup = 4;        // sequences per thread
+constexpr int kTile = 64;  // sequences per block
+constexpr int kGroup = 4;  // sequences per thread
 constexpr int kMaxLayers = 8;
 constexpr int kMaxThreads = 1024;  // the kernel is compiled for it: at most 64 registers
 
@@ -95,8 +95,8 @@ __host__ __device__ SharedLayout shared_layout(const DeviceModel& m, bool shared
 
 __global__ void __launch_bounds__(kMaxThreads)
     lstm_steps(DeviceModel m, bool shared_weights, int batch, int steps,
-                           const float* __restrict__ x, float* __restrict__ forecast,
-                           float* __restrict__ h_state, float* __restrict__ c_state) {
+               const float* __restrict__ x, float* __restrict__ forecast,
+               float* __restrict__ h_state, float* __restrict__ c_state) {
   extern __shared__ float4 shared4[];
   float* shared = reinterpret_cast<float*>(shared4);
   const SharedLayout layout = shared_layout(m, shared_weights);
@@ -193,7 +193,8 @@ __global__ void __launch_bounds__(kMaxThreads)
     for (int item = tid; item < I * kTile; item += threads) {
       const int row = item / kTile, s = item % kTile, b = tile + s;
       float acc = m.head_b[row];
-      for (int j = 0; j < H; ++j) acc = fmaf(__ldg(&m.head_w[j * I + row]), h_top[j * kTile + s], acc);
+      for (int j = 0; j < H; ++j)
+        acc = fmaf(__ldg(&m.head_w[j * I + row]), h_top[j * kTile + s], acc);
       if (b < batch) forecast[(static_cast<size_t>(t) * I + row) * batch + b] = acc;
     }
     __syncthreads();
@@ -303,7 +304,8 @@ LstmCudaKernel::LstmCudaKernel(const LstmWeights& weights, std::size_t batch)
   std::vector<float> head_t(static_cast<std::size_t>(H) * I);
   for (int m = 0; m < I; ++m)
     for (int j = 0; j < H; ++j)
-      head_t[static_cast<std::size_t>(j) * I + m] = weights.head_w[static_cast<std::size_t>(m) * H + j];
+      head_t[static_cast<std::size_t>(j) * I + m] =
+          weights.head_w[static_cast<std::size_t>(m) * H + j];
   d.model.head_w = d.upload(head_t);
   d.model.head_b = d.upload(weights.head_b);
   const std::size_t state = static_cast<std::size_t>(weights.layers) * H * batch;
@@ -334,8 +336,8 @@ LstmCudaKernel::LstmCudaKernel(const LstmWeights& weights, std::size_t batch)
           "cudaOccupancyMaxActiveBlocksPerMultiprocessor");
     return blocks;
   };
-  d.shared_weights =
-      with_weights <= static_cast<std::size_t>(optin) && resident(with_weights) >= resident(without);
+  d.shared_weights = with_weights <= static_cast<std::size_t>(optin) &&
+                     resident(with_weights) >= resident(without);
   d.shared_bytes = d.shared_weights ? with_weights : without;
   check(cudaFuncSetAttribute(lstm_steps, cudaFuncAttributeMaxDynamicSharedMemorySize,
                              static_cast<int>(d.shared_bytes)),
@@ -359,9 +361,8 @@ void LstmCudaKernel::run(std::span<const float> x, int steps, std::span<float> f
   check(cudaMemcpy(d.x, x.data(), values * sizeof(float), cudaMemcpyHostToDevice), "cudaMemcpy");
   const unsigned blocks = static_cast<unsigned>((d.batch + kTile - 1) / kTile);
   check(cudaEventRecord(d.launch_start), "cudaEventRecord");
-  lstm_steps<<<blocks, d.threads, d.shared_bytes>>>(d.model, d.shared_weights,
-                                                      static_cast<int>(d.batch), steps, d.x,
-                                                      d.forecast, d.h, d.c);
+  lstm_steps<<<blocks, d.threads, d.shared_bytes>>>(
+      d.model, d.shared_weights, static_cast<int>(d.batch), steps, d.x, d.forecast, d.h, d.c);
   check(cudaGetLastError(), "launch");
   check(cudaEventRecord(d.launch_end), "cudaEventRecord");
   check(cudaMemcpy(forecast.data(), d.forecast, values * sizeof(float), cudaMemcpyDeviceToHost),
