@@ -1,5 +1,5 @@
 // LstmCudaKernel (lstm_cuda.h): a persistent kernel per launch, a block per tile of
-// kTile = 64 sequences, one thread per (hidden unit, group of 4 sequences).
+// kTile = 32 sequences, one thread per (hidden unit, group of 4 sequences).
 //
 // Device layout (all float32):
 //   weights  per layer [K_l][4H] transposed and gate-interleaved: column 4j + q is gate q
@@ -22,7 +22,7 @@
 namespace dosim {
 namespace {
 
-constexpr int kTile = 64;  // sequences per block
+constexpr int kTile = 32;  // sequences per block
 constexpr int kGroup = 4;  // sequences per thread
 constexpr int kMaxLayers = 8;
 constexpr int kMaxThreads = 1024;  // the kernel is compiled for it: at most 64 registers
