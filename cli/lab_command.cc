@@ -56,16 +56,15 @@ int lab_command(const std::vector<std::string>& args) {
   if (!error) setenv("DOSIM_BIN", self.c_str(), 1);  // graders that run the command itself
 
   // `python -m dosim.labs`, with a clear word when the package is not where Python looks.
-  static const char* const kLauncher =
-      "import sys\n"
-      "try:\n"
-      "    import dosim.labs\n"
-      "except ImportError as error:\n"
-      "    sys.exit(f'dosim lab: cannot import the dosim Python package ({error}); install dosim "
-      "'\n"
-      "             '(tools/quickstart.sh) or add its package folder to PYTHONPATH')\n"
-      "sys.argv[0] = 'dosim lab'\n"
-      "sys.exit(dosim.labs.main(sys.argv[1:]))\n";
+  static const char* const kLauncher = R"(import sys
+try:
+    import dosim.labs
+except ImportError as error:
+    sys.exit(f"dosim lab: cannot import the dosim Python package ({error}); install dosim "
+             "(tools/quickstart.sh) or add its package folder to PYTHONPATH")
+sys.argv[0] = "dosim lab"
+sys.exit(dosim.labs.main(sys.argv[1:]))
+)";
   std::vector<std::string> words = {python, "-c", kLauncher};
   words.insert(words.end(), args.begin(), args.end());
   std::vector<char*> argv;

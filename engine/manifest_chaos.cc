@@ -135,7 +135,6 @@ void read_mode(const Fields& f, FaultSpec& fault, ManifestContext& c) {
   if (percent) fault.mode_value = f.number("value", Range::closed(0, 100)).value_or(100);
 }
 
-// A faults per service of `services`, of `model` (mode read from `f`).
 // What every Chaos Mesh experiment opens with: the services its selector picks, and the model
 // of its faults: `kind`, the spec's mode, no duration yet. Its own `duration` goes to `own`.
 struct ChaosOpening {
@@ -152,6 +151,7 @@ ChaosOpening open_chaos(const Fields& f, FaultKind kind, ManifestContext& c,
   return opening;
 }
 
+// A faults per service of `services`, of `model` (mode read from `f`).
 std::vector<FaultSpec> per_service(const FaultSpec& model, const std::vector<int>& services,
                                    ManifestContext& c, const std::string& suffix = "") {
   std::vector<FaultSpec> faults;
@@ -331,7 +331,10 @@ std::vector<FaultSpec> memory_stress(const YAML::Node& node, const std::string& 
   std::optional<double> percent;
   std::optional<double> bytes;
   if (!size->empty() && size->back() == '%') {
-    const std::optional<double> value = parse_byte_size(size->substr(0, size->size() - 1));
+    const std::string number = size->substr(0, size->size() - 1);  // a plain number: no unit
+    const std::optional<double> value = number.find_first_not_of("0123456789.") == std::string::npos
+                                            ? parse_byte_size(number)
+                                            : std::nullopt;
     if (value && *value > 0 && *value <= 100) percent = *value;
   } else {
     bytes = parse_byte_size(*size);
