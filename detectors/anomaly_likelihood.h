@@ -27,9 +27,12 @@ inline double ewma_alpha(double n) { return 2.0 / (n + 1.0); }
 
 class AnomalyLikelihood {
  public:
-  AnomalyLikelihood(std::size_t series, double average_alpha, double history_alpha)
+  // clip > 0: the history learns an average at most `clip` deviations from its mean, so
+  // that a long excursion widens it slowly; 0: as it comes.
+  AnomalyLikelihood(std::size_t series, double average_alpha, double history_alpha, double clip = 0)
       : average_alpha_(average_alpha),
         history_alpha_(history_alpha),
+        clip_(clip),
         average_(series),
         mean_(series),
         variance_(series) {}
@@ -39,9 +42,10 @@ class AnomalyLikelihood {
   double z_and_learn(std::size_t i, double r, double start) {
     constexpr double kMinVariance = 3e-4;  // HTM's floor: perfect predictability is not infinite
     average_[i] += std::max(average_alpha_, start) * (std::min(r, 1.0) - average_[i]);
-    const double z =
-        (average_[i] - std::max(mean_[i], 0.0)) / std::sqrt(std::max(variance_[i], kMinVariance));
-    const double deviation = average_[i] - mean_[i];
+    const double sd = std::sqrt(std::max(variance_[i], kMinVariance));
+    const double z = (average_[i] - std::max(mean_[i], 0.0)) / sd;
+    double deviation = average_[i] - mean_[i];
+    if (clip_ > 0) deviation = std::clamp(deviation, -clip_ * sd, clip_ * sd);
     const double alpha = std::max(history_alpha_, start);
     mean_[i] += alpha * deviation;
     variance_[i] = (1.0 - alpha) * (variance_[i] + alpha * deviation * deviation);
@@ -49,7 +53,7 @@ class AnomalyLikelihood {
   }
 
  private:
-  double average_alpha_, history_alpha_;
+  double average_alpha_, history_alpha_, clip_;
   std::vector<double> average_, mean_, variance_;
 };
 

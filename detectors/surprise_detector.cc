@@ -12,7 +12,7 @@ namespace {
 
 struct Settings {
   double level_alpha, short_alpha, smooth_alpha, period_alpha, average_alpha, history_alpha;
-  double spread, floor, tolerance, threshold;
+  double spread, floor, tolerance, threshold, clip;
   std::int64_t warmup;
   std::int64_t period_ticks, bins;
   int direction;
@@ -47,9 +47,9 @@ class SurpriseDetector : public Detector {
         high_(series, std::numeric_limits<double>::quiet_NaN()),
         level_typical_(series),
         phase_typical_(series),
-        level_view_(series, settings.average_alpha, settings.history_alpha),
-        short_view_(series, settings.average_alpha, settings.history_alpha),
-        phase_view_(series, settings.average_alpha, settings.history_alpha),
+        level_view_(series, settings.average_alpha, settings.history_alpha, settings.clip),
+        short_view_(series, settings.average_alpha, settings.history_alpha, settings.clip),
+        phase_view_(series, settings.average_alpha, settings.history_alpha, settings.clip),
         seen_(series, 0) {}
 
   void step(std::span<const float> values, std::span<float> scores) override {
@@ -140,6 +140,8 @@ std::unique_ptr<Detector> make_surprise_detector(DetectorParams& params, std::si
   params.require(bins >= 1 && bins <= 100000 && whole(bins),
                  "'bins' must be a whole number in [1, 100000]");
   params.require(tolerance >= 0, "'tolerance' must be >= 0");
+  const double clip = params.get("clip", 0);
+  params.require(clip >= 0, "'clip' must be >= 0 (0: off)");
   params.require(threshold > 0 && threshold <= 1, "'threshold' must be in (0, 1]");
   params.require(warmup >= 0 && whole(warmup), "'warmup' must be a whole number of ticks >= 0");
   const double tick_seconds = static_cast<double>(params.tick()) / static_cast<double>(kSecond);
@@ -156,6 +158,7 @@ std::unique_ptr<Detector> make_surprise_detector(DetectorParams& params, std::si
   s.spread = spread;
   s.floor = params.get("floor", 0.001);
   s.tolerance = tolerance;
+  s.clip = clip;
   s.threshold = threshold;
   s.warmup = static_cast<std::int64_t>(warmup);
   s.period_ticks = static_cast<std::int64_t>(period_ticks);

@@ -11,6 +11,7 @@
 //     `average` ticks (EWMA) and scored as HTM's anomaly likelihood scores it: L = the normal
 //     CDF of (a - mean) / sd of the averaged error over about `history` ticks (mean at least
 //     0, variance at least 3e-4), reported as log(1 - L + 1e-10) / log(1e-10) in [0, 1];
+//     with `clip` > 0 the history learns an average at most `clip` deviations from its mean;
 //   - novelty: 1 when x leaves the range seen so far by more than `tolerance` x that range
 //     (HTM's spatial anomaly).
 // The score is the largest of the three, 0 during the first `warmup` ticks; it is anomalous above

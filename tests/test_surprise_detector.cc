@@ -130,6 +130,31 @@ TEST_CASE("rest: an alert, then quiet for `rest` ticks", "[detectors]") {
   CHECK(run(*plain, values) == values);
 }
 
+TEST_CASE("surprise: with clip, a sustained step stays surprising for longer",
+          "[detectors][surprise]") {
+  // 3,000 quiet ticks around 10 (a spike to 20 early, so that the step below is no new
+  // extreme), then 900 ticks at 13: the level view's error stays, and without clip the
+  // likelihood's history soon takes the step in as ordinary.
+  std::vector<float> values;
+  for (int t = 0; t < 3000; ++t)
+    values.push_back(static_cast<float>(10.0 + 0.3 * std::sin(1.7 * t)));
+  values[100] = 20.0f;
+  for (int t = 0; t < 900; ++t)
+    values.push_back(static_cast<float>(13.0 + 0.3 * std::sin(1.7 * t)));
+  auto ticks_above = [&](double clip) {
+    auto detector = make_detector(
+        spec("surprise", {{"rest", 0}, {"window", 86400}, {"clip", clip}}), 1, "t.yaml", kSecond);
+    const std::vector<float> scores = run(*detector, values);
+    CHECK(max_of(scores, 500, 3000) < 0.5f);  // quiet before the step either way
+    int above = 0;
+    for (std::size_t i = 3000; i < scores.size(); ++i) above += scores[i] >= 0.5f;
+    return above;
+  };
+  const int plain = ticks_above(0), clipped = ticks_above(3);
+  CHECK(plain > 0);
+  CHECK(clipped > 2 * plain);
+}
+
 TEST_CASE("surprise and rest: bad parameters are refused", "[detectors][surprise]") {
   auto refused = [](const std::string& kind, std::vector<std::pair<std::string, double>> params,
                     const std::string& text) {
@@ -146,5 +171,6 @@ TEST_CASE("surprise and rest: bad parameters are refused", "[detectors][surprise
   refused("surprise", {{"history", 1}}, "'history' must be >= 2");
   refused("mad", {{"rest", -1}}, "'rest' must be a whole number of ticks");
   refused("ewma", {{"rest", 2.5}}, "'rest' must be a whole number of ticks");
+  refused("surprise", {{"clip", -1}}, "'clip' must be >= 0");
   refused("surprise", {{"tolerence", 0.1}}, "unknown parameter 'tolerence'");
 }
