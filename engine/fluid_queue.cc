@@ -224,6 +224,44 @@ Moments tick_wait(const Moments& wait, double level, double dt, double relaxatio
   return {mean, mean * mean * std::expm1(shape2 * (1.0 - shared))};
 }
 
+void SplitQueues::follow(int ready, double in_system) {
+  if (loaded > 0 && ready <= loaded) {  // replicas lost (or pooled): one queue again
+    loaded = 0;
+    fresh_in_system = 0;
+  } else if (loaded == 0 && replicas > 0 && ready > replicas && in_system > 0) {
+    loaded = replicas;
+    fresh_in_system = 0;
+  }
+  replicas = ready;
+}
+
+void SplitQueues::settle(double fresh, double loaded_in_system, int ready) {
+  fresh_in_system = fresh;
+  constexpr double kAlike = 0.5;  // requests a queue
+  if (loaded_in_system / loaded <= fresh / (ready - loaded) + kAlike) {
+    loaded = 0;
+    fresh_in_system = 0;
+  }
+}
+
+Moments mix_waits(const Moments& first, const Moments& second, double a) {
+  const double b = 1.0 - a;
+  return {a * first.mean + b * second.mean, a * first.var + b * second.var};
+}
+
+FluidQueueStep combine_split(const FluidQueueStep& loaded, const FluidQueueStep& fresh,
+                             double loaded_share) {
+  const double a = loaded_share, b = 1.0 - a;
+  FluidQueueStep step = loaded;  // its relaxation: the slower queue's
+  step.in_system = loaded.in_system + fresh.in_system;
+  step.served = loaded.served + fresh.served;
+  step.shed = loaded.shed + fresh.shed;
+  step.rho = a * loaded.rho + b * fresh.rho;
+  step.p_wait = a * loaded.p_wait + b * fresh.p_wait;
+  step.wait = mix_waits(loaded.wait, fresh.wait, a);
+  return step;
+}
+
 double round_robin_sigma(int replicas, double rho) {
   rho = std::clamp(rho, 0.0, kRhoHigh);
   double slope = 0;

@@ -69,6 +69,33 @@ Moments tick_wait(const Moments& wait, double level, double dt, double relaxatio
 // stationary queue (step.wait's excess over the stationary wait) is kept.
 Moments round_robin_wait(const FluidQueueStep& step, int replicas, int workers, double mu);
 
+// A service whose replicas each have their own queue (balancers but least-request) keeps a
+// backlog where it built up: replicas that become ready start empty, take their share of
+// the new arrivals and leave the backlog to drain at the old replicas' pace, as at the request
+// level. While they differ by at least half a request a queue, `loaded` replicas hold
+// in_system - fresh_in_system and the others fresh_in_system; then they are one again.
+struct SplitQueues {
+  int loaded = 0;              // replicas holding the backlog; 0: every replica alike
+  int replicas = 0;            // ready replicas at the last tick (0: none, or one pooled queue)
+  double fresh_in_system = 0;  // requests at the other replicas
+
+  // Called each tick with the ready replicas (0 for a pooled queue): more replicas than
+  // before with requests waiting splits the queues; fewer than the loaded ones joins them.
+  void follow(int ready, double in_system);
+  // After the step: the queues' new contents; joins them when they are alike.
+  void settle(double fresh, double loaded_in_system, int ready);
+};
+
+// One step of split queues as one: the loaded replicas take `loaded_share` of the arrivals
+// (an even share each), so the wait is the mixture of the two.
+FluidQueueStep combine_split(const FluidQueueStep& loaded, const FluidQueueStep& fresh,
+                             double loaded_share);
+// The wait of a share `a` of requests waiting `first` and the rest `second`: their mean,
+// and their variances' mean only. (The spread between two such groups, taken into the one
+// log-normal that latency is composed as, would give it a tail longer than either group's:
+// timeouts that no request has.)
+Moments mix_waits(const Moments& first, const Moments& second, double a);
+
 // That sigma at utilisation rho (capped at kRhoHigh): tabulated per replica count like
 // Erlang C (error below 1e-9), and by Newton for the test.
 double round_robin_sigma(int replicas, double rho);

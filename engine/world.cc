@@ -189,6 +189,8 @@ World::World(const Scenario& scenario, std::uint64_t seed)
     st->in_system.assign(services, -1.0);  // not started
     st->queue_level.assign(services, std::nan(""));
     st->attempt_failure.assign(dependencies, 0.0);
+    st->completed.resize(services);
+    st->split.assign(services, {});
   }
 
   for (std::size_t s = 0; s < services; ++s) {
@@ -582,6 +584,7 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
     const double capacity = replicas * per_replica;
     double& in_system = state.in_system[s];
     if (capacity <= 0) {
+      state.split[s] = {};
       out.shed[s] = admitted;
       out.utilization[s] = 0.0;  // nothing runs
       in_system = 0;
@@ -601,20 +604,40 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
       // queue of its load (in_system < 0 until then).
       if (in_system < 0)
         in_system = queues * mmc_in_system(servers, std::min(admitted / capacity, kRhoHigh));
-      FluidQueueStep step =
-          step_fluid_queue(servers, per_replica / workers, admitted / queues, in_system / queues,
-                           dt_, (waiting_limit + replicas * workers) / queues);
-      step.in_system *= queues;
-      step.served *= queues;
-      step.shed *= queues;
-      if (!pooled && spec.load_balancer == LoadBalancer::kRoundRobin)
-        step.wait = round_robin_wait(step, replicas, workers, per_replica / workers);
+      // `count` of the queues, holding `held` requests in all, each fed its share.
+      const auto step_queues = [&](int count, double held) {
+        FluidQueueStep st =
+            step_fluid_queue(servers, per_replica / workers, admitted / queues, held / count, dt_,
+                             (waiting_limit + replicas * workers) / queues);
+        st.in_system *= count;
+        st.served *= count;
+        st.shed *= count;
+        if (!pooled && spec.load_balancer == LoadBalancer::kRoundRobin)
+          st.wait = round_robin_wait(st, replicas, workers, per_replica / workers);
+        return st;
+      };
+      // Replicas that become ready start with empty queues: a backlog stays at the replicas
+      // that held it and drains at their pace (split_queues).
+      SplitQueues& split = state.split[s];
+      split.follow(pooled ? 0 : replicas, in_system);
+      FluidQueueStep step, loaded, fresh;
+      const bool is_split = split.loaded > 0;
+      const double loaded_share = static_cast<double>(split.loaded) / replicas;
+      if (!is_split) {
+        step = step_queues(queues, in_system);
+      } else {
+        loaded = step_queues(split.loaded, in_system - split.fresh_in_system);
+        fresh = step_queues(replicas - split.loaded, split.fresh_in_system);
+        step = combine_split(loaded, fresh, loaded_share);
+        split.settle(fresh.in_system, loaded.in_system, replicas);
+      }
       out.shed[s] = step.shed;
       out.served[s] = step.served;
       out.utilization[s] = std::min(1.0, step.served / capacity);
       out.wait[s] = step.wait;
       // Where the queue stands this tick (tick_wait), unless the scenario asks for the
       // mean-field model (`measurement_noise: false`): the same draws in the counterfactual.
+      // Split queues each stand there, and their waits mix.
       if (scenario_.measurement_noise) {
         double& level = state.queue_level[s];
         const auto words = queue_noise_[s].words(static_cast<std::uint64_t>(tick));
@@ -624,8 +647,14 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
           const double keep = std::exp(-dt_ / step.relaxation);
           level = keep * level + std::sqrt(1.0 - keep * keep) * word_normal(words[0]);
         }
-        out.wait[s] = tick_wait(step.wait, level, dt_, step.relaxation);
+        out.wait[s] =
+            is_split ? mix_waits(tick_wait(loaded.wait, level, dt_, loaded.relaxation),
+                                 tick_wait(fresh.wait, level, dt_, fresh.relaxation), loaded_share)
+                     : tick_wait(step.wait, level, dt_, step.relaxation);
       }
+      // Shown (and timed out) in the tick the requests complete in.
+      out.wait[s] = state.completed.complete(static_cast<std::size_t>(s), tick, dt_, out.wait[s],
+                                             std::max(0.0, admitted - step.shed));
       in_system = step.in_system;
     }
     // A cpu-stress fault's stressor takes its share of the CPU on top of the service's use.
@@ -647,10 +676,29 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
   for (const std::vector<int>& level : levels_) run_services(level, forward);
 
   // 2. Latency and errors flow from callees back to callers, level by level from the last.
+  // Service s's latency `mixture` with a share p of its requests delayed by `delay` (jitter
+  // variance `jitter_var`): the mixture of the two, each a log-normal.
+  const auto delay_share = [&](int s, const Moments& mixture, double p, double delay,
+                               double jitter_var) {
+    Moments fast = mixture;
+    fast.mean -= p * delay;
+    fast.var = std::max(0.0, fast.var - p * jitter_var - p * (1.0 - p) * delay * delay);
+    DelayMixture& delayed = out.delay_mixture[s];
+    delayed.fast = fit_lognormal(fast);
+    delayed.body = fit_lognormal(Moments{fast.mean, fast.var + jitter_var});
+    delayed.shift = delay;
+    delayed.share = p;
+    delayed.jitter_var = jitter_var;
+    out.p50[s] = quantile(delayed, 0.50);
+    out.p95[s] = quantile(delayed, 0.95);
+    out.p99[s] = quantile(delayed, 0.99);
+  };
   const auto backward = [&](int s) {
     const ServiceSpec& spec = scenario_.services[s];
     Moments downstream;
     double downstream_success = 1.0;
+    // The largest delayed share its calls bring (share x shift), if a callee has one.
+    DelayMixture inherited;
     for (int d : topology_.outgoing(s)) {
       const DependencySpec& dep = scenario_.dependencies[d];
       const int callee = dep.callee;
@@ -717,6 +765,20 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
         downstream_success *=
             std::pow(1.0 - call_failure, std::floor(n)) * (1.0 - fraction * call_failure);
 
+      // A callee whose requests are a fast and a delayed share (a partial delay, its own or
+      // inherited) delays the same share of the calls that reach it unchanged (no injected
+      // edge delay, no timeouts to speak of, not optional): 1 - (1 - share)^n of the requests
+      // making n calls, n x share for n <= 1 (the share of requests that make one).
+      const DelayMixture& callee_delayed = out.delay_mixture[callee];
+      if (callee_delayed.share > 0 && !refit && !dep.optional && p_timeout < 1e-3 && abort == 0) {
+        const double calls = out.edge_calls[d];
+        const double share = calls <= 1 ? calls * callee_delayed.share
+                                        : 1.0 - std::pow(1.0 - callee_delayed.share, calls);
+        if (share * callee_delayed.shift > inherited.share * inherited.shift) {
+          inherited = callee_delayed;
+          inherited.share = share;
+        }
+      }
       out.edge_failure[d] = failure;
       double q50, q95, q99;
       if (lost_attempts_time_out) {
@@ -804,19 +866,11 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
                is_zero(mod.endpoint_delay[first])) {
       // A share of the requests delayed: the mixture of the two, each a log-normal.
       const DelayPart& part = *partial_delay(mod.service_delay_parts[s]);
-      const double p = part.fraction * part.share;
-      Moments fast = mixture;
-      fast.mean -= p * part.delay;
-      fast.var = std::max(
-          0.0, fast.var - p * part.jitter * part.jitter - p * (1.0 - p) * part.delay * part.delay);
-      DelayMixture& delayed = out.delay_mixture[s];
-      delayed.fast = fit_lognormal(fast);
-      delayed.body = fit_lognormal(Moments{fast.mean, fast.var + part.jitter * part.jitter});
-      delayed.shift = part.delay;
-      delayed.share = p;
-      out.p50[s] = quantile(delayed, 0.50);
-      out.p95[s] = quantile(delayed, 0.95);
-      out.p99[s] = quantile(delayed, 0.99);
+      delay_share(s, mixture, part.fraction * part.share, part.delay, part.jitter * part.jitter);
+    } else if (count == 1 && inherited.share > 0 && inherited.share < 1 &&
+               is_zero(mod.service_delay[s]) && is_zero(mod.endpoint_delay[first])) {
+      // A share of its calls to a callee with a delayed share: as many of its requests.
+      delay_share(s, mixture, inherited.share, inherited.shift, inherited.jitter_var);
     } else if (count == 1) {
       const LogNormal& d = fit;
       out.p50[s] = lognormal_quantile(d, 0.0);

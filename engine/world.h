@@ -68,10 +68,12 @@
 #include <vector>
 
 #include "autoscaler.h"
+#include "completed_wait.h"
 #include "dosim/engine/frame.h"
 #include "dosim/engine/incident.h"
 #include "dosim/engine/operations.h"
 #include "dosim/engine/scenario.h"
+#include "fluid_queue.h"
 #include "measurement.h"
 #include "pod_faults.h"
 #include "queue_latency.h"
@@ -103,6 +105,7 @@ struct DelayPart {
 struct DelayMixture {
   LogNormal fast, body;
   double shift = 0, share = 0;
+  double jitter_var = 0;  // the delay's variance: body's over fast's
 };
 
 // One abort (or loss) as requests meet it: a share `fraction` fails with `status`.
@@ -142,6 +145,8 @@ struct DynamicState {
   // queue_level); NaN: not started.
   std::vector<double> queue_level;
   std::vector<double> attempt_failure;  // per dependency, as of the previous tick
+  CompletedWaits completed;  // recent waits, to show each in the tick it ends (completed_wait.h)
+  std::vector<SplitQueues> split;  // per service: a backlog held by some replicas (fluid_queue.h)
 };
 
 // The noiseless outcome of one tick, in double precision.

@@ -115,8 +115,10 @@ def test_the_callers_see_latency_in_short_back_offs_and_rejections_in_long_ones(
             assert abs(caller_errors[full].mean() - checkout_errors[full].mean()) < 0.01, caller
         for name in ("payment-service", "inventory-service", "orders-db"):
             assert series("error_ratio", name).max() < 1e-6, name
-        # After the revert the queue drains within half a minute.
-        after = tick >= END_S + 30
+        # After the revert the backlog drains where it is, at the three replicas that held it
+        # (the two that return start empty), at their 36 req/s over what they are sent: about
+        # 35 s, as at the request level.
+        after = tick >= END_S + 45
         assert web_p95[after].max() < 0.4
         assert series("error_ratio", "web-bff")[tick >= END_S].max() < 1e-6
 
@@ -130,8 +132,8 @@ def test_ground_truth_impact_starts_at_the_first_crash():
         assert inc["start_ns"][0] == START_S * 10**9 and inc["end_ns"][0] == END_S * 10**9
         # The pods run their first 8 s: the impact starts at the first crash.
         assert inc["impact_start_ns"][0] == DOWN[0][0] * 10**9
-        # It ends when the queue has drained, shortly after the revert.
-        assert END_S * 10**9 < inc["impact_end_ns"][0] <= (END_S + 30) * 10**9
+        # It ends when the queue has drained, about 35 s after the revert.
+        assert (END_S + 20) * 10**9 < inc["impact_end_ns"][0] <= (END_S + 45) * 10**9
         affected = sorted(names[s] for s in f["truth/affected/service"][:])
         assert affected == ["checkout-service", "mobile-gateway", "web-bff"]
         edges = sorted((names[s], names[d]) for s, d in zip(f["truth/propagation/src"][:], f["truth/propagation/dst"][:]))

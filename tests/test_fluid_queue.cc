@@ -7,6 +7,7 @@
 #include <cmath>
 #include <vector>
 
+#include "engine/completed_wait.h"
 #include "engine/fluid_queue.h"
 #include "queueing_reference.h"
 
@@ -182,4 +183,57 @@ TEST_CASE("Fluid queue: a tick's wait keeps the stationary mean over ticks", "[f
   // One that never forgets: every request of the tick waits the same.
   CHECK(dosim::tick_wait(wait, 1.0, 1.0, HUGE_VAL).var == Approx(0).margin(1e-12));
   CHECK(dosim::tick_wait(wait, 1.0, 1.0, HUGE_VAL).mean > wait.mean);
+}
+
+TEST_CASE("Fluid queue: a wait is shown in the tick its requests complete in",
+          "[fluid_queue][completion]") {
+  // One service, 1 s ticks: waits of 10 ms, then 1.5 s for ticks 10 to 19, then 10 ms again.
+  dosim::CompletedWaits waits;
+  waits.resize(1);
+  std::vector<double> shown;
+  for (std::int64_t tick = 0; tick < 60; ++tick) {
+    const double mean = tick >= 10 && tick < 20 ? 1.5 : 0.01;
+    const dosim::Moments arriving{mean, 0.01 * mean * mean};
+    const dosim::Moments wait = waits.complete(0, tick, 1.0, arriving, 100.0);
+    if (tick < 10 || tick >= 20 + dosim::kWaitHistory) {  // short waits: the same, bit for bit
+      CHECK(wait.mean == arriving.mean);
+      CHECK(wait.var == arriving.var);
+    }
+    shown.push_back(wait.mean);
+  }
+  // Tick 10's requests end in tick 11 and 12: tick 10 shows the fast requests that end in it.
+  CHECK(shown[10] < 0.05);
+  CHECK(shown[11] == Approx(1.5));
+  CHECK(shown[19] == Approx(1.5));
+  // The last slow arrivals (tick 19) end in ticks 20 and 21, beside the fast ones.
+  CHECK(shown[20] == Approx((0.99 * 0.01 + 0.5 * 1.5 + 0.5 * 1.5) / (0.99 + 0.5 + 0.5)));
+  CHECK(shown[21] == Approx((0.99 * 0.01 + 0.01 * 0.01 + 0.5 * 1.5) / (0.99 + 0.01 + 0.5)));
+  CHECK(shown[22] < 0.05);
+}
+
+TEST_CASE("Fluid queue: replicas that come back start empty and the backlog drains where it is",
+          "[fluid_queue][split]") {
+  dosim::SplitQueues split;
+  split.follow(5, 10.0);
+  CHECK(split.loaded == 0);  // a service's first tick: nothing to split
+  split.follow(3, 10.0);
+  CHECK(split.loaded == 0);  // fewer replicas: one queue
+  split.follow(5, 600.0);    // two come back to a backlog
+  CHECK(split.loaded == 3);
+  CHECK(split.fresh_in_system == 0.0);
+  split.settle(4.0, 540.0, 5);  // the loaded three still hold 180 each, the new two 2
+  CHECK(split.loaded == 3);
+  split.follow(4, 544.0);  // one of the new two goes: still split
+  CHECK(split.loaded == 3);
+  split.settle(2.0, 6.6, 4);  // 2.2 a loaded replica against 2: alike
+  CHECK(split.loaded == 0);
+  split.follow(5, 600.0);  // up again with a backlog
+  CHECK(split.loaded == 4);
+  split.follow(4, 600.0);  // down to the loaded ones: one queue
+  CHECK(split.loaded == 0);
+
+  // The waits mix by the share of arrivals, without the spread between the two groups.
+  const dosim::Moments mixed = dosim::mix_waits({2.0, 0.04}, {0.02, 0.0001}, 0.6);
+  CHECK(mixed.mean == Approx(0.6 * 2.0 + 0.4 * 0.02));
+  CHECK(mixed.var == Approx(0.6 * 0.04 + 0.4 * 0.0001));
 }
