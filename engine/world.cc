@@ -113,6 +113,7 @@ void TickOutcome::reset(std::size_t services, std::size_t endpoints, std::size_t
   queue_shape.assign(services, {});
   queue_shaped.assign(services, 0);
   delay_mixture.assign(services, {});
+  passed_delay.assign(services, {});
   endpoint_error.assign(endpoints, 0.0);
   for (auto* v : {&endpoint_p50, &endpoint_p95, &endpoint_p99}) v->assign(endpoints, 0.0);
   endpoint_latency.assign(endpoints, {});
@@ -678,17 +679,23 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
   // 2. Latency and errors flow from callees back to callers, level by level from the last.
   // Service s's latency `mixture` with a share p of its requests delayed by `delay` (jitter
   // variance `jitter_var`): the mixture of the two, each a log-normal.
+  // `added`: what the delay adds to the mixture's moments, where the formula for a share
+  // p of the requests delayed does not say it (a delay inherited through calls).
   const auto delay_share = [&](int s, const Moments& mixture, double p, double delay,
-                               double jitter_var) {
+                               double jitter_var, const Moments* added = nullptr) {
     Moments fast = mixture;
-    fast.mean -= p * delay;
-    fast.var = std::max(0.0, fast.var - p * jitter_var - p * (1.0 - p) * delay * delay);
+    const Moments taken = added != nullptr
+                              ? *added
+                              : Moments{p * delay, p * jitter_var + p * (1.0 - p) * delay * delay};
+    fast.mean -= taken.mean;
+    fast.var = std::max(0.0, fast.var - taken.var);
     DelayMixture& delayed = out.delay_mixture[s];
     delayed.fast = fit_lognormal(fast);
     delayed.body = fit_lognormal(Moments{fast.mean, fast.var + jitter_var});
     delayed.shift = delay;
     delayed.share = p;
     delayed.jitter_var = jitter_var;
+    out.passed_delay[s] = delayed;
     out.p50[s] = quantile(delayed, 0.50);
     out.p95[s] = quantile(delayed, 0.95);
     out.p99[s] = quantile(delayed, 0.99);
@@ -697,8 +704,10 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
     const ServiceSpec& spec = scenario_.services[s];
     Moments downstream;
     double downstream_success = 1.0;
-    // The largest delayed share its calls bring (share x shift), if a callee has one.
+    // The largest delayed share its calls bring (share x shift), if a callee has one, and
+    // what it adds to the service's latency moments.
     DelayMixture inherited;
+    Moments inherited_adds;
     for (int d : topology_.outgoing(s)) {
       const DependencySpec& dep = scenario_.dependencies[d];
       const int callee = dep.callee;
@@ -769,7 +778,7 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
       // inherited) delays the same share of the calls that reach it unchanged (no injected
       // edge delay, no timeouts to speak of, not optional): 1 - (1 - share)^n of the requests
       // making n calls, n x share for n <= 1 (the share of requests that make one).
-      const DelayMixture& callee_delayed = out.delay_mixture[callee];
+      const DelayMixture& callee_delayed = out.passed_delay[callee];
       if (callee_delayed.share > 0 && !refit && !dep.optional && p_timeout < 1e-3 && abort == 0) {
         const double calls = out.edge_calls[d];
         const double share = calls <= 1 ? calls * callee_delayed.share
@@ -777,6 +786,16 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
         if (share * callee_delayed.shift > inherited.share * inherited.shift) {
           inherited = callee_delayed;
           inherited.share = share;
+          // What it adds to this caller's latency (its calls are attempts of the callee's
+          // latency, n of them a request), to take out of its fast requests.
+          const double q = callee_delayed.share, delay = callee_delayed.shift;
+          const double per_call_mean = attempts * q * delay;
+          const double per_call_var =
+              attempts * (q * (1.0 - q) * delay * delay + q * callee_delayed.jitter_var);
+          const double fast_call = call.mean - per_call_mean;
+          inherited_adds = {n * per_call_mean,
+                            n * per_call_var + fraction * (1.0 - fraction) *
+                                                   (call.mean * call.mean - fast_call * fast_call)};
         }
       }
       out.edge_failure[d] = failure;
@@ -870,13 +889,30 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
     } else if (count == 1 && inherited.share > 0 && inherited.share < 1 &&
                is_zero(mod.service_delay[s]) && is_zero(mod.endpoint_delay[first])) {
       // A share of its calls to a callee with a delayed share: as many of its requests.
-      delay_share(s, mixture, inherited.share, inherited.shift, inherited.jitter_var);
+      delay_share(s, mixture, inherited.share, inherited.shift, inherited.jitter_var,
+                  &inherited_adds);
     } else if (count == 1) {
       const LogNormal& d = fit;
       out.p50[s] = lognormal_quantile(d, 0.0);
       out.p95[s] = lognormal_quantile(d, kZ95);
       out.p99[s] = lognormal_quantile(d, kZ99);
     } else {
+      // Several endpoints: their mixture. An endpoint's partial delay, or what the calls
+      // pass on, is passed on to its callers (share x shift, the larger).
+      if (is_zero(mod.service_delay[s])) {
+        for (int e = first; e < first + count; ++e) {
+          const DelayPart* part = partial_delay(mod.endpoint_delay_parts[e]);
+          if (part == nullptr) continue;
+          const double share = endpoints_[e].weight * part->fraction * part->share;
+          if (share * part->delay > inherited.share * inherited.shift) {
+            inherited = {};
+            inherited.share = share;
+            inherited.shift = part->delay;
+            inherited.jitter_var = part->jitter * part->jitter;
+          }
+        }
+        if (inherited.share > 0 && inherited.share < 1) out.passed_delay[s] = inherited;
+      }
       // Scratch of the thread computing this service.
       thread_local std::vector<LogNormal> mixture_parts;
       thread_local std::vector<double> mixture_weights;

@@ -168,6 +168,10 @@ struct TickOutcome {
   // (DelayMixture), not one log-normal of the moments, so a quarter of slow requests moves
   // p95 as a step; share 0 where there is no such mixture.
   std::vector<DelayMixture> delay_mixture;
+  // The delayed share of a service's requests that its callers inherit (share, shift,
+  // jitter_var; world.cc, backward): its delay_mixture's, or for several endpoints the
+  // largest of an endpoint's partial delay and what its own callees pass on.
+  std::vector<DelayMixture> passed_delay;
   // per internal endpoint
   std::vector<double> endpoint_error;
   std::vector<Moments> endpoint_latency;

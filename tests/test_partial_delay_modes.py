@@ -48,3 +48,57 @@ def test_a_delayed_share_is_a_mixture_in_both_modes():
         assert abs(fluid[key][0] / requests[key][0] - 1) < tolerance, (key, fluid, requests)
     for key in ("latency_p95_s", "latency_p99_s"):
         assert 1 / 1.6 < fluid[key][1] / requests[key][1] < 1.6, (key, fluid, requests)
+
+
+CALLERS = """name: inherited-delay
+duration: 20m
+tick: 1s
+detectors: []
+services:
+  - {name: edge, replicas: 2, workers: 4, capacity_rps: 400, base_latency: 5ms}
+  - {name: shop, replicas: 2, workers: 4, capacity_rps: 300, base_latency: 8ms}
+  - name: pay
+    replicas: 2
+    workers: 4
+    capacity_rps: 300
+    base_latency: 10ms
+    endpoints:
+      - {name: /pay,    weight: 0.5}
+      - {name: /status, weight: 0.5, latency_factor: 0.5}
+dependencies:
+  - {caller: edge, callee: shop, calls_per_request: 1.0, timeout: 5s}
+  - {caller: shop, callee: pay,  calls_per_request: 0.4, timeout: 5s}
+traffic:
+  - {name: users, entry: edge, base_rps: 200, noise: 0}
+faults:
+  - {name: slow-pay, kind: latency, target: {service: pay, endpoint: /pay}, fixedDelay: 500ms,
+     percent: 60, start: 5m, duration: 10m}
+"""
+
+
+def caller_percentiles(mode):
+    path = TMP / "inherited-delay.yaml"
+    path.write_text(CALLERS)
+    trace = TMP / f"inherited-delay-{mode}.h5"
+    result = dosim("run", path, "--mode", mode, "--seed", "5", "--out", trace, "--quiet")
+    assert result.returncode == 0, result.stderr
+    with h5py.File(trace) as f:
+        names = [n.decode() for n in f["services/name"][:]]
+        t = f["time_ns"][:] / 1e9
+        m = f["metrics/service"]
+        during = (t > 6 * 60) & (t <= 15 * 60)
+        return {(s, k): m[k][during, names.index(s)].mean() for s in ("shop", "edge")
+                for k in ("latency_p50_s", "latency_p95_s")}
+
+
+def test_callers_inherit_an_endpoints_delayed_share_in_both_modes():
+    # 60 % of /pay (half of pay's requests) is 500 ms slower, and shop calls pay in 40 % of its
+    # requests: 12 % of shop's requests, and of edge's (one call to shop each), are delayed,
+    # so their p95 is in the delayed mode (above 0.5 s) and their p50 with the fast ones.
+    fluid, requests = caller_percentiles("fluid"), caller_percentiles("requests")
+    for service in ("shop", "edge"):
+        assert requests[(service, "latency_p95_s")] > 0.5
+        assert requests[(service, "latency_p50_s")] < 0.1
+        for key, tolerance in (("latency_p50_s", 0.25), ("latency_p95_s", 0.05)):
+            f, r = fluid[(service, key)], requests[(service, key)]
+            assert abs(f / r - 1) < tolerance, (service, key, fluid, requests)
