@@ -25,18 +25,26 @@ faults:
 """
 
 
-def percentiles(mode):
-    path = TMP / "partial-delay.yaml"
-    path.write_text(SCENARIO)
-    trace = TMP / f"partial-delay-{mode}.h5"
-    result = dosim("run", path, "--mode", mode, "--seed", "3", "--out", trace, "--quiet")
+def during_fault(text, name, mode, seed, keys):
+    """Runs the scenario `text` in `mode`; per service, each metric of `keys` over the fault
+    (minutes 6 to 15), as rows x 1 arrays."""
+    path = TMP / f"{name}.yaml"
+    path.write_text(text)
+    trace = TMP / f"{name}-{mode}.h5"
+    result = dosim("run", path, "--mode", mode, "--seed", str(seed), "--out", trace, "--quiet")
     assert result.returncode == 0, result.stderr
     with h5py.File(trace) as f:
+        names = [n.decode() for n in f["services/name"][:]]
         t = f["time_ns"][:] / 1e9
-        m = f["metrics/service"]
         during = (t > 6 * 60) & (t <= 15 * 60)
-        return {k: (m[k][during, 0].mean(), m[k][during, 0].std())
-                for k in ("latency_p50_s", "latency_p95_s", "latency_p99_s")}
+        return {(s, k): f["metrics/service"][k][during, i] for i, s in enumerate(names)
+                for k in keys}
+
+
+def percentiles(mode):
+    keys = ("latency_p50_s", "latency_p95_s", "latency_p99_s")
+    series = during_fault(SCENARIO, "partial-delay", mode, 3, keys)
+    return {k: (series[("api", k)].mean(), series[("api", k)].std()) for k in keys}
 
 
 def test_a_delayed_share_is_a_mixture_in_both_modes():
@@ -77,18 +85,8 @@ faults:
 
 
 def caller_percentiles(mode):
-    path = TMP / "inherited-delay.yaml"
-    path.write_text(CALLERS)
-    trace = TMP / f"inherited-delay-{mode}.h5"
-    result = dosim("run", path, "--mode", mode, "--seed", "5", "--out", trace, "--quiet")
-    assert result.returncode == 0, result.stderr
-    with h5py.File(trace) as f:
-        names = [n.decode() for n in f["services/name"][:]]
-        t = f["time_ns"][:] / 1e9
-        m = f["metrics/service"]
-        during = (t > 6 * 60) & (t <= 15 * 60)
-        return {(s, k): m[k][during, names.index(s)].mean() for s in ("shop", "edge")
-                for k in ("latency_p50_s", "latency_p95_s")}
+    series = during_fault(CALLERS, "inherited-delay", mode, 5, ("latency_p50_s", "latency_p95_s"))
+    return {key: values.mean() for key, values in series.items()}
 
 
 def test_callers_inherit_an_endpoints_delayed_share_in_both_modes():
