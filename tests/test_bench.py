@@ -11,6 +11,7 @@
 - `--report` writes one self-contained HTML page (no reference outside it) that embeds the
   same JSON as `--out` and holds a table per scenario with a row per detector and the null
   baseline, identical for 1 and 2 threads;
+- `surprise`, with the bench's settings, alerts through payments-mad's whole incident;
 - bad input (unknown detector, missing scenario, --seeds 0, an unwritable --out or --report,
   an output naming an input) exits 2 with a message.
 """
@@ -221,6 +222,21 @@ def test_a_detector_scores_the_same_whoever_runs_beside_it():
     for a, b in zip(runs_alone, runs_beside):
         assert a["scores"]["mad"] == b["scores"]["mad"], (a["seed"], a["scores"], b["scores"])
         assert b["scores"]["errors-high"]["alerts"] > 0  # it alerted, and nothing acted on it
+
+
+def test_surprise_alerts_as_long_as_the_incident_lasts():
+    # dosim bench runs surprise with a day's level and `clip: 3` (detectors/registry.cc):
+    # payments-mad's 8-minute incident stays surprising while it lasts, so its alerts cover
+    # most of it (range recall: half for detecting it, half the share of its rows covered);
+    # with NAB's settings (`window: 288`, no clip) the level and the likelihood take the
+    # incident in within a minute or two and cover a sixth of it.
+    out = os.path.join(TMP, "bench-surprise.json")
+    bench(1, out, detectors="surprise,surprise:window=288:clip=0",
+          scenarios=[SCENARIOS[0]], seeds=1)
+    scores = json.load(open(out))["runs"][0]["scores"]
+    assert scores["surprise"]["recall"] == 1.0 and scores["surprise"]["false_alarms"] == 0
+    assert scores["surprise"]["range_recall"] > 0.8, scores["surprise"]
+    assert scores["surprise:window=288:clip=0"]["range_recall"] < 0.5
 
 
 def test_bad_input_exits_2():
