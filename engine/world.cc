@@ -618,7 +618,7 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
         return st;
       };
       // Replicas that become ready start with empty queues: a backlog stays at the replicas
-      // that held it and drains at their pace (split_queues).
+      // that held it and drains at their pace (SplitQueues, fluid_queue.h).
       SplitQueues& split = state.split[s];
       split.follow(pooled ? 0 : replicas, in_system);
       FluidQueueStep step, loaded, fresh;
