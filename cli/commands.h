@@ -139,8 +139,9 @@ struct NabRunOptions {
   std::vector<std::string> detectors;  // KIND[:key=value...], random, null
   std::vector<std::string> files;      // --files GLOBS over <category>/<file>.csv; empty: all
   int threads = 1;
-  std::string out_path;    // --out FILE: JSON with per-file scores
-  std::uint64_t seed = 1;  // the random baseline's seed
+  std::string out_path;     // --out FILE: JSON with per-file scores
+  std::string results_dir;  // --results DIR: every row's anomaly score in NAB's layout
+  std::uint64_t seed = 1;   // the random baseline's seed
   bool quiet = false;
 };
 int nab_run_command(const NabRunOptions& options);

@@ -28,6 +28,7 @@
 #include <nlohmann/json.hpp>
 
 #include "analysis/nab_corpus.h"
+#include "analysis/nab_results_file.h"
 #include "commands.h"
 #include "detectors/lstm_model.h"
 #include "detectors/replay_runner.h"
@@ -56,6 +57,11 @@ struct Plan {
   // rest=auto: the kind's `rest` set per file to a fifth of its probationary rows (NAB gives
   // its detectors the probationary length; contextOSE rests that long).
   bool rest_auto = false;
+  // group=N: a row whose NAB anomaly score reaches group_at opens an incident, and the next N
+  // rows score 0 (consecutive anomalies grouped into one incident, judged on the calibrated
+  // score rather than on the kind's own limit). 0: off.
+  std::size_t group = 0;
+  double group_at = 0.999;
   // lstm: the model's normalization of its one metric; a file's standardized value z is fed
   // as mean + std z, so that the model sees z as its own normalized input.
   double model_mean = 0.0, model_std = 1.0;
@@ -67,8 +73,8 @@ Plan parse_plan(const std::string& token, std::vector<Diagnostic>& problems) {
   Plan plan;
   plan.name = token;
   const std::size_t before = problems.size();
-  const DetectorToken parsed =
-      parse_detector_token(token, "--detectors", {"random", "null"}, {"scores", "rest"}, problems);
+  const DetectorToken parsed = parse_detector_token(
+      token, "--detectors", {"random", "null"}, {"scores", "rest", "group", "group_at"}, problems);
   plan.kind = parsed.kind;
   if (problems.size() > before) return plan;
   auto problem = [&](const std::string& message) {
@@ -86,13 +92,24 @@ Plan parse_plan(const std::string& token, std::vector<Diagnostic>& problems) {
   plan.rank = !detector_scores_calibrated(plan.kind);
   plan.rest_auto = detector_rest_default(plan.kind) > 0;  // the kind rests by default
   apply_detector_token(parsed, plan.spec);
-  for (const auto& [key, value] : parsed.extras) {  // scores=, rest=
-    if (key == "rest") {
-      char* end = nullptr;
-      const double number = std::strtod(value.c_str(), &end);
+  for (const auto& [key, value] : parsed.extras) {  // scores=, rest=, group=, group_at=
+    char* end = nullptr;
+    const double number = std::strtod(value.c_str(), &end);
+    const bool numeric =
+        !value.empty() && end == value.c_str() + value.size() && std::isfinite(number);
+    if (key == "group") {
+      if (numeric && number >= 0 && number == std::floor(number) && number <= 1e9)
+        plan.group = static_cast<std::size_t>(number);
+      else
+        problem("'group' must be a whole number of rows >= 0, got '" + value + "'");
+    } else if (key == "group_at") {
+      if (numeric && number > 0 && number < 1)
+        plan.group_at = number;
+      else
+        problem("'group_at' must be an anomaly score in (0, 1), got '" + value + "'");
+    } else if (key == "rest") {
       plan.rest_auto = value == "auto";
-      if (value != "auto" && !value.empty() && end == value.c_str() + value.size() &&
-          std::isfinite(number))
+      if (value != "auto" && numeric)
         plan.spec.params.emplace_back("rest", number);
       else if (value != "auto")
         problem("'rest' must be a number of rows or auto, got '" + value + "'");
@@ -164,6 +181,18 @@ Series load_series(const std::string& root, const NabCorpusFile& file) {
   return series;
 }
 
+// group=N: each row at or above group_at opens an incident whose next N rows score 0.
+std::vector<double> group_incidents(std::vector<double> scores, const Plan& plan) {
+  if (plan.group == 0) return scores;
+  for (std::size_t i = 0; i < scores.size(); ++i) {
+    if (scores[i] < plan.group_at) continue;
+    const std::size_t end = std::min(scores.size(), i + 1 + plan.group);
+    for (std::size_t k = i + 1; k < end; ++k) scores[k] = 0.0;
+    i = end - 1;
+  }
+  return scores;
+}
+
 std::vector<double> anomaly_scores(const Plan& plan, const Series& series,
                                    const std::string& relative_path, std::uint64_t seed) {
   const std::size_t rows = series.values.size();
@@ -191,7 +220,7 @@ std::vector<double> anomaly_scores(const Plan& plan, const Series& series,
   const SeriesScores scores =
       score_series(spec, plan.kind == "lstm" ? mapped : series.values, series.step, "--detectors");
   for (std::size_t i = 0; i < rows; ++i) result[i] = squash(scores.scores[i], scores.limit);
-  if (!plan.rank) return result;
+  if (!plan.rank) return group_incidents(std::move(result), plan);
   // rank: a_i = (number of earlier rows with a lower score + squash_i) / (i + 1), counted
   // with a Fenwick tree over the file's distinct scores (their order only).
   std::vector<double> distinct = result;
@@ -207,7 +236,7 @@ std::vector<double> anomaly_scores(const Plan& plan, const Series& series,
     result[i] = (static_cast<double>(below) + squashed) / static_cast<double>(i + 1);
     for (std::size_t k = slot + 1; k < tree.size(); k += k & (~k + 1)) ++tree[k];
   }
-  return result;
+  return group_incidents(std::move(result), plan);
 }
 
 struct Entry {
@@ -324,6 +353,20 @@ int nab_run_command(const NabRunOptions& options) {
       "values standardized by the probationary rows; squash: a = r / (1 + r), r = max(score, 0) "
       "/ limit; rank: a_i = (earlier rows with a lower squash + squash_i) / (i + 1)";
 
+  if (!options.results_dir.empty()) {
+    std::vector<std::string> names;
+    for (const Plan& plan : plans) {
+      names.push_back(nab_results_name(plan.name));
+      for (std::size_t e = 0; e + 1 < names.size(); ++e)
+        if (names[e] == names.back())
+          throw InputError("--results", "'" + plans[e].name + "' and '" + plan.name +
+                                            "' would share the results folder " + names.back());
+    }
+    for (std::size_t j = 0; j < jobs; ++j)
+      write_nab_results_file(options.results_dir, names[j / files], corpus.files[j % files],
+                             scores[j]);
+  }
+
   std::vector<Entry> board;
   for (std::size_t d = 0; d < plans.size(); ++d) {
     std::vector<NabFile> nab_files;
@@ -336,6 +379,10 @@ int nab_run_command(const NabRunOptions& options) {
     if (plans[d].kind != "random" && plans[d].kind != "null")
       detector["scores"] = plans[d].rank ? "rank" : "squash";
     if (plans[d].rest_auto) detector["rest"] = "auto: a fifth of each file's probationary rows";
+    if (plans[d].group > 0) {
+      detector["group"] = plans[d].group;
+      detector["group_at"] = plans[d].group_at;
+    }
     if (!plans[d].spec.params.empty() || plans[d].spec.direction != 0) {
       Json params = Json::object();
       for (const auto& [key, value] : plans[d].spec.params) params[key] = value;
@@ -432,6 +479,8 @@ int nab_run_command(const NabRunOptions& options) {
   std::printf("  wall time %.2f s\n", wall);
   if (out_file.is_open() || !options.out_path.empty())
     std::printf("  results   %s\n", options.out_path.c_str());
+  if (!options.results_dir.empty())
+    std::printf("  anomaly scores in NAB's layout under %s\n", options.results_dir.c_str());
   return kExitOk;
 }
 

@@ -128,6 +128,61 @@ def test_lstm_with_a_one_metric_model():
     check.assert_passed()
 
 
+def read_results(folder, name, relative):
+    """One file's anomaly scores from --results DIR: (timestamps, scores)."""
+    category, base = relative.split("/")
+    rows = (folder / name / category / f"{name}_{base}").read_text().splitlines()
+    assert rows[0] == "timestamp,anomaly_score", rows[0]
+    return [r.split(",")[0] for r in rows[1:]], [float(r.split(",")[1]) for r in rows[1:]]
+
+
+def test_group_and_results_layout():
+    """--results writes every row's NAB anomaly score in NAB's layout (the data's timestamps,
+    read back by `dosim nab score` to the run's own score); group=N zeroes the N rows after
+    each row whose anomaly score reaches group_at, as a hand computation over the ungrouped
+    scores says."""
+    check = Checks()
+    root = make_tiny_root()
+    folder, out = TMP / "nab_results_layout", TMP / "grouped.json"
+    detectors = "mad:window=32,mad:window=32:group=6:group_at=0.9,ewma:group=4"
+    run = dosim("nab", "run", "--nab", root, "--detectors", detectors, "--results", folder,
+                "--out", out)
+    check(run.returncode == 0, f"exit {run.returncode}: {run.stderr}")
+    if run.returncode != 0:
+        check.assert_passed()
+    result = json.loads(out.read_text())
+    grouped_entry = result["results"]["mad:window=32:group=6:group_at=0.9"]
+    check(grouped_entry["group"] == 6 and grouped_entry["group_at"] == 0.9, f"{grouped_entry}")
+    check(result["results"]["ewma:group=4"]["group_at"] == 0.999, "group_at defaults to 0.999")
+    zeroed = 0
+    for relative in result["files"]:
+        stamps, plain = read_results(folder, "mad_window_32", relative)
+        data = (root / "data" / relative).read_text().splitlines()[1:]
+        check(stamps == [line.split(",")[0] for line in data], f"{relative}: timestamps")
+        _, grouped = read_results(folder, "mad_window_32_group_6_group_at_0.9", relative)
+        expected, quiet = [], 0
+        for score in plain:
+            if quiet:
+                expected.append(0.0)
+                quiet -= 1
+            else:
+                expected.append(score)
+                quiet = 6 if score >= 0.9 else 0
+        check(grouped == expected, f"{relative}: grouped scores differ from the hand grouping")
+        zeroed += sum(1 for a, b in zip(plain, grouped) if a != b)
+    check(zeroed > 0, "group=6 zeroed no row: the test's series never reached 0.9")
+    for name, entry in (("mad_window_32", "mad:window=32"),
+                        ("mad_window_32_group_6_group_at_0.9", "mad:window=32:group=6:group_at=0.9")):
+        score = dosim("nab", "score", "--nab", root, "--detector", name, "--results", folder,
+                      "--optimize", "--json")
+        check(score.returncode == 0, f"nab score {name}: {score.stderr}")
+        if score.returncode == 0:
+            read_back = json.loads(score.stdout)["profiles"]["standard"]["score"]
+            ran = result["results"][entry]["profiles"]["standard"]["score"]
+            check(read_back == ran, f"{name}: nab score reads {read_back}, the run said {ran}")
+    check.assert_passed()
+
+
 def test_bad_input():
     check = Checks()
     root = make_tiny_root()
@@ -145,6 +200,13 @@ def test_bad_input():
     fails(["--nab", root, "--detectors", "ewma:scores=best"], "'scores' must be squash or rank")
     fails(["--nab", root, "--detectors", "surprise:rest=soon"], "'rest' must be a number of rows or auto")
     fails(["--nab", root, "--detectors", "mad:rest=-2"], "'rest' must be a whole number of ticks")
+    fails(["--nab", root, "--detectors", "mad:group=1.5"], "'group' must be a whole number of rows")
+    fails(["--nab", root, "--detectors", "mad:group=-3"], "'group' must be a whole number of rows")
+    fails(["--nab", root, "--detectors", "mad:group=5:group_at=1"], "'group_at' must be an anomaly score in (0, 1)")
+    fails(["--nab", root, "--detectors", "mad:group_at=high"], "'group_at' must be an anomaly score")
+    (TMP / "a-file").write_text("x")
+    fails(["--nab", root, "--detectors", "mad", "--results", TMP / "a-file" / "r"],
+          "cannot write the NAB results file")
     fails(["--nab", root, "--detectors", "random:seed=3"], "takes no parameters")
     fails(["--nab", root, "--detectors", "mad,mad"], "'mad' twice")
     fails(["--nab", root, "--detectors", "mad", "--files", "c/*"], "matches no NAB file")
@@ -167,6 +229,7 @@ def test_real_nab():
     final = json.loads((NAB / "results" / "final_results.json").read_text())
     files = "realKnownCause/nyc_taxi.csv,artificialWithAnomaly/*,realAWSCloudwatch/ec2_disk_write*"
     detectors = "threshold,mad,ewma,surprise,random,null"
+    best_mad = "mad:window=256:meanad=1:group=100"  # mad's best documented configuration
     outputs = []
     for threads in ("1", "2"):
         out = TMP / f"nab_run_{threads}.json"
@@ -185,7 +248,8 @@ def test_real_nab():
     # The whole corpus, one thread: under a minute; the published entries as NAB gives them.
     start = time.monotonic()
     out = TMP / "nab_run_all.json"
-    run = dosim("nab", "run", "--nab", NAB, "--detectors", detectors, "-j", "1", "--out", out)
+    run = dosim("nab", "run", "--nab", NAB, "--detectors", detectors + "," + best_mad, "-j", "1",
+                "--out", out)
     elapsed = time.monotonic() - start
     print(run.stdout)
     check(run.returncode == 0, f"full run: exit {run.returncode}: {run.stderr}")
@@ -219,6 +283,9 @@ def test_real_nab():
     check(surprise["rest"].startswith("auto"), f"surprise rests {surprise.get('rest')}")
     # Issue 21's target, HTM's level (71.1 when written).
     check(board[("surprise", "dosim")]["standard"] >= 70.0, f"surprise {board[('surprise', 'dosim')]}")
+    # and mad's, 45 (47.7 when written: the hackathon README's |z| > 3.5 calibrated per file,
+    # consecutive anomalies grouped for 100 rows; chosen on split A, bench/RESULTS.md).
+    check(board[(best_mad, "dosim")]["standard"] >= 45.0, f"{best_mad} {board[(best_mad, 'dosim')]}")
     check.assert_passed()
 
 
