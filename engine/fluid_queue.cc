@@ -244,6 +244,13 @@ void SplitQueues::settle(double fresh, double loaded_in_system, int ready) {
   }
 }
 
+double drift_apart(double drift, double excess, bool building, double arrival_variance_rate,
+                   double service_rate, double dt) {
+  if (!(excess > 0.0)) return 0.0;
+  if (building) drift += (arrival_variance_rate + service_rate) * dt;
+  return std::min(drift, excess * excess);
+}
+
 Moments mix_waits(const Moments& first, const Moments& second, double a) {
   const double b = 1.0 - a;
   return {a * first.mean + b * second.mean, a * first.var + b * second.var};

@@ -96,6 +96,18 @@ FluidQueueStep combine_split(const FluidQueueStep& loaded, const FluidQueueStep&
 // timeouts that no request has.)
 Moments mix_waits(const Moments& first, const Moments& second, double a);
 
+// Replicas that each have their own queue drift apart while a backlog builds (arrivals above
+// their capacity): each completes requests as a Poisson stream of rate `service_rate` and
+// takes its arrivals as a stream whose count grows in variance at `arrival_variance_rate` a
+// second (a Poisson stream's rate; round robin's every k-th arrival, a k-th of it), so the
+// difference of one replica's backlog from the replicas' mean is a random walk whose variance
+// `drift` (requests^2) grows by (arrival_variance_rate + service_rate) dt. No replica holds
+// less than nothing and no more than its queue limit: the spread stays within `excess`, the
+// smaller of what a replica holds beyond the stationary queue of its load and the room left
+// under its limit, and is gone with it. Returns the drift after a step of dt.
+double drift_apart(double drift, double excess, bool building, double arrival_variance_rate,
+                   double service_rate, double dt);
+
 // That sigma at utilisation rho (capped at kRhoHigh): tabulated per replica count like
 // Erlang C (error below 1e-9), and by Newton for the test.
 double round_robin_sigma(int replicas, double rho);

@@ -192,6 +192,7 @@ World::World(const Scenario& scenario, std::uint64_t seed)
     st->attempt_failure.assign(dependencies, 0.0);
     st->completed.resize(services);
     st->split.assign(services, {});
+    st->replica_drift.assign(services, 0.0);
   }
 
   for (std::size_t s = 0; s < services; ++s) {
@@ -624,6 +625,7 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
       FluidQueueStep step, loaded, fresh;
       const bool is_split = split.loaded > 0;
       const double loaded_share = static_cast<double>(split.loaded) / replicas;
+      const int loaded_replicas = split.loaded;
       if (!is_split) {
         step = step_queues(queues, in_system);
       } else {
@@ -652,6 +654,29 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
             is_split ? mix_waits(tick_wait(loaded.wait, level, dt_, loaded.relaxation),
                                  tick_wait(fresh.wait, level, dt_, fresh.relaxation), loaded_share)
                      : tick_wait(step.wait, level, dt_, step.relaxation);
+      }
+      // Replicas with their own queues drift apart while a backlog builds (drift_apart,
+      // fluid_queue.h): a tick's requests wait at every replica, so its wait spreads by the
+      // drift over a replica's rate (docs/world-model.md, "Replicas drift apart").
+      double& drift = state.replica_drift[s];
+      const bool building = admitted >= capacity;
+      if (pooled || (drift == 0.0 && !building)) {  // the steady case costs nothing
+        drift = 0;
+      } else {
+        const int holding = is_split ? loaded_replicas : replicas;
+        const double held = (is_split ? loaded.in_system : step.in_system) / holding;
+        // Within what a replica holds beyond its stationary queue, and within the room its
+        // queue limit leaves: full queues are alike.
+        const double room = (waiting_limit + replicas * workers) / queues - held;
+        const double excess =
+            std::min(room, building ? held : held - mmc_in_system(workers, admitted / capacity));
+        const double arrivals_each = admitted / replicas;
+        const bool round_robin = spec.load_balancer == LoadBalancer::kRoundRobin;
+        drift =
+            drift_apart(drift, excess, building,
+                        round_robin ? arrivals_each / replicas : arrivals_each, per_replica, dt_);
+        const double share = is_split ? loaded_share : 1.0;
+        out.wait[s].var += share * drift / (per_replica * per_replica);
       }
       // Shown (and timed out) in the tick the requests complete in.
       out.wait[s] = state.completed.complete(static_cast<std::size_t>(s), tick, dt_, out.wait[s],

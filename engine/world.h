@@ -147,6 +147,9 @@ struct DynamicState {
   std::vector<double> attempt_failure;  // per dependency, as of the previous tick
   CompletedWaits completed;  // recent waits, to show each in the tick it ends (completed_wait.h)
   std::vector<SplitQueues> split;  // per service: a backlog held by some replicas (fluid_queue.h)
+  // per service with a queue at each replica: the variance (requests^2) of how far one
+  // replica's backlog has drifted from the replicas' mean (world.cc, replica drift).
+  std::vector<double> replica_drift;
 };
 
 // The noiseless outcome of one tick, in double precision.

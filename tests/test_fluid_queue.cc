@@ -237,3 +237,21 @@ TEST_CASE("Fluid queue: replicas that come back start empty and the backlog drai
   CHECK(mixed.mean == Approx(0.6 * 2.0 + 0.4 * 0.02));
   CHECK(mixed.var == Approx(0.6 * 0.04 + 0.4 * 0.0001));
 }
+
+TEST_CASE("Fluid queue: replicas' own queues drift apart while a backlog builds",
+          "[fluid_queue][drift]") {
+  // Three replicas under round robin at 140 requests a second each, serving 120: one
+  // replica's backlog differs from the mean by a random walk of (140 / 3 + 120) per second.
+  double drift = 0.0;
+  for (int second = 1; second <= 10; ++second)
+    drift = dosim::drift_apart(drift, 20.0 * second, true, 140.0 / 3.0, 120.0, 1.0);
+  CHECK(drift == Approx(10 * (140.0 / 3.0 + 120.0)));
+  // Once the load falls below capacity it grows no more, and stays within what a replica
+  // holds beyond its stationary queue.
+  CHECK(dosim::drift_apart(drift, 100.0, false, 40.0, 120.0, 1.0) == Approx(drift));
+  CHECK(dosim::drift_apart(drift, 30.0, false, 40.0, 120.0, 1.0) == Approx(900.0));
+  CHECK(dosim::drift_apart(drift, 0.0, false, 40.0, 120.0, 1.0) == 0.0);
+  CHECK(dosim::drift_apart(drift, -5.0, true, 40.0, 120.0, 1.0) == 0.0);
+  // Early in an overload the backlog itself bounds it.
+  CHECK(dosim::drift_apart(0.0, 3.0, true, 40.0, 120.0, 1.0) == Approx(9.0));
+}
