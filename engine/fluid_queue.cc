@@ -224,6 +224,30 @@ Moments tick_wait(const Moments& wait, double level, double dt, double relaxatio
   return {mean, mean * mean * std::expm1(shape2 * (1.0 - shared))};
 }
 
+bool driven_wait(int servers, double mu, double arrivals, double before, double after,
+                 const FluidQueueStep& step, double level, double dt, Moments& wait) {
+  const double capacity = servers * mu;
+  if (arrivals >= capacity) {
+    const double rise = std::max(0.0, after - before) / capacity;  // seconds of wait
+    wait = {std::max(0.0, step.wait.mean - 0.5 * rise), rise * rise / 12.0};
+    return true;
+  }
+  const double held = 0.5 * (before + after);
+  const double rho = std::min(arrivals / capacity, kRhoHigh);
+  const Stationary at = stationary_at(servers, rho);
+  if (held <= at.in_system) return false;
+  Moments stationary;
+  if (rho > 0) {
+    const double drain = capacity * (1.0 - rho);
+    stationary.mean = at.erlang / drain;
+    stationary.var = 2.0 * at.erlang / (drain * drain) - stationary.mean * stationary.mean;
+  }
+  const double relaxation = (1.0 + rho) * at.slope / capacity;
+  wait = tick_wait(stationary, level, dt, relaxation);
+  wait.mean += (held - at.in_system) / capacity;
+  return true;
+}
+
 void SplitQueues::follow(int ready, double in_system) {
   if (loaded > 0 && ready <= loaded) {  // replicas lost (or pooled): one queue again
     loaded = 0;

@@ -16,7 +16,9 @@
 // tick's requests find it: tick_wait conditions the stationary wait on a per-tick score that
 // moves on the queue's relaxation time (world.cc draws it), so waits cluster within a tick
 // as they do in a real queue, per-tick percentiles are as low and jumpy as dashboards show,
-// and a burst can time requests out and, with retries, tip a metastable system.
+// and a burst can time requests out and, with retries, tip a metastable system. That is an
+// equilibrium queue's chance: a queue an overload drives off its equilibrium waits as its
+// mean says until it is back (driven_wait).
 #pragma once
 
 #include "queueing.h"
@@ -58,6 +60,21 @@ FluidQueueStep step_fluid_queue(int servers, double mu, double arrivals, double 
 // to wait.mean over a standard normal level (the mean over ticks is the stationary one
 // exactly); log-spread s^2 (1 - m^2), what the queue forgets inside the tick.
 Moments tick_wait(const Moments& wait, double level, double dt, double relaxation);
+
+// The wait of a tick's arrivals at a queue driven off its equilibrium by an overload: one
+// queue of `servers` servers of rate `mu` that held `before` requests at the tick's start and
+// `after` at its end (`step`), with `arrivals` a second. While arrivals exceed the capacity
+// the queue fills as its mean says (N grows by (arrivals - capacity) dt a tick, its chance a
+// small share of it), so the wait is step.wait's mean less half its rise through the tick
+// (the tick's arrivals come throughout it), spread only by that rise; not the stationary
+// queue's spread and not a draw of where an equilibrium queue stands (tick_wait), which at
+// saturation would hold one draw for the whole overload. Below the capacity, the requests
+// held beyond the stationary queue of the arrivals (at mid-tick) drain at the capacity's
+// pace: the wait is that stationary queue's (as tick_wait gives it at `level`) behind them.
+// Returns false, leaving `wait`, once the queue holds no more than that stationary queue at
+// mid-tick: it is at its equilibrium again.
+bool driven_wait(int servers, double mu, double arrivals, double before, double after,
+                 const FluidQueueStep& step, double level, double dt, Moments& wait);
 
 // The wait at one of `replicas` replicas of `workers` servers of rate `mu` that a round-robin
 // balancer feeds every replicas-th arrival of a Poisson stream: an E_k/M/c queue (k =

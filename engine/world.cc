@@ -193,6 +193,7 @@ World::World(const Scenario& scenario, std::uint64_t seed)
     st->completed.resize(services);
     st->split.assign(services, {});
     st->replica_drift.assign(services, 0.0);
+    st->driven.assign(services, 0);
   }
 
   for (std::size_t s = 0; s < services; ++s) {
@@ -587,6 +588,8 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
     double& in_system = state.in_system[s];
     if (capacity <= 0) {
       state.split[s] = {};
+      state.driven[s] = 0;
+      state.replica_drift[s] = 0;
       out.shed[s] = admitted;
       out.utilization[s] = 0.0;  // nothing runs
       in_system = 0;
@@ -626,6 +629,8 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
       const bool is_split = split.loaded > 0;
       const double loaded_share = static_cast<double>(split.loaded) / replicas;
       const int loaded_replicas = split.loaded;
+      // What the queue (or the loaded replicas' queues) held at the tick's start.
+      const double held_before = is_split ? in_system - split.fresh_in_system : in_system;
       if (!is_split) {
         step = step_queues(queues, in_system);
       } else {
@@ -650,10 +655,23 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
           const double keep = std::exp(-dt_ / step.relaxation);
           level = keep * level + std::sqrt(1.0 - keep * keep) * word_normal(words[0]);
         }
+        // A queue driven off its equilibrium by an overload waits as its mean says
+        // (driven_wait) until it is back; the fresh replicas of split queues are not driven.
+        std::uint8_t& driven = state.driven[s];
+        if (admitted >= capacity) driven = 1;
+        const auto wait_of = [&](const FluidQueueStep& st, int count, bool may_drive) {
+          Moments wait;
+          if (may_drive && driven != 0 &&
+              driven_wait(servers, per_replica / workers, admitted / queues, held_before / count,
+                          st.in_system / count, st, level, dt_, wait))
+            return wait;
+          if (may_drive) driven = 0;
+          return tick_wait(st.wait, level, dt_, st.relaxation);
+        };
         out.wait[s] =
-            is_split ? mix_waits(tick_wait(loaded.wait, level, dt_, loaded.relaxation),
-                                 tick_wait(fresh.wait, level, dt_, fresh.relaxation), loaded_share)
-                     : tick_wait(step.wait, level, dt_, step.relaxation);
+            is_split ? mix_waits(wait_of(loaded, loaded_replicas, true),
+                                 wait_of(fresh, replicas - loaded_replicas, false), loaded_share)
+                     : wait_of(step, queues, true);
       }
       // Replicas with their own queues drift apart while a backlog builds (drift_apart,
       // fluid_queue.h): a tick's requests wait at every replica, so its wait spreads by the

@@ -150,6 +150,9 @@ struct DynamicState {
   // per service with a queue at each replica: the variance (requests^2) of how far one
   // replica's backlog has drifted from the replicas' mean (world.cc, replica drift).
   std::vector<double> replica_drift;
+  // per service: 1 from a tick over capacity until its queue is back at the stationary queue
+  // of its load (world.cc, driven_wait in fluid_queue.h).
+  std::vector<std::uint8_t> driven;
 };
 
 // The noiseless outcome of one tick, in double precision.

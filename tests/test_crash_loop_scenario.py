@@ -140,5 +140,46 @@ def test_ground_truth_impact_starts_at_the_first_crash():
         assert edges == [("checkout-service", "mobile-gateway"), ("checkout-service", "web-bff")]
 
 
+def test_the_back_offs_look_alike_in_both_modes():
+    """The first two back-offs (10 s and 20 s of three replicas at 117 %) in the fluid mode
+    and at the request level, seeds 1 to 3: web-bff's latency as checkout's queue fills and
+    drains. The fluid queue fills as its mean says while it is over capacity
+    (driven_wait) and its replicas drift apart (drift_apart); before, a first back-off
+    peaked at 1.31 s p95 against 2.13 (seed 1), one draw of the stationary queue's level
+    held through the overload (39 % low), its latency over the back-off and drain 55 % low.
+    What is left (docs/world-model.md): the first back-off's latency is still 16-23 % low
+    over seeds 1-5 and its p95 peak 5-15 % low, the second's peak 2-14 % high."""
+    source = (SOURCE_DIR / "scenarios" / "crash-loop.yaml").read_text()
+    for seed in ("1", "2", "3"):
+        compare_back_offs(source, seed)
+
+
+def compare_back_offs(source, seed):
+    stats = {}
+    for mode in ("fluid", "requests"):
+        scenario = TMP / f"crash-loop-11m-{mode}.yaml"
+        scenario.write_text(f"mode: {mode}\n" + source.replace("duration: 1h", "duration: 11m", 1))
+        trace = TMP / f"crash-loop-11m-{mode}.h5"
+        result = dosim("run", scenario, "--out", trace, "--quiet", "--seed", seed)
+        assert result.returncode == 0, result.stderr
+        with h5py.File(trace) as f:
+            names = [n.decode() for n in f["services/name"][:]]
+            tick = f["time_ns"][:] // 10**9 - 1
+            column = names.index("web-bff")
+            p95 = f["metrics/service/latency_p95_s"][:, column]
+            mean = f["metrics/service/latency_mean_s"][:, column]
+        normal = p95[(tick > 120) & (tick < START_S)].mean()
+        first = (tick >= DOWN[0][0]) & (tick < DOWN[1][0])   # the back-off and its drain
+        second = (tick >= DOWN[1][0]) & (tick < DOWN[2][0])
+        stats[mode] = dict(first_peak=p95[first].max(), second_peak=p95[second].max(),
+                           first_area=mean[first].sum(),
+                           first_high=int((p95[first] > 3 * normal).sum()))
+    fluid, requests = stats["fluid"], stats["requests"]
+    for key in ("first_peak", "second_peak"):
+        assert abs(fluid[key] / requests[key] - 1) < 0.20, (seed, key, stats)
+    assert abs(fluid["first_area"] / requests["first_area"] - 1) < 0.25, (seed, stats)
+    assert abs(fluid["first_high"] - requests["first_high"]) <= 2, (seed, stats)
+
+
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-q", "-p", "no:cacheprovider"]))

@@ -255,3 +255,29 @@ TEST_CASE("Fluid queue: replicas' own queues drift apart while a backlog builds"
   // Early in an overload the backlog itself bounds it.
   CHECK(dosim::drift_apart(0.0, 3.0, true, 40.0, 120.0, 1.0) == Approx(9.0));
 }
+
+TEST_CASE("Fluid queue: a queue driven off its equilibrium waits as its mean says",
+          "[fluid_queue][driven]") {
+  // Four servers of 30 a second (capacity 120). Over capacity: the step's mean wait, spread
+  // only by its rise through the tick (20 / 120 s over the tick, uniform).
+  dosim::FluidQueueStep step;
+  step.wait = {1.5, 0.8};
+  dosim::Moments wait{-1, -1};
+  // The tick's arrivals come throughout it: half the rise less than the end's wait.
+  REQUIRE(dosim::driven_wait(4, 30.0, 140.0, 160.0, 180.0, step, -1.5, 1.0, wait));
+  CHECK(wait.mean == Approx(1.5 - 0.5 * 20.0 / 120.0));  // no draw of the queue's level
+  CHECK(wait.var == Approx((20.0 / 120.0) * (20.0 / 120.0) / 12.0));
+  // Under capacity at rho 0.5, 60 requests beyond the stationary queue at mid-tick (L = 2 +
+  // C rho / (1 - rho), Erlang C(4, 2) = 0.173913): the stationary wait C / (120 (1 - 0.5))
+  // behind 60 / 120 s of them. The queue relaxes within the tick: the level barely moves it.
+  const double erlang = 0.173913043478;
+  const double stationary_l = 2.0 + erlang;
+  REQUIRE(dosim::driven_wait(4, 30.0, 60.0, stationary_l + 70.0, stationary_l + 50.0, step, 0.0,
+                             1.0, wait));
+  CHECK(wait.mean == Approx(erlang / 60.0 + 0.5).epsilon(1e-3));
+  // Back at the stationary queue: no longer driven, the wait left as it was.
+  wait = {7.0, 7.0};
+  CHECK_FALSE(dosim::driven_wait(4, 30.0, 60.0, stationary_l + 1.0, stationary_l - 1.02, step, 0.0,
+                                 1.0, wait));
+  CHECK(wait.mean == 7.0);
+}
