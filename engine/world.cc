@@ -631,11 +631,13 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
       const int loaded_replicas = split.loaded;
       // What the queue (or the loaded replicas' queues) held at the tick's start.
       const double held_before = is_split ? in_system - split.fresh_in_system : in_system;
+      // Over capacity: the queue is driven off its equilibrium and replicas drift apart.
+      const bool overloaded = admitted >= capacity;
       if (!is_split) {
         step = step_queues(queues, in_system);
       } else {
-        loaded = step_queues(split.loaded, in_system - split.fresh_in_system);
-        fresh = step_queues(replicas - split.loaded, split.fresh_in_system);
+        loaded = step_queues(loaded_replicas, held_before);
+        fresh = step_queues(replicas - loaded_replicas, split.fresh_in_system);
         step = combine_split(loaded, fresh, loaded_share);
         split.settle(fresh.in_system, loaded.in_system, replicas);
       }
@@ -658,7 +660,7 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
         // A queue driven off its equilibrium by an overload waits as its mean says
         // (driven_wait) until it is back; the fresh replicas of split queues are not driven.
         std::uint8_t& driven = state.driven[s];
-        if (admitted >= capacity) driven = 1;
+        if (overloaded) driven = 1;
         const auto wait_of = [&](const FluidQueueStep& st, int count, bool may_drive) {
           Moments wait;
           if (may_drive && driven != 0 &&
@@ -677,8 +679,7 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
       // fluid_queue.h): a tick's requests wait at every replica, so its wait spreads by the
       // drift over a replica's rate (docs/world-model.md, "Replicas drift apart").
       double& drift = state.replica_drift[s];
-      const bool building = admitted >= capacity;
-      if (pooled || (drift == 0.0 && !building)) {  // the steady case costs nothing
+      if (pooled || (drift == 0.0 && !overloaded)) {  // the steady case costs nothing
         drift = 0;
       } else {
         const int holding = is_split ? loaded_replicas : replicas;
@@ -687,11 +688,11 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
         // queue limit leaves: full queues are alike.
         const double room = (waiting_limit + replicas * workers) / queues - held;
         const double excess =
-            std::min(room, building ? held : held - mmc_in_system(workers, admitted / capacity));
+            std::min(room, overloaded ? held : held - mmc_in_system(workers, admitted / capacity));
         const double arrivals_each = admitted / replicas;
         const bool round_robin = spec.load_balancer == LoadBalancer::kRoundRobin;
         drift =
-            drift_apart(drift, excess, building,
+            drift_apart(drift, excess, overloaded,
                         round_robin ? arrivals_each / replicas : arrivals_each, per_replica, dt_);
         const double share = is_split ? loaded_share : 1.0;
         out.wait[s].var += share * drift / (per_replica * per_replica);
