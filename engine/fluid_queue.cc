@@ -214,18 +214,43 @@ FluidQueueStep step_fluid_queue(int servers, double mu, double arrivals, double 
   return step;
 }
 
-Moments tick_wait(const Moments& wait, double level, double dt, double relaxation) {
+namespace {
+
+// A factor of mean 1 and variance `common` at the standard normal score `level`: a gamma
+// (Wilson-Hilferty's cube of a normal, its mean 1 - c^3 divided out) while the variance is
+// at most 1, where that is accurate; a log-normal from 2, which any variance fits; between,
+// the mixture of the two, comonotone.
+double tick_factor(double common, double level) {
+  const auto gamma = [&] {
+    const double c = common / 9.0;
+    const double root = std::max(0.0, 1.0 - c + std::sqrt(c) * level);
+    return root * root * root / (1.0 - c * c * c);
+  };
+  const auto lognormal = [&] {
+    const double shape2 = std::log1p(common);
+    return std::exp(std::sqrt(shape2) * level - 0.5 * shape2);
+  };
+  if (common <= 1.0) return gamma();
+  if (common >= 2.0) return lognormal();
+  const double w = common - 1.0;
+  return (1.0 - w) * gamma() + w * lognormal();
+}
+
+}  // namespace
+
+Moments tick_wait(const Moments& wait, double level, double dt, double relaxation, int queues) {
   if (!(wait.mean > 0) || !(wait.var > 0)) return wait;
-  const double x = relaxation > 0 ? dt / relaxation : HUGE_VAL;
-  const double shared = x < 1e-6 ? 1.0 : x > 1e12 ? 0.0 : 2.0 * (x - 1.0 + std::exp(-x)) / (x * x);
-  const double shape2 = std::log1p(wait.var / (wait.mean * wait.mean));
-  const double mean =
-      wait.mean * std::exp(std::sqrt(shape2 * shared) * level - 0.5 * shape2 * shared);
-  return {mean, mean * mean * std::expm1(shape2 * (1.0 - shared))};
+  const double x = relaxation > 0 ? 0.5 * dt / relaxation : HUGE_VAL;
+  const double m2 = x < 1e-6 ? 1.0 : x > 1e12 ? 0.0 : 2.0 * (x - 1.0 + std::exp(-x)) / (x * x);
+  const double shared = m2 / queues;
+  const double spread = wait.var / (wait.mean * wait.mean);  // squared coefficient of variation
+  const double common = spread * shared;
+  const double mean = wait.mean * tick_factor(common, level);
+  return {mean, mean * mean * spread * (1.0 - shared) / (1.0 + common)};
 }
 
 bool driven_wait(int servers, double mu, double arrivals, double before, double after,
-                 const FluidQueueStep& step, double level, double dt, Moments& wait) {
+                 const FluidQueueStep& step, double level, double dt, int queues, Moments& wait) {
   const double capacity = servers * mu;
   if (arrivals >= capacity) {
     const double rise = std::max(0.0, after - before) / capacity;  // seconds of wait
@@ -243,7 +268,7 @@ bool driven_wait(int servers, double mu, double arrivals, double before, double 
     stationary.var = 2.0 * at.erlang / (drain * drain) - stationary.mean * stationary.mean;
   }
   const double relaxation = (1.0 + rho) * at.slope / capacity;
-  wait = tick_wait(stationary, level, dt, relaxation);
+  wait = tick_wait(stationary, level, dt, relaxation, queues);
   wait.mean += (held - at.in_system) / capacity;
   return true;
 }

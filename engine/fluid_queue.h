@@ -59,7 +59,7 @@ FluidQueueStep step_fluid_queue(int servers, double mu, double arrivals, double 
 // within it). The tick's wait: mean wait.mean exp(s m level - s^2 m^2 / 2), which averages
 // to wait.mean over a standard normal level (the mean over ticks is the stationary one
 // exactly); log-spread s^2 (1 - m^2), what the queue forgets inside the tick.
-Moments tick_wait(const Moments& wait, double level, double dt, double relaxation);
+Moments tick_wait(const Moments& wait, double level, double dt, double relaxation, int queues);
 
 // The wait of a tick's arrivals at a queue driven off its equilibrium by an overload: one
 // queue of `servers` servers of rate `mu` that held `before` requests at the tick's start and
@@ -74,7 +74,7 @@ Moments tick_wait(const Moments& wait, double level, double dt, double relaxatio
 // Returns false, leaving `wait`, once the queue holds no more than that stationary queue at
 // mid-tick: it is at its equilibrium again.
 bool driven_wait(int servers, double mu, double arrivals, double before, double after,
-                 const FluidQueueStep& step, double level, double dt, Moments& wait);
+                 const FluidQueueStep& step, double level, double dt, int queues, Moments& wait);
 
 // The wait at one of `replicas` replicas of `workers` servers of rate `mu` that a round-robin
 // balancer feeds every replicas-th arrival of a Poisson stream: an E_k/M/c queue (k =

@@ -117,6 +117,20 @@ std::uint64_t sample_poisson(std::uint32_t word, double mean) {
   return k;
 }
 
+std::uint64_t sample_batched(std::uint32_t word, std::uint32_t extra, double mean,
+                             double dispersion) {
+  // Within rounding of 1 (a weighted mean of ones): Poisson.
+  if (!(dispersion > 1.0 + 1e-9)) return sample_poisson(word, mean);
+  if (!(mean > 0)) return 0;
+  const double batches = mean / dispersion;
+  if (batches >= kNormalApproximationFrom)
+    return rounded_count(mean + std::sqrt(dispersion * mean) * word_normal(word), 1e18);
+  const double whole = std::floor(dispersion);
+  const std::uint64_t drawn = sample_poisson(word, batches);
+  const std::uint64_t more = drawn > 0 ? sample_binomial(extra, drawn, dispersion - whole) : 0;
+  return drawn * static_cast<std::uint64_t>(whole) + more;
+}
+
 std::uint64_t sample_binomial(std::uint32_t word, std::uint64_t trials, double p) {
   p = std::clamp(p, 0.0, 1.0);
   if (trials == 0 || p == 0) return 0;
@@ -235,6 +249,7 @@ double sample_mean(std::uint32_t word, std::uint64_t n, double mean, double var)
 
 void MeasurementBatch::resize(std::size_t series) {
   for (auto* v : {&expected, &fast, &slow, &mu, &atom, &var, &sampled_mean}) v->assign(series, 0.0);
+  dispersion.assign(series, 1.0);
   sigma.assign(series, -1.0);  // known by its percentiles
   cap.assign(series, HUGE_VAL);
   mean.assign(series, -1.0);  // no mean measured
@@ -261,7 +276,14 @@ void MeasurementBatch::measure(const std::vector<RandomStream>& streams, std::in
                                std::uint64_t slot, std::size_t begin, std::size_t end) {
   const std::uint64_t index = MeasurementDraws::set_index(tick, slot);
   for (std::size_t i = begin; i < end; ++i) words_[i] = streams[i].words(index);
-  for (std::size_t i = begin; i < end; ++i) count[i] = sample_poisson(words_[i][0], expected[i]);
+  for (std::size_t i = begin; i < end; ++i) {
+    // A batched count below the normal approximation takes its extra requests' word from
+    // the second block (its last word, which nothing else takes).
+    const bool extra = dispersion[i] > 1.0 + 1e-9 && expected[i] > 0 &&
+                       expected[i] / dispersion[i] < kNormalApproximationFrom;
+    count[i] = sample_batched(words_[i][0], extra ? streams[i].words(index + 1)[3] : 0, expected[i],
+                              dispersion[i]);
+  }
   // Errors and the mean, from the second block where a series has them.
   for (std::size_t i = begin; i < end; ++i) {
     const std::uint64_t n = count[i];

@@ -73,6 +73,15 @@ double tabulated_normal_quantile(double u);
 // A Poisson count with mean `mean` (>= 0) from one word.
 std::uint64_t sample_poisson(std::uint32_t word, double mean);
 
+// A count of arrivals that come in batches: mean `mean`, variance `dispersion` x mean (a
+// caller's calls come `calls_per_request` at a time, docs/world-model.md, Measurement noise).
+// A dispersion of at most 1 is sample_poisson's count from `word`. Above: Poisson(mean /
+// dispersion) batches of floor(dispersion) requests, each with one more with probability
+// dispersion - floor(dispersion) (`extra` draws those), or the normal approximation past
+// 30 expected batches.
+std::uint64_t sample_batched(std::uint32_t word, std::uint32_t extra, double mean,
+                             double dispersion);
+
 // A binomial count of `trials` with success probability `p` (clamped to [0, 1]), one word.
 std::uint64_t sample_binomial(std::uint32_t word, std::uint64_t trials, double p);
 
@@ -119,13 +128,15 @@ double sample_mean(std::uint32_t word, std::uint64_t n, double mean, double var)
 // A family of series measured in one pass (a tick's services, or its edges): the inputs per
 // series, then the outputs, all of one length. Series i draws from set (tick, slot) of
 // streams[i]: words 0-3 (arrivals, the three order statistics), then, only where needed,
-// words 4-7 (fast failures, slow errors, mean) and more for a sample of at most 16.
+// words 4-7 (fast failures, slow errors, mean, a batched count's extra requests) and more
+// for a sample of at most 16.
 struct MeasurementBatch {
   // Inputs. `sigma` >= 0: the latency is log-normal (mu, sigma), capped at `cap` with an
   // atom `atom` there (capped_lognormal_percentiles_at); < 0: known by its percentiles
   // `exact` only (percentiles_at, then capped). `fast`: the share of requests that fail
   // without a latency to measure; `slow`: the error share of the others.
-  std::vector<double> expected;  // requests in the tick
+  std::vector<double> expected;    // requests in the tick
+  std::vector<double> dispersion;  // variance over mean of the count (1: Poisson)
   std::vector<double> fast, slow;
   std::vector<SampledPercentiles> exact;
   std::vector<double> mu, sigma, atom, cap;

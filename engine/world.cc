@@ -107,6 +107,7 @@ void TickOutcome::reset(std::size_t services, std::size_t endpoints, std::size_t
   for (auto* v : {&arrivals, &aborted, &shed, &served, &utilization, &error_ratio, &p50, &p95, &p99,
                   &cpu, &fast_fail})
     v->assign(services, 0.0);
+  dispersion.assign(services, 1.0);
   wait.assign(services, {});
   latency.assign(services, {});
   latency_fit.assign(services, {});
@@ -120,6 +121,7 @@ void TickOutcome::reset(std::size_t services, std::size_t endpoints, std::size_t
   for (auto* v : {&edge_attempts, &edge_failure, &edge_p50, &edge_p95, &edge_p99, &edge_calls,
                   &edge_atom, &edge_cap, &edge_delivered})
     v->assign(dependencies, 0.0);
+  edge_dispersion.assign(dependencies, 1.0);
   edge_fit.assign(dependencies, {});
   edge_lognormal.assign(dependencies, 0);
 }
@@ -569,8 +571,13 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
   const auto forward = [&](int s) {
     const ServiceSpec& spec = scenario_.services[s];
     double delivered = out.arrivals[s];
-    for (int d : incoming_ordered_[s]) delivered += out.edge_delivered[d];
+    double spread = delivered;  // external arrivals are Poisson
+    for (int d : incoming_ordered_[s]) {
+      delivered += out.edge_delivered[d];
+      spread += out.edge_delivered[d] * out.edge_dispersion[d];
+    }
     out.arrivals[s] = delivered;
+    out.dispersion[s] = delivered > 0 ? spread / delivered : 1.0;
     const double arrivals = delivered;
     double pass_share = 0;
     for (int e = endpoint_begin_[s]; e < endpoint_begin_[s + 1]; ++e)
@@ -665,10 +672,10 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
           Moments wait;
           if (may_drive && driven != 0 &&
               driven_wait(servers, per_replica / workers, admitted / queues, held_before / count,
-                          st.in_system / count, st, level, dt_, wait))
+                          st.in_system / count, st, level, dt_, count, wait))
             return wait;
           if (may_drive) driven = 0;
-          return tick_wait(st.wait, level, dt_, st.relaxation);
+          return tick_wait(st.wait, level, dt_, st.relaxation, count);
         };
         out.wait[s] =
             is_split ? mix_waits(wait_of(loaded, loaded_replicas, true),
@@ -716,6 +723,11 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
       // retransmits them.
       const double lost = dep.timeout > 0 ? mod.edge_loss[d] : 0.0;
       out.edge_delivered[d] = attempts * (1.0 - mod.edge_abort[d]) * (1.0 - lost);
+      // B calls per request, floor(k) and one more with the fraction's chance, compound the
+      // requests' count: variance over mean k D + f (1 - f) / k (retries left out).
+      const double k = out.edge_calls[d];
+      const double f = k - std::floor(k);
+      out.edge_dispersion[d] = k > 0 ? k * out.dispersion[s] + f * (1.0 - f) / k : 1.0;
     }
   };
   for (const std::vector<int>& level : levels_) run_services(level, forward);
@@ -1128,6 +1140,7 @@ void World::measure_services(std::int64_t tick, std::size_t begin, std::size_t e
   for (std::size_t s = begin; s < end; ++s) {
     const double ff = outcome_.fast_fail[s];
     batch.expected[s] = outcome_.arrivals[s] * dt_;
+    batch.dispersion[s] = outcome_.dispersion[s];
     batch.fast[s] = ff;
     batch.slow[s] =
         ff < 1 ? std::clamp((outcome_.error_ratio[s] - ff) / (1.0 - ff), 0.0, 1.0) : 0.0;
@@ -1151,6 +1164,7 @@ void World::measure_edges(std::int64_t tick, std::size_t begin, std::size_t end)
   MeasurementBatch& batch = edge_batch_;
   for (std::size_t d = begin; d < end; ++d) {
     batch.expected[d] = outcome_.edge_attempts[d] * dt_;
+    batch.dispersion[d] = outcome_.edge_dispersion[d];
     batch.fast[d] = 0;
     batch.slow[d] = outcome_.edge_failure[d];
     batch.exact[d] = {outcome_.edge_p50[d], outcome_.edge_p95[d], outcome_.edge_p99[d]};

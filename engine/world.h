@@ -162,6 +162,9 @@ struct TickOutcome {
   std::vector<double> error_ratio, p50, p95, p99;
   std::vector<double> cpu;        // cpu_ratio before measurement noise
   std::vector<double> fast_fail;  // share of arrivals rejected or aborted at once
+  // Variance over mean of a tick's count of arrivals (1 for Poisson): a caller's calls come
+  // in batches of calls_per_request (world.cc, forward; measurement.h, sample_batched).
+  std::vector<double> dispersion;
   std::vector<Moments> wait, latency;
   std::vector<LogNormal> latency_fit;  // log-normal matched to `latency`
   // A service whose latency is its own queue alone (one endpoint, no calls, no injected
@@ -185,8 +188,9 @@ struct TickOutcome {
   std::vector<double> endpoint_p50, endpoint_p95, endpoint_p99;
   // per dependency (measured at the caller, per attempt)
   std::vector<double> edge_attempts, edge_failure, edge_p50, edge_p95, edge_p99;
-  std::vector<double> edge_calls;      // calls per caller request, fallback calls included
-  std::vector<double> edge_delivered;  // attempts reaching the callee per second
+  std::vector<double> edge_calls;       // calls per caller request, fallback calls included
+  std::vector<double> edge_delivered;   // attempts reaching the callee per second
+  std::vector<double> edge_dispersion;  // variance over mean of a tick's count of calls
   // The attempt latency's shape, for measurement: a log-normal (edge_fit; edge_lognormal 0:
   // only the percentiles are known) capped at edge_cap (the timeout, or infinite) with an
   // atom edge_atom there (lost attempts waiting the timeout out).

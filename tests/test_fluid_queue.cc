@@ -159,30 +159,47 @@ TEST_CASE("Fluid queue: its relaxation time is M/M/1's integrated autocorrelatio
 
 TEST_CASE("Fluid queue: a tick's wait keeps the stationary mean over ticks", "[fluid_queue]") {
   // Over a standard normal level (the midpoints of 20,000 equal-probability bins), the tick's
-  // mean wait averages to the stationary mean, and the spread within a tick shrinks as the
-  // queue remembers longer.
+  // mean wait averages to the stationary mean, its variance over ticks is the share
+  // m^2(dt / (2 tau)) of the wait's variance (over the queues, independent), and the spread
+  // within a tick shrinks as the queue remembers longer.
   const dosim::Moments wait{0.4, 0.24};  // M/M/1 at 0.8, 10 per second
   double previous_var = HUGE_VAL;
   for (const double relaxation : {0.01, 0.6, 4.5, 1e6}) {
-    double mean = 0;
-    constexpr int kBins = 20000;
-    for (int i = 0; i < kBins; ++i) {
-      const double level = dosim::normal_quantile((i + 0.5) / kBins);
-      mean += dosim::tick_wait(wait, level, 1.0, relaxation).mean / kBins;
+    for (const int queues : {1, 4}) {
+      double mean = 0, square = 0, within = 0;
+      constexpr int kBins = 20000;
+      for (int i = 0; i < kBins; ++i) {
+        const double level = dosim::normal_quantile((i + 0.5) / kBins);
+        const dosim::Moments tick = dosim::tick_wait(wait, level, 1.0, relaxation, queues);
+        mean += tick.mean / kBins;
+        square += tick.mean * tick.mean / kBins;
+        within += tick.var / kBins;
+      }
+      INFO("relaxation " << relaxation << ", queues " << queues);
+      CHECK(mean == Approx(wait.mean).epsilon(3e-3));
+      const double x = 0.5 / relaxation;
+      const double m2 = x < 1e-6 ? 1.0 : 2.0 * (x - 1.0 + std::exp(-x)) / (x * x);
+      const double between = square - mean * mean;
+      CHECK(between == Approx(wait.var * m2 / queues).epsilon(0.02).margin(1e-6));
+      // Between and within ticks, the stationary variance (within a few percent: the
+      // within-tick part follows the tick's mean).
+      CHECK(between + within == Approx(wait.var).epsilon(0.05));
     }
-    INFO("relaxation " << relaxation);
-    CHECK(mean == Approx(wait.mean).epsilon(2e-3));
-    const dosim::Moments at_zero = dosim::tick_wait(wait, 0.0, 1.0, relaxation);
+    const dosim::Moments at_zero = dosim::tick_wait(wait, 0.0, 1.0, relaxation, 1);
     CHECK(at_zero.var < previous_var);
     previous_var = at_zero.var;
   }
   // A queue that forgets within the tick: the stationary wait itself.
-  const dosim::Moments fast = dosim::tick_wait(wait, 2.0, 1.0, 1e-12);
+  const dosim::Moments fast = dosim::tick_wait(wait, 2.0, 1.0, 1e-12, 1);
   CHECK(fast.mean == Approx(wait.mean).epsilon(1e-5));
   CHECK(fast.var == Approx(wait.var).epsilon(1e-5));
   // One that never forgets: every request of the tick waits the same.
-  CHECK(dosim::tick_wait(wait, 1.0, 1.0, HUGE_VAL).var == Approx(0).margin(1e-12));
-  CHECK(dosim::tick_wait(wait, 1.0, 1.0, HUGE_VAL).mean > wait.mean);
+  CHECK(dosim::tick_wait(wait, 1.0, 1.0, HUGE_VAL, 1).var == Approx(0).margin(1e-12));
+  CHECK(dosim::tick_wait(wait, 1.0, 1.0, HUGE_VAL, 1).mean > wait.mean);
+  // A high tick is skewed upward: the tick's mean is a gamma, not a normal.
+  const double up = dosim::tick_wait(wait, 2.0, 1.0, 0.6, 1).mean - wait.mean;
+  const double down = wait.mean - dosim::tick_wait(wait, -2.0, 1.0, 0.6, 1).mean;
+  CHECK(up > 1.2 * down);
 }
 
 TEST_CASE("Fluid queue: a wait is shown in the tick its requests complete in",
@@ -264,20 +281,25 @@ TEST_CASE("Fluid queue: a queue driven off its equilibrium waits as its mean say
   step.wait = {1.5, 0.8};
   dosim::Moments wait{-1, -1};
   // The tick's arrivals come throughout it: half the rise less than the end's wait.
-  REQUIRE(dosim::driven_wait(4, 30.0, 140.0, 160.0, 180.0, step, -1.5, 1.0, wait));
+  REQUIRE(dosim::driven_wait(4, 30.0, 140.0, 160.0, 180.0, step, -1.5, 1.0, 1, wait));
   CHECK(wait.mean == Approx(1.5 - 0.5 * 20.0 / 120.0));  // no draw of the queue's level
   CHECK(wait.var == Approx((20.0 / 120.0) * (20.0 / 120.0) / 12.0));
   // Under capacity at rho 0.5, 60 requests beyond the stationary queue at mid-tick (L = 2 +
   // C rho / (1 - rho), Erlang C(4, 2) = 0.173913): the stationary wait C / (120 (1 - 0.5))
-  // behind 60 / 120 s of them. The queue relaxes within the tick: the level barely moves it.
+  // behind 60 / 120 s of them. At level 0 (a typical tick) the stationary part is below its
+  // mean: ticks with a queue are rarer and longer.
   const double erlang = 0.173913043478;
   const double stationary_l = 2.0 + erlang;
   REQUIRE(dosim::driven_wait(4, 30.0, 60.0, stationary_l + 70.0, stationary_l + 50.0, step, 0.0,
-                             1.0, wait));
-  CHECK(wait.mean == Approx(erlang / 60.0 + 0.5).epsilon(1e-3));
+                             1.0, 1, wait));
+  CHECK(wait.mean > 0.5);
+  CHECK(wait.mean < erlang / 60.0 + 0.5);
+  REQUIRE(dosim::driven_wait(4, 30.0, 60.0, stationary_l + 70.0, stationary_l + 50.0, step, 3.0,
+                             1.0, 1, wait));
+  CHECK(wait.mean > erlang / 60.0 + 0.5);
   // Back at the stationary queue: no longer driven, the wait left as it was.
   wait = {7.0, 7.0};
   CHECK_FALSE(dosim::driven_wait(4, 30.0, 60.0, stationary_l + 1.0, stationary_l - 1.02, step, 0.0,
-                                 1.0, wait));
+                                 1.0, 1, wait));
   CHECK(wait.mean == 7.0);
 }

@@ -99,6 +99,35 @@ TEST_CASE("Measurement: Poisson and binomial counts have their mean and variance
   CHECK(dosim::sample_binomial(12345, 0, 0.5) == 0);
 }
 
+TEST_CASE("Measurement: a count that comes in batches keeps its mean, its variance grows",
+          "[measurement]") {
+  // Two calls per request: twice a Poisson count of requests, variance twice the mean. 1.5
+  // calls (one, or two with chance one half): E[B^2] / E[B] = 2.5 / 1.5. Past 30 batches,
+  // the normal with the asked variance.
+  struct Case {
+    double mean, dispersion, variance_over_mean;
+  };
+  for (const Case c : {Case{12.0, 2.0, 2.0}, Case{12.0, 1.5, 2.5 / 1.5}, Case{3.0, 3.0, 3.0},
+                       Case{400.0, 2.25, 2.25}}) {
+    std::vector<double> counts;
+    for (std::uint32_t i = 0; i < 40000; ++i) {
+      const auto words = stream().words(i);
+      counts.push_back(
+          static_cast<double>(dosim::sample_batched(words[1], words[3], c.mean, c.dispersion)));
+    }
+    const Stats s = stats_of(counts);
+    INFO("mean " << c.mean << ", dispersion " << c.dispersion);
+    CHECK(std::abs(s.mean - c.mean) < 0.02 * c.mean);
+    CHECK(s.sd * s.sd / c.mean == Approx(c.variance_over_mean).epsilon(0.06));
+  }
+  // A dispersion of 1 (within rounding) is the Poisson count from the same word.
+  for (std::uint32_t word : {7u, 123456789u, 4000000000u}) {
+    CHECK(dosim::sample_batched(word, 99, 7.5, 1.0) == dosim::sample_poisson(word, 7.5));
+    CHECK(dosim::sample_batched(word, 99, 7.5, 1.0 + 1e-15) == dosim::sample_poisson(word, 7.5));
+  }
+  CHECK(dosim::sample_batched(12345, 99, 0.0, 2.0) == 0);
+}
+
 TEST_CASE("Measurement: sample percentiles spread as sorted samples do, and stay ordered",
           "[measurement]") {
   std::mt19937_64 engine(2024);

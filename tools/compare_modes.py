@@ -65,9 +65,10 @@ Where they differ, and why:
   over ticks are below the stationary distribution's (Small systems, at the end).
 - **Noise.** The last two columns are the coefficient of variation of rps and p95 from
   tick to tick. Both modes measure a tick's series on its finite count of requests: the
-  request level on its simulated requests, the fluid model by drawing that count (Poisson)
-  and the sample's order statistics from its latency distribution (docs/world-model.md,
-  Measurement noise), so both spreads grow as traffic falls.
+  request level on its simulated requests, the fluid model by drawing that count (Poisson,
+  in batches where a caller calls several times a request) and the sample's order
+  statistics from its latency distribution (docs/world-model.md, Measurement noise), so
+  both spreads grow as traffic falls.
 """
 
 
