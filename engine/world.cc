@@ -108,6 +108,8 @@ void TickOutcome::reset(std::size_t services, std::size_t endpoints, std::size_t
                   &cpu, &fast_fail})
     v->assign(services, 0.0);
   dispersion.assign(services, 1.0);
+  spread_source.assign(services, -1);
+  from_source.assign(services, 0.0);
   wait.assign(services, {});
   latency.assign(services, {});
   latency_fit.assign(services, {});
@@ -122,6 +124,7 @@ void TickOutcome::reset(std::size_t services, std::size_t endpoints, std::size_t
                   &edge_atom, &edge_cap, &edge_delivered})
     v->assign(dependencies, 0.0);
   edge_dispersion.assign(dependencies, 1.0);
+  edge_from_source.assign(dependencies, 0.0);
   edge_fit.assign(dependencies, {});
   edge_lognormal.assign(dependencies, 0);
 }
@@ -546,6 +549,44 @@ void World::rebuild_modifiers() {
   modifiers_dirty_ = false;
 }
 
+void World::arrival_spread(int s, const std::vector<double>& external, double arrivals,
+                           TickOutcome& out) const {
+  // Variance (per second of tick) of the count: the external arrivals' (Poisson) and each
+  // incoming dependency's (its rate times its dispersion), plus the covariance of calls
+  // whose callers serve the same source's requests: two such streams bring c and c' calls
+  // a second of a source of rate L, and share L's Poisson count, so they covary by
+  // c c' / L (their fan-outs' own randomness left out).
+  const std::vector<int>& incoming = incoming_ordered_[s];
+  double variance = external[s];
+  int source = s;
+  double from = external[s];
+  for (std::size_t i = 0; i < incoming.size(); ++i) {
+    const int d = incoming[i];
+    variance += out.edge_delivered[d] * out.edge_dispersion[d];
+    const int g = out.spread_source[scenario_.dependencies[d].caller];
+    if (g < 0 || !(external[g] > 0)) continue;
+    bool seen = false;  // each source's streams once, at its first
+    for (std::size_t j = 0; j < i && !seen; ++j)
+      seen = out.spread_source[scenario_.dependencies[incoming[j]].caller] == g;
+    if (seen) continue;
+    double sum = 0, squares = 0;
+    for (std::size_t j = i; j < incoming.size(); ++j) {
+      if (out.spread_source[scenario_.dependencies[incoming[j]].caller] != g) continue;
+      const double c = out.edge_from_source[incoming[j]];
+      sum += c;
+      squares += c * c;
+    }
+    variance += (sum * sum - squares) / external[g];
+    if (sum > from || (sum == from && g < source)) {
+      source = g;
+      from = sum;
+    }
+  }
+  out.spread_source[s] = from > 0 ? source : -1;
+  out.from_source[s] = from;
+  out.dispersion[s] = arrivals > 0 ? variance / arrivals : 1.0;
+}
+
 void World::compute(std::int64_t tick, const std::vector<double>& external,
                     const FaultModifiers& mod, const std::vector<int>& ready,
                     const std::vector<double>& unrouted, DynamicState& state,
@@ -571,13 +612,9 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
   const auto forward = [&](int s) {
     const ServiceSpec& spec = scenario_.services[s];
     double delivered = out.arrivals[s];
-    double spread = delivered;  // external arrivals are Poisson
-    for (int d : incoming_ordered_[s]) {
-      delivered += out.edge_delivered[d];
-      spread += out.edge_delivered[d] * out.edge_dispersion[d];
-    }
+    for (int d : incoming_ordered_[s]) delivered += out.edge_delivered[d];
+    arrival_spread(s, external, delivered, out);
     out.arrivals[s] = delivered;
-    out.dispersion[s] = delivered > 0 ? spread / delivered : 1.0;
     const double arrivals = delivered;
     double pass_share = 0;
     for (int e = endpoint_begin_[s]; e < endpoint_begin_[s + 1]; ++e)
@@ -728,6 +765,8 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
       const double k = out.edge_calls[d];
       const double f = k - std::floor(k);
       out.edge_dispersion[d] = k > 0 ? k * out.dispersion[s] + f * (1.0 - f) / k : 1.0;
+      out.edge_from_source[d] =
+          arrivals > 0 ? out.edge_delivered[d] * out.from_source[s] / arrivals : 0.0;
     }
   };
   for (const std::vector<int>& level : levels_) run_services(level, forward);

@@ -163,8 +163,13 @@ struct TickOutcome {
   std::vector<double> cpu;        // cpu_ratio before measurement noise
   std::vector<double> fast_fail;  // share of arrivals rejected or aborted at once
   // Variance over mean of a tick's count of arrivals (1 for Poisson): a caller's calls come
-  // in batches of calls_per_request (world.cc, forward; measurement.h, sample_batched).
+  // in batches of calls_per_request, and callers that serve the same requests send together
+  // (world.cc, arrival_spread; measurement.h, sample_batched).
   std::vector<double> dispersion;
+  // The service whose external traffic brings most of a service's arrivals, and the
+  // arrivals per second it brings: callees that share it see correlated counts.
+  std::vector<int> spread_source;
+  std::vector<double> from_source;
   std::vector<Moments> wait, latency;
   std::vector<LogNormal> latency_fit;  // log-normal matched to `latency`
   // A service whose latency is its own queue alone (one endpoint, no calls, no injected
@@ -188,9 +193,10 @@ struct TickOutcome {
   std::vector<double> endpoint_p50, endpoint_p95, endpoint_p99;
   // per dependency (measured at the caller, per attempt)
   std::vector<double> edge_attempts, edge_failure, edge_p50, edge_p95, edge_p99;
-  std::vector<double> edge_calls;       // calls per caller request, fallback calls included
-  std::vector<double> edge_delivered;   // attempts reaching the callee per second
-  std::vector<double> edge_dispersion;  // variance over mean of a tick's count of calls
+  std::vector<double> edge_calls;        // calls per caller request, fallback calls included
+  std::vector<double> edge_delivered;    // attempts reaching the callee per second
+  std::vector<double> edge_dispersion;   // variance over mean of a tick's count of calls
+  std::vector<double> edge_from_source;  // of its calls, those its caller's source brings
   // The attempt latency's shape, for measurement: a log-normal (edge_fit; edge_lognormal 0:
   // only the percentiles are known) capped at edge_cap (the timeout, or infinite) with an
   // atom edge_atom there (lost attempts waiting the timeout out).
@@ -278,6 +284,10 @@ class World {
   void compute(std::int64_t tick, const std::vector<double>& external,
                const FaultModifiers& modifiers, const std::vector<int>& ready,
                const std::vector<double>& unrouted, DynamicState& state, TickOutcome& out) const;
+  // Service s's dispersion and shared source (TickOutcome::dispersion), from its callers'
+  // (computed before it) and its external traffic; `arrivals` in all.
+  void arrival_spread(int s, const std::vector<double>& external, double arrivals,
+                      TickOutcome& out) const;
   // Regional traffic (steering.h): the health checks' probe in the real world (or the
   // counterfactual) and the replicas of a service up in a region this tick.
   bool region_passes(int source, int region, bool real) const;

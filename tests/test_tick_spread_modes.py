@@ -68,3 +68,36 @@ traffic:
     expected = np.sqrt(np.array([1.0, 2.6]) / np.array([200.0, 500.0]))
     assert np.all(np.abs(request / expected - 1) < 0.1), (request, expected)
     assert np.all(np.abs(fluid / request - 1) < 0.1), (fluid, request)
+
+
+def test_callers_that_serve_the_same_requests_send_together():
+    # api calls db 1.5 times a request and `a` once, and `a` calls db once: db's count per
+    # api request is 1 or 2 plus 1, variance over mean (0.25 + 2.5^2) / 2.5 = 2.6 at the
+    # request level. Taken as independent streams, the two callers would give 1.4.
+    path = TMP / "shared-source.yaml"
+    path.write_text("""name: shared
+duration: 15m
+tick: 1s
+detectors: []
+services:
+  - {name: api, replicas: 2, capacity_rps: 2000, base_latency: 2ms}
+  - {name: a, replicas: 2, capacity_rps: 2000, base_latency: 2ms}
+  - {name: db, replicas: 2, capacity_rps: 4000, base_latency: 1ms}
+dependencies:
+  - {caller: api, callee: a}
+  - {caller: api, callee: db, calls_per_request: 1.5}
+  - {caller: a, callee: db}
+traffic:
+  - {name: users, entry: api, base_rps: 200, noise: 0}
+""")
+    cv = {}
+    for mode in ("fluid", "requests"):
+        trace = TMP / f"shared-source-{mode}.h5"
+        result = dosim("run", path, "--mode", mode, "--seed", 1, "--out", trace, "--quiet")
+        assert result.returncode == 0, result.stderr
+        with h5py.File(trace) as f:
+            rps = f["metrics/service/rps"][60:, 2].astype(np.float64)
+            cv[mode] = rps.std() / rps.mean()
+    expected = np.sqrt(2.6 / 500.0)
+    assert abs(cv["requests"] / expected - 1) < 0.1, (cv, expected)
+    assert abs(cv["fluid"] / cv["requests"] - 1) < 0.1, (cv, expected)
