@@ -38,33 +38,36 @@ def test_a_ticks_latency_moves_as_much_in_both_modes(system):
     checks.assert_passed()
 
 
-def test_calls_in_batches_spread_a_callees_count():
-    # api calls db 2.5 times a request (two calls, a third half the time): db's count is a
-    # compound of api's, variance over mean 2.5 + 0.25 / 2.5 = 2.6 (docs/world-model.md,
-    # Measurement noise); api's stays Poisson. Before, db's count was Poisson too, its
-    # per-tick cv 1.6 times too small.
-    path = TMP / "batched-calls.yaml"
-    path.write_text("""name: batched
-duration: 15m
-tick: 1s
-detectors: []
-services:
-  - {name: api, replicas: 2, capacity_rps: 2000, base_latency: 2ms}
-  - {name: db, replicas: 2, capacity_rps: 4000, base_latency: 1ms}
-dependencies:
-  - {caller: api, callee: db, calls_per_request: 2.5}
-traffic:
-  - {name: users, entry: api, base_rps: 200, noise: 0}
-""")
+
+def rps_cv(name, system):
+    """Per-tick coefficient of variation of every service's rps after the first minute, by
+    mode: `system` (services and dependencies) for 15 minutes under 200 requests a second
+    of steady traffic into api (seed 1)."""
+    path = TMP / f"{name}.yaml"
+    path.write_text(f"name: {name}\nduration: 15m\ntick: 1s\ndetectors: []\n{system}"
+                    "traffic:\n  - {name: users, entry: api, base_rps: 200, noise: 0}\n")
     cv = {}
     for mode in ("fluid", "requests"):
-        trace = TMP / f"batched-calls-{mode}.h5"
+        trace = TMP / f"{name}-{mode}.h5"
         result = dosim("run", path, "--mode", mode, "--seed", 1, "--out", trace, "--quiet")
         assert result.returncode == 0, result.stderr
         with h5py.File(trace) as f:
             rps = f["metrics/service/rps"][60:, :].astype(np.float64)
             cv[mode] = rps.std(axis=0) / rps.mean(axis=0)
-    fluid, request = cv["fluid"], cv["requests"]
+    return cv["fluid"], cv["requests"]
+
+
+def test_calls_in_batches_spread_a_callees_count():
+    # api calls db 2.5 times a request (two calls, a third half the time): db's count is a
+    # compound of api's, variance over mean 2.5 + 0.25 / 2.5 = 2.6 (docs/world-model.md,
+    # Measurement noise); api's stays Poisson. Before, db's count was Poisson too, its
+    # per-tick cv 1.6 times too small.
+    fluid, request = rps_cv("batched-calls", """services:
+  - {name: api, replicas: 2, capacity_rps: 2000, base_latency: 2ms}
+  - {name: db, replicas: 2, capacity_rps: 4000, base_latency: 1ms}
+dependencies:
+  - {caller: api, callee: db, calls_per_request: 2.5}
+""")
     expected = np.sqrt(np.array([1.0, 2.6]) / np.array([200.0, 500.0]))
     assert np.all(np.abs(request / expected - 1) < 0.1), (request, expected)
     assert np.all(np.abs(fluid / request - 1) < 0.1), (fluid, request)
@@ -74,12 +77,7 @@ def test_callers_that_serve_the_same_requests_send_together():
     # api calls db 1.5 times a request and `a` once, and `a` calls db once: db's count per
     # api request is 1 or 2 plus 1, variance over mean (0.25 + 2.5^2) / 2.5 = 2.6 at the
     # request level. Taken as independent streams, the two callers would give 1.4.
-    path = TMP / "shared-source.yaml"
-    path.write_text("""name: shared
-duration: 15m
-tick: 1s
-detectors: []
-services:
+    fluid, request = rps_cv("shared-source", """services:
   - {name: api, replicas: 2, capacity_rps: 2000, base_latency: 2ms}
   - {name: a, replicas: 2, capacity_rps: 2000, base_latency: 2ms}
   - {name: db, replicas: 2, capacity_rps: 4000, base_latency: 1ms}
@@ -87,17 +85,7 @@ dependencies:
   - {caller: api, callee: a}
   - {caller: api, callee: db, calls_per_request: 1.5}
   - {caller: a, callee: db}
-traffic:
-  - {name: users, entry: api, base_rps: 200, noise: 0}
 """)
-    cv = {}
-    for mode in ("fluid", "requests"):
-        trace = TMP / f"shared-source-{mode}.h5"
-        result = dosim("run", path, "--mode", mode, "--seed", 1, "--out", trace, "--quiet")
-        assert result.returncode == 0, result.stderr
-        with h5py.File(trace) as f:
-            rps = f["metrics/service/rps"][60:, 2].astype(np.float64)
-            cv[mode] = rps.std() / rps.mean()
     expected = np.sqrt(2.6 / 500.0)
-    assert abs(cv["requests"] / expected - 1) < 0.1, (cv, expected)
-    assert abs(cv["fluid"] / cv["requests"] - 1) < 0.1, (cv, expected)
+    assert abs(request[2] / expected - 1) < 0.1, (request, expected)
+    assert abs(fluid[2] / request[2] - 1) < 0.1, (fluid, request)
