@@ -120,8 +120,15 @@ std::uint64_t sample_poisson(std::uint32_t word, double mean) {
 std::uint64_t sample_batched(std::uint32_t word, std::uint32_t extra, double mean,
                              double dispersion) {
   // Within rounding of 1 (a weighted mean of ones): Poisson.
-  if (!(dispersion > 1.0 + 1e-9)) return sample_poisson(word, mean);
+  if (std::abs(dispersion - 1.0) <= 1e-9) return sample_poisson(word, mean);
   if (!(mean > 0)) return 0;
+  if (dispersion < 1.0) {  // steadier than Poisson: a binomial of that variance or more
+    const double spread = std::max(0.0, dispersion);
+    if (mean >= kNormalApproximationFrom)
+      return rounded_count(mean + std::sqrt(spread * mean) * word_normal(word), 1e18);
+    const double trials = std::ceil(mean / (1.0 - spread));
+    return sample_binomial(word, static_cast<std::uint64_t>(trials), mean / trials);
+  }
   const double batches = mean / dispersion;
   if (batches >= kNormalApproximationFrom)
     return rounded_count(mean + std::sqrt(dispersion * mean) * word_normal(word), 1e18);

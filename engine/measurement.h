@@ -75,10 +75,11 @@ std::uint64_t sample_poisson(std::uint32_t word, double mean);
 
 // A count of arrivals that come in batches: mean `mean`, variance `dispersion` x mean (a
 // caller's calls come `calls_per_request` at a time, docs/world-model.md, Measurement noise).
-// A dispersion of at most 1 is sample_poisson's count from `word`. Above: Poisson(mean /
+// A dispersion of 1 is sample_poisson's count from `word`. Above: Poisson(mean /
 // dispersion) batches of floor(dispersion) requests, each with one more with probability
 // dispersion - floor(dispersion) (`extra` draws those), or the normal approximation past
-// 30 expected batches.
+// 30 expected batches. Below (users that pace themselves): a binomial of ceil(mean / (1 -
+// dispersion)) trials, or the normal approximation from 30 expected (0: the mean rounded).
 std::uint64_t sample_batched(std::uint32_t word, std::uint32_t extra, double mean,
                              double dispersion);
 

@@ -55,7 +55,7 @@ double TrafficModel::shape(const TrafficSpec& source, SimTime mid) const {
 }
 
 void TrafficModel::add_arrivals(std::int64_t tick, SimTime start, SimTime length,
-                                std::span<double> offered) {
+                                std::span<double> offered, std::span<double> variance) {
   const SimTime mid = start + length / 2;
   for (std::size_t i = 0; i < scenario_.traffic.size(); ++i) {
     const TrafficSpec& source = scenario_.traffic[i];
@@ -90,9 +90,41 @@ void TrafficModel::add_arrivals(std::int64_t tick, SimTime start, SimTime length
       continue;
     }
     open_rate_[i] = rate;
-    for (std::size_t e = 0; e < source.entry.size(); ++e)
-      offered[source.entry[e]] += rate * source.entry_weights[e];
+    const double spread = variance.empty() ? 1.0 : dispersion(static_cast<int>(i), length);
+    for (std::size_t e = 0; e < source.entry.size(); ++e) {
+      const double w = source.entry_weights[e];
+      offered[source.entry[e]] += rate * w;
+      // Split at random by weight: a share w of a count of dispersion D has w D + 1 - w.
+      if (!variance.empty()) variance[source.entry[e]] += rate * w * (w * spread + 1.0 - w);
+    }
   }
+}
+
+double TrafficModel::dispersion(int source, SimTime length) const {
+  const TrafficSpec& spec = scenario_.traffic[source];
+  if (!spec.locust) return 1.0;
+  const WaitTime& wait = spec.locust->wait;
+  const double answer = answer_seconds_[source];
+  const double cycle = answer > 0 ? cycle_seconds(wait, answer) : 1.0 / spec.locust->rps_per_user;
+  const double sends = to_seconds(length) / cycle;
+  if (!(sends > 0)) return 1.0;
+  const double f = sends - std::floor(sends);
+  double cycle_variance = 0;
+  switch (wait.kind) {
+    case WaitTime::Kind::kConstantThroughput:
+      cycle_variance = answer > 1.0 / wait.value ? answer * answer : 0.0;
+      break;
+    case WaitTime::Kind::kConstantPacing:
+      cycle_variance = answer > wait.value ? answer * answer : 0.0;
+      break;
+    case WaitTime::Kind::kConstant:
+      cycle_variance = answer * answer;
+      break;
+    case WaitTime::Kind::kBetween:
+      cycle_variance = answer * answer + (wait.high - wait.value) * (wait.high - wait.value) / 12;
+      break;
+  }
+  return std::min(1.0, f * (1.0 - f) / sends + cycle_variance / (cycle * cycle));
 }
 
 }  // namespace dosim

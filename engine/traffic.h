@@ -37,9 +37,19 @@ class TrafficModel {
   TrafficModel(const Scenario& scenario, std::uint64_t seed);
 
   // Computes every source's rate for tick `tick` (which spans [start, start + length)) and
-  // adds the arrivals of the sources that are not regional to `offered`, indexed by service.
-  // REQUIRES: offered.size() == number of services.
-  void add_arrivals(std::int64_t tick, SimTime start, SimTime length, std::span<double> offered);
+  // adds the arrivals of the sources that are not regional to `offered`, indexed by service,
+  // and, when given, the variance per second of their count in a tick to `variance`: the
+  // rate for a Poisson source, less for Locust users that pace themselves (dispersion).
+  // REQUIRES: offered.size() == number of services, variance empty or of the same size.
+  void add_arrivals(std::int64_t tick, SimTime start, SimTime length, std::span<double> offered,
+                    std::span<double> variance = {});
+
+  // Variance over mean of a source's count of requests in a tick of `length`, in the fluid
+  // model: 1 (Poisson) but for Locust users, each of whom sends once per cycle at a phase
+  // of their own: f (1 - f) / m for m = tick / cycle sends a tick (f its fraction), plus
+  // the cycle's squared coefficient of variation where the answer (taken as exponential)
+  // or a `between` wait sets it; at most 1.
+  double dispersion(int source, SimTime length) const;
 
   // Fluid model: the mean answer time of the requests of source `source` in the last tick,
   // which its Locust users wait before they send again (0: none, the open-loop rate).

@@ -160,6 +160,7 @@ World::World(const Scenario& scenario, std::uint64_t seed)
   }
   endpoint_begin_.push_back(static_cast<int>(endpoints_.size()));
   external_.assign(services, 0.0);
+  external_variance_.assign(services, 0.0);
   for (const TrafficSpec& source : scenario.traffic) regional_ = regional_ || source.regional();
   if (scenario.mode == WorldMode::kRequests) {
     requests_ = std::make_unique<RequestWorld>(scenario, topology_, seed);
@@ -549,15 +550,16 @@ void World::rebuild_modifiers() {
   modifiers_dirty_ = false;
 }
 
-void World::arrival_spread(int s, const std::vector<double>& external, double arrivals,
+void World::arrival_spread(int s, const std::vector<double>& external,
+                           const std::vector<double>& external_variance, double arrivals,
                            TickOutcome& out) const {
-  // Variance (per second of tick) of the count: the external arrivals' (Poisson) and each
-  // incoming dependency's (its rate times its dispersion), plus the covariance of calls
-  // whose callers serve the same source's requests: two such streams bring c and c' calls
-  // a second of a source of rate L, and share L's Poisson count, so they covary by
-  // c c' / L (their fan-outs' own randomness left out).
+  // Variance (per second of tick) of the count: the external arrivals' and each incoming
+  // dependency's (its rate times its dispersion), plus the covariance of calls whose
+  // callers serve the same source's requests: two such streams bring c and c' calls a
+  // second of a source of rate L and count variance V (L for Poisson), and share its count,
+  // so they covary by c c' V / L^2 (their fan-outs' own randomness left out).
   const std::vector<int>& incoming = incoming_ordered_[s];
-  double variance = external[s];
+  double variance = external_variance[s];
   int source = s;
   double from = external[s];
   for (std::size_t i = 0; i < incoming.size(); ++i) {
@@ -576,7 +578,7 @@ void World::arrival_spread(int s, const std::vector<double>& external, double ar
       sum += c;
       squares += c * c;
     }
-    variance += (sum * sum - squares) / external[g];
+    variance += (sum * sum - squares) * external_variance[g] / (external[g] * external[g]);
     if (sum > from || (sum == from && g < source)) {
       source = g;
       from = sum;
@@ -588,9 +590,9 @@ void World::arrival_spread(int s, const std::vector<double>& external, double ar
 }
 
 void World::compute(std::int64_t tick, const std::vector<double>& external,
-                    const FaultModifiers& mod, const std::vector<int>& ready,
-                    const std::vector<double>& unrouted, DynamicState& state,
-                    TickOutcome& out) const {
+                    const std::vector<double>& external_variance, const FaultModifiers& mod,
+                    const std::vector<int>& ready, const std::vector<double>& unrouted,
+                    DynamicState& state, TickOutcome& out) const {
   const std::size_t services = scenario_.services.size();
   const std::size_t dependencies = scenario_.dependencies.size();
   out.reset(services, endpoints_.size(), dependencies);
@@ -613,7 +615,7 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
     const ServiceSpec& spec = scenario_.services[s];
     double delivered = out.arrivals[s];
     for (int d : incoming_ordered_[s]) delivered += out.edge_delivered[d];
-    arrival_spread(s, external, delivered, out);
+    arrival_spread(s, external, external_variance, delivered, out);
     out.arrivals[s] = delivered;
     const double arrivals = delivered;
     double pass_share = 0;
@@ -1034,8 +1036,9 @@ void World::step(std::int64_t tick) {
   if (!operations_.empty()) advance_changes(tick * scenario_.tick);
   if (modifiers_dirty_) rebuild_modifiers();
   std::fill(external_.begin(), external_.end(), 0.0);
+  std::fill(external_variance_.begin(), external_variance_.end(), 0.0);
   if (!requests_) close_locust_loops();
-  traffic_.add_arrivals(tick, tick * scenario_.tick, scenario_.tick, external_);
+  traffic_.add_arrivals(tick, tick * scenario_.tick, scenario_.tick, external_, external_variance_);
 
   const bool need_shadow = truth_tracking_active();
   if (need_shadow && !shadow_running_) {  // identical until now
@@ -1069,6 +1072,7 @@ void World::step(std::int64_t tick) {
   apply_leaking_versions(t);
   if (regional_) steer(t);
   const std::vector<double>& external = regional_ ? routed_external_ : external_;
+  const std::vector<double>& variance = regional_ ? routed_variance_ : external_variance_;
   if (requests_) {
     frame_.spans.clear();
     frame_.logs.clear();
@@ -1076,17 +1080,18 @@ void World::step(std::int64_t tick) {
     requests_->advance(tick, external, user_loads_, modifiers_, ready_, unrouted_, outcome_,
                        &frame_.spans, &frame_.logs, &ejection_log_);
   } else {
-    compute(tick, external, modifiers_, ready_, unrouted_, state_, outcome_);
+    compute(tick, external, variance, modifiers_, ready_, unrouted_, state_, outcome_);
   }
   if (shadow_running_) {
     const std::vector<double>& shadow_external = regional_ ? shadow_external_ : external_;
+    const std::vector<double>& shadow_variance = regional_ ? shadow_variance_ : external_variance_;
     if (requests_) {
       user_loads(shadow_steering_, shadow_user_loads_);
       shadow_requests_->advance(tick, shadow_external, shadow_user_loads_, no_faults_,
                                 shadow_ready_, no_unrouted_, shadow_outcome_);
     } else
-      compute(tick, shadow_external, no_faults_, shadow_ready_, no_unrouted_, shadow_state_,
-              shadow_outcome_);
+      compute(tick, shadow_external, shadow_variance, no_faults_, shadow_ready_, no_unrouted_,
+              shadow_state_, shadow_outcome_);
     track_truth(tick);
   }
   track_emergent(tick);
@@ -1161,17 +1166,25 @@ void World::close_locust_loops() {
   }
 }
 
+void World::with_routed_poisson(const std::vector<double>& routed,
+                                std::vector<double>& variance) const {
+  variance = external_variance_;
+  for (std::size_t s = 0; s < routed.size(); ++s) variance[s] += routed[s] - external_[s];
+}
+
 void World::steer(SimTime t) {
   steering_.advance(
       t, [&](int source, int region) { return region_passes(source, region, true); },
       &steering_log_);
   routed_external_ = external_;
   steering_.route(traffic_.open_rates(), routed_external_);
+  with_routed_poisson(routed_external_, routed_variance_);
   if (!shadow_running_) return;
   shadow_steering_.advance(
       t, [&](int source, int region) { return region_passes(source, region, false); }, nullptr);
   shadow_external_ = external_;
   shadow_steering_.route(traffic_.open_rates(), shadow_external_);
+  with_routed_poisson(shadow_external_, shadow_variance_);
 }
 
 void World::measure_services(std::int64_t tick, std::size_t begin, std::size_t end) {

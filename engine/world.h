@@ -282,11 +282,14 @@ class World {
   void advance_changes(SimTime t);
   void apply_leaking_versions(SimTime t);
   void compute(std::int64_t tick, const std::vector<double>& external,
-               const FaultModifiers& modifiers, const std::vector<int>& ready,
-               const std::vector<double>& unrouted, DynamicState& state, TickOutcome& out) const;
+               const std::vector<double>& external_variance, const FaultModifiers& modifiers,
+               const std::vector<int>& ready, const std::vector<double>& unrouted,
+               DynamicState& state, TickOutcome& out) const;
   // Service s's dispersion and shared source (TickOutcome::dispersion), from its callers'
-  // (computed before it) and its external traffic; `arrivals` in all.
-  void arrival_spread(int s, const std::vector<double>& external, double arrivals,
+  // (computed before it) and its external traffic (its rate and its count's variance per
+  // second); `arrivals` in all.
+  void arrival_spread(int s, const std::vector<double>& external,
+                      const std::vector<double>& external_variance, double arrivals,
                       TickOutcome& out) const;
   // Regional traffic (steering.h): the health checks' probe in the real world (or the
   // counterfactual) and the replicas of a service up in a region this tick.
@@ -294,6 +297,9 @@ class World {
   int up_in_region(int service, const std::string& region) const;
   // Advances both worlds' steering and routes the regional sources' traffic.
   void steer(SimTime t);
+  // The variance per second of the counts of `routed` arrivals: external_variance_'s, and
+  // Poisson for what the router added (regional sources).
+  void with_routed_poisson(const std::vector<double>& routed, std::vector<double>& variance) const;
   // The Locust sources' users for the request level, their entries split as `steering` says.
   void user_loads(const TrafficSteering& steering,
                   std::vector<RequestWorld::UserLoad>& loads) const;
@@ -324,6 +330,9 @@ class World {
   std::vector<int> concurrency_;     // per service: workers per replica (ServiceSpec)
   TrafficModel traffic_;
   std::vector<double> external_;  // this tick's external arrivals per service
+  // The variance per second of their count (TrafficModel::add_arrivals); regional sources'
+  // routed arrivals are Poisson (routed_variance_, shadow_variance_).
+  std::vector<double> external_variance_, routed_variance_, shadow_variance_;
   // Regional traffic: where each world sends it, and the arrivals with it (external_ holds
   // those of the other sources).
   bool regional_ = false;

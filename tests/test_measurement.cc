@@ -99,7 +99,7 @@ TEST_CASE("Measurement: Poisson and binomial counts have their mean and variance
   CHECK(dosim::sample_binomial(12345, 0, 0.5) == 0);
 }
 
-TEST_CASE("Measurement: a count that comes in batches keeps its mean, its variance grows",
+TEST_CASE("Measurement: a count in batches, or paced, keeps its mean; its variance follows",
           "[measurement]") {
   // Two calls per request: twice a Poisson count of requests, variance twice the mean. 1.5
   // calls (one, or two with chance one half): E[B^2] / E[B] = 2.5 / 1.5. Past 30 batches,
@@ -107,8 +107,9 @@ TEST_CASE("Measurement: a count that comes in batches keeps its mean, its varian
   struct Case {
     double mean, dispersion, variance_over_mean;
   };
+  // Below 1 (Locust users pacing themselves): a binomial, or the normal past 30.
   for (const Case c : {Case{12.0, 2.0, 2.0}, Case{12.0, 1.5, 2.5 / 1.5}, Case{3.0, 3.0, 3.0},
-                       Case{400.0, 2.25, 2.25}}) {
+                       Case{400.0, 2.25, 2.25}, Case{12.0, 0.5, 0.5}, Case{400.0, 0.3, 0.3}}) {
     std::vector<double> counts;
     for (std::uint32_t i = 0; i < 40000; ++i) {
       const auto words = stream().words(i);
@@ -126,6 +127,8 @@ TEST_CASE("Measurement: a count that comes in batches keeps its mean, its varian
     CHECK(dosim::sample_batched(word, 99, 7.5, 1.0 + 1e-15) == dosim::sample_poisson(word, 7.5));
   }
   CHECK(dosim::sample_batched(12345, 99, 0.0, 2.0) == 0);
+  for (std::uint32_t word : {7u, 123456789u, 4000000000u})  // no spread: the mean, rounded
+    CHECK(dosim::sample_batched(word, 99, 200.2, 0.0) == 200);
 }
 
 TEST_CASE("Measurement: sample percentiles spread as sorted samples do, and stay ordered",
