@@ -52,13 +52,15 @@ FluidQueueStep step_fluid_queue(int servers, double mu, double arrivals, double 
 
 // The wait of a tick's requests, given `level`, a standard normal score of where the queue
 // stands against its stationary distribution this tick (an AR(1) from tick to tick with
-// coefficient exp(-dt / relaxation)). The stationary wait `wait` is taken as the log-normal
-// of its moments (shape s); a tick's requests hold a share m^2 of the score in common, the
-// mean correlation of the queue at two arrival times in one tick: m^2 = 2 (x - 1 + e^-x) /
-// x^2 with x = dt / relaxation (1 for a queue slower than the tick, 0 for one that forgets
-// within it). The tick's wait: mean wait.mean exp(s m level - s^2 m^2 / 2), which averages
-// to wait.mean over a standard normal level (the mean over ticks is the stationary one
-// exactly); log-spread s^2 (1 - m^2), what the queue forgets inside the tick.
+// coefficient exp(-dt / relaxation)), at `queues` queues (replicas not pooled) behind one
+// balancer. A tick's mean wait keeps the share m^2 / queues of the stationary wait's
+// variance: m^2 = 2 (x - 1 + e^-x) / x^2, the variance of a path's average over the tick,
+// with x = dt / (2 relaxation) (1 for a queue slower than the tick, 0 for one that forgets
+// within it; twice the relaxation since an earlier request's service is part of a later
+// one's wait), over queues that move apart. The tick's mean: wait.mean G(level), G of mean
+// 1 and variance v m^2 / queues (v the squared coefficient of variation), a gamma by
+// Wilson-Hilferty up to variance 1, a log-normal from 2, mixed between, so it averages to
+// wait.mean over a standard normal level; within the tick, the rest of the variance.
 Moments tick_wait(const Moments& wait, double level, double dt, double relaxation, int queues);
 
 // The wait of a tick's arrivals at a queue driven off its equilibrium by an overload: one
