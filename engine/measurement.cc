@@ -55,6 +55,12 @@ struct Reciprocals {
 };
 const Reciprocals kReciprocals;
 
+// Whether a count of dispersion above 1 is drawn batch by batch (below the normal
+// approximation), taking sample_batched's `extra` word.
+bool drawn_in_batches(double mean, double dispersion) {
+  return dispersion > 1.0 + 1e-9 && mean > 0 && mean / dispersion < kNormalApproximationFrom;
+}
+
 std::uint64_t rounded_count(double value, double most) {
   return static_cast<std::uint64_t>(std::clamp(std::floor(value + 0.5), 0.0, most));
 }
@@ -129,11 +135,10 @@ std::uint64_t sample_batched(std::uint32_t word, std::uint32_t extra, double mea
     const double trials = std::ceil(mean / (1.0 - spread));
     return sample_binomial(word, static_cast<std::uint64_t>(trials), mean / trials);
   }
-  const double batches = mean / dispersion;
-  if (batches >= kNormalApproximationFrom)
+  if (!drawn_in_batches(mean, dispersion))
     return rounded_count(mean + std::sqrt(dispersion * mean) * word_normal(word), 1e18);
   const double whole = std::floor(dispersion);
-  const std::uint64_t drawn = sample_poisson(word, batches);
+  const std::uint64_t drawn = sample_poisson(word, mean / dispersion);
   const std::uint64_t more = drawn > 0 ? sample_binomial(extra, drawn, dispersion - whole) : 0;
   return drawn * static_cast<std::uint64_t>(whole) + more;
 }
@@ -286,8 +291,7 @@ void MeasurementBatch::measure(const std::vector<RandomStream>& streams, std::in
   for (std::size_t i = begin; i < end; ++i) {
     // A batched count below the normal approximation takes its extra requests' word from
     // the second block (its last word, which nothing else takes).
-    const bool extra = dispersion[i] > 1.0 + 1e-9 && expected[i] > 0 &&
-                       expected[i] / dispersion[i] < kNormalApproximationFrom;
+    const bool extra = drawn_in_batches(expected[i], dispersion[i]);
     count[i] = sample_batched(words_[i][0], extra ? streams[i].words(index + 1)[3] : 0, expected[i],
                               dispersion[i]);
   }
