@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <cmath>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "queueing.h"
 
 namespace dosim {
@@ -98,23 +102,15 @@ double tabulated_normal_quantile(double u) {
 
 double word_normal(std::uint32_t word) { return tabulated_normal_quantile(word_uniform(word)); }
 
-std::uint64_t sample_poisson(std::uint32_t word, double mean) {
-  if (!(mean > 0)) return 0;
-  if (mean >= kNormalApproximationFrom)
-    return rounded_count(mean + std::sqrt(mean) * word_normal(word), 1e18);
-  // Inversion: the first k whose cumulative probability exceeds u; P(0) >= 1 - mean.
-  const double u = word_uniform(word);
-  if (u <= 1.0 - mean) return 0;
-  // Below kNormalApproximationFrom the search ends within the table but for a chance far
-  // below a word's resolution; past it, divisions.
-  double p = std::exp(-mean), cumulative = p;
-  std::uint64_t k = 0;
-  constexpr std::uint64_t kTabulated = std::size(kReciprocals.of) - 1;
-  while (u > cumulative && k < kTabulated) {
-    ++k;
-    p *= mean * kReciprocals.of[k];
-    cumulative += p;
-  }
+namespace {
+
+// 1 / k for the Poisson inversion's terms, up to the last tabulated k.
+constexpr std::uint64_t kTabulated = std::size(kReciprocals.of) - 1;
+
+// The inversion's search past the table (a chance far below a word's resolution below
+// kNormalApproximationFrom): divisions, from term k = `k`, probability `p`, sum `cumulative`.
+std::uint64_t poisson_search_on(double u, double mean, std::uint64_t k, double p,
+                                double cumulative) {
   while (u > cumulative && k < 1000) {
     ++k;
     p *= mean / static_cast<double>(k);
@@ -123,10 +119,149 @@ std::uint64_t sample_poisson(std::uint32_t word, double mean) {
   return k;
 }
 
-std::uint64_t sample_batched(std::uint32_t word, std::uint32_t extra, double mean,
-                             double dispersion) {
-  // Within rounding of 1 (a weighted mean of ones): Poisson.
-  if (std::abs(dispersion - 1.0) <= 1e-9) return sample_poisson(word, mean);
+// Whether sample_poisson's count of mean `mean` from uniform `u` needs the inversion's
+// search; else it is `known`.
+bool poisson_needs_search(double u, double mean, std::uint64_t& known) {
+  known = 0;
+  if (!(mean > 0)) return false;
+  if (mean >= kNormalApproximationFrom) {
+    known = rounded_count(mean + std::sqrt(mean) * tabulated_normal_quantile(u), 1e18);
+    return false;
+  }
+  return u > 1.0 - mean;  // else 0: P(0) >= 1 - mean
+}
+
+}  // namespace
+
+std::uint64_t sample_poisson(std::uint32_t word, double mean) {
+  // Inversion: the first k whose cumulative probability exceeds u.
+  const double u = word_uniform(word);
+  std::uint64_t k = 0;
+  if (!poisson_needs_search(u, mean, k)) return k;
+  double p = std::exp(-mean), cumulative = p;
+  while (u > cumulative && k < kTabulated) {
+    ++k;
+    p *= mean * kReciprocals.of[k];
+    cumulative += p;
+  }
+  return poisson_search_on(u, mean, k, p, cumulative);
+}
+
+namespace {
+
+// Lanes of sample_poissons' searches: four SSE2 vectors keep the multiplies' and adds'
+// pipelines full (a step's chain is a multiply and a select, ~6 cycles, for all lanes).
+constexpr int kPoissonLanes = 8;
+
+// Steps 1 to kTabulated of kPoissonLanes inversions side by side (sample_poisson's first loop: the
+// same multiplies and adds of each lane, so the same bits), from term 0 (p the chance of 0,
+// cumulative = p, k = 0). A lane whose u is below its sum stops and keeps its values.
+void search_lanes(const double (&u)[kPoissonLanes], const double (&mean)[kPoissonLanes],
+                  double (&p)[kPoissonLanes], double (&cumulative)[kPoissonLanes],
+                  std::uint64_t (&k)[kPoissonLanes]) {
+#if defined(__SSE2__)
+  constexpr int kVectors = kPoissonLanes / 2;
+  __m128d uv[kVectors], mv[kVectors], pv[kVectors], cv[kVectors], kv[kVectors];
+  for (int v = 0; v < kVectors; ++v) {
+    uv[v] = _mm_loadu_pd(u + 2 * v);
+    mv[v] = _mm_loadu_pd(mean + 2 * v);
+    pv[v] = _mm_loadu_pd(p + 2 * v);
+    cv[v] = _mm_loadu_pd(cumulative + 2 * v);
+    kv[v] = _mm_setzero_pd();
+  }
+  const __m128d one = _mm_set1_pd(1.0);
+  for (std::uint64_t step = 1; step <= kTabulated; ++step) {
+    const __m128d reciprocal = _mm_set1_pd(kReciprocals.of[step]);
+    __m128d searching = _mm_setzero_pd();
+    for (int v = 0; v < kVectors; ++v) {
+      const __m128d on = _mm_cmpgt_pd(uv[v], cv[v]);
+      const __m128d next = _mm_mul_pd(pv[v], _mm_mul_pd(mv[v], reciprocal));
+      pv[v] = _mm_or_pd(_mm_and_pd(on, next), _mm_andnot_pd(on, pv[v]));
+      cv[v] = _mm_or_pd(_mm_and_pd(on, _mm_add_pd(cv[v], next)), _mm_andnot_pd(on, cv[v]));
+      kv[v] = _mm_add_pd(kv[v], _mm_and_pd(on, one));
+      searching = _mm_or_pd(searching, on);
+    }
+    if (_mm_movemask_pd(searching) == 0) break;
+  }
+  double steps[kPoissonLanes];
+  for (int v = 0; v < kVectors; ++v) {
+    _mm_storeu_pd(p + 2 * v, pv[v]);
+    _mm_storeu_pd(cumulative + 2 * v, cv[v]);
+    _mm_storeu_pd(steps + 2 * v, kv[v]);
+  }
+  for (int l = 0; l < kPoissonLanes; ++l) k[l] = static_cast<std::uint64_t>(steps[l]);
+#else
+  for (int l = 0; l < kPoissonLanes; ++l) {
+    k[l] = 0;
+    while (u[l] > cumulative[l] && k[l] < kTabulated) {
+      ++k[l];
+      p[l] *= mean[l] * kReciprocals.of[k[l]];
+      cumulative[l] += p[l];
+    }
+  }
+#endif
+}
+
+}  // namespace
+
+void sample_poissons(const std::uint32_t* words, const double* means, std::uint64_t* counts,
+                     std::size_t size) {
+  // The searches of kLanes series side by side: each lane's terms and sums are sample_poisson's,
+  // the same operations in the same order (the same bits), but the lanes' chains of multiplies
+  // and adds overlap and one loop exit is mispredicted for kLanes series, not one each.
+  constexpr std::size_t kLanes = kPoissonLanes;
+  std::size_t lane_of[kLanes];
+  double u[kLanes], mean[kLanes], p[kLanes], cumulative[kLanes];
+  std::uint64_t k[kLanes];
+  std::size_t lanes = 0;
+  const auto search = [&] {
+    for (std::size_t l = 0; l < lanes; ++l) {
+      p[l] = std::exp(-mean[l]);
+      cumulative[l] = p[l];
+      k[l] = 0;
+    }
+    for (std::size_t l = lanes; l < kLanes; ++l) {  // idle lanes never search
+      u[l] = -1.0;
+      mean[l] = p[l] = cumulative[l] = 0.0;
+    }
+    search_lanes(u, mean, p, cumulative, k);
+    for (std::size_t l = 0; l < lanes; ++l)
+      counts[lane_of[l]] = poisson_search_on(u[l], mean[l], k[l], p[l], cumulative[l]);
+    lanes = 0;
+  };
+  for (std::size_t i = 0; i < size; ++i) {
+    if (means[i] < 0) continue;  // not a Poisson count
+    const double v = word_uniform(words[i]);
+    if (!poisson_needs_search(v, means[i], counts[i])) continue;
+    lane_of[lanes] = i;
+    u[lanes] = v;
+    mean[lanes] = means[i];
+    if (++lanes == kLanes) search();
+  }
+  if (lanes > 0) search();
+}
+
+namespace {
+
+// The mean of the Poisson count behind sample_batched (of batches, or of requests at a
+// dispersion of 1), or -1 where it draws none (sample_unbatched's counts).
+double batched_poisson_mean(double mean, double dispersion) {
+  if (std::abs(dispersion - 1.0) <= 1e-9) return mean;  // within rounding of 1: Poisson
+  return drawn_in_batches(mean, dispersion) ? mean / dispersion : -1.0;
+}
+
+// `drawn` batches as requests: floor(dispersion) each, one more each with the fraction's
+// chance (from `extra`); at a dispersion of 1, the requests themselves.
+std::uint64_t in_batches(std::uint64_t drawn, std::uint32_t extra, double dispersion) {
+  if (std::abs(dispersion - 1.0) <= 1e-9) return drawn;
+  const double whole = std::floor(dispersion);
+  const std::uint64_t more = drawn > 0 ? sample_binomial(extra, drawn, dispersion - whole) : 0;
+  return drawn * static_cast<std::uint64_t>(whole) + more;
+}
+
+// sample_batched's counts that are no Poisson draw: paced (dispersion below 1), or past the
+// normal approximation.
+std::uint64_t sample_unbatched(std::uint32_t word, double mean, double dispersion) {
   if (!(mean > 0)) return 0;
   if (dispersion < 1.0) {  // steadier than Poisson: a binomial of that variance or more
     const double spread = std::max(0.0, dispersion);
@@ -135,12 +270,16 @@ std::uint64_t sample_batched(std::uint32_t word, std::uint32_t extra, double mea
     const double trials = std::ceil(mean / (1.0 - spread));
     return sample_binomial(word, static_cast<std::uint64_t>(trials), mean / trials);
   }
-  if (!drawn_in_batches(mean, dispersion))
-    return rounded_count(mean + std::sqrt(dispersion * mean) * word_normal(word), 1e18);
-  const double whole = std::floor(dispersion);
-  const std::uint64_t drawn = sample_poisson(word, mean / dispersion);
-  const std::uint64_t more = drawn > 0 ? sample_binomial(extra, drawn, dispersion - whole) : 0;
-  return drawn * static_cast<std::uint64_t>(whole) + more;
+  return rounded_count(mean + std::sqrt(dispersion * mean) * word_normal(word), 1e18);
+}
+
+}  // namespace
+
+std::uint64_t sample_batched(std::uint32_t word, std::uint32_t extra, double mean,
+                             double dispersion) {
+  const double poisson = batched_poisson_mean(mean, dispersion);
+  if (poisson < 0) return sample_unbatched(word, mean, dispersion);
+  return in_batches(sample_poisson(word, poisson), extra, dispersion);
 }
 
 std::uint64_t sample_binomial(std::uint32_t word, std::uint64_t trials, double p) {
@@ -280,6 +419,8 @@ void MeasurementBatch::measure(const std::vector<RandomStream>& streams, std::in
 void MeasurementBatch::prepare() {
   const std::size_t size = expected.size();
   words_.resize(size);
+  first_words_.resize(size);
+  poisson_means_.resize(size);
   answered_.resize(size);
   scores_.resize(size);
 }
@@ -288,12 +429,21 @@ void MeasurementBatch::measure(const std::vector<RandomStream>& streams, std::in
                                std::uint64_t slot, std::size_t begin, std::size_t end) {
   const std::uint64_t index = MeasurementDraws::set_index(tick, slot);
   for (std::size_t i = begin; i < end; ++i) words_[i] = streams[i].words(index);
+  // Counts: sample_batched's, with the Poisson draws behind them made side by side.
   for (std::size_t i = begin; i < end; ++i) {
-    // A batched count below the normal approximation takes its extra requests' word from
-    // the second block (its last word, which nothing else takes).
-    const bool extra = drawn_in_batches(expected[i], dispersion[i]);
-    count[i] = sample_batched(words_[i][0], extra ? streams[i].words(index + 1)[3] : 0, expected[i],
-                              dispersion[i]);
+    first_words_[i] = words_[i][0];
+    poisson_means_[i] = batched_poisson_mean(expected[i], dispersion[i]);
+  }
+  sample_poissons(first_words_.data() + begin, poisson_means_.data() + begin, count.data() + begin,
+                  end - begin);
+  for (std::size_t i = begin; i < end; ++i) {
+    if (poisson_means_[i] < 0) {
+      count[i] = sample_unbatched(words_[i][0], expected[i], dispersion[i]);
+    } else if (count[i] > 0 && drawn_in_batches(expected[i], dispersion[i])) {
+      // The batches' extra requests take their word from the second block (its last word,
+      // which nothing else takes).
+      count[i] = in_batches(count[i], streams[i].words(index + 1)[3], dispersion[i]);
+    }
   }
   // Errors and the mean, from the second block where a series has them.
   for (std::size_t i = begin; i < end; ++i) {

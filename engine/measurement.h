@@ -72,6 +72,10 @@ double tabulated_normal_quantile(double u);
 
 // A Poisson count with mean `mean` (>= 0) from one word.
 std::uint64_t sample_poisson(std::uint32_t word, double mean);
+// The same for `size` counts at once: counts[i] = sample_poisson(words[i], means[i]) where
+// means[i] >= 0; where it is negative, counts[i] is left as it is.
+void sample_poissons(const std::uint32_t* words, const double* means, std::uint64_t* counts,
+                     std::size_t size);
 
 // A count of arrivals that come in batches: mean `mean`, variance `dispersion` x mean (a
 // caller's calls come `calls_per_request` at a time, docs/world-model.md, Measurement noise).
@@ -163,6 +167,8 @@ struct MeasurementBatch {
 
  private:
   std::vector<std::array<std::uint32_t, 4>> words_;
+  std::vector<std::uint32_t> first_words_;  // words_[i][0], for the Poisson draws
+  std::vector<double> poisson_means_;       // of the counts' Poisson draws (< 0: none)
   std::vector<std::uint64_t> answered_;
   std::vector<SampleScores> scores_;
 };

@@ -99,6 +99,29 @@ TEST_CASE("Measurement: Poisson and binomial counts have their mean and variance
   CHECK(dosim::sample_binomial(12345, 0, 0.5) == 0);
 }
 
+TEST_CASE("Measurement: Poisson counts drawn side by side are sample_poisson's, bit for bit",
+          "[measurement]") {
+  // Every path: none (0, below 0 left alone), a chance of 0, searches of a few to 90 steps
+  // (the table's end), the normal approximation; groups of lanes full and part full.
+  std::vector<double> means;
+  for (int i = 0; i < 997; ++i) means.push_back(std::fmod(0.37 * i * i, 45.0) - 2.0);
+  means[5] = 0.0;
+  means[6] = 29.999;
+  means[7] = 1e-12;
+  std::vector<std::uint32_t> words;
+  for (std::uint32_t i = 0; i < means.size(); ++i) words.push_back(stream().words(i)[0]);
+  words[8] = 0xFFFFFFFFu;  // the top of the last term: the longest search
+  means[8] = 29.5;
+  for (const std::size_t size : {means.size(), std::size_t{3}, std::size_t{1}}) {
+    std::vector<std::uint64_t> counts(size, 777);
+    dosim::sample_poissons(words.data(), means.data(), counts.data(), size);
+    for (std::size_t i = 0; i < size; ++i) {
+      INFO("mean " << means[i] << " word " << words[i]);
+      CHECK(counts[i] == (means[i] < 0 ? 777 : dosim::sample_poisson(words[i], means[i])));
+    }
+  }
+}
+
 TEST_CASE("Measurement: a count in batches, or paced, keeps its mean; its variance follows",
           "[measurement]") {
   // Two calls per request: twice a Poisson count of requests, variance twice the mean. 1.5
