@@ -4,10 +4,15 @@
 // OpenTelemetry's OTLP/JSON encoding (one ExportTraceServiceRequest), or its request logs as
 // JSON lines (docs/trace-format.md, "Spans and request logs"). `dosim export spans|logs
 // TRACE.h5` is the older spelling of the last two.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <iostream>
@@ -19,6 +24,7 @@
 #include "dosim/analysis/trace_reader.h"
 #include "dosim/analysis/trace_series.h"
 #include "dosim/version.h"
+#include "util/output_file.h"
 
 namespace dosim::cli {
 namespace {
@@ -178,26 +184,46 @@ void write_series(const ExportOptions& options, std::ostream& out) {
 }  // namespace
 
 int export_command(const ExportOptions& options) {
+  // A file goes through a temporary one beside it, renamed into place once whole: a trace
+  // that cannot be read, or a full disk, leaves an earlier export as it was. A device or a
+  // pipe (/dev/stdout, a FIFO) is written directly.
+  const bool to_file = !options.out_path.empty();
+  struct stat existing;
+  const bool replaced =
+      to_file && !(::stat(options.out_path.c_str(), &existing) == 0 && !S_ISREG(existing.st_mode));
+  std::string temporary;
   std::ofstream file;
-  if (!options.out_path.empty()) {
-    file.open(options.out_path, std::ios::binary | std::ios::trunc);
+  if (to_file) {
+    if (same_file(options.out_path, options.trace_path))
+      throw InputError(options.out_path, "cannot write the export: it is the trace it exports");
+    if (const std::string reason = unwritable_reason(options.out_path); !reason.empty())
+      throw InputError(options.out_path, "cannot write the export: " + reason);
+    temporary = replaced ? options.out_path + ".tmp-" + std::to_string(::getpid()) : "";
+    file.open(replaced ? temporary : options.out_path, std::ios::binary | std::ios::trunc);
     if (!file) throw InputError(options.out_path, "cannot write the export");
   }
-  std::ostream& out = options.out_path.empty() ? std::cout : file;
-  if (options.format == "openmetrics" || options.format == "csv" ||
-      options.format == "grafana-dashboard") {
-    write_series(options, out);
-  } else {
-    const TraceSpans trace = read_trace_spans(options.trace_path);
-    if (options.format == "spans")
-      out << otlp_spans(trace).dump() << '\n';
-    else
-      write_logs(trace, out);
+  std::ostream& out = to_file ? static_cast<std::ostream&>(file) : std::cout;
+  try {
+    if (options.format == "openmetrics" || options.format == "csv" ||
+        options.format == "grafana-dashboard") {
+      write_series(options, out);
+    } else {
+      const TraceSpans trace = read_trace_spans(options.trace_path);
+      if (options.format == "spans")
+        out << otlp_spans(trace).dump() << '\n';
+      else
+        write_logs(trace, out);
+    }
+    out.flush();
+    if (to_file) file.close();
+    if (!out) throw InputError(to_file ? options.out_path : "stdout", "cannot write the export");
+    if (replaced && std::rename(temporary.c_str(), options.out_path.c_str()) != 0)
+      throw InputError(options.out_path,
+                       std::string("cannot write the export: ") + std::strerror(errno));
+  } catch (...) {
+    if (replaced) std::remove(temporary.c_str());
+    throw;
   }
-  out.flush();
-  if (!out)
-    throw InputError(options.out_path.empty() ? "stdout" : options.out_path,
-                     "cannot write the export");
   return kExitOk;
 }
 

@@ -41,10 +41,13 @@ int main(int argc, char** argv) {
                    "fluid or requests: simulate per tick or every request (overrides the "
                    "scenario's `mode`)")
       ->check(CLI::IsMember({"fluid", "requests"}));
-  run_cmd->add_option("--out,-o", run.out_path,
-                      "Trace file to write (default: <scenario name>.h5 in the working directory)");
-  run_cmd->add_flag("--quiet,-q", run.quiet,
-                    "Print only the score tables: no progress, story or summary");
+  run_cmd->add_option(
+      "--out,-o", run.out_path,
+      "Trace file to write (default: the scenario file's stem .h5 in the working directory)");
+  run_cmd->add_flag(
+      "--quiet,-q", run.quiet,
+      "Print only what follows the summary (alertmanager, remediation and score tables): no "
+      "progress, story or summary");
   run_cmd->add_option("--script", run.script_path,
                       "Lua chaos script to run inside the simulation (docs/lua-api.md)");
   run_cmd

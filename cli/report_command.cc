@@ -18,6 +18,8 @@ std::string default_report_path(const std::string& trace_path) {
 int report_command(const ReportOptions& options) {
   const std::string out =
       options.out_path.empty() ? default_report_path(options.trace_path) : options.out_path;
+  if (same_file(out, options.trace_path))
+    throw InputError(out, "cannot write the report: it is the trace it reports on");
   if (const std::string reason = unwritable_reason(out); !reason.empty())
     throw InputError(out, "cannot write the report: " + reason);
   const std::string html = render_run_report(options.trace_path);

@@ -43,12 +43,6 @@ std::optional<OutputKind> kind_of(const std::string& path) {
   return std::nullopt;
 }
 
-bool same_file(const std::string& a, const std::string& b) {
-  std::error_code error_a, error_b;
-  const fs::path x = fs::weakly_canonical(a, error_a), y = fs::weakly_canonical(b, error_b);
-  return !error_a && !error_b && x == y;
-}
-
 // Checks the outputs: a known kind, not an input, not twice, writable. Throws InputError.
 void check_outputs(const std::vector<std::string>& outputs, const std::vector<std::string>& inputs,
                    bool shard) {

@@ -294,9 +294,18 @@ double DetectorParams::get(const std::string& name, double fallback) {
 }
 
 void DetectorParams::require(bool condition, const std::string& message) const {
-  if (!condition)
-    throw InputError({Diagnostic{file_, spec_.pos.line, spec_.pos.column,
-                                 "detector '" + spec_.name + "': " + message}});
+  if (condition) return;
+  // A message about one parameter ("'window' must be ...") is said at its value where the
+  // scenario gave it, else at the detector.
+  SourcePos at = spec_.pos;
+  if (message.size() > 1 && message.front() == '\'') {
+    const std::string name = message.substr(1, message.find('\'', 1) - 1);
+    for (std::size_t p = 0; p < spec_.params.size() && p < spec_.param_value_pos.size(); ++p)
+      if (spec_.params[p].first == name && spec_.param_value_pos[p].line > 0)
+        at = spec_.param_value_pos[p];
+  }
+  throw InputError(
+      {Diagnostic{file_, at.line, at.column, "detector '" + spec_.name + "': " + message}});
 }
 
 void DetectorParams::require_state(double bytes, const std::string& what) const {

@@ -91,6 +91,13 @@ std::string beside_scenario(const std::string& scenario_file, const std::string&
 }
 
 Scenario Loader::load(const YAML::Node& root) {
+  std::vector<Diagnostic> errors;
+  Scenario scenario = draft(root, errors);
+  if (!errors.empty()) throw InputError(std::move(errors));
+  return scenario;
+}
+
+Scenario Loader::draft(const YAML::Node& root, std::vector<Diagnostic>& errors) {
   if (!root.IsMap()) {
     diags_.error(pos_of(root),
                  "the top level must be a mapping of scenario keys (name, duration, services, "
@@ -190,7 +197,7 @@ Scenario Loader::load(const YAML::Node& root) {
   if (auto alertmanager = top.value("alertmanager")) read_alertmanager(*alertmanager);
   if (auto remediation = top.value("remediation")) read_remediation(*remediation);
 
-  diags_.throw_if_any();
+  errors = diags_.errors();
   scenario_.warnings = diags_.warnings();
   return std::move(scenario_);
 }
@@ -1134,7 +1141,11 @@ ChangeSpec parse_change(const Scenario& scenario, const YAML::Node& node, const 
   }
 }
 
-Scenario parse_scenario(const std::string& text, const std::string& file) {
+namespace {
+
+// A scenario's text read by `read` (a Loader's load or draft) once it is known to be YAML.
+template <class Read>
+Scenario read_scenario_text(const std::string& text, const std::string& file, Read read) {
   if (std::string reason = binary_reason(text); !reason.empty()) throw InputError(file, reason);
   YAML::Node root;
   try {
@@ -1149,17 +1160,38 @@ Scenario parse_scenario(const std::string& text, const std::string& file) {
     throw InputError(file, blank ? "file is empty" : "file is empty (it holds no YAML content)");
   }
   try {
-    return loader::Loader(text, file).load(root);
+    loader::Loader loader(text, file);
+    return read(loader, root);
   } catch (const YAML::Exception& e) {  // a yaml-cpp surprise must still not escape as a crash
     throw InputError(file, std::string("cannot read the YAML: ") + e.what());
   }
 }
 
-Scenario load_scenario_file(const std::string& path) {
+std::string scenario_text(const std::string& path) {
   std::string reason;
-  const std::optional<std::string> text = read_input_file(path, kMaxScenarioBytes, reason);
+  std::optional<std::string> text = read_input_file(path, kMaxScenarioBytes, reason);
   if (!text) throw InputError(path, "cannot read file: " + reason);
-  return parse_scenario(*text, path);
+  return std::move(*text);
+}
+
+}  // namespace
+
+Scenario parse_scenario(const std::string& text, const std::string& file) {
+  return read_scenario_text(
+      text, file, [](loader::Loader& loader, const YAML::Node& root) { return loader.load(root); });
+}
+
+ScenarioDraft draft_scenario_file(const std::string& path) {
+  ScenarioDraft draft;
+  draft.scenario = read_scenario_text(scenario_text(path), path,
+                                      [&](loader::Loader& loader, const YAML::Node& root) {
+                                        return loader.draft(root, draft.errors);
+                                      });
+  return draft;
+}
+
+Scenario load_scenario_file(const std::string& path) {
+  return parse_scenario(scenario_text(path), path);
 }
 
 }  // namespace dosim

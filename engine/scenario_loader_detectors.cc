@@ -79,6 +79,7 @@ void Loader::read_detector(const YAML::Node& node, int index) {
           if (used != text->size()) throw InputError("", "trailing characters");
           spec.params.emplace_back(*key, value);
           spec.param_pos.push_back(pos_of(entry.first));
+          spec.param_value_pos.push_back(pos_of(entry.second));
         } catch (const std::exception&) {
           diags_.error(pos_of(entry.second),
                        "expected a number for parameter '" + *key + "', got '" + *text + "'");

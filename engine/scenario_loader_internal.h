@@ -89,6 +89,9 @@ class Loader {
 
   // Throws InputError with every problem found.
   Scenario load(const YAML::Node& root);
+  // The same, but a scenario with problems is returned as far as it was read, its problems
+  // in `errors` (ScenarioDraft). Throws only where nothing could be read.
+  Scenario draft(const YAML::Node& root, std::vector<Diagnostic>& errors);
   // One `faults:` / `changes:` entry, as the scenario's lists are read (with the index of
   // the next entry for a default name). Throws InputError with every problem found.
   FaultSpec single_fault(const YAML::Node& node);

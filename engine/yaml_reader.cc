@@ -30,21 +30,6 @@ std::optional<std::string> scalar_of(const YAML::Node& node, SourcePos pos,
   return std::nullopt;
 }
 
-// Diagnostics ordered by position, those of other files last, file by file in the order they
-// first appear (stable otherwise).
-std::vector<Diagnostic> by_position(std::vector<Diagnostic> list, const std::string& file) {
-  std::vector<std::string> files = {file};
-  for (const Diagnostic& d : list)
-    if (std::find(files.begin(), files.end(), d.file) == files.end()) files.push_back(d.file);
-  const auto rank = [&](const Diagnostic& d) {
-    return std::find(files.begin(), files.end(), d.file) - files.begin();
-  };
-  std::stable_sort(list.begin(), list.end(), [&](const Diagnostic& a, const Diagnostic& b) {
-    return std::make_tuple(rank(a), a.line, a.column) < std::make_tuple(rank(b), b.line, b.column);
-  });
-  return list;
-}
-
 }  // namespace
 
 std::string format_number(double value) {
@@ -76,6 +61,8 @@ void Diagnostics::throw_if_any() const {
 }
 
 std::vector<Diagnostic> Diagnostics::warnings() const { return by_position(warnings_, file_); }
+
+std::vector<Diagnostic> Diagnostics::errors() const { return by_position(list_, file_); }
 
 SourcePos pos_of(const YAML::Node& node) {
   if (!node.IsDefined()) return {};
@@ -139,7 +126,15 @@ std::optional<std::int64_t> read_integer(const YAML::Node& node, SourcePos pos,
   std::int64_t value = 0;
   auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
   const bool whole = !digits.empty() && end == digits.data() + digits.size();
-  if (whole && ec == std::errc() && range.contains(static_cast<double>(value))) return value;
+  // Against the bounds as integers where they are (a double rounds 1e18 + 1 to 1e18).
+  const auto within = [&](std::int64_t v) {
+    const auto bound = [](double b) { return std::fabs(b) <= 9e18 && b == std::floor(b); };
+    if (!range.contains(static_cast<double>(v))) return false;
+    if (bound(range.high) && v > static_cast<std::int64_t>(range.high)) return false;
+    if (bound(range.low) && v < static_cast<std::int64_t>(range.low)) return false;
+    return true;
+  };
+  if (whole && ec == std::errc() && within(value)) return value;
   if (whole && ec != std::errc::invalid_argument) {  // an integer, but out of range
     diags.error(pos, label + " must be " + range.describe() + ", got " + *text);
     return std::nullopt;

@@ -53,6 +53,8 @@ class Diagnostics {
   void throw_if_any() const;
   // The warnings, ordered by position.
   std::vector<Diagnostic> warnings() const;
+  // The errors, ordered by position.
+  std::vector<Diagnostic> errors() const;
 
  private:
   std::string file_;

@@ -70,16 +70,30 @@ NamedRcaRankers make_rankers(const py::object& rankers) {
   return out;
 }
 
-RunOptions make_options(std::optional<std::uint64_t> seed, const std::string& script,
-                        const std::string& out, std::optional<std::vector<std::string>> detectors,
-                        bool strict, const std::string& mode,
-                        const py::object& rankers = py::none(), int threads = 1) {
+// A seed as the command line checks it: a whole number in [0, 1e18], never wrapped nor
+// clamped; None: the scenario's.
+std::optional<std::uint64_t> seed_of(const py::object& seed) {
+  if (seed.is_none()) return std::nullopt;
+  if (py::isinstance<py::int_>(seed) && !py::isinstance<py::bool_>(seed)) {
+    const py::int_ least(0), most(1'000'000'000'000'000'000LL);
+    if (PyObject_RichCompareBool(seed.ptr(), least.ptr(), Py_GE) == 1 &&
+        PyObject_RichCompareBool(seed.ptr(), most.ptr(), Py_LE) == 1)
+      return seed.cast<std::uint64_t>();
+  }
+  throw InputError(
+      "seed", "the seed must be a whole number in [0, 1e18], got " + std::string(py::repr(seed)));
+}
+
+RunOptions make_options(const py::object& seed, const std::string& script, const std::string& out,
+                        std::optional<std::vector<std::string>> detectors, bool strict,
+                        const std::string& mode, const py::object& rankers = py::none(),
+                        int threads = 1) {
   RunOptions options;
   if (threads < 1)
     throw InputError("threads", "threads must be >= 1, got " + std::to_string(threads));
   options.threads = threads;
   options.rankers = make_rankers(rankers);
-  options.seed = seed;
+  options.seed = seed_of(seed);
   if (mode == "fluid") options.mode = WorldMode::kFluid;
   if (mode == "requests") options.mode = WorldMode::kRequests;
   if (!mode.empty() && !options.mode)
@@ -305,9 +319,16 @@ PYBIND11_MODULE(_dosim, m) {
       .def("experiments_passed", &RunReport::experiments_passed)
       .def("scores", [](const RunReport& r) { return table_dict(r.scores()); });
 
+  // For the package's Python half (trace.py, sweep.py): a file it cannot read as what it
+  // should be is an InputError, with its diagnostics, as the C++ half's are.
+  m.def(
+      "_raise_input_error",
+      [](const std::string& file, const std::string& message) { throw InputError(file, message); },
+      py::arg("file"), py::arg("message"));
+
   m.def(
       "_run",
-      [](const std::string& path, std::optional<std::uint64_t> seed, const std::string& script,
+      [](const std::string& path, const py::object& seed, const std::string& script,
          const std::string& out, std::optional<std::vector<std::string>> detectors, bool strict,
          const std::string& mode, const py::object& rankers, int threads) {
         RunOptions options =
@@ -322,10 +343,10 @@ PYBIND11_MODULE(_dosim, m) {
       py::arg("rankers") = py::none(), py::arg("threads") = 1);
 
   py::class_<Stepper>(m, "_Simulation")
-      .def(py::init([](const std::string& path, std::optional<std::uint64_t> seed,
-                       const std::string& script, const std::string& out,
-                       std::optional<std::vector<std::string>> detectors, bool strict,
-                       const std::string& mode, const py::object& rankers, int threads) {
+      .def(py::init([](const std::string& path, const py::object& seed, const std::string& script,
+                       const std::string& out, std::optional<std::vector<std::string>> detectors,
+                       bool strict, const std::string& mode, const py::object& rankers,
+                       int threads) {
              RunOptions options = make_options(seed, script, out, std::move(detectors), strict,
                                                mode, rankers, threads);
              py::gil_scoped_release release;
@@ -441,7 +462,9 @@ PYBIND11_MODULE(_dosim, m) {
             const std::vector<ChangeSpec>& changes = simulation.scenario().changes;
             for (std::size_t c = 0; c < changes.size(); ++c)
               if (changes[c].name == change) return simulation.revert_change(static_cast<int>(c));
-            throw py::value_error("no change named '" + change + "'");
+            std::vector<std::string> names;
+            for (const ChangeSpec& c : changes) names.push_back(c.name);
+            throw RunControlError("no change named '" + change + "'" + did_you_mean(change, names));
           },
           py::arg("change"))
       .def(
@@ -450,13 +473,13 @@ PYBIND11_MODULE(_dosim, m) {
              const std::string& timeout) {
             Simulation& simulation = s.run->simulation();
             const std::optional<SimTime> parsed = parse_duration(timeout);
-            if (!parsed) throw py::value_error("'" + timeout + "' is not a duration");
+            if (!parsed) throw RunControlError("'" + timeout + "' is not a duration");
             const int a = service_index(s, caller), b = service_index(s, callee);
             const std::vector<DependencySpec>& deps = simulation.scenario().dependencies;
             for (std::size_t d = 0; d < deps.size(); ++d)
               if (deps[d].caller == a && deps[d].callee == b)
                 return simulation.set_timeout(static_cast<int>(d), *parsed);
-            throw py::value_error(caller + " does not call " + callee);
+            throw RunControlError(caller + " does not call " + callee);
           },
           py::arg("caller"), py::arg("callee"), py::arg("timeout"))
       .def(

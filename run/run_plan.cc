@@ -77,6 +77,14 @@ std::vector<DetectorSpec> select_detectors(const std::vector<std::string>& token
   return specs;
 }
 
+// A detector already made and checked alone, standing in for it where the detectors are
+// checked together. Never steps.
+class CheckedDetector : public Detector {
+ public:
+  void step(std::span<const float>, std::span<float>) override {}
+  double limit() const override { return 1.0; }
+};
+
 // Makes each detector alone (so that every bad one is reported), then all of them with the
 // incident rules (which name detectors).
 void check_detectors(const Scenario& scenario, const std::vector<DetectorSpec>& specs,
@@ -101,11 +109,41 @@ void check_detectors(const Scenario& scenario, const std::vector<DetectorSpec>& 
     }
   }
   if (!each_ok) return;
+  // Together, for the incident rules. A Python detector was made above already: a stand-in
+  // takes its place, so that its constructor (the user's code) runs once in a check.
+  const DetectorFactory made_once = [&](const DetectorSpec& spec,
+                                        std::size_t series) -> std::unique_ptr<Detector> {
+    if (spec.kind == "python") return std::make_unique<CheckedDetector>();
+    return factory ? factory(spec, series) : nullptr;
+  };
   try {
-    DetectorRunner check(scenario, specs, factory);
+    DetectorRunner check(scenario, specs, made_once);
   } catch (const Error& error) {
     collect(error, problems);
   }
+}
+
+// The problems of a scenario that did not load (`draft`, draft_scenario_file) and those of
+// its detectors' own parameters, which the loader does not know: each detector of a built-in
+// kind is made for one series, so that a user sees its problems with the others at once. A
+// kind the registry does not know is an error unless a front end's factory or a script may
+// make it; python's (the user's code runs when it is made) waits for a scenario that loads.
+// In order of position.
+std::vector<Diagnostic> draft_problems(const ScenarioDraft& draft, const RunOptions& options) {
+  std::vector<Diagnostic> problems = draft.errors;
+  const std::vector<std::string> kinds = detector_kinds();
+  const bool others_may_make =
+      options.detector_factory || !options.script_path.empty() || !draft.scenario.script.empty();
+  for (const DetectorSpec& spec : draft.scenario.detectors) {
+    const bool known = std::find(kinds.begin(), kinds.end(), spec.kind) != kinds.end();
+    if (spec.kind == "python" || (!known && others_may_make)) continue;
+    try {
+      make_detector(spec, 1, draft.scenario.file, draft.scenario.tick, {"series"});
+    } catch (const Error& error) {
+      collect(error, problems);
+    }
+  }
+  return by_position(std::move(problems), draft.scenario.file);
 }
 
 }  // namespace
@@ -235,16 +273,21 @@ RunPlan RunPlan::from_scenario(Scenario scenario, RunOptions options) {
 }
 
 RunPlan RunPlan::load(const std::string& scenario_path, RunOptions options) {
-  return from_scenario(load_scenario_file(scenario_path), std::move(options));
+  ScenarioDraft draft = draft_scenario_file(scenario_path);
+  if (!draft.errors.empty()) throw InputError(draft_problems(draft, options));
+  return from_scenario(std::move(draft.scenario), std::move(options));
 }
 
 std::vector<Diagnostic> RunPlan::check(const std::string& scenario_path,
                                        const RunOptions& options) {
   Scenario scenario;
   try {
-    scenario = load_scenario_file(scenario_path);
+    ScenarioDraft draft = draft_scenario_file(scenario_path);
+    // The rest needs a scenario that loads.
+    if (!draft.errors.empty()) return draft_problems(draft, options);
+    scenario = std::move(draft.scenario);
   } catch (const Error& error) {
-    return error.diagnostics();  // the rest needs a scenario that loads
+    return error.diagnostics();
   }
   if (options.mode) scenario.mode = *options.mode;
   std::vector<Diagnostic> problems = scenario.warnings;

@@ -7,7 +7,9 @@
 -- The experiment watches the gateways throughout: its hypothesis (both answer with under
 -- 1 % errors) must hold before and after, and the method fails if the EU users' gateway
 -- answers with errors at any moment of the outage. With the users gone, the outage
--- breaks nothing anyone feels: its ground truth reports it silent, and no alert fires.
+-- breaks nothing anyone feels: its ground truth reports it silent and no alert matches it.
+-- The detectors' usual false alarms remain: mad raises 5 (latency, 2 as the EU users
+-- return at 55m, 3 as us-east comes back from its drain at 1h40m), none of them notified.
 --
 --   dosim run scenarios/regional-failover.yaml --script scripts/evacuate-region.lua
 

@@ -43,7 +43,7 @@ TEST_CASE("alerts of one group within group_wait make one notification", "[alert
 }
 
 TEST_CASE(
-    "a later alert joins at the next group_interval; a quiet group repeats after "
+    "a later alert joins at the next group_interval, a quiet group repeats after "
     "repeat_interval",
     "[alertmanager]") {
   AlertmanagerSpec spec;
@@ -65,7 +65,7 @@ TEST_CASE("groups are per service, and a closed group reopens with group_wait", 
         std::vector<SimTime>{30 * kSecond, 35 * kSecond, 10 * kMinute + 30 * kSecond});
 }
 
-TEST_CASE("identical alerts are deduplicated; inhibited ones never notify", "[alertmanager]") {
+TEST_CASE("identical alerts are deduplicated, inhibited ones never notify", "[alertmanager]") {
   AlertmanagerSpec spec;
   spec.inhibit_rules.push_back(
       {{eq("severity", "critical")}, {eq("severity", "warning")}, {"service"}});

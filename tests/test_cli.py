@@ -36,6 +36,53 @@ def test_validate_reports_every_problem_with_position_and_exit_2():
     assert any(l.startswith(f"{bad}:7:") and "nobody" in l for l in lines), lines
 
 
+def test_detector_problems_are_said_with_the_scenario_s_other_problems():
+    # The detectors' own parameters are checked outside the loader: they must still show up
+    # beside the loader's problems, each at its value, not only once those are fixed.
+    bad = TMP / "bad-detectors.yaml"
+    bad.write_text(
+        "name: bad\n"
+        "duration: 10m\n"
+        "services:\n"
+        "  - {name: a, replicas: -1}\n"
+        "detectors:\n"
+        "  - name: m1\n"
+        "    kind: mad\n"
+        "    metrics: [latency_p95_s]\n"
+        "    params: {window: 300, threshold: 3}\n"
+        "  - {name: m2, kind: madd, metrics: [error_ratio]}\n"
+    )
+    for command in ["validate", "run"]:
+        result = dosim(command, bad)
+        assert result.returncode == 2, result
+        lines = [l for l in result.stderr.splitlines() if l.startswith(str(bad) + ":")]
+        assert [l.split(":")[1:3] for l in lines] == [["4", "25"], ["9", "22"], ["10", "22"]], lines
+        assert "'window' must be a whole number in [3, 256]" in lines[1], lines
+        assert "unknown detector kind 'madd'" in lines[2], lines
+        assert "3 problems" in result.stderr, result.stderr
+
+
+def test_an_output_that_is_the_input_trace_is_refused_and_the_trace_kept():
+    trace = TMP / "kept.h5"
+    assert dosim("run", ECOMMERCE, "--out", trace, "--quiet").returncode == 0
+    before = trace.read_bytes()
+    for command in [["export", trace, "--format", "csv", "-o", trace],
+                    ["export", trace, "--format", "openmetrics", "-o", trace],
+                    ["report", trace, "-o", trace]]:
+        result = dosim(*command)
+        assert result.returncode == 2, (command, result)
+        assert "it is the trace" in result.stderr, result.stderr
+        assert trace.read_bytes() == before, command
+    # An export that fails (a trace that is not there) leaves an earlier export as it was.
+    csv = TMP / "kept.csv"
+    assert dosim("export", trace, "--format", "csv", "-o", csv).returncode == 0
+    exported = csv.read_bytes()
+    result = dosim("export", TMP / "no-such-trace.h5", "--format", "csv", "-o", csv)
+    assert result.returncode == 2, result
+    assert csv.read_bytes() == exported
+    assert not [p for p in TMP.iterdir() if p.name.startswith("kept.csv.tmp")]
+
+
 def test_missing_empty_and_binary_files_exit_2_without_crashing():
     empty = TMP / "empty.yaml"
     empty.write_text("")

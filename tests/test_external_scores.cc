@@ -100,7 +100,7 @@ TEST_CASE("external alerts: `time_ns` and `resolved_ns` are nanoseconds, -1 neve
   CHECK(alerts[2].resolved == -1);
 }
 
-TEST_CASE("external alerts: targets name services; detector defaults to external", "[external]") {
+TEST_CASE("external alerts: targets name services, detector defaults to external", "[external]") {
   const std::string path = write("targets.csv",
                                  "time,target,service,detector,metric,severity\n"
                                  "1,web->db,,d1,rps,warning\n"

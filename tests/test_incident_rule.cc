@@ -16,7 +16,7 @@ Scenario parse_scenario_file_for_test(const std::string& relative) {
 }
 }  // namespace
 
-TEST_CASE("the incident temperature follows the accumulators; Sev1 when every stream is hot",
+TEST_CASE("the incident temperature follows the accumulators, Sev1 when every stream is hot",
           "[incident_rule]") {
   IncidentRuleSpec spec;
   spec.name = "lab7";
@@ -56,9 +56,8 @@ TEST_CASE("an incident's timeline: opened, escalated, de-escalated, closed, with
   // Anomalous ticks per poll: (5, 0), (5, 0), (5, 5), then none. At the polls (5 s, 10 s, ...)
   // A: 5, 10, 15, 13, 11, 9, 7, 5; B: 0, 0, 5, 3, 1, 0, 0, 0; temperature 5, 10, 20, 16, 12,
   // 9, 7, 5: opened at 10 s (10 > 5, A hot), closed at 40 s (5, not above 5).
-  const std::vector<std::pair<int, int>> per_poll = {{5, 0}, {5, 0}, {5, 5}, {0, 0},
-                                                     {0, 0}, {0, 0}, {0, 0}, {0, 0},
-                                                     {0, 0}};
+  const std::vector<std::pair<int, int>> per_poll = {{5, 0}, {5, 0}, {5, 5}, {0, 0}, {0, 0},
+                                                     {0, 0}, {0, 0}, {0, 0}, {0, 0}};
   std::int64_t tick = 0;
   for (const auto& [a, b] : per_poll)
     for (int k = 0; k < 5; ++k, ++tick)
@@ -83,7 +82,7 @@ TEST_CASE("an incident's timeline: opened, escalated, de-escalated, closed, with
   CHECK(incident.end == 40 * kSecond);
 }
 
-TEST_CASE("one hot stream makes a Sev2 incident; a cold run makes none", "[incident_rule]") {
+TEST_CASE("one hot stream makes a Sev2 incident, a cold run makes none", "[incident_rule]") {
   IncidentRuleSpec spec;
   spec.name = "lab7";
   spec.stream_threshold = 3;
@@ -114,7 +113,7 @@ TEST_CASE("the Lab 7 scenario: the cart delay makes a Sev2 incident, the surges 
   const SimTime delay_start = 15 * kMinute, delay_end = 25 * kMinute;
   CHECK(detected.front().start >= delay_start);
   CHECK(detected.front().start <= delay_start + 2 * kMinute);
-  CHECK(detected.front().severity == 2);             // the cart pair's streams are hot
+  CHECK(detected.front().severity == 2);  // the cart pair's streams are hot
   const std::vector<double>& at_open = detected.front().timeline.front().accumulators;
   REQUIRE(detected.front().streams.size() == 4);  // cart's and payment's rps and p95
   for (std::size_t k = 0; k < 4; ++k) {

@@ -187,7 +187,7 @@ TEST_CASE("a schedule's occurrences that reach the end do not warn", "[warnings]
             .empty());
 }
 
-TEST_CASE("a traffic surge that starts at the end never happens; one past it is clipped",
+TEST_CASE("a traffic surge that starts at the end never happens, one past it is clipped",
           "[warnings]") {
   CHECK(warnings_of(kHead +
                     "traffic:\n"

@@ -122,7 +122,7 @@ TEST_CASE("Measurement: Poisson counts drawn side by side are sample_poisson's, 
   }
 }
 
-TEST_CASE("Measurement: a count in batches, or paced, keeps its mean; its variance follows",
+TEST_CASE("Measurement: a count in batches, or paced, keeps its mean, its variance follows",
           "[measurement]") {
   // Two calls per request: twice a Poisson count of requests, variance twice the mean. 1.5
   // calls (one, or two with chance one half): E[B^2] / E[B] = 2.5 / 1.5. Past 30 batches,
@@ -240,7 +240,7 @@ TEST_CASE("Measurement: a service at 2 rps is noisier than one at 2,000", "[meas
   CHECK(slow > 10 * fast);
 }
 
-TEST_CASE("Measurement: errors are a binomial share of the count; the batch is reproducible",
+TEST_CASE("Measurement: errors are a binomial share of the count, the batch is reproducible",
           "[measurement]") {
   std::vector<RandomStream> streams;
   for (int i = 0; i < 3; ++i)

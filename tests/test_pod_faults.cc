@@ -160,7 +160,7 @@ faults:
   CHECK(errors[605] == Approx(1.0));
 }
 
-TEST_CASE("a memory stressor holds its size after its ramp, up to the limit; replicas stay up",
+TEST_CASE("a memory stressor holds its size after its ramp, up to the limit, replicas stay up",
           "[pods]") {
   // front: baseline 0.4, 4 replicas. Half of them hold 40 % of the limit, reached over 100 s
   // (the mean over replicas: +0.2); a second stressor of 90 % on every replica stops at the

@@ -292,11 +292,82 @@ def test_bad_calls_raise_typed_errors():
         sim.rollback("dbb")
     with pytest.raises(dosim.RunControlError, match=r"unknown service 'ap'; did you mean 'api'\?"):
         sim.scale("ap", 3)
+    with pytest.raises(dosim.RunControlError, match=r"no change named 'nope'"):
+        sim.revert("nope")
+    with pytest.raises(dosim.RunControlError, match=r"'soon' is not a duration"):
+        sim.set_timeout("web", "api", "soon")
     sim.finish()
     with pytest.raises(dosim.RunControlError):
         sim.step(1)
     with pytest.raises(dosim.RunControlError):
         sim.finish()
+
+
+def test_seeds_are_checked_as_the_command_line_checks_them():
+    for seed in [-1, 2**64 - 1, 2**64, 10**18 + 1, True, 1.5, "7"]:
+        with pytest.raises(dosim.InputError, match=r"seed must be a whole number in \[0, 1e18\]"):
+            dosim.run(SMALL, seed=seed)
+        with pytest.raises(dosim.InputError):
+            dosim.Simulation(SMALL, seed=seed)
+    assert dosim.run(SMALL, seed=10**18).seed == 10**18
+    bad = TMP / "seed-too-big.yaml"  # the scenario's own seed, past 1e18 by one
+    bad.write_text(SMALL.read_text().replace("seed: 11", "seed: 1000000000000000001"))
+    with pytest.raises(dosim.InputError, match=r"'seed' must be in \[0, 1000000000000000000\]"):
+        dosim.validate(bad)
+
+
+def test_files_that_are_no_trace_or_sweep_raise_input_error_and_the_summary_exits_2():
+    not_hdf5 = TMP / "not-a-trace.h5"
+    not_hdf5.write_text("hello")
+    sweep_like = TMP / "not-a-trace-either.h5"
+    with h5py.File(sweep_like, "w") as f:
+        f.attrs["format"] = "dosim-sweep"
+    for path, said in [(not_hdf5, "cannot read the trace"), (sweep_like, "not a dosim trace"),
+                       (TMP / "no-such.h5", "cannot read the trace")]:
+        with pytest.raises(dosim.InputError, match=said) as raised:
+            dosim.load_trace(path)
+        assert raised.value.diagnostics[0].file == str(path)
+    for path in [not_hdf5, SMALL, TMP / "no-such.json"]:
+        with pytest.raises(dosim.InputError):
+            dosim.load_sweep(path)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    trace = TMP / "summary.h5"
+    dosim.run(SMALL, out=trace)
+    good = subprocess.run([sys.executable, "-m", "dosim.trace", str(trace)], env=env,
+                          capture_output=True, text=True)
+    assert good.returncode == 0 and "dosim-trace" in good.stdout, good
+    assert good.stderr == "", good.stderr  # no runpy warning
+    bad = subprocess.run([sys.executable, "-m", "dosim.trace", str(not_hdf5)], env=env,
+                         capture_output=True, text=True)
+    assert bad.returncode == 2, bad
+    assert "Traceback" not in bad.stderr and "cannot read the trace" in bad.stderr, bad.stderr
+
+
+def test_a_python_detector_is_made_once_to_check_and_once_to_run():
+    folder = TMP / "made-once"
+    folder.mkdir(exist_ok=True)
+    (folder / "counted.py").write_text(
+        "import numpy as np\n"
+        "class Counted:\n"
+        "    def __init__(self, series, above=1.0):\n"
+        "        with open(__file__ + '.made', 'a') as f:\n"
+        "            f.write('made\\n')\n"
+        "        self.above = above\n"
+        "    def step(self, t_ns, values):\n"
+        "        return np.asarray(values, dtype=np.float64) / self.above\n")
+    scenario = folder / "counted.yaml"
+    scenario.write_text(
+        "name: counted\nduration: 1m\nservices:\n  - {name: a}\n"
+        "detectors:\n  - {name: py, kind: python, module: counted.py, class: Counted,\n"
+        "     metrics: [error_ratio], params: {above: 2}}\n"
+        "incident_rules:\n  - {name: rule, detector: py}\n")
+    made = folder / "counted.py.made"
+    made.unlink(missing_ok=True)
+    dosim.validate(scenario)
+    assert made.read_text().count("made") == 1
+    made.unlink()
+    dosim.run(scenario)
+    assert made.read_text().count("made") == 2
 
 
 def test_mode_runs_the_request_level_from_python():

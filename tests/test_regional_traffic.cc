@@ -91,10 +91,9 @@ TEST_CASE("a region outage is detected after the failed checks and its traffic s
   // Checks at 0, 10, 20, ... s. The outage starts at 60 s: the checks at 60, 70 and 80 fail,
   // the third marks eu down at 80 s, and the share moves over 60 s (80 s .. 140 s). The outage
   // ends at 300 s: the checks at 300, 310 and 320 pass, eu is up at 320 s, back by 380 s.
-  const Scenario scenario =
-      two_regions("failover: {interval: 10s, failures: 3, recoveries: 3, shift: 1m}",
-                  "[{name: eu-dark, kind: outage, target: {region: eu}, start: 1m, duration: 4m}]",
-                  "[]");
+  const Scenario scenario = two_regions(
+      "failover: {interval: 10s, failures: 3, recoveries: 3, shift: 1m}",
+      "[{name: eu-dark, kind: outage, target: {region: eu}, start: 1m, duration: 4m}]", "[]");
   Simulation world(scenario, 1);
   std::int64_t next = 0;
   Shares at = step_to(world, next, 79);
@@ -128,9 +127,8 @@ TEST_CASE("a region outage is detected after the failed checks and its traffic s
 }
 
 TEST_CASE("without a failover policy a dark region's users keep failing", "[steering]") {
-  const Scenario scenario =
-      two_regions("", "[{name: eu-dark, kind: outage, target: {region: eu}, start: 1m, duration: 4m}]",
-                  "[]");
+  const Scenario scenario = two_regions(
+      "", "[{name: eu-dark, kind: outage, target: {region: eu}, start: 1m, duration: 4m}]", "[]");
   Simulation world(scenario, 1);
   std::int64_t next = 0;
   const Shares at = step_to(world, next, 200);
@@ -167,8 +165,8 @@ TEST_CASE("a slow region fails its checks at the timeout", "[steering]") {
 
 TEST_CASE("a drain moves a region's traffic over its shift and restore brings it back",
           "[steering]") {
-  const Scenario scenario = two_regions(
-      "", "[]", "[{kind: drain, region: eu, at: 1m, shift: 40s, restore: 3m}]");
+  const Scenario scenario =
+      two_regions("", "[]", "[{kind: drain, region: eu, at: 1m, shift: 40s, restore: 3m}]");
   Simulation world(scenario, 1);
   std::int64_t next = 0;
   CHECK(step_to(world, next, 59).eu == 1.0);
@@ -180,7 +178,7 @@ TEST_CASE("a drain moves a region's traffic over its shift and restore brings it
   CHECK(world.world().frame().route(RouteMetric::kWeight)[2] == 1.0);
 }
 
-TEST_CASE("a traffic shift sets a source's weights; without failback only it returns a region",
+TEST_CASE("a traffic shift sets a source's weights, without failback only it returns a region",
           "[steering]") {
   const Scenario scenario = two_regions(
       "failover: {interval: 10s, failures: 1, recoveries: 1, shift: 0s, failback: false}",
@@ -196,11 +194,11 @@ TEST_CASE("a traffic shift sets a source's weights; without failback only it ret
 }
 
 TEST_CASE("with every region down the balancer fails open", "[steering]") {
-  const Scenario scenario = two_regions(
-      "failover: {interval: 10s, failures: 1, shift: 0s}",
-      "[{name: eu-dark, kind: outage, target: {region: eu}, start: 1m, duration: 5m},"
-      " {name: us-dark, kind: outage, target: {region: us}, start: 1m, duration: 5m}]",
-      "[]");
+  const Scenario scenario =
+      two_regions("failover: {interval: 10s, failures: 1, shift: 0s}",
+                  "[{name: eu-dark, kind: outage, target: {region: eu}, start: 1m, duration: 5m},"
+                  " {name: us-dark, kind: outage, target: {region: us}, start: 1m, duration: 5m}]",
+                  "[]");
   Simulation world(scenario, 1);
   std::int64_t next = 0;
   const Shares at = step_to(world, next, 120);

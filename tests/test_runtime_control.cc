@@ -401,7 +401,7 @@ TEST_CASE("pod faults that start after a scale pick among the new count", "[runt
   CHECK(ready(got.frames[600], kCheckout) == 9.0f);
 }
 
-TEST_CASE("callbacks at the same time run in scheduling order; a past time runs at now()",
+TEST_CASE("callbacks at the same time run in scheduling order, a past time runs at now()",
           "[runtime]") {
   std::vector<std::pair<int, SimTime>> calls;
   const Scenario scenario = scenario_from(kShop);

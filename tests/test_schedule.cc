@@ -37,7 +37,7 @@ TEST_CASE("cron fields follow the simulated calendar", "[schedule]") {
   CHECK(cron("0 0 1 1 *").times(kMinute, 400 * kDay, 1).front() == 366 * kDay);  // 2025
 }
 
-TEST_CASE("cron lists, ranges and steps; restricted day fields match either", "[schedule]") {
+TEST_CASE("cron lists, ranges and steps, restricted day fields match either", "[schedule]") {
   const auto quarters = cron("*/15 * * * *").times(0, kHour, 10);
   CHECK(quarters == std::vector<SimTime>{0, 15 * kMinute, 30 * kMinute, 45 * kMinute});
   const auto office = cron("0 9-17/4 * * 1-5").times(0, 2 * kDay, 10);

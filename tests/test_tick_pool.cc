@@ -47,7 +47,8 @@ TEST_CASE("for_blocks runs every index once, in blocks of the grain", "[tick_poo
   }
 }
 
-TEST_CASE("for_parts runs the T parts [count t / T, count (t + 1) / T), each once", "[tick_pool]") {
+TEST_CASE("for_parts runs the T parts, from count t / T up to count (t + 1) / T, each once",
+          "[tick_pool]") {
   TickPool pool(3);
   std::mutex mutex;
   std::set<std::pair<std::size_t, std::size_t>> parts;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <tuple>
 
 namespace dosim {
 namespace {
@@ -31,6 +32,19 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
 }
 
 }  // namespace
+
+std::vector<Diagnostic> by_position(std::vector<Diagnostic> list, const std::string& file) {
+  std::vector<std::string> files = {file};
+  for (const Diagnostic& d : list)
+    if (std::find(files.begin(), files.end(), d.file) == files.end()) files.push_back(d.file);
+  const auto rank = [&](const Diagnostic& d) {
+    return std::find(files.begin(), files.end(), d.file) - files.begin();
+  };
+  std::stable_sort(list.begin(), list.end(), [&](const Diagnostic& a, const Diagnostic& b) {
+    return std::make_tuple(rank(a), a.line, a.column) < std::make_tuple(rank(b), b.line, b.column);
+  });
+  return list;
+}
 
 std::string Diagnostic::format() const {
   const std::string text = warning ? "warning: " + message : message;

@@ -22,6 +22,15 @@ std::string unwritable_reason(const std::string& path) {
   return ::access(folder.c_str(), W_OK) == 0 ? "" : std::strerror(errno);
 }
 
+bool same_file(const std::string& a, const std::string& b) {
+  std::error_code error;
+  if (std::filesystem::equivalent(a, b, error)) return true;
+  std::error_code error_a, error_b;
+  const auto x = std::filesystem::weakly_canonical(a, error_a);
+  const auto y = std::filesystem::weakly_canonical(b, error_b);
+  return !error_a && !error_b && x == y;
+}
+
 std::string write_file_replacing(const std::string& path, const std::string& text) {
   struct stat existing;
   if (::stat(path.c_str(), &existing) == 0 && S_ISDIR(existing.st_mode))

@@ -11,6 +11,10 @@ namespace dosim {
 // checked before a long run, so that its result is not lost at the end.
 std::string unwritable_reason(const std::string& path);
 
+// Whether `a` and `b` name the same file: the same device and inode where both exist, else
+// the same path once made absolute and normal (an output about to be made, named twice).
+bool same_file(const std::string& a, const std::string& b);
+
 // Writes `text` to `path` through `path`.tmp-<pid> and a rename. Returns "" or why it failed
 // (the target is then untouched and the temporary file removed).
 std::string write_file_replacing(const std::string& path, const std::string& text);

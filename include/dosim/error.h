@@ -35,6 +35,10 @@ struct Diagnostic {
   std::string format() const;
 };
 
+// `list` in the order a user reads it: `file`'s first, then each other file's in the order
+// they first appear, each file's by line and column (a stable sort).
+std::vector<Diagnostic> by_position(std::vector<Diagnostic> list, const std::string& file);
+
 // Base of every error that ends an operation for the user; what() joins the diagnostics.
 class Error : public std::runtime_error {
  public:

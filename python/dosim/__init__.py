@@ -19,15 +19,27 @@ the same trace bytes. Simulating releases the GIL. Errors are dosim.Error subcla
 whole API and the interface of a Python detector (`kind: python`).
 """
 
+import warnings as _warnings
+
 import pandas as _pd
 
 from ._dosim import (Diagnostic, Error, InputError, RunControlError, ScriptError,  # noqa: F401
                      __version__, detector_kinds, edge_metrics, endpoint_metrics,
-                     service_metrics, validate)
+                     service_metrics)
 from . import _dosim
-from .trace import Trace, load_trace  # noqa: F401
+# `python3 -m dosim.trace` runs the module this package has just imported: runpy's warning
+# about it says nothing a user can act on.
+_warnings.filterwarnings("ignore", message=r"'dosim\.trace' found in sys\.modules",
+                         category=RuntimeWarning)
+from .trace import Trace, load_trace  # noqa: F401,E402
 from .sweep import SweepResults, load_sweep  # noqa: F401 - dosim sweep's results (docs/sweep.md)
 from . import plots  # noqa: F401 - matplotlib is imported only when a plot is drawn
+
+def validate(path, script="", strict=False):
+    """Checks a scenario as a run would, without running it (docs/python.md): returns its
+    warnings; raises InputError with every problem. `path` and `script`: str or PathLike."""
+    return _dosim.validate(str(path), str(script or ""), strict)
+
 
 INCIDENT_COLUMNS = ["id", "name", "cause", "root_cause", "start_ns", "end_ns",
                     "impact_start_ns", "impact_end_ns", "silent", "ongoing"]

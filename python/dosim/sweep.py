@@ -75,10 +75,20 @@ def _from_hdf5(path):
 
 
 def load_sweep(path):
-    """The results of `dosim sweep --out PATH` (.json, or .h5 read with h5py)."""
+    """The results of `dosim sweep --out PATH` (.json, or .h5 read with h5py). Raises
+    dosim.InputError where the file is not such results or cannot be read."""
+    from . import _dosim
     path = str(path)
-    if path.lower().endswith((".h5", ".hdf5")):
-        tables, meta = _from_hdf5(path)
-    else:
-        tables, meta = _from_json(path)
+    try:
+        if path.lower().endswith((".h5", ".hdf5")):
+            tables, meta = _from_hdf5(path)
+        else:
+            tables, meta = _from_json(path)
+    except (OSError, KeyError, ValueError, TypeError, IndexError) as error:
+        message = str(error)
+        if message.startswith(path + ": "):  # ours: "not the results of dosim sweep"
+            message = message[len(path) + 2:]
+        else:
+            message = f"cannot read the results: {message}"
+        _dosim._raise_input_error(path, message)
     return SweepResults(tables, meta)

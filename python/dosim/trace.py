@@ -166,12 +166,20 @@ class Trace:
 
 
 def load_trace(path):
-    """Opens the trace at `path`; raises ValueError if it is not a dosim trace."""
-    trace = Trace(path)
-    if trace.meta.get("format") != "dosim-trace":
-        trace.close()
-        raise ValueError(f"{path}: not a dosim trace (format = {trace.meta.get('format')!r})")
-    return trace
+    """Opens the trace at `path`; raises dosim.InputError (`PATH: not a dosim trace ...`,
+    `PATH: cannot read the trace: ...`) where it is no dosim trace or cannot be read."""
+    from . import _dosim  # here: the module stays importable with h5py and pandas alone
+    try:
+        with h5py.File(path, "r") as f:
+            found = _text(f.attrs.get("format", b""))
+    except (OSError, ValueError) as error:
+        _dosim._raise_input_error(str(path), f"cannot read the trace: {error}")
+    if found != "dosim-trace":
+        _dosim._raise_input_error(str(path), f"not a dosim trace (its format is {found!r})")
+    try:
+        return Trace(path)
+    except (OSError, KeyError, ValueError, TypeError) as error:
+        _dosim._raise_input_error(str(path), f"cannot read the trace: {error!r}")
 
 
 def summary(trace):
@@ -205,5 +213,10 @@ def summary(trace):
 if __name__ == "__main__":
     if len(sys.argv) != 2:
         sys.exit("usage: python3 -m dosim.trace TRACE.h5")
-    with load_trace(sys.argv[1]) as loaded:
-        print(summary(loaded))
+    from . import _dosim
+    try:
+        with load_trace(sys.argv[1]) as loaded:
+            print(summary(loaded))
+    except _dosim.Error as error:  # as the command line says it: no traceback, exit 2
+        print(error, file=sys.stderr)
+        sys.exit(2)

@@ -467,9 +467,10 @@ struct DetectorSpec {
   std::vector<int> services;         // service family: which services; empty = all
   std::vector<int> edges;            // edge family: which dependencies; empty = all
   std::vector<std::pair<std::string, double>> params;  // kind-specific, e.g. window: 64
-  std::vector<SourcePos> param_pos;  // where each parameter's name stands (empty if not read
-                                     // from a file)
-  SimTime for_duration = 0;          // anomalous this long before an alert fires
+  std::vector<SourcePos> param_pos;        // where each parameter's name stands (empty if not read
+                                           // from a file)
+  std::vector<SourcePos> param_value_pos;  // and its value
+  SimTime for_duration = 0;                // anomalous this long before an alert fires
   // Which deviations count (kinds mad and ewma): +1 only upward, -1 only downward, 0 both.
   int direction = 0;
   // Kind lstm: the model file, resolved against the scenario file's folder ("" = default).

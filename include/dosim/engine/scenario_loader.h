@@ -15,6 +15,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "dosim/engine/scenario.h"
 #include "dosim/error.h"
@@ -27,6 +28,17 @@ namespace dosim {
 
 // Throws InputError.
 Scenario load_scenario_file(const std::string& path);
+
+// A scenario file read as far as it can be, for a check that says every problem at once:
+// `errors` holds its problems (by position; none: `scenario` is load_scenario_file's), and
+// `scenario` what could be read in spite of them, to be checked further (its detectors'
+// parameters, which the engine does not know) but never run. Throws InputError where
+// nothing could be read: the file, its YAML syntax, a top level that is no mapping.
+struct ScenarioDraft {
+  Scenario scenario;
+  std::vector<Diagnostic> errors;
+};
+ScenarioDraft draft_scenario_file(const std::string& path);
 
 // An Alertmanager configuration file on its own (alertmanager.yml), read as a scenario's
 // `alertmanager:` reads it, any alert labels allowed. Throws InputError with every problem.
