@@ -325,6 +325,9 @@ PYBIND11_MODULE(_dosim, m) {
       "_raise_input_error",
       [](const std::string& file, const std::string& message) { throw InputError(file, message); },
       py::arg("file"), py::arg("message"));
+  m.def(
+      "_raise_run_control_error",
+      [](const std::string& message) { throw RunControlError(message); }, py::arg("message"));
 
   m.def(
       "_run",

@@ -296,6 +296,10 @@ def test_bad_calls_raise_typed_errors():
         sim.revert("nope")
     with pytest.raises(dosim.RunControlError, match=r"'soon' is not a duration"):
         sim.set_timeout("web", "api", "soon")
+    with pytest.raises(dosim.RunControlError, match=r"'percent' must be a number in \[0, 100\]"
+                       r", got 150") as raised:
+        sim.shed("web", 150)
+    assert raised.value.diagnostics
     sim.finish()
     with pytest.raises(dosim.RunControlError):
         sim.step(1)

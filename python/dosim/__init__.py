@@ -234,6 +234,10 @@ class Simulation:
 
     def shed(self, service, percent):
         """Rejects `percent` of the service's arrivals with HTTP 429 from now on (0 stops)."""
+        if not isinstance(percent, (int, float)) or isinstance(percent, bool) or \
+                not 0 <= percent <= 100:
+            _dosim._raise_run_control_error(
+                f"shed: 'percent' must be a number in [0, 100], got {percent!r}")
         self._sim.shed(service, percent / 100)
 
     def playbook(self, playbook=None, **keys):
