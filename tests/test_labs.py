@@ -167,6 +167,16 @@ def test_lab_list_shows_the_five_labs():
         assert f"\n{lab} " in "\n" + listed.stdout
 
 
+def test_lab_list_without_labs_says_where_it_looked_and_exits_2():
+    empty = TMP / "no-labs-here"
+    empty.mkdir(exist_ok=True)
+    env = {k: v for k, v in ENV.items() if k != "DOSIM_LABS"}
+    env["DOSIM_DATA_DIR"] = str(empty)
+    listed = dosim("lab", "list", cwd=empty, env=env)
+    assert listed.returncode == 2, listed
+    assert "no labs found" in listed.stderr and str(empty) in listed.stderr, listed.stderr
+
+
 NOTEBOOKS = {"lab1": ["no incident", "rule ", "severity"],
              "lab4": ["\nmad ", "\nyours ", "\nrandom baseline ", "\nnull baseline "]}
 IMAGES = {"lab1": 3, "lab4": 1}

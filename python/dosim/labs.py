@@ -357,6 +357,12 @@ def main(argv=None):
                 seen.add(grader.parent.name)
                 lab = load_lab(grader.parent)
                 print(f"{lab.name:6} {lab.title}  ({grader.parent})")
+        if not seen:  # say where it looked, not nothing
+            looked = ", ".join(str(r) for r in lab_roots())
+            print(f"dosim lab list: no labs found (looked in {looked}; set DOSIM_DATA_DIR to "
+                  "the folder that holds labs/, or DOSIM_LABS to the labs folder)",
+                  file=sys.stderr)
+            return 2
         return 0
     lab_dir = find_lab(args.lab)
     lab = load_lab(lab_dir)
