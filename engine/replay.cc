@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <optional>
 
 #include "dosim/error.h"
 #include "util/csv.h"
@@ -66,26 +67,52 @@ ReplaySeries series_of(const CsvTable& table, const std::string& value_column, R
   series.column = header[value_index].text;
   const std::size_t needed = std::max(time_index, value_index) + 1;
 
+  // Every bad row is reported (up to kMostRowProblems), not just the first: a row with a
+  // problem is left out and the next is read on.
+  constexpr std::size_t kMostRowProblems = 100;
+  std::vector<Diagnostic> problems;
+  std::size_t more_problems = 0;
+  std::optional<SimTime> first_time, last_time;  // of the rows whose timestamps read
+  int first_line = 0, last_line = 0;
   for (const CsvRow& row : table.rows) {
-    require_fields(table, row, needed);
-    const SimTime time = timestamp_field(table, row, time_index);
-    if (order == ReplayOrder::kIncreasing && !series.times.empty() && time <= series.times.back()) {
+    try {
+      require_fields(table, row, needed);
+      const SimTime time = timestamp_field(table, row, time_index);
       const CsvField& stamp = row.fields[time_index];
-      fail(path, stamp.line, stamp.column,
-           "timestamp `" + stamp.text + "` does not come after the previous row's (line " +
-               std::to_string(series.lines.back()) + ")");
+      const std::optional<SimTime> previous = last_time;
+      const int previous_line = last_line;
+      // Offsets from the first row stay within kMaxDuration, so time arithmetic cannot
+      // overflow.
+      if (first_time && distance(time, *first_time) > kMaxDuration)
+        fail(path, stamp.line, stamp.column,
+             "timestamp `" + stamp.text + "` is more than 100 years from the first row's (line " +
+                 std::to_string(first_line) + ")");
+      if (!first_time) {
+        first_time = time;
+        first_line = row.line;
+      }
+      last_time = time;
+      last_line = row.line;
+      if (order == ReplayOrder::kIncreasing && previous && time <= *previous)
+        fail(path, stamp.line, stamp.column,
+             "timestamp `" + stamp.text + "` does not come after the previous row's (line " +
+                 std::to_string(previous_line) + ")");
+      const double value = number_field(table, row, value_index);
+      series.values.push_back(value);
+      series.times.push_back(time);
+      series.lines.push_back(row.line);
+    } catch (const InputError& error) {
+      for (const Diagnostic& d : error.diagnostics()) {
+        if (problems.size() < kMostRowProblems)
+          problems.push_back(d);
+        else
+          ++more_problems;
+      }
     }
-    // Offsets from the first row stay within kMaxDuration, so time arithmetic cannot overflow.
-    if (!series.times.empty() && distance(time, series.times.front()) > kMaxDuration) {
-      const CsvField& stamp = row.fields[time_index];
-      fail(path, stamp.line, stamp.column,
-           "timestamp `" + stamp.text + "` is more than 100 years from the first row's (line " +
-               std::to_string(series.lines.front()) + ")");
-    }
-    series.values.push_back(number_field(table, row, value_index));
-    series.times.push_back(time);
-    series.lines.push_back(row.line);
   }
+  if (more_problems > 0)
+    problems.push_back({path, 0, 0, "and " + std::to_string(more_problems) + " more bad rows"});
+  if (!problems.empty()) throw InputError(std::move(problems));
   if (series.rows() < 2)
     fail(path, 0, 0,
          std::to_string(series.rows()) + " row" + (series.rows() == 1 ? "" : "s") +

@@ -146,6 +146,34 @@ TEST_CASE("replay CSV: every problem at its file, line and column", "[replay]") 
                     Contains("none.csv: no such file"));
 }
 
+TEST_CASE("replay CSV: every bad row is reported, not just the first", "[replay]") {
+  // A bad value, a timestamp that goes back (against the row before it, bad value or not), a
+  // short row, NaN: four problems at once.
+  const std::string text = "timestamp,value\n1,1\n3,abc\n2,2\n4\n5,nan\n6,6\n";
+  std::vector<std::string> said;
+  try {
+    parse_replay_csv(text, "m.csv", "", ReplayOrder::kIncreasing);
+    FAIL("no error");
+  } catch (const InputError& error) {
+    for (const Diagnostic& d : error.diagnostics()) said.push_back(d.format());
+  }
+  CHECK(said == std::vector<std::string>{
+                    "m.csv:3:3: bad value `abc` in column `value` (expected a finite number)",
+                    "m.csv:4:1: timestamp `2` does not come after the previous row's (line 3)",
+                    "m.csv:5:1: 1 field, the header needs at least 2",
+                    "m.csv:6:3: bad value `nan` in column `value` (expected a finite number)"});
+  // A file of bad rows says the first hundred and how many more.
+  std::string many = "timestamp,value\n";
+  for (int i = 0; i < 150; ++i) many += std::to_string(i) + ",x\n";
+  try {
+    parse_replay_csv(many, "m.csv", "", ReplayOrder::kIncreasing);
+    FAIL("no error");
+  } catch (const InputError& error) {
+    REQUIRE(error.diagnostics().size() == 101);
+    CHECK(error.diagnostics().back().format() == "m.csv: and 50 more bad rows");
+  }
+}
+
 TEST_CASE("a scenario's replay: defaults from the file, values in the frame at their ticks",
           "[replay]") {
   // Rows every 5 minutes, with a gap (rows 3 -> 4 are 10 minutes apart).
@@ -323,7 +351,8 @@ TEST_CASE("a scenario's replay: every problem reported at once", "[replay]") {
   CHECK_THAT(all, Contains("test.yaml:11:") && Contains("either 'service' or 'edge', not both"));
   CHECK(found.back().file == bad);  // the CSV's problem after the scenario's own
   // Without replay, the duration is required as ever.
-  const std::vector<Diagnostic> plain = testing::scenario_problems("name: t\nservices: [{name: web}]\n");
+  const std::vector<Diagnostic> plain =
+      testing::scenario_problems("name: t\nservices: [{name: web}]\n");
   REQUIRE(plain.size() == 1);
   CHECK(plain[0].message == "missing required key 'duration' in scenario");
 }
