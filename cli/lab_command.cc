@@ -63,7 +63,14 @@ except ImportError as error:
     sys.exit(f"dosim lab: cannot import the dosim Python package ({error}); install dosim "
              "(tools/quickstart.sh) or add its package folder to PYTHONPATH")
 sys.argv[0] = "dosim lab"
-sys.exit(dosim.labs.main(sys.argv[1:]))
+try:
+    code = dosim.labs.main(sys.argv[1:])
+    sys.stdout.flush()
+except BrokenPipeError:  # `dosim lab list | head`: the reader left, as for any command
+    import os
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    code = 0
+sys.exit(code)
 )";
   std::vector<std::string> words = {python, "-c", kLauncher};
   words.insert(words.end(), args.begin(), args.end());
