@@ -87,8 +87,7 @@ std::vector<std::pair<std::string, std::string>> run_inputs(const RunPlan& plan,
 std::string input_named(const std::string& path,
                         const std::vector<std::pair<std::string, std::string>>& inputs) {
   for (const auto& [what, input] : inputs) {
-    std::error_code error;
-    if (std::filesystem::equivalent(path, input, error)) return what + " (" + input + ")";
+    if (same_file(path, input)) return what + " (" + input + ")";
   }
   return "";
 }
@@ -239,18 +238,16 @@ int run_command(const RunCommandOptions& options) {
         throw InputError(path, option + " names " + input + ", an input of the run");
     }
     if (!options.events_path.empty()) {
-      std::error_code error;
-      if (std::filesystem::weakly_canonical(options.events_path, error) ==
-          std::filesystem::weakly_canonical(trace_path, error))
+      if (same_file(options.events_path, trace_path))
         throw InputError(options.events_path, "--events names the trace (--out)");
       if (const std::string reason = unwritable_reason(options.events_path); !reason.empty())
         throw InputError(options.events_path, "cannot write the events: " + reason);
     }
     if (!options.report_path.empty()) {
-      std::error_code error;
-      if (std::filesystem::weakly_canonical(options.report_path, error) ==
-          std::filesystem::weakly_canonical(trace_path, error))
+      if (same_file(options.report_path, trace_path))
         throw InputError(options.report_path, "--report names the trace (--out)");
+      if (!options.events_path.empty() && same_file(options.report_path, options.events_path))
+        throw InputError(options.report_path, "--report names the events' file (--events)");
       if (const std::string reason = unwritable_reason(options.report_path); !reason.empty())
         throw InputError(options.report_path, "cannot write the report: " + reason);
     }

@@ -77,6 +77,19 @@ std::vector<DetectorSpec> select_detectors(const std::vector<std::string>& token
   return specs;
 }
 
+// The problems of making detector `spec`; one without a place in the scenario (a model file
+// that does not load) is said at the detector that led to it.
+void collect_at_detector(const Error& error, const DetectorSpec& spec, const std::string& file,
+                         std::vector<Diagnostic>& problems) {
+  for (const Diagnostic& d : error.diagnostics()) {
+    if (d.line > 0 || spec.pos.line <= 0)
+      problems.push_back(d);
+    else
+      problems.push_back(
+          {file, spec.pos.line, spec.pos.column, "detector '" + spec.name + "': " + d.format()});
+  }
+}
+
 // A detector already made and checked alone, standing in for it where the detectors are
 // checked together. Never steps.
 class CheckedDetector : public Detector {
@@ -96,15 +109,7 @@ void check_detectors(const Scenario& scenario, const std::vector<DetectorSpec>& 
     try {
       DetectorRunner check(alone, {spec}, factory);
     } catch (const Error& error) {
-      // A problem without a place in the scenario (a model file that does not load) is
-      // said at the detector that led to it.
-      for (const Diagnostic& d : error.diagnostics()) {
-        if (d.line > 0 || spec.pos.line <= 0)
-          problems.push_back(d);
-        else
-          problems.push_back({scenario.file, spec.pos.line, spec.pos.column,
-                              "detector '" + spec.name + "': " + d.format()});
-      }
+      collect_at_detector(error, spec, scenario.file, problems);
       each_ok = false;
     }
   }
@@ -125,7 +130,7 @@ void check_detectors(const Scenario& scenario, const std::vector<DetectorSpec>& 
 
 // The problems of a scenario that did not load (`draft`, draft_scenario_file) and those of
 // its detectors' own parameters, which the loader does not know: each detector of a built-in
-// kind is made for one series, so that a user sees its problems with the others at once. A
+// kind is made for one column, so that a user sees its problems with the others at once. A
 // kind the registry does not know is an error unless a front end's factory or a script may
 // make it; python's (the user's code runs when it is made) waits for a scenario that loads.
 // In order of position.
@@ -137,10 +142,16 @@ std::vector<Diagnostic> draft_problems(const ScenarioDraft& draft, const RunOpti
   for (const DetectorSpec& spec : draft.scenario.detectors) {
     const bool known = std::find(kinds.begin(), kinds.end(), spec.kind) != kinds.end();
     if (spec.kind == "python" || (!known && others_may_make)) continue;
+    // One column of each of its metrics (kinds that pair metrics, regression's rps and
+    // latency, or read them as a model's inputs, lstm's, need them all).
+    std::vector<std::string> names;
+    for (const std::string& metric : spec.metrics) names.push_back("draft:" + metric);
+    if (names.empty()) names.push_back("draft");
     try {
-      make_detector(spec, 1, draft.scenario.file, draft.scenario.tick, {"series"});
+      const std::size_t series = names.size();
+      make_detector(spec, series, draft.scenario.file, draft.scenario.tick, std::move(names));
     } catch (const Error& error) {
-      collect(error, problems);
+      collect_at_detector(error, spec, draft.scenario.file, problems);
     }
   }
   return by_position(std::move(problems), draft.scenario.file);

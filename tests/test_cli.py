@@ -51,15 +51,22 @@ def test_detector_problems_are_said_with_the_scenario_s_other_problems():
         "    metrics: [latency_p95_s]\n"
         "    params: {window: 300, threshold: 3}\n"
         "  - {name: m2, kind: madd, metrics: [error_ratio]}\n"
+        "  - {name: fine, kind: regression, family: edge, metrics: [rps, latency_p95_s]}\n"
+        f"  - {{name: fine-too, kind: lstm, model: {SOURCE_DIR}/models/lstm-noop.h5,\n"
+        "     metrics: [rps, error_ratio, latency_p95_s, cpu_ratio]}\n"
+        "  - {name: gone, kind: lstm, model: no-such-model.h5, metrics: [latency_p95_s]}\n"
     )
     for command in ["validate", "run"]:
-        result = dosim(command, bad)
+        result = dosim(command, bad, cwd=SOURCE_DIR)
         assert result.returncode == 2, result
+        assert "fine" not in result.stderr, result.stderr  # valid detectors: no false problems
         lines = [l for l in result.stderr.splitlines() if l.startswith(str(bad) + ":")]
-        assert [l.split(":")[1:3] for l in lines] == [["4", "25"], ["9", "22"], ["10", "22"]], lines
+        assert [l.split(":")[1:3] for l in lines] == [
+            ["4", "25"], ["9", "22"], ["10", "22"], ["14", "5"]], lines
         assert "'window' must be a whole number in [3, 256]" in lines[1], lines
         assert "unknown detector kind 'madd'" in lines[2], lines
-        assert "3 problems" in result.stderr, result.stderr
+        assert "detector 'gone'" in lines[3] and "cannot open the LSTM model" in lines[3], lines
+        assert "4 problems" in result.stderr, result.stderr
 
 
 def test_an_output_that_is_the_input_trace_is_refused_and_the_trace_kept():
@@ -73,6 +80,14 @@ def test_an_output_that_is_the_input_trace_is_refused_and_the_trace_kept():
         assert result.returncode == 2, (command, result)
         assert "it is the trace" in result.stderr, result.stderr
         assert trace.read_bytes() == before, command
+    # The same file spelled two ways, neither there yet: still the same file.
+    fresh = TMP / "fresh"
+    fresh.mkdir(exist_ok=True)
+    for option in ["--report", "--events"]:
+        result = dosim("run", ECOMMERCE, "--out", "./same.h5", option, "same.h5", "--quiet",
+                       cwd=fresh)
+        assert result.returncode == 2 and "names the trace" in result.stderr, (option, result)
+        assert not (fresh / "same.h5").exists()
     # An export that fails (a trace that is not there) leaves an earlier export as it was.
     csv = TMP / "kept.csv"
     assert dosim("export", trace, "--format", "csv", "-o", csv).returncode == 0

@@ -25,9 +25,11 @@ std::string unwritable_reason(const std::string& path) {
 bool same_file(const std::string& a, const std::string& b) {
   std::error_code error;
   if (std::filesystem::equivalent(a, b, error)) return true;
+  // Absolute first: weakly_canonical leaves a relative path relative when none of it exists
+  // ("y.h5" against "./y.h5", whose "." does).
   std::error_code error_a, error_b;
-  const auto x = std::filesystem::weakly_canonical(a, error_a);
-  const auto y = std::filesystem::weakly_canonical(b, error_b);
+  const auto x = std::filesystem::weakly_canonical(std::filesystem::absolute(a, error_a), error_a);
+  const auto y = std::filesystem::weakly_canonical(std::filesystem::absolute(b, error_b), error_b);
   return !error_a && !error_b && x == y;
 }
 
