@@ -160,6 +160,17 @@ def test_bad_command_lines_exit_2():
     assert missing.returncode == 2 and "is not a folder" in missing.stderr
 
 
+def test_an_unknown_task_or_an_unwritable_json_is_a_bad_command_line():
+    solution = SOURCE_DIR / "labs" / "solutions" / "lab5"
+    unknown = dosim("lab", "grade", "lab5", solution, "--task", "nosuch", cwd=TMP, env=ENV)
+    assert unknown.returncode == 2 and "has no task 'nosuch'" in unknown.stderr, unknown
+    assert "root-cause" in unknown.stderr  # the tasks it has
+    unwritable = dosim("lab", "grade", "lab5", solution, "--json", TMP / "no-such-dir" / "g.json",
+                       cwd=TMP, env=ENV)
+    assert unwritable.returncode == 2 and "cannot write the grade" in unwritable.stderr, unwritable
+    assert "Traceback" not in unwritable.stderr
+
+
 def test_lab_list_shows_the_five_labs():
     listed = dosim("lab", "list", cwd=TMP, env=ENV)
     assert listed.returncode == 0

@@ -373,6 +373,19 @@ def main(argv=None):
         print(f"dosim lab grade: the submission '{args.submission}' is not a folder",
               file=sys.stderr)
         return 2
+    ids = [task[0] for task in lab.tasks]
+    unknown = [t for t in (args.task or []) if t not in ids]
+    if unknown:  # grading nothing must not pass
+        print(f"dosim lab grade: {lab.name} has no task {', '.join(map(repr, unknown))} "
+              f"(its tasks: {', '.join(ids)})", file=sys.stderr)
+        return 2
+    if args.json and args.json != "-":  # checked before grading: a grade is not lost at the end
+        target = Path(args.json)
+        folder = target.parent if str(target.parent) else Path(".")
+        if target.is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK) or \
+                (target.exists() and not os.access(target, os.W_OK)):
+            print(f"dosim lab grade: cannot write the grade to '{args.json}'", file=sys.stderr)
+            return 2
     result = lab.grade(lab_dir, args.submission, key=args.key, student=args.student,
                        only=args.task)
     if args.json == "-":
