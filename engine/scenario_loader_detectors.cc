@@ -134,6 +134,9 @@ void Loader::read_incident_rule(const YAML::Node& node, int index) {
   IncidentRuleSpec rule;
   rule.pos = r.pos();
   rule.name = r.has("name") ? read_name(r, Need::kOptional) : "rule-" + std::to_string(index);
+  if (!rule.name.empty() && incident_rules_.claim(rule.name, index) >= 0)
+    diags_.error(r.has("name") ? r.value_pos("name") : rule.pos,
+                 "duplicate incident rule name '" + rule.name + "'");
   if (auto detector = r.text("detector", Need::kRequired)) {
     if (detectors_.find(*detector) < 0)
       diags_.error(r.value_pos("detector"),

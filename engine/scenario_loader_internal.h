@@ -192,7 +192,7 @@ class Loader {
   Scenario scenario_;
   std::optional<SimTime> duration_;  // set when `duration` is valid
   NameIndex services_, regions_, zones_ /* to the region */, traffic_, faults_, changes_,
-      detectors_, replays_;
+      detectors_, replays_, incident_rules_;
   std::map<std::pair<int, int>, int> dependencies_;  // (caller, callee) -> dependency
   // (family, metric, service, dependency) of each replayed series -> the replay's name.
   std::map<std::tuple<std::string, int, int, int>, std::string> replayed_series_;
