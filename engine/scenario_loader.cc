@@ -164,9 +164,19 @@ Scenario Loader::draft(const YAML::Node& root, std::vector<Diagnostic>& errors) 
     }
     if (r.has("delays")) {
       spec.delays.clear();
-      for (const YAML::Node& delay : r.list("delays"))
-        if (auto d = read_duration(delay, pos_of(delay), "a delay", Range::at_least(0), diags_))
-          spec.delays.push_back(*d);
+      for (const YAML::Node& delay : r.list("delays")) {
+        auto d = read_duration(delay, pos_of(delay), "a delay", Range::at_least(0), diags_);
+        if (!d) continue;
+        // Twice would rank every incident twice at that delay.
+        if (std::find(spec.delays.begin(), spec.delays.end(), *d) != spec.delays.end())
+          diags_.error(pos_of(delay), "the delay " + format_duration(*d) + " is listed twice");
+        else if (duration_ && *d >= *duration_)
+          diags_.warning(pos_of(delay), "the delay " + format_duration(*d) +
+                                            " is not shorter than the run (" +
+                                            format_duration(*duration_) +
+                                            "): its rankings come after the end, on all of it");
+        spec.delays.push_back(*d);
+      }
     }
     spec.lookback = r.duration("lookback", Range::above(0)).value_or(spec.lookback);
   }

@@ -93,11 +93,20 @@ NamedRcaRankers make_run_rankers(const Scenario& scenario, const RunOptions& opt
       problems.push_back({"rankers", 0, 0, "root-cause ranker '" + name + "' is empty"});
     known.push_back(name);
   }
+  std::vector<std::string> listed;
   for (std::size_t r = 0; r < scenario.rca.rankers.size(); ++r) {
     const std::string& name = scenario.rca.rankers[r];
-    if (contains(known, name)) continue;
     const SourcePos pos =
         r < scenario.rca.ranker_pos.size() ? scenario.rca.ranker_pos[r] : SourcePos{};
+    // A built-in ranker listed twice would rank every incident twice (a ranker of the
+    // scenario's own named twice is said above).
+    const bool custom = std::any_of(scenario.rca.custom.begin(), scenario.rca.custom.end(),
+                                    [&](const RcaRankerSpec& spec) { return spec.name == name; });
+    if (contains(listed, name) && !custom)
+      problems.push_back({scenario.file, pos.line, pos.column,
+                          "root-cause ranker '" + name + "' is listed twice"});
+    listed.push_back(name);
+    if (contains(known, name)) continue;
     std::string list;
     for (const std::string& k : known) list += (list.empty() ? "" : ", ") + k;
     problems.push_back({scenario.file, pos.line, pos.column,
