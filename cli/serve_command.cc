@@ -33,7 +33,11 @@ namespace dosim::cli {
 namespace {
 
 std::atomic<bool> g_stop{false};
-extern "C" void on_stop_signal(int) { g_stop.store(true); }
+std::atomic<int> g_signal{0};  // the signal that stopped it
+extern "C" void on_stop_signal(int signal) {
+  g_signal.store(signal);
+  g_stop.store(true);
+}
 
 std::string rfc3339(std::chrono::system_clock::time_point at) {
   const std::time_t whole = std::chrono::system_clock::to_time_t(at);
@@ -401,6 +405,9 @@ int serve_command(const ServeOptions& options) {
               report.incidents.size(), report.result.completed ? "" : " (stopped)");
   if (!report.trace_path.empty()) std::printf("  trace %s\n", report.trace_path.c_str());
   std::fflush(stdout);
+  // Stopped before its end, as `dosim run` is: 128 + the signal (the trace closed,
+  // complete = 0). After it, a signal is how a server is ended: 0.
+  if (!report.result.completed && g_signal.load() != 0) return 128 + g_signal.load();
   if (!options.exit_at_end) {
     std::printf("dosim serve: the last tick stays at /metrics until interrupted\n");
     std::fflush(stdout);

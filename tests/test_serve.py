@@ -236,3 +236,24 @@ def test_the_live_page_and_its_api_pause_and_inject(scenario):
         assert names == ["db-slow", "fault-1"], names
         assert f["truth/incidents/start_ns"][1] == int(injected_at * 1e9)
         assert f["truth/incidents/root_service"][1] == 0
+
+
+def test_a_server_stopped_before_its_run_ends_exits_as_an_interrupted_run(scenario):
+    import signal
+    for stop, code in [(signal.SIGINT, 130), (signal.SIGTERM, 143)]:
+        port = free_port()
+        trace = TMP / f"serve-stopped-{code}.h5"
+        serve = subprocess.Popen([DOSIM, "serve", str(scenario), "--listen", f"127.0.0.1:{port}",
+                                  "--speed", "1", "--out", str(trace)],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            wait_ready(port, serve, "/metrics")
+            serve.send_signal(stop)
+            serve.wait(timeout=20)
+        finally:
+            if serve.poll() is None:
+                serve.kill()
+                serve.wait()
+        assert serve.returncode == code, serve.stderr.read()
+        with h5py.File(trace, "r") as f:
+            assert f.attrs["complete"] == 0
