@@ -3,6 +3,8 @@
 #include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
 #include <tuple>
 
 #include "dosim/analysis/root_cause.h"
@@ -20,19 +22,70 @@ std::string candidate_id(std::string text) {
   return "service:" + text;
 }
 
+// What a trace holds, to check rankings against (none: not checked).
+struct Known {
+  std::set<std::int64_t> incidents;
+  std::vector<std::string> candidates;  // "service:NAME" and "edge:CALLER->CALLEE", sorted
+  std::string trace;                    // its path, for messages
+};
+
+Known known_of(const RcaSystem& system, const std::vector<IncidentRecord>& incidents,
+               const std::string& trace) {
+  Known known;
+  known.trace = trace;
+  for (const IncidentRecord& incident : incidents) known.incidents.insert(incident.id);
+  for (const std::string& service : system.services)
+    known.candidates.push_back("service:" + service);
+  for (const auto& [caller, callee] : system.edges)
+    known.candidates.push_back("edge:" + system.services.at(caller) + "->" +
+                               system.services.at(callee));
+  std::sort(known.candidates.begin(), known.candidates.end());
+  return known;
+}
+
+// Why `incident` cannot be ranked against the trace, or "".
+std::string incident_problem(const Known* known, std::int64_t incident) {
+  if (known == nullptr || known->incidents.count(incident)) return "";
+  return "incident_id " + std::to_string(incident) + " is not an incident of " + known->trace;
+}
+
+// Why `candidate` (as written) names nothing of the trace, or "". A change's name is not
+// checked: a script may have added it, and the trace keeps no change names.
+std::string candidate_problem(const Known* known, const std::string& candidate) {
+  const std::string id = candidate_id(candidate);
+  if (known == nullptr || id.rfind("change:", 0) == 0 ||
+      std::binary_search(known->candidates.begin(), known->candidates.end(), id))
+    return "";
+  return "candidate '" + candidate + "' is no service or dependency of " + known->trace +
+         did_you_mean(id, known->candidates);
+}
+
+// A delay in seconds as SimTime, if it is one: finite, in [0, 1e9].
+std::optional<SimTime> delay_of(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0 || seconds > 1e9) return std::nullopt;
+  return static_cast<SimTime>(std::llround(seconds * 1e9));
+}
+constexpr const char* kDelayRule = "delay_s must be a number of seconds in [0, 1e9]";
+
 // Rankings keyed by (ranker, delay, incident) in order of first appearance.
 class Collector {
  public:
-  // The ranking of (ranker, delay, incident), made empty on first use.
-  std::size_t open(const std::string& ranker, SimTime delay, std::int64_t incident) {
+  // The ranking of (ranker, delay, incident), made empty on first use (at `line`).
+  std::size_t open(const std::string& ranker, SimTime delay, std::int64_t incident, int line = 0) {
     const auto key = std::make_tuple(ranker, delay, incident);
     auto found = index_.find(key);
     if (found == index_.end()) {
       found = index_.emplace(key, rankings_.size()).first;
       rankings_.push_back({incident, ranker, delay, -1, {}});
       ranks_.emplace_back();
+      lines_.push_back(line);
     }
     return found->second;
+  }
+  // The line that opened (ranker, delay, incident), or 0 if none did.
+  int opened_at(const std::string& ranker, SimTime delay, std::int64_t incident) const {
+    const auto found = index_.find(std::make_tuple(ranker, delay, incident));
+    return found == index_.end() ? 0 : lines_[found->second];
   }
   void add(const std::string& ranker, SimTime delay, std::int64_t incident, double rank,
            std::string candidate) {
@@ -57,9 +110,11 @@ class Collector {
   std::map<std::tuple<std::string, SimTime, std::int64_t>, std::size_t> index_;
   std::vector<RcaRanking> rankings_;
   std::vector<std::vector<double>> ranks_;
+  std::vector<int> lines_;
 };
 
-std::vector<RcaRanking> read_csv(const std::string& path, const std::string& text) {
+std::vector<RcaRanking> read_csv(const std::string& path, const std::string& text,
+                                 const Known* known) {
   const CsvTable table = parse_csv(text, path);
   std::map<std::string, std::size_t> column;
   for (std::size_t c = 0; c < table.header.fields.size(); ++c)
@@ -81,31 +136,45 @@ std::vector<RcaRanking> read_csv(const std::string& path, const std::string& tex
     try {
       require_fields(table, row, std::max(column["incident_id"], column["candidate"]) + 1);
       const double incident = number_field(table, row, column["incident_id"]);
-      if (incident < 0 || incident != std::floor(incident))
-        throw InputError({{path, row.line, field(row, "incident_id")->column,
-                           "incident_id must be a whole number >= 0"}});
+      const CsvField* incident_field = field(row, "incident_id");
+      if (incident < 0 || incident != std::floor(incident) || incident > 9e18)
+        throw InputError(
+            {{path, row.line, incident_field->column, "incident_id must be a whole number >= 0"}});
+      std::vector<Diagnostic> row_problems;
+      const auto row_problem = [&](const CsvField* at, const std::string& message) {
+        if (!message.empty()) row_problems.push_back({path, row.line, at->column, message});
+      };
+      row_problem(incident_field, incident_problem(known, static_cast<std::int64_t>(incident)));
       double rank = static_cast<double>(row.line);
-      if (const CsvField* r = field(row, "rank"); r && !r->text.empty())
+      if (const CsvField* r = field(row, "rank"); r && !r->text.empty()) {
         rank = number_field(table, row, column["rank"]);
-      double delay = 0;
-      if (const CsvField* d = field(row, "delay_s"); d && !d->text.empty())
-        delay = number_field(table, row, column["delay_s"]);
+        if (rank < 1 || rank != std::floor(rank))
+          row_problem(r, "rank must be a whole number >= 1 (1 first)");
+      }
+      std::optional<SimTime> delay = 0;
+      if (const CsvField* d = field(row, "delay_s"); d && !d->text.empty()) {
+        delay = delay_of(number_field(table, row, column["delay_s"]));
+        if (!delay) row_problem(d, kDelayRule);
+      }
       const CsvField* ranker = field(row, "ranker");
       const CsvField* candidate = field(row, "candidate");
       if (candidate->text.empty())
-        throw InputError({{path, row.line, candidate->column, "empty candidate"}});
-      rankings.add(ranker && !ranker->text.empty() ? ranker->text : "external",
-                   static_cast<SimTime>(std::llround(delay * 1e9)),
+        row_problem(candidate, "empty candidate");
+      else
+        row_problem(candidate, candidate_problem(known, candidate->text));
+      if (!row_problems.empty()) throw InputError(std::move(row_problems));
+      rankings.add(ranker && !ranker->text.empty() ? ranker->text : "external", *delay,
                    static_cast<std::int64_t>(incident), rank, candidate->text);
     } catch (const InputError& error) {
       problems.insert(problems.end(), error.diagnostics().begin(), error.diagnostics().end());
     }
   }
-  if (!problems.empty()) throw InputError(std::move(problems));
+  if (!problems.empty()) throw InputError(by_position(std::move(problems), path));
   return rankings.take();
 }
 
-std::vector<RcaRanking> read_json_lines(const std::string& path, const std::string& text) {
+std::vector<RcaRanking> read_json_lines(const std::string& path, const std::string& text,
+                                        const Known* known) {
   Collector rankings;
   std::vector<Diagnostic> problems;
   int line = 0;
@@ -125,6 +194,16 @@ std::vector<RcaRanking> read_json_lines(const std::string& path, const std::stri
       problem("not a JSON object");
       continue;
     }
+    static const std::vector<std::string> kKeys = {"incident_id", "candidates", "ranker",
+                                                   "delay_s"};
+    bool unknown_key = false;
+    for (const auto& [key, value] : json.items())
+      if (std::find(kKeys.begin(), kKeys.end(), key) == kKeys.end()) {
+        problem("unknown key `" + key + "`" + did_you_mean(key, kKeys) +
+                " (incident_id, candidates; optional ranker, delay_s)");
+        unknown_key = true;
+      }
+    if (unknown_key) continue;
     const auto id = json.find("incident_id");
     const auto list = json.find("candidates");
     if (id == json.end() || !id->is_number_integer() || id->get<std::int64_t>() < 0) {
@@ -143,23 +222,38 @@ std::vector<RcaRanking> read_json_lines(const std::string& path, const std::stri
       }
       ranker = r->get<std::string>();
     }
-    double delay = 0;
+    std::optional<SimTime> delay = 0;
     if (const auto d = json.find("delay_s"); d != json.end()) {
-      if (!d->is_number() || !std::isfinite(d->get<double>())) {
-        problem("`delay_s` must be a number");
+      delay = d->is_number() ? delay_of(d->get<double>()) : std::nullopt;
+      if (!delay) {
+        problem(std::string("`delay_s` must be a number of seconds in [0, 1e9]"));
         continue;
       }
-      delay = d->get<double>();
     }
-    rankings.open(ranker, static_cast<SimTime>(std::llround(delay * 1e9)), id->get<std::int64_t>());
+    const std::int64_t incident = id->get<std::int64_t>();
+    if (const std::string why = incident_problem(known, incident); !why.empty()) {
+      problem(why);
+      continue;
+    }
+    if (const int first = rankings.opened_at(ranker, *delay, incident); first > 0) {
+      problem("a second ranking of incident " + std::to_string(incident) + " by " + ranker +
+              " at delay_s " + format_duration(*delay) + " (the first is at line " +
+              std::to_string(first) + ")");
+      continue;
+    }
+    rankings.open(ranker, *delay, incident, line);
     double rank = 0;
     for (const auto& candidate : *list) {
       if (!candidate.is_string() || candidate.get<std::string>().empty()) {
         problem("every candidate must be a non-empty string");
         break;
       }
-      rankings.add(ranker, static_cast<SimTime>(std::llround(delay * 1e9)), id->get<std::int64_t>(),
-                   ++rank, candidate.get<std::string>());
+      if (const std::string why = candidate_problem(known, candidate.get<std::string>());
+          !why.empty()) {
+        problem(why);
+        continue;
+      }
+      rankings.add(ranker, *delay, incident, ++rank, candidate.get<std::string>());
     }
   }
   if (!problems.empty()) throw InputError(std::move(problems));
@@ -168,11 +262,26 @@ std::vector<RcaRanking> read_json_lines(const std::string& path, const std::stri
 
 }  // namespace
 
-std::vector<RcaRanking> read_rankings_file(const std::string& path) {
+namespace {
+
+std::vector<RcaRanking> read_rankings(const std::string& path, const Known* known) {
   const std::string text = read_input_text(path, kMaxCsvBytes);
   const std::size_t first = text.find_first_not_of(" \t\r\n\xEF\xBB\xBF");
-  if (first != std::string::npos && text[first] == '{') return read_json_lines(path, text);
-  return read_csv(path, text);
+  if (first != std::string::npos && text[first] == '{') return read_json_lines(path, text, known);
+  return read_csv(path, text, known);
+}
+
+}  // namespace
+
+std::vector<RcaRanking> read_rankings_file(const std::string& path) {
+  return read_rankings(path, nullptr);
+}
+
+std::vector<RcaRanking> read_rankings_file(const std::string& path, const RcaSystem& system,
+                                           const std::vector<IncidentRecord>& incidents,
+                                           const std::string& trace_path) {
+  const Known known = known_of(system, incidents, trace_path);
+  return read_rankings(path, &known);
 }
 
 }  // namespace dosim

@@ -68,13 +68,8 @@ nlohmann::ordered_json rca_json(const std::vector<RcaScores>& scores) {
 
 // Rankings from elsewhere against the trace's ground truth.
 int score_rca(const ScoreOptions& options, const TraceForScoring& trace) {
-  const std::vector<RcaRanking> rankings = read_rankings_file(options.rca_path);
-  std::set<std::int64_t> known;
-  for (const IncidentRecord& incident : trace.incidents) known.insert(incident.id);
-  for (const RcaRanking& ranking : rankings)
-    if (!known.count(ranking.incident))
-      throw InputError(options.rca_path, "incident_id " + std::to_string(ranking.incident) +
-                                             " is not an incident of " + options.trace_path);
+  const std::vector<RcaRanking> rankings =
+      read_rankings_file(options.rca_path, trace.system, trace.incidents, options.trace_path);
   const std::vector<RcaScores> scores = score_rankings(rankings, trace.incidents, trace.system);
   if (options.json) {
     std::cout << nlohmann::ordered_json{{"rca", rca_json(scores)}}.dump(2) << "\n";

@@ -305,5 +305,38 @@ TEST_CASE("Rankings read from CSV and JSON lines", "[rca]") {
     CHECK(error.diagnostics()[0].line == 1);
     CHECK(error.diagnostics()[1].line == 3);
   }
+  // Against a trace's system and incidents: every problem at its line and column.
+  const std::vector<IncidentRecord> incidents = {incident(0, 2, "db", "latency", {2, 1, 0})};
+  const auto said = [&](const std::string& name, const std::string& text) {
+    std::vector<std::string> out;
+    try {
+      read_rankings_file(write(name, text), chain(), incidents, "t.h5");
+      FAIL("no error");
+    } catch (const InputError& error) {
+      for (const Diagnostic& d : error.diagnostics())
+        out.push_back(std::to_string(d.line) + ":" + std::to_string(d.column) + " " + d.message);
+    }
+    return out;
+  };
+  CHECK(said("t.csv",
+             "incident_id,rank,candidate,delay_s\n0,0,db,-5\n0,1.5,dbb,1e300\n7,1,api,0\n"
+             "0,2,edge:web->db,0\n0,3,change:anything,0\n") ==
+        std::vector<std::string>{
+            "2:3 rank must be a whole number >= 1 (1 first)",
+            "2:8 delay_s must be a number of seconds in [0, 1e9]",
+            "3:3 rank must be a whole number >= 1 (1 first)",
+            "3:7 candidate 'dbb' is no service or dependency of t.h5; did you mean 'service:db'?",
+            "3:11 delay_s must be a number of seconds in [0, 1e9]",
+            "4:1 incident_id 7 is not an incident of t.h5",
+            "5:5 candidate 'edge:web->db' is no service or dependency of t.h5; did you mean "
+            "'edge:api->db'?"});
+  CHECK(said("t.jsonl",
+             "{\"incident_id\": 0, \"candidates\": [\"db\"], \"rankr\": \"x\"}\n"
+             "{\"incident_id\": 0, \"candidates\": [\"db\"]}\n"
+             "{\"incident_id\": 0, \"candidates\": [\"api\"], \"delay_s\": 0}\n") ==
+        std::vector<std::string>{"1:1 unknown key `rankr`; did you mean 'ranker'? (incident_id, "
+                                 "candidates; optional ranker, delay_s)",
+                                 "3:1 a second ranking of incident 0 by external at delay_s 0s "
+                                 "(the first is at line 2)"});
   std::filesystem::remove_all(dir);
 }

@@ -176,8 +176,16 @@ namespace dosim {
 //   JSON lines: {"incident_id": 3, "candidates": ["service:db", "edge:api->db"],
 //                "ranker": "mine", "delay_s": 60}, `ranker` and `delay_s` optional.
 // A candidate is "service:NAME", "edge:CALLER->CALLEE" or "change:NAME"; a bare name is read
-// as a service. Throws InputError at FILE:LINE:COL for every problem found.
+// as a service. A `rank` is a whole number >= 1, `delay_s` a number of seconds in [0, 1e9];
+// in JSON lines a (incident, ranker, delay) is ranked once and no other key is allowed.
+// Throws InputError at FILE:LINE:COL for every problem found.
 std::vector<RcaRanking> read_rankings_file(const std::string& path);
+// The same, checked against a trace (`trace_path` in messages): every incident_id one of
+// `incidents`, every service and edge candidate one of `system`'s (a change's name is not
+// checked: a script may have added it).
+std::vector<RcaRanking> read_rankings_file(const std::string& path, const RcaSystem& system,
+                                           const std::vector<IncidentRecord>& incidents,
+                                           const std::string& trace_path);
 
 // Rankers written in Python (`rca: rankers: [{name: N, python: FILE.py, function: F}]`,
 // docs/rca.md): what makes one lives in dosim's Python layer (python/), above the
