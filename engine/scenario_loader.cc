@@ -702,8 +702,11 @@ void Loader::read_traffic(const YAML::Node& node, int index) {
                    "'noise' is " + format_number(traffic.noise) +
                        ": a coefficient of variation above 1 (the per-tick rate's standard "
                        "deviation is " +
-                       format_number(traffic.noise) + " times its mean); did you mean " +
-                       format_number(traffic.noise / 100) + "?");
+                       format_number(traffic.noise) + " times its mean)" +
+                       // A percent read as a fraction: the fraction it meant.
+                       (traffic.noise <= 100 ? "; did you mean " +
+                                                   format_number(traffic.noise / 100) + "?"
+                                             : std::string()));
   read_shapes(r, traffic);
   if (auto locust = r.value("locust")) read_locust(*locust, traffic);
   if (auto replay = r.value("replay")) {

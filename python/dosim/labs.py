@@ -367,10 +367,18 @@ def main(argv=None):
     lab_dir = find_lab(args.lab)
     lab = load_lab(lab_dir)
     if args.command == "seed":
+        if not args.student.strip():
+            print("dosim lab seed: --student must name the student (an id, not empty)",
+                  file=sys.stderr)
+            return 2
         print(student_seed(lab.name, args.student, args.key))
         return 0
     if not Path(args.submission).is_dir():
         print(f"dosim lab grade: the submission '{args.submission}' is not a folder",
+              file=sys.stderr)
+        return 2
+    if args.student is not None and not args.student.strip():
+        print("dosim lab grade: --student must name the student (an id, not empty)",
               file=sys.stderr)
         return 2
     ids = [task[0] for task in lab.tasks]
