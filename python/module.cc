@@ -74,11 +74,14 @@ NamedRcaRankers make_rankers(const py::object& rankers) {
 // clamped; None: the scenario's.
 std::optional<std::uint64_t> seed_of(const py::object& seed) {
   if (seed.is_none()) return std::nullopt;
-  if (py::isinstance<py::int_>(seed) && !py::isinstance<py::bool_>(seed)) {
+  // Any integer (numpy's too, through __index__), but not a bool or a float.
+  if (!py::isinstance<py::bool_>(seed) && PyIndex_Check(seed.ptr())) {
+    const py::object whole = py::reinterpret_steal<py::object>(PyNumber_Index(seed.ptr()));
+    if (!whole) throw py::error_already_set();
     const py::int_ least(0), most(1'000'000'000'000'000'000LL);
-    if (PyObject_RichCompareBool(seed.ptr(), least.ptr(), Py_GE) == 1 &&
-        PyObject_RichCompareBool(seed.ptr(), most.ptr(), Py_LE) == 1)
-      return seed.cast<std::uint64_t>();
+    if (PyObject_RichCompareBool(whole.ptr(), least.ptr(), Py_GE) == 1 &&
+        PyObject_RichCompareBool(whole.ptr(), most.ptr(), Py_LE) == 1)
+      return whole.cast<std::uint64_t>();
   }
   throw InputError(
       "seed", "the seed must be a whole number in [0, 1e18], got " + std::string(py::repr(seed)));

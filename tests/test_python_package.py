@@ -314,6 +314,7 @@ def test_seeds_are_checked_as_the_command_line_checks_them():
         with pytest.raises(dosim.InputError):
             dosim.Simulation(SMALL, seed=seed)
     assert dosim.run(SMALL, seed=10**18).seed == 10**18
+    assert dosim.run(SMALL, seed=np.int64(5)).seed == 5  # numpy's integers are integers
     bad = TMP / "seed-too-big.yaml"  # the scenario's own seed, past 1e18 by one
     bad.write_text(SMALL.read_text().replace("seed: 11", "seed: 1000000000000000001"))
     with pytest.raises(dosim.InputError, match=r"'seed' must be in \[0, 1000000000000000000\]"):
