@@ -11,16 +11,24 @@
 namespace dosim::cli {
 
 int routes_command(const RoutesOptions& options) {
-  const AlertmanagerSpec spec = options.scenario
-                                    ? load_scenario_file(options.config_path).alertmanager
-                                    : load_alertmanager_file(options.config_path);
+  // The configuration's problems and every bad label, said at once.
+  AlertmanagerSpec spec;
+  std::vector<Diagnostic> problems;
+  try {
+    spec = options.scenario ? load_scenario_file(options.config_path).alertmanager
+                            : load_alertmanager_file(options.config_path);
+  } catch (const Error& error) {
+    problems = error.diagnostics();
+  }
   AlertLabels labels;
   for (const std::string& pair : options.labels) {
     const std::size_t equal = pair.find('=');
     if (equal == std::string::npos || equal == 0)
-      throw InputError("command line", "a label is NAME=VALUE, got '" + pair + "'");
-    labels.emplace_back(pair.substr(0, equal), pair.substr(equal + 1));
+      problems.push_back({"command line", 0, 0, "a label is NAME=VALUE, got '" + pair + "'"});
+    else
+      labels.emplace_back(pair.substr(0, equal), pair.substr(equal + 1));
   }
+  if (!problems.empty()) throw InputError(std::move(problems));
   const std::vector<std::string> receivers = receivers_for(spec, labels);
   for (std::size_t i = 0; i < receivers.size(); ++i)
     std::cout << (i == 0 ? "" : ",") << receivers[i];

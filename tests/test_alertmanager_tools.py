@@ -120,6 +120,14 @@ def test_a_scenario_names_its_alertmanager_file_and_routes_through_it():
     assert result.stdout.strip() == "team-payments"
 
 
+def test_every_bad_label_is_said_at_once():
+    scenario = SOURCE_DIR / "scenarios" / "payments-mad.yaml"
+    result = dosim("routes", "--scenario", scenario, "=y", "novalue", "service=payments")
+    assert result.returncode == 2, result
+    assert "got '=y'" in result.stderr and "got 'novalue'" in result.stderr, result.stderr
+    assert "2 problems" in result.stderr, result.stderr
+
+
 def test_the_first_form_loads_with_a_deprecation_warning():
     path = TMP / "first-form.yaml"
     path.write_text("""name: t
