@@ -63,8 +63,13 @@ std::vector<std::string> run_ranker_names(const Scenario& scenario, const RunOpt
   return names;
 }
 
-NamedRcaRankers make_run_rankers(const Scenario& scenario, const RunOptions& options,
-                                 std::uint64_t seed, std::vector<Diagnostic>& problems) {
+namespace {
+
+// Checks every ranker name (rca_ranker_names' contract); returns the scenario's own rankers
+// that have a file to make.
+std::vector<const RcaRankerSpec*> checked_rankers(const Scenario& scenario,
+                                                  const RunOptions& options, bool playbooks,
+                                                  std::vector<Diagnostic>& problems) {
   const std::vector<std::string>& builtin = rca_ranker_names();
   std::vector<std::string> known = builtin;
   std::vector<const RcaRankerSpec*> to_make;
@@ -96,6 +101,7 @@ NamedRcaRankers make_run_rankers(const Scenario& scenario, const RunOptions& opt
   std::vector<std::string> listed;
   for (std::size_t r = 0; r < scenario.rca.rankers.size(); ++r) {
     const std::string& name = scenario.rca.rankers[r];
+    if (name.empty()) continue;  // an entry without a name: the loader said so
     const SourcePos pos =
         r < scenario.rca.ranker_pos.size() ? scenario.rca.ranker_pos[r] : SourcePos{};
     // A built-in ranker listed twice would rank every incident twice (a ranker of the
@@ -114,12 +120,27 @@ NamedRcaRankers make_run_rankers(const Scenario& scenario, const RunOptions& opt
                             did_you_mean(name, known)});
   }
   // A playbook step blaming the top cause (`target: rca`) names a ranker the run has.
-  for (const PlaybookSpec& playbook : scenario.playbooks)
-    for (const PlaybookStep& step : playbook.steps)
-      if (!step.ranker.empty() && !contains(known, step.ranker))
-        problems.push_back({scenario.file, step.pos.line, step.pos.column,
-                            "unknown root-cause ranker '" + step.ranker + "' in playbook '" +
-                                playbook.name + "'" + did_you_mean(step.ranker, known)});
+  if (playbooks)
+    for (const PlaybookSpec& playbook : scenario.playbooks)
+      for (const PlaybookStep& step : playbook.steps)
+        if (!step.ranker.empty() && !contains(known, step.ranker))
+          problems.push_back({scenario.file, step.pos.line, step.pos.column,
+                              "unknown root-cause ranker '" + step.ranker + "' in playbook '" +
+                                  playbook.name + "'" + did_you_mean(step.ranker, known)});
+  return to_make;
+}
+
+}  // namespace
+
+void check_rca_names(const Scenario& draft, const RunOptions& options,
+                     std::vector<Diagnostic>& problems) {
+  checked_rankers(draft, options, false, problems);
+}
+
+NamedRcaRankers make_run_rankers(const Scenario& scenario, const RunOptions& options,
+                                 std::uint64_t seed, std::vector<Diagnostic>& problems) {
+  const std::vector<const RcaRankerSpec*> to_make =
+      checked_rankers(scenario, options, true, problems);
   NamedRcaRankers rankers;
   for (const RcaRankerSpec* spec : to_make)
     if (RcaRanker made = make_scenario_ranker(scenario, *spec, options, seed, problems))

@@ -25,4 +25,9 @@ std::vector<std::string> run_ranker_names(const Scenario& scenario, const RunOpt
 NamedRcaRankers make_run_rankers(const Scenario& scenario, const RunOptions& options,
                                  std::uint64_t seed, std::vector<Diagnostic>& problems);
 
+// The names alone, of a scenario that did not load (ScenarioDraft): no file is read, and
+// playbooks are not checked (a ranker of its own that did not load would seem unknown).
+void check_rca_names(const Scenario& draft, const RunOptions& options,
+                     std::vector<Diagnostic>& problems);
+
 }  // namespace dosim

@@ -133,7 +133,7 @@ void check_detectors(const Scenario& scenario, const std::vector<DetectorSpec>& 
 // kind is made for one column, so that a user sees its problems with the others at once. A
 // kind the registry does not know is an error unless a front end's factory or a script may
 // make it; python's (the user's code runs when it is made) waits for a scenario that loads.
-// In order of position.
+// The root-cause rankers' names too (check_rca_names). In order of position.
 std::vector<Diagnostic> draft_problems(const ScenarioDraft& draft, const RunOptions& options) {
   std::vector<Diagnostic> problems = draft.errors;
   const std::vector<std::string> kinds = detector_kinds();
@@ -154,6 +154,7 @@ std::vector<Diagnostic> draft_problems(const ScenarioDraft& draft, const RunOpti
       collect_at_detector(error, spec, draft.scenario.file, problems);
     }
   }
+  check_rca_names(draft.scenario, options, problems);
   return by_position(std::move(problems), draft.scenario.file);
 }
 
