@@ -119,6 +119,16 @@ std::uint64_t poisson_search_on(double u, double mean, std::uint64_t k, double p
   return k;
 }
 
+// The inversion's search through the table, from term k = `k`: on return u <= cumulative,
+// or k = kTabulated.
+void poisson_table_search(double u, double mean, std::uint64_t& k, double& p, double& cumulative) {
+  while (u > cumulative && k < kTabulated) {
+    ++k;
+    p *= mean * kReciprocals.of[k];
+    cumulative += p;
+  }
+}
+
 // Whether sample_poisson's count of mean `mean` from uniform `u` needs the inversion's
 // search; else it is `known`.
 bool poisson_needs_search(double u, double mean, std::uint64_t& known) {
@@ -139,11 +149,7 @@ std::uint64_t sample_poisson(std::uint32_t word, double mean) {
   std::uint64_t k = 0;
   if (!poisson_needs_search(u, mean, k)) return k;
   double p = std::exp(-mean), cumulative = p;
-  while (u > cumulative && k < kTabulated) {
-    ++k;
-    p *= mean * kReciprocals.of[k];
-    cumulative += p;
-  }
+  poisson_table_search(u, mean, k, p, cumulative);
   return poisson_search_on(u, mean, k, p, cumulative);
 }
 
@@ -193,11 +199,7 @@ void search_lanes(const double (&u)[kPoissonLanes], const double (&mean)[kPoisso
 #else
   for (int l = 0; l < kPoissonLanes; ++l) {
     k[l] = 0;
-    while (u[l] > cumulative[l] && k[l] < kTabulated) {
-      ++k[l];
-      p[l] *= mean[l] * kReciprocals.of[k[l]];
-      cumulative[l] += p[l];
-    }
+    poisson_table_search(u[l], mean[l], k[l], p[l], cumulative[l]);
   }
 #endif
 }

@@ -33,11 +33,15 @@ class SweepResults:
                 f"{len(self.runs)} run rows, {len(self.summary)} summary rows>")
 
 
+class _NotSweep(Exception):
+    """A readable file whose format is not dosim sweep's."""
+
+
 def _from_json(path):
     with open(path, encoding="utf-8") as f:
         results = json.load(f)
     if results.get("format") != "dosim-sweep":
-        raise ValueError(f"{path}: not the results of dosim sweep")
+        raise _NotSweep()
     tables = {}
     for name in TABLES:
         rows = results[name]
@@ -56,7 +60,7 @@ def _from_hdf5(path):
 
     with h5py.File(path, "r") as f:
         if text(f.attrs.get("format", b"")) != "dosim-sweep":
-            raise ValueError(f"{path}: not the results of dosim sweep")
+            raise _NotSweep()
         tables = {}
         for name in TABLES:
             group = f[name]
@@ -84,11 +88,8 @@ def load_sweep(path):
             tables, meta = _from_hdf5(path)
         else:
             tables, meta = _from_json(path)
+    except _NotSweep:
+        _dosim._raise_input_error(path, "not the results of dosim sweep")
     except (OSError, KeyError, ValueError, TypeError, IndexError) as error:
-        message = str(error)
-        if message.startswith(path + ": "):  # ours: "not the results of dosim sweep"
-            message = message[len(path) + 2:]
-        else:
-            message = f"cannot read the results: {message}"
-        _dosim._raise_input_error(path, message)
+        _dosim._raise_input_error(path, f"cannot read the results: {error}")
     return SweepResults(tables, meta)
