@@ -19,7 +19,9 @@
 #include <ctime>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <stdexcept>
+#include <string_view>
 #include <tuple>
 
 #include "commands.h"
@@ -211,14 +213,24 @@ HttpServer::Response json_answer(int status, const nlohmann::json& body) {
   return {status, "application/json", body.dump() + "\n"};
 }
 
-// The value of `key` in a target's query ("/api/state?since=3&service=2"), or -1.
-long query_number(const std::string& target, const std::string& key) {
+// The value of `key` in a target's query ("/api/state?since=3&service=2") as a whole
+// number >= 0: nullopt if the key is absent, -1 if its value is anything else.
+std::optional<long> query_number(std::string_view target, std::string_view key) {
   const std::size_t q = target.find('?');
-  if (q == std::string::npos) return -1;
-  const std::string query = "&" + target.substr(q + 1);
-  const std::size_t at = query.find("&" + key + "=");
-  if (at == std::string::npos) return -1;
-  return std::strtol(query.c_str() + at + key.size() + 2, nullptr, 10);
+  if (q == std::string_view::npos) return std::nullopt;
+  std::string_view query = target.substr(q + 1);
+  while (!query.empty()) {
+    const std::string_view pair = query.substr(0, query.find('&'));
+    query.remove_prefix(std::min(query.size(), pair.size() + 1));
+    if (pair.size() <= key.size() || pair.substr(0, key.size()) != key || pair[key.size()] != '=')
+      continue;
+    const std::string_view value = pair.substr(key.size() + 1);
+    if (value.empty() || value.size() > 9 ||
+        value.find_first_not_of("0123456789") != std::string_view::npos)
+      return -1;
+    return std::stol(std::string(value));
+  }
+  return std::nullopt;
 }
 
 HttpServer::Response control(Session& session, const nlohmann::json& request) {
@@ -274,11 +286,18 @@ HttpServer::Response answer(void* context, const HttpServer::Request& request) {
   if (path == "/" || path == "/index.html") return {200, "text/html; charset=utf-8", session.page};
   if (path == "/-/ready") return {200, "text/plain; charset=utf-8", "dosim serve: ready\n"};
   if (path == "/api/state") {
-    const long since = query_number(request.path, "since");
-    const long service = query_number(request.path, "service");
+    const std::optional<long> since = query_number(request.path, "since");
+    const std::optional<long> service = query_number(request.path, "service");
+    const long services = static_cast<long>(session.run->simulation().scenario().services.size());
+    if (since == -1)
+      return json_answer(400, {{"ok", false}, {"error", "since must be a whole number >= 0"}});
+    if (service && !(*service >= 0 && *service < services))
+      return json_answer(400, {{"ok", false},
+                               {"error", "service must be a service's index, 0 to " +
+                                             std::to_string(services - 1)}});
     return {200, "application/json",
-            session.view->state_json(since < 0 ? 0 : static_cast<std::size_t>(since),
-                                     static_cast<int>(service), session.pacing)};
+            session.view->state_json(static_cast<std::size_t>(since.value_or(0)),
+                                     static_cast<int>(service.value_or(-1)), session.pacing)};
   }
   return {404, "text/plain; charset=utf-8", "not found: / (the live page), /metrics, /api/state\n"};
 }

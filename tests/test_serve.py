@@ -199,6 +199,13 @@ def test_the_live_page_and_its_api_pause_and_inject(scenario):
         state = json.loads(get(port, "/api/state", since=0, service=0))
         assert state["health"] == ["healthy", "healthy"], state["health"]
         assert state["series"]["service"] == 0 and len(state["series"]["t"]) > 1
+        for bad in ({"since": "x"}, {"since": -1}, {"service": 2}, {"service": "web"}):
+            try:
+                get(port, "/api/state", **bad)
+                raise AssertionError(f"{bad} was accepted")
+            except urllib.error.HTTPError as error:
+                assert error.code == 400, bad
+                assert next(iter(bad)) in json.loads(error.read())["error"], bad
 
         assert post(port, "/api/control", {"action": "pause"}) == (200, {"ok": True, "paused": True, "speed": 30.0})
         paused_at = json.loads(get(port, "/api/state"))["t"]
