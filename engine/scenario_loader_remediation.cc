@@ -253,7 +253,8 @@ void Loader::read_playbook(const YAML::Node& node, std::size_t index) {
         diags_.error(r.key_pos(key),
                      std::string("'") + key + "' is for an oncall responder (responder: oncall)");
   const std::vector<YAML::Node> steps = r.list("steps", Need::kRequired);
-  if (steps.empty() && r.has("steps"))
+  // (A steps value that is not a list has been said already: an empty Lua table reads as one.)
+  if (steps.empty() && r.has("steps") && !r.value("steps")->IsMap())
     diags_.error(r.value_pos("steps"), "'steps' must list at least one step");
   for (const YAML::Node& step_node : steps) read_playbook_step(step_node, spec);
   if (auto verify = r.value("verify")) {

@@ -74,7 +74,7 @@ SourcePos pos_of(const YAML::Node& node) {
 std::string describe(const YAML::Node& node) {
   if (!node.IsDefined() || node.IsNull()) return "nothing";
   if (node.IsSequence()) return "a list";
-  if (node.IsMap()) return "a mapping";
+  if (node.IsMap()) return node.size() == 0 ? "an empty mapping" : "a mapping";
   return "'" + node.Scalar() + "'";
 }
 

@@ -556,6 +556,18 @@ def test_a_lua_playbook_is_answered_like_a_declared_one():
     assert "REMEDY flag-off search: turned off feature-flag 'ranking' (scripted)" in out, out
 
 
+def test_a_lua_playbook_with_an_empty_steps_table_is_told_once():
+    """An empty Lua table reads as an empty mapping: 'steps' says so, once, not also that it
+    must list a step."""
+    script = TMP / "empty-steps.lua"
+    script.write_text('sim.playbook{name = "p", match = {detector = "errors"}, steps = {}}\n')
+    scenario = write("empty-steps", WEB_SEARCH + ERRORS + f"script: {script}\n")
+    result = dosim("run", scenario, "-o", TMP / "empty-steps.h5")
+    assert result.returncode == 2, result.stderr
+    assert "empty-steps.lua:1: sim.playbook: expected a list for 'steps', got an empty mapping" in result.stderr
+    assert "at least one step" not in result.stderr, result.stderr
+
+
 def test_lua_revert_set_timeout_and_shed():
     script = TMP / "operations.lua"
     script.write_text("""sim.at(600, function() sim.log("revert", tostring(sim.revert("cfg-8"))) end)
