@@ -319,6 +319,28 @@ std::size_t endpoint_count(const Scenario& scenario) {
   return count;
 }
 
+// The group at `path` below `parent`, with the groups above it that are missing, none with
+// time stamps: a Python detector's name holds its module's folders
+// ("python:detectors/x.py:C"), and /detectors/<name>/ is read as that path. Empty and "."
+// parts are skipped, as HDF5 skips them when the path is read.
+Group make_group_path(hid_t parent, const std::string& path) {
+  std::vector<std::string> parts;
+  for (std::size_t begin = 0; begin <= path.size();) {
+    const std::size_t end = std::min(path.find('/', begin), path.size());
+    const std::string part = path.substr(begin, end - begin);
+    if (!part.empty() && part != ".") parts.push_back(part);
+    begin = end + 1;
+  }
+  if (parts.empty()) return make_group(parent, path);  // HDF5 says why not
+  Group folder;
+  hid_t at = parent;
+  for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
+    folder = hdf5::exists(at, parts[i]) ? hdf5::open_group(at, parts[i]) : make_group(at, parts[i]);
+    at = folder.get();
+  }
+  return make_group(at, parts.back());
+}
+
 }  // namespace
 
 // Request level: the kept spans and the sampled request logs, appended as they come, one
@@ -1135,7 +1157,7 @@ std::size_t TraceWriter::add_detector(const std::string& name, double limit,
   try {
     if (!impl.detectors_group)
       impl.detectors_group.emplace(make_group(impl.file.get(), "detectors"));
-    const Group group = make_group(impl.detectors_group->get(), name.c_str());
+    const Group group = make_group_path(impl.detectors_group->get(), name);
     write_attribute(group.get(), "limit", H5T_IEEE_F64LE, limit);
     const std::vector<std::int32_t> services(service.begin(), service.end());
     write_numbers(group.get(), "service", H5T_STD_I32LE, std::span<const std::int32_t>(services));

@@ -72,9 +72,10 @@ void surprise_bench(DetectorSpec& spec) {
   spec.for_duration = 30 * kSecond;
 }
 
-// The default model's metrics; an unreadable model throws ModelError naming it.
+// The model's metrics (the default model's without one); an unreadable model throws
+// ModelError naming it.
 void lstm_bench(DetectorSpec& spec) {
-  spec.metrics = shared_lstm_model(default_lstm_model_path())->metrics;
+  spec.metrics = shared_lstm_model(spec.model.empty() ? default_lstm_model_path() : spec.model)->metrics;
 }
 
 PythonDetectorMaker g_python_maker = nullptr;  // set by dosim's Python layer
@@ -177,7 +178,7 @@ std::string detector_kinds_text() {
   return text;
 }
 
-DetectorSpec bench_detector_spec(const std::string& name) {
+DetectorSpec bench_detector_spec(const std::string& name, const std::string& model) {
   const Kind* kind = find_kind(name);
   if (kind == nullptr)
     throw InputError("--detectors",
@@ -187,6 +188,7 @@ DetectorSpec bench_detector_spec(const std::string& name) {
   spec.kind = name;
   spec.metrics = {"latency_p95_s", "error_ratio"};
   spec.for_duration = 15 * kSecond;
+  spec.model = model;
   kind->bench(spec);
   return spec;
 }

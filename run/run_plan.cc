@@ -57,14 +57,9 @@ std::vector<DetectorSpec> select_detectors(const std::vector<std::string>& token
     const DetectorToken parsed = parse_detector_token(token, "--detectors", {}, {}, problems);
     if (problems.size() > before) continue;
     try {
-      DetectorSpec spec = bench_detector_spec(parsed.kind);
-      // Named as written, but a module's folders dropped: a name is a trace group's name.
+      DetectorSpec spec = bench_detector_spec(parsed.kind, parsed.model);
+      // Named as written, a module's folders included (its trace group is that path).
       spec.name = token;
-      if (!parsed.module.empty()) {
-        const std::size_t at = spec.name.find(parsed.module);
-        spec.name.replace(at, parsed.module.size(),
-                          std::filesystem::path(parsed.module).filename().string());
-      }
       for (const DetectorSpec& other : specs)
         if (other.name == spec.name)
           problems.push_back({"--detectors", 0, 0, "'" + spec.name + "' twice"});

@@ -296,3 +296,38 @@ def test_bench_of_a_python_token_gives_the_same_json_on_one_and_two_threads():
     assert results["detectors"] == [token]
     assert [run["seed"] for run in results["runs"]] == [11, 12]
     assert all(run["scores"][token]["alerts"] > 0 for run in results["runs"])
+
+
+def test_tokens_keep_their_folders_in_names_and_trace_groups():
+    """scoring.md: the token as written names the row, folders included, so two modules of
+    one file name in two folders are two detectors; each one's scores are in the trace at
+    /detectors/<token>/score."""
+    tokens = []
+    for folder in ("left", "right"):
+        (TMP / folder).mkdir(exist_ok=True)
+        (TMP / folder / "same.py").write_text(MODULE.read_text())
+        tokens.append(f"python:{TMP / folder / 'same.py'}:Above:above=0.1")
+    trace = TMP / "folders.h5"
+    report = dosim.run(str(SCENARIO), detectors=tokens, out=str(trace))
+    assert report.detectors == tokens
+    assert list(report.scores_frame().index[:2]) == tokens
+    with h5py.File(trace) as f:
+        assert [name.decode() for name in f["detectors/name"][()]] == tokens
+        for token in tokens:
+            assert f[f"detectors/{token}/score"].shape[0] == len(f["time_ns"])
+    assert dosim.load_trace(str(trace)).detectors() == tokens
+
+
+def test_an_lstm_token_reads_the_model_it_names():
+    """lstm:model=PATH is that model's detector: the default model (in dosim's data folder,
+    not found here) is not looked for."""
+    empty = TMP / "no-data"
+    empty.mkdir(exist_ok=True)
+    model = SOURCE_DIR / "models" / "lstm-noop.h5"
+    env = dict(os.environ, DOSIM_DATA_DIR=str(empty))
+    bench = dosim_cli("bench", "--detectors", f"lstm:model={model}", "--scenarios", SCENARIO,
+                      "--seeds", 1, "--quiet", env=env)
+    assert bench.returncode == 0, bench.stderr
+    missing = dosim_cli("bench", "--detectors", f"lstm:model={empty / 'none.h5'}", "--scenarios",
+                        SCENARIO, "--seeds", 1, "--quiet", env=env)
+    assert missing.returncode == 2 and "none.h5" in missing.stderr, missing.stderr

@@ -28,9 +28,10 @@ const std::vector<DetectorKindInfo>& detector_kind_infos();
 std::string detector_kinds_text();
 
 // What `dosim bench --detectors KIND` runs for a kind, named after it (docs/scoring.md).
-// For lstm the metrics are its default model's (ModelError when that cannot be read).
-// Throws InputError for an unknown kind.
-DetectorSpec bench_detector_spec(const std::string& kind);
+// `model` (a token's model=PATH) is the spec's model; for lstm the metrics are that model's,
+// or its default model's without one (ModelError when it cannot be read). Throws InputError
+// for an unknown kind.
+DetectorSpec bench_detector_spec(const std::string& kind, const std::string& model = {});
 
 // Parameter defaults for a kind replayed over standardized NAB series, where a scenario's
 // defaults do not fit (threshold: above 3 standard deviations; lstm: adapt 0).
