@@ -386,6 +386,7 @@ SweepPlan plan_sweep(SweepSpec spec) {
       options.detectors = spec.detectors;
       options.incident_rules = false;
       options.script_path = spec.script_path;
+      options.detector_folder = std::filesystem::path(spec.file).parent_path().string();
       Scenario scenario = parse_scenario(texts[s], file);
       if (spec.script_path.empty()) scenario.script.clear();
       RunPlan::from_scenario(std::move(scenario), options);
@@ -458,6 +459,7 @@ SweepPlan plan_sweep(SweepSpec spec) {
   base_options.detectors = spec.detectors;
   base_options.incident_rules = false;
   base_options.script_path = spec.script_path;
+  base_options.detector_folder = std::filesystem::path(spec.file).parent_path().string();
   Hash hash;
   hash.add("dosim " DOSIM_VERSION);
   hash.add(std::to_string(spec.seed_count));

@@ -23,11 +23,17 @@ void collect(const Error& error, std::vector<Diagnostic>& problems) {
 }
 
 // One requested detector name: the scenario's own by name, the script's Lua one by name,
-// else a registry kind's bench default with the token's parameters.
+// else a registry kind's bench default with the token's parameters (its relative module and
+// model paths below `folder` where one is given).
 std::vector<DetectorSpec> select_detectors(const std::vector<std::string>& tokens,
                                            const Scenario& scenario,
                                            const std::vector<DetectorSpec>& script_specs,
+                                           const std::string& folder,
                                            std::vector<Diagnostic>& problems) {
+  const auto below_folder = [&folder](const std::string& path) {
+    if (folder.empty() || path.empty() || std::filesystem::path(path).is_absolute()) return path;
+    return (std::filesystem::path(folder) / path).string();
+  };
   std::vector<std::string> own_names;
   for (const DetectorSpec& d : scenario.detectors) own_names.push_back(d.name);
   for (const DetectorSpec& d : script_specs) own_names.push_back(d.name);
@@ -57,13 +63,16 @@ std::vector<DetectorSpec> select_detectors(const std::vector<std::string>& token
     const DetectorToken parsed = parse_detector_token(token, "--detectors", {}, {}, problems);
     if (problems.size() > before) continue;
     try {
-      DetectorSpec spec = bench_detector_spec(parsed.kind, parsed.model);
+      DetectorToken located = parsed;
+      located.model = below_folder(parsed.model);
+      located.module = below_folder(parsed.module);
+      DetectorSpec spec = bench_detector_spec(located.kind, located.model);
       // Named as written, a module's folders included (its trace group is that path).
       spec.name = token;
       for (const DetectorSpec& other : specs)
         if (other.name == spec.name)
           problems.push_back({"--detectors", 0, 0, "'" + spec.name + "' twice"});
-      apply_detector_token(parsed, spec);
+      apply_detector_token(located, spec);
       specs.push_back(std::move(spec));
     } catch (const Error& error) {
       collect(error, problems);
@@ -239,7 +248,8 @@ void resolve(Scenario& scenario, const RunOptions& options, std::vector<Detector
     script.reset();
   }
   if (options.detectors) {
-    detectors = select_detectors(*options.detectors, scenario, script_specs, problems);
+    detectors = select_detectors(*options.detectors, scenario, script_specs,
+                                 options.detector_folder, problems);
     // The incident rules that watch a detector no longer run go with it.
     std::erase_if(scenario.incident_rules, [&](const IncidentRuleSpec& rule) {
       return std::none_of(detectors.begin(), detectors.end(),

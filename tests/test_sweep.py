@@ -355,3 +355,19 @@ def test_the_python_package_reads_both_files_into_the_same_frames(single):
         assert a.astype(str).equals(b.astype(str)) or a.fillna(-1).equals(b.fillna(-1)), name
     best = from_h5.summary[from_h5.summary.detector == "mad"].sort_values("f1_median").iloc[-1]
     assert best["f1_median"] == 1.0
+
+
+def test_a_python_detector_file_is_found_beside_the_sweep_file():
+    """sweep.md: paths in the sweep file are relative to it, a python:FILE.py token's file
+    too, from any working directory; the token as written names the detector."""
+    folder = WORK / "beside"
+    folder.mkdir(exist_ok=True)
+    shutil.copy(SOURCE_DIR / "tests" / "data" / "python" / "detectors.py", folder / "mine.py")
+    shutil.copy(DATA / "tiny-shop.yaml", folder / "tiny-shop.yaml")
+    token = "python:mine.py:Above:above=0.05"
+    (folder / "sweep.yaml").write_text(f"scenario: tiny-shop.yaml\ndetectors: [mad, '{token}']\n")
+    out = WORK / "beside.json"
+    result = subprocess.run([DOSIM, "sweep", folder / "sweep.yaml", "-o", out, "--quiet"],
+                            cwd=SOURCE_DIR, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(out.read_text())["detectors"] == ["mad", token]

@@ -66,6 +66,9 @@ struct RunOptions {
   // nullopt: the scenario's detectors (or the default set when it declares none) and the
   // script's Lua detectors.
   std::optional<std::vector<std::string>> detectors;
+  // The folder that relative files named in `detectors` tokens (python:FILE.py:CLASS,
+  // model=PATH) are in: "" is the working directory (a sweep gives its file's folder).
+  std::string detector_folder;
   // Detector kinds of the program's own (a scenario's `kind:` the registry does not know
   // is asked of it first; then of the script's Lua detectors).
   DetectorFactory detector_factory;
