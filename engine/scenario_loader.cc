@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <system_error>
@@ -698,15 +699,15 @@ void Loader::read_traffic(const YAML::Node& node, int index) {
   traffic.base_rps = r.number("base_rps", Range::at_least(0), base_need).value_or(0);
   traffic.noise = r.number("noise", Range::at_least(0)).value_or(replayed ? 0.0 : 0.05);
   if (traffic.noise > 1)
-    diags_.warning(r.value_pos("noise"),
-                   "'noise' is " + format_number(traffic.noise) +
-                       ": a coefficient of variation above 1 (the per-tick rate's standard "
-                       "deviation is " +
-                       format_number(traffic.noise) + " times its mean)" +
-                       // A percent read as a fraction: the fraction it meant.
-                       (traffic.noise <= 100 ? "; did you mean " +
-                                                   format_number(traffic.noise / 100) + "?"
-                                             : std::string()));
+    diags_.warning(
+        r.value_pos("noise"),
+        "'noise' is " + format_number(traffic.noise) +
+            ": a coefficient of variation above 1 (the per-tick rate's standard "
+            "deviation is " +
+            format_number(traffic.noise) + " times its mean)" +
+            // A percent read as a fraction: the fraction it meant.
+            (traffic.noise <= 100 ? "; did you mean " + format_number(traffic.noise / 100) + "?"
+                                  : std::string()));
   read_shapes(r, traffic);
   if (auto locust = r.value("locust")) read_locust(*locust, traffic);
   if (auto replay = r.value("replay")) {
@@ -1012,9 +1013,15 @@ std::vector<std::pair<std::string, std::string>> Loader::read_labels(const YAML:
     diags_.error(pos_of(node), "expected a mapping of labels (key: value), got " + describe(node));
     return labels;
   }
+  std::map<std::string, SourcePos> seen;
   for (const auto& entry : node) {
     auto key = read_text(entry.first, pos_of(entry.first), "a label name", diags_);
     auto value = read_text(entry.second, pos_of(entry.second), "a label value", diags_);
+    if (key && !seen.emplace(*key, pos_of(entry.first)).second) {
+      diags_.error(pos_of(entry.first), "label '" + *key + "' is given twice (first at line " +
+                                            std::to_string(seen[*key].line) + ")");
+      continue;
+    }
     if (key && value) labels.emplace_back(*key, *value);
   }
   std::sort(labels.begin(), labels.end());

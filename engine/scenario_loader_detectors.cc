@@ -1,5 +1,6 @@
 // The `detectors:` section: which detectors watch which series, with what parameters.
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 
 #include "dosim/engine/frame.h"
@@ -71,12 +72,27 @@ void Loader::read_detector(const YAML::Node& node, int index) {
     } else {
       for (const auto& entry : *params) {
         auto key = read_text(entry.first, pos_of(entry.first), "a parameter name", diags_);
+        if (!key) continue;
+        const auto twice = std::find_if(spec.params.begin(), spec.params.end(),
+                                        [&](const auto& given) { return given.first == *key; });
+        if (twice != spec.params.end()) {
+          diags_.error(pos_of(entry.first),
+                       "parameter '" + *key + "' is given twice (first at line " +
+                           std::to_string(spec.param_pos[twice - spec.params.begin()].line) + ")");
+          continue;
+        }
+        if (!entry.second.IsScalar()) {
+          diags_.error(pos_of(entry.second), "expected a number for parameter '" + *key +
+                                                 "', got " + describe(entry.second));
+          continue;
+        }
         auto text = read_text(entry.second, pos_of(entry.second), "a number", diags_);
-        if (!key || !text) continue;
+        if (!text) continue;
         try {
           std::size_t used = 0;
           const double value = std::stod(*text, &used);
-          if (used != text->size()) throw InputError("", "trailing characters");
+          if (used != text->size() || !std::isfinite(value))
+            throw InputError("", "not a finite number");
           spec.params.emplace_back(*key, value);
           spec.param_pos.push_back(pos_of(entry.first));
           spec.param_value_pos.push_back(pos_of(entry.second));

@@ -258,9 +258,13 @@ void Loader::read_target(const YAML::Node& node, FaultSpec& fault) {
       diags_);
   if (!r.is_map()) return;
   if (auto labels = r.value("labels")) {
-    if (r.has("service") || r.has("caller") || r.has("zone") || r.has("region") || r.has("zones") ||
-        r.has("regions")) {
+    if (r.has("service") || r.has("endpoint") || r.has("caller") || r.has("callee") ||
+        r.has("zone") || r.has("region") || r.has("zones") || r.has("regions")) {
       diags_.error(r.pos(), "a label selector target is {labels: {...}}, alone");
+      return;
+    }
+    if (labels->IsMap() && labels->size() == 0) {
+      diags_.error(r.value_pos("labels"), "a label selector names at least one label");
       return;
     }
     fault.target.labels = read_labels(*labels);
