@@ -188,9 +188,9 @@ int export_command(const ExportOptions& options) {
   // that cannot be read, or a full disk, leaves an earlier export as it was. A device or a
   // pipe (/dev/stdout, a FIFO) is written directly.
   const bool to_file = !options.out_path.empty();
-  struct stat existing;
-  const bool replaced =
-      to_file && !(::stat(options.out_path.c_str(), &existing) == 0 && !S_ISREG(existing.st_mode));
+  const bool replaced = to_file && !is_special_file(options.out_path);
+  // A symbolic link is kept: the file it names is replaced.
+  const std::string target = replaced ? output_target(options.out_path) : options.out_path;
   std::string temporary;
   std::ofstream file;
   if (to_file) {
@@ -198,7 +198,7 @@ int export_command(const ExportOptions& options) {
       throw InputError(options.out_path, "cannot write the export: it is the trace it exports");
     if (const std::string reason = unwritable_reason(options.out_path); !reason.empty())
       throw InputError(options.out_path, "cannot write the export: " + reason);
-    temporary = replaced ? options.out_path + ".tmp-" + std::to_string(::getpid()) : "";
+    temporary = replaced ? target + ".tmp-" + std::to_string(::getpid()) : "";
     file.open(replaced ? temporary : options.out_path, std::ios::binary | std::ios::trunc);
     if (!file) throw InputError(options.out_path, "cannot write the export");
   }
@@ -217,7 +217,8 @@ int export_command(const ExportOptions& options) {
     out.flush();
     if (to_file) file.close();
     if (!out) throw InputError(to_file ? options.out_path : "stdout", "cannot write the export");
-    if (replaced && std::rename(temporary.c_str(), options.out_path.c_str()) != 0)
+    if (replaced) keep_permissions(target, temporary);
+    if (replaced && std::rename(temporary.c_str(), target.c_str()) != 0)
       throw InputError(options.out_path,
                        std::string("cannot write the export: ") + std::strerror(errno));
   } catch (...) {

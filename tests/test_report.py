@@ -164,3 +164,40 @@ def test_the_page_holds_what_the_responders_did():
             (x / 1e9, e) for x, e in zip(t["t_ns"][()], text(t["event"][()]))]
     assert [e["event"] for e in data["incidents"][0]["loop"]][:4] == [
         "impact-start", "first-alert", "first-notification", "rollback"]
+
+
+def test_an_output_link_is_kept_its_file_keeps_its_mode_and_a_device_is_written_in_place():
+    """A report (and an export) replaces the file a symbolic link names, not the link, and
+    keeps that file's permissions; a device or pipe is written in place (never replaced by a
+    regular file), and a full one is an error, exit 2."""
+    import os
+    import stat
+    import threading
+    trace, _ = run_with_report("outputs")
+    folder = TMP / "outputs"
+    folder.mkdir(exist_ok=True)
+    for command, name in (("report", "page.html"), ("export", "series.om")):
+        real, link = folder / name, folder / f"link-{name}"
+        for path in (real, link):
+            path.unlink(missing_ok=True)
+        real.write_text("old")
+        real.chmod(0o600)
+        link.symlink_to(real.name)
+        extra = ["--format", "openmetrics"] if command == "export" else []
+        result = dosim(command, trace, "-o", link, *extra)
+        assert result.returncode == 0, result.stderr
+        assert link.is_symlink() and real.read_text() != "old"
+        assert stat.S_IMODE(real.stat().st_mode) == 0o600
+    full = dosim("report", trace, "-o", "/dev/full")
+    assert full.returncode == 2 and "No space left" in full.stderr, full.stderr
+    assert stat.S_ISCHR(os.stat("/dev/full").st_mode)
+    fifo = folder / "pipe"
+    fifo.unlink(missing_ok=True)
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(open(fifo, "rb").read()))
+    reader.start()
+    result = dosim("report", trace, "-o", fifo)
+    reader.join(timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode) and received[0].startswith(b"<!DOCTYPE html>")

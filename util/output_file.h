@@ -15,8 +15,22 @@ std::string unwritable_reason(const std::string& path);
 // the same path once made absolute and normal (an output about to be made, named twice).
 bool same_file(const std::string& a, const std::string& b);
 
-// Writes `text` to `path` through `path`.tmp-<pid> and a rename. Returns "" or why it failed
-// (the target is then untouched and the temporary file removed).
+// Where an output named `path` goes: the file a symbolic link at `path` names (links
+// followed, so that the link is kept), else `path`.
+std::string output_target(const std::string& path);
+
+// Whether `path` exists and is not a regular file or a folder (a device, a pipe, a socket):
+// such an output is written in place, never replaced.
+bool is_special_file(const std::string& path);
+
+// Gives `temporary` the permission bits of `target` where it exists (a replaced output keeps
+// them, as a file rewritten in place would).
+void keep_permissions(const std::string& target, const std::string& temporary);
+
+// Writes `text` to `path`: through a temporary file beside the file it names
+// (output_target) and a rename, keeping that file's permissions; a device or pipe
+// (is_special_file) directly. Returns "" or why it failed (the target is then untouched
+// and the temporary file removed; a full device says so).
 std::string write_file_replacing(const std::string& path, const std::string& text);
 
 }  // namespace dosim
