@@ -358,8 +358,10 @@ void World::fill_zone_frame() {
     for (std::size_t z = 0; z < places; ++z, ++column) {
       const double zone_ready = up[z] * scale;
       const bool dark = zone_ready <= 0;
-      const double zone_rps = spec.failover
-                                  ? (ready_[s] > 0 ? arrivals * zone_ready / ready_[s] : 0.0)
+      // Failover sends a zone's requests to the replicas that are up; with none up anywhere
+      // they arrive where they would have and fail there.
+      const double zone_rps = spec.failover && ready_[s] > 0
+                                  ? arrivals * zone_ready / ready_[s]
                                   : arrivals * shares[z];
       ready[column] = static_cast<float>(zone_ready);
       rps[column] = static_cast<float>(zone_rps);

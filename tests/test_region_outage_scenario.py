@@ -205,6 +205,18 @@ def test_per_zone_telemetry_shows_the_failover():
             assert zone["ready_replicas"][quiet][:, dark].min() == lost, name
             carried = zone["rps"][window][:, light].sum(axis=1).mean()
             assert abs(carried / service_rps[window, s].mean() - 1) < 1e-3, name
+        # Every service's zones add up to it, also a service with every replica dark (its
+        # requests still arrive, and fail: error ratio 1 where it has traffic).
+        service_errors = f["metrics/service/error_ratio"][:]
+        for s in range(len(names)):
+            columns = [c for c, row in enumerate(rows) if row[0] == s]
+            np.testing.assert_allclose(zone["rps"][:, columns].sum(axis=1), service_rps[:, s],
+                                       rtol=1e-4, atol=1e-3, err_msg=names[s])
+            all_dark = (zone["ready_replicas"][:, columns].sum(axis=1) == 0) & (service_rps[:, s] > 0)
+            for c in columns:
+                busy = all_dark & (zone["rps"][:, c] > 0)
+                assert np.all(zone["error_ratio"][busy, c] == 1), names[s]
+            assert np.all(service_errors[all_dark, s] == 1), names[s]
         sessions = names.index("sessions")
         light = [c for c, row in enumerate(rows) if row[0] == sessions and row[1] != ZONE[1]]
         before = zone["rps"][quiet][:, light].mean()
