@@ -233,10 +233,17 @@ void Loader::read_timing(MapReader& top) {
   scenario_.duration = duration_.value_or(0);
   scenario_.record_interval = record.value_or(scenario_.tick);
   if (!duration_) return;
+  // Said at the value given last: a default tick's problem is the duration's.
+  const SourcePos tick_or_duration = tick ? top.value_pos("tick") : top.value_pos("duration");
   if (scenario_.tick > *duration_) {
-    diags_.error(top.value_pos("tick"), "'tick' (" + format_duration(scenario_.tick) +
-                                            ") must not exceed 'duration' (" +
-                                            format_duration(*duration_) + ")");
+    diags_.error(tick_or_duration, "'tick' (" + format_duration(scenario_.tick) +
+                                       ") must not exceed 'duration' (" +
+                                       format_duration(*duration_) + ")");
+  } else if (*duration_ % scenario_.tick != 0) {
+    diags_.error(tick_or_duration,
+                 "'duration' (" + format_duration(*duration_) + ") must be a multiple of 'tick' (" +
+                     format_duration(scenario_.tick) + "): the run would stop at " +
+                     format_duration(*duration_ / scenario_.tick * scenario_.tick));
   } else if (static_cast<double>(*duration_ / scenario_.tick) > kMaxTicks) {
     diags_.error(top.value_pos("duration"), "'duration' " + format_duration(*duration_) +
                                                 " at a tick of " + format_duration(scenario_.tick) +
