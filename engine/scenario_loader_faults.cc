@@ -186,13 +186,18 @@ std::vector<SimTime> Loader::read_schedule(const YAML::Node& node, const FaultSp
   const auto count = static_cast<std::size_t>(
       r.integer("count", Range::closed(1, kMostOccurrences)).value_or(kMostOccurrences));
   if (r.has("every") == r.has("cron")) {
-    diags_.error(r.pos(), "a schedule has either 'every' or 'cron'");
+    diags_.error(r.pos(), "a schedule has exactly one of 'every' and 'cron'");
     return {fault.start};
   }
   std::vector<SimTime> starts;
   if (auto every = r.duration("every", Range::above(0))) {
     for (SimTime t = fault.start; t < until && starts.size() < count; t += *every)
       starts.push_back(t);
+    if (starts.empty() && until < end)  // until at the end: the start is said
+      diags_.error(r.value_pos("until"), "'until' (" + format_duration(until) +
+                                             ") is not after 'start' (" +
+                                             format_duration(fault.start) +
+                                             "): the schedule never starts the fault");
     if (starts.size() == kMostOccurrences &&
         time_sum(fault.start, time_product(kMostOccurrences, *every)) < until)
       diags_.error(r.value_pos("every"), "the schedule repeats more than 100000 times");

@@ -106,7 +106,7 @@ faults:
     CHECK(d[0].line == 6);
     CHECK(d[0].message ==
           "a cron expression has 5 fields (minute hour day-of-month month day-of-week), got 4");
-    CHECK(d[1].message == "a schedule has either 'every' or 'cron'");
+    CHECK(d[1].message == "a schedule has exactly one of 'every' and 'cron'");
     CHECK(d[2].message == "'0 0 30 2 *' never matches between 'start' (0s) and 1d");
   }
 }
