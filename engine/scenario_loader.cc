@@ -534,8 +534,9 @@ void Loader::read_endpoints(MapReader& r, ServiceSpec& service) {
     EndpointSpec endpoint;
     endpoint.pos = e.pos();
     endpoint.name = read_name(e, Need::kRequired);
-    endpoint.weight = e.number("weight", Range::above(0)).value_or(1.0);
-    endpoint.latency_factor = e.number("latency_factor", Range::above(0)).value_or(1.0);
+    endpoint.weight = e.number("weight", Range::above_to(0, kMostWeight)).value_or(1.0);
+    endpoint.latency_factor =
+        e.number("latency_factor", Range::above_to(0, kMostFactor)).value_or(1.0);
     for (const EndpointSpec& other : service.endpoints) {
       if (other.name == endpoint.name && !endpoint.name.empty())
         diags_.error(e.value_pos("name"), "duplicate endpoint '" + endpoint.name +
@@ -561,7 +562,8 @@ void Loader::read_dependency(const YAML::Node& node) {
     dependency.caller = service_ref(*caller, r.value_pos("caller"));
   if (auto callee = r.text("callee", Need::kRequired))
     dependency.callee = service_ref(*callee, r.value_pos("callee"));
-  dependency.calls_per_request = r.number("calls_per_request", Range::at_least(0)).value_or(1.0);
+  dependency.calls_per_request =
+      r.number("calls_per_request", Range::closed(0, kMostCallsPerRequest)).value_or(1.0);
   dependency.timeout = r.duration("timeout", Range::at_least(0)).value_or(0);
   dependency.retries =
       static_cast<int>(r.integer("retries", Range::closed(0, kMaxRetries)).value_or(0));
@@ -703,8 +705,8 @@ void Loader::read_traffic(const YAML::Node& node, int index) {
                    std::string("'") + key + "' is only used by regional traffic (with 'regions')");
   const bool replayed = r.has("replay");
   const Need base_need = r.has("locust") || replayed ? Need::kOptional : Need::kRequired;
-  traffic.base_rps = r.number("base_rps", Range::at_least(0), base_need).value_or(0);
-  traffic.noise = r.number("noise", Range::at_least(0)).value_or(replayed ? 0.0 : 0.05);
+  traffic.base_rps = r.number("base_rps", Range::closed(0, kMostRps), base_need).value_or(0);
+  traffic.noise = r.number("noise", Range::closed(0, kMostNoise)).value_or(replayed ? 0.0 : 0.05);
   if (traffic.noise > 1)
     diags_.warning(
         r.value_pos("noise"),
@@ -747,7 +749,7 @@ void Loader::read_entry(const YAML::Node& node, SourcePos pos, const std::string
   } else if (node.IsMap()) {
     for (const MapEntry& item : read_entries(node, what, diags_)) {
       auto weight = read_number(item.value, item.value_pos(), "the weight of '" + item.key + "'",
-                                Range::above(0), diags_);
+                                Range::above_to(0, kMostWeight), diags_);
       add(item.key, item.key_pos(), weight.value_or(1.0));
     }
   } else {
@@ -898,7 +900,7 @@ void Loader::read_locust(const YAML::Node& node, TrafficSpec& traffic) {
   MapReader r(node, "locust",
               {"users", "spawn_rate", "rps_per_user", "wait_time", "surges", "stages"}, diags_);
   LocustShape locust;
-  locust.users = r.number("users", Range::at_least(0)).value_or(0);
+  locust.users = r.number("users", Range::closed(0, kMostUsers)).value_or(0);
   locust.spawn_rate = r.number("spawn_rate", Range::above(0)).value_or(10);
   locust.rps_per_user = r.number("rps_per_user", Range::above(0)).value_or(1);
   locust.wait.value = locust.wait.high = locust.rps_per_user;
@@ -917,7 +919,7 @@ void Loader::read_locust(const YAML::Node& node, TrafficSpec& traffic) {
     surge.pos = s.pos();
     auto from = s.duration("from", Range::at_least(0), Need::kRequired);
     auto to = s.duration("to", Range::at_least(0), Need::kRequired);
-    surge.users = s.number("users", Range::at_least(0), Need::kRequired).value_or(0);
+    surge.users = s.number("users", Range::closed(0, kMostUsers), Need::kRequired).value_or(0);
     surge.from = from.value_or(0);
     surge.to = to.value_or(0);
     if (from && to && *to <= *from)
@@ -942,7 +944,7 @@ void Loader::read_locust(const YAML::Node& node, TrafficSpec& traffic) {
     LocustStage stage;
     stage.pos = s.pos();
     auto end = s.duration("duration", Range::above(0), Need::kRequired);
-    stage.users = s.number("users", Range::at_least(0), Need::kRequired).value_or(0);
+    stage.users = s.number("users", Range::closed(0, kMostUsers), Need::kRequired).value_or(0);
     stage.spawn_rate = s.number("spawn_rate", Range::above(0)).value_or(locust.spawn_rate);
     stage.end = end.value_or(last_end);
     if (end && *end <= last_end)

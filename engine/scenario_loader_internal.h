@@ -23,6 +23,14 @@ namespace dosim::loader {
 constexpr std::int64_t kMaxReplicas = 1'000'000;
 constexpr std::int64_t kMaxRetries = 10;
 constexpr double kMaxTicks = 1e10;
+// Bounds that keep every series finite (a weight of 1e308 summed to inf, a rate of 1e308
+// made NaN error ratios): far beyond any system, documented in scenario-format.md.
+constexpr double kMostRps = 1e9;              // a traffic source's base_rps
+constexpr double kMostUsers = 1e9;            // Locust users
+constexpr double kMostWeight = 1e6;           // an endpoint's or entry service's weight
+constexpr double kMostFactor = 1e6;           // an endpoint's latency_factor
+constexpr double kMostCallsPerRequest = 1e3;  // a dependency's calls per request
+constexpr double kMostNoise = 10;             // a traffic source's coefficient of variation
 // Faults in a scenario, counting every occurrence of a repeating one.
 constexpr std::size_t kMaxFaults = 100'000;
 // Unknown names that get a "did you mean" suggestion (each costs a pass over the names).

@@ -84,6 +84,7 @@ struct Range {
   static Range above(double low) { return {low, 1e308, true, false}; }
   static Range closed(double low, double high) { return {low, high, false, false}; }
   static Range half_open(double low, double high) { return {low, high, false, true}; }
+  static Range above_to(double low, double high) { return {low, high, true, false}; }
 
   bool contains(double value) const;
   // ">= 0", "> 0", "in [0, 1]", "in [0, 24)".
