@@ -438,7 +438,7 @@ void Loader::read_autoscaling(const YAML::Node& node, ServiceSpec& service) {
       static_cast<int>(r.integer("minReplicas", Range::closed(1, kMaxReplicas)).value_or(1));
   spec.max_replicas = static_cast<int>(
       r.integer("maxReplicas", Range::closed(1, kMaxReplicas), Need::kRequired).value_or(1));
-  spec.target_cpu = r.number("targetCPUPercent", Range::half_open(1, 101)).value_or(70) / 100.0;
+  spec.target_cpu = r.number("targetCPUPercent", Range::closed(1, 100)).value_or(70) / 100.0;
   spec.window = r.duration("stabilizationWindow", Range::at_least(0)).value_or(spec.window);
   spec.sync_period = r.duration("syncPeriod", Range::above(0)).value_or(spec.sync_period);
   spec.start_time = r.duration("startTime", Range::at_least(0)).value_or(spec.start_time);
@@ -1178,7 +1178,15 @@ Scenario read_scenario_text(const std::string& text, const std::string& file, Re
   if (std::string reason = binary_reason(text); !reason.empty()) throw InputError(file, reason);
   YAML::Node root;
   try {
-    root = YAML::Load(text);
+    std::vector<YAML::Node> documents = YAML::LoadAll(text);
+    for (std::size_t d = 1; d < documents.size(); ++d) {
+      if (!documents[d].IsDefined() || documents[d].IsNull()) continue;  // a trailing '---'
+      const YAML::Mark mark = documents[d].Mark();
+      throw InputError({Diagnostic{file, mark.line + 1, mark.column + 1,
+                                   "a second YAML document (after '---'): a scenario is one "
+                                   "document"}});
+    }
+    if (!documents.empty()) root = documents.front();
   } catch (const YAML::Exception& e) {
     const bool has_mark = !e.mark.is_null() && e.mark.line >= 0;
     throw InputError({Diagnostic{file, has_mark ? e.mark.line + 1 : 0,

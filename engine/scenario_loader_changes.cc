@@ -95,6 +95,10 @@ void Loader::read_change(const YAML::Node& node, int index) {
         diags_.warning(r.has("deadline") ? r.value_pos("deadline") : r.value_pos("at"),
                        "change '" + change.name + "' revokes the old secret at " +
                            format_duration(time_after(*at, change.deadline)) + never_happens());
+      if (change.fixed_at && at && *change.fixed_at < *at)
+        diags_.error(r.value_pos("fixedAt"), "'fixedAt' (" + format_duration(*change.fixed_at) +
+                                                 ") is before the rotation ('at', " +
+                                                 format_duration(*at) + ")");
       else if (change.fixed_at && duration_ && *change.fixed_at >= *duration_)
         diags_.warning(r.value_pos("fixedAt"),
                        "change '" + change.name + "' restarts the consumers not reloaded at " +
@@ -232,7 +236,10 @@ void Loader::read_rollout(MapReader& r, ChangeSpec& change) {
   if (rolling && change.max_surge + change.max_unavailable == 0)
     diags_.error(r.pos(), "'maxSurge' and 'maxUnavailable' cannot both be 0");
   change.start_time = r.duration("startTime", Range::at_least(0)).value_or(30 * kSecond);
-  for (const YAML::Node& step_node : r.list("steps", canary ? Need::kRequired : Need::kOptional)) {
+  const std::vector<YAML::Node> steps = r.list("steps", canary ? Need::kRequired : Need::kOptional);
+  if (canary && steps.empty() && r.has("steps") && r.value("steps")->IsSequence())
+    diags_.error(r.value_pos("steps"), "a canary's 'steps' must list at least one step");
+  for (const YAML::Node& step_node : steps) {
     MapReader step(step_node, "canary step", {"weight", "pause"}, diags_);
     if (!step.is_map()) continue;
     CanaryStep canary_step;

@@ -295,6 +295,7 @@ void Loader::read_target(const YAML::Node& node, FaultSpec& fault) {
     const char* key = by_zone ? "zones" : "regions";
     const NameIndex& known = by_zone ? zones_ : regions_;
     std::vector<std::string>& sides = by_zone ? fault.target.zones : fault.target.regions;
+    bool twice = false;
     for (const YAML::Node& item : r.list(key)) {
       auto name = read_text(item, pos_of(item), by_zone ? "a zone name" : "a region name", diags_);
       if (!name) continue;
@@ -303,9 +304,14 @@ void Loader::read_target(const YAML::Node& node, FaultSpec& fault) {
                                        *name + "'" + suggest(*name, [&] {
                                          return by_zone ? all_zones() : names_of(scenario_.regions);
                                        }));
+      if (std::find(sides.begin(), sides.end(), *name) != sides.end()) {
+        diags_.error(pos_of(item), "'" + *name + "' is a side twice");
+        twice = true;
+        continue;
+      }
       sides.push_back(*name);
     }
-    if (sides.size() < 2)
+    if (sides.size() < 2 && !twice)
       diags_.error(r.value_pos(key), std::string("'") + key + "' must name at least two sides");
     return;
   }
