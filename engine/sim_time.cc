@@ -32,6 +32,8 @@ std::optional<SimTime> parse_duration(std::string_view text, bool* too_long) {
 
   long double total = 0;
   bool bare_number_allowed = true;
+  // Units from the largest down, each once (`1h30m`): `1h1h` or `30m1h` is a typo.
+  std::optional<std::int64_t> previous_scale;
   while (!text.empty()) {
     double value = 0;
     const char* begin = text.data();
@@ -47,7 +49,8 @@ std::optional<SimTime> parse_duration(std::string_view text, bool* too_long) {
     text.remove_prefix(unit_len);
     if (unit.empty() && (!text.empty() || !bare_number_allowed)) return std::nullopt;
     auto scale = unit_scale(unit);
-    if (!scale) return std::nullopt;
+    if (!scale || (previous_scale && *scale >= *previous_scale)) return std::nullopt;
+    previous_scale = *scale;
     total += static_cast<long double>(value) * static_cast<long double>(*scale);
     bare_number_allowed = false;
   }

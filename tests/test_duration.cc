@@ -46,6 +46,14 @@ TEST_CASE("malformed, negative and overflowing durations are rejected", "[durati
   CHECK_FALSE(parse_duration("1000000w"));  // beyond int64 nanoseconds
 }
 
+TEST_CASE("a duration's units come from the largest down, each once", "[duration]") {
+  CHECK_FALSE(parse_duration("1h1h"));  // a typo for 1h1m, not 2h
+  CHECK_FALSE(parse_duration("30m1h"));
+  CHECK_FALSE(parse_duration("1m1min"));  // the same unit twice
+  CHECK(parse_duration("1w1d1h1m1s1ms1us1ns") ==
+        kWeek + kDay + kHour + kMinute + kSecond + kMillisecond + kMicrosecond + 1);
+}
+
 TEST_CASE("durations format compactly", "[duration]") {
   CHECK(format_duration(0) == "0s");
   CHECK(format_duration(7 * kDay) == "7d");

@@ -45,8 +45,9 @@ constexpr SimTime days(double d) { return seconds(d * 86400.0); }
 constexpr double to_seconds(SimTime t) { return static_cast<double>(t) * 1e-9; }
 
 // Parses "1h30m", "250ms", "90s", "7d", "1.5h", "0" or a bare number of seconds.
-// Units: ns, us, ms, s, m, h, d, w. Returns nullopt on anything else (empty text, unknown
-// unit, longer than kMaxDuration: then `too_long`, when given, is set). Negative durations
+// Units: ns, us, ms, s, m, h, d, w, each at most once and from the largest down ("1h1h" and
+// "30m1h" are refused). Returns nullopt on anything else (empty text, unknown unit, longer
+// than kMaxDuration: then `too_long`, when given, is set). Negative durations
 // are rejected: callers report them as user errors.
 std::optional<SimTime> parse_duration(std::string_view text, bool* too_long = nullptr);
 
