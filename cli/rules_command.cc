@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -166,10 +167,21 @@ int rules_command(const RulesOptions& options) {
     std::vector<SimTime> times;
     for (SimTime t = step; t <= span; t += step) times.push_back(t);
     std::size_t fired = 0;
-    if (!times.empty()) {
+    // Each series the rule returned, in the order Prometheus first gave it, with the
+    // evaluation times it was present at. The run is asked in pieces: Prometheus answers at
+    // most 11,000 points per series and query.
+    struct Hits {
+      RuleLabels labels;
+      std::vector<bool> present;
+    };
+    std::vector<Hits> hits;
+    std::map<std::string, std::size_t> hit_index;  // by the series' labels as JSON
+    constexpr std::size_t kPointsPerQuery = 10000;
+    for (std::size_t first = 0; first < times.size(); first += kPointsPerQuery) {
+      const std::size_t last = std::min(times.size(), first + kPointsPerQuery) - 1;
       const std::string target = "/api/v1/query_range?query=" + url_encoded(rule.expr) +
-                                 "&start=" + seconds_text(start + times.front() / 1e9) +
-                                 "&end=" + seconds_text(start + times.back() / 1e9) +
+                                 "&start=" + seconds_text(start + times[first] / 1e9) +
+                                 "&end=" + seconds_text(start + times[last] / 1e9) +
                                  "&step=" + seconds_text(step / 1e9);
       const HttpResponse response = http_get(port, target);
       if (!response.ok)
@@ -178,37 +190,43 @@ int rules_command(const RulesOptions& options) {
                                                  response.body);
       const Json body = Json::parse(response.body);
       for (const Json& result : body["data"]["result"]) {
-        RuleLabels labels;
-        for (const auto& [name, value] : result["metric"].items())
-          if (name != "__name__") labels.emplace_back(name, value.get<std::string>());
-        for (const auto& [name, value] : rule.labels) {
-          bool replaced = false;
-          for (auto& entry : labels)
-            if (entry.first == name) entry.second = value, replaced = true;
-          if (!replaced) labels.emplace_back(name, value);
+        const auto [found, added] = hit_index.emplace(result["metric"].dump(), hits.size());
+        if (added) {
+          RuleLabels labels;
+          for (const auto& [name, value] : result["metric"].items())
+            if (name != "__name__") labels.emplace_back(name, value.get<std::string>());
+          for (const auto& [name, value] : rule.labels) {
+            bool replaced = false;
+            for (auto& entry : labels)
+              if (entry.first == name) entry.second = value, replaced = true;
+            if (!replaced) labels.emplace_back(name, value);
+          }
+          hits.push_back({std::move(labels), std::vector<bool>(times.size(), false)});
         }
-        std::vector<bool> present(times.size(), false);
+        std::vector<bool>& present = hits[found->second].present;
         for (const Json& point : result["values"]) {
           const double at = point[0].get<double>() - start;
           const long long k = std::llround(at * 1e9 / static_cast<double>(step)) - 1;
           if (k >= 0 && static_cast<std::size_t>(k) < times.size())
             present[static_cast<std::size_t>(k)] = true;
         }
-        for (const auto& [from, to] : firing_windows(times, present, rule.hold)) {
-          Alert alert;
-          alert.time = from;
-          alert.resolved = to;
-          alert.detector = rule.name;
-          alert.service = service_index(series.services, labels);
-          alert.severity =
-              label(labels, "severity").empty() ? "warning" : label(labels, "severity");
-          alert.metric = label(labels, "metric");
-          alert.target = !label(labels, "caller").empty()
-                             ? label(labels, "caller") + "->" + label(labels, "callee")
-                             : label(labels, "service");
-          alerts.push_back(alert);
-          ++fired;
-        }
+      }
+    }
+    for (const Hits& series_hits : hits) {
+      const RuleLabels& labels = series_hits.labels;
+      for (const auto& [from, to] : firing_windows(times, series_hits.present, rule.hold)) {
+        Alert alert;
+        alert.time = from;
+        alert.resolved = to;
+        alert.detector = rule.name;
+        alert.service = service_index(series.services, labels);
+        alert.severity = label(labels, "severity").empty() ? "warning" : label(labels, "severity");
+        alert.metric = label(labels, "metric");
+        alert.target = !label(labels, "caller").empty()
+                           ? label(labels, "caller") + "->" + label(labels, "callee")
+                           : label(labels, "service");
+        alerts.push_back(alert);
+        ++fired;
       }
     }
     fired_per_rule.emplace_back(rule.name, fired);

@@ -77,3 +77,28 @@ def test_the_bundled_rule_file_passes_promtool_and_scores():
     result = dosim("rules", "score", trace, rules)
     assert result.returncode == 0, result.stderr
     assert "rule PaymentsSlow                 1 alerts, first at 48m" in result.stdout
+
+
+def test_a_run_longer_than_one_prometheus_query_is_evaluated_whole():
+    """Prometheus answers at most 11,000 points per series and query: a run of 12,600
+    evaluations (3.5 h at 1 s) is asked in pieces, and an incident near its end (a 100 %
+    error fault from 3h20m for 5m) still fires, once."""
+    scenario = TMP / "long-rules.yaml"
+    scenario.write_text("""name: long
+duration: 3h30m
+services: [{name: api, capacity_rps: 200}]
+traffic: [{name: u, entry: api, base_rps: 20}]
+faults:
+  - {name: broken, kind: error, target: {service: api}, percent: 100, start: 3h20m, duration: 5m}
+""")
+    trace = TMP / "long-rules.h5"
+    assert dosim("run", "-q", scenario, "-o", trace).returncode == 0
+    rules = TMP / "long-rules.yml"
+    rules.write_text("groups:\n  - name: g\n    rules:\n      - alert: Broken\n"
+                     "        expr: dosim_service_error_ratio > 0.5\n        for: 10s\n")
+    result = dosim("rules", "score", trace, rules, "--json", "--eval-interval", "1s")
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["source"]["alerts_per_rule"] == {"Broken": 1}
+    alert = out["alerts"][0]
+    assert 200 * 60 + 10 <= alert["time_s"] <= 200 * 60 + 12, alert
