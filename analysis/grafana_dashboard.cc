@@ -169,7 +169,7 @@ void write_grafana_dashboard(const TraceSeries& t, double start, std::ostream& o
                                    {"refresh", 1}}})}}},
       {"annotations", {{"list", std::move(annotations)}}},
       {"panels", std::move(panels)}};
-  out << dashboard.dump(2) << "\n";
+  out << dashboard.dump(2, ' ', false, Json::error_handler_t::replace) << "\n";
 }
 
 }  // namespace dosim

@@ -345,7 +345,7 @@ std::string render_run_report(const std::string& trace_path, const RunReportOpti
   page.title = "dosim report: " + trace.scenario;
   page.styles = {"common.css", "run_report.css"};
   page.scripts = {"charts.js", "service_map.js", "timeline.js", "run_report.js"};
-  page.data_json = data.dump();
+  page.data_json = data.dump(-1, ' ', false, Json::error_handler_t::replace);
   page.body =
       R"(<header class="page"><h1 id="title">dosim report</h1><span class="sub" id="subtitle"></span></header>
 <main id="report"><noscript>This report draws with JavaScript; the data is in the page's dosim-data element.</noscript></main>)";

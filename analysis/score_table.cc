@@ -65,7 +65,10 @@ ScoreTable score_table(const std::vector<IncidentRecord>& incidents,
   return table;
 }
 
-std::string scores_json(const Scores& scores, int indent) { return to_json(scores).dump(indent); }
+// Names come from traces and files: a byte that is not UTF-8 becomes U+FFFD.
+std::string scores_json(const Scores& scores, int indent) {
+  return to_json(scores).dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 std::string score_table_json(const ScoreTable& table, int indent) {
   nlohmann::ordered_json out;
@@ -74,7 +77,7 @@ std::string score_table_json(const ScoreTable& table, int indent) {
   for (const auto& [label, scores] : table.rows) out["scores"][label] = to_json(scores);
   for (const auto& [label, scores] : table.incident_rules)
     out["incident_rules"][label] = to_json(scores);
-  return out.dump(indent);
+  return out.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace dosim

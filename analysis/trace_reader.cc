@@ -65,6 +65,8 @@ TraceForScoring read_trace(const std::string& path) {
     trace.simulated = times.empty() ? 0 : times.back();
     trace.tick = hdf5::read_attribute<std::int64_t>(f, "tick_ns");
     if (trace.tick <= 0) throw ReadFailure{"tick_ns must be > 0"};
+    if (std::string problem = row_times_problem(times, trace.tick); !problem.empty())
+      throw ReadFailure{problem};
     trace.services = read_strings(f, "services/name");
     if (exists(f, "detectors/name")) trace.detectors = read_strings(f, "detectors/name");
 
@@ -265,5 +267,15 @@ TraceSpans read_spans(const std::string& path) {
 }  // namespace
 
 TraceSpans read_trace_spans(const std::string& path) { return read_isolated(path, read_spans); }
+
+std::string row_times_problem(const std::vector<std::int64_t>& times, std::int64_t tick) {
+  for (std::size_t r = 0; r < times.size(); ++r)
+    if (times[r] <= (r == 0 ? 0 : times[r - 1]))
+      return "/time_ns must rise from after 0 (row " + std::to_string(r) + ")";
+  if (!times.empty() && tick > 0 &&
+      static_cast<double>(times.back()) / static_cast<double>(tick) > 1e10)
+    return "/time_ns ends more than 1e10 ticks after the start";
+  return "";
+}
 
 }  // namespace dosim

@@ -4,6 +4,7 @@
 #include <map>
 #include <string_view>
 
+#include "dosim/analysis/trace_reader.h"
 #include "dosim/engine/frame.h"
 #include "dosim/error.h"
 #include "util/hdf5.h"
@@ -55,6 +56,8 @@ TraceSeries read(const std::string& path, hid_t f) {
   if (exists(f, "meta/scenario_yaml"))
     t.scenario_yaml = hdf5::read_scalar_string(f, "meta/scenario_yaml");
   t.times = read_numbers<std::int64_t>(f, "time_ns");
+  if (std::string problem = row_times_problem(t.times, t.tick); !problem.empty())
+    throw NotATrace{problem};
   const std::size_t rows = t.times.size();
   t.services = read_strings(f, "services/name");
   t.service_zones = exists(f, "services/zone") ? read_strings(f, "services/zone")

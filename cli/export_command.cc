@@ -115,7 +115,7 @@ void write_logs(const TraceSpans& trace, std::ostream& out) {
     json["status"] = line.status;
     json["latency_s"] = line.latency;
     json["trace_id"] = trace_id(line.trace_high, line.trace_low);
-    out << json.dump() << '\n';
+    out << json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
   }
 }
 
@@ -210,7 +210,8 @@ int export_command(const ExportOptions& options) {
     } else {
       const TraceSpans trace = read_trace_spans(options.trace_path);
       if (options.format == "spans")
-        out << otlp_spans(trace).dump() << '\n';
+        out << otlp_spans(trace).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+            << '\n';
       else
         write_logs(trace, out);
     }

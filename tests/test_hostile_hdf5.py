@@ -103,6 +103,40 @@ def test_report_refuses_a_trace_that_lies_about_its_sizes(trace, name, change, m
     assert not out.exists()
 
 
+def replace_dataset(f, path, data):
+    del f[path]
+    f[path] = data
+
+
+@pytest.mark.parametrize("command", [["score"], ["report", "-o", "page.html"],
+                                     ["export", "--format", "csv", "-o", "out.csv"]])
+def test_row_times_that_do_not_rise_are_refused(trace, command):
+    """/time_ns far in the future (every row at 2^62 ns) made score and report allocate
+    without end (bad_alloc, exit 70): rows' times must rise."""
+    path = altered(trace, "times-not-rising.h5",
+                   lambda f: replace_dataset(f, "time_ns", np.full(len(f["time_ns"]), 2**62, np.int64)))
+    args = [a if a not in ("page.html", "out.csv") else HOSTILE / a for a in command[1:]]
+    result = dosim(command[0], path, *args)
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    assert "/time_ns must rise from after 0 (row 1)" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("command", [["report", "-o", "page.html"],
+                                     ["export", "--format", "grafana-dashboard", "-o", "d.json"],
+                                     ["score", "--json"]])
+def test_names_that_are_not_utf8_are_written_as_replacement_characters(trace, command):
+    """A service name that is not UTF-8 (a damaged or hand-made trace) failed the JSON
+    writers (exit 70); it is written with U+FFFD in its place."""
+    def change(f):
+        names = [n for n in f["services/name"][()]]
+        names[0] = b"\xff\xfe"
+        replace_dataset(f, "services/name", np.array(names))
+    path = altered(trace, "names-not-utf8.h5", change)
+    args = [a if a not in ("page.html", "d.json") else HOSTILE / a for a in command[1:]]
+    result = dosim(command[0], path, *args)
+    assert result.returncode == 0, (result.returncode, result.stderr)
+
+
 @pytest.mark.parametrize("name, change, message", [
     ("model-huge-weight.h5",
      lambda f: huge_dataset(f, "layers/0/weight_ih", np.float32),
