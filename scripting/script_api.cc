@@ -260,7 +260,7 @@ int sim_log(lua_State* L) {
   const int n = lua_gettop(L);
   for (int i = 1; i <= n; ++i) {
     std::size_t size = 0;
-    const char* text = luaL_tolstring(L, i, &size);
+    const char* text = deterministic_tolstring(L, i, &size);
     if (i > 1) line += '\t';
     line.append(text, size);
     lua_pop(L, 1);
