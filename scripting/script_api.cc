@@ -205,6 +205,7 @@ int sim_at(lua_State* L) { return schedule_call(L, seconds_to_time(luaL_checknum
 
 int sim_after(lua_State* L) {
   const SimTime dt = duration_arg(L, 1, "sim.after");
+  if (dt < 0) throw RunControlError("sim.after: a duration must be >= 0");
   return schedule_call(L, host_of(L).clock() + dt, 0);
 }
 
@@ -225,11 +226,21 @@ int sim_spawn(lua_State* L) {
   return 0;
 }
 
+// Only a coroutine of sim.spawn, resumed by the host, may yield a request to it: one of
+// coroutine.create would hand the request (a host token) back to the script instead.
+void check_spawned(lua_State* L, const char* what) {
+  if (!lua_isyieldable(L))
+    throw RunControlError(std::string(what) + " suspends a coroutine: call it inside sim.spawn");
+  if (host_of(L).resuming() != L)
+    throw RunControlError(std::string(what) +
+                          " suspends a coroutine of sim.spawn, not one of coroutine.create or "
+                          "coroutine.wrap: call it in the function sim.spawn runs");
+}
+
 int sim_sleep(lua_State* L) {
   const SimTime dt = duration_arg(L, 1, "sim.sleep");
   if (dt < 0) throw RunControlError("sim.sleep: a duration must be >= 0");
-  if (!lua_isyieldable(L))
-    throw RunControlError("sim.sleep suspends a coroutine: call it inside sim.spawn");
+  check_spawned(L, "sim.sleep");
   const SimTime until = host_of(L).clock() + dt;
   lua_pushlightuserdata(L, const_cast<char*>(&kSleepToken));
   lua_pushinteger(L, until);
@@ -237,8 +248,7 @@ int sim_sleep(lua_State* L) {
 }
 
 int sim_wait_until(lua_State* L) {
-  if (!lua_isyieldable(L))
-    throw RunControlError("sim.wait_until suspends a coroutine: call it inside sim.spawn");
+  check_spawned(L, "sim.wait_until");
   if (lua_type(L, 1) == LUA_TNUMBER) {
     const SimTime until = seconds_to_time(lua_tonumber(L, 1));
     if (until <= host_of(L).clock()) return 0;

@@ -95,7 +95,10 @@ void ScriptHost::resume(int ref) {
   if (co == nullptr) throw ScriptError(options_.path + ": a coroutine of sim.spawn is gone");
   sandbox_->begin_callback();
   int results = 0;
+  lua_State* const outer = resuming_;
+  resuming_ = co;
   const int status = lua_resume(co, L, 0, &results);
+  resuming_ = outer;
   if (status == LUA_OK) {  // finished
     lua_pop(co, results);
     luaL_unref(L, LUA_REGISTRYINDEX, ref);

@@ -83,6 +83,9 @@ class ScriptHost : public FrameSink {
   void run_callback(int ref);
   // Resumes coroutine `ref` (registry) and handles its next request.
   void resume(int ref);
+  // The coroutine of sim.spawn that resume() is running, nullptr outside one: only it may
+  // yield a request to the host (sim.sleep, sim.wait_until).
+  lua_State* resuming() const { return resuming_; }
   // Coroutines waiting for a predicate, checked after each tick.
   struct Waiter {
     int coroutine_ref;
@@ -112,6 +115,8 @@ class ScriptHost : public FrameSink {
   std::string text_;
   const DetectorRunner* runner_ = nullptr;
   SimTime clock_ = -1;                  // -1: outside a scheduled callback
+  lua_State* resuming_ = nullptr;       // resuming()
+  bool started_ = false;                // started()
   SimTime counted_before_ = -1;         // the tick before which callbacks are being counted
   std::int64_t callbacks_counted_ = 0;  // callbacks and resumes before that tick
   std::size_t alerts_seen_ = 0;
