@@ -25,6 +25,8 @@ constexpr std::int64_t kMaxRetries = 10;
 constexpr double kMaxTicks = 1e10;
 // Faults in a scenario, counting every occurrence of a repeating one.
 constexpr std::size_t kMaxFaults = 100'000;
+// Steps of one canary or feature flag (each is an event and a row of the change log).
+constexpr std::size_t kMaxChangeSteps = 1'000;
 // Unknown names that get a "did you mean" suggestion (each costs a pass over the names).
 constexpr int kMaxSuggestions = 100;
 

@@ -38,7 +38,10 @@ ScriptHost::~ScriptHost() {
   sandbox_.reset();
 }
 
-void ScriptHost::start() { sandbox_->call(0, 0); }
+void ScriptHost::start() {
+  sandbox_->call(0, 0);
+  started_ = true;
+}
 
 void ScriptHost::guard_stop(const std::function<void()>& fn) {
   if (interrupt_requested()) return;  // the simulation stops after this tick
@@ -131,6 +134,14 @@ void ScriptHost::resume(int ref) {
                     "sim.sleep or sim.wait_until");
 }
 
+void ScriptHost::finish() {
+  if (sandbox_->panicked() || !sandbox_->fatal().empty()) return;
+  guard_stop([&] {
+    push_finisher(*this);
+    sandbox_->call(0, 0);
+  });
+}
+
 std::vector<DetectorSpec> ScriptHost::detector_specs() const { return watched_specs_; }
 
 void ScriptHost::dispatch(const char* event) {
@@ -179,9 +190,8 @@ void ScriptHost::fire_hooks(const Frame& frame) {
     for (const DetectedIncident& incident : detected)
       for (const IncidentChange& change : incident.timeline)
         if (change.what == "escalated") escalations.emplace_back(&incident, &change);
-    std::stable_sort(escalations.begin(), escalations.end(), [](const auto& a, const auto& b) {
-      return a.second->time < b.second->time;
-    });
+    std::stable_sort(escalations.begin(), escalations.end(),
+                     [](const auto& a, const auto& b) { return a.second->time < b.second->time; });
     for (; escalations_seen_ < escalations.size(); ++escalations_seen_) {
       push_escalation(*this, *escalations[escalations_seen_].first,
                       *escalations[escalations_seen_].second);

@@ -54,6 +54,8 @@ class ScriptHost : public FrameSink {
 
   // Runs the main chunk. Throws ScriptError.
   void start();
+  // Whether the main chunk has run (sim.detector is refused from then on).
+  bool started() const { return started_; }
 
   // Detectors the script defined with a `watch` (their kind is the detector's name).
   std::vector<DetectorSpec> detector_specs() const;
@@ -62,6 +64,10 @@ class ScriptHost : public FrameSink {
   void attach(const DetectorRunner& runner) { runner_ = &runner; }
 
   void on_frame(const Frame& frame) override;
+  // Once the run has reached its end: every experiment still running (its method asleep
+  // past the end, say) runs its rollbacks and gets the verdict error ("the run ended before
+  // the method finished"). Not after a stop request or a fatal error. Throws ScriptError.
+  void finish();
 
   const std::vector<ScriptLogLine>& log() const { return log_; }
   const std::vector<ExperimentRecord>& experiments() const { return experiments_; }

@@ -77,7 +77,108 @@ sim.log(coroutine.resume(co))
         in wait.stderr, wait.stderr
 
 
+def test_an_experiment_running_at_the_end_gets_its_rollbacks_and_an_error():
+    result, trace, _ = run("past-end", """
+sim.experiment{title = "runs past the end", method = function() sim.sleep("1h") end,
+               rollbacks = function() sim.log("rolled back", sim.now()) end}
+""")
+    assert result.returncode == 3, (result.returncode, result.stderr)
+    assert "rolled back\t300.0" in logged(trace)
+    with h5py.File(trace, "r") as f:
+        e = f["experiments"]
+        row = (e["title"].asstr()[0], e["verdict"].asstr()[0], e["probe"].asstr()[0],
+               e["message"].asstr()[0], int(e["end_ns"][0]) // 10**9)
+    assert row == ("runs past the end", "error", "method",
+                   "the run ended before the method finished", 300), row
+
+
+def test_misspelt_keys_are_errors():
+    result, trace, path = run("keys", """
+for _, f in ipairs({
+  function() sim.experiment{title = "x", method = function() end, rollback = function() end} end,
+  function() sim.experiment{title = "x", method = 5, bogus = true} end,
+  function() sim.scale{service = "web", replicas = 2, bogus = 1} end,
+  function() sim.shed{service = "web", percent = 5, bogus = 1} end,
+  function() sim.set_timeout{caller = "web", callee = "db", timeout = "1s", bogus = 1} end,
+  function() sim.apply("bad.yaml", {dur = "5m"}) end,
+  function() sim.detector{name = "d", watch = {metrics = {"rps"}, bogus = 2},
+                          observe = function(v) return v end, treshold = 5} end,
+  function() sim.inject{kind = "latency", target = {service = "db"}, fixedDelay = "1s",
+                        ff = 1, aa = 2, cc = 3, bb = 4} end,
+}) do
+  local ok, e = pcall(f)
+  sim.log(e)
+end
+""")
+    assert result.returncode == 0, result.stderr
+    texts = logged(trace)
+    assert texts[0] == f"{path}:3: sim.experiment: unknown key 'rollback'; did you mean 'rollbacks'?"
+    assert texts[1] == f"{path}:4: sim.experiment: unknown key 'bogus'; 'method' must be a function"
+    assert texts[2] == f"{path}:5: sim.scale: unknown key 'bogus'"
+    assert texts[3] == f"{path}:6: sim.shed: unknown key 'bogus'"
+    assert texts[4] == f"{path}:7: sim.set_timeout: unknown key 'bogus'"
+    assert texts[5] == f"{path}:8: sim.apply: unknown key 'dur' in its options; did you mean 'duration'?"
+    assert texts[6] == (f"{path}:9: sim.detector: unknown key 'treshold'; did you mean "
+                        "'threshold'?; unknown key 'bogus' in watch"), texts[6]
+    # In byte order, not Lua's hash order: the same message in every run.
+    assert texts[7].endswith("unknown key 'aa' in fault; unknown key 'bb' in fault; "
+                             "unknown key 'cc' in fault; unknown key 'ff' in fault"), texts[7]
+
+
+def test_many_unknown_keys_are_listed_briefly_and_quickly():
+    began = time.monotonic()
+    result, trace, _ = run("many-keys", """
+local t = {kind = "latency", target = {service = "db"}, fixedDelay = "1s"}
+for i = 1, 40000 do t["k" .. i] = i end
+local ok, e = pcall(sim.inject, t)
+sim.log(e)
+t = {service = "web", replicas = 2}
+for i = 1, 40000 do t["k" .. i] = i end
+ok, e = pcall(sim.scale, t)
+sim.log(e)
+""")
+    assert result.returncode == 0, result.stderr
+    assert time.monotonic() - began < 20
+    for text in logged(trace):
+        assert text.count("unknown key '") == 20 and "and 39980 more unknown keys" in text, text
+
+
+def test_detector_ranges_and_place():
+    result, _, path = run("detector-range", """
+sim.detector{name = "d", threshold = -1, ["for"] = -5, observe = function(v) return v end,
+             watch = {family = "nope", metrics = {"rps"}, services = {"zzz"}}}
+""")
+    assert result.returncode == 2, result.stderr
+    assert (f"{path}:2: sim.detector: 'threshold' must be a number > 0; 'family' must be "
+            "service, edge or endpoint; unknown service 'zzz'; 'for' must be >= 0") \
+        in result.stderr, result.stderr
+    late, _, path = run("detector-late", """
+sim.at(10, function()
+  sim.detector{name = "late", watch = {metrics = {"rps"}}, observe = function(v) return v end}
+end)
+""")
+    assert late.returncode == 2, late.stderr
+    assert f"{path}:3: sim.detector: detectors are declared in the script's main chunk" \
+        in late.stderr, late.stderr
+
+
 def test_a_negative_delay_is_an_error():
     after, _, path = run("after-negative", "\nsim.after(-5, function() end)\n")
     assert after.returncode == 2, after.stderr
     assert f"{path}:2: sim.after: a duration must be >= 0" in after.stderr, after.stderr
+
+
+def test_a_canary_of_too_many_steps_is_an_error():
+    canary, _, path = run("canary-steps", """
+local steps = {}
+for i = 1, 1001 do steps[i] = {weight = 1, pause = 1} end
+sim.deploy{service = "web", version = "v2", strategy = "canary", steps = steps}
+""")
+    assert canary.returncode == 2 and "a canary has at most 1000 steps, got 1001" in canary.stderr
+    huge, _, path = run("canary-huge", """
+local steps = {}
+for i = 1, 200000 do steps[i] = {weight = 1, pause = 1} end
+sim.deploy{service = "web", version = "v2", strategy = "canary", steps = steps}
+""")
+    assert huge.returncode == 2, huge.stderr
+    assert "sim.deploy: the table holds more than 100000 values" in huge.stderr, huge.stderr
