@@ -476,13 +476,36 @@ int sim_delete_manifest(lua_State* L) {
 
 // sim.apply(path [, {duration = D}]): a Kubernetes manifest file applied now
 // (docs/manifests.md), relative to the script's folder; returns {faults = {indices}, stop}.
+//
+// A script reads no other file of the host: an absolute path, or one that leaves the script's
+// folder once `..` and symbolic links are resolved, is an error. Returns the path to read,
+// as written beside the script's own path (messages name the file so).
+std::string manifest_path(const std::string& script, const std::string& written) {
+  namespace fs = std::filesystem;
+  const fs::path given(written);
+  if (given.is_absolute() || given.has_root_name())
+    throw RunControlError("sim.apply: '" + written +
+                          "' is an absolute path; give a path relative to the script's folder");
+  const fs::path parent = fs::path(script).parent_path();
+  std::error_code error;
+  const fs::path folder = fs::canonical(parent.empty() ? fs::path(".") : parent, error);
+  if (error)
+    throw RunControlError("sim.apply: cannot find the script's folder: " + error.message());
+  const fs::path resolved = fs::weakly_canonical(folder / given, error);
+  const bool inside =
+      !error &&
+      std::mismatch(folder.begin(), folder.end(), resolved.begin(), resolved.end()).first ==
+          folder.end();
+  if (!inside)
+    throw RunControlError("sim.apply: '" + written +
+                          "' is not inside the script's folder (after '..' and symbolic links); "
+                          "a manifest must be in that folder or below it");
+  return (parent / given).lexically_normal().string();
+}
+
 int sim_apply(lua_State* L) {
   ScriptHost& host = host_of(L);
-  const std::filesystem::path written(text_arg(L, 1));
-  const std::string path =
-      written.is_absolute() || host.path().empty()
-          ? written.string()
-          : (std::filesystem::path(host.path()).parent_path() / written).string();
+  const std::string path = manifest_path(host.path(), text_arg(L, 1));
   std::optional<SimTime> duration;
   if (!lua_isnoneornil(L, 2)) {
     luaL_checktype(L, 2, LUA_TTABLE);
@@ -495,7 +518,14 @@ int sim_apply(lua_State* L) {
   try {
     faults = apply_manifest(host.simulation(), path, duration, "sim.apply");
   } catch (const InputError& error) {
-    throw RunControlError("sim.apply: " + messages_of(error));
+    // Each problem at its place in the file (FILE:LINE:COL), as the scenario's manifests: says.
+    const std::vector<Diagnostic>& problems = error.diagnostics();
+    std::string text = problems.size() == 1
+                           ? std::string()
+                           : std::to_string(problems.size()) + " problems in the manifest:";
+    for (const Diagnostic& d : problems)
+      text += (problems.size() == 1 ? "" : "\n  ") + (d.line > 0 ? d.format() : d.message);
+    throw RunControlError("sim.apply: " + text);
   }
   lua_createtable(L, 0, 2);
   lua_createtable(L, static_cast<int>(faults.size()), 0);

@@ -92,6 +92,46 @@ sim.experiment{title = "runs past the end", method = function() sim.sleep("1h") 
                    "the run ended before the method finished", 300), row
 
 
+def test_apply_reads_only_manifests_in_the_scripts_folder():
+    secret = write("../ck-secret.txt", "PASSWORD=hunter2\n")
+    write("notes.txt", "PASSWORD=hunter2\n")
+    os.symlink(secret, os.path.join(SCRIPTS, "link.yaml"))
+    result, trace, _ = run("apply-outside", f"""
+for _, p in ipairs({{"{secret}", "../ck-secret.txt", "sub/../../ck-secret.txt", "link.yaml",
+                    "notes.txt"}}) do
+  local ok, e = pcall(sim.apply, p)
+  sim.log(e)
+end
+""")
+    assert result.returncode == 0, result.stderr
+    texts = logged(trace)
+    assert "is an absolute path" in texts[0], texts
+    for text in texts[1:4]:
+        assert "is not inside the script's folder" in text, texts
+    assert "not a Kubernetes manifest" in texts[4], texts
+    assert not any("hunter2" in text for text in texts), texts
+
+
+def test_apply_gives_a_manifests_problems_with_their_positions():
+    write("bad.yaml", """\
+apiVersion: chaos-mesh.org/v1alpha1
+kind: NetworkChaos
+metadata: {name: bad}
+spec:
+  action: delay
+  mode: all
+  selector:
+    labelSelectors: {app: nosuch}
+  delay:
+    latency: -300ms
+""")
+    result, _, path = run("apply-bad", "sim.apply('bad.yaml')")
+    assert result.returncode == 2, result.stderr
+    bad = os.path.join(SCRIPTS, "bad.yaml")
+    assert f"{path}:1: sim.apply: 2 problems in the manifest:" in result.stderr, result.stderr
+    assert f"{bad}:8:5: " in result.stderr and f"{bad}:10:14: " in result.stderr, result.stderr
+
+
 def test_misspelt_keys_are_errors():
     result, trace, path = run("keys", """
 for _, f in ipairs({
