@@ -613,11 +613,27 @@ void LuaSandbox::count_hook(lua_State* L, lua_Debug*) {
   self.raise_fatal(L);
 }
 
+std::string LuaSandbox::script_position(lua_State* thread, int level) {
+  lua_Debug frame;
+  for (; lua_getstack(thread, level, &frame) != 0; ++level) {
+    if (lua_getinfo(thread, "Sl", &frame) == 0) continue;
+    if (frame.currentline > 0 && frame.source != nullptr && frame.source[0] == '@')
+      return std::string(frame.short_src) + ":" + std::to_string(frame.currentline);
+  }
+  return "";
+}
+
 void LuaSandbox::raise_fatal(lua_State* L) {
   // Every instruction of this thread fails from now on: a pcall that catches the error
   // cannot go on (other threads fail within kHookEvery of their own instructions).
   lua_sethook(L, &LuaSandbox::count_hook, LUA_MASKCOUNT, 1);
-  luaL_error(L, "%s", fatal_.c_str());
+  // At the script's innermost line (luaL_error's would be the caller's, or none when that
+  // is a C function such as the pcall an experiment's method runs in).
+  // Kept from the first raise: later ones may come after the looping function returned
+  // into dosim's prelude (an experiment's pcall), where no line of the script runs.
+  if (fatal_where_.empty()) fatal_where_ = script_position(L);
+  luaL_error(L, "%s%s%s", fatal_where_.c_str(), fatal_where_.empty() ? "" : ": ",
+             fatal_.c_str());
   std::abort();  // luaL_error does not return
 }
 

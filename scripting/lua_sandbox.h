@@ -119,6 +119,10 @@ class LuaSandbox {
 
   // The sandbox owning `L` (any thread of the state).
   static LuaSandbox& of(lua_State* L);
+  // "FILE:LINE" of the innermost frame of `thread`, from `level` up, that runs a chunk loaded
+  // from a file (the script, not dosim's prelude or a C function); "" if there is none.
+  // Allocates nothing in the state.
+  static std::string script_position(lua_State* thread, int level = 0);
 
  private:
   static void* allocate(void* ud, void* ptr, std::size_t old_size, std::size_t new_size);
@@ -134,6 +138,7 @@ class LuaSandbox {
   std::int64_t instructions_ = 0;
   std::int64_t object_ids_ = 0;
   std::string fatal_;
+  std::string fatal_where_;  // "FILE:LINE" where fatal_ was first raised
   bool interrupted_ = false;
   bool panicked_ = false;  // the state may be inconsistent: never closed
   bool closing_ = false;

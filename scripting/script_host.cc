@@ -127,9 +127,12 @@ void ScriptHost::resume(int ref) {
     waiters_.push_back({ref, predicate});
     return;
   }
+  // Where it yielded: the coroutine is suspended there (level 0 is coroutine.yield).
+  std::string where = LuaSandbox::script_position(co);
+  if (where.empty()) where = options_.path;
   lua_pop(co, results);
   luaL_unref(L, LUA_REGISTRYINDEX, ref);
-  throw ScriptError(options_.path +
+  throw ScriptError(where +
                     ": a coroutine started by sim.spawn yielded by itself; suspend it with "
                     "sim.sleep or sim.wait_until");
 }

@@ -9,7 +9,9 @@ never a silent acceptance, a hang or a host file read:
   sim.set_timeout and sim.apply's options are errors, all of one call at once, in a fixed
   order, a long list cut short, in linear time;
 - sim.detector's ranges, and sim.detector after the main chunk;
-- sim.after with a negative delay; a canary of too many steps.
+- sim.after with a negative delay; a canary of too many steps;
+- runtime errors (the budget inside an experiment, a coroutine yielding by itself, a
+  detector returning the wrong scores) name the script's line.
 """
 import os
 import tempfile
@@ -226,3 +228,25 @@ sim.deploy{service = "web", version = "v2", strategy = "canary", steps = steps}
 """)
     assert huge.returncode == 2, huge.stderr
     assert "sim.deploy: the table holds more than 100000 values" in huge.stderr, huge.stderr
+
+
+def test_runtime_errors_name_the_scripts_line():
+    budget, _, path = run("budget-in-method", """
+sim.experiment{title = "runaway", method = function()
+  while true do end
+end}
+""")
+    assert budget.returncode == 2, budget.stderr
+    assert f"{path}:3: instruction budget of 50000000 exceeded" in budget.stderr, budget.stderr
+    yielded, _, path = run("yields", "sim.spawn(function()\n  coroutine.yield()\nend)\n")
+    assert yielded.returncode == 2, yielded.stderr
+    assert f"{path}:2: a coroutine started by sim.spawn yielded by itself" in yielded.stderr
+    observe, _, path = run("observe-wrong", """
+sim.detector{name = "d1", watch = {metrics = {"rps"}},
+             observe = function(values)
+               return {}
+             end}
+""")
+    assert observe.returncode == 2, observe.stderr
+    assert f"{path}:3: detector 'd1': observe returned no number for series 1 of 2" \
+        in observe.stderr, observe.stderr
