@@ -291,6 +291,16 @@ void read_manifest_text(const std::string& text, const Scenario& scenario,
   for (const YAML::Node& doc : documents) {
     if (!doc.IsDefined() || doc.IsNull()) continue;  // `---` with nothing after it
     any = true;
+    // Said without quoting the document: sim.apply may be handed any file a script names.
+    if (!doc.IsMap() || !doc["kind"]) {
+      diags.error(pos_of(doc),
+                  std::string("not a Kubernetes manifest: a document must be a mapping with "
+                              "apiVersion and kind, got ") +
+                      (doc.IsMap()        ? "a mapping without kind"
+                       : doc.IsSequence() ? "a list"
+                                          : "text"));
+      continue;
+    }
     read_document(doc, scenario, names, window, item_pos, diags, out);
   }
   if (!any) diags.error({}, "the manifest file holds no document");

@@ -6,20 +6,20 @@
 namespace dosim::loader {
 
 void Loader::read_change(const YAML::Node& node, int index) {
-  MapReader r(node, "change", {"name",      "kind",       "at",       "service",        "services",
-                               "version",   "strategy",   "maxSurge", "maxUnavailable", "startTime",
-                               "steps",     "switchBack", "rollback", "revert",         "secret",
-                               "consumers", "reloaded",   "deadline", "fixedAt",        "flag",
-                               "segment",   "defect",     "region",   "traffic",        "weights",
-                               "shift",     "restore"},
-              diags_);
+  MapReader r(
+      node, "change",
+      {"name",     "kind",           "at",        "service",  "services",   "version",  "strategy",
+       "maxSurge", "maxUnavailable", "startTime", "steps",    "switchBack", "rollback", "revert",
+       "secret",   "consumers",      "reloaded",  "deadline", "fixedAt",    "flag",     "segment",
+       "defect",   "region",         "traffic",   "weights",  "shift",      "restore"},
+      diags_);
   if (!r.is_map()) return;
   ChangeSpec change;
   change.pos = r.pos();
   change.name = r.has("name") ? read_name(r, Need::kOptional) : "change-" + std::to_string(index);
   if (!change.name.empty() && changes_.claim(change.name, index) >= 0)
     diags_.error(r.has("name") ? r.value_pos("name") : change.pos,
-                   "duplicate change name '" + change.name + "'");
+                 "duplicate change name '" + change.name + "'");
   std::optional<ChangeKind> kind;
   if (auto text = r.text("kind", Need::kRequired)) {
     std::vector<std::string> names;
@@ -111,7 +111,13 @@ void Loader::read_change(const YAML::Node& node, int index) {
       change.subject = r.text("flag", Need::kRequired).value_or("");
       change.services = read_services(r, "services", Need::kRequired);
       change.segment = r.percent("segment", Range::closed(0, 100)).value_or(100) / 100.0;
-      for (const YAML::Node& step_node : r.list("steps", Need::kRequired)) {
+      const std::vector<YAML::Node> steps = r.list("steps", Need::kRequired);
+      if (steps.size() > kMaxChangeSteps)
+        diags_.error(r.value_pos("steps"), "a feature flag has at most " +
+                                               std::to_string(kMaxChangeSteps) + " steps, got " +
+                                               std::to_string(steps.size()));
+      for (const YAML::Node& step_node : steps) {
+        if (steps.size() > kMaxChangeSteps) break;
         MapReader step(step_node, "flag step", {"at", "percent"}, diags_);
         if (!step.is_map()) continue;
         FlagStep flag_step;
@@ -139,9 +145,10 @@ void Loader::read_change(const YAML::Node& node, int index) {
   }
   allowed.insert(allowed.end(), {"name", "kind", "at", "defect"});
   for (const char* key :
-       {"service", "services", "version", "strategy", "maxSurge", "maxUnavailable", "startTime",
-        "steps", "switchBack", "rollback", "revert", "secret", "consumers", "reloaded", "deadline",
-        "fixedAt", "flag", "segment", "region", "traffic", "weights", "shift", "restore"})
+       {"service",   "services", "version",    "strategy", "maxSurge", "maxUnavailable",
+        "startTime", "steps",    "switchBack", "rollback", "revert",   "secret",
+        "consumers", "reloaded", "deadline",   "fixedAt",  "flag",     "segment",
+        "region",    "traffic",  "weights",    "shift",    "restore"})
     if (r.has(key) && std::find(allowed.begin(), allowed.end(), key) == allowed.end())
       diags_.error(r.key_pos(key), std::string("'") + key + "' is not used by " +
                                        change_kind_name(change.kind) + " changes");
@@ -188,8 +195,8 @@ void Loader::read_steering(MapReader& r, ChangeSpec& change) {
                      "unknown region '" + *region + "'" +
                          suggest(*region, [&] { return names_of(scenario_.regions); }));
       } else if (source && source->regional() && source->region_index(*region) < 0) {
-        diags_.error(r.value_pos("region"), "traffic '" + source->name +
-                                                "' is not served in region '" + *region + "'");
+        diags_.error(r.value_pos("region"),
+                     "traffic '" + source->name + "' is not served in region '" + *region + "'");
       } else if (!source) {
         bool served = false;
         for (const TrafficSpec& traffic : scenario_.traffic)
@@ -239,7 +246,11 @@ void Loader::read_rollout(MapReader& r, ChangeSpec& change) {
   const std::vector<YAML::Node> steps = r.list("steps", canary ? Need::kRequired : Need::kOptional);
   if (canary && steps.empty() && r.has("steps") && r.value("steps")->IsSequence())
     diags_.error(r.value_pos("steps"), "a canary's 'steps' must list at least one step");
+  if (steps.size() > kMaxChangeSteps)
+    diags_.error(r.value_pos("steps"), "a canary has at most " + std::to_string(kMaxChangeSteps) +
+                                           " steps, got " + std::to_string(steps.size()));
   for (const YAML::Node& step_node : steps) {
+    if (steps.size() > kMaxChangeSteps) break;
     MapReader step(step_node, "canary step", {"weight", "pause"}, diags_);
     if (!step.is_map()) continue;
     CanaryStep canary_step;

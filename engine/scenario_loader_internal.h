@@ -33,6 +33,8 @@ constexpr double kMostCallsPerRequest = 1e3;  // a dependency's calls per reques
 constexpr double kMostNoise = 10;             // a traffic source's coefficient of variation
 // Faults in a scenario, counting every occurrence of a repeating one.
 constexpr std::size_t kMaxFaults = 100'000;
+// Steps of one canary or feature flag (each is an event and a row of the change log).
+constexpr std::size_t kMaxChangeSteps = 1'000;
 // Unknown names that get a "did you mean" suggestion (each costs a pass over the names).
 constexpr int kMaxSuggestions = 100;
 

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 #include <tuple>
+#include <unordered_map>
 
 namespace dosim {
 namespace {
@@ -201,18 +202,18 @@ std::vector<MapEntry> read_entries(const YAML::Node& node, const std::string& wh
     diags.error(pos_of(node), "expected a mapping for " + what + ", got " + describe(node));
     return entries;
   }
+  std::unordered_map<std::string, std::size_t> seen;  // key -> its entry: linear in the keys
   for (const auto& pair : node) {
     const YAML::Node& key = pair.first;
     if (!key.IsScalar()) {
       diags.error(pos_of(key), "keys in " + what + " must be plain names, got " + describe(key));
       continue;
     }
-    auto first = std::find_if(entries.begin(), entries.end(),
-                              [&](const MapEntry& e) { return e.key == key.Scalar(); });
-    if (first != entries.end()) {
+    const auto [first, added] = seen.emplace(key.Scalar(), entries.size());
+    if (!added) {
       diags.error(pos_of(key), "duplicate key '" + key.Scalar() + "' in " + what +
-                                   " (first at line " + std::to_string(first->key_pos().line) +
-                                   ")");
+                                   " (first at line " +
+                                   std::to_string(entries[first->second].key_pos().line) + ")");
       continue;
     }
     entries.push_back(MapEntry{key.Scalar(), key, pair.second});
@@ -226,14 +227,18 @@ MapReader::MapReader(const YAML::Node& node, std::string what,
   entries_ = read_entries(node, what_, diags_);
   const std::vector<std::string> known(keys.begin(), keys.end());
   std::vector<MapEntry> allowed;
+  std::size_t unknown = 0;
   for (MapEntry& entry : entries_) {
     if (std::find(known.begin(), known.end(), entry.key) != known.end()) {
       allowed.push_back(std::move(entry));
-    } else {
+    } else if (++unknown <= kMaxUnknownKeys) {
       diags_.error(entry.key_pos(),
                    "unknown key '" + entry.key + "' in " + what_ + did_you_mean(entry.key, known));
     }
   }
+  if (unknown > kMaxUnknownKeys)
+    diags_.error(pos(), "and " + std::to_string(unknown - kMaxUnknownKeys) +
+                            " more unknown keys in " + what_);
   entries_ = std::move(allowed);
 }
 

@@ -123,6 +123,10 @@ std::vector<MapEntry> read_entries(const YAML::Node& node, const std::string& wh
 
 enum class Need { kOptional, kRequired };
 
+// A mapping's unknown keys are reported one by one up to this many, then counted ("and N
+// more unknown keys in ..."): a mapping with thousands of stray keys gives a short message.
+constexpr std::size_t kMaxUnknownKeys = 20;
+
 class MapReader {
  public:
   // `what` names the mapping in messages ("service"); `keys` are all the keys it may hold.

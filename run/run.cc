@@ -152,6 +152,8 @@ RunReport Run::run(const std::atomic<bool>* stop) {
   report.result = impl.simulation.run(stop);  // a failing script callback or detector
                                               // throws; the writer, destroyed with the
                                               // Run, puts the trace in place incomplete
+  // Experiments still running end now (rollbacks, verdict error): before anything reads them.
+  if (impl.script && report.result.completed) impl.script->finish();
   const Scenario& scenario = impl.simulation.scenario();
   report.scenario = scenario;
   report.seed = impl.plan.seed();

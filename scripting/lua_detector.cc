@@ -58,7 +58,7 @@ class LuaDetector : public Detector {
     host_.sandbox().call(2, 1);
     if (!lua_istable(L, -1)) {
       lua_pop(L, 1);
-      throw ScriptError(host_.path() + ": detector '" + name_ +
+      throw ScriptError(where() + ": detector '" + name_ +
                         "': observe must return a table of scores");
     }
     for (std::size_t i = 0; i < series_; ++i) {
@@ -68,13 +68,23 @@ class LuaDetector : public Detector {
       lua_pop(L, 1);
       if (!is_number) {
         lua_pop(L, 1);
-        throw ScriptError(host_.path() + ": detector '" + name_ +
+        throw ScriptError(where() + ": detector '" + name_ +
                           "': observe returned no number for series " + std::to_string(i + 1) +
                           " of " + std::to_string(series_));
       }
       scores[i] = std::isnan(score) ? 0.0f : static_cast<float>(score);
     }
     lua_pop(L, 1);
+  }
+
+  // "FILE:LINE" of the observe function (where it is defined): it has returned, so no line
+  // of it is running.
+  std::string where() const {
+    lua_State* L = host_.sandbox().state();
+    lua_rawgeti(L, LUA_REGISTRYINDEX, observe_ref_);
+    lua_Debug function;
+    if (lua_getinfo(L, ">S", &function) == 0 || function.linedefined <= 0) return host_.path();
+    return std::string(function.short_src) + ":" + std::to_string(function.linedefined);
   }
 
   ScriptHost& host_;

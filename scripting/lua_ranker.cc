@@ -25,7 +25,7 @@ int ranker_print(lua_State* L) {
   std::string line = std::string("[") + lua_tostring(L, lua_upvalueindex(1)) + "]";
   for (int i = 1; i <= count; ++i) {
     std::size_t size = 0;
-    const char* text = luaL_tolstring(L, i, &size);
+    const char* text = deterministic_tolstring(L, i, &size);
     line += i == 1 ? ' ' : '\t';
     line.append(text, size);
     lua_pop(L, 1);

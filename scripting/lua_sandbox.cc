@@ -140,6 +140,210 @@ int sorted_pairs(lua_State* L) {
   return 1;
 }
 
+// --- no addresses: tostring, string.format, pairs and next ------------------------------
+
+const char* const kObjectIdsKey = "dosim.object_ids";  // object -> its number (weak keys)
+
+// Whether Lua would show a value of this type by its address.
+bool shown_by_address(int type) {
+  return type == LUA_TTABLE || type == LUA_TFUNCTION || type == LUA_TUSERDATA ||
+         type == LUA_TTHREAD || type == LUA_TLIGHTUSERDATA;
+}
+
+// tostring(v) through deterministic_tolstring.
+int sandboxed_tostring(lua_State* L) {
+  luaL_checkany(L, 1);
+  deterministic_tolstring(L, 1, nullptr);
+  return 1;
+}
+
+// string.format refusing %p and formatting a table (function, ...) for %s as tostring does.
+// Upvalue 1: the library's string.format.
+int sandboxed_format(lua_State* L) {
+  std::size_t size = 0;
+  const char* format = luaL_checklstring(L, 1, &size);
+  int argument = 1;
+  for (std::size_t i = 0; i < size; ++i) {
+    if (format[i] != '%') continue;
+    if (++i < size && format[i] == '%') continue;
+    while (i < size && format[i] != '\0' && std::strchr("-+ #0123456789.", format[i]) != nullptr)
+      ++i;
+    if (i >= size) break;
+    ++argument;
+    if (format[i] == 'p')
+      return luaL_error(L,
+                        "string.format: '%%p' is not available in a dosim script (an address "
+                        "differs from run to run)");
+    if (format[i] == 's' && argument <= lua_gettop(L) && shown_by_address(lua_type(L, argument))) {
+      deterministic_tolstring(L, argument, nullptr);
+      lua_replace(L, argument);
+    }
+  }
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, 1);
+  return 1;
+}
+
+// The order in which pairs and next visit a table's keys: numbers ascending, strings
+// ascending (bytes), false, true, then other keys (tables, functions, ...) in the table's
+// own order, which depends on addresses.
+struct KeyRank {
+  int group = 0;  // 0 number, 1 string, 2 boolean, 3 other
+  bool is_integer = false;
+  lua_Integer integer = 0;
+  double number = 0;
+  const char* text = nullptr;  // valid while the key is on the stack or in the table
+  std::size_t size = 0;
+  int position = 0;  // in the table's own order
+};
+
+KeyRank rank_of(lua_State* L, int index, int position) {
+  KeyRank rank;
+  rank.position = position;
+  switch (lua_type(L, index)) {
+    case LUA_TNUMBER:
+      rank.group = 0;
+      rank.is_integer = lua_isinteger(L, index);
+      rank.integer = lua_tointeger(L, index);
+      rank.number = lua_tonumber(L, index);
+      break;
+    case LUA_TSTRING:
+      rank.group = 1;
+      rank.text = lua_tolstring(L, index, &rank.size);
+      break;
+    case LUA_TBOOLEAN:
+      rank.group = 2;
+      rank.integer = lua_toboolean(L, index);
+      break;
+    default:
+      rank.group = 3;
+  }
+  return rank;
+}
+
+bool comes_before(const KeyRank& a, const KeyRank& b) {
+  if (a.group != b.group) return a.group < b.group;
+  switch (a.group) {
+    case 0:
+      if (a.is_integer && b.is_integer) return a.integer < b.integer;
+      if (a.number != b.number) return a.number < b.number;
+      return a.is_integer && !b.is_integer;
+    case 1: {
+      const int order = std::memcmp(a.text, b.text, std::min(a.size, b.size));
+      return order != 0 ? order < 0 : a.size < b.size;
+    }
+    case 2:
+      return a.integer < b.integer;
+    default:
+      return a.position < b.position;
+  }
+}
+
+// The iterator pairs returns. Upvalues: the table, its keys in order, the position. A key
+// whose value is nil by now (removed during the traversal) is skipped.
+int ordered_pairs_next(lua_State* L) {
+  lua_Integer position = lua_tointeger(L, lua_upvalueindex(3));
+  for (;;) {
+    ++position;
+    if (lua_rawgeti(L, lua_upvalueindex(2), position) == LUA_TNIL) break;
+    lua_pushvalue(L, -1);
+    if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) {
+      lua_pushinteger(L, position);
+      lua_replace(L, lua_upvalueindex(3));
+      return 2;
+    }
+    lua_pop(L, 2);
+  }
+  lua_pushinteger(L, position);
+  lua_replace(L, lua_upvalueindex(3));
+  return 1;  // nil
+}
+
+// pairs(t): __pairs as Lua's; otherwise a snapshot of t's keys in the order above.
+int ordered_pairs(lua_State* L) {
+  if (luaL_getmetafield(L, 1, "__pairs") != LUA_TNIL) {
+    lua_pushvalue(L, 1);
+    lua_call(L, 1, 3);
+    return 3;
+  }
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  lua_newtable(L);  // 2: the keys in the table's own order
+  std::vector<KeyRank> ranks;
+  lua_pushnil(L);
+  while (lua_next(L, 1) != 0) {
+    lua_pop(L, 1);
+    const int position = static_cast<int>(ranks.size());
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, 2, position + 1);
+    ranks.push_back(rank_of(L, -1, position));
+  }
+  LuaSandbox::of(L).charge(static_cast<std::int64_t>(ranks.size()));
+  std::sort(ranks.begin(), ranks.end(), comes_before);
+  lua_pushvalue(L, 1);
+  lua_createtable(L, static_cast<int>(ranks.size()), 0);
+  for (std::size_t i = 0; i < ranks.size(); ++i) {
+    lua_rawgeti(L, 2, ranks[i].position + 1);
+    lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
+  }
+  lua_pushinteger(L, 0);
+  lua_pushcclosure(L, ordered_pairs_next, 3);
+  lua_pushvalue(L, 1);
+  lua_pushnil(L);
+  return 3;
+}
+
+// next(t [, k]) in the order of pairs. It looks at every key of t (and counts them against
+// the budget), so a whole traversal with next is quadratic: pairs is the way to walk a table.
+int ordered_next(lua_State* L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 2);
+  lua_pushnil(L);  // 3: the best key so far
+  const bool from_start = lua_isnil(L, 2);
+  const KeyRank current = from_start ? KeyRank{} : rank_of(L, 2, 0);
+  if (!from_start && current.group == 3) {
+    // Other keys come last, in the table's own order: the next one after k.
+    lua_pushvalue(L, 2);
+    while (lua_next(L, 1) != 0) {
+      LuaSandbox::of(L).charge(1);
+      if (rank_of(L, -2, 0).group == 3) return 2;
+      lua_pop(L, 1);
+    }
+    lua_pushnil(L);
+    return 1;
+  }
+  bool found = false;
+  KeyRank best;
+  std::int64_t looked_at = 0;
+  lua_pushnil(L);
+  while (lua_next(L, 1) != 0) {
+    lua_pop(L, 1);
+    ++looked_at;
+    const KeyRank rank = rank_of(L, -1, 0);
+    if (rank.group == 3) continue;
+    if (!from_start && !comes_before(current, rank)) continue;
+    if (found && !comes_before(rank, best)) continue;
+    lua_copy(L, -1, 3);
+    best = rank_of(L, 3, 0);
+    found = true;
+  }
+  LuaSandbox::of(L).charge(looked_at);
+  if (!found) {  // past the numbers, strings and booleans: the first other key
+    lua_pushnil(L);
+    while (lua_next(L, 1) != 0) {
+      if (rank_of(L, -2, 0).group == 3) return 2;
+      lua_pop(L, 1);
+    }
+    lua_pushnil(L);
+    return 1;
+  }
+  lua_pushvalue(L, 3);
+  lua_pushvalue(L, 3);
+  lua_rawget(L, 1);
+  return 2;
+}
+
 int traceback_handler(lua_State* L) {
   // lua_tostring only on strings: it converts numbers in place, and allocates.
   const char* message = lua_type(L, 1) == LUA_TSTRING ? lua_tostring(L, 1) : nullptr;
@@ -244,6 +448,32 @@ int protected_traceback(lua_State* L) {
 }
 
 }  // namespace
+
+const char* deterministic_tolstring(lua_State* L, int index, std::size_t* size) {
+  index = lua_absindex(L, index);
+  if (!shown_by_address(lua_type(L, index))) return luaL_tolstring(L, index, size);
+  if (luaL_getmetafield(L, index, "__tostring") != LUA_TNIL) {
+    lua_pop(L, 1);
+    return luaL_tolstring(L, index, size);  // calls it
+  }
+  const int name_type = luaL_getmetafield(L, index, "__name");
+  const char* name = name_type == LUA_TSTRING ? lua_tostring(L, -1) : luaL_typename(L, index);
+  lua_getfield(L, LUA_REGISTRYINDEX, kObjectIdsKey);
+  lua_pushvalue(L, index);
+  lua_Integer id = 0;
+  if (lua_rawget(L, -2) == LUA_TNUMBER) {
+    id = lua_tointeger(L, -1);
+  } else {
+    id = LuaSandbox::of(L).next_object_id();
+    lua_pushvalue(L, index);
+    lua_pushinteger(L, id);
+    lua_rawset(L, -4);
+  }
+  lua_pop(L, 2);
+  lua_pushfstring(L, "%s: %I", name, id);
+  if (name_type != LUA_TNIL) lua_remove(L, -2);
+  return lua_tolstring(L, -1, size);
+}
 
 double pattern_work(std::size_t subject_size, const char* pattern, std::size_t pattern_size,
                     bool plain, bool anchored) {
@@ -383,11 +613,27 @@ void LuaSandbox::count_hook(lua_State* L, lua_Debug*) {
   self.raise_fatal(L);
 }
 
+std::string LuaSandbox::script_position(lua_State* thread, int level) {
+  lua_Debug frame;
+  for (; lua_getstack(thread, level, &frame) != 0; ++level) {
+    if (lua_getinfo(thread, "Sl", &frame) == 0) continue;
+    if (frame.currentline > 0 && frame.source != nullptr && frame.source[0] == '@')
+      return std::string(frame.short_src) + ":" + std::to_string(frame.currentline);
+  }
+  return "";
+}
+
 void LuaSandbox::raise_fatal(lua_State* L) {
   // Every instruction of this thread fails from now on: a pcall that catches the error
   // cannot go on (other threads fail within kHookEvery of their own instructions).
   lua_sethook(L, &LuaSandbox::count_hook, LUA_MASKCOUNT, 1);
-  luaL_error(L, "%s", fatal_.c_str());
+  // At the script's innermost line (luaL_error's would be the caller's, or none when that
+  // is a C function such as the pcall an experiment's method runs in).
+  // Kept from the first raise: later ones may come after the looping function returned
+  // into dosim's prelude (an experiment's pcall), where no line of the script runs.
+  if (fatal_where_.empty()) fatal_where_ = script_position(L);
+  luaL_error(L, "%s%s%s", fatal_where_.c_str(), fatal_where_.empty() ? "" : ": ",
+             fatal_.c_str());
   std::abort();  // luaL_error does not return
 }
 
@@ -440,12 +686,28 @@ void LuaSandbox::open_libraries(std::uint64_t seed) {
   lua_setglobal(L, "load");
   lua_pushcfunction(L, sorted_pairs);
   lua_setglobal(L, "sorted_pairs");
+  // No addresses reach the script (deterministic_tolstring()), nor Lua's hash order.
+  lua_newtable(L);
+  lua_createtable(L, 0, 1);
+  lua_pushliteral(L, "k");
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  lua_setfield(L, LUA_REGISTRYINDEX, kObjectIdsKey);
+  lua_pushcfunction(L, sandboxed_tostring);
+  lua_setglobal(L, "tostring");
+  lua_pushcfunction(L, ordered_pairs);
+  lua_setglobal(L, "pairs");
+  lua_pushcfunction(L, ordered_next);
+  lua_setglobal(L, "next");
   lua_getglobal(L, "setmetatable");
   lua_pushcclosure(L, sandboxed_setmetatable, 1);
   lua_setglobal(L, "setmetatable");
   lua_getglobal(L, LUA_STRLIBNAME);
   lua_pushnil(L);
   lua_setfield(L, -2, "dump");
+  lua_getfield(L, -1, "format");
+  lua_pushcclosure(L, sandboxed_format, 1);
+  lua_setfield(L, -2, "format");
   const std::pair<const char*, lua_CFunction> patterns[] = {
       {"find", bounded_pattern<PatternCall::kFind>},
       {"match", bounded_pattern<PatternCall::kMatch>},

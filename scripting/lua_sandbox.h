@@ -7,6 +7,12 @@
 //   (seed, entity_id("lua-script"), Purpose::kScenario), so a script is reproducible;
 //   randomseed(x) restarts the stream under key x. sorted_pairs(t) iterates a table in a
 //   fixed order (numbers ascending, then strings ascending).
+// - Nothing a script can see depends on memory addresses (which differ from run to run):
+//   tostring of a table, function, userdata or thread reads "table: N" with N a number the
+//   state gives that object the first time (deterministic_tolstring()), string.format
+//   refuses %p, and pairs and next visit keys in a fixed order (numbers ascending, strings
+//   ascending, false, true, then other keys), not Lua's hash order, whose string hashes
+//   depend on a seed the system Lua randomizes per state.
 // - An instruction budget: each callback or coroutine resume (begin_callback()) may run at
 //   most `instruction_budget` VM instructions (counted in steps of kHookEvery); past it the
 //   script fails with a clear error. A memory cap through the allocator: an allocation that
@@ -61,6 +67,11 @@ constexpr double kPatternWorkLimit = 3e8;
 double pattern_work(std::size_t subject_size, const char* pattern, std::size_t pattern_size,
                     bool plain, bool anchored);
 
+// luaL_tolstring without addresses: pushes the value at `index` as text and returns it. A
+// table, function, userdata or thread without __tostring reads "table: N" (or its __name),
+// N a number given to that object the first time one is asked for: the same in every run.
+const char* deterministic_tolstring(lua_State* L, int index, std::size_t* size);
+
 // `text` with every byte that is not part of valid UTF-8 replaced by U+FFFD.
 std::string to_valid_utf8(const std::string& text);
 
@@ -87,6 +98,11 @@ class LuaSandbox {
 
   // Resets the instruction count: call before each callback or resume.
   void begin_callback() { instructions_ = 0; }
+  // Counts host work done for the script (a pairs snapshot, say) against the budget; the
+  // next hook check sees it.
+  void charge(std::int64_t instructions) { instructions_ += instructions; }
+  // The number deterministic_tolstring() gives the next object.
+  std::int64_t next_object_id() { return ++object_ids_; }
   // Calls the function below `nargs` arguments on the stack with a traceback handler;
   // returns with `nresults` results pushed, or throws ScriptError.
   void call(int nargs, int nresults);
@@ -103,6 +119,10 @@ class LuaSandbox {
 
   // The sandbox owning `L` (any thread of the state).
   static LuaSandbox& of(lua_State* L);
+  // "FILE:LINE" of the innermost frame of `thread`, from `level` up, that runs a chunk loaded
+  // from a file (the script, not dosim's prelude or a C function); "" if there is none.
+  // Allocates nothing in the state.
+  static std::string script_position(lua_State* thread, int level = 0);
 
  private:
   static void* allocate(void* ud, void* ptr, std::size_t old_size, std::size_t new_size);
@@ -116,7 +136,9 @@ class LuaSandbox {
   std::size_t memory_used_ = 0;
   bool memory_exceeded_ = false;
   std::int64_t instructions_ = 0;
+  std::int64_t object_ids_ = 0;
   std::string fatal_;
+  std::string fatal_where_;  // "FILE:LINE" where fatal_ was first raised
   bool interrupted_ = false;
   bool panicked_ = false;  // the state may be inconsistent: never closed
   bool closing_ = false;

@@ -60,12 +60,20 @@ SimTime duration_arg(lua_State* L, int index, const char* what) {
                         luaL_typename(L, index));
 }
 
+// The most values (tables and scalars) one table handed to the API may hold: the YAML
+// nodes made of them live outside the Lua memory cap (a canary of a million steps took GBs).
+constexpr std::size_t kMaxTableValues = 100'000;
+
 // The Lua value at `index` as a YAML node: tables with keys 1..n are sequences, other
 // tables mappings (string keys), numbers and booleans scalars. Tables nest at most
-// kMaxTableDepth deep and may not contain themselves; `path` holds the enclosing tables.
+// kMaxTableDepth deep and may not contain themselves; `path` holds the enclosing tables,
+// `values` counts the values converted (at most kMaxTableValues).
 YAML::Node to_yaml(lua_State* L, int index, const std::string& where,
-                   std::vector<const void*>& path) {
+                   std::vector<const void*>& path, std::size_t& values) {
   index = lua_absindex(L, index);
+  if (++values > kMaxTableValues)
+    throw RunControlError(where + ": the table holds more than " + std::to_string(kMaxTableValues) +
+                          " values");
   switch (lua_type(L, index)) {
     case LUA_TSTRING:
       return YAML::Node(to_valid_utf8(lua_tostring(L, index)));
@@ -91,18 +99,32 @@ YAML::Node to_yaml(lua_State* L, int index, const std::string& where,
       if (length > 0) {
         for (lua_Integer i = 1; i <= length; ++i) {
           lua_rawgeti(L, index, i);
-          node.push_back(to_yaml(L, -1, where, path));
+          node.push_back(to_yaml(L, -1, where, path, values));
           lua_pop(L, 1);
         }
         path.pop_back();
         return node;
       }
-      node = YAML::Node(YAML::NodeType::Map);
+      // Keys in byte order, not Lua's hash order: the loader reports problems in the order
+      // it meets them, and that order must not change from run to run.
+      std::vector<std::string> keys;
       lua_pushnil(L);
       while (lua_next(L, index) != 0) {
         if (lua_type(L, -2) != LUA_TSTRING)
           throw RunControlError(where + ": table keys must be names");
-        node[to_valid_utf8(lua_tostring(L, -2))] = to_yaml(L, -1, where, path);
+        std::size_t size = 0;
+        const char* key = lua_tolstring(L, -2, &size);
+        keys.emplace_back(key, size);
+        lua_pop(L, 1);
+      }
+      std::sort(keys.begin(), keys.end());
+      node = YAML::Node(YAML::NodeType::Map);
+      for (const std::string& key : keys) {
+        lua_pushlstring(L, key.data(), key.size());
+        lua_rawget(L, index);
+        // Keys of a Lua table are distinct: force_insert skips yaml-cpp's linear search for
+        // an existing key (quadratic over a table with many keys).
+        node.force_insert(to_valid_utf8(key), to_yaml(L, -1, where, path, values));
         lua_pop(L, 1);
       }
       path.pop_back();
@@ -116,7 +138,8 @@ YAML::Node to_yaml(lua_State* L, int index, const std::string& where,
 
 YAML::Node to_yaml(lua_State* L, int index, const std::string& where) {
   std::vector<const void*> path;
-  return to_yaml(L, index, where, path);
+  std::size_t values = 0;
+  return to_yaml(L, index, where, path, values);
 }
 
 // The messages of an InputError, without positions (the Lua call site is the position).
@@ -124,6 +147,56 @@ std::string messages_of(const InputError& error) {
   std::string text;
   for (const Diagnostic& d : error.diagnostics()) text += (text.empty() ? "" : "; ") + d.message;
   return text;
+}
+
+// At most this many unknown keys are listed one by one, then how many more there are (as
+// the scenario loader's MapReader does).
+constexpr std::size_t kMaxListedKeys = kMaxUnknownKeys;
+
+// The problems with the keys of the table at `index` that are not in `known`: "unknown key
+// 'K'<in>; did you mean 'X'?", in byte order (not Lua's hash order), at most kMaxListedKeys
+// of them and then "and N more unknown keys". Linear in the table's size.
+std::vector<std::string> unknown_keys(lua_State* L, int index,
+                                      const std::vector<std::string>& known,
+                                      const std::string& in = "") {
+  index = lua_absindex(L, index);
+  std::vector<std::string> unknown;
+  std::size_t not_names = 0;
+  lua_pushnil(L);
+  while (lua_next(L, index) != 0) {
+    lua_pop(L, 1);
+    if (lua_type(L, -1) != LUA_TSTRING) {  // lua_tostring would convert the key in place
+      ++not_names;
+      continue;
+    }
+    std::size_t size = 0;
+    const char* key = lua_tolstring(L, -1, &size);
+    std::string name(key, size);
+    if (std::find(known.begin(), known.end(), name) == known.end())
+      unknown.push_back(std::move(name));
+  }
+  std::sort(unknown.begin(), unknown.end());
+  std::vector<std::string> problems;
+  if (not_names > 0)
+    problems.push_back("keys must be names" + in + " (" + std::to_string(not_names) + " are not)");
+  for (std::size_t k = 0; k < unknown.size() && k < kMaxListedKeys; ++k) {
+    const std::string& key = unknown[k];
+    problems.push_back("unknown key '" +
+                       to_valid_utf8(key.size() > 60 ? key.substr(0, 60) + "..." : key) + "'" + in +
+                       did_you_mean(key, known));
+  }
+  if (unknown.size() > kMaxListedKeys)
+    problems.push_back("and " + std::to_string(unknown.size() - kMaxListedKeys) +
+                       " more unknown keys" + in);
+  return problems;
+}
+
+// Throws RunControlError "<call>: problem; problem" when there is any.
+void throw_if_any(const std::string& call, const std::vector<std::string>& problems) {
+  if (problems.empty()) return;
+  std::string text;
+  for (const std::string& problem : problems) text += (text.empty() ? "" : "; ") + problem;
+  throw RunControlError(call + ": " + text);
 }
 
 std::string time_text(SimTime t) { return std::to_string(t) + "ns"; }
@@ -205,6 +278,7 @@ int sim_at(lua_State* L) { return schedule_call(L, seconds_to_time(luaL_checknum
 
 int sim_after(lua_State* L) {
   const SimTime dt = duration_arg(L, 1, "sim.after");
+  if (dt < 0) throw RunControlError("sim.after: a duration must be >= 0");
   return schedule_call(L, host_of(L).clock() + dt, 0);
 }
 
@@ -225,11 +299,21 @@ int sim_spawn(lua_State* L) {
   return 0;
 }
 
+// Only a coroutine of sim.spawn, resumed by the host, may yield a request to it: one of
+// coroutine.create would hand the request (a host token) back to the script instead.
+void check_spawned(lua_State* L, const char* what) {
+  if (!lua_isyieldable(L))
+    throw RunControlError(std::string(what) + " suspends a coroutine: call it inside sim.spawn");
+  if (host_of(L).resuming() != L)
+    throw RunControlError(std::string(what) +
+                          " suspends a coroutine of sim.spawn, not one of coroutine.create or "
+                          "coroutine.wrap: call it in the function sim.spawn runs");
+}
+
 int sim_sleep(lua_State* L) {
   const SimTime dt = duration_arg(L, 1, "sim.sleep");
   if (dt < 0) throw RunControlError("sim.sleep: a duration must be >= 0");
-  if (!lua_isyieldable(L))
-    throw RunControlError("sim.sleep suspends a coroutine: call it inside sim.spawn");
+  check_spawned(L, "sim.sleep");
   const SimTime until = host_of(L).clock() + dt;
   lua_pushlightuserdata(L, const_cast<char*>(&kSleepToken));
   lua_pushinteger(L, until);
@@ -237,8 +321,7 @@ int sim_sleep(lua_State* L) {
 }
 
 int sim_wait_until(lua_State* L) {
-  if (!lua_isyieldable(L))
-    throw RunControlError("sim.wait_until suspends a coroutine: call it inside sim.spawn");
+  check_spawned(L, "sim.wait_until");
   if (lua_type(L, 1) == LUA_TNUMBER) {
     const SimTime until = seconds_to_time(lua_tonumber(L, 1));
     if (until <= host_of(L).clock()) return 0;
@@ -260,7 +343,7 @@ int sim_log(lua_State* L) {
   const int n = lua_gettop(L);
   for (int i = 1; i <= n; ++i) {
     std::size_t size = 0;
-    const char* text = luaL_tolstring(L, i, &size);
+    const char* text = deterministic_tolstring(L, i, &size);
     if (i > 1) line += '\t';
     line.append(text, size);
     lua_pop(L, 1);
@@ -393,16 +476,40 @@ int sim_delete_manifest(lua_State* L) {
 
 // sim.apply(path [, {duration = D}]): a Kubernetes manifest file applied now
 // (docs/manifests.md), relative to the script's folder; returns {faults = {indices}, stop}.
+//
+// A script reads no other file of the host: an absolute path, or one that leaves the script's
+// folder once `..` and symbolic links are resolved, is an error. Returns the path to read,
+// as written beside the script's own path (messages name the file so).
+std::string manifest_path(const std::string& script, const std::string& written) {
+  namespace fs = std::filesystem;
+  const fs::path given(written);
+  if (given.is_absolute() || given.has_root_name())
+    throw RunControlError("sim.apply: '" + written +
+                          "' is an absolute path; give a path relative to the script's folder");
+  const fs::path parent = fs::path(script).parent_path();
+  std::error_code error;
+  const fs::path folder = fs::canonical(parent.empty() ? fs::path(".") : parent, error);
+  if (error)
+    throw RunControlError("sim.apply: cannot find the script's folder: " + error.message());
+  const fs::path resolved = fs::weakly_canonical(folder / given, error);
+  const bool inside =
+      !error &&
+      std::mismatch(folder.begin(), folder.end(), resolved.begin(), resolved.end()).first ==
+          folder.end();
+  if (!inside)
+    throw RunControlError("sim.apply: '" + written +
+                          "' is not inside the script's folder (after '..' and symbolic links); "
+                          "a manifest must be in that folder or below it");
+  return (parent / given).lexically_normal().string();
+}
+
 int sim_apply(lua_State* L) {
   ScriptHost& host = host_of(L);
-  const std::filesystem::path written(text_arg(L, 1));
-  const std::string path =
-      written.is_absolute() || host.path().empty()
-          ? written.string()
-          : (std::filesystem::path(host.path()).parent_path() / written).string();
+  const std::string path = manifest_path(host.path(), text_arg(L, 1));
   std::optional<SimTime> duration;
   if (!lua_isnoneornil(L, 2)) {
     luaL_checktype(L, 2, LUA_TTABLE);
+    throw_if_any("sim.apply", unknown_keys(L, 2, {"duration"}, " in its options"));
     lua_getfield(L, 2, "duration");
     if (!lua_isnil(L, -1)) duration = duration_arg(L, -1, "sim.apply");
     lua_pop(L, 1);
@@ -411,7 +518,14 @@ int sim_apply(lua_State* L) {
   try {
     faults = apply_manifest(host.simulation(), path, duration, "sim.apply");
   } catch (const InputError& error) {
-    throw RunControlError("sim.apply: " + messages_of(error));
+    // Each problem at its place in the file (FILE:LINE:COL), as the scenario's manifests: says.
+    const std::vector<Diagnostic>& problems = error.diagnostics();
+    std::string text = problems.size() == 1
+                           ? std::string()
+                           : std::to_string(problems.size()) + " problems in the manifest:";
+    for (const Diagnostic& d : problems)
+      text += (problems.size() == 1 ? "" : "\n  ") + (d.line > 0 ? d.format() : d.message);
+    throw RunControlError("sim.apply: " + text);
   }
   lua_createtable(L, 0, 2);
   lua_createtable(L, static_cast<int>(faults.size()), 0);
@@ -444,14 +558,7 @@ int sim_outage(lua_State* L) {
     lua_getfield(L, 1, key);
     lua_setfield(L, -2, key);
   }
-  lua_pushnil(L);
-  while (lua_next(L, 1) != 0) {  // anything else is reported as the loader would
-    const std::string key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
-    lua_pop(L, 1);
-    if (key != "region" && key != "zone" && key != "duration" && key != "start" && key != "name")
-      throw RunControlError("sim.outage: unknown key '" + key +
-                            "' (region or zone, duration, start, name)");
-  }
+  throw_if_any("sim.outage", unknown_keys(L, 1, {"region", "zone", "duration", "start", "name"}));
   return inject(L, lua_gettop(L), "sim.outage", "outage");
 }
 
@@ -486,14 +593,27 @@ int sim_rollback(lua_State* L) {
   return 1;
 }
 
+// Runs `check` (which throws RunControlError) and adds its message to `problems` instead.
+template <typename Check>
+void collect(std::vector<std::string>& problems, Check check) {
+  try {
+    check();
+  } catch (const RunControlError& error) {
+    problems.emplace_back(error.what());
+  }
+}
+
 int sim_scale(lua_State* L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   Simulation& simulation = host_of(L).simulation();
+  std::vector<std::string> problems = unknown_keys(L, 1, {"service", "replicas"});
+  int service = -1;
   lua_getfield(L, 1, "service");
-  const int service = service_arg(L, -1, simulation.scenario());
+  collect(problems, [&] { service = service_arg(L, -1, simulation.scenario()); });
   lua_getfield(L, 1, "replicas");
   if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0 || lua_tointeger(L, -1) > 1'000'000)
-    throw RunControlError("sim.scale: 'replicas' must be a whole number in [0, 1000000]");
+    problems.push_back("'replicas' must be a whole number in [0, 1000000]");
+  throw_if_any("sim.scale", problems);
   simulation.set_replicas(service, static_cast<int>(lua_tointeger(L, -1)));
   return 0;
 }
@@ -518,12 +638,16 @@ int sim_set_timeout(lua_State* L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   Simulation& simulation = host_of(L).simulation();
   const Scenario& scenario = simulation.scenario();
+  std::vector<std::string> problems = unknown_keys(L, 1, {"caller", "callee", "timeout"});
+  int caller = -1, callee = -1;
+  SimTime timeout = 0;
   lua_getfield(L, 1, "caller");
-  const int caller = service_arg(L, -1, scenario);
+  collect(problems, [&] { caller = service_arg(L, -1, scenario); });
   lua_getfield(L, 1, "callee");
-  const int callee = service_arg(L, -1, scenario);
+  collect(problems, [&] { callee = service_arg(L, -1, scenario); });
   lua_getfield(L, 1, "timeout");
-  const SimTime timeout = duration_arg(L, -1, "sim.set_timeout: timeout");
+  collect(problems, [&] { timeout = duration_arg(L, -1, "'timeout'"); });
+  throw_if_any("sim.set_timeout", problems);
   for (std::size_t d = 0; d < scenario.dependencies.size(); ++d)
     if (scenario.dependencies[d].caller == caller && scenario.dependencies[d].callee == callee) {
       simulation.set_timeout(static_cast<int>(d), timeout);
@@ -537,11 +661,14 @@ int sim_set_timeout(lua_State* L) {
 int sim_shed(lua_State* L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   Simulation& simulation = host_of(L).simulation();
+  std::vector<std::string> problems = unknown_keys(L, 1, {"service", "percent"});
+  int service = -1;
   lua_getfield(L, 1, "service");
-  const int service = service_arg(L, -1, simulation.scenario());
+  collect(problems, [&] { service = service_arg(L, -1, simulation.scenario()); });
   lua_getfield(L, 1, "percent");
   if (!lua_isnumber(L, -1) || !(lua_tonumber(L, -1) >= 0 && lua_tonumber(L, -1) <= 100))
-    throw RunControlError("sim.shed: 'percent' must be a number in [0, 100]");
+    problems.push_back("'percent' must be a number in [0, 100]");
+  throw_if_any("sim.shed", problems);
   simulation.set_shed(service, lua_tonumber(L, -1) / 100);
   return 0;
 }
@@ -567,6 +694,20 @@ int sim_playbook(lua_State* L) {
 int sim_want(lua_State* L) {
   host_of(L).wanted()[luaL_checkstring(L, 1)] = true;
   return 0;
+}
+
+// sim._unknown_keys(t, key...): the problems with t's other keys ("unknown key ..."), joined
+// by "; ", or nothing (for the prelude's sim.experiment).
+int sim_unknown_keys(lua_State* L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  std::vector<std::string> known;
+  for (int i = 2; i <= lua_gettop(L); ++i) known.emplace_back(luaL_checkstring(L, i));
+  std::string text;
+  for (const std::string& problem : unknown_keys(L, 1, known))
+    text += (text.empty() ? "" : "; ") + problem;
+  if (text.empty()) return 0;
+  lua_pushlstring(L, text.data(), text.size());
+  return 1;
 }
 
 int sim_record_experiment(lua_State* L) {
@@ -603,67 +744,118 @@ std::vector<std::string> string_list(lua_State* L, int index, const char* what) 
   return out;
 }
 
+// sim.detector{...}: every problem of the call at once. Only in the main chunk: the run's
+// detectors are made once, before the first tick.
 int sim_detector(lua_State* L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   ScriptHost& host = host_of(L);
+  if (host.started())
+    throw RunControlError(
+        "sim.detector: detectors are declared in the script's main chunk, not in a callback or "
+        "coroutine (the run's detectors are made before the first tick)");
+  std::vector<std::string> problems =
+      unknown_keys(L, 1, {"name", "observe", "init", "threshold", "watch", "for", "severity"});
   ScriptHost::LuaDetectorDef def;
   lua_getfield(L, 1, "name");
-  if (lua_type(L, -1) != LUA_TSTRING || lua_rawlen(L, -1) == 0)
-    throw RunControlError("sim.detector: 'name' must be a non-empty string");
-  def.name = to_valid_utf8(lua_tostring(L, -1));
-  if (def.name.find('/') != std::string::npos)
-    throw RunControlError("sim.detector: a name may not contain '/'");
-  for (const std::string& kind : detector_kinds())
-    if (kind == def.name)
-      throw RunControlError("sim.detector: '" + def.name + "' is a built-in kind");
-  for (const auto& other : host.lua_detectors())
-    if (other.name == def.name)
-      throw RunControlError("sim.detector: '" + def.name + "' is already defined");
+  if (lua_type(L, -1) != LUA_TSTRING || lua_rawlen(L, -1) == 0) {
+    problems.push_back("'name' must be a non-empty string");
+  } else {
+    def.name = to_valid_utf8(lua_tostring(L, -1));
+    if (def.name.find('/') != std::string::npos) problems.push_back("a name may not contain '/'");
+    for (const std::string& kind : detector_kinds())
+      if (kind == def.name) problems.push_back("'" + def.name + "' is a built-in kind");
+    for (const auto& other : host.lua_detectors())
+      if (other.name == def.name) problems.push_back("'" + def.name + "' is already defined");
+  }
   lua_getfield(L, 1, "observe");
-  if (!lua_isfunction(L, -1))
-    throw RunControlError("sim.detector: 'observe' must be a function(values, t)");
-  def.observe_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  if (!lua_isfunction(L, -1)) problems.push_back("'observe' must be a function(values, t)");
   lua_getfield(L, 1, "init");
   if (!lua_isnil(L, -1) && !lua_isfunction(L, -1))
-    throw RunControlError("sim.detector: 'init' must be a function(n, params)");
-  def.init_ref = lua_isnil(L, -1) ? (lua_pop(L, 1), LUA_NOREF) : luaL_ref(L, LUA_REGISTRYINDEX);
+    problems.push_back("'init' must be a function(n, params)");
   lua_getfield(L, 1, "threshold");
-  def.threshold = luaL_optnumber(L, -1, 1.0);
-  lua_getfield(L, 1, "watch");
   if (!lua_isnil(L, -1)) {
-    luaL_checktype(L, -1, LUA_TTABLE);
+    // As the built-in kinds' 'threshold' param.
+    if (lua_type(L, -1) != LUA_TNUMBER || !std::isfinite(lua_tonumber(L, -1)) ||
+        lua_tonumber(L, -1) <= 0)
+      problems.push_back("'threshold' must be a number > 0");
+    else
+      def.threshold = lua_tonumber(L, -1);
+  }
+  lua_pop(L, 1);
+  std::optional<DetectorSpec> watched;
+  lua_getfield(L, 1, "watch");
+  if (!lua_isnil(L, -1) && !lua_istable(L, -1)) {
+    problems.push_back("'watch' must be a table {family = ..., metrics = {...}}");
+  } else if (lua_istable(L, -1)) {
     const int watch = lua_gettop(L);
+    for (std::string& problem :
+         unknown_keys(L, watch, {"family", "metrics", "services", "edges"}, " in watch"))
+      problems.push_back(std::move(problem));
     DetectorSpec spec;
     spec.name = def.name;
     spec.kind = def.name;
     lua_getfield(L, watch, "family");
-    spec.family = luaL_optstring(L, -1, "service");
-    if (spec.family != "service" && spec.family != "edge" && spec.family != "endpoint")
-      throw RunControlError("sim.detector: 'family' must be service, edge or endpoint");
+    spec.family = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
+    if (lua_isnil(L, -1)) spec.family = "service";
+    std::vector<std::string> known;
+    if (spec.family == "service")
+      known.assign(kServiceMetricNames.begin(), kServiceMetricNames.end());
+    else if (spec.family == "edge")
+      known.assign(kEdgeMetricNames.begin(), kEdgeMetricNames.end());
+    else if (spec.family == "endpoint")
+      known.assign(kEndpointMetricNames.begin(), kEndpointMetricNames.end());
+    else
+      problems.push_back("'family' must be service, edge or endpoint");
     lua_getfield(L, watch, "metrics");
-    spec.metrics = string_list(L, -1, "sim.detector: watch.metrics");
-    if (spec.metrics.empty()) throw RunControlError("sim.detector: watch.metrics names no metric");
+    const std::size_t before = problems.size();
+    collect(problems, [&] { spec.metrics = string_list(L, -1, "watch.metrics"); });
+    if (spec.metrics.empty() && problems.size() == before)
+      problems.push_back("watch.metrics names no metric");
+    for (const std::string& metric : spec.metrics)
+      if (!known.empty() && std::find(known.begin(), known.end(), metric) == known.end())
+        problems.push_back("unknown " + spec.family + " metric '" + to_valid_utf8(metric) + "'" +
+                           did_you_mean(metric, known));
     const Scenario& scenario = host.simulation().scenario();
     lua_getfield(L, watch, "services");
-    for (const std::string& name : string_list(L, -1, "sim.detector: watch.services")) {
+    std::vector<std::string> services;
+    collect(problems, [&] { services = string_list(L, -1, "watch.services"); });
+    for (const std::string& name : services) {
       const int s = scenario.service_index(name);
-      if (s < 0) throw RunControlError("sim.detector: unknown service '" + name + "'");
-      spec.services.push_back(s);
+      if (s < 0)
+        problems.push_back("unknown service '" + to_valid_utf8(name) + "'");
+      else
+        spec.services.push_back(s);
     }
     lua_getfield(L, watch, "edges");
-    for (const std::string& name : string_list(L, -1, "sim.detector: watch.edges")) {
+    std::vector<std::string> edges;
+    collect(problems, [&] { edges = string_list(L, -1, "watch.edges"); });
+    for (const std::string& name : edges) {
       int found = -1;
       for (std::size_t d = 0; d < scenario.dependencies.size(); ++d)
         if (scenario.edge_name(static_cast<int>(d)) == name) found = static_cast<int>(d);
-      if (found < 0) throw RunControlError("sim.detector: unknown edge '" + name + "'");
-      spec.edges.push_back(found);
+      if (found < 0)
+        problems.push_back("unknown edge '" + to_valid_utf8(name) + "'");
+      else
+        spec.edges.push_back(found);
     }
     lua_getfield(L, 1, "for");
-    if (!lua_isnil(L, -1)) spec.for_duration = duration_arg(L, -1, "sim.detector: for");
+    if (!lua_isnil(L, -1))
+      collect(problems, [&] {
+        spec.for_duration = duration_arg(L, -1, "'for'");
+        if (spec.for_duration < 0) throw RunControlError("'for' must be >= 0");
+      });
     lua_getfield(L, 1, "severity");
-    spec.severity = to_valid_utf8(luaL_optstring(L, -1, "warning"));
-    host.watched_specs().push_back(std::move(spec));
+    if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING)
+      problems.push_back("'severity' must be a string");
+    spec.severity = lua_type(L, -1) == LUA_TSTRING ? to_valid_utf8(lua_tostring(L, -1)) : "warning";
+    watched = std::move(spec);
   }
+  throw_if_any("sim.detector", problems);
+  lua_getfield(L, 1, "observe");
+  def.observe_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_getfield(L, 1, "init");
+  def.init_ref = lua_isnil(L, -1) ? (lua_pop(L, 1), LUA_NOREF) : luaL_ref(L, LUA_REGISTRYINDEX);
+  if (watched) host.watched_specs().push_back(std::move(*watched));
   host.lua_detectors().push_back(std::move(def));
   return 0;
 }
@@ -691,27 +883,37 @@ sim._dispatch = dispatch
 
 -- Chaos Toolkit's shape: the steady-state hypothesis before and after the method,
 -- rollbacks always; the verdict is recorded when the experiment ends.
+local experiments = {}  -- every experiment started, in order: {e, start, probe, done}
+
+local unknown_keys = sim._unknown_keys
+
 function sim.experiment(e)
   if type(e) ~= "table" then error("sim.experiment: expected a table", 2) end
-  if type(e.title) ~= "string" then error("sim.experiment: 'title' must be a string", 2) end
-  if type(e.method) ~= "function" then error("sim.experiment: 'method' must be a function", 2) end
+  -- Every problem at once; a misspelt key (rollback) would silently drop what it holds.
+  local problems = {unknown_keys(e, "title", "hypothesis", "method", "rollbacks")}
+  if type(e.title) ~= "string" then problems[#problems + 1] = "'title' must be a string" end
+  if type(e.method) ~= "function" then problems[#problems + 1] = "'method' must be a function" end
   for _, key in ipairs({"hypothesis", "rollbacks"}) do
     if e[key] ~= nil and type(e[key]) ~= "function" then
-      error("sim.experiment: '" .. key .. "' must be a function", 2)
+      problems[#problems + 1] = "'" .. key .. "' must be a function"
     end
   end
+  if #problems > 0 then error("sim.experiment: " .. table.concat(problems, "; "), 2) end
+  local run = {e = e, start = sim.now(), probe = "hypothesis before", done = false}
+  experiments[#experiments + 1] = run
   local function holds(when)
     if e.hypothesis == nil then return "pass" end
+    run.probe = "hypothesis " .. when
     local ok, result, why = pcall(e.hypothesis)
     if not ok then return "error", "hypothesis " .. when, tostring(result) end
     if not result then return "fail", "hypothesis " .. when, why and tostring(why) or "" end
     return "pass"
   end
   sim.spawn(function()
-    local start = sim.now()
     local verdict, probe, message = holds("before")
     local failed_at = verdict ~= "pass" and sim.now() or -1
     if verdict == "pass" then
+      run.probe = "method"
       local ok, err = pcall(e.method)
       if not ok then
         verdict, probe, message = "error", "method", tostring(err)
@@ -721,19 +923,39 @@ function sim.experiment(e)
       if verdict ~= "pass" then failed_at = sim.now() end
     end
     if e.rollbacks ~= nil then
+      run.probe = "rollbacks"
       local ok, err = pcall(e.rollbacks)
       if not ok and verdict ~= "error" then
         verdict, probe, message = "error", "rollbacks", tostring(err)
         failed_at = sim.now()
       end
     end
-    sim._record_experiment(e.title, verdict, probe or "", message or "", start, failed_at)
+    run.done = true
+    sim._record_experiment(e.title, verdict, probe or "", message or "", run.start, failed_at)
   end)
 end
 
-return dispatch  -- the host keeps it: a script that replaces sim or sim._dispatch breaks only itself
+-- When the run has ended: an experiment still going (asleep past the end, say) gets its
+-- rollbacks, unless it was in them, and the verdict error, so that it is never lost.
+local function finish()
+  for _, run in ipairs(experiments) do
+    if not run.done then
+      run.done = true
+      local message = "the run ended before the " .. run.probe .. " finished"
+      if run.probe ~= "rollbacks" and run.e.rollbacks ~= nil then
+        local ok, err = pcall(run.e.rollbacks)
+        if not ok then message = message .. "; then the rollbacks failed: " .. tostring(err) end
+      end
+      sim._record_experiment(run.e.title, "error", run.probe, message, run.start, sim.now())
+    end
+  end
+end
+
+-- The host keeps both: a script that replaces sim or sim._dispatch breaks only itself.
+return dispatch, finish
 )lua";
 const char* const kDispatchKey = "dosim.dispatch";
+const char* const kFinishKey = "dosim.finish";
 
 }  // namespace
 
@@ -775,6 +997,7 @@ void bind_script_api(ScriptHost& host) {
       {"detector", guarded<sim_detector>},
       {"_want", guarded<sim_want>},
       {"_record_experiment", guarded<sim_record_experiment>},
+      {"_unknown_keys", guarded<sim_unknown_keys>},
       {nullptr, nullptr},
   };
   luaL_newlib(L, functions);
@@ -786,7 +1009,8 @@ void bind_script_api(ScriptHost& host) {
   lua_setglobal(L, "print");
   host.sandbox().load_text(kPrelude, "=dosim prelude");
   lua_insert(L, -2);  // prelude function, then sim as its argument
-  host.sandbox().call(1, 1);
+  host.sandbox().call(1, 2);
+  lua_setfield(L, LUA_REGISTRYINDEX, kFinishKey);
   lua_setfield(L, LUA_REGISTRYINDEX, kDispatchKey);
 }
 
@@ -794,6 +1018,10 @@ void unbind_script_api(ScriptHost& host) {
   lua_State* L = host.sandbox().state();
   lua_pushnil(L);
   lua_setfield(L, LUA_REGISTRYINDEX, kHostKey);
+}
+
+void push_finisher(ScriptHost& host) {
+  lua_getfield(host.sandbox().state(), LUA_REGISTRYINDEX, kFinishKey);
 }
 
 void push_dispatcher(ScriptHost& host) {

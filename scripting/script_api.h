@@ -21,6 +21,8 @@ const void* wait_token();
 
 // Push the function that dispatches hooks (sim._dispatch), and hook payloads.
 void push_dispatcher(ScriptHost& host);
+// Push the function that ends the experiments still running (ScriptHost::finish()).
+void push_finisher(ScriptHost& host);
 void push_alert(ScriptHost& host, const Alert& alert);
 void push_incident(ScriptHost& host, const DetectedIncident& incident);
 // {t, rule, severity, previous, temperature, accumulators = {stream = value}}.

@@ -38,7 +38,10 @@ ScriptHost::~ScriptHost() {
   sandbox_.reset();
 }
 
-void ScriptHost::start() { sandbox_->call(0, 0); }
+void ScriptHost::start() {
+  sandbox_->call(0, 0);
+  started_ = true;
+}
 
 void ScriptHost::guard_stop(const std::function<void()>& fn) {
   if (interrupt_requested()) return;  // the simulation stops after this tick
@@ -95,7 +98,10 @@ void ScriptHost::resume(int ref) {
   if (co == nullptr) throw ScriptError(options_.path + ": a coroutine of sim.spawn is gone");
   sandbox_->begin_callback();
   int results = 0;
+  lua_State* const outer = resuming_;
+  resuming_ = co;
   const int status = lua_resume(co, L, 0, &results);
+  resuming_ = outer;
   if (status == LUA_OK) {  // finished
     lua_pop(co, results);
     luaL_unref(L, LUA_REGISTRYINDEX, ref);
@@ -121,11 +127,22 @@ void ScriptHost::resume(int ref) {
     waiters_.push_back({ref, predicate});
     return;
   }
+  // Where it yielded: the coroutine is suspended there (level 0 is coroutine.yield).
+  std::string where = LuaSandbox::script_position(co);
+  if (where.empty()) where = options_.path;
   lua_pop(co, results);
   luaL_unref(L, LUA_REGISTRYINDEX, ref);
-  throw ScriptError(options_.path +
+  throw ScriptError(where +
                     ": a coroutine started by sim.spawn yielded by itself; suspend it with "
                     "sim.sleep or sim.wait_until");
+}
+
+void ScriptHost::finish() {
+  if (sandbox_->panicked() || !sandbox_->fatal().empty()) return;
+  guard_stop([&] {
+    push_finisher(*this);
+    sandbox_->call(0, 0);
+  });
 }
 
 std::vector<DetectorSpec> ScriptHost::detector_specs() const { return watched_specs_; }
@@ -176,9 +193,8 @@ void ScriptHost::fire_hooks(const Frame& frame) {
     for (const DetectedIncident& incident : detected)
       for (const IncidentChange& change : incident.timeline)
         if (change.what == "escalated") escalations.emplace_back(&incident, &change);
-    std::stable_sort(escalations.begin(), escalations.end(), [](const auto& a, const auto& b) {
-      return a.second->time < b.second->time;
-    });
+    std::stable_sort(escalations.begin(), escalations.end(),
+                     [](const auto& a, const auto& b) { return a.second->time < b.second->time; });
     for (; escalations_seen_ < escalations.size(); ++escalations_seen_) {
       push_escalation(*this, *escalations[escalations_seen_].first,
                       *escalations[escalations_seen_].second);

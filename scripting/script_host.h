@@ -54,6 +54,8 @@ class ScriptHost : public FrameSink {
 
   // Runs the main chunk. Throws ScriptError.
   void start();
+  // Whether the main chunk has run (sim.detector is refused from then on).
+  bool started() const { return started_; }
 
   // Detectors the script defined with a `watch` (their kind is the detector's name).
   std::vector<DetectorSpec> detector_specs() const;
@@ -62,6 +64,10 @@ class ScriptHost : public FrameSink {
   void attach(const DetectorRunner& runner) { runner_ = &runner; }
 
   void on_frame(const Frame& frame) override;
+  // Once the run has reached its end: every experiment still running (its method asleep
+  // past the end, say) runs its rollbacks and gets the verdict error ("the run ended before
+  // the method finished"). Not after a stop request or a fatal error. Throws ScriptError.
+  void finish();
 
   const std::vector<ScriptLogLine>& log() const { return log_; }
   const std::vector<ExperimentRecord>& experiments() const { return experiments_; }
@@ -83,6 +89,9 @@ class ScriptHost : public FrameSink {
   void run_callback(int ref);
   // Resumes coroutine `ref` (registry) and handles its next request.
   void resume(int ref);
+  // The coroutine of sim.spawn that resume() is running, nullptr outside one: only it may
+  // yield a request to the host (sim.sleep, sim.wait_until).
+  lua_State* resuming() const { return resuming_; }
   // Coroutines waiting for a predicate, checked after each tick.
   struct Waiter {
     int coroutine_ref;
@@ -112,6 +121,8 @@ class ScriptHost : public FrameSink {
   std::string text_;
   const DetectorRunner* runner_ = nullptr;
   SimTime clock_ = -1;                  // -1: outside a scheduled callback
+  lua_State* resuming_ = nullptr;       // resuming()
+  bool started_ = false;                // started()
   SimTime counted_before_ = -1;         // the tick before which callbacks are being counted
   std::int64_t callbacks_counted_ = 0;  // callbacks and resumes before that tick
   std::size_t alerts_seen_ = 0;

@@ -1,0 +1,252 @@
+"""What a chaos script's mistakes give (docs/lua-api.md): each an error at the calling line,
+never a silent acceptance, a hang or a host file read:
+
+- sim.sleep / sim.wait_until in a coroutine of coroutine.create are errors;
+- an experiment still running at the end gets its rollbacks and the verdict error (exit 3);
+- sim.apply reads no file outside the script's folder, never quotes a file that is not a
+  manifest, and gives a manifest's problems with their positions;
+- misspelt keys of sim.experiment, sim.detector (and watch), sim.scale, sim.shed,
+  sim.set_timeout and sim.apply's options are errors, all of one call at once, in a fixed
+  order, a long list cut short, in linear time;
+- sim.detector's ranges, and sim.detector after the main chunk;
+- sim.after with a negative delay; a canary of too many steps;
+- runtime errors (the budget inside an experiment, a coroutine yielding by itself, a
+  detector returning the wrong scores) name the script's line.
+"""
+import os
+import tempfile
+import time
+
+import h5py
+
+from dosim_test_util import TMP, dosim
+
+SCENARIO = """\
+name: lua-checks
+duration: 5m
+tick: 1s
+seed: 4
+services:
+  - {name: web, replicas: 2, capacity_rps: 300, base_latency: 5ms}
+  - {name: db, replicas: 2, capacity_rps: 600, base_latency: 3ms}
+dependencies:
+  - {caller: web, callee: db, timeout: 1s}
+traffic:
+  - {name: users, entry: web, base_rps: 100}
+"""
+
+# A short folder: Lua shortens chunk names of 60 characters or more.
+# Its parent is a temporary folder too: the sim.apply test writes a file beside it.
+SCRIPTS = os.path.join(tempfile.mkdtemp(prefix="dosim-ck-"), "s")
+os.makedirs(SCRIPTS)
+SCENARIO_PATH = os.path.join(SCRIPTS, "s.yaml")
+with open(SCENARIO_PATH, "w") as _out:
+    _out.write(SCENARIO)
+
+
+def write(name, text):
+    path = os.path.join(SCRIPTS, name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as out:
+        out.write(text)
+    return path
+
+
+def run(name, script, timeout=60):
+    path = write(f"{name}.lua", script)
+    trace = os.path.join(TMP, f"ck-{name}.h5")
+    result = dosim("run", SCENARIO_PATH, "--script", path, "--out", trace, "--quiet",
+                   timeout=timeout)
+    return result, trace, path
+
+
+def logged(trace):
+    with h5py.File(trace, "r") as f:
+        return list(f["script_log/text"].asstr()[()])
+
+
+def test_sleep_in_a_plain_coroutine_is_an_error_at_its_line():
+    result, trace, path = run("plain-co", """
+local co = coroutine.create(function()
+  sim.sleep(5)
+end)
+sim.log(coroutine.resume(co))
+""")
+    assert result.returncode == 0, result.stderr
+    text = logged(trace)[0]
+    assert text.startswith(f"false\t{path}:3: sim.sleep suspends a coroutine of sim.spawn"), text
+    wait, _, path = run("plain-wrap", "sim.spawn(function() coroutine.wrap(function()\n"
+                                      "  sim.wait_until(60) end)() end)\n")
+    assert wait.returncode == 2 and f"{path}:2: sim.wait_until suspends a coroutine of sim.spawn" \
+        in wait.stderr, wait.stderr
+
+
+def test_an_experiment_running_at_the_end_gets_its_rollbacks_and_an_error():
+    result, trace, _ = run("past-end", """
+sim.experiment{title = "runs past the end", method = function() sim.sleep("1h") end,
+               rollbacks = function() sim.log("rolled back", sim.now()) end}
+""")
+    assert result.returncode == 3, (result.returncode, result.stderr)
+    assert "rolled back\t300.0" in logged(trace)
+    with h5py.File(trace, "r") as f:
+        e = f["experiments"]
+        row = (e["title"].asstr()[0], e["verdict"].asstr()[0], e["probe"].asstr()[0],
+               e["message"].asstr()[0], int(e["end_ns"][0]) // 10**9)
+    assert row == ("runs past the end", "error", "method",
+                   "the run ended before the method finished", 300), row
+
+
+def test_apply_reads_only_manifests_in_the_scripts_folder():
+    secret = write("../ck-secret.txt", "PASSWORD=hunter2\n")
+    write("notes.txt", "PASSWORD=hunter2\n")
+    link = os.path.join(SCRIPTS, "link.yaml")
+    if not os.path.lexists(link):
+        os.symlink(secret, link)
+    result, trace, _ = run("apply-outside", f"""
+for _, p in ipairs({{"{secret}", "../ck-secret.txt", "sub/../../ck-secret.txt", "link.yaml",
+                    "notes.txt"}}) do
+  local ok, e = pcall(sim.apply, p)
+  sim.log(e)
+end
+""")
+    assert result.returncode == 0, result.stderr
+    texts = logged(trace)
+    assert "is an absolute path" in texts[0], texts
+    for text in texts[1:4]:
+        assert "is not inside the script's folder" in text, texts
+    assert "not a Kubernetes manifest" in texts[4], texts
+    assert not any("hunter2" in text for text in texts), texts
+
+
+def test_apply_gives_a_manifests_problems_with_their_positions():
+    write("bad.yaml", """\
+apiVersion: chaos-mesh.org/v1alpha1
+kind: NetworkChaos
+metadata: {name: bad}
+spec:
+  action: delay
+  mode: all
+  selector:
+    labelSelectors: {app: nosuch}
+  delay:
+    latency: -300ms
+""")
+    result, _, path = run("apply-bad", "sim.apply('bad.yaml')")
+    assert result.returncode == 2, result.stderr
+    bad = os.path.join(SCRIPTS, "bad.yaml")
+    assert f"{path}:1: sim.apply: 2 problems in the manifest:" in result.stderr, result.stderr
+    assert f"{bad}:8:5: " in result.stderr and f"{bad}:10:14: " in result.stderr, result.stderr
+
+
+def test_misspelt_keys_are_errors():
+    result, trace, path = run("keys", """
+for _, f in ipairs({
+  function() sim.experiment{title = "x", method = function() end, rollback = function() end} end,
+  function() sim.experiment{title = "x", method = 5, bogus = true} end,
+  function() sim.scale{service = "web", replicas = 2, bogus = 1} end,
+  function() sim.shed{service = "web", percent = 5, bogus = 1} end,
+  function() sim.set_timeout{caller = "web", callee = "db", timeout = "1s", bogus = 1} end,
+  function() sim.apply("bad.yaml", {dur = "5m"}) end,
+  function() sim.detector{name = "d", watch = {metrics = {"rps"}, bogus = 2},
+                          observe = function(v) return v end, treshold = 5} end,
+  function() sim.inject{kind = "latency", target = {service = "db"}, fixedDelay = "1s",
+                        ff = 1, aa = 2, cc = 3, bb = 4} end,
+}) do
+  local ok, e = pcall(f)
+  sim.log(e)
+end
+""")
+    assert result.returncode == 0, result.stderr
+    texts = logged(trace)
+    assert texts[0] == f"{path}:3: sim.experiment: unknown key 'rollback'; did you mean 'rollbacks'?"
+    assert texts[1] == f"{path}:4: sim.experiment: unknown key 'bogus'; 'method' must be a function"
+    assert texts[2] == f"{path}:5: sim.scale: unknown key 'bogus'"
+    assert texts[3] == f"{path}:6: sim.shed: unknown key 'bogus'"
+    assert texts[4] == f"{path}:7: sim.set_timeout: unknown key 'bogus'"
+    assert texts[5] == f"{path}:8: sim.apply: unknown key 'dur' in its options; did you mean 'duration'?"
+    assert texts[6] == (f"{path}:9: sim.detector: unknown key 'treshold'; did you mean "
+                        "'threshold'?; unknown key 'bogus' in watch"), texts[6]
+    # In byte order, not Lua's hash order: the same message in every run.
+    assert texts[7].endswith("unknown key 'aa' in fault; unknown key 'bb' in fault; "
+                             "unknown key 'cc' in fault; unknown key 'ff' in fault"), texts[7]
+
+
+def test_many_unknown_keys_are_listed_briefly_and_quickly():
+    began = time.monotonic()
+    result, trace, _ = run("many-keys", """
+local t = {kind = "latency", target = {service = "db"}, fixedDelay = "1s"}
+for i = 1, 40000 do t["k" .. i] = i end
+local ok, e = pcall(sim.inject, t)
+sim.log(e)
+t = {service = "web", replicas = 2}
+for i = 1, 40000 do t["k" .. i] = i end
+ok, e = pcall(sim.scale, t)
+sim.log(e)
+""")
+    assert result.returncode == 0, result.stderr
+    assert time.monotonic() - began < 20
+    for text in logged(trace):
+        assert text.count("unknown key '") == 20 and "and 39980 more unknown keys" in text, text
+
+
+def test_detector_ranges_and_place():
+    result, _, path = run("detector-range", """
+sim.detector{name = "d", threshold = -1, ["for"] = -5, observe = function(v) return v end,
+             watch = {family = "nope", metrics = {"rps"}, services = {"zzz"}}}
+""")
+    assert result.returncode == 2, result.stderr
+    assert (f"{path}:2: sim.detector: 'threshold' must be a number > 0; 'family' must be "
+            "service, edge or endpoint; unknown service 'zzz'; 'for' must be >= 0") \
+        in result.stderr, result.stderr
+    late, _, path = run("detector-late", """
+sim.at(10, function()
+  sim.detector{name = "late", watch = {metrics = {"rps"}}, observe = function(v) return v end}
+end)
+""")
+    assert late.returncode == 2, late.stderr
+    assert f"{path}:3: sim.detector: detectors are declared in the script's main chunk" \
+        in late.stderr, late.stderr
+
+
+def test_a_negative_delay_is_an_error():
+    after, _, path = run("after-negative", "\nsim.after(-5, function() end)\n")
+    assert after.returncode == 2, after.stderr
+    assert f"{path}:2: sim.after: a duration must be >= 0" in after.stderr, after.stderr
+
+
+def test_a_canary_of_too_many_steps_is_an_error():
+    canary, _, path = run("canary-steps", """
+local steps = {}
+for i = 1, 1001 do steps[i] = {weight = 1, pause = 1} end
+sim.deploy{service = "web", version = "v2", strategy = "canary", steps = steps}
+""")
+    assert canary.returncode == 2 and "a canary has at most 1000 steps, got 1001" in canary.stderr
+    huge, _, path = run("canary-huge", """
+local steps = {}
+for i = 1, 200000 do steps[i] = {weight = 1, pause = 1} end
+sim.deploy{service = "web", version = "v2", strategy = "canary", steps = steps}
+""")
+    assert huge.returncode == 2, huge.stderr
+    assert "sim.deploy: the table holds more than 100000 values" in huge.stderr, huge.stderr
+
+
+def test_runtime_errors_name_the_scripts_line():
+    budget, _, path = run("budget-in-method", """
+sim.experiment{title = "runaway", method = function()
+  while true do end
+end}
+""")
+    assert budget.returncode == 2, budget.stderr
+    assert f"{path}:3: instruction budget of 50000000 exceeded" in budget.stderr, budget.stderr
+    yielded, _, path = run("yields", "sim.spawn(function()\n  coroutine.yield()\nend)\n")
+    assert yielded.returncode == 2, yielded.stderr
+    assert f"{path}:2: a coroutine started by sim.spawn yielded by itself" in yielded.stderr
+    observe, _, path = run("observe-wrong", """
+sim.detector{name = "d1", watch = {metrics = {"rps"}},
+             observe = function(values)
+               return {}
+             end}
+""")
+    assert observe.returncode == 2, observe.stderr
+    assert f"{path}:3: detector 'd1': observe returned no number for series 1 of 2" \
+        in observe.stderr, observe.stderr
