@@ -52,6 +52,9 @@ std::vector<Column> columns_of(const TraceSeries& t, const std::string& family) 
   else if (family == "endpoint")
     for (std::size_t p = 0; p < t.endpoint_names.size(); ++p)
       out.push_back({{{"service", t.endpoint_services[p]}, {"endpoint", t.endpoint_names[p]}}});
+  else if (family == "route")
+    for (std::size_t q = 0; q < t.route_traffic.size(); ++q)
+      out.push_back({{{"traffic", t.route_traffic[q]}, {"region", t.route_regions[q]}}});
   else
     for (std::size_t z = 0; z < t.zone_names.size(); ++z)
       out.push_back({{{"service", t.zone_services[z]},
@@ -64,7 +67,8 @@ const std::vector<std::pair<std::string, const SeriesFamily TraceSeries::*>> kFa
     {"service", &TraceSeries::service},
     {"edge", &TraceSeries::edge},
     {"endpoint", &TraceSeries::endpoint},
-    {"zone", &TraceSeries::zone}};
+    {"zone", &TraceSeries::zone},
+    {"route", &TraceSeries::route}};
 
 // The index of `name` among a family's metrics, or -1.
 int metric_index(const SeriesFamily& family, std::string_view name) {
@@ -287,9 +291,9 @@ void write_metrics_csv(const TraceSeries& t, double start, std::ostream& out) {
   };
   const bool wall = start >= 0;
   out << "time_s" << (wall ? ",timestamp" : "")
-      << ",metric,service,endpoint,caller,callee,zone,region,detector,series,value\n";
-  const std::vector<std::string> keys = {"service", "endpoint", "caller",   "callee",
-                                         "zone",    "region",   "detector", "series"};
+      << ",metric,service,endpoint,caller,callee,zone,region,traffic,detector,series,value\n";
+  const std::vector<std::string> keys = {"service", "endpoint", "caller",   "callee", "zone",
+                                         "region",  "traffic",  "detector", "series"};
   const auto line = [&](std::size_t r, const std::string& metric, const Labels& labels,
                         float value) {
     out << number(static_cast<double>(t.times[r]) / 1e9);

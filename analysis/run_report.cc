@@ -140,7 +140,9 @@ std::vector<int> services_named(const std::string& target,
 Json facts(const TraceSeries& trace, const std::string& path, const RunReportOptions& options) {
   Json f;
   f["scenario"] = trace.scenario;
-  f["seed"] = trace.seed;
+  // A seed as text: JavaScript's numbers hold integers exactly only up to 2^53.
+  f["seed"] = std::to_string(trace.seed);
+  f["script"] = trace.script_path.empty() ? Json(nullptr) : Json(trace.script_path);
   f["mode"] = trace.mode.empty() ? Json(nullptr) : Json(trace.mode);
   f["trace_dosim_version"] =
       trace.dosim_version.empty() ? Json(nullptr) : Json(trace.dosim_version);

@@ -55,6 +55,11 @@ TraceSeries read(const std::string& path, hid_t f) {
   if (hdf5::has_attribute(f, "mode")) t.mode = hdf5::read_string_attribute(f, "mode");
   if (exists(f, "meta/scenario_yaml"))
     t.scenario_yaml = hdf5::read_scalar_string(f, "meta/scenario_yaml");
+  if (exists(f, "meta/script_lua")) {
+    const hdf5::Dataset script = hdf5::open_dataset(f, "meta/script_lua");
+    if (hdf5::has_attribute(script.get(), "path"))
+      t.script_path = hdf5::read_string_attribute(script.get(), "path");
+  }
   t.times = read_numbers<std::int64_t>(f, "time_ns");
   if (std::string problem = row_times_problem(t.times, t.tick); !problem.empty())
     throw NotATrace{problem};
@@ -96,6 +101,14 @@ TraceSeries read(const std::string& path, hid_t f) {
   t.endpoint = read_family(f, "endpoint", kEndpointMetricNames, rows, t.endpoint_names.size());
   if (exists(f, "metrics/zone"))
     t.zone = read_family(f, "zone", kZoneMetricNames, rows, t.zone_names.size());
+  if (exists(f, "traffic/routes/traffic")) {
+    t.route_traffic = read_strings(f, "traffic/routes/traffic");
+    t.route_regions = read_strings(f, "traffic/routes/region");
+    if (t.route_regions.size() != t.route_traffic.size())
+      throw NotATrace{"/traffic/routes columns of different lengths"};
+    if (exists(f, "metrics/route"))
+      t.route = read_family(f, "route", kRouteMetricNames, rows, t.route_traffic.size());
+  }
   if (exists(f, "detectors/name")) {
     for (const std::string& name : read_strings(f, "detectors/name")) {
       const std::string base = "detectors/" + name;

@@ -52,8 +52,8 @@ std::string default_report_path(const std::string& trace_path);
 struct ExportOptions {
   std::string format;  // openmetrics, csv, spans (OTLP/JSON) or logs (JSON lines)
   std::string trace_path;
-  std::string out_path;  // empty: standard output
-  std::string start;     // --start: wall-clock time of the run's t = 0 (openmetrics, csv)
+  std::string out_path;              // empty: standard output
+  std::optional<std::string> start;  // --start: wall-clock time of the run's t = 0
 };
 
 int export_command(const ExportOptions& options);

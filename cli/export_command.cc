@@ -119,7 +119,8 @@ void write_logs(const TraceSpans& trace, std::ostream& out) {
   }
 }
 
-// --start: Unix seconds, or an RFC 3339 time (2026-12-01T00:00:00Z, or with +hh:mm).
+// --start: Unix seconds, or an RFC 3339 time (2026-12-01T00:00:00Z, or with +hh:mm), from
+// the year 1970 to 9999, each field in its range (a 30 February is refused, not moved on).
 double parse_start(const std::string& text) {
   const auto bad = [&]() -> double {
     throw InputError("command line",
@@ -127,52 +128,89 @@ double parse_start(const std::string& text) {
                      "2026-12-01T00:00:00Z, got '" +
                          text + "'");
   };
+  constexpr double kLatest = 253402300799;  // 9999-12-31T23:59:59Z
   char* end = nullptr;
   const double seconds = std::strtod(text.c_str(), &end);
   if (!text.empty() && end == text.c_str() + text.size()) {
-    if (!std::isfinite(seconds) || seconds < 0) return bad();
+    if (!std::isfinite(seconds) || seconds < 0 || seconds > kLatest) return bad();
     return seconds;
   }
+  // YYYY-MM-DDTHH:MM:SS, digits where digits are, 'T' or 't' between date and time.
+  static constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:dd";
+  if (text.size() < kShape.size()) return bad();
+  for (std::size_t i = 0; i < kShape.size(); ++i) {
+    const char c = text[i];
+    const bool ok = kShape[i] == 'd'   ? std::isdigit(static_cast<unsigned char>(c)) != 0
+                    : kShape[i] == 'T' ? (c == 'T' || c == 't')
+                                       : c == kShape[i];
+    if (!ok) return bad();
+  }
+  const auto field = [&](std::size_t at, std::size_t width) {
+    return std::stoi(text.substr(at, width));
+  };
   std::tm tm{};
-  int consumed = 0;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6)
-    return bad();
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  std::string_view rest(text.c_str() + consumed);
+  tm.tm_year = field(0, 4) - 1900;
+  tm.tm_mon = field(5, 2) - 1;
+  tm.tm_mday = field(8, 2);
+  tm.tm_hour = field(11, 2);
+  tm.tm_min = field(14, 2);
+  tm.tm_sec = field(17, 2);
+  std::string_view rest(text.c_str() + kShape.size());
   double fraction = 0;
   if (!rest.empty() && rest.front() == '.') {
     std::size_t digits = 1;
     while (digits < rest.size() && std::isdigit(static_cast<unsigned char>(rest[digits]))) ++digits;
+    if (digits == 1) return bad();
     fraction = std::strtod(std::string(rest.substr(0, digits)).c_str(), nullptr);
     rest.remove_prefix(digits);
   }
   long offset = 0;
+  const auto two_digits = [](std::string_view s) {
+    return s.size() == 2 && std::isdigit(static_cast<unsigned char>(s[0])) &&
+           std::isdigit(static_cast<unsigned char>(s[1]));
+  };
   if (rest == "Z" || rest == "z") {
-  } else if (rest.size() == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':') {
-    const int hours = std::atoi(std::string(rest.substr(1, 2)).c_str());
-    const int minutes = std::atoi(std::string(rest.substr(4, 2)).c_str());
+  } else if (rest.size() == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':' &&
+             two_digits(rest.substr(1, 2)) && two_digits(rest.substr(4, 2))) {
+    const int hours = std::stoi(std::string(rest.substr(1, 2)));
+    const int minutes = std::stoi(std::string(rest.substr(4, 2)));
+    if (hours > 23 || minutes > 59) return bad();
     offset = (rest[0] == '+' ? 1 : -1) * (hours * 3600L + minutes * 60L);
   } else {
     return bad();
   }
+  if (tm.tm_year < 70 || tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_hour > 23 || tm.tm_min > 59 ||
+      tm.tm_sec > 59)
+    return bad();
+  const std::tm given = tm;
   const std::time_t utc = timegm(&tm);
-  if (utc == static_cast<std::time_t>(-1) || tm.tm_mon < 0) return bad();
-  return static_cast<double>(utc - offset) + fraction;
+  // timegm moves a day past its month's end into the next month: refuse what it moved.
+  if (utc == static_cast<std::time_t>(-1) || tm.tm_mday != given.tm_mday ||
+      tm.tm_mon != given.tm_mon)
+    return bad();
+  const double at = static_cast<double>(utc - offset) + fraction;
+  if (at < 0 || at > kLatest) return bad();
+  return at;
 }
 
 void write_series(const ExportOptions& options, std::ostream& out) {
   const TraceSeries trace = read_trace_series(options.trace_path);
   double start = -1;
-  if (!options.start.empty()) {
-    start = parse_start(options.start);
+  if (options.start) {
+    start = parse_start(*options.start);
   } else if (options.format == "openmetrics" || options.format == "grafana-dashboard") {
     // Now minus the run's span, whole seconds: the newest sample is now, inside any
     // Prometheus retention. Wall clock here only, never in the model.
     const double span = trace.times.empty() ? 0.0 : static_cast<double>(trace.times.back()) / 1e9;
     start = std::floor(static_cast<double>(std::time(nullptr)) - span);
   }
+  // Prometheus keeps milliseconds: two samples of a series inside one would be one sample
+  // twice, which promtool refuses to backfill.
+  if (options.format == "openmetrics" && trace.record_interval < kMillisecond)
+    throw InputError(options.trace_path,
+                     "the trace records every " + format_duration(trace.record_interval) +
+                         ": OpenMetrics timestamps are milliseconds (Prometheus keeps no finer), "
+                         "so rows would share them; record at 1ms or more, or export csv");
   if (options.format == "openmetrics")
     write_openmetrics(trace, start, out);
   else if (options.format == "grafana-dashboard")

@@ -472,11 +472,10 @@ void Loader::read_placement(MapReader& r, ServiceSpec& service) {
 
 void Loader::read_zone_placement(MapReader& r, ServiceSpec& service) {
   if (r.has("zones")) {
-    if (r.has("zone") || r.has("region")) {
+    const bool both = r.has("zone") || r.has("region");
+    if (both)
       diags_.error(r.key_pos("zones"), "'zones' replaces 'zone' and 'region'; give one of them");
-      return;
-    }
-    for (const YAML::Node& item : r.list("zones")) {
+    for (const YAML::Node& item : r.list("zones")) {  // (their names are checked all the same)
       auto name = read_text(item, pos_of(item), "a zone name", diags_);
       if (!name) continue;
       const int zone_region = zones_.find(*name);
@@ -489,6 +488,7 @@ void Loader::read_zone_placement(MapReader& r, ServiceSpec& service) {
       service.zone_regions.push_back(scenario_.regions[zone_region].name);
       service.zone += (service.zone.empty() ? "" : ",") + *name;
     }
+    if (both) return;
     std::vector<std::string> regions;
     for (const std::string& zone_region : service.zone_regions)
       if (std::find(regions.begin(), regions.end(), zone_region) == regions.end()) {
@@ -517,12 +517,12 @@ void Loader::read_zone_placement(MapReader& r, ServiceSpec& service) {
     service.zone = *zone;
     return;
   }
-  if (r.has("region")) return;  // an unknown region was reported already
-  if (const int found = zones_.find(*zone); found >= 0)
-    service.region = scenario_.regions[found].name;
-  else
+  // (An unknown region was reported already: the zone is checked against every region's.)
+  if (const int found = zones_.find(*zone); found < 0)
     diags_.error(r.value_pos("zone"),
                  "unknown zone '" + *zone + "'" + suggest(*zone, [&] { return all_zones(); }));
+  else if (!r.has("region"))
+    service.region = scenario_.regions[found].name;
   service.zone = *zone;
 }
 

@@ -374,6 +374,15 @@ void read_alertmanager_text(const std::string& text, AlertmanagerSpec& spec, Dia
       diags.error({}, "the Alertmanager configuration is empty (it needs a 'route')");
       return;
     }
+    // A file is Alertmanager's own configuration, whose root route amtool requires (dosim's
+    // first form, with the route's keys at the top, is a scenario's section only).
+    if (root.IsMap() && !root["route"]) {
+      const YAML::Mark mark = root.Mark();
+      diags.error({mark.line + 1, mark.column + 1},
+                  "missing required key 'route' (the root route, with its 'receiver') in the "
+                  "Alertmanager configuration");
+      return;
+    }
     AlertmanagerReader(diags, labels, tick).read(root, spec);
   } catch (const YAML::Exception& e) {
     const bool has_mark = !e.mark.is_null() && e.mark.line >= 0;

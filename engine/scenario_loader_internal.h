@@ -164,6 +164,7 @@ class Loader {
   void read_incident_rule(const YAML::Node& node, int index);
   void read_alertmanager(const YAML::Node& node);
   void read_playbook(const YAML::Node& node, std::size_t index);
+  void warn_never_matches(MapReader& match, const PlaybookSpec& spec);
   void read_playbook_step(const YAML::Node& node, PlaybookSpec& spec);
   void read_remediation(const YAML::Node& node);
   // A mapping of label names to values, sorted by name.

@@ -160,6 +160,36 @@ void Loader::read_playbook_step(const YAML::Node& node, PlaybookSpec& spec) {
   spec.steps.push_back(step);
 }
 
+// A match naming a detector, incident rule, receiver or alert severity the scenario does not
+// have never triggers: a warning (not an error: a script may still declare a detector).
+void Loader::warn_never_matches(MapReader& m, const PlaybookSpec& spec) {
+  const auto warn_unless = [&](const char* key, const std::string& value,
+                               const std::vector<std::string>& known, const std::string& what) {
+    if (value.empty() || std::find(known.begin(), known.end(), value) != known.end()) return;
+    diags_.warning(m.value_pos(key), "the scenario has no " + what + " '" + value +
+                                         "': the playbook never matches" +
+                                         did_you_mean(value, known));
+  };
+  if (spec.source == PlaybookSpec::Source::kIncident) {
+    warn_unless("detector", spec.detector, names_of(scenario_.incident_rules), "incident rule");
+    return;
+  }
+  if (spec.source == PlaybookSpec::Source::kNotification)
+    warn_unless("receiver", spec.receiver, scenario_.alertmanager.receivers, "receiver");
+  // Alerts, and the alerts a notification carries: their detector and severity.
+  if (!scenario_.detectors_given || !scenario_.script.empty()) return;
+  std::vector<std::string> detectors, severities;
+  for (const DetectorSpec& d : scenario_.detectors) {
+    detectors.push_back(d.name);
+    for (const std::string& severity :
+         {d.severity, d.critical_metric.empty() ? d.severity : std::string("critical")})
+      if (std::find(severities.begin(), severities.end(), severity) == severities.end())
+        severities.push_back(severity);
+  }
+  warn_unless("detector", spec.detector, detectors, "detector");
+  warn_unless("severity", spec.severity, severities, "alert severity");
+}
+
 void Loader::read_playbook(const YAML::Node& node, std::size_t index) {
   MapReader r(
       node, "playbook",
@@ -200,6 +230,7 @@ void Loader::read_playbook(const YAML::Node& node, std::size_t index) {
                      "unknown service metric '" + *metric + "'" + did_you_mean(*metric, known));
     }
     if (m.has("services")) spec.services = read_services(m, "services", Need::kOptional);
+    warn_never_matches(m, spec);
     // What each source carries: a notification has a receiver, an incident a rule and a
     // Sev level; the alert fields belong to alerts.
     const auto only_for = [&](const char* key, PlaybookSpec::Source wanted, const char* name) {

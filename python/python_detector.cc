@@ -30,7 +30,8 @@ class PythonDetector : public Detector {
         series_(series_names_.size()),
         threshold_(threshold),
         fit_ticks_(fit_ticks),
-        tick_(tick) {}
+        tick_(tick),
+        step_at_(where_defined(step_)) {}
 
   ~PythonDetector() override {
     py::gil_scoped_acquire gil;  // the references are let go with the GIL held
@@ -61,29 +62,31 @@ class PythonDetector : public Detector {
     const auto array = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(out);
     if (!array) {
       PyErr_Clear();
-      fail(t, "step() must return an array of one score per series, got " +
+      fail(t, step_at_ + "step() must return an array of one score per series, got " +
                   py::str(py::type::of(out).attr("__name__")).cast<std::string>());
     }
     if (array.ndim() != 1 || static_cast<std::size_t>(array.shape(0)) != series_)
-      fail(t, "step() returned " + shape_text(array) + " scores for " + std::to_string(series_) +
-                  " series");
+      fail(t, step_at_ + "step() returned " + shape_text(array) + " scores for " +
+                  std::to_string(series_) + " series");
     // One branch-free (vectorized) pass; the offending series is looked for only on failure.
     const double* data = array.data();
     const std::size_t count = series_;
     float* const score_data = scores.data();
-    // A double is not finite when its exponent bits are all ones; adding one to the lowest of
+    // Scores are kept as 32-bit floats: one above their range (1e39) is as infinite as inf.
+    // A float is not finite when its exponent bits are all ones; adding one to the lowest of
     // them then carries into the sign bit, so the OR of every sum has it set (integer SIMD).
-    constexpr std::uint64_t kExponent = 0x7ff0000000000000, kExponentOne = 0x0010000000000000;
-    std::uint64_t carries = 0;
+    constexpr std::uint32_t kExponent = 0x7f800000, kExponentOne = 0x00800000;
+    std::uint32_t carries = 0;
     for (std::size_t i = 0; i < count; ++i) {
       score_data[i] = static_cast<float>(data[i]);
-      carries |= (std::bit_cast<std::uint64_t>(data[i]) & kExponent) + kExponentOne;
+      carries |= (std::bit_cast<std::uint32_t>(score_data[i]) & kExponent) + kExponentOne;
     }
-    if ((carries >> 63) == 0) return;
+    if ((carries >> 31) == 0) return;
     for (std::size_t i = 0; i < series_; ++i) {
-      if (!std::isfinite(data[i]))
-        fail(t, "step() returned a score that is not a finite number (" + std::to_string(data[i]) +
-                    ") for series " + std::to_string(i) + " (" + series_names_[i] + ")");
+      if (!std::isfinite(score_data[i]))
+        fail(t, step_at_ + "step() returned a score that is not a finite 32-bit number (" +
+                    std::to_string(data[i]) + ") for series " + std::to_string(i) + " (" +
+                    series_names_[i] + ")");
     }
   }
 
@@ -109,6 +112,19 @@ class PythonDetector : public Detector {
     return text + "]";
   }
 
+  // "FILE:LINE: " of the def of a method written in Python (a bad return has no line of its
+  // own: the method's is the place to look), or "".
+  static std::string where_defined(const py::object& method) {
+    try {
+      const py::object code = method.attr("__func__").attr("__code__");
+      const std::string file =
+          std::filesystem::absolute(py::str(code.attr("co_filename")).cast<std::string>()).string();
+      return file + ":" + std::to_string(code.attr("co_firstlineno").cast<long>()) + ": ";
+    } catch (py::error_already_set&) {
+      return "";  // not a Python function (a builtin, a C extension's method)
+    }
+  }
+
   [[noreturn]] void fail(SimTime t, const std::string& what) const {
     throw ScriptError(what + " (python detector '" + name_ + "' at simulated time " +
                       format_duration(t) + ")");
@@ -122,6 +138,7 @@ class PythonDetector : public Detector {
   double threshold_;
   std::int64_t fit_ticks_;
   SimTime tick_;
+  std::string step_at_;  // where step() is defined, for its bad returns
   std::int64_t steps_ = 0;
   std::vector<float> history_;  // the first fit_ticks ticks, row-major
 };

@@ -161,3 +161,14 @@ receivers:
     assert result.returncode == 2
     assert f"{config}:4:18: bad regular expression '(crit' for label 'severity'" in result.stderr
     assert f"{config}:5:17: undefined receiver 'pager'" in result.stderr
+
+
+def test_a_configuration_file_without_a_route_is_refused_as_amtool_refuses_it():
+    """An Alertmanager file needs its root route (amtool: "no routes provided"); without it
+    `dosim routes` printed a receiver 'default' that the file never declared."""
+    config = TMP / "no-route.yml"
+    config.write_text("receivers:\n  - name: x\n")
+    assert amtool("check-config", config).returncode != 0
+    result = dosim("routes", config, "service=web")
+    assert result.returncode == 2, result.stdout
+    assert f"{config}:1:1: missing required key 'route'" in result.stderr, result.stderr

@@ -140,6 +140,29 @@ def test_export_mistakes_are_reported(run):
     assert bad.returncode == 2 and "--start" in bad.stderr
     missing = dosim("export", TMP / "missing.h5", "--format", "csv")
     assert missing.returncode == 2 and "missing.h5" in missing.stderr
+    # Times that do not exist are refused, not moved on (month 13 became next January).
+    for start in ("2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "2026-12-01T25:61:99Z",
+                  "99999999999999999999", "", "2026-12-01T00:00:00+24:00", "1969-12-31T00:00:00Z"):
+        bad = dosim("export", trace, "--format", "csv", "--start", start)
+        assert bad.returncode == 2 and "--start must be" in bad.stderr, (start, bad.stderr)
+    lower = dosim("export", trace, "--format", "csv", "--start", "2026-12-01t00:00:00z")
+    upper = dosim("export", trace, "--format", "csv", "--start", "2026-12-01T00:00:00Z")
+    assert lower.returncode == 0 and lower.stdout == upper.stdout  # RFC 3339 allows t and z
+    leap = dosim("export", trace, "--format", "csv", "--start", "2028-02-29T00:00:00Z")
+    assert leap.returncode == 0, leap.stderr
+
+
+def test_a_trace_finer_than_a_millisecond_is_not_exported_as_openmetrics():
+    """OpenMetrics timestamps are milliseconds: rows 100 us apart would share them (promtool
+    refused the file as duplicate samples); CSV keeps them."""
+    scenario = TMP / "fine.yaml"
+    scenario.write_text("name: fine\nduration: 10ms\ntick: 100us\nservices: [{name: a}]\n"
+                        "traffic: [{name: u, entry: a, base_rps: 100}]\n")
+    trace = TMP / "fine.h5"
+    assert dosim("run", "-q", scenario, "-o", trace).returncode == 0
+    bad = dosim("export", trace, "--format", "openmetrics", "--start", "0")
+    assert bad.returncode == 2 and "records every 100us" in bad.stderr, bad.stderr
+    assert dosim("export", trace, "--format", "csv").returncode == 0
 
 
 def test_grafana_dashboard_queries_the_export(run, prometheus):
@@ -207,3 +230,25 @@ def test_operations_and_detected_incidents_are_series():
     backfill = subprocess.run([PROMTOOL, "tsdb", "create-blocks-from", "openmetrics", text, data],
                               capture_output=True, text=True)
     assert backfill.returncode == 0, backfill.stdout + backfill.stderr
+
+
+def test_regional_routes_are_exported():
+    """/metrics/route/{weight,rps}: a family each in OpenMetrics (labels traffic, region) and
+    rows in the CSV, the trace's values exactly."""
+    import h5py
+    trace = TMP / "regional-failover.h5"
+    assert dosim("run", "-q", SOURCE_DIR / "scenarios" / "regional-failover.yaml", "-o", trace).returncode == 0
+    with h5py.File(trace) as f:
+        traffic = f["traffic/routes/traffic"].asstr()[()].tolist()
+        regions = f["traffic/routes/region"].asstr()[()].tolist()
+        weight = f["metrics/route/weight"][()]
+    om = dosim("export", trace, "--format", "openmetrics", "--start", "0")
+    assert om.returncode == 0, om.stderr
+    assert "# TYPE dosim_route_weight gauge" in om.stdout and "# TYPE dosim_route_rps gauge" in om.stdout
+    first = f'dosim_route_weight{{traffic="{traffic[0]}",region="{regions[0]}"}} '
+    values = [float(line.split()[1]) for line in om.stdout.splitlines() if line.startswith(first)]
+    assert values == pytest.approx(weight[:, 0].astype(float).tolist())
+    out = dosim("export", trace, "--format", "csv")
+    rows = [r for r in csv.DictReader(out.stdout.splitlines()) if r["metric"] == "dosim_route_weight"
+            and r["traffic"] == traffic[0] and r["region"] == regions[0]]
+    assert [float(r["value"]) for r in rows] == pytest.approx(weight[:, 0].astype(float).tolist())

@@ -239,7 +239,7 @@ def test_a_wrong_number_of_scores_exits_2_with_the_shapes():
     path = scenario("wrong-shape", [python_detector("WrongShape")])
     run = run_cli(path, TMP / "wrong-shape.h5")
     assert run.returncode == 2, run.stderr
-    assert "step() returned [4] scores for 3 series" in run.stderr, run.stderr
+    assert f"{MODULE}:" in run.stderr and ": step() returned [4] scores for 3 series" in run.stderr, run.stderr
     assert "python detector 'py' at simulated time 1s" in run.stderr, run.stderr
 
 
@@ -247,8 +247,18 @@ def test_a_nan_score_exits_2_naming_the_series():
     path = scenario("nan-score", [python_detector("NanScore", "at_s: 20")])
     run = run_cli(path, TMP / "nan-score.h5")
     assert run.returncode == 2, run.stderr
-    assert "not a finite number" in run.stderr and "(api:error_ratio)" in run.stderr, run.stderr
+    assert "not a finite 32-bit number" in run.stderr and "(api:error_ratio)" in run.stderr, run.stderr
+    assert f"{MODULE}:88: step() returned" in run.stderr, run.stderr  # the line of its def step
     assert "simulated time 20s" in run.stderr, run.stderr
+
+
+def test_a_score_beyond_a_32_bit_float_is_not_finite():
+    """Scores are kept as 32-bit floats: 1e39 would become +inf there, so it is refused as a
+    NaN is (it was accepted, and every tick alerted)."""
+    path = scenario("huge-score", [python_detector("HugeScore")])
+    run = run_cli(path, TMP / "huge-score.h5")
+    assert run.returncode == 2, run.stderr
+    assert "not a finite 32-bit number" in run.stderr, run.stderr
 
 
 def test_a_missing_class_fails_validation_at_the_detector_with_did_you_mean():

@@ -618,3 +618,26 @@ def test_the_same_scenario_twice_gives_identical_remediation_and_remedies():
                     assert list(x) == list(y), (group, column)
                 else:
                     assert x.dtype == y.dtype and x.tobytes() == y.tobytes(), (group, column)
+
+
+def test_a_match_that_can_never_trigger_is_a_warning():
+    """remediation.md: a detector, incident rule, receiver or severity the scenario lacks is a
+    warning at its value (an error with --strict): the playbook would never trigger."""
+    body = WEB_SEARCH + ERRORS + """remediation:
+  playbooks:
+    - {name: a, match: {detector: errros, severity: critcal}, steps: [{action: scale, by: 1}]}
+    - {name: b, match: {source: notifications, receiver: pager}, steps: [{action: scale, by: 1}]}
+    - {name: c, match: {source: incidents, detector: no-rule}, steps: [{action: scale, by: 1}]}
+    - {name: d, match: {detector: errors, severity: warning}, steps: [{action: scale, by: 1}]}
+"""
+    scenario = write("never-matches", body)
+    result = dosim("validate", scenario)
+    assert result.returncode == 0, result.stderr
+    warnings = [l for l in result.stderr.splitlines() if ": warning: " in l]
+    assert any("the scenario has no detector 'errros': the playbook never matches; did you mean 'errors'?" in w
+               for w in warnings), warnings
+    assert any("no alert severity 'critcal'" in w for w in warnings), warnings
+    assert any("no receiver 'pager'" in w for w in warnings), warnings
+    assert any("no incident rule 'no-rule'" in w for w in warnings), warnings
+    assert len(warnings) == 4, warnings  # playbook d matches what the scenario has
+    assert dosim("validate", "--strict", scenario).returncode == 2

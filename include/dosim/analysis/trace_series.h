@@ -1,5 +1,5 @@
 // Every recorded series of a trace, with the names and labels that say what each is: the
-// service, edge, endpoint and zone metrics, the detectors' scores and gauges, and the ground
+// service, edge, endpoint, zone and route metrics, the detectors' scores and gauges, and the ground
 // truth's impact windows. What the exporters (metrics_export.h) read. Throws InputError for a
 // file that is not a readable dosim trace.
 #pragma once
@@ -74,6 +74,7 @@ struct NotificationMark {  // /notifications
 struct TraceSeries {
   std::string scenario;
   std::string scenario_yaml;        // /meta/scenario_yaml
+  std::string script_path;          // /meta/script_lua's `path`: the chaos script, if any
   std::string dosim_version, mode;  // root attributes; "" in older traces
   std::uint64_t seed = 0;
   bool complete = false;
@@ -84,7 +85,8 @@ struct TraceSeries {
   std::vector<int> edge_src, edge_dst;  // service indices
   std::vector<std::string> endpoint_services, endpoint_names;
   std::vector<std::string> zone_services, zone_names, zone_regions;  // per zone column
-  SeriesFamily service, edge, endpoint, zone;
+  std::vector<std::string> route_traffic, route_regions;  // per route column (/traffic/routes)
+  SeriesFamily service, edge, endpoint, zone, route;
   std::vector<DetectorSeries> detectors;
   std::vector<IncidentWindow> incidents;
   std::vector<ChangeMark> changes;       // /events/changes

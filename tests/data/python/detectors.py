@@ -90,3 +90,15 @@ class NanScore:
         if t_ns >= self.at_ns:
             scores[1] = math.nan
         return scores
+
+
+class HugeScore:
+    """Returns 1e39 (finite as a double, beyond a 32-bit float) for its first series."""
+
+    def __init__(self, series):
+        pass
+
+    def step(self, t_ns, values):
+        scores = np.zeros(len(values))
+        scores[0] = 1e39
+        return scores
