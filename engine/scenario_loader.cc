@@ -116,6 +116,7 @@ Scenario Loader::draft(const YAML::Node& root, std::vector<Diagnostic>& errors) 
   scenario_.name = read_name(top, Need::kRequired);
   scenario_.description = top.text("description").value_or("");
   scenario_.script = top.text("script").value_or("");
+  scenario_.script_pos = top.value_pos("script");
   if (top.has("script") && scenario_.script.empty())
     diags_.error(top.value_pos("script"), "'script' must name a Lua file");
   // With replayed series the timing's defaults come from their files, read further down.
@@ -1053,6 +1054,11 @@ std::vector<int> Loader::read_services(MapReader& r, const char* key, Need need)
 std::string Loader::read_name(MapReader& r, Need need) {
   auto name = r.text("name", need);
   if (name && name->empty()) diags_.error(r.value_pos("name"), "'name' must not be empty");
+  // A name becomes a label, a trace column and a PromQL string: no line breaks or tabs in it.
+  if (name && std::any_of(name->begin(), name->end(),
+                          [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }))
+    diags_.error(r.value_pos("name"),
+                 "'name' must not hold control characters (a line break, a tab)");
   return name.value_or("");
 }
 

@@ -159,6 +159,18 @@ std::vector<Diagnostic> draft_problems(const ScenarioDraft& draft, const RunOpti
     }
   }
   check_rca_names(draft.scenario, options, problems);
+  // The script's syntax: what it would say once the scenario loads, said now.
+  const std::string script = options.script_path.empty()
+                                 ? scenario_script_path(draft.scenario.file, draft.scenario.script)
+                                 : options.script_path;
+  std::error_code missing;
+  if (!script.empty() && std::filesystem::is_regular_file(script, missing)) {
+    try {
+      LuaSandbox(0, SandboxLimits{}).load_file(script);
+    } catch (const Error& error) {
+      collect(error, problems);
+    }
+  }
   return by_position(std::move(problems), draft.scenario.file);
 }
 
@@ -226,6 +238,16 @@ void resolve(Scenario& scenario, const RunOptions& options, std::vector<Detector
   if (!options.incident_rules) scenario.incident_rules.clear();
   script_path = options.script_path.empty() ? scenario_script_path(scenario.file, scenario.script)
                                             : options.script_path;
+  // The scenario's own script, said at its `script:` when it is not there.
+  std::error_code missing;
+  if (options.script_path.empty() && !script_path.empty() &&
+      !std::filesystem::is_regular_file(script_path, missing)) {
+    const bool exists = std::filesystem::exists(script_path, missing);
+    problems.push_back({scenario.file, scenario.script_pos.line, scenario.script_pos.column,
+                        "cannot read the script '" + script_path +
+                            "': " + (exists ? "not a file" : "No such file or directory")});
+    script_path.clear();
+  }
   // The script's main chunk runs in a probe of the world: it must compile and start, and it
   // may define Lua detectors the run needs.
   std::unique_ptr<Simulation> probe;

@@ -436,12 +436,14 @@ def test_the_scenario_names_its_script():
     assert checked.returncode == 2 and "broken.lua:2: unexpected symbol near '='" in checked.stderr
     missing = write("named/missing.yaml", SCENARIO + "script: nowhere.lua\n")
     result = dosim("run", missing, "--out", trace, "--quiet", timeout=300)
-    assert result.returncode == 2 and "nowhere.lua: cannot read the script" in result.stderr
+    # said at the scenario's script: key
+    assert result.returncode == 2 and f"{missing}:" in result.stderr, result.stderr
+    assert "nowhere.lua': No such file or directory" in result.stderr, result.stderr
     # validate reports what run would, before simulating: the OS's reason for a missing
     # script, and a main chunk that fails when it starts.
     checked = dosim("validate", missing)
     assert checked.returncode == 2, checked.stderr
-    assert "nowhere.lua: cannot read the script: No such file or directory" in checked.stderr
+    assert "cannot read the script '" in checked.stderr and "nowhere.lua': No such file or directory" in checked.stderr
     write("named/fails.lua", 'error("the main chunk fails")\n')
     failing = write("named/fails.yaml", SCENARIO + "script: fails.lua\n")
     checked = dosim("validate", failing)

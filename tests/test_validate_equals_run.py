@@ -130,9 +130,25 @@ def test_missing_lstm_model_names_the_path():
 
 
 def test_missing_script_of_the_scenario_gives_the_os_reason():
+    """Said at the scenario's script: key (line:column), with the OS's reason."""
     scenario = write("noscript.yaml", MINIMAL + "script: no-such.lua\n")
+    line = len(MINIMAL.splitlines()) + 1
     expect_problem("noscript", scenario,
-                   f"{TMP / 'no-such.lua'}: cannot read the script: No such file or directory")
+                   f"{scenario}:{line}:9: cannot read the script '{TMP / 'no-such.lua'}': "
+                   "No such file or directory")
+
+
+def test_a_script_syntax_error_is_said_beside_the_scenario_problems():
+    """Every problem at once: a scenario that does not load (a bad tick) still has its
+    script's syntax error said."""
+    write("syntax.lua", "sim.log(\n")
+    scenario = write("bad-tick-and-script.yaml", MINIMAL + "tick: 0s\nscript: syntax.lua\n")
+    validated, ran, _ = validate_and_run("bad-tick-and-script", scenario)
+    assert validated.returncode == 2, validated.stderr
+    lines = diagnostic_lines(validated.stderr)
+    assert f"{scenario}:4:7: 'tick' must be > 0, got 0s" in lines, lines
+    assert any("syntax.lua:2: unexpected symbol near <eof>" in line for line in lines), lines
+    assert_agree(validated, ran)
 
 
 def test_missing_script_on_the_command_line_gives_the_os_reason():

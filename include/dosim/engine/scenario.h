@@ -665,6 +665,7 @@ struct Scenario {
   // A Lua chaos script to run with the scenario (docs/lua-api.md), as written: a path
   // relative to the scenario file's folder. "" for none.
   std::string script;
+  SourcePos script_pos;               // of the `script:` value
   SimTime duration = 0;               // > 0
   SimTime tick = kSecond;             // > 0
   SimTime record_interval = kSecond;  // multiple of tick; default = tick
