@@ -75,7 +75,8 @@ void surprise_bench(DetectorSpec& spec) {
 // The model's metrics (the default model's without one); an unreadable model throws
 // ModelError naming it.
 void lstm_bench(DetectorSpec& spec) {
-  spec.metrics = shared_lstm_model(spec.model.empty() ? default_lstm_model_path() : spec.model)->metrics;
+  spec.metrics =
+      shared_lstm_model(spec.model.empty() ? default_lstm_model_path() : spec.model)->metrics;
 }
 
 PythonDetectorMaker g_python_maker = nullptr;  // set by dosim's Python layer
@@ -318,26 +319,34 @@ void DetectorParams::require_state(double bytes, const std::string& what) const 
 }
 
 void DetectorParams::check_all_used() const {
-  require(spec_.direction == 0 || direction_used_,
-          "'direction' applies to kinds mad, ewma and surprise, not " + spec_.kind);
+  std::vector<Diagnostic> unknown;
+  if (spec_.direction != 0 && !direction_used_)
+    unknown.push_back({file_, spec_.pos.line, spec_.pos.column,
+                       "detector '" + spec_.name +
+                           "': 'direction' applies to kinds mad, ewma "
+                           "and surprise, not " +
+                           spec_.kind});
   for (std::size_t p = 0; p < spec_.params.size(); ++p) {
     const std::string& key = spec_.params[p].first;
     if (std::find(used_.begin(), used_.end(), key) != used_.end()) continue;
     // Said at the parameter's name when the scenario gave it, else at the detector.
     const SourcePos at = p < spec_.param_pos.size() ? spec_.param_pos[p] : spec_.pos;
-    throw InputError({Diagnostic{file_, at.line, at.column,
-                                 "detector '" + spec_.name + "': unknown parameter '" + key +
-                                     "' for kind " + spec_.kind + did_you_mean(key, used_)}});
+    unknown.push_back({file_, at.line, at.column,
+                       "detector '" + spec_.name + "': unknown parameter '" + key + "' for kind " +
+                           spec_.kind + did_you_mean(key, used_)});
   }
+  if (!unknown.empty()) throw InputError(std::move(unknown));
 }
 
 void DetectorParams::use_all() {
   for (const auto& [key, value] : spec_.params) used_.push_back(key);
 }
 
-std::unique_ptr<Detector> make_detector(const DetectorSpec& spec, std::size_t series,
-                                        const std::string& file, SimTime tick,
-                                        std::vector<std::string> series_names) {
+namespace {
+
+std::unique_ptr<Detector> make_detector_once(const DetectorSpec& spec, std::size_t series,
+                                             const std::string& file, SimTime tick,
+                                             std::vector<std::string> series_names) {
   DetectorParams params(spec, file, tick, std::move(series_names));
   if (const Kind* kind = find_kind(spec.kind)) {
     const bool python = spec.kind == std::string("python");
@@ -354,6 +363,50 @@ std::unique_ptr<Detector> make_detector(const DetectorSpec& spec, std::size_t se
   throw InputError({Diagnostic{
       file, spec.kind_pos.line, spec.kind_pos.column,
       "unknown detector kind '" + spec.kind + "'" + did_you_mean(spec.kind, detector_kinds())}});
+}
+
+// The parameter a problem is about ("detector 'm': 'window' must be ..."), or "".
+std::string parameter_of(const Diagnostic& problem) {
+  const std::size_t colon = problem.message.find("': '");
+  if (colon == std::string::npos) return "";
+  const std::size_t begin = colon + 4, end = problem.message.find('\'', begin);
+  return end == std::string::npos ? "" : problem.message.substr(begin, end - begin);
+}
+
+}  // namespace
+
+std::unique_ptr<Detector> make_detector(const DetectorSpec& spec, std::size_t series,
+                                        const std::string& file, SimTime tick,
+                                        std::vector<std::string> series_names) {
+  // A kind stops at the first bad value it meets: every problem is said at once by making it
+  // again without each parameter found bad (its default in its place), until one is made or
+  // a problem names no parameter. Python's class is the user's code: it runs once.
+  if (spec.kind == std::string("python"))
+    return make_detector_once(spec, series, file, tick, std::move(series_names));
+  std::vector<Diagnostic> problems;
+  DetectorSpec trial = spec;
+  while (true) {
+    try {
+      auto detector = make_detector_once(trial, series, file, tick, series_names);
+      if (problems.empty()) return detector;
+      break;
+    } catch (const InputError& error) {
+      problems.insert(problems.end(), error.diagnostics().begin(), error.diagnostics().end());
+      const std::string bad = parameter_of(error.diagnostics().front());
+      const auto at = std::find_if(trial.params.begin(), trial.params.end(),
+                                   [&](const auto& param) { return param.first == bad; });
+      if (bad.empty() || at == trial.params.end()) break;
+      const auto index = static_cast<std::size_t>(at - trial.params.begin());
+      trial.params.erase(at);
+      if (index < trial.param_pos.size()) trial.param_pos.erase(trial.param_pos.begin() + index);
+      if (index < trial.param_value_pos.size())
+        trial.param_value_pos.erase(trial.param_value_pos.begin() + index);
+    }
+  }
+  std::stable_sort(problems.begin(), problems.end(), [](const Diagnostic& a, const Diagnostic& b) {
+    return std::pair(a.line, a.column) < std::pair(b.line, b.column);
+  });
+  throw InputError(std::move(problems));
 }
 
 }  // namespace dosim
