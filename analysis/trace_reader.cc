@@ -4,6 +4,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "analysis/trace_version.h"
 #include "dosim/error.h"
 #include "util/hdf5.h"
 #include "util/isolated.h"
@@ -57,6 +58,8 @@ TraceForScoring read_trace(const std::string& path) {
   const hid_t f = file.get();
   TraceForScoring trace;
   try {
+    if (std::string problem = trace_version_problem(f); !problem.empty())
+      throw ReadFailure{problem};
     if (!exists(f, "truth/incidents") || !exists(f, "alerts"))
       throw ReadFailure{"no ground truth or alerts (an interrupted run?)"};
     trace.seed = hdf5::read_attribute<std::uint64_t>(f, "seed");
@@ -219,6 +222,8 @@ TraceSpans read_spans(const std::string& path) {
   TraceSpans trace;
   try {
     if (!exists(f, "services/name")) throw ReadFailure{"no /services/name: not a dosim trace"};
+    if (std::string problem = trace_version_problem(f); !problem.empty())
+      throw ReadFailure{problem};
     trace.services = read_strings(f, "services/name");
     if (exists(f, "endpoints/name")) trace.endpoints = read_strings(f, "endpoints/name");
     if (exists(f, "edges/name")) trace.edges = read_strings(f, "edges/name");
@@ -267,6 +272,14 @@ TraceSpans read_spans(const std::string& path) {
 }  // namespace
 
 TraceSpans read_trace_spans(const std::string& path) { return read_isolated(path, read_spans); }
+
+std::string trace_version_problem(hid_t file) {
+  if (!hdf5::has_attribute(file, "format_version")) return "";
+  const auto version = hdf5::read_attribute<std::int32_t>(file, "format_version");
+  if (version <= kTraceFormatVersion) return "";
+  return "format_version " + std::to_string(version) + " is newer than this dosim reads (" +
+         std::to_string(kTraceFormatVersion) + "): read it with the dosim that wrote it";
+}
 
 std::string row_times_problem(const std::vector<std::int64_t>& times, std::int64_t tick) {
   for (std::size_t r = 0; r < times.size(); ++r)

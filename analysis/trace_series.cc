@@ -4,6 +4,7 @@
 #include <map>
 #include <string_view>
 
+#include "analysis/trace_version.h"
 #include "dosim/analysis/trace_reader.h"
 #include "dosim/engine/frame.h"
 #include "dosim/error.h"
@@ -44,6 +45,7 @@ TraceSeries read(const std::string& path, hid_t f) {
   if (!hdf5::has_attribute(f, "format") ||
       hdf5::read_string_attribute(f, "format") != "dosim-trace")
     throw NotATrace{"no format = dosim-trace attribute"};
+  if (std::string problem = trace_version_problem(f); !problem.empty()) throw NotATrace{problem};
   t.seed = hdf5::read_attribute<std::uint64_t>(f, "seed");
   t.complete = hdf5::read_attribute<std::int32_t>(f, "complete") != 0;
   t.record_interval = hdf5::read_attribute<std::int64_t>(f, "record_interval_ns");

@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "dosim/analysis/root_cause.h"
+#include "dosim/analysis/trace_reader.h"
 #include "dosim/error.h"
 #include "dosim/version.h"
 #include "util/hdf5.h"
@@ -36,7 +37,6 @@ using hdf5::write_scalar_string;
 using hdf5::write_string_attribute;
 using hdf5::write_strings;
 
-constexpr int kFormatVersion = 1;
 constexpr std::size_t kChunkTargetBytes = 256 * 1024;
 constexpr unsigned kDeflateLevel = 4;
 
@@ -481,7 +481,7 @@ struct TraceWriter::Impl {
 
 void TraceWriter::Impl::write_header(const Scenario& scenario, std::uint64_t seed) {
   const hid_t root = file.get();
-  const std::int32_t version = kFormatVersion;
+  const std::int32_t version = kTraceFormatVersion;
   const std::int64_t tick_ns = scenario.tick;
   const std::int64_t record_ns = scenario.record_interval;
   const std::int32_t incomplete = 0;

@@ -121,6 +121,18 @@ def test_row_times_that_do_not_rise_are_refused(trace, command):
     assert "/time_ns must rise from after 0 (row 1)" in result.stderr, result.stderr
 
 
+@pytest.mark.parametrize("command", [["score"], ["report", "-o", "page.html"],
+                                     ["export", "--format", "csv", "-o", "out.csv"]])
+def test_a_newer_format_version_is_refused_not_misread(trace, command):
+    """trace-format.md: a change to what a dataset holds bumps format_version; a trace of a
+    version this dosim does not know was read as if it were version 1."""
+    path = altered(trace, "format-2.h5", lambda f: replace_attribute(f, "format_version", np.int32(2)))
+    args = [a if a not in ("page.html", "out.csv") else HOSTILE / a for a in command[1:]]
+    result = dosim(command[0], path, *args)
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    assert "format_version 2 is newer than this dosim reads (1)" in result.stderr, result.stderr
+
+
 @pytest.mark.parametrize("command", [["report", "-o", "page.html"],
                                      ["export", "--format", "grafana-dashboard", "-o", "d.json"],
                                      ["score", "--json"]])

@@ -172,10 +172,14 @@ def load_trace(path):
     try:
         with h5py.File(path, "r") as f:
             found = _text(f.attrs.get("format", b""))
-    except (OSError, ValueError) as error:
+            version = int(f.attrs.get("format_version", 1))
+    except (OSError, ValueError, TypeError) as error:
         _dosim._raise_input_error(str(path), f"cannot read the trace: {error}")
     if found != "dosim-trace":
         _dosim._raise_input_error(str(path), f"not a dosim trace (its format is {found!r})")
+    if version > 1:  # the trace format this package reads (docs/trace-format.md)
+        _dosim._raise_input_error(str(path), f"format_version {version} is newer than this "
+                                             "dosim reads (1): read it with the dosim that wrote it")
     try:
         return Trace(path)
     except (OSError, KeyError, ValueError, TypeError) as error:

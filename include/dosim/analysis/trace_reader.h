@@ -42,6 +42,9 @@ struct TraceForScoring {
 
 TraceForScoring read_trace_for_scoring(const std::string& path);
 
+// The trace format version this dosim writes and reads (docs/trace-format.md).
+inline constexpr int kTraceFormatVersion = 1;
+
 // What is wrong with a trace's /time_ns at tick `tick`, or "": the rows' times must rise, the
 // first after 0, and the last at most 1e10 ticks (a run's most) from the start.
 std::string row_times_problem(const std::vector<std::int64_t>& times, std::int64_t tick);
