@@ -145,16 +145,28 @@ std::vector<RcaRanking> read_csv(const std::string& path, const std::string& tex
         if (!message.empty()) row_problems.push_back({path, row.line, at->column, message});
       };
       row_problem(incident_field, incident_problem(known, static_cast<std::int64_t>(incident)));
+      // A field that is not a number is said with the row's other problems.
+      const auto number_or_said = [&](const char* name) -> std::optional<double> {
+        try {
+          return number_field(table, row, column[name]);
+        } catch (const InputError& error) {
+          row_problems.insert(row_problems.end(), error.diagnostics().begin(),
+                              error.diagnostics().end());
+          return std::nullopt;
+        }
+      };
       double rank = static_cast<double>(row.line);
       if (const CsvField* r = field(row, "rank"); r && !r->text.empty()) {
-        rank = number_field(table, row, column["rank"]);
-        if (rank < 1 || rank != std::floor(rank))
+        const std::optional<double> given = number_or_said("rank");
+        rank = given.value_or(1);
+        if (given && (rank < 1 || rank != std::floor(rank)))
           row_problem(r, "rank must be a whole number >= 1 (1 first)");
       }
       std::optional<SimTime> delay = 0;
       if (const CsvField* d = field(row, "delay_s"); d && !d->text.empty()) {
-        delay = delay_of(number_field(table, row, column["delay_s"]));
-        if (!delay) row_problem(d, kDelayRule);
+        const std::optional<double> given = number_or_said("delay_s");
+        delay = given ? delay_of(*given) : SimTime{0};
+        if (given && !delay) row_problem(d, kDelayRule);
       }
       const CsvField* ranker = field(row, "ranker");
       const CsvField* candidate = field(row, "candidate");
@@ -196,45 +208,42 @@ std::vector<RcaRanking> read_json_lines(const std::string& path, const std::stri
     }
     static const std::vector<std::string> kKeys = {"incident_id", "candidates", "ranker",
                                                    "delay_s"};
-    bool unknown_key = false;
+    // Every problem of the row is said; a row with any adds no ranking.
+    const std::size_t before = problems.size();
     for (const auto& [key, value] : json.items())
-      if (std::find(kKeys.begin(), kKeys.end(), key) == kKeys.end()) {
+      if (std::find(kKeys.begin(), kKeys.end(), key) == kKeys.end())
         problem("unknown key `" + key + "`" + did_you_mean(key, kKeys) +
                 " (incident_id, candidates; optional ranker, delay_s)");
-        unknown_key = true;
-      }
-    if (unknown_key) continue;
     const auto id = json.find("incident_id");
     const auto list = json.find("candidates");
-    if (id == json.end() || !id->is_number_integer() || id->get<std::int64_t>() < 0) {
-      problem("`incident_id` must be a whole number >= 0");
-      continue;
-    }
-    if (list == json.end() || !list->is_array()) {
-      problem("`candidates` must be a list of strings, best first");
-      continue;
-    }
+    const bool id_ok = id != json.end() && id->is_number_integer() && id->get<std::int64_t>() >= 0;
+    if (!id_ok) problem("`incident_id` must be a whole number >= 0");
+    const bool list_ok = list != json.end() && list->is_array();
+    if (!list_ok) problem("`candidates` must be a list of strings, best first");
     std::string ranker = "external";
     if (const auto r = json.find("ranker"); r != json.end()) {
-      if (!r->is_string()) {
+      if (r->is_string())
+        ranker = r->get<std::string>();
+      else
         problem("`ranker` must be a string");
-        continue;
-      }
-      ranker = r->get<std::string>();
     }
     std::optional<SimTime> delay = 0;
     if (const auto d = json.find("delay_s"); d != json.end()) {
       delay = d->is_number() ? delay_of(d->get<double>()) : std::nullopt;
-      if (!delay) {
-        problem(std::string("`delay_s` must be a number of seconds in [0, 1e9]"));
-        continue;
+      if (!delay) problem(std::string("`delay_s` must be a number of seconds in [0, 1e9]"));
+    }
+    const std::int64_t incident = id_ok ? id->get<std::int64_t>() : -1;
+    if (id_ok)
+      if (const std::string why = incident_problem(known, incident); !why.empty()) problem(why);
+    if (list_ok)
+      for (const auto& candidate : *list) {
+        if (!candidate.is_string() || candidate.get<std::string>().empty())
+          problem("every candidate must be a non-empty string");
+        else if (const std::string why = candidate_problem(known, candidate.get<std::string>());
+                 !why.empty())
+          problem(why);
       }
-    }
-    const std::int64_t incident = id->get<std::int64_t>();
-    if (const std::string why = incident_problem(known, incident); !why.empty()) {
-      problem(why);
-      continue;
-    }
+    if (problems.size() > before) continue;
     if (const int first = rankings.opened_at(ranker, *delay, incident); first > 0) {
       problem("a second ranking of incident " + std::to_string(incident) + " by " + ranker +
               " at delay_s " + format_duration(*delay) + " (the first is at line " +
@@ -243,18 +252,8 @@ std::vector<RcaRanking> read_json_lines(const std::string& path, const std::stri
     }
     rankings.open(ranker, *delay, incident, line);
     double rank = 0;
-    for (const auto& candidate : *list) {
-      if (!candidate.is_string() || candidate.get<std::string>().empty()) {
-        problem("every candidate must be a non-empty string");
-        break;
-      }
-      if (const std::string why = candidate_problem(known, candidate.get<std::string>());
-          !why.empty()) {
-        problem(why);
-        continue;
-      }
+    for (const auto& candidate : *list)
       rankings.add(ranker, *delay, incident, ++rank, candidate.get<std::string>());
-    }
   }
   if (!problems.empty()) throw InputError(std::move(problems));
   return rankings.take();

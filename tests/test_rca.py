@@ -131,6 +131,21 @@ def test_rankings_from_elsewhere_are_scored_and_bad_ones_refused():
     unknown.write_text("incident_id,candidate\n7,search\n")
     result = dosim("score", trace, "--rca", unknown)
     assert result.returncode == 2 and "incident_id 7 is not an incident" in result.stderr
+    # Every problem of a row at once: a rank that is no number hides neither the unknown
+    # candidate beside it, nor does an unknown key in a JSON line hide the rest of its line.
+    several = TMP / "several.csv"
+    several.write_text("incident_id,rank,candidate
+0,x,service:serch
+")
+    result = dosim("score", trace, "--rca", several)
+    assert result.returncode == 2
+    assert f"{several}:2:3: bad value `x` in column `rank`" in result.stderr, result.stderr
+    assert f"{several}:2:5: candidate 'service:serch'" in result.stderr, result.stderr
+    json_line = TMP / "several.jsonl"
+    json_line.write_text('{"incident_id": 0, "candidates": ["service:serch"], "extra": 1}\n')
+    result = dosim("score", trace, "--rca", json_line)
+    assert result.returncode == 2
+    assert "unknown key `extra`" in result.stderr and "candidate 'service:serch'" in result.stderr, result.stderr
 
 
 def test_the_scenario_chooses_rankers_delays_and_lookback():
