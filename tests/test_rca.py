@@ -134,9 +134,7 @@ def test_rankings_from_elsewhere_are_scored_and_bad_ones_refused():
     # Every problem of a row at once: a rank that is no number hides neither the unknown
     # candidate beside it, nor does an unknown key in a JSON line hide the rest of its line.
     several = TMP / "several.csv"
-    several.write_text("incident_id,rank,candidate
-0,x,service:serch
-")
+    several.write_text("incident_id,rank,candidate\n0,x,service:serch\n")
     result = dosim("score", trace, "--rca", several)
     assert result.returncode == 2
     assert f"{several}:2:3: bad value `x` in column `rank`" in result.stderr, result.stderr
