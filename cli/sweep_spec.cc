@@ -136,6 +136,26 @@ class Hash {
   std::uint64_t state_ = 0xcbf29ce484222325ULL;
 };
 
+// Where in the sweep file a problem of its detectors belongs: a --detectors problem, or a
+// detector's own (its parameters: "detector 'mad:window=2': ...", said without a place), at
+// the token it names, else at `detectors:`. False for any other problem.
+bool place_at_detector(const SweepSpec& spec, Diagnostic& d) {
+  const bool own = d.line <= 0 && d.message.find("detector '") != std::string::npos;
+  if (d.file != "--detectors" && !own) return false;
+  SourcePos pos = spec.detectors_pos;
+  bool named = false;
+  for (std::size_t i = 0; i < spec.detectors.size(); ++i)
+    if (d.message.find("'" + spec.detectors[i] + "'") != std::string::npos) {
+      pos = spec.detector_pos[i];
+      named = true;
+    }
+  if (own && !named) return false;
+  d.file = spec.file;
+  d.line = pos.line;
+  d.column = pos.column;
+  return true;
+}
+
 }  // namespace
 
 std::uint64_t SweepPlan::seed_of(std::size_t run) const {
@@ -391,14 +411,8 @@ SweepPlan plan_sweep(SweepSpec spec) {
       if (spec.script_path.empty()) scenario.script.clear();
       RunPlan::from_scenario(std::move(scenario), options);
     } catch (const Error& error) {
-      for (Diagnostic d : error.diagnostics()) {
-        if (d.file != "--detectors") continue;  // the cells report the rest, with their values
-        SourcePos pos = spec.detectors_pos;
-        for (std::size_t i = 0; i < spec.detectors.size(); ++i)
-          if (d.message.find("'" + spec.detectors[i] + "'") != std::string::npos)
-            pos = spec.detector_pos[i];
-        report({spec.file, pos.line, pos.column, d.message});
-      }
+      for (Diagnostic d : error.diagnostics())
+        if (place_at_detector(spec, d)) report(d);  // the cells report the rest, with values
     }
     const YAML::Node root = YAML::Load(texts[s]);
     std::vector<PathStep> steps;
@@ -509,14 +523,7 @@ SweepPlan plan_sweep(SweepSpec spec) {
         std::optional<Scenario> scenario;
         auto map_problems = [&](const Error& error) {
           for (Diagnostic d : error.diagnostics()) {
-            if (d.file == "--detectors") {
-              SourcePos pos = spec.detectors_pos;
-              for (std::size_t i = 0; i < spec.detectors.size(); ++i)
-                if (d.message.find("'" + spec.detectors[i] + "'") != std::string::npos)
-                  pos = spec.detector_pos[i];
-              d.file = spec.file;
-              d.line = pos.line;
-              d.column = pos.column;
+            if (place_at_detector(spec, d)) {
             } else if (d.file == spec.scenario_paths[s] && d.line > 0) {
               const EditedText::Origin origin = edited.origin(d.line, d.column);
               if (origin.edit >= 0) {

@@ -135,7 +135,7 @@ parameters:
     values: [1s, fast]
   - path: services[name=db].replicas
     values: [2, -1]
-detectors: [mad, nosuch]
+detectors: [mad, nosuch, "mad:window=2"]
 seeds: 2
 """)
     out = WORK / "bad.json"
@@ -148,6 +148,8 @@ seeds: 2
         f"{name}:8:18: expected a duration",
         f"{name}:10:17: 'replicas' must be",
         f"{name}:11:18: 'nosuch' is neither a detector kind",
+        # a token's own parameter problem, at the token, beside an unknown kind
+        f"{name}:11:26: detector 'mad:window=2': 'window' must be a whole number in [3, 256]",
     ]
     checks = Checks()
     checks(result.returncode == 2, f"exit code {result.returncode}")
