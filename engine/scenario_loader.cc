@@ -1202,6 +1202,10 @@ Scenario read_scenario_text(const std::string& text, const std::string& file, Re
     const bool blank = text.find_first_not_of(" \t\r\n") == std::string::npos;
     throw InputError(file, blank ? "file is empty" : "file is empty (it holds no YAML content)");
   }
+  // The empty values' positions are the document's: forgotten once it is read.
+  struct Forget {
+    ~Forget() { forget_empty_values(); }
+  } forget;
   try {
     loader::Loader loader(text, file);
     return read(loader, root);

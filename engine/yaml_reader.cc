@@ -65,8 +65,22 @@ std::vector<Diagnostic> Diagnostics::warnings() const { return by_position(warni
 
 std::vector<Diagnostic> Diagnostics::errors() const { return by_position(list_, file_); }
 
+namespace {
+
+// The empty values read as entries of a mapping, with their keys' positions: yaml-cpp marks
+// an empty value where the next token starts (lines below it, past blank lines and
+// comments), so pos_of says a problem with one at its key, as a reader expects.
+thread_local std::vector<std::pair<YAML::Node, SourcePos>> g_empty_values;
+
+}  // namespace
+
+void forget_empty_values() { g_empty_values.clear(); }
+
 SourcePos pos_of(const YAML::Node& node) {
   if (!node.IsDefined()) return {};
+  if (node.IsNull())
+    for (auto it = g_empty_values.rbegin(); it != g_empty_values.rend(); ++it)
+      if (it->first.is(node)) return it->second;
   const YAML::Mark mark = node.Mark();
   if (mark.is_null() || mark.line < 0) return {};
   return {mark.line + 1, mark.column + 1};
@@ -217,6 +231,7 @@ std::vector<MapEntry> read_entries(const YAML::Node& node, const std::string& wh
       continue;
     }
     entries.push_back(MapEntry{key.Scalar(), key, pair.second});
+    if (pair.second.IsNull()) g_empty_values.emplace_back(pair.second, pos_of(key));
   }
   return entries;
 }

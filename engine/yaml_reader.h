@@ -64,6 +64,9 @@ class Diagnostics {
 
 // 1-based position of a node; {0, 0} when yaml-cpp has none (an absent node).
 SourcePos pos_of(const YAML::Node& node);
+// pos_of says an empty value that read_entries met at its key; this forgets them (the nodes
+// keep their document alive): call it once a document has been read.
+void forget_empty_values();
 
 // What a node is, for "got ..." in messages: "'abc'", "a list", "a mapping", "nothing".
 std::string describe(const YAML::Node& node);
