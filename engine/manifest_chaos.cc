@@ -540,8 +540,15 @@ void read_schedule_chaos(const Fields& spec, ManifestContext& c) {
                       *type + "'" + did_you_mean(*type, kinds));
     return;
   }
+  // Chaos Mesh's field for each type: its name with the leading capitals (an acronym's
+  // too) in lower case but the last of several, so HTTPChaos's is httpChaos.
   std::string key = *type;
-  key[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(key[0])));
+  std::size_t capitals = 0;
+  while (capitals < key.size() && std::isupper(static_cast<unsigned char>(key[capitals])))
+    ++capitals;
+  const std::size_t lowered = capitals > 1 ? capitals - 1 : capitals;
+  for (std::size_t i = 0; i < lowered; ++i)
+    key[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(key[i])));
   auto inner = spec.get(key);
   if (!inner) {
     c.diags.error(spec.pos(),

@@ -476,8 +476,23 @@ TEST_CASE("a Schedule repeats its experiment, one at a time under Forbid", "[man
       "  schedule: \"*/20 * * * *\"\n"
       "  type: PodChaos\n"
       "  concurrencyPolicy: Allow\n"
-      "  podChaos: {action: pod-kill, mode: one, selector: {labelSelectors: {app: web}}}\n");
+      "  podChaos: {action: pod-kill, mode: one, selector: {labelSelectors: {app: web}}}\n"
+      "---\n"
+      "apiVersion: chaos-mesh.org/v1alpha1\n"
+      "kind: Schedule\n"
+      "metadata: {name: aborts}\n"
+      "spec:\n"
+      "  schedule: \"@every 30m\"\n"
+      "  type: HTTPChaos\n"
+      "  httpChaos: {mode: all, selector: {labelSelectors: {app: pay}}, target: Request,\n"
+      "              port: 8080, path: /ref*, abort: true, duration: 1m}\n");
   const Scenario& s = loaded.scenario;
+  // HTTPChaos's field is httpChaos (Chaos Mesh's name; not hTTPChaos).
+  std::vector<SimTime> aborts;
+  for (const FaultSpec& f : s.faults)
+    if (f.name.rfind("aborts", 0) == 0) aborts.push_back(f.start);
+  REQUIRE_FALSE(aborts.empty());
+  CHECK(aborts.front() == 30 * kMinute);
   // @every 10m from 0: 10, 20, 30, 40, 50 min; each lasts 15 min, so 20 and 40 are skipped.
   std::vector<SimTime> flaky, kills;
   for (const FaultSpec& f : s.faults) {
