@@ -23,6 +23,7 @@
 #include "dosim/analysis/scoring.h"
 #include "dosim/engine/scenario_loader.h"
 #include "dosim/run.h"
+#include "util/output_file.h"
 #include "util/parallel_map.h"
 
 namespace dosim::cli {
@@ -49,12 +50,8 @@ std::string cell(const Spread& s, const char* format) {
 // output), or the system's error.
 std::string open_output(std::ofstream& file, const std::string& path,
                         const std::vector<std::string>& taken) {
-  for (const std::string& other : taken) {
-    std::error_code error_a, error_b;
-    const auto a = std::filesystem::weakly_canonical(path, error_a);
-    const auto b = std::filesystem::weakly_canonical(other, error_b);
-    if (!error_a && !error_b && a == b) return ": it is also " + other;
-  }
+  for (const std::string& other : taken)
+    if (same_file(path, other)) return ": it is also " + other;
   errno = 0;
   file.open(path, std::ios::binary | std::ios::trunc);
   if (file) return "";
@@ -106,13 +103,8 @@ int bench_command(const BenchOptions& options) {
   // The outputs, opened before any run: neither may name an input or the other output.
   std::vector<std::string> taken = options.scenarios;
   if (!options.script_path.empty()) taken.push_back(options.script_path);
-  for (const RunPlan& plan : plans) {
-    for (const ReplaySpec& replay : plan.scenario().replay) taken.push_back(replay.file);
-    for (const DetectorSpec& spec : plan.detectors()) {
-      if (!spec.model.empty()) taken.push_back(spec.model);
-      if (!spec.module.empty()) taken.push_back(spec.module);
-    }
-  }
+  for (const RunPlan& plan : plans)
+    for (const auto& [what, input] : plan.inputs()) taken.push_back(input);
   std::ofstream out_file;
   if (!options.out_path.empty()) {
     const std::string problem = open_output(out_file, options.out_path, taken);

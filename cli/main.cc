@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
           ->add_option("--seed", seed,
                        "Random seed, a whole number in [0, 1e18] (overrides the scenario's "
                        "`seed`)")
-          ->check(dosim::cli::seed_validator());
+          ->transform(dosim::cli::seed_validator());
   run_cmd
       ->add_option("--mode", run.mode,
                    "fluid or requests: simulate per tick or every request (overrides the "
@@ -175,7 +175,10 @@ int main(int argc, char** argv) {
                    "Simulated seconds per wall-clock second (0: as fast as it goes)")
       ->capture_default_str();
   auto* serve_seed_opt =
-      serve_cmd->add_option("--seed", serve_seed, "Seed (default: the scenario's)");
+      serve_cmd
+          ->add_option("--seed", serve_seed,
+                       "Seed, a whole number in [0, 1e18] (default: the scenario's)")
+          ->transform(dosim::cli::seed_validator());
   serve_cmd->add_option("--out,-o", serve.out_path, "Also write the trace here");
   serve_cmd->add_option("--alertmanager", serve.alertmanager,
                         "Push alerts to this Alertmanager (http://HOST:PORT)");

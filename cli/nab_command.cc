@@ -63,7 +63,7 @@ CLI::App* add_nab_command(CLI::App& app, NabOptions& all) {
                   "Also write every row's anomaly score in NAB's results layout, "
                   "DIR/<NAME>/<category>/<NAME>_<file>.csv (NAME: the entry, ':' and '=' as '_')");
   run->add_option("--seed", run_options.seed, "Seed of the random baseline, in [0, 1e18]")
-      ->check(seed_validator());
+      ->transform(seed_validator());
   run->add_flag("--quiet,-q", run_options.quiet, "No progress line");
   run->callback([&all] { all.run_selected = true; });
   return nab;

@@ -38,6 +38,7 @@
 #include "engine/replay.h"
 #include "engine/rng.h"
 #include "util/data_dir.h"
+#include "util/output_file.h"
 #include "util/parallel_map.h"
 
 namespace dosim::cli {
@@ -253,10 +254,32 @@ Json file_json(const std::string& name, const NabFileScore& s) {
           {"windows", s.windows}, {"windows_detected", s.windows_detected}};
 }
 
+// Whether `path` lies in one of NAB's own folders (data, labels, results, config): its
+// inputs and published scores, which a results file must not replace.
+bool inside_nab(const std::string& root, const std::string& path) {
+  std::error_code error;
+  const fs::path target = fs::weakly_canonical(fs::absolute(path, error), error);
+  for (const char* folder : {"data", "labels", "results", "config"}) {
+    const fs::path inside = fs::weakly_canonical(fs::absolute(fs::path(root) / folder), error);
+    const auto [end, _] = std::mismatch(inside.begin(), inside.end(), target.begin(), target.end());
+    if (end == inside.end()) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 int nab_run_command(const NabRunOptions& options) {
   const auto wall_start = std::chrono::steady_clock::now();
+  if (!options.out_path.empty()) {
+    if (inside_nab(options.root, options.out_path))
+      throw InputError(options.out_path,
+                       "cannot write the results into NAB's own folders (data, labels, results, "
+                       "config of " +
+                           options.root + "): they are its inputs and scores");
+    if (const std::string reason = unwritable_reason(options.out_path); !reason.empty())
+      throw InputError(options.out_path, "cannot write the results: " + reason);
+  }
   NabCorpus corpus = read_nab_corpus(options.root);
   if (!options.files.empty()) {
     std::vector<NabCorpusFile> kept;
@@ -445,14 +468,10 @@ int nab_run_command(const NabRunOptions& options) {
   }
   json["scoreboard"] = scoreboard;
 
-  std::ofstream out_file;
-  if (!options.out_path.empty()) {
-    out_file.open(options.out_path, std::ios::binary | std::ios::trunc);
-    if (!out_file) throw InputError(options.out_path, "cannot write the results");
-    out_file << json.dump(2) << "\n";
-    out_file.close();
-    if (!out_file) throw InputError(options.out_path, "cannot write the results");
-  }
+  if (!options.out_path.empty())  // whole or not at all: an earlier file stays on failure
+    if (const std::string reason = write_file_replacing(options.out_path, json.dump(2) + "\n");
+        !reason.empty())
+      throw InputError(options.out_path, "cannot write the results: " + reason);
 
   const bool subset = !options.files.empty();
   std::printf("dosim nab run: %zu detectors x %zu files (%zu rows, %zu windows) on %zu threads\n",
@@ -477,8 +496,7 @@ int nab_run_command(const NabRunOptions& options) {
   const double wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   std::printf("  wall time %.2f s\n", wall);
-  if (out_file.is_open() || !options.out_path.empty())
-    std::printf("  results   %s\n", options.out_path.c_str());
+  if (!options.out_path.empty()) std::printf("  results   %s\n", options.out_path.c_str());
   if (!options.results_dir.empty())
     std::printf("  anomaly scores in NAB's layout under %s\n", options.results_dir.c_str());
   return kExitOk;

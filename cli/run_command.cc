@@ -69,20 +69,6 @@ std::string default_out_path(const std::string& scenario_path) {
   return std::filesystem::path(scenario_path).stem().string() + ".h5";
 }
 
-// The files a run reads, each with what it is (for messages).
-std::vector<std::pair<std::string, std::string>> run_inputs(const RunPlan& plan,
-                                                            const std::string& scenario_path) {
-  std::vector<std::pair<std::string, std::string>> inputs = {{"the scenario", scenario_path}};
-  if (!plan.script_path().empty()) inputs.emplace_back("the script", plan.script_path());
-  for (const ReplaySpec& replay : plan.scenario().replay)
-    inputs.emplace_back("a replay file", replay.file);
-  for (const DetectorSpec& spec : plan.detectors()) {
-    if (!spec.model.empty()) inputs.emplace_back("an lstm model", spec.model);
-    if (!spec.module.empty()) inputs.emplace_back("a Python detector", spec.module);
-  }
-  return inputs;
-}
-
 // What `path` is if it is one of the run's inputs (the same file: device and inode), or "".
 std::string input_named(const std::string& path,
                         const std::vector<std::pair<std::string, std::string>>& inputs) {
@@ -230,7 +216,7 @@ int run_command(const RunCommandOptions& options) {
     plan.emplace(RunPlan::load(options.scenario_path, std::move(run_options)));
     print_warnings(plan->warnings());
     // Outputs are checked before anything runs; the trace's folder, by the writer (in Run).
-    const auto inputs = run_inputs(*plan, options.scenario_path);
+    const auto inputs = plan->inputs();
     for (const auto& [option, path] : {std::pair<std::string, std::string>{"--out", trace_path},
                                        {"--events", options.events_path},
                                        {"--report", options.report_path}}) {

@@ -4,16 +4,28 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cmath>
+#include <cstdlib>
+#include <string>
 
 namespace dosim::cli {
 
+// A whole number written as a scenario may write it (`1e18`, `2.0`) is given to CLI11 in
+// digits.
 inline CLI::Validator seed_validator() {
   return CLI::Validator(
       [](std::string& text) -> std::string {
+        const std::string bad = "the seed must be a whole number in [0, 1e18], got '" + text + "'";
         const bool digits = !text.empty() && text.size() <= 19 &&
                             text.find_first_not_of("0123456789") == std::string::npos;
-        if (digits && std::stoull(text) <= 1'000'000'000'000'000'000ull) return "";
-        return "the seed must be a whole number in [0, 1e18], got '" + text + "'";
+        if (digits) return std::stoull(text) <= 1'000'000'000'000'000'000ull ? "" : bad;
+        char* end = nullptr;
+        const double value = std::strtod(text.c_str(), &end);
+        if (text.empty() || end != text.c_str() + text.size() || !(value >= 0) || value > 1e18 ||
+            value != std::floor(value) || text.find_first_of("xXpP") != std::string::npos)
+          return bad;
+        text = std::to_string(static_cast<unsigned long long>(value));
+        return "";
       },
       "SEED");
 }

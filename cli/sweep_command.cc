@@ -330,6 +330,10 @@ int run_sweep(const SweepOptions& options, SweepCluster& cluster) {
       std::vector<std::string> inputs = {options.sweep_path};
       inputs.insert(inputs.end(), plan.spec.scenario_paths.begin(), plan.spec.scenario_paths.end());
       if (!plan.spec.script_path.empty()) inputs.push_back(plan.spec.script_path);
+      for (const RunPlan& cell : plan.plans)  // manifests, replays, models, modules, ...
+        for (const auto& [what, input] : cell.inputs())
+          if (std::find(inputs.begin(), inputs.end(), input) == inputs.end())
+            inputs.push_back(input);
       if (sharded && outputs.size() > 1)
         throw InputError("--out", "a shard is written to one file");
       check_outputs(outputs, inputs, sharded);

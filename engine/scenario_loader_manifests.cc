@@ -51,6 +51,7 @@ void Loader::read_manifests(MapReader& top) {
     }
     if (!file) continue;
     const std::string path = beside_scenario(scenario_.file, *file);
+    scenario_.manifest_files.push_back(path);
     std::string reason;
     const std::optional<std::string> text = read_input_file(path, kMaxScenarioBytes, reason);
     if (!text) {

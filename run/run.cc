@@ -13,6 +13,7 @@
 #include "run/remedies.h"
 #include "run/responder.h"
 #include "scripting/script_host.h"
+#include "util/output_file.h"
 
 namespace dosim {
 namespace {
@@ -62,8 +63,14 @@ struct Run::Impl {
 Run::Run(const RunPlan& plan) : impl_(std::make_unique<Impl>(plan)) {
   Impl& impl = *impl_;
   const RunOptions& options = plan.options();
-  // The trace first: an unwritable path fails before anything runs. A run that fails to
-  // start (its script, a detector) discards the trace: an earlier one at the path survives.
+  // The trace first: an unwritable path, or one that names an input of the run, fails before
+  // anything runs. A run that fails to start (its script, a detector) discards the trace: an
+  // earlier one at the path survives.
+  if (!options.trace_path.empty())
+    for (const auto& [what, input] : plan.inputs())
+      if (same_file(options.trace_path, input))
+        throw InputError(options.trace_path, "cannot write the trace: it is " + what + " (" +
+                                                 input + "), an input of the run");
   if (!options.trace_path.empty())
     impl.writer = std::make_unique<TraceWriter>(options.trace_path, plan.scenario(), plan.seed());
   try {

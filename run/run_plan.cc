@@ -343,4 +343,25 @@ RunPlan RunPlan::with_seed(std::uint64_t seed) const {
   return plan;
 }
 
+std::vector<std::pair<std::string, std::string>> RunPlan::inputs() const {
+  const Scenario& scenario = *scenario_;
+  std::vector<std::pair<std::string, std::string>> inputs = {{"the scenario", scenario.file}};
+  if (!script_path_.empty()) inputs.emplace_back("the script", script_path_);
+  for (const ReplaySpec& replay : scenario.replay)
+    inputs.emplace_back("a replay file", replay.file);
+  for (const TrafficSpec& source : scenario.traffic)
+    if (source.recorded) inputs.emplace_back("a recorded rate", source.recorded->file);
+  for (const std::string& manifest : scenario.manifest_files)
+    inputs.emplace_back("a manifest", manifest);
+  if (!scenario.alertmanager.file.empty())
+    inputs.emplace_back("the Alertmanager configuration", scenario.alertmanager.file);
+  for (const RcaRankerSpec& ranker : scenario.rca.custom)
+    inputs.emplace_back("a root-cause ranker", ranker.file);
+  for (const DetectorSpec& spec : detectors_) {
+    if (!spec.model.empty()) inputs.emplace_back("an lstm model", spec.model);
+    if (!spec.module.empty()) inputs.emplace_back("a Python detector", spec.module);
+  }
+  return inputs;
+}
+
 }  // namespace dosim

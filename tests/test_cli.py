@@ -174,9 +174,20 @@ def test_the_registry_is_the_one_list_of_detector_kinds():
 
 
 def test_seeds_are_checked_like_the_scenario_seed():
-    for bad in ("-1", "1000000000000000001", "1e3", "18446744073709551615"):
-        result = dosim("run", ECOMMERCE, "--seed", bad, "--quiet")
-        assert result.returncode == 2 and "seed" in result.stderr, (bad, result.stderr)
+    """A whole number in [0, 1e18], written as a scenario's seed: may be (1e3, 1000.0), for
+    run and serve alike (serve took -1 and 2^64 - 1)."""
+    for bad in ("-1", "1000000000000000001", "1.5", "1e19", "nan", "0x10", "18446744073709551615"):
+        for command in (["run", ECOMMERCE, "--quiet"],
+                        ["serve", ECOMMERCE, "--listen", "127.0.0.1:0", "--speed", "0"]):
+            result = dosim(*command, "--seed", bad)
+            assert result.returncode == 2 and "seed" in result.stderr, (command, bad, result.stderr)
+    payments = SOURCE_DIR / "scenarios" / "payments-mad.yaml"
+    traces = []
+    for seed in ("1e3", "1000", "1000.0"):
+        trace = TMP / f"seed-{seed}.h5"
+        assert dosim("run", payments, "--seed", seed, "--quiet", "-o", trace).returncode == 0
+        traces.append(trace.read_bytes())
+    assert traces[0] == traces[1] == traces[2]
 
 
 def test_run_prints_the_summary():

@@ -310,6 +310,54 @@ def test_outputs_naming_an_input_are_refused_before_the_run():
     assert glob.glob(os.path.join(folder, ".*")) == []
 
 
+def test_every_front_end_refuses_an_output_that_names_any_input():
+    """A manifest, a recorded-rate CSV, an lstm model, NAB's labels: run, serve, bench, sweep
+    and nab run each refuse to write over them (they wrote HDF5 or JSON over the file)."""
+    folder = fresh_folder("all-inputs")
+    man = os.path.join(folder, "man.yaml")
+    shutil.copyfile(SOURCE_DIR / "labs" / "lab1" / "lab-manifests" / "frontend_cartservice_delay.yaml", man)
+    scenario = os.path.join(folder, "bm.yaml")
+    with open(SOURCE_DIR / "labs" / "lab1" / "boutique.yaml") as f:
+        text = f.read()
+    with open(scenario, "w") as out:
+        out.write(text + "manifests: [{file: man.yaml, start: 15m, duration: 10m}]\n")
+    rates = os.path.join(folder, "rps.csv")
+    with open(rates, "w") as out:
+        out.write("timestamp,rps\n0,10\n60,20\n")
+    recorded = os.path.join(folder, "rec.yaml")
+    with open(recorded, "w") as out:
+        out.write("name: rec\nduration: 10m\nservices: [{name: a}]\n"
+                  "traffic: [{name: u, entry: a, replay: {file: rps.csv, column: rps}}]\n")
+    model = os.path.join(folder, "m.h5")
+    shutil.copyfile(SOURCE_DIR / "models" / "lstm-noop.h5", model)
+    sweep = os.path.join(folder, "sl.yaml")
+    with open(sweep, "w") as out:
+        out.write("scenario: rec.yaml\ndetectors: ['lstm:model=m.h5']\nseeds: 1\n")
+    before = {path: open(path, "rb").read() for path in (man, rates, model)}
+    cases = [
+        ("run", scenario, "--out", man),
+        ("run", recorded, "--out", rates),
+        ("run", scenario, "--out", os.path.join(folder, "t.h5"), "--report", man),
+        ("serve", scenario, "--out", man, "--listen", "127.0.0.1:0", "--speed", "0", "--exit-at-end"),
+        ("bench", "--detectors", "mad", "--scenarios", scenario, "--seeds", "1", "--out", man),
+        ("bench", "--detectors", "mad", "--scenarios", recorded, "--seeds", "1", "--out", rates),
+        ("sweep", sweep, "--out", model),
+    ]
+    for args in cases:
+        result = dosim(*args)
+        assert result.returncode == 2, (args, result.stderr)
+    if dosim_test_util.has_nab():
+        nab = os.path.join(folder, "nab")
+        shutil.copytree(dosim_test_util.NAB, nab)
+        labels = os.path.join(nab, "labels", "combined_windows.json")
+        before[labels] = open(labels, "rb").read()
+        result = dosim("nab", "run", "--nab", nab, "--detectors", "mad", "--files",
+                       "realKnownCause/ambient*", "--out", labels)
+        assert result.returncode == 2 and "NAB's own folders" in result.stderr, result.stderr
+    for path, data in before.items():
+        assert open(path, "rb").read() == data, path
+
+
 def test_a_device_or_a_symbolic_link_is_never_replaced():
     payments = str(SOURCE_DIR / "scenarios" / "payments-mad.yaml")
     result = dosim("run", payments, "--out", "/dev/null", "--quiet")

@@ -109,6 +109,11 @@ class RunPlan {
   // The script the run starts ("" for none), as a path.
   const std::string& script_path() const { return script_path_; }
   const std::vector<Diagnostic>& warnings() const { return scenario_->warnings; }
+  // Every file the run reads, each with what it is ("the scenario", "a manifest", ...): the
+  // scenario (its `file`), the script, replayed and recorded-rate CSV files, manifests, an
+  // Alertmanager file, root-cause rankers' files, detectors' models and modules. An output
+  // must name none of them.
+  std::vector<std::pair<std::string, std::string>> inputs() const;
 
   // The same plan with another seed (bench's seeds).
   RunPlan with_seed(std::uint64_t seed) const;

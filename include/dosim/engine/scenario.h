@@ -696,6 +696,8 @@ struct Scenario {
   AlertmanagerSpec alertmanager;
   // `manifest_names:`: Kubernetes names (hosts, app labels) -> service index, sorted by name.
   std::vector<std::pair<std::string, int>> manifest_names;
+  // The `manifests:` files read into faults, resolved against the scenario's folder.
+  std::vector<std::string> manifest_files;
   // Traps the loader let through (docs/scenario-format.md, "Warnings"), in file order.
   std::vector<Diagnostic> warnings;
 
