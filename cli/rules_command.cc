@@ -108,8 +108,22 @@ int rules_command(const RulesOptions& options) {
     if (!::mkdtemp(pattern.data())) throw InputError(pattern, "cannot create a working folder");
     work = pattern;
   } else {
+    // A new or empty folder, or one an earlier --keep wrote (it replaces its own files):
+    // never a file, nor a folder of other things (its tsdb/ would be replaced).
     work = options.keep;
-    fs::create_directories(work);
+    std::error_code error;
+    if (fs::exists(work, error)) {
+      if (!fs::is_directory(work, error))
+        throw InputError(options.keep,
+                         "--keep names a file; it takes a folder to keep the "
+                         "export, the blocks and Prometheus's log in");
+      if (!fs::is_empty(work, error) && !fs::exists(work / "series.om", error))
+        throw InputError(options.keep,
+                         "--keep names a folder that holds other files; give a "
+                         "new or empty one");
+    }
+    fs::create_directories(work, error);
+    if (error) throw InputError(options.keep, "cannot make the --keep folder: " + error.message());
   }
   struct Cleanup {
     fs::path path;

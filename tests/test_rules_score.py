@@ -9,6 +9,7 @@ ground truth. Hand-checked on payments-mad (/pay 600 ms slower and 20 % errors f
   the first evaluation that sees the recorded series (1m or 2m) and never resolves.
 """
 import json
+import shutil
 
 from dosim_test_util import SOURCE_DIR, TMP, dosim
 
@@ -102,3 +103,26 @@ faults:
     assert out["source"]["alerts_per_rule"] == {"Broken": 1}
     alert = out["alerts"][0]
     assert 200 * 60 + 10 <= alert["time_s"] <= 200 * 60 + 12, alert
+
+
+def test_keep_takes_a_new_or_its_own_folder_only():
+    """--keep naming a file ended in an internal error (exit 70); a folder of other files had
+    its tsdb/ replaced without a word."""
+    trace = TMP / "payments-mad.h5"
+    if not trace.exists():
+        assert dosim("run", "-q", SOURCE_DIR / "scenarios" / "payments-mad.yaml", "-o", trace).returncode == 0
+    rules = SOURCE_DIR / "scenarios" / "payments-rules.yml"
+    result = dosim("rules", "score", trace, rules, "--keep", trace)
+    assert result.returncode == 2 and "--keep names a file" in result.stderr, result.stderr
+    other = TMP / "keep-other"
+    (other / "tsdb").mkdir(parents=True, exist_ok=True)
+    (other / "tsdb" / "mine.txt").write_text("mine")
+    result = dosim("rules", "score", trace, rules, "--keep", other)
+    assert result.returncode == 2 and "holds other files" in result.stderr, result.stderr
+    assert (other / "tsdb" / "mine.txt").read_text() == "mine"
+    kept = TMP / "keep-new"
+    shutil.rmtree(kept, ignore_errors=True)
+    for _ in range(2):  # a new folder, then the one it wrote
+        result = dosim("rules", "score", trace, rules, "--keep", kept)
+        assert result.returncode == 0, result.stderr
+        assert (kept / "series.om").exists()
