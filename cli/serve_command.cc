@@ -136,7 +136,8 @@ struct Session {
   LiveView::Pacing pacing;
   // The story's sources, as far as told: faults started / ended, changes, alerts, incidents.
   std::vector<char> fault_started, fault_ended;
-  std::size_t changes = 0, alerts = 0, remediation = 0;
+  std::size_t alerts = 0, remediation = 0;
+  std::vector<char> change_told;       // per change of the log: told (the log holds future ones)
   std::vector<int> incident_severity;  // per detected incident: the severity told, 0 closed
 };
 
@@ -166,9 +167,13 @@ void tell(Session& session) {
       note(fault.start + fault.duration, "fault", what + " ended");
     }
   }
+  // The change log holds the scenario's changes to come too: each is told once it happened.
   const std::vector<ChangeEvent> changes = simulation.changes();
-  for (; session.changes < changes.size(); ++session.changes) {
-    const ChangeEvent& c = changes[session.changes];
+  session.change_told.resize(changes.size(), 0);
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    const ChangeEvent& c = changes[i];
+    if (session.change_told[i] || c.time > now) continue;
+    session.change_told[i] = 1;
     note(c.time, "change",
          c.kind + " " + c.target +
              (c.from.empty() && c.to.empty() ? "" : " " + c.from + " -> " + c.to));

@@ -264,3 +264,24 @@ def test_a_server_stopped_before_its_run_ends_exits_as_an_interrupted_run(scenar
         assert serve.returncode == code, serve.stderr.read()
         with h5py.File(trace, "r") as f:
             assert f.attrs["complete"] == 0
+
+
+def test_the_story_tells_a_change_once_it_has_happened():
+    """auto-rollback deploys checkout v2 at 30m: at the start of a slow run the story holds no
+    change line (it listed the whole change log, the future included)."""
+    from dosim_test_util import SOURCE_DIR
+    port = free_port()
+    serve = subprocess.Popen([DOSIM, "serve", str(SOURCE_DIR / "scenarios" / "auto-rollback.yaml"),
+                              "--listen", f"127.0.0.1:{port}", "--speed", "60",
+                              "--out", str(TMP / "story.h5")],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_ready(port, serve)
+        time.sleep(1)
+        state = json.loads(get(port, "/api/state", since=0))
+        assert state["t"] < 1800
+        assert all(line["t"] <= state["t"] for line in state["story"]), state["story"]
+        assert not [line for line in state["story"] if line["kind"] == "change"], state["story"]
+    finally:
+        serve.terminate()
+        serve.wait(timeout=30)
