@@ -2,8 +2,11 @@
 // subcommands in commands.h. Argument errors exit with code 2, like every other bad input.
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <thread>
 
@@ -240,48 +243,59 @@ int main(int argc, char** argv) {
   if (*seed_opt) run.seed = seed;
   // The one handler: every user mistake is a dosim::Error with its positions (exit 2);
   // anything else escaping a command is a bug, reported as such.
-  try {
-    if (*run_cmd) return dosim::cli::run_command(run);
-    if (*lab_cmd) return dosim::cli::lab_command(lab_cmd->remaining());
-    if (*bench_cmd) return dosim::cli::bench_command(bench);
-    if (*sweep_cmd) return dosim::cli::sweep_command(sweep);
-    if (*score_cmd) return dosim::cli::score_command(score);
-    if (*report_cmd) return dosim::cli::report_command(report);
-    if (*nab_cmd) return dosim::cli::nab_command(nab);
-    if (*export_cmd) {
-      // `dosim export spans|logs TRACE`, the older spelling, or `dosim export TRACE --format F`.
-      if (export_args.size() == 2) {
-        if (export_args[0] != "spans" && export_args[0] != "logs")
-          throw dosim::InputError("command line",
-                                  "dosim export takes one trace and --format "
-                                  "(openmetrics, csv, spans or logs), got '" +
-                                      export_args[0] + "' before it");
-        if (*format_opt && export_options.format != export_args[0])
-          throw dosim::InputError("command line", "--format " + export_options.format +
-                                                      " contradicts '" + export_args[0] + "'");
-        export_options.format = export_args[0];
-        export_options.trace_path = export_args[1];
-      } else {
-        if (!*format_opt)
-          throw dosim::InputError(
-              "command line",
-              "dosim export needs --format openmetrics, csv, grafana-dashboard, spans or logs");
-        export_options.trace_path = export_args[0];
+  const auto dispatch = [&]() -> int {
+    try {
+      if (*run_cmd) return dosim::cli::run_command(run);
+      if (*lab_cmd) return dosim::cli::lab_command(lab_cmd->remaining());
+      if (*bench_cmd) return dosim::cli::bench_command(bench);
+      if (*sweep_cmd) return dosim::cli::sweep_command(sweep);
+      if (*score_cmd) return dosim::cli::score_command(score);
+      if (*report_cmd) return dosim::cli::report_command(report);
+      if (*nab_cmd) return dosim::cli::nab_command(nab);
+      if (*export_cmd) {
+        // `dosim export spans|logs TRACE`, the older spelling, or `dosim export TRACE --format F`.
+        if (export_args.size() == 2) {
+          if (export_args[0] != "spans" && export_args[0] != "logs")
+            throw dosim::InputError("command line",
+                                    "dosim export takes one trace and --format "
+                                    "(openmetrics, csv, grafana-dashboard, spans or logs), got '" +
+                                        export_args[0] + "' before it");
+          if (*format_opt && export_options.format != export_args[0])
+            throw dosim::InputError("command line", "--format " + export_options.format +
+                                                        " contradicts '" + export_args[0] + "'");
+          export_options.format = export_args[0];
+          export_options.trace_path = export_args[1];
+        } else {
+          if (!*format_opt)
+            throw dosim::InputError(
+                "command line",
+                "dosim export needs --format openmetrics, csv, grafana-dashboard, spans or logs");
+          export_options.trace_path = export_args[0];
+        }
+        return dosim::cli::export_command(export_options);
       }
-      return dosim::cli::export_command(export_options);
+      if (*routes_cmd) return dosim::cli::routes_command(routes);
+      if (*rules_cmd) return dosim::cli::rules_command(rules);
+      if (*serve_cmd) {
+        if (*serve_seed_opt) serve.seed = serve_seed;
+        return dosim::cli::serve_command(serve);
+      }
+      return dosim::cli::validate_command(validate);
+    } catch (const dosim::Error& error) {
+      dosim::cli::print_error(error);
+      return dosim::cli::kExitBadInput;
+    } catch (const std::exception& error) {
+      std::cerr << "dosim: internal error (please report it): " << error.what() << '\n';
+      return dosim::cli::kExitInternalError;
     }
-    if (*routes_cmd) return dosim::cli::routes_command(routes);
-    if (*rules_cmd) return dosim::cli::rules_command(rules);
-    if (*serve_cmd) {
-      if (*serve_seed_opt) serve.seed = serve_seed;
-      return dosim::cli::serve_command(serve);
-    }
-    return dosim::cli::validate_command(validate);
-  } catch (const dosim::Error& error) {
-    dosim::cli::print_error(error);
-    return dosim::cli::kExitBadInput;
-  } catch (const std::exception& error) {
-    std::cerr << "dosim: internal error (please report it): " << error.what() << '\n';
-    return dosim::cli::kExitInternalError;
+  };
+  const int code = dispatch();
+  // What a command printed must have reached its reader: a full disk or a closed pipe
+  // behind standard output is a failure, not a success that lost the output.
+  std::cout.flush();
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    std::fprintf(stderr, "dosim: cannot write the output: %s\n", std::strerror(errno));
+    return code == 0 ? dosim::cli::kExitBadInput : code;
   }
+  return code;
 }

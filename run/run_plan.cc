@@ -242,10 +242,11 @@ void resolve(Scenario& scenario, const RunOptions& options, std::vector<Detector
   std::error_code missing;
   if (options.script_path.empty() && !script_path.empty() &&
       !std::filesystem::is_regular_file(script_path, missing)) {
-    const bool exists = std::filesystem::exists(script_path, missing);
+    const char* why = std::filesystem::is_directory(script_path, missing) ? "Is a directory"
+                      : std::filesystem::exists(script_path, missing)     ? "not a regular file"
+                                                                      : "No such file or directory";
     problems.push_back({scenario.file, scenario.script_pos.line, scenario.script_pos.column,
-                        "cannot read the script '" + script_path +
-                            "': " + (exists ? "not a file" : "No such file or directory")});
+                        "cannot read the script '" + script_path + "': " + why});
     script_path.clear();
   }
   // The script's main chunk runs in a probe of the world: it must compile and start, and it

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from dosim_test_util import SOURCE_DIR, TMP, dosim
+from dosim_test_util import DOSIM, SOURCE_DIR, TMP, dosim
 
 ECOMMERCE = SOURCE_DIR / "scenarios" / "ecommerce.yaml"
 
@@ -285,3 +285,15 @@ def test_devices_fifos_and_directories_are_refused_not_read_for_ever():
         assert result.returncode == 2, (args, result.stderr)
         assert "not a regular file" in result.stderr or "Is a directory" in result.stderr, (
             args, result.stderr)
+
+
+def test_output_lost_to_a_full_device_is_a_failure():
+    """What a command prints must reach its reader: standard output on a full device was exit
+    0 with the output lost."""
+    import subprocess
+    for args in (["validate", SOURCE_DIR / "scenarios" / "payments-mad.yaml"],
+                 ["routes", SOURCE_DIR / "scenarios" / "payments-alertmanager.yml", "severity=critical"]):
+        with open("/dev/full", "w") as full:
+            result = subprocess.run([DOSIM, *map(str, args)], stdout=full, stderr=subprocess.PIPE, text=True)
+        assert result.returncode == 2, (args, result.stderr)
+        assert "cannot write the output: No space left on device" in result.stderr, result.stderr

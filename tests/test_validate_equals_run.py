@@ -229,7 +229,7 @@ sim.experiment{
 # --- --seed --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("seed", ["-1", "1000000000000000001", "18446744073709551615", "1e3"])
+@pytest.mark.parametrize("seed", ["-1", "1000000000000000001", "18446744073709551615", "1.5"])
 def test_seed_out_of_range_exits_2_naming_it(seed):
     scenario = write("seed.yaml", MINIMAL)
     ran = dosim("run", "--quiet", "--out", TMP / "seed-bad.h5", "--seed", seed, scenario)
