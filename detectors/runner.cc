@@ -242,7 +242,9 @@ void DetectorRunner::on_frame(const Frame& frame) {
               w.family == 0   ? frame.service(static_cast<ServiceMetric>(w.critical_metric))
               : w.family == 1 ? frame.edge(static_cast<EdgeMetric>(w.critical_metric))
                               : frame.endpoint(static_cast<EndpointMetric>(w.critical_metric));
-          if (escalation[w.column[i]] > w.critical_above) severity = "critical";
+          // As a limit is: in 32-bit floats, so that a value exactly at it is not above.
+          if (escalation[w.column[i]] > static_cast<float>(w.critical_above))
+            severity = "critical";
         }
         alerts_.push_back(
             {frame.time, w.name, w.service[i], w.metric_name[i], severity, -1, w.label[i]});

@@ -146,6 +146,22 @@ TEST_CASE("an alert escalates to critical when its escalation metric is high", "
   CHECK(runner.alerts()[1].severity == "critical");
 }
 
+TEST_CASE("a value exactly at critical_when's limit is not above it, whatever its rounding",
+          "[detectors]") {
+  // 0.1 and 0.7 round up and down to 32 bits: both exactly at the limit, neither critical.
+  for (const double limit : {0.1, 0.7, 0.05}) {
+    const Scenario scenario = scenario_from(kTwo);
+    DetectorSpec threshold = spec("threshold", {{"above", 0.01}});
+    threshold.metrics = {"error_ratio"};
+    threshold.critical_metric = "error_ratio";
+    threshold.critical_above = limit;
+    DetectorRunner runner(scenario, {threshold});
+    runner.on_frame(frame_with(0, static_cast<float>(limit), static_cast<float>(limit)));
+    REQUIRE(runner.alerts().size() == 2);
+    CHECK(runner.alerts()[0].severity == "warning");
+  }
+}
+
 TEST_CASE("the default detectors run without a detectors section", "[detectors]") {
   const auto defaults = DetectorRunner::default_specs();
   REQUIRE(defaults.size() == 3);
