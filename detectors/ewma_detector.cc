@@ -54,7 +54,8 @@ std::unique_ptr<Detector> make_ewma_detector(DetectorParams& params, std::size_t
   const double warmup = params.get("warmup", 30);
   params.require(alpha > 0 && alpha < 1, "'alpha' must be in (0, 1)");
   params.require(threshold > 0, "'threshold' must be > 0");
-  params.require(warmup >= 0, "'warmup' must be >= 0");
+  params.require(warmup >= 0 && warmup <= 1e9 && warmup == std::floor(warmup),
+                 "'warmup' must be a whole number of ticks in [0, 1e9]");
   return std::make_unique<EwmaDetector>(series, alpha, threshold, static_cast<int>(warmup),
                                         params.direction());
 }

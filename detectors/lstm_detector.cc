@@ -89,7 +89,8 @@ std::unique_ptr<Detector> make_lstm_detector(DetectorParams& params, std::size_t
       "'gpu: 1' needs a CUDA build (-DDOSIM_CUDA=ON) and a device: " + lstm_cuda_device_name());
   params.require(threshold > 0, "'threshold' must be > 0");
   params.require(adapt >= 0 && adapt <= 1e9, "'adapt' must be in [0, 1e9] s (0: off)");
-  params.require(warmup >= 0 && warmup <= 1e9, "'warmup' must be in [0, 1e9] ticks");
+  params.require(warmup >= 0 && warmup <= 1e9 && warmup == std::floor(warmup),
+                 "'warmup' must be a whole number of ticks in [0, 1e9]");
   const DetectorSpec& spec = params.spec();
   LstmModel model = *shared_lstm_model(spec.model.empty() ? default_lstm_model_path() : spec.model);
   std::string wanted;

@@ -39,18 +39,28 @@ void Loader::read_detector(const YAML::Node& node, int index) {
                  "'family' must be service, edge or endpoint, got '" + spec.family + "'" +
                      did_you_mean(spec.family, {"service", "edge", "endpoint"}));
   }
-  for (const YAML::Node& item : r.list("metrics", Need::kRequired)) {
+  const std::vector<YAML::Node> metrics = r.list("metrics", Need::kRequired);
+  if (metrics.empty() && r.has("metrics") && r.value("metrics")->IsSequence())
+    diags_.error(r.value_pos("metrics"),
+                 "'metrics' lists no metric: the detector would watch "
+                 "nothing");
+  for (const YAML::Node& item : metrics) {
     auto metric = read_text(item, pos_of(item), "a metric name", diags_);
     if (!metric) continue;
     if (!known.empty() && std::find(known.begin(), known.end(), *metric) == known.end())
       diags_.error(pos_of(item), "unknown " + spec.family + " metric '" + *metric + "'" +
                                      did_you_mean(*metric, known));
+    if (std::find(spec.metrics.begin(), spec.metrics.end(), *metric) != spec.metrics.end())
+      diags_.error(pos_of(item), "metric '" + *metric + "' is listed twice");
     spec.metrics.push_back(*metric);
   }
   if (r.has("services")) {
     if (spec.family != "service")
       diags_.error(r.key_pos("services"), "'services' selects service series only");
     spec.services = read_services(r, "services", Need::kOptional);
+    if (spec.services.empty() && r.value("services")->IsSequence())
+      diags_.error(r.value_pos("services"),
+                   "'services' lists no service (leave it out to watch every service)");
   }
   if (r.has("edges")) {
     if (spec.family != "edge") diags_.error(r.key_pos("edges"), "'edges' selects edge series only");
@@ -108,6 +118,13 @@ void Loader::read_detector(const YAML::Node& node, int index) {
   if (auto model = r.text("model")) spec.model = beside_scenario(scenario_.file, *model);
   if (auto module = r.text("module")) spec.module = beside_scenario(scenario_.file, *module);
   spec.class_name = r.text("class").value_or("");
+  // Keys of one kind on another would be read and then ignored.
+  for (const auto& [key, kind] : {std::pair<const char*, const char*>{"model", "lstm"},
+                                  {"module", "python"},
+                                  {"class", "python"}})
+    if (r.has(key) && !spec.kind.empty() && spec.kind != kind)
+      diags_.error(r.key_pos(key),
+                   std::string("'") + key + "' is for kind " + kind + ", not " + spec.kind);
   // Labels its alerts carry besides dosim's own (routing, inhibition, grouping).
   if (auto labels = r.value("labels")) {
     const std::vector<std::string> reserved = {"alertname", "detector", "metric",

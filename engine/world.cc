@@ -83,6 +83,21 @@ double quantile(const DelayMixture& d, double q) {
   return 0.5 * (low + high);
 }
 
+// The q-quantile of a service of exact shape `d` whose requests a share `p` of are delayed
+// by exactly `delay`: (1 - p) S(x) + p S(x - delay) = 1 - q, by bisection between 0 and the
+// shape's own quantile plus the delay (60 halvings).
+double shifted_share_quantile(const QueueLatency& d, double p, double delay, double q) {
+  const auto survival_of = [&](double x) {
+    return (1.0 - p) * survival(d, x) + p * survival(d, x - delay);
+  };
+  double low = 0, high = quantile(d, q) + delay;
+  for (int i = 0; i < 60; ++i) {
+    const double mid = 0.5 * (low + high);
+    (survival_of(mid) > 1.0 - q ? low : high) = mid;
+  }
+  return 0.5 * (low + high);
+}
+
 // The one delay part of a service that reaches some of its requests but not all (and no
 // other delay), or null.
 const DelayPart* partial_delay(const std::vector<DelayPart>& parts) {
@@ -360,9 +375,8 @@ void World::fill_zone_frame() {
       const bool dark = zone_ready <= 0;
       // Failover sends a zone's requests to the replicas that are up; with none up anywhere
       // they arrive where they would have and fail there.
-      const double zone_rps = spec.failover && ready_[s] > 0
-                                  ? arrivals * zone_ready / ready_[s]
-                                  : arrivals * shares[z];
+      const double zone_rps =
+          spec.failover && ready_[s] > 0 ? arrivals * zone_ready / ready_[s] : arrivals * shares[z];
       ready[column] = static_cast<float>(zone_ready);
       rps[column] = static_cast<float>(zone_rps);
       err[column] = static_cast<float>(dark ? (zone_rps > 0 ? 1.0 : 0.0) : live_error);
@@ -984,7 +998,17 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
                is_zero(mod.endpoint_delay[first])) {
       // A share of the requests delayed: the mixture of the two, each a log-normal.
       const DelayPart& part = *partial_delay(mod.service_delay_parts[s]);
-      delay_share(s, mixture, part.fraction * part.share, part.delay, part.jitter * part.jitter);
+      const double p = part.fraction * part.share;
+      delay_share(s, mixture, p, part.delay, part.jitter * part.jitter);
+      // Its own queue alone but for a fixed delay: the mixture of the exact shape and the
+      // same shifted, so that a small delay moves the percentiles by as little as it should.
+      if (part.jitter == 0 && downstream.mean == 0 && downstream.var == 0 && mixture.mean > 0) {
+        const QueueLatency shape =
+            queue_latency(base * endpoints_[first].latency_factor, out.wait[s]);
+        out.p50[s] = shifted_share_quantile(shape, p, part.delay, 0.50);
+        out.p95[s] = shifted_share_quantile(shape, p, part.delay, 0.95);
+        out.p99[s] = shifted_share_quantile(shape, p, part.delay, 0.99);
+      }
     } else if (count == 1 && inherited.share > 0 && inherited.share < 1 &&
                is_zero(mod.service_delay[s]) && is_zero(mod.endpoint_delay[first])) {
       // A share of its calls to a callee with a delayed share: as many of its requests.
