@@ -70,6 +70,13 @@ except BrokenPipeError:  # `dosim lab list | head`: the reader left, as for any 
     import os
     os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     code = 0
+except KeyboardInterrupt:  # Ctrl-C: an interrupted command's exit, without a traceback
+    code = 130
+except OSError as error:  # standard output on a full device, or a grade file lost
+    import os
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    print(f"dosim lab: cannot write the output: {error.strerror or error}", file=sys.stderr)
+    code = 2
 sys.exit(code)
 )";
   std::vector<std::string> words = {python, "-c", kLauncher};

@@ -262,3 +262,35 @@ def dosim_cli_seed(lab, student):
     result = dosim("lab", "seed", lab, "--student", student, cwd=TMP, env=ENV)
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
+
+
+def test_garbage_submissions_and_broken_labs_get_words_not_tracebacks():
+    """Answers that are not UTF-8 or not numbers fail their task with a reason; a lab folder
+    whose grader does not load is said and the others listed; --json may not replace a
+    file of the submission; a full device is exit 2. None prints a traceback."""
+    sub = TMP / "garbage-sub"
+    shutil.rmtree(sub, ignore_errors=True)
+    sub.mkdir()
+    (sub / "answers.yaml").write_bytes(b"\xff\xfe not text")
+    code, report, _ = grade("lab1", sub, "--task", "surges")
+    assert code == 1 and "answers.yaml is not UTF-8 text" in report["tasks"][0]["feedback"], report
+    (sub / "answers.yaml").write_text("t1_anomalous_surges: [abc]\nt1_incident: no\n")
+    code, report, _ = grade("lab1", sub, "--task", "surges")
+    assert code == 1 and "must be a list of numbers" in report["tasks"][0]["feedback"], report
+    replaced = dosim("lab", "grade", "lab1", sub, "--task", "surges", "--json",
+                     sub / "answers.yaml", cwd=TMP, env=ENV)
+    assert replaced.returncode == 2 and "a file of the submission" in replaced.stderr, replaced
+    assert (sub / "answers.yaml").read_text().startswith("t1_anomalous_surges")
+    full = dosim("lab", "grade", "lab1", sub, "--task", "surges", "--json", "/dev/full",
+                 cwd=TMP, env=ENV)
+    assert full.returncode == 2 and "No space left" in full.stderr, full
+    labs = TMP / "labs-with-a-broken-one"
+    shutil.rmtree(labs, ignore_errors=True)
+    (labs / "broken").mkdir(parents=True)
+    (labs / "broken" / "grader.py").write_text("def x(:\n")
+    shutil.copytree(LABS / "lab2", labs / "lab2")
+    listed = dosim("lab", "list", cwd=TMP, env=dict(ENV, DOSIM_LABS=str(labs)))
+    assert listed.returncode == 0 and "\nlab2 " in "\n" + listed.stdout, listed
+    assert "broken/grader.py does not load: SyntaxError" in listed.stderr, listed.stderr
+    for run in (replaced, full, listed):
+        assert "Traceback" not in run.stderr, run.stderr

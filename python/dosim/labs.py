@@ -166,7 +166,9 @@ class Grader:
         """The submission's answers file as a dict (a clear failure when it does not parse)."""
         path = self.submitted(name)
         try:
-            data = yaml.safe_load(path.read_text())
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError:
+            raise Failed(f"{name} is not UTF-8 text") from None
         except yaml.YAMLError as error:
             raise Failed(f"{name} is not valid YAML: {error}") from None
         if not isinstance(data, dict):
@@ -179,6 +181,9 @@ class Grader:
         if kind is list:
             if not isinstance(answers[key], list):
                 raise Failed(f"{key} must be a list, as [a, b]")
+            if not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                       for v in answers[key]):
+                raise Failed(f"{key} must be a list of numbers, as [1, 3]")
             return answers[key]
         try:
             return kind(answers[key])
@@ -267,11 +272,25 @@ class Lab:
                         id, title, False, f"not handed in: {missing_file} is missing", points))
                 except Failed as failure:
                     grade.tasks.append(TaskResult(id, title, False, str(failure), points))
+                except UnicodeDecodeError:
+                    grade.tasks.append(TaskResult(
+                        id, title, False, "a file handed in is not UTF-8 text", points))
+                except dosim_error() as error:  # a file of the submission dosim refused
+                    problems = "\n".join(str(d) for d in getattr(error, "diagnostics", []))
+                    grade.tasks.append(TaskResult(
+                        id, title, False, "dosim refused a file handed in:\n" +
+                        (problems or str(error)), points))
                 except Exception:  # a bug in the submission's code, not in the grader's use
                     grade.tasks.append(TaskResult(
                         id, title, False, "the task raised an error:\n" +
                         traceback.format_exc(limit=-3).rstrip(), points))
         return grade
+
+
+def dosim_error():
+    """dosim's error class (the package's own module loads lazily: labs imports without it)."""
+    import dosim
+    return dosim.Error
 
 
 # --- helpers graders share ---
@@ -317,12 +336,33 @@ def find_lab(name):
     sys.exit(2)
 
 
+class BrokenLab(Exception):
+    """A lab folder whose grader.py does not load or defines no `lab`."""
+
+
 def load_lab(lab_dir):
     spec = importlib.util.spec_from_file_location(f"dosim_lab_{lab_dir.name}",
                                                   lab_dir / "grader.py")
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:  # the lab's own code: said, not a traceback
+        raise BrokenLab(f"{lab_dir / 'grader.py'} does not load: "
+                        f"{type(error).__name__}: {error}") from None
+    if not isinstance(getattr(module, "lab", None), Lab):
+        raise BrokenLab(f"{lab_dir / 'grader.py'} defines no `lab` (a dosim.labs.Lab)")
     return module.lab
+
+
+def written_inputs(target, folders):
+    """The file among `folders`' files (a submission's, a lab's) that `target` names, or None."""
+    if not Path(target).exists():
+        return None
+    for folder in folders:
+        for path in Path(folder).rglob("*"):
+            if path.is_file() and os.path.samefile(path, target):
+                return path
+    return None
 
 
 def main(argv=None):
@@ -355,7 +395,11 @@ def main(argv=None):
                 if grader.parent.name in seen:
                     continue
                 seen.add(grader.parent.name)
-                lab = load_lab(grader.parent)
+                try:
+                    lab = load_lab(grader.parent)
+                except BrokenLab as broken:  # the others are still listed
+                    print(f"dosim lab list: {broken}", file=sys.stderr)
+                    continue
                 print(f"{lab.name:6} {lab.title}  ({grader.parent})")
         if not seen:  # say where it looked, not nothing
             looked = ", ".join(str(r) for r in lab_roots())
@@ -365,7 +409,11 @@ def main(argv=None):
             return 2
         return 0
     lab_dir = find_lab(args.lab)
-    lab = load_lab(lab_dir)
+    try:
+        lab = load_lab(lab_dir)
+    except BrokenLab as broken:
+        print(f"dosim lab: {broken}", file=sys.stderr)
+        return 2
     if args.command == "seed":
         if not args.student.strip():
             print("dosim lab seed: --student must name the student (an id, not empty)",
@@ -394,14 +442,30 @@ def main(argv=None):
                 (target.exists() and not os.access(target, os.W_OK)):
             print(f"dosim lab grade: cannot write the grade to '{args.json}'", file=sys.stderr)
             return 2
+        taken = written_inputs(target, [args.submission, lab_dir])
+        if taken is not None:  # the grade must not replace what it grades
+            print(f"dosim lab grade: --json names {taken}, a file of the submission or the lab",
+                  file=sys.stderr)
+            return 2
     result = lab.grade(lab_dir, args.submission, key=args.key, student=args.student,
                        only=args.task)
     if args.json == "-":
         print(json.dumps(result.to_json(), indent=2))
     else:
         print(result.text())
-        if args.json:
-            Path(args.json).write_text(json.dumps(result.to_json(), indent=2) + "\n")
+        if args.json:  # whole or not at all: through a temporary file beside it
+            text = json.dumps(result.to_json(), indent=2) + "\n"
+            target = Path(args.json)
+            if target.exists() and not target.is_file():  # a device or a pipe: in place
+                with open(target, "w") as out:
+                    out.write(text)
+            else:
+                temporary = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+                try:
+                    temporary.write_text(text)
+                    os.replace(temporary, target)
+                finally:
+                    temporary.unlink(missing_ok=True)
     return 0 if result.passed else 1
 
 
