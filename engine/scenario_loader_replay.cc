@@ -38,7 +38,18 @@ std::optional<ReplaySeries> Loader::read_rows(MapReader& r, std::string& file_pa
     series = read_replay_csv(file_path, column,
                              by_rows ? ReplayOrder::kAsWritten : ReplayOrder::kIncreasing);
   } catch (const InputError& error) {
-    for (const Diagnostic& d : error.diagnostics()) diags_.add(d);
+    // A problem with the file as a whole (it cannot be read) is said at its `file:` value;
+    // one inside it, at its own line.
+    for (Diagnostic d : error.diagnostics()) {
+      if (d.line <= 0) {
+        const SourcePos at = r.value_pos("file");
+        d.message = "cannot read the replayed file '" + d.file + "': " + d.message;
+        d.file = scenario_.file;
+        d.line = at.line;
+        d.column = at.column;
+      }
+      diags_.add(d);
+    }
     return std::nullopt;
   }
   step = series.step;

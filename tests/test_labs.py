@@ -276,7 +276,7 @@ def test_garbage_submissions_and_broken_labs_get_words_not_tracebacks():
     assert code == 1 and "answers.yaml is not UTF-8 text" in report["tasks"][0]["feedback"], report
     (sub / "answers.yaml").write_text("t1_anomalous_surges: [abc]\nt1_incident: no\n")
     code, report, _ = grade("lab1", sub, "--task", "surges")
-    assert code == 1 and "must be a list of numbers" in report["tasks"][0]["feedback"], report
+    assert code == 1 and "must be a list of surge numbers" in report["tasks"][0]["feedback"], report
     replaced = dosim("lab", "grade", "lab1", sub, "--task", "surges", "--json",
                      sub / "answers.yaml", cwd=TMP, env=ENV)
     assert replaced.returncode == 2 and "a file of the submission" in replaced.stderr, replaced

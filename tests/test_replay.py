@@ -82,7 +82,8 @@ def test_missing_csv_and_unknown_metric():
     (TMP / "replay" / "metrics.csv").unlink()
     result = dosim("validate", scenario)
     assert result.returncode == 2
-    assert "metrics.csv: no such file" in result.stderr, result.stderr
+    # said at the scenario's file: value
+    assert f"{scenario}:" in result.stderr and "metrics.csv': no such file" in result.stderr, result.stderr
     scenario.write_text(scenario.read_text().replace("latency_p95_s,\n", "latncy_p95_s,\n"))
     (TMP / "replay" / "metrics.csv").write_text(good_csv())
     result = dosim("validate", scenario)

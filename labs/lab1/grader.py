@@ -64,7 +64,12 @@ def surges(g):
     anomalous = [i + 1 for i, (lo, hi) in enumerate(SURGES)
                  if count[(t > lo) & (t <= hi + 60)].max() > 0]
     said = g.answer(answers, "t1_anomalous_surges", list)
-    g.expect(sorted(int(s) for s in said) == anomalous, None,
+    try:
+        said = sorted(int(s) for s in said)
+    except (TypeError, ValueError):
+        raise Failed("t1_anomalous_surges must be a list of surge numbers (1, 2, 3), "
+                     "as [1, 3]") from None
+    g.expect(said == anomalous, None,
              "t1_anomalous_surges is not the list of surges (1, 2, 3) during which, or in the "
              "minute after, lab7_frontend_to_cartservice_anomaly_count was above 0 in the "
              "run without delays. Look at the gauge over the whole run: when does the "
@@ -76,8 +81,32 @@ def surges(g):
              "t1_incident does not match what the lab7 rule did in the run without delays")
 
 
+def edge_shift(g, seed, caller, callee):
+    """How much the cart delay moves the caller->callee calls' p50 and p95 latency (s): their
+    median over 16m-24m (the delay applied from 15m) minus that over 10m-14m."""
+    import numpy as np
+    trace = g.workdir / f"cart-{seed}.h5"
+    g.run(SCENARIO, seed=seed, manifests=[cart_delay(g)], out=str(trace))
+    with h5py.File(trace, "r") as f:
+        names = [n.decode() for n in f["services/name"][()]]
+        pairs = list(zip(f["edges/src"][()], f["edges/dst"][()]))
+        edge = pairs.index((names.index(caller), names.index(callee)))
+        t = f["time_ns"][()] / 1e9
+        during, before = (t > 16 * 60) & (t <= 24 * 60), (t > 10 * 60) & (t <= 14 * 60)
+        return tuple(float(np.median(f[f"metrics/edge/{m}"][during, edge]) -
+                           np.median(f[f"metrics/edge/{m}"][before, edge]))
+                     for m in ("latency_p50_s", "latency_p95_s"))
+
+
 @lab.task("single-delay", "Task 2: your cart delay opens a Sev2 incident", needs=[CART])
 def single_delay(g):
+    # What the handout asks: 200 ms on every call frontend makes to cartservice, so every
+    # percentile of those calls moves by 200 ms (a longer delay on a share moves p50 little).
+    p50, p95 = edge_shift(g, g.hidden_runs()[0].seed, "frontend", "cartservice")
+    g.expect(0.15 <= p50 <= 0.3 and p95 <= 0.35, None,
+             f"with your manifest the frontend->cartservice calls' median latency moved by "
+             f"{p50 * 1000:.0f} ms and their p95 by {p95 * 1000:.0f} ms; the handout's delay "
+             "(200 ms on every request) moves both by about 200 ms")
     for run in g.hidden_runs():
         report = g.run(SCENARIO, seed=run.seed, manifests=[cart_delay(g)])
         severity = max_severity(report, RULE)

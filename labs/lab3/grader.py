@@ -79,10 +79,22 @@ def experiment(g):
                  "manifests, applied with sim.apply inside the method")
 
 
-@lab.task("verdict", "The hypothesis catches what the chaos does", needs=[SCRIPT])
+def chaos_applied(g, run, report):
+    """A verdict or a rollback means something only about the manifests' chaos: without it
+    an empty method passes both (no chaos outlives it; a hypothesis may fail by itself)."""
+    names = {manifest_name(g, f)[1] for f in MANIFESTS}
+    faults = set(report.incidents["name"].str.split("#").str[0])
+    g.expect(names <= faults, run,
+             "the experiment applies none or only some of your manifests: its verdict and "
+             "rollbacks are about that chaos (sim.apply inside the method)")
+
+
+@lab.task("verdict", "The hypothesis catches what the chaos does", needs=[SCRIPT] + list(MANIFESTS))
 def verdict(g):
     for run in g.hidden_runs():
-        row = the_experiment(game_day(g, run), run, g)
+        report = game_day(g, run)
+        chaos_applied(g, run, report)
+        row = the_experiment(report, run, g)
         g.expect(row["verdict"] == "fail", run,
                  f"the experiment's verdict is {row['verdict']}. Is the hypothesis checked "
                  "again while the chaos is still on? Are 200 ms and 1 % compared in the "
@@ -92,10 +104,11 @@ def verdict(g):
                  "on the quiet shop")
 
 
-@lab.task("rollback", "The rollbacks delete the chaos", needs=[SCRIPT])
+@lab.task("rollback", "The rollbacks delete the chaos", needs=[SCRIPT] + list(MANIFESTS))
 def rollback(g):
     for run in g.hidden_runs():
         report = game_day(g, run)
+        chaos_applied(g, run, report)
         row = the_experiment(report, run, g)
         late = report.incidents[(report.incidents["end_ns"] > row["end_ns"]) |
                                 (report.incidents["ongoing"])]
