@@ -173,12 +173,16 @@ int bench_command(const BenchOptions& options) {
   std::printf("dosim bench: %zu detectors x %zu scenarios x %d seeds = %zu runs on %zu threads\n",
               options.detectors.size(), plans.size(), options.seeds, jobs.size(), threads);
   std::printf("  medians over runs, (min-max) where they differ; TTD over runs that detected\n");
-  std::printf("  %-16s", "detector");
+  // The first column as wide as its longest name (a python:FILE.py:CLASS token is long).
+  int name_width = 16;
+  for (const std::string& row : rows)
+    name_width = std::max(name_width, static_cast<int>(row.size()));
+  std::printf("  %-*s", name_width, "detector");
   for (const MetricColumn& c : kBenchColumns)
     if (c.header) std::printf(" %-19s", c.header);
   std::printf("\n");
   for (std::size_t d = 0; d < rows.size(); ++d) {
-    std::printf("  %-16s", rows[d].c_str());
+    std::printf("  %-*s", name_width, rows[d].c_str());
     for (const MetricColumn& c : kBenchColumns) {
       std::vector<double> values;
       for (const BenchRun& r : results) values.push_back(metric_value(r.detectors[d], c.key));

@@ -493,8 +493,9 @@ CLI::App* add_sweep_command(CLI::App& app, SweepOptions& options) {
   sweep
       ->add_option("--show-scenario", options.show_scenario,
                    "Print the scenario that cell CELL runs (its values written in); run nothing")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1'000'000}));  // a sweep's cells at most
   sweep->add_option("--table-rows", options.table_rows, "Rows of the printed table")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{1'000'000}))
       ->capture_default_str();
   sweep->add_option("--stop-after", options.stop_after)->group("");  // tests: a kill, on cue
   auto* merge = sweep->add_subcommand(

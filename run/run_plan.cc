@@ -52,6 +52,15 @@ std::vector<DetectorSpec> select_detectors(const std::vector<std::string>& token
     }
     const std::string kind = token.substr(0, token.find(':'));
     std::vector<std::string> known = detector_kinds();
+    if (std::find(own_names.begin(), own_names.end(), kind) != own_names.end()) {
+      // "r:above=5" where r is the scenario's own detector: its configuration is the
+      // scenario's, a token's parameters are for a kind.
+      problems.push_back({"--detectors", 0, 0,
+                          "'" + token + "': '" + kind + "' is a detector of " + scenario.file +
+                              ", which takes its parameters from there; parameters after ':' "
+                              "are for a kind (such as mad:window=64)"});
+      continue;
+    }
     if (std::find(known.begin(), known.end(), kind) == known.end()) {
       known.insert(known.end(), own_names.begin(), own_names.end());
       problems.push_back({"--detectors", 0, 0,

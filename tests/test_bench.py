@@ -248,6 +248,10 @@ def test_bad_input_exits_2():
     assert missing.returncode == 2 and "no-such.yaml" in missing.stderr, missing.stderr
     zero = dosim("bench", "--detectors", "mad", "--scenarios", SCENARIOS[0], "--seeds", "0")
     assert zero.returncode == 2, zero.stderr
+    # The scenario's own detector with a kind's parameters: said so, not "did you mean" it.
+    own = dosim("bench", "--detectors", "mad-services:window=32", "--scenarios", SCENARIOS[0])
+    assert own.returncode == 2, own.stderr
+    assert "'mad-services' is a detector of" in own.stderr and "did you mean" not in own.stderr, own.stderr
 
 
 @pytest.mark.parametrize("option", ["--out", "--report"])

@@ -359,6 +359,14 @@ def test_the_python_package_reads_both_files_into_the_same_frames(single):
     assert best["f1_median"] == 1.0
 
 
+def test_table_rows_and_show_scenario_take_numbers_in_range():
+    for option, value in (("--table-rows", "-1"), ("--show-scenario", "-1"),
+                          ("--show-scenario", "99999999999")):
+        result = sweep(GRID, option, value, ok=False)
+        assert result.returncode == 2 and option in result.stderr, (option, value, result.stderr)
+        assert len(result.stderr) < 300, result.stderr  # no 300-digit bound
+
+
 def test_a_python_detector_file_is_found_beside_the_sweep_file():
     """sweep.md: paths in the sweep file are relative to it, a python:FILE.py token's file
     too, from any working directory; the token as written names the detector."""
