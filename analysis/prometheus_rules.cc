@@ -68,7 +68,12 @@ RuleFile read_rule_file(const std::string& path) {
   }
   std::vector<Diagnostic> problems;
   RuleFile file;
-  if (!root.IsMap() || !root["groups"] || !root["groups"].IsSequence()) {
+  // An empty file, or one without groups, is a valid rule file (promtool: 0 rules found):
+  // it has no rule to evaluate.
+  if (!root.IsDefined() || root.IsNull() ||
+      (root.IsMap() && (!root["groups"] || root["groups"].IsNull())))
+    return RuleFile{};
+  if (!root.IsMap() || !root["groups"].IsSequence()) {
     throw InputError(path, "a Prometheus rule file is a mapping with a list of 'groups'");
   }
   for (const YAML::Node& group : root["groups"]) {

@@ -65,6 +65,20 @@ def test_a_rule_file_promtool_rejects_is_bad_input():
     result = dosim("rules", "score", trace, rules)
     assert result.returncode == 2
     assert "bad-rules.yml" in result.stderr and "expr" in result.stderr.lower()
+    # promtool's problems as dosim's: at FILE:LINE:COL, each once, counted.
+    rules.write_text("groups:\n  - name: g\n    rules:\n      - alert: X\n        expr: rate(\n"
+                     "      - alert: Y\n        expr: up ==\n")
+    result = dosim("rules", "score", trace, rules)
+    assert result.returncode == 2
+    assert f"{rules}:5:15: group" in result.stderr and f"{rules}:7:15: group" in result.stderr, result.stderr
+    assert "2 problems" in result.stderr and "FAILED" not in result.stderr, result.stderr
+    rules.write_text("groups:\n  - name: g\n    rules:\n      - alert: X\n      expr: rate(\n")
+    result = dosim("rules", "score", trace, rules)
+    assert result.returncode == 2 and result.stderr.count("did not find expected") == 1, result.stderr
+    # An empty rule file is valid (promtool: 0 rules found): nothing fires.
+    rules.write_text("")
+    result = dosim("rules", "score", trace, rules)
+    assert result.returncode == 0 and "0 alerting rules" in result.stdout, result.stderr
 
 
 def test_the_bundled_rule_file_passes_promtool_and_scores():
