@@ -12,6 +12,7 @@
 
 #include "commands.h"
 #include "dosim/detectors/registry.h"
+#include "dosim/error.h"
 #include "dosim/version.h"
 #ifdef DOSIM_HAVE_PYTHON
 #include "python/embedded.h"
@@ -232,6 +233,16 @@ int main(int argc, char** argv) {
       "[--key K] [--student ID] [--json FILE]` (docs/labs.md)");
   lab_cmd->prefix_command();  // everything after `lab` goes to the grader as it is
 
+  // An unknown command word is said as such (CLI11 says only that a subcommand is required).
+  if (argc > 1 && argv[1][0] != '-') {
+    std::vector<std::string> names;
+    for (const CLI::App* command : app.get_subcommands({})) names.push_back(command->get_name());
+    if (std::find(names.begin(), names.end(), argv[1]) == names.end()) {
+      std::fprintf(stderr, "dosim: unknown command '%s'%s (dosim --help lists them)\n", argv[1],
+                   dosim::did_you_mean(argv[1], names).c_str());
+      return dosim::cli::kExitBadInput;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

@@ -297,3 +297,9 @@ def test_output_lost_to_a_full_device_is_a_failure():
             result = subprocess.run([DOSIM, *map(str, args)], stdout=full, stderr=subprocess.PIPE, text=True)
         assert result.returncode == 2, (args, result.stderr)
         assert "cannot write the output: No space left on device" in result.stderr, result.stderr
+
+
+def test_an_unknown_command_is_named():
+    result = dosim("rnu", "x.yaml")
+    assert result.returncode == 2
+    assert "unknown command 'rnu'; did you mean 'run'?" in result.stderr, result.stderr
