@@ -61,6 +61,10 @@ class BurnRateDetector : public Detector {
 }  // namespace
 
 std::unique_ptr<Detector> make_burn_rate_detector(DetectorParams& params, std::size_t series) {
+  // (A replayed file's `value`, as dosim nab run feeds it, is whatever the file holds.)
+  for (const std::string& metric : params.spec().metrics)
+    params.require(metric == "error_ratio" || metric == "value",
+                   "kind burn_rate watches error_ratio (the SLO's errors), not " + metric);
   const double objective = params.get("objective", 99.9);
   params.require(objective > 0 && objective < 100, "'objective' must be a percent in (0, 100)");
   const double tick_s = to_seconds(params.tick());

@@ -136,6 +136,11 @@ std::unique_ptr<Detector> make_regression_detector(DetectorParams& params, std::
   const double threshold = params.get("threshold", 3);
   const double min_sd = params.get("min_sd", 0.001);
   const double window = params.get("window", 10);
+  const std::vector<std::string>& metrics = params.spec().metrics;
+  params.require(params.spec().family == "edge" && metrics.size() == 2 && metrics[0] == "rps" &&
+                     metrics[1].rfind("latency_", 0) == 0,
+                 "kind regression watches edges' [rps, a latency] (family: edge, metrics: "
+                 "[rps, latency_p95_s]): the latency regressed on the rate");
   params.require(series % 2 == 0,
                  "kind regression watches two metrics of the same edges: [rps, a latency]");
   const double ticks = training / to_seconds(params.tick());
