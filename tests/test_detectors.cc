@@ -98,6 +98,7 @@ TEST_CASE("regression predicts latency from the rate with a line fitted on train
   // b = 9.8 / 5 = 1.96, a = 6 - 1.96 x 2.5 = 1.1, residuals +-0.04, +-0.12, sd =
   // sqrt(0.032 / 2). At rate 5 the prediction is 10.9; 11.9 is 1 / sd away.
   DetectorSpec regression = spec("regression", {{"training", 4}});
+  regression.family = "edge";
   regression.metrics = {"rps", "latency_p95_s"};
   auto detector = make_detector(regression, 2, "t.yaml", kSecond);
   std::vector<float> scores(2);
