@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <string_view>
 #include <system_error>
 
 #include "byte_size.h"
@@ -1178,21 +1179,43 @@ ChangeSpec parse_change(const Scenario& scenario, const YAML::Node& node, const 
 
 namespace {
 
+// Where a second YAML document starts in `text` (its first content after a '---' or '...'
+// marker at the start of a line that follows content), or line 0 for none. Found by text:
+// yaml-cpp's LoadAll can loop without end on malformed input (a fuzzer's find).
+SourcePos second_document(const std::string& text) {
+  bool content = false, after_marker = false;
+  int line = 0;
+  for (std::size_t begin = 0; begin < text.size();) {
+    std::size_t end = text.find('\n', begin);
+    if (end == std::string::npos) end = text.size();
+    const std::string_view row(text.data() + begin, end - begin);
+    begin = end + 1;
+    ++line;
+    const bool marker = (row.starts_with("---") || row.starts_with("...")) &&
+                        (row.size() == 3 || row[3] == ' ' || row[3] == '\t' || row[3] == '\r');
+    std::string_view rest = marker ? row.substr(3) : row;
+    const std::size_t first = rest.find_first_not_of(" \t\r");
+    const bool blank = first == std::string_view::npos || rest[first] == '#' ||
+                       (!marker && !content && rest[first] == '%');  // a directive
+    if (marker && content) after_marker = true;
+    if (blank) continue;
+    if (after_marker) return {line, static_cast<int>((marker ? 3 : 0) + first) + 1};
+    content = true;
+  }
+  return {};
+}
+
 // A scenario's text read by `read` (a Loader's load or draft) once it is known to be YAML.
 template <class Read>
 Scenario read_scenario_text(const std::string& text, const std::string& file, Read read) {
   if (std::string reason = binary_reason(text); !reason.empty()) throw InputError(file, reason);
   YAML::Node root;
   try {
-    std::vector<YAML::Node> documents = YAML::LoadAll(text);
-    for (std::size_t d = 1; d < documents.size(); ++d) {
-      if (!documents[d].IsDefined() || documents[d].IsNull()) continue;  // a trailing '---'
-      const YAML::Mark mark = documents[d].Mark();
-      throw InputError({Diagnostic{file, mark.line + 1, mark.column + 1,
+    root = YAML::Load(text);
+    if (const SourcePos second = second_document(text); second.line > 0)
+      throw InputError({Diagnostic{file, second.line, second.column,
                                    "a second YAML document (after '---'): a scenario is one "
                                    "document"}});
-    }
-    if (!documents.empty()) root = documents.front();
   } catch (const YAML::Exception& e) {
     const bool has_mark = !e.mark.is_null() && e.mark.line >= 0;
     throw InputError({Diagnostic{file, has_mark ? e.mark.line + 1 : 0,
