@@ -25,8 +25,12 @@ int routes_command(const RoutesOptions& options) {
     const std::size_t equal = pair.find('=');
     if (equal == std::string::npos || equal == 0)
       problems.push_back({"command line", 0, 0, "a label is NAME=VALUE, got '" + pair + "'"});
-    else
-      labels.emplace_back(pair.substr(0, equal), pair.substr(equal + 1));
+    else {
+      // A label given twice keeps its last value, as amtool's does.
+      const std::string name = pair.substr(0, equal);
+      std::erase_if(labels, [&](const auto& label) { return label.first == name; });
+      labels.emplace_back(name, pair.substr(equal + 1));
+    }
   }
   if (!problems.empty()) throw InputError(std::move(problems));
   const std::vector<std::string> receivers = receivers_for(spec, labels);

@@ -172,3 +172,12 @@ def test_a_configuration_file_without_a_route_is_refused_as_amtool_refuses_it():
     result = dosim("routes", config, "service=web")
     assert result.returncode == 2, result.stdout
     assert f"{config}:1:1: missing required key 'route'" in result.stderr, result.stderr
+
+
+def test_a_label_given_twice_keeps_its_last_value_as_amtool_does():
+    config = SOURCE_DIR / "scenarios" / "payments-alertmanager.yml"
+    for labels in (["severity=critical", "severity=warning", "service=payments"],
+                   ["severity=warning", "severity=critical", "service=payments"]):
+        expected = amtool("config", "routes", "test", f"--config.file={config}", *labels)
+        ours = dosim("routes", config, *labels)
+        assert ours.returncode == 0 and ours.stdout.strip() == expected.stdout.strip(), (labels, ours)
