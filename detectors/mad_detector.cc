@@ -15,7 +15,7 @@ constexpr double kMeanAdScale = 1.253314;
 class MadDetector : public Detector {
  public:
   MadDetector(std::size_t series, int window, double threshold, int direction, bool meanad)
-      : kernel_(series, window),
+      : kernel_(series, window, SimdPath::kAuto, meanad ? MadScore::kSigned : output_of(direction)),
         threshold_(threshold),
         direction_(direction),
         window_(static_cast<std::size_t>(window)),
@@ -26,23 +26,14 @@ class MadDetector : public Detector {
       count_.assign(series, 0);
     }
   }
+  // The kernel's output for a direction: |z|, or the side that counts (NaN: 0).
+  static MadScore output_of(int direction) {
+    return direction == 0 ? MadScore::kAbsolute : direction > 0 ? MadScore::kUp : MadScore::kDown;
+  }
+
   void step(std::span<const float> values, std::span<float> scores) override {
-    kernel_.step(values, scores);  // signed z
-    if (!meanad_) {
-      // Branch-free, so that the compiler vectorises it: NaN (non-finite input) scores 0.
-      float* out = scores.data();
-      const std::size_t n = scores.size();
-      if (direction_ == 0) {
-        for (std::size_t i = 0; i < n; ++i) out[i] = out[i] == out[i] ? std::fabs(out[i]) : 0.0f;
-      } else {
-        const float sign = static_cast<float>(direction_);
-        for (std::size_t i = 0; i < n; ++i) {
-          const float signed_score = out[i] == out[i] ? sign * out[i] : 0.0f;
-          out[i] = signed_score > 0.0f ? signed_score : 0.0f;
-        }
-      }
-      return;
-    }
+    kernel_.step(values, scores);  // the direction's score; signed z with meanad
+    if (!meanad_) return;
     for (std::size_t i = 0; i < scores.size(); ++i) {
       float& score = scores[i];
       if (meanad_) score = fall_back(i, values[i], score);

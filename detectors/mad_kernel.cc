@@ -20,9 +20,9 @@ namespace hn = hwy::HWY_NAMESPACE;
 // Median and MAD of the sorted window of one vector of series starting at `base`.
 template <class D, class V = hn::Vec<D>>
 HWY_INLINE void median_mad(D d, const MadState& st, std::size_t base, V& median, V& mad) {
-  const std::size_t stride = st.padded_series;
+  constexpr std::size_t stride = kMadBlock;
   const int w = st.window;
-  const float* s = st.sorted + base;
+  const float* s = st.sorted + st.first_slot(base);
   const auto row = [&](int k) { return hn::LoadU(d, s + static_cast<std::size_t>(k) * stride); };
   const V half = hn::Set(d, 0.5f);
   if (w % 2 == 1) {
@@ -52,8 +52,9 @@ void step_impl(MadState& st) {
   const hn::ScalableTag<float> d;
   const hn::RebindToSigned<decltype(d)> di;
   using VF = hn::Vec<decltype(d)>;
-  const std::size_t lanes = hn::Lanes(d);
-  const std::size_t stride = st.padded_series;
+  const std::size_t lanes = hn::Lanes(d);  // <= kMadBlock, a divisor: a vector is in one block
+  HWY_ASSERT(lanes <= kMadBlock && kMadBlock % lanes == 0);
+  constexpr std::size_t stride = kMadBlock;
   const int w = st.window;
   const VF inf = hn::Set(d, HUGE_VALF);
   const VF neg_inf = hn::Set(d, -HUGE_VALF);
@@ -62,14 +63,15 @@ void step_impl(MadState& st) {
   const auto one_i = hn::Set(di, 1);
   const auto stride_v = hn::Set(di, static_cast<std::int32_t>(stride));
 
-  for (std::size_t base = 0; base < stride; base += lanes) {
+  for (std::size_t base = 0; base < st.padded_series; base += lanes) {
+    const std::size_t first = st.first_slot(base);
     const VF x = hn::Add(hn::LoadU(d, st.x + base), zero);  // -0 -> +0
     const auto finite = hn::Lt(hn::Abs(x), inf);            // false for NaN and inf
     const auto head = hn::LoadU(di, st.head + base);
     const auto count = hn::LoadU(di, st.count + base);
     const auto slot =
         hn::Add(hn::Mul(head, stride_v),
-                hn::Add(hn::Set(di, static_cast<std::int32_t>(base)), hn::Iota(di, 0)));
+                hn::Add(hn::Set(di, static_cast<std::int32_t>(first)), hn::Iota(di, 0)));
     const VF old = hn::GatherIndex(d, st.ring, slot);
     const VF incoming = hn::IfThenElse(finite, x, old);  // not pushed: replace old by old
 
@@ -83,15 +85,26 @@ void step_impl(MadState& st) {
     VF out = hn::IfThenElse(hn::Eq(mad, zero), z_flat, z);
     const auto full = hn::RebindMask(d, hn::Gt(count, hn::Set(di, w - 1)));
     out = hn::IfThenElseZero(full, out);
-    out = hn::IfThenElse(finite, out, hn::Set(d, std::numeric_limits<float>::quiet_NaN()));
+    if (st.output == MadScore::kSigned) {
+      out = hn::IfThenElse(finite, out, hn::Set(d, std::numeric_limits<float>::quiet_NaN()));
+    } else {  // non-finite input (or an overflowed score) scores 0
+      out = hn::IfThenElseZero(hn::Eq(out, out), out);
+      out = st.output == MadScore::kAbsolute ? hn::Abs(out)
+            : st.output == MadScore::kUp     ? hn::Max(out, zero)
+                                             : hn::Max(hn::Neg(out), zero);
+    }
     hn::StoreU(out, d, st.score + base);
 
     // Remove `old`, insert `incoming`, keeping each series sorted.
     const auto rising = hn::Ge(incoming, old);
-    float* s = st.sorted + base;
+    float* s = st.sorted + first;
+    // The next block's window, a row a step, so that it is in cache when its turn comes
+    // (the hardware prefetcher does not cross into its page on its own soon enough).
+    const float* ahead = st.sorted + first + static_cast<std::size_t>(w) * kMadBlock;
     VF previous = neg_inf;
     VF current = hn::LoadU(d, s);
     for (int k = 0; k < w; ++k) {
+      __builtin_prefetch(ahead + static_cast<std::size_t>(k) * stride);
       const VF next = k + 1 < w ? hn::LoadU(d, s + static_cast<std::size_t>(k + 1) * stride) : inf;
       const VF up =
           hn::IfThenElse(hn::Lt(current, old), current, hn::Max(current, hn::Min(next, incoming)));
@@ -130,19 +143,20 @@ using StepFn = void (*)(MadState&);
 
 // The scalar path: the same operations as the vector body, one series at a time.
 void step_scalar(MadState& st) {
-  const std::size_t stride = st.padded_series;
+  constexpr std::size_t stride = kMadBlock;
   const int w = st.window;
   const auto min = [](float a, float b) { return b < a ? b : a; };
   const auto max = [](float a, float b) { return a < b ? b : a; };
-  for (std::size_t i = 0; i < stride; ++i) {
+  for (std::size_t i = 0; i < st.padded_series; ++i) {
+    const std::size_t first = st.first_slot(i);
     const float x = st.x[i] + 0.0f;
     const bool finite = std::fabs(x) < HUGE_VALF;
     const std::int32_t head = st.head[i];
     const std::int32_t count = st.count[i];
-    float* ring_slot = st.ring + static_cast<std::size_t>(head) * stride + i;
+    float* ring_slot = st.ring + static_cast<std::size_t>(head) * stride + first;
     const float old = *ring_slot;
     const float incoming = finite ? x : old;
-    float* s = st.sorted + i;
+    float* s = st.sorted + first;
     const auto row = [&](int k) { return s[static_cast<std::size_t>(k) * stride]; };
 
     float median, mad;
@@ -168,7 +182,13 @@ void step_scalar(MadState& st) {
     float out = mad == 0.0f ? (diff == 0.0f ? 0.0f : std::copysign(kMadZeroScore, diff))
                             : (kMadScale * diff) / mad;
     if (count < w) out = 0.0f;
-    if (!finite) out = std::numeric_limits<float>::quiet_NaN();
+    if (st.output == MadScore::kSigned) {
+      if (!finite) out = std::numeric_limits<float>::quiet_NaN();
+    } else {
+      if (!finite || out != out) out = 0.0f;
+      const float side = st.output == MadScore::kDown ? -out : out;
+      out = st.output == MadScore::kAbsolute ? std::fabs(out) : side > 0.0f ? side : 0.0f;
+    }
     st.score[i] = out;
 
     const bool rising = incoming >= old;
@@ -255,12 +275,14 @@ std::string_view MadKernel::path_name(SimdPath path) {
   return "?";
 }
 
-MadKernel::MadKernel(std::size_t series, int window, SimdPath path) : path_(resolve(path)) {
+MadKernel::MadKernel(std::size_t series, int window, SimdPath path, MadScore output)
+    : path_(resolve(path)) {
+  state_.output = output;
   if (series == 0) throw std::invalid_argument("MadKernel: series must be >= 1");
   if (window < 3 || window > 256)
     throw std::invalid_argument("MadKernel: window must be in [3, 256]");
   state_.series = series;
-  state_.padded_series = (series + 15) / 16 * 16;
+  state_.padded_series = (series + kMadBlock - 1) / kMadBlock * kMadBlock;
   state_.window = window;
   const std::size_t stride = state_.padded_series;
   const std::size_t rows = static_cast<std::size_t>(window) * stride;

@@ -17,12 +17,18 @@
 //     NOT pushed; the window, its order and the warm-up count of that series are unchanged.
 //   - -0.0f is treated as +0.0f (canonicalised on input), so signed zeros never differ.
 //
-// Layout: structure of arrays owned by the kernel. `sorted` and `ring` are W rows of
-// padded_series floats each (slot k of all series contiguous), so SIMD lanes run across
-// series; per series a ring head and a count. The window is kept sorted incrementally
+// Layout: structure of arrays owned by the kernel, in blocks of kMadBlock series: `sorted`
+// and `ring` hold, for each block, its W rows of kMadBlock floats (slot k of the block's
+// series contiguous, one cache line), so SIMD lanes run across series and a block's window
+// is one contiguous run of memory that the hardware prefetcher streams (rows of all series
+// side by side would be padded_series floats apart, a page or more, which it does not
+// follow); per series a ring head and a count. The window is kept sorted incrementally
 // (one remove-and-insert pass of W lane-uniform min/max/select per tick), the median is a
 // fixed slot and the MAD is min over length-k runs of the sorted window of the larger end
 // deviation (the k values nearest the median are contiguous in sorted order).
+//
+// Output: the signed z above (MadScore::kSigned), or, folded into the same pass, a one-sided
+// or absolute score: kAbsolute |z|, kUp max(0, z), kDown max(0, -z), where NaN becomes 0.
 //
 // Paths: step() runs the path chosen at construction. SimdPath::kAuto reads the
 // environment variable DOSIM_SIMD=scalar|avx2|avx512; unset, unknown or unsupported on this
@@ -47,23 +53,37 @@ inline constexpr float kMadZeroScore = 1e9f;
 // Consistency constant of the modified z-score (Iglewicz and Hoaglin).
 inline constexpr float kMadScale = 0.6745f;
 
+// What step() writes (see Output).
+enum class MadScore : std::int32_t { kSigned, kAbsolute, kUp, kDown };
+
+// Series per block of the state (see Layout): 16 floats, one cache line, the widest path's
+// lanes.
+inline constexpr std::size_t kMadBlock = 16;
+
 // Plain view of the kernel state, shared with the per-ISA implementations.
 struct MadState {
   std::size_t series = 0;         // real series
-  std::size_t padded_series = 0;  // row stride; multiple of 16
+  std::size_t padded_series = 0;  // a multiple of kMadBlock
   int window = 0;
-  float* sorted = nullptr;        // [window][padded_series], ascending per series
-  float* ring = nullptr;          // [window][padded_series], insertion order per series
+  MadScore output = MadScore::kSigned;
+  float* sorted = nullptr;        // [block][window][kMadBlock], ascending per series
+  float* ring = nullptr;          // [block][window][kMadBlock], insertion order per series
   std::int32_t* head = nullptr;   // [padded_series], next ring slot to overwrite
   std::int32_t* count = nullptr;  // [padded_series], finite values pushed, saturates at W
   const float* x = nullptr;       // [padded_series] input of this tick
   float* score = nullptr;         // [padded_series] output of this tick
+
+  // Where series i's slot 0 is in `sorted` (and `ring`); slot k is k * kMadBlock further.
+  std::size_t first_slot(std::size_t i) const {
+    return (i / kMadBlock) * static_cast<std::size_t>(window) * kMadBlock + i % kMadBlock;
+  }
 };
 
 class MadKernel {
  public:
   // REQUIRES: series >= 1, 3 <= window <= 256. Throws std::invalid_argument otherwise.
-  MadKernel(std::size_t series, int window, SimdPath path = SimdPath::kAuto);
+  MadKernel(std::size_t series, int window, SimdPath path = SimdPath::kAuto,
+            MadScore output = MadScore::kSigned);
 
   // One tick of every series: score[i] for x[i], then push x[i].
   // REQUIRES: x.size() == score.size() == series().

@@ -10,9 +10,16 @@ namespace dosim {
 struct DetectorRunner::Watched {
   std::unique_ptr<Detector> detector;
   std::string name, severity;
-  int family = 0;            // 0 service, 1 edge, 2 endpoint
-  std::vector<int> metric;   // per series: metric index in the family
-  std::vector<int> column;   // per series: column in the frame
+  int family = 0;           // 0 service, 1 edge, 2 endpoint
+  std::vector<int> metric;  // per series: metric index in the family
+  std::vector<int> column;  // per series: column in the frame
+  // Series whose columns follow each other in one metric's frame row, copied at once.
+  struct Run {
+    int metric = 0;
+    int column = 0;  // the first
+    std::size_t first = 0, size = 0;
+  };
+  std::vector<Run> runs;
   std::vector<int> service;  // per series: the service an alert names
   std::vector<std::string> metric_name;
   std::vector<std::string> label;  // per series: the column's name
@@ -111,7 +118,15 @@ DetectorRunner::DetectorRunner(const Scenario& scenario, std::vector<DetectorSpe
       }
     }
     const std::size_t series = watched->column.size();
-    if (series == 0) continue;  // e.g. edge metrics in a scenario without dependencies
+    if (series == 0) continue;
+    for (std::size_t i = 0; i < series; ++i) {
+      std::vector<Watched::Run>& runs = watched->runs;
+      if (!runs.empty() && runs.back().metric == watched->metric[i] &&
+          runs.back().column + static_cast<int>(runs.back().size) == watched->column[i])
+        ++runs.back().size;
+      else
+        runs.push_back({watched->metric[i], watched->column[i], i, 1});
+    }  // e.g. edge metrics in a scenario without dependencies
     if (custom) watched->detector = custom(spec, series);
     if (!watched->detector) {
       std::vector<std::string> names;  // "<column>:<metric>", for kind python
@@ -212,12 +227,13 @@ std::size_t DetectorRunner::incident_changes() const {
 void DetectorRunner::on_frame(const Frame& frame) {
   for (auto& owned : watched_) {
     Watched& w = *owned;
-    for (std::size_t i = 0; i < w.column.size(); ++i) {
+    for (const Watched::Run& run : w.runs) {
       const std::span<const float> values =
-          w.family == 0   ? frame.service(static_cast<ServiceMetric>(w.metric[i]))
-          : w.family == 1 ? frame.edge(static_cast<EdgeMetric>(w.metric[i]))
-                          : frame.endpoint(static_cast<EndpointMetric>(w.metric[i]));
-      w.values[i] = values[w.column[i]];
+          w.family == 0   ? frame.service(static_cast<ServiceMetric>(run.metric))
+          : w.family == 1 ? frame.edge(static_cast<EdgeMetric>(run.metric))
+                          : frame.endpoint(static_cast<EndpointMetric>(run.metric));
+      const float* from = values.data() + run.column;
+      std::copy(from, from + run.size, w.values.begin() + static_cast<std::ptrdiff_t>(run.first));
     }
     w.detector->step(w.values, w.scores);
     if (!w.gauges.empty()) w.detector->read_gauges(w.gauges);
@@ -243,8 +259,7 @@ void DetectorRunner::on_frame(const Frame& frame) {
               : w.family == 1 ? frame.edge(static_cast<EdgeMetric>(w.critical_metric))
                               : frame.endpoint(static_cast<EndpointMetric>(w.critical_metric));
           // As a limit is: in 32-bit floats, so that a value exactly at it is not above.
-          if (escalation[w.column[i]] > static_cast<float>(w.critical_above))
-            severity = "critical";
+          if (escalation[w.column[i]] > static_cast<float>(w.critical_above)) severity = "critical";
         }
         alerts_.push_back(
             {frame.time, w.name, w.service[i], w.metric_name[i], severity, -1, w.label[i]});

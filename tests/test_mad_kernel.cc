@@ -56,7 +56,18 @@ class ReferenceMad {
   std::deque<float> values_;
 };
 
-enum class Data { kRandom, kTies, kConstant };
+// What MadDetector made of the signed z before the kernel folded it in (its direction: 0 the
+// absolute value, +1 or -1 the side that counts; NaN scores 0), the reference for
+// MadScore::kAbsolute, kUp and kDown.
+float one_sided(float z, dosim::MadScore output) {
+  if (output == dosim::MadScore::kSigned) return z;
+  if (output == dosim::MadScore::kAbsolute) return z == z ? std::fabs(z) : 0.0f;
+  const float sign = output == dosim::MadScore::kUp ? 1.0f : -1.0f;
+  const float signed_score = z == z ? sign * z : 0.0f;
+  return signed_score > 0.0f ? signed_score : 0.0f;
+}
+
+enum class Data { kRandom, kTies, kConstant, kHuge };
 
 float sample(Data data, std::mt19937& rng, std::size_t series) {
   switch (data) {
@@ -66,6 +77,15 @@ float sample(Data data, std::mt19937& rng, std::size_t series) {
       return static_cast<float>(std::uniform_int_distribution<int>(0, 3)(rng)) * 0.25f;
     case Data::kConstant:
       return series % 3 == 0 ? 7.0f : (series % 3 == 1 ? -0.0f : 0.0f);
+    case Data::kHuge:  // deviations overflow to inf, scores to NaN (inf / inf)
+      switch (std::uniform_int_distribution<int>(0, 3)(rng)) {
+        case 0:
+          return 3e38f;
+        case 1:
+          return -3e38f;
+        default:
+          return std::normal_distribution<float>(100.0f, 15.0f)(rng);
+      }
   }
   return 0.0f;
 }
@@ -75,7 +95,13 @@ void check_all_paths(std::size_t series, int window, int ticks, Data data, doubl
   std::mt19937 rng(static_cast<unsigned>(series * 1000 + window));
   std::vector<ReferenceMad> reference(series, ReferenceMad(window));
   std::vector<MadKernel> kernels;
-  for (SimdPath path : MadKernel::available_paths()) kernels.emplace_back(series, window, path);
+  std::vector<dosim::MadScore> outputs;
+  for (SimdPath path : MadKernel::available_paths())
+    for (dosim::MadScore output : {dosim::MadScore::kSigned, dosim::MadScore::kAbsolute,
+                                   dosim::MadScore::kUp, dosim::MadScore::kDown}) {
+      kernels.emplace_back(series, window, path, output);
+      outputs.push_back(output);
+    }
   std::vector<float> x(series), expected(series), got(series);
   std::bernoulli_distribution is_nan(nan_rate);
   std::size_t nonzero_scores = 0;
@@ -86,12 +112,15 @@ void check_all_paths(std::size_t series, int window, int ticks, Data data, doubl
       expected[i] = reference[i].step(x[i]);
       if (expected[i] != 0.0f && std::isfinite(expected[i])) ++nonzero_scores;
     }
-    for (MadKernel& kernel : kernels) {
+    for (std::size_t k = 0; k < kernels.size(); ++k) {
+      MadKernel& kernel = kernels[k];
       kernel.step(x, got);
       for (std::size_t i = 0; i < series; ++i) {
-        INFO("path " << MadKernel::path_name(kernel.path()) << " series " << i << " tick " << tick
+        INFO("path " << MadKernel::path_name(kernel.path()) << " output "
+                     << static_cast<int>(outputs[k]) << " series " << i << " tick " << tick
                      << " window " << window << " x " << x[i]);
-        REQUIRE(std::bit_cast<std::uint32_t>(got[i]) == std::bit_cast<std::uint32_t>(expected[i]));
+        REQUIRE(std::bit_cast<std::uint32_t>(got[i]) ==
+                std::bit_cast<std::uint32_t>(one_sided(expected[i], outputs[k])));
       }
     }
   }
@@ -167,4 +196,15 @@ TEST_CASE("MAD kernel resolves DOSIM_SIMD and falls back on unknown values", "[m
   CHECK(MadKernel(3, 5, SimdPath::kScalar).path() == SimdPath::kScalar);
   CHECK_THROWS_AS(MadKernel(3, 2), std::invalid_argument);
   CHECK_THROWS_AS(MadKernel(3, 257), std::invalid_argument);
+}
+
+TEST_CASE("MAD kernel's one-sided outputs score an overflowed deviation 0, as NaN input", "[mad]") {
+  check_all_paths(29, 8, 40, Data::kHuge, 0.05);
+}
+
+TEST_CASE("MAD kernel keeps each block of 16 series apart (the state's layout)", "[mad]") {
+  // Series on both sides of block edges (15, 16, 17, 31, 32, 33) with different windows'
+  // worth of history: a slot read from a neighbouring block would change their scores.
+  for (std::size_t series : {15, 16, 17, 31, 32, 33, 49})
+    check_all_paths(series, 7, 30, Data::kRandom, 0.02);
 }
