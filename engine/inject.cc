@@ -35,9 +35,35 @@ std::vector<int> apply_manifest(Simulation& simulation, const std::string& path,
   if (now >= end) throw RunControlError(where + ": the run is over");
   if (duration && *duration <= 0) throw RunControlError(where + ": 'duration' must be > 0");
   const SimTime until = duration && *duration < end - now ? now + *duration : end;
+  std::vector<FaultSpec> faults = parse_manifest(simulation.scenario(), path, now, until);
+  const std::vector<FaultSpec>& existing = simulation.scenario().faults;
+  const auto taken = [&](const std::string& name) {
+    for (const FaultSpec& other : existing)
+      if (other.name == name) return true;
+    return false;
+  };
+  bool again = false;  // an earlier application's faults, all ended
+  for (const FaultSpec& spec : faults)
+    for (std::size_t f = 0; f < existing.size(); ++f) {
+      if (existing[f].name != spec.name) continue;
+      if (!simulation.fault_ended(static_cast<int>(f)))
+        throw RunControlError(where + ": the manifest makes fault '" + spec.name +
+                              "', and a fault of that name has not ended (the manifest is still "
+                              "applied: stop it first, or rename it)");
+      again = true;
+    }
+  if (again) {
+    int suffix = 2;
+    const auto free_at = [&](int k) {
+      for (const FaultSpec& spec : faults)
+        if (taken(spec.name + "-" + std::to_string(k))) return false;
+      return true;
+    };
+    while (!free_at(suffix)) ++suffix;
+    for (FaultSpec& spec : faults) spec.name += "-" + std::to_string(suffix);
+  }
   std::vector<int> added;
-  for (FaultSpec& spec : parse_manifest(simulation.scenario(), path, now, until))
-    added.push_back(simulation.add_fault(std::move(spec)));
+  for (FaultSpec& spec : faults) added.push_back(simulation.add_fault(std::move(spec)));
   return added;
 }
 

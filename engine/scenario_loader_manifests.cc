@@ -106,12 +106,6 @@ std::vector<FaultSpec> parse_manifest(const Scenario& scenario, const std::strin
                 "a DestinationRule is a policy for the whole run: list it in the "
                 "scenario's 'manifests:'");
   diags.throw_if_any();
-  for (const FaultSpec& fault : out.faults)
-    for (const FaultSpec& other : scenario.faults)
-      if (other.name == fault.name)
-        diags.error({}, "the manifest makes a fault named '" + fault.name +
-                            "', the name of another fault (apply it once, or rename it)");
-  diags.throw_if_any();
   return out.faults;
 }
 

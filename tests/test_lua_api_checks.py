@@ -138,6 +138,47 @@ spec:
     assert f"{bad}:8:5: " in result.stderr and f"{bad}:10:14: " in result.stderr, result.stderr
 
 
+def test_a_manifest_applies_again_once_deleted_and_not_while_applied():
+    # kubectl apply after kubectl delete makes the experiment anew: new faults, names with
+    # the first free suffix; while it is still applied, applying it again is an error.
+    write("kill.yaml", """\
+apiVersion: chaos-mesh.org/v1alpha1
+kind: PodChaos
+metadata: {name: kill-db}
+spec:
+  action: pod-failure
+  mode: one
+  selector:
+    labelSelectors: {app: db}
+  duration: 30s
+""")
+    result, trace, path = run("apply-again", """
+sim.spawn(function()
+  local first = sim.apply("kill.yaml")
+  local ok, e = pcall(sim.apply, "kill.yaml")
+  sim.log(e)
+  sim.sleep(40)  -- its 30 s are over: applied again
+  local second = sim.apply("kill.yaml")
+  sim.sleep(10)
+  second:stop()  -- deleted: applied a third time
+  local third = sim.apply("kill.yaml", {duration = "10s"})
+  sim.log(#first.faults, #second.faults, #third.faults)
+end)
+""")
+    assert result.returncode == 0, result.stderr
+    texts = logged(trace)
+    assert "sim.apply: the manifest makes fault 'kill-db', and a fault of that name has " \
+        "not ended" in texts[0], texts
+    assert texts[1] == "1\t1\t1", texts
+    with h5py.File(trace, "r") as f:
+        inc = f["truth/incidents"]
+        names = [n.decode() for n in inc["name"][:]]
+        assert names == ["kill-db", "kill-db-2", "kill-db-3"], names
+        starts = [int(t) // 10**9 for t in inc["start_ns"][:]]
+        ends = [int(t) // 10**9 for t in inc["end_ns"][:]]
+        assert starts == [0, 40, 50] and ends == [30, 50, 60], (starts, ends)
+
+
 def test_misspelt_keys_are_errors():
     result, trace, path = run("keys", """
 for _, f in ipairs({

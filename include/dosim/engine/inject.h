@@ -25,8 +25,11 @@ int inject_fault(Simulation& simulation, YAML::Node node, const std::string& whe
 
 // Applies a Kubernetes manifest file now (docs/manifests.md: its faults, kubectl apply),
 // deleted `duration` later (nullopt: at the end of the run). Returns the faults' indices.
-// Throws InputError with every problem of the file, RunControlError "<where>: ..." when the
-// run is over.
+// Applied again once the faults it made before have all ended (deleted, or their duration
+// over), as kubectl apply after a delete: the new faults' names take the first suffix
+// "-2", "-3", ... that no fault has. Throws InputError with every problem of the file,
+// RunControlError "<where>: ..." when the run is over or a fault of the same name has not
+// ended (the manifest is still applied).
 std::vector<int> apply_manifest(Simulation& simulation, const std::string& path,
                                 std::optional<SimTime> duration, const std::string& where);
 

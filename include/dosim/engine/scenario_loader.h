@@ -58,8 +58,8 @@ FaultSpec parse_fault(const Scenario& scenario, const YAML::Node& node, const st
 ChangeSpec parse_change(const Scenario& scenario, const YAML::Node& node, const std::string& file);
 // The faults a Kubernetes manifest file makes (docs/manifests.md) when it is applied at
 // `start` and deleted at `end` (start < end <= the scenario's end), named as `manifests:`
-// names them; the scenario's `manifest_names` apply. A DestinationRule (a policy for the
-// whole run) is an error here. Warnings are dropped. Throws InputError with every problem,
+// names them; the scenario's `manifest_names` apply (names the scenario's faults have are
+// the caller's to settle). A DestinationRule (a policy for the whole run) is an error here. Warnings are dropped. Throws InputError with every problem,
 // at its position in the file.
 std::vector<FaultSpec> parse_manifest(const Scenario& scenario, const std::string& path,
                                       SimTime start, SimTime end);

@@ -103,6 +103,9 @@ class Simulation {
   // acts, and its duration becomes 0 (a silent incident). A no-op for an ended fault.
   // Throws RunControlError for an index out of range.
   void end_fault(int fault);
+  // Whether fault `fault` has ended (its duration over, ended or cancelled by end_fault()).
+  // REQUIRES: 0 <= fault < scenario().faults.size().
+  bool fault_ended(int fault) const { return fault_phase_[static_cast<std::size_t>(fault)] == FaultPhase::kEnded; }
 
   // Adds a change (deployment, config, secret-rotation, feature-flag) as if declared; its
   // incident id (when it has a defect) comes after all earlier ones. An empty name becomes
