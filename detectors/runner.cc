@@ -29,6 +29,7 @@ struct DetectorRunner::Watched {
   std::vector<std::int64_t> anomalous_for;  // consecutive anomalous ticks
   std::vector<std::int64_t> alerted;        // per series: index of its firing alert + 1, or 0
   std::vector<char> anomalous;              // this tick
+  std::vector<std::size_t> running, next;   // series anomalous on the tick (ascending)
   int critical_metric = -1;                 // escalation metric index in the family, or -1
   double critical_above = 0;
 };
@@ -241,16 +242,31 @@ void DetectorRunner::on_frame(const Frame& frame) {
     // Scores are float32, so the limit is compared as float32 too: a value exactly at a
     // limit (a 10 % error ratio against above: 0.1) is not above it, whatever the kind.
     const float limit = static_cast<float>(w.detector->limit());
-    for (std::size_t i = 0; i < w.column.size(); ++i) {
-      w.anomalous[i] = w.scores[i] > limit ? 1 : 0;
-      if (!(w.scores[i] > limit)) {
-        w.anomalous_for[i] = 0;
-        if (w.alerted[i]) alerts_[static_cast<std::size_t>(w.alerted[i] - 1)].resolved = frame.time;
-        w.alerted[i] = 0;
-        continue;
-      }
-      ++w.anomalous_for[i];
-      if (!w.alerted[i] && w.anomalous_for[i] > w.for_ticks) {
+    // Most series are not anomalous on most ticks: the scores are scanned in blocks (a loop
+    // the compiler vectorises), and only the series above the limit now, or on the tick
+    // before, are looked at one by one.
+    const float* scores = w.scores.data();
+    const std::size_t series = w.scores.size();
+    std::fill(w.anomalous.begin(), w.anomalous.end(), 0);
+    for (std::size_t i : w.running) {  // episodes that end now
+      if (scores[i] > limit) continue;
+      w.anomalous_for[i] = 0;
+      if (w.alerted[i]) alerts_[static_cast<std::size_t>(w.alerted[i] - 1)].resolved = frame.time;
+      w.alerted[i] = 0;
+    }
+    w.next.clear();
+    constexpr std::size_t kBlock = 64;
+    for (std::size_t begin = 0; begin < series; begin += kBlock) {
+      const std::size_t end = std::min(series, begin + kBlock);
+      int above = 0;
+      for (std::size_t i = begin; i < end; ++i) above += scores[i] > limit ? 1 : 0;
+      if (above == 0) continue;
+      for (std::size_t i = begin; i < end; ++i) {
+        if (!(scores[i] > limit)) continue;
+        w.anomalous[i] = 1;
+        w.next.push_back(i);
+        ++w.anomalous_for[i];
+        if (w.alerted[i] || w.anomalous_for[i] <= w.for_ticks) continue;
         w.alerted[i] = static_cast<std::int64_t>(alerts_.size()) + 1;
         std::string severity = w.severity;
         if (w.critical_metric >= 0) {
@@ -265,6 +281,7 @@ void DetectorRunner::on_frame(const Frame& frame) {
             {frame.time, w.name, w.service[i], w.metric_name[i], severity, -1, w.label[i]});
       }
     }
+    w.running.swap(w.next);
   }
   for (std::size_t r = 0; r < rules_.size(); ++r)
     rules_[r].observe(frame.time, watched_[rule_detector_[r]]->anomalous);
