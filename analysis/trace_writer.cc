@@ -40,19 +40,6 @@ using hdf5::write_strings;
 constexpr std::size_t kChunkTargetBytes = 256 * 1024;
 constexpr unsigned kDeflateLevel = 4;
 
-// The aggregation below relies on rps and error ratio being the first two metrics of every
-// family.
-static_assert(static_cast<int>(ServiceMetric::kRps) == 0 &&
-              static_cast<int>(ServiceMetric::kErrorRatio) == 1);
-static_assert(static_cast<int>(EdgeMetric::kRps) == 0 &&
-              static_cast<int>(EdgeMetric::kErrorRatio) == 1);
-static_assert(static_cast<int>(EndpointMetric::kRps) == 0 &&
-              static_cast<int>(EndpointMetric::kErrorRatio) == 1);
-static_assert(static_cast<int>(ZoneMetric::kRps) == 0 &&
-              static_cast<int>(ZoneMetric::kErrorRatio) == 1);
-constexpr std::size_t kRpsIndex = 0;
-constexpr std::size_t kErrorIndex = 1;
-
 // Rows per chunk: a fixed function of the row width, so that a chunk holds about
 // kChunkTargetBytes, and at least one row.
 hsize_t chunk_rows(std::size_t row_bytes) {
@@ -201,20 +188,25 @@ class MetricFamily {
                int min_metric, std::uint64_t* chunk_writes)
       : columns_(columns), min_metric_(min_metric), sums_(names.size() * columns) {
     tables_.reserve(names.size());
-    for (std::string_view name : names)
-      tables_.emplace_back(group, std::string(name).c_str(), H5T_IEEE_F32LE, 2, columns,
+    for (std::size_t m = 0; m < names.size(); ++m) {
+      tables_.emplace_back(group, std::string(names[m]).c_str(), H5T_IEEE_F32LE, 2, columns,
                            chunk_writes);
+      if (names[m] == "error_ratio") error_metric_ = m;
+      if (names[m] == "rps") rps_metric_ = m;
+    }
+    // An error ratio is weighted by its family's rps (a family without rps has no ratio).
+    if (rps_metric_ == kNone) error_metric_ = kNone;
     reset();
   }
 
   // One frame's values, metric-major: [metric][column].
   void add(std::span<const float> values) {
     assert(values.size() == sums_.size());
-    const float* rps = values.data() + kRpsIndex * columns_;
+    const float* rps = values.data() + rps_metric_ * columns_;
     for (std::size_t metric = 0; metric < tables_.size(); ++metric) {
       const float* in = values.data() + metric * columns_;
       double* sum = sums_.data() + metric * columns_;
-      if (metric == kErrorIndex) {
+      if (metric == error_metric_) {
         for (std::size_t c = 0; c < columns_; ++c) sum[c] += double(rps[c]) * double(in[c]);
       } else if (static_cast<int>(metric) == min_metric_) {
         for (std::size_t c = 0; c < columns_; ++c) sum[c] = std::min(sum[c], double(in[c]));
@@ -226,13 +218,13 @@ class MetricFamily {
 
   // Appends the summary of the `ticks` frames added since the last emit, then resets.
   void emit(std::int64_t ticks) {
-    const double* rps_sum = sums_.data() + kRpsIndex * columns_;
+    const double* rps_sum = sums_.data() + rps_metric_ * columns_;
     for (std::size_t metric = 0; metric < tables_.size(); ++metric) {
       const double* sum = sums_.data() + metric * columns_;
       float* out = tables_[metric].append_row();
       for (std::size_t c = 0; c < columns_; ++c) {
         double value;
-        if (metric == kErrorIndex) {
+        if (metric == error_metric_) {
           value = rps_sum[c] > 0 ? sum[c] / rps_sum[c] : 0.0;
         } else if (static_cast<int>(metric) == min_metric_) {
           value = sum[c];
@@ -260,9 +252,11 @@ class MetricFamily {
                   std::numeric_limits<double>::infinity());
   }
 
+  static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
   std::size_t columns_;
-  int min_metric_;            // -1: none
-  std::vector<double> sums_;  // [metric][column]
+  std::size_t rps_metric_ = kNone, error_metric_ = kNone;  // by name
+  int min_metric_;                                         // -1: none
+  std::vector<double> sums_;                               // [metric][column]
   std::vector<RowAppender<float>> tables_;
 };
 

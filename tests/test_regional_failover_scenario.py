@@ -172,3 +172,41 @@ def test_lua_drain_and_its_mistakes(tmp_path):
     assert result.returncode != 0
     assert "sim.steer" in result.stderr and "did you mean 'eu-users'" in result.stderr, \
         result.stderr
+
+
+DRAIN = """\
+name: route-rows
+duration: 2m
+tick: 1s
+record: 10s
+measurement_noise: false
+regions:
+  - {name: eu}
+  - {name: us}
+services:
+  - {name: eu-gw, replicas: 4, capacity_rps: 100, base_latency: 10ms, region: eu}
+  - {name: us-gw, replicas: 4, capacity_rps: 100, base_latency: 10ms, region: us}
+traffic:
+  - {name: users, base_rps: 100, noise: 0, regions: {eu: eu-gw, us: us-gw}}
+changes:
+  - {name: dr, kind: drain, region: eu, at: 65s, restore: 95s}
+"""
+
+
+def test_a_routes_rps_row_is_the_mean_over_its_ticks():
+    # docs/trace-format.md: rps is the arithmetic mean over a row's ticks (it was weighted by
+    # the route's weight, so half-moved rows read 100 where 50 requests a second went).
+    scenario = TMP / "route-rows.yaml"
+    scenario.write_text(DRAIN)
+    trace = TMP / "route-rows.h5"
+    result = dosim("run", scenario, "--out", trace, "--quiet")
+    assert result.returncode == 0, result.stderr
+    with h5py.File(trace) as f:
+        t = f["time_ns"][:] // 10**9
+        weight, rps = f["metrics/route/weight"][:], f["metrics/route/rps"][:]
+        services = f["metrics/service/rps"][:]
+    for seconds in (70, 100):  # the drain starts (65 s) and is restored (95 s) mid-row
+        row = row_ending(t, seconds)
+        assert list(weight[row]) == [0.5, 0.5] and list(rps[row]) == [50.0, 50.0], (weight, rps)
+    # Every row: the route's rps is what its gateway received, and the two add up to 100.
+    assert np.allclose(rps, services, atol=1e-3) and np.allclose(rps.sum(axis=1), 100.0)
