@@ -59,9 +59,10 @@ class PodFaults {
 
   // Takes in fault `fault`, just appended to the scenario's faults (run-time control).
   void add_fault(int fault);
-  // The service's replica count from the next evaluate() on (a manual scale); replicas
-  // with higher indices are gone, new ones are healthy.
+  // The service's replica count from the next evaluate() on (a manual scale, or the
+  // replicas an autoscaler runs); replicas with higher indices are gone, new ones are healthy.
   void set_replicas(int service, int replicas);
+  int replicas(int service) const { return replicas_[static_cast<std::size_t>(service)]; }
 
   // The replicas of `service` that a latency or error fault with a `mode` acts on (drawn as
   // a pod fault's, among the service's replicas).

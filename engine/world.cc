@@ -492,7 +492,8 @@ void World::rebuild_modifiers() {
       hit.clear();
       if (fault.mode == PodMode::kAll) return 1.0;
       hit = pod_faults_.replicas_hit(f, s);
-      return all_replicas_[s] > 0 ? static_cast<double>(hit.size()) / all_replicas_[s] : 0.0;
+      const int running = pod_faults_.replicas(s);
+      return running > 0 ? static_cast<double>(hit.size()) / running : 0.0;
     };
     switch (fault.kind) {
       case FaultKind::kLatency: {
@@ -1077,15 +1078,23 @@ void World::step(std::int64_t tick) {
   shadow_running_ = need_shadow;
 
   const SimTime t = tick * scenario_.tick;
-  pod_faults_.evaluate(t, active_pod_faults_, ready_, extra_memory_, unrouted_);
   shadow_ready_ = all_replicas_;
   if (autoscaled_) {
+    // Replica faults act on the replicas the autoscaler runs (replica i in zone i mod
+    // zones, the oldest first): those ready now; the ones still starting are not running.
     autoscaled_ready_ = all_replicas_;
     autoscaler_.step(t, outcome_.cpu, autoscaled_ready_, &scale_log_);
-    for (std::size_t s = 0; s < ready_.size(); ++s)  // replica faults take theirs out of it
-      ready_[s] = std::max(0, autoscaled_ready_[s] - (all_replicas_[s] - ready_[s]));
+    for (std::size_t s = 0; s < ready_.size(); ++s) {
+      const int running = autoscaled_ready_[s];
+      if (!scenario_.services[s].autoscaling ||
+          pod_faults_.replicas(static_cast<int>(s)) == running)
+        continue;
+      pod_faults_.set_replicas(static_cast<int>(s), running);
+      modifiers_dirty_ = true;  // a fault with a `mode` hits a share of the replicas running
+    }
     if (shadow_running_) shadow_autoscaler_.step(t, shadow_outcome_.cpu, shadow_ready_, nullptr);
   }
+  pod_faults_.evaluate(t, active_pod_faults_, ready_, extra_memory_, unrouted_);
   // Rollouts take replicas out of service in both worlds; a version that cannot start only
   // in the real one.
   for (std::size_t c = 0; c < scenario_.changes.size(); ++c) {

@@ -227,6 +227,53 @@ faults:
   CHECK(incident.impact_end == kMinute);
 }
 
+TEST_CASE("a zone outage takes the replicas an autoscaler added in that zone", "[pods]") {
+  // One declared replica grown by the autoscaler to 6 (at 15 s, 60 s, 105 s): replicas 1, 3
+  // and 5 run in eu-b, and the outage there leaves 3 (it took none: the declared replica 0 is
+  // in eu-a).
+  const Scenario scenario = scenario_from(R"(
+name: hpa-zone
+measurement_noise: false
+duration: 8m
+regions:
+  - {name: eu, zones: [eu-a, eu-b]}
+services:
+  - name: api
+    replicas: 1
+    capacity_rps: 100
+    base_latency: 10ms
+    zones: [eu-a, eu-b]
+    autoscaling: {minReplicas: 1, maxReplicas: 6, targetCPUPercent: 50}
+traffic:
+  - {entry: api, base_rps: 250, noise: 0}
+faults:
+  - {name: zo, kind: outage, target: {zone: eu-b}, start: 3m, duration: 2m}
+)");
+  struct Capture : FrameSink {
+    std::vector<Frame> frames;
+    void on_frame(const Frame& frame) override { frames.push_back(frame); }
+  } sink;
+  Simulation simulation(scenario, 1);
+  simulation.add_sink(&sink);
+  simulation.run();
+  const auto ready_at = [&](int second) {
+    return sink.frames[static_cast<std::size_t>(second)].service(ServiceMetric::kReadyReplicas)[0];
+  };
+  const auto zone_ready_at = [&](int second, int zone) {
+    return sink.frames[static_cast<std::size_t>(second)].zone(ZoneMetric::kReadyReplicas)[zone];
+  };
+  CHECK(ready_at(170) == 6.0f);
+  CHECK(zone_ready_at(170, 0) == 3.0f);
+  CHECK(zone_ready_at(170, 1) == 3.0f);
+  CHECK(ready_at(200) == 3.0f);
+  CHECK(zone_ready_at(200, 0) == 3.0f);
+  CHECK(zone_ready_at(200, 1) == 0.0f);
+  CHECK(ready_at(320) == 6.0f);
+  const IncidentRecord incident = simulation.incidents()[0];
+  CHECK_FALSE(incident.silent);
+  CHECK(incident.impact_start == 3 * kMinute);
+}
+
 TEST_CASE("every replica fault is undone exactly when it ends", "[pods]") {
   const std::string faults = R"(
 faults:
