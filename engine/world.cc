@@ -1148,14 +1148,64 @@ bool World::region_passes(int source, int region, bool real) const {
   const RegionalEntry& regional = spec.regions[region];
   const TickOutcome& last = real ? outcome_ : shadow_outcome_;
   const double timeout = to_seconds(spec.failover->timeout);
-  // A check is one request: it fails where most requests would.
+  // A check is one request: it fails where most requests would. Where the entry got no
+  // requests on the last tick (its region drained or failed over) there is nothing measured
+  // to go by: the check's own request is answered as the faults make it (probe()), so that
+  // a region stays down while its fault lasts and comes back when it ends.
+  std::vector<Probe> memo;
   for (int s : regional.entry) {
     const int up = real ? up_in_region(s, regional.region) : shadow_ready_[s];
     if (up <= 0) return false;
-    if (last.arrivals[s] > 0 && last.error_ratio[s] >= 0.5) return false;
-    if (last.p50[s] >= timeout) return false;
+    if (last.arrivals[s] > 0) {
+      if (last.error_ratio[s] >= 0.5 || last.p50[s] >= timeout) return false;
+      continue;
+    }
+    if (memo.empty()) memo.resize(scenario_.services.size());
+    const Probe p = real ? probe(s, modifiers_, ready_, unrouted_, memo)
+                         : probe(s, no_faults_, shadow_ready_, no_unrouted_, memo);
+    if (p.failure >= 0.5 || p.latency >= timeout) return false;
   }
   return true;
+}
+
+World::Probe World::probe(int s, const FaultModifiers& mod, const std::vector<int>& ready,
+                          const std::vector<double>& unrouted, std::vector<Probe>& memo) const {
+  Probe& result = memo[static_cast<std::size_t>(s)];
+  if (result.failure >= 0) return result;
+  const ServiceSpec& spec = scenario_.services[s];
+  double pass = ready[s] > 0 ? (1.0 - mod.service_abort[s]) * (1.0 - unrouted[s]) : 0.0;
+  double latency =
+      mod.service_capacity[s] > 0 ? spec.service_seconds() / mod.service_capacity[s] : HUGE_VAL;
+  latency += mod.service_delay[s].mean;
+  double endpoints_pass = 0, endpoints_delay = 0, weights = 0;
+  for (int e = endpoint_begin_[s]; e < endpoint_begin_[s + 1]; ++e) {
+    endpoints_pass += endpoints_[e].weight * (1.0 - mod.endpoint_abort[e]);
+    endpoints_delay += endpoints_[e].weight * mod.endpoint_delay[e].mean;
+    weights += endpoints_[e].weight;
+  }
+  if (weights > 0) {
+    pass *= endpoints_pass / weights;
+    latency += endpoints_delay / weights;
+  }
+  for (int d : topology_.outgoing(s)) {
+    const DependencySpec& dep = scenario_.dependencies[d];
+    const Probe callee = probe(dep.callee, mod, ready, unrouted, memo);
+    const double timeout = to_seconds(dep.timeout);
+    double attempt_latency = callee.latency + mod.edge_delay[d].mean;
+    const double lost = dep.timeout > 0 ? mod.edge_loss[d] : 0.0;
+    double attempt_failure =
+        1.0 - (1.0 - mod.edge_abort[d]) * (1.0 - lost) * (1.0 - callee.failure);
+    if (dep.timeout > 0 && attempt_latency >= timeout) {  // every attempt times out
+      attempt_failure = 1.0;
+      attempt_latency = timeout;
+    }
+    const double call_failure = std::pow(attempt_failure, dep.retries + 1);
+    latency += dep.calls_per_request * attempt_latency;
+    if (!dep.optional) pass *= std::pow(1.0 - call_failure, dep.calls_per_request);
+  }
+  result.failure = 1.0 - pass;
+  result.latency = latency;
+  return result;
 }
 
 void World::user_loads(const TrafficSteering& steering,

@@ -294,6 +294,15 @@ class World {
   // Regional traffic (steering.h): the health checks' probe in the real world (or the
   // counterfactual) and the replicas of a service up in a region this tick.
   bool region_passes(int source, int region, bool real) const;
+  // A health check's request to service s when s gets no traffic to measure (its region
+  // drained or failed over): what the faults and ready replicas make of one request under no
+  // load, through its calls. `memo` holds one entry per service (failure < 0: not yet).
+  struct Probe {
+    double failure = -1;  // probability the request fails
+    double latency = 0;   // seconds: its service time and the mean delays, calls included
+  };
+  Probe probe(int s, const FaultModifiers& mod, const std::vector<int>& ready,
+              const std::vector<double>& unrouted, std::vector<Probe>& memo) const;
   int up_in_region(int service, const std::string& region) const;
   // Advances both worlds' steering and routes the regional sources' traffic.
   void steer(SimTime t);

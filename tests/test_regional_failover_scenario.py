@@ -210,3 +210,57 @@ def test_a_routes_rps_row_is_the_mean_over_its_ticks():
         assert list(weight[row]) == [0.5, 0.5] and list(rps[row]) == [50.0, 50.0], (weight, rps)
     # Every row: the route's rps is what its gateway received, and the two add up to 100.
     assert np.allclose(rps, services, atol=1e-3) and np.allclose(rps.sum(axis=1), 100.0)
+
+
+FAILING_REGION = """\
+name: failing-region
+duration: {duration}
+tick: 1s
+record: 1s
+regions:
+  - {{name: eu}}
+  - {{name: us}}
+services:
+  - {{name: eu-gw, replicas: 4, capacity_rps: 100, base_latency: 10ms, region: eu}}
+  - {{name: us-gw, replicas: 4, capacity_rps: 100, base_latency: 10ms, region: us}}
+traffic:
+  - name: users
+    base_rps: 100
+    regions: {{eu: eu-gw, us: us-gw}}
+    failover: {failover}
+faults:
+  - {fault}
+"""
+
+
+def failovers(trace):
+    with h5py.File(trace) as f:
+        g = f["events/changes"]
+        return [(int(t) // 10**9, k) for t, k in zip(g["t_ns"][:], g["kind"].asstr()[()])
+                if k in ("failover", "failback")]
+
+
+def test_a_failed_over_region_stays_down_while_its_fault_lasts_in_both_modes():
+    # Once drained, the region gets no requests to measure; its checks are answered as the
+    # fault makes them (docs/world-model.md), so the traffic does not go back into a 60 %
+    # error fault (it flapped back three times) or a 2 s delay (every 20 s at the request
+    # level), and returns once the fault is over.
+    cases = {
+        "errors": (FAILING_REGION.format(
+            duration="10m", failover="true",
+            fault="{name: err, kind: error, target: {service: eu-gw}, percent: 60, "
+                  "start: 60s, duration: 5m}"), [(90, "failover"), (380, "failback")]),
+        "latency": (FAILING_REGION.format(
+            duration="12m",
+            failover="{interval: 10s, failures: 2, recoveries: 2, timeout: 1s, shift: 0s}",
+            fault="{name: slow, kind: latency, target: {service: eu-gw}, start: 2m, "
+                  "duration: 5m, fixedDelay: 2s}"), [(140, "failover"), (430, "failback")]),
+    }
+    for name, (text, expected) in cases.items():
+        scenario = TMP / f"failing-region-{name}.yaml"
+        scenario.write_text(text)
+        for mode in ("fluid", "requests"):
+            trace = TMP / f"failing-region-{name}-{mode}.h5"
+            result = dosim("run", scenario, "--mode", mode, "--out", trace, "--quiet")
+            assert result.returncode == 0, result.stderr
+            assert failovers(trace) == expected, (name, mode, failovers(trace))
