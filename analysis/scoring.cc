@@ -126,6 +126,24 @@ bool alert_matches_incident(const Alert& alert, const IncidentRecord& incident,
          incident.affected.end();
 }
 
+bool in_time_order(const std::vector<Alert>& alerts) {
+  return std::is_sorted(alerts.begin(), alerts.end(),
+                        [](const Alert& a, const Alert& b) { return a.time < b.time; });
+}
+
+std::pair<std::size_t, std::size_t> alerts_near(const std::vector<Alert>& alerts,
+                                                bool in_time_order, const IncidentRecord& incident,
+                                                const ScoringOptions& options) {
+  if (incident.silent) return {0, 0};
+  if (!in_time_order) return {0, alerts.size()};
+  const auto before = [](const Alert& alert, SimTime t) { return alert.time < t; };
+  const auto first = std::lower_bound(alerts.begin(), alerts.end(), incident.impact_start, before);
+  const auto last = std::upper_bound(first, alerts.end(), incident.impact_end + options.tolerance,
+                                     [](SimTime t, const Alert& alert) { return t < alert.time; });
+  return {static_cast<std::size_t>(first - alerts.begin()),
+          static_cast<std::size_t>(last - alerts.begin())};
+}
+
 Scores score(const std::vector<IncidentRecord>& incidents, const std::vector<Alert>& alerts,
              SimTime duration, const ScoringOptions& options) {
   Scores scores;
@@ -140,9 +158,11 @@ Scores score(const std::vector<IncidentRecord>& incidents, const std::vector<Ale
   }
 
   scores.alert_matches.resize(alerts.size());
-  for (std::size_t a = 0; a < alerts.size(); ++a) {
-    const Alert& alert = alerts[a];
-    for (std::size_t i = 0; i < incidents.size(); ++i) {
+  const bool ordered = in_time_order(alerts);
+  for (std::size_t i = 0; i < incidents.size(); ++i) {
+    const auto [first, last] = alerts_near(alerts, ordered, incidents[i], options);
+    for (std::size_t a = first; a < last; ++a) {
+      const Alert& alert = alerts[a];
       if (!alert_matches_incident(alert, incidents[i], options)) continue;
       scores.alert_matches[a].push_back(incidents[i].id);
       IncidentScore& entry = scores.incidents[i];
@@ -150,8 +170,10 @@ Scores score(const std::vector<IncidentRecord>& incidents, const std::vector<Ale
       if (!entry.detected || alert.time < entry.first_alert) entry.first_alert = alert.time;
       entry.detected = true;
     }
-    std::sort(scores.alert_matches[a].begin(), scores.alert_matches[a].end());
-    if (!scores.alert_matches[a].empty()) ++scores.matched_alerts;
+  }
+  for (std::vector<std::int64_t>& matches : scores.alert_matches) {
+    std::sort(matches.begin(), matches.end());
+    if (!matches.empty()) ++scores.matched_alerts;
   }
   scores.false_alarms = scores.alerts - scores.matched_alerts;
 

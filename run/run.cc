@@ -228,6 +228,9 @@ RunReport Run::run(const std::atomic<bool>* stop) {
     if (impl.script)
       writer.set_script(impl.script->path(), impl.script->text(), report.script_log,
                         report.experiments);
+    // A stop asked for after the last tick, while the results were put together, still
+    // stops the run: the trace is marked incomplete, as for a stop at any other moment.
+    if (stop != nullptr && stop->load()) report.result.completed = false;
     writer.finish(report.incidents, report.result.completed, report.changes, report.alerts,
                   report.alert_incidents);
     report.trace_path = impl.plan.options().trace_path;
@@ -315,6 +318,7 @@ RemediationScores RunReport::remediation_scores() const {
   if (entry_requests > 0 && scenario.slo < 1)
     out.error_budget_burned = entry_errors / ((1.0 - scenario.slo) * entry_requests);
   const ScoringOptions matching{.tolerance = 0, .tick = scenario.tick};
+  const bool ordered = in_time_order(alerts);
   std::vector<SimTime> detected, notified, acknowledged, mitigated, recovered;
   for (const IncidentRecord& incident : incidents) {
     if (incident.silent) continue;
@@ -324,7 +328,8 @@ RemediationScores RunReport::remediation_scores() const {
     }
     ++out.scored_incidents;
     SimTime first_alert = -1, first_notified = -1;
-    for (std::size_t a = 0; a < alerts.size(); ++a) {
+    const auto [near, past] = alerts_near(alerts, ordered, incident, matching);
+    for (std::size_t a = near; a < past; ++a) {
       if (!alert_matches_incident(alerts[a], incident, matching)) continue;
       if (first_alert < 0) first_alert = alerts[a].time;
       if (a < routing.first_notified.size() && routing.first_notified[a] >= 0 &&
@@ -380,6 +385,9 @@ RemediationScores RunReport::remediation_scores() const {
 std::vector<IncidentTimelineEvent> RunReport::incident_timelines() const {
   const ScoringOptions matching{.tolerance = 0, .tick = scenario.tick};
   const RemediationScores remedied = remediation_scores();
+  const bool ordered = in_time_order(alerts);
+  const std::map<std::int64_t, SimTime> mitigated(remedied.mitigated_at.begin(),
+                                                  remedied.mitigated_at.end());
   std::vector<IncidentTimelineEvent> out;
   for (const IncidentRecord& incident : incidents) {
     if (incident.silent) continue;
@@ -390,7 +398,8 @@ std::vector<IncidentTimelineEvent> RunReport::incident_timelines() const {
     add(incident.impact_start, "impact-start", incident.root_cause);
     SimTime notified = -1;
     bool alerted = false;
-    for (std::size_t a = 0; a < alerts.size(); ++a) {
+    const auto [near, past] = alerts_near(alerts, ordered, incident, matching);
+    for (std::size_t a = near; a < past; ++a) {
       if (!alert_matches_incident(alerts[a], incident, matching)) continue;
       if (!alerted) {
         const Alert& first = alerts[a];
@@ -418,8 +427,8 @@ std::vector<IncidentTimelineEvent> RunReport::incident_timelines() const {
       add(a.time, a.action,
           scenario.services[a.service].name + ": " + a.outcome + " (" + a.playbook + ")");
     }
-    for (const auto& [id, at] : remedied.mitigated_at)
-      if (id == incident.id && at >= 0) add(at, "mitigation", "");
+    if (const auto at = mitigated.find(incident.id); at != mitigated.end() && at->second >= 0)
+      add(at->second, "mitigation", "");
     add(incident.impact_end, incident.ongoing ? "ongoing" : "impact-end", "");
     std::stable_sort(events.begin(), events.end(),
                      [](const auto& x, const auto& y) { return x.time < y.time; });

@@ -424,3 +424,36 @@ TEST_CASE("Notification scores count the incidents a notification carried an ale
   CHECK(both.recall == Approx(1.0));
   CHECK(both.time_to_notify.values == std::vector<SimTime>{1 * kMinute, 3 * kMinute});
 }
+
+TEST_CASE("Scoring alerts in time order looks only near each incident, with the same result",
+          "[scoring]") {
+  // A run's alerts come in time order: matching then searches each incident's window
+  // (alerts_near) instead of trying every alert against every incident; the window's edges
+  // (impact start, impact end + tolerance) are inside it.
+  std::vector<Alert> sorted = hand_alerts();
+  sorted.push_back(alert(1 * kHour, 2));                     // at impact start
+  sorted.push_back(alert(1 * kHour + 40 * kMinute, 1));      // end + tolerance
+  sorted.push_back(alert(1 * kHour + 40 * kMinute + 1, 1));  // just past it
+  std::vector<Alert> unsorted = sorted;
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const Alert& a, const Alert& b) { return a.time < b.time; });
+  REQUIRE(dosim::in_time_order(sorted));
+  REQUIRE_FALSE(dosim::in_time_order(unsorted));
+  const ScoringOptions options{.tolerance = 10 * kMinute};
+  const auto fast = dosim::score(ground_truth(), sorted, kRun, options);
+  const auto slow = dosim::score(ground_truth(), unsorted, kRun, options);
+  CHECK(fast.matched_alerts == slow.matched_alerts);
+  CHECK(fast.matched_alerts == 5);  // 0, 1, 3 and the two at the window's edges
+  for (std::size_t i = 0; i < 3; ++i) {
+    CHECK(fast.incidents[i].matched_alerts == slow.incidents[i].matched_alerts);
+    CHECK(fast.incidents[i].first_alert == slow.incidents[i].first_alert);
+  }
+  for (std::size_t a = 0; a < sorted.size(); ++a) {
+    std::size_t u = 0;  // the same alert in the unsorted list
+    while (unsorted[u].time != sorted[a].time || unsorted[u].service != sorted[a].service) ++u;
+    CHECK(fast.alert_matches[a] == slow.alert_matches[u]);
+  }
+  const auto [first, last] = dosim::alerts_near(sorted, true, ground_truth()[0], options);
+  CHECK(sorted[first].time == 1 * kHour);
+  CHECK(sorted[last - 1].time == 1 * kHour + 40 * kMinute);
+}

@@ -113,6 +113,16 @@ Scores score(const std::vector<IncidentRecord>& incidents, const std::vector<Ale
 bool alert_matches_incident(const Alert& alert, const IncidentRecord& incident,
                             const ScoringOptions& options);
 
+// The indices [first, last) of `alerts` that may match `incident` (alert_matches_incident
+// is false for every other): those inside its impact window when the alerts are in time
+// order (`in_time_order`, as a run raises them), else all. So that matching costs the
+// alerts near each incident, not alerts x incidents.
+std::pair<std::size_t, std::size_t> alerts_near(const std::vector<Alert>& alerts,
+                                                bool in_time_order, const IncidentRecord& incident,
+                                                const ScoringOptions& options);
+// Whether `alerts` are in non-decreasing time.
+bool in_time_order(const std::vector<Alert>& alerts);
+
 // 1 - notifications / raw_alerts: the share of raw alerts that grouping, deduplication and
 // inhibition kept from reaching a person. 0 when there are no raw alerts.
 double alert_reduction(std::size_t notifications, std::size_t raw_alerts);
