@@ -18,13 +18,15 @@ int inject_fault(Simulation& simulation, YAML::Node node, const std::string& whe
   if (!node.IsMap())
     throw RunControlError(where + ": a fault is a table of keys (kind, target, ...)");
   if (!node["start"]) node["start"] = time_text(simulation.now());
-  if (!node["duration"]) {
-    const SimTime left = simulation.scenario().duration - simulation.now();
-    if (left <= 0) throw RunControlError(where + ": the run is over");
-    node["duration"] = time_text(left);
+  const SimTime end = simulation.scenario().duration;
+  const bool until_the_end = !node["duration"];
+  if (until_the_end) {  // the rest of the run from its start: set once the start is read
+    if (end - simulation.now() <= 0) throw RunControlError(where + ": the run is over");
+    node["duration"] = time_text(end - simulation.now());
   }
   FaultSpec spec = parse_fault(simulation.scenario(), node, file);
   if (spec.start < simulation.now()) throw RunControlError(where + ": 'start' is in the past");
+  if (until_the_end && spec.start < end) spec.duration = end - spec.start;
   return simulation.add_fault(std::move(spec));
 }
 

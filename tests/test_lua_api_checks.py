@@ -291,3 +291,17 @@ sim.detector{name = "d1", watch = {metrics = {"rps"}},
     assert observe.returncode == 2, observe.stderr
     assert f"{path}:3: detector 'd1': observe returned no number for series 1 of 2" \
         in observe.stderr, observe.stderr
+
+
+def test_an_injected_fault_without_duration_lasts_from_its_start_to_the_end():
+    # docs/lua-api.md: `duration` defaults to the rest of the run (it was counted from the
+    # injection, so a fault starting later ran past the end of the run).
+    result, trace, _ = run("inject-later", """
+sim.inject{name = "later", kind = "error", target = {service = "db"}, percent = 50,
+           start = "2m"}
+""")
+    assert result.returncode == 0, result.stderr
+    with h5py.File(trace, "r") as f:
+        inc = f["truth/incidents"]
+        assert int(inc["start_ns"][0]) == 120 * 10**9
+        assert int(inc["end_ns"][0]) == 300 * 10**9  # the scenario's 5m

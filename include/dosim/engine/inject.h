@@ -16,7 +16,8 @@ class Node;
 namespace dosim {
 
 // Adds the fault `node` describes (an entry of a scenario's `faults:` list, parsed with every
-// check of parse_fault()); `start` defaults to now(), `duration` to the rest of the run.
+// check of parse_fault()); `start` defaults to now(), `duration` to the rest of the run from
+// its start.
 // Returns its index in simulation.scenario().faults. Throws InputError with every problem
 // of the description (parse_fault(), `file` naming its source), RunControlError
 // "<where>: ..." when the start is in the past or the run is over.
