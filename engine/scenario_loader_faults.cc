@@ -183,8 +183,9 @@ std::vector<SimTime> Loader::read_schedule(const YAML::Node& node, const FaultSp
   const SimTime end = duration_.value_or(0);
   const SimTime until = std::min(end, r.duration("until", Range::above(0)).value_or(end));
   constexpr std::int64_t kMostOccurrences = 100000;
-  const auto count = static_cast<std::size_t>(
-      r.integer("count", Range::closed(1, kMostOccurrences)).value_or(kMostOccurrences));
+  const std::optional<std::int64_t> counted =
+      r.integer("count", Range::closed(1, kMostOccurrences));
+  const auto count = static_cast<std::size_t>(counted.value_or(kMostOccurrences));
   if (r.has("every") == r.has("cron")) {
     diags_.error(r.pos(), "a schedule has exactly one of 'every' and 'cron'");
     return {fault.start};
@@ -194,17 +195,21 @@ std::vector<SimTime> Loader::read_schedule(const YAML::Node& node, const FaultSp
     for (SimTime t = fault.start; t < until && starts.size() < count; t += *every)
       starts.push_back(t);
     if (starts.empty() && until < end)  // until at the end: the start is said
-      diags_.error(r.value_pos("until"), "'until' (" + format_duration(until) +
-                                             ") is not after 'start' (" +
-                                             format_duration(fault.start) +
-                                             "): the schedule never starts the fault");
-    if (starts.size() == kMostOccurrences &&
+      diags_.error(r.value_pos("until"),
+                   "'until' (" + format_duration(until) + ") is not after 'start' (" +
+                       format_duration(fault.start) + "): the schedule never starts the fault");
+    if (!counted && starts.size() == kMostOccurrences &&
         time_sum(fault.start, time_product(kMostOccurrences, *every)) < until)
       diags_.error(r.value_pos("every"), "the schedule repeats more than 100000 times");
   } else if (auto text = r.text("cron")) {
     std::string error;
     if (auto cron = CronExpression::parse(*text, error)) {
-      starts = cron->times(fault.start, until, count);
+      // Without a count, one more than the most tells a schedule that would go on.
+      starts = cron->times(fault.start, until, counted ? count : count + 1);
+      if (starts.size() > count) {
+        starts.resize(count);
+        diags_.error(r.value_pos("cron"), "the schedule repeats more than 100000 times");
+      }
       if (starts.empty())
         diags_.error(r.value_pos("cron"), "'" + *text + "' never matches between 'start' (" +
                                               format_duration(fault.start) + ") and " +
