@@ -7,6 +7,7 @@
 #include "analysis/trace_version.h"
 #include "dosim/error.h"
 #include "util/hdf5.h"
+#include "util/input_file.h"
 #include "util/isolated.h"
 
 namespace dosim {
@@ -53,6 +54,8 @@ namespace {
 
 TraceForScoring read_trace(const std::string& path) {
   hdf5::quiet_errors();
+  if (const std::string problem = input_file_problem(path); !problem.empty())
+    throw InputError(path, "cannot open trace: " + problem);
   hdf5::File file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
   if (!file.valid()) throw InputError(path, "cannot open trace: " + hdf5::error_reason());
   const hid_t f = file.get();
@@ -216,6 +219,8 @@ namespace {
 
 TraceSpans read_spans(const std::string& path) {
   hdf5::quiet_errors();
+  if (const std::string problem = input_file_problem(path); !problem.empty())
+    throw InputError(path, "cannot open trace: " + problem);
   hdf5::File file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
   if (!file.valid()) throw InputError(path, "cannot open trace: " + hdf5::error_reason());
   const hid_t f = file.get();

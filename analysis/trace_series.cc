@@ -9,6 +9,7 @@
 #include "dosim/engine/frame.h"
 #include "dosim/error.h"
 #include "util/hdf5.h"
+#include "util/input_file.h"
 #include "util/isolated.h"
 
 namespace dosim {
@@ -247,6 +248,8 @@ namespace {
 
 TraceSeries read_checked(const std::string& path) {
   hdf5::quiet_errors();
+  if (const std::string problem = input_file_problem(path); !problem.empty())
+    throw InputError(path, "cannot open trace: " + problem);
   hdf5::File file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
   if (!file.valid()) throw InputError(path, "cannot open trace: " + hdf5::error_reason());
   try {

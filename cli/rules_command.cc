@@ -27,6 +27,7 @@
 #include "dosim/analysis/trace_reader.h"
 #include "dosim/analysis/trace_series.h"
 #include "score_table.h"
+#include "util/input_file.h"
 #include "util/process.h"
 
 namespace dosim::cli {
@@ -127,6 +128,9 @@ void check_rule_file(const std::string& path) {
 }
 
 int rules_command(const RulesOptions& options) {
+  // Before promtool opens it: a FIFO would block it for ever.
+  if (const std::string problem = input_file_problem(options.rules_path); !problem.empty())
+    throw InputError(options.rules_path, "cannot read file: " + problem);
   check_rule_file(options.rules_path);
   const RuleFile rules = read_rule_file(options.rules_path);
   const TraceSeries series = read_trace_series(options.trace_path);

@@ -9,6 +9,7 @@
 #include "dosim/error.h"
 #include "util/data_dir.h"
 #include "util/hdf5.h"
+#include "util/input_file.h"
 #include "util/isolated.h"
 
 namespace dosim {
@@ -68,6 +69,8 @@ namespace {
 
 LstmModel read_lstm_model(const std::string& path, const std::string& group) {
   hdf5::quiet_errors();
+  if (const std::string problem = input_file_problem(path); !problem.empty())
+    throw InputError(path, "cannot open the LSTM model: " + problem);
   const hdf5::File file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
   if (!file.valid()) throw InputError(path, "cannot open the LSTM model: " + hdf5::error_reason());
   LstmModel model;

@@ -249,6 +249,24 @@ def test_score_recomputes_from_the_trace_what_run_printed():
     assert missing.returncode == 2 and "cannot open trace" in missing.stderr
 
 
+def test_a_fifo_for_a_trace_or_rule_file_is_refused_not_waited_on():
+    # docs/reliability.md: hostile input costs bounded time; a FIFO with no writer blocked the
+    # HDF5 open (and promtool's) for ever.
+    fifo = TMP / "trace.fifo"
+    if fifo.exists():
+        fifo.unlink()
+    os.mkfifo(fifo)
+    trace = TMP / "fifo-check.h5"
+    assert dosim("run", SOURCE_DIR / "scenarios" / "noop.yaml", "--out", trace,
+                 "--quiet").returncode == 0
+    for args in (("score", fifo), ("report", fifo, "-o", TMP / "fifo.html"),
+                 ("export", fifo, "--format", "csv", "-o", TMP / "fifo.csv"),
+                 ("rules", "score", trace, fifo)):
+        result = dosim(*args, timeout=60)
+        assert result.returncode == 2, (args, result.stderr)
+        assert "not a regular file" in result.stderr, (args, result.stderr)
+
+
 def test_the_story_is_told_in_simulated_time_and_written_as_json_lines():
     import json
     import h5py

@@ -10,22 +10,21 @@
 
 namespace dosim {
 
-std::optional<std::string> read_input_file(const std::string& path, std::uintmax_t max_bytes,
-                                           std::string& reason) {
+std::string input_file_problem(const std::string& path) {
   std::error_code error;
   const auto status = std::filesystem::status(path, error);
-  if (error) {
-    reason = error.message();
-    return std::nullopt;
-  }
-  if (std::filesystem::is_directory(status)) {
-    reason = std::generic_category().message(EISDIR);
-    return std::nullopt;
-  }
-  if (!std::filesystem::is_regular_file(status)) {
-    reason = "not a regular file (a device, a FIFO or a socket)";
-    return std::nullopt;
-  }
+  if (error) return error.message();
+  if (std::filesystem::is_directory(status)) return std::generic_category().message(EISDIR);
+  if (!std::filesystem::is_regular_file(status))
+    return "not a regular file (a device, a FIFO or a socket)";
+  return "";
+}
+
+std::optional<std::string> read_input_file(const std::string& path, std::uintmax_t max_bytes,
+                                           std::string& reason) {
+  reason = input_file_problem(path);
+  if (!reason.empty()) return std::nullopt;
+  std::error_code error;
   const std::uintmax_t size = std::filesystem::file_size(path, error);
   if (!error && size > max_bytes) {
     reason = "larger than " + std::to_string(max_bytes >> 20) + " MiB";

@@ -17,6 +17,11 @@ inline constexpr std::uintmax_t kMaxScriptBytes = std::uintmax_t{16} << 20;    /
 inline constexpr std::uintmax_t kMaxCsvBytes = std::uintmax_t{64} << 20;       // 64 MiB: CSV
                                                                                // and JSON data
 
+// Why `path` cannot be an input file that a library opens itself (an HDF5 trace or model),
+// or "" for a regular file: a FIFO would block the open for ever, a device never end. The
+// reasons are read_input_file's.
+std::string input_file_problem(const std::string& path);
+
 // The file's bytes, or nullopt with `reason` set ("No such file or directory", "not a
 // regular file", "larger than 64 MiB").
 std::optional<std::string> read_input_file(const std::string& path, std::uintmax_t max_bytes,
