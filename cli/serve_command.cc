@@ -9,6 +9,7 @@
 // takes, dosim/engine/inject.h). After the run: the trace and summary, then /metrics keeps
 // the last tick until SIGINT/SIGTERM (or exits at once with --exit-at-end).
 // docs/prometheus.md.
+#include <arpa/inet.h>
 #include <yaml-cpp/yaml.h>
 
 #include <atomic>
@@ -61,19 +62,34 @@ struct Endpoint {
   int port = 0;
 };
 
+// HOST:PORT or http://HOST:PORT[/], HOST an IPv4 address or localhost (what the server
+// listens on and the Alertmanager client connects to); anything else is refused here, before
+// the run, not at the first push.
 Endpoint parse_host_port(const std::string& text, const std::string& what) {
+  const auto refuse = [&](const std::string& why) {
+    throw InputError("command line", what +
+                                         " must be HOST:PORT or http://HOST:PORT (an IPv4 "
+                                         "address or localhost), got '" +
+                                         text + "'" + why);
+  };
   std::string rest = text;
-  if (rest.rfind("http://", 0) == 0) rest = rest.substr(7);
+  if (rest.rfind("http://", 0) == 0) {
+    rest = rest.substr(7);
+  } else if (const std::size_t scheme = rest.find("://"); scheme != std::string::npos) {
+    refuse(": dosim speaks plain HTTP (" + rest.substr(0, scheme) + ":// is not supported)");
+  }
   while (!rest.empty() && rest.back() == '/') rest.pop_back();
   const std::size_t colon = rest.rfind(':');
   char* end = nullptr;
   const long port =
       colon == std::string::npos ? 0 : std::strtol(rest.c_str() + colon + 1, &end, 10);
   if (colon == std::string::npos || colon == 0 || !end || *end != '\0' || port < 0 || port > 65535)
-    throw InputError(
-        "command line",
-        what + " must be HOST:PORT (an IPv4 address or localhost), got '" + text + "'");
-  return {rest.substr(0, colon), static_cast<int>(port)};
+    refuse("");
+  const std::string host = rest.substr(0, colon);
+  in_addr address{};
+  if (host != "localhost" && ::inet_pton(AF_INET, host.c_str(), &address) != 1)
+    refuse(": '" + host + "' is not an IPv4 address");
+  return {host, static_cast<int>(port)};
 }
 
 // The JSON Alertmanager's v2 API takes for one alert.

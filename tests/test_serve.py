@@ -285,3 +285,14 @@ def test_the_story_tells_a_change_once_it_has_happened():
     finally:
         serve.terminate()
         serve.wait(timeout=30)
+
+
+def test_an_alertmanager_url_dosim_cannot_reach_is_refused_before_the_run(scenario):
+    # https:// passed the start-up check and every push then failed with a warning (exit 0).
+    for url, why in [("https://127.0.0.1:9093", "https:// is not supported"),
+                     ("http://example.com:9093", "'example.com' is not an IPv4 address"),
+                     ("127.0.0.1", "must be HOST:PORT or http://HOST:PORT")]:
+        result = subprocess.run([DOSIM, "serve", str(scenario), "--listen", "127.0.0.1:0",
+                                 "--speed", "0", "--exit-at-end", "--alertmanager", url],
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 2 and why in result.stderr, (url, result.stderr)
