@@ -296,3 +296,26 @@ def test_an_alertmanager_url_dosim_cannot_reach_is_refused_before_the_run(scenar
                                  "--speed", "0", "--exit-at-end", "--alertmanager", url],
                                 capture_output=True, text=True, timeout=60)
         assert result.returncode == 2 and why in result.stderr, (url, result.stderr)
+
+
+def test_a_speed_beyond_the_machine_still_answers_requests():
+    from dosim_test_util import SOURCE_DIR
+    # The ticks owed at 1e12 simulated seconds a second were run in one step: requests
+    # waited 6-8 s. A step is bounded in wall time now (the trace is the same bytes): the
+    # server answers while the week still runs.
+    port = free_port()
+    serve = subprocess.Popen([DOSIM, "serve", str(SOURCE_DIR / "scenarios" / "ecommerce-week.yaml"),
+                              "--listen", f"127.0.0.1:{port}", "--speed", "1e12",
+                              "--out", str(TMP / "serve-fast.h5")],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_ready(port, serve, "/metrics")
+        states = []
+        for _ in range(5):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/state", timeout=5) as r:
+                states.append(json.loads(r.read()))
+        assert not states[-1]["ended"], "the week ended before the requests: not a test"
+        assert states[0]["t"] < states[-1]["t"]  # it ran between them
+    finally:
+        serve.send_signal(__import__("signal").SIGTERM)
+        serve.wait(timeout=60)
