@@ -7,6 +7,8 @@
 - For many label sets, `dosim routes` reaches the receivers `amtool config routes test`
   prints, through a tree with every matcher kind, `continue`, nesting and match/match_re;
   it reads its label arguments as amtool does, and refuses those amtool refuses.
+- Configurations `amtool check-config` rejects (a label twice in group_by, time intervals
+  undefined, duplicated or on the root route) are refused at their place.
 """
 import itertools
 import pathlib
@@ -251,3 +253,45 @@ def test_labels_amtool_refuses_are_refused():
         assert ours.returncode == 2 and message in ours.stderr, (label, ours.stderr)
         assert ours.stdout == "", (label, ours.stdout)
 
+
+def test_configurations_amtool_rejects_are_refused_at_their_place():
+    """A label twice in group_by; a route naming a time interval nothing defines, or the
+    root route naming one; a time interval defined twice, or without a name: amtool
+    check-config fails each, and dosim, read alone (`dosim routes`) or named by a scenario,
+    says where."""
+    base = "route:\n  receiver: a\n{route}receivers:\n  - name: a\n{top}"
+    nights = "  - name: nights\n    time_intervals: [{times: [{start_time: '00:00', end_time: '06:00'}]}]\n"
+    cases = {
+        "group-by-twice": ("  group_by: [service, severity, service]\n", "",
+                           "3:33: duplicated label 'service' in group_by"),
+        "undefined-interval": ("  routes:\n    - receiver: a\n      mute_time_intervals: [nights]\n", "",
+                               "5:29: undefined time interval 'nights'"),
+        "undefined-active": ("  routes:\n    - receiver: a\n      active_time_intervals: [night]\n",
+                             "time_intervals:\n" + nights,
+                             "5:31: undefined time interval 'night'; did you mean 'nights'?"),
+        "root-interval": ("  mute_time_intervals: [nights]\n", "time_intervals:\n" + nights,
+                          "3:3: the root route cannot have 'mute_time_intervals'"),
+        "defined-twice": ("", "mute_time_intervals:\n" + nights + "time_intervals:\n" + nights,
+                          "9:5: time interval 'nights' is defined twice"),
+        "no-name": ("", "time_intervals:\n  - time_intervals: []\n",
+                    "6:5: a time interval needs a 'name'"),
+    }
+    for name, (route, top, message) in cases.items():
+        config = TMP / f"refused-{name}.yml"
+        config.write_text(base.format(route=route, top=top))
+        assert amtool("check-config", config).returncode != 0, name
+        alone = dosim("routes", config, "service=web")
+        assert alone.returncode == 2 and f"{config}:{message}" in alone.stderr, (name, alone.stderr)
+        scenario = TMP / f"names-refused-{name}.yaml"
+        scenario.write_text(f"name: t\nduration: 1h\nservices: [{{name: web}}]\nalertmanager: {config}\n")
+        named = dosim("validate", scenario)
+        assert named.returncode == 2 and f"{config}:{message}" in named.stderr, (name, named.stderr)
+    # Defined ones, by either top-level key, on any route but the root: both accept.
+    config = TMP / "intervals-defined.yml"
+    config.write_text(base.format(
+        route="  routes:\n    - receiver: a\n      mute_time_intervals: [nights, days]\n"
+              "      active_time_intervals: [nights]\n",
+        top="time_intervals:\n" + nights + "mute_time_intervals:\n" + nights.replace("nights", "days")))
+    assert amtool("check-config", config).returncode == 0
+    result = dosim("routes", config, "service=web")
+    assert result.returncode == 0 and result.stdout.strip() == "a", result.stderr
