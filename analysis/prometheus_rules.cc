@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cctype>
 
 #include "dosim/error.h"
@@ -16,7 +17,63 @@ Diagnostic at(const std::string& path, const YAML::Node& node, const std::string
   return Diagnostic{path, has ? mark.line + 1 : 0, has ? mark.column + 1 : 0, message};
 }
 
+// Where a label template's refused construct is in the file: the value's position moved
+// along its one-line plain, single- or double-quoted scalar to `offset`; the value's own
+// position for other scalars (block, or folded over lines).
+Diagnostic template_problem(const std::string& path, const std::string& text,
+                            const YAML::Node& node, const std::string& label,
+                            const LabelTemplateError& error) {
+  Diagnostic d = at(path, node, "label '" + label + "': " + error.message);
+  const YAML::Mark mark = node.Mark();
+  if (d.line == 0) return d;
+  std::size_t line_start = 0;
+  for (int row = 0; row < mark.line && line_start != std::string::npos; ++row) {
+    line_start = text.find('\n', line_start);
+    if (line_start != std::string::npos) ++line_start;
+  }
+  if (line_start == std::string::npos) return d;
+  std::size_t source = line_start + static_cast<std::size_t>(mark.column);
+  if (source >= text.size()) return d;
+  const char style = text[source];
+  const bool quoted = style == '\'' || style == '"';
+  if (!quoted && (style == '|' || style == '>')) return d;
+  if (quoted) ++source;
+  for (std::size_t k = 0; k < error.offset; ++k) {
+    if (source >= text.size() || text[source] == '\n' || text[source] == '\r') return d;
+    if (style == '\'' && text[source] == '\'')
+      source += 2;  // '' is one quote
+    else if (style == '"' && text[source] == '\\')
+      source += text.compare(source + 1, 1, "x") == 0   ? 4
+                : text.compare(source + 1, 1, "u") == 0 ? 6
+                : text.compare(source + 1, 1, "U") == 0 ? 10
+                                                        : 2;
+    else
+      ++source;
+  }
+  if (source >= text.size() || source < line_start) return d;
+  d.column = static_cast<int>(source - line_start) + 1;
+  return d;
+}
+
 }  // namespace
+
+bool AlertingRule::labels_use_value() const {
+  return std::any_of(labels.begin(), labels.end(),
+                     [](const auto& label) { return label.second.uses_value(); });
+}
+
+RuleLabels alert_labels(const AlertingRule& rule, const RuleLabels& series, double value) {
+  RuleLabels labels;
+  for (const auto& entry : series)
+    if (entry.first != "__name__") labels.push_back(entry);
+  for (const auto& [name, value_template] : rule.labels) {
+    std::string expanded = value_template.expand(series, value);
+    std::erase_if(labels, [&](const auto& entry) { return entry.first == name; });
+    if (!expanded.empty()) labels.emplace_back(name, std::move(expanded));
+  }
+  std::sort(labels.begin(), labels.end());
+  return labels;
+}
 
 SimTime parse_prometheus_duration(const std::string& text) {
   if (text.empty()) return -1;
@@ -118,8 +175,15 @@ RuleFile read_rule_file(const std::string& path) {
           problems.push_back(at(path, rule["for"], "'for' is not a duration such as 5m"));
       }
       if (rule["labels"] && rule["labels"].IsMap())
-        for (const auto& entry : rule["labels"])
-          alert.labels.emplace_back(entry.first.as<std::string>(), entry.second.as<std::string>());
+        for (const auto& entry : rule["labels"]) {
+          const std::string name = entry.first.as<std::string>();
+          const std::string value = entry.second.IsScalar() ? entry.second.Scalar() : "";
+          LabelTemplateError error;
+          if (auto parsed = LabelTemplate::parse(value, error))
+            alert.labels.emplace_back(name, std::move(*parsed));
+          else
+            problems.push_back(template_problem(path, *text, entry.second, name, error));
+        }
       file.alerts.push_back(std::move(alert));
     }
   }

@@ -1,14 +1,91 @@
 // dosim routes CONFIG [LABEL=VALUE ...]: the receivers an alert with these labels reaches
 // through an Alertmanager configuration, as dosim routes a run's alerts, printed as
 // `amtool config routes test` prints them (comma-separated, in route order). CONFIG is an
-// alertmanager.yml file, or with --scenario a scenario whose `alertmanager:` is used.
+// alertmanager.yml file, or with --scenario a scenario whose `alertmanager:` is used. Labels
+// are read as amtool reads them (quotes stripped; a matcher other than `=` refused).
 #include <iostream>
+#include <optional>
 
 #include "commands.h"
 #include "detectors/alertmanager.h"
 #include "dosim/engine/scenario_loader.h"
 
 namespace dosim::cli {
+namespace {
+
+// Go's \s, as Alertmanager's matcher pattern reads it.
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'; }
+
+bool is_name_char(char c, bool first) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':' ||
+         (!first && c >= '0' && c <= '9');
+}
+
+// One NAME=VALUE argument read as `amtool config routes test` reads it: Alertmanager's
+// matcher syntax (labels.ParseMatcher: spaces around the name, the operator and the value
+// ignored; the value optionally double-quoted, with \" \\ and \n escapes), then only `=`
+// taken. The label, or nullopt with the reason in `why`.
+std::optional<std::pair<std::string, std::string>> parse_label(const std::string& text,
+                                                               std::string& why) {
+  std::size_t i = 0;
+  while (i < text.size() && is_space(text[i])) ++i;
+  const std::size_t name_start = i;
+  while (i < text.size() && is_name_char(text[i], i == name_start)) ++i;
+  const std::string name = text.substr(name_start, i - name_start);
+  while (i < text.size() && is_space(text[i])) ++i;
+  std::string op;
+  for (const char* candidate : {"=~", "=", "!=", "!~"})
+    if (text.compare(i, std::string(candidate).size(), candidate) == 0) {
+      op = candidate;
+      break;
+    }
+  if (name.empty() || op.empty()) {
+    why = "a label is NAME=VALUE, got '" + text + "'";
+    return std::nullopt;
+  }
+  if (op != "=") {
+    why = "a label is NAME=VALUE, got '" + text + "' (a matcher with " + op +
+          " is not a label; amtool: labels must be specified as key=value pairs)";
+    return std::nullopt;
+  }
+  i += op.size();
+  while (i < text.size() && is_space(text[i])) ++i;
+  std::size_t end = text.size();
+  while (end > i && is_space(text[end - 1])) --end;
+  std::string raw = text.substr(i, end - i);
+  bool expect_quote = false;
+  if (!raw.empty() && raw.front() == '"') {
+    raw.erase(0, 1);
+    expect_quote = true;
+  }
+  std::string value;
+  const auto unescaped_quote = [&] {
+    why = "the value of label '" + name + "' has an unescaped double quote, got '" + text +
+          "' (write NAME=\"VALUE\", a quote inside as \\\")";
+    return std::nullopt;
+  };
+  for (std::size_t k = 0; k < raw.size(); ++k) {
+    const char c = raw[k];
+    if (c == '\\' && k + 1 < raw.size()) {
+      const char escaped = raw[++k];
+      if (escaped == 'n')
+        value += '\n';
+      else if (escaped == '"' || escaped == '\\')
+        value += escaped;
+      else
+        value += std::string("\\") + escaped;  // a spurious escape is kept, as amtool keeps it
+    } else if (c == '"') {
+      if (!expect_quote || k + 1 < raw.size()) return unescaped_quote();
+      expect_quote = false;
+    } else {
+      value += c;
+    }
+  }
+  if (expect_quote) return unescaped_quote();
+  return std::pair{name, value};
+}
+
+}  // namespace
 
 int routes_command(const RoutesOptions& options) {
   // The configuration's problems and every bad label, said at once.
@@ -21,16 +98,16 @@ int routes_command(const RoutesOptions& options) {
     problems = error.diagnostics();
   }
   AlertLabels labels;
-  for (const std::string& pair : options.labels) {
-    const std::size_t equal = pair.find('=');
-    if (equal == std::string::npos || equal == 0)
-      problems.push_back({"command line", 0, 0, "a label is NAME=VALUE, got '" + pair + "'"});
-    else {
-      // A label given twice keeps its last value, as amtool's does.
-      const std::string name = pair.substr(0, equal);
-      std::erase_if(labels, [&](const auto& label) { return label.first == name; });
-      labels.emplace_back(name, pair.substr(equal + 1));
+  for (const std::string& argument : options.labels) {
+    std::string why;
+    auto label = parse_label(argument, why);
+    if (!label) {
+      problems.push_back({"command line", 0, 0, why});
+      continue;
     }
+    // A label given twice keeps its last value, as amtool's does.
+    std::erase_if(labels, [&](const auto& other) { return other.first == label->first; });
+    labels.push_back(std::move(*label));
   }
   if (!problems.empty()) throw InputError(std::move(problems));
   const std::vector<std::string> receivers = receivers_for(spec, labels);

@@ -215,7 +215,11 @@ int rules_command(const RulesOptions& options) {
   }
 
   // Each alerting rule over the run, at its evaluation interval.
-  std::vector<Alert> alerts;
+  struct Fired {
+    Alert alert;
+    RuleLabels labels;
+  };
+  std::vector<Fired> fired_alerts;
   std::vector<std::pair<std::string, std::size_t>> fired_per_rule;
   for (const AlertingRule& rule : rules.alerts) {
     const SimTime step =
@@ -223,15 +227,17 @@ int rules_command(const RulesOptions& options) {
     std::vector<SimTime> times;
     for (SimTime t = step; t <= span; t += step) times.push_back(t);
     std::size_t fired = 0;
-    // Each series the rule returned, in the order Prometheus first gave it, with the
-    // evaluation times it was present at. The run is asked in pieces: Prometheus answers at
-    // most 11,000 points per series and query.
+    // Each alert the rule made, by its labels (the series' with the rule's labels expanded
+    // over it at each evaluation, as Prometheus builds an alert's identity), in the order
+    // Prometheus first gave it, with the evaluation times it was present at. The run is asked
+    // in pieces: Prometheus answers at most 11,000 points per series and query.
     struct Hits {
       RuleLabels labels;
       std::vector<bool> present;
     };
     std::vector<Hits> hits;
-    std::map<std::string, std::size_t> hit_index;  // by the series' labels as JSON
+    std::map<RuleLabels, std::size_t> hit_index;
+    const bool per_value = rule.labels_use_value();
     constexpr std::size_t kPointsPerQuery = 10000;
     for (std::size_t first = 0; first < times.size(); first += kPointsPerQuery) {
       const std::size_t last = std::min(times.size(), first + kPointsPerQuery) - 1;
@@ -246,25 +252,28 @@ int rules_command(const RulesOptions& options) {
                                                  response.body);
       const Json body = Json::parse(response.body);
       for (const Json& result : body["data"]["result"]) {
-        const auto [found, added] = hit_index.emplace(result["metric"].dump(), hits.size());
-        if (added) {
-          RuleLabels labels;
-          for (const auto& [name, value] : result["metric"].items())
-            if (name != "__name__") labels.emplace_back(name, value.get<std::string>());
-          for (const auto& [name, value] : rule.labels) {
-            bool replaced = false;
-            for (auto& entry : labels)
-              if (entry.first == name) entry.second = value, replaced = true;
-            if (!replaced) labels.emplace_back(name, value);
-          }
-          hits.push_back({std::move(labels), std::vector<bool>(times.size(), false)});
-        }
-        std::vector<bool>& present = hits[found->second].present;
+        RuleLabels series_labels;  // `$labels`: __name__ included where the result keeps it
+        for (const auto& [name, value] : result["metric"].items())
+          series_labels.emplace_back(name, value.get<std::string>());
+        const RuleLabels fixed = per_value ? RuleLabels{} : alert_labels(rule, series_labels, 0);
         for (const Json& point : result["values"]) {
           const double at = point[0].get<double>() - start;
           const long long k = std::llround(at * 1e9 / static_cast<double>(step)) - 1;
-          if (k >= 0 && static_cast<std::size_t>(k) < times.size())
-            present[static_cast<std::size_t>(k)] = true;
+          if (k < 0 || static_cast<std::size_t>(k) >= times.size()) continue;
+          const double value = std::strtod(point[1].get<std::string>().c_str(), nullptr);
+          RuleLabels labels = per_value ? alert_labels(rule, series_labels, value) : fixed;
+          const auto [found, added] = hit_index.emplace(labels, hits.size());
+          if (added) hits.push_back({std::move(labels), std::vector<bool>(times.size(), false)});
+          std::vector<bool>::reference present = hits[found->second].present[k];
+          if (present)  // Prometheus fails such an evaluation
+            throw InputError(options.rules_path,
+                             "rule '" + rule.name + "': at " +
+                                 format_duration(times[static_cast<std::size_t>(k)]) +
+                                 " two series have the same labels once the rule's labels are "
+                                 "applied (Prometheus: vector contains metrics with the same "
+                                 "labelset after applying alert labels); keep a label that "
+                                 "tells them apart");
+          present = true;
         }
       }
     }
@@ -281,15 +290,17 @@ int rules_command(const RulesOptions& options) {
         alert.target = !label(labels, "caller").empty()
                            ? label(labels, "caller") + "->" + label(labels, "callee")
                            : label(labels, "service");
-        alerts.push_back(alert);
+        fired_alerts.push_back({alert, labels});
         ++fired;
       }
     }
     fired_per_rule.emplace_back(rule.name, fired);
   }
   server.reset();
-  std::stable_sort(alerts.begin(), alerts.end(),
-                   [](const Alert& a, const Alert& b) { return a.time < b.time; });
+  std::stable_sort(fired_alerts.begin(), fired_alerts.end(),
+                   [](const Fired& a, const Fired& b) { return a.alert.time < b.alert.time; });
+  std::vector<Alert> alerts;
+  for (const Fired& f : fired_alerts) alerts.push_back(f.alert);
   const ScoreTable table = score_external_alerts(trace, alerts);
   if (options.json) {
     auto out = nlohmann::ordered_json::parse(score_table_json(table));
@@ -297,12 +308,17 @@ int rules_command(const RulesOptions& options) {
     for (const auto& [name, count] : fired_per_rule) per_rule[name] = count;
     out["source"] = {{"rules", options.rules_path}, {"alerts_per_rule", per_rule}};
     nlohmann::ordered_json list = nlohmann::ordered_json::array();
-    for (const Alert& a : alerts)
+    for (const Fired& f : fired_alerts) {
+      const Alert& a = f.alert;
+      nlohmann::ordered_json labels = nlohmann::ordered_json::object();
+      for (const auto& [name, value] : f.labels) labels[name] = value;
       list.push_back({{"time_s", a.time / 1e9},
                       {"rule", a.detector},
                       {"service", a.service >= 0 ? series.services[a.service] : ""},
                       {"severity", a.severity},
-                      {"resolved_s", a.resolved < 0 ? -1.0 : a.resolved / 1e9}});
+                      {"resolved_s", a.resolved < 0 ? -1.0 : a.resolved / 1e9},
+                      {"labels", labels}});
+    }
     out["alerts"] = list;
     std::cout << out.dump(2) << "\n";
     return kExitOk;

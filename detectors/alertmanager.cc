@@ -147,38 +147,65 @@ std::string joined_values(const Labels& labels, const std::vector<std::string>& 
   return key;
 }
 
-// Alerts of one group in firing order (indices into `alerts`): its notifications,
-// Alertmanager's way, under its route's timing. Steps through group_interval flushes,
-// skipping the flushes at which nothing can change (no alert joins or resolves and no repeat
-// is due), so the cost is O(members + notifications) whatever the intervals. Records when
-// each member was first in a notification (firing at it).
-void notify_group(const std::vector<Alert>& alerts, const std::vector<std::size_t>& members,
-                  const std::string& key, const RouteSpec& route, SimTime end,
-                  AlertRouting& result) {
+// Alerts of one group in firing order (indices into `alerts`), with `identity[a]` equal for
+// alerts of equal label sets (Alertmanager's fingerprint): its notifications, Alertmanager's
+// way, under its route's timing. At each group_interval flush, as its DedupStage decides for
+// a receiver without send_resolved: a notification when an alert is firing whose label set
+// was not firing at the last notification (an alert that resolved and fired again in
+// between is the same alert), or when repeat_interval has passed; nothing firing closes the
+// group. Steps through the flushes, skipping those at which nothing can change (no alert
+// joins or resolves and no repeat is due), so the cost is O(members log members +
+// notifications) whatever the intervals. Records when each member was first in a
+// notification (firing at it).
+void notify_group(const std::vector<Alert>& alerts, const std::vector<std::size_t>& identity,
+                  const std::vector<std::size_t>& members, const std::string& key,
+                  const RouteSpec& route, SimTime end, AlertRouting& result) {
   const auto member = [&](std::size_t i) -> const Alert& { return alerts[members[i]]; };
-  std::vector<SimTime> resolutions;  // of the members that resolve, ascending
+  std::vector<std::pair<SimTime, std::size_t>> resolutions;  // (when, member), ascending
   for (std::size_t i = 0; i < members.size(); ++i)
-    if (member(i).resolved >= 0) resolutions.push_back(member(i).resolved);
+    if (member(i).resolved >= 0) resolutions.emplace_back(member(i).resolved, i);
   std::sort(resolutions.begin(), resolutions.end());
   std::size_t resolved = 0;  // resolutions at or before the current flush
-  const auto firing_at_flush = [&](std::size_t joined, SimTime at) {
-    while (resolved < resolutions.size() && resolutions[resolved] <= at) ++resolved;
-    return joined - resolved;  // members joined (fired at or before at) less those resolved
+
+  // Per label set, its latest member that joined: members of one label set never overlap
+  // (a duplicate of a firing alert was dropped), so that member says whether the label set
+  // was firing at the last notification.
+  struct LatestMember {
+    SimTime time = -1, resolved = -1;
+    bool notified = false;  // its label set was firing at the last notification
   };
+  std::map<std::size_t, LatestMember> latest;
+  std::vector<char> unnotified(members.size(), 0);  // joined after `last`, label set not notified
+  std::size_t firing_unnotified = 0;
+  SimTime last = -1;  // the group's last notification in its current life; -1: none yet
+  const auto join = [&](std::size_t i) {
+    LatestMember& previous = latest[identity[members[i]]];
+    bool notified = false;
+    if (last >= 0 && previous.time >= 0)
+      notified = previous.time <= last ? previous.resolved > last : previous.notified;
+    previous = {member(i).time, resolved_at(member(i)), notified};
+    unnotified[i] = !notified;
+    if (!notified) ++firing_unnotified;
+  };
+
   std::size_t next = 0;  // first member not yet joined
   while (next < members.size()) {
     // A group opens with its next alert; its first notification waits group_wait.
     SimTime at = saturated_sum(member(next).time, route.group_wait);
-    SimTime last = -1;
+    last = -1;
     std::size_t notified_through = next;  // members up to here were in a notification
     while (at <= end) {
       std::size_t joined = next;
-      while (joined < members.size() && member(joined).time <= at) ++joined;
-      const std::size_t firing = firing_at_flush(joined, at);
-      const bool fresh = joined > notified_through || last < 0;
-      if (firing == 0 && !fresh) break;  // the group has gone quiet: it closes
+      for (; joined < members.size() && member(joined).time <= at; ++joined) join(joined);
+      for (; resolved < resolutions.size() && resolutions[resolved].first <= at; ++resolved) {
+        const std::size_t i = resolutions[resolved].second;
+        if (unnotified[i] && member(i).time > last) --firing_unnotified;
+      }
+      const std::size_t firing = joined - resolved;  // every earlier member has resolved
+      next = joined;
+      if (firing == 0) break;  // the group has gone quiet: it closes
       const bool repeat_due = last >= 0 && at - last >= route.repeat_interval;
-      if (firing > 0 && (fresh || repeat_due)) {
+      if (firing_unnotified > 0 || repeat_due) {
         result.notifications.push_back({at, key, firing, route.receiver});
         for (std::size_t i = notified_through; i < joined; ++i) {
           SimTime& first = result.first_notified[members[i]];
@@ -186,14 +213,13 @@ void notify_group(const std::vector<Alert>& alerts, const std::vector<std::size_
         }
         last = at;
         notified_through = joined;
+        firing_unnotified = 0;
       }
-      next = joined;
-      if (firing == 0) break;
       // Nothing changes before the next alert joins, the next member resolves or a repeat is
       // due: jump to the first flush at or after the earliest of these.
       SimTime change = saturated_sum(last, route.repeat_interval);
       if (joined < members.size()) change = std::min(change, member(joined).time);
-      if (resolved < resolutions.size()) change = std::min(change, resolutions[resolved]);
+      if (resolved < resolutions.size()) change = std::min(change, resolutions[resolved].first);
       at = next_step(at, route.group_interval, change, end);
     }
     if (at > end) break;
@@ -288,8 +314,13 @@ AlertRouting route_alerts(const std::vector<Alert>& alerts, const AlertmanagerSp
       it->second.push_back(a);
     }
   }
+  // Alertmanager's fingerprint: alerts of equal label sets are one alert to a receiver.
+  std::vector<std::size_t> identity(alerts.size());
+  std::map<Labels, std::size_t> identities;
+  for (std::size_t a = 0; a < alerts.size(); ++a)
+    identity[a] = identities.emplace(labels[a], identities.size()).first->second;
   for (const auto& group : group_order)
-    notify_group(alerts, groups[group], group.second,
+    notify_group(alerts, identity, groups[group], group.second,
                  *nodes[static_cast<std::size_t>(group.first)].spec, end, result);
   std::stable_sort(result.notifications.begin(), result.notifications.end(),
                    [](const Notification& a, const Notification& b) { return a.time < b.time; });

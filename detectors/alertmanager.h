@@ -14,9 +14,12 @@
 //   `continue`; a route none of whose children match takes it. An alert may reach several.
 // - Grouping, per route: alerts with equal values of its `group_by` (every label for
 //   '...') form a group. A group's first notification, to the route's receiver, goes out
-//   group_wait after its first alert; later, every group_interval it is sent again if alerts
-//   joined since the last one, or after repeat_interval if the group is still firing. A group
-//   with nothing firing closes; the next alert opens a new one.
+//   group_wait after its first alert; later, at every group_interval flush, it is sent again
+//   if an alert is firing whose label set was not firing at the last one (an alert that
+//   resolved and fired again in between is the same alert, as Alertmanager's fingerprint
+//   makes it), or after repeat_interval if the group is still firing: Alertmanager's
+//   DedupStage for a receiver without send_resolved (resolved notifications are not
+//   counted). A group with nothing firing closes; the next alert opens a new one.
 // Pure function; deterministic.
 #pragma once
 

@@ -3,8 +3,9 @@
 // `receivers` by name), written inline or in an alertmanager.yml file the section names, so
 // that the same file passes `amtool check-config` and runs in dosim. Keys Alertmanager has
 // but dosim does not simulate (global, templates, time intervals, receivers' *_configs) are
-// accepted and left aside. dosim's first form (group_by and the intervals at the top,
-// matchers as label: value maps) still loads, with a deprecation warning.
+// accepted and left aside, though the names routes give time intervals must resolve. dosim's first
+// form (group_by and the intervals at the top, matchers as label: value maps) still loads, with a
+// deprecation warning.
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
@@ -102,6 +103,7 @@ class AlertmanagerReader {
     }
     if (r.has("receivers")) read_receivers(r, spec);
     check_receivers(spec.receivers);
+    check_time_intervals(r);
     spec.inhibit_rules.clear();
     for (const YAML::Node& item : r.list("inhibit_rules")) read_inhibit_rule(item, spec);
   }
@@ -138,10 +140,22 @@ class AlertmanagerReader {
       read_match_map(r, "match_re", LabelMatcherSpec::Op::kMatches, route.matchers);
       route.continue_matching = r.boolean("continue").value_or(false);
     }
-    for (const char* key : {"mute_time_intervals", "active_time_intervals"})
-      if (r.has(key))
-        diags_.warning(r.key_pos(key),
-                       std::string("'") + key + "' is not simulated: the route is always active");
+    // Alertmanager refuses a time interval on the root route, or one no top-level
+    // `time_intervals` / `mute_time_intervals` defines; dosim checks the names and does not
+    // simulate the intervals.
+    for (const char* key : {"mute_time_intervals", "active_time_intervals"}) {
+      if (!r.has(key)) continue;
+      if (!parent) {
+        diags_.error(r.key_pos(key),
+                     std::string("the root route cannot have '") + key + "' (Alertmanager's rule)");
+        continue;
+      }
+      diags_.warning(r.key_pos(key),
+                     std::string("'") + key + "' is not simulated: the route is always active");
+      for (const YAML::Node& item : r.list(key))
+        if (auto name = read_text(item, pos_of(item), "a time interval name", diags_))
+          interval_uses_.emplace_back(*name, pos_of(item));
+    }
     for (const YAML::Node& child : r.list("routes"))
       read_route(child, &route, route.routes.emplace_back());
   }
@@ -160,6 +174,9 @@ class AlertmanagerReader {
         if (!name) continue;
         if (*name == "...") {
           route.group_by_all = true;
+        } else if (std::find(route.group_by.begin(), route.group_by.end(), *name) !=
+                   route.group_by.end()) {
+          diags_.error(pos_of(item), "duplicated label '" + *name + "' in group_by");
         } else {
           check_label(*name, pos_of(item));
           route.group_by.push_back(*name);
@@ -350,6 +367,40 @@ class AlertmanagerReader {
     }
   }
 
+  // The time intervals the top level defines (`time_intervals`, and Alertmanager's older
+  // `mute_time_intervals`, one namespace), and those the routes name. What each interval
+  // holds is left aside.
+  void check_time_intervals(MapReader& r) {
+    std::vector<std::pair<SourcePos, std::string>> definitions;
+    for (const char* key : {"mute_time_intervals", "time_intervals"}) {
+      for (const YAML::Node& item : r.list(key)) {
+        std::optional<std::string> name;
+        for (const MapEntry& entry : read_entries(item, "time interval", diags_))
+          if (entry.key == "name")
+            name = read_text(entry.value, entry.value_pos(), "'name'", diags_);
+        if (!item.IsMap()) continue;
+        if (name)
+          definitions.emplace_back(pos_of(item), *name);
+        else
+          diags_.error(pos_of(item), "a time interval needs a 'name'");
+      }
+    }
+    std::sort(definitions.begin(), definitions.end(), [](const auto& a, const auto& b) {
+      return std::pair(a.first.line, a.first.column) < std::pair(b.first.line, b.first.column);
+    });
+    std::vector<std::string> defined;
+    for (const auto& [pos, name] : definitions) {
+      if (std::find(defined.begin(), defined.end(), name) != defined.end())
+        diags_.error(pos, "time interval '" + name + "' is defined twice");
+      else
+        defined.push_back(name);
+    }
+    for (const auto& [name, pos] : interval_uses_)
+      if (std::find(defined.begin(), defined.end(), name) == defined.end())
+        diags_.error(pos, "undefined time interval '" + name + "'" + did_you_mean(name, defined) +
+                              " (define it under 'time_intervals:')");
+  }
+
   void check_receivers(const std::vector<std::string>& receivers) {
     for (const auto& [name, pos] : receiver_positions_)
       if (std::find(receivers.begin(), receivers.end(), name) == receivers.end())
@@ -361,6 +412,7 @@ class AlertmanagerReader {
   std::vector<std::string> labels_;
   SimTime tick_;
   std::vector<std::pair<std::string, SourcePos>> receiver_positions_;
+  std::vector<std::pair<std::string, SourcePos>> interval_uses_;  // named by routes
 };
 
 }  // namespace

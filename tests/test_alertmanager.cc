@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <map>
 #include <random>
+#include <set>
 #include <vector>
 
 #include "detectors/alertmanager.h"
@@ -63,6 +64,52 @@ TEST_CASE("groups are per service, and a closed group reopens with group_wait", 
       kServices, 2 * kHour);
   CHECK(times(result) ==
         std::vector<SimTime>{30 * kSecond, 35 * kSecond, 10 * kMinute + 30 * kSecond});
+}
+
+TEST_CASE("an alert that resolves and fires again between two flushes is not notified again",
+          "[alertmanager]") {
+  // Alertmanager's DedupStage: at the 70 s flush the firing label set is the one the 10 s
+  // notification carried, and repeat_interval has not passed: nothing is sent.
+  AlertmanagerSpec spec;
+  spec.route.group_by = {"service"};
+  spec.route.group_wait = 10 * kSecond;
+  spec.route.group_interval = kMinute;
+  spec.route.repeat_interval = kHour;
+  const auto flapped =
+      route_alerts({raised(0, 20 * kSecond, 1), raised(40 * kSecond, 3 * kMinute, 1)}, spec,
+                   kServices, 2 * kHour);
+  CHECK(times(flapped) == std::vector<SimTime>{10 * kSecond});
+  CHECK(flapped.first_notified == std::vector<SimTime>{10 * kSecond, -1});
+  // Still firing an hour after the first notification: the repeat carries it.
+  const auto repeated = route_alerts(
+      {raised(0, 20 * kSecond, 1), raised(40 * kSecond, 2 * kHour, 1)}, spec, kServices, 3 * kHour);
+  CHECK(times(repeated) == std::vector<SimTime>{10 * kSecond, kHour + 10 * kSecond});
+  CHECK(repeated.first_notified[1] == kHour + 10 * kSecond);
+  // A flush with nothing firing in between closes the group: the next alert opens a new one.
+  const auto reopened =
+      route_alerts({raised(0, 20 * kSecond, 1), raised(80 * kSecond, 3 * kMinute, 1)}, spec,
+                   kServices, 2 * kHour);
+  CHECK(times(reopened) == std::vector<SimTime>{10 * kSecond, 90 * kSecond});
+}
+
+TEST_CASE("an alert resolved while its group still fires is notified again only when new",
+          "[alertmanager]") {
+  // Without send_resolved the resolution is not sent, so the receiver still holds the alert
+  // as firing: its return adds nothing; a label set the group never notified does.
+  AlertmanagerSpec spec;
+  spec.route.group_by = {"service"};
+  spec.route.group_wait = 10 * kSecond;
+  spec.route.group_interval = kMinute;
+  spec.route.repeat_interval = kHour;
+  const auto result =
+      route_alerts({raised(0, kHour, 1), raised(0, 30 * kSecond, 1, "warning", "error_ratio"),
+                    raised(100 * kSecond, kHour, 1, "warning", "error_ratio"),
+                    raised(150 * kSecond, kHour, 1, "critical", "cpu_ratio")},
+                   spec, kServices, 30 * kMinute);
+  CHECK(times(result) == std::vector<SimTime>{10 * kSecond, 190 * kSecond});
+  CHECK(result.notifications[1].alerts == 3);
+  CHECK(result.first_notified ==
+        std::vector<SimTime>{10 * kSecond, 10 * kSecond, 190 * kSecond, 190 * kSecond});
 }
 
 TEST_CASE("identical alerts are deduplicated, inhibited ones never notify", "[alertmanager]") {
@@ -171,22 +218,27 @@ AlertRouting reference_routing(const std::vector<Alert>& alerts, const Alertmana
     while (next < members.size()) {
       SimTime at = alerts[members[next]].time + spec.route.group_wait;
       SimTime last = -1;
-      std::size_t notified_through = next;
+      std::set<Labels> notified;  // the label sets firing at the last notification
       for (; at <= end; at += spec.route.group_interval) {
         std::size_t joined = next;
         while (joined < members.size() && alerts[members[joined]].time <= at) ++joined;
+        next = joined;
+        std::set<Labels> firing_now;
         std::size_t count = 0;
-        for (std::size_t m = 0; m < joined; ++m) count += firing(alerts[members[m]], at) ? 1 : 0;
-        const bool fresh = joined > notified_through || last < 0;
-        if (count == 0 && !fresh) break;
-        if ((fresh && count > 0) ||
-            (last >= 0 && at - last >= spec.route.repeat_interval && count > 0)) {
+        for (std::size_t m = 0; m < joined; ++m)
+          if (firing(alerts[members[m]], at)) {
+            firing_now.insert(labels[members[m]]);
+            ++count;
+          }
+        if (count == 0) break;
+        // Alertmanager's DedupStage: a label set not in the last notification, or a repeat.
+        bool changed = false;
+        for (const Labels& l : firing_now) changed = changed || !notified.count(l);
+        if (changed || (last >= 0 && at - last >= spec.route.repeat_interval)) {
           result.notifications.push_back({at, key, count});
           last = at;
-          notified_through = joined;
+          notified = firing_now;
         }
-        next = joined;
-        if (count == 0) break;
       }
       if (at > end) break;
       while (next < members.size() && alerts[members[next]].time <= at) ++next;

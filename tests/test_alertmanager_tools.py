@@ -5,7 +5,10 @@
   the `alertmanager:` sections of the bundled scenarios and of the docs' examples) passes
   `amtool check-config`.
 - For many label sets, `dosim routes` reaches the receivers `amtool config routes test`
-  prints, through a tree with every matcher kind, `continue`, nesting and match/match_re.
+  prints, through a tree with every matcher kind, `continue`, nesting and match/match_re;
+  it reads its label arguments as amtool does, and refuses those amtool refuses.
+- Configurations `amtool check-config` rejects (a label twice in group_by, time intervals
+  undefined, duplicated or on the root route) are refused at their place.
 """
 import itertools
 import pathlib
@@ -181,3 +184,114 @@ def test_a_label_given_twice_keeps_its_last_value_as_amtool_does():
         expected = amtool("config", "routes", "test", f"--config.file={config}", *labels)
         ours = dosim("routes", config, *labels)
         assert ours.returncode == 0 and ours.stdout.strip() == expected.stdout.strip(), (labels, ours)
+
+
+LABEL_CONFIG = """route:
+  receiver: root
+  group_by: ['...']
+  routes:
+    - matchers: ['service=~"pay.*"', 'severity!="info"']
+      receiver: pay
+      routes:
+        - match: {severity: critical}
+          receiver: pay-crit
+          continue: true
+        - match_re: {metric: 'error.*'}
+          receiver: pay-err
+    - matchers: ['x=""']
+      receiver: emptyx
+      routes:
+        - matchers: ['y!~"^a"']
+          receiver: noty
+receivers:
+  - name: root
+  - name: pay
+  - name: pay-crit
+  - name: pay-err
+  - name: emptyx
+  - name: noty
+"""
+
+
+def test_labels_are_read_as_amtool_reads_them():
+    """amtool reads a label as a matcher (quotes stripped, spaces around ignored, escapes
+    read) and takes only `=`: `service="payments"` is the label service=payments."""
+    config = TMP / "label-forms.yml"
+    config.write_text(LABEL_CONFIG)
+    checks = Checks()
+    for labels in (['service="payments"', "severity=critical"],
+                   [' service = "pay ments" ', "severity=critical"],
+                   ['service="pay\\"x"', 'metric="errors"'],
+                   ["service=payments", 'severity=""'],
+                   ["service==payments"], ["y=", "x=\"\""], ["y=a\\nb"], ["a:b=1"],
+                   ['service="payments" ', "metric=error_ratio"], ['y="\\\\a"']):
+        expected = amtool("config", "routes", "test", f"--config.file={config}", *labels)
+        assert expected.returncode == 0, (labels, expected.stderr)
+        ours = dosim("routes", config, *labels)
+        checks(ours.returncode == 0 and ours.stdout.strip() == expected.stdout.strip(),
+               f"{labels}: dosim {ours.stdout.strip()!r} {ours.stderr.strip()!r}, "
+               f"amtool {expected.stdout.strip()!r}")
+    checks.assert_passed()
+    assert dosim("routes", config, 'service="payments"', "severity=critical").stdout.strip() \
+        == "pay-crit"
+
+
+def test_labels_amtool_refuses_are_refused():
+    """A matcher that is not `=` ("labels must be specified as key=value pairs"), text that
+    is no matcher, and a stray quote: amtool refuses each, dosim too (exit 2, said)."""
+    config = TMP / "label-forms.yml"
+    config.write_text(LABEL_CONFIG)
+    refused = {"service!=pay": "a matcher with != is not a label",
+               "service=~pay": "a matcher with =~ is not a label",
+               "service!~pay": "a matcher with !~ is not a label",
+               "=y": "got '=y'", "novalue": "got 'novalue'", "1a=b": "got '1a=b'",
+               'service="pay': "unescaped double quote", 'service=pay"x': "unescaped double quote",
+               'service="x"y"': "unescaped double quote"}
+    for label, message in refused.items():
+        assert amtool("config", "routes", "test", f"--config.file={config}", label).returncode != 0, label
+        ours = dosim("routes", config, label, "severity=critical")
+        assert ours.returncode == 2 and message in ours.stderr, (label, ours.stderr)
+        assert ours.stdout == "", (label, ours.stdout)
+
+
+def test_configurations_amtool_rejects_are_refused_at_their_place():
+    """A label twice in group_by; a route naming a time interval nothing defines, or the
+    root route naming one; a time interval defined twice, or without a name: amtool
+    check-config fails each, and dosim, read alone (`dosim routes`) or named by a scenario,
+    says where."""
+    base = "route:\n  receiver: a\n{route}receivers:\n  - name: a\n{top}"
+    nights = "  - name: nights\n    time_intervals: [{times: [{start_time: '00:00', end_time: '06:00'}]}]\n"
+    cases = {
+        "group-by-twice": ("  group_by: [service, severity, service]\n", "",
+                           "3:33: duplicated label 'service' in group_by"),
+        "undefined-interval": ("  routes:\n    - receiver: a\n      mute_time_intervals: [nights]\n", "",
+                               "5:29: undefined time interval 'nights'"),
+        "undefined-active": ("  routes:\n    - receiver: a\n      active_time_intervals: [night]\n",
+                             "time_intervals:\n" + nights,
+                             "5:31: undefined time interval 'night'; did you mean 'nights'?"),
+        "root-interval": ("  mute_time_intervals: [nights]\n", "time_intervals:\n" + nights,
+                          "3:3: the root route cannot have 'mute_time_intervals'"),
+        "defined-twice": ("", "mute_time_intervals:\n" + nights + "time_intervals:\n" + nights,
+                          "9:5: time interval 'nights' is defined twice"),
+        "no-name": ("", "time_intervals:\n  - time_intervals: []\n",
+                    "6:5: a time interval needs a 'name'"),
+    }
+    for name, (route, top, message) in cases.items():
+        config = TMP / f"refused-{name}.yml"
+        config.write_text(base.format(route=route, top=top))
+        assert amtool("check-config", config).returncode != 0, name
+        alone = dosim("routes", config, "service=web")
+        assert alone.returncode == 2 and f"{config}:{message}" in alone.stderr, (name, alone.stderr)
+        scenario = TMP / f"names-refused-{name}.yaml"
+        scenario.write_text(f"name: t\nduration: 1h\nservices: [{{name: web}}]\nalertmanager: {config}\n")
+        named = dosim("validate", scenario)
+        assert named.returncode == 2 and f"{config}:{message}" in named.stderr, (name, named.stderr)
+    # Defined ones, by either top-level key, on any route but the root: both accept.
+    config = TMP / "intervals-defined.yml"
+    config.write_text(base.format(
+        route="  routes:\n    - receiver: a\n      mute_time_intervals: [nights, days]\n"
+              "      active_time_intervals: [nights]\n",
+        top="time_intervals:\n" + nights + "mute_time_intervals:\n" + nights.replace("nights", "days")))
+    assert amtool("check-config", config).returncode == 0
+    result = dosim("routes", config, "service=web")
+    assert result.returncode == 0 and result.stdout.strip() == "a", result.stderr

@@ -140,3 +140,121 @@ def test_keep_takes_a_new_or_its_own_folder_only():
         result = dosim("rules", "score", trace, rules, "--keep", kept)
         assert result.returncode == 0, result.stderr
         assert (kept / "series.om").exists()
+
+
+TEMPLATES = SOURCE_DIR / "tests" / "data" / "label_templates.yml"
+
+
+def payments_trace():
+    trace = TMP / "payments-mad.h5"
+    if not trace.exists():
+        assert dosim("run", "-q", SOURCE_DIR / "scenarios" / "payments-mad.yaml", "-o", trace).returncode == 0
+    return trace
+
+
+def test_the_template_cases_expand_in_prometheus_as_written():
+    """tests/data/label_templates.yml says what Prometheus makes of each template in the
+    subset dosim expands (tests/test_label_template.cc holds dosim to it): each checked here
+    by promtool test rules, one rule and one series per case."""
+    import math
+    import subprocess
+    import yaml
+    cases = yaml.safe_load(TEMPLATES.read_text())["expanded"]
+    rules, series, tests = [], [], []
+
+    def sample(value):
+        if isinstance(value, float) and math.isnan(value):
+            return "NaN"
+        if isinstance(value, float) and math.isinf(value):
+            return "Inf" if value > 0 else "-Inf"
+        return repr(value)
+    for i, case in enumerate(cases):
+        rules.append({"alert": f"C{i}", "expr": f'm{{case="{i}"}}', "labels": {"l": case["template"]}})
+        series.append({"series": f'm{{case="{i}",callee="b",job="api"}}', "values": sample(case["value"])})
+        labels = {"case": str(i), "callee": "b", "job": "api"}
+        if case["expect"] != "":
+            labels["l"] = case["expect"]
+        tests.append({"eval_time": "0m", "alertname": f"C{i}", "exp_alerts": [{"exp_labels": labels}]})
+    folder = TMP / "template-cases"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "rules.yml").write_text(yaml.safe_dump({"groups": [{"name": "t", "rules": rules}]}))
+    (folder / "test.yml").write_text(yaml.safe_dump({
+        "rule_files": ["rules.yml"], "evaluation_interval": "1m",
+        "tests": [{"interval": "1m", "input_series": series, "alert_rule_test": tests}]}))
+    result = subprocess.run(["promtool", "test", "rules", "test.yml"], cwd=folder,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+
+
+def test_templates_outside_the_subset_are_refused_at_their_place():
+    """Templates Prometheus runs but dosim does not expand (humanize, pipelines, range, a
+    float compared with an integer, ...) are bad input at FILE:LINE:COL, never a label kept
+    literal."""
+    import subprocess
+    import yaml
+    trace = payments_trace()
+    cases = yaml.safe_load(TEMPLATES.read_text())["refused"]
+    rules = TMP / "refused-template.yml"
+    for case in cases:
+        # A single-quoted YAML scalar from column 21: the construct sits at 22 + its offset.
+        value = case["template"].replace("'", "''")
+        rules.write_text("groups:\n  - name: g\n    rules:\n      - alert: A\n"
+                         "        expr: dosim_service_error_ratio > 0.5\n        labels:\n"
+                         f"          severity: '{value}'\n")
+        check = subprocess.run(["promtool", "check", "rules", str(rules)], capture_output=True, text=True)
+        assert check.returncode == 0, (case, check.stdout)
+        result = dosim("rules", "score", trace, rules)
+        assert result.returncode == 2, (case, result.stdout)
+        column = 22 + case["template"][:case["offset"]].count("'") + case["offset"]
+        assert f"{rules}:7:{column}: label 'severity': " in result.stderr, (case, result.stderr)
+        assert case["message"] in result.stderr, (case, result.stderr)
+
+
+def test_labels_are_expanded_per_alert_at_each_evaluation():
+    """The repro of the audit: a severity chosen by $value and a service named by the edge's
+    callee. Prometheus expands the labels at every evaluation and an alert is its label set:
+    payments' p95 (0.742, 0.71, 0.707, 0.709, 0.626, 0.706, 0.728, 0.707 s over the incident's
+    minutes) is critical above 0.7, so one episode is three alerts: critical, warning,
+    critical, each resolving as the next fires."""
+    trace = payments_trace()
+    rules = TMP / "templated-rules.yml"
+    rules.write_text("""groups:
+  - name: payments
+    rules:
+      - alert: PaymentsSlow
+        expr: dosim_service_latency_p95_seconds{service="payments"} > 0.3
+        labels:
+          severity: '{{ if gt $value 0.7 }}critical{{ else }}warning{{ end }}'
+      - alert: SlowCallsToPayments
+        expr: dosim_edge_latency_p95_seconds{callee="payments"} > 0.3
+        for: 2m
+        labels:
+          service: '{{ $labels.callee }}'
+          summary: '{{- if eq .Labels.caller "gateway" -}} from the gateway {{- end -}}'
+""")
+    result = dosim("rules", "score", trace, rules, "--json")
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    slow = [a for a in out["alerts"] if a["rule"] == "PaymentsSlow"]
+    assert [a["severity"] for a in slow] == ["critical", "warning", "critical"], slow
+    assert slow[0]["resolved_s"] == slow[1]["time_s"] and slow[1]["resolved_s"] == slow[2]["time_s"]
+    assert slow[1]["resolved_s"] - slow[1]["time_s"] == 60
+    assert all(a["labels"]["service"] == "payments" for a in slow)
+    edge = [a for a in out["alerts"] if a["rule"] == "SlowCallsToPayments"]
+    assert len(edge) == 1 and edge[0]["service"] == "payments", edge
+    assert edge[0]["labels"] == {"callee": "payments", "caller": "gateway", "service": "payments",
+                                 "summary": "from the gateway"}, edge
+
+
+def test_two_series_one_alert_is_refused_as_prometheus_fails_it():
+    """Labels that make two series one alert fail Prometheus's evaluation ("vector contains
+    metrics with the same labelset after applying alert labels"): bad input, not an alert
+    made of either."""
+    trace = payments_trace()
+    rules = TMP / "collapsed-rules.yml"
+    rules.write_text("groups:\n  - name: g\n    rules:\n      - alert: Callers\n"
+                     "        expr: dosim_edge_rps{callee=\"ledger-db\"} > 0\n"
+                     "        labels:\n          caller: '{{ $labels.callee }}'\n")
+    result = dosim("rules", "score", trace, rules)
+    assert result.returncode == 2, result.stdout
+    assert "rule 'Callers': at 1m two series have the same labels" in result.stderr, result.stderr

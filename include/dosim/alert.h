@@ -61,7 +61,8 @@ struct Notification {
 struct AlertRouting {
   std::vector<Notification> notifications;
   // Per alert (as raised): the first notification that carried it while it fired; -1 when
-  // none did (inhibited, a duplicate, or resolved within its group's wait).
+  // none did (inhibited, a duplicate, resolved within its group's wait, or a re-firing of a
+  // label set its group had notified, resolved before the group's next notification).
   std::vector<SimTime> first_notified;
   std::size_t raw_alerts = 0;
   std::size_t inhibited = 0;

@@ -11,11 +11,10 @@
 #include <utility>
 #include <vector>
 
+#include "dosim/analysis/label_template.h"
 #include "dosim/engine/sim_time.h"
 
 namespace dosim {
-
-using RuleLabels = std::vector<std::pair<std::string, std::string>>;
 
 struct AlertingRule {
   std::string group;
@@ -23,7 +22,11 @@ struct AlertingRule {
   std::string expr;
   SimTime hold = 0;      // `for:`
   SimTime interval = 0;  // the group's `interval:`; 0: the caller's default
-  RuleLabels labels;     // `labels:`
+  // `labels:`, each value a template (label_template.h) expanded per series and evaluation.
+  std::vector<std::pair<std::string, LabelTemplate>> labels;
+
+  // True when a label's expansion depends on the sample's value.
+  bool labels_use_value() const;
 };
 
 struct RuleFile {
@@ -32,12 +35,20 @@ struct RuleFile {
 };
 
 // Reads a Prometheus rule file (groups of alerting and recording rules). Throws InputError
-// at FILE:LINE:COL for what it cannot read; `promtool check rules` is the full check.
+// at FILE:LINE:COL for what it cannot read, a label template outside the subset dosim
+// expands included; `promtool check rules` is the full check.
 RuleFile read_rule_file(const std::string& path);
 
 // Prometheus's duration syntax (1h30m, 5m, 30s, 250ms, 1d, 1w, 1y); nullopt-like -1 when
 // it is not one.
 SimTime parse_prometheus_duration(const std::string& text);
+
+// The labels of the alert `rule` makes of one sample, as Prometheus builds them: the series'
+// labels (`series`, `__name__` included, which the alert drops) with each of the rule's
+// labels set to its expansion over the series' labels and `value` (an empty expansion
+// removes the label), sorted by name. The alert's identity: a change of labels between
+// evaluations is another alert.
+RuleLabels alert_labels(const AlertingRule& rule, const RuleLabels& series, double value);
 
 // One alert a rule fired: its label set (the expression's, with the rule's labels over
 // them), when it started firing and when it resolved (-1: still firing at the end).
