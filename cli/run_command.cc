@@ -210,6 +210,11 @@ int run_command(const RunCommandOptions& options) {
       std::fprintf(stderr, "[%s] LOG    %s\n", story_stamp(t).c_str(), text.c_str());
     };
 
+  // Before anything runs: the script's main chunk runs while the run is planned and started,
+  // and a loop there is stopped by a signal as one at any instant of the run is.
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  set_script_interrupt(&g_stop);  // a Lua loop at one instant is stopped too
   std::optional<RunPlan> plan;
   std::unique_ptr<Run> run;
   try {
@@ -239,13 +244,16 @@ int run_command(const RunCommandOptions& options) {
     }
     run = std::make_unique<Run>(*plan);
   } catch (const Error& error) {
+    if (g_stop.load()) {  // stopped before the first tick: there is no trace to close
+      std::fprintf(stderr,
+                   "dosim run: interrupted before the first tick (while the script's main "
+                   "chunk ran): no trace written\n");
+      std::fflush(nullptr);
+      std::_Exit(128 + g_signal.load());
+    }
     print_error(error);
     leave_failed();
   }
-
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
-  set_script_interrupt(&g_stop);  // a Lua loop at one instant is stopped too
   ProgressLine progress(plan->scenario());
   const bool show_progress = !options.quiet && isatty(STDERR_FILENO);
   if (show_progress) run->add_sink(&progress);

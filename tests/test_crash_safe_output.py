@@ -181,6 +181,26 @@ def test_sigint_replaces_the_target_with_an_incomplete_readable_trace():
     assert temporaries(target) == []
 
 
+def test_sigint_in_the_scripts_main_chunk_stops_the_run_before_its_first_tick():
+    # A loop in the main chunk ran before any handler was installed: SIGINT killed the
+    # process silently, or did nothing where the parent ignores it (a background job).
+    folder = fresh_folder("sigint-chunk")
+    target = with_earlier_trace(folder)
+    script = os.path.join(folder, "loop.lua")
+    with open(script, "w") as out:
+        out.write("while true do end\n")
+    process = start(ECOMMERCE, target, "--script", script, "--lua-instructions", "1000000000000")
+    time.sleep(1.5)
+    assert process.poll() is None
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "interrupted before the first tick" in stderr, stderr
+    with open(target, "rb") as f:
+        assert f.read() == EARLIER
+    assert temporaries(target) == []
+
+
 def test_a_script_failing_at_run_time_replaces_the_target_incomplete():
     folder = fresh_folder("script")
     target = with_earlier_trace(folder)
