@@ -16,8 +16,8 @@
 #include <utility>
 
 #include "dosim/error.h"
-#include "util/input_file.h"
 #include "util/csv.h"
+#include "util/input_file.h"
 
 namespace dosim {
 namespace {
@@ -100,7 +100,7 @@ bool is_json_lines(const std::string& path, std::string_view text) {
   return !text.empty() && text.front() == '{';
 }
 
-Records csv_records(std::string_view text, const std::string& path) {
+Records csv_records(std::string_view text, const std::string& path, Problems& problems) {
   const CsvTable table = parse_csv(text, path);
   Records records;
   records.header_line = table.header.line;
@@ -109,6 +109,14 @@ Records csv_records(std::string_view text, const std::string& path) {
   for (const CsvRow& row : table.rows) {
     Record record;
     record.line = row.line;
+    // Fields beyond the header's are a mistake (a comma too many, a shifted row), said at
+    // the first of them. A short row leaves its last columns out: a missing required one is
+    // said where the columns are read.
+    const std::size_t width = table.header.fields.size();
+    if (row.fields.size() > width)
+      problems.add(
+          row.fields[width].line, row.fields[width].column,
+          std::to_string(row.fields.size()) + " fields, the header has " + std::to_string(width));
     for (std::size_t i = 0; i < table.header.fields.size(); ++i) {
       const std::string& name = table.header.fields[i].text;
       record.keys.insert(name);
@@ -172,11 +180,12 @@ Records json_records(std::string_view text, Problems& problems) {
   return records;
 }
 
-// The records of the file at `path`; problems of JSON lines go to `problems` (a CSV's
-// structural errors throw at once, as util/csv.h does).
+// The records of the file at `path`; problems of JSON lines and CSV rows of the wrong width
+// go to `problems` (a CSV's structural errors throw at once, as util/csv.h does).
 Records read_records(const std::string& path, Problems& problems) {
   const std::string text = read_input_text(path, kMaxCsvBytes);
-  return is_json_lines(path, text) ? json_records(text, problems) : csv_records(text, path);
+  return is_json_lines(path, text) ? json_records(text, problems)
+                                   : csv_records(text, path, problems);
 }
 
 // Which of `names` (alternatives for one column, in the order of preference given) a file or

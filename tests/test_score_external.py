@@ -140,7 +140,8 @@ def test_csv_problems_are_all_reported_at_their_fields():
                     "2711000000000,gateway,x,\n"  # line 5: nanoseconds under `time`
                     "9000,gateway,x,\n"           # line 6: past the run's end (7200 s)
                     "2711,gateway,x,2700\n"       # line 7: resolved before it fired, col 16
-                    "2711\n")                     # line 8: no service
+                    "2711\n"                      # line 8: no service
+                    "2711,gateway,x,,extra\n")     # line 9: a field beyond the header
     result = dosim("score", trace, "--alerts", path)
     assert result.returncode == 2, result.stdout
     errors = result.stderr.splitlines()
@@ -154,7 +155,8 @@ def test_csv_problems_are_all_reported_at_their_fields():
         f"{path}:6:1: time `9000` in `time` is outside the run (0 to 7200 s)",
         f"{path}:7:16: `resolved` is before the alert's time",
         f"{path}:8:1: no `service` or `target` in this row",
-        "6 problems",
+        f"{path}:9:17: 5 fields, the header has 4",
+        "7 problems",
     ]
     assert errors == expected, result.stderr
 
