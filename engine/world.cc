@@ -368,8 +368,13 @@ void World::fill_zone_frame() {
     const double arrivals = service_rps[s];
     const double u = unrouted_[s];
     // The error ratio of the replicas that answer: the service's without the unrouted share.
+    // Where only part of the traffic is unrouted it is the model's (the measured ratio's
+    // noise is mostly the unrouted share's, which would show as errors of the zones that
+    // answer); else the measured one.
+    const double service_errors =
+        u > 0 && u < 1.0 ? outcome_.error_ratio[s] : double{service_error[s]};
     const double live_error =
-        u < 1.0 ? std::clamp(1.0 - (1.0 - double{service_error[s]}) / (1.0 - u), 0.0, 1.0) : 1.0;
+        u < 1.0 ? std::clamp(1.0 - (1.0 - service_errors) / (1.0 - u), 0.0, 1.0) : 1.0;
     for (std::size_t z = 0; z < places; ++z, ++column) {
       const double zone_ready = up[z] * scale;
       const bool dark = zone_ready <= 0;
