@@ -249,18 +249,12 @@ traffic:
 faults:
   - {name: zo, kind: outage, target: {zone: eu-b}, start: 3m, duration: 2m}
 )");
-  struct Capture : FrameSink {
-    std::vector<Frame> frames;
-    void on_frame(const Frame& frame) override { frames.push_back(frame); }
-  } sink;
-  Simulation simulation(scenario, 1);
-  simulation.add_sink(&sink);
-  simulation.run();
+  const std::vector<Frame> frames = run_frames(scenario, 1);
   const auto ready_at = [&](int second) {
-    return sink.frames[static_cast<std::size_t>(second)].service(ServiceMetric::kReadyReplicas)[0];
+    return frames[static_cast<std::size_t>(second)].service(ServiceMetric::kReadyReplicas)[0];
   };
   const auto zone_ready_at = [&](int second, int zone) {
-    return sink.frames[static_cast<std::size_t>(second)].zone(ZoneMetric::kReadyReplicas)[zone];
+    return frames[static_cast<std::size_t>(second)].zone(ZoneMetric::kReadyReplicas)[zone];
   };
   CHECK(ready_at(170) == 6.0f);
   CHECK(zone_ready_at(170, 0) == 3.0f);
@@ -269,6 +263,8 @@ faults:
   CHECK(zone_ready_at(200, 0) == 3.0f);
   CHECK(zone_ready_at(200, 1) == 0.0f);
   CHECK(ready_at(320) == 6.0f);
+  Simulation simulation(scenario, 1);
+  simulation.run();
   const IncidentRecord incident = simulation.incidents()[0];
   CHECK_FALSE(incident.silent);
   CHECK(incident.impact_start == 3 * kMinute);
