@@ -66,8 +66,10 @@ RuleLabels alert_labels(const AlertingRule& rule, const RuleLabels& series, doub
   RuleLabels labels;
   for (const auto& entry : series)
     if (entry.first != "__name__") labels.push_back(entry);
-  for (const auto& [name, value_template] : rule.labels) {
-    std::string expanded = value_template.expand(series, value);
+  for (const auto& label : rule.labels) {  // no structured binding: clang < 16 cannot
+                                           // capture one in the lambda below
+    const std::string& name = label.first;
+    std::string expanded = label.second.expand(series, value);
     std::erase_if(labels, [&](const auto& entry) { return entry.first == name; });
     if (!expanded.empty()) labels.emplace_back(name, std::move(expanded));
   }
