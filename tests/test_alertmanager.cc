@@ -23,6 +23,17 @@ LabelMatcherSpec eq(std::string name, std::string value) {
   return {std::move(name), LabelMatcherSpec::Op::kEqual, std::move(value)};
 }
 
+// Groups per service: first flush 10 s after a group opens, then every minute, repeats
+// after an hour.
+AlertmanagerSpec by_service_each_minute() {
+  AlertmanagerSpec spec;
+  spec.route.group_by = {"service"};
+  spec.route.group_wait = 10 * kSecond;
+  spec.route.group_interval = kMinute;
+  spec.route.repeat_interval = kHour;
+  return spec;
+}
+
 std::vector<SimTime> times(const AlertRouting& result) {
   std::vector<SimTime> out;
   for (const Notification& n : result.notifications) out.push_back(n.time);
@@ -70,11 +81,7 @@ TEST_CASE("an alert that resolves and fires again between two flushes is not not
           "[alertmanager]") {
   // Alertmanager's DedupStage: at the 70 s flush the firing label set is the one the 10 s
   // notification carried, and repeat_interval has not passed: nothing is sent.
-  AlertmanagerSpec spec;
-  spec.route.group_by = {"service"};
-  spec.route.group_wait = 10 * kSecond;
-  spec.route.group_interval = kMinute;
-  spec.route.repeat_interval = kHour;
+  const AlertmanagerSpec spec = by_service_each_minute();
   const auto flapped =
       route_alerts({raised(0, 20 * kSecond, 1), raised(40 * kSecond, 3 * kMinute, 1)}, spec,
                    kServices, 2 * kHour);
@@ -96,11 +103,7 @@ TEST_CASE("an alert resolved while its group still fires is notified again only 
           "[alertmanager]") {
   // Without send_resolved the resolution is not sent, so the receiver still holds the alert
   // as firing: its return adds nothing; a label set the group never notified does.
-  AlertmanagerSpec spec;
-  spec.route.group_by = {"service"};
-  spec.route.group_wait = 10 * kSecond;
-  spec.route.group_interval = kMinute;
-  spec.route.repeat_interval = kHour;
+  const AlertmanagerSpec spec = by_service_each_minute();
   const auto result =
       route_alerts({raised(0, kHour, 1), raised(0, 30 * kSecond, 1, "warning", "error_ratio"),
                     raised(100 * kSecond, kHour, 1, "warning", "error_ratio"),
