@@ -134,9 +134,10 @@ void TrafficSteering::advance(SimTime t, const HealthProbe& probe, std::vector<C
         const int carrier_before = first_available(static_cast<int>(s));
         state.down[r] = goes_down ? 1 : 0;
         changed = true;
-        // Logged where it moves traffic: a region the operators give no share moves none.
-        if (!log || state.admin[r] <= 0) continue;
+        // Logged where it moves traffic: its own share, or, for a region the operators give
+        // no share, the share of another it carried or now takes over.
         const int carrier_after = first_available(static_cast<int>(s));
+        if (!log || (state.admin[r] <= 0 && carrier_before == carrier_after)) continue;
         auto name = [&](int region) {
           return region >= 0 ? spec.regions[region].region : std::string("none");
         };

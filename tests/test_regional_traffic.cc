@@ -206,6 +206,33 @@ TEST_CASE("with every region down the balancer fails open", "[steering]") {
   CHECK(at.us == 0.0);
 }
 
+TEST_CASE("a region with no share of its own is logged when it carries another's and fails",
+          "[steering]") {
+  // eu-users fail over to us at 1m (checks every 10 s, one failure marks a region down). us,
+  // which eu-users give no share of their own, fails at 3m while carrying them: they fail
+  // open, back to eu (nothing is up), and when us passes a check again they move back to
+  // it: at 4m10s, since the check at 4m reads the last tick's errors (us-users' requests,
+  // still dark); eu, which gets no requests, passes at 6m. us-users have no balancer.
+  const Scenario scenario =
+      two_regions("failover: {interval: 10s, failures: 1, recoveries: 1, shift: 0s}",
+                  "[{name: eu-dark, kind: outage, target: {region: eu}, start: 1m, duration: 5m},"
+                  " {name: us-dark, kind: outage, target: {region: us}, start: 3m, duration: 1m}]",
+                  "[]");
+  Simulation world(scenario, 1);
+  std::int64_t next = 0;
+  CHECK(step_to(world, next, 170).us == 1.0);
+  CHECK(step_to(world, next, 200).eu == 1.0);  // failed open
+  CHECK(step_to(world, next, 300).us == 1.0);
+  CHECK(step_to(world, next, 400).eu == 1.0);
+  std::vector<std::string> log;
+  for (const ChangeEvent& event : world.changes())
+    log.push_back(format_duration(event.time) + " " + event.kind + " " + event.target + " " +
+                  event.from + "->" + event.to);
+  CHECK(log == std::vector<std::string>{
+                   "1m failover eu-users eu->us", "3m failover eu-users us->none",
+                   "4m10s failback eu-users none->us", "6m failback eu-users us->eu"});
+}
+
 TEST_CASE("a failover's ground truth includes the region that took the traffic", "[steering]") {
   // With a balancer, the us stack receives eu-users' traffic during the eu outage: its
   // arrivals move far beyond 5 % of the counterfactual's, so the outage affects it. Without
