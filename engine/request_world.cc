@@ -178,8 +178,8 @@ RequestWorld::RequestWorld(const Scenario& scenario, const Topology& topology, s
       endpoint_row_.push_back(scenario.services[s].endpoints.empty() ? -1 : row++);
   const std::size_t endpoints = endpoint_weight_.size();
   const std::size_t dependencies = scenario.dependencies.size();
-  for (auto* v :
-       {&stats_.arrivals, &stats_.completed, &stats_.errors, &stats_.fast, &stats_.busy_seconds})
+  for (auto* v : {&stats_.arrivals, &stats_.completed, &stats_.errors, &stats_.fast,
+                  &stats_.busy_seconds, &stats_.unrouted})
     v->assign(services, 0.0);
   stats_.latency.assign(services, {});
   for (auto* v : {&stats_.ep_arrivals, &stats_.ep_completed, &stats_.ep_errors})
@@ -409,6 +409,7 @@ void RequestWorld::arrive(std::int32_t h, SimTime t) {
     return;
   }
   if ((*unrouted_)[s] > 0 && draw(s, hop.key, kUnrouted) < (*unrouted_)[s]) {
+    stats_.unrouted[s] += 1;
     finish(h, 503, true, t);
     return;
   }
@@ -993,7 +994,7 @@ void RequestWorld::advance(std::int64_t tick, const std::vector<double>& externa
   tick_start_ = tick * scenario_->tick;
   const SimTime tick_end = tick_start_ + scenario_->tick;
   for (auto* v : {&stats_.arrivals, &stats_.completed, &stats_.errors, &stats_.fast,
-                  &stats_.busy_seconds, &stats_.ep_arrivals, &stats_.ep_completed,
+                  &stats_.busy_seconds, &stats_.unrouted, &stats_.ep_arrivals, &stats_.ep_completed,
                   &stats_.ep_errors, &stats_.edge_sent, &stats_.edge_resolved, &stats_.edge_failed})
     std::fill(v->begin(), v->end(), 0.0);
   for (auto* lists : {&stats_.latency, &stats_.ep_latency, &stats_.edge_latency})
@@ -1092,6 +1093,8 @@ void RequestWorld::fill(TickOutcome& out, const std::vector<int>& ready) {
     out.served[s] = (stats.completed[s] - stats.errors[s]) / dt_;
     out.fast_fail[s] = arrivals > 0 ? std::min(1.0, stats.fast[s] / arrivals) : 0.0;
     out.error_ratio[s] = stats.completed[s] > 0 ? stats.errors[s] / stats.completed[s] : 0.0;
+    const double routed = stats.completed[s] - stats.unrouted[s];
+    out.routed_error_ratio[s] = routed > 0 ? (stats.errors[s] - stats.unrouted[s]) / routed : 0.0;
     const double worker_seconds =
         static_cast<double>(services_[s].workers) * std::max(0, ready[s]) * dt_;
     const double u = worker_seconds > 0 ? std::min(1.0, stats.busy_seconds[s] / worker_seconds) : 0;

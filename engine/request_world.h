@@ -198,6 +198,7 @@ class RequestWorld {
   };
   struct Stats {  // one tick, reset by advance()
     std::vector<double> arrivals, completed, errors, fast, busy_seconds;
+    std::vector<double> unrouted;  // failed for want of a replica to route to (an outage)
     std::vector<std::vector<float>> latency;  // per service: answered requests
     std::vector<double> ep_arrivals, ep_completed, ep_errors;
     std::vector<std::vector<float>> ep_latency;

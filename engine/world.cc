@@ -120,7 +120,7 @@ bool may_time_out(const LogNormal& d, double timeout) {
 
 void TickOutcome::reset(std::size_t services, std::size_t endpoints, std::size_t dependencies) {
   for (auto* v : {&arrivals, &aborted, &shed, &served, &utilization, &error_ratio, &p50, &p95, &p99,
-                  &cpu, &fast_fail})
+                  &cpu, &fast_fail, &routed_error_ratio})
     v->assign(services, 0.0);
   dispersion.assign(services, 1.0);
   spread_source.assign(services, -1);
@@ -368,13 +368,14 @@ void World::fill_zone_frame() {
     const double arrivals = service_rps[s];
     const double u = unrouted_[s];
     // The error ratio of the replicas that answer: the service's without the unrouted share.
-    // Where only part of the traffic is unrouted it is the model's (the measured ratio's
-    // noise is mostly the unrouted share's, which would show as errors of the zones that
-    // answer); else the measured one.
-    const double service_errors =
-        u > 0 && u < 1.0 ? outcome_.error_ratio[s] : double{service_error[s]};
-    const double live_error =
+    // Where only part of the traffic is unrouted it is the model's, or at request level that
+    // of the requests routed (the measured ratio's noise is mostly the unrouted share's,
+    // which would show as errors of the zones that answer); else the measured one.
+    const bool partly = u > 0 && u < 1.0;
+    const double service_errors = partly ? outcome_.error_ratio[s] : double{service_error[s]};
+    double live_error =
         u < 1.0 ? std::clamp(1.0 - (1.0 - service_errors) / (1.0 - u), 0.0, 1.0) : 1.0;
+    if (partly && requests_) live_error = outcome_.routed_error_ratio[s];
     for (std::size_t z = 0; z < places; ++z, ++column) {
       const double zone_ready = up[z] * scale;
       const bool dark = zone_ready <= 0;

@@ -162,6 +162,9 @@ struct TickOutcome {
   std::vector<double> error_ratio, p50, p95, p99;
   std::vector<double> cpu;        // cpu_ratio before measurement noise
   std::vector<double> fast_fail;  // share of arrivals rejected or aborted at once
+  // Request level: the error ratio of the requests that were routed to a replica (those an
+  // outage left unrouted left out), for the zones that answer; the fluid model derives it.
+  std::vector<double> routed_error_ratio;
   // Variance over mean of a tick's count of arrivals (1 for Poisson): a caller's calls come
   // in batches of calls_per_request, and callers that serve the same requests send together
   // (world.cc, arrival_spread; measurement.h, sample_batched).
