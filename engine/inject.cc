@@ -17,22 +17,22 @@ int inject_fault(Simulation& simulation, YAML::Node node, const std::string& whe
                  const std::string& file) {
   if (!node.IsMap())
     throw RunControlError(where + ": a fault is a table of keys (kind, target, ...)");
-  if (!node["start"]) node["start"] = time_text(simulation.now());
+  if (!node["start"]) node["start"] = time_text(simulation.current_time());
   const SimTime end = simulation.scenario().duration;
   const bool until_the_end = !node["duration"];
   if (until_the_end) {  // the rest of the run from its start: set once the start is read
-    if (end - simulation.now() <= 0) throw RunControlError(where + ": the run is over");
-    node["duration"] = time_text(end - simulation.now());
+    if (end - simulation.current_time() <= 0) throw RunControlError(where + ": the run is over");
+    node["duration"] = time_text(end - simulation.current_time());
   }
   FaultSpec spec = parse_fault(simulation.scenario(), node, file);
-  if (spec.start < simulation.now()) throw RunControlError(where + ": 'start' is in the past");
+  if (spec.start < simulation.current_time()) throw RunControlError(where + ": 'start' is in the past");
   if (until_the_end && spec.start < end) spec.duration = end - spec.start;
   return simulation.add_fault(std::move(spec));
 }
 
 std::vector<int> apply_manifest(Simulation& simulation, const std::string& path,
                                 std::optional<SimTime> duration, const std::string& where) {
-  const SimTime now = simulation.now();
+  const SimTime now = simulation.current_time();
   const SimTime end = simulation.scenario().duration;
   if (now >= end) throw RunControlError(where + ": the run is over");
   if (duration && *duration <= 0) throw RunControlError(where + ": 'duration' must be > 0");

@@ -187,7 +187,14 @@ RunResult Simulation::advance(const std::atomic<bool>* stop, std::int64_t max_ti
         std::function<void()> fn = std::move(callbacks_[index]);
         callbacks_[index] = nullptr;
         free_callbacks_.push_back(index);  // periodic callbacks reuse their slots
-        if (fn) fn();
+        if (fn) {
+          struct Restore {
+            SimTime& time;
+            ~Restore() { time = -1; }
+          } restore{callback_time_};
+          callback_time_ = event.time;
+          fn();
+        }
         break;
       }
       case EventKind::kTick: {
@@ -217,7 +224,7 @@ const Frame& Simulation::frame() const { return world_->frame(); }
 void Simulation::set_threads(int threads) { world_->set_threads(threads); }
 
 void Simulation::at(SimTime t, std::function<void()> fn) {
-  const SimTime when = std::max(t, now());
+  const SimTime when = std::max(t, current_time());
   if (when >= scenario_.tick_count() * scenario_.tick) return;  // after the last tick
   std::int32_t id;
   if (free_callbacks_.empty()) {
@@ -235,9 +242,9 @@ int Simulation::add_fault(FaultSpec spec) {
   const int index = static_cast<int>(scenario_.faults.size());
   if (spec.name.empty()) spec.name = "fault-" + std::to_string(index);
   const std::string what = "fault '" + spec.name + "'";
-  if (spec.start < now())
+  if (spec.start < current_time())
     reject(what + ": its start (" + format_duration(spec.start) + ") is before now (" +
-           format_duration(now()) + ")");
+           format_duration(current_time()) + ")");
   if (spec.start >= scenario_.duration)
     reject(what + ": its start (" + format_duration(spec.start) +
            ") must be before the end of the scenario (" + format_duration(scenario_.duration) +
@@ -279,9 +286,9 @@ int Simulation::add_change(ChangeSpec spec) {
   const std::string what = "change '" + spec.name + "'";
   if (spec.kind == ChangeKind::kFeatureFlag && !spec.flag_steps.empty())
     spec.at = spec.flag_steps.front().at;
-  if (spec.at < now())
+  if (spec.at < current_time())
     reject(what + ": it starts (" + format_duration(spec.at) + ") before now (" +
-           format_duration(now()) + ")");
+           format_duration(current_time()) + ")");
   if (spec.at >= scenario_.duration)
     reject(what + ": it starts (" + format_duration(spec.at) + ") after the end of the scenario (" +
            format_duration(scenario_.duration) + ")");

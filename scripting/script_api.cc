@@ -569,7 +569,7 @@ int change(lua_State* L, const char* kind, const char* where) {
   YAML::Node node = to_yaml(L, 1, where);
   node["kind"] = kind;
   // A feature flag's times are its steps' `at` (times in the run, as in a scenario).
-  if (!node["at"] && std::string(kind) != "feature-flag") node["at"] = time_text(simulation.now());
+  if (!node["at"] && std::string(kind) != "feature-flag") node["at"] = time_text(simulation.current_time());
   ChangeSpec spec;
   try {
     spec = parse_change(simulation.scenario(), node, host.path());

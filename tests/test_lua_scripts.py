@@ -173,6 +173,47 @@ end)
         assert f["truth/incidents/impact_end_ns"][0] <= 662 * 10**9
 
 
+def test_a_fault_injected_between_ticks_equals_the_declared_one():
+    # A callback at 600.5 s runs before the tick of 601 s: a fault it adds with start
+    # sim.now() (or no start) is the declared fault at 600.5 s, not one refused as past or
+    # moved to 601 s; the same for a coroutine that slept there.
+    off_tick = SCENARIO + DECLARED_FAULT.replace("start: 10m, duration: 5m",
+                                                 "start: 600.5s, duration: 60.3s")
+    declared, declared_trace, _ = run(None, off_tick, name="declared-off-tick")
+    assert declared.returncode == 0, declared.stderr
+    scripts = {
+        "at": """
+sim.at(600.5, function()
+  sim.inject{name = "db-slow", kind = "latency", target = {service = "db"},
+             fixedDelay = "150ms", start = sim.now(), duration = 60.3}
+end)
+""",
+        "default-start": """
+sim.at(600.5, function()
+  sim.inject{name = "db-slow", kind = "latency", target = {service = "db"},
+             fixedDelay = "150ms", duration = 60.3}
+end)
+""",
+        "slept": """
+sim.spawn(function()
+  sim.sleep(600.5)
+  sim.inject{name = "db-slow", kind = "latency", target = {service = "db"},
+             fixedDelay = "150ms", duration = 60.3}
+end)
+"""}
+    for name, script in scripts.items():
+        injected, injected_trace, _ = run(script, name=f"injected-{name}")
+        assert injected.returncode == 0, (name, injected.stderr)
+        with h5py.File(declared_trace, "r") as a, h5py.File(injected_trace, "r") as b:
+            assert b["truth/incidents/start_ns"][0] == 600_500_000_000
+            for column in ("start_ns", "end_ns", "impact_start_ns", "impact_end_ns"):
+                assert np.array_equal(a[f"truth/incidents/{column}"][()],
+                                      b[f"truth/incidents/{column}"][()]), (name, column)
+            for metric in a["metrics/service"]:
+                assert np.array_equal(a[f"metrics/service/{metric}"][()],
+                                      b[f"metrics/service/{metric}"][()]), (name, metric)
+
+
 def test_experiment_verdicts_and_rollbacks():
     result, trace, _ = run("""
 local function calm() return sim.metric("web", "error_ratio") < 0.01, "web errors" end

@@ -78,13 +78,18 @@ class Simulation {
   // The start of the next tick to simulate: 0 before run(), tick k's start while the events
   // before it run (callbacks included), the end of the last simulated tick after run().
   SimTime now() const { return next_tick_ * scenario_.tick; }
+  // The simulated time of the callback running (its t, or now() where t was past), else
+  // now(): the earliest time a fault or change added now can start, and the least time a
+  // callback scheduled now runs at. Between ticks a callback at t runs before the next tick,
+  // so what it adds at t acts from that tick, as if the scenario had declared it at t.
+  SimTime current_time() const { return callback_time_ >= 0 ? callback_time_ : now(); }
 
   // --- Run-time control. Every call may be made before run() and from callbacks. ---
 
   // Calls fn at simulated time t, after the fault start and end events at t and before the
   // tick that starts at t; callbacks with the same t run in the order they were scheduled.
-  // t < now() runs at now(). A callback at a time that is not a tick's start runs before the
-  // next tick (now() is then that tick's start). Callbacks at or after the end of the run
+  // t < current_time() runs at current_time(). A callback at a time that is not a tick's
+  // start runs before the next tick (now() is then that tick's start). Callbacks at or after the end of the run
   // never run.
   void at(SimTime t, std::function<void()> fn);
 
@@ -92,7 +97,7 @@ class Simulation {
   // its counterfactual, impact window, affected services...). Its incident id comes after
   // all of the scenario's own and those added before it. An empty name becomes
   // "fault-<index>". Returns the fault's index in scenario().faults.
-  // Throws RunControlError when spec.start < now(), spec.start is not before the end of
+  // Throws RunControlError when spec.start < current_time(), spec.start is not before the end of
   // the scenario, spec.duration <= 0, the name is already taken, or the target does not refer
   // to what the scenario has (use parse_fault(), scenario_loader.h, for every check with
   // messages).
@@ -110,7 +115,7 @@ class Simulation {
   // Adds a change (deployment, config, secret-rotation, feature-flag) as if declared; its
   // incident id (when it has a defect) comes after all earlier ones. An empty name becomes
   // "change-<index>". Returns its index in scenario().changes.
-  // Throws RunControlError when spec.at < now() (or a feature flag's first step), spec.at
+  // Throws RunControlError when spec.at < current_time() (or a feature flag's first step), spec.at
   // is not before the end of the scenario, the name is taken, or a reference is out of range.
   int add_change(ChangeSpec spec);
 
@@ -183,6 +188,7 @@ class Simulation {
   std::vector<std::function<void()>> callbacks_;  // by callback id; emptied once run
   std::vector<std::int32_t> free_callbacks_;      // ids of callbacks already run
   std::int64_t next_tick_ = 0;
+  SimTime callback_time_ = -1;  // while a callback runs: its time
   bool started_ = false;
   RunResult result_;  // totals over every call of run() and run_ticks()
 };
