@@ -11,6 +11,18 @@ namespace {
 // A time parse_fault() reads exactly, whatever its size.
 std::string time_text(SimTime t) { return std::to_string(t) + "ns"; }
 
+// Whether fault `name` is one application of a manifest's fault `base`: the first (`base`)
+// or a later one (`base-2`, `base-3`, ...).
+bool applied_as(const std::string& name, const std::string& base) {
+  if (name == base) return true;
+  if (name.size() <= base.size() + 1 || name.compare(0, base.size(), base) != 0 ||
+      name[base.size()] != '-')
+    return false;
+  const std::string suffix = name.substr(base.size() + 1);
+  return suffix.find_first_not_of("0123456789") == std::string::npos && suffix[0] != '0' &&
+         suffix != "1";
+}
+
 }  // namespace
 
 int inject_fault(Simulation& simulation, YAML::Node node, const std::string& where,
@@ -25,7 +37,8 @@ int inject_fault(Simulation& simulation, YAML::Node node, const std::string& whe
     node["duration"] = time_text(end - simulation.current_time());
   }
   FaultSpec spec = parse_fault(simulation.scenario(), node, file);
-  if (spec.start < simulation.current_time()) throw RunControlError(where + ": 'start' is in the past");
+  if (spec.start < simulation.current_time())
+    throw RunControlError(where + ": 'start' is in the past");
   if (until_the_end && spec.start < end) spec.duration = end - spec.start;
   return simulation.add_fault(std::move(spec));
 }
@@ -47,11 +60,13 @@ std::vector<int> apply_manifest(Simulation& simulation, const std::string& path,
   bool again = false;  // an earlier application's faults, all ended
   for (const FaultSpec& spec : faults)
     for (std::size_t f = 0; f < existing.size(); ++f) {
-      if (existing[f].name != spec.name) continue;
+      if (!applied_as(existing[f].name, spec.name)) continue;
       if (!simulation.fault_ended(static_cast<int>(f)))
-        throw RunControlError(where + ": the manifest makes fault '" + spec.name +
-                              "', and a fault of that name has not ended (the manifest is still "
-                              "applied: stop it first, or rename it)");
+        throw RunControlError(
+            where + ": the manifest makes fault '" + spec.name + "', and " +
+            (existing[f].name == spec.name ? std::string("a fault of that name")
+                                           : "its application '" + existing[f].name + "'") +
+            " has not ended (the manifest is still applied: stop it first, or rename it)");
       again = true;
     }
   if (again) {

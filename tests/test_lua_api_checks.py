@@ -159,6 +159,8 @@ sim.spawn(function()
   sim.log(e)
   sim.sleep(40)  -- its 30 s are over: applied again
   local second = sim.apply("kill.yaml")
+  local ok2, e2 = pcall(sim.apply, "kill.yaml")  -- kill-db-2 is still applied
+  sim.log(e2)
   sim.sleep(10)
   second:stop()  -- deleted: applied a third time
   local third = sim.apply("kill.yaml", {duration = "10s"})
@@ -169,7 +171,9 @@ end)
     texts = logged(trace)
     assert "sim.apply: the manifest makes fault 'kill-db', and a fault of that name has " \
         "not ended" in texts[0], texts
-    assert texts[1] == "1\t1\t1", texts
+    assert "sim.apply: the manifest makes fault 'kill-db', and its application 'kill-db-2' " \
+        "has not ended" in texts[1], texts
+    assert texts[2] == "1\t1\t1", texts
     with h5py.File(trace, "r") as f:
         inc = f["truth/incidents"]
         names = [n.decode() for n in inc["name"][:]]
