@@ -64,6 +64,12 @@ const char* world_mode_name(WorldMode mode) {
   return mode == WorldMode::kRequests ? "requests" : "fluid";
 }
 
+std::string detector_name_problem(const std::string& name) {
+  if (name.find('/') != std::string::npos || name == "." || name == "name")
+    return "detector name '" + name + "' is not allowed: no '/', and not '.' or 'name'";
+  return "";
+}
+
 bool acts_on_pods(FaultKind kind) {
   return kind == FaultKind::kPodKill || kind == FaultKind::kCrashLoop ||
          kind == FaultKind::kMemoryLeak || kind == FaultKind::kOutage ||

@@ -21,9 +21,8 @@ void Loader::read_detector(const YAML::Node& node, int index) {
     diags_.error(r.has("name") ? r.value_pos("name") : spec.pos,
                  "duplicate detector name '" + spec.name + "'");
   // The name is an HDF5 group in the trace (/detectors/<name>).
-  if (spec.name.find('/') != std::string::npos || spec.name == "." || spec.name == "name")
-    diags_.error(r.value_pos("name"),
-                 "detector name '" + spec.name + "' is not allowed: no '/', and not '.' or 'name'");
+  if (const std::string problem = detector_name_problem(spec.name); !problem.empty())
+    diags_.error(r.value_pos("name"), problem);
   spec.kind = r.text("kind", Need::kRequired).value_or("");
   spec.kind_pos = r.has("kind") ? r.value_pos("kind") : spec.pos;
   spec.family = r.text("family").value_or("service");

@@ -569,7 +569,8 @@ int change(lua_State* L, const char* kind, const char* where) {
   YAML::Node node = to_yaml(L, 1, where);
   node["kind"] = kind;
   // A feature flag's times are its steps' `at` (times in the run, as in a scenario).
-  if (!node["at"] && std::string(kind) != "feature-flag") node["at"] = time_text(simulation.current_time());
+  if (!node["at"] && std::string(kind) != "feature-flag")
+    node["at"] = time_text(simulation.current_time());
   ChangeSpec spec;
   try {
     spec = parse_change(simulation.scenario(), node, host.path());
@@ -761,7 +762,8 @@ int sim_detector(lua_State* L) {
     problems.push_back("'name' must be a non-empty string");
   } else {
     def.name = to_valid_utf8(lua_tostring(L, -1));
-    if (def.name.find('/') != std::string::npos) problems.push_back("a name may not contain '/'");
+    if (const std::string problem = detector_name_problem(def.name); !problem.empty())
+      problems.push_back(problem);
     for (const std::string& kind : detector_kinds())
       if (kind == def.name) problems.push_back("'" + def.name + "' is a built-in kind");
     for (const auto& other : host.lua_detectors())

@@ -253,6 +253,23 @@ end)
         in late.stderr, late.stderr
 
 
+def test_a_detector_name_the_trace_cannot_hold_is_an_error_of_validate_too():
+    # /detectors/name is a dataset and /detectors/<name> a group: "name", "." and "a/b"
+    # cannot be a detector's group, as in a scenario's detectors:.
+    for name in ("name", ".", "a/b"):
+        path = write("detector-name.lua", f"""
+sim.detector{{name = "{name}", watch = {{metrics = {{"rps"}}}}, observe = function(v) return v end}}
+""")
+        for command in ("validate", "run"):
+            args = [command, SCENARIO_PATH, "--script", path]
+            if command == "run":
+                args += ["--out", os.path.join(TMP, "ck-detector-name.h5"), "--quiet"]
+            result = dosim(*args)
+            assert result.returncode == 2, (name, command, result.stderr)
+            assert f"{path}:2: sim.detector: detector name '{name}' is not allowed" \
+                in result.stderr, (name, command, result.stderr)
+
+
 def test_a_negative_delay_is_an_error():
     after, _, path = run("after-negative", "\nsim.after(-5, function() end)\n")
     assert after.returncode == 2, after.stderr

@@ -457,6 +457,10 @@ struct ChangeSpec {
   SourcePos pos;
 };
 
+// Why `name` cannot name a detector (empty when it can): it is an HDF5 group of the trace,
+// /detectors/<name>, beside the dataset /detectors/name.
+std::string detector_name_problem(const std::string& name);
+
 // A detector the run feeds (the kinds live in detectors/; the loader checks only the
 // structure, the detector registry checks the kind and its parameters).
 struct DetectorSpec {
