@@ -344,11 +344,30 @@ int ordered_next(lua_State* L) {
   return 2;
 }
 
+// What an error value that is not a string says, as lua.c words it: its __tostring's
+// string (where `call_tostring`: L must be able to make calls), else "(error object is a T
+// value)". Lua adds no position to such a value: it is put before, from `thread`'s stack
+// at `level`.
+std::string error_object_text(lua_State* L, int index, lua_State* thread, int level,
+                              bool call_tostring) {
+  std::string text;
+  if (call_tostring && luaL_callmeta(L, index, "__tostring") != 0) {
+    if (lua_type(L, -1) == LUA_TSTRING) text = lua_tostring(L, -1);
+    lua_pop(L, 1);
+  }
+  if (text.empty()) text = std::string("(error object is a ") + luaL_typename(L, index) + " value)";
+  const std::string where = LuaSandbox::script_position(thread, level);
+  return where.empty() ? text : where + ": " + text;
+}
+
 int traceback_handler(lua_State* L) {
   // lua_tostring only on strings: it converts numbers in place, and allocates.
-  const char* message = lua_type(L, 1) == LUA_TSTRING ? lua_tostring(L, 1) : nullptr;
-  if (message == nullptr) message = luaL_typename(L, 1);
-  luaL_traceback(L, L, message, 1);
+  if (lua_type(L, 1) == LUA_TSTRING) {
+    luaL_traceback(L, L, lua_tostring(L, 1), 1);
+    return 1;
+  }
+  const std::string message = error_object_text(L, 1, L, 1, true);
+  luaL_traceback(L, L, message.c_str(), 1);
   return 1;
 }
 
@@ -584,9 +603,14 @@ void* LuaSandbox::allocate(void* ud, void* ptr, std::size_t old_size, std::size_
   const std::size_t limit = self->limits_.memory_limit + (self->formatting_ ? (1u << 20) : 0);
   if (self->memory_used_ - held + new_size > limit) {
     self->memory_exceeded_ = true;
-    if (self->fatal_.empty())
+    if (self->fatal_.empty()) {
       self->fatal_ = "memory cap of " + std::to_string(self->limits_.memory_limit >> 20) +
                      " MiB exceeded (a memory bomb?)";
+      // Lua calls no message handler for a memory error: the position is taken now, from
+      // the running thread's frames (reading them allocates nothing).
+      if (self->fatal_where_.empty() && self->running_ != nullptr)
+        self->fatal_where_ = script_position(self->running_);
+    }
     return nullptr;
   }
   void* grown = std::realloc(ptr, new_size);
@@ -632,8 +656,7 @@ void LuaSandbox::raise_fatal(lua_State* L) {
   // Kept from the first raise: later ones may come after the looping function returned
   // into dosim's prelude (an experiment's pcall), where no line of the script runs.
   if (fatal_where_.empty()) fatal_where_ = script_position(L);
-  luaL_error(L, "%s%s%s", fatal_where_.c_str(), fatal_where_.empty() ? "" : ": ",
-             fatal_.c_str());
+  luaL_error(L, "%s%s%s", fatal_where_.c_str(), fatal_where_.empty() ? "" : ": ", fatal_.c_str());
   std::abort();  // luaL_error does not return
 }
 
@@ -645,7 +668,7 @@ int LuaSandbox::on_panic(lua_State* L) {
   std::string message =
       lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "a Lua error outside a call";
   if (!self.fatal_.empty() && message.find(self.fatal_) == std::string::npos)
-    message = self.fatal_ + "\n" + message;
+    message = self.fatal_message() + "\n" + message;
   throw ScriptError(message);
 }
 
@@ -756,20 +779,26 @@ void LuaSandbox::call(int nargs, int nresults) {
   lua_pushcfunction(L, traceback_handler);
   lua_insert(L, base);
   begin_callback();
+  lua_State* const outer = running_;
+  running_ = L;
   const int status = lua_pcall(L, nargs, nresults, base);
+  running_ = outer;
   lua_remove(L, base);
   if (status != LUA_OK) {
+    // A string (the handler's traceback) but for a memory error, which skips the handler.
     std::string message = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "error";
     lua_pop(L, 1);
     if (!fatal_.empty() && message.find(fatal_) == std::string::npos)
-      message = fatal_ + "\n" + message;
+      message = fatal_message() + "\n" + message;
     throw ScriptError(to_valid_utf8(message));
   }
-  if (!fatal_.empty()) throw ScriptError(fatal_);  // caught by the script's own pcall
+  if (!fatal_.empty()) throw ScriptError(fatal_message());  // caught by the script's own pcall
 }
 
 std::string LuaSandbox::error_message(lua_State* L, lua_State* from) {
-  std::string message = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : luaL_typename(L, -1);
+  // No __tostring here: `L` may be a coroutine dead of the error, which makes no calls.
+  std::string message = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1)
+                                                       : error_object_text(L, -1, from, 0, false);
   lua_pop(L, 1);
   // The traceback in a protected call on the main thread (`from` may be a dead coroutine).
   TracebackRequest request{from, message.c_str(), {}};
@@ -782,7 +811,7 @@ std::string LuaSandbox::error_message(lua_State* L, lua_State* from) {
     lua_pop(state_, 1);
   formatting_ = false;
   if (!fatal_.empty() && message.find(fatal_) == std::string::npos)
-    message = fatal_ + "\n" + message;
+    message = fatal_message() + "\n" + message;
   return to_valid_utf8(message);
 }
 

@@ -98,6 +98,10 @@ class LuaSandbox {
 
   // Resets the instruction count: call before each callback or resume.
   void begin_callback() { instructions_ = 0; }
+  // The thread running script code (set around a call or resume, nullptr between them):
+  // where a memory cap reached inside an allocation is reported.
+  lua_State* running() const { return running_; }
+  void set_running(lua_State* thread) { running_ = thread; }
   // Counts host work done for the script (a pairs snapshot, say) against the budget; the
   // next hook check sees it.
   void charge(std::int64_t instructions) { instructions_ += instructions; }
@@ -109,6 +113,10 @@ class LuaSandbox {
   // A failure the state cannot recover from (budget or memory exceeded), "" if none: the
   // run must stop even if the script caught the error with pcall.
   const std::string& fatal() const { return fatal_; }
+  // fatal() with the script's position where it was first raised ("FILE:LINE: ...").
+  std::string fatal_message() const {
+    return fatal_where_.empty() ? fatal_ : fatal_where_ + ": " + fatal_;
+  }
   // Turns an error value on `L`'s stack top (from a failed pcall/resume on thread `from`)
   // into a message with a traceback of `from`, and pops it.
   std::string error_message(lua_State* L, lua_State* from);
@@ -143,6 +151,7 @@ class LuaSandbox {
   bool panicked_ = false;  // the state may be inconsistent: never closed
   bool closing_ = false;
   bool formatting_ = false;  // formatting an error message: the memory cap has some slack
+  lua_State* running_ = nullptr;
   lua_State* state_ = nullptr;
 };
 

@@ -99,13 +99,16 @@ void ScriptHost::resume(int ref) {
   sandbox_->begin_callback();
   int results = 0;
   lua_State* const outer = resuming_;
+  lua_State* const outer_running = sandbox_->running();
   resuming_ = co;
+  sandbox_->set_running(co);
   const int status = lua_resume(co, L, 0, &results);
+  sandbox_->set_running(outer_running);
   resuming_ = outer;
   if (status == LUA_OK) {  // finished
     lua_pop(co, results);
     luaL_unref(L, LUA_REGISTRYINDEX, ref);
-    if (!sandbox_->fatal().empty()) throw ScriptError(sandbox_->fatal());
+    if (!sandbox_->fatal().empty()) throw ScriptError(sandbox_->fatal_message());
     return;
   }
   if (status != LUA_YIELD) {
@@ -113,7 +116,7 @@ void ScriptHost::resume(int ref) {
     luaL_unref(L, LUA_REGISTRYINDEX, ref);
     throw ScriptError(message);
   }
-  if (!sandbox_->fatal().empty()) throw ScriptError(sandbox_->fatal());
+  if (!sandbox_->fatal().empty()) throw ScriptError(sandbox_->fatal_message());
   if (results == 2 && yielded_token(co, -2, sleep_token())) {
     const SimTime until = static_cast<SimTime>(lua_tointeger(co, -1));
     lua_pop(co, results);

@@ -12,7 +12,8 @@ crash, a hang or a sanitizer report:
 - a catastrophic pattern is refused before it runs;
 - a table nested hundreds deep, or containing itself, is an error;
 - SIGINT / SIGTERM stop a script that loops at one instant;
-- an error caught by pcall after the budget is exceeded cannot carry on.
+- an error caught by pcall after the budget is exceeded cannot carry on;
+- a memory bomb and an error value that is not a string are reported at the script's line.
 """
 import json
 import os
@@ -175,6 +176,27 @@ end)
 """, extra=["--lua-instructions", "100000"])
     failed_with(result, "instruction budget of 100000 exceeded")
     assert time.monotonic() - started < 20
+
+
+def test_a_memory_bomb_and_an_error_table_in_a_coroutine_name_their_line():
+    # Lua runs no message handler for a memory error, and adds no position to an error value
+    # that is not a string: dosim puts the script's line before both.
+    path = write_script("bomb.lua", """
+sim.spawn(function()
+  sim.sleep(3)
+  local s = "x"
+  while true do s = s .. s end
+end)
+""")
+    result, _ = run("bomb", open(path).read(), extra=["--lua-memory", "16"])
+    failed_with(result, "bomb.lua:5: memory cap of 16 MiB exceeded")
+    result, _ = run("error_table", """
+sim.spawn(function()
+  sim.sleep(3)
+  error({code = 1})
+end)
+""")
+    failed_with(result, "error_table.lua:4: (error object is a table value)")
 
 
 def interrupt(signal_number, expected):

@@ -142,8 +142,21 @@ TEST_CASE("a memory bomb hits the memory cap", "[lua]") {
   limits.memory_limit = 8u << 20;
   CHECK_THAT(run("local t = {} for i = 1, 1e8 do t[i] = string.rep('x', 100) .. i end", limits),
              Catch::Contains("memory cap of 8 MiB exceeded"));
-  CHECK_THAT(run("local s = 'x' while true do s = s .. s end", limits),
-             Catch::StartsWith("memory cap of 8 MiB exceeded"));
+  // At the script's line (Lua runs no message handler for a memory error): the loop's, or
+  // the line that called the library function that asked for too much.
+  CHECK_THAT(run("local s = 'x'\nwhile true do s = s .. s end", limits),
+             Catch::StartsWith("test.lua:2: memory cap of 8 MiB exceeded"));
+  CHECK_THAT(run("local a = 1\nlocal s = string.rep('x', 9 * 1024 * 1024)", limits),
+             Catch::StartsWith("test.lua:2: memory cap of 8 MiB exceeded"));
+}
+
+TEST_CASE("an error value that is not a string is reported at its line", "[lua]") {
+  // As lua.c words it: the value's __tostring, else its type; Lua adds no position to it.
+  CHECK_THAT(run("local a = 1\nerror({code = 1})"),
+             Catch::StartsWith("test.lua:2: (error object is a table value)"));
+  CHECK_THAT(run("error(nil)"), Catch::StartsWith("test.lua:1: (error object is a nil value)"));
+  CHECK_THAT(run("\nerror(setmetatable({}, {__tostring = function() return 'custom' end}))"),
+             Catch::StartsWith("test.lua:2: custom"));
 }
 
 TEST_CASE("tostring, print and string.format show no memory address", "[lua]") {
