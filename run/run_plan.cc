@@ -141,6 +141,22 @@ void check_detectors(const Scenario& scenario, const std::vector<DetectorSpec>& 
   }
 }
 
+// Whether the scenario's own script (`script:`, when no --script replaces it) is a file
+// that can be read: said at its `script:` when not.
+bool check_scenario_script(const Scenario& scenario, const RunOptions& options,
+                           const std::string& script_path, std::vector<Diagnostic>& problems) {
+  std::error_code missing;
+  if (!options.script_path.empty() || script_path.empty() ||
+      std::filesystem::is_regular_file(script_path, missing))
+    return true;
+  const char* why = std::filesystem::is_directory(script_path, missing) ? "Is a directory"
+                    : std::filesystem::exists(script_path, missing)     ? "not a regular file"
+                                                                    : "No such file or directory";
+  problems.push_back({scenario.file, scenario.script_pos.line, scenario.script_pos.column,
+                      "cannot read the script '" + script_path + "': " + why});
+  return false;
+}
+
 // The problems of a scenario that did not load (`draft`, draft_scenario_file) and those of
 // its detectors' own parameters, which the loader does not know: each detector of a built-in
 // kind is made for one column, so that a user sees its problems with the others at once. A
@@ -173,7 +189,8 @@ std::vector<Diagnostic> draft_problems(const ScenarioDraft& draft, const RunOpti
                                  ? scenario_script_path(draft.scenario.file, draft.scenario.script)
                                  : options.script_path;
   std::error_code missing;
-  if (!script.empty() && std::filesystem::is_regular_file(script, missing)) {
+  if (check_scenario_script(draft.scenario, options, script, problems) && !script.empty() &&
+      std::filesystem::is_regular_file(script, missing)) {
     try {
       LuaSandbox(0, SandboxLimits{}).load_file(script);
     } catch (const Error& error) {
@@ -248,16 +265,7 @@ void resolve(Scenario& scenario, const RunOptions& options, std::vector<Detector
   script_path = options.script_path.empty() ? scenario_script_path(scenario.file, scenario.script)
                                             : options.script_path;
   // The scenario's own script, said at its `script:` when it is not there.
-  std::error_code missing;
-  if (options.script_path.empty() && !script_path.empty() &&
-      !std::filesystem::is_regular_file(script_path, missing)) {
-    const char* why = std::filesystem::is_directory(script_path, missing) ? "Is a directory"
-                      : std::filesystem::exists(script_path, missing)     ? "not a regular file"
-                                                                      : "No such file or directory";
-    problems.push_back({scenario.file, scenario.script_pos.line, scenario.script_pos.column,
-                        "cannot read the script '" + script_path + "': " + why});
-    script_path.clear();
-  }
+  if (!check_scenario_script(scenario, options, script_path, problems)) script_path.clear();
   // The script's main chunk runs in a probe of the world: it must compile and start, and it
   // may define Lua detectors the run needs.
   std::unique_ptr<Simulation> probe;

@@ -485,6 +485,13 @@ def test_the_scenario_names_its_script():
     checked = dosim("validate", missing)
     assert checked.returncode == 2, checked.stderr
     assert "cannot read the script '" in checked.stderr and "nowhere.lua': No such file or directory" in checked.stderr
+    # ... also beside the scenario's own mistakes, all at once.
+    both = write("named/both.yaml", SCENARIO.replace("replicas: 3", "replica: 3", 1) +
+                 "script: nowhere.lua\n")
+    checked = dosim("validate", both)
+    assert checked.returncode == 2 and "2 problems" in checked.stderr, checked.stderr
+    assert "nowhere.lua': No such file or directory" in checked.stderr, checked.stderr
+    assert "unknown key 'replica'" in checked.stderr, checked.stderr
     write("named/fails.lua", 'error("the main chunk fails")\n')
     failing = write("named/fails.yaml", SCENARIO + "script: fails.lua\n")
     checked = dosim("validate", failing)
