@@ -32,10 +32,12 @@ ScriptRandom& script_random(lua_State* L) {
   return *random;
 }
 
-// math.random([m [, n]]), as Lua's: a float in [0, 1), or an integer in [1, m] / [m, n].
+// math.random([m [, n]]), as Lua's: a float in [0, 1), an integer in [1, m] / [m, n], or
+// with m = 0 an integer of 64 random bits.
 int math_random(lua_State* L) {
   ScriptRandom& random = script_random(L);
-  const double u = random.stream.uniform(random.next++);
+  const std::uint64_t index = random.next++;
+  const double u = random.stream.uniform(index);
   lua_Integer low = 1, high = 0;
   switch (lua_gettop(L)) {
     case 0:
@@ -43,6 +45,10 @@ int math_random(lua_State* L) {
       return 1;
     case 1:
       high = luaL_checkinteger(L, 1);
+      if (high == 0) {  // the draw's bits, of which u is the top 53
+        lua_pushinteger(L, static_cast<lua_Integer>(random.stream.bits(index)));
+        return 1;
+      }
       break;
     case 2:
       low = luaL_checkinteger(L, 1);

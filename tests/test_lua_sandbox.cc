@@ -98,6 +98,14 @@ TEST_CASE("math.random follows the seed and randomseed restarts it", "[lua]") {
   CHECK(again == global_after(d, "", "x"));
   CHECK(again != first);
   CHECK_THAT(run("math.random(5, 1)"), Catch::Contains("interval is empty"));
+  // math.random(0): an integer of 64 random bits, as Lua 5.4's (negative about half the time).
+  LuaSandbox z(7, {});
+  CHECK(global_after(z,
+                     "local negative, big = 0, 0 for i = 1, 1000 do local x = math.random(0) "
+                     "assert(math.type(x) == 'integer') if x < 0 then negative = negative + 1 end "
+                     "if x > 1 << 62 or x < -(1 << 62) then big = big + 1 end end "
+                     "r = tostring(negative > 400 and negative < 600 and big > 400)",
+                     "r") == "true");
   LuaSandbox e(7, {});
   CHECK(global_after(e,
                      "local ok = true for i = 1, 1000 do local x = math.random(3) "
