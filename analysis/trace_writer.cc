@@ -179,14 +179,19 @@ class RowAppender {
 
 // One family of metrics (service, edge or endpoint): sums each frame over a record interval
 // and appends the summary as one row of each metric's dataset. In double, per column:
-//  - error ratio: sum of rps * error_ratio, divided by the sum of rps at the end (0 if 0);
+//  - error ratio: sum of rps * error_ratio, divided by the sum of rps at the end; where that
+//    is 0, the mean (a simulated series has no errors without requests, so 0; a replayed
+//    one keeps its recorded values);
 //  - `min_metric` (ready replicas): the minimum;
 //  - everything else: the sum, divided by the tick count at the end (mean).
 class MetricFamily {
  public:
   MetricFamily(hid_t group, std::span<const std::string_view> names, std::size_t columns,
                int min_metric, std::uint64_t* chunk_writes)
-      : columns_(columns), min_metric_(min_metric), sums_(names.size() * columns) {
+      : columns_(columns),
+        min_metric_(min_metric),
+        sums_(names.size() * columns),
+        plain_error_sums_(columns) {
     tables_.reserve(names.size());
     for (std::size_t m = 0; m < names.size(); ++m) {
       tables_.emplace_back(group, std::string(names[m]).c_str(), H5T_IEEE_F32LE, 2, columns,
@@ -207,7 +212,10 @@ class MetricFamily {
       const float* in = values.data() + metric * columns_;
       double* sum = sums_.data() + metric * columns_;
       if (metric == error_metric_) {
-        for (std::size_t c = 0; c < columns_; ++c) sum[c] += double(rps[c]) * double(in[c]);
+        for (std::size_t c = 0; c < columns_; ++c) {
+          sum[c] += double(rps[c]) * double(in[c]);
+          plain_error_sums_[c] += in[c];
+        }
       } else if (static_cast<int>(metric) == min_metric_) {
         for (std::size_t c = 0; c < columns_; ++c) sum[c] = std::min(sum[c], double(in[c]));
       } else {
@@ -225,7 +233,7 @@ class MetricFamily {
       for (std::size_t c = 0; c < columns_; ++c) {
         double value;
         if (metric == error_metric_) {
-          value = rps_sum[c] > 0 ? sum[c] / rps_sum[c] : 0.0;
+          value = rps_sum[c] > 0 ? sum[c] / rps_sum[c] : plain_error_sums_[c] / double(ticks);
         } else if (static_cast<int>(metric) == min_metric_) {
           value = sum[c];
         } else {
@@ -247,6 +255,7 @@ class MetricFamily {
  private:
   void reset() {
     std::fill(sums_.begin(), sums_.end(), 0.0);
+    std::fill(plain_error_sums_.begin(), plain_error_sums_.end(), 0.0);
     if (min_metric_ >= 0)
       std::fill_n(sums_.begin() + min_metric_ * columns_, columns_,
                   std::numeric_limits<double>::infinity());
@@ -257,6 +266,7 @@ class MetricFamily {
   std::size_t rps_metric_ = kNone, error_metric_ = kNone;  // by name
   int min_metric_;                                         // -1: none
   std::vector<double> sums_;                               // [metric][column]
+  std::vector<double> plain_error_sums_;                   // [column]
   std::vector<RowAppender<float>> tables_;
 };
 

@@ -65,6 +65,35 @@ def test_threshold_alerts_at_the_rows_above_its_limit():
         assert list(f["alerts/incident_id"][:]) == [0, -1, -1]  # row 3 detects it
 
 
+@pytest.mark.parametrize("record", ["1s", "2s"])
+def test_a_replayed_error_ratio_without_traffic_reaches_the_trace(record):
+    # An error ratio is weighted by rps over a row; a replayed one on a service with no
+    # traffic has no rps, and kept 0 in the trace while its detector saw the values.
+    folder = TMP / "replay-errors"
+    folder.mkdir(parents=True, exist_ok=True)
+    values = [0.01, 0.02, 0.5, 0.5, 0.01, 0.03]
+    (folder / "er.csv").write_text("timestamp,value\n" + "".join(
+        f"{i + 1},{v}\n" for i, v in enumerate(values)))
+    scenario = folder / f"er-{record}.yaml"
+    scenario.write_text(f"""\
+name: er-replay
+record: {record}
+services: [{{name: svc}}]
+replay:
+  - {{file: er.csv, service: svc, metric: error_ratio}}
+detectors:
+  - {{name: t, kind: threshold, metrics: [error_ratio], params: {{above: 0.1}}}}
+""")
+    trace = folder / f"er-{record}.h5"
+    result = dosim("run", scenario, "--out", trace, "--quiet")
+    assert result.returncode == 0, result.stderr
+    per_row = 1 if record == "1s" else 2
+    expected = np.array(values, dtype=np.float32).astype(np.float64).reshape(-1, per_row).mean(axis=1)
+    with h5py.File(trace, "r") as f:
+        stored = f["metrics/service/error_ratio"][:, 0]
+        assert np.allclose(stored, expected.astype(np.float32), rtol=1e-6), (stored, expected)
+
+
 def test_bad_csv_is_reported_at_its_line_and_column():
     csv_text = good_csv().replace("10:25:00,4.0", "10:25:00,4,0")  # one field too many is fine
     csv_text = csv_text.replace("10:35:00,12.0", "10:35:00,twelve")
