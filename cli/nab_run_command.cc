@@ -85,6 +85,8 @@ Plan parse_plan(const std::string& token, std::vector<Diagnostic>& problems) {
     if (token != plan.kind) problem("the " + plan.kind + " baseline takes no parameters");
     return plan;
   }
+  // NAB scores a detector's score per row; `for` only holds alerts back.
+  if (parsed.for_duration) problem("'for' does not apply: NAB scores the scores, not alerts");
   plan.spec.name = token;
   plan.spec.kind = plan.kind;
   plan.spec.metrics = {"value"};

@@ -236,6 +236,7 @@ DetectorToken parse_detector_token(const std::string& token, const std::string& 
     parsed.class_name = parts[2];
     first_pair = 3;
   }
+  std::vector<std::string> given;  // a key given twice is a mistake, as in a scenario
   for (std::size_t i = first_pair; i < parts.size(); ++i) {
     const std::size_t equals = parts[i].find('=');
     if (equals == std::string::npos || equals == 0) {
@@ -244,6 +245,11 @@ DetectorToken parse_detector_token(const std::string& token, const std::string& 
     }
     const std::string key = parts[i].substr(0, equals);
     const std::string value = parts[i].substr(equals + 1);
+    if (std::find(given.begin(), given.end(), key) != given.end()) {
+      problem("parameter '" + key + "' is given twice");
+      continue;
+    }
+    given.push_back(key);
     if (key == "direction") {
       if (value == "up" || value == "down" || value == "both") {
         parsed.direction = value == "up" ? 1 : value == "down" ? -1 : 0;

@@ -196,6 +196,9 @@ def test_bad_input():
     fails(["--nab", root, "--detectors", "mad:windw=10"],
           "unknown parameter 'windw' for kind mad; did you mean 'window'?")
     fails(["--nab", root, "--detectors", "mad:window=ten"], "expected a number for 'window'")
+    fails(["--nab", root, "--detectors", "mad:window=64:window=20"],
+          "parameter 'window' is given twice")
+    fails(["--nab", root, "--detectors", "mad:for=10h"], "'for' does not apply")
     fails(["--nab", root, "--detectors", "mad:window=1000"], "'window' must be a whole number")
     fails(["--nab", root, "--detectors", "ewma:scores=best"], "'scores' must be squash or rank")
     fails(["--nab", root, "--detectors", "surprise:rest=soon"], "'rest' must be a number of rows or auto")
