@@ -178,6 +178,12 @@ void Loader::read_incident_rule(const YAML::Node& node, int index) {
     rule.detector = *detector;
   }
   rule.poll = r.duration("poll", Range::above(0)).value_or(rule.poll);
+  // A rule polls the ticks since its last poll: a second poll within a tick sees none and
+  // decays the accumulators, which then never grow.
+  if (r.has("poll") && rule.poll > 0 && rule.poll < scenario_.tick)
+    diags_.error(r.value_pos("poll"), "'poll' (" + format_duration(rule.poll) +
+                                          ") is shorter than the tick (" +
+                                          format_duration(scenario_.tick) + ")");
   rule.decay = r.number("decay", Range::at_least(0)).value_or(rule.decay);
   rule.stream_threshold =
       r.number("stream_threshold", Range::at_least(0)).value_or(rule.stream_threshold);
