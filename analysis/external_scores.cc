@@ -354,24 +354,51 @@ std::optional<TimeValue> read_time(const Cell& cell, const std::string& key, Sim
 
 class ServiceLookup {
  public:
-  explicit ServiceLookup(const std::vector<std::string>& names) : names_(names) {
-    for (std::size_t i = 0; i < names.size(); ++i)
-      index_.emplace(names[i], static_cast<int>(i));  // a repeated name: its first index
+  explicit ServiceLookup(const TraceForScoring& trace)
+      : names_(trace.services),
+        edges_(trace.edge_targets),
+        endpoints_(trace.endpoint_targets),
+        listed_(trace.targets_listed) {
+    for (std::size_t i = 0; i < names_.size(); ++i)
+      index_.emplace(names_[i], static_cast<int>(i));  // a repeated name: its first index
   }
 
   // The service a target is about: the service itself, the caller of `caller->callee`, the
-  // service of `service /endpoint`. -1 with a problem when unknown.
+  // service of `service /endpoint`. -1 with a problem when unknown (the service, or the
+  // dependency or endpoint of a known one, where the trace lists them).
   int of_target(const Cell& cell, bool plain_service, const std::string& key,
                 Problems& problems) const {
     std::string_view name = trim(cell.text);
+    std::string whole;  // the dependency or endpoint, as /alerts/target writes it
+    const std::vector<std::string>* known = nullptr;
+    std::string what, a_what;
     if (!plain_service) {
-      if (const std::size_t arrow = name.find("->"); arrow != std::string_view::npos)
+      if (const std::size_t arrow = name.find("->"); arrow != std::string_view::npos) {
+        whole = std::string(trim(name.substr(0, arrow))) + "->" +
+                std::string(trim(name.substr(arrow + 2)));
         name = trim(name.substr(0, arrow));
-      else if (const std::size_t slash = name.find(" /"); slash != std::string_view::npos)
+        known = &edges_;
+        what = "dependency";
+        a_what = "a dependency";
+      } else if (const std::size_t slash = name.find(" /"); slash != std::string_view::npos) {
+        whole = std::string(trim(name.substr(0, slash))) + " " +
+                std::string(trim(name.substr(slash + 1)));
         name = trim(name.substr(0, slash));
+        known = &endpoints_;
+        what = "endpoint";
+        a_what = "an endpoint";
+      }
     }
     const auto found = index_.find(std::string(name));
-    if (found != index_.end()) return found->second;
+    if (found != index_.end()) {
+      if (known == nullptr || !listed_ ||
+          std::find(known->begin(), known->end(), whole) != known->end())
+        return found->second;
+      problems.add(cell.line, cell.column,
+                   "unknown " + what + " `" + whole + "` in `" + key + "` (not " + a_what +
+                       " of the trace)" + did_you_mean(whole, *known));
+      return -1;
+    }
     std::string message = "unknown service `" + std::string(name) + "`";
     if (name != trim(cell.text))
       message += " in `" + key + "` `" + std::string(trim(cell.text)) + "`";
@@ -383,6 +410,9 @@ class ServiceLookup {
 
  private:
   const std::vector<std::string>& names_;
+  const std::vector<std::string>& edges_;
+  const std::vector<std::string>& endpoints_;
+  bool listed_;
   std::unordered_map<std::string, int> index_;
 };
 
@@ -400,7 +430,7 @@ constexpr const char* kDefaultDetector = "external";
 std::vector<Alert> read_alerts_file(const std::string& path, const TraceForScoring& trace) {
   Problems problems(path);
   const Records records = read_records(path, problems);
-  const ServiceLookup services(trace.services);
+  const ServiceLookup services(trace);
   const KeyChoice time_key(records, {"time", "time_ns"}, true, problems);
   const KeyChoice resolved_key(records, {"resolved", "resolved_ns"}, false, problems);
   if (!records.json && !records.header.contains("service") && !records.header.contains("target"))
@@ -469,7 +499,7 @@ std::vector<Alert> alerts_from_scores_file(const std::string& path, const TraceF
   if (!std::isfinite(threshold)) throw InputError(path, "the threshold is not a finite number");
   Problems problems(path);
   const Records records = read_records(path, problems);
-  const ServiceLookup services(trace.services);
+  const ServiceLookup services(trace);
   const KeyChoice time_key(records, {"time", "time_ns"}, true, problems);
   const KeyChoice series_key(records, {"series"}, true, problems);
   const KeyChoice score_key(records, {"score"}, true, problems);

@@ -74,6 +74,15 @@ TraceForScoring read_trace(const std::string& path) {
     if (std::string problem = row_times_problem(times, trace.tick); !problem.empty())
       throw ReadFailure{problem};
     trace.services = read_strings(f, "services/name");
+    trace.targets_listed = exists(f, "edges/name") && exists(f, "endpoints/service");
+    if (exists(f, "edges/name")) trace.edge_targets = read_strings(f, "edges/name");
+    if (exists(f, "endpoints/service")) {
+      const auto owners = read_numbers<std::int32_t>(f, "endpoints/service");
+      const auto names = read_strings(f, "endpoints/name");
+      for (std::size_t e = 0; e < owners.size() && e < names.size(); ++e)
+        if (owners[e] >= 0 && static_cast<std::size_t>(owners[e]) < trace.services.size())
+          trace.endpoint_targets.push_back(trace.services[owners[e]] + " " + names[e]);
+    }
     if (exists(f, "detectors/name")) trace.detectors = read_strings(f, "detectors/name");
 
     const std::string truth = "truth/incidents/";

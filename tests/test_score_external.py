@@ -177,6 +177,28 @@ def test_csv_problems_are_all_reported_at_their_fields():
         "2 problems"], result.stderr
 
 
+def test_an_unknown_dependency_or_endpoint_of_a_known_service_is_reported():
+    # A target names a service, a dependency `caller->callee` or an endpoint `service /name`
+    # as /alerts/target does: a typo after a known service is as wrong as one before.
+    trace = run_scenario("payments-mad")
+    path = TMP / "score-external-targets.csv"
+    path.write_text("time,target\n"
+                    "2711,gateway->paymnts\n"     # not a dependency
+                    "2711,payments /pya\n"        # not an endpoint of payments
+                    "2711,users->gateway\n"       # users calls no gateway
+                    "2711,gateway -> payments\n"  # spaces around the arrow: fine
+                    "2711,payments /pay\n")
+    result = dosim("score", trace, "--alerts", path)
+    assert result.returncode == 2, result.stdout
+    errors = result.stderr.splitlines()
+    assert errors[0] == (f"{path}:2:6: unknown dependency `gateway->paymnts` in `target` (not a "
+                         "dependency of the trace); did you mean 'gateway->payments'?"), errors
+    assert errors[1].startswith(f"{path}:3:6: unknown endpoint `payments /pya` in `target` "
+                                "(not an endpoint of the trace); did you mean 'payments /pay'?"), errors
+    assert errors[2].startswith(f"{path}:4:6: unknown dependency `users->gateway`"), errors
+    assert errors[3] == "3 problems", errors
+
+
 def test_json_lines_problems_are_all_reported_at_their_lines():
     trace = run_scenario("payments-mad")
     path = TMP / "score-external-bad.jsonl"

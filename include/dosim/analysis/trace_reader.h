@@ -22,6 +22,11 @@ struct TraceForScoring {
   SimTime simulated = 0;   // time of the last row
   SimTime tick = kSecond;  // the root attribute tick_ns
   std::vector<std::string> services;
+  // The dependencies ("caller->callee") and endpoints ("service /name") an alert's target
+  // may name, as /alerts/target writes them; `targets_listed` false for a trace without
+  // /edges and /endpoints (nothing to check them against).
+  std::vector<std::string> edge_targets, endpoint_targets;
+  bool targets_listed = false;
   std::vector<std::string> detectors;     // in the order the run reported them
   std::vector<IncidentRecord> incidents;  // with affected services (propagation not read)
   std::vector<Alert> alerts;
