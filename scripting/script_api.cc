@@ -558,7 +558,13 @@ int sim_outage(lua_State* L) {
     lua_getfield(L, 1, key);
     lua_setfield(L, -2, key);
   }
-  throw_if_any("sim.outage", unknown_keys(L, 1, {"region", "zone", "duration", "start", "name"}));
+  std::vector<std::string> problems =
+      unknown_keys(L, 1, {"region", "zone", "duration", "start", "name"});
+  const bool region = lua_getfield(L, 1, "region") != LUA_TNIL;
+  const bool zone = lua_getfield(L, 1, "zone") != LUA_TNIL;
+  lua_pop(L, 2);
+  if (region == zone) problems.push_back("give one of 'region' and 'zone'");
+  throw_if_any("sim.outage", std::move(problems));
   return inject(L, lua_gettop(L), "sim.outage", "outage");
 }
 

@@ -270,6 +270,14 @@ sim.detector{{name = "{name}", watch = {{metrics = {{"rps"}}}}, observe = functi
                 in result.stderr, (name, command, result.stderr)
 
 
+def test_an_outage_names_one_place():
+    for args in ("duration = 1", "region = 'r', zone = 'z', duration = 1"):
+        result, _, path = run("outage-place", f"\nsim.outage{{{args}}}\n")
+        assert result.returncode == 2, result.stderr
+        assert f"{path}:2: sim.outage: give one of 'region' and 'zone'" in result.stderr, \
+            result.stderr
+
+
 def test_a_negative_delay_is_an_error():
     after, _, path = run("after-negative", "\nsim.after(-5, function() end)\n")
     assert after.returncode == 2, after.stderr
