@@ -51,9 +51,7 @@ SimTime Operations::rollout_end(const ChangeSpec& change) const {
   return change.at;
 }
 
-double Operations::version_share(int service, const std::string& version, SimTime t) const {
-  // The latest deployment of the service started by t decides: its version serves its
-  // exposure, the version it replaces the rest.
+int Operations::latest_deployment(int service, SimTime t) const {
   int latest = -1;
   for (std::size_t c = 0; c < scenario_.changes.size(); ++c) {
     const ChangeSpec& change = scenario_.changes[c];
@@ -61,6 +59,29 @@ double Operations::version_share(int service, const std::string& version, SimTim
         change.at <= t && (latest < 0 || change.at >= scenario_.changes[latest].at))
       latest = static_cast<int>(c);
   }
+  return latest;
+}
+
+bool Operations::config_superseded(int index, SimTime t) const {
+  const ChangeSpec& config = scenario_.changes[index];
+  for (std::size_t c = 0; c < scenario_.changes.size(); ++c) {
+    const ChangeSpec& later = scenario_.changes[c];
+    if (static_cast<int>(c) == index || later.kind != ChangeKind::kConfig || later.at > t ||
+        later.at < config.at || (later.at == config.at && static_cast<int>(c) < index) ||
+        (later.revert && t >= *later.revert))
+      continue;
+    const bool covers = std::all_of(config.services.begin(), config.services.end(), [&](int s) {
+      return std::find(later.services.begin(), later.services.end(), s) != later.services.end();
+    });
+    if (covers) return true;
+  }
+  return false;
+}
+
+double Operations::version_share(int service, const std::string& version, SimTime t) const {
+  // The latest deployment of the service started by t decides: its version serves its
+  // exposure, the version it replaces the rest.
+  const int latest = latest_deployment(service, t);
   if (latest < 0) return version == "v1" ? 1.0 : 0.0;
   const double exposure = raw_state(latest, t).exposure;
   return (scenario_.changes[latest].version == version ? exposure : 0.0) +
@@ -81,6 +102,14 @@ ChangeState Operations::raw_state(int index, SimTime t) const {
   switch (change.kind) {
     case ChangeKind::kDeployment: {
       if (t < change.at || (change.rollback && t >= *change.rollback)) return state;
+      // A later deployment of the service decides from its start: this one's version serves
+      // what that one leaves it (nothing once it is rolled out; all again if it is rolled
+      // back), and this one's rollout holds no replicas any more.
+      if (latest_deployment(change.services.front(), t) != index) {
+        if (!change.defect.blocks_start())
+          state.exposure = version_share(change.services.front(), change.version, t);
+        return state;
+      }
       const SimTime elapsed = t - change.at;
       switch (change.strategy) {
         case RolloutStrategy::kRolling: {
@@ -118,7 +147,10 @@ ChangeState Operations::raw_state(int index, SimTime t) const {
       break;
     }
     case ChangeKind::kConfig:
-      if (t >= change.at && !(change.revert && t >= *change.revert)) state.exposure = 1.0;
+      // Until reverted, or replaced by a later config of its services (until that one is
+      // reverted: the services are back on this one).
+      if (t >= change.at && !(change.revert && t >= *change.revert) && !config_superseded(index, t))
+        state.exposure = 1.0;
       break;
     case ChangeKind::kSecretRotation:
       if (t >= time_sum(change.at, change.deadline) && !(change.fixed_at && t >= *change.fixed_at))
@@ -160,10 +192,16 @@ std::pair<SimTime, SimTime> Operations::defect_window(int index) const {
   // of a service it is incompatible with); scan them.
   std::vector<SimTime> instants;
   add_instants(change, instants);
-  for (const ChangeSpec& other : scenario_.changes)
-    if (other.kind == ChangeKind::kDeployment &&
-        other.services.front() == change.defect.incompatible_service)
+  for (const ChangeSpec& other : scenario_.changes) {
+    const bool deployment = other.kind == ChangeKind::kDeployment;
+    // Of a service it is incompatible with; a later deployment or config of its own.
+    if (deployment && other.services.front() == change.defect.incompatible_service)
       add_instants(other, instants);
+    else if (other.kind == change.kind && &other != &change &&
+             (deployment || other.kind == ChangeKind::kConfig) &&
+             (!deployment || other.services.front() == change.services.front()))
+      add_instants(other, instants);
+  }
   std::sort(instants.begin(), instants.end());
   SimTime first = -1, end = -1;
   bool was_exposed = false;

@@ -175,6 +175,55 @@ changes:
   CHECK(simulation.incidents()[0].affected == std::vector<int>{0, 1});
 }
 
+TEST_CASE("a later deployment or config of the service replaces a defective one", "[operations]") {
+  // v2 (half its requests fail) is rolled out over checkout's 6 replicas at 60 s, a step a
+  // minute in batches of 6 (done at 120 s); v3 replaces it at 600 s in the same way (v2
+  // serves nothing from 660 s). A blue-green v4 of search at 300 s replaces a defective
+  // canary v2 until its switch back at 400 s. A config c3 of checkout at 900 s replaces a
+  // defective c2 until c3 is reverted at 1000 s (checkout back on c2).
+  const Scenario scenario = scenario_from(kShop + R"(
+measurement_noise: false
+changes:
+  - {name: bad, kind: deployment, service: checkout, version: v2, at: 60s, maxSurge: 6,
+     maxUnavailable: 0, startTime: 60s, defect: {errorPercent: 50}}
+  - {name: fix, kind: deployment, service: checkout, version: v3, at: 600s, maxSurge: 6,
+     maxUnavailable: 0, startTime: 60s}
+  - {name: canary, kind: deployment, service: search, version: v2, at: 60s, strategy: canary,
+     steps: [{weight: 100, pause: 1s}], defect: {errorPercent: 20}}
+  - {name: green, kind: deployment, service: search, version: v4, at: 300s,
+     strategy: blue-green, switchBack: 100s}
+  - {name: cfg-bad, kind: config, services: [checkout], version: c2, at: 800s,
+     defect: {errorPercent: 30}}
+  - {name: cfg-next, kind: config, services: [checkout], version: c3, at: 900s, revert: 1000s}
+)");
+  const auto checkout = samples(scenario, 1, {130, 610, 670, 810, 910, 1010});
+  CHECK(checkout[0].error == Approx(0.5));
+  CHECK(checkout[1].error == Approx(0.5));  // v3's first batch takes a minute to be ready
+  CHECK(checkout[2].error == Approx(0.0));  // v3 serves everything
+  CHECK(checkout[3].error == Approx(0.3));  // c2
+  CHECK(checkout[4].error == Approx(0.0));  // c3
+  CHECK(checkout[5].error == Approx(0.3));  // c3 reverted: c2 again
+  const auto search = samples(scenario, 2, {200, 310, 410});
+  CHECK(search[0].error == Approx(0.2));
+  CHECK(search[1].error == Approx(0.0));
+  CHECK(search[2].error == Approx(0.2));
+  // The replaced deployment's incident ends when v3 serves everything, not with the run.
+  Simulation simulation(scenario_from(kShop + R"(
+measurement_noise: false
+changes:
+  - {name: bad, kind: deployment, service: checkout, version: v2, at: 60s, maxSurge: 6,
+     maxUnavailable: 0, startTime: 60s, defect: {errorPercent: 50}}
+  - {name: fix, kind: deployment, service: checkout, version: v3, at: 600s, maxSurge: 6,
+     maxUnavailable: 0, startTime: 60s}
+)"),
+                        1);
+  simulation.run();
+  REQUIRE(simulation.incidents().size() == 1);
+  CHECK(simulation.incidents()[0].impact_start == 120 * kSecond);
+  CHECK(simulation.incidents()[0].impact_end == 660 * kSecond);
+  CHECK(!simulation.incidents()[0].ongoing);
+}
+
 TEST_CASE("an incompatibility shows only while the dependency runs that version", "[operations]") {
   // checkout v2 breaks against search v3: half its requests fail, in proportion to the
   // share of search on v3 (a canary of 20 %, then all of it, then rolled back).

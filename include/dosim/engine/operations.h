@@ -76,6 +76,12 @@ class Operations {
   ChangeState raw_state(int change, SimTime t) const;
   // Share of `service`'s traffic served by `version` at t.
   double version_share(int service, const std::string& version, SimTime t) const;
+  // The deployment of `service` that decides which versions serve at t: the latest started
+  // by t (ties: the later listed); -1 before the first.
+  int latest_deployment(int service, SimTime t) const;
+  // Whether config change `index` is replaced at t by a later config in effect (started,
+  // not reverted) on all of its services.
+  bool config_superseded(int index, SimTime t) const;
 
   const Scenario& scenario_;
   std::vector<ChangeEvent> events_;
