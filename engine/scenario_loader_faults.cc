@@ -162,7 +162,8 @@ void Loader::read_fault(const YAML::Node& node, int index) {
     too_many_faults_ = true;
     return;
   }
-  if (starts.size() == 1) {
+  if (starts.size() == 1) {  // its own name, at its one occurrence (a cron's may be later)
+    fault.start = starts.front();
     scenario_.faults.push_back(std::move(fault));
     return;
   }

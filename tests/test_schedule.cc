@@ -72,6 +72,8 @@ faults:
      schedule: {every: 1h, until: 4h}}
   - {name: thrice, kind: error, target: {service: web}, start: 0s, duration: 1m,
      schedule: {every: 10m, count: 3}}
+  - {name: once, kind: error, target: {service: web}, start: 0s, duration: 5m,
+     schedule: {cron: "0 12 * * *", count: 1}}
 )",
                                            "s.yaml");
   std::vector<std::pair<std::string, SimTime>> faults;
@@ -84,7 +86,10 @@ faults:
                                                                {"hourly#4", 210 * kMinute},
                                                                {"thrice#1", 0},
                                                                {"thrice#2", 10 * kMinute},
-                                                               {"thrice#3", 20 * kMinute}});
+                                                               {"thrice#3", 20 * kMinute},
+                                                               // one occurrence: its own
+                                                               // name, at the cron's time
+                                                               {"once", 12 * kHour}});
 }
 
 TEST_CASE("schedule mistakes are reported at their position", "[schedule][loader]") {
