@@ -25,9 +25,11 @@ namespace {
 constexpr std::int64_t kMaxSeedCount = 100000;
 constexpr double kMaxSeed = 1e18;
 
+// A value's number, where it is one: the one parser of numbers in values, so that the header
+// writes every value that counts as a number (a subnormal one too) and no other ("+-5").
 std::optional<double> number_of(const std::string& text) {
   std::string_view view = text;
-  if (!view.empty() && view.front() == '+') view.remove_prefix(1);
+  if (view.size() > 1 && view[0] == '+' && view[1] != '-' && view[1] != '+') view.remove_prefix(1);
   double value = 0;
   const auto [end, ec] = std::from_chars(view.data(), view.data() + view.size(), value);
   if (view.empty() || ec != std::errc() || end != view.data() + view.size() ||
@@ -62,7 +64,9 @@ std::optional<SweepValue> value_of(const YAML::Node& node, const std::string& la
   SweepValue value;
   value.display = node.Scalar();
   value.text = yaml_scalar(value.display, is_quoted(node));
-  value.numeric = !is_quoted(node) && number_of(value.display).has_value();
+  const std::optional<double> number = number_of(value.display);
+  value.numeric = !is_quoted(node) && number.has_value();
+  value.number = number.value_or(0);
   value.pos = pos_of(node);
   return value;
 }
@@ -116,6 +120,7 @@ SweepValue sample_value(const SweepParameter& range, double u) {
   value.display = format_number(x) + range.unit;
   value.text = yaml_scalar(value.display, false);
   value.numeric = range.unit.empty();
+  value.number = x;
   return value;
 }
 

@@ -30,7 +30,8 @@ namespace dosim::cli {
 struct SweepValue {
   std::string text;      // YAML, ready to write into a scenario (quoted where it must be)
   std::string display;   // the value itself (unquoted), for tables
-  bool numeric = false;  // a number (a column of numbers when every value of it is one)
+  bool numeric = false;  // a number (a column of numbers when every value of it is one) ...
+  double number = 0;     // ... this one
   SourcePos pos;         // where the sweep file wrote it ({0, 0} for a random sample)
 };
 

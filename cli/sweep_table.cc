@@ -277,7 +277,7 @@ SweepJson sweep_header(const SweepPlan& plan) {
     for (std::size_t p = 0; p < spec.parameters.size(); ++p) {
       const SweepValue& value = plan.value(c, p);
       if (parameters[p]["numeric"].get<bool>())
-        cell[spec.parameters[p].path] = std::stod(value.display);
+        cell[spec.parameters[p].path] = value.number;
       else
         cell[spec.parameters[p].path] = value.display;
     }

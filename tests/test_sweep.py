@@ -381,3 +381,39 @@ def test_a_python_detector_file_is_found_beside_the_sweep_file():
                             cwd=SOURCE_DIR, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert json.loads(out.read_text())["detectors"] == ["mad", token]
+
+
+def test_a_value_is_a_number_as_the_header_reads_numbers():
+    """A value such as `+-5` is text, a subnormal one (4e-320, or a random range in 1e-320..
+    2e-320) a number: the sweep runs, it does not end in an internal error."""
+    path = write_sweep("numbers.yaml", """scenario: {scenario}
+parameters:
+  - path: description
+    values: [+-5, "+5"]
+  - path: faults[0].percent
+    values: [30, 4e-320]
+detectors: [mad]
+""")
+    out = WORK / "numbers.json"
+    result = sweep(path, "-o", out, "--threads", 2, "--quiet", ok=False)
+    checks = Checks()
+    checks(result.returncode == 0, result.stderr)
+    if result.returncode == 0:
+        results = json.loads(out.read_text())
+        numeric = {p["path"]: p["numeric"] for p in results["parameters"]}
+        checks(numeric == {"description": False, "faults[0].percent": True}, repr(numeric))
+        checks([c["description"] for c in results["cells"]] == ["+-5", "+-5", "+5", "+5"],
+               repr(results["cells"]))
+        checks([c["faults[0].percent"] for c in results["cells"]] == [30, 4e-320] * 2,
+               repr(results["cells"]))
+    path = write_sweep("tiny-random.yaml", """scenario: {scenario}
+random:
+  samples: 2
+  ranges:
+    - {{path: "faults[0].percent", min: 1e-320, max: 2e-320}}
+detectors: [mad]
+""")
+    result = sweep(path, "--dry-run", ok=False)
+    checks(result.returncode == 0 and "2 cells x 1 seed" in result.stdout,
+           result.stdout + result.stderr)
+    checks.assert_passed()
