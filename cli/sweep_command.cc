@@ -187,6 +187,13 @@ std::string describe_cell(const SweepPlan& plan, std::size_t cell) {
   return out;
 }
 
+// A shard's header's sweep hash, for messages.
+std::string hash_of(const SweepJson& header) {
+  if (!header.is_object() || !header.contains("sweep_hash") || !header["sweep_hash"].is_string())
+    return "?";
+  return header["sweep_hash"].get<std::string>();
+}
+
 int merge_command(const SweepOptions& options) {
   const auto wall_start = std::chrono::steady_clock::now();
   std::optional<SweepJson> header;
@@ -208,24 +215,39 @@ int merge_command(const SweepOptions& options) {
       if (shard.value("format_version", 0) != kSweepFormatVersion)
         throw std::runtime_error("a shard of another format version (" +
                                  shard.value("format_version", SweepJson(nullptr)).dump() + ")");
+      const SweepJson& shards = shard.value("shards", SweepJson(nullptr));
+      const SweepJson& index_in = shard.value("shard", SweepJson(nullptr));
+      if (!shards.is_number_unsigned() || shards.get<std::uint64_t>() < 1 ||
+          shards.get<std::uint64_t>() > kMaxSweepRuns || !index_in.is_number_unsigned() ||
+          index_in.get<std::uint64_t>() >= shards.get<std::uint64_t>())
+        throw std::runtime_error("no 'shard: I' and 'shards: N' with 0 <= I < N (--shard I/N)");
+      const std::size_t its_count = shards.get<std::size_t>();
+      const std::size_t its_index = index_in.get<std::size_t>();
+      if (!shard.contains("header")) throw std::runtime_error("no 'header'");
       const SweepJson& its_header = shard.at("header");
+      if (!shard.contains("results") || !shard.at("results").is_array())
+        throw std::runtime_error("no list of 'results'");
       if (!header) {
+        check_sweep_header(its_header);  // before it is kept: the shards after rely on it
         header = its_header;
         first = path;
-        shard_count = shard.at("shards").get<std::size_t>();
+        shard_count = its_count;
         results.assign(header->at("runs_total").get<std::size_t>(), std::nullopt);
       } else if (its_header.dump() != header->dump()) {
-        throw std::runtime_error("a shard of another sweep than " + first + " (sweep hash " +
-                                 its_header.value("sweep_hash", "?") + " against " +
-                                 header->value("sweep_hash", "?") +
-                                 ": the sweep file, a scenario or dosim differs)");
-      } else if (shard.at("shards").get<std::size_t>() != shard_count) {
-        throw std::runtime_error("one of " + shard.at("shards").dump() + " shards, " + first +
+        throw std::runtime_error(
+            "a shard of another sweep than " + first + " (sweep hash " + hash_of(its_header) +
+            " against " + hash_of(*header) +
+            ": the sweep file, a scenario, a file the runs read or dosim differs)");
+      } else if (its_count != shard_count) {
+        throw std::runtime_error("one of " + std::to_string(its_count) + " shards, " + first +
                                  " one of " + std::to_string(shard_count));
       }
       for (const SweepJson& saved : shard.at("results")) {
         SweepJson result = parse_run_result(saved.dump(), *header);
         const std::size_t index = result.at("run").get<std::size_t>();
+        if (index % shard_count != its_index)
+          throw std::runtime_error("run " + std::to_string(index) + " is not a run of shard " +
+                                   std::to_string(its_index) + "/" + std::to_string(shard_count));
         if (results[index] && results[index]->dump() != result.dump())
           throw std::runtime_error("run " + std::to_string(index) +
                                    " differs from the same run in another shard");

@@ -417,3 +417,63 @@ detectors: [mad]
     checks(result.returncode == 0 and "2 cells x 1 seed" in result.stdout,
            result.stdout + result.stderr)
     checks.assert_passed()
+
+
+@pytest.fixture(scope="module")
+def grid_shards():
+    shards = []
+    for index in range(3):
+        shard = WORK / f"whole-shard-{index}.json"
+        sweep(GRID, "--shard", f"{index}/3", "-o", shard, "--quiet")
+        shards.append(json.loads(shard.read_text()))
+    return shards
+
+
+def test_a_merge_refuses_shards_whose_header_is_not_whole(grid_shards):
+    """A shard edited by hand (or cut short) is named with what is wrong, exit code 2: never a
+    crash or an internal error, whichever key of its header is wrong."""
+    def drop_cells(header):
+        del header["cells"]
+
+    def cut_cells(header):
+        header["cells"] = header["cells"][:2]
+
+    def flag(header):
+        header["parameters"][0]["numeric"] = "yes"
+
+    tampered = {
+        "runs-total": lambda h: h.update(runs_total=-1),
+        "zero-seeds": lambda h: h.update(seeds_per_cell=0),
+        "no-cells": drop_cells,
+        "few-cells": cut_cells,
+        "numeric-flag": flag,
+        "rows": lambda h: h.update(rows=["mad"]),
+        "metrics": lambda h: h.update(metrics=["precision", "recall", "f1"]),
+        "string-cells": lambda h: h.update(cells="many"),
+    }
+    checks = Checks()
+    for name, tamper in tampered.items():
+        paths = []
+        for index, shard in enumerate(grid_shards):  # every shard alike: they agree
+            shard = json.loads(json.dumps(shard))
+            tamper(shard["header"])
+            path = WORK / f"tampered-{name}-{index}.json"
+            path.write_text(json.dumps(shard))
+            paths.append(path)
+        out = WORK / f"tampered-{name}.json"
+        result = sweep("merge", *paths, "-o", out, ok=False)
+        checks(result.returncode == 2 and f"{paths[0]}: its header" in result.stderr
+               and "internal error" not in result.stderr and not out.exists(),
+               repr((name, result.returncode, result.stderr)))
+    # The shard's own keys: its number among how many, and runs of its own.
+    for name, tamper in (("no-shards", lambda s: s.update(shards=0)),
+                         ("other-runs", lambda s: s.update(results=grid_shards[1]["results"]))):
+        shard = json.loads(json.dumps(grid_shards[0]))
+        tamper(shard)
+        path = WORK / f"tampered-{name}.json"
+        path.write_text(json.dumps(shard))
+        result = sweep("merge", path, WORK / "whole-shard-1.json", WORK / "whole-shard-2.json",
+                       "-o", WORK / f"tampered-{name}-out.json", ok=False)
+        checks(result.returncode == 2 and f"{path}: " in result.stderr
+               and "internal error" not in result.stderr, repr((name, result.returncode, result.stderr)))
+    checks.assert_passed()
