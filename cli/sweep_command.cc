@@ -163,9 +163,9 @@ std::size_t open_checkpoint(const std::string& dir, bool resume, const SweepPlan
   }
   if (foreign > 0)
     throw InputError(dir, "holds " + std::to_string(foreign) +
-                              " runs of another sweep (the sweep file, a scenario, the script or "
-                              "dosim changed since): remove the folder or choose another "
-                              "--checkpoint");
+                              " runs of another sweep (the sweep file, a scenario, the script, a "
+                              "file the runs read or dosim changed since): remove the folder or "
+                              "choose another --checkpoint");
   return held;
 }
 
@@ -352,10 +352,8 @@ int run_sweep(const SweepOptions& options, SweepCluster& cluster) {
       std::vector<std::string> inputs = {options.sweep_path};
       inputs.insert(inputs.end(), plan.spec.scenario_paths.begin(), plan.spec.scenario_paths.end());
       if (!plan.spec.script_path.empty()) inputs.push_back(plan.spec.script_path);
-      for (const RunPlan& cell : plan.plans)  // manifests, replays, models, modules, ...
-        for (const auto& [what, input] : cell.inputs())
-          if (std::find(inputs.begin(), inputs.end(), input) == inputs.end())
-            inputs.push_back(input);
+      for (const std::string& input : plan.inputs)  // manifests, replays, models, modules, ...
+        if (std::find(inputs.begin(), inputs.end(), input) == inputs.end()) inputs.push_back(input);
       if (sharded && outputs.size() > 1)
         throw InputError("--out", "a shard is written to one file");
       check_outputs(outputs, inputs, sharded);

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <optional>
 #include <set>
@@ -130,6 +131,18 @@ class Hash {
   void add(const std::string& text) {
     for (const unsigned char c : text) state_ = (state_ ^ c) * 0x100000001b3ULL;
     state_ = (state_ ^ 0xff) * 0x100000001b3ULL;  // a separator: ("ab", "c") != ("a", "bc")
+  }
+  // A file's bytes, read in pieces (a model or a replayed CSV may be large), then whether it
+  // read to its end (a file that cannot be read fails its runs anyway).
+  void add_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    char buffer[1 << 16];
+    while (in) {
+      in.read(buffer, sizeof buffer);
+      for (std::streamsize i = 0; i < in.gcount(); ++i)
+        state_ = (state_ ^ static_cast<unsigned char>(buffer[i])) * 0x100000001b3ULL;
+    }
+    add(in.eof() && !in.bad() ? "read" : "unreadable");
   }
   std::string hex() const {
     char out[17];
@@ -586,6 +599,24 @@ SweepPlan plan_sweep(SweepSpec spec) {
                               std::make_tuple(b.file != spec.file, b.file, b.line, b.column);
                      });
     throw InputError(std::move(problems));
+  }
+  // The files each cell's runs read: a result depends on their bytes as on the scenario's (a
+  // manifest, a replayed CSV, a model or a Python detector edited between a stopped sweep and
+  // its --resume makes another sweep). Each file is read once; never its path, which depends
+  // on the working directory.
+  std::map<std::string, std::string> file_hashes;
+  for (const RunPlan& run_plan : plan.plans) {
+    for (const auto& input : run_plan.inputs()) {
+      auto known = file_hashes.find(input.second);
+      if (known == file_hashes.end()) {
+        Hash file_hash;
+        file_hash.add_file(input.second);
+        known = file_hashes.emplace(input.second, file_hash.hex()).first;
+        plan.inputs.push_back(input.second);
+      }
+      hash.add(input.first);
+      hash.add(known->second);
+    }
   }
   plan.hash = hash.hex();
   plan.scenario_texts = std::move(texts);

@@ -82,8 +82,12 @@ struct SweepPlan {
   std::vector<SweepCell> cells;
   std::vector<RunPlan> plans;  // per cell
   int seeds_per_cell = 1;
+  // Every file the runs read (the scenarios, the script, manifests, replayed and recorded
+  // CSV files, models, Python detectors' modules, rankers), each once, in the order found.
+  std::vector<std::string> inputs;
   // A hash of everything a run's result depends on: dosim's version, the sweep's expansion,
-  // the scenario and script files' bytes. Shards and checkpoints of another sweep differ.
+  // the bytes of the scenarios, the script and every other input. Shards and checkpoints of
+  // another sweep differ.
   std::string hash;
 
   // Each scenario's text and, per parameter, the edit that writes its value there.

@@ -477,3 +477,25 @@ def test_a_merge_refuses_shards_whose_header_is_not_whole(grid_shards):
         checks(result.returncode == 2 and f"{path}: " in result.stderr
                and "internal error" not in result.stderr, repr((name, result.returncode, result.stderr)))
     checks.assert_passed()
+
+
+def test_a_resume_refuses_runs_made_before_a_python_detector_changed():
+    """The files the runs read (a Python detector's module here; manifests, CSV files, models)
+    are part of the sweep: runs checkpointed before one changed are of another sweep."""
+    folder = WORK / "edited"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    shutil.copy(SOURCE_DIR / "tests" / "data" / "python" / "detectors.py", folder / "mine.py")
+    shutil.copy(DATA / "tiny-shop.yaml", folder / "tiny-shop.yaml")
+    (folder / "sweep.yaml").write_text(
+        "scenario: tiny-shop.yaml\ndetectors: ['python:mine.py:Above:above=0.05']\nseeds: 3\n")
+    out = folder / "results.json"
+    result = sweep(folder / "sweep.yaml", "-o", out, "--threads", 1, "--stop-after", 1, ok=False)
+    assert result.returncode == 75, result.stderr
+    module = (folder / "mine.py").read_text()
+    assert "/ self.above" in module
+    (folder / "mine.py").write_text(module.replace("/ self.above", "/ (2 * self.above)"))
+    result = sweep(folder / "sweep.yaml", "-o", out, "--resume", ok=False)
+    assert result.returncode == 2 and "runs of another sweep" in result.stderr, (
+        result.returncode, result.stdout, result.stderr)
+    assert not out.exists()
