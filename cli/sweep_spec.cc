@@ -271,6 +271,7 @@ SweepSpec load_sweep_file(const std::string& path) {
       if (reader.is_map()) {
         spec.samples = static_cast<int>(
             reader.integer("samples", Range::closed(1, 1e6), Need::kRequired).value_or(0));
+        spec.samples_pos = reader.value_pos("samples");
         spec.random_seed = static_cast<std::uint64_t>(
             reader.integer("seed", Range::closed(0, kMaxSeed)).value_or(1));
         const std::vector<YAML::Node> ranges = reader.list("ranges", Need::kRequired);
@@ -344,6 +345,7 @@ SweepSpec load_sweep_file(const std::string& path) {
         diags.error(spec.detectors_pos, "'detectors' lists no detector");
     }
     if (auto seeds = top.value("seeds")) {
+      spec.seeds_pos = top.value_pos("seeds");
       if (seeds->IsSequence()) {
         for (const YAML::Node& item : *seeds) {
           const auto seed =
@@ -362,6 +364,7 @@ SweepSpec load_sweep_file(const std::string& path) {
             static_cast<int>(top.integer("seeds", Range::closed(1, kMaxSeedCount)).value_or(1));
       }
     }
+    if (top.has("modes")) spec.modes_pos = top.value_pos("modes");
     for (const YAML::Node& item : top.list("modes")) {
       const std::optional<std::string> mode = read_text(item, pos_of(item), "'modes'", diags);
       if (!mode) continue;
@@ -463,21 +466,30 @@ SweepPlan plan_sweep(SweepSpec spec) {
     }
   }
 
-  // The cells: scenario x grid point x random sample x mode.
-  std::size_t per_scenario = 1;
-  bool too_many = false;
-  auto grow = [&](std::size_t factor) {
-    if (per_scenario > kMaxSweepCells / std::max<std::size_t>(factor, 1)) too_many = true;
-    per_scenario *= std::max<std::size_t>(factor, 1);
+  // The cells: scenario x grid point x random sample x mode. Too many are reported at the key
+  // whose values make them too many, with the other problems, and none is made.
+  double cell_count = 1;  // exact far beyond the most cells
+  SourcePos too_many_at;  // the key whose values make too many cells
+  auto grow = [&](std::size_t factor, SourcePos pos) {
+    cell_count *= static_cast<double>(std::max<std::size_t>(factor, 1));
+    if (cell_count > kMaxSweepCells && too_many_at.line == 0) too_many_at = pos;
   };
+  grow(scenario_count, spec.scenario_pos.empty() ? SourcePos{1, 1} : spec.scenario_pos.back());
   for (const SweepParameter& parameter : spec.parameters)
-    if (!parameter.random) grow(parameter.values.size());
-  grow(static_cast<std::size_t>(std::max(spec.samples, 1)));
-  grow(std::max<std::size_t>(spec.modes.size(), 1));
-  if (!too_many && per_scenario > kMaxSweepCells / scenario_count) too_many = true;
-  if (too_many || per_scenario * scenario_count * spec.seed_count > kMaxSweepRuns)
-    throw InputError(spec.file, "the sweep would make more than " + std::to_string(kMaxSweepCells) +
-                                    " cells or " + std::to_string(kMaxSweepRuns) + " runs");
+    if (!parameter.random) grow(parameter.values.size(), parameter.pos);
+  grow(static_cast<std::size_t>(std::max(spec.samples, 1)), spec.samples_pos);
+  grow(spec.modes.size(), spec.modes_pos);
+  const double run_count = cell_count * spec.seed_count;
+  const bool too_many = cell_count > kMaxSweepCells || run_count > kMaxSweepRuns;
+  if (cell_count > kMaxSweepCells)
+    report({spec.file, too_many_at.line, too_many_at.column,
+            "the sweep would make " + format_number(cell_count) + " cells: at most " +
+                std::to_string(kMaxSweepCells)});
+  else if (run_count > kMaxSweepRuns)
+    report({spec.file, spec.seeds_pos.line, spec.seeds_pos.column,
+            "the sweep would make " + format_number(cell_count) + " cells x " +
+                std::to_string(spec.seed_count) + " seeds = " + format_number(run_count) +
+                " runs: at most " + std::to_string(kMaxSweepRuns)});
   std::vector<std::size_t> grid;  // the grid parameters' indices
   for (std::size_t p = 0; p < parameter_count; ++p)
     if (!spec.parameters[p].random) grid.push_back(p);
@@ -505,7 +517,7 @@ SweepPlan plan_sweep(SweepSpec spec) {
   }
 
   for (std::size_t s = 0; s < scenario_count; ++s) {
-    if (!loads[s]) continue;
+    if (!loads[s] || too_many) continue;
     for (std::size_t point = 0; point < grid_points; ++point) {
       for (std::size_t sample = 0; sample < samples; ++sample) {
         SweepCell cell;

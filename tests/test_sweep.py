@@ -499,3 +499,39 @@ def test_a_resume_refuses_runs_made_before_a_python_detector_changed():
     assert result.returncode == 2 and "runs of another sweep" in result.stderr, (
         result.returncode, result.stdout, result.stderr)
     assert not out.exists()
+
+
+def test_too_many_cells_or_runs_are_reported_at_their_key_with_the_other_problems():
+    values = "[" + ", ".join(str(100 + v) for v in range(101)) + "]"
+    path = write_sweep("too-many-cells.yaml", """scenario: {scenario}
+parameters:
+  - path: services[name=api].capacity_rps
+    values: VALUES
+  - path: services[name=web].capacity_rps
+    values: VALUES
+  - path: services[name=db].capacity_rps
+    values: VALUES
+detectors: [mad, madd]
+""".replace("VALUES", values))
+    result = sweep(path, "--dry-run", ok=False)
+    checks = Checks()
+    checks(result.returncode == 2, f"exit code {result.returncode}")
+    for text in (f"{path}:7:11: the sweep would make 1030301 cells: at most 1000000",
+                 f"{path}:9:18: 'madd' is neither a detector kind"):
+        checks(text in result.stderr, f"'{text}' not in:\n{result.stderr}")
+    path = write_sweep("too-many-runs.yaml", """scenario: {scenario}
+parameters:
+  - path: services[name=api].capacity_rps
+    values: VALUES
+  - path: services[name=web].capacity_rps
+    values: VALUES
+detectors: [madd]
+seeds: 1000
+""".replace("VALUES", values))
+    result = sweep(path, "--dry-run", ok=False)
+    checks(result.returncode == 2, f"exit code {result.returncode}")
+    for text in (f"{path}:8:8: the sweep would make 10201 cells x 1000 seeds = 10201000 runs: "
+                 "at most 10000000",
+                 f"{path}:7:13: 'madd' is neither a detector kind"):
+        checks(text in result.stderr, f"'{text}' not in:\n{result.stderr}")
+    checks.assert_passed()
