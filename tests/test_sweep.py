@@ -535,3 +535,26 @@ seeds: 1000
                  f"{path}:7:13: 'madd' is neither a detector kind"):
         checks(text in result.stderr, f"'{text}' not in:\n{result.stderr}")
     checks.assert_passed()
+
+
+def test_the_docs_h5py_snippet_reads_a_path_with_a_slash():
+    """docs/sweep.md, "Without the package": a '/' in a column's name is '%2F' in HDF5."""
+    h5py = pytest.importorskip("h5py")
+    pandas = pytest.importorskip("pandas")
+    scenario = (DATA / "tiny-shop.yaml").read_text().replace("name: api,", "name: api/v2.1,")
+    scenario = scenario.replace("callee: api,", "callee: api/v2.1,").replace(
+        "caller: api,", "caller: api/v2.1,")
+    (WORK / "slash-shop.yaml").write_text(scenario)
+    path = WORK / "slash.yaml"
+    path.write_text("scenario: slash-shop.yaml\nparameters:\n"
+                    "  - path: services[name=api/v2.1].capacity_rps\n    values: [120, 200]\n"
+                    "detectors: [mad]\n")
+    out = WORK / "slash.h5"
+    sweep(path, "-o", out, "--quiet")
+    docs = (SOURCE_DIR / "docs" / "sweep.md").read_text()
+    snippet = docs[docs.index("# Without the package"):]
+    snippet = snippet[:snippet.index("```")].replace("retry-storm-sweep.h5", str(out))
+    namespace = {}
+    exec(snippet, namespace)
+    summary = namespace["summary"]
+    assert list(summary["services[name=api/v2.1].capacity_rps"][::2]) == [120, 200], summary
