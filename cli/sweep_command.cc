@@ -43,9 +43,22 @@ std::optional<OutputKind> kind_of(const std::string& path) {
   return std::nullopt;
 }
 
-// Checks the outputs: a known kind, not an input, not twice, writable. Throws InputError.
+// Whether `inner` is `outer` or a path inside the folder `outer`.
+bool is_within(const std::string& inner, const std::string& outer) {
+  if (same_file(inner, outer)) return true;
+  std::error_code error;
+  const fs::path folder = fs::weakly_canonical(fs::absolute(outer, error), error);
+  if (error) return false;
+  for (fs::path path = fs::weakly_canonical(fs::absolute(inner, error), error);
+       !error && path.has_relative_path(); path = path.parent_path())
+    if (path == folder) return true;
+  return false;
+}
+
+// Checks the outputs: a known kind, not an input, not the checkpoint folder (nor a folder
+// that holds it), not twice, writable. Throws InputError.
 void check_outputs(const std::vector<std::string>& outputs, const std::vector<std::string>& inputs,
-                   bool shard) {
+                   bool shard, const std::string& checkpoint = "") {
   std::vector<Diagnostic> problems;
   for (std::size_t i = 0; i < outputs.size(); ++i) {
     const std::string& out = outputs[i];
@@ -59,6 +72,14 @@ void check_outputs(const std::vector<std::string>& outputs, const std::vector<st
     for (const std::string& input : inputs)
       if (same_file(out, input))
         problems.push_back({out, 0, 0, "cannot write the results: it is also " + input});
+    if (!checkpoint.empty() && is_within(checkpoint, out)) {
+      problems.push_back(
+          {out, 0, 0,
+           "cannot write the results: " +
+               std::string(same_file(checkpoint, out) ? "it is also" : "it would hold") +
+               " the checkpoint folder " + checkpoint + " (choose another --checkpoint)"});
+      continue;
+    }
     for (std::size_t j = 0; j < i; ++j)
       if (same_file(out, outputs[j])) problems.push_back({out, 0, 0, "given twice with --out"});
     if (const std::string reason = unwritable_reason(out); !reason.empty())
@@ -356,8 +377,8 @@ int run_sweep(const SweepOptions& options, SweepCluster& cluster) {
         if (std::find(inputs.begin(), inputs.end(), input) == inputs.end()) inputs.push_back(input);
       if (sharded && outputs.size() > 1)
         throw InputError("--out", "a shard is written to one file");
-      check_outputs(outputs, inputs, sharded);
       if (checkpoint.empty()) checkpoint = outputs.front() + ".ckpt";
+      check_outputs(outputs, inputs, sharded, checkpoint);
       resumed = open_checkpoint(checkpoint, options.resume, plan, header, results);
     } catch (const Error& error) {
       print_error(error);

@@ -321,18 +321,21 @@ SweepSpec load_sweep_file(const std::string& path) {
         const std::optional<std::string> token =
             read_text(item, pos_of(item), "'detectors'", diags);
         if (!token) continue;
-        std::size_t from = 0;  // "mad,threshold" as --detectors takes it
+        std::size_t from = 0;        // "mad,threshold" as --detectors takes it
+        std::set<std::string> said;  // each problem once per item ("mad,mad,mad")
+        auto problem = [&](const std::string& message) {
+          if (said.insert(message).second) diags.error(pos_of(item), message);
+        };
         while (true) {
           const std::size_t comma = token->find(',', from);
           const std::string one =
               token->substr(from, comma == std::string::npos ? comma : comma - from);
           if (one.empty() || one == "null") {
-            diags.error(pos_of(item), one.empty()
-                                          ? "an empty detector name"
-                                          : "'null' is always in the results: leave it out");
+            problem(one.empty() ? "an empty detector name"
+                                : "'null' is always in the results: leave it out");
           } else if (std::find(spec.detectors.begin(), spec.detectors.end(), one) !=
                      spec.detectors.end()) {
-            diags.error(pos_of(item), "detector '" + one + "' is listed twice");
+            problem("detector '" + one + "' is listed twice");
           } else {
             spec.detectors.push_back(one);
             spec.detector_pos.push_back(pos_of(item));

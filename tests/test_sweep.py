@@ -9,7 +9,12 @@
   for a sweep killed midway then resumed, and for 3 MPI ranks (mpirun on loopback), fresh
   or resumed;
 - the runs hold what `dosim bench` reports for the same scenario, detector and seed;
-- the HDF5 file reads with h5py (and pandas), and holds the JSON's tables.
+- the HDF5 file reads with h5py (and pandas), and holds the JSON's tables, a path with a '/'
+  too, with the snippet of docs/sweep.md;
+- a value is a number as the results' header reads numbers (`+-5` is text, 4e-320 a number);
+- a merge names a shard whose header is not whole, a resume refuses runs made before a file
+  the runs read (a Python detector's module) changed;
+- too many cells or runs are reported at the key that makes them, with the other problems.
 """
 import json
 import os
@@ -558,3 +563,18 @@ def test_the_docs_h5py_snippet_reads_a_path_with_a_slash():
     exec(snippet, namespace)
     summary = namespace["summary"]
     assert list(summary["services[name=api/v2.1].capacity_rps"][::2]) == [120, 200], summary
+
+
+def test_small_mistakes_are_said_once_and_before_any_run():
+    checks = Checks()
+    path = write_sweep("twice.yaml", "scenario: {scenario}\ndetectors: [mad, \"mad,mad\"]\n")
+    result = sweep(path, "--dry-run", ok=False)
+    checks(result.returncode == 2 and result.stderr.count("detector 'mad' is listed twice") == 1,
+           result.stderr)
+    # An output that is the checkpoint folder is refused before any run.
+    out = WORK / "also-checkpoint.json"
+    result = sweep(GRID, "-o", out, "--checkpoint", out, ok=False)
+    checks(result.returncode == 2 and "checkpoint folder" in result.stderr
+           and "to run" not in result.stdout and not out.exists(),
+           repr((result.returncode, result.stdout, result.stderr)))
+    checks.assert_passed()
