@@ -43,9 +43,22 @@ std::optional<OutputKind> kind_of(const std::string& path) {
   return std::nullopt;
 }
 
-// Checks the outputs: a known kind, not an input, not twice, writable. Throws InputError.
+// Whether `inner` is `outer` or a path inside the folder `outer`.
+bool is_within(const std::string& inner, const std::string& outer) {
+  if (same_file(inner, outer)) return true;
+  std::error_code error;
+  const fs::path folder = fs::weakly_canonical(fs::absolute(outer, error), error);
+  if (error) return false;
+  for (fs::path path = fs::weakly_canonical(fs::absolute(inner, error), error);
+       !error && path.has_relative_path(); path = path.parent_path())
+    if (path == folder) return true;
+  return false;
+}
+
+// Checks the outputs: a known kind, not an input, not the checkpoint folder (nor a folder
+// that holds it), not twice, writable. Throws InputError.
 void check_outputs(const std::vector<std::string>& outputs, const std::vector<std::string>& inputs,
-                   bool shard) {
+                   bool shard, const std::string& checkpoint = "") {
   std::vector<Diagnostic> problems;
   for (std::size_t i = 0; i < outputs.size(); ++i) {
     const std::string& out = outputs[i];
@@ -59,6 +72,14 @@ void check_outputs(const std::vector<std::string>& outputs, const std::vector<st
     for (const std::string& input : inputs)
       if (same_file(out, input))
         problems.push_back({out, 0, 0, "cannot write the results: it is also " + input});
+    if (!checkpoint.empty() && is_within(checkpoint, out)) {
+      problems.push_back(
+          {out, 0, 0,
+           "cannot write the results: " +
+               std::string(same_file(checkpoint, out) ? "it is also" : "it would hold") +
+               " the checkpoint folder " + checkpoint + " (choose another --checkpoint)"});
+      continue;
+    }
     for (std::size_t j = 0; j < i; ++j)
       if (same_file(out, outputs[j])) problems.push_back({out, 0, 0, "given twice with --out"});
     if (const std::string reason = unwritable_reason(out); !reason.empty())
@@ -163,9 +184,9 @@ std::size_t open_checkpoint(const std::string& dir, bool resume, const SweepPlan
   }
   if (foreign > 0)
     throw InputError(dir, "holds " + std::to_string(foreign) +
-                              " runs of another sweep (the sweep file, a scenario, the script or "
-                              "dosim changed since): remove the folder or choose another "
-                              "--checkpoint");
+                              " runs of another sweep (the sweep file, a scenario, the script, a "
+                              "file the runs read or dosim changed since): remove the folder or "
+                              "choose another --checkpoint");
   return held;
 }
 
@@ -185,6 +206,13 @@ std::string describe_cell(const SweepPlan& plan, std::size_t cell) {
   for (std::size_t p = 0; p < plan.spec.parameters.size(); ++p)
     out += ", " + plan.spec.parameters[p].path + " = " + plan.value(cell, p).display;
   return out;
+}
+
+// A shard's header's sweep hash, for messages.
+std::string hash_of(const SweepJson& header) {
+  if (!header.is_object() || !header.contains("sweep_hash") || !header["sweep_hash"].is_string())
+    return "?";
+  return header["sweep_hash"].get<std::string>();
 }
 
 int merge_command(const SweepOptions& options) {
@@ -208,24 +236,39 @@ int merge_command(const SweepOptions& options) {
       if (shard.value("format_version", 0) != kSweepFormatVersion)
         throw std::runtime_error("a shard of another format version (" +
                                  shard.value("format_version", SweepJson(nullptr)).dump() + ")");
+      const SweepJson& shards = shard.value("shards", SweepJson(nullptr));
+      const SweepJson& index_in = shard.value("shard", SweepJson(nullptr));
+      if (!shards.is_number_unsigned() || shards.get<std::uint64_t>() < 1 ||
+          shards.get<std::uint64_t>() > kMaxSweepRuns || !index_in.is_number_unsigned() ||
+          index_in.get<std::uint64_t>() >= shards.get<std::uint64_t>())
+        throw std::runtime_error("no 'shard: I' and 'shards: N' with 0 <= I < N (--shard I/N)");
+      const std::size_t its_count = shards.get<std::size_t>();
+      const std::size_t its_index = index_in.get<std::size_t>();
+      if (!shard.contains("header")) throw std::runtime_error("no 'header'");
       const SweepJson& its_header = shard.at("header");
+      if (!shard.contains("results") || !shard.at("results").is_array())
+        throw std::runtime_error("no list of 'results'");
       if (!header) {
+        check_sweep_header(its_header);  // before it is kept: the shards after rely on it
         header = its_header;
         first = path;
-        shard_count = shard.at("shards").get<std::size_t>();
+        shard_count = its_count;
         results.assign(header->at("runs_total").get<std::size_t>(), std::nullopt);
       } else if (its_header.dump() != header->dump()) {
-        throw std::runtime_error("a shard of another sweep than " + first + " (sweep hash " +
-                                 its_header.value("sweep_hash", "?") + " against " +
-                                 header->value("sweep_hash", "?") +
-                                 ": the sweep file, a scenario or dosim differs)");
-      } else if (shard.at("shards").get<std::size_t>() != shard_count) {
-        throw std::runtime_error("one of " + shard.at("shards").dump() + " shards, " + first +
+        throw std::runtime_error(
+            "a shard of another sweep than " + first + " (sweep hash " + hash_of(its_header) +
+            " against " + hash_of(*header) +
+            ": the sweep file, a scenario, a file the runs read or dosim differs)");
+      } else if (its_count != shard_count) {
+        throw std::runtime_error("one of " + std::to_string(its_count) + " shards, " + first +
                                  " one of " + std::to_string(shard_count));
       }
       for (const SweepJson& saved : shard.at("results")) {
         SweepJson result = parse_run_result(saved.dump(), *header);
         const std::size_t index = result.at("run").get<std::size_t>();
+        if (index % shard_count != its_index)
+          throw std::runtime_error("run " + std::to_string(index) + " is not a run of shard " +
+                                   std::to_string(its_index) + "/" + std::to_string(shard_count));
         if (results[index] && results[index]->dump() != result.dump())
           throw std::runtime_error("run " + std::to_string(index) +
                                    " differs from the same run in another shard");
@@ -330,14 +373,12 @@ int run_sweep(const SweepOptions& options, SweepCluster& cluster) {
       std::vector<std::string> inputs = {options.sweep_path};
       inputs.insert(inputs.end(), plan.spec.scenario_paths.begin(), plan.spec.scenario_paths.end());
       if (!plan.spec.script_path.empty()) inputs.push_back(plan.spec.script_path);
-      for (const RunPlan& cell : plan.plans)  // manifests, replays, models, modules, ...
-        for (const auto& [what, input] : cell.inputs())
-          if (std::find(inputs.begin(), inputs.end(), input) == inputs.end())
-            inputs.push_back(input);
+      for (const std::string& input : plan.inputs)  // manifests, replays, models, modules, ...
+        if (std::find(inputs.begin(), inputs.end(), input) == inputs.end()) inputs.push_back(input);
       if (sharded && outputs.size() > 1)
         throw InputError("--out", "a shard is written to one file");
-      check_outputs(outputs, inputs, sharded);
       if (checkpoint.empty()) checkpoint = outputs.front() + ".ckpt";
+      check_outputs(outputs, inputs, sharded, checkpoint);
       resumed = open_checkpoint(checkpoint, options.resume, plan, header, results);
     } catch (const Error& error) {
       print_error(error);

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <optional>
 #include <set>
@@ -25,9 +26,11 @@ namespace {
 constexpr std::int64_t kMaxSeedCount = 100000;
 constexpr double kMaxSeed = 1e18;
 
+// A value's number, where it is one: the one parser of numbers in values, so that the header
+// writes every value that counts as a number (a subnormal one too) and no other ("+-5").
 std::optional<double> number_of(const std::string& text) {
   std::string_view view = text;
-  if (!view.empty() && view.front() == '+') view.remove_prefix(1);
+  if (view.size() > 1 && view[0] == '+' && view[1] != '-' && view[1] != '+') view.remove_prefix(1);
   double value = 0;
   const auto [end, ec] = std::from_chars(view.data(), view.data() + view.size(), value);
   if (view.empty() || ec != std::errc() || end != view.data() + view.size() ||
@@ -62,7 +65,9 @@ std::optional<SweepValue> value_of(const YAML::Node& node, const std::string& la
   SweepValue value;
   value.display = node.Scalar();
   value.text = yaml_scalar(value.display, is_quoted(node));
-  value.numeric = !is_quoted(node) && number_of(value.display).has_value();
+  const std::optional<double> number = number_of(value.display);
+  value.numeric = !is_quoted(node) && number.has_value();
+  value.number = number.value_or(0);
   value.pos = pos_of(node);
   return value;
 }
@@ -116,6 +121,7 @@ SweepValue sample_value(const SweepParameter& range, double u) {
   value.display = format_number(x) + range.unit;
   value.text = yaml_scalar(value.display, false);
   value.numeric = range.unit.empty();
+  value.number = x;
   return value;
 }
 
@@ -125,6 +131,18 @@ class Hash {
   void add(const std::string& text) {
     for (const unsigned char c : text) state_ = (state_ ^ c) * 0x100000001b3ULL;
     state_ = (state_ ^ 0xff) * 0x100000001b3ULL;  // a separator: ("ab", "c") != ("a", "bc")
+  }
+  // A file's bytes, read in pieces (a model or a replayed CSV may be large), then whether it
+  // read to its end (a file that cannot be read fails its runs anyway).
+  void add_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    char buffer[1 << 16];
+    while (in) {
+      in.read(buffer, sizeof buffer);
+      for (std::streamsize i = 0; i < in.gcount(); ++i)
+        state_ = (state_ ^ static_cast<unsigned char>(buffer[i])) * 0x100000001b3ULL;
+    }
+    add(in.eof() && !in.bad() ? "read" : "unreadable");
   }
   std::string hex() const {
     char out[17];
@@ -253,6 +271,7 @@ SweepSpec load_sweep_file(const std::string& path) {
       if (reader.is_map()) {
         spec.samples = static_cast<int>(
             reader.integer("samples", Range::closed(1, 1e6), Need::kRequired).value_or(0));
+        spec.samples_pos = reader.value_pos("samples");
         spec.random_seed = static_cast<std::uint64_t>(
             reader.integer("seed", Range::closed(0, kMaxSeed)).value_or(1));
         const std::vector<YAML::Node> ranges = reader.list("ranges", Need::kRequired);
@@ -302,18 +321,21 @@ SweepSpec load_sweep_file(const std::string& path) {
         const std::optional<std::string> token =
             read_text(item, pos_of(item), "'detectors'", diags);
         if (!token) continue;
-        std::size_t from = 0;  // "mad,threshold" as --detectors takes it
+        std::size_t from = 0;        // "mad,threshold" as --detectors takes it
+        std::set<std::string> said;  // each problem once per item ("mad,mad,mad")
+        auto problem = [&](const std::string& message) {
+          if (said.insert(message).second) diags.error(pos_of(item), message);
+        };
         while (true) {
           const std::size_t comma = token->find(',', from);
           const std::string one =
               token->substr(from, comma == std::string::npos ? comma : comma - from);
           if (one.empty() || one == "null") {
-            diags.error(pos_of(item), one.empty()
-                                          ? "an empty detector name"
-                                          : "'null' is always in the results: leave it out");
+            problem(one.empty() ? "an empty detector name"
+                                : "'null' is always in the results: leave it out");
           } else if (std::find(spec.detectors.begin(), spec.detectors.end(), one) !=
                      spec.detectors.end()) {
-            diags.error(pos_of(item), "detector '" + one + "' is listed twice");
+            problem("detector '" + one + "' is listed twice");
           } else {
             spec.detectors.push_back(one);
             spec.detector_pos.push_back(pos_of(item));
@@ -326,6 +348,7 @@ SweepSpec load_sweep_file(const std::string& path) {
         diags.error(spec.detectors_pos, "'detectors' lists no detector");
     }
     if (auto seeds = top.value("seeds")) {
+      spec.seeds_pos = top.value_pos("seeds");
       if (seeds->IsSequence()) {
         for (const YAML::Node& item : *seeds) {
           const auto seed =
@@ -344,6 +367,7 @@ SweepSpec load_sweep_file(const std::string& path) {
             static_cast<int>(top.integer("seeds", Range::closed(1, kMaxSeedCount)).value_or(1));
       }
     }
+    if (top.has("modes")) spec.modes_pos = top.value_pos("modes");
     for (const YAML::Node& item : top.list("modes")) {
       const std::optional<std::string> mode = read_text(item, pos_of(item), "'modes'", diags);
       if (!mode) continue;
@@ -445,21 +469,30 @@ SweepPlan plan_sweep(SweepSpec spec) {
     }
   }
 
-  // The cells: scenario x grid point x random sample x mode.
-  std::size_t per_scenario = 1;
-  bool too_many = false;
-  auto grow = [&](std::size_t factor) {
-    if (per_scenario > kMaxSweepCells / std::max<std::size_t>(factor, 1)) too_many = true;
-    per_scenario *= std::max<std::size_t>(factor, 1);
+  // The cells: scenario x grid point x random sample x mode. Too many are reported at the key
+  // whose values make them too many, with the other problems, and none is made.
+  double cell_count = 1;  // exact far beyond the most cells
+  SourcePos too_many_at;  // the key whose values make too many cells
+  auto grow = [&](std::size_t factor, SourcePos pos) {
+    cell_count *= static_cast<double>(std::max<std::size_t>(factor, 1));
+    if (cell_count > kMaxSweepCells && too_many_at.line == 0) too_many_at = pos;
   };
+  grow(scenario_count, spec.scenario_pos.empty() ? SourcePos{1, 1} : spec.scenario_pos.back());
   for (const SweepParameter& parameter : spec.parameters)
-    if (!parameter.random) grow(parameter.values.size());
-  grow(static_cast<std::size_t>(std::max(spec.samples, 1)));
-  grow(std::max<std::size_t>(spec.modes.size(), 1));
-  if (!too_many && per_scenario > kMaxSweepCells / scenario_count) too_many = true;
-  if (too_many || per_scenario * scenario_count * spec.seed_count > kMaxSweepRuns)
-    throw InputError(spec.file, "the sweep would make more than " + std::to_string(kMaxSweepCells) +
-                                    " cells or " + std::to_string(kMaxSweepRuns) + " runs");
+    if (!parameter.random) grow(parameter.values.size(), parameter.pos);
+  grow(static_cast<std::size_t>(std::max(spec.samples, 1)), spec.samples_pos);
+  grow(spec.modes.size(), spec.modes_pos);
+  const double run_count = cell_count * spec.seed_count;
+  const bool too_many = cell_count > kMaxSweepCells || run_count > kMaxSweepRuns;
+  if (cell_count > kMaxSweepCells)
+    report({spec.file, too_many_at.line, too_many_at.column,
+            "the sweep would make " + format_number(cell_count) + " cells: at most " +
+                std::to_string(kMaxSweepCells)});
+  else if (run_count > kMaxSweepRuns)
+    report({spec.file, spec.seeds_pos.line, spec.seeds_pos.column,
+            "the sweep would make " + format_number(cell_count) + " cells x " +
+                std::to_string(spec.seed_count) + " seeds = " + format_number(run_count) +
+                " runs: at most " + std::to_string(kMaxSweepRuns)});
   std::vector<std::size_t> grid;  // the grid parameters' indices
   for (std::size_t p = 0; p < parameter_count; ++p)
     if (!spec.parameters[p].random) grid.push_back(p);
@@ -487,7 +520,7 @@ SweepPlan plan_sweep(SweepSpec spec) {
   }
 
   for (std::size_t s = 0; s < scenario_count; ++s) {
-    if (!loads[s]) continue;
+    if (!loads[s] || too_many) continue;
     for (std::size_t point = 0; point < grid_points; ++point) {
       for (std::size_t sample = 0; sample < samples; ++sample) {
         SweepCell cell;
@@ -581,6 +614,24 @@ SweepPlan plan_sweep(SweepSpec spec) {
                               std::make_tuple(b.file != spec.file, b.file, b.line, b.column);
                      });
     throw InputError(std::move(problems));
+  }
+  // The files each cell's runs read: a result depends on their bytes as on the scenario's (a
+  // manifest, a replayed CSV, a model or a Python detector edited between a stopped sweep and
+  // its --resume makes another sweep). Each file is read once; never its path, which depends
+  // on the working directory.
+  std::map<std::string, std::string> file_hashes;
+  for (const RunPlan& run_plan : plan.plans) {
+    for (const auto& input : run_plan.inputs()) {
+      auto known = file_hashes.find(input.second);
+      if (known == file_hashes.end()) {
+        Hash file_hash;
+        file_hash.add_file(input.second);
+        known = file_hashes.emplace(input.second, file_hash.hex()).first;
+        plan.inputs.push_back(input.second);
+      }
+      hash.add(input.first);
+      hash.add(known->second);
+    }
   }
   plan.hash = hash.hex();
   plan.scenario_texts = std::move(texts);

@@ -30,7 +30,8 @@ namespace dosim::cli {
 struct SweepValue {
   std::string text;      // YAML, ready to write into a scenario (quoted where it must be)
   std::string display;   // the value itself (unquoted), for tables
-  bool numeric = false;  // a number (a column of numbers when every value of it is one)
+  bool numeric = false;  // a number (a column of numbers when every value of it is one) ...
+  double number = 0;     // ... this one
   SourcePos pos;         // where the sweep file wrote it ({0, 0} for a random sample)
 };
 
@@ -63,6 +64,8 @@ struct SweepSpec {
   std::vector<std::string> modes;       // "fluid", "requests"; empty: each scenario's own
   std::string script;                   // as written; "" for none
   std::string script_path;              // resolved
+  // Where the values of `samples`, `seeds` and `modes` are written ({0, 0}: absent).
+  SourcePos samples_pos, seeds_pos, modes_pos;
 };
 
 // Throws InputError with every problem of the file.
@@ -81,8 +84,12 @@ struct SweepPlan {
   std::vector<SweepCell> cells;
   std::vector<RunPlan> plans;  // per cell
   int seeds_per_cell = 1;
+  // Every file the runs read (the scenarios, the script, manifests, replayed and recorded
+  // CSV files, models, Python detectors' modules, rankers), each once, in the order found.
+  std::vector<std::string> inputs;
   // A hash of everything a run's result depends on: dosim's version, the sweep's expansion,
-  // the scenario and script files' bytes. Shards and checkpoints of another sweep differ.
+  // the bytes of the scenarios, the script and every other input. Shards and checkpoints of
+  // another sweep differ.
   std::string hash;
 
   // Each scenario's text and, per parameter, the edit that writes its value there.

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <set>
 #include <stdexcept>
 
 #include "analysis/spread.h"
@@ -277,7 +278,7 @@ SweepJson sweep_header(const SweepPlan& plan) {
     for (std::size_t p = 0; p < spec.parameters.size(); ++p) {
       const SweepValue& value = plan.value(c, p);
       if (parameters[p]["numeric"].get<bool>())
-        cell[spec.parameters[p].path] = std::stod(value.display);
+        cell[spec.parameters[p].path] = value.number;
       else
         cell[spec.parameters[p].path] = value.display;
     }
@@ -285,6 +286,98 @@ SweepJson sweep_header(const SweepPlan& plan) {
   }
   header["cells"] = std::move(cells);
   return header;
+}
+
+void check_sweep_header(const SweepJson& header) {
+  auto fail = [](const std::string& what) { throw std::runtime_error("its header " + what); };
+  if (!header.is_object()) fail("is not an object");
+  auto get = [&](const std::string& key) -> const SweepJson& {
+    if (!header.contains(key)) fail("has no '" + key + "'");
+    return header.at(key);
+  };
+  auto is_whole = [](const SweepJson& value) {
+    return value.is_number_unsigned() ||
+           (value.is_number_integer() && value.get<std::int64_t>() >= 0);
+  };
+  auto whole = [&](const std::string& key, std::uint64_t low, std::uint64_t high) {
+    const SweepJson& value = get(key);
+    if (!is_whole(value) || value.get<std::uint64_t>() < low || value.get<std::uint64_t>() > high)
+      fail("'" + key + "' is not a whole number in [" + std::to_string(low) + ", " +
+           std::to_string(high) + "]: " + value.dump());
+    return static_cast<std::size_t>(value.get<std::uint64_t>());
+  };
+  auto texts = [&](const std::string& key) {
+    const SweepJson& value = get(key);
+    std::vector<std::string> out;
+    if (!value.is_array()) fail("'" + key + "' is not a list of texts");
+    for (const SweepJson& item : value) {
+      if (!item.is_string()) fail("'" + key + "' is not a list of texts");
+      out.push_back(item.get<std::string>());
+    }
+    return out;
+  };
+  if (get("format") != "dosim-sweep") fail("is not a dosim sweep's (format 'dosim-sweep')");
+  if (get("format_version") != kSweepFormatVersion)
+    fail("is of another format version (" + get("format_version").dump() + ")");
+  for (const char* key : {"dosim_version", "sweep_hash", "name"})
+    if (!get(key).is_string()) fail("'" + std::string(key) + "' is not a text");
+  const std::vector<std::string> scenarios = texts("scenarios");
+  if (scenarios.empty()) fail("names no scenario");
+  const SweepJson& parameters = get("parameters");
+  if (!parameters.is_array()) fail("'parameters' is not a list");
+  std::set<std::string> paths;
+  for (const SweepJson& parameter : parameters) {
+    if (!parameter.is_object() || !parameter.contains("path") || !parameter["path"].is_string() ||
+        !parameter.contains("numeric") || !parameter["numeric"].is_boolean() ||
+        !parameter.contains("kind") ||
+        (parameter["kind"] != "grid" && parameter["kind"] != "random"))
+      fail("has a parameter that is not {path: TEXT, numeric: BOOLEAN, kind: grid|random}: " +
+           parameter.dump());
+    const std::string path = parameter["path"].get<std::string>();
+    if (path.empty() || is_fixed_column(path))
+      fail("has a parameter named '" + path + "', a column of the results");
+    if (!paths.insert(path).second) fail("has the parameter '" + path + "' twice");
+  }
+  whole("random_samples", 0, 1'000'000);
+  whole("random_seed", 0, std::numeric_limits<std::uint64_t>::max());
+  std::vector<std::string> rows = texts("detectors");
+  rows.push_back("null");
+  if (texts("rows") != rows) fail("has other 'rows' than its detectors and null");
+  for (const std::string& mode : texts("modes"))
+    if (mode != "fluid" && mode != "requests") fail("has the mode '" + mode + "'");
+  const std::size_t seeds = whole("seeds_per_cell", 1, kMaxSweepRuns);
+  const SweepJson& seed_list = get("seeds");
+  if (!seed_list.is_array() || (!seed_list.empty() && seed_list.size() != seeds) ||
+      !std::all_of(seed_list.begin(), seed_list.end(), is_whole))
+    fail("'seeds' is not a list of seeds_per_cell seeds, nor empty");
+  if (texts("metrics") != sweep_metrics()) fail("has other metrics than this dosim's");
+  const SweepJson& cells = get("cells");
+  if (!cells.is_array() || cells.size() > kMaxSweepCells)
+    fail("'cells' is not a list of at most " + std::to_string(kMaxSweepCells) + " cells");
+  const std::size_t total = whole("runs_total", 0, kMaxSweepRuns);
+  if (total != cells.size() * seeds)
+    fail("'runs_total' is " + std::to_string(total) + ", not its " + std::to_string(cells.size()) +
+         " cells x " + std::to_string(seeds) + " seeds");
+  for (std::size_t c = 0; c < cells.size(); ++c) {
+    const SweepJson& cell = cells[c];
+    const std::string which = "'cells' entry " + std::to_string(c);
+    if (!cell.is_object() || !cell.contains("cell") || !is_whole(cell["cell"]) ||
+        cell["cell"].get<std::uint64_t>() != c)
+      fail("has a " + which + " that is not {cell: " + std::to_string(c) + ", ...}");
+    if (!cell.contains("scenario") || !cell["scenario"].is_string() ||
+        std::find(scenarios.begin(), scenarios.end(), cell["scenario"].get<std::string>()) ==
+            scenarios.end())
+      fail("has a " + which + " whose 'scenario' is not one of its scenarios");
+    if (!cell.contains("mode") || (cell["mode"] != "fluid" && cell["mode"] != "requests"))
+      fail("has a " + which + " whose 'mode' is not fluid or requests");
+    for (const SweepJson& parameter : parameters) {
+      const std::string path = parameter["path"].get<std::string>();
+      const bool numeric = parameter["numeric"].get<bool>();
+      if (!cell.contains(path) || (numeric ? !cell[path].is_number() : !cell[path].is_string()))
+        fail("has a " + which + " without " + (numeric ? "a number" : "a text") + " for '" + path +
+             "' (the parameter's 'numeric' is " + (numeric ? "true" : "false") + ")");
+    }
+  }
 }
 
 std::string run_result_text(const SweepPlan& plan, std::size_t run, const BenchRun& result) {

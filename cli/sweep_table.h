@@ -40,6 +40,12 @@ bool is_fixed_column(const std::string& name);
 // The sweep's description that every output and shard holds.
 SweepJson sweep_header(const SweepPlan& plan);
 
+// Checks a header read from a file (a shard) is one that sweep_header() makes: every key of
+// its type and in its range, the rows the detectors and `null`, this dosim's metrics, a cell
+// per `cells` entry holding each parameter's value, `runs_total` = cells x seeds_per_cell.
+// Throws std::runtime_error naming what is wrong.
+void check_sweep_header(const SweepJson& header);
+
 // One run's result as JSON text.
 std::string run_result_text(const SweepPlan& plan, std::size_t run, const BenchRun& result);
 

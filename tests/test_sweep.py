@@ -9,7 +9,12 @@
   for a sweep killed midway then resumed, and for 3 MPI ranks (mpirun on loopback), fresh
   or resumed;
 - the runs hold what `dosim bench` reports for the same scenario, detector and seed;
-- the HDF5 file reads with h5py (and pandas), and holds the JSON's tables.
+- the HDF5 file reads with h5py (and pandas), and holds the JSON's tables, a path with a '/'
+  too, with the snippet of docs/sweep.md;
+- a value is a number as the results' header reads numbers (`+-5` is text, 4e-320 a number);
+- a merge names a shard whose header is not whole, a resume refuses runs made before a file
+  the runs read (a Python detector's module) changed;
+- too many cells or runs are reported at the key that makes them, with the other problems.
 """
 import json
 import os
@@ -381,3 +386,195 @@ def test_a_python_detector_file_is_found_beside_the_sweep_file():
                             cwd=SOURCE_DIR, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert json.loads(out.read_text())["detectors"] == ["mad", token]
+
+
+def test_a_value_is_a_number_as_the_header_reads_numbers():
+    """A value such as `+-5` is text, a subnormal one (4e-320, or a random range in 1e-320..
+    2e-320) a number: the sweep runs, it does not end in an internal error."""
+    path = write_sweep("numbers.yaml", """scenario: {scenario}
+parameters:
+  - path: description
+    values: [+-5, "+5"]
+  - path: faults[0].percent
+    values: [30, 4e-320]
+detectors: [mad]
+""")
+    out = WORK / "numbers.json"
+    result = sweep(path, "-o", out, "--threads", 2, "--quiet", ok=False)
+    checks = Checks()
+    checks(result.returncode == 0, result.stderr)
+    if result.returncode == 0:
+        results = json.loads(out.read_text())
+        numeric = {p["path"]: p["numeric"] for p in results["parameters"]}
+        checks(numeric == {"description": False, "faults[0].percent": True}, repr(numeric))
+        checks([c["description"] for c in results["cells"]] == ["+-5", "+-5", "+5", "+5"],
+               repr(results["cells"]))
+        checks([c["faults[0].percent"] for c in results["cells"]] == [30, 4e-320] * 2,
+               repr(results["cells"]))
+    path = write_sweep("tiny-random.yaml", """scenario: {scenario}
+random:
+  samples: 2
+  ranges:
+    - {{path: "faults[0].percent", min: 1e-320, max: 2e-320}}
+detectors: [mad]
+""")
+    result = sweep(path, "--dry-run", ok=False)
+    checks(result.returncode == 0 and "2 cells x 1 seed" in result.stdout,
+           result.stdout + result.stderr)
+    checks.assert_passed()
+
+
+@pytest.fixture(scope="module")
+def grid_shards():
+    shards = []
+    for index in range(3):
+        shard = WORK / f"whole-shard-{index}.json"
+        sweep(GRID, "--shard", f"{index}/3", "-o", shard, "--quiet")
+        shards.append(json.loads(shard.read_text()))
+    return shards
+
+
+def test_a_merge_refuses_shards_whose_header_is_not_whole(grid_shards):
+    """A shard edited by hand (or cut short) is named with what is wrong, exit code 2: never a
+    crash or an internal error, whichever key of its header is wrong."""
+    def drop_cells(header):
+        del header["cells"]
+
+    def cut_cells(header):
+        header["cells"] = header["cells"][:2]
+
+    def flag(header):
+        header["parameters"][0]["numeric"] = "yes"
+
+    tampered = {
+        "runs-total": lambda h: h.update(runs_total=-1),
+        "zero-seeds": lambda h: h.update(seeds_per_cell=0),
+        "no-cells": drop_cells,
+        "few-cells": cut_cells,
+        "numeric-flag": flag,
+        "rows": lambda h: h.update(rows=["mad"]),
+        "metrics": lambda h: h.update(metrics=["precision", "recall", "f1"]),
+        "string-cells": lambda h: h.update(cells="many"),
+    }
+    checks = Checks()
+    for name, tamper in tampered.items():
+        paths = []
+        for index, shard in enumerate(grid_shards):  # every shard alike: they agree
+            shard = json.loads(json.dumps(shard))
+            tamper(shard["header"])
+            path = WORK / f"tampered-{name}-{index}.json"
+            path.write_text(json.dumps(shard))
+            paths.append(path)
+        out = WORK / f"tampered-{name}.json"
+        result = sweep("merge", *paths, "-o", out, ok=False)
+        checks(result.returncode == 2 and f"{paths[0]}: its header" in result.stderr
+               and "internal error" not in result.stderr and not out.exists(),
+               repr((name, result.returncode, result.stderr)))
+    # The shard's own keys: its number among how many, and runs of its own.
+    for name, tamper in (("no-shards", lambda s: s.update(shards=0)),
+                         ("other-runs", lambda s: s.update(results=grid_shards[1]["results"]))):
+        shard = json.loads(json.dumps(grid_shards[0]))
+        tamper(shard)
+        path = WORK / f"tampered-{name}.json"
+        path.write_text(json.dumps(shard))
+        result = sweep("merge", path, WORK / "whole-shard-1.json", WORK / "whole-shard-2.json",
+                       "-o", WORK / f"tampered-{name}-out.json", ok=False)
+        checks(result.returncode == 2 and f"{path}: " in result.stderr
+               and "internal error" not in result.stderr, repr((name, result.returncode, result.stderr)))
+    checks.assert_passed()
+
+
+def test_a_resume_refuses_runs_made_before_a_python_detector_changed():
+    """The files the runs read (a Python detector's module here; manifests, CSV files, models)
+    are part of the sweep: runs checkpointed before one changed are of another sweep."""
+    folder = WORK / "edited"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    shutil.copy(SOURCE_DIR / "tests" / "data" / "python" / "detectors.py", folder / "mine.py")
+    shutil.copy(DATA / "tiny-shop.yaml", folder / "tiny-shop.yaml")
+    (folder / "sweep.yaml").write_text(
+        "scenario: tiny-shop.yaml\ndetectors: ['python:mine.py:Above:above=0.05']\nseeds: 3\n")
+    out = folder / "results.json"
+    result = sweep(folder / "sweep.yaml", "-o", out, "--threads", 1, "--stop-after", 1, ok=False)
+    assert result.returncode == 75, result.stderr
+    module = (folder / "mine.py").read_text()
+    assert "/ self.above" in module
+    (folder / "mine.py").write_text(module.replace("/ self.above", "/ (2 * self.above)"))
+    result = sweep(folder / "sweep.yaml", "-o", out, "--resume", ok=False)
+    assert result.returncode == 2 and "runs of another sweep" in result.stderr, (
+        result.returncode, result.stdout, result.stderr)
+    assert not out.exists()
+
+
+def test_too_many_cells_or_runs_are_reported_at_their_key_with_the_other_problems():
+    values = "[" + ", ".join(str(100 + v) for v in range(101)) + "]"
+    path = write_sweep("too-many-cells.yaml", """scenario: {scenario}
+parameters:
+  - path: services[name=api].capacity_rps
+    values: VALUES
+  - path: services[name=web].capacity_rps
+    values: VALUES
+  - path: services[name=db].capacity_rps
+    values: VALUES
+detectors: [mad, madd]
+""".replace("VALUES", values))
+    result = sweep(path, "--dry-run", ok=False)
+    checks = Checks()
+    checks(result.returncode == 2, f"exit code {result.returncode}")
+    for text in (f"{path}:7:11: the sweep would make 1030301 cells: at most 1000000",
+                 f"{path}:9:18: 'madd' is neither a detector kind"):
+        checks(text in result.stderr, f"'{text}' not in:\n{result.stderr}")
+    path = write_sweep("too-many-runs.yaml", """scenario: {scenario}
+parameters:
+  - path: services[name=api].capacity_rps
+    values: VALUES
+  - path: services[name=web].capacity_rps
+    values: VALUES
+detectors: [madd]
+seeds: 1000
+""".replace("VALUES", values))
+    result = sweep(path, "--dry-run", ok=False)
+    checks(result.returncode == 2, f"exit code {result.returncode}")
+    for text in (f"{path}:8:8: the sweep would make 10201 cells x 1000 seeds = 10201000 runs: "
+                 "at most 10000000",
+                 f"{path}:7:13: 'madd' is neither a detector kind"):
+        checks(text in result.stderr, f"'{text}' not in:\n{result.stderr}")
+    checks.assert_passed()
+
+
+def test_the_docs_h5py_snippet_reads_a_path_with_a_slash():
+    """docs/sweep.md, "Without the package": a '/' in a column's name is '%2F' in HDF5."""
+    h5py = pytest.importorskip("h5py")
+    pandas = pytest.importorskip("pandas")
+    scenario = (DATA / "tiny-shop.yaml").read_text().replace("name: api,", "name: api/v2.1,")
+    scenario = scenario.replace("callee: api,", "callee: api/v2.1,").replace(
+        "caller: api,", "caller: api/v2.1,")
+    (WORK / "slash-shop.yaml").write_text(scenario)
+    path = WORK / "slash.yaml"
+    path.write_text("scenario: slash-shop.yaml\nparameters:\n"
+                    "  - path: services[name=api/v2.1].capacity_rps\n    values: [120, 200]\n"
+                    "detectors: [mad]\n")
+    out = WORK / "slash.h5"
+    sweep(path, "-o", out, "--quiet")
+    docs = (SOURCE_DIR / "docs" / "sweep.md").read_text()
+    snippet = docs[docs.index("# Without the package"):]
+    snippet = snippet[:snippet.index("```")].replace("retry-storm-sweep.h5", str(out))
+    namespace = {}
+    exec(snippet, namespace)
+    summary = namespace["summary"]
+    assert list(summary["services[name=api/v2.1].capacity_rps"][::2]) == [120, 200], summary
+
+
+def test_small_mistakes_are_said_once_and_before_any_run():
+    checks = Checks()
+    path = write_sweep("twice.yaml", "scenario: {scenario}\ndetectors: [mad, \"mad,mad\"]\n")
+    result = sweep(path, "--dry-run", ok=False)
+    checks(result.returncode == 2 and result.stderr.count("detector 'mad' is listed twice") == 1,
+           result.stderr)
+    # An output that is the checkpoint folder is refused before any run.
+    out = WORK / "also-checkpoint.json"
+    result = sweep(GRID, "-o", out, "--checkpoint", out, ok=False)
+    checks(result.returncode == 2 and "checkpoint folder" in result.stderr
+           and "to run" not in result.stdout and not out.exists(),
+           repr((result.returncode, result.stdout, result.stderr)))
+    checks.assert_passed()
