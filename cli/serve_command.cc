@@ -116,13 +116,18 @@ nlohmann::json alertmanager_alert(const Alert& alert, const Scenario& scenario,
 }
 
 // A JSON value as the YAML node the scenario loader reads (numbers and booleans as their
-// text: the loader parses scalars itself).
-YAML::Node yaml_of(const nlohmann::json& value) {
+// text: the loader parses scalars itself). Nested at most kMaxDepth deep (a fault is a few
+// levels; a deeper body would only cost stack).
+constexpr int kMaxDepth = 64;
+YAML::Node yaml_of(const nlohmann::json& value, int depth = 0) {
+  if (depth > kMaxDepth)
+    throw RunControlError("inject: the body is nested deeper than " + std::to_string(kMaxDepth) +
+                          " levels");
   YAML::Node node;
   if (value.is_object()) {
-    for (const auto& [key, item] : value.items()) node[key] = yaml_of(item);
+    for (const auto& [key, item] : value.items()) node[key] = yaml_of(item, depth + 1);
   } else if (value.is_array()) {
-    for (const auto& item : value) node.push_back(yaml_of(item));
+    for (const auto& item : value) node.push_back(yaml_of(item, depth + 1));
   } else if (value.is_string()) {
     node = value.get<std::string>();
   } else if (!value.is_null()) {
@@ -255,7 +260,13 @@ std::optional<long> query_number(std::string_view target, std::string_view key) 
 }
 
 HttpServer::Response control(Session& session, const nlohmann::json& request) {
-  const std::string action = request.value("action", "");
+  const auto given = request.find("action");
+  const std::string action =
+      given != request.end() && given->is_string() ? given->get<std::string>() : "";
+  // Nothing but the action and, for speed, the speed.
+  for (const auto& [key, value] : request.items())
+    if (key != "action" && !(key == "speed" && action == "speed"))
+      return json_answer(400, {{"ok", false}, {"error", "unknown key '" + key + "'"}});
   if (action == "pause" || action == "resume") {
     session.pacing.paused = action == "pause";
     session.view->note(session.run->simulation().now(), "control",
@@ -300,8 +311,8 @@ HttpServer::Response answer(void* context, const HttpServer::Request& request) {
       return json_answer(400, {{"ok", false}, {"error", "the body must be a JSON object"}});
     return path == "/api/control" ? control(session, body) : inject(session, body);
   }
-  if (request.method != "GET")
-    return {405, "text/plain; charset=utf-8", "GET, or POST to /api/*\n"};
+  if (request.method != "GET" || path == "/api/control" || path == "/api/inject")
+    return {405, "text/plain; charset=utf-8", "GET, or POST to /api/control and /api/inject\n"};
   if (path == "/metrics")
     return {200, "text/plain; version=0.0.4; charset=utf-8", session.metrics->text()};
   if (path == "/" || path == "/index.html") return {200, "text/html; charset=utf-8", session.page};

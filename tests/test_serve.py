@@ -169,7 +169,8 @@ def test_alerts_reach_the_real_alertmanager(scenario):
 
 def post(port, path, body):
     """POSTs JSON; returns (status, parsed answer) for 2xx and 4xx alike."""
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=json.dumps(body).encode(),
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data,
                                      headers={"Content-Type": "application/json"}, method="POST")
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
@@ -219,6 +220,19 @@ def test_the_live_page_and_its_api_pause_and_inject(scenario):
         assert status == 400 and not answer["ok"]
         assert "wbe" in answer["error"] and "fixedDelay" in answer["error"], answer
         assert post(port, "/api/control", {"action": "dance"})[0] == 400
+        # Wrong types, extra keys, a body nested 20,000 deep: refused, and the run goes on.
+        for wrong in ({"action": 5}, {"action": None}, {"action": ["pause"]},
+                      {"action": "pause", "extra": 1}, {"action": "resume", "speed": 3}):
+            assert post(port, "/api/control", wrong)[0] == 400, wrong
+        deep = b'{"kind": "error", "x": ' + b"[" * 20000 + b"]" * 20000 + b"}"
+        status, answer = post(port, "/api/inject", deep)
+        assert status == 400 and "nested deeper than 64" in answer["error"], answer
+        try:
+            get(port, "/api/control")
+            raise AssertionError("GET /api/control was answered")
+        except urllib.error.HTTPError as error:
+            assert error.code == 405
+        assert serve.poll() is None, serve.communicate()
         assert post(port, "/api/control", {"action": "resume"})[0] == 200
         deadline = time.time() + 20
         while json.loads(get(port, "/api/state"))["health"][0] != "failing":

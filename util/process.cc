@@ -267,6 +267,8 @@ void HttpServer::serve_for(int timeout_ms, Handler handler, void* context) {
                          : response.status == 400 ? "Bad Request"
                          : response.status == 404 ? "Not Found"
                          : response.status == 405 ? "Method Not Allowed"
+                         : response.status == 409 ? "Conflict"
+                         : response.status == 413 ? "Content Too Large"
                                                   : "Error";
     const std::string head = "HTTP/1.1 " + std::to_string(response.status) + " " + reason +
                              "\r\nContent-Type: " + response.content_type +
