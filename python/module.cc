@@ -301,23 +301,9 @@ PYBIND11_MODULE(_dosim, m) {
           })
       .def("rca_scores",
            [](const RunReport& r) {
-             py::list rows;
-             for (const RcaScores& s :
-                  score_rankings(r.rca, r.incidents, rca_system_of(r.scenario))) {
-               py::dict row;
-               row["ranker"] = s.ranker;
-               row["delay_s"] = to_seconds(s.delay);
-               row["cases"] = s.cases;
-               row["ac1"] = s.ac[0];
-               row["ac3"] = s.ac[2];
-               row["ac5"] = s.ac[4];
-               row["avg5"] = s.avg5;
-               row["ac1_path"] = s.ac_path[0];
-               row["ac3_path"] = s.ac_path[2];
-               row["ac5_path"] = s.ac_path[4];
-               rows.append(row);
-             }
-             return rows;
+             // The JSON `dosim score --json` writes under "rca": the same numbers.
+             return py::module_::import("json").attr("loads")(rca_scores_json(
+                 score_rankings(r.rca, r.incidents, rca_system_of(r.scenario)), -1));
            })
       .def("experiments_passed", &RunReport::experiments_passed)
       .def("scores", [](const RunReport& r) { return table_dict(r.scores()); });

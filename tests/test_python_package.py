@@ -410,6 +410,15 @@ def test_steer_and_drain_move_regional_traffic_as_declared_changes():
 
 # --- dosim.score ----------------------------------------------------------------------------
 
+def test_rca_scores_are_the_numbers_dosim_score_json_writes(retry_storm):
+    report, trace = retry_storm
+    score = dosim_cli("score", trace, "--json")
+    assert score.returncode == 0, score.stderr
+    rows = report.rca_scores()
+    assert {row["delay_s"] for row in rows} >= {0.0, 60.0}  # 60e9 * 1e-9 is not 60.0
+    assert rows == json.loads(score.stdout)["rca"]
+
+
 def test_score_of_the_traces_own_alerts_as_a_dataframe_equals_the_traces_scores(retry_storm):
     _, trace = retry_storm
     with dosim.load_trace(trace) as loaded:
