@@ -130,6 +130,12 @@ struct Stepper {
   explicit Stepper(RunPlan p) : plan(std::move(p)), run(std::make_unique<Run>(plan)) {}
 };
 
+// RunControlError "<call>: the run is over" once finish() was called: a control then would
+// change nothing.
+void check_running(const Stepper& s, const std::string& call) {
+  if (s.done) throw RunControlError(call + ": the run is over");
+}
+
 // The index of a service by name; RunControlError with a did-you-mean otherwise.
 int service_index(const Stepper& s, const std::string& name) {
   std::vector<std::string> names;
@@ -420,13 +426,19 @@ PYBIND11_MODULE(_dosim, m) {
       .def(
           "inject",
           [](Stepper& s, const py::dict& fault) {
+            check_running(s, "inject");
             return inject_fault(s.run->simulation(), to_yaml(fault), "inject", "inject");
           },
           py::arg("fault"))
-      .def("end_fault", [](Stepper& s, int fault) { s.run->simulation().end_fault(fault); })
+      .def("end_fault",
+           [](Stepper& s, int fault) {
+             check_running(s, "end_fault");
+             s.run->simulation().end_fault(fault);
+           })
       .def(
           "change",
-          [](Stepper& s, const py::dict& change) {
+          [](Stepper& s, const py::dict& change, const std::string& call) {
+            check_running(s, call);
             Simulation& simulation = s.run->simulation();
             YAML::Node node = to_yaml(change);
             const bool flag =
@@ -434,22 +446,25 @@ PYBIND11_MODULE(_dosim, m) {
             if (!node["at"] && !flag) node["at"] = std::to_string(simulation.now()) + "ns";
             return simulation.add_change(parse_change(simulation.scenario(), node, "change"));
           },
-          py::arg("change"))
+          py::arg("change"), py::arg("call") = "change")
       .def(
           "rollback",
           [](Stepper& s, const std::string& service) {
+            check_running(s, "rollback");
             return s.run->simulation().rollback(service_index(s, service));
           },
           py::arg("service"))
       .def(
           "scale",
           [](Stepper& s, const std::string& service, int replicas) {
+            check_running(s, "scale");
             s.run->simulation().set_replicas(service_index(s, service), replicas);
           },
           py::arg("service"), py::arg("replicas"))
       .def(
           "revert",
           [](Stepper& s, const std::string& change) {
+            check_running(s, "revert");
             Simulation& simulation = s.run->simulation();
             const std::vector<ChangeSpec>& changes = simulation.scenario().changes;
             for (std::size_t c = 0; c < changes.size(); ++c)
@@ -463,6 +478,7 @@ PYBIND11_MODULE(_dosim, m) {
           "set_timeout",
           [](Stepper& s, const std::string& caller, const std::string& callee,
              const std::string& timeout) {
+            check_running(s, "set_timeout");
             Simulation& simulation = s.run->simulation();
             const std::optional<SimTime> parsed = parse_duration(timeout);
             if (!parsed) throw RunControlError("'" + timeout + "' is not a duration");
@@ -477,12 +493,14 @@ PYBIND11_MODULE(_dosim, m) {
       .def(
           "shed",
           [](Stepper& s, const std::string& service, double fraction) {
+            check_running(s, "shed");
             s.run->simulation().set_shed(service_index(s, service), fraction);
           },
           py::arg("service"), py::arg("fraction"))
       .def(
           "playbook",
           [](Stepper& s, const py::dict& playbook) {
+            check_running(s, "playbook");
             Simulation& simulation = s.run->simulation();
             simulation.add_playbook(
                 parse_playbook(simulation.scenario(), to_yaml(playbook), "playbook"));

@@ -300,11 +300,43 @@ def test_bad_calls_raise_typed_errors():
                        r", got 150") as raised:
         sim.shed("web", 150)
     assert raised.value.diagnostics
+    sim.shed("web", np.int64(50))  # numpy's numbers are numbers, as for scale and step
+    sim.shed("web", np.float32(12.5))
+    sim.shed("web", 0)
+    with pytest.raises(dosim.RunControlError, match=r"'percent' must be a number"):
+        sim.shed("web", True)
     sim.finish()
     with pytest.raises(dosim.RunControlError):
         sim.step(1)
     with pytest.raises(dosim.RunControlError):
         sim.finish()
+
+
+def test_every_control_after_finish_says_the_run_is_over():
+    sim = dosim.Simulation(SMALL)
+    sim.step(10)
+    fault = sim.inject(kind="latency", target={"service": "db"}, fixedDelay="200ms",
+                       duration="1m")
+    sim.finish()
+    calls = {
+        "inject": lambda: sim.inject(kind="latency", target={"service": "db"},
+                                     fixedDelay="200ms", duration="1m"),
+        "end_fault": lambda: sim.end_fault(fault),
+        "rollback": lambda: sim.rollback("api"),
+        "scale": lambda: sim.scale("api", 3),
+        "revert": lambda: sim.revert("nope"),
+        "set_timeout": lambda: sim.set_timeout("web", "api", "3s"),
+        "shed": lambda: sim.shed("api", 10),
+        "playbook": lambda: sim.playbook(name="p", trigger={"detector": "builtin"},
+                                         steps=[{"action": "scale", "service": "api",
+                                                 "replicas": 3}]),
+        "change": lambda: sim.change(kind="config", target="api"),
+        "steer": lambda: sim.steer("users", {"eu": 100}),
+        "drain": lambda: sim.drain("eu"),
+    }
+    for call, control in calls.items():  # not None, not False, not a message of its own
+        with pytest.raises(dosim.RunControlError, match=rf"^{call}: the run is over$"):
+            control()
 
 
 def test_seeds_are_checked_as_the_command_line_checks_them():

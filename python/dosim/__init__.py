@@ -19,6 +19,7 @@ the same trace bytes. Simulating releases the GIL. Errors are dosim.Error subcla
 whole API and the interface of a Python detector (`kind: python`).
 """
 
+import numbers as _numbers
 import warnings as _warnings
 
 import pandas as _pd
@@ -234,11 +235,11 @@ class Simulation:
 
     def shed(self, service, percent):
         """Rejects `percent` of the service's arrivals with HTTP 429 from now on (0 stops)."""
-        if not isinstance(percent, (int, float)) or isinstance(percent, bool) or \
+        if not isinstance(percent, _numbers.Real) or isinstance(percent, bool) or \
                 not 0 <= percent <= 100:
             _dosim._raise_run_control_error(
                 f"shed: 'percent' must be a number in [0, 100], got {percent!r}")
-        self._sim.shed(service, percent / 100)
+        self._sim.shed(service, float(percent) / 100)
 
     def playbook(self, playbook=None, **keys):
         """Adds a remediation playbook, as an entry of `remediation: playbooks:`
@@ -253,8 +254,8 @@ class Simulation:
     def steer(self, traffic, weights, shift="0s"):
         """Moves a regional traffic source's share per region to `weights` ({region:
         percent}) over `shift`, from now (a `traffic-shift` change)."""
-        return self.change(kind="traffic-shift", traffic=traffic, weights=dict(weights),
-                           shift=shift)
+        return self._sim.change({"kind": "traffic-shift", "traffic": traffic,
+                                 "weights": dict(weights), "shift": shift}, "steer")
 
     def drain(self, region, shift="0s", restore=None, traffic=None):
         """Drains `region` from now (of every regional source served there, or of `traffic`
@@ -264,7 +265,7 @@ class Simulation:
             keys["restore"] = restore
         if traffic is not None:
             keys["traffic"] = traffic
-        return self.change(keys)
+        return self._sim.change(keys, "drain")
 
     def finish(self):
         """Simulates to the end and returns the Report (the trace is then complete)."""
