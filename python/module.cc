@@ -24,6 +24,7 @@
 #include "dosim/version.h"
 #include "python/python_detector.h"
 #include "python/python_ranker.h"
+#include "util/input_file.h"
 
 namespace py = pybind11;
 
@@ -320,6 +321,10 @@ PYBIND11_MODULE(_dosim, m) {
       "_raise_input_error",
       [](const std::string& file, const std::string& message) { throw InputError(file, message); },
       py::arg("file"), py::arg("message"));
+  // Why `path` cannot be read as an input file, in the command line's words ("not a regular
+  // file (a device, a FIFO or a socket)", ...), or "": checked before h5py or json open it,
+  // which would wait for ever on a FIFO.
+  m.def("_input_file_problem", &input_file_problem, py::arg("path"));
   m.def(
       "_raise_run_control_error",
       [](const std::string& message) { throw RunControlError(message); }, py::arg("message"));

@@ -380,6 +380,44 @@ def test_files_that_are_no_trace_or_sweep_raise_input_error_and_the_summary_exit
     assert "Traceback" not in bad.stderr and "cannot read the trace" in bad.stderr, bad.stderr
 
 
+def test_a_fifo_is_refused_at_once_as_the_command_line_refuses_it():
+    """h5py and json would wait for a writer for ever: each reader checks first, in the
+    words of dosim's own readers. Each call in a process of its own: a hang fails."""
+    said = "not a regular file (a device, a FIFO or a socket)"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    for name in ["fifo.h5", "fifo.json"]:
+        fifo = TMP / name
+        fifo.unlink(missing_ok=True)
+        os.mkfifo(fifo)
+    for call, path, words in [("load_trace", "fifo.h5", "cannot read the trace"),
+                              ("load_sweep", "fifo.h5", "cannot read the results"),
+                              ("load_sweep", "fifo.json", "cannot read the results")]:
+        script = (f"import sys, dosim\ntry:\n    dosim.{call}(sys.argv[1])\n"
+                  "except dosim.InputError as error:\n    print(error.diagnostics[0].file)\n"
+                  "    print(error)\n")
+        probe = subprocess.run([sys.executable, "-c", script, str(TMP / path)], env=env,
+                               capture_output=True, text=True, timeout=60)
+        assert probe.returncode == 0, probe.stderr
+        assert probe.stdout == f"{TMP / path}\n{TMP / path}: {words}: {said}\n", probe.stdout
+    summary = subprocess.run([sys.executable, "-m", "dosim.trace", str(TMP / "fifo.h5")],
+                             env=env, capture_output=True, text=True, timeout=60)
+    assert summary.returncode == 2 and said in summary.stderr, summary
+    cli = dosim_cli("score", TMP / "fifo.h5", timeout=60)
+    assert cli.returncode == 2 and said in cli.stderr, cli
+
+
+def test_the_trace_summary_says_its_usage_and_exits_2_on_a_usage_mistake():
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    for args in [[], ["a.h5", "b.h5"]]:
+        wrong = subprocess.run([sys.executable, "-m", "dosim.trace", *args], env=env,
+                               capture_output=True, text=True)
+        assert wrong.returncode == 2, wrong
+        assert wrong.stderr == "usage: python3 -m dosim.trace TRACE.h5\n", wrong.stderr
+    helped = subprocess.run([sys.executable, "-m", "dosim.trace", "--help"], env=env,
+                            capture_output=True, text=True)
+    assert helped.returncode == 0 and helped.stdout.startswith("usage: "), helped
+
+
 def test_a_python_detector_is_made_once_to_check_and_once_to_run():
     folder = TMP / "made-once"
     folder.mkdir(exist_ok=True)
