@@ -9,9 +9,11 @@
 #include <pybind11/stl.h>
 #include <yaml-cpp/yaml.h>
 
+#include <cmath>
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "dosim/analysis/external_scores.h"
@@ -321,6 +323,17 @@ PYBIND11_MODULE(_dosim, m) {
       "_raise_input_error",
       [](const std::string& file, const std::string& message) { throw InputError(file, message); },
       py::arg("file"), py::arg("message"));
+  // Problems of the package's own making, each (file, line, column, message): dosim.score
+  // names a DataFrame's rows and columns in place of the temporary file's lines.
+  m.def(
+      "_raise_input_errors",
+      [](const std::vector<std::tuple<std::string, int, int, std::string>>& problems) {
+        std::vector<Diagnostic> diagnostics;
+        for (const auto& [file, line, column, message] : problems)
+          diagnostics.push_back({file, line, column, message});
+        throw InputError(std::move(diagnostics));
+      },
+      py::arg("diagnostics"));
   // Why `path` cannot be read as an input file, in the command line's words ("not a regular
   // file (a device, a FIFO or a socket)", ...), or "": checked before h5py or json open it,
   // which would wait for ever on a FIFO.
@@ -515,7 +528,15 @@ PYBIND11_MODULE(_dosim, m) {
   m.def(
       "_score",
       [](const std::string& trace_path, const std::string& alerts_path,
-         const std::string& scores_path, double threshold) {
+         const std::string& scores_path, std::optional<double> threshold) {
+        // The option mixes `dosim score` refuses (cli/main.cc), in its words.
+        if (!alerts_path.empty() && !scores_path.empty())
+          throw InputError("alerts", "alerts excludes scores (score one or the other)");
+        if (threshold && scores_path.empty())
+          throw InputError("threshold", "threshold requires scores");
+        if (threshold && !std::isfinite(*threshold))
+          throw InputError("threshold", "threshold must be a finite number, got " +
+                                            std::string(py::repr(py::float_(*threshold))));
         ScoreTable table;
         {
           py::gil_scoped_release release;
@@ -523,15 +544,16 @@ PYBIND11_MODULE(_dosim, m) {
           if (!alerts_path.empty())
             table = score_external_alerts(trace, read_alerts_file(alerts_path, trace));
           else if (!scores_path.empty())
-            table = score_external_alerts(trace,
-                                          alerts_from_scores_file(scores_path, trace, threshold));
+            table = score_external_alerts(
+                trace, alerts_from_scores_file(scores_path, trace, threshold.value_or(0.5)));
           else
             table = score_table(trace.incidents, trace.alerts, trace.detectors, trace.detected,
                                 trace.services.size(), trace.seed, trace.simulated, trace.tick);
         }
         return table_dict(table);
       },
-      py::arg("trace"), py::arg("alerts") = "", py::arg("scores") = "", py::arg("threshold") = 0.5);
+      py::arg("trace"), py::arg("alerts") = "", py::arg("scores") = "",
+      py::arg("threshold") = py::none());
 
   m.attr("service_metrics") =
       std::vector<std::string>(kServiceMetricNames.begin(), kServiceMetricNames.end());

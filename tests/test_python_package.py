@@ -489,6 +489,63 @@ def test_rca_scores_are_the_numbers_dosim_score_json_writes(retry_storm):
     assert rows == json.loads(score.stdout)["rca"]
 
 
+def test_score_refuses_the_argument_mixes_the_command_line_refuses(retry_storm):
+    _, trace = retry_storm
+    scores = pd.DataFrame({"time": [60.0], "series": ["db"], "score": [2.0]})
+    alerts = pd.DataFrame({"time": [60.0], "service": ["db"]})
+    with pytest.raises(dosim.InputError, match="alerts excludes scores") as raised:
+        dosim.score(trace, alerts=alerts, scores=scores)
+    assert raised.value.diagnostics[0].file == "alerts"
+    with pytest.raises(dosim.InputError, match="threshold requires scores"):
+        dosim.score(trace, threshold=0.1)
+    with pytest.raises(dosim.InputError, match="threshold requires scores"):
+        dosim.score(trace, alerts=alerts, threshold=0.5)
+    with pytest.raises(dosim.InputError,
+                       match=r"^threshold: threshold must be a finite number, got nan$"):
+        dosim.score(trace, scores=scores, threshold=float("nan"))
+    with pytest.raises(dosim.InputError, match=r"threshold must be a number, got 'high'"):
+        dosim.score(trace, scores=scores, threshold="high")
+    both = dosim_cli("score", trace, "--alerts", "a.csv", "--scores", "s.csv")
+    assert both.returncode == 2 and "--alerts excludes --scores" in both.stderr, both.stderr
+    alone = dosim_cli("score", trace, "--threshold", "0.1")
+    assert alone.returncode == 2 and "--threshold requires --scores" in alone.stderr, alone
+    assert dosim.score(trace, scores=scores, threshold=np.float64(1.0))  # a number
+    assert dosim.score(trace, scores=scores) == dosim.score(trace, scores=scores, threshold=0.5)
+
+
+def test_a_dataframes_problems_are_said_at_its_rows_and_columns(retry_storm):
+    _, trace = retry_storm
+    alerts = pd.DataFrame({"time": [60.0, 61.0, -5.0], "service": ["db", "dbx", "db"]},
+                          index=[0, 1, 2])
+    with pytest.raises(dosim.InputError) as raised:
+        dosim.score(trace, alerts=alerts)
+    said = [str(d) for d in raised.value.diagnostics]
+    assert said[0].startswith("alerts (DataFrame) row 1, column service: unknown service "
+                              "`dbx`"), said
+    assert said[1].startswith("alerts (DataFrame) row 2, column time: "), said
+    assert len(said) == 2 and not any(TMP.name in s or "/tmp" in s for s in said), said
+    labelled = alerts.set_index(pd.Index(["a", "b", "c"]))[["service", "time"]]
+    with pytest.raises(dosim.InputError, match=r"^alerts \(DataFrame\) row b, column service: "):
+        dosim.score(trace, alerts=labelled)
+    with pytest.raises(dosim.InputError,
+                       match=r"^alerts \(DataFrame\): missing column `time` or `time_ns`"):
+        dosim.score(trace, alerts=alerts[["service"]])
+    both = alerts.assign(time_ns=0)
+    with pytest.raises(dosim.InputError,
+                       match=r"^alerts \(DataFrame\) column time_ns: both `time` and "):
+        dosim.score(trace, alerts=both)
+    scores = pd.DataFrame({"time": [60.0, 61.0], "series": ["db", "db"],
+                           "score": [0.5, "high"]})
+    with pytest.raises(dosim.InputError, match=r"^scores \(DataFrame\) row 1, column score: "):
+        dosim.score(trace, scores=scores)
+    # A cell with a comma and a line break is one cell; the next row keeps its label.
+    odd = pd.DataFrame({"time": [60.0, 61.0], "detector": ["a,\nb", "c"],
+                        "service": ["db", "nope"]})
+    with pytest.raises(dosim.InputError,
+                       match=r"^alerts \(DataFrame\) row 1, column service: unknown service"):
+        dosim.score(trace, alerts=odd)
+
+
 def test_score_of_the_traces_own_alerts_as_a_dataframe_equals_the_traces_scores(retry_storm):
     _, trace = retry_storm
     with dosim.load_trace(trace) as loaded:
