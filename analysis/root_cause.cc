@@ -5,6 +5,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <stdexcept>
 
@@ -493,6 +494,22 @@ std::vector<RcaScores> score_rankings(const std::vector<RcaRanking>& rankings,
     s.avg5 = sum / 5;
   }
   return out;
+}
+
+std::string rca_scores_json(const std::vector<RcaScores>& scores, int indent) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const RcaScores& s : scores)
+    out.push_back({{"ranker", s.ranker},
+                   {"delay_s", static_cast<double>(s.delay) / 1e9},
+                   {"cases", s.cases},
+                   {"ac1", s.ac[0]},
+                   {"ac3", s.ac[2]},
+                   {"ac5", s.ac[4]},
+                   {"avg5", s.avg5},
+                   {"ac1_path", s.ac_path[0]},
+                   {"ac3_path", s.ac_path[2]},
+                   {"ac5_path", s.ac_path[4]}});
+  return out.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 namespace {

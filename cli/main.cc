@@ -283,6 +283,12 @@ int main(int argc, char** argv) {
                 "dosim export needs --format openmetrics, csv, grafana-dashboard, spans or logs");
           export_options.trace_path = export_args[0];
         }
+        if (export_options.start &&
+            (export_options.format == "spans" || export_options.format == "logs"))
+          throw dosim::InputError("command line",
+                                  "--start applies to openmetrics, csv and grafana-dashboard, "
+                                  "not to " +
+                                      export_options.format);
         return dosim::cli::export_command(export_options);
       }
       if (*routes_cmd) return dosim::cli::routes_command(routes);

@@ -49,21 +49,9 @@ std::vector<std::vector<std::int64_t>> alert_matches(const TraceForScoring& trac
 
 }  // namespace
 
-// The JSON of root-cause scores (docs/rca.md).
+// The JSON of root-cause scores (docs/rca.md), as the library writes them.
 nlohmann::ordered_json rca_json(const std::vector<RcaScores>& scores) {
-  nlohmann::ordered_json out = nlohmann::ordered_json::array();
-  for (const RcaScores& s : scores)
-    out.push_back({{"ranker", s.ranker},
-                   {"delay_s", static_cast<double>(s.delay) / 1e9},
-                   {"cases", s.cases},
-                   {"ac1", s.ac[0]},
-                   {"ac3", s.ac[2]},
-                   {"ac5", s.ac[4]},
-                   {"avg5", s.avg5},
-                   {"ac1_path", s.ac_path[0]},
-                   {"ac3_path", s.ac_path[2]},
-                   {"ac5_path", s.ac_path[4]}});
-  return out;
+  return nlohmann::ordered_json::parse(rca_scores_json(scores));
 }
 
 // Rankings from elsewhere against the trace's ground truth.

@@ -9,9 +9,11 @@
 #include <pybind11/stl.h>
 #include <yaml-cpp/yaml.h>
 
+#include <cmath>
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "dosim/analysis/external_scores.h"
@@ -24,6 +26,7 @@
 #include "dosim/version.h"
 #include "python/python_detector.h"
 #include "python/python_ranker.h"
+#include "util/input_file.h"
 
 namespace py = pybind11;
 
@@ -129,6 +132,12 @@ struct Stepper {
   bool done = false;
   explicit Stepper(RunPlan p) : plan(std::move(p)), run(std::make_unique<Run>(plan)) {}
 };
+
+// RunControlError "<call>: the run is over" once finish() was called: a control then would
+// change nothing.
+void check_running(const Stepper& s, const std::string& call) {
+  if (s.done) throw RunControlError(call + ": the run is over");
+}
 
 // The index of a service by name; RunControlError with a did-you-mean otherwise.
 int service_index(const Stepper& s, const std::string& name) {
@@ -301,23 +310,9 @@ PYBIND11_MODULE(_dosim, m) {
           })
       .def("rca_scores",
            [](const RunReport& r) {
-             py::list rows;
-             for (const RcaScores& s :
-                  score_rankings(r.rca, r.incidents, rca_system_of(r.scenario))) {
-               py::dict row;
-               row["ranker"] = s.ranker;
-               row["delay_s"] = to_seconds(s.delay);
-               row["cases"] = s.cases;
-               row["ac1"] = s.ac[0];
-               row["ac3"] = s.ac[2];
-               row["ac5"] = s.ac[4];
-               row["avg5"] = s.avg5;
-               row["ac1_path"] = s.ac_path[0];
-               row["ac3_path"] = s.ac_path[2];
-               row["ac5_path"] = s.ac_path[4];
-               rows.append(row);
-             }
-             return rows;
+             // The JSON `dosim score --json` writes under "rca": the same numbers.
+             return py::module_::import("json").attr("loads")(rca_scores_json(
+                 score_rankings(r.rca, r.incidents, rca_system_of(r.scenario)), -1));
            })
       .def("experiments_passed", &RunReport::experiments_passed)
       .def("scores", [](const RunReport& r) { return table_dict(r.scores()); });
@@ -328,6 +323,21 @@ PYBIND11_MODULE(_dosim, m) {
       "_raise_input_error",
       [](const std::string& file, const std::string& message) { throw InputError(file, message); },
       py::arg("file"), py::arg("message"));
+  // Problems of the package's own making, each (file, line, column, message): dosim.score
+  // names a DataFrame's rows and columns in place of the temporary file's lines.
+  m.def(
+      "_raise_input_errors",
+      [](const std::vector<std::tuple<std::string, int, int, std::string>>& problems) {
+        std::vector<Diagnostic> diagnostics;
+        for (const auto& [file, line, column, message] : problems)
+          diagnostics.push_back({file, line, column, message});
+        throw InputError(std::move(diagnostics));
+      },
+      py::arg("diagnostics"));
+  // Why `path` cannot be read as an input file, in the command line's words ("not a regular
+  // file (a device, a FIFO or a socket)", ...), or "": checked before h5py or json open it,
+  // which would wait for ever on a FIFO.
+  m.def("_input_file_problem", &input_file_problem, py::arg("path"));
   m.def(
       "_raise_run_control_error",
       [](const std::string& message) { throw RunControlError(message); }, py::arg("message"));
@@ -434,13 +444,19 @@ PYBIND11_MODULE(_dosim, m) {
       .def(
           "inject",
           [](Stepper& s, const py::dict& fault) {
+            check_running(s, "inject");
             return inject_fault(s.run->simulation(), to_yaml(fault), "inject", "inject");
           },
           py::arg("fault"))
-      .def("end_fault", [](Stepper& s, int fault) { s.run->simulation().end_fault(fault); })
+      .def("end_fault",
+           [](Stepper& s, int fault) {
+             check_running(s, "end_fault");
+             s.run->simulation().end_fault(fault);
+           })
       .def(
           "change",
-          [](Stepper& s, const py::dict& change) {
+          [](Stepper& s, const py::dict& change, const std::string& call) {
+            check_running(s, call);
             Simulation& simulation = s.run->simulation();
             YAML::Node node = to_yaml(change);
             const bool flag =
@@ -448,22 +464,25 @@ PYBIND11_MODULE(_dosim, m) {
             if (!node["at"] && !flag) node["at"] = std::to_string(simulation.now()) + "ns";
             return simulation.add_change(parse_change(simulation.scenario(), node, "change"));
           },
-          py::arg("change"))
+          py::arg("change"), py::arg("call") = "change")
       .def(
           "rollback",
           [](Stepper& s, const std::string& service) {
+            check_running(s, "rollback");
             return s.run->simulation().rollback(service_index(s, service));
           },
           py::arg("service"))
       .def(
           "scale",
           [](Stepper& s, const std::string& service, int replicas) {
+            check_running(s, "scale");
             s.run->simulation().set_replicas(service_index(s, service), replicas);
           },
           py::arg("service"), py::arg("replicas"))
       .def(
           "revert",
           [](Stepper& s, const std::string& change) {
+            check_running(s, "revert");
             Simulation& simulation = s.run->simulation();
             const std::vector<ChangeSpec>& changes = simulation.scenario().changes;
             for (std::size_t c = 0; c < changes.size(); ++c)
@@ -477,6 +496,7 @@ PYBIND11_MODULE(_dosim, m) {
           "set_timeout",
           [](Stepper& s, const std::string& caller, const std::string& callee,
              const std::string& timeout) {
+            check_running(s, "set_timeout");
             Simulation& simulation = s.run->simulation();
             const std::optional<SimTime> parsed = parse_duration(timeout);
             if (!parsed) throw RunControlError("'" + timeout + "' is not a duration");
@@ -491,12 +511,14 @@ PYBIND11_MODULE(_dosim, m) {
       .def(
           "shed",
           [](Stepper& s, const std::string& service, double fraction) {
+            check_running(s, "shed");
             s.run->simulation().set_shed(service_index(s, service), fraction);
           },
           py::arg("service"), py::arg("fraction"))
       .def(
           "playbook",
           [](Stepper& s, const py::dict& playbook) {
+            check_running(s, "playbook");
             Simulation& simulation = s.run->simulation();
             simulation.add_playbook(
                 parse_playbook(simulation.scenario(), to_yaml(playbook), "playbook"));
@@ -506,7 +528,15 @@ PYBIND11_MODULE(_dosim, m) {
   m.def(
       "_score",
       [](const std::string& trace_path, const std::string& alerts_path,
-         const std::string& scores_path, double threshold) {
+         const std::string& scores_path, std::optional<double> threshold) {
+        // The option mixes `dosim score` refuses (cli/main.cc), in its words.
+        if (!alerts_path.empty() && !scores_path.empty())
+          throw InputError("alerts", "alerts excludes scores (score one or the other)");
+        if (threshold && scores_path.empty())
+          throw InputError("threshold", "threshold requires scores");
+        if (threshold && !std::isfinite(*threshold))
+          throw InputError("threshold", "threshold must be a finite number, got " +
+                                            std::string(py::repr(py::float_(*threshold))));
         ScoreTable table;
         {
           py::gil_scoped_release release;
@@ -514,15 +544,16 @@ PYBIND11_MODULE(_dosim, m) {
           if (!alerts_path.empty())
             table = score_external_alerts(trace, read_alerts_file(alerts_path, trace));
           else if (!scores_path.empty())
-            table = score_external_alerts(trace,
-                                          alerts_from_scores_file(scores_path, trace, threshold));
+            table = score_external_alerts(
+                trace, alerts_from_scores_file(scores_path, trace, threshold.value_or(0.5)));
           else
             table = score_table(trace.incidents, trace.alerts, trace.detectors, trace.detected,
                                 trace.services.size(), trace.seed, trace.simulated, trace.tick);
         }
         return table_dict(table);
       },
-      py::arg("trace"), py::arg("alerts") = "", py::arg("scores") = "", py::arg("threshold") = 0.5);
+      py::arg("trace"), py::arg("alerts") = "", py::arg("scores") = "",
+      py::arg("threshold") = py::none());
 
   m.attr("service_metrics") =
       std::vector<std::string>(kServiceMetricNames.begin(), kServiceMetricNames.end());

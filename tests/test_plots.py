@@ -275,7 +275,7 @@ def test_service_map_of_a_zone_outage_colours_the_services_placed_there(region_o
         check((hexcolour(arrow.arrow_patch.get_edgecolor()) == RED) == (e in hot),
               f"edge {e} highlighted iff in incident 0's propagation")
     save(fig, "map-region-outage")
-    with pytest.raises(ValueError, match="no incident 'nope'"):
+    with pytest.raises(dosim_package.InputError, match="no incident 'nope'"):
         plots.service_map(region_outage, incident="nope")
     check.assert_passed()
 
@@ -391,6 +391,11 @@ def test_timeline_draws_faults_at_the_incidents_times(region_outage, ecommerce):
                           check)
     check_timeline_alerts(ax, t, check, 34 * 3600, 36 * 3600)
     save(fig, "timeline-ecommerce-zoom")
+    for start, end, said in [("abc", None, "start='abc': not a duration"),
+                             (None, [1], r"end=\[1\]: not a duration"),
+                             ("2h", "1h", "end .* must be after start")]:
+        with pytest.raises(dosim_package.InputError, match=said):
+            plots.timeline(ecommerce, start=start, end=end)
     check.assert_passed()
 
 
@@ -483,8 +488,12 @@ def test_incident_metrics_shade_the_impact_window_and_mark_each_matching_alert(e
     check([ax.get_ylabel().split("\n")[0] for ax in fig.axes] == ["database", "api-gateway"],
           "the chosen services, in order")
     save(fig, "incident-ecommerce-1")
-    with pytest.raises(ValueError, match="no service metric nope"):
+    with pytest.raises(dosim_package.InputError, match="no service metric nope"):
         plots.incident_metrics(ecommerce, 0, metrics=["nope"])
+    with pytest.raises(dosim_package.InputError, match="no incident 99"):
+        plots.incident_metrics(ecommerce, 99)
+    with pytest.raises(dosim_package.InputError, match="no service 99"):
+        plots.incident_metrics(ecommerce, 0, services=[99])
     check.assert_passed()
 
 
@@ -577,6 +586,32 @@ def test_bench_comparison_has_a_point_per_run_per_detector():
 
 
 # --- plumbing -------------------------------------------------------------------------------
+
+def test_bench_comparison_of_a_file_that_is_no_bench_results_raises_input_error():
+    OUT.mkdir(parents=True, exist_ok=True)
+    binary = OUT / "not-bench.h5"
+    binary.write_bytes(b"\x89HDF\r\n\x1a\n\xff\xfe")
+    listed = OUT / "list.json"
+    listed.write_text("[1, 2]")
+    for path, said in [(binary, "cannot read the bench results"),
+                       (OUT / "no-such.json", "cannot read the bench results"),
+                       (listed, "not the results of dosim bench")]:
+        with pytest.raises(dosim_package.InputError, match=said) as raised:
+            plots.bench_comparison(path)
+        assert raised.value.diagnostics[0].file == str(path)
+    # A FIFO is refused before open() waits on it, in a process of its own: a hang fails.
+    fifo = OUT / "fifo.json"
+    fifo.unlink(missing_ok=True)
+    os.mkfifo(fifo)
+    probe = subprocess.run(
+        [sys.executable, "-c", "import sys, dosim, dosim.plots\ntry:\n"
+         "    dosim.plots.bench_comparison(sys.argv[1])\nexcept dosim.InputError as error:\n"
+         "    print(error)\n", str(fifo)],
+        capture_output=True, text=True, timeout=60,
+        env=dict(os.environ, PYTHONPATH=str(PACKAGE_ROOT)))
+    assert probe.stdout == f"{fifo}: cannot read the bench results: not a regular file (a " \
+                           "device, a FIFO or a socket)\n", (probe.stdout, probe.stderr)
+
 
 def test_downsample_keeps_extremes_and_short_series():
     rng = np.random.default_rng(7)

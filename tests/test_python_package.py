@@ -300,11 +300,43 @@ def test_bad_calls_raise_typed_errors():
                        r", got 150") as raised:
         sim.shed("web", 150)
     assert raised.value.diagnostics
+    sim.shed("web", np.int64(50))  # numpy's numbers are numbers, as for scale and step
+    sim.shed("web", np.float32(12.5))
+    sim.shed("web", 0)
+    with pytest.raises(dosim.RunControlError, match=r"'percent' must be a number"):
+        sim.shed("web", True)
     sim.finish()
     with pytest.raises(dosim.RunControlError):
         sim.step(1)
     with pytest.raises(dosim.RunControlError):
         sim.finish()
+
+
+def test_every_control_after_finish_says_the_run_is_over():
+    sim = dosim.Simulation(SMALL)
+    sim.step(10)
+    fault = sim.inject(kind="latency", target={"service": "db"}, fixedDelay="200ms",
+                       duration="1m")
+    sim.finish()
+    calls = {
+        "inject": lambda: sim.inject(kind="latency", target={"service": "db"},
+                                     fixedDelay="200ms", duration="1m"),
+        "end_fault": lambda: sim.end_fault(fault),
+        "rollback": lambda: sim.rollback("api"),
+        "scale": lambda: sim.scale("api", 3),
+        "revert": lambda: sim.revert("nope"),
+        "set_timeout": lambda: sim.set_timeout("web", "api", "3s"),
+        "shed": lambda: sim.shed("api", 10),
+        "playbook": lambda: sim.playbook(name="p", trigger={"detector": "builtin"},
+                                         steps=[{"action": "scale", "service": "api",
+                                                 "replicas": 3}]),
+        "change": lambda: sim.change(kind="config", target="api"),
+        "steer": lambda: sim.steer("users", {"eu": 100}),
+        "drain": lambda: sim.drain("eu"),
+    }
+    for call, control in calls.items():  # not None, not False, not a message of its own
+        with pytest.raises(dosim.RunControlError, match=rf"^{call}: the run is over$"):
+            control()
 
 
 def test_seeds_are_checked_as_the_command_line_checks_them():
@@ -346,6 +378,44 @@ def test_files_that_are_no_trace_or_sweep_raise_input_error_and_the_summary_exit
                          capture_output=True, text=True)
     assert bad.returncode == 2, bad
     assert "Traceback" not in bad.stderr and "cannot read the trace" in bad.stderr, bad.stderr
+
+
+def test_a_fifo_is_refused_at_once_as_the_command_line_refuses_it():
+    """h5py and json would wait for a writer for ever: each reader checks first, in the
+    words of dosim's own readers. Each call in a process of its own: a hang fails."""
+    said = "not a regular file (a device, a FIFO or a socket)"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    for name in ["fifo.h5", "fifo.json"]:
+        fifo = TMP / name
+        fifo.unlink(missing_ok=True)
+        os.mkfifo(fifo)
+    for call, path, words in [("load_trace", "fifo.h5", "cannot read the trace"),
+                              ("load_sweep", "fifo.h5", "cannot read the results"),
+                              ("load_sweep", "fifo.json", "cannot read the results")]:
+        script = (f"import sys, dosim\ntry:\n    dosim.{call}(sys.argv[1])\n"
+                  "except dosim.InputError as error:\n    print(error.diagnostics[0].file)\n"
+                  "    print(error)\n")
+        probe = subprocess.run([sys.executable, "-c", script, str(TMP / path)], env=env,
+                               capture_output=True, text=True, timeout=60)
+        assert probe.returncode == 0, probe.stderr
+        assert probe.stdout == f"{TMP / path}\n{TMP / path}: {words}: {said}\n", probe.stdout
+    summary = subprocess.run([sys.executable, "-m", "dosim.trace", str(TMP / "fifo.h5")],
+                             env=env, capture_output=True, text=True, timeout=60)
+    assert summary.returncode == 2 and said in summary.stderr, summary
+    cli = dosim_cli("score", TMP / "fifo.h5", timeout=60)
+    assert cli.returncode == 2 and said in cli.stderr, cli
+
+
+def test_the_trace_summary_says_its_usage_and_exits_2_on_a_usage_mistake():
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    for args in [[], ["a.h5", "b.h5"]]:
+        wrong = subprocess.run([sys.executable, "-m", "dosim.trace", *args], env=env,
+                               capture_output=True, text=True)
+        assert wrong.returncode == 2, wrong
+        assert wrong.stderr == "usage: python3 -m dosim.trace TRACE.h5\n", wrong.stderr
+    helped = subprocess.run([sys.executable, "-m", "dosim.trace", "--help"], env=env,
+                            capture_output=True, text=True)
+    assert helped.returncode == 0 and helped.stdout.startswith("usage: "), helped
 
 
 def test_a_python_detector_is_made_once_to_check_and_once_to_run():
@@ -409,6 +479,72 @@ def test_steer_and_drain_move_regional_traffic_as_declared_changes():
 
 
 # --- dosim.score ----------------------------------------------------------------------------
+
+def test_rca_scores_are_the_numbers_dosim_score_json_writes(retry_storm):
+    report, trace = retry_storm
+    score = dosim_cli("score", trace, "--json")
+    assert score.returncode == 0, score.stderr
+    rows = report.rca_scores()
+    assert {row["delay_s"] for row in rows} >= {0.0, 60.0}  # 60e9 * 1e-9 is not 60.0
+    assert rows == json.loads(score.stdout)["rca"]
+
+
+def test_score_refuses_the_argument_mixes_the_command_line_refuses(retry_storm):
+    _, trace = retry_storm
+    scores = pd.DataFrame({"time": [60.0], "series": ["db"], "score": [2.0]})
+    alerts = pd.DataFrame({"time": [60.0], "service": ["db"]})
+    with pytest.raises(dosim.InputError, match="alerts excludes scores") as raised:
+        dosim.score(trace, alerts=alerts, scores=scores)
+    assert raised.value.diagnostics[0].file == "alerts"
+    with pytest.raises(dosim.InputError, match="threshold requires scores"):
+        dosim.score(trace, threshold=0.1)
+    with pytest.raises(dosim.InputError, match="threshold requires scores"):
+        dosim.score(trace, alerts=alerts, threshold=0.5)
+    with pytest.raises(dosim.InputError,
+                       match=r"^threshold: threshold must be a finite number, got nan$"):
+        dosim.score(trace, scores=scores, threshold=float("nan"))
+    with pytest.raises(dosim.InputError, match=r"threshold must be a number, got 'high'"):
+        dosim.score(trace, scores=scores, threshold="high")
+    both = dosim_cli("score", trace, "--alerts", "a.csv", "--scores", "s.csv")
+    assert both.returncode == 2 and "--alerts excludes --scores" in both.stderr, both.stderr
+    alone = dosim_cli("score", trace, "--threshold", "0.1")
+    assert alone.returncode == 2 and "--threshold requires --scores" in alone.stderr, alone
+    assert dosim.score(trace, scores=scores, threshold=np.float64(1.0))  # a number
+    assert dosim.score(trace, scores=scores) == dosim.score(trace, scores=scores, threshold=0.5)
+
+
+def test_a_dataframes_problems_are_said_at_its_rows_and_columns(retry_storm):
+    _, trace = retry_storm
+    alerts = pd.DataFrame({"time": [60.0, 61.0, -5.0], "service": ["db", "dbx", "db"]},
+                          index=[0, 1, 2])
+    with pytest.raises(dosim.InputError) as raised:
+        dosim.score(trace, alerts=alerts)
+    said = [str(d) for d in raised.value.diagnostics]
+    assert said[0].startswith("alerts (DataFrame) row 1, column service: unknown service "
+                              "`dbx`"), said
+    assert said[1].startswith("alerts (DataFrame) row 2, column time: "), said
+    assert len(said) == 2 and not any(TMP.name in s or "/tmp" in s for s in said), said
+    labelled = alerts.set_index(pd.Index(["a", "b", "c"]))[["service", "time"]]
+    with pytest.raises(dosim.InputError, match=r"^alerts \(DataFrame\) row b, column service: "):
+        dosim.score(trace, alerts=labelled)
+    with pytest.raises(dosim.InputError,
+                       match=r"^alerts \(DataFrame\): missing column `time` or `time_ns`"):
+        dosim.score(trace, alerts=alerts[["service"]])
+    both = alerts.assign(time_ns=0)
+    with pytest.raises(dosim.InputError,
+                       match=r"^alerts \(DataFrame\) column time_ns: both `time` and "):
+        dosim.score(trace, alerts=both)
+    scores = pd.DataFrame({"time": [60.0, 61.0], "series": ["db", "db"],
+                           "score": [0.5, "high"]})
+    with pytest.raises(dosim.InputError, match=r"^scores \(DataFrame\) row 1, column score: "):
+        dosim.score(trace, scores=scores)
+    # A cell with a comma and a line break is one cell; the next row keeps its label.
+    odd = pd.DataFrame({"time": [60.0, 61.0], "detector": ["a,\nb", "c"],
+                        "service": ["db", "nope"]})
+    with pytest.raises(dosim.InputError,
+                       match=r"^alerts \(DataFrame\) row 1, column service: unknown service"):
+        dosim.score(trace, alerts=odd)
+
 
 def test_score_of_the_traces_own_alerts_as_a_dataframe_equals_the_traces_scores(retry_storm):
     _, trace = retry_storm

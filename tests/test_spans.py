@@ -171,6 +171,13 @@ def test_export_writes_otlp_json_and_json_lines():
                for line in lines)
     bad = dosim("export", "spans", TMP / "no-such-trace.h5")
     assert bad.returncode == 2 and "no-such-trace.h5" in bad.stderr
+    # --start places series on the wall clock: with spans or logs it is a mistake, said.
+    for args in [("spans", trace), ("logs", trace), (trace, "--format", "spans"),
+                 (trace, "--format", "logs")]:
+        refused = dosim("export", *args, "--start", "0", "-o", TMP / "refused.json")
+        assert refused.returncode == 2, (args, refused.stderr)
+        assert "--start applies to openmetrics, csv and grafana-dashboard" in refused.stderr
+        assert not (TMP / "refused.json").exists()
 
 
 def test_a_fault_a_script_injects_is_named_in_the_spans():

@@ -19,6 +19,7 @@ the same trace bytes. Simulating releases the GIL. Errors are dosim.Error subcla
 whole API and the interface of a Python detector (`kind: python`).
 """
 
+import numbers as _numbers
 import warnings as _warnings
 
 import pandas as _pd
@@ -119,7 +120,59 @@ def run(path, seed=None, script=None, out=None, detectors=None, strict=False, mo
                               detectors, strict, str(mode or ""), rankers, int(threads)))
 
 
-def score(trace, alerts=None, scores=None, threshold=0.5):
+def _frame_csv(frame):
+    """`frame` as CSV text for dosim's reader, every cell as pandas' to_csv writes it, and
+    where each cell lies: {line: (the row's label, None for the header, [(first byte
+    column, last byte column, column name)])}. Each line starts with a blank, which the
+    reader drops, so that a problem of a whole row (said at its column 1) is in no cell."""
+    import csv
+    import io
+    records = csv.reader(io.StringIO(frame.to_csv(index=False)), strict=True)
+    text, places, line = [], {}, 1
+    for row, cells in zip([None] + list(frame.index), records):
+        places[line] = (row, [])
+        column = 2
+        fields = []
+        for name, cell in zip(frame.columns, cells):
+            field = ('"' + cell.replace('"', '""') + '"'
+                     if not cell or any(c in cell for c in ',"\r\n') else cell)
+            parts = field.split("\n")  # more than one: a quoted cell with line breaks
+            places[line][1].append((column, column + len(parts[0].encode()) - 1, name))
+            for _ in parts[1:]:
+                line += 1
+                places[line] = (row, [])
+                column = 1
+            column += len(parts[-1].encode()) + 1  # and its comma
+            fields.append(field)
+        text.append(" " + ",".join(fields) + "\n")
+        line += 1
+    return "".join(text), places
+
+
+def _frame_problems(error, frames):
+    """The diagnostics of `error` with the places in the temporary files of DataFrames
+    (frames: {path: (argument, places)}) said in the DataFrame's terms, as (file, line,
+    column, message): `alerts (DataFrame) row R, column C: message`, R the row's label in
+    the index. None when no problem is in such a file."""
+    if not any(d.file in frames for d in error.diagnostics):
+        return None
+    problems = []
+    for d in error.diagnostics:
+        if d.file not in frames:
+            problems.append((d.file, d.line, d.column, d.message))
+            continue
+        key, places = frames[d.file]
+        row, cells = places.get(d.line, (None, []))
+        where = f"{key} (DataFrame)" + ("" if row is None else f" row {row}")
+        for first, last, name in cells:
+            if first <= d.column <= last:
+                where += ("" if row is None else ",") + f" column {name}"
+                break
+        problems.append((where, 0, 0, d.message))
+    return problems
+
+
+def score(trace, alerts=None, scores=None, threshold=None):
     """Scores against a trace's ground truth, exactly as `dosim score` does.
 
     trace: the path of a trace. alerts: alerts produced anywhere, as a DataFrame or the
@@ -127,19 +180,37 @@ def score(trace, alerts=None, scores=None, threshold=0.5):
     `time_ns`; `service` or `target`; optional `detector`, `metric`, `severity`,
     `resolved` / `resolved_ns`; docs/scoring.md). scores: per-series anomaly scores
     (`time`/`time_ns`, `series`, `score`, optional `detector`), an alert wherever a
-    series' score is >= threshold. Neither: the trace's own alerts. Returns the score
-    table as {row: {metric: value}}, one row per detector with its own random baseline."""
+    series' score is >= threshold (default 0.5). Neither: the trace's own alerts. alerts
+    excludes scores, and threshold requires scores (InputError), as on the command line.
+    A problem of a DataFrame is said at its row (its index label) and column. Returns the
+    score table as {row: {metric: value}}, one row per detector with its own random
+    baseline."""
     import os
     import tempfile
+    if threshold is not None:
+        if not isinstance(threshold, _numbers.Real) or isinstance(threshold, bool):
+            _dosim._raise_input_error("threshold",
+                                      f"threshold must be a number, got {threshold!r}")
+        threshold = float(threshold)
     paths = {"alerts": alerts, "scores": scores}
+    frames = {}
     with tempfile.TemporaryDirectory() as folder:
         for key, value in paths.items():
             if isinstance(value, _pd.DataFrame):
                 path = os.path.join(folder, f"{key}.csv")
-                value.to_csv(path, index=False)
+                text, places = _frame_csv(value)
+                with open(path, "w", encoding="utf-8", newline="") as file:
+                    file.write(text)
                 paths[key] = path
-        return _dosim._score(str(trace), str(paths["alerts"] or ""), str(paths["scores"] or ""),
-                             float(threshold))
+                frames[path] = (key, places)
+        try:
+            return _dosim._score(str(trace), str(paths["alerts"] or ""),
+                                 str(paths["scores"] or ""), threshold)
+        except InputError as error:
+            problems = _frame_problems(error, frames)
+            if problems is None:
+                raise
+        _dosim._raise_input_errors(problems)  # outside the except: no second traceback
 
 
 class Frame:
@@ -234,11 +305,11 @@ class Simulation:
 
     def shed(self, service, percent):
         """Rejects `percent` of the service's arrivals with HTTP 429 from now on (0 stops)."""
-        if not isinstance(percent, (int, float)) or isinstance(percent, bool) or \
+        if not isinstance(percent, _numbers.Real) or isinstance(percent, bool) or \
                 not 0 <= percent <= 100:
             _dosim._raise_run_control_error(
                 f"shed: 'percent' must be a number in [0, 100], got {percent!r}")
-        self._sim.shed(service, percent / 100)
+        self._sim.shed(service, float(percent) / 100)
 
     def playbook(self, playbook=None, **keys):
         """Adds a remediation playbook, as an entry of `remediation: playbooks:`
@@ -253,8 +324,8 @@ class Simulation:
     def steer(self, traffic, weights, shift="0s"):
         """Moves a regional traffic source's share per region to `weights` ({region:
         percent}) over `shift`, from now (a `traffic-shift` change)."""
-        return self.change(kind="traffic-shift", traffic=traffic, weights=dict(weights),
-                           shift=shift)
+        return self._sim.change({"kind": "traffic-shift", "traffic": traffic,
+                                 "weights": dict(weights), "shift": shift}, "steer")
 
     def drain(self, region, shift="0s", restore=None, traffic=None):
         """Drains `region` from now (of every regional source served there, or of `traffic`
@@ -264,7 +335,7 @@ class Simulation:
             keys["restore"] = restore
         if traffic is not None:
             keys["traffic"] = traffic
-        return self.change(keys)
+        return self._sim.change(keys, "drain")
 
     def finish(self):
         """Simulates to the end and returns the Report (the trace is then complete)."""

@@ -84,17 +84,25 @@ def _opened(trace):
             loaded.close()
 
 
+def _bad_argument(message, file=""):
+    """Raises dosim.InputError: a bad argument or file is a dosim.Error, as every error of
+    the package (docs/python.md)."""
+    from . import _dosim
+    _dosim._raise_input_error(file, message)
+
+
 def _seconds(value, name):
     """A time in seconds: a number (seconds) or a duration string ("90m", "1h30m", "2d")."""
     if value is None:
         return None
-    if isinstance(value, str):
-        try:
+    try:
+        if isinstance(value, str):
             return pd.Timedelta(value.strip()).total_seconds()
-        except ValueError as error:
-            raise ValueError(f"{name}={value!r}: not a duration (try '90m', '1h30m' or "
-                             f"seconds as a number)") from error
-    return float(value)
+        return float(value)
+    except (TypeError, ValueError):
+        pass
+    _bad_argument(f"{name}={value!r}: not a duration (try '90m', '1h30m' or seconds as a "
+                  "number)")
 
 
 def time_unit(span_s):
@@ -163,8 +171,7 @@ def _incident_row(trace, incident):
         if len(rows):
             return rows.iloc[0]
     known = ", ".join(f"{i} {n!r}" for i, n in zip(incidents["id"], incidents["name"]))
-    raise ValueError(f"no incident {incident!r} in {trace.path} "
-                     f"(incidents: {known or 'none'})")
+    _bad_argument(f"no incident {incident!r} in {trace.path} (incidents: {known or 'none'})")
 
 
 def _placed_in(trace, kind, name):
@@ -518,7 +525,7 @@ def timeline(trace, start=None, end=None, ax=None):
         t1 = _seconds(end, "end")
         t1 = run_end if t1 is None else t1
         if t1 <= t0:
-            raise ValueError(f"timeline: end ({t1:g} s) must be after start ({t0:g} s)")
+            _bad_argument(f"timeline: end ({t1:g} s) must be after start ({t0:g} s)")
         unit, scale = time_unit(t1 - t0)
         services = list(t.services)
         service_index = {s: i for i, s in enumerate(services)}
@@ -709,17 +716,21 @@ def incident_metrics(trace, incident, metrics=DEFAULT_METRICS, services=None, ma
             for s in services:
                 if isinstance(s, str):
                     if s not in index:
-                        raise ValueError(f"no service {s!r} in {t.path}")
+                        _bad_argument(f"no service {s!r} in {t.path}")
                     s = index[s]
+                if not isinstance(s, (int, np.integer)) or isinstance(s, bool) or \
+                        not 0 <= s < len(t.services):
+                    _bad_argument(f"no service {s!r} in {t.path} (services: a name, or an "
+                                  f"index in [0, {len(t.services)}))")
                 chosen.append(int(s))
         if not chosen:
-            raise ValueError(f"incident {incident!r} has no service to show "
-                             "(pass services=[...])")
+            _bad_argument(f"incident {incident!r} has no service to show "
+                          "(pass services=[...])")
         available = t.metric_names("service")
         missing = [m for m in metrics if m not in available]
         if missing:
-            raise ValueError(f"no service metric {', '.join(missing)} in {t.path} "
-                             f"(metrics: {', '.join(available)})")
+            _bad_argument(f"no service metric {', '.join(missing)} in {t.path} "
+                          f"(metrics: {', '.join(available)})")
         v0, v1 = impact_view(t, row)
         r0 = int(np.searchsorted(t.time_s, v0, side="left"))
         r1 = int(np.searchsorted(t.time_s, v1, side="right"))
@@ -891,8 +902,19 @@ def bench_comparison(results, fig=None):
     when given. Returns the Figure."""
     from matplotlib.lines import Line2D
     if not isinstance(results, dict):
-        with open(os.fspath(results)) as file:
-            results = json.load(file)
+        path = os.fspath(results)
+        from . import _dosim
+        problem = _dosim._input_file_problem(str(path))  # a FIFO would block open() for ever
+        if not problem:
+            try:
+                with open(path, encoding="utf-8") as file:
+                    results = json.load(file)
+            except (OSError, ValueError) as error:  # UnicodeDecodeError, JSONDecodeError
+                problem = str(error)
+        if problem:
+            _bad_argument(f"cannot read the bench results: {problem}", str(path))
+        if not isinstance(results, dict):
+            _bad_argument("not the results of dosim bench --out (a JSON object)", str(path))
     runs = results.get("runs", [])
     detectors = list(results.get("detectors") or
                      [d for d in (runs[0]["scores"] if runs else {}) if d != "null"])

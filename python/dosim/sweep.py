@@ -83,6 +83,9 @@ def load_sweep(path):
     dosim.InputError where the file is not such results or cannot be read."""
     from . import _dosim
     path = str(path)
+    # A FIFO or a device first: json and h5py would wait on it for ever.
+    if problem := _dosim._input_file_problem(path):
+        _dosim._raise_input_error(path, f"cannot read the results: {problem}")
     try:
         if path.lower().endswith((".h5", ".hdf5")):
             tables, meta = _from_hdf5(path)

@@ -169,6 +169,9 @@ def load_trace(path):
     """Opens the trace at `path`; raises dosim.InputError (`PATH: not a dosim trace ...`,
     `PATH: cannot read the trace: ...`) where it is no dosim trace or cannot be read."""
     from . import _dosim  # here: the module stays importable with h5py and pandas alone
+    # A FIFO or a device first: h5py would wait on it for ever (the command line's words).
+    if problem := _dosim._input_file_problem(str(path)):
+        _dosim._raise_input_error(str(path), f"cannot read the trace: {problem}")
     try:
         with h5py.File(path, "r") as f:
             found = _text(f.attrs.get("format", b""))
@@ -214,9 +217,15 @@ def summary(trace):
     return "\n".join(lines)
 
 
+USAGE = "usage: python3 -m dosim.trace TRACE.h5"
+
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit("usage: python3 -m dosim.trace TRACE.h5")
+    if len(sys.argv) == 2 and sys.argv[1] in ("-h", "--help"):
+        print(f"{USAGE}\nPrints a summary of a trace written by dosim.")
+        sys.exit(0)
+    if len(sys.argv) != 2:  # a usage mistake, as the command line's: exit code 2
+        print(USAGE, file=sys.stderr)
+        sys.exit(2)
     from . import _dosim
     try:
         with load_trace(sys.argv[1]) as loaded:

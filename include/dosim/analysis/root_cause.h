@@ -164,6 +164,12 @@ std::vector<RcaScores> score_rankings(const std::vector<RcaRanking>& rankings,
                                       const std::vector<IncidentRecord>& incidents,
                                       const RcaSystem& system);
 
+// The JSON form of AC@k scores, one object per row (ranker, delay_s, cases, ac1, ac3, ac5,
+// avg5, ac1_path, ac3_path, ac5_path): the "rca" array of `dosim score --json`, and
+// Report.rca_scores() in Python, so that both say the same numbers. Names that are not
+// UTF-8 get U+FFFD.
+std::string rca_scores_json(const std::vector<RcaScores>& scores, int indent = 2);
+
 }  // namespace dosim
 
 namespace dosim {
