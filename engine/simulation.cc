@@ -280,6 +280,13 @@ void Simulation::end_fault(int fault) {
   }
 }
 
+void Simulation::add_playbook(PlaybookSpec spec) {
+  if (playbook_check_)
+    if (const std::string problem = playbook_check_(spec); !problem.empty())
+      reject("playbook '" + spec.name + "': " + problem);
+  scenario_.playbooks.push_back(std::move(spec));
+}
+
 int Simulation::add_change(ChangeSpec spec) {
   const int index = static_cast<int>(scenario_.changes.size());
   if (spec.name.empty()) spec.name = "change-" + std::to_string(index);

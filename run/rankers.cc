@@ -134,7 +134,25 @@ std::vector<const RcaRankerSpec*> checked_rankers(const Scenario& scenario,
 
 void check_rca_names(const Scenario& draft, const RunOptions& options,
                      std::vector<Diagnostic>& problems) {
-  checked_rankers(draft, options, false, problems);
+  checked_rankers(draft, options, true, problems);
+}
+
+std::function<std::string(const PlaybookSpec&)> playbook_ranker_check(const Scenario& scenario,
+                                                                      const RunOptions& options) {
+  std::vector<std::string> known = rca_ranker_names();
+  for (const RcaRankerSpec& spec : scenario.rca.custom)
+    if (!spec.name.empty()) known.push_back(spec.name);
+  for (const auto& [name, ranker] : options.rankers) known.push_back(name);
+  return [known](const PlaybookSpec& playbook) -> std::string {
+    for (const PlaybookStep& step : playbook.steps)
+      if (!step.ranker.empty() && !contains(known, step.ranker)) {
+        std::string list;
+        for (const std::string& k : known) list += (list.empty() ? "" : ", ") + k;
+        return "unknown root-cause ranker '" + step.ranker + "' (rankers: " + list + ")" +
+               did_you_mean(step.ranker, known);
+      }
+    return "";
+  };
 }
 
 NamedRcaRankers make_run_rankers(const Scenario& scenario, const RunOptions& options,

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -25,8 +26,12 @@ std::vector<std::string> run_ranker_names(const Scenario& scenario, const RunOpt
 NamedRcaRankers make_run_rankers(const Scenario& scenario, const RunOptions& options,
                                  std::uint64_t seed, std::vector<Diagnostic>& problems);
 
-// The names alone, of a scenario that did not load (ScenarioDraft): no file is read, and
-// playbooks are not checked (a ranker of its own that did not load would seem unknown).
+// What Simulation::add_playbook() checks for a run of `scenario`: every step's ranker is
+// one the run has (built-in, the scenario's own, the program's).
+std::function<std::string(const PlaybookSpec&)> playbook_ranker_check(const Scenario& scenario,
+                                                                      const RunOptions& options);
+
+// The names alone, of a scenario that did not load (ScenarioDraft): no file is read.
 void check_rca_names(const Scenario& draft, const RunOptions& options,
                      std::vector<Diagnostic>& problems);
 

@@ -91,8 +91,10 @@ void Run::Impl::start() {
     script_options.limits.memory_limit = static_cast<std::size_t>(options.lua_memory_mib) << 20;
     script_options.on_log = options.on_script_log;
     script = std::make_unique<ScriptHost>(simulation, std::move(script_options), plan.seed());
-    script->start();
   }
+  // Playbooks added by the script or the program name rankers the run has.
+  simulation.set_playbook_check(playbook_ranker_check(simulation.scenario(), options));
+  if (script) script->start();
   detectors = std::make_unique<DetectorRunner>(
       simulation.scenario(), plan.detectors(),
       either_factory(options.detector_factory,

@@ -273,6 +273,7 @@ void resolve(Scenario& scenario, const RunOptions& options, std::vector<Detector
   std::vector<DetectorSpec> script_specs;
   try {
     probe = std::make_unique<Simulation>(scenario, options.seed.value_or(scenario.seed));
+    probe->set_playbook_check(playbook_ranker_check(scenario, options));
     if (!script_path.empty()) {
       ScriptOptions script_options;
       script_options.path = script_path;

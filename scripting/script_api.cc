@@ -692,7 +692,11 @@ int sim_playbook(lua_State* L) {
   } catch (const InputError& error) {
     throw RunControlError(std::string("sim.playbook: ") + messages_of(error));
   }
-  simulation.add_playbook(std::move(spec));
+  try {
+    simulation.add_playbook(std::move(spec));
+  } catch (const RunControlError& error) {
+    throw RunControlError(std::string("sim.playbook: ") + error.what());
+  }
   return 0;
 }
 

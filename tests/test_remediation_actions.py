@@ -568,6 +568,26 @@ def test_a_lua_playbook_with_an_empty_steps_table_is_told_once():
     assert "at least one step" not in result.stderr, result.stderr
 
 
+def test_a_lua_playbook_naming_an_unknown_ranker_is_an_error_at_its_line():
+    """Checked where the playbook is added: validate finds it in the main chunk (as run
+    does), and one added during the run stops it at the script's line, exit 2 (it was an
+    internal error when the playbook acted)."""
+    steps = 'steps = {{action = "rollback", target = "rca", ranker = "nosuch"}}'
+    for name, text, command in (
+            ("ranker-main", f'\nsim.playbook{{name = "p", match = {{detector = "errors"}}, {steps}}}\n',
+             "validate"),
+            ("ranker-late", f'\nsim.at(300, function() sim.playbook{{name = "p", match = '
+                            f'{{detector = "errors"}}, {steps}}} end)\n', "run")):
+        script = TMP / f"{name}.lua"
+        script.write_text(text)
+        scenario = write(name, WEB_SEARCH + ERRORS + f"script: {script}\n")
+        args = [command, scenario] + (["-o", TMP / f"{name}.h5"] if command == "run" else [])
+        result = dosim(*args)
+        assert result.returncode == 2, (name, result.stderr)
+        assert f"{name}.lua:2: sim.playbook: playbook 'p': unknown root-cause ranker 'nosuch'" \
+            in result.stderr, (name, result.stderr)
+
+
 def test_lua_revert_set_timeout_and_shed():
     script = TMP / "operations.lua"
     script.write_text("""sim.at(600, function() sim.log("revert", tostring(sim.revert("cfg-8"))) end)

@@ -89,8 +89,8 @@ class Simulation {
   // Calls fn at simulated time t, after the fault start and end events at t and before the
   // tick that starts at t; callbacks with the same t run in the order they were scheduled.
   // t < current_time() runs at current_time(). A callback at a time that is not a tick's
-  // start runs before the next tick (now() is then that tick's start). Callbacks at or after the end of the run
-  // never run.
+  // start runs before the next tick (now() is then that tick's start). Callbacks at or after the
+  // end of the run never run.
   void at(SimTime t, std::function<void()> fn);
 
   // Adds a fault as if the scenario had declared it (same semantics, same ground truth with
@@ -110,7 +110,9 @@ class Simulation {
   void end_fault(int fault);
   // Whether fault `fault` has ended (its duration over, ended or cancelled by end_fault()).
   // REQUIRES: 0 <= fault < scenario().faults.size().
-  bool fault_ended(int fault) const { return fault_phase_[static_cast<std::size_t>(fault)] == FaultPhase::kEnded; }
+  bool fault_ended(int fault) const {
+    return fault_phase_[static_cast<std::size_t>(fault)] == FaultPhase::kEnded;
+  }
 
   // Adds a change (deployment, config, secret-rotation, feature-flag) as if declared; its
   // incident id (when it has a defect) comes after all earlier ones. An empty name becomes
@@ -162,7 +164,13 @@ class Simulation {
 
   // Adds a playbook for the run's responders (run/responder.h; a script's sim.playbook): the
   // engine only keeps it in scenario().playbooks.
-  void add_playbook(PlaybookSpec spec) { scenario_.playbooks.push_back(std::move(spec)); }
+  // Throws RunControlError when the check set by set_playbook_check() finds a problem.
+  void add_playbook(PlaybookSpec spec);
+  // What add_playbook() checks beyond the loader: a front end's knowledge of the run (the
+  // root-cause rankers a step may name). Returns the problem, or "" when there is none.
+  void set_playbook_check(std::function<std::string(const PlaybookSpec&)> check) {
+    playbook_check_ = std::move(check);
+  }
 
   // Ground truth so far: one record per fault in the scenario, then one per change with a
   // defect, then one per cause added at run time; impact measured up to the last simulated
@@ -189,6 +197,7 @@ class Simulation {
   std::vector<std::int32_t> free_callbacks_;      // ids of callbacks already run
   std::int64_t next_tick_ = 0;
   SimTime callback_time_ = -1;  // while a callback runs: its time
+  std::function<std::string(const PlaybookSpec&)> playbook_check_;
   bool started_ = false;
   RunResult result_;  // totals over every call of run() and run_ticks()
 };
