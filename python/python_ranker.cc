@@ -92,7 +92,10 @@ bool read_score(const py::handle& value, double& score) {
 
 // The candidates `out` holds. REQUIRES: the GIL.
 std::vector<RcaCandidate> candidates_of(const py::object& out, const std::string& label) {
-  if (py::isinstance<py::str>(out) || !py::isinstance<py::iterable>(out))
+  // A sequence: a dict or a set iterates too, but its order or its values would be lost.
+  if (py::isinstance<py::str>(out) || py::isinstance<py::dict>(out) ||
+      py::isinstance<py::set>(out) || py::isinstance<py::frozenset>(out) ||
+      !py::isinstance<py::iterable>(out))
     throw ScriptError(label + " must return a list of candidates, got " + type_name(out));
   std::vector<py::object> items;
   try {

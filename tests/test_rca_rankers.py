@@ -108,6 +108,9 @@ def test_a_ranker_that_fails_at_run_time_stops_the_run_clearly():
                         "'service:nope' names no service of the scenario"),
         "boom.py": ('def rank(case):\n    raise ValueError("boom")\n',
                     "boom.py:2: ValueError: boom"),
+        # A dict iterates its keys: their order and its values would be taken silently.
+        "dict.py": ('def rank(case):\n    return {"service:search": 1, "service:web": 2}\n',
+                    "rank() must return a list of candidates, got dict"),
     }
     for name, (code, message) in cases.items():
         write(name, code)
