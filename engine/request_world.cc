@@ -228,8 +228,8 @@ void RequestWorld::free_hop(std::int32_t h) {
 }
 
 void RequestWorld::push(SimTime t, EventKind kind, std::int32_t hop, std::uint32_t gen,
-                        std::int32_t status) {
-  events_.push(t, Event{hop, gen, status, kind});
+                        std::int32_t status, bool fast) {
+  events_.push(t, Event{hop, gen, status, kind, fast});
 }
 
 [[gnu::always_inline]] inline double RequestWorld::draw(int service, std::uint64_t key,
@@ -655,7 +655,7 @@ void RequestWorld::send_attempt(std::int32_t c, SimTime t) {
   --depth_;
 }
 
-void RequestWorld::on_result(std::int32_t c, std::uint32_t gen, int status, SimTime t) {
+void RequestWorld::on_result(std::int32_t c, std::uint32_t gen, int status, SimTime t, bool fast) {
   Call& call = calls_[c];
   if (call.gen != gen) return;  // stale: the call moved on, or is over
   const int d = call.dep;
@@ -668,7 +668,9 @@ void RequestWorld::on_result(std::int32_t c, std::uint32_t gen, int status, SimT
   close_attempt(c, status, t);
   stats_.edge_resolved[d] += 1;
   if (!ok) stats_.edge_failed[d] += 1;
-  stats_.edge_latency[d].push_back(static_cast<float>(to_seconds(t - call.attempt_start)));
+  // An attempt failed at once counts as a failure only, as a service's fast failures do.
+  if (ok || !fast)
+    stats_.edge_latency[d].push_back(static_cast<float>(to_seconds(t - call.attempt_start)));
   ++call.gen;  // the other outcome of this attempt is stale now
   if (ok)
     call_done(c, true, t);
@@ -803,10 +805,10 @@ void RequestWorld::finish(std::int32_t h, int status, bool fast, SimTime t) {
   // (a long run of immediate failures), where it waits its turn as an event.
   if (depth_ < kMaxNesting) {
     ++depth_;
-    on_result(parent, parent_call, status, t);
+    on_result(parent, parent_call, status, t, fast);
     --depth_;
   } else {
-    push(t, EventKind::kResult, parent, parent_call, status);
+    push(t, EventKind::kResult, parent, parent_call, status, fast);
   }
 }
 
@@ -1058,7 +1060,7 @@ void RequestWorld::advance(std::int64_t tick, const std::vector<double>& externa
           done(event.hop, t);
         break;
       case EventKind::kResult:
-        on_result(event.hop, event.gen, event.status, t);
+        on_result(event.hop, event.gen, event.status, t, event.fast);
         break;
       case EventKind::kTimeout:
         if (const Call& call = calls_[event.hop];

@@ -105,6 +105,7 @@ class RequestWorld {
     std::uint32_t gen;    // its generation when the event was made (stale ones are dropped)
     std::int32_t status;  // kResult: the callee's answer
     EventKind kind;
+    bool fast;  // kResult: the callee failed it at once (no latency to measure)
   };
   struct Hop {  // one request at one service
     std::int32_t service = -1, endpoint = -1;
@@ -209,7 +210,7 @@ class RequestWorld {
   std::int32_t new_hop();
   void free_hop(std::int32_t h);
   void push(SimTime t, EventKind kind, std::int32_t hop, std::uint32_t gen,
-            std::int32_t status = 200);
+            std::int32_t status = 200, bool fast = false);
   inline double draw(int service, std::uint64_t key, std::uint64_t slot) const;  // [0, 1)
   double normal(int service, std::uint64_t key, std::uint64_t slot) const;
   // The delay the parts add to one request; `source` gets the part's source that delayed it.
@@ -242,7 +243,9 @@ class RequestWorld {
   void call_done(std::int32_t c, bool ok, SimTime t, int fallback = -1);
   void finish(std::int32_t h, int status, bool fast, SimTime t);
   // Call `c` gets the outcome of its attempt of generation `gen`.
-  void on_result(std::int32_t c, std::uint32_t gen, int status, SimTime t);
+  // `fast`: the callee failed the attempt at once (its latency is not measured, as a
+  // service's fast failures are not).
+  void on_result(std::int32_t c, std::uint32_t gen, int status, SimTime t, bool fast = false);
   // Tracing: a span of trace `trace` is done; the end of a request of it.
   void record(std::int32_t trace, const SpanRecord& span);
   void close_attempt(std::int32_t c, int status, SimTime t);
