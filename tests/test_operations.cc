@@ -181,13 +181,15 @@ TEST_CASE("a later deployment or config of the service replaces a defective one"
   // serves nothing from 660 s). A blue-green v4 of search at 300 s replaces a defective
   // canary v2 until its switch back at 400 s. A config c3 of checkout at 900 s replaces a
   // defective c2 until c3 is reverted at 1000 s (checkout back on c2).
-  const Scenario scenario = scenario_from(kShop + R"(
-measurement_noise: false
-changes:
+  // The two deployments of checkout.
+  const std::string replaced = R"(
   - {name: bad, kind: deployment, service: checkout, version: v2, at: 60s, maxSurge: 6,
      maxUnavailable: 0, startTime: 60s, defect: {errorPercent: 50}}
   - {name: fix, kind: deployment, service: checkout, version: v3, at: 600s, maxSurge: 6,
      maxUnavailable: 0, startTime: 60s}
+)";
+  const Scenario scenario =
+      scenario_from(kShop + "measurement_noise: false\nchanges:" + replaced + R"(
   - {name: canary, kind: deployment, service: search, version: v2, at: 60s, strategy: canary,
      steps: [{weight: 100, pause: 1s}], defect: {errorPercent: 20}}
   - {name: green, kind: deployment, service: search, version: v4, at: 300s,
@@ -208,15 +210,7 @@ changes:
   CHECK(search[1].error == Approx(0.0));
   CHECK(search[2].error == Approx(0.2));
   // The replaced deployment's incident ends when v3 serves everything, not with the run.
-  Simulation simulation(scenario_from(kShop + R"(
-measurement_noise: false
-changes:
-  - {name: bad, kind: deployment, service: checkout, version: v2, at: 60s, maxSurge: 6,
-     maxUnavailable: 0, startTime: 60s, defect: {errorPercent: 50}}
-  - {name: fix, kind: deployment, service: checkout, version: v3, at: 600s, maxSurge: 6,
-     maxUnavailable: 0, startTime: 60s}
-)"),
-                        1);
+  Simulation simulation(scenario_from(kShop + "measurement_noise: false\nchanges:" + replaced), 1);
   simulation.run();
   REQUIRE(simulation.incidents().size() == 1);
   CHECK(simulation.incidents()[0].impact_start == 120 * kSecond);

@@ -71,6 +71,15 @@ Shares step_to(Simulation& simulation, std::int64_t& next, std::int64_t tick) {
   return {weight[0], weight[1]};
 }
 
+// The change log as "TIME KIND TARGET FROM->TO" lines.
+std::vector<std::string> change_log(const Simulation& simulation) {
+  std::vector<std::string> log;
+  for (const ChangeEvent& event : simulation.changes())
+    log.push_back(format_duration(event.time) + " " + event.kind + " " + event.target + " " +
+                  event.from + "->" + event.to);
+  return log;
+}
+
 const IncidentRecord& record_named(const std::vector<IncidentRecord>& records,
                                    const std::string& name) {
   for (const IncidentRecord& record : records)
@@ -117,10 +126,7 @@ TEST_CASE("a region outage is detected after the failed checks and its traffic s
   at = step_to(world, next, 380);
   CHECK(at.eu == 1.0);
 
-  std::vector<std::string> log;
-  for (const ChangeEvent& event : world.changes())
-    log.push_back(format_duration(event.time) + " " + event.kind + " " + event.target + " " +
-                  event.from + "->" + event.to);
+  const std::vector<std::string> log = change_log(world);
   // us-users' eu share is 0: its checks mark eu down too, but that moves nothing, unlogged.
   CHECK(log == std::vector<std::string>{"1m20s failover eu-users eu->us",
                                         "5m20s failback eu-users us->eu"});
@@ -224,10 +230,7 @@ TEST_CASE("a region with no share of its own is logged when it carries another's
   CHECK(step_to(world, next, 200).eu == 1.0);  // failed open
   CHECK(step_to(world, next, 300).us == 1.0);
   CHECK(step_to(world, next, 400).eu == 1.0);
-  std::vector<std::string> log;
-  for (const ChangeEvent& event : world.changes())
-    log.push_back(format_duration(event.time) + " " + event.kind + " " + event.target + " " +
-                  event.from + "->" + event.to);
+  const std::vector<std::string> log = change_log(world);
   CHECK(log == std::vector<std::string>{
                    "1m failover eu-users eu->us", "3m failover eu-users us->none",
                    "4m10s failback eu-users none->us", "6m failback eu-users us->eu"});
