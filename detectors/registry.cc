@@ -379,26 +379,54 @@ std::string parameter_of(const Diagnostic& problem) {
   return end == std::string::npos ? "" : problem.message.substr(begin, end - begin);
 }
 
+// The parameter a problem says is missing ("... needs the parameter 'above'"), or "".
+std::string missing_parameter_of(const Diagnostic& problem) {
+  const std::string needs = "needs the parameter '";
+  const std::size_t at = problem.message.find(needs);
+  if (at == std::string::npos) return "";
+  const std::size_t begin = at + needs.size(), end = problem.message.find('\'', begin);
+  return end == std::string::npos ? "" : problem.message.substr(begin, end - begin);
+}
+
 }  // namespace
 
 std::unique_ptr<Detector> make_detector(const DetectorSpec& spec, std::size_t series,
                                         const std::string& file, SimTime tick,
                                         std::vector<std::string> series_names) {
   // A kind stops at the first bad value it meets: every problem is said at once by making it
-  // again without each parameter found bad (its default in its place), until one is made or
-  // a problem names no parameter. Python's class is the user's code: it runs once.
+  // again without each parameter found bad (its default in its place), or with a stand-in
+  // for a required one that is missing, until one is made or a problem names no parameter
+  // (or only a stand-in). Python's class is the user's code: it runs once.
   if (spec.kind == std::string("python"))
     return make_detector_once(spec, series, file, tick, std::move(series_names));
   std::vector<Diagnostic> problems;
   DetectorSpec trial = spec;
+  std::vector<std::string> stand_ins;  // required parameters the spec lacks, given 1
   while (true) {
     try {
       auto detector = make_detector_once(trial, series, file, tick, series_names);
       if (problems.empty()) return detector;
       break;
     } catch (const InputError& error) {
+      const Diagnostic& first = error.diagnostics().front();
+      const std::string bad = parameter_of(first);
+      const std::string missing = missing_parameter_of(first);
+      const auto stand_in = [&](const std::string& name) {
+        return std::find(stand_ins.begin(), stand_ins.end(), name) != stand_ins.end();
+      };
+      if (stand_in(bad) || stand_in(missing)) break;  // about a stand-in: nothing of the spec
       problems.insert(problems.end(), error.diagnostics().begin(), error.diagnostics().end());
-      const std::string bad = parameter_of(error.diagnostics().front());
+      const bool given = std::any_of(trial.params.begin(), trial.params.end(),
+                                     [&](const auto& param) { return param.first == missing; });
+      if (!missing.empty() && !given) {
+        trial.params.emplace_back(missing, 1.0);
+        trial.param_pos.resize(trial.params.size() - 1);
+        trial.param_pos.push_back(spec.pos);
+        trial.param_value_pos.resize(trial.params.size() - 1);
+        trial.param_value_pos.push_back(spec.pos);
+        stand_ins.push_back(missing);
+        continue;
+      }
       const auto at = std::find_if(trial.params.begin(), trial.params.end(),
                                    [&](const auto& param) { return param.first == bad; });
       if (bad.empty() || at == trial.params.end()) break;
