@@ -267,6 +267,8 @@ HttpServer::Response control(Session& session, const nlohmann::json& request) {
   for (const auto& [key, value] : request.items())
     if (key != "action" && !(key == "speed" && action == "speed"))
       return json_answer(400, {{"ok", false}, {"error", "unknown key '" + key + "'"}});
+  // What happened before it joins the story first: a control's line comes after them.
+  tell(session);
   if (action == "pause" || action == "resume") {
     session.pacing.paused = action == "pause";
     session.view->note(session.run->simulation().now(), "control",
@@ -291,6 +293,7 @@ HttpServer::Response inject(Session& session, const nlohmann::json& request) {
     return json_answer(409, {{"ok", false}, {"error", "the run has ended"}});
   Simulation& simulation = session.run->simulation();
   try {
+    tell(session);  // what happened before it joins the story first
     const int index = inject_fault(simulation, yaml_of(request), "inject", "live page");
     const FaultSpec& fault = simulation.scenario().faults[static_cast<std::size_t>(index)];
     session.view->note(simulation.now(), "control",

@@ -301,6 +301,40 @@ def test_the_story_tells_a_change_once_it_has_happened():
         serve.wait(timeout=30)
 
 
+def test_the_story_stays_in_time_order_when_controls_come_between_tellings():
+    """As fast as it goes, faults and changes join the story every 100 ms of wall time,
+    controls at once: a control's line came before the lines of what happened earlier."""
+    scenario = TMP / "story-order.yaml"
+    scenario.write_text("""name: story-order
+duration: 2d
+tick: 1s
+record: 1m
+services:
+  - {name: web, replicas: 2, capacity_rps: 200, base_latency: 5ms}
+traffic:
+  - {name: users, entry: web, base_rps: 50}
+faults:
+  - {name: blip, kind: latency, target: {service: web}, fixedDelay: 10ms, start: 1m,
+     duration: 30s, schedule: {every: 2m}}
+""")
+    port = free_port()
+    serve = subprocess.Popen([DOSIM, "serve", str(scenario),
+                              "--listen", f"127.0.0.1:{port}", "--speed", "0",
+                              "--out", str(TMP / "story-order.h5")],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_ready(port, serve)
+        for action in ("pause", "resume", "pause", "resume"):
+            assert post(port, "/api/control", {"action": action})[0] == 200
+            time.sleep(0.05)
+        story = json.loads(get(port, "/api/state", since=0))["story"]
+        times = [line["t"] for line in story]
+        assert times == sorted(times), story
+    finally:
+        serve.terminate()
+        serve.wait(timeout=30)
+
+
 def test_an_alertmanager_url_dosim_cannot_reach_is_refused_before_the_run(scenario):
     # https:// passed the start-up check and every push then failed with a warning (exit 0).
     for url, why in [("https://127.0.0.1:9093", "https:// is not supported"),
