@@ -53,22 +53,20 @@ SimTime Operations::rollout_end(const ChangeSpec& change) const {
 
 int Operations::latest_deployment(int service, SimTime t) const {
   int latest = -1;
-  for (std::size_t c = 0; c < scenario_.changes.size(); ++c) {
-    const ChangeSpec& change = scenario_.changes[c];
-    if (change.kind == ChangeKind::kDeployment && change.services.front() == service &&
-        change.at <= t && (latest < 0 || change.at >= scenario_.changes[latest].at))
-      latest = static_cast<int>(c);
+  for (const int c : deployments_of_[static_cast<std::size_t>(service)]) {
+    const SimTime at = scenario_.changes[static_cast<std::size_t>(c)].at;
+    if (at <= t && (latest < 0 || at >= scenario_.changes[static_cast<std::size_t>(latest)].at))
+      latest = c;
   }
   return latest;
 }
 
 bool Operations::config_superseded(int index, SimTime t) const {
   const ChangeSpec& config = scenario_.changes[index];
-  for (std::size_t c = 0; c < scenario_.changes.size(); ++c) {
-    const ChangeSpec& later = scenario_.changes[c];
-    if (static_cast<int>(c) == index || later.kind != ChangeKind::kConfig || later.at > t ||
-        later.at < config.at || (later.at == config.at && static_cast<int>(c) < index) ||
-        (later.revert && t >= *later.revert))
+  for (const int c : configs_) {
+    const ChangeSpec& later = scenario_.changes[static_cast<std::size_t>(c)];
+    if (c == index || later.at > t || later.at < config.at ||
+        (later.at == config.at && c < index) || (later.revert && t >= *later.revert))
       continue;
     const bool covers = std::all_of(config.services.begin(), config.services.end(), [&](int s) {
       return std::find(later.services.begin(), later.services.end(), s) != later.services.end();
@@ -238,6 +236,16 @@ void Operations::record_events() {
   });
   std::vector<std::string> version(scenario_.services.size(), "v1");
   replaced_version_.assign(scenario_.changes.size(), "v1");
+  deployments_of_.assign(scenario_.services.size(), {});
+  configs_.clear();
+  for (std::size_t c = 0; c < scenario_.changes.size(); ++c) {
+    const ChangeSpec& change = scenario_.changes[c];
+    if (change.kind == ChangeKind::kDeployment)
+      deployments_of_[static_cast<std::size_t>(change.services.front())].push_back(
+          static_cast<int>(c));
+    else if (change.kind == ChangeKind::kConfig)
+      configs_.push_back(static_cast<int>(c));
+  }
   std::vector<std::string> config(scenario_.services.size(), "initial");
   std::vector<std::vector<double>> admin_weights;  // per traffic source, as shifts set them
   for (const TrafficSpec& source : scenario_.traffic)

@@ -86,6 +86,10 @@ class Operations {
   const Scenario& scenario_;
   std::vector<ChangeEvent> events_;
   std::vector<std::string> replaced_version_;  // per deployment: the version it replaces
+  // Per service its deployments, and the configs, by index (made with the change log):
+  // state() asks for a change's successors every tick, without scanning every change.
+  std::vector<std::vector<int>> deployments_of_;
+  std::vector<int> configs_;
 };
 
 }  // namespace dosim
