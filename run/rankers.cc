@@ -19,17 +19,23 @@ std::string with_context(const std::string& message, const std::string& context)
   return message.substr(0, newline) + context + message.substr(newline);
 }
 
+// Whether the file of one of the scenario's rankers can be read; if not, says so.
+bool ranker_file_readable(const Scenario& scenario, const RcaRankerSpec& spec,
+                          std::vector<Diagnostic>& problems) {
+  std::string reason;
+  if (read_input_file(spec.file, kMaxScriptBytes, reason)) return true;
+  problems.push_back(
+      {scenario.file, spec.file_pos.line, spec.file_pos.column,
+       "root-cause ranker '" + spec.name + "': cannot read " + spec.written + ": " + reason});
+  return false;
+}
+
 // Makes one of the scenario's rankers; its problems go to `problems`.
 RcaRanker make_scenario_ranker(const Scenario& scenario, const RcaRankerSpec& spec,
                                const RunOptions& options, std::uint64_t seed,
                                std::vector<Diagnostic>& problems) {
   const std::string who = "root-cause ranker '" + spec.name + "'";
-  std::string reason;
-  if (!read_input_file(spec.file, kMaxScriptBytes, reason)) {
-    problems.push_back({scenario.file, spec.file_pos.line, spec.file_pos.column,
-                        who + ": cannot read " + spec.written + ": " + reason});
-    return {};
-  }
+  if (!ranker_file_readable(scenario, spec, problems)) return {};
   try {
     if (spec.python) return make_python_ranker(spec.file, spec.function);
     SandboxLimits limits;
@@ -134,7 +140,9 @@ std::vector<const RcaRankerSpec*> checked_rankers(const Scenario& scenario,
 
 void check_rca_names(const Scenario& draft, const RunOptions& options,
                      std::vector<Diagnostic>& problems) {
-  checked_rankers(draft, options, true, problems);
+  // A ranker's missing file is said with the scenario's other problems, not after them.
+  for (const RcaRankerSpec* spec : checked_rankers(draft, options, true, problems))
+    ranker_file_readable(draft, *spec, problems);
 }
 
 std::function<std::string(const PlaybookSpec&)> playbook_ranker_check(const Scenario& scenario,

@@ -145,6 +145,20 @@ def test_a_ranker_that_does_not_load_is_a_validation_problem():
     assert run.returncode == 2
 
 
+def test_a_missing_ranker_file_is_said_with_the_scenarios_other_problems():
+    # A scenario that does not load (a misspelt key) is checked from its draft, which used to
+    # read no ranker file: the missing file came out only after the key was fixed.
+    text = FLAG_ROLLOUT.read_text().replace("\nseed:", "\nsede:", 1)
+    assert "\nsede:" in text and "\nrca:" not in text
+    scenario = write("two-problems.yaml", text + "\nrca:\n  rankers: [{name: c, lua: gone.lua}]\n")
+    for command in ("validate", "run"):
+        result = dosim_cli(command, scenario, "-q") if command == "run" else dosim_cli(command, scenario)
+        assert result.returncode == 2, result.stderr
+        assert "unknown key 'sede'" in result.stderr, result.stderr
+        assert result.stderr.count("root-cause ranker 'c': cannot read gone.lua") == 1, result.stderr
+        assert "2 problems" in result.stderr, result.stderr
+
+
 def test_python_functions_rank_through_dosim_run():
     seen = []
 
