@@ -249,19 +249,23 @@ bool handle_cancelled(lua_State* L, int flag_ref) {
 }
 
 // Schedules fn (registry ref) at t, with its handle; `period` > 0 repeats it.
-void schedule(ScriptHost& host, SimTime t, int fn_ref, int handle_ref, SimTime period) {
-  host.at(t, [&host, fn_ref, handle_ref, period] {
-    lua_State* S = host.sandbox().state();
-    if (!handle_cancelled(S, handle_ref)) {
-      host.run_callback(fn_ref);
-      if (period > 0 && !handle_cancelled(S, handle_ref)) {
-        schedule(host, host.clock() + period, fn_ref, handle_ref, period);
-        return;
-      }
-    }
-    luaL_unref(S, LUA_REGISTRYINDEX, fn_ref);
-    luaL_unref(S, LUA_REGISTRYINDEX, handle_ref);
-  });
+void schedule(ScriptHost& host, SimTime t, int fn_ref, int handle_ref, SimTime period,
+              std::string where) {
+  host.at(
+      t,
+      [&host, fn_ref, handle_ref, period, where] {
+        lua_State* S = host.sandbox().state();
+        if (!handle_cancelled(S, handle_ref)) {
+          host.run_callback(fn_ref);
+          if (period > 0 && !handle_cancelled(S, handle_ref)) {
+            schedule(host, host.clock() + period, fn_ref, handle_ref, period, where);
+            return;
+          }
+        }
+        luaL_unref(S, LUA_REGISTRYINDEX, fn_ref);
+        luaL_unref(S, LUA_REGISTRYINDEX, handle_ref);
+      },
+      where);
 }
 
 int schedule_call(lua_State* L, SimTime t, SimTime period) {
@@ -270,7 +274,7 @@ int schedule_call(lua_State* L, SimTime t, SimTime period) {
   lua_pushvalue(L, 2);
   const int fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   const int handle_ref = push_handle(L);
-  schedule(host, t, fn_ref, handle_ref, period);
+  schedule(host, t, fn_ref, handle_ref, period, LuaSandbox::script_position(L));
   return 1;  // the handle
 }
 
@@ -295,7 +299,8 @@ int sim_spawn(lua_State* L) {
   lua_pushvalue(L, 1);
   lua_xmove(L, co, 1);
   const int ref = luaL_ref(L, LUA_REGISTRYINDEX);  // pops the thread
-  host.at(host.clock(), [&host, ref] { host.resume(ref); });
+  host.at(
+      host.clock(), [&host, ref] { host.resume(ref); }, LuaSandbox::script_position(L));
   return 0;
 }
 

@@ -52,9 +52,9 @@ void ScriptHost::guard_stop(const std::function<void()>& fn) {
   }
 }
 
-void ScriptHost::at(SimTime t, std::function<void()> fn) {
+void ScriptHost::at(SimTime t, std::function<void()> fn, std::string where) {
   const SimTime when = std::max(t, clock());
-  simulation_.at(when, [this, when, fn = std::move(fn)] {
+  simulation_.at(when, [this, when, fn = std::move(fn), where = std::move(where)] {
     // Every callback and resume before the same tick counts: a loop that reschedules at the
     // same instant would never let simulated time advance.
     if (simulation_.now() != counted_before_) {
@@ -64,7 +64,7 @@ void ScriptHost::at(SimTime t, std::function<void()> fn) {
     if (++callbacks_counted_ > options_.limits.callbacks_per_instant) {
       char when_text[40];
       std::snprintf(when_text, sizeof when_text, "%.9g s", to_seconds(when));
-      throw ScriptError(options_.path + ": more than " +
+      throw ScriptError((where.empty() ? options_.path : where) + ": more than " +
                         std::to_string(options_.limits.callbacks_per_instant) +
                         " callbacks at simulated time " + when_text +
                         " (before the next tick): a zero-time loop?");
@@ -120,7 +120,8 @@ void ScriptHost::resume(int ref) {
   if (results == 2 && yielded_token(co, -2, sleep_token())) {
     const SimTime until = static_cast<SimTime>(lua_tointeger(co, -1));
     lua_pop(co, results);
-    at(until, [this, ref] { resume(ref); });
+    at(
+        until, [this, ref] { resume(ref); }, LuaSandbox::script_position(co));
     return;
   }
   if (results == 2 && yielded_token(co, -2, wait_token())) {

@@ -80,8 +80,9 @@ class ScriptHost : public FrameSink {
   // The script's clock: inside a scheduled callback or a resumed coroutine, the time it was
   // scheduled for (which may fall between ticks); elsewhere the simulation's now().
   SimTime clock() const { return clock_ >= 0 ? clock_ : simulation_.now(); }
-  // Runs fn at time t (now if t is past) with the script's clock set to that time.
-  void at(SimTime t, std::function<void()> fn);
+  // Runs fn at time t (now if t is past) with the script's clock set to that time. `where`
+  // ("FILE:LINE" of the script that scheduled it) is where a zero-time loop is reported.
+  void at(SimTime t, std::function<void()> fn, std::string where = {});
   LuaSandbox& sandbox() { return *sandbox_; }
   void add_log(const std::string& text);
   void add_experiment(ExperimentRecord record) { experiments_.push_back(std::move(record)); }
