@@ -13,6 +13,10 @@
 namespace dosim {
 namespace {
 
+// The least share of its capacity a service keeps under cpu-stress faults: the scheduler
+// still runs its threads beside the stressors (docs/world-model.md, CPU stress).
+constexpr double kLeastCpuShare = 0.01;
+
 EdgeList edges_of(const Scenario& scenario) {
   EdgeList edges;
   for (const DependencySpec& d : scenario.dependencies) edges.emplace_back(d.caller, d.callee);
@@ -542,7 +546,11 @@ void World::rebuild_modifiers() {
         }
         break;
       case FaultKind::kCpuStress:
-        for (int s : target.services()) modifiers_.service_capacity[s] *= 1.0 - fault.cpu_load;
+        // However many stressors, the scheduler leaves the service's own threads a share:
+        // at least kLeastCpuShare of its capacity (a load of 100 % is not an outage).
+        for (int s : target.services())
+          modifiers_.service_capacity[s] =
+              std::max(kLeastCpuShare, modifiers_.service_capacity[s] * (1.0 - fault.cpu_load));
         break;
       case FaultKind::kPacketLoss:
         add_abort(modifiers_.edge_loss[target.dependency],
