@@ -16,6 +16,10 @@ double erlang_c(int servers, double offered) {
   double erlang_b = 1.0;
   if (servers <= kRecurrenceServers || offered <= 0) {
     for (int k = 1; k <= servers; ++k) erlang_b = offered * erlang_b / (k + offered * erlang_b);
+  } else if (offered < 1.0) {
+    // P(N = c) / P(N <= c) <= offered^c / c! < 1 / 257!, far below the smallest double (and
+    // boost's gamma_q would overflow computing it for such an offered load).
+    erlang_b = 0.0;
   } else {
     const double c1 = static_cast<double>(servers) + 1.0;
     const double cdf = boost::math::gamma_q(c1, offered);

@@ -303,3 +303,17 @@ TEST_CASE("Fluid queue: a queue driven off its equilibrium waits as its mean say
                                  1.0, 1, wait));
   CHECK(wait.mean == 7.0);
 }
+
+TEST_CASE("Erlang C: a many-server service at a vanishing load waits with probability 0",
+          "[fluid_queue]") {
+  // 10,000 workers serving 1e30 requests per second offer a load of ~1e-27: boost's gamma_q
+  // overflowed computing P(N <= c) and the run stopped with an internal error.
+  for (int servers : {257, 10000, 1000000})
+    for (double offered : {1e-300, 1e-28, 1e-3, 0.999}) {
+      const double p = dosim::erlang_c(servers, offered);
+      CHECK(std::isfinite(p));
+      CHECK(p == 0.0);
+    }
+  // Beyond the recurrence's range, at a real load, the textbook value.
+  CHECK(dosim::erlang_c(300, 270.0) == Approx(textbook_erlang_c(300, 270.0)).epsilon(1e-9));
+}
