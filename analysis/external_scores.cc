@@ -495,7 +495,7 @@ std::vector<Alert> read_alerts_file(const std::string& path, const TraceForScori
 }
 
 std::vector<Alert> alerts_from_scores_file(const std::string& path, const TraceForScoring& trace,
-                                           double threshold) {
+                                           double threshold, std::vector<std::string>* detectors) {
   if (!std::isfinite(threshold)) throw InputError(path, "the threshold is not a finite number");
   Problems problems(path);
   const Records records = read_records(path, problems);
@@ -557,6 +557,10 @@ std::vector<Alert> alerts_from_scores_file(const std::string& path, const TraceF
     all_series[found->second].rows.push_back(row);
   }
   problems.throw_if_any();
+  if (detectors != nullptr)
+    for (const Series& series : all_series)
+      if (std::find(detectors->begin(), detectors->end(), series.detector) == detectors->end())
+        detectors->push_back(series.detector);
 
   // (alert, the series' index): ordered by time, ties by the series' first appearance.
   std::vector<std::pair<Alert, std::size_t>> made;
@@ -586,11 +590,12 @@ std::vector<Alert> alerts_from_scores_file(const std::string& path, const TraceF
   return alerts;
 }
 
-ScoreTable score_external_alerts(const TraceForScoring& trace, const std::vector<Alert>& alerts) {
+ScoreTable score_external_alerts(const TraceForScoring& trace, const std::vector<Alert>& alerts,
+                                 const std::vector<std::string>& named) {
   const ScoringOptions options{.tolerance = 0, .tick = trace.tick};
   std::vector<int> services;
   for (std::size_t s = 0; s < trace.services.size(); ++s) services.push_back(static_cast<int>(s));
-  std::vector<std::string> detectors;
+  std::vector<std::string> detectors = named;
   for (const Alert& alert : alerts)
     if (std::find(detectors.begin(), detectors.end(), alert.detector) == detectors.end())
       detectors.push_back(alert.detector);

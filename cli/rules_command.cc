@@ -7,6 +7,7 @@
 // recording rules backfilled with promtool tsdb create-blocks-from rules (and Prometheus
 // restarted over them); each alerting rule's expression queried over the run at the rule's
 // evaluation interval (/api/v1/query_range); `for:` applied as Prometheus applies it.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -301,7 +302,11 @@ int rules_command(const RulesOptions& options) {
                    [](const Fired& a, const Fired& b) { return a.alert.time < b.alert.time; });
   std::vector<Alert> alerts;
   for (const Fired& f : fired_alerts) alerts.push_back(f.alert);
-  const ScoreTable table = score_external_alerts(trace, alerts);
+  std::vector<std::string> rule_names;  // every rule has its row, one that never fired too
+  for (const auto& entry : fired_per_rule)
+    if (std::find(rule_names.begin(), rule_names.end(), entry.first) == rule_names.end())
+      rule_names.push_back(entry.first);
+  const ScoreTable table = score_external_alerts(trace, alerts, rule_names);
   if (options.json) {
     auto out = nlohmann::ordered_json::parse(score_table_json(table));
     nlohmann::ordered_json per_rule = nlohmann::ordered_json::object();

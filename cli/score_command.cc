@@ -19,10 +19,11 @@ namespace {
 int score_external(const ScoreOptions& options, const TraceForScoring& trace) {
   const bool from_scores = !options.scores_path.empty();
   const std::string& path = from_scores ? options.scores_path : options.alerts_path;
-  const std::vector<Alert> alerts = from_scores
-                                        ? alerts_from_scores_file(path, trace, options.threshold)
-                                        : read_alerts_file(path, trace);
-  const ScoreTable table = score_external_alerts(trace, alerts);
+  std::vector<std::string> detectors;  // a scores file's, those that never alert included
+  const std::vector<Alert> alerts =
+      from_scores ? alerts_from_scores_file(path, trace, options.threshold, &detectors)
+                  : read_alerts_file(path, trace);
+  const ScoreTable table = score_external_alerts(trace, alerts, detectors);
   if (options.json) {
     auto out = nlohmann::ordered_json::parse(score_table_json(table));
     out["source"] = {{from_scores ? "scores" : "alerts", path}};

@@ -543,9 +543,12 @@ PYBIND11_MODULE(_dosim, m) {
           const TraceForScoring trace = read_trace_for_scoring(trace_path);
           if (!alerts_path.empty())
             table = score_external_alerts(trace, read_alerts_file(alerts_path, trace));
-          else if (!scores_path.empty())
-            table = score_external_alerts(
-                trace, alerts_from_scores_file(scores_path, trace, threshold.value_or(0.5)));
+          else if (!scores_path.empty()) {
+            std::vector<std::string> detectors;
+            const std::vector<Alert> alerts =
+                alerts_from_scores_file(scores_path, trace, threshold.value_or(0.5), &detectors);
+            table = score_external_alerts(trace, alerts, detectors);
+          }
           else
             table = score_table(trace.incidents, trace.alerts, trace.detectors, trace.detected,
                                 trace.services.size(), trace.seed, trace.simulated, trace.tick);

@@ -54,6 +54,12 @@ def test_rules_fire_as_prometheus_fires_them_and_are_scored():
     assert line.split()[1:6] == ["1", "0.00", "1.00", "1.00", "1.00"], line
     assert "3m" in line.split()[6]
     assert "rule ErrorsEverywhere             0 alerts" in text.stdout
+    # A rule that never fired has its row in the table too (0 alerts, recall 0).
+    quiet = next(l for l in text.stdout.splitlines() if l.strip().startswith("ErrorsEverywhere "))
+    assert quiet.split()[1:6] == ["0", "0.00", "1.00", "0.00", "0.00"], quiet
+    assert list(out["scores"])[:6] == ["PaymentsSlow", "random (PaymentsSlow)", "ErrorsEverywhere",
+                                       "random (ErrorsEverywhere)", "PaymentsServes",
+                                       "random (PaymentsServes)"], list(out["scores"])
 
 
 def test_a_rule_file_promtool_rejects_is_bad_input():

@@ -51,18 +51,23 @@ std::vector<Alert> read_alerts_file(const std::string& path, const TraceForScori
 // detector and series, in time order (rows at one time in file order): an alert fires at
 // the first row whose score is >= threshold and resolves at the next row whose score is
 // below it (never, if none follows). Alerts are ordered by time, ties by the series' first
-// appearance; their metric and severity are empty, their target the series.
+// appearance; their metric and severity are empty, their target the series. `detectors`,
+// if given, receives every detector the file names, in the order they first appear (those
+// whose scores never reach the threshold too).
 // Throws InputError as read_alerts_file, and for a threshold that is not finite.
 std::vector<Alert> alerts_from_scores_file(const std::string& path, const TraceForScoring& trace,
-                                           double threshold);
+                                           double threshold,
+                                           std::vector<std::string>* detectors = nullptr);
 
-// The score table of `alerts` against the trace's ground truth: per detector, in the order
-// they first appear, its row (as `dosim score` computes it for the trace's own detectors)
+// The score table of `alerts` against the trace's ground truth: per detector, those of
+// `detectors` first (one that raised no alert has its row too), then the alerts' others in
+// the order they first appear, its row (as `dosim score` computes it for the trace's own detectors)
 // followed by "random (NAME)", the random detector at that detector's alert rate
 // (score_with_baselines, the trace's seed and services, as `dosim bench` does); then
 // "all detectors", "random baseline" and "null baseline" as score_table() makes them. No
 // incident rule rows. Fed trace.alerts, every row named after a detector equals the row of
 // `dosim score` (score_table) for it.
-ScoreTable score_external_alerts(const TraceForScoring& trace, const std::vector<Alert>& alerts);
+ScoreTable score_external_alerts(const TraceForScoring& trace, const std::vector<Alert>& alerts,
+                                 const std::vector<std::string>& detectors = {});
 
 }  // namespace dosim
