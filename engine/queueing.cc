@@ -1,9 +1,8 @@
 #include "queueing.h"
 
 #include <algorithm>
-#include <cmath>
-
 #include <boost/math/special_functions/gamma.hpp>
+#include <cmath>
 
 namespace dosim {
 

@@ -10,6 +10,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cmath>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -137,6 +138,27 @@ struct Stepper {
 // change nothing.
 void check_running(const Stepper& s, const std::string& call) {
   if (s.done) throw RunControlError(call + ": the run is over");
+}
+
+// A whole number (a Python int, a numpy integer: what has __index__) as a long long,
+// saturated at its bounds (2**64 is LLONG_MAX), so that a control's own range check says
+// what is wrong instead of pybind11's TypeError. Anything else is a TypeError.
+long long saturated_int(const py::object& number) {
+  const py::int_ value = py::reinterpret_steal<py::int_>(PyNumber_Index(number.ptr()));
+  if (!value) throw py::error_already_set();
+  int overflow = 0;
+  const long long v = PyLong_AsLongLongAndOverflow(value.ptr(), &overflow);
+  if (overflow > 0) return std::numeric_limits<long long>::max();
+  if (overflow < 0) return std::numeric_limits<long long>::min();
+  return v;
+}
+
+// The same, as an int for a control whose value must lie in [low, high]: outside, `problem`
+// is raised with the value Python gave.
+int int_within(const py::object& value, int low, int high, const std::string& problem) {
+  const long long v = saturated_int(value);
+  if (v < low || v > high) throw RunControlError(problem + py::str(value).cast<std::string>());
+  return static_cast<int>(v);
 }
 
 // The index of a service by name; RunControlError with a did-you-mean otherwise.
@@ -373,8 +395,9 @@ PYBIND11_MODULE(_dosim, m) {
            py::arg("mode") = "", py::arg("rankers") = py::none(), py::arg("threads") = 1)
       .def(
           "step",
-          [](Stepper& s, std::int64_t ticks) {
+          [](Stepper& s, const py::object& count) {
             if (s.done) throw RunControlError("step: the run is over (finish() was called)");
+            const long long ticks = saturated_int(count);  // 2**64: to the end of the run
             if (ticks < 0) throw RunControlError("step: ticks must be >= 0");
             py::gil_scoped_release release;
             return s.run->step(ticks);
@@ -449,9 +472,10 @@ PYBIND11_MODULE(_dosim, m) {
           },
           py::arg("fault"))
       .def("end_fault",
-           [](Stepper& s, int fault) {
+           [](Stepper& s, const py::object& fault) {
              check_running(s, "end_fault");
-             s.run->simulation().end_fault(fault);
+             s.run->simulation().end_fault(
+                 int_within(fault, 0, std::numeric_limits<int>::max(), "end_fault: no fault "));
            })
       .def(
           "change",
@@ -474,9 +498,13 @@ PYBIND11_MODULE(_dosim, m) {
           py::arg("service"))
       .def(
           "scale",
-          [](Stepper& s, const std::string& service, int replicas) {
+          [](Stepper& s, const std::string& service, const py::object& replicas) {
             check_running(s, "scale");
-            s.run->simulation().set_replicas(service_index(s, service), replicas);
+            const int index = service_index(s, service);
+            s.run->simulation().set_replicas(
+                index,
+                int_within(replicas, 0, std::numeric_limits<int>::max(),
+                           "set_replicas: a replica count must be within [0, 1000000], got "));
           },
           py::arg("service"), py::arg("replicas"))
       .def(
@@ -548,8 +576,7 @@ PYBIND11_MODULE(_dosim, m) {
             const std::vector<Alert> alerts =
                 alerts_from_scores_file(scores_path, trace, threshold.value_or(0.5), &detectors);
             table = score_external_alerts(trace, alerts, detectors);
-          }
-          else
+          } else
             table = score_table(trace.incidents, trace.alerts, trace.detectors, trace.detected,
                                 trace.services.size(), trace.seed, trace.simulated, trace.tick);
         }

@@ -393,7 +393,12 @@ def test_timeline_draws_faults_at_the_incidents_times(region_outage, ecommerce):
     save(fig, "timeline-ecommerce-zoom")
     for start, end, said in [("abc", None, "start='abc': not a duration"),
                              (None, [1], r"end=\[1\]: not a duration"),
-                             ("2h", "1h", "end .* must be after start")]:
+                             ("2h", "1h", "end .* must be after start"),
+                             # pandas reads "nan" as a duration (NaT): matplotlib's raw
+                             # ValueError ("Axis limits cannot be NaN") came out before
+                             ("nan", None, "start='nan': not a duration"),
+                             (None, float("nan"), "end=nan: not a duration"),
+                             (float("inf"), None, "start=inf: not a duration")]:
         with pytest.raises(dosim_package.InputError, match=said):
             plots.timeline(ecommerce, start=start, end=end)
     check.assert_passed()
@@ -593,9 +598,17 @@ def test_bench_comparison_of_a_file_that_is_no_bench_results_raises_input_error(
     binary.write_bytes(b"\x89HDF\r\n\x1a\n\xff\xfe")
     listed = OUT / "list.json"
     listed.write_text("[1, 2]")
+    # JSON objects that are not bench results (a sweep's table, `dosim score --json`): a
+    # raw KeyError or matplotlib's ValueError came out before.
+    other = OUT / "other.json"
+    other.write_text('{"a": 1}')
+    sweep = OUT / "sweep-like.json"
+    sweep.write_text('{"format": "dosim-sweep", "runs": [{"cell": 0, "scenario": "x"}]}')
     for path, said in [(binary, "cannot read the bench results"),
                        (OUT / "no-such.json", "cannot read the bench results"),
-                       (listed, "not the results of dosim bench")]:
+                       (listed, "not the results of dosim bench"),
+                       (other, "not the results of dosim bench"),
+                       (sweep, "not the results of dosim bench")]:
         with pytest.raises(dosim_package.InputError, match=said) as raised:
             plots.bench_comparison(path)
         assert raised.value.diagnostics[0].file == str(path)

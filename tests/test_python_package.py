@@ -312,6 +312,26 @@ def test_bad_calls_raise_typed_errors():
         sim.finish()
 
 
+def test_whole_numbers_beyond_a_c_int_are_range_errors_not_type_errors():
+    # pybind11 refused them with a TypeError before the controls' own checks could speak.
+    sim = dosim.Simulation(SMALL)
+    sim.step(np.int64(2))
+    for value in (2**31, 10**12, -2**40):
+        with pytest.raises(dosim.RunControlError,
+                           match=rf"must be within \[0, 1000000\], got {value}$"):
+            sim.scale("api", value)
+    with pytest.raises(dosim.RunControlError, match=r"^end_fault: no fault 1099511627776$"):
+        sim.end_fault(2**40)
+    with pytest.raises(dosim.RunControlError, match=r"ticks must be >= 0"):
+        sim.step(-2**70)
+    with pytest.raises(TypeError):  # not a whole number at all
+        sim.scale("api", 2.5)
+    sim.scale("api", np.int32(3))
+    sim.step(2**64)  # more ticks than the run has: to its end
+    assert sim.now_ns == sim.duration_ns
+    sim.finish()
+
+
 def test_every_control_after_finish_says_the_run_is_over():
     sim = dosim.Simulation(SMALL)
     sim.step(10)

@@ -25,6 +25,7 @@ Needs matplotlib (Debian's python3-matplotlib), imported only when a plot is dra
 
 import contextlib
 import json
+import math
 import os
 
 import numpy as np
@@ -96,9 +97,10 @@ def _seconds(value, name):
     if value is None:
         return None
     try:
-        if isinstance(value, str):
-            return pd.Timedelta(value.strip()).total_seconds()
-        return float(value)
+        seconds = (pd.Timedelta(value.strip()).total_seconds() if isinstance(value, str)
+                   else float(value))
+        if math.isfinite(seconds):  # pandas reads "nan" as a Timedelta of NaT
+            return seconds
     except (TypeError, ValueError):
         pass
     _bad_argument(f"{name}={value!r}: not a duration (try '90m', '1h30m' or seconds as a "
@@ -901,8 +903,10 @@ def bench_comparison(results, fig=None):
     "f1-random:<detector>", "ttd:<detector>", "false-alarms:<detector>". Draws into `fig`
     when given. Returns the Figure."""
     from matplotlib.lines import Line2D
+    source = ""  # the file, when results is one
     if not isinstance(results, dict):
         path = os.fspath(results)
+        source = str(path)
         from . import _dosim
         problem = _dosim._input_file_problem(str(path))  # a FIFO would block open() for ever
         if not problem:
@@ -915,7 +919,14 @@ def bench_comparison(results, fig=None):
             _bad_argument(f"cannot read the bench results: {problem}", str(path))
         if not isinstance(results, dict):
             _bad_argument("not the results of dosim bench --out (a JSON object)", str(path))
-    runs = results.get("runs", [])
+    # A sweep's table or `dosim score --json` is a JSON object too: each run of bench's has
+    # its scenario and a mapping of scores per detector.
+    runs = results.get("runs")
+    if (not isinstance(runs, list) or not runs or
+            not all(isinstance(r, dict) and isinstance(r.get("scores"), dict) and "scenario" in r
+                    for r in runs)):
+        _bad_argument("not the results of dosim bench --out (a list of 'runs', each with its "
+                      "'scenario' and 'scores')", source)
     detectors = list(results.get("detectors") or
                      [d for d in (runs[0]["scores"] if runs else {}) if d != "null"])
     scenarios = list(dict.fromkeys(results.get("scenarios") or [r["scenario"] for r in runs]))
