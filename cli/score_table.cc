@@ -15,14 +15,21 @@ std::string short_duration(SimTime t) {
   return format_duration((t + kMillisecond / 2) / kMillisecond * kMillisecond);
 }
 
-void print_header(const char* first) {
-  std::printf("    %-22s %6s %8s %9s %7s %5s  %-10s %-10s %7s %8s\n", first, "alerts", "false/h",
-              "precision", "recall", "F1", "TTD p50", "TTD p90", "NAB std", "range F1");
+// The first column is 22 wide, wider where a name is longer ("random (ErrorsEverywhere)").
+int label_width(const std::vector<std::pair<std::string, Scores>>& rows) {
+  std::size_t width = 22;
+  for (const auto& row : rows) width = std::max(width, row.first.size());
+  return static_cast<int>(width);
 }
 
-void print_row(const std::string& label, const Scores& s) {
-  std::printf("    %-22s %6zu %8.2f %9.2f %7.2f %5.2f  %-10s %-10s %7.1f %8.2f\n", label.c_str(),
-              s.alerts, s.false_alarms_per_hour, s.precision, s.recall, s.f1,
+void print_header(const char* first, int width) {
+  std::printf("    %-*s %6s %8s %9s %7s %5s  %-10s %-10s %7s %8s\n", width, first, "alerts",
+              "false/h", "precision", "recall", "F1", "TTD p50", "TTD p90", "NAB std", "range F1");
+}
+
+void print_row(const std::string& label, const Scores& s, int width) {
+  std::printf("    %-*s %6zu %8.2f %9.2f %7.2f %5.2f  %-10s %-10s %7.1f %8.2f\n", width,
+              label.c_str(), s.alerts, s.false_alarms_per_hour, s.precision, s.recall, s.f1,
               s.time_to_detect.count ? short_duration(s.time_to_detect.median).c_str() : "-",
               s.time_to_detect.count ? short_duration(s.time_to_detect.p90).c_str() : "-",
               s.time.nab_standard, s.time.range_f1);
@@ -56,8 +63,9 @@ void print_alertmanager_lines(const AlertmanagerSummary& s) {
 void print_incident_rule_scores(const ScoreTable& table) {
   if (table.incident_rules.empty()) return;
   std::printf("  incident rules, scored (a detected incident matches a true one it opens in)\n");
-  print_header("rule");
-  for (const auto& [rule, scores] : table.incident_rules) print_row(rule, scores);
+  const int width = label_width(table.incident_rules);
+  print_header("rule", width);
+  for (const auto& [rule, scores] : table.incident_rules) print_row(rule, scores, width);
 }
 
 void print_score_table(const ScoreTable& table) {
@@ -65,8 +73,9 @@ void print_score_table(const ScoreTable& table) {
       "  scores      %zu alerts against %zu incidents (alerts match an affected service "
       "inside the impact window)\n",
       table.alerts, table.incidents);
-  print_header("detector");
-  for (const auto& [label, scores] : table.rows) print_row(label, scores);
+  const int width = label_width(table.rows);
+  print_header("detector", width);
+  for (const auto& [label, scores] : table.rows) print_row(label, scores, width);
 }
 
 void print_rca_scores(const std::vector<RcaScores>& scores) {
