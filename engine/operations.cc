@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
+#include <utility>
 
 namespace dosim {
 namespace {
@@ -235,6 +237,10 @@ void Operations::record_events() {
     return scenario_.changes[a].at < scenario_.changes[b].at;
   });
   std::vector<std::string> version(scenario_.services.size(), "v1");
+  // A blue-green deployment switched back: when its service is back on the version before
+  // it, and which one that is (a later deployment from then on replaces that version).
+  std::vector<std::optional<std::pair<SimTime, std::string>>> switched_back(
+      scenario_.services.size());
   replaced_version_.assign(scenario_.changes.size(), "v1");
   deployments_of_.assign(scenario_.services.size(), {});
   configs_.clear();
@@ -257,6 +263,10 @@ void Operations::record_events() {
     switch (change.kind) {
       case ChangeKind::kDeployment: {
         const int service = change.services.front();
+        if (auto& back = switched_back[static_cast<std::size_t>(service)]) {
+          if (back->first <= change.at) version[service] = back->second;
+          back.reset();  // switched back by now, or never: this deployment replaces it first
+        }
         const std::string from = version[service];
         replaced_version_[index] = from;
         switch (change.strategy) {
@@ -291,6 +301,9 @@ void Operations::record_events() {
           add(*change.rollback, "rollback", target, change.version, from);
         } else {
           version[service] = change.version;
+          if (change.strategy == RolloutStrategy::kBlueGreen && change.switch_back)
+            switched_back[static_cast<std::size_t>(service)] = {
+                time_sum(change.at, *change.switch_back), from};
         }
         break;
       }

@@ -218,6 +218,39 @@ TEST_CASE("a later deployment or config of the service replaces a defective one"
   CHECK(!simulation.incidents()[0].ongoing);
 }
 
+TEST_CASE("a deployment after a blue-green switch back replaces the version switched back to",
+          "[operations]") {
+  // checkout's defective v2 goes live blue-green at 60 s and is switched back at 180 s; v3
+  // rolls out from 480 s over the v1 that serves again. It replaced "v2" before: v2's
+  // errors came back at 480 s and faded with v3's batches, and v2's incident lasted to 540 s.
+  const Scenario scenario = scenario_from(kShop + R"(
+measurement_noise: false
+changes:
+  - {name: green, kind: deployment, service: checkout, version: v2, at: 60s,
+     strategy: blue-green, switchBack: 2m, defect: {errorPercent: 100}}
+  - {name: next, kind: deployment, service: checkout, version: v3, at: 480s, maxSurge: 3,
+     maxUnavailable: 0, startTime: 30s}
+)");
+  const auto checkout = samples(scenario, 1, {100, 200, 485, 515, 600});
+  CHECK(checkout[0].error == Approx(1.0));
+  CHECK(checkout[1].error == Approx(0.0));
+  CHECK(checkout[2].error == Approx(0.0));
+  CHECK(checkout[3].error == Approx(0.0));
+  CHECK(checkout[4].error == Approx(0.0));
+  Simulation simulation(scenario, 1);
+  simulation.run();
+  REQUIRE(simulation.incidents().size() == 1);
+  CHECK(simulation.incidents()[0].impact_end == 180 * kSecond);
+  // The change log: v3 replaces v1.
+  bool logged = false;
+  for (const ChangeEvent& record : simulation.changes())
+    if (record.kind == "deployment" && record.to == "v3") {
+      CHECK(record.from == "v1");
+      logged = true;
+    }
+  CHECK(logged);
+}
+
 TEST_CASE("an incompatibility shows only while the dependency runs that version", "[operations]") {
   // checkout v2 breaks against search v3: half its requests fail, in proportion to the
   // share of search on v3 (a canary of 20 %, then all of it, then rolled back).
