@@ -65,7 +65,9 @@ std::optional<RcaRankerSpec> read_rca_ranker(const YAML::Node& node,
     spec.file_pos = r.value_pos(key);
     if (file->empty()) diags.error(spec.file_pos, "'" + std::string(key) + "' must name a file");
     spec.written = *file;
-    spec.file = beside_scenario(scenario_file, *file);
+    // No file to read where it is ambiguous (both given) or empty: that is said above.
+    if (!file->empty() && !(r.has("lua") && r.has("python")))
+      spec.file = beside_scenario(scenario_file, *file);
   }
   if (auto function = r.text("function")) {
     if (function->empty())
