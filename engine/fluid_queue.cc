@@ -335,14 +335,21 @@ double round_robin_sigma_exact(int replicas, double rho) {
   return round_robin_sigma_and_slope(replicas, std::clamp(rho, 0.0, kRhoHigh), slope);
 }
 
-Moments round_robin_wait(const FluidQueueStep& step, int replicas, int workers, double mu) {
+Moments round_robin_wait(const FluidQueueStep& step, int replicas, int workers, double mu,
+                         bool over_capacity) {
   const double rho = std::min(step.rho, kRhoHigh);
-  if (!(rho > 0) || !(step.p_wait > 0)) return step.wait;
+  if (over_capacity || !(rho > 0) || !(step.p_wait > 0)) return step.wait;
   const double sigma = round_robin_sigma(replicas, rho);
   const double p = std::min(1.0, step.p_wait * sigma / rho);
   const double rate = workers * mu * (1.0 - sigma);
   Moments wait{p / rate, p * (2.0 - p) / (rate * rate)};
-  wait.mean += step.wait.mean - step.p_wait / (workers * mu * (1.0 - rho));  // the backlog
+  const double stationary = step.p_wait / (workers * mu * (1.0 - rho));  // the Poisson queue's
+  const double backlog = step.wait.mean - stationary;
+  // The regular arrivals' gain, whole at equilibrium, none behind a backlog of a stationary
+  // wait or more (a queue that overflowed holds what came beyond the capacity).
+  const double gain =
+      (stationary - wait.mean) * (backlog > 0 ? std::max(0.0, 1.0 - backlog / stationary) : 1.0);
+  wait.mean = step.wait.mean - gain;
   return wait;
 }
 

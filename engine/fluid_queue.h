@@ -85,8 +85,13 @@ bool driven_wait(int servers, double mu, double arrivals, double before, double 
 // interarrival time's transform (G/M/c, exact); its chance of waiting is taken as the
 // Poisson queue's Erlang C times sigma / rho (exact for one server, where it is sigma).
 // `step` is the Poisson queue's step at the replica's utilisation; a backlog beyond the
-// stationary queue (step.wait's excess over the stationary wait) is kept.
-Moments round_robin_wait(const FluidQueueStep& step, int replicas, int workers, double mu);
+// stationary queue (step.wait's excess over the stationary wait) is kept. The regular
+// arrivals' shorter queue is an equilibrium's: a queue fed over its capacity
+// (`over_capacity`) holds what the arrivals beyond it brought, so its wait is step.wait's
+// (Little's), and a backlog that drains under capacity takes the shorter queue back in as
+// it shrinks below one stationary wait.
+Moments round_robin_wait(const FluidQueueStep& step, int replicas, int workers, double mu,
+                         bool over_capacity);
 
 // A service whose replicas each have their own queue (balancers but least-request) keeps a
 // backlog where it built up: replicas that become ready start empty, take their share of

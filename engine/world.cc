@@ -695,7 +695,8 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
         st.served *= count;
         st.shed *= count;
         if (!pooled && spec.load_balancer == LoadBalancer::kRoundRobin)
-          st.wait = round_robin_wait(st, replicas, workers, per_replica / workers);
+          st.wait =
+              round_robin_wait(st, replicas, workers, per_replica / workers, admitted >= capacity);
         return st;
       };
       // Replicas that become ready start with empty queues: a backlog stays at the replicas
