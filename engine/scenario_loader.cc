@@ -1060,8 +1060,7 @@ std::string Loader::read_name(MapReader& r, Need need) {
   auto name = r.text("name", need);
   if (name && name->empty()) diags_.error(r.value_pos("name"), "'name' must not be empty");
   // A name becomes a label, a trace column and a PromQL string: no line breaks or tabs in it.
-  if (name && std::any_of(name->begin(), name->end(),
-                          [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }))
+  if (name && has_control_character(*name))
     diags_.error(r.value_pos("name"),
                  "'name' must not hold control characters (a line break, a tab)");
   return name.value_or("");
