@@ -30,7 +30,8 @@ std::vector<int> select_replicas(const FaultSpec& fault, int replicas, std::uint
     case PodMode::kAll:
       break;
     case PodMode::kFixed:
-      count = std::min(replicas, static_cast<int>(fault.mode_value));
+      // Compared as doubles: a `value` past the replicas (even past int's range) means all.
+      count = fault.mode_value >= replicas ? replicas : static_cast<int>(fault.mode_value);
       break;
     case PodMode::kFixedPercent:
       count = static_cast<int>(std::floor(replicas * fault.mode_value / 100.0));

@@ -31,7 +31,9 @@ bool iequals(std::string_view a, std::string_view b) {
 }
 
 // The series of a table read by util/csv.h: its header picks the columns, its rows the values.
-ReplaySeries series_of(const CsvTable& table, const std::string& value_column, ReplayOrder order) {
+// `broken`: the rows parse_csv left out (a quote not closed), in file order.
+ReplaySeries series_of(const CsvTable& table, const std::vector<Diagnostic>& broken,
+                       const std::string& value_column, ReplayOrder order) {
   ReplaySeries series;
   series.file = table.file;
   const std::string& path = table.file;
@@ -74,7 +76,16 @@ ReplaySeries series_of(const CsvTable& table, const std::string& value_column, R
   std::size_t more_problems = 0;
   std::optional<SimTime> first_time, last_time;  // of the rows whose timestamps read
   int first_line = 0, last_line = 0;
+  const auto report = [&](const Diagnostic& d) {
+    if (problems.size() < kMostRowProblems)
+      problems.push_back(d);
+    else
+      ++more_problems;
+  };
+  std::size_t next_broken = 0;  // the first of `broken` not yet reported
   for (const CsvRow& row : table.rows) {
+    for (; next_broken < broken.size() && broken[next_broken].line < row.line; ++next_broken)
+      report(broken[next_broken]);
     try {
       require_fields(table, row, needed);
       const SimTime time = timestamp_field(table, row, time_index);
@@ -102,14 +113,10 @@ ReplaySeries series_of(const CsvTable& table, const std::string& value_column, R
       series.times.push_back(time);
       series.lines.push_back(row.line);
     } catch (const InputError& error) {
-      for (const Diagnostic& d : error.diagnostics()) {
-        if (problems.size() < kMostRowProblems)
-          problems.push_back(d);
-        else
-          ++more_problems;
-      }
+      for (const Diagnostic& d : error.diagnostics()) report(d);
     }
   }
+  for (; next_broken < broken.size(); ++next_broken) report(broken[next_broken]);
   if (more_problems > 0)
     problems.push_back({path, 0, 0, "and " + std::to_string(more_problems) + " more bad rows"});
   if (!problems.empty()) throw InputError(std::move(problems));
@@ -134,12 +141,16 @@ ReplaySeries series_of(const CsvTable& table, const std::string& value_column, R
 
 ReplaySeries read_replay_csv(const std::string& path, const std::string& value_column,
                              ReplayOrder order) {
-  return series_of(read_csv_file(path), value_column, order);
+  std::vector<Diagnostic> broken;
+  const CsvTable table = read_csv_file(path, &broken);
+  return series_of(table, broken, value_column, order);
 }
 
 ReplaySeries parse_replay_csv(std::string_view text, const std::string& path,
                               const std::string& value_column, ReplayOrder order) {
-  return series_of(parse_csv(text, path), value_column, order);
+  std::vector<Diagnostic> broken;
+  const CsvTable table = parse_csv(text, path, &broken);
+  return series_of(table, broken, value_column, order);
 }
 
 }  // namespace dosim

@@ -1043,13 +1043,17 @@ std::vector<std::pair<std::string, std::string>> Loader::read_labels(const YAML:
 
 std::vector<int> Loader::read_services(MapReader& r, const char* key, Need need) {
   std::vector<int> services;
-  for (const YAML::Node& item : r.list(key, need)) {
+  const std::vector<YAML::Node> items = r.list(key, need);
+  for (const YAML::Node& item : items) {
     auto name = read_text(item, pos_of(item), "a service name", diags_);
     if (!name) continue;
     const int service = service_ref(*name, pos_of(item));
     if (service >= 0) services.push_back(service);
   }
-  if (r.has(key) && services.empty() && need == Need::kRequired)
+  // Only an empty list: items that name no service, or a value that is no list, are reported
+  // as such already.
+  const std::optional<YAML::Node> value = r.has(key) ? r.value(key) : std::nullopt;
+  if (value && items.empty() && (value->IsNull() || value->IsSequence()) && need == Need::kRequired)
     diags_.error(r.value_pos(key), std::string("'") + key + "' must name at least one service");
   return services;
 }
@@ -1058,8 +1062,7 @@ std::string Loader::read_name(MapReader& r, Need need) {
   auto name = r.text("name", need);
   if (name && name->empty()) diags_.error(r.value_pos("name"), "'name' must not be empty");
   // A name becomes a label, a trace column and a PromQL string: no line breaks or tabs in it.
-  if (name && std::any_of(name->begin(), name->end(),
-                          [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }))
+  if (name && has_control_character(*name))
     diags_.error(r.value_pos("name"),
                  "'name' must not hold control characters (a line break, a tab)");
   return name.value_or("");

@@ -36,12 +36,18 @@ void Loader::read_change(const YAML::Node& node, int index) {
   }
   change.kind = kind.value_or(ChangeKind::kDeployment);
   const bool flag = kind == ChangeKind::kFeatureFlag;
-  auto at = r.duration("at", Range::at_least(0), flag ? Need::kOptional : Need::kRequired);
+  // Without a known kind only what holds for every kind is checked: which keys a change
+  // needs, and which it may have, follow from its kind.
+  auto at = r.duration("at", Range::at_least(0), kind && !flag ? Need::kRequired : Need::kOptional);
   change.at = at.value_or(0);
   if (at && duration_ && *at >= *duration_)
     diags_.error(r.value_pos("at"), "'at' (" + format_duration(*at) +
                                         ") must be before the end of the scenario (" +
                                         format_duration(*duration_) + ")");
+  if (!kind) {
+    scenario_.changes.push_back(std::move(change));
+    return;
+  }
   // Keys each kind accepts, beyond name, kind, at and defect.
   std::vector<std::string> allowed;
   switch (change.kind) {
@@ -237,9 +243,14 @@ void Loader::read_rollout(MapReader& r, ChangeSpec& change) {
   const bool rolling = change.strategy == RolloutStrategy::kRolling;
   const bool canary = change.strategy == RolloutStrategy::kCanary;
   const bool blue_green = change.strategy == RolloutStrategy::kBlueGreen;
-  change.max_surge = static_cast<int>(r.integer("maxSurge", Range::at_least(0)).value_or(1));
-  change.max_unavailable =
-      static_cast<int>(r.integer("maxUnavailable", Range::at_least(0)).value_or(0));
+  // Beyond the replicas (at most kMaxReplicas) a bound means all of them: clamped so that it
+  // fits an int and the sum of the two cannot overflow.
+  const auto replicas_bound = [&r](std::string_view key, std::int64_t fallback) {
+    return static_cast<int>(
+        std::min(r.integer(key, Range::at_least(0)).value_or(fallback), kMaxReplicas));
+  };
+  change.max_surge = replicas_bound("maxSurge", 1);
+  change.max_unavailable = replicas_bound("maxUnavailable", 0);
   if (rolling && change.max_surge + change.max_unavailable == 0)
     diags_.error(r.pos(), "'maxSurge' and 'maxUnavailable' cannot both be 0");
   change.start_time = r.duration("startTime", Range::at_least(0)).value_or(30 * kSecond);

@@ -128,6 +128,31 @@ faults:
   CHECK(again.selected(2) == pods.selected(2));
 }
 
+TEST_CASE("a fixed count past the replicas, even past int's range, hits all of them", "[pods]") {
+  // 3e9 and 2^31 do not fit in an int: they once hit no replica at all.
+  const Scenario scenario = scenario_from(kSystem + R"(
+faults:
+  - {name: kill, kind: pod-kill, target: {service: back}, mode: fixed, value: 3e9, restartTime: 10m, start: 0s, duration: 20m}
+  - {name: drain, kind: maintenance, target: {service: back}, mode: fixed, value: 2147483648, start: 0s, duration: 20m}
+  - {name: bad, kind: error, target: {service: back}, mode: fixed, value: 1e300, percent: 100, start: 0s, duration: 20m}
+  - {name: five, kind: pod-kill, target: {service: back}, mode: fixed, value: 5, start: 0s, duration: 20m}
+  - {name: fraction, kind: pod-kill, target: {service: back}, mode: fixed, value: 2.5, start: 0s, duration: 20m}
+)");
+  PodFaults pods(scenario, 1);
+  const std::vector<int> all = {0, 1, 2, 3};
+  CHECK(pods.selected(0) == all);
+  CHECK(pods.selected(1) == all);
+  CHECK(pods.replicas_hit(2, 1) == all);  // an error fault's bad pods: back is service 1
+  CHECK(pods.selected(3) == all);
+  CHECK(pods.selected(4).size() == 2);
+  const Scenario kill_only = scenario_from(kSystem + R"(
+faults:
+  - {kind: pod-kill, target: {service: back}, mode: fixed, value: 3e9, restartTime: 10m, start: 0s, duration: 20m}
+)");
+  CHECK(spans_of(ready_timeline(kill_only, 1, 60), 0) ==
+        std::vector<std::pair<int, int>>{{0, 60}});
+}
+
 TEST_CASE("a memory leak draws a saw-tooth: OOM kill at the limit, restart at baseline", "[pods]") {
   // front: baseline 0.4, leaking 6 % of the limit per minute (0.001/s): OOM after 600 s,
   // 10 s restart, then again. All four replicas leak in step.

@@ -162,6 +162,23 @@ TEST_CASE("replay CSV: every bad row is reported, not just the first", "[replay]
                     "m.csv:4:1: timestamp `2` does not come after the previous row's (line 3)",
                     "m.csv:5:1: 1 field, the header needs at least 2",
                     "m.csv:6:3: bad value `nan` in column `value` (expected a finite number)"});
+  // A quote not closed runs to the end of the file, but the bad rows before it are said too;
+  // text after a closing quote drops only its row.
+  said.clear();
+  try {
+    parse_replay_csv("timestamp,value\n1,1\n2,abc\n3,\"4\"x\n4,oops\n5,\"3\n6,6\n", "m.csv", "",
+                     ReplayOrder::kIncreasing);
+    FAIL("no error");
+  } catch (const InputError& error) {
+    for (const Diagnostic& d : error.diagnostics()) said.push_back(d.format());
+  }
+  CHECK(said ==
+        std::vector<std::string>{
+            "m.csv:3:3: bad value `abc` in column `value` (expected a finite number)",
+            "m.csv:4:3: text after the closing quote of a quoted field (a `\"` inside it must be "
+            "doubled)",
+            "m.csv:5:3: bad value `oops` in column `value` (expected a finite number)",
+            "m.csv:6:3: quoted field not closed (a `\"` is missing)"});
   // A file of bad rows says the first hundred and how many more.
   std::string many = "timestamp,value\n";
   for (int i = 0; i < 150; ++i) many += std::to_string(i) + ",x\n";

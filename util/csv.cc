@@ -1,5 +1,6 @@
 #include "util/csv.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -149,11 +150,12 @@ std::optional<std::int64_t> parse_unix_time(std::string_view text) {
 
 }  // namespace
 
-CsvTable read_csv_file(const std::string& path) {
-  return parse_csv(read_input_text(path, kMaxCsvBytes), path);
+CsvTable read_csv_file(const std::string& path, std::vector<Diagnostic>* problems) {
+  return parse_csv(read_input_text(path, kMaxCsvBytes), path, problems);
 }
 
-CsvTable parse_csv(std::string_view text, const std::string& file) {
+CsvTable parse_csv(std::string_view text, const std::string& file,
+                   std::vector<Diagnostic>* problems) {
   CsvTable table;
   table.file = file;
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // byte-order mark
@@ -173,6 +175,14 @@ CsvTable parse_csv(std::string_view text, const std::string& file) {
     }
     CsvRow row;
     row.line = line;
+    // A broken data row is handed back in `problems` (the header's is thrown: without it no
+    // row reads): `broken` then drops the row.
+    bool broken = false;
+    const auto stop = [&](int at_line, int at_column, const std::string& message) {
+      if (!problems || !header_seen) fail(file, at_line, at_column, message);
+      problems->push_back({file, at_line, at_column, message});
+      broken = true;
+    };
     while (true) {  // one field per turn, `at` at its first byte
       const std::size_t start = at;
       while (at < text.size() && (text[at] == ' ' || text[at] == '\t')) ++at;
@@ -181,8 +191,10 @@ CsvTable parse_csv(std::string_view text, const std::string& file) {
       if (at < text.size() && text[at] == '"') {
         field.column = column_of(at);
         for (++at;; ++at) {
-          if (at >= text.size())
-            fail(file, field.line, field.column, "quoted field not closed (a `\"` is missing)");
+          if (at >= text.size()) {
+            stop(field.line, field.column, "quoted field not closed (a `\"` is missing)");
+            break;
+          }
           if (text[at] == '"') {
             if (at + 1 < text.size() && text[at + 1] == '"') {
               field.text += '"';
@@ -198,11 +210,20 @@ CsvTable parse_csv(std::string_view text, const std::string& file) {
           }
           field.text += text[at];
         }
+        if (broken) break;
         while (at < text.size() && blank(text[at])) ++at;
-        if (at < text.size() && text[at] != ',' && text[at] != '\n')
-          fail(file, field.line, field.column,
+        if (at < text.size() && text[at] != ',' && text[at] != '\n') {
+          stop(field.line, field.column,
                "text after the closing quote of a quoted field (a `\"` inside it must be "
                "doubled)");
+          at = std::min(text.find('\n', at), text.size());  // the row's end: read on after it
+          if (at < text.size()) {
+            ++at;
+            line_start = at;
+            ++line;
+          }
+          break;
+        }
       } else {
         std::size_t end = at;
         while (end < text.size() && text[end] != ',' && text[end] != '\n') ++end;
@@ -222,6 +243,7 @@ CsvTable parse_csv(std::string_view text, const std::string& file) {
       }
       break;
     }
+    if (broken) continue;
     if (header_seen) {
       table.rows.push_back(std::move(row));
     } else {

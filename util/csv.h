@@ -31,6 +31,8 @@
 #include <string_view>
 #include <vector>
 
+#include "dosim/error.h"
+
 namespace dosim {
 
 struct CsvField {
@@ -52,11 +54,16 @@ struct CsvTable {
 
 // Reads the file at `path`. Throws InputError: no such file, not a regular file, unreadable,
 // or any error of parse_csv.
-CsvTable read_csv_file(const std::string& path);
+CsvTable read_csv_file(const std::string& path, std::vector<Diagnostic>* problems = nullptr);
 
 // Parses `text` (`file` names it in messages). Throws InputError at the field for an
 // unterminated quoted field or text after a closing quote; at the file when it has no header.
-CsvTable parse_csv(std::string_view text, const std::string& file);
+// With `problems`, such a field in a data row is added there instead, in file order, and its
+// row left out: text after a closing quote ends the row (the next line is read on), an
+// unterminated quote the table (it runs to the end of the file). The rows before it are kept,
+// so a caller that reports every bad row can report theirs too. The header's is thrown still.
+CsvTable parse_csv(std::string_view text, const std::string& file,
+                   std::vector<Diagnostic>* problems = nullptr);
 
 // Throws InputError at FILE:LINE:1 when `row` has fewer than `count` fields ("1 field, the
 // header needs at least 2").

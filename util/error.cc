@@ -1,6 +1,7 @@
 #include "dosim/error.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <numeric>
 #include <tuple>
 
@@ -33,6 +34,59 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
 
 }  // namespace
 
+namespace {
+
+// The length of the control character at text[i] (see has_control_character), or 0.
+std::size_t control_length(std::string_view text, std::size_t i) {
+  const auto byte = [&](std::size_t k) {
+    return i + k < text.size() ? static_cast<unsigned char>(text[i + k]) : 0;
+  };
+  if (byte(0) < 0x20 && i < text.size()) return 1;
+  if (byte(0) == 0x7f) return 1;
+  if (byte(0) == 0xC2 && byte(1) >= 0x80 && byte(1) <= 0x9F) return 2;
+  if (byte(0) == 0xE2 && byte(1) == 0x80 && (byte(2) == 0xA8 || byte(2) == 0xA9)) return 3;
+  return 0;
+}
+
+}  // namespace
+
+bool has_control_character(std::string_view text) {
+  for (std::size_t i = 0; i < text.size(); ++i)
+    if (control_length(text, i) > 0) return true;
+  return false;
+}
+
+std::string escape_control_characters(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t length = control_length(text, i);
+    if (length == 0) {
+      out += text[i++];
+      continue;
+    }
+    const auto c = static_cast<unsigned char>(text[i]);
+    char buffer[8];
+    if (c == '\n')
+      out += "\\n";
+    else if (c == '\r')
+      out += "\\r";
+    else if (c == '\t')
+      out += "\\t";
+    else if (length == 1)
+      out.append(buffer,
+                 static_cast<std::size_t>(std::snprintf(buffer, sizeof buffer, "\\x%02x", c)));
+    else if (length == 2)
+      out.append(buffer, static_cast<std::size_t>(std::snprintf(
+                             buffer, sizeof buffer, "\\u%04x",
+                             static_cast<unsigned>(static_cast<unsigned char>(text[i + 1])))));
+    else
+      out += static_cast<unsigned char>(text[i + 2]) == 0xA8 ? "\\u2028" : "\\u2029";
+    i += length;
+  }
+  return out;
+}
+
 std::vector<Diagnostic> by_position(std::vector<Diagnostic> list, const std::string& file) {
   std::vector<std::string> files = {file};
   for (const Diagnostic& d : list)
@@ -43,12 +97,23 @@ std::vector<Diagnostic> by_position(std::vector<Diagnostic> list, const std::str
   std::stable_sort(list.begin(), list.end(), [&](const Diagnostic& a, const Diagnostic& b) {
     return std::make_tuple(rank(a), a.line, a.column) < std::make_tuple(rank(b), b.line, b.column);
   });
-  return list;
+  std::vector<Diagnostic> kept;
+  kept.reserve(list.size());
+  for (Diagnostic& d : list) {
+    // Identical ones share a position, so they sit among the few at it: look back only there.
+    bool repeated = false;
+    for (auto it = kept.rbegin(); it != kept.rend() && !repeated; ++it) {
+      if (it->file != d.file || it->line != d.line || it->column != d.column) break;
+      repeated = it->message == d.message && it->warning == d.warning;
+    }
+    if (!repeated) kept.push_back(std::move(d));
+  }
+  return kept;
 }
 
 std::string Diagnostic::format() const {
-  const std::string text = warning ? "warning: " + message : message;
-  if (file.empty()) return text;
+  if (file.empty()) return warning ? "warning: " + message : message;
+  const std::string text = (warning ? "warning: " : "") + escape_control_characters(message);
   if (line <= 0) return file + ": " + text;
   if (column <= 0) return file + ":" + std::to_string(line) + ": " + text;
   return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + text;

@@ -18,6 +18,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -31,13 +32,25 @@ struct Diagnostic {
   bool warning = false;
 
   // "FILE:LINE:COL: message" ("FILE:LINE:COL: warning: message" for a warning), "FILE:LINE:
-  // message" without a column, "FILE: message" without a line.
+  // message" without a column, "FILE: message" without a line: one line, the control
+  // characters of `message` (user text it quotes) escaped. A message without a file is
+  // complete as it is (a Lua error and its traceback) and is kept as written.
   std::string format() const;
 };
 
 // `list` in the order a user reads it: `file`'s first, then each other file's in the order
-// they first appear, each file's by line and column (a stable sort).
+// they first appear, each file's by line and column (a stable sort); a diagnostic identical to
+// an earlier one (a value reused through a YAML alias, checked twice) is kept once.
 std::vector<Diagnostic> by_position(std::vector<Diagnostic> list, const std::string& file);
+
+// True when `text` (UTF-8) holds a control character: C0 (below U+0020, a tab or a line
+// break among them), DEL, C1 (U+0080 to U+009F, NEL among them) or a Unicode line or
+// paragraph separator (U+2028, U+2029).
+bool has_control_character(std::string_view text);
+
+// `text` with each such character written as an escape, so that quoted user text stays on its
+// line and cannot move the cursor: "\n", "\r", "\t", "\x1b", "\u0085", "\u2028".
+std::string escape_control_characters(std::string_view text);
 
 // Base of every error that ends an operation for the user; what() joins the diagnostics.
 class Error : public std::runtime_error {
