@@ -258,3 +258,38 @@ def test_two_series_one_alert_is_refused_as_prometheus_fails_it():
     result = dosim("rules", "score", trace, rules)
     assert result.returncode == 2, result.stdout
     assert "rule 'Callers': at 1m two series have the same labels" in result.stderr, result.stderr
+
+
+def test_an_alert_on_a_recorded_series_is_one_evaluation_behind_throughout():
+    """promtool's backfill stamps a recorded sample at its group's offset inside the
+    interval, with the row before's value (docs/prometheus.md, step 4): an alert on the
+    recorded series fires and resolves the same evaluation later than the alert on its
+    source (one, unless the offset is 0); one on a recorded series that stops returning
+    (a filter in the recording rule) resolves within the 5-minute lookback after."""
+    trace = payments_trace()
+    rules = TMP / "recorded-delay.yml"
+    rules.write_text("""groups:
+  - name: record
+    rules:
+      - record: r:p95
+        expr: dosim_service_latency_p95_seconds
+      - record: r:slow
+        expr: dosim_service_latency_p95_seconds > 0.3
+  - name: alerts
+    rules:
+      - alert: Direct
+        expr: dosim_service_latency_p95_seconds{service="payments"} > 0.3
+      - alert: ViaRecord
+        expr: r:p95{service="payments"} > 0.3
+      - alert: ViaFilter
+        expr: r:slow{service="payments"}
+""")
+    result = dosim("rules", "score", trace, rules, "--json")
+    assert result.returncode == 0, result.stderr
+    alerts = {a["rule"]: a for a in json.loads(result.stdout)["alerts"]}
+    direct, via, filtered = alerts["Direct"], alerts["ViaRecord"], alerts["ViaFilter"]
+    assert (direct["time_s"], direct["resolved_s"]) == (46 * 60, 54 * 60), direct
+    delay = via["time_s"] - direct["time_s"]
+    assert delay in (0, 60) and via["resolved_s"] - direct["resolved_s"] == delay, (direct, via)
+    assert filtered["time_s"] == via["time_s"]
+    assert via["resolved_s"] < filtered["resolved_s"] <= via["resolved_s"] + 5 * 60, filtered
