@@ -149,7 +149,23 @@ RuleFile read_rule_file(const std::string& path) {
       if (interval <= 0)
         problems.push_back(at(path, group["interval"], "'interval' is not a duration such as 30s"));
     }
+    // `limit:` (0: none). Prometheus fails an alerting rule's evaluation that returns more
+    // alerts than that, and a recording rule's that returns more series; promtool's backfill
+    // of recording rules ignores it, so dosim takes it on alerting rules only.
+    std::size_t limit = 0;
+    if (group["limit"] && !group["limit"].IsNull()) {
+      const std::string text = group["limit"].IsScalar() ? group["limit"].Scalar() : "";
+      const bool digits =
+          !text.empty() && text.size() <= 9 &&
+          std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+      if (digits)
+        limit = std::stoul(text);
+      else
+        problems.push_back(
+            at(path, group["limit"], "'limit' is not a non-negative integer such as 10"));
+    }
     if (!group["rules"] || !group["rules"].IsSequence()) continue;
+    bool records = false;
     for (const YAML::Node& rule : group["rules"]) {
       if (!rule.IsMap()) {
         problems.push_back(at(path, rule, "a rule is a mapping"));
@@ -157,6 +173,7 @@ RuleFile read_rule_file(const std::string& path) {
       }
       if (rule["record"]) {
         ++file.recording_rules;
+        records = true;
         continue;
       }
       if (!rule["alert"] || !rule["expr"]) {
@@ -171,6 +188,7 @@ RuleFile read_rule_file(const std::string& path) {
       alert.name = rule["alert"].as<std::string>();
       alert.expr = rule["expr"].as<std::string>();
       alert.interval = interval;
+      alert.limit = limit;
       if (rule["for"]) {
         alert.hold = rule["for"].IsScalar() ? parse_prometheus_duration(rule["for"].Scalar()) : -1;
         if (alert.hold < 0)
@@ -188,6 +206,12 @@ RuleFile read_rule_file(const std::string& path) {
         }
       file.alerts.push_back(std::move(alert));
     }
+    if (records && limit > 0)
+      problems.push_back(at(path, group["limit"],
+                            "'limit' on a group with recording rules is not simulated by dosim "
+                            "rules score: promtool tsdb create-blocks-from rules, which records "
+                            "their series, ignores it (give the recording rules a group without "
+                            "'limit')"));
   }
   if (!problems.empty()) throw InputError(problems);
   return file;
@@ -209,6 +233,24 @@ std::vector<std::pair<SimTime, SimTime>> firing_windows(const std::vector<SimTim
   }
   if (fired >= 0) windows.emplace_back(fired, -1);
   return windows;
+}
+
+std::vector<std::size_t> apply_alert_limit(std::vector<std::vector<bool>>& present,
+                                           std::size_t limit) {
+  std::vector<std::size_t> failed;
+  if (limit == 0) return failed;
+  std::size_t evaluations = 0;
+  for (const std::vector<bool>& series : present)
+    evaluations = std::max(evaluations, series.size());
+  for (std::size_t k = 0; k < evaluations; ++k) {
+    std::size_t returned = 0;
+    for (const std::vector<bool>& series : present) returned += k < series.size() && series[k];
+    if (returned <= limit) continue;
+    failed.push_back(k);
+    for (std::vector<bool>& series : present)
+      if (k < series.size()) series[k] = false;
+  }
+  return failed;
 }
 
 }  // namespace dosim

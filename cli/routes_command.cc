@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "detectors/alertmanager.h"
 #include "dosim/engine/scenario_loader.h"
+#include "util/alertmanager_syntax.h"
 
 namespace dosim::cli {
 namespace {
@@ -52,37 +53,15 @@ std::optional<std::pair<std::string, std::string>> parse_label(const std::string
   while (i < text.size() && is_space(text[i])) ++i;
   std::size_t end = text.size();
   while (end > i && is_space(text[end - 1])) --end;
-  std::string raw = text.substr(i, end - i);
-  bool expect_quote = false;
-  if (!raw.empty() && raw.front() == '"') {
-    raw.erase(0, 1);
-    expect_quote = true;
-  }
-  std::string value;
-  const auto unescaped_quote = [&] {
+  // Unescaped as Alertmanager unescapes a matcher's value (amtool parses labels so).
+  std::string unused;
+  auto value = alertmanager_matcher_value(std::string_view(text).substr(i, end - i), unused);
+  if (!value) {
     why = "the value of label '" + name + "' has an unescaped double quote, got '" + text +
           "' (write NAME=\"VALUE\", a quote inside as \\\")";
     return std::nullopt;
-  };
-  for (std::size_t k = 0; k < raw.size(); ++k) {
-    const char c = raw[k];
-    if (c == '\\' && k + 1 < raw.size()) {
-      const char escaped = raw[++k];
-      if (escaped == 'n')
-        value += '\n';
-      else if (escaped == '"' || escaped == '\\')
-        value += escaped;
-      else
-        value += std::string("\\") + escaped;  // a spurious escape is kept, as amtool keeps it
-    } else if (c == '"') {
-      if (!expect_quote || k + 1 < raw.size()) return unescaped_quote();
-      expect_quote = false;
-    } else {
-      value += c;
-    }
   }
-  if (expect_quote) return unescaped_quote();
-  return std::pair{name, value};
+  return std::pair{name, std::move(*value)};
 }
 
 }  // namespace

@@ -222,6 +222,7 @@ int rules_command(const RulesOptions& options) {
   };
   std::vector<Fired> fired_alerts;
   std::vector<std::pair<std::string, std::size_t>> fired_per_rule;
+  std::vector<std::pair<std::string, std::size_t>> over_limit_per_rule;  // failed evaluations
   for (const AlertingRule& rule : rules.alerts) {
     const SimTime step =
         options.eval_interval.empty() && rule.interval > 0 ? rule.interval : eval_default;
@@ -232,11 +233,8 @@ int rules_command(const RulesOptions& options) {
     // over it at each evaluation, as Prometheus builds an alert's identity), in the order
     // Prometheus first gave it, with the evaluation times it was present at. The run is asked
     // in pieces: Prometheus answers at most 11,000 points per series and query.
-    struct Hits {
-      RuleLabels labels;
-      std::vector<bool> present;
-    };
-    std::vector<Hits> hits;
+    std::vector<RuleLabels> hit_labels;
+    std::vector<std::vector<bool>> hit_present;
     std::map<RuleLabels, std::size_t> hit_index;
     const bool per_value = rule.labels_use_value();
     constexpr std::size_t kPointsPerQuery = 10000;
@@ -263,9 +261,12 @@ int rules_command(const RulesOptions& options) {
           if (k < 0 || static_cast<std::size_t>(k) >= times.size()) continue;
           const double value = std::strtod(point[1].get<std::string>().c_str(), nullptr);
           RuleLabels labels = per_value ? alert_labels(rule, series_labels, value) : fixed;
-          const auto [found, added] = hit_index.emplace(labels, hits.size());
-          if (added) hits.push_back({std::move(labels), std::vector<bool>(times.size(), false)});
-          std::vector<bool>::reference present = hits[found->second].present[k];
+          const auto [found, added] = hit_index.emplace(labels, hit_labels.size());
+          if (added) {
+            hit_labels.push_back(std::move(labels));
+            hit_present.emplace_back(times.size(), false);
+          }
+          std::vector<bool>::reference present = hit_present[found->second][k];
           if (present)  // Prometheus fails such an evaluation
             throw InputError(options.rules_path,
                              "rule '" + rule.name + "': at " +
@@ -278,9 +279,12 @@ int rules_command(const RulesOptions& options) {
         }
       }
     }
-    for (const Hits& series_hits : hits) {
-      const RuleLabels& labels = series_hits.labels;
-      for (const auto& [from, to] : firing_windows(times, series_hits.present, rule.hold)) {
+    // The group's `limit:`: an evaluation with more alerts than that fails and drops them.
+    const std::vector<std::size_t> over_limit = apply_alert_limit(hit_present, rule.limit);
+    if (!over_limit.empty()) over_limit_per_rule.emplace_back(rule.name, over_limit.size());
+    for (std::size_t j = 0; j < hit_labels.size(); ++j) {
+      const RuleLabels& labels = hit_labels[j];
+      for (const auto& [from, to] : firing_windows(times, hit_present[j], rule.hold)) {
         Alert alert;
         alert.time = from;
         alert.resolved = to;
@@ -312,6 +316,11 @@ int rules_command(const RulesOptions& options) {
     nlohmann::ordered_json per_rule = nlohmann::ordered_json::object();
     for (const auto& [name, count] : fired_per_rule) per_rule[name] = count;
     out["source"] = {{"rules", options.rules_path}, {"alerts_per_rule", per_rule}};
+    if (!over_limit_per_rule.empty()) {
+      nlohmann::ordered_json failed = nlohmann::ordered_json::object();
+      for (const auto& [name, count] : over_limit_per_rule) failed[name] = count;
+      out["source"]["evaluations_over_limit"] = failed;
+    }
     nlohmann::ordered_json list = nlohmann::ordered_json::array();
     for (const Fired& f : fired_alerts) {
       const Alert& a = f.alert;
@@ -343,6 +352,9 @@ int rules_command(const RulesOptions& options) {
       }
     std::printf("  rule %-28s %zu alerts%s%s\n", name.c_str(), count,
                 first >= 0 ? ", first at " : "", first >= 0 ? format_duration(first).c_str() : "");
+    for (const auto& [failed_rule, failed] : over_limit_per_rule)
+      if (failed_rule == name)
+        std::printf("    %zu evaluations failed: more alerts than the group's limit\n", failed);
   }
   print_score_table(table);
   return kExitOk;

@@ -5,6 +5,9 @@
 #include <map>
 #include <optional>
 #include <regex>
+#include <stdexcept>
+
+#include "util/alertmanager_syntax.h"
 
 namespace dosim {
 namespace {
@@ -43,7 +46,12 @@ struct Matcher {
 
   explicit Matcher(const LabelMatcherSpec& m) : spec(m) {
     using Op = LabelMatcherSpec::Op;
-    if (m.op == Op::kMatches || m.op == Op::kNotMatches) pattern.emplace("^(?:" + m.value + ")$");
+    if (m.op == Op::kMatches || m.op == Op::kNotMatches) {
+      // Go's syntax, as Alertmanager compiles it; the loader refused what does not compile.
+      std::string why;
+      pattern = compile_go_regex_anchored(m.value, why);
+      if (!pattern) throw std::invalid_argument("bad regular expression '" + m.value + "': " + why);
+    }
   }
   bool matches(const Labels& labels) const {
     const std::string value = value_of(labels, spec.name);
@@ -53,9 +61,9 @@ struct Matcher {
       case LabelMatcherSpec::Op::kNotEqual:
         return value != spec.value;
       case LabelMatcherSpec::Op::kMatches:
-        return std::regex_match(value, *pattern);
+        return std::regex_search(value, *pattern);
       case LabelMatcherSpec::Op::kNotMatches:
-        return !std::regex_match(value, *pattern);
+        return !std::regex_search(value, *pattern);
     }
     return false;
   }

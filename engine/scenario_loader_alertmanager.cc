@@ -9,9 +9,9 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
-#include <regex>
 
 #include "scenario_loader_internal.h"
+#include "util/alertmanager_syntax.h"
 #include "util/input_file.h"
 
 namespace dosim::loader {
@@ -41,28 +41,6 @@ std::string_view trimmed(std::string_view text) {
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
     text.remove_suffix(1);
   return text;
-}
-
-// A double-quoted value without its quotes and escapes; nullopt for a bad escape.
-std::optional<std::string> unquoted(std::string_view quoted) {
-  std::string out;
-  for (std::size_t i = 1; i + 1 < quoted.size(); ++i) {
-    char c = quoted[i];
-    if (c == '\\') {
-      if (i + 2 >= quoted.size()) return std::nullopt;
-      c = quoted[++i];
-      if (c == 'n')
-        c = '\n';
-      else if (c == 't')
-        c = '\t';
-      else if (c != '\\' && c != '"')
-        return std::nullopt;
-    } else if (c == '"') {
-      return std::nullopt;  // a quote inside must be escaped
-    }
-    out += c;
-  }
-  return out;
 }
 
 // Reads the Alertmanager configuration into an AlertmanagerSpec, reporting to `diags` (the
@@ -287,13 +265,10 @@ class AlertmanagerReader {
     else
       return bad("no operator");
     rest = trimmed(rest.substr(matcher.op == Op::kEqual ? 1 : 2));
-    if (!rest.empty() && rest.front() == '"') {
-      auto value = rest.size() >= 2 && rest.back() == '"' ? unquoted(rest) : std::nullopt;
-      if (!value) return bad("an unterminated or badly escaped quoted value");
-      matcher.value = *value;
-    } else {
-      matcher.value = std::string(rest);
-    }
+    std::string why;
+    auto value = alertmanager_matcher_value(rest, why);
+    if (!value) return bad(why);
+    matcher.value = std::move(*value);
     check_label(matcher.name, pos);
     if (!check_regex(matcher, pos)) return std::nullopt;
     return matcher;
@@ -302,14 +277,11 @@ class AlertmanagerReader {
   bool check_regex(const LabelMatcherSpec& matcher, SourcePos pos) {
     using Op = LabelMatcherSpec::Op;
     if (matcher.op != Op::kMatches && matcher.op != Op::kNotMatches) return true;
-    try {
-      std::regex("^(?:" + matcher.value + ")$");
-      return true;
-    } catch (const std::regex_error& e) {
-      diags_.error(pos, "bad regular expression '" + matcher.value + "' for label '" +
-                            matcher.name + "': " + e.what());
-      return false;
-    }
+    std::string why;
+    if (compile_go_regex_anchored(matcher.value, why)) return true;
+    diags_.error(pos, "bad regular expression '" + matcher.value + "' for label '" + matcher.name +
+                          "': " + why);
+    return false;
   }
 
   // A label no alert of this run carries: legal, but a matcher on it never matches (or

@@ -3,10 +3,12 @@
 #include <catch2/catch.hpp>
 #include <map>
 #include <random>
+#include <regex>
 #include <set>
 #include <vector>
 
 #include "detectors/alertmanager.h"
+#include "util/alertmanager_syntax.h"
 
 using namespace dosim;
 
@@ -358,4 +360,64 @@ TEST_CASE("regular expression and negative matchers read a missing label as empt
   CHECK(receivers_for(spec, {{"service", "cache"}, {"team", "web"}}) ==
         std::vector<std::string>{"quiet"});
   CHECK(receivers_for(spec, {{"severity", "critical"}}) == std::vector<std::string>{"root"});
+}
+
+// Go's regular expression syntax (RE2), as Alertmanager compiles a matcher's regex: what Go
+// accepts runs with Go's meaning, what Go refuses is refused with Go's words
+// (tests/test_alertmanager_tools.py holds both to amtool).
+TEST_CASE("matcher regexes are Go's syntax", "[alertmanager]") {
+  const auto matches = [](const std::string& pattern, const std::string& value) {
+    std::string why;
+    const auto re = compile_go_regex_anchored(pattern, why);
+    REQUIRE(re);
+    return std::regex_search(value, *re);
+  };
+  CHECK(matches("(?i)CRIT.*", "critical"));
+  CHECK(matches("(?i:crit)ical", "CRITical"));
+  CHECK_FALSE(matches("(?i:crit)ical", "CRITICAL"));
+  CHECK(matches("(?i)[a-c]+", "AbC"));
+  CHECK(matches("(?P<team>pay|ship)ments", "payments"));
+  CHECK_FALSE(matches("a.c", "a\nc"));
+  CHECK(matches("(?s)a.c", "a\nc"));
+  CHECK(matches("(?m)a$\nb", "a\nb"));
+  CHECK(matches("(?U)a+b", "aab"));
+  CHECK(matches("[]a]+", "]a"));
+  CHECK(matches("a{", "a{"));
+  CHECK(matches("[[:upper:]]\\d", "A1"));
+  CHECK(matches("\\Qa.b\\E", "a.b"));
+  CHECK_FALSE(matches("\\Qa.b\\E", "axb"));
+  CHECK(matches("\\x41\\101", "AA"));
+  CHECK_FALSE(matches("\\s", "\v"));  // Go's \s: [\t\n\f\r ]
+  const auto refused = [](const std::string& pattern) {
+    std::string why;
+    CHECK_FALSE(compile_go_regex_anchored(pattern, why));
+    return why;
+  };
+  CHECK(refused("a**") == "invalid nested repetition operator: `**`");
+  CHECK(refused("a+?+") == "invalid nested repetition operator: `+?+`");
+  CHECK(refused("a{2}{3}") == "invalid nested repetition operator: `{2}{3}`");
+  CHECK(refused("a{1001}") == "invalid repeat count: `{1001}`");
+  CHECK(refused("(?=a)") == "invalid or unsupported Perl syntax: `(?=`");
+  CHECK(refused("(?!a)") == "invalid or unsupported Perl syntax: `(?!`");
+  CHECK(refused("(?<=a)") == "invalid or unsupported Perl syntax: `(?<`");
+  CHECK(refused("(a)\\1") == "invalid escape sequence: `\\1`");
+  CHECK(refused("*a") == "missing argument to repetition operator: `*`");
+  CHECK(refused("(a") == "missing closing ): `^(?:(a)$`");
+  CHECK(matches("a)|(b", "ax"));  // ^(?:a)|(b)$, as Go reads the anchored text
+  CHECK(refused("[z-a]") == "invalid character class range: `z-a`");
+  CHECK(refused("\\pL").find("not supported by dosim") != std::string::npos);
+  CHECK(matches("a*?", "aa"));
+  CHECK(matches("a??", ""));
+}
+
+TEST_CASE("a matcher value is unescaped as Alertmanager unescapes it", "[alertmanager]") {
+  std::string why;
+  CHECK(alertmanager_matcher_value("\"a\\\"b\"", why) == "a\"b");
+  CHECK(alertmanager_matcher_value("a\\tb", why) == "a\\tb");  // kept as written
+  CHECK(alertmanager_matcher_value("a\\", why) == "a\\");
+  CHECK(alertmanager_matcher_value("\"x\\ny\"", why) == "x\ny");
+  CHECK_FALSE(alertmanager_matcher_value("=\"critical\"", why));
+  CHECK(why == "matcher value contains unescaped double quote: =\"critical\"");
+  CHECK_FALSE(alertmanager_matcher_value("a\"b", why));
+  CHECK_FALSE(alertmanager_matcher_value("\"ab", why));
 }

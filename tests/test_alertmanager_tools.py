@@ -11,6 +11,7 @@
   undefined, duplicated or on the root route) are refused at their place.
 """
 import itertools
+import json
 import pathlib
 import re
 import shutil
@@ -295,3 +296,129 @@ def test_configurations_amtool_rejects_are_refused_at_their_place():
     assert amtool("check-config", config).returncode == 0
     result = dosim("routes", config, "service=web")
     assert result.returncode == 0 and result.stdout.strip() == "a", result.stderr
+
+
+ONE_ROUTE = {"route": {"receiver": "default", "routes": [{"receiver": "pager", "matchers": None}]},
+             "receivers": [{"name": "default"}, {"name": "pager"}]}
+
+
+def one_route(name, matcher):
+    """A configuration whose one child route (receiver pager) holds `matcher`."""
+    config = TMP / f"one-route-{name}.yml"
+    document = json.loads(json.dumps(ONE_ROUTE))
+    document["route"]["routes"][0]["matchers"] = [matcher]
+    config.write_text(yaml.safe_dump(document))
+    return config
+
+
+def at_matcher(config, message, stderr):
+    """stderr says `message` at the line and column of the matcher in `config`."""
+    line = next(n for n, text in enumerate(config.read_text().splitlines(), 1) if "- severity" in text
+                or "- team" in text)
+    return re.search(re.escape(f"{config}:{line}:") + r"\d+: " + message, stderr) is not None
+
+
+def regex_matcher(regex):
+    """severity=~"REGEX", the regex escaped for a quoted matcher value."""
+    return 'severity=~"' + regex.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+# Go's syntax (RE2) that Alertmanager accepts, with values each routes or not.
+GO_REGEXES = {
+    "(?i)CRIT.*": ["critical", "CRIT", "Crit-1", "warning"],
+    "(?i:crit)ical": ["CRITical", "CRITICAL", "critical"],
+    "(?P<level>crit|warn)(ical|ing)": ["critical", "warning", "critning", "info"],
+    "(?i)[a-c]+": ["AbC", "abd"],
+    "[[:upper:]]+": ["ABC", "abc"],
+    "\\d+\\.\\d": ["1.5", "1x5"],
+    "\\Qa.b\\E": ["a.b", "axb"],
+    "[]a]+": ["]a", "b"],
+    "a{": ["a{", "a"],
+    "a{,2}": ["a{,2}", "aa"],
+    "a.c": ["abc", "a\\nc"],
+    "(?s)a.c": ["abc", "a\\nc"],
+    "(?U)a+?b": ["aab"],
+    "x*?y??": ["xxy", "x"],
+    "\\x41\\101": ["AA", "A"],
+    "^*crit": ["crit"],
+    "a)|(b": ["ax", "xb", "x"],  # ^(?:a)|(b)$: Alertmanager anchors the text, Go reads the whole
+}
+
+
+def test_go_regular_expressions_route_as_amtool_routes_them():
+    """Flag groups, named groups, \\Q...\\E, POSIX classes, a literal {: amtool check-config
+    accepts each, and for each value dosim routes to the receivers amtool config routes test
+    prints."""
+    checks = Checks()
+    for k, (regex, values) in enumerate(GO_REGEXES.items()):
+        config = one_route(f"go-{k}", regex_matcher(regex))
+        checked = amtool("check-config", config)
+        assert checked.returncode == 0, (regex, checked.stdout)
+        for value in values:
+            label = f'severity="{value}"'
+            expected = amtool("config", "routes", "test", f"--config.file={config}", label)
+            assert expected.returncode == 0, (regex, value, expected.stderr)
+            ours = dosim("routes", config, label)
+            checks(ours.returncode == 0 and ours.stdout.strip() == expected.stdout.strip(),
+                   f"{regex} {value!r}: dosim {ours.stdout.strip()!r} {ours.stderr}, "
+                   f"amtool {expected.stdout.strip()!r}")
+    checks.assert_passed()
+
+
+# Go refuses these (amtool check-config: "error parsing regexp: ..."): dosim too, in Go's words.
+GO_REFUSES = ["a**", "a???", "a+?+", "a{2}*", "x{2}{3}", "a{1001}", "a{2,1}", "(?=a)", "(?!a)",
+              "(?<=a)", "(?<!a)", "(a)\\1", "(?#c)a", "\\e", "\\Z", "*a", "a|*", "[z-a]", "(a",
+              "a)", "[a", "(?i-)a", "(?P<>a)", "[\\b]"]
+
+
+def test_regular_expressions_go_refuses_are_refused_in_gos_words():
+    checks = Checks()
+    for k, regex in enumerate(GO_REFUSES):
+        config = one_route(f"refused-{k}", regex_matcher(regex))
+        checked = amtool("check-config", config)
+        assert checked.returncode != 0, regex
+        said = re.search(r"error parsing regexp: (.*)", checked.stdout + checked.stderr)
+        assert said, (regex, checked.stdout)
+        ours = dosim("routes", config, "severity=critical")
+        checks(ours.returncode == 2 and at_matcher(config, "bad regular expression", ours.stderr)
+               and said.group(1).strip() in ours.stderr,
+               f"{regex}: amtool {said.group(1)!r}; dosim {ours.returncode} {ours.stderr!r}")
+    checks.assert_passed()
+
+
+def test_go_syntax_dosim_does_not_translate_is_refused_as_such():
+    """The documented differences (docs/detectors.md): amtool accepts these, dosim says it
+    does not support them rather than matching otherwise."""
+    for k, regex in enumerate(["\\pL+", "\\p{Greek}", "[[:^alpha:]]", "[é]", "(?m)a\\n^b"]):
+        config = one_route(f"unsupported-{k}", regex_matcher(regex))
+        assert amtool("check-config", config).returncode == 0, regex
+        ours = dosim("routes", config, "severity=critical")
+        assert ours.returncode == 2 and "not supported by dosim" in ours.stderr, (regex, ours.stderr)
+
+
+def test_matcher_values_amtool_refuses_are_refused():
+    """A double quote that is not a quoted value's closing one: amtool check-config fails
+    ("matcher value contains unescaped double quote"), so does dosim, read alone or inline
+    in a scenario; escapes other than \\n \\" \\\\ are kept as written, as Alertmanager keeps
+    them."""
+    for k, matcher in enumerate(['severity=="critical"', 'team=a"b', 'severity="crit',
+                                 'severity="a"b"']):
+        config = one_route(f"quote-{k}", matcher)
+        checked = amtool("check-config", config)
+        assert checked.returncode != 0 and "unescaped double quote" in checked.stdout, matcher
+        ours = dosim("routes", config, "severity=critical")
+        assert ours.returncode == 2, (matcher, ours.stdout)
+        assert at_matcher(config, "bad matcher", ours.stderr), ours.stderr
+        assert "unescaped double quote" in ours.stderr, ours.stderr
+        scenario = TMP / f"inline-quote-{k}.yaml"
+        document = {"name": "t", "duration": "1h", "services": [{"name": "web"}],
+                    "alertmanager": yaml.safe_load(config.read_text())}
+        scenario.write_text(yaml.safe_dump(document))
+        named = dosim("validate", scenario)
+        assert named.returncode == 2 and "unescaped double quote" in named.stderr, named.stderr
+    config = one_route("kept-escape", 'severity="a\\tb"')
+    assert amtool("check-config", config).returncode == 0
+    for label in ['severity=a\\tb', 'severity=a\tb']:
+        expected = amtool("config", "routes", "test", f"--config.file={config}", label)
+        ours = dosim("routes", config, label)
+        assert ours.stdout.strip() == expected.stdout.strip(), (label, ours.stdout, expected.stdout)

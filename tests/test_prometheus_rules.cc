@@ -31,3 +31,26 @@ TEST_CASE("Prometheus durations", "[prometheus_rules]") {
   CHECK(parse_prometheus_duration("m") == -1);
   CHECK(parse_prometheus_duration("3x") == -1);
 }
+
+TEST_CASE("a group's limit fails the evaluations with more alerts and drops them all",
+          "[prometheus_rules]") {
+  const std::vector<SimTime> times = {60 * kSecond,  120 * kSecond, 180 * kSecond,
+                                      240 * kSecond, 300 * kSecond, 360 * kSecond};
+  using Windows = std::vector<std::pair<SimTime, SimTime>>;
+  // a at every evaluation; b at 2 and 3: limit 1 fails those two.
+  std::vector<std::vector<bool>> present = {{true, true, true, true, true, true},
+                                            {false, true, true, false, false, false}};
+  CHECK(apply_alert_limit(present, 1) == std::vector<std::size_t>{1, 2});
+  CHECK(present[0] == std::vector<bool>{true, false, false, true, true, true});
+  CHECK(present[1] == std::vector<bool>(6, false));
+  // a fired at once (for: 0), ends at the failed evaluation and fires again after it.
+  CHECK(firing_windows(times, present[0], 0) ==
+        Windows{{60 * kSecond, 120 * kSecond}, {240 * kSecond, -1}});
+  // Under for: 2m the alert starts pending again after the failures.
+  CHECK(firing_windows(times, present[0], 2 * kMinute) == Windows{{360 * kSecond, -1}});
+  // 0 is no limit; a limit the evaluations stay within changes nothing.
+  std::vector<std::vector<bool>> both = {{true, true}, {true, true}};
+  CHECK(apply_alert_limit(both, 0).empty());
+  CHECK(apply_alert_limit(both, 2).empty());
+  CHECK(both == std::vector<std::vector<bool>>{{true, true}, {true, true}});
+}

@@ -264,3 +264,115 @@ def test_two_series_one_alert_is_refused_as_prometheus_fails_it():
     result = dosim("rules", "score", trace, rules)
     assert result.returncode == 2, result.stdout
     assert "rule 'Callers': at 1m two series have the same labels" in result.stderr, result.stderr
+
+
+def test_a_group_limit_fails_the_evaluations_with_more_alerts():
+    """A group's `limit:` (the audit's repro): Prometheus fails an alerting rule's evaluation
+    that returns more alerts than the limit ("exceeded limit of 1 with 2 alerts", checked
+    with promtool test rules) and drops the rule's alerts, so a rule true for every service
+    of a run under `limit: 1` never fires; one within its limit fires as without it."""
+    import subprocess
+    folder = TMP / "limit-promtool"
+    folder.mkdir(parents=True, exist_ok=True)
+    for limit, verdict in ((1, "exceeded limit of 1 with 2 alerts"), (2, None)):
+        (folder / "rules.yml").write_text(
+            f"groups:\n  - name: g\n    limit: {limit}\n    rules:\n"
+            "      - alert: AnyTraffic\n        expr: rps > 0\n")
+        (folder / "test.yml").write_text(
+            "rule_files: [rules.yml]\nevaluation_interval: 1m\ntests:\n  - interval: 1m\n"
+            "    input_series:\n      - {series: 'rps{service=\"a\"}', values: '1 1'}\n"
+            "      - {series: 'rps{service=\"b\"}', values: '1 1'}\n"
+            "    alert_rule_test:\n      - eval_time: 1m\n        alertname: AnyTraffic\n"
+            "        exp_alerts: [{exp_labels: {service: a}}, {exp_labels: {service: b}}]\n")
+        result = subprocess.run(["promtool", "test", "rules", "test.yml"], cwd=folder,
+                                capture_output=True, text=True)
+        if verdict:
+            assert result.returncode != 0 and verdict in result.stdout + result.stderr, result.stderr
+        else:
+            assert result.returncode == 0, result.stdout + result.stderr
+    trace = payments_trace()
+    rules = TMP / "limit-rules.yml"
+    rules.write_text("""groups:
+  - name: traffic
+    limit: 1
+    rules:
+      - alert: AnyTraffic
+        expr: dosim_service_rps > 0
+  - name: payments
+    limit: 1
+    rules:
+      - alert: PaymentsSlow
+        expr: dosim_service_latency_p95_seconds{service="payments"} > 0.3
+        for: 2m
+""")
+    result = dosim("rules", "score", trace, rules, "--json")
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["source"]["alerts_per_rule"] == {"AnyTraffic": 0, "PaymentsSlow": 1}, out["source"]
+    # Every evaluation of the run (2 hours, one a minute) failed: every service serves traffic.
+    assert out["source"]["evaluations_over_limit"]["AnyTraffic"] >= 100, out["source"]
+    assert "PaymentsSlow" not in out["source"]["evaluations_over_limit"]
+    slow = [a for a in out["alerts"] if a["rule"] == "PaymentsSlow"]
+    assert slow[0]["time_s"] == 48 * 60, slow
+    text = dosim("rules", "score", trace, rules)
+    assert "evaluations failed: more alerts than the group's limit" in text.stdout, text.stdout
+
+
+def test_a_limit_is_refused_where_dosim_cannot_apply_it():
+    """promtool tsdb create-blocks-from rules, which records a recording rule's series for
+    dosim, ignores a group's limit (it writes every series): a limit on a group with
+    recording rules is bad input at its place, as is a limit that is no count."""
+    trace = payments_trace()
+    rules = TMP / "limit-refused.yml"
+    cases = {
+        "1": "'limit' on a group with recording rules is not simulated",
+        "-1": "'limit' is not a non-negative integer",
+        "1.5": "'limit' is not a non-negative integer",
+    }
+    for limit, message in cases.items():
+        rules.write_text(f"groups:\n  - name: g\n    limit: {limit}\n    rules:\n"
+                         "      - record: r:rps\n        expr: dosim_service_rps\n"
+                         "      - alert: A\n        expr: r:rps > 0\n")
+        result = dosim("rules", "score", trace, rules)
+        assert result.returncode == 2, (limit, result.stdout)
+        assert f"{rules}:3:12: {message}" in result.stderr, (limit, result.stderr)
+    # limit: 0 is no limit: accepted with recording rules.
+    rules.write_text("groups:\n  - name: g\n    limit: 0\n    rules:\n"
+                     "      - record: r:rps\n        expr: dosim_service_rps\n")
+    result = dosim("rules", "score", trace, rules)
+    assert result.returncode == 0, result.stderr
+
+
+def test_an_alert_on_a_recorded_series_is_one_evaluation_behind_throughout():
+    """promtool's backfill stamps a recorded sample at its group's offset inside the
+    interval, with the row before's value (docs/prometheus.md, step 4): an alert on the
+    recorded series fires and resolves the same evaluation later than the alert on its
+    source (one, unless the offset is 0); one on a recorded series that stops returning
+    (a filter in the recording rule) resolves within the 5-minute lookback after."""
+    trace = payments_trace()
+    rules = TMP / "recorded-delay.yml"
+    rules.write_text("""groups:
+  - name: record
+    rules:
+      - record: r:p95
+        expr: dosim_service_latency_p95_seconds
+      - record: r:slow
+        expr: dosim_service_latency_p95_seconds > 0.3
+  - name: alerts
+    rules:
+      - alert: Direct
+        expr: dosim_service_latency_p95_seconds{service="payments"} > 0.3
+      - alert: ViaRecord
+        expr: r:p95{service="payments"} > 0.3
+      - alert: ViaFilter
+        expr: r:slow{service="payments"}
+""")
+    result = dosim("rules", "score", trace, rules, "--json")
+    assert result.returncode == 0, result.stderr
+    alerts = {a["rule"]: a for a in json.loads(result.stdout)["alerts"]}
+    direct, via, filtered = alerts["Direct"], alerts["ViaRecord"], alerts["ViaFilter"]
+    assert (direct["time_s"], direct["resolved_s"]) == (46 * 60, 54 * 60), direct
+    delay = via["time_s"] - direct["time_s"]
+    assert delay in (0, 60) and via["resolved_s"] - direct["resolved_s"] == delay, (direct, via)
+    assert filtered["time_s"] == via["time_s"]
+    assert via["resolved_s"] < filtered["resolved_s"] <= via["resolved_s"] + 5 * 60, filtered

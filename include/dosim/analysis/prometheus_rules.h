@@ -20,8 +20,9 @@ struct AlertingRule {
   std::string group;
   std::string name;  // `alert:`
   std::string expr;
-  SimTime hold = 0;      // `for:`
-  SimTime interval = 0;  // the group's `interval:`; 0: the caller's default
+  SimTime hold = 0;       // `for:`
+  SimTime interval = 0;   // the group's `interval:`; 0: the caller's default
+  std::size_t limit = 0;  // the group's `limit:`; 0: none
   // `labels:`, each value a template (label_template.h) expanded per series and evaluation.
   std::vector<std::pair<std::string, LabelTemplate>> labels;
 
@@ -66,5 +67,14 @@ struct FiredAlert {
 std::vector<std::pair<SimTime, SimTime>> firing_windows(const std::vector<SimTime>& times,
                                                         const std::vector<bool>& present,
                                                         SimTime hold);
+
+// A group's `limit:` over an alerting rule's evaluations, as Prometheus applies it:
+// `present[j][k]` is true where the expression returned alert j (a label set) at evaluation
+// k. At an evaluation that returns more than `limit` (> 0) alerts Prometheus fails the
+// evaluation ("exceeded limit of N with M alerts") and drops all the rule's alerts: firing
+// ones end there, pending ones start again at the next evaluation that returns them. Clears
+// those evaluations in `present` and returns them.
+std::vector<std::size_t> apply_alert_limit(std::vector<std::vector<bool>>& present,
+                                           std::size_t limit);
 
 }  // namespace dosim
