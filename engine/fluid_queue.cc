@@ -268,7 +268,7 @@ bool driven_wait(int servers, double mu, double arrivals, double before, double 
     stationary.var = 2.0 * at.erlang / (drain * drain) - stationary.mean * stationary.mean;
   }
   const double relaxation = (1.0 + rho) * at.slope / capacity;
-  wait = tick_wait(stationary, level, dt, relaxation, queues);
+  wait = std::isnan(level) ? stationary : tick_wait(stationary, level, dt, relaxation, queues);
   wait.mean += (held - at.in_system) / capacity;
   return true;
 }

@@ -74,7 +74,8 @@ Moments tick_wait(const Moments& wait, double level, double dt, double relaxatio
 // held beyond the stationary queue of the arrivals (at mid-tick) drain at the capacity's
 // pace: the wait is that stationary queue's (as tick_wait gives it at `level`) behind them.
 // Returns false, leaving `wait`, once the queue holds no more than that stationary queue at
-// mid-tick: it is at its equilibrium again.
+// mid-tick: it is at its equilibrium again. A `level` of NaN is the mean-field model's
+// (`measurement_noise: false`): the stationary queue's own wait, no chance.
 bool driven_wait(int servers, double mu, double arrivals, double before, double after,
                  const FluidQueueStep& step, double level, double dt, int queues, Moments& wait);
 

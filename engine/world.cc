@@ -752,6 +752,20 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
             is_split ? mix_waits(wait_of(loaded, loaded_replicas, true),
                                  wait_of(fresh, replicas - loaded_replicas, false), loaded_share)
                      : wait_of(step, queues, true);
+      } else if (!is_split) {
+        // The mean-field model, driven as above: over capacity a tick's requests wait what
+        // the queue holds, spread by its rise through the tick; draining, the stationary
+        // wait of the load behind what is held beyond it. Not the stationary queue's spread
+        // at the utilisation's cap (a p95 of 26 s for full queues holding 10 s of work).
+        std::uint8_t& driven = state.driven[s];
+        if (overloaded) driven = 1;
+        Moments wait;
+        if (driven != 0 &&
+            driven_wait(servers, per_replica / workers, admitted / queues, held_before / queues,
+                        step.in_system / queues, step, std::nan(""), dt_, queues, wait))
+          out.wait[s] = wait;
+        else
+          driven = 0;
       }
       // Replicas with their own queues drift apart while a backlog builds (drift_apart,
       // fluid_queue.h): a tick's requests wait at every replica, so its wait spreads by the
