@@ -32,6 +32,7 @@ struct DetectorRunner::Watched {
   std::vector<std::size_t> running, next;   // series anomalous on the tick (ascending)
   int critical_metric = -1;                 // escalation metric index in the family, or -1
   double critical_above = 0;
+  bool critical_inclusive = false;
 };
 
 DetectorRunner::~DetectorRunner() = default;
@@ -153,6 +154,7 @@ DetectorRunner::DetectorRunner(const Scenario& scenario, std::vector<DetectorSpe
       if (watched->family == 1) find_in(kEdgeMetricNames);
       if (watched->family == 2) find_in(kEndpointMetricNames);
       watched->critical_above = spec.critical_above;
+      watched->critical_inclusive = spec.critical_inclusive;
     }
     watched_.push_back(std::move(watched));
   }
@@ -274,8 +276,10 @@ void DetectorRunner::on_frame(const Frame& frame) {
               w.family == 0   ? frame.service(static_cast<ServiceMetric>(w.critical_metric))
               : w.family == 1 ? frame.edge(static_cast<EdgeMetric>(w.critical_metric))
                               : frame.endpoint(static_cast<EndpointMetric>(w.critical_metric));
-          // As a limit is: in 32-bit floats, so that a value exactly at it is not above.
-          if (escalation[w.column[i]] > static_cast<float>(w.critical_above)) severity = "critical";
+          // As a limit is: in 32-bit floats, so that a value exactly at it is not above (and
+          // is at least it).
+          const float value = escalation[w.column[i]], bound = static_cast<float>(w.critical_above);
+          if (w.critical_inclusive ? value >= bound : value > bound) severity = "critical";
         }
         alerts_.push_back(
             {frame.time, w.name, w.service[i], w.metric_name[i], severity, -1, w.label[i]});

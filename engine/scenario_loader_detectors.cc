@@ -145,7 +145,7 @@ void Loader::read_detector(const YAML::Node& node, int index) {
                    "'direction' must be up, down or both, got '" + *direction + "'");
   }
   if (auto critical = r.value("critical_when")) {
-    MapReader when(*critical, "critical_when", {"metric", "above"}, diags_);
+    MapReader when(*critical, "critical_when", {"metric", "above", "at_least"}, diags_);
     if (when.is_map()) {
       spec.critical_metric = when.text("metric", Need::kRequired).value_or("");
       if (!spec.critical_metric.empty() && !known.empty() &&
@@ -153,7 +153,15 @@ void Loader::read_detector(const YAML::Node& node, int index) {
         diags_.error(when.value_pos("metric"), "unknown " + spec.family + " metric '" +
                                                    spec.critical_metric + "'" +
                                                    did_you_mean(spec.critical_metric, known));
-      spec.critical_above = when.number("above", Range::any(), Need::kRequired).value_or(0);
+      // `above` (strictly) or `at_least`, one of them.
+      if (when.has("above") == when.has("at_least"))
+        diags_.error(when.pos(), when.has("above")
+                                     ? "give 'above' or 'at_least' in critical_when, not both"
+                                     : "critical_when needs 'above: VALUE' (strictly above) or "
+                                       "'at_least: VALUE'");
+      spec.critical_inclusive = when.has("at_least") && !when.has("above");
+      spec.critical_above =
+          when.number(spec.critical_inclusive ? "at_least" : "above", Range::any()).value_or(0);
     }
   }
   scenario_.detectors.push_back(std::move(spec));

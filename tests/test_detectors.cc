@@ -5,8 +5,8 @@
 #include <cmath>
 #include <vector>
 
-#include "dosim/detectors/detector.h"
 #include "detectors/runner.h"
+#include "dosim/detectors/detector.h"
 #include "dosim/error.h"
 #include "simulation_test_support.h"
 
@@ -160,6 +160,25 @@ TEST_CASE("a value exactly at critical_when's limit is not above it, whatever it
     runner.on_frame(frame_with(0, static_cast<float>(limit), static_cast<float>(limit)));
     REQUIRE(runner.alerts().size() == 2);
     CHECK(runner.alerts()[0].severity == "warning");
+  }
+}
+
+TEST_CASE("critical_when at_least counts a value exactly at it", "[detectors]") {
+  // The MAD demo's "Critical when the error ratio is >= 5 %": an error ratio of exactly 5 %
+  // (a 5 % error fault without noise) escalates with at_least, not with above.
+  for (const double limit : {0.1, 0.7, 0.05}) {
+    const Scenario scenario = scenario_from(kTwo);
+    DetectorSpec threshold = spec("threshold", {{"above", 0.01}});
+    threshold.metrics = {"error_ratio"};
+    threshold.critical_metric = "error_ratio";
+    threshold.critical_above = limit;
+    threshold.critical_inclusive = true;
+    DetectorRunner runner(scenario, {threshold});
+    const float below = std::nextafter(static_cast<float>(limit), 0.0f);
+    runner.on_frame(frame_with(0, static_cast<float>(limit), below));
+    REQUIRE(runner.alerts().size() == 2);
+    CHECK(runner.alerts()[0].severity == "critical");
+    CHECK(runner.alerts()[1].severity == "warning");
   }
 }
 

@@ -485,9 +485,11 @@ struct DetectorSpec {
   std::string class_name;
   std::string severity = "warning";
   // Escalation: an alert is `critical` when, at the tick it fires, this metric of the same
-  // column is above the value (the MAD demo's "Critical when the error ratio is >= 5 %").
+  // column is above the value (`above`), or at least it (`at_least`: the MAD demo's
+  // "Critical when the error ratio is >= 5 %").
   std::string critical_metric;
   double critical_above = 0;
+  bool critical_inclusive = false;  // at_least: a value equal to critical_above counts
   // Labels its alerts carry besides alertname (its name), detector, service, metric,
   // severity and target: `labels: {team: payments}`.
   std::vector<std::pair<std::string, std::string>> labels;
