@@ -118,17 +118,22 @@ int TrafficSpec::region_index(const std::string& region) const {
 
 double Scenario::request_hop_bound(int* worst_source) const {
   // Requests each service serves per request it receives: itself, and every call it may
-  // make, retried to the last, with what each callee makes; callees first (Kahn's order).
+  // make, retried to the last, each failed one then calling its fallback, with what each
+  // callee makes; callees (and fallbacks) first (Kahn's order).
   const std::size_t n = services.size();
   std::vector<std::vector<int>> out(n);
   std::vector<int> pending(n, 0);
+  std::vector<std::vector<int>> waiting(n);  // per service: the callers that wait for it
+  const auto depends = [&](int caller, int callee) {
+    ++pending[caller];
+    waiting[callee].push_back(caller);
+  };
   for (std::size_t d = 0; d < dependencies.size(); ++d) {
-    out[dependencies[d].caller].push_back(static_cast<int>(d));
-    ++pending[dependencies[d].caller];
+    const DependencySpec& dep = dependencies[d];
+    out[dep.caller].push_back(static_cast<int>(d));
+    depends(dep.caller, dep.callee);
+    if (dep.fallback >= 0) depends(dep.caller, dep.fallback);
   }
-  std::vector<std::vector<int>> in(n);
-  for (std::size_t d = 0; d < dependencies.size(); ++d)
-    in[dependencies[d].callee].push_back(static_cast<int>(d));
   std::vector<double> hops(n, 1.0);
   std::vector<int> ready;
   for (std::size_t s = 0; s < n; ++s)
@@ -138,11 +143,13 @@ double Scenario::request_hop_bound(int* worst_source) const {
     ready.pop_back();
     for (int d : out[s]) {
       const DependencySpec& dep = dependencies[d];
-      hops[s] += std::ceil(dep.calls_per_request) * (1 + dep.retries) * hops[dep.callee];
+      const double fallback = dep.fallback >= 0 ? hops[dep.fallback] : 0.0;
+      hops[s] +=
+          std::ceil(dep.calls_per_request) * ((1 + dep.retries) * hops[dep.callee] + fallback);
     }
     hops[s] = std::min(hops[s], 1e300);
-    for (int d : in[s])
-      if (--pending[dependencies[d].caller] == 0) ready.push_back(dependencies[d].caller);
+    for (int caller : waiting[s])
+      if (--pending[caller] == 0) ready.push_back(caller);
   }
   double total = 0, worst = -1;
   if (worst_source) *worst_source = -1;
@@ -159,7 +166,8 @@ double Scenario::request_hop_bound(int* worst_source) const {
       for (float value : source.recorded->values) rate = std::max(rate, static_cast<double>(value));
     if (source.daily) rate *= 1 + source.daily->amplitude;
     if (source.weekly) rate *= std::max(1.0, source.weekly->weekend_factor);
-    rate *= 1 + 6 * source.noise;  // a log-normal tick seldom goes further
+    // A log-normal tick seldom goes further; Locust users' timing is their noise, no factor.
+    if (!source.locust) rate *= 1 + 6 * source.noise;
     double per_request = 0;
     for (int e : source.entry) per_request = std::max(per_request, hops[e]);
     for (const RegionalEntry& regional : source.regions)
