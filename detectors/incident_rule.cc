@@ -4,12 +4,41 @@
 
 namespace dosim {
 
+namespace {
+
+// The column of a stream "<column>:<metric>" (a column may hold ':', a metric does not).
+std::string column_of(const std::string& stream) {
+  const std::size_t colon = stream.rfind(':');
+  return colon == std::string::npos ? stream : stream.substr(0, colon);
+}
+
+}  // namespace
+
 IncidentRule::IncidentRule(IncidentRuleSpec spec, std::vector<std::string> streams)
     : spec_(std::move(spec)),
       streams_(std::move(streams)),
       counts_(streams_.size(), 0),
       accumulators_(streams_.size(), 0.0),
-      next_poll_(spec_.poll) {}
+      stream_thresholds_(streams_.size(), spec_.stream_threshold),
+      next_poll_(spec_.poll) {
+  // A column's threshold first, then a stream's own over it.
+  for (const bool whole_stream : {false, true})
+    for (const IncidentRuleSpec::StreamThreshold& own : spec_.stream_thresholds)
+      for (std::size_t i = 0; i < streams_.size(); ++i)
+        if (whole_stream ? own.key == streams_[i] : own.key == column_of(streams_[i]))
+          stream_thresholds_[i] = own.value;
+}
+
+std::vector<const IncidentRuleSpec::StreamThreshold*> IncidentRule::unknown_keys(
+    const IncidentRuleSpec& spec, const std::vector<std::string>& streams) {
+  std::vector<const IncidentRuleSpec::StreamThreshold*> unknown;
+  for (const IncidentRuleSpec::StreamThreshold& own : spec.stream_thresholds)
+    if (std::none_of(streams.begin(), streams.end(), [&](const std::string& stream) {
+          return own.key == stream || own.key == column_of(stream);
+        }))
+      unknown.push_back(&own);
+  return unknown;
+}
 
 void IncidentRule::observe(SimTime time, const std::vector<char>& anomalous) {
   for (std::size_t i = 0; i < counts_.size(); ++i) counts_[i] += anomalous[i] ? 1 : 0;
@@ -28,7 +57,7 @@ void IncidentRule::poll(SimTime time) {
                                  : std::max(0.0, accumulator - spec_.decay);
     counts_[i] = 0;
     temperature_ += accumulator;
-    hot += accumulator > spec_.stream_threshold ? 1 : 0;
+    hot += accumulator > stream_thresholds_[i] ? 1 : 0;
   }
   const int severity = hot == counts_.size() && hot > 0 ? 1 : hot > 0 ? 2 : 3;
   const auto change = [&](const char* what, int now, int before) {

@@ -7,8 +7,9 @@
 // anomalous ticks; otherwise the accumulator shrinks by `decay`, never below 0. The
 // temperature is the sum of the accumulators. An incident opens when the temperature
 // exceeds `threshold` and closes when it falls back to it or below. While open, its
-// severity is Sev1 if every stream's accumulator exceeds `stream_threshold`, else Sev2 if
-// any does, else Sev3; the incident keeps the highest severity it reached (PagerDuty's
+// severity is Sev1 if every stream's accumulator exceeds its stream threshold
+// (`stream_threshold`, or its own: IncidentRuleSpec::stream_thresholds), else Sev2 if any
+// does, else Sev3; the incident keeps the highest severity it reached (PagerDuty's
 // meanings: Sev1 critical, all hands; Sev2 major; Sev3 minor, docs/detectors.md), and its
 // timeline every change of the current one (opened, escalated, de-escalated, closed) with
 // the temperature and each stream's accumulator at that poll.
@@ -29,6 +30,11 @@ class IncidentRule {
   // `streams`: the names of the watched series (the detector's, "<column>:<metric>").
   IncidentRule(IncidentRuleSpec spec, std::vector<std::string> streams);
 
+  // The per-stream threshold keys of `spec` that name none of `streams` (neither a stream
+  // nor a column of one).
+  static std::vector<const IncidentRuleSpec::StreamThreshold*> unknown_keys(
+      const IncidentRuleSpec& spec, const std::vector<std::string>& streams);
+
   // One tick: which streams are anomalous. Polls when `time` reaches the next poll.
   void observe(SimTime time, const std::vector<char>& anomalous);
 
@@ -46,6 +52,7 @@ class IncidentRule {
   std::vector<std::string> streams_;
   std::vector<std::int64_t> counts_;  // anomalous ticks since the last poll
   std::vector<double> accumulators_;
+  std::vector<double> stream_thresholds_;  // per stream
   double temperature_ = 0;
   SimTime next_poll_;
   bool open_ = false;

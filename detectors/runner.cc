@@ -170,6 +170,14 @@ DetectorRunner::DetectorRunner(const Scenario& scenario, std::vector<DetectorSpe
     std::vector<std::string> streams;
     for (std::size_t i = 0; i < watched.column.size(); ++i)
       streams.push_back(watched.label[i] + ":" + watched.metric_name[i]);
+    std::vector<Diagnostic> unknown;
+    for (const IncidentRuleSpec::StreamThreshold* key : IncidentRule::unknown_keys(rule, streams))
+      unknown.push_back({scenario.file, key->pos.line, key->pos.column,
+                         "incident rule '" + rule.name + "': stream_threshold '" + key->key +
+                             "' is no stream of detector '" + rule.detector +
+                             "' (a column, such as '" + watched.label.front() +
+                             "', or a stream, such as '" + streams.front() + "')"});
+    if (!unknown.empty()) throw InputError(unknown);
     rules_.emplace_back(rule, std::move(streams));
     rule_detector_.push_back(index);
   }

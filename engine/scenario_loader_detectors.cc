@@ -193,8 +193,23 @@ void Loader::read_incident_rule(const YAML::Node& node, int index) {
                                           ") is shorter than the tick (" +
                                           format_duration(scenario_.tick) + ")");
   rule.decay = r.number("decay", Range::at_least(0)).value_or(rule.decay);
-  rule.stream_threshold =
-      r.number("stream_threshold", Range::at_least(0)).value_or(rule.stream_threshold);
+  if (auto per_stream = r.value("stream_threshold"); per_stream && per_stream->IsMap()) {
+    // One per stream or column, `default` for the rest (the detector's streams are known
+    // when the run starts: detectors/runner.cc checks the keys then).
+    for (const MapEntry& entry : read_entries(*per_stream, "stream_threshold", diags_)) {
+      const auto value =
+          read_number(entry.value, entry.value_pos(), "stream_threshold '" + entry.key + "'",
+                      Range::at_least(0), diags_);
+      if (!value) continue;
+      if (entry.key == "default")
+        rule.stream_threshold = *value;
+      else
+        rule.stream_thresholds.push_back({entry.key, *value, entry.key_pos()});
+    }
+  } else {
+    rule.stream_threshold =
+        r.number("stream_threshold", Range::at_least(0)).value_or(rule.stream_threshold);
+  }
   rule.threshold = r.number("threshold", Range::at_least(0)).value_or(rule.threshold);
   scenario_.incident_rules.push_back(std::move(rule));
 }

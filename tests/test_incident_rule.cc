@@ -82,6 +82,34 @@ TEST_CASE("an incident's timeline: opened, escalated, de-escalated, closed, with
   CHECK(incident.end == 40 * kSecond);
 }
 
+TEST_CASE("stream thresholds may differ per stream: a stream's own over its column's",
+          "[incident_rule]") {
+  // Both streams anomalous for 10 ticks: accumulators 10 and 10 at 10 s. With one threshold
+  // of 3 both are hot (Sev1); with b's column at 20 only a is (Sev2); with a's own stream at
+  // 30 over its column's 2 neither is, and the incident is Sev3.
+  const auto severity = [](std::vector<IncidentRuleSpec::StreamThreshold> own) {
+    IncidentRuleSpec spec;
+    spec.name = "lab7";
+    spec.stream_threshold = 3;
+    spec.threshold = 5;
+    spec.stream_thresholds = std::move(own);
+    IncidentRule rule(spec, {"a->x:rps", "b->x:rps"});
+    for (std::int64_t tick = 0; tick < 10; ++tick) rule.observe((tick + 1) * kSecond, {1, 1});
+    REQUIRE(rule.incidents().size() == 1);
+    return rule.incidents()[0].severity;
+  };
+  CHECK(severity({}) == 1);
+  CHECK(severity({{"b->x", 20, {}}}) == 2);
+  CHECK(severity({{"b->x", 20, {}}, {"a->x:rps", 30, {}}, {"a->x", 2, {}}}) == 3);
+  // Keys that name no stream nor column are said (the runner makes them an error).
+  IncidentRuleSpec spec;
+  spec.stream_thresholds = {{"a->x", 1, {}}, {"a->x:p95", 1, {}}, {"nope", 1, {}}};
+  const auto unknown = IncidentRule::unknown_keys(spec, {"a->x:rps", "b->x:rps"});
+  REQUIRE(unknown.size() == 2);
+  CHECK(unknown[0]->key == "a->x:p95");
+  CHECK(unknown[1]->key == "nope");
+}
+
 TEST_CASE("one hot stream makes a Sev2 incident, a cold run makes none", "[incident_rule]") {
   IncidentRuleSpec spec;
   spec.name = "lab7";

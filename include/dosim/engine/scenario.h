@@ -550,7 +550,16 @@ struct IncidentRuleSpec {
   std::string detector;  // the detector whose series are the streams
   SimTime poll = 5 * kSecond;
   double decay = 2;
-  double stream_threshold = 10;
+  double stream_threshold = 10;  // every stream's, or the default of the per-stream ones
+  // Per-stream thresholds (`stream_threshold: {default: 75, "a->b": 100, "a->b:rps": 60}`): a
+  // key is a stream ("COLUMN:METRIC") or a column (all its streams); the stream's own wins
+  // over its column's, which wins over the default.
+  struct StreamThreshold {
+    std::string key;
+    double value = 0;
+    SourcePos pos;
+  };
+  std::vector<StreamThreshold> stream_thresholds;
   double threshold = 20;
   SourcePos pos;
 };
