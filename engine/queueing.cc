@@ -110,15 +110,17 @@ Truncated truncate_at(const LogNormal& d, double timeout) {
   return t;
 }
 
-double mixture_quantile(const LogNormal* parts, const double* weights, int count, double q) {
+double mixture_quantile(const LogNormal* parts, const double* weights, int count, double q,
+                        const double* shifts) {
+  const auto shift = [&](int i) { return shifts != nullptr ? shifts[i] : 0.0; };
   double low = 0.0;
   double high = 0.0;
   for (int i = 0; i < count; ++i)
-    if (weights[i] > 0) high = std::max(high, lognormal_quantile(parts[i], 4.0));
+    if (weights[i] > 0) high = std::max(high, shift(i) + lognormal_quantile(parts[i], 4.0));
   if (high <= 0) return 0.0;
   auto cdf = [&](double x) {
     double total = 0;
-    for (int i = 0; i < count; ++i) total += weights[i] * lognormal_cdf(parts[i], x);
+    for (int i = 0; i < count; ++i) total += weights[i] * lognormal_cdf(parts[i], x - shift(i));
     return total;
   };
   for (int iteration = 0; iteration < 60 && high - low > 1e-9 * high; ++iteration) {

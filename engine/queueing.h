@@ -48,7 +48,9 @@ struct Truncated {
 };
 Truncated truncate_at(const LogNormal& d, double timeout);
 
-// Quantile of a finite mixture of log-normals (weights sum to 1), by bisection on the CDF.
-double mixture_quantile(const LogNormal* parts, const double* weights, int count, double q);
+// Quantile of a finite mixture of log-normals (weights sum to 1), by bisection on the CDF;
+// part i shifted by shifts[i] where `shifts` is given (a delayed share).
+double mixture_quantile(const LogNormal* parts, const double* weights, int count, double q,
+                        const double* shifts = nullptr);
 
 }  // namespace dosim

@@ -71,20 +71,106 @@ double failure_power(double q, int retries) {
   return power;
 }
 
+// The longest wait before retry k (1-based): min(10, 2^k - 1) back-offs (the request
+// level's, docs/scenario-format.md, retry_backoff).
+double backoff_width(int k, double backoff) { return std::min(10.0, std::exp2(k) - 1.0) * backoff; }
+
+// Moments of the waits before a call's retries: retry k waits a uniform time in
+// (0, backoff_width(k)] after k failed attempts (chance failure^k): the sum of
+// I_k U_k with nested indicators, so E[I_j I_k] = failure^max(j, k).
+Moments retry_waits(double failure, int retries, double backoff) {
+  if (!(backoff > 0) || retries <= 0 || !(failure > 0)) return {};
+  double mean = 0, second = 0, power = 1, means_before = 0;
+  for (int k = 1; k <= retries; ++k) {
+    power *= failure;
+    const double width = backoff_width(k, backoff);
+    mean += power * 0.5 * width;
+    second += power * (width * width / 3.0 + 2.0 * means_before * 0.5 * width);
+    means_before += 0.5 * width;
+  }
+  return {mean, std::max(0.0, second - mean * mean)};
+}
+
+// Calls f(weight, shift) for each part of a delay mixture's delayed share (weights sum to
+// 1; their mean shift is d.shift).
+template <class F>
+void for_each_part(const DelayMixture& d, F f) {
+  if (d.steps <= 1) {
+    f(1.0, d.shift);
+    return;
+  }
+  constexpr int kMostSteps = 16;
+  double weight[kMostSteps], offset[kMostSteps];
+  const int steps = std::min(d.steps, kMostSteps);
+  double mean = 0, power = 1;
+  for (int k = 0; k < steps; ++k) {
+    const bool last = k == steps - 1;
+    weight[k] = last ? power : (1.0 - d.ratio) * power;
+    // The back-offs waited: before each retry its part made (all of them for the last).
+    double waited = 0;
+    for (int j = 1; j <= (last ? k : k + 1); ++j) waited += 0.5 * backoff_width(j, d.backoff);
+    offset[k] = k * d.spacing + waited - (last ? d.last_less : 0.0);
+    mean += weight[k] * offset[k];
+    power *= d.ratio;
+  }
+  for (int k = 0; k < steps; ++k) f(weight[k], d.shift - mean + offset[k]);
+}
+
+// The variance of the parts' shifts about their mean (0 for one part).
+double parts_variance(const DelayMixture& d) {
+  double var = 0;
+  for_each_part(d,
+                [&](double w, double shift) { var += w * (shift - d.shift) * (shift - d.shift); });
+  return var;
+}
+
 // The q-quantile of a delay mixture, by bisection on its CDF (60 halvings of a bracket
 // that holds it).
 double quantile(const DelayMixture& d, double q) {
   const auto cdf = [&](double x) {
-    return (1.0 - d.share) * lognormal_cdf(d.fast, x) +
-           d.share * lognormal_cdf(d.body, x - d.shift);
+    double delayed = 0;
+    for_each_part(d,
+                  [&](double w, double shift) { delayed += w * lognormal_cdf(d.body, x - shift); });
+    return (1.0 - d.share) * lognormal_cdf(d.fast, x) + d.share * delayed;
   };
-  double low = 0, high = std::max(1e-9, d.shift + 2.0 * d.body.mean_value);
+  double most = d.shift;
+  for_each_part(d, [&](double, double shift) { most = std::max(most, shift); });
+  double low = 0, high = std::max(1e-9, most + 2.0 * d.body.mean_value);
   while (cdf(high) < q && high < 1e12) high *= 2;
   for (int i = 0; i < 60; ++i) {
     const double mid = 0.5 * (low + high);
     (cdf(mid) < q ? low : high) = mid;
   }
   return 0.5 * (low + high);
+}
+
+// Moments of min(L, timeout) and P(L > timeout) for L a delay mixture: the fast share's
+// log-normal cut at the timeout, and the delayed share's, shift + B, whose
+// min(shift + B, T) is shift + min(B, T - shift) (all of it T when T <= shift).
+// `shape`: the service's exact queue shape, for a `shaped` mixture.
+Truncated truncate_at(const DelayMixture& d, const QueueLatency& shape, double timeout) {
+  const Truncated fast = d.shaped ? truncate_at(shape, timeout) : truncate_at(d.fast, timeout);
+  Truncated out;
+  double second = 0;
+  const auto add = [&](double weight, const Truncated& part) {
+    out.p_timeout += weight * part.p_timeout;
+    out.moments.mean += weight * part.moments.mean;
+    second += weight * (part.moments.var + part.moments.mean * part.moments.mean);
+  };
+  add(1.0 - d.share, fast);
+  for_each_part(d, [&](double w, double shift) {
+    Truncated body;
+    if (timeout <= shift) {
+      body.moments = {timeout, 0.0};
+      body.p_timeout = 1.0;
+    } else {
+      body = d.shaped ? truncate_at(shape, timeout - shift) : truncate_at(d.body, timeout - shift);
+      body.moments.mean += shift;
+    }
+    add(d.share * w, body);
+  });
+  out.moments.var = std::max(0.0, second - out.moments.mean * out.moments.mean);
+  return out;
 }
 
 // The q-quantile of a service of exact shape `d` whose requests a share `p` of are delayed
@@ -146,6 +232,8 @@ void TickOutcome::reset(std::size_t services, std::size_t endpoints, std::size_t
   edge_from_source.assign(dependencies, 0.0);
   edge_fit.assign(dependencies, {});
   edge_lognormal.assign(dependencies, 0);
+  edge_mixed.assign(dependencies, 0);
+  endpoint_delayed.assign(services, 0);
 }
 
 World::World(const Scenario& scenario, std::uint64_t seed)
@@ -825,7 +913,8 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
   // `added`: what the delay adds to the mixture's moments, where the formula for a share
   // p of the requests delayed does not say it (a delay inherited through calls).
   const auto delay_share = [&](int s, const Moments& mixture, double p, double delay,
-                               double jitter_var, const Moments* added = nullptr) {
+                               double jitter_var, const Moments* added = nullptr,
+                               const DelayMixture* parts = nullptr) {
     Moments fast = mixture;
     const Moments taken = added != nullptr
                               ? *added
@@ -834,10 +923,15 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
     fast.var = std::max(0.0, fast.var - taken.var);
     DelayMixture& delayed = out.delay_mixture[s];
     delayed.fast = fit_lognormal(fast);
-    delayed.body = fit_lognormal(Moments{fast.mean, fast.var + jitter_var});
+    delayed.body = fit_lognormal(Moments{fast.mean, std::max(0.0, fast.var + jitter_var)});
     delayed.shift = delay;
     delayed.share = p;
     delayed.jitter_var = jitter_var;
+    delayed.steps = parts != nullptr ? parts->steps : 1;
+    delayed.ratio = parts != nullptr ? parts->ratio : 0.0;
+    delayed.spacing = parts != nullptr ? parts->spacing : 0.0;
+    delayed.last_less = parts != nullptr ? parts->last_less : 0.0;
+    delayed.backoff = parts != nullptr ? parts->backoff : 0.0;
     out.passed_delay[s] = delayed;
     out.p50[s] = quantile(delayed, 0.50);
     out.p95[s] = quantile(delayed, 0.95);
@@ -869,8 +963,19 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
       const QueueLatency& shape = out.queue_shape[callee];
       Moments attempt = reached;
       double p_timeout = 0;
-      if (dep.timeout > 0 &&
-          (shaped ? survival(shape, timeout) > 1e-12 : may_time_out(attempt_latency, timeout))) {
+      // A callee whose requests are a fast and a delayed share (a partial delay) times out by
+      // the mixture's tail: a timeout between the two cuts the delayed share, where the
+      // log-normal fitted to both would cut a little of each.
+      const DelayMixture& mixed = out.delay_mixture[callee];
+      Truncated mixed_cut;
+      if (dep.timeout > 0 && !refit && !shaped && mixed.share > 0)
+        mixed_cut = truncate_at(mixed, out.queue_shape[callee], timeout);
+      if (mixed_cut.p_timeout > 1e-6) {
+        attempt = mixed_cut.moments;
+        p_timeout = mixed_cut.p_timeout;
+      } else if (dep.timeout > 0 && !(mixed.share > 0 && !refit) &&
+                 (shaped ? survival(shape, timeout) > 1e-12
+                         : may_time_out(attempt_latency, timeout))) {
         const Truncated cut =
             shaped ? truncate_at(shape, timeout) : truncate_at(attempt_latency, timeout);
         attempt = cut.moments;
@@ -906,6 +1011,7 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
       const double attempts = expected_attempts(failure, dep.retries);
       const double call_failure = failure * failure_power(failure, dep.retries);
       Moments call{attempts * per_attempt.mean, attempts * per_attempt.var};
+      call = call + retry_waits(failure, dep.retries, to_seconds(dep.retry_backoff));
       // A failed optional call costs the caller its fallback time, not its request.
       if (dep.optional) add_delay(call, call_failure, to_seconds(dep.fallback_latency));
       const double n = out.edge_calls[d];
@@ -922,7 +1028,55 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
       // edge delay, no timeouts to speak of, not optional): 1 - (1 - share)^n of the requests
       // making n calls, n x share for n <= 1 (the share of requests that make one).
       const DelayMixture& callee_delayed = out.passed_delay[callee];
-      if (callee_delayed.share > 0 && !refit && !dep.optional && p_timeout < 1e-3 && abort == 0) {
+      if (mixed_cut.p_timeout >= 1e-3 && mixed_cut.p_timeout < 0.99 && !dep.optional &&
+          abort == 0) {
+        // The timeout cuts the callee's delayed share. Where most of it times out, the calls
+        // whose first attempt timed out are the delayed share, in parts by the timeouts they
+        // waited out (each retry times out again with the same chance, the callee being as
+        // congested), over an answered attempt; else the calls whose first attempt met the
+        // delay, in one part, over a fast attempt. Their time over the other calls' is the
+        // shift, and what that adds to the call's variance beyond the two means' and the
+        // parts' spread the jitter (negative where the delayed calls vary less: a timeout
+        // waited out is exact).
+        const bool timeouts = mixed_cut.p_timeout >= 0.5 * mixed.share;
+        const double q = timeouts ? mixed_cut.p_timeout : mixed.share;
+        double base_mean, base_var;  // of the calls that are not delayed
+        if (timeouts) {  // an attempt answered within the timeout: the cut less the timeouts
+          const Moments& m = mixed_cut.moments;
+          base_mean = (m.mean - q * timeout) / (1.0 - q);
+          base_var = std::max(0.0, (m.var + m.mean * m.mean - q * timeout * timeout) / (1.0 - q) -
+                                       base_mean * base_mean);
+        } else {  // a fast attempt
+          const Truncated fast = mixed.shaped ? truncate_at(out.queue_shape[callee], timeout)
+                                              : truncate_at(mixed.fast, timeout);
+          base_mean = fast.moments.mean;
+          base_var = fast.moments.var;
+        }
+        const double calls = out.edge_calls[d];
+        const double share = calls <= 1 ? calls * q : 1.0 - std::pow(1.0 - q, calls);
+        const double per_call_mean = std::max(0.0, call.mean - base_mean);
+        const double shift = per_call_mean / q;
+        if (share * shift > inherited.share * inherited.shift) {
+          const double per_call_var = call.var - base_var;
+          inherited = {};
+          inherited.share = share;
+          inherited.shift = shift;
+          if (timeouts) {
+            inherited.steps = dep.retries + 1;
+            inherited.ratio = q;
+            inherited.spacing = timeout;
+            inherited.last_less = base_mean;
+            inherited.backoff = to_seconds(dep.retry_backoff);
+          }
+          inherited.jitter_var =
+              std::max(-base_var, (per_call_var - q * (1.0 - q) * shift * shift) / q -
+                                      parts_variance(inherited));
+          inherited_adds = {n * per_call_mean,
+                            n * per_call_var + fraction * (1.0 - fraction) *
+                                                   (call.mean * call.mean - base_mean * base_mean)};
+        }
+      } else if (callee_delayed.share > 0 && !refit && !dep.optional && p_timeout < 1e-3 &&
+                 abort == 0) {
         const double calls = out.edge_calls[d];
         const double share = calls <= 1 ? calls * callee_delayed.share
                                         : 1.0 - std::pow(1.0 - callee_delayed.share, calls);
@@ -934,7 +1088,8 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
           const double q = callee_delayed.share, delay = callee_delayed.shift;
           const double per_call_mean = attempts * q * delay;
           const double per_call_var =
-              attempts * (q * (1.0 - q) * delay * delay + q * callee_delayed.jitter_var);
+              attempts * (q * (1.0 - q) * delay * delay +
+                          q * (callee_delayed.jitter_var + parts_variance(callee_delayed)));
           const double fast_call = call.mean - per_call_mean;
           inherited_adds = {n * per_call_mean,
                             n * per_call_var + fraction * (1.0 - fraction) *
@@ -975,6 +1130,7 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
                                endpoint_begin_[callee + 1] - endpoint_begin_[callee] == 1) &&
                               !attempt_latency.degenerate && !shaped &&
                               !(out.delay_mixture[callee].share > 0 && !refit);
+      out.edge_mixed[d] = !refit && !lost_attempts_time_out && out.delay_mixture[callee].share > 0;
       out.edge_atom[d] = lost_attempts_time_out ? loss : 0.0;
       out.edge_cap[d] = dep.timeout > 0 ? timeout : HUGE_VAL;
       out.edge_p50[d] = q50;
@@ -1035,6 +1191,8 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
       if (part.jitter == 0 && downstream.mean == 0 && downstream.var == 0 && mixture.mean > 0) {
         const QueueLatency shape =
             queue_latency(base * endpoints_[first].latency_factor, out.wait[s]);
+        out.queue_shape[s] = shape;
+        out.delay_mixture[s].shaped = out.passed_delay[s].shaped = true;
         out.p50[s] = shifted_share_quantile(shape, p, part.delay, 0.50);
         out.p95[s] = shifted_share_quantile(shape, p, part.delay, 0.95);
         out.p99[s] = shifted_share_quantile(shape, p, part.delay, 0.99);
@@ -1043,7 +1201,7 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
                is_zero(mod.service_delay[s]) && is_zero(mod.endpoint_delay[first])) {
       // A share of its calls to a callee with a delayed share: as many of its requests.
       delay_share(s, mixture, inherited.share, inherited.shift, inherited.jitter_var,
-                  &inherited_adds);
+                  &inherited_adds, &inherited);
     } else if (count == 1) {
       const LogNormal& d = fit;
       out.p50[s] = lognormal_quantile(d, 0.0);
@@ -1067,19 +1225,15 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
         if (inherited.share > 0 && inherited.share < 1) out.passed_delay[s] = inherited;
       }
       // Scratch of the thread computing this service.
-      thread_local std::vector<LogNormal> mixture_parts;
-      thread_local std::vector<double> mixture_weights;
-      mixture_parts.resize(static_cast<std::size_t>(count));
-      mixture_weights.resize(static_cast<std::size_t>(count));
-      for (int i = 0; i < count; ++i) {
-        mixture_parts[i] = fit_lognormal(out.endpoint_latency[first + i]);
-        mixture_weights[i] = endpoints_[first + i].weight;
-      }
-      const LogNormal* parts = mixture_parts.data();
-      const double* weights = mixture_weights.data();
-      out.p50[s] = mixture_quantile(parts, weights, count, 0.50);
-      out.p95[s] = mixture_quantile(parts, weights, count, 0.95);
-      out.p99[s] = mixture_quantile(parts, weights, count, 0.99);
+      thread_local EndpointMixture endpoint_parts;  // scratch of the thread computing s
+      out.endpoint_delayed[s] = endpoint_mixture(s, mod, out, endpoint_parts);
+      const LogNormal* parts = endpoint_parts.parts.data();
+      const double* weights = endpoint_parts.weights.data();
+      const double* shifts = endpoint_parts.shifts.data();
+      const int size = static_cast<int>(endpoint_parts.parts.size());
+      out.p50[s] = mixture_quantile(parts, weights, size, 0.50, shifts);
+      out.p95[s] = mixture_quantile(parts, weights, size, 0.95, shifts);
+      out.p99[s] = mixture_quantile(parts, weights, size, 0.99, shifts);
     }
     if (arrivals > 0 && out.fast_fail[s] >= 1.0) out.p50[s] = out.p95[s] = out.p99[s] = 0.0;
   };
@@ -1345,6 +1499,45 @@ void World::measure_edges(std::int64_t tick, std::size_t begin, std::size_t end)
   batch.measure(edge_noise_, tick, 0, begin, end);
 }
 
+bool World::endpoint_mixture(int s, const FaultModifiers& mod, const TickOutcome& out,
+                             EndpointMixture& mixture) const {
+  mixture.parts.clear();
+  mixture.weights.clear();
+  mixture.shifts.clear();
+  bool delayed = false;
+  for (int e = endpoint_begin_[s]; e < endpoint_begin_[s + 1]; ++e) {
+    const double w = endpoints_[e].weight;
+    const DelayPart* part =
+        is_zero(mod.service_delay[s]) ? partial_delay(mod.endpoint_delay_parts[e]) : nullptr;
+    if (part == nullptr) {
+      mixture.parts.push_back(fit_lognormal(out.endpoint_latency[e]));
+      mixture.weights.push_back(w);
+      mixture.shifts.push_back(0.0);
+      continue;
+    }
+    delayed = true;
+    const double p = part->fraction * part->share, delay = part->delay;
+    const double jitter_var = part->jitter * part->jitter;
+    Moments fast = out.endpoint_latency[e];
+    fast.mean -= p * delay;
+    fast.var = std::max(0.0, fast.var - p * jitter_var - p * (1.0 - p) * delay * delay);
+    mixture.parts.push_back(fit_lognormal(fast));
+    mixture.weights.push_back(w * (1.0 - p));
+    mixture.shifts.push_back(0.0);
+    mixture.parts.push_back(fit_lognormal(Moments{fast.mean, fast.var + jitter_var}));
+    mixture.weights.push_back(w * p);
+    mixture.shifts.push_back(delay);
+  }
+  return delayed;
+}
+
+double World::mixture_quantile_above(int s, double above) const {
+  const DelayMixture& delayed = outcome_.delay_mixture[s];
+  if (!delayed.shaped) return quantile(delayed, 1.0 - above);
+  const double q = std::min(1.0 - above, 1.0 - 1e-12);  // a quantile below 1
+  return shifted_share_quantile(outcome_.queue_shape[s], delayed.share, delayed.shift, q);
+}
+
 void World::write_frame(std::int64_t tick) {
   frame_.tick = tick;
   frame_.time = (tick + 1) * scenario_.tick;
@@ -1386,13 +1579,25 @@ void World::write_frame(std::int64_t tick) {
         p50[s] = static_cast<float>(p.p50);
         p95[s] = static_cast<float>(p.p95);
         p99[s] = static_cast<float>(p.p99);
+        if (outcome_.endpoint_delayed[s] && p.p99 > 0) {  // some answered
+          // An endpoint's delayed share: the ranks through the endpoints' mixture.
+          const SampleScores& z = service_batch_.scores(s);
+          thread_local EndpointMixture m;  // scratch of the thread measuring s
+          endpoint_mixture(static_cast<int>(s), modifiers_, outcome_, m);
+          const auto at = [&](double above) {
+            return mixture_quantile(m.parts.data(), m.weights.data(),
+                                    static_cast<int>(m.parts.size()), 1.0 - above, m.shifts.data());
+          };
+          p50[s] = static_cast<float>(at(z.t50));
+          p95[s] = static_cast<float>(at(z.t95));
+          p99[s] = static_cast<float>(at(z.t99));
+        }
         if (outcome_.delay_mixture[s].share > 0 && p.p99 > 0) {  // some answered
           // A delayed share: the sample's ranks through the mixture's own quantile function.
           const SampleScores& z = service_batch_.scores(s);
-          const DelayMixture& delayed = outcome_.delay_mixture[s];
-          p50[s] = static_cast<float>(quantile(delayed, 1.0 - z.t50));
-          p95[s] = static_cast<float>(quantile(delayed, 1.0 - z.t95));
-          p99[s] = static_cast<float>(quantile(delayed, 1.0 - z.t99));
+          p50[s] = static_cast<float>(mixture_quantile_above(s, z.t50));
+          p95[s] = static_cast<float>(mixture_quantile_above(s, z.t95));
+          p99[s] = static_cast<float>(mixture_quantile_above(s, z.t99));
         }
         mean[s] = static_cast<float>(service_batch_.sampled_mean[s]);
         sampled_count_[s] = n;
@@ -1460,6 +1665,14 @@ void World::write_frame(std::int64_t tick) {
       edge_p50[d] = static_cast<float>(p.p50);
       edge_p95[d] = static_cast<float>(p.p95);
       edge_p99[d] = static_cast<float>(p.p99);
+      if (outcome_.edge_mixed[d] && p.p99 > 0) {  // the callee's mixture, cut at the timeout
+        const SampleScores& z = edge_batch_.scores(d);
+        const int callee = scenario_.dependencies[d].callee;
+        const double cap = outcome_.edge_cap[d];
+        edge_p50[d] = static_cast<float>(std::min(cap, mixture_quantile_above(callee, z.t50)));
+        edge_p95[d] = static_cast<float>(std::min(cap, mixture_quantile_above(callee, z.t95)));
+        edge_p99[d] = static_cast<float>(std::min(cap, mixture_quantile_above(callee, z.t99)));
+      }
     }
   });
   auto ep_rps = frame_.endpoint(EndpointMetric::kRps);

@@ -104,8 +104,20 @@ struct DelayPart {
 // log-normal) with probability share.
 struct DelayMixture {
   LogNormal fast, body;
-  double shift = 0, share = 0;
-  double jitter_var = 0;  // the delay's variance: body's over fast's
+  double shift = 0, share = 0;  // shift: the delayed share's mean shift
+  double jitter_var = 0;        // the delay's variance: body's over fast's, beyond the parts'
+  // The delayed share in `steps` parts (calls retried after timeouts: one timeout waited
+  // out, two, ...): part k = 1..steps holds (1 - ratio) ratio^(k-1) of it (the last
+  // ratio^(steps-1)), shifted `spacing` more than the part before it, the last `last_less`
+  // less again (its calls end at their last timeout, without an answer), each after the
+  // mean back-offs of the retries it made (`backoff`: the dependency's retry_backoff).
+  // One step: one part.
+  int steps = 1;
+  double ratio = 0, spacing = 0, last_less = 0, backoff = 0;
+  // The fast share is the service's exact queue shape (TickOutcome::queue_shape) and the
+  // delayed share the same shifted by `shift` (a fixed delay on a service alone): its
+  // percentiles and its callers' timeouts use the shape, not the two log-normals.
+  bool shaped = false;
 };
 
 // One abort (or loss) as requests meet it: a share `fraction` fails with `status`.
@@ -189,6 +201,9 @@ struct TickOutcome {
   // jitter_var; world.cc, backward): its delay_mixture's, or for several endpoints the
   // largest of an endpoint's partial delay and what its own callees pass on.
   std::vector<DelayMixture> passed_delay;
+  // 1 for a service of several endpoints, one of them with a share of its requests delayed:
+  // its percentiles are those of the endpoints' mixture (World::endpoint_mixture).
+  std::vector<char> endpoint_delayed;
   // per internal endpoint
   std::vector<double> endpoint_error;
   std::vector<Moments> endpoint_latency;
@@ -206,6 +221,9 @@ struct TickOutcome {
   std::vector<LogNormal> edge_fit;
   std::vector<double> edge_atom, edge_cap;
   std::vector<char> edge_lognormal;
+  // 1 where an attempt sees its callee's delay_mixture unchanged (no refit, no lost attempts):
+  // measured through the mixture's quantile function, capped at edge_cap.
+  std::vector<char> edge_mixed;
 
   // Sizes every vector and zeroes it (no allocation once sized).
   void reset(std::size_t services, std::size_t endpoints, std::size_t dependencies);
@@ -316,6 +334,18 @@ class World {
   void user_loads(const TrafficSteering& steering,
                   std::vector<RequestWorld::UserLoad>& loads) const;
   void write_frame(std::int64_t tick);
+  // The latency of service s's delay_mixture that a share `above` of its requests exceed:
+  // where a sample's rank falls in the mixture (its exact shape where `shaped`).
+  double mixture_quantile_above(int s, double above) const;
+  // The latency of a service of several endpoints as a mixture of log-normals: one per
+  // endpoint, two for an endpoint with a share of its requests delayed (its fast share and
+  // the delayed one, shifted). Returns whether an endpoint had such a share.
+  struct EndpointMixture {
+    std::vector<LogNormal> parts;
+    std::vector<double> weights, shifts;
+  };
+  bool endpoint_mixture(int s, const FaultModifiers& mod, const TickOutcome& out,
+                        EndpointMixture& mixture) const;
   // The fluid model's services and edges as measured on the tick's requests (measurement.h).
   // Fluid model: tells each Locust source how long its users' last requests took to be
   // answered (traffic.h), so that they send less to a slow system.

@@ -313,10 +313,14 @@ faults:
   CHECK(during.edge_attempts[0] == Approx(50 * 1.24).epsilon(1e-6));
   CHECK(during.arrivals[1] == Approx(50 * 1.24 * 0.8).epsilon(1e-6));
   CHECK(during.error_ratio[0] == Approx(0.2 * 0.2 * 0.2).epsilon(1e-4));
-  // Each lost attempt waits out the 500 ms timeout: 1.24 attempts of mean 0.2 x 0.5 + 0.8 x L.
+  // Each lost attempt waits out the 500 ms timeout: 1.24 attempts of mean 0.2 x 0.5 + 0.8 x L,
+  // and the retries wait their back-offs (25 ms by default): retry k a uniform time up to
+  // (2^k - 1) x 25 ms, after k failures (0.2, then 0.04).
   const double attempt = 0.2 * 0.5 + 0.8 * before.latency[1].mean;
+  const double backoffs = 0.2 * 0.0125 + 0.04 * 0.0375;
   CHECK(during.latency[0].mean ==
-        Approx(before.latency[0].mean - before.latency[1].mean + 1.24 * attempt).epsilon(1e-3));
+        Approx(before.latency[0].mean - before.latency[1].mean + 1.24 * attempt + backoffs)
+            .epsilon(1e-3));
   CHECK(during.edge_p95[0] == Approx(0.5));  // 20 % of attempts take the full timeout
   CHECK(during.latency[1].mean == Approx(before.latency[1].mean).epsilon(1e-3));
 }
