@@ -112,7 +112,7 @@ struct DelayMixture {
   // less again (its calls end at their last timeout, without an answer), each after the
   // mean back-offs of the retries it made (`backoff`: the dependency's retry_backoff).
   // One step: one part.
-  int steps = 1;
+  int steps = 0;  // 0 or 1: one part (0 by default, so that a cleared mixture is all zeros)
   double ratio = 0, spacing = 0, last_less = 0, backoff = 0;
   // The fast share is the service's exact queue shape (TickOutcome::queue_shape) and the
   // delayed share the same shifted by `shift` (a fixed delay on a service alone): its
@@ -225,7 +225,8 @@ struct TickOutcome {
   // measured through the mixture's quantile function, capped at edge_cap.
   std::vector<char> edge_mixed;
 
-  // Sizes every vector and zeroes it (no allocation once sized).
+  // Sizes every vector and zeroes it (no allocation once sized); delay_mixture and
+  // passed_delay only sized: World::compute clears each service's before reading it.
   void reset(std::size_t services, std::size_t endpoints, std::size_t dependencies);
 };
 
