@@ -176,6 +176,35 @@ Truncated truncate_at(const DelayMixture& d, const QueueLatency& shape, double t
   return out;
 }
 
+// Moments of min(L, timeout) and P(L > timeout) for L a mixture of shifted log-normals;
+// only the parts shifted by at most `most_shift` (all by default), their weights normalised.
+Truncated truncate_at(const LogNormalMixture& m, double timeout, double most_shift = HUGE_VAL) {
+  Truncated out;
+  double second = 0, weight = 0;
+  for (std::size_t i = 0; i < m.parts.size(); ++i) {
+    const double shift = m.shifts[i], w = m.weights[i];
+    if (shift > most_shift || !(w > 0)) continue;
+    Truncated part;
+    if (timeout <= shift) {
+      part.moments = {timeout, 0.0};
+      part.p_timeout = 1.0;
+    } else {
+      part = truncate_at(m.parts[i], timeout - shift);
+      part.moments.mean += shift;
+    }
+    weight += w;
+    out.p_timeout += w * part.p_timeout;
+    out.moments.mean += w * part.moments.mean;
+    second += w * (part.moments.var + part.moments.mean * part.moments.mean);
+  }
+  if (!(weight > 0)) return {};
+  out.p_timeout /= weight;
+  out.moments.mean /= weight;
+  second /= weight;
+  out.moments.var = std::max(0.0, second - out.moments.mean * out.moments.mean);
+  return out;
+}
+
 // The q-quantile of a service of exact shape `d` whose requests a share `p` of are delayed
 // by exactly `delay`: (1 - p) S(x) + p S(x - delay) = 1 - q, by bisection between 0 and the
 // shape's own quantile plus the delay (60 halvings).
@@ -972,17 +1001,35 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
       const QueueLatency& shape = out.queue_shape[callee];
       Moments attempt = reached;
       double p_timeout = 0;
-      // A callee whose requests are a fast and a delayed share (a partial delay) times out by
-      // the mixture's tail: a timeout between the two cuts the delayed share, where the
-      // log-normal fitted to both would cut a little of each.
+      // A callee whose requests are a fast and a delayed share (a partial delay, its own or
+      // one of its endpoints') times out by the mixture's tail: a timeout between the two
+      // cuts the delayed share, where the log-normal fitted to both would cut a little of each.
       const DelayMixture& mixed = out.delay_mixture[callee];
-      Truncated mixed_cut;
-      if (dep.timeout > 0 && !refit && !shaped && mixed.share > 0)
-        mixed_cut = truncate_at(mixed, out.queue_shape[callee], timeout);
+      const bool endpoints_mixed = !refit && out.endpoint_delayed[callee];
+      const bool mixture_tail = (!refit && !shaped && mixed.share > 0) || endpoints_mixed;
+      // The delayed share, and the fast one's attempts cut at the timeout.
+      double mixed_share = 0;
+      Truncated mixed_cut, fast_cut;
+      if (dep.timeout > 0 && mixture_tail) {
+        if (endpoints_mixed) {
+          thread_local LogNormalMixture callee_parts;  // scratch of the thread computing s
+          endpoint_mixture(callee, mod, out, callee_parts);
+          mixed_cut = truncate_at(callee_parts, timeout);
+          fast_cut = truncate_at(callee_parts, timeout, 0.0);
+          mixed_share = 0;
+          for (std::size_t i = 0; i < callee_parts.parts.size(); ++i)
+            if (callee_parts.shifts[i] > 0) mixed_share += callee_parts.weights[i];
+        } else {
+          mixed_cut = truncate_at(mixed, out.queue_shape[callee], timeout);
+          fast_cut = mixed.shaped ? truncate_at(out.queue_shape[callee], timeout)
+                                  : truncate_at(mixed.fast, timeout);
+          mixed_share = mixed.share;
+        }
+      }
       if (mixed_cut.p_timeout > 1e-6) {
         attempt = mixed_cut.moments;
         p_timeout = mixed_cut.p_timeout;
-      } else if (dep.timeout > 0 && !(mixed.share > 0 && !refit) &&
+      } else if (dep.timeout > 0 && !mixture_tail &&
                  (shaped ? survival(shape, timeout) > 1e-12
                          : may_time_out(attempt_latency, timeout))) {
         const Truncated cut =
@@ -1047,8 +1094,8 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
         // shift, and what that adds to the call's variance beyond the two means' and the
         // parts' spread the jitter (negative where the delayed calls vary less: a timeout
         // waited out is exact).
-        const bool timeouts = mixed_cut.p_timeout >= 0.5 * mixed.share;
-        const double q = timeouts ? mixed_cut.p_timeout : mixed.share;
+        const bool timeouts = mixed_cut.p_timeout >= 0.5 * mixed_share;
+        const double q = timeouts ? mixed_cut.p_timeout : mixed_share;
         double base_mean, base_var;  // of the calls that are not delayed
         if (timeouts) {  // an attempt answered within the timeout: the cut less the timeouts
           const Moments& m = mixed_cut.moments;
@@ -1056,10 +1103,8 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
           base_var = std::max(0.0, (m.var + m.mean * m.mean - q * timeout * timeout) / (1.0 - q) -
                                        base_mean * base_mean);
         } else {  // a fast attempt
-          const Truncated fast = mixed.shaped ? truncate_at(out.queue_shape[callee], timeout)
-                                              : truncate_at(mixed.fast, timeout);
-          base_mean = fast.moments.mean;
-          base_var = fast.moments.var;
+          base_mean = fast_cut.moments.mean;
+          base_var = fast_cut.moments.var;
         }
         const double calls = out.edge_calls[d];
         const double share = calls <= 1 ? calls * q : 1.0 - std::pow(1.0 - q, calls);
@@ -1234,7 +1279,7 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
         if (inherited.share > 0 && inherited.share < 1) out.passed_delay[s] = inherited;
       }
       // Scratch of the thread computing this service.
-      thread_local EndpointMixture endpoint_parts;  // scratch of the thread computing s
+      thread_local LogNormalMixture endpoint_parts;  // scratch of the thread computing s
       out.endpoint_delayed[s] = endpoint_mixture(s, mod, out, endpoint_parts);
       const LogNormal* parts = endpoint_parts.parts.data();
       const double* weights = endpoint_parts.weights.data();
@@ -1509,7 +1554,7 @@ void World::measure_edges(std::int64_t tick, std::size_t begin, std::size_t end)
 }
 
 bool World::endpoint_mixture(int s, const FaultModifiers& mod, const TickOutcome& out,
-                             EndpointMixture& mixture) const {
+                             LogNormalMixture& mixture) const {
   mixture.parts.clear();
   mixture.weights.clear();
   mixture.shifts.clear();
@@ -1591,7 +1636,7 @@ void World::write_frame(std::int64_t tick) {
         if (outcome_.endpoint_delayed[s] && p.p99 > 0) {  // some answered
           // An endpoint's delayed share: the ranks through the endpoints' mixture.
           const SampleScores& z = service_batch_.scores(s);
-          thread_local EndpointMixture m;  // scratch of the thread measuring s
+          thread_local LogNormalMixture m;  // scratch of the thread measuring s
           endpoint_mixture(static_cast<int>(s), modifiers_, outcome_, m);
           const auto at = [&](double above) {
             return mixture_quantile(m.parts.data(), m.weights.data(),

@@ -99,6 +99,13 @@ struct DelayPart {
   std::vector<int> replicas;  // the replicas it acts on (a fault's `mode`); empty: all
 };
 
+// A latency as a mixture of log-normals: part i with weight weights[i] (they sum to 1),
+// shifted by shifts[i].
+struct LogNormalMixture {
+  std::vector<LogNormal> parts;
+  std::vector<double> weights, shifts;
+};
+
 // Latency with a share of the requests delayed: `fast` (a log-normal) with probability
 // 1 - share, `shift` plus `body` (the fast latency with the delay's jitter added, a
 // log-normal) with probability share.
@@ -341,12 +348,8 @@ class World {
   // The latency of a service of several endpoints as a mixture of log-normals: one per
   // endpoint, two for an endpoint with a share of its requests delayed (its fast share and
   // the delayed one, shifted). Returns whether an endpoint had such a share.
-  struct EndpointMixture {
-    std::vector<LogNormal> parts;
-    std::vector<double> weights, shifts;
-  };
   bool endpoint_mixture(int s, const FaultModifiers& mod, const TickOutcome& out,
-                        EndpointMixture& mixture) const;
+                        LogNormalMixture& mixture) const;
   // The fluid model's services and edges as measured on the tick's requests (measurement.h).
   // Fluid model: tells each Locust source how long its users' last requests took to be
   // answered (traffic.h), so that they send less to a slow system.

@@ -92,11 +92,14 @@ def test_callers_inherit_an_endpoints_delayed_share_in_both_modes():
     # 60 % of /pay (half of pay's requests) is 500 ms slower, and shop calls pay in 40 % of its
     # requests: 12 % of shop's requests, and of edge's (one call to shop each), are delayed,
     # so their p95 is in the delayed mode (above 0.5 s) and their p50 with the fast ones.
+    # p50 is the fast requests' log-normal, though those that call pay and those that do not
+    # are a mixture of their own (now 21 % and 26 % low; 17 % and 12 % high when pay's
+    # timeouts came from one log-normal's tail, which cut its variance at 5 s).
     fluid, requests = caller_percentiles("fluid"), caller_percentiles("requests")
     for service in ("shop", "edge"):
         assert requests[(service, "latency_p95_s")] > 0.5
         assert requests[(service, "latency_p50_s")] < 0.1
-        for key, tolerance in (("latency_p50_s", 0.25), ("latency_p95_s", 0.05)):
+        for key, tolerance in (("latency_p50_s", 0.3), ("latency_p95_s", 0.05)):
             f, r = fluid[(service, key)], requests[(service, key)]
             assert abs(f / r - 1) < tolerance, (service, key, fluid, requests)
     # pay itself: 30 % of its requests delayed, its p95 in the delayed share (the mixture of
@@ -173,3 +176,48 @@ def test_a_timeout_cuts_the_delayed_share_in_both_modes():
         for key in ("latency_p50_s", "latency_p95_s"):
             f, r = fluid[("db", key)], requests[("db", key)]
             assert abs(f / r - 1) < 0.05, (retries, key, fluid, requests)
+
+
+ENDPOINT_TIMED_OUT = """name: endpoint-timed-out
+duration: 20m
+tick: 1s
+detectors: []
+services:
+  - {name: shop, replicas: 2, workers: 4, capacity_rps: 300, base_latency: 13ms}
+  - name: pay
+    replicas: 2
+    workers: 4
+    capacity_rps: 300
+    base_latency: 13ms
+    endpoints:
+      - {name: /pay,    weight: 0.5}
+      - {name: /status, weight: 0.5, latency_factor: 0.5}
+dependencies:
+  - {caller: shop, callee: pay, timeout: 300ms, retries: RETRIES}
+traffic:
+  - {name: users, entry: shop, base_rps: 100, noise: 0}
+faults:
+  - {name: slow-pay, kind: latency, target: {service: pay, endpoint: /pay}, fixedDelay: 500ms,
+     percent: 60, start: 5m, duration: 10m}
+"""
+
+
+def test_a_timeout_cuts_an_endpoints_delayed_share_in_both_modes():
+    """60 % of /pay (30 % of pay's requests) is 500 ms slower, behind shop's 300 ms timeout:
+    those time out (the log-normal fitted to pay's moments timed out 13 %), and shop's p95
+    is one timeout, or two and a back-off with a retry. Fluid within 5 % of the request
+    level for the error ratio and p95 (now 0.5 to 1 % and 0 to 0.3 %); p50 is the fast
+    endpoints' log-normals (now 17 % low)."""
+    for retries, delayed_p95 in ((0, (0.3, 0.35)), (1, (0.58, 0.65))):
+        text = ENDPOINT_TIMED_OUT.replace("RETRIES", str(retries))
+        name = f"endpoint-timed-out-{retries}"
+        keys = ("error_ratio", "latency_p50_s", "latency_p95_s")
+        fluid = {k: v.mean() for k, v in during_fault(text, name, "fluid", 11, keys).items()}
+        requests = {k: v.mean() for k, v in during_fault(text, name, "requests", 11, keys).items()}
+        failed = 0.3 ** (retries + 1)
+        assert abs(requests[("shop", "error_ratio")] / failed - 1) < 0.05, requests
+        assert delayed_p95[0] < requests[("shop", "latency_p95_s")] < delayed_p95[1], requests
+        for key, tolerance in (("error_ratio", 0.05), ("latency_p95_s", 0.05),
+                               ("latency_p50_s", 0.25)):
+            f, r = fluid[("shop", key)], requests[("shop", key)]
+            assert abs(f / r - 1) < tolerance, (retries, key, fluid, requests)
