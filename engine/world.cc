@@ -94,12 +94,23 @@ Moments retry_waits(double failure, int retries, double backoff) {
   return {mean, std::max(0.0, second - mean * mean)};
 }
 
-// Calls f(weight, shift) for each part of a delay mixture's delayed share (weights sum to
-// 1; their mean shift is d.shift).
+// How far ahead of its delay a jittered delayed share's body is placed, its mean raised as
+// much: a delay d ± j is a shift of d - lead and a log-normal of the fast latency's variance
+// plus j² about the fast mean plus lead. Without a lead the jitter widened a log-normal of the
+// fast mean (j = 50 ms about 15 ms: a coefficient of variation of 3), whose mass stayed near
+// the shift, so a timeout above the delay cut a sixth of what it does. Three deviations, or
+// the whole shift where it is less (delays drawn below 0 are 0).
+double jitter_lead(double shift, double jitter_var) {
+  return jitter_var > 0 ? std::min(shift, 3.0 * std::sqrt(jitter_var)) : 0.0;
+}
+
+// Calls f(weight, position) for each part of a delay mixture's delayed share: its weight
+// (they sum to 1) and where its body starts (its shift less d.lead; the shifts' mean is
+// d.shift).
 template <class F>
 void for_each_part(const DelayMixture& d, F f) {
   if (d.steps <= 1) {
-    f(1.0, d.shift);
+    f(1.0, d.shift - d.lead);
     return;
   }
   constexpr int kMostSteps = 16;
@@ -116,14 +127,14 @@ void for_each_part(const DelayMixture& d, F f) {
     mean += weight[k] * offset[k];
     power *= d.ratio;
   }
-  for (int k = 0; k < steps; ++k) f(weight[k], d.shift - mean + offset[k]);
+  for (int k = 0; k < steps; ++k) f(weight[k], d.shift - mean + offset[k] - d.lead);
 }
 
 // The variance of the parts' shifts about their mean (0 for one part).
 double parts_variance(const DelayMixture& d) {
   double var = 0;
-  for_each_part(d,
-                [&](double w, double shift) { var += w * (shift - d.shift) * (shift - d.shift); });
+  const double mean = d.shift - d.lead;
+  for_each_part(d, [&](double w, double at) { var += w * (at - mean) * (at - mean); });
   return var;
 }
 
@@ -136,8 +147,8 @@ double quantile(const DelayMixture& d, double q) {
                   [&](double w, double shift) { delayed += w * lognormal_cdf(d.body, x - shift); });
     return (1.0 - d.share) * lognormal_cdf(d.fast, x) + d.share * delayed;
   };
-  double most = d.shift;
-  for_each_part(d, [&](double, double shift) { most = std::max(most, shift); });
+  double most = 0;
+  for_each_part(d, [&](double, double at) { most = std::max(most, at); });
   double low = 0, high = std::max(1e-9, most + 2.0 * d.body.mean_value);
   while (cdf(high) < q && high < 1e12) high *= 2;
   for (int i = 0; i < 60; ++i) {
@@ -220,12 +231,26 @@ double shifted_share_quantile(const QueueLatency& d, double p, double delay, dou
   return 0.5 * (low + high);
 }
 
+// The q-quantile of a delay mixture whose fast share is `shape` where it is `shaped`.
+double mixture_quantile_of(const DelayMixture& m, const QueueLatency& shape, double q) {
+  if (!m.shaped) return quantile(m, q);
+  return shifted_share_quantile(shape, m.share, m.shift, std::min(q, 1.0 - 1e-12));
+}
+
 // The one delay part of a service that reaches some of its requests but not all (and no
 // other delay), or null.
 const DelayPart* partial_delay(const std::vector<DelayPart>& parts) {
   if (parts.size() != 1) return nullptr;
   const double p = parts[0].fraction * parts[0].share;
   return p > 0 && p < 1 && parts[0].delay > 0 ? &parts[0] : nullptr;
+}
+
+// The one delay part of a service, partial or reaching all of its requests (a shift of
+// its whole latency, not a log-normal of the sum), or null.
+const DelayPart* one_delay(const std::vector<DelayPart>& parts) {
+  if (parts.size() != 1) return nullptr;
+  const double p = parts[0].fraction * parts[0].share;
+  return p > 0 && p <= 1 && parts[0].delay > 0 ? &parts[0] : nullptr;
 }
 
 bool is_zero(const Moments& m) { return m.mean == 0 && m.var == 0; }
@@ -268,6 +293,7 @@ void TickOutcome::reset(std::size_t services, std::size_t endpoints, std::size_t
   edge_lognormal.assign(dependencies, 0);
   edge_mixed.assign(dependencies, 0);
   endpoint_delayed.assign(services, 0);
+  if (edge_mixture.size() != dependencies) edge_mixture.assign(dependencies, {});
 }
 
 World::World(const Scenario& scenario, std::uint64_t seed)
@@ -957,7 +983,6 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
     fast.var = std::max(0.0, fast.var - taken.var);
     DelayMixture& delayed = out.delay_mixture[s];
     delayed.fast = fit_lognormal(fast);
-    delayed.body = fit_lognormal(Moments{fast.mean, std::max(0.0, fast.var + jitter_var)});
     delayed.shift = delay;
     delayed.share = p;
     delayed.jitter_var = jitter_var;
@@ -966,6 +991,12 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
     delayed.spacing = parts != nullptr ? parts->spacing : 0.0;
     delayed.last_less = parts != nullptr ? parts->last_less : 0.0;
     delayed.backoff = parts != nullptr ? parts->backoff : 0.0;
+    delayed.lead = 0;
+    double first = HUGE_VAL;  // the earliest part's shift
+    for_each_part(delayed, [&](double, double at) { first = std::min(first, at); });
+    delayed.lead = jitter_lead(std::max(0.0, first), jitter_var);
+    delayed.body =
+        fit_lognormal(Moments{fast.mean + delayed.lead, std::max(0.0, fast.var + jitter_var)});
     out.passed_delay[s] = delayed;
     out.p50[s] = quantile(delayed, 0.50);
     out.p95[s] = quantile(delayed, 0.95);
@@ -1004,9 +1035,30 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
       // A callee whose requests are a fast and a delayed share (a partial delay, its own or
       // one of its endpoints') times out by the mixture's tail: a timeout between the two
       // cuts the delayed share, where the log-normal fitted to both would cut a little of each.
-      const DelayMixture& mixed = out.delay_mixture[callee];
+      // An injected edge delay on a share of the attempts (or all of them) to a callee
+      // without a mixture of its own makes one: the callee's latency, and the same shifted.
+      const DelayPart* edge_part = one_delay(mod.edge_delay_parts[d]);
+      const bool edge_mixture = edge_part != nullptr && loss == 0 &&
+                                !(out.delay_mixture[callee].share > 0) &&
+                                !out.endpoint_delayed[callee];
+      if (edge_mixture) {
+        DelayMixture& m = out.edge_mixture[d];
+        const double jitter_var = edge_part->jitter * edge_part->jitter;
+        const Moments& callee_latency = out.latency[callee];
+        m = {};
+        m.share = edge_part->fraction * edge_part->share;
+        m.shift = edge_part->delay;
+        m.jitter_var = jitter_var;
+        m.shaped = out.queue_shaped[callee] && jitter_var == 0;
+        m.fast = out.latency_fit[callee];
+        m.lead = jitter_lead(m.shift, jitter_var);
+        m.body =
+            fit_lognormal(Moments{callee_latency.mean + m.lead, callee_latency.var + jitter_var});
+      }
+      const DelayMixture& mixed = edge_mixture ? out.edge_mixture[d] : out.delay_mixture[callee];
       const bool endpoints_mixed = !refit && out.endpoint_delayed[callee];
-      const bool mixture_tail = (!refit && !shaped && mixed.share > 0) || endpoints_mixed;
+      const bool mixture_tail =
+          (!refit && !shaped && mixed.share > 0) || endpoints_mixed || edge_mixture;
       // The delayed share, and the fast one's attempts cut at the timeout.
       double mixed_share = 0;
       Truncated mixed_cut, fast_cut;
@@ -1083,22 +1135,29 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
       // inherited) delays the same share of the calls that reach it unchanged (no injected
       // edge delay, no timeouts to speak of, not optional): 1 - (1 - share)^n of the requests
       // making n calls, n x share for n <= 1 (the share of requests that make one).
-      const DelayMixture& callee_delayed = out.passed_delay[callee];
-      if (mixed_cut.p_timeout >= 1e-3 && mixed_cut.p_timeout < 0.99 && !dep.optional &&
-          abort == 0) {
-        // The timeout cuts the callee's delayed share. Where most of it times out, the calls
-        // whose first attempt timed out are the delayed share, in parts by the timeouts they
-        // waited out (each retry times out again with the same chance, the callee being as
-        // congested), over an answered attempt; else the calls whose first attempt met the
-        // delay, in one part, over a fast attempt. Their time over the other calls' is the
-        // shift, and what that adds to the call's variance beyond the two means' and the
-        // parts' spread the jitter (negative where the delayed calls vary less: a timeout
-        // waited out is exact).
-        const bool timeouts = mixed_cut.p_timeout >= 0.5 * mixed_share;
-        const double q = timeouts ? mixed_cut.p_timeout : mixed_share;
+      const DelayMixture& callee_delayed =
+          edge_mixture ? out.edge_mixture[d] : out.passed_delay[callee];
+      // The share of attempts that wait the timeout out: timed out, or lost on the way.
+      const double timed_out = lost_attempts_time_out ? loss + (1.0 - loss) * p_timeout : p_timeout;
+      const bool cut_share = mixed_cut.p_timeout >= 1e-3;  // the timeout cuts a delayed share
+      if ((cut_share || (!mixture_tail && timed_out >= 0.01)) && timed_out < 0.99 &&
+          !dep.optional && abort == 0) {
+        // Attempts that wait the timeout out make the calls a mixture too (from 1 % of them
+        // where the callee has no delayed share: below, no p99 sees them, and a mixture's
+        // quantiles cost bisections every tick). Where most of a
+        // delayed share times out (or the callee has none), the calls whose first attempt
+        // timed out are the delayed share, in parts by the timeouts they waited out (each
+        // retry times out again with the same chance, the callee being as congested, a lost
+        // attempt's retry is lost as often), over an answered attempt; else the calls whose
+        // first attempt met the delay, in one part, over a fast attempt. Their time over the
+        // other calls' is the shift, and what that adds to the call's variance beyond the two
+        // means' and the parts' spread the jitter (negative where the delayed calls vary
+        // less: a timeout waited out is exact).
+        const bool timeouts = !cut_share || timed_out >= 0.5 * mixed_share || mixed_share > 0.99;
+        const double q = timeouts ? timed_out : mixed_share;
         double base_mean, base_var;  // of the calls that are not delayed
-        if (timeouts) {  // an attempt answered within the timeout: the cut less the timeouts
-          const Moments& m = mixed_cut.moments;
+        if (timeouts) {  // an attempt answered within the timeout: all less the timeouts
+          const Moments& m = attempt;
           base_mean = (m.mean - q * timeout) / (1.0 - q);
           base_var = std::max(0.0, (m.var + m.mean * m.mean - q * timeout * timeout) / (1.0 - q) -
                                        base_mean * base_mean);
@@ -1129,8 +1188,8 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
                             n * per_call_var + fraction * (1.0 - fraction) *
                                                    (call.mean * call.mean - base_mean * base_mean)};
         }
-      } else if (callee_delayed.share > 0 && !refit && !dep.optional && p_timeout < 1e-3 &&
-                 abort == 0) {
+      } else if (callee_delayed.share > 0 && (!refit || edge_mixture) && !dep.optional &&
+                 p_timeout < 1e-3 && abort == 0) {
         const double calls = out.edge_calls[d];
         const double share = calls <= 1 ? calls * callee_delayed.share
                                         : 1.0 - std::pow(1.0 - callee_delayed.share, calls);
@@ -1163,6 +1222,10 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
         q50 = waited(0.50);
         q95 = waited(0.95);
         q99 = waited(0.99);
+      } else if (edge_mixture) {
+        q50 = mixture_quantile_of(out.edge_mixture[d], out.queue_shape[callee], 0.50);
+        q95 = mixture_quantile_of(out.edge_mixture[d], out.queue_shape[callee], 0.95);
+        q99 = mixture_quantile_of(out.edge_mixture[d], out.queue_shape[callee], 0.99);
       } else if (refit) {
         q50 = lognormal_quantile(attempt_latency, 0.0);
         q95 = lognormal_quantile(attempt_latency, kZ95);
@@ -1183,8 +1246,11 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
       out.edge_lognormal[d] = (refit || lost_attempts_time_out ||
                                endpoint_begin_[callee + 1] - endpoint_begin_[callee] == 1) &&
                               !attempt_latency.degenerate && !shaped &&
-                              !(out.delay_mixture[callee].share > 0 && !refit);
-      out.edge_mixed[d] = !refit && !lost_attempts_time_out && out.delay_mixture[callee].share > 0;
+                              !(out.delay_mixture[callee].share > 0 && !refit) && !edge_mixture;
+      out.edge_mixed[d] = edge_mixture ? 2
+                          : !refit && !lost_attempts_time_out && out.delay_mixture[callee].share > 0
+                              ? 1
+                              : 0;
       out.edge_atom[d] = lost_attempts_time_out ? loss : 0.0;
       out.edge_cap[d] = dep.timeout > 0 ? timeout : HUGE_VAL;
       out.edge_p50[d] = q50;
@@ -1234,10 +1300,11 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
       out.p50[s] = quantile(shape, 0.50);
       out.p95[s] = quantile(shape, 0.95);
       out.p99[s] = quantile(shape, 0.99);
-    } else if (count == 1 && partial_delay(mod.service_delay_parts[s]) &&
+    } else if (count == 1 && one_delay(mod.service_delay_parts[s]) &&
                is_zero(mod.endpoint_delay[first])) {
-      // A share of the requests delayed: the mixture of the two, each a log-normal.
-      const DelayPart& part = *partial_delay(mod.service_delay_parts[s]);
+      // A share of the requests delayed (or all of them): the mixture of the two, each a
+      // log-normal.
+      const DelayPart& part = *one_delay(mod.service_delay_parts[s]);
       const double p = part.fraction * part.share;
       delay_share(s, mixture, p, part.delay, part.jitter * part.jitter);
       // Its own queue alone but for a fixed delay: the mixture of the exact shape and the
@@ -1578,18 +1645,16 @@ bool World::endpoint_mixture(int s, const FaultModifiers& mod, const TickOutcome
     mixture.parts.push_back(fit_lognormal(fast));
     mixture.weights.push_back(w * (1.0 - p));
     mixture.shifts.push_back(0.0);
-    mixture.parts.push_back(fit_lognormal(Moments{fast.mean, fast.var + jitter_var}));
+    const double lead = jitter_lead(delay, jitter_var);
+    mixture.parts.push_back(fit_lognormal(Moments{fast.mean + lead, fast.var + jitter_var}));
     mixture.weights.push_back(w * p);
-    mixture.shifts.push_back(delay);
+    mixture.shifts.push_back(delay - lead);
   }
   return delayed;
 }
 
 double World::mixture_quantile_above(int s, double above) const {
-  const DelayMixture& delayed = outcome_.delay_mixture[s];
-  if (!delayed.shaped) return quantile(delayed, 1.0 - above);
-  const double q = std::min(1.0 - above, 1.0 - 1e-12);  // a quantile below 1
-  return shifted_share_quantile(outcome_.queue_shape[s], delayed.share, delayed.shift, q);
+  return mixture_quantile_of(outcome_.delay_mixture[s], outcome_.queue_shape[s], 1.0 - above);
 }
 
 void World::write_frame(std::int64_t tick) {
@@ -1719,13 +1784,20 @@ void World::write_frame(std::int64_t tick) {
       edge_p50[d] = static_cast<float>(p.p50);
       edge_p95[d] = static_cast<float>(p.p95);
       edge_p99[d] = static_cast<float>(p.p99);
-      if (outcome_.edge_mixed[d] && p.p99 > 0) {  // the callee's mixture, cut at the timeout
+      if (outcome_.edge_mixed[d] && p.p99 > 0) {  // a mixture, cut at the timeout
+        // The callee's (1), or the edge's own delayed share of the callee's latency (2).
         const SampleScores& z = edge_batch_.scores(d);
         const int callee = scenario_.dependencies[d].callee;
+        const DelayMixture& m =
+            outcome_.edge_mixed[d] == 2 ? outcome_.edge_mixture[d] : outcome_.delay_mixture[callee];
         const double cap = outcome_.edge_cap[d];
-        edge_p50[d] = static_cast<float>(std::min(cap, mixture_quantile_above(callee, z.t50)));
-        edge_p95[d] = static_cast<float>(std::min(cap, mixture_quantile_above(callee, z.t95)));
-        edge_p99[d] = static_cast<float>(std::min(cap, mixture_quantile_above(callee, z.t99)));
+        const auto at = [&](double above) {
+          return static_cast<float>(
+              std::min(cap, mixture_quantile_of(m, outcome_.queue_shape[callee], 1.0 - above)));
+        };
+        edge_p50[d] = at(z.t50);
+        edge_p95[d] = at(z.t95);
+        edge_p99[d] = at(z.t99);
       }
     }
   });

@@ -121,6 +121,9 @@ struct DelayMixture {
   // One step: one part.
   int steps = 0;  // 0 or 1: one part (0 by default, so that a cleared mixture is all zeros)
   double ratio = 0, spacing = 0, last_less = 0, backoff = 0;
+  // The delayed body's mean over the fast latency's: a jittered delay's body starts `lead`
+  // before its shift (world.cc, jitter_lead).
+  double lead = 0;
   // The fast share is the service's exact queue shape (TickOutcome::queue_shape) and the
   // delayed share the same shifted by `shift` (a fixed delay on a service alone): its
   // percentiles and its callers' timeouts use the shape, not the two log-normals.
@@ -228,12 +231,16 @@ struct TickOutcome {
   std::vector<LogNormal> edge_fit;
   std::vector<double> edge_atom, edge_cap;
   std::vector<char> edge_lognormal;
-  // 1 where an attempt sees its callee's delay_mixture unchanged (no refit, no lost attempts):
-  // measured through the mixture's quantile function, capped at edge_cap.
+  // 1 where an attempt sees its callee's delay_mixture unchanged (no refit, no lost attempts),
+  // 2 where it sees edge_mixture (an injected delay on a share of the attempts, or all, to a
+  // callee without a mixture; only valid there): measured through the mixture's quantile
+  // function, capped at edge_cap.
   std::vector<char> edge_mixed;
+  std::vector<DelayMixture> edge_mixture;
 
   // Sizes every vector and zeroes it (no allocation once sized); delay_mixture and
-  // passed_delay only sized: World::compute clears each service's before reading it.
+  // passed_delay only sized (World::compute clears each service's before reading it), and
+  // edge_mixture (read only where edge_mixed says it was written this tick).
   void reset(std::size_t services, std::size_t endpoints, std::size_t dependencies);
 };
 
