@@ -319,11 +319,16 @@ World::World(const Scenario& scenario, std::uint64_t seed)
       endpoints_.push_back({static_cast<int>(s), 1.0, 1.0, -1});
       continue;
     }
-    double total_weight = 0;
+    // Each endpoint's processing time relative to the others': their weighted mean is the
+    // service time workers / capacity_rps, so that a replica serves capacity_rps whatever
+    // the mix (as at the request level; docs/scenario-format.md, latency_factor).
+    double total_weight = 0, mean_factor = 0;
     for (const EndpointSpec& e : spec.endpoints) total_weight += e.weight;
     for (const EndpointSpec& e : spec.endpoints)
-      endpoints_.push_back(
-          {static_cast<int>(s), e.weight / total_weight, e.latency_factor, frame_endpoints++});
+      mean_factor += e.weight / total_weight * e.latency_factor;
+    for (const EndpointSpec& e : spec.endpoints)
+      endpoints_.push_back({static_cast<int>(s), e.weight / total_weight,
+                            e.latency_factor / mean_factor, frame_endpoints++});
   }
   endpoint_begin_.push_back(static_cast<int>(endpoints_.size()));
   external_.assign(services, 0.0);
@@ -1056,7 +1061,14 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
             fit_lognormal(Moments{callee_latency.mean + m.lead, callee_latency.var + jitter_var});
       }
       const DelayMixture& mixed = edge_mixture ? out.edge_mixture[d] : out.delay_mixture[callee];
-      const bool endpoints_mixed = !refit && out.endpoint_delayed[callee];
+      // A callee of several endpoints is their mixture (one delayed, or a timeout that the
+      // log-normal of its moments says may cut it: /get at 2 ms and /search at 50 ms behind a
+      // 150 ms timeout are not one log-normal's tail).
+      const bool several = endpoint_begin_[callee + 1] - endpoint_begin_[callee] > 1;
+      const bool endpoints_mixed =
+          !refit && several &&
+          (out.endpoint_delayed[callee] ||
+           (dep.timeout > 0 && may_time_out(out.latency_fit[callee], timeout)));
       const bool mixture_tail =
           (!refit && !shaped && mixed.share > 0) || endpoints_mixed || edge_mixture;
       // The delayed share, and the fast one's attempts cut at the timeout.
@@ -1139,8 +1151,9 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
           edge_mixture ? out.edge_mixture[d] : out.passed_delay[callee];
       // The share of attempts that wait the timeout out: timed out, or lost on the way.
       const double timed_out = lost_attempts_time_out ? loss + (1.0 - loss) * p_timeout : p_timeout;
-      const bool cut_share = mixed_cut.p_timeout >= 1e-3;  // the timeout cuts a delayed share
-      if ((cut_share || (!mixture_tail && timed_out >= 0.01)) && timed_out < 0.99 &&
+      // The timeout cuts a delayed share.
+      const bool cut_share = mixed_cut.p_timeout >= 1e-3 && mixed_share > 0;
+      if ((cut_share || (!(mixed_share > 0) && timed_out >= 0.01)) && timed_out < 0.99 &&
           !dep.optional && abort == 0) {
         // Attempts that wait the timeout out make the calls a mixture too (from 1 % of them
         // where the callee has no delayed share: below, no p99 sees them, and a mixture's
@@ -1348,13 +1361,45 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
       // Scratch of the thread computing this service.
       thread_local LogNormalMixture endpoint_parts;  // scratch of the thread computing s
       out.endpoint_delayed[s] = endpoint_mixture(s, mod, out, endpoint_parts);
-      const LogNormal* parts = endpoint_parts.parts.data();
-      const double* weights = endpoint_parts.weights.data();
-      const double* shifts = endpoint_parts.shifts.data();
-      const int size = static_cast<int>(endpoint_parts.parts.size());
-      out.p50[s] = mixture_quantile(parts, weights, size, 0.50, shifts);
-      out.p95[s] = mixture_quantile(parts, weights, size, 0.95, shifts);
-      out.p99[s] = mixture_quantile(parts, weights, size, 0.99, shifts);
+      bool alone = downstream.mean == 0 && downstream.var == 0 && is_zero(mod.service_delay[s]) &&
+                   mixture.mean > 0;
+      for (int e = first; e < first + count && alone; ++e) alone = is_zero(mod.endpoint_delay[e]);
+      if (alone) {
+        // Its own queue alone: the mixture of its endpoints' exact shapes (an exponential's
+        // p90 is 11 % above its log-normal's), by bisection on the mixture's survival
+        // between the least and the most of their own quantiles.
+        thread_local std::vector<QueueLatency> shapes;
+        shapes.clear();
+        for (int e = first; e < first + count; ++e)
+          shapes.push_back(queue_latency(base * endpoints_[e].latency_factor, out.wait[s]));
+        const auto at = [&](double q) {
+          double low = HUGE_VAL, high = 0;
+          for (const QueueLatency& shape : shapes) {
+            const double own = quantile(shape, q);
+            low = std::min(low, own);
+            high = std::max(high, own);
+          }
+          for (int i = 0; i < 60 && high - low > 1e-12 * high; ++i) {
+            const double mid = 0.5 * (low + high);
+            double above = 0;
+            for (int e = 0; e < count; ++e)
+              above += endpoints_[first + e].weight * survival(shapes[e], mid);
+            (above > 1.0 - q ? low : high) = mid;
+          }
+          return 0.5 * (low + high);
+        };
+        out.p50[s] = at(0.50);
+        out.p95[s] = at(0.95);
+        out.p99[s] = at(0.99);
+      } else {
+        const LogNormal* parts = endpoint_parts.parts.data();
+        const double* weights = endpoint_parts.weights.data();
+        const double* shifts = endpoint_parts.shifts.data();
+        const int size = static_cast<int>(endpoint_parts.parts.size());
+        out.p50[s] = mixture_quantile(parts, weights, size, 0.50, shifts);
+        out.p95[s] = mixture_quantile(parts, weights, size, 0.95, shifts);
+        out.p99[s] = mixture_quantile(parts, weights, size, 0.99, shifts);
+      }
     }
     if (arrivals > 0 && out.fast_fail[s] >= 1.0) out.p50[s] = out.p95[s] = out.p99[s] = 0.0;
   };

@@ -93,7 +93,7 @@ def test_callers_inherit_an_endpoints_delayed_share_in_both_modes():
     # requests: 12 % of shop's requests, and of edge's (one call to shop each), are delayed,
     # so their p95 is in the delayed mode (above 0.5 s) and their p50 with the fast ones.
     # p50 is the fast requests' log-normal, though those that call pay and those that do not
-    # are a mixture of their own (now 21 % and 26 % low; 17 % and 12 % high when pay's
+    # are a mixture of their own (now 17 % and 25 % low; 17 % and 12 % high when pay's
     # timeouts came from one log-normal's tail, which cut its variance at 5 s).
     fluid, requests = caller_percentiles("fluid"), caller_percentiles("requests")
     for service in ("shop", "edge"):
@@ -104,9 +104,11 @@ def test_callers_inherit_an_endpoints_delayed_share_in_both_modes():
             assert abs(f / r - 1) < tolerance, (service, key, fluid, requests)
     # pay itself: 30 % of its requests delayed, its p95 in the delayed share (the mixture of
     # its endpoints, /pay in two parts; one log-normal of /pay's moments put p95 7 % high and
-    # p50 three times too high). p50 is its fast endpoints' log-normals (now 31 % low).
+    # p50 three times too high). p50 is its fast endpoints' log-normals (now 8 % low; 31 %
+    # before their latency factors were taken relative to their mean, as the request level
+    # takes them).
     assert abs(fluid[("pay", "latency_p95_s")] / requests[("pay", "latency_p95_s")] - 1) < 0.05
-    assert abs(fluid[("pay", "latency_p50_s")] / requests[("pay", "latency_p50_s")] - 1) < 0.4
+    assert abs(fluid[("pay", "latency_p50_s")] / requests[("pay", "latency_p50_s")] - 1) < 0.15
 
 
 def test_a_negligible_delay_leaves_the_exact_percentiles_and_is_silent():
@@ -207,7 +209,7 @@ def test_a_timeout_cuts_an_endpoints_delayed_share_in_both_modes():
     those time out (the log-normal fitted to pay's moments timed out 13 %), and shop's p95
     is one timeout, or two and a back-off with a retry. Fluid within 5 % of the request
     level for the error ratio and p95 (now 0.5 to 1 % and 0 to 0.3 %); p50 is the fast
-    endpoints' log-normals (now 17 % low)."""
+    endpoints' log-normals (now 6 % low)."""
     for retries, delayed_p95 in ((0, (0.3, 0.35)), (1, (0.58, 0.65))):
         text = ENDPOINT_TIMED_OUT.replace("RETRIES", str(retries))
         name = f"endpoint-timed-out-{retries}"
@@ -218,7 +220,7 @@ def test_a_timeout_cuts_an_endpoints_delayed_share_in_both_modes():
         assert abs(requests[("shop", "error_ratio")] / failed - 1) < 0.05, requests
         assert delayed_p95[0] < requests[("shop", "latency_p95_s")] < delayed_p95[1], requests
         for key, tolerance in (("error_ratio", 0.05), ("latency_p95_s", 0.05),
-                               ("latency_p50_s", 0.25)):
+                               ("latency_p50_s", 0.15)):
             f, r = fluid[("shop", key)], requests[("shop", key)]
             assert abs(f / r - 1) < tolerance, (retries, key, fluid, requests)
 
