@@ -116,17 +116,26 @@ void for_each_part(const DelayMixture& d, F f) {
   constexpr int kMostSteps = 16;
   double weight[kMostSteps], offset[kMostSteps];
   const int steps = std::min(d.steps, kMostSteps);
-  double mean = 0, power = 1;
-  for (int k = 0; k < steps; ++k) {
+  // With a first part (first_ratio > 0): it holds 1 - first_ratio at offset 0, and the train
+  // after it the rest, from first_spacing on.
+  const int first = d.first_ratio > 0 ? 1 : 0;
+  double mean = 0, power = first ? d.first_ratio : 1.0;
+  if (first) {
+    weight[0] = 1.0 - d.first_ratio;
+    offset[0] = 0;
+  }
+  for (int k = first; k < steps; ++k) {
+    const int j = k - first;  // its place in the train
     const bool last = k == steps - 1;
     weight[k] = last ? power : (1.0 - d.ratio) * power;
     // The back-offs waited: before each retry its part made (all of them for the last).
     double waited = 0;
-    for (int j = 1; j <= (last ? k : k + 1); ++j) waited += 0.5 * backoff_width(j, d.backoff);
-    offset[k] = k * d.spacing + waited - (last ? d.last_less : 0.0);
-    mean += weight[k] * offset[k];
+    for (int i = 1; i <= (last ? j : j + 1); ++i) waited += 0.5 * backoff_width(i, d.backoff);
+    offset[k] =
+        (first ? d.first_spacing : 0.0) + j * d.spacing + waited - (last ? d.last_less : 0.0);
     power *= d.ratio;
   }
+  for (int k = 0; k < steps; ++k) mean += weight[k] * offset[k];
   for (int k = 0; k < steps; ++k) f(weight[k], d.shift - mean + offset[k] - d.lead);
 }
 
@@ -996,6 +1005,8 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
     delayed.spacing = parts != nullptr ? parts->spacing : 0.0;
     delayed.last_less = parts != nullptr ? parts->last_less : 0.0;
     delayed.backoff = parts != nullptr ? parts->backoff : 0.0;
+    delayed.first_ratio = parts != nullptr ? parts->first_ratio : 0.0;
+    delayed.first_spacing = parts != nullptr ? parts->first_spacing : 0.0;
     delayed.lead = 0;
     double first = HUGE_VAL;  // the earliest part's shift
     for_each_part(delayed, [&](double, double at) { first = std::min(first, at); });
@@ -1187,11 +1198,30 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
           inherited = {};
           inherited.share = share;
           inherited.shift = shift;
+          // An attempt answered within the timeout, of any share.
+          const double answered =
+              (attempt.mean - timed_out * timeout) / std::max(1e-12, 1.0 - timed_out);
           if (timeouts) {
             inherited.steps = dep.retries + 1;
             inherited.ratio = q;
             inherited.spacing = timeout;
             inherited.last_less = base_mean;
+            inherited.backoff = to_seconds(dep.retry_backoff);
+          } else if (const double cut = (timed_out - (1.0 - q) * fast_cut.p_timeout) / q;
+                     cut > 0.01 && cut < 0.99) {
+            // Some of the delayed share times out (a delay just short of the timeout): its
+            // calls answered at once, then a train of those that timed out first, each
+            // timeout waited out in place of the delayed answer (after it, a retry times out
+            // again as any attempt does).
+            const double delayed_cut =
+                (mixed_cut.moments.mean - (1.0 - q) * fast_cut.moments.mean) / q;
+            const double delayed_answered = (delayed_cut - cut * timeout) / (1.0 - cut);
+            inherited.steps = dep.retries + 2;
+            inherited.first_ratio = cut;
+            inherited.first_spacing = timeout + answered - delayed_answered;
+            inherited.ratio = timed_out;
+            inherited.spacing = timeout;
+            inherited.last_less = answered;
             inherited.backoff = to_seconds(dep.retry_backoff);
           }
           inherited.jitter_var =

@@ -118,9 +118,12 @@ struct DelayMixture {
   // ratio^(steps-1)), shifted `spacing` more than the part before it, the last `last_less`
   // less again (its calls end at their last timeout, without an answer), each after the
   // mean back-offs of the retries it made (`backoff`: the dependency's retry_backoff).
-  // One step: one part.
+  // One step: one part. With first_ratio > 0 the first part holds 1 - first_ratio at the
+  // start and the train above the rest, first_spacing after it (a delayed share of which
+  // some times out: those answered, then those retried).
   int steps = 0;  // 0 or 1: one part (0 by default, so that a cleared mixture is all zeros)
   double ratio = 0, spacing = 0, last_less = 0, backoff = 0;
+  double first_ratio = 0, first_spacing = 0;
   // The delayed body's mean over the fast latency's: a jittered delay's body starts `lead`
   // before its shift (world.cc, jitter_lead).
   double lead = 0;
