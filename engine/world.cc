@@ -94,6 +94,18 @@ Moments retry_waits(double failure, int retries, double backoff) {
   return {mean, std::max(0.0, second - mean * mean)};
 }
 
+// What a delay d ± j (variance `jitter_var`) on a share p of the requests adds to their
+// latency: mean p d, variance p j² + p (1 − p) d² (add_delay's, for taking it out again).
+Moments delay_moments(double p, double delay, double jitter_var) {
+  return {p * delay, p * jitter_var + p * (1.0 - p) * delay * delay};
+}
+
+// The fast latency with a delay's jitter (variance `jitter_var`) added, its mean raised by
+// `lead` (jitter_lead): the body a delayed share's parts are placed at.
+LogNormal delayed_body(const Moments& fast, double lead, double jitter_var) {
+  return fit_lognormal(Moments{fast.mean + lead, std::max(0.0, fast.var + jitter_var)});
+}
+
 // How far ahead of its delay a jittered delayed share's body is placed, its mean raised as
 // much: a delay d ± j is a shift of d - lead and a log-normal of the fast latency's variance
 // plus j² about the fast mean plus lead. Without a lead the jitter widened a log-normal of the
@@ -990,9 +1002,7 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
                                double jitter_var, const Moments* added = nullptr,
                                const DelayMixture* parts = nullptr) {
     Moments fast = mixture;
-    const Moments taken = added != nullptr
-                              ? *added
-                              : Moments{p * delay, p * jitter_var + p * (1.0 - p) * delay * delay};
+    const Moments taken = added != nullptr ? *added : delay_moments(p, delay, jitter_var);
     fast.mean -= taken.mean;
     fast.var = std::max(0.0, fast.var - taken.var);
     DelayMixture& delayed = out.delay_mixture[s];
@@ -1011,8 +1021,7 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
     double first = HUGE_VAL;  // the earliest part's shift
     for_each_part(delayed, [&](double, double at) { first = std::min(first, at); });
     delayed.lead = jitter_lead(std::max(0.0, first), jitter_var);
-    delayed.body =
-        fit_lognormal(Moments{fast.mean + delayed.lead, std::max(0.0, fast.var + jitter_var)});
+    delayed.body = delayed_body(fast, delayed.lead, jitter_var);
     out.passed_delay[s] = delayed;
     out.p50[s] = quantile(delayed, 0.50);
     out.p95[s] = quantile(delayed, 0.95);
@@ -1068,8 +1077,7 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
         m.shaped = out.queue_shaped[callee] && jitter_var == 0;
         m.fast = out.latency_fit[callee];
         m.lead = jitter_lead(m.shift, jitter_var);
-        m.body =
-            fit_lognormal(Moments{callee_latency.mean + m.lead, callee_latency.var + jitter_var});
+        m.body = delayed_body(callee_latency, m.lead, jitter_var);
       }
       const DelayMixture& mixed = edge_mixture ? out.edge_mixture[d] : out.delay_mixture[callee];
       // A callee of several endpoints is their mixture (one delayed, or a timeout that the
@@ -1714,14 +1722,15 @@ bool World::endpoint_mixture(int s, const FaultModifiers& mod, const TickOutcome
     delayed = true;
     const double p = part->fraction * part->share, delay = part->delay;
     const double jitter_var = part->jitter * part->jitter;
+    const Moments taken = delay_moments(p, delay, jitter_var);
     Moments fast = out.endpoint_latency[e];
-    fast.mean -= p * delay;
-    fast.var = std::max(0.0, fast.var - p * jitter_var - p * (1.0 - p) * delay * delay);
+    fast.mean -= taken.mean;
+    fast.var = std::max(0.0, fast.var - taken.var);
     mixture.parts.push_back(fit_lognormal(fast));
     mixture.weights.push_back(w * (1.0 - p));
     mixture.shifts.push_back(0.0);
     const double lead = jitter_lead(delay, jitter_var);
-    mixture.parts.push_back(fit_lognormal(Moments{fast.mean + lead, fast.var + jitter_var}));
+    mixture.parts.push_back(delayed_body(fast, lead, jitter_var));
     mixture.weights.push_back(w * p);
     mixture.shifts.push_back(delay - lead);
   }

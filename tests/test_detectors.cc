@@ -147,16 +147,27 @@ TEST_CASE("an alert escalates to critical when its escalation metric is high", "
   CHECK(runner.alerts()[1].severity == "critical");
 }
 
+namespace {
+
+// A threshold on error_ratio (above 0.01) that escalates to critical at `limit` (or above
+// it only, unless `inclusive`).
+DetectorSpec critical_at(double limit, bool inclusive) {
+  DetectorSpec threshold = spec("threshold", {{"above", 0.01}});
+  threshold.metrics = {"error_ratio"};
+  threshold.critical_metric = "error_ratio";
+  threshold.critical_above = limit;
+  threshold.critical_inclusive = inclusive;
+  return threshold;
+}
+
+}  // namespace
+
 TEST_CASE("a value exactly at critical_when's limit is not above it, whatever its rounding",
           "[detectors]") {
   // 0.1 and 0.7 round up and down to 32 bits: both exactly at the limit, neither critical.
   for (const double limit : {0.1, 0.7, 0.05}) {
     const Scenario scenario = scenario_from(kTwo);
-    DetectorSpec threshold = spec("threshold", {{"above", 0.01}});
-    threshold.metrics = {"error_ratio"};
-    threshold.critical_metric = "error_ratio";
-    threshold.critical_above = limit;
-    DetectorRunner runner(scenario, {threshold});
+    DetectorRunner runner(scenario, {critical_at(limit, false)});
     runner.on_frame(frame_with(0, static_cast<float>(limit), static_cast<float>(limit)));
     REQUIRE(runner.alerts().size() == 2);
     CHECK(runner.alerts()[0].severity == "warning");
@@ -168,12 +179,7 @@ TEST_CASE("critical_when at_least counts a value exactly at it", "[detectors]") 
   // (a 5 % error fault without noise) escalates with at_least, not with above.
   for (const double limit : {0.1, 0.7, 0.05}) {
     const Scenario scenario = scenario_from(kTwo);
-    DetectorSpec threshold = spec("threshold", {{"above", 0.01}});
-    threshold.metrics = {"error_ratio"};
-    threshold.critical_metric = "error_ratio";
-    threshold.critical_above = limit;
-    threshold.critical_inclusive = true;
-    DetectorRunner runner(scenario, {threshold});
+    DetectorRunner runner(scenario, {critical_at(limit, true)});
     const float below = std::nextafter(static_cast<float>(limit), 0.0f);
     runner.on_frame(frame_with(0, static_cast<float>(limit), below));
     REQUIRE(runner.alerts().size() == 2);
