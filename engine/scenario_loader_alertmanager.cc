@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <initializer_list>
+#include <string_view>
 
 #include "scenario_loader_internal.h"
 #include "util/alertmanager_syntax.h"
@@ -24,6 +26,14 @@ const std::vector<std::string> kAlertLabels = {"alertname", "detector", "metric"
 
 const std::vector<std::string> kOldKeys = {"group_by", "group_wait", "group_interval",
                                            "repeat_interval"};
+
+// A receiver's keys: its name and Alertmanager's integrations (up to 0.28), each a list.
+const std::initializer_list<std::string_view> kReceiverKeys = {
+    "name",           "discord_configs",    "email_configs",    "incidentio_configs",
+    "jira_configs",   "msteams_configs",    "msteamsv2_configs", "opsgenie_configs",
+    "pagerduty_configs", "pushover_configs", "rocketchat_configs", "slack_configs",
+    "sns_configs",    "telegram_configs",   "victorops_configs", "webex_configs",
+    "webhook_configs", "wechat_configs"};
 
 bool is_label_name(std::string_view name) {
   if (name.empty()) return false;
@@ -321,14 +331,17 @@ class AlertmanagerReader {
     spec.inhibit_rules.push_back(std::move(inhibit));
   }
 
-  // receivers: names only; what each would send to (*_configs) is left aside.
+  // receivers: names, and what each would send to (*_configs) only checked to be
+  // Alertmanager's keys and lists (`slack_config:` fails amtool check-config; a receiver
+  // that silently sends nothing would too).
   void read_receivers(MapReader& r, AlertmanagerSpec& spec) {
     spec.receivers.clear();
     for (const YAML::Node& item : r.list("receivers")) {
-      std::optional<std::string> name;
-      for (const MapEntry& entry : read_entries(item, "receiver", diags_))
-        if (entry.key == "name") name = read_text(entry.value, entry.value_pos(), "'name'", diags_);
-      if (!item.IsMap()) continue;
+      MapReader receiver(item, "receiver", kReceiverKeys, diags_);
+      if (!receiver.is_map()) continue;
+      const std::optional<std::string> name = receiver.text("name");
+      for (std::string_view key : kReceiverKeys)
+        if (key != "name") receiver.list(key);
       if (!name) {
         diags_.error(pos_of(item), "a receiver needs a 'name'");
         continue;

@@ -257,7 +257,8 @@ def test_labels_amtool_refuses_are_refused():
 
 def test_configurations_amtool_rejects_are_refused_at_their_place():
     """A label twice in group_by; a route naming a time interval nothing defines, or the
-    root route naming one; a time interval defined twice, or without a name: amtool
+    root route naming one; a time interval defined twice, or without a name; a receiver's
+    integration misspelt or not a list: amtool
     check-config fails each, and dosim, read alone (`dosim routes`) or named by a scenario,
     says where."""
     base = "route:\n  receiver: a\n{route}receivers:\n  - name: a\n{top}"
@@ -276,6 +277,11 @@ def test_configurations_amtool_rejects_are_refused_at_their_place():
                           "9:5: time interval 'nights' is defined twice"),
         "no-name": ("", "time_intervals:\n  - time_intervals: []\n",
                     "6:5: a time interval needs a 'name'"),
+        # A receiver's integrations: Alertmanager's keys, each a list.
+        "receiver-key": ("", "    slack_config: [{api_url: 'http://x', channel: '#a'}]\n",
+                         "5:5: unknown key 'slack_config' in receiver; did you mean 'slack_configs'?"),
+        "receiver-map": ("", "    webhook_configs: {url: 'http://x'}\n",
+                         "5:22: expected a list for 'webhook_configs', got a mapping"),
     }
     for name, (route, top, message) in cases.items():
         config = TMP / f"refused-{name}.yml"
@@ -293,6 +299,14 @@ def test_configurations_amtool_rejects_are_refused_at_their_place():
         route="  routes:\n    - receiver: a\n      mute_time_intervals: [nights, days]\n"
               "      active_time_intervals: [nights]\n",
         top="time_intervals:\n" + nights + "mute_time_intervals:\n" + nights.replace("nights", "days")))
+    assert amtool("check-config", config).returncode == 0
+    result = dosim("routes", config, "service=web")
+    assert result.returncode == 0 and result.stdout.strip() == "a", result.stderr
+    # A receiver with integrations amtool accepts (what they send is left aside).
+    config = TMP / "receiver-integrations.yml"
+    config.write_text(base.format(route="", top="    webhook_configs: [{url: 'http://127.0.0.1:1/'}]\n"
+                                  "    email_configs: [{to: 'a@example.org', from: 'b@example.org', "
+                                  "smarthost: 'localhost:25'}]\n"))
     assert amtool("check-config", config).returncode == 0
     result = dosim("routes", config, "service=web")
     assert result.returncode == 0 and result.stdout.strip() == "a", result.stderr
