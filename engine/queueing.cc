@@ -110,6 +110,79 @@ Truncated truncate_at(const LogNormal& d, double timeout) {
   return t;
 }
 
+namespace {
+
+// Gauss-Hermite nodes and weights (16 points, the positive half; the rule is symmetric),
+// the weights over sqrt(pi): E[g(Z)] = sum of w (g(sqrt 2 x) + g(-sqrt 2 x)) for Z standard
+// normal.
+constexpr double kHermiteNodes[8] = {0.27348104613815244, 0.8229514491446559,
+                                     1.3802585391988809,  1.9517879909162539,
+                                     2.5462021578474814,  3.176999161979956,
+                                     3.869447904860123,   4.688738939305819};
+constexpr double kHermiteWeights[8] = {
+    0.28656852123801213,    0.15833837275094964,    0.04728475235401403,
+    0.007266937601184743,   0.0005259849265739094,  1.5300032162487316e-05,
+    1.3094732162868187e-07, 1.4978147231618314e-10};
+
+// Calls f(weight, z) at the rule's 16 points.
+template <class F>
+void for_each_hermite_point(F f) {
+  for (int i = 0; i < 8; ++i) {
+    const double z = M_SQRT2 * kHermiteNodes[i];
+    f(kHermiteWeights[i], z);
+    f(kHermiteWeights[i], -z);
+  }
+}
+
+double normal_density(double z) { return 0.3989422804014327 * std::exp(-0.5 * z * z); }
+
+}  // namespace
+
+Truncated truncate_delayed_at(const LogNormal& fast, double delay, double jitter,
+                              double timeout) {
+  Truncated out;
+  double second = 0;
+  // One value of the variable integrated over: the cut sum's chance and first two moments.
+  const auto add = [&](double w, double p, double mean, double second_moment) {
+    out.p_timeout += w * p;
+    out.moments.mean += w * mean;
+    second += w * second_moment;
+  };
+  const double fast_sd =
+      fast.degenerate ? 0.0 : fast.mean_value * std::sqrt(std::expm1(fast.sigma * fast.sigma));
+  if (fast_sd <= jitter) {
+    // Over F = f: with a = T - f, min(f + max(0, D), T) = f + clamp(D, 0, a), whose moments
+    // are the normal's partial moments on [0, a] plus a's on the rest.
+    const auto at_fast = [&](double w, double f) {
+      const double a = timeout - f;
+      if (a <= 0) return add(w, 1.0, timeout, timeout * timeout);
+      const double alpha = -delay / jitter, beta = (a - delay) / jitter;
+      const double inside = normal_cdf(beta) - normal_cdf(alpha);
+      const double above = 1.0 - normal_cdf(beta);
+      const double pa = normal_density(alpha), pb = normal_density(beta);
+      const double m1 = delay * inside - jitter * (pb - pa) + a * above;
+      const double m2 = (delay * delay + jitter * jitter) * inside -
+                        jitter * ((a + delay) * pb - delay * pa) + a * a * above;
+      add(w, above, f + m1, f * f + 2.0 * f * m1 + m2);
+    };
+    if (fast.degenerate)
+      at_fast(1.0, fast.mean_value);
+    else
+      for_each_hermite_point([&](double w, double z) { at_fast(w, std::exp(fast.mu + fast.sigma * z)); });
+  } else {
+    // Over D = x (at least 0): min(x + F, T) = x + min(F, T - x), F's partial moments.
+    for_each_hermite_point([&](double w, double z) {
+      const double x = std::max(0.0, delay + jitter * z);
+      if (timeout <= x) return add(w, 1.0, timeout, timeout * timeout);
+      const Truncated cut = truncate_at(fast, timeout - x);
+      const double mean = x + cut.moments.mean;
+      add(w, cut.p_timeout, mean, cut.moments.var + mean * mean);
+    });
+  }
+  out.moments.var = std::max(0.0, second - out.moments.mean * out.moments.mean);
+  return out;
+}
+
 double mixture_quantile(const LogNormal* parts, const double* weights, int count, double q,
                         const double* shifts) {
   const auto shift = [&](int i) { return shifts != nullptr ? shifts[i] : 0.0; };

@@ -193,6 +193,11 @@ Truncated truncate_at(const DelayMixture& d, const QueueLatency& shape, double t
     second += weight * (part.moments.var + part.moments.mean * part.moments.mean);
   };
   add(1.0 - d.share, fast);
+  if (d.normal_delay) {
+    add(d.share, truncate_delayed_at(d.fast, d.shift, std::sqrt(d.jitter_var), timeout));
+    out.moments.var = std::max(0.0, second - out.moments.mean * out.moments.mean);
+    return out;
+  }
   for_each_part(d, [&](double w, double shift) {
     Truncated body;
     if (timeout <= shift) {
@@ -1022,6 +1027,7 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
     for_each_part(delayed, [&](double, double at) { first = std::min(first, at); });
     delayed.lead = jitter_lead(std::max(0.0, first), jitter_var);
     delayed.body = delayed_body(fast, delayed.lead, jitter_var);
+    delayed.normal_delay = false;
     out.passed_delay[s] = delayed;
     out.p50[s] = quantile(delayed, 0.50);
     out.p95[s] = quantile(delayed, 0.95);
@@ -1031,6 +1037,7 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
     for (DelayMixture* mixture : {&out.delay_mixture[s], &out.passed_delay[s]}) {
       mixture->share = 0;  // none unless set below (TickOutcome::reset leaves them)
       mixture->shaped = false;
+      mixture->normal_delay = false;
     }
     const ServiceSpec& spec = scenario_.services[s];
     Moments downstream;
@@ -1078,6 +1085,7 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
         m.fast = out.latency_fit[callee];
         m.lead = jitter_lead(m.shift, jitter_var);
         m.body = delayed_body(callee_latency, m.lead, jitter_var);
+        m.normal_delay = jitter_var > 0;
       }
       const DelayMixture& mixed = edge_mixture ? out.edge_mixture[d] : out.delay_mixture[callee];
       // A callee of several endpoints is their mixture (one delayed, or a timeout that the
@@ -1358,6 +1366,7 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
       const DelayPart& part = *one_delay(mod.service_delay_parts[s]);
       const double p = part.fraction * part.share;
       delay_share(s, mixture, p, part.delay, part.jitter * part.jitter);
+      out.delay_mixture[s].normal_delay = part.jitter > 0;
       // Its own queue alone but for a fixed delay: the mixture of the exact shape and the
       // same shifted, so that a small delay moves the percentiles by as little as it should.
       if (part.jitter == 0 && downstream.mean == 0 && downstream.var == 0 && mixture.mean > 0) {

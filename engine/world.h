@@ -131,6 +131,10 @@ struct DelayMixture {
   // delayed share the same shifted by `shift` (a fixed delay on a service alone): its
   // percentiles and its callers' timeouts use the shape, not the two log-normals.
   bool shaped = false;
+  // The delayed share is the fast latency plus a delay drawn from a normal (mean `shift`,
+  // variance `jitter_var`, at least 0: a latency fault's jittered delay, one part): a
+  // timeout cuts it as that sum (truncate_delayed_at), not as the log-normal `body`.
+  bool normal_delay = false;
 };
 
 // One abort (or loss) as requests meet it: a share `fraction` fails with `status`.

@@ -242,9 +242,10 @@ faults:
 
 # (name, retries, fault, [(series, metric, tolerance)]): fluid within `tolerance` of the
 # request level over the fault (minutes 4 to 9). Now: edge-delay 3.6 %, 0.7 % and 0 %; loss
-# 0 % and 4.7 %; jitter 0.1 %, 19 % and 4.3 %; near-timeout 3.4 %, 3.1 % and 0.4 %;
-# all-delayed 0 to 0.1 %; all-jittered 2.6 % and 15 % (a jittered delay's timeouts are too
-# few: a log-normal body of a delay drawn from a normal).
+# 0 % and 4.7 %; jitter 0.1 %, 2.3 %, 2.8 % and 12 %; near-timeout 3.4 %, 3.1 % and 0.4 %;
+# all-delayed 0 to 0.1 %; all-jittered 0.9 %, 1.2 % and 4 %. (A jittered delay's timeouts
+# were 15-19 % too few, front's errors 29-41 %, while a log-normal fitted to the delayed
+# requests' moments cut them: now the sum of the fast latency and a normal delay.)
 FRONT_DB_CASES = [
     # An edge delay on 30 % of the attempts, beyond the timeout: those time out.
     ("edge-delay", 1, "{name: f, kind: latency, target: {caller: front, callee: db}, "
@@ -258,8 +259,8 @@ FRONT_DB_CASES = [
     # A jittered delay (100 ± 50 ms) on half of db's requests: a sixth of it times out.
     ("jitter", 1, "{name: f, kind: latency, target: {service: db}, fixedDelay: 100ms, "
      "jitter: 50ms, percent: 50, start: 3m, duration: 6m}",
-     [("db", "latency_p95_s", 0.05), ("front->db", "error_ratio", 0.25),
-      ("front", "latency_p95_s", 0.05)]),
+     [("db", "latency_p95_s", 0.05), ("front->db", "error_ratio", 0.05),
+      ("front", "latency_p95_s", 0.05), ("front", "error_ratio", 0.2)]),
     # 30 % of db's requests 140 ms slower, just short of the timeout: a third of those time
     # out, and front's p95 is a retry's (the delayed share's answered calls, then a train of
     # the retried ones; one log-normal of both put it 14 % low).
@@ -275,7 +276,8 @@ FRONT_DB_CASES = [
     # All of them 120 ± 40 ms slower: a third time out, and front's p95 is a retry's.
     ("all-jittered", 1, "{name: f, kind: latency, target: {service: db}, fixedDelay: 120ms, "
      "jitter: 40ms, start: 3m, duration: 6m}",
-     [("front", "latency_p95_s", 0.05), ("front->db", "error_ratio", 0.25)]),
+     [("front", "latency_p95_s", 0.05), ("front->db", "error_ratio", 0.05),
+      ("front", "error_ratio", 0.1)]),
 ]
 
 
@@ -305,7 +307,8 @@ def test_timeouts_cut_delays_of_every_kind_in_both_modes():
     """Edge delays, lost attempts, jittered and whole-service delays behind a timeout: what
     times out, and the callers' tails, in both modes (docs/world-model.md, Calls). Before,
     an edge delay on 30 % of attempts timed out 10 % of them (a log-normal of the edge's
-    moments), a jittered delay on half of the requests 1.8 % (against 10.6 %), and lost
+    moments), a jittered delay on half of the requests 1.8 % (against 10.6 %; 8.9 % while a
+    log-normal of the delayed requests' moments cut them, now 10.8 %), and lost
     attempts put front's p95 at 118 ms against 181."""
     for name, retries, fault, checks in FRONT_DB_CASES:
         text = FRONT_DB.replace("RETRIES", str(retries)).replace("FAULT", fault)
