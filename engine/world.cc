@@ -279,6 +279,15 @@ const DelayPart* one_delay(const std::vector<DelayPart>& parts) {
   return p > 0 && p <= 1 && parts[0].delay > 0 ? &parts[0] : nullptr;
 }
 
+// A service's slow pods: its delay part that acts on some of its replicas only (a latency
+// fault with a `mode`, picking fewer than all), or null.
+const DelayPart* slow_pod(const std::vector<DelayPart>& parts) {
+  for (const DelayPart& part : parts)
+    if (!part.replicas.empty() && part.share > 0 && part.share < 1 && part.delay > 0)
+      return &part;
+  return nullptr;
+}
+
 bool is_zero(const Moments& m) { return m.mean == 0 && m.var == 0; }
 
 // False when the timeout is so far in the tail that P(L > timeout) < 1e-6 (4.75 sigma): the
@@ -293,8 +302,9 @@ bool may_time_out(const LogNormal& d, double timeout) {
 
 void TickOutcome::reset(std::size_t services, std::size_t endpoints, std::size_t dependencies) {
   for (auto* v : {&arrivals, &aborted, &shed, &served, &utilization, &error_ratio, &p50, &p95, &p99,
-                  &cpu, &fast_fail, &routed_error_ratio})
+                  &cpu, &fast_fail, &routed_error_ratio, &slow_share})
     v->assign(services, 0.0);
+  slow_extra.assign(services, {});
   dispersion.assign(services, 1.0);
   spread_source.assign(services, -1);
   from_source.assign(services, 0.0);
@@ -398,6 +408,8 @@ World::World(const Scenario& scenario, std::uint64_t seed)
     st->split.assign(services, {});
     st->replica_drift.assign(services, 0.0);
     st->driven.assign(services, 0);
+    st->slow_in_system.assign(services, 0.0);
+    st->slow_share.assign(services, 0.0);
   }
 
   for (std::size_t s = 0; s < services; ++s) {
@@ -844,6 +856,7 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
     double& in_system = state.in_system[s];
     if (capacity <= 0) {
       state.split[s] = {};
+      state.slow_in_system[s] = state.slow_share[s] = 0;
       state.driven[s] = 0;
       state.replica_drift[s] = 0;
       out.shed[s] = admitted;
@@ -972,6 +985,62 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
       out.wait[s] = state.completed.complete(static_cast<std::size_t>(s), tick, dt_, out.wait[s],
                                              std::max(0.0, admitted - step.shed));
       in_system = step.in_system;
+      // Slow pods (a latency fault with a `mode`: docs/world-model.md, Bad pods) hold a
+      // worker for the delay, as at the request level: each serves workers / (service time
+      // + the delay's mean) a second while the balancer still sends it its share, so its
+      // queue (slow_share of the replicas, fractional here, mean field) fills and sheds as
+      // any queue does; the queue above stands for the other replicas. After the fault its
+      // backlog drains at the replicas' own pace.
+      const DelayPart* slow = pooled ? nullptr : slow_pod(mod.service_delay_parts[s]);
+      double& slow_held = state.slow_in_system[s];
+      double& slow_share = state.slow_share[s];
+      if (slow != nullptr)
+        slow_share = slow->share;
+      else if (pooled || !(slow_held > 1e-9))
+        slow_share = 0;
+      if (slow_share > 0) {
+        const double k = slow_share * replicas;
+        const double worker_seconds =
+            workers / per_replica + (slow != nullptr ? slow->fraction * slow->delay : 0.0);
+        const FluidQueueStep bad =
+            step_fluid_queue(workers, 1.0 / worker_seconds, admitted / replicas, slow_held / k,
+                             dt_, (waiting_limit + replicas * workers) / replicas);
+        slow_held = bad.in_system * k;
+        // Its wait: round robin's more regular arrivals (round_robin_wait), and a service less
+        // variable than an exponential (a fixed delay added to it) by Allen and Cunneen's
+        // (c_a^2 + c_s^2) / 2 over the exponential's (c_a^2 + 1) / 2, while it is under
+        // capacity (over it, a backlog waits what it holds).
+        const bool round_robin = spec.load_balancer == LoadBalancer::kRoundRobin;
+        const bool over = admitted / replicas * worker_seconds >= workers;
+        Moments slow_wait = round_robin ? round_robin_wait(bad, replicas, workers,
+                                                           1.0 / worker_seconds, over)
+                                        : bad.wait;
+        if (!over) {
+          const double own = workers / per_replica;
+          Moments service{own, own * own};
+          if (slow != nullptr) add_delay(service, slow->fraction, slow->delay, slow->jitter);
+          const double arrivals_cv2 = round_robin ? 1.0 / replicas : 1.0;
+          const double f = (arrivals_cv2 + service.var / (service.mean * service.mean)) /
+                           (arrivals_cv2 + 1.0);
+          slow_wait = {slow_wait.mean * f, slow_wait.var * f * f};
+        }
+        const double slow_shed = bad.shed * k;
+        out.shed[s] = (1.0 - slow_share) * step.shed + slow_shed;
+        out.served[s] = (1.0 - slow_share) * step.served + bad.served * k;
+        out.utilization[s] = (1.0 - slow_share) * std::min(1.0, step.served / capacity) +
+                             slow_share * std::min(1.0, bad.served * worker_seconds / workers);
+        const double answered = admitted - out.shed[s];
+        out.slow_share[s] =
+            answered > 0 ? std::clamp((slow_share * admitted - slow_shed) / answered, 0.0, 1.0)
+                         : 0.0;
+        // What its requests take more than the others': the wait beyond theirs, the delay.
+        Moments extra{std::max(0.0, slow_wait.mean - out.wait[s].mean),
+                      std::max(0.0, slow_wait.var - out.wait[s].var)};
+        if (slow != nullptr) add_delay(extra, slow->fraction, slow->delay, slow->jitter);
+        out.slow_extra[s] = extra;
+      } else {
+        slow_held = 0;
+      }
     }
     // A cpu-stress fault's stressor takes its share of the CPU on top of the service's use.
     const double stress = 1.0 - mod.service_capacity[s];
@@ -1178,6 +1247,14 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
           edge_mixture ? out.edge_mixture[d] : out.passed_delay[callee];
       // The share of attempts that wait the timeout out: timed out, or lost on the way.
       const double timed_out = lost_attempts_time_out ? loss + (1.0 - loss) * p_timeout : p_timeout;
+      // The same of all attempts, `attempt`'s: those the callee fails at once (shed, aborted)
+      // wait nothing.
+      const double waited_out =
+          out.fast_fail[callee] > 0
+              ? (lost_attempts_time_out ? loss : 0.0) +
+                    (1.0 - (lost_attempts_time_out ? loss : 0.0)) *
+                        (1.0 - std::min(1.0, out.fast_fail[callee])) * p_timeout
+              : timed_out;
       // The timeout cuts a delayed share.
       const bool cut_share = mixed_cut.p_timeout >= 1e-3 && mixed_share > 0;
       if ((cut_share || (!(mixed_share > 0) && timed_out >= 0.01)) && timed_out < 0.99 &&
@@ -1194,7 +1271,7 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
         // means' and the parts' spread the jitter (negative where the delayed calls vary
         // less: a timeout waited out is exact).
         const bool timeouts = !cut_share || timed_out >= 0.5 * mixed_share || mixed_share > 0.99;
-        const double q = timeouts ? timed_out : mixed_share;
+        const double q = timeouts ? waited_out : mixed_share;
         double base_mean, base_var;  // of the calls that are not delayed
         if (timeouts) {  // an attempt answered within the timeout: all less the timeouts
           const Moments& m = attempt;
@@ -1216,7 +1293,7 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
           inherited.shift = shift;
           // An attempt answered within the timeout, of any share.
           const double answered =
-              (attempt.mean - timed_out * timeout) / std::max(1e-12, 1.0 - timed_out);
+              (attempt.mean - waited_out * timeout) / std::max(1e-12, 1.0 - waited_out);
           if (timeouts) {
             inherited.steps = dep.retries + 1;
             inherited.ratio = q;
@@ -1325,12 +1402,29 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
         mod.service_capacity[s] > 0 ? spec.service_seconds() / mod.service_capacity[s] : 0.0;
     const int first = endpoint_begin_[s];
     const int count = endpoint_begin_[s + 1] - first;
+    // Slow pods' share (forward) takes what its requests take more, in place of the fault's
+    // delay on their share; it is the service's one delayed share where it has no other.
+    Moments service_delay = mod.service_delay[s];
+    const double slow = out.slow_share[s];
+    const DelayPart* slow_part = slow_pod(mod.service_delay_parts[s]);
+    if (slow > 0) {
+      if (slow_part != nullptr) {
+        Moments taken;
+        add_delay(taken, slow_part->fraction * slow_part->share, slow_part->delay,
+                  slow_part->jitter);
+        service_delay.mean = std::max(0.0, service_delay.mean - taken.mean);
+        service_delay.var = std::max(0.0, service_delay.var - taken.var);
+      }
+      add_delay(service_delay, slow, out.slow_extra[s].mean, std::sqrt(out.slow_extra[s].var));
+    }
+    const bool slow_alone = slow > 0 && (mod.service_delay_parts[s].empty() ||
+                                         (mod.service_delay_parts[s].size() == 1 && slow_part));
     Moments mixture;
     double second_moment = 0;
     double errors = 0;
     for (int e = first; e < first + count; ++e) {
       const double own = base * endpoints_[e].latency_factor;
-      const Moments latency = Moments{own, own * own} + out.wait[s] + mod.service_delay[s] +
+      const Moments latency = Moments{own, own * own} + out.wait[s] + service_delay +
                               mod.endpoint_delay[e] + downstream;
       const double answered = (1.0 - mod.service_abort[s]) * (1.0 - unrouted[s]) *
                               (1.0 - mod.endpoint_abort[e]) * (1.0 - shed_share);
@@ -1349,7 +1443,7 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
     out.latency_fit[s] = fit;
     // Its own queue alone: the exact shape of service plus wait (queue_latency.h).
     const bool alone = count == 1 && downstream.mean == 0 && downstream.var == 0 &&
-                       is_zero(mod.service_delay[s]) && is_zero(mod.endpoint_delay[first]) &&
+                       is_zero(service_delay) && is_zero(mod.endpoint_delay[first]) &&
                        mixture.mean > 0;
     out.queue_shaped[s] = alone;
     if (alone) {
@@ -1359,6 +1453,9 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
       out.p50[s] = quantile(shape, 0.50);
       out.p95[s] = quantile(shape, 0.95);
       out.p99[s] = quantile(shape, 0.99);
+    } else if (count == 1 && slow_alone && is_zero(mod.endpoint_delay[first])) {
+      // Slow pods' share: delayed by what it takes more (a wait, a backlog).
+      delay_share(s, mixture, slow, out.slow_extra[s].mean, out.slow_extra[s].var);
     } else if (count == 1 && one_delay(mod.service_delay_parts[s]) &&
                is_zero(mod.endpoint_delay[first])) {
       // A share of the requests delayed (or all of them): the mixture of the two, each a
@@ -1379,7 +1476,7 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
         out.p99[s] = shifted_share_quantile(shape, p, part.delay, 0.99);
       }
     } else if (count == 1 && inherited.share > 0 && inherited.share < 1 &&
-               is_zero(mod.service_delay[s]) && is_zero(mod.endpoint_delay[first])) {
+               is_zero(service_delay) && is_zero(mod.endpoint_delay[first])) {
       // A share of its calls to a callee with a delayed share: as many of its requests.
       delay_share(s, mixture, inherited.share, inherited.shift, inherited.jitter_var,
                   &inherited_adds, &inherited);
@@ -1391,7 +1488,7 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
     } else {
       // Several endpoints: their mixture. An endpoint's partial delay, or what the calls
       // pass on, is passed on to its callers (share x shift, the larger).
-      if (is_zero(mod.service_delay[s])) {
+      if (is_zero(service_delay)) {
         for (int e = first; e < first + count; ++e) {
           const DelayPart* part = partial_delay(mod.endpoint_delay_parts[e]);
           if (part == nullptr) continue;
@@ -1408,7 +1505,7 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
       // Scratch of the thread computing this service.
       thread_local LogNormalMixture endpoint_parts;  // scratch of the thread computing s
       out.endpoint_delayed[s] = endpoint_mixture(s, mod, out, endpoint_parts);
-      bool alone = downstream.mean == 0 && downstream.var == 0 && is_zero(mod.service_delay[s]) &&
+      bool alone = downstream.mean == 0 && downstream.var == 0 && is_zero(service_delay) &&
                    mixture.mean > 0;
       for (int e = first; e < first + count && alone; ++e) alone = is_zero(mod.endpoint_delay[e]);
       if (alone) {

@@ -182,6 +182,9 @@ struct DynamicState {
   // per service: 1 from a tick over capacity until its queue is back at the stationary queue
   // of its load (world.cc, driven_wait in fluid_queue.h).
   std::vector<std::uint8_t> driven;
+  // per service: slow pods' queue (world.cc, forward): the requests it holds, and the share
+  // of the replicas it is (kept while its backlog drains after the fault).
+  std::vector<double> slow_in_system, slow_share;
 };
 
 // The noiseless outcome of one tick, in double precision.
@@ -221,6 +224,11 @@ struct TickOutcome {
   // 1 for a service of several endpoints, one of them with a share of its requests delayed:
   // its percentiles are those of the endpoints' mixture (World::endpoint_mixture).
   std::vector<char> endpoint_delayed;
+  // Slow pods (a latency fault with a `mode`, whose replicas hold a worker for the delay):
+  // the share of the answered requests they served, and what those took more than the
+  // others (the wait beyond theirs and the delay); share 0 where there are none.
+  std::vector<double> slow_share;
+  std::vector<Moments> slow_extra;
   // per internal endpoint
   std::vector<double> endpoint_error;
   std::vector<Moments> endpoint_latency;
