@@ -1155,12 +1155,13 @@ FaultSpec Loader::single_fault(const YAML::Node& node) {
   return std::move(scenario_.faults.back());
 }
 
-ChangeSpec Loader::single_change(const YAML::Node& node) {
+ChangeSpec Loader::single_change(const YAML::Node& node, std::vector<Diagnostic>* warnings) {
   const std::size_t before = scenario_.changes.size();
   read_change(node, static_cast<int>(before));
   if (diags_.empty() && scenario_.changes.size() != before + 1)
     diags_.error(pos_of(node), "expected one change");
   diags_.throw_if_any();
+  if (warnings != nullptr) *warnings = diags_.warnings();
   return std::move(scenario_.changes.back());
 }
 
@@ -1174,9 +1175,10 @@ FaultSpec parse_fault(const Scenario& scenario, const YAML::Node& node, const st
   }
 }
 
-ChangeSpec parse_change(const Scenario& scenario, const YAML::Node& node, const std::string& file) {
+ChangeSpec parse_change(const Scenario& scenario, const YAML::Node& node, const std::string& file,
+                        std::vector<Diagnostic>* warnings) {
   try {
-    return loader::Loader(scenario, file).single_change(node);
+    return loader::Loader(scenario, file).single_change(node, warnings);
   } catch (const YAML::Exception& e) {
     throw InputError(file, std::string("cannot read the YAML: ") + e.what());
   }

@@ -105,7 +105,7 @@ class Loader {
   // One `faults:` / `changes:` entry, as the scenario's lists are read (with the index of
   // the next entry for a default name). Throws InputError with every problem found.
   FaultSpec single_fault(const YAML::Node& node);
-  ChangeSpec single_change(const YAML::Node& node);
+  ChangeSpec single_change(const YAML::Node& node, std::vector<Diagnostic>* warnings = nullptr);
   PlaybookSpec single_playbook(const YAML::Node& node);
 
  private:

@@ -486,7 +486,13 @@ PYBIND11_MODULE(_dosim, m) {
             const bool flag =
                 node["kind"] && node["kind"].IsScalar() && node["kind"].Scalar() == "feature-flag";
             if (!node["at"] && !flag) node["at"] = std::to_string(simulation.now()) + "ns";
-            return simulation.add_change(parse_change(simulation.scenario(), node, "change"));
+            std::vector<Diagnostic> warnings;
+            ChangeSpec spec = parse_change(simulation.scenario(), node, "change", &warnings);
+            // What a scenario's change would warn of, as Python warnings.
+            for (const Diagnostic& warning : warnings)
+              if (PyErr_WarnEx(PyExc_UserWarning, (call + ": " + warning.message).c_str(), 1) != 0)
+                throw py::error_already_set();
+            return simulation.add_change(std::move(spec));
           },
           py::arg("change"), py::arg("call") = "change")
       .def(

@@ -583,11 +583,16 @@ int change(lua_State* L, const char* kind, const char* where) {
   if (!node["at"] && std::string(kind) != "feature-flag")
     node["at"] = time_text(simulation.current_time());
   ChangeSpec spec;
+  std::vector<Diagnostic> warnings;
   try {
-    spec = parse_change(simulation.scenario(), node, host.path());
+    spec = parse_change(simulation.scenario(), node, host.path(), &warnings);
   } catch (const InputError& error) {
     throw RunControlError(std::string(where) + ": " + messages_of(error));
   }
+  // What a scenario's change would warn of (a drain restored after the run ends), in the
+  // script's log at the call.
+  for (const Diagnostic& warning : warnings)
+    host.add_log(std::string(where) + ": warning: " + warning.message);
   lua_pushinteger(L, simulation.add_change(std::move(spec)));
   return 1;
 }

@@ -11,7 +11,9 @@ never a silent acceptance, a hang or a host file read:
 - sim.detector's ranges, and sim.detector after the main chunk;
 - sim.after with a negative delay; a canary of too many steps;
 - runtime errors (the budget inside an experiment, a coroutine yielding by itself, a
-  detector returning the wrong scores) name the script's line.
+  detector returning the wrong scores) name the script's line;
+- a change a scenario would warn of (a drain restored after the run ends) is logged with
+  the warning at its call.
 """
 import os
 import tempfile
@@ -19,7 +21,7 @@ import time
 
 import h5py
 
-from dosim_test_util import TMP, dosim
+from dosim_test_util import SOURCE_DIR, TMP, dosim
 
 SCENARIO = """\
 name: lua-checks
@@ -334,3 +336,17 @@ sim.inject{name = "later", kind = "error", target = {service = "db"}, percent = 
         inc = f["truth/incidents"]
         assert int(inc["start_ns"][0]) == 120 * 10**9
         assert int(inc["end_ns"][0]) == 300 * 10**9  # the scenario's 5m
+
+
+def test_a_drain_restored_after_the_end_is_logged_with_the_scenarios_warning():
+    # The YAML `changes:` entry warns that its restore never happens; the same from Lua
+    # loaded silently (docs/lua-api.md, sim.drain).
+    path = write("drain-late.lua", "sim.at(600, function()\n"
+                 "  sim.drain{region = 'eu-west', shift = '2m', restore = '5h'}\nend)\n")
+    trace = os.path.join(TMP, "ck-drain-late.h5")
+    result = dosim("run", SOURCE_DIR / "scenarios" / "regional-failover.yaml", "--script", path,
+                   "--out", trace, "--quiet")
+    assert result.returncode == 0, result.stderr
+    lines = logged(trace)
+    assert any(line.startswith("sim.drain: warning: change ") and "restores at 5h" in line and
+               "never happens" in line for line in lines), lines

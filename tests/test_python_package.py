@@ -492,10 +492,13 @@ def test_steer_and_drain_move_regional_traffic_as_declared_changes():
     assert rps > 700  # both sources in eu-west while us-east is drained
     with pytest.raises(dosim.InputError, match="unknown region 'mars'"):
         sim.drain("mars")
+    # What the scenario's `changes:` would warn of, as a Python warning.
+    with pytest.warns(UserWarning, match="restores at 5h.*never happens"):
+        sim.drain("eu-west", restore="5h")
     sim.finish()
     with h5py.File(TMP / "steer.h5") as f:
         kinds = f["events/changes/kind"].asstr()[()].tolist()
-    assert kinds[:3] == ["traffic-shift", "drain", "drain-restore"]
+    assert kinds[:4] == ["traffic-shift", "drain", "drain", "drain-restore"]
 
 
 # --- dosim.score ----------------------------------------------------------------------------

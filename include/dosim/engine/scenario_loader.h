@@ -53,9 +53,11 @@ Scenario parse_scenario(const std::string& text, const std::string& file);
 // entry's index in the scenario's list; a name already taken is an error. A fault's
 // `schedule` is refused (it would make several faults: add one per occurrence). The start is
 // checked against the scenario's end, not against the run's now(). Throws InputError with
-// every problem.
+// every problem. A change's warnings (a drain restored after the run ends) go to `warnings`
+// where it is given.
 FaultSpec parse_fault(const Scenario& scenario, const YAML::Node& node, const std::string& file);
-ChangeSpec parse_change(const Scenario& scenario, const YAML::Node& node, const std::string& file);
+ChangeSpec parse_change(const Scenario& scenario, const YAML::Node& node, const std::string& file,
+                        std::vector<Diagnostic>* warnings = nullptr);
 // The faults a Kubernetes manifest file makes (docs/manifests.md) when it is applied at
 // `start` and deleted at `end` (start < end <= the scenario's end), named as `manifests:`
 // names them; the scenario's `manifest_names` apply (names the scenario's faults have are
