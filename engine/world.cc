@@ -292,6 +292,26 @@ const DelayPart* slow_pod(const std::vector<DelayPart>& parts) {
   return nullptr;
 }
 
+// A slow pod's wait below capacity: `wait` is that of an exponential service, whose
+// replicas now serve an exponential of mean `own` plus the part's delay, less variable;
+// Allen and Cunneen's approximation scales it by (c_a^2 + c_s^2) / (c_a^2 + 1), c_a^2 the
+// arrivals' squared coefficient of variation (1 / replicas under round robin).
+Moments scaled_by_service_spread(const Moments& wait, double own, const DelayPart& slow,
+                                 double arrivals_cv2) {
+  Moments service{own, own * own};
+  add_delay(service, slow.fraction, slow.delay, slow.jitter);
+  const double f =
+      (arrivals_cv2 + service.var / (service.mean * service.mean)) / (arrivals_cv2 + 1.0);
+  return {wait.mean * f, wait.var * f * f};
+}
+
+// The same acting on every replica (a `mode` that picked them all), or null.
+const DelayPart* every_slow_pod(const std::vector<DelayPart>& parts) {
+  for (const DelayPart& part : parts)
+    if (!part.replicas.empty() && part.share >= 1 && part.delay > 0) return &part;
+  return nullptr;
+}
+
 bool is_zero(const Moments& m) { return m.mean == 0 && m.var == 0; }
 
 // False when the timeout is so far in the tail that P(L > timeout) < 1e-6 (4.75 sigma): the
@@ -854,9 +874,16 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
 
     // servers = ready replicas x workers, each serving at capacity / workers (a cpu-stress
     // fault's share of the CPU slows them); the queue is fluid_queue.h's.
-    const double per_replica = spec.capacity_rps * mod.service_capacity[s];
     const int replicas = ready[s];
     const int workers = concurrency_[s];
+    // Slow pods on every replica (a `mode` that picks them all, or a service of one
+    // replica): each worker is held for the delay too (below for some of them).
+    const DelayPart* slow_all = every_slow_pod(mod.service_delay_parts[s]);
+    const double per_replica =
+        slow_all == nullptr
+            ? spec.capacity_rps * mod.service_capacity[s]
+            : workers / (workers / (spec.capacity_rps * mod.service_capacity[s]) +
+                         slow_all->fraction * slow_all->delay);
     const double capacity = replicas * per_replica;
     double& in_system = state.in_system[s];
     if (capacity <= 0) {
@@ -870,7 +897,8 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
     } else {
       const double waiting_limit = spec.queue_limit > 0
                                        ? static_cast<double>(spec.queue_limit) * replicas
-                                       : capacity * kQueueLimitSeconds;
+                                       : replicas * (spec.capacity_rps * mod.service_capacity[s]) *
+                                             kQueueLimitSeconds;  // slow pods keep the limit
       // The queue the balancer makes: `least-request` keeps every worker busy while work
       // waits, one M/M/c of replicas x workers servers; `random` splits the arrivals into
       // independent Poisson streams, a queue of `workers` servers at each replica (N / replicas
@@ -986,6 +1014,13 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
         const double share = is_split ? loaded_share : 1.0;
         out.wait[s].var += share * drift / (per_replica * per_replica);
       }
+      // Slow pods everywhere: a service less variable than an exponential (the delay added
+      // to it) waits less below capacity, by Allen and Cunneen's (c_a^2 + c_s^2) / 2 over
+      // the exponential's (c_a^2 + 1) / 2 (as the slow pods' queue below).
+      if (slow_all != nullptr && !overloaded)
+        out.wait[s] = scaled_by_service_spread(
+            out.wait[s], workers / per_replica - slow_all->fraction * slow_all->delay, *slow_all,
+            !pooled && spec.load_balancer == LoadBalancer::kRoundRobin ? 1.0 / replicas : 1.0);
       // Shown (and timed out) in the tick the requests complete in.
       out.wait[s] = state.completed.complete(static_cast<std::size_t>(s), tick, dt_, out.wait[s],
                                              std::max(0.0, admitted - step.shed));
@@ -1020,15 +1055,9 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
         Moments slow_wait = round_robin ? round_robin_wait(bad, replicas, workers,
                                                            1.0 / worker_seconds, over)
                                         : bad.wait;
-        if (!over) {
-          const double own = workers / per_replica;
-          Moments service{own, own * own};
-          if (slow != nullptr) add_delay(service, slow->fraction, slow->delay, slow->jitter);
-          const double arrivals_cv2 = round_robin ? 1.0 / replicas : 1.0;
-          const double f = (arrivals_cv2 + service.var / (service.mean * service.mean)) /
-                           (arrivals_cv2 + 1.0);
-          slow_wait = {slow_wait.mean * f, slow_wait.var * f * f};
-        }
+        if (!over && slow != nullptr)
+          slow_wait = scaled_by_service_spread(slow_wait, workers / per_replica, *slow,
+                                               round_robin ? 1.0 / replicas : 1.0);
         const double slow_shed = bad.shed * k;
         out.shed[s] = (1.0 - slow_share) * step.shed + slow_shed;
         out.served[s] = (1.0 - slow_share) * step.served + bad.served * k;
