@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <complex>
 #include <cmath>
 #include <string>
 #include <thread>
@@ -92,6 +93,57 @@ Moments retry_waits(double failure, int retries, double backoff) {
     means_before += 0.5 * width;
   }
   return {mean, std::max(0.0, second - mean * mean)};
+}
+
+// Round robin sends a retry to the replica m + 1 places after the one that failed it, m the
+// callee's other requests picked in between (Poisson of `rate` over the back-off, uniform
+// over its `width`): the chance that it is the same replica, P(m = R - 1 mod R), by the
+// discrete Fourier sum over the R-th roots of unity (E[w^m] over the uniform wait is
+// (e^(a z) - 1) / (a z), z = w - 1, a = rate x width). Long waits: 1 / R.
+double same_replica_again(int replicas, double rate, double width) {
+  const double a = rate * width;
+  if (replicas <= 1) return 1.0;
+  if (a > 50.0 * replicas) return 1.0 / replicas;
+  std::complex<double> sum = 0;
+  for (int l = 0; l < replicas; ++l) {
+    const double angle = 2.0 * M_PI * l / replicas;
+    const std::complex<double> w(std::cos(angle), std::sin(angle));
+    const std::complex<double> z = a * (w - 1.0);
+    const std::complex<double> mean_power = std::abs(z) < 1e-12 ? 1.0 : (std::exp(z) - 1.0) / z;
+    sum += std::pow(w, -(replicas - 1)) * mean_power;
+  }
+  return std::clamp(sum.real() / replicas, 0.0, 1.0);
+}
+
+// A call's attempts when `bad` of the callee's `replicas` fail `fraction` of what reaches
+// them at once (an error fault with a `mode`) and round robin picks the replica of each
+// retry (same_replica_again; the other bad ones spread evenly over the other places):
+// attempts land on a bad pod or not as a two-state chain, other failures independent, so
+// that `failure` (one attempt's chance) is kept. Expected attempts and the chance that all
+// of them fail; independent attempts when the retries land anywhere.
+struct RetryChain {
+  double attempts = 1, call_failure = 0;
+};
+RetryChain round_robin_retries(double failure, int bad, int replicas, double fraction,
+                               int retries, double rate, double backoff) {
+  const double b = static_cast<double>(bad) / replicas;
+  const double pod = b * fraction;
+  const double other = std::clamp((failure - pod) / std::max(1e-12, 1.0 - pod), 0.0, 1.0);
+  const double fail_bad = 1.0 - (1.0 - fraction) * (1.0 - other), fail_good = other;
+  double on_bad = b * fail_bad, on_good = (1.0 - b) * fail_good;  // landed there, failed
+  RetryChain chain;
+  for (int k = 1; k <= retries; ++k) {
+    const double again = same_replica_again(replicas, rate, backoff_width(k, backoff));
+    const double from_bad = again + (1.0 - again) * (bad - 1) / std::max(1, replicas - 1);
+    const double from_good = (1.0 - again) * bad / std::max(1, replicas - 1);
+    chain.attempts += on_bad + on_good;
+    const double next_bad = (on_bad * from_bad + on_good * from_good) * fail_bad;
+    const double next_good = (on_bad * (1.0 - from_bad) + on_good * (1.0 - from_good)) * fail_good;
+    on_bad = next_bad;
+    on_good = next_good;
+  }
+  chain.call_failure = on_bad + on_good;
+  return chain;
 }
 
 // What a delay d ± j (variance `jitter_var`) on a share p of the requests adds to their
@@ -1262,8 +1314,28 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
       const Moments per_attempt{
           (1.0 - abort) * attempt.mean,
           (1.0 - abort) * attempt.var + abort * (1.0 - abort) * attempt.mean * attempt.mean};
-      const double attempts = expected_attempts(failure, dep.retries);
-      const double call_failure = failure * failure_power(failure, dep.retries);
+      double attempts = expected_attempts(failure, dep.retries);
+      double call_failure = failure * failure_power(failure, dep.retries);
+      // A bad pod of the callee behind round robin: a retry lands on it less often than at
+      // random (one error pod of four, one retry: 5.1 % of calls fail, not 6.3 %).
+      if (dep.retries > 0 && failure > 0 &&
+          scenario_.services[callee].load_balancer == LoadBalancer::kRoundRobin &&
+          ready[callee] > 1) {
+        const std::vector<AbortPart>& aborts = mod.service_abort_parts[callee];
+        const AbortPart* pod = aborts.size() == 1 && !aborts[0].replicas.empty() &&
+                                       aborts[0].fraction > 0
+                                   ? &aborts[0]
+                                   : nullptr;  // one error fault with a `mode`, nothing else
+        const int bad =
+            pod != nullptr ? std::min(static_cast<int>(pod->replicas.size()), ready[callee]) : 0;
+        if (bad > 0 && bad < ready[callee]) {
+          const RetryChain chain =
+              round_robin_retries(failure, bad, ready[callee], pod->fraction, dep.retries,
+                                  out.arrivals[callee], to_seconds(dep.retry_backoff));
+          attempts = chain.attempts;
+          call_failure = chain.call_failure;
+        }
+      }
       Moments call{attempts * per_attempt.mean, attempts * per_attempt.var};
       call = call + retry_waits(failure, dep.retries, to_seconds(dep.retry_backoff));
       // A failed optional call costs the caller its fallback time, not its request.
