@@ -110,7 +110,7 @@ double same_replica_again(int replicas, double rate, double width) {
     const std::complex<double> w(std::cos(angle), std::sin(angle));
     const std::complex<double> z = a * (w - 1.0);
     const std::complex<double> mean_power = std::abs(z) < 1e-12 ? 1.0 : (std::exp(z) - 1.0) / z;
-    sum += std::pow(w, -(replicas - 1)) * mean_power;
+    sum += w * mean_power;  // w^-(R - 1) = w, as w^R = 1
   }
   return std::clamp(sum.real() / replicas, 0.0, 1.0);
 }
@@ -335,11 +335,12 @@ const DelayPart* one_delay(const std::vector<DelayPart>& parts) {
 // at least this many deviations of the rest of their latency.
 constexpr double kSplitCallSpreads = 2.0;
 
-// A service's slow pods: its delay part that acts on some of its replicas only (a latency
-// fault with a `mode`, picking fewer than all), or null.
-const DelayPart* slow_pod(const std::vector<DelayPart>& parts) {
+// A service's slow pods: its delay part that acts on the replicas a latency fault's `mode`
+// picked, on fewer than all of them (or, `every`, on all), or null.
+const DelayPart* slow_pod(const std::vector<DelayPart>& parts, bool every = false) {
   for (const DelayPart& part : parts)
-    if (!part.replicas.empty() && part.share > 0 && part.share < 1 && part.delay > 0)
+    if (!part.replicas.empty() && part.delay > 0 &&
+        (every ? part.share >= 1 : part.share > 0 && part.share < 1))
       return &part;
   return nullptr;
 }
@@ -355,13 +356,6 @@ Moments scaled_by_service_spread(const Moments& wait, double own, const DelayPar
   const double f =
       (arrivals_cv2 + service.var / (service.mean * service.mean)) / (arrivals_cv2 + 1.0);
   return {wait.mean * f, wait.var * f * f};
-}
-
-// The same acting on every replica (a `mode` that picked them all), or null.
-const DelayPart* every_slow_pod(const std::vector<DelayPart>& parts) {
-  for (const DelayPart& part : parts)
-    if (!part.replicas.empty() && part.share >= 1 && part.delay > 0) return &part;
-  return nullptr;
 }
 
 bool is_zero(const Moments& m) { return m.mean == 0 && m.var == 0; }
@@ -930,7 +924,7 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
     const int workers = concurrency_[s];
     // Slow pods on every replica (a `mode` that picks them all, or a service of one
     // replica): each worker is held for the delay too (below for some of them).
-    const DelayPart* slow_all = every_slow_pod(mod.service_delay_parts[s]);
+    const DelayPart* slow_all = slow_pod(mod.service_delay_parts[s], true);
     const double per_replica =
         slow_all == nullptr
             ? spec.capacity_rps * mod.service_capacity[s]
@@ -1317,7 +1311,7 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
       double attempts = expected_attempts(failure, dep.retries);
       double call_failure = failure * failure_power(failure, dep.retries);
       // A bad pod of the callee behind round robin: a retry lands on it less often than at
-      // random (one error pod of four, one retry: 5.1 % of calls fail, not 6.3 %).
+      // random (one error pod of four, one retry: 5.6 % of calls fail, not 6.25 %).
       if (dep.retries > 0 && failure > 0 &&
           scenario_.services[callee].load_balancer == LoadBalancer::kRoundRobin &&
           ready[callee] > 1) {
@@ -1365,12 +1359,9 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
       const double timed_out = lost_attempts_time_out ? loss + (1.0 - loss) * p_timeout : p_timeout;
       // The same of all attempts, `attempt`'s: those the callee fails at once (shed, aborted)
       // wait nothing.
+      const double lost = lost_attempts_time_out ? loss : 0.0;
       const double waited_out =
-          out.fast_fail[callee] > 0
-              ? (lost_attempts_time_out ? loss : 0.0) +
-                    (1.0 - (lost_attempts_time_out ? loss : 0.0)) *
-                        (1.0 - std::min(1.0, out.fast_fail[callee])) * p_timeout
-              : timed_out;
+          lost + (1.0 - lost) * (1.0 - std::min(1.0, out.fast_fail[callee])) * p_timeout;
       // The timeout cuts a delayed share.
       const bool cut_share = mixed_cut.p_timeout >= 1e-3 && mixed_share > 0;
       if ((cut_share || (!(mixed_share > 0) && timed_out >= 0.01)) && timed_out < 0.99 &&
@@ -1526,9 +1517,8 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
     const DelayPart* slow_part = slow_pod(mod.service_delay_parts[s]);
     if (slow > 0) {
       if (slow_part != nullptr) {
-        Moments taken;
-        add_delay(taken, slow_part->fraction * slow_part->share, slow_part->delay,
-                  slow_part->jitter);
+        const Moments taken = delay_moments(slow_part->fraction * slow_part->share,
+                                            slow_part->delay, slow_part->jitter * slow_part->jitter);
         service_delay.mean = std::max(0.0, service_delay.mean - taken.mean);
         service_delay.var = std::max(0.0, service_delay.var - taken.var);
       }
