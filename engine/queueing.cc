@@ -183,6 +183,63 @@ Truncated truncate_delayed_at(const LogNormal& fast, double delay, double jitter
   return out;
 }
 
+namespace {
+
+// Quantiles over the mean of Gamma(k) at p = 0.5, 0.95, 0.99, ln-tabulated at
+// k = 2^(kLeastOctave + i / kPerOctave).
+constexpr int kLeastOctave = -6, kOctaves = 16, kPerOctave = 128;
+constexpr int kGammaPoints = kOctaves * kPerOctave + 1;
+constexpr double kGammaLevels[3] = {0.50, 0.95, 0.99};
+
+struct GammaTable {
+  double log_ratio[3][kGammaPoints];
+  GammaTable() {
+    for (int i = 0; i < kGammaPoints; ++i) {
+      const double k = std::exp2(kLeastOctave + static_cast<double>(i) / kPerOctave);
+      for (int j = 0; j < 3; ++j)
+        log_ratio[j][i] = std::log(boost::math::gamma_p_inv(k, kGammaLevels[j]) / k);
+    }
+  }
+};
+
+const GammaTable& gamma_table() {
+  static const GammaTable table;
+  return table;
+}
+
+}  // namespace
+
+GammaPercentiles gamma_percentiles(Moments m) {
+  if (!(m.mean > 0)) return {};
+  if (m.var <= 1e-18 * m.mean * m.mean) return {m.mean, m.mean, m.mean};
+  const double k = m.mean * m.mean / m.var;
+  const double octave = std::log2(k);
+  if (octave >= kLeastOctave + kOctaves) {
+    // Wilson and Hilferty: (G / k)^(1/3) is normal of mean 1 - c and deviation sqrt(c).
+    const double c = 1.0 / (9.0 * k);
+    const auto at = [&](double z) {
+      const double root = 1.0 - c + z * std::sqrt(c);
+      return m.mean * root * root * root;
+    };
+    return {at(0.0), at(kZ95), at(kZ99)};
+  }
+  if (octave < kLeastOctave) {
+    const double scale = m.var / m.mean;
+    return {boost::math::gamma_p_inv(k, kGammaLevels[0]) * scale,
+            boost::math::gamma_p_inv(k, kGammaLevels[1]) * scale,
+            boost::math::gamma_p_inv(k, kGammaLevels[2]) * scale};
+  }
+  const GammaTable& table = gamma_table();
+  const double x = (octave - kLeastOctave) * kPerOctave;
+  const int i = std::min(static_cast<int>(x), kGammaPoints - 2);
+  const double f = x - i;
+  const auto at = [&](int j) {
+    const double* r = table.log_ratio[j];
+    return m.mean * std::exp(r[i] + f * (r[i + 1] - r[i]));
+  };
+  return {at(0), at(1), at(2)};
+}
+
 double mixture_quantile(const LogNormal* parts, const double* weights, int count, double q,
                         const double* shifts) {
   const auto shift = [&](int i) { return shifts != nullptr ? shifts[i] : 0.0; };

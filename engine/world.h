@@ -212,10 +212,11 @@ struct TickOutcome {
   // timeouts use in place of the log-normal; queue_shaped 0 elsewhere.
   std::vector<QueueLatency> queue_shape;
   std::vector<char> queue_shaped;
-  // 1 for a service of one endpoint whose percentiles are those of its requests that make a
-  // fractional call and those that do not (world.cc, the call mixture), measured through
-  // them (p50, p95, p99), not through latency_fit.
-  std::vector<char> call_mixed;
+  // 1 for a service of one endpoint whose latency is known by its percentiles, measured
+  // through them (p50, p95, p99), not through latency_fit: the gamma of its moments (a sum
+  // of its own time, wait and calls), or those of its requests that make a fractional call
+  // and those that do not (world.cc, the call mixture).
+  std::vector<char> by_percentiles;
   // A service with one endpoint and a share of its requests delayed (a canary's bad
   // version, a fault on some replicas or a percent of them): its latency is the mixture
   // (DelayMixture), not one log-normal of the moments, so a quarter of slow requests moves

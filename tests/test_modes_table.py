@@ -15,13 +15,13 @@ def test_the_modes_table_is_current():
 def ratios():
     """Per service of docs/modes.md (current, by the test above): request level over fluid,
     minus 1, of the mean latency, the per-tick coefficients of variation of rps and p95, and
-    the per-tick p95 averaged over ticks."""
+    the per-tick p95, p50 and p99 averaged over ticks."""
     rows = []
     for line in (SOURCE_DIR / "docs" / "modes.md").read_text().splitlines():
         cells = [c.strip() for c in line.strip("|").split("|")]
         if not line.startswith("| ") or cells[0] in ("service", "---") or len(cells) < 10:
             continue
-        pairs = [[float(v) for v in cells[k].split("/")] for k in (3, 8, 9, 5)]
+        pairs = [[float(v) for v in cells[k].split("/")] for k in (3, 8, 9, 5, 4, 6)]
         rows.append([request / fluid - 1 for fluid, request in pairs])
     assert len(rows) > 90
     return rows
@@ -35,7 +35,11 @@ def test_the_fluid_model_is_calibrated_to_the_request_level():
     assert sum(m < 0.05 for m in mean) >= 0.85 * len(rows)
     assert sum(abs(r[1]) < 0.2 for r in rows) >= 0.8 * len(rows)
     assert sum(abs(r[2]) < 0.2 for r in rows) >= 0.85 * len(rows)
-    assert sum(abs(r[3]) < 0.05 for r in rows) >= 0.8 * len(rows)
+    assert sum(abs(r[3]) < 0.05 for r in rows) >= 0.9 * len(rows)
+    assert sum(abs(r[4]) < 0.05 for r in rows) >= 0.9 * len(rows)
+    # p99: a sum's tail (the gamma of a composed latency's moments; with the log-normal of
+    # them 78 of 118 were within 5 %).
+    assert sum(abs(r[5]) < 0.05 for r in rows) >= 0.9 * len(rows)
 
 
 def small_systems():
