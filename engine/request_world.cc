@@ -392,7 +392,7 @@ void RequestWorld::arrive(std::int32_t h, SimTime t) {
   const int first = endpoint_begin_[s], count = endpoint_begin_[s + 1] - first;
   hop.endpoint = first;
   if (count > 1) {
-    double u = draw(s, hop.key, kEndpoint);
+    double u = draw(s, hop.endpoint_key, kEndpoint);
     for (int e = first; e < first + count; ++e) {
       hop.endpoint = e;
       if ((u -= endpoint_weight_[e]) < 0) break;
@@ -602,9 +602,9 @@ void RequestWorld::send_attempt(std::int32_t c, SimTime t) {
   call.attempt_fault = call.attempt_change = -1;
   call.attempt_replica = -1;
   stats_.edge_sent[d] += 1;
-  const std::uint64_t key =
-      combine(combine(hop.key, static_cast<std::uint64_t>(d) * 65536 + call.call_number),
-              static_cast<std::uint64_t>(call.attempt));
+  const std::uint64_t call_key =
+      combine(hop.key, static_cast<std::uint64_t>(d) * 65536 + call.call_number);
+  const std::uint64_t key = combine(call_key, static_cast<std::uint64_t>(call.attempt));
   call.attempt_span = mix(key ^ 0xC11E47ull);
   const int s = hop.service;
   if (dep.max_pending > 0 && edge_in_flight_[d] >= dep.max_pending) {
@@ -640,6 +640,7 @@ void RequestWorld::send_attempt(std::int32_t c, SimTime t) {
   child.parent = c;
   child.parent_call = sent.gen;
   child.key = key;
+  child.endpoint_key = combine(call_key, 1);  // the first attempt's key
   child.root = caller.root;
   child.served_attempt = sent.attempt;
   child.trace = caller.trace;
@@ -952,7 +953,7 @@ void RequestWorld::user_sends(std::int32_t u, SimTime t) {
   const std::int32_t h = new_hop();
   Hop& hop = hops_[h];
   hop.service = service;
-  hop.key = key;
+  hop.key = hop.endpoint_key = key;
   hop.root = key;
   hop.user = u;
   if (spans_out_) start_trace(h);
@@ -1031,7 +1032,7 @@ void RequestWorld::advance(std::int64_t tick, const std::vector<double>& externa
       const std::int32_t h = new_hop();
       Hop& hop = hops_[h];
       hop.service = static_cast<std::int32_t>(s);
-      hop.key = combine(combine(static_cast<std::uint64_t>(tick), s), i);
+      hop.key = hop.endpoint_key = combine(combine(static_cast<std::uint64_t>(tick), s), i);
       hop.root = hop.key;
       if (spans_out_) start_trace(h);
       push(tick_start_ + std::min(seconds(at), scenario_->tick - 1), EventKind::kArrive, h,
@@ -1102,7 +1103,9 @@ void RequestWorld::fill(TickOutcome& out, const std::vector<int>& ready) {
     const double u = worker_seconds > 0 ? std::min(1.0, stats.busy_seconds[s] / worker_seconds) : 0;
     out.utilization[s] = u;
     const double stress = 1.0 - mod_->service_capacity[s];
-    out.cpu[s] = stress + (1.0 - stress) * (spec.cpu_baseline + (1.0 - spec.cpu_baseline) * u);
+    out.cpu[s] = ready[s] <= 0 ? 0.0  // no replica, no CPU
+                               : stress + (1.0 - stress) *
+                                              (spec.cpu_baseline + (1.0 - spec.cpu_baseline) * u);
     std::vector<float>& latency = stats.latency[s];
     out.latency[s] = moments_of(latency);
     out.latency_fit[s] = fit_lognormal(out.latency[s]);
@@ -1111,6 +1114,8 @@ void RequestWorld::fill(TickOutcome& out, const std::vector<int>& ready) {
     out.p95[s] = p.p95;
     out.p99[s] = p.p99;
     for (int e = endpoint_begin_[s]; e < endpoint_begin_[s + 1]; ++e) {
+      // Its arrivals by endpoint: a retry asks the same endpoint again.
+      out.endpoint_share[e] = arrivals > 0 ? stats.ep_arrivals[e] / arrivals : endpoint_weight_[e];
       out.endpoint_error[e] =
           stats.ep_completed[e] > 0 ? stats.ep_errors[e] / stats.ep_completed[e] : 0.0;
       if (endpoint_row_[e] < 0) {  // the service's only endpoint: its latencies

@@ -114,6 +114,9 @@ class RequestWorld {
     std::int32_t replica = -1;      // while queued or served
     std::uint32_t gen = 0;          // slot generation (bumped when freed)
     std::uint64_t key = 0;          // the request's identity, for its draws
+    // Its endpoint's draw: a call's first attempt's key, so that a retry asks the same
+    // endpoint again (a client retries its request); an external request's own key.
+    std::uint64_t endpoint_key = 0;
     SimTime arrived = 0;            // at the service
     // Its calls: sequential (the next dependency position, calls left on it, calls made on
     // it, a fallback to call next) or parallel (calls outstanding, while being issued).

@@ -389,12 +389,14 @@ void TickOutcome::reset(std::size_t services, std::size_t endpoints, std::size_t
   if (delay_mixture.size() != services) delay_mixture.assign(services, {});
   if (passed_delay.size() != services) passed_delay.assign(services, {});
   endpoint_error.assign(endpoints, 0.0);
+  endpoint_share.assign(endpoints, 0.0);
   for (auto* v : {&endpoint_p50, &endpoint_p95, &endpoint_p99}) v->assign(endpoints, 0.0);
   endpoint_latency.assign(endpoints, {});
-  for (auto* v : {&edge_attempts, &edge_failure, &edge_p50, &edge_p95, &edge_p99, &edge_calls,
-                  &edge_atom, &edge_cap, &edge_delivered})
+  for (auto* v : {&edge_attempts, &edge_failure, &edge_call_failure, &edge_p50, &edge_p95,
+                  &edge_p99, &edge_calls, &edge_atom, &edge_cap, &edge_delivered})
     v->assign(dependencies, 0.0);
   edge_dispersion.assign(dependencies, 1.0);
+  edge_attempts_per_call.assign(dependencies, 1.0);
   edge_from_source.assign(dependencies, 0.0);
   edge_fit.assign(dependencies, {});
   edge_lognormal.assign(dependencies, 0);
@@ -438,6 +440,11 @@ World::World(const Scenario& scenario, std::uint64_t seed)
                             e.latency_factor / mean_factor, frame_endpoints++});
   }
   endpoint_begin_.push_back(static_cast<int>(endpoints_.size()));
+  edge_endpoint_begin_.push_back(0);
+  for (const DependencySpec& dep : scenario.dependencies) {
+    const int count = endpoint_begin_[dep.callee + 1] - endpoint_begin_[dep.callee];
+    edge_endpoint_begin_.push_back(edge_endpoint_begin_.back() + (count > 1 ? count : 0));
+  }
   external_.assign(services, 0.0);
   external_variance_.assign(services, 0.0);
   for (const TrafficSpec& source : scenario.traffic) regional_ = regional_ || source.regional();
@@ -475,6 +482,10 @@ World::World(const Scenario& scenario, std::uint64_t seed)
     st->in_system.assign(services, -1.0);  // not started
     st->queue_level.assign(services, std::nan(""));
     st->attempt_failure.assign(dependencies, 0.0);
+    st->call_failure.assign(dependencies, 0.0);
+    st->attempts_per_call.assign(dependencies, 1.0);
+    st->edge_endpoint_share.assign(edge_endpoint_begin_.back(), 0.0);
+    st->edge_endpoint_skewed.assign(dependencies, 0);
     st->completed.resize(services);
     st->split.assign(services, {});
     st->replica_drift.assign(services, 0.0);
@@ -882,6 +893,28 @@ void World::arrival_spread(int s, const std::vector<double>& external,
   out.dispersion[s] = arrivals > 0 ? variance / arrivals : 1.0;
 }
 
+void World::endpoint_shares(int s, const std::vector<double>& external, const DynamicState& state,
+                            TickOutcome& out) const {
+  const int first = endpoint_begin_[s], count = endpoint_begin_[s + 1] - first;
+  bool skewed = false;
+  for (int d : incoming_ordered_[s]) skewed = skewed || state.edge_endpoint_skewed[d];
+  if (!skewed || !(out.arrivals[s] > 0)) {
+    for (int e = first; e < first + count; ++e) out.endpoint_share[e] = endpoints_[e].weight;
+    return;
+  }
+  // Its external requests by weight, each caller's attempts as they were split last tick
+  // (its arrivals by weight where its retries were not skewed).
+  for (int e = first; e < first + count; ++e)
+    out.endpoint_share[e] = external[s] * endpoints_[e].weight;
+  for (int d : incoming_ordered_[s]) {
+    const double* share = &state.edge_endpoint_share[edge_endpoint_begin_[d]];
+    for (int e = first; e < first + count; ++e)
+      out.endpoint_share[e] += out.edge_delivered[d] *
+                               (state.edge_endpoint_skewed[d] ? share[e - first] : endpoints_[e].weight);
+  }
+  for (int e = first; e < first + count; ++e) out.endpoint_share[e] /= out.arrivals[s];
+}
+
 void World::compute(std::int64_t tick, const std::vector<double>& external,
                     const std::vector<double>& external_variance, const FaultModifiers& mod,
                     const std::vector<int>& ready, const std::vector<double>& unrouted,
@@ -889,6 +922,8 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
   const std::size_t services = scenario_.services.size();
   const std::size_t dependencies = scenario_.dependencies.size();
   out.reset(services, endpoints_.size(), dependencies);
+  out.edge_endpoint_share.assign(edge_endpoint_begin_.back(), 0.0);
+  out.edge_endpoint_skewed.assign(dependencies, 0);
   std::copy(external.begin(), external.end(), out.arrivals.begin());
   // Calls per caller request on each dependency: as declared, and on a fallback dependency
   // also the calls of its optional dependency that failed on the previous tick.
@@ -897,8 +932,7 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
   for (std::size_t d = 0; d < dependencies; ++d) {
     const DependencySpec& dep = scenario_.dependencies[d];
     if (dep.fallback < 0) continue;
-    const double q = state.attempt_failure[d];
-    out.edge_calls[dep.fallback] += dep.calls_per_request * q * failure_power(q, dep.retries);
+    out.edge_calls[dep.fallback] += dep.calls_per_request * state.call_failure[d];
   }
 
   // 1. Load flows from callers to callees. A service's arrivals are its external traffic
@@ -911,9 +945,10 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
     arrival_spread(s, external, external_variance, delivered, out);
     out.arrivals[s] = delivered;
     const double arrivals = delivered;
+    endpoint_shares(s, external, state, out);
     double pass_share = 0;
     for (int e = endpoint_begin_[s]; e < endpoint_begin_[s + 1]; ++e)
-      pass_share += endpoints_[e].weight * (1.0 - mod.endpoint_abort[e]);
+      pass_share += out.endpoint_share[e] * (1.0 - mod.endpoint_abort[e]);
     pass_share *= (1.0 - mod.service_abort[s]) * (1.0 - unrouted[s]);
     const double admitted = arrivals * pass_share;
     out.aborted[s] = arrivals - admitted;
@@ -1127,10 +1162,26 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
     const double used = spec.cpu_baseline + (1.0 - spec.cpu_baseline) * out.utilization[s];
     out.cpu[s] = capacity <= 0 ? 0.0 : stress + (1.0 - stress) * used;  // no replica, no CPU
     out.fast_fail[s] = arrivals > 0 ? (out.aborted[s] + out.shed[s]) / arrivals : 0.0;
+    // A request makes its calls one after the other and ends at one that fails after its
+    // retries (unless optional): a dependency sees the requests that passed the calls
+    // before it, and of its own k = n + f calls those up to the first failed one, F each
+    // (the previous tick's): (1 - (1 - F)^n) / F + f (1 - F)^n, (1 - F)^n (1 - f F) passing.
+    double reach = 1.0;
     for (int d : topology_.outgoing(s)) {
       const DependencySpec& dep = scenario_.dependencies[d];
-      const double attempts = out.served[s] * out.edge_calls[d] *
-                              expected_attempts(state.attempt_failure[d], dep.retries);
+      const double calls = out.edge_calls[d];
+      const double fail = std::min(1.0, state.call_failure[d]);  // rounding may pass 1
+      double made = calls, passing = 1.0;
+      if (fail > 0 && !dep.optional && !spec.parallel_calls) {
+        const double n = std::floor(calls), f = calls - n;
+        const double log_pass = std::log1p(-fail);  // -inf where every call fails
+        const double all_pass = n > 0 ? std::exp(n * log_pass) : 1.0;
+        const double some_fail = n > 0 ? -std::expm1(n * log_pass) : 0.0;
+        made = some_fail / fail + f * all_pass;
+        passing = all_pass * (1.0 - f * fail);
+      }
+      const double attempts = out.served[s] * reach * made * state.attempts_per_call[d];
+      reach *= passing;
       out.edge_attempts[d] = attempts;
       // Lost attempts never reach the callee, unless no timeout ends them and TCP
       // retransmits them.
@@ -1207,11 +1258,17 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
       const double timeout = to_seconds(dep.timeout);
       const double loss = mod.edge_loss[d];
       const bool lost_attempts_time_out = loss > 0 && dep.timeout > 0;
-      Moments reached = out.latency[callee] + mod.edge_delay[d];
+      // A call's first attempt picks the callee's endpoint by weight (its retries ask it
+      // again): the callee's latency over its endpoints by weight.
+      const bool callee_skewed = skewed(callee, out);
+      const Moments callee_latency = callee_skewed ? call_latency(callee, out) : out.latency[callee];
+      const LogNormal callee_fit =
+          callee_skewed ? fit_lognormal(callee_latency) : out.latency_fit[callee];
+      Moments reached = callee_latency + mod.edge_delay[d];
       if (loss > 0 && dep.timeout == 0) add_delay(reached, loss, kRetransmitSeconds);
       const bool refit =
-          reached.mean != out.latency[callee].mean || reached.var != out.latency[callee].var;
-      const LogNormal attempt_latency = refit ? fit_lognormal(reached) : out.latency_fit[callee];
+          reached.mean != callee_latency.mean || reached.var != callee_latency.var;
+      const LogNormal attempt_latency = refit ? fit_lognormal(reached) : callee_fit;
       // An attempt that sees a callee of exact shape times out by that shape's tail.
       const bool shaped = !refit && out.queue_shaped[callee];
       const QueueLatency& shape = out.queue_shape[callee];
@@ -1229,13 +1286,12 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
       if (edge_mixture) {
         DelayMixture& m = out.edge_mixture[d];
         const double jitter_var = edge_part->jitter * edge_part->jitter;
-        const Moments& callee_latency = out.latency[callee];
         m = {};
         m.share = edge_part->fraction * edge_part->share;
         m.shift = edge_part->delay;
         m.jitter_var = jitter_var;
         m.shaped = out.queue_shaped[callee] && jitter_var == 0;
-        m.fast = out.latency_fit[callee];
+        m.fast = callee_fit;
         m.lead = jitter_lead(m.shift, jitter_var);
         m.body = delayed_body(callee_latency, m.lead, jitter_var);
         m.normal_delay = jitter_var > 0;
@@ -1248,18 +1304,23 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
       const bool endpoints_mixed =
           !refit && several &&
           (out.endpoint_delayed[callee] ||
-           (dep.timeout > 0 && may_time_out(out.latency_fit[callee], timeout)));
+           (dep.timeout > 0 && may_time_out(callee_fit, timeout)));
       const bool mixture_tail =
           (!refit && !shaped && mixed.share > 0) || endpoints_mixed || edge_mixture;
       // The delayed share, and the fast one's attempts cut at the timeout.
       double mixed_share = 0;
       Truncated mixed_cut, fast_cut;
+      // Of a callee of several endpoints, each endpoint's attempts timing out (for retries,
+      // which ask the same endpoint again); empty where they time out alike.
+      thread_local std::vector<double> endpoint_timeout;  // scratch of the thread computing s
+      endpoint_timeout.clear();
       if (dep.timeout > 0 && mixture_tail) {
         if (endpoints_mixed) {
           thread_local LogNormalMixture callee_parts;  // scratch of the thread computing s
-          endpoint_mixture(callee, mod, out, callee_parts);
+          endpoint_mixture(callee, mod, out, callee_parts, true);
           mixed_cut = truncate_at(callee_parts, timeout);
           fast_cut = truncate_at(callee_parts, timeout, 0.0);
+          if (dep.retries > 0) endpoint_timeouts(callee, callee_parts, timeout, endpoint_timeout);
           mixed_share = 0;
           for (std::size_t i = 0; i < callee_parts.parts.size(); ++i)
             if (callee_parts.shifts[i] > 0) mixed_share += callee_parts.weights[i];
@@ -1310,6 +1371,7 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
           (1.0 - abort) * attempt.var + abort * (1.0 - abort) * attempt.mean * attempt.mean};
       double attempts = expected_attempts(failure, dep.retries);
       double call_failure = failure * failure_power(failure, dep.retries);
+      bool chained = false;  // by the chain below
       // A bad pod of the callee behind round robin: a retry lands on it less often than at
       // random (one error pod of four, one retry: 5.6 % of calls fail, not 6.25 %).
       if (dep.retries > 0 && failure > 0 &&
@@ -1328,8 +1390,41 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
                                   out.arrivals[callee], to_seconds(dep.retry_backoff));
           attempts = chain.attempts;
           call_failure = chain.call_failure;
+          chained = true;
         }
       }
+      // A retry asks the same endpoint again (a client retries its request): where the
+      // callee's endpoints fail unlike each other, a call fails as its endpoint's attempts
+      // do (/pay failing, half of the calls: half of them fail, not 0.5^(retries + 1)).
+      const int first_endpoint = endpoint_begin_[callee];
+      const int endpoints = endpoint_begin_[callee + 1] - first_endpoint;
+      if (dep.retries > 0 && endpoints > 1 && !chained) {
+        const bool own_timeouts = !endpoint_timeout.empty() && mixed_cut.p_timeout > 1e-6;
+        const auto timing_out = [&](int e) {
+          return own_timeouts ? endpoint_timeout[e - first_endpoint] : p_timeout;
+        };
+        bool unlike = false;
+        for (int e = first_endpoint + 1; e < first_endpoint + endpoints; ++e)
+          unlike = unlike || out.endpoint_error[e] != out.endpoint_error[first_endpoint] ||
+                   timing_out(e) != timing_out(first_endpoint);
+        if (unlike) {
+          // The attempts at each endpoint, and their shares (the callee's arrivals by
+          // endpoint next tick).
+          attempts = call_failure = 0;
+          double* share = &out.edge_endpoint_share[edge_endpoint_begin_[d]];
+          for (int e = first_endpoint; e < first_endpoint + endpoints; ++e) {
+            const double q = abort + (1.0 - abort) * (1.0 - delivered * (1.0 - timing_out(e)) *
+                                                                 (1.0 - out.endpoint_error[e]));
+            const double at_endpoint = endpoints_[e].weight * expected_attempts(q, dep.retries);
+            share[e - first_endpoint] = at_endpoint;
+            attempts += at_endpoint;
+            call_failure += endpoints_[e].weight * q * failure_power(q, dep.retries);
+          }
+          for (int i = 0; i < endpoints; ++i) share[i] /= attempts;
+          out.edge_endpoint_skewed[d] = 1;
+        }
+      }
+      out.edge_attempts_per_call[d] = attempts;
       Moments call{attempts * per_attempt.mean, attempts * per_attempt.var};
       call = call + retry_waits(failure, dep.retries, to_seconds(dep.retry_backoff));
       // A failed optional call costs the caller its fallback time, not its request.
@@ -1453,6 +1548,7 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
         }
       }
       out.edge_failure[d] = failure;
+      out.edge_call_failure[d] = call_failure;
       double q50, q95, q99;
       if (lost_attempts_time_out) {
         // The waited time is T with probability `loss`, else the attempt's own latency.
@@ -1537,7 +1633,7 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
                               (1.0 - mod.endpoint_abort[e]) * (1.0 - shed_share);
       out.endpoint_latency[e] = latency;
       out.endpoint_error[e] = 1.0 - answered * downstream_success;
-      const double w = endpoints_[e].weight;
+      const double w = out.endpoint_share[e];
       mixture.mean += w * latency.mean;
       second_moment += w * (latency.var + latency.mean * latency.mean);
       errors += w * out.endpoint_error[e];
@@ -1620,7 +1716,7 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
         for (int e = first; e < first + count; ++e) {
           const DelayPart* part = partial_delay(mod.endpoint_delay_parts[e]);
           if (part == nullptr) continue;
-          const double share = endpoints_[e].weight * part->fraction * part->share;
+          const double share = out.endpoint_share[e] * part->fraction * part->share;
           if (share * part->delay > inherited.share * inherited.shift) {
             inherited = {};
             inherited.share = share;
@@ -1655,7 +1751,7 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
             const double mid = 0.5 * (low + high);
             double above = 0;
             for (int e = 0; e < count; ++e)
-              above += endpoints_[first + e].weight * survival(shapes[e], mid);
+              above += out.endpoint_share[first + e] * survival(shapes[e], mid);
             (above > 1.0 - q ? low : high) = mid;
           }
           return 0.5 * (low + high);
@@ -1678,6 +1774,11 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
   for (auto level = levels_.rbegin(); level != levels_.rend(); ++level)
     run_services(*level, backward);
   std::copy(out.edge_failure.begin(), out.edge_failure.end(), state.attempt_failure.begin());
+  std::copy(out.edge_call_failure.begin(), out.edge_call_failure.end(), state.call_failure.begin());
+  std::copy(out.edge_attempts_per_call.begin(), out.edge_attempts_per_call.end(),
+            state.attempts_per_call.begin());
+  state.edge_endpoint_share = out.edge_endpoint_share;
+  state.edge_endpoint_skewed = out.edge_endpoint_skewed;
 }
 
 void World::step(std::int64_t tick) {
@@ -1938,20 +2039,41 @@ void World::measure_edges(std::int64_t tick, std::size_t begin, std::size_t end)
   batch.measure(edge_noise_, tick, 0, begin, end);
 }
 
+bool World::skewed(int s, const TickOutcome& out) const {
+  for (int e = endpoint_begin_[s]; e < endpoint_begin_[s + 1]; ++e)
+    if (out.endpoint_share[e] != endpoints_[e].weight) return true;
+  return false;
+}
+
+Moments World::call_latency(int s, const TickOutcome& out) const {
+  if (!skewed(s, out)) return out.latency[s];
+  Moments m;
+  double second = 0;
+  for (int e = endpoint_begin_[s]; e < endpoint_begin_[s + 1]; ++e) {
+    const Moments& l = out.endpoint_latency[e];
+    m.mean += endpoints_[e].weight * l.mean;
+    second += endpoints_[e].weight * (l.var + l.mean * l.mean);
+  }
+  m.var = std::max(0.0, second - m.mean * m.mean);
+  return m;
+}
+
 bool World::endpoint_mixture(int s, const FaultModifiers& mod, const TickOutcome& out,
-                             LogNormalMixture& mixture) const {
+                             LogNormalMixture& mixture, bool by_weight) const {
   mixture.parts.clear();
   mixture.weights.clear();
   mixture.shifts.clear();
+  mixture.endpoint.clear();
   bool delayed = false;
   for (int e = endpoint_begin_[s]; e < endpoint_begin_[s + 1]; ++e) {
-    const double w = endpoints_[e].weight;
+    const double w = by_weight ? endpoints_[e].weight : out.endpoint_share[e];
     const DelayPart* part =
         is_zero(mod.service_delay[s]) ? partial_delay(mod.endpoint_delay_parts[e]) : nullptr;
     if (part == nullptr) {
       mixture.parts.push_back(fit_lognormal(out.endpoint_latency[e]));
       mixture.weights.push_back(w);
       mixture.shifts.push_back(0.0);
+      mixture.endpoint.push_back(e);
       continue;
     }
     delayed = true;
@@ -1964,12 +2086,30 @@ bool World::endpoint_mixture(int s, const FaultModifiers& mod, const TickOutcome
     mixture.parts.push_back(fit_lognormal(fast));
     mixture.weights.push_back(w * (1.0 - p));
     mixture.shifts.push_back(0.0);
+    mixture.endpoint.push_back(e);
     const double lead = jitter_lead(delay, jitter_var);
     mixture.parts.push_back(delayed_body(fast, lead, jitter_var));
     mixture.weights.push_back(w * p);
     mixture.shifts.push_back(delay - lead);
+    mixture.endpoint.push_back(e);
   }
   return delayed;
+}
+
+void World::endpoint_timeouts(int s, const LogNormalMixture& parts, double timeout,
+                              std::vector<double>& chance) const {
+  const int first = endpoint_begin_[s];
+  chance.assign(endpoint_begin_[s + 1] - first, 0.0);
+  thread_local std::vector<double> weight;  // scratch of the calling thread
+  weight.assign(chance.size(), 0.0);
+  for (std::size_t i = 0; i < parts.parts.size(); ++i) {
+    const double shift = parts.shifts[i], w = parts.weights[i];
+    const double within = timeout > shift ? lognormal_cdf(parts.parts[i], timeout - shift) : 0.0;
+    chance[parts.endpoint[i] - first] += w * (1.0 - within);
+    weight[parts.endpoint[i] - first] += w;
+  }
+  for (std::size_t e = 0; e < chance.size(); ++e)
+    chance[e] = weight[e] > 0 ? chance[e] / weight[e] : 0.0;
 }
 
 double World::mixture_quantile_above(int s, double above) const {
@@ -2051,7 +2191,8 @@ void World::write_frame(std::int64_t tick) {
       const auto resource = resource_noise_[s].words(static_cast<std::uint64_t>(tick));
       const double cpu_noise = sampled ? 0.01 * word_normal(resource[0]) : 0.0;
       const double memory_noise = noise ? 0.003 * word_normal(resource[1]) : 0.0;
-      cpu[s] = static_cast<float>(std::clamp(outcome_.cpu[s] + cpu_noise, 0.0, 1.0));
+      cpu[s] = ready_[s] == 0 ? 0.0f  // no replica, no CPU (and no noise on it)
+                              : static_cast<float>(std::clamp(outcome_.cpu[s] + cpu_noise, 0.0, 1.0));
       memory[s] =
           ready_[s] == 0
               ? 0.0f  // no replica, no memory
@@ -2139,7 +2280,7 @@ void World::write_frame(std::int64_t tick) {
     if (model.frame_index < 0) continue;
     const int i = model.frame_index;
     if (measured) {
-      ep_rps[i] = static_cast<float>(outcome_.arrivals[s] * model.weight);
+      ep_rps[i] = static_cast<float>(outcome_.arrivals[s] * outcome_.endpoint_share[e]);
       ep_err[i] = static_cast<float>(outcome_.endpoint_error[e]);
       ep_p50[i] = static_cast<float>(outcome_.endpoint_p50[e]);
       ep_p95[i] = static_cast<float>(outcome_.endpoint_p95[e]);
@@ -2153,7 +2294,7 @@ void World::write_frame(std::int64_t tick) {
         shaped ? SampledPercentiles{outcome_.p50[s], outcome_.p95[s], outcome_.p99[s]}
                : SampledPercentiles{g.p50, g.p95, g.p99};
     if (!sampled) {
-      ep_rps[i] = static_cast<float>(outcome_.arrivals[s] * model.weight);
+      ep_rps[i] = static_cast<float>(outcome_.arrivals[s] * outcome_.endpoint_share[e]);
       ep_err[i] = static_cast<float>(outcome_.endpoint_error[e]);
       ep_p50[i] = static_cast<float>(exact.p50);
       ep_p95[i] = static_cast<float>(exact.p95);
@@ -2164,9 +2305,9 @@ void World::write_frame(std::int64_t tick) {
     const std::uint64_t local = static_cast<std::uint64_t>(e - endpoint_begin_[s]);
     MeasurementDraws draws(latency_noise_[s], tick, MeasurementDraws::kBlocksPerSet * (1 + local));
     const std::uint64_t n =
-        sample_binomial(draws.next(), left, weight_left > 0 ? model.weight / weight_left : 1.0);
+        sample_binomial(draws.next(), left, weight_left > 0 ? outcome_.endpoint_share[e] / weight_left : 1.0);
     left -= n;
-    weight_left -= model.weight;
+    weight_left -= outcome_.endpoint_share[e];
     const std::uint64_t errors = sample_binomial(draws.next(), n, outcome_.endpoint_error[e]);
     const std::uint64_t fast = sample_binomial(draws.next(), n, outcome_.fast_fail[s]);
     // Map the sample's scores through the endpoint's latency.

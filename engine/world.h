@@ -104,6 +104,7 @@ struct DelayPart {
 struct LogNormalMixture {
   std::vector<LogNormal> parts;
   std::vector<double> weights, shifts;
+  std::vector<int> endpoint;  // the endpoint each part belongs to (World::endpoint_mixture)
 };
 
 // Latency with a share of the requests delayed: `fast` (a log-normal) with probability
@@ -174,6 +175,13 @@ struct DynamicState {
   // queue_level); NaN: not started.
   std::vector<double> queue_level;
   std::vector<double> attempt_failure;  // per dependency, as of the previous tick
+  std::vector<double> call_failure;  // per dependency: a call failed after its retries, the same
+  std::vector<double> attempts_per_call;  // per dependency: attempts a call makes, the same
+  // Per dependency into a service of several endpoints (World::edge_endpoint_begin_): the
+  // share of its attempts each endpoint takes, the same (its weight, but that a retry asks
+  // the same endpoint again); `edge_endpoint_skewed` 1 where that is not the weights.
+  std::vector<double> edge_endpoint_share;
+  std::vector<char> edge_endpoint_skewed;
   CompletedWaits completed;  // recent waits, to show each in the tick it ends (completed_wait.h)
   std::vector<SplitQueues> split;  // per service: a backlog held by some replicas (fluid_queue.h)
   // per service with a queue at each replica: the variance (requests^2) of how far one
@@ -241,6 +249,13 @@ struct TickOutcome {
   std::vector<double> endpoint_p50, endpoint_p95, endpoint_p99;
   // per dependency (measured at the caller, per attempt)
   std::vector<double> edge_attempts, edge_failure, edge_p50, edge_p95, edge_p99;
+  std::vector<double> edge_call_failure;  // a call's failure after its retries
+  std::vector<double> edge_attempts_per_call;  // the attempts a call makes
+  std::vector<double> edge_endpoint_share;      // DynamicState's, this tick's
+  std::vector<char> edge_endpoint_skewed;
+  // Per endpoint: its share of its service's arrivals this tick (its weight, but where
+  // retries ask a failing endpoint again).
+  std::vector<double> endpoint_share;
   std::vector<double> edge_calls;        // calls per caller request, fallback calls included
   std::vector<double> edge_delivered;    // attempts reaching the callee per second
   std::vector<double> edge_dispersion;   // variance over mean of a tick's count of calls
@@ -344,6 +359,14 @@ class World {
   // Service s's dispersion and shared source (TickOutcome::dispersion), from its callers'
   // (computed before it) and its external traffic (its rate and its count's variance per
   // second); `arrivals` in all.
+  // The chance that an attempt at each endpoint of service s times out at `timeout`, from
+  // its endpoint mixture `parts` (endpoint_mixture's): `chance`, one per endpoint.
+  void endpoint_timeouts(int s, const LogNormalMixture& parts, double timeout,
+                         std::vector<double>& chance) const;
+  // Service s's arrivals by endpoint this tick (TickOutcome::endpoint_share): by weight, but
+  // for its callers' attempts split as their retries split them (DynamicState).
+  void endpoint_shares(int s, const std::vector<double>& external, const DynamicState& state,
+                       TickOutcome& out) const;
   void arrival_spread(int s, const std::vector<double>& external,
                       const std::vector<double>& external_variance, double arrivals,
                       TickOutcome& out) const;
@@ -374,9 +397,15 @@ class World {
   double mixture_quantile_above(int s, double above) const;
   // The latency of a service of several endpoints as a mixture of log-normals: one per
   // endpoint, two for an endpoint with a share of its requests delayed (its fast share and
-  // the delayed one, shifted). Returns whether an endpoint had such a share.
+  // the delayed one, shifted). Returns whether an endpoint had such a share. Weighted by
+  // the endpoints' shares of its arrivals, or by `weight` as a caller's call picks one.
   bool endpoint_mixture(int s, const FaultModifiers& mod, const TickOutcome& out,
-                        LogNormalMixture& mixture) const;
+                        LogNormalMixture& mixture, bool by_weight = false) const;
+  // Whether service s's arrivals split over its endpoints otherwise than by weight this
+  // tick (retries asking a failing endpoint again), and the latency of a call to it then
+  // (its endpoints' by weight).
+  bool skewed(int s, const TickOutcome& out) const;
+  Moments call_latency(int s, const TickOutcome& out) const;
   // The fluid model's services and edges as measured on the tick's requests (measurement.h).
   // Fluid model: tells each Locust source how long its users' last requests took to be
   // answered (traffic.h), so that they send less to a slow system.
@@ -400,6 +429,9 @@ class World {
   double dt_;  // tick length in seconds
   std::vector<EndpointModel> endpoints_;
   std::vector<int> endpoint_begin_;  // per service, into endpoints_; size services + 1
+  // Per dependency, into the per-edge endpoint shares (its callee's endpoints, where it has
+  // several); size dependencies + 1.
+  std::vector<int> edge_endpoint_begin_;
   std::vector<int> concurrency_;     // per service: workers per replica (ServiceSpec)
   TrafficModel traffic_;
   std::vector<double> external_;  // this tick's external arrivals per service

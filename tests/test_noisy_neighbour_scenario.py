@@ -81,7 +81,7 @@ def test_the_flaky_link_times_out_and_retries_but_spares_the_callee():
         # is the mean of ten ticks.
         assert abs(series("error_ratio", edge)[window].mean() - LOSS_SHARE) < 0.002
         p95 = series("latency_p95_s", edge)[window]
-        assert abs(p95.max() / TIMEOUT_S - 1) < 1e-6
+        assert abs(p95.max() / TIMEOUT_S - 1) < 0.01  # rows of (nearly) all such ticks
         assert 0.7 < np.median(p95) / TIMEOUT_S < 0.95
         # Retries: 1 + q + q^2 attempts per call...
         attempts = 1 + LOSS_SHARE + LOSS_SHARE ** 2

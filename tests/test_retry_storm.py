@@ -30,8 +30,10 @@ def test_retries_amplify_the_load_on_the_database_and_fail_upstream():
         web_rps = series(f, "rps", "web")
         # Users send the same traffic throughout...
         assert abs(web_rps[storm].mean() / web_rps[before].mean() - 1) < 0.05
-        # ...but 4 attempts per call at each of two tiers reach the database.
-        assert db_rps[storm].mean() > 10 * db_rps[before].mean()
+        # ...but 4 attempts per call at each of two tiers reach the database: 16 attempts of
+        # api's first call where 2 calls a request came before (the second is never made
+        # once the first has failed), 8 times the load.
+        assert 7 < db_rps[storm].mean() / db_rps[before].mean() < 8.5
         assert api_rps[storm].mean() > 3.5 * api_rps[before].mean()
         assert series(f, "utilization", "db")[storm].min() > 0.99
         assert series(f, "error_ratio", "web")[storm].mean() > 0.95
