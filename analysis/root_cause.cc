@@ -496,6 +496,32 @@ std::vector<RcaScores> score_rankings(const std::vector<RcaRanking>& rankings,
   return out;
 }
 
+std::vector<RcaScores> score_rankings(const std::vector<RcaRanking>& rankings,
+                                      const std::vector<IncidentRecord>& incidents,
+                                      const RcaSystem& system,
+                                      const std::vector<std::int64_t>& cases) {
+  const std::set<std::int64_t> is_case(cases.begin(), cases.end());
+  std::vector<RcaRanking> kept;
+  for (const RcaRanking& ranking : rankings)
+    if (is_case.count(ranking.incident)) kept.push_back(ranking);
+  std::vector<RcaScores> out = score_rankings(kept, incidents, system);
+  std::set<std::int64_t> scored;  // the cases that are not silent
+  for (const IncidentRecord& incident : incidents)
+    if (is_case.count(incident.id) && !incident.silent) scored.insert(incident.id);
+  for (RcaScores& s : out) {
+    // Each row's AC@k over its own rankings, then over every case (unranked ones missed).
+    const double ranked = static_cast<double>(s.cases), all = static_cast<double>(scored.size());
+    if (!(all > ranked)) continue;
+    for (int k = 0; k < 5; ++k) {
+      s.ac[k] *= ranked / all;
+      s.ac_path[k] *= ranked / all;
+    }
+    s.avg5 *= ranked / all;
+    s.cases = static_cast<decltype(s.cases)>(scored.size());
+  }
+  return out;
+}
+
 std::string rca_scores_json(const std::vector<RcaScores>& scores, int indent) {
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
   for (const RcaScores& s : scores)

@@ -59,7 +59,12 @@ nlohmann::ordered_json rca_json(const std::vector<RcaScores>& scores) {
 int score_rca(const ScoreOptions& options, const TraceForScoring& trace) {
   const std::vector<RcaRanking> rankings =
       read_rankings_file(options.rca_path, trace.system, trace.incidents, options.trace_path);
-  const std::vector<RcaScores> scores = score_rankings(rankings, trace.incidents, trace.system);
+  // The cases: the incidents an alert detected (an unranked one is a miss).
+  std::vector<std::int64_t> detected;
+  for (const std::vector<std::int64_t>& matched : alert_matches(trace))
+    detected.insert(detected.end(), matched.begin(), matched.end());
+  const std::vector<RcaScores> scores =
+      score_rankings(rankings, trace.incidents, trace.system, detected);
   if (options.json) {
     std::cout << nlohmann::ordered_json{{"rca", rca_json(scores)}}.dump(2) << "\n";
     return kExitOk;

@@ -419,7 +419,9 @@ std::vector<IncidentTimelineEvent> RunReport::incident_timelines() const {
     const auto affected = [&](int s) { return touches(incident, s); };
     bool acknowledged = false;
     for (const RemediationAction& a : remediation) {
-      if (!affected(a.service) || a.alerted < incident.impact_start ||
+      // The actions remediation_scores() judges: on an affected service, from the impact's
+      // start, answering an alert up to its end (a leak's alert may come before the impact).
+      if (!affected(a.service) || a.time < incident.impact_start ||
           a.alerted > incident.impact_end)
         continue;
       if (a.action == "acknowledge") {

@@ -88,3 +88,71 @@ def test_detectors_joined_with_plus_run_together_as_one_row():
     assert "100%" in line.split()[3]  # detected, mitigated, auto: 1 of 1 by automation
     bad = dosim("bench", "--closed-loop", "--detectors", "threshold+nosuch", "--scenarios", SCENARIO)
     assert bad.returncode == 2 and "nosuch" in bad.stderr
+
+
+MOVING = """name: moving-impacts
+duration: 3h
+tick: 1s
+record: 10s
+seed: 5
+services:
+  - {name: frontend, replicas: 4, capacity_rps: 250, base_latency: 8ms}
+  - {name: checkout, replicas: 4, capacity_rps: 120, base_latency: 25ms}
+  - {name: search, replicas: 3, capacity_rps: 300, base_latency: 10ms}
+  - {name: orders-db, replicas: 2, capacity_rps: 800, base_latency: 2.5ms}
+dependencies:
+  - {caller: frontend, callee: checkout, calls_per_request: 0.3, timeout: 3s}
+  - {caller: frontend, callee: search, calls_per_request: 0.5, timeout: 3s}
+  - {caller: checkout, callee: orders-db, calls_per_request: 2, timeout: 1s}
+traffic:
+  - {name: shoppers, entry: frontend, base_rps: 400, noise: 0.04}
+changes:
+  - {name: cfg-bad, kind: config, services: [checkout], version: cfg-2, at: 20m,
+     defect: {errorPercent: 20}}
+  - {name: ranking, kind: feature-flag, flag: new-ranking, services: [search],
+     steps: [{at: 1h, percent: 50}, {at: 1h5m, percent: 100}], defect: {latency: 400ms}}
+faults:
+  - {name: db-leak, kind: memory-leak, target: {service: orders-db}, rate: 5, start: 2h, duration: 50m}
+detectors:
+  - {name: errors-high, kind: threshold, metrics: [error_ratio], params: {above: 0.05}, for: 30s, severity: critical}
+  - {name: slow, kind: threshold, metrics: [latency_p95_s], params: {above: 0.2}, for: 30s}
+  - {name: mem-high, kind: threshold, metrics: [memory_ratio], params: {above: 0.8}, for: 10s}
+remediation:
+  slo: 0.995
+  playbooks:
+    - name: fix-config
+      match: {detector: errors-high, services: [checkout]}
+      after: 30s
+      steps: [{action: scale, by: 2}, {action: revert-config}]
+      verify: {metric: error_ratio, below: 0.02, within: 2m}
+    - name: flag-off-slow
+      match: {detector: slow, services: [search]}
+      after: 1m
+      steps: [{action: flag-off}]
+    - name: restart-db
+      match: {detector: mem-high}
+      responder: oncall
+      ack: {median: 5m, p90: 5m}
+      investigate: 5m
+      steps: [{action: restart, replicas: 1}]
+"""
+
+
+def test_the_baselines_follow_the_impacts_their_own_responses_move():
+    # The config defect fixed at 20m makes checkout's extra replicas shift what the leak at 2h
+    # does; the baselines' alerts come from their own runs, not from a run without
+    # responders: the customers never report before customer_report, the oracle detects
+    # every incident at its first tick.
+    scenario = TMP / "moving-impacts.yaml"
+    TMP.mkdir(parents=True, exist_ok=True)
+    scenario.write_text(MOVING)
+    out = TMP / "moving.json"
+    result = dosim("bench", "--closed-loop", "--detectors", "threshold", "--scenarios", scenario,
+                   "--seeds", "1", "--out", out)
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(out.read_text())["runs"][0]["rows"]
+    for incident in rows["null"]["incidents"]:
+        assert incident["ttd_s"] is None or incident["ttd_s"] >= 1800, incident
+    oracle = rows["oracle"]
+    assert oracle["detected"] == oracle["scored"] == 3, oracle
+    assert all(i["ttd_s"] <= 1.0 for i in oracle["incidents"]), oracle

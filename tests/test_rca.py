@@ -162,3 +162,15 @@ def test_the_scenario_chooses_rankers_delays_and_lookback():
         with h5py.File(trace) as f:
             assert set(text(f["rca/ranker"][()])) == rankers
             assert set(f["rca/delay_ns"][()]) == delays
+
+
+def test_an_incident_the_file_does_not_rank_is_a_miss():
+    trace = run("ecommerce")  # two detected incidents
+    cases = json.loads(dosim("score", trace, "--json").stdout)["rca"][0]["cases"]
+    assert cases == 2
+    one = TMP / "one.csv"
+    one.write_text("incident_id,candidate\n0,database\n")  # incident 0's root: ranked first
+    result = dosim("score", trace, "--rca", one, "--json")
+    assert result.returncode == 0, result.stderr
+    row = json.loads(result.stdout)["rca"][0]
+    assert (row["cases"], row["ac1"], row["avg5"]) == (2, 0.5, 0.5), row

@@ -231,3 +231,59 @@ detectors:
     assert (1800, "timeout", "2s", "3s") in changes
     assert (1800, "config", "c2", "initial") in changes
     assert report is not None
+
+
+LEAK = """name: leak
+duration: 3h
+tick: 1s
+record: 10s
+seed: 5
+services:
+  - {name: frontend, replicas: 4, capacity_rps: 250, base_latency: 8ms}
+  - {name: checkout, replicas: 4, capacity_rps: 120, base_latency: 25ms}
+  - {name: orders-db, replicas: 2, capacity_rps: 800, base_latency: 2.5ms}
+dependencies:
+  - {caller: frontend, callee: checkout, calls_per_request: 0.3, timeout: 3s}
+  - {caller: checkout, callee: orders-db, calls_per_request: 2, timeout: 1s}
+traffic:
+  - {name: shoppers, entry: frontend, base_rps: 400, noise: 0.04}
+faults:
+  - {name: db-leak, kind: memory-leak, target: {service: orders-db}, rate: 5, start: 2h, duration: 50m}
+detectors:
+  - {name: mem-high, kind: threshold, metrics: [memory_ratio], params: {above: 0.8}, for: 10s}
+remediation:
+  playbooks:
+    - name: restart-db
+      match: {detector: mem-high}
+      responder: oncall
+      ack: {median: 5m, p90: 5m}
+      investigate: 5m
+      steps: [{action: restart, replicas: 1}]
+"""
+
+
+def test_the_timeline_holds_the_actions_the_summary_counts():
+    # The leak's memory alert fires before its impact starts; the on-call acknowledges and
+    # restarts inside the impact. The timeline showed only a second acknowledgement after the
+    # impact while the summary counted the first.
+    path = TMP / "leak.yaml"
+    TMP.mkdir(parents=True, exist_ok=True)
+    path.write_text(LEAK)
+    trace, out = run(path, "leak")
+    with h5py.File(trace) as f:
+        truth = f["truth/incidents"]
+        leak = text(truth["name"][()]).index("db-leak")
+        start, end = truth["impact_start_ns"][leak], truth["impact_end_ns"][leak]
+        timeline = f["truth/timeline"]
+        mine = timeline["incident_id"][()] == truth["id"][leak]
+        events = list(zip(timeline["t_ns"][mine], text(timeline["event"][mine])))
+        acted = [(t, a, alerted) for t, _, s, alerted, a, _ in remediation(f)]
+    acknowledged = [t for t, e in events if e == "acknowledge"]
+    first_ack = min(t for t, a, alerted in acted
+                    if a == "acknowledge" and t >= start and alerted <= end)
+    assert acknowledged == [first_ack], (events, acted)
+    assert start < first_ack < end
+    restarts = [t for t, e in events if e == "restart"]
+    assert any(start <= t <= end for t in restarts), events
+    summary = [line for line in out.splitlines() if "time to (p50/p90)" in line][0]
+    assert f"acknowledge {(first_ack - start) // SECOND}s/" in summary, summary

@@ -95,6 +95,29 @@ TEST_CASE("AC@k and Avg@5 of hand-made rankings", "[rca]") {
   CHECK(score_rankings(rankings, with_silent, system)[0].cases == 1);
 }
 
+TEST_CASE("Rankings from a file: every detected incident is a case, an unranked one a miss",
+          "[rca]") {
+  const RcaSystem system = chain();
+  const std::vector<IncidentRecord> incidents = {
+      incident(0, 2, "db", "latency", {0, 1, 2}),
+      incident(1, 1, "api", "deployment", {0, 1}),
+      incident(2, 1, "api", "latency", {0, 1}),  // detected by no alert
+  };
+  // Only incident 0 ranked (correct at rank 1); incident 2 ranked but not a case.
+  const std::vector<RcaRanking> rankings = {ranking(0, {"service:db"}),
+                                            ranking(2, {"service:api"})};
+  const auto scores = score_rankings(rankings, incidents, system, {0, 1});
+  REQUIRE(scores.size() == 1);
+  CHECK(scores[0].cases == 2);
+  CHECK(scores[0].ac[0] == Approx(0.5));
+  CHECK(scores[0].ac[4] == Approx(0.5));
+  CHECK(scores[0].avg5 == Approx(0.5));
+  CHECK(scores[0].ac_path[0] == Approx(0.5));
+  // Every case ranked: as without the list.
+  const std::vector<RcaRanking> both = {ranking(0, {"service:db"}), ranking(1, {"service:api"})};
+  CHECK(score_rankings(both, incidents, system, {0, 1})[0].ac[0] == Approx(1.0));
+}
+
 TEST_CASE("What counts as the root cause", "[rca]") {
   const RcaSystem system = chain();
   const IncidentRecord edge = incident(0, 1, "api->db", "latency", {0, 1});  // root: the caller

@@ -163,6 +163,13 @@ struct RcaScores {
 std::vector<RcaScores> score_rankings(const std::vector<RcaRanking>& rankings,
                                       const std::vector<IncidentRecord>& incidents,
                                       const RcaSystem& system);
+// The same where the cases are given (the incidents an alert detected, by id): a case that
+// a (ranker, delay) does not rank counts as a miss for it, and rankings of other incidents
+// are skipped (rankings from a file, which need not rank every case).
+std::vector<RcaScores> score_rankings(const std::vector<RcaRanking>& rankings,
+                                      const std::vector<IncidentRecord>& incidents,
+                                      const RcaSystem& system,
+                                      const std::vector<std::int64_t>& cases);
 
 // The JSON form of AC@k scores, one object per row (ranker, delay_s, cases, ac1, ac3, ac5,
 // avg5, ac1_path, ac3_path, ac5_path): the "rca" array of `dosim score --json`, and
