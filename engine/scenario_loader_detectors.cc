@@ -57,7 +57,8 @@ void Loader::read_detector(const YAML::Node& node, int index) {
     if (spec.family != "service")
       diags_.error(r.key_pos("services"), "'services' selects service series only");
     spec.services = read_services(r, "services", Need::kOptional);
-    if (spec.services.empty() && r.value("services")->IsSequence())
+    // Only a list written empty: one whose names are all unknown is reported as such.
+    if (r.value("services")->IsSequence() && r.value("services")->size() == 0)
       diags_.error(r.value_pos("services"),
                    "'services' lists no service (leave it out to watch every service)");
   }
@@ -93,10 +94,14 @@ void Loader::read_detector(const YAML::Node& node, int index) {
         if (!entry.second.IsScalar()) {
           diags_.error(pos_of(entry.second), "expected a number for parameter '" + *key +
                                                  "', got " + describe(entry.second));
+          spec.unread_params.push_back(*key);
           continue;
         }
         auto text = read_text(entry.second, pos_of(entry.second), "a number", diags_);
-        if (!text) continue;
+        if (!text) {
+          spec.unread_params.push_back(*key);
+          continue;
+        }
         try {
           std::size_t used = 0;
           const double value = std::stod(*text, &used);
@@ -108,6 +113,7 @@ void Loader::read_detector(const YAML::Node& node, int index) {
         } catch (const std::exception&) {
           diags_.error(pos_of(entry.second),
                        "expected a number for parameter '" + *key + "', got '" + *text + "'");
+          spec.unread_params.push_back(*key);
         }
       }
     }
@@ -117,6 +123,21 @@ void Loader::read_detector(const YAML::Node& node, int index) {
   if (auto model = r.text("model")) spec.model = beside_scenario(scenario_.file, *model);
   if (auto module = r.text("module")) spec.module = beside_scenario(scenario_.file, *module);
   spec.class_name = r.text("class").value_or("");
+  // A Python detector is made (its module run) only once the scenario loads; what can be
+  // checked without running it is said now, with the other problems.
+  if (spec.kind == "python") {
+    const std::string about = "detector '" + spec.name + "': ";
+    if (!r.has("module"))
+      diags_.error(spec.pos, about + "kind python needs 'module:' (a .py file)");
+    if (!r.has("class"))
+      diags_.error(spec.pos, about + "kind python needs 'class:' (a class in the module)");
+    std::error_code error;
+    if (!spec.module.empty() && !std::filesystem::is_regular_file(spec.module, error))
+      diags_.error(r.value_pos("module"),
+                   about + "module '" + spec.module + "': " +
+                       (std::filesystem::exists(spec.module, error) ? "not a regular file"
+                                                                    : "no such file"));
+  }
   // Keys of one kind on another would be read and then ignored.
   for (const auto& [key, kind] : {std::pair<const char*, const char*>{"model", "lstm"},
                                   {"module", "python"},
@@ -163,6 +184,22 @@ void Loader::read_detector(const YAML::Node& node, int index) {
       spec.critical_above =
           when.number(spec.critical_inclusive ? "at_least" : "above", Range::any()).value_or(0);
     }
+  }
+  // Edge and endpoint series exist only for declared dependencies and endpoints: without any,
+  // the detector is never made and never alerts (`metrics: []`, which says so itself, is an
+  // error above).
+  if (!spec.metrics.empty()) {
+    const bool any_endpoint =
+        std::any_of(scenario_.services.begin(), scenario_.services.end(),
+                    [](const ServiceSpec& service) { return !service.endpoints.empty(); });
+    if (spec.family == "edge" && scenario_.dependencies.empty())
+      diags_.warning(spec.pos, "detector '" + spec.name +
+                                   "' watches no series: edge series are the dependencies', "
+                                   "and the scenario declares none");
+    else if (spec.family == "endpoint" && !any_endpoint)
+      diags_.warning(spec.pos, "detector '" + spec.name +
+                                   "' watches no series: endpoint series are the declared "
+                                   "endpoints', and no service declares one");
   }
   scenario_.detectors.push_back(std::move(spec));
 }
