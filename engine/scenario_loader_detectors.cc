@@ -17,9 +17,9 @@ void Loader::read_detector(const YAML::Node& node, int index) {
   DetectorSpec spec;
   spec.pos = r.pos();
   spec.name = r.has("name") ? read_name(r, Need::kOptional) : "detector-" + std::to_string(index);
-  if (!spec.name.empty() && detectors_.claim(spec.name, index) >= 0)
-    diags_.error(r.has("name") ? r.value_pos("name") : spec.pos,
-                 "duplicate detector name '" + spec.name + "'");
+  const SourcePos name_pos = r.has("name") ? r.value_pos("name") : spec.pos;
+  if (!spec.name.empty() && detectors_.claim(spec.name, index, name_pos) >= 0)
+    diags_.error(name_pos, duplicate_name("detector", spec.name, detectors_.where(spec.name)));
   // The name is an HDF5 group in the trace (/detectors/<name>).
   if (const std::string problem = detector_name_problem(spec.name); !problem.empty())
     diags_.error(r.value_pos("name"), problem);
@@ -211,9 +211,10 @@ void Loader::read_incident_rule(const YAML::Node& node, int index) {
   IncidentRuleSpec rule;
   rule.pos = r.pos();
   rule.name = r.has("name") ? read_name(r, Need::kOptional) : "rule-" + std::to_string(index);
-  if (!rule.name.empty() && incident_rules_.claim(rule.name, index) >= 0)
-    diags_.error(r.has("name") ? r.value_pos("name") : rule.pos,
-                 "duplicate incident rule name '" + rule.name + "'");
+  const SourcePos name_pos = r.has("name") ? r.value_pos("name") : rule.pos;
+  if (!rule.name.empty() && incident_rules_.claim(rule.name, index, name_pos) >= 0)
+    diags_.error(name_pos,
+                 duplicate_name("incident rule", rule.name, incident_rules_.where(rule.name)));
   if (auto detector = r.text("detector", Need::kRequired)) {
     if (detectors_.find(*detector) < 0)
       diags_.error(r.value_pos("detector"),
