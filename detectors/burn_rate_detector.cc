@@ -66,10 +66,11 @@ std::unique_ptr<Detector> make_burn_rate_detector(DetectorParams& params, std::s
     params.require(metric == "error_ratio" || metric == "value",
                    "kind burn_rate watches error_ratio (the SLO's errors), not " + metric);
   const double objective = params.get("objective", 99.9);
-  params.require(objective > 0 && objective < 100, "'objective' must be a percent in (0, 100)");
   // A fraction (0.999, as remediation's `slo:` takes it) would read as 0.999 %: a budget of
-  // 99 % that no error ratio burns. No SLO is 1 % or less.
-  params.require(!(objective <= 1), "'objective' is a percent: 99.9 for a 99.9 % SLO, not 0.999");
+  // 99 % that no error ratio burns. No SLO is 1 % or less (docs/detectors.md: in (1, 100)).
+  params.require(!(objective > 0 && objective < 1),
+                 "'objective' is a percent: 99.9 for a 99.9 % SLO, not 0.999");
+  params.require(objective > 1 && objective < 100, "'objective' must be a percent in (1, 100)");
   const double tick_s = to_seconds(params.tick());
   std::array<std::int64_t, 4> windows{};
   const char* names[] = {"long_fast", "short_fast", "long_slow", "short_slow"};

@@ -268,9 +268,11 @@ void Loader::read_region(const YAML::Node& node) {
   RegionSpec region;
   region.pos = r.pos();
   region.name = read_name(r, Need::kRequired);
+  check_no_arrow(region.name, r.value_pos("name"), "region");
   for (const YAML::Node& zone : r.list("zones")) {
     auto name = read_text(zone, pos_of(zone), "a zone name", diags_);
     if (!name) continue;
+    check_no_arrow(*name, pos_of(zone), "zone");
     const int holder = zones_.claim(*name, static_cast<int>(scenario_.regions.size()));
     if (holder >= 0 && holder < static_cast<int>(scenario_.regions.size()))
       diags_.error(pos_of(zone), "zone '" + *name + "' is already in region '" +
@@ -303,6 +305,7 @@ void Loader::read_service(const YAML::Node& node) {
   ServiceSpec service;
   service.pos = r.pos();
   service.name = read_name(r, Need::kRequired);
+  check_no_arrow(service.name, r.value_pos("name"), "service");
   service.replicas = static_cast<int>(
       r.integer("replicas", Range::closed(0, kMaxReplicas)).value_or(service.replicas));
   const std::optional<double> capacity = r.number("capacity_rps", Range::above(0));
@@ -313,10 +316,13 @@ void Loader::read_service(const YAML::Node& node) {
       r.number("memory_baseline", Range::closed(0, 1)).value_or(service.memory_baseline);
   if (auto limit = r.text("memory_limit")) {
     const std::optional<double> bytes = parse_byte_size(*limit);
-    if (!bytes || *bytes <= 0)
+    if (!bytes)
       diags_.error(
           r.value_pos("memory_limit"),
           "'memory_limit' must be a memory size such as 512Mi, 1Gi or 256MB, got '" + *limit + "'");
+    else if (*bytes <= 0)  // a size, but no container runs in none
+      diags_.error(r.value_pos("memory_limit"),
+                   "'memory_limit' must be above 0, got '" + *limit + "'");
     else
       service.memory_limit_bytes = *bytes;
   }
@@ -538,13 +544,15 @@ void Loader::read_endpoints(MapReader& r, ServiceSpec& service) {
     EndpointSpec endpoint;
     endpoint.pos = e.pos();
     endpoint.name = read_name(e, Need::kRequired);
+    check_no_arrow(endpoint.name, e.value_pos("name"), "endpoint");
     endpoint.weight = e.number("weight", Range::above_to(0, kMostWeight)).value_or(1.0);
     endpoint.latency_factor =
         e.number("latency_factor", Range::above_to(0, kMostFactor)).value_or(1.0);
     for (const EndpointSpec& other : service.endpoints) {
       if (other.name == endpoint.name && !endpoint.name.empty())
-        diags_.error(e.value_pos("name"), "duplicate endpoint '" + endpoint.name +
-                                              "' in service '" + service.name + "'");
+        diags_.error(e.value_pos("name"),
+                     "duplicate endpoint '" + endpoint.name + "' in service '" + service.name +
+                         "' (first at line " + std::to_string(other.pos.line) + ")");
     }
     weights.push_back(endpoint.weight);
     service.endpoints.push_back(std::move(endpoint));
@@ -689,9 +697,9 @@ void Loader::read_traffic(const YAML::Node& node, int index) {
   TrafficSpec traffic;
   traffic.pos = r.pos();
   traffic.name = r.has("name") ? read_name(r, Need::kOptional) : "traffic-" + std::to_string(index);
-  if (!traffic.name.empty() && traffic_.claim(traffic.name, index) >= 0)
-    diags_.error(r.has("name") ? r.value_pos("name") : traffic.pos,
-                 "duplicate traffic name '" + traffic.name + "'");
+  const SourcePos name_pos = r.has("name") ? r.value_pos("name") : traffic.pos;
+  if (!traffic.name.empty() && traffic_.claim(traffic.name, index, name_pos) >= 0)
+    diags_.error(name_pos, duplicate_name("traffic", traffic.name, traffic_.where(traffic.name)));
   if (r.has("entry") && r.has("regions"))
     diags_.error(r.key_pos("regions"),
                  "'entry' and 'regions' exclude each other: a regional source names the entry "
@@ -1068,6 +1076,13 @@ std::string Loader::read_name(MapReader& r, Need need) {
   return name.value_or("");
 }
 
+void Loader::check_no_arrow(const std::string& name, SourcePos pos, const std::string& what) {
+  if (name.find("->") == std::string::npos) return;
+  diags_.error(pos, what + " name '" + name +
+                        "' must not hold '->': it joins a caller and its callee in edge names "
+                        "('caller->callee')");
+}
+
 int Loader::service_ref(const std::string& name, SourcePos pos) {
   const int index = services_.find(name);
   if (index < 0)
@@ -1077,7 +1092,8 @@ int Loader::service_ref(const std::string& name, SourcePos pos) {
 }
 
 int Loader::edge_index(const std::string& name) const {
-  // Service names may hold "->" themselves: try every split.
+  // Service names never hold "->" in a scenario that loads (check_no_arrow); a draft's may,
+  // so every split is tried.
   for (std::size_t at = name.find("->"); at != std::string::npos; at = name.find("->", at + 1)) {
     const int caller = services_.find(name.substr(0, at));
     const int callee = services_.find(name.substr(at + 2));
@@ -1091,7 +1107,9 @@ std::vector<std::string> Loader::edge_names() const {
   std::vector<std::string> names;
   for (std::size_t d = 0; d < scenario_.dependencies.size(); ++d) {
     const DependencySpec& dependency = scenario_.dependencies[d];
-    const bool named = dependency.caller >= 0 && dependency.callee >= 0;  // else reported
+    // An unknown end or a self-call is reported already: no name to suggest.
+    const bool named =
+        dependency.caller >= 0 && dependency.callee >= 0 && dependency.caller != dependency.callee;
     names.push_back(named ? scenario_.edge_name(static_cast<int>(d)) : std::string());
   }
   return names;
@@ -1117,15 +1135,15 @@ void Loader::index_loaded() {
         std::pair(scenario_.dependencies[i].caller, scenario_.dependencies[i].callee),
         static_cast<int>(i));
   for (std::size_t i = 0; i < scenario_.traffic.size(); ++i)
-    traffic_.claim(scenario_.traffic[i].name, static_cast<int>(i));
+    traffic_.claim(scenario_.traffic[i].name, static_cast<int>(i), scenario_.traffic[i].pos);
   for (std::size_t i = 0; i < scenario_.faults.size(); ++i)
-    faults_.claim(scenario_.faults[i].name, static_cast<int>(i));
+    faults_.claim(scenario_.faults[i].name, static_cast<int>(i), scenario_.faults[i].pos);
   for (std::size_t i = 0; i < scenario_.changes.size(); ++i)
-    changes_.claim(scenario_.changes[i].name, static_cast<int>(i));
+    changes_.claim(scenario_.changes[i].name, static_cast<int>(i), scenario_.changes[i].pos);
   for (std::size_t i = 0; i < scenario_.detectors.size(); ++i)
-    detectors_.claim(scenario_.detectors[i].name, static_cast<int>(i));
+    detectors_.claim(scenario_.detectors[i].name, static_cast<int>(i), scenario_.detectors[i].pos);
   for (std::size_t i = 0; i < scenario_.replay.size(); ++i)
-    replays_.claim(scenario_.replay[i].name, static_cast<int>(i));
+    replays_.claim(scenario_.replay[i].name, static_cast<int>(i), scenario_.replay[i].pos);
 }
 
 std::string Loader::clipped() const {

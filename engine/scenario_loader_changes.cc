@@ -17,9 +17,9 @@ void Loader::read_change(const YAML::Node& node, int index) {
   ChangeSpec change;
   change.pos = r.pos();
   change.name = r.has("name") ? read_name(r, Need::kOptional) : "change-" + std::to_string(index);
-  if (!change.name.empty() && changes_.claim(change.name, index) >= 0)
-    diags_.error(r.has("name") ? r.value_pos("name") : change.pos,
-                 "duplicate change name '" + change.name + "'");
+  const SourcePos name_pos = r.has("name") ? r.value_pos("name") : change.pos;
+  if (!change.name.empty() && changes_.claim(change.name, index, name_pos) >= 0)
+    diags_.error(name_pos, duplicate_name("change", change.name, changes_.where(change.name)));
   std::optional<ChangeKind> kind;
   if (auto text = r.text("kind", Need::kRequired)) {
     std::vector<std::string> names;

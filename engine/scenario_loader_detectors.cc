@@ -17,9 +17,9 @@ void Loader::read_detector(const YAML::Node& node, int index) {
   DetectorSpec spec;
   spec.pos = r.pos();
   spec.name = r.has("name") ? read_name(r, Need::kOptional) : "detector-" + std::to_string(index);
-  if (!spec.name.empty() && detectors_.claim(spec.name, index) >= 0)
-    diags_.error(r.has("name") ? r.value_pos("name") : spec.pos,
-                 "duplicate detector name '" + spec.name + "'");
+  const SourcePos name_pos = r.has("name") ? r.value_pos("name") : spec.pos;
+  if (!spec.name.empty() && detectors_.claim(spec.name, index, name_pos) >= 0)
+    diags_.error(name_pos, duplicate_name("detector", spec.name, detectors_.where(spec.name)));
   // The name is an HDF5 group in the trace (/detectors/<name>).
   if (const std::string problem = detector_name_problem(spec.name); !problem.empty())
     diags_.error(r.value_pos("name"), problem);
@@ -57,7 +57,8 @@ void Loader::read_detector(const YAML::Node& node, int index) {
     if (spec.family != "service")
       diags_.error(r.key_pos("services"), "'services' selects service series only");
     spec.services = read_services(r, "services", Need::kOptional);
-    if (spec.services.empty() && r.value("services")->IsSequence())
+    // Only a list written empty: one whose names are all unknown is reported as such.
+    if (r.value("services")->IsSequence() && r.value("services")->size() == 0)
       diags_.error(r.value_pos("services"),
                    "'services' lists no service (leave it out to watch every service)");
   }
@@ -93,10 +94,14 @@ void Loader::read_detector(const YAML::Node& node, int index) {
         if (!entry.second.IsScalar()) {
           diags_.error(pos_of(entry.second), "expected a number for parameter '" + *key +
                                                  "', got " + describe(entry.second));
+          spec.unread_params.push_back(*key);
           continue;
         }
         auto text = read_text(entry.second, pos_of(entry.second), "a number", diags_);
-        if (!text) continue;
+        if (!text) {
+          spec.unread_params.push_back(*key);
+          continue;
+        }
         try {
           std::size_t used = 0;
           const double value = std::stod(*text, &used);
@@ -108,6 +113,7 @@ void Loader::read_detector(const YAML::Node& node, int index) {
         } catch (const std::exception&) {
           diags_.error(pos_of(entry.second),
                        "expected a number for parameter '" + *key + "', got '" + *text + "'");
+          spec.unread_params.push_back(*key);
         }
       }
     }
@@ -117,6 +123,21 @@ void Loader::read_detector(const YAML::Node& node, int index) {
   if (auto model = r.text("model")) spec.model = beside_scenario(scenario_.file, *model);
   if (auto module = r.text("module")) spec.module = beside_scenario(scenario_.file, *module);
   spec.class_name = r.text("class").value_or("");
+  // A Python detector is made (its module run) only once the scenario loads; what can be
+  // checked without running it is said now, with the other problems.
+  if (spec.kind == "python") {
+    const std::string about = "detector '" + spec.name + "': ";
+    if (!r.has("module"))
+      diags_.error(spec.pos, about + "kind python needs 'module:' (a .py file)");
+    if (!r.has("class"))
+      diags_.error(spec.pos, about + "kind python needs 'class:' (a class in the module)");
+    std::error_code error;
+    if (!spec.module.empty() && !std::filesystem::is_regular_file(spec.module, error))
+      diags_.error(r.value_pos("module"),
+                   about + "module '" + spec.module + "': " +
+                       (std::filesystem::exists(spec.module, error) ? "not a regular file"
+                                                                    : "no such file"));
+  }
   // Keys of one kind on another would be read and then ignored.
   for (const auto& [key, kind] : {std::pair<const char*, const char*>{"model", "lstm"},
                                   {"module", "python"},
@@ -164,6 +185,22 @@ void Loader::read_detector(const YAML::Node& node, int index) {
           when.number(spec.critical_inclusive ? "at_least" : "above", Range::any()).value_or(0);
     }
   }
+  // Edge and endpoint series exist only for declared dependencies and endpoints: without any,
+  // the detector is never made and never alerts (`metrics: []`, which says so itself, is an
+  // error above).
+  if (!spec.metrics.empty()) {
+    const bool any_endpoint =
+        std::any_of(scenario_.services.begin(), scenario_.services.end(),
+                    [](const ServiceSpec& service) { return !service.endpoints.empty(); });
+    if (spec.family == "edge" && scenario_.dependencies.empty())
+      diags_.warning(spec.pos, "detector '" + spec.name +
+                                   "' watches no series: edge series are the dependencies', "
+                                   "and the scenario declares none");
+    else if (spec.family == "endpoint" && !any_endpoint)
+      diags_.warning(spec.pos, "detector '" + spec.name +
+                                   "' watches no series: endpoint series are the declared "
+                                   "endpoints', and no service declares one");
+  }
   scenario_.detectors.push_back(std::move(spec));
 }
 
@@ -174,9 +211,10 @@ void Loader::read_incident_rule(const YAML::Node& node, int index) {
   IncidentRuleSpec rule;
   rule.pos = r.pos();
   rule.name = r.has("name") ? read_name(r, Need::kOptional) : "rule-" + std::to_string(index);
-  if (!rule.name.empty() && incident_rules_.claim(rule.name, index) >= 0)
-    diags_.error(r.has("name") ? r.value_pos("name") : rule.pos,
-                 "duplicate incident rule name '" + rule.name + "'");
+  const SourcePos name_pos = r.has("name") ? r.value_pos("name") : rule.pos;
+  if (!rule.name.empty() && incident_rules_.claim(rule.name, index, name_pos) >= 0)
+    diags_.error(name_pos,
+                 duplicate_name("incident rule", rule.name, incident_rules_.where(rule.name)));
   if (auto detector = r.text("detector", Need::kRequired)) {
     if (detectors_.find(*detector) < 0)
       diags_.error(r.value_pos("detector"),

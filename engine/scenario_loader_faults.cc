@@ -16,9 +16,9 @@ void Loader::read_fault(const YAML::Node& node, int index) {
   FaultSpec fault;
   fault.pos = r.pos();
   fault.name = r.has("name") ? read_name(r, Need::kOptional) : "fault-" + std::to_string(index);
-  if (!fault.name.empty() && faults_.claim(fault.name, index) >= 0)
-    diags_.error(r.has("name") ? r.value_pos("name") : fault.pos,
-                 "duplicate fault name '" + fault.name + "'");
+  const SourcePos name_pos = r.has("name") ? r.value_pos("name") : fault.pos;
+  if (!fault.name.empty() && faults_.claim(fault.name, index, name_pos) >= 0)
+    diags_.error(name_pos, duplicate_name("fault", fault.name, faults_.where(fault.name)));
   std::optional<FaultKind> kind;
   static constexpr FaultKind kKinds[] = {
       FaultKind::kLatency,     FaultKind::kError,       FaultKind::kCpuStress,
@@ -171,9 +171,13 @@ void Loader::read_fault(const YAML::Node& node, int index) {
     FaultSpec occurrence = fault;
     occurrence.name = fault.name + "#" + std::to_string(k + 1);
     occurrence.start = starts[k];
-    if (faults_.claim(occurrence.name, index) >= 0)
-      diags_.error(fault.pos, "the occurrence '" + occurrence.name +
-                                  "' of this repeating fault has the name of another fault");
+    if (faults_.claim(occurrence.name, index, fault.pos) >= 0) {
+      const SourcePos first = faults_.where(occurrence.name);
+      diags_.error(fault.pos,
+                   "the occurrence '" + occurrence.name +
+                       "' of this repeating fault has the name of another fault" +
+                       (first.line > 0 ? " (at line " + std::to_string(first.line) + ")" : ""));
+    }
     scenario_.faults.push_back(std::move(occurrence));
   }
 }
@@ -357,8 +361,9 @@ void Loader::read_target(const YAML::Node& node, FaultSpec& fault) {
       const std::string name = *caller + " -> " + *callee;
       diags_.error(r.pos(), "no dependency '" + name + "' is declared" + suggest(name, [&] {
                               std::vector<std::string> edges;
+                              // Not a self-call: that is an error of its own.
                               for (const DependencySpec& d : scenario_.dependencies)
-                                if (d.caller >= 0 && d.callee >= 0)
+                                if (d.caller >= 0 && d.callee >= 0 && d.caller != d.callee)
                                   edges.push_back(scenario_.services[d.caller].name + " -> " +
                                                   scenario_.services[d.callee].name);
                               return edges;

@@ -62,17 +62,31 @@ class NameIndex {
   // The item named `name`, or -1.
   int find(const std::string& name) const {
     const auto it = ids_.find(name);
-    return it == ids_.end() ? -1 : it->second;
+    return it == ids_.end() ? -1 : it->second.first;
   }
-  // Gives `name` to item `item` unless it is taken; returns the earlier holder, or -1.
-  int claim(const std::string& name, int item) {
-    const auto [it, added] = ids_.emplace(name, item);
-    return added ? -1 : it->second;
+  // Where the item named `name` was named ({0, 0} when unknown or not given).
+  SourcePos where(const std::string& name) const {
+    const auto it = ids_.find(name);
+    return it == ids_.end() ? SourcePos{} : it->second.second;
+  }
+  // Gives `name` to item `item`, named at `pos`, unless it is taken; returns the earlier
+  // holder, or -1.
+  int claim(const std::string& name, int item, SourcePos pos = {}) {
+    const auto [it, added] = ids_.emplace(name, std::pair(item, pos));
+    return added ? -1 : it->second.first;
   }
 
  private:
-  std::unordered_map<std::string, int> ids_;
+  std::unordered_map<std::string, std::pair<int, SourcePos>> ids_;
 };
+
+// "duplicate fault name 'f' (first at line 4)": `what` names the list, `first` is where the
+// name was first given (the line left out when unknown).
+inline std::string duplicate_name(const std::string& what, const std::string& name,
+                                  SourcePos first) {
+  return "duplicate " + what + " name '" + name + "'" +
+         (first.line > 0 ? " (first at line " + std::to_string(first.line) + ")" : "");
+}
 
 // Weights scaled to sum to 1 (left as they are when they do not sum to a positive number).
 void normalise(std::vector<double>& weights);
@@ -185,13 +199,18 @@ class Loader {
   std::vector<std::string> all_zones() const;
   // A non-empty `name`; reports an empty one. "" when absent or bad.
   std::string read_name(MapReader& r, Need need);
+  // Reports a service, endpoint, zone or region name (`what`) that holds "->": edge names
+  // join a caller and its callee with it, and root causes name edges, endpoints and places
+  // in one string, so such a name would make them ambiguous.
+  void check_no_arrow(const std::string& name, SourcePos pos, const std::string& what);
   // Index of a declared service; reports an unknown one and returns -1.
   int service_ref(const std::string& name, SourcePos pos);
   // Index of the dependency caller -> callee, or -1.
   int dependency_index(int caller, int callee) const;
   // Index of the dependency an edge name 'caller->callee' names, or -1.
   int edge_index(const std::string& name) const;
-  // Every dependency's edge name, in declaration order ("" for one with an unknown end).
+  // Every dependency's edge name, in declaration order ("" for one with an unknown end or a
+  // self-call).
   std::vector<std::string> edge_names() const;
   // Endings of warnings about times past the end, ", after the scenario's end (2h): clipped"
   // for an end, ", at or after the scenario's end (2h): it never happens" for a moment.

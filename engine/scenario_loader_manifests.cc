@@ -33,15 +33,17 @@ void Loader::read_manifests(MapReader& top) {
     } else {
       MapReader r(item, "manifest", {"file", "start", "duration"}, diags_);
       if (!r.is_map()) continue;
+      // Each key is checked on its own, and the file is read whatever the window's problems
+      // (over the whole run then), so that one round says every problem of the entry.
       file = r.text("file", Need::kRequired);
       window.start = r.duration("start", Range::at_least(0)).value_or(0);
       if (window.start >= *duration_) {
         diags_.error(r.value_pos("start"), "'start' (" + format_duration(window.start) +
                                                ") must be before the end of the scenario (" +
                                                format_duration(*duration_) + ")");
-        continue;
-      }
-      if (auto length = r.duration("duration", Range::above(0))) {
+        window.start = 0;
+        r.duration("duration", Range::above(0));  // its own problems only
+      } else if (auto length = r.duration("duration", Range::above(0))) {
         if (*length > *duration_ - window.start)
           diags_.warning(r.value_pos("duration"),
                          "the manifest is deleted at " +

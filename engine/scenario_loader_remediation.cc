@@ -201,7 +201,8 @@ void Loader::read_playbook(const YAML::Node& node, std::size_t index) {
   spec.name = r.has("name") ? read_name(r, Need::kOptional) : "playbook-" + std::to_string(index);
   for (const PlaybookSpec& other : scenario_.playbooks)
     if (other.name == spec.name)
-      diags_.error(r.value_pos("name"), "duplicate playbook name '" + spec.name + "'");
+      diags_.error(r.has("name") ? r.value_pos("name") : spec.pos,
+                   duplicate_name("playbook", spec.name, other.pos));
   if (auto match = r.value("match", Need::kRequired)) {
     MapReader m(*match, "match",
                 {"source", "detector", "severity", "metric", "services", "receiver", "labels"},

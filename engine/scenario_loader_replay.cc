@@ -83,9 +83,9 @@ void Loader::read_replay(const YAML::Node& node, int index) {
   ReplaySpec spec;
   spec.pos = r.pos();
   spec.name = r.has("name") ? read_name(r, Need::kOptional) : "replay-" + std::to_string(index);
-  if (!spec.name.empty() && replays_.claim(spec.name, index) >= 0)
-    diags_.error(r.has("name") ? r.value_pos("name") : spec.pos,
-                 "duplicate replay name '" + spec.name + "'");
+  const SourcePos name_pos = r.has("name") ? r.value_pos("name") : spec.pos;
+  if (!spec.name.empty() && replays_.claim(spec.name, index, name_pos) >= 0)
+    diags_.error(name_pos, duplicate_name("replay", spec.name, replays_.where(spec.name)));
 
   // Where it goes: a service's or an edge's series.
   if (r.has("service") && r.has("edge")) {

@@ -180,7 +180,17 @@ std::vector<Diagnostic> draft_problems(const ScenarioDraft& draft, const RunOpti
       const std::size_t series = names.size();
       make_detector(spec, series, draft.scenario.file, draft.scenario.tick, std::move(names));
     } catch (const Error& error) {
-      collect_at_detector(error, spec, draft.scenario.file, problems);
+      std::vector<Diagnostic> found;
+      collect_at_detector(error, spec, draft.scenario.file, found);
+      // A parameter whose value the loader could not read is reported there, not again as
+      // missing.
+      std::erase_if(found, [&spec](const Diagnostic& d) {
+        return std::any_of(
+            spec.unread_params.begin(), spec.unread_params.end(), [&d](const std::string& param) {
+              return d.message.find("needs the parameter '" + param + "'") != std::string::npos;
+            });
+      });
+      problems.insert(problems.end(), found.begin(), found.end());
     }
   }
   check_rca_names(draft.scenario, options, problems);
@@ -320,10 +330,10 @@ RunPlan RunPlan::from_scenario(Scenario scenario, RunOptions options) {
   if (options.mode) scenario.mode = *options.mode;
   resolve(scenario, options, plan.detectors_, plan.script_path_, problems);
   if (!problems.empty()) {
-    // The warnings too, first, as check() lists them: nothing is lost when it fails.
+    // The warnings too, as check() lists them: nothing is lost when it fails.
     if (!options.strict)
       problems.insert(problems.begin(), scenario.warnings.begin(), scenario.warnings.end());
-    throw InputError(std::move(problems));
+    throw InputError(by_position(std::move(problems), scenario.file));
   }
   plan.scenario_ = std::make_shared<const Scenario>(std::move(scenario));
   plan.options_ = std::move(options);
@@ -352,7 +362,8 @@ std::vector<Diagnostic> RunPlan::check(const std::string& scenario_path,
   std::vector<DetectorSpec> detectors;
   std::string script_path;
   resolve(scenario, options, detectors, script_path, problems);
-  return problems;
+  // Each check above adds its own problems: in file order, as the loader's are.
+  return by_position(std::move(problems), scenario.file);
 }
 
 RunPlan RunPlan::with_seed(std::uint64_t seed) const {

@@ -322,5 +322,32 @@ TEST_CASE("capacity and base latency that cannot both hold warn, with the time u
               "'capacity_rps' to match"});
 }
 
+TEST_CASE("an edge or endpoint detector that watches no series warns at the detector",
+          "[warnings]") {
+  // No dependency and no endpoint: the edge and endpoint families have no column; the
+  // service family always has one.
+  CHECK(warnings_of("name: t\n"
+                    "duration: 1h\n"
+                    "services: [{name: web}]\n"
+                    "detectors:\n"
+                    "  - {name: ep, kind: mad, family: endpoint, metrics: [error_ratio]}\n"
+                    "  - {name: ed, kind: mad, family: edge, metrics: [rps]}\n"
+                    "  - {name: sv, kind: mad, metrics: [rps]}\n") ==
+        Lines{"test.yaml:5:5: warning: detector 'ep' watches no series: endpoint series are the "
+              "declared endpoints', and no service declares one",
+              "test.yaml:6:5: warning: detector 'ed' watches no series: edge series are the "
+              "dependencies', and the scenario declares none"});
+  // With an endpoint and a dependency, both watch something.
+  CHECK(warnings_of(kHead + "detectors:\n"
+                            "  - {name: ed, kind: mad, family: edge, metrics: [rps]}\n")
+            .empty());
+  CHECK(warnings_of("name: t\n"
+                    "duration: 1h\n"
+                    "services: [{name: web, endpoints: [{name: /a}]}]\n"
+                    "detectors:\n"
+                    "  - {name: ep, kind: mad, family: endpoint, metrics: [error_ratio]}\n")
+            .empty());
+}
+
 }  // namespace
 }  // namespace dosim

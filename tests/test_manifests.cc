@@ -273,6 +273,28 @@ TEST_CASE("manifest problems are all reported at once with their positions", "[m
   CHECK(sorted == wanted);
 }
 
+TEST_CASE("a manifest entry's keys and its file are all checked in one round", "[manifests]") {
+  // A start past the end used to hide the entry's bad duration and every problem of its file.
+  const std::vector<std::string> errors = errors_of(
+      "apiVersion: networking.istio.io/v1\n"
+      "kind: VirtualService\n"
+      "metadata: {name: a}\n"
+      "spec:\n"
+      "  hosts: [cartservise]\n"
+      "  http:\n"
+      "  - fault: {delay: {fixedDelay: 200, percent: 100}}\n",
+      "manifests: [{file: m.yaml, start: 2h, duration: 0s}]\n");
+  CHECK(
+      errors ==
+      std::vector<std::string>{
+          "s.yaml:17:35: 'start' (2h) must be before the end of the scenario (1h)",
+          "s.yaml:17:49: 'duration' must be > 0, got 0s",
+          "m.yaml:5:11: host 'cartservise' is no service of the scenario; did you mean "
+          "'cartservice'? (map Kubernetes names with 'manifest_names:')",
+          "m.yaml:7:33: expected a duration with a unit for 'spec.http[0].fault.delay.fixedDelay' "
+          "(as \"200ms\", \".2s\", \"1m30s\"), got '200'"});
+}
+
 TEST_CASE("an unreadable manifest is an error at the scenario's entry", "[manifests]") {
   const std::vector<std::string> errors = errors_of("", "manifests:\n  - missing.yaml\n");
   REQUIRE(errors.size() == 1);

@@ -96,8 +96,9 @@ class RunPlan {
   static RunPlan load(const std::string& scenario_path, RunOptions options = {});
   // The same for a scenario already loaded (its `file` names it in messages).
   static RunPlan from_scenario(Scenario scenario, RunOptions options = {});
-  // Every problem `load` would report, errors and warnings (Diagnostic::warning), in the
-  // order found; empty when the scenario runs as it is. Never throws for bad input.
+  // Every problem `load` would report, errors and warnings (Diagnostic::warning), in file
+  // order (by_position: the scenario's by line and column, then each other file's); empty
+  // when the scenario runs as it is. Never throws for bad input.
   static std::vector<Diagnostic> check(const std::string& scenario_path,
                                        const RunOptions& options = {});
 

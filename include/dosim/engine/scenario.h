@@ -474,6 +474,9 @@ struct DetectorSpec {
   std::vector<SourcePos> param_pos;        // where each parameter's name stands (empty if not read
                                            // from a file)
   std::vector<SourcePos> param_value_pos;  // and its value
+  // Parameters given with a value that is not a finite number: the loader reported them and
+  // left them out, so that making the detector does not report them again as missing.
+  std::vector<std::string> unread_params;
   SimTime for_duration = 0;                // anomalous this long before an alert fires
   // Which deviations count (kinds mad and ewma): +1 only upward, -1 only downward, 0 both.
   int direction = 0;
