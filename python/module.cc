@@ -134,10 +134,11 @@ struct Stepper {
   explicit Stepper(RunPlan p) : plan(std::move(p)), run(std::make_unique<Run>(plan)) {}
 };
 
-// RunControlError "<call>: the run is over" once finish() was called: a control then would
-// change nothing.
+// RunControlError "<call>: the run is over" once finish() was called, "<call>: the run
+// stopped on an error (MESSAGE)" once a step() raised: a control then would change nothing.
 void check_running(const Stepper& s, const std::string& call) {
   if (s.done) throw RunControlError(call + ": the run is over");
+  if (s.run->failed()) throw RunControlError(call + ": " + s.run->stopped_on_error());
 }
 
 // A whole number (a Python int, a numpy integer: what has __index__) as a long long,
@@ -397,6 +398,7 @@ PYBIND11_MODULE(_dosim, m) {
           "step",
           [](Stepper& s, const py::object& count) {
             if (s.done) throw RunControlError("step: the run is over (finish() was called)");
+            check_running(s, "step");
             const long long ticks = saturated_int(count);  // 2**64: to the end of the run
             if (ticks < 0) throw RunControlError("step: ticks must be >= 0");
             py::gil_scoped_release release;
@@ -406,6 +408,7 @@ PYBIND11_MODULE(_dosim, m) {
       .def("finish",
            [](Stepper& s) {
              if (s.done) throw RunControlError("finish: the run is over already");
+             check_running(s, "finish");
              s.done = true;
              py::gil_scoped_release release;
              return s.run->run();

@@ -1,0 +1,77 @@
+"""Errors of the Python package, as a new user meets them (docs/python.md, Errors):
+
+- a Simulation whose step() raised (a Lua callback's ScriptError, a Python detector's) is
+  stopped as dosim.run would stop: the error is raised once, the trace is closed and marked
+  incomplete, and every later step(), control or finish() raises RunControlError saying
+  the run stopped on an error.
+"""
+import pytest
+
+import dosim
+from dosim_test_util import SOURCE_DIR, TMP
+
+SMALL = SOURCE_DIR / "tests" / "data" / "python" / "error-fault.yaml"
+GAME_DAY = SOURCE_DIR / "scenarios" / "game-day.yaml"
+
+
+def scratch(name):
+    folder = TMP / "python-errors"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / name
+
+
+# --- a failed Simulation stays stopped -------------------------------------------------------
+
+def test_a_simulation_stops_for_good_when_a_script_callback_fails():
+    script = scratch("fail.lua")
+    script.write_text('sim.every(10, function() sim.log("beat") end)\n'
+                      'sim.at(15, function() error("boom") end)\n')
+    out = scratch("fail.h5")
+    sim = dosim.Simulation(GAME_DAY, script=script, out=out)
+    with pytest.raises(dosim.ScriptError, match=r"fail\.lua:2: boom"):
+        sim.step(30)
+    stopped_at = sim.now_ns
+    # The trace is closed at once, incomplete, as dosim.run leaves it.
+    with dosim.load_trace(out) as trace:
+        assert not trace.complete
+    message = r"the run stopped on an error \(.*fail\.lua:2: boom\)"
+    with pytest.raises(dosim.RunControlError, match="^step: " + message):
+        sim.step(100)
+    assert sim.now_ns == stopped_at
+    with pytest.raises(dosim.RunControlError, match="^scale: " + message):
+        sim.scale("checkout", 3)
+    with pytest.raises(dosim.RunControlError, match="^inject: " + message):
+        sim.inject(kind="latency", target={"service": "checkout"}, fixedDelay="1s")
+    with pytest.raises(dosim.RunControlError, match="^finish: " + message):
+        sim.finish()
+    with dosim.load_trace(out) as trace:
+        assert not trace.complete
+    # dosim.run with the same script: the same error, the same incomplete trace.
+    with pytest.raises(dosim.ScriptError, match=r"fail\.lua:2: boom"):
+        dosim.run(GAME_DAY, script=script, out=scratch("run.h5"))
+    with dosim.load_trace(scratch("run.h5")) as trace:
+        assert not trace.complete
+
+
+def test_a_simulation_stops_for_good_when_a_python_detector_fails():
+    module = scratch("boom_detector.py")
+    module.write_text("class Boom:\n"
+                      "    def __init__(self, series):\n"
+                      "        self.calls = 0\n"
+                      "    def step(self, t_ns, values):\n"
+                      "        self.calls += 1\n"
+                      "        if self.calls == 5:\n"
+                      "            raise ValueError('boom')\n"
+                      "        return [0.0] * len(values)\n")
+    out = scratch("boom.h5")
+    sim = dosim.Simulation(SMALL, detectors=[f"python:{module}:Boom"], out=out)
+    with pytest.raises(dosim.ScriptError, match=r"ValueError: boom"):
+        sim.step(10)
+    stopped_at = sim.now_ns
+    with pytest.raises(dosim.RunControlError, match=r"^step: the run stopped on an error \("):
+        sim.step(1)
+    assert sim.now_ns == stopped_at
+    with pytest.raises(dosim.RunControlError, match=r"^finish: the run stopped on an error"):
+        sim.finish()
+    with dosim.load_trace(out) as trace:
+        assert not trace.complete
