@@ -315,6 +315,33 @@ void check_spawned(lua_State* L, const char* what) {
                           "coroutine.wrap: call it in the function sim.spawn runs");
 }
 
+// coroutine.yield, refusing what would not go back to the script: outside a coroutine (a
+// callback, the main chunk, a hook, a detector, a predicate), across a C call, or from a
+// coroutine of sim.spawn or an experiment (whose yields go to the host, which knows only
+// sim.sleep's and sim.wait_until's). An error at the yield's line, raised inside the script,
+// so that an experiment's pcall makes it the verdict error.
+int script_yield(lua_State* L) {
+  const char* problem = nullptr;
+  if (!lua_isyieldable(L)) {
+    problem = lua_pushthread(L) == 1 ? "attempt to yield from outside a coroutine"
+                                     : "attempt to yield across a C-call boundary";
+    lua_pop(L, 1);
+  } else {
+    lua_getfield(L, LUA_REGISTRYINDEX, kHostKey);
+    const auto* host = static_cast<const ScriptHost*>(lua_touserdata(L, -1));
+    lua_pop(L, 1);
+    if (host != nullptr && host->resuming() == L)
+      problem =
+          "coroutine.yield suspends a coroutine of coroutine.create or coroutine.wrap, not one of "
+          "sim.spawn or an experiment: suspend it with sim.sleep or sim.wait_until";
+  }
+  if (problem == nullptr) return lua_yield(L, lua_gettop(L));
+  // The script's line (that of the yield; for a chunk of `load`, the line calling into it).
+  const std::string where = LuaSandbox::script_position(L, 1);
+  lua_pushfstring(L, "%s%s%s", where.c_str(), where.empty() ? "" : ": ", problem);
+  return lua_error(L);
+}
+
 int sim_sleep(lua_State* L) {
   const SimTime dt = duration_arg(L, 1, "sim.sleep");
   if (dt < 0) throw RunControlError("sim.sleep: a duration must be >= 0");
@@ -1029,6 +1056,10 @@ void bind_script_api(ScriptHost& host) {
   lua_setglobal(L, "sim");
   lua_pushcfunction(L, guarded<sim_log>);
   lua_setglobal(L, "print");
+  lua_getglobal(L, "coroutine");
+  lua_pushcfunction(L, script_yield);
+  lua_setfield(L, -2, "yield");
+  lua_pop(L, 1);
   host.sandbox().load_text(kPrelude, "=dosim prelude");
   lua_insert(L, -2);  // prelude function, then sim as its argument
   host.sandbox().call(1, 2);

@@ -1,7 +1,10 @@
 """A chaos script's runtime mistakes are errors at its line, once (docs/lua-api.md):
 
 - a Lua detector's observe returning NaN, an infinite or beyond-float32 score, or more or
-  fewer scores than values is an error at the line of observe, as a Python detector's is.
+  fewer scores than values is an error at the line of observe, as a Python detector's is;
+- coroutine.yield outside sim.spawn (a callback, the main chunk, a hook, observe, a
+  sim.wait_until predicate) is an error at the line of the yield;
+- a yield in an experiment's method or hypothesis is the experiment's `error` verdict.
 """
 import os
 import tempfile
@@ -80,3 +83,67 @@ def test_a_lua_detector_returning_more_or_fewer_scores_than_values_is_an_error_a
     assert fine.returncode == 0, fine.stderr
     with h5py.File(trace, "r") as f:
         assert f.attrs["complete"] == 1
+
+
+# --- coroutine.yield where none may be -------------------------------------------------------
+
+def test_a_yield_outside_a_coroutine_is_an_error_at_its_line():
+    cases = {
+        "callback": "sim.at(5, function()\n  coroutine.yield()\nend)\n",
+        "main-chunk": "local x = 1\ncoroutine.yield()\n",
+        "tick-hook": "sim.on('tick', function()\n  coroutine.yield()\nend)\n",
+        "observe": "sim.detector{name = 'y', watch = {metrics = {'rps'}},\n"
+                   "  observe = function(v) coroutine.yield() end}\n",
+        "predicate": "sim.spawn(function()\n  sim.wait_until(function()\n"
+                     "    coroutine.yield()\n  end)\nend)\n",
+    }
+    lines = {"callback": 2, "main-chunk": 2, "tick-hook": 2, "observe": 2, "predicate": 3}
+    for name, script in cases.items():
+        result, _, path = run(f"yield-{name}", script)
+        assert result.returncode == 2, (name, result.stderr)
+        assert first_line(result) == \
+            f"{path}:{lines[name]}: attempt to yield from outside a coroutine", \
+            (name, result.stderr)
+
+
+def test_a_yield_in_a_coroutine_of_sim_spawn_is_an_error_at_its_line():
+    result, _, path = run("yield-spawn", "sim.spawn(function()\n  sim.sleep(1)\n"
+                                         "  coroutine.yield()\nend)\n")
+    assert result.returncode == 2, result.stderr
+    assert first_line(result).startswith(
+        f"{path}:3: coroutine.yield suspends a coroutine of coroutine.create or coroutine.wrap,"
+        " not one of sim.spawn or an experiment"), result.stderr
+    # A coroutine of its own inside sim.spawn yields back to the script, as in Lua.
+    fine, trace, _ = run("yield-own", """sim.spawn(function()
+  local co = coroutine.wrap(function() coroutine.yield(1); coroutine.yield(2) end)
+  sim.log(co(), co())
+end)
+""")
+    assert fine.returncode == 0, fine.stderr
+    with h5py.File(trace, "r") as f:
+        assert list(f["script_log/text"].asstr()[()]) == ["1\t2"]
+
+
+def test_a_yield_in_an_experiment_is_its_error_verdict():
+    result, trace, path = run("yield-experiment", """sim.experiment{title = "yields",
+  hypothesis = function() return true end,
+  method = function()
+    coroutine.yield()
+  end,
+  rollbacks = function() sim.log("rolled back") end}
+sim.experiment{title = "yields in its hypothesis",
+  hypothesis = function() coroutine.yield() return true end,
+  method = function() end}
+""")
+    assert result.returncode == 3, result.stderr  # an experiment failed, the run completed
+    with h5py.File(trace, "r") as f:
+        assert f.attrs["complete"] == 1
+        verdicts = list(f["experiments/verdict"].asstr()[()])
+        probes = list(f["experiments/probe"].asstr()[()])
+        messages = list(f["experiments/message"].asstr()[()])
+        log = list(f["script_log/text"].asstr()[()])
+    assert verdicts == ["error", "error"], verdicts
+    assert probes == ["method", "hypothesis before"], probes
+    assert messages[0].startswith(f"{path}:4: coroutine.yield suspends a coroutine"), messages
+    assert messages[1].startswith(f"{path}:8: coroutine.yield suspends a coroutine"), messages
+    assert "rolled back" in log, log
