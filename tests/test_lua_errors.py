@@ -4,7 +4,9 @@
   fewer scores than values is an error at the line of observe, as a Python detector's is;
 - coroutine.yield outside sim.spawn (a callback, the main chunk, a hook, observe, a
   sim.wait_until predicate) is an error at the line of the yield;
-- a yield in an experiment's method or hypothesis is the experiment's `error` verdict.
+- a yield in an experiment's method or hypothesis is the experiment's `error` verdict;
+- the instruction budget inside a load()ed chunk and a C stack overflow say FILE:LINE once;
+- the memory cap says its message alone.
 """
 import os
 import tempfile
@@ -147,3 +149,36 @@ sim.experiment{title = "yields in its hypothesis",
     assert messages[0].startswith(f"{path}:4: coroutine.yield suspends a coroutine"), messages
     assert messages[1].startswith(f"{path}:8: coroutine.yield suspends a coroutine"), messages
     assert "rolled back" in log, log
+
+
+# --- positions said once ---------------------------------------------------------------------
+
+def test_the_budget_in_a_loaded_chunk_is_said_once_at_the_line_calling_it():
+    result, _, path = run("budget-load", """sim.after(5, function()
+  local f = load("while true do end", "inner", "t", {})
+  f()
+end)
+""", "--lua-instructions", "100000")
+    assert result.returncode == 2, result.stderr
+    assert first_line(result) == (f"{path}:3: instruction budget of 100000 exceeded in one "
+                                  "callback (a runaway loop?)"), result.stderr
+
+
+def test_a_c_stack_overflow_says_its_position_once():
+    result, _, path = run("c-stack", "local function f() return coroutine.wrap(f)() end\nf()\n")
+    assert result.returncode == 2, result.stderr
+    line = first_line(result)
+    assert line.startswith(f"{path}:1: "), result.stderr
+    assert line.count(f"{path}:") == 1, line
+    assert "stack overflow" in line, line
+
+
+# --- the memory cap --------------------------------------------------------------------------
+
+def test_the_memory_cap_is_said_alone():
+    result, _, path = run("memory", "local t = {}\nfor i = 1, 1e9 do\n"
+                                    "  t[i] = string.rep('x', 1024) .. i\nend\n",
+                          "--lua-memory", "16")
+    assert result.returncode == 2, result.stderr
+    assert f"{path}:3: memory cap of 16 MiB exceeded" in first_line(result), result.stderr
+    assert "not enough memory" not in result.stderr, result.stderr
