@@ -3,7 +3,8 @@
 - a Simulation whose step() raised (a Lua callback's ScriptError, a Python detector's) is
   stopped as dosim.run would stop: the error is raised once, the trace is closed and marked
   incomplete, and every later step(), control or finish() raises RunControlError saying
-  the run stopped on an error.
+  the run stopped on an error;
+- inject refuses a fault's schedule (one fault per call), as documented.
 """
 import pytest
 
@@ -75,3 +76,14 @@ def test_a_simulation_stops_for_good_when_a_python_detector_fails():
         sim.finish()
     with dosim.load_trace(out) as trace:
         assert not trace.complete
+
+
+# --- inject adds one fault: no schedule ------------------------------------------------------
+
+def test_inject_refuses_a_schedule_as_documented():
+    sim = dosim.Simulation(SMALL)
+    sim.step(2)
+    with pytest.raises(dosim.InputError, match=r"'schedule' is not available here: add one "
+                                               r"fault per occurrence"):
+        sim.inject(kind="error", target={"service": "api"}, percent=30, duration="5s",
+                   schedule={"every": "20s"})
