@@ -361,6 +361,13 @@ PYBIND11_MODULE(_dosim, m) {
   // file (a device, a FIFO or a socket)", ...), or "": checked before h5py or json open it,
   // which would wait for ever on a FIFO.
   m.def("_input_file_problem", &input_file_problem, py::arg("path"));
+  // A dosim.Error that is none of the kinds below it (a Trace used after close()).
+  m.def(
+      "_raise_error",
+      [](const std::string& file, const std::string& message) {
+        throw Error({Diagnostic{file, 0, 0, message}});
+      },
+      py::arg("file"), py::arg("message"));
   m.def(
       "_raise_run_control_error",
       [](const std::string& message) { throw RunControlError(message); }, py::arg("message"));

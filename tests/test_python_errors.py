@@ -4,7 +4,9 @@
   stopped as dosim.run would stop: the error is raised once, the trace is closed and marked
   incomplete, and every later step(), control or finish() raises RunControlError saying
   the run stopped on an error;
-- inject refuses a fault's schedule (one fault per call), as documented.
+- inject refuses a fault's schedule (one fault per call), as documented;
+- a Trace asked for a name it does not have raises InputError listing those there are, a
+  detector that watched no series is said to, and a closed Trace raises dosim.Error.
 """
 import pytest
 
@@ -87,3 +89,53 @@ def test_inject_refuses_a_schedule_as_documented():
                                                r"fault per occurrence"):
         sim.inject(kind="error", target={"service": "api"}, percent=30, duration="5s",
                    schedule={"every": "20s"})
+
+
+# --- a trace's wrong names and a closed trace -----------------------------------------------
+
+def test_a_traces_wrong_names_raise_input_error_listing_what_is_there():
+    out = scratch("names.h5")
+    dosim.run(SMALL, out=out)
+    trace = dosim.load_trace(out)
+    with pytest.raises(dosim.InputError,
+                       match=r"no service metric 'latency_p96_s' in .*names\.h5 \(service "
+                             r"metrics: .*latency_p95_s.*\); did you mean 'latency_p9\d_s'\?"):
+        trace.service_metric("latency_p96_s")
+    with pytest.raises(dosim.InputError, match=r"did you mean 'latency_p95_s'\?"):
+        trace.service_metric("latency_p95")
+    with pytest.raises(dosim.InputError, match=r"no edge metric 'nope'"):
+        trace.edge_metric("nope")
+    with pytest.raises(dosim.InputError,
+                       match=r"no metric family 'nodes' .*\(metric familys?: service, edge, "
+                             r"endpoint\)"):
+        trace.metric_names("nodes")
+    with pytest.raises(dosim.InputError, match=r"no detector 'nope' .*\(detectors: builtin, py\)"):
+        trace.detector_scores("nope")
+    with pytest.raises(dosim.InputError, match=r"no detector 'nope'"):
+        trace.detector_gauges("nope")
+    with pytest.raises(dosim.InputError, match=r"no service metric 'nope'"):
+        trace.long_frame("service", ["nope"])
+    with pytest.raises(dosim.InputError, match=r"no metric family 'nodes'"):
+        trace.long_frame("nodes")
+    assert set(trace.long_frame("service", "rps").metric) == {"rps"}
+    trace.close()
+    for read in (lambda: trace.service_metric("rps"), lambda: trace.metric_names(),
+                 lambda: trace.detectors(), lambda: trace.detector_scores("builtin")):
+        with pytest.raises(dosim.Error, match=r"names\.h5: the trace is closed"):
+            read()
+    assert len(trace.services) == 3  # what was read at once stays
+
+
+def test_detector_scores_of_a_detector_that_watched_nothing_says_so():
+    scenario = scratch("no-endpoints.yaml")
+    scenario.write_text(SMALL.read_text().split("detectors:")[0] + "detectors:\n"
+                        "  - {name: ep, kind: threshold, family: endpoint, metrics: [rps],\n"
+                        "     params: {above: 1}}\n"
+                        "  - {name: builtin, kind: threshold, metrics: [error_ratio],\n"
+                        "     params: {above: 0.1}}\n")
+    out = scratch("no-endpoints.h5")
+    dosim.run(scenario, out=out)
+    with dosim.load_trace(out) as trace:
+        assert trace.detectors() == ["builtin"]
+        with pytest.raises(dosim.InputError, match=r"detector 'ep' watched no series"):
+            trace.detector_scores("ep")
