@@ -6,7 +6,8 @@
   the run stopped on an error;
 - inject refuses a fault's schedule (one fault per call), as documented;
 - a Trace asked for a name it does not have raises InputError listing those there are, a
-  detector that watched no series is said to, and a closed Trace raises dosim.Error.
+  detector that watched no series is said to, and a closed Trace raises dosim.Error;
+- a Python detector shares state with the calling program through a module both import.
 """
 import pytest
 
@@ -139,3 +140,33 @@ def test_detector_scores_of_a_detector_that_watched_nothing_says_so():
         assert trace.detectors() == ["builtin"]
         with pytest.raises(dosim.InputError, match=r"detector 'ep' watched no series"):
             trace.detector_scores("ep")
+
+
+# --- a Python detector shares state through a module both import ----------------------------
+
+def test_a_detector_shares_state_with_the_program_through_a_module_both_import(monkeypatch):
+    folder = scratch("shared-state")
+    folder.mkdir(exist_ok=True)
+    (folder / "dosim_shared_state.py").write_text("seen = []\n")
+    (folder / "watcher.py").write_text(
+        "import dosim_shared_state\n"
+        "ticks = []\n"
+        "class Watch:\n"
+        "    def __init__(self, series):\n"
+        "        pass\n"
+        "    def step(self, t_ns, values):\n"
+        "        dosim_shared_state.seen.append(t_ns)\n"
+        "        ticks.append(t_ns)\n"
+        "        return [0.0] * len(values)\n")
+    monkeypatch.syspath_prepend(str(folder))
+    import dosim_shared_state
+    import watcher
+    report = dosim.run(SMALL, detectors=[f"python:{folder / 'watcher.py'}:Watch"])
+    # The module both import is one object: the program sees every tick the detector saw.
+    assert len(dosim_shared_state.seen) == report.ticks
+    # The detector file itself was executed as a module of dosim's own, not as `watcher`.
+    assert watcher.ticks == []
+    import sys
+    loaded = [m for name, m in sys.modules.items() if name.startswith("dosim_detector_")
+              and getattr(m, "__file__", "") == str(folder / "watcher.py")]
+    assert len(loaded) == 1 and len(loaded[0].ticks) == report.ticks
