@@ -6,6 +6,7 @@
   sim.wait_until predicate) is an error at the line of the yield;
 - a yield in an experiment's method or hypothesis is the experiment's `error` verdict;
 - the instruction budget inside a load()ed chunk and a C stack overflow say FILE:LINE once;
+- the sim calls name themselves in their errors;
 - the memory cap says its message alone.
 """
 import os
@@ -171,6 +172,27 @@ def test_a_c_stack_overflow_says_its_position_once():
     assert line.startswith(f"{path}:1: "), result.stderr
     assert line.count(f"{path}:") == 1, line
     assert "stack overflow" in line, line
+
+
+# --- the sim calls name themselves -----------------------------------------------------------
+
+def test_sim_calls_name_themselves_in_their_errors():
+    cases = {
+        'sim.metric("nosuch", "rps")': "sim.metric: unknown service 'nosuch'",
+        'sim.metric("we", "rps")': "sim.metric: unknown service 'we'; did you mean 'web'?",
+        'sim.metric(5)': "sim.metric: argument 1 must be a service's name (a string), got number",
+        'sim.metric("web", "rpz")': "sim.metric: unknown service metric 'rpz'; did you mean 'rps'?",
+        'sim.edge_metric("web", "nope", "rps")': "sim.edge_metric: unknown service 'nope'",
+        'sim.rollback("nosvc")': "sim.rollback: unknown service 'nosvc'",
+        'sim.after(1e300, function() end)': "sim.after: a time must be a finite number",
+        'sim.at(1/0, function() end)': "sim.at: a time must be a finite number",
+        'sim.set_timeout{caller = "web", callee = "db", timeout = -1}':
+            "sim.set_timeout: 'timeout' must be >= 0 (0 for none)",
+    }
+    for call, message in cases.items():
+        result, _, path = run("call-names", f"sim.at(1, function()\n  {call}\nend)\n")
+        assert result.returncode == 2, (call, result.stderr)
+        assert first_line(result).startswith(f"{path}:2: {message}"), (call, result.stderr)
 
 
 # --- the memory cap --------------------------------------------------------------------------

@@ -7,7 +7,8 @@
 - inject refuses a fault's schedule (one fault per call), as documented;
 - a Trace asked for a name it does not have raises InputError listing those there are, a
   detector that watched no series is said to, and a closed Trace raises dosim.Error;
-- a Python detector shares state with the calling program through a module both import.
+- a Python detector shares state with the calling program through a module both import;
+- the controls and dosim.run's rankers name the call and the value given.
 """
 import pytest
 
@@ -170,3 +171,31 @@ def test_a_detector_shares_state_with_the_program_through_a_module_both_import(m
     loaded = [m for name, m in sys.modules.items() if name.startswith("dosim_detector_")
               and getattr(m, "__file__", "") == str(folder / "watcher.py")]
     assert len(loaded) == 1 and len(loaded[0].ticks) == report.ticks
+
+
+# --- the Python controls name themselves ----------------------------------------------------
+
+def test_the_controls_name_the_call_made():
+    sim = dosim.Simulation(SMALL)
+    sim.step(2)
+    with pytest.raises(dosim.RunControlError,
+                       match=r"^scale: a replica count must be within \[0, 1000000\], got -1$"):
+        sim.scale("api", -1)
+    with pytest.raises(dosim.RunControlError, match=r"^scale: unknown service 'ap'"):
+        sim.scale("ap", 3)
+    with pytest.raises(dosim.RunControlError,
+                       match=r"^set_timeout: a timeout must be >= 0 seconds \(0 for none\), "
+                             r"got -1$"):
+        sim.set_timeout("web", "api", -1)
+    with pytest.raises(dosim.RunControlError, match=r"^set_timeout: 'soon' is not a duration"):
+        sim.set_timeout("web", "api", "soon")
+    with pytest.raises(dosim.RunControlError, match=r"^set_timeout: db does not call web$"):
+        sim.set_timeout("db", "web", 2)
+    sim.set_timeout("web", "api", 2.5)
+    sim.set_timeout("web", "api", "3s")
+    with pytest.raises(dosim.InputError, match=r"ranker 'x' is not callable: 5 \(int\)"):
+        dosim.run(SMALL, rankers={"x": 5})
+    with pytest.raises(dosim.InputError, match=r"a ranker's name must be a string, got int"):
+        dosim.run(SMALL, rankers={5: lambda case: []})
+    with pytest.raises(dosim.InputError, match=r"rankers must be a dict .*, got int"):
+        dosim.run(SMALL, rankers=5)
