@@ -7,7 +7,8 @@
 - a yield in an experiment's method or hypothesis is the experiment's `error` verdict;
 - the instruction budget inside a load()ed chunk and a C stack overflow say FILE:LINE once;
 - the sim calls name themselves in their errors;
-- the memory cap says its message alone.
+- the memory cap says its message alone;
+- a --lua-instructions / --lua-memory that is no number is said to be one.
 """
 import os
 import tempfile
@@ -204,3 +205,13 @@ def test_the_memory_cap_is_said_alone():
     assert result.returncode == 2, result.stderr
     assert f"{path}:3: memory cap of 16 MiB exceeded" in first_line(result), result.stderr
     assert "not enough memory" not in result.stderr, result.stderr
+
+
+# --- the options ---------------------------------------------------------------------------
+
+def test_lua_options_that_are_no_number_are_said_to_be_none():
+    for option in ("--lua-instructions", "--lua-memory"):
+        result, _, _ = run("options", "sim.log('x')\n", option, "abc")
+        assert result.returncode == 2, (option, result.stderr)
+        assert "'abc' is not a whole number" in result.stderr, (option, result.stderr)
+        assert "not in range" not in result.stderr, (option, result.stderr)
