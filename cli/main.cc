@@ -20,6 +20,22 @@
 #include "seed_option.h"
 #include "sweep_command.h"
 
+namespace {
+
+// Checked before a CLI::Range, which says "Value abc not in range 1000 to ..." of a word.
+CLI::Validator whole_number() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        const std::size_t digits = text.find_first_not_of("+-") == 1 ? 1 : 0;
+        const bool whole = text.size() > digits &&
+                           text.find_first_not_of("0123456789", digits) == std::string::npos;
+        return whole ? "" : "'" + text + "' is not a whole number";
+      },
+      "INT");
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
 #ifdef DOSIM_HAVE_PYTHON
   dosim::python::enable_embedded_python();  // kind python; the interpreter starts on first use
@@ -57,8 +73,10 @@ int main(int argc, char** argv) {
   run_cmd
       ->add_option("--lua-instructions", run.lua_instructions,
                    "Instruction budget of a script per callback or coroutine resume")
+      ->check(whole_number())
       ->check(CLI::Range(std::int64_t{1000}, std::int64_t{1'000'000'000'000}));
   run_cmd->add_option("--lua-memory", run.lua_memory_mib, "Memory cap of a script in MiB")
+      ->check(whole_number())
       ->check(CLI::Range(1, 1 << 20));
   run_cmd->add_option("--events", run.events_path,
                       "Write every event (faults, changes, alerts, incidents) as JSON lines");
@@ -69,6 +87,7 @@ int main(int argc, char** argv) {
   run_cmd
       ->add_option("--threads,-j", run.threads,
                    "Threads for each tick's work; the trace is the same for any count")
+      ->check(whole_number())
       ->check(CLI::Range(1, 256));
 
   dosim::cli::ReportOptions report;

@@ -57,18 +57,29 @@ YAML::Node to_yaml(const py::handle& value) {
 NamedRcaRankers make_rankers(const py::object& rankers) {
   NamedRcaRankers out;
   if (rankers.is_none()) return out;
+  const auto type_name = [](const py::handle& value) {
+    return py::str(py::type::of(value).attr("__name__")).cast<std::string>();
+  };
+  const std::string shape = "rankers must be a dict {name: function} (or (name, function) pairs)";
   py::list pairs;
   if (py::isinstance<py::dict>(rankers))
     pairs = py::list(rankers.attr("items")());
-  else
+  else if (py::isinstance<py::iterable>(rankers) && !py::isinstance<py::str>(rankers))
     pairs = py::list(rankers);
+  else
+    throw InputError("rankers", shape + ", got " + type_name(rankers));
   for (const py::handle pair : pairs) {
-    const py::tuple named = py::tuple(py::reinterpret_borrow<py::object>(pair));
-    if (named.size() != 2 || !py::isinstance<py::str>(named[0]) ||
-        !PyCallable_Check(named[1].ptr()))
-      throw InputError("rankers",
-                       "rankers must be a dict {name: function} (or (name, function) pairs)");
+    if (!py::isinstance<py::tuple>(pair) || py::len(pair) != 2)
+      throw InputError("rankers", shape + ", got an item " + py::repr(pair).cast<std::string>());
+    const py::tuple named = py::reinterpret_borrow<py::tuple>(pair);
+    if (!py::isinstance<py::str>(named[0]))
+      throw InputError("rankers", "a ranker's name must be a string, got " + type_name(named[0]) +
+                                      " " + py::repr(named[0]).cast<std::string>());
     const std::string name = named[0].cast<std::string>();
+    if (!PyCallable_Check(named[1].ptr()))
+      throw InputError("rankers", "ranker '" + name + "' is not callable: " +
+                                      py::repr(named[1]).cast<std::string>() + " (" +
+                                      type_name(named[1]) + "), not a function(case)");
     out.emplace_back(name, python_callable_ranker(named[1], "root-cause ranker '" + name + "'"));
   }
   return out;
@@ -134,10 +145,11 @@ struct Stepper {
   explicit Stepper(RunPlan p) : plan(std::move(p)), run(std::make_unique<Run>(plan)) {}
 };
 
-// RunControlError "<call>: the run is over" once finish() was called: a control then would
-// change nothing.
+// RunControlError "<call>: the run is over" once finish() was called, "<call>: the run
+// stopped on an error (MESSAGE)" once a step() raised: a control then would change nothing.
 void check_running(const Stepper& s, const std::string& call) {
   if (s.done) throw RunControlError(call + ": the run is over");
+  if (s.run->failed()) throw RunControlError(call + ": " + s.run->stopped_on_error());
 }
 
 // A whole number (a Python int, a numpy integer: what has __index__) as a long long,
@@ -161,13 +173,14 @@ int int_within(const py::object& value, int low, int high, const std::string& pr
   return static_cast<int>(v);
 }
 
-// The index of a service by name; RunControlError with a did-you-mean otherwise.
-int service_index(const Stepper& s, const std::string& name) {
+// The index of a service by name; RunControlError "<call>: unknown service ..." with a
+// did-you-mean otherwise.
+int service_index(const Stepper& s, const std::string& name, const std::string& call) {
   std::vector<std::string> names;
   for (const ServiceSpec& service : s.plan.scenario().services) names.push_back(service.name);
   for (std::size_t i = 0; i < names.size(); ++i)
     if (names[i] == name) return static_cast<int>(i);
-  throw RunControlError("unknown service '" + name + "'" + did_you_mean(name, names));
+  throw RunControlError(call + ": unknown service '" + name + "'" + did_you_mean(name, names));
 }
 
 // A zero-copy [rows, metrics] view of a metric-major frame block owned by `owner`.
@@ -360,6 +373,13 @@ PYBIND11_MODULE(_dosim, m) {
   // file (a device, a FIFO or a socket)", ...), or "": checked before h5py or json open it,
   // which would wait for ever on a FIFO.
   m.def("_input_file_problem", &input_file_problem, py::arg("path"));
+  // A dosim.Error that is none of the kinds below it (a Trace used after close()).
+  m.def(
+      "_raise_error",
+      [](const std::string& file, const std::string& message) {
+        throw Error({Diagnostic{file, 0, 0, message}});
+      },
+      py::arg("file"), py::arg("message"));
   m.def(
       "_raise_run_control_error",
       [](const std::string& message) { throw RunControlError(message); }, py::arg("message"));
@@ -397,6 +417,7 @@ PYBIND11_MODULE(_dosim, m) {
           "step",
           [](Stepper& s, const py::object& count) {
             if (s.done) throw RunControlError("step: the run is over (finish() was called)");
+            check_running(s, "step");
             const long long ticks = saturated_int(count);  // 2**64: to the end of the run
             if (ticks < 0) throw RunControlError("step: ticks must be >= 0");
             py::gil_scoped_release release;
@@ -406,6 +427,7 @@ PYBIND11_MODULE(_dosim, m) {
       .def("finish",
            [](Stepper& s) {
              if (s.done) throw RunControlError("finish: the run is over already");
+             check_running(s, "finish");
              s.done = true;
              py::gil_scoped_release release;
              return s.run->run();
@@ -499,18 +521,17 @@ PYBIND11_MODULE(_dosim, m) {
           "rollback",
           [](Stepper& s, const std::string& service) {
             check_running(s, "rollback");
-            return s.run->simulation().rollback(service_index(s, service));
+            return s.run->simulation().rollback(service_index(s, service, "rollback"));
           },
           py::arg("service"))
       .def(
           "scale",
           [](Stepper& s, const std::string& service, const py::object& replicas) {
             check_running(s, "scale");
-            const int index = service_index(s, service);
+            const int index = service_index(s, service, "scale");
             s.run->simulation().set_replicas(
-                index,
-                int_within(replicas, 0, std::numeric_limits<int>::max(),
-                           "set_replicas: a replica count must be within [0, 1000000], got "));
+                index, int_within(replicas, 0, 1'000'000,
+                                  "scale: a replica count must be within [0, 1000000], got "));
           },
           py::arg("service"), py::arg("replicas"))
       .def(
@@ -529,24 +550,42 @@ PYBIND11_MODULE(_dosim, m) {
       .def(
           "set_timeout",
           [](Stepper& s, const std::string& caller, const std::string& callee,
-             const std::string& timeout) {
+             const py::object& timeout) {
             check_running(s, "set_timeout");
             Simulation& simulation = s.run->simulation();
-            const std::optional<SimTime> parsed = parse_duration(timeout);
-            if (!parsed) throw RunControlError("'" + timeout + "' is not a duration");
-            const int a = service_index(s, caller), b = service_index(s, callee);
+            // A duration string, or a number of seconds (numpy's too); said as given.
+            const std::string given = py::isinstance<py::str>(timeout)
+                                          ? "'" + timeout.cast<std::string>() + "'"
+                                          : py::repr(timeout).cast<std::string>();
+            std::optional<SimTime> parsed;
+            if (py::isinstance<py::str>(timeout)) {
+              parsed = parse_duration(timeout.cast<std::string>());
+            } else if (!py::isinstance<py::bool_>(timeout) &&
+                       py::isinstance(timeout, py::module_::import("numbers").attr("Real"))) {
+              const double seconds = py::float_(timeout).cast<double>();
+              if (!(seconds >= 0))
+                throw RunControlError(
+                    "set_timeout: a timeout must be >= 0 seconds (0 for none), got " + given);
+              if (seconds <= to_seconds(kMaxDuration))
+                parsed = static_cast<SimTime>(std::llround(seconds * 1e9));
+            }
+            if (!parsed)
+              throw RunControlError("set_timeout: " + given +
+                                    " is not a duration (a number of seconds, or like 3s, 500ms)");
+            const int a = service_index(s, caller, "set_timeout");
+            const int b = service_index(s, callee, "set_timeout");
             const std::vector<DependencySpec>& deps = simulation.scenario().dependencies;
             for (std::size_t d = 0; d < deps.size(); ++d)
               if (deps[d].caller == a && deps[d].callee == b)
                 return simulation.set_timeout(static_cast<int>(d), *parsed);
-            throw RunControlError(caller + " does not call " + callee);
+            throw RunControlError("set_timeout: " + caller + " does not call " + callee);
           },
           py::arg("caller"), py::arg("callee"), py::arg("timeout"))
       .def(
           "shed",
           [](Stepper& s, const std::string& service, double fraction) {
             check_running(s, "shed");
-            s.run->simulation().set_shed(service_index(s, service), fraction);
+            s.run->simulation().set_shed(service_index(s, service, "shed"), fraction);
           },
           py::arg("service"), py::arg("fraction"))
       .def(

@@ -51,6 +51,7 @@ struct Run::Impl {
   std::vector<FrameSink*> extra_sinks;
   bool wired = false;     // the sinks are added on the first step() or run()
   bool reported = false;  // run() returned its report
+  std::string failure;    // failure(): the error that stopped the run, "" while none did
 
   void start();
   void wire();
@@ -134,8 +135,25 @@ void Run::Impl::wire() {
 bool Run::step(std::int64_t ticks) {
   Impl& impl = *impl_;
   assert(!impl.reported);
+  if (!impl.failure.empty()) throw RunControlError("step: " + stopped_on_error());
   impl.wire();
-  return !impl.simulation.run_ticks(ticks).completed;
+  try {
+    return !impl.simulation.run_ticks(ticks).completed;
+  } catch (const std::exception& error) {
+    // The world, the script and the detectors may be halfway through a tick: nothing runs
+    // again, and the trace is closed now, incomplete, as when run() throws.
+    // Its first line: a script's error goes on with a traceback.
+    const std::string what = error.what();
+    impl.failure = what.empty() ? "an unknown error" : what.substr(0, what.find('\n'));
+    impl.writer.reset();
+    throw;
+  }
+}
+
+bool Run::failed() const { return !impl_->failure.empty(); }
+
+std::string Run::stopped_on_error() const {
+  return "the run stopped on an error (" + impl_->failure + ")";
 }
 
 const Frame& Run::frame() const { return impl_->simulation.frame(); }
@@ -154,6 +172,7 @@ std::vector<DetectedIncident> Run::detected() const {
 RunReport Run::run(const std::atomic<bool>* stop) {
   Impl& impl = *impl_;
   assert(!impl.reported);
+  if (!impl.failure.empty()) throw RunControlError("run: " + stopped_on_error());
   impl.reported = true;
   impl.wire();
 

@@ -2,6 +2,7 @@
 // with the watched values as a Lua array, returning one score per value.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <string>
 
 #include "scripting/script_api.h"
@@ -58,8 +59,7 @@ class LuaDetector : public Detector {
     host_.sandbox().call(2, 1);
     if (!lua_istable(L, -1)) {
       lua_pop(L, 1);
-      throw ScriptError(where() + ": detector '" + name_ +
-                        "': observe must return a table of scores");
+      fail("observe must return a table of scores");
     }
     for (std::size_t i = 0; i < series_; ++i) {
       lua_rawgeti(L, -1, static_cast<lua_Integer>(i + 1));
@@ -68,13 +68,39 @@ class LuaDetector : public Detector {
       lua_pop(L, 1);
       if (!is_number) {
         lua_pop(L, 1);
-        throw ScriptError(where() + ": detector '" + name_ +
-                          "': observe returned no number for series " + std::to_string(i + 1) +
-                          " of " + std::to_string(series_));
+        fail("observe returned no number for series " + std::to_string(i + 1) + " of " +
+             std::to_string(series_));
       }
-      scores[i] = std::isnan(score) ? 0.0f : static_cast<float>(score);
+      // Scores are kept as 32-bit floats: one beyond their range (1e39) is as infinite as inf.
+      scores[i] = static_cast<float>(score);
+      if (!std::isfinite(scores[i])) {
+        lua_pop(L, 1);
+        fail("observe returned a score that is not a finite 32-bit number (" + number_text(score) +
+             ") for series " + std::to_string(i + 1) + " of " + std::to_string(series_));
+      }
+    }
+    lua_rawgeti(L, -1, static_cast<lua_Integer>(series_ + 1));
+    const bool more = !lua_isnil(L, -1);
+    lua_pop(L, 1);
+    if (more) {
+      const std::size_t returned = std::max<std::size_t>(lua_rawlen(L, -1), series_ + 1);
+      lua_pop(L, 1);
+      fail("observe returned " + std::to_string(returned) + " scores for " +
+           std::to_string(series_) + " series");
     }
     lua_pop(L, 1);
+  }
+
+  [[noreturn]] void fail(const std::string& what) const {
+    throw ScriptError(where() + ": detector '" + name_ + "': " + what);
+  }
+
+  static std::string number_text(double x) {
+    if (std::isnan(x)) return "nan";
+    if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
+    char text[32];
+    std::snprintf(text, sizeof text, "%.14g", x);  // as Lua shows a number
+    return text;
   }
 
   // "FILE:LINE" of the observe function (where it is defined): it has returned, so no line

@@ -366,10 +366,29 @@ std::string error_object_text(lua_State* L, int index, lua_State* thread, int le
   return where.empty() ? text : where + ": " + text;
 }
 
+// `text` with a position said once: "F:1: F:1: F:1: message" (each coroutine.wrap an error
+// crosses adds its caller's position, as does an error raised inside a chunk of `load`)
+// becomes "F:1: message".
+std::string without_repeated_position(std::string text) {
+  for (;;) {
+    // "FILE:LINE: ", FILE without a newline, LINE digits.
+    const std::size_t colon = text.find(": ");
+    if (colon == std::string::npos || text.find('\n') < colon) return text;
+    const std::size_t line_colon = text.rfind(':', colon - 1);
+    if (line_colon == std::string::npos || line_colon + 1 == colon) return text;
+    for (std::size_t k = line_colon + 1; k < colon; ++k)
+      if (text[k] < '0' || text[k] > '9') return text;
+    const std::size_t length = colon + 2;
+    if (text.compare(length, length, text, 0, length) != 0) return text;
+    text.erase(0, length);
+  }
+}
+
 int traceback_handler(lua_State* L) {
   // lua_tostring only on strings: it converts numbers in place, and allocates.
   if (lua_type(L, 1) == LUA_TSTRING) {
-    luaL_traceback(L, L, lua_tostring(L, 1), 1);
+    const std::string message = without_repeated_position(lua_tostring(L, 1));
+    luaL_traceback(L, L, message.c_str(), 1);
     return 1;
   }
   const std::string message = error_object_text(L, 1, L, 1, true);
@@ -662,8 +681,12 @@ void LuaSandbox::raise_fatal(lua_State* L) {
   // Kept from the first raise: later ones may come after the looping function returned
   // into dosim's prelude (an experiment's pcall), where no line of the script runs.
   if (fatal_where_.empty()) fatal_where_ = script_position(L);
-  luaL_error(L, "%s%s%s", fatal_where_.c_str(), fatal_where_.empty() ? "" : ": ", fatal_.c_str());
-  std::abort();  // luaL_error does not return
+  // Not luaL_error: it would put the caller's position before this one (that of the line
+  // calling a chunk of `load` that loops, say).
+  lua_pushfstring(L, "%s%s%s", fatal_where_.c_str(), fatal_where_.empty() ? "" : ": ",
+                  fatal_.c_str());
+  lua_error(L);
+  std::abort();  // lua_error does not return
 }
 
 int LuaSandbox::on_panic(lua_State* L) {
@@ -671,11 +694,9 @@ int LuaSandbox::on_panic(lua_State* L) {
   // instead (the C++-built Lua unwinds), and never touch the state again.
   LuaSandbox& self = of(L);
   self.panicked_ = true;
-  std::string message =
+  const std::string message =
       lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "a Lua error outside a call";
-  if (!self.fatal_.empty() && message.find(self.fatal_) == std::string::npos)
-    message = self.fatal_message() + "\n" + message;
-  throw ScriptError(message);
+  throw ScriptError(self.with_fatal(message));
 }
 
 LuaSandbox::LuaSandbox(std::uint64_t seed, SandboxLimits limits) : limits_(limits) {
@@ -792,19 +813,18 @@ void LuaSandbox::call(int nargs, int nresults) {
   lua_remove(L, base);
   if (status != LUA_OK) {
     // A string (the handler's traceback) but for a memory error, which skips the handler.
-    std::string message = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "error";
+    const std::string message = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "error";
     lua_pop(L, 1);
-    if (!fatal_.empty() && message.find(fatal_) == std::string::npos)
-      message = fatal_message() + "\n" + message;
-    throw ScriptError(to_valid_utf8(message));
+    throw ScriptError(to_valid_utf8(with_fatal(message)));
   }
   if (!fatal_.empty()) throw ScriptError(fatal_message());  // caught by the script's own pcall
 }
 
 std::string LuaSandbox::error_message(lua_State* L, lua_State* from) {
   // No __tostring here: `L` may be a coroutine dead of the error, which makes no calls.
-  std::string message = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1)
-                                                       : error_object_text(L, -1, from, 0, false);
+  std::string message = lua_type(L, -1) == LUA_TSTRING
+                            ? without_repeated_position(lua_tostring(L, -1))
+                            : error_object_text(L, -1, from, 0, false);
   lua_pop(L, 1);
   // The traceback in a protected call on the main thread (`from` may be a dead coroutine).
   TracebackRequest request{from, message.c_str(), {}};
@@ -816,9 +836,14 @@ std::string LuaSandbox::error_message(lua_State* L, lua_State* from) {
   else
     lua_pop(state_, 1);
   formatting_ = false;
-  if (!fatal_.empty() && message.find(fatal_) == std::string::npos)
-    message = fatal_message() + "\n" + message;
-  return to_valid_utf8(message);
+  return to_valid_utf8(with_fatal(message));
+}
+
+std::string LuaSandbox::with_fatal(const std::string& message) const {
+  if (fatal_.empty() || message.find(fatal_) != std::string::npos) return message;
+  // Lua's own message for a failed allocation says nothing the cap's does not.
+  if (memory_exceeded_ && message == "not enough memory") return fatal_message();
+  return fatal_message() + "\n" + message;
 }
 
 }  // namespace dosim

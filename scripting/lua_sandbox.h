@@ -120,6 +120,9 @@ class LuaSandbox {
   // Turns an error value on `L`'s stack top (from a failed pcall/resume on thread `from`)
   // into a message with a traceback of `from`, and pops it.
   std::string error_message(lua_State* L, lua_State* from);
+  // `message` (of an error caught after fatal() was set) with fatal_message() first, unless
+  // it says it already; Lua's bare "not enough memory" is replaced by it.
+  std::string with_fatal(const std::string& message) const;
   // Whether code stopped because of a stop request (rather than failed).
   bool interrupted() const { return interrupted_; }
   // Whether an error escaped every protected call (lua_atpanic): the state must not be used.

@@ -43,12 +43,38 @@ SimTime seconds_to_time(double seconds) {
   return static_cast<SimTime>(std::llround(seconds * 1e9));
 }
 
+// Runs `fn`, its RunControlError said as `call`'s ("sim.metric: unknown service 'x'").
+template <typename Fn>
+auto as_call(const char* call, Fn fn) {
+  try {
+    return fn();
+  } catch (const RunControlError& error) {
+    throw RunControlError(std::string(call) + ": " + error.what());
+  }
+}
+
+// A time in seconds, argument `index` of `call` (sim.at's time, sim.wait_until's).
+SimTime time_arg(lua_State* L, int index, const char* call) {
+  const double seconds = luaL_checknumber(L, index);
+  return as_call(call, [&] { return seconds_to_time(seconds); });
+}
+
 // A string argument as valid UTF-8 (it may reach JSON or the trace).
 std::string text_arg(lua_State* L, int index) { return to_valid_utf8(luaL_checkstring(L, index)); }
 
+// Argument `index` of `call`, `what` (a service's name, a metric's), which must be a string:
+// a number is not taken for one ("unknown service '5'" would not say what is wrong).
+std::string name_arg(lua_State* L, int index, const char* call, const char* what) {
+  if (lua_type(L, index) != LUA_TSTRING)
+    throw RunControlError(std::string(call) + ": argument " + std::to_string(index) + " must be " +
+                          what + " (a string), got " + luaL_typename(L, index));
+  return lua_tostring(L, index);
+}
+
 // A duration argument: a number of seconds or a duration string ("30s", "5m").
 SimTime duration_arg(lua_State* L, int index, const char* what) {
-  if (lua_type(L, index) == LUA_TNUMBER) return seconds_to_time(lua_tonumber(L, index));
+  if (lua_type(L, index) == LUA_TNUMBER)
+    return as_call(what, [&] { return seconds_to_time(lua_tonumber(L, index)); });
   if (lua_type(L, index) == LUA_TSTRING) {
     bool too_long = false;
     if (auto parsed = parse_duration(lua_tostring(L, index), &too_long)) return *parsed;
@@ -278,7 +304,7 @@ int schedule_call(lua_State* L, SimTime t, SimTime period) {
   return 1;  // the handle
 }
 
-int sim_at(lua_State* L) { return schedule_call(L, seconds_to_time(luaL_checknumber(L, 1)), 0); }
+int sim_at(lua_State* L) { return schedule_call(L, time_arg(L, 1, "sim.at"), 0); }
 
 int sim_after(lua_State* L) {
   const SimTime dt = duration_arg(L, 1, "sim.after");
@@ -315,6 +341,33 @@ void check_spawned(lua_State* L, const char* what) {
                           "coroutine.wrap: call it in the function sim.spawn runs");
 }
 
+// coroutine.yield, refusing what would not go back to the script: outside a coroutine (a
+// callback, the main chunk, a hook, a detector, a predicate), across a C call, or from a
+// coroutine of sim.spawn or an experiment (whose yields go to the host, which knows only
+// sim.sleep's and sim.wait_until's). An error at the yield's line, raised inside the script,
+// so that an experiment's pcall makes it the verdict error.
+int script_yield(lua_State* L) {
+  const char* problem = nullptr;
+  if (!lua_isyieldable(L)) {
+    problem = lua_pushthread(L) == 1 ? "attempt to yield from outside a coroutine"
+                                     : "attempt to yield across a C-call boundary";
+    lua_pop(L, 1);
+  } else {
+    lua_getfield(L, LUA_REGISTRYINDEX, kHostKey);
+    const auto* host = static_cast<const ScriptHost*>(lua_touserdata(L, -1));
+    lua_pop(L, 1);
+    if (host != nullptr && host->resuming() == L)
+      problem =
+          "coroutine.yield suspends a coroutine of coroutine.create or coroutine.wrap, not one of "
+          "sim.spawn or an experiment: suspend it with sim.sleep or sim.wait_until";
+  }
+  if (problem == nullptr) return lua_yield(L, lua_gettop(L));
+  // The script's line (that of the yield; for a chunk of `load`, the line calling into it).
+  const std::string where = LuaSandbox::script_position(L, 1);
+  lua_pushfstring(L, "%s%s%s", where.c_str(), where.empty() ? "" : ": ", problem);
+  return lua_error(L);
+}
+
 int sim_sleep(lua_State* L) {
   const SimTime dt = duration_arg(L, 1, "sim.sleep");
   if (dt < 0) throw RunControlError("sim.sleep: a duration must be >= 0");
@@ -328,7 +381,7 @@ int sim_sleep(lua_State* L) {
 int sim_wait_until(lua_State* L) {
   check_spawned(L, "sim.wait_until");
   if (lua_type(L, 1) == LUA_TNUMBER) {
-    const SimTime until = seconds_to_time(lua_tonumber(L, 1));
+    const SimTime until = time_arg(L, 1, "sim.wait_until");
     if (until <= host_of(L).clock()) return 0;
     lua_pushlightuserdata(L, const_cast<char*>(&kSleepToken));
     lua_pushinteger(L, until);
@@ -381,8 +434,12 @@ int service_arg(lua_State* L, int index, const Scenario& scenario) {
 
 int sim_metric(lua_State* L) {
   Simulation& simulation = host_of(L).simulation();
-  const int service = service_arg(L, 1, simulation.scenario());
-  const int metric = metric_index(kServiceMetricNames, luaL_checkstring(L, 2), "service");
+  const char* const call = "sim.metric";
+  name_arg(L, 1, call, "a service's name");
+  const std::string metric_name = name_arg(L, 2, call, "a service metric's name");
+  const int service = as_call(call, [&] { return service_arg(L, 1, simulation.scenario()); });
+  const int metric =
+      as_call(call, [&] { return metric_index(kServiceMetricNames, metric_name, "service"); });
   lua_pushnumber(L,
                  simulation.world().frame().service(static_cast<ServiceMetric>(metric))[service]);
   return 1;
@@ -391,17 +448,22 @@ int sim_metric(lua_State* L) {
 int sim_edge_metric(lua_State* L) {
   Simulation& simulation = host_of(L).simulation();
   const Scenario& scenario = simulation.scenario();
-  const int caller = service_arg(L, 1, scenario);
-  const int callee = service_arg(L, 2, scenario);
-  const int metric = metric_index(kEdgeMetricNames, luaL_checkstring(L, 3), "edge");
+  const char* const call = "sim.edge_metric";
+  name_arg(L, 1, call, "the caller's name");
+  name_arg(L, 2, call, "the callee's name");
+  const std::string metric_name = name_arg(L, 3, call, "an edge metric's name");
+  const int caller = as_call(call, [&] { return service_arg(L, 1, scenario); });
+  const int callee = as_call(call, [&] { return service_arg(L, 2, scenario); });
+  const int metric =
+      as_call(call, [&] { return metric_index(kEdgeMetricNames, metric_name, "edge"); });
   for (std::size_t d = 0; d < scenario.dependencies.size(); ++d) {
     if (scenario.dependencies[d].caller != caller || scenario.dependencies[d].callee != callee)
       continue;
     lua_pushnumber(L, simulation.world().frame().edge(static_cast<EdgeMetric>(metric))[d]);
     return 1;
   }
-  throw RunControlError("no dependency " + scenario.services[caller].name + "->" +
-                        scenario.services[callee].name);
+  throw RunControlError(std::string(call) + ": no dependency " + scenario.services[caller].name +
+                        "->" + scenario.services[callee].name);
 }
 
 int sim_services(lua_State* L) {
@@ -606,7 +668,10 @@ int sim_drain(lua_State* L) { return change(L, "drain", "sim.drain"); }
 
 int sim_rollback(lua_State* L) {
   Simulation& simulation = host_of(L).simulation();
-  lua_pushboolean(L, simulation.rollback(service_arg(L, 1, simulation.scenario())));
+  const char* const call = "sim.rollback";
+  name_arg(L, 1, call, "a service's name");
+  const int service = as_call(call, [&] { return service_arg(L, 1, simulation.scenario()); });
+  lua_pushboolean(L, as_call(call, [&] { return simulation.rollback(service); }));
   return 1;
 }
 
@@ -664,6 +729,7 @@ int sim_set_timeout(lua_State* L) {
   collect(problems, [&] { callee = service_arg(L, -1, scenario); });
   lua_getfield(L, 1, "timeout");
   collect(problems, [&] { timeout = duration_arg(L, -1, "'timeout'"); });
+  if (timeout < 0) problems.push_back("'timeout' must be >= 0 (0 for none)");
   throw_if_any("sim.set_timeout", problems);
   for (std::size_t d = 0; d < scenario.dependencies.size(); ++d)
     if (scenario.dependencies[d].caller == caller && scenario.dependencies[d].callee == callee) {
@@ -1029,6 +1095,10 @@ void bind_script_api(ScriptHost& host) {
   lua_setglobal(L, "sim");
   lua_pushcfunction(L, guarded<sim_log>);
   lua_setglobal(L, "print");
+  lua_getglobal(L, "coroutine");
+  lua_pushcfunction(L, script_yield);
+  lua_setfield(L, -2, "yield");
+  lua_pop(L, 1);
   host.sandbox().load_text(kPrelude, "=dosim prelude");
   lua_insert(L, -2);  // prelude function, then sim as its argument
   host.sandbox().call(1, 2);

@@ -312,7 +312,8 @@ end}
     assert f"{path}:3: instruction budget of 50000000 exceeded" in budget.stderr, budget.stderr
     yielded, _, path = run("yields", "sim.spawn(function()\n  coroutine.yield()\nend)\n")
     assert yielded.returncode == 2, yielded.stderr
-    assert f"{path}:2: a coroutine started by sim.spawn yielded by itself" in yielded.stderr
+    assert f"{path}:2: coroutine.yield suspends a coroutine of coroutine.create or " \
+        "coroutine.wrap, not one of sim.spawn or an experiment" in yielded.stderr, yielded.stderr
     observe, _, path = run("observe-wrong", """
 sim.detector{name = "d1", watch = {metrics = {"rps"}},
              observe = function(values)

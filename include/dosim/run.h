@@ -243,7 +243,14 @@ class Run {
   // left. Stepping changes when control returns, never what is simulated: any sequence of
   // step() calls followed by run() gives the report and trace one run() gives. Between
   // steps the simulation may be controlled (simulation().add_fault(...) and the rest).
+  // An error out of a tick (a script callback's ScriptError, a detector's) stops the run as
+  // run() would: it is thrown once, the trace is closed as incomplete, and every later
+  // step() or run() throws RunControlError (stopped_on_error()).
   bool step(std::int64_t ticks = 1);
+  // Whether a step() threw: the run is stopped for good.
+  bool failed() const;
+  // "the run stopped on an error (MESSAGE)", MESSAGE that of the error step() threw.
+  std::string stopped_on_error() const;
   // The frame of the last simulated tick (zeros before the first).
   const Frame& frame() const;
   // The alerts raised so far, in the order they fired (resolved set once they cleared).

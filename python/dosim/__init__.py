@@ -299,8 +299,6 @@ class Simulation:
     def set_timeout(self, caller, callee, timeout):
         """Sets the timeout of caller's calls to callee from now on: a duration ("3s") or
         seconds; 0 for none."""
-        if not isinstance(timeout, str):
-            timeout = f"{float(timeout)!r}s"
         self._sim.set_timeout(caller, callee, timeout)
 
     def shed(self, service, percent):

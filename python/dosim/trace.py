@@ -38,6 +38,7 @@ DETECTED_COLUMNS = ("rule", "start_ns", "end_ns", "severity", "peak_temperature"
 EXPERIMENT_COLUMNS = ("title", "verdict", "probe", "message", "start_ns", "end_ns",
                       "failed_at_ns")
 SCRIPT_LOG_COLUMNS = ("t_ns", "text")
+METRIC_FAMILIES = ("service", "edge", "endpoint")  # /metrics/<family>/
 
 
 def _text(value):
@@ -102,15 +103,52 @@ class Trace:
             return [str(name) for name in _column(self.file[path])]
         return [""] * len(self.services)
 
+    def _open_file(self):
+        """The HDF5 file; a dosim.Error once close() was called (h5py's would be `Not a
+        location`)."""
+        if not self.file:
+            from . import _dosim
+            _dosim._raise_error(str(self.path), "the trace is closed: load it again "
+                                                "(dosim.load_trace) to read its metrics or scores")
+        return self.file
+
+    def _no_such(self, what, name, known):
+        """Raises dosim.InputError: no `what` `name` in the trace, naming those there are (and
+        the closest, if one is close), as dosim.plots does."""
+        import difflib
+        from . import _dosim
+        close = difflib.get_close_matches(str(name), [str(k) for k in known], n=1)
+        listed = ", ".join(map(str, known)) if known else "none"
+        _dosim._raise_input_error(
+            "", f"no {what} {name!r} in {self.path} ({what}s: {listed})"
+                + (f"; did you mean {close[0]!r}?" if close else ""))
+
+    def _detector_names(self):
+        group = self._open_file().get("detectors", {})
+        return list(_column(group["name"])) if "name" in group else sorted(group)
+
     def detectors(self):
         """Names of the detectors whose scores the trace keeps (/detectors/<name>/score)."""
-        group = self.file.get("detectors", {})
-        names = list(_column(group["name"])) if "name" in group else sorted(group)
-        return [name for name in names if name in group and "score" in group[name]]
+        group = self._open_file().get("detectors", {})
+        return [name for name in self._detector_names() if name in group and
+                "score" in group[name]]
+
+    def _detector_group(self, name):
+        """/detectors/<name>; dosim.InputError for a name the trace keeps no scores of (one
+        the run fed that watched no series: said so)."""
+        names = self.detectors()
+        if name not in names:
+            if name in self._detector_names():
+                from . import _dosim
+                _dosim._raise_input_error(
+                    "", f"detector {name!r} watched no series in {self.path} (none of its "
+                        "metrics' series exists in the scenario): the trace keeps no scores of it")
+            self._no_such("detector", name, names)
+        return self.file[f"detectors/{name}"]
 
     def detector_scores(self, name):
         """[time_s x series] DataFrame of /detectors/<name>/score; columns "label metric"."""
-        group = self.file[f"detectors/{name}"]
+        group = self._detector_group(name)
         columns = [f"{label} {metric}" for label, metric in
                    zip(_column(group["label"]), _column(group["metric"]))]
         return pd.DataFrame(group["score"][()], index=pd.Index(self.time_s, name="time_s"),
@@ -118,14 +156,21 @@ class Trace:
 
     def detector_gauges(self, name):
         """[time_s x gauge] DataFrame of /detectors/<name>/gauges/ (empty if none)."""
-        group = self.file[f"detectors/{name}"].get("gauges", {})
+        group = self._detector_group(name).get("gauges", {})
         return pd.DataFrame({gauge: group[gauge][()] for gauge in group},
                             index=pd.Index(self.time_s, name="time_s"))
 
     def metric_names(self, family="service"):
-        return list(self.file[f"metrics/{family}"])
+        """The metrics of a family (service, edge or endpoint) the trace keeps."""
+        metrics = self._open_file().get("metrics", {})
+        if family not in METRIC_FAMILIES:
+            self._no_such("metric family", family, list(METRIC_FAMILIES))
+        return list(metrics[family]) if family in metrics else []
 
     def _metric(self, family, name, columns):
+        names = self.metric_names(family)
+        if name not in names:
+            self._no_such(f"{family} metric", name, names)
         values = self.file[f"metrics/{family}/{name}"][()]
         index = pd.Index(self.time_s, name="time_s")
         return pd.DataFrame(values, index=index, columns=pd.Index(columns, name=family))
@@ -144,10 +189,13 @@ class Trace:
 
     def long_frame(self, family="service", metrics=None):
         """Tidy rows (time_s, <family>, metric, value) for the given metrics (default: all)."""
+        names = self.metric_names(family)  # an unknown family: dosim.InputError
         getter = {"service": self.service_metric, "edge": self.edge_metric,
                   "endpoint": self.endpoint_metric}[family]
+        if isinstance(metrics, str):  # one metric, not its letters
+            metrics = [metrics]
         parts = []
-        for metric in metrics or self.metric_names(family):
+        for metric in metrics or names:
             part = getter(metric).reset_index().melt(id_vars="time_s", value_name="value")
             part.insert(2, "metric", metric)
             parts.append(part)

@@ -1,0 +1,217 @@
+"""A chaos script's runtime mistakes are errors at its line, once (docs/lua-api.md):
+
+- a Lua detector's observe returning NaN, an infinite or beyond-float32 score, or more or
+  fewer scores than values is an error at the line of observe, as a Python detector's is;
+- coroutine.yield outside sim.spawn (a callback, the main chunk, a hook, observe, a
+  sim.wait_until predicate) is an error at the line of the yield;
+- a yield in an experiment's method or hypothesis is the experiment's `error` verdict;
+- the instruction budget inside a load()ed chunk and a C stack overflow say FILE:LINE once;
+- the sim calls name themselves in their errors;
+- the memory cap says its message alone;
+- a --lua-instructions / --lua-memory that is no number is said to be one.
+"""
+import os
+import tempfile
+
+import h5py
+
+from dosim_test_util import TMP, dosim
+
+SCENARIO = """\
+name: lua-errors
+duration: 2m
+tick: 1s
+seed: 4
+services:
+  - {name: web, replicas: 2, capacity_rps: 400, base_latency: 5ms}
+  - {name: db, replicas: 2, capacity_rps: 1000, base_latency: 2ms}
+dependencies:
+  - {caller: web, callee: db, timeout: 1s}
+traffic:
+  - {name: users, entry: web, base_rps: 100}
+"""
+
+# A short folder: Lua shortens chunk names of 60 characters or more.
+SCRIPTS = tempfile.mkdtemp(prefix="dosim-le-")
+SCENARIO_PATH = os.path.join(SCRIPTS, "s.yaml")
+with open(SCENARIO_PATH, "w") as _out:
+    _out.write(SCENARIO)
+
+
+def run(name, script, *options):
+    path = os.path.join(SCRIPTS, f"{name}.lua")
+    with open(path, "w") as out:
+        out.write(script)
+    trace = os.path.join(TMP, f"le-{name}.h5")
+    result = dosim("run", SCENARIO_PATH, "--script", path, "--out", trace, "--quiet",
+                   *options, timeout=60)
+    return result, trace, path
+
+
+def first_line(result):
+    return result.stderr.splitlines()[0] if result.stderr else ""
+
+
+# --- Lua detectors' scores -------------------------------------------------------------------
+
+def detector(returns):
+    return f"""local n = 0
+sim.detector{{name = "d", watch = {{metrics = {{"rps"}}}},
+             observe = function(values)
+               n = n + 1
+               if n < 3 then return {{0, 0}} end
+               return {returns}
+             end}}
+"""
+
+
+def test_a_lua_detector_returning_a_score_that_is_not_finite_is_an_error_at_observe():
+    for returns, shown in (("{0, 0/0}", "nan"), ("{1/0, 0}", "inf"), ("{0, -1e39}", "-1e+39")):
+        result, _, path = run("observe-nan", detector(returns))
+        assert result.returncode == 2, (returns, result.stderr)
+        series = 2 if returns.startswith("{0,") else 1
+        assert first_line(result) == (
+            f"{path}:3: detector 'd': observe returned a score that is not a finite 32-bit "
+            f"number ({shown}) for series {series} of 2"), (returns, result.stderr)
+
+
+def test_a_lua_detector_returning_more_or_fewer_scores_than_values_is_an_error_at_observe():
+    more, _, path = run("observe-more", detector("{0, 0, 0}"))
+    assert more.returncode == 2, more.stderr
+    assert first_line(more) == f"{path}:3: detector 'd': observe returned 3 scores for 2 series"
+    fewer, _, path = run("observe-fewer", detector("{0}"))
+    assert fewer.returncode == 2, fewer.stderr
+    assert first_line(fewer) == \
+        f"{path}:3: detector 'd': observe returned no number for series 2 of 2"
+    fine, trace, _ = run("observe-fine", detector("{0.5, 3.4e38}"))
+    assert fine.returncode == 0, fine.stderr
+    with h5py.File(trace, "r") as f:
+        assert f.attrs["complete"] == 1
+
+
+# --- coroutine.yield where none may be -------------------------------------------------------
+
+def test_a_yield_outside_a_coroutine_is_an_error_at_its_line():
+    cases = {
+        "callback": "sim.at(5, function()\n  coroutine.yield()\nend)\n",
+        "main-chunk": "local x = 1\ncoroutine.yield()\n",
+        "tick-hook": "sim.on('tick', function()\n  coroutine.yield()\nend)\n",
+        "observe": "sim.detector{name = 'y', watch = {metrics = {'rps'}},\n"
+                   "  observe = function(v) coroutine.yield() end}\n",
+        "predicate": "sim.spawn(function()\n  sim.wait_until(function()\n"
+                     "    coroutine.yield()\n  end)\nend)\n",
+    }
+    lines = {"callback": 2, "main-chunk": 2, "tick-hook": 2, "observe": 2, "predicate": 3}
+    for name, script in cases.items():
+        result, _, path = run(f"yield-{name}", script)
+        assert result.returncode == 2, (name, result.stderr)
+        assert first_line(result) == \
+            f"{path}:{lines[name]}: attempt to yield from outside a coroutine", \
+            (name, result.stderr)
+
+
+def test_a_yield_in_a_coroutine_of_sim_spawn_is_an_error_at_its_line():
+    result, _, path = run("yield-spawn", "sim.spawn(function()\n  sim.sleep(1)\n"
+                                         "  coroutine.yield()\nend)\n")
+    assert result.returncode == 2, result.stderr
+    assert first_line(result).startswith(
+        f"{path}:3: coroutine.yield suspends a coroutine of coroutine.create or coroutine.wrap,"
+        " not one of sim.spawn or an experiment"), result.stderr
+    # A coroutine of its own inside sim.spawn yields back to the script, as in Lua.
+    fine, trace, _ = run("yield-own", """sim.spawn(function()
+  local co = coroutine.wrap(function() coroutine.yield(1); coroutine.yield(2) end)
+  sim.log(co(), co())
+end)
+""")
+    assert fine.returncode == 0, fine.stderr
+    with h5py.File(trace, "r") as f:
+        assert list(f["script_log/text"].asstr()[()]) == ["1\t2"]
+
+
+def test_a_yield_in_an_experiment_is_its_error_verdict():
+    result, trace, path = run("yield-experiment", """sim.experiment{title = "yields",
+  hypothesis = function() return true end,
+  method = function()
+    coroutine.yield()
+  end,
+  rollbacks = function() sim.log("rolled back") end}
+sim.experiment{title = "yields in its hypothesis",
+  hypothesis = function() coroutine.yield() return true end,
+  method = function() end}
+""")
+    assert result.returncode == 3, result.stderr  # an experiment failed, the run completed
+    with h5py.File(trace, "r") as f:
+        assert f.attrs["complete"] == 1
+        verdicts = list(f["experiments/verdict"].asstr()[()])
+        probes = list(f["experiments/probe"].asstr()[()])
+        messages = list(f["experiments/message"].asstr()[()])
+        log = list(f["script_log/text"].asstr()[()])
+    assert verdicts == ["error", "error"], verdicts
+    assert probes == ["method", "hypothesis before"], probes
+    assert messages[0].startswith(f"{path}:4: coroutine.yield suspends a coroutine"), messages
+    assert messages[1].startswith(f"{path}:8: coroutine.yield suspends a coroutine"), messages
+    assert "rolled back" in log, log
+
+
+# --- positions said once ---------------------------------------------------------------------
+
+def test_the_budget_in_a_loaded_chunk_is_said_once_at_the_line_calling_it():
+    result, _, path = run("budget-load", """sim.after(5, function()
+  local f = load("while true do end", "inner", "t", {})
+  f()
+end)
+""", "--lua-instructions", "100000")
+    assert result.returncode == 2, result.stderr
+    assert first_line(result) == (f"{path}:3: instruction budget of 100000 exceeded in one "
+                                  "callback (a runaway loop?)"), result.stderr
+
+
+def test_a_c_stack_overflow_says_its_position_once():
+    result, _, path = run("c-stack", "local function f() return coroutine.wrap(f)() end\nf()\n")
+    assert result.returncode == 2, result.stderr
+    line = first_line(result)
+    assert line.startswith(f"{path}:1: "), result.stderr
+    assert line.count(f"{path}:") == 1, line
+    assert "stack overflow" in line, line
+
+
+# --- the sim calls name themselves -----------------------------------------------------------
+
+def test_sim_calls_name_themselves_in_their_errors():
+    cases = {
+        'sim.metric("nosuch", "rps")': "sim.metric: unknown service 'nosuch'",
+        'sim.metric("we", "rps")': "sim.metric: unknown service 'we'; did you mean 'web'?",
+        'sim.metric(5)': "sim.metric: argument 1 must be a service's name (a string), got number",
+        'sim.metric("web", "rpz")': "sim.metric: unknown service metric 'rpz'; did you mean 'rps'?",
+        'sim.edge_metric("web", "nope", "rps")': "sim.edge_metric: unknown service 'nope'",
+        'sim.rollback("nosvc")': "sim.rollback: unknown service 'nosvc'",
+        'sim.after(1e300, function() end)': "sim.after: a time must be a finite number",
+        'sim.at(1/0, function() end)': "sim.at: a time must be a finite number",
+        'sim.set_timeout{caller = "web", callee = "db", timeout = -1}':
+            "sim.set_timeout: 'timeout' must be >= 0 (0 for none)",
+    }
+    for call, message in cases.items():
+        result, _, path = run("call-names", f"sim.at(1, function()\n  {call}\nend)\n")
+        assert result.returncode == 2, (call, result.stderr)
+        assert first_line(result).startswith(f"{path}:2: {message}"), (call, result.stderr)
+
+
+# --- the memory cap --------------------------------------------------------------------------
+
+def test_the_memory_cap_is_said_alone():
+    result, _, path = run("memory", "local t = {}\nfor i = 1, 1e9 do\n"
+                                    "  t[i] = string.rep('x', 1024) .. i\nend\n",
+                          "--lua-memory", "16")
+    assert result.returncode == 2, result.stderr
+    assert f"{path}:3: memory cap of 16 MiB exceeded" in first_line(result), result.stderr
+    assert "not enough memory" not in result.stderr, result.stderr
+
+
+# --- the options ---------------------------------------------------------------------------
+
+def test_lua_options_that_are_no_number_are_said_to_be_none():
+    for option in ("--lua-instructions", "--lua-memory"):
+        result, _, _ = run("options", "sim.log('x')\n", option, "abc")
+        assert result.returncode == 2, (option, result.stderr)
+        assert "'abc' is not a whole number" in result.stderr, (option, result.stderr)
+        assert "not in range" not in result.stderr, (option, result.stderr)

@@ -1,0 +1,201 @@
+"""Errors of the Python package, as a new user meets them (docs/python.md, Errors):
+
+- a Simulation whose step() raised (a Lua callback's ScriptError, a Python detector's) is
+  stopped as dosim.run would stop: the error is raised once, the trace is closed and marked
+  incomplete, and every later step(), control or finish() raises RunControlError saying
+  the run stopped on an error;
+- inject refuses a fault's schedule (one fault per call), as documented;
+- a Trace asked for a name it does not have raises InputError listing those there are, a
+  detector that watched no series is said to, and a closed Trace raises dosim.Error;
+- a Python detector shares state with the calling program through a module both import;
+- the controls and dosim.run's rankers name the call and the value given.
+"""
+import pytest
+
+import dosim
+from dosim_test_util import SOURCE_DIR, TMP
+
+SMALL = SOURCE_DIR / "tests" / "data" / "python" / "error-fault.yaml"
+GAME_DAY = SOURCE_DIR / "scenarios" / "game-day.yaml"
+
+
+def scratch(name):
+    folder = TMP / "python-errors"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / name
+
+
+# --- a failed Simulation stays stopped -------------------------------------------------------
+
+def test_a_simulation_stops_for_good_when_a_script_callback_fails():
+    script = scratch("fail.lua")
+    script.write_text('sim.every(10, function() sim.log("beat") end)\n'
+                      'sim.at(15, function() error("boom") end)\n')
+    out = scratch("fail.h5")
+    sim = dosim.Simulation(GAME_DAY, script=script, out=out)
+    with pytest.raises(dosim.ScriptError, match=r"fail\.lua:2: boom"):
+        sim.step(30)
+    stopped_at = sim.now_ns
+    # The trace is closed at once, incomplete, as dosim.run leaves it.
+    with dosim.load_trace(out) as trace:
+        assert not trace.complete
+    message = r"the run stopped on an error \(.*fail\.lua:2: boom\)"
+    with pytest.raises(dosim.RunControlError, match="^step: " + message):
+        sim.step(100)
+    assert sim.now_ns == stopped_at
+    with pytest.raises(dosim.RunControlError, match="^scale: " + message):
+        sim.scale("checkout", 3)
+    with pytest.raises(dosim.RunControlError, match="^inject: " + message):
+        sim.inject(kind="latency", target={"service": "checkout"}, fixedDelay="1s")
+    with pytest.raises(dosim.RunControlError, match="^finish: " + message):
+        sim.finish()
+    with dosim.load_trace(out) as trace:
+        assert not trace.complete
+    # dosim.run with the same script: the same error, the same incomplete trace.
+    with pytest.raises(dosim.ScriptError, match=r"fail\.lua:2: boom"):
+        dosim.run(GAME_DAY, script=script, out=scratch("run.h5"))
+    with dosim.load_trace(scratch("run.h5")) as trace:
+        assert not trace.complete
+
+
+def test_a_simulation_stops_for_good_when_a_python_detector_fails():
+    module = scratch("boom_detector.py")
+    module.write_text("class Boom:\n"
+                      "    def __init__(self, series):\n"
+                      "        self.calls = 0\n"
+                      "    def step(self, t_ns, values):\n"
+                      "        self.calls += 1\n"
+                      "        if self.calls == 5:\n"
+                      "            raise ValueError('boom')\n"
+                      "        return [0.0] * len(values)\n")
+    out = scratch("boom.h5")
+    sim = dosim.Simulation(SMALL, detectors=[f"python:{module}:Boom"], out=out)
+    with pytest.raises(dosim.ScriptError, match=r"ValueError: boom"):
+        sim.step(10)
+    stopped_at = sim.now_ns
+    with pytest.raises(dosim.RunControlError, match=r"^step: the run stopped on an error \("):
+        sim.step(1)
+    assert sim.now_ns == stopped_at
+    with pytest.raises(dosim.RunControlError, match=r"^finish: the run stopped on an error"):
+        sim.finish()
+    with dosim.load_trace(out) as trace:
+        assert not trace.complete
+
+
+# --- inject adds one fault: no schedule ------------------------------------------------------
+
+def test_inject_refuses_a_schedule_as_documented():
+    sim = dosim.Simulation(SMALL)
+    sim.step(2)
+    with pytest.raises(dosim.InputError, match=r"'schedule' is not available here: add one "
+                                               r"fault per occurrence"):
+        sim.inject(kind="error", target={"service": "api"}, percent=30, duration="5s",
+                   schedule={"every": "20s"})
+
+
+# --- a trace's wrong names and a closed trace -----------------------------------------------
+
+def test_a_traces_wrong_names_raise_input_error_listing_what_is_there():
+    out = scratch("names.h5")
+    dosim.run(SMALL, out=out)
+    trace = dosim.load_trace(out)
+    with pytest.raises(dosim.InputError,
+                       match=r"no service metric 'latency_p96_s' in .*names\.h5 \(service "
+                             r"metrics: .*latency_p95_s.*\); did you mean 'latency_p9\d_s'\?"):
+        trace.service_metric("latency_p96_s")
+    with pytest.raises(dosim.InputError, match=r"did you mean 'latency_p95_s'\?"):
+        trace.service_metric("latency_p95")
+    with pytest.raises(dosim.InputError, match=r"no edge metric 'nope'"):
+        trace.edge_metric("nope")
+    with pytest.raises(dosim.InputError,
+                       match=r"no metric family 'nodes' .*\(metric familys?: service, edge, "
+                             r"endpoint\)"):
+        trace.metric_names("nodes")
+    with pytest.raises(dosim.InputError, match=r"no detector 'nope' .*\(detectors: builtin, py\)"):
+        trace.detector_scores("nope")
+    with pytest.raises(dosim.InputError, match=r"no detector 'nope'"):
+        trace.detector_gauges("nope")
+    with pytest.raises(dosim.InputError, match=r"no service metric 'nope'"):
+        trace.long_frame("service", ["nope"])
+    with pytest.raises(dosim.InputError, match=r"no metric family 'nodes'"):
+        trace.long_frame("nodes")
+    assert set(trace.long_frame("service", "rps").metric) == {"rps"}
+    trace.close()
+    for read in (lambda: trace.service_metric("rps"), lambda: trace.metric_names(),
+                 lambda: trace.detectors(), lambda: trace.detector_scores("builtin")):
+        with pytest.raises(dosim.Error, match=r"names\.h5: the trace is closed"):
+            read()
+    assert len(trace.services) == 3  # what was read at once stays
+
+
+def test_detector_scores_of_a_detector_that_watched_nothing_says_so():
+    scenario = scratch("no-endpoints.yaml")
+    scenario.write_text(SMALL.read_text().split("detectors:")[0] + "detectors:\n"
+                        "  - {name: ep, kind: threshold, family: endpoint, metrics: [rps],\n"
+                        "     params: {above: 1}}\n"
+                        "  - {name: builtin, kind: threshold, metrics: [error_ratio],\n"
+                        "     params: {above: 0.1}}\n")
+    out = scratch("no-endpoints.h5")
+    dosim.run(scenario, out=out)
+    with dosim.load_trace(out) as trace:
+        assert trace.detectors() == ["builtin"]
+        with pytest.raises(dosim.InputError, match=r"detector 'ep' watched no series"):
+            trace.detector_scores("ep")
+
+
+# --- a Python detector shares state through a module both import ----------------------------
+
+def test_a_detector_shares_state_with_the_program_through_a_module_both_import(monkeypatch):
+    folder = scratch("shared-state")
+    folder.mkdir(exist_ok=True)
+    (folder / "dosim_shared_state.py").write_text("seen = []\n")
+    (folder / "watcher.py").write_text(
+        "import dosim_shared_state\n"
+        "ticks = []\n"
+        "class Watch:\n"
+        "    def __init__(self, series):\n"
+        "        pass\n"
+        "    def step(self, t_ns, values):\n"
+        "        dosim_shared_state.seen.append(t_ns)\n"
+        "        ticks.append(t_ns)\n"
+        "        return [0.0] * len(values)\n")
+    monkeypatch.syspath_prepend(str(folder))
+    import dosim_shared_state
+    import watcher
+    report = dosim.run(SMALL, detectors=[f"python:{folder / 'watcher.py'}:Watch"])
+    # The module both import is one object: the program sees every tick the detector saw.
+    assert len(dosim_shared_state.seen) == report.ticks
+    # The detector file itself was executed as a module of dosim's own, not as `watcher`.
+    assert watcher.ticks == []
+    import sys
+    loaded = [m for name, m in sys.modules.items() if name.startswith("dosim_detector_")
+              and getattr(m, "__file__", "") == str(folder / "watcher.py")]
+    assert len(loaded) == 1 and len(loaded[0].ticks) == report.ticks
+
+
+# --- the Python controls name themselves ----------------------------------------------------
+
+def test_the_controls_name_the_call_made():
+    sim = dosim.Simulation(SMALL)
+    sim.step(2)
+    with pytest.raises(dosim.RunControlError,
+                       match=r"^scale: a replica count must be within \[0, 1000000\], got -1$"):
+        sim.scale("api", -1)
+    with pytest.raises(dosim.RunControlError, match=r"^scale: unknown service 'ap'"):
+        sim.scale("ap", 3)
+    with pytest.raises(dosim.RunControlError,
+                       match=r"^set_timeout: a timeout must be >= 0 seconds \(0 for none\), "
+                             r"got -1$"):
+        sim.set_timeout("web", "api", -1)
+    with pytest.raises(dosim.RunControlError, match=r"^set_timeout: 'soon' is not a duration"):
+        sim.set_timeout("web", "api", "soon")
+    with pytest.raises(dosim.RunControlError, match=r"^set_timeout: db does not call web$"):
+        sim.set_timeout("db", "web", 2)
+    sim.set_timeout("web", "api", 2.5)
+    sim.set_timeout("web", "api", "3s")
+    with pytest.raises(dosim.InputError, match=r"ranker 'x' is not callable: 5 \(int\)"):
+        dosim.run(SMALL, rankers={"x": 5})
+    with pytest.raises(dosim.InputError, match=r"a ranker's name must be a string, got int"):
+        dosim.run(SMALL, rankers={5: lambda case: []})
+    with pytest.raises(dosim.InputError, match=r"rankers must be a dict .*, got int"):
+        dosim.run(SMALL, rankers=5)
