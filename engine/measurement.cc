@@ -388,6 +388,19 @@ SampledPercentiles capped_lognormal_percentiles_at(double mu, double sigma, doub
   return {at(z.z50, z.t50), at(z.z95, z.t95), at(z.z99, z.t99)};
 }
 
+SampledPercentiles gamma_percentiles_at(const SampledPercentiles& exact, double c,
+                                        const SampleScores& z) {
+  const double spread = std::sqrt(c);
+  // The cube root of the quantile over the mean at score `score`; kept above 0 (a shape
+  // below about 1/9 has no Wilson-Hilferty quantile that far down).
+  const auto root = [&](double score) { return std::max(1e-3, 1.0 - c + score * spread); };
+  const auto at = [&](double p, double score, double centre) {
+    const double r = root(score) / root(centre);
+    return p * r * r * r;
+  };
+  return {at(exact.p50, z.z50, 0.0), at(exact.p95, z.z95, kZ95), at(exact.p99, z.z99, kZ99)};
+}
+
 SampledPercentiles sample_percentiles(MeasurementDraws& draws, std::uint64_t n,
                                       const SampledPercentiles& exact) {
   if (n == 0) return {};
@@ -404,6 +417,7 @@ void MeasurementBatch::resize(std::size_t series) {
   for (auto* v : {&expected, &fast, &slow, &mu, &atom, &var, &sampled_mean}) v->assign(series, 0.0);
   dispersion.assign(series, 1.0);
   sigma.assign(series, -1.0);  // known by its percentiles
+  gamma_c.assign(series, -1.0);
   cap.assign(series, HUGE_VAL);
   mean.assign(series, -1.0);  // no mean measured
   exact.resize(series);
@@ -479,7 +493,9 @@ void MeasurementBatch::measure(const std::vector<RandomStream>& streams, std::in
       percentiles[i] =
           capped_lognormal_percentiles_at(mu[i], sigma[i], atom[i], cap[i], scores_[i]);
     } else {
-      const SampledPercentiles p = percentiles_at(exact[i], scores_[i]);
+      const SampledPercentiles p = gamma_c[i] >= 0
+                                       ? gamma_percentiles_at(exact[i], gamma_c[i], scores_[i])
+                                       : percentiles_at(exact[i], scores_[i]);
       percentiles[i] = {std::min(p.p50, cap[i]), std::min(p.p95, cap[i]), std::min(p.p99, cap[i])};
     }
   }

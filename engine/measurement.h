@@ -126,6 +126,13 @@ SampledPercentiles capped_lognormal_percentiles_at(double mu, double sigma, doub
 SampledPercentiles sample_percentiles(MeasurementDraws& draws, std::uint64_t n,
                                       const SampledPercentiles& exact);
 
+// The same for a latency whose percentiles are a gamma's (queueing.h, gamma_percentiles) of
+// Wilson-Hilferty constant c = var / (9 mean^2): each score through the gamma's own quantile
+// function, (1 - c + z sqrt(c))^3, scaled to meet `exact` at its own percentile, where
+// percentiles_at's secants put a sampled p95 too low above it and too high below.
+SampledPercentiles gamma_percentiles_at(const SampledPercentiles& exact, double c,
+                                        const SampleScores& z);
+
 // The mean of n draws from a distribution of mean `mean` and variance `var` (normal
 // approximation, at least 0), one word; n = 0: 0.
 double sample_mean(std::uint32_t word, std::uint64_t n, double mean, double var);
@@ -145,6 +152,9 @@ struct MeasurementBatch {
   std::vector<double> fast, slow;
   std::vector<SampledPercentiles> exact;
   std::vector<double> mu, sigma, atom, cap;
+  // >= 0 (with sigma < 0): the percentiles are a gamma's of this Wilson-Hilferty constant
+  // (gamma_percentiles_at, then capped).
+  std::vector<double> gamma_c;
   std::vector<double> mean, var;  // of the latency; mean < 0: no mean measured
   // Outputs.
   std::vector<std::uint64_t> count, errors;

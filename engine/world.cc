@@ -384,6 +384,8 @@ void TickOutcome::reset(std::size_t services, std::size_t endpoints, std::size_t
   queue_shape.assign(services, {});
   queue_shaped.assign(services, 0);
   by_percentiles.assign(services, 0);
+  gamma_c.assign(services, -1.0);
+  edge_gamma_c.assign(dependencies, -1.0);
   // Left as they are once sized: World::compute's backward pass clears each service's
   // share before anything reads it (a tick's 270 KB of mixtures rewritten took 5 % of it).
   if (delay_mixture.size() != services) delay_mixture.assign(services, {});
@@ -1573,6 +1575,7 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
         q50 = out.p50[callee];
         q95 = out.p95[callee];
         q99 = out.p99[callee];
+        out.edge_gamma_c[d] = out.gamma_c[callee];
       }
       if (dep.timeout > 0) {
         q50 = std::min(q50, timeout);
@@ -1691,6 +1694,7 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
       out.p95[s] = g.p95;
       out.p99[s] = g.p99;
       out.by_percentiles[s] = !fit.degenerate;
+      if (!fit.degenerate) out.gamma_c[s] = mixture.var / (9.0 * mixture.mean * mixture.mean);
       // A fractional call that takes at least twice the spread of the rest makes two groups
       // of requests, those that make it and those that do not (a gateway calling checkout
       // in 30 % of its requests): the mixture of the two, each a log-normal, where one
@@ -1708,6 +1712,7 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
         out.p95[s] = mixture_quantile(parts, weights, 2, 0.95);
         out.p99[s] = mixture_quantile(parts, weights, 2, 0.99);
         out.by_percentiles[s] = 1;
+        out.gamma_c[s] = -1.0;  // a mixture, known by its percentiles
       }
     } else {
       // Several endpoints: their mixture. An endpoint's partial delay, or what the calls
@@ -2012,6 +2017,7 @@ void World::measure_services(std::int64_t tick, std::size_t begin, std::size_t e
                            !outcome_.by_percentiles[s];
     batch.mu[s] = fit.mu;
     batch.sigma[s] = lognormal ? fit.sigma : -1.0;
+    batch.gamma_c[s] = outcome_.gamma_c[s];
     batch.atom[s] = 0;
     batch.cap[s] = HUGE_VAL;
     batch.mean[s] = outcome_.latency[s].mean;
@@ -2031,6 +2037,7 @@ void World::measure_edges(std::int64_t tick, std::size_t begin, std::size_t end)
     const LogNormal& fit = outcome_.edge_fit[d];
     batch.mu[d] = fit.mu;
     batch.sigma[d] = outcome_.edge_lognormal[d] ? fit.sigma : -1.0;
+    batch.gamma_c[d] = outcome_.edge_gamma_c[d];
     batch.atom[d] = outcome_.edge_atom[d];
     batch.cap[d] = outcome_.edge_cap[d];
     batch.mean[d] = -1.0;  // edges have no mean series
@@ -2314,7 +2321,10 @@ void World::write_frame(std::int64_t tick) {
     SampledPercentiles p;
     if (n > fast) {
       const SampleScores scores = sample_scores(draws, n - fast);
-      p = percentiles_at(exact, scores);
+      const Moments& l = outcome_.endpoint_latency[e];
+      p = shaped || !(l.mean > 0 && l.var > 0)
+              ? percentiles_at(exact, scores)
+              : gamma_percentiles_at(exact, l.var / (9.0 * l.mean * l.mean), scores);
     }
     ep_rps[i] = static_cast<float>(static_cast<double>(n) / dt_);
     ep_err[i] =

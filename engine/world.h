@@ -225,6 +225,10 @@ struct TickOutcome {
   // of its own time, wait and calls), or those of its requests that make a fractional call
   // and those that do not (world.cc, the call mixture).
   std::vector<char> by_percentiles;
+  // The Wilson-Hilferty constant var / (9 mean^2) of a service whose percentiles are the
+  // gamma of its moments (by_percentiles), or of an edge that sees them unchanged; -1
+  // elsewhere. Measured through the gamma's quantile function (gamma_percentiles_at).
+  std::vector<double> gamma_c, edge_gamma_c;
   // A service with one endpoint and a share of its requests delayed (a canary's bad
   // version, a fault on some replicas or a percent of them): its latency is the mixture
   // (DelayMixture), not one log-normal of the moments, so a quarter of slow requests moves

@@ -10,6 +10,7 @@
 #include <random>
 #include <vector>
 
+#include "engine/measurement.h"
 #include "engine/queueing.h"
 
 namespace {
@@ -105,4 +106,31 @@ TEST_CASE("Gamma percentiles: a sum of M/M/c response times keeps its tail", "[q
   // The log-normal of the same moments: p99 more than 4 % high.
   const double lognormal_p99 = dosim::lognormal_quantile(dosim::fit_lognormal(m), dosim::kZ99);
   CHECK(lognormal_p99 > 1.04 * sample_quantile(0.99));
+}
+
+TEST_CASE("Gamma percentiles: a sampled score maps through the gamma's own quantile function",
+          "[queueing][measurement]") {
+  // An exponential of mean 20 ms (c = 1/9): its quantile at a normal score z is
+  // -mean ln(1 - Phi(z)). A tick's sampled p95 at a score half a unit below or above 1.645.
+  const double mean = 0.02;
+  const dosim::GammaPercentiles g = dosim::gamma_percentiles({mean, mean * mean});
+  const dosim::SampledPercentiles exact{g.p50, g.p95, g.p99};
+  const auto quantile_at = [&](double z) { return -mean * std::log(1.0 - dosim::normal_cdf(z)); };
+  for (double shift : {-0.5, -0.2, 0.0, 0.3, 0.5}) {
+    dosim::SampleScores z{};
+    z.z50 = shift;
+    z.z95 = dosim::kZ95 + shift;
+    z.z99 = dosim::kZ99 + shift;
+    const dosim::SampledPercentiles p = dosim::gamma_percentiles_at(exact, 1.0 / 9.0, z);
+    INFO("shift " << shift);
+    CHECK(p.p50 == Approx(quantile_at(z.z50)).epsilon(0.02));
+    CHECK(p.p95 == Approx(quantile_at(z.z95)).epsilon(0.01));
+    CHECK(p.p99 == Approx(quantile_at(z.z99)).epsilon(0.02));
+  }
+  // The secants through p50, p95 and p99 put a p95 sampled half a unit low 7 % too low.
+  dosim::SampleScores low{};
+  low.z50 = 0;
+  low.z95 = dosim::kZ95 - 0.5;
+  low.z99 = dosim::kZ99;
+  CHECK(dosim::percentiles_at(exact, low).p95 < 0.95 * quantile_at(low.z95));
 }
