@@ -2053,7 +2053,6 @@ bool World::skewed(int s, const TickOutcome& out) const {
 }
 
 Moments World::call_latency(int s, const TickOutcome& out) const {
-  if (!skewed(s, out)) return out.latency[s];
   Moments m;
   double second = 0;
   for (int e = endpoint_begin_[s]; e < endpoint_begin_[s + 1]; ++e) {

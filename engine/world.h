@@ -406,8 +406,8 @@ class World {
   bool endpoint_mixture(int s, const FaultModifiers& mod, const TickOutcome& out,
                         LogNormalMixture& mixture, bool by_weight = false) const;
   // Whether service s's arrivals split over its endpoints otherwise than by weight this
-  // tick (retries asking a failing endpoint again), and the latency of a call to it then
-  // (its endpoints' by weight).
+  // tick (retries asking a failing endpoint again), and the latency of a call to it (its
+  // endpoints' by weight; out.latency[s] where it is not skewed).
   bool skewed(int s, const TickOutcome& out) const;
   Moments call_latency(int s, const TickOutcome& out) const;
   // The fluid model's services and edges as measured on the tick's requests (measurement.h).
