@@ -409,8 +409,24 @@ SampledPercentiles sample_percentiles(MeasurementDraws& draws, std::uint64_t n,
 
 double sample_mean(std::uint32_t word, std::uint64_t n, double mean, double var) {
   if (n == 0) return 0;
-  return std::max(
-      0.0, mean + std::sqrt(std::max(0.0, var) / static_cast<double>(n)) * word_normal(word));
+  if (!(mean > 0) || !(var > 0)) return std::max(0.0, mean);
+  // A gamma of shape n mean^2 / var (a sum of n exponentials is one): positive and skewed as
+  // a few latencies' mean is; a normal cut at 0 read a mean of one request a tick 8 % high.
+  // The cube is cut at 0 and divided by its own mean, E[max(0, a + b Z)^3] (a truncated
+  // normal's moments; 1 - c^3 where the cut is out of reach), so that the mean holds where
+  // Wilson-Hilferty does not (a shape below about 1: one request of a very variable latency).
+  const double c = var / (9.0 * static_cast<double>(n) * mean * mean);
+  const double a = 1.0 - c, b = std::sqrt(c);
+  const double root = std::max(0.0, a + b * word_normal(word));
+  double expected = 1.0 - c * c * c;
+  if (a < 6.0 * b) {
+    const double t = a / b;
+    const double below = 0.5 * std::erfc(-t / std::sqrt(2.0));     // Phi(t)
+    const double density = std::exp(-0.5 * t * t) * 0.3989422804014327;  // phi(t)
+    expected = a * a * a * below + 3.0 * a * a * b * density +
+               3.0 * a * b * b * (below - t * density) + b * b * b * (t * t + 2.0) * density;
+  }
+  return mean * root * root * root / expected;
 }
 
 void MeasurementBatch::resize(std::size_t series) {

@@ -133,8 +133,9 @@ SampledPercentiles sample_percentiles(MeasurementDraws& draws, std::uint64_t n,
 SampledPercentiles gamma_percentiles_at(const SampledPercentiles& exact, double c,
                                         const SampleScores& z);
 
-// The mean of n draws from a distribution of mean `mean` and variance `var` (normal
-// approximation, at least 0), one word; n = 0: 0.
+// The mean of n draws from a distribution of mean `mean` and variance `var`, one word: a
+// gamma of that mean and variance over n (Wilson-Hilferty), exact in its first two moments
+// and positive, as a small sample's mean is; n = 0: 0.
 double sample_mean(std::uint32_t word, std::uint64_t n, double mean, double var);
 
 // A family of series measured in one pass (a tick's services, or its edges): the inputs per

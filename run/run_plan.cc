@@ -164,7 +164,9 @@ bool check_scenario_script(const Scenario& scenario, const RunOptions& options,
 // make it; python's (the user's code runs when it is made) waits for a scenario that loads.
 // The root-cause rankers' names too (check_rca_names). In order of position.
 std::vector<Diagnostic> draft_problems(const ScenarioDraft& draft, const RunOptions& options) {
+  // The loader's warnings too: a user fixing the errors should see every problem at once.
   std::vector<Diagnostic> problems = draft.errors;
+  problems.insert(problems.end(), draft.scenario.warnings.begin(), draft.scenario.warnings.end());
   const std::vector<std::string> kinds = detector_kinds();
   const bool others_may_make =
       options.detector_factory || !options.script_path.empty() || !draft.scenario.script.empty();

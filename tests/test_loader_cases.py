@@ -26,7 +26,7 @@ CASE_DIR = SOURCE_DIR / "tests" / "loader"
 CASES = sorted(CASE_DIR.glob("*.yaml"))
 EXPECT = re.compile(r"#\s*expect:\s*(.*?)\s*$")
 CANNOT_EXPRESS = re.compile(r"#\s*schema:\s*cannot express\b")
-COUNT_LINE = re.compile(r"\d+ problems?")
+COUNT_LINE = re.compile(r"\d+ problems?(, \d+ warnings?)?")
 
 
 def header(path):

@@ -97,3 +97,24 @@ def test_the_python_packages_input_error_lists_them_in_file_order_too():
 if __name__ == "__main__":
     import pytest
     sys.exit(pytest.main([__file__, "-q", "-p", "no:cacheprovider"]))
+
+
+def test_the_loaders_warnings_come_with_its_errors():
+    # A warning used to show only once the scenario's errors were fixed: one more round.
+    scenario = write("warned.yaml", (
+        "name: t\n"
+        "duration: 1h\n"
+        "services: [{name: web}]\n"
+        "traffic:\n"
+        "  - {name: u, entry: web, base_rps: 10, noise: 5}\n"
+        "dependencies:\n"
+        "  - {caller: web, callee: nope}\n"))
+    for command in ("validate", "run"):
+        result = dosim_cli(command, scenario, *(["-o", FOLDER / "warned.h5"] if command == "run" else []))
+        assert result.returncode == 2, result.stderr
+        lines = [line for line in result.stderr.splitlines() if line.startswith(f"{scenario}:")]
+        assert lines[0] == f"{scenario}:5:48: warning: 'noise' is 5: a coefficient of variation " \
+            "above 1 (the per-tick rate's standard deviation is 5 times its mean); did you mean 0.05?", lines
+        assert lines[1] == f"{scenario}:7:27: unknown service 'nope'", lines
+        assert "1 problem, 1 warning" in result.stderr, result.stderr
+        assert not (FOLDER / "warned.h5").exists()
