@@ -42,13 +42,22 @@ void Autoscaler::step(SimTime t, const std::vector<double>& cpu, std::vector<int
   for (int s : managed_) {
     const AutoscalingSpec& spec = *scenario_->services[s].autoscaling;
     State& state = states_[s];
+    // Each tick's CPU since the last sync (a tick at 0 has none yet): the sync reads their
+    // mean, as the HPA reads metrics-server's CPU rate over its window, not one instant.
+    if (t > 0) {
+      state.cpu_sum += cpu[s];
+      ++state.cpu_ticks;
+    }
     if (t >= state.next_sync) {
       state.next_sync += spec.sync_period;
       // Replicas still starting count as idle, as Kubernetes counts unready pods when it
       // scales up: the load they are about to take is not asked for twice.
       const int starting = static_cast<int>(state.starting.size());
+      const double measured = state.cpu_ticks > 0 ? state.cpu_sum / state.cpu_ticks : cpu[s];
+      state.cpu_sum = 0;
+      state.cpu_ticks = 0;
       const double average =
-          state.desired > 0 ? cpu[s] * (state.desired - starting) / state.desired : 0.0;
+          state.desired > 0 ? measured * (state.desired - starting) / state.desired : 0.0;
       const double ratio = average / spec.target_cpu;
       int recommendation = state.desired;
       if (std::abs(ratio - 1.0) > kTolerance)

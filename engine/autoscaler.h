@@ -1,7 +1,8 @@
 // Horizontal Pod Autoscalers, one per service that declares `autoscaling`.
 //
 // Every sync period each autoscaler reads its service's CPU (the mean cpu_ratio of its ready
-// replicas, as of the last tick, with replicas still starting counted as idle) and recommends
+// replicas over the ticks since the last sync, as metrics-server's rate over a window is, with
+// replicas still starting counted as idle) and recommends
 // ceil(current x cpu / target), clamped to [min, max]; a recommendation within 10 % of the current
 // count is ignored (Kubernetes' tolerance). Scaling up acts at once; scaling down takes the highest
 // recommendation of the stabilisation window. New replicas are ready start_time after the decision;
@@ -25,8 +26,8 @@ class Autoscaler {
  public:
   explicit Autoscaler(const Scenario& scenario);
 
-  // At the start of the tick at t: decides if a sync is due, from `cpu` (per service, last
-  // tick), and sets `ready` of every autoscaled service; others are left as they are.
+  // At the start of the tick at t: adds `cpu` (per service, last tick) to the ticks since
+  // the last sync, decides if a sync is due from their mean, and sets `ready` of every autoscaled service; others are left as they are.
   // Decisions are appended to `log` when it is not null.
   void step(SimTime t, const std::vector<double>& cpu, std::vector<int>& ready,
             std::vector<ChangeEvent>* log);
@@ -44,6 +45,8 @@ class Autoscaler {
     std::vector<SimTime> starting;  // ready times of replicas still starting
     std::deque<std::pair<SimTime, int>> recommendations;
     SimTime next_sync = 0;
+    double cpu_sum = 0;  // of the ticks since the last sync
+    int cpu_ticks = 0;
   };
   static void resize(State& state, int replicas, SimTime ready_at);
 
