@@ -429,6 +429,20 @@ double sample_mean(std::uint32_t word, std::uint64_t n, double mean, double var)
   return mean * root * root * root / expected;
 }
 
+double busy_spread(double utilization, double service_time, int servers, int queue_servers,
+                   double dt) {
+  const double u = utilization;
+  if (!(u > 0) || u >= 1 || !(service_time > 0) || servers <= 0 || queue_servers <= 0 ||
+      !(dt > 0))
+    return 0.0;
+  const double r = dt / service_time;
+  const double straddling = r < 40 ? 1.0 - (1.0 - std::exp(-r)) / r : 1.0 - 1.0 / r;
+  const double x =
+      (1.0 + u) * service_time / (queue_servers * (1.0 - u) * (1.0 - u)) / dt;  // tau / dt
+  const double damping = 1.0 / (1.0 + 0.382 * std::sqrt(x * std::sqrt(x)));
+  return std::sqrt(2.0 * u * service_time / (servers * dt) * straddling * damping);
+}
+
 void MeasurementBatch::resize(std::size_t series) {
   for (auto* v : {&expected, &fast, &slow, &mu, &atom, &var, &sampled_mean}) v->assign(series, 0.0);
   dispersion.assign(series, 1.0);

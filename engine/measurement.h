@@ -138,6 +138,20 @@ SampledPercentiles gamma_percentiles_at(const SampledPercentiles& exact, double 
 // and positive, as a small sample's mean is; n = 0: 0.
 double sample_mean(std::uint32_t word, std::uint64_t n, double mean, double var);
 
+// The standard deviation of the share of a tick a service's workers are busy, measured on
+// the tick's requests (cpu_ratio and utilization, as the request level measures them): the
+// busy time is a compound Poisson sum of exponential service times of mean
+// `service_time` (worker-seconds a request) over `servers` workers at `utilization`, so its
+// variance is u 2 s / (N dt), less the part of requests straddling the tick's edges
+// (1 - (1 - e^-r) / r, r = dt / s: a request's busy time splits between ticks), damped by
+// the queue: where it relaxes more slowly than a tick (relaxation tau = (1 + u) / (c mu
+// (1 - u)^2) at `queue_servers` c), a busy tick is followed by one as busy, and saturated
+// workers are busy the whole tick: 1 / (1 + 0.382 (tau / dt)^0.75), fitted to the request
+// level's per-tick utilisation (1, 4, 16 workers, one to three replicas, 2 to 200 ms,
+// utilisation 0.1 to 0.97: rms error 4.5 %, at most 11 %). 0 at 0 or full utilisation.
+double busy_spread(double utilization, double service_time, int servers, int queue_servers,
+                   double dt);
+
 // A family of series measured in one pass (a tick's services, or its edges): the inputs per
 // series, then the outputs, all of one length. Series i draws from set (tick, slot) of
 // streams[i]: words 0-3 (arrivals, the three order statistics), then, only where needed,

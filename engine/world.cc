@@ -2193,9 +2193,22 @@ void World::write_frame(std::int64_t tick) {
         p99[s] = static_cast<float>(outcome_.p99[s]);
         mean[s] = static_cast<float>(outcome_.latency[s].mean);
       }
-      // CPU and memory noise: two words of one block.
+      // CPU and memory noise: two words of one block. The workers' busy share is measured on
+      // the tick's requests (busy_spread); CPU follows it.
       const auto resource = resource_noise_[s].words(static_cast<std::uint64_t>(tick));
-      const double cpu_noise = sampled ? 0.01 * word_normal(resource[0]) : 0.0;
+      double busy = u;
+      if (sampled && ready_[s] > 0) {
+        const double per_worker = spec.capacity_rps * modifiers_.service_capacity[s] /
+                                  concurrency_[s];  // a worker's rate
+        const bool pooled = spec.load_balancer == LoadBalancer::kLeastRequest || ready_[s] == 1;
+        const int servers = ready_[s] * concurrency_[s];
+        const double spread = per_worker > 0 ? busy_spread(u, 1.0 / per_worker, servers,
+                                                           pooled ? servers : concurrency_[s], dt_)
+                                             : 0.0;
+        busy = std::clamp(u + spread * word_normal(resource[0]), 0.0, 1.0);
+      }
+      const double stress = 1.0 - modifiers_.service_capacity[s];
+      const double cpu_noise = (1.0 - stress) * (1.0 - spec.cpu_baseline) * (busy - u);
       const double memory_noise = noise ? 0.003 * word_normal(resource[1]) : 0.0;
       cpu[s] = ready_[s] == 0 ? 0.0f  // no replica, no CPU (and no noise on it)
                               : static_cast<float>(std::clamp(outcome_.cpu[s] + cpu_noise, 0.0, 1.0));
@@ -2205,7 +2218,7 @@ void World::write_frame(std::int64_t tick) {
               : static_cast<float>(std::clamp(
                     spec.memory_baseline + extra_memory_[s] + 0.1 * u + memory_noise, 0.0, 1.0));
       ready[s] = static_cast<float>(ready_[s]);
-      utilization[s] = static_cast<float>(u);
+      utilization[s] = static_cast<float>(busy);
     }
   });
   fill_zone_frame();

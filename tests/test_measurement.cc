@@ -309,3 +309,33 @@ TEST_CASE("Measurement: a few latencies' mean keeps its mean and spread, never b
   CHECK(dosim::sample_mean(stream().words(0)[2], 0, 1.0, 1.0) == 0.0);
   CHECK(dosim::sample_mean(stream().words(0)[2], 5, 0.2, 0.0) == 0.2);
 }
+
+TEST_CASE("Measurement: a tick's busy share spreads as a compound Poisson sum, damped by the queue",
+          "[measurement]") {
+  // By hand: u 0.2, 10 ms on one worker, 1 s ticks: 2 u s / (N dt) = 0.004; straddling
+  // 1 - (1 - e^-100) / 100 = 0.99; tau / dt = 1.2 x 0.01 / 0.64 = 0.01875, damping
+  // 1 / (1 + 0.382 x 0.01875^0.75).
+  const double damping = 1.0 / (1.0 + 0.382 * std::pow(0.01875, 0.75));
+  CHECK(dosim::busy_spread(0.2, 0.01, 1, 1, 1.0) ==
+        Approx(std::sqrt(0.004 * 0.99 * damping)).epsilon(1e-12));
+  // Four workers behind one queue share the sum: a quarter of the variance, and a queue of
+  // four relaxes four times as fast.
+  const double four = 1.0 / (1.0 + 0.382 * std::pow(0.01875 / 4, 0.75));
+  CHECK(dosim::busy_spread(0.2, 0.01, 4, 4, 1.0) ==
+        Approx(std::sqrt(0.001 * 0.99 * four)).epsilon(1e-12));
+  // A request as long as the tick splits its busy time between two: 1 - (1 - e^-1).
+  const double x = 1.2 * 1.0 / 0.64;
+  CHECK(dosim::busy_spread(0.2, 1.0, 1, 1, 1.0) ==
+        Approx(std::sqrt(0.4 * std::exp(-1.0) / (1.0 + 0.382 * std::pow(x, 0.75)))).epsilon(1e-12));
+  // Near saturation the queue keeps the workers busy: the spread falls below the sum's
+  // sqrt(2 x 0.97 x 0.01) = 0.139 by more than half (the request level: 0.063), below that
+  // at half load; it is 0 at 0 and 1.
+  CHECK(dosim::busy_spread(0.97, 0.01, 1, 1, 1.0) < 0.5 * std::sqrt(2 * 0.97 * 0.01));
+  CHECK(dosim::busy_spread(0.97, 0.01, 1, 1, 1.0) < dosim::busy_spread(0.5, 0.01, 1, 1, 1.0));
+  CHECK(dosim::busy_spread(1.0, 0.01, 1, 1, 1.0) == 0.0);
+  CHECK(dosim::busy_spread(0.0, 0.01, 1, 1, 1.0) == 0.0);
+  CHECK(dosim::busy_spread(0.5, 0.01, 0, 1, 1.0) == 0.0);
+  // Longer ticks average more requests: a minute's spread is about an eighth of a second's.
+  CHECK(dosim::busy_spread(0.2, 0.01, 1, 1, 60.0) ==
+        Approx(dosim::busy_spread(0.2, 0.01, 1, 1, 1.0) / std::sqrt(60.0)).epsilon(0.02));
+}
