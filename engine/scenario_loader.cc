@@ -730,7 +730,15 @@ void Loader::read_traffic(const YAML::Node& node, int index) {
             (traffic.noise <= 100 ? "; did you mean " + format_number(traffic.noise / 100) + "?"
                                   : std::string()));
   read_shapes(r, traffic);
-  if (auto locust = r.value("locust")) read_locust(*locust, traffic);
+  if (auto locust = r.value("locust")) {
+    read_locust(*locust, traffic);
+    // Users each run their own loop: their pacing is the source's noise, in both modes.
+    if (r.has("noise"))
+      diags_.warning(r.key_pos("noise"),
+                     "'noise' does not apply to a Locust source: its users' own pacing is its "
+                     "noise, in both modes (remove it)");
+    traffic.noise = 0;
+  }
   if (auto replay = r.value("replay")) {
     for (const char* shape : {"daily", "weekly", "locust"})
       if (r.has(shape))

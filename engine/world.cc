@@ -65,6 +65,36 @@ double expected_attempts(double q, int retries) {
   return total;
 }
 
+// The calls a request makes on a dependency it calls `calls` = w + f times (w whole calls,
+// one more with chance f), each failing after its retries with chance `failure`, in turn:
+// the request ends at the first that fails, so call i is made with chance (1 - F)^(i - 1).
+// `mean` and `var` of the number made, and the share `passing` them all. F = 0: w + f, f (1 -
+// f), 1.
+struct CallCount {
+  double mean = 0, var = 0, passing = 1;
+};
+CallCount calls_made(double calls, double failure) {
+  const double whole = std::floor(calls), f = calls - whole;
+  if (!(failure > 0)) return {calls, f * (1.0 - f), 1.0};
+  const double fail = std::min(1.0, failure);  // rounding may pass 1
+  const double log_pass = std::log1p(-fail);    // -inf where every call fails
+  const double all_pass = whole > 0 ? std::exp(whole * log_pass) : 1.0;
+  const double some_fail = whole > 0 ? -std::expm1(whole * log_pass) : 0.0;
+  CallCount count;
+  count.mean = some_fail / fail + f * all_pass;
+  count.passing = all_pass * (1.0 - f * fail);
+  // E[N^2] = sum over calls i of (2i - 1) P(N >= i), the fractional call the (w + 1)-th.
+  double second = 0, reached = 1.0;
+  const int counted = static_cast<int>(std::min(whole, 1000.0));
+  for (int i = 1; i <= counted && reached > 1e-12; ++i) {
+    second += (2.0 * i - 1.0) * reached;
+    reached *= 1.0 - fail;
+  }
+  second += (2.0 * whole + 1.0) * f * all_pass;
+  count.var = std::max(0.0, second - count.mean * count.mean);
+  return count;
+}
+
 // p^retries, for the share of calls whose every attempt failed.
 double failure_power(double q, int retries) {
   double power = 1.0;
@@ -1171,19 +1201,10 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
     double reach = 1.0;
     for (int d : topology_.outgoing(s)) {
       const DependencySpec& dep = scenario_.dependencies[d];
-      const double calls = out.edge_calls[d];
-      const double fail = std::min(1.0, state.call_failure[d]);  // rounding may pass 1
-      double made = calls, passing = 1.0;
-      if (fail > 0 && !dep.optional && !spec.parallel_calls) {
-        const double n = std::floor(calls), f = calls - n;
-        const double log_pass = std::log1p(-fail);  // -inf where every call fails
-        const double all_pass = n > 0 ? std::exp(n * log_pass) : 1.0;
-        const double some_fail = n > 0 ? -std::expm1(n * log_pass) : 0.0;
-        made = some_fail / fail + f * all_pass;
-        passing = all_pass * (1.0 - f * fail);
-      }
-      const double attempts = out.served[s] * reach * made * state.attempts_per_call[d];
-      reach *= passing;
+      const CallCount count = calls_made(
+          out.edge_calls[d], dep.optional || spec.parallel_calls ? 0.0 : state.call_failure[d]);
+      const double attempts = out.served[s] * reach * count.mean * state.attempts_per_call[d];
+      reach *= count.passing;
       out.edge_attempts[d] = attempts;
       // Lost attempts never reach the callee, unless no timeout ends them and TCP
       // retransmits them.
@@ -1248,6 +1269,10 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
     double split_score = 0, split_fraction = 0;
     Moments split_call;
     double downstream_success = 1.0;
+    // The share of requests still going at each call in turn: one that fails after its
+    // retries ends the request there (as in the forward pass), so the calls after it are not
+    // made and add no time.
+    double going = 1.0;
     // The largest delayed share its calls bring (share x shift), if a callee has one, and
     // what it adds to the service's latency moments.
     DelayMixture inherited;
@@ -1433,8 +1458,13 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
       if (dep.optional) add_delay(call, call_failure, to_seconds(dep.fallback_latency));
       const double n = out.edge_calls[d];
       const double fraction = n - std::floor(n);
-      downstream.mean += n * call.mean;
-      downstream.var += n * call.var + fraction * (1.0 - fraction) * call.mean * call.mean;
+      const CallCount count = calls_made(n, dep.optional || spec.parallel_calls ? 0.0 : call_failure);
+      // Of the requests going: `made` calls of the call's moments; of all, `going` of them.
+      const double made_mean = count.mean * call.mean;
+      const double made_var = count.mean * call.var + count.var * call.mean * call.mean;
+      downstream.mean += going * made_mean;
+      downstream.var += going * made_var + going * (1.0 - going) * made_mean * made_mean;
+      going *= count.passing;
       if (fraction > 0.02 && fraction < 0.98 &&
           fraction * (1.0 - fraction) * call.mean * call.mean > split_score) {
         split_score = fraction * (1.0 - fraction) * call.mean * call.mean;

@@ -152,6 +152,15 @@ TEST_CASE("a traffic noise above 1 warns that it is a coefficient of variation",
               "per-tick rate's standard deviation is 5 times its mean); did you mean 0.05?"});
 }
 
+TEST_CASE("a traffic noise on a Locust source warns that its users' pacing is its noise",
+          "[warnings]") {
+  CHECK(warnings_of(kHead + "traffic:\n"
+                            "  - {entry: web, noise: 0.05, locust: {users: 10}}\n"
+                            "  - {entry: web, locust: {users: 10}}\n") ==
+        Lines{"test.yaml:9:18: warning: 'noise' does not apply to a Locust source: its users' "
+              "own pacing is its noise, in both modes (remove it)"});
+}
+
 // --- Times past the end ---------------------------------------------------------------------
 
 TEST_CASE("a fault that ends after the scenario's end warns that it is clipped", "[warnings]") {

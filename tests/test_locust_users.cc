@@ -33,7 +33,7 @@ std::string users_yaml(const std::string& mode, const std::string& locust,
          "  - {name: web, replicas: 4, workers: 50, capacity_rps: 2500, base_latency: 20ms,\n"
          "     service_time: deterministic}\n"
          "traffic:\n"
-         "  - {name: shoppers, entry: web, noise: 0, locust: " +
+         "  - {name: shoppers, entry: web, locust: " +
          locust + "}\n" + faults;
 }
 

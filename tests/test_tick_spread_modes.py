@@ -94,8 +94,8 @@ dependencies:
 def test_locust_users_pace_themselves():
     # 200 Locust users at one request a second on 1 s ticks: each sends once a tick, at a
     # phase of its own, so every tick counts 200 in both modes (docs/world-model.md,
-    # Measurement noise). Before, the fluid mode drew a Poisson count: cv 0.07. (`noise: 0`:
-    # the fluid mode applies a source's rate noise to its Locust users too.)
+    # Measurement noise). Before, the fluid mode drew a Poisson count: cv 0.07. (A Locust
+    # source has no rate noise in either mode.)
     path = TMP / "locust-paced.yaml"
     path.write_text("""name: paced
 duration: 10m
@@ -104,7 +104,7 @@ detectors: []
 services:
   - {name: api, replicas: 2, capacity_rps: 2000, base_latency: 2ms}
 traffic:
-  - {name: users, entry: api, noise: 0, locust: {users: 200, spawn_rate: 1000, rps_per_user: 1}}
+  - {name: users, entry: api, locust: {users: 200, spawn_rate: 1000, rps_per_user: 1}}
 """)
     for mode in ("fluid", "requests"):
         trace = TMP / f"locust-paced-{mode}.h5"
