@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -27,6 +28,7 @@
 #include "dosim/analysis/score_table.h"
 #include "dosim/analysis/trace_reader.h"
 #include "dosim/analysis/trace_series.h"
+#include "promtool_problems.h"
 #include "score_table.h"
 #include "util/input_file.h"
 #include "util/process.h"
@@ -90,42 +92,17 @@ std::string label(const RuleLabels& labels, const std::string& key) {
 
 }  // namespace
 
-// promtool check rules' verdict on `path` as dosim's problems: its "PATH: LINE:COL: message"
-// lines at their positions, its other lines about the file as they are, each once; the
-// "Checking" and "FAILED:" lines left out.
+// promtool check rules' verdict on `path`: its problems at their positions in the file
+// (promtool_problems.h).
 void check_rule_file(const std::string& path) {
   const ProcessResult result = run_process({"promtool", "check", "rules", path});
   require(ProcessResult{result.started, 0, ""}, path);  // not started: said as such
   if (result.exit_code == 0) return;
-  std::vector<Diagnostic> problems;
-  std::size_t begin = 0;
-  while (begin < result.output.size()) {
-    std::size_t end = result.output.find('\n', begin);
-    if (end == std::string::npos) end = result.output.size();
-    std::string line = result.output.substr(begin, end - begin);
-    begin = end + 1;
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
-    const std::size_t text = line.find_first_not_of(' ');
-    if (text == std::string::npos || line.compare(text, 8, "Checking") == 0 ||
-        line.compare(text, 7, "FAILED:") == 0)
-      continue;
-    Diagnostic d{path, 0, 0, line};
-    if (line.rfind(path + ": ", 0) == 0) {
-      d.message = line.substr(path.size() + 2);
-      int row = 0, column = 0, used = 0;
-      if (std::sscanf(d.message.c_str(), "%d:%d: %n", &row, &column, &used) == 2 && used > 0) {
-        d.line = row;
-        d.column = column;
-        d.message = d.message.substr(static_cast<std::size_t>(used));
-      }
-    }
-    const bool seen = std::any_of(problems.begin(), problems.end(), [&](const Diagnostic& p) {
-      return p.line == d.line && p.column == d.column && p.message == d.message;
-    });
-    if (!seen) problems.push_back(std::move(d));
-  }
+  std::ifstream in(path, std::ios::binary);
+  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  std::vector<Diagnostic> problems = promtool_problems(path, result.output, text);
   if (problems.empty()) problems.push_back({path, 0, 0, "promtool check rules refused it"});
-  throw InputError(std::move(problems));
+  throw InputError(by_position(std::move(problems), path));
 }
 
 int rules_command(const RulesOptions& options) {

@@ -81,6 +81,20 @@ def test_a_rule_file_promtool_rejects_is_bad_input():
     rules.write_text("groups:\n  - name: g\n    rules:\n      - alert: X\n      expr: rate(\n")
     result = dosim("rules", "score", trace, rules)
     assert result.returncode == 2 and result.stderr.count("did not find expected") == 1, result.stderr
+    # Problems promtool places by line only, or not at all, are placed in the file: its YAML
+    # decoder's "line N:" entries at the field, a refused value where it is written.
+    rules.write_text("groups:\n  - name: g\n    rules:\n      - alert: X\n        expr: up\n"
+                     "        fore: 1m\n        labels: [a]\n")
+    result = dosim("rules", "score", trace, rules)
+    assert result.returncode == 2, result.stderr
+    assert f"{rules}:6:9: field fore not found" in result.stderr, result.stderr
+    assert f"{rules}:7:9: cannot unmarshal" in result.stderr and "2 problems" in result.stderr, result.stderr
+    assert "unmarshal errors:" not in result.stderr, result.stderr
+    rules.write_text("groups:\n  - name: g\n    rules:\n      - alert: X\n        expr: up\n"
+                     "        for: \"5 min\"\n")
+    result = dosim("rules", "score", trace, rules)
+    assert result.returncode == 2, result.stderr
+    assert f'{rules}:6:14: not a valid duration string: "5 min"' in result.stderr, result.stderr
     # An empty rule file is valid (promtool: 0 rules found): nothing fires.
     rules.write_text("")
     result = dosim("rules", "score", trace, rules)
