@@ -260,4 +260,42 @@ double mixture_quantile(const LogNormal* parts, const double* weights, int count
   return 0.5 * (low + high);
 }
 
+namespace {
+
+// P(X <= x) for X the gamma of moments `m` (gamma_mixture_quantile's parts).
+double gamma_cdf(const Moments& m, double x) {
+  if (!(m.mean > 0)) return 1.0;
+  if (!(m.var > 0)) return x >= m.mean ? 1.0 : 0.0;
+  if (x <= 0) return 0.0;
+  const double c = m.var / (9.0 * m.mean * m.mean);
+  if (c > 2.0 / 9.0) {  // shape below 1/2: Wilson-Hilferty's cube is off there
+    const double shape = m.mean * m.mean / m.var;
+    return boost::math::gamma_p(shape, x * m.mean / m.var);
+  }
+  return normal_cdf((std::cbrt(x / m.mean) - 1.0 + c) / std::sqrt(c));
+}
+
+}  // namespace
+
+double gamma_mixture_quantile(const Moments* parts, const double* weights, int count, double q) {
+  double low = 0.0, high = 0.0;
+  for (int i = 0; i < count; ++i) {
+    if (!(weights[i] > 0) || !(parts[i].mean > 0)) continue;
+    // Far above any part's q-quantile: the mean plus 40 deviations.
+    high = std::max(high, parts[i].mean + 40.0 * std::sqrt(std::max(0.0, parts[i].var)));
+  }
+  if (high <= 0) return 0.0;
+  const auto cdf = [&](double x) {
+    double total = 0;
+    for (int i = 0; i < count; ++i)
+      if (weights[i] > 0) total += weights[i] * gamma_cdf(parts[i], x);
+    return total;
+  };
+  for (int iteration = 0; iteration < 60 && high - low > 1e-9 * high; ++iteration) {
+    const double mid = 0.5 * (low + high);
+    (cdf(mid) < q ? low : high) = mid;
+  }
+  return 0.5 * (low + high);
+}
+
 }  // namespace dosim
