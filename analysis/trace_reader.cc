@@ -158,6 +158,9 @@ TraceForScoring read_trace(const std::string& path) {
       }
     if (exists(f, "notifications/t_ns")) {
       trace.notifications = read_numbers<std::int64_t>(f, "notifications/t_ns").size();
+      if (exists(f, "notifications/resolution"))  // traces before send_resolved have none
+        for (std::uint8_t r : read_numbers<std::uint8_t>(f, "notifications/resolution"))
+          trace.resolutions += r != 0;
       const hdf5::Group group = hdf5::open_group(f, "notifications");
       trace.raw_alerts =
           static_cast<std::size_t>(hdf5::read_attribute<std::int64_t>(group.get(), "raw_alerts"));

@@ -762,11 +762,13 @@ void TraceWriter::Impl::write_alerts(const std::vector<Alert>& alerts,
 void TraceWriter::Impl::write_notifications() {
   std::vector<std::int64_t> times, alerts;
   std::vector<std::string> groups, receivers;
+  std::vector<std::uint8_t> resolutions;
   for (const Notification& row : routing.notifications) {
     times.push_back(row.time);
     groups.push_back(row.group);
     alerts.push_back(static_cast<std::int64_t>(row.alerts));
     receivers.push_back(row.receiver);
+    resolutions.push_back(row.resolution ? 1 : 0);
   }
   const std::int64_t raw_alerts = static_cast<std::int64_t>(routing.raw_alerts);
   const std::int64_t inhibited = static_cast<std::int64_t>(routing.inhibited);
@@ -777,6 +779,7 @@ void TraceWriter::Impl::write_notifications() {
   write_strings(g, "group", std::span<const std::string>(groups));
   write_numbers(g, "alerts", H5T_STD_I64LE, std::span<const std::int64_t>(alerts));
   write_strings(g, "receiver", std::span<const std::string>(receivers));
+  write_numbers(g, "resolution", H5T_STD_U8LE, std::span<const std::uint8_t>(resolutions));
   write_attribute(g, "raw_alerts", H5T_STD_I64LE, raw_alerts);
   write_attribute(g, "inhibited", H5T_STD_I64LE, inhibited);
   write_attribute(g, "deduplicated", H5T_STD_I64LE, deduplicated);

@@ -310,6 +310,7 @@ int run_command(const RunCommandOptions& options) {
   AlertmanagerSummary delivered;
   delivered.raw_alerts = report.routing.raw_alerts;
   delivered.notifications = report.routing.notifications.size();
+  for (const Notification& n : report.routing.notifications) delivered.resolutions += n.resolution;
   delivered.inhibited = report.routing.inhibited;
   delivered.deduplicated = report.routing.deduplicated;
   for (const Notification& n : report.routing.notifications) {

@@ -94,7 +94,9 @@ int score_command(const ScoreOptions& options) {
     out["alertmanager"] = {
         {"raw_alerts", trace.raw_alerts},
         {"notifications", trace.notifications},
-        {"alert_reduction", alert_reduction(trace.notifications, trace.raw_alerts)},
+        {"resolutions", trace.resolutions},
+        {"alert_reduction",
+         alert_reduction(trace.notifications - trace.resolutions, trace.raw_alerts)},
         {"inhibited", trace.inhibited},
         {"deduplicated", trace.deduplicated},
         {"receivers", receivers},
@@ -117,7 +119,7 @@ int score_command(const ScoreOptions& options) {
                 trace.complete ? "" : "  [INCOMPLETE]");
     print_alertmanager_lines(
         {trace.raw_alerts, trace.notifications, trace.inhibited, trace.deduplicated,
-         trace.receivers,
+         trace.resolutions, trace.receivers,
          notification_scores(trace.incidents, alert_matches(trace), trace.first_notified)});
     print_incident_rule_scores(table);
     print_score_table(table);

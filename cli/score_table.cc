@@ -38,11 +38,11 @@ void print_row(const std::string& label, const Scores& s, int width) {
 }  // namespace
 
 void print_alertmanager_lines(const AlertmanagerSummary& s) {
-  std::printf(
-      "  alertmanager %zu raw alerts -> %zu notifications (alert reduction %.0f%%); "
-      "%zu inhibited, %zu deduplicated\n",
-      s.raw_alerts, s.notifications, 100.0 * alert_reduction(s.notifications, s.raw_alerts),
-      s.inhibited, s.deduplicated);
+  std::printf("  alertmanager %zu raw alerts -> %zu notifications", s.raw_alerts, s.notifications);
+  if (s.resolutions > 0) std::printf(", %zu of them resolutions", s.resolutions);
+  std::printf(" (alert reduction %.0f%%); %zu inhibited, %zu deduplicated\n",
+              100.0 * alert_reduction(s.notifications - s.resolutions, s.raw_alerts), s.inhibited,
+              s.deduplicated);
   if (!s.receivers.empty()) {
     std::printf("    receivers");
     for (std::size_t i = 0; i < s.receivers.size(); ++i)

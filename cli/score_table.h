@@ -23,12 +23,13 @@ void print_incident_rule_scores(const ScoreTable& table);
 // What the alert pipeline delivered, for the alertmanager lines.
 struct AlertmanagerSummary {
   std::size_t raw_alerts = 0, notifications = 0, inhibited = 0, deduplicated = 0;
+  std::size_t resolutions = 0;  // of the notifications, those for resolved alerts alone
   std::vector<std::pair<std::string, std::size_t>> receivers;  // notifications per receiver
   NotificationScores scores;
 };
 
-// The alert pipeline's lines: raw alerts, notifications, alert reduction, inhibited and
-// deduplicated alerts; notifications per receiver; incidents notified and the time to the
+// The alert pipeline's lines: raw alerts, notifications (and how many of them were for
+// resolved alerts alone), alert reduction (of the others), inhibited and deduplicated alerts; notifications per receiver; incidents notified and the time to the
 // first notification.
 void print_alertmanager_lines(const AlertmanagerSummary& summary);
 

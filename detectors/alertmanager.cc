@@ -157,17 +157,20 @@ std::string joined_values(const Labels& labels, const std::vector<std::string>& 
 
 // Alerts of one group in firing order (indices into `alerts`), with `identity[a]` equal for
 // alerts of equal label sets (Alertmanager's fingerprint): its notifications, Alertmanager's
-// way, under its route's timing. At each group_interval flush, as its DedupStage decides for
-// a receiver without send_resolved: a notification when an alert is firing whose label set
-// was not firing at the last notification (an alert that resolved and fired again in
-// between is the same alert), or when repeat_interval has passed; nothing firing closes the
-// group. Steps through the flushes, skipping those at which nothing can change (no alert
+// way, under its route's timing. At each group_interval flush, as its DedupStage decides: a
+// notification when an alert is firing whose label set was not firing at the last
+// notification (an alert that resolved and fired again in between is the same alert), or
+// when repeat_interval has passed; nothing firing closes the group. With `send_resolved`
+// also when an alert resolved since the last flush (the group keeps a resolved alert until
+// the flush after its resolution) whose label set was not among those resolved at the last
+// notification, and at the flush that closes a group that notified (all resolved). Steps through the flushes, skipping those at which nothing can change (no alert
 // joins or resolves and no repeat is due), so the cost is O(members log members +
 // notifications) whatever the intervals. Records when each member was first in a
 // notification (firing at it).
 void notify_group(const std::vector<Alert>& alerts, const std::vector<std::size_t>& identity,
                   const std::vector<std::size_t>& members, const std::string& key,
-                  const RouteSpec& route, SimTime end, AlertRouting& result) {
+                  const RouteSpec& route, bool send_resolved, SimTime end,
+                  AlertRouting& result) {
   const auto member = [&](std::size_t i) -> const Alert& { return alerts[members[i]]; };
   std::vector<std::pair<SimTime, std::size_t>> resolutions;  // (when, member), ascending
   for (std::size_t i = 0; i < members.size(); ++i)
@@ -196,25 +199,48 @@ void notify_group(const std::vector<Alert>& alerts, const std::vector<std::size_
     if (!notified) ++firing_unnotified;
   };
 
+  // send_resolved: the label sets resolved since the last flush (one that fired again since
+  // is firing: the group holds one alert per label set), and those resolved at the last
+  // notification (Alertmanager's notification log keeps them).
+  std::vector<std::size_t> resolved_now, resolved_notified;
+  const auto new_resolutions = [&] {
+    for (std::size_t id : resolved_now)
+      if (std::find(resolved_notified.begin(), resolved_notified.end(), id) ==
+          resolved_notified.end())
+        return true;
+    return false;
+  };
+
   std::size_t next = 0;  // first member not yet joined
   while (next < members.size()) {
     // A group opens with its next alert; its first notification waits group_wait.
     SimTime at = saturated_sum(member(next).time, route.group_wait);
     last = -1;
+    resolved_notified.clear();
     std::size_t notified_through = next;  // members up to here were in a notification
     while (at <= end) {
       std::size_t joined = next;
       for (; joined < members.size() && member(joined).time <= at; ++joined) join(joined);
+      resolved_now.clear();
       for (; resolved < resolutions.size() && resolutions[resolved].first <= at; ++resolved) {
         const std::size_t i = resolutions[resolved].second;
         if (unnotified[i] && member(i).time > last) --firing_unnotified;
+        resolved_now.push_back(identity[members[i]]);
       }
+      std::erase_if(resolved_now, [&](std::size_t id) { return latest[id].resolved > at; });
       const std::size_t firing = joined - resolved;  // every earlier member has resolved
       next = joined;
-      if (firing == 0) break;  // the group has gone quiet: it closes
+      if (firing == 0) {  // the group has gone quiet: it closes
+        if (send_resolved && last >= 0)
+          result.notifications.push_back({at, key, 0, route.receiver, true});
+        break;
+      }
       const bool repeat_due = last >= 0 && at - last >= route.repeat_interval;
-      if (firing_unnotified > 0 || repeat_due) {
-        result.notifications.push_back({at, key, firing, route.receiver});
+      const bool resolutions_due = send_resolved && last >= 0 && new_resolutions();
+      if (firing_unnotified > 0 || repeat_due || resolutions_due) {
+        result.notifications.push_back(
+            {at, key, firing, route.receiver, firing_unnotified == 0 && !repeat_due});
+        resolved_notified = resolved_now;
         for (std::size_t i = notified_through; i < joined; ++i) {
           SimTime& first = result.first_notified[members[i]];
           if (resolved_at(member(i)) > at && (first < 0 || at < first)) first = at;
@@ -327,9 +353,36 @@ AlertRouting route_alerts(const std::vector<Alert>& alerts, const AlertmanagerSp
   std::map<Labels, std::size_t> identities;
   for (std::size_t a = 0; a < alerts.size(); ++a)
     identity[a] = identities.emplace(labels[a], identities.size()).first->second;
-  for (const auto& group : group_order)
-    notify_group(alerts, identity, groups[group], group.second,
-                 *nodes[static_cast<std::size_t>(group.first)].spec, end, result);
+  for (const auto& group : group_order) {
+    const RouteSpec& route = *nodes[static_cast<std::size_t>(group.first)].spec;
+    const auto notices = spec.resolved_notices.find(route.receiver);
+    if (notices == spec.resolved_notices.end() ||
+        notices->second == AlertmanagerSpec::ResolvedNotices::kAll) {
+      notify_group(alerts, identity, groups[group], group.second, route,
+                   notices != spec.resolved_notices.end(), end, result);
+      continue;
+    }
+    // Integrations of both kinds: the receiver notifies at the flushes either kind does.
+    AlertRouting firing_only, resolving;
+    firing_only.first_notified = resolving.first_notified = result.first_notified;
+    notify_group(alerts, identity, groups[group], group.second, route, false, end, firing_only);
+    notify_group(alerts, identity, groups[group], group.second, route, true, end, resolving);
+    std::vector<Notification> both = std::move(firing_only.notifications);
+    both.insert(both.end(), resolving.notifications.begin(), resolving.notifications.end());
+    std::stable_sort(both.begin(), both.end(),
+                     [](const Notification& a, const Notification& b) { return a.time < b.time; });
+    for (std::size_t n = 0; n < both.size(); ++n) {
+      if (n > 0 && both[n].time == both[n - 1].time) {
+        result.notifications.back().resolution &= both[n].resolution;
+        continue;
+      }
+      result.notifications.push_back(both[n]);
+    }
+    for (std::size_t a = 0; a < result.first_notified.size(); ++a) {
+      const SimTime x = firing_only.first_notified[a], y = resolving.first_notified[a];
+      result.first_notified[a] = x < 0 ? y : y < 0 ? x : std::min(x, y);
+    }
+  }
   std::stable_sort(result.notifications.begin(), result.notifications.end(),
                    [](const Notification& a, const Notification& b) { return a.time < b.time; });
   return result;

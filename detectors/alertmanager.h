@@ -18,8 +18,10 @@
 //   if an alert is firing whose label set was not firing at the last one (an alert that
 //   resolved and fired again in between is the same alert, as Alertmanager's fingerprint
 //   makes it), or after repeat_interval if the group is still firing: Alertmanager's
-//   DedupStage for a receiver without send_resolved (resolved notifications are not
-//   counted). A group with nothing firing closes; the next alert opens a new one.
+//   DedupStage. A receiver with send_resolved (AlertmanagerSpec::resolved_notices) is also
+//   notified when an alert resolved since the last flush that the last notification did
+//   not tell resolved, and when the group closes having notified (Notification::resolution).
+//   A group with nothing firing closes; the next alert opens a new one.
 // Pure function; deterministic.
 #pragma once
 

@@ -2,8 +2,8 @@
 // configuration syntax for what dosim simulates (the `route` tree, `inhibit_rules`,
 // `receivers` by name), written inline or in an alertmanager.yml file the section names, so
 // that the same file passes `amtool check-config` and runs in dosim. Keys Alertmanager has
-// but dosim does not simulate (global, templates, time intervals, receivers' *_configs) are
-// accepted and left aside, though the names routes give time intervals must resolve. dosim's first
+// but dosim does not simulate (global, templates, time intervals, receivers' *_configs but
+// their `send_resolved`) are accepted and left aside, though the names routes give time intervals must resolve. dosim's first
 // form (group_by and the intervals at the top, matchers as label: value maps) still loads, with a
 // deprecation warning.
 #include <algorithm>
@@ -331,17 +331,45 @@ class AlertmanagerReader {
     spec.inhibit_rules.push_back(std::move(inhibit));
   }
 
-  // receivers: names, and what each would send to (*_configs) only checked to be
-  // Alertmanager's keys and lists (`slack_config:` fails amtool check-config; a receiver
-  // that silently sends nothing would too).
+  // Whether an integration (an item of `key`, say webhook_configs) notifies when alerts
+  // resolve: its `send_resolved`, else Alertmanager's default for its kind.
+  bool sends_resolved(const YAML::Node& integration, std::string_view key) {
+    const bool by_default = key != "email_configs" && key != "slack_configs" &&
+                            key != "wechat_configs" && key != "rocketchat_configs";
+    if (!integration.IsMap() || !integration["send_resolved"]) return by_default;
+    const YAML::Node value = integration["send_resolved"];
+    const std::optional<std::string> text =
+        read_text(value, pos_of(value), "'send_resolved'", diags_);
+    if (!text) return by_default;
+    if (*text != "true" && *text != "false") {
+      diags_.error(pos_of(value), "'send_resolved' must be true or false");
+      return by_default;
+    }
+    return *text == "true";
+  }
+
+  // receivers: names, and what each would send to (*_configs) checked to be Alertmanager's
+  // keys and lists (`slack_config:` fails amtool check-config; a receiver that silently
+  // sends nothing would too), of which dosim reads `send_resolved` only.
   void read_receivers(MapReader& r, AlertmanagerSpec& spec) {
     spec.receivers.clear();
+    spec.resolved_notices.clear();
     for (const YAML::Node& item : r.list("receivers")) {
       MapReader receiver(item, "receiver", kReceiverKeys, diags_);
       if (!receiver.is_map()) continue;
       const std::optional<std::string> name = receiver.text("name");
-      for (std::string_view key : kReceiverKeys)
-        if (key != "name") receiver.list(key);
+      int integrations = 0, resolving = 0;
+      for (std::string_view key : kReceiverKeys) {
+        if (key == "name") continue;
+        for (const YAML::Node& integration : receiver.list(key)) {
+          ++integrations;
+          resolving += sends_resolved(integration, key);
+        }
+      }
+      if (name && resolving > 0)
+        spec.resolved_notices[*name] = resolving == integrations
+                                           ? AlertmanagerSpec::ResolvedNotices::kAll
+                                           : AlertmanagerSpec::ResolvedNotices::kSome;
       if (!name) {
         diags_.error(pos_of(item), "a receiver needs a 'name'");
         continue;

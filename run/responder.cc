@@ -216,6 +216,7 @@ void Responder::watch_notifications(SimTime now) {
                    [](const Notification& a, const Notification& b) { return a.time < b.time; });
   for (; notifications_seen_ < sent.size(); ++notifications_seen_) {
     const Notification& n = sent[notifications_seen_];
+    if (n.resolution) continue;  // it tells of no alert firing: nothing to act on
     const auto group = std::make_pair(n.receiver, n.group);
     const auto last = last_notified_.find(group);
     const SimTime previous = last == last_notified_.end() ? -1 : last->second;

@@ -117,6 +117,60 @@ TEST_CASE("an alert resolved while its group still fires is notified again only 
         std::vector<SimTime>{10 * kSecond, 10 * kSecond, 190 * kSecond, 190 * kSecond});
 }
 
+TEST_CASE("a receiver with send_resolved is notified of resolutions as Alertmanager's dedup "
+          "stage decides", "[alertmanager]") {
+  AlertmanagerSpec spec = by_service_each_minute();
+  spec.resolved_notices["default"] = AlertmanagerSpec::ResolvedNotices::kAll;
+  // Flushes at 10 s, 70 s, 130 s, ... The error alert resolves at 30 s: the 70 s flush sends
+  // it resolved (the group still fires). Its label set fires again at 100 s: no longer among
+  // the firing ones the receiver was last told of, so the 130 s flush sends it (without
+  // send_resolved nothing is sent then, test above); the cpu alert at 150 s goes out at 190 s.
+  const auto result =
+      route_alerts({raised(0, kHour, 1), raised(0, 30 * kSecond, 1, "warning", "error_ratio"),
+                    raised(100 * kSecond, kHour, 1, "warning", "error_ratio"),
+                    raised(150 * kSecond, kHour, 1, "critical", "cpu_ratio")},
+                   spec, kServices, 30 * kMinute);
+  CHECK(times(result) ==
+        std::vector<SimTime>{10 * kSecond, 70 * kSecond, 130 * kSecond, 190 * kSecond});
+  CHECK(result.notifications[1].alerts == 1);  // the latency alert still fires
+  CHECK(result.first_notified ==
+        std::vector<SimTime>{10 * kSecond, 10 * kSecond, 130 * kSecond, 190 * kSecond});
+  // All resolved: the flush that closes the group sends the resolution (no alert firing), for
+  // each life of the group.
+  const auto reopened =
+      route_alerts({raised(0, 20 * kSecond, 1), raised(80 * kSecond, 3 * kMinute, 1)}, spec,
+                   kServices, 2 * kHour);
+  CHECK(times(reopened) ==
+        std::vector<SimTime>{10 * kSecond, 70 * kSecond, 90 * kSecond, 210 * kSecond});
+  CHECK(reopened.notifications[1].alerts == 0);
+  // An alert that resolves and fires again between two flushes is firing at the second (the
+  // group holds one alert per label set): nothing new until it resolves for good.
+  const auto flapped =
+      route_alerts({raised(0, 20 * kSecond, 1), raised(40 * kSecond, 3 * kMinute, 1)}, spec,
+                   kServices, 2 * kHour);
+  CHECK(times(flapped) == std::vector<SimTime>{10 * kSecond, 190 * kSecond});
+  // A group that fired and resolved before its first flush never notified: nothing to resolve.
+  const auto unseen = route_alerts({raised(0, 5 * kSecond, 1)}, spec, kServices, kHour);
+  CHECK(times(unseen).empty());
+}
+
+TEST_CASE("a receiver with integrations of both kinds notifies at the flushes of either",
+          "[alertmanager]") {
+  AlertmanagerSpec spec = by_service_each_minute();
+  const std::vector<Alert> alerts = {raised(0, kHour, 1),
+                                     raised(0, 30 * kSecond, 1, "warning", "error_ratio"),
+                                     raised(100 * kSecond, kHour, 1, "warning", "error_ratio")};
+  const auto none = route_alerts(alerts, spec, kServices, 30 * kMinute);
+  CHECK(times(none) == std::vector<SimTime>{10 * kSecond});
+  spec.resolved_notices["default"] = AlertmanagerSpec::ResolvedNotices::kAll;
+  const auto all = route_alerts(alerts, spec, kServices, 30 * kMinute);
+  CHECK(times(all) == std::vector<SimTime>{10 * kSecond, 70 * kSecond, 130 * kSecond});
+  spec.resolved_notices["default"] = AlertmanagerSpec::ResolvedNotices::kSome;
+  const auto some = route_alerts(alerts, spec, kServices, 30 * kMinute);
+  CHECK(times(some) == times(all));
+  CHECK(some.first_notified == all.first_notified);
+}
+
 TEST_CASE("identical alerts are deduplicated, inhibited ones never notify", "[alertmanager]") {
   AlertmanagerSpec spec;
   spec.inhibit_rules.push_back(

@@ -17,6 +17,7 @@ import re
 import shutil
 import subprocess
 
+import h5py
 import pytest
 import yaml
 
@@ -282,6 +283,8 @@ def test_configurations_amtool_rejects_are_refused_at_their_place():
                          "5:5: unknown key 'slack_config' in receiver; did you mean 'slack_configs'?"),
         "receiver-map": ("", "    webhook_configs: {url: 'http://x'}\n",
                          "5:22: expected a list for 'webhook_configs', got a mapping"),
+        "send-resolved": ("", "    webhook_configs: [{url: 'http://x', send_resolved: maybe}]\n",
+                          "5:56: 'send_resolved' must be true or false"),
     }
     for name, (route, top, message) in cases.items():
         config = TMP / f"refused-{name}.yml"
@@ -436,3 +439,49 @@ def test_matcher_values_amtool_refuses_are_refused():
         expected = amtool("config", "routes", "test", f"--config.file={config}", label)
         ours = dosim("routes", config, label)
         assert ours.stdout.strip() == expected.stdout.strip(), (label, ours.stdout, expected.stdout)
+
+
+def test_receivers_that_send_resolved_are_notified_of_resolutions():
+    """Alertmanager's send_resolved, with its defaults: a webhook receiver (on by default),
+    or Slack with `send_resolved: true`, also gets a notification when a group's alerts
+    resolve; email (off by default), or a webhook with `send_resolved: false`, does not.
+    payments-mad's two incidents, one group each: two firing notifications to the team and
+    one to the pager, and as many resolutions where they are sent. Alert reduction counts
+    the firing ones."""
+    template = (SOURCE_DIR / "scenarios" / "payments-alertmanager.yml").read_text()
+    webhook = "    webhook_configs:\n      - url: http://127.0.0.1:9095/{name}\n"
+    kinds = {
+        "webhook": (webhook, 5),
+        "webhook-off": (webhook + "        send_resolved: false\n", 0),
+        "email": ("    email_configs:\n      - to: '{name}@example.org'\n"
+                  "        from: 'am@example.org'\n        smarthost: 'localhost:25'\n", 0),
+        "slack-on": ("    slack_configs:\n      - api_url: 'http://127.0.0.1:1/'\n"
+                     "        channel: '#{name}'\n        send_resolved: true\n", 5),
+    }
+    counts = {}
+    for kind, (integration, resolutions) in kinds.items():
+        config = TMP / f"resolved-{kind}.yml"
+        head = template[:template.index("receivers:")]
+        config.write_text(head + "receivers:\n" + "".join(
+            f"  - name: {name}\n" + integration.format(name=name) for name in ("team-payments", "oncall-pager")))
+        assert amtool("check-config", config).returncode == 0, (kind, amtool("check-config", config).stdout)
+        scenario = TMP / f"resolved-{kind}.yaml"
+        scenario.write_text((SOURCE_DIR / "scenarios" / "payments-mad.yaml").read_text()
+                            .replace("alertmanager: payments-alertmanager.yml", f"alertmanager: {config}"))
+        trace = TMP / f"resolved-{kind}.h5"
+        run = dosim("run", scenario, "-o", trace)
+        assert run.returncode == 0, run.stderr
+        line = next(l for l in run.stdout.splitlines() if "raw alerts ->" in l)
+        scored = json.loads(dosim("score", trace, "--json").stdout)["alertmanager"]
+        assert scored["resolutions"] == resolutions, (kind, line)
+        assert scored["notifications"] == 5 + resolutions, (kind, line)
+        assert (f"{resolutions} of them resolutions" in line) == (resolutions > 0), line
+        assert "(alert reduction 44%)" in line, line  # 9 raw alerts, 5 firing notifications
+        with h5py.File(trace) as f:
+            flags = list(f["notifications/resolution"][:])
+            carried = list(f["notifications/alerts"][:])
+        # A resolution closing a group carries no firing alert.
+        assert sum(flags) == resolutions and all(c == 0 for c, r in zip(carried, flags) if r), kind
+        counts[kind] = scored["receivers"]
+    assert counts["webhook"] == {"team-payments": 8, "oncall-pager": 2}, counts
+    assert counts["email"] == counts["webhook-off"] == {"team-payments": 4, "oncall-pager": 1}, counts

@@ -55,6 +55,9 @@ struct Notification {
   std::string group;       // "label=value,..." of the group_by labels
   std::size_t alerts = 0;  // firing alerts it carries
   std::string receiver;    // its route's receiver
+  // Sent for resolved alerts alone (a receiver with send_resolved): it tells of no alert
+  // firing that the last did not, and no repeat was due.
+  bool resolution = false;
 };
 
 // What Alertmanager semantics made of a run's alerts.

@@ -34,6 +34,7 @@ struct TraceForScoring {
   std::vector<DetectedIncident> detected;
   // The alert pipeline's counts (/notifications); all 0 in a trace without them.
   std::size_t raw_alerts = 0, notifications = 0, inhibited = 0, deduplicated = 0;
+  std::size_t resolutions = 0;  // of the notifications, those for resolved alerts alone
   // Per alert: its first notification (-1: none; all -1 in a trace before
   // /alerts/notified_ns).
   std::vector<SimTime> first_notified;

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -544,6 +545,12 @@ struct AlertmanagerSpec {
   RouteSpec route = default_route();
   std::vector<InhibitRuleSpec> inhibit_rules;
   std::vector<std::string> receivers = {"default"};
+  // Receivers that also notify when alerts resolve (Alertmanager's `send_resolved`, on by
+  // default for every integration but email, Slack, WeChat and Rocket.Chat): all of their
+  // integrations, or some. A receiver not here (one without integrations too) notifies of
+  // firing alerts only.
+  enum class ResolvedNotices { kSome, kAll };
+  std::map<std::string, ResolvedNotices> resolved_notices;
   std::string file;  // the alertmanager.yml the scenario pointed at, if any
 };
 
