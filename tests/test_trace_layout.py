@@ -214,8 +214,11 @@ def check_detector_scores(check, f):
     check(mad["service"][()].tolist() == [0, 1, 2] * 2, "mad services")
     check(mad.attrs["limit"] == 3.5, "mad limit")
     notifications = f["notifications"]
-    check(sorted(notifications) == ["alerts", "group", "receiver", "t_ns"],
+    check(sorted(notifications) == ["alerts", "group", "receiver", "resolution", "t_ns"],
           f"notifications {list(notifications)}")
+    check(notifications["resolution"].dtype == np.dtype("u1") and
+          not notifications["resolution"][()].any(),
+          "a receiver without integrations is sent no resolutions")
     check(set(strings(notifications["receiver"])) <= {"default"}, "one receiver by default")
     notified = f["alerts/notified_ns"][()]
     check(all(n == -1 or n >= t for n, t in zip(notified, f["alerts/t_ns"][()])),
