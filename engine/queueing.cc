@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/math/special_functions/gamma.hpp>
 #include <cmath>
+#include <utility>
 
 namespace dosim {
 
@@ -262,40 +263,61 @@ double mixture_quantile(const LogNormal* parts, const double* weights, int count
 
 namespace {
 
-// P(X <= x) for X the gamma of moments `m` (gamma_mixture_quantile's parts).
-double gamma_cdf(const Moments& m, double x) {
-  if (!(m.mean > 0)) return 1.0;
-  if (!(m.var > 0)) return x >= m.mean ? 1.0 : 0.0;
-  if (x <= 0) return 0.0;
+// P(X <= x) and its density for X the gamma of moments `m` (gamma_mixture_percentiles'
+// parts): {cdf, density}.
+std::pair<double, double> gamma_cdf_density(const Moments& m, double x) {
+  if (!(m.mean > 0)) return {1.0, 0.0};
+  if (!(m.var > 0)) return {x >= m.mean ? 1.0 : 0.0, 0.0};
+  if (x <= 0) return {0.0, 0.0};
   const double c = m.var / (9.0 * m.mean * m.mean);
   if (c > 2.0 / 9.0) {  // shape below 1/2: Wilson-Hilferty's cube is off there
-    const double shape = m.mean * m.mean / m.var;
-    return boost::math::gamma_p(shape, x * m.mean / m.var);
+    const double shape = m.mean * m.mean / m.var, scale = m.var / m.mean;
+    return {boost::math::gamma_p(shape, x / scale),
+            boost::math::gamma_p_derivative(shape, x / scale) / scale};
   }
-  return normal_cdf((std::cbrt(x / m.mean) - 1.0 + c) / std::sqrt(c));
+  const double root = std::cbrt(x / m.mean), spread = std::sqrt(c);
+  const double z = (root - 1.0 + c) / spread;
+  constexpr double kOverRootTwoPi = 0.3989422804014327;
+  return {normal_cdf(z),
+          kOverRootTwoPi * std::exp(-0.5 * z * z) / (3.0 * spread * m.mean * root * root)};
 }
 
 }  // namespace
 
-double gamma_mixture_quantile(const Moments* parts, const double* weights, int count, double q) {
-  double low = 0.0, high = 0.0;
+GammaPercentiles gamma_mixture_percentiles(const Moments* parts, const double* weights, int count) {
+  Moments all;
+  double second = 0, most = 0;
   for (int i = 0; i < count; ++i) {
     if (!(weights[i] > 0) || !(parts[i].mean > 0)) continue;
-    // Far above any part's q-quantile: the mean plus 40 deviations.
-    high = std::max(high, parts[i].mean + 40.0 * std::sqrt(std::max(0.0, parts[i].var)));
+    all.mean += weights[i] * parts[i].mean;
+    second += weights[i] * (parts[i].var + parts[i].mean * parts[i].mean);
+    // Far above any part's percentiles: its mean plus 40 deviations.
+    most = std::max(most, parts[i].mean + 40.0 * std::sqrt(std::max(0.0, parts[i].var)));
   }
-  if (high <= 0) return 0.0;
-  const auto cdf = [&](double x) {
-    double total = 0;
-    for (int i = 0; i < count; ++i)
-      if (weights[i] > 0) total += weights[i] * gamma_cdf(parts[i], x);
-    return total;
+  if (!(most > 0)) return {};
+  all.var = std::max(0.0, second - all.mean * all.mean);
+  const GammaPercentiles start = gamma_percentiles(all);
+  const auto at = [&](double q, double x) {
+    double low = 0.0, high = most;
+    if (!(x > low && x < high)) x = 0.5 * (low + high);
+    for (int iteration = 0; iteration < 100; ++iteration) {
+      double cdf = 0, density = 0;
+      for (int i = 0; i < count; ++i) {
+        if (!(weights[i] > 0)) continue;
+        const auto [f, d] = gamma_cdf_density(parts[i], x);
+        cdf += weights[i] * f;
+        density += weights[i] * d;
+      }
+      (cdf < q ? low : high) = x;
+      double next = density > 0 ? x - (cdf - q) / density : -1.0;
+      if (!(next > low && next < high)) next = 0.5 * (low + high);
+      const bool done = std::abs(next - x) <= 1e-10 * x || high - low <= 1e-10 * high;
+      x = next;
+      if (done) break;
+    }
+    return x;
   };
-  for (int iteration = 0; iteration < 60 && high - low > 1e-9 * high; ++iteration) {
-    const double mid = 0.5 * (low + high);
-    (cdf(mid) < q ? low : high) = mid;
-  }
-  return 0.5 * (low + high);
+  return {at(0.50, start.p50), at(0.95, start.p95), at(0.99, start.p99)};
 }
 
 }  // namespace dosim

@@ -73,12 +73,14 @@ GammaPercentiles gamma_percentiles(Moments m);
 double mixture_quantile(const LogNormal* parts, const double* weights, int count, double q,
                         const double* shifts = nullptr);
 
-// Quantile of a finite mixture of gammas, part i of the moments parts[i] (weights sum to
-// 1), by bisection on the CDF: each part's the Wilson-Hilferty cube's, Phi(((x / m)^(1/3) -
-// 1 + c) / sqrt(c)), c = var / (9 m^2) (CDF error below 1e-3 from shape 1/2), boost's exact
-// gamma_p below shape 1/2, a step at the mean where var is 0. Several endpoints' requests,
-// each a sum of its own time, its wait and its calls: the log-normals of their moments put
-// a mixture's p99 9 % high (docs/modes.md, payments-mad's payments).
-double gamma_mixture_quantile(const Moments* parts, const double* weights, int count, double q);
+// p50, p95 and p99 of a finite mixture of gammas, part i of the moments parts[i] (weights
+// sum to 1): each part's CDF the Wilson-Hilferty cube's, Phi(((x / m)^(1/3) - 1 + c) /
+// sqrt(c)), c = var / (9 m^2) (CDF error below 1e-3 from shape 1/2), boost's exact gamma_p
+// below shape 1/2, a step at the mean where var is 0; each percentile by Newton's method on
+// the mixture's CDF from the gamma of the mixture's moments, kept inside a bracket (a step
+// out of it bisects), to 1e-10 relative. Several endpoints' requests, each a sum of its own
+// time, its wait and its calls: the log-normals of their moments put payments-mad's
+// payments' p99 9 % high (docs/modes.md).
+GammaPercentiles gamma_mixture_percentiles(const Moments* parts, const double* weights, int count);
 
 }  // namespace dosim

@@ -1797,12 +1797,11 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
       } else if (!out.endpoint_delayed[s]) {
         // Each endpoint's requests a sum of their own time, wait and calls: the mixture of
         // the gammas of their moments (a sum's tail, as for one endpoint above).
-        const int size = count;
-        const Moments* parts = out.endpoint_latency.data() + first;
-        const double* weights = out.endpoint_share.data() + first;
-        out.p50[s] = gamma_mixture_quantile(parts, weights, size, 0.50);
-        out.p95[s] = gamma_mixture_quantile(parts, weights, size, 0.95);
-        out.p99[s] = gamma_mixture_quantile(parts, weights, size, 0.99);
+        const GammaPercentiles m = gamma_mixture_percentiles(
+            out.endpoint_latency.data() + first, out.endpoint_share.data() + first, count);
+        out.p50[s] = m.p50;
+        out.p95[s] = m.p95;
+        out.p99[s] = m.p99;
       } else {
         const LogNormal* parts = endpoint_parts.parts.data();
         const double* weights = endpoint_parts.weights.data();

@@ -143,11 +143,10 @@ TEST_CASE("Gamma mixture quantiles: endpoints' sums mixed, against the exact CDF
   const auto exponential_cdf = [&](double x) {
     return 1.0 - 0.4 * std::exp(-x / 0.04) - 0.6 * std::exp(-x / 0.01);
   };
-  for (double q : {0.5, 0.95, 0.99}) {
-    const double x = dosim::gamma_mixture_quantile(exponentials, weights, 2, q);
-    INFO("q = " << q);
-    CHECK(exponential_cdf(x) == Approx(q).margin(2e-3));
-  }
+  const dosim::GammaPercentiles e = dosim::gamma_mixture_percentiles(exponentials, weights, 2);
+  CHECK(exponential_cdf(e.p50) == Approx(0.50).margin(2e-3));
+  CHECK(exponential_cdf(e.p95) == Approx(0.95).margin(2e-3));
+  CHECK(exponential_cdf(e.p99) == Approx(0.99).margin(2e-3));
   // Erlangs of shape 2, 5 and 40 with a shape below 1/2 (boost's exact CDF there) and one
   // without spread (a step at its mean).
   const dosim::Moments mixed[4] = {gamma_moments(2, 0.01), gamma_moments(5, 0.004),
@@ -157,13 +156,13 @@ TEST_CASE("Gamma mixture quantiles: endpoints' sums mixed, against the exact CDF
     return 0.3 * erlang_cdf(2, 0.01, x) + 0.3 * erlang_cdf(5, 0.004, x) +
            0.3 * erlang_cdf(40, 0.001, x) + 0.1 * boost::math::gamma_p(0.3, x / 0.05);
   };
-  for (double q : {0.5, 0.95, 0.99}) {
-    const double x = dosim::gamma_mixture_quantile(mixed, shares, 4, q);
-    INFO("q = " << q);
-    CHECK(mixed_cdf(x) == Approx(q).margin(1e-3));
-  }
+  const dosim::GammaPercentiles m = dosim::gamma_mixture_percentiles(mixed, shares, 4);
+  CHECK(mixed_cdf(m.p50) == Approx(0.50).margin(1e-3));
+  CHECK(mixed_cdf(m.p95) == Approx(0.95).margin(1e-3));
+  CHECK(mixed_cdf(m.p99) == Approx(0.99).margin(1e-3));
   const dosim::Moments steps[2] = {{0.01, 0.0}, {0.03, 0.0}};
   const double halves[2] = {0.5, 0.5};
-  CHECK(dosim::gamma_mixture_quantile(steps, halves, 2, 0.95) == Approx(0.03).epsilon(1e-6));
-  CHECK(dosim::gamma_mixture_quantile(steps, halves, 2, 0.25) == Approx(0.01).epsilon(1e-6));
+  const dosim::GammaPercentiles stepped = dosim::gamma_mixture_percentiles(steps, halves, 2);
+  CHECK(stepped.p95 == Approx(0.03).epsilon(1e-6));
+  CHECK(stepped.p99 == Approx(0.03).epsilon(1e-6));
 }
