@@ -331,6 +331,13 @@ PYBIND11_MODULE(_dosim, m) {
                              })
       .def_property_readonly("notifications",
                              [](const RunReport& r) { return r.routing.notifications.size(); })
+      .def_property_readonly("resolutions",
+                             [](const RunReport& r) {
+                               std::size_t count = 0;
+                               for (const Notification& n : r.routing.notifications)
+                                 count += n.resolution;
+                               return count;
+                             })
       .def_property_readonly("raw_alerts", [](const RunReport& r) { return r.routing.raw_alerts; })
       .def_property_readonly(
           "rca_rows",

@@ -109,6 +109,17 @@ def test_run_reports_the_alerts_the_trace_holds(retry_storm):
                                   check_dtype=False)
 
 
+def test_run_counts_the_notifications_and_resolutions_the_trace_holds():
+    """payments-mad routes through webhook receivers, which send resolutions by default."""
+    trace = TMP / "py-payments-mad.h5"
+    report = dosim.run(str(SOURCE_DIR / "scenarios" / "payments-mad.yaml"), out=str(trace))
+    with h5py.File(trace, "r") as f:
+        stored = f["notifications/resolution"][:]
+        raw = f["notifications"].attrs["raw_alerts"]
+    assert report.notifications == len(stored) and report.resolutions == int(stored.sum()) > 0
+    assert report.raw_alerts == raw
+
+
 def test_run_scores_are_dosim_scores_json_for_every_shared_row(retry_storm):
     report, trace = retry_storm
     score = dosim_cli("score", trace, "--json")

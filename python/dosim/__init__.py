@@ -75,6 +75,7 @@ class Report:
         self.rca = _pd.DataFrame(report.rca_rows, columns=RCA_COLUMNS)
         self.raw_alerts = report.raw_alerts
         self.notifications = report.notifications
+        self.resolutions = report.resolutions
 
     def experiments_passed(self):
         """Whether every experiment of the script passed (True without any)."""
