@@ -27,7 +27,9 @@ std::vector<std::string_view> lines_of(std::string_view text) {
 // The 1-based column of `word` on `line` as a whole word (a YAML key), else of the line's
 // first character that is not a space; 1 for an empty line.
 int column_on(std::string_view line, std::string_view word) {
-  const auto is_word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  const auto is_word = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  };
   for (std::size_t at = word.empty() ? std::string_view::npos : line.find(word);
        at != std::string_view::npos; at = line.find(word, at + 1)) {
     const std::size_t after = at + word.size();
@@ -45,7 +47,8 @@ std::pair<int, int> value_position(const std::vector<std::string_view>& file,
   for (std::size_t i = 0; i < file.size(); ++i) {
     const std::string_view line = file[i];
     const std::size_t colon = line.find(": ");
-    if (colon == std::string_view::npos || line.substr(0, colon).find('#') != std::string_view::npos)
+    if (colon == std::string_view::npos ||
+        line.substr(0, colon).find('#') != std::string_view::npos)
       continue;
     const std::size_t start = line.find_first_not_of(' ', colon + 1);
     if (start == std::string_view::npos) continue;

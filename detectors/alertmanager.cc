@@ -163,9 +163,10 @@ std::string joined_values(const Labels& labels, const std::vector<std::string>& 
 // when repeat_interval has passed; nothing firing closes the group. With `send_resolved`
 // also when an alert resolved since the last flush (the group keeps a resolved alert until
 // the flush after its resolution) whose label set was not among those resolved at the last
-// notification, and at the flush that closes a group that notified (all resolved). Steps through the flushes, skipping those at which nothing can change (no alert
-// joins or resolves and no repeat is due), so the cost is O(members log members +
-// notifications) whatever the intervals. Records when each member was first in a
+// notification, and at the flush that closes a group that notified (all resolved). Steps
+// through the flushes, skipping those at which nothing can change (no alert joins or
+// resolves and no repeat is due), so the cost is O(members log members + notifications)
+// whatever the intervals. Records when each member was first in a
 // notification (firing at it).
 void notify_group(const std::vector<Alert>& alerts, const std::vector<std::size_t>& identity,
                   const std::vector<std::size_t>& members, const std::string& key,

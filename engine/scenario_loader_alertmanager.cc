@@ -3,9 +3,9 @@
 // `receivers` by name), written inline or in an alertmanager.yml file the section names, so
 // that the same file passes `amtool check-config` and runs in dosim. Keys Alertmanager has
 // but dosim does not simulate (global, templates, time intervals, receivers' *_configs but
-// their `send_resolved`) are accepted and left aside, though the names routes give time intervals must resolve. dosim's first
-// form (group_by and the intervals at the top, matchers as label: value maps) still loads, with a
-// deprecation warning.
+// their `send_resolved`) are accepted and left aside, though the names routes give time
+// intervals must resolve. dosim's first form (group_by and the intervals at the top, matchers
+// as label: value maps) still loads, with a deprecation warning.
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
