@@ -310,7 +310,8 @@ std::string render_run_report(const std::string& trace_path, const RunReportOpti
     notifications.push_back({{"t", seconds(n.time)},
                              {"group", n.group},
                              {"alerts", n.alerts},
-                             {"receiver", n.receiver}});
+                             {"receiver", n.receiver},
+                             {"resolution", n.resolution}});
   data["notifications"] = std::move(notifications);
   Json remediation = Json::array();
   for (const RemediationMark& r : trace.remediation) {

@@ -214,8 +214,13 @@ TraceSeries read(const std::string& path, hid_t f) {
     const auto receivers = exists(f, "notifications/receiver")
                                ? read_strings(f, "notifications/receiver")
                                : std::vector<std::string>(times.size());
+    // Traces from before send_resolved have no /notifications/resolution: none was.
+    const auto resolution = exists(f, "notifications/resolution")
+                                ? read_numbers<std::uint8_t>(f, "notifications/resolution")
+                                : std::vector<std::uint8_t>(times.size(), 0);
     for (std::size_t i = 0; i < times.size(); ++i)
-      t.notifications.push_back({times[i], groups.at(i), receivers.at(i), counts.at(i)});
+      t.notifications.push_back(
+          {times[i], groups.at(i), receivers.at(i), counts.at(i), resolution.at(i) != 0});
   }
   if (exists(f, "remediation/t_ns")) {
     const auto times = read_numbers<std::int64_t>(f, "remediation/t_ns");

@@ -56,6 +56,11 @@ def test_the_page_holds_what_the_trace_holds():
         assert [data["detectors"][d] for d in data["alerts"]["detector"]] == text(alerts["detector"][()])
         assert data["alerts"]["incident"] == list(alerts["incident_id"][()])
         assert data["detectors"] == text(f["detectors/name"][()])
+        n = f["notifications"]
+        assert [(x["t"], x["alerts"], x["resolution"]) for x in data["notifications"]] == [
+            (t / 1e9, int(a), bool(r)) for t, a, r in
+            zip(n["t_ns"][()], n["alerts"][()], n["resolution"][()])]
+        assert any(x["resolution"] for x in data["notifications"])  # webhooks send_resolved
         assert data["facts"]["seed"] == str(f.attrs["seed"])  # text: exact past 2^53
         assert data["facts"]["trace_dosim_version"] == f.attrs["dosim_version"].decode()
         assert data["facts"]["mode"] == f.attrs["mode"].decode() == "fluid"

@@ -113,6 +113,8 @@
   legendItem("background: var(--window)", "impact window");
   legendItem("background: var(--accent); transform: rotate(45deg)", "change");
   legendItem("background: var(--muted)", "notification");
+  if (data.notifications.some((n) => n.resolution))
+    legendItem("border: 1.5px solid var(--muted); background: none", "resolution notice");
   if ((data.remediation || []).length) legendItem("background: #6a3d9a", "responder action");
   for (const [s, text] of [[1, "Sev1"], [2, "Sev2"], [3, "Sev3"]]) legendItem(`background: var(--sev${s})`, text);
   data.detectors.forEach((d, i) => legendItem(`background: ${detectorColor(i)}; border-radius: 50%`, `alert: ${d}`));

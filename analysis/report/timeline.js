@@ -113,10 +113,15 @@ const DosimTimeline = (() => {
         drawn.add(id);
         make(px, laneY(lane) + LANE / 2);
       };
+      // A notification points down; one sent for resolved alerts alone (send_resolved) is
+      // hollow and points up: the all-clear.
       for (const n of data.notifications)
-        point(1, n.t, "n", (px, py) => C.titled(C.el("path", {
-          d: `M${px - 4},${py - 4}L${px + 4},${py - 4}L${px},${py + 4}z`, class: "notification" }, g),
-        `notification ${C.clock(n.t, span)} to ${n.receiver || "receiver"}: ${n.alerts} alerts\n${n.group}`));
+        point(1, n.t, n.resolution ? "r" : "n", (px, py) => C.titled(C.el("path", {
+          d: n.resolution ? `M${px - 4},${py + 4}L${px + 4},${py + 4}L${px},${py - 4}z`
+            : `M${px - 4},${py - 4}L${px + 4},${py - 4}L${px},${py + 4}z`,
+          class: n.resolution ? "notification resolution" : "notification" }, g),
+        `${n.resolution ? "resolution notice" : "notification"} ${C.clock(n.t, span)} to ` +
+          `${n.receiver || "receiver"}: ${n.alerts} alerts\n${n.group}`));
       for (const c of data.changes) {
         const targets = c.services.filter((s) => laneOf.has(s));
         for (const s of targets)

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import path from "node:path";
+import { execFileSync } from "node:child_process";
 import { statSync } from "node:fs";
 import { launch, openPage } from "./browser.mjs";
 import { TMP, dosim, traceFacts } from "./support.mjs";
@@ -120,4 +121,33 @@ test("the run's facts say how to reproduce it", async () => {
   assert.match(text, /seed42/);
   assert.match(text, /dosim run SCENARIO.yaml --seed 42/);
   assert.deepEqual(problems, []);
+});
+
+test("notifications sent for resolved alerts alone are drawn hollow, apart from the rest", async () => {
+  // payments-mad's webhook receivers send_resolved (Alertmanager's default): h5py counts them.
+  const pm = path.join(TMP, "payments-mad.h5"), pmReport = path.join(TMP, "payments-mad.html");
+  dosim("run", "scenarios/payments-mad.yaml", "-q", "-o", pm);
+  dosim("report", pm, "-o", pmReport);
+  const counts = JSON.parse(execFileSync("/usr/bin/python3", ["-c", `
+import h5py, json, sys
+r = h5py.File(sys.argv[1], "r")["notifications/resolution"][()]
+print(json.dumps({"resolutions": int(r.sum()), "others": int(len(r) - r.sum())}))`, pm],
+  { encoding: "utf8" }));
+  assert.ok(counts.resolutions > 0 && counts.others > 0);
+  const own = await openPage(browser, `file://${pmReport}`);
+  const marks = await own.page.$$eval("svg.timeline .notification", (ms) => ms.map((m) => ({
+    resolution: m.classList.contains("resolution"), fill: getComputedStyle(m).fill,
+    title: m.querySelector("title")?.textContent || "" })));
+  const hollow = marks.filter((m) => m.resolution), solid = marks.filter((m) => !m.resolution);
+  // One mark per pixel column and kind at most: never more than the trace holds.
+  assert.ok(hollow.length >= 1 && hollow.length <= counts.resolutions, JSON.stringify(counts));
+  assert.ok(solid.length >= 1 && solid.length <= counts.others);
+  for (const m of hollow) {
+    assert.equal(m.fill, "none");
+    assert.match(m.title, /^resolution notice/);
+  }
+  for (const m of solid) assert.match(m.title, /^notification/);
+  const legend = await own.page.$eval("#timeline .legend", (l) => l.textContent);
+  assert.match(legend, /resolution notice/);
+  assert.deepEqual(own.problems, []);
 });

@@ -69,6 +69,7 @@ struct NotificationMark {  // /notifications
   SimTime time = 0;
   std::string group, receiver;
   std::int64_t alerts = 0;
+  bool resolution = false;  // sent for resolved alerts alone (send_resolved)
 };
 
 struct TraceSeries {
