@@ -66,12 +66,6 @@ Spread spread_in(const Json& entry) {
   return s;
 }
 
-std::string formatted(double value, const char* format) {
-  char buffer[48];
-  std::snprintf(buffer, sizeof buffer, format, value);
-  return buffer;
-}
-
 // The shortest text that reads back as `value` (as the JSON has it).
 std::string exact(double value) { return std::isfinite(value) ? Json(value).dump() : "none"; }
 
@@ -126,8 +120,8 @@ std::string table_html(const std::vector<std::string>& rows, const std::string& 
       if (s.runs > 0 && std::isfinite(s.median)) {
         title += "median " + exact(s.median) + ", min " + exact(s.min) + ", max " + exact(s.max) +
                  " over " + plural(s.runs, "run");
-        text = html_escaped(formatted(s.median, c.format));
-        const std::string low = formatted(s.min, c.format), high = formatted(s.max, c.format);
+        text = html_escaped(spread_text(s.median, c.format));
+        const std::string low = spread_text(s.min, c.format), high = spread_text(s.max, c.format);
         if (low != high)
           text += "<span class=\"range\">" + html_escaped(low) + "&#8211;" + html_escaped(high) +
                   "</span>";
@@ -261,8 +255,8 @@ std::string render_bench_report(const std::string& results_json) {
     }
     const Spread incident = spread_of(incidents), span = spread_of(simulated);
     if (incident.runs > 0)
-      about += "; scored incidents per run " + formatted(incident.min, "%.0f") +
-               (incident.max > incident.min ? "-" + formatted(incident.max, "%.0f") : "");
+      about += "; scored incidents per run " + spread_text(incident.min, "%.0f") +
+               (incident.max > incident.min ? "-" + spread_text(incident.max, "%.0f") : "");
     if (span.runs > 0) about += "; " + duration_text(span.median) + " simulated";
     body += "</h3><p class=\"muted\">" + html_escaped(about) + "</p>\n";
     body += table_html(

@@ -6,7 +6,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdio>
 #include <limits>
+#include <string>
+#include <string_view>
 #include <vector>
 
 namespace dosim {
@@ -29,6 +32,24 @@ inline Spread spread_of(std::vector<double> values) {
   s.min = values.front();
   s.max = values.back();
   return s;
+}
+
+// A spread's value in the column's printf `format`; a whole-number column ("%.0f": alerts,
+// seconds) shows a value that is not whole with one decimal (an even count's median 5.5,
+// not 6).
+inline std::string spread_text(double value, const char* format) {
+  char text[48];
+  const bool half = std::string_view(format) == "%.0f" && value != std::floor(value);
+  std::snprintf(text, sizeof text, half ? "%.1f" : format, value);
+  return text;
+}
+
+// A table's cell: the median, then (min-max) where they read differently; "-" without a median.
+inline std::string spread_cell(double median, double low, double high, const char* format) {
+  if (std::isnan(median)) return "-";
+  const std::string m = spread_text(median, format), a = spread_text(low, format),
+                    b = spread_text(high, format);
+  return a == b ? m : m + " (" + a + "-" + b + ")";
 }
 
 }  // namespace dosim

@@ -12,9 +12,9 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "analysis/spread.h"
 #include "bench_runs.h"
@@ -32,30 +32,7 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 std::string cell(const Spread& s, const char* format) {
-  if (s.runs == 0) return "-";
-  char buffer[64];
-  char median[24], low[24], high[24];
-  std::snprintf(median, sizeof median, format, s.median);
-  std::snprintf(low, sizeof low, format, s.min);
-  std::snprintf(high, sizeof high, format, s.max);
-  if (std::string(low) == high)
-    std::snprintf(buffer, sizeof buffer, "%s", median);
-  else
-    std::snprintf(buffer, sizeof buffer, "%s (%s-%s)", median, low, high);
-  return buffer;
-}
-
-// Opens the output `path` into `file`, truncating it. When it cannot (`file` not open), the
-// reason to append to a message: `path` names one of the `taken` paths (an input, the other
-// output), or the system's error.
-std::string open_output(std::ofstream& file, const std::string& path,
-                        const std::vector<std::string>& taken) {
-  for (const std::string& other : taken)
-    if (same_file(path, other)) return ": it is also " + other;
-  errno = 0;
-  file.open(path, std::ios::binary | std::ios::trunc);
-  if (file) return "";
-  return errno ? std::string(" (") + std::strerror(errno) + ")" : std::string();
+  return s.runs == 0 ? "-" : spread_cell(s.median, s.min, s.max, format);
 }
 
 }  // namespace
@@ -96,33 +73,24 @@ int bench_command(const BenchOptions& options) {
       problems.insert(problems.end(), error.diagnostics().begin(), error.diagnostics().end());
     }
   }
-  if (!problems.empty()) {
-    print_error(InputError(std::move(problems)));
-    return kExitBadInput;
-  }
-  // The outputs, opened before any run: neither may name an input or the other output.
+  // The outputs, checked before any run (neither may name an input or the other output),
+  // written at the end; both problems at once.
   std::vector<std::string> taken = options.scenarios;
   if (!options.script_path.empty()) taken.push_back(options.script_path);
   for (const RunPlan& plan : plans)
     for (const auto& [what, input] : plan.inputs()) taken.push_back(input);
-  std::ofstream out_file;
   if (!options.out_path.empty()) {
-    const std::string problem = open_output(out_file, options.out_path, taken);
-    if (!out_file.is_open()) {
-      std::fprintf(stderr, "%s: cannot write the results%s\n", options.out_path.c_str(),
-                   problem.c_str());
-      return kExitBadInput;
-    }
+    if (const std::string problem = bench_output_problem(options.out_path, taken); !problem.empty())
+      problems.push_back({options.out_path, 0, 0, "cannot write the results: " + problem});
     taken.push_back(options.out_path);
   }
-  std::ofstream report_file;
-  if (!options.report_path.empty()) {
-    const std::string problem = open_output(report_file, options.report_path, taken);
-    if (!report_file.is_open()) {
-      std::fprintf(stderr, "%s: cannot write the report%s\n", options.report_path.c_str(),
-                   problem.c_str());
-      return kExitBadInput;
-    }
+  if (!options.report_path.empty())
+    if (const std::string problem = bench_output_problem(options.report_path, taken);
+        !problem.empty())
+      problems.push_back({options.report_path, 0, 0, "cannot write the report: " + problem});
+  if (!problems.empty()) {
+    print_error(InputError(std::move(problems)));
+    return kExitBadInput;
   }
 
   // Every (scenario, seed), in a fixed order; seeds are the scenario's seed + 0 .. N-1.
@@ -196,20 +164,21 @@ int bench_command(const BenchOptions& options) {
   const double wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   std::printf("  wall time %.2f s\n", wall);
-  if (out_file.is_open()) {
-    out_file << json.dump(2) << "\n";
-    out_file.close();
-    if (!out_file) {
-      std::fprintf(stderr, "%s: cannot write the results\n", options.out_path.c_str());
+  if (!options.out_path.empty()) {
+    if (const std::string problem = write_file_replacing(options.out_path, json.dump(2) + "\n");
+        !problem.empty()) {
+      std::fprintf(stderr, "%s: cannot write the results: %s\n", options.out_path.c_str(),
+                   problem.c_str());
       return kExitBadInput;
     }
     std::printf("  results   %s\n", options.out_path.c_str());
   }
-  if (report_file.is_open()) {
-    report_file << render_bench_report(json.dump());
-    report_file.close();
-    if (!report_file) {
-      std::fprintf(stderr, "%s: cannot write the report\n", options.report_path.c_str());
+  if (!options.report_path.empty()) {
+    if (const std::string problem =
+            write_file_replacing(options.report_path, render_bench_report(json.dump()));
+        !problem.empty()) {
+      std::fprintf(stderr, "%s: cannot write the report: %s\n", options.report_path.c_str(),
+                   problem.c_str());
       return kExitBadInput;
     }
     std::printf("  report    %s\n", options.report_path.c_str());

@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "analysis/scores_json.h"
+#include "util/output_file.h"
 
 namespace dosim::cli {
 
@@ -52,6 +53,12 @@ BenchRun run_bench_once(const RunPlan& plan, std::size_t scenario_index, std::ui
   const Scores null_scores = score(report.incidents, {}, report.result.simulated, options);
   result.detectors.push_back(bench_metrics(null_scores, null_scores));
   return result;
+}
+
+std::string bench_output_problem(const std::string& path, const std::vector<std::string>& taken) {
+  for (const std::string& other : taken)
+    if (same_file(path, other)) return "it is also " + other;
+  return unwritable_reason(path);
 }
 
 }  // namespace dosim::cli

@@ -62,6 +62,12 @@ nlohmann::ordered_json bench_metrics(const Scores& scores, const Scores& random)
 double metric_value(const nlohmann::ordered_json& metrics, const char* key);
 
 // Runs `plan` at `seed` and scores it. Throws what the run throws (a script failing).
+// Why the output `path` cannot be written (it names one of the `taken` paths: an input or
+// another output; or the system's reason, unwritable_reason), or "": checked before any run.
+// The output itself is written at the end through write_file_replacing, so a refused or
+// failed bench leaves an earlier file as it was.
+std::string bench_output_problem(const std::string& path, const std::vector<std::string>& taken);
+
 BenchRun run_bench_once(const RunPlan& plan, std::size_t scenario_index, std::uint64_t seed);
 
 }  // namespace dosim::cli

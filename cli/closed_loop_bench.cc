@@ -14,16 +14,17 @@
 // JSON are the same for any thread count.
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 
 #include "analysis/spread.h"
+#include "bench_runs.h"
 #include "commands.h"
 #include "dosim/analysis/scoring.h"
 #include "dosim/detectors/detector.h"
 #include "dosim/engine/scenario_loader.h"
 #include "dosim/run.h"
+#include "util/output_file.h"
 #include "util/parallel_map.h"
 
 namespace dosim::cli {
@@ -240,6 +241,10 @@ int closed_loop_bench(const BenchOptions& options) {
       problems.insert(problems.end(), error.diagnostics().begin(), error.diagnostics().end());
     }
   }
+  if (!options.out_path.empty())  // checked before any run, written at the end
+    if (const std::string problem = bench_output_problem(options.out_path, options.scenarios);
+        !problem.empty())
+      problems.push_back({options.out_path, 0, 0, "cannot write the results: " + problem});
   if (!problems.empty()) {
     print_error(InputError(std::move(problems)));
     return kExitBadInput;
@@ -335,11 +340,10 @@ int closed_loop_bench(const BenchOptions& options) {
                 cell(ttr).c_str(), mean_cell(ttr).c_str(), cor, bud, caused);
   }
   if (!options.out_path.empty()) {
-    std::ofstream out(options.out_path, std::ios::binary | std::ios::trunc);
-    out << json.dump(2) << "\n";
-    out.close();
-    if (!out) {
-      std::fprintf(stderr, "%s: cannot write the results\n", options.out_path.c_str());
+    if (const std::string problem = write_file_replacing(options.out_path, json.dump(2) + "\n");
+        !problem.empty()) {
+      std::fprintf(stderr, "%s: cannot write the results: %s\n", options.out_path.c_str(),
+                   problem.c_str());
       return kExitBadInput;
     }
     std::printf("  results   %s\n", options.out_path.c_str());

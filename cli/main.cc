@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "commands.h"
+#include "detectors/mad_kernel.h"
 #include "dosim/detectors/registry.h"
 #include "dosim/error.h"
 #include "dosim/version.h"
@@ -271,6 +272,8 @@ int main(int argc, char** argv) {
     return dosim::cli::kExitBadInput;
   }
   if (*seed_opt) run.seed = seed;
+  if (const std::string problem = dosim::MadKernel::environment_problem(); !problem.empty())
+    std::fprintf(stderr, "dosim: warning: %s\n", problem.c_str());
   // The one handler: every user mistake is a dosim::Error with its positions (exit 2);
   // anything else escaping a command is a bug, reported as such.
   const auto dispatch = [&]() -> int {

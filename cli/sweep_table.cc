@@ -191,16 +191,6 @@ std::string link_name(const std::string& column) {
 }
 
 // "0.52 (0.40-0.61)": the median, with min-max where they differ.
-std::string spread_text(double median, double low, double high, const char* format) {
-  if (std::isnan(median)) return "-";
-  char m[32], a[32], b[32];
-  std::snprintf(m, sizeof m, format, median);
-  std::snprintf(a, sizeof a, format, low);
-  std::snprintf(b, sizeof b, format, high);
-  if (std::string(a) == b) return m;
-  return std::string(m) + " (" + a + "-" + b + ")";
-}
-
 }  // namespace
 
 const std::vector<std::string>& sweep_metrics() {
@@ -568,7 +558,7 @@ void print_sweep_table(std::FILE* out, const SweepJson& header, const std::vecto
     }
     line.push_back(detector.texts[r]);
     for (const Shown& s : shown)
-      line.push_back(spread_text(find(s.key + "_median").numbers[r],
+      line.push_back(spread_cell(find(s.key + "_median").numbers[r],
                                  find(s.key + "_min").numbers[r], find(s.key + "_max").numbers[r],
                                  s.format));
     lines.push_back(std::move(line));

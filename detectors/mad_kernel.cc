@@ -261,6 +261,18 @@ SimdPath MadKernel::resolve(SimdPath requested) {
   return available_paths().back();
 }
 
+std::string MadKernel::environment_problem() {
+  const char* env = std::getenv("DOSIM_SIMD");
+  if (env == nullptr || *env == '\0') return "";
+  const std::string name = env;
+  const std::string runs = "; the " + std::string(path_name(resolve(SimdPath::kAuto))) +
+                           " path runs instead";
+  for (SimdPath path : {SimdPath::kScalar, SimdPath::kAvx2, SimdPath::kAvx512})
+    if (name == path_name(path))
+      return supported(path) ? "" : "DOSIM_SIMD=" + name + ": this CPU lacks it" + runs;
+  return "DOSIM_SIMD=" + name + " is not scalar, avx2 or avx512: ignored" + runs;
+}
+
 std::string_view MadKernel::path_name(SimdPath path) {
   switch (path) {
     case SimdPath::kAuto:

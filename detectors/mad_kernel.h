@@ -41,6 +41,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -100,6 +101,9 @@ class MadKernel {
   static std::vector<SimdPath> available_paths();
   // The path kAuto resolves to now (reads DOSIM_SIMD).
   static SimdPath resolve(SimdPath requested);
+  // What is wrong with DOSIM_SIMD, for a warning: "" when it is unset or names a path this
+  // CPU has; else why it is ignored and which path runs instead.
+  static std::string environment_problem();
   static std::string_view path_name(SimdPath path);
 
  private:

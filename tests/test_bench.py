@@ -145,6 +145,11 @@ COLUMNS = [("precision", "%.2f"), ("recall", "%.2f"), ("f1", "%.2f"), ("f1_rando
            ("nab_standard", "%.1f"), ("range_f1", "%.2f")]
 
 
+def shown(form, value):
+    """A value as the bench's tables show it: a whole-number column keeps a half median."""
+    return "%.1f" % value if form == "%.0f" and value != int(value) else form % value
+
+
 def test_report_is_one_page_with_the_results_and_a_table_per_scenario(tiny_bench):
     paths, table_text = tiny_bench[0], tiny_bench[1]
     text = open(paths["1.html"], encoding="utf-8").read()
@@ -179,7 +184,7 @@ def test_report_is_one_page_with_the_results_and_a_table_per_scenario(tiny_bench
         for name in rows:
             for key, form in COLUMNS:
                 values = [r["scores"][name][key] for r in runs if r["scores"][name][key] is not None]
-                expected = form % statistics.median(values) if values else "-"
+                expected = shown(form, statistics.median(values)) if values else "-"
                 assert cells[name][key] == expected, (attrs, name, key)
 
 
@@ -265,9 +270,49 @@ def test_unwritable_output_exits_2_before_any_run(option):
     named = dosim("bench", "--detectors", "mad", "--scenarios", SCENARIOS[0], option, SCENARIOS[0])
     assert named.returncode == 2 and "it is also" in named.stderr, named.stderr
     both = os.path.join(TMP, "bench-both")
+    if os.path.exists(both):
+        os.remove(both)
     same = dosim("bench", "--detectors", "mad", "--scenarios", SCENARIOS[0], "--out", both,
                  "--report", both)
     assert same.returncode == 2 and "it is also" in same.stderr, same.stderr
+    assert not os.path.exists(both)  # nothing written
+
+
+def test_a_refused_bench_leaves_an_earlier_output_as_it_was():
+    """The outputs are checked before any run and written whole at the end: a bench refused
+    for its other output (here the report naming the scenario, or in no folder) keeps the
+    results file of an earlier bench, byte for byte, and reports both problems at once."""
+    kept = os.path.join(TMP, "bench-kept.json")
+    with open(kept, "w") as f:
+        f.write('{"precious": 1}\n')
+    for report in (SCENARIOS[0], os.path.join(TMP, "no-such-folder", "r.html")):
+        result = dosim("bench", "--detectors", "mad", "--scenarios", SCENARIOS[0], "--out", kept,
+                       "--report", report)
+        assert result.returncode == 2 and "cannot write the report" in result.stderr, result.stderr
+        with open(kept) as f:
+            assert f.read() == '{"precious": 1}\n'
+    both = dosim("bench", "--detectors", "mad", "--scenarios", SCENARIOS[0], "--out",
+                 os.path.join(TMP, "no-such-folder", "o.json"), "--report", SCENARIOS[0])
+    assert both.returncode == 2 and "2 problems" in both.stderr, both.stderr
+
+
+def test_an_even_count_of_runs_shows_its_median_half():
+    """Medians of an even count are the mean of the two middle values (docs/scoring.md): the
+    table shows a whole-number column's half (5.5), as the JSON holds it."""
+    out = os.path.join(TMP, "bench-halves.json")
+    result = dosim("bench", "--detectors", "threshold", "--scenarios", SCENARIOS[0], "--seeds", "2",
+                   "--out", out)
+    assert result.returncode == 0, result.stderr
+    with open(out) as f:
+        summary = json.load(f)["summary"]["threshold"]
+    row = next(line for line in result.stdout.splitlines() if line.split()[:1] == ["threshold"])
+    halves = 0
+    for key in ("alerts", "ttd_median_s"):
+        median = summary[key]["median"]
+        halves += median != int(median)
+        text = f"{median:.1f}" if median != int(median) else f"{median:.0f}"
+        assert re.search(rf"(^|\s){re.escape(text)}(\s|\()", row), (key, text, row)
+    assert halves > 0, summary  # the two seeds' alert counts differ by an odd number
 
 
 if __name__ == "__main__":
