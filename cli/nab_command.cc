@@ -47,8 +47,8 @@ CLI::App* add_nab_command(CLI::App& app, NabOptions& all) {
       ->envname("DOSIM_NAB")
       ->required();
   run->add_option("--detectors", run_options.detectors,
-                  "Comma-separated: threshold, mad, ewma, lstm (with a one-metric model), "
-                  "random, null; parameters as KIND:key=value:key=value (mad:window=128)")
+                  "Comma-separated: surprise, threshold, mad, ewma, lstm (with a one-metric "
+                  "model), any kind that scores one series, random, null; parameters as KIND:key=value:key=value (mad:window=128)")
       ->required()
       ->delimiter(',');
   run->add_option("--files", run_options.files,

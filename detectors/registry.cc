@@ -356,9 +356,19 @@ std::unique_ptr<Detector> make_detector_once(const DetectorSpec& spec, std::size
   DetectorParams params(spec, file, tick, std::move(series_names));
   if (const Kind* kind = find_kind(spec.kind)) {
     const bool python = spec.kind == std::string("python");
+    const bool given_rest = std::any_of(spec.params.begin(), spec.params.end(),
+                                        [](const auto& p) { return p.first == "rest"; });
     const double rest = python ? 0.0 : params.get("rest", kind->rest);
     params.require(rest >= 0 && rest <= 1e9 && rest == std::floor(rest),
                    "'rest' must be a whole number of ticks in [0, 1e9]");
+    // A resting score is reported as 0, so it never stays above the limit: a `for:` longer
+    // than a tick would never hold, and the detector would never alert.
+    params.require(rest == 0 || spec.for_duration <= params.tick(),
+                   "'rest' (" + std::to_string(static_cast<long long>(rest)) +
+                       (given_rest ? "" : ", the kind's default") +
+                       ") and 'for: " + format_duration(spec.for_duration) +
+                       "' do not mix: a resting score is 0, so the alert would never fire; "
+                       "give 'rest: 0' with 'for:', or leave 'for:' out (docs/detectors.md)");
     auto detector = kind->make(params, series);
     params.check_all_used();
     if (rest > 0)

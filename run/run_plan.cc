@@ -172,7 +172,8 @@ std::vector<Diagnostic> draft_problems(const ScenarioDraft& draft, const RunOpti
       options.detector_factory || !options.script_path.empty() || !draft.scenario.script.empty();
   for (const DetectorSpec& spec : draft.scenario.detectors) {
     const bool known = std::find(kinds.begin(), kinds.end(), spec.kind) != kinds.end();
-    if (spec.kind == "python" || (!known && others_may_make)) continue;
+    // A missing kind is the loader's problem already, not an unknown kind too.
+    if (spec.kind.empty() || spec.kind == "python" || (!known && others_may_make)) continue;
     // One column of each of its metrics (kinds that pair metrics, regression's rps and
     // latency, or read them as a model's inputs, lstm's, need them all).
     std::vector<std::string> names;
