@@ -186,6 +186,10 @@ RuleFile read_rule_file(const std::string& path) {
       AlertingRule alert;
       alert.group = name;
       alert.name = rule["alert"].as<std::string>();
+      if (const YAML::Mark mark = rule["alert"].Mark(); !mark.is_null() && mark.line >= 0) {
+        alert.line = mark.line + 1;
+        alert.column = mark.column + 1;
+      }
       alert.expr = rule["expr"].as<std::string>();
       alert.interval = interval;
       alert.limit = limit;

@@ -175,20 +175,38 @@ int rules_command(const RulesOptions& options) {
   if (port == 0) throw InputError("127.0.0.1", "no free port for prometheus");
   auto server = start_prometheus(work, tsdb, port);
   if (rules.recording_rules > 0) {
-    const fs::path recorded = work / "recorded";
-    fs::remove_all(recorded);
-    require(
-        run_process({"promtool", "tsdb", "create-blocks-from", "rules",
-                     "--start=" + seconds_text(start), "--end=" + seconds_text(start + span / 1e9),
-                     "--url=http://127.0.0.1:" + std::to_string(port),
-                     "--output-dir=" + recorded.string(),
-                     "--eval-interval=" + std::to_string(eval_default / kMillisecond) + "ms",
-                     options.rules_path}),
-        "promtool tsdb create-blocks-from rules");
+    // promtool asks Prometheus for a block's evaluations (2 h) in one query, which answers at
+    // most 11,000 points a series: the run is backfilled in pieces of kPointsPerQuery
+    // evaluations, each its own call (the pieces do not overlap; the groups' offsets are
+    // taken from absolute time, so they are the same in every piece).
+    constexpr SimTime kEvaluationsPerPiece = 10000;
+    const SimTime piece = kEvaluationsPerPiece * eval_default;
+    const fs::path staged = work / "recorded-blocks";  // the pieces' blocks until the restart
+    fs::remove_all(staged);
+    fs::create_directories(staged);
+    std::vector<fs::path> blocks;
+    for (SimTime from = 0; from <= span; from += piece) {
+      const SimTime to = std::min(span, from + piece - eval_default);
+      const fs::path recorded = work / "recorded";
+      fs::remove_all(recorded);
+      require(run_process({"promtool", "tsdb", "create-blocks-from", "rules",
+                           "--start=" + seconds_text(start + from / 1e9),
+                           "--end=" + seconds_text(start + to / 1e9),
+                           "--url=http://127.0.0.1:" + std::to_string(port),
+                           "--output-dir=" + recorded.string(),
+                           "--eval-interval=" +
+                               std::to_string(eval_default / kMillisecond) + "ms",
+                           options.rules_path}),
+              "promtool tsdb create-blocks-from rules");
+      if (fs::exists(recorded))  // blocks are named by ULIDs, unique across the pieces
+        for (const auto& block : fs::directory_iterator(recorded))
+          if (block.is_directory()) blocks.push_back(block.path().filename());
+      if (fs::exists(recorded))
+        for (const fs::path& name : blocks)
+          if (fs::exists(recorded / name)) fs::rename(recorded / name, staged / name);
+    }
     server.reset();  // stop it; the recorded blocks join the others
-    if (fs::exists(recorded))
-      for (const auto& block : fs::directory_iterator(recorded))
-        if (block.is_directory()) fs::rename(block.path(), tsdb / block.path().filename());
+    for (const fs::path& name : blocks) fs::rename(staged / name, tsdb / name);
     server = start_prometheus(work, tsdb, port);
   }
 
@@ -223,9 +241,9 @@ int rules_command(const RulesOptions& options) {
                                  "&step=" + seconds_text(step / 1e9);
       const HttpResponse response = http_get(port, target);
       if (!response.ok)
-        throw InputError(options.rules_path, "rule '" + rule.name + "': Prometheus answered " +
-                                                 std::to_string(response.status) + ": " +
-                                                 response.body);
+        throw InputError({Diagnostic{options.rules_path, rule.line, rule.column,
+                                     "rule '" + rule.name + "': Prometheus answered " +
+                                         std::to_string(response.status) + ": " + response.body}});
       const Json body = Json::parse(response.body);
       for (const Json& result : body["data"]["result"]) {
         RuleLabels series_labels;  // `$labels`: __name__ included where the result keeps it
@@ -245,13 +263,14 @@ int rules_command(const RulesOptions& options) {
           }
           std::vector<bool>::reference present = hit_present[found->second][k];
           if (present)  // Prometheus fails such an evaluation
-            throw InputError(options.rules_path,
-                             "rule '" + rule.name + "': at " +
+            throw InputError({Diagnostic{
+                options.rules_path, rule.line, rule.column,
+                "rule '" + rule.name + "': at " +
                                  format_duration(times[static_cast<std::size_t>(k)]) +
                                  " two series have the same labels once the rule's labels are "
                                  "applied (Prometheus: vector contains metrics with the same "
                                  "labelset after applying alert labels); keep a label that "
-                                 "tells them apart");
+                                 "tells them apart"}});
           present = true;
         }
       }

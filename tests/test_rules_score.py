@@ -95,6 +95,28 @@ def test_a_rule_file_promtool_rejects_is_bad_input():
     result = dosim("rules", "score", trace, rules)
     assert result.returncode == 2, result.stderr
     assert f'{rules}:6:14: not a valid duration string: "5 min"' in result.stderr, result.stderr
+    # A rule's own problems (promtool: 'group "g", rule 1, "X": ...', "0:0:" or no position)
+    # at the rule, or at what in it they name; flow style too; yaml syntax errors where the
+    # text goes wrong; a position promtool says twice, once.
+    head = "groups:\n  - name: g\n    rules:\n"
+    for body, expected in [
+            ("      - {alert: X}\n", "4:9: group \"g\", rule 1, \"X\": field 'expr' must be set"),
+            ("      - {alert: Y, expr: up, for: 1x}\n", '4:35: not a valid duration string: "1x"'),
+            ("      - {alert: Z, expr: up, labels: {\"0bad\": x}}\n",
+             "4:39: group \"g\", rule 1, \"Z\": invalid label name: 0bad"),
+            ("      - alert: W\n        expr: up\n        labels:\n"
+             "          x: \"{{ $labels.service \"\n",
+             "7:14: group \"g\", rule 1, \"W\": label \"x\": template:"),
+            ("      - {alert: V, record: v, expr: up}\n",
+             "4:28: group \"g\", rule 1, \"V\": only one of")]:
+        rules.write_text(head + body)
+        result = dosim("rules", "score", trace, rules)
+        assert result.returncode == 2 and f"{rules}:{expected}" in result.stderr, (expected, result.stderr)
+        assert "1 problem" in result.stderr, result.stderr
+    rules.write_text("groups:\n  - name: g\n    rules:\n      - alert: X\n        expr: up\n"
+                     "        for: [5m\n        labels: {a: b}\n")
+    result = dosim("rules", "score", trace, rules)
+    assert result.returncode == 2 and f"{rules}:7:15: did not find expected ',' or ']'" in result.stderr, result.stderr
     # An empty rule file is valid (promtool: 0 rules found): nothing fires.
     rules.write_text("")
     result = dosim("rules", "score", trace, rules)
@@ -137,6 +159,28 @@ faults:
     assert out["source"]["alerts_per_rule"] == {"Broken": 1}
     alert = out["alerts"][0]
     assert 200 * 60 + 10 <= alert["time_s"] <= 200 * 60 + 12, alert
+
+
+def test_recording_rules_are_backfilled_in_pieces_prometheus_answers():
+    """promtool backfills a recording rule a 2 h block at a time in one query, which
+    Prometheus refuses past 11,000 points: at 500 ms evaluations a 2 h block holds 14,400.
+    dosim backfills the run in pieces of 10,000 evaluations, so the recorded series covers
+    the whole run (25,200 evaluations): an alert on it fires for the incident near the
+    end, as the alert on its source does, one evaluation behind at most."""
+    trace = TMP / "long-rules.h5"
+    if not trace.exists():
+        test_a_run_longer_than_one_prometheus_query_is_evaluated_whole()
+    rules = TMP / "long-recorded.yml"
+    rules.write_text("groups:\n  - name: g\n    rules:\n"
+                     "      - record: r:errors\n        expr: dosim_service_error_ratio\n"
+                     "      - alert: Direct\n        expr: dosim_service_error_ratio > 0.5\n"
+                     "      - alert: ViaRecord\n        expr: r:errors > 0.5\n")
+    result = dosim("rules", "score", trace, rules, "--json", "--eval-interval", "500ms")
+    assert result.returncode == 0, result.stderr
+    alerts = {a["rule"]: a for a in json.loads(result.stdout)["alerts"]}
+    direct, via = alerts["Direct"], alerts["ViaRecord"]
+    assert 200 * 60 <= direct["time_s"] <= 200 * 60 + 2, direct
+    assert direct["time_s"] <= via["time_s"] <= direct["time_s"] + 0.5, (direct, via)
 
 
 def test_keep_takes_a_new_or_its_own_folder_only():
@@ -294,7 +338,7 @@ def test_two_series_one_alert_is_refused_as_prometheus_fails_it():
                      "        labels:\n          caller: '{{ $labels.callee }}'\n")
     result = dosim("rules", "score", trace, rules)
     assert result.returncode == 2, result.stdout
-    assert "rule 'Callers': at 1m two series have the same labels" in result.stderr, result.stderr
+    assert f"{rules}:4:16: rule 'Callers': at 1m two series have the same labels" in result.stderr, result.stderr
 
 
 def test_a_group_limit_fails_the_evaluations_with_more_alerts():

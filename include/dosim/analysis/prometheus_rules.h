@@ -19,6 +19,7 @@ namespace dosim {
 struct AlertingRule {
   std::string group;
   std::string name;  // `alert:`
+  int line = 0, column = 0;  // where its `alert:` name stands in the file (1-based; 0: unknown)
   std::string expr;
   SimTime hold = 0;       // `for:`
   SimTime interval = 0;   // the group's `interval:`; 0: the caller's default
