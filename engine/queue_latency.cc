@@ -80,7 +80,8 @@ void sum_survival_integrals(const Phases& r, double y, double& zeroth, double& f
   first = slow.first + lo * (slow.first - fast.first) / delta;
 }
 
-// P(latency > x) and its density at x >= 0.
+}  // namespace
+
 double survival_and_density(const QueueLatency& d, double x, double& density) {
   const Phases r = phases_of(d);
   const double served = std::isinf(r.a) ? 0.0 : std::exp(-r.a * x);
@@ -94,8 +95,6 @@ double survival_and_density(const QueueLatency& d, double x, double& density) {
   }
   return (1.0 - d.p_wait) * served + d.p_wait * waited;
 }
-
-}  // namespace
 
 QueueLatency queue_latency(double service, const Moments& wait) {
   QueueLatency d;

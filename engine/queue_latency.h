@@ -29,6 +29,8 @@ QueueLatency queue_latency(double service, const Moments& wait);
 double mean_of(const QueueLatency& d);
 // P(latency > x).
 double survival(const QueueLatency& d, double x);
+// P(latency > x) and its density at x >= 0.
+double survival_and_density(const QueueLatency& d, double x, double& density);
 // The q-quantile, q in [0, 1): exact up to a relative 1e-10.
 double quantile(const QueueLatency& d, double q);
 // Moments of min(latency, timeout) and P(latency > timeout), in closed form.

@@ -86,6 +86,13 @@ double lognormal_cdf(const LogNormal& d, double x) {
   return normal_cdf((std::log(x) - d.mu) / d.sigma);
 }
 
+std::pair<double, double> lognormal_cdf_density(const LogNormal& d, double x) {
+  if (d.mean_value <= 0 || d.degenerate || x <= 0) return {lognormal_cdf(d, x), 0.0};
+  const double z = (std::log(x) - d.mu) / d.sigma;
+  constexpr double kOverRootTwoPi = 0.3989422804014327;
+  return {normal_cdf(z), kOverRootTwoPi * std::exp(-0.5 * z * z) / (d.sigma * x)};
+}
+
 Truncated truncate_at(const LogNormal& d, double timeout) {
   Truncated t;
   if (d.mean_value <= 0) return t;
@@ -244,21 +251,32 @@ GammaPercentiles gamma_percentiles(Moments m) {
 double mixture_quantile(const LogNormal* parts, const double* weights, int count, double q,
                         const double* shifts) {
   const auto shift = [&](int i) { return shifts != nullptr ? shifts[i] : 0.0; };
-  double low = 0.0;
-  double high = 0.0;
-  for (int i = 0; i < count; ++i)
-    if (weights[i] > 0) high = std::max(high, shift(i) + lognormal_quantile(parts[i], 4.0));
-  if (high <= 0) return 0.0;
-  auto cdf = [&](double x) {
-    double total = 0;
-    for (int i = 0; i < count; ++i) total += weights[i] * lognormal_cdf(parts[i], x - shift(i));
-    return total;
-  };
-  for (int iteration = 0; iteration < 60 && high - low > 1e-9 * high; ++iteration) {
-    const double mid = 0.5 * (low + high);
-    (cdf(mid) < q ? low : high) = mid;
+  // Below every part's q-quantile no part reaches q, above all of them each does: the
+  // mixture's is between the least and the most of them, and near their weighted mean.
+  const double z = normal_quantile(q);
+  double low = HUGE_VAL, high = 0.0, start = 0.0, weight = 0.0;
+  for (int i = 0; i < count; ++i) {
+    if (!(weights[i] > 0)) continue;
+    // A part of no latency is complete everywhere (lognormal_cdf): the bracket starts at 0.
+    const double at = parts[i].mean_value > 0 ? shift(i) + lognormal_quantile(parts[i], z) : 0.0;
+    low = std::min(low, at);
+    high = std::max(high, at);
+    start += weights[i] * at;
+    weight += weights[i];
   }
-  return 0.5 * (low + high);
+  if (!(high > 0)) return 0.0;
+  if (!(high > low)) return high;
+  const auto cdf_density = [&](double x) {
+    double cdf = 0, density = 0;
+    for (int i = 0; i < count; ++i) {
+      if (!(weights[i] > 0)) continue;
+      const auto [c, d] = lognormal_cdf_density(parts[i], x - shift(i));
+      cdf += weights[i] * c;
+      density += weights[i] * d;
+    }
+    return std::pair{cdf, density};
+  };
+  return bracketed_newton(cdf_density, q, low, high, start / weight);
 }
 
 namespace {

@@ -241,24 +241,30 @@ double parts_variance(const DelayMixture& d) {
   return var;
 }
 
-// The q-quantile of a delay mixture, by bisection on its CDF (60 halvings of a bracket
-// that holds it).
+// The q-quantile of a delay mixture: Newton's method on its CDF inside a bracket that
+// holds it (bracketed_newton), from the fast share's quantile where it holds q, else the
+// bracket's middle.
 double quantile(const DelayMixture& d, double q) {
-  const auto cdf = [&](double x) {
-    double delayed = 0;
-    for_each_part(d,
-                  [&](double w, double shift) { delayed += w * lognormal_cdf(d.body, x - shift); });
-    return (1.0 - d.share) * lognormal_cdf(d.fast, x) + d.share * delayed;
+  const auto cdf_density = [&](double x) {
+    double delayed = 0, delayed_density = 0;
+    for_each_part(d, [&](double w, double shift) {
+      const auto [c, f] = lognormal_cdf_density(d.body, x - shift);
+      delayed += w * c;
+      delayed_density += w * f;
+    });
+    const auto [c, f] = lognormal_cdf_density(d.fast, x);
+    return std::pair{(1.0 - d.share) * c + d.share * delayed,
+                     (1.0 - d.share) * f + d.share * delayed_density};
   };
   double most = 0;
   for_each_part(d, [&](double, double at) { most = std::max(most, at); });
-  double low = 0, high = std::max(1e-9, most + 2.0 * d.body.mean_value);
-  while (cdf(high) < q && high < 1e12) high *= 2;
-  for (int i = 0; i < 60; ++i) {
-    const double mid = 0.5 * (low + high);
-    (cdf(mid) < q ? low : high) = mid;
-  }
-  return 0.5 * (low + high);
+  double high = std::max(1e-9, most + 2.0 * d.body.mean_value);
+  while (cdf_density(high).first < q && high < 1e12) high *= 2;
+  const double fast_share = 1.0 - d.share;
+  const double start = q < fast_share && !d.fast.degenerate
+                           ? lognormal_quantile(d.fast, normal_quantile(q / fast_share))
+                           : 0.5 * high;
+  return bracketed_newton(cdf_density, q, 0.0, high, start);
 }
 
 // Moments of min(L, timeout) and P(L > timeout) for L a delay mixture: the fast share's
@@ -325,18 +331,18 @@ Truncated truncate_at(const LogNormalMixture& m, double timeout, double most_shi
 }
 
 // The q-quantile of a service of exact shape `d` whose requests a share `p` of are delayed
-// by exactly `delay`: (1 - p) S(x) + p S(x - delay) = 1 - q, by bisection between 0 and the
-// shape's own quantile plus the delay (60 halvings).
+// by exactly `delay`: (1 - p) S(x) + p S(x - delay) = 1 - q, by Newton's method inside the
+// bracket from 0 to the shape's own quantile plus the delay (bracketed_newton).
 double shifted_share_quantile(const QueueLatency& d, double p, double delay, double q) {
-  const auto survival_of = [&](double x) {
-    return (1.0 - p) * survival(d, x) + p * survival(d, x - delay);
+  const auto cdf_density = [&](double x) {
+    double own = 0, shifted = 0;
+    const double s = survival_and_density(d, std::max(0.0, x), own);
+    const double t = x - delay >= 0 ? survival_and_density(d, x - delay, shifted) : 1.0;
+    if (x - delay < 0) shifted = 0;
+    return std::pair{1.0 - ((1.0 - p) * s + p * t), (1.0 - p) * own + p * shifted};
   };
-  double low = 0, high = quantile(d, q) + delay;
-  for (int i = 0; i < 60; ++i) {
-    const double mid = 0.5 * (low + high);
-    (survival_of(mid) > 1.0 - q ? low : high) = mid;
-  }
-  return 0.5 * (low + high);
+  const double own = quantile(d, q);
+  return bracketed_newton(cdf_density, q, 0.0, own + delay, own);
 }
 
 // The q-quantile of a delay mixture whose fast share is `shape` where it is `shaped`.
