@@ -135,10 +135,13 @@ double quantile(const QueueLatency& d, double q) {
   const double lo = std::min(r.a, r.b), hi = std::max(r.a, r.b);
   if (d.p_wait > 0 && !std::isinf(hi) && hi > 1.5 * lo) {
     // Exp(a) + Exp(b) decays as hi / (hi - lo) e^-(lo y); served without waiting, as e^-(a x).
-    double weight = d.p_wait * hi / (hi - lo) * std::exp(lo * d.shift);
-    if (r.a == lo) weight += 1.0 - d.p_wait;
-    const double asymptote = (std::log(weight) - log_target) / lo;
-    if (asymptote > 0) x = asymptote;
+    // In logs: e^(lo shift) overflows for a wait of seconds behind a full queue.
+    const double waiting = d.p_wait * hi / (hi - lo);
+    double log_weight = std::log(waiting) + lo * d.shift;
+    if (r.a == lo && d.p_wait < 1)
+      log_weight += std::log1p((1.0 - d.p_wait) * std::exp(-lo * d.shift) / waiting);
+    const double asymptote = (log_weight - log_target) / lo;
+    if (asymptote > 0 && std::isfinite(asymptote)) x = asymptote;
   }
   for (int iteration = 0; iteration < 200; ++iteration) {
     double density = 0;
