@@ -366,21 +366,26 @@ std::string error_object_text(lua_State* L, int index, lua_State* thread, int le
   return where.empty() ? text : where + ": " + text;
 }
 
-// `text` with a position said once: "F:1: F:1: F:1: message" (each coroutine.wrap an error
+// The length of the "FILE:LINE: " that `text` starts with at `at` (FILE without a newline,
+// LINE digits), or 0.
+std::size_t position_prefix(const std::string& text, std::size_t at) {
+  const std::size_t colon = text.find(": ", at);
+  if (colon == std::string::npos || text.find('\n', at) < colon) return 0;
+  const std::size_t line_colon = text.rfind(':', colon - 1);
+  if (line_colon == std::string::npos || line_colon < at || line_colon + 1 == colon) return 0;
+  for (std::size_t k = line_colon + 1; k < colon; ++k)
+    if (text[k] < '0' || text[k] > '9') return 0;
+  return colon + 2 - at;
+}
+
+// `text` with a position said once: "F:7: F:5: F:3: message" (each coroutine.wrap an error
 // crosses adds its caller's position, as does an error raised inside a chunk of `load`)
-// becomes "F:1: message".
+// becomes "F:3: message", the innermost: where the error was raised.
 std::string without_repeated_position(std::string text) {
   for (;;) {
-    // "FILE:LINE: ", FILE without a newline, LINE digits.
-    const std::size_t colon = text.find(": ");
-    if (colon == std::string::npos || text.find('\n') < colon) return text;
-    const std::size_t line_colon = text.rfind(':', colon - 1);
-    if (line_colon == std::string::npos || line_colon + 1 == colon) return text;
-    for (std::size_t k = line_colon + 1; k < colon; ++k)
-      if (text[k] < '0' || text[k] > '9') return text;
-    const std::size_t length = colon + 2;
-    if (text.compare(length, length, text, 0, length) != 0) return text;
-    text.erase(0, length);
+    const std::size_t first = position_prefix(text, 0);
+    if (first == 0 || position_prefix(text, first) == 0) return text;
+    text.erase(0, first);
   }
 }
 

@@ -870,8 +870,22 @@ int sim_detector(lua_State* L) {
       def.threshold = lua_tonumber(L, -1);
   }
   lua_pop(L, 1);
+  // `for` is checked whether or not it applies: without `watch` the scenario's detectors of
+  // this kind give their own `for:`.
+  SimTime for_duration = 0;
+  lua_getfield(L, 1, "for");
+  const bool has_for = !lua_isnil(L, -1);
+  if (has_for)
+    collect(problems, [&] {
+      for_duration = duration_arg(L, -1, "'for'");
+      if (for_duration < 0) throw RunControlError("'for' must be >= 0");
+    });
+  lua_pop(L, 1);
   std::optional<DetectorSpec> watched;
   lua_getfield(L, 1, "watch");
+  if (has_for && lua_isnil(L, -1))
+    problems.push_back(
+        "'for' applies with 'watch'; a scenario's detector of this kind gives its own 'for:'");
   if (!lua_isnil(L, -1) && !lua_istable(L, -1)) {
     problems.push_back("'watch' must be a table {family = ..., metrics = {...}}");
   } else if (lua_istable(L, -1)) {
@@ -926,12 +940,7 @@ int sim_detector(lua_State* L) {
       else
         spec.edges.push_back(found);
     }
-    lua_getfield(L, 1, "for");
-    if (!lua_isnil(L, -1))
-      collect(problems, [&] {
-        spec.for_duration = duration_arg(L, -1, "'for'");
-        if (spec.for_duration < 0) throw RunControlError("'for' must be >= 0");
-      });
+    spec.for_duration = for_duration;
     lua_getfield(L, 1, "severity");
     if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING)
       problems.push_back("'severity' must be a string");

@@ -242,9 +242,17 @@ sim.detector{name = "d", threshold = -1, ["for"] = -5, observe = function(v) ret
              watch = {family = "nope", metrics = {"rps"}, services = {"zzz"}}}
 """)
     assert result.returncode == 2, result.stderr
-    assert (f"{path}:2: sim.detector: 'threshold' must be a number > 0; 'family' must be "
-            "service, edge or endpoint; unknown service 'zzz'; 'for' must be >= 0") \
+    assert (f"{path}:2: sim.detector: 'threshold' must be a number > 0; 'for' must be >= 0; "
+            "'family' must be service, edge or endpoint; unknown service 'zzz'") \
         in result.stderr, result.stderr
+    # Without watch, `for` is still checked, and said not to apply: a scenario's detector of
+    # the kind gives its own `for:` (a negative one loaded silently before).
+    kind, _, path = run("detector-for-kind", """
+sim.detector{name = "k", ["for"] = -1, observe = function(v) return v end}
+""")
+    assert kind.returncode == 2, kind.stderr
+    assert (f"{path}:2: sim.detector: 'for' must be >= 0; 'for' applies with 'watch'; a "
+            "scenario's detector of this kind gives its own 'for:'") in kind.stderr, kind.stderr
     late, _, path = run("detector-late", """
 sim.at(10, function()
   sim.detector{name = "late", watch = {metrics = {"rps"}}, observe = function(v) return v end}

@@ -175,6 +175,21 @@ def test_a_c_stack_overflow_says_its_position_once():
     assert "stack overflow" in line, line
 
 
+def test_an_error_across_nested_wraps_is_said_where_it_was_raised():
+    """Each coroutine.wrap an error crosses puts its caller's position before the message:
+    "s.lua:7: s.lua:5: s.lua:3: deep" reads "s.lua:3: deep", the line that raised it."""
+    result, _, path = run("nested-wraps", """local a = coroutine.wrap(function()
+  local b = coroutine.wrap(function()
+    error("deep")
+  end)
+  b()
+end)
+a()
+""")
+    assert result.returncode == 2, result.stderr
+    assert first_line(result) == f"{path}:3: deep", result.stderr
+
+
 # --- the sim calls name themselves -----------------------------------------------------------
 
 def test_sim_calls_name_themselves_in_their_errors():
