@@ -120,8 +120,8 @@ Scenario Loader::draft(const YAML::Node& root, std::vector<Diagnostic>& errors) 
   scenario_.description = top.text("description").value_or("");
   scenario_.script = top.text("script").value_or("");
   scenario_.script_pos = top.value_pos("script");
-  if (top.has("script") && scenario_.script.empty())
-    diags_.error(top.value_pos("script"), "'script' must name a Lua file");
+  if (top.has("script") && scenario_.script.empty() && root["script"].IsScalar())
+    diags_.error(top.value_pos("script"), "'script' must name a Lua file");  // "" (not text: said)
   // With replayed series the timing's defaults come from their files, read further down.
   const bool replay_given = top.has("replay");
   if (!replay_given) read_timing(top);
@@ -383,7 +383,7 @@ void Loader::read_request_model(MapReader& r, ServiceSpec& service) {
       MapReader t(*node, "service_time", {"distribution", "cv"}, diags_);
       if (t.is_map()) {
         kind = t.text("distribution", Need::kRequired);
-        if (auto cv = t.number("cv", Range::above(0))) service.service_time_cv = *cv;
+        if (auto cv = t.number("cv", Range::closed(1e-3, 100))) service.service_time_cv = *cv;
         if (t.has("cv") && kind && (*kind == "exponential" || *kind == "deterministic"))
           diags_.error(t.key_pos("cv"), "'cv' is for lognormal and gamma service times (" + *kind +
                                             " has a fixed one)");
@@ -444,15 +444,17 @@ void Loader::read_autoscaling(const YAML::Node& node, ServiceSpec& service) {
   if (!r.is_map()) return;
   AutoscalingSpec spec;
   spec.pos = r.pos();
-  spec.min_replicas =
-      static_cast<int>(r.integer("minReplicas", Range::closed(1, kMaxReplicas)).value_or(1));
-  spec.max_replicas = static_cast<int>(
-      r.integer("maxReplicas", Range::closed(1, kMaxReplicas), Need::kRequired).value_or(1));
+  const auto min_given = r.integer("minReplicas", Range::closed(1, kMaxReplicas));
+  const auto max_given = r.integer("maxReplicas", Range::closed(1, kMaxReplicas), Need::kRequired);
+  spec.min_replicas = static_cast<int>(min_given.value_or(1));
+  spec.max_replicas = static_cast<int>(max_given.value_or(1));
   spec.target_cpu = r.number("targetCPUPercent", Range::closed(1, 100)).value_or(70) / 100.0;
   spec.window = r.duration("stabilizationWindow", Range::at_least(0)).value_or(spec.window);
   spec.sync_period = r.duration("syncPeriod", Range::above(0)).value_or(spec.sync_period);
   spec.start_time = r.duration("startTime", Range::at_least(0)).value_or(spec.start_time);
-  if (spec.min_replicas > spec.max_replicas)
+  if (!max_given || (r.has("minReplicas") && !min_given))
+    ;  // said already; a comparison with a value that is not there would say it again
+  else if (spec.min_replicas > spec.max_replicas)
     diags_.error(r.value_pos("minReplicas"), "'minReplicas' must not exceed 'maxReplicas'");
   else if (service.replicas < spec.min_replicas || service.replicas > spec.max_replicas)
     diags_.error(spec.pos, "'replicas' (" + std::to_string(service.replicas) +
@@ -860,10 +862,12 @@ std::vector<double> Loader::read_region_weights(const YAML::Node& node, SourcePo
     diags_.error(pos, "expected a mapping {region: percent} for 'weights', got " + describe(node));
     return weights;
   }
+  bool said = false;  // a weight or region already reported: the total says nothing more
   for (const MapEntry& item : read_entries(node, "weights", diags_)) {
     const int region = traffic.region_index(item.key);
     auto weight = read_number(item.value, item.value_pos(), "the weight of '" + item.key + "'",
                               Range::closed(0, 100), diags_);
+    said = said || !weight || region < 0;
     if (region < 0) {
       std::vector<std::string> names;
       for (const RegionalEntry& regional : traffic.regions) names.push_back(regional.region);
@@ -876,7 +880,7 @@ std::vector<double> Loader::read_region_weights(const YAML::Node& node, SourcePo
   double total = 0;
   for (double w : weights) total += w;
   if (total <= 0) {
-    diags_.error(pos, "'weights' must give some region a share above 0");
+    if (!said) diags_.error(pos, "'weights' must give some region a share above 0");
     weights.assign(traffic.regions.size(), 0.0);
     weights[traffic.home] = 1.0;
   }
@@ -991,6 +995,8 @@ void Loader::read_wait_time(const YAML::Node& node, LocustShape& locust) {
   const char* kinds[] = {"constant_throughput", "constant_pacing", "constant", "between"};
   int given = 0;
   for (const char* kind : kinds) given += r.has(kind) ? 1 : 0;
+  // None given but other keys: each was said to be unknown already.
+  if (given == 0 && node.size() > 0) return;
   if (given != 1) {
     diags_.error(r.pos(),
                  "'wait_time' takes exactly one of constant_throughput (requests/s), "

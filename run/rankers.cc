@@ -110,11 +110,17 @@ std::vector<const RcaRankerSpec*> checked_rankers(const Scenario& scenario,
     if (name.empty()) continue;  // an entry without a name: the loader said so
     const SourcePos pos =
         r < scenario.rca.ranker_pos.size() ? scenario.rca.ranker_pos[r] : SourcePos{};
-    // A built-in ranker listed twice would rank every incident twice (a ranker of the
-    // scenario's own named twice is said above).
-    const bool custom = std::any_of(scenario.rca.custom.begin(), scenario.rca.custom.end(),
-                                    [&](const RcaRankerSpec& spec) { return spec.name == name; });
-    if (contains(listed, name) && !custom)
+    // A built-in ranker listed twice would rank every incident twice. Said above already: a
+    // ranker of the scenario's own named twice, and this entry where it is one of the
+    // scenario's own taking a built-in ranker's name.
+    const bool said_above =
+        std::any_of(scenario.rca.custom.begin(), scenario.rca.custom.end(),
+                    [&](const RcaRankerSpec& spec) {
+                      return spec.name == name &&
+                             (!contains(builtin, name) ||
+                              (spec.pos.line == pos.line && spec.pos.column == pos.column));
+                    });
+    if (contains(listed, name) && !said_above)
       problems.push_back({scenario.file, pos.line, pos.column,
                           "root-cause ranker '" + name + "' is listed twice"});
     listed.push_back(name);
