@@ -2,6 +2,7 @@
 // scenario, each applied over a window, read by engine/manifests.h into faults and edge
 // policies; and `manifest_names:`, the table from Kubernetes names to services.
 #include <filesystem>
+#include <limits>
 
 #include "dosim/engine/scenario_loader.h"
 #include "manifests.h"
@@ -23,11 +24,14 @@ void Loader::read_manifests(MapReader& top) {
   }
   scenario_.manifest_names.assign(table.begin(), table.end());
   const std::vector<YAML::Node> items = top.list("manifests");
-  if (items.empty() || !duration_) return;
+  if (items.empty()) return;
+  // Without a duration (said already) the manifests are still read for their own problems,
+  // over a run without end.
+  const SimTime run_end = duration_.value_or(std::numeric_limits<SimTime>::max() / 4);
   const ManifestNames names(scenario_, std::move(table));
   for (const YAML::Node& item : items) {
     std::optional<std::string> file;
-    ManifestWindow window{0, *duration_};
+    ManifestWindow window{0, run_end};
     if (item.IsScalar()) {
       file = read_text(item, pos_of(item), "a manifest file", diags_);
     } else {
@@ -37,18 +41,18 @@ void Loader::read_manifests(MapReader& top) {
       // (over the whole run then), so that one round says every problem of the entry.
       file = r.text("file", Need::kRequired);
       window.start = r.duration("start", Range::at_least(0)).value_or(0);
-      if (window.start >= *duration_) {
+      if (window.start >= run_end) {
         diags_.error(r.value_pos("start"), "'start' (" + format_duration(window.start) +
                                                ") must be before the end of the scenario (" +
-                                               format_duration(*duration_) + ")");
+                                               format_duration(run_end) + ")");
         window.start = 0;
         r.duration("duration", Range::above(0));  // its own problems only
       } else if (auto length = r.duration("duration", Range::above(0))) {
-        if (*length > *duration_ - window.start)
+        if (*length > run_end - window.start)
           diags_.warning(r.value_pos("duration"),
                          "the manifest is deleted at " +
                              format_duration(time_after(window.start, *length)) + clipped());
-        window.end = time_after(window.start, std::min(*length, *duration_ - window.start));
+        window.end = time_after(window.start, std::min(*length, run_end - window.start));
       }
     }
     if (!file) continue;

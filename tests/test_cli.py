@@ -227,6 +227,21 @@ def test_an_overloaded_service_records_finite_latencies():
         assert 9 < f["metrics/service/latency_p99_s"][-1, 0] < 11  # behind the full queue
 
 
+def test_manifests_are_read_whatever_the_duration():
+    """A bad or missing duration is said with the manifests' own problems, all at once (the
+    manifests were skipped until the duration was fixed)."""
+    for duration in ("duration: abc\n", ""):
+        scenario = TMP / "manifest-no-duration.yaml"
+        scenario.write_text("name: t\n" + duration + "services: [{name: a}]\n"
+                            "manifests: [{file: no-such-manifest.yaml, start: -1s}]\n")
+        result = dosim("validate", scenario)
+        assert result.returncode == 2, result.stderr
+        assert "duration" in result.stderr, result.stderr
+        assert "cannot read the manifest" in result.stderr and "no-such-manifest.yaml" in result.stderr
+        assert "'start' must be >= 0, got -1s" in result.stderr, result.stderr
+        assert "3 problems" in result.stderr, result.stderr
+
+
 def test_run_prints_the_summary():
     result = dosim("run", SOURCE_DIR / "scenarios" / "payments-mad.yaml", "--out", TMP / "p.h5")
     assert result.returncode == 0, result.stderr
