@@ -47,9 +47,14 @@ bool parse_field(const std::string& text, const Field& field, std::vector<bool>&
       const auto dash = range.find('-');
       const auto first = number(range.substr(0, dash));
       const auto last = dash == std::string_view::npos ? first : number(range.substr(dash + 1));
-      if (!first || !last || *first < field.low || *last > field.high || *first > *last) {
+      if (!first || !last || *first < field.low || *last > field.high) {
         error = "the " + std::string(field.name) + " field '" + text + "' must hold values in " +
                 std::to_string(field.low) + "-" + std::to_string(field.high);
+        return false;
+      }
+      if (*first > *last) {
+        error = "the " + std::string(field.name) + " field '" + text + "' has a range '" +
+                std::string(range) + "' that runs backwards: write it low-high";
         return false;
       }
       low = *first;
