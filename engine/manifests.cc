@@ -282,9 +282,8 @@ void read_manifest_text(const std::string& text, const Scenario& scenario,
   try {
     documents = YAML::LoadAll(text);
   } catch (const YAML::Exception& e) {
-    const bool has_mark = !e.mark.is_null() && e.mark.line >= 0;
-    diags.error({has_mark ? e.mark.line + 1 : 0, has_mark ? e.mark.column + 1 : 0},
-                "YAML syntax error: " + e.msg);
+    const Diagnostic problem = yaml_error("", e);
+    diags.error({problem.line, problem.column}, problem.message);
     return;
   }
   bool any = false;

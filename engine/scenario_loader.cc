@@ -1261,9 +1261,7 @@ Scenario read_scenario_text(const std::string& text, const std::string& file, Re
                                    "a second YAML document (after '---'): a scenario is one "
                                    "document"}});
   } catch (const YAML::Exception& e) {
-    const bool has_mark = !e.mark.is_null() && e.mark.line >= 0;
-    throw InputError({Diagnostic{file, has_mark ? e.mark.line + 1 : 0,
-                                 has_mark ? e.mark.column + 1 : 0, "YAML syntax error: " + e.msg}});
+    throw InputError({yaml_error(file, e)});
   }
   if (!root.IsDefined() || root.IsNull()) {
     const bool blank = text.find_first_not_of(" \t\r\n") == std::string::npos;

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <tuple>
 #include <unordered_map>
+#include <yaml-cpp/depthguard.h>
 
 namespace dosim {
 namespace {
@@ -75,6 +76,17 @@ thread_local std::vector<std::pair<YAML::Node, SourcePos>> g_empty_values;
 }  // namespace
 
 void forget_empty_values() { g_empty_values.clear(); }
+
+Diagnostic yaml_error(const std::string& file, const YAML::Exception& error) {
+  const bool has_mark = !error.mark.is_null() && error.mark.line >= 0;
+  const std::string message =
+      dynamic_cast<const YAML::DeepRecursion*>(&error) != nullptr
+          ? "YAML nested too deep: more than " +
+                std::to_string(static_cast<const YAML::DeepRecursion&>(error).depth() - 1) +
+                " lists and mappings inside each other"
+          : "YAML syntax error: " + error.msg;
+  return {file, has_mark ? error.mark.line + 1 : 0, has_mark ? error.mark.column + 1 : 0, message};
+}
 
 SourcePos pos_of(const YAML::Node& node) {
   if (!node.IsDefined()) return {};

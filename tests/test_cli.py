@@ -242,6 +242,16 @@ def test_manifests_are_read_whatever_the_duration():
         assert "3 problems" in result.stderr, result.stderr
 
 
+def test_yaml_nested_too_deep_is_said_as_such():
+    """yaml-cpp stops reading lists nested thousands deep with "bad file": said as nesting."""
+    scenario = TMP / "deep.yaml"
+    scenario.write_text("name: t\nduration: 1h\nservices: " + "[" * 2000 + "]" * 2000 + "\n")
+    result = dosim("validate", scenario)
+    assert result.returncode == 2, result.stderr
+    assert f"{scenario}:3:" in result.stderr and "YAML nested too deep" in result.stderr, result.stderr
+    assert "bad file" not in result.stderr
+
+
 def test_run_prints_the_summary():
     result = dosim("run", SOURCE_DIR / "scenarios" / "payments-mad.yaml", "--out", TMP / "p.h5")
     assert result.returncode == 0, result.stderr
