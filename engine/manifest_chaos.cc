@@ -148,6 +148,12 @@ ChaosOpening open_chaos(const Fields& f, FaultKind kind, ManifestContext& c,
   opening.model.duration = 0;
   read_mode(f, opening.model, c);
   own = f.duration("duration");
+  if (own && *own <= 0) {  // it would end as it starts, and a fault of no duration never ends
+    c.diags.error(f.value_pos("duration"),
+                  "'duration' must be > 0 (the experiment ends after it); leave it out for one "
+                  "that lasts while the manifest is applied");
+    own.reset();
+  }
   return opening;
 }
 
@@ -572,12 +578,17 @@ void read_schedule_chaos(const Fields& spec, ManifestContext& c) {
   if (when->rfind("@every ", 0) == 0) {
     const std::string interval = when->substr(7);
     const std::optional<SimTime> every = parse_duration(interval);
-    if (!every || *every <= 0 || std::none_of(interval.begin(), interval.end(), [](char ch) {
+    if (!every || std::none_of(interval.begin(), interval.end(), [](char ch) {
           return std::isalpha(static_cast<unsigned char>(ch));
         })) {
       c.diags.error(
           spec.value_pos("schedule"),
           "'@every' takes a duration with a unit (\"@every 5m\"), got '" + interval + "'");
+      return;
+    }
+    if (*every <= 0) {
+      c.diags.error(spec.value_pos("schedule"),
+                    "'@every' takes a duration above 0, got '" + interval + "'");
       return;
     }
     for (SimTime t = from + *every; t < until && starts.size() < kMost; t += *every)
@@ -597,7 +608,14 @@ void read_schedule_chaos(const Fields& spec, ManifestContext& c) {
                                                     "is applied: the experiment never runs");
     return;
   }
-  const bool forbid = spec.text("concurrencyPolicy").value_or("Forbid") != "Allow";
+  const std::string policy = spec.text("concurrencyPolicy").value_or("Forbid");
+  if (policy != "Forbid" && policy != "Allow") {
+    c.diags.error(spec.value_pos("concurrencyPolicy"),
+                  "'concurrencyPolicy' is Forbid (the default) or Allow, as Chaos Mesh takes "
+                  "it, got '" + policy + "'" + did_you_mean(policy, {"Forbid", "Allow"}));
+    return;
+  }
+  const bool forbid = policy == "Forbid";
   SimTime busy_until = 0;
   int k = 0;
   for (const SimTime start : starts) {

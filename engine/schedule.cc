@@ -1,5 +1,6 @@
 #include "schedule.h"
 
+#include <cctype>
 #include <charconv>
 #include <sstream>
 
@@ -10,18 +11,34 @@ struct Field {
   const char* name;
   int low;
   int high;
+  const char* const* names = nullptr;  // the value's names from `low` on (JAN, SUN), if any
 };
+constexpr const char* kMonths[] = {"JAN", "FEB", "MAR", "APR", "MAY", "JUN",
+                                   "JUL", "AUG", "SEP", "OCT", "NOV", "DEC", nullptr};
+constexpr const char* kWeekdays[] = {"SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT", nullptr};
 constexpr Field kFields[] = {{"minute", 0, 59},
                              {"hour", 0, 23},
                              {"day-of-month", 1, 31},
-                             {"month", 1, 12},
-                             {"day-of-week", 0, 7}};
+                             {"month", 1, 12, kMonths},
+                             {"day-of-week", 0, 7, kWeekdays}};
 
 std::optional<int> number(std::string_view text) {
   int value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
   return value;
+}
+
+// A field's value: a number, or one of its names in any case (cron's JAN-DEC, SUN-SAT).
+std::optional<int> value_of(std::string_view text, const Field& field) {
+  if (field.names != nullptr && text.size() == 3)
+    for (int i = 0; field.names[i] != nullptr; ++i) {
+      bool same = true;
+      for (int k = 0; k < 3; ++k)
+        same = same && std::toupper(static_cast<unsigned char>(text[k])) == field.names[i][k];
+      if (same) return field.low + i;
+    }
+  return number(text);
 }
 
 // Fills `allowed` (indexed by value) from one field; false with `error` set on a mistake.
@@ -45,8 +62,9 @@ bool parse_field(const std::string& text, const Field& field, std::vector<bool>&
     int low = field.low, high = field.high;
     if (range != "*") {
       const auto dash = range.find('-');
-      const auto first = number(range.substr(0, dash));
-      const auto last = dash == std::string_view::npos ? first : number(range.substr(dash + 1));
+      const auto first = value_of(range.substr(0, dash), field);
+      const auto last =
+          dash == std::string_view::npos ? first : value_of(range.substr(dash + 1), field);
       if (!first || !last || *first < field.low || *last > field.high) {
         error = "the " + std::string(field.name) + " field '" + text + "' must hold values in " +
                 std::to_string(field.low) + "-" + std::to_string(field.high);

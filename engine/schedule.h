@@ -5,8 +5,9 @@
 // that starts on a Monday), so day-of-week and day-of-month fields mean what they say for
 // runs of any length. Cron expressions have the five standard fields
 // (minute hour day-of-month month day-of-week), each `*`, a number, a range `a-b`, a step
-// `*/n` or `a-b/n`, or a comma-separated list of these; day-of-week 0 and 7 are Sunday. As in
-// cron, when both day fields are restricted a day matches if either does.
+// `*/n` or `a-b/n`, or a comma-separated list of these; day-of-week 0 and 7 are Sunday; months
+// and days of the week may be named (JAN-DEC, SUN-SAT, any case). As in cron, when both day
+// fields are restricted a day matches if either does.
 // Pure functions; thread-safe.
 #pragma once
 

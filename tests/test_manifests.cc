@@ -273,6 +273,43 @@ TEST_CASE("manifest problems are all reported at once with their positions", "[m
   CHECK(sorted == wanted);
 }
 
+TEST_CASE("a manifest's name, a chaos duration and a schedule's policy are checked",
+          "[manifests]") {
+  // A document without metadata.name (kubectl refuses it) was named after its kind; a
+  // duration of 0s made a fault that never ended; a policy but Forbid and Allow was Forbid.
+  const std::vector<std::string> errors = errors_of(
+      "apiVersion: networking.istio.io/v1\n"
+      "kind: VirtualService\n"
+      "spec: {hosts: [web], http: [{fault: {abort: {httpStatus: 503, percentage: {value: 10}}}}]}\n"
+      "---\n"
+      "apiVersion: chaos-mesh.org/v1alpha1\n"
+      "kind: NetworkChaos\n"
+      "metadata: {name: b}\n"
+      "spec: {action: delay, mode: all, selector: {labelSelectors: {app: web}}, duration: 0s,\n"
+      "       delay: {latency: 100ms}}\n"
+      "---\n"
+      "apiVersion: chaos-mesh.org/v1alpha1\n"
+      "kind: Schedule\n"
+      "metadata: {name: c}\n"
+      "spec: {schedule: '@every 0s', type: PodChaos, concurrencyPolicy: Replace,\n"
+      "       podChaos: {action: pod-kill, mode: one, selector: {labelSelectors: {app: web}}}}\n"
+      "---\n"
+      "apiVersion: chaos-mesh.org/v1alpha1\n"
+      "kind: Schedule\n"
+      "metadata: {name: d}\n"
+      "spec: {schedule: '@every 2m', type: PodChaos, concurrencyPolicy: allow,\n"
+      "       podChaos: {action: pod-kill, mode: one, selector: {labelSelectors: {app: web}},\n"
+      "                  duration: 1m}}\n");
+  const std::vector<std::string> expected = {
+      "m.yaml:1:1: missing 'metadata.name' in the VirtualService (a cluster refuses it)",
+      "m.yaml:8:84: 'duration' must be > 0 (the experiment ends after it); leave it out for one "
+      "that lasts while the manifest is applied",
+      "m.yaml:14:18: '@every' takes a duration above 0, got '0s'",
+      "m.yaml:20:66: 'concurrencyPolicy' is Forbid (the default) or Allow, as Chaos Mesh takes "
+      "it, got 'allow'; did you mean 'Allow'?"};
+  CHECK(errors == expected);
+}
+
 TEST_CASE("a manifest entry's keys and its file are all checked in one round", "[manifests]") {
   // A start past the end used to hide the entry's bad duration and every problem of its file.
   const std::vector<std::string> errors = errors_of(

@@ -46,6 +46,10 @@ TEST_CASE("cron lists, ranges and steps, restricted day fields match either", "[
   CHECK(cron("0 0 6,7 * *").times(0, 10 * kDay, 5) == std::vector<SimTime>{5 * kDay, 6 * kDay});
   // Day-of-month 13 or Friday, as cron has it: Friday 5 January comes first.
   CHECK(first("0 0 13 * 5") == 4 * kDay);
+  // Months and days of the week by name, in any case, as cron and Chaos Mesh read them.
+  CHECK(cron("0 9 * JAN MON-FRI").times(0, 2 * kDay, 10) == cron("0 9 * 1 1-5").times(0, 2 * kDay, 10));
+  CHECK(first("0 0 1 feb *") == 31 * kDay);
+  CHECK(first("0 0 * * sun") == 6 * kDay);
 }
 
 TEST_CASE("bad cron expressions are explained", "[schedule]") {
@@ -58,6 +62,9 @@ TEST_CASE("bad cron expressions are explained", "[schedule]") {
   CHECK_FALSE(CronExpression::parse("*/0 * * * *", error));
   CHECK(error == "bad step in the minute field '*/0'");
   CHECK_FALSE(CronExpression::parse("5-1 * * * *", error));
+  CHECK(error == "the minute field '5-1' has a range '5-1' that runs backwards: write it low-high");
+  CHECK_FALSE(CronExpression::parse("0 0 * JUNE *", error));  // names are three letters
+  CHECK(error == "the month field 'JUNE' must hold values in 1-12");
 }
 
 TEST_CASE("a scheduled fault becomes one fault per occurrence", "[schedule][loader]") {
