@@ -39,7 +39,9 @@ inline Spread spread_of(std::vector<double> values) {
 // not 6).
 inline std::string spread_text(double value, const char* format) {
   char text[48];
-  const bool half = std::string_view(format) == "%.0f" && value != std::floor(value);
+  // Whole within rounding (a median of seconds summed from nanoseconds: 123.00000000000001).
+  const bool half = std::string_view(format) == "%.0f" &&
+                    std::abs(value - std::round(value)) > 1e-9 * std::max(1.0, std::abs(value));
   std::snprintf(text, sizeof text, half ? "%.1f" : format, value);
   return text;
 }

@@ -9,17 +9,22 @@ namespace dosim::cli {
 
 using Json = nlohmann::ordered_json;
 
+namespace {
+// Seconds of a time, correctly rounded (123 s is 123, not to_seconds' 123.00000000000001).
+double exact_seconds(SimTime t) { return static_cast<double>(t) / 1e9; }
+}  // namespace
+
 Json bench_metrics(const Scores& scores, const Scores& random) {
   Json m = to_json(scores);
   m["f1_random"] = random.f1;
   m["ttd_median_s"] = scores.time_to_detect.count > 0
-                          ? Json(to_seconds(scores.time_to_detect.median))
+                          ? Json(exact_seconds(scores.time_to_detect.median))
                           : Json(nullptr);  // nothing detected
   m["precision_random"] = random.precision;
   m["recall_random"] = random.recall;
   m["false_alarms_per_hour_random"] = random.false_alarms_per_hour;
   Json ttd = Json::array();  // ascending, one per detected incident
-  for (SimTime t : scores.time_to_detect.values) ttd.push_back(to_seconds(t));
+  for (SimTime t : scores.time_to_detect.values) ttd.push_back(exact_seconds(t));
   m["ttd_s"] = std::move(ttd);
   return m;
 }

@@ -218,6 +218,28 @@ int run_command(const RunCommandOptions& options) {
   std::optional<RunPlan> plan;
   std::unique_ptr<Run> run;
   try {
+    // What the command line alone shows wrong with the outputs, before the script's main
+    // chunk runs (it may take long): one naming the scenario or the script, or a place that
+    // cannot be written. The rest once the plan knows every input (below).
+    std::vector<Diagnostic> early;
+    for (const auto& [option, path] : {std::pair<std::string, std::string>{"--out", trace_path},
+                                       {"--events", options.events_path},
+                                       {"--report", options.report_path}}) {
+      if (path.empty()) continue;
+      if (same_file(path, options.scenario_path))
+        early.push_back({path, 0, 0, option + " names the scenario, an input of the run"});
+      else if (!options.script_path.empty() && same_file(path, options.script_path))
+        early.push_back({path, 0, 0, option + " names the script, an input of the run"});
+      else if (const std::string reason = unwritable_reason(path); !reason.empty())
+        early.push_back({path, 0, 0,
+                         (option == "--out"      ? "cannot create trace: "
+                          : option == "--events" ? "cannot write the events: "
+                                                 : "cannot write the report: ") +
+                             reason});
+      else if (option == "--out" && is_special_file(path))
+        early.push_back({path, 0, 0, "cannot create trace: not a regular file"});
+    }
+    if (!early.empty()) throw InputError(std::move(early));
     plan.emplace(RunPlan::load(options.scenario_path, std::move(run_options)));
     print_warnings(plan->warnings());
     // Outputs are checked before anything runs; the trace's folder, by the writer (in Run).
@@ -302,7 +324,7 @@ int run_command(const RunCommandOptions& options) {
     }
   }
   if (!options.quiet) print_summary(report, wall_seconds);
-  if (!options.quiet && !options.report_path.empty())
+  if (!options.quiet && !options.report_path.empty() && report.result.completed)
     std::printf("  report      %s\n", options.report_path.c_str());
   if (!options.quiet && !report.script_path.empty()) print_script(report);
   if (!options.quiet && !report.scenario.incident_rules.empty()) print_detected(report);

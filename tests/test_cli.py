@@ -252,6 +252,20 @@ def test_yaml_nested_too_deep_is_said_as_such():
     assert "bad file" not in result.stderr
 
 
+def test_outputs_are_checked_before_the_script_main_chunk_runs():
+    """An output that names the script or cannot be written is said before the script's main
+    chunk runs (it may take long): here the main chunk fails, and that is not what is said."""
+    script = TMP / "fails-at-once.lua"
+    script.write_text('error("the main chunk ran")\n')
+    scenario = SOURCE_DIR / "scenarios" / "payments-mad.yaml"
+    for out, expected in ((script, "--out names the script, an input of the run"),
+                          ("/dev/null", "cannot create trace: not a regular file"),
+                          (TMP / "no-such-folder" / "x.h5", "cannot create trace: No such file")):
+        result = dosim("run", scenario, "--script", script, "-o", out)
+        assert result.returncode == 2, result.stderr
+        assert expected in result.stderr and "main chunk ran" not in result.stderr, result.stderr
+
+
 def test_run_prints_the_summary():
     result = dosim("run", SOURCE_DIR / "scenarios" / "payments-mad.yaml", "--out", TMP / "p.h5")
     assert result.returncode == 0, result.stderr

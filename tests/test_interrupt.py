@@ -36,8 +36,9 @@ def long_scenario():
     return "\n".join(lines) + "\n"
 
 
-def interrupt_run(signal_number, expected_code):
-    """Interrupts a long run with the signal; checks its exit code and its trace."""
+def interrupt_run(signal_number, expected_code, *extra):
+    """Interrupts a long run with the signal; checks its exit code and its trace. Returns its
+    stdout and stderr."""
     check = Checks()
     name = signal.Signals(signal_number).name
     os.makedirs(TMP, exist_ok=True)
@@ -47,7 +48,7 @@ def interrupt_run(signal_number, expected_code):
     out_path = os.path.join(TMP, f"{name.lower()}.h5")
     if os.path.exists(out_path):
         os.remove(out_path)
-    process = subprocess.Popen([DOSIM, "run", yaml_path, "--out", out_path, "--quiet"],
+    process = subprocess.Popen([DOSIM, "run", yaml_path, "--out", out_path, *(extra or ["--quiet"])],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     # The trace exists before the simulation starts; give the simulation a second after that.
     deadline = time.monotonic() + 30
@@ -89,6 +90,7 @@ def interrupt_run(signal_number, expected_code):
     except OSError as error:
         check(False, f"{name}: h5py cannot read the interrupted trace: {error}")
     check.assert_passed()
+    return stdout, stderr
 
 
 def test_sigint_exits_130_with_an_incomplete_readable_trace():
@@ -101,3 +103,15 @@ def test_sigterm_exits_143_with_an_incomplete_readable_trace():
 
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-q", "-p", "no:cacheprovider"]))
+
+
+def test_an_interrupted_run_says_its_report_was_not_written_and_only_that():
+    """--report after an interrupted run: no page, said once on stderr; the summary does not
+    list the report as written."""
+    report = os.path.join(TMP, "interrupted.html")
+    if os.path.exists(report):
+        os.remove(report)
+    stdout, stderr = interrupt_run(signal.SIGINT, 130, "--report", report)
+    assert f"{report}: not written: the run was interrupted" in stderr, stderr
+    assert "  report " not in stdout, stdout
+    assert not os.path.exists(report)

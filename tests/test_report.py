@@ -69,6 +69,37 @@ def test_the_page_holds_what_the_trace_holds():
     assert set(data["detectors"]) | {"all detectors", "random baseline", "null baseline"} == rows
 
 
+def test_times_late_in_a_long_run_are_exact():
+    """Times on the page are the trace's to the nanosecond's double, however late in the run:
+    four significant digits put an incident on day 12 at 12d3h6m40s instead of 12d3h7m."""
+    TMP.mkdir(parents=True, exist_ok=True)
+    scenario = TMP / "late.yaml"
+    scenario.write_text("""name: late
+duration: 13d
+tick: 10s
+record: 1h
+services:
+  - {name: a, replicas: 2, capacity_rps: 100, base_latency: 10ms}
+  - {name: b, replicas: 2, capacity_rps: 200, base_latency: 5ms}
+dependencies:
+  - {caller: a, callee: b}
+traffic:
+  - {name: u, entry: a, base_rps: 50}
+faults:
+  - {name: broken, kind: error, target: {service: b}, percent: 60, start: 12d3h7m, duration: 20m}
+""")
+    trace, page = TMP / "late.h5", TMP / "late.html"
+    result = dosim("run", scenario, "-q", "-o", trace, "--report", page)
+    assert result.returncode == 0, result.stderr
+    data = embedded_data(page.read_text())
+    with h5py.File(trace) as f:
+        truth = f["truth/incidents"]
+        assert data["incidents"][0]["start"] == truth["start_ns"][0] / 1e9 == 12 * 86400 + 3 * 3600 + 7 * 60
+        assert data["incidents"][0]["end"] == truth["end_ns"][0] / 1e9
+        assert data["incidents"][0]["impact_start"] == truth["impact_start_ns"][0] / 1e9
+        assert data["alerts"]["t"] == [t / 1e9 for t in f["alerts/t_ns"][()]]
+
+
 LONG = """name: long-rows
 duration: 3h
 tick: 1s
