@@ -146,6 +146,9 @@ def test_answers_follow_the_students_seed():
     keyed = dosim("lab", "seed", "lab5", "--student", "ada", "--key", "k", cwd=TMP, env=ENV)
     assert seed.stdout == again.stdout
     assert len({seed.stdout, other.stdout, keyed.stdout}) == 3
+    # Without a key the seed is the public practice one: said on stderr, not in the seed.
+    assert "practice seed, which anyone can compute" in seed.stderr, seed.stderr  # ENV: no key
+    assert "warning" not in keyed.stderr, keyed.stderr
     # The solution's answers are about the scenario's own seed: with a student's seed some
     # answers that depend on the seed (rankings five minutes in, time to recover) no
     # longer hold, while the rest do.

@@ -370,8 +370,10 @@ def main(argv=None):
     commands.add_parser("list", help="the labs and where they are")
     seed = commands.add_parser("seed", help="a student's seed for a lab")
     seed.add_argument("lab")
-    seed.add_argument("--student", required=True)
-    seed.add_argument("--key", default=os.environ.get("DOSIM_LAB_KEY"))
+    seed.add_argument("--student", required=True, help="the student's id")
+    seed.add_argument("--key", default=os.environ.get("DOSIM_LAB_KEY"),
+                      help="the instructor's secret (default: DOSIM_LAB_KEY; without one, the "
+                      "public practice seed, with a warning)")
     grade = commands.add_parser("grade", help="grade a submission folder on hidden seeds")
     grade.add_argument("lab", help="a lab's name (lab1 ... lab5) or folder")
     grade.add_argument("submission", help="the student's folder")
@@ -416,6 +418,10 @@ def main(argv=None):
             print("dosim lab seed: --student must name the student (an id, not empty)",
                   file=sys.stderr)
             return 2
+        if not args.key:
+            print("dosim lab seed: warning: no --key nor DOSIM_LAB_KEY: this is the student's "
+                  "practice seed, which anyone can compute; give the instructor's key for a "
+                  "hidden one", file=sys.stderr)
         print(student_seed(lab.name, args.student, args.key))
         return 0
     if not Path(args.submission).is_dir():
