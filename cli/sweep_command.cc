@@ -84,6 +84,8 @@ void check_outputs(const std::vector<std::string>& outputs, const std::vector<st
       if (same_file(out, outputs[j])) problems.push_back({out, 0, 0, "given twice with --out"});
     if (const std::string reason = unwritable_reason(out); !reason.empty())
       problems.push_back({out, 0, 0, "cannot write the results: " + reason});
+    else if (is_special_file(out))  // a FIFO would wait for a reader for ever, at the end
+      problems.push_back({out, 0, 0, "cannot write the results: not a regular file"});
   }
   if (!problems.empty()) throw InputError(std::move(problems));
 }
@@ -462,8 +464,9 @@ int run_sweep(const SweepOptions& options, SweepCluster& cluster) {
                    static_cast<unsigned long long>(plan.seed_of(index)), message.c_str());
     }
     std::fprintf(stderr,
-                 "%zu runs failed; the completed runs are kept in %s: rerun with --resume once "
-                 "the cause is fixed\n",
+                 "%zu runs failed; the completed runs are kept in %s: a rerun with the same "
+                 "inputs resumes from them with --resume; a changed input (the scenario, a "
+                 "script or detector file, the sweep file) starts the sweep over\n",
                  failures.size(), checkpoint.c_str());
     return kExitBadInput;
   }

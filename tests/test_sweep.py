@@ -18,6 +18,7 @@
 """
 import json
 import os
+import stat
 import shutil
 import signal
 import statistics
@@ -577,4 +578,15 @@ def test_small_mistakes_are_said_once_and_before_any_run():
     checks(result.returncode == 2 and "checkpoint folder" in result.stderr
            and "to run" not in result.stdout and not out.exists(),
            repr((result.returncode, result.stdout, result.stderr)))
+    # A FIFO as the results would wait for a reader for ever once every run is done (or be
+    # replaced by a file): refused before any run, as JSON and as HDF5.
+    for name in ("fifo.json", "fifo.h5"):
+        fifo = WORK / name
+        if fifo.exists():
+            fifo.unlink()
+        os.mkfifo(fifo)
+        result = sweep(GRID, "-o", fifo, ok=False, timeout=30)
+        checks(result.returncode == 2 and "not a regular file" in result.stderr
+               and "to run" not in result.stdout and stat.S_ISFIFO(os.stat(fifo).st_mode),
+               repr((name, result.returncode, result.stdout, result.stderr)))
     checks.assert_passed()
