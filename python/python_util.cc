@@ -10,6 +10,25 @@ namespace dosim::python {
 namespace py = pybind11;
 
 std::string describe(py::error_already_set& error) {
+  // A SyntaxError (IndentationError too) is about the user's file at a line and column, not
+  // about the frame that compiled it (importlib's).
+  try {
+    if (error.matches(PyExc_SyntaxError)) {
+      const py::object value = error.value();
+      const py::object file = value.attr("filename"), line = value.attr("lineno");
+      if (!file.is_none() && !line.is_none()) {
+        const py::object offset = value.attr("offset");
+        std::string at = py::str(file).cast<std::string>() + ":" +
+                         std::to_string(line.cast<long>()) + ":";
+        if (!offset.is_none() && offset.cast<long>() > 0)
+          at += std::to_string(offset.cast<long>()) + ":";
+        return at + " " + py::str(error.type().attr("__name__")).cast<std::string>() + ": " +
+               py::str(value.attr("msg")).cast<std::string>();
+      }
+    }
+  } catch (const py::error_already_set&) {
+    // not readable as a SyntaxError: said as any exception below
+  }
   std::string where;
   try {
     if (error.trace()) {

@@ -13,7 +13,8 @@ namespace dosim::python {
 // be loaded as a module.
 pybind11::object load_module(const std::string& path);
 
-// "FILE:LINE: Type: message" of the innermost Python frame of the exception being handled.
+// "FILE:LINE: Type: message" of the innermost Python frame of the exception being handled;
+// for a SyntaxError, "FILE:LINE:COL: SyntaxError: message" where the file's text is wrong.
 std::string describe(pybind11::error_already_set& error);
 
 }  // namespace dosim::python

@@ -199,3 +199,14 @@ def test_the_controls_name_the_call_made():
         dosim.run(SMALL, rankers={5: lambda case: []})
     with pytest.raises(dosim.InputError, match=r"rankers must be a dict .*, got int"):
         dosim.run(SMALL, rankers=5)
+
+
+def test_a_syntax_error_in_a_detector_or_ranker_file_is_said_where_it_is():
+    """A SyntaxError is at the user's file, line and column, not at importlib's frame that
+    compiled it (`<frozen importlib._bootstrap>:241`)."""
+    module = scratch("syntax_error.py")
+    module.write_text("class A:\n    def __init__(self, series):\n        pass\n"
+                      "    def step(self, t_ns, values)\n        return values\n")
+    with pytest.raises(dosim.Error, match=rf"{module}:4:33: SyntaxError: expected ':'") as raised:
+        dosim.run(SMALL, detectors=[f"python:{module}:A"], out=scratch("syntax.h5"))
+    assert "importlib" not in str(raised.value)
