@@ -199,10 +199,15 @@ const DosimCharts = (() => {
                    "#7f7f7f", "#393b79", "#ad494a"];
 
   // The embedded data of a page: the JSON in <script type="application/json" id=...>.
+  // "1 incident", "2 incidents".
+  function count(n, word) {
+    return `${n} ${word}${n === 1 ? "" : "s"}`;
+  }
+
   function data(id) {
     return JSON.parse(document.getElementById(id).textContent);
   }
 
-  return { el, html, titled, niceTicks, timeTicks, linear, clock, duration, number, axisBottom,
+  return { el, html, titled, count, niceTicks, timeTicks, linear, clock, duration, number, axisBottom,
            axisLeft, lineChart, tooltip, palette, data };
 })();

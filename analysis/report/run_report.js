@@ -21,8 +21,8 @@
 
   document.getElementById("title").textContent = `${facts.scenario} — dosim report`;
   document.getElementById("subtitle").textContent =
-    `seed ${facts.seed} · ${C.duration(facts.simulated_s)} simulated · ${data.services.length} services · ` +
-    `${data.incidents.length} incidents · ${data.alerts.t.length} alerts` +
+    `seed ${facts.seed} · ${C.duration(facts.simulated_s)} simulated · ${C.count(data.services.length, "service")} · ` +
+    `${C.count(data.incidents.length, "incident")} · ${C.count(data.alerts.t.length, "alert")}` +
     (facts.complete ? "" : " · INCOMPLETE trace (the run was interrupted)");
 
   function section(id, title) {

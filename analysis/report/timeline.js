@@ -45,8 +45,8 @@ const DosimTimeline = (() => {
     const label = C.html("span", { class: "muted" }, controls);
     const holder = C.html("div", { class: "timeline-holder" }, parent);
     const note = C.html("p", { class: "muted" }, parent);
-    note.textContent = (hidden ? `${hidden} more services with alerts or changes are not drawn. ` : "") +
-      (untouched > 0 ? `${untouched} services had nothing happen to them.` : "");
+    note.textContent = (hidden ? `${C.count(hidden, "more service")} with alerts or changes ${hidden === 1 ? "is" : "are"} not drawn. ` : "") +
+      (untouched > 0 ? `${C.count(untouched, "service")} had nothing happen to ${untouched === 1 ? "it" : "them"}.` : "");
     const colorOf = (d) => C.palette[d % C.palette.length];
     let currentX = null;
 
