@@ -70,7 +70,13 @@ int bench_command(const BenchOptions& options) {
       scenario.playbooks.clear();
       plans.push_back(RunPlan::from_scenario(std::move(scenario), std::move(run_options)));
     } catch (const Error& error) {
-      problems.insert(problems.end(), error.diagnostics().begin(), error.diagnostics().end());
+      // A problem of --detectors is every scenario's: said once.
+      for (const Diagnostic& d : error.diagnostics())
+        if (std::none_of(problems.begin(), problems.end(), [&](const Diagnostic& p) {
+              return p.file == d.file && p.line == d.line && p.column == d.column &&
+                     p.message == d.message;
+            }))
+          problems.push_back(d);
     }
   }
   // The outputs, checked before any run (neither may name an input or the other output),

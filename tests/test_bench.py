@@ -253,6 +253,11 @@ def test_bad_input_exits_2():
     assert missing.returncode == 2 and "no-such.yaml" in missing.stderr, missing.stderr
     zero = dosim("bench", "--detectors", "mad", "--scenarios", SCENARIOS[0], "--seeds", "0")
     assert zero.returncode == 2, zero.stderr
+    # A bad --detectors spec is every scenario's problem: said once, not once a scenario.
+    twice = dosim("bench", "--detectors", "threshold:metric=error_ratio", "--scenarios",
+                  ",".join(SCENARIOS))
+    assert twice.returncode == 2 and "1 problem" in twice.stderr, twice.stderr
+    assert twice.stderr.count("expected a number for 'metric'") == 1, twice.stderr
     # The scenario's own detector with a kind's parameters: said so, not "did you mean" it.
     own = dosim("bench", "--detectors", "mad-services:window=32", "--scenarios", SCENARIOS[0])
     assert own.returncode == 2, own.stderr
