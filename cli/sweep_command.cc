@@ -276,6 +276,18 @@ int merge_command(const SweepOptions& options) {
                                    " differs from the same run in another shard");
         results[index] = std::move(result);
       }
+    } catch (const SweepJson::parse_error& e) {
+      // Where the text stops being JSON (nlohmann's byte is 1-based), in the shard's words.
+      const std::size_t at = std::min<std::size_t>(e.byte > 0 ? e.byte - 1 : 0, text->size());
+      const std::size_t newline = at == 0 ? std::string::npos : text->rfind('\n', at - 1);
+      const int line = 1 + static_cast<int>(std::count(text->begin(), text->begin() + at, '\n'));
+      const int column = static_cast<int>(newline == std::string::npos ? at + 1 : at - newline);
+      std::string reason = e.what();
+      if (const std::size_t colon = reason.find(": ", reason.find("column"));
+          colon != std::string::npos)
+        reason = reason.substr(colon + 2);
+      problems.push_back({path, line, column,
+                          "not JSON, so not a shard of dosim sweep (" + reason + ")"});
     } catch (const std::exception& e) {
       problems.push_back({path, 0, 0, e.what()});
     }

@@ -590,3 +590,15 @@ def test_small_mistakes_are_said_once_and_before_any_run():
                and "to run" not in result.stdout and stat.S_ISFIFO(os.stat(fifo).st_mode),
                repr((name, result.returncode, result.stdout, result.stderr)))
     checks.assert_passed()
+
+
+def test_a_merge_of_a_file_that_is_not_json_says_where():
+    """A shard that is not JSON (a truncated one, the sweep file by mistake) is said at the
+    line and column where it stops being JSON, not in the JSON library's own words."""
+    bad = WORK / "truncated-shard.json"
+    bad.write_text('{"format": "dosim-sweep-shard",\n  "shard": 0,\n  oops\n')
+    result = dosim("sweep", "merge", bad, GRID, "--out", WORK / "merged-bad.json")
+    assert result.returncode == 2, result.stderr
+    assert f"{bad}:3:3: not JSON, so not a shard of dosim sweep (" in result.stderr, result.stderr
+    assert f"{GRID}:1:1: not JSON" in result.stderr, result.stderr
+    assert "json.exception" not in result.stderr
