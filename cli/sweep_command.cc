@@ -66,7 +66,7 @@ void check_outputs(const std::vector<std::string>& outputs, const std::vector<st
     if (!kind || (shard && kind != OutputKind::kJson)) {
       problems.push_back({out, 0, 0,
                           shard ? "a shard file is JSON: its name ends in .json"
-                                : "a results file ends in .json (JSON) or .h5 (HDF5)"});
+                                : "a results file ends in .json (JSON), or .h5 or .hdf5 (HDF5)"});
       continue;
     }
     for (const std::string& input : inputs)
@@ -534,7 +534,7 @@ CLI::App* add_sweep_command(CLI::App& app, SweepOptions& options) {
       ->check(CLI::Range(1, 1024));
   sweep
       ->add_option("--out,-o", options.out_paths,
-                   "Results file: .json or .h5 (may be given twice; default: <sweep>.json)")
+                   "Results file: .json, .h5 or .hdf5 (may be given more than once; default: <sweep>.json)")
       ->allow_extra_args(false);
   sweep->add_option("--checkpoint", options.checkpoint_dir,
                     "Folder that keeps each completed run (default: the first output + .ckpt)");
@@ -559,7 +559,7 @@ CLI::App* add_sweep_command(CLI::App& app, SweepOptions& options) {
   merge->add_option("shards", options.shard_paths, "Shard files (dosim sweep --shard I/N)")
       ->required();
   merge
-      ->add_option("--out,-o", options.out_paths, "Results file: .json or .h5 (may be given twice)")
+      ->add_option("--out,-o", options.out_paths, "Results file: .json, .h5 or .hdf5 (may be given more than once)")
       ->required()
       ->allow_extra_args(false);
   merge->add_flag("--quiet,-q", options.quiet, "Print nothing but problems");

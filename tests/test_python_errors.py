@@ -108,7 +108,7 @@ def test_a_traces_wrong_names_raise_input_error_listing_what_is_there():
     with pytest.raises(dosim.InputError, match=r"no edge metric 'nope'"):
         trace.edge_metric("nope")
     with pytest.raises(dosim.InputError,
-                       match=r"no metric family 'nodes' .*\(metric familys?: service, edge, "
+                       match=r"no metric family 'nodes' .*\(metric families: service, edge, "
                              r"endpoint\)"):
         trace.metric_names("nodes")
     with pytest.raises(dosim.InputError, match=r"no detector 'nope' .*\(detectors: builtin, py\)"):

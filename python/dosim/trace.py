@@ -119,8 +119,9 @@ class Trace:
         from . import _dosim
         close = difflib.get_close_matches(str(name), [str(k) for k in known], n=1)
         listed = ", ".join(map(str, known)) if known else "none"
+        plural = what[:-1] + "ies" if what.endswith("y") else what + "s"
         _dosim._raise_input_error(
-            "", f"no {what} {name!r} in {self.path} ({what}s: {listed})"
+            "", f"no {what} {name!r} in {self.path} ({plural}: {listed})"
                 + (f"; did you mean {close[0]!r}?" if close else ""))
 
     def _detector_names(self):
