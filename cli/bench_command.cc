@@ -70,13 +70,7 @@ int bench_command(const BenchOptions& options) {
       scenario.playbooks.clear();
       plans.push_back(RunPlan::from_scenario(std::move(scenario), std::move(run_options)));
     } catch (const Error& error) {
-      // A problem of --detectors is every scenario's: said once.
-      for (const Diagnostic& d : error.diagnostics())
-        if (std::none_of(problems.begin(), problems.end(), [&](const Diagnostic& p) {
-              return p.file == d.file && p.line == d.line && p.column == d.column &&
-                     p.message == d.message;
-            }))
-          problems.push_back(d);
+      problems.insert(problems.end(), error.diagnostics().begin(), error.diagnostics().end());
     }
   }
   // The outputs, checked before any run (neither may name an input or the other output),
@@ -95,7 +89,8 @@ int bench_command(const BenchOptions& options) {
         !problem.empty())
       problems.push_back({options.report_path, 0, 0, "cannot write the report: " + problem});
   if (!problems.empty()) {
-    print_error(InputError(std::move(problems)));
+    // A problem of --detectors is every scenario's: by_position keeps it once.
+    print_error(InputError(by_position(std::move(problems), "")));
     return kExitBadInput;
   }
 

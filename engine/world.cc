@@ -337,8 +337,7 @@ double shifted_share_quantile(const QueueLatency& d, double p, double delay, dou
   const auto cdf_density = [&](double x) {
     double own = 0, shifted = 0;
     const double s = survival_and_density(d, std::max(0.0, x), own);
-    const double t = x - delay >= 0 ? survival_and_density(d, x - delay, shifted) : 1.0;
-    if (x - delay < 0) shifted = 0;
+    const double t = x >= delay ? survival_and_density(d, x - delay, shifted) : 1.0;
     return std::pair{1.0 - ((1.0 - p) * s + p * t), (1.0 - p) * own + p * shifted};
   };
   const double own = quantile(d, q);
