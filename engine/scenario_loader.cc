@@ -650,10 +650,14 @@ void Loader::resolve_fallbacks() {
     if (service == dependency.callee)
       diags_.error(pending.pos, "the fallback of a dependency is another service than its callee");
     else if (service == dependency.caller)
-      diags_.error(pending.pos, "the fallback '" + pending.service +
-                                    "' is the caller itself: a fallback is another service it "
-                                    "calls when its call to '" +
-                                    scenario_.services[dependency.callee].name + "' fails");
+      diags_.error(pending.pos,
+                   "the fallback '" + pending.service +
+                       "' is the caller itself: a fallback is another service it calls when its "
+                       "call to " +
+                       (dependency.callee >= 0  // an unknown callee is said at its own key
+                            ? "'" + scenario_.services[dependency.callee].name + "'"
+                            : std::string("its callee")) +
+                       " fails");
     else if (edge < 0)
       diags_.error(pending.pos, "the fallback '" + pending.service + "' needs a dependency '" +
                                     scenario_.services[dependency.caller].name + " -> " +
