@@ -389,14 +389,17 @@ SampledPercentiles capped_lognormal_percentiles_at(double mu, double sigma, doub
 }
 
 SampledPercentiles gamma_percentiles_at(const SampledPercentiles& exact, double c,
-                                        const SampleScores& z) {
+                                        const SampleScores& z, double shift) {
+  // Below shape 1/2 Wilson and Hilferty's cube is no gamma's (its root at p50 or p95 can
+  // reach 0, and a score above it multiplied p95 ten-thousandfold): the secants.
+  if (c > 2.0 / 9.0) return percentiles_at(exact, z);
   const double spread = std::sqrt(c);
-  // The cube root of the quantile over the mean at score `score`; kept above 0 (a shape
-  // below about 1/9 has no Wilson-Hilferty quantile that far down).
+  // The cube root of the quantile over the mean at score `score`; kept above 0 (a score
+  // far below the median has no Wilson-Hilferty quantile).
   const auto root = [&](double score) { return std::max(1e-3, 1.0 - c + score * spread); };
   const auto at = [&](double p, double score, double centre) {
     const double r = root(score) / root(centre);
-    return p * r * r * r;
+    return shift + (p - shift) * r * r * r;
   };
   return {at(exact.p50, z.z50, 0.0), at(exact.p95, z.z95, kZ95), at(exact.p99, z.z99, kZ99)};
 }
@@ -444,7 +447,8 @@ double busy_spread(double utilization, double service_time, int servers, int que
 }
 
 void MeasurementBatch::resize(std::size_t series) {
-  for (auto* v : {&expected, &fast, &slow, &mu, &atom, &var, &sampled_mean}) v->assign(series, 0.0);
+  for (auto* v : {&expected, &fast, &slow, &mu, &atom, &var, &sampled_mean, &gamma_shift})
+    v->assign(series, 0.0);
   dispersion.assign(series, 1.0);
   sigma.assign(series, -1.0);  // known by its percentiles
   gamma_c.assign(series, -1.0);
@@ -524,7 +528,8 @@ void MeasurementBatch::measure(const std::vector<RandomStream>& streams, std::in
           capped_lognormal_percentiles_at(mu[i], sigma[i], atom[i], cap[i], scores_[i]);
     } else {
       const SampledPercentiles p = gamma_c[i] >= 0
-                                       ? gamma_percentiles_at(exact[i], gamma_c[i], scores_[i])
+                                       ? gamma_percentiles_at(exact[i], gamma_c[i], scores_[i],
+                                                              gamma_shift[i])
                                        : percentiles_at(exact[i], scores_[i]);
       percentiles[i] = {std::min(p.p50, cap[i]), std::min(p.p95, cap[i]), std::min(p.p99, cap[i])};
     }

@@ -129,9 +129,11 @@ SampledPercentiles sample_percentiles(MeasurementDraws& draws, std::uint64_t n,
 // The same for a latency whose percentiles are a gamma's (queueing.h, gamma_percentiles) of
 // Wilson-Hilferty constant c = var / (9 mean^2): each score through the gamma's own quantile
 // function, (1 - c + z sqrt(c))^3, scaled to meet `exact` at its own percentile, where
-// percentiles_at's secants put a sampled p95 too low above it and too high below.
+// percentiles_at's secants put a sampled p95 too low above it and too high below. A gamma
+// shifted by `shift` (queueing.h, shifted_gamma) scales what lies above the shift. Below
+// shape 1/2 (c > 2/9), where the cube is no gamma's, percentiles_at.
 SampledPercentiles gamma_percentiles_at(const SampledPercentiles& exact, double c,
-                                        const SampleScores& z);
+                                        const SampleScores& z, double shift = 0.0);
 
 // The mean of n draws from a distribution of mean `mean` and variance `var`, one word: a
 // gamma of that mean and variance over n (Wilson-Hilferty), exact in its first two moments
@@ -167,9 +169,9 @@ struct MeasurementBatch {
   std::vector<double> fast, slow;
   std::vector<SampledPercentiles> exact;
   std::vector<double> mu, sigma, atom, cap;
-  // >= 0 (with sigma < 0): the percentiles are a gamma's of this Wilson-Hilferty constant
-  // (gamma_percentiles_at, then capped).
-  std::vector<double> gamma_c;
+  // >= 0 (with sigma < 0): the percentiles are a gamma's of this Wilson-Hilferty constant,
+  // shifted by gamma_shift (gamma_percentiles_at, then capped).
+  std::vector<double> gamma_c, gamma_shift;
   std::vector<double> mean, var;  // of the latency; mean < 0: no mean measured
   // Outputs.
   std::vector<std::uint64_t> count, errors;

@@ -114,6 +114,17 @@ QueueLatency queue_latency(double service, const Moments& wait) {
 
 double mean_of(const QueueLatency& d) { return d.service + d.p_wait * (d.shift + d.tail); }
 
+double third_of(const QueueLatency& d) {
+  // The wait: shift + Exp(tail) with probability p_wait, else 0; E[(a + X)^n] of an
+  // exponential X of mean t is a + t, (a + t)^2 + t^2 and a^3 + 3 a^2 t + 6 a t^2 + 6 t^3.
+  const double p = d.p_wait, a = d.shift, t = d.tail;
+  const double first = p * (a + t);
+  const double second = p * ((a + t) * (a + t) + t * t);
+  const double third = p * (a * a * a + 3.0 * a * a * t + 6.0 * a * t * t + 6.0 * t * t * t);
+  const double wait = third - 3.0 * first * second + 2.0 * first * first * first;
+  return 2.0 * d.service * d.service * d.service + wait;
+}
+
 double survival(const QueueLatency& d, double x) {
   if (x < 0) return 1.0;
   double density = 0;

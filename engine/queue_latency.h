@@ -27,6 +27,8 @@ struct QueueLatency {
 QueueLatency queue_latency(double service, const Moments& wait);
 
 double mean_of(const QueueLatency& d);
+// The third central moment: the service's 2 service^3 plus the wait's.
+double third_of(const QueueLatency& d);
 // P(latency > x).
 double survival(const QueueLatency& d, double x);
 // P(latency > x) and its density at x >= 0.

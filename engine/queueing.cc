@@ -4,6 +4,7 @@
 #include <boost/math/special_functions/gamma.hpp>
 #include <cmath>
 #include <utility>
+#include <vector>
 
 namespace dosim {
 
@@ -193,6 +194,11 @@ Truncated truncate_delayed_at(const LogNormal& fast, double delay, double jitter
 
 namespace {
 
+// Boost's gamma functions computed in double where they run every tick (shapes below the
+// table, mixture parts below shape 1/2): its default policy promotes to long double, several
+// times slower, for digits the percentiles do not need.
+constexpr boost::math::policies::policy<boost::math::policies::promote_double<false>> kInDouble;
+
 // Quantiles over the mean of Gamma(k) at p = 0.5, 0.95, 0.99, ln-tabulated at
 // k = 2^(kLeastOctave + i / kPerOctave).
 constexpr int kLeastOctave = -6, kOctaves = 16, kPerOctave = 128;
@@ -233,9 +239,9 @@ GammaPercentiles gamma_percentiles(Moments m) {
   }
   if (octave < kLeastOctave) {
     const double scale = m.var / m.mean;
-    return {boost::math::gamma_p_inv(k, kGammaLevels[0]) * scale,
-            boost::math::gamma_p_inv(k, kGammaLevels[1]) * scale,
-            boost::math::gamma_p_inv(k, kGammaLevels[2]) * scale};
+    return {boost::math::gamma_p_inv(k, kGammaLevels[0], kInDouble) * scale,
+            boost::math::gamma_p_inv(k, kGammaLevels[1], kInDouble) * scale,
+            boost::math::gamma_p_inv(k, kGammaLevels[2], kInDouble) * scale};
   }
   const GammaTable& table = gamma_table();
   const double x = (octave - kLeastOctave) * kPerOctave;
@@ -246,6 +252,51 @@ GammaPercentiles gamma_percentiles(Moments m) {
     return m.mean * std::exp(r[i] + f * (r[i + 1] - r[i]));
   };
   return {at(0), at(1), at(2)};
+}
+
+double gamma_third(const Moments& m) { return m.mean > 0 ? 2.0 * m.var * m.var / m.mean : 0.0; }
+
+double third_or_gamma(const Moments& m, double third) {
+  return std::isnan(third) ? gamma_third(m) : third;
+}
+
+double sometimes_third(double p, const Moments& m, double third) {
+  if (p == 1.0) return third;  // every request (the common case, on every edge each tick)
+  // Raw moments of X, each times p, back to the central third.
+  const double mean = p * m.mean;
+  const double second = p * (m.var + m.mean * m.mean);
+  const double raw_third = p * (third + 3.0 * m.mean * m.var + m.mean * m.mean * m.mean);
+  return raw_third - 3.0 * mean * second + 2.0 * mean * mean * mean;
+}
+
+double mixture_third(const Moments* parts, const double* thirds, const double* weights,
+                     int count) {
+  double mean = 0;
+  for (int i = 0; i < count; ++i) mean += weights[i] * parts[i].mean;
+  double third = 0;
+  for (int i = 0; i < count; ++i) {
+    const double d = parts[i].mean - mean;
+    third += weights[i] * (thirds[i] + 3.0 * parts[i].var * d + d * d * d);
+  }
+  return third;
+}
+
+ShiftedGamma shifted_gamma(const Moments& m, double third) {
+  // Shape 4 / skewness^2, scale third / (2 var): the shift mean - shape x scale = mean -
+  // 2 var^2 / third is positive where third exceeds the gamma's own.
+  if (!(m.mean > 0) || !(m.var > 0) || std::isnan(third) || !(third > gamma_third(m)))
+    return {0.0, m};
+  const double gamma_mean = 2.0 * m.var * m.var / third;
+  return {m.mean - gamma_mean, {gamma_mean, m.var}};
+}
+
+GammaPercentiles shifted_gamma_percentiles(const Moments& m, double third) {
+  const ShiftedGamma g = shifted_gamma(m, third);
+  GammaPercentiles p = gamma_percentiles(g.gamma);
+  p.p50 += g.shift;
+  p.p95 += g.shift;
+  p.p99 += g.shift;
+  return p;
 }
 
 double mixture_quantile(const LogNormal* parts, const double* weights, int count, double q,
@@ -290,8 +341,8 @@ std::pair<double, double> gamma_cdf_density(const Moments& m, double x) {
   const double c = m.var / (9.0 * m.mean * m.mean);
   if (c > 2.0 / 9.0) {  // shape below 1/2: Wilson-Hilferty's cube is off there
     const double shape = m.mean * m.mean / m.var, scale = m.var / m.mean;
-    return {boost::math::gamma_p(shape, x / scale),
-            boost::math::gamma_p_derivative(shape, x / scale) / scale};
+    return {boost::math::gamma_p(shape, x / scale, kInDouble),
+            boost::math::gamma_p_derivative(shape, x / scale, kInDouble) / scale};
   }
   const double root = std::cbrt(x / m.mean), spread = std::sqrt(c);
   const double z = (root - 1.0 + c) / spread;
@@ -302,10 +353,15 @@ std::pair<double, double> gamma_cdf_density(const Moments& m, double x) {
 
 }  // namespace
 
-GammaPercentiles gamma_mixture_percentiles(const Moments* parts, const double* weights, int count) {
+GammaPercentiles gamma_mixture_percentiles(const Moments* parts, const double* weights, int count,
+                                           const double* thirds) {
   Moments all;
   double second = 0, most = 0;
+  // Each part's gamma and shift (none without thirds).
+  thread_local std::vector<ShiftedGamma> shifted;
+  shifted.resize(static_cast<std::size_t>(std::max(0, count)));
   for (int i = 0; i < count; ++i) {
+    shifted[i] = thirds != nullptr ? shifted_gamma(parts[i], thirds[i]) : ShiftedGamma{0.0, parts[i]};
     if (!(weights[i] > 0) || !(parts[i].mean > 0)) continue;
     all.mean += weights[i] * parts[i].mean;
     second += weights[i] * (parts[i].var + parts[i].mean * parts[i].mean);
@@ -314,7 +370,11 @@ GammaPercentiles gamma_mixture_percentiles(const Moments* parts, const double* w
   }
   if (!(most > 0)) return {};
   all.var = std::max(0.0, second - all.mean * all.mean);
-  const GammaPercentiles start = gamma_percentiles(all);
+  // Newton starts from the gamma of the mixture's moments (shifted to its third where the
+  // parts have theirs: nearer, a step or two fewer).
+  const GammaPercentiles start =
+      thirds != nullptr ? shifted_gamma_percentiles(all, mixture_third(parts, thirds, weights, count))
+                        : gamma_percentiles(all);
   const auto at = [&](double q, double x) {
     double low = 0.0, high = most;
     if (!(x > low && x < high)) x = 0.5 * (low + high);
@@ -322,7 +382,7 @@ GammaPercentiles gamma_mixture_percentiles(const Moments* parts, const double* w
       double cdf = 0, density = 0;
       for (int i = 0; i < count; ++i) {
         if (!(weights[i] > 0)) continue;
-        const auto [f, d] = gamma_cdf_density(parts[i], x);
+        const auto [f, d] = gamma_cdf_density(shifted[i].gamma, x - shifted[i].shift);
         cdf += weights[i] * f;
         density += weights[i] * d;
       }

@@ -229,6 +229,13 @@ struct TickOutcome {
   // gamma of its moments (by_percentiles), or of an edge that sees them unchanged; -1
   // elsewhere. Measured through the gamma's quantile function (gamma_percentiles_at).
   std::vector<double> gamma_c, edge_gamma_c;
+  // The shift of that gamma where it is matched to three moments (queueing.h, shifted_gamma;
+  // 0 elsewhere), measured as shift + the gamma's order statistics.
+  std::vector<double> gamma_shift, edge_gamma_shift;
+  // The third central moment of a service's latency where it is known (its exact queue
+  // shape, a sum whose parts' are known, a mixture of such endpoints), NaN where its callers
+  // take the gamma's of its moments (queueing.h, third_or_gamma); the same of each endpoint.
+  std::vector<double> latency_third, endpoint_third;
   // A service with one endpoint and a share of its requests delayed (a canary's bad
   // version, a fault on some replicas or a percent of them): its latency is the mixture
   // (DelayMixture), not one log-normal of the moments, so a quarter of slow requests moves

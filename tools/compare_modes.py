@@ -57,11 +57,11 @@ Where they differ, and why:
   warns where that is not `base_latency`), so the means agree within a few percent where
   queues are short.
 - **Tails.** The fluid model's latency is a service's exact queue shape where it calls
-  nothing, the gamma of its moments where it sums its own time and its calls, a mixture
-  of such gammas over its endpoints, or a mixture of log-normals where the requests are
-  groups of another kind (fast and delayed, with and without a fractional call that
-  stands clear of the rest); where the real
-  distribution is not that, its p95 and p99 differ from the request level's.
+  nothing, the gamma of its three moments (shifted) where it sums its own time and its
+  calls, a mixture of such gammas over its endpoints or over the groups of requests that
+  make its fractional calls, or a mixture of log-normals where the requests are fast and
+  delayed; where the real distribution is not that, its p95 and p99 differ from the
+  request level's.
 - **A tick's requests wait alike.** A queue that relaxes more slowly than a tick gives the
   requests of one tick similar waits; both modes show it (the fluid model draws where the
   queue stands each tick: docs/world-model.md, Chance), so per-tick p95 and p99 averaged
