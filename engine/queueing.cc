@@ -291,7 +291,10 @@ ShiftedGamma shifted_gamma(const Moments& m, double third) {
 }
 
 GammaPercentiles shifted_gamma_percentiles(const Moments& m, double third) {
-  const ShiftedGamma g = shifted_gamma(m, third);
+  return shifted_gamma_percentiles(shifted_gamma(m, third));
+}
+
+GammaPercentiles shifted_gamma_percentiles(const ShiftedGamma& g) {
   GammaPercentiles p = gamma_percentiles(g.gamma);
   p.p50 += g.shift;
   p.p95 += g.shift;

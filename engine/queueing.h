@@ -125,6 +125,7 @@ struct ShiftedGamma {
 ShiftedGamma shifted_gamma(const Moments& m, double third);
 // Its p50, p95 and p99 (gamma_percentiles, moved by the shift).
 GammaPercentiles shifted_gamma_percentiles(const Moments& m, double third);
+GammaPercentiles shifted_gamma_percentiles(const ShiftedGamma& shifted);
 
 // Quantile of a finite mixture of log-normals (weights sum to 1), by bisection on the CDF;
 // part i shifted by shifts[i] where `shifts` is given (a delayed share).

@@ -1834,7 +1834,7 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
       // exponential tail dominates).
       const double third = out.endpoint_third[first];
       const ShiftedGamma shifted = shifted_gamma(mixture, third);
-      const GammaPercentiles g = shifted_gamma_percentiles(mixture, third);
+      const GammaPercentiles g = shifted_gamma_percentiles(shifted);
       out.p50[s] = g.p50;
       out.p95[s] = g.p95;
       out.p99[s] = g.p99;
@@ -2480,10 +2480,11 @@ void World::write_frame(std::int64_t tick) {
     const bool shaped = outcome_.queue_shaped[s];
     const Moments& l = outcome_.endpoint_latency[e];
     const ShiftedGamma shifted = shifted_gamma(l, outcome_.endpoint_third[e]);
-    const GammaPercentiles g = shifted_gamma_percentiles(l, outcome_.endpoint_third[e]);
-    const SampledPercentiles exact =
-        shaped ? SampledPercentiles{outcome_.p50[s], outcome_.p95[s], outcome_.p99[s]}
-               : SampledPercentiles{g.p50, g.p95, g.p99};
+    SampledPercentiles exact{outcome_.p50[s], outcome_.p95[s], outcome_.p99[s]};
+    if (!shaped) {
+      const GammaPercentiles g = shifted_gamma_percentiles(shifted);
+      exact = {g.p50, g.p95, g.p99};
+    }
     if (!sampled) {
       ep_rps[i] = static_cast<float>(outcome_.arrivals[s] * outcome_.endpoint_share[e]);
       ep_err[i] = static_cast<float>(outcome_.endpoint_error[e]);
