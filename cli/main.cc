@@ -252,6 +252,7 @@ int main(int argc, char** argv) {
       "Teaching labs: `lab list`, `lab seed LAB --student ID`, `lab grade LAB SUBMISSION "
       "[--key K] [--student ID] [--json FILE]` (docs/labs.md)");
   lab_cmd->prefix_command();  // everything after `lab` goes to the grader as it is
+  lab_cmd->set_help_flag();   // --help too: the grader's own help lists its commands
 
   // An unknown command word is said as such (CLI11 says only that a subcommand is required).
   if (argc > 1 && argv[1][0] != '-') {

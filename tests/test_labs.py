@@ -181,6 +181,16 @@ def test_lab_list_shows_the_five_labs():
         assert f"\n{lab} " in "\n" + listed.stdout
 
 
+def test_lab_help_lists_the_graders_commands():
+    # `--help` reaches the grader (the command's own parser would list only -h).
+    for words in [("lab", "--help"), ("lab", "-h")]:
+        shown = dosim(*words, cwd=TMP, env=ENV)
+        assert shown.returncode == 0, shown
+        assert all(command in shown.stdout for command in ["list", "seed", "grade"]), shown.stdout
+    grade_help = dosim("lab", "grade", "--help", cwd=TMP, env=ENV)
+    assert grade_help.returncode == 0 and "--student" in grade_help.stdout, grade_help
+
+
 def test_lab_list_without_labs_says_where_it_looked_and_exits_2():
     empty = TMP / "no-labs-here"
     empty.mkdir(exist_ok=True)
