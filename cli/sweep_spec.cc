@@ -380,7 +380,10 @@ SweepSpec load_sweep_file(const std::string& path) {
         spec.modes.push_back(*mode);
     }
     spec.script = top.text("script").value_or("");
-    if (!spec.script.empty()) spec.script_path = resolve_beside(path, spec.script);
+    if (!spec.script.empty()) {
+      spec.script_path = resolve_beside(path, spec.script);
+      spec.script_pos = top.value_pos("script");
+    }
   } catch (const YAML::Exception& e) {
     throw InputError(path, std::string("cannot read the YAML: ") + e.what());
   }
@@ -399,6 +402,12 @@ SweepPlan plan_sweep(SweepSpec spec) {
   };
   const std::size_t scenario_count = spec.scenarios.size();
   const std::size_t parameter_count = spec.parameters.size();
+  // A script that cannot be read, at the sweep file's line (each run would say it at none).
+  const std::string script_problem =
+      spec.script_path.empty() ? "" : input_file_problem(spec.script_path);
+  if (!script_problem.empty())
+    report({spec.file, spec.script_pos.line, spec.script_pos.column,
+            "cannot read the script '" + spec.script_path + "': " + script_problem});
 
   // Each scenario's text and where each path writes in it.
   std::vector<std::string> texts(scenario_count);
@@ -429,7 +438,7 @@ SweepPlan plan_sweep(SweepSpec spec) {
       RunOptions options;
       options.detectors = spec.detectors;
       options.incident_rules = false;
-      options.script_path = spec.script_path;
+      options.script_path = script_problem.empty() ? spec.script_path : "";
       options.detector_folder = std::filesystem::path(spec.file).parent_path().string();
       Scenario scenario = parse_scenario(texts[s], file);
       if (spec.script_path.empty()) scenario.script.clear();
@@ -505,7 +514,7 @@ SweepPlan plan_sweep(SweepSpec spec) {
   RunOptions base_options;
   base_options.detectors = spec.detectors;
   base_options.incident_rules = false;
-  base_options.script_path = spec.script_path;
+  base_options.script_path = script_problem.empty() ? spec.script_path : "";  // said above
   base_options.detector_folder = std::filesystem::path(spec.file).parent_path().string();
   Hash hash;
   hash.add("dosim " DOSIM_VERSION);

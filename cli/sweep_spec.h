@@ -64,6 +64,7 @@ struct SweepSpec {
   std::vector<std::string> modes;       // "fluid", "requests"; empty: each scenario's own
   std::string script;                   // as written; "" for none
   std::string script_path;              // resolved
+  SourcePos script_pos;                 // of its value in the sweep file
   // Where the values of `samples`, `seeds` and `modes` are written ({0, 0}: absent).
   SourcePos samples_pos, seeds_pos, modes_pos;
 };

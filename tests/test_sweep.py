@@ -143,6 +143,7 @@ parameters:
     values: [2, -1]
 detectors: [mad, nosuch, "mad:window=2"]
 seeds: 2
+script: no-such-script.lua
 """)
     out = WORK / "bad.json"
     result = sweep(path, "-o", out, ok=False)
@@ -156,6 +157,8 @@ seeds: 2
         f"{name}:11:18: 'nosuch' is neither a detector kind",
         # a token's own parameter problem, at the token, beside an unknown kind
         f"{name}:11:26: detector 'mad:window=2': 'window' must be a whole number in [3, 256]",
+        # a script that is not there, at its key, with the others (not first in a run)
+        f"{name}:13:9: cannot read the script '",
     ]
     checks = Checks()
     checks(result.returncode == 2, f"exit code {result.returncode}")
