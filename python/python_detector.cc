@@ -6,6 +6,7 @@
 
 #include <bit>
 #include <cmath>
+#include <cstdio>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -59,12 +60,18 @@ class PythonDetector : public Detector {
     } catch (py::error_already_set& error) {
       fail(t, describe(error));
     }
+    if (out.is_none())
+      fail(t, step_at_ + "step() returned None: it must return an array of one score per "
+                         "series (" + std::to_string(series_) + " here); is a `return` missing?");
     const auto array = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(out);
     if (!array) {
       PyErr_Clear();
       fail(t, step_at_ + "step() must return an array of one score per series, got " +
                   py::str(py::type::of(out).attr("__name__")).cast<std::string>());
     }
+    if (array.ndim() == 0)
+      fail(t, step_at_ + "step() returned one number, not an array of one score per series (" +
+                  std::to_string(series_) + " here)");
     if (array.ndim() != 1 || static_cast<std::size_t>(array.shape(0)) != series_)
       fail(t, step_at_ + "step() returned " + shape_text(array) + " scores for " +
                   std::to_string(series_) + " series");
@@ -83,10 +90,12 @@ class PythonDetector : public Detector {
     }
     if ((carries >> 31) == 0) return;
     for (std::size_t i = 0; i < series_; ++i) {
-      if (!std::isfinite(score_data[i]))
+      if (!std::isfinite(score_data[i])) {
+        char value[32];  // 1e39 as written, not its 40 digits
+        std::snprintf(value, sizeof value, "%.9g", data[i]);
         fail(t, step_at_ + "step() returned a score that is not a finite 32-bit number (" +
-                    std::to_string(data[i]) + ") for series " + std::to_string(i) + " (" +
-                    series_names_[i] + ")");
+                    value + ") for series " + std::to_string(i) + " (" + series_names_[i] + ")");
+      }
     }
   }
 

@@ -258,7 +258,20 @@ def test_a_score_beyond_a_32_bit_float_is_not_finite():
     path = scenario("huge-score", [python_detector("HugeScore")])
     run = run_cli(path, TMP / "huge-score.h5")
     assert run.returncode == 2, run.stderr
-    assert "not a finite 32-bit number" in run.stderr, run.stderr
+    assert "not a finite 32-bit number (1e+39)" in run.stderr, run.stderr
+
+
+def test_none_or_one_number_for_the_scores_is_said_as_such():
+    forgot = run_cli(scenario("returns-none", [python_detector("ReturnsNone")]),
+                     TMP / "returns-none.h5")
+    assert forgot.returncode == 2, forgot.stderr
+    assert ": step() returned None: it must return an array of one score per series (3 here)" \
+        in forgot.stderr, forgot.stderr
+    number = run_cli(scenario("returns-number", [python_detector("ReturnsNumber")]),
+                     TMP / "returns-number.h5")
+    assert number.returncode == 2, number.stderr
+    assert ": step() returned one number, not an array of one score per series (3 here)" \
+        in number.stderr, number.stderr
 
 
 def test_a_missing_class_fails_validation_at_the_detector_with_did_you_mean():

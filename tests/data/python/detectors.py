@@ -102,3 +102,23 @@ class HugeScore:
         scores = np.zeros(len(values))
         scores[0] = 1e39
         return scores
+
+
+class ReturnsNone:
+    """Forgets to return its scores."""
+
+    def __init__(self, series):
+        pass
+
+    def step(self, t_ns, values):
+        np.zeros(len(values))
+
+
+class ReturnsNumber:
+    """Returns one score for all its series."""
+
+    def __init__(self, series):
+        pass
+
+    def step(self, t_ns, values):
+        return 0.5
