@@ -363,14 +363,18 @@ void read_virtual_service(const Fields& spec, ManifestContext& c) {
     for (std::size_t d = 0; d < c.scenario.dependencies.size(); ++d)
       if (c.scenario.dependencies[d].callee == s)
         add_caller(c.scenario.dependencies[d].caller, static_cast<int>(d));
-    // First match: which route takes each cell.
+    // First match: which route takes each cell; and which routes match any cell at all (a
+    // route that takes nothing is shadowed by an earlier one, or matches nothing).
     std::vector<int> route_of(cells.size(), -1);
+    std::vector<bool> matches_any(routes.size(), false);
     for (std::size_t i = 0; i < cells.size(); ++i)
-      for (std::size_t r = 0; r < routes.size() && route_of[i] < 0; ++r) {
+      for (std::size_t r = 0; r < routes.size(); ++r) {
         bool match = routes[r].matches.empty();
         for (const MatchEntry& entry : routes[r].matches)
           match = match || takes(entry, cells[i], s, c);
-        if (match) route_of[i] = static_cast<int>(r);
+        if (!match) continue;
+        matches_any[r] = true;
+        if (route_of[i] < 0) route_of[i] = static_cast<int>(r);
       }
     const bool several = routes.size() > 1 || hosts.size() > 1;
     for (std::size_t r = 0; r < routes.size(); ++r) {
@@ -386,8 +390,8 @@ void read_virtual_service(const Fields& spec, ManifestContext& c) {
       if ((routes[r].delay || routes[r].abort) && !any)
         c.diags.warning(routes[r].pos,
                         q(c.name) + " " + routes[r].path + " takes no request to " + host.name +
-                            (r > 0 ? " (an earlier route takes every request it matches)"
-                                   : " (no caller or endpoint matches it)") +
+                            (matches_any[r] ? " (an earlier route takes every request it matches)"
+                                            : " (no caller or endpoint matches it)") +
                             ": its fault never acts");
       if (routes[r].delay)
         emit(*routes[r].delay, routes[r].pos, prefix + (routes[r].abort ? "/delay" : ""), s, cells,

@@ -146,6 +146,26 @@ TEST_CASE("a match nested in fault is pruned, so the delay takes every caller", 
                     "matches)"));
 }
 
+TEST_CASE("a later route that matches no caller is said to match nothing, not to be shadowed",
+          "[manifests]") {
+  const Loaded loaded = load(
+      "apiVersion: networking.istio.io/v1beta1\n"
+      "kind: VirtualService\n"
+      "metadata: {name: cart-delay, namespace: default}\n"
+      "spec:\n"
+      "  hosts: [cartservice]\n"
+      "  http:\n"
+      "  - match: [{sourceLabels: {app: web}}]\n"
+      "    route: [{destination: {host: cartservice}}]\n"
+      "  - match: [{sourceLabels: {app: nosuch}}]\n"
+      "    fault: {delay: {fixedDelay: 150ms, percentage: {value: 40}}}\n"
+      "    route: [{destination: {host: cartservice}}]\n"
+      "  - route: [{destination: {host: cartservice}}]\n");
+  CHECK(loaded.scenario.faults.empty());
+  CHECK(has_warning(loaded, "m.yaml:9:5: 'cart-delay' spec.http[1] takes no request to "
+                            "cartservice (no caller or endpoint matches it): its fault never acts"));
+}
+
 TEST_CASE("a match beside fault restricts the delay to the matched caller's edge", "[manifests]") {
   const Loaded loaded = load(
       "apiVersion: networking.istio.io/v1beta1\n"
