@@ -124,6 +124,27 @@ std::vector<RcaCandidate> pop_candidates(lua_State* L, const std::string& where)
   const auto count = static_cast<lua_Integer>(lua_rawlen(L, -1));
   std::vector<RcaCandidate> out;
   std::optional<std::string> problem;
+  // What the length does not see: a candidate after a nil (a hole cuts the list where Lua
+  // says it ends), or one candidate's table returned unwrapped (a list of none).
+  lua_Integer after_hole = 0;
+  bool keyed = false;
+  lua_pushnil(L);
+  while (lua_next(L, -2) != 0) {
+    lua_pop(L, 1);  // the value
+    if (lua_isinteger(L, -1)) {
+      const lua_Integer key = lua_tointeger(L, -1);
+      if (key > count && (after_hole == 0 || key < after_hole)) after_hole = key;
+    } else if (lua_type(L, -1) == LUA_TSTRING) {
+      keyed = true;
+    }
+  }
+  if (after_hole > 0)
+    problem = "candidate " + std::to_string(count + 1) + " is nil and candidate " +
+              std::to_string(after_hole) +
+              " follows it: Lua's list ends at a nil, and the candidates after it would be lost";
+  else if (count == 0 && keyed)
+    problem = "entries are named, not numbered: one candidate is returned in a list, "
+              "{{id = ...}}";
   for (lua_Integer i = 1; i <= count && !problem; ++i) {
     const double rank_score = static_cast<double>(count - i + 1);
     const std::string item = "candidate " + std::to_string(i);

@@ -106,6 +106,13 @@ def test_a_ranker_that_fails_at_run_time_stops_the_run_clearly():
                       "rank() must return a list of candidates, got a number"),
         "nothing.lua": ('function rank(case) return {"service:nope"} end\n',
                         "'service:nope' names no service of the scenario"),
+        # A hole ends Lua's list: what follows it would be cut silently.
+        "hole.lua": ('function rank(case)\n  local t = {"service:search"}\n'
+                     '  t[3] = "service:web"\n  return t\nend\n',
+                     "rank() returned a list whose candidate 2 is nil and candidate 3 follows it"),
+        # One candidate unwrapped is a list of none.
+        "single.lua": ('function rank(case) return {id = "service:search"} end\n',
+                       "returned a list whose entries are named, not numbered"),
         "boom.py": ('def rank(case):\n    raise ValueError("boom")\n',
                     "boom.py:2: ValueError: boom"),
         # A dict iterates its keys: their order and its values would be taken silently.
