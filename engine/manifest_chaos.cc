@@ -63,6 +63,7 @@ std::vector<int> read_selector(const Fields& owner, const char* key, ManifestCon
       picked[s] = picked[s] && keep;
     }
   }
+  bool pod_unknown = false;  // said at the pod: "selects no service" would say it twice
   if (auto pods = f.get("pods")) {
     narrowed = true;
     std::vector<bool> named(n, false);
@@ -83,10 +84,12 @@ std::vector<int> read_selector(const Fields& owner, const char* key, ManifestCon
               (best < 0 || service.size() > c.scenario.services[best].name.size()))
             best = s;
         }
-        if (best < 0)
+        if (best < 0) {
           c.diags.error(pos_of(pod), "pod '" + *name + "' belongs to no service of the scenario");
-        else
+          pod_unknown = true;
+        } else {
           named[best] = true;
+        }
       }
     }
     for (int s = 0; s < n; ++s) picked[s] = picked[s] && named[s];
@@ -96,7 +99,8 @@ std::vector<int> read_selector(const Fields& owner, const char* key, ManifestCon
     if (picked[s]) services.push_back(s);
   if (!narrowed)
     c.diags.warning(f.pos(), q(f.path()) + " selects every pod of the namespace: every service");
-  if (services.empty()) c.diags.error(f.pos(), q(f.path()) + " selects no service of the scenario");
+  if (services.empty() && !pod_unknown)
+    c.diags.error(f.pos(), q(f.path()) + " selects no service of the scenario");
   return services;
 }
 

@@ -476,6 +476,21 @@ TEST_CASE("a StressChaos memory stressor holds a share of the memory limit", "[m
                       "128Mi, 1Gi) or a percent of the limit (25%), got 'lots'"});
 }
 
+TEST_CASE("a pod of no service is one problem, at the pod", "[manifests]") {
+  const std::vector<std::string> errors = errors_of(
+      "apiVersion: chaos-mesh.org/v1alpha1\n"
+      "kind: PodChaos\n"
+      "metadata: {name: kill, namespace: default}\n"
+      "spec:\n"
+      "  action: pod-kill\n"
+      "  mode: one\n"
+      "  selector:\n"
+      "    pods:\n"
+      "      default: [nosuch-5d9c7-x2x]\n");
+  CHECK(errors == std::vector<std::string>{
+                      "m.yaml:9:17: pod 'nosuch-5d9c7-x2x' belongs to no service of the scenario"});
+}
+
 TEST_CASE("PodChaos, StressChaos and HTTPChaos become replica, CPU and request faults",
           "[manifests]") {
   const Loaded loaded = load(
