@@ -198,10 +198,28 @@ std::vector<RcaRanking> read_json_lines(const std::string& path, const std::stri
     const std::string row = text.substr(begin, end - begin);
     begin = end + 1;
     if (row.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const nlohmann::json json = nlohmann::json::parse(row, nullptr, false);
-    const auto problem = [&](const std::string& message) {
-      problems.push_back({path, line, 1, message});
+    nlohmann::json json;
+    try {
+      json = nlohmann::json::parse(row);
+    } catch (const nlohmann::json::parse_error& error) {
+      // nlohmann's byte is the 1-based position of the character it stopped at.
+      const std::size_t at = std::clamp<std::size_t>(error.byte, 1, std::max<std::size_t>(row.size(), 1));
+      problems.push_back({path, line, static_cast<int>(at), "not JSON: a JSON object per line"});
+      continue;
+    }
+    // Where the row says `key` (its quoted name), else where `text` is written after `from`:
+    // column 1 when not found.
+    const auto column_of = [&](const std::string& quoted, std::size_t from = 0) {
+      const std::size_t at = row.find(quoted, from);
+      return at == std::string::npos ? 1 : static_cast<int>(at) + 1;
     };
+    const auto key_column = [&](const std::string& key) {
+      return column_of(nlohmann::json(key).dump());
+    };
+    const auto problem_at = [&](int column, const std::string& message) {
+      problems.push_back({path, line, column, message});
+    };
+    const auto problem = [&](const std::string& message) { problem_at(1, message); };
     if (!json.is_object()) {
       problem("not a JSON object");
       continue;
@@ -212,40 +230,53 @@ std::vector<RcaRanking> read_json_lines(const std::string& path, const std::stri
     const std::size_t before = problems.size();
     for (const auto& [key, value] : json.items())
       if (std::find(kKeys.begin(), kKeys.end(), key) == kKeys.end())
-        problem("unknown key `" + key + "`" + did_you_mean(key, kKeys) +
+        problem_at(key_column(key), "unknown key `" + key + "`" + did_you_mean(key, kKeys) +
                 " (incident_id, candidates; optional ranker, delay_s)");
     const auto id = json.find("incident_id");
     const auto list = json.find("candidates");
     const bool id_ok = id != json.end() && id->is_number_integer() && id->get<std::int64_t>() >= 0;
-    if (!id_ok) problem("`incident_id` must be a whole number >= 0");
+    if (!id_ok) problem_at(key_column("incident_id"), "`incident_id` must be a whole number >= 0");
     const bool list_ok = list != json.end() && list->is_array();
-    if (!list_ok) problem("`candidates` must be a list of strings, best first");
+    if (!list_ok)
+      problem_at(key_column("candidates"), "`candidates` must be a list of strings, best first");
     std::string ranker = "external";
     if (const auto r = json.find("ranker"); r != json.end()) {
       if (r->is_string())
         ranker = r->get<std::string>();
       else
-        problem("`ranker` must be a string");
+        problem_at(key_column("ranker"), "`ranker` must be a string");
     }
     std::optional<SimTime> delay = 0;
     if (const auto d = json.find("delay_s"); d != json.end()) {
       delay = d->is_number() ? delay_of(d->get<double>()) : std::nullopt;
-      if (!delay) problem(std::string("`delay_s` must be a number of seconds in [0, 1e9]"));
+      if (!delay)
+        problem_at(key_column("delay_s"), "`delay_s` must be a number of seconds in [0, 1e9]");
     }
     const std::int64_t incident = id_ok ? id->get<std::int64_t>() : -1;
     if (id_ok)
-      if (const std::string why = incident_problem(known, incident); !why.empty()) problem(why);
-    if (list_ok)
+      if (const std::string why = incident_problem(known, incident); !why.empty())
+        problem_at(key_column("incident_id"), why);
+    if (list_ok) {
+      // Each candidate at its text, looked for after the one before (the same text twice is
+      // found twice); a value that is not a string at the list.
+      const int list_column = key_column("candidates");
+      std::size_t from = static_cast<std::size_t>(list_column - 1);
       for (const auto& candidate : *list) {
+        const std::string written = candidate.dump();
+        const int column = column_of(written, from);
+        if (column > 1) from = static_cast<std::size_t>(column - 1) + written.size();
         if (!candidate.is_string() || candidate.get<std::string>().empty())
-          problem("every candidate must be a non-empty string");
+          problem_at(column > 1 ? column : list_column,
+                     "every candidate must be a non-empty string");
         else if (const std::string why = candidate_problem(known, candidate.get<std::string>());
                  !why.empty())
-          problem(why);
+          problem_at(column > 1 ? column : list_column, why);
       }
+    }
     if (problems.size() > before) continue;
     if (const int first = rankings.opened_at(ranker, *delay, incident); first > 0) {
-      problem("a second ranking of incident " + std::to_string(incident) + " by " + ranker +
+      problem_at(key_column("incident_id"),
+                 "a second ranking of incident " + std::to_string(incident) + " by " + ranker +
               " at delay_s " + format_duration(*delay) + " (the first is at line " +
               std::to_string(first) + ")");
       continue;
@@ -255,7 +286,7 @@ std::vector<RcaRanking> read_json_lines(const std::string& path, const std::stri
     for (const auto& candidate : *list)
       rankings.add(ranker, *delay, incident, ++rank, candidate.get<std::string>());
   }
-  if (!problems.empty()) throw InputError(std::move(problems));
+  if (!problems.empty()) throw InputError(by_position(std::move(problems), path));
   return rankings.take();
 }
 

@@ -144,6 +144,15 @@ def test_rankings_from_elsewhere_are_scored_and_bad_ones_refused():
     result = dosim("score", trace, "--rca", json_line)
     assert result.returncode == 2
     assert "unknown key `extra`" in result.stderr and "candidate 'service:serch'" in result.stderr, result.stderr
+    # ... each at its column (the key's, the candidate's), and a line that is not JSON where
+    # the parser stopped.
+    assert f"{json_line}:1:35: candidate 'service:serch'" in result.stderr, result.stderr
+    assert f"{json_line}:1:53: unknown key `extra`" in result.stderr, result.stderr
+    broken = TMP / "broken.jsonl"
+    broken.write_text('{"incident_id": 0, "candidates": ["search"]}\n{"incident_id": 1, "candidates": [}\n')
+    result = dosim("score", trace, "--rca", broken)
+    assert result.returncode == 2
+    assert f"{broken}:2:35: not JSON" in result.stderr, result.stderr
 
 
 def test_the_scenario_chooses_rankers_delays_and_lookback():
