@@ -147,10 +147,11 @@ std::unique_ptr<Detector> make_regression_detector(DetectorParams& params, std::
   params.require(ticks >= 3, "'training' must span at least 3 ticks");
   params.require(threshold > 0 && min_sd > 0, "'threshold' and 'min_sd' must be > 0");
   const double window_ticks = window / to_seconds(params.tick());
-  params.require(window_ticks >= 1 && window_ticks <= 1e6,
-                 "'window' must span between 1 and 1e6 ticks");
-  params.require_state(std::floor(window_ticks) * static_cast<double>(series / 2) * 24,
-                       "'window'");  // a Recent (3 values) per pair and tick
+  params.require(window_ticks >= 1, "'window' must span at least 1 tick");
+  // A Recent (3 values) per pair and tick: the size decides (docs/detectors.md), counted as one
+  // pair at least so that no window is too long to be held as a count of ticks.
+  params.require_state(std::floor(window_ticks) * std::max<double>(series / 2, 1) * 24,
+                       "'window'");
   return std::make_unique<RegressionDetector>(series, static_cast<std::int64_t>(ticks), threshold,
                                               min_sd, static_cast<std::size_t>(window_ticks));
 }
