@@ -255,7 +255,9 @@ std::string render_run_report(const std::string& trace_path, const RunReportOpti
     // The window drawn: the impact (or the cause, when silent) with a margin on each side.
     const SimTime from = incident.silent ? incident.start : incident.impact_start;
     const SimTime to = incident.silent ? std::min(incident.end, end_of_run) : incident.impact_end;
-    const SimTime margin = std::max<SimTime>((to - from) / 2, 10 * 60 * kSecond);
+    // At least eight recorded rows on each side: a run recorded every hour has a chart too.
+    const SimTime margin =
+        std::max({(to - from) / 2, SimTime{10 * 60 * kSecond}, 8 * trace.record_interval});
     const SimTime w0 = std::max<SimTime>(0, from - margin), w1 = std::min(end_of_run, to + margin);
     i["window"] = {seconds(w0), seconds(w1)};
     std::vector<int> charted;

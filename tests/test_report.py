@@ -98,6 +98,11 @@ faults:
         assert data["incidents"][0]["end"] == truth["end_ns"][0] / 1e9
         assert data["incidents"][0]["impact_start"] == truth["impact_start_ns"][0] / 1e9
         assert data["alerts"]["t"] == [t / 1e9 for t in f["alerts/t_ns"][()]]
+    # A row an hour: the incident's charts still have rows on each side of its 20 minutes
+    # (a margin of ten minutes held none).
+    t = data["incidents"][0]["series"]["t"]
+    impact_start, impact_end = data["incidents"][0]["impact_start"], data["incidents"][0]["impact_end"]
+    assert sum(x < impact_start for x in t) >= 8 and sum(x > impact_end for x in t) >= 8, t
 
 
 LONG = """name: long-rows
