@@ -104,14 +104,26 @@ const DosimCharts = (() => {
     return String(+v.toPrecision(3));
   }
 
+  // Every tick is marked; labels are thinned to every k-th where the widest would touch its
+  // neighbour ("d12 03:07" is wider than the gap of five ticks on a small chart), and one at
+  // an end of the axis is anchored inside it.
+  const kLabelCharPx = 6.2;  // an axis label's character at the pages' 10-11 px font
   function axisBottom(g, scale, y, ticks, format) {
     const axis = el("g", { class: "axis" }, g);
     el("line", { x1: scale.range[0], x2: scale.range[1], y1: y, y2: y }, axis);
-    for (const t of ticks) {
+    const labels = ticks.map(format);
+    const widest = Math.max(0, ...labels.map((l) => String(l).length)) * kLabelCharPx + 6;
+    const gap = ticks.length > 1 ? Math.abs(scale(ticks[1]) - scale(ticks[0])) : Infinity;
+    const every = Math.max(1, Math.ceil(widest / gap));
+    const [left, right] = [Math.min(...scale.range), Math.max(...scale.range)];
+    ticks.forEach((t, i) => {
       const x = scale(t);
       el("line", { x1: x, x2: x, y1: y, y2: y + 4 }, axis);
-      el("text", { x, y: y + 15, "text-anchor": "middle", text: format(t) }, axis);
-    }
+      if (i % every !== 0) return;
+      const half = String(labels[i]).length * kLabelCharPx / 2;
+      const anchor = x - half < left - 4 ? "start" : x + half > right + 4 ? "end" : "middle";
+      el("text", { x, y: y + 15, "text-anchor": anchor, text: labels[i] }, axis);
+    });
     return axis;
   }
 

@@ -108,6 +108,28 @@ test("each incident has its metrics charted with the impact window shaded", asyn
   }
 });
 
+test("no two labels of an axis overlap, on the charts and the timeline", async () => {
+  // The incident charts are 320 px wide: five clock labels past the first day ("d1 10:30")
+  // touched each other before the labels were thinned.
+  const overlaps = await page.$$eval("svg .axis", (axes) => {
+    const found = [];
+    for (const axis of axes) {
+      const boxes = [...axis.querySelectorAll("text")].map((t) => ({ text: t.textContent, b: t.getBBox() }));
+      for (let i = 0; i < boxes.length; ++i)
+        for (let j = i + 1; j < boxes.length; ++j) {
+          const a = boxes[i].b, b = boxes[j].b;
+          if (a.x < b.x + b.width - 0.5 && b.x < a.x + a.width - 0.5 &&
+              a.y < b.y + b.height - 0.5 && b.y < a.y + a.height - 0.5)
+            found.push(`${boxes[i].text} / ${boxes[j].text}`);
+        }
+    }
+    return found;
+  });
+  assert.deepEqual(overlaps, []);
+  const labelled = await page.$$eval(".incident svg .axis text", (t) => t.length);
+  assert.ok(labelled > 0, "the incident charts have axis labels");
+});
+
 test("the score table has a row per detector and both baselines", async () => {
   const rows = await page.$$eval(".score-table tbody tr", (r) => r.map((x) => x.dataset.row));
   for (const d of facts.detectors) assert.ok(rows.includes(d), d);
