@@ -1277,7 +1277,10 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
     const double stress = 1.0 - mod.service_capacity[s];
     const double used = spec.cpu_baseline + (1.0 - spec.cpu_baseline) * out.utilization[s];
     out.cpu[s] = capacity <= 0 ? 0.0 : stress + (1.0 - stress) * used;  // no replica, no CPU
-    out.fast_fail[s] = arrivals > 0 ? (out.aborted[s] + out.shed[s]) / arrivals : 0.0;
+    // At most every arrival: a queue cut short (replicas taken away) sheds what it held
+    // from earlier ticks too, and those fail in this tick beside its own arrivals.
+    out.fast_fail[s] =
+        arrivals > 0 ? std::min(1.0, (out.aborted[s] + out.shed[s]) / arrivals) : 0.0;
     // A request makes its calls one after the other and ends at one that fails after its
     // retries (unless optional): a dependency sees the requests that passed the calls
     // before it, and of its own k = n + f calls those up to the first failed one, F each
@@ -1734,7 +1737,7 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
 
     const double arrivals = out.arrivals[s];
     const double admitted = arrivals - out.aborted[s];
-    const double shed_share = admitted > 0 ? out.shed[s] / admitted : 0.0;
+    const double shed_share = admitted > 0 ? std::min(1.0, out.shed[s] / admitted) : 0.0;
     // The service time: workers / capacity, longer under a cpu-stress fault.
     const double base =
         mod.service_capacity[s] > 0 ? spec.service_seconds() / mod.service_capacity[s] : 0.0;
