@@ -496,6 +496,10 @@ void Loader::read_zone_placement(MapReader& r, ServiceSpec& service) {
                      "unknown zone '" + *name + "'" + suggest(*name, [&] { return all_zones(); }));
         continue;
       }
+      if (std::find(service.zones.begin(), service.zones.end(), *name) != service.zones.end()) {
+        diags_.error(pos_of(item), "zone '" + *name + "' is listed twice in 'zones'");
+        continue;
+      }
       service.zones.push_back(*name);
       service.zone_regions.push_back(scenario_.regions[zone_region].name);
       service.zone += (service.zone.empty() ? "" : ",") + *name;
@@ -1079,7 +1083,11 @@ std::vector<int> Loader::read_services(MapReader& r, const char* key, Need need)
     auto name = read_text(item, pos_of(item), "a service name", diags_);
     if (!name) continue;
     const int service = service_ref(*name, pos_of(item));
-    if (service >= 0) services.push_back(service);
+    if (service < 0) continue;
+    if (std::find(services.begin(), services.end(), service) != services.end())
+      diags_.error(pos_of(item), "service '" + *name + "' is listed twice in '" + key + "'");
+    else
+      services.push_back(service);
   }
   // Only an empty list: items that name no service, or a value that is no list, are reported
   // as such already.

@@ -118,6 +118,8 @@ void Loader::read_change(const YAML::Node& node, int index) {
       change.services = read_services(r, "services", Need::kRequired);
       change.segment = r.percent("segment", Range::closed(0, 100)).value_or(100) / 100.0;
       const std::vector<YAML::Node> steps = r.list("steps", Need::kRequired);
+      if (steps.empty() && r.has("steps") && r.value("steps")->IsSequence())
+        diags_.error(r.value_pos("steps"), "a feature flag's 'steps' must list at least one step");
       if (steps.size() > kMaxChangeSteps)
         diags_.error(r.value_pos("steps"), "a feature flag has at most " +
                                                std::to_string(kMaxChangeSteps) + " steps, got " +
