@@ -242,6 +242,13 @@ double RequestWorld::normal(int service, std::uint64_t key, std::uint64_t slot) 
 }
 
 namespace {
+// t + s seconds, saturated at kTimeMax (never reached: the run ends first). A delay read from
+// input is at most 100 years, but a fault's and its jitter's draw, a retry's backoff of ten of
+// them, or a slow pod's on top of a service time may pass int64 nanoseconds together.
+SimTime after(SimTime t, double s) {
+  return s >= to_seconds(kTimeMax - t) ? kTimeMax : t + seconds(s);
+}
+
 // Whether a part acts at this stage: at the sidecar (replica -1) the parts of every replica,
 // on a replica those of its replicas.
 template <typename Part>
@@ -415,7 +422,7 @@ void RequestWorld::arrive(std::int32_t h, SimTime t) {
   }
   const double delay = request_delay(hop, -1);
   if (delay > 0)
-    push(t + seconds(delay), EventKind::kEnter, h, hop.gen);
+    push(after(t, delay), EventKind::kEnter, h, hop.gen);
   else
     enter(h, t);
 }
@@ -495,7 +502,7 @@ void RequestWorld::start_service(std::int32_t h, int r, SimTime t) {
   ++replica.busy;
   set_busy(hop.service, +1, t);
   const double held = service_time(hop.service, hop.endpoint, hop.key) + hop.slow;
-  push(t + std::max<SimTime>(1, seconds(held)), EventKind::kDone, h, hop.gen);
+  push(std::max(t + 1, after(t, held)), EventKind::kDone, h, hop.gen);
 }
 
 void RequestWorld::done(std::int32_t h, SimTime t) {
@@ -648,7 +655,7 @@ void RequestWorld::send_attempt(std::int32_t c, SimTime t) {
   child.parent_span = sent.attempt_span;
   if (child.trace >= 0) ++traces_[child.trace].open;
   if (delay > 0 || depth_ >= kMaxNesting) {
-    push(t + seconds(delay), EventKind::kArrive, callee, child.gen);
+    push(after(t, delay), EventKind::kArrive, callee, child.gen);
     return;
   }
   ++depth_;  // it arrives now: handled at once
@@ -698,7 +705,7 @@ void RequestWorld::attempt_failed(std::int32_t c, SimTime t) {
       backoff = (1.0 - draw(hop.service, key, kBackoff)) * ceiling;  // (0, ceiling]
     }
     ++call.gen;
-    push(t + seconds(backoff), EventKind::kRetry, c, call.gen);
+    push(after(t, backoff), EventKind::kRetry, c, call.gen);
     return;
   }
   // The call failed after its retries.
