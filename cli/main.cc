@@ -96,7 +96,8 @@ int main(int argc, char** argv) {
       "report", "Draw a trace as one self-contained HTML page: map, timeline, incidents, scores");
   report_cmd->add_option("trace", report.trace_path, "Trace written by dosim run")->required();
   report_cmd->add_option("--out,-o", report.out_path,
-                         "HTML file to write (default: the trace's name with .html)");
+                         "HTML file to write, - for standard output (default: the trace's name "
+                         "with .html)");
 
   dosim::cli::ValidateOptions validate;
   auto* validate_cmd = app.add_subcommand(

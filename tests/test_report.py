@@ -5,6 +5,7 @@ network, the same trace gives the same bytes, and bad input (not a trace, a miss
 unwritable output) ends in exit 2 naming the file, with nothing half-written.
 """
 import json
+import pathlib
 import re
 
 import h5py
@@ -242,3 +243,18 @@ def test_an_output_link_is_kept_its_file_keeps_its_mode_and_a_device_is_written_
     reader.join(timeout=30)
     assert result.returncode == 0, result.stderr
     assert stat.S_ISFIFO(os.stat(fifo).st_mode) and received[0].startswith(b"<!DOCTYPE html>")
+
+
+def test_a_page_on_standard_output_is_the_page_alone():
+    """`-o -` and `-o /dev/stdout` write the page to standard output, and the line that says
+    so goes to standard error: nothing may follow the page's </html>."""
+    trace, _ = run_with_report("stdout")
+    page = TMP / "stdout-alone.html"
+    assert dosim("report", trace, "-o", page).returncode == 0
+    for target in ("-", "/dev/stdout"):
+        result = dosim("report", trace, "-o", target)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == page.read_text(), target
+        assert result.stdout.rstrip().endswith("</html>")
+        assert "dosim report:" in result.stderr and "KiB" in result.stderr, result.stderr
+    assert not (TMP / "-").exists() and not pathlib.Path("-").exists()
