@@ -241,6 +241,7 @@ TraceSpans read_spans(const std::string& path) {
     if (!exists(f, "services/name")) throw ReadFailure{"no /services/name: not a dosim trace"};
     if (std::string problem = trace_version_problem(f); !problem.empty())
       throw ReadFailure{problem};
+    if (hdf5::has_attribute(f, "mode")) trace.mode = hdf5::read_string_attribute(f, "mode");
     trace.services = read_strings(f, "services/name");
     if (exists(f, "endpoints/name")) trace.endpoints = read_strings(f, "endpoints/name");
     if (exists(f, "edges/name")) trace.edges = read_strings(f, "edges/name");

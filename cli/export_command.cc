@@ -247,6 +247,13 @@ int export_command(const ExportOptions& options) {
       write_series(options, out);
     } else {
       const TraceSpans trace = read_trace_spans(options.trace_path);
+      // Spans and request logs are the request level's: a fluid run's export is empty.
+      if (trace.mode == "fluid")
+        std::fprintf(stderr,
+                     "%s: warning: a fluid-mode trace holds no %s (run the scenario with "
+                     "--mode requests): the export is empty\n",
+                     options.trace_path.c_str(),
+                     options.format == "spans" ? "spans" : "request logs");
       if (options.format == "spans")
         out << otlp_spans(trace).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
             << '\n';

@@ -301,6 +301,10 @@ int main(int argc, char** argv) {
           export_options.format = export_args[0];
           export_options.trace_path = export_args[1];
         } else {
+          if (export_args.size() == 1 && (export_args[0] == "spans" || export_args[0] == "logs"))
+            throw dosim::InputError("command line", "dosim export " + export_args[0] +
+                                                        " needs the trace: dosim export " +
+                                                        export_args[0] + " TRACE.h5");
           if (!*format_opt)
             throw dosim::InputError(
                 "command line",

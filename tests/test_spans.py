@@ -124,8 +124,15 @@ def test_traces_are_deterministic_and_absent_in_fluid_mode():
     with h5py.File(fluid) as f:
         assert f["spans/span_id"].shape == (0,) and f["logs/t_ns"].shape == (0,)
     out = TMP / "fluid-spans.json"
-    assert dosim("export", "spans", fluid, "-o", out).returncode == 0
+    exported = dosim("export", "spans", fluid, "-o", out)
+    assert exported.returncode == 0
     assert json.loads(out.read_text()) == {"resourceSpans": []}
+    # ... and says why it is empty; a request-level trace's export says nothing of the kind.
+    assert "a fluid-mode trace holds no spans (run the scenario with --mode requests)" in exported.stderr
+    assert "fluid-mode" not in dosim("export", "spans", a, "-o", TMP / "a-spans.json").stderr
+    # `export spans` without its trace names what is missing.
+    missing = dosim("export", "spans")
+    assert missing.returncode == 2 and "dosim export spans needs the trace" in missing.stderr
 
 
 HEX32, HEX16 = re.compile(r"[0-9a-f]{32}"), re.compile(r"[0-9a-f]{16}")

@@ -63,6 +63,7 @@ namespace dosim {
 // indices refer to. Empty lists for a fluid run. Throws InputError like
 // read_trace_for_scoring().
 struct TraceSpans {
+  std::string mode;  // the root attribute `mode` ("fluid", "requests"; "" where absent)
   std::vector<std::string> services, endpoints, edges, faults, changes;
   std::vector<SpanRecord> spans;
   std::vector<LogRecord> logs;
