@@ -405,6 +405,12 @@ def test_files_that_are_no_trace_or_sweep_raise_input_error_and_the_summary_exit
                           capture_output=True, text=True)
     assert good.returncode == 0 and "dosim-trace" in good.stdout, good
     assert good.stderr == "", good.stderr  # no runpy warning
+    # A reader that leaves early (`| head`): no BrokenPipeError traceback, exit 0.
+    early = subprocess.Popen([sys.executable, "-m", "dosim.trace", str(trace)], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    early.stdout.close()
+    said = early.stderr.read()
+    assert early.wait() == 0 and "Traceback" not in said, said
     bad = subprocess.run([sys.executable, "-m", "dosim.trace", str(not_hdf5)], env=env,
                          capture_output=True, text=True)
     assert bad.returncode == 2, bad

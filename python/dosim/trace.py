@@ -17,6 +17,7 @@ Run as a script (`/usr/bin/python3 -m dosim.trace TRACE.h5`) to print a summary.
 Needs h5py, numpy and pandas (Debian's python3-h5py, python3-numpy, python3-pandas).
 """
 
+import os
 import sys
 
 import h5py
@@ -279,6 +280,10 @@ if __name__ == "__main__":
     try:
         with load_trace(sys.argv[1]) as loaded:
             print(summary(loaded))
+            sys.stdout.flush()
     except _dosim.Error as error:  # as the command line says it: no traceback, exit 2
         print(error, file=sys.stderr)
         sys.exit(2)
+    except BrokenPipeError:  # `... | head`: the reader left, as for any command
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)
