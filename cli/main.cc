@@ -271,6 +271,23 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     app.exit(e);
+    // A misspelt option: the one meant, where one is near (CLI11 says only "not expected").
+    const CLI::App* command = nullptr;
+    for (const CLI::App* candidate : app.get_subcommands({}))
+      if (argc > 1 && candidate->get_name() == argv[1]) command = candidate;
+    if (command != nullptr) {
+      std::vector<std::string> known;
+      for (const CLI::Option* option : command->get_options())
+        for (const std::string& name : option->get_lnames()) known.push_back("--" + name);
+      for (int i = 2; i < argc; ++i) {
+        const std::string word = std::string(argv[i]).substr(0, std::string(argv[i]).find('='));
+        if (word.rfind("--", 0) != 0 || word.size() < 3) continue;
+        if (std::find(known.begin(), known.end(), word) != known.end()) continue;
+        if (const std::string meant = dosim::did_you_mean(word, known); !meant.empty())
+          std::fprintf(stderr, "dosim %s: unknown option '%s'%s\n", argv[1], word.c_str(),
+                       meant.c_str());
+      }
+    }
     return dosim::cli::kExitBadInput;
   }
   if (*seed_opt) run.seed = seed;

@@ -397,3 +397,15 @@ def test_an_unknown_command_is_named():
     result = dosim("rnu", "x.yaml")
     assert result.returncode == 2
     assert "unknown command 'rnu'; did you mean 'run'?" in result.stderr, result.stderr
+
+
+def test_a_misspelt_option_names_the_one_meant():
+    result = dosim("run", "x.yaml", "--sed", "3")
+    assert result.returncode == 2
+    assert "dosim run: unknown option '--sed'; did you mean '--seed'?" in result.stderr, result.stderr
+    result = dosim("export", "x.h5", "--formt=csv")
+    assert result.returncode == 2
+    assert "unknown option '--formt'; did you mean '--format'?" in result.stderr, result.stderr
+    # Nothing near: CLI11's own words alone.
+    result = dosim("run", "x.yaml", "--zzzzzz")
+    assert result.returncode == 2 and "did you mean" not in result.stderr, result.stderr
