@@ -3,6 +3,8 @@
 // `amtool config routes test` prints them (comma-separated, in route order). CONFIG is an
 // alertmanager.yml file, or with --scenario a scenario whose `alertmanager:` is used. Labels
 // are read as amtool reads them (quotes stripped; a matcher other than `=` refused).
+#include <yaml-cpp/yaml.h>
+
 #include <iostream>
 #include <optional>
 
@@ -10,6 +12,7 @@
 #include "detectors/alertmanager.h"
 #include "dosim/engine/scenario_loader.h"
 #include "util/alertmanager_syntax.h"
+#include "util/input_file.h"
 
 namespace dosim::cli {
 namespace {
@@ -64,6 +67,19 @@ std::optional<std::pair<std::string, std::string>> parse_label(const std::string
   return std::pair{name, std::move(*value)};
 }
 
+// Whether the file reads as a scenario (a mapping with services:), read quietly.
+bool looks_like_scenario(const std::string& path) {
+  std::string reason;
+  const std::optional<std::string> text = read_input_file(path, kMaxScenarioBytes, reason);
+  if (!text) return false;
+  try {
+    const YAML::Node root = YAML::Load(*text);
+    return root.IsMap() && root["services"] && root["duration"];
+  } catch (const YAML::Exception&) {
+    return false;
+  }
+}
+
 }  // namespace
 
 int routes_command(const RoutesOptions& options) {
@@ -75,6 +91,10 @@ int routes_command(const RoutesOptions& options) {
                             : load_alertmanager_file(options.config_path);
   } catch (const Error& error) {
     problems = error.diagnostics();
+    if (!options.scenario && looks_like_scenario(options.config_path))
+      problems.push_back({options.config_path, 0, 0,
+                          "this is a scenario, not an alertmanager.yml: add --scenario to route "
+                          "through its 'alertmanager:' section"});
   }
   AlertLabels labels;
   for (const std::string& argument : options.labels) {

@@ -123,6 +123,9 @@ def test_a_scenario_names_its_alertmanager_file_and_routes_through_it():
     assert result.stdout.strip() == "oncall-pager,team-payments"
     result = dosim("routes", "--scenario", scenario, "severity=warning", "service=payments")
     assert result.stdout.strip() == "team-payments"
+    # Without --scenario, a scenario is not an alertmanager.yml: the flag is named.
+    result = dosim("routes", scenario, "severity=critical")
+    assert result.returncode == 2 and "add --scenario" in result.stderr, result.stderr
 
 
 def test_every_bad_label_is_said_at_once():
