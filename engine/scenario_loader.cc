@@ -475,11 +475,7 @@ void Loader::read_placement(MapReader& r, ServiceSpec& service) {
     if (std::find(regions.begin(), regions.end(), region) == regions.end())
       regions.push_back(region);
   service.failover = regions.size() <= 1;
-  if (auto failover = r.text("failover")) {
-    if (*failover != "true" && *failover != "false")
-      diags_.error(r.value_pos("failover"), "'failover' must be true or false");
-    service.failover = *failover == "true";
-  }
+  if (auto failover = r.boolean("failover")) service.failover = *failover;
 }
 
 void Loader::read_zone_placement(MapReader& r, ServiceSpec& service) {

@@ -296,13 +296,7 @@ void Loader::read_defect(const YAML::Node& node, ChangeSpec& change) {
   if (!r.is_map()) return;
   change.defect.latency = r.duration("latency", Range::at_least(0)).value_or(0);
   change.defect.error = r.number("errorPercent", Range::closed(0, 100)).value_or(0) / 100.0;
-  auto flag_value = [&](const char* key) {
-    auto text = r.text(key);
-    if (!text) return false;
-    if (*text != "true" && *text != "false")
-      diags_.error(r.value_pos(key), std::string("'") + key + "' must be true or false");
-    return *text == "true";
-  };
+  auto flag_value = [&](const char* key) { return r.boolean(key).value_or(false); };
   if (auto incompatible = r.value("incompatibleWith")) {
     MapReader with(*incompatible, "incompatibleWith", {"service", "version"}, diags_);
     if (with.is_map()) {

@@ -306,17 +306,25 @@ std::optional<std::string> MapReader::text(std::string_view key, Need need) {
   return read_text(entry->value, entry->value_pos(), "'" + entry->key + "'", diags_);
 }
 
+std::optional<bool> yaml_boolean(std::string_view text) {
+  if (text == "true" || text == "True" || text == "TRUE") return true;
+  if (text == "false" || text == "False" || text == "FALSE") return false;
+  return std::nullopt;
+}
+
+std::string not_a_boolean(std::string_view key, std::string_view text) {
+  return "'" + std::string(key) + "' must be true or false, got '" + std::string(text) + "'";
+}
+
 std::optional<bool> MapReader::boolean(std::string_view key, Need need) {
   const MapEntry* entry = lookup(key, need);
   if (!entry) return std::nullopt;
   const std::optional<std::string> text =
       read_text(entry->value, entry->value_pos(), "'" + entry->key + "'", diags_);
   if (!text) return std::nullopt;
-  if (*text != "true" && *text != "false") {
-    diags_.error(entry->value_pos(), "'" + entry->key + "' must be true or false");
-    return std::nullopt;
-  }
-  return *text == "true";
+  const std::optional<bool> value = yaml_boolean(*text);
+  if (!value) diags_.error(entry->value_pos(), not_a_boolean(entry->key, *text));
+  return value;
 }
 
 std::optional<double> MapReader::number(std::string_view key, Range range, Need need) {

@@ -104,6 +104,12 @@ struct Range {
 // value outside `range`.
 std::optional<std::string> read_text(const YAML::Node& node, SourcePos pos,
                                      const std::string& label, Diagnostics& diags);
+
+// A YAML 1.2 boolean (true, True, TRUE, false, False, FALSE), or nullopt for any other text
+// (yes/no are YAML 1.1's, strings in 1.2).
+std::optional<bool> yaml_boolean(std::string_view text);
+// The words of a key that takes true or false and got `text`.
+std::string not_a_boolean(std::string_view key, std::string_view text);
 std::optional<double> read_number(const YAML::Node& node, SourcePos pos, const std::string& label,
                                   Range range, Diagnostics& diags);
 std::optional<std::int64_t> read_integer(const YAML::Node& node, SourcePos pos,
