@@ -357,9 +357,9 @@ TEST_CASE("Rankings read from CSV and JSON lines", "[rca]") {
              "{\"incident_id\": 0, \"candidates\": [\"db\"], \"rankr\": \"x\"}\n"
              "{\"incident_id\": 0, \"candidates\": [\"db\"]}\n"
              "{\"incident_id\": 0, \"candidates\": [\"api\"], \"delay_s\": 0}\n") ==
-        std::vector<std::string>{"1:1 unknown key `rankr`; did you mean 'ranker'? (incident_id, "
+        std::vector<std::string>{"1:42 unknown key `rankr`; did you mean 'ranker'? (incident_id, "
                                  "candidates; optional ranker, delay_s)",
-                                 "3:1 a second ranking of incident 0 by external at delay_s 0s "
+                                 "3:2 a second ranking of incident 0 by external at delay_s 0s "
                                  "(the first is at line 2)"});
   std::filesystem::remove_all(dir);
 }

@@ -135,6 +135,8 @@ std::string closest_match(const std::string& word, const std::vector<std::string
   std::size_t best_distance = std::max<std::size_t>(2, word.size() / 3) + 1;
   for (const auto& candidate : candidates) {
     std::size_t distance = edit_distance(word, candidate);
+    // Not a word that shares nothing with it ('zz' is not a slip for 'a').
+    if (distance >= std::max(word.size(), candidate.size())) continue;
     if (distance < best_distance) {
       best_distance = distance;
       best = candidate;
