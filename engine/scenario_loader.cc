@@ -187,7 +187,8 @@ Scenario Loader::draft(const YAML::Node& root, std::vector<Diagnostic>& errors) 
   }
   for (const YAML::Node& region : top.list("regions")) read_region(region);
   const std::vector<YAML::Node> services = top.list("services", Need::kRequired);
-  if (services.empty() && top.has("services"))
+  if (services.empty() && top.has("services") &&
+      (top.value("services")->IsSequence() || top.value("services")->IsNull()))
     diags_.error(top.value_pos("services"), "'services' must list at least one service");
   for (const YAML::Node& service : services) read_service(service);
   for (const YAML::Node& dependency : top.list("dependencies")) read_dependency(dependency);
@@ -616,10 +617,12 @@ void Loader::read_dependency(const YAML::Node& node) {
       }
     }
   }
-  dependency.optional = r.boolean("optional").value_or(false);
+  const std::optional<bool> optional = r.boolean("optional");
+  dependency.optional = optional.value_or(false);
   dependency.fallback_latency = r.duration("fallback_latency", Range::at_least(0)).value_or(0);
+  // (An 'optional' that is no bool is said already: not again at its fallbacks.)
   for (const char* key : {"fallback_latency", "fallback"})
-    if (r.has(key) && !dependency.optional)
+    if (r.has(key) && !dependency.optional && (optional || !r.has("optional")))
       diags_.error(r.key_pos(key),
                    std::string("'") + key + "' is for an optional dependency (optional: true)");
   if (auto fallback = r.text("fallback"); fallback && dependency.optional)

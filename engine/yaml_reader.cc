@@ -259,8 +259,10 @@ MapReader::MapReader(const YAML::Node& node, std::string what,
     if (std::find(known.begin(), known.end(), entry.key) != known.end()) {
       allowed.push_back(std::move(entry));
     } else if (++unknown <= kMaxUnknownKeys) {
-      diags_.error(entry.key_pos(),
-                   "unknown key '" + entry.key + "' in " + what_ + did_you_mean(entry.key, known));
+      const std::string meant = closest_match(entry.key, known);
+      diags_.error(entry.key_pos(), "unknown key '" + entry.key + "' in " + what_ +
+                                        (meant.empty() ? "" : "; did you mean '" + meant + "'?"));
+      if (!meant.empty()) suggested_.push_back(meant);
     }
   }
   if (unknown > kMaxUnknownKeys)
@@ -277,7 +279,8 @@ const MapEntry* MapReader::find(std::string_view key) const {
 
 const MapEntry* MapReader::lookup(std::string_view key, Need need) {
   const MapEntry* entry = find(key);
-  if (!entry && need == Need::kRequired && is_map_)
+  if (!entry && need == Need::kRequired && is_map_ &&
+      std::find(suggested_.begin(), suggested_.end(), key) == suggested_.end())
     diags_.error(pos(), "missing required key '" + std::string(key) + "' in " + what_);
   return entry;
 }

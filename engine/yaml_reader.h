@@ -179,6 +179,9 @@ class MapReader {
   Diagnostics& diags_;
   bool is_map_ = false;
   std::vector<MapEntry> entries_;
+  // The keys suggested for unknown ones ('duraton': duration): missing, they are not said
+  // again as missing.
+  std::vector<std::string> suggested_;
 };
 
 }  // namespace dosim
