@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <numeric>
+#include <string>
 #include <tuple>
+#include <unordered_set>
 
 namespace dosim {
 namespace {
@@ -99,14 +101,15 @@ std::vector<Diagnostic> by_position(std::vector<Diagnostic> list, const std::str
   });
   std::vector<Diagnostic> kept;
   kept.reserve(list.size());
+  // Identical ones share a position; many distinct ones may too (a node reused through
+  // 100,000 aliases): a set of those at the current position, not a look back through them.
+  std::unordered_set<std::string> at_position;
   for (Diagnostic& d : list) {
-    // Identical ones share a position, so they sit among the few at it: look back only there.
-    bool repeated = false;
-    for (auto it = kept.rbegin(); it != kept.rend() && !repeated; ++it) {
-      if (it->file != d.file || it->line != d.line || it->column != d.column) break;
-      repeated = it->message == d.message && it->warning == d.warning;
-    }
-    if (!repeated) kept.push_back(std::move(d));
+    if (kept.empty() || kept.back().file != d.file || kept.back().line != d.line ||
+        kept.back().column != d.column)
+      at_position.clear();
+    if (at_position.insert((d.warning ? "w" : "e") + d.message).second)
+      kept.push_back(std::move(d));
   }
   return kept;
 }
