@@ -94,8 +94,9 @@ const char* pod_mode_name(PodMode mode) {
 
 int ServiceSpec::concurrency() const {
   if (workers > 0) return workers;
-  const long rounded = std::lround(capacity_rps * to_seconds(base_latency));
-  return static_cast<int>(std::clamp(rounded, 1L, 1'000'000L));
+  // Clamped as a double: lround of 1e298 (capacity_rps: 1e300) is undefined.
+  const double rounded = std::round(capacity_rps * to_seconds(base_latency));
+  return static_cast<int>(std::clamp(rounded, 1.0, 1'000'000.0));
 }
 
 std::vector<double> ServiceSpec::place_shares() const {

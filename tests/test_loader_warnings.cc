@@ -311,6 +311,12 @@ TEST_CASE("capacity follows workers and base_latency unless given", "[warnings]"
   CHECK(s[2].service_seconds() == Approx(0.040));
   CHECK(s[3].concurrency() == 2);
   CHECK(s[3].service_seconds() == Approx(0.005));
+  // Past a long's range the product is clamped as it is, at a million workers.
+  ServiceSpec huge;
+  huge.capacity_rps = 1e300;
+  CHECK(huge.concurrency() == 1'000'000);
+  huge.capacity_rps = 1e-300;
+  CHECK(huge.concurrency() == 1);
 }
 
 TEST_CASE("capacity and base latency that cannot both hold warn, with the time used",
