@@ -203,7 +203,8 @@ std::vector<RcaRanking> read_json_lines(const std::string& path, const std::stri
       json = nlohmann::json::parse(row);
     } catch (const nlohmann::json::parse_error& error) {
       // nlohmann's byte is the 1-based position of the character it stopped at.
-      const std::size_t at = std::clamp<std::size_t>(error.byte, 1, std::max<std::size_t>(row.size(), 1));
+      const std::size_t at =
+          std::clamp<std::size_t>(error.byte, 1, std::max<std::size_t>(row.size(), 1));
       problems.push_back({path, line, static_cast<int>(at), "not JSON: a JSON object per line"});
       continue;
     }
@@ -231,7 +232,7 @@ std::vector<RcaRanking> read_json_lines(const std::string& path, const std::stri
     for (const auto& [key, value] : json.items())
       if (std::find(kKeys.begin(), kKeys.end(), key) == kKeys.end())
         problem_at(key_column(key), "unknown key `" + key + "`" + did_you_mean(key, kKeys) +
-                " (incident_id, candidates; optional ranker, delay_s)");
+                                        " (incident_id, candidates; optional ranker, delay_s)");
     const auto id = json.find("incident_id");
     const auto list = json.find("candidates");
     const bool id_ok = id != json.end() && id->is_number_integer() && id->get<std::int64_t>() >= 0;
@@ -277,8 +278,8 @@ std::vector<RcaRanking> read_json_lines(const std::string& path, const std::stri
     if (const int first = rankings.opened_at(ranker, *delay, incident); first > 0) {
       problem_at(key_column("incident_id"),
                  "a second ranking of incident " + std::to_string(incident) + " by " + ranker +
-              " at delay_s " + format_duration(*delay) + " (the first is at line " +
-              std::to_string(first) + ")");
+                     " at delay_s " + format_duration(*delay) + " (the first is at line " +
+                     std::to_string(first) + ")");
       continue;
     }
     rankings.open(ranker, *delay, incident, line);

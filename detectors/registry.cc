@@ -320,7 +320,8 @@ void DetectorParams::require(bool condition, const std::string& message) const {
 void DetectorParams::require_state(double bytes, const std::string& what) const {
   require(bytes <= kMaxDetectorStateBytes,
           what + " would need " +
-              std::to_string(std::llround(std::min(bytes, 1e18) / (1024 * 1024))) + " MiB of state, more than the 1024 MiB a detector may take (a longer tick, "
+              std::to_string(std::llround(std::min(bytes, 1e18) / (1024 * 1024))) +
+              " MiB of state, more than the 1024 MiB a detector may take (a longer tick, "
               "a smaller value or fewer series)");
 }
 

@@ -150,8 +150,7 @@ std::unique_ptr<Detector> make_regression_detector(DetectorParams& params, std::
   params.require(window_ticks >= 1, "'window' must span at least 1 tick");
   // A Recent (3 values) per pair and tick: the size decides (docs/detectors.md), counted as one
   // pair at least so that no window is too long to be held as a count of ticks.
-  params.require_state(std::floor(window_ticks) * std::max<double>(series / 2, 1) * 24,
-                       "'window'");
+  params.require_state(std::floor(window_ticks) * std::max<double>(series / 2, 1) * 24, "'window'");
   return std::make_unique<RegressionDetector>(series, static_cast<std::int64_t>(ticks), threshold,
                                               min_sd, static_cast<std::size_t>(window_ticks));
 }

@@ -362,10 +362,10 @@ void Loader::read_capacity(MapReader& r, std::optional<double> capacity, Service
     std::snprintf(text, sizeof text, "%.3gms", seconds * 1000);
     return std::string(text);
   };
-  const std::string given =
-      service.workers > 0         ? ""
-      : workers == 1'000'000      ? " (capacity_rps x base_latency, rounded, at most 1000000)"
-                                  : " (capacity_rps x base_latency, rounded)";
+  const std::string given = service.workers > 0 ? ""
+                            : workers == 1'000'000
+                                ? " (capacity_rps x base_latency, rounded, at most 1000000)"
+                                : " (capacity_rps x base_latency, rounded)";
   diags_.warning(r.value_pos("capacity_rps"),
                  "'capacity_rps' " + format_number(*capacity) + " and 'base_latency' " + ms(base) +
                      " cannot both hold: " + std::to_string(workers) + " worker" +

@@ -6,8 +6,8 @@
 
 #include <bit>
 #include <cmath>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -61,8 +61,10 @@ class PythonDetector : public Detector {
       fail(t, describe(error));
     }
     if (out.is_none())
-      fail(t, step_at_ + "step() returned None: it must return an array of one score per "
-                         "series (" + std::to_string(series_) + " here); is a `return` missing?");
+      fail(t, step_at_ +
+                  "step() returned None: it must return an array of one score per "
+                  "series (" +
+                  std::to_string(series_) + " here); is a `return` missing?");
     const auto array = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(out);
     if (!array) {
       PyErr_Clear();
@@ -93,8 +95,8 @@ class PythonDetector : public Detector {
       if (!std::isfinite(score_data[i])) {
         char value[32];  // 1e39 as written, not its 40 digits
         std::snprintf(value, sizeof value, "%.9g", data[i]);
-        fail(t, step_at_ + "step() returned a score that is not a finite 32-bit number (" +
-                    value + ") for series " + std::to_string(i) + " (" + series_names_[i] + ")");
+        fail(t, step_at_ + "step() returned a score that is not a finite 32-bit number (" + value +
+                    ") for series " + std::to_string(i) + " (" + series_names_[i] + ")");
       }
     }
   }

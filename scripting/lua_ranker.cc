@@ -143,8 +143,9 @@ std::vector<RcaCandidate> pop_candidates(lua_State* L, const std::string& where)
               std::to_string(after_hole) +
               " follows it: Lua's list ends at a nil, and the candidates after it would be lost";
   else if (count == 0 && keyed)
-    problem = "entries are named, not numbered: one candidate is returned in a list, "
-              "{{id = ...}}";
+    problem =
+        "entries are named, not numbered: one candidate is returned in a list, "
+        "{{id = ...}}";
   for (lua_Integer i = 1; i <= count && !problem; ++i) {
     const double rank_score = static_cast<double>(count - i + 1);
     const std::string item = "candidate " + std::to_string(i);

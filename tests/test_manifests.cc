@@ -162,8 +162,9 @@ TEST_CASE("a later route that matches no caller is said to match nothing, not to
       "    route: [{destination: {host: cartservice}}]\n"
       "  - route: [{destination: {host: cartservice}}]\n");
   CHECK(loaded.scenario.faults.empty());
-  CHECK(has_warning(loaded, "m.yaml:9:5: 'cart-delay' spec.http[1] takes no request to "
-                            "cartservice (no caller or endpoint matches it): its fault never acts"));
+  CHECK(has_warning(loaded,
+                    "m.yaml:9:5: 'cart-delay' spec.http[1] takes no request to "
+                    "cartservice (no caller or endpoint matches it): its fault never acts"));
 }
 
 TEST_CASE("a match beside fault restricts the delay to the matched caller's edge", "[manifests]") {
