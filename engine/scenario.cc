@@ -133,7 +133,8 @@ double Scenario::request_hop_bound(int* worst_source) const {
     const DependencySpec& dep = dependencies[d];
     out[dep.caller].push_back(static_cast<int>(d));
     depends(dep.caller, dep.callee);
-    if (dep.fallback >= 0) depends(dep.caller, dep.fallback);
+    // `fallback` is a dependency of the same caller (by index): its callee is waited for.
+    if (dep.fallback >= 0) depends(dep.caller, dependencies[dep.fallback].callee);
   }
   std::vector<double> hops(n, 1.0);
   std::vector<int> ready;
@@ -144,7 +145,9 @@ double Scenario::request_hop_bound(int* worst_source) const {
     ready.pop_back();
     for (int d : out[s]) {
       const DependencySpec& dep = dependencies[d];
-      const double fallback = dep.fallback >= 0 ? hops[dep.fallback] : 0.0;
+      // A failed call's fallback: a call through the fallback dependency, retried to its last.
+      const DependencySpec* other = dep.fallback >= 0 ? &dependencies[dep.fallback] : nullptr;
+      const double fallback = other ? (1 + other->retries) * hops[other->callee] : 0.0;
       hops[s] +=
           std::ceil(dep.calls_per_request) * ((1 + dep.retries) * hops[dep.callee] + fallback);
     }
