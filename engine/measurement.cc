@@ -370,10 +370,22 @@ SampledPercentiles percentiles_at(const SampledPercentiles& exact, const SampleS
   return {at(z.z50), at(z.z95), at(z.z99)};
 }
 
+namespace {
+// The three in order: each is mapped from its own exact value, and where those are not one
+// distribution's (a mixture's p99 beside a single fit's spread) two close scores (or one, the
+// same order statistic of a small sample) could map out of order; a sample's are never.
+SampledPercentiles ordered(double a, double b, double c) {
+  if (a > b) std::swap(a, b);
+  if (b > c) std::swap(b, c);
+  if (a > b) std::swap(a, b);
+  return {a, b, c};
+}
+}  // namespace
+
 SampledPercentiles lognormal_percentiles_at(const SampledPercentiles& exact, double sigma,
                                             const SampleScores& z) {
-  return {exact.p50 * std::exp(sigma * z.z50), exact.p95 * std::exp(sigma * (z.z95 - kZ95)),
-          exact.p99 * std::exp(sigma * (z.z99 - kZ99))};
+  return ordered(exact.p50 * std::exp(sigma * z.z50), exact.p95 * std::exp(sigma * (z.z95 - kZ95)),
+                 exact.p99 * std::exp(sigma * (z.z99 - kZ99)));
 }
 
 SampledPercentiles capped_lognormal_percentiles_at(double mu, double sigma, double atom, double cap,
@@ -393,6 +405,10 @@ SampledPercentiles gamma_percentiles_at(const SampledPercentiles& exact, double 
   // Below shape 1/2 Wilson and Hilferty's cube is no gamma's (its root at p50 or p95 can
   // reach 0, and a score above it multiplied p95 ten-thousandfold): the secants.
   if (c > 2.0 / 9.0) return percentiles_at(exact, z);
+  // The shift lies below every percentile of the distribution it shifts; percentiles cut
+  // lower since (an edge's at its timeout, below its callee's shift) keep none of it, else a
+  // score below the centre mapped them below 0.
+  shift = std::clamp(shift, 0.0, exact.p50);
   const double spread = std::sqrt(c);
   // The cube root of the quantile over the mean at score `score`; kept above 0 (a score
   // far below the median has no Wilson-Hilferty quantile).
@@ -401,7 +417,8 @@ SampledPercentiles gamma_percentiles_at(const SampledPercentiles& exact, double 
     const double r = root(score) / root(centre);
     return shift + (p - shift) * r * r * r;
   };
-  return {at(exact.p50, z.z50, 0.0), at(exact.p95, z.z95, kZ95), at(exact.p99, z.z99, kZ99)};
+  return ordered(at(exact.p50, z.z50, 0.0), at(exact.p95, z.z95, kZ95),
+                 at(exact.p99, z.z99, kZ99));
 }
 
 SampledPercentiles sample_percentiles(MeasurementDraws& draws, std::uint64_t n,

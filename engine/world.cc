@@ -2419,8 +2419,10 @@ void World::write_frame(std::int64_t tick) {
     if (sampled) measure_edges(tick, begin, end);
     for (std::size_t d = begin; d < end; ++d) {
       if (!sampled) {
+        // No calls, no errors (the model's failure chance stands for the calls there are).
         edge_rps[d] = static_cast<float>(outcome_.edge_attempts[d]);
-        edge_err[d] = static_cast<float>(outcome_.edge_failure[d]);
+        edge_err[d] =
+            outcome_.edge_attempts[d] > 0 ? static_cast<float>(outcome_.edge_failure[d]) : 0.0f;
         edge_p50[d] = static_cast<float>(outcome_.edge_p50[d]);
         edge_p95[d] = static_cast<float>(outcome_.edge_p95[d]);
         edge_p99[d] = static_cast<float>(outcome_.edge_p99[d]);
@@ -2489,8 +2491,9 @@ void World::write_frame(std::int64_t tick) {
       exact = {g.p50, g.p95, g.p99};
     }
     if (!sampled) {
-      ep_rps[i] = static_cast<float>(outcome_.arrivals[s] * outcome_.endpoint_share[e]);
-      ep_err[i] = static_cast<float>(outcome_.endpoint_error[e]);
+      const double requests = outcome_.arrivals[s] * outcome_.endpoint_share[e];
+      ep_rps[i] = static_cast<float>(requests);
+      ep_err[i] = requests > 0 ? static_cast<float>(outcome_.endpoint_error[e]) : 0.0f;
       ep_p50[i] = static_cast<float>(exact.p50);
       ep_p95[i] = static_cast<float>(exact.p95);
       ep_p99[i] = static_cast<float>(exact.p99);
