@@ -355,6 +355,12 @@ void Loader::read_capacity(MapReader& r, std::optional<double> capacity, Service
   }
   service.capacity_rps = *capacity;
   const double used = service.service_seconds();
+  // Without a base_latency of its own the service time is what the capacity gives its workers
+  // (nothing to contradict: 150 rps a replica is 2 workers of 13.3 ms, not 10 ms's warning).
+  if (!r.has("base_latency")) {
+    service.base_latency = std::max<SimTime>(1, seconds(used));
+    return;
+  }
   if (std::abs(used - base) <= 0.1 * base) return;
   const int workers = service.concurrency();
   const auto ms = [](double seconds) {

@@ -311,6 +311,19 @@ TEST_CASE("capacity follows workers and base_latency unless given", "[warnings]"
   CHECK(s[2].service_seconds() == Approx(0.040));
   CHECK(s[3].concurrency() == 2);
   CHECK(s[3].service_seconds() == Approx(0.005));
+  // A capacity without a base latency of its own sets the service time: nothing to warn of.
+  const Scenario derived = parse_scenario(
+      "name: t\n"
+      "duration: 1h\n"
+      "services:\n"
+      "  - {name: a, capacity_rps: 150}\n"
+      "  - {name: b, capacity_rps: 150, workers: 4}\n",
+      "test.yaml");
+  CHECK(derived.warnings.empty());
+  CHECK(derived.services[0].concurrency() == 2);
+  CHECK(to_seconds(derived.services[0].base_latency) == Approx(2.0 / 150));
+  CHECK(to_seconds(derived.services[1].base_latency) == Approx(4.0 / 150));
+  CHECK(derived.services[1].service_seconds() == Approx(4.0 / 150));
   // Past a long's range the product is clamped as it is, at a million workers.
   ServiceSpec huge;
   huge.capacity_rps = 1e300;
