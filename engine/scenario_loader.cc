@@ -607,7 +607,12 @@ void Loader::read_dependency(const YAML::Node& node) {
   if (auto outlier = r.value("outlier_detection")) {
     DependencySpec::OutlierDetection policy;
     if (outlier->IsScalar()) {  // true: Envoy's defaults
-      if (auto on = r.boolean("outlier_detection"); on && *on) dependency.outlier = policy;
+      const std::optional<bool> on = yaml_boolean(outlier->Scalar());
+      if (!on)
+        diags_.error(r.value_pos("outlier_detection"),
+                     "'outlier_detection' is true, false or a mapping of its settings, got '" +
+                         outlier->Scalar() + "'");
+      if (on && *on) dependency.outlier = policy;
     } else {
       MapReader o(
           *outlier, "outlier_detection",
@@ -849,9 +854,15 @@ void Loader::read_regional_entries(const YAML::Node& node, MapReader& r, Traffic
   if (auto weights = r.value("weights"))
     traffic.region_weights = read_region_weights(*weights, r.value_pos("weights"), traffic);
   if (auto failover = r.value("failover")) {
-    if (failover->IsScalar() && (failover->Scalar() == "true" || failover->Scalar() == "false")) {
-      if (failover->Scalar() == "true") traffic.failover = FailoverPolicy{};
-      if (traffic.failover) traffic.failover->pos = r.value_pos("failover");
+    if (failover->IsScalar() && !failover->Scalar().empty()) {  // true: the defaults
+      const std::optional<bool> on = yaml_boolean(failover->Scalar());
+      if (!on)
+        diags_.error(r.value_pos("failover"), "'failover' is true, false or a mapping of its "
+                                              "settings, got '" + failover->Scalar() + "'");
+      if (on && *on) {
+        traffic.failover = FailoverPolicy{};
+        traffic.failover->pos = r.value_pos("failover");
+      }
     } else {
       MapReader f(*failover, "failover",
                   {"interval", "failures", "recoveries", "timeout", "shift", "failback"}, diags_);
