@@ -35,15 +35,17 @@ def test_the_fluid_model_is_calibrated_to_the_request_level():
     # docs/world-model.md, "How close the fluid model comes to the request level".
     rows = ratios()
     mean = sorted(abs(r[0]) for r in rows)
-    assert mean[len(mean) // 2] < 0.02, mean
-    assert sum(m < 0.05 for m in mean) >= 0.85 * len(rows)
-    assert sum(abs(r[1]) < 0.2 for r in rows) >= 0.8 * len(rows)
-    assert sum(abs(r[2]) < 0.2 for r in rows) >= 0.85 * len(rows)
-    assert sum(abs(r[3]) < 0.05 for r in rows) >= 0.9 * len(rows)
-    assert sum(abs(r[4]) < 0.05 for r in rows) >= 0.9 * len(rows)
+    assert mean[len(mean) // 2] < 0.01, mean
+    assert sum(m < 0.02 for m in mean) >= 0.95 * len(rows)
+    assert all(m < 0.05 for m in mean), mean
+    assert all(abs(r[1]) < 0.1 for r in rows)  # rps CV
+    assert sum(abs(r[2]) < 0.2 for r in rows) >= 0.97 * len(rows)  # p95 CV
+    assert all(abs(r[3]) < 0.05 for r in rows)  # p95
+    assert all(abs(r[4]) < 0.05 for r in rows)  # p50
     # p99: a sum's tail (the gamma of a composed latency's moments; with the log-normal of
     # them 78 of 118 were within 5 %).
-    assert sum(abs(r[5]) < 0.05 for r in rows) >= 0.9 * len(rows)
+    assert sum(abs(r[5]) < 0.05 for r in rows) >= 0.97 * len(rows)
+    assert all(abs(r[5]) < 0.1 for r in rows)
 
 
 def small_systems():
