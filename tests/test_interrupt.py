@@ -50,10 +50,16 @@ def interrupt_run(signal_number, expected_code, *extra):
         os.remove(out_path)
     process = subprocess.Popen([DOSIM, "run", yaml_path, "--out", out_path, *(extra or ["--quiet"])],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    # The trace exists before the simulation starts; give the simulation a second after that.
+    # The trace exists before the simulation starts, under a temporary name beside its own
+    # (.NAME.dosim-PID-N, renamed to NAME when it stops); give the simulation a second after.
+    temporary = f".{os.path.basename(out_path)}.dosim-{process.pid}-"
+
+    def trace_started():
+        return any(entry.startswith(temporary) for entry in os.listdir(os.path.dirname(out_path)))
     deadline = time.monotonic() + 30
-    while not os.path.exists(out_path) and process.poll() is None and time.monotonic() < deadline:
+    while not trace_started() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
+    check(trace_started() or process.poll() is not None, f"{name}: no trace after 30 s")
     time.sleep(1.0)
     still_running = process.poll() is None
     check(still_running, f"{name}: the run is still going after 1 s (needs a longer scenario)")
