@@ -237,13 +237,12 @@ TEST_CASE("Measurement: a queue's sample percentiles, through the shifted gamma 
     const SampledPercentiles exact{dosim::quantile(d, 0.50), dosim::quantile(d, 0.95),
                                    dosim::quantile(d, 0.99)};
     const double wait_mean = d.p_wait * (d.shift + d.tail);
-    const double wait_second = d.p_wait * (d.shift * d.shift + 2 * d.shift * d.tail +
-                                           2 * d.tail * d.tail);
+    const double wait_second =
+        d.p_wait * (d.shift * d.shift + 2 * d.shift * d.tail + 2 * d.tail * d.tail);
     const dosim::Moments moments{d.service + wait_mean,
                                  d.service * d.service + wait_second - wait_mean * wait_mean};
     const dosim::ShiftedGamma shifted = dosim::shifted_gamma(moments, dosim::third_of(d));
-    const double gamma_c =
-        shifted.gamma.var / (9.0 * shifted.gamma.mean * shifted.gamma.mean);
+    const double gamma_c = shifted.gamma.var / (9.0 * shifted.gamma.mean * shifted.gamma.mean);
     for (const std::uint64_t n : {8u, 32u, 100u}) {
       constexpr int kTrials = 40000;
       std::vector<double> ours[3], sorted[3];
@@ -270,8 +269,8 @@ TEST_CASE("Measurement: a queue's sample percentiles, through the shifted gamma 
       }
       for (int k = 0; k < 3; ++k) {
         const Stats a = stats_of(ours[k]), b = stats_of(sorted[k]);
-        INFO(c.name << ", n " << n << ", percentile " << k << ": ours " << a.mean << " +- "
-                    << a.sd << ", sorted " << b.mean << " +- " << b.sd);
+        INFO(c.name << ", n " << n << ", percentile " << k << ": ours " << a.mean << " +- " << a.sd
+                    << ", sorted " << b.mean << " +- " << b.sd);
         CHECK(std::abs(a.mean / b.mean - 1.0) < 0.01 + 3.0 * b.sd / b.mean / std::sqrt(kTrials));
         CHECK(std::abs(a.sd / b.sd - 1.0) < 0.1);
       }
