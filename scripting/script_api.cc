@@ -90,6 +90,39 @@ SimTime duration_arg(lua_State* L, int index, const char* what) {
 // nodes made of them live outside the Lua memory cap (a canary of a million steps took GBs).
 constexpr std::size_t kMaxTableValues = 100'000;
 
+// A table is a list (keys exactly 1..n, n = `length`) or a mapping (names only): a list with
+// a gap, or list items beside names, would lose the items past the gap or the names.
+void check_list_or_mapping(lua_State* L, int index, lua_Integer length, const std::string& where) {
+  lua_Integer keys = 0, integers = 0, largest = 0;
+  std::string other;
+  lua_pushnil(L);
+  while (lua_next(L, index) != 0) {
+    ++keys;
+    if (lua_isinteger(L, -2)) {
+      ++integers;
+      largest = std::max(largest, lua_tointeger(L, -2));
+      if (lua_tointeger(L, -2) < 1 && other.empty())
+        other = "[" + std::to_string(lua_tointeger(L, -2)) + "]";
+    } else if (lua_type(L, -2) != LUA_TSTRING && other.empty()) {
+      other = std::string("a ") + luaL_typename(L, -2) + " key";
+    }
+    lua_pop(L, 1);
+  }
+  if (integers == 0 || keys == length) return;  // a mapping of names, or a list
+  if (!other.empty())
+    throw RunControlError(where + ": table keys must be names or a list's 1..n, got " + other);
+  if (integers < keys)
+    throw RunControlError(where + ": a table mixes list items ([1], [2], ...) and named keys");
+  for (lua_Integer i = 1; i <= largest; ++i) {
+    lua_rawgeti(L, index, i);
+    const bool missing = lua_isnil(L, -1);
+    lua_pop(L, 1);
+    if (missing)
+      throw RunControlError(where + ": a list with a gap: no item [" + std::to_string(i) +
+                            "] before [" + std::to_string(largest) + "]");
+  }
+}
+
 // The Lua value at `index` as a YAML node: tables with keys 1..n are sequences, other
 // tables mappings (string keys), numbers and booleans scalars. Tables nest at most
 // kMaxTableDepth deep and may not contain themselves; `path` holds the enclosing tables,
@@ -122,6 +155,7 @@ YAML::Node to_yaml(lua_State* L, int index, const std::string& where,
       path.push_back(table);
       const lua_Integer length = static_cast<lua_Integer>(lua_rawlen(L, index));
       YAML::Node node;
+      check_list_or_mapping(L, index, length, where);
       if (length > 0) {
         for (lua_Integer i = 1; i <= length; ++i) {
           lua_rawgeti(L, index, i);
@@ -558,11 +592,15 @@ std::string manifest_path(const std::string& script, const std::string& written)
   const fs::path folder = fs::canonical(parent.empty() ? fs::path(".") : parent, error);
   if (error)
     throw RunControlError("sim.apply: cannot find the script's folder: " + error.message());
-  const fs::path resolved = fs::weakly_canonical(folder / given, error);
-  const bool inside =
-      !error &&
-      std::mismatch(folder.begin(), folder.end(), resolved.begin(), resolved.end()).first ==
-          folder.end();
+  // `..` is taken lexically first, as the path returned is (a missing folder before `..` left
+  // weakly_canonical to resolve nothing after it, not a link to elsewhere either); then the
+  // links of what is left are resolved.
+  const auto within = [&](const fs::path& p) {
+    return std::mismatch(folder.begin(), folder.end(), p.begin(), p.end()).first == folder.end();
+  };
+  const fs::path normal = (folder / given).lexically_normal();
+  const fs::path resolved = fs::weakly_canonical(normal, error);
+  const bool inside = !error && within(normal) && within(resolved);
   if (!inside)
     throw RunControlError("sim.apply: '" + written +
                           "' is not inside the script's folder (after '..' and symbolic links); "

@@ -3,6 +3,8 @@ never a silent acceptance, a hang or a host file read:
 
 - sim.sleep / sim.wait_until in a coroutine of coroutine.create are errors;
 - an experiment still running at the end gets its rollbacks and the verdict error (exit 3);
+- a table with a gap in its list, list items beside names or a key [0] is an error, not a
+  list that loses what is past the gap;
 - sim.apply reads no file outside the script's folder, never quotes a file that is not a
   manifest, and gives a manifest's problems with their positions;
 - misspelt keys of sim.experiment, sim.detector (and watch), sim.scale, sim.shed,
@@ -106,7 +108,7 @@ def test_apply_reads_only_manifests_in_the_scripts_folder():
         os.symlink(secret, link)
     result, trace, _ = run("apply-outside", f"""
 for _, p in ipairs({{"{secret}", "../ck-secret.txt", "sub/../../ck-secret.txt", "link.yaml",
-                    "notes.txt"}}) do
+                    "nosuchdir/../link.yaml", "notes.txt"}}) do
   local ok, e = pcall(sim.apply, p)
   sim.log(e)
 end
@@ -114,9 +116,10 @@ end
     assert result.returncode == 0, result.stderr
     texts = logged(trace)
     assert "is an absolute path" in texts[0], texts
-    for text in texts[1:4]:
+    # A missing folder before '..' once left the link after it unresolved.
+    for text in texts[1:5]:
         assert "is not inside the script's folder" in text, texts
-    assert "not a Kubernetes manifest" in texts[4], texts
+    assert "not a Kubernetes manifest" in texts[5], texts
     assert not any("hunter2" in text for text in texts), texts
 
 
@@ -359,3 +362,18 @@ def test_a_drain_restored_after_the_end_is_logged_with_the_scenarios_warning():
     lines = logged(trace)
     assert any(line.startswith("sim.drain: warning: change ") and "restores at 5h" in line and
                "never happens" in line for line in lines), lines
+
+
+def test_a_list_with_a_gap_or_named_keys_beside_its_items_is_an_error():
+    cases = {
+        'services = {[1] = "web", [3] = "db"}': "a list with a gap: no item [2] before [3]",
+        'services = {"db", x = 1}': "a table mixes list items ([1], [2], ...) and named keys",
+        'services = {[0] = "web", "db"}': "table keys must be names or a list's 1..n, got [0]",
+    }
+    for number, (services, message) in enumerate(cases.items()):
+        result, _, path = run(f"gap-{number}",
+                              f'sim.config{{name = "c", version = "v", {services}}}\n')
+        assert result.returncode == 2, result.stderr
+        assert f"{path}:1: sim.config: {message}" in result.stderr, result.stderr
+    result, trace, _ = run("no-gap", 'sim.config{name = "c", version = "v", services = {"web", "db"}}')
+    assert result.returncode == 0, result.stderr
