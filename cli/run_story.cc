@@ -48,6 +48,7 @@ std::vector<StoryEvent> run_story(const Scenario& scenario, const std::vector<Ch
     story.push_back({t, std::move(kind), std::move(text), detail.dump()});
   };
   for (const FaultSpec& fault : scenario.faults) {
+    if (fault.duration == 0) continue;  // stopped before it started (a script's fault:stop())
     const std::string target = fault_target(scenario, fault);
     add(fault.start, "fault-start",
         std::string("FAULT  ") + fault_kind_name(fault.kind) + " on " + target + " (" + fault.name +

@@ -14,6 +14,7 @@ never a silent acceptance, a hang or a host file read:
 - sim.after with a negative delay; a canary of too many steps;
 - runtime errors (the budget inside an experiment, a coroutine yielding by itself, a
   detector returning the wrong scores) name the script's line;
+- a fault stopped before its start never starts (no story line, a silent cause);
 - a change a scenario would warn of (a drain restored after the run ends) is logged with
   the warning at its call.
 """
@@ -377,3 +378,21 @@ def test_a_list_with_a_gap_or_named_keys_beside_its_items_is_an_error():
         assert f"{path}:1: sim.config: {message}" in result.stderr, result.stderr
     result, trace, _ = run("no-gap", 'sim.config{name = "c", version = "v", services = {"web", "db"}}')
     assert result.returncode == 0, result.stderr
+
+
+def test_a_fault_stopped_before_its_start_never_starts():
+    path = write("early-stop.lua", """
+local f = sim.inject{name = "future", kind = "error", target = {service = "web"}, start = 100,
+                     duration = 60, percent = 50}
+sim.at(50, function() f:stop() end)
+""")
+    trace = os.path.join(TMP, "ck-early-stop.h5")
+    result = dosim("run", SCENARIO_PATH, "--script", path, "--out", trace)
+    assert result.returncode == 0, result.stderr
+    assert "FAULT  error on web (future)" not in result.stdout, result.stdout
+    with h5py.File(trace, "r") as f:
+        i = f["truth/incidents"]
+        assert i["name"].asstr()[0] == "future"
+        assert i["silent"][0] == 1 and i["start_ns"][0] == i["end_ns"][0] == 100 * 10**9
+        errors = f["metrics/service/error_ratio"][()]
+    assert errors.max() == 0, errors.max()
