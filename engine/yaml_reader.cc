@@ -213,7 +213,7 @@ std::optional<SimTime> read_duration(const YAML::Node& node, SourcePos pos,
     written.remove_prefix(1);
   while (!written.empty() && std::isspace(static_cast<unsigned char>(written.back())))
     written.remove_suffix(1);
-  if (parse_double(written) && *value != 0) {
+  if (parse_double(written) && *value != 0 && node.Tag() != kSecondsTag) {
     const std::string number(written);
     diags.warning(pos, label + " is a bare number: read as " + number + " s; write " + number +
                            "s or " + number + "ms to be explicit");
@@ -316,7 +316,10 @@ std::optional<bool> yaml_boolean(std::string_view text) {
 }
 
 std::string not_a_boolean(std::string_view key, std::string_view text) {
-  return "'" + std::string(key) + "' must be true or false, got '" + std::string(text) + "'";
+  // Appended in place: GCC 12 warns of `"'" + std::string(...)` (a -Wrestrict false positive).
+  std::string message = "'";
+  message.append(key).append("' must be true or false, got '").append(text).append("'");
+  return message;
 }
 
 std::optional<bool> MapReader::boolean(std::string_view key, Need need) {

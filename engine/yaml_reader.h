@@ -115,7 +115,9 @@ std::optional<double> read_number(const YAML::Node& node, SourcePos pos, const s
 std::optional<std::int64_t> read_integer(const YAML::Node& node, SourcePos pos,
                                          const std::string& label, Range range, Diagnostics& diags);
 // Durations as in parse_duration(); `range` is in nanoseconds. Warns for a bare number other
-// than 0 (read as seconds).
+// than 0 (read as seconds), unless the node carries kSecondsTag (a script's number, which is
+// seconds by the Lua API's definition: docs/lua-api.md).
+inline constexpr const char* kSecondsTag = "tag:dosim:seconds";
 std::optional<SimTime> read_duration(const YAML::Node& node, SourcePos pos,
                                      const std::string& label, Range range, Diagnostics& diags);
 

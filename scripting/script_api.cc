@@ -139,10 +139,16 @@ YAML::Node to_yaml(lua_State* L, int index, const std::string& where,
     case LUA_TBOOLEAN:
       return YAML::Node(lua_toboolean(L, index) ? "true" : "false");
     case LUA_TNUMBER: {
-      if (lua_isinteger(L, index)) return YAML::Node(std::to_string(lua_tointeger(L, index)));
+      // A number where a duration goes is seconds (docs/lua-api.md), not a bare number to
+      // warn of: the tag says so to the loader (yaml_reader.h, read_duration).
       char text[40];
-      std::snprintf(text, sizeof text, "%.17g", lua_tonumber(L, index));
-      return YAML::Node(std::string(text));
+      if (lua_isinteger(L, index))
+        std::snprintf(text, sizeof text, "%lld", static_cast<long long>(lua_tointeger(L, index)));
+      else
+        std::snprintf(text, sizeof text, "%.17g", lua_tonumber(L, index));
+      YAML::Node number{std::string(text)};
+      number.SetTag(kSecondsTag);
+      return number;
     }
     case LUA_TTABLE: {
       const void* table = lua_topointer(L, index);

@@ -396,3 +396,15 @@ sim.at(50, function() f:stop() end)
         assert i["silent"][0] == 1 and i["start_ns"][0] == i["end_ns"][0] == 100 * 10**9
         errors = f["metrics/service/error_ratio"][()]
     assert errors.max() == 0, errors.max()
+
+
+def test_a_scripts_numbers_are_seconds_without_a_bare_number_warning():
+    # docs/lua-api.md: times are seconds; a share in percent below 1 is still warned of.
+    result, trace, _ = run("seconds", """
+sim.config{services = {"web"}, version = "c1", at = 200, revert = 250.5}
+sim.flag{flag = "f", services = {"web"}, steps = {{at = 100, percent = 0.5}}}
+""")
+    assert result.returncode == 0, result.stderr
+    texts = logged(trace)
+    assert not any("bare number" in text for text in texts), texts
+    assert any("'percent' is 0.5: that is half of one percent" in text for text in texts), texts
