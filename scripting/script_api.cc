@@ -697,9 +697,15 @@ int change(lua_State* L, const char* kind, const char* where) {
   }
   // What a scenario's change would warn of (a drain restored after the run ends), in the
   // script's log at the call.
+  int index = -1;
+  try {
+    index = simulation.add_change(std::move(spec));
+  } catch (const RunControlError& error) {  // the run's own checks (it starts before now)
+    throw RunControlError(std::string(where) + ": " + error.what());
+  }
   for (const Diagnostic& warning : warnings)
     host.add_log(std::string(where) + ": warning: " + warning.message);
-  lua_pushinteger(L, simulation.add_change(std::move(spec)));
+  lua_pushinteger(L, index);
   return 1;
 }
 

@@ -408,3 +408,13 @@ sim.flag{flag = "f", services = {"web"}, steps = {{at = 100, percent = 0.5}}}
     texts = logged(trace)
     assert not any("bare number" in text for text in texts), texts
     assert any("'percent' is 0.5: that is half of one percent" in text for text in texts), texts
+
+
+def test_a_change_the_run_refuses_is_an_error_of_its_call():
+    # docs/lua-api.md: every sim call's own error starts with its name.
+    result, _, path = run("deploy-past", 'sim.at(100, function()\n'
+                                         '  sim.deploy{service = "web", version = "v2", at = 50}\n'
+                                         'end)\n')
+    assert result.returncode == 2, result.stderr
+    assert f"{path}:2: sim.deploy: change 'change-0': it starts (50s) before now (1m40s)" \
+        in result.stderr, result.stderr
