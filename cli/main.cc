@@ -35,6 +35,21 @@ CLI::Validator whole_number() {
       "INT");
 }
 
+// --lua-instructions and --lua-memory, for run and for validate (which runs the main chunk).
+void add_lua_limits(CLI::App* command, std::int64_t& instructions, std::int64_t& memory_mib) {
+  command
+      ->add_option("--lua-instructions", instructions,
+                   "Instruction budget of a script per callback or coroutine resume (1000 to "
+                   "1e12; default 50,000,000)")
+      ->check(whole_number())
+      ->check(CLI::Range(std::int64_t{1000}, std::int64_t{1'000'000'000'000}));
+  command
+      ->add_option("--lua-memory", memory_mib,
+                   "Memory cap of a script in MiB (1 to 1048576; default 256)")
+      ->check(whole_number())
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 20));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -71,14 +86,7 @@ int main(int argc, char** argv) {
       "progress, story or summary");
   run_cmd->add_option("--script", run.script_path,
                       "Lua chaos script to run inside the simulation (docs/lua-api.md)");
-  run_cmd
-      ->add_option("--lua-instructions", run.lua_instructions,
-                   "Instruction budget of a script per callback or coroutine resume")
-      ->check(whole_number())
-      ->check(CLI::Range(std::int64_t{1000}, std::int64_t{1'000'000'000'000}));
-  run_cmd->add_option("--lua-memory", run.lua_memory_mib, "Memory cap of a script in MiB")
-      ->check(whole_number())
-      ->check(CLI::Range(1, 1 << 20));
+  add_lua_limits(run_cmd, run.lua_instructions, run.lua_memory_mib);
   run_cmd->add_option("--events", run.events_path,
                       "Write every event (faults, changes, alerts, incidents) as JSON lines");
   run_cmd->add_flag("--strict", run.strict,
@@ -106,6 +114,7 @@ int main(int argc, char** argv) {
   validate_cmd->add_option("--script", validate.script_path,
                            "Lua chaos script to check with it (as `dosim run --script`)");
   validate_cmd->add_flag("--strict", validate.strict, "Treat warnings as errors (exit 2)");
+  add_lua_limits(validate_cmd, validate.lua_instructions, validate.lua_memory_mib);
 
   dosim::cli::ScoreOptions score;
   auto* score_cmd = app.add_subcommand(

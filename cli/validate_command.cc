@@ -33,6 +33,8 @@ void print_warnings(const std::vector<Diagnostic>& warnings) {
 int validate_command(const ValidateOptions& options) {
   RunOptions run_options;
   run_options.script_path = options.script_path;
+  run_options.lua_instructions = options.lua_instructions;
+  run_options.lua_memory_mib = options.lua_memory_mib;
   std::vector<Diagnostic> found = RunPlan::check(options.scenario_path, run_options);
   std::size_t errors = 0, warnings = 0;
   for (Diagnostic& d : found) {

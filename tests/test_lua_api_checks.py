@@ -418,3 +418,15 @@ def test_a_change_the_run_refuses_is_an_error_of_its_call():
     assert result.returncode == 2, result.stderr
     assert f"{path}:2: sim.deploy: change 'change-0': it starts (50s) before now (1m40s)" \
         in result.stderr, result.stderr
+
+
+def test_validate_takes_the_scripts_limits_as_run_does():
+    # A main chunk of about 90 million instructions: past validate's default budget as past
+    # run's, within both given a larger one.
+    path = write("heavy.lua", "local x = 0\nfor i = 1, 30000000 do x = x + i end\n")
+    default = dosim("validate", SCENARIO_PATH, "--script", path)
+    assert default.returncode == 2 and "instruction budget of 50000000 exceeded" in default.stderr, \
+        default.stderr
+    larger = dosim("validate", SCENARIO_PATH, "--script", path, "--lua-instructions", "200000000")
+    assert larger.returncode == 0, larger.stderr
+    assert dosim("validate", SCENARIO_PATH, "--lua-memory", "0").returncode == 2
