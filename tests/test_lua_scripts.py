@@ -502,3 +502,25 @@ def test_the_scenario_names_its_script():
 
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-q", "-p", "no:cacheprovider"]))
+
+
+def test_the_experiment_of_the_lua_api_page_does_what_the_page_says():
+    """docs/lua-api.md, Experiments: its example on scenarios/game-day.yaml passes, and with
+    sim.sleep("5m") fails on the second probe with the gateway's p95 the page quotes."""
+    page = (SOURCE_DIR / "docs" / "lua-api.md").read_text()
+    start = page.index("local slow\nsim.after")
+    code = page[start:page.index("```", start)]
+    quoted = re.search(r"`FAIL \.\.\. hypothesis after:\s+gateway p95 (\d+) ms`", page)
+    assert quoted, "the page quotes the failing probe"
+    for name, script, code_expected, line in (
+            ("passes", code, 0, "PASS  the shop survives a slow payment provider (5m..20m)"),
+            ("fails", code.replace('sim.sleep("15m")', 'sim.sleep("5m")'), 3,
+             "FAIL  the shop survives a slow payment provider (5m..10m): hypothesis after: "
+             f"gateway p95 {quoted.group(1)} ms")):
+        path = os.path.join(TMP, f"page-experiment-{name}.lua")
+        with open(path, "w") as out:
+            out.write(script)
+        result = dosim("run", str(SOURCE_DIR / "scenarios" / "game-day.yaml"), "--script", path,
+                       "--out", os.path.join(TMP, f"page-experiment-{name}.h5"))
+        assert result.returncode == code_expected, result.stderr
+        assert line in result.stdout, result.stdout
