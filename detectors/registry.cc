@@ -441,6 +441,12 @@ std::unique_ptr<Detector> make_detector(const DetectorSpec& spec, std::size_t se
       const auto at = std::find_if(trial.params.begin(), trial.params.end(),
                                    [&](const auto& param) { return param.first == bad; });
       if (bad.empty() || at == trial.params.end()) break;
+      if (bad == "rest" && at->second != 0.0) {
+        // Its default (100 for surprise) would clash with `for:` again, said as a second
+        // problem of the one value: 0 (no rest) clashes with nothing.
+        at->second = 0.0;
+        continue;
+      }
       const auto index = static_cast<std::size_t>(at - trial.params.begin());
       trial.params.erase(at);
       if (index < trial.param_pos.size()) trial.param_pos.erase(trial.param_pos.begin() + index);
