@@ -387,14 +387,16 @@ SweepSpec load_sweep_file(const std::string& path) {
   } catch (const YAML::Exception& e) {
     throw InputError(path, std::string("cannot read the YAML: ") + e.what());
   }
-  diags.throw_if_any();
+  // Without a scenario there is no cell to check: the file's problems alone.
+  if (spec.scenarios.empty()) diags.throw_if_any();
+  spec.problems = diags.errors();
   return spec;
 }
 
 SweepPlan plan_sweep(SweepSpec spec) {
   SweepPlan plan;
   plan.seeds_per_cell = spec.seed_count;
-  std::vector<Diagnostic> problems;
+  std::vector<Diagnostic> problems = std::move(spec.problems);
   std::set<std::string> seen;  // each problem once, however many cells share it
   auto report = [&](Diagnostic d) {
     if (d.warning) return;

@@ -67,6 +67,9 @@ struct SweepSpec {
   SourcePos script_pos;                 // of its value in the sweep file
   // Where the values of `samples`, `seeds` and `modes` are written ({0, 0}: absent).
   SourcePos samples_pos, seeds_pos, modes_pos;
+  // The sweep file's own problems, kept for plan_sweep to report with the cells' (every
+  // problem at once); the file's structure being unreadable is thrown at once instead.
+  std::vector<Diagnostic> problems;
 };
 
 // Throws InputError with every problem of the file.

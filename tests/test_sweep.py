@@ -179,6 +179,23 @@ detectors: [mad]
     for text in (f"{path}:2:1: unknown key 'parameter' in sweep; did you mean 'parameters'?",
                  f"{path}:5:31: missing required key 'max' in range"):
         checks(text in result.stderr, f"'{text}' not in:\n{result.stderr}")
+    # The file's own mistakes and the cells' together (the cells' were said only once the
+    # file's were fixed).
+    path = write_sweep("bad-both.yaml", """scenario: {scenario}
+paramters: []
+parameters:
+  - path: services[name=apii].capacity_rps
+    values: [250]
+detectors: [madd]
+seeds: 0
+""")
+    result = sweep(path, ok=False)
+    checks(result.returncode == 2, f"exit code {result.returncode}")
+    for text in (f"{path}:2:1: unknown key 'paramters' in sweep; did you mean 'parameters'?",
+                 f"{path}:4:20: 'services[name=apii].capacity_rps' addresses nothing",
+                 f"{path}:6:13: 'madd' is neither a detector kind",
+                 f"{path}:7:8: 'seeds' must be in [1, 100000], got 0", "4 problems"):
+        checks(text in result.stderr, f"'{text}' not in:\n{result.stderr}")
     checks.assert_passed()
 
 
