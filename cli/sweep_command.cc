@@ -360,17 +360,6 @@ int run_sweep(const SweepOptions& options, SweepCluster& cluster) {
       std::fputs(plan.cell_text(static_cast<std::size_t>(options.show_scenario)).c_str(), stdout);
     return kExitOk;
   }
-  if (options.dry_run) {
-    if (leader) {
-      std::printf("dosim sweep: %s: %zu cells x %d seed%s = %zu runs, %zu detector%s each\n",
-                  plan.spec.name.c_str(), plan.cells.size(), plan.seeds_per_cell,
-                  plan.seeds_per_cell == 1 ? "" : "s", total, plan.spec.detectors.size(),
-                  plan.spec.detectors.size() == 1 ? "" : "s");
-      print_sweep_cells(stdout, header, options.table_rows);
-    }
-    return kExitOk;
-  }
-
   // The outputs and the checkpoint, on rank 0; every rank learns whether they are fine.
   std::vector<std::string> outputs = options.out_paths;
   std::string checkpoint = options.checkpoint_dir;
@@ -393,13 +382,24 @@ int run_sweep(const SweepOptions& options, SweepCluster& cluster) {
         throw InputError("--out", "a shard is written to one file");
       if (checkpoint.empty()) checkpoint = outputs.front() + ".ckpt";
       check_outputs(outputs, inputs, sharded, checkpoint);
-      resumed = open_checkpoint(checkpoint, options.resume, plan, header, results);
+      if (!options.dry_run)
+        resumed = open_checkpoint(checkpoint, options.resume, plan, header, results);
     } catch (const Error& error) {
       print_error(error);
       ready = false;
     }
   }
   if (!cluster.all_ok(ready)) return kExitBadInput;
+  if (options.dry_run) {  // checked like a run, outputs included; nothing run or written
+    if (leader && !options.quiet) {
+      std::printf("dosim sweep: %s: %zu cells x %d seed%s = %zu runs, %zu detector%s each\n",
+                  plan.spec.name.c_str(), plan.cells.size(), plan.seeds_per_cell,
+                  plan.seeds_per_cell == 1 ? "" : "s", total, plan.spec.detectors.size(),
+                  plan.spec.detectors.size() == 1 ? "" : "s");
+      print_sweep_cells(stdout, header, options.table_rows);
+    }
+    return kExitOk;
+  }
 
   std::vector<std::size_t> todo;
   std::size_t in_shard = 0;

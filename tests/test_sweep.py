@@ -127,6 +127,13 @@ seeds: 2
     checks(f"timeout: {timeouts[13]}, retries: 1}}" in scenario, scenario)
     original = (DATA / "tiny-shop.yaml").read_text().splitlines()
     checks(len(scenario.splitlines()) == len(original), "the same lines")
+    # --dry-run checks the outputs as a run would, and --quiet prints nothing but problems.
+    for out, problem in (("x.txt", "a results file ends in .json"),
+                         ("/nonexistent/x.json", "cannot write the results")):
+        bad = sweep(path, "--dry-run", "--out", out, ok=False)
+        checks(bad.returncode == 2 and problem in bad.stderr, bad.stderr)
+    quiet = sweep(path, "--dry-run", "--quiet")
+    checks(quiet.stdout == "", quiet.stdout)
     checks.assert_passed()
 
 
