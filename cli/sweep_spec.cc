@@ -393,6 +393,38 @@ SweepSpec load_sweep_file(const std::string& path) {
   return spec;
 }
 
+namespace {
+
+// The name of the scenario's detector that a path into `detectors[...]` changes, where the
+// sweep does not run it (its tokens name kinds, or the scenario's detectors by name): its
+// values would change nothing. "" otherwise.
+std::string detector_not_run(const YAML::Node& root, const std::vector<PathStep>& steps,
+                             const std::vector<std::string>& tokens) {
+  if (steps.empty() || steps[0].key != "detectors" || steps[0].select == PathStep::Select::kNone)
+    return "";
+  const YAML::Node list = root["detectors"];
+  if (!list.IsSequence()) return "";
+  YAML::Node entry;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const YAML::Node item = list[i];
+    bool match = steps[0].select == PathStep::Select::kIndex ? i == steps[0].index : item.IsMap();
+    if (steps[0].select == PathStep::Select::kMatch)
+      for (const auto& [field, value] : steps[0].match)
+        match = match && item[field].IsScalar() && item[field].Scalar() == value;
+    if (match) {
+      entry = item;
+      break;
+    }
+  }
+  if (!entry.IsMap() || !entry["name"].IsScalar()) return "";
+  const std::string name = entry["name"].Scalar();
+  for (const std::string& token : tokens)
+    if (token.substr(0, token.find(':')) == name) return "";
+  return name;
+}
+
+}  // namespace
+
 SweepPlan plan_sweep(SweepSpec spec) {
   SweepPlan plan;
   plan.seeds_per_cell = spec.seed_count;
@@ -464,6 +496,12 @@ SweepPlan plan_sweep(SweepSpec spec) {
         continue;
       }
       located[s][p] = true;
+      const std::string unrun = detector_not_run(root, steps, spec.detectors);
+      if (!unrun.empty())
+        report({spec.file, parameter.pos.line, parameter.pos.column,
+                "'" + parameter.path + "' changes detector '" + unrun + "' of " +
+                    spec.scenarios[s] + ", which the sweep does not run: add '" + unrun +
+                    "' to 'detectors' (a sweep runs only the detectors it lists)"});
       for (std::size_t q = 0; q < p; ++q) {
         const TextEdit& a = edits[s][q];
         const TextEdit& b = edits[s][p];

@@ -203,6 +203,22 @@ seeds: 0
                  f"{path}:6:13: 'madd' is neither a detector kind",
                  f"{path}:7:8: 'seeds' must be in [1, 100000], got 0", "4 problems"):
         checks(text in result.stderr, f"'{text}' not in:\n{result.stderr}")
+    # A scenario's detector the sweep does not run: its values would change nothing.
+    scenario = WORK / "with-detector.yaml"
+    scenario.write_text((DATA / "tiny-shop.yaml").read_text() +
+                        "detectors:\n  - {name: errs, kind: threshold, metrics: [error_ratio],"
+                        " params: {above: 0.2}}\n")
+    path = write_sweep("unrun.yaml", f"""scenario: {scenario}
+parameters:
+  - path: detectors[name=errs].params.above
+    values: [0.1, 0.3]
+detectors: [mad]
+""")
+    result = sweep(path, "--dry-run", ok=False)
+    checks(result.returncode == 2 and f"{path}:3:11: 'detectors[name=errs].params.above' changes "
+           "detector 'errs' of" in result.stderr, result.stderr)
+    path.write_text(path.read_text().replace("detectors: [mad]", "detectors: [mad, errs]"))
+    checks(sweep(path, "--dry-run").returncode == 0, "run, it may be swept")
     checks.assert_passed()
 
 
