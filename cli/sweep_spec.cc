@@ -430,6 +430,9 @@ SweepPlan plan_sweep(SweepSpec spec) {
   plan.seeds_per_cell = spec.seed_count;
   std::vector<Diagnostic> problems = std::move(spec.problems);
   std::set<std::string> seen;  // each problem once, however many cells share it
+  // Problems of each random range's samples: the first is said, the rest counted (5,000
+  // samples out of range were 5,000 lines).
+  std::map<int, std::pair<std::string, std::set<std::string>>> sample_problems;
   auto report = [&](Diagnostic d) {
     if (d.warning) return;
     if (seen.insert(d.format()).second) problems.push_back(std::move(d));
@@ -615,6 +618,12 @@ SweepPlan plan_sweep(SweepSpec spec) {
                                               : parameter.values[cell.values[origin.edit]];
                 const SourcePos pos =
                     value.pos.line > 0 && !origin.in_key ? value.pos : parameter.pos;
+                if (parameter.random) {  // the first sample's problems, then a count (below)
+                  auto& [first, bad] = sample_problems[origin.edit];
+                  if (bad.empty()) first = value.display;
+                  bad.insert(value.display);
+                  if (value.display != first) continue;
+                }
                 d.message += " (" + spec.scenarios[s] + ", " + parameter.path + " = " +
                              value.display + (parameter.random ? ", a random sample" : "") + ")";
                 d.file = spec.file;
@@ -655,6 +664,12 @@ SweepPlan plan_sweep(SweepSpec spec) {
       }
     }
   }
+  for (const auto& [p, samples] : sample_problems)
+    if (const std::set<std::string>& bad = samples.second; bad.size() > 1)
+      report({spec.file, spec.parameters[static_cast<std::size_t>(p)].pos.line,
+              spec.parameters[static_cast<std::size_t>(p)].pos.column,
+              "and " + std::to_string(bad.size() - 1) + " more random samples of '" +
+                  spec.parameters[static_cast<std::size_t>(p)].path + "' with problems (each sample is checked)"});
   if (!problems.empty()) {
     // The sweep file's problems first, each file's in order of position.
     std::stable_sort(problems.begin(), problems.end(),

@@ -203,6 +203,19 @@ seeds: 0
                  f"{path}:6:13: 'madd' is neither a detector kind",
                  f"{path}:7:8: 'seeds' must be in [1, 100000], got 0", "4 problems"):
         checks(text in result.stderr, f"'{text}' not in:\n{result.stderr}")
+    # A random range out of range: its first sample's problem, then a count, not a line each.
+    path = write_sweep("many-samples.yaml", """scenario: {scenario}
+random:
+  samples: 200
+  ranges:
+    - {{path: "faults[0].percent", min: 150, max: 500}}
+detectors: [mad]
+""")
+    result = sweep(path, "--dry-run", ok=False)
+    lines = result.stderr.splitlines()
+    checks(len(lines) == 3 and "a random sample)" in lines[0] and
+           lines[1].endswith("and 199 more random samples of 'faults[0].percent' with problems "
+                             "(each sample is checked)") and lines[2] == "2 problems", lines[:5])
     # A scenario's detector the sweep does not run: its values would change nothing.
     scenario = WORK / "with-detector.yaml"
     scenario.write_text((DATA / "tiny-shop.yaml").read_text() +
