@@ -258,7 +258,8 @@ SweepSpec load_sweep_file(const std::string& path) {
       const bool path_ok = read_path(reader, parameter, diags);
       for (const YAML::Node& node : reader.list("values", Need::kRequired))
         if (auto value = value_of(node, "'values'", diags)) parameter.values.push_back(*value);
-      if (reader.has("values") && parameter.values.empty() && reader.value("values")->IsSequence())
+      if (reader.has("values") && reader.value("values")->IsSequence() &&
+          reader.value("values")->size() == 0)  // an empty list, not a list of bad values
         diags.error(reader.value_pos("values"), "'values' lists no value");
       if (!path_ok) continue;
       check_unique(parameter);
@@ -368,6 +369,10 @@ SweepSpec load_sweep_file(const std::string& path) {
       }
     }
     if (top.has("modes")) spec.modes_pos = top.value_pos("modes");
+    if (top.has("modes") && top.value("modes")->IsSequence() && top.value("modes")->size() == 0)
+      diags.error(top.value_pos("modes"),
+                  "'modes' lists no mode: fluid, requests or both (or leave it out: the "
+                  "scenario's own)");
     for (const YAML::Node& item : top.list("modes")) {
       const std::optional<std::string> mode = read_text(item, pos_of(item), "'modes'", diags);
       if (!mode) continue;

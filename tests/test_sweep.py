@@ -203,6 +203,19 @@ seeds: 0
                  f"{path}:6:13: 'madd' is neither a detector kind",
                  f"{path}:7:8: 'seeds' must be in [1, 100000], got 0", "4 problems"):
         checks(text in result.stderr, f"'{text}' not in:\n{result.stderr}")
+    # An empty 'modes' (as empty 'seeds' and 'values'), and a bad value said once.
+    path = write_sweep("empty-modes.yaml", """scenario: {scenario}
+parameters:
+  - path: services[name=api].replicas
+    values: [{{a: 1}}]
+modes: []
+detectors: [mad]
+""")
+    result = sweep(path, "--dry-run", ok=False)
+    checks(result.stderr.endswith(f"{path}:4:14: expected a value (a number or a text) in 'values', "
+                                  f"got a mapping\n{path}:5:8: 'modes' lists no mode: fluid, "
+                                  "requests or both (or leave it out: the scenario's own)\n"
+                                  "2 problems\n"), result.stderr)
     # A random range out of range: its first sample's problem, then a count, not a line each.
     path = write_sweep("many-samples.yaml", """scenario: {scenario}
 random:
