@@ -928,6 +928,9 @@ TraceWriter::~TraceWriter() {
   impl.finished = true;
   try {
     impl.flush();
+    // A failing script's own log up to its error (set_script before the writer goes): what
+    // the user reads to see where it went wrong.
+    if (impl.has_script) impl.write_script();
     impl.close();
     impl.commit();
   } catch (...) {

@@ -177,9 +177,16 @@ RunReport Run::run(const std::atomic<bool>* stop) {
   impl.wire();
 
   RunReport report;
-  report.result = impl.simulation.run(stop);  // a failing script callback or detector
-                                              // throws; the writer, destroyed with the
-                                              // Run, puts the trace in place incomplete
+  try {
+    report.result = impl.simulation.run(stop);
+  } catch (...) {
+    // A failing script callback or detector: the writer, destroyed with the Run, puts the
+    // trace in place incomplete, with the script's log up to the error.
+    if (impl.writer && impl.script)
+      impl.writer->set_script(impl.script->path(), impl.script->text(), impl.script->log(),
+                              impl.script->experiments());
+    throw;
+  }
   // Experiments still running end now (rollbacks, verdict error): before anything reads them.
   if (impl.script && report.result.completed) impl.script->finish();
   const Scenario& scenario = impl.simulation.scenario();

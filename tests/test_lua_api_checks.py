@@ -430,3 +430,15 @@ def test_validate_takes_the_scripts_limits_as_run_does():
     larger = dosim("validate", SCENARIO_PATH, "--script", path, "--lua-instructions", "200000000")
     assert larger.returncode == 0, larger.stderr
     assert dosim("validate", SCENARIO_PATH, "--lua-memory", "0").returncode == 2
+
+
+def test_a_script_that_fails_mid_run_leaves_its_log_in_the_trace():
+    # docs/trace-format.md: the rows so far, the script's log and source up to its error.
+    result, trace, _ = run("late-error", 'sim.log("hello")\n'
+                                         'sim.at(100, function() sim.log("about to fail");'
+                                         ' error("late") end)\n')
+    assert result.returncode == 2, result.stderr
+    with h5py.File(trace, "r") as f:
+        assert f.attrs["complete"] == 0
+        assert list(f["script_log/text"].asstr()[()]) == ["hello", "about to fail"]
+        assert "meta/script_lua" in f and "truth" not in f
