@@ -373,8 +373,18 @@ int sim_spawn(lua_State* L) {
 // Only a coroutine of sim.spawn, resumed by the host, may yield a request to it: one of
 // coroutine.create would hand the request (a host token) back to the script instead.
 void check_spawned(lua_State* L, const char* what) {
-  if (!lua_isyieldable(L))
-    throw RunControlError(std::string(what) + " suspends a coroutine: call it inside sim.spawn");
+  if (!lua_isyieldable(L)) {
+    // In a coroutine (of sim.spawn too) but under a function the library calls: a
+    // comparator of table.sort, a metamethod such as __pairs, a gsub replacement.
+    const bool main_thread = lua_pushthread(L) == 1;
+    lua_pop(L, 1);
+    throw RunControlError(std::string(what) +
+                          (main_thread ? " suspends a coroutine: call it inside sim.spawn"
+                                       : " cannot suspend inside a function that Lua's library "
+                                         "calls (table.sort's comparator, a metamethod such as "
+                                         "__pairs, string.gsub's replacement): call it outside "
+                                         "that function"));
+  }
   if (host_of(L).resuming() != L)
     throw RunControlError(std::string(what) +
                           " suspends a coroutine of sim.spawn, not one of coroutine.create or "

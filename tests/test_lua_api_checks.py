@@ -442,3 +442,16 @@ def test_a_script_that_fails_mid_run_leaves_its_log_in_the_trace():
         assert f.attrs["complete"] == 0
         assert list(f["script_log/text"].asstr()[()]) == ["hello", "about to fail"]
         assert "meta/script_lua" in f and "truth" not in f
+
+
+def test_sleep_under_a_library_call_in_sim_spawn_says_why_it_cannot_suspend():
+    result, _, path = run("sleep-in-sort", "sim.spawn(function()\n"
+                                           "  table.sort({3, 2, 1}, function(a, b)\n"
+                                           "    sim.sleep(1) return a < b end)\n"
+                                           "end)\n")
+    assert result.returncode == 2, result.stderr
+    assert f"{path}:3: sim.sleep cannot suspend inside a function that Lua's library calls " \
+           "(table.sort's comparator" in result.stderr, result.stderr
+    top, _, path = run("sleep-top", "sim.sleep(1)\n")
+    assert f"{path}:1: sim.sleep suspends a coroutine: call it inside sim.spawn" in top.stderr, \
+        top.stderr
