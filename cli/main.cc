@@ -18,22 +18,10 @@
 #ifdef DOSIM_HAVE_PYTHON
 #include "python/embedded.h"
 #endif
-#include "seed_option.h"
+#include "number_options.h"
 #include "sweep_command.h"
 
 namespace {
-
-// Checked before a CLI::Range, which says "Value abc not in range 1000 to ..." of a word.
-CLI::Validator whole_number() {
-  return CLI::Validator(
-      [](std::string& text) -> std::string {
-        const std::size_t digits = text.find_first_not_of("+-") == 1 ? 1 : 0;
-        const bool whole = text.size() > digits &&
-                           text.find_first_not_of("0123456789", digits) == std::string::npos;
-        return whole ? "" : "'" + text + "' is not a whole number";
-      },
-      "INT");
-}
 
 // --lua-instructions and --lua-memory, for run and for validate (which runs the main chunk).
 void add_lua_limits(CLI::App* command, std::int64_t& instructions, std::int64_t& memory_mib) {
@@ -41,12 +29,12 @@ void add_lua_limits(CLI::App* command, std::int64_t& instructions, std::int64_t&
       ->add_option("--lua-instructions", instructions,
                    "Instruction budget of a script per callback or coroutine resume (1000 to "
                    "1e12; default 50,000,000)")
-      ->check(whole_number())
+      ->check(dosim::cli::whole_number())
       ->check(CLI::Range(std::int64_t{1000}, std::int64_t{1'000'000'000'000}));
   command
       ->add_option("--lua-memory", memory_mib,
                    "Memory cap of a script in MiB (1 to 1048576; default 256)")
-      ->check(whole_number())
+      ->check(dosim::cli::whole_number())
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 20));
 }
 
@@ -96,7 +84,7 @@ int main(int argc, char** argv) {
   run_cmd
       ->add_option("--threads,-j", run.threads,
                    "Threads for each tick's work; the trace is the same for any count")
-      ->check(whole_number())
+      ->check(dosim::cli::whole_number())
       ->check(CLI::Range(1, 256));
 
   dosim::cli::ReportOptions report;
@@ -239,10 +227,12 @@ int main(int argc, char** argv) {
       ->required()
       ->delimiter(',');
   bench_cmd->add_option("--seeds", bench.seeds, "Seeds per scenario: its seed, +1, ...")
+      ->check(dosim::cli::whole_number())
       ->check(CLI::Range(1, 100000));
   bench_cmd
       ->add_option("--threads,-j", bench.threads,
                    "Runs in parallel (results are the same for any number)")
+      ->check(dosim::cli::whole_number())
       ->check(CLI::Range(1, 1024));
   bench_cmd->add_option("--out,-o", bench.out_path, "Write the results as JSON");
   bench_cmd->add_option("--report", bench.report_path,

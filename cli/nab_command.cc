@@ -16,7 +16,7 @@
 #include "commands.h"
 #include "dosim/analysis/nab_score.h"
 #include "dosim/error.h"
-#include "seed_option.h"
+#include "number_options.h"
 
 namespace dosim::cli {
 
@@ -57,6 +57,7 @@ CLI::App* add_nab_command(CLI::App& app, NabOptions& all) {
       ->delimiter(',');
   run->add_option("--threads,-j", run_options.threads,
                   "Files scored in parallel (results are the same for any number)")
+      ->check(whole_number())
       ->check(CLI::Range(1, 1024));
   run->add_option("--out,-o", run_options.out_path, "Write the results (per file) as JSON");
   run->add_option("--results", run_options.results_dir,

@@ -18,6 +18,7 @@
 
 #include "commands.h"
 #include "dosim/error.h"
+#include "number_options.h"
 #include "sweep_cluster.h"
 #include "sweep_spec.h"
 #include "sweep_table.h"
@@ -531,6 +532,7 @@ CLI::App* add_sweep_command(CLI::App& app, SweepOptions& options) {
   sweep
       ->add_option("--threads,-j", options.threads,
                    "Runs in parallel in each process (default: the cores; 1 per MPI rank)")
+      ->check(whole_number())
       ->check(CLI::Range(1, 1024));
   sweep
       ->add_option("--out,-o", options.out_paths,
@@ -549,8 +551,10 @@ CLI::App* add_sweep_command(CLI::App& app, SweepOptions& options) {
   sweep
       ->add_option("--show-scenario", options.show_scenario,
                    "Print the scenario that cell CELL runs (its values written in); run nothing")
+      ->check(whole_number())
       ->check(CLI::Range(std::int64_t{0}, std::int64_t{1'000'000}));  // a sweep's cells at most
   sweep->add_option("--table-rows", options.table_rows, "Rows of the printed table")
+      ->check(whole_number())
       ->check(CLI::Range(std::size_t{0}, std::size_t{1'000'000}))
       ->capture_default_str();
   sweep->add_option("--stop-after", options.stop_after)->group("");  // tests: a kill, on cue

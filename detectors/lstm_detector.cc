@@ -86,7 +86,10 @@ std::unique_ptr<Detector> make_lstm_detector(DetectorParams& params, std::size_t
   params.require(gpu == 0 || gpu == 1, "'gpu' must be 0 or 1");
   params.require(
       gpu == 0 || (lstm_cuda_built() && lstm_cuda_devices() > 0),
-      "'gpu: 1' needs a CUDA build (-DDOSIM_CUDA=ON) and a device: " + lstm_cuda_device_name());
+      lstm_cuda_built()
+          ? "'gpu: 1' needs a device: " + lstm_cuda_device_name()
+          : std::string("'gpu: 1' needs a CUDA build (-DDOSIM_CUDA=ON) and a device: dosim was "
+                        "built without CUDA"));
   params.require(threshold > 0, "'threshold' must be > 0");
   params.require(adapt >= 0 && adapt <= 1e9, "'adapt' must be in [0, 1e9] s (0: off)");
   params.require(warmup >= 0 && warmup <= 1e9 && warmup == std::floor(warmup),

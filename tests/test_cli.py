@@ -409,3 +409,14 @@ def test_a_misspelt_option_names_the_one_meant():
     # Nothing near: CLI11's own words alone.
     result = dosim("run", "x.yaml", "--zzzzzz")
     assert result.returncode == 2 and "did you mean" not in result.stderr, result.stderr
+
+
+def test_a_number_option_given_a_word_says_it_is_not_a_whole_number():
+    # CLI11's own range check said "Value x not in range 1 to 1024" of a word.
+    for args in (["bench", "--threads", "x", "--scenarios", "scenarios/noop.yaml"],
+                 ["bench", "--seeds", "1.5", "--scenarios", "scenarios/noop.yaml"],
+                 ["sweep", "x.yaml", "--threads", "x"], ["run", "-j", "x", "scenarios/noop.yaml"]):
+        result = dosim(*args, cwd=SOURCE_DIR)
+        assert result.returncode == 2, (args, result.stderr)
+        assert "is not a whole number" in result.stderr and "not in range" not in result.stderr, \
+            (args, result.stderr)

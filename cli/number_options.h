@@ -1,6 +1,7 @@
-// The check of a seed given on the command line: the same range as a scenario's `seed:`, a
-// whole number in [0, 1e18], never wrapped (CLI11 alone would read -1 as 2^64 - 1) nor
-// clamped.
+// Checks of numbers given on the command line, said in words before CLI11's range check
+// (which says "Value abc not in range 1 to 1024" of a word): a whole number, and a seed (the
+// same range as a scenario's `seed:`, a whole number in [0, 1e18], never wrapped, as CLI11
+// alone would read -1 as 2^64 - 1, nor clamped).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -9,6 +10,18 @@
 #include <string>
 
 namespace dosim::cli {
+
+// A whole number (digits, an optional sign); put before a CLI::Range.
+inline CLI::Validator whole_number() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        const std::size_t digits = text.find_first_not_of("+-") == 1 ? 1 : 0;
+        const bool whole = text.size() > digits &&
+                           text.find_first_not_of("0123456789", digits) == std::string::npos;
+        return whole ? "" : "'" + text + "' is not a whole number";
+      },
+      "INT");
+}
 
 // A whole number written as a scenario may write it (`1e18`, `2.0`) is given to CLI11 in
 // digits.
