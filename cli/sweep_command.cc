@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <set>
 #include <thread>
@@ -224,6 +225,7 @@ int merge_command(const SweepOptions& options) {
   std::string first;
   std::vector<std::optional<SweepJson>> results;
   std::size_t shard_count = 0;
+  std::map<std::size_t, std::string> given_shards;  // shard index: its file
   std::vector<Diagnostic> problems;
   for (const std::string& path : options.shard_paths) {
     std::string reason;
@@ -266,12 +268,24 @@ int merge_command(const SweepOptions& options) {
         throw std::runtime_error("one of " + std::to_string(its_count) + " shards, " + first +
                                  " one of " + std::to_string(shard_count));
       }
+      given_shards[its_index] = path;
+      const SweepJson& seeds = header->at("seeds");
+      const std::size_t per_cell = header->at("seeds_per_cell").get<std::size_t>();
+      std::set<std::size_t> in_file;
       for (const SweepJson& saved : shard.at("results")) {
         SweepJson result = parse_run_result(saved.dump(), *header);
         const std::size_t index = result.at("run").get<std::size_t>();
         if (index % shard_count != its_index)
           throw std::runtime_error("run " + std::to_string(index) + " is not a run of shard " +
                                    std::to_string(its_index) + "/" + std::to_string(shard_count));
+        if (!in_file.insert(index).second)
+          throw std::runtime_error("run " + std::to_string(index) + " is in the shard twice");
+        // Seeds listed by the sweep file: each run's is known (else it is its scenario's).
+        if (seeds.is_array() && !seeds.empty() && per_cell == seeds.size() &&
+            result.at("seed") != seeds.at(index % per_cell))
+          throw std::runtime_error("run " + std::to_string(index) + " has seed " +
+                                   result.at("seed").dump() + ", not the sweep's " +
+                                   seeds.at(index % per_cell).dump());
         if (results[index] && results[index]->dump() != result.dump())
           throw std::runtime_error("run " + std::to_string(index) +
                                    " differs from the same run in another shard");
@@ -303,14 +317,20 @@ int merge_command(const SweepOptions& options) {
     missing_shards.insert(i % std::max<std::size_t>(shard_count, 1));
   }
   if (!missing.empty()) {
-    std::string shards;
-    for (const std::size_t s : missing_shards)
-      shards +=
-          (shards.empty() ? "" : ", ") + std::to_string(s) + "/" + std::to_string(shard_count);
+    std::string why;
+    for (const std::size_t s : missing_shards) {
+      const auto given = given_shards.find(s);
+      why += (why.empty() ? "" : "; ") + std::string("shard ") + std::to_string(s) + "/" +
+             std::to_string(shard_count) +
+             (given == given_shards.end() ? " not given"
+                                          : " (" + given->second +
+                                                ") lacks them: stopped before it finished, or "
+                                                "edited");
+    }
     throw InputError("command line", std::to_string(missing.size()) + " of " +
                                          std::to_string(results.size()) +
-                                         " runs are missing: " + ranges_text(missing) +
-                                         " (shards " + shards + " not given, or not finished)");
+                                         " runs are missing: " + ranges_text(missing) + " (" +
+                                         why + ")");
   }
   check_outputs(options.out_paths, options.shard_paths, false);
   std::vector<SweepJson> runs;

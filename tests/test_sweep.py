@@ -309,7 +309,7 @@ def test_shards_merged_are_the_single_run(single):
     # A missing shard is named, with the runs it held; nothing is written.
     result = sweep("merge", shards[0], shards[2], "-o", WORK / "partial.json", ok=False)
     assert result.returncode == 2
-    assert "runs are missing: 1, 4, 7 (shards 1/3 not given" in result.stderr, result.stderr
+    assert "runs are missing: 1, 4, 7 (shard 1/3 not given)" in result.stderr, result.stderr
     assert not (WORK / "partial.json").exists()
     # A shard of another sweep is refused.
     other = write_sweep("other.yaml", GRID.read_text().replace("seeds: 2", "seeds: 1").replace(
@@ -318,6 +318,20 @@ def test_shards_merged_are_the_single_run(single):
     result = sweep("merge", shards[0], WORK / "other-shard.json", shards[2], "-o",
                    WORK / "mixed.json", ok=False)
     assert result.returncode == 2 and "a shard of another sweep" in result.stderr, result.stderr
+    # An edited shard: a run twice is said so; one run in place of another leaves a run
+    # missing from a shard that was given, said as such.
+    edited = json.loads(shards[1].read_text())
+    edited["results"].append(edited["results"][0])
+    twice = WORK / "shard-1-twice.json"
+    twice.write_text(json.dumps(edited))
+    result = sweep("merge", shards[0], twice, shards[2], "-o", WORK / "twice.json", ok=False)
+    assert f"{twice}: run 1 is in the shard twice" in result.stderr, result.stderr
+    edited["results"] = edited["results"][1:-1]  # the duplicate and run 1 gone
+    lacking = WORK / "shard-1-lacking.json"
+    lacking.write_text(json.dumps(edited))
+    result = sweep("merge", shards[0], lacking, shards[2], "-o", WORK / "lacking.json", ok=False)
+    assert f"runs are missing: 1 (shard 1/3 ({lacking}) lacks them: stopped before it " \
+           "finished, or edited)" in result.stderr, result.stderr
 
 
 def test_a_sweep_killed_midway_resumes_to_the_same_results(slow_single):
