@@ -1058,11 +1058,19 @@ function sim.experiment(e)
   if #problems > 0 then error("sim.experiment: " .. table.concat(problems, "; "), 2) end
   local run = {e = e, start = sim.now(), probe = "hypothesis before", done = false}
   experiments[#experiments + 1] = run
+  -- An error value in words, as outside an experiment (lua.c's): a string or number as it
+  -- is, a value with __tostring through it, else "(error object is a T value)".
+  local function error_text(err)
+    if type(err) == "string" or type(err) == "number" then return tostring(err) end
+    local mt = getmetatable(err)
+    if type(mt) == "table" and mt.__tostring ~= nil then return tostring(err) end
+    return "(error object is a " .. type(err) .. " value)"
+  end
   local function holds(when)
     if e.hypothesis == nil then return "pass" end
     run.probe = "hypothesis " .. when
     local ok, result, why = pcall(e.hypothesis)
-    if not ok then return "error", "hypothesis " .. when, tostring(result) end
+    if not ok then return "error", "hypothesis " .. when, error_text(result) end
     if not result then return "fail", "hypothesis " .. when, why and tostring(why) or "" end
     return "pass"
   end
@@ -1073,7 +1081,7 @@ function sim.experiment(e)
       run.probe = "method"
       local ok, err = pcall(e.method)
       if not ok then
-        verdict, probe, message = "error", "method", tostring(err)
+        verdict, probe, message = "error", "method", error_text(err)
       else
         verdict, probe, message = holds("after")
       end
@@ -1083,7 +1091,7 @@ function sim.experiment(e)
       run.probe = "rollbacks"
       local ok, err = pcall(e.rollbacks)
       if not ok and verdict ~= "error" then
-        verdict, probe, message = "error", "rollbacks", tostring(err)
+        verdict, probe, message = "error", "rollbacks", error_text(err)
         failed_at = sim.now()
       end
     end

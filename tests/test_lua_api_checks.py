@@ -455,3 +455,15 @@ def test_sleep_under_a_library_call_in_sim_spawn_says_why_it_cannot_suspend():
     top, _, path = run("sleep-top", "sim.sleep(1)\n")
     assert f"{path}:1: sim.sleep suspends a coroutine: call it inside sim.spawn" in top.stderr, \
         top.stderr
+
+
+def test_an_experiments_error_value_is_said_as_outside_an_experiment():
+    result, trace, _ = run("error-values", """
+sim.experiment{title = "table", method = function() error({code = 1}) end}
+sim.experiment{title = "custom", method = function()
+  error(setmetatable({}, {__tostring = function() return "custom text" end})) end}
+""")
+    assert result.returncode == 3, result.stderr
+    with h5py.File(trace, "r") as f:
+        messages = list(f["experiments/message"].asstr()[()])
+    assert messages == ["(error object is a table value)", "custom text"], messages
