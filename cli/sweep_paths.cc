@@ -312,9 +312,13 @@ bool locate_path(const YAML::Node& root, const std::string& text,
     const bool plain = first != '"' && first != '\'';
     if (end == std::string::npos || end <= at ||
         (plain && child.IsScalar() && text.compare(at, end - at, child.Scalar()) != 0)) {
-      problem = {full +
-                     " is not written on one line in the scenario: write it on one line to "
-                     "sweep it",
+      // An anchor (`&cap 200`) or an alias (`*cap`) stands where the value's text would:
+      // the value is shared with another place, which a sweep would not change.
+      const bool shared = first == '&' || first == '*';
+      problem = {full + (shared ? " is a YAML anchor or alias in the scenario (&NAME, *NAME): a "
+                                  "shared value cannot be swept; write the value itself there"
+                                : " is not written on one line in the scenario: write it on one "
+                                  "line to sweep it"),
                  step.offset};
       return false;
     }

@@ -685,3 +685,38 @@ def test_a_merge_of_a_file_that_is_not_json_says_where():
     assert f"{bad}:3:3: not JSON, so not a shard of dosim sweep (" in result.stderr, result.stderr
     assert f"{GRID}:1:1: not JSON" in result.stderr, result.stderr
     assert "json.exception" not in result.stderr
+
+
+def test_an_anchored_or_multi_line_value_is_said_why_it_cannot_be_swept():
+    scenario = WORK / "anchored.yaml"
+    scenario.write_text("""name: anchored
+duration: 1h
+description: >
+  a folded
+  description
+services:
+  - {name: web, capacity_rps: &cap 200}
+  - {name: db, capacity_rps: *cap}
+dependencies:
+  - {caller: web, callee: db}
+traffic:
+  - {name: users, entry: web, base_rps: 80}
+""")
+    path = write_sweep("anchored-sweep.yaml", f"""scenario: {scenario}
+parameters:
+  - path: services[0].capacity_rps
+    values: [100]
+  - path: services[1].capacity_rps
+    values: [100]
+  - path: description
+    values: [x]
+detectors: [mad]
+""")
+    result = sweep(path, "--dry-run", ok=False)
+    shared = "is a YAML anchor or alias in the scenario (&NAME, *NAME): a shared value cannot " \
+             "be swept; write the value itself there"
+    assert f"{path}:3:23: 'services[0].capacity_rps' addresses nothing in {scenario}: " \
+           f"'services[0].capacity_rps' {shared}" in result.stderr, result.stderr
+    assert f"'services[1].capacity_rps' {shared}" in result.stderr, result.stderr
+    assert "'description' is not written on one line in the scenario" in result.stderr, \
+        result.stderr
