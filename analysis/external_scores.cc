@@ -402,9 +402,14 @@ class ServiceLookup {
     std::string message = "unknown service `" + std::string(name) + "`";
     if (name != trim(cell.text))
       message += " in `" + key + "` `" + std::string(trim(cell.text)) + "`";
-    problems.add(
-        cell.line, cell.column,
-        message + " (not a service of the trace)" + did_you_mean(std::string(name), names_));
+    // A detector's series name ("db:latency_p95_s") where the target ("db") is wanted.
+    const std::size_t colon = name.rfind(':');
+    if (colon != std::string_view::npos && index_.count(std::string(trim(name.substr(0, colon)))))
+      message += " (not a service of the trace; `" + key + "` is the target the row is about, `" +
+                 std::string(trim(name.substr(0, colon))) + "`, not a detector's series name)";
+    else
+      message += " (not a service of the trace)" + did_you_mean(std::string(name), names_);
+    problems.add(cell.line, cell.column, message);
     return -1;
   }
 

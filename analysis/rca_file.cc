@@ -87,6 +87,14 @@ class Collector {
     const auto found = index_.find(std::make_tuple(ranker, delay, incident));
     return found == index_.end() ? 0 : lines_[found->second];
   }
+  // The line whose row gave (ranker, delay, incident) this rank already, or 0 (and the rank
+  // is now `line`'s).
+  int rank_given_at(const std::string& ranker, SimTime delay, std::int64_t incident, double rank,
+                    int line) {
+    const auto [found, added] =
+        given_ranks_.emplace(std::make_tuple(ranker, delay, incident, rank), line);
+    return added ? 0 : found->second;
+  }
   void add(const std::string& ranker, SimTime delay, std::int64_t incident, double rank,
            std::string candidate) {
     const std::size_t r = open(ranker, delay, incident);
@@ -108,6 +116,7 @@ class Collector {
 
  private:
   std::map<std::tuple<std::string, SimTime, std::int64_t>, std::size_t> index_;
+  std::map<std::tuple<std::string, SimTime, std::int64_t, double>, int> given_ranks_;
   std::vector<RcaRanking> rankings_;
   std::vector<std::vector<double>> ranks_;
   std::vector<int> lines_;
@@ -169,14 +178,22 @@ std::vector<RcaRanking> read_csv(const std::string& path, const std::string& tex
         if (given && !delay) row_problem(d, kDelayRule);
       }
       const CsvField* ranker = field(row, "ranker");
+      const std::string ranker_name = ranker && !ranker->text.empty() ? ranker->text : "external";
+      // Two candidates at one rank of one ranking: which is first is not said.
+      if (const CsvField* r = field(row, "rank"); r && !r->text.empty() && row_problems.empty())
+        if (const int other = rankings.rank_given_at(
+                ranker_name, *delay, static_cast<std::int64_t>(incident), rank, row.line))
+          row_problem(r, "rank " + r->text + " of incident " +
+                             std::to_string(static_cast<std::int64_t>(incident)) + " by " +
+                             ranker_name + " is given twice (line " + std::to_string(other) +
+                             " too): one candidate a rank");
       const CsvField* candidate = field(row, "candidate");
       if (candidate->text.empty())
         row_problem(candidate, "empty candidate");
       else
         row_problem(candidate, candidate_problem(known, candidate->text));
       if (!row_problems.empty()) throw InputError(std::move(row_problems));
-      rankings.add(ranker && !ranker->text.empty() ? ranker->text : "external", *delay,
-                   static_cast<std::int64_t>(incident), rank, candidate->text);
+      rankings.add(ranker_name, *delay, static_cast<std::int64_t>(incident), rank, candidate->text);
     } catch (const InputError& error) {
       problems.insert(problems.end(), error.diagnostics().begin(), error.diagnostics().end());
     }
@@ -236,9 +253,15 @@ std::vector<RcaRanking> read_json_lines(const std::string& path, const std::stri
     const auto id = json.find("incident_id");
     const auto list = json.find("candidates");
     const bool id_ok = id != json.end() && id->is_number_integer() && id->get<std::int64_t>() >= 0;
-    if (!id_ok) problem_at(key_column("incident_id"), "`incident_id` must be a whole number >= 0");
+    if (id == json.end())
+      problem_at(key_column("incident_id"), "missing key `incident_id` (a whole number >= 0)");
+    else if (!id_ok)
+      problem_at(key_column("incident_id"), "`incident_id` must be a whole number >= 0");
     const bool list_ok = list != json.end() && list->is_array();
-    if (!list_ok)
+    if (list == json.end())
+      problem_at(key_column("candidates"),
+                 "missing key `candidates` (a list of strings, best first)");
+    else if (!list_ok)
       problem_at(key_column("candidates"), "`candidates` must be a list of strings, best first");
     std::string ranker = "external";
     if (const auto r = json.find("ranker"); r != json.end()) {

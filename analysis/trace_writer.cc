@@ -477,6 +477,7 @@ struct TraceWriter::Impl {
   std::vector<ScriptLogLine> script_log;
   std::vector<ExperimentRecord> experiments;
   void write_script();
+  void write_detector_names();  // /detectors/name
   void write_notifications();
   void close();
   void commit();
@@ -931,6 +932,7 @@ TraceWriter::~TraceWriter() {
     // A failing script's own log up to its error (set_script before the writer goes): what
     // the user reads to see where it went wrong.
     if (impl.has_script) impl.write_script();
+    impl.write_detector_names();
     impl.close();
     impl.commit();
   } catch (...) {
@@ -965,6 +967,11 @@ void TraceWriter::on_frame(const Frame& frame) {
   }
 }
 
+void TraceWriter::Impl::write_detector_names() {
+  if (!detectors_group) detectors_group.emplace(make_group(file.get(), "detectors"));
+  write_strings(detectors_group->get(), "name", std::span<const std::string>(detector_names));
+}
+
 void TraceWriter::finish(const std::vector<IncidentRecord>& incidents, bool complete,
                          const std::vector<ChangeEvent>& changes, const std::vector<Alert>& alerts,
                          const std::vector<std::int64_t>& alert_incident_ids) {
@@ -979,10 +986,7 @@ void TraceWriter::finish(const std::vector<IncidentRecord>& incidents, bool comp
     impl.write_notifications();
     impl.write_script();
     impl.write_span_sources();
-    if (!impl.detectors_group)
-      impl.detectors_group.emplace(make_group(impl.file.get(), "detectors"));
-    write_strings(impl.detectors_group->get(), "name",
-                  std::span<const std::string>(impl.detector_names));
+    impl.write_detector_names();
     {
       std::vector<std::string> rules;
       std::vector<std::int64_t> starts, ends;

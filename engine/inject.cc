@@ -38,7 +38,9 @@ int inject_fault(Simulation& simulation, YAML::Node node, const std::string& whe
   }
   FaultSpec spec = parse_fault(simulation.scenario(), node, file);
   if (spec.start < simulation.current_time())
-    throw RunControlError(where + ": 'start' is in the past");
+    throw RunControlError(where + ": 'start' (" + format_duration(spec.start) +
+                          ") is in the past (now: " + format_duration(simulation.current_time()) +
+                          ")");
   if (until_the_end && spec.start < end) spec.duration = end - spec.start;
   return simulation.add_fault(std::move(spec));
 }

@@ -336,6 +336,11 @@ void Simulation::set_replicas(int service, int replicas) {
   world_->set_replicas(service, replicas, now());
 }
 
+int Simulation::replicas(int service) const {
+  check_service(scenario_, service, "replicas");
+  return world_->replica_count(service);
+}
+
 bool Simulation::revert_change(int index) {
   if (index < 0 || index >= static_cast<int>(scenario_.changes.size()))
     reject("revert_change: no change " + std::to_string(index));

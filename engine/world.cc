@@ -879,6 +879,11 @@ void World::set_replicas(int service, int replicas, SimTime t) {
   if (shadow_running_) shadow_autoscaler_.set_replicas(service, replicas, t);
 }
 
+int World::replica_count(int service) const {
+  return scenario_.services[service].autoscaling ? autoscaler_.desired(service)
+                                                 : all_replicas_[service];
+}
+
 void World::rebuild_modifiers() {
   modifiers_ = no_faults_;
   for (const int f : active_faults_) {

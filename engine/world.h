@@ -323,6 +323,8 @@ class World {
   // there at its next sync. Pod faults that start later pick their replicas among the new
   // count. Logged as a `scale` change event. REQUIRES: replicas >= 0.
   void set_replicas(int service, int replicas, SimTime t);
+  // The service's replica count now (set_replicas', its autoscaler's), faults aside.
+  int replica_count(int service) const;
   // Dependency `dependency`'s timeout was set in the scenario (from `before`) at t: both
   // worlds use it from the next step on. Logged as a `timeout` change event.
   void timeout_modified(int dependency, SimTime before, SimTime t);

@@ -137,19 +137,62 @@ py::dict table_dict(const ScoreTable& table) {
   return rows;
 }
 
+// RunPlan::load with the GIL released, then its warnings (what `dosim run` prints as
+// "warning: ...") as Python UserWarnings, each "FILE:LINE:COL: message".
+RunPlan load_plan(const std::string& path, RunOptions options) {
+  std::optional<RunPlan> plan;
+  {
+    py::gil_scoped_release release;
+    plan.emplace(RunPlan::load(path, std::move(options)));
+  }
+  for (const Diagnostic& warning : plan->warnings())
+    if (PyErr_WarnEx(PyExc_UserWarning, warning.format().c_str(), 1) != 0)
+      throw py::error_already_set();  // warnings made errors (-W error)
+  return std::move(*plan);
+}
+
 // A stepping run: the plan and the run it drives, kept together.
 struct Stepper {
   RunPlan plan;
   std::unique_ptr<Run> run;
   bool done = false;
+  // A step() or finish() is running with the GIL released. Set and read under the GIL:
+  // another thread's call then sees it and refuses (check_idle).
+  bool busy = false;
   explicit Stepper(RunPlan p) : plan(std::move(p)), run(std::make_unique<Run>(plan)) {}
 };
 
 // RunControlError "<call>: the run is over" once finish() was called, "<call>: the run
 // stopped on an error (MESSAGE)" once a step() raised: a control then would change nothing.
+void check_running(const Stepper& s, const std::string& call);
+
+// RunControlError while another thread's step() or finish() of the same Simulation runs: a
+// Simulation is driven by one thread at a time (a control landing mid-step would act at
+// whatever tick it met, and a second step() would see the run as over).
+void check_idle(const Stepper& s, const std::string& call) {
+  if (s.busy)
+    throw RunControlError(call +
+                          ": another thread's step() or finish() of this Simulation is running "
+                          "(use a Simulation from one thread at a time)");
+}
+
+// Marks a Stepper busy for its lifetime: made before the GIL is released, gone after it is
+// taken again.
+class Busy {
+ public:
+  explicit Busy(Stepper& s) : s_(s) { s_.busy = true; }
+  ~Busy() { s_.busy = false; }
+  Busy(const Busy&) = delete;
+  Busy& operator=(const Busy&) = delete;
+
+ private:
+  Stepper& s_;
+};
+
 void check_running(const Stepper& s, const std::string& call) {
-  if (s.done) throw RunControlError(call + ": the run is over");
+  check_idle(s, call);
   if (s.run->failed()) throw RunControlError(call + ": " + s.run->stopped_on_error());
+  if (s.done) throw RunControlError(call + ": the run is over");
 }
 
 // A whole number (a Python int, a numpy integer: what has __index__) as a long long,
@@ -398,8 +441,8 @@ PYBIND11_MODULE(_dosim, m) {
          const std::string& mode, const py::object& rankers, int threads) {
         RunOptions options =
             make_options(seed, script, out, std::move(detectors), strict, mode, rankers, threads);
+        const RunPlan plan = load_plan(path, std::move(options));
         py::gil_scoped_release release;
-        const RunPlan plan = RunPlan::load(path, std::move(options));
         Run run(plan);
         return run.run();
       },
@@ -414,8 +457,9 @@ PYBIND11_MODULE(_dosim, m) {
                        int threads) {
              RunOptions options = make_options(seed, script, out, std::move(detectors), strict,
                                                mode, rankers, threads);
+             RunPlan plan = load_plan(path, std::move(options));
              py::gil_scoped_release release;
-             return std::make_unique<Stepper>(RunPlan::load(path, std::move(options)));
+             return std::make_unique<Stepper>(std::move(plan));
            }),
            py::arg("path"), py::arg("seed") = py::none(), py::arg("script") = "",
            py::arg("out") = "", py::arg("detectors") = py::none(), py::arg("strict") = false,
@@ -423,27 +467,44 @@ PYBIND11_MODULE(_dosim, m) {
       .def(
           "step",
           [](Stepper& s, const py::object& count) {
+            check_idle(s, "step");
+            if (s.run->failed()) throw RunControlError("step: " + s.run->stopped_on_error());
             if (s.done) throw RunControlError("step: the run is over (finish() was called)");
             check_running(s, "step");
             const long long ticks = saturated_int(count);  // 2**64: to the end of the run
             if (ticks < 0) throw RunControlError("step: ticks must be >= 0");
+            const Busy busy(s);
             py::gil_scoped_release release;
             return s.run->step(ticks);
           },
           py::arg("ticks") = 1)
       .def("finish",
            [](Stepper& s) {
+             check_idle(s, "finish");
+             if (s.run->failed()) throw RunControlError("finish: " + s.run->stopped_on_error());
              if (s.done) throw RunControlError("finish: the run is over already");
-             check_running(s, "finish");
              s.done = true;
+             const Busy busy(s);
              py::gil_scoped_release release;
              return s.run->run();
            })
-      .def_property_readonly("now_ns", [](Stepper& s) { return s.run->simulation().now(); })
+      .def_property_readonly("now_ns",
+                             [](Stepper& s) {
+                               check_idle(s, "now_ns");
+                               return s.run->simulation().now();
+                             })
       .def_property_readonly("tick_ns", [](Stepper& s) { return s.plan.scenario().tick; })
       .def_property_readonly("duration_ns", [](Stepper& s) { return s.plan.scenario().duration; })
-      .def_property_readonly("frame_tick", [](Stepper& s) { return s.run->frame().tick; })
-      .def_property_readonly("frame_time_ns", [](Stepper& s) { return s.run->frame().time; })
+      .def_property_readonly("frame_tick",
+                             [](Stepper& s) {
+                               check_idle(s, "frame");
+                               return s.run->frame().tick;
+                             })
+      .def_property_readonly("frame_time_ns",
+                             [](Stepper& s) {
+                               check_idle(s, "frame");
+                               return s.run->frame().time;
+                             })
       .def_property_readonly("service_names",
                              [](Stepper& s) {
                                std::vector<std::string> names;
@@ -470,21 +531,27 @@ PYBIND11_MODULE(_dosim, m) {
                              })
       .def_property_readonly("services",
                              [](py::object self) {
-                               const Frame& f = self.cast<Stepper&>().run->frame();
+                               const Stepper& s = self.cast<Stepper&>();
+                               check_idle(s, "frame");
+                               const Frame& f = s.run->frame();
                                return frame_view(f.service_values, f.services,
                                                  static_cast<std::size_t>(ServiceMetric::kCount),
                                                  self);
                              })
       .def_property_readonly("edges",
                              [](py::object self) {
-                               const Frame& f = self.cast<Stepper&>().run->frame();
+                               const Stepper& s = self.cast<Stepper&>();
+                               check_idle(s, "frame");
+                               const Frame& f = s.run->frame();
                                return frame_view(f.edge_values, f.edges,
                                                  static_cast<std::size_t>(EdgeMetric::kCount),
                                                  self);
                              })
       .def_property_readonly("endpoints",
                              [](py::object self) {
-                               const Frame& f = self.cast<Stepper&>().run->frame();
+                               const Stepper& s = self.cast<Stepper&>();
+                               check_idle(s, "frame");
+                               const Frame& f = s.run->frame();
                                return frame_view(f.endpoint_values, f.endpoints,
                                                  static_cast<std::size_t>(EndpointMetric::kCount),
                                                  self);

@@ -394,7 +394,10 @@ std::function<void()> Responder::act(const Trigger& t, const PlaybookStep& step)
       const std::string fault = kill.name;
       simulation_.add_fault(std::move(kill));
       record(t, name,
-             (step.replicas > 0 ? std::to_string(step.replicas) : std::string("all")) +
+             // More than it has: all of them.
+             (step.replicas > 0 && step.replicas < simulation_.replicas(s)
+                  ? std::to_string(step.replicas)
+                  : std::string("all")) +
                  " replicas, ready after " + format_duration(step.restart_time),
              true, service, fault);
       return {};

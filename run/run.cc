@@ -55,6 +55,10 @@ struct Run::Impl {
 
   void start();
   void wire();
+  // Stops the run on `what` (a failing script callback or detector): nothing runs again,
+  // and the trace is put in place now, incomplete, with the script's log and source up to
+  // the error.
+  void stop_on(const std::string& what);
 
   explicit Impl(const RunPlan& p) : plan(p), simulation(p.scenario(), p.seed()) {
     simulation.set_threads(p.options().threads);
@@ -100,7 +104,13 @@ void Run::Impl::start() {
       simulation.scenario(), plan.detectors(),
       either_factory(options.detector_factory,
                      script ? script->detector_factory() : DetectorFactory{}));
-  if (writer) scores_to_trace.emplace(*detectors, *writer);
+  if (writer) {
+    scores_to_trace.emplace(*detectors, *writer);
+    // Now, not at the end: a trace that a failing run leaves names them too.
+    std::vector<std::string> names;
+    for (const DetectorSpec& spec : detectors->specs()) names.push_back(spec.name);
+    writer->set_detectors(std::move(names));
+  }
   std::vector<Diagnostic> problems;  // none: the plan made them once already
   rankers = make_run_rankers(simulation.scenario(), options, plan.seed(), problems);
   if (!problems.empty()) throw InputError(std::move(problems));
@@ -134,20 +144,27 @@ void Run::Impl::wire() {
 
 bool Run::step(std::int64_t ticks) {
   Impl& impl = *impl_;
-  assert(!impl.reported);
   if (!impl.failure.empty()) throw RunControlError("step: " + stopped_on_error());
+  assert(!impl.reported);
   impl.wire();
   try {
     return !impl.simulation.run_ticks(ticks).completed;
   } catch (const std::exception& error) {
-    // The world, the script and the detectors may be halfway through a tick: nothing runs
-    // again, and the trace is closed now, incomplete, as when run() throws.
-    // Its first line: a script's error goes on with a traceback.
-    const std::string what = error.what();
-    impl.failure = what.empty() ? "an unknown error" : what.substr(0, what.find('\n'));
-    impl.writer.reset();
+    // The world, the script and the detectors may be halfway through a tick.
+    impl.stop_on(error.what());
+    throw;
+  } catch (...) {
+    impl.stop_on("");
     throw;
   }
+}
+
+void Run::Impl::stop_on(const std::string& what) {
+  // Its first line: a script's error goes on with a traceback.
+  failure = what.empty() ? "an unknown error" : what.substr(0, what.find('\n'));
+  if (writer && script)
+    writer->set_script(script->path(), script->text(), script->log(), script->experiments());
+  writer.reset();
 }
 
 bool Run::failed() const { return !impl_->failure.empty(); }
@@ -171,20 +188,19 @@ std::vector<DetectedIncident> Run::detected() const {
 
 RunReport Run::run(const std::atomic<bool>* stop) {
   Impl& impl = *impl_;
-  assert(!impl.reported);
   if (!impl.failure.empty()) throw RunControlError("run: " + stopped_on_error());
+  assert(!impl.reported);
   impl.reported = true;
   impl.wire();
 
   RunReport report;
   try {
     report.result = impl.simulation.run(stop);
+  } catch (const std::exception& error) {
+    impl.stop_on(error.what());  // as a failing step()
+    throw;
   } catch (...) {
-    // A failing script callback or detector: the writer, destroyed with the Run, puts the
-    // trace in place incomplete, with the script's log up to the error.
-    if (impl.writer && impl.script)
-      impl.writer->set_script(impl.script->path(), impl.script->text(), impl.script->log(),
-                              impl.script->experiments());
+    impl.stop_on("");
     throw;
   }
   // Experiments still running end now (rollbacks, verdict error): before anything reads them.

@@ -136,7 +136,9 @@ def test_detector_scores_of_a_detector_that_watched_nothing_says_so():
                         "  - {name: builtin, kind: threshold, metrics: [error_ratio],\n"
                         "     params: {above: 0.1}}\n")
     out = scratch("no-endpoints.h5")
-    dosim.run(scenario, out=out)
+    with pytest.warns(UserWarning, match=r"no-endpoints\.yaml:\d+:\d+: warning: detector 'ep' "
+                                         r"watches no series"):
+        dosim.run(scenario, out=out)
     with dosim.load_trace(out) as trace:
         assert trace.detectors() == ["builtin"]
         with pytest.raises(dosim.InputError, match=r"detector 'ep' watched no series"):

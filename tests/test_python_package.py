@@ -314,8 +314,9 @@ def test_bad_calls_raise_typed_errors():
     sim.shed("web", np.int64(50))  # numpy's numbers are numbers, as for scale and step
     sim.shed("web", np.float32(12.5))
     sim.shed("web", 0)
-    with pytest.raises(dosim.RunControlError, match=r"'percent' must be a number"):
-        sim.shed("web", True)
+    for wrong in (True, "10"):  # the wrong Python type: TypeError, as for every control
+        with pytest.raises(TypeError, match=r"'percent' must be a number, got (bool|str)"):
+            sim.shed("web", wrong)
     sim.finish()
     with pytest.raises(dosim.RunControlError):
         sim.step(1)

@@ -234,6 +234,18 @@ RESTART = playbook("{detector: memory, services: [cache]}",
                    "[{action: restart, replicas: 2, restart_time: 30s}]")
 
 
+def test_a_restart_of_more_replicas_than_the_service_has_restarts_all_of_them():
+    more = RESTART.replace("replicas: 2,", "replicas: 100,")
+    f, out = run("restart-more", LEAK + more)
+    with f:
+        actions = rows(f, "remediation")
+        assert [(a["action"], a["outcome"]) for a in actions] == [
+            ("restart", "all replicas, ready after 30s")]
+        act = first_alert(f, "cache") + MINUTE
+        assert series(f, "ready_replicas", "cache")[row(act)] == 0  # all four killed
+    assert "100 replicas" not in out
+
+
 def test_a_restart_is_a_pod_kill_whose_replicas_start_their_leak_over():
     f, out = run("restart", LEAK + RESTART)
     g, _ = run("restart-without", LEAK)

@@ -283,7 +283,8 @@ def test_scores_file_problems_and_option_errors_exit_2():
     check = Checks()
     trace = run_scenario("payments-mad")
     bad = TMP / "score-external-bad-scores.csv"
-    bad.write_text("time,series,score\n10,payments,nan\n20,payment,0.5\n30,payments\n")
+    bad.write_text("time,series,score\n10,payments,nan\n20,payment,0.5\n30,payments\n"
+                   "40,payments:latency_p95_s,0.5\n")
     result = dosim("score", trace, "--scores", bad)
     check(result.returncode == 2, f"bad scores: exit {result.returncode}")
     check(result.stderr.splitlines() == [
@@ -291,7 +292,10 @@ def test_scores_file_problems_and_option_errors_exit_2():
         f"{bad}:3:4: unknown service `payment` (not a service of the trace); did you mean "
         "'payments'?",
         f"{bad}:4:1: missing field `score` (the row is shorter than the header)",
-        "3 problems"], result.stderr)
+        # A detector's series name where the target is wanted: said so.
+        f"{bad}:5:4: unknown service `payments:latency_p95_s` (not a service of the trace; "
+        "`series` is the target the row is about, `payments`, not a detector's series name)",
+        "4 problems"], result.stderr)
 
     good = TMP / "score-external-good-scores.csv"
     write_scores(good, [(10, "payments", 0.1, "m")])

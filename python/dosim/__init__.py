@@ -36,10 +36,32 @@ from .trace import Trace, load_trace  # noqa: F401,E402
 from .sweep import SweepResults, load_sweep  # noqa: F401 - dosim sweep's results (docs/sweep.md)
 from . import plots  # noqa: F401 - matplotlib is imported only when a plot is drawn
 
+def _path(value, what, optional=False):
+    """A path argument as text: str or os.PathLike (None and "" too where `optional`);
+    anything else is a TypeError, never a file named after it ("None", "5")."""
+    import os
+    if optional and value is None:
+        return ""
+    if isinstance(value, (str, os.PathLike)):
+        text = os.fspath(value)
+        if isinstance(text, str):
+            return text
+    raise TypeError(f"{what} must be a path (str or os.PathLike), got {type(value).__name__}")
+
+
+def _threads(value):
+    """`threads` as `dosim run --threads` takes it: a whole number from 1 to 256."""
+    if isinstance(value, bool) or not isinstance(value, _numbers.Integral):
+        raise TypeError(f"threads must be a whole number, got {type(value).__name__}")
+    if not 1 <= value <= 256:
+        _dosim._raise_input_error("threads", f"threads must be from 1 to 256, got {value}")
+    return int(value)
+
+
 def validate(path, script="", strict=False):
     """Checks a scenario as a run would, without running it (docs/python.md): returns its
     warnings; raises InputError with every problem. `path` and `script`: str or PathLike."""
-    return _dosim.validate(str(path), str(script or ""), strict)
+    return _dosim.validate(_path(path, "path"), _path(script or None, "script", True), strict)
 
 
 INCIDENT_COLUMNS = ["id", "name", "cause", "root_cause", "start_ns", "end_ns",
@@ -117,8 +139,9 @@ def run(path, seed=None, script=None, out=None, detectors=None, strict=False, mo
     function(case) -> candidates} (docs/rca.md), ranked after the scenario's; threads: each
     tick's work on that many threads (the same results for any count, as `dosim run
     --threads`). Raises InputError / ScriptError with every problem."""
-    return Report(_dosim._run(str(path), seed, str(script or ""), str(out or ""),
-                              detectors, strict, str(mode or ""), rankers, int(threads)))
+    return Report(_dosim._run(_path(path, "path"), seed, _path(script or None, "script", True),
+                              _path(out or None, "out", True), detectors, strict,
+                              str(mode or ""), rankers, _threads(threads)))
 
 
 def _frame_csv(frame):
@@ -193,7 +216,11 @@ def score(trace, alerts=None, scores=None, threshold=None):
             _dosim._raise_input_error("threshold",
                                       f"threshold must be a number, got {threshold!r}")
         threshold = float(threshold)
+    trace = _path(trace, "trace")
     paths = {"alerts": alerts, "scores": scores}
+    for key, value in paths.items():
+        if not isinstance(value, _pd.DataFrame):
+            paths[key] = _path(value, key, True)
     frames = {}
     with tempfile.TemporaryDirectory() as folder:
         for key, value in paths.items():
@@ -205,8 +232,7 @@ def score(trace, alerts=None, scores=None, threshold=None):
                 paths[key] = path
                 frames[path] = (key, places)
         try:
-            return _dosim._score(str(trace), str(paths["alerts"] or ""),
-                                 str(paths["scores"] or ""), threshold)
+            return _dosim._score(trace, paths["alerts"], paths["scores"], threshold)
         except InputError as error:
             problems = _frame_problems(error, frames)
             if problems is None:
@@ -248,8 +274,10 @@ class Simulation:
 
     def __init__(self, path, seed=None, script=None, out=None, detectors=None, strict=False,
                  mode=None, rankers=None, threads=1):
-        self._sim = _dosim._Simulation(str(path), seed, str(script or ""), str(out or ""),
-                                       detectors, strict, str(mode or ""), rankers, int(threads))
+        self._sim = _dosim._Simulation(_path(path, "path"), seed,
+                                       _path(script or None, "script", True),
+                                       _path(out or None, "out", True), detectors, strict,
+                                       str(mode or ""), rankers, _threads(threads))
 
     def step(self, ticks=1):
         """Simulates at most `ticks` more ticks; returns whether ticks are left."""
@@ -304,8 +332,9 @@ class Simulation:
 
     def shed(self, service, percent):
         """Rejects `percent` of the service's arrivals with HTTP 429 from now on (0 stops)."""
-        if not isinstance(percent, _numbers.Real) or isinstance(percent, bool) or \
-                not 0 <= percent <= 100:
+        if not isinstance(percent, _numbers.Real) or isinstance(percent, bool):
+            raise TypeError(f"shed: 'percent' must be a number, got {type(percent).__name__}")
+        if not 0 <= percent <= 100:
             _dosim._raise_run_control_error(
                 f"shed: 'percent' must be a number in [0, 100], got {percent!r}")
         self._sim.shed(service, float(percent) / 100)

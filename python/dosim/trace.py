@@ -219,6 +219,9 @@ def load_trace(path):
     """Opens the trace at `path`; raises dosim.InputError (`PATH: not a dosim trace ...`,
     `PATH: cannot read the trace: ...`) where it is no dosim trace or cannot be read."""
     from . import _dosim  # here: the module stays importable with h5py and pandas alone
+    import os
+    if not isinstance(path, (str, os.PathLike)) or not isinstance(os.fspath(path), str):
+        raise TypeError(f"path must be a path (str or os.PathLike), got {type(path).__name__}")
     # A FIFO or a device first: h5py would wait on it for ever (the command line's words).
     if problem := _dosim._input_file_problem(str(path)):
         _dosim._raise_input_error(str(path), f"cannot read the trace: {problem}")

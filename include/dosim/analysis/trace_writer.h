@@ -46,8 +46,9 @@ class TraceWriter : public FrameSink {
   // or not writable, or it names a folder, a device or a file that is not writable. A
   // symbolic link at `path` is kept; the file it names is replaced.
   TraceWriter(const std::string& path, const Scenario& scenario, std::uint64_t seed);
-  // Without finish() or discard(): writes the partial last row, closes the file with
-  // `complete = 0` and no /truth or /alerts, and renames it over the target. If that fails,
+  // Without finish() or discard(): writes the partial last row, the script (set_script) and
+  // the detectors' names (set_detectors) it was given, closes the file with `complete = 0`
+  // and no /truth or /alerts, and renames it over the target. If that fails,
   // the temporary file is removed. Never throws.
   ~TraceWriter() override;
 

@@ -140,6 +140,8 @@ class Simulation {
   // Throws RunControlError for a service out of range or replicas outside
   // [0, 1000000] (the scenario format's limit).
   void set_replicas(int service, int replicas);
+  // The service's replica count now (declared, scaled or autoscaled), faults aside.
+  int replicas(int service) const;
 
   // Takes change `change` back at now(), as its declared counterpart would: a deployment is
   // rolled back (as rollback() does), a config reverted (`revert: now()`), a feature flag
