@@ -166,3 +166,21 @@ def test_a_start_in_the_past_says_both_times():
     with pytest.raises(dosim.RunControlError,
                        match=r"^inject: 'start' \(10s\) is in the past \(now: 1m40s\)$"):
         sim.inject(kind="error", target={"service": "db"}, percent=5, start="10s")
+
+
+def test_a_recovered_trace_is_read_to_the_rows_every_dataset_has():
+    # What a killed run's file can hold once recovered (docs/trace-format.md): datasets of
+    # uneven lengths, flushed at different times.
+    trace = TMP / "recovered.h5"
+    dosim.run(FIXTURE, out=trace)
+    with h5py.File(trace, "a") as f:
+        f.attrs["complete"] = 0
+        f["time_ns"].resize((120,))
+        f["metrics/service/rps"].resize((90, f["metrics/service/rps"].shape[1]))
+        scores = f["detectors/py/score"].shape
+    assert scores[0] == 300
+    with dosim.load_trace(trace) as t:
+        assert len(t.time_s) == 90
+        assert t.detector_scores("py").shape == (90, scores[1])
+        assert len(t.service_metric("latency_p95_s")) == 90
+        assert len(t.service_metric("rps")) == 90

@@ -76,6 +76,11 @@ class Trace:
         self.scenario_yaml = f["meta/scenario_yaml"].asstr()[()]
         self.complete = bool(self.meta.get("complete", 0))
         self.time_s = f["time_ns"][()] / 1e9
+        if not self.complete:
+            # A trace recovered from a killed run may hold more rows of some datasets than
+            # of others (docs/trace-format.md, "What survives a crash"): the rows every one
+            # has.
+            self.time_s = self.time_s[:self._rows_of_all(len(self.time_s))]
         self.services = list(_column(f["services/name"]))
         # Per service, as /services/region and /services/zone: "" where none is declared,
         # the places of a service spread over several joined by ",".
@@ -97,6 +102,22 @@ class Trace:
         # A chaos script's verdicts and log (empty without a script).
         self.experiments = _table(f, "experiments", EXPERIMENT_COLUMNS)
         self.script_log = _table(f, "script_log", SCRIPT_LOG_COLUMNS)
+
+    def _rows_of_all(self, rows):
+        """The fewest rows of the per-row datasets (metrics, detectors' scores and gauges),
+        at most `rows`."""
+        def visit(name, item):
+            nonlocal rows
+            if isinstance(item, h5py.Dataset) and item.ndim >= 1 and (
+                    name.startswith("metrics/") or
+                    (name.startswith("detectors/") and ("/score" in name or "/gauges/" in name))):
+                rows = min(rows, item.shape[0])
+        self.file.visititems(visit)
+        return rows
+
+    def _per_row(self, dataset):
+        """A per-row dataset's values, the rows of time_s (all of them in a complete trace)."""
+        return dataset[:len(self.time_s)]
 
     def _names(self, path):
         """A per-service string dataset, or "" per service where the trace has none."""
@@ -153,13 +174,13 @@ class Trace:
         group = self._detector_group(name)
         columns = [f"{label} {metric}" for label, metric in
                    zip(_column(group["label"]), _column(group["metric"]))]
-        return pd.DataFrame(group["score"][()], index=pd.Index(self.time_s, name="time_s"),
+        return pd.DataFrame(self._per_row(group["score"]), index=pd.Index(self.time_s, name="time_s"),
                             columns=pd.Index(columns, name="series"))
 
     def detector_gauges(self, name):
         """[time_s x gauge] DataFrame of /detectors/<name>/gauges/ (empty if none)."""
         group = self._detector_group(name).get("gauges", {})
-        return pd.DataFrame({gauge: group[gauge][()] for gauge in group},
+        return pd.DataFrame({gauge: self._per_row(group[gauge]) for gauge in group},
                             index=pd.Index(self.time_s, name="time_s"))
 
     def metric_names(self, family="service"):
@@ -173,7 +194,7 @@ class Trace:
         names = self.metric_names(family)
         if name not in names:
             self._no_such(f"{family} metric", name, names)
-        values = self.file[f"metrics/{family}/{name}"][()]
+        values = self._per_row(self.file[f"metrics/{family}/{name}"])
         index = pd.Index(self.time_s, name="time_s")
         return pd.DataFrame(values, index=index, columns=pd.Index(columns, name=family))
 
