@@ -132,14 +132,13 @@ void TrafficSteering::advance(SimTime t, const HealthProbe& probe, std::vector<C
             state.down[r] && policy.failback && state.passed[r] >= policy.recoveries;
         if (!goes_down && !comes_up) continue;
         const int carrier_before = first_available(static_cast<int>(s));
-        const bool own_share = state.admin[r] > 0;
-        const std::vector<double> split_before =
-            own_share ? std::vector<double>{} : target(static_cast<int>(s));
+        const std::vector<double> split_before = target(static_cast<int>(s));
         state.down[r] = goes_down ? 1 : 0;
         changed = true;
         // Logged where it moves traffic: its own share, or, for a region the operators give
-        // no share, the share of another it carried or now takes over.
-        if (!log || (!own_share && target(static_cast<int>(s)) == split_before)) continue;
+        // no share, the share of another it carried or now takes over; not where a drain
+        // holds the region's share away (its restore moves it).
+        if (!log || target(static_cast<int>(s)) == split_before) continue;
         const int carrier_after = first_available(static_cast<int>(s));
         auto name = [&](int region) {
           return region >= 0 ? spec.regions[region].region : std::string("none");

@@ -264,3 +264,32 @@ def test_a_failed_over_region_stays_down_while_its_fault_lasts_in_both_modes():
             result = dosim("run", scenario, "--mode", mode, "--out", trace, "--quiet")
             assert result.returncode == 0, result.stderr
             assert failovers(trace) == expected, (name, mode, failovers(trace))
+
+
+def test_a_failback_held_back_by_a_drain_is_not_logged(tmp_path):
+    # A playbook drains the region the health checks failed over from; when the region is
+    # healthy again the checks would fail back, but the drain holds its users away: no
+    # failback in the change log, and the users stay on us-east to the end.
+    text = SCENARIO.read_text().split("\nchanges:")[0].replace("duration: 2h", "duration: 1h")
+    text = text.replace("start: 30m, duration: 20m", "start: 10m, duration: 40m")
+    scenario = tmp_path / "held.yaml"
+    scenario.write_text(text + """
+detectors:
+  - {name: errors-high, kind: threshold, metrics: [error_ratio], params: {above: 0.05}, for: 10s}
+remediation:
+  playbooks:
+    - name: fo
+      match: {detector: errors-high, services: [eu-gateway]}
+      after: 30s
+      steps: [{action: failover, region: eu-west}]
+""")
+    trace = tmp_path / "held.h5"
+    result = dosim("run", scenario, "--out", trace, "--quiet")
+    assert result.returncode == 0, result.stderr
+    with h5py.File(trace) as f:
+        log = change_log(f)
+        assert [(kind, target) for _, kind, target, _, _ in log] == [
+            ("failover", "eu-users"), ("drain", "eu-west")], log
+        weight = f["metrics/route/weight"][:, routes(f)[("eu-users", "us-east")]]
+        t = f["time_ns"][:] / 1e9
+        assert np.all(weight[t > 15 * MINUTE] == 1.0)

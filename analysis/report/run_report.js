@@ -23,7 +23,7 @@
   document.getElementById("subtitle").textContent =
     `seed ${facts.seed} · ${C.duration(facts.simulated_s)} simulated · ${C.count(data.services.length, "service")} · ` +
     `${C.count(data.incidents.length, "incident")} · ${C.count(data.alerts.t.length, "alert")}` +
-    (facts.complete ? "" : " · INCOMPLETE trace (the run was interrupted)");
+    (facts.complete ? "" : " · INCOMPLETE trace (the run was interrupted or stopped on an error)");
 
   function section(id, title) {
     const s = C.html("section", { id }, root);
@@ -257,7 +257,7 @@
     ["dosim version (report)", facts.report_dosim_version],
     ["tick", C.duration(facts.tick_s)], ["record interval", C.duration(facts.record_interval_s)],
     ["simulated", C.duration(facts.simulated_s)], ["rows", facts.rows],
-    ["complete", facts.complete ? "yes" : "no: the run was interrupted"],
+    ["complete", facts.complete ? "yes" : "no: the run was interrupted or stopped on an error"],
     ["wall time", facts.wall_s === null ? "not recorded (a trace holds no wall clock; `dosim run --report` records it)"
                                          : C.duration(facts.wall_s)],
     ["trace", facts.trace],
