@@ -146,9 +146,15 @@ std::vector<const RcaRankerSpec*> checked_rankers(const Scenario& scenario,
 
 void check_rca_names(const Scenario& draft, const RunOptions& options,
                      std::vector<Diagnostic>& problems) {
-  // A ranker's missing file is said with the scenario's other problems, not after them.
-  for (const RcaRankerSpec* spec : checked_rankers(draft, options, true, problems))
-    ranker_file_readable(draft, *spec, problems);
+  // A ranker's missing file, and a Lua ranker's own problems (its syntax, a missing
+  // function: it is made in its sandbox), are said with the scenario's other problems, not
+  // after them. A Python ranker's code runs once the scenario loads, as a Python detector's.
+  for (const RcaRankerSpec* spec : checked_rankers(draft, options, true, problems)) {
+    if (spec->python)
+      ranker_file_readable(draft, *spec, problems);
+    else
+      make_scenario_ranker(draft, *spec, options, options.seed.value_or(draft.seed), problems);
+  }
 }
 
 std::function<std::string(const PlaybookSpec&)> playbook_ranker_check(const Scenario& scenario,

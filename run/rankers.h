@@ -31,7 +31,8 @@ NamedRcaRankers make_run_rankers(const Scenario& scenario, const RunOptions& opt
 std::function<std::string(const PlaybookSpec&)> playbook_ranker_check(const Scenario& scenario,
                                                                       const RunOptions& options);
 
-// The names alone, of a scenario that did not load (ScenarioDraft): no file is read.
+// The names, of a scenario that did not load (ScenarioDraft), and the rankers' files: each
+// read, the Lua ones made (their syntax, their function); no Python code runs.
 void check_rca_names(const Scenario& draft, const RunOptions& options,
                      std::vector<Diagnostic>& problems);
 

@@ -9,6 +9,7 @@ time stops the run with a clear message (exit 2, no complete trace); one that do
 is a `dosim validate` problem at its place. From Python, dosim.run(rankers=...) takes
 functions."""
 import json
+import re
 
 import h5py
 
@@ -164,6 +165,23 @@ def test_a_missing_ranker_file_is_said_with_the_scenarios_other_problems():
         assert "unknown key 'sede'" in result.stderr, result.stderr
         assert result.stderr.count("root-cause ranker 'c': cannot read gone.lua") == 1, result.stderr
         assert "2 problems" in result.stderr, result.stderr
+
+
+def test_a_lua_rankers_problems_are_said_with_the_scenarios_other_problems():
+    # The Lua ranker is made in its sandbox from the draft too: its syntax and its missing
+    # function come out beside the misspelt key, not after it is fixed.
+    write("draft-syntax.lua", "function rank(case\n")
+    write("draft-nofunction.lua", "x = 1\n")
+    text = FLAG_ROLLOUT.read_text().replace("\nseed:", "\nsede:", 1)
+    scenario = write("draft-lua.yaml", text + "\nrca:\n  rankers: [{name: a, lua: draft-syntax.lua},"
+                     " {name: b, lua: draft-nofunction.lua}]\n")
+    result = dosim_cli("validate", scenario)
+    assert result.returncode == 2, result.stderr
+    assert "unknown key 'sede'" in result.stderr, result.stderr
+    assert "draft-syntax.lua:2: ')' expected near <eof> (root-cause ranker 'a')" in result.stderr
+    assert re.search(r"root-cause ranker 'b': \S*draft-nofunction\.lua defines no global "
+                     r"function 'rank'", result.stderr), result.stderr
+    assert "3 problems" in result.stderr, result.stderr
 
 
 def test_python_functions_rank_through_dosim_run():
