@@ -98,7 +98,7 @@ void print_remediation(const RemediationScores& s) {
       s.actions, s.escalated, s.mitigated_incidents, s.scored_incidents, s.automatic,
       100 * s.automatic_rate());
   if (s.judged_actions > 0)
-    std::printf("; %zu of %zu actions a remedy", s.correct_actions, s.judged_actions);
+    std::printf("; %zu of %zu action judgements a remedy", s.correct_actions, s.judged_actions);
   if (s.caused_incidents > 0)
     std::printf("; %zu incidents caused by remediation (restarts, drains)", s.caused_incidents);
   std::printf("\n");

@@ -347,6 +347,21 @@ bool caused_by(const IncidentRecord& incident, const std::vector<RemediationActi
 
 }  // namespace
 
+namespace {
+
+// The first incident rule's detected incident that matches `incident` as the whole-system
+// alert it scores as (detected_as_alerts), or nullptr.
+const Alert* first_rule_alert(const std::vector<Alert>& rule_alerts, const IncidentRecord& incident,
+                              const ScoringOptions& matching) {
+  const Alert* first = nullptr;
+  for (const Alert& r : rule_alerts)
+    if (alert_matches_incident(r, incident, matching) && (first == nullptr || r.time < first->time))
+      first = &r;
+  return first;
+}
+
+}  // namespace
+
 RemediationScores RunReport::remediation_scores() const {
   RemediationScores out;
   std::map<std::string, SimTime> window;  // playbook -> how long after an action counts
@@ -363,6 +378,8 @@ RemediationScores RunReport::remediation_scores() const {
     out.error_budget_burned = entry_errors / ((1.0 - scenario.slo) * entry_requests);
   const ScoringOptions matching{.tolerance = 0, .tick = scenario.tick};
   const bool ordered = in_time_order(alerts);
+  // An incident rule's detection detects too, as it scores (docs/scoring.md).
+  const std::vector<Alert> rule_alerts = detected_as_alerts(this->detected);
   std::vector<SimTime> detected, notified, acknowledged, mitigated, recovered;
   for (const IncidentRecord& incident : incidents) {
     if (incident.silent) continue;
@@ -380,6 +397,9 @@ RemediationScores RunReport::remediation_scores() const {
           (first_notified < 0 || routing.first_notified[a] < first_notified))
         first_notified = routing.first_notified[a];
     }
+    if (const Alert* rule = first_rule_alert(rule_alerts, incident, matching);
+        rule != nullptr && (first_alert < 0 || rule->time < first_alert))
+      first_alert = rule->time;
     if (first_alert >= 0)
       detected.push_back(std::max<SimTime>(0, first_alert - incident.impact_start));
     if (first_notified >= 0)
@@ -430,6 +450,7 @@ std::vector<IncidentTimelineEvent> RunReport::incident_timelines() const {
   const ScoringOptions matching{.tolerance = 0, .tick = scenario.tick};
   const RemediationScores remedied = remediation_scores();
   const bool ordered = in_time_order(alerts);
+  const std::vector<Alert> rule_alerts = detected_as_alerts(detected);
   const std::map<std::int64_t, SimTime> mitigated(remedied.mitigated_at.begin(),
                                                   remedied.mitigated_at.end());
   std::vector<IncidentTimelineEvent> out;
@@ -441,22 +462,26 @@ std::vector<IncidentTimelineEvent> RunReport::incident_timelines() const {
     };
     add(incident.impact_start, "impact-start", incident.root_cause);
     SimTime notified = -1;
-    bool alerted = false;
+    const Alert* first = nullptr;  // the first matching alert: a detector's, or a rule's before it
     const auto [near, past] = alerts_near(alerts, ordered, incident, matching);
     for (std::size_t a = near; a < past; ++a) {
       if (!alert_matches_incident(alerts[a], incident, matching)) continue;
-      if (!alerted) {
-        const Alert& first = alerts[a];
-        add(first.time, "first-alert",
-            first.detector + " on " +
-                (first.target.empty() ? scenario.services[first.service].name : first.target) +
-                " " + first.metric);
-        alerted = true;
-      }
+      if (first == nullptr) first = &alerts[a];
       if (a < routing.first_notified.size() && routing.first_notified[a] >= 0 &&
           (notified < 0 || routing.first_notified[a] < notified))
         notified = routing.first_notified[a];
     }
+    if (const Alert* rule = first_rule_alert(rule_alerts, incident, matching);
+        rule != nullptr && (first == nullptr || rule->time < first->time))
+      first = rule;
+    if (first != nullptr)
+      add(first->time, "first-alert",
+          first->service == kWholeSystem
+              ? "incident rule " + first->detector + " " + first->severity
+              : first->detector + " on " +
+                    (first->target.empty() ? scenario.services[first->service].name
+                                           : first->target) +
+                    " " + first->metric);
     if (notified >= 0) add(notified, "first-notification", "");
     const auto affected = [&](int s) { return touches(incident, s); };
     bool acknowledged = false;

@@ -123,7 +123,7 @@ def test_a_rollback_triggered_by_the_alert_ends_the_incident_at_that_tick():
     assert "loop: first-alert +1m30s, first-notification" in out
     minutes, seconds = divmod(ttm, 60)
     assert ("remediation 1 actions, 0 escalated; mitigated 1 of 1 incidents (1 by automation: "
-            "100%); 1 of 1 actions a remedy") in out, out
+            "100%); 1 of 1 action judgements a remedy") in out, out
     assert f"mitigate {minutes}m{seconds}s/{minutes}m{seconds}s" in out, out
 
 
@@ -287,3 +287,58 @@ def test_the_timeline_holds_the_actions_the_summary_counts():
     assert any(start <= t <= end for t in restarts), events
     summary = [line for line in out.splitlines() if "time to (p50/p90)" in line][0]
     assert f"acknowledge {(first_ack - start) // SECOND}s/" in summary, summary
+
+
+RULE_ONLY = """name: rule-only
+duration: 20m
+tick: 1s
+record: 10s
+seed: 3
+services:
+  - {name: frontend, replicas: 4, capacity_rps: 250, base_latency: 8ms}
+  - {name: checkout, replicas: 4, capacity_rps: 120, base_latency: 25ms}
+dependencies:
+  - {caller: frontend, callee: checkout, calls_per_request: 0.3, timeout: 3s}
+traffic:
+  - {name: shoppers, entry: frontend, base_rps: 400, noise: 0.04}
+changes:
+  - {name: v2, kind: deployment, service: checkout, version: v2, at: 5m,
+     defect: {errorPercent: 20}}
+detectors:
+  - {name: err, kind: threshold, metrics: [error_ratio], params: {above: 0.05}, for: 10s}
+incident_rules:
+  - {name: rule1, detector: err, poll: 5s, decay: 2, stream_threshold: 5, threshold: 10}
+remediation:
+  playbooks:
+    - name: on-inc
+      match: {source: incidents, detector: rule1}
+      after: 20s
+      steps: [{action: rollback}]
+"""
+
+
+def test_an_incident_rules_detection_is_the_time_to_detect():
+    # Only the incident rule's detection matches the deployment's incident (its detector's
+    # alerts feed the rule): the remediation block's time to detect and the timeline's
+    # first alert are the rule's, as the rule's detection scores (docs/scoring.md).
+    path = TMP / "rule-only.yaml"
+    TMP.mkdir(parents=True, exist_ok=True)
+    path.write_text(RULE_ONLY)
+    trace, out = run(path, "rule-only")
+    with h5py.File(trace) as f:
+        truth = f["truth/incidents"]
+        v2 = text(truth["name"][()]).index("v2")
+        start = truth["impact_start_ns"][v2]
+        opened = f["incidents_detected/start_ns"][()]
+        assert len(opened) >= 1
+        timeline = f["truth/timeline"]
+        mine = timeline["incident_id"][()] == truth["id"][v2]
+        events = list(zip(timeline["t_ns"][mine], text(timeline["event"][mine]),
+                          text(timeline["detail"][mine])))
+    first = [(t, d) for t, e, d in events if e == "first-alert"]
+    assert len(first) == 1, events
+    ttd = (first[0][0] - start) // SECOND
+    assert first[0][1].startswith("incident rule rule1 sev"), first
+    summary = [line for line in out.splitlines() if "time to (p50/p90)" in line][0]
+    assert f"detect {ttd}s/{ttd}s" in summary, summary
+    assert f"loop: first-alert +{ttd}s" in out, out

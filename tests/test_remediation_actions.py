@@ -138,7 +138,7 @@ def test_flag_off_turns_the_flag_off_one_minute_after_the_alert():
             (act, "flag-off", 1, "change:ranking", "")]
         assert actions[0]["outcome"] == "turned off feature-flag 'ranking'"
         assert remedies(f) == [(0, "flag-off", "change:ranking"), (0, "rollback", "change:ranking")]
-    assert "mitigated 1 of 1 incidents (1 by automation: 100%); 1 of 1 actions a remedy" in out, out
+    assert "mitigated 1 of 1 incidents (1 by automation: 100%); 1 of 1 action judgements a remedy" in out, out
 
 
 def test_revert_config_goes_back_to_the_previous_config():
@@ -161,7 +161,7 @@ def test_revert_config_goes_back_to_the_previous_config():
         assert [(a["action"], a["acted"], a["target"], a["outcome"]) for a in actions] == [
             ("revert-config", 1, "change:cfg-8", "reverted config 'cfg-8'")]
         assert remedies(f) == [(0, "revert-config", "change:cfg-8"), (0, "rollback", "change:cfg-8")]
-    assert "1 of 1 actions a remedy" in out, out
+    assert "1 of 1 action judgements a remedy" in out, out
 
 
 def test_a_rollback_takes_back_the_latest_change_of_any_kind():
@@ -181,7 +181,7 @@ def test_a_rollback_takes_back_the_latest_change_of_any_kind():
         assert [(int(a["t_ns"]), a["action"], a["target"], a["outcome"]) for a in actions] == [
             (act, "rollback", "change:cfg-8", "rolled back config 'cfg-8'")]
         assert int(rows(f, "truth/incidents")[0]["impact_end_ns"]) == act
-    assert "1 of 1 actions a remedy" in out, out
+    assert "1 of 1 action judgements a remedy" in out, out
 
 
 def test_a_rollback_of_a_named_change_skips_more_recent_ones():
@@ -325,7 +325,7 @@ def test_shedding_rejects_that_share_and_is_undone_when_verification_fails():
         assert actions[0]["target"] == actions[3]["target"] == "service:web"
         assert remedies(f) == [(0, "scale", "service:web")]
     # The shed is no remedy of a cpu-stress (run/remedies.h), the scale-out is.
-    assert "remediation 2 actions, 0 escalated" in out and "1 of 2 actions a remedy" in out, out
+    assert "remediation 2 actions, 0 escalated" in out and "1 of 2 action judgements a remedy" in out, out
 
 
 def test_raising_a_timeout_above_the_delay_ends_the_callers_errors():
@@ -353,7 +353,7 @@ faults:
             ("timeout", 1, "edge:web->db", "1 calls' timeout -> 3s")]
         # A latency fault ends on its own: no action is its remedy.
         assert remedies(f) == []
-    assert "0 of 1 actions a remedy" in out, out
+    assert "0 of 1 action judgements a remedy" in out, out
 
 
 def test_a_failover_drains_the_dark_region_and_its_users_are_served_elsewhere():
@@ -387,7 +387,7 @@ faults:
         assert [(a["action"], a["acted"], a["target"]) for a in rows(f, "remediation")] == [
             ("failover", 1, "region:eu")]
         assert remedies(f) == [(0, "failover", "region:eu")]
-    assert "mitigated 1 of 1 incidents" in out and "1 of 1 actions a remedy" in out, out
+    assert "mitigated 1 of 1 incidents" in out and "1 of 1 action judgements a remedy" in out, out
 
 
 def test_a_failed_verification_undoes_a_failover_and_a_timeout():
@@ -550,7 +550,7 @@ changes:
         # A plain rollback acts on web, which has no change.
         assert [(a["action"], a["outcome"]) for a in rows(g, "remediation")] == [
             ("rollback", "nothing to roll back"), ("escalate", "no step left")]
-    assert "1 of 1 actions a remedy" in out, out
+    assert "1 of 1 action judgements a remedy" in out, out
 
 
 def test_a_lua_playbook_is_answered_like_a_declared_one():
