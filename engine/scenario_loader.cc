@@ -167,6 +167,7 @@ Scenario Loader::draft(const YAML::Node& root, std::vector<Diagnostic>& errors) 
         }
       }
     }
+    std::vector<std::pair<SourcePos, SimTime>> late;  // delays not shorter than the run
     if (r.has("delays")) {
       spec.delays.clear();
       for (const YAML::Node& delay : r.list("delays")) {
@@ -176,14 +177,17 @@ Scenario Loader::draft(const YAML::Node& root, std::vector<Diagnostic>& errors) 
         if (std::find(spec.delays.begin(), spec.delays.end(), *d) != spec.delays.end())
           diags_.error(pos_of(delay), "the delay " + format_duration(*d) + " is listed twice");
         else if (duration_ && *d >= *duration_)
-          diags_.warning(pos_of(delay), "the delay " + format_duration(*d) +
-                                            " is not shorter than the run (" +
-                                            format_duration(*duration_) +
-                                            "): its rankings come after the end, on all of it");
+          late.emplace_back(pos_of(delay), *d);
         spec.delays.push_back(*d);
       }
     }
     spec.lookback = r.duration("lookback", Range::above(0)).value_or(spec.lookback);
+    for (const auto& [pos, d] : late)
+      diags_.warning(pos, "the delay " + format_duration(d) + " is not shorter than the run (" +
+                              format_duration(*duration_) +
+                              "): its rankings come after the end, and see only the alerts of "
+                              "their lookback (" +
+                              format_duration(spec.lookback) + ") before them: few or none");
   }
   for (const YAML::Node& region : top.list("regions")) read_region(region);
   const std::vector<YAML::Node> services = top.list("services", Need::kRequired);

@@ -217,3 +217,13 @@ if __name__ == "__main__":
 
     import pytest
     sys.exit(pytest.main([__file__, "-q", "-p", "no:cacheprovider"]))
+
+
+def test_a_delay_past_the_end_warns_of_its_lookback():
+    scenario = write("late-delay.yaml", FLAG_ROLLOUT.read_text()
+                     + "\nrca:\n  delays: [0s, 30h]\n  lookback: 20m\n")
+    result = dosim_cli("validate", scenario)
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"warning: the delay 1d6h is not shorter than the run \(\S+\): its rankings "
+                     r"come after the end, and see only the alerts of their lookback \(20m\) "
+                     r"before them: few or none", result.stdout + result.stderr), result
