@@ -188,6 +188,19 @@ void Loader::warn_never_matches(MapReader& m, const PlaybookSpec& spec) {
   }
   warn_unless("detector", spec.detector, detectors, "detector");
   warn_unless("severity", spec.severity, severities, "alert severity");
+  if (spec.source != PlaybookSpec::Source::kAlert || spec.labels.empty()) return;
+  // `labels` match the labels a detector carries: one (the named one) must carry them all.
+  for (const DetectorSpec& d : scenario_.detectors) {
+    if (!spec.detector.empty() && d.name != spec.detector) continue;
+    bool all = true;
+    for (const auto& label : spec.labels)
+      all = all && std::find(d.labels.begin(), d.labels.end(), label) != d.labels.end();
+    if (all) return;
+  }
+  diags_.warning(m.value_pos("labels"),
+                 (spec.detector.empty() ? std::string("no detector carries")
+                                        : "detector '" + spec.detector + "' does not carry") +
+                     " all of these labels: the playbook never matches");
 }
 
 void Loader::read_playbook(const YAML::Node& node, std::size_t index) {
@@ -230,7 +243,12 @@ void Loader::read_playbook(const YAML::Node& node, std::size_t index) {
         diags_.error(m.value_pos("metric"),
                      "unknown service metric '" + *metric + "'" + did_you_mean(*metric, known));
     }
-    if (m.has("services")) spec.services = read_services(m, "services", Need::kOptional);
+    if (m.has("services")) {
+      spec.services = read_services(m, "services", Need::kOptional);
+      if (const auto list = m.value("services"); list && list->IsSequence() && list->size() == 0)
+        diags_.error(m.value_pos("services"),
+                     "'services' lists no service: leave it out to match every service");
+    }
     warn_never_matches(m, spec);
     // What each source carries: a notification has a receiver, an incident a rule and a
     // Sev level; the alert fields belong to alerts.
@@ -255,6 +273,10 @@ void Loader::read_playbook(const YAML::Node& node, std::size_t index) {
                                                did_you_mean(responder, {"automation", "oncall"}));
   }
   spec.after = r.duration("after", Range::at_least(0)).value_or(spec.after);
+  if (r.has("after") && duration_ && spec.after >= *duration_)
+    diags_.warning(r.value_pos("after"),
+                   "'after' (" + format_duration(spec.after) + ") is not shorter than the run (" +
+                       format_duration(*duration_) + "): the playbook never acts");
   if (r.has("after") && spec.oncall)
     diags_.error(r.key_pos("after"),
                  "'after' is automation's latency; an oncall responder "

@@ -5,6 +5,8 @@ run without the playbook), verification reads the recovered metric `within` late
 change log and /remediation say so. An on-call scale-out that fails verification is undone
 step by step and escalated; its acknowledgement delay is drawn from the seed (the same
 twice, another with another seed) and the actions land in the trace and the story."""
+import re
+
 import h5py
 
 from dosim_test_util import SOURCE_DIR, TMP, dosim
@@ -342,3 +344,33 @@ def test_an_incident_rules_detection_is_the_time_to_detect():
     summary = [line for line in out.splitlines() if "time to (p50/p90)" in line][0]
     assert f"detect {ttd}s/{ttd}s" in summary, summary
     assert f"loop: first-alert +{ttd}s" in out, out
+
+
+def test_a_playbook_that_can_never_act_is_a_warning():
+    path = TMP / "never-acts.yaml"
+    TMP.mkdir(parents=True, exist_ok=True)
+    text = RULE_ONLY.replace("incident_rules:\n  - {name: rule1, detector: err, poll: 5s, decay: 2, "
+                             "stream_threshold: 5, threshold: 10}\n", "")
+    text = text.replace("metrics: [error_ratio], params: {above: 0.05}, for: 10s}",
+                        "metrics: [error_ratio], params: {above: 0.05}, for: 10s,\n"
+                        "     labels: {team: payments}}")
+    text = text.split("remediation:")[0] + """remediation:
+  playbooks:
+    - name: labelled
+      match: {detector: err, labels: {team: search}}
+      steps: [{action: rollback}]
+    - name: late
+      match: {detector: err, labels: {team: payments}}
+      after: 2h
+      steps: [{action: rollback}]
+"""
+    path.write_text(text)
+    result = dosim("validate", path)
+    assert result.returncode == 0, result.stderr
+    said = result.stdout + result.stderr
+    lines = said.splitlines()
+    assert any(re.search(r"never-acts\.yaml:\d+:\d+: warning: detector 'err' does not carry all "
+                         r"of these labels: the playbook never matches", line) for line in lines), said
+    assert sum("labels: the playbook never matches" in line for line in lines) == 1, said
+    assert re.search(r":\d+:\d+: warning: 'after' \(2h\) is not shorter than the run \(20m\): "
+                     r"the playbook never acts", said), said
