@@ -184,3 +184,24 @@ def test_a_recovered_trace_is_read_to_the_rows_every_dataset_has():
         assert t.detector_scores("py").shape == (90, scores[1])
         assert len(t.service_metric("latency_p95_s")) == 90
         assert len(t.service_metric("rps")) == 90
+
+
+def test_a_trace_reads_its_remediation_remedies_timeline_and_rankings():
+    scenario = write("tables.yaml", BASE + """
+detectors:
+  - {name: builtin, kind: threshold, metrics: [error_ratio], params: {above: 0.1}}
+remediation:
+  playbooks:
+    - {name: scale-api, match: {detector: builtin, services: [api]}, after: 5s,
+       steps: [{action: scale, by: 1}]}
+""")
+    trace = TMP / "tables.h5"
+    dosim.run(scenario, out=trace)
+    with dosim.load_trace(trace) as t, h5py.File(trace, "r") as f:
+        for table, group in ((t.remediation, "remediation"), (t.remedies, "truth/remedies"),
+                             (t.timeline, "truth/timeline"), (t.rca, "rca")):
+            assert len(table) == len(f[group + "/" + list(f[group])[0]]), group
+            assert set(table.columns) == set(f[group]), group
+        assert len(t.rca) > 0 and set(t.rca["ranker"]) >= {"change", "pagerank"}
+        assert "scale" in set(t.remediation["action"])
+        assert "impact-start" in set(t.timeline["event"])

@@ -39,6 +39,11 @@ DETECTED_COLUMNS = ("rule", "start_ns", "end_ns", "severity", "peak_temperature"
 EXPERIMENT_COLUMNS = ("title", "verdict", "probe", "message", "start_ns", "end_ns",
                       "failed_at_ns")
 SCRIPT_LOG_COLUMNS = ("t_ns", "text")
+REMEDIATION_COLUMNS = ("t_ns", "playbook", "service", "alert_ns", "action", "outcome", "acted",
+                       "target", "fault")
+REMEDY_COLUMNS = ("incident_id", "action", "target")
+TIMELINE_COLUMNS = ("incident_id", "t_ns", "event", "detail")
+RCA_COLUMNS = ("incident_id", "ranker", "delay_ns", "t_ns", "rank", "candidate", "score")
 METRIC_FAMILIES = ("service", "edge", "endpoint")  # /metrics/<family>/
 
 
@@ -102,6 +107,12 @@ class Trace:
         # A chaos script's verdicts and log (empty without a script).
         self.experiments = _table(f, "experiments", EXPERIMENT_COLUMNS)
         self.script_log = _table(f, "script_log", SCRIPT_LOG_COLUMNS)
+        # The responders' actions, each incident's remedies and timeline, the root-cause
+        # rankings (empty where the run had none).
+        self.remediation = _table(f, "remediation", REMEDIATION_COLUMNS)
+        self.remedies = _table(f, "truth/remedies", REMEDY_COLUMNS)
+        self.timeline = _table(f, "truth/timeline", TIMELINE_COLUMNS)
+        self.rca = _table(f, "rca", RCA_COLUMNS)
 
     def _rows_of_all(self, rows):
         """The fewest rows of the per-row datasets (metrics, detectors' scores and gauges),
