@@ -44,20 +44,29 @@ void Autoscaler::step(SimTime t, const std::vector<double>& cpu, std::vector<int
     State& state = states_[s];
     // Each tick's CPU since the last sync (a tick at 0 has none yet): the sync reads their
     // mean, as the HPA reads metrics-server's CPU rate over its window, not one instant.
-    if (t > 0) {
-      state.cpu_sum += cpu[s];
-      ++state.cpu_ticks;
-    }
+    if (t > 0) state.window.push_back(cpu[s]);
     if (t >= state.next_sync) {
       state.next_sync += spec.sync_period;
       // Replicas still starting count as idle, as Kubernetes counts unready pods when it
-      // scales up: the load they are about to take is not asked for twice.
+      // scales up: the load they are about to take is not asked for twice. A replica ready
+      // since the last sync counts at its own mean, over the ticks it served: the window's
+      // mean is of the ticks the others served without it (2 replicas at 90 % until 2 more
+      // came up a tick before the sync read as 90 % of 4).
       const int starting = static_cast<int>(state.starting.size());
-      const double measured = state.cpu_ticks > 0 ? state.cpu_sum / state.cpu_ticks : cpu[s];
-      state.cpu_sum = 0;
-      state.cpu_ticks = 0;
-      const double average =
-          state.desired > 0 ? measured * (state.desired - starting) / state.desired : 0.0;
+      const auto mean_from = [&](std::size_t first) {
+        double sum = 0;
+        for (std::size_t i = first; i < state.window.size(); ++i) sum += state.window[i];
+        return first < state.window.size() ? sum / static_cast<double>(state.window.size() - first)
+                                           : 0.0;  // served no tick yet: idle
+      };
+      const double measured = state.window.empty() ? cpu[s] : mean_from(0);
+      const int fresh = std::min(static_cast<int>(state.ready_from.size()),
+                                 std::max(0, state.desired - starting));
+      double used = measured * (state.desired - starting - fresh);
+      for (int i = 0; i < fresh; ++i) used += mean_from(state.ready_from[i]);
+      state.window.clear();
+      state.ready_from.clear();
+      const double average = state.desired > 0 ? used / state.desired : 0.0;
       const double ratio = average / spec.target_cpu;
       int recommendation = state.desired;
       if (std::abs(ratio - 1.0) > kTolerance)
@@ -79,7 +88,9 @@ void Autoscaler::step(SimTime t, const std::vector<double>& cpu, std::vector<int
         resize(state, next, t + spec.start_time);
       }
     }
-    std::erase_if(state.starting, [t](SimTime ready_at) { return ready_at <= t; });
+    const std::size_t became_ready =
+        std::erase_if(state.starting, [t](SimTime ready_at) { return ready_at <= t; });
+    state.ready_from.insert(state.ready_from.end(), became_ready, state.window.size());
     ready[s] = state.desired - static_cast<int>(state.starting.size());
   }
 }

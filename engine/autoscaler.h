@@ -1,8 +1,9 @@
 // Horizontal Pod Autoscalers, one per service that declares `autoscaling`.
 //
 // Every sync period each autoscaler reads its service's CPU (the mean cpu_ratio of its ready
-// replicas over the ticks since the last sync, as metrics-server's rate over a window is, with
-// replicas still starting counted as idle) and recommends
+// replicas over the ticks since the last sync, as metrics-server's rate over a window is, each
+// replica's over the ticks it served, with replicas still starting counted as idle) and
+// recommends
 // ceil(current x cpu / target), clamped to [min, max]; a recommendation within 10 % of the current
 // count is ignored (Kubernetes' tolerance). Scaling up acts at once; scaling down takes the highest
 // recommendation of the stabilisation window. New replicas are ready start_time after the decision;
@@ -45,8 +46,10 @@ class Autoscaler {
     std::vector<SimTime> starting;  // ready times of replicas still starting
     std::deque<std::pair<SimTime, int>> recommendations;
     SimTime next_sync = 0;
-    double cpu_sum = 0;  // of the ticks since the last sync
-    int cpu_ticks = 0;
+    std::vector<double> window;  // each tick's CPU since the last sync
+    // Of the replicas that became ready since the last sync, the first tick of `window` each
+    // served: its own mean is over those ticks.
+    std::vector<std::size_t> ready_from;
   };
   static void resize(State& state, int replicas, SimTime ready_at);
 

@@ -107,3 +107,24 @@ services:
           "unknown key 'targetCPU' in autoscaling; did you mean 'targetCPUPercent'?");
   }
 }
+
+TEST_CASE("a replica ready since the last sync counts at its own CPU, not the window's",
+          "[autoscaler]") {
+  // 180 rps on 2 x 100: cpu 0.9; the 15 s sync asks for ceil(2 x 0.9 / 0.5) = 4, ready at
+  // 44 s (start-up 29 s), a tick before the 45 s sync. Its window holds 14 ticks of the two
+  // old replicas at 0.9 and one of four at 0.45: the old ones' mean 0.87, the new ones' 0.45,
+  // so 4 x 0.66 / 0.5 = 5.3: 6. Read as the old ones' 0.87 on all four it asked for 7.
+  std::string text = kScaled;
+  text.replace(text.find("startTime: 30s"), 14, "startTime: 29s");
+  text.replace(text.find("users: 120}"), 11, "users: 150}");
+  const Scenario scenario = parse_scenario(text, "hpa.yaml");
+  World world(scenario, 1);
+  for (int t = 0; t < 60; ++t) world.step(t);
+  const auto log = world.changes();
+  REQUIRE(log.size() == 2);
+  CHECK(log[0].time == 15 * kSecond);
+  CHECK(log[0].to == "4");
+  CHECK(log[1].time == 45 * kSecond);
+  CHECK(log[1].from == "4");
+  CHECK(log[1].to == "6");
+}
