@@ -208,6 +208,7 @@ Scenario Loader::draft(const YAML::Node& root, std::vector<Diagnostic>& errors) 
   read_manifests(top);
   const std::vector<YAML::Node> changes = top.list("changes");
   for (std::size_t i = 0; i < changes.size(); ++i) read_change(changes[i], static_cast<int>(i));
+  warn_overlapping_deployments();
   scenario_.detectors_given = top.has("detectors");
   const std::vector<YAML::Node> detectors = top.list("detectors");
   for (std::size_t i = 0; i < detectors.size(); ++i)

@@ -177,6 +177,60 @@ void Loader::read_change(const YAML::Node& node, int index) {
   scenario_.changes.push_back(std::move(change));
 }
 
+namespace {
+
+// When a deployment's rollout as planned ends (its rollback, if sooner): a rolling one's
+// steps, a canary's pauses; a blue-green switch is at once.
+SimTime planned_rollout_end(const Scenario& scenario, const ChangeSpec& change) {
+  SimTime end = change.at;
+  switch (change.strategy) {
+    case RolloutStrategy::kRolling: {
+      const int batch = std::max(1, change.max_surge + change.max_unavailable);
+      const int replicas = scenario.services[change.services.front()].replicas;
+      end = time_sum(end, time_product((replicas + batch - 1) / batch, change.start_time));
+      break;
+    }
+    case RolloutStrategy::kCanary:
+      for (const CanaryStep& step : change.canary) end = time_sum(end, step.pause);
+      break;
+    case RolloutStrategy::kBlueGreen:
+      break;
+  }
+  return change.rollback ? std::min(end, *change.rollback) : end;
+}
+
+}  // namespace
+
+// The world keeps one rollout a service: a deployment that starts while another of its
+// service is under way leaves the first's later steps logged as if they came and its
+// incident open. A warning (the scenario runs), at the later one.
+void Loader::warn_overlapping_deployments() {
+  const std::vector<ChangeSpec>& changes = scenario_.changes;
+  const auto deployment = [&](const ChangeSpec& c) {
+    return c.kind == ChangeKind::kDeployment && c.services.size() == 1 && c.services[0] >= 0 &&
+           c.services[0] < static_cast<int>(scenario_.services.size());
+  };
+  for (std::size_t b = 0; b < changes.size(); ++b) {
+    if (!deployment(changes[b])) continue;
+    for (std::size_t a = 0; a < changes.size(); ++a) {
+      if (a == b || !deployment(changes[a]) || changes[a].services != changes[b].services) continue;
+      const bool earlier =
+          changes[a].at < changes[b].at || (changes[a].at == changes[b].at && a < b);
+      const SimTime end = planned_rollout_end(scenario_, changes[a]);
+      if (!earlier || changes[b].at >= end) continue;
+      diags_.warning(changes[b].pos,
+                     "deployment '" + changes[b].name + "' of " +
+                         scenario_.services[changes[b].services[0]].name + " starts at " +
+                         format_duration(changes[b].at) + " while deployment '" + changes[a].name +
+                         "' is still rolling out (until " + format_duration(end) +
+                         "): one rollout a service at a time (the first's later steps would "
+                         "be logged as if they came); start it at " +
+                         format_duration(end) + " or later");
+      break;
+    }
+  }
+}
+
 void Loader::read_steering(MapReader& r, ChangeSpec& change) {
   const bool drain = change.kind == ChangeKind::kDrain;
   const TrafficSpec* source = nullptr;

@@ -90,3 +90,31 @@ def test_the_autoscaler_follows_the_surge_up_and_down():
 
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-q", "-p", "no:cacheprovider"]))
+
+
+def test_a_deployment_during_another_of_its_service_is_a_warning():
+    # d1's canary runs to 25m (a 20m pause); d2 starts at 10m. d3 waits for d1's end; d4 of
+    # another service overlaps nothing of its own.
+    path = TMP / "overlapping-deployments.yaml"
+    path.write_text("""name: overlap
+duration: 40m
+services:
+  - {name: web, replicas: 4, capacity_rps: 200, base_latency: 5ms}
+  - {name: api, replicas: 2, capacity_rps: 200, base_latency: 5ms}
+traffic:
+  - {name: users, entry: web, base_rps: 100}
+changes:
+  - {name: d1, kind: deployment, service: web, version: v2, at: 5m, strategy: canary,
+     steps: [{weight: 10, pause: 20m}]}
+  - {name: d2, kind: deployment, service: web, version: v3, at: 10m}
+  - {name: d3, kind: deployment, service: web, version: v4, at: 25m}
+  - {name: d4, kind: deployment, service: api, version: v2, at: 10m}
+""")
+    result = dosim("validate", path)
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in (result.stdout + result.stderr).splitlines()
+                if "still rolling out" in line]
+    assert warnings == [
+        f"{path}:11:5: warning: deployment 'd2' of web starts at 10m while deployment 'd1' is "
+        "still rolling out (until 25m): one rollout a service at a time (the first's later "
+        "steps would be logged as if they came); start it at 25m or later"], result
