@@ -451,3 +451,28 @@ def test_an_alert_on_a_recorded_series_is_one_evaluation_behind_throughout():
     assert delay in (0, 60) and via["resolved_s"] - direct["resolved_s"] == delay, (direct, via)
     assert filtered["time_s"] == via["time_s"]
     assert via["resolved_s"] < filtered["resolved_s"] <= via["resolved_s"] + 5 * 60, filtered
+
+
+def test_rules_see_the_simulated_calendar_and_any_piece_count():
+    """time(), hour() and day_of_week() read the run's simulated calendar (Monday 1 January
+    2024 at t = 0, as schedules do), not the day the command runs: a rule true from 2 h on
+    Mondays fires at 2 h, whatever the day the test runs. A run of exactly
+    10,000 evaluations (3.5 h at 1.26 s) with a recording rule backfills (its last piece
+    was one evaluation, which promtool refused)."""
+    trace = TMP / "long-rules.h5"
+    if not trace.exists():
+        test_a_run_longer_than_one_prometheus_query_is_evaluated_whole()
+    rules = TMP / "calendar-rules.yml"
+    rules.write_text("""groups:
+  - name: g
+    rules:
+      - record: r:rps
+        expr: dosim_service_rps
+      - alert: MondayTwoAm
+        expr: (r:rps > 0) and on() (day_of_week() == 1 and hour() >= 2)
+""")
+    result = dosim("rules", "score", trace, rules, "--json", "--eval-interval", "1260ms")
+    assert result.returncode == 0, result.stderr
+    alerts = json.loads(result.stdout)["alerts"]
+    assert len(alerts) == 1, alerts
+    assert 7200 <= alerts[0]["time_s"] <= 7200 + 1.26 * 2, alerts
