@@ -568,6 +568,19 @@ void read_schedule_chaos(const Fields& spec, ManifestContext& c) {
   std::optional<SimTime> own;
   const std::vector<FaultSpec> faults = read_chaos(*type, *inner, c, own);
   if (!when) return;
+  // Each run needs an end of its own: a pod or container kill ends as its replicas restart,
+  // anything else after its `duration` (a pod-failure without one would last the whole
+  // window, and every later time of the schedule be skipped).
+  const YAML::Node action = inner->IsMap() ? (*inner)["action"] : YAML::Node();
+  const bool ends_itself = *type == "PodChaos" && action.IsScalar() &&
+                           (action.Scalar() == "pod-kill" || action.Scalar() == "container-kill");
+  if (!own && !ends_itself && !faults.empty()) {
+    c.diags.error(spec.value_pos(key),
+                  "a scheduled " + *type +
+                      " needs a 'duration' (each run would last until the "
+                      "manifest ends, and the schedule's later times be skipped)");
+    return;
+  }
   // Occurrence times in the manifest's window.
   const SimTime from = c.window.start, until = c.window.end;
   std::vector<SimTime> starts;

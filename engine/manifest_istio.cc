@@ -241,7 +241,9 @@ void emit(const FaultSpec& model, SourcePos pos, const std::string& suffix, int 
     if (done[i] || !taken[i]) continue;
     double share = 0;
     bool partial = false;
-    for (std::size_t j = i; j < cells.size(); ++j) {
+    // From the first cell: an endpoint listed before the taken one and not taken makes the
+    // edge partial too (those before it, taken, are done already).
+    for (std::size_t j = 0; j < cells.size(); ++j) {
       if (cells[j].dependency != cells[i].dependency || cells[j].caller != cells[i].caller)
         continue;
       if (taken[j] && !done[j]) {

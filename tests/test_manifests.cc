@@ -218,6 +218,27 @@ TEST_CASE("routes split a host's requests by caller and endpoint, first match wi
                     "endpoints of one caller"));
 }
 
+TEST_CASE("a caller's route to an endpoint listed after another is partial too", "[manifests]") {
+  // /refund is pay's second endpoint: web's calls to /pay (listed first) are not taken, so
+  // the fault on web->pay is a share of every call, said so (it was said only for the first).
+  const Loaded loaded = load(
+      "apiVersion: networking.istio.io/v1\n"
+      "kind: VirtualService\n"
+      "metadata: {name: refund-faults}\n"
+      "spec:\n"
+      "  hosts: [pay]\n"
+      "  http:\n"
+      "  - match: [{sourceLabels: {app: web}, uri: {prefix: /refund}}]\n"
+      "    fault: {abort: {httpStatus: 500, percentage: {value: 10}}}\n"
+      "  - route: [{destination: {host: pay}}]\n");
+  const FaultSpec* abort = fault_named(loaded.scenario, "refund-faults/http0@web->pay");
+  REQUIRE(abort);
+  CHECK(abort->fraction == Approx(0.1 * 0.25));  // /refund's weight 1 of 4
+  CHECK(has_warning(loaded,
+                    "m.yaml:7:5: 'refund-faults': dosim cannot restrict a fault to some "
+                    "endpoints of one caller"));
+}
+
 TEST_CASE("a uri match on every caller becomes an endpoint fault", "[manifests]") {
   const Loaded loaded = load(
       "apiVersion: networking.istio.io/v1\n"
@@ -320,14 +341,24 @@ TEST_CASE("a manifest's name, a chaos duration and a schedule's policy are check
       "metadata: {name: d}\n"
       "spec: {schedule: '@every 2m', type: PodChaos, concurrencyPolicy: allow,\n"
       "       podChaos: {action: pod-kill, mode: one, selector: {labelSelectors: {app: web}},\n"
-      "                  duration: 1m}}\n");
+      "                  duration: 1m}}\n"
+      "---\n"
+      "apiVersion: chaos-mesh.org/v1alpha1\n"
+      "kind: Schedule\n"
+      "metadata: {name: e}\n"
+      "spec: {schedule: '*/15 * * * *', type: PodChaos,\n"
+      "       podChaos: {action: pod-failure, mode: one, selector: {labelSelectors: {app: "
+      "web}}}}\n");
   const std::vector<std::string> expected = {
       "m.yaml:1:1: missing 'metadata.name' in the VirtualService (a cluster refuses it)",
       "m.yaml:8:84: 'duration' must be > 0 (the experiment ends after it); leave it out for one "
       "that lasts while the manifest is applied",
       "m.yaml:14:18: '@every' takes a duration above 0, got '0s'",
       "m.yaml:20:66: 'concurrencyPolicy' is Forbid (the default) or Allow, as Chaos Mesh takes "
-      "it, got 'allow'; did you mean 'Allow'?"};
+      "it, got 'allow'; did you mean 'Allow'?",
+      // A pod-failure has no end of its own: each run would last to the manifest's end.
+      "m.yaml:28:18: a scheduled PodChaos needs a 'duration' (each run would last until the "
+      "manifest ends, and the schedule's later times be skipped)"};
   CHECK(errors == expected);
 }
 
