@@ -371,7 +371,7 @@ int serve_command(const ServeOptions& options) {
   session.page = view.page_html();
   session.pacing.speed = options.speed;
   std::printf("dosim serve: %s on http://%s:%d/ (live page) and /metrics, %s\n",
-              scenario.name.c_str(), listen.host.c_str(), listen.port,
+              scenario.name.c_str(), listen.host.c_str(), server->port(),  // port 0's chosen one
               options.speed > 0 ? (speed_text(options.speed) + " simulated s per s").c_str()
                                 : "as fast as it goes");
   std::fflush(stdout);

@@ -120,6 +120,12 @@ std::optional<CronExpression> CronExpression::parse(const std::string& text, std
   std::stringstream words(text);
   std::vector<std::string> fields;
   for (std::string word; words >> word;) fields.push_back(word);
+  if (!fields.empty() && (fields[0].rfind("CRON_TZ=", 0) == 0 || fields[0].rfind("TZ=", 0) == 0)) {
+    error = "a time zone (" + fields[0] +
+            ") is not taken: the simulated calendar is UTC (t = 0 is Monday 1 January 2024, "
+            "00:00 UTC); write the times in UTC";
+    return std::nullopt;
+  }
   if (fields.size() != 5) {
     error = "a cron expression has 5 fields (minute hour day-of-month month day-of-week), got " +
             std::to_string(fields.size());

@@ -367,3 +367,13 @@ def test_a_speed_beyond_the_machine_still_answers_requests():
     finally:
         serve.send_signal(__import__("signal").SIGTERM)
         serve.wait(timeout=60)
+
+
+def test_port_zero_says_the_port_it_listens_on(scenario):
+    # --listen HOST:0 lets the system choose: the line says the port chosen, not 0.
+    result = subprocess.run([DOSIM, "serve", str(scenario), "--listen", "127.0.0.1:0",
+                             "--speed", "0", "--exit-at-end"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    found = re.search(r"on http://127\.0\.0\.1:(\d+)/ \(live page\)", result.stdout)
+    assert found and int(found.group(1)) > 0, result.stdout

@@ -212,6 +212,13 @@ HttpServer::HttpServer(const std::string& host, int port) {
   }
 }
 
+int HttpServer::port() const {
+  sockaddr_in address{};
+  socklen_t length = sizeof address;
+  if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length) != 0) return 0;
+  return ntohs(address.sin_port);
+}
+
 HttpServer::~HttpServer() {
   if (fd_ >= 0) ::close(fd_);
 }

@@ -79,6 +79,9 @@ class HttpServer {
   // Answers the requests that arrive within `timeout_ms` (0: those already waiting).
   void serve_for(int timeout_ms, Handler handler, void* context);
 
+  // The port it listens on: the one asked for, or the one the system chose for port 0.
+  int port() const;
+
  private:
   int fd_ = -1;
 };
