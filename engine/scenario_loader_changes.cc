@@ -282,6 +282,7 @@ void Loader::read_steering(MapReader& r, ChangeSpec& change) {
 }
 
 void Loader::read_rollout(MapReader& r, ChangeSpec& change) {
+  bool strategy_known = true;  // a strategy not read owns no key (said once, at it)
   if (auto strategy = r.text("strategy")) {
     const std::vector<std::string> names = {"rolling", "canary", "blue-green"};
     if (*strategy == "rolling")
@@ -290,11 +291,15 @@ void Loader::read_rollout(MapReader& r, ChangeSpec& change) {
       change.strategy = RolloutStrategy::kCanary;
     else if (*strategy == "blue-green")
       change.strategy = RolloutStrategy::kBlueGreen;
-    else
+    else {
+      strategy_known = false;
       diags_.error(r.value_pos("strategy"),
                    "'strategy' must be rolling, canary or blue-green, "
                    "got '" +
                        *strategy + "'" + did_you_mean(*strategy, names));
+    }
+  } else if (r.has("strategy")) {
+    strategy_known = false;
   }
   const bool rolling = change.strategy == RolloutStrategy::kRolling;
   const bool canary = change.strategy == RolloutStrategy::kCanary;
@@ -337,7 +342,7 @@ void Loader::read_rollout(MapReader& r, ChangeSpec& change) {
                {"steps", canary, "canary"},
                {"switchBack", blue_green, "blue-green"}};
   for (const auto& key : owned)
-    if (r.has(key.key) && !key.used)
+    if (strategy_known && r.has(key.key) && !key.used)
       diags_.error(r.key_pos(key.key),
                    std::string("'") + key.key + "' is only used by " + key.by + " deployments");
 }

@@ -123,7 +123,11 @@ void Loader::read_fault(const YAML::Node& node, int index) {
       case K::kMemoryLeak:
       case K::kMemoryStress:
       case K::kMaintenance:
-        if (!service_only) problem = kind_name + " needs a service target {service}";
+        if (!service_only)
+          problem = target.service >= 0 && target.endpoint >= 0
+                        ? kind_name + " acts on a whole service's replicas: its target is " +
+                              "{service}, without 'endpoint'"
+                        : kind_name + " needs a service target {service}";
         break;
       case K::kOutage:
         if (!target.is_place()) problem = "outage needs a place target {zone} or {region}";
