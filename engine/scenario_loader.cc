@@ -265,6 +265,10 @@ void Loader::read_timing(MapReader& top) {
     diags_.error(top.value_pos("record"), "'record' (" + format_duration(*record) +
                                               ") must be a multiple of 'tick' (" +
                                               format_duration(scenario_.tick) + ")");
+  } else if (record && *record > *duration_) {
+    diags_.warning(top.value_pos("record"),
+                   "'record' (" + format_duration(*record) + ") is longer than the run (" +
+                       format_duration(*duration_) + "): the trace has one row, of the whole run");
   }
 }
 

@@ -205,3 +205,10 @@ remediation:
         assert len(t.rca) > 0 and set(t.rca["ranker"]) >= {"change", "pagerank"}
         assert "scale" in set(t.remediation["action"])
         assert "impact-start" in set(t.timeline["event"])
+
+
+def test_a_record_longer_than_the_run_is_a_warning():
+    scenario = write("record-long.yaml", BASE.replace("tick: 1s", "tick: 1s\nrecord: 10m"))
+    warnings = [str(w) for w in dosim.validate(scenario)]
+    assert warnings == [f"{scenario}:7:9: warning: 'record' (10m) is longer than the run (5m): "
+                        "the trace has one row, of the whole run"], warnings
