@@ -269,10 +269,13 @@ void Operations::record_events() {
         }
         const std::string from = version[service];
         replaced_version_[index] = from;
-        switch (change.strategy) {
+        // A version that cannot start stalls at the first step whatever the strategy: no
+        // traffic reaches it, no canary step or switch happens (the world's exposure is 0).
+        const bool stalled = change.defect.blocks_start();
+        switch (stalled ? RolloutStrategy::kRolling : change.strategy) {
           case RolloutStrategy::kRolling:
             add(change.at, "deployment", target, from, change.version);
-            if (change.defect.blocks_start())
+            if (stalled)
               add(change.at + change.start_time, "rollout-stalled", target, from, change.version);
             else
               add(rollout_end(change), "rollout-complete", target, from, change.version);
@@ -296,9 +299,13 @@ void Operations::record_events() {
                   from);
             break;
         }
+        // A blue-green switched back by then has nothing left to roll back.
+        const bool back_already = !stalled && change.strategy == RolloutStrategy::kBlueGreen &&
+                                  change.switch_back && change.rollback &&
+                                  *change.rollback >= time_sum(change.at, *change.switch_back);
         if (change.rollback) {
           cut = scenario_.duration;
-          add(*change.rollback, "rollback", target, change.version, from);
+          if (!back_already) add(*change.rollback, "rollback", target, change.version, from);
         } else {
           version[service] = change.version;
           if (change.strategy == RolloutStrategy::kBlueGreen && change.switch_back)

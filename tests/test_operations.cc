@@ -122,6 +122,29 @@ changes:
   CHECK(simulation.changes()[2].kind == "rollback");
 }
 
+TEST_CASE("a canary or blue-green that cannot start is logged stalled and not as its steps",
+          "[operations]") {
+  // The change log said `canary-step 0% -> 20%` and `blue-green-switch v1 -> v2` for
+  // versions no traffic ever reached; and a rollback after a blue-green's switch back.
+  const Scenario scenario = scenario_from(kShop + R"(
+changes:
+  - {name: bad-canary, kind: deployment, service: checkout, version: v2, at: 60s,
+     strategy: canary, steps: [{weight: 20, pause: 5m}], rollback: 10m, defect: {badImage: true}}
+  - {name: back, kind: deployment, service: search, version: v2, at: 60s,
+     strategy: blue-green, switchBack: 2m, rollback: 5m}
+)");
+  Simulation simulation(scenario, 1);
+  simulation.run();
+  std::vector<std::string> log;
+  for (const ChangeEvent& e : simulation.changes())
+    log.push_back(format_duration(e.time) + " " + e.kind + " " + e.target + " " + e.from + "->" +
+                  e.to);
+  CHECK(log == std::vector<std::string>{
+                   "1m deployment checkout v1->v2", "1m blue-green-switch search v1->v2",
+                   "1m30s rollout-stalled checkout v1->v2", "3m blue-green-switch search v2->v1",
+                   "10m rollback checkout v2->v1"});
+}
+
 TEST_CASE("blue-green switches all traffic and back, config and revert, flags by segment",
           "[operations]") {
   // The mean-field world: the latency after the switch back is the one before, exactly (a
