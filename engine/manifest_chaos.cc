@@ -574,7 +574,8 @@ void read_schedule_chaos(const Fields& spec, ManifestContext& c) {
   const YAML::Node action = inner->IsMap() ? (*inner)["action"] : YAML::Node();
   const bool ends_itself = *type == "PodChaos" && action.IsScalar() &&
                            (action.Scalar() == "pod-kill" || action.Scalar() == "container-kill");
-  if (!own && !ends_itself && !faults.empty()) {
+  const bool duration_given = inner->IsMap() && (*inner)["duration"];  // said if bad
+  if (!own && !ends_itself && !duration_given && !faults.empty()) {
     c.diags.error(spec.value_pos(key),
                   "a scheduled " + *type +
                       " needs a 'duration' (each run would last until the "
@@ -594,6 +595,10 @@ void read_schedule_chaos(const Fields& spec, ManifestContext& c) {
     if (*when == macro) cron_text = expansion;
   if (when->rfind("@every ", 0) == 0) {
     const std::string interval = when->substr(7);
+    if (const std::string problem = go_duration_problem(interval); !problem.empty()) {
+      c.diags.error(spec.value_pos("schedule"), "'@every': " + problem);
+      return;
+    }
     const std::optional<SimTime> every = parse_duration(interval);
     if (!every || std::none_of(interval.begin(), interval.end(), [](char ch) {
           return std::isalpha(static_cast<unsigned char>(ch));

@@ -208,9 +208,36 @@ std::optional<std::string> Fields::text(std::string_view key) const {
   return read_text(*value, value_pos(key), q(at(key)), diags_);
 }
 
+std::string go_duration_problem(const std::string& text) {
+  // Go's time.ParseDuration, which Kubernetes, Chaos Mesh and Istio use, knows these units.
+  static const std::vector<std::string> kUnits = {"ns", "us", "\u00b5s", "ms", "s", "m", "h"};
+  for (std::size_t i = 0; i < text.size();) {
+    const auto letter = [&](std::size_t j) {
+      const unsigned char c = static_cast<unsigned char>(text[j]);
+      return std::isalpha(c) || c >= 0x80;  // µ
+    };
+    if (!letter(i)) {
+      ++i;
+      continue;
+    }
+    std::size_t end = i;
+    while (end < text.size() && letter(end)) ++end;
+    const std::string unit = text.substr(i, end - i);
+    if (std::find(kUnits.begin(), kUnits.end(), unit) == kUnits.end())
+      return "'" + text + "' is no Go duration, which a cluster reads (units h, m, s, ms, us, ns" +
+             std::string(unit == "d" ? "; a day is 24h" : "") + ")";
+    i = end;
+  }
+  return "";
+}
+
 std::optional<SimTime> Fields::duration(std::string_view key) const {
   auto written = text(key);
   if (!written) return std::nullopt;
+  if (const std::string problem = go_duration_problem(*written); !problem.empty()) {
+    diags_.error(value_pos(key), "'" + at(key) + "': " + problem);
+    return std::nullopt;
+  }
   const bool has_unit = std::any_of(written->begin(), written->end(), [](char c) {
     return std::isalpha(static_cast<unsigned char>(c));
   });

@@ -118,6 +118,10 @@ class Fields {
   std::vector<MapEntry> entries_;
 };
 
+// "" when `text` is a duration as Go's time.ParseDuration reads it (Kubernetes, Chaos Mesh,
+// Istio): units h, m, s, ms, us (µs), ns; else what is wrong ("'1d' is no Go duration ...").
+std::string go_duration_problem(const std::string& text);
+
 // Per document, what every reader gets.
 struct ManifestContext {
   const Scenario& scenario;

@@ -348,7 +348,14 @@ TEST_CASE("a manifest's name, a chaos duration and a schedule's policy are check
       "metadata: {name: e}\n"
       "spec: {schedule: '*/15 * * * *', type: PodChaos,\n"
       "       podChaos: {action: pod-failure, mode: one, selector: {labelSelectors: {app: "
-      "web}}}}\n");
+      "web}}}}\n"
+      "---\n"
+      "apiVersion: chaos-mesh.org/v1alpha1\n"
+      "kind: Schedule\n"
+      "metadata: {name: f}\n"
+      "spec: {schedule: '@every 1d', type: NetworkChaos,\n"
+      "       networkChaos: {action: delay, mode: all, selector: {labelSelectors: {app: web}},\n"
+      "                      duration: 1d, delay: {latency: 100ms}}}\n");
   const std::vector<std::string> expected = {
       "m.yaml:1:1: missing 'metadata.name' in the VirtualService (a cluster refuses it)",
       "m.yaml:8:84: 'duration' must be > 0 (the experiment ends after it); leave it out for one "
@@ -358,7 +365,12 @@ TEST_CASE("a manifest's name, a chaos duration and a schedule's policy are check
       "it, got 'allow'; did you mean 'Allow'?",
       // A pod-failure has no end of its own: each run would last to the manifest's end.
       "m.yaml:28:18: a scheduled PodChaos needs a 'duration' (each run would last until the "
-      "manifest ends, and the schedule's later times be skipped)"};
+      "manifest ends, and the schedule's later times be skipped)",
+      // Go's durations, which a cluster reads, have no days.
+      "m.yaml:33:18: '@every': '1d' is no Go duration, which a cluster reads (units h, m, s, "
+      "ms, us, ns; a day is 24h)",
+      "m.yaml:35:33: 'spec.duration': '1d' is no Go duration, which a cluster reads (units h, "
+      "m, s, ms, us, ns; a day is 24h)"};
   CHECK(errors == expected);
 }
 
