@@ -94,13 +94,17 @@ def check_failed_trace(trace):
         assert "truth" not in f
 
 
-def test_a_failing_step_leaves_the_scripts_trace():
-    scenario = write("fail-step.yaml", BASE + "\ndetectors:\n  - {name: builtin, kind: threshold, "
+def failing_simulation(name):
+    """A Simulation of the fixture with one detector and the failing script, and its trace."""
+    scenario = write(f"{name}.yaml", BASE + "\ndetectors:\n  - {name: builtin, kind: threshold, "
                      "metrics: [error_ratio], params: {above: 0.1}}\n")
-    script = write("fail-step.lua", FAILING)
-    trace = TMP / "fail-step.h5"
+    trace = TMP / f"{name}.h5"
     trace.unlink(missing_ok=True)
-    sim = dosim.Simulation(scenario, script=script, out=trace)
+    return dosim.Simulation(scenario, script=write(f"{name}.lua", FAILING), out=trace), trace
+
+
+def test_a_failing_step_leaves_the_scripts_trace():
+    sim, trace = failing_simulation("fail-step")
     with pytest.raises(dosim.ScriptError, match="boom"):
         sim.step(100)
     check_failed_trace(trace)
@@ -109,12 +113,7 @@ def test_a_failing_step_leaves_the_scripts_trace():
 
 
 def test_a_failing_finish_puts_its_trace_in_place_at_once():
-    scenario = write("fail-finish.yaml", BASE + "\ndetectors:\n  - {name: builtin, kind: "
-                     "threshold, metrics: [error_ratio], params: {above: 0.1}}\n")
-    script = write("fail-finish.lua", FAILING)
-    trace = TMP / "fail-finish.h5"
-    trace.unlink(missing_ok=True)
-    sim = dosim.Simulation(scenario, script=script, out=trace)
+    sim, trace = failing_simulation("fail-finish")
     with pytest.raises(dosim.ScriptError, match="boom"):
         sim.finish()
     check_failed_trace(trace)  # sim is still alive: not put in place by its collection

@@ -82,6 +82,26 @@ def run(scenario, name, *args):
     return trace, result.stdout
 
 
+def run_text(name, scenario_text):
+    """Writes the scenario to TMP as NAME.yaml and runs it: (trace, stdout)."""
+    path = TMP / f"{name}.yaml"
+    TMP.mkdir(parents=True, exist_ok=True)
+    path.write_text(scenario_text)
+    return run(path, name)
+
+
+def incident_timeline(f, name):
+    """The named incident's impact start and end and its /truth/timeline rows (t_ns, event,
+    detail)."""
+    truth = f["truth/incidents"]
+    row = text(truth["name"][()]).index(name)
+    timeline = f["truth/timeline"]
+    mine = timeline["incident_id"][()] == truth["id"][row]
+    return (truth["impact_start_ns"][row], truth["impact_end_ns"][row],
+            list(zip(timeline["t_ns"][mine], text(timeline["event"][mine]),
+                     text(timeline["detail"][mine]))))
+
+
 def remediation(f):
     r = f["remediation"]
     return list(zip(r["t_ns"][()], text(r["playbook"][()]), r["service"][()], r["alert_ns"][()],
@@ -268,17 +288,10 @@ def test_the_timeline_holds_the_actions_the_summary_counts():
     # The leak's memory alert fires before its impact starts; the on-call acknowledges and
     # restarts inside the impact. The timeline showed only a second acknowledgement after the
     # impact while the summary counted the first.
-    path = TMP / "leak.yaml"
-    TMP.mkdir(parents=True, exist_ok=True)
-    path.write_text(LEAK)
-    trace, out = run(path, "leak")
+    trace, out = run_text("leak", LEAK)
     with h5py.File(trace) as f:
-        truth = f["truth/incidents"]
-        leak = text(truth["name"][()]).index("db-leak")
-        start, end = truth["impact_start_ns"][leak], truth["impact_end_ns"][leak]
-        timeline = f["truth/timeline"]
-        mine = timeline["incident_id"][()] == truth["id"][leak]
-        events = list(zip(timeline["t_ns"][mine], text(timeline["event"][mine])))
+        start, end, rows = incident_timeline(f, "db-leak")
+        events = [(t, e) for t, e, _ in rows]
         acted = [(t, a, alerted) for t, _, s, alerted, a, _ in remediation(f)]
     acknowledged = [t for t, e in events if e == "acknowledge"]
     first_ack = min(t for t, a, alerted in acted
@@ -323,20 +336,10 @@ def test_an_incident_rules_detection_is_the_time_to_detect():
     # Only the incident rule's detection matches the deployment's incident (its detector's
     # alerts feed the rule): the remediation block's time to detect and the timeline's
     # first alert are the rule's, as the rule's detection scores (docs/scoring.md).
-    path = TMP / "rule-only.yaml"
-    TMP.mkdir(parents=True, exist_ok=True)
-    path.write_text(RULE_ONLY)
-    trace, out = run(path, "rule-only")
+    trace, out = run_text("rule-only", RULE_ONLY)
     with h5py.File(trace) as f:
-        truth = f["truth/incidents"]
-        v2 = text(truth["name"][()]).index("v2")
-        start = truth["impact_start_ns"][v2]
-        opened = f["incidents_detected/start_ns"][()]
-        assert len(opened) >= 1
-        timeline = f["truth/timeline"]
-        mine = timeline["incident_id"][()] == truth["id"][v2]
-        events = list(zip(timeline["t_ns"][mine], text(timeline["event"][mine]),
-                          text(timeline["detail"][mine])))
+        start, _, events = incident_timeline(f, "v2")
+        assert len(f["incidents_detected/start_ns"][()]) >= 1
     first = [(t, d) for t, e, d in events if e == "first-alert"]
     assert len(first) == 1, events
     ttd = (first[0][0] - start) // SECOND
