@@ -146,8 +146,10 @@ RuleFile read_rule_file(const std::string& path) {
     if (group["interval"]) {
       interval =
           group["interval"].IsScalar() ? parse_prometheus_duration(group["interval"].Scalar()) : -1;
-      if (interval <= 0)
+      // 0 (as promtool takes it) is the global evaluation interval, as no interval is.
+      if (interval < 0)
         problems.push_back(at(path, group["interval"], "'interval' is not a duration such as 30s"));
+      interval = std::max<SimTime>(interval, 0);
     }
     // `limit:` (0: none). Prometheus fails an alerting rule's evaluation that returns more
     // alerts than that, and a recording rule's that returns more series; promtool's backfill

@@ -51,6 +51,15 @@ std::vector<int> read_selector(const Fields& owner, const char* key, ManifestCon
                     "'operator' must be In, NotIn, Exists or DoesNotExist, got '" + *op + "'");
       continue;
     }
+    // As Kubernetes validates a label selector requirement.
+    const bool set_operator = *op == "In" || *op == "NotIn";
+    if (set_operator == values.empty()) {
+      c.diags.error(e.has("values") ? e.value_pos("values") : e.pos(),
+                    set_operator
+                        ? "operator " + *op + " needs 'values' (Kubernetes refuses it)"
+                        : "operator " + *op + " takes no 'values' (Kubernetes refuses them)");
+      continue;
+    }
     for (int s = 0; s < n; ++s) {
       bool any = false;
       for (const std::string& v : values) any = any || c.names.has_label(s, *label, v);

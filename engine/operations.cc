@@ -16,8 +16,15 @@ int rolling_batch(const ChangeSpec& change) {
   return std::max(1, change.max_surge + change.max_unavailable);
 }
 
+// A share as a percent: whole where it is whole, else to the hundredth ("0.5%", not "1%").
 std::string percent(double share) {
-  return std::to_string(static_cast<int>(std::lround(share * 100))) + "%";
+  const long hundredths = std::lround(share * 10000);
+  if (hundredths % 100 == 0) return std::to_string(hundredths / 100) + "%";
+  std::string text = std::to_string(hundredths / 100) + "." +
+                     std::to_string(std::labs(hundredths) % 100 / 10) +
+                     std::to_string(std::labs(hundredths) % 10);
+  if (text.back() == '0') text.pop_back();
+  return text + "%";
 }
 
 std::string joined_names(const Scenario& scenario, const std::vector<int>& services) {

@@ -355,7 +355,13 @@ TEST_CASE("a manifest's name, a chaos duration and a schedule's policy are check
       "metadata: {name: f}\n"
       "spec: {schedule: '@every 1d', type: NetworkChaos,\n"
       "       networkChaos: {action: delay, mode: all, selector: {labelSelectors: {app: web}},\n"
-      "                      duration: 1d, delay: {latency: 100ms}}}\n");
+      "                      duration: 1d, delay: {latency: 100ms}}}\n"
+      "---\n"
+      "apiVersion: chaos-mesh.org/v1alpha1\n"
+      "kind: PodChaos\n"
+      "metadata: {name: g}\n"
+      "spec: {action: pod-kill, mode: one, selector: {expressionSelectors: [\n"
+      "  {key: app, operator: Exists, values: [web]}, {key: app, operator: In}]}}\n");
   const std::vector<std::string> expected = {
       "m.yaml:1:1: missing 'metadata.name' in the VirtualService (a cluster refuses it)",
       "m.yaml:8:84: 'duration' must be > 0 (the experiment ends after it); leave it out for one "
@@ -370,7 +376,10 @@ TEST_CASE("a manifest's name, a chaos duration and a schedule's policy are check
       "m.yaml:33:18: '@every': '1d' is no Go duration, which a cluster reads (units h, m, s, "
       "ms, us, ns; a day is 24h)",
       "m.yaml:35:33: 'spec.duration': '1d' is no Go duration, which a cluster reads (units h, "
-      "m, s, ms, us, ns; a day is 24h)"};
+      "m, s, ms, us, ns; a day is 24h)",
+      // A label selector requirement as Kubernetes validates it.
+      "m.yaml:41:40: operator Exists takes no 'values' (Kubernetes refuses them)",
+      "m.yaml:41:48: operator In needs 'values' (Kubernetes refuses it)"};
   CHECK(errors == expected);
 }
 

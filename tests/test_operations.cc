@@ -145,6 +145,20 @@ changes:
                    "10m rollback checkout v2->v1"});
 }
 
+TEST_CASE("a canary's fractional weights are logged as given", "[operations]") {
+  const Scenario scenario = scenario_from(kShop + R"(
+changes:
+  - {name: small, kind: deployment, service: checkout, version: v2, at: 60s, strategy: canary,
+     steps: [{weight: 0.5, pause: 1m}, {weight: 12.25, pause: 1m}]}
+)");
+  Simulation simulation(scenario, 1);
+  simulation.run();
+  std::vector<std::string> steps;
+  for (const ChangeEvent& e : simulation.changes())
+    if (e.kind == "canary-step") steps.push_back(e.from + "->" + e.to);
+  CHECK(steps == std::vector<std::string>{"0%->0.5%", "0.5%->12.25%", "12.25%->100%"});
+}
+
 TEST_CASE("blue-green switches all traffic and back, config and revert, flags by segment",
           "[operations]") {
   // The mean-field world: the latency after the switch back is the one before, exactly (a

@@ -458,13 +458,15 @@ def test_rules_see_the_simulated_calendar_and_any_piece_count():
     2024 at t = 0, as schedules do), not the day the command runs: a rule true from 2 h on
     Mondays fires at 2 h, whatever the day the test runs. A run of exactly
     10,000 evaluations (3.5 h at 1.26 s) with a recording rule backfills (its last piece
-    was one evaluation, which promtool refused)."""
+    was one evaluation, which promtool refused). A group's `interval: 0s` is the default one,
+    as promtool takes it."""
     trace = TMP / "long-rules.h5"
     if not trace.exists():
         test_a_run_longer_than_one_prometheus_query_is_evaluated_whole()
     rules = TMP / "calendar-rules.yml"
     rules.write_text("""groups:
   - name: g
+    interval: 0s
     rules:
       - record: r:rps
         expr: dosim_service_rps
