@@ -68,22 +68,22 @@ std::string format_duration(SimTime t) {
     out = "-";
     t = -t;
   }
+  // Under a minute, a whole number of one small unit reads best alone (1500ms, 250us).
   if (t % kSecond != 0 && t < kMinute) {
     if (t % kMillisecond == 0) return out + std::to_string(t / kMillisecond) + "ms";
     if (t % kMicrosecond == 0) return out + std::to_string(t / kMicrosecond) + "us";
-    return out + std::to_string(t) + "ns";
   }
   const struct {
     SimTime scale;
     const char* unit;
-  } parts[] = {{kDay, "d"}, {kHour, "h"}, {kMinute, "m"}, {kSecond, "s"}, {kMillisecond, "ms"}};
+  } parts[] = {{kDay, "d"},          {kHour, "h"},         {kMinute, "m"}, {kSecond, "s"},
+               {kMillisecond, "ms"}, {kMicrosecond, "us"}, {1, "ns"}};
   for (const auto& part : parts) {
     if (t >= part.scale) {
       out += std::to_string(t / part.scale) + part.unit;
       t %= part.scale;
     }
   }
-  if (t != 0) out += std::to_string(t) + "ns";
   return out;
 }
 

@@ -64,10 +64,15 @@ TEST_CASE("durations format compactly", "[duration]") {
   CHECK(format_duration(3 * kMicrosecond) == "3us");
   CHECK(format_duration(5) == "5ns");
   CHECK(format_duration(-3 * kSecond) == "-3s");
+  // Mixed small units each keep their own (1ms1001ns read as a different time).
+  CHECK(format_duration(kMillisecond + kMicrosecond + 1) == "1ms1us1ns");
+  CHECK(format_duration(kMinute + kMillisecond + kMicrosecond + 1) == "1m1ms1us1ns");
+  CHECK(format_duration(2 * kSecond + 7) == "2s7ns");
 }
 
 TEST_CASE("formatted durations parse back to the same time", "[duration]") {
   for (SimTime t : {SimTime{1}, 999 * kMicrosecond, kSecond + kMillisecond, 59 * kSecond,
+                    kMillisecond + kMicrosecond + 1, kHour + 3 * kMicrosecond + 999,
                     kDay + 2 * kHour + 3 * kMinute + 4 * kSecond + 5 * kMillisecond, 30 * kDay})
     CHECK(parse_duration(format_duration(t)) == t);
 }
