@@ -124,6 +124,7 @@ ChangeState Operations::raw_state(int index, SimTime t) const {
           const int batch = rolling_batch(change);
           if (change.defect.blocks_start()) {  // stalled at the first step
             state.stuck = std::min(change.max_unavailable, replicas);
+            state.stalled = true;
             return state;
           }
           const std::int64_t step = change.start_time > 0 ? elapsed / change.start_time : 1 << 30;
@@ -150,7 +151,10 @@ ChangeState Operations::raw_state(int index, SimTime t) const {
           state.exposure = change.switch_back && elapsed >= *change.switch_back ? 0.0 : 1.0;
           break;
       }
-      if (change.defect.blocks_start()) state.exposure = 0;
+      if (change.defect.blocks_start()) {  // the new replicas never serve
+        state.exposure = 0;
+        state.stalled = true;
+      }
       break;
     }
     case ChangeKind::kConfig:
@@ -215,7 +219,7 @@ std::pair<SimTime, SimTime> Operations::defect_window(int index) const {
   for (SimTime t : instants) {
     if (t >= scenario_.duration) break;
     const ChangeState now = state(index, t);
-    const bool exposed = now.exposure > 0 || now.stuck > 0;
+    const bool exposed = now.in_effect();
     if (exposed && first < 0) first = t;
     if (exposed) end = scenario_.duration;  // open until something takes it back
     if (!exposed && was_exposed) end = t;

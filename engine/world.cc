@@ -696,7 +696,7 @@ void World::advance_changes(SimTime t) {
     before = now;
     const int cause = change_cause_[c];
     if (cause < 0) continue;
-    const bool exposed = now.exposure > 0 || now.stuck > 0;
+    const bool exposed = now.in_effect();
     const TruthPhase phase = truth_phase_[cause];
     if (exposed && (phase == TruthPhase::kPending || phase == TruthPhase::kRecovering ||
                     phase == TruthPhase::kDone))

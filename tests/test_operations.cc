@@ -145,6 +145,28 @@ changes:
                    "10m rollback checkout v2->v1"});
 }
 
+TEST_CASE("a stalled rollout's defect is in effect until its rollback", "[operations]") {
+  // The truth's window of a stalled canary (and of a stalled rolling update that keeps every
+  // old replica) was its start alone (1m..1m) though its version crash-looped until 10m.
+  const Scenario scenario = scenario_from(kShop + R"(
+changes:
+  - {name: bad-canary, kind: deployment, service: checkout, version: v2, at: 60s,
+     strategy: canary, steps: [{weight: 20, pause: 5m}], rollback: 10m,
+     defect: {crashOnStart: true}}
+  - {name: bad-rolling, kind: deployment, service: search, version: v2, at: 2m,
+     maxUnavailable: 0, rollback: 7m, defect: {badImage: true}}
+)");
+  Simulation simulation(scenario, 1);
+  simulation.run();
+  REQUIRE(simulation.incidents().size() == 2);
+  CHECK(simulation.incidents()[0].name == "bad-canary");
+  CHECK(simulation.incidents()[0].start == kMinute);
+  CHECK(simulation.incidents()[0].end == 10 * kMinute);
+  CHECK(simulation.incidents()[1].name == "bad-rolling");
+  CHECK(simulation.incidents()[1].start == 2 * kMinute);
+  CHECK(simulation.incidents()[1].end == 7 * kMinute);
+}
+
 TEST_CASE("a canary's fractional weights are logged as given", "[operations]") {
   const Scenario scenario = scenario_from(kShop + R"(
 changes:

@@ -48,6 +48,11 @@ struct ChangeState {
   double exposure = 0;  // share of the services' traffic reaching the defect
   int unavailable = 0;  // replicas out of service because of the rollout itself
   int stuck = 0;        // replicas out of service because the new version cannot start
+  // The rollout is held because its new version cannot start (crash on start, bad image):
+  // the defect is in effect, crash-looping or pulling, whether or not a replica is out.
+  bool stalled = false;
+  // Whether the change's defect is in effect at all (its ground truth's window).
+  bool in_effect() const { return exposure > 0 || stuck > 0 || stalled; }
 };
 
 class Operations {
@@ -56,8 +61,9 @@ class Operations {
 
   // State of change `change` at time t.
   ChangeState state(int change, SimTime t) const;
-  // When the change's defect first and last reaches traffic (end: exclusive; the scenario's
-  // end when nothing takes it back). {-1, -1} for a change without defect or exposure.
+  // When the change's defect is first and last in effect, reaching traffic or holding a
+  // stalled rollout (end: exclusive; the scenario's end when nothing takes it back).
+  // {-1, -1} for a change without defect or never in effect.
   std::pair<SimTime, SimTime> defect_window(int change) const;
   // Every change event, in time order (ties in scenario order).
   const std::vector<ChangeEvent>& events() const { return events_; }
