@@ -13,7 +13,10 @@
 namespace dosim {
 namespace {
 
-enum class EventKind : std::uint8_t { kFaultStart, kFaultEnd, kCallback, kTick };
+// A tick is simulated at its start (kTick) and delivered to the sinks at its end (kFrame),
+// after the events inside it: a callback at 10.5 s runs before the frame of [10 s, 11 s), so
+// a script's time never runs backwards (it acts from the tick at 11 s, as before).
+enum class EventKind : std::uint8_t { kFaultStart, kFaultEnd, kCallback, kTick, kFrame };
 
 struct EngineEvent {
   EventKind kind = EventKind::kTick;
@@ -21,8 +24,10 @@ struct EngineEvent {
   std::int64_t tick = 0;
 };
 
-// Control events run before the tick that starts at the same instant: fault ends, fault
-// starts, then callbacks (which thus see the faults of their instant in place).
+// The frame of the tick that ends at an instant comes first; then the control events run
+// before the tick that starts at that instant: fault ends, fault starts, then callbacks
+// (which thus see the faults of their instant in place).
+constexpr std::uint8_t kFramePriority = 5;
 constexpr std::uint8_t kFaultEndPriority = 10;
 constexpr std::uint8_t kFaultStartPriority = 20;
 constexpr std::uint8_t kCallbackPriority = 100;
@@ -199,21 +204,30 @@ RunResult Simulation::advance(const std::atomic<bool>* stop, std::int64_t max_ti
       }
       case EventKind::kTick: {
         const std::int64_t tick = event.payload.tick;
+        // A stop is honoured before a tick is simulated (one asked for by a callback of this
+        // instant included); the tick stays queued, so a later call resumes with it.
+        if (stop != nullptr && stop->load(std::memory_order_relaxed)) {
+          queue.push(event.time, event.payload, kTickPriority);
+          return result;
+        }
         world_->step(tick);
-        next_tick_ = tick + 1;  // sinks that schedule see the next tick's start as now()
+        next_tick_ = tick + 1;  // what runs until the next tick sees its start as now()
+        queue.push(next_tick_ * scenario_.tick, {EventKind::kFrame, 0, tick}, kFramePriority);
+        break;
+      }
+      case EventKind::kFrame: {
+        const std::int64_t tick = event.payload.tick;
         for (FrameSink* sink : sinks_) sink->on_frame(world_->frame());
         result.ticks = tick + 1;
         result.simulated = (tick + 1) * scenario_.tick;
         ++ticked;
-        // The next tick is queued before a stop is honoured, so a later call resumes.
         if (tick + 1 < ticks)
           queue.push((tick + 1) * scenario_.tick, {EventKind::kTick, 0, tick + 1}, kTickPriority);
-        if (stop != nullptr && stop->load(std::memory_order_relaxed)) return result;
         break;
       }
     }
     // Events after the last tick change nothing that is recorded.
-    if (result.ticks == ticks && event.payload.kind == EventKind::kTick) break;
+    if (result.ticks == ticks && event.payload.kind == EventKind::kFrame) break;
   }
   result.completed = true;
   return result;

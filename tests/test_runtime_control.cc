@@ -4,6 +4,8 @@
 // as the same thing declared in the scenario.
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <functional>
 #include <stdexcept>
@@ -426,6 +428,47 @@ TEST_CASE("callbacks at the same time run in scheduling order, a past time runs 
       {5, 5 * kSecond}, {1, 10 * kSecond}, {2, 10 * kSecond}, {3, 10 * kSecond}};
   CHECK(calls == expected);
   CHECK(simulation.now() == 30 * kMinute);
+}
+
+TEST_CASE("a callback inside a tick runs before that tick's frame reaches the sinks", "[runtime]") {
+  // The frame of [1s, 2s) reached the sinks (a script's tick hook, at 2s) before a callback
+  // at 1.5s ran: the script's time went back from 2s to 1.5s. And a callback inside the last
+  // tick never ran.
+  struct Order : FrameSink {
+    std::vector<SimTime>* times;
+    void on_frame(const Frame& frame) override { times->push_back(frame.time); }
+  };
+  std::vector<SimTime> times;
+  const Scenario scenario = scenario_from(kShop);
+  Simulation simulation(scenario, 1);
+  Order order;
+  order.times = &times;
+  simulation.add_sink(&order);
+  const SimTime end = scenario.duration;
+  for (SimTime t : {1500 * kMillisecond, 2 * kSecond, end - 500 * kMillisecond, end})
+    simulation.at(t, [&] { times.push_back(simulation.current_time()); });
+  CHECK(simulation.run().completed);
+  CHECK(std::is_sorted(times.begin(), times.end()));
+  CHECK(std::count(times.begin(), times.end(), 1500 * kMillisecond) == 1);
+  CHECK(std::count(times.begin(), times.end(), end - 500 * kMillisecond) == 1);
+  CHECK(std::count(times.begin(), times.end(), end) == 1);  // the last frame; no callback
+  CHECK(times.size() == static_cast<std::size_t>(scenario.tick_count()) + 3);
+}
+
+TEST_CASE("a stop asked for by a callback is honoured before the next tick", "[runtime]") {
+  // The tick after the callback was simulated (with what the callback had just added)
+  // before the stop was seen.
+  const Scenario scenario = scenario_from(kShop);
+  Simulation simulation(scenario, 1);
+  std::atomic<bool> stop{false};
+  simulation.at(65 * kSecond, [&] { stop = true; });
+  const RunResult result = simulation.run(&stop);
+  CHECK_FALSE(result.completed);
+  CHECK(result.ticks == 65);
+  CHECK(simulation.frame().time == 65 * kSecond);
+  stop = false;  // a later call resumes with the tick at 65s
+  CHECK(simulation.run(&stop).completed);
+  CHECK(simulation.now() == scenario.duration);
 }
 
 TEST_CASE("a callback sees the faults of its instant and the frame of the tick before",

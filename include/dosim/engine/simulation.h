@@ -62,7 +62,7 @@ class Simulation {
   // Sinks receive frames in the order they were added. REQUIRES: sink outlives run().
   void add_sink(FrameSink* sink) { sinks_.push_back(sink); }
 
-  // Simulates up to the end of the scenario, or until `stop` is set (checked after each
+  // Simulates up to the end of the scenario, or until `stop` is set (checked before each
   // tick). Returns the totals so far; completed once the last tick is done.
   RunResult run(const std::atomic<bool>* stop = nullptr);
   // Simulates at most `ticks` more ticks (events due before the next tick included).
@@ -86,11 +86,12 @@ class Simulation {
 
   // --- Run-time control. Every call may be made before run() and from callbacks. ---
 
-  // Calls fn at simulated time t, after the fault start and end events at t and before the
-  // tick that starts at t; callbacks with the same t run in the order they were scheduled.
-  // t < current_time() runs at current_time(). A callback at a time that is not a tick's
-  // start runs before the next tick (now() is then that tick's start). Callbacks at or after the
-  // end of the run never run.
+  // Calls fn at simulated time t, after the frame of the tick that ends at t has reached the
+  // sinks and the fault start and end events at t, and before the tick that starts at t;
+  // callbacks with the same t run in the order they were scheduled. t < current_time() runs
+  // at current_time(). A callback at a time that is not a tick's start runs before the frame
+  // of the tick it falls in reaches the sinks, and acts from the next tick (now() is then
+  // that tick's start). Callbacks at or after the end of the run never run.
   void at(SimTime t, std::function<void()> fn);
 
   // Adds a fault as if the scenario had declared it (same semantics, same ground truth with
