@@ -158,29 +158,34 @@ DetectorRunner::DetectorRunner(const Scenario& scenario, std::vector<DetectorSpe
     }
     watched_.push_back(std::move(watched));
   }
+  // Every rule's problems at once.
+  std::vector<Diagnostic> problems;
   for (const IncidentRuleSpec& rule : scenario.incident_rules) {
     int index = -1;
     for (std::size_t w = 0; w < watched_.size(); ++w)
       if (watched_[w]->name == rule.detector) index = static_cast<int>(w);
-    if (index < 0)
-      throw InputError({Diagnostic{scenario.file, rule.pos.line, rule.pos.column,
-                                   "incident rule '" + rule.name + "': detector '" + rule.detector +
-                                       "' watches no series"}});
+    if (index < 0) {
+      problems.push_back({scenario.file, rule.pos.line, rule.pos.column,
+                          "incident rule '" + rule.name + "': detector '" + rule.detector +
+                              "' watches no series"});
+      continue;
+    }
     const Watched& watched = *watched_[index];
     std::vector<std::string> streams;
     for (std::size_t i = 0; i < watched.column.size(); ++i)
       streams.push_back(watched.label[i] + ":" + watched.metric_name[i]);
-    std::vector<Diagnostic> unknown;
-    for (const IncidentRuleSpec::StreamThreshold* key : IncidentRule::unknown_keys(rule, streams))
-      unknown.push_back({scenario.file, key->pos.line, key->pos.column,
-                         "incident rule '" + rule.name + "': stream_threshold '" + key->key +
-                             "' is no stream of detector '" + rule.detector +
-                             "' (a column, such as '" + watched.label.front() +
-                             "', or a stream, such as '" + streams.front() + "')"});
-    if (!unknown.empty()) throw InputError(unknown);
+    const auto unknown = IncidentRule::unknown_keys(rule, streams);
+    for (const IncidentRuleSpec::StreamThreshold* key : unknown)
+      problems.push_back({scenario.file, key->pos.line, key->pos.column,
+                          "incident rule '" + rule.name + "': stream_threshold '" + key->key +
+                              "' is no stream of detector '" + rule.detector +
+                              "' (a column, such as '" + watched.label.front() +
+                              "', or a stream, such as '" + streams.front() + "')"});
+    if (!unknown.empty()) continue;
     rules_.emplace_back(rule, std::move(streams));
     rule_detector_.push_back(index);
   }
+  if (!problems.empty()) throw InputError(problems);
 }
 
 namespace {

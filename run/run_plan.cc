@@ -111,34 +111,59 @@ class CheckedDetector : public Detector {
   double limit() const override { return 1.0; }
 };
 
-// Makes each detector alone (so that every bad one is reported), then all of them with the
-// incident rules (which name detectors).
+// The incident rules' problems (a detector that watches nothing, a stream_threshold key that
+// names none of its streams): the detectors' series with a stand-in for each, so that the
+// rules are checked whether or not the detectors' own parameters are right. The detectors'
+// own problems (an unknown metric) are not said again.
+void check_incident_rules(const Scenario& scenario, const std::vector<DetectorSpec>& specs,
+                          std::vector<Diagnostic>& problems) {
+  if (scenario.incident_rules.empty()) return;
+  const DetectorFactory stand_in = [](const DetectorSpec&, std::size_t) {
+    return std::unique_ptr<Detector>(std::make_unique<CheckedDetector>());
+  };
+  // The detectors whose series resolve (an unknown metric is the detector's own problem),
+  // and the rules that watch one of them (an unknown detector is the loader's).
+  Scenario rules = scenario;
+  rules.incident_rules.clear();
+  std::vector<DetectorSpec> resolved;
+  for (const DetectorSpec& spec : specs) {
+    try {
+      DetectorRunner alone(rules, {spec}, stand_in);
+      resolved.push_back(spec);
+    } catch (const Error&) {
+    }
+  }
+  for (const IncidentRuleSpec& rule : scenario.incident_rules)
+    if (std::any_of(resolved.begin(), resolved.end(),
+                    [&rule](const DetectorSpec& spec) { return spec.name == rule.detector; }))
+      rules.incident_rules.push_back(rule);
+  try {
+    DetectorRunner check(rules, resolved, stand_in);
+  } catch (const Error& error) {
+    std::vector<Diagnostic> found;
+    collect(error, found);
+    for (Diagnostic& d : found)
+      if (std::none_of(problems.begin(), problems.end(), [&d](const Diagnostic& p) {
+            return p.line == d.line && p.column == d.column && p.message == d.message;
+          }))
+        problems.push_back(std::move(d));
+  }
+}
+
+// Makes each detector alone (so that every bad one is reported), then checks the incident
+// rules (which name detectors and their streams).
 void check_detectors(const Scenario& scenario, const std::vector<DetectorSpec>& specs,
                      const DetectorFactory& factory, std::vector<Diagnostic>& problems) {
   Scenario alone = scenario;
   alone.incident_rules.clear();
-  bool each_ok = true;
   for (const DetectorSpec& spec : specs) {
     try {
       DetectorRunner check(alone, {spec}, factory);
     } catch (const Error& error) {
       collect_at_detector(error, spec, scenario.file, problems);
-      each_ok = false;
     }
   }
-  if (!each_ok) return;
-  // Together, for the incident rules. A Python detector was made above already: a stand-in
-  // takes its place, so that its constructor (the user's code) runs once in a check.
-  const DetectorFactory made_once = [&](const DetectorSpec& spec,
-                                        std::size_t series) -> std::unique_ptr<Detector> {
-    if (spec.kind == "python") return std::make_unique<CheckedDetector>();
-    return factory ? factory(spec, series) : nullptr;
-  };
-  try {
-    DetectorRunner check(scenario, specs, made_once);
-  } catch (const Error& error) {
-    collect(error, problems);
-  }
+  check_incident_rules(scenario, specs, problems);
 }
 
 // Whether the scenario's own script (`script:`, when no --script replaces it) is a file
@@ -196,6 +221,8 @@ std::vector<Diagnostic> draft_problems(const ScenarioDraft& draft, const RunOpti
       problems.insert(problems.end(), found.begin(), found.end());
     }
   }
+  // The rules as a run would check them (with --detectors, the rules a run keeps are unknown).
+  if (!options.detectors) check_incident_rules(draft.scenario, draft.scenario.detectors, problems);
   check_rca_names(draft.scenario, options, problems);
   // The script's syntax: what it would say once the scenario loads, said now.
   const std::string script = options.script_path.empty()
