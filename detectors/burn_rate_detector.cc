@@ -87,7 +87,8 @@ std::unique_ptr<Detector> make_burn_rate_detector(DetectorParams& params, std::s
                        "the windows");
   const double rate_fast = params.get("rate_fast", 14.4);
   const double rate_slow = params.get("rate_slow", 6.0);
-  params.require(rate_fast > 0 && rate_slow > 0, "burn rates must be > 0");
+  params.require(rate_fast > 0, "'rate_fast' (a burn rate) must be > 0");
+  params.require(rate_slow > 0, "'rate_slow' (a burn rate) must be > 0");
   return std::make_unique<BurnRateDetector>(series, 1.0 - objective / 100.0, windows, rate_fast,
                                             rate_slow);
 }

@@ -327,8 +327,9 @@ void DetectorParams::require_state(double bytes, const std::string& what) const 
 
 void DetectorParams::check_all_used() const {
   std::vector<Diagnostic> unknown;
+  const SourcePos direction_at = spec_.direction_pos.line > 0 ? spec_.direction_pos : spec_.pos;
   if (spec_.direction != 0 && !direction_used_)
-    unknown.push_back({file_, spec_.pos.line, spec_.pos.column,
+    unknown.push_back({file_, direction_at.line, direction_at.column,
                        "detector '" + spec_.name +
                            "': 'direction' applies to kinds mad, ewma "
                            "and surprise, not " +

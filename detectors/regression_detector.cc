@@ -145,7 +145,8 @@ std::unique_ptr<Detector> make_regression_detector(DetectorParams& params, std::
                  "kind regression watches two metrics of the same edges: [rps, a latency]");
   const double ticks = training / to_seconds(params.tick());
   params.require(ticks >= 3, "'training' must span at least 3 ticks");
-  params.require(threshold > 0 && min_sd > 0, "'threshold' and 'min_sd' must be > 0");
+  params.require(threshold > 0, "'threshold' must be > 0");
+  params.require(min_sd > 0, "'min_sd' must be > 0");
   const double window_ticks = window / to_seconds(params.tick());
   params.require(window_ticks >= 1, "'window' must span at least 1 tick");
   // A Recent (3 values) per pair and tick: the size decides (docs/detectors.md), counted as one

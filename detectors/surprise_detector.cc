@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "detectors/anomaly_likelihood.h"
@@ -132,8 +134,10 @@ std::unique_ptr<Detector> make_surprise_detector(DetectorParams& params, std::si
   const double threshold = params.get("threshold", 0.4);
   const double warmup = params.get("warmup", 50);
   auto whole = [](double v) { return v == std::floor(v); };
-  params.require(window >= 1 && short_window >= 1 && smooth >= 1 && average >= 1,
-                 "'window', 'short', 'smooth' and 'average' must be >= 1 tick");
+  params.require(window >= 1, "'window' must be >= 1 tick");
+  params.require(short_window >= 1, "'short' must be >= 1 tick");
+  params.require(smooth >= 1, "'smooth' must be >= 1 tick");
+  params.require(average >= 1, "'average' must be >= 1 tick");
   params.require(history >= 2, "'history' must be >= 2 ticks");
   params.require(periods >= 1, "'periods' must be >= 1");
   params.require(spread > 0, "'spread' must be > 0");
@@ -146,8 +150,11 @@ std::unique_ptr<Detector> make_surprise_detector(DetectorParams& params, std::si
   params.require(warmup >= 0 && whole(warmup), "'warmup' must be a whole number of ticks >= 0");
   const double tick_seconds = static_cast<double>(params.tick()) / static_cast<double>(kSecond);
   const double period_ticks = std::round(period / tick_seconds);
-  params.require(period > 0 && period_ticks >= 1 && period_ticks <= 1e12,
-                 "'period' must be at least one tick (seconds)");
+  char tick_text[32];
+  std::snprintf(tick_text, sizeof tick_text, "%g", tick_seconds);
+  params.require(period >= tick_seconds && period_ticks <= 1e12,
+                 std::string("'period' must be at least one tick (") + tick_text +
+                     " s) and at most 1e12 ticks, in seconds");
   Settings s{};
   s.level_alpha = ewma_alpha(window);
   s.short_alpha = ewma_alpha(short_window);

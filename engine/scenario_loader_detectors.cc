@@ -80,6 +80,8 @@ void Loader::read_detector(const YAML::Node& node, int index) {
       diags_.error(r.value_pos("params"),
                    "expected a mapping of parameters, got " + describe(*params));
     } else {
+      // Named as the registry names its problems with a parameter's value.
+      const std::string of_detector = "detector '" + spec.name + "': ";
       for (const auto& entry : *params) {
         auto key = read_text(entry.first, pos_of(entry.first), "a parameter name", diags_);
         if (!key) continue;
@@ -87,13 +89,13 @@ void Loader::read_detector(const YAML::Node& node, int index) {
                                         [&](const auto& given) { return given.first == *key; });
         if (twice != spec.params.end()) {
           diags_.error(pos_of(entry.first),
-                       "parameter '" + *key + "' is given twice (first at line " +
+                       of_detector + "parameter '" + *key + "' is given twice (first at line " +
                            std::to_string(spec.param_pos[twice - spec.params.begin()].line) + ")");
           continue;
         }
         if (!entry.second.IsScalar()) {
-          diags_.error(pos_of(entry.second), "expected a number for parameter '" + *key +
-                                                 "', got " + describe(entry.second));
+          diags_.error(pos_of(entry.second), of_detector + "expected a number for parameter '" +
+                                                 *key + "', got " + describe(entry.second));
           spec.unread_params.push_back(*key);
           continue;
         }
@@ -111,8 +113,8 @@ void Loader::read_detector(const YAML::Node& node, int index) {
           spec.param_pos.push_back(pos_of(entry.first));
           spec.param_value_pos.push_back(pos_of(entry.second));
         } catch (const std::exception&) {
-          diags_.error(pos_of(entry.second),
-                       "expected a number for parameter '" + *key + "', got '" + *text + "'");
+          diags_.error(pos_of(entry.second), of_detector + "expected a number for parameter '" +
+                                                 *key + "', got '" + *text + "'");
           spec.unread_params.push_back(*key);
         }
       }
@@ -158,6 +160,7 @@ void Loader::read_detector(const YAML::Node& node, int index) {
         spec.labels.emplace_back(entry.key, *value);
     }
   }
+  if (r.has("direction")) spec.direction_pos = r.key_pos("direction");
   if (auto direction = r.text("direction")) {
     if (*direction == "up" || *direction == "down" || *direction == "both")
       spec.direction = *direction == "up" ? 1 : *direction == "down" ? -1 : 0;

@@ -499,6 +499,7 @@ struct DetectorSpec {
   std::vector<std::pair<std::string, std::string>> labels;
   SourcePos pos;
   SourcePos kind_pos;
+  SourcePos direction_pos;  // where `direction` stands (its key), when given
 };
 
 // Alertmanager routing of a run's alerts (detectors/alertmanager.h), in the real
