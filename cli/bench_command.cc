@@ -133,7 +133,7 @@ int bench_command(const BenchOptions& options) {
     Json run;
     run["scenario"] = options.scenarios[r.scenario];
     run["seed"] = r.seed;
-    run["simulated_s"] = to_seconds(r.simulated);
+    run["simulated_s"] = exact_seconds(r.simulated);
     run["scored_incidents"] = r.scored_incidents;
     for (std::size_t d = 0; d < rows.size(); ++d) run["scores"][rows[d]] = r.detectors[d];
     json["runs"].push_back(run);

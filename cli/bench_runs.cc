@@ -9,11 +9,6 @@ namespace dosim::cli {
 
 using Json = nlohmann::ordered_json;
 
-namespace {
-// Seconds of a time, correctly rounded (123 s is 123, not to_seconds' 123.00000000000001).
-double exact_seconds(SimTime t) { return static_cast<double>(t) / 1e9; }
-}  // namespace
-
 Json bench_metrics(const Scores& scores, const Scores& random) {
   Json m = to_json(scores);
   m["f1_random"] = random.f1;

@@ -103,13 +103,13 @@ int score_command(const ScoreOptions& options) {
         {"notified_incidents", notified.notified_incidents},
         {"notification_recall", notified.recall},
         {"time_to_notify_p50_s",
-         notified.time_to_notify.count ? to_seconds(notified.time_to_notify.median) : -1.0},
+         notified.time_to_notify.count ? exact_seconds(notified.time_to_notify.median) : -1.0},
         {"time_to_notify_p90_s",
-         notified.time_to_notify.count ? to_seconds(notified.time_to_notify.p90) : -1.0}};
+         notified.time_to_notify.count ? exact_seconds(notified.time_to_notify.p90) : -1.0}};
     nlohmann::ordered_json per_incident = nlohmann::ordered_json::array();
     for (const auto& [id, delay] : notified.by_incident)
       per_incident.push_back(
-          {{"incident_id", id}, {"time_to_notify_s", delay < 0 ? -1.0 : to_seconds(delay)}});
+          {{"incident_id", id}, {"time_to_notify_s", delay < 0 ? -1.0 : exact_seconds(delay)}});
     out["alertmanager"]["incidents"] = per_incident;
     out["rca"] = rca_json(score_rankings(trace.rca, trace.incidents, trace.system));
     std::cout << out.dump(2) << "\n";

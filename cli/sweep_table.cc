@@ -374,7 +374,7 @@ std::string run_result_text(const SweepPlan& plan, std::size_t run, const BenchR
   SweepJson out;
   out["run"] = run;
   out["seed"] = plan.seed_of(run);
-  out["simulated_s"] = to_seconds(result.simulated);
+  out["simulated_s"] = exact_seconds(result.simulated);
   out["scored_incidents"] = result.scored_incidents;
   SweepJson metrics = SweepJson::array();
   for (const nlohmann::ordered_json& scores : result.detectors) {

@@ -197,12 +197,12 @@ void Loader::read_detector(const YAML::Node& node, int index) {
                     [](const ServiceSpec& service) { return !service.endpoints.empty(); });
     if (spec.family == "edge" && scenario_.dependencies.empty())
       diags_.warning(spec.pos, "detector '" + spec.name +
-                                   "' watches no series: edge series are the dependencies', "
+                                   "' watches no series: edge series belong to dependencies, "
                                    "and the scenario declares none");
     else if (spec.family == "endpoint" && !any_endpoint)
       diags_.warning(spec.pos, "detector '" + spec.name +
-                                   "' watches no series: endpoint series are the declared "
-                                   "endpoints', and no service declares one");
+                                   "' watches no series: endpoint series belong to declared "
+                                   "endpoints, and no service declares one");
   }
   scenario_.detectors.push_back(std::move(spec));
 }

@@ -321,6 +321,11 @@ def test_score_recomputes_from_the_trace_what_run_printed():
         pipeline = as_json["alertmanager"]
         assert f"{pipeline['raw_alerts']} raw alerts -> {pipeline['notifications']} notifications" in table
         assert pipeline["raw_alerts"] == as_json["alerts"] > 0
+        # Times in seconds are the nanoseconds correctly rounded (31.0, not 31.000000000000004).
+        delays = [pipeline["time_to_notify_p50_s"], pipeline["time_to_notify_p90_s"],
+                  *(i["time_to_notify_s"] for i in pipeline["incidents"])]
+        assert any(d > 0 for d in delays)
+        assert all(d == round(d * 1e9) / 1e9 for d in delays), delays
     missing = dosim("score", TMP / "no-such-trace.h5")
     assert missing.returncode == 2 and "cannot open trace" in missing.stderr
 

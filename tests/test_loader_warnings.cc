@@ -361,10 +361,10 @@ TEST_CASE("an edge or endpoint detector that watches no series warns at the dete
                     "  - {name: ep, kind: mad, family: endpoint, metrics: [error_ratio]}\n"
                     "  - {name: ed, kind: mad, family: edge, metrics: [rps]}\n"
                     "  - {name: sv, kind: mad, metrics: [rps]}\n") ==
-        Lines{"test.yaml:5:5: warning: detector 'ep' watches no series: endpoint series are the "
-              "declared endpoints', and no service declares one",
-              "test.yaml:6:5: warning: detector 'ed' watches no series: edge series are the "
-              "dependencies', and the scenario declares none"});
+        Lines{"test.yaml:5:5: warning: detector 'ep' watches no series: endpoint series belong to "
+              "declared endpoints, and no service declares one",
+              "test.yaml:6:5: warning: detector 'ed' watches no series: edge series belong to "
+              "dependencies, and the scenario declares none"});
   // With an endpoint and a dependency, both watch something.
   CHECK(warnings_of(kHead + "detectors:\n"
                             "  - {name: ed, kind: mad, family: edge, metrics: [rps]}\n")

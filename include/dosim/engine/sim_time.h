@@ -43,6 +43,9 @@ constexpr SimTime minutes(double m) { return seconds(m * 60.0); }
 constexpr SimTime hours(double h) { return seconds(h * 3600.0); }
 constexpr SimTime days(double d) { return seconds(d * 86400.0); }
 constexpr double to_seconds(SimTime t) { return static_cast<double>(t) * 1e-9; }
+// Seconds of a time correctly rounded, for what users read (31 s is 31, not to_seconds'
+// 31.000000000000004); the model keeps to_seconds, whose products its results are made of.
+constexpr double exact_seconds(SimTime t) { return static_cast<double>(t) / 1e9; }
 
 // Parses "1h30m", "250ms", "90s", "7d", "1.5h", "0" or a bare number of seconds.
 // Units: ns, us, ms, s, m, h, d, w, each at most once and from the largest down ("1h1h" and
