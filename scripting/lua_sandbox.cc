@@ -187,8 +187,22 @@ int sandboxed_format(lua_State* L) {
   }
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_insert(L, 1);
-  lua_call(L, lua_gettop(L) - 1, 1);
-  return 1;
+  const int status = lua_pcall(L, lua_gettop(L) - 1, 1, 0);
+  if (status == LUA_OK) return 1;
+  // The library's own problems (a bad argument, a bad conversion) name no place and call it
+  // '?', since it was called from here: said at the script's line and named 'format', as
+  // Lua says them. An error of the script's own (a __tostring) keeps its place.
+  const char* message = lua_tostring(L, -1);
+  const bool own = message != nullptr && status == LUA_ERRRUN &&
+                   (std::strncmp(message, "bad argument", 12) == 0 ||
+                    std::strncmp(message, "invalid ", 8) == 0 ||
+                    std::strncmp(message, "value has no literal form", 25) == 0);
+  if (own) {
+    luaL_where(L, 1);
+    luaL_gsub(L, message, "to '?'", "to 'format'");
+    lua_concat(L, 2);
+  }
+  return lua_error(L);
 }
 
 // The order in which pairs and next visit a table's keys: numbers ascending, strings
@@ -415,8 +429,22 @@ int sandboxed_setmetatable(lua_State* L) {
   }
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_insert(L, 1);
-  lua_call(L, lua_gettop(L) - 1, 1);
-  return 1;
+  const int status = lua_pcall(L, lua_gettop(L) - 1, 1, 0);
+  if (status == LUA_OK) return 1;
+  // The library's own problems (a bad argument, a bad conversion) name no place and call it
+  // '?', since it was called from here: said at the script's line and named 'format', as
+  // Lua says them. An error of the script's own (a __tostring) keeps its place.
+  const char* message = lua_tostring(L, -1);
+  const bool own = message != nullptr && status == LUA_ERRRUN &&
+                   (std::strncmp(message, "bad argument", 12) == 0 ||
+                    std::strncmp(message, "invalid ", 8) == 0 ||
+                    std::strncmp(message, "value has no literal form", 25) == 0);
+  if (own) {
+    luaL_where(L, 1);
+    luaL_gsub(L, message, "to '?'", "to 'format'");
+    lua_concat(L, 2);
+  }
+  return lua_error(L);
 }
 
 // string.find / match / gmatch / gsub, refusing a call whose worst case exceeds

@@ -230,3 +230,24 @@ def test_lua_options_that_are_no_number_are_said_to_be_none():
         assert result.returncode == 2, (option, result.stderr)
         assert "'abc' is not a whole number" in result.stderr, (option, result.stderr)
         assert "not in range" not in result.stderr, (option, result.stderr)
+
+
+# --- string.format's own errors --------------------------------------------------------------
+
+def test_string_format_problems_are_said_at_the_scripts_line_as_lua_says_them():
+    # dosim's string.format (which refuses %p) called the library's from C: its errors had no
+    # FILE:LINE and named the function '?'. An error of the script's own keeps its place.
+    cases = {
+        "fmt-int": ('sim.at(5, function()\n  local s = ("%d"):format(1.5)\nend)\n',
+                    "fmt-int.lua:2: bad argument #2 to 'format' (number has no integer "
+                    "representation)"),
+        "fmt-spec": ('sim.at(5, function()\n  local s = string.format("%99999d", 1)\nend)\n',
+                     "fmt-spec.lua:2: invalid conversion specification: '%99999d'"),
+        "fmt-own": ('local t = setmetatable({}, {__tostring = function() error("boom") end})\n'
+                    'sim.at(5, function()\n  local s = string.format("%s", t)\nend)\n',
+                    "fmt-own.lua:1: boom"),
+    }
+    for name, (script, expected) in cases.items():
+        result, _, _ = run(name, script)
+        assert result.returncode == 2, result.stderr
+        assert first_line(result) == os.path.join(SCRIPTS, expected), result.stderr
