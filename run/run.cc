@@ -95,6 +95,7 @@ void Run::Impl::start() {
     script_options.limits.instruction_budget = options.lua_instructions;
     script_options.limits.memory_limit = static_cast<std::size_t>(options.lua_memory_mib) << 20;
     script_options.on_log = options.on_script_log;
+    script_options.strict = options.strict;
     script = std::make_unique<ScriptHost>(simulation, std::move(script_options), plan.seed());
   }
   // Playbooks added by the script or the program name rankers the run has.

@@ -319,6 +319,7 @@ void resolve(Scenario& scenario, const RunOptions& options, std::vector<Detector
       script_options.path = script_path;
       script_options.limits.instruction_budget = options.lua_instructions;
       script_options.limits.memory_limit = static_cast<std::size_t>(options.lua_memory_mib) << 20;
+      script_options.strict = options.strict;
       script = std::make_unique<ScriptHost>(*probe, std::move(script_options),
                                             options.seed.value_or(scenario.seed));
       script->start();

@@ -705,16 +705,26 @@ int change(lua_State* L, const char* kind, const char* where) {
   } catch (const InputError& error) {
     throw RunControlError(std::string(where) + ": " + messages_of(error));
   }
-  // What a scenario's change would warn of (a drain restored after the run ends), in the
-  // script's log at the call.
+  // What a scenario's change would warn of (a drain restored after the run ends): with
+  // --strict the call's error, else in the script's log at the call, with its line.
+  std::string warned;
+  for (const Diagnostic& warning : warnings)
+    warned += (warned.empty() ? "" : "; ") + warning.message;
+  if (!warned.empty() && host.strict())
+    throw RunControlError(std::string(where) + ": " + warned + " (an error with --strict)");
   int index = -1;
   try {
     index = simulation.add_change(std::move(spec));
   } catch (const RunControlError& error) {  // the run's own checks (it starts before now)
     throw RunControlError(std::string(where) + ": " + error.what());
   }
-  for (const Diagnostic& warning : warnings)
-    host.add_log(std::string(where) + ": warning: " + warning.message);
+  if (!warned.empty()) {
+    luaL_where(L, 1);  // "FILE:LINE: " of the call
+    const std::string at = lua_tostring(L, -1);
+    lua_pop(L, 1);
+    for (const Diagnostic& warning : warnings)
+      host.add_log(at + std::string(where) + ": warning: " + warning.message);
+  }
   lua_pushinteger(L, index);
   return 1;
 }

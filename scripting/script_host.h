@@ -44,6 +44,8 @@ struct ScriptOptions {
   SandboxLimits limits;
   // Where sim.log lines go as they are written (besides log()); empty: nowhere.
   std::function<void(SimTime, const std::string&)> on_log;
+  // --strict: what a call would warn of (a drain restored after the end) is its error.
+  bool strict = false;
 };
 
 class ScriptHost : public FrameSink {
@@ -72,6 +74,7 @@ class ScriptHost : public FrameSink {
   const std::vector<ScriptLogLine>& log() const { return log_; }
   const std::vector<ExperimentRecord>& experiments() const { return experiments_; }
   const std::string& path() const { return options_.path; }
+  bool strict() const { return options_.strict; }
   const std::string& text() const { return text_; }
 
   // For the bindings (script_api.cc).

@@ -361,8 +361,22 @@ def test_a_drain_restored_after_the_end_is_logged_with_the_scenarios_warning():
                    "--out", trace, "--quiet")
     assert result.returncode == 0, result.stderr
     lines = logged(trace)
-    assert any(line.startswith("sim.drain: warning: change ") and "restores at 5h" in line and
-               "never happens" in line for line in lines), lines
+    assert any(line.startswith(f"{path}:2: sim.drain: warning: change ") and
+               "restores at 5h" in line and "never happens" in line for line in lines), lines
+    # --strict makes it the call's error, in a run and in validate (it was logged, exit 0).
+    strict = dosim("run", SOURCE_DIR / "scenarios" / "regional-failover.yaml", "--script", path,
+                   "--out", trace, "--quiet", "--strict")
+    assert strict.returncode == 2, strict.stderr
+    assert f"{path}:2: sim.drain: change " in strict.stderr and "--strict" in strict.stderr
+    validated = dosim("validate", SOURCE_DIR / "scenarios" / "regional-failover.yaml",
+                      "--script", path, "--strict")
+    assert validated.returncode == 0, validated.stderr  # the call is in a callback: not run
+    main_chunk = write("drain-late-main.lua",
+                       "sim.drain{region = 'eu-west', shift = '2m', restore = '5h'}\n")
+    validated = dosim("validate", SOURCE_DIR / "scenarios" / "regional-failover.yaml",
+                      "--script", main_chunk, "--strict")
+    assert validated.returncode == 2, validated.stderr
+    assert f"{main_chunk}:1: sim.drain: change " in validated.stderr
 
 
 def test_a_list_with_a_gap_or_named_keys_beside_its_items_is_an_error():
