@@ -1333,17 +1333,50 @@ Scenario parse_scenario(const std::string& text, const std::string& file) {
       text, file, [](loader::Loader& loader, const YAML::Node& root) { return loader.load(root); });
 }
 
+namespace {
+
+// A Lua script given where the scenario goes (`dosim run game-day.lua`) fails as YAML; the
+// problems end with what was meant.
+bool named_as_script(const std::string& path) {
+  return path.size() > 4 && path.compare(path.size() - 4, 4, ".lua") == 0;
+}
+
+void add_script_hint(const std::string& path, std::vector<Diagnostic>& problems) {
+  if (problems.empty()) return;
+  problems.front().message += "; " + path +
+                              " looks like a Lua script: a scenario is YAML, and a script is "
+                              "given after it with --script (dosim run SCENARIO.yaml --script " +
+                              path + ")";
+}
+
+}  // namespace
+
 ScenarioDraft draft_scenario_file(const std::string& path) {
   ScenarioDraft draft;
-  draft.scenario = read_scenario_text(scenario_text(path), path,
-                                      [&](loader::Loader& loader, const YAML::Node& root) {
-                                        return loader.draft(root, draft.errors);
-                                      });
+  try {
+    draft.scenario = read_scenario_text(scenario_text(path), path,
+                                        [&](loader::Loader& loader, const YAML::Node& root) {
+                                          return loader.draft(root, draft.errors);
+                                        });
+  } catch (const InputError& error) {
+    if (!named_as_script(path)) throw;
+    std::vector<Diagnostic> problems = error.diagnostics();
+    add_script_hint(path, problems);
+    throw InputError(std::move(problems));
+  }
+  if (named_as_script(path)) add_script_hint(path, draft.errors);
   return draft;
 }
 
 Scenario load_scenario_file(const std::string& path) {
-  return parse_scenario(scenario_text(path), path);
+  try {
+    return parse_scenario(scenario_text(path), path);
+  } catch (const InputError& error) {
+    if (!named_as_script(path)) throw;
+    std::vector<Diagnostic> problems = error.diagnostics();
+    add_script_hint(path, problems);
+    throw InputError(std::move(problems));
+  }
 }
 
 }  // namespace dosim

@@ -1035,8 +1035,18 @@ local hooks = {alert = {}, incident = {}, escalation = {}, change = {}, tick = {
 function sim.on(event, fn)
   local list = hooks[event]
   if list == nil then
+    -- A plural or a prefix ('alerts', 'esc') of one event is a slip for it.
+    local hint = ""
+    if type(event) == "string" and event ~= "" then
+      for _, name in ipairs({"alert", "incident", "escalation", "change", "tick"}) do
+        if event:sub(1, #name) == name or name:sub(1, #event) == event then
+          hint = "; did you mean '" .. name .. "'?"
+          break
+        end
+      end
+    end
     error("sim.on: unknown event '" .. tostring(event) ..
-          "' (alert, incident, escalation, change or tick)", 2)
+          "' (alert, incident, escalation, change or tick)" .. hint, 2)
   end
   if type(fn) ~= "function" then error("sim.on: expected a function", 2) end
   list[#list + 1] = fn

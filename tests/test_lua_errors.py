@@ -251,3 +251,19 @@ def test_string_format_problems_are_said_at_the_scripts_line_as_lua_says_them():
         result, _, _ = run(name, script)
         assert result.returncode == 2, result.stderr
         assert first_line(result) == os.path.join(SCRIPTS, expected), result.stderr
+
+
+def test_slips_a_new_user_makes_are_named():
+    # sim.on("alerts") said only the list of events; a script given as the scenario said only
+    # that its text is no YAML mapping.
+    result, _, _ = run("on-alerts", 'sim.on("alerts", function() end)\n')
+    assert result.returncode == 2, result.stderr
+    assert first_line(result).endswith("(alert, incident, escalation, change or tick); did you "
+                                       "mean 'alert'?"), result.stderr
+    script = os.path.join(SCRIPTS, "on-alerts.lua")
+    for command in ("run", "validate"):
+        given = dosim(command, script)
+        assert given.returncode == 2, given.stderr
+        assert (f"{script} looks like a Lua script: a scenario is YAML, and a script is given "
+                f"after it with --script (dosim run SCENARIO.yaml --script {script})"
+                in given.stderr), given.stderr

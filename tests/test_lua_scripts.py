@@ -524,3 +524,21 @@ def test_the_experiment_of_the_lua_api_page_does_what_the_page_says():
                        "--out", os.path.join(TMP, f"page-experiment-{name}.h5"))
         assert result.returncode == code_expected, result.stderr
         assert line in result.stdout, result.stdout
+
+
+def test_the_faults_and_changes_example_of_the_lua_api_page_runs_on_its_scenario():
+    """docs/lua-api.md, Faults and changes: the example named a zone, a region and services
+    that no scenario has together; it is for scenarios/regional-failover.yaml, and runs
+    there without a warning (--strict) and with what it asks in the change log."""
+    page = (SOURCE_DIR / "docs" / "lua-api.md").read_text()
+    start = page.index("-- for scenarios/regional-failover.yaml")
+    path = os.path.join(TMP, "page-faults-and-changes.lua")
+    with open(path, "w") as out:
+        out.write(page[start:page.index("```", start)])
+    result = dosim("run", str(SOURCE_DIR / "scenarios" / "regional-failover.yaml"), "--script",
+                   path, "--strict", "--out", os.path.join(TMP, "page-faults-and-changes.h5"))
+    assert result.returncode == 0, result.stderr
+    for line in ("FAULT  latency on eu-checkout->eu-orders-db (orders-slow)",
+                 "FAULT  outage on zone eu-west-1a", "CHANGE canary-step eu-checkout: 5% -> 50%",
+                 "CHANGE traffic-shift eu-users"):
+        assert line in result.stdout, result.stdout
