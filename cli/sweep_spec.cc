@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -256,8 +257,25 @@ SweepSpec load_sweep_file(const std::string& path) {
       if (!reader.is_map()) continue;
       SweepParameter parameter;
       const bool path_ok = read_path(reader, parameter, diags);
-      for (const YAML::Node& node : reader.list("values", Need::kRequired))
-        if (auto value = value_of(node, "'values'", diags)) parameter.values.push_back(*value);
+      for (const YAML::Node& node : reader.list("values", Need::kRequired)) {
+        auto value = value_of(node, "'values'", diags);
+        if (!value) continue;
+        // Two cells of one value would be averaged together by whoever reads the table (100
+        // and 1e2 show alike): refused, as a seed or a mode listed twice is.
+        const auto same = std::find_if(parameter.values.begin(), parameter.values.end(),
+                                       [&](const SweepValue& other) {
+                                         return other.numeric == value->numeric &&
+                                                (value->numeric ? other.number == value->number
+                                                                : other.display == value->display);
+                                       });
+        if (same != parameter.values.end()) {
+          diags.error(value->pos, "value " + value->display + " is listed twice (first at " +
+                                      std::to_string(same->pos.line) + ":" +
+                                      std::to_string(same->pos.column) + ")");
+          continue;
+        }
+        parameter.values.push_back(*value);
+      }
       if (reader.has("values") && reader.value("values")->IsSequence() &&
           reader.value("values")->size() == 0)  // an empty list, not a list of bad values
         diags.error(reader.value_pos("values"), "'values' lists no value");

@@ -563,7 +563,7 @@ void print_sweep_table(std::FILE* out, const SweepJson& header, const std::vecto
                                  s.format));
     lines.push_back(std::move(line));
   }
-  print_aligned(out, lines, titles.size());
+  if (max_rows > 0) print_aligned(out, lines, titles.size());  // 0: no table, not even a header
   if (hidden) std::fprintf(out, "  ... %zu more rows in the results file\n", hidden);
 }
 
@@ -588,7 +588,7 @@ void print_sweep_cells(std::FILE* out, const SweepJson& header, std::size_t max_
     }
     lines.push_back(std::move(line));
   }
-  print_aligned(out, lines, lines[0].size());
+  if (max_rows > 0) print_aligned(out, lines, lines[0].size());
   if (cells.rows > max_rows) std::fprintf(out, "  ... %zu more cells\n", cells.rows - max_rows);
 }
 

@@ -121,6 +121,20 @@ void Loader::read_detector(const YAML::Node& node, int index) {
     }
   }
   spec.for_duration = r.duration("for", Range::at_least(0)).value_or(0);
+  // Values it can never alert on, said before a run that shows nothing.
+  if (duration_ && spec.for_duration >= *duration_ && spec.for_duration > 0)
+    diags_.warning(r.value_pos("for"),
+                   "detector '" + spec.name +
+                       "' alerts after 'for: " + format_duration(spec.for_duration) +
+                       "' of anomalous ticks, as long as the run (" + format_duration(*duration_) +
+                       ") or longer: it never alerts");
+  if (spec.kind == "threshold" && spec.metrics == std::vector<std::string>{"error_ratio"})
+    for (std::size_t p = 0; p < spec.params.size(); ++p)
+      if (spec.params[p].first == "above" && spec.params[p].second >= 1.0)
+        diags_.warning(p < spec.param_value_pos.size() ? spec.param_value_pos[p] : spec.pos,
+                       "detector '" + spec.name + "' alerts on an error ratio above " +
+                           format_number(spec.params[p].second) +
+                           ": a ratio is at most 1, so it never alerts");
   spec.severity = r.text("severity").value_or("warning");
   if (auto model = r.text("model")) spec.model = beside_scenario(scenario_.file, *model);
   if (auto module = r.text("module")) spec.module = beside_scenario(scenario_.file, *module);

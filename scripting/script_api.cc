@@ -59,8 +59,34 @@ SimTime time_arg(lua_State* L, int index, const char* call) {
   return as_call(call, [&] { return seconds_to_time(seconds); });
 }
 
+// Text a script wrote, every byte of it, with a NUL (valid UTF-8, but the end of a C string
+// and of a trace's fixed-length string) as U+FFFD: a log line or a title reads the same on
+// the terminal, in the trace and in JSON.
+std::string script_text(const char* text, std::size_t size) {
+  std::string out;
+  out.reserve(size);
+  for (std::size_t i = 0; i < size; ++i) {
+    if (text[i] == '\0')
+      out += "\xEF\xBF\xBD";
+    else
+      out += text[i];
+  }
+  return out;
+}
+
 // A string argument as valid UTF-8 (it may reach JSON or the trace).
-std::string text_arg(lua_State* L, int index) { return to_valid_utf8(luaL_checkstring(L, index)); }
+std::string text_arg(lua_State* L, int index) {
+  std::size_t size = 0;
+  const char* text = luaL_checklstring(L, index, &size);
+  return to_valid_utf8(script_text(text, size));
+}
+
+// An optional string argument, "" when absent, as text_arg.
+std::string optional_text_arg(lua_State* L, int index) {
+  std::size_t size = 0;
+  const char* text = luaL_optlstring(L, index, "", &size);
+  return to_valid_utf8(script_text(text, size));
+}
 
 // Argument `index` of `call`, `what` (a service's name, a metric's), which must be a string:
 // a number is not taken for one ("unknown service '5'" would not say what is wrong).
@@ -453,7 +479,7 @@ int sim_log(lua_State* L) {
     std::size_t size = 0;
     const char* text = deterministic_tolstring(L, i, &size);
     if (i > 1) line += '\t';
-    line.append(text, size);
+    line += script_text(text, size);
     lua_pop(L, 1);
   }
   host_of(L).add_log(line);
@@ -872,8 +898,8 @@ int sim_record_experiment(lua_State* L) {
   ExperimentRecord record;
   record.title = text_arg(L, 1);
   record.verdict = text_arg(L, 2);
-  record.probe = to_valid_utf8(luaL_optstring(L, 3, ""));
-  record.message = to_valid_utf8(luaL_optstring(L, 4, ""));
+  record.probe = optional_text_arg(L, 3);
+  record.message = optional_text_arg(L, 4);
   record.start = seconds_to_time(luaL_checknumber(L, 5));
   record.end = host.clock();
   const double failed_at = luaL_optnumber(L, 6, -1);

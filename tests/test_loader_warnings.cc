@@ -377,5 +377,22 @@ TEST_CASE("an edge or endpoint detector that watches no series warns at the dete
             .empty());
 }
 
+TEST_CASE("a detector that can never alert warns at the value", "[warnings]") {
+  // A `for:` as long as the run, a threshold above 1 on an error ratio: accepted in silence.
+  CHECK(
+      warnings_of("name: t\n"
+                  "duration: 10m\n"
+                  "services: [{name: web}]\n"
+                  "detectors:\n"
+                  "  - {name: slow, kind: mad, metrics: [rps], for: 1h}\n"
+                  "  - {name: high, kind: threshold, metrics: [error_ratio], params: {above: 2}}\n"
+                  "  - {name: ok, kind: threshold, metrics: [error_ratio], params: {above: 0.5}, "
+                  "for: 9m}\n") ==
+      Lines{"test.yaml:5:50: warning: detector 'slow' alerts after 'for: 1h' of anomalous "
+            "ticks, as long as the run (10m) or longer: it never alerts",
+            "test.yaml:6:75: warning: detector 'high' alerts on an error ratio above 2: a "
+            "ratio is at most 1, so it never alerts"});
+}
+
 }  // namespace
 }  // namespace dosim

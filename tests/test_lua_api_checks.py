@@ -481,3 +481,17 @@ sim.experiment{title = "custom", method = function()
     with h5py.File(trace, "r") as f:
         messages = list(f["experiments/message"].asstr()[()])
     assert messages == ["(error object is a table value)", "custom text"], messages
+
+
+def test_a_nul_in_script_text_is_one_replacement_character_everywhere():
+    # The terminal's line stopped at the NUL, /script_log kept it inside a NUL-padded string
+    # (C readers cut it short) and an experiment's title was cut at it.
+    path = write("nul.lua", 'sim.log("a", "b\\0c", "after")\n'
+                 'sim.experiment{title = "t\\0itle", method = function() end}\n')
+    trace = os.path.join(TMP, "ck-nul.h5")
+    result = dosim("run", SCENARIO_PATH, "--script", path, "--out", trace)
+    assert result.returncode == 0, result.stderr
+    assert "a\tb\ufffdc\tafter" in result.stderr, result.stderr  # the LOG line
+    assert "a\tb\ufffdc\tafter" in logged(trace)
+    with h5py.File(trace, "r") as f:
+        assert f["experiments/title"].asstr()[0] == "t\ufffditle"

@@ -720,3 +720,22 @@ detectors: [mad]
     assert f"'services[1].capacity_rps' {shared}" in result.stderr, result.stderr
     assert "'description' is not written on one line in the scenario" in result.stderr, \
         result.stderr
+
+
+def test_a_value_listed_twice_is_an_error_and_table_rows_0_prints_no_table():
+    # [100, 1e2] made two cells that both read 100 in the table (averaged together by a
+    # pivot); --table-rows 0 still printed the table's header.
+    path = write_sweep("twice.yaml", """scenario: {scenario}
+parameters:
+  - path: services[name=api].capacity_rps
+    values: [100, 1e2, 200, 200]
+detectors: [mad]
+seeds: 1
+""")
+    result = sweep(path, "--dry-run", ok=False)
+    assert result.returncode == 2, result.stderr
+    assert f"{path}:4:19: value 1e2 is listed twice (first at 4:14)" in result.stderr
+    assert f"{path}:4:29: value 200 is listed twice (first at 4:24)" in result.stderr
+    path.write_text(path.read_text().replace("[100, 1e2, 200, 200]", "[100, 200]"))
+    result = sweep(path, "--dry-run", "--table-rows", "0")
+    assert "cell scenario" not in result.stdout and "... 2 more cells" in result.stdout, result.stdout
