@@ -281,6 +281,9 @@ SweepSpec load_sweep_file(const std::string& path) {
         diags.error(reader.value_pos("values"), "'values' lists no value");
       if (!path_ok) continue;
       check_unique(parameter);
+      // Without a value (said above) it would make no cell, and no cell's values would be
+      // checked: the other parameters are swept without it, so that their problems show.
+      if (parameter.values.empty()) continue;
       spec.parameters.push_back(std::move(parameter));
     }
 

@@ -739,3 +739,24 @@ seeds: 1
     path.write_text(path.read_text().replace("[100, 1e2, 200, 200]", "[100, 200]"))
     result = sweep(path, "--dry-run", "--table-rows", "0")
     assert "cell scenario" not in result.stdout and "... 2 more cells" in result.stdout, result.stdout
+
+
+def test_an_empty_grid_hides_no_other_problem():
+    # `values: []` made no cell, so no cell's values were checked: 150 % and 'fast' were said
+    # only once the empty list was fixed.
+    path = write_sweep("empty-values.yaml", """scenario: {scenario}
+parameters:
+  - path: faults[0].percent
+    values: [50, 150]
+  - path: services[name=web].replicas
+    values: []
+  - path: services[name=api].capacity_rps
+    values: [fast]
+detectors: [mad]
+""")
+    result = sweep(path, "--dry-run", ok=False)
+    assert result.returncode == 2, result.stderr
+    for text in (f"{path}:4:18: 'percent' must be in [0, 100], got 150",
+                 f"{path}:6:13: 'values' lists no value",
+                 f"{path}:8:14: expected a number for 'capacity_rps', got 'fast'"):
+        assert text in result.stderr, result.stderr
