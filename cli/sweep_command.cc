@@ -137,14 +137,16 @@ bool is_run_file(const fs::path& path, std::size_t& index) {
 }
 
 // The checkpoint folder: made if missing; with `resume`, the results it holds go into
-// `results`. Returns how many it held. Throws InputError.
+// `results`. Returns how many it held. Throws InputError. `only_check` (--dry-run): the same
+// problems, and nothing made or removed.
 std::size_t open_checkpoint(const std::string& dir, bool resume, const SweepPlan& plan,
-                            const SweepJson& header,
-                            std::vector<std::optional<SweepJson>>& results) {
+                            const SweepJson& header, std::vector<std::optional<SweepJson>>& results,
+                            bool only_check = false) {
   std::error_code error;
   if (fs::exists(dir, error) && !fs::is_directory(dir, error))
     throw InputError(dir, "the checkpoint folder is a file");
-  fs::create_directories(dir, error);
+  if (only_check && !fs::exists(dir, error)) return 0;
+  if (!only_check) fs::create_directories(dir, error);
   if (error) throw InputError(dir, "cannot make the checkpoint folder: " + error.message());
   std::size_t held = 0, foreign = 0;
   std::vector<fs::path> files;
@@ -153,7 +155,8 @@ std::size_t open_checkpoint(const std::string& dir, bool resume, const SweepPlan
     std::size_t index = 0;
     if (is_run_file(entry.path(), index)) {
       files.push_back(entry.path());
-    } else if (name.rfind("run-", 0) == 0 && name.find(".json.tmp-") != std::string::npos) {
+    } else if (!only_check && name.rfind("run-", 0) == 0 &&
+               name.find(".json.tmp-") != std::string::npos) {
       fs::remove(entry.path(), error);  // a write that a kill interrupted
     }
   }
@@ -403,8 +406,7 @@ int run_sweep(const SweepOptions& options, SweepCluster& cluster) {
         throw InputError("--out", "a shard is written to one file");
       if (checkpoint.empty()) checkpoint = outputs.front() + ".ckpt";
       check_outputs(outputs, inputs, sharded, checkpoint);
-      if (!options.dry_run)
-        resumed = open_checkpoint(checkpoint, options.resume, plan, header, results);
+      resumed = open_checkpoint(checkpoint, options.resume, plan, header, results, options.dry_run);
     } catch (const Error& error) {
       print_error(error);
       ready = false;

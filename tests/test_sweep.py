@@ -350,9 +350,14 @@ def test_a_sweep_killed_midway_resumes_to_the_same_results(slow_single):
     saved = len(list(checkpoint.glob("run-*.json")))
     assert process.returncode == -signal.SIGKILL and 2 <= saved < 12, (process.returncode, saved)
     assert not out.exists()
-    # Without --resume the saved runs are not thrown away.
+    # Without --resume the saved runs are not thrown away; --dry-run says so too (it said
+    # nothing of the folder), and touches nothing.
     result = sweep(path, "-o", out, ok=False)
     assert result.returncode == 2 and "add --resume" in result.stderr, result.stderr
+    result = sweep(path, "-o", out, "--dry-run", ok=False)
+    assert result.returncode == 2 and "add --resume" in result.stderr, result.stderr
+    sweep(path, "-o", out, "--dry-run", "--resume")
+    assert len(list(checkpoint.glob("run-*.json"))) == saved
     result = sweep(path, "--threads", 2, "-o", out, "--resume")
     assert f"{12 - saved} to run ({saved} from the checkpoint)" in result.stdout, result.stdout
     assert read(out) == expected
