@@ -16,6 +16,7 @@
 
 #include "dosim/engine/scenario_loader.h"
 #include "dosim/version.h"
+#include "engine/byte_size.h"
 #include "engine/yaml_reader.h"
 #include "sweep_paths.h"
 #include "sweep_table.h"
@@ -313,20 +314,27 @@ SweepSpec load_sweep_file(const std::string& path) {
           if (!min || !max || !path_ok) continue;
           parameter.min = *min;
           parameter.max = *max;
+          // A range with a problem draws no sample: its samples would only repeat it (a log
+          // range from 0 drew '-nan', a unit not of durations made '1.02901parsecs').
+          bool range_ok = true;
+          const auto refuse = [&](const char* key, const std::string& message) {
+            diags.error(range.value_pos(key), message);
+            range_ok = false;
+          };
           if (*min > *max)
-            diags.error(range.value_pos("max"), "'max' (" + format_number(*max) +
-                                                    ") must be at least 'min' (" +
-                                                    format_number(*min) + ")");
-          if (parameter.log && *min <= 0)
-            diags.error(range.value_pos("min"), "a range with 'log: true' needs 'min' > 0");
+            refuse("max", "'max' (" + format_number(*max) + ") must be at least 'min' (" +
+                              format_number(*min) + ")");
+          if (parameter.log && *min <= 0) refuse("min", "a range with 'log: true' needs 'min' > 0");
           if (parameter.integer && std::ceil(*min) > std::floor(*max))
-            diags.error(range.value_pos("max"), "no whole number lies in [min, max]");
+            refuse("max", "no whole number lies in [min, max]");
+          const std::string one = "1" + parameter.unit;
           if (!parameter.unit.empty() &&
-              yaml_scalar("1" + parameter.unit, false) != "1" + parameter.unit)
-            diags.error(range.value_pos("unit"),
-                        "'unit' must be letters (like ms, s, m), got '" + parameter.unit + "'");
+              (yaml_scalar(one, false) != one || (!parse_duration(one) && !parse_byte_size(one))))
+            refuse("unit",
+                   "'unit' must be a duration's (ms, s, m, ...) or a size's (Mi, GB, ...), got '" +
+                       parameter.unit + "'");
           check_unique(parameter);
-          spec.parameters.push_back(std::move(parameter));
+          if (range_ok) spec.parameters.push_back(std::move(parameter));
         }
       }
     }

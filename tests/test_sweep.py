@@ -765,3 +765,24 @@ detectors: [mad]
                  f"{path}:6:13: 'values' lists no value",
                  f"{path}:8:14: expected a number for 'capacity_rps', got 'fast'"):
         assert text in result.stderr, result.stderr
+
+
+def test_a_bad_random_range_is_said_once_at_its_key():
+    # A log range from 0 was said, then again as its '-nan' samples; a unit of no duration or
+    # size was said only at the path, through made-up samples ('1.02901parsecs').
+    path = write_sweep("bad-range.yaml", """scenario: {scenario}
+random:
+  samples: 3
+  ranges:
+    - {{path: "services[name=api].capacity_rps", min: 0, max: 100, log: true}}
+    - {{path: "faults[0].fixedDelay", min: 1, max: 2, unit: parsecs}}
+    - {{path: "services[name=db].capacity_rps", min: 10, max: 20}}
+detectors: [mad]
+""")
+    result = sweep(path, "--dry-run", ok=False)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines() == [
+        f"{path}:5:54: a range with 'log: true' needs 'min' > 0",
+        f"{path}:6:60: 'unit' must be a duration's (ms, s, m, ...) or a size's (Mi, GB, ...), "
+        "got 'parsecs'",
+        "2 problems"], result.stderr
