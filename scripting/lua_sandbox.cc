@@ -163,6 +163,31 @@ int sandboxed_tostring(lua_State* L) {
   return 1;
 }
 
+// Calls the library's function (upvalue 1) with the arguments a wrapper was given, returning
+// its one result. Its own problems (a bad argument, a bad conversion) would name no place and
+// call it '?', since it is called from here: they are said at the script's line and with
+// `name`, as Lua says them. An error of the script's own (a __tostring) keeps its place.
+int call_library(lua_State* L, const char* name) {
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  const int status = lua_pcall(L, lua_gettop(L) - 1, 1, 0);
+  if (status == LUA_OK) return 1;
+  const char* message = lua_tostring(L, -1);
+  const bool own = message != nullptr && status == LUA_ERRRUN &&
+                   (std::strncmp(message, "bad argument", 12) == 0 ||
+                    std::strncmp(message, "invalid ", 8) == 0 ||
+                    std::strncmp(message, "value has no literal form", 25) == 0 ||
+                    std::strncmp(message, "cannot change a protected metatable", 35) == 0);
+  if (own) {
+    luaL_where(L, 1);
+    lua_pushfstring(L, "to '%s'", name);
+    luaL_gsub(L, message, "to '?'", lua_tostring(L, -1));
+    lua_remove(L, -2);  // the replacement text
+    lua_concat(L, 2);
+  }
+  return lua_error(L);
+}
+
 // string.format refusing %p and formatting a table (function, ...) for %s as tostring does.
 // Upvalue 1: the library's string.format.
 int sandboxed_format(lua_State* L) {
@@ -185,24 +210,7 @@ int sandboxed_format(lua_State* L) {
       lua_replace(L, argument);
     }
   }
-  lua_pushvalue(L, lua_upvalueindex(1));
-  lua_insert(L, 1);
-  const int status = lua_pcall(L, lua_gettop(L) - 1, 1, 0);
-  if (status == LUA_OK) return 1;
-  // The library's own problems (a bad argument, a bad conversion) name no place and call it
-  // '?', since it was called from here: said at the script's line and named 'format', as
-  // Lua says them. An error of the script's own (a __tostring) keeps its place.
-  const char* message = lua_tostring(L, -1);
-  const bool own = message != nullptr && status == LUA_ERRRUN &&
-                   (std::strncmp(message, "bad argument", 12) == 0 ||
-                    std::strncmp(message, "invalid ", 8) == 0 ||
-                    std::strncmp(message, "value has no literal form", 25) == 0);
-  if (own) {
-    luaL_where(L, 1);
-    luaL_gsub(L, message, "to '?'", "to 'format'");
-    lua_concat(L, 2);
-  }
-  return lua_error(L);
+  return call_library(L, "format");
 }
 
 // The order in which pairs and next visit a table's keys: numbers ascending, strings
@@ -427,24 +435,7 @@ int sandboxed_setmetatable(lua_State* L) {
                         "setmetatable: a metatable with __gc is not accepted in a dosim script "
                         "(finalizers would run outside the instruction budget)");
   }
-  lua_pushvalue(L, lua_upvalueindex(1));
-  lua_insert(L, 1);
-  const int status = lua_pcall(L, lua_gettop(L) - 1, 1, 0);
-  if (status == LUA_OK) return 1;
-  // The library's own problems (a bad argument, a bad conversion) name no place and call it
-  // '?', since it was called from here: said at the script's line and named 'format', as
-  // Lua says them. An error of the script's own (a __tostring) keeps its place.
-  const char* message = lua_tostring(L, -1);
-  const bool own = message != nullptr && status == LUA_ERRRUN &&
-                   (std::strncmp(message, "bad argument", 12) == 0 ||
-                    std::strncmp(message, "invalid ", 8) == 0 ||
-                    std::strncmp(message, "value has no literal form", 25) == 0);
-  if (own) {
-    luaL_where(L, 1);
-    luaL_gsub(L, message, "to '?'", "to 'format'");
-    lua_concat(L, 2);
-  }
-  return lua_error(L);
+  return call_library(L, "setmetatable");
 }
 
 // string.find / match / gmatch / gsub, refusing a call whose worst case exceeds

@@ -235,8 +235,9 @@ def test_lua_options_that_are_no_number_are_said_to_be_none():
 # --- string.format's own errors --------------------------------------------------------------
 
 def test_string_format_problems_are_said_at_the_scripts_line_as_lua_says_them():
-    # dosim's string.format (which refuses %p) called the library's from C: its errors had no
-    # FILE:LINE and named the function '?'. An error of the script's own keeps its place.
+    # dosim's string.format (which refuses %p) and setmetatable (which refuses __gc) called
+    # the library's from C: their errors had no FILE:LINE and named the function '?'. An
+    # error of the script's own keeps its place.
     cases = {
         "fmt-int": ('sim.at(5, function()\n  local s = ("%d"):format(1.5)\nend)\n',
                     "fmt-int.lua:2: bad argument #2 to 'format' (number has no integer "
@@ -246,6 +247,12 @@ def test_string_format_problems_are_said_at_the_scripts_line_as_lua_says_them():
         "fmt-own": ('local t = setmetatable({}, {__tostring = function() error("boom") end})\n'
                     'sim.at(5, function()\n  local s = string.format("%s", t)\nend)\n',
                     "fmt-own.lua:1: boom"),
+        # setmetatable is wrapped too (it refuses __gc)
+        "setmt": ('sim.at(5, function()\n  setmetatable(1, {})\nend)\n',
+                  "setmt.lua:2: bad argument #1 to 'setmetatable' (table expected, got number)"),
+        "setmt-locked": ('local t = setmetatable({}, {__metatable = "locked"})\n'
+                         'sim.at(5, function()\n  setmetatable(t, {})\nend)\n',
+                         "setmt-locked.lua:3: cannot change a protected metatable"),
     }
     for name, (script, expected) in cases.items():
         result, _, _ = run(name, script)
