@@ -145,6 +145,7 @@ std::unique_ptr<Detector> make_regression_detector(DetectorParams& params, std::
                  "kind regression watches two metrics of the same edges: [rps, a latency]");
   const double ticks = training / to_seconds(params.tick());
   params.require(ticks >= 3, "'training' must span at least 3 ticks");
+  params.require(ticks <= 1e12, "'training' must span at most 1e12 ticks");  // a count of ticks
   params.require(threshold > 0, "'threshold' must be > 0");
   params.require(min_sd > 0, "'min_sd' must be > 0");
   const double window_ticks = window / to_seconds(params.tick());

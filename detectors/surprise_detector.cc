@@ -147,7 +147,9 @@ std::unique_ptr<Detector> make_surprise_detector(DetectorParams& params, std::si
   const double clip = params.get("clip", 0);
   params.require(clip >= 0, "'clip' must be >= 0 (0: off)");
   params.require(threshold > 0 && threshold <= 1, "'threshold' must be in (0, 1]");
-  params.require(warmup >= 0 && whole(warmup), "'warmup' must be a whole number of ticks >= 0");
+  // As ewma's and lstm's (1e30 ticks was taken, and cast to a count it cannot be).
+  params.require(warmup >= 0 && warmup <= 1e9 && whole(warmup),
+                 "'warmup' must be a whole number of ticks in [0, 1e9]");
   const double tick_seconds = static_cast<double>(params.tick()) / static_cast<double>(kSecond);
   const double period_ticks = std::round(period / tick_seconds);
   char tick_text[32];
@@ -164,6 +166,7 @@ std::unique_ptr<Detector> make_surprise_detector(DetectorParams& params, std::si
   s.history_alpha = ewma_alpha(history);
   s.spread = spread;
   s.floor = params.get("floor", 0.001);
+  params.require(s.floor >= 0, "'floor' must be >= 0");
   s.tolerance = tolerance;
   s.clip = clip;
   s.threshold = threshold;

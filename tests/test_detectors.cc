@@ -115,6 +115,10 @@ TEST_CASE("regression predicts latency from the rate with a line fitted on train
   detector->step(std::vector<float>{6, 12.86f}, scores);  // on the line: 1.1 + 1.96 x 6
   CHECK(scores[0] == Approx(0.0).margin(1e-3));
   CHECK(detector->limit() == 3.0);
+  // A training longer than a count of ticks holds is refused (1e30 s was cast to one).
+  regression.params = {{"training", 1e30}};
+  CHECK_THROWS_WITH(make_detector(regression, 2, "t.yaml", kSecond),
+                    Catch::Contains("'training' must span at most 1e12 ticks"));
 }
 
 TEST_CASE("an alert fires after `for`, once per episode, for the series' service", "[detectors]") {

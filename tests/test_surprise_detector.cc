@@ -172,5 +172,7 @@ TEST_CASE("surprise and rest: bad parameters are refused", "[detectors][surprise
   refused("mad", {{"rest", -1}}, "'rest' must be a whole number of ticks");
   refused("ewma", {{"rest", 2.5}}, "'rest' must be a whole number of ticks");
   refused("surprise", {{"clip", -1}}, "'clip' must be >= 0");
+  refused("surprise", {{"warmup", 1e30}}, "'warmup' must be a whole number of ticks in [0, 1e9]");
+  refused("surprise", {{"floor", -1}}, "'floor' must be >= 0");
   refused("surprise", {{"tolerence", 0.1}}, "unknown parameter 'tolerence'");
 }
