@@ -124,9 +124,17 @@ bool parse_path(const std::string& path, std::vector<PathStep>& steps, PathProbl
     step.offset = i;
     while (i < n && is_key_char(path[i])) ++i;
     step.key = path.substr(step.offset, i - step.offset);
-    if (step.key.empty() || trimmed(step.key) != step.key) {
+    if (step.key.empty()) {
       problem = {"expected a key at offset " + std::to_string(step.offset) + " of the path",
                  step.offset};
+      return false;
+    }
+    if (trimmed(step.key) != step.key) {  // said at the space
+      const bool leading = step.key.front() == ' ' || step.key.front() == '\t';
+      const std::size_t at = leading ? step.offset : i - 1;
+      problem = {std::string("the key '") + step.key + "' " + (leading ? "starts" : "ends") +
+                     " with a space (offset " + std::to_string(at) + " of the path)",
+                 at};
       return false;
     }
     if (i < n && path[i] == '[') {

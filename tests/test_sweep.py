@@ -786,3 +786,17 @@ detectors: [mad]
         f"{path}:6:60: 'unit' must be a duration's (ms, s, m, ...) or a size's (Mi, GB, ...), "
         "got 'parsecs'",
         "2 problems"], result.stderr
+
+
+def test_a_space_at_a_keys_end_is_said_at_the_space():
+    # "expected a key at offset 10" pointed at 'percent', not at the space after it.
+    path = write_sweep("space.yaml", """scenario: {scenario}
+parameters:
+  - path: "faults[0].percent "
+    values: [10]
+detectors: [mad]
+""")
+    result = sweep(path, "--dry-run", ok=False)
+    assert result.returncode == 2, result.stderr
+    assert (f"{path}:3:29: 'faults[0].percent ' is not a path: the key 'percent ' ends with a "
+            "space (offset 17 of the path)") in result.stderr, result.stderr
