@@ -1349,34 +1349,35 @@ void add_script_hint(const std::string& path, std::vector<Diagnostic>& problems)
                               path + ")";
 }
 
-}  // namespace
-
-ScenarioDraft draft_scenario_file(const std::string& path) {
-  ScenarioDraft draft;
+// `read()`, whose input errors end with the hint where `path` is named as a script.
+template <typename Read>
+auto with_script_hint(const std::string& path, const Read& read) {
   try {
-    draft.scenario = read_scenario_text(scenario_text(path), path,
-                                        [&](loader::Loader& loader, const YAML::Node& root) {
-                                          return loader.draft(root, draft.errors);
-                                        });
+    return read();
   } catch (const InputError& error) {
     if (!named_as_script(path)) throw;
     std::vector<Diagnostic> problems = error.diagnostics();
     add_script_hint(path, problems);
     throw InputError(std::move(problems));
   }
+}
+
+}  // namespace
+
+ScenarioDraft draft_scenario_file(const std::string& path) {
+  ScenarioDraft draft;
+  draft.scenario = with_script_hint(path, [&] {
+    return read_scenario_text(scenario_text(path), path,
+                              [&](loader::Loader& loader, const YAML::Node& root) {
+                                return loader.draft(root, draft.errors);
+                              });
+  });
   if (named_as_script(path)) add_script_hint(path, draft.errors);
   return draft;
 }
 
 Scenario load_scenario_file(const std::string& path) {
-  try {
-    return parse_scenario(scenario_text(path), path);
-  } catch (const InputError& error) {
-    if (!named_as_script(path)) throw;
-    std::vector<Diagnostic> problems = error.diagnostics();
-    add_script_hint(path, problems);
-    throw InputError(std::move(problems));
-  }
+  return with_script_hint(path, [&] { return parse_scenario(scenario_text(path), path); });
 }
 
 }  // namespace dosim
