@@ -197,12 +197,26 @@ FluidQueueStep step_fluid_queue(int servers, double mu, double arrivals, double 
     step.rho = (target - high) / k;
   }
   step.served = capacity * step.rho;  // (target - N) / dt
+  double rho = std::min(step.rho, kRhoHigh);  // where the wait is the stationary queue's
   if (step.in_system > limit) {
-    step.shed = (step.in_system - limit) / dt;
+    // Full: what overflows is shed. Fed beyond its capacity, a full queue keeps every server
+    // busy (an M/M/c/K queue over capacity serves at c mu), where rho(N) of the queue without
+    // a limit served about 1 % less at a limit below L(kRhoHigh); below it, rho(N) stands for
+    // a finite queue's losses near capacity.
+    if (arrivals >= capacity) {
+      const double through = (target - limit) / dt;  // what leaves: served or shed
+      step.served = std::min(capacity, through);
+      step.rho = step.served / capacity;
+      step.shed = through - step.served;
+    } else {
+      step.shed = (step.in_system - limit) / dt;
+    }
     step.in_system = limit;
+    // An arrival waits behind what the full queue holds: the stationary queue's wait where
+    // it holds the limit (Little's), not that of the N it would hold without one.
+    if (limit < high) rho = solve_rho(servers, 0.0, limit, rho, at);
   }
   // An arrival waits as in the stationary queue at rho(N), then behind the backlog.
-  const double rho = std::min(step.rho, kRhoHigh);
   if (rho > 0) {
     step.p_wait = at.erlang;
     const double drain = capacity * (1.0 - rho);

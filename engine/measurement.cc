@@ -463,6 +463,30 @@ double busy_spread(double utilization, double service_time, int servers, int que
   return std::sqrt(2.0 * u * service_time / (servers * dt) * straddling * damping);
 }
 
+double bounded_share(double mean, double spread, double z) {
+  constexpr double kFar = 5.0;  // spreads to a cut beyond which the cut is left out
+  if (!(spread > 0) || !(mean > 0) || !(mean < 1) ||
+      (mean > kFar * spread && 1.0 - mean > kFar * spread))
+    return std::clamp(mean + spread * z, 0.0, 1.0);
+  // E[clamp(Y, 0, 1)], Y ~ N(m, spread^2): m + E[(-Y)+] - E[(Y - 1)+], each (a truncated
+  // normal's) x Phi(x / s) + s phi(x / s) at x = -m and m - 1; its slope in m, P(0 < Y < 1),
+  // falls as m moves out, so Newton from m = mean approaches the root from one side.
+  const auto cdf = [](double x) { return 0.5 * std::erfc(-x / std::sqrt(2.0)); };
+  const auto pdf = [](double x) { return 0.3989422804014327 * std::exp(-0.5 * x * x); };
+  const auto beyond = [&](double x) { return x * cdf(x / spread) + spread * pdf(x / spread); };
+  double m = mean;
+  for (int iteration = 0; iteration < 50; ++iteration) {
+    const double f = m + beyond(-m) - beyond(m - 1.0) - mean;
+    const double slope = cdf((1.0 - m) / spread) - cdf(-m / spread);
+    if (!(slope > 1e-300)) break;
+    const double next = m - f / slope;
+    const bool done = std::abs(next - m) <= 1e-12;
+    m = next;
+    if (done) break;
+  }
+  return std::clamp(m + spread * z, 0.0, 1.0);
+}
+
 void MeasurementBatch::resize(std::size_t series) {
   for (auto* v : {&expected, &fast, &slow, &mu, &atom, &var, &sampled_mean, &gamma_shift})
     v->assign(series, 0.0);

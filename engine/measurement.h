@@ -154,6 +154,13 @@ double sample_mean(std::uint32_t word, std::uint64_t n, double mean, double var)
 double busy_spread(double utilization, double service_time, int servers, int queue_servers,
                    double dt);
 
+// A share in [0, 1] measured with spread `spread` at standard normal score `z`: m + spread z
+// cut at 0 and 1, with m such that the cut share's mean is `mean`, as a measured busy share's
+// is (at the request level a saturating queue's workers are often busy a whole tick, a reading
+// of 1; m = mean cut at 1 alone read utilisation 0.865 for 0.9). m = mean where either cut is
+// more than 5 spreads away (its effect below a float's resolution).
+double bounded_share(double mean, double spread, double z);
+
 // A family of series measured in one pass (a tick's services, or its edges): the inputs per
 // series, then the outputs, all of one length. Series i draws from set (tick, slot) of
 // streams[i]: words 0-3 (arrivals, the three order statistics), then, only where needed,

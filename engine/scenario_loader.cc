@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -137,6 +138,10 @@ Scenario Loader::draft(const YAML::Node& root, std::vector<Diagnostic>& errors) 
 
   scenario_.measurement_noise =
       top.boolean("measurement_noise").value_or(scenario_.measurement_noise);
+  if (scenario_.mode == WorldMode::kRequests && !scenario_.measurement_noise)
+    diags_.warning(top.value_pos("measurement_noise"),
+                   "'measurement_noise: false' is the fluid model's: the request level measures "
+                   "its own requests (their noise is theirs), so it changes nothing here");
   if (auto tracing = top.value("tracing")) {
     MapReader t(*tracing, "tracing",
                 {"sample_percent", "keep_errors", "keep_slower_than", "logs_percent"}, diags_);
@@ -372,10 +377,11 @@ void Loader::read_capacity(MapReader& r, std::optional<double> capacity, Service
   }
   if (std::abs(used - base) <= 0.1 * base) return;
   const int workers = service.concurrency();
-  const auto ms = [](double seconds) {
+  const auto ms = [](double seconds) {  // three significant digits, in ms below a second
+    const bool below = seconds < 1.0;
     char text[32];
-    std::snprintf(text, sizeof text, "%.3gms", seconds * 1000);
-    return std::string(text);
+    std::snprintf(text, sizeof text, "%.3g", below ? seconds * 1000 : seconds);
+    return format_number(std::strtod(text, nullptr)) + (below ? "ms" : "s");
   };
   const std::string given = service.workers > 0 ? ""
                             : workers == 1'000'000
@@ -1206,7 +1212,7 @@ void Loader::index_loaded() {
 }
 
 std::string Loader::clipped() const {
-  return ", after the scenario's end (" + format_duration(*duration_) + "): clipped";
+  return ", after the scenario's end (" + format_duration(*duration_) + "): the run ends first";
 }
 
 std::string Loader::never_happens() const {

@@ -153,7 +153,7 @@ void Loader::read_fault(const YAML::Node& node, int index) {
       *duration > *duration_ - *start)
     diags_.warning(r.value_pos("duration"), "fault '" + fault.name + "' ends at " +
                                                 format_duration(time_after(*start, *duration)) +
-                                                clipped());
+                                                clipped() + " (its ground truth keeps this end)");
   std::vector<SimTime> starts = {fault.start};
   if (auto schedule = r.value("schedule")) starts = read_schedule(*schedule, fault);
   if (scenario_.faults.size() + starts.size() > kMaxFaults) {

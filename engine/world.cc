@@ -1111,8 +1111,12 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
       const int servers = pooled ? replicas * workers : workers;
       // A world starts running, not empty: a queue's first tick starts from the stationary
       // queue of its load (in_system < 0 until then).
+      // Above capacity, where there is none, at its limit: where a queue fed beyond its
+      // capacity ends (it held more than the limit, and the first tick shed it all).
       if (in_system < 0)
-        in_system = queues * mmc_in_system(servers, std::min(admitted / capacity, kRhoHigh));
+        in_system =
+            std::min(queues * mmc_in_system(servers, std::min(admitted / capacity, kRhoHigh)),
+                     waiting_limit + replicas * workers);
       // `count` of the queues, holding `held` requests in all, each fed its share.
       const auto step_queues = [&](int count, double held) {
         FluidQueueStep st =
@@ -2391,7 +2395,7 @@ void World::write_frame(std::int64_t tick) {
         const double spread = per_worker > 0 ? busy_spread(u, 1.0 / per_worker, servers,
                                                            pooled ? servers : concurrency_[s], dt_)
                                              : 0.0;
-        busy = std::clamp(u + spread * word_normal(resource[0]), 0.0, 1.0);
+        busy = bounded_share(u, spread, word_normal(resource[0]));
       }
       const double stress = 1.0 - modifiers_.service_capacity[s];
       const double cpu_noise = (1.0 - stress) * (1.0 - spec.cpu_baseline) * (busy - u);

@@ -96,6 +96,28 @@ TEST_CASE("Fluid queue: stable steps for a fast service, and the limit sheds", "
   CHECK(full.in_system == Approx(500));
   CHECK(full.shed == Approx(50).epsilon(1e-9));
   CHECK(full.served == Approx(100).epsilon(1e-12));
+  // A limit below the stationary queue's end (one server at 10 per second: L(0.995) = 199,
+  // room for 101): full, the server is always busy (M/M/1/K over capacity serves at mu),
+  // the rest is shed, and an arrival waits what the queue holds, rho (1 - rho)^-1 / mu at
+  // L(rho) = rho / (1 - rho) = 101: 10.1 s. The queue without a limit served 9.92 at 30 per
+  // second and put the wait at 12.1 s, its own at 121 requests; 20 s at 200 per second.
+  for (const double lambda : {10.5, 12.0, 30.0, 200.0}) {
+    for (const double dt : {1.0, 10.0}) {
+      const FluidQueueStep small = run(1, 10.0, lambda, 600, dt, 0.0, 101);
+      CAPTURE(lambda, dt);
+      CHECK(small.in_system == Approx(101));
+      CHECK(small.served == Approx(10).epsilon(1e-12));
+      CHECK(small.shed == Approx(lambda - 10).epsilon(1e-9));
+      CHECK(small.wait.mean == Approx(10.1).epsilon(1e-9));
+    }
+  }
+  // Below capacity a finite queue loses a little near it: rho(N) at the limit stands for
+  // that (9.95 per second: 9.90 served, 0.05 shed), and its wait is still what it holds.
+  const FluidQueueStep near = run(1, 10.0, 9.95, 3600, 1.0, 0.0, 101);
+  CHECK(near.in_system == Approx(101));
+  CHECK(near.served + near.shed == Approx(9.95).epsilon(1e-9));
+  CHECK(near.served == Approx(10.0 * 101.0 / 102.0).epsilon(1e-5));  // tabulated Erlang C
+  CHECK(near.wait.mean == Approx(10.1).epsilon(1e-6));
   // Idle: nothing waits.
   const FluidQueueStep idle = step_fluid_queue(3, 10.0, 0.0, 0.0, 1.0, 100);
   CHECK(idle.in_system == 0);

@@ -163,14 +163,15 @@ TEST_CASE("a traffic noise on a Locust source warns that its users' pacing is it
 
 // --- Times past the end ---------------------------------------------------------------------
 
-TEST_CASE("a fault that ends after the scenario's end warns that it is clipped", "[warnings]") {
+TEST_CASE("a fault that ends after the scenario's end warns that the run ends first",
+          "[warnings]") {
   CHECK(
       warnings_of(kHead +
                   "faults:\n"
                   "  - {name: x, kind: error, target: {service: db}, start: 1h, duration: 2h}\n"
                   "  - {name: y, kind: error, target: {service: db}, start: 1h, duration: 1h}\n") ==
       Lines{"test.yaml:9:72: warning: fault 'x' ends at 3h, after the scenario's end (2h): "
-            "clipped"});
+            "the run ends first (its ground truth keeps this end)"});
 }
 
 TEST_CASE("a fault that starts after the end stays an error", "[warnings]") {
@@ -196,7 +197,7 @@ TEST_CASE("a schedule's occurrences that reach the end do not warn", "[warnings]
             .empty());
 }
 
-TEST_CASE("a traffic surge that starts at the end never happens, one past it is clipped",
+TEST_CASE("a traffic surge that starts at the end never happens, one past it is cut short",
           "[warnings]") {
   CHECK(warnings_of(kHead +
                     "traffic:\n"
@@ -206,7 +207,7 @@ TEST_CASE("a traffic surge that starts at the end never happens, one past it is 
                     "      surges: [{from: 1h, to: 3h, users: 10}, {from: 2h, to: 4h, users: 5},\n"
                     "               {from: 1h, to: 2h, users: 1}]\n") ==
         Lines{"test.yaml:12:31: warning: a surge of traffic 'users' ends at 3h, after the "
-              "scenario's end (2h): clipped",
+              "scenario's end (2h): the run ends first",
               "test.yaml:12:54: warning: a surge of traffic 'users' starts at 2h, at or after the "
               "scenario's end (2h): it never happens"});
 }
@@ -348,6 +349,37 @@ TEST_CASE("capacity and base latency that cannot both hold warn, with the time u
               "hold: 4 workers serving 100 requests per second take 40ms each, the service time "
               "both world modes use; set 'base_latency' to 40ms, or 'workers' and "
               "'capacity_rps' to match"});
+  // A second and more in seconds, three significant digits (it said 2e+03ms).
+  CHECK(warnings_of("name: t\n"
+                    "duration: 1h\n"
+                    "services:\n"
+                    "  - {name: db, capacity_rps: 2, base_latency: 100ms, workers: 4}\n"
+                    "  - {name: q, capacity_rps: 3, base_latency: 100ms, workers: 4}\n") ==
+        Lines{"test.yaml:4:30: warning: 'capacity_rps' 2 and 'base_latency' 100ms cannot both "
+              "hold: 4 workers serving 2 requests per second take 2s each, the service time "
+              "both world modes use; set 'base_latency' to 2s, or 'workers' and "
+              "'capacity_rps' to match",
+              "test.yaml:5:29: warning: 'capacity_rps' 3 and 'base_latency' 100ms cannot both "
+              "hold: 4 workers serving 3 requests per second take 1.33s each, the service time "
+              "both world modes use; set 'base_latency' to 1.33s, or 'workers' and "
+              "'capacity_rps' to match"});
+}
+
+TEST_CASE("measurement_noise: false at the request level warns that it changes nothing",
+          "[warnings]") {
+  CHECK(warnings_of("name: t\n"
+                    "duration: 1h\n"
+                    "mode: requests\n"
+                    "measurement_noise: false\n"
+                    "services: [{name: web}]\n") ==
+        Lines{"test.yaml:4:20: warning: 'measurement_noise: false' is the fluid model's: the "
+              "request level measures its own requests (their noise is theirs), so it changes "
+              "nothing here"});
+  CHECK(warnings_of("name: t\n"
+                    "duration: 1h\n"
+                    "measurement_noise: false\n"
+                    "services: [{name: web}]\n")
+            .empty());
 }
 
 TEST_CASE("an edge or endpoint detector that watches no series warns at the detector",

@@ -405,3 +405,36 @@ TEST_CASE("Measurement: a tick's busy share spreads as a compound Poisson sum, d
   CHECK(dosim::busy_spread(0.2, 0.01, 1, 1, 60.0) ==
         Approx(dosim::busy_spread(0.2, 0.01, 1, 1, 1.0) / std::sqrt(60.0)).epsilon(0.02));
 }
+
+TEST_CASE("Measurement: a busy share cut at 0 and 1 keeps its mean", "[measurement]") {
+  // The mean of bounded_share over a standard normal score, by the midpoint rule on
+  // [-9, 9]: the model's utilisation, where a share cut at 1 alone read 0.865 for 0.9.
+  const auto mean_of = [](double u, double spread) {
+    constexpr int kSteps = 200000;
+    const double h = 18.0 / kSteps;
+    double sum = 0, weight = 0;
+    for (int i = 0; i < kSteps; ++i) {
+      const double z = -9.0 + (i + 0.5) * h;
+      const double w = std::exp(-0.5 * z * z);
+      sum += w * dosim::bounded_share(u, spread, z);
+      weight += w;
+    }
+    return sum / weight;
+  };
+  for (const double u : {0.9, 0.95, 0.995, 0.5, 0.05, 0.003}) {
+    for (const double spread : {0.01, 0.1, 0.3}) {
+      CAPTURE(u, spread);
+      CHECK(mean_of(u, spread) == Approx(u).margin(1e-9));
+    }
+  }
+  // Every reading within [0, 1], and a saturated tick reads 1 (an atom, as at the request
+  // level).
+  for (const double z : {-40.0, -3.0, 0.0, 3.0, 40.0}) {
+    CHECK(dosim::bounded_share(0.9, 0.1, z) >= 0.0);
+    CHECK(dosim::bounded_share(0.9, 0.1, z) <= 1.0);
+  }
+  CHECK(dosim::bounded_share(0.9, 0.1, 3.0) == 1.0);
+  // Far from both cuts the share is u + spread z, bit for bit.
+  CHECK(dosim::bounded_share(0.5, 0.05, 1.5) == 0.5 + 0.05 * 1.5);
+  CHECK(dosim::bounded_share(0.3, 0.0, 2.0) == 0.3);
+}
