@@ -314,6 +314,7 @@ int run_command(const RunCommandOptions& options) {
     try {
       RunReportOptions report_options;
       report_options.wall_seconds = wall_seconds;
+      report_options.scenario_path = options.scenario_path;
       const std::string html = render_run_report(trace_path, report_options);
       if (const std::string reason = write_file_replacing(options.report_path, html);
           !reason.empty())

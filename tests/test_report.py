@@ -66,6 +66,7 @@ def test_the_page_holds_what_the_trace_holds():
         assert data["facts"]["trace_dosim_version"] == f.attrs["dosim_version"].decode()
         assert data["facts"]["mode"] == f.attrs["mode"].decode() == "fluid"
     assert data["facts"]["wall_s"] > 0  # dosim run --report knows it
+    assert data["facts"]["scenario_path"] == str(SCENARIO)  # and the scenario's path
     rows = set(data["scores"]["scores"])
     assert set(data["detectors"]) | {"all detectors", "random baseline", "null baseline"} == rows
 
@@ -159,6 +160,7 @@ def test_the_page_needs_no_network_and_the_same_trace_gives_the_same_bytes():
     assert not re.search(r'(src|href)\s*=\s*["\']?https?:', page)
     assert "@import" not in page and "url(http" not in page
     assert embedded_data(page)["facts"]["wall_s"] is None  # a trace holds no wall clock
+    assert embedded_data(page)["facts"]["scenario_path"] is None  # nor its scenario's path
     # The default output: the trace's name with .html.
     default = trace.with_suffix(".html")
     default.unlink(missing_ok=True)

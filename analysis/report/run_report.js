@@ -261,8 +261,9 @@
     ["wall time", facts.wall_s === null ? "not recorded (a trace holds no wall clock; `dosim run --report` records it)"
                                          : C.duration(facts.wall_s)],
     ["trace", facts.trace],
-    ["reproduce", `dosim run SCENARIO.yaml --seed ${facts.seed}` + (facts.mode ? ` --mode ${facts.mode}` : "") +
-      (facts.script ? ` --script ${facts.script}` : "")],
+    ["reproduce", `dosim run ${facts.scenario_path || "SCENARIO.yaml"} --seed ${facts.seed}` +
+      (facts.mode ? ` --mode ${facts.mode}` : "") + (facts.script ? ` --script ${facts.script}` : "") +
+      (facts.scenario_path ? "" : " (SCENARIO.yaml: the scenario file below, saved)")],
   ];
   for (const [k, v] of factRows) {
     const tr = C.html("tr", {}, factTable);

@@ -142,6 +142,7 @@ test("the run's facts say how to reproduce it", async () => {
   const text = await page.$eval("#facts", (s) => s.textContent);
   assert.match(text, /seed42/);
   assert.match(text, /dosim run SCENARIO.yaml --seed 42/);
+  assert.match(text, /SCENARIO.yaml: the scenario file below, saved/);
   assert.deepEqual(problems, []);
 });
 

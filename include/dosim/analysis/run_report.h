@@ -20,6 +20,10 @@ struct RunReportOptions {
   // Seconds the run took on the wall clock, when the caller knows it (`dosim run
   // --report`); negative: unknown (a trace holds no wall clock: it is byte-identical).
   double wall_seconds = -1;
+  // The scenario file as the run was given it, when the caller knows it (`dosim run
+  // --report`): the command that reproduces the run names it; empty: the page says to save
+  // the scenario file it holds.
+  std::string scenario_path;
   // Points per drawn series at most (2 per bucket of rows, the bucket's extremes).
   std::size_t max_points = 800;
   // The services whose whole-run overview (rps, errors, p95) the page carries: all of them
