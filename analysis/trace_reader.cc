@@ -238,9 +238,9 @@ TraceSpans read_spans(const std::string& path) {
   const hid_t f = file.get();
   TraceSpans trace;
   try {
-    if (!exists(f, "services/name")) throw ReadFailure{"no /services/name: not a dosim trace"};
     if (std::string problem = trace_version_problem(f); !problem.empty())
       throw ReadFailure{problem};
+    if (!exists(f, "services/name")) throw ReadFailure{"no /services/name: not a dosim trace"};
     if (hdf5::has_attribute(f, "mode")) trace.mode = hdf5::read_string_attribute(f, "mode");
     trace.services = read_strings(f, "services/name");
     if (exists(f, "endpoints/name")) trace.endpoints = read_strings(f, "endpoints/name");
@@ -292,8 +292,14 @@ TraceSpans read_spans(const std::string& path) {
 TraceSpans read_trace_spans(const std::string& path) { return read_isolated(path, read_spans); }
 
 std::string trace_version_problem(hid_t file) {
+  if (!hdf5::has_attribute(file, "format")) return "not a dosim trace (it has no format attribute)";
+  if (const std::string format = hdf5::read_string_attribute(file, "format");
+      format != "dosim-trace")
+    return "not a dosim trace (its format is '" + format + "')";
   if (!hdf5::has_attribute(file, "format_version")) return "";
   const auto version = hdf5::read_attribute<std::int32_t>(file, "format_version");
+  if (version < 1)
+    return "format_version " + std::to_string(version) + " is not one dosim writes (from 1)";
   if (version <= kTraceFormatVersion) return "";
   return "format_version " + std::to_string(version) + " is newer than this dosim reads (" +
          std::to_string(kTraceFormatVersion) + "): read it with the dosim that wrote it";

@@ -43,9 +43,6 @@ SeriesFamily read_family(hid_t f, const std::string& family,
 
 TraceSeries read(const std::string& path, hid_t f) {
   TraceSeries t;
-  if (!hdf5::has_attribute(f, "format") ||
-      hdf5::read_string_attribute(f, "format") != "dosim-trace")
-    throw NotATrace{"no format = dosim-trace attribute"};
   if (std::string problem = trace_version_problem(f); !problem.empty()) throw NotATrace{problem};
   t.seed = hdf5::read_attribute<std::uint64_t>(f, "seed");
   t.complete = hdf5::read_attribute<std::int32_t>(f, "complete") != 0;

@@ -1,5 +1,6 @@
-// The check every trace reader makes of a file's root attribute format_version
-// (docs/trace-format.md): a trace newer than this dosim reads is refused, not misread.
+// The check every trace reader makes of a file's root attributes format and format_version
+// (docs/trace-format.md): another file, or a trace newer than this dosim reads, is refused,
+// not misread.
 #pragma once
 
 #include <hdf5.h>
@@ -8,8 +9,9 @@
 
 namespace dosim {
 
-// "" when the trace at `file` (an open HDF5 file) is of a format version this dosim reads
-// (kTraceFormatVersion or older, or it has none), else why not.
+// "" when `file` (an open HDF5 file) is a dosim trace (format = dosim-trace) of a format
+// version this dosim reads (1 to kTraceFormatVersion, or none: the first traces), else why
+// not.
 std::string trace_version_problem(hid_t file);
 
 }  // namespace dosim

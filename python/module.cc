@@ -226,12 +226,15 @@ int service_index(const Stepper& s, const std::string& name, const std::string& 
   throw RunControlError(call + ": unknown service '" + name + "'" + did_you_mean(name, names));
 }
 
-// A zero-copy [rows, metrics] view of a metric-major frame block owned by `owner`.
+// A zero-copy [rows, metrics] view of a metric-major frame block owned by `owner`, read-only:
+// a write would change nothing the simulation reads (it was accepted and lost).
 py::array frame_view(const std::vector<float>& values, std::size_t rows, std::size_t metrics,
                      py::handle owner) {
-  return py::array_t<float>({rows, metrics},
-                            {sizeof(float), sizeof(float) * std::max<std::size_t>(rows, 1)},
-                            values.data(), owner);
+  py::array view = py::array_t<float>(
+      {rows, metrics}, {sizeof(float), sizeof(float) * std::max<std::size_t>(rows, 1)},
+      values.data(), owner);
+  view.attr("flags").attr("writeable") = false;
+  return view;
 }
 
 void raise(const py::object& type, const Error& error) {
@@ -685,9 +688,11 @@ PYBIND11_MODULE(_dosim, m) {
           throw InputError("threshold", "threshold must be a finite number, got " +
                                             std::string(py::repr(py::float_(*threshold))));
         ScoreTable table;
+        bool complete = true;
         {
           py::gil_scoped_release release;
           const TraceForScoring trace = read_trace_for_scoring(trace_path);
+          complete = trace.complete;
           if (!alerts_path.empty())
             table = score_external_alerts(trace, read_alerts_file(alerts_path, trace));
           else if (!scores_path.empty()) {
@@ -699,6 +704,14 @@ PYBIND11_MODULE(_dosim, m) {
             table = score_table(trace.incidents, trace.alerts, trace.detectors, trace.detected,
                                 trace.services.size(), trace.seed, trace.simulated, trace.tick);
         }
+        // As `dosim score` marks it [INCOMPLETE]: a partial run's scores are not a whole one's.
+        if (!complete &&
+            PyErr_WarnEx(PyExc_UserWarning,
+                         (trace_path + ": the trace is incomplete (the run was interrupted or "
+                                       "stopped on an error): scored on the part it holds")
+                             .c_str(),
+                         1) != 0)
+          throw py::error_already_set();
         return table_dict(table);
       },
       py::arg("trace"), py::arg("alerts") = "", py::arg("scores") = "",

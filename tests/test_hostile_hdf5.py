@@ -133,6 +133,35 @@ def test_a_newer_format_version_is_refused_not_misread(trace, command):
     assert "format_version 2 is newer than this dosim reads (1)" in result.stderr, result.stderr
 
 
+FOREIGN = [("format-other.h5", lambda f: replace_attribute(f, "format", np.bytes_("other")),
+            "not a dosim trace (its format is 'other')"),
+           ("format-none.h5", lambda f: f.attrs.__delitem__("format"),
+            "not a dosim trace (it has no format attribute)"),
+           ("format-0.h5", lambda f: replace_attribute(f, "format_version", np.int32(0)),
+            "format_version 0 is not one dosim writes (from 1)")]
+
+
+@pytest.mark.parametrize("command", [["score"], ["report", "-o", "page.html"],
+                                     ["export", "--format", "csv", "-o", "out.csv"],
+                                     ["export", "spans", "-o", "spans.json"],
+                                     ["export", "logs", "-o", "logs.jsonl"]])
+@pytest.mark.parametrize("name, change, message", FOREIGN, ids=[f[0] for f in FOREIGN])
+def test_a_file_that_is_not_a_dosim_trace_is_refused_by_every_reader(trace, command, name,
+                                                                      change, message):
+    """trace-format.md: `format` is dosim-trace. score and the spans and logs exports read
+    any HDF5 file of the right datasets (another format's, or version 0); report said 'no
+    format = dosim-trace attribute' of one whose format was another."""
+    path = altered(trace, name, change)
+    args = [a if a not in ("page.html", "out.csv", "spans.json", "logs.jsonl") else HOSTILE / a
+            for a in command[1:]]
+    if command[0] == "export" and command[1] in ("spans", "logs"):
+        result = dosim("export", command[1], path, *args[1:])
+    else:
+        result = dosim(command[0], path, *args)
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    assert message in result.stderr, result.stderr
+
+
 @pytest.mark.parametrize("command", [["report", "-o", "page.html"],
                                      ["export", "--format", "grafana-dashboard", "-o", "d.json"],
                                      ["score", "--json"]])

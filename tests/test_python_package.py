@@ -226,6 +226,11 @@ def test_a_frame_is_a_view_of_the_engines_buffer():
     assert view.base is not None
     sim.step(1)  # the view follows the engine
     np.testing.assert_array_equal(view, sim.frame.services.copy())
+    # Read-only: a write changed nothing the simulation reads, and was accepted.
+    for array in (view, sim.frame.edges, sim.frame.endpoints):
+        assert not array.flags.writeable
+    with pytest.raises(ValueError, match="read-only"):
+        view[0, 0] = 1e6
 
 
 def test_service_frame_is_a_copy_that_keeps_its_tick():
@@ -604,3 +609,21 @@ def test_score_of_the_traces_own_alerts_as_a_dataframe_equals_the_traces_scores(
                   f"{detector} {metric}: external {external[detector][metric]!r}, own "
                   f"{own[detector][metric]!r}")
     check.assert_passed()
+
+
+def test_score_of_an_incomplete_trace_warns_as_the_command_line_marks_it(retry_storm):
+    """dosim score prints [INCOMPLETE] for an interrupted run's trace; dosim.score returned
+    its table without a word, so a pipeline mixed partial runs with whole ones."""
+    import shutil
+    import warnings
+    _, trace = retry_storm
+    partial = TMP / "retry-partial.h5"
+    shutil.copyfile(trace, partial)
+    with h5py.File(partial, "r+") as f:
+        f.attrs["complete"] = np.int32(0)
+    with pytest.warns(UserWarning, match=r"retry-partial.h5: the trace is incomplete"):
+        table = dosim.score(partial)
+    assert table == dosim.score(trace)  # the same rows: scored on what it holds
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        dosim.score(trace)  # a complete one: no warning

@@ -265,6 +265,9 @@ def load_trace(path):
         _dosim._raise_input_error(str(path), f"cannot read the trace: {error}")
     if found != "dosim-trace":
         _dosim._raise_input_error(str(path), f"not a dosim trace (its format is {found!r})")
+    if version < 1:
+        _dosim._raise_input_error(str(path), f"format_version {version} is not one dosim "
+                                             "writes (from 1)")
     if version > 1:  # the trace format this package reads (docs/trace-format.md)
         _dosim._raise_input_error(str(path), f"format_version {version} is newer than this "
                                              "dosim reads (1): read it with the dosim that wrote it")
