@@ -109,7 +109,7 @@ def test_a_traces_wrong_names_raise_input_error_listing_what_is_there():
         trace.edge_metric("nope")
     with pytest.raises(dosim.InputError,
                        match=r"no metric family 'nodes' .*\(metric families: service, edge, "
-                             r"endpoint\)"):
+                             r"endpoint, zone, route\)"):
         trace.metric_names("nodes")
     with pytest.raises(dosim.InputError, match=r"no detector 'nope' .*\(detectors: builtin, py\)"):
         trace.detector_scores("nope")

@@ -627,3 +627,48 @@ def test_score_of_an_incomplete_trace_warns_as_the_command_line_marks_it(retry_s
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         dosim.score(trace)  # a complete one: no warning
+
+
+def test_zone_and_route_metrics_and_the_summary_over_the_run():
+    """load_trace reads /metrics/zone and /metrics/route (it said there was no such family,
+    the data being in the file); a place's columns add up to its service's rps, a source's
+    route weights to 1. `python -m dosim.trace` gives each service's figures over the run:
+    the mean of the rows by their length, errors of all the requests (it took a plain mean
+    of rows, a shorter last row as a whole one, error ratios unweighted)."""
+    trace = TMP / "zones-summary.h5"
+    run = dosim_cli("run", SOURCE_DIR / "scenarios" / "regional-failover.yaml", "-q", "-o", trace)
+    assert run.returncode == 0, run.stderr
+    with dosim.load_trace(trace) as loaded:
+        assert loaded.metric_names("zone") and loaded.metric_names("route")
+        zones = loaded.zone_metric("rps")
+        assert list(zones.columns) == [
+            f"{loaded.services[int(s)]}@{z or r}" for s, z, r in
+            zip(loaded.placement["service"], loaded.placement["zone"], loaded.placement["region"])]
+        rps = loaded.service_metric("rps")
+        for s, name in enumerate(loaded.services):
+            own = [c for c, place in zip(zones.columns, loaded.placement["service"]) if place == s]
+            if own:
+                np.testing.assert_allclose(zones[own].sum(axis=1), rps[name], rtol=1e-4,
+                                           atol=1e-3, err_msg=name)
+        weights = loaded.route_metric("weight")
+        for traffic in set(loaded.routes["traffic"]):
+            own = [c for c in weights.columns if c.startswith(f"{traffic}@")]
+            np.testing.assert_allclose(weights[own].sum(axis=1), 1.0, atol=1e-5)
+        assert set(loaded.long_frame("route", "rps").route) == set(weights.columns)
+    # The summary against h5py's rows, by hand.
+    with h5py.File(trace) as f:
+        t = f["time_ns"][()] / 1e9
+        length = np.diff(t, prepend=0.0)
+        names = [n.decode() for n in f["services/name"][()]]
+        r = f["metrics/service/rps"][()].astype(float)
+        e = f["metrics/service/error_ratio"][()].astype(float)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    out = subprocess.run([sys.executable, "-m", "dosim.trace", str(trace)], env=env,
+                         capture_output=True, text=True).stdout
+    for s, name in enumerate(names):
+        line = next(l for l in out.splitlines() if l.split()[:1] == [name])
+        fields = line.split()
+        requests = (r[:, s] * length).sum()
+        assert float(fields[1]) == pytest.approx(requests / length.sum(), abs=0.06)
+        failed = (r[:, s] * e[:, s] * length).sum()
+        assert float(fields[2]) == pytest.approx(failed / requests if requests else 0, abs=6e-5)

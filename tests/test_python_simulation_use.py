@@ -133,7 +133,7 @@ def test_arguments_of_the_wrong_type_are_type_errors():
             (lambda: dosim.validate(None), r"got NoneType"),
             (lambda: dosim.load_trace(None), r"got NoneType"),
             (lambda: dosim.score(trace, alerts=[{"time": 1, "service": "db"}]),
-             r"alerts must be a path \(str or os.PathLike\), got list"),
+             r"alerts must be a DataFrame or a path \(str or os.PathLike\), got list"),
             (lambda: dosim.run(FIXTURE, threads="2"), r"threads must be a whole number, got str")):
         with pytest.raises(TypeError, match=message):
             call()

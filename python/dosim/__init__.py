@@ -36,9 +36,10 @@ from .trace import Trace, load_trace  # noqa: F401,E402
 from .sweep import SweepResults, load_sweep  # noqa: F401 - dosim sweep's results (docs/sweep.md)
 from . import plots  # noqa: F401 - matplotlib is imported only when a plot is drawn
 
-def _path(value, what, optional=False):
+def _path(value, what, optional=False, also=""):
     """A path argument as text: str or os.PathLike (None and "" too where `optional`);
-    anything else is a TypeError, never a file named after it ("None", "5")."""
+    anything else is a TypeError, never a file named after it ("None", "5"). `also`: what
+    else the argument takes, for the message ("a DataFrame or ")."""
     import os
     if optional and value is None:
         return ""
@@ -46,7 +47,7 @@ def _path(value, what, optional=False):
         text = os.fspath(value)
         if isinstance(text, str):
             return text
-    raise TypeError(f"{what} must be a path (str or os.PathLike), got {type(value).__name__}")
+    raise TypeError(f"{what} must be {also}a path (str or os.PathLike), got {type(value).__name__}")
 
 
 def _threads(value):
@@ -220,7 +221,7 @@ def score(trace, alerts=None, scores=None, threshold=None):
     paths = {"alerts": alerts, "scores": scores}
     for key, value in paths.items():
         if not isinstance(value, _pd.DataFrame):
-            paths[key] = _path(value, key, True)
+            paths[key] = _path(value, key, True, also="a DataFrame or ")
     frames = {}
     with tempfile.TemporaryDirectory() as folder:
         for key, value in paths.items():

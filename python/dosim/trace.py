@@ -35,6 +35,7 @@ CHANGE_COLUMNS = ("t_ns", "kind", "target", "from", "to")
 PROPAGATION_COLUMNS = ("incident_id", "edge", "src", "dst")
 NOTIFICATION_COLUMNS = ("t_ns", "group", "alerts", "receiver", "resolution")
 PLACEMENT_COLUMNS = ("service", "zone", "region", "replica_share")
+ROUTE_COLUMNS = ("traffic", "region", "home")
 DETECTED_COLUMNS = ("rule", "start_ns", "end_ns", "severity", "peak_temperature")
 EXPERIMENT_COLUMNS = ("title", "verdict", "probe", "message", "start_ns", "end_ns",
                       "failed_at_ns")
@@ -44,7 +45,7 @@ REMEDIATION_COLUMNS = ("t_ns", "playbook", "service", "alert_ns", "action", "out
 REMEDY_COLUMNS = ("incident_id", "action", "target")
 TIMELINE_COLUMNS = ("incident_id", "t_ns", "event", "detail")
 RCA_COLUMNS = ("incident_id", "ranker", "delay_ns", "t_ns", "rank", "candidate", "score")
-METRIC_FAMILIES = ("service", "edge", "endpoint")  # /metrics/<family>/
+METRIC_FAMILIES = ("service", "edge", "endpoint", "zone", "route")  # /metrics/<family>/
 
 
 def _text(value):
@@ -92,6 +93,8 @@ class Trace:
         self.regions = self._names("services/region")
         self.zones = self._names("services/zone")
         self.placement = _table(f, "services/placement", PLACEMENT_COLUMNS)
+        # The regional traffic sources' routes: a row per region of each (/traffic/routes).
+        self.routes = _table(f, "traffic/routes", ROUTE_COLUMNS)
         self.edges = _table(f, "edges", EDGE_COLUMNS)
         endpoints = _table(f, "endpoints", ENDPOINT_COLUMNS)
         self.endpoints = [f"{self.services[s]} {name}"
@@ -195,7 +198,7 @@ class Trace:
                             index=pd.Index(self.time_s, name="time_s"))
 
     def metric_names(self, family="service"):
-        """The metrics of a family (service, edge or endpoint) the trace keeps."""
+        """The metrics of a family (service, edge, endpoint, zone or route) the trace keeps."""
         metrics = self._open_file().get("metrics", {})
         if family not in METRIC_FAMILIES:
             self._no_such("metric family", family, list(METRIC_FAMILIES))
@@ -221,11 +224,26 @@ class Trace:
         """[time_s x endpoint] DataFrame; columns are "service /endpoint"."""
         return self._metric("endpoint", name, self.endpoints)
 
+    def zone_metric(self, name):
+        """[time_s x place] DataFrame of /metrics/zone/<name>, a column per row of
+        `placement`: "service@zone" (the region where the place has no zone)."""
+        columns = [f"{self.services[int(s)]}@{zone or region}" for s, zone, region in
+                   zip(self.placement["service"], self.placement["zone"], self.placement["region"])]
+        return self._metric("zone", name, columns)
+
+    def route_metric(self, name):
+        """[time_s x route] DataFrame of /metrics/route/<name>, a column per row of
+        `routes`: "traffic@region"."""
+        columns = [f"{traffic}@{region}"
+                   for traffic, region in zip(self.routes["traffic"], self.routes["region"])]
+        return self._metric("route", name, columns)
+
     def long_frame(self, family="service", metrics=None):
         """Tidy rows (time_s, <family>, metric, value) for the given metrics (default: all)."""
         names = self.metric_names(family)  # an unknown family: dosim.InputError
         getter = {"service": self.service_metric, "edge": self.edge_metric,
-                  "endpoint": self.endpoint_metric}[family]
+                  "endpoint": self.endpoint_metric, "zone": self.zone_metric,
+                  "route": self.route_metric}[family]
         if isinstance(metrics, str):  # one metric, not its letters
             metrics = [metrics]
         parts = []
@@ -289,10 +307,17 @@ def summary(trace):
         f" {len(trace.endpoints)} endpoints",
     ]
     if len(trace.time_s):
-        rps = trace.service_metric("rps").mean()
-        errors = trace.service_metric("error_ratio").mean()
-        p95 = trace.service_metric("latency_p95_s").mean()
-        lines.append("  mean per service: rps, error_ratio, latency_p95_s")
+        # Over the run, as the rows aggregate ticks (docs/trace-format.md): each row by its
+        # length (a run's last row may be shorter), error_ratio by requests.
+        length = np.diff(trace.time_s, prepend=0.0)
+        rate = trace.service_metric("rps")
+        requests = rate.mul(length, axis=0).sum()
+        rps = requests / length.sum()
+        failed = (rate * trace.service_metric("error_ratio")).mul(length, axis=0).sum()
+        errors = (failed / requests.where(requests > 0)).fillna(0.0)
+        p95 = trace.service_metric("latency_p95_s").mul(length, axis=0).sum() / length.sum()
+        lines.append("  over the run, per service: mean rps, error_ratio (of all requests),"
+                     " mean latency_p95_s")
         for service in trace.services:
             lines.append(f"    {service:24} {rps[service]:10.1f} {errors[service]:8.4f}"
                          f" {p95[service]:9.4f}")
