@@ -83,8 +83,10 @@ void LiveView::on_frame(const Frame& frame) {
   const auto p95 = frame.service(ServiceMetric::kLatencyP95);
   const auto ready = frame.service(ServiceMetric::kReadyReplicas);
   const double tick_s = static_cast<double>(scenario_.tick) / 1e9;
-  const bool new_sample =
-      samples_ == 0 || frame.time - sample_times_[(samples_ - 1) % history_] >= sample_;
+  // A point spans `sample_` from its first tick (its time is its last tick's: measured from
+  // that, every tick was a tick after the last and the run was one point).
+  const bool new_sample = samples_ == 0 || frame.time - span_start_ >= sample_;
+  if (new_sample) span_start_ = frame.time;
   const std::size_t slot = (new_sample ? samples_ : samples_ - 1) % history_;
   for (std::size_t s = 0; s < services; ++s) {
     const bool down = ready[s] < 0.5f && scenario_.services[s].replicas > 0;

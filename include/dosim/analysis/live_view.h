@@ -58,7 +58,8 @@ class LiveView : public FrameSink {
   };
   const Scenario& scenario_;
   std::size_t history_;
-  SimTime sample_ = 0;  // one history point per this much simulated time
+  SimTime sample_ = 0;      // one history point per this much simulated time
+  SimTime span_start_ = 0;  // the time of the current point's first tick
   SimTime now_ = 0;
   std::int64_t ticks_ = 0;
   std::vector<float> reference_p95_, recent_p95_;
