@@ -175,6 +175,7 @@ RuleFile read_rule_file(const std::string& path) {
       }
       if (rule["record"]) {
         ++file.recording_rules;
+        if (rule["record"].IsScalar()) file.recorded.push_back(rule["record"].Scalar());
         records = true;
         continue;
       }

@@ -8,6 +8,7 @@
 // restarted over them); each alerting rule's expression queried over the run at the rule's
 // evaluation interval (/api/v1/query_range); `for:` applied as Prometheus applies it.
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -19,6 +20,8 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include "commands.h"
@@ -87,6 +90,57 @@ int service_index(const std::vector<std::string>& services, const RuleLabels& la
         for (std::size_t s = 0; s < services.size(); ++s)
           if (services[s] == value) return static_cast<int>(s);
   return -1;
+}
+
+// The series names of the OpenMetrics export at `path`, from its `# TYPE NAME KIND` lines:
+// a gauge's name, a histogram's _bucket, _count and _sum, an info's _info.
+std::set<std::string> exported_names(const fs::path& path) {
+  std::set<std::string> names;
+  std::ifstream in(path, std::ios::binary);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("# TYPE ", 0) != 0) continue;
+    std::istringstream words(line.substr(7));
+    std::string name, kind;
+    words >> name >> kind;
+    if (kind == "histogram")
+      for (const char* suffix : {"_bucket", "_count", "_sum"}) names.insert(name + suffix);
+    else if (kind == "info")
+      names.insert(name + "_info");
+    else
+      names.insert(name);
+  }
+  return names;
+}
+
+// The metric names an expression reads that look like dosim's (dosim_...): its identifiers
+// outside quotes and not called as functions.
+std::vector<std::string> dosim_names_in(const std::string& expr) {
+  std::vector<std::string> names;
+  const auto word = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == ':';
+  };
+  for (std::size_t i = 0; i < expr.size();) {
+    const char c = expr[i];
+    if (c == '"' || c == '\'' || c == '`') {  // a string: to its closing quote
+      std::size_t j = i + 1;
+      while (j < expr.size() && expr[j] != c) j += expr[j] == '\\' && c != '`' ? 2 : 1;
+      i = j + 1;
+      continue;
+    }
+    if (!word(c)) {
+      ++i;
+      continue;
+    }
+    std::size_t j = i;
+    while (j < expr.size() && word(expr[j])) ++j;
+    const std::string name = expr.substr(i, j - i);
+    std::size_t k = j;
+    while (k < expr.size() && std::isspace(static_cast<unsigned char>(expr[k]))) ++k;
+    if (name.rfind("dosim_", 0) == 0 && (k == expr.size() || expr[k] != '(')) names.push_back(name);
+    i = j;
+  }
+  return names;
 }
 
 std::string label(const RuleLabels& labels, const std::string& key) {
@@ -172,6 +226,29 @@ int rules_command(const RulesOptions& options) {
     std::ofstream out(work / "series.om", std::ios::binary);
     write_openmetrics(series, start, out);
     if (!out) throw InputError((work / "series.om").string(), "cannot write the export");
+  }
+  // A rule that reads a dosim_ name the export has not (a misspelling) answers nothing and
+  // never fires: said before it is evaluated, not left as "0 alerts".
+  {
+    const std::set<std::string> exported = exported_names(work / "series.om");
+    std::vector<std::string> known(exported.begin(), exported.end());
+    known.insert(known.end(), rules.recorded.begin(), rules.recorded.end());
+    for (const AlertingRule& rule : rules.alerts) {
+      std::set<std::string> said;
+      for (const std::string& name : dosim_names_in(rule.expr))
+        if (!exported.count(name) &&
+            std::find(rules.recorded.begin(), rules.recorded.end(), name) == rules.recorded.end() &&
+            said.insert(name).second)
+          std::fprintf(stderr, "%s\n",
+                       Diagnostic{options.rules_path, rule.line, rule.column,
+                                  "rule '" + rule.name + "' reads '" + name +
+                                      "', which the trace's export does not have (it answers "
+                                      "nothing)" +
+                                      did_you_mean(name, known),
+                                  true}
+                           .format()
+                           .c_str());
+    }
   }
   const fs::path tsdb = work / "tsdb";
   fs::remove_all(tsdb);
@@ -307,6 +384,22 @@ int rules_command(const RulesOptions& options) {
       }
     }
     fired_per_rule.emplace_back(rule.name, fired);
+    // Alerts with neither a service nor a caller label match no incident: every one scores
+    // as a false alarm, however well timed (an aggregation without `by (service)`).
+    std::size_t unplaced = 0;
+    for (std::size_t j = fired_alerts.size() - fired; j < fired_alerts.size(); ++j)
+      if (fired_alerts[j].alert.service < 0) ++unplaced;
+    if (unplaced > 0)
+      std::fprintf(stderr, "%s\n",
+                   Diagnostic{options.rules_path, rule.line, rule.column,
+                              "rule '" + rule.name + "': " + std::to_string(unplaced) + " of its " +
+                                  std::to_string(fired) +
+                                  " alerts name no service of the trace (no 'service' or "
+                                  "'caller' label, or another value): they match no incident "
+                                  "and score as false alarms; keep the label (`by (service)`)",
+                              true}
+                       .format()
+                       .c_str());
   }
   server.reset();
   std::stable_sort(fired_alerts.begin(), fired_alerts.end(),

@@ -478,3 +478,37 @@ def test_rules_see_the_simulated_calendar_and_any_piece_count():
     alerts = json.loads(result.stdout)["alerts"]
     assert len(alerts) == 1, alerts
     assert 7200 <= alerts[0]["time_s"] <= 7200 + 1.26 * 2, alerts
+
+
+def test_rules_that_read_no_series_or_lose_the_service_label_are_warned_of():
+    """Two silent traps (found by a new-user audit): a misspelt dosim_ name answers nothing
+    (the rule showed '0 alerts'), and an aggregation without `by (service)` fires alerts
+    that match no incident (scored as false alarms, precision 0). Both are said at the rule,
+    as warnings; the run still scores. A name inside a label's value, a function and a
+    recorded series are no metric names of the export."""
+    trace = TMP / "payments-mad.h5"
+    if not trace.exists():
+        assert dosim("run", "-q", SOURCE_DIR / "scenarios" / "payments-mad.yaml", "-o", trace).returncode == 0
+    rules = TMP / "traps.yml"
+    rules.write_text("""groups:
+  - name: g
+    rules:
+      - alert: NoService
+        expr: sum(dosim_service_error_ratio) > 0.1
+      - alert: Unknown
+        expr: dosim_servce_error_ratio > 0.1
+      - record: dosim_my:rps
+        expr: sum by (service) (dosim_service_rps)
+      - alert: Fine
+        expr: dosim_service_error_ratio{service="dosim_not_a_metric"} > 0.1 or dosim_my:rps > 1e9 or histogram_quantile(0.95, rate(dosim_service_latency_seconds_bucket[1m])) > 5
+""")
+    result = dosim("rules", "score", trace, rules)
+    assert result.returncode == 0, result.stderr
+    warnings = [l for l in result.stderr.splitlines() if ": warning: " in l]
+    assert warnings == [
+        f"{rules}:6:16: warning: rule 'Unknown' reads 'dosim_servce_error_ratio', which the "
+        "trace's export does not have (it answers nothing); did you mean "
+        "'dosim_service_error_ratio'?",
+        f"{rules}:4:16: warning: rule 'NoService': 2 of its 2 alerts name no service of the trace "
+        "(no 'service' or 'caller' label, or another value): they match no incident and score "
+        "as false alarms; keep the label (`by (service)`)"], result.stderr

@@ -34,6 +34,7 @@ struct AlertingRule {
 struct RuleFile {
   std::vector<AlertingRule> alerts;
   std::size_t recording_rules = 0;
+  std::vector<std::string> recorded;  // the recording rules' `record:` names
 };
 
 // Reads a Prometheus rule file (groups of alerting and recording rules). Throws InputError
