@@ -1318,6 +1318,7 @@ Scenario read_scenario_text(const std::string& text, const std::string& file, Re
     ~Forget() { forget_empty_values(); }
   } forget;
   try {
+    note_empty_items(root, text);
     loader::Loader loader(text, file);
     return read(loader, root);
   } catch (const YAML::Exception& e) {  // a yaml-cpp surprise must still not escape as a crash

@@ -77,6 +77,64 @@ thread_local std::vector<std::pair<YAML::Node, SourcePos>> g_empty_values;
 
 void forget_empty_values() { g_empty_values.clear(); }
 
+namespace {
+
+// The `-` of an empty block list item marked at `mark` (the next token): back over blank
+// lines and comments to the `-` that ends the text before it; {0, 0} if there is none.
+SourcePos dash_before(const YAML::Mark& mark, const std::vector<std::size_t>& line_starts,
+                      std::string_view text) {
+  if (mark.is_null() || mark.line < 0) return {};
+  int line = std::min<int>(mark.line, static_cast<int>(line_starts.size()) - 1);
+  std::size_t end = mark.line < static_cast<int>(line_starts.size())
+                        ? line_starts[mark.line] + static_cast<std::size_t>(mark.column)
+                        : text.size();
+  for (int steps = 0; line >= 0 && steps < 10000; --line, ++steps) {
+    const std::size_t begin = line_starts[line];
+    std::string_view part = text.substr(begin, std::min(end, text.size()) - begin);
+    // A comment: from a `#` at the start or after a space (an empty item's line holds no
+    // quotes), to the end.
+    for (std::size_t i = 0; i < part.size(); ++i)
+      if (part[i] == '#' && (i == 0 || part[i - 1] == ' ' || part[i - 1] == '\t')) {
+        part = part.substr(0, i);
+        break;
+      }
+    const std::size_t last = part.find_last_not_of(" \t\r\n");
+    if (last != std::string_view::npos) {
+      if (part[last] != '-') return {};
+      return {line + 1, static_cast<int>(last) + 1};
+    }
+    end = begin;  // the whole line before
+    if (line > 0) end = line_starts[line];
+  }
+  return {};
+}
+
+void note_items(const YAML::Node& node, const std::vector<std::size_t>& line_starts,
+                std::string_view text, int depth) {
+  if (depth > 1000) return;
+  if (node.IsMap()) {
+    for (const auto& pair : node) note_items(pair.second, line_starts, text, depth + 1);
+  } else if (node.IsSequence()) {
+    for (const YAML::Node& item : node) {
+      if (item.IsNull()) {
+        if (const SourcePos dash = dash_before(item.Mark(), line_starts, text); dash.line > 0)
+          g_empty_values.emplace_back(item, dash);
+      } else {
+        note_items(item, line_starts, text, depth + 1);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void note_empty_items(const YAML::Node& root, std::string_view text) {
+  std::vector<std::size_t> line_starts = {0};
+  for (std::size_t i = 0; i < text.size(); ++i)
+    if (text[i] == '\n') line_starts.push_back(i + 1);
+  note_items(root, line_starts, text, 0);
+}
+
 Diagnostic yaml_error(const std::string& file, const YAML::Exception& error) {
   const bool has_mark = !error.mark.is_null() && error.mark.line >= 0;
   const std::string message =

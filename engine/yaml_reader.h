@@ -72,6 +72,11 @@ Diagnostic yaml_error(const std::string& file, const YAML::Exception& error);
 // pos_of says an empty value that read_entries met at its key; this forgets them (the nodes
 // keep their document alive): call it once a document has been read.
 void forget_empty_values();
+// Lets pos_of say an empty item of a block list (`-` and nothing after it) at its `-`, found
+// in `text`, the document `root` was read from: yaml-cpp marks it where the next token starts
+// (the next item, or the first line after the list, past the end of a file that ends there).
+// Forgotten with the empty values.
+void note_empty_items(const YAML::Node& root, std::string_view text);
 
 // What a node is, for "got ..." in messages: "'abc'", "a list", "a mapping", "nothing".
 std::string describe(const YAML::Node& node);
