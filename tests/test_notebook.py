@@ -71,3 +71,49 @@ def test_notebook_skips_nab_when_absent():
     check_simulation_part(text, images, nab_images=0)
     assert f"not found at {missing}: section 4 is skipped" in text
     assert "windows caught:" not in text
+
+
+def test_the_notebooks_words_are_its_runs_numbers():
+    """The prose tells students what the cells above it show: those numbers, read here from
+    the executed notebook's traces with h5py, must be what it says (they had drifted with
+    a change of the scenario: '5 false alarms to mad's 11', 'the error ratio at 1')."""
+    import h5py
+    import numpy as np
+    execute("notebook_words", TMP / "no-nab-here")
+    work = TMP / "notebook_words" / "work"
+    prose = "".join("".join(cell["source"]) for cell in json.loads(NOTEBOOK.read_text())["cells"]
+                    if cell["cell_type"] == "markdown")
+    prose = " ".join(prose.split())
+    with h5py.File(work / "boutique-lab.h5") as f:
+        t = f["time_ns"][()] / 1e9
+        services = [n.decode() for n in f["services/name"][()]]
+        front = services.index("frontend")
+        p95 = f["metrics/service/latency_p95_s"][:, front].astype(float)
+        errors = f["metrics/service/error_ratio"][:, front]
+        alert_detector = np.array([d.decode() for d in f["alerts/detector"][()]])
+        alert_t = f["alerts/t_ns"][()] / 1e9
+        incident = f["alerts/incident_id"][()]
+        labels = [l.decode() for l in f["detectors/level-shift/label"][()]]
+        metrics = [m.decode() for m in f["detectors/level-shift/metric"][()]]
+        column = [i for i, (l, m) in enumerate(zip(labels, metrics))
+                  if l == "frontend" and m == "latency_p95_s"][0]
+        score = f["detectors/level-shift/score"][:, column].astype(float)
+
+    def false_alarms(name):
+        mine = alert_detector == name
+        return alert_t[mine & (incident < 0)], alert_t[mine]
+
+    assert "from about 70 ms to about 255 ms" in prose
+    assert round(np.median(p95[t < 900]), 2) == 0.07
+    assert round(np.median(p95[(t > 900) & (t < 1250)]), 3) in (0.254, 0.255, 0.256)
+    assert "(5.3 s)" in prose and round(float(p95[(t > 1250) & (t < 1360)].max()), 1) == 5.3
+    assert "below 1 %" in prose and errors.max() < 0.01
+    ours, _ = false_alarms("level-shift")
+    mad, mad_all = false_alarms("mad")
+    assert "with 3 false alarms, as many as `mad`" in prose and len(ours) == len(mad) == 3
+    assert "at 1319-1320 s" in prose and (ours.min(), ours.max()) == (1319, 1320)
+    assert "(1326-1329 s)" in prose and (mad.min(), mad.max()) == (1326, 1329)
+    assert mad_all.min() > 900  # no mad alert at the first two surges
+    assert "about 5.5 at 546 s" in prose
+    before = score[t < 900]
+    assert round(float(before.max()), 1) == 5.5 and t[t < 900][before.argmax()] == 546
