@@ -93,6 +93,7 @@ struct ValidateOptions {
   std::string scenario_path;
   std::string script_path;  // --script FILE.lua, as `dosim run --script` would run it
   bool strict = false;      // --strict: warnings are errors (exit 2)
+  std::string mode;         // --mode fluid|requests: checked as `dosim run --mode` runs it
   // The script's limits while its main chunk runs, as `dosim run` takes them.
   std::int64_t lua_instructions = 50'000'000;
   std::int64_t lua_memory_mib = 256;

@@ -102,6 +102,11 @@ int main(int argc, char** argv) {
   validate_cmd->add_option("--script", validate.script_path,
                            "Lua chaos script to check with it (as `dosim run --script`)");
   validate_cmd->add_flag("--strict", validate.strict, "Treat warnings as errors (exit 2)");
+  validate_cmd
+      ->add_option("--mode", validate.mode,
+                   "fluid or requests: check it as `dosim run --mode` would run it (the request "
+                   "level's limits; default: the scenario's `mode`)")
+      ->check(CLI::IsMember({"fluid", "requests"}));
   add_lua_limits(validate_cmd, validate.lua_instructions, validate.lua_memory_mib);
 
   dosim::cli::ScoreOptions score;

@@ -36,6 +36,8 @@ int validate_command(const ValidateOptions& options) {
   run_options.lua_instructions = options.lua_instructions;
   run_options.lua_memory_mib = options.lua_memory_mib;
   run_options.strict = options.strict;  // a script's call that would warn is its error
+  if (!options.mode.empty())
+    run_options.mode = options.mode == "requests" ? WorldMode::kRequests : WorldMode::kFluid;
   std::vector<Diagnostic> found = RunPlan::check(options.scenario_path, run_options);
   std::size_t errors = 0, warnings = 0;
   for (Diagnostic& d : found) {

@@ -245,3 +245,25 @@ def test_largest_seed_runs():
     with h5py.File(out, "r") as f:
         assert int(f.attrs["seed"]) == 10**18
         assert int(f.attrs["complete"]) == 1
+
+
+def test_mode_on_the_command_line_is_checked_as_run_would_run_it():
+    """dosim validate --mode requests checks a fluid scenario for `dosim run --mode
+    requests` (the request level's limits): validate had no --mode, so it passed a scenario
+    that run --mode requests refused (found by a new-user audit)."""
+    scenario = write("mode-requests.yaml", """\
+name: t
+duration: 10s
+services:
+  - {name: a, replicas: 10000, capacity_rps: 1000}
+traffic:
+  - {entry: a, base_rps: 2e6}
+""")
+    validated, ran, _ = validate_and_run("mode-fluid", scenario)
+    assert validated.returncode == 0 and ran.returncode == 0, (validated.stderr, ran.stderr)
+    expect_problem("mode-requests", scenario,
+                   f"{scenario}:6:5: at request level this scenario may serve up to 2.6e+06 "
+                   "requests per simulated second (its traffic at its highest, every call "
+                   "retried; most from traffic 'traffic-0'): the request level simulates at most "
+                   "1e6 per second and 1e7 per tick; run it with mode: fluid, or with less "
+                   "traffic", "--mode", "requests")
