@@ -544,6 +544,14 @@ std::vector<FaultSpec> read_chaos(const std::string& kind, const YAML::Node& spe
 
 void read_schedule_chaos(const Fields& spec, ManifestContext& c) {
   if (!spec.is_map()) return;
+  // Said first: the schedule's or the experiment's problems return early.
+  const std::string policy = spec.text("concurrencyPolicy").value_or("Forbid");
+  const bool policy_known = policy == "Forbid" || policy == "Allow";
+  if (!policy_known)
+    c.diags.error(spec.value_pos("concurrencyPolicy"),
+                  "'concurrencyPolicy' is Forbid (the default) or Allow, as Chaos Mesh takes "
+                  "it, got '" +
+                      policy + "'" + did_you_mean(policy, {"Forbid", "Allow"}));
   auto type = spec.text("type");
   auto when = spec.text("schedule");
   if (!spec.has("schedule")) c.diags.error(spec.pos(), "missing 'spec.schedule' (cron or @every)");
@@ -639,13 +647,7 @@ void read_schedule_chaos(const Fields& spec, ManifestContext& c) {
                                                     "is applied: the experiment never runs");
     return;
   }
-  const std::string policy = spec.text("concurrencyPolicy").value_or("Forbid");
-  if (policy != "Forbid" && policy != "Allow") {
-    c.diags.error(spec.value_pos("concurrencyPolicy"),
-                  "'concurrencyPolicy' is Forbid (the default) or Allow, as Chaos Mesh takes "
-                  "it, got '" + policy + "'" + did_you_mean(policy, {"Forbid", "Allow"}));
-    return;
-  }
+  if (!policy_known) return;
   const bool forbid = policy == "Forbid";
   SimTime busy_until = 0;
   int k = 0;

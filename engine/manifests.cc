@@ -90,9 +90,10 @@ void read_document(const YAML::Node& doc, const Scenario& scenario, const Manife
       if (auto name = meta.text("name")) context.name = *name;
   }
   if (context.name.empty()) {
-    diags.error(top.has("metadata") ? top.value_pos("metadata") : top.pos(),
-                "missing 'metadata.name' in the " + *kind + " (a cluster refuses it)");
-    return;
+    const SourcePos at = top.has("metadata") ? top.value_pos("metadata") : top.pos();
+    diags.error(at, "missing 'metadata.name' in the " + *kind + " (a cluster refuses it)");
+    // Read on under a name of its place, so that the rest's problems are said with it.
+    context.name = "(unnamed at " + std::to_string(at.line) + ":" + std::to_string(at.column) + ")";
   }
   const std::optional<YAML::Node> spec_node = top.get("spec");
   if (!spec_node) {

@@ -477,14 +477,20 @@ void Loader::read_autoscaling(const YAML::Node& node, ServiceSpec& service) {
   spec.window = r.duration("stabilizationWindow", Range::at_least(0)).value_or(spec.window);
   spec.sync_period = r.duration("syncPeriod", Range::above(0)).value_or(spec.sync_period);
   spec.start_time = r.duration("startTime", Range::at_least(0)).value_or(spec.start_time);
-  if (!max_given || (r.has("minReplicas") && !min_given))
-    ;  // said already; a comparison with a value that is not there would say it again
-  else if (spec.min_replicas > spec.max_replicas)
+  // Comparisons with the values that are there (a bad one is said already), each said.
+  const bool min_ok = !r.has("minReplicas") || min_given;
+  if (!max_given)
+    ;
+  else if (min_ok && spec.min_replicas > spec.max_replicas)
     diags_.error(r.value_pos("minReplicas"), "'minReplicas' must not exceed 'maxReplicas'");
-  else if (service.replicas < spec.min_replicas || service.replicas > spec.max_replicas)
+  else if (min_ok && (service.replicas < spec.min_replicas || service.replicas > spec.max_replicas))
     diags_.error(spec.pos, "'replicas' (" + std::to_string(service.replicas) +
                                ") must be within [minReplicas, maxReplicas] (" +
                                std::to_string(spec.min_replicas) + ", " +
+                               std::to_string(spec.max_replicas) + ")");
+  else if (!min_ok && service.replicas > spec.max_replicas)
+    diags_.error(spec.pos, "'replicas' (" + std::to_string(service.replicas) +
+                               ") must not exceed 'maxReplicas' (" +
                                std::to_string(spec.max_replicas) + ")");
   service.autoscaling = spec;
 }

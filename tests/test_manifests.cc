@@ -317,7 +317,8 @@ TEST_CASE("manifest problems are all reported at once with their positions", "[m
 
 TEST_CASE("a manifest's name, a chaos duration and a schedule's policy are checked",
           "[manifests]") {
-  // A document without metadata.name (kubectl refuses it) was named after its kind; a
+  // A document without metadata.name (kubectl refuses it) was named after its kind (its
+  // other problems are said with it: here it has none); a
   // duration of 0s made a fault that never ended; a policy but Forbid and Allow was Forbid.
   const std::vector<std::string> errors = errors_of(
       "apiVersion: networking.istio.io/v1\n"
@@ -367,6 +368,9 @@ TEST_CASE("a manifest's name, a chaos duration and a schedule's policy are check
       "m.yaml:8:84: 'duration' must be > 0 (the experiment ends after it); leave it out for one "
       "that lasts while the manifest is applied",
       "m.yaml:14:18: '@every' takes a duration above 0, got '0s'",
+      // Said with the schedule's problem (it was said only once that was fixed).
+      "m.yaml:14:66: 'concurrencyPolicy' is Forbid (the default) or Allow, as Chaos Mesh takes "
+      "it, got 'Replace'",
       "m.yaml:20:66: 'concurrencyPolicy' is Forbid (the default) or Allow, as Chaos Mesh takes "
       "it, got 'allow'; did you mean 'Allow'?",
       // A pod-failure has no end of its own: each run would last to the manifest's end.
@@ -722,6 +726,26 @@ TEST_CASE("a Locust stage table sets the users over time, as LoadTestShape does"
                       "over time",
                       "t.yaml:10:22: 'duration' (30s) must be after the previous stage's (1m): as "
                       "in Locust's StagesShape, it is the run time at which the stage ends"});
+}
+
+TEST_CASE("a manifest without a name has its other problems said with that one", "[manifests]") {
+  // They were said only once a name was added: three rounds of validate for one file.
+  const std::vector<std::string> errors = errors_of(
+      "apiVersion: networking.istio.io/v1\n"
+      "kind: VirtualService\n"
+      "spec:\n"
+      "  hosts: [nosuch]\n"
+      "  http:\n"
+      "  - fault: {delay: {fixedDelay: 0.5ms, percentage: {value: 150}}}\n");
+  CHECK(errors == std::vector<std::string>{
+                      "m.yaml:1:1: missing 'metadata.name' in the VirtualService (a cluster "
+                      "refuses it)",
+                      "m.yaml:4:11: host 'nosuch' is no service of the scenario (map Kubernetes "
+                      "names with 'manifest_names:')",
+                      "m.yaml:6:33: 'spec.http[0].fault.delay.fixedDelay' must be at least 1ms "
+                      "(Istio)",
+                      "m.yaml:6:60: 'spec.http[0].fault.delay.percentage.value' must be in [0, "
+                      "100], got 150"});
 }
 
 }  // namespace
