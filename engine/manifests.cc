@@ -310,7 +310,7 @@ void read_manifest_text(const std::string& text, const Scenario& scenario,
   try {
     documents = YAML::LoadAll(text);
   } catch (const YAML::Exception& e) {
-    const Diagnostic problem = yaml_error("", e);
+    const Diagnostic problem = yaml_error("", e, text);
     diags.error({problem.line, problem.column}, problem.message);
     return;
   }

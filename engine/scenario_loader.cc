@@ -1313,7 +1313,7 @@ Scenario read_scenario_text(const std::string& text, const std::string& file, Re
                                    "a second YAML document (after '---'): a scenario is one "
                                    "document"}});
   } catch (const YAML::Exception& e) {
-    throw InputError({yaml_error(file, e)});
+    throw InputError({yaml_error(file, e, text)});
   }
   if (!root.IsDefined() || root.IsNull()) {
     const bool blank = text.find_first_not_of(" \t\r\n") == std::string::npos;

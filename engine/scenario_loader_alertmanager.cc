@@ -450,7 +450,7 @@ void read_alertmanager_text(const std::string& text, AlertmanagerSpec& spec, Dia
     }
     AlertmanagerReader(diags, labels, tick).read(root, spec);
   } catch (const YAML::Exception& e) {
-    const Diagnostic problem = yaml_error("", e);
+    const Diagnostic problem = yaml_error("", e, text);
     diags.error({problem.line, problem.column}, problem.message);
   }
 }

@@ -135,14 +135,30 @@ void note_empty_items(const YAML::Node& root, std::string_view text) {
   note_items(root, line_starts, text, 0);
 }
 
-Diagnostic yaml_error(const std::string& file, const YAML::Exception& error) {
+Diagnostic yaml_error(const std::string& file, const YAML::Exception& error,
+                      std::string_view text) {
   const bool has_mark = !error.mark.is_null() && error.mark.line >= 0;
-  const std::string message =
+  std::string message =
       dynamic_cast<const YAML::DeepRecursion*>(&error) != nullptr
           ? "YAML nested too deep: more than " +
                 std::to_string(static_cast<const YAML::DeepRecursion&>(error).depth() - 1) +
                 " lists and mappings inside each other"
           : "YAML syntax error: " + error.msg;
+  if (has_mark && message.find("tab") == std::string::npos) {
+    // The line's indentation: a tab in it is the likely mistake.
+    std::size_t begin = 0;
+    for (int line = 0; line < error.mark.line && begin != std::string_view::npos; ++line) {
+      begin = text.find('\n', begin);
+      if (begin != std::string_view::npos) ++begin;
+    }
+    if (begin != std::string_view::npos && begin < text.size()) {
+      const std::size_t end = text.find_first_not_of(" \t", begin);
+      const std::string_view indent =
+          text.substr(begin, end == std::string_view::npos ? text.npos : end - begin);
+      if (indent.find('\t') != std::string_view::npos)
+        message += " (the line is indented with a tab: YAML indents with spaces)";
+    }
+  }
   return {file, has_mark ? error.mark.line + 1 : 0, has_mark ? error.mark.column + 1 : 0, message};
 }
 
@@ -313,10 +329,13 @@ MapReader::MapReader(const YAML::Node& node, std::string what,
   const std::vector<std::string> known(keys.begin(), keys.end());
   std::vector<MapEntry> allowed;
   std::size_t unknown = 0;
+  SourcePos unnamed;  // the first unknown key not named: the count of the rest is said there
   for (MapEntry& entry : entries_) {
     if (std::find(known.begin(), known.end(), entry.key) != known.end()) {
       allowed.push_back(std::move(entry));
-    } else if (++unknown <= kMaxUnknownKeys) {
+    } else if (++unknown > kMaxUnknownKeys) {
+      if (unknown == kMaxUnknownKeys + 1) unnamed = entry.key_pos();
+    } else {
       const std::string meant = closest_match(entry.key, known);
       diags_.error(entry.key_pos(), "unknown key '" + entry.key + "' in " + what_ +
                                         (meant.empty() ? "" : "; did you mean '" + meant + "'?"));
@@ -324,8 +343,8 @@ MapReader::MapReader(const YAML::Node& node, std::string what,
     }
   }
   if (unknown > kMaxUnknownKeys)
-    diags_.error(pos(), "and " + std::to_string(unknown - kMaxUnknownKeys) +
-                            " more unknown keys in " + what_);
+    diags_.error(unnamed, "and " + std::to_string(unknown - kMaxUnknownKeys) +
+                              " more unknown keys in " + what_ + " from here");
   entries_ = std::move(allowed);
 }
 

@@ -68,7 +68,10 @@ SourcePos pos_of(const YAML::Node& node);
 // A YAML document that does not read, as a problem: where yaml-cpp stopped ({0, 0}: it says
 // nowhere) and what it says, "YAML syntax error: ...", or that it nests deeper than yaml-cpp
 // reads (its own words for that are "bad file").
-Diagnostic yaml_error(const std::string& file, const YAML::Exception& error);
+// Given the document's `text`, an error on a line indented with a tab says so (yaml-cpp
+// says "illegal block entry" of a tab before a list's '-').
+Diagnostic yaml_error(const std::string& file, const YAML::Exception& error,
+                      std::string_view text = {});
 // pos_of says an empty value that read_entries met at its key; this forgets them (the nodes
 // keep their document alive): call it once a document has been read.
 void forget_empty_values();
