@@ -337,9 +337,16 @@ void Operations::record_events() {
       case ChangeKind::kSecretRotation:
         add(change.at, "secret-rotation", change.subject, "old", "new");
         add(change.at + change.deadline, "secret-revoked", change.subject, "old", "");
-        if (change.fixed_at)
-          add(*change.fixed_at, "secret-reload", joined_names(scenario_, change.services), "old",
-              "new");
+        if (change.fixed_at) {  // the stragglers restarted: those that had not reloaded
+          std::vector<int> stragglers;
+          for (int s : change.services)
+            if (std::find(change.reloaded.begin(), change.reloaded.end(), s) ==
+                change.reloaded.end())
+              stragglers.push_back(s);
+          if (!stragglers.empty())
+            add(*change.fixed_at, "secret-reload", joined_names(scenario_, stragglers), "old",
+                "new");
+        }
         break;
       case ChangeKind::kFeatureFlag: {
         double previous = 0;

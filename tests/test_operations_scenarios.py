@@ -71,6 +71,8 @@ def test_secret_rotation_breaks_only_the_consumer_that_did_not_reload():
         for service in ["orders", "inventory"]:
             assert series(f, "error_ratio", service).max() < 0.01, service
         assert [e[1] for e in changes(f)] == ["secret-rotation", "secret-revoked", "secret-reload"]
+        # The reload restarts the straggler alone (it named every consumer).
+        assert f["events/changes/target"][2].decode() == "reporting"
 
 
 def test_the_autoscaler_follows_the_surge_up_and_down():
