@@ -42,6 +42,38 @@ std::vector<std::string> kind_names() {
 void read_document(const YAML::Node& doc, const Scenario& scenario, const ManifestNames& names,
                    const ManifestWindow& window, SourcePos item_pos, Diagnostics& diags,
                    ManifestOutput& out) {
+  // A kind of another API than Istio's and Chaos Mesh's (a Deployment, a Service: apps/v1,
+  // v1, ...) in a file a team applies with kubectl is left aside, with a warning: the system
+  // is the scenario's services. A kind dosim does not read in those APIs, or without an
+  // apiVersion, is an error below (a misspelt experiment must not pass unnoticed).
+  const auto scalar = [&](std::string_view key) -> std::optional<YAML::Node> {
+    if (doc.IsMap())
+      for (const auto& pair : doc)
+        if (pair.first.IsScalar() && pair.first.Scalar() == key && pair.second.IsScalar())
+          return pair.second;
+    return std::nullopt;
+  };
+  const std::optional<YAML::Node> kind_node = scalar("kind"), api_node = scalar("apiVersion");
+  if (kind_node && api_node && !kind_info(kind_node->Scalar())) {
+    const std::string api = api_node->Scalar();
+    if (kind_node->Scalar() == "List") {  // kubectl's output: items that may be experiments
+      diags.error(pos_of(*kind_node),
+                  "a List's items are not read: give each as a document of "
+                  "its own (separated by '---')");
+      return;
+    }
+    const std::string group =
+        api.find('/') == std::string::npos ? "" : api.substr(0, api.find('/'));
+    bool ours = false;
+    for (const KindInfo& info : kinds()) ours = ours || info.group == group;
+    if (!ours) {
+      diags.warning(pos_of(*kind_node), "kind '" + kind_node->Scalar() + "' (" + api +
+                                            ") is left aside: dosim reads Istio's and Chaos "
+                                            "Mesh's fault manifests; the system itself is the "
+                                            "scenario's services");
+      return;
+    }
+  }
   Fields top(doc, "the manifest", {"apiVersion", "kind", "metadata", "spec"}, {"status"}, diags);
   if (!top.is_map()) return;
   const std::optional<std::string> kind = top.text("kind");

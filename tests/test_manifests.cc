@@ -748,5 +748,44 @@ TEST_CASE("a manifest without a name has its other problems said with that one",
                       "100], got 150"});
 }
 
+TEST_CASE("a file kubectl applies may hold other kinds: left aside with a warning", "[manifests]") {
+  // A Deployment beside the experiments failed the whole file; a List (kubectl's output)
+  // hides its items, and a kind of Chaos Mesh's API that dosim does not read stays an error.
+  const Loaded loaded = load(
+      "apiVersion: apps/v1\n"
+      "kind: Deployment\n"
+      "metadata: {name: web}\n"
+      "spec: {replicas: 5}\n"
+      "---\n"
+      "apiVersion: v1\n"
+      "kind: Service\n"
+      "metadata: {name: web}\n"
+      "---\n"
+      "apiVersion: chaos-mesh.org/v1alpha1\n"
+      "kind: PodChaos\n"
+      "metadata: {name: kill}\n"
+      "spec: {action: pod-kill, mode: one, selector: {labelSelectors: {app: web}}}\n");
+  CHECK(loaded.scenario.faults.size() == 1);
+  CHECK(loaded.warnings ==
+        std::vector<std::string>{
+            "m.yaml:2:7: kind 'Deployment' (apps/v1) is left aside: dosim reads Istio's "
+            "and Chaos Mesh's fault manifests; the system itself is the scenario's services",
+            "m.yaml:7:7: kind 'Service' (v1) is left aside: dosim reads Istio's and "
+            "Chaos Mesh's fault manifests; the system itself is the scenario's services"});
+  CHECK(errors_of("apiVersion: v1\n"
+                  "kind: List\n"
+                  "items: [{apiVersion: chaos-mesh.org/v1alpha1, kind: PodChaos}]\n"
+                  "---\n"
+                  "apiVersion: chaos-mesh.org/v1alpha1\n"
+                  "kind: PodChaoss\n"
+                  "metadata: {name: x}\n") ==
+        std::vector<std::string>{
+            "m.yaml:2:7: a List's items are not read: give each as a document of its own "
+            "(separated by '---')",
+            "m.yaml:6:7: kind 'PodChaoss' is not one dosim reads (VirtualService, "
+            "DestinationRule, Schedule, NetworkChaos, PodChaos, StressChaos, HTTPChaos); did you "
+            "mean 'PodChaos'?"});
+}
+
 }  // namespace
 }  // namespace dosim
