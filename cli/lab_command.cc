@@ -60,8 +60,10 @@ int lab_command(const std::vector<std::string>& args) {
 try:
     import dosim.labs
 except ImportError as error:
-    sys.exit(f"dosim lab: cannot import the dosim Python package ({error}); install dosim "
-             "(tools/quickstart.sh) or add its package folder to PYTHONPATH")
+    # Exit 2, as for any input that is missing: 1 is an autograder's "a task failed".
+    print(f"dosim lab: cannot import the dosim Python package ({error}); install dosim "
+          "(tools/quickstart.sh) or add its package folder to PYTHONPATH", file=sys.stderr)
+    sys.exit(2)
 sys.argv[0] = "dosim lab"
 try:
     code = dosim.labs.main(sys.argv[1:])

@@ -101,6 +101,7 @@ void Loader::read_playbook_step(const YAML::Node& node, PlaybookSpec& spec) {
       if (auto target = s.text("target")) {
         if (*target == "rca") {
           step.ranker = s.text("ranker").value_or("change");
+          step.ranker_pos = s.has("ranker") ? s.value_pos("ranker") : step.pos;
           if (s.has("change"))
             diags_.error(s.key_pos("target"), "give 'change' or 'target: rca', not both");
         } else if (*target != "service") {

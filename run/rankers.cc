@@ -136,7 +136,7 @@ std::vector<const RcaRankerSpec*> checked_rankers(const Scenario& scenario,
     for (const PlaybookSpec& playbook : scenario.playbooks)
       for (const PlaybookStep& step : playbook.steps)
         if (!step.ranker.empty() && !contains(known, step.ranker))
-          problems.push_back({scenario.file, step.pos.line, step.pos.column,
+          problems.push_back({scenario.file, step.ranker_pos.line, step.ranker_pos.column,
                               "unknown root-cause ranker '" + step.ranker + "' in playbook '" +
                                   playbook.name + "'" + did_you_mean(step.ranker, known)});
   return to_make;

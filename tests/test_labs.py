@@ -201,6 +201,19 @@ def test_lab_list_without_labs_says_where_it_looked_and_exits_2():
     assert "no labs found" in listed.stderr and str(empty) in listed.stderr, listed.stderr
 
 
+def test_a_python_package_that_cannot_be_imported_exits_2_not_1():
+    """1 is an autograder's "a task failed": a grader whose Python cannot import dosim graded
+    every student as failing (found by a new-user audit). Python started isolated and
+    without its site folders stands for a machine without the package."""
+    isolated = TMP / "python-without-dosim.sh"
+    isolated.write_text("#!/bin/sh\nexec /usr/bin/python3 -I -S \"$@\"\n")
+    isolated.chmod(0o755)
+    env = dict(ENV, DOSIM_PYTHON=str(isolated))
+    listed = dosim("lab", "list", env=env)
+    assert listed.returncode == 2, listed
+    assert "dosim lab: cannot import the dosim Python package" in listed.stderr, listed.stderr
+
+
 NOTEBOOKS = {"lab1": ["no incident", "rule ", "severity"],
              "lab4": ["\nmad ", "\nyours ", "\nrandom baseline ", "\nnull baseline "]}
 IMAGES = {"lab1": 3, "lab4": 1}

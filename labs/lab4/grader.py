@@ -94,7 +94,9 @@ def nab_root():
 def nab(g):
     root = nab_root()
     if not (root / "data").is_dir():
-        raise Failed(f"the Numenta Anomaly Benchmark is not at {root}: set DOSIM_NAB to a "
+        # The absolute path: a relative one says nothing of where it was looked for.
+        raise Failed(f"the Numenta Anomaly Benchmark is not at {os.path.abspath(root)}: set "
+                     "DOSIM_NAB to a "
                      "copy of it (github.com/numenta/NAB)")
     params = settings(g).get("params") or {}
     token = ":".join([f"python:{g.submitted(CODE)}", "Detector"] +

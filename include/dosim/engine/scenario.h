@@ -648,6 +648,7 @@ struct PlaybookStep {
   double fraction = 0;                  // shed: share of the service's arrivals rejected
   SimTime approval = 0;                 // waits this long for an approval before it acts
   SourcePos pos;
+  SourcePos ranker_pos;  // where `ranker` is written (the step's position without one)
 };
 
 struct PlaybookSpec {
