@@ -19,8 +19,11 @@ dosim_find_dependency(yaml-cpp)
 dosim_find_dependency(Boost 1.74)
 # FindHDF5 probes a binding with that language's compiler: C where the project enabled C
 # (dosim itself), else C++ (a C++-only project that finds dosim; it adds libhdf5_cpp, unused).
+# list(FIND), not IN_LIST: a project whose policies predate CMake 3.3 (no
+# cmake_minimum_required) finds dosim too.
 get_property(dosim_enabled_languages GLOBAL PROPERTY ENABLED_LANGUAGES)
-if("C" IN_LIST dosim_enabled_languages)
+list(FIND dosim_enabled_languages C dosim_c_index)
+if(dosim_c_index GREATER -1)
   dosim_find_dependency(HDF5 COMPONENTS C)
 else()
   dosim_find_dependency(HDF5 COMPONENTS CXX)

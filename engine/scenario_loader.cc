@@ -324,7 +324,8 @@ void Loader::read_service(const YAML::Node& node) {
   service.replicas = static_cast<int>(
       r.integer("replicas", Range::closed(0, kMaxReplicas)).value_or(service.replicas));
   const std::optional<double> capacity = r.number("capacity_rps", Range::above(0));
-  service.base_latency = r.duration("base_latency", Range::above(0)).value_or(service.base_latency);
+  const std::optional<SimTime> base_latency = r.duration("base_latency", Range::above(0));
+  service.base_latency = base_latency.value_or(service.base_latency);
   service.cpu_baseline =
       r.number("cpu_baseline", Range::closed(0, 1)).value_or(service.cpu_baseline);
   service.memory_baseline =
@@ -344,7 +345,11 @@ void Loader::read_service(const YAML::Node& node) {
   read_placement(r, service);
   read_endpoints(r, service);
   read_request_model(r, service);
-  read_capacity(r, capacity, service);
+  // A base_latency that did not read is said already: no warning about the default in its place.
+  if (!r.has("base_latency") || base_latency)
+    read_capacity(r, capacity, service);
+  else if (capacity)
+    service.capacity_rps = *capacity;
   if (auto autoscaling = r.value("autoscaling")) read_autoscaling(*autoscaling, service);
   if (auto sli = r.value("sli")) read_sli(*sli, service);
   if (auto labels = r.value("labels")) service.labels = read_labels(*labels);

@@ -297,6 +297,14 @@ void check_request_level(const Scenario& scenario, std::vector<Diagnostic>& prob
 
 void resolve(Scenario& scenario, const RunOptions& options, std::vector<DetectorSpec>& detectors,
              std::string& script_path, std::vector<Diagnostic>& problems) {
+  // The options a program sets, in the command line's ranges (a program has no CLI to check).
+  if (options.seed && *options.seed > 1'000'000'000'000'000'000ULL)
+    problems.push_back(
+        {"seed", 0, 0,
+         "the seed must be a whole number in [0, 1e18], got " + std::to_string(*options.seed)});
+  if (options.threads < 1 || options.threads > 256)
+    problems.push_back(
+        {"threads", 0, 0, "threads must be from 1 to 256, got " + std::to_string(options.threads)});
   check_request_level(scenario, problems);
   // The rankers' names, and the scenario's Lua and Python rankers loaded once (each Run
   // makes its own).

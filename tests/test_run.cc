@@ -164,6 +164,25 @@ TEST_CASE("check returns every problem and load throws them all", "[run]") {
   }
 }
 
+TEST_CASE("a program's seed and threads are checked as the command line checks them", "[run]") {
+  // A seed past 1e18 and 0 threads were taken (the CLI refuses both; run.h says >= 1).
+  dosim::RunOptions options;
+  options.seed = 2'000'000'000'000'000'000ULL;
+  options.threads = 0;
+  try {
+    RunPlan::load(kRetryStorm, options);
+    FAIL("RunPlan::load took them");
+  } catch (const dosim::InputError& error) {
+    CHECK(formatted(error.diagnostics()) ==
+          std::vector<std::string>{
+              "seed: the seed must be a whole number in [0, 1e18], got 2000000000000000000",
+              "threads: threads must be from 1 to 256, got 0"});
+  }
+  options.seed = 1'000'000'000'000'000'000ULL;  // the edges are taken
+  options.threads = 256;
+  CHECK(RunPlan::load(kRetryStorm, options).seed() == 1'000'000'000'000'000'000ULL);
+}
+
 TEST_CASE("check on a scenario that does not load returns the loader's diagnostics", "[run]") {
   const std::string path = write_file("unloadable.yaml", "name: t\nduration: 10m\n");
   std::vector<Diagnostic> found;

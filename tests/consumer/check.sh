@@ -7,7 +7,8 @@
 # 3. the installed labs (share/dosim/labs) graded by that dosim with the installed package;
 # 4. tests/consumer (find_package(dosim), dosim::dosim) configured against the prefix alone,
 #    built (Release) and run on the installed retry-storm scenario: an "all detectors" and a
-#    "mad" row, each with its F1.
+#    "mad" row, each with its F1;
+# 5. a project without cmake_minimum_required configures with find_package(dosim).
 # $CMAKE is the cmake to use (CTest passes its own), $CXX the compiler dosim was built with.
 # Exit 77 (CTest: skipped) only when there is no cmake.
 set -euo pipefail
@@ -89,4 +90,12 @@ number='[0-9]+(\.[0-9]+)?'
 tab=$'\t'
 grep -Eq "^all detectors${tab}$number\$" "$tmp/scores.txt" || fail "no 'all detectors' row with an F1"
 grep -Eq "^mad${tab}$number\$" "$tmp/scores.txt" || fail "no 'mad' row with an F1"
+
+# 5. A project that sets no policies (no cmake_minimum_required: CMake 2.x's) finds dosim
+#    too: dosimDependencies.cmake's IN_LIST failed there ("Unknown arguments specified").
+echo "== a project without cmake_minimum_required finds dosim"
+mkdir -p "$tmp/bare"
+printf 'project(bare LANGUAGES CXX)\nfind_package(dosim REQUIRED)\n' >"$tmp/bare/CMakeLists.txt"
+"$cmake" -S "$tmp/bare" -B "$tmp/bare/build" -DCMAKE_PREFIX_PATH="$prefix" \
+  >"$tmp/bare.log" 2>&1 || { cat "$tmp/bare.log"; fail "find_package(dosim) without policies"; }
 echo "OK"
