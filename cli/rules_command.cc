@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <string_view>
 #include <thread>
 
 #include "commands.h"
@@ -168,6 +169,15 @@ int rules_command(const RulesOptions& options) {
   // Before promtool opens it: a FIFO would block it for ever.
   if (const std::string problem = input_file_problem(options.rules_path); !problem.empty())
     throw InputError(options.rules_path, "cannot read file: " + problem);
+  {  // The two files given the other way round: said as such, not as a YAML error.
+    std::ifstream in(options.rules_path, std::ios::binary);
+    char magic[8] = {};
+    in.read(magic, sizeof magic);
+    if (in.gcount() == 8 && std::string_view(magic, 8) == std::string_view("\x89HDF\r\n\x1a\n", 8))
+      throw InputError(options.rules_path,
+                       "this is an HDF5 file, not a rule file: the trace comes first (dosim "
+                       "rules score TRACE RULES.yml)");
+  }
   check_rule_file(options.rules_path);
   const RuleFile rules = read_rule_file(options.rules_path);
   const TraceSeries series = read_trace_series(options.trace_path);

@@ -199,6 +199,9 @@ void check_running(const Stepper& s, const std::string& call) {
 // saturated at its bounds (2**64 is LLONG_MAX), so that a control's own range check says
 // what is wrong instead of pybind11's TypeError. Anything else is a TypeError.
 long long saturated_int(const py::object& number) {
+  // True is 1 to Python's integers, never a count a user meant: scale("api", True).
+  if (py::isinstance<py::bool_>(number))
+    throw py::type_error("'bool' object is not taken as a whole number");
   const py::int_ value = py::reinterpret_steal<py::int_>(PyNumber_Index(number.ptr()));
   if (!value) throw py::error_already_set();
   int overflow = 0;

@@ -138,6 +138,12 @@ def test_arguments_of_the_wrong_type_are_type_errors():
         with pytest.raises(TypeError, match=message):
             call()
     assert not (TMP / "None").exists()
+    # A count given as a bool is no count (True was taken as 1).
+    sim = dosim.Simulation(FIXTURE)
+    for call in (lambda: sim.step(True), lambda: sim.scale(sim.frame.service_names[0], True)):
+        with pytest.raises(TypeError, match=r"'bool' object is not taken as a whole number"):
+            call()
+    sim.finish()
 
 
 def test_threads_as_the_command_line_takes_them():

@@ -512,3 +512,14 @@ def test_rules_that_read_no_series_or_lose_the_service_label_are_warned_of():
         f"{rules}:4:16: warning: rule 'NoService': 2 of its 2 alerts name no service of the trace "
         "(no 'service' or 'caller' label, or another value): they match no incident and score "
         "as false alarms; keep the label (`by (service)`)"], result.stderr
+
+
+def test_the_trace_and_the_rule_file_given_the_other_way_round_are_said_as_such():
+    """`dosim rules score RULES TRACE` said `TRACE: yaml: invalid leading UTF-8 octet`."""
+    trace = TMP / "payments-mad.h5"
+    if not trace.exists():
+        assert dosim("run", "-q", SOURCE_DIR / "scenarios" / "payments-mad.yaml", "-o", trace).returncode == 0
+    swapped = dosim("rules", "score", SOURCE_DIR / "scenarios" / "payments-rules.yml", trace)
+    assert swapped.returncode == 2, swapped
+    assert (f"{trace}: this is an HDF5 file, not a rule file: the trace comes first (dosim rules "
+            "score TRACE RULES.yml)") in swapped.stderr, swapped.stderr
