@@ -1,7 +1,6 @@
 // Run: a planned run wired and simulated (include/dosim/run.h).
 #include "dosim/run.h"
 
-#include <cassert>
 #include <map>
 #include <optional>
 
@@ -122,7 +121,9 @@ void Run::Impl::start() {
 Run::~Run() = default;
 
 void Run::add_sink(FrameSink* sink) {
-  assert(!impl_->wired);
+  // Checked, not asserted: a release build took a late sink and fed it nothing.
+  if (impl_->wired)
+    throw RunControlError("add_sink: the run has started; add sinks before the first step()");
   impl_->extra_sinks.push_back(sink);
 }
 
@@ -146,7 +147,7 @@ void Run::Impl::wire() {
 bool Run::step(std::int64_t ticks) {
   Impl& impl = *impl_;
   if (!impl.failure.empty()) throw RunControlError("step: " + stopped_on_error());
-  assert(!impl.reported);
+  if (impl.reported) throw RunControlError("step: the run is over (run() was called)");
   impl.wire();
   try {
     return !impl.simulation.run_ticks(ticks).completed;
@@ -190,7 +191,7 @@ std::vector<DetectedIncident> Run::detected() const {
 RunReport Run::run(const std::atomic<bool>* stop) {
   Impl& impl = *impl_;
   if (!impl.failure.empty()) throw RunControlError("run: " + stopped_on_error());
-  assert(!impl.reported);
+  if (impl.reported) throw RunControlError("run: the run is over (run() was called)");
   impl.reported = true;
   impl.wire();
 

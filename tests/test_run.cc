@@ -183,6 +183,20 @@ TEST_CASE("a program's seed and threads are checked as the command line checks t
   CHECK(RunPlan::load(kRetryStorm, options).seed() == 1'000'000'000'000'000'000ULL);
 }
 
+TEST_CASE("a sink added late and a second run are refused, not ignored", "[run]") {
+  // Asserted only: a release build fed a late sink nothing and let run() return twice.
+  const RunPlan plan = RunPlan::load(kRetryStorm);
+  Run run(plan);
+  CountingSink early, late;
+  run.add_sink(&early);
+  run.step(3);
+  CHECK_THROWS_WITH(run.add_sink(&late),
+                    "add_sink: the run has started; add sinks before the first step()");
+  run.run();
+  CHECK_THROWS_WITH(run.run(), "run: the run is over (run() was called)");
+  CHECK_THROWS_WITH(run.step(1), "step: the run is over (run() was called)");
+}
+
 TEST_CASE("check on a scenario that does not load returns the loader's diagnostics", "[run]") {
   const std::string path = write_file("unloadable.yaml", "name: t\nduration: 10m\n");
   std::vector<Diagnostic> found;

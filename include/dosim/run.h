@@ -235,8 +235,8 @@ class Run {
   Run(const Run&) = delete;
   Run& operator=(const Run&) = delete;
 
-  // Adds a consumer of every frame after the built-in ones. REQUIRES: before the first
-  // step() or run(); the sink outlives the Run.
+  // Adds a consumer of every frame after the built-in ones, before the first step() or run()
+  // (after: RunControlError); the sink outlives the Run.
   void add_sink(FrameSink* sink);
 
   // Simulates at most `ticks` more ticks, the sinks seeing each; returns whether ticks are
@@ -263,7 +263,7 @@ class Run {
   // Simulates to the scenario's end (from where step() left it), or until `stop` is set
   // (checked once per tick; the trace is then closed as incomplete), and reports. Throws
   // ScriptError when a script callback fails, or the error a detector raised (the trace is
-  // closed as incomplete). Called once; no step() after it.
+  // closed as incomplete). Called once: run() or step() after it is a RunControlError.
   RunReport run(const std::atomic<bool>* stop = nullptr);
 
   // The simulation, for run-time control before run() (Simulation::at, add_fault, ...).
