@@ -20,7 +20,7 @@ inline CLI::Validator whole_number() {
                            text.find_first_not_of("0123456789", digits) == std::string::npos;
         return whole ? "" : "'" + text + "' is not a whole number";
       },
-      "INT");
+      "");  // no words in --help: the option's own INT says it (it read "INT:INT:INT")
 }
 
 // A whole number written as a scenario may write it (`1e18`, `2.0`) is given to CLI11 in
