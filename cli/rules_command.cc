@@ -240,15 +240,13 @@ int rules_command(const RulesOptions& options) {
   // A rule that reads a dosim_ name the export has not (a misspelling) answers nothing and
   // never fires: said before it is evaluated, not left as "0 alerts".
   {
-    const std::set<std::string> exported = exported_names(work / "series.om");
-    std::vector<std::string> known(exported.begin(), exported.end());
-    known.insert(known.end(), rules.recorded.begin(), rules.recorded.end());
+    std::set<std::string> readable = exported_names(work / "series.om");  // and recorded
+    readable.insert(rules.recorded.begin(), rules.recorded.end());
+    const std::vector<std::string> known(readable.begin(), readable.end());
     for (const AlertingRule& rule : rules.alerts) {
       std::set<std::string> said;
       for (const std::string& name : dosim_names_in(rule.expr))
-        if (!exported.count(name) &&
-            std::find(rules.recorded.begin(), rules.recorded.end(), name) == rules.recorded.end() &&
-            said.insert(name).second)
+        if (!readable.count(name) && said.insert(name).second)
           std::fprintf(stderr, "%s\n",
                        Diagnostic{options.rules_path, rule.line, rule.column,
                                   "rule '" + rule.name + "' reads '" + name +

@@ -337,16 +337,10 @@ void Operations::record_events() {
       case ChangeKind::kSecretRotation:
         add(change.at, "secret-rotation", change.subject, "old", "new");
         add(change.at + change.deadline, "secret-revoked", change.subject, "old", "");
-        if (change.fixed_at) {  // the stragglers restarted: those that had not reloaded
-          std::vector<int> stragglers;
-          for (int s : change.services)
-            if (std::find(change.reloaded.begin(), change.reloaded.end(), s) ==
-                change.reloaded.end())
-              stragglers.push_back(s);
-          if (!stragglers.empty())
-            add(*change.fixed_at, "secret-reload", joined_names(scenario_, stragglers), "old",
-                "new");
-        }
+        // The stragglers restarted: those that had not reloaded.
+        if (change.fixed_at && !change.stragglers().empty())
+          add(*change.fixed_at, "secret-reload", joined_names(scenario_, change.stragglers()),
+              "old", "new");
         break;
       case ChangeKind::kFeatureFlag: {
         double previous = 0;

@@ -192,6 +192,13 @@ int Scenario::service_index(const std::string& service_name) const {
   return -1;
 }
 
+std::vector<int> ChangeSpec::stragglers() const {
+  std::vector<int> out;
+  for (int s : services)
+    if (std::find(reloaded.begin(), reloaded.end(), s) == reloaded.end()) out.push_back(s);
+  return out;
+}
+
 std::string Scenario::edge_name(int dependency) const {
   const DependencySpec& d = dependencies[dependency];
   return services[d.caller].name + "->" + services[d.callee].name;

@@ -240,12 +240,7 @@ std::vector<int> World::radius_of(std::vector<int> roots) const {
 }
 
 std::vector<int> World::defect_services(const ChangeSpec& change) const {
-  if (change.kind != ChangeKind::kSecretRotation) return change.services;
-  std::vector<int> stragglers;
-  for (int s : change.services)
-    if (std::find(change.reloaded.begin(), change.reloaded.end(), s) == change.reloaded.end())
-      stragglers.push_back(s);
-  return stragglers;
+  return change.kind == ChangeKind::kSecretRotation ? change.stragglers() : change.services;
 }
 
 void World::set_truth_phase(int cause, TruthPhase phase) {

@@ -456,6 +456,9 @@ struct ChangeSpec {
   std::optional<SimTime> restore;  // drain: when the region takes its traffic back
   DefectProfile defect;
   SourcePos pos;
+
+  // secret-rotation: the consumers that do not reload (`services` less `reloaded`), in order.
+  std::vector<int> stragglers() const;
 };
 
 // Why `name` cannot name a detector (empty when it can): it is an HDF5 group of the trace,
