@@ -59,6 +59,7 @@ int bench_command(const BenchOptions& options) {
   for (const std::string& path : options.scenarios) {
     RunOptions run_options;
     run_options.detectors = options.detectors;
+    run_options.detectors_source = "--detectors";
     run_options.incident_rules = false;
     run_options.script_path = options.script_path;
     try {

@@ -137,6 +137,7 @@ std::vector<Outcome> closed_loop_run(const Scenario& base, std::uint64_t seed,
   for (const std::string& detector : detectors) {
     RunOptions options;
     options.detectors = detectors_of(detector);
+    options.detectors_source = "--detectors";
     rows.push_back(outcome_of(run_with(answering, seed, options)));
   }
   // Where and when each impact starts: first from the same run without responders, then
@@ -232,6 +233,7 @@ int closed_loop_bench(const BenchOptions& options) {
         for (const std::string& d : detectors_of(token))
           if (std::find(all.begin(), all.end(), d) == all.end()) all.push_back(d);
       check.detectors = all;
+      check.detectors_source = "--detectors";
       check.incident_rules = false;
       Scenario copy = scenario;
       copy.script.clear();

@@ -508,6 +508,7 @@ SweepPlan plan_sweep(SweepSpec spec) {
     try {  // the detectors, once against the scenario as it is (its cells may not load)
       RunOptions options;
       options.detectors = spec.detectors;
+      options.detectors_source = "--detectors";  // placed at the token (place_at_detector)
       options.incident_rules = false;
       options.script_path = script_problem.empty() ? spec.script_path : "";
       options.detector_folder = std::filesystem::path(spec.file).parent_path().string();
@@ -590,6 +591,7 @@ SweepPlan plan_sweep(SweepSpec spec) {
 
   RunOptions base_options;
   base_options.detectors = spec.detectors;
+  base_options.detectors_source = "--detectors";
   base_options.incident_rules = false;
   base_options.script_path = script_problem.empty() ? spec.script_path : "";  // said above
   base_options.detector_folder = std::filesystem::path(spec.file).parent_path().string();

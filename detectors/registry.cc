@@ -179,10 +179,11 @@ std::string detector_kinds_text() {
   return text;
 }
 
-DetectorSpec bench_detector_spec(const std::string& name, const std::string& model) {
+DetectorSpec bench_detector_spec(const std::string& name, const std::string& model,
+                                 const std::string& where) {
   const Kind* kind = find_kind(name);
   if (kind == nullptr)
-    throw InputError("--detectors",
+    throw InputError(where,
                      "unknown detector kind '" + name + "'" + did_you_mean(name, detector_kinds()));
   DetectorSpec spec;
   spec.name = name;

@@ -119,6 +119,7 @@ RunOptions make_options(const py::object& seed, const std::string& script, const
   options.script_path = script;
   options.trace_path = out;
   options.detectors = std::move(detectors);
+  options.detectors_source = "detectors";
   options.strict = strict;
   return options;
 }

@@ -22,13 +22,50 @@ void collect(const Error& error, std::vector<Diagnostic>& problems) {
   problems.insert(problems.end(), error.diagnostics().begin(), error.diagnostics().end());
 }
 
+// A detector of a kind the program's own factory makes, for a token KIND[:key=value...]:
+// the bench's metrics and `for:` (as a registry kind's bench default has), the token's
+// parameters. Asked of the factory here, so that a kind it does not make either is said
+// at `where` with the token, not at the scenario.
+std::optional<DetectorSpec> factory_token_spec(const std::string& token,
+                                               const DetectorFactory& factory,
+                                               const std::string& where,
+                                               std::vector<Diagnostic>& problems) {
+  const std::string kind = token.substr(0, token.find(':'));
+  const std::size_t before = problems.size();
+  const DetectorToken parsed = parse_detector_token(token, where, {kind}, {}, problems);
+  if (problems.size() > before) return std::nullopt;
+  DetectorSpec spec;
+  spec.name = token;
+  spec.kind = kind;
+  spec.metrics = {"latency_p95_s", "error_ratio"};
+  spec.for_duration = 15 * kSecond;
+  apply_detector_token(parsed, spec);
+  try {
+    if (factory(spec, 1) == nullptr) {
+      problems.push_back({where, 0, 0,
+                          "'" + kind +
+                              "' is neither a detector kind nor one the program's "
+                              "detector factory makes" +
+                              did_you_mean(kind, detector_kinds())});
+      return std::nullopt;
+    }
+  } catch (const Error& error) {
+    for (const Diagnostic& d : error.diagnostics())
+      problems.push_back({where, 0, 0, "'" + token + "': " + d.message});
+    return std::nullopt;
+  }
+  return spec;
+}
+
 // One requested detector name: the scenario's own by name, the script's Lua one by name,
 // else a registry kind's bench default with the token's parameters (its relative module and
-// model paths below `folder` where one is given).
+// model paths below `folder` where one is given), else a kind of the program's `factory`.
+// Problems are said at `where` (RunOptions::detectors_source).
 std::vector<DetectorSpec> select_detectors(const std::vector<std::string>& tokens,
                                            const Scenario& scenario,
                                            const std::vector<DetectorSpec>& script_specs,
                                            const std::string& folder,
+                                           const DetectorFactory& factory, const std::string& where,
                                            std::vector<Diagnostic>& problems) {
   const auto below_folder = [&folder](const std::string& path) {
     if (folder.empty() || path.empty() || std::filesystem::path(path).is_absolute()) return path;
@@ -55,32 +92,40 @@ std::vector<DetectorSpec> select_detectors(const std::vector<std::string>& token
     if (std::find(own_names.begin(), own_names.end(), kind) != own_names.end()) {
       // "r:above=5" where r is the scenario's own detector: its configuration is the
       // scenario's, a token's parameters are for a kind.
-      problems.push_back({"--detectors", 0, 0,
+      problems.push_back({where, 0, 0,
                           "'" + token + "': '" + kind + "' is a detector of " + scenario.file +
                               ", which takes its parameters from there; parameters after ':' "
                               "are for a kind (such as mad:window=64)"});
       continue;
     }
+    if (std::find(known.begin(), known.end(), kind) == known.end() && factory) {
+      std::optional<DetectorSpec> spec = factory_token_spec(token, factory, where, problems);
+      if (spec) {
+        for (const DetectorSpec& other : specs)
+          if (other.name == spec->name) problems.push_back({where, 0, 0, "'" + token + "' twice"});
+        specs.push_back(std::move(*spec));
+      }
+      continue;
+    }
     if (std::find(known.begin(), known.end(), kind) == known.end()) {
       known.insert(known.end(), own_names.begin(), own_names.end());
-      problems.push_back({"--detectors", 0, 0,
+      problems.push_back({where, 0, 0,
                           "'" + kind + "' is neither a detector kind nor a detector of " +
                               scenario.file + did_you_mean(kind, known)});
       continue;
     }
     const std::size_t before = problems.size();
-    const DetectorToken parsed = parse_detector_token(token, "--detectors", {}, {}, problems);
+    const DetectorToken parsed = parse_detector_token(token, where, {}, {}, problems);
     if (problems.size() > before) continue;
     try {
       DetectorToken located = parsed;
       located.model = below_folder(parsed.model);
       located.module = below_folder(parsed.module);
-      DetectorSpec spec = bench_detector_spec(located.kind, located.model);
+      DetectorSpec spec = bench_detector_spec(located.kind, located.model, where);
       // Named as written, a module's folders included (its trace group is that path).
       spec.name = token;
       for (const DetectorSpec& other : specs)
-        if (other.name == spec.name)
-          problems.push_back({"--detectors", 0, 0, "'" + spec.name + "' twice"});
+        if (other.name == spec.name) problems.push_back({where, 0, 0, "'" + spec.name + "' twice"});
       apply_detector_token(located, spec);
       specs.push_back(std::move(spec));
     } catch (const Error& error) {
@@ -338,8 +383,9 @@ void resolve(Scenario& scenario, const RunOptions& options, std::vector<Detector
     script.reset();
   }
   if (options.detectors) {
-    detectors = select_detectors(*options.detectors, scenario, script_specs,
-                                 options.detector_folder, problems);
+    detectors =
+        select_detectors(*options.detectors, scenario, script_specs, options.detector_folder,
+                         options.detector_factory, options.detectors_source, problems);
     // The incident rules that watch a detector no longer run go with it.
     std::erase_if(scenario.incident_rules, [&](const IncidentRuleSpec& rule) {
       return std::none_of(detectors.begin(), detectors.end(),

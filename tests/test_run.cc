@@ -253,6 +253,10 @@ TEST_CASE("RunOptions::detectors runs exactly the detectors named", "[run]") {
   const std::vector<Diagnostic> found = RunPlan::check(kRetryStorm, options);
   REQUIRE(found.size() == 1);
   CHECK_THAT(found[0].message, Contains("did you mean 'mad'"));
+  // Said at the library's option, not at a command line flag the caller never gave.
+  CHECK(found[0].file == "RunOptions::detectors");
+  options.detectors_source = "--detectors";
+  CHECK(RunPlan::check(kRetryStorm, options).at(0).file == "--detectors");
 }
 
 TEST_CASE("A run with a trace path writes a trace that reads back as the report", "[run]") {
@@ -378,6 +382,22 @@ detectors:
   CHECK(report.alerts[0].detector == "mine");
   CHECK(report.alerts[0].time == dosim::kSecond);  // the end of the first tick
   CHECK(report.alerts[0].resolved == -1);
+
+  // The same kind by token, as `dosim bench --detectors` names a kind: the bench's metrics
+  // (p95 latency and error ratio of the one service) and for: 15s.
+  options.detectors = std::vector<std::string>{"always:direction=up"};
+  const RunReport by_token = run_plan(RunPlan::load(scenario, options));
+  REQUIRE(by_token.detectors == std::vector<std::string>{"always:direction=up"});
+  REQUIRE(by_token.alerts.size() == 2);
+  for (const auto& alert : by_token.alerts) CHECK(alert.time == 16 * dosim::kSecond);
+  // A kind neither the registry nor the factory makes, and a malformed token: both said.
+  options.detectors = std::vector<std::string>{"alwys", "always:window"};
+  const std::vector<Diagnostic> found = RunPlan::check(scenario, options);
+  REQUIRE(found.size() == 2);
+  CHECK(found[0].format() ==
+        "RunOptions::detectors: 'alwys' is neither a detector kind nor one the program's "
+        "detector factory makes");
+  CHECK_THAT(found[1].format(), Contains("'always:window': expected key=value"));
 }
 
 TEST_CASE("stepping a run tick by tick gives the report and the trace bytes of one run()",

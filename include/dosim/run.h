@@ -62,10 +62,14 @@ struct RunOptions {
   std::function<void(SimTime, const std::string&)> on_script_log;
   // The detectors to run instead of the scenario's (`dosim bench --detectors`): each a
   // detector of the scenario's `detectors:` by name, a Lua detector of the script by name,
-  // or KIND[:key=value...] (a registry kind's bench default with those parameters).
-  // nullopt: the scenario's detectors (or the default set when it declares none) and the
-  // script's Lua detectors.
+  // or KIND[:key=value...] (a registry kind's bench default with those parameters, or a
+  // kind `detector_factory` makes, with the bench's metrics, p95 latency and error ratio,
+  // and `for: 15s`). nullopt: the scenario's detectors (or the default set when it
+  // declares none) and the script's Lua detectors.
   std::optional<std::vector<std::string>> detectors;
+  // What the problems of `detectors` are said at, in place of a file: a front end names its
+  // own option ("--detectors" on the command line, "detectors" in Python).
+  std::string detectors_source = "RunOptions::detectors";
   // The folder that relative files named in `detectors` tokens (python:FILE.py:CLASS,
   // model=PATH) are in: "" is the working directory (a sweep gives its file's folder).
   std::string detector_folder;

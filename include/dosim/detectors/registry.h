@@ -30,8 +30,9 @@ std::string detector_kinds_text();
 // What `dosim bench --detectors KIND` runs for a kind, named after it (docs/scoring.md).
 // `model` (a token's model=PATH) is the spec's model; for lstm the metrics are that model's,
 // or its default model's without one (ModelError when it cannot be read). Throws InputError
-// for an unknown kind.
-DetectorSpec bench_detector_spec(const std::string& kind, const std::string& model = {});
+// for an unknown kind, said at `where` (the option that asked for it).
+DetectorSpec bench_detector_spec(const std::string& kind, const std::string& model = {},
+                                 const std::string& where = "--detectors");
 
 // Parameter defaults for a kind replayed over standardized NAB series, where a scenario's
 // defaults do not fit (threshold: above 3 standard deviations; lstm: adapt 0).
