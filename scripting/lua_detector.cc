@@ -55,7 +55,7 @@ class LuaDetector : public Detector {
       lua_pushnumber(L, values[i]);
       lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
     }
-    lua_pushnumber(L, to_seconds(host_.clock()));
+    lua_pushnumber(L, exact_seconds(host_.clock()));
     host_.sandbox().call(2, 1);
     if (!lua_istable(L, -1)) {
       lua_pop(L, 1);

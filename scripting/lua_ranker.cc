@@ -40,7 +40,7 @@ void set_string(lua_State* L, const char* key, const std::string& value) {
 }
 
 void set_seconds(lua_State* L, const char* key, SimTime t) {
-  lua_pushnumber(L, to_seconds(t));
+  lua_pushnumber(L, exact_seconds(t));
   lua_setfield(L, -2, key);
 }
 
@@ -103,7 +103,7 @@ void push_case(lua_State* L, const RcaContext& context) {
     set_string(L, "name", change.name);
     lua_createtable(L, static_cast<int>(change.times.size()), 0);
     for (std::size_t t = 0; t < change.times.size(); ++t) {
-      lua_pushnumber(L, to_seconds(change.times[t]));
+      lua_pushnumber(L, exact_seconds(change.times[t]));
       lua_rawseti(L, -2, static_cast<lua_Integer>(t + 1));
     }
     lua_setfield(L, -2, "times");

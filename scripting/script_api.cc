@@ -296,7 +296,7 @@ std::string time_text(SimTime t) { return std::to_string(t) + "ns"; }
 // --- time and scheduling ---------------------------------------------------------------
 
 int sim_now(lua_State* L) {
-  lua_pushnumber(L, to_seconds(host_of(L).clock()));
+  lua_pushnumber(L, exact_seconds(host_of(L).clock()));
   return 1;
 }
 
@@ -1247,7 +1247,7 @@ void push_alert(ScriptHost& host, const Alert& alert) {
   lua_State* L = host.sandbox().state();
   const Scenario& scenario = host.simulation().scenario();
   lua_createtable(L, 0, 5);
-  lua_pushnumber(L, to_seconds(alert.time));
+  lua_pushnumber(L, exact_seconds(alert.time));
   lua_setfield(L, -2, "t");
   lua_pushstring(L, alert.detector.c_str());
   lua_setfield(L, -2, "detector");
@@ -1267,7 +1267,7 @@ namespace {
 void push_incident_fields(lua_State* L, SimTime t, const std::string& rule, int severity,
                           double temperature, int more) {
   lua_createtable(L, 0, 4 + more);
-  lua_pushnumber(L, to_seconds(t));
+  lua_pushnumber(L, exact_seconds(t));
   lua_setfield(L, -2, "t");
   lua_pushstring(L, rule.c_str());
   lua_setfield(L, -2, "rule");
@@ -1301,7 +1301,7 @@ void push_escalation(ScriptHost& host, const DetectedIncident& incident,
 void push_change(ScriptHost& host, const ChangeEvent& change) {
   lua_State* L = host.sandbox().state();
   lua_createtable(L, 0, 5);
-  lua_pushnumber(L, to_seconds(change.time));
+  lua_pushnumber(L, exact_seconds(change.time));
   lua_setfield(L, -2, "t");
   lua_pushstring(L, change.kind.c_str());
   lua_setfield(L, -2, "kind");

@@ -216,7 +216,7 @@ void ScriptHost::fire_hooks(const Frame& frame) {
     changes_until_ = frame.time;
   }
   if (wanted_["tick"]) {
-    lua_pushnumber(L, to_seconds(frame.time));
+    lua_pushnumber(L, exact_seconds(frame.time));
     dispatch("tick");
   }
   // Predicates in the order the coroutines started waiting; a woken one resumes before the

@@ -109,6 +109,20 @@ sim.at(7, function() sim.log("second at 7") end)
     assert log == expected, log
 
 
+def test_times_are_whole_seconds_where_the_run_is():
+    """sim.now() and a tick hook's t are the exact seconds (60, not 60.00000000000001, as
+    ns * 1e-9 gives): a script compares them with ==, and formats them with %d."""
+    result, trace, _ = run("""
+local off = 0
+for i = 1, 590 do sim.at(i, function() if sim.now() ~= i then off = off + 1 end end) end
+sim.on("tick", function(t) if t ~= math.floor(t) then off = off + 1 end end)
+sim.every(1, function() string.format("%d", sim.now()) end)
+sim.at(599, function() sim.log("off", off, math.tointeger(sim.now())) end)
+""", name="whole-seconds")
+    assert result.returncode == 0, result.stderr
+    assert log_of(trace)[-1] == (599, "off\t0\t599")
+
+
 def test_hooks_fire_in_order_with_payloads():
     result, trace, _ = run("""
 local ticks = 0
