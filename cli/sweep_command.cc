@@ -262,11 +262,21 @@ int merge_command(const SweepOptions& options) {
         first = path;
         shard_count = its_count;
         results.assign(header->at("runs_total").get<std::size_t>(), std::nullopt);
-      } else if (its_header.dump() != header->dump()) {
+      } else if (its_header.dump() != header->dump() && hash_of(its_header) != hash_of(*header)) {
         throw std::runtime_error(
             "a shard of another sweep than " + first + " (sweep hash " + hash_of(its_header) +
             " against " + hash_of(*header) +
             ": the sweep file, a scenario, a file the runs read or dosim differs)");
+      } else if (its_header.dump() != header->dump()) {
+        // The same runs, described otherwise (a `name:` changed between shards): the merged
+        // file would have to pick one.
+        std::string differ;
+        for (const auto& [key, value] : its_header.items())
+          if (!header->contains(key) || header->at(key) != value)
+            differ += (differ.empty() ? "'" : ", '") + key + "' (" + value.dump() + " against " +
+                      (header->contains(key) ? header->at(key).dump() : "none") + ")";
+        throw std::runtime_error("the same runs as " + first + " but described otherwise: " +
+                                 differ + "; run every shard from the same sweep file");
       } else if (its_count != shard_count) {
         throw std::runtime_error("one of " + std::to_string(its_count) + " shards, " + first +
                                  " one of " + std::to_string(shard_count));

@@ -374,7 +374,8 @@ SweepSpec load_sweep_file(const std::string& path) {
           from = comma + 1;
         }
       }
-      if (spec.detectors.empty() && diags.empty())
+      // An empty list, not a list of bad names (each said above).
+      if (items.empty() || (spec.detectors.empty() && diags.empty()))
         diags.error(spec.detectors_pos, "'detectors' lists no detector");
     }
     if (auto seeds = top.value("seeds")) {
@@ -607,6 +608,15 @@ SweepPlan plan_sweep(SweepSpec spec) {
     hash.add(read_input_file(spec.script_path, kMaxScriptBytes, reason).value_or(reason));
   }
 
+  // A scenario's problem away from every swept value (a fault's start past a swept
+  // `duration`) shows in many cells: said once, with the values its cells share.
+  struct CellProblem {
+    Diagnostic first;
+    std::size_t cells = 0;
+    std::vector<std::optional<std::string>> shared;  // "path = value", nullopt where cells differ
+  };
+  std::map<std::string, CellProblem> cell_problems;
+  std::vector<std::string> cell_problem_order;
   for (std::size_t s = 0; s < scenario_count; ++s) {
     if (!loads[s] || too_many) continue;
     for (std::size_t point = 0; point < grid_points; ++point) {
@@ -629,7 +639,7 @@ SweepPlan plan_sweep(SweepSpec spec) {
         }
         // The scenario with this cell's values, loaded once for all its modes.
         std::vector<std::pair<TextEdit, std::string>> cell_edits;
-        std::string described;  // "path = value, ..." for messages
+        std::vector<std::string> described;  // "path = value" of each parameter, for messages
         for (std::size_t p = 0; p < parameter_count; ++p) {
           const SweepValue& value = spec.parameters[p].random
                                         ? cell.sampled[cell.values[p]]
@@ -637,11 +647,12 @@ SweepPlan plan_sweep(SweepSpec spec) {
           // A path not found writes nothing (its problem is reported already).
           cell_edits.emplace_back(located[s][p] ? edits[s][p] : TextEdit{0, 0, "", ""},
                                   located[s][p] ? value.text : "");
-          described += (p ? ", " : "") + spec.parameters[p].path + " = " + value.display;
+          described.push_back(spec.parameters[p].path + " = " + value.display);
           hash.add(value.display);
         }
         const EditedText edited(texts[s], std::move(cell_edits));
         std::optional<Scenario> scenario;
+        std::size_t cells_checked = modes.size();  // a scenario that does not load: each mode's
         auto map_problems = [&](const Error& error) {
           for (Diagnostic d : error.diagnostics()) {
             if (place_at_detector(spec, d)) {
@@ -668,7 +679,21 @@ SweepPlan plan_sweep(SweepSpec spec) {
               } else {
                 d.line = origin.line;
                 d.column = origin.column;
-                if (!described.empty()) d.message += " (with " + described + ")";
+                if (!described.empty()) {
+                  const std::string key = d.format();
+                  auto [at, added] = cell_problems.try_emplace(key);
+                  CellProblem& group = at->second;
+                  if (added) {
+                    cell_problem_order.push_back(key);
+                    group.first = d;
+                    group.shared.assign(described.begin(), described.end());
+                  }
+                  group.cells += cells_checked;
+                  for (std::size_t p = 0; p < parameter_count; ++p)
+                    if (group.shared[p] && *group.shared[p] != described[p])
+                      group.shared[p].reset();
+                  continue;
+                }
               }
             }
             report(std::move(d));
@@ -681,6 +706,7 @@ SweepPlan plan_sweep(SweepSpec spec) {
           map_problems(error);
           continue;
         }
+        cells_checked = 1;
         for (const std::string& mode : modes) {
           SweepCell moded = cell;
           RunOptions options = base_options;
@@ -699,6 +725,19 @@ SweepPlan plan_sweep(SweepSpec spec) {
         }
       }
     }
+  }
+  for (const std::string& key : cell_problem_order) {
+    const CellProblem& group = cell_problems.at(key);
+    std::string shared;
+    for (const std::optional<std::string>& value : group.shared)
+      if (value) shared += (shared.empty() ? "" : ", ") + *value;
+    Diagnostic d = group.first;
+    if (group.cells == 1)
+      d.message += " (with " + shared + ")";
+    else
+      d.message += " (in " + std::to_string(group.cells) + " cells" +
+                   (shared.empty() ? "" : ", each with " + shared) + ")";
+    report(std::move(d));
   }
   for (const auto& [p, samples] : sample_problems)
     if (const std::set<std::string>& bad = samples.second; bad.size() > 1)

@@ -98,6 +98,14 @@ std::vector<DetectorSpec> select_detectors(const std::vector<std::string>& token
                               "are for a kind (such as mad:window=64)"});
       continue;
     }
+    if (kind.find('=') != std::string::npos) {  // "mad:window=32,threshold=5"
+      problems.push_back({where, 0, 0,
+                          "'" + token +
+                              "' is not a detector: a kind's parameters follow it "
+                              "after ':', each after its own (mad:window=32:threshold=5), and ',' "
+                              "separates detectors"});
+      continue;
+    }
     if (std::find(known.begin(), known.end(), kind) == known.end() && factory) {
       std::optional<DetectorSpec> spec = factory_token_spec(token, factory, where, problems);
       if (spec) {

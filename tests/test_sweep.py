@@ -318,6 +318,17 @@ def test_shards_merged_are_the_single_run(single):
     result = sweep("merge", shards[0], WORK / "other-shard.json", shards[2], "-o",
                    WORK / "mixed.json", ok=False)
     assert result.returncode == 2 and "a shard of another sweep" in result.stderr, result.stderr
+    # The same runs under another `name:` (which the sweep hash leaves out): the difference
+    # is named, not said as two equal hashes that differ.
+    renamed = WORK / "renamed.yaml"
+    renamed.write_text(f"name: relabelled\n{GRID.read_text()}".replace(
+        "tiny-shop.yaml", str(DATA / "tiny-shop.yaml")))
+    sweep(renamed, "--shard", "1/3", "-o", WORK / "renamed-shard.json", "--quiet")
+    result = sweep("merge", shards[0], WORK / "renamed-shard.json", shards[2], "-o",
+                   WORK / "renamed.json", ok=False)
+    assert result.returncode == 2 and f"{WORK / 'renamed-shard.json'}: the same runs as " \
+        f"{shards[0]} but described otherwise: 'name' (\"relabelled\" against" in result.stderr, \
+        result.stderr
     # An edited shard: a run twice is said so; one run in place of another leaves a run
     # missing from a shard that was given, said as such.
     edited = json.loads(shards[1].read_text())
@@ -765,6 +776,45 @@ detectors: [mad]
                  f"{path}:6:13: 'values' lists no value",
                  f"{path}:8:14: expected a number for 'capacity_rps', got 'fast'"):
         assert text in result.stderr, result.stderr
+
+
+def test_a_scenario_problem_of_many_cells_is_said_once_with_the_values_they_share():
+    # A swept duration before the fault's start: the fault's line was said once a cell, 100
+    # lines that differed only in their "(with ...)"; `detectors: []` was hidden by
+    # `values: []`; "mad:window=32,threshold=5" was said an unknown kind 'threshold=5'.
+    path = write_sweep("many-cells.yaml", """scenario: {scenario}
+parameters:
+  - path: duration
+    values: [5m, 30m]
+  - path: services[name=db].capacity_rps
+    values: [100, 200, 300, 400, 500]
+modes: [fluid, requests]
+detectors: [mad]
+""")
+    result = sweep(path, "--dry-run", ok=False)
+    assert result.returncode == 2, result.stderr
+    start = "'start' (8m) must be before the end of the scenario (5m)"
+    assert result.stderr.count(start) == 1, result.stderr
+    assert f"{start} (in 10 cells, each with duration = 5m)" in result.stderr, result.stderr
+    path.write_text(path.read_text().replace("[5m, 30m]", "[5m]").replace(
+        "[100, 200, 300, 400, 500]", "[100]").replace("modes: [fluid, requests]\n", ""))
+    result = sweep(path, "--dry-run", ok=False)
+    assert f"{start} (with duration = 5m, services[name=db].capacity_rps = 100)" in result.stderr
+    path = write_sweep("empty-both.yaml", """scenario: {scenario}
+parameters:
+  - path: services[name=web].capacity_rps
+    values: []
+detectors: []
+""")
+    result = sweep(path, "--dry-run", ok=False)
+    assert f"{path}:4:13: 'values' lists no value" in result.stderr, result.stderr
+    assert f"{path}:5:12: 'detectors' lists no detector" in result.stderr, result.stderr
+    path = write_sweep("comma.yaml", """scenario: {scenario}
+detectors: ["mad:window=32,threshold=5"]
+""")
+    result = sweep(path, "--dry-run", ok=False)
+    assert "'threshold=5' is not a detector: a kind's parameters follow it after ':'" \
+        in result.stderr, result.stderr
 
 
 def test_a_bad_random_range_is_said_once_at_its_key():
