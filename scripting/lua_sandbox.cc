@@ -678,7 +678,7 @@ void LuaSandbox::count_hook(lua_State* L, lua_Debug*) {
       self.fatal_ = kInterrupted;
     } else if (self.instructions_ > self.limits_.instruction_budget) {
       self.fatal_ = "instruction budget of " + std::to_string(self.limits_.instruction_budget) +
-                    " exceeded in one callback (a runaway loop?)";
+                    " exceeded before the script returned (a runaway loop?)";
     } else {
       return;
     }
