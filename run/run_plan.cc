@@ -385,8 +385,15 @@ void resolve(Scenario& scenario, const RunOptions& options, std::vector<Detector
                                             options.seed.value_or(scenario.seed));
       script->start();
       script_specs = script->detector_specs();
+      // What its calls warn of, with the scenario's warnings (the run logs them again).
+      scenario.warnings.insert(scenario.warnings.end(), script->warnings().begin(),
+                               script->warnings().end());
     }
   } catch (const Error& error) {
+    // A main chunk that fails never runs again: the lines it logged before it failed go
+    // where the run's would have gone, for the user who logged them to find the error.
+    if (script && options.on_script_log)
+      for (const ScriptLogLine& line : script->log()) options.on_script_log(line.time, line.text);
     collect(error, problems);
     script.reset();
   }
@@ -452,9 +459,13 @@ std::vector<Diagnostic> RunPlan::check(const std::string& scenario_path,
   }
   if (options.mode) scenario.mode = *options.mode;
   std::vector<Diagnostic> problems = scenario.warnings;
+  const std::size_t loader_warnings = scenario.warnings.size();
   std::vector<DetectorSpec> detectors;
   std::string script_path;
   resolve(scenario, options, detectors, script_path, problems);
+  // The script's main chunk's warnings, which resolve() adds to the scenario's.
+  problems.insert(problems.end(), scenario.warnings.begin() + loader_warnings,
+                  scenario.warnings.end());
   // Each check above adds its own problems: in file order, as the loader's are.
   return by_position(std::move(problems), scenario.file);
 }

@@ -748,8 +748,9 @@ int change(lua_State* L, const char* kind, const char* where) {
     luaL_where(L, 1);  // "FILE:LINE: " of the call
     const std::string at = lua_tostring(L, -1);
     lua_pop(L, 1);
-    for (const Diagnostic& warning : warnings)
-      host.add_log(at + std::string(where) + ": warning: " + warning.message);
+    lua_Debug call;
+    const int line = lua_getstack(L, 1, &call) && lua_getinfo(L, "l", &call) ? call.currentline : 0;
+    for (const Diagnostic& warning : warnings) host.add_warning(at, line, where, warning.message);
   }
   lua_pushinteger(L, index);
   return 1;

@@ -84,6 +84,12 @@ void ScriptHost::add_log(const std::string& text) {
   if (options_.on_log) options_.on_log(now, log_.back().text);
 }
 
+void ScriptHost::add_warning(const std::string& at, int line, const std::string& where,
+                             const std::string& message) {
+  warnings_.push_back({options_.path, line, 0, where + ": " + message, true});
+  add_log(at + where + ": warning: " + message);
+}
+
 void ScriptHost::run_callback(int ref) {
   lua_State* L = sandbox_->state();
   lua_rawgeti(L, LUA_REGISTRYINDEX, ref);

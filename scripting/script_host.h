@@ -88,6 +88,12 @@ class ScriptHost : public FrameSink {
   void at(SimTime t, std::function<void()> fn, std::string where = {});
   LuaSandbox& sandbox() { return *sandbox_; }
   void add_log(const std::string& text);
+  // What call `where` (sim.drain) warns of (a drain restored after the run ends): logged
+  // after `at` ("FILE:LINE: " of the call), and kept as a warning at the script's `line`,
+  // which a plan lists with the scenario's (the main chunk's: `dosim validate` shows it).
+  void add_warning(const std::string& at, int line, const std::string& where,
+                   const std::string& message);
+  const std::vector<Diagnostic>& warnings() const { return warnings_; }
   void add_experiment(ExperimentRecord record) { experiments_.push_back(std::move(record)); }
   // Runs the Lua function referenced by `ref` (registry) as a callback with no arguments.
   void run_callback(int ref);
@@ -137,6 +143,7 @@ class ScriptHost : public FrameSink {
   std::size_t escalation_hook_changes_ = ~std::size_t{0};
   SimTime changes_until_ = 0;  // change events before it have been reported
   std::vector<ScriptLogLine> log_;
+  std::vector<Diagnostic> warnings_;
   std::vector<ExperimentRecord> experiments_;
   std::vector<Waiter> waiters_;
   std::map<std::string, bool> wanted_;

@@ -377,6 +377,23 @@ def test_a_drain_restored_after_the_end_is_logged_with_the_scenarios_warning():
                       "--script", main_chunk, "--strict")
     assert validated.returncode == 2, validated.stderr
     assert f"{main_chunk}:1: sim.drain: change " in validated.stderr
+    # Without --strict, validate lists the main chunk's warning with the scenario's (it said
+    # "ok" and nothing else: the warning was only in a log that validate does not show).
+    validated = dosim("validate", SOURCE_DIR / "scenarios" / "regional-failover.yaml",
+                      "--script", main_chunk)
+    assert validated.returncode == 0, validated.stderr
+    assert f"{main_chunk}:1: warning: sim.drain: change " in validated.stderr, validated.stderr
+
+
+def test_a_main_chunk_that_fails_shows_what_it_logged_first():
+    # The probe that runs the main chunk before the run kept its log lines to itself: a
+    # user debugging the error with sim.log saw only the error.
+    path = write("log-then-fail.lua", 'sim.log("before the error")\nerror("boom")\n')
+    result = dosim("run", SCENARIO_PATH, "--script", path, "--out",
+                   os.path.join(TMP, "ck-log-then-fail.h5"))
+    assert result.returncode == 2, result.stderr
+    assert "LOG    before the error" in result.stderr, result.stderr
+    assert result.stderr.index("before the error") < result.stderr.index(f"{path}:2: boom")
 
 
 def test_a_list_with_a_gap_or_named_keys_beside_its_items_is_an_error():

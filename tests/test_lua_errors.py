@@ -162,8 +162,8 @@ def test_the_budget_in_a_loaded_chunk_is_said_once_at_the_line_calling_it():
 end)
 """, "--lua-instructions", "100000")
     assert result.returncode == 2, result.stderr
-    assert first_line(result) == (f"{path}:3: instruction budget of 100000 exceeded in one "
-                                  "callback (a runaway loop?)"), result.stderr
+    assert first_line(result) == (f"{path}:3: instruction budget of 100000 exceeded before "
+                                  "the script returned (a runaway loop?)"), result.stderr
 
 
 def test_a_c_stack_overflow_says_its_position_once():
