@@ -30,12 +30,12 @@ void add_lua_limits(CLI::App* command, std::int64_t& instructions, std::int64_t&
                    "Instruction budget of a script per callback or coroutine resume (1000 to "
                    "1e12; default 50,000,000)")
       ->check(dosim::cli::whole_number())
-      ->check(CLI::Range(std::int64_t{1000}, std::int64_t{1'000'000'000'000}));
+      ->check(dosim::cli::in_range(std::int64_t{1000}, std::int64_t{1'000'000'000'000}));
   command
       ->add_option("--lua-memory", memory_mib,
                    "Memory cap of a script in MiB (1 to 1048576; default 256)")
       ->check(dosim::cli::whole_number())
-      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 20));
+      ->check(dosim::cli::in_range(std::int64_t{1}, std::int64_t{1} << 20));
 }
 
 }  // namespace
@@ -83,9 +83,9 @@ int main(int argc, char** argv) {
                       "Also write the run report (HTML, as dosim report) with the wall time");
   run_cmd
       ->add_option("--threads,-j", run.threads,
-                   "Threads for each tick's work; the trace is the same for any count")
+                   "Threads for each tick's work, 1 to 256; the trace is the same for any count")
       ->check(dosim::cli::whole_number())
-      ->check(CLI::Range(1, 256));
+      ->check(dosim::cli::in_range(1, 256));
 
   dosim::cli::ReportOptions report;
   auto* report_cmd = app.add_subcommand(
@@ -124,14 +124,14 @@ int main(int argc, char** argv) {
   alerts_opt->excludes(scores_opt);
   score_cmd
       ->add_option("--threshold", score.threshold,
-                   "With --scores: a score >= this is a detection (NAB's rule)")
-      ->check(CLI::Number)
+                   "With --scores: a score >= this is a detection (NAB's rule), a finite number")
+      ->check(CLI::Validator(CLI::Number).description(""))
       ->check(CLI::Validator(
           [](std::string& text) {
             const double value = std::strtod(text.c_str(), nullptr);
             return std::isfinite(value) ? std::string() : "must be a finite number";
           },
-          "FINITE"))
+          ""))
       ->needs(scores_opt)
       ->capture_default_str();
   auto* rca_opt = score_cmd->add_option(
@@ -231,14 +231,15 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--scenarios", bench.scenarios, "Scenario files, comma-separated")
       ->required()
       ->delimiter(',');
-  bench_cmd->add_option("--seeds", bench.seeds, "Seeds per scenario: its seed, +1, ...")
+  bench_cmd
+      ->add_option("--seeds", bench.seeds, "Seeds per scenario, 1 to 100000: its seed, +1, ...")
       ->check(dosim::cli::whole_number())
-      ->check(CLI::Range(1, 100000));
+      ->check(dosim::cli::in_range(1, 100000));
   bench_cmd
       ->add_option("--threads,-j", bench.threads,
-                   "Runs in parallel (results are the same for any number)")
+                   "Runs in parallel, 1 to 1024 (results are the same for any number)")
       ->check(dosim::cli::whole_number())
-      ->check(CLI::Range(1, 1024));
+      ->check(dosim::cli::in_range(1, 1024));
   bench_cmd->add_option("--out,-o", bench.out_path, "Write the results as JSON");
   bench_cmd->add_option("--report", bench.report_path,
                         "Write the results as one self-contained HTML page (tables, charts)");

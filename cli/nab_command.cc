@@ -56,9 +56,9 @@ CLI::App* add_nab_command(CLI::App& app, NabOptions& all) {
                   "comma-separated (default: all)")
       ->delimiter(',');
   run->add_option("--threads,-j", run_options.threads,
-                  "Files scored in parallel (results are the same for any number)")
+                  "Files scored in parallel, 1 to 1024 (results are the same for any number)")
       ->check(whole_number())
-      ->check(CLI::Range(1, 1024));
+      ->check(dosim::cli::in_range(1, 1024));
   run->add_option("--out,-o", run_options.out_path, "Write the results (per file) as JSON");
   run->add_option("--results", run_options.results_dir,
                   "Also write every row's anomaly score in NAB's results layout, "

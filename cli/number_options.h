@@ -23,6 +23,15 @@ inline CLI::Validator whole_number() {
       "");  // no words in --help: the option's own INT says it (it read "INT:INT:INT")
 }
 
+// CLI11's range check without its words in --help ("INT:INT in [1 - 256]" repeated the
+// type): each option's help says its range.
+template <class T>
+CLI::Validator in_range(T low, T high) {
+  CLI::Validator range = CLI::Range(low, high);
+  range.description("");
+  return range;
+}
+
 // A whole number written as a scenario may write it (`1e18`, `2.0`) is given to CLI11 in
 // digits.
 inline CLI::Validator seed_validator() {
@@ -40,7 +49,7 @@ inline CLI::Validator seed_validator() {
         text = std::to_string(static_cast<unsigned long long>(value));
         return "";
       },
-      "SEED");
+      "");  // no words in --help: "UINT" and the option's help say it
 }
 
 }  // namespace dosim::cli

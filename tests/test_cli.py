@@ -151,6 +151,17 @@ def test_bad_command_lines_exit_2_and_help_and_version_exit_0():
     assert version.returncode == 0 and version.stdout.startswith("dosim ")
 
 
+def test_no_option_help_repeats_its_type():
+    """A range check's words were joined to the type ("--threads INT:INT in [1 - 256]"): each
+    option shows its type once, its help the range (a choice's set stays: TEXT:{a,b})."""
+    import re
+    commands = [[], ["run"], ["validate"], ["bench"], ["sweep"], ["sweep", "merge"],
+                ["nab", "run"], ["score"], ["report"], ["serve"], ["export"], ["rules"]]
+    for command in commands:
+        text = dosim(*command, "--help").stdout
+        assert not re.search(r"\b(INT|UINT|FLOAT|TEXT):(?!\{)", text), (command, text)
+
+
 def test_the_registry_is_the_one_list_of_detector_kinds():
     """bench's help reads the registry; the scenario schema's enum must list the same kinds."""
     import json
