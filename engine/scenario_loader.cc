@@ -39,6 +39,12 @@ std::string binary_reason(const std::string& text) {
   return "";
 }
 
+// `measurement_noise: false` in a run at the request level; `why` says how it got there.
+std::string measurement_noise_warning(const std::string& why) {
+  return "'measurement_noise: false' is the fluid model's: the request level" + why +
+         " measures its own requests (their noise is theirs), so it changes nothing here";
+}
+
 }  // namespace
 
 namespace loader {
@@ -138,10 +144,9 @@ Scenario Loader::draft(const YAML::Node& root, std::vector<Diagnostic>& errors) 
 
   scenario_.measurement_noise =
       top.boolean("measurement_noise").value_or(scenario_.measurement_noise);
+  scenario_.measurement_noise_pos = top.value_pos("measurement_noise");
   if (scenario_.mode == WorldMode::kRequests && !scenario_.measurement_noise)
-    diags_.warning(top.value_pos("measurement_noise"),
-                   "'measurement_noise: false' is the fluid model's: the request level measures "
-                   "its own requests (their noise is theirs), so it changes nothing here");
+    diags_.warning(scenario_.measurement_noise_pos, measurement_noise_warning(""));
   if (auto tracing = top.value("tracing")) {
     MapReader t(*tracing, "tracing",
                 {"sample_percent", "keep_errors", "keep_slower_than", "logs_percent"}, diags_);
@@ -1349,6 +1354,15 @@ std::string scenario_text(const std::string& path) {
 Scenario parse_scenario(const std::string& text, const std::string& file) {
   return read_scenario_text(
       text, file, [](loader::Loader& loader, const YAML::Node& root) { return loader.load(root); });
+}
+
+void set_world_mode(Scenario& scenario, WorldMode mode) {
+  if (mode == WorldMode::kRequests && scenario.mode != WorldMode::kRequests &&
+      !scenario.measurement_noise)
+    scenario.warnings.push_back(
+        {scenario.file, scenario.measurement_noise_pos.line, scenario.measurement_noise_pos.column,
+         measurement_noise_warning(", asked for in place of the scenario's mode,"), true});
+  scenario.mode = mode;
 }
 
 namespace {

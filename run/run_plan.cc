@@ -420,6 +420,7 @@ void resolve(Scenario& scenario, const RunOptions& options, std::vector<Detector
 
 RunPlan RunPlan::from_scenario(Scenario scenario, RunOptions options) {
   std::vector<Diagnostic> problems;
+  if (options.mode) set_world_mode(scenario, *options.mode);
   if (options.strict)
     for (Diagnostic warning : scenario.warnings) {
       warning.warning = false;  // --strict: a warning is an error
@@ -427,7 +428,6 @@ RunPlan RunPlan::from_scenario(Scenario scenario, RunOptions options) {
     }
   RunPlan plan;
   plan.seed_ = options.seed.value_or(scenario.seed);
-  if (options.mode) scenario.mode = *options.mode;
   resolve(scenario, options, plan.detectors_, plan.script_path_, problems);
   if (!problems.empty()) {
     // The warnings too, as check() lists them: nothing is lost when it fails.
@@ -457,7 +457,7 @@ std::vector<Diagnostic> RunPlan::check(const std::string& scenario_path,
   } catch (const Error& error) {
     return error.diagnostics();
   }
-  if (options.mode) scenario.mode = *options.mode;
+  if (options.mode) set_world_mode(scenario, *options.mode);
   std::vector<Diagnostic> problems = scenario.warnings;
   const std::size_t loader_warnings = scenario.warnings.size();
   std::vector<DetectorSpec> detectors;

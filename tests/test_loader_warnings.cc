@@ -380,6 +380,18 @@ TEST_CASE("measurement_noise: false at the request level warns that it changes n
                     "measurement_noise: false\n"
                     "services: [{name: web}]\n")
             .empty());
+  // The request level asked for in place of the file's mode (dosim run --mode requests,
+  // RunOptions::mode): the same warning, at the key (the loader saw only the fluid mode).
+  dosim::Scenario fluid = dosim::parse_scenario(
+      "name: t\nduration: 1h\nmeasurement_noise: false\nservices: [{name: web}]\n", "test.yaml");
+  REQUIRE(fluid.warnings.empty());
+  dosim::set_world_mode(fluid, dosim::WorldMode::kRequests);
+  REQUIRE(fluid.warnings.size() == 1);
+  CHECK(fluid.warnings[0].format() ==
+        "test.yaml:3:20: warning: 'measurement_noise: false' is the fluid model's: the request "
+        "level, asked for in place of the scenario's mode, measures its own requests (their "
+        "noise is theirs), so it changes nothing here");
+  CHECK(fluid.mode == dosim::WorldMode::kRequests);
 }
 
 TEST_CASE("an edge or endpoint detector that watches no series warns at the detector",

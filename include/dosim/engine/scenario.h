@@ -712,6 +712,7 @@ struct Scenario {
   // counts, binomial errors, percentiles of the sample) and CPU and memory noise; false:
   // the model's exact values (`measurement_noise: false`, for teaching and tests).
   bool measurement_noise = true;
+  SourcePos measurement_noise_pos;  // of its value, when given
   TracingSpec tracing;
   std::vector<RegionSpec> regions;
   std::vector<ServiceSpec> services;

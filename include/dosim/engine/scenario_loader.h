@@ -47,6 +47,11 @@ AlertmanagerSpec load_alertmanager_file(const std::string& path);
 // `file` is the name used in messages. Throws InputError.
 Scenario parse_scenario(const std::string& text, const std::string& file);
 
+// Runs `scenario` in `mode` (a front end's --mode in place of its `mode:`), with the
+// loader's warning of what does not hold there (measurement_noise: false at the request
+// level) added to its warnings.
+void set_world_mode(Scenario& scenario, WorldMode mode);
+
 // Reads one fault / change entry as the scenario's `faults:` / `changes:` lists are read,
 // against an already loaded scenario (its services, dependencies, zones, duration...). `file`
 // names the source in messages. A name left out becomes fault-<i> / change-<i>, i being the
