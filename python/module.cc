@@ -37,16 +37,24 @@ namespace {
 py::object g_error, g_input_error, g_script_error, g_run_control_error;
 
 // A Python dict / list / scalar as a YAML node, for parse_fault (the keys of `faults:`).
-YAML::Node to_yaml(const py::handle& value) {
+// Nested at most kMaxDepth deep, as `dosim serve`'s inject body: a fault is a few levels,
+// and a list that holds itself would recurse until the stack ends. `call` names the method.
+constexpr int kMaxDepth = 64;
+YAML::Node to_yaml(const py::handle& value, const std::string& call, int depth = 0) {
+  const bool nested = py::isinstance<py::dict>(value) || py::isinstance<py::list>(value) ||
+                      py::isinstance<py::tuple>(value);
+  if (nested && depth >= kMaxDepth)
+    throw InputError(call, "its argument is nested deeper than " + std::to_string(kMaxDepth) +
+                               " levels (a list or dict that holds itself?)");
   if (py::isinstance<py::dict>(value)) {
     YAML::Node node(YAML::NodeType::Map);
     for (const auto& item : value.cast<py::dict>())
-      node[py::str(item.first).cast<std::string>()] = to_yaml(item.second);
+      node[py::str(item.first).cast<std::string>()] = to_yaml(item.second, call, depth + 1);
     return node;
   }
   if (py::isinstance<py::list>(value) || py::isinstance<py::tuple>(value)) {
     YAML::Node node(YAML::NodeType::Sequence);
-    for (const auto& item : value) node.push_back(to_yaml(item));
+    for (const auto& item : value) node.push_back(to_yaml(item, call, depth + 1));
     return node;
   }
   if (py::isinstance<py::bool_>(value)) return YAML::Node(value.cast<bool>() ? "true" : "false");
@@ -571,7 +579,7 @@ PYBIND11_MODULE(_dosim, m) {
           "inject",
           [](Stepper& s, const py::dict& fault) {
             check_running(s, "inject");
-            return inject_fault(s.run->simulation(), to_yaml(fault), "inject", "inject");
+            return inject_fault(s.run->simulation(), to_yaml(fault, "inject"), "inject", "inject");
           },
           py::arg("fault"))
       .def("end_fault",
@@ -585,7 +593,7 @@ PYBIND11_MODULE(_dosim, m) {
           [](Stepper& s, const py::dict& change, const std::string& call) {
             check_running(s, call);
             Simulation& simulation = s.run->simulation();
-            YAML::Node node = to_yaml(change);
+            YAML::Node node = to_yaml(change, call);
             const bool flag =
                 node["kind"] && node["kind"].IsScalar() && node["kind"].Scalar() == "feature-flag";
             if (!node["at"] && !flag) node["at"] = std::to_string(simulation.now()) + "ns";
@@ -675,7 +683,7 @@ PYBIND11_MODULE(_dosim, m) {
             check_running(s, "playbook");
             Simulation& simulation = s.run->simulation();
             simulation.add_playbook(
-                parse_playbook(simulation.scenario(), to_yaml(playbook), "playbook"));
+                parse_playbook(simulation.scenario(), to_yaml(playbook, "playbook"), "playbook"));
           },
           py::arg("playbook"));
 

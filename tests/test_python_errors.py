@@ -95,6 +95,26 @@ def test_inject_refuses_a_schedule_as_documented():
 
 # --- a trace's wrong names and a closed trace -----------------------------------------------
 
+def test_an_argument_that_holds_itself_is_an_input_error_not_a_crash():
+    # A list that holds itself (or one nested 30,000 deep) recursed until the stack ended:
+    # a segmentation fault. Nested deeper than 64 levels is refused, as dosim serve's body.
+    sim = dosim.Simulation(SMALL)
+    looped = []
+    looped.append(looped)
+    deep = []
+    for _ in range(30000):
+        deep = [deep]
+    calls = {"inject": lambda: sim.inject(kind="error", target={"service": "api"}, extra=looped),
+             "change": lambda: sim.change(kind="config", services=looped, version="c"),
+             "playbook": lambda: sim.playbook(name="p", match=looped, steps=[]),
+             "inject ": lambda: sim.inject(kind="error", target={"service": "api"}, extra=deep)}
+    for name, call in calls.items():
+        with pytest.raises(dosim.InputError, match=f"^{name.strip()}: its argument is nested "
+                           "deeper than 64 levels"):
+            call()
+    sim.step(1)  # the simulation goes on
+
+
 def test_a_traces_wrong_names_raise_input_error_listing_what_is_there():
     out = scratch("names.h5")
     dosim.run(SMALL, out=out)
