@@ -377,3 +377,75 @@ def test_port_zero_says_the_port_it_listens_on(scenario):
     assert result.returncode == 0, result.stderr
     found = re.search(r"on http://127\.0\.0\.1:(\d+)/ \(live page\)", result.stdout)
     assert found and int(found.group(1)) > 0, result.stdout
+
+
+def raw_request(port, data, pause=0.0, chunk=None):
+    """Sends `data` (bytes), `chunk` bytes at a time with `pause` seconds between; the status
+    line and body of the answer, or "" when the connection closed without one."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        try:
+            step = chunk or len(data)
+            for i in range(0, len(data), step):
+                s.sendall(data[i:i + step])
+                if pause:
+                    time.sleep(pause)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        answer = b""
+        try:
+            while True:
+                part = s.recv(65536)
+                if not part:
+                    break
+                answer += part
+        except (ConnectionResetError, socket.timeout):
+            pass
+    return answer.decode(errors="replace")
+
+
+def test_a_slow_or_oversized_request_is_answered_by_the_server_and_holds_no_one(scenario):
+    # A client that trickled its body a byte every 1.5 s held the run and every other client
+    # (each byte restarted the wait); a body over 1 MiB was cut and said "not a JSON object";
+    # a chunked body the same; a 70 KB path reset the connection unanswered; an absolute
+    # target (http://host:port/path) was 404.
+    import threading
+    port = free_port()
+    serve = subprocess.Popen([DOSIM, "serve", str(scenario), "--listen",
+                              f"127.0.0.1:{port}", "--speed", "10", "--out",
+                              str(TMP / "serve-slow.h5")],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_ready(port, serve, "/metrics")
+        slow = {}
+        head = (b"POST /api/control HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"Content-Length: 100\r\n\r\n")
+
+        def trickle():
+            started = time.time()
+            slow["answer"] = raw_request(port, head + b'{"action": "pause"', pause=0.3, chunk=1)
+            slow["took"] = time.time() - started
+
+        thread = threading.Thread(target=trickle)
+        thread.start()
+        time.sleep(0.2)
+        started = time.time()
+        state = json.loads(get(port, "/api/state"))  # answered once the slow one is cut off
+        waited = time.time() - started
+        thread.join(timeout=30)
+        assert slow["answer"].startswith("HTTP/1.1 408 Request Timeout"), slow
+        assert waited < 5, waited  # the server's 1 s for a request, not the trickle's 5 s+
+        assert not state["ended"]
+        big = raw_request(port, b"POST /api/inject HTTP/1.1\r\nContent-Length: 52428800\r\n\r\n{}")
+        assert big.startswith("HTTP/1.1 413 Content Too Large") and "1 MiB" in big, big
+        chunked = raw_request(port, b"POST /api/control HTTP/1.1\r\nTransfer-Encoding: chunked"
+                                    b"\r\n\r\n12\r\n{\"action\":\"pause\"}\r\n0\r\n\r\n")
+        assert chunked.startswith("HTTP/1.1 411 Length Required"), chunked
+        long_head = raw_request(port, b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\n\r\n")
+        assert long_head.startswith("HTTP/1.1 431 "), long_head[:200]
+        absolute = raw_request(port, f"GET http://127.0.0.1:{port}/metrics HTTP/1.1\r\n\r\n"
+                                     .encode())
+        assert absolute.startswith("HTTP/1.1 200 OK") and "dosim_" in absolute, absolute[:200]
+        assert json.loads(get(port, "/api/state"))["paused"] is False  # no control got through
+    finally:
+        serve.send_signal(__import__("signal").SIGTERM)
+        serve.wait(timeout=60)

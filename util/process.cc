@@ -223,6 +223,81 @@ HttpServer::~HttpServer() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+HttpServer::Response HttpServer::read_and_answer(int client, Handler handler, void* context) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kRequestMs);
+  const auto ms_left = [&deadline] {
+    return static_cast<int>(std::max<long long>(
+        0, std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
+                                                                 std::chrono::steady_clock::now())
+               .count()));
+  };
+  const auto plain = [](int status, const std::string& text) {
+    return Response{status, "text/plain; charset=utf-8", text + "\n"};
+  };
+  std::string request;
+  char buffer[8192];
+  pollfd reading{client, POLLIN, 0};
+  std::size_t head_end = std::string::npos;
+  bool timed_out = false;
+  // A quiet half second before any byte: a browser's speculative connection, unanswered.
+  while ((head_end = request.find("\r\n\r\n")) == std::string::npos && request.size() < kMaxHead) {
+    const int ready = ::poll(&reading, 1, request.empty() ? std::min(500, ms_left()) : ms_left());
+    if (ready <= 0) {
+      timed_out = !request.empty();
+      break;
+    }
+    const ssize_t n = ::recv(client, buffer, sizeof buffer, 0);
+    if (n <= 0) break;
+    request.append(buffer, static_cast<std::size_t>(n));
+  }
+  if (head_end == std::string::npos) {
+    if (request.size() >= kMaxHead)
+      return plain(431,
+                   "the request's head is longer than " + std::to_string(kMaxHead / 1024) + " KiB");
+    if (timed_out)
+      return plain(
+          408, "the request's head did not arrive within " + std::to_string(kRequestMs) + " ms");
+    return Response{0, "", ""};
+  }
+  // The body: as many bytes as Content-Length says (case-insensitive header names).
+  std::size_t length = 0;
+  {
+    std::string head = request.substr(0, head_end);
+    for (char& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const std::size_t chunked = head.find("\r\ntransfer-encoding:");
+    if (chunked != std::string::npos)
+      return plain(411, "a body needs a Content-Length (a chunked body is not read)");
+    const std::size_t at = head.find("\r\ncontent-length:");
+    if (at != std::string::npos) {
+      const unsigned long long given = std::strtoull(head.c_str() + at + 17, nullptr, 10);
+      if (given > kMaxBody)
+        return plain(413, "the body is longer than " + std::to_string(kMaxBody >> 20) + " MiB");
+      length = static_cast<std::size_t>(given);
+    }
+  }
+  while (request.size() < head_end + 4 + length) {
+    if (::poll(&reading, 1, ms_left()) <= 0)
+      return plain(
+          408, "the request's body did not arrive within " + std::to_string(kRequestMs) + " ms");
+    const ssize_t n = ::recv(client, buffer, sizeof buffer, 0);
+    if (n <= 0) break;
+    request.append(buffer, static_cast<std::size_t>(n));
+  }
+  const std::size_t first_space = request.find(' ');
+  const std::size_t second_space =
+      first_space == std::string::npos ? std::string::npos : request.find(' ', first_space + 1);
+  if (second_space == std::string::npos || second_space >= head_end)
+    return plain(400, "bad request");
+  std::string target = request.substr(first_space + 1, second_space - first_space - 1);
+  // The absolute form a proxy sends (http://127.0.0.1:9100/metrics): its path.
+  if (target.rfind("http://", 0) == 0) {
+    const std::size_t path = target.find('/', 7);
+    target = path == std::string::npos ? "/" : target.substr(path);
+  }
+  return handler(context,
+                 {request.substr(0, first_space), target, request.substr(head_end + 4, length)});
+}
+
 void HttpServer::serve_for(int timeout_ms, Handler handler, void* context) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   for (;;) {
@@ -233,49 +308,21 @@ void HttpServer::serve_for(int timeout_ms, Handler handler, void* context) {
     if (::poll(&waiting, 1, static_cast<int>(std::max<long long>(0, left))) <= 0) return;
     const int client = ::accept(fd_, nullptr, nullptr);
     if (client < 0) continue;
-    std::string request;
-    char buffer[8192];
-    pollfd reading{client, POLLIN, 0};
-    std::size_t head_end = std::string::npos;
-    while ((head_end = request.find("\r\n\r\n")) == std::string::npos && request.size() < 65536 &&
-           ::poll(&reading, 1, 500) > 0) {
-      const ssize_t n = ::recv(client, buffer, sizeof buffer, 0);
-      if (n <= 0) break;
-      request.append(buffer, static_cast<std::size_t>(n));
-    }
-    if (head_end == std::string::npos) {  // nothing or no whole head: nothing to answer
+    const Response response = read_and_answer(client, handler, context);
+    if (response.status == 0) {  // nothing or no whole head before a quiet spell: unanswered
       ::close(client);
       if (left <= 0) return;
       continue;
     }
-    // The body: as many bytes as Content-Length says (case-insensitive header name).
-    std::size_t length = 0;
-    {
-      std::string head = request.substr(0, head_end);
-      for (char& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      const std::size_t at = head.find("\r\ncontent-length:");
-      if (at != std::string::npos)
-        length = std::min<std::size_t>(std::strtoul(head.c_str() + at + 17, nullptr, 10), 1 << 20);
-    }
-    while (request.size() < head_end + 4 + length && ::poll(&reading, 1, 2000) > 0) {
-      const ssize_t n = ::recv(client, buffer, sizeof buffer, 0);
-      if (n <= 0) break;
-      request.append(buffer, static_cast<std::size_t>(n));
-    }
-    const std::size_t first_space = request.find(' ');
-    const std::size_t second_space =
-        first_space == std::string::npos ? std::string::npos : request.find(' ', first_space + 1);
-    Response response{400, "text/plain; charset=utf-8", "bad request\n"};
-    if (second_space != std::string::npos && second_space < head_end)
-      response = handler(context, {request.substr(0, first_space),
-                                   request.substr(first_space + 1, second_space - first_space - 1),
-                                   request.substr(head_end + 4, length)});
     const char* reason = response.status == 200   ? "OK"
                          : response.status == 400 ? "Bad Request"
                          : response.status == 404 ? "Not Found"
                          : response.status == 405 ? "Method Not Allowed"
+                         : response.status == 408 ? "Request Timeout"
                          : response.status == 409 ? "Conflict"
+                         : response.status == 411 ? "Length Required"
                          : response.status == 413 ? "Content Too Large"
+                         : response.status == 431 ? "Request Header Fields Too Large"
                                                   : "Error";
     const std::string head = "HTTP/1.1 " + std::to_string(response.status) + " " + reason +
                              "\r\nContent-Type: " + response.content_type +

@@ -56,7 +56,11 @@ HttpResponse http_request(const std::string& host, int port, const std::string& 
 // A plain HTTP server on one IPv4 address, answering one request at a time (enough for a
 // scraper, a page polling it and a test): serve_for() waits up to a timeout for connections
 // and answers each with the handler's response. A client that sends nothing within half a
-// second (a browser's speculative connection) is closed unanswered.
+// second (a browser's speculative connection) is closed unanswered. A request must arrive
+// whole within kRequestMs of its connection (a client that trickles its bytes would hold
+// every other client and the run): else 408. A head over 64 KiB is 431, a body over 1 MiB
+// 413, a chunked body 411; those the handler never sees. An absolute target
+// (http://host:port/path) is given as its path.
 class HttpServer {
  public:
   struct Response {
@@ -79,10 +83,17 @@ class HttpServer {
   // Answers the requests that arrive within `timeout_ms` (0: those already waiting).
   void serve_for(int timeout_ms, Handler handler, void* context);
 
+  static constexpr int kRequestMs = 1000;
+  static constexpr std::size_t kMaxHead = 64 * 1024, kMaxBody = 1 << 20;
+
   // The port it listens on: the one asked for, or the one the system chose for port 0.
   int port() const;
 
  private:
+  // Reads one request from `client` and gives the handler's response, or the server's own
+  // (408, 411, 413, 431, 400); status 0: nothing to answer.
+  static Response read_and_answer(int client, Handler handler, void* context);
+
   int fd_ = -1;
 };
 
