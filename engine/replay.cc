@@ -43,6 +43,12 @@ ReplaySeries series_of(const CsvTable& table, const std::vector<Diagnostic>& bro
   for (std::size_t i = 0; i < header.size() && time_index == header.size(); ++i)
     if (iequals(header[i].text, "timestamp") || iequals(header[i].text, "time")) time_index = i;
   if (time_index == header.size()) time_index = 0;
+  // A file without a header line: its first row would be read as one and lost.
+  if (parse_timestamp(header[time_index].text))
+    fail(path, header_line, header[time_index].column,
+         "the first line is data (`" + header[time_index].text +
+             "` is a timestamp), not a header: the file needs a header line naming its columns "
+             "first (timestamp,value)");
   std::size_t value_index = header.size();
   if (!value_column.empty()) {
     for (std::size_t i = 0; i < header.size(); ++i)
@@ -67,6 +73,13 @@ ReplaySeries series_of(const CsvTable& table, const std::vector<Diagnostic>& bro
                                    " columns besides the timestamp: name the one to replay");
   }
   series.column = header[value_index].text;
+  // Two columns of the name replayed: which one was meant is not for dosim to guess.
+  for (std::size_t i = 0; i < header.size(); ++i)
+    if (i != value_index && i != time_index && header[i].text == series.column)
+      fail(path, header_line, header[std::max(i, value_index)].column,
+           "two columns are named `" + series.column + "` (columns " +
+               std::to_string(std::min(i, value_index) + 1) + " and " +
+               std::to_string(std::max(i, value_index) + 1) + "): rename one");
   const std::size_t needed = std::max(time_index, value_index) + 1;
 
   // Every bad row is reported (up to kMostRowProblems), not just the first: a row with a
@@ -74,13 +87,14 @@ ReplaySeries series_of(const CsvTable& table, const std::vector<Diagnostic>& bro
   constexpr std::size_t kMostRowProblems = 100;
   std::vector<Diagnostic> problems;
   std::size_t more_problems = 0;
+  Diagnostic first_unsaid;  // where the problems beyond the first kMostRowProblems start
   std::optional<SimTime> first_time, last_time;  // of the rows whose timestamps read
   int first_line = 0, last_line = 0;
   const auto report = [&](const Diagnostic& d) {
     if (problems.size() < kMostRowProblems)
       problems.push_back(d);
-    else
-      ++more_problems;
+    else if (more_problems++ == 0)
+      first_unsaid = d;
   };
   std::size_t next_broken = 0;  // the first of `broken` not yet reported
   for (const CsvRow& row : table.rows) {
@@ -118,7 +132,8 @@ ReplaySeries series_of(const CsvTable& table, const std::vector<Diagnostic>& bro
   }
   for (; next_broken < broken.size(); ++next_broken) report(broken[next_broken]);
   if (more_problems > 0)
-    problems.push_back({path, 0, 0, "and " + std::to_string(more_problems) + " more bad rows"});
+    problems.push_back({first_unsaid.file, first_unsaid.line, first_unsaid.column,
+                        "and " + std::to_string(more_problems) + " more bad rows from here"});
   if (!problems.empty()) throw InputError(std::move(problems));
   if (series.rows() < 2)
     fail(path, 0, 0,

@@ -187,7 +187,27 @@ TEST_CASE("replay CSV: every bad row is reported, not just the first", "[replay]
     FAIL("no error");
   } catch (const InputError& error) {
     REQUIRE(error.diagnostics().size() == 101);
-    CHECK(error.diagnostics().back().format() == "m.csv: and 50 more bad rows");
+    // At the first row not said (row 100, line 102), after the rows said.
+    CHECK(error.diagnostics().back().format() == "m.csv:102:5: and 50 more bad rows from here");
+  }
+  // Two columns of the name replayed, and a file without a header line (its first row was
+  // read as the header and lost).
+  try {
+    parse_replay_csv("timestamp,value,value\n1,1,5\n2,2,6\n", "d.csv", "",
+                     ReplayOrder::kIncreasing);
+    FAIL("no error");
+  } catch (const InputError& error) {
+    CHECK(error.diagnostics().at(0).format() ==
+          "d.csv:1:17: two columns are named `value` (columns 2 and 3): rename one");
+  }
+  try {
+    parse_replay_csv("2024-03-02 14:00:00,1\n2024-03-02 14:01:00,2\n2024-03-02 14:02:00,3\n",
+                     "n.csv", "", ReplayOrder::kIncreasing);
+    FAIL("no error");
+  } catch (const InputError& error) {
+    CHECK(error.diagnostics().at(0).format() ==
+          "n.csv:1:1: the first line is data (`2024-03-02 14:00:00` is a timestamp), not a "
+          "header: the file needs a header line naming its columns first (timestamp,value)");
   }
 }
 
