@@ -60,26 +60,99 @@ CsvColumns read_csv(const std::string& path, const std::string& what, bool want_
   const std::size_t timestamp_column = find("timestamp");
   const std::size_t score_column = want_scores ? find("anomaly_score") : 0;
   const std::size_t needed = std::max(timestamp_column, score_column) + 1;
+  std::size_t value_column = header.size();
+  for (std::size_t i = 0; i < header.size(); ++i)
+    if (header[i].text == "value") value_column = i;
   CsvColumns result;
+  // Every bad row, as the replay reader says them: the first kMostRowProblems, then a count
+  // from the first not said.
+  constexpr std::size_t kMostRowProblems = 100;
+  std::vector<Diagnostic> problems;
+  std::size_t unsaid = 0;
+  Diagnostic first_unsaid;
+  const auto problem = [&](int line, int column, const std::string& message) {
+    if (problems.size() < kMostRowProblems)
+      problems.push_back({path, line, column, message});
+    else if (unsaid++ == 0)
+      first_unsaid = {path, line, column, message};
+  };
   for (const CsvRow& row : table.rows) {
-    require_fields(table, row, needed);
+    try {
+      require_fields(table, row, needed);
+    } catch (const InputError& error) {
+      for (const Diagnostic& d : error.diagnostics()) problem(d.line, d.column, d.message);
+      continue;
+    }
     const CsvField& stamp = row.fields[timestamp_column];
     const std::optional<std::int64_t> time = parse_nab_timestamp(stamp.text);
     if (!time)
-      fail(path, stamp.line, stamp.column,
-           "bad timestamp `" + stamp.text + "` (expected YYYY-MM-DD HH:MM:SS)");
-    result.timestamps.push_back(*time);
-    result.lines.push_back(row.line);
+      problem(stamp.line, stamp.column,
+              "bad timestamp `" + stamp.text + "` (expected YYYY-MM-DD HH:MM:SS)");
+    // A data file's values are read where they are replayed (dosim nab run): checked here
+    // too, so that a bad value is said with the bad timestamps, all at once.
+    if (!want_scores && value_column < row.fields.size()) try {
+        number_field(table, row, value_column);
+      } catch (const InputError& error) {
+        for (const Diagnostic& d : error.diagnostics()) problem(d.line, d.column, d.message);
+      }
+    std::optional<double> score;
     if (want_scores) {
       const CsvField& field = row.fields[score_column];
-      const std::optional<double> score = parse_number(field.text);
+      score = parse_number(field.text);
       if (!score)
-        fail(path, field.line, field.column,
-             "bad anomaly_score `" + field.text + "` (expected a finite number)");
-      result.scores.push_back(*score);
+        problem(field.line, field.column,
+                "bad anomaly_score `" + field.text + "` (expected a finite number)");
     }
+    if (!time || (want_scores && !score)) continue;
+    result.timestamps.push_back(*time);
+    result.lines.push_back(row.line);
+    if (want_scores) result.scores.push_back(*score);
   }
+  if (unsaid > 0)
+    problems.push_back({path, first_unsaid.line, first_unsaid.column,
+                        "and " + std::to_string(unsaid) + " more bad rows from here"});
+  if (!problems.empty()) throw InputError(std::move(problems));
   return result;
+}
+
+// One file the labels name: its data file read, its windows matched to its rows.
+NabCorpusFile read_corpus_file(const std::string& root, const std::string& labels_path,
+                               const std::string& relative_path, const Json& windows) {
+  const std::string data_path = (fs::path(root) / "data" / relative_path).string();
+  CsvColumns data = read_csv(data_path, "data file for `" + relative_path + "`", false);
+  NabCorpusFile file;
+  file.relative_path = relative_path;
+  file.timestamps = std::move(data.timestamps);
+  std::unordered_map<std::int64_t, std::size_t> row_of;  // timestamp -> row, first match
+  std::unordered_map<std::int64_t, std::size_t> matches;
+  for (std::size_t i = 0; i < file.timestamps.size(); ++i) {
+    row_of.emplace(file.timestamps[i], i);
+    ++matches[file.timestamps[i]];
+  }
+  if (!windows.is_array()) fail(labels_path, "`" + relative_path + "`: expected a list");
+  for (const Json& window : windows) {
+    if (!window.is_array() || window.size() != 2 || !window[0].is_string() ||
+        !window[1].is_string())
+      fail(labels_path, "`" + relative_path + "`: a window must be [start, end] timestamps");
+    std::size_t rows[2] = {0, 0};
+    for (int end = 0; end < 2; ++end) {
+      const std::string stamp = window[end].get<std::string>();
+      const std::optional<std::int64_t> time = parse_nab_timestamp(stamp);
+      if (!time) fail(labels_path, "`" + relative_path + "`: bad timestamp `" + stamp + "`");
+      const auto found = matches.find(*time);
+      if (found == matches.end() || found->second != 1)
+        fail(labels_path, "`" + relative_path + "`: window timestamp `" + stamp + "` matches " +
+                              (found == matches.end() ? std::string("no") : "more than one") +
+                              " row of " + data_path + " (NAB requires exactly one)");
+      rows[end] = row_of.at(*time);
+    }
+    if (rows[0] > rows[1])
+      fail(labels_path, "`" + relative_path + "`: window ends before it starts");
+    if (!file.windows.empty() && rows[0] <= file.windows.back().last_row)
+      fail(labels_path, "`" + relative_path + "`: windows overlap or are not in time order");
+    file.windows.push_back({rows[0], rows[1]});
+  }
+  return file;
 }
 
 }  // namespace
@@ -98,7 +171,8 @@ std::optional<std::int64_t> parse_nab_timestamp(std::string_view text) {
   return parse_timestamp(text);
 }
 
-NabCorpus read_nab_corpus(const std::string& root) {
+NabCorpus read_nab_corpus(const std::string& root,
+                          const std::function<bool(const std::string&)>& keep) {
   std::error_code error;
   if (!fs::is_directory(root, error)) fail(root, "no NAB root directory (not found)");
   NabCorpus corpus;
@@ -123,43 +197,16 @@ NabCorpus read_nab_corpus(const std::string& root) {
   const std::string labels_path = (fs::path(root) / "labels" / "combined_windows.json").string();
   const Json labels = read_json(labels_path, "NAB windows file");
   if (!labels.is_object()) fail(labels_path, "expected an object: file -> list of windows");
+  std::vector<Diagnostic> problems;  // every file's
   for (const auto& [relative_path, windows] : labels.items()) {
-    const std::string data_path = (fs::path(root) / "data" / relative_path).string();
-    CsvColumns data = read_csv(data_path, "data file for `" + relative_path + "`", false);
-    NabCorpusFile file;
-    file.relative_path = relative_path;
-    file.timestamps = std::move(data.timestamps);
-    std::unordered_map<std::int64_t, std::size_t> row_of;  // timestamp -> row, first match
-    std::unordered_map<std::int64_t, std::size_t> matches;
-    for (std::size_t i = 0; i < file.timestamps.size(); ++i) {
-      row_of.emplace(file.timestamps[i], i);
-      ++matches[file.timestamps[i]];
+    if (keep && !keep(relative_path)) continue;
+    try {
+      corpus.files.push_back(read_corpus_file(root, labels_path, relative_path, windows));
+    } catch (const InputError& error) {
+      problems.insert(problems.end(), error.diagnostics().begin(), error.diagnostics().end());
     }
-    if (!windows.is_array()) fail(labels_path, "`" + relative_path + "`: expected a list");
-    for (const Json& window : windows) {
-      if (!window.is_array() || window.size() != 2 || !window[0].is_string() ||
-          !window[1].is_string())
-        fail(labels_path, "`" + relative_path + "`: a window must be [start, end] timestamps");
-      std::size_t rows[2] = {0, 0};
-      for (int end = 0; end < 2; ++end) {
-        const std::string stamp = window[end].get<std::string>();
-        const std::optional<std::int64_t> time = parse_nab_timestamp(stamp);
-        if (!time) fail(labels_path, "`" + relative_path + "`: bad timestamp `" + stamp + "`");
-        const auto found = matches.find(*time);
-        if (found == matches.end() || found->second != 1)
-          fail(labels_path, "`" + relative_path + "`: window timestamp `" + stamp + "` matches " +
-                                (found == matches.end() ? std::string("no") : "more than one") +
-                                " row of " + data_path + " (NAB requires exactly one)");
-        rows[end] = row_of.at(*time);
-      }
-      if (rows[0] > rows[1])
-        fail(labels_path, "`" + relative_path + "`: window ends before it starts");
-      if (!file.windows.empty() && rows[0] <= file.windows.back().last_row)
-        fail(labels_path, "`" + relative_path + "`: windows overlap or are not in time order");
-      file.windows.push_back({rows[0], rows[1]});
-    }
-    corpus.files.push_back(std::move(file));
   }
+  if (!problems.empty()) throw InputError(std::move(problems));
   return corpus;
 }
 

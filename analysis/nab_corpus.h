@@ -31,6 +31,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -65,9 +66,11 @@ struct NabThreshold {
 // 1970-01-01 00:00:00 UTC; nullopt if malformed or a Unix time.
 std::optional<std::int64_t> parse_nab_timestamp(std::string_view text);
 
-// Reads ROOT/labels/combined_windows.json, the data file of every file it names and
-// ROOT/config/profiles.json.
-NabCorpus read_nab_corpus(const std::string& root);
+// Reads ROOT/labels/combined_windows.json, the data file of every file it names that `keep`
+// keeps (its path below data/: every file without `keep`) and ROOT/config/profiles.json.
+// Throws InputError with the problems of every file read, each bad row of a data file.
+NabCorpus read_nab_corpus(const std::string& root,
+                          const std::function<bool(const std::string&)>& keep = {});
 
 // Reads the detector's results for every corpus file: NabFile{relative_path, windows,
 // anomaly scores}. `results_dir` is the folder that holds <detector>/ (NAB: ROOT/results).

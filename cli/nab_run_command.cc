@@ -282,21 +282,18 @@ int nab_run_command(const NabRunOptions& options) {
     if (const std::string reason = unwritable_reason(options.out_path); !reason.empty())
       throw InputError(options.out_path, "cannot write the results: " + reason);
   }
-  NabCorpus corpus = read_nab_corpus(options.root);
-  if (!options.files.empty()) {
-    std::vector<NabCorpusFile> kept;
-    for (NabCorpusFile& file : corpus.files) {
-      bool match = false;
-      for (const std::string& glob : options.files)
-        match = match || fnmatch(glob.c_str(), file.relative_path.c_str(), 0) == 0;
-      if (match) kept.push_back(std::move(file));
-    }
-    if (kept.empty()) {
-      std::string globs;
-      for (const std::string& glob : options.files) globs += (globs.empty() ? "" : ",") + glob;
-      throw InputError("--files", "'" + globs + "' matches no NAB file (<category>/<file>.csv)");
-    }
-    corpus.files = std::move(kept);
+  // Only the files --files keeps are read: the others need not be there.
+  const auto kept = [&options](const std::string& relative_path) {
+    if (options.files.empty()) return true;
+    for (const std::string& glob : options.files)
+      if (fnmatch(glob.c_str(), relative_path.c_str(), 0) == 0) return true;
+    return false;
+  };
+  NabCorpus corpus = read_nab_corpus(options.root, kept);
+  if (corpus.files.empty() && !options.files.empty()) {
+    std::string globs;
+    for (const std::string& glob : options.files) globs += (globs.empty() ? "" : ",") + glob;
+    throw InputError("--files", "'" + globs + "' matches no NAB file (<category>/<file>.csv)");
   }
 
   std::vector<Diagnostic> problems;

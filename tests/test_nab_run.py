@@ -222,6 +222,23 @@ def test_bad_input():
     lines[7] = lines[7].split(",")[0] + ",seven"
     data.write_text("\n".join(lines) + "\n")
     fails(["--nab", root, "--detectors", "mad"], f"{data}:8:21: bad value `seven`")
+    # Every bad row of every file at once (a bad timestamp hid the bad value before it, and
+    # the other file's problems), each said once.
+    lines[9] = "2015-01-01 99:00:00," + lines[9].split(",")[1]
+    data.write_text("\n".join(lines) + "\n")
+    other = root / "data" / "a" / "one.csv"
+    other_lines = other.read_text().splitlines()
+    other_lines[3] = other_lines[3].split(",")[0] + ",x"
+    other.write_text("\n".join(other_lines) + "\n")
+    result = dosim("nab", "run", "--nab", root, "--detectors", "mad")
+    check(result.returncode == 2 and result.stderr.count("bad value `seven`") == 1
+          and f"{data}:10:1: bad timestamp `2015-01-01 99:00:00`" in result.stderr
+          and f"{other}:4:21: bad value `x`" in result.stderr, result.stderr)
+    # --files reads only the files it keeps: the others may be broken or missing.
+    data.unlink()
+    other.write_text("\n".join(other_lines[:3] + other_lines[4:]) + "\n")
+    result = dosim("nab", "run", "--nab", root, "--detectors", "mad", "--files", "a/*")
+    check(result.returncode == 0, result.stderr)
     check.assert_passed()
 
 
