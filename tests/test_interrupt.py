@@ -33,6 +33,9 @@ def long_scenario():
     lines += [f"  - {{caller: s{(i - 1) // 2:03d}, callee: s{i:03d}, calls_per_request: 0.5}}"
               for i in range(1, SERVICES)]
     lines += ["traffic:", "  - {name: users, entry: s000, base_rps: 300}"]
+    # Due long after any interruption: an incident of the truth that never began.
+    lines += ["faults:", "  - {name: late, kind: error, target: {service: s001}, percent: 50,"
+              " start: 20d, duration: 1h}"]
     return "\n".join(lines) + "\n"
 
 
@@ -101,6 +104,13 @@ def interrupt_run(signal_number, expected_code, *extra):
 
 def test_sigint_exits_130_with_an_incomplete_readable_trace():
     interrupt_run(signal.SIGINT, 130)
+    # Its incident due at 20 d never began: the incident chart says so (it drew an empty,
+    # backwards axis titled "silent: changed nothing measurable").
+    import dosim
+    import dosim.plots
+    with pytest.raises(dosim.InputError, match=r"incident 0 \(late\) starts at 20 d 0 h, after "
+                                               r"the run stopped at .*: nothing to chart"):
+        dosim.plots.incident_metrics(os.path.join(TMP, "sigint.h5"), 0)
 
 
 def test_sigterm_exits_143_with_an_incomplete_readable_trace():

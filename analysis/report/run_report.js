@@ -135,6 +135,11 @@
     const lines = C.html("div", { class: "incident-facts" }, box);
     const fact = (k, v) => { const p = C.html("div", {}, lines); C.html("b", { text: k + " " }, p); p.append(v); };
     fact("cause", `${C.clock(i.start, span)} – ${C.clock(i.end, span)} (${C.duration(i.end - i.start)})`);
+    // An interrupted run's incident due after it stopped never began: nothing to chart.
+    if (i.silent && !facts.complete && i.start >= facts.simulated_s) {
+      fact("impact", "none: the run stopped before its cause began (not scored)");
+      continue;
+    }
     if (i.silent) {
       fact("impact", "none: the fault changed nothing measurable (silent, not scored)");
     } else {

@@ -706,6 +706,10 @@ def incident_metrics(trace, incident, metrics=DEFAULT_METRICS, services=None, ma
     with _opened(trace) as t:
         row = _incident_row(t, incident)
         incident_id = int(row["id"])
+        if row["start_ns"] / 1e9 >= _run_end_s(t):  # an interrupted run's, due after it stopped
+            _bad_argument(f"incident {incident_id} ({row['name']}) starts at "
+                          f"{_format_duration(row['start_ns'] / 1e9)}, after the run stopped at "
+                          f"{_format_duration(_run_end_s(t))}: nothing to chart")
         roots = root_services(t, row)
         affected = affected_services(t, incident_id)
         if services is None:
