@@ -252,6 +252,17 @@ void Loader::read_timing(MapReader& top) {
     duration_ = (replay_end + scenario_.tick - 1) / scenario_.tick * scenario_.tick;
   scenario_.duration = duration_.value_or(0);
   scenario_.record_interval = record.value_or(scenario_.tick);
+  // A tick coarser than a replayed file's step takes one row of several: the others are
+  // never seen (by the detectors or the trace).
+  if (tick)
+    for (const ReplaySpec& replay : scenario_.replay)
+      if (!replay.offsets.empty() && replay.step < *tick)
+        diags_.warning(top.value_pos("tick"),
+                       "'tick' (" + format_duration(*tick) + ") is coarser than the step of " +
+                           replay.file + " (" + format_duration(replay.step) +
+                           "): each tick takes the row it starts in, the rows between are not "
+                           "replayed; a tick of " +
+                           format_duration(replay.step) + " replays each row");
   if (!duration_) return;
   // Said at the value given last: a default tick's problem is the duration's.
   const SourcePos tick_or_duration = tick ? top.value_pos("tick") : top.value_pos("duration");

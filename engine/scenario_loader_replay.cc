@@ -119,7 +119,9 @@ void Loader::read_replay(const YAML::Node& node, int index) {
     else
       spec.metric_index = static_cast<int>(it - known.begin());
   }
-  if (spec.metric_index >= 0) {
+  // A series of a known service or edge only: one that names none (a mistake said above) is
+  // no other replay's series.
+  if (spec.metric_index >= 0 && spec.service >= 0) {
     const auto [it, added] = replayed_series_.emplace(
         std::tuple(spec.family, spec.metric_index, spec.service, spec.dependency), spec.name);
     if (!added)

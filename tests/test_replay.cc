@@ -257,6 +257,18 @@ TEST_CASE("a scenario's replay: defaults from the file, values in the frame at t
             simulated[t].service(ServiceMetric::kRps)[0]);
     }
   }
+  SECTION("a coarser tick than the file's step warns that rows go unseen") {
+    const Scenario s = testing::scenario_from(head + "tick: 10m\nreplay:\n  - {file: " + path +
+                                              ", service: db, metric: rps}\n");
+    REQUIRE(s.warnings.size() == 1);
+    CHECK(s.warnings[0].format() ==
+          "test.yaml:5:7: warning: 'tick' (10m) is coarser than the step of " + path +
+              " (5m): each tick takes the row it starts in, the rows between are not replayed; "
+              "a tick of 5m replays each row");
+    CHECK(testing::scenario_from(head + "tick: 1m\nreplay:\n  - {file: " + path +
+                                 ", service: db, metric: rps}\n")
+              .warnings.empty());
+  }
   SECTION("clock: rows ignores the gap: row i at i steps") {
     const Scenario s = testing::scenario_from(head + "replay:\n  - {file: " + path +
                                               ", service: db, metric: rps, clock: rows}\n");
@@ -368,7 +380,10 @@ TEST_CASE("a scenario's replay: every problem reported at once", "[replay]") {
       good +
       ", service: web, metric: rps, anomalies: [[3, 1], [9, 9], [x, 2]]}\n"
       "  - {file: " +
-      good + ", service: web, edge: web->db, metric: rps}\n";  // line 11
+      good +
+      ", service: web, edge: web->db, metric: rps}\n"  // line 11
+      "  - {file: " +
+      good + ", service: wbe, metric: rps}\n";  // line 12: not line 11's series
   const std::vector<Diagnostic> found = testing::scenario_problems(yaml);
   std::string all;
   for (const Diagnostic& d : found) all += d.format() + "\n";
@@ -386,6 +401,8 @@ TEST_CASE("a scenario's replay: every problem reported at once", "[replay]") {
   CHECK_THAT(all, Contains("the anomaly covers no row of " + good));
   CHECK_THAT(all, Contains("bad timestamp 'x'"));
   CHECK_THAT(all, Contains("test.yaml:11:") && Contains("either 'service' or 'edge', not both"));
+  CHECK_THAT(all, Contains("test.yaml:12:") && Contains("unknown service 'wbe'"));
+  CHECK_THAT(all, !Contains("'replay-6' already replays"));  // line 11 names no series
   CHECK(found.back().file == bad);  // the CSV's problem after the scenario's own
   // Without replay, the duration is required as ever.
   const std::vector<Diagnostic> plain =
