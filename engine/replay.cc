@@ -30,6 +30,44 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
+// The most frequent difference between consecutive increasing timestamps, where differences
+// within a hundredth of their order of magnitude count as one (a scrape's timestamps lag by
+// a few milliseconds: 60.004 s and 59.999 s are a 60 s step): the mean of those, rounded to
+// a ten-thousandth of the order of magnitude when they differ (exact when they do not).
+// 0 without an increasing pair.
+SimTime time_step(const std::vector<SimTime>& times) {
+  std::vector<SimTime> differences;
+  for (std::size_t i = 1; i < times.size(); ++i)
+    if (times[i] > times[i - 1]) differences.push_back(times[i] - times[i - 1]);
+  if (differences.empty()) return 0;
+  std::vector<SimTime> sorted = differences;
+  std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(sorted.size() / 2),
+                   sorted.end());
+  SimTime magnitude = 1;  // 10^floor(log10(median))
+  while (magnitude <= sorted[sorted.size() / 2] / 10) magnitude *= 10;
+  const SimTime width = std::max<SimTime>(1, magnitude / 100);
+  struct Group {
+    std::size_t count = 0;
+    long double sum = 0;
+    SimTime low = 0, high = 0;
+  };
+  std::map<SimTime, Group> groups;  // by difference / width, rounded
+  for (const SimTime d : differences) {
+    Group& group = groups[(d + width / 2) / width];
+    group.low = group.count == 0 ? d : std::min(group.low, d);
+    group.high = group.count == 0 ? d : std::max(group.high, d);
+    ++group.count;
+    group.sum += static_cast<long double>(d);
+  }
+  const Group* best = nullptr;
+  for (const auto& [key, group] : groups)  // ascending: the shorter step of a tie
+    if (best == nullptr || group.count > best->count) best = &group;
+  if (best->low == best->high) return best->low;
+  const SimTime unit = std::max<SimTime>(1, magnitude / 10000);
+  const auto mean = static_cast<SimTime>(best->sum / static_cast<long double>(best->count));
+  return std::max<SimTime>(unit, (mean + unit / 2) / unit * unit);
+}
+
 // The series of a table read by util/csv.h: its header picks the columns, its rows the values.
 // `broken`: the rows parse_csv left out (a quote not closed), in file order.
 ReplaySeries series_of(const CsvTable& table, const std::vector<Diagnostic>& broken,
@@ -139,16 +177,8 @@ ReplaySeries series_of(const CsvTable& table, const std::vector<Diagnostic>& bro
     fail(path, 0, 0,
          std::to_string(series.rows()) + " row" + (series.rows() == 1 ? "" : "s") +
              " of data; at least 2 are needed (the time step comes from them)");
-  std::map<SimTime, std::size_t> counts;
-  for (std::size_t i = 1; i < series.rows(); ++i)
-    if (series.times[i] > series.times[i - 1]) ++counts[series.times[i] - series.times[i - 1]];
-  if (counts.empty()) fail(path, 0, 0, "no two rows with increasing timestamps: no time step");
-  std::size_t best = 0;
-  for (const auto& [difference, count] : counts)
-    if (count > best) {
-      best = count;
-      series.step = difference;
-    }
+  series.step = time_step(series.times);
+  if (series.step == 0) fail(path, 0, 0, "no two rows with increasing timestamps: no time step");
   return series;
 }
 

@@ -235,7 +235,8 @@ Scenario Loader::draft(const YAML::Node& root, std::vector<Diagnostic>& errors) 
 
 void Loader::read_timing(MapReader& top) {
   // With replayed series, the tick defaults to their smallest time step and the duration to
-  // the end of the last one (rounded up to a whole tick).
+  // the end of the last one: the ticks whose middle falls before it (each tick shows the
+  // row its middle falls in).
   SimTime replay_step = 0, replay_end = 0;
   for (const ReplaySpec& replay : scenario_.replay) {
     if (replay.offsets.empty()) continue;
@@ -249,7 +250,9 @@ void Loader::read_timing(MapReader& top) {
   auto record = top.duration("record", Range::above(0));
   scenario_.tick = tick.value_or(replay_step > 0 ? replay_step : kSecond);
   if (!duration_ && replay_end > 0)
-    duration_ = (replay_end + scenario_.tick - 1) / scenario_.tick * scenario_.tick;
+    duration_ = std::max<SimTime>(
+                    1, (replay_end - scenario_.tick / 2 + scenario_.tick - 1) / scenario_.tick) *
+                scenario_.tick;
   scenario_.duration = duration_.value_or(0);
   scenario_.record_interval = record.value_or(scenario_.tick);
   // A tick coarser than a replayed file's step takes one row of several: the others are
@@ -260,8 +263,8 @@ void Loader::read_timing(MapReader& top) {
         diags_.warning(top.value_pos("tick"),
                        "'tick' (" + format_duration(*tick) + ") is coarser than the step of " +
                            replay.file + " (" + format_duration(replay.step) +
-                           "): each tick takes the row it starts in, the rows between are not "
-                           "replayed; a tick of " +
+                           "): each tick takes the row its middle falls in, the rows between are "
+                           "not replayed; a tick of " +
                            format_duration(replay.step) + " replays each row");
   if (!duration_) return;
   // Said at the value given last: a default tick's problem is the duration's.

@@ -2543,14 +2543,16 @@ void World::write_frame(std::int64_t tick) {
     ep_p95[i] = static_cast<float>(p.p95);
     ep_p99[i] = static_cast<float>(p.p99);
   }
-  // Replayed series replace the simulated values where their rows are (scenario.h, ReplaySpec).
-  const SimTime tick_start = tick * scenario_.tick;
+  // Replayed series replace the simulated values where their rows are (scenario.h, ReplaySpec):
+  // the row the tick's middle falls in, as a recorded rate (a row a few milliseconds late
+  // is still its tick's).
+  const SimTime tick_middle = tick * scenario_.tick + scenario_.tick / 2;
   for (const ReplaySpec& replay : scenario_.replay) {
     if (replay.offsets.empty() || replay.metric_index < 0) continue;
-    const auto after = std::upper_bound(replay.offsets.begin(), replay.offsets.end(), tick_start);
+    const auto after = std::upper_bound(replay.offsets.begin(), replay.offsets.end(), tick_middle);
     if (after == replay.offsets.begin()) continue;  // before its first row
     const std::size_t row = static_cast<std::size_t>(after - replay.offsets.begin()) - 1;
-    if (after == replay.offsets.end() && tick_start >= replay.offsets.back() + replay.step)
+    if (after == replay.offsets.end() && tick_middle >= replay.offsets.back() + replay.step)
       continue;  // past its last row
     if (replay.family == "edge")
       frame_.edge(static_cast<EdgeMetric>(replay.metric_index))[replay.dependency] =

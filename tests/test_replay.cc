@@ -257,14 +257,36 @@ TEST_CASE("a scenario's replay: defaults from the file, values in the frame at t
             simulated[t].service(ServiceMetric::kRps)[0]);
     }
   }
+  SECTION("rows a few milliseconds late (a scrape's timestamps) are each their tick's") {
+    // Epoch milliseconds a minute apart, each 0-5 ms late: the step tied between 59,999 and
+    // 60,003 ms (the shorter was taken), so the ticks drifted against the rows: values came
+    // one tick late, or were dropped and repeated at tick: 1m.
+    const int late[] = {1, 4, 4, 0, 5, 2, 3, 1, 5, 0};
+    std::string text = "timestamp,value\n";
+    for (int i = 0; i < 10; ++i)
+      text +=
+          std::to_string(1709388000000LL + 60000LL * i + late[i]) + "," + std::to_string(i) + "\n";
+    const std::string jittered = write_csv("jittered.csv", text);
+    for (const std::string tick : {"", "tick: 1m\n"}) {
+      INFO("tick line: " << tick);
+      const Scenario s = testing::scenario_from(head + tick + "replay:\n  - {file: " + jittered +
+                                                ", service: db, metric: rps}\n");
+      CHECK(s.tick == kMinute);
+      CHECK(s.duration == 10 * kMinute);
+      const std::vector<Frame> frames = testing::run_frames(s, 1);
+      REQUIRE(frames.size() == 10);
+      for (std::size_t t = 0; t < frames.size(); ++t)
+        CHECK(frames[t].service(ServiceMetric::kRps)[1] == static_cast<float>(t));
+    }
+  }
   SECTION("a coarser tick than the file's step warns that rows go unseen") {
     const Scenario s = testing::scenario_from(head + "tick: 10m\nreplay:\n  - {file: " + path +
                                               ", service: db, metric: rps}\n");
     REQUIRE(s.warnings.size() == 1);
     CHECK(s.warnings[0].format() ==
           "test.yaml:5:7: warning: 'tick' (10m) is coarser than the step of " + path +
-              " (5m): each tick takes the row it starts in, the rows between are not replayed; "
-              "a tick of 5m replays each row");
+              " (5m): each tick takes the row its middle falls in, the rows between are not "
+              "replayed; a tick of 5m replays each row");
     CHECK(testing::scenario_from(head + "tick: 1m\nreplay:\n  - {file: " + path +
                                  ", service: db, metric: rps}\n")
               .warnings.empty());
