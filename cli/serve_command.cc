@@ -13,6 +13,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -239,24 +240,54 @@ HttpServer::Response json_answer(int status, const nlohmann::json& body) {
   return {status, "application/json", body.dump() + "\n"};
 }
 
+// `text` with its %XX escapes decoded (a browser's or curl's --data-urlencode); "+" is a
+// space. A malformed escape stays as written.
+std::string percent_decoded(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() &&
+        std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
+      out += static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      out += text[i] == '+' ? ' ' : text[i];
+    }
+  }
+  return out;
+}
+
 // The value of `key` in a target's query ("/api/state?since=3&service=2") as a whole
-// number >= 0: nullopt if the key is absent, -1 if its value is anything else.
-std::optional<long> query_number(std::string_view target, std::string_view key) {
+// number >= 0 (percent-encoded or not): nullopt if the key is absent; `problem` says why
+// when it is given twice or is anything else (the number is then -1).
+std::optional<long> query_number(std::string_view target, std::string_view key,
+                                 std::string& problem) {
   const std::size_t q = target.find('?');
   if (q == std::string_view::npos) return std::nullopt;
   std::string_view query = target.substr(q + 1);
+  std::optional<long> found;
   while (!query.empty()) {
     const std::string_view pair = query.substr(0, query.find('&'));
     query.remove_prefix(std::min(query.size(), pair.size() + 1));
-    if (pair.size() <= key.size() || pair.substr(0, key.size()) != key || pair[key.size()] != '=')
-      continue;
-    const std::string_view value = pair.substr(key.size() + 1);
-    if (value.empty() || value.size() > 9 ||
-        value.find_first_not_of("0123456789") != std::string_view::npos)
+    const std::size_t equals = pair.find('=');
+    if (percent_decoded(pair.substr(0, equals)) != key) continue;
+    if (found) {
+      problem = std::string(key) + " is given twice";
       return -1;
-    return std::stol(std::string(value));
+    }
+    const std::string value =
+        equals == std::string_view::npos ? "" : percent_decoded(pair.substr(equals + 1));
+    if (value.empty() || value.find_first_not_of("0123456789") != std::string::npos) {
+      problem = std::string(key) + " must be a whole number >= 0";
+      return -1;
+    }
+    if (value.size() > 9) {
+      problem = std::string(key) + " must be below 1e9";
+      return -1;
+    }
+    found = std::stol(value);
   }
-  return std::nullopt;
+  return found;
 }
 
 HttpServer::Response control(Session& session, const nlohmann::json& request) {
@@ -321,11 +352,13 @@ HttpServer::Response answer(void* context, const HttpServer::Request& request) {
   if (path == "/" || path == "/index.html") return {200, "text/html; charset=utf-8", session.page};
   if (path == "/-/ready") return {200, "text/plain; charset=utf-8", "dosim serve: ready\n"};
   if (path == "/api/state") {
-    const std::optional<long> since = query_number(request.path, "since");
-    const std::optional<long> service = query_number(request.path, "service");
+    std::string since_problem, service_problem;
+    const std::optional<long> since = query_number(request.path, "since", since_problem);
+    const std::optional<long> service = query_number(request.path, "service", service_problem);
     const long services = static_cast<long>(session.run->simulation().scenario().services.size());
-    if (since == -1)
-      return json_answer(400, {{"ok", false}, {"error", "since must be a whole number >= 0"}});
+    if (!since_problem.empty()) return json_answer(400, {{"ok", false}, {"error", since_problem}});
+    if (service_problem.find("twice") != std::string::npos)
+      return json_answer(400, {{"ok", false}, {"error", service_problem}});
     if (service && !(*service >= 0 && *service < services))
       return json_answer(400, {{"ok", false},
                                {"error", "service must be a service's index, 0 to " +
@@ -334,7 +367,9 @@ HttpServer::Response answer(void* context, const HttpServer::Request& request) {
             session.view->state_json(static_cast<std::size_t>(since.value_or(0)),
                                      static_cast<int>(service.value_or(-1)), session.pacing)};
   }
-  return {404, "text/plain; charset=utf-8", "not found: / (the live page), /metrics, /api/state\n"};
+  return {404, "text/plain; charset=utf-8",
+          "not found: GET / (the live page), GET /metrics, GET /api/state, POST /api/control, "
+          "POST /api/inject\n"};
 }
 
 }  // namespace

@@ -446,6 +446,15 @@ def test_a_slow_or_oversized_request_is_answered_by_the_server_and_holds_no_one(
                                      .encode())
         assert absolute.startswith("HTTP/1.1 200 OK") and "dosim_" in absolute, absolute[:200]
         assert json.loads(get(port, "/api/state"))["paused"] is False  # no control got through
+        # The query: percent-encoded numbers read (since=%31 was "not a whole number"), a
+        # key given twice and a number too long are said so.
+        assert raw_request(port, b"GET /api/state?since=%31 HTTP/1.1\r\n\r\n").startswith(
+            "HTTP/1.1 200 OK")
+        for query, said in (("since=5&since=6", "since is given twice"),
+                            ("since=99999999999999999999999", "since must be below 1e9"),
+                            ("since=-1", "since must be a whole number >= 0")):
+            answer = raw_request(port, f"GET /api/state?{query} HTTP/1.1\r\n\r\n".encode())
+            assert answer.startswith("HTTP/1.1 400") and said in answer, (query, answer)
     finally:
         serve.send_signal(__import__("signal").SIGTERM)
         serve.wait(timeout=60)
