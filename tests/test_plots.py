@@ -535,6 +535,22 @@ def test_detector_alerts_split_matched_alerts_from_false_alarms(region_outage):
     check.assert_passed()
 
 
+def test_detector_alerts_of_a_run_without_detectors_draws_without_a_warning():
+    # detectors: [] left no lane: matplotlib warned "Attempting to set identical low and
+    # high ylims".
+    import warnings
+    scenario = OUT / "no-detectors.yaml"
+    OUT.mkdir(parents=True, exist_ok=True)
+    scenario.write_text("name: quiet\nduration: 5m\nservices: [{name: web}]\n"
+                        "traffic: [{name: u, entry: web, base_rps: 10}]\ndetectors: []\n")
+    trace = run_trace("no-detectors", scenario)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = plots.detector_alerts(trace)
+    [ax] = fig.axes
+    assert ax.get_ylim()[0] > ax.get_ylim()[1]
+
+
 # --- bench_comparison -----------------------------------------------------------------------
 
 def test_bench_comparison_has_a_point_per_run_per_detector():

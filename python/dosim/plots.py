@@ -859,7 +859,8 @@ def detector_alerts(trace, start=None, end=None, ax=None):
         shown = int(inside.sum())
         labels.append(f"{row_name}\n{shown} alerts, {int((~hit & inside).sum())} false")
     ax.set_yticks(range(len(rows)), labels)
-    ax.set_ylim(len(rows) - 0.5, -0.5)
+    # No detector ran: one empty lane, not an axis of no height (matplotlib warns of it).
+    ax.set_ylim(max(len(rows), 1) - 0.5, -0.5)
     ax.set_xlim(t0 / scale, t1 / scale)
     ax.tick_params(axis="y", labelsize=8)
     ax.grid(axis="x", color="#e5e5e5", lw=0.6)
