@@ -63,15 +63,16 @@ const DosimCharts = (() => {
 
   const pad2 = (n) => String(Math.floor(n)).padStart(2, "0");
 
-  // Simulated time t (seconds from the start) as a clock: "d2 13:05" past the first day,
-  // "13:05", and seconds when the span shown is under ten minutes ("d1 10:30:15", "05:30").
+  // Simulated time t (seconds from the start) as a clock, hours first: "d2 13:05" past the
+  // first day, "13:05", and seconds when the span shown is under ten minutes ("d1 10:30:15",
+  // "00:05:30"; always with the hours, so that 02:00 is never two minutes on one page and
+  // two hours on another).
   function clock(t, span = t) {
     const days = Math.floor(t / 86400);
     const rest = t - days * 86400;
     const day = days > 0 ? `d${days} ` : "";
     const hm = `${pad2(rest / 3600)}:${pad2((rest % 3600) / 60)}`;
     if (span >= 600) return day + hm;
-    if (t < 3600) return `${pad2(rest / 60)}:${pad2(rest % 60)}`;
     return `${day}${hm}:${pad2(rest % 60)}`;
   }
 
