@@ -444,9 +444,14 @@ int serve_command(const ServeOptions& options) {
     const HttpResponse response =
         http_request(alertmanager->host, alertmanager->port, "POST", "/api/v2/alerts", batch.dump(),
                      "application/json", 5000);
-    if (!response.ok && push_failures++ == 0)
-      std::fprintf(stderr, "dosim serve: warning: Alertmanager at %s refused alerts (%d): %s\n",
-                   options.alertmanager.c_str(), response.status, response.body.c_str());
+    if (!response.ok && push_failures++ == 0) {
+      if (response.status == 0)  // no answer: the body is the system's reason
+        std::fprintf(stderr, "dosim serve: warning: cannot reach Alertmanager at %s: %s\n",
+                     options.alertmanager.c_str(), response.body.c_str());
+      else
+        std::fprintf(stderr, "dosim serve: warning: Alertmanager at %s refused alerts (HTTP %d): %s\n",
+                     options.alertmanager.c_str(), response.status, response.body.c_str());
+    }
   };
 
   while (ticked < total && !g_stop.load()) {
