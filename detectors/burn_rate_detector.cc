@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdio>
 #include <vector>
 
 #include "util/zeroed_array.h"
@@ -81,6 +82,25 @@ std::unique_ptr<Detector> make_burn_rate_detector(DetectorParams& params, std::s
     params.require(seconds / tick_s <= 1e7,
                    std::string("'") + names[w] + "' is longer than 10,000,000 ticks");
     windows[w] = static_cast<std::int64_t>(std::llround(seconds / tick_s));
+  }
+  // A short window longer than its long one scores as the pair swapped (min of the two): a
+  // typo that would pass unseen. Said at the long one (checked again with its default).
+  const auto seconds_text = [](double seconds) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%g s", seconds);
+    return std::string(text);
+  };
+  const auto given = [&params](const char* name) {
+    return std::any_of(params.spec().params.begin(), params.spec().params.end(),
+                       [name](const auto& param) { return param.first == name; });
+  };
+  for (int pair : {0, 2}) {
+    const double long_s = params.get(names[pair], defaults[pair]);
+    const double short_s = params.get(names[pair + 1], defaults[pair + 1]);
+    params.require(short_s <= long_s,
+                   std::string("'") + names[pair] + "' (" + seconds_text(long_s) +
+                       ") is shorter than '" + names[pair + 1] + "' (" + seconds_text(short_s) +
+                       (given(names[pair + 1]) ? "): swapped?" : ", its default)"));
   }
   params.require_state(static_cast<double>(*std::max_element(windows.begin(), windows.end())) *
                            static_cast<double>(series) * sizeof(float),

@@ -90,6 +90,16 @@ TEST_CASE("burn_rate pairs a long and a short window per burn rate", "[detectors
   // tick 5: fast min(10, 20) / 10 = 1; slow min(6.67 over 6 values, 10) / 5 = 1.33.
   CHECK(scores[5] == Approx(0.4 / 6 / 0.01 / 5));
   CHECK(detector->limit() == 1.0);
+  // A short window longer than its long one (the pair swapped) is an error at the long one,
+  // once; a long one shorter than its short one's default says the default.
+  CHECK_THROWS_WITH(make_detector(spec("burn_rate", {{"long_fast", 10}, {"short_fast", 60}}), 1,
+                                  "t.yaml", kSecond),
+                    "t.yaml: detector 'burn_rate': 'long_fast' (10 s) is shorter than 'short_fast' "
+                    "(60 s): swapped?");
+  CHECK_THROWS_WITH(
+      make_detector(spec("burn_rate", {{"long_slow", 600}}), 1, "t.yaml", kSecond),
+      "t.yaml: detector 'burn_rate': 'long_slow' (600 s) is shorter than 'short_slow' (1800 s, its "
+      "default)");
 }
 
 TEST_CASE("regression predicts latency from the rate with a line fitted on training",
