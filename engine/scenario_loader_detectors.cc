@@ -104,6 +104,8 @@ void Loader::read_detector(const YAML::Node& node, int index) {
           spec.unread_params.push_back(*key);
           continue;
         }
+        warn_if_quoted_number(entry.second, pos_of(entry.second),
+                              of_detector + "parameter '" + *key + "'", diags_);
         try {
           std::size_t used = 0;
           const double value = std::stod(*text, &used);

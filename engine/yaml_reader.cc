@@ -197,6 +197,15 @@ std::optional<std::string> read_text(const YAML::Node& node, SourcePos pos,
   return scalar_of(node, pos, "a string", label, diags);
 }
 
+void warn_if_quoted_number(const YAML::Node& node, SourcePos pos, const std::string& label,
+                           Diagnostics& diags) {
+  // yaml-cpp tags a quoted scalar "!" (a plain one "?"; a node a program built, "").
+  if (!node.IsScalar() || node.Tag() != "!" || !parse_double(node.Scalar())) return;
+  diags.warning(pos, label + " is quoted (\"" + node.Scalar() +
+                         "\"): YAML reads that as text; dosim takes it as the number " +
+                         node.Scalar() + ", write it without quotes");
+}
+
 std::optional<double> read_number(const YAML::Node& node, SourcePos pos, const std::string& label,
                                   Range range, Diagnostics& diags) {
   auto text = scalar_of(node, pos, "a number", label, diags);
@@ -413,12 +422,14 @@ std::optional<bool> MapReader::boolean(std::string_view key, Need need) {
 std::optional<double> MapReader::number(std::string_view key, Range range, Need need) {
   const MapEntry* entry = lookup(key, need);
   if (!entry) return std::nullopt;
+  warn_if_quoted_number(entry->value, entry->value_pos(), "'" + entry->key + "'", diags_);
   return read_number(entry->value, entry->value_pos(), "'" + entry->key + "'", range, diags_);
 }
 
 std::optional<std::int64_t> MapReader::integer(std::string_view key, Range range, Need need) {
   const MapEntry* entry = lookup(key, need);
   if (!entry) return std::nullopt;
+  warn_if_quoted_number(entry->value, entry->value_pos(), "'" + entry->key + "'", diags_);
   return read_integer(entry->value, entry->value_pos(), "'" + entry->key + "'", range, diags_);
 }
 

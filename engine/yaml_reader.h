@@ -118,6 +118,11 @@ std::optional<std::string> read_text(const YAML::Node& node, SourcePos pos,
 std::optional<bool> yaml_boolean(std::string_view text);
 // The words of a key that takes true or false and got `text`.
 std::string not_a_boolean(std::string_view key, std::string_view text);
+// A number written in quotes ("0.2"), which YAML reads as text: a warning at `pos` that
+// dosim takes it as the number (an error with --strict). Kubernetes manifests quote numbers
+// by their schema (Chaos Mesh's `value: "50"`): their readers do not ask.
+void warn_if_quoted_number(const YAML::Node& node, SourcePos pos, const std::string& label,
+                           Diagnostics& diags);
 std::optional<double> read_number(const YAML::Node& node, SourcePos pos, const std::string& label,
                                   Range range, Diagnostics& diags);
 std::optional<std::int64_t> read_integer(const YAML::Node& node, SourcePos pos,

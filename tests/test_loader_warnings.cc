@@ -438,5 +438,28 @@ TEST_CASE("a detector that can never alert warns at the value", "[warnings]") {
             "ratio is at most 1, so it never alerts"});
 }
 
+TEST_CASE("a number written in quotes warns that YAML reads it as text", "[warnings]") {
+  // capacity_rps: "200" and a detector's above: "0.2" were taken as numbers without a word
+  // (text in YAML; a schema-driven tool refuses them).
+  CHECK(warnings_of("name: t\n"
+                    "duration: 1h\n"
+                    "services: [{name: web, replicas: '2', capacity_rps: \"200\", "
+                    "base_latency: 5ms}]\n"
+                    "detectors:\n"
+                    "  - {name: t, kind: threshold, metrics: [error_ratio], params: {above: "
+                    "\"0.2\"}}\n") ==
+        Lines{"test.yaml:3:34: warning: 'replicas' is quoted (\"2\"): YAML reads that as text; "
+              "dosim takes it as the number 2, write it without quotes",
+              "test.yaml:3:53: warning: 'capacity_rps' is quoted (\"200\"): YAML reads that as "
+              "text; dosim takes it as the number 200, write it without quotes",
+              "test.yaml:5:72: warning: detector 't': parameter 'above' is quoted (\"0.2\"): "
+              "YAML reads that as text; dosim takes it as the number 0.2, write it without "
+              "quotes"});
+  // Plain numbers, and text that is not a number, say nothing of quotes.
+  CHECK(warnings_of("name: t\nduration: 1h\nservices: [{name: web, replicas: 2, "
+                    "capacity_rps: 200, base_latency: 5ms}]\n")
+            .empty());
+}
+
 }  // namespace
 }  // namespace dosim
