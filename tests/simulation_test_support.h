@@ -1,7 +1,11 @@
 // Helpers shared by the simulation tests: a scenario from inline YAML, every frame of a run,
-// and where two runs become identical (the test of exact undo).
+// where two runs become identical (the test of exact undo), and an input file written whole.
 #pragma once
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -10,6 +14,18 @@
 #include "dosim/engine/simulation.h"
 
 namespace dosim::testing {
+
+// Writes `bytes` to `path` through a temporary file and a rename: CTest runs each test case
+// as its own process, in parallel, and two cases writing the same input file must never
+// let a third read it half written. Returns the path.
+inline std::string write_whole_file(const std::filesystem::path& path, const std::string& bytes) {
+  std::filesystem::create_directories(path.parent_path());
+  const std::filesystem::path temporary =
+      path.string() + ".tmp-" + std::to_string(static_cast<long long>(::getpid()));
+  std::ofstream(temporary, std::ios::binary) << bytes;
+  std::filesystem::rename(temporary, path);
+  return path.string();
+}
 
 inline Scenario scenario_from(const std::string& yaml) { return parse_scenario(yaml, "test.yaml"); }
 

@@ -21,11 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string write_csv(const std::string& name, const std::string& bytes) {
-  const fs::path dir = fs::path(DOSIM_TEST_TMP) / "recorded-traffic";
-  fs::create_directories(dir);
-  const fs::path path = dir / name;
-  std::ofstream(path, std::ios::binary) << bytes;
-  return path.string();
+  return testing::write_whole_file(fs::path(DOSIM_TEST_TMP) / "recorded-traffic" / name, bytes);
 }
 
 // Per-minute rates: 100, 300, 50 requests/s from minute 0 to 3 (one step: a minute each).

@@ -27,11 +27,7 @@ namespace fs = std::filesystem;
 
 // Writes `bytes` to DOSIM_TEST_TMP/replay/<name>; returns the path.
 std::string write_csv(const std::string& name, const std::string& bytes) {
-  const fs::path dir = fs::path(DOSIM_TEST_TMP) / "replay";
-  fs::create_directories(dir);
-  const fs::path path = dir / name;
-  std::ofstream(path, std::ios::binary) << bytes;
-  return path.string();
+  return testing::write_whole_file(fs::path(DOSIM_TEST_TMP) / "replay" / name, bytes);
 }
 
 // The single diagnostic that parsing `text` as a CSV throws.
