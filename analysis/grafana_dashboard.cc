@@ -53,14 +53,16 @@ Json target(const std::string& ref, const std::string& expr, const std::string& 
       {"refId", ref}, {"datasource", kDatasource}, {"expr", expr}, {"legendFormat", legend}};
 }
 
+// Evaluated every `step` (the record interval: an operation is 1 for one interval only, and
+// a coarser step would never land on it).
 Json annotation(const std::string& name, const std::string& expr, const std::string& title,
-                const std::string& tags, const std::string& color) {
+                const std::string& tags, const std::string& color, const std::string& step) {
   return Json{{"name", name},
               {"datasource", kDatasource},
               {"enable", true},
               {"iconColor", color},
               {"expr", expr},
-              {"step", "60s"},
+              {"step", step},
               {"titleFormat", title},
               {"tagKeys", tags},
               {"useValueForTime", false}};
@@ -71,7 +73,11 @@ Json annotation(const std::string& name, const std::string& expr, const std::str
 void write_grafana_dashboard(const TraceSeries& t, double start, std::ostream& out) {
   const double span = t.times.empty() ? 0.0 : static_cast<double>(t.times.back()) / 1e9;
   const double interval = static_cast<double>(t.record_interval) / 1e9;
-  const std::string window = std::to_string(std::max<long long>(1, std::llround(interval))) + "s";
+  const std::string step = std::to_string(std::max<long long>(1, std::llround(interval))) + "s";
+  // rate() needs two samples in its window wherever it is evaluated: two record intervals
+  // hold two at any time (one interval held one, and half the points of a panel were gone).
+  const std::string window =
+      std::to_string(std::max<long long>(2, std::llround(2 * interval))) + "s";
   Json panels = Json::array();
   int id = 1, y = 0;
   for (const std::string& service : t.services) {
@@ -141,10 +147,11 @@ void write_grafana_dashboard(const TraceSeries& t, double start, std::ostream& o
             {"name", "Annotations & Alerts"},
             {"type", "dashboard"}},
        annotation("Faults and defective changes (ground truth)", "dosim_incident_impacting == 1",
-                  "{{name}} ({{cause}} on {{root_cause}})", "cause,root_cause", "red"),
-       annotation("Operations", "dosim_change == 1", "{{kind}} {{target}}", "kind,target", "blue"),
+                  "{{name}} ({{cause}} on {{root_cause}})", "cause,root_cause", "red", step),
+       annotation("Operations", "dosim_change == 1", "{{kind}} {{target}}", "kind,target", "blue",
+                  step),
        annotation("Detected incidents", "dosim_incident_detected > 0", "{{rule}} Sev{{value}}",
-                  "rule", "orange")});
+                  "rule", "orange", step)});
   Json dashboard = {
       {"title", "dosim: " + (t.scenario.empty() ? std::string("run") : t.scenario)},
       {"uid", "dosim-" + std::to_string(t.seed) + "-" +

@@ -200,9 +200,23 @@ def test_grafana_dashboard_queries_the_export(run, prometheus):
     annotations = [a for a in dashboard["annotations"]["list"] if "expr" in a]
     assert {a["name"] for a in annotations} >= {"Faults and defective changes (ground truth)", "Operations"}
     faults = next(a for a in annotations if a["name"].startswith("Faults"))
+    # Each annotation at its own step, the record interval (a fixed 60s never landed on an
+    # operation of a run recorded more often: it is 1 for one interval only).
+    record = int(data["record_ns"] / 1e9)
+    assert {a["step"] for a in annotations} == {f"{record}s"}
     hits = query(prometheus, "/api/v1/query_range", query=faults["expr"], start=times[0],
-                 end=times[-1], step=data["record_ns"] / 1e9)["result"]
+                 end=times[-1], step=faults["step"].rstrip("s"))["result"]
     assert sorted(h["metric"]["name"] for h in hits) == sorted(data["incidents"])
+    # The histogram's p95 over the whole run at a step finer than the record interval (as
+    # Grafana draws it): a point at every step after the first two intervals (a window of
+    # one interval held a single sample half the time, and rate() gave nothing there).
+    histogram = next(t["expr"] for p in series for t in p["targets"]
+                     if p["title"] == "payments: latency p95" and t["refId"] == "B")
+    assert f"[{2 * record}s]" in histogram
+    step = record / 4
+    points = query(prometheus, "/api/v1/query_range", query=histogram, start=times[0] + 2 * record,
+                   end=times[-1], step=step)["result"][0]["values"]
+    assert len(points) == int((times[-1] - times[0] - 2 * record) / step) + 1
 
 
 def test_operations_and_detected_incidents_are_series():
