@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cinttypes>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -195,6 +196,11 @@ double parse_start(const std::string& text) {
 
 void write_series(const ExportOptions& options, std::ostream& out) {
   const TraceSeries trace = read_trace_series(options.trace_path);
+  if (!trace.complete)  // its incidents' `silent` and what never began read otherwise
+    std::fprintf(stderr,
+                 "%s: warning: the trace is incomplete (an interrupted run): the export holds "
+                 "the part it ran, and an incident it marks silent may never have begun\n",
+                 options.trace_path.c_str());
   double start = -1;
   if (options.start) {
     start = parse_start(*options.start);
@@ -219,9 +225,21 @@ void write_series(const ExportOptions& options, std::ostream& out) {
     write_metrics_csv(trace, start, out);
 }
 
+// The temporary export a signal would leave behind: removed by the handler, which then dies
+// of the signal as it would have (exit 130 for SIGINT, 143 for SIGTERM).
+char g_temporary[4096] = "";
+
+extern "C" void remove_temporary_and_die(int signal_number) {
+  if (g_temporary[0] != '\0') ::unlink(g_temporary);
+  std::signal(signal_number, SIG_DFL);
+  std::raise(signal_number);
+}
+
 }  // namespace
 
 int export_command(const ExportOptions& options) {
+  // A file size limit (ulimit -f) fails the write (EFBIG, said) instead of killing dosim.
+  std::signal(SIGXFSZ, SIG_IGN);
   // A file goes through a temporary one beside it, renamed into place once whole: a trace
   // that cannot be read, or a full disk, leaves an earlier export as it was. A device or a
   // pipe (/dev/stdout, a FIFO) is written directly.
@@ -237,8 +255,15 @@ int export_command(const ExportOptions& options) {
     if (const std::string reason = unwritable_reason(options.out_path); !reason.empty())
       throw InputError(options.out_path, "cannot write the export: " + reason);
     temporary = replaced ? target + ".tmp-" + std::to_string(::getpid()) : "";
+    if (replaced && temporary.size() < sizeof g_temporary) {
+      std::memcpy(g_temporary, temporary.c_str(), temporary.size() + 1);
+      std::signal(SIGINT, remove_temporary_and_die);
+      std::signal(SIGTERM, remove_temporary_and_die);
+    }
     file.open(replaced ? temporary : options.out_path, std::ios::binary | std::ios::trunc);
-    if (!file) throw InputError(options.out_path, "cannot write the export");
+    if (!file)
+      throw InputError(options.out_path,
+                       std::string("cannot write the export: ") + std::strerror(errno));
   }
   std::ostream& out = to_file ? static_cast<std::ostream&>(file) : std::cout;
   try {
@@ -262,15 +287,22 @@ int export_command(const ExportOptions& options) {
     }
     out.flush();
     if (to_file) file.close();
-    if (!out) throw InputError(to_file ? options.out_path : "stdout", "cannot write the export");
+    // The stream keeps no reason; errno holds the last write's (ENOSPC on a full disk, EFBIG
+    // past a file size limit).
+    if (!out)
+      throw InputError(to_file ? options.out_path : "stdout",
+                       std::string("cannot write the export") +
+                           (to_file && errno != 0 ? std::string(": ") + std::strerror(errno) : ""));
     if (replaced) keep_permissions(target, temporary);
     if (replaced && std::rename(temporary.c_str(), target.c_str()) != 0)
       throw InputError(options.out_path,
                        std::string("cannot write the export: ") + std::strerror(errno));
   } catch (...) {
     if (replaced) std::remove(temporary.c_str());
+    g_temporary[0] = '\0';
     throw;
   }
+  g_temporary[0] = '\0';
   return kExitOk;
 }
 

@@ -2,6 +2,7 @@
 import os
 import stat
 import sys
+import time
 
 import pytest
 
@@ -100,6 +101,29 @@ def test_an_output_that_is_the_input_trace_is_refused_and_the_trace_kept():
     assert result.returncode == 2, result
     assert csv.read_bytes() == exported
     assert not [p for p in TMP.iterdir() if p.name.startswith("kept.csv.tmp")]
+    # Past a file size limit (ulimit -f): exit 2 with the reason, not killed by SIGXFSZ
+    # with its temporary file left; the earlier export kept.
+    import resource
+    import signal
+    import subprocess
+
+    def limited():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100 * 1024, resource.RLIM_INFINITY))
+    result = subprocess.run([DOSIM, "export", trace, "--format", "csv", "-o", csv],
+                            capture_output=True, text=True, preexec_fn=limited, timeout=300)
+    assert result.returncode == 2 and "File too large" in result.stderr, result
+    assert csv.read_bytes() == exported
+    assert not [p for p in TMP.iterdir() if p.name.startswith("kept.csv.tmp")]
+    # Stopped by a signal: its temporary file goes with it (it stayed, 25 MB).
+    process = subprocess.Popen([DOSIM, "export", trace, "--format", "openmetrics", "--start", "0",
+                                "-o", TMP / "stopped.om"], stderr=subprocess.PIPE)
+    deadline = time.time() + 60
+    while not [p for p in TMP.iterdir() if p.name.startswith("stopped.om.tmp")]:
+        assert process.poll() is None and time.time() < deadline, "no temporary file"
+        time.sleep(0.01)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=60) == -signal.SIGTERM
+    assert not [p for p in TMP.iterdir() if p.name.startswith("stopped.om")]
 
 
 def test_missing_empty_and_binary_files_exit_2_without_crashing():

@@ -111,6 +111,12 @@ def test_sigint_exits_130_with_an_incomplete_readable_trace():
     with pytest.raises(dosim.InputError, match=r"incident 0 \(late\) starts at 20 d 0 h, after "
                                                r"the run stopped at .*: nothing to chart"):
         dosim.plots.incident_metrics(os.path.join(TMP, "sigint.h5"), 0)
+    # An export of it says it holds part of a run (it said nothing, its `silent` unexplained).
+    exported = subprocess.run([DOSIM, "export", os.path.join(TMP, "sigint.h5"), "--format", "csv",
+                               "-o", os.path.join(TMP, "sigint.csv")],
+                              capture_output=True, text=True, timeout=120)
+    assert exported.returncode == 0 and "warning: the trace is incomplete" in exported.stderr, \
+        exported.stderr
 
 
 def test_sigterm_exits_143_with_an_incomplete_readable_trace():
