@@ -707,21 +707,27 @@ void World::advance_changes(SimTime t) {
 }
 
 void World::apply_leaking_versions(SimTime t) {
-  // The replicas on a leaking version (its exposed share) fill up from the version's start,
+  // The replicas on a leaking version (its exposed share) fill up from the version's start
+  // (when its first replicas run: a rolling update's after their start time, not at `at`),
   // in step, and are OOM-killed and restarted at their baseline (10 s) as a memory-leak
   // fault's are.
   constexpr double kRestartSeconds = 10.0;
+  leak_since_.resize(scenario_.changes.size(), -1);  // changes a script adds as it runs
   for (std::size_t c = 0; c < scenario_.changes.size(); ++c) {
     const ChangeSpec& change = scenario_.changes[c];
     const double exposure = change_state_[c].exposure;
-    if (change.defect.leak_per_second <= 0 || exposure <= 0) continue;
+    if (change.defect.leak_per_second <= 0 || exposure <= 0) {
+      leak_since_[c] = -1;
+      continue;
+    }
+    if (leak_since_[c] < 0) leak_since_[c] = t;
     const int s = change.services.front();
     const ServiceSpec& spec = scenario_.services[s];
     const int leaking =
         std::min(ready_[s], static_cast<int>(std::lround(exposure * all_replicas_[s])));
     if (leaking == 0) continue;
     const double fill = (1.0 - spec.memory_baseline) / change.defect.leak_per_second;
-    const double position = std::fmod(to_seconds(t - change.at), fill + kRestartSeconds);
+    const double position = std::fmod(to_seconds(t - leak_since_[c]), fill + kRestartSeconds);
     const int others = ready_[s] - leaking;
     if (position >= fill) {  // OOM-killed, restarting
       ready_[s] = others;

@@ -481,6 +481,8 @@ class World {
   std::vector<int> ready_;              // ready replicas per service, this tick
   std::vector<int> all_replicas_;       // the same without faults (the counterfactual's)
   std::vector<double> extra_memory_;    // leaked memory per service, this tick
+  // Per change, when its leaking version's first replicas began to run (-1: none runs).
+  std::vector<SimTime> leak_since_;
   std::vector<double> unrouted_;        // traffic share lost with a dark place, this tick
   std::vector<double> no_unrouted_;     // the counterfactual's (zeros)
   bool modifiers_dirty_ = false;

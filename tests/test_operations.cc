@@ -360,6 +360,31 @@ changes:
   CHECK(memory[671] == Approx(0.30 + 0.1 * u).margin(0.012));
 }
 
+TEST_CASE("a rolling update's leaking version fills from when its replicas start, not from at",
+          "[operations]") {
+  // v2 at 60 s, every replica at once (maxSurge 6), its replicas running after startTime
+  // 180 s: they start at their baseline at 240 s and fill in 600 s (7 %/min from 0.30), so
+  // the first OOM kill is at 840 s. Counted from `at`, the memory jumped by three minutes'
+  // leak at 240 s and the kill came at 660 s.
+  const Scenario scenario = scenario_from(kShop + R"(
+changes:
+  - {name: v2, kind: deployment, service: checkout, version: v2, at: 60s, maxSurge: 6,
+     startTime: 180s, defect: {memoryLeakPercentPerMinute: 7}}
+)");
+  World world(scenario, 1);
+  std::vector<int> ready;
+  std::vector<float> memory;
+  for (int t = 0; t < 900; ++t) {
+    world.step(t);
+    ready.push_back(static_cast<int>(world.frame().service(ServiceMetric::kReadyReplicas)[1]));
+    memory.push_back(world.frame().service(ServiceMetric::kMemoryRatio)[1]);
+  }
+  const double u = world.outcome().utilization[1];
+  CHECK(memory[245] == Approx(0.30 + 5 * 0.07 / 60 + 0.1 * u).margin(0.012));
+  CHECK(ready[700] == 6);
+  CHECK(ready[845] < 6);  // 600 s after they started: OOM-killed
+}
+
 TEST_CASE("a rolled-back canary leaves the world as if it never happened", "[operations]") {
   const Scenario with_change = scenario_from(kShop + R"(
 changes:
