@@ -73,8 +73,10 @@ void Autoscaler::step(SimTime t, const std::vector<double>& cpu, std::vector<int
         recommendation = static_cast<int>(std::ceil(state.desired * ratio - 1e-9));
       recommendation = std::clamp(recommendation, spec.min_replicas, spec.max_replicas);
       state.recommendations.emplace_back(t, recommendation);
+      // Those made strictly after t - window, as the HPA keeps them (one made exactly a window
+      // ago made the window a sync period longer).
       while (!state.recommendations.empty() &&
-             state.recommendations.front().first < t - spec.window)
+             state.recommendations.front().first <= t - spec.window)
         state.recommendations.pop_front();
       int next = recommendation;
       if (recommendation < state.desired) {  // scale down to the window's highest

@@ -49,11 +49,12 @@ TEST_CASE("the autoscaler scales by ceil(current x cpu / target), ready after st
   CHECK(ready[99] == 3);
   // 30 rps on 3 replicas: cpu 0.1. A sync reads the mean CPU of the ticks since the last:
   // at 105 s ticks 90-99 at 0.5 and 100-104 at 0.1, 0.367, so ceil(3 x 0.733) = 3 still;
-  // ceil(3 x 0.2) = 1 from the 120 s sync on. The window holds the 3 recommended at 105 s
-  // until 165 s: scale down at the 180 s sync, the first whose window [120 s, 180 s] holds
-  // only 1s (at 165 s with the last tick's CPU alone).
-  CHECK(ready[179] == 3);
-  CHECK(ready[180] == 1);
+  // ceil(3 x 0.2) = 1 from the 120 s sync on. The 60 s window keeps the recommendations
+  // made strictly after now - 60 s, as the HPA does: at the 165 s sync the 3 of 105 s is
+  // out, (105 s, 165 s] holds only 1s, and it scales down (it waited for the 180 s sync,
+  // the window a sync period longer).
+  CHECK(ready[164] == 3);
+  CHECK(ready[165] == 1);
   const auto log = world.changes();
   REQUIRE(log.size() == 2);
   CHECK(log[0].time == 15 * kSecond);
@@ -61,7 +62,7 @@ TEST_CASE("the autoscaler scales by ceil(current x cpu / target), ready after st
   CHECK(log[0].target == "api");
   CHECK(log[0].from == "2");
   CHECK(log[0].to == "3");
-  CHECK(log[1].time == 180 * kSecond);
+  CHECK(log[1].time == 165 * kSecond);
   CHECK(log[1].to == "1");
 }
 
