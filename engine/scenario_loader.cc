@@ -506,7 +506,9 @@ void Loader::read_autoscaling(const YAML::Node& node, ServiceSpec& service) {
   if (!max_given)
     ;
   else if (min_ok && spec.min_replicas > spec.max_replicas)
-    diags_.error(r.value_pos("minReplicas"), "'minReplicas' must not exceed 'maxReplicas'");
+    diags_.error(r.value_pos("minReplicas"), "'minReplicas' (" + std::to_string(spec.min_replicas) +
+                                                 ") must not exceed 'maxReplicas' (" +
+                                                 std::to_string(spec.max_replicas) + ")");
   else if (min_ok && (service.replicas < spec.min_replicas || service.replicas > spec.max_replicas))
     diags_.error(spec.pos, "'replicas' (" + std::to_string(service.replicas) +
                                ") must be within [minReplicas, maxReplicas] (" +

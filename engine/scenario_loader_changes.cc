@@ -224,8 +224,11 @@ void Loader::warn_overlapping_deployments() {
                          format_duration(changes[b].at) + " while deployment '" + changes[a].name +
                          "' is still rolling out (until " + format_duration(end) +
                          "): one rollout a service at a time (the first's later steps would "
-                         "be logged as if they came); start it at " +
-                         format_duration(end) + " or later");
+                         "be logged as if they came); " +
+                         (duration_ && end >= *duration_
+                              ? std::string("roll '") + changes[a].name +
+                                    "' back first, or give it shorter steps (it outlasts the run)"
+                              : "start it at " + format_duration(end) + " or later"));
       break;
     }
   }
@@ -329,6 +332,15 @@ void Loader::read_rollout(MapReader& r, ChangeSpec& change) {
     canary_step.weight =
         step.percent("weight", Range::closed(0, 100), Need::kRequired).value_or(0) / 100.0;
     canary_step.pause = step.duration("pause", Range::at_least(0)).value_or(0);
+    // A canary widens: a step below the one before takes traffic back from the new version
+    // (it runs so, but a rollback says that better).
+    if (!change.canary.empty() && step.has("weight") &&
+        canary_step.weight < change.canary.back().weight)
+      diags_.warning(step.value_pos("weight"),
+                     "canary step weight " + format_number(canary_step.weight * 100) +
+                         " is below the step before (" +
+                         format_number(change.canary.back().weight * 100) +
+                         "): the canary shrinks; steps usually only grow (a rollback ends it)");
     change.canary.push_back(canary_step);
   }
   change.switch_back = r.duration("switchBack", Range::above(0));

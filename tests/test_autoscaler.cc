@@ -103,7 +103,7 @@ services:
     REQUIRE(d.size() == 3);
     CHECK(d[0].line == 5);
     CHECK(d[0].message == "'replicas' (12) must be within [minReplicas, maxReplicas] (2, 10)");
-    CHECK(d[1].message == "'minReplicas' must not exceed 'maxReplicas'");
+    CHECK(d[1].message == "'minReplicas' (5) must not exceed 'maxReplicas' (3)");
     CHECK(d[2].message ==
           "unknown key 'targetCPU' in autoscaling; did you mean 'targetCPUPercent'?");
   }

@@ -438,6 +438,25 @@ TEST_CASE("a detector that can never alert warns at the value", "[warnings]") {
             "ratio is at most 1, so it never alerts"});
 }
 
+TEST_CASE("a canary that shrinks, and an overlap with a rollout that outlasts the run",
+          "[warnings]") {
+  // A step below the one before passed without a word; the overlap's advice named a time
+  // past the run's end ("start it at 42m or later" in a 30m run).
+  CHECK(warnings_of("name: t\n"
+                    "duration: 30m\n"
+                    "services: [{name: m, replicas: 2}]\n"
+                    "changes:\n"
+                    "  - {name: m0, kind: deployment, service: m, version: v2, at: 10m, strategy: "
+                    "canary, steps: [{weight: 60, pause: 2m}, {weight: 20, pause: 30m}]}\n"
+                    "  - {name: m2, kind: deployment, service: m, version: v3, at: 15m}\n") ==
+        Lines{"test.yaml:5:128: warning: canary step weight 20 is below the step before (60): "
+              "the canary shrinks; steps usually only grow (a rollback ends it)",
+              "test.yaml:6:5: warning: deployment 'm2' of m starts at 15m while deployment 'm0' "
+              "is still rolling out (until 42m): one rollout a service at a time (the first's "
+              "later steps would be logged as if they came); roll 'm0' back first, or give it "
+              "shorter steps (it outlasts the run)"});
+}
+
 TEST_CASE("a number written in quotes warns that YAML reads it as text", "[warnings]") {
   // capacity_rps: "200" and a detector's above: "0.2" were taken as numbers without a word
   // (text in YAML; a schema-driven tool refuses them).
