@@ -33,8 +33,17 @@ SeriesFamily read_family(hid_t f, const std::string& family,
     const std::string path = "metrics/" + family + "/" + std::string(name);
     if (!exists(f, path)) continue;  // an older trace, or a family the run did not record
     std::vector<float> values = read_numbers<float>(f, path);
-    if (values.size() != rows * columns)
-      throw NotATrace{path + " is not [rows x " + std::to_string(columns) + "]"};
+    if (values.size() != rows * columns) {
+      // Whole rows of another count: a killed run's file, its datasets cut at different rows
+      // (docs/trace-format.md: read the rows every dataset has).
+      if (columns > 0 && values.size() % columns == 0)
+        throw NotATrace{path + " has " + std::to_string(values.size() / columns) +
+                        " rows, /time_ns " + std::to_string(rows) +
+                        " (a file cut short? read the rows every dataset has: "
+                        "docs/trace-format.md)"};
+      throw NotATrace{path + " holds " + std::to_string(values.size()) + " values, not " +
+                      std::to_string(rows) + " rows x " + std::to_string(columns) + " columns"};
+    }
     out.metric_names.emplace_back(name);
     out.metrics.push_back(std::move(values));
   }
