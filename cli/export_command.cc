@@ -204,6 +204,12 @@ void write_series(const ExportOptions& options, std::ostream& out) {
   double start = -1;
   if (options.start) {
     start = parse_start(*options.start);
+    // The last sample too: a start late in 9999 put it in the year 10000.
+    const double span = trace.times.empty() ? 0.0 : static_cast<double>(trace.times.back()) / 1e9;
+    if (start + span > 253402300799.999)
+      throw InputError("command line", "--start " + *options.start + " puts the run's end (" +
+                                           format_duration(trace.times.back()) +
+                                           " later) past the year 9999");
   } else if (options.format == "openmetrics" || options.format == "grafana-dashboard") {
     // Now minus the run's span, whole seconds: the newest sample is now, inside any
     // Prometheus retention. Wall clock here only, never in the model.

@@ -150,6 +150,9 @@ def test_export_mistakes_are_reported(run):
     assert lower.returncode == 0 and lower.stdout == upper.stdout  # RFC 3339 allows t and z
     leap = dosim("export", trace, "--format", "csv", "--start", "2028-02-29T00:00:00Z")
     assert leap.returncode == 0, leap.stderr
+    # A start late in 9999 whose run ends in the year 10000 (its last sample was there).
+    late = dosim("export", trace, "--format", "csv", "--start", "9999-12-31T23:00:00Z")
+    assert late.returncode == 2 and "past the year 9999" in late.stderr, late.stderr
 
 
 def test_a_trace_finer_than_a_millisecond_is_not_exported_as_openmetrics():
