@@ -31,6 +31,7 @@
 #include "dosim/analysis/live_view.h"
 #include "dosim/engine/inject.h"
 #include "dosim/run.h"
+#include "util/interrupt_hook.h"
 #include "util/process.h"
 
 namespace dosim::cli {
@@ -41,6 +42,7 @@ std::atomic<int> g_signal{0};  // the signal that stopped it
 extern "C" void on_stop_signal(int signal) {
   g_signal.store(signal);
   g_stop.store(true);
+  fire_interrupt_hook();  // Python code in a loop too (util/interrupt_hook.h)
 }
 
 std::string rfc3339(std::chrono::system_clock::time_point at) {
@@ -325,7 +327,7 @@ HttpServer::Response inject(Session& session, const nlohmann::json& request) {
   Simulation& simulation = session.run->simulation();
   try {
     tell(session);  // what happened before it joins the story first
-    const int index = inject_fault(simulation, yaml_of(request), "inject", "live page");
+    const int index = inject_fault(simulation, yaml_of(request), "inject", "inject");
     const FaultSpec& fault = simulation.scenario().faults[static_cast<std::size_t>(index)];
     session.view->note(simulation.now(), "control",
                        std::string("injected ") + fault.name + ": " + fault_kind_name(fault.kind) +

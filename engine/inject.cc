@@ -28,7 +28,7 @@ bool applied_as(const std::string& name, const std::string& base) {
 int inject_fault(Simulation& simulation, YAML::Node node, const std::string& where,
                  const std::string& file) {
   if (!node.IsMap())
-    throw RunControlError(where + ": a fault is a table of keys (kind, target, ...)");
+    throw RunControlError(where + ": a fault is a mapping of keys (kind, target, ...)");
   if (!node["start"]) node["start"] = time_text(simulation.current_time());
   const SimTime end = simulation.scenario().duration;
   const bool until_the_end = !node["duration"];
