@@ -23,6 +23,7 @@
 #include "run_story.h"
 #include "score_table.h"
 #include "scripting/script_interrupt.h"
+#include "util/interrupt_hook.h"
 #include "util/output_file.h"
 
 namespace dosim::cli {
@@ -36,6 +37,7 @@ std::atomic<int> g_signal{0};
 extern "C" void on_signal(int signal_number) {
   g_signal.store(signal_number);
   g_stop.store(true);
+  fire_interrupt_hook();  // Python code in a loop too (util/interrupt_hook.h)
 }
 
 using WallClock = std::chrono::steady_clock;

@@ -14,6 +14,7 @@
 
 #include "dosim/error.h"
 #include "python/python_util.h"
+#include "util/interrupt_hook.h"
 
 namespace dosim::python {
 namespace {
@@ -58,6 +59,12 @@ class PythonDetector : public Detector {
     try {
       out = step_(t, view);
     } catch (py::error_already_set& error) {
+      // The run was asked to stop while step() ran (util/interrupt_hook.h): no scores; the
+      // run stops at this tick's end, its trace incomplete, as for any stop.
+      if (error.matches(PyExc_KeyboardInterrupt) && interrupt_hook_fired()) {
+        std::fill(scores.begin(), scores.end(), 0.0f);
+        return;
+      }
       fail(t, describe(error));
     }
     if (out.is_none())

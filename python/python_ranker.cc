@@ -8,6 +8,7 @@
 
 #include "dosim/error.h"
 #include "python/python_util.h"
+#include "util/interrupt_hook.h"
 
 namespace dosim::python {
 namespace {
@@ -143,6 +144,9 @@ RcaRanker ranker_of(std::shared_ptr<Callable> callable) {
     try {
       out = callable->function(make_case(context));
     } catch (py::error_already_set& error) {
+      // Stopped while it ran (util/interrupt_hook.h): no ranking; the run ends interrupted.
+      if (error.matches(PyExc_KeyboardInterrupt) && interrupt_hook_fired())
+        return std::vector<RcaCandidate>{};
       throw ScriptError(describe(error));
     }
     return candidates_of(out, callable->label);

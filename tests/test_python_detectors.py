@@ -354,3 +354,57 @@ def test_an_lstm_token_reads_the_model_it_names():
     missing = dosim_cli("bench", "--detectors", f"lstm:model={empty / 'none.h5'}", "--scenarios",
                         SCENARIO, "--seeds", 1, "--quiet", env=env)
     assert missing.returncode == 2 and "none.h5" in missing.stderr, missing.stderr
+
+
+def test_a_python_detector_or_ranker_in_a_loop_stops_on_a_signal():
+    """reliability.md: SIGINT / SIGTERM stop a run at any moment, with a trace marked
+    incomplete. Python code in `while True: pass` never returned, so the stop was never seen:
+    only SIGKILL ended it, and no trace was left."""
+    import signal
+    import subprocess
+    import time
+    folder = TMP / "python-hang"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "hang.py").write_text(
+        "class Hang:\n"
+        "    def __init__(self, series, **params):\n"
+        "        pass\n"
+        "    def step(self, t_ns, values):\n"
+        "        while t_ns >= 5_000_000_000:\n"
+        "            pass\n"
+        "        return [0.0] * len(values)\n\n\n"
+        "def rank(case):\n"
+        "    while True:\n"
+        "        pass\n")
+    base = ("name: hang\nduration: 10m\n"
+            "services: [{name: web, replicas: 2, capacity_rps: 200, base_latency: 5ms}]\n"
+            "traffic: [{name: u, entry: web, base_rps: 50}]\n"
+            "faults: [{name: e, kind: error, target: {service: web}, percent: 50, start: 2s, "
+            "duration: 5s}]\n")
+    cases = {
+        "detector": (base + "detectors:\n  - {name: hang, kind: python, module: hang.py, "
+                     "class: Hang, metrics: [rps]}\n", signal.SIGINT, 130),
+        "ranker": (base.replace("duration: 10m", "duration: 20s") +
+                   "detectors: [{name: t, kind: threshold, metrics: [error_ratio], "
+                   "params: {above: 0.1}}]\n"
+                   "rca: {rankers: [{name: hang, python: hang.py, function: rank}]}\n",
+                   signal.SIGTERM, 143),
+    }
+    for name, (text_, sig, code) in cases.items():
+        path = folder / f"{name}.yaml"
+        path.write_text(text_)
+        trace = folder / f"{name}.h5"
+        trace.unlink(missing_ok=True)
+        process = subprocess.Popen([os.environ["DOSIM_BIN"], "run", path, "-q", "-o", trace],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        time.sleep(4)  # in the loop by then: the detector from 5 s simulated, the ranker at the end
+        assert process.poll() is None, (name, process.stderr.read())
+        process.send_signal(sig)
+        try:
+            _, stderr = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise AssertionError(f"{name}: still running 30 s after {sig.name}")
+        assert process.returncode == code, (name, process.returncode, stderr)
+        with h5py.File(trace, "r") as f:
+            assert f.attrs["complete"] == 0, name

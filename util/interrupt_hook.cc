@@ -1,0 +1,22 @@
+#include "util/interrupt_hook.h"
+
+#include <atomic>
+
+namespace dosim {
+namespace {
+
+std::atomic<void (*)()> g_hook{nullptr};
+std::atomic<bool> g_fired{false};
+
+}  // namespace
+
+void set_interrupt_hook(void (*hook)()) { g_hook.store(hook); }
+
+void fire_interrupt_hook() {
+  g_fired.store(true);
+  if (void (*hook)() = g_hook.load()) hook();
+}
+
+bool interrupt_hook_fired() { return g_fired.load(); }
+
+}  // namespace dosim
