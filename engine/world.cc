@@ -1103,10 +1103,12 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
       out.utilization[s] = 0.0;  // nothing runs
       in_system = 0;
     } else {
+      // The declared capacity's 10 s, as the request level's: a cpu-stress fault slows the
+      // service, not its limit (it shrank it with the capacity: rejections the request level
+      // never makes), and slow pods keep it too.
       const double waiting_limit = spec.queue_limit > 0
                                        ? static_cast<double>(spec.queue_limit) * replicas
-                                       : replicas * (spec.capacity_rps * mod.service_capacity[s]) *
-                                             kQueueLimitSeconds;  // slow pods keep the limit
+                                       : replicas * spec.capacity_rps * kQueueLimitSeconds;
       // The queue the balancer makes: `least-request` keeps every worker busy while work
       // waits, one M/M/c of replicas x workers servers; `random` splits the arrivals into
       // independent Poisson streams, a queue of `workers` servers at each replica (N / replicas

@@ -50,3 +50,32 @@ def test_a_full_cpu_stress_starves_the_service_in_both_modes():
         # db's answered requests waited in a queue, far beyond its 5 ms service time.
         assert m[("latency_p95_s", 1, "during")] > 1.0, (mode, m)
         assert m[("error_ratio", 0, "before")] < 0.01, (mode, m)
+
+
+def test_a_cpu_stress_keeps_the_declared_queue_limit_in_both_modes():
+    """queue_limit's default is the declared capacity_rps x 10 s (scenario-format.md): db at
+    100 rps stressed to 10 rps by load 90, fed 50 rps for 20 s, holds 800 requests, under
+    its 1,000: it rejects none. The fluid model shrank the limit with the capacity (100) and
+    failed 80 % of db's requests, which the request level never did."""
+    scenario = TMP / "stress-limit.yaml"
+    scenario.write_text("""name: stress-limit
+duration: 60s
+tick: 1s
+detectors: []
+services:
+  - {name: web, replicas: 1, workers: 1, capacity_rps: 1000, base_latency: 1ms}
+  - {name: db, replicas: 1, workers: 1, capacity_rps: 100, base_latency: 10ms}
+dependencies:
+  - {caller: web, callee: db, retries: 0}
+traffic:
+  - {name: users, entry: web, base_rps: 50, noise: 0}
+faults:
+  - {name: stress, kind: cpu-stress, target: {service: db}, load: 90, start: 20s, duration: 20s}
+""")
+    for mode in ("fluid", "requests"):
+        trace = TMP / f"stress-limit-{mode}.h5"
+        result = dosim("run", scenario, "--mode", mode, "--seed", "3", "--out", trace, "--quiet")
+        assert result.returncode == 0, result.stderr
+        with h5py.File(trace) as f:
+            errors = f["metrics/service/error_ratio"][20:40, 1]
+        assert errors.max() < 0.01, (mode, errors.tolist())
