@@ -210,6 +210,12 @@ std::vector<SimTime> Loader::read_schedule(const YAML::Node& node, const FaultSp
     if (!counted && starts.size() == kMostOccurrences &&
         time_sum(fault.start, time_product(kMostOccurrences, *every)) < until)
       diags_.error(r.value_pos("every"), "the schedule repeats more than 100000 times");
+    if (starts.size() > 1 && *every < fault.duration)
+      diags_.warning(r.value_pos("every"),
+                     "'every' (" + format_duration(*every) + ") is shorter than 'duration' (" +
+                         format_duration(fault.duration) +
+                         "): each occurrence starts before the one before ends, and they share "
+                         "their impact (docs/ground-truth.md, Overlapping causes)");
   } else if (auto text = r.text("cron")) {
     std::string error;
     if (auto cron = CronExpression::parse(*text, error)) {

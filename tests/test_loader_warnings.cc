@@ -457,6 +457,19 @@ TEST_CASE("a canary that shrinks, and an overlap with a rollout that outlasts th
               "shorter steps (it outlasts the run)"});
 }
 
+TEST_CASE("a schedule whose occurrences overlap warns at its every", "[warnings]") {
+  // every: 10s with duration: 15s passed silently: every occurrence stayed "ongoing".
+  CHECK(warnings_of("name: t\n"
+                    "duration: 1m\n"
+                    "services: [{name: db}]\n"
+                    "faults:\n"
+                    "  - {name: e, kind: error, target: {service: db}, percent: 50, start: 10s, "
+                    "duration: 15s, schedule: {every: 10s}}\n") ==
+        Lines{"test.yaml:5:109: warning: 'every' (10s) is shorter than 'duration' (15s): each "
+              "occurrence starts before the one before ends, and they share their impact "
+              "(docs/ground-truth.md, Overlapping causes)"});
+}
+
 TEST_CASE("a number written in quotes warns that YAML reads it as text", "[warnings]") {
   // capacity_rps: "200" and a detector's above: "0.2" were taken as numbers without a word
   // (text in YAML; a schema-driven tool refuses them).
