@@ -410,8 +410,17 @@ std::vector<RcaRanking> rank_root_causes(const RcaSystem& system,
           try {
             ranking.candidates = ranker.rank(context);
             if (ranking.candidates.size() > options.keep) ranking.candidates.resize(options.keep);
-            for (RcaCandidate& candidate : ranking.candidates)
+            for (std::size_t c = 0; c < ranking.candidates.size(); ++c) {
+              RcaCandidate& candidate = ranking.candidates[c];
               candidate.id = rca_candidate_id(candidate.id, system);
+              // A candidate twice would take two ranks (and push the others down).
+              for (std::size_t before = 0; before < c; ++before)
+                if (ranking.candidates[before].id == candidate.id)
+                  throw std::invalid_argument(
+                      "'" + candidate.id + "' is ranked twice (candidates " +
+                      std::to_string(before + 1) + " and " + std::to_string(c + 1) +
+                      "): a ranking names each candidate once");
+            }
           } catch (const std::exception& error) {
             throw ScriptError(with_context(error.what(), where));
           }

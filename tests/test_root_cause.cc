@@ -282,6 +282,12 @@ TEST_CASE("A ranker of your own that fails or names nothing fails the ranking cl
                throw std::runtime_error("boom");
              }),
              Catch::StartsWith("boom (root-cause ranker 'mine'"));
+  // A candidate twice, as written or once bare and once with its prefix: it took two ranks.
+  CHECK_THAT(message([](const RcaContext&) {
+               return std::vector<RcaCandidate>{{"web", 3}, {"db", 2}, {"service:web", 1}};
+             }),
+             Catch::StartsWith("'service:web' is ranked twice (candidates 1 and 3): a ranking "
+                               "names each candidate once (root-cause ranker 'mine'"));
   // A custom ranker may not take a built-in one's name, nor be named twice.
   options.custom = {{"change", [](const RcaContext&) { return std::vector<RcaCandidate>{}; }}};
   CHECK_THROWS_AS(rank_root_causes(system, incidents, alerts, options), std::invalid_argument);
