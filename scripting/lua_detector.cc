@@ -27,7 +27,15 @@ class LuaDetector : public Detector {
       lua_pushnumber(L, value);
       lua_setfield(L, -2, key.c_str());
     }
-    host_.sandbox().call(2, 0);
+    try {
+      host_.sandbox().call(2, 0);
+    } catch (const ScriptError& error) {
+      // Said at the scenario's detector, on one line: the error's own line and no traceback
+      // (it was printed there with its line breaks escaped).
+      const std::string message = error.what();
+      throw ScriptError(message.substr(0, message.find('\n')) + " (lua detector '" + name_ +
+                        "', in init)");
+    }
   }
 
   void step(std::span<const float> values, std::span<float> scores) override {
@@ -38,8 +46,19 @@ class LuaDetector : public Detector {
     }
     try {
       observe(values, scores);
-    } catch (const ScriptError&) {
-      if (!host_.sandbox().interrupted()) throw;
+    } catch (const ScriptError& error) {
+      if (!host_.sandbox().interrupted()) {
+        // Which detector, and when, at the end of the first line (as a Python detector's
+        // error says); the traceback below.
+        const std::string message = error.what();
+        const std::size_t newline = message.find('\n');
+        const std::string context = " (lua detector '" + name_ + "' at simulated time " +
+                                    format_duration(host_.clock()) + ")";
+        if (message.find("detector '" + name_ + "'") != std::string::npos) throw;
+        throw ScriptError(newline == std::string::npos
+                              ? message + context
+                              : message.substr(0, newline) + context + message.substr(newline));
+      }
       std::fill(scores.begin(), scores.end(), 0.0f);
     }
   }

@@ -75,6 +75,27 @@ def test_a_lua_detector_returning_a_score_that_is_not_finite_is_an_error_at_obse
             f"number ({shown}) for series {series} of 2"), (returns, result.stderr)
 
 
+def test_a_lua_detectors_own_error_names_the_detector_and_when():
+    # An error in observe named neither the detector nor the time (a Python detector's does);
+    # one in init was printed with its traceback's line breaks escaped (\n, \t).
+    result, _, path = run("observe-raises", """sim.detector{name = "d", watch = {metrics = {"rps"}},
+  observe = function(values, t)
+    if t > 7 then error("obs boom") end
+    return {0, 0}
+  end}
+""")
+    assert result.returncode == 2, result.stderr
+    assert first_line(result) == (f"{path}:3: obs boom (lua detector 'd' at simulated time 8s)")
+    assert "stack traceback:" in result.stderr
+    result, _, path = run("init-raises", """sim.detector{name = "d", watch = {metrics = {"rps"}},
+  init = function(n, params) error("init boom") end,
+  observe = function(values, t) return {0, 0} end}
+""")
+    assert result.returncode == 2, result.stderr
+    assert first_line(result) == f"{path}:2: init boom (lua detector 'd', in init)", result.stderr
+    assert "\\n" not in result.stderr
+
+
 def test_a_lua_detector_returning_more_or_fewer_scores_than_values_is_an_error_at_observe():
     more, _, path = run("observe-more", detector("{0, 0, 0}"))
     assert more.returncode == 2, more.stderr
@@ -105,8 +126,10 @@ def test_a_yield_outside_a_coroutine_is_an_error_at_its_line():
     for name, script in cases.items():
         result, _, path = run(f"yield-{name}", script)
         assert result.returncode == 2, (name, result.stderr)
+        # An observe's error names its detector and when (test above).
+        context = " (lua detector 'y' at simulated time 1s)" if name == "observe" else ""
         assert first_line(result) == \
-            f"{path}:{lines[name]}: attempt to yield from outside a coroutine", \
+            f"{path}:{lines[name]}: attempt to yield from outside a coroutine{context}", \
             (name, result.stderr)
 
 
