@@ -15,6 +15,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 
 #include "analysis/spread.h"
 #include "bench_runs.h"
@@ -62,16 +63,24 @@ int bench_command(const BenchOptions& options) {
     run_options.detectors_source = "--detectors";
     run_options.incident_rules = false;
     run_options.script_path = options.script_path;
+    std::string own_script;
     try {
       Scenario scenario = load_scenario_file(path);
       // Without --script, the scenario's own `script:` does not run in a bench.
-      if (options.script_path.empty()) scenario.script.clear();
+      if (options.script_path.empty()) own_script = std::exchange(scenario.script, "");
       // Nor do its playbooks: they answer any alert, so one detector's alerts would change
       // the world the others are scored in (--closed-loop gives each detector its own run).
       scenario.playbooks.clear();
       plans.push_back(RunPlan::from_scenario(std::move(scenario), std::move(run_options)));
     } catch (const Error& error) {
-      problems.insert(problems.end(), error.diagnostics().begin(), error.diagnostics().end());
+      for (Diagnostic d : error.diagnostics()) {
+        // A kind its script would have defined (sim.detector): say how to run it.
+        if (!own_script.empty() && d.message.find("unknown detector kind") != std::string::npos)
+          d.message += " (the scenario's script: " + own_script +
+                       " does not run in dosim bench: give it with --script to use the Lua "
+                       "detectors it defines)";
+        problems.push_back(std::move(d));
+      }
     }
   }
   // The outputs, checked before any run (neither may name an input or the other output),

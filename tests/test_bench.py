@@ -322,3 +322,24 @@ def test_an_even_count_of_runs_shows_its_median_half():
 
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-q", "-p", "no:cacheprovider"]))
+
+
+def test_a_kind_the_scenarios_script_defines_says_to_give_the_script():
+    # The scenario's script: does not run in a bench (docs/scoring.md): its Lua kind was
+    # "unknown detector kind", with no word of --script.
+    folder = TMP / "bench-script-kind"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "t.lua").write_text(
+        'sim.detector{name = "luaz", observe = function(values, t) local s = {} '
+        "for i = 1, #values do s[i] = 0 end return s end}\n")
+    scenario = folder / "b.yaml"
+    scenario.write_text("name: b\nduration: 1m\nscript: t.lua\nservices: [{name: web}]\n"
+                        "traffic: [{name: u, entry: web, base_rps: 10}]\n"
+                        "detectors: [{name: z, kind: luaz, metrics: [rps]}]\n")
+    result = dosim("bench", "--scenarios", scenario, "--seeds", "1", "--detectors", "mad,z")
+    assert result.returncode == 2, result.stderr
+    assert "unknown detector kind 'luaz' (the scenario's script: t.lua does not run in dosim " \
+           "bench: give it with --script" in result.stderr, result.stderr
+    given = dosim("bench", "--scenarios", scenario, "--seeds", "1", "--detectors", "mad,z",
+                  "--script", folder / "t.lua")
+    assert given.returncode == 0, given.stderr
