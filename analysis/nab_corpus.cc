@@ -64,17 +64,10 @@ CsvColumns read_csv(const std::string& path, const std::string& what, bool want_
   for (std::size_t i = 0; i < header.size(); ++i)
     if (header[i].text == "value") value_column = i;
   CsvColumns result;
-  // Every bad row, as the replay reader says them: the first kMostRowProblems, then a count
-  // from the first not said.
-  constexpr std::size_t kMostRowProblems = 100;
-  std::vector<Diagnostic> problems;
-  std::size_t unsaid = 0;
-  Diagnostic first_unsaid;
+  // Every bad row, as the replay reader says them (RowProblems).
+  RowProblems bad_rows;
   const auto problem = [&](int line, int column, const std::string& message) {
-    if (problems.size() < kMostRowProblems)
-      problems.push_back({path, line, column, message});
-    else if (unsaid++ == 0)
-      first_unsaid = {path, line, column, message};
+    bad_rows.add({path, line, column, message});
   };
   for (const CsvRow& row : table.rows) {
     try {
@@ -108,10 +101,8 @@ CsvColumns read_csv(const std::string& path, const std::string& what, bool want_
     result.lines.push_back(row.line);
     if (want_scores) result.scores.push_back(*score);
   }
-  if (unsaid > 0)
-    problems.push_back({path, first_unsaid.line, first_unsaid.column,
-                        "and " + std::to_string(unsaid) + " more bad rows from here"});
-  if (!problems.empty()) throw InputError(std::move(problems));
+  if (std::vector<Diagnostic> problems = bad_rows.take(); !problems.empty())
+    throw InputError(std::move(problems));
   return result;
 }
 

@@ -120,20 +120,12 @@ ReplaySeries series_of(const CsvTable& table, const std::vector<Diagnostic>& bro
                std::to_string(std::max(i, value_index) + 1) + "): rename one");
   const std::size_t needed = std::max(time_index, value_index) + 1;
 
-  // Every bad row is reported (up to kMostRowProblems), not just the first: a row with a
-  // problem is left out and the next is read on.
-  constexpr std::size_t kMostRowProblems = 100;
-  std::vector<Diagnostic> problems;
-  std::size_t more_problems = 0;
-  Diagnostic first_unsaid;  // where the problems beyond the first kMostRowProblems start
+  // Every bad row is reported (RowProblems), not just the first: a row with a problem is
+  // left out and the next is read on.
+  RowProblems bad_rows;
   std::optional<SimTime> first_time, last_time;  // of the rows whose timestamps read
   int first_line = 0, last_line = 0;
-  const auto report = [&](const Diagnostic& d) {
-    if (problems.size() < kMostRowProblems)
-      problems.push_back(d);
-    else if (more_problems++ == 0)
-      first_unsaid = d;
-  };
+  const auto report = [&bad_rows](const Diagnostic& d) { bad_rows.add(d); };
   std::size_t next_broken = 0;  // the first of `broken` not yet reported
   for (const CsvRow& row : table.rows) {
     for (; next_broken < broken.size() && broken[next_broken].line < row.line; ++next_broken)
@@ -169,10 +161,8 @@ ReplaySeries series_of(const CsvTable& table, const std::vector<Diagnostic>& bro
     }
   }
   for (; next_broken < broken.size(); ++next_broken) report(broken[next_broken]);
-  if (more_problems > 0)
-    problems.push_back({first_unsaid.file, first_unsaid.line, first_unsaid.column,
-                        "and " + std::to_string(more_problems) + " more bad rows from here"});
-  if (!problems.empty()) throw InputError(std::move(problems));
+  if (std::vector<Diagnostic> problems = bad_rows.take(); !problems.empty())
+    throw InputError(std::move(problems));
   if (series.rows() < 2)
     fail(path, 0, 0,
          std::to_string(series.rows()) + " row" + (series.rows() == 1 ? "" : "s") +

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <string>
+#include <utility>
 
 #include "dosim/error.h"
 #include "util/input_file.h"
@@ -296,6 +298,21 @@ std::optional<std::int64_t> parse_timestamp(std::string_view text) {
   text = trim(text);
   if (text.size() >= 10 && text[4] == '-') return parse_date_time(text);
   return parse_unix_time(text);
+}
+
+void RowProblems::add(Diagnostic problem) {
+  if (said_.size() < kMost)
+    said_.push_back(std::move(problem));
+  else if (unsaid_++ == 0)
+    first_unsaid_ = std::move(problem);
+}
+
+std::vector<Diagnostic> RowProblems::take() {
+  if (unsaid_ > 0)
+    said_.push_back({first_unsaid_.file, first_unsaid_.line, first_unsaid_.column,
+                     "and " + std::to_string(unsaid_) + " more bad rows from here"});
+  unsaid_ = 0;
+  return std::move(said_);
 }
 
 }  // namespace dosim

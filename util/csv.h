@@ -86,6 +86,21 @@ std::optional<double> parse_number(std::string_view text);
 // since 1970 UTC; nullopt when it is none of them.
 std::optional<std::int64_t> parse_timestamp(std::string_view text);
 
+// The bad rows of a file, said as every reader of it says them: the first kMost, then
+// `FILE:LINE:COL: and N more bad rows from here` at the first not said.
+class RowProblems {
+ public:
+  static constexpr std::size_t kMost = 100;
+  void add(Diagnostic problem);
+  // Those added, with the count of the rest; empty when none were.
+  std::vector<Diagnostic> take();
+
+ private:
+  std::vector<Diagnostic> said_;
+  std::size_t unsaid_ = 0;
+  Diagnostic first_unsaid_;
+};
+
 // The accepted timestamp forms in a few words, for messages.
 inline constexpr std::string_view kTimestampForms =
     "YYYY-MM-DD[ HH:MM[:SS[.fraction]]][Z|+hh:mm|-hh:mm], seconds or milliseconds since 1970";
