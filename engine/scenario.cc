@@ -5,6 +5,10 @@
 
 namespace dosim {
 
+SimTime first_tick_showing(SimTime t, SimTime tick) {
+  return t <= tick / 2 ? 0 : (t - tick / 2 + tick - 1) / tick * tick;
+}
+
 double RecordedRate::rate_at(SimTime t, double fallback) const {
   if (offsets.empty() || t < start) return fallback;
   const SimTime span = offsets.back() - offsets.front() + step;

@@ -250,9 +250,7 @@ void Loader::read_timing(MapReader& top) {
   auto record = top.duration("record", Range::above(0));
   scenario_.tick = tick.value_or(replay_step > 0 ? replay_step : kSecond);
   if (!duration_ && replay_end > 0)
-    duration_ = std::max<SimTime>(
-                    1, (replay_end - scenario_.tick / 2 + scenario_.tick - 1) / scenario_.tick) *
-                scenario_.tick;
+    duration_ = std::max(scenario_.tick, first_tick_showing(replay_end, scenario_.tick));
   scenario_.duration = duration_.value_or(0);
   scenario_.record_interval = record.value_or(scenario_.tick);
   // A tick coarser than a replayed file's step takes one row of several: the others are

@@ -335,13 +335,9 @@ std::vector<IncidentRecord> World::incidents() const {
       record.root_cause = replay.family == "edge" ? scenario_.edge_name(replay.dependency)
                                                   : scenario_.services[replay.service].name;
       record.root_service = replay.service;
-      // The ticks whose middle falls in [from, to): those that show its rows (World's
-      // replay).
-      const auto first_tick_from = [tick](SimTime t) {
-        return t <= tick / 2 ? 0 : (t - tick / 2 + tick - 1) / tick * tick;
-      };
-      record.start = record.impact_start = first_tick_from(from);
-      record.end = record.impact_end = std::min(end_of_run, first_tick_from(to));
+      // The ticks whose middle falls in [from, to): those that show its rows.
+      record.start = record.impact_start = first_tick_showing(from, tick);
+      record.end = record.impact_end = std::min(end_of_run, first_tick_showing(to, tick));
       record.silent = false;
       record.affected = {replay.service};
       records.push_back(std::move(record));

@@ -360,8 +360,13 @@ struct FaultSpec {
   SourcePos pos;
 };
 
+// The start of the first tick (of length `tick`) whose middle is at or after `t` >= 0: a
+// tick shows the replayed row its middle falls in, so this is the first tick that shows a
+// row starting at t (a row a few milliseconds late is still its tick's).
+SimTime first_tick_showing(SimTime t, SimTime tick);
+
 // A recorded series replayed as one of the world's series (`replay:`, engine/replay.h reads
-// the file): row i of the file sets the series for the ticks whose start falls in
+// the file): row i of the file sets the series for the ticks whose middle falls in
 // [offsets[i], offsets[i + 1]) (the last row: one file step), in place of the simulated
 // value; outside that span the simulated value stands. Labelled anomaly
 // windows become incidents of the ground truth (docs/scenario-format.md, `replay[]`).
