@@ -489,6 +489,7 @@ void TickOutcome::reset(std::size_t services, std::size_t endpoints, std::size_t
   spread_source.assign(services, -1);
   from_source.assign(services, 0.0);
   wait.assign(services, {});
+  service_squeeze.assign(services, 1.0);
   latency.assign(services, {});
   latency_fit.assign(services, {});
   queue_shape.assign(services, {});
@@ -1235,9 +1236,16 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
         out.wait[s] = scaled_by_service_spread(
             out.wait[s], workers / per_replica - slow_all->fraction * slow_all->delay, *slow_all,
             !pooled && spec.load_balancer == LoadBalancer::kRoundRobin ? 1.0 / replicas : 1.0);
-      // Shown (and timed out) in the tick the requests complete in.
+      // Shown (and timed out) in the tick the requests complete in: the queue holding the
+      // backlog (the loaded replicas of split queues) serves it at `rate`, and its waits
+      // rise (or fall) over the tick with what it holds.
+      const double rate = is_split ? loaded_replicas * per_replica : capacity;
+      const bool driven = state.driven[s] != 0;
+      const double rise =
+          driven ? ((is_split ? loaded.in_system : step.in_system) - held_before) / rate : 0.0;
       out.wait[s] = state.completed.complete(static_cast<std::size_t>(s), tick, dt_, out.wait[s],
-                                             std::max(0.0, admitted - step.shed));
+                                             std::max(0.0, admitted - step.shed), rise, rate,
+                                             workers / per_replica, driven, out.service_squeeze[s]);
       in_system = step.in_system;
       // Slow pods (a latency fault with a `mode`: docs/world-model.md, Bad pods) hold a
       // worker for the delay, as at the request level: each serves workers / (service time
@@ -1760,6 +1768,14 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
         mod.service_capacity[s] > 0 ? spec.service_seconds() / mod.service_capacity[s] : 0.0;
     const int first = endpoint_begin_[s];
     const int count = endpoint_begin_[s + 1] - first;
+    // The requests completing in a steeply filling queue show a share `squeeze` of a service
+    // time's spread (completed_wait.h): an exponential of squeeze x its mean, the rest of the
+    // mean a fixed part of the wait.
+    const double squeeze = out.service_squeeze[s];
+    const auto shape_of = [&](double own) {
+      return queue_latency(squeeze * own,
+                           {out.wait[s].mean + (1.0 - squeeze) * own, out.wait[s].var});
+    };
     // Slow pods' share (forward) takes what its requests take more, in place of the fault's
     // delay on their share; it is the service's one delayed share where it has no other.
     Moments service_delay = mod.service_delay[s];
@@ -1784,11 +1800,11 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
     const double shared_third = third_of(queue_latency(0.0, out.wait[s])) +
                                 gamma_third(service_delay) + downstream_third;
     for (int e = first; e < first + count; ++e) {
-      const double own = base * endpoints_[e].latency_factor;
-      const Moments latency = Moments{own, own * own} + out.wait[s] + service_delay +
+      const double own = base * endpoints_[e].latency_factor, spread = squeeze * own;
+      const Moments latency = Moments{own, spread * spread} + out.wait[s] + service_delay +
                               mod.endpoint_delay[e] + downstream;
       out.endpoint_third[e] =
-          2.0 * own * own * own + shared_third + gamma_third(mod.endpoint_delay[e]);
+          2.0 * spread * spread * spread + shared_third + gamma_third(mod.endpoint_delay[e]);
       const double answered = (1.0 - mod.service_abort[s]) * (1.0 - unrouted[s]) *
                               (1.0 - mod.endpoint_abort[e]) * (1.0 - shed_share);
       out.endpoint_latency[e] = latency;
@@ -1813,8 +1829,7 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
                        mixture.mean > 0;
     out.queue_shaped[s] = alone;
     if (alone) {
-      const QueueLatency shape =
-          queue_latency(base * endpoints_[first].latency_factor, out.wait[s]);
+      const QueueLatency shape = shape_of(base * endpoints_[first].latency_factor);
       out.queue_shape[s] = shape;
       out.latency_third[s] = third_of(shape);
       out.p50[s] = quantile(shape, 0.50);
@@ -1843,8 +1858,7 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
       // Its own queue alone but for a fixed delay: the mixture of the exact shape and the
       // same shifted, so that a small delay moves the percentiles by as little as it should.
       if (part.jitter == 0 && downstream.mean == 0 && downstream.var == 0 && mixture.mean > 0) {
-        const QueueLatency shape =
-            queue_latency(base * endpoints_[first].latency_factor, out.wait[s]);
+        const QueueLatency shape = shape_of(base * endpoints_[first].latency_factor);
         out.queue_shape[s] = shape;
         out.delay_mixture[s].shaped = out.passed_delay[s].shaped = true;
         out.p50[s] = shifted_share_quantile(shape, p, part.delay, 0.50);
@@ -1923,7 +1937,7 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
         thread_local std::vector<QueueLatency> shapes;
         shapes.clear();
         for (int e = first; e < first + count; ++e) {
-          shapes.push_back(queue_latency(base * endpoints_[e].latency_factor, out.wait[s]));
+          shapes.push_back(shape_of(base * endpoints_[e].latency_factor));
           out.endpoint_third[e] = third_of(shapes.back());
         }
         out.latency_third[s] =

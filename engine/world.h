@@ -214,6 +214,9 @@ struct TickOutcome {
   std::vector<int> spread_source;
   std::vector<double> from_source;
   std::vector<Moments> wait, latency;
+  // The share of a request's service-time spread (and of its wait's own) that the requests
+  // completing in the tick show: 1 but while a queue fills steeply (completed_wait.h).
+  std::vector<double> service_squeeze;
   std::vector<LogNormal> latency_fit;  // log-normal matched to `latency`
   // A service whose latency is its own queue alone (one endpoint, no calls, no injected
   // delay): its exact shape (queue_latency.h), which its percentiles and its callers'

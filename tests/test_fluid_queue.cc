@@ -230,10 +230,13 @@ TEST_CASE("Fluid queue: a wait is shown in the tick its requests complete in",
   dosim::CompletedWaits waits;
   waits.resize(1);
   std::vector<double> shown;
+  double squeeze = 0;
   for (std::int64_t tick = 0; tick < 60; ++tick) {
     const double mean = tick >= 10 && tick < 20 ? 1.5 : 0.01;
     const dosim::Moments arriving{mean, 0.01 * mean * mean};
-    const dosim::Moments wait = waits.complete(0, tick, 1.0, arriving, 100.0);
+    const dosim::Moments wait =
+        waits.complete(0, tick, 1.0, arriving, 100.0, 0.0, 10.0, 0.0, false, squeeze);
+    CHECK(squeeze == 1.0);  // flat lines: each request's spread shows whole
     if (tick < 10 || tick >= 20 + dosim::kWaitHistory) {  // short waits: the same, bit for bit
       CHECK(wait.mean == arriving.mean);
       CHECK(wait.var == arriving.var);
@@ -248,6 +251,47 @@ TEST_CASE("Fluid queue: a wait is shown in the tick its requests complete in",
   CHECK(shown[20] == Approx((0.99 * 0.01 + 0.5 * 1.5 + 0.5 * 1.5) / (0.99 + 0.5 + 0.5)));
   CHECK(shown[21] == Approx((0.99 * 0.01 + 0.01 * 0.01 + 0.5 * 1.5) / (0.99 + 0.01 + 0.5)));
   CHECK(shown[22] < 0.05);
+}
+
+TEST_CASE("Fluid queue: a filling queue's completions wait along a line, alike within a tick",
+          "[fluid_queue][completion]") {
+  // From tick 10 each tick's arrivals wait 2 s more than the last's, rising along a line: an
+  // arrival at a >= 10 waits 2 (a - 10) and completes at 3 a - 20, so tick 16's completions
+  // arrived over [12, 12.33] and waited evenly from 4 to 4.67 s; each request's own spread
+  // (variance 0.09) shows by a third, the ticks over which a cohort completes.
+  dosim::CompletedWaits waits;
+  waits.resize(1);
+  double squeeze = 0;
+  dosim::Moments wait;
+  for (std::int64_t tick = 0; tick <= 16; ++tick) {
+    const double rise = tick >= 10 ? 2.0 : 0.0;
+    const double mean = tick >= 10 ? 2.0 * (tick - 10) + 1.0 : 0.0;
+    const dosim::Moments arriving{mean, 0.09 + rise * rise / 12.0};
+    wait = waits.complete(0, tick, 1.0, arriving, 30.0, rise, 4.0, 0.0, tick >= 10, squeeze);
+  }
+  CHECK(wait.mean == Approx(2.0 * 36.5 / 3.0 - 20.0));
+  CHECK(wait.var == Approx((2.0 / 3.0) * (2.0 / 3.0) / 12.0 + 0.09 / 9.0));
+  CHECK(squeeze == Approx(1.0 / 3.0));
+}
+
+TEST_CASE("Fluid queue: when capacity returns, the backlog's waits end at the new rate",
+          "[fluid_queue][completion]") {
+  // Ticks 0 to 4 arrive to 10 s of waiting at 4 requests a second; at tick 5 the rate is
+  // 40: what each still has to wait takes a tenth, so all five complete in tick 5, between
+  // 0.5 and 1 s into it (tick 0's first arrival had 5 s left: 0.5 s; tick 4's last 10 s: 1 s),
+  // having waited from 5.5 s (tick 0's first) to 1 s (tick 4's last), 0.9 s apart a tick.
+  dosim::CompletedWaits waits;
+  waits.resize(1);
+  double squeeze = 0;
+  for (std::int64_t tick = 0; tick < 5; ++tick)
+    CHECK(waits.complete(0, tick, 1.0, {10.0, 0.0}, 20.0, 0.0, 4.0, 0.0, true, squeeze).mean ==
+          Approx(10.0));  // nothing completes yet: the nearest cohort's wait
+  const dosim::Moments wait =
+      waits.complete(0, 5, 1.0, {1.0, 0.0}, 20.0, 0.0, 40.0, 0.0, true, squeeze);
+  // The five parts' means 5.05, 4.15, ..., 1.45; each spread evenly over 0.9 s.
+  CHECK(wait.mean == Approx(3.25));
+  CHECK(wait.var == Approx(2.0 * 0.9 * 0.9 + 0.9 * 0.9 / 12.0));
+  // Without the new rate they would complete from tick 10 to 15, each showing 10 s.
 }
 
 TEST_CASE("Fluid queue: replicas that come back start empty and the backlog drains where it is",

@@ -106,7 +106,7 @@ def test_the_notebooks_words_are_its_runs_numbers():
     assert "from about 70 ms to about 255 ms" in prose
     assert round(np.median(p95[t < 900]), 2) == 0.07
     assert round(np.median(p95[(t > 900) & (t < 1250)]), 3) in (0.254, 0.255, 0.256)
-    assert "(5.3 s)" in prose and round(float(p95[(t > 1250) & (t < 1360)].max()), 1) == 5.3
+    assert "(5.4 s)" in prose and round(float(p95[(t > 1250) & (t < 1360)].max()), 1) == 5.4
     assert "below 1 %" in prose and errors.max() < 0.01
     ours, _ = false_alarms("level-shift")
     mad, mad_all = false_alarms("mad")

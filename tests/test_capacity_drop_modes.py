@@ -1,0 +1,89 @@
+"""A capacity drop and its recovery, per tick, in both world modes (issue 16; engine/
+completed_wait.h): a cpu-stress fault slows a service of 4 workers at 40 per second, fed 30
+per second, and its backlog builds and drains. At the request level the latencies of the
+requests completing in each tick rise along a line while the queue fills (each second's
+arrivals wait 6.5 s more than the last's at a tenth of the capacity), alike within the tick
+(one that took longer arrived earlier), and fall along a line as it drains. The fluid model
+shows the same, where it showed p99s three times the request level's during the fill, a
+plateau of 10 s, and after a long drop the fault's 20 s for five ticks after the capacity
+came back (the cohorts still waiting kept the waits of the slow rate).
+The drains are compared with a request level that serves deterministically: with
+exponential service times the four requests in service when the fault ends keep the
+service times drawn under it (a second on average), which holds the whole backlog about a
+second longer; a real CPU coming back speeds them up, as the fluid model does. Averaged over
+three seeds, read back with h5py."""
+import h5py
+import numpy as np
+import pytest
+
+from dosim_test_util import TMP, dosim
+
+SEEDS = (1, 2, 3)
+MEAN, P50, P99 = 0, 1, 2
+
+
+def averaged(name, load, duration, mode, service_time="exponential"):
+    path = TMP / f"drop-{name}-{service_time}.yaml"
+    path.write_text(f"""name: drop
+duration: 6m
+tick: 1s
+detectors: []
+services:
+  - {{name: svc, replicas: 1, workers: 4, capacity_rps: 40, base_latency: 100ms,
+     service_time: {service_time}}}
+traffic:
+  - {{entry: svc, base_rps: 30, noise: 0}}
+faults:
+  - {{name: stress, kind: cpu-stress, target: {{service: svc}}, load: {load}, start: 2m,
+     duration: {duration}}}
+""")
+    runs = []
+    for seed in SEEDS:
+        trace = TMP / f"drop-{name}-{service_time}-{mode}-{seed}.h5"
+        result = dosim("run", path, "--mode", mode, "--seed", seed, "--out", trace, "--quiet")
+        assert result.returncode == 0, result.stderr
+        with h5py.File(trace) as f:
+            m = f["metrics/service"]
+            runs.append(np.stack([m[k][:, 0].astype(np.float64)
+                                  for k in ("latency_mean_s", "latency_p50_s", "latency_p99_s")]))
+    return np.mean(runs, axis=0)
+
+
+def close(fluid, requests, row, ticks, within):
+    for tick in ticks:
+        f, r = fluid[row, tick], requests[row, tick]
+        assert abs(f / r - 1) < within, (tick, ("mean", "p50", "p99")[row], f, r)
+
+
+@pytest.fixture(scope="module")
+def short_drop():
+    # A tenth of the capacity for 10 s (from 120 to 130): a backlog of 260 that drains at
+    # 10 a second until about 156.
+    return {"fluid": averaged("short", 90, "10s", "fluid"),
+            "requests": averaged("short", 90, "10s", "requests"),
+            "deterministic": averaged("short", 90, "10s", "requests", "deterministic")}
+
+
+def test_while_a_queue_fills_its_completions_wait_along_a_line(short_drop):
+    fluid, requests = short_drop["fluid"], short_drop["requests"]
+    close(fluid, requests, MEAN, range(122, 130), 0.1)
+    close(fluid, requests, P99, range(122, 130), 0.3)
+    assert np.all(np.diff(fluid[P50, 121:130]) > 0), fluid[P50, 121:130]
+    # Alike within a tick: no tail of the fault's one-second service times.
+    assert np.all(fluid[P99, 123:130] < 1.4 * fluid[P50, 123:130]), fluid[:, 123:130]
+
+
+def test_as_it_drains_its_completions_wait_along_a_line(short_drop):
+    fluid, requests = short_drop["fluid"], short_drop["deterministic"]
+    close(fluid, requests, MEAN, range(130, 148), 0.1)  # while they wait 3 s or more
+    close(fluid, requests, P99, range(130, 148), 0.1)
+    assert np.all(np.diff(fluid[P50, 130:150]) < 0), fluid[P50, 130:150]
+
+
+def test_after_a_long_drop_the_waits_fall_as_soon_as_capacity_returns():
+    fluid = averaged("long", 50, "60s", "fluid")
+    requests = averaged("long", 50, "60s", "requests", "deterministic")
+    # Half the capacity for a minute: the queue fills to its limit (20 s of waiting); at 180
+    # the capacity is back and the waits fall from the first tick on.
+    close(fluid, requests, MEAN, range(180, 200), 0.12)
+    assert fluid[MEAN, 180] < 0.95 * fluid[MEAN, 178]
