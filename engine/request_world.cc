@@ -502,7 +502,20 @@ void RequestWorld::start_service(std::int32_t h, int r, SimTime t) {
   ++replica.busy;
   set_busy(hop.service, +1, t);
   const double held = service_time(hop.service, hop.endpoint, hop.key) + hop.slow;
-  push(std::max(t + 1, after(t, held)), EventKind::kDone, h, hop.gen);
+  hop.done_at = std::max(t + 1, after(t, held));
+  push(hop.done_at, EventKind::kDone, h, hop.gen, hop.done_epoch);
+}
+
+void RequestWorld::retime_service(int s, double factor, SimTime t) {
+  for (std::size_t i = 0; i < hops_.size(); ++i) {
+    Hop& hop = hops_[i];
+    if (!hop.in_service || hop.service != s || hop.done_at <= t) continue;
+    // The slow pod's delay (a hold, not CPU) is taken to come last.
+    const double left = to_seconds(hop.done_at - t);
+    const double held = std::min(left, hop.slow);
+    hop.done_at = std::max(t + 1, after(t, (left - held) * factor + held));
+    push(hop.done_at, EventKind::kDone, static_cast<std::int32_t>(i), hop.gen, ++hop.done_epoch);
+  }
 }
 
 void RequestWorld::done(std::int32_t h, SimTime t) {
@@ -1016,6 +1029,12 @@ void RequestWorld::advance(std::int64_t tick, const std::vector<double>& externa
     ServiceState& state = services_[s];
     state.mean_time =
         state.workers / (scenario_->services[s].capacity_rps * mod.service_capacity[s]);
+    // Requests in service when a stressor starts or stops go on at the new CPU share (a
+    // service time drawn under a fault kept the fault's pace after it, holding a backlog
+    // about a service time longer than the fluid model's).
+    if (state.cpu_share > 0 && mod.service_capacity[s] != state.cpu_share)
+      retime_service(static_cast<int>(s), state.cpu_share / mod.service_capacity[s], tick_start_);
+    state.cpu_share = mod.service_capacity[s];
     bool faulted = !mod.service_abort_parts[s].empty() || !mod.service_delay_parts[s].empty() ||
                    unrouted[s] > 0;
     for (int e = endpoint_begin_[s]; e < endpoint_begin_[s + 1]; ++e)
@@ -1064,7 +1083,8 @@ void RequestWorld::advance(std::int64_t tick, const std::vector<double>& externa
         if (hops_[event.hop].gen == event.gen) enter(event.hop, t);
         break;
       case EventKind::kDone:
-        if (const Hop& hop = hops_[event.hop]; hop.gen == event.gen && hop.replica >= 0)
+        if (const Hop& hop = hops_[event.hop];
+            hop.gen == event.gen && hop.replica >= 0 && event.status == hop.done_epoch)
           done(event.hop, t);
         break;
       case EventKind::kResult:

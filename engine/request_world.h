@@ -103,7 +103,7 @@ class RequestWorld {
   struct Event {          // ordered by (time, order pushed) in the calendar queue
     std::int32_t hop;     // the hop, or the call
     std::uint32_t gen;    // its generation when the event was made (stale ones are dropped)
-    std::int32_t status;  // kResult: the callee's answer
+    std::int32_t status;  // kResult: the callee's answer; kDone: the hop's done_epoch
     EventKind kind;
     bool fast;  // kResult: the callee failed it at once (no latency to measure)
   };
@@ -141,6 +141,10 @@ class RequestWorld {
     bool in_service = false;           // holding a worker of `replica`
     std::uint64_t service_order = 0;   // when it got the worker (replica losses fail in order)
     double slow = 0;                   // seconds a fault on its replica adds to its service time
+    // When its service ends, and which of its kDone events says so (a CPU share that
+    // changes while it is served re-times it: retime_service).
+    SimTime done_at = 0;
+    std::int32_t done_epoch = 0;
   };
   struct Call {             // one call of a request to a dependency, over its attempts
     std::int32_t hop = -1;  // the caller
@@ -196,6 +200,7 @@ class RequestWorld {
     // This tick's: the mean service time before the endpoint's factor, and whether a fault
     // or an outage acts on its requests (if not, their checks are skipped).
     double mean_time = 0;
+    double cpu_share = 0;  // of its capacity a cpu-stress fault leaves (0 before the first tick)
     bool faulted = false;
     double busy_since = 0;  // seconds into the tick of the last busy change
     int busy = 0;           // workers busy over all replicas
@@ -235,6 +240,9 @@ class RequestWorld {
   void enter(std::int32_t h, SimTime t);
   void start_service(std::int32_t h, int replica, SimTime t);
   void done(std::int32_t h, SimTime t);
+  // A cpu-stress fault starts or ends: the requests service s serves now go on at the new
+  // CPU share, what is left of their service time scaled by `factor` (old share / new).
+  void retime_service(int s, double factor, SimTime t);
   // Calls: the next one of a sequential request, all of a parallel one, one attempt, its
   // failure (retry or give up), and the call's end (with a fallback call to make next).
   void next_call(std::int32_t h, SimTime t);
