@@ -64,7 +64,9 @@ TraceForScoring read_trace(const std::string& path) {
     if (std::string problem = trace_version_problem(f); !problem.empty())
       throw ReadFailure{problem};
     if (!exists(f, "truth/incidents") || !exists(f, "alerts"))
-      throw ReadFailure{"no ground truth or alerts (an interrupted run?)"};
+      throw ReadFailure{
+          "no ground truth or alerts: a run stopped on an error (a failing script or detector) or "
+          "a Simulation closed before its end keeps none (a run stopped by a signal keeps them)"};
     trace.seed = hdf5::read_attribute<std::uint64_t>(f, "seed");
     trace.complete = hdf5::read_attribute<std::int32_t>(f, "complete") != 0;
     const auto times = read_numbers<std::int64_t>(f, "time_ns");

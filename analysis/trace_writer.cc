@@ -932,6 +932,7 @@ TraceWriter::~TraceWriter() {
     // A failing script's own log up to its error (set_script before the writer goes): what
     // the user reads to see where it went wrong.
     if (impl.has_script) impl.write_script();
+    impl.write_span_sources();
     impl.write_detector_names();
     impl.close();
     impl.commit();

@@ -197,10 +197,11 @@ double parse_start(const std::string& text) {
 void write_series(const ExportOptions& options, std::ostream& out) {
   const TraceSeries trace = read_trace_series(options.trace_path);
   if (!trace.complete)  // its incidents' `silent` and what never began read otherwise
-    std::fprintf(stderr,
-                 "%s: warning: the trace is incomplete (an interrupted run): the export holds "
-                 "the part it ran, and an incident it marks silent may never have begun\n",
-                 options.trace_path.c_str());
+    std::fprintf(
+        stderr,
+        "%s: warning: the trace is incomplete (an interrupted or failed run): the export holds "
+        "the part it ran, and an incident it marks silent may never have begun\n",
+        options.trace_path.c_str());
   double start = -1;
   if (options.start) {
     start = parse_start(*options.start);

@@ -289,6 +289,11 @@ int run_command(const RunCommandOptions& options) {
     if (show_progress) progress.clear();
     print_error(error);
     run.reset();  // a failing script or detector: the trace, incomplete, replaces the target
+    if (!trace_path.empty() && std::filesystem::exists(trace_path))
+      std::fprintf(stderr,
+                   "dosim run: the trace up to the error is in %s (incomplete, without its "
+                   "ground truth: dosim report and dosim export read it)\n",
+                   trace_path.c_str());
     leave_failed();
   }
   if (show_progress) progress.clear();

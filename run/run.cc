@@ -17,6 +17,15 @@
 namespace dosim {
 namespace {
 
+// The run's faults and changes (the declared ones, then those a script added), which the
+// trace's spans point at.
+void set_span_sources(TraceWriter& writer, const Scenario& scenario) {
+  std::vector<std::string> fault_names, change_names;
+  for (const FaultSpec& fault : scenario.faults) fault_names.push_back(fault.name);
+  for (const ChangeSpec& change : scenario.changes) change_names.push_back(change.name);
+  writer.set_span_sources(std::move(fault_names), std::move(change_names));
+}
+
 // Hands the detectors' scores and gauges to the trace, tick by tick (/detectors/<name>/).
 class DetectorScoresToTrace : public DetectorObserver {
  public:
@@ -166,6 +175,8 @@ void Run::Impl::stop_on(const std::string& what) {
   failure = what.empty() ? "an unknown error" : what.substr(0, what.find('\n'));
   if (writer && script)
     writer->set_script(script->path(), script->text(), script->log(), script->experiments());
+  // The faults and changes the script added before it failed, whose spans point at them.
+  if (writer) set_span_sources(*writer, simulation.scenario());
   writer.reset();
 }
 
@@ -267,10 +278,7 @@ RunReport Run::run(const std::atomic<bool>* stop) {
       timelines.push_back({e.incident, e.time, e.event, e.detail});
     writer.set_incident_timelines(std::move(timelines));
     writer.set_notifications(report.routing);
-    std::vector<std::string> fault_names, change_names;
-    for (const FaultSpec& fault : scenario.faults) fault_names.push_back(fault.name);
-    for (const ChangeSpec& change : scenario.changes) change_names.push_back(change.name);
-    writer.set_span_sources(std::move(fault_names), std::move(change_names));
+    set_span_sources(writer, scenario);
     if (impl.script)
       writer.set_script(impl.script->path(), impl.script->text(), report.script_log,
                         report.experiments);

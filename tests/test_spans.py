@@ -209,3 +209,27 @@ def test_a_fault_a_script_injects_is_named_in_the_spans():
         assert slowed.any()
         assert np.all(service[slowed] == 0)  # web's server spans
         assert np.all((start[slowed] >= 40e9) & (start[slowed] < 60e9))
+
+
+def test_a_script_that_fails_still_names_the_faults_it_injected():
+    # The run stops at the script's error (exit 2) and keeps its trace: the spans of the
+    # fault the script added before point at index 1, which fault_names must name (it
+    # listed the declared faults only).
+    script = TMP / "inject-then-fail.lua"
+    script.write_text(
+        'sim.at(40, function()\n'
+        '  sim.inject{name = "web-slow", kind = "latency", target = {service = "web"},\n'
+        '             fixedDelay = "50ms", duration = "20s"}\n'
+        'end)\n'
+        'sim.at(70, function() error("boom") end)\n')
+    path = TMP / "scripted-fail.yaml"
+    path.write_text(SCENARIO.format(tracing="sample_percent: 100"))
+    trace = TMP / "scripted-fail.h5"
+    result = dosim("run", path, "--script", script, "--out", trace, "--quiet")
+    assert result.returncode == 2, result.stderr
+    assert f"the trace up to the error is in {trace}" in result.stderr, result.stderr
+    with h5py.File(trace) as f:
+        assert f.attrs["complete"] == 0
+        names = f["spans/fault_names"].asstr()[()].tolist()
+        assert names == ["db-errors", "web-slow"], names
+        assert (f["spans/fault"][()] == 1).any()
