@@ -221,13 +221,27 @@ std::vector<int> network_edges(const Fields& f, const std::vector<int>& services
 
 std::vector<FaultSpec> network_chaos(const YAML::Node& node, ManifestContext& c,
                                      std::optional<SimTime>& own) {
-  Fields f(
-      node, "spec",
-      {"action", "mode", "value", "selector", "duration", "direction", "target", "delay", "loss"},
-      {"externalTargets", "device", "duplicate", "corrupt", "bandwidth", "rate", "remoteCluster"},
-      c.diags);
+  Fields f(node, "spec",
+           {"action", "mode", "value", "selector", "duration", "direction", "target", "delay",
+            "loss", "externalTargets"},
+           {"device", "duplicate", "corrupt", "bandwidth", "rate", "remoteCluster"}, c.diags);
   if (!f.is_map()) return {};
   auto [services, model] = open_chaos(f, FaultKind::kLatency, c, own);
+  // Without a `target`, `externalTargets` makes it act on the traffic to those hosts only
+  // (outside the cluster, not simulated): no fault, where the selected services' every call
+  // was taken (a service-wide incident in the ground truth).
+  if (f.has("externalTargets")) {
+    if (!f.has("target")) {
+      c.diags.warning(f.key_pos("externalTargets"),
+                      "with 'externalTargets' and no 'target' the experiment acts only on "
+                      "traffic to hosts outside the cluster, which dosim does not simulate: no "
+                      "fault is made");
+      return {};
+    }
+    c.diags.warning(f.key_pos("externalTargets"),
+                    "'spec.externalTargets' is not simulated (hosts outside the cluster): left "
+                    "aside; the calls to the target are");
+  }
   if (auto direction = f.text("direction");
       direction && *direction != "to" && *direction != "from" && *direction != "both")
     c.diags.error(f.value_pos("direction"),
@@ -592,13 +606,13 @@ void read_schedule_chaos(const Fields& spec, ManifestContext& c) {
   const bool ends_itself = *type == "PodChaos" && action.IsScalar() &&
                            (action.Scalar() == "pod-kill" || action.Scalar() == "container-kill");
   const bool duration_given = inner->IsMap() && (*inner)["duration"];  // said if bad
-  if (!own && !ends_itself && !duration_given && !faults.empty()) {
+  // Said beside the schedule's own problems (checked below), not in place of them.
+  const bool missing_duration = !own && !ends_itself && !duration_given && !faults.empty();
+  if (missing_duration)
     c.diags.error(spec.value_pos(key),
                   "a scheduled " + *type +
                       " needs a 'duration' (each run would last until the "
                       "manifest ends, and the schedule's later times be skipped)");
-    return;
-  }
   // Occurrence times in the manifest's window.
   const SimTime from = c.window.start, until = c.window.end;
   std::vector<SimTime> starts;
@@ -641,6 +655,7 @@ void read_schedule_chaos(const Fields& spec, ManifestContext& c) {
     }
     starts = cron->times(from, until, kMost);
   }
+  if (missing_duration) return;
   if (starts.empty()) {
     c.diags.warning(spec.value_pos("schedule"), "'" + *when +
                                                     "' fires no time while the manifest "

@@ -471,6 +471,61 @@ TEST_CASE("NetworkChaos delay, loss and partition act on services and calls", "[
   CHECK(s.faults.size() == 4);
 }
 
+TEST_CASE("NetworkChaos on externalTargets alone makes no fault; with a target, the target's",
+          "[manifests]") {
+  // Chaos Mesh delays only the traffic to the external hosts: dosim has none, so no fault
+  // (it delayed every answer of the selected service, a service-wide incident).
+  const Loaded loaded = load(
+      "apiVersion: chaos-mesh.org/v1alpha1\n"
+      "kind: NetworkChaos\n"
+      "metadata: {name: stripe-slow}\n"
+      "spec:\n"
+      "  action: delay\n"
+      "  mode: all\n"
+      "  selector: {labelSelectors: {app: pay}}\n"
+      "  direction: to\n"
+      "  externalTargets: [api.stripe.com]\n"
+      "  delay: {latency: 100ms}\n"
+      "---\n"
+      "apiVersion: chaos-mesh.org/v1alpha1\n"
+      "kind: NetworkChaos\n"
+      "metadata: {name: both}\n"
+      "spec:\n"
+      "  action: partition\n"
+      "  mode: all\n"
+      "  selector: {labelSelectors: {app: web}}\n"
+      "  externalTargets: [api.stripe.com]\n"
+      "  target: {mode: all, selector: {labelSelectors: {app: pay}}}\n");
+  const Scenario& s = loaded.scenario;
+  CHECK(fault_named(s, "stripe-slow") == nullptr);
+  REQUIRE(fault_named(s, "both"));
+  CHECK(s.edge_name(fault_named(s, "both")->target.dependency) == "web->pay");
+  CHECK(s.faults.size() == 1);
+  CHECK(has_warning(loaded,
+                    "m.yaml:9:3: with 'externalTargets' and no 'target' the experiment "
+                    "acts only on traffic to hosts outside the cluster"));
+  CHECK(has_warning(loaded, "m.yaml:19:3: 'spec.externalTargets' is not simulated"));
+}
+
+TEST_CASE("a Schedule without a duration has its schedule's problems said too", "[manifests]") {
+  // The missing duration was said alone: the bad minute came only once it was fixed.
+  CHECK(errors_of("apiVersion: chaos-mesh.org/v1alpha1\n"
+                  "kind: Schedule\n"
+                  "metadata: {name: nightly}\n"
+                  "spec:\n"
+                  "  schedule: '61 * * * *'\n"
+                  "  type: NetworkChaos\n"
+                  "  networkChaos:\n"
+                  "    action: delay\n"
+                  "    mode: all\n"
+                  "    selector: {labelSelectors: {app: pay}}\n"
+                  "    delay: {latency: 10ms}\n") ==
+        std::vector<std::string>{
+            "m.yaml:5:13: the minute field '61' must hold values in 0-59",
+            "m.yaml:8:5: a scheduled NetworkChaos needs a 'duration' (each run would last until "
+            "the manifest ends, and the schedule's later times be skipped)"});
+}
+
 TEST_CASE("a StressChaos memory stressor holds a share of the memory limit", "[manifests]") {
   const Loaded loaded = load(
       "apiVersion: chaos-mesh.org/v1alpha1\n"
