@@ -330,15 +330,23 @@ void read_virtual_service(const Fields& spec, ManifestContext& c) {
         Fields target(*dest, "destination", {"host", "subset", "port"}, {}, c.diags);
         if (auto host = target.text("host")) {
           const int s = c.names.service(*host);
+          // A destination elsewhere (a canary Deployment's own Service) changes nothing
+          // dosim simulates: a warning, with the name meant if it is a misspelt service.
           if (s < 0)
-            c.diags.error(target.value_pos("host"), "destination host '" + *host +
-                                                        "' is no service of the scenario" +
-                                                        did_you_mean(*host, c.names.candidates()));
+            c.diags.warning(target.value_pos("host"),
+                            "destination host '" + *host +
+                                "' is no service of the scenario; routing to another host is "
+                                "not simulated: the requests stay with the host" +
+                                did_you_mean(*host, c.names.candidates()));
           else if (std::find(hosts.begin(), hosts.end(), s) == hosts.end())
             c.diags.warning(target.value_pos("host"), "routing to another service ('" + *host +
                                                           "') is not simulated: the "
                                                           "requests stay with the host");
         }
+        if (target.has("subset"))
+          c.diags.warning(target.key_pos("subset"),
+                          "routing to a subset is not simulated: the requests go to all of the "
+                          "host's replicas (a version's share is a deployment's canary weight)");
       }
     }
     read_route_fault(r, route, c);
