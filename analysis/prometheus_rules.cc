@@ -175,7 +175,17 @@ RuleFile read_rule_file(const std::string& path) {
       }
       if (rule["record"]) {
         ++file.recording_rules;
-        if (rule["record"].IsScalar()) file.recorded.push_back(rule["record"].Scalar());
+        if (rule["record"].IsScalar()) {
+          file.recorded.push_back(rule["record"].Scalar());
+          if (rule["expr"] && rule["expr"].IsScalar()) {
+            RecordingRule recording{rule["record"].Scalar(), 0, 0, rule["expr"].Scalar()};
+            if (const YAML::Mark mark = rule["record"].Mark(); !mark.is_null() && mark.line >= 0) {
+              recording.line = mark.line + 1;
+              recording.column = mark.column + 1;
+            }
+            file.recordings.push_back(std::move(recording));
+          }
+        }
         records = true;
         continue;
       }

@@ -144,6 +144,34 @@ std::vector<std::string> dosim_names_in(const std::string& expr) {
   return names;
 }
 
+// The range selectors' durations in a PromQL expression (`x[5m]`; not a subquery's
+// `[30m:1m]`), outside its strings.
+std::vector<SimTime> ranges_in(const std::string& expr) {
+  std::vector<SimTime> ranges;
+  for (std::size_t i = 0; i < expr.size(); ++i) {
+    const char c = expr[i];
+    if (c == '"' || c == '\'' || c == '`') {  // a string: to its closing quote
+      std::size_t j = i + 1;
+      while (j < expr.size() && expr[j] != c) j += expr[j] == '\\' && c != '`' ? 2 : 1;
+      i = j;
+      continue;
+    }
+    if (c != '[') continue;
+    const std::size_t end = expr.find(']', i);
+    if (end == std::string::npos) break;
+    std::string inside = expr.substr(i + 1, end - i - 1);
+    inside.erase(
+        std::remove_if(inside.begin(), inside.end(),
+                       [](char ch) { return std::isspace(static_cast<unsigned char>(ch)); }),
+        inside.end());
+    if (inside.find(':') == std::string::npos)
+      if (const SimTime range = parse_prometheus_duration(inside); range > 0)
+        ranges.push_back(range);
+    i = end;
+  }
+  return ranges;
+}
+
 std::string label(const RuleLabels& labels, const std::string& key) {
   for (const auto& [name, value] : labels)
     if (name == key) return value;
@@ -243,19 +271,42 @@ int rules_command(const RulesOptions& options) {
     std::set<std::string> readable = exported_names(work / "series.om");  // and recorded
     readable.insert(rules.recorded.begin(), rules.recorded.end());
     const std::vector<std::string> known(readable.begin(), readable.end());
-    for (const AlertingRule& rule : rules.alerts) {
+    const auto check = [&](const std::string& rule, int line, int column, const std::string& expr) {
       std::set<std::string> said;
-      for (const std::string& name : dosim_names_in(rule.expr))
+      for (const std::string& name : dosim_names_in(expr))
         if (!readable.count(name) && said.insert(name).second)
           std::fprintf(stderr, "%s\n",
-                       Diagnostic{options.rules_path, rule.line, rule.column,
-                                  "rule '" + rule.name + "' reads '" + name +
+                       Diagnostic{options.rules_path, line, column,
+                                  rule + " reads '" + name +
                                       "', which the trace's export does not have (it answers "
                                       "nothing)" +
                                       did_you_mean(name, known),
                                   true}
                            .format()
                            .c_str());
+    };
+    for (const AlertingRule& rule : rules.alerts)
+      check("rule '" + rule.name + "'", rule.line, rule.column, rule.expr);
+    for (const RecordingRule& rule : rules.recordings) {
+      check("recording rule '" + rule.name + "'", rule.line, rule.column, rule.expr);
+      // promtool evaluates a group at an offset of its own between the rows: a range no
+      // longer than the row interval then holds one sample, and rate() records nothing.
+      for (const SimTime range : ranges_in(rule.expr))
+        if (range <= series.record_interval) {
+          std::fprintf(stderr, "%s\n",
+                       Diagnostic{options.rules_path, rule.line, rule.column,
+                                  "recording rule '" + rule.name + "' takes a range of " +
+                                      format_duration(range) +
+                                      ", no longer than the trace's row interval (" +
+                                      format_duration(series.record_interval) +
+                                      "): evaluated between two rows it holds one sample, and "
+                                      "rate(), increase() and the like record nothing; give at "
+                                      "least twice the interval",
+                                  true}
+                           .format()
+                           .c_str());
+          break;
+        }
     }
   }
   const fs::path tsdb = work / "tsdb";

@@ -501,14 +501,29 @@ def test_rules_that_read_no_series_or_lose_the_service_label_are_warned_of():
         expr: sum by (service) (dosim_service_rps)
       - alert: Fine
         expr: dosim_service_error_ratio{service="dosim_not_a_metric"} > 0.1 or dosim_my:rps > 1e9 or histogram_quantile(0.95, rate(dosim_service_latency_seconds_bucket[1m])) > 5
+      - record: misspelt:rps
+        expr: sum by (service) (dosim_servce_rps)
+      - record: short:p95
+        expr: histogram_quantile(0.95, sum by (service, le) (rate(dosim_service_latency_seconds_bucket[1m])))
+      - record: long:p95
+        expr: histogram_quantile(0.95, sum by (service, le) (rate(dosim_service_latency_seconds_bucket[2m])))
 """)
     result = dosim("rules", "score", trace, rules)
     assert result.returncode == 0, result.stderr
     warnings = [l for l in result.stderr.splitlines() if ": warning: " in l]
+    # Recording rules too (found by a second audit): a misspelt name recorded nothing, and a
+    # range no longer than the rows' minute holds one sample where promtool evaluates it,
+    # between two rows, so rate() recorded nothing; both left every alert on them at 0.
     assert warnings == [
         f"{rules}:6:16: warning: rule 'Unknown' reads 'dosim_servce_error_ratio', which the "
         "trace's export does not have (it answers nothing); did you mean "
         "'dosim_service_error_ratio'?",
+        f"{rules}:12:17: warning: recording rule 'misspelt:rps' reads 'dosim_servce_rps', which "
+        "the trace's export does not have (it answers nothing); did you mean "
+        "'dosim_service_rps'?",
+        f"{rules}:14:17: warning: recording rule 'short:p95' takes a range of 1m, no longer than "
+        "the trace's row interval (1m): evaluated between two rows it holds one sample, and "
+        "rate(), increase() and the like record nothing; give at least twice the interval",
         f"{rules}:4:16: warning: rule 'NoService': 2 of its 2 alerts name no service of the trace "
         "(no 'service' or 'caller' label, or another value): they match no incident and score "
         "as false alarms; keep the label (`by (service)`)"], result.stderr

@@ -31,10 +31,17 @@ struct AlertingRule {
   bool labels_use_value() const;
 };
 
+struct RecordingRule {
+  std::string name;          // `record:`
+  int line = 0, column = 0;  // where its `record:` name stands in the file (1-based; 0: unknown)
+  std::string expr;
+};
+
 struct RuleFile {
   std::vector<AlertingRule> alerts;
   std::size_t recording_rules = 0;
   std::vector<std::string> recorded;  // the recording rules' `record:` names
+  std::vector<RecordingRule> recordings;  // those with a name and an expression
 };
 
 // Reads a Prometheus rule file (groups of alerting and recording rules). Throws InputError
