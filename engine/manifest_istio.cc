@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <regex>
 
+#include "dosim/engine/scenario_loader.h"
 #include "manifests.h"
 
 namespace dosim::loader {
@@ -298,8 +299,8 @@ void read_virtual_service(const Fields& spec, ManifestContext& c) {
                     "host '" + *host + "' is no service of the scenario" +
                         did_you_mean(host->substr(0, host->find('.')), c.names.candidates()) +
                         " (map Kubernetes names with 'manifest_names:')");
-    else
-      hosts.push_back(s);
+    else if (std::find(hosts.begin(), hosts.end(), s) == hosts.end())
+      hosts.push_back(s);  // a service named twice (short and full DNS name) is one host
   }
   std::vector<Route> routes;
   const std::vector<YAML::Node> http = spec.list("http");
@@ -481,9 +482,7 @@ void read_destination_rule(const Fields& spec, ManifestContext& c) {
     if (limit > 0) edge.max_pending = static_cast<int>(std::min(limit, 1e8));
   }
   if (c.scenario.mode != WorldMode::kRequests && (edge.outlier || edge.max_pending > 0))
-    c.diags.warning(policy.pos(),
-                    "outlier detection and connection-pool limits act at request "
-                    "level only (mode: requests); the fluid model leaves them aside");
+    c.diags.warning(policy.pos(), kRequestLevelPolicies);
   for (std::size_t d = 0; d < c.scenario.dependencies.size(); ++d) {
     if (c.scenario.dependencies[d].callee != s) continue;
     edge.dependency = static_cast<int>(d);

@@ -1376,6 +1376,9 @@ void set_world_mode(Scenario& scenario, WorldMode mode) {
     scenario.warnings.push_back(
         {scenario.file, scenario.measurement_noise_pos.line, scenario.measurement_noise_pos.column,
          measurement_noise_warning(", asked for in place of the scenario's mode,"), true});
+  if (mode == WorldMode::kRequests)  // they act there
+    std::erase_if(scenario.warnings,
+                  [](const Diagnostic& d) { return d.message == kRequestLevelPolicies; });
   scenario.mode = mode;
 }
 

@@ -78,8 +78,11 @@ void Loader::read_manifests(MapReader& top) {
         break;
       }
       if (faults_.claim(fault.name, static_cast<int>(scenario_.faults.size())) >= 0) {
-        diags_.error(pos_of(item), "the manifest '" + *file + "' makes a fault named '" +
-                                       fault.name + "', the name of another fault");
+        diags_.error(pos_of(item),
+                     "the manifest '" + *file + "' makes a fault named '" + fault.name +
+                         "', the name of another fault (the faults take their manifests' "
+                         "metadata.name: give each experiment a name of its own, whatever its "
+                         "kind, and apply a file once; a repeated experiment is a Schedule)");
         continue;
       }
       scenario_.faults.push_back(std::move(fault));

@@ -746,6 +746,24 @@ TEST_CASE("a DestinationRule sets outlier detection and circuit breaking on call
                     "not simulated"));
 }
 
+TEST_CASE(
+    "a fluid scenario's DestinationRule warns that it acts at request level, unless asked for",
+    "[manifests]") {
+  // dosim validate --mode requests (RunOptions::mode) kept the fluid model's warning.
+  Loaded loaded = load(
+      "apiVersion: networking.istio.io/v1\n"
+      "kind: DestinationRule\n"
+      "metadata: {name: pay-cb}\n"
+      "spec:\n"
+      "  host: pay\n"
+      "  trafficPolicy:\n"
+      "    outlierDetection: {consecutive5xxErrors: 3, baseEjectionTime: 1m}\n");
+  CHECK(has_warning(loaded, std::string("m.yaml:7:5: ") + kRequestLevelPolicies));
+  set_world_mode(loaded.scenario, WorldMode::kRequests);
+  for (const Diagnostic& warning : loaded.scenario.warnings)
+    CHECK(warning.message != kRequestLevelPolicies);
+}
+
 TEST_CASE("a Locust stage table sets the users over time, as LoadTestShape does",
           "[manifests][locust]") {
   const Scenario s = parse_scenario(
@@ -829,6 +847,21 @@ TEST_CASE("a canary route to another host or a subset is not simulated: a warnin
             "host's replicas (a version's share is a deployment's canary weight)",
             "m.yaml:11:27: destination host 'pay-canary' is no service of the scenario; routing "
             "to another host is not simulated: the requests stay with the host"});
+}
+
+TEST_CASE("a host named by its short and its full DNS name is one host", "[manifests]") {
+  // It made the fault twice ('the name of another fault'): a common, valid Istio spelling.
+  const Loaded loaded = load(
+      "apiVersion: networking.istio.io/v1beta1\n"
+      "kind: VirtualService\n"
+      "metadata: {name: pay-slow}\n"
+      "spec:\n"
+      "  hosts: [pay, pay.default.svc.cluster.local]\n"
+      "  http:\n"
+      "  - fault: {delay: {fixedDelay: 1s, percentage: {value: 100}}}\n"
+      "    route: [{destination: {host: pay}}]\n");
+  REQUIRE(fault_named(loaded.scenario, "pay-slow"));
+  CHECK(loaded.scenario.faults.size() == 1);
 }
 
 TEST_CASE("a file kubectl applies may hold other kinds: left aside with a warning", "[manifests]") {

@@ -52,6 +52,12 @@ Scenario parse_scenario(const std::string& text, const std::string& file);
 // level) added to its warnings.
 void set_world_mode(Scenario& scenario, WorldMode mode);
 
+// The warning a fluid scenario's DestinationRule with outlier detection or connection-pool
+// limits gets; set_world_mode(kRequests) takes it back (they act there).
+inline constexpr const char* kRequestLevelPolicies =
+    "outlier detection and connection-pool limits act at request level only (mode: requests); "
+    "the fluid model leaves them aside";
+
 // Reads one fault / change entry as the scenario's `faults:` / `changes:` lists are read,
 // against an already loaded scenario (its services, dependencies, zones, duration...). `file`
 // names the source in messages. A name left out becomes fault-<i> / change-<i>, i being the
