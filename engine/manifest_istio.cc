@@ -294,6 +294,7 @@ void read_virtual_service(const Fields& spec, ManifestContext& c) {
     auto host = read_text(node, pos_of(node), "a host", c.diags);
     if (!host) continue;
     const int s = c.names.service(*host);
+    if (s == ManifestNames::kMisnamed) continue;
     if (s < 0)
       c.diags.error(pos_of(node),
                     "host '" + *host + "' is no service of the scenario" +
@@ -333,16 +334,19 @@ void read_virtual_service(const Fields& spec, ManifestContext& c) {
           const int s = c.names.service(*host);
           // A destination elsewhere (a canary Deployment's own Service) changes nothing
           // dosim simulates: a warning, with the name meant if it is a misspelt service.
-          if (s < 0)
+          if (s == ManifestNames::kMisnamed) {
+            // manifest_names maps it to no service: said there
+          } else if (s < 0) {
             c.diags.warning(target.value_pos("host"),
                             "destination host '" + *host +
                                 "' is no service of the scenario; routing to another host is "
                                 "not simulated: the requests stay with the host" +
                                 did_you_mean(*host, c.names.candidates()));
-          else if (std::find(hosts.begin(), hosts.end(), s) == hosts.end())
+          } else if (std::find(hosts.begin(), hosts.end(), s) == hosts.end()) {
             c.diags.warning(target.value_pos("host"), "routing to another service ('" + *host +
                                                           "') is not simulated: the "
                                                           "requests stay with the host");
+          }
         }
         if (target.has("subset"))
           c.diags.warning(target.key_pos("subset"),
@@ -422,6 +426,7 @@ void read_destination_rule(const Fields& spec, ManifestContext& c) {
   }
   const int s = c.names.service(*host);
   if (s < 0) {
+    if (s == ManifestNames::kMisnamed) return;
     c.diags.error(spec.value_pos("host"), "host '" + *host + "' is no service of the scenario" +
                                               did_you_mean(*host, c.names.candidates()));
     return;

@@ -40,7 +40,9 @@ class ManifestNames {
  public:
   ManifestNames(const Scenario& scenario, std::map<std::string, int> table)
       : scenario_(scenario), table_(std::move(table)) {}
-  // The service a host or name means, or -1.
+  // The service a host or name means, or -1; kMisnamed where `manifest_names:` maps it to no
+  // service (said there: its hosts are not said again).
+  static constexpr int kMisnamed = -2;
   int service(const std::string& name) const;
   // Whether service `s` carries label `key` = `value`: its own labels, and `app` (or `name`)
   // = its name (or a name that `table` maps to it) unless it sets that label itself.

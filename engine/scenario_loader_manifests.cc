@@ -19,7 +19,7 @@ void Loader::read_manifests(MapReader& top) {
                              "the service that '" + entry.key + "' names", diags_);
       if (!value) continue;
       const int s = service_ref(*value, entry.value_pos());
-      if (s >= 0) table[entry.key] = s;
+      table[entry.key] = s >= 0 ? s : ManifestNames::kMisnamed;
     }
   }
   scenario_.manifest_names.assign(table.begin(), table.end());

@@ -269,6 +269,18 @@ TEST_CASE("manifest_names maps Kubernetes names that differ from the services'",
       "manifests: [m.yaml]\n");
   REQUIRE(loaded.scenario.faults.size() == 1);
   CHECK(loaded.scenario.edge_name(loaded.scenario.faults[0].target.dependency) == "batch->pay");
+  // A mapping to no service is one problem, at the mapping: its hosts were said again,
+  // each told to map its name with manifest_names (which it does).
+  CHECK(errors_of("apiVersion: networking.istio.io/v1alpha3\n"
+                  "kind: VirtualService\n"
+                  "metadata: {name: pay-slow}\n"
+                  "spec:\n"
+                  "  hosts: [payment-service]\n"
+                  "  http:\n"
+                  "  - fault: {delay: {fixedDelay: .2s, percent: 100}}\n"
+                  "    route: [{destination: {host: payment-service}}]\n",
+                  "manifest_names: {payment-service: paymentsvc}\nmanifests: [m.yaml]\n") ==
+        std::vector<std::string>{"s.yaml:17:35: unknown service 'paymentsvc'"});
 }
 
 TEST_CASE("manifest problems are all reported at once with their positions", "[manifests]") {
@@ -473,7 +485,7 @@ TEST_CASE("NetworkChaos delay, loss and partition act on services and calls", "[
   CHECK(s.faults.size() == 4);
 }
 
-TEST_CASE("NetworkChaos on externalTargets alone makes no fault; with a target, the target's",
+TEST_CASE("NetworkChaos on externalTargets alone makes no fault, with a target the target's calls",
           "[manifests]") {
   // Chaos Mesh delays only the traffic to the external hosts: dosim has none, so no fault
   // (it delayed every answer of the selected service, a service-wide incident).
