@@ -168,10 +168,44 @@ def test_an_unknown_task_or_an_unwritable_json_is_a_bad_command_line():
     unknown = dosim("lab", "grade", "lab5", solution, "--task", "nosuch", cwd=TMP, env=ENV)
     assert unknown.returncode == 2 and "has no task 'nosuch'" in unknown.stderr, unknown
     assert "root-cause" in unknown.stderr  # the tasks it has
-    unwritable = dosim("lab", "grade", "lab5", solution, "--json", TMP / "no-such-dir" / "g.json",
+    # A folder that is a file: said, with why, before grading.
+    (TMP / "a-file").write_text("x")
+    unwritable = dosim("lab", "grade", "lab5", solution, "--json", TMP / "a-file" / "g.json",
                        cwd=TMP, env=ENV)
     assert unwritable.returncode == 2 and "cannot write the grade" in unwritable.stderr, unwritable
+    assert "is not a folder" in unwritable.stderr, unwritable.stderr
     assert "Traceback" not in unwritable.stderr
+
+
+def test_the_grade_goes_to_a_folder_made_for_it_as_the_docs_show():
+    # docs/labs.md: `--json grades/s1234.json` (it failed: no grades/ folder).
+    shutil.rmtree(TMP / "grades", ignore_errors=True)
+    solution = SOURCE_DIR / "labs" / "solutions" / "lab5"
+    run = dosim("lab", "grade", "lab5", solution, "--task", "root-cause", "--json",
+                "grades/s1234.json", cwd=TMP, env=ENV, timeout=600)
+    assert run.returncode == 0, run.stderr
+    assert json.loads((TMP / "grades" / "s1234.json").read_text())["lab"] == "lab5"
+
+
+def test_a_students_edited_copy_of_the_lab_is_not_what_they_are_graded_against():
+    # The handout has the student add their delays to their copy's boutique.yaml; graded
+    # from the folder that holds that copy, `lab1` named it, and the run without delays the
+    # surges task needs had the delays in it (0/5 for the instructor's solution). A bare
+    # name is the labs folders' lab; a path (./lab1) is that folder.
+    course = TMP / "course"
+    shutil.rmtree(course, ignore_errors=True)
+    shutil.copytree(LABS / "lab1", course / "lab1")
+    solution = LABS / "solutions" / "lab1"
+    scenario = course / "lab1" / "boutique.yaml"
+    scenario.write_text(scenario.read_text() + "manifests:\n  - {file: " +
+                        str(solution / "frontend_cartservice_delay.yaml") + ", start: 2m}\n")
+    named = dosim("lab", "grade", "lab1", solution, "--task", "surges", cwd=course, env=ENV,
+                  timeout=600)
+    assert named.returncode == 0, named.stdout + named.stderr
+    assert "UserWarning" not in named.stderr, named.stderr  # the lab's own warnings stay quiet
+    folder = dosim("lab", "grade", "./lab1", solution, "--task", "surges", cwd=course, env=ENV,
+                   timeout=600)
+    assert folder.returncode == 1, folder.stdout + folder.stderr
 
 
 def test_lab_list_shows_the_five_labs():

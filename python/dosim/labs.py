@@ -28,6 +28,7 @@ import os
 import sys
 import tempfile
 import traceback
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -196,6 +197,15 @@ class Grader:
             return source
         data = yaml.safe_load(source.read_text())
         data.update(overrides or {})
+        # Written to the work folder: the scenario's own manifests keep their files.
+        own = []
+        for m in data.get("manifests") or []:
+            m = dict(m) if isinstance(m, dict) else {"file": m}
+            if isinstance(m.get("file"), str):
+                m["file"] = str((source.parent / m["file"]).resolve())
+            own.append(m)
+        if own:
+            data["manifests"] = own
         if manifests:
             entries = list(data.get("manifests") or [])
             for m in manifests:
@@ -219,7 +229,11 @@ class Grader:
             return self._cache[key]
         path = self.scenario(name, overrides, manifests)
         try:
-            report = dosim.run(str(path), seed=seed, **options)
+            # The lab's scenarios warn on purpose (lab 1's manifests are read with the
+            # cluster's eyes): the grade's feedback is the tasks', not those warnings.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                report = dosim.run(str(path), seed=seed, **options)
         except dosim.Error as error:
             problems = "\n".join(str(d) for d in getattr(error, "diagnostics", [])) or str(error)
             raise Failed(f"the run did not start or stopped with an error:\n{problems}") \
@@ -320,13 +334,19 @@ def lab_roots():
 
 
 def find_lab(name):
-    """LAB as a folder holding grader.py, or a lab's name under the labs folders."""
+    """LAB as a lab's name under the labs folders, or a folder holding grader.py. A bare
+    name (lab1) is the labs folders' lab first: a student's copy of it beside their work,
+    whose scenario the handout has them edit, must not become the lab they are graded
+    against; a path (./lab1, course/lab1) is that folder."""
     path = Path(name)
-    if (path / "grader.py").is_file():
+    bare = os.sep not in name and "/" not in name and name not in (".", "..")
+    if not bare and (path / "grader.py").is_file():
         return path
     for root in lab_roots():
-        if (root / name / "grader.py").is_file():
+        if bare and (root / name / "grader.py").is_file():
             return root / name
+    if (path / "grader.py").is_file():
+        return path
     looked = ", ".join(str(r) for r in lab_roots())
     print(f"dosim lab: no lab '{name}' (a folder with grader.py, or a name under {looked}); "
           "`dosim lab list` shows them", file=sys.stderr)
@@ -441,9 +461,21 @@ def main(argv=None):
     if args.json and args.json != "-":  # checked before grading: a grade is not lost at the end
         target = Path(args.json)
         folder = target.parent if str(target.parent) else Path(".")
-        if target.is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK) or \
-                (target.exists() and not os.access(target, os.W_OK)):
-            print(f"dosim lab grade: cannot write the grade to '{args.json}'", file=sys.stderr)
+        if not folder.exists():  # grades/s1234.json: its folder made, as the docs show it
+            try:
+                folder.mkdir(parents=True)
+            except OSError as error:
+                print(f"dosim lab grade: cannot write the grade to '{args.json}': cannot make "
+                      f"its folder ({error.strerror})", file=sys.stderr)
+                return 2
+        why = ("it is a folder" if target.is_dir() else
+               f"'{folder}' is not a folder" if not folder.is_dir() else
+               f"its folder '{folder}' is not writable" if not os.access(folder, os.W_OK) else
+               "it is not writable" if target.exists() and not os.access(target, os.W_OK) else
+               None)
+        if why:
+            print(f"dosim lab grade: cannot write the grade to '{args.json}': {why}",
+                  file=sys.stderr)
             return 2
         taken = written_inputs(target, [args.submission, lab_dir])
         if taken is not None:  # the grade must not replace what it grades
