@@ -114,6 +114,16 @@ std::set<std::string> exported_names(const fs::path& path) {
   return names;
 }
 
+// Where the PromQL string opened at expr[i] (a quote) ends: past its closing quote.
+std::size_t past_string(const std::string& expr, std::size_t i) {
+  const char quote = expr[i];
+  std::size_t j = i + 1;
+  while (j < expr.size() && expr[j] != quote) j += expr[j] == '\\' && quote != '`' ? 2 : 1;
+  return j + 1;
+}
+
+bool opens_string(char c) { return c == '"' || c == '\'' || c == '`'; }
+
 // The metric names an expression reads that look like dosim's (dosim_...): its identifiers
 // outside quotes and not called as functions.
 std::vector<std::string> dosim_names_in(const std::string& expr) {
@@ -123,10 +133,8 @@ std::vector<std::string> dosim_names_in(const std::string& expr) {
   };
   for (std::size_t i = 0; i < expr.size();) {
     const char c = expr[i];
-    if (c == '"' || c == '\'' || c == '`') {  // a string: to its closing quote
-      std::size_t j = i + 1;
-      while (j < expr.size() && expr[j] != c) j += expr[j] == '\\' && c != '`' ? 2 : 1;
-      i = j + 1;
+    if (opens_string(c)) {
+      i = past_string(expr, i);
       continue;
     }
     if (!word(c)) {
@@ -148,15 +156,15 @@ std::vector<std::string> dosim_names_in(const std::string& expr) {
 // `[30m:1m]`), outside its strings.
 std::vector<SimTime> ranges_in(const std::string& expr) {
   std::vector<SimTime> ranges;
-  for (std::size_t i = 0; i < expr.size(); ++i) {
-    const char c = expr[i];
-    if (c == '"' || c == '\'' || c == '`') {  // a string: to its closing quote
-      std::size_t j = i + 1;
-      while (j < expr.size() && expr[j] != c) j += expr[j] == '\\' && c != '`' ? 2 : 1;
-      i = j;
+  for (std::size_t i = 0; i < expr.size();) {
+    if (opens_string(expr[i])) {
+      i = past_string(expr, i);
       continue;
     }
-    if (c != '[') continue;
+    if (expr[i] != '[') {
+      ++i;
+      continue;
+    }
     const std::size_t end = expr.find(']', i);
     if (end == std::string::npos) break;
     std::string inside = expr.substr(i + 1, end - i - 1);
@@ -167,7 +175,7 @@ std::vector<SimTime> ranges_in(const std::string& expr) {
     if (inside.find(':') == std::string::npos)
       if (const SimTime range = parse_prometheus_duration(inside); range > 0)
         ranges.push_back(range);
-    i = end;
+    i = end + 1;
   }
   return ranges;
 }

@@ -339,12 +339,10 @@ def find_lab(name):
     whose scenario the handout has them edit, must not become the lab they are graded
     against; a path (./lab1, course/lab1) is that folder."""
     path = Path(name)
-    bare = os.sep not in name and "/" not in name and name not in (".", "..")
-    if not bare and (path / "grader.py").is_file():
-        return path
-    for root in lab_roots():
-        if bare and (root / name / "grader.py").is_file():
-            return root / name
+    if os.sep not in name and "/" not in name and name not in (".", ".."):
+        for root in lab_roots():
+            if (root / name / "grader.py").is_file():
+                return root / name
     if (path / "grader.py").is_file():
         return path
     looked = ", ".join(str(r) for r in lab_roots())
