@@ -817,10 +817,21 @@ void LuaSandbox::load_file(const std::string& path) {
 }
 
 void LuaSandbox::load_text(const std::string& code, const std::string& name) {
+  if (name.size() > 1 && name[0] == '@') {
+    // What Lua calls the file in its messages: an empty chunk of the same name says.
+    if (luaL_loadbufferx(state_, "", 0, name.c_str(), "t") == LUA_OK) {
+      lua_Debug ar;
+      lua_getinfo(state_, ">S", &ar);  // pops the chunk
+      const std::string path = name.substr(1);
+      if (path != ar.short_src) shortened_paths_.emplace_back(ar.short_src, path);
+    } else {
+      lua_pop(state_, 1);
+    }
+  }
   if (luaL_loadbufferx(state_, code.data(), code.size(), name.c_str(), "t") != LUA_OK) {
     std::string message = lua_tostring(state_, -1) ? lua_tostring(state_, -1) : "syntax error";
     lua_pop(state_, 1);
-    throw ScriptError(message);
+    throw ScriptError(with_whole_paths(message));
   }
 }
 
@@ -864,10 +875,24 @@ std::string LuaSandbox::error_message(lua_State* L, lua_State* from) {
 }
 
 std::string LuaSandbox::with_fatal(const std::string& message) const {
-  if (fatal_.empty() || message.find(fatal_) != std::string::npos) return message;
+  if (fatal_.empty() || message.find(fatal_) != std::string::npos) return with_whole_paths(message);
   // Lua's own message for a failed allocation says nothing the cap's does not.
   if (memory_exceeded_ && message == "not enough memory") return fatal_message();
-  return fatal_message() + "\n" + message;
+  return fatal_message() + "\n" + with_whole_paths(message);
+}
+
+std::string LuaSandbox::fatal_message() const {
+  return with_whole_paths(fatal_where_.empty() ? fatal_ : fatal_where_ + ": " + fatal_);
+}
+
+std::string LuaSandbox::with_whole_paths(std::string message) const {
+  for (const auto& [shortened, path] : shortened_paths_) {
+    const std::string from = shortened + ":", to = path + ":";
+    for (std::size_t at = message.find(from); at != std::string::npos;
+         at = message.find(from, at + to.size()))
+      message.replace(at, from.size(), to);
+  }
+  return message;
 }
 
 }  // namespace dosim

@@ -39,6 +39,7 @@
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "dosim/error.h"  // ScriptError
 #include "scripting/script_interrupt.h"
@@ -114,15 +115,17 @@ class LuaSandbox {
   // run must stop even if the script caught the error with pcall.
   const std::string& fatal() const { return fatal_; }
   // fatal() with the script's position where it was first raised ("FILE:LINE: ...").
-  std::string fatal_message() const {
-    return fatal_where_.empty() ? fatal_ : fatal_where_ + ": " + fatal_;
-  }
+  std::string fatal_message() const;
   // Turns an error value on `L`'s stack top (from a failed pcall/resume on thread `from`)
   // into a message with a traceback of `from`, and pops it.
   std::string error_message(lua_State* L, lua_State* from);
   // `message` (of an error caught after fatal() was set) with fatal_message() first, unless
   // it says it already; Lua's bare "not enough memory" is replaced by it.
   std::string with_fatal(const std::string& message) const;
+  // `message` naming each loaded file by its whole path where Lua shortened it: Lua names a
+  // file chunk by at most LUA_IDSIZE - 1 characters ("..." and the path's end), a file that
+  // does not exist.
+  std::string with_whole_paths(std::string message) const;
   // Whether code stopped because of a stop request (rather than failed).
   bool interrupted() const { return interrupted_; }
   // Whether an error escaped every protected call (lua_atpanic): the state must not be used.
@@ -150,6 +153,8 @@ class LuaSandbox {
   std::int64_t object_ids_ = 0;
   std::string fatal_;
   std::string fatal_where_;  // "FILE:LINE" where fatal_ was first raised
+  // Lua's shortened name of each loaded file with a long path, and the path.
+  std::vector<std::pair<std::string, std::string>> shortened_paths_;
   bool interrupted_ = false;
   bool panicked_ = false;  // the state may be inconsistent: never closed
   bool closing_ = false;

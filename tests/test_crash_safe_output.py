@@ -209,7 +209,7 @@ def test_a_script_failing_at_run_time_replaces_the_target_incomplete():
         out.write("sim.at(3600, function()\n  local t = nil\n  return t.field\nend)\n")
     result = dosim("run", ECOMMERCE, "--out", target, "--script", script, "--quiet", timeout=120)
     assert result.returncode == 2, result.stderr
-    assert "fails.lua:3: attempt to index a nil value" in result.stderr, result.stderr  # Lua may shorten the path
+    assert "fails.lua:3: attempt to index a nil value" in result.stderr, result.stderr
     with h5py.File(target, "r") as f:
         assert f.attrs["complete"] == 0
         assert f["time_ns"].shape[0] == 12  # an hour of 5-minute rows

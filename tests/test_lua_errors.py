@@ -31,7 +31,7 @@ traffic:
   - {name: users, entry: web, base_rps: 100}
 """
 
-# A short folder: Lua shortens chunk names of 60 characters or more.
+# A short folder (a long one is named whole too: test_a_long_path_is_named_whole).
 SCRIPTS = tempfile.mkdtemp(prefix="dosim-le-")
 SCENARIO_PATH = os.path.join(SCRIPTS, "s.yaml")
 with open(SCENARIO_PATH, "w") as _out:
@@ -297,3 +297,29 @@ def test_slips_a_new_user_makes_are_named():
         assert (f"{script} looks like a Lua script: a scenario is YAML, and a script is given "
                 f"after it with --script (dosim run SCENARIO.yaml --script {script})"
                 in given.stderr), given.stderr
+
+
+# --- a script in a deep folder ---------------------------------------------------------------
+
+def test_a_long_path_is_named_whole():
+    """Lua names a chunk by at most 59 characters ("..." and the path's end, a file that does
+    not exist): the errors of a script in a deep folder name its whole path, in the message
+    and in the traceback, for a syntax error (validate) and a callback's error (run)."""
+    folder = os.path.join(SCRIPTS, "a-folder-deep-enough-for-lua-to-shorten-its-name", "scripts")
+    os.makedirs(folder, exist_ok=True)
+    syntax = os.path.join(folder, "syntax.lua")
+    with open(syntax, "w") as out:
+        out.write("local x = = 3\n")
+    assert len(syntax) >= 60
+    result = dosim("validate", SCENARIO_PATH, "--script", syntax)
+    assert result.returncode == 2, result.stderr
+    assert first_line(result) == f"{syntax}:1: unexpected symbol near '='", result.stderr
+    failing = os.path.join(folder, "callback.lua")
+    with open(failing, "w") as out:
+        out.write("sim.at(5, function()\n  local t = nil\n  return t.x\nend)\n")
+    result = dosim("run", SCENARIO_PATH, "--script", failing, "--out",
+                   os.path.join(TMP, "le-long.h5"), "--quiet", timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert first_line(result) == f"{failing}:3: attempt to index a nil value (local 't')"
+    assert f"\t{failing}:3: in function <{failing}:1>" in result.stderr, result.stderr
+    assert "..." not in result.stderr, result.stderr
