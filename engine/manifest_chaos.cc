@@ -630,10 +630,8 @@ void read_schedule_chaos(const Fields& spec, ManifestContext& c) {
       c.diags.error(spec.value_pos("schedule"), "'@every': " + problem);
       return;
     }
-    const std::optional<SimTime> every = parse_duration(interval);
-    if (!every || std::none_of(interval.begin(), interval.end(), [](char ch) {
-          return std::isalpha(static_cast<unsigned char>(ch));
-        })) {
+    const std::optional<SimTime> every = go_duration(interval);
+    if (!every) {
       c.diags.error(
           spec.value_pos("schedule"),
           "'@every' takes a duration with a unit (\"@every 5m\"), got '" + interval + "'");

@@ -3,6 +3,9 @@
 #include "manifests.h"
 
 #include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
 
 namespace dosim::loader {
 namespace {
@@ -286,7 +289,8 @@ std::optional<std::string> Fields::text(std::string_view key) const {
 
 std::string go_duration_problem(const std::string& text) {
   // Go's time.ParseDuration, which Kubernetes, Chaos Mesh and Istio use, knows these units.
-  static const std::vector<std::string> kUnits = {"ns", "us", "\u00b5s", "ms", "s", "m", "h"};
+  static const std::vector<std::string> kUnits = {"ns", "us", "\u00b5s", "\u03bcs",
+                                                  "ms", "s",  "m",       "h"};
   for (std::size_t i = 0; i < text.size();) {
     const auto letter = [&](std::size_t j) {
       const unsigned char c = static_cast<unsigned char>(text[j]);
@@ -307,6 +311,48 @@ std::string go_duration_problem(const std::string& text) {
   return "";
 }
 
+std::optional<SimTime> go_duration(std::string_view text) {
+  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+  if (text == "0") return 0;
+  if (text.empty()) return std::nullopt;
+  const auto digit = [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; };
+  long double total = 0;
+  while (!text.empty()) {
+    std::size_t end = 0;
+    while (end < text.size() && digit(text[end])) ++end;
+    bool digits = end > 0;
+    if (end < text.size() && text[end] == '.') {
+      ++end;
+      while (end < text.size() && digit(text[end])) digits = true, ++end;
+    }
+    if (!digits) return std::nullopt;
+    const long double value = std::strtold(std::string(text.substr(0, end)).c_str(), nullptr);
+    text.remove_prefix(end);
+    std::size_t unit_end = 0;
+    while (unit_end < text.size() && !digit(text[unit_end]) && text[unit_end] != '.') ++unit_end;
+    const std::string_view unit = text.substr(0, unit_end);
+    text.remove_prefix(unit_end);
+    SimTime scale = 0;
+    if (unit == "ns")
+      scale = kNanosecond;
+    else if (unit == "us" || unit == "\u00b5s" || unit == "\u03bcs")
+      scale = kMicrosecond;
+    else if (unit == "ms")
+      scale = kMillisecond;
+    else if (unit == "s")
+      scale = kSecond;
+    else if (unit == "m")
+      scale = kMinute;
+    else if (unit == "h")
+      scale = kHour;
+    else
+      return std::nullopt;
+    total += value * static_cast<long double>(scale);
+  }
+  if (total > static_cast<long double>(kMaxDuration)) return std::nullopt;
+  return static_cast<SimTime>(std::llroundl(total));
+}
+
 std::optional<SimTime> Fields::duration(std::string_view key) const {
   auto written = text(key);
   if (!written) return std::nullopt;
@@ -314,11 +360,8 @@ std::optional<SimTime> Fields::duration(std::string_view key) const {
     diags_.error(value_pos(key), "'" + at(key) + "': " + problem);
     return std::nullopt;
   }
-  const bool has_unit = std::any_of(written->begin(), written->end(), [](char c) {
-    return std::isalpha(static_cast<unsigned char>(c));
-  });
-  std::optional<SimTime> parsed = parse_duration(*written);
-  if (!parsed || (!has_unit && *parsed != 0)) {
+  std::optional<SimTime> parsed = go_duration(*written);
+  if (!parsed) {
     diags_.error(value_pos(key), "expected a duration with a unit for '" + at(key) +
                                      "' (as \"200ms\", \".2s\", \"1m30s\"), got '" + *written +
                                      "'");

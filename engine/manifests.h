@@ -123,6 +123,11 @@ class Fields {
 // "" when `text` is a duration as Go's time.ParseDuration reads it (Kubernetes, Chaos Mesh,
 // Istio): units h, m, s, ms, us (µs), ns; else what is wrong ("'1d' is no Go duration ...").
 std::string go_duration_problem(const std::string& text);
+// Go's time.ParseDuration: an optional '+', then pairs of a decimal number and a unit in any
+// order, a unit any number of times ("1m1h" is 1h1m, as a cluster reads it), or "0" alone.
+// nullopt for what Go refuses, for a negative duration (no chaos lasts less than nothing)
+// and past kMaxDuration.
+std::optional<SimTime> go_duration(std::string_view text);
 
 // Per document, what every reader gets.
 struct ManifestContext {

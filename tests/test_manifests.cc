@@ -724,6 +724,58 @@ TEST_CASE("a Schedule repeats its experiment, one at a time under Forbid", "[man
   CHECK(kills == std::vector<SimTime>{0, 20 * kMinute, 40 * kMinute});
 }
 
+TEST_CASE("Go durations in any unit order, repeated or with a sign, read as a cluster reads them",
+          "[manifests]") {
+  // Go's time.ParseDuration takes "1s1m" (1m1s), "30s9m30s" (10m), "+1.5m" and "2\u03bcs"; the
+  // scenario's own durations refuse the first two as typos, a manifest's are a cluster's.
+  const Loaded loaded = load(
+      "apiVersion: chaos-mesh.org/v1alpha1\n"
+      "kind: Schedule\n"
+      "metadata: {name: flaky}\n"
+      "spec:\n"
+      "  schedule: \"@every 30s9m30s\"\n"
+      "  type: NetworkChaos\n"
+      "  networkChaos:\n"
+      "    action: delay\n"
+      "    mode: all\n"
+      "    selector: {labelSelectors: {app: pay}}\n"
+      "    delay: {latency: 100ms50ms}\n"
+      "    duration: +1.5m\n"
+      "---\n"
+      "apiVersion: chaos-mesh.org/v1alpha1\n"
+      "kind: NetworkChaos\n"
+      "metadata: {name: slow}\n"
+      "spec: {action: delay, mode: all, selector: {labelSelectors: {app: web}},\n"
+      "       delay: {latency: 2\u03bcs}, duration: 1s1m}\n");
+  const Scenario& s = loaded.scenario;
+  const FaultSpec* slow = fault_named(s, "slow");
+  REQUIRE(slow != nullptr);
+  CHECK(slow->duration == kMinute + kSecond);
+  CHECK(slow->fixed_delay == 2 * kMicrosecond);
+  const FaultSpec* first = fault_named(s, "flaky#1");
+  REQUIRE(first != nullptr);
+  CHECK(first->start == 10 * kMinute);
+  CHECK(first->duration == 90 * kSecond);
+  CHECK(first->fixed_delay == 150 * kMillisecond);
+  // What Go refuses stays refused: a number without its unit, a unit alone, a sign alone.
+  const std::vector<std::string> errors = errors_of(
+      "apiVersion: chaos-mesh.org/v1alpha1\n"
+      "kind: NetworkChaos\n"
+      "metadata: {name: a}\n"
+      "spec: {action: delay, mode: all, selector: {labelSelectors: {app: web}},\n"
+      "       delay: {latency: 1h30}, duration: m}\n"
+      "---\n"
+      "apiVersion: chaos-mesh.org/v1alpha1\n"
+      "kind: NetworkChaos\n"
+      "metadata: {name: b}\n"
+      "spec: {action: delay, mode: all, selector: {labelSelectors: {app: web}},\n"
+      "       delay: {latency: 10ms}, duration: '+'}\n");
+  REQUIRE(errors.size() == 3);
+  CHECK(errors[0].rfind("m.yaml:5:25: expected a duration with a unit", 0) == 0);
+  CHECK(errors[1].rfind("m.yaml:5:42: expected a duration with a unit", 0) == 0);
+  CHECK(errors[2].rfind("m.yaml:11:42: expected a duration with a unit", 0) == 0);
+}
+
 TEST_CASE("a DestinationRule sets outlier detection and circuit breaking on calls to its host",
           "[manifests]") {
   const Loaded loaded = load(
