@@ -63,15 +63,23 @@ Moments CompletedWaits::complete(std::size_t s, std::int64_t tick, double dt, co
   };
   double nearest = HUGE_VAL;
   Moments nearest_wait = wait;
+  // The oldest cohort of the run of line cohorts from this tick's, and the one after it:
+  // where every cohort completes after this tick, the requests completing in it arrived
+  // before the history, on the line they make (below).
+  int oldest = -1;
+  bool all_later = true;
   for (int j = 0; j < kWaitHistory && j <= tick; ++j) {
     const Cohort& c = ring[(tick - j) % kWaitHistory];
     if (c.tick != tick - j) {  // not recorded
       end_run();
+      all_later = false;
       continue;
     }
+    if (oldest == j - 1 && c.line) oldest = j;
     // When its first and last requests complete, in ticks from this tick's start.
     const double begin = (c.first + service) / dt - j, end = (c.last + service) / dt + 1 - j;
     const double from = std::max(begin, 0.0), to = std::min(end, 1.0);
+    all_later = all_later && begin >= 1.0;
     if (!(to > from)) {
       end_run();
       const double distance = std::max(begin - 1.0, -end);
@@ -108,6 +116,29 @@ Moments CompletedWaits::complete(std::size_t s, std::int64_t tick, double dt, co
     if (!c.line) end_run();
   }
   end_run();
+  if (!(weight > 0) && all_later && oldest >= 1 &&
+      oldest == std::min<std::int64_t>(kWaitHistory - 1, tick)) {
+    // Waits longer than the history, on a line through it: the two oldest cohorts' means
+    // rise by `slope` a second of arrival, and a request completing at the tick's middle
+    // arrived at `a` (seconds from this tick's start) where a + its wait + service reaches
+    // it: not the oldest cohort's wait, which arrived later and, filling, waits longer.
+    const Cohort& o = ring[(tick - oldest) % kWaitHistory];
+    const Cohort& n = ring[(tick - oldest + 1) % kWaitHistory];
+    const double old_mean = 0.5 * (o.first + o.last),
+                 slope = (0.5 * (n.first + n.last) - old_mean) / dt;
+    const double arrived = (0.5 - oldest) * dt;  // the oldest cohort's middle
+    if (slope > -0.9) {
+      const double a = (0.5 * dt - service - old_mean + slope * arrived) / (1.0 + slope);
+      const double waited = old_mean + slope * (a - arrived);
+      if (a < arrived && waited > 0) {
+        // A tick's completions arrived over dt / (1 + slope): their waits spread by the line.
+        const double shows = 1.0 / (1.0 + std::max(0.0, slope));
+        const double spread = slope * dt / (1.0 + slope);
+        squeeze = shows;
+        return {waited, o.var * shows * shows + spread * spread / 12.0};
+      }
+    }
+  }
   if (!(weight > 0)) return nearest_wait;
   squeeze = squeezed / weight;
   return {sum / weight, (own + along) / weight};

@@ -32,7 +32,8 @@
 // equilibrium a tick's wait stands where the queue's level does (fluid_queue.h, tick_wait),
 // each tick's requests spread about it, and the ticks' levels are not a line.
 // Below kShiftFrom for kWaitHistory ticks a service's wait is the arrival wait, bit for bit.
-// Waits longer than the history are read from the cohort nearest to completing.
+// Waits longer than the history are read on the line through its two oldest cohorts,
+// reached back to the requests completing (else from the cohort nearest to completing).
 #pragma once
 
 #include <cstdint>
