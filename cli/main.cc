@@ -8,7 +8,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <string_view>
 #include <thread>
+#include <utility>
 
 #include "commands.h"
 #include "detectors/mad_kernel.h"
@@ -265,8 +267,14 @@ int main(int argc, char** argv) {
     std::vector<std::string> names;
     for (const CLI::App* command : app.get_subcommands({})) names.push_back(command->get_name());
     if (std::find(names.begin(), names.end(), argv[1]) == names.end()) {
+      // The commands of a command, by their own word (`dosim merge` is `dosim sweep merge`).
+      static const std::pair<const char*, const char*> kNested[] = {
+          {"merge", "sweep merge"}, {"grade", "lab grade"}, {"seed", "lab seed"}};
+      std::string hint = dosim::did_you_mean(argv[1], names);
+      for (const auto& [word, full] : kNested)
+        if (std::string_view(argv[1]) == word) hint = std::string("; did you mean '") + full + "'?";
       std::fprintf(stderr, "dosim: unknown command '%s'%s (dosim --help lists them)\n", argv[1],
-                   dosim::did_you_mean(argv[1], names).c_str());
+                   hint.c_str());
       return dosim::cli::kExitBadInput;
     }
   }

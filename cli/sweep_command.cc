@@ -162,8 +162,9 @@ std::size_t open_checkpoint(const std::string& dir, bool resume, const SweepPlan
   }
   if (error) throw InputError(dir, "cannot read the checkpoint folder: " + error.message());
   if (!files.empty() && !resume)
-    throw InputError(dir, "holds " + std::to_string(files.size()) +
-                              " completed runs of an earlier sweep: add --resume to go on with "
+    throw InputError(dir, "holds " + std::to_string(files.size()) + " completed run" +
+                              (files.size() == 1 ? "" : "s") +
+                              " of an earlier sweep: add --resume to go on with "
                               "them, or remove the folder");
   std::sort(files.begin(), files.end());
   for (const fs::path& file : files) {
@@ -197,14 +198,26 @@ std::size_t open_checkpoint(const std::string& dir, bool resume, const SweepPlan
   return held;
 }
 
-// Removes the checkpoint's run files, then the folder if nothing else is in it.
-void remove_checkpoint(const std::string& dir) {
+// Removes the checkpoint's files of the runs written (those of shard `index` of `count`),
+// then the folder if nothing else is in it: a shard resumed from another split's checkpoint
+// (0/3 from 0/2's) leaves the runs it did not write.
+void remove_checkpoint(const std::string& dir, std::size_t index, std::size_t count) {
   std::error_code error;
   for (const fs::directory_entry& entry : fs::directory_iterator(dir, error)) {
-    std::size_t index = 0;
-    if (is_run_file(entry.path(), index)) fs::remove(entry.path(), error);
+    std::size_t run = 0;
+    if (is_run_file(entry.path(), run) && run % count == index) fs::remove(entry.path(), error);
   }
   fs::remove(dir, error);  // only when empty
+}
+
+// "dosim sweep: NAME: 12 cells x 10 seeds = 120 runs, 3 detectors each" (no newline).
+void print_plan(const SweepPlan& plan, std::size_t total) {
+  const auto plural = [](std::size_t n) { return n == 1 ? "" : "s"; };
+  const std::size_t seeds = static_cast<std::size_t>(plan.seeds_per_cell);
+  std::printf("dosim sweep: %s: %zu cell%s x %zu seed%s = %zu run%s, %zu detector%s each",
+              plan.spec.name.c_str(), plan.cells.size(), plural(plan.cells.size()), seeds,
+              plural(seeds), total, plural(total), plan.spec.detectors.size(),
+              plural(plan.spec.detectors.size()));
 }
 
 std::string describe_cell(const SweepPlan& plan, std::size_t cell) {
@@ -414,7 +427,18 @@ int run_sweep(const SweepOptions& options, SweepCluster& cluster) {
         if (std::find(inputs.begin(), inputs.end(), input) == inputs.end()) inputs.push_back(input);
       if (sharded && outputs.size() > 1)
         throw InputError("--out", "a shard is written to one file");
-      if (checkpoint.empty()) checkpoint = outputs.front() + ".ckpt";
+      if (checkpoint.empty()) {
+        // The first output's; resuming, the first output's that exists (the same outputs
+        // given in another order).
+        checkpoint = outputs.front() + ".ckpt";
+        std::error_code error;
+        if (options.resume && !fs::exists(checkpoint, error))
+          for (const std::string& out : outputs)
+            if (fs::is_directory(out + ".ckpt", error)) {
+              checkpoint = out + ".ckpt";
+              break;
+            }
+      }
       check_outputs(outputs, inputs, sharded, checkpoint);
       resumed = open_checkpoint(checkpoint, options.resume, plan, header, results, options.dry_run);
     } catch (const Error& error) {
@@ -425,10 +449,8 @@ int run_sweep(const SweepOptions& options, SweepCluster& cluster) {
   if (!cluster.all_ok(ready)) return kExitBadInput;
   if (options.dry_run) {  // checked like a run, outputs included; nothing run or written
     if (leader && !options.quiet) {
-      std::printf("dosim sweep: %s: %zu cells x %d seed%s = %zu runs, %zu detector%s each\n",
-                  plan.spec.name.c_str(), plan.cells.size(), plan.seeds_per_cell,
-                  plan.seeds_per_cell == 1 ? "" : "s", total, plan.spec.detectors.size(),
-                  plan.spec.detectors.size() == 1 ? "" : "s");
+      print_plan(plan, total);
+      std::printf("\n");
       print_sweep_cells(stdout, header, options.table_rows);
     }
     return kExitOk;
@@ -443,10 +465,7 @@ int run_sweep(const SweepOptions& options, SweepCluster& cluster) {
   }
   const bool show_progress = leader && !options.quiet && isatty(STDERR_FILENO);
   if (leader && !options.quiet) {
-    std::printf("dosim sweep: %s: %zu cells x %d seed%s = %zu runs, %zu detector%s each",
-                plan.spec.name.c_str(), plan.cells.size(), plan.seeds_per_cell,
-                plan.seeds_per_cell == 1 ? "" : "s", total, plan.spec.detectors.size(),
-                plan.spec.detectors.size() == 1 ? "" : "s");
+    print_plan(plan, total);
     if (sharded) std::printf("; shard %zu/%zu: %zu runs", shard_index, shard_count, in_shard);
     std::printf("\n  %zu to run", todo.size());
     if (resumed) std::printf(" (%zu from the checkpoint)", in_shard - todo.size());
@@ -536,7 +555,7 @@ int run_sweep(const SweepOptions& options, SweepCluster& cluster) {
     write_outputs(outputs, header, runs);
     if (!options.quiet) print_sweep_table(stdout, header, runs, options.table_rows);
   }
-  remove_checkpoint(checkpoint);
+  remove_checkpoint(checkpoint, shard_index, shard_count);
   if (!options.quiet) {
     for (const std::string& out : outputs)
       std::printf("  %s   %s\n", sharded ? "shard  " : "results", out.c_str());

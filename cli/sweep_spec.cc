@@ -665,14 +665,20 @@ SweepPlan plan_sweep(SweepSpec spec) {
                                               : parameter.values[cell.values[origin.edit]];
                 const SourcePos pos =
                     value.pos.line > 0 && !origin.in_key ? value.pos : parameter.pos;
-                if (parameter.random) {  // the first sample's problems, then a count (below)
-                  auto& [first, bad] = sample_problems[origin.edit];
-                  if (bad.empty()) first = value.display;
-                  bad.insert(value.display);
-                  if (value.display != first) continue;
+                if (origin.in_key) {
+                  // A key the path adds (misspelt, or none the section has): the path's
+                  // problem, said once whatever the values.
+                  d.message += " (" + spec.scenarios[s] + ", " + parameter.path + ")";
+                } else {
+                  if (parameter.random) {  // the first sample's problems, then a count (below)
+                    auto& [first, bad] = sample_problems[origin.edit];
+                    if (bad.empty()) first = value.display;
+                    bad.insert(value.display);
+                    if (value.display != first) continue;
+                  }
+                  d.message += " (" + spec.scenarios[s] + ", " + parameter.path + " = " +
+                               value.display + (parameter.random ? ", a random sample" : "") + ")";
                 }
-                d.message += " (" + spec.scenarios[s] + ", " + parameter.path + " = " +
-                             value.display + (parameter.random ? ", a random sample" : "") + ")";
                 d.file = spec.file;
                 d.line = pos.line;
                 d.column = pos.column;

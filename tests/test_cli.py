@@ -437,6 +437,10 @@ def test_an_unknown_command_is_named():
     result = dosim("rnu", "x.yaml")
     assert result.returncode == 2
     assert "unknown command 'rnu'; did you mean 'run'?" in result.stderr, result.stderr
+    # A command's own command by its word alone: the command that has it.
+    result = dosim("merge", "a.shard-0-of-2.json")
+    assert result.returncode == 2
+    assert "unknown command 'merge'; did you mean 'sweep merge'?" in result.stderr, result.stderr
 
 
 def test_a_misspelt_option_names_the_one_meant():

@@ -143,7 +143,7 @@ parameters:
   - path: services[name=apii].capacity_rps
     values: [120, 200]
   - path: faults[0].percentt
-    values: [30]
+    values: [30, 40]
   - path: dependencies[caller=web,callee=api].timeout
     values: [1s, fast]
   - path: services[name=db].replicas
@@ -173,6 +173,9 @@ script: no-such-script.lua
         checks(text in result.stderr, f"'{text}' not in:\n{result.stderr}")
     checks(not out.exists(), "no results written")
     checks("Traceback" not in result.stderr and "internal error" not in result.stderr, result.stderr)
+    # A key the path adds is the path's mistake: said once, not once a value (it was).
+    checks(result.stderr.count("unknown key 'percentt'") == 1
+           and "tiny-shop.yaml, faults[0].percentt)" in result.stderr, result.stderr)
     # The sweep file's own mistakes: unknown keys, a range without a number, a column's name.
     path = write_sweep("bad-keys.yaml", """scenario: {scenario}
 parameter:
@@ -850,3 +853,31 @@ detectors: [mad]
     assert result.returncode == 2, result.stderr
     assert (f"{path}:3:29: 'faults[0].percent ' is not a path: the key 'percent ' ends with a "
             "space (offset 17 of the path)") in result.stderr, result.stderr
+
+
+def test_a_resume_keeps_the_runs_it_does_not_write_and_finds_its_checkpoint():
+    """Shard 0/3 resumed from shard 0/2's checkpoint writes its runs and keeps the others
+    (0/2's resume then needs only the rest: they were all deleted); the same outputs given in
+    another order resume from the first output's checkpoint that exists (they ran again)."""
+    path = write_sweep("resplit.yaml", SLOW)
+    out = WORK / "resplit.json"
+    checkpoint = WORK / "resplit.json.ckpt"
+    result = sweep(path, "--shard", "0/2", "-o", out, "--threads", 1, "--stop-after", 4, ok=False)
+    assert result.returncode == 75, result.stderr
+    saved = sorted(int(p.stem.split("-")[1]) for p in checkpoint.glob("run-*.json"))
+    assert len(saved) >= 4 and all(run % 2 == 0 for run in saved), saved
+    sweep(path, "--shard", "0/3", "-o", out, "--resume", "--quiet")
+    kept = sorted(int(p.stem.split("-")[1]) for p in checkpoint.glob("run-*.json"))
+    assert kept == [run for run in saved if run % 3 != 0], (saved, kept)
+    result = sweep(path, "--shard", "0/2", "-o", out, "--resume")
+    assert f"({len(kept)} from the checkpoint)" in result.stdout, result.stdout
+    assert not checkpoint.exists()
+
+    both = WORK / "reorder"
+    result = sweep(path, "-o", f"{both}.json", "-o", f"{both}.h5", "--threads", 1,
+                   "--stop-after", 3, ok=False)
+    assert result.returncode == 75, result.stderr
+    held = len(list((WORK / "reorder.json.ckpt").glob("run-*.json")))
+    result = sweep(path, "-o", f"{both}.h5", "-o", f"{both}.json", "--resume")
+    assert f"{12 - held} to run ({held} from the checkpoint)" in result.stdout, result.stdout
+    assert not (WORK / "reorder.json.ckpt").exists() and not (WORK / "reorder.h5.ckpt").exists()
