@@ -51,10 +51,14 @@ int validate_command(const ValidateOptions& options) {
   print_warnings(found);
   // Valid: say what was checked.
   const Scenario scenario = load_scenario_file(options.scenario_path);
-  std::cout << options.scenario_path << ": ok (" << scenario.services.size() << " services, "
-            << scenario.dependencies.size() << " dependencies, " << scenario.faults.size()
-            << " faults" << (warnings > 0 ? ", " + std::to_string(warnings) + " warnings" : "")
-            << ")\n";
+  const auto count = [](std::size_t n, const char* one, const char* many) {
+    return std::to_string(n) + " " + (n == 1 ? one : many);
+  };
+  std::cout << options.scenario_path << ": ok ("
+            << count(scenario.services.size(), "service", "services") << ", "
+            << count(scenario.dependencies.size(), "dependency", "dependencies") << ", "
+            << count(scenario.faults.size(), "fault", "faults")
+            << (warnings > 0 ? ", " + count(warnings, "warning", "warnings") : "") << ")\n";
   const std::string script = options.script_path.empty()
                                  ? scenario_script_path(options.scenario_path, scenario.script)
                                  : options.script_path;

@@ -261,6 +261,10 @@ std::vector<FaultSpec> network_chaos(const YAML::Node& node, ManifestContext& c,
     if (!d.is_map()) return {};
     auto latency = d.duration("latency");
     if (!d.has("latency")) c.diags.error(d.pos(), "missing 'spec.delay.latency'");
+    if (latency && *latency == 0)
+      c.diags.warning(d.value_pos("latency"),
+                      "a 'latency' of 0 delays nothing (netem's jitter needs one to vary about): "
+                      "no fault is made");
     if (!latency || *latency <= 0) return {};
     model.fixed_delay = *latency;
     model.jitter = d.duration("jitter").value_or(0);

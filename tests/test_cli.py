@@ -17,6 +17,25 @@ def test_validate_accepts_every_bundled_scenario():
         assert result.returncode == 0, (scenario, result.stderr)
 
 
+def test_validate_counts_what_it_checked_in_words_that_agree():
+    path = TMP / "one-of-each.yaml"
+    path.write_text("""name: one
+duration: 10m
+services:
+  - {name: web, replicas: 1, capacity_rps: 100, base_latency: 10ms}
+  - {name: db, replicas: 1, capacity_rps: 100, base_latency: 10ms}
+dependencies:
+  - {caller: web, callee: db}
+traffic:
+  - {entry: web, base_rps: 10}
+faults:
+  - {kind: latency, target: {service: db}, start: 1m, duration: 1m, fixedDelay: 100ms}
+""")
+    result = dosim("validate", path)
+    assert result.returncode == 0, result.stderr
+    assert f"{path}: ok (2 services, 1 dependency, 1 fault)" in result.stdout, result.stdout
+
+
 def test_validate_reports_every_problem_with_position_and_exit_2():
     bad = TMP / "bad.yaml"
     bad.write_text(

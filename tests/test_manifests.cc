@@ -776,6 +776,17 @@ TEST_CASE("Go durations in any unit order, repeated or with a sign, read as a cl
   CHECK(errors[2].rfind("m.yaml:11:42: expected a duration with a unit", 0) == 0);
 }
 
+TEST_CASE("a NetworkChaos delay of 0s makes no fault, and says so", "[manifests]") {
+  const Loaded loaded = load(
+      "apiVersion: chaos-mesh.org/v1alpha1\n"
+      "kind: NetworkChaos\n"
+      "metadata: {name: zero}\n"
+      "spec: {action: delay, mode: all, selector: {labelSelectors: {app: web}},\n"
+      "       delay: {latency: 0s, jitter: 5ms}}\n");
+  CHECK(fault_named(loaded.scenario, "zero") == nullptr);
+  CHECK(has_warning(loaded, "m.yaml:5:25: a 'latency' of 0 delays nothing"));
+}
+
 TEST_CASE("a DestinationRule sets outlier detection and circuit breaking on calls to its host",
           "[manifests]") {
   const Loaded loaded = load(
