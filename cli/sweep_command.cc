@@ -390,6 +390,10 @@ int run_sweep(const SweepOptions& options, SweepCluster& cluster) {
     shard_count = n;
   }
   const SweepPlan plan = plan_sweep(load_sweep_file(options.sweep_path));
+  // The scenarios' warnings, as dosim bench and validate say them (each once).
+  if (leader && !options.quiet)
+    for (const Diagnostic& warning : plan.warnings)
+      std::fprintf(stderr, "%s\n", warning.format().c_str());
   const SweepJson header = SweepJson::parse(sweep_header(plan).dump());
   const std::size_t total = plan.run_count();
   const int threads =

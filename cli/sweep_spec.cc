@@ -468,9 +468,10 @@ SweepPlan plan_sweep(SweepSpec spec) {
   // Problems of each random range's samples: the first is said, the rest counted (5,000
   // samples out of range were 5,000 lines).
   std::map<int, std::pair<std::string, std::set<std::string>>> sample_problems;
+  std::map<int, std::string> sample_warned;  // the sample whose warnings are said
   auto report = [&](Diagnostic d) {
-    if (d.warning) return;
-    if (seen.insert(d.format()).second) problems.push_back(std::move(d));
+    if (seen.insert(d.format()).second)
+      (d.warning ? plan.warnings : problems).push_back(std::move(d));
   };
   const std::size_t scenario_count = spec.scenarios.size();
   const std::size_t parameter_count = spec.parameters.size();
@@ -653,8 +654,8 @@ SweepPlan plan_sweep(SweepSpec spec) {
         const EditedText edited(texts[s], std::move(cell_edits));
         std::optional<Scenario> scenario;
         std::size_t cells_checked = modes.size();  // a scenario that does not load: each mode's
-        auto map_problems = [&](const Error& error) {
-          for (Diagnostic d : error.diagnostics()) {
+        auto map_problems = [&](const std::vector<Diagnostic>& diagnostics) {
+          for (Diagnostic d : diagnostics) {
             if (place_at_detector(spec, d)) {
             } else if (d.file == spec.scenario_paths[s] && d.line > 0) {
               const EditedText::Origin origin = edited.origin(d.line, d.column);
@@ -670,7 +671,10 @@ SweepPlan plan_sweep(SweepSpec spec) {
                   // problem, said once whatever the values.
                   d.message += " (" + spec.scenarios[s] + ", " + parameter.path + ")";
                 } else {
-                  if (parameter.random) {  // the first sample's problems, then a count (below)
+                  if (parameter.random && d.warning) {  // the first sample's warnings alone
+                    auto [first, added] = sample_warned.try_emplace(origin.edit, value.display);
+                    if (first->second != value.display) continue;
+                  } else if (parameter.random) {  // the first sample's problems, then a count
                     auto& [first, bad] = sample_problems[origin.edit];
                     if (bad.empty()) first = value.display;
                     bad.insert(value.display);
@@ -709,9 +713,10 @@ SweepPlan plan_sweep(SweepSpec spec) {
           scenario = parse_scenario(edited.text(), spec.scenario_paths[s]);
           if (spec.script_path.empty()) scenario->script.clear();  // as dosim bench
         } catch (const Error& error) {
-          map_problems(error);
+          map_problems(error.diagnostics());
           continue;
         }
+        map_problems(scenario->warnings);
         cells_checked = 1;
         for (const std::string& mode : modes) {
           SweepCell moded = cell;
@@ -726,7 +731,7 @@ SweepPlan plan_sweep(SweepSpec spec) {
             plan.plans.push_back(std::move(run_plan));
             plan.cells.push_back(std::move(moded));
           } catch (const Error& error) {
-            map_problems(error);
+            map_problems(error.diagnostics());
           }
         }
       }

@@ -95,6 +95,9 @@ struct SweepPlan {
   // the bytes of the scenarios, the script and every other input. Shards and checkpoints of
   // another sweep differ.
   std::string hash;
+  // The scenarios' warnings, each once, at the sweep file's value where a swept value
+  // causes it (as its problems are said).
+  std::vector<Diagnostic> warnings;
 
   // Each scenario's text and, per parameter, the edit that writes its value there.
   std::vector<std::string> scenario_texts;

@@ -881,3 +881,27 @@ def test_a_resume_keeps_the_runs_it_does_not_write_and_finds_its_checkpoint():
     result = sweep(path, "-o", f"{both}.h5", "-o", f"{both}.json", "--resume")
     assert f"{12 - held} to run ({held} from the checkpoint)" in result.stdout, result.stdout
     assert not (WORK / "reorder.json.ckpt").exists() and not (WORK / "reorder.h5.ckpt").exists()
+
+
+def test_the_scenarios_warnings_are_said_once_at_the_swept_value():
+    """dosim bench and validate say a scenario's warnings; a sweep said none, even of the
+    value it sweeps (capacity_rps against base_latency): each once, at the sweep file's value
+    where the value causes it, and nothing with --quiet."""
+    path = write_sweep("warned.yaml", """scenario: {scenario}
+parameters:
+  - path: services[name=api].capacity_rps
+    values: [100, 150]
+  - path: faults[0].percent
+    values: [30, 60]
+detectors: [mad]
+""")
+    result = sweep(path, "--dry-run")
+    lines = [line for line in result.stderr.splitlines() if "warning:" in line]
+    assert any(line.startswith(f"{path}:4:14: warning: 'capacity_rps' 100 and 'base_latency'")
+               and line.endswith("services[name=api].capacity_rps = 100)") for line in lines), lines
+    assert any(line.startswith(f"{path}:4:19: warning: 'capacity_rps' 150") for line in lines), lines
+    # db's own warning, in every cell: once, where it is in the scenario.
+    db = [line for line in lines if "'capacity_rps' 400" in line]
+    assert len(db) == 1 and db[0].startswith(f"{DATA / 'tiny-shop.yaml'}:12:44: warning:"), lines
+    assert "(in 4 cells)" in db[0], db
+    assert sweep(path, "--dry-run", "--quiet").stderr == ""
