@@ -90,10 +90,14 @@ std::vector<DetectorSpec> select_detectors(const std::vector<std::string>& token
     const std::string kind = token.substr(0, token.find(':'));
     std::vector<std::string> known = detector_kinds();
     if (std::find(own_names.begin(), own_names.end(), kind) != own_names.end()) {
-      // "r:above=5" where r is the scenario's own detector: its configuration is the
-      // scenario's, a token's parameters are for a kind.
+      // "r:above=5" where r is the scenario's own detector (or the script's): its
+      // configuration is there, a token's parameters are for a kind.
+      const bool scripts = std::none_of(scenario.detectors.begin(), scenario.detectors.end(),
+                                        [&](const DetectorSpec& d) { return d.name == kind; });
       problems.push_back({where, 0, 0,
-                          "'" + token + "': '" + kind + "' is a detector of " + scenario.file +
+                          "'" + token + "': '" + kind + "' is " +
+                              (scripts ? "the script's detector (sim.detector)"
+                                       : "a detector of " + scenario.file) +
                               ", which takes its parameters from there; parameters after ':' "
                               "are for a kind (such as mad:window=64)"});
       continue;
@@ -119,7 +123,8 @@ std::vector<DetectorSpec> select_detectors(const std::vector<std::string>& token
       known.insert(known.end(), own_names.begin(), own_names.end());
       problems.push_back({where, 0, 0,
                           "'" + kind + "' is neither a detector kind nor a detector of " +
-                              scenario.file + did_you_mean(kind, known)});
+                              scenario.file + (script_specs.empty() ? "" : " or of its script") +
+                              did_you_mean(kind, known)});
       continue;
     }
     const std::size_t before = problems.size();

@@ -343,3 +343,26 @@ def test_a_kind_the_scenarios_script_defines_says_to_give_the_script():
     given = dosim("bench", "--scenarios", scenario, "--seeds", "1", "--detectors", "mad,z",
                   "--script", folder / "t.lua")
     assert given.returncode == 0, given.stderr
+
+
+def test_a_script_detector_is_named_as_the_scripts():
+    # A --script's sim.detector with a kind's parameters was "a detector of b.yaml", and a
+    # slip of its name "neither a detector kind nor a detector of b.yaml": it is the script's.
+    folder = TMP / "bench-script-own"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "s.lua").write_text(
+        'sim.detector{name = "spike", watch = {metrics = {"rps"}}, observe = function(values) '
+        "local s = {} for i = 1, #values do s[i] = 0 end return s end}\n")
+    scenario = folder / "b.yaml"
+    scenario.write_text("name: b\nduration: 1m\nservices: [{name: web}]\n"
+                        "traffic: [{name: u, entry: web, base_rps: 10}]\n")
+    script = folder / "s.lua"
+    result = dosim("bench", "--scenarios", scenario, "--script", script, "--detectors",
+                   "spike:threshold=2")
+    assert result.returncode == 2, result.stderr
+    assert "'spike' is the script's detector (sim.detector), which takes its parameters from " \
+           "there" in result.stderr, result.stderr
+    result = dosim("bench", "--scenarios", scenario, "--script", script, "--detectors", "spiek")
+    assert result.returncode == 2, result.stderr
+    assert "'spiek' is neither a detector kind nor a detector of " in result.stderr \
+        and "or of its script; did you mean 'spike'?" in result.stderr, result.stderr
