@@ -436,7 +436,7 @@ std::vector<Alert> read_alerts_file(const std::string& path, const TraceForScori
   Problems problems(path);
   const Records records = read_records(path, problems);
   const ServiceLookup services(trace);
-  const KeyChoice time_key(records, {"time", "time_ns"}, true, problems);
+  const KeyChoice time_key(records, {"time", "time_ns", "t_ns"}, true, problems);
   const KeyChoice resolved_key(records, {"resolved", "resolved_ns"}, false, problems);
   if (!records.json && !records.header.contains("service") && !records.header.contains("target"))
     problems.add(records.header_line, 1, "missing column `service` or `target`");

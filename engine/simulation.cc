@@ -156,7 +156,9 @@ void Simulation::schedule_fault(int fault) {
 
 RunResult Simulation::run(const std::atomic<bool>* stop) { return advance(stop, -1); }
 
-RunResult Simulation::run_ticks(std::int64_t ticks) { return advance(nullptr, ticks); }
+RunResult Simulation::run_ticks(std::int64_t ticks, const std::atomic<bool>* stop) {
+  return advance(stop, ticks);
+}
 
 RunResult Simulation::advance(const std::atomic<bool>* stop, std::int64_t max_ticks) {
   CalendarQueue<EngineEvent>& queue = queue_->events;

@@ -9,6 +9,9 @@
 #include <pybind11/stl.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -28,6 +31,7 @@
 #include "python/python_detector.h"
 #include "python/python_ranker.h"
 #include "util/input_file.h"
+#include "util/interrupt_hook.h"
 
 namespace py = pybind11;
 
@@ -161,10 +165,85 @@ RunPlan load_plan(const std::string& path, RunOptions options) {
 }
 
 // A stepping run: the plan and the run it drives, kept together.
+// Ctrl-C from Python: the run stops as `dosim run` stops on SIGINT. Python runs its signal
+// handlers on the main thread, between bytecodes, and a run holds no GIL: it simulates in
+// chunks of about 50 ms with the GIL released, and between them lets Python check its
+// signals. A KeyboardInterrupt there (or in a Python detector's code: python_detector.cc)
+// ends the run by Run::run(stop), which closes the trace as incomplete with its ground
+// truth, and is raised. Chunks change when control returns, never what is simulated
+// (Run::step); the wall clock only sizes them.
+class Interruptible {
+ public:
+  Interruptible() { set_python_stop(&stop_); }
+  ~Interruptible() { set_python_stop(nullptr); }
+  Interruptible(const Interruptible&) = delete;
+  Interruptible& operator=(const Interruptible&) = delete;
+
+  // Simulates `ticks` more ticks (< 0: to the end); returns whether ticks are left. Throws
+  // py::error_already_set (KeyboardInterrupt, or what a signal handler raised) once the run
+  // is stopped: the trace is then closed.
+  bool step(Run& run, long long ticks) {
+    long long chunk = 1;
+    for (;;) {
+      const long long n = ticks < 0 ? chunk : std::min(chunk, ticks);
+      const auto start = std::chrono::steady_clock::now();
+      bool more;
+      {
+        py::gil_scoped_release release;
+        more = run.step(n, &stop_);
+      }
+      if (ticks > 0) ticks -= n;
+      if (stop_.load() || PyErr_CheckSignals() != 0) stop(run);
+      if (!more || ticks == 0) return more;
+      const double took =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      chunk = took < 0.025 ? std::min(chunk * 2, 1LL << 30)
+              : took > 0.1 ? std::max(1LL, chunk / 2)
+                           : chunk;
+    }
+  }
+  // Run::run() after step(run, -1); a stop during it (a Python ranker's) is raised after.
+  RunReport finish(Run& run) {
+    step(run, -1);
+    RunReport report;
+    {
+      py::gil_scoped_release release;
+      report = run.run();
+    }
+    if (stop_.load() || PyErr_CheckSignals() != 0) raise();
+    return report;
+  }
+
+ private:
+  [[noreturn]] void stop(Run& run) {
+    stop_.store(true);
+    // What the handler raised, kept while the trace is closed (run() may call Python).
+    PyObject *type, *value, *traceback;
+    PyErr_Fetch(&type, &value, &traceback);
+    {
+      py::gil_scoped_release release;
+      try {
+        run.run(&stop_);
+      } catch (const std::exception&) {
+        // The run's own error while it closes: the interrupt is what the caller asked for.
+      }
+    }
+    PyErr_Restore(type, value, traceback);
+    raise();
+  }
+  [[noreturn]] static void raise() {
+    if (!PyErr_Occurred()) PyErr_SetNone(PyExc_KeyboardInterrupt);  // a detector's, caught there
+    throw py::error_already_set();
+  }
+
+  std::atomic<bool> stop_{false};
+};
+
 struct Stepper {
   RunPlan plan;
   std::unique_ptr<Run> run;
   bool done = false;
+  bool interrupted = false;  // a KeyboardInterrupt stopped it: the trace is closed
   // A step() or finish() is running with the GIL released. Set and read under the GIL:
   // another thread's call then sees it and refuses (check_idle).
   bool busy = false;
@@ -201,6 +280,10 @@ class Busy {
 void check_running(const Stepper& s, const std::string& call) {
   check_idle(s, call);
   if (s.run->failed()) throw RunControlError(call + ": " + s.run->stopped_on_error());
+  if (s.interrupted)
+    throw RunControlError(call +
+                          ": the run was interrupted (KeyboardInterrupt): its trace is "
+                          "closed as incomplete");
   if (s.done) throw RunControlError(call + ": the run is over");
 }
 
@@ -457,9 +540,13 @@ PYBIND11_MODULE(_dosim, m) {
         RunOptions options =
             make_options(seed, script, out, std::move(detectors), strict, mode, rankers, threads);
         const RunPlan plan = load_plan(path, std::move(options));
-        py::gil_scoped_release release;
-        Run run(plan);
-        return run.run();
+        std::unique_ptr<Run> run;
+        {
+          py::gil_scoped_release release;
+          run = std::make_unique<Run>(plan);
+        }
+        Interruptible interruptible;
+        return interruptible.finish(*run);
       },
       py::arg("path"), py::arg("seed") = py::none(), py::arg("script") = "", py::arg("out") = "",
       py::arg("detectors") = py::none(), py::arg("strict") = false, py::arg("mode") = "",
@@ -484,24 +571,36 @@ PYBIND11_MODULE(_dosim, m) {
           [](Stepper& s, const py::object& count) {
             check_idle(s, "step");
             if (s.run->failed()) throw RunControlError("step: " + s.run->stopped_on_error());
-            if (s.done) throw RunControlError("step: the run is over (finish() was called)");
+            if (s.done && !s.interrupted)
+              throw RunControlError("step: the run is over (finish() was called)");
             check_running(s, "step");
             const long long ticks = saturated_int(count);  // 2**64: to the end of the run
             if (ticks < 0) throw RunControlError("step: ticks must be >= 0");
             const Busy busy(s);
-            py::gil_scoped_release release;
-            return s.run->step(ticks);
+            Interruptible interruptible;
+            try {
+              return interruptible.step(*s.run, ticks);
+            } catch (py::error_already_set&) {
+              if (!s.run->failed()) s.interrupted = s.done = true;
+              throw;
+            }
           },
           py::arg("ticks") = 1)
       .def("finish",
            [](Stepper& s) {
              check_idle(s, "finish");
              if (s.run->failed()) throw RunControlError("finish: " + s.run->stopped_on_error());
+             if (s.interrupted) check_running(s, "finish");
              if (s.done) throw RunControlError("finish: the run is over already");
              s.done = true;
              const Busy busy(s);
-             py::gil_scoped_release release;
-             return s.run->run();
+             Interruptible interruptible;
+             try {
+               return interruptible.finish(*s.run);
+             } catch (py::error_already_set&) {
+               if (!s.run->failed()) s.interrupted = true;
+               throw;
+             }
            })
       .def_property_readonly("now_ns",
                              [](Stepper& s) {

@@ -61,7 +61,9 @@ class PythonDetector : public Detector {
     } catch (py::error_already_set& error) {
       // The run was asked to stop while step() ran (util/interrupt_hook.h): no scores; the
       // run stops at this tick's end, its trace incomplete, as for any stop.
-      if (error.matches(PyExc_KeyboardInterrupt) && interrupt_hook_fired()) {
+      // From the dosim module, a Ctrl-C (KeyboardInterrupt) stops the run the same way.
+      if (error.matches(PyExc_KeyboardInterrupt) &&
+          (interrupt_hook_fired() || request_python_stop())) {
         std::fill(scores.begin(), scores.end(), 0.0f);
         return;
       }

@@ -145,7 +145,8 @@ RcaRanker ranker_of(std::shared_ptr<Callable> callable) {
       out = callable->function(make_case(context));
     } catch (py::error_already_set& error) {
       // Stopped while it ran (util/interrupt_hook.h): no ranking; the run ends interrupted.
-      if (error.matches(PyExc_KeyboardInterrupt) && interrupt_hook_fired())
+      if (error.matches(PyExc_KeyboardInterrupt) &&
+          (interrupt_hook_fired() || request_python_stop()))
         return std::vector<RcaCandidate>{};
       throw ScriptError(describe(error));
     }

@@ -153,13 +153,13 @@ void Run::Impl::wire() {
   for (FrameSink* sink : extra_sinks) simulation.add_sink(sink);
 }
 
-bool Run::step(std::int64_t ticks) {
+bool Run::step(std::int64_t ticks, const std::atomic<bool>* stop) {
   Impl& impl = *impl_;
   if (!impl.failure.empty()) throw RunControlError("step: " + stopped_on_error());
   if (impl.reported) throw RunControlError("step: the run is over (run() was called)");
   impl.wire();
   try {
-    return !impl.simulation.run_ticks(ticks).completed;
+    return !impl.simulation.run_ticks(ticks, stop).completed;
   } catch (const std::exception& error) {
     // The world, the script and the detectors may be halfway through a tick.
     impl.stop_on(error.what());

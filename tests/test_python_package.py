@@ -672,3 +672,13 @@ def test_zone_and_route_metrics_and_the_summary_over_the_run():
         assert float(fields[1]) == pytest.approx(requests / length.sum(), abs=0.06)
         failed = (r[:, s] * e[:, s] * length).sum()
         assert float(fields[2]) == pytest.approx(failed / requests if requests else 0, abs=6e-5)
+
+
+def test_a_reports_own_alerts_score_back_as_the_report_scored_them(retry_storm):
+    # report.alerts names its time `t_ns`, as the trace's /alerts: dosim.score took only
+    # `time` / `time_ns` ("missing column `time` or `time_ns`").
+    report, trace = retry_storm
+    assert "t_ns" in report.alerts.columns and len(report.alerts) > 0
+    scored, own = dosim.score(trace, alerts=report.alerts), report.scores()
+    for detector in report.detectors:  # each detector's row (the baselines are per table)
+        assert scored[detector] == own[detector], detector

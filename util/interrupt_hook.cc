@@ -7,6 +7,7 @@ namespace {
 
 std::atomic<void (*)()> g_hook{nullptr};
 std::atomic<bool> g_fired{false};
+std::atomic<std::atomic<bool>*> g_python_stop{nullptr};
 
 }  // namespace
 
@@ -18,5 +19,14 @@ void fire_interrupt_hook() {
 }
 
 bool interrupt_hook_fired() { return g_fired.load(); }
+
+void set_python_stop(std::atomic<bool>* flag) { g_python_stop.store(flag); }
+
+bool request_python_stop() {
+  std::atomic<bool>* flag = g_python_stop.load();
+  if (flag == nullptr) return false;
+  flag->store(true);
+  return true;
+}
 
 }  // namespace dosim

@@ -6,6 +6,8 @@
 // Lock-free and async-signal-safe.
 #pragma once
 
+#include <atomic>
+
 namespace dosim {
 
 // The function a signal handler calls (nullptr: none). It must be async-signal-safe.
@@ -14,5 +16,12 @@ void set_interrupt_hook(void (*hook)());
 void fire_interrupt_hook();
 // Whether fire_interrupt_hook() has run in this process.
 bool interrupt_hook_fired();
+
+// A run driven from Python (the dosim module's run, step and finish) has no signal handler of
+// its own: Python's raises KeyboardInterrupt in the main thread. The run polls `flag`
+// (nullptr: none); a KeyboardInterrupt in a Python detector or ranker sets it through
+// request_python_stop(), which says whether a flag was there to set.
+void set_python_stop(std::atomic<bool>* flag);
+bool request_python_stop();
 
 }  // namespace dosim

@@ -250,7 +250,9 @@ class Run {
   // An error out of a tick (a script callback's ScriptError, a detector's) stops the run as
   // run() would: it is thrown once, the trace is closed as incomplete, and every later
   // step() or run() throws RunControlError (stopped_on_error()).
-  bool step(std::int64_t ticks = 1);
+  // `stop` (as run()'s, checked before each tick) ends the step early: a stop then ends the
+  // run by run(stop), which closes the trace as incomplete.
+  bool step(std::int64_t ticks = 1, const std::atomic<bool>* stop = nullptr);
   // Whether a step() threw: the run is stopped for good.
   bool failed() const;
   // "the run stopped on an error (MESSAGE)", MESSAGE that of the error step() threw.

@@ -65,8 +65,9 @@ class Simulation {
   // Simulates up to the end of the scenario, or until `stop` is set (checked before each
   // tick). Returns the totals so far; completed once the last tick is done.
   RunResult run(const std::atomic<bool>* stop = nullptr);
-  // Simulates at most `ticks` more ticks (events due before the next tick included).
-  RunResult run_ticks(std::int64_t ticks);
+  // Simulates at most `ticks` more ticks (events due before the next tick included), fewer
+  // when `stop` is set (checked before each tick, as run()'s).
+  RunResult run_ticks(std::int64_t ticks, const std::atomic<bool>* stop = nullptr);
   // The frame of the last simulated tick (all zero before the first). Valid until the next
   // tick.
   const Frame& frame() const;
