@@ -458,3 +458,53 @@ def test_a_slow_or_oversized_request_is_answered_by_the_server_and_holds_no_one(
     finally:
         serve.send_signal(__import__("signal").SIGTERM)
         serve.wait(timeout=60)
+
+
+def test_silent_and_slow_clients_side_by_side_hold_no_other_request(scenario):
+    # Each connection was read in turn, a second each: ten silent connections and ten that
+    # sent half a request held a plain request for 5 s and more (a real Prometheus's
+    # scrapes failed). Now each is read as its bytes come: the plain request is answered at
+    # once, the half ones get 408 after their own second, the silent ones are closed.
+    import threading
+    port = free_port()
+    serve = subprocess.Popen([DOSIM, "serve", str(scenario), "--listen",
+                              f"127.0.0.1:{port}", "--speed", "1", "--out",
+                              str(TMP / "serve-side.h5")],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_ready(port, serve, "/metrics")
+        silent = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(10)]
+        half = []
+        for _ in range(10):
+            s = socket.create_connection(("127.0.0.1", port), timeout=10)
+            s.sendall(b"GET /metr")
+            half.append(s)
+        time.sleep(0.1)
+        started = time.time()
+        state = json.loads(get(port, "/api/state"))
+        waited = time.time() - started
+        assert waited < 0.5, waited
+        assert not state["ended"]
+        answers = []
+        for s in half:
+            answers.append(s.recv(4096).decode(errors="replace"))
+            s.close()
+        assert all(a.startswith("HTTP/1.1 408 Request Timeout") for a in answers), answers
+        for s in silent:
+            assert s.recv(4096) == b""  # closed unanswered, as a browser's spare connection
+            s.close()
+        # Framing: a Content-Length that is no number or two that differ is 400 (-1 was
+        # "longer than 1 MiB", two lengths the first one's); a head of bare LFs is read.
+        for head, said in ((b"Content-Length: -1", "Content-Length must be a whole number"),
+                           (b"Content-Length: abc", "Content-Length must be a whole number"),
+                           (b"Content-Length: 18\r\nContent-Length: 5",
+                            "two different Content-Length headers")):
+            answer = raw_request(port, b"POST /api/control HTTP/1.1\r\n" + head +
+                                 b"\r\n\r\n{\"action\":\"pause\"}")
+            assert answer.startswith("HTTP/1.1 400") and said in answer, (head, answer)
+        lf = raw_request(port, b"GET /api/state HTTP/1.1\nHost: x\n\n")
+        assert lf.startswith("HTTP/1.1 200 OK"), lf[:200]
+        assert json.loads(get(port, "/api/state"))["paused"] is False
+    finally:
+        serve.send_signal(__import__("signal").SIGTERM)
+        serve.wait(timeout=60)

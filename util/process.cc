@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <chrono>
@@ -199,7 +200,8 @@ HttpServer::HttpServer(const std::string& host, int port) {
   if (::inet_pton(AF_INET, host == "localhost" ? "127.0.0.1" : host.c_str(), &address.sin_addr) !=
       1)
     throw std::runtime_error("not an IPv4 address: " + host);
-  fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+  // Non-blocking: serve_for accepts every waiting connection, then reads them side by side.
+  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
   if (fd_ < 0) throw std::runtime_error(std::strerror(errno));
   const int yes = 1;
   ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
@@ -220,69 +222,105 @@ int HttpServer::port() const {
 }
 
 HttpServer::~HttpServer() {
+  for (const Connection& connection : pending_) ::close(connection.fd);
   if (fd_ >= 0) ::close(fd_);
 }
 
-HttpServer::Response HttpServer::read_and_answer(int client, Handler handler, void* context) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kRequestMs);
-  const auto ms_left = [&deadline] {
-    return static_cast<int>(std::max<long long>(
-        0, std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
-                                                                 std::chrono::steady_clock::now())
-               .count()));
-  };
-  const auto plain = [](int status, const std::string& text) {
-    return Response{status, "text/plain; charset=utf-8", text + "\n"};
-  };
-  std::string request;
-  char buffer[8192];
-  pollfd reading{client, POLLIN, 0};
-  std::size_t head_end = std::string::npos;
-  bool timed_out = false;
-  // A quiet half second before any byte: a browser's speculative connection, unanswered.
-  while ((head_end = request.find("\r\n\r\n")) == std::string::npos && request.size() < kMaxHead) {
-    const int ready = ::poll(&reading, 1, request.empty() ? std::min(500, ms_left()) : ms_left());
-    if (ready <= 0) {
-      timed_out = !request.empty();
-      break;
+namespace {
+
+HttpServer::Response plain(int status, const std::string& text) {
+  return {status, "text/plain; charset=utf-8", text + "\n"};
+}
+
+// Where the request's head ends (its blank line, CRLF or a bare LF as some clients send it)
+// and where its body starts; npos when it has not arrived.
+std::pair<std::size_t, std::size_t> head_bounds(const std::string& request) {
+  const std::size_t crlf = request.find("\r\n\r\n"), lf = request.find("\n\n");
+  if (crlf == std::string::npos && lf == std::string::npos) return {std::string::npos, 0};
+  if (lf != std::string::npos && (crlf == std::string::npos || lf < crlf)) return {lf, lf + 2};
+  return {crlf, crlf + 4};
+}
+
+void send_response(int client, const HttpServer::Response& response) {
+  const char* reason = response.status == 200   ? "OK"
+                       : response.status == 400 ? "Bad Request"
+                       : response.status == 404 ? "Not Found"
+                       : response.status == 405 ? "Method Not Allowed"
+                       : response.status == 408 ? "Request Timeout"
+                       : response.status == 409 ? "Conflict"
+                       : response.status == 411 ? "Length Required"
+                       : response.status == 413 ? "Content Too Large"
+                       : response.status == 431 ? "Request Header Fields Too Large"
+                                                : "Error";
+  const std::string head = "HTTP/1.1 " + std::to_string(response.status) + " " + reason +
+                           "\r\nContent-Type: " + response.content_type +
+                           "\r\nContent-Length: " + std::to_string(response.body.size()) +
+                           "\r\nConnection: close\r\n\r\n";
+  const std::string whole = head + response.body;
+  // The client is non-blocking: a reader that stops reading gets a second, then the rest of
+  // the answer is dropped.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  std::size_t sent = 0;
+  while (sent < whole.size()) {
+    const ssize_t n = ::send(client, whole.data() + sent, whole.size() - sent, MSG_NOSIGNAL);
+    if (n > 0) {
+      sent += static_cast<std::size_t>(n);
+      continue;
     }
-    const ssize_t n = ::recv(client, buffer, sizeof buffer, 0);
-    if (n <= 0) break;
-    request.append(buffer, static_cast<std::size_t>(n));
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            deadline - std::chrono::steady_clock::now())
+                            .count();
+      pollfd writing{client, POLLOUT, 0};
+      if (left > 0 && ::poll(&writing, 1, static_cast<int>(left)) > 0) continue;
+    }
+    break;
   }
+}
+
+}  // namespace
+
+std::optional<HttpServer::Response> HttpServer::answer(const Connection& connection, bool closed,
+                                                       Handler handler, void* context) {
+  const std::string& request = connection.request;
+  const auto [head_end, body_start] = head_bounds(request);
   if (head_end == std::string::npos) {
     if (request.size() >= kMaxHead)
       return plain(431,
                    "the request's head is longer than " + std::to_string(kMaxHead / 1024) + " KiB");
-    if (timed_out)
-      return plain(
-          408, "the request's head did not arrive within " + std::to_string(kRequestMs) + " ms");
-    return Response{0, "", ""};
+    if (closed) return Response{0, "", ""};  // the client left before its head: unanswered
+    return std::nullopt;
   }
   // The body: as many bytes as Content-Length says (case-insensitive header names).
   std::size_t length = 0;
   {
-    std::string head = request.substr(0, head_end);
+    std::string head(1, '\n');  // each header line after a '\n', the first one too
+    head.append(request, 0, head_end);
     for (char& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    const std::size_t chunked = head.find("\r\ntransfer-encoding:");
-    if (chunked != std::string::npos)
+    if (head.find("\ntransfer-encoding:") != std::string::npos)
       return plain(411, "a body needs a Content-Length (a chunked body is not read)");
-    const std::size_t at = head.find("\r\ncontent-length:");
-    if (at != std::string::npos) {
-      const unsigned long long given = std::strtoull(head.c_str() + at + 17, nullptr, 10);
-      if (given > kMaxBody)
-        return plain(413, "the body is longer than " + std::to_string(kMaxBody >> 20) + " MiB");
-      length = static_cast<std::size_t>(given);
+    std::optional<unsigned long long> given;
+    for (std::size_t at = head.find("\ncontent-length:"); at != std::string::npos;
+         at = head.find("\ncontent-length:", at + 1)) {
+      std::size_t i = at + 16;
+      while (i < head.size() && (head[i] == ' ' || head[i] == '\t')) ++i;
+      std::size_t end = i;
+      while (end < head.size() && std::isdigit(static_cast<unsigned char>(head[end]))) ++end;
+      std::size_t after = end;
+      while (after < head.size() &&
+             (head[after] == ' ' || head[after] == '\t' || head[after] == '\r'))
+        ++after;
+      if (end == i || end - i > 18 || (after < head.size() && head[after] != '\n'))
+        return plain(400, "Content-Length must be a whole number of bytes");
+      const unsigned long long value = std::strtoull(head.c_str() + i, nullptr, 10);
+      if (given && *given != value) return plain(400, "two different Content-Length headers");
+      given = value;
     }
+    if (given && *given > kMaxBody)
+      return plain(413, "the body is longer than " + std::to_string(kMaxBody >> 20) + " MiB");
+    length = given ? static_cast<std::size_t>(*given) : 0;
   }
-  while (request.size() < head_end + 4 + length) {
-    if (::poll(&reading, 1, ms_left()) <= 0)
-      return plain(
-          408, "the request's body did not arrive within " + std::to_string(kRequestMs) + " ms");
-    const ssize_t n = ::recv(client, buffer, sizeof buffer, 0);
-    if (n <= 0) break;
-    request.append(buffer, static_cast<std::size_t>(n));
-  }
+  if (request.size() < body_start + length && !closed) return std::nullopt;
   const std::size_t first_space = request.find(' ');
   const std::size_t second_space =
       first_space == std::string::npos ? std::string::npos : request.find(' ', first_space + 1);
@@ -295,48 +333,71 @@ HttpServer::Response HttpServer::read_and_answer(int client, Handler handler, vo
     target = path == std::string::npos ? "/" : target.substr(path);
   }
   return handler(context,
-                 {request.substr(0, first_space), target, request.substr(head_end + 4, length)});
+                 {request.substr(0, first_space), target, request.substr(body_start, length)});
 }
 
 void HttpServer::serve_for(int timeout_ms, Handler handler, void* context) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          deadline - std::chrono::steady_clock::now())
-                          .count();
-    pollfd waiting{fd_, POLLIN, 0};
-    if (::poll(&waiting, 1, static_cast<int>(std::max<long long>(0, left))) <= 0) return;
-    const int client = ::accept(fd_, nullptr, nullptr);
-    if (client < 0) continue;
-    const Response response = read_and_answer(client, handler, context);
-    if (response.status == 0) {  // nothing or no whole head before a quiet spell: unanswered
-      ::close(client);
-      if (left <= 0) return;
-      continue;
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  const auto ms_until = [](Clock::time_point t) {
+    return std::max<long long>(
+        0, std::chrono::duration_cast<std::chrono::milliseconds>(t - Clock::now()).count());
+  };
+  // When a connection is given up: half a second without a byte (a browser's speculative
+  // connection, closed unanswered), a second for the whole request (else 408).
+  const auto expiry = [](const Connection& c) {
+    return c.accepted + std::chrono::milliseconds(c.request.empty() ? 500 : kRequestMs);
+  };
+  std::vector<pollfd> fds;
+  for (bool first = true;; first = false) {
+    long long wait = first ? ms_until(deadline) : 0;
+    if (!first) {
+      if (Clock::now() >= deadline) return;
+      wait = ms_until(deadline);
     }
-    const char* reason = response.status == 200   ? "OK"
-                         : response.status == 400 ? "Bad Request"
-                         : response.status == 404 ? "Not Found"
-                         : response.status == 405 ? "Method Not Allowed"
-                         : response.status == 408 ? "Request Timeout"
-                         : response.status == 409 ? "Conflict"
-                         : response.status == 411 ? "Length Required"
-                         : response.status == 413 ? "Content Too Large"
-                         : response.status == 431 ? "Request Header Fields Too Large"
-                                                  : "Error";
-    const std::string head = "HTTP/1.1 " + std::to_string(response.status) + " " + reason +
-                             "\r\nContent-Type: " + response.content_type +
-                             "\r\nContent-Length: " + std::to_string(response.body.size()) +
-                             "\r\nConnection: close\r\n\r\n";
-    const std::string whole = head + response.body;
-    std::size_t sent = 0;
-    while (sent < whole.size()) {
-      const ssize_t n = ::send(client, whole.data() + sent, whole.size() - sent, MSG_NOSIGNAL);
-      if (n <= 0) break;
-      sent += static_cast<std::size_t>(n);
+    for (const Connection& c : pending_) wait = std::min(wait, ms_until(expiry(c)));
+    fds.assign(1, pollfd{fd_, POLLIN, 0});
+    for (const Connection& c : pending_) fds.push_back({c.fd, POLLIN, 0});
+    const int ready = ::poll(fds.data(), fds.size(), static_cast<int>(wait));
+    if (ready > 0 && (fds[0].revents & POLLIN) != 0) {
+      // Every connection waiting: each is read as its bytes come, none waits for another.
+      for (;;) {
+        const int client = ::accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK);
+        if (client < 0) break;
+        pending_.push_back({client, {}, Clock::now()});
+      }
     }
-    ::close(client);
-    if (left <= 0) return;
+    char buffer[8192];
+    for (std::size_t i = 0; i < pending_.size();) {
+      Connection& c = pending_[i];
+      bool closed = false;
+      const auto polled =
+          std::find_if(fds.begin() + 1, fds.end(), [&](const pollfd& p) { return p.fd == c.fd; });
+      if (ready > 0 && polled != fds.end() && polled->revents != 0) {
+        const ssize_t n = ::recv(c.fd, buffer, sizeof buffer, 0);
+        if (n > 0)
+          c.request.append(buffer, static_cast<std::size_t>(n));
+        else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+          closed = true;
+      }
+      std::optional<Response> response = answer(c, closed, handler, context);
+      if (!response && Clock::now() >= expiry(c)) {
+        if (c.request.empty())
+          response = Response{0, "", ""};  // nothing at all: unanswered
+        else
+          response =
+              plain(408, std::string("the request's ") +
+                             (head_bounds(c.request).first == std::string::npos ? "head" : "body") +
+                             " did not arrive within " + std::to_string(kRequestMs) + " ms");
+      }
+      if (!response) {
+        ++i;
+        continue;
+      }
+      if (response->status != 0) send_response(c.fd, *response);
+      ::close(c.fd);
+      pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(i));
+    }
   }
 }
 

@@ -5,6 +5,8 @@
 
 #include <sys/types.h>
 
+#include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,14 +55,16 @@ HttpResponse http_request(const std::string& host, int port, const std::string& 
                           const std::string& target, const std::string& body,
                           const std::string& content_type, int timeout_ms = 30000);
 
-// A plain HTTP server on one IPv4 address, answering one request at a time (enough for a
-// scraper, a page polling it and a test): serve_for() waits up to a timeout for connections
-// and answers each with the handler's response. A client that sends nothing within half a
-// second (a browser's speculative connection) is closed unanswered. A request must arrive
-// whole within kRequestMs of its connection (a client that trickles its bytes would hold
-// every other client and the run): else 408. A head over 64 KiB is 431, a body over 1 MiB
-// 413, a chunked body 411; those the handler never sees. An absolute target
-// (http://host:port/path) is given as its path.
+// A plain HTTP server on one IPv4 address, on the calling thread (enough for a scraper, a
+// page polling it and a test): serve_for() waits up to a timeout for connections and answers
+// each with the handler's response as soon as its request is whole. Connections are read
+// side by side as their bytes come (a slow or silent client holds no other, nor the caller:
+// one not whole when serve_for returns waits for the next call). A client that sends nothing
+// within half a second (a browser's speculative connection) is closed unanswered. A request
+// must arrive whole within kRequestMs of its connection: else 408. A head over 64 KiB is
+// 431, a body over 1 MiB 413, a chunked body 411, a Content-Length that is no whole number
+// (or two that differ) 400; those the handler never sees. An absolute target
+// (http://host:port/path) is given as its path; a head may end its lines with a bare LF.
 class HttpServer {
  public:
   struct Response {
@@ -90,11 +94,19 @@ class HttpServer {
   int port() const;
 
  private:
-  // Reads one request from `client` and gives the handler's response, or the server's own
-  // (408, 411, 413, 431, 400); status 0: nothing to answer.
-  static Response read_and_answer(int client, Handler handler, void* context);
+  struct Connection {
+    int fd;
+    std::string request;  // the bytes so far
+    std::chrono::steady_clock::time_point accepted;
+  };
+  // The answer to a connection's request once it is whole: the handler's, or the server's
+  // own (411, 413, 431, 400); status 0: nothing to answer (`closed`: the client left).
+  // nullopt while more is to come.
+  static std::optional<Response> answer(const Connection& connection, bool closed, Handler handler,
+                                        void* context);
 
   int fd_ = -1;
+  std::vector<Connection> pending_;  // accepted, their requests not whole yet
 };
 
 // Percent-encodes a query-string value.
