@@ -327,12 +327,19 @@ HttpServer::Response inject(Session& session, const nlohmann::json& request) {
   Simulation& simulation = session.run->simulation();
   try {
     tell(session);  // what happened before it joins the story first
-    const int index = inject_fault(simulation, yaml_of(request), "inject", "inject");
+    std::vector<Diagnostic> warnings;
+    const int index = inject_fault(simulation, yaml_of(request), "inject", "inject", &warnings);
     const FaultSpec& fault = simulation.scenario().faults[static_cast<std::size_t>(index)];
     session.view->note(simulation.now(), "control",
                        std::string("injected ") + fault.name + ": " + fault_kind_name(fault.kind) +
                            " on " + target_text(fault.target, simulation.scenario()));
-    return json_answer(200, {{"ok", true}, {"index", index}, {"name", fault.name}});
+    nlohmann::json answer = {{"ok", true}, {"index", index}, {"name", fault.name}};
+    // What the scenario's `faults:` would warn of in the same entry (taken all the same).
+    if (!warnings.empty()) {
+      answer["warnings"] = nlohmann::json::array();
+      for (const Diagnostic& warning : warnings) answer["warnings"].push_back(warning.message);
+    }
+    return json_answer(200, answer);
   } catch (const Error& error) {
     return json_answer(400, {{"ok", false}, {"error", error.what()}});
   }

@@ -26,7 +26,7 @@ bool applied_as(const std::string& name, const std::string& base) {
 }  // namespace
 
 int inject_fault(Simulation& simulation, YAML::Node node, const std::string& where,
-                 const std::string& file) {
+                 const std::string& file, std::vector<Diagnostic>* warnings, bool strict) {
   if (!node.IsMap())
     throw RunControlError(where + ": a fault is a mapping of keys (kind, target, ...)");
   if (!node["start"]) node["start"] = time_text(simulation.current_time());
@@ -36,7 +36,13 @@ int inject_fault(Simulation& simulation, YAML::Node node, const std::string& whe
     if (end - simulation.current_time() <= 0) throw RunControlError(where + ": the run is over");
     node["duration"] = time_text(end - simulation.current_time());
   }
-  FaultSpec spec = parse_fault(simulation.scenario(), node, file);
+  std::vector<Diagnostic> said;
+  FaultSpec spec = parse_fault(simulation.scenario(), node, file, &said);
+  if (strict && !said.empty()) {
+    for (Diagnostic& d : said) d.warning = false;
+    throw InputError(std::move(said));
+  }
+  if (warnings != nullptr) *warnings = std::move(said);
   if (spec.start < simulation.current_time())
     throw RunControlError(where + ": 'start' (" + format_duration(spec.start) +
                           ") is in the past (now: " + format_duration(simulation.current_time()) +

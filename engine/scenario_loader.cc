@@ -1254,7 +1254,7 @@ int Loader::dependency_index(int caller, int callee) const {
   return it == dependencies_.end() ? -1 : it->second;
 }
 
-FaultSpec Loader::single_fault(const YAML::Node& node) {
+FaultSpec Loader::single_fault(const YAML::Node& node, std::vector<Diagnostic>* warnings) {
   const std::size_t before = scenario_.faults.size();
   if (node.IsMap()) {
     if (const YAML::Node schedule = node["schedule"])
@@ -1265,6 +1265,7 @@ FaultSpec Loader::single_fault(const YAML::Node& node) {
   if (diags_.empty() && scenario_.faults.size() != before + 1)
     diags_.error(pos_of(node), "expected one fault");
   diags_.throw_if_any();
+  if (warnings != nullptr) *warnings = diags_.warnings();
   return std::move(scenario_.faults.back());
 }
 
@@ -1280,9 +1281,10 @@ ChangeSpec Loader::single_change(const YAML::Node& node, std::vector<Diagnostic>
 
 }  // namespace loader
 
-FaultSpec parse_fault(const Scenario& scenario, const YAML::Node& node, const std::string& file) {
+FaultSpec parse_fault(const Scenario& scenario, const YAML::Node& node, const std::string& file,
+                      std::vector<Diagnostic>* warnings) {
   try {
-    return loader::Loader(scenario, file).single_fault(node);
+    return loader::Loader(scenario, file).single_fault(node, warnings);
   } catch (const YAML::Exception& e) {
     throw InputError(file, std::string("cannot read the YAML: ") + e.what());
   }

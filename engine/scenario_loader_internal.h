@@ -118,7 +118,7 @@ class Loader {
   Scenario draft(const YAML::Node& root, std::vector<Diagnostic>& errors);
   // One `faults:` / `changes:` entry, as the scenario's lists are read (with the index of
   // the next entry for a default name). Throws InputError with every problem found.
-  FaultSpec single_fault(const YAML::Node& node);
+  FaultSpec single_fault(const YAML::Node& node, std::vector<Diagnostic>* warnings = nullptr);
   ChangeSpec single_change(const YAML::Node& node, std::vector<Diagnostic>* warnings = nullptr);
   PlaybookSpec single_playbook(const YAML::Node& node);
 

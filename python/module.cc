@@ -678,7 +678,14 @@ PYBIND11_MODULE(_dosim, m) {
           "inject",
           [](Stepper& s, const py::dict& fault) {
             check_running(s, "inject");
-            return inject_fault(s.run->simulation(), to_yaml(fault, "inject"), "inject", "inject");
+            std::vector<Diagnostic> warnings;
+            const int index = inject_fault(s.run->simulation(), to_yaml(fault, "inject"), "inject",
+                                           "inject", &warnings, s.plan.options().strict);
+            // What a scenario's fault would warn of, as Python warnings (as change's).
+            for (const Diagnostic& warning : warnings)
+              if (PyErr_WarnEx(PyExc_UserWarning, ("inject: " + warning.message).c_str(), 1) != 0)
+                throw py::error_already_set();
+            return index;
           },
           py::arg("fault"))
       .def("end_fault",
@@ -698,6 +705,11 @@ PYBIND11_MODULE(_dosim, m) {
             if (!node["at"] && !flag) node["at"] = std::to_string(simulation.now()) + "ns";
             std::vector<Diagnostic> warnings;
             ChangeSpec spec = parse_change(simulation.scenario(), node, "change", &warnings);
+            // strict: what the loader would warn of is the call's error, nothing added.
+            if (s.plan.options().strict && !warnings.empty()) {
+              for (Diagnostic& d : warnings) d.warning = false;
+              throw InputError(std::move(warnings));
+            }
             // What a scenario's change would warn of, as Python warnings.
             for (const Diagnostic& warning : warnings)
               if (PyErr_WarnEx(PyExc_UserWarning, (call + ": " + warning.message).c_str(), 1) != 0)

@@ -586,10 +586,21 @@ int inject(lua_State* L, int index, const char* where, const char* kind) {
   YAML::Node node = to_yaml(L, index, where);
   if (kind != nullptr) node["kind"] = kind;
   int fault = -1;
+  std::vector<Diagnostic> warnings;
   try {
-    fault = inject_fault(host.simulation(), node, where, host.path());
+    fault = inject_fault(host.simulation(), node, where, host.path(), &warnings, host.strict());
   } catch (const InputError& error) {
     throw RunControlError(std::string(where) + ": " + messages_of(error));
+  }
+  // What a scenario's fault would warn of, as a change's warnings are said: with --strict
+  // the call's error (above), else logged at the call, with its line.
+  if (!warnings.empty()) {
+    luaL_where(L, 1);  // "FILE:LINE: " of the call
+    const std::string at = lua_tostring(L, -1);
+    lua_pop(L, 1);
+    lua_Debug call;
+    const int line = lua_getstack(L, 1, &call) && lua_getinfo(L, "l", &call) ? call.currentline : 0;
+    for (const Diagnostic& warning : warnings) host.add_warning(at, line, where, warning.message);
   }
   lua_createtable(L, 0, 2);
   lua_pushinteger(L, fault);

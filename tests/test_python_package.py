@@ -524,6 +524,27 @@ def test_steer_and_drain_move_regional_traffic_as_declared_changes():
     assert kinds[:4] == ["traffic-shift", "drain", "drain", "drain-restore"]
 
 
+def test_inject_warns_as_the_scenarios_faults_and_strict_refuses_what_it_would_warn_of():
+    # inject took `duration: 30` (a bare number) and an end past the run's silently, where
+    # the scenario's `faults:` warns; strict=True did not apply to the controls at all.
+    sim = dosim.Simulation(SCENARIOS / "payments-mad.yaml")
+    sim.step(10)
+    with pytest.warns(UserWarning, match=r"^inject: 'duration' is a bare number: read as 30 s"):
+        sim.inject({"kind": "error", "target": {"service": "payments"}, "percent": 20,
+                    "duration": 30})
+    sim.finish()
+    strict = dosim.Simulation(SCENARIOS / "payments-mad.yaml", strict=True)
+    strict.step(10)
+    with pytest.raises(dosim.InputError, match="'duration' is a bare number"):
+        strict.inject({"kind": "error", "target": {"service": "payments"}, "percent": 20,
+                       "duration": 30})
+    with pytest.raises(dosim.InputError, match="'at' is a bare number"):
+        strict.change({"kind": "config", "services": ["payments"], "version": "v2", "at": 200})
+    assert strict.inject({"kind": "error", "target": {"service": "payments"}, "percent": 20,
+                          "duration": "30s"}) >= 0  # nothing was added before
+    strict.finish()
+
+
 # --- dosim.score ----------------------------------------------------------------------------
 
 def test_rca_scores_are_the_numbers_dosim_score_json_writes(retry_storm):

@@ -508,3 +508,28 @@ def test_silent_and_slow_clients_side_by_side_hold_no_other_request(scenario):
     finally:
         serve.send_signal(__import__("signal").SIGTERM)
         serve.wait(timeout=60)
+
+
+def test_an_injected_fault_answers_the_scenarios_warnings(scenario):
+    # /api/inject took a bare-number duration and an end past the run's without a word,
+    # where the scenario's `faults:` warns: the answer lists them (the fault is taken).
+    port = free_port()
+    serve = subprocess.Popen([DOSIM, "serve", str(scenario), "--listen",
+                              f"127.0.0.1:{port}", "--speed", "1"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_ready(port, serve, "/metrics")
+        status, answer = post(port, "/api/inject", {"kind": "error", "target": {"service": "db"},
+                                                    "percent": 50, "duration": 30})
+        assert status == 200 and answer["ok"] and any("'duration' is a bare number" in w
+                                    for w in answer["warnings"]), answer
+        status, answer = post(port, "/api/inject", {"kind": "error", "target": {"service": "db"},
+                                            "percent": 50, "duration": "5h"})
+        assert status == 200 and answer["ok"] and any("after the scenario's end" in w
+                                    for w in answer["warnings"]), answer
+        status, answer = post(port, "/api/inject", {"kind": "error", "target": {"service": "web"},
+                                            "percent": 5, "duration": "1m"})
+        assert status == 200 and answer["ok"] and "warnings" not in answer, answer
+    finally:
+        serve.send_signal(__import__("signal").SIGTERM)
+        serve.wait(timeout=60)

@@ -21,8 +21,12 @@ namespace dosim {
 // Returns its index in simulation.scenario().faults. Throws InputError with every problem
 // of the description (parse_fault(), `file` naming its source), RunControlError
 // "<where>: ..." when the start is in the past or the run is over.
+// `warnings`, when given, receives what the scenario's loader would warn of in that entry
+// (a bare number of seconds, an end after the scenario's); `strict`: those are the
+// InputError's problems instead, and nothing is added (--strict).
 int inject_fault(Simulation& simulation, YAML::Node node, const std::string& where,
-                 const std::string& file);
+                 const std::string& file, std::vector<Diagnostic>* warnings = nullptr,
+                 bool strict = false);
 
 // Applies a Kubernetes manifest file now (docs/manifests.md: its faults, kubectl apply),
 // deleted `duration` later (nullopt: at the end of the run). Returns the faults' indices.

@@ -66,7 +66,8 @@ inline constexpr const char* kRequestLevelPolicies =
 // checked against the scenario's end, not against the run's now(). Throws InputError with
 // every problem. A change's warnings (a drain restored after the run ends) go to `warnings`
 // where it is given.
-FaultSpec parse_fault(const Scenario& scenario, const YAML::Node& node, const std::string& file);
+FaultSpec parse_fault(const Scenario& scenario, const YAML::Node& node, const std::string& file,
+                      std::vector<Diagnostic>* warnings = nullptr);
 ChangeSpec parse_change(const Scenario& scenario, const YAML::Node& node, const std::string& file,
                         std::vector<Diagnostic>* warnings = nullptr);
 // The faults a Kubernetes manifest file makes (docs/manifests.md) when it is applied at
