@@ -149,8 +149,13 @@ int bench_command(const BenchOptions& options) {
     json["runs"].push_back(run);
   }
 
-  std::printf("dosim bench: %zu detectors x %zu scenarios x %d seeds = %zu runs on %zu threads\n",
-              options.detectors.size(), plans.size(), options.seeds, jobs.size(), threads);
+  const auto plural = [](std::size_t n) { return n == 1 ? "" : "s"; };
+  const std::size_t seeds = static_cast<std::size_t>(options.seeds);
+  std::printf(
+      "dosim bench: %zu detector%s x %zu scenario%s x %zu seed%s = %zu run%s on %zu thread%s\n",
+      options.detectors.size(), plural(options.detectors.size()), plans.size(),
+      plural(plans.size()), seeds, plural(seeds), jobs.size(), plural(jobs.size()), threads,
+      plural(threads));
   std::printf("  medians over runs, (min-max) where they differ; TTD over runs that detected\n");
   // The first column as wide as its longest name (a python:FILE.py:CLASS token is long).
   int name_width = 16;

@@ -300,10 +300,13 @@ int closed_loop_bench(const BenchOptions& options) {
     }
     json["runs"].push_back(run);
   }
+  const auto plural = [](std::size_t n) { return n == 1 ? "" : "s"; };
+  const std::size_t seeds = static_cast<std::size_t>(options.seeds);
   std::printf(
-      "dosim bench --closed-loop: %zu detectors x %zu scenarios x %d seeds, each driving "
-      "the playbooks\n",
-      options.detectors.size(), scenarios.size(), options.seeds);
+      "dosim bench --closed-loop: %zu detector%s x %zu scenario%s x %zu seed%s, each "
+      "driving the playbooks\n",
+      options.detectors.size(), plural(options.detectors.size()), scenarios.size(),
+      plural(scenarios.size()), seeds, plural(seeds));
   std::printf("  over every scored incident of every run: medians (p50) and means (MTTD, MTTR)\n");
   int width = 16;  // the first column: as wide as the longest row name
   for (const std::string& row : rows) width = std::max(width, static_cast<int>(row.size()));

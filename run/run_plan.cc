@@ -71,14 +71,24 @@ std::vector<DetectorSpec> select_detectors(const std::vector<std::string>& token
     if (folder.empty() || path.empty() || std::filesystem::path(path).is_absolute()) return path;
     return (std::filesystem::path(folder) / path).string();
   };
+  // A scenario without `detectors:` runs the default set (runner.h): its names that are
+  // no kind (errors-above-10pct, cpu-above-80pct) are the scenario's own too; `mad` stays
+  // the kind with the bench's configuration.
+  std::vector<DetectorSpec> scenario_specs = scenario.detectors;
+  if (!scenario.detectors_given) {
+    const std::vector<std::string> kinds = detector_kinds();
+    for (DetectorSpec& d : DetectorRunner::default_specs())
+      if (std::find(kinds.begin(), kinds.end(), d.name) == kinds.end())
+        scenario_specs.push_back(std::move(d));
+  }
   std::vector<std::string> own_names;
-  for (const DetectorSpec& d : scenario.detectors) own_names.push_back(d.name);
+  for (const DetectorSpec& d : scenario_specs) own_names.push_back(d.name);
   for (const DetectorSpec& d : script_specs) own_names.push_back(d.name);
   std::vector<DetectorSpec> specs;
   for (const std::string& token : tokens) {
     const auto named = [&](const DetectorSpec& d) { return d.name == token; };
-    if (auto own = std::find_if(scenario.detectors.begin(), scenario.detectors.end(), named);
-        own != scenario.detectors.end()) {
+    if (auto own = std::find_if(scenario_specs.begin(), scenario_specs.end(), named);
+        own != scenario_specs.end()) {
       specs.push_back(*own);
       continue;
     }
@@ -92,7 +102,7 @@ std::vector<DetectorSpec> select_detectors(const std::vector<std::string>& token
     if (std::find(own_names.begin(), own_names.end(), kind) != own_names.end()) {
       // "r:above=5" where r is the scenario's own detector (or the script's): its
       // configuration is there, a token's parameters are for a kind.
-      const bool scripts = std::none_of(scenario.detectors.begin(), scenario.detectors.end(),
+      const bool scripts = std::none_of(scenario_specs.begin(), scenario_specs.end(),
                                         [&](const DetectorSpec& d) { return d.name == kind; });
       problems.push_back({where, 0, 0,
                           "'" + token + "': '" + kind + "' is " +
