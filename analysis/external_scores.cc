@@ -199,8 +199,10 @@ std::string choose_key(const Records& records, const Record* record,
       present.push_back(name);
   const int line = record ? record->line : records.header_line;
   auto column_of = [&](const std::string& name) { return record ? 0 : records.header.at(name); };
+  // The names a message offers: not an alias (`t_ns`, the trace's own column, for `time_ns`).
   std::string alternatives = "`" + names[0] + "`";
-  for (std::size_t i = 1; i < names.size(); ++i) alternatives += " or `" + names[i] + "`";
+  for (std::size_t i = 1; i < names.size(); ++i)
+    if (names[i] != "t_ns") alternatives += " or `" + names[i] + "`";
   const std::string what = record ? "key" : "column";
   if (present.size() > 1) {
     problems.add(line, column_of(present[1]),

@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <chrono>
@@ -22,6 +23,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string_view>
 #include <tuple>
@@ -349,9 +351,32 @@ HttpServer::Response answer(void* context, const HttpServer::Request& request) {
   auto& session = *static_cast<Session*>(context);
   const std::string path = request.path.substr(0, request.path.find('?'));
   if (request.method == "POST" && (path == "/api/control" || path == "/api/inject")) {
-    const nlohmann::json body = nlohmann::json::parse(request.body, nullptr, false);
+    // A key given twice is said (a JSON parser keeps the last: {"action": "pause", "action":
+    // "resume"} resumed), and what is no JSON says where (1e999 was "not a JSON object").
+    std::vector<std::set<std::string>> keys;
+    std::string twice;
+    const auto each = [&](int, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+      if (event == nlohmann::json::parse_event_t::object_start) keys.emplace_back();
+      if (event == nlohmann::json::parse_event_t::object_end && !keys.empty()) keys.pop_back();
+      if (event == nlohmann::json::parse_event_t::key && !keys.empty() && twice.empty() &&
+          !keys.back().insert(parsed.get<std::string>()).second)
+        twice = parsed.get<std::string>();
+      return true;
+    };
+    nlohmann::json body;
+    try {
+      body = nlohmann::json::parse(request.body, each);
+    } catch (const nlohmann::json::exception& error) {
+      std::string why = error.what();  // "[json.exception.parse_error.101] parse error at ..."
+      if (const std::size_t end = why.find("] ");
+          why.rfind("[json.exception", 0) == 0 && end != std::string::npos)
+        why = why.substr(end + 2);
+      return json_answer(400, {{"ok", false}, {"error", "the body is no JSON: " + why}});
+    }
     if (!body.is_object())
       return json_answer(400, {{"ok", false}, {"error", "the body must be a JSON object"}});
+    if (!twice.empty())
+      return json_answer(400, {{"ok", false}, {"error", "key '" + twice + "' is given twice"}});
     return path == "/api/control" ? control(session, body) : inject(session, body);
   }
   if (request.method != "GET" || path == "/api/control" || path == "/api/inject")
@@ -514,9 +539,14 @@ int serve_command(const ServeOptions& options) {
   push(false);
   tell(session);
   session.pacing.ended = true;
-  std::printf("dosim serve: %s simulated, %zu alerts, %zu incidents%s\n",
-              format_duration(report.result.simulated).c_str(), report.alerts.size(),
-              report.incidents.size(), report.result.completed ? "" : " (stopped)");
+  // Stopped early, the incidents whose cause had not begun are not counted (the trace keeps
+  // them, silent).
+  const std::size_t begun = static_cast<std::size_t>(
+      std::count_if(report.incidents.begin(), report.incidents.end(),
+                    [&](const IncidentRecord& i) { return i.start < report.result.simulated; }));
+  std::printf("dosim serve: %s simulated, %zu alerts, %zu incident%s%s\n",
+              format_duration(report.result.simulated).c_str(), report.alerts.size(), begun,
+              begun == 1 ? "" : "s", report.result.completed ? "" : " (stopped)");
   if (!report.trace_path.empty()) std::printf("  trace %s\n", report.trace_path.c_str());
   std::fflush(stdout);
   // Stopped before its end, as `dosim run` is: 128 + the signal (the trace closed,

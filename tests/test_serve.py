@@ -266,11 +266,11 @@ def test_a_server_stopped_before_its_run_ends_exits_as_an_interrupted_run(scenar
         trace = TMP / f"serve-stopped-{code}.h5"
         serve = subprocess.Popen([DOSIM, "serve", str(scenario), "--listen", f"127.0.0.1:{port}",
                                   "--speed", "1", "--out", str(trace)],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             wait_ready(port, serve, "/metrics")
             serve.send_signal(stop)
-            serve.wait(timeout=20)
+            out, _ = serve.communicate(timeout=20)
         finally:
             if serve.poll() is None:
                 serve.kill()
@@ -278,6 +278,9 @@ def test_a_server_stopped_before_its_run_ends_exits_as_an_interrupted_run(scenar
         assert serve.returncode == code, serve.stderr.read()
         with h5py.File(trace, "r") as f:
             assert f.attrs["complete"] == 0
+        # The db's fault starts at 5m: stopped seconds in, no incident has begun (the
+        # summary counted the one to come).
+        assert "alerts, 0 incidents (stopped)" in out, out
 
 
 def test_the_story_tells_a_change_once_it_has_happened():
@@ -502,6 +505,14 @@ def test_silent_and_slow_clients_side_by_side_hold_no_other_request(scenario):
             answer = raw_request(port, b"POST /api/control HTTP/1.1\r\n" + head +
                                  b"\r\n\r\n{\"action\":\"pause\"}")
             assert answer.startswith("HTTP/1.1 400") and said in answer, (head, answer)
+        # A key twice was the last one's (a pause and a resume: resumed); what is no JSON
+        # was "the body must be a JSON object", a number past a double's range too.
+        for body, said in ((b'{"action":"pause","action":"resume"}', "key 'action' is given twice"),
+                           (b'{"action":"speed","speed":1e999}', "the body is no JSON: number overflow"),
+                           (b'{"action": pause}', "the body is no JSON: parse error at line 1, column ")):
+            answer = raw_request(port, b"POST /api/control HTTP/1.1\r\nContent-Length: " +
+                                 str(len(body)).encode() + b"\r\n\r\n" + body)
+            assert answer.startswith("HTTP/1.1 400") and said in answer, (body, answer)
         lf = raw_request(port, b"GET /api/state HTTP/1.1\nHost: x\n\n")
         assert lf.startswith("HTTP/1.1 200 OK"), lf[:200]
         assert json.loads(get(port, "/api/state"))["paused"] is False
