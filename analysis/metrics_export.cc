@@ -19,6 +19,12 @@ using exposition::Labels;
 using exposition::number;
 using exposition::sample;
 
+// Where row r's interval begins: the previous row's end (a run's last row may be shorter
+// than the record interval, docs/trace-format.md), the interval before the first's end.
+SimTime row_begin(const std::vector<SimTime>& times, SimTime record_interval, std::size_t r) {
+  return r > 0 ? times[r - 1] : std::max<SimTime>(0, times[0] - record_interval);
+}
+
 // Seconds with millisecond precision (Prometheus keeps milliseconds).
 std::string timestamp(double start, SimTime t) {
   const std::int64_t ms = static_cast<std::int64_t>(std::llround(start * 1000.0)) + t / 1'000'000;
@@ -149,7 +155,6 @@ void write_openmetrics(const TraceSeries& t, double start, std::ostream& out) {
     out << "# TYPE " << name << " histogram\n# UNIT " << name << " seconds\n# HELP " << name
         << " dosim " << family
         << " latency, rebuilt from each record interval's p50, p95 and p99 (docs/prometheus.md)\n";
-    const double interval = static_cast<double>(t.record_interval) / 1e9;
     constexpr std::size_t kBuckets = std::size(kLatencyBuckets);
     for (std::size_t c = 0; c < f.columns; ++c) {
       const Labels base = columns[c].labels;
@@ -159,6 +164,10 @@ void write_openmetrics(const TraceSeries& t, double start, std::ostream& out) {
         const auto at = [&](int metric) {
           return static_cast<double>(f.metrics[metric][r * f.columns + c]);
         };
+        // Its requests: the row's rate over the row's own span (a last row of 30 s of a 1 m
+        // record counted 60 s).
+        const double interval =
+            static_cast<double>(t.times[r] - row_begin(t.times, t.record_interval, r)) / 1e9;
         const double n = std::max(0.0, at(rps)) * interval;
         if (n > 0 && std::isfinite(n)) {
           for (std::size_t b = 0; b < kBuckets; ++b)
@@ -230,7 +239,7 @@ void write_openmetrics(const TraceSeries& t, double start, std::ostream& out) {
                  "1 while the incident's impact window overlaps the record interval", "");
     for (const IncidentWindow& i : t.incidents)
       for (std::size_t r = 0; r < rows; ++r) {
-        const SimTime end = t.times[r], begin = end - t.record_interval;
+        const SimTime end = t.times[r], begin = row_begin(t.times, t.record_interval, r);
         const bool on = !i.silent && i.impact_start < end && i.impact_end > begin;
         out << "dosim_incident_impacting" << labels_of(i) << " " << (on ? 1 : 0) << " "
             << timestamp(start, t.times[r]) << "\n";
@@ -269,7 +278,7 @@ void write_openmetrics(const TraceSeries& t, double start, std::ostream& out) {
     for (const auto& [rule, windows] : by_rule) {
       const std::string labels = label_text({{"rule", rule}});
       for (std::size_t r = 0; r < rows; ++r) {
-        const SimTime end = t.times[r], begin = end - t.record_interval;
+        const SimTime end = t.times[r], begin = row_begin(t.times, t.record_interval, r);
         int severity = 0;
         for (const DetectedWindow* d : windows)
           if (d->start < end && (d->end < 0 || d->end > begin))

@@ -244,6 +244,8 @@ TraceSpans read_spans(const std::string& path) {
       throw ReadFailure{problem};
     if (!exists(f, "services/name")) throw ReadFailure{"no /services/name: not a dosim trace"};
     if (hdf5::has_attribute(f, "mode")) trace.mode = hdf5::read_string_attribute(f, "mode");
+    if (hdf5::has_attribute(f, "complete"))
+      trace.complete = hdf5::read_attribute<std::int32_t>(f, "complete") != 0;
     trace.services = read_strings(f, "services/name");
     if (exists(f, "endpoints/name")) trace.endpoints = read_strings(f, "endpoints/name");
     if (exists(f, "edges/name")) trace.edges = read_strings(f, "edges/name");

@@ -250,7 +250,8 @@ int export_command(const ExportOptions& options) {
   // A file goes through a temporary one beside it, renamed into place once whole: a trace
   // that cannot be read, or a full disk, leaves an earlier export as it was. A device or a
   // pipe (/dev/stdout, a FIFO) is written directly.
-  const bool to_file = !options.out_path.empty();
+  // `-o -` is standard output, as dosim report's.
+  const bool to_file = !options.out_path.empty() && options.out_path != "-";
   const bool replaced = to_file && !is_special_file(options.out_path);
   // A symbolic link is kept: the file it names is replaced.
   const std::string target = replaced ? output_target(options.out_path) : options.out_path;
@@ -279,6 +280,11 @@ int export_command(const ExportOptions& options) {
       write_series(options, out);
     } else {
       const TraceSpans trace = read_trace_spans(options.trace_path);
+      if (!trace.complete)
+        std::fprintf(stderr,
+                     "%s: warning: the trace is incomplete (an interrupted or failed run): the "
+                     "export holds the part it ran\n",
+                     options.trace_path.c_str());
       // Spans and request logs are the request level's: a fluid run's export is empty.
       if (trace.mode == "fluid")
         std::fprintf(stderr,

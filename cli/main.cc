@@ -161,7 +161,7 @@ int main(int argc, char** argv) {
                          "Wall-clock time of the run's start: Unix seconds or RFC 3339 "
                          "(openmetrics default: now minus the run's span)");
   export_cmd->add_option("--out,-o", export_options.out_path,
-                         "File to write (default: standard output)");
+                         "File to write (default, or -: standard output)");
 
   dosim::cli::RoutesOptions routes;
   auto* routes_cmd =

@@ -269,3 +269,61 @@ def test_regional_routes_are_exported():
     rows = [r for r in csv.DictReader(out.stdout.splitlines()) if r["metric"] == "dosim_route_weight"
             and r["traffic"] == traffic[0] and r["region"] == regions[0]]
     assert [float(r["value"]) for r in rows] == pytest.approx(weight[:, 0].astype(float).tolist())
+
+
+def test_a_shorter_last_row_counts_its_own_span_of_requests():
+    """A run of 90 s recorded every minute ends with a row of 30 s: its histogram counts 30 s
+    of requests (it counted 60 s, so rate() over the run's end was too high), as a hand
+    computation from the trace's rps gives."""
+    scenario = TMP / "short-last-row.yaml"
+    scenario.write_text("""name: short-last
+duration: 90s
+tick: 1s
+record: 1m
+services:
+  - {name: web, replicas: 2, capacity_rps: 400, base_latency: 5ms}
+traffic:
+  - {entry: web, base_rps: 100}
+""")
+    trace = TMP / "short-last-row.h5"
+    assert dosim("run", scenario, "--out", trace, "--quiet").returncode == 0
+    with h5py.File(trace, "r") as f:
+        times = f["time_ns"][:] / 1e9
+        rps = f["metrics/service/rps"][:, 0].astype(float)
+    assert times.tolist() == [60.0, 90.0]
+    result = dosim("export", trace, "--format", "openmetrics", "--start", "0")
+    assert result.returncode == 0, result.stderr
+    counts = [float(line.split()[1]) for line in result.stdout.splitlines()
+              if line.startswith('dosim_service_latency_seconds_count{service="web"}')]
+    assert counts == [round(rps[0] * 60), round(rps[0] * 60 + rps[1] * 30)], (counts, rps)
+
+
+def test_an_export_to_dash_is_standard_output_and_spans_of_a_stopped_run_warn():
+    # `-o -` wrote a file named '-'; spans and logs of an interrupted run said nothing where
+    # the other formats warn.
+    import os
+    import signal
+    folder = TMP / "export-dash"
+    folder.mkdir(parents=True, exist_ok=True)
+    trace = SOURCE_DIR / "scenarios" / "payments-mad.yaml"
+    out = folder / "p.h5"
+    assert dosim("run", trace, "--out", out, "--quiet").returncode == 0
+    result = subprocess.run([str(__import__("dosim_test_util").DOSIM), "export", str(out),
+                             "--format", "csv", "-o", "-"], capture_output=True, text=True,
+                            cwd=folder)
+    assert result.returncode == 0 and result.stdout.startswith("time_s,"), result.stderr
+    assert not (folder / "-").exists()
+    stopped = folder / "stopped.h5"
+    run = subprocess.Popen([str(__import__("dosim_test_util").DOSIM), "run",
+                            str(SOURCE_DIR / "scenarios" / "payments-mad.yaml"), "--mode",
+                            "requests", "--out", str(stopped), "--quiet"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.5)
+    run.send_signal(signal.SIGINT)
+    run.wait(timeout=60)
+    with h5py.File(stopped, "r") as f:
+        assert f.attrs["complete"] == 0
+    for words in (["spans", str(stopped)], [str(stopped), "--format", "logs"]):
+        result = dosim("export", *words)
+        assert result.returncode == 0 and "warning: the trace is incomplete" in result.stderr, \
+            (words, result.stderr)

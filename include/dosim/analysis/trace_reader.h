@@ -64,6 +64,7 @@ namespace dosim {
 // read_trace_for_scoring().
 struct TraceSpans {
   std::string mode;  // the root attribute `mode` ("fluid", "requests"; "" where absent)
+  bool complete = true;  // the root attribute `complete`: false for an interrupted run
   std::vector<std::string> services, endpoints, edges, faults, changes;
   std::vector<SpanRecord> spans;
   std::vector<LogRecord> logs;
