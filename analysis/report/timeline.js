@@ -37,7 +37,12 @@ const DosimTimeline = (() => {
     const span = Math.max(data.facts.simulated_s || 0, 1);
     const view = { t0: 0, t1: span };
     const { lanes, hidden, untouched } = lanesOf(data);
-    const laneOf = new Map(lanes.map((s, i) => [s, i + 2]));  // 0, 1: system lanes
+    // System lanes first: the incident rules, the notifications, and where a change targets
+    // no service (a region's failover or drain, a traffic shift) a lane of its own.
+    const routing = data.changes.some((c) => c.services.length === 0);
+    const systemNames = ["incidents (rules)", "notifications"].concat(routing ? ["traffic and regions"] : []);
+    const SYSTEM = systemNames.length;
+    const laneOf = new Map(lanes.map((s, i) => [s, i + SYSTEM]));
     const controls = C.html("div", { class: "timeline-controls" }, parent);
     const zoomIn = C.html("button", { text: "+", title: "zoom in" }, controls);
     const zoomOut = C.html("button", { text: "−", title: "zoom out" }, controls);
@@ -53,7 +58,7 @@ const DosimTimeline = (() => {
     function render() {
       holder.textContent = "";
       const width = Math.max(600, holder.clientWidth || parent.clientWidth || 1000);
-      const height = TOP + (lanes.length + 2) * LANE + 24;
+      const height = TOP + (lanes.length + SYSTEM) * LANE + 24;
       const svg = C.el("svg", { class: "timeline", width, height, viewBox: `0 0 ${width} ${height}`,
                                 "data-t0": view.t0, "data-t1": view.t1, "data-left": LABEL,
                                 "data-right": width - RIGHT }, holder);
@@ -61,13 +66,13 @@ const DosimTimeline = (() => {
       const clip = C.el("clipPath", { id: "timeline-clip" }, C.el("defs", {}, svg));
       C.el("rect", { x: LABEL, y: 0, width: width - RIGHT - LABEL, height }, clip);
       const laneY = (lane) => TOP + lane * LANE;
-      const names = ["incidents (rules)", "notifications"].concat(lanes.map((s) => data.services[s].name));
+      const names = systemNames.concat(lanes.map((s) => data.services[s].name));
       names.forEach((name, lane) => {
         C.el("rect", { x: 0, y: laneY(lane), width, height: LANE,
                        fill: lane % 2 ? "transparent" : "var(--panel)" }, svg);
         C.el("text", { x: 6, y: laneY(lane) + 14, text: name.length > 26 ? name.slice(0, 25) + "…" : name,
-                       class: lane < 2 ? "lane-label system" : "lane-label",
-                       "data-lane": lane < 2 ? name : data.services[lanes[lane - 2]].name }, svg);
+                       class: lane < SYSTEM ? "lane-label system" : "lane-label",
+                       "data-lane": lane < SYSTEM ? name : data.services[lanes[lane - SYSTEM]].name }, svg);
       });
       const grid = C.el("g", { class: "grid" }, svg);
       const ticks = C.timeTicks(view.t0, view.t1, Math.max(3, Math.floor(width / 130)));
@@ -123,9 +128,9 @@ const DosimTimeline = (() => {
         `${n.resolution ? "resolution notice" : "notification"} ${C.clock(n.t, span)} to ` +
           `${n.receiver || "receiver"}: ${n.alerts} alerts\n${n.group}`));
       for (const c of data.changes) {
-        const targets = c.services.filter((s) => laneOf.has(s));
+        const targets = c.services.length === 0 ? [null] : c.services.filter((s) => laneOf.has(s));
         for (const s of targets)
-          point(laneOf.get(s), c.t, "c", (px, py) => C.titled(C.el("path", {
+          point(s === null ? 2 : laneOf.get(s), c.t, "c", (px, py) => C.titled(C.el("path", {
             d: `M${px},${py - 6}L${px + 5},${py}L${px},${py + 6}L${px - 5},${py}z`, class: "change",
             "data-kind": c.kind }, g),
           `${c.kind} ${c.target} ${c.from ? c.from + " → " : ""}${c.to || ""} at ${C.clock(c.t, span)}`));

@@ -174,3 +174,27 @@ print(json.dumps({"resolutions": int(r.sum()), "others": int(len(r) - r.sum())})
   assert.match(legend, /resolution notice/);
   assert.deepEqual(own.problems, []);
 });
+
+test("a change that targets no service (a failover, a drain) has a lane of its own", async () => {
+  // regional-failover's failover, failback and drains target regions: the report drew no
+  // diamond for any of them. h5py counts the change log's kinds.
+  const rf = path.join(TMP, "regional-failover.h5"), rfReport = path.join(TMP, "regional-failover.html");
+  dosim("run", "scenarios/regional-failover.yaml", "-q", "-o", rf);
+  dosim("report", rf, "-o", rfReport);
+  const kinds = JSON.parse(execFileSync("/usr/bin/python3", ["-c", `
+import h5py, json, sys
+k = h5py.File(sys.argv[1], "r")["events/changes/kind"].asstr()[()]
+print(json.dumps(sorted(set(k) & {"failover", "failback", "drain", "drain-restore", "traffic-shift"})))`, rf],
+  { encoding: "utf8" }));
+  assert.ok(kinds.length > 0);
+  const own = await openPage(browser, `file://${rfReport}`);
+  const lane = await own.page.$eval('svg.timeline text[data-lane="traffic and regions"]',
+                                    (t) => Number(t.getAttribute("y")));
+  const drawn = await own.page.$$eval("svg.timeline path.change", (ds, y) => ds.filter((d) => {
+    const ys = (d.getAttribute("d").match(/-?[\d.]+/g) || []).map(Number).filter((_, i) => i % 2);
+    // The diamond's centre is the lane's middle: 4 px above its label's baseline.
+    return Math.abs((Math.min(...ys) + Math.max(...ys)) / 2 - (y - 4)) < 2;
+  }).map((d) => d.dataset.kind), lane);
+  for (const kind of kinds) assert.ok(drawn.includes(kind), `${kind} not drawn: ${drawn}`);
+  assert.deepEqual(own.problems, []);
+});
