@@ -130,10 +130,16 @@ double parse_start(const std::string& text) {
                          text + "'");
   };
   constexpr double kLatest = 253402300799;  // 9999-12-31T23:59:59Z
-  char* end = nullptr;
-  const double seconds = std::strtod(text.c_str(), &end);
-  if (!text.empty() && end == text.c_str() + text.size()) {
-    if (!std::isfinite(seconds) || seconds < 0 || seconds > kLatest) return bad();
+  // Unix seconds: decimal digits, a fraction after a point (strtod's hexadecimal, exponents
+  // and leading spaces are no Unix time a user writes: 0x10 was 16 s).
+  const std::size_t digits = text.find_first_not_of("0123456789");
+  const bool decimal = !text.empty() && digits != 0 &&
+                       (digits == std::string::npos ||
+                        (text[digits] == '.' &&
+                         text.find_first_not_of("0123456789", digits + 1) == std::string::npos));
+  if (decimal) {
+    const double seconds = std::strtod(text.c_str(), nullptr);
+    if (!std::isfinite(seconds) || seconds > kLatest) return bad();
     return seconds;
   }
   // YYYY-MM-DDTHH:MM:SS, digits where digits are, 'T' or 't' between date and time.

@@ -142,7 +142,8 @@ def test_export_mistakes_are_reported(run):
     assert missing.returncode == 2 and "missing.h5" in missing.stderr
     # Times that do not exist are refused, not moved on (month 13 became next January).
     for start in ("2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "2026-12-01T25:61:99Z",
-                  "99999999999999999999", "", "2026-12-01T00:00:00+24:00", "1969-12-31T00:00:00Z"):
+                  "99999999999999999999", "", "2026-12-01T00:00:00+24:00", "1969-12-31T00:00:00Z",
+                  "0x10", "1e9", " 1764547200", "-5"):  # strtod's forms were taken (0x10: 16 s)
         bad = dosim("export", trace, "--format", "csv", "--start", start)
         assert bad.returncode == 2 and "--start must be" in bad.stderr, (start, bad.stderr)
     lower = dosim("export", trace, "--format", "csv", "--start", "2026-12-01t00:00:00z")
