@@ -306,6 +306,8 @@ def test_an_export_to_dash_is_standard_output_and_spans_of_a_stopped_run_warn():
     import signal
     folder = TMP / "export-dash"
     folder.mkdir(parents=True, exist_ok=True)
+    if (folder / "-").exists():
+        (folder / "-").unlink()
     trace = SOURCE_DIR / "scenarios" / "payments-mad.yaml"
     out = folder / "p.h5"
     assert dosim("run", trace, "--out", out, "--quiet").returncode == 0
