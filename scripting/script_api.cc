@@ -579,6 +579,19 @@ int sim_end_fault(lua_State* L) {
   return 0;
 }
 
+// What a call's entry would warn of in a scenario, in the script's log at the call with its
+// line (and, from the main chunk, among validate's warnings).
+void log_call_warnings(lua_State* L, ScriptHost& host, const char* where,
+                       const std::vector<Diagnostic>& warnings) {
+  if (warnings.empty()) return;
+  luaL_where(L, 1);  // "FILE:LINE: " of the call
+  const std::string at = lua_tostring(L, -1);
+  lua_pop(L, 1);
+  lua_Debug call;
+  const int line = lua_getstack(L, 1, &call) && lua_getinfo(L, "l", &call) ? call.currentline : 0;
+  for (const Diagnostic& warning : warnings) host.add_warning(at, line, where, warning.message);
+}
+
 // Injects the fault described by the table at `index` (with `kind` forced when given).
 int inject(lua_State* L, int index, const char* where, const char* kind) {
   luaL_checktype(L, index, LUA_TTABLE);
@@ -594,14 +607,7 @@ int inject(lua_State* L, int index, const char* where, const char* kind) {
   }
   // What a scenario's fault would warn of, as a change's warnings are said: with --strict
   // the call's error (above), else logged at the call, with its line.
-  if (!warnings.empty()) {
-    luaL_where(L, 1);  // "FILE:LINE: " of the call
-    const std::string at = lua_tostring(L, -1);
-    lua_pop(L, 1);
-    lua_Debug call;
-    const int line = lua_getstack(L, 1, &call) && lua_getinfo(L, "l", &call) ? call.currentline : 0;
-    for (const Diagnostic& warning : warnings) host.add_warning(at, line, where, warning.message);
-  }
+  log_call_warnings(L, host, where, warnings);
   lua_createtable(L, 0, 2);
   lua_pushinteger(L, fault);
   lua_setfield(L, -2, "index");
@@ -755,14 +761,7 @@ int change(lua_State* L, const char* kind, const char* where) {
   } catch (const RunControlError& error) {  // the run's own checks (it starts before now)
     throw RunControlError(std::string(where) + ": " + error.what());
   }
-  if (!warned.empty()) {
-    luaL_where(L, 1);  // "FILE:LINE: " of the call
-    const std::string at = lua_tostring(L, -1);
-    lua_pop(L, 1);
-    lua_Debug call;
-    const int line = lua_getstack(L, 1, &call) && lua_getinfo(L, "l", &call) ? call.currentline : 0;
-    for (const Diagnostic& warning : warnings) host.add_warning(at, line, where, warning.message);
-  }
+  log_call_warnings(L, host, where, warnings);
   lua_pushinteger(L, index);
   return 1;
 }
