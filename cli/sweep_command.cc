@@ -10,7 +10,9 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -32,6 +34,21 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr int kExitStopped = 75;  // --stop-after: stopped on purpose, checkpoint kept
+
+// What a sweep stopped by SIGINT or SIGTERM says before it dies of the signal (as it would
+// have): where its completed runs are. Written before the runs start; the handler only
+// writes it (async-signal-safe).
+char g_stopped_message[4096] = "";
+std::size_t g_stopped_length = 0;
+
+extern "C" void say_where_the_runs_are_and_die(int signal_number) {
+  if (g_stopped_length > 0) {
+    const ssize_t written = ::write(STDERR_FILENO, g_stopped_message, g_stopped_length);
+    (void)written;
+  }
+  std::signal(signal_number, SIG_DFL);
+  std::raise(signal_number);
+}
 constexpr std::uintmax_t kMaxShardBytes = std::uintmax_t{4} << 30;
 
 enum class OutputKind { kJson, kHdf5 };
@@ -478,6 +495,16 @@ int run_sweep(const SweepOptions& options, SweepCluster& cluster) {
     std::fflush(stdout);
   }
 
+  if (leader && !options.dry_run) {
+    const std::string message = "\ndosim sweep: stopped; the completed runs are kept in " +
+                                checkpoint + ": run the same command with --resume to go on\n";
+    if (message.size() < sizeof g_stopped_message) {
+      std::memcpy(g_stopped_message, message.data(), message.size());
+      g_stopped_length = message.size();
+      std::signal(SIGINT, say_where_the_runs_are_and_die);
+      std::signal(SIGTERM, say_where_the_runs_are_and_die);
+    }
+  }
   std::vector<std::pair<std::size_t, std::string>> failures;
   std::size_t delivered = 0;
   bool checkpoint_failed = false;
@@ -559,6 +586,7 @@ int run_sweep(const SweepOptions& options, SweepCluster& cluster) {
     write_outputs(outputs, header, runs);
     if (!options.quiet) print_sweep_table(stdout, header, runs, options.table_rows);
   }
+  g_stopped_length = 0;  // the results are whole: a signal now leaves nothing to resume
   remove_checkpoint(checkpoint, shard_index, shard_count);
   if (!options.quiet) {
     for (const std::string& out : outputs)

@@ -905,3 +905,24 @@ detectors: [mad]
     assert len(db) == 1 and db[0].startswith(f"{DATA / 'tiny-shop.yaml'}:12:44: warning:"), lines
     assert "(in 4 cells)" in db[0], db
     assert sweep(path, "--dry-run", "--quiet").stderr == ""
+
+
+def test_a_sweep_stopped_by_a_signal_says_where_its_runs_are(slow_single):
+    # Ctrl-C killed it without a word: the user learnt of the checkpoint only by looking.
+    path, expected = slow_single
+    out = WORK / "interrupted.json"
+    checkpoint = WORK / "interrupted.json.ckpt"
+    process = subprocess.Popen([DOSIM, "sweep", str(path), "--threads", "1", "-o", str(out),
+                                "--quiet"], stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and process.poll() is None:
+        if checkpoint.is_dir() and len(list(checkpoint.glob("run-*.json"))) >= 2:
+            break
+        time.sleep(0.01)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == -signal.SIGINT, (process.returncode, stderr)
+    assert f"the completed runs are kept in {checkpoint}: run the same command with --resume" \
+        in stderr, stderr
+    sweep(path, "-o", out, "--resume", "--quiet")
+    assert read(out) == expected
