@@ -232,3 +232,12 @@ def test_a_syntax_error_in_a_detector_or_ranker_file_is_said_where_it_is():
     with pytest.raises(dosim.Error, match=rf"{module}:4:33: SyntaxError: expected ':'") as raised:
         dosim.run(SMALL, detectors=[f"python:{module}:A"], out=scratch("syntax.h5"))
     assert "importlib" not in str(raised.value)
+
+
+def test_scenario_text_given_as_a_path_is_said_to_be_text():
+    # dosim.run("name: x\nduration: 10m\n...") said the whole text, then "cannot read file".
+    text = "name: x\nduration: 10m\nservices: [{name: web}]\n"
+    for call in (dosim.run, dosim.Simulation):
+        with pytest.raises(dosim.InputError, match=r"^path: a scenario is given by its file's "
+                                                   r"path, and this is text of several lines"):
+            call(text)

@@ -703,3 +703,9 @@ def test_a_reports_own_alerts_score_back_as_the_report_scored_them(retry_storm):
     scored, own = dosim.score(trace, alerts=report.alerts), report.scores()
     for detector in report.detectors:  # each detector's row (the baselines are per table)
         assert scored[detector] == own[detector], detector
+
+
+def test_a_report_prints_as_the_docs_show(retry_storm):
+    # docs/python.md's first example; it printed "1 incidents".
+    report, _ = retry_storm
+    assert repr(report) == "<dosim.Report retry-storm seed 3: 1 incident, 12 alerts>"

@@ -50,6 +50,18 @@ def _path(value, what, optional=False, also=""):
     raise TypeError(f"{what} must be {also}a path (str or os.PathLike), got {type(value).__name__}")
 
 
+def _scenario_path(value):
+    """A scenario's path (as _path); YAML text given in its place is said to be text (it was
+    "<the whole text>: cannot read file")."""
+    import os
+    text = _path(value, "path")
+    if "\n" in text and not os.path.exists(text):
+        _dosim._raise_input_error(
+            "path", "a scenario is given by its file's path, and this is text of several "
+            "lines (YAML?): write it to a file and give the file's path")
+    return text
+
+
 def _threads(value):
     """`threads` as `dosim run --threads` takes it: a whole number from 1 to 256."""
     if isinstance(value, bool) or not isinstance(value, _numbers.Integral):
@@ -124,8 +136,11 @@ class Report:
         return load_trace(self.trace_path) if self.trace_path else None
 
     def __repr__(self):
-        return (f"<dosim.Report {self.scenario} seed {self.seed}: {len(self.incidents)} "
-                f"incidents, {len(self.alerts)} alerts{'' if self.completed else ', stopped'}>")
+        def count(n, word):
+            return f"{n} {word}{'' if n == 1 else 's'}"
+        return (f"<dosim.Report {self.scenario} seed {self.seed}: "
+                f"{count(len(self.incidents), 'incident')}, {count(len(self.alerts), 'alert')}"
+                f"{'' if self.completed else ', stopped'}>")
 
 
 def run(path, seed=None, script=None, out=None, detectors=None, strict=False, mode=None,
@@ -140,7 +155,7 @@ def run(path, seed=None, script=None, out=None, detectors=None, strict=False, mo
     function(case) -> candidates} (docs/rca.md), ranked after the scenario's; threads: each
     tick's work on that many threads (the same results for any count, as `dosim run
     --threads`). Raises InputError / ScriptError with every problem."""
-    return Report(_dosim._run(_path(path, "path"), seed, _path(script or None, "script", True),
+    return Report(_dosim._run(_scenario_path(path), seed, _path(script or None, "script", True),
                               _path(out or None, "out", True), detectors, strict,
                               str(mode or ""), rankers, _threads(threads)))
 
@@ -275,7 +290,7 @@ class Simulation:
 
     def __init__(self, path, seed=None, script=None, out=None, detectors=None, strict=False,
                  mode=None, rankers=None, threads=1):
-        self._sim = _dosim._Simulation(_path(path, "path"), seed,
+        self._sim = _dosim._Simulation(_scenario_path(path), seed,
                                        _path(script or None, "script", True),
                                        _path(out or None, "out", True), detectors, strict,
                                        str(mode or ""), rankers, _threads(threads))
