@@ -380,7 +380,8 @@ HttpServer::Response answer(void* context, const HttpServer::Request& request) {
     return path == "/api/control" ? control(session, body) : inject(session, body);
   }
   if (request.method != "GET" || path == "/api/control" || path == "/api/inject")
-    return {405, "text/plain; charset=utf-8", "GET, or POST to /api/control and /api/inject\n"};
+    return {405, "text/plain; charset=utf-8", "GET, or POST to /api/control and /api/inject\n",
+            path == "/api/control" || path == "/api/inject" ? "POST" : "GET"};
   if (path == "/metrics")
     return {200, "text/plain; version=0.0.4; charset=utf-8", session.metrics->text()};
   if (path == "/" || path == "/index.html") return {200, "text/html; charset=utf-8", session.page};

@@ -231,7 +231,9 @@ def test_the_live_page_and_its_api_pause_and_inject(scenario):
             get(port, "/api/control")
             raise AssertionError("GET /api/control was answered")
         except urllib.error.HTTPError as error:
-            assert error.code == 405
+            assert error.code == 405 and error.headers["Allow"] == "POST", error.headers
+        head = raw_request(port, b"HEAD /metrics HTTP/1.1\r\n\r\n")
+        assert head.startswith("HTTP/1.1 405") and "\r\nAllow: GET\r\n" in head, head
         assert serve.poll() is None, serve.communicate()
         assert post(port, "/api/control", {"action": "resume"})[0] == 200
         deadline = time.time() + 20

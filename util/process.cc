@@ -255,6 +255,7 @@ void send_response(int client, const HttpServer::Response& response) {
   const std::string head = "HTTP/1.1 " + std::to_string(response.status) + " " + reason +
                            "\r\nContent-Type: " + response.content_type +
                            "\r\nContent-Length: " + std::to_string(response.body.size()) +
+                           (response.allow.empty() ? "" : "\r\nAllow: " + response.allow) +
                            "\r\nConnection: close\r\n\r\n";
   const std::string whole = head + response.body;
   // The client is non-blocking: a reader that stops reading gets a second, then the rest of

@@ -71,6 +71,7 @@ class HttpServer {
     int status = 200;
     std::string content_type = "text/plain; charset=utf-8";
     std::string body;
+    std::string allow;  // a 405's Allow header (the methods the path takes); "" for none
   };
   struct Request {
     std::string method, path;  // path with its query ("/api/state?since=3")
