@@ -7,7 +7,9 @@ namespace {
 
 std::atomic<void (*)()> g_hook{nullptr};
 std::atomic<bool> g_fired{false};
-std::atomic<std::atomic<bool>*> g_python_stop{nullptr};
+// Per thread: a Python detector runs on the thread that steps its run, and runs on other
+// threads (a program's worker threads) keep their own flags.
+thread_local std::atomic<bool>* g_python_stop = nullptr;
 
 }  // namespace
 
@@ -20,10 +22,10 @@ void fire_interrupt_hook() {
 
 bool interrupt_hook_fired() { return g_fired.load(); }
 
-void set_python_stop(std::atomic<bool>* flag) { g_python_stop.store(flag); }
+void set_python_stop(std::atomic<bool>* flag) { g_python_stop = flag; }
 
 bool request_python_stop() {
-  std::atomic<bool>* flag = g_python_stop.load();
+  std::atomic<bool>* flag = g_python_stop;
   if (flag == nullptr) return false;
   flag->store(true);
   return true;

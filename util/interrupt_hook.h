@@ -19,8 +19,9 @@ bool interrupt_hook_fired();
 
 // A run driven from Python (the dosim module's run, step and finish) has no signal handler of
 // its own: Python's raises KeyboardInterrupt in the main thread. The run polls `flag`
-// (nullptr: none); a KeyboardInterrupt in a Python detector or ranker sets it through
-// request_python_stop(), which says whether a flag was there to set.
+// (nullptr: none), set for the calling thread (detectors run on the thread that steps the
+// run); a KeyboardInterrupt in a Python detector or ranker sets it through
+// request_python_stop(), which says whether this thread had a flag to set.
 void set_python_stop(std::atomic<bool>* flag);
 bool request_python_stop();
 
