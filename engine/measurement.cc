@@ -487,9 +487,34 @@ double bounded_share(double mean, double spread, double z) {
   return std::clamp(m + spread * z, 0.0, 1.0);
 }
 
+namespace {
+
+// A count's expectation below a word's resolution: its draw is 0 (sample_binomial's and
+// sample_poisson's inversions return at once where u <= 1 - mean), so no word is taken.
+constexpr double kNone = 0x1.0p-33;
+
+// Of `answered` requests, answered_mean expected, those that complete in the tick where
+// `completing` are expected to (< 0: all of them): a binomial share where fewer complete,
+// a Poisson count of the difference more where more do. `word()` gives the draw's word.
+template <class Word>
+std::uint64_t completed_of(std::uint64_t answered, double answered_mean, double completing,
+                           Word word) {
+  if (!(completing >= 0) || completing == answered_mean) return answered;
+  if (completing < answered_mean) {
+    const double kept = completing / answered_mean;
+    if (static_cast<double>(answered) * (1.0 - kept) <= kNone) return answered;
+    return sample_binomial(word(), answered, kept);
+  }
+  const double more = completing - answered_mean;
+  return more <= kNone ? answered : answered + sample_poisson(word(), more);
+}
+
+}  // namespace
+
 void MeasurementBatch::resize(std::size_t series) {
   for (auto* v : {&expected, &fast, &slow, &mu, &atom, &var, &sampled_mean, &gamma_shift})
     v->assign(series, 0.0);
+  completing.assign(series, -1.0);  // as many as answered
   dispersion.assign(series, 1.0);
   sigma.assign(series, -1.0);  // known by its percentiles
   gamma_c.assign(series, -1.0);
@@ -536,7 +561,8 @@ void MeasurementBatch::measure(const std::vector<RandomStream>& streams, std::in
       count[i] = in_batches(count[i], streams[i].words(index + 1)[3], dispersion[i]);
     }
   }
-  // Errors and the mean, from the second block where a series has them.
+  // Errors, the completed requests and their mean, from the second block (and the eighth)
+  // where a series has them.
   for (std::size_t i = begin; i < end; ++i) {
     const std::uint64_t n = count[i];
     answered_[i] = n;
@@ -544,14 +570,22 @@ void MeasurementBatch::measure(const std::vector<RandomStream>& streams, std::in
     sampled_mean[i] = 0;
     // A share whose expected count is below a word's resolution draws 0 (sample_binomial's
     // inversion, u <= 1 - mean): such a series needs no second block.
-    constexpr double kNone = 0x1.0p-33;
     const double size = static_cast<double>(n);
-    if (n == 0 || (fast[i] * size <= kNone && slow[i] * size <= kNone && mean[i] < 0)) continue;
-    const auto second = streams[i].words(index + 1);
-    const std::uint64_t failed_fast = sample_binomial(second[0], n, fast[i]);
-    errors[i] = failed_fast + sample_binomial(second[1], n - failed_fast, slow[i]);
-    answered_[i] = n - failed_fast;
-    if (mean[i] >= 0) sampled_mean[i] = sample_mean(second[2], answered_[i], mean[i], var[i]);
+    const bool drawn = n > 0 && (fast[i] * size > kNone || slow[i] * size > kNone || mean[i] >= 0);
+    std::array<std::uint32_t, 4> second{};
+    if (drawn) {
+      second = streams[i].words(index + 1);
+      const std::uint64_t failed_fast = sample_binomial(second[0], n, fast[i]);
+      errors[i] = failed_fast + sample_binomial(second[1], n - failed_fast, slow[i]);
+      answered_[i] = n - failed_fast;
+    }
+    const std::uint64_t answered = answered_[i];
+    answered_[i] = completed_of(answered, expected[i] * (1.0 - fast[i]), completing[i],
+                                [&] { return streams[i].words(index + 7)[0]; });
+    if (mean[i] >= 0 && answered_[i] > 0) {
+      if (!drawn) second = streams[i].words(index + 1);
+      sampled_mean[i] = sample_mean(second[2], answered_[i], mean[i], var[i]);
+    }
   }
   for (std::size_t i = begin; i < end; ++i) {
     const std::uint64_t n = answered_[i];

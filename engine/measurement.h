@@ -165,7 +165,8 @@ double bounded_share(double mean, double spread, double z);
 // series, then the outputs, all of one length. Series i draws from set (tick, slot) of
 // streams[i]: words 0-3 (arrivals, the three order statistics), then, only where needed,
 // words 4-7 (fast failures, slow errors, mean, a batched count's extra requests) and more
-// for a sample of at most 16.
+// for a sample of at most 16 (blocks 2-6), and word 28 (block 7) for the completions of a
+// queue that fills or drains.
 struct MeasurementBatch {
   // Inputs. `sigma` >= 0: the latency is log-normal (mu, sigma), capped at `cap` with an
   // atom `atom` there (capped_lognormal_percentiles_at); < 0: known by its percentiles
@@ -180,6 +181,11 @@ struct MeasurementBatch {
   // shifted by gamma_shift (gamma_percentiles_at, then capped).
   std::vector<double> gamma_c, gamma_shift;
   std::vector<double> mean, var;  // of the latency; mean < 0: no mean measured
+  // The answered requests expected to complete in the tick, or < 0: those of its arrivals
+  // (expected x (1 - fast)). The latency (percentiles and mean) is measured on the requests
+  // that complete, as dashboards show it: a filling queue completes fewer than it answers (a
+  // binomial share of them), a draining one more (a Poisson count of the difference added).
+  std::vector<double> completing;
   // Outputs.
   std::vector<std::uint64_t> count, errors;
   std::vector<SampledPercentiles> percentiles;
@@ -196,7 +202,7 @@ struct MeasurementBatch {
                std::size_t begin, std::size_t end);
   // The normal scores and tail shares of series i's last measured sample (its ranks), for a
   // caller that maps them through a quantile function of its own. Valid after measure()
-  // where count - fast failures > 0.
+  // where its sample of completed requests is not empty.
   const SampleScores& scores(std::size_t i) const { return scores_[i]; }
 
  private:

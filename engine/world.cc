@@ -2237,6 +2237,8 @@ void World::measure_services(std::int64_t tick, std::size_t begin, std::size_t e
     batch.cap[s] = HUGE_VAL;
     batch.mean[s] = outcome_.latency[s].mean;
     batch.var[s] = outcome_.latency[s].var;
+    // Its latency is that of the requests completing: the queue's output this tick.
+    batch.completing[s] = outcome_.served[s] * dt_;
   }
   batch.measure(latency_noise_, tick, 0, begin, end);
 }

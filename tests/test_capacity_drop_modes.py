@@ -68,7 +68,9 @@ def short_drop():
 def test_while_a_queue_fills_its_completions_wait_along_a_line(short_drop):
     fluid, requests = short_drop["fluid"], short_drop["requests"]
     close(fluid, requests, MEAN, range(122, 130), 0.1)
-    close(fluid, requests, P99, range(122, 130), 0.3)
+    # The p99 of the few requests completing (about 4 a tick of the 30 arriving: their
+    # largest), not of the tick's arrivals (10 to 23 % higher over the fill, 2x at 121).
+    close(fluid, requests, P99, range(121, 130), 0.15)
     assert np.all(np.diff(fluid[P50, 121:130]) > 0), fluid[P50, 121:130]
     # Alike within a tick: no tail of the fault's one-second service times.
     assert np.all(fluid[P99, 123:130] < 1.4 * fluid[P50, 123:130]), fluid[:, 123:130]

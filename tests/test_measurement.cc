@@ -306,6 +306,57 @@ TEST_CASE("Measurement: a service at 2 rps is noisier than one at 2,000", "[meas
   CHECK(slow > 10 * fast);
 }
 
+TEST_CASE("Measurement: latency is measured on the requests completing, fewer while a queue fills",
+          "[measurement]") {
+  // One series per case, each from its own stream: 30 arriving with 4 completing (a queue
+  // filling at a tenth of its load), 4 arriving and completing, 30 arriving and completing,
+  // and none arriving with 5 completing (a backlog draining after its traffic stopped).
+  struct Case {
+    double arriving, completing;
+  };
+  const Case cases[] = {{30, 4}, {4, -1}, {30, -1}, {0, 5}};
+  constexpr int kCases = 4;
+  std::vector<RandomStream> streams;
+  for (int i = 0; i < kCases; ++i)
+    streams.emplace_back(3, dosim::entity_id("fill-" + std::to_string(i)), Purpose::kTest);
+  MeasurementBatch batch;
+  batch.resize(kCases);
+  for (int i = 0; i < kCases; ++i) {
+    batch.expected[i] = cases[i].arriving;
+    batch.completing[i] = cases[i].completing;
+    batch.exact[i] = {0.02, 0.05, 0.08};
+    batch.mean[i] = 0.025;
+    batch.var[i] = 4e-4;
+  }
+  std::vector<double> p99[kCases], count[kCases], mean[kCases];
+  int empty[kCases] = {};
+  for (int tick = 0; tick < 6000; ++tick) {
+    batch.measure(streams, tick, 0);
+    for (int i = 0; i < kCases; ++i) {
+      count[i].push_back(static_cast<double>(batch.count[i]));
+      if (batch.percentiles[i].p99 > 0) {
+        p99[i].push_back(batch.percentiles[i].p99);
+        mean[i].push_back(batch.sampled_mean[i]);
+      } else {
+        ++empty[i];
+      }
+    }
+  }
+  // The rate still counts arrivals.
+  CHECK(stats_of(count[0]).mean == Approx(30).epsilon(0.02));
+  CHECK(stats_of(count[3]).mean == 0);
+  // The p99 of about 4 completions is their largest, as where 4 arrive, not that of 30.
+  const Stats filling = stats_of(p99[0]), four = stats_of(p99[1]), thirty = stats_of(p99[2]);
+  CHECK(filling.mean == Approx(four.mean).epsilon(0.03));
+  CHECK(filling.sd == Approx(four.sd).epsilon(0.1));
+  CHECK(thirty.mean > 1.2 * four.mean);
+  // Ticks without a completion: exp(-4) of them.
+  CHECK(empty[0] / 6000.0 == Approx(std::exp(-4.0)).margin(0.006));
+  // A draining backlog without arrivals reports its completions' latency and mean.
+  CHECK(empty[3] / 6000.0 == Approx(std::exp(-5.0)).margin(0.004));
+  CHECK(stats_of(mean[3]).mean == Approx(0.025).epsilon(0.03));
+}
+
 TEST_CASE("Measurement: errors are a binomial share of the count, the batch is reproducible",
           "[measurement]") {
   std::vector<RandomStream> streams;
