@@ -40,6 +40,65 @@ namespace {
 
 py::object g_error, g_input_error, g_script_error, g_run_control_error;
 
+// A UserWarning at the user's line: the first frame outside the dosim package (its wrappers,
+// dosim.run calling _dosim._run, are not where the user can act). Returns PyErr_WarnEx's
+// result: -1 where warnings are errors (-W error).
+int warn_user(const std::string& message) {
+  int level = 1;  // the innermost Python frame: the one that called into the module
+  try {
+    static const std::string package =
+        py::module_::import("os.path")
+            .attr("dirname")(py::module_::import("dosim").attr("__file__"))
+            .cast<std::string>() +
+        "/";
+    py::object frame = py::module_::import("sys").attr("_getframe")(0);
+    while (!frame.is_none() &&
+           frame.attr("f_code").attr("co_filename").cast<std::string>().rfind(package, 0) == 0) {
+      frame = frame.attr("f_back");
+      ++level;
+    }
+  } catch (const py::error_already_set&) {
+    level = 1;  // no frames to read (called from C): the warning as Python places it
+  }
+  return PyErr_WarnEx(PyExc_UserWarning, message.c_str(), level);
+}
+
+// Where a complete message says it is ("FILE:LINE: ..." of a Lua or Python error, or
+// "FILE:LINE:COL: ..." of a SyntaxError, kept whole in Diagnostic::message with no file):
+// the file, line and column for Python's Diagnostic.file, .line and .column; none if it
+// does not start so.
+struct Place {
+  std::string file;
+  int line = 0, column = 0;
+};
+Place place_of(const Diagnostic& d) {
+  if (!d.file.empty()) return {d.file, d.line, d.column};
+  const std::string first = d.message.substr(0, d.message.find('\n'));
+  // The number after `colon` up to the next ':' (at most 9 digits), or 0.
+  const auto number_at = [&](std::size_t colon, std::size_t& end) {
+    end = colon + 1;
+    while (end < first.size() && end - colon <= 9 && first[end] >= '0' && first[end] <= '9') ++end;
+    if (end == colon + 1 || end >= first.size() || first[end] != ':') return 0;
+    return std::stoi(first.substr(colon + 1, end - colon - 1));
+  };
+  for (std::size_t colon = first.find(':'); colon != std::string::npos && colon > 0;
+       colon = first.find(':', colon + 1)) {
+    std::size_t end = 0;
+    const int line = number_at(colon, end);
+    if (line <= 0) continue;
+    // The file begins after the last ": " before it (a detector's error names the detector,
+    // then says where its Python failed).
+    const std::size_t said = first.rfind(": ", colon);
+    const std::size_t begin = said == std::string::npos ? 0 : said + 2;
+    if (begin >= colon) continue;
+    Place place{first.substr(begin, colon - begin), line, 0};
+    std::size_t after = 0;
+    place.column = number_at(end, after);
+    return place;
+  }
+  return {};
+}
+
 // A Python dict / list / scalar as a YAML node, for parse_fault (the keys of `faults:`).
 // Nested at most kMaxDepth deep, as `dosim serve`'s inject body: a fault is a few levels,
 // and a list that holds itself would recurse until the stack ends. `call` names the method.
@@ -159,7 +218,7 @@ RunPlan load_plan(const std::string& path, RunOptions options) {
     plan.emplace(RunPlan::load(path, std::move(options)));
   }
   for (const Diagnostic& warning : plan->warnings())
-    if (PyErr_WarnEx(PyExc_UserWarning, warning.format().c_str(), 1) != 0)
+    if (warn_user(warning.format()) != 0)
       throw py::error_already_set();  // warnings made errors (-W error)
   return std::move(*plan);
 }
@@ -378,9 +437,11 @@ PYBIND11_MODULE(_dosim, m) {
   });
 
   py::class_<Diagnostic>(m, "Diagnostic", "A problem at its place: file, line, column")
-      .def_readonly("file", &Diagnostic::file)
-      .def_readonly("line", &Diagnostic::line)
-      .def_readonly("column", &Diagnostic::column)
+      // A script's or Python detector's error has its place in its message (kept whole,
+      // with its traceback): read from there.
+      .def_property_readonly("file", [](const Diagnostic& d) { return place_of(d).file; })
+      .def_property_readonly("line", [](const Diagnostic& d) { return place_of(d).line; })
+      .def_property_readonly("column", [](const Diagnostic& d) { return place_of(d).column; })
       .def_readonly("message", &Diagnostic::message)
       .def_readonly("warning", &Diagnostic::warning)
       .def("__str__", &Diagnostic::format)
@@ -683,8 +744,7 @@ PYBIND11_MODULE(_dosim, m) {
                                            "inject", &warnings, s.plan.options().strict);
             // What a scenario's fault would warn of, as Python warnings (as change's).
             for (const Diagnostic& warning : warnings)
-              if (PyErr_WarnEx(PyExc_UserWarning, ("inject: " + warning.message).c_str(), 1) != 0)
-                throw py::error_already_set();
+              if (warn_user("inject: " + warning.message) != 0) throw py::error_already_set();
             return index;
           },
           py::arg("fault"))
@@ -712,8 +772,7 @@ PYBIND11_MODULE(_dosim, m) {
             }
             // What a scenario's change would warn of, as Python warnings.
             for (const Diagnostic& warning : warnings)
-              if (PyErr_WarnEx(PyExc_UserWarning, (call + ": " + warning.message).c_str(), 1) != 0)
-                throw py::error_already_set();
+              if (warn_user(call + ": " + warning.message) != 0) throw py::error_already_set();
             return simulation.add_change(std::move(spec));
           },
           py::arg("change"), py::arg("call") = "change")
@@ -829,11 +888,8 @@ PYBIND11_MODULE(_dosim, m) {
         }
         // As `dosim score` marks it [INCOMPLETE]: a partial run's scores are not a whole one's.
         if (!complete &&
-            PyErr_WarnEx(PyExc_UserWarning,
-                         (trace_path + ": the trace is incomplete (the run was interrupted or "
-                                       "stopped on an error): scored on the part it holds")
-                             .c_str(),
-                         1) != 0)
+            warn_user(trace_path + ": the trace is incomplete (the run was interrupted or "
+                                   "stopped on an error): scored on the part it holds") != 0)
           throw py::error_already_set();
         return table_dict(table);
       },

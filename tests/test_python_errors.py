@@ -33,8 +33,11 @@ def test_a_simulation_stops_for_good_when_a_script_callback_fails():
                       'sim.at(15, function() error("boom") end)\n')
     out = scratch("fail.h5")
     sim = dosim.Simulation(GAME_DAY, script=script, out=out)
-    with pytest.raises(dosim.ScriptError, match=r"fail\.lua:2: boom"):
+    with pytest.raises(dosim.ScriptError, match=r"fail\.lua:2: boom") as raised:
         sim.step(30)
+    where = raised.value.diagnostics[0]
+    assert (where.file, where.line) == (str(script), 2), str(where)
+    assert str(where).startswith(f"{script}:2: boom")  # as it was: the message whole
     stopped_at = sim.now_ns
     # The trace is closed at once, incomplete, as dosim.run leaves it.
     with dosim.load_trace(out) as trace:
@@ -70,8 +73,11 @@ def test_a_simulation_stops_for_good_when_a_python_detector_fails():
                       "        return [0.0] * len(values)\n")
     out = scratch("boom.h5")
     sim = dosim.Simulation(SMALL, detectors=[f"python:{module}:Boom"], out=out)
-    with pytest.raises(dosim.ScriptError, match=r"ValueError: boom"):
+    with pytest.raises(dosim.ScriptError, match=r"ValueError: boom") as raised:
         sim.step(10)
+    # Its Diagnostic says where, as docs/python.md has every Diagnostic say (they were empty).
+    where = raised.value.diagnostics[0]
+    assert (where.file, where.line, where.column) == (str(module), 7, 0), str(where)
     stopped_at = sim.now_ns
     with pytest.raises(dosim.RunControlError, match=r"^step: the run stopped on an error \("):
         sim.step(1)

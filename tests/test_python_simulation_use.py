@@ -5,6 +5,7 @@ place at once, incomplete, with the script's source, log and experiments and the
 detectors' names; arguments of the wrong Python type are TypeErrors (a path is a str or a
 PathLike, never a file named "None"); threads as `dosim run --threads` takes them; the
 loader's warnings reach Python as UserWarnings."""
+import pathlib
 import sys
 import threading
 import warnings
@@ -163,6 +164,23 @@ def test_the_loaders_warnings_are_python_warnings():
         warnings.simplefilter("error")
         with pytest.raises(UserWarning, match=r"'tick' is a bare number"):
             dosim.run(scenario)
+
+
+def test_warnings_point_at_the_users_line_not_at_the_package():
+    # They pointed at dosim/__init__.py (the wrapper that called the module), so `-W` filters
+    # by module and the line Python prints were the package's.
+    scenario = write("warns-here.yaml", BASE.replace("tick: 1s", "tick: 1"))
+    for call in (lambda: dosim.run(scenario), lambda: dosim.Simulation(scenario)):
+        with pytest.warns(UserWarning, match="'tick' is a bare number") as caught:
+            call()
+        assert {pathlib.Path(w.filename).name for w in caught} == {pathlib.Path(__file__).name}
+    sim = dosim.Simulation(FIXTURE)
+    sim.step(10)
+    with pytest.warns(UserWarning, match="^inject: ") as caught:
+        sim.inject({"kind": "error", "target": {"service": "api"}, "percent": 20,
+                    "duration": 30})
+    assert caught[0].filename == __file__
+    sim.finish()
 
 
 def test_a_start_in_the_past_says_both_times():
