@@ -31,12 +31,12 @@ void add_lua_limits(CLI::App* command, std::int64_t& instructions, std::int64_t&
       ->add_option("--lua-instructions", instructions,
                    "Instruction budget of a script per callback or coroutine resume (1000 to "
                    "1e12; default 50,000,000)")
-      ->check(dosim::cli::whole_number())
+      ->transform(dosim::cli::whole_number())
       ->check(dosim::cli::in_range(std::int64_t{1000}, std::int64_t{1'000'000'000'000}));
   command
       ->add_option("--lua-memory", memory_mib,
                    "Memory cap of a script in MiB (1 to 1048576; default 256)")
-      ->check(dosim::cli::whole_number())
+      ->transform(dosim::cli::whole_number())
       ->check(dosim::cli::in_range(std::int64_t{1}, std::int64_t{1} << 20));
 }
 
@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
   run_cmd
       ->add_option("--threads,-j", run.threads,
                    "Threads for each tick's work, 1 to 256; the trace is the same for any count")
-      ->check(dosim::cli::whole_number())
+      ->transform(dosim::cli::whole_number())
       ->check(dosim::cli::in_range(1, 256));
 
   dosim::cli::ReportOptions report;
@@ -235,12 +235,12 @@ int main(int argc, char** argv) {
       ->delimiter(',');
   bench_cmd
       ->add_option("--seeds", bench.seeds, "Seeds per scenario, 1 to 100000: its seed, +1, ...")
-      ->check(dosim::cli::whole_number())
+      ->transform(dosim::cli::whole_number())
       ->check(dosim::cli::in_range(1, 100000));
   bench_cmd
       ->add_option("--threads,-j", bench.threads,
                    "Runs in parallel, 1 to 1024 (results are the same for any number)")
-      ->check(dosim::cli::whole_number())
+      ->transform(dosim::cli::whole_number())
       ->check(dosim::cli::in_range(1, 1024));
   bench_cmd->add_option("--out,-o", bench.out_path, "Write the results as JSON");
   bench_cmd->add_option("--report", bench.report_path,

@@ -57,7 +57,7 @@ CLI::App* add_nab_command(CLI::App& app, NabOptions& all) {
       ->delimiter(',');
   run->add_option("--threads,-j", run_options.threads,
                   "Files scored in parallel, 1 to 1024 (results are the same for any number)")
-      ->check(whole_number())
+      ->transform(whole_number())
       ->check(dosim::cli::in_range(1, 1024));
   run->add_option("--out,-o", run_options.out_path, "Write the results (per file) as JSON");
   run->add_option("--results", run_options.results_dir,

@@ -11,14 +11,25 @@
 
 namespace dosim::cli {
 
-// A whole number (digits, an optional sign); put before a CLI::Range.
+// A whole number (digits, an optional sign), or one written as a scenario may write it
+// (`1e12`, `2.0`: the docs write ranges so) given to CLI11 in digits; put before a
+// CLI::Range, with transform() (check() would keep the text as written).
 inline CLI::Validator whole_number() {
   return CLI::Validator(
       [](std::string& text) -> std::string {
         const std::size_t digits = text.find_first_not_of("+-") == 1 ? 1 : 0;
         const bool whole = text.size() > digits &&
                            text.find_first_not_of("0123456789", digits) == std::string::npos;
-        return whole ? "" : "'" + text + "' is not a whole number";
+        if (whole) return "";
+        const std::string bad = "'" + text + "' is not a whole number";
+        char* end = nullptr;
+        const double value = std::strtod(text.c_str(), &end);
+        if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(value) ||
+            value != std::floor(value) || std::abs(value) > 9e18 ||
+            text.find_first_of("xXpPnN") != std::string::npos)
+          return bad;
+        text = std::to_string(static_cast<long long>(value));
+        return "";
       },
       "");  // no words in --help: the option's own INT says it (it read "INT:INT:INT")
 }

@@ -241,7 +241,7 @@ void tell(Session& session) {
 }
 
 HttpServer::Response json_answer(int status, const nlohmann::json& body) {
-  return {status, "application/json", body.dump() + "\n"};
+  return {status, "application/json", body.dump() + "\n", ""};
 }
 
 // `text` with its %XX escapes decoded (a browser's or curl's --data-urlencode); "+" is a
@@ -383,9 +383,10 @@ HttpServer::Response answer(void* context, const HttpServer::Request& request) {
     return {405, "text/plain; charset=utf-8", "GET, or POST to /api/control and /api/inject\n",
             path == "/api/control" || path == "/api/inject" ? "POST" : "GET"};
   if (path == "/metrics")
-    return {200, "text/plain; version=0.0.4; charset=utf-8", session.metrics->text()};
-  if (path == "/" || path == "/index.html") return {200, "text/html; charset=utf-8", session.page};
-  if (path == "/-/ready") return {200, "text/plain; charset=utf-8", "dosim serve: ready\n"};
+    return {200, "text/plain; version=0.0.4; charset=utf-8", session.metrics->text(), ""};
+  if (path == "/" || path == "/index.html")
+    return {200, "text/html; charset=utf-8", session.page, ""};
+  if (path == "/-/ready") return {200, "text/plain; charset=utf-8", "dosim serve: ready\n", ""};
   if (path == "/api/state") {
     std::string since_problem, service_problem;
     const std::optional<long> since = query_number(request.path, "since", since_problem);
@@ -400,11 +401,13 @@ HttpServer::Response answer(void* context, const HttpServer::Request& request) {
                                              std::to_string(services - 1)}});
     return {200, "application/json",
             session.view->state_json(static_cast<std::size_t>(since.value_or(0)),
-                                     static_cast<int>(service.value_or(-1)), session.pacing)};
+                                     static_cast<int>(service.value_or(-1)), session.pacing),
+            ""};
   }
   return {404, "text/plain; charset=utf-8",
           "not found: GET / (the live page), GET /metrics, GET /api/state, POST /api/control, "
-          "POST /api/inject\n"};
+          "POST /api/inject\n",
+          ""};
 }
 
 }  // namespace

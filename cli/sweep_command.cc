@@ -616,7 +616,7 @@ CLI::App* add_sweep_command(CLI::App& app, SweepOptions& options) {
       ->add_option(
           "--threads,-j", options.threads,
           "Runs in parallel in each process, 1 to 1024 (default: the cores; 1 per MPI rank)")
-      ->check(whole_number())
+      ->transform(whole_number())
       ->check(dosim::cli::in_range(1, 1024));
   sweep
       ->add_option("--out,-o", options.out_paths,
@@ -636,12 +636,12 @@ CLI::App* add_sweep_command(CLI::App& app, SweepOptions& options) {
       ->add_option("--show-scenario", options.show_scenario,
                    "Print the scenario that cell CELL runs (its values written in; 0 to "
                    "1,000,000); run nothing")
-      ->check(whole_number())
+      ->transform(whole_number())
       ->check(dosim::cli::in_range(std::int64_t{0},
                                    std::int64_t{1'000'000}));  // a sweep's cells at most
   sweep
       ->add_option("--table-rows", options.table_rows, "Rows of the printed table (0 to 1,000,000)")
-      ->check(whole_number())
+      ->transform(whole_number())
       ->check(dosim::cli::in_range(std::size_t{0}, std::size_t{1'000'000}))
       ->capture_default_str();
   sweep->add_option("--stop-after", options.stop_after)->group("");  // tests: a kill, on cue

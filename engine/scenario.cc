@@ -74,6 +74,22 @@ std::string detector_name_problem(const std::string& name) {
   return "";
 }
 
+std::string watches_no_series(const Scenario& scenario, const std::string& family,
+                              const std::string& name) {
+  const bool any_endpoint =
+      std::any_of(scenario.services.begin(), scenario.services.end(),
+                  [](const ServiceSpec& service) { return !service.endpoints.empty(); });
+  if (family == "edge" && scenario.dependencies.empty())
+    return "detector '" + name +
+           "' watches no series: edge series belong to dependencies, and the scenario declares "
+           "none";
+  if (family == "endpoint" && !any_endpoint)
+    return "detector '" + name +
+           "' watches no series: endpoint series belong to declared endpoints, and no service "
+           "declares one";
+  return "";
+}
+
 bool acts_on_pods(FaultKind kind) {
   return kind == FaultKind::kPodKill || kind == FaultKind::kCrashLoop ||
          kind == FaultKind::kMemoryLeak || kind == FaultKind::kOutage ||

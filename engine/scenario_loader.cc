@@ -1275,6 +1275,8 @@ ChangeSpec Loader::single_change(const YAML::Node& node, std::vector<Diagnostic>
   if (diags_.empty() && scenario_.changes.size() != before + 1)
     diags_.error(pos_of(node), "expected one change");
   diags_.throw_if_any();
+  // A deployment while another of its service still rolls out, as in a scenario.
+  warn_overlapping_deployments(before);
   if (warnings != nullptr) *warnings = diags_.warnings();
   return std::move(scenario_.changes.back());
 }

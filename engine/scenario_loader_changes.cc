@@ -203,14 +203,15 @@ SimTime planned_rollout_end(const Scenario& scenario, const ChangeSpec& change) 
 
 // The world keeps one rollout a service: a deployment that starts while another of its
 // service is under way leaves the first's later steps logged as if they came and its
-// incident open. A warning (the scenario runs), at the later one.
-void Loader::warn_overlapping_deployments() {
+// incident open. A warning (the scenario runs), at the later one; of the changes from
+// `from` on (a change added to a running world: that one alone).
+void Loader::warn_overlapping_deployments(std::size_t from) {
   const std::vector<ChangeSpec>& changes = scenario_.changes;
   const auto deployment = [&](const ChangeSpec& c) {
     return c.kind == ChangeKind::kDeployment && c.services.size() == 1 && c.services[0] >= 0 &&
            c.services[0] < static_cast<int>(scenario_.services.size());
   };
-  for (std::size_t b = 0; b < changes.size(); ++b) {
+  for (std::size_t b = from; b < changes.size(); ++b) {
     if (!deployment(changes[b])) continue;
     for (std::size_t a = 0; a < changes.size(); ++a) {
       if (a == b || !deployment(changes[a]) || changes[a].services != changes[b].services) continue;

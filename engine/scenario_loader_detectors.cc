@@ -207,19 +207,9 @@ void Loader::read_detector(const YAML::Node& node, int index) {
   // Edge and endpoint series exist only for declared dependencies and endpoints: without any,
   // the detector is never made and never alerts (`metrics: []`, which says so itself, is an
   // error above).
-  if (!spec.metrics.empty()) {
-    const bool any_endpoint =
-        std::any_of(scenario_.services.begin(), scenario_.services.end(),
-                    [](const ServiceSpec& service) { return !service.endpoints.empty(); });
-    if (spec.family == "edge" && scenario_.dependencies.empty())
-      diags_.warning(spec.pos, "detector '" + spec.name +
-                                   "' watches no series: edge series belong to dependencies, "
-                                   "and the scenario declares none");
-    else if (spec.family == "endpoint" && !any_endpoint)
-      diags_.warning(spec.pos, "detector '" + spec.name +
-                                   "' watches no series: endpoint series belong to declared "
-                                   "endpoints, and no service declares one");
-  }
+  if (!spec.metrics.empty())
+    if (std::string why = watches_no_series(scenario_, spec.family, spec.name); !why.empty())
+      diags_.warning(spec.pos, std::move(why));
   scenario_.detectors.push_back(std::move(spec));
 }
 

@@ -159,7 +159,7 @@ class Loader {
   // manifests into faults (after `faults:`) and edge policies.
   void read_manifests(MapReader& top);
   void read_change(const YAML::Node& node, int index);
-  void warn_overlapping_deployments();
+  void warn_overlapping_deployments(std::size_t from = 0);
   void read_rollout(MapReader& r, ChangeSpec& change);
   // drain and traffic-shift: region / traffic / weights / shift / restore.
   void read_steering(MapReader& r, ChangeSpec& change);

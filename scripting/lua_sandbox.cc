@@ -372,14 +372,17 @@ int ordered_next(lua_State* L) {
   return 2;
 }
 
-// What an error value that is not a string says, as lua.c words it: its __tostring's
-// string (where `call_tostring`: L must be able to make calls), else "(error object is a T
-// value)". Lua adds no position to such a value: it is put before, from `thread`'s stack
-// at `level`.
+// What an error value that is not a string says, as lua.c words it: a number as its text
+// (error(5) says 5), its __tostring's string (where `call_tostring`: L must be able to make
+// calls), else "(error object is a T value)". Lua adds no position to such a value: it is put
+// before, from `thread`'s stack at `level`.
 std::string error_object_text(lua_State* L, int index, lua_State* thread, int level,
                               bool call_tostring) {
   std::string text;
-  if (call_tostring && luaL_callmeta(L, index, "__tostring") != 0) {
+  if (lua_type(L, index) == LUA_TNUMBER) {
+    text = luaL_tolstring(L, index, nullptr);  // a copy converted: the value stays a number
+    lua_pop(L, 1);
+  } else if (call_tostring && luaL_callmeta(L, index, "__tostring") != 0) {
     if (lua_type(L, -1) == LUA_TSTRING) text = lua_tostring(L, -1);
     lua_pop(L, 1);
   }

@@ -97,6 +97,15 @@ std::string name_arg(lua_State* L, int index, const char* call, const char* what
   return lua_tostring(L, index);
 }
 
+// Argument `index` of `call`, which must be a table of its keys: the call's own error, not
+// Lua's ("bad argument #1 to 'scale'" names no sim. and says little).
+void table_arg(lua_State* L, int index, const char* call) {
+  if (!lua_istable(L, index))
+    throw RunControlError(std::string(call) + ": argument " + std::to_string(index) +
+                          " must be a table of its keys ({key = value, ...}), got " +
+                          luaL_typename(L, index));
+}
+
 // A duration argument: a number of seconds or a duration string ("30s", "5m").
 SimTime duration_arg(lua_State* L, int index, const char* what) {
   if (lua_type(L, index) == LUA_TNUMBER)
@@ -497,7 +506,15 @@ int metric_index(const Names& names, const std::string& name, const char* family
                         did_you_mean(name, all));
 }
 
-int service_arg(lua_State* L, int index, const Scenario& scenario) {
+// A service's name at `index`: a table's field `key` where given (its value pushed at -1),
+// else an argument (checked by name_arg first where a number could be given).
+int service_arg(lua_State* L, int index, const Scenario& scenario, const char* key = nullptr) {
+  if (key != nullptr && lua_type(L, index) != LUA_TSTRING)
+    throw RunControlError(lua_isnil(L, index)
+                              ? "missing key '" + std::string(key) + "' (a service's name)"
+                              : "'" + std::string(key) +
+                                    "' must be a service's name (a string), got " +
+                                    luaL_typename(L, index));
   const std::string name = luaL_checkstring(L, index);
   const int service = scenario.service_index(name);
   if (service < 0) {
@@ -669,10 +686,11 @@ std::string manifest_path(const std::string& script, const std::string& written)
 
 int sim_apply(lua_State* L) {
   ScriptHost& host = host_of(L);
+  name_arg(L, 1, "sim.apply", "a manifest's path");
   const std::string path = manifest_path(host.path(), text_arg(L, 1));
   std::optional<SimTime> duration;
   if (!lua_isnoneornil(L, 2)) {
-    luaL_checktype(L, 2, LUA_TTABLE);
+    table_arg(L, 2, "sim.apply");
     throw_if_any("sim.apply", unknown_keys(L, 2, {"duration"}, " in its options"));
     lua_getfield(L, 2, "duration");
     if (!lua_isnil(L, -1)) duration = duration_arg(L, -1, "sim.apply");
@@ -705,7 +723,7 @@ int sim_apply(lua_State* L) {
 }
 
 int sim_outage(lua_State* L) {
-  luaL_checktype(L, 1, LUA_TTABLE);
+  table_arg(L, 1, "sim.outage");
   // {region = R | zone = Z, duration = ..., start = ...} -> an outage fault on that place.
   lua_createtable(L, 0, 4);
   lua_createtable(L, 0, 1);
@@ -733,9 +751,14 @@ int sim_outage(lua_State* L) {
 }
 
 int change(lua_State* L, const char* kind, const char* where) {
-  luaL_checktype(L, 1, LUA_TTABLE);
+  table_arg(L, 1, where);
   ScriptHost& host = host_of(L);
   Simulation& simulation = host.simulation();
+  // The call says the kind: a `kind` of the table's would be taken over silently.
+  if (lua_getfield(L, 1, "kind") != LUA_TNIL)
+    throw RunControlError(std::string(where) + ": unknown key 'kind' (" + where + " makes a " +
+                          kind + " change; a key the call does not take is an error)");
+  lua_pop(L, 1);
   YAML::Node node = to_yaml(L, 1, where);
   node["kind"] = kind;
   // A feature flag's times are its steps' `at` (times in the run, as in a scenario).
@@ -793,12 +816,12 @@ void collect(std::vector<std::string>& problems, Check check) {
 }
 
 int sim_scale(lua_State* L) {
-  luaL_checktype(L, 1, LUA_TTABLE);
+  table_arg(L, 1, "sim.scale");
   Simulation& simulation = host_of(L).simulation();
   std::vector<std::string> problems = unknown_keys(L, 1, {"service", "replicas"});
   int service = -1;
   lua_getfield(L, 1, "service");
-  collect(problems, [&] { service = service_arg(L, -1, simulation.scenario()); });
+  collect(problems, [&] { service = service_arg(L, -1, simulation.scenario(), "service"); });
   lua_getfield(L, 1, "replicas");
   if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0 || lua_tointeger(L, -1) > 1'000'000)
     problems.push_back("'replicas' must be a whole number in [0, 1000000]");
@@ -810,6 +833,7 @@ int sim_scale(lua_State* L) {
 // sim.revert(change): takes the named change back now (Simulation::revert_change).
 int sim_revert(lua_State* L) {
   Simulation& simulation = host_of(L).simulation();
+  name_arg(L, 1, "sim.revert", "a change's name");
   const std::string name = text_arg(L, 1);
   const std::vector<ChangeSpec>& changes = simulation.scenario().changes;
   for (std::size_t c = 0; c < changes.size(); ++c)
@@ -824,16 +848,16 @@ int sim_revert(lua_State* L) {
 
 // sim.set_timeout{caller = ..., callee = ..., timeout = ...}: 0 (or "0s") for none.
 int sim_set_timeout(lua_State* L) {
-  luaL_checktype(L, 1, LUA_TTABLE);
+  table_arg(L, 1, "sim.set_timeout");
   Simulation& simulation = host_of(L).simulation();
   const Scenario& scenario = simulation.scenario();
   std::vector<std::string> problems = unknown_keys(L, 1, {"caller", "callee", "timeout"});
   int caller = -1, callee = -1;
   SimTime timeout = 0;
   lua_getfield(L, 1, "caller");
-  collect(problems, [&] { caller = service_arg(L, -1, scenario); });
+  collect(problems, [&] { caller = service_arg(L, -1, scenario, "caller"); });
   lua_getfield(L, 1, "callee");
-  collect(problems, [&] { callee = service_arg(L, -1, scenario); });
+  collect(problems, [&] { callee = service_arg(L, -1, scenario, "callee"); });
   lua_getfield(L, 1, "timeout");
   collect(problems, [&] { timeout = duration_arg(L, -1, "'timeout'"); });
   if (timeout < 0) problems.push_back("'timeout' must be >= 0 (0 for none)");
@@ -849,12 +873,12 @@ int sim_set_timeout(lua_State* L) {
 
 // sim.shed{service = ..., percent = ...}: rejects that share of its arrivals from now on.
 int sim_shed(lua_State* L) {
-  luaL_checktype(L, 1, LUA_TTABLE);
+  table_arg(L, 1, "sim.shed");
   Simulation& simulation = host_of(L).simulation();
   std::vector<std::string> problems = unknown_keys(L, 1, {"service", "percent"});
   int service = -1;
   lua_getfield(L, 1, "service");
-  collect(problems, [&] { service = service_arg(L, -1, simulation.scenario()); });
+  collect(problems, [&] { service = service_arg(L, -1, simulation.scenario(), "service"); });
   lua_getfield(L, 1, "percent");
   if (!lua_isnumber(L, -1) || !(lua_tonumber(L, -1) >= 0 && lua_tonumber(L, -1) <= 100))
     problems.push_back("'percent' must be a number in [0, 100]");
@@ -865,7 +889,7 @@ int sim_shed(lua_State* L) {
 
 // sim.playbook{...}: a playbook as a `remediation: playbooks:` entry, for the run's responders.
 int sim_playbook(lua_State* L) {
-  luaL_checktype(L, 1, LUA_TTABLE);
+  table_arg(L, 1, "sim.playbook");
   ScriptHost& host = host_of(L);
   Simulation& simulation = host.simulation();
   const YAML::Node node = to_yaml(L, 1, "sim.playbook");
@@ -941,7 +965,7 @@ std::vector<std::string> string_list(lua_State* L, int index, const char* what) 
 // sim.detector{...}: every problem of the call at once. Only in the main chunk: the run's
 // detectors are made once, before the first tick.
 int sim_detector(lua_State* L) {
-  luaL_checktype(L, 1, LUA_TTABLE);
+  table_arg(L, 1, "sim.detector");
   ScriptHost& host = host_of(L);
   if (host.started())
     throw RunControlError(
@@ -1030,10 +1054,14 @@ int sim_detector(lua_State* L) {
     collect(problems, [&] { services = string_list(L, -1, "watch.services"); });
     for (const std::string& name : services) {
       const int s = scenario.service_index(name);
-      if (s < 0)
-        problems.push_back("unknown service '" + to_valid_utf8(name) + "'");
-      else
+      if (s >= 0) {
         spec.services.push_back(s);
+        continue;
+      }
+      std::vector<std::string> names;
+      for (const ServiceSpec& service : scenario.services) names.push_back(service.name);
+      problems.push_back("unknown service '" + to_valid_utf8(name) + "'" +
+                         did_you_mean(name, names));
     }
     lua_getfield(L, watch, "edges");
     std::vector<std::string> edges;
@@ -1042,10 +1070,14 @@ int sim_detector(lua_State* L) {
       int found = -1;
       for (std::size_t d = 0; d < scenario.dependencies.size(); ++d)
         if (scenario.edge_name(static_cast<int>(d)) == name) found = static_cast<int>(d);
-      if (found < 0)
-        problems.push_back("unknown edge '" + to_valid_utf8(name) + "'");
-      else
+      if (found >= 0) {
         spec.edges.push_back(found);
+        continue;
+      }
+      std::vector<std::string> names;
+      for (std::size_t d = 0; d < scenario.dependencies.size(); ++d)
+        names.push_back(scenario.edge_name(static_cast<int>(d)));
+      problems.push_back("unknown edge '" + to_valid_utf8(name) + "'" + did_you_mean(name, names));
     }
     spec.for_duration = for_duration;
     lua_getfield(L, 1, "severity");
@@ -1054,7 +1086,18 @@ int sim_detector(lua_State* L) {
     spec.severity = lua_type(L, -1) == LUA_TSTRING ? to_valid_utf8(lua_tostring(L, -1)) : "warning";
     watched = std::move(spec);
   }
+  // Edge and endpoint series exist only for declared dependencies and endpoints, as a
+  // scenario's detector is told: with --strict the call's error, else logged at the call.
+  std::vector<Diagnostic> warnings;
+  if (watched && !watched->metrics.empty())
+    if (std::string why =
+            watches_no_series(host.simulation().scenario(), watched->family, def.name);
+        !why.empty())
+      warnings.push_back({"", 0, 0, std::move(why), true});
+  if (!warnings.empty() && host.strict())
+    problems.push_back(warnings.front().message + " (an error with --strict)");
   throw_if_any("sim.detector", problems);
+  log_call_warnings(L, host, "sim.detector", warnings);
   lua_getfield(L, 1, "observe");
   def.observe_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_getfield(L, 1, "init");

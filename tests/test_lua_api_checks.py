@@ -535,3 +535,87 @@ def test_an_injected_fault_is_logged_with_the_scenarios_warnings_and_strict_refu
     assert strict.returncode == 2, strict.stderr
     assert f"{path}:2: sim.inject: " in strict.stderr and "after the scenario's end" in \
         strict.stderr, strict.stderr
+
+
+def test_a_missing_name_or_a_wrong_argument_is_the_calls_own_error():
+    # They were Lua's "bad argument #-1 to 'scale' (string expected, got nil)": no sim., an
+    # argument number of -1, and no word of the missing key (docs/lua-api.md: every sim call's
+    # own error starts with its name).
+    cases = {
+        "sim.scale{replicas = 2}": "sim.scale: missing key 'service' (a service's name)",
+        "sim.shed{percent = 1}": "sim.shed: missing key 'service' (a service's name)",
+        "sim.set_timeout{callee = 'db', timeout = 1}":
+            "sim.set_timeout: missing key 'caller' (a service's name)",
+        "sim.scale{service = 5, replicas = 1}":
+            "sim.scale: 'service' must be a service's name (a string), got number",
+        "sim.scale(5)": "sim.scale: argument 1 must be a table of its keys ({key = value, ...}), "
+                        "got number",
+        "sim.deploy()": "sim.deploy: argument 1 must be a table of its keys",
+        "sim.revert()": "sim.revert: argument 1 must be a change's name (a string), got no value",
+        "sim.apply()": "sim.apply: argument 1 must be a manifest's path (a string), got no value",
+        "sim.deploy{service = 'db', version = 'v2', kind = 'feature-flag'}":
+            "sim.deploy: unknown key 'kind' (sim.deploy makes a deployment change",
+        "sim.config{services = {'db'}, version = 'c2', kind = 'deployment'}":
+            "sim.config: unknown key 'kind'",
+    }
+    for i, (line, expected) in enumerate(cases.items()):
+        result, _, path = run(f"own-error-{i}", line + "\n")
+        assert result.returncode == 2, (line, result.stderr)
+        assert f"{path}:1: {expected}" in result.stderr, (line, result.stderr)
+        assert "bad argument" not in result.stderr, result.stderr
+
+
+def test_a_number_raised_is_said_as_its_value():
+    # lua.c says a number error object as its text; it read "(error object is a number value)".
+    result, _, path = run("error-number", "sim.at(10, function() error(5) end)\n")
+    assert result.returncode == 2, result.stderr
+    assert f"{path}:1: 5\n" in result.stderr, result.stderr
+
+
+def test_a_script_detectors_watch_is_checked_as_a_scenarios():
+    result, _, path = run("watch-typo", """sim.detector{name = 'd', observe = function() return 0 end,
+  watch = {family = 'service', metrics = {'rps'}, services = {'wbe'}}}
+""")
+    assert result.returncode == 2, result.stderr
+    assert f"{path}:1: sim.detector: unknown service 'wbe'; did you mean 'web'?" in result.stderr
+    # No endpoint declared: it watches no series, as the scenario's detector is told.
+    script = """sim.detector{name = 'ep', observe = function() return 0 end,
+  watch = {family = 'endpoint', metrics = {'rps'}}}
+"""
+    result, trace, path = run("watch-nothing", script)
+    assert result.returncode == 0, result.stderr
+    assert any(f"{path}:1: sim.detector: warning: detector 'ep' watches no series" in line
+               for line in logged(trace)), logged(trace)
+    strict = dosim("run", SCENARIO_PATH, "--script", path, "--out", trace, "--quiet", "--strict")
+    assert strict.returncode == 2 and "watches no series" in strict.stderr, strict.stderr
+
+
+def test_a_deployment_over_a_rollout_warns_as_in_a_scenario():
+    # The scenario's `changes:` warns of a second rollout of a service while one is under way;
+    # sim.deploy did not (and --strict let it through).
+    consistent = SCENARIO.replace("capacity_rps: 300, base_latency: 5ms",
+                                  "capacity_rps: 200, base_latency: 5ms").replace(
+        "capacity_rps: 600, base_latency: 3ms", "capacity_rps: 1000, base_latency: 3ms")
+    scenario = write("rolling.yaml", consistent + "changes:\n"
+                     "  - {kind: deployment, service: web, version: v2, at: 0s}\n")
+    path = write("over.lua", "sim.at(1, function() sim.deploy{service = 'web', version = 'v3'} end)\n")
+    trace = os.path.join(TMP, "ck-over.h5")
+    result = dosim("run", scenario, "--script", path, "--out", trace, "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert any(f"{path}:1: sim.deploy: warning: deployment 'change-1' of web starts at 1s while "
+               "deployment 'change-0' is still rolling out" in line for line in logged(trace)), \
+        logged(trace)
+    strict = dosim("run", scenario, "--script", path, "--out", trace, "--quiet", "--strict")
+    assert strict.returncode == 2 and "still rolling out" in strict.stderr, strict.stderr
+
+
+def test_lua_instructions_take_the_limit_as_the_docs_write_it():
+    path = write("tiny.lua", "sim.log('hi')\n")
+    trace = os.path.join(TMP, "ck-tiny.h5")
+    result = dosim("run", SCENARIO_PATH, "--script", path, "--out", trace, "--quiet",
+                   "--lua-instructions", "1e12")
+    assert result.returncode == 0, result.stderr
+    for bad in ("1.5e3x", "2e12", "1e3.5"):
+        result = dosim("run", SCENARIO_PATH, "--script", path, "--out", trace, "--quiet",
+                       "--lua-instructions", bad)
+        assert result.returncode == 2, (bad, result.stderr)

@@ -470,6 +470,13 @@ struct ChangeSpec {
 // /detectors/<name>, beside the dataset /detectors/name.
 std::string detector_name_problem(const std::string& name);
 
+struct Scenario;
+// Why a detector named `name` watching `family` ("edge", "endpoint") would watch no series in
+// `scenario` (edge series belong to dependencies, endpoint series to declared endpoints), or
+// "" where it has some.
+std::string watches_no_series(const Scenario& scenario, const std::string& family,
+                              const std::string& name);
+
 // A detector the run feeds (the kinds live in detectors/; the loader checks only the
 // structure, the detector registry checks the kind and its parameters).
 struct DetectorSpec {
