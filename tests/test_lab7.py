@@ -120,3 +120,21 @@ def test_surges_alone_raise_anomalies_and_no_incident(seed):
                          if d["name"] == "lab7-streams")["params"]["threshold"]
     surge = (t >= 1250) & (t < 1370)
     assert (scores[surge] > threshold).sum() > 0
+
+
+def test_the_double_delays_fall_back_to_sev2_as_docs_detectors_md_says():
+    # docs/detectors.md's Lab 7 table names the seeds that fall back to Sev2 after the delay
+    # and when (from the trace: the story shows its first 40 events); it had gone stale
+    # (3, 4, 5, 8 and 10, from 29m35s) while the model moved.
+    fallen = {}
+    for seed in SEEDS:
+        rows, _, _ = timeline(run("double", SCENARIO, seed, "--script", SCRIPT))
+        down = [t for t, event, severity, _ in rows if severity == 2 and event != "opened"]
+        if down:
+            fallen[seed] = down[0]
+    assert sorted(fallen) == [1, 3, 4, 5, 7, 8, 10], fallen
+    assert min(fallen.values()) == 29 * 60 + 25 and max(fallen.values()) == 30 * 60, fallen
+    text = (SOURCE_DIR / "docs" / "detectors.md").read_text()
+    said = ("on seeds 1, 3, 4, 5, 7, 8 and 10 of 1 to 10 it falls back to Sev2 between 29m25s "
+            "and 30m00s")
+    assert said in text
