@@ -30,6 +30,7 @@
 #include "dosim/version.h"
 #include "python/python_detector.h"
 #include "python/python_ranker.h"
+#include "python/python_util.h"
 #include "util/input_file.h"
 #include "util/interrupt_hook.h"
 
@@ -396,6 +397,9 @@ void raise(const py::object& type, const Error& error) {
   for (const Diagnostic& d : error.diagnostics()) diagnostics.append(py::cast(d));
   py::object instance = type(py::str(error.what()));
   instance.attr("diagnostics") = diagnostics;
+  // A Python detector's or ranker's own exception, as `raise ... from` it: its traceback.
+  if (py::object cause = take_python_cause(error.what()); !cause.is_none())
+    instance.attr("__cause__") = cause;
   PyErr_SetObject(type.ptr(), instance.ptr());
 }
 

@@ -9,6 +9,21 @@ namespace dosim::python {
 
 namespace py = pybind11;
 
+namespace {
+
+// describe()'s last exception on this thread and what it said. Never destroyed (a thread's
+// objects may outlive the interpreter): replaced under the GIL only.
+struct LastCause {
+  py::object exception;
+  std::string said;
+};
+LastCause& last_cause() {
+  thread_local auto* kept = new LastCause();
+  return *kept;
+}
+
+}  // namespace
+
 std::string describe(py::error_already_set& error) {
   // A SyntaxError (IndentationError too) is about the user's file at a line and column, not
   // about the frame that compiled it (importlib's).
@@ -43,7 +58,19 @@ std::string describe(py::error_already_set& error) {
     where.clear();  // no traceback to read: the message alone
   }
   const std::string type = py::str(error.type().attr("__name__")).cast<std::string>();
-  return where + type + ": " + py::str(error.value()).cast<std::string>();
+  std::string said = where + type + ": " + py::str(error.value()).cast<std::string>();
+  py::object exception = error.value();
+  if (error.trace() && PyException_SetTraceback(exception.ptr(), error.trace().ptr()) != 0)
+    PyErr_Clear();  // kept without its traceback
+  last_cause() = {exception, said};
+  return said;
+}
+
+py::object take_python_cause(const std::string& what) {
+  LastCause kept = std::move(last_cause());
+  last_cause() = {};
+  if (kept.said.empty() || what.find(kept.said) == std::string::npos) return py::none();
+  return kept.exception;
 }
 
 py::object load_module(const std::string& path) {

@@ -15,6 +15,12 @@ pybind11::object load_module(const std::string& path);
 
 // "FILE:LINE: Type: message" of the innermost Python frame of the exception being handled;
 // for a SyntaxError, "FILE:LINE:COL: SyntaxError: message" where the file's text is wrong.
+// Keeps the exception (this thread's last) for take_python_cause.
 std::string describe(pybind11::error_already_set& error);
+
+// The Python exception that describe() last said on this thread, where `what` (an error's
+// text about to reach Python) contains what it said, else None; forgotten either way. For
+// `raise dosim.ScriptError(...) from` the user's own exception, with its traceback.
+pybind11::object take_python_cause(const std::string& what);
 
 }  // namespace dosim::python

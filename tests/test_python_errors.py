@@ -78,6 +78,10 @@ def test_a_simulation_stops_for_good_when_a_python_detector_fails():
     # Its Diagnostic says where, as docs/python.md has every Diagnostic say (they were empty).
     where = raised.value.diagnostics[0]
     assert (where.file, where.line, where.column) == (str(module), 7, 0), str(where)
+    # Raised from the detector's own exception, with its traceback (it was not chained).
+    cause = raised.value.__cause__
+    assert isinstance(cause, ValueError) and str(cause) == "boom", repr(cause)
+    assert cause.__traceback__ is not None
     stopped_at = sim.now_ns
     with pytest.raises(dosim.RunControlError, match=r"^step: the run stopped on an error \("):
         sim.step(1)
