@@ -260,11 +260,18 @@ void World::track_truth(std::int64_t tick) {
     const TickOutcome& real = outcome_;
     const TickOutcome& base = shadow_outcome_;
     const SliSpec& sli = scenario_.services[s].sli;
-    // With an objective, only breaking what the fault-free world keeps counts.
-    const bool latency = sli.p95_objective ? real.p95[s] > to_seconds(*sli.p95_objective) &&
-                                                 base.p95[s] <= to_seconds(*sli.p95_objective)
-                                           : differs(real.p95[s], base.p95[s], sli.p95_change,
-                                                     to_seconds(sli.p95_margin));
+    // With an objective, only breaking what the fault-free world keeps counts. Latency is
+    // that of answered requests: a service that answers none in either world has none to
+    // differ (the fluid model's latency of a service without traffic is what a request would
+    // take, which nobody measures; a fault on it is silent unless it moves errors or load).
+    const auto answers = [s](const TickOutcome& o) {
+      return o.arrivals[s] > 0 && o.fast_fail[s] < 1.0;
+    };
+    const bool latency = answers(real) && answers(base) &&
+                         (sli.p95_objective ? real.p95[s] > to_seconds(*sli.p95_objective) &&
+                                                  base.p95[s] <= to_seconds(*sli.p95_objective)
+                                            : differs(real.p95[s], base.p95[s], sli.p95_change,
+                                                      to_seconds(sli.p95_margin)));
     const bool errors = sli.error_objective ? real.error_ratio[s] > *sli.error_objective &&
                                                   base.error_ratio[s] <= *sli.error_objective
                                             : differs(real.error_ratio[s], base.error_ratio[s], 0.0,

@@ -166,3 +166,33 @@ def test_affected_services_are_exactly_those_the_counterfactual_shows(baseline, 
             elif s in affected:
                 assert loose[s], f"{kind}: {name} is affected but did not move"
         assert affected, kind
+
+
+def test_a_fault_on_a_service_without_traffic_is_silent():
+    # Nobody calls `orphan`: its telemetry is 0 in both worlds (no request to measure), yet a
+    # latency or cpu-stress fault on it was recorded with impact (the fluid model's latency of
+    # a service without traffic, which no request shows), counting against every detector's
+    # recall. An error fault there was silent already.
+    WORK.mkdir(parents=True, exist_ok=True)
+    scenario = WORK / "orphan.yaml"
+    scenario.write_text("""\
+name: orphan
+duration: 3m
+services: [{name: web}, {name: orphan}]
+traffic: [{entry: web, base_rps: 20}]
+faults:
+  - {name: lat, kind: latency, target: {service: orphan}, start: 30s, duration: 30s,
+     fixedDelay: 100ms}
+  - {name: err, kind: error, target: {service: orphan}, start: 90s, duration: 30s}
+  - {name: cpu, kind: cpu-stress, target: {service: orphan}, start: 130s, duration: 20s,
+     load: 90}
+""")
+    for mode in ("fluid", "requests"):
+        trace = WORK / f"orphan-{mode}.h5"
+        result = dosim("run", scenario, "--mode", mode, "--out", trace, "--quiet")
+        assert result.returncode == 0, result.stderr
+        with h5py.File(trace) as f:
+            assert list(f["truth/incidents/silent"][:]) == [1, 1, 1], mode
+            orphan = list(f["services/name"].asstr()[()]).index("orphan")
+            assert not np.any(f["metrics/service/rps"][:, orphan])
+            assert len(f["truth/affected/incident_id"]) == 0, mode
