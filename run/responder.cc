@@ -486,6 +486,22 @@ void Responder::verify(const Trigger& t, std::size_t step, const std::function<v
   const double value = m >= 0 && frame.services == services
                            ? frame.service(static_cast<ServiceMetric>(m))[t.service]
                            : 0.0;
+  // A latency is that of answered requests: a service that answered none in the tick (no
+  // traffic, or every request failed) reads 0 there, which proves nothing recovered.
+  if (pb.verify_metric.starts_with("latency_") && m >= 0 && frame.services == services) {
+    const double rps = frame.service(ServiceMetric::kRps)[t.service];
+    const double errors = frame.service(ServiceMetric::kErrorRatio)[t.service];
+    if (!(rps > 0) || errors >= 1.0) {
+      char why[128];
+      std::snprintf(why, sizeof why,
+                    "%s has no answered request to measure (rps %.4g, error_ratio %.4g)",
+                    pb.verify_metric.c_str(), rps, errors);
+      record(t, "verify", std::string("not recovered: ") + why);
+      if (undo) undo();
+      run_step(t, step + 1);
+      return;
+    }
+  }
   char text[96];
   std::snprintf(text, sizeof text, "%s %.4g %s %.4g", pb.verify_metric.c_str(), value,
                 value < pb.verify_below ? "<" : ">=", pb.verify_below);

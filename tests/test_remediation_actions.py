@@ -673,3 +673,22 @@ def test_a_match_that_can_never_trigger_is_a_warning():
     assert any("no incident rule 'no-rule'" in w for w in warnings), warnings
     assert len(warnings) == 4, warnings  # playbook d matches what the scenario has
     assert dosim("validate", "--strict", scenario).returncode == 2
+
+
+def test_a_latency_of_no_answered_request_is_not_a_recovery():
+    # Restarting every replica of search leaves none ready for 3 minutes: every request fails
+    # and its p95 reads 0, which passed `latency_p95_s below 0.1` as "recovered" and ended the
+    # playbook there, the scale step never run.
+    body = (WEB_SEARCH + """faults:
+  - {name: cpu, kind: cpu-stress, target: {service: search}, load: 90, start: 5m, duration: 10m}
+detectors:
+  - {name: slow, kind: threshold, metrics: [latency_p95_s], params: {above: 0.1}, for: 10s}
+""" + playbook("{detector: slow, services: [search]}",
+               "[{action: restart, restart_time: 3m}, {action: scale, by: 4}]",
+               "      verify: {metric: latency_p95_s, below: 0.1, within: 1m}\n"))
+    f, out = run("verify-none-answered", body)
+    with f:
+        outcomes = [(r["action"], r["outcome"]) for r in rows(f, "remediation")]
+    verifies = [o for a, o in outcomes if a == "verify"]
+    assert verifies[0].startswith("not recovered: latency_p95_s has no answered request"), outcomes
+    assert any(a == "scale" for a, _ in outcomes), outcomes
