@@ -95,11 +95,44 @@ class Collector {
         given_ranks_.emplace(std::make_tuple(ranker, delay, incident, rank), line);
     return added ? 0 : found->second;
   }
+  // `given`: the rank was written (at `line`, `column`), not the file's order.
   void add(const std::string& ranker, SimTime delay, std::int64_t incident, double rank,
-           std::string candidate) {
+           std::string candidate, bool given = false, int line = 0, int column = 0) {
     const std::size_t r = open(ranker, delay, incident);
     ranks_[r].push_back(rank);
     rankings_[r].candidates.push_back({candidate_id(std::move(candidate)), 0});
+    given_.resize(rankings_.size());
+    given_[r].push_back({given, line, column});
+  }
+  // A ranking that writes ranks takes 1 to its number of candidates, each row one (rank
+  // given twice is said at the row): AC@k reads a ranking's first k, so candidates ranked 4
+  // and 5 alone would read as first and second. Problems at the rows, in `path`.
+  std::vector<Diagnostic> rank_problems(const std::string& path) const {
+    std::vector<Diagnostic> problems;
+    for (std::size_t r = 0; r < given_.size(); ++r) {
+      const std::vector<Given>& rows = given_[r];
+      if (std::none_of(rows.begin(), rows.end(), [](const Given& g) { return g.given; })) continue;
+      const RcaRanking& ranking = rankings_[r];
+      const std::string whose =
+          "incident " + std::to_string(ranking.incident) + " by " + ranking.ranker;
+      for (std::size_t i = 0; i < rows.size(); ++i) {
+        if (!rows[i].given)
+          problems.push_back({path, rows[i].line, rows[i].column,
+                              "no rank, where other rows of " + whose +
+                                  " give one: give every row of a ranking its rank, or none "
+                                  "(the file's order)"});
+        else if (ranks_[r][i] > static_cast<double>(rows.size()))
+          problems.push_back({path, rows[i].line, rows[i].column,
+                              "rank " + std::to_string(static_cast<std::int64_t>(ranks_[r][i])) +
+                                  " of " + whose + " leaves a gap: " +
+                                  (rows.size() == 1 ? std::string("its one candidate takes rank 1")
+                                                    : "its " + std::to_string(rows.size()) +
+                                                          " candidates take ranks 1 to " +
+                                                          std::to_string(rows.size())) +
+                                  " (AC@k counts a ranking's first k)"});
+      }
+    }
+    return problems;
   }
   std::vector<RcaRanking> take() {
     for (std::size_t r = 0; r < rankings_.size(); ++r) {
@@ -120,6 +153,11 @@ class Collector {
   std::vector<RcaRanking> rankings_;
   std::vector<std::vector<double>> ranks_;
   std::vector<int> lines_;
+  struct Given {
+    bool given = false;
+    int line = 0, column = 0;
+  };
+  std::vector<std::vector<Given>> given_;  // per ranking, per candidate
 };
 
 std::vector<RcaRanking> read_csv(const std::string& path, const std::string& text,
@@ -193,11 +231,15 @@ std::vector<RcaRanking> read_csv(const std::string& path, const std::string& tex
       else
         row_problem(candidate, candidate_problem(known, candidate->text));
       if (!row_problems.empty()) throw InputError(std::move(row_problems));
-      rankings.add(ranker_name, *delay, static_cast<std::int64_t>(incident), rank, candidate->text);
+      const CsvField* rank_field = field(row, "rank");
+      const bool rank_given = rank_field && !rank_field->text.empty();
+      rankings.add(ranker_name, *delay, static_cast<std::int64_t>(incident), rank, candidate->text,
+                   rank_given, row.line, rank_field ? rank_field->column : 1);
     } catch (const InputError& error) {
       problems.insert(problems.end(), error.diagnostics().begin(), error.diagnostics().end());
     }
   }
+  if (problems.empty()) problems = rankings.rank_problems(path);
   if (!problems.empty()) throw InputError(by_position(std::move(problems), path));
   return rankings.take();
 }
@@ -321,7 +363,9 @@ namespace {
 std::vector<RcaRanking> read_rankings(const std::string& path, const Known* known) {
   const std::string text = read_input_text(path, kMaxCsvBytes);
   const std::size_t first = text.find_first_not_of(" \t\r\n\xEF\xBB\xBF");
-  if (first != std::string::npos && text[first] == '{') return read_json_lines(path, text, known);
+  // JSON lines: an object a line ('[' too: a list where an object belongs is said as such).
+  if (first != std::string::npos && (text[first] == '{' || text[first] == '['))
+    return read_json_lines(path, text, known);
   return read_csv(path, text, known);
 }
 

@@ -155,6 +155,30 @@ def test_rankings_from_elsewhere_are_scored_and_bad_ones_refused():
     assert f"{broken}:2:35: not JSON" in result.stderr, result.stderr
 
 
+def test_written_ranks_are_positions_without_gaps():
+    # Ranks 4 and 5 alone were read as first and second (AC@1 = 1 for a cause the user ranked
+    # fifth); a ranking's written ranks are 1 to its number of candidates, each row one.
+    trace = run("flag-rollout")
+    gap = TMP / "gap.csv"
+    gap.write_text("incident_id,rank,candidate\n0,5,change:new-ranking\n0,1,web\n")
+    result = dosim("score", trace, "--rca", gap)
+    assert result.returncode == 2, result.stdout
+    assert (f"{gap}:2:3: rank 5 of incident 0 by external leaves a gap: its 2 candidates take "
+            "ranks 1 to 2") in result.stderr, result.stderr
+    mixed = TMP / "mixed.csv"
+    mixed.write_text("incident_id,rank,candidate\n0,2,web\n0,,change:new-ranking\n")
+    result = dosim("score", trace, "--rca", mixed)
+    assert result.returncode == 2
+    assert f"{mixed}:3:3: no rank, where other rows of incident 0 by external give one" \
+        in result.stderr, result.stderr
+    # A list where a JSON line's object belongs is said to be one (it was read as CSV).
+    listed = TMP / "listed.jsonl"
+    listed.write_text('[{"incident_id": 0, "candidates": ["search"]}]\n')
+    result = dosim("score", trace, "--rca", listed)
+    assert result.returncode == 2 and f"{listed}:1:1: not a JSON object" in result.stderr, \
+        result.stderr
+
+
 def test_the_scenario_chooses_rankers_delays_and_lookback():
     # ecommerce names no other file, so a copy runs from anywhere.
     scenario = (SOURCE_DIR / "scenarios" / "ecommerce.yaml").read_text()
