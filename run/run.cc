@@ -232,7 +232,9 @@ RunReport Run::run(const std::atomic<bool>* stop) {
   report.detected = impl.detectors->detected_incidents();
   if (impl.responder) {
     report.remediation = impl.responder->actions();
-    attribute_changes(report.remediation, report.changes);
+    std::vector<std::string> names;
+    for (const ServiceSpec& service : scenario.services) names.push_back(service.name);
+    attribute_changes(report.remediation, names, report.changes);
     report.entry_requests = impl.responder->entry_requests();
     report.entry_errors = impl.responder->entry_errors();
   }
@@ -326,17 +328,28 @@ const std::vector<std::string>& events_of(const std::string& action) {
 }  // namespace
 
 void attribute_changes(const std::vector<RemediationAction>& actions,
+                       const std::vector<std::string>& services,
                        std::vector<ChangeEvent>& changes) {
-  for (const RemediationAction& a : actions) {
-    if (!a.acted && a.action != "undo") continue;
-    const std::vector<std::string>& kinds = events_of(a.action);
-    const std::string cause = "playbook " + a.playbook + " (" + a.trigger + ")";
-    for (ChangeEvent& change : changes)
-      if (change.time == a.time && change.cause.empty() &&
-          std::find(kinds.begin(), kinds.end(), change.kind) != kinds.end()) {
+  // First each action's events on its own service (two triggers' undos at one instant each
+  // restore their own service's scale), then the rest by kind and instant.
+  std::vector<bool> claimed(actions.size(), false);
+  for (const bool own_only : {true, false}) {
+    for (std::size_t i = 0; i < actions.size(); ++i) {
+      const RemediationAction& a = actions[i];
+      if ((!a.acted && a.action != "undo") || claimed[i]) continue;
+      const std::vector<std::string>& kinds = events_of(a.action);
+      const std::string cause = "playbook " + a.playbook + " (" + a.trigger + ")";
+      const bool named = a.service >= 0 && static_cast<std::size_t>(a.service) < services.size();
+      for (ChangeEvent& change : changes) {
+        if (change.time != a.time || !change.cause.empty() ||
+            std::find(kinds.begin(), kinds.end(), change.kind) == kinds.end())
+          continue;
+        if (own_only && !(named && change.target == services[a.service])) continue;
         change.cause = cause;
+        claimed[i] = true;
         if (a.action != "undo" && a.action != "timeout") break;  // an undo may restore several
       }
+    }
   }
 }
 

@@ -692,3 +692,22 @@ detectors:
     verifies = [o for a, o in outcomes if a == "verify"]
     assert verifies[0].startswith("not recovered: latency_p95_s has no answered request"), outcomes
     assert any(a == "scale" for a, _ in outcomes), outcomes
+
+
+def test_two_triggers_undone_at_one_instant_each_name_their_own_service():
+    # web and search both alert on search's delay; each trigger scales its own service, and
+    # verification fails for both at the same instant: the undo of search's scale was blamed
+    # on web's alert (the change log matched an undo by instant and kind only).
+    body = (WEB_SEARCH + """faults:
+  - {name: slow, kind: latency, target: {service: search}, fixedDelay: 500ms, start: 5m,
+     duration: 20m}
+detectors:
+  - {name: slow, kind: threshold, metrics: [latency_p95_s], params: {above: 0.3}, for: 10s}
+""" + playbook("{detector: slow}", "[{action: scale, by: 2}]",
+               "      verify: {metric: latency_p95_s, below: 0.1, within: 1m}\n"))
+    f, _ = run("undo-own-service", body)
+    with f:
+        scales = [r for r in rows(f, "events/changes") if r["kind"] == "scale"]
+    assert len(scales) == 4, scales
+    for r in scales:
+        assert r["cause"] == f"playbook fix (alert slow on {r['target']})", r

@@ -183,9 +183,10 @@ struct RemediationScores {
 };
 
 // Sets the cause of each change event a responder's action made (ChangeEvent::cause): the
-// events of the action's kind at its instant.
+// events of the action's kind at its instant, those on the action's service (`services`:
+// the scenario's names) first.
 void attribute_changes(const std::vector<RemediationAction>& actions,
-                       std::vector<ChangeEvent>& changes);
+                       const std::vector<std::string>& services, std::vector<ChangeEvent>& changes);
 
 // One incident's life as the loop saw it (docs/remediation.md): "impact-start",
 // "first-alert", "first-notification", "acknowledge", each responder action on an affected
