@@ -251,12 +251,21 @@ void Responder::watch_incidents() {
   incident_changes_seen_ = changes;
   const Scenario& scenario = simulation_.scenario();
   for (const DetectedIncident& d : detectors_.detected_incidents()) {
-    // The services among its streams ("<column>:<metric>").
+    // The services among its streams ("<column>:<metric>"): a service's, an endpoint's
+    // ("service /path"), an edge's caller and callee ("caller->callee").
     std::set<int> services;
     for (const std::string& stream : d.streams) {
       const std::string column = stream.substr(0, stream.find(':'));
-      for (std::size_t s = 0; s < scenario.services.size(); ++s)
-        if (scenario.services[s].name == column) services.insert(static_cast<int>(s));
+      std::vector<std::string> names;
+      if (const std::size_t arrow = column.find("->"); arrow != std::string::npos) {
+        names = {column.substr(0, arrow), column.substr(arrow + 2)};
+      } else {
+        names = {column};
+        if (const std::size_t path = column.find(" /"); path != std::string::npos)
+          names.push_back(column.substr(0, path));
+      }
+      for (const std::string& name : names)
+        if (const int s = scenario.service_index(name); s >= 0) services.insert(s);
     }
     for (const IncidentChange& c : d.timeline) {
       if (c.what != "opened" && c.what != "escalated") continue;

@@ -24,7 +24,7 @@ and automation acts `after` later; a change made at instant T acts on row T on.
 import h5py
 import numpy as np
 
-from dosim_test_util import TMP, dosim
+from dosim_test_util import SOURCE_DIR, TMP, dosim
 
 SECOND = 1_000_000_000
 MINUTE = 60 * SECOND
@@ -711,3 +711,21 @@ detectors:
     assert len(scales) == 4, scales
     for r in scales:
         assert r["cause"] == f"playbook fix (alert slow on {r['target']})", r
+
+
+def test_an_incident_of_edge_streams_triggers_on_their_callers_and_callees():
+    # The lab 7 rule reads edges (frontend->cartservice, checkoutservice->paymentservice): its
+    # playbook never fired, no service being named by an edge's column.
+    scenario = TMP / "incident-edges.yaml"
+    scenario.write_text((SOURCE_DIR / "scenarios" / "online-boutique.yaml").read_text() + """
+remediation:
+  playbooks:
+    - {name: cut, match: {source: incidents, detector: lab7, services: [frontend]}, after: 30s,
+       steps: [{action: timeout, to: 100ms, callee: cartservice}]}
+""")
+    trace = TMP / "incident-edges.h5"
+    result = dosim("run", scenario, "-o", trace, "--quiet")
+    assert result.returncode == 0, result.stderr
+    with h5py.File(trace) as f:
+        acted = [(r["action"], r["target"]) for r in rows(f, "remediation") if r["acted"]]
+    assert acted == [("timeout", "edge:frontend->cartservice")], acted
