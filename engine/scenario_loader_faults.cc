@@ -154,6 +154,29 @@ void Loader::read_fault(const YAML::Node& node, int index) {
     diags_.warning(r.value_pos("duration"), "fault '" + fault.name + "' ends at " +
                                                 format_duration(time_after(*start, *duration)) +
                                                 clipped() + " (its ground truth keeps this end)");
+  // A fault acts from the first tick that starts at or after its start, while it lasts: one
+  // that ends before that tick (between two ticks), or starts after the last tick began,
+  // never acts and its ground truth is silent.
+  if (start && duration && duration_ && *start < *duration_ && !r.has("schedule") &&
+      scenario_.tick > 0) {
+    const SimTime tick = scenario_.tick;
+    const SimTime first = (*start / tick + (*start % tick != 0 ? 1 : 0)) * tick;
+    const SimTime end = time_after(*start, *duration);
+    if (first >= *duration_)
+      diags_.warning(r.value_pos("start"), "fault '" + fault.name + "' starts at " +
+                                               format_duration(*start) +
+                                               ", after the run's last tick began (" +
+                                               format_duration((*duration_ - 1) / tick * tick) +
+                                               ", ticks of " + format_duration(tick) +
+                                               "): it never acts, and its ground truth is silent");
+    else if (first >= end)
+      diags_.warning(r.value_pos("duration"),
+                     "fault '" + fault.name + "' lasts from " + format_duration(*start) + " to " +
+                         format_duration(end) + ", between two ticks (" + format_duration(first) +
+                         " is the next; ticks of " + format_duration(tick) +
+                         "): it never acts, and its ground truth is silent; start it on a tick "
+                         "or make it last a tick");
+  }
   std::vector<SimTime> starts = {fault.start};
   if (auto schedule = r.value("schedule")) starts = read_schedule(*schedule, fault);
   if (scenario_.faults.size() + starts.size() > kMaxFaults) {

@@ -493,5 +493,26 @@ TEST_CASE("a number written in quotes warns that YAML reads it as text", "[warni
             .empty());
 }
 
+TEST_CASE("a fault that no tick sees warns that it never acts", "[warnings]") {
+  // A fault acts from the first tick that starts at or after its start, until its end: one
+  // between two ticks (ending at or before the next), or starting after the last tick began,
+  // was silent without a word. c starts on a tick, d reaches the next one: both act.
+  CHECK(warnings_of(
+            "name: t\n"
+            "duration: 2m\n"
+            "tick: 10s\n"
+            "services: [{name: web}]\n"
+            "faults:\n"
+            "  - {name: a, kind: error, target: {service: web}, start: 61s, duration: 2s}\n"
+            "  - {name: b, kind: error, target: {service: web}, start: 115s, duration: 3s}\n"
+            "  - {name: c, kind: error, target: {service: web}, start: 60s, duration: 2s}\n"
+            "  - {name: d, kind: error, target: {service: web}, start: 61s, duration: 10s}\n") ==
+        Lines{"test.yaml:6:74: warning: fault 'a' lasts from 1m1s to 1m3s, between two ticks "
+              "(1m10s is the next; ticks of 10s): it never acts, and its ground truth is silent; "
+              "start it on a tick or make it last a tick",
+              "test.yaml:7:59: warning: fault 'b' starts at 1m55s, after the run's last tick began "
+              "(1m50s, ticks of 10s): it never acts, and its ground truth is silent"});
+}
+
 }  // namespace
 }  // namespace dosim
