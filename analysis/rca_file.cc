@@ -95,14 +95,40 @@ class Collector {
         given_ranks_.emplace(std::make_tuple(ranker, delay, incident, rank), line);
     return added ? 0 : found->second;
   }
-  // `given`: the rank was written (at `line`, `column`), not the file's order.
+  // `given`: the rank was written (at `line`, `column`), not the file's order; the candidate
+  // is at `candidate_column` of `line`.
   void add(const std::string& ranker, SimTime delay, std::int64_t incident, double rank,
-           std::string candidate, bool given = false, int line = 0, int column = 0) {
+           std::string candidate, bool given = false, int line = 0, int column = 0,
+           int candidate_column = 1) {
     const std::size_t r = open(ranker, delay, incident);
     ranks_[r].push_back(rank);
     rankings_[r].candidates.push_back({candidate_id(std::move(candidate)), 0});
     given_.resize(rankings_.size());
-    given_[r].push_back({given, line, column});
+    given_[r].push_back({given, line, column, candidate_column});
+  }
+  // A candidate named twice in one ranking (`database` and `service:database` are one), which
+  // would take two places and push the others down, as a ranker's is refused. Problems at
+  // the later rows, in `path`.
+  std::vector<Diagnostic> duplicate_problems(const std::string& path) const {
+    std::vector<Diagnostic> problems;
+    for (std::size_t r = 0; r < given_.size(); ++r) {
+      const RcaRanking& ranking = rankings_[r];
+      std::map<std::string, std::size_t> first;  // candidate: where it is named first
+      for (std::size_t i = 0; i < ranking.candidates.size(); ++i) {
+        const auto [at, added] = first.emplace(ranking.candidates[i].id, i);
+        if (added) continue;
+        const Given& before = given_[r][at->second];
+        const std::string where =
+            before.line == given_[r][i].line
+                ? "candidates " + std::to_string(at->second + 1) + " and " + std::to_string(i + 1)
+                : "line " + std::to_string(before.line) + " too";
+        problems.push_back({path, given_[r][i].line, given_[r][i].candidate_column,
+                            "'" + ranking.candidates[i].id + "' is ranked twice in incident " +
+                                std::to_string(ranking.incident) + " by " + ranking.ranker + " (" +
+                                where + "): a ranking names each candidate once"});
+      }
+    }
+    return problems;
   }
   // A ranking that writes ranks takes 1 to its number of candidates, each row one (rank
   // given twice is said at the row): AC@k reads a ranking's first k, so candidates ranked 4
@@ -155,7 +181,8 @@ class Collector {
   std::vector<int> lines_;
   struct Given {
     bool given = false;
-    int line = 0, column = 0;
+    int line = 0, column = 0;  // of the rank
+    int candidate_column = 1;
   };
   std::vector<std::vector<Given>> given_;  // per ranking, per candidate
 };
@@ -234,12 +261,15 @@ std::vector<RcaRanking> read_csv(const std::string& path, const std::string& tex
       const CsvField* rank_field = field(row, "rank");
       const bool rank_given = rank_field && !rank_field->text.empty();
       rankings.add(ranker_name, *delay, static_cast<std::int64_t>(incident), rank, candidate->text,
-                   rank_given, row.line, rank_field ? rank_field->column : 1);
+                   rank_given, row.line, rank_field ? rank_field->column : 1, candidate->column);
     } catch (const InputError& error) {
       problems.insert(problems.end(), error.diagnostics().begin(), error.diagnostics().end());
     }
   }
-  if (problems.empty()) problems = rankings.rank_problems(path);
+  if (problems.empty()) {
+    problems = rankings.rank_problems(path);
+    for (Diagnostic& d : rankings.duplicate_problems(path)) problems.push_back(std::move(d));
+  }
   if (!problems.empty()) throw InputError(by_position(std::move(problems), path));
   return rankings.take();
 }
@@ -349,9 +379,16 @@ std::vector<RcaRanking> read_json_lines(const std::string& path, const std::stri
     }
     rankings.open(ranker, *delay, incident, line);
     double rank = 0;
-    for (const auto& candidate : *list)
-      rankings.add(ranker, *delay, incident, ++rank, candidate.get<std::string>());
+    std::size_t from = static_cast<std::size_t>(key_column("candidates") - 1);
+    for (const auto& candidate : *list) {
+      const std::string written = candidate.dump();
+      const int column = column_of(written, from);
+      if (column > 1) from = static_cast<std::size_t>(column - 1) + written.size();
+      rankings.add(ranker, *delay, incident, ++rank, candidate.get<std::string>(), false, line, 0,
+                   column);
+    }
   }
+  if (problems.empty()) problems = rankings.duplicate_problems(path);
   if (!problems.empty()) throw InputError(by_position(std::move(problems), path));
   return rankings.take();
 }

@@ -57,13 +57,21 @@ std::vector<StoryEvent> run_story(const Scenario& scenario, const std::vector<Ch
     add(fault.start + fault.duration, "fault-end", "FAULT  ended: " + fault.name,
         {{"fault", fault.name}});
   }
-  for (const ChangeEvent& change : changes)
+  // A responder's change follows what set it off at the same instant (an alert with `after:
+  // 0s`): added after the alerts and incidents; the stable sort keeps that order.
+  const auto by_responder = [](const ChangeEvent& change) {
+    return change.cause.starts_with("playbook ");
+  };
+  const auto add_change = [&](const ChangeEvent& change) {
     add(change.time, "change",
         "CHANGE " + change.kind + " " + change.target + ": " + change.from + " -> " + change.to,
         {{"change", change.kind},
          {"target", change.target},
          {"from", change.from},
          {"to", change.to}});
+  };
+  for (const ChangeEvent& change : changes)
+    if (!by_responder(change)) add_change(change);
   for (const Alert& alert : alerts) {
     const std::string service =
         alert.service >= 0 ? scenario.services[alert.service].name : "the system";
@@ -108,6 +116,8 @@ std::vector<StoryEvent> run_story(const Scenario& scenario, const std::vector<Ch
            {"accumulators", accumulators}});
     }
   }
+  for (const ChangeEvent& change : changes)
+    if (by_responder(change)) add_change(change);
   for (const RemediationAction& a : remediation) {
     const std::string service = a.service >= 0 ? scenario.services[a.service].name : "";
     add(a.time, "remediation",

@@ -171,6 +171,20 @@ def test_written_ranks_are_positions_without_gaps():
     assert result.returncode == 2
     assert f"{mixed}:3:3: no rank, where other rows of incident 0 by external give one" \
         in result.stderr, result.stderr
+    # A candidate twice in a ranking (a bare name is a service's) would take two places, as a
+    # ranker's is refused; it was accepted.
+    twice = TMP / "twice.csv"
+    twice.write_text("incident_id,candidate\n0,search\n0,service:search\n")
+    result = dosim("score", trace, "--rca", twice)
+    assert result.returncode == 2
+    assert (f"{twice}:3:3: 'service:search' is ranked twice in incident 0 by external (line 2 "
+            "too)") in result.stderr, result.stderr
+    twice_json = TMP / "twice.jsonl"
+    twice_json.write_text('{"incident_id": 0, "candidates": ["search", "service:search"]}\n')
+    result = dosim("score", trace, "--rca", twice_json)
+    assert result.returncode == 2
+    assert f"{twice_json}:1:45: 'service:search' is ranked twice in incident 0 by external " \
+        "(candidates 1 and 2)" in result.stderr, result.stderr
     # A list where a JSON line's object belongs is said to be one (it was read as CSV).
     listed = TMP / "listed.jsonl"
     listed.write_text('[{"incident_id": 0, "candidates": ["search"]}]\n')

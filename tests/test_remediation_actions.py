@@ -729,3 +729,20 @@ remediation:
     with h5py.File(trace) as f:
         acted = [(r["action"], r["target"]) for r in rows(f, "remediation") if r["acted"]]
     assert acted == [("timeout", "edge:frontend->cartservice")], acted
+
+
+def test_the_story_tells_an_alert_before_the_change_it_set_off():
+    # With `after: 0s` the playbook's scale came in the story before the alert behind it.
+    body = (WEB_SEARCH + """detectors:
+  - {name: busy, kind: threshold, metrics: [rps], params: {above: 1}}
+remediation:
+  playbooks:
+    - {name: now, match: {detector: busy, services: [search]}, after: 0s,
+       steps: [{action: scale, by: 1}]}
+""")
+    scenario = write("story-order", body)
+    result = dosim("run", scenario, "-o", TMP / "story-order.h5")
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.startswith("[00:00:01]")]
+    kinds = [line.split()[1] for line in lines]
+    assert kinds.index("ALERT") < kinds.index("CHANGE") < kinds.index("REMEDY"), lines
