@@ -191,9 +191,19 @@ std::vector<RcaRanking> read_csv(const std::string& path, const std::string& tex
                                  const Known* known) {
   const CsvTable table = parse_csv(text, path);
   std::map<std::string, std::size_t> column;
-  for (std::size_t c = 0; c < table.header.fields.size(); ++c)
-    column.emplace(table.header.fields[c].text, c);
   std::vector<Diagnostic> problems;
+  static const std::vector<std::string> kKnown = {"incident_id", "candidate", "rank", "ranker",
+                                                  "delay_s"};
+  for (std::size_t c = 0; c < table.header.fields.size(); ++c) {
+    const CsvField& name = table.header.fields[c];
+    const auto [at, added] = column.emplace(name.text, c);
+    // A column read twice: which one counts is not said (other columns are ignored).
+    if (!added && std::find(kKnown.begin(), kKnown.end(), name.text) != kKnown.end())
+      problems.push_back({path, table.header.line, name.column,
+                          "the header names `" + name.text + "` twice (columns " +
+                              std::to_string(at->second + 1) + " and " + std::to_string(c + 1) +
+                              ")"});
+  }
   for (const char* needed : {"incident_id", "candidate"})
     if (!column.count(needed))
       problems.push_back({path, table.header.line, 1,

@@ -185,6 +185,12 @@ def test_written_ranks_are_positions_without_gaps():
     assert result.returncode == 2
     assert f"{twice_json}:1:45: 'service:search' is ranked twice in incident 0 by external " \
         "(candidates 1 and 2)" in result.stderr, result.stderr
+    header = TMP / "header-twice.csv"
+    header.write_text("incident_id,candidate,candidate\n0,search,web\n")
+    result = dosim("score", trace, "--rca", header)
+    assert result.returncode == 2
+    assert f"{header}:1:23: the header names `candidate` twice (columns 2 and 3)" \
+        in result.stderr, result.stderr
     # A list where a JSON line's object belongs is said to be one (it was read as CSV).
     listed = TMP / "listed.jsonl"
     listed.write_text('[{"incident_id": 0, "candidates": ["search"]}]\n')
