@@ -54,6 +54,11 @@ class Problems {
   std::vector<Diagnostic> diagnostics_;
 };
 
+// The keys the alerts and scores files are read by (others are ignored, whatever they hold).
+const std::set<std::string> kReadKeys = {"time",        "time_ns",  "t_ns",   "resolved",
+                                         "resolved_ns", "service",  "target", "detector",
+                                         "metric",      "severity", "series", "score"};
+
 // One value of a record and where it starts (column 0 in JSON lines: the line is the place).
 struct Cell {
   std::string text;
@@ -169,9 +174,11 @@ Records json_records(std::string_view text, Problems& problems) {
         record.cells.emplace(key, Cell{value.get<std::string>(), line, 0});
       } else if (value.is_number()) {
         record.cells.emplace(key, Cell{value.dump(), line, 0});
-      } else {
+      } else if (kReadKeys.contains(key)) {
         problems.add(line, 0, "`" + key + "`: expected a string or a number");
         continue;
+      } else {
+        continue;  // an object, a list or a boolean no column reads (an export's `labels`)
       }
       record.keys.insert(key);
     }
@@ -347,9 +354,14 @@ std::optional<TimeValue> read_time(const Cell& cell, const std::string& key, Sim
                                   : std::string(kSecondsForms)) +
                      ")" + hint);
   } else {
+    // In the column's unit; a negative `_ns` of an optional column: only -1 means never.
+    const std::string range = nanoseconds ? std::to_string(span) + " ns" : seconds_text(span);
+    const std::string never = optional && nanoseconds && time && *time < 0
+                                  ? "; -1 is the only negative value: never resolved"
+                                  : "";
     problems.add(cell.line, cell.column,
                  "time `" + std::string(text) + "` in `" + key + "` is outside the run (0 to " +
-                     seconds_text(span) + ")" + hint);
+                     range + ")" + never + hint);
   }
   return std::nullopt;
 }
@@ -432,6 +444,22 @@ std::string text_or(const Record& record, const std::string& key, const std::str
 
 constexpr const char* kDefaultDetector = "external";
 
+// The record's detector (`external` without one); a name the score table gives its own rows
+// ("all detectors", the baselines, "random (NAME)") is a problem at its cell: the table
+// would show two rows of that name, and the JSON keep one.
+std::string detector_of(const Record& record, Problems& problems) {
+  std::string name = text_or(record, "detector", kDefaultDetector);
+  if (name == "all detectors" || name == "random baseline" || name == "null baseline" ||
+      (name.starts_with("random (") && name.ends_with(")"))) {
+    const Cell& cell = record.cells.at("detector");
+    problems.add(cell.line, cell.column,
+                 "detector `" + name +
+                     "` is a row the score table adds itself (all detectors, random baseline, "
+                     "null baseline, random (NAME)): name it otherwise");
+  }
+  return name;
+}
+
 }  // namespace
 
 std::vector<Alert> read_alerts_file(const std::string& path, const TraceForScoring& trace) {
@@ -478,7 +506,7 @@ std::vector<Alert> read_alerts_file(const std::string& path, const TraceForScori
                    : service ? std::string(trim(service->text))
                              : "";
 
-    alert.detector = text_or(record, "detector", kDefaultDetector);
+    alert.detector = detector_of(record, problems);
     alert.metric = text_or(record, "metric", "");
     alert.severity = text_or(record, "severity", "");
 
@@ -557,7 +585,7 @@ std::vector<Alert> alerts_from_scores_file(const std::string& path, const TraceF
     }
     if (series) service = services.of_target(*series, false, "series", problems);
     if (!good || service < 0) continue;
-    const std::string detector = text_or(record, "detector", kDefaultDetector);
+    const std::string detector = detector_of(record, problems);
     const std::string name(trim(series->text));
     auto [found, added] = series_index.try_emplace({detector, name}, all_series.size());
     if (added) all_series.push_back({detector, name, service, {}});

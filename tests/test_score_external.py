@@ -311,3 +311,39 @@ def test_scores_file_problems_and_option_errors_exit_2():
         check(result.returncode == 2, f"{args}: exit {result.returncode}")
         check(what in result.stderr, f"{args}: {result.stderr!r}")
     check.assert_passed()
+
+
+def test_export_fields_and_names_of_the_tables_own_rows():
+    # From a new-user audit. An Alertmanager-style export's `labels` and `annotations`
+    # objects (keys the scores do not read) failed the whole file; they are ignored, as
+    # documented. A detector named as one of the table's own rows was shown twice and the
+    # JSON kept one: refused at its cell. Past 100 problems the count is of them all, and a
+    # nanosecond column's range is said in nanoseconds.
+    trace = run_scenario("payments-mad")
+    exported = TMP / "score-external-export.jsonl"
+    exported.write_text('{"time": 2711, "service": "payments", "labels": {"a": "b"}, '
+                        '"annotations": {"summary": "x"}, "silenced": false, "ids": [1, 2]}\n')
+    result = dosim("score", trace, "--alerts", exported, "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["scores"]["external"]["alerts"] == 1
+    reserved = TMP / "score-external-reserved.csv"
+    reserved.write_text("time,service,detector\n2711,payments,null baseline\n"
+                        "2712,payments,random (mine)\n2713,payments,mine\n")
+    result = dosim("score", trace, "--alerts", reserved)
+    assert result.returncode == 2
+    assert (f"{reserved}:2:15: detector `null baseline` is a row the score table adds itself"
+            in result.stderr), result.stderr
+    assert f"{reserved}:3:15: detector `random (mine)` is a row" in result.stderr
+    many = TMP / "score-external-many.csv"
+    many.write_text("time,service\n" + "".join(f"{i},nope\n" for i in range(150)))
+    result = dosim("score", trace, "--alerts", many)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-2:] == [f"{many}: 50 more problems not listed",
+                                               "150 problems"], result.stderr[-300:]
+    nanos = TMP / "score-external-ns.csv"
+    nanos.write_text("time_ns,service,resolved_ns\n8000000000000,payments,-2\n")
+    result = dosim("score", trace, "--alerts", nanos)
+    assert result.returncode == 2
+    assert f"{nanos}:2:1: time `8000000000000` in `time_ns` is outside the run (0 to " \
+        "7200000000000 ns)" in result.stderr, result.stderr
+    assert "-1 is the only negative value: never resolved" in result.stderr
