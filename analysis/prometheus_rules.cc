@@ -79,6 +79,7 @@ RuleLabels alert_labels(const AlertingRule& rule, const RuleLabels& series, doub
 
 SimTime parse_prometheus_duration(const std::string& text) {
   if (text.empty()) return -1;
+  if (text == "0") return 0;  // Prometheus' model.ParseDuration takes a bare 0 (promtool too)
   SimTime total = 0;
   std::size_t i = 0;
   while (i < text.size()) {

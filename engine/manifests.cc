@@ -311,7 +311,24 @@ std::string go_duration_problem(const std::string& text) {
   return "";
 }
 
+namespace {
+// go_duration's reading, without its limit: 0 past it (1, and nullopt where not a duration).
+std::optional<long double> go_duration_value(std::string_view text);
+}  // namespace
+
+// Whether `text` is a Go duration by its syntax, whatever its length.
+bool go_duration_within_syntax(std::string_view text) {
+  return go_duration_value(text).has_value();
+}
+
 std::optional<SimTime> go_duration(std::string_view text) {
+  const std::optional<long double> total = go_duration_value(text);
+  if (!total || *total > static_cast<long double>(kMaxDuration)) return std::nullopt;
+  return static_cast<SimTime>(std::llroundl(*total));
+}
+
+namespace {
+std::optional<long double> go_duration_value(std::string_view text) {
   if (!text.empty() && text.front() == '+') text.remove_prefix(1);
   if (text == "0") return 0;
   if (text.empty()) return std::nullopt;
@@ -349,9 +366,9 @@ std::optional<SimTime> go_duration(std::string_view text) {
       return std::nullopt;
     total += value * static_cast<long double>(scale);
   }
-  if (total > static_cast<long double>(kMaxDuration)) return std::nullopt;
-  return static_cast<SimTime>(std::llroundl(total));
+  return total;
 }
+}  // namespace
 
 std::optional<SimTime> Fields::duration(std::string_view key) const {
   auto written = text(key);
@@ -361,6 +378,17 @@ std::optional<SimTime> Fields::duration(std::string_view key) const {
     return std::nullopt;
   }
   std::optional<SimTime> parsed = go_duration(*written);
+  // Go takes a '-' (a negative duration), which no chaos field means; say so, not "a unit".
+  if (!parsed && written->starts_with('-') && go_duration(written->substr(1))) {
+    diags_.error(value_pos(key), "'" + at(key) + "' must be > 0, got '" + *written + "'");
+    return std::nullopt;
+  }
+  // Past the longest duration a run can hold (100 years), however it is written.
+  if (!parsed && !written->empty() && go_duration_within_syntax(*written)) {
+    diags_.error(value_pos(key),
+                 "'" + at(key) + "' is longer than 100 years (36500d), got '" + *written + "'");
+    return std::nullopt;
+  }
   if (!parsed) {
     diags_.error(value_pos(key), "expected a duration with a unit for '" + at(key) +
                                      "' (as \"200ms\", \".2s\", \"1m30s\"), got '" + *written +

@@ -128,6 +128,9 @@ std::string go_duration_problem(const std::string& text);
 // nullopt for what Go refuses, for a negative duration (no chaos lasts less than nothing)
 // and past kMaxDuration.
 std::optional<SimTime> go_duration(std::string_view text);
+// Whether `text` is a non-negative Go duration by its syntax, however long (go_duration
+// refuses those past kMaxDuration).
+bool go_duration_within_syntax(std::string_view text);
 
 // Per document, what every reader gets.
 struct ManifestContext {

@@ -776,6 +776,26 @@ TEST_CASE("Go durations in any unit order, repeated or with a sign, read as a cl
   CHECK(errors[2].rfind("m.yaml:11:42: expected a duration with a unit", 0) == 0);
 }
 
+TEST_CASE("a negative or overlong Go duration says what is wrong with it", "[manifests]") {
+  // Both were "expected a duration with a unit", which they have.
+  const std::vector<std::string> errors = errors_of(
+      "apiVersion: chaos-mesh.org/v1alpha1\n"
+      "kind: NetworkChaos\n"
+      "metadata: {name: a}\n"
+      "spec: {action: delay, mode: all, selector: {labelSelectors: {app: web}},\n"
+      "       delay: {latency: 10ms}, duration: '-1s'}\n"
+      "---\n"
+      "apiVersion: chaos-mesh.org/v1alpha1\n"
+      "kind: NetworkChaos\n"
+      "metadata: {name: b}\n"
+      "spec: {action: delay, mode: all, selector: {labelSelectors: {app: web}},\n"
+      "       delay: {latency: 10ms}, duration: 2562047h}\n");
+  REQUIRE(errors.size() == 2);
+  CHECK(errors[0] == "m.yaml:5:42: 'spec.duration' must be > 0, got '-1s'");
+  CHECK(errors[1] ==
+        "m.yaml:11:42: 'spec.duration' is longer than 100 years (36500d), got '2562047h'");
+}
+
 TEST_CASE("a NetworkChaos delay of 0s makes no fault, and says so", "[manifests]") {
   const Loaded loaded = load(
       "apiVersion: chaos-mesh.org/v1alpha1\n"

@@ -28,6 +28,9 @@ TEST_CASE("Prometheus durations", "[prometheus_rules]") {
   CHECK(parse_prometheus_duration("1d") == kDay);
   CHECK(parse_prometheus_duration("2w") == 14 * kDay);
   CHECK(parse_prometheus_duration("5") == -1);
+  // A bare 0, as Prometheus and promtool take it (`for: 0`, `interval: 0`); 00 is not.
+  CHECK(parse_prometheus_duration("0") == 0);
+  CHECK(parse_prometheus_duration("00") == -1);
   CHECK(parse_prometheus_duration("m") == -1);
   CHECK(parse_prometheus_duration("3x") == -1);
 }

@@ -49,8 +49,8 @@ struct RuleFile {
 // expands included; `promtool check rules` is the full check.
 RuleFile read_rule_file(const std::string& path);
 
-// Prometheus's duration syntax (1h30m, 5m, 30s, 250ms, 1d, 1w, 1y); nullopt-like -1 when
-// it is not one.
+// Prometheus's duration syntax (1h30m, 5m, 30s, 250ms, 1d, 1w, 1y, and a bare 0); nullopt-like
+// -1 when it is not one.
 SimTime parse_prometheus_duration(const std::string& text);
 
 // The labels of the alert `rule` makes of one sample, as Prometheus builds them: the series'
