@@ -18,6 +18,7 @@
 #include "dosim/error.h"
 #include "util/csv.h"
 #include "util/input_file.h"
+#include "util/json_keys.h"
 
 namespace dosim {
 namespace {
@@ -156,14 +157,19 @@ Records json_records(std::string_view text, Problems& problems) {
     text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
     if (content.empty()) continue;
     nlohmann::json object;
+    std::string twice;
     try {
-      object = nlohmann::json::parse(content);
+      object = parse_json_noting_repeats(content, twice);
     } catch (const nlohmann::json::exception& error) {
       problems.add(line, 0, "not valid JSON: " + json_reason(error));
       continue;
     }
     if (!object.is_object()) {
       problems.add(line, 0, "expected a JSON object (one per line)");
+      continue;
+    }
+    if (!twice.empty()) {  // which one counts is not said
+      problems.add(line, 0, "key `" + twice + "` is given twice");
       continue;
     }
     Record record;

@@ -11,6 +11,7 @@
 #include "dosim/error.h"
 #include "util/csv.h"
 #include "util/input_file.h"
+#include "util/json_keys.h"
 
 namespace dosim {
 namespace {
@@ -298,8 +299,9 @@ std::vector<RcaRanking> read_json_lines(const std::string& path, const std::stri
     begin = end + 1;
     if (row.find_first_not_of(" \t\r") == std::string::npos) continue;
     nlohmann::json json;
+    std::string twice;
     try {
-      json = nlohmann::json::parse(row);
+      json = parse_json_noting_repeats(row, twice);
     } catch (const nlohmann::json::parse_error& error) {
       // nlohmann's byte is the 1-based position of the character it stopped at.
       const std::size_t at =
@@ -322,6 +324,13 @@ std::vector<RcaRanking> read_json_lines(const std::string& path, const std::stri
     const auto problem = [&](const std::string& message) { problem_at(1, message); };
     if (!json.is_object()) {
       problem("not a JSON object");
+      continue;
+    }
+    if (!twice.empty()) {  // which one counts is not said
+      // At its second place: after the first.
+      const int first = key_column(twice);
+      problem_at(column_of(nlohmann::json(twice).dump(), static_cast<std::size_t>(first)),
+                 "key `" + twice + "` is given twice");
       continue;
     }
     static const std::vector<std::string> kKeys = {"incident_id", "candidates", "ranker",

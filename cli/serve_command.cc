@@ -34,6 +34,7 @@
 #include "dosim/engine/inject.h"
 #include "dosim/run.h"
 #include "util/interrupt_hook.h"
+#include "util/json_keys.h"
 #include "util/process.h"
 
 namespace dosim::cli {
@@ -353,19 +354,10 @@ HttpServer::Response answer(void* context, const HttpServer::Request& request) {
   if (request.method == "POST" && (path == "/api/control" || path == "/api/inject")) {
     // A key given twice is said (a JSON parser keeps the last: {"action": "pause", "action":
     // "resume"} resumed), and what is no JSON says where (1e999 was "not a JSON object").
-    std::vector<std::set<std::string>> keys;
     std::string twice;
-    const auto each = [&](int, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
-      if (event == nlohmann::json::parse_event_t::object_start) keys.emplace_back();
-      if (event == nlohmann::json::parse_event_t::object_end && !keys.empty()) keys.pop_back();
-      if (event == nlohmann::json::parse_event_t::key && !keys.empty() && twice.empty() &&
-          !keys.back().insert(parsed.get<std::string>()).second)
-        twice = parsed.get<std::string>();
-      return true;
-    };
     nlohmann::json body;
     try {
-      body = nlohmann::json::parse(request.body, each);
+      body = parse_json_noting_repeats(request.body, twice);
     } catch (const nlohmann::json::exception& error) {
       std::string why = error.what();  // "[json.exception.parse_error.101] parse error at ..."
       if (const std::size_t end = why.find("] ");

@@ -191,6 +191,11 @@ def test_written_ranks_are_positions_without_gaps():
     assert result.returncode == 2
     assert f"{header}:1:23: the header names `candidate` twice (columns 2 and 3)" \
         in result.stderr, result.stderr
+    repeated = TMP / "repeated.jsonl"
+    repeated.write_text('{"incident_id": 0, "candidates": ["search"], "incident_id": 1}\n')
+    result = dosim("score", trace, "--rca", repeated)
+    assert result.returncode == 2
+    assert f"{repeated}:1:46: key `incident_id` is given twice" in result.stderr, result.stderr
     # A list where a JSON line's object belongs is said to be one (it was read as CSV).
     listed = TMP / "listed.jsonl"
     listed.write_text('[{"incident_id": 0, "candidates": ["search"]}]\n')

@@ -347,3 +347,9 @@ def test_export_fields_and_names_of_the_tables_own_rows():
     assert f"{nanos}:2:1: time `8000000000000` in `time_ns` is outside the run (0 to " \
         "7200000000000 ns)" in result.stderr, result.stderr
     assert "-1 is the only negative value: never resolved" in result.stderr
+    # A key given twice in a JSON line kept its last value without a word.
+    repeated = TMP / "score-external-repeated.jsonl"
+    repeated.write_text('{"time": 2711, "service": "payments", "time": 2800}\n')
+    result = dosim("score", trace, "--alerts", repeated)
+    assert result.returncode == 2
+    assert f"{repeated}:1: key `time` is given twice" in result.stderr, result.stderr
