@@ -125,7 +125,8 @@ std::size_t past_string(const std::string& expr, std::size_t i) {
 bool opens_string(char c) { return c == '"' || c == '\'' || c == '`'; }
 
 // The metric names an expression reads that look like dosim's (dosim_...): its identifiers
-// outside quotes and not called as functions.
+// outside quotes and not called as functions, and the names an exact `__name__="dosim_..."`
+// matcher asks for.
 std::vector<std::string> dosim_names_in(const std::string& expr) {
   std::vector<std::string> names;
   const auto word = [](char c) {
@@ -147,6 +148,18 @@ std::vector<std::string> dosim_names_in(const std::string& expr) {
     std::size_t k = j;
     while (k < expr.size() && std::isspace(static_cast<unsigned char>(expr[k]))) ++k;
     if (name.rfind("dosim_", 0) == 0 && (k == expr.size() || expr[k] != '(')) names.push_back(name);
+    // `__name__ = "dosim_..."` (not =~ or !=): the name in the quotes.
+    if (name == "__name__" && k + 1 < expr.size() && expr[k] == '=' && expr[k + 1] != '~') {
+      std::size_t q = k + 1;
+      while (q < expr.size() && std::isspace(static_cast<unsigned char>(expr[q]))) ++q;
+      if (q < expr.size() && opens_string(expr[q])) {
+        const std::size_t end = past_string(expr, q);
+        const std::string quoted = expr.substr(q + 1, end - q - 2);
+        if (quoted.rfind("dosim_", 0) == 0 && quoted.find('\\') == std::string::npos)
+          names.push_back(quoted);
+        j = end;
+      }
+    }
     i = j;
   }
   return names;

@@ -507,6 +507,8 @@ def test_rules_that_read_no_series_or_lose_the_service_label_are_warned_of():
         expr: histogram_quantile(0.95, sum by (service, le) (rate(dosim_service_latency_seconds_bucket[1m])))
       - record: long:p95
         expr: histogram_quantile(0.95, sum by (service, le) (rate(dosim_service_latency_seconds_bucket[2m])))
+      - alert: ByName
+        expr: '{__name__="dosim_servce_rps", service="payments"} > 1 or {__name__=~"dosim_x.*"} > 1'
 """)
     result = dosim("rules", "score", trace, rules)
     assert result.returncode == 0, result.stderr
@@ -518,6 +520,9 @@ def test_rules_that_read_no_series_or_lose_the_service_label_are_warned_of():
         f"{rules}:6:16: warning: rule 'Unknown' reads 'dosim_servce_error_ratio', which the "
         "trace's export does not have (it answers nothing); did you mean "
         "'dosim_service_error_ratio'?",
+        # An exact __name__ matcher reads that name too (a regex one is left alone).
+        f"{rules}:18:16: warning: rule 'ByName' reads 'dosim_servce_rps', which the trace's "
+        "export does not have (it answers nothing); did you mean 'dosim_service_rps'?",
         f"{rules}:12:17: warning: recording rule 'misspelt:rps' reads 'dosim_servce_rps', which "
         "the trace's export does not have (it answers nothing); did you mean "
         "'dosim_service_rps'?",
