@@ -45,7 +45,8 @@ class Problems {
     if (all.size() > kMaxListedProblems) {
       const std::size_t unlisted = all.size() - kMaxListedProblems;
       all.resize(kMaxListedProblems);
-      all.push_back({file_, 0, 0, std::to_string(unlisted) + " more problems not listed"});
+      all.push_back(
+          {file_, 0, 0, std::to_string(unlisted) + " more problems not listed", false, unlisted});
     }
     throw InputError(std::move(all));
   }

@@ -7,9 +7,21 @@
 #include <CLI/CLI.hpp>
 #include <cmath>
 #include <cstdlib>
+#include <optional>
 #include <string>
 
 namespace dosim::cli {
+
+// The value of `text` where it writes a whole number as a scenario may (`1e12`, `2.0`):
+// decimal, finite, integral (not hex `0x10`, `nan` or `inf`); else nullopt.
+inline std::optional<double> integral_value(const std::string& text) {
+  char* end = nullptr;
+  const double value = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(value) ||
+      value != std::floor(value) || text.find_first_of("xXpPnN") != std::string::npos)
+    return std::nullopt;
+  return value;
+}
 
 // A whole number (digits, an optional sign), or one written as a scenario may write it
 // (`1e12`, `2.0`: the docs write ranges so) given to CLI11 in digits; put before a
@@ -21,14 +33,9 @@ inline CLI::Validator whole_number() {
         const bool whole = text.size() > digits &&
                            text.find_first_not_of("0123456789", digits) == std::string::npos;
         if (whole) return "";
-        const std::string bad = "'" + text + "' is not a whole number";
-        char* end = nullptr;
-        const double value = std::strtod(text.c_str(), &end);
-        if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(value) ||
-            value != std::floor(value) || std::abs(value) > 9e18 ||
-            text.find_first_of("xXpPnN") != std::string::npos)
-          return bad;
-        text = std::to_string(static_cast<long long>(value));
+        const std::optional<double> value = integral_value(text);
+        if (!value || std::abs(*value) > 9e18) return "'" + text + "' is not a whole number";
+        text = std::to_string(static_cast<long long>(*value));
         return "";
       },
       "");  // no words in --help: the option's own INT says it (it read "INT:INT:INT")
@@ -52,12 +59,9 @@ inline CLI::Validator seed_validator() {
         const bool digits = !text.empty() && text.size() <= 19 &&
                             text.find_first_not_of("0123456789") == std::string::npos;
         if (digits) return std::stoull(text) <= 1'000'000'000'000'000'000ull ? "" : bad;
-        char* end = nullptr;
-        const double value = std::strtod(text.c_str(), &end);
-        if (text.empty() || end != text.c_str() + text.size() || !(value >= 0) || value > 1e18 ||
-            value != std::floor(value) || text.find_first_of("xXpP") != std::string::npos)
-          return bad;
-        text = std::to_string(static_cast<unsigned long long>(value));
+        const std::optional<double> value = integral_value(text);
+        if (!value || !(*value >= 0) || *value > 1e18) return bad;
+        text = std::to_string(static_cast<unsigned long long>(*value));
         return "";
       },
       "");  // no words in --help: "UINT" and the option's help say it

@@ -1,8 +1,6 @@
 // `dosim validate`: every problem `dosim run` would report before simulating (RunPlan::check),
 // and the warnings, each at its position.
 #include <iostream>
-#include <string>
-#include <string_view>
 
 #include "commands.h"
 #include "dosim/engine/scenario_loader.h"
@@ -10,22 +8,10 @@
 
 namespace dosim::cli {
 
-// The problems a diagnostic stands for: a long list's last line ("50 more problems not
-// listed", analysis/external_scores.cc) stands for that many, any other for one.
-std::size_t problems_in(const Diagnostic& d) {
-  constexpr std::string_view kUnlisted = " more problems not listed";
-  const std::string& m = d.message;
-  const std::size_t digits = m.find_first_not_of("0123456789");
-  if (digits > 0 && digits != std::string::npos && digits <= 9 &&
-      std::string_view(m).substr(digits) == kUnlisted)
-    return std::stoul(m.substr(0, digits));
-  return 1;
-}
-
 void print_diagnostics(const std::vector<Diagnostic>& diagnostics) {
   std::size_t errors = 0, warnings = 0;
   for (const Diagnostic& d : diagnostics) {
-    (d.warning ? warnings : errors) += d.warning ? 1 : problems_in(d);
+    (d.warning ? warnings : errors) += d.problems;
     std::cerr << d.format() << '\n';
   }
   std::cerr << errors << (errors == 1 ? " problem" : " problems");

@@ -30,6 +30,9 @@ struct Diagnostic {
   int column = 0;
   std::string message;
   bool warning = false;
+  // The problems this line says: more for a long list's last line, which counts those left
+  // unlisted ("50 more problems not listed"), so that a front end's total is of them all.
+  std::size_t problems = 1;
 
   // "FILE:LINE:COL: message" ("FILE:LINE:COL: warning: message" for a warning), "FILE:LINE:
   // message" without a column, "FILE: message" without a line: one line, the control
