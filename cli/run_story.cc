@@ -126,6 +126,10 @@ std::vector<StoryEvent> run_story(const Scenario& scenario, const std::vector<Ch
          {"service", service},
          {"action", a.action},
          {"outcome", a.outcome},
+         {"acted", a.acted},
+         {"target", a.target},
+         {"fault", a.fault},
+         {"trigger", a.trigger},
          {"alert_ns", a.alerted}});
   }
   for (const ScriptLogLine& line : script_log)

@@ -181,6 +181,28 @@ def test_an_oncall_scale_out_that_fails_verification_is_undone_and_escalated():
         assert int(g["remediation/t_ns"][0]) - int(g["alerts/t_ns"][0]) != ack - alert
 
 
+def test_the_events_file_has_each_remediation_row_with_its_target():
+    """--events writes a "remediation" line per row of /remediation, with what the row says:
+    the step's target, whether it acted, the restart's fault and the trigger."""
+    import json
+    scenario = TMP / "oncall-events.yaml"
+    TMP.mkdir(parents=True, exist_ok=True)
+    scenario.write_text(ONCALL)
+    events = TMP / "oncall-events.jsonl"
+    trace, _ = run(scenario, "oncall-events", "--events", events)
+    lines = [json.loads(line) for line in events.read_text().splitlines()]
+    remedies = [e for e in lines if e["kind"] == "remediation"]
+    with h5py.File(trace) as f:
+        r = f["remediation"]
+        rows = list(zip(r["t_ns"][()], text(r["action"][()]), r["acted"][()], text(r["target"][()]),
+                        text(r["fault"][()])))
+    assert [(e["t_ns"], e["action"], int(e["acted"]), e["target"], e["fault"]) for e in remedies] == \
+        [(int(t), a, int(acted), target, fault) for t, a, acted, target, fault in rows]
+    assert [e["target"] for e in remedies if e["action"] == "scale"] == ["service:api"] * 2
+    assert [e["acted"] for e in remedies if e["action"] == "rollback"] == [False]
+    assert all(e["trigger"] == "alert slow on api" for e in remedies), remedies
+
+
 def test_business_hours_approval_and_the_rate_limit():
     """Monday 00:20 is out of business hours: the acknowledgement takes exactly the off-hours
     30 m (p90 = median: no spread); at 10:00 it takes 1 m. Each step waits its 3 m approval
