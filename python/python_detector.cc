@@ -137,8 +137,7 @@ class PythonDetector : public Detector {
   static std::string where_defined(const py::object& method) {
     try {
       const py::object code = method.attr("__func__").attr("__code__");
-      const std::string file =
-          std::filesystem::absolute(py::str(code.attr("co_filename")).cast<std::string>()).string();
+      const std::string file = as_named(py::str(code.attr("co_filename")).cast<std::string>());
       return file + ":" + std::to_string(code.attr("co_firstlineno").cast<long>()) + ": ";
     } catch (py::error_already_set&) {
       return "";  // not a Python function (a builtin, a C extension's method)

@@ -22,7 +22,19 @@ LastCause& last_cause() {
   return *kept;
 }
 
+// The path each loaded module was named by, by its absolute path: importlib makes a module's
+// file absolute, and an error names it as the scenario (and a Lua script's error) does.
+std::map<std::string, std::string>& named_paths() {
+  static auto* paths = new std::map<std::string, std::string>();  // never destroyed, as modules
+  return *paths;
+}
+
 }  // namespace
+
+std::string as_named(const std::string& file) {
+  const auto found = named_paths().find(file);
+  return found == named_paths().end() ? file : found->second;
+}
 
 std::string describe(py::error_already_set& error) {
   // A SyntaxError (IndentationError too) is about the user's file at a line and column, not
@@ -33,7 +45,7 @@ std::string describe(py::error_already_set& error) {
       const py::object file = value.attr("filename"), line = value.attr("lineno");
       if (!file.is_none() && !line.is_none()) {
         const py::object offset = value.attr("offset");
-        std::string at = py::str(file).cast<std::string>() + ":" +
+        std::string at = as_named(py::str(file).cast<std::string>()) + ":" +
                          std::to_string(line.cast<long>()) + ":";
         if (!offset.is_none() && offset.cast<long>() > 0)
           at += std::to_string(offset.cast<long>()) + ":";
@@ -50,7 +62,7 @@ std::string describe(py::error_already_set& error) {
       const py::list frames = py::module_::import("traceback").attr("extract_tb")(error.trace());
       if (!frames.empty()) {
         const py::object last = frames[frames.size() - 1];
-        where = py::str(last.attr("filename")).cast<std::string>() + ":" +
+        where = as_named(py::str(last.attr("filename")).cast<std::string>()) + ":" +
                 std::to_string(last.attr("lineno").cast<int>()) + ": ";
       }
     }
@@ -82,6 +94,8 @@ py::object load_module(const std::string& path) {
   const std::string name = "dosim_detector_" + std::to_string(modules->size());
   const py::object spec = util.attr("spec_from_file_location")(name, key);
   if (spec.is_none()) throw InputError(path, "cannot load it as a Python module");
+  named_paths().emplace(key, path);
+  named_paths().emplace(std::filesystem::absolute(path).string(), path);  // importlib's form
   py::object module = util.attr("module_from_spec")(spec);
   py::module_::import("sys").attr("modules")[py::str(name)] = module;
   spec.attr("loader").attr("exec_module")(module);

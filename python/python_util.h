@@ -13,6 +13,11 @@ namespace dosim::python {
 // be loaded as a module.
 pybind11::object load_module(const std::string& path);
 
+// A Python file's name as the user named it (load_module's `path`) where it is a loaded
+// module's absolute path (importlib makes it absolute in frames and code objects), else as
+// it is.
+std::string as_named(const std::string& file);
+
 // "FILE:LINE: Type: message" of the innermost Python frame of the exception being handled;
 // for a SyntaxError, "FILE:LINE:COL: SyntaxError: message" where the file's text is wrong.
 // Keeps the exception (this thread's last) for take_python_cause.

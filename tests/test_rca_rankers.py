@@ -133,6 +133,19 @@ def test_a_ranker_that_fails_at_run_time_stops_the_run_clearly():
             assert int(f.attrs.get("complete", 0)) == 0, name
 
 
+def test_a_rankers_error_names_its_file_as_the_scenario_does():
+    """Run from the scenario's folder, a Python ranker's error names its file as the scenario
+    writes it, as a Lua ranker's does (importlib makes a module's path absolute)."""
+    for name, code in (("named.py", 'def rank(case):\n    raise ValueError("boom")\n'),
+                       ("named.lua", 'function rank(case)\n  error("boom")\nend\n')):
+        write(name, code)
+        language = "python" if name.endswith(".py") else "lua"
+        scenario = scenario_with(f"named-{name}.yaml", f"[{{name: bad, {language}: {name}}}]")
+        result = dosim_cli("run", scenario.name, "-q", "-o", f"named-{name}.h5", cwd=DIR)
+        assert result.returncode == 2, (name, result.stderr)
+        assert result.stderr.startswith(f"{name}:2: "), (name, result.stderr)
+
+
 def test_a_ranker_that_does_not_load_is_a_validation_problem():
     write("syntax.lua", "function rank(case)\n  return {\nend\n")
     write("nofunction.py", "def rnk(case):\n    return []\n")
