@@ -328,7 +328,8 @@ void check_request_level(const Scenario& scenario, std::vector<Diagnostic>& prob
   double users = 0;
   for (const TrafficSpec& source : scenario.traffic) {
     if (!source.locust) continue;
-    double peak = source.locust->users;
+    double peak = source.locust->users;  // a stage table's largest stage in its place
+    for (const LocustStage& stage : source.locust->stages) peak = std::max(peak, stage.users);
     for (const SurgeSpec& surge : source.locust->surges) peak += surge.users;
     if (source.daily) peak *= 1 + source.daily->amplitude;
     if (source.weekly) peak *= std::max(1.0, source.weekly->weekend_factor);
