@@ -146,6 +146,12 @@ TEST_CASE("csv: every error at FILE:LINE:COL", "[csv]") {
   CHECK(problem([&] { require_fields(table, table.rows[2], 3); }) ==
         "f.csv:4:1: 2 fields, the header needs at least 3");
   require_fields(table, table.rows[2], 2);  // enough: no error
+  // A field beyond the header's holding text: a value split by an unquoted comma.
+  const CsvTable split = parse_csv("time,value\n1441115100,1,234\n1441115160,2,\n", "g.csv");
+  CHECK(problem([&] { require_fields(split, split.rows[0], 2); }) ==
+        "g.csv:2:14: 3 fields, the header names 2: a value holding a comma is quoted "
+        "(\"1,234\")");
+  require_fields(split, split.rows[1], 2);  // a trailing comma: an empty field, no error
 
   const std::string missing =
       (std::filesystem::path(DOSIM_TEST_TMP) / "csv" / "missing.csv").string();

@@ -258,6 +258,15 @@ CsvTable parse_csv(std::string_view text, const std::string& file,
 }
 
 void require_fields(const CsvTable& table, const CsvRow& row, std::size_t count) {
+  // A row longer than the header is a value split by an unquoted comma (`1,234`) more often
+  // than not: refused where a field beyond the header holds anything (a trailing comma is
+  // kept).
+  const std::size_t named = table.header.fields.size();
+  for (std::size_t i = named; i < row.fields.size(); ++i)
+    if (!row.fields[i].text.empty())
+      fail(table.file, row.fields[i].line, row.fields[i].column,
+           std::to_string(row.fields.size()) + " fields, the header names " +
+               std::to_string(named) + ": a value holding a comma is quoted (\"1,234\")");
   if (row.fields.size() >= count) return;
   fail(table.file, row.line, 1,
        std::to_string(row.fields.size()) + " field" + (row.fields.size() == 1 ? "" : "s") +

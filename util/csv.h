@@ -7,7 +7,8 @@
 // mark at the start; spaces and tabs around a field (outside its quotes) are dropped; blank
 // lines (only spaces, tabs, `\r`) are skipped anywhere, trailing ones included; a `"` inside
 // an unquoted field is kept as text. The first non-blank row is the header; rows may have any
-// number of fields (the caller says how many it needs: require_fields).
+// number of fields (the caller says how many it needs, and no text past the header's:
+// require_fields).
 //
 // Timestamps (parse_timestamp), in nanoseconds since 1970-01-01 00:00:00 UTC:
 //   - ISO 8601 date-times: `YYYY-MM-DD`, optionally followed by ` HH:MM` (or `THH:MM`),
@@ -66,7 +67,9 @@ CsvTable parse_csv(std::string_view text, const std::string& file,
                    std::vector<Diagnostic>* problems = nullptr);
 
 // Throws InputError at FILE:LINE:1 when `row` has fewer than `count` fields ("1 field, the
-// header needs at least 2").
+// header needs at least 2"), and at the field when a field beyond the header's holds text
+// ("3 fields, the header names 2: ...": an unquoted `1,234`; empty ones, a trailing comma,
+// pass).
 void require_fields(const CsvTable& table, const CsvRow& row, std::size_t count);
 
 // Field `index` of `row` as a finite number; throws InputError at the field ("bad value `x`
