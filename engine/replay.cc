@@ -155,7 +155,8 @@ ReplaySeries series_of(const CsvTable& table, const std::vector<Diagnostic>& bro
       const double value = number_field(table, row, value_index);
       series.values.push_back(value);
       series.times.push_back(time);
-      series.lines.push_back(row.line);
+      series.lines.push_back(row.fields[value_index].line);
+      series.columns.push_back(row.fields[value_index].column);
     } catch (const InputError& error) {
       for (const Diagnostic& d : error.diagnostics()) report(d);
     }

@@ -32,6 +32,7 @@ struct ReplaySeries {
   std::vector<SimTime> times;  // per row: nanoseconds since 1970-01-01 00:00:00 UTC
   std::vector<double> values;  // per row
   std::vector<int> lines;      // per row: its 1-based line in the file
+  std::vector<int> columns;    // per row: the 1-based column of its value field
   SimTime step = 0;            // the most frequent positive difference of consecutive times
                                // (the smallest among equally frequent ones)
 

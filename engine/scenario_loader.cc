@@ -210,7 +210,10 @@ Scenario Loader::draft(const YAML::Node& root, std::vector<Diagnostic>& errors) 
   check_cycles();
   const std::vector<YAML::Node> replay = top.list("replay");
   for (std::size_t i = 0; i < replay.size(); ++i) read_replay(replay[i], static_cast<int>(i));
-  if (replay_given) read_timing(top);
+  if (replay_given) {
+    read_timing(top);
+    warn_unreplayed();
+  }
   const std::vector<YAML::Node> traffic = top.list("traffic");
   for (std::size_t i = 0; i < traffic.size(); ++i) read_traffic(traffic[i], static_cast<int>(i));
   const std::vector<YAML::Node> faults = top.list("faults");

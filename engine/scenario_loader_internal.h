@@ -168,6 +168,9 @@ class Loader {
   // One `replay:` entry (scenario_loader_replay.cc): reads its file; after services and
   // dependencies, before the timing (whose defaults come from the files).
   void read_replay(const YAML::Node& node, int index);
+  // Warns of a replay whose rows, or a labelled anomaly whose window, all come at or after the
+  // run's end (once the duration is known): nothing of it is replayed or scored.
+  void warn_unreplayed();
   // A traffic source's `replay`: its rate from a CSV file.
   void read_recorded_rate(const YAML::Node& node, TrafficSpec& traffic);
   // The `file`, `column`, `start`, `scale` and `clock` keys of a replayed file: its rows placed

@@ -62,15 +62,17 @@ std::optional<ReplaySeries> Loader::read_rows(MapReader& r, std::string& file_pa
   }
   offsets.reserve(series.rows());
   values.reserve(series.rows());
+  RowProblems out_of_range;  // at most 100 said, as the file's other bad rows
   for (std::size_t i = 0; i < series.rows(); ++i) {
     offsets.push_back(start + (by_rows ? static_cast<SimTime>(i) * step
                                        : series.times[i] - series.times.front()));
     const double value = series.values[i] * scale;
     if (!std::isfinite(static_cast<float>(value)))
-      diags_.add({file_path, series.lines[i], 1,
-                  "value " + std::to_string(value) + " (after 'scale') is out of range"});
+      out_of_range.add({file_path, series.lines[i], series.columns[i],
+                        "value " + format_number(value) + " (after 'scale') is out of range"});
     values.push_back(static_cast<float>(value));
   }
+  for (const Diagnostic& d : out_of_range.take()) diags_.add(d);
   return series;
 }
 
@@ -82,6 +84,7 @@ void Loader::read_replay(const YAML::Node& node, int index) {
   if (!r.is_map()) return;
   ReplaySpec spec;
   spec.pos = r.pos();
+  spec.start_pos = r.has("start") ? r.value_pos("start") : r.pos();
   spec.name = r.has("name") ? read_name(r, Need::kOptional) : "replay-" + std::to_string(index);
   const SourcePos name_pos = r.has("name") ? r.value_pos("name") : spec.pos;
   if (!spec.name.empty() && replays_.claim(spec.name, index, name_pos) >= 0)
@@ -191,8 +194,32 @@ void Loader::read_replay(const YAML::Node& node, int index) {
       continue;
     }
     spec.anomalies.push_back(window);
+    spec.anomaly_pos.push_back(pos);
   }
   scenario_.replay.push_back(std::move(spec));
+}
+
+void Loader::warn_unreplayed() {
+  if (!duration_) return;
+  const SimTime end = *duration_;
+  for (const ReplaySpec& replay : scenario_.replay) {
+    if (replay.offsets.empty()) continue;
+    if (replay.offsets.front() >= end) {
+      diags_.warning(replay.start_pos,
+                     "replay '" + replay.name + "' starts at " +
+                         format_duration(replay.offsets.front()) + ", at or after the run's end (" +
+                         format_duration(end) +
+                         "): none of its rows is replayed and its anomalies are not scored");
+      continue;
+    }
+    for (std::size_t a = 0; a < replay.anomalies.size(); ++a)
+      if (replay.anomalies[a].first >= end)
+        diags_.warning(replay.anomaly_pos[a],
+                       "this anomaly of replay '" + replay.name + "' starts at " +
+                           format_duration(replay.anomalies[a].first) +
+                           " in simulated time, at or after the run's end (" +
+                           format_duration(end) + "): it is no incident of the ground truth");
+  }
 }
 
 void Loader::read_recorded_rate(const YAML::Node& node, TrafficSpec& traffic) {
@@ -204,11 +231,26 @@ void Loader::read_recorded_rate(const YAML::Node& node, TrafficSpec& traffic) {
       read_rows(r, recorded.file, recorded.column, recorded.start, recorded.scale, recorded.step,
                 recorded.offsets, recorded.values);
   if (!series) return;
-  for (std::size_t i = 0; i < recorded.values.size(); ++i)
-    if (recorded.values[i] < 0)
-      diags_.add({recorded.file, series->lines[i], 1,
-                  "a rate is >= 0 requests/s, got " + format_number(recorded.values[i]) +
-                      " (after 'scale')"});
+  if (duration_ && !recorded.repeat && !recorded.offsets.empty() &&
+      recorded.offsets.front() >= *duration_)
+    diags_.warning(r.has("start") ? r.value_pos("start") : r.pos(),
+                   "the recording starts at " + format_duration(recorded.offsets.front()) +
+                       ", at or after the run's end (" + format_duration(*duration_) +
+                       "): it is never replayed (the source sends its base_rps)");
+  // A negative scale turns every rate negative: said once, at it; else each negative value of
+  // the file at its field (the first 100, as the file's other bad rows).
+  if (recorded.scale < 0) {
+    diags_.error(r.value_pos("scale"),
+                 "'scale' of a recorded rate must be >= 0, got " + format_number(recorded.scale));
+  } else {
+    RowProblems negative;
+    for (std::size_t i = 0; i < recorded.values.size(); ++i)
+      if (recorded.values[i] < 0)
+        negative.add({recorded.file, series->lines[i], series->columns[i],
+                      "a rate is >= 0 requests/s, got " + format_number(recorded.values[i]) +
+                          (recorded.scale == 1 ? "" : " (after 'scale')")});
+    for (const Diagnostic& d : negative.take()) diags_.add(d);
+  }
   traffic.recorded = std::move(recorded);
 }
 

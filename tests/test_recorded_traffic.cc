@@ -88,6 +88,35 @@ TEST_CASE("a recorded rate repeats, starts late and scales", "[traffic][replay]"
   }
 }
 
+TEST_CASE("a negative scale of a recorded rate is said once, at it", "[traffic][replay]") {
+  std::string rows = "time,value\n";
+  for (int i = 0; i < 150; ++i) rows += std::to_string(60 * i) + "," + std::to_string(i + 1) + "\n";
+  const std::string file = write_csv("scaled.csv", rows);
+  const std::string yaml =
+      "name: t\nduration: 1h\nservices: [{name: web}]\ntraffic:\n"
+      "  - {name: a, entry: web, replay: {file: " +
+      file + ", scale: -1}}\n";
+  const std::vector<Diagnostic> problems = scenario_problems(yaml);
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0].format() == "test.yaml:5:" + std::to_string(51 + file.size()) +
+                                    ": 'scale' of a recorded rate must be >= 0, got -1");
+}
+
+TEST_CASE("a file's negative rates are said as its other bad rows, the first 100",
+          "[traffic][replay]") {
+  std::string rows = "time,value\n";
+  for (int i = 0; i < 150; ++i)
+    rows += std::to_string(60 * i) + ",-" + std::to_string(i + 1) + "\n";
+  const std::string file = write_csv("negatives.csv", rows);
+  const std::string yaml =
+      "name: t\nduration: 1h\nservices: [{name: web}]\ntraffic:\n"
+      "  - {name: a, entry: web, replay: {file: " +
+      file + "}}\n";
+  const std::vector<Diagnostic> problems = scenario_problems(yaml);
+  REQUIRE(problems.size() == 101);
+  CHECK(problems[100].format() == file + ":102:6: and 50 more bad rows from here");
+}
+
 TEST_CASE("a recorded rate's problems are reported where they are", "[traffic][replay]") {
   const std::string negative = write_csv("negative.csv", "time,value\n0,1\n60,-5\n");
   const std::string yaml = "name: t\nduration: 1h\nservices: [{name: web}]\ntraffic:\n"
@@ -99,7 +128,8 @@ TEST_CASE("a recorded rate's problems are reported where they are", "[traffic][r
   for (const Diagnostic& d : scenario_problems(yaml)) all += d.format() + "\n";
   INFO(all);
   CHECK_THAT(all, Contains("test.yaml:5:27: 'daily' does not go with 'replay'"));
-  CHECK_THAT(all, Contains(negative + ":3:1: a rate is >= 0 requests/s, got -5"));
+  // At the value's field, not the row's start.
+  CHECK_THAT(all, Contains(negative + ":3:4: a rate is >= 0 requests/s, got -5\n"));
   CHECK_THAT(all, Contains("test.yaml:6:") && Contains("'repeat' must be true or false"));
   CHECK_THAT(all, Contains("missing.csv"));
 }

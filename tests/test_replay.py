@@ -95,7 +95,10 @@ detectors:
 
 
 def test_bad_csv_is_reported_at_its_line_and_column():
-    csv_text = good_csv().replace("10:25:00,4.0", "10:25:00,4,0")  # one field too many is fine
+    # A field too many holding text is a value split by a comma (4,0 read 4 before): refused at
+    # it, with the other bad rows; a trailing comma (an empty field) is fine.
+    csv_text = good_csv().replace("10:25:00,4.0", "10:25:00,4,0")
+    csv_text = csv_text.replace("10:30:00,3.0", "10:30:00,3.0,")
     csv_text = csv_text.replace("10:35:00,12.0", "10:35:00,twelve")
     scenario = write_case(csv_text)
     csv_path = str(TMP / "replay" / "metrics.csv")
@@ -103,6 +106,8 @@ def test_bad_csv_is_reported_at_its_line_and_column():
         result = dosim(*command)
         assert result.returncode == 2, (command, result.returncode, result.stderr)
         assert f"{csv_path}:9:21: bad value `twelve` in column `value`" in result.stderr, result.stderr
+        assert f"{csv_path}:7:23: 3 fields, the header names 2" in result.stderr, result.stderr
+        assert ":8:" not in result.stderr, result.stderr
     assert not (TMP / "replay" / "bad.h5").exists()
 
 
@@ -123,3 +128,38 @@ def test_missing_csv_and_unknown_metric():
 
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-q", "-p", "no:cacheprovider"]))
+
+
+def test_a_replay_or_anomaly_after_the_runs_end_is_a_warning():
+    """Rows or a labelled anomaly that all land at or after the run's end are never replayed
+    or scored: said as warnings (errors with --strict), as a fault after the end is; so is a
+    traffic source's recording that starts after it."""
+    folder = TMP / "replay-late"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "metrics.csv").write_text(good_csv())  # 14 rows of 5 minutes: 70 minutes
+    scenario = folder / "late.yaml"
+    scenario.write_text(
+        "name: late\n"
+        "duration: 30m\n"
+        "tick: 5m\n"
+        "services: [{name: api}, {name: db}]\n"
+        "traffic:\n"
+        "  - {name: u, entry: api, base_rps: 5, replay: {file: metrics.csv, start: 1h}}\n"
+        "replay:\n"
+        "  - {name: p95, file: metrics.csv, service: api, metric: latency_p95_s,\n"
+        "     anomalies: [['2024-03-01 10:15', '2024-03-01 10:20'], ['2024-03-01 10:40', '2024-03-01 10:50']]}\n"
+        "  - {name: late, file: metrics.csv, service: db, metric: latency_p95_s, start: 30m}\n")
+    result = dosim("validate", scenario)
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert f"{scenario}:9:60: warning: this anomaly of replay 'p95' starts at 40m in simulated time, at or after the run's end (30m): it is no incident of the ground truth" in lines, result.stderr
+    assert f"{scenario}:10:80: warning: replay 'late' starts at 30m, at or after the run's end (30m): none of its rows is replayed and its anomalies are not scored" in lines, result.stderr
+    assert f"{scenario}:6:75: warning: the recording starts at 1h, at or after the run's end (30m): it is never replayed (the source sends its base_rps)" in lines, result.stderr
+    assert sum(": warning: " in line for line in lines) == 3, result.stderr
+    strict = dosim("validate", scenario, "--strict")
+    assert strict.returncode == 2, strict.stderr
+    # The anomaly within the run is the one incident of the ground truth.
+    trace = folder / "late.h5"
+    assert dosim("run", scenario, "-q", "-o", trace).returncode == 0
+    with h5py.File(trace) as f:
+        assert len(f["truth/incidents/id"]) == 1

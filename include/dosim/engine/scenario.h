@@ -387,7 +387,9 @@ struct ReplaySpec {
   std::vector<float> values;  // per row, scaled
   // Labelled anomalies, in simulated time: [from, to) covering the rows they name.
   std::vector<std::pair<SimTime, SimTime>> anomalies;
+  std::vector<SourcePos> anomaly_pos;  // per anomaly, where the scenario gives it
   SourcePos pos;
+  SourcePos start_pos;  // its `start` value (its own position without one)
 };
 
 // Operations: changes that are not faults but can cause incidents (see operations.h).
