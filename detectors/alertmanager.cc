@@ -283,13 +283,16 @@ AlertRouting route_alerts(const std::vector<Alert>& alerts, const AlertmanagerSp
   // Inhibition and deduplication, decided when each alert fires, in O(alerts log alerts).
   // An inhibiting source may be any alert that fired at or before that moment (one firing at
   // the same moment too), other than the target itself, still firing, with equal values of
-  // the rule's `equal` labels.
+  // the rule's `equal` labels. A target that matches the source side too is inhibited only
+  // by sources that do not match the target side (Alertmanager's excludeTwoSidedMatch: two
+  // alerts matching both sides do not mute each other).
   std::vector<std::vector<Matcher>> sources_of, targets_of;
   for (const InhibitRuleSpec& rule : spec.inhibit_rules) {
     sources_of.push_back(compiled(rule.source));
     targets_of.push_back(compiled(rule.target));
   }
   std::vector<std::map<std::string, LatestTwo>> sources(spec.inhibit_rules.size());
+  std::vector<std::map<std::string, LatestTwo>> one_sided(spec.inhibit_rules.size());
   std::map<Labels, SimTime> kept_until;  // per label set: the latest resolution among kept
   std::vector<std::size_t> kept;
   for (std::size_t first = 0; first < order.size();) {
@@ -297,18 +300,21 @@ AlertRouting route_alerts(const std::vector<Alert>& alerts, const AlertmanagerSp
     std::size_t past = first;
     for (; past < order.size() && alerts[order[past]].time == t; ++past) {
       const std::size_t s = order[past];
-      for (std::size_t r = 0; r < spec.inhibit_rules.size(); ++r)
-        if (matches(labels[s], sources_of[r]))
-          sources[r][joined_values(labels[s], spec.inhibit_rules[r].equal)].add(
-              resolved_at(alerts[s]), s);
+      for (std::size_t r = 0; r < spec.inhibit_rules.size(); ++r) {
+        if (!matches(labels[s], sources_of[r])) continue;
+        const std::string key = joined_values(labels[s], spec.inhibit_rules[r].equal);
+        sources[r][key].add(resolved_at(alerts[s]), s);
+        if (!matches(labels[s], targets_of[r])) one_sided[r][key].add(resolved_at(alerts[s]), s);
+      }
     }
     for (std::size_t i = first; i < past; ++i) {
       const std::size_t a = order[i];
       bool inhibited = false;
       for (std::size_t r = 0; r < spec.inhibit_rules.size() && !inhibited; ++r) {
         if (!matches(labels[a], targets_of[r])) continue;
-        const auto found = sources[r].find(joined_values(labels[a], spec.inhibit_rules[r].equal));
-        inhibited = found != sources[r].end() && found->second.other_firing(a, t);
+        const auto& candidates = matches(labels[a], sources_of[r]) ? one_sided[r] : sources[r];
+        const auto found = candidates.find(joined_values(labels[a], spec.inhibit_rules[r].equal));
+        inhibited = found != candidates.end() && found->second.other_firing(a, t);
       }
       if (inhibited) {
         ++result.inhibited;

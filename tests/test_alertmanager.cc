@@ -188,6 +188,28 @@ TEST_CASE("identical alerts are deduplicated, inhibited ones never notify", "[al
   CHECK(result.notifications[1].alerts == 1);
 }
 
+TEST_CASE("alerts matching both sides of an inhibit rule do not mute each other",
+          "[alertmanager]") {
+  // Alertmanager's inhibit.go (hasEqual with excludeTwoSidedMatch): a target that matches the
+  // source side too is muted only by a source that does not match the target side.
+  AlertmanagerSpec spec;
+  spec.inhibit_rules.push_back({{eq("metric", "error_ratio")}, {}, {"service"}});  // any target
+  Alert other = raised(kSecond, kHour, 0, "critical", "error_ratio");
+  other.detector = "ewma";  // not a duplicate: another label set
+  const auto both = route_alerts({raised(0, kHour, 0, "critical", "error_ratio"), other}, spec,
+                                 kServices, 2 * kHour);
+  CHECK(both.inhibited == 0);
+  CHECK(both.deduplicated == 0);
+  // A one-sided source (its metric matches the source, and a target matcher it fails) mutes
+  // both two-sided alerts and the plain target.
+  spec.inhibit_rules[0].target = {eq("severity", "critical")};
+  const auto muted = route_alerts({raised(0, kHour, 0, "warning", "error_ratio"),
+                                   raised(kSecond, kHour, 0, "critical", "error_ratio"),
+                                   raised(2 * kSecond, kHour, 0, "critical", "latency_p95_s")},
+                                  spec, kServices, 2 * kHour);
+  CHECK(muted.inhibited == 2);
+}
+
 TEST_CASE("alerts on two edges of one caller are two alerts, not duplicates", "[alertmanager]") {
   Alert shipping = raised(0, kHour, 0);
   shipping.target = "a->shipping";
@@ -240,9 +262,11 @@ AlertRouting reference_routing(const std::vector<Alert>& alerts, const Alertmana
     bool inhibited = false;
     for (const InhibitRuleSpec& rule : spec.inhibit_rules) {
       if (!matches(labels[a], rule.target)) continue;
+      const bool two_sided = matches(labels[a], rule.source);
       for (std::size_t s = 0; s < alerts.size() && !inhibited; ++s) {
         if (s == a || !matches(labels[s], rule.source) || !firing(alerts[s], alerts[a].time))
           continue;
+        if (two_sided && matches(labels[s], rule.target)) continue;  // excludeTwoSidedMatch
         bool equal = true;
         for (const std::string& name : rule.equal)
           equal = equal && value(labels[s], name) == value(labels[a], name);
