@@ -1,7 +1,7 @@
 # The packages dosim's libraries need, found the same way when dosim builds and when a
 # project finds the installed package (dosimConfig.cmake includes this file). Debian
 # bookworm: libyaml-cpp-dev, libboost-graph-dev, libhdf5-dev, libhwy-dev, liblua5.4-dev,
-# nlohmann-json3-dev.
+# nlohmann-json3-dev, libre2-dev.
 #
 # Inside find_package(dosim) a missing dependency makes dosim not found (with find_package's
 # REQUIRED and QUIET passed on); in dosim's own build it is an error at once.
@@ -33,6 +33,9 @@ dosim_find_dependency(Threads)
 dosim_find_dependency(hwy)                                      # SIMD kernels (detectors)
 if(NOT TARGET PkgConfig::LUA)
   pkg_check_modules(LUA REQUIRED IMPORTED_TARGET GLOBAL lua5.4-c++)  # C++-built Lua
+endif()
+if(NOT TARGET PkgConfig::RE2)
+  pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET GLOBAL re2)  # Alertmanager's Go regexes
 endif()
 # The LSTM's CUDA kernel links the CUDA runtime: dosim built with -DDOSIM_CUDA=ON, or an
 # installed dosim built so (dosimConfig.cmake sets dosim_CUDA).

@@ -4,7 +4,6 @@
 #include <limits>
 #include <map>
 #include <optional>
-#include <regex>
 #include <stdexcept>
 
 #include "util/alertmanager_syntax.h"
@@ -42,7 +41,7 @@ std::string value_of(const Labels& labels, const std::string& name) {
 // A matcher with its regular expression compiled (anchored, as Alertmanager anchors it).
 struct Matcher {
   LabelMatcherSpec spec;
-  std::optional<std::regex> pattern;
+  std::optional<GoRegex> pattern;
 
   explicit Matcher(const LabelMatcherSpec& m) : spec(m) {
     using Op = LabelMatcherSpec::Op;
@@ -61,9 +60,9 @@ struct Matcher {
       case LabelMatcherSpec::Op::kNotEqual:
         return value != spec.value;
       case LabelMatcherSpec::Op::kMatches:
-        return std::regex_search(value, *pattern);
+        return pattern->matches(value);
       case LabelMatcherSpec::Op::kNotMatches:
-        return !std::regex_search(value, *pattern);
+        return !pattern->matches(value);
     }
     return false;
   }

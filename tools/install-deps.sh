@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   cmake g++ make pkg-config
   libyaml-cpp-dev libboost-graph-dev liblua5.4-dev libhdf5-dev
+  libre2-dev  # Alertmanager matchers' Go regular expressions (util/alertmanager_syntax.h)
   catch2 libbenchmark-dev libcli11-dev nlohmann-json3-dev libhwy-dev
   python3-h5py python3-numpy python3-pandas python3-jsonschema python3-yaml python3-pytest
   pybind11-dev python3-dev  # the dosim Python module and kind python (python/)

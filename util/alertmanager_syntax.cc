@@ -1,5 +1,7 @@
 #include "util/alertmanager_syntax.h"
 
+#include <re2/re2.h>
+
 #include <cstdint>
 #include <cstdio>
 #include <utility>
@@ -110,6 +112,10 @@ class Translator {
  public:
   explicit Translator(std::string_view pattern) : p_(pattern) {}
 
+  // Whether the pattern stopped at what Go accepts but the translation has no ECMAScript for
+  // (a Unicode class, ...): no refusal of Go's.
+  bool only_untranslated() const { return only_untranslated_; }
+
   std::optional<std::string> run(std::string& why) {
     while (i_ < p_.size()) {
       if (!step()) {
@@ -138,12 +144,14 @@ class Translator {
   bool operand_ = false;  // something a repetition operator can repeat precedes
   std::size_t last_repeat_ = std::string::npos;  // where the operator just before began
   bool consumed_ = false;                        // an atom that consumes input was written
+  bool only_untranslated_ = false;               // stopped by unsupported(), not by Go's rules
 
   bool fail(std::string why) {
     why_ = std::move(why);
     return false;
   }
   bool unsupported(const std::string& what) {
+    only_untranslated_ = true;
     return fail(what + " is not supported by dosim (Go's RE2 accepts it)");
   }
   std::string text(std::size_t from, std::size_t to) const {
@@ -601,17 +609,32 @@ std::optional<std::string> go_regex_to_ecmascript(std::string_view pattern, std:
   return Translator(pattern).run(why);
 }
 
-std::optional<std::regex> compile_go_regex_anchored(std::string_view pattern, std::string& why) {
+std::optional<GoRegex> compile_go_regex_anchored(std::string_view pattern, std::string& why) {
   // Anchored first, as Alertmanager anchors it, then read as Go reads the whole: Go's errors
   // name the anchored text, and parentheses balance across the anchors as they do in Go.
-  const auto translated = go_regex_to_ecmascript("^(?:" + std::string(pattern) + ")$", why);
-  if (!translated) return std::nullopt;
-  try {
-    return std::regex(*translated, std::regex::ECMAScript);
-  } catch (const std::regex_error& e) {
-    why = std::string("dosim cannot run it (its translation for std::regex: ") + e.what() + ")";
+  const std::string anchored = "^(?:" + std::string(pattern) + ")$";
+  Translator go(anchored);
+  if (!go.run(why) && !go.only_untranslated()) return std::nullopt;  // Go refuses it
+  // RE2 runs it: Go's regexp is RE2's syntax and semantics (UTF-8, leftmost-first), in time
+  // linear in the value, with no recursion that a long value could overflow.
+  re2::RE2::Options options;
+  options.set_log_errors(false);
+  auto re = std::make_shared<const re2::RE2>(anchored, options);
+  if (!re->ok()) {
+    // RE2 says "CODE: TEXT" where Go says "CODE: `TEXT`" (the same codes: Go's parser is RE2's).
+    why = re->error();
+    if (const std::size_t colon = why.find(": "); colon != std::string::npos)
+      why = why.substr(0, colon + 2) + "`" + why.substr(colon + 2) + "`";
     return std::nullopt;
   }
+  why.clear();
+  GoRegex compiled;
+  compiled.re_ = std::move(re);
+  return compiled;
+}
+
+bool GoRegex::matches(std::string_view value) const {
+  return re2::RE2::PartialMatch(re2::StringPiece(value.data(), value.size()), *re_);
 }
 
 }  // namespace dosim

@@ -1,13 +1,17 @@
 // Alertmanager's own syntax, shared by the scenario loader (engine/), the routing
 // (detectors/) and `dosim routes` (cli/): a classic matcher's value as Alertmanager's
-// pkg/labels parser reads it, and a matcher's regular expression in Go's RE2 syntax
-// translated to the ECMAScript std::regex runs (docs/detectors.md, "Notifications").
+// pkg/labels parser reads it, and a matcher's regular expression in Go's RE2 syntax,
+// checked with Go's words and run by RE2 (docs/detectors.md, "Notifications").
 #pragma once
 
+#include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <string_view>
+
+namespace re2 {
+class RE2;
+}
 
 namespace dosim {
 
@@ -26,9 +30,22 @@ std::optional<std::string> alertmanager_matcher_value(std::string_view raw, std:
 // Letters fold as ASCII only under (?i); `.` and negated classes match one byte.
 std::optional<std::string> go_regex_to_ecmascript(std::string_view pattern, std::string& why);
 
-// `pattern` anchored at both ends as Alertmanager anchors it (the text ^(?:pattern)$,
-// translated whole, as Go parses it), compiled; nullopt with `why` as above. Match a value
-// with std::regex_search, as Go's MatchString searches: the anchors make it a whole match.
-std::optional<std::regex> compile_go_regex_anchored(std::string_view pattern, std::string& why);
+// A compiled matcher regex, run by RE2 (Go's regexp is RE2's syntax and semantics): time
+// linear in the value, whatever the pattern.
+class GoRegex {
+ public:
+  // Whether `value` matches, as Go's MatchString of the anchored pattern: the whole value.
+  bool matches(std::string_view value) const;
+
+ private:
+  friend std::optional<GoRegex> compile_go_regex_anchored(std::string_view, std::string&);
+  std::shared_ptr<const re2::RE2> re_;
+};
+
+// `pattern` anchored at both ends as Alertmanager anchors it (the text ^(?:pattern)$, read
+// whole, as Go parses it), compiled; nullopt with `why`: Go's own error for what Go refuses
+// (go_regex_to_ecmascript's checks), else RE2's for what RE2 refuses. What the ECMAScript
+// translation does not cover (Unicode classes, ...) RE2 runs as Go does.
+std::optional<GoRegex> compile_go_regex_anchored(std::string_view pattern, std::string& why);
 
 }  // namespace dosim
