@@ -699,3 +699,30 @@ def test_a_notebook_shows_each_returned_figure_once(region_outage):
               for cell in executed]
     assert images == [0, 1, 1, 1, 0], images
     assert "".join(executed[-1]["outputs"][0]["data"]["text/plain"]) == "[]"  # pyplot kept none
+
+
+def test_the_public_helpers_take_a_path_and_refuse_what_the_trace_lacks(region_outage):
+    """root_services, affected_services, service_states and matched_alerts take a trace's
+    path as the plots do (docs/python.md), and give what they give on the opened Trace; an
+    incident the trace does not have is an InputError (affected_services returned [] for
+    it); detector_alerts refuses a window that ends before it starts, as timeline does;
+    incident_metrics takes one metric's name, and refuses none."""
+    path = str(region_outage)
+    with dosim_package.load_trace(path) as t:
+        name = str(t.incidents["name"].iloc[0])
+        assert plots.root_services(path, 0) == plots.root_services(t, 0) != []
+        assert plots.affected_services(path, 0) == plots.affected_services(t, 0) \
+            == plots.affected_services(t, name) != []
+        assert list(plots.service_states(path)) == list(plots.service_states(t))
+        assert plots.matched_alerts(path, 0).equals(plots.matched_alerts(t, 0))
+    for call in (lambda: plots.affected_services(path, 99),
+                 lambda: plots.affected_services(path, "no-such-incident")):
+        with pytest.raises(dosim_package.InputError, match="no incident"):
+            call()
+    for start, end in (("2h", "1h"), ("1h", "1h"), (None, "-5m")):
+        with pytest.raises(dosim_package.InputError, match="must be after start"):
+            plots.detector_alerts(path, start=start, end=end)
+    fig = plots.incident_metrics(path, 0, metrics="rps")
+    assert len([ax for ax in fig.axes if ax.get_visible()]) >= 1
+    with pytest.raises(dosim_package.InputError, match="metrics is empty"):
+        plots.incident_metrics(path, 0, metrics=())

@@ -107,6 +107,17 @@ def _seconds(value, name):
                   "number)")
 
 
+def _window(t, start, end, who):
+    """(t0, t1) in seconds: `start` (default 0) to `end` (default the run's end), refused
+    with InputError unless t0 < t1."""
+    t0 = _seconds(start, "start") or 0.0
+    t1 = _seconds(end, "end")
+    t1 = _run_end_s(t) if t1 is None else t1
+    if t1 <= t0:
+        _bad_argument(f"{who}: end ({t1:g} s) must be after start ({t0:g} s)")
+    return t0, t1
+
+
 def time_unit(span_s):
     """(name, seconds) of the unit that suits a time span: h above 3 hours, min above 3
     minutes, else s."""
@@ -191,6 +202,11 @@ def root_services(trace, incident):
     `trace.incidents`): its `root_service`; for a zone or region outage, the services placed
     there; for a change, every service its defect reaches (`root_cause` lists them). Empty
     for a partition (the cause is between places, not at a service)."""
+    with _opened(trace) as t:
+        return _root_services(t, incident)
+
+
+def _root_services(trace, incident):
     row = incident if isinstance(incident, pd.Series) else _incident_row(trace, incident)
     roots = set()
     if int(row.get("root_service", -1)) >= 0:
@@ -208,23 +224,26 @@ def root_services(trace, incident):
 
 
 def affected_services(trace, incident_id):
-    """Indices of the services an incident affected (/truth/affected)."""
-    affected = trace.affected
-    return sorted({int(s) for s in affected["service"][affected["incident_id"] == incident_id]})
+    """Indices of the services an incident (an id or a name) affected (/truth/affected)."""
+    with _opened(trace) as t:
+        incident_id = int(_incident_row(t, incident_id)["id"])
+        affected = t.affected
+        return sorted({int(s) for s in affected["service"][affected["incident_id"] == incident_id]})
 
 
 def service_states(trace, incident=None):
     """Per service, ROOT (2), AFFECTED (1) or UNTOUCHED (0): for one incident (id or name),
     or, without `incident`, over every incident (the worst state wins)."""
-    states = np.zeros(len(trace.services), dtype=int)
-    rows = ([_incident_row(trace, incident)] if incident is not None
-            else [row for _, row in trace.incidents.iterrows()])
-    for row in rows:
-        for s in affected_services(trace, int(row["id"])):
-            states[s] = max(states[s], AFFECTED)
-        for s in root_services(trace, row):
-            states[s] = ROOT
-    return states
+    with _opened(trace) as t:
+        states = np.zeros(len(t.services), dtype=int)
+        rows = ([_incident_row(t, incident)] if incident is not None
+                else [row for _, row in t.incidents.iterrows()])
+        for row in rows:
+            for s in affected_services(t, int(row["id"])):
+                states[s] = max(states[s], AFFECTED)
+            for s in _root_services(t, row):
+                states[s] = ROOT
+        return states
 
 
 def matched_alerts(trace, incident):
@@ -232,15 +251,16 @@ def matched_alerts(trace, incident):
     matches them (tolerance 0): an alert on an affected service within the impact window,
     ends included, which is also every alert whose `incident_id` is the incident's (the
     trace keeps the lowest id of the incidents an alert matched). Empty for a silent one."""
-    row = incident if isinstance(incident, pd.Series) else _incident_row(trace, incident)
-    alerts = trace.alerts
-    if bool(row["silent"]) or not len(alerts):
-        return alerts.iloc[0:0]
-    affected = {trace.services[s] for s in affected_services(trace, int(row["id"]))}
-    t = alerts["t_ns"]
-    in_window = ((t >= row["impact_start_ns"]) & (t <= row["impact_end_ns"])
-                 & alerts["service"].isin(affected))
-    return alerts[in_window | (alerts["incident_id"] == int(row["id"]))]
+    with _opened(trace) as opened:
+        row = incident if isinstance(incident, pd.Series) else _incident_row(opened, incident)
+        alerts = opened.alerts
+        if bool(row["silent"]) or not len(alerts):
+            return alerts.iloc[0:0]
+        affected = {opened.services[s] for s in affected_services(opened, int(row["id"]))}
+        t = alerts["t_ns"]
+        in_window = ((t >= row["impact_start_ns"]) & (t <= row["impact_end_ns"])
+                     & alerts["service"].isin(affected))
+        return alerts[in_window | (alerts["incident_id"] == int(row["id"]))]
 
 
 def _detector_colours(names):
@@ -523,11 +543,7 @@ def timeline(trace, start=None, end=None, ax=None):
     from matplotlib.patches import Patch, Rectangle
     with _opened(trace) as t:
         run_end = _run_end_s(t)
-        t0 = _seconds(start, "start") or 0.0
-        t1 = _seconds(end, "end")
-        t1 = run_end if t1 is None else t1
-        if t1 <= t0:
-            _bad_argument(f"timeline: end ({t1:g} s) must be after start ({t0:g} s)")
+        t0, t1 = _window(t, start, end, "timeline")
         unit, scale = time_unit(t1 - t0)
         services = list(t.services)
         service_index = {s: i for i, s in enumerate(services)}
@@ -733,6 +749,11 @@ def incident_metrics(trace, incident, metrics=DEFAULT_METRICS, services=None, ma
             _bad_argument(f"incident {incident!r} has no service to show "
                           "(pass services=[...])")
         available = t.metric_names("service")
+        if isinstance(metrics, str):  # one metric's name, not its letters
+            metrics = (metrics,)
+        metrics = tuple(metrics)
+        if not metrics:
+            _bad_argument(f"incident_metrics: metrics is empty (metrics: {', '.join(available)})")
         missing = [m for m in metrics if m not in available]
         if missing:
             _bad_argument(f"no service metric {', '.join(missing)} in {t.path} "
@@ -819,9 +840,7 @@ def detector_alerts(trace, start=None, end=None, ax=None):
     from matplotlib.patches import Patch
     with _opened(trace) as t:
         run_end = _run_end_s(t)
-        t0 = _seconds(start, "start") or 0.0
-        t1 = _seconds(end, "end")
-        t1 = run_end if t1 is None else t1
+        t0, t1 = _window(t, start, end, "detector_alerts")
         scored = t.incidents[t.incidents["silent"] == 0] if len(t.incidents) else t.incidents
         windows = [(int(r["id"]), r["impact_start_ns"] / 1e9, r["impact_end_ns"] / 1e9)
                    for _, r in scored.iterrows()]
