@@ -94,6 +94,44 @@ Json bucket_values(const Buckets& b, const std::vector<float>& values, std::size
 }
 
 // The row index of the first row ending at or after t.
+// Whether `joined` (a service's zones or regions, comma-separated) names `place`.
+bool names_place(const std::string& joined, const std::string& place) {
+  std::size_t begin = 0;
+  while (begin <= joined.size()) {
+    const std::size_t end = std::min(joined.find(',', begin), joined.size());
+    if (joined.compare(begin, end - begin, place) == 0) return true;
+    begin = end + 1;
+  }
+  return false;
+}
+
+// The services at an incident's root, ascending, as dosim.plots.root_services has them: its
+// root service; for a zone's or region's outage the services placed there; for a change's
+// defect the services its root_cause lists (comma-separated). None for a partition.
+std::vector<int> roots_of(const IncidentWindow& incident, const TraceSeries& trace) {
+  std::set<int> roots;
+  if (incident.root_service >= 0) roots.insert(incident.root_service);
+  const std::string& root = incident.root_cause;
+  for (const auto& [prefix, places] : {std::pair{std::string("zone "), &trace.service_zones},
+                                       std::pair{std::string("region "), &trace.service_regions}})
+    if (root.starts_with(prefix))
+      for (std::size_t s = 0; s < places->size(); ++s)
+        if (names_place((*places)[s], root.substr(prefix.size())))
+          roots.insert(static_cast<int>(s));
+  std::size_t begin = 0;
+  while (begin <= root.size()) {
+    const std::size_t end = std::min(root.find(',', begin), root.size());
+    std::string name = root.substr(begin, end - begin);
+    name.erase(0, name.find_first_not_of(' '));
+    name.erase(name.find_last_not_of(' ') + 1);
+    const auto found = std::find(trace.services.begin(), trace.services.end(), name);
+    if (found != trace.services.end())
+      roots.insert(static_cast<int>(found - trace.services.begin()));
+    begin = end + 1;
+  }
+  return {roots.begin(), roots.end()};
+}
+
 std::size_t row_at(const std::vector<SimTime>& times, SimTime t) {
   return static_cast<std::size_t>(std::lower_bound(times.begin(), times.end(), t) - times.begin());
 }
@@ -224,6 +262,8 @@ std::string render_run_report(const std::string& trace_path, const RunReportOpti
     i["cause"] = incident.cause;
     i["root_cause"] = incident.root_cause;
     i["root"] = incident.root_service;
+    const std::vector<int> roots = roots_of(incident, trace);
+    i["roots"] = roots;
     i["start"] = seconds(incident.start);
     i["end"] = seconds(incident.end);
     i["impact_start"] = seconds_or_null(incident.silent ? -1 : incident.impact_start);
@@ -251,7 +291,7 @@ std::string render_run_report(const std::string& trace_path, const RunReportOpti
       if (mark.incident == incident.id)
         loop.push_back({{"t", seconds(mark.time)}, {"event", mark.event}, {"detail", mark.detail}});
     i["loop"] = std::move(loop);
-    if (incident.root_service >= 0) touched.insert(incident.root_service);
+    touched.insert(roots.begin(), roots.end());
     touched.insert(incident.affected.begin(), incident.affected.end());
     // The window drawn: the impact (or the cause, when silent) with a margin on each side.
     const SimTime from = incident.silent ? incident.start : incident.impact_start;
@@ -261,8 +301,13 @@ std::string render_run_report(const std::string& trace_path, const RunReportOpti
         std::max({(to - from) / 2, SimTime{10 * 60 * kSecond}, 8 * trace.record_interval});
     const SimTime w0 = std::max<SimTime>(0, from - margin), w1 = std::min(end_of_run, to + margin);
     i["window"] = {seconds(w0), seconds(w1)};
-    std::vector<int> charted;
-    if (incident.root_service >= 0) charted.push_back(incident.root_service);
+    std::vector<int> charted;  // its roots first (a zone's: those it affected), then the rest
+    for (int s : roots)
+      if (charted.size() < options.incident_services &&
+          (incident.root_service == s ||
+           std::find(incident.affected.begin(), incident.affected.end(), s) !=
+               incident.affected.end()))
+        charted.push_back(s);
     for (int s : incident.affected)
       if (charted.size() < options.incident_services &&
           std::find(charted.begin(), charted.end(), s) == charted.end())

@@ -260,3 +260,31 @@ def test_a_page_on_standard_output_is_the_page_alone():
         assert result.stdout.rstrip().endswith("</html>")
         assert "dosim report:" in result.stderr and "KiB" in result.stderr, result.stderr
     assert not (TMP / "-").exists() and not pathlib.Path("-").exists()
+
+
+def test_a_zone_or_region_outage_has_its_services_at_the_root():
+    """A region's outage has no root service in /truth/incidents (-1): the page's roots are
+    the services placed in the region, as dosim.plots.root_services has them (hand-checked
+    here from /services/region), so the map colours them red and the timeline draws the
+    fault on their lanes (it drew nothing, every service orange)."""
+    TMP.mkdir(parents=True, exist_ok=True)
+    trace, page = TMP / "outage.h5", TMP / "outage.html"
+    result = dosim("run", SOURCE_DIR / "scenarios" / "region-outage.yaml", "-q", "-o", trace,
+                   "--report", page)
+    assert result.returncode == 0, result.stderr
+    data = embedded_data(page.read_text())
+    with h5py.File(trace) as f:
+        truth = f["truth/incidents"]
+        regions = text(f["services/region"][()])
+        causes = text(truth["root_cause"][()])
+        checked = 0
+        for row, incident in enumerate(data["incidents"]):
+            if not causes[row].startswith("region "):
+                continue
+            region = causes[row][len("region "):]
+            assert int(truth["root_service"][row]) == -1
+            expected = [s for s, r in enumerate(regions) if region in r.split(",")]
+            assert expected and incident["roots"] == expected, (incident["roots"], expected)
+            assert set(incident["series"]["services"][:1]) <= set(expected)
+            checked += 1
+        assert checked > 0

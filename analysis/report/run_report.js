@@ -56,7 +56,7 @@
     const incidents = choice === "all" ? data.incidents : data.incidents.filter((i) => String(i.id) === choice);
     const state = new Array(names.length).fill("untouched");
     for (const i of incidents) for (const s of i.affected) state[s] = "affected";
-    for (const i of incidents) if (i.root >= 0) state[i.root] = "root";
+    for (const i of incidents) for (const r of i.roots) state[r] = "root";
     const highlight = new Set();
     for (const i of incidents) for (const e of i.propagation) highlight.add(e);
     return { state, highlight };
@@ -163,7 +163,7 @@
     const grid = C.html("div", { class: "incident-charts" }, box);
     series.services.forEach((s, column) => {
       const row = C.html("div", { class: "incident-row" }, grid);
-      C.html("div", { class: "incident-service", text: names[s] + (s === i.root ? " (root cause)" : "") }, row);
+      C.html("div", { class: "incident-service", text: names[s] + (i.roots.includes(s) ? " (root cause)" : "") }, row);
       const charts = C.html("div", { class: "charts" }, row);
       const marks = [];
       for (let a = 0; a < A.t.length; ++a)
@@ -181,9 +181,9 @@
         });
       }
     });
-    if (i.affected.length > series.services.length)
-      C.html("p", { class: "muted", text: `${i.affected.length - series.services.length + (i.affected.includes(i.root) ? 0 : 1)} ` +
-                                          "more affected services are not charted." }, box);
+    const uncharted = i.affected.filter((s) => !series.services.includes(s)).length;
+    if (uncharted > 0)
+      C.html("p", { class: "muted", text: `${uncharted} more affected services are not charted.` }, box);
   }
 
   // --- scores -----------------------------------------------------------------------------

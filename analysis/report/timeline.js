@@ -17,7 +17,7 @@ const DosimTimeline = (() => {
     const first = new Map();  // service -> when it first mattered
     const note = (s, t) => { if (s >= 0 && (!first.has(s) || t < first.get(s))) first.set(s, t); };
     for (const i of data.incidents) {
-      if (i.root >= 0) note(i.root, i.start);
+      for (const r of i.roots) note(r, i.start);
       for (const s of i.affected) note(s, i.impact_start ?? i.start);
     }
     const ordered = [...first.keys()].sort((a, b) => first.get(a) - first.get(b) || a - b);
@@ -85,7 +85,6 @@ const DosimTimeline = (() => {
                                                      height: LANE - 6, rx: 3 }, attrs), g), title);
       };
       for (const i of data.incidents) {
-        const lane = laneOf.get(i.root);
         const what = `incident ${i.id} ${i.name}: ${i.cause} at ${i.root_cause}\n` +
           `cause ${C.clock(i.start, span)} – ${C.clock(i.end, span)}` +
           (i.silent ? "\nsilent: nothing measurable changed" :
@@ -94,13 +93,15 @@ const DosimTimeline = (() => {
           for (const s of i.affected) {
             if (!laneOf.has(s)) continue;
             bar(laneOf.get(s), i.impact_start, i.impact_end,
-                { class: s === i.root ? "impact root" : "impact", "data-incident": i.id }, what);
+                { class: i.roots.includes(s) ? "impact root" : "impact", "data-incident": i.id }, what);
           }
         }
-        if (lane !== undefined)
-          bar(lane, i.start, Math.min(i.end, span),
+        for (const r of i.roots) {  // a zone's or region's outage: each service placed there
+          if (!laneOf.has(r)) continue;
+          bar(laneOf.get(r), i.start, Math.min(i.end, span),
               { class: i.silent ? "fault silent" : "fault", "data-incident": i.id, "data-start": i.start,
                 "data-end": Math.min(i.end, span) }, what);
+        }
       }
       for (const d of data.detected) {
         const end = d.end === null ? span : d.end;
