@@ -251,8 +251,6 @@ extern "C" void remove_temporary_and_die(int signal_number) {
 }  // namespace
 
 int export_command(const ExportOptions& options) {
-  // A file size limit (ulimit -f) fails the write (EFBIG, said) instead of killing dosim.
-  std::signal(SIGXFSZ, SIG_IGN);
   // A file goes through a temporary one beside it, renamed into place once whole: a trace
   // that cannot be read, or a full disk, leaves an earlier export as it was. A device or a
   // pipe (/dev/stdout, a FIFO) is written directly.

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -43,6 +44,9 @@ void add_lua_limits(CLI::App* command, std::int64_t& instructions, std::int64_t&
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A file size limit (ulimit -f) fails a write (EFBIG), which every command reports (exit 2,
+  // its temporary file removed), instead of killing dosim and leaving that file behind.
+  std::signal(SIGXFSZ, SIG_IGN);
 #ifdef DOSIM_HAVE_PYTHON
   dosim::python::enable_embedded_python();  // kind python; the interpreter starts on first use
 #endif

@@ -192,9 +192,6 @@ void print_detected(const RunReport& report) {
 
 int run_command(const RunCommandOptions& options) {
   const auto wall_start = WallClock::now();
-  // A file size limit (ulimit -f) then fails the write (EFBIG), which is reported, instead
-  // of killing the process and leaving the temporary trace behind.
-  std::signal(SIGXFSZ, SIG_IGN);
   RunOptions run_options;
   run_options.seed = options.seed;
   if (!options.mode.empty())

@@ -411,3 +411,20 @@ def test_events_that_cannot_be_written_exit_2():
 
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-q", "-p", "no:cacheprovider"]))
+
+
+def test_a_file_size_limit_fails_a_report_and_keeps_the_earlier_page():
+    """SIGXFSZ is ignored for every command (cli/main.cc), so `dosim report` past a file size
+    limit says so (exit 2) and leaves no temporary file, as run and export do (it was killed,
+    exit 153, leaving PAGE.tmp-PID)."""
+    folder = fresh_folder("ulimit-report")
+    trace = os.path.join(folder, "t.h5")
+    assert dosim("run", ECOMMERCE, "--out", trace, "--quiet").returncode == 0
+    page = with_earlier_trace(folder, "page.html")
+    result = subprocess.run(["bash", "-c", 'ulimit -f 50; exec "$0" report "$1" -o "$2"',
+                             DOSIM, trace, page], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    assert "File too large" in result.stderr, result.stderr
+    with open(page, "rb") as f:
+        assert f.read() == EARLIER
+    assert sorted(os.listdir(folder)) == ["page.html", "t.h5"], os.listdir(folder)
