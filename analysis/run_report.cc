@@ -190,6 +190,7 @@ Json facts(const TraceSeries& trace, const std::string& path, const RunReportOpt
   f["record_interval_s"] = seconds(trace.record_interval);
   f["simulated_s"] = trace.times.empty() ? Json(0) : seconds(trace.times.back());
   f["complete"] = trace.complete;
+  f["truth"] = trace.has_truth;
   f["wall_s"] = options.wall_seconds >= 0 ? json_number(options.wall_seconds) : Json(nullptr);
   f["scenario_path"] = options.scenario_path.empty() ? Json(nullptr) : Json(options.scenario_path);
   const std::size_t slash = path.find_last_of('/');

@@ -144,6 +144,7 @@ TraceSeries read(const std::string& path, hid_t f) {
     }
   }
   if (exists(f, "truth/incidents/id")) {
+    t.has_truth = true;
     const std::string truth = "truth/incidents/";
     const auto ids = read_numbers<std::int64_t>(f, truth + "id");
     const auto names = read_strings(f, truth + "name");

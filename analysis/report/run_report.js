@@ -13,6 +13,8 @@
   const span = Math.max(facts.simulated_s || 0, 1);
   const names = data.services.map((s) => s.name);
   const scored = data.incidents.filter((i) => !i.silent);
+  // An interrupted run's incident due after it stopped never began (not silent: not scored).
+  const notBegun = (i) => i.silent && !facts.complete && i.start >= facts.simulated_s;
   const detectorColor = (d) => C.palette[d % C.palette.length];
   const METRIC_LABELS = {
     rps: "requests/s", error_ratio: "error ratio", latency_p95_s: "p95 latency (s)",
@@ -22,7 +24,8 @@
   document.getElementById("title").textContent = `${facts.scenario} — dosim report`;
   document.getElementById("subtitle").textContent =
     `seed ${facts.seed} · ${C.duration(facts.simulated_s)} simulated · ${C.count(data.services.length, "service")} · ` +
-    `${C.count(data.incidents.length, "incident")} · ${C.count(data.alerts.t.length, "alert")}` +
+    (facts.truth ? C.count(data.incidents.length, "incident") : "no ground truth") +
+    ` · ${C.count(data.alerts.t.length, "alert")}` +
     (facts.complete ? "" : " · INCOMPLETE trace (the run was interrupted or stopped on an error)");
 
   function section(id, title) {
@@ -39,7 +42,7 @@
   C.html("option", { value: "all", text: "every incident" }, select);
   for (const i of data.incidents)
     C.html("option", { value: i.id, text: `incident ${i.id}: ${i.name} (${i.cause} at ${i.root_cause})` +
-                                           (i.silent ? " — silent" : "") }, select);
+                                           (notBegun(i) ? " — not begun" : i.silent ? " — silent" : "") }, select);
   const legend = C.html("div", { class: "legend" }, mapSection);
   for (const [cls, text] of [["root", "root cause"], ["affected", "affected"], ["untouched", "untouched"]]) {
     const item = C.html("span", {}, legend);
@@ -122,7 +125,12 @@
 
   // --- incidents --------------------------------------------------------------------------
   const incidentSection = section("incidents", "Incidents");
-  if (!data.incidents.length) C.html("p", { class: "muted", text: "No incidents: nothing was injected." }, incidentSection);
+  if (!facts.truth)
+    C.html("p", { class: "muted", text: "No ground truth: the run stopped (on an error or an interrupt) before " +
+                                        "writing it, so the faults that began are not known from this trace and " +
+                                        "nothing is scored." }, incidentSection);
+  else if (!data.incidents.length)
+    C.html("p", { class: "muted", text: "No incidents: nothing was injected." }, incidentSection);
   for (const i of data.incidents) {
     const box = C.html("div", { class: "panel incident", id: `incident-${i.id}`, "data-incident": i.id }, incidentSection);
     const head = C.html("h3", {}, box);
@@ -136,7 +144,7 @@
     const fact = (k, v) => { const p = C.html("div", {}, lines); C.html("b", { text: k + " " }, p); p.append(v); };
     fact("cause", `${C.clock(i.start, span)} – ${C.clock(i.end, span)} (${C.duration(i.end - i.start)})`);
     // An interrupted run's incident due after it stopped never began: nothing to chart.
-    if (i.silent && !facts.complete && i.start >= facts.simulated_s) {
+    if (notBegun(i)) {
       fact("impact", "none: the run stopped before its cause began (not scored)");
       continue;
     }
@@ -211,10 +219,19 @@
       for (const [, , value] of columns) C.html("td", { text: value(r) }, tr);
     }
   };
-  addRows(data.scores.scores, "detector");
-  addRows(data.scores.incident_rules, "rule");
-  C.html("p", { class: "muted", text: `${scored.length} scored incidents, ${data.incidents.length - scored.length} silent. ` +
-                                      "Definitions: docs/scoring.md." }, scoreSection);
+  if (facts.truth) {
+    addRows(data.scores.scores, "detector");
+    addRows(data.scores.incident_rules, "rule");
+    const begun = data.incidents.filter((i) => !notBegun(i)).length;
+    const late = data.incidents.length - begun;
+    C.html("p", { class: "muted", text: `${scored.length} scored incidents, ${begun - scored.length} silent` +
+                                        (late ? `, ${late} not begun when the run stopped` : "") +
+                                        ". Definitions: docs/scoring.md." }, scoreSection);
+  } else {
+    table.remove();
+    C.html("p", { class: "muted", text: "Not scored: the trace has no ground truth (the run stopped before " +
+                                        "writing it)." }, scoreSection);
+  }
 
   // --- each detector's alerts against the impact windows -----------------------------------
   const stripSection = section("detectors", "Alerts against the impact windows");

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import path from "node:path";
 import { execFileSync } from "node:child_process";
-import { statSync } from "node:fs";
+import { statSync, writeFileSync } from "node:fs";
 import { launch, openPage } from "./browser.mjs";
 import { TMP, dosim, traceFacts } from "./support.mjs";
 
@@ -196,5 +196,28 @@ print(json.dumps(sorted(set(k) & {"failover", "failback", "drain", "drain-restor
     return Math.abs((Math.min(...ys) + Math.max(...ys)) / 2 - (y - 4)) < 2;
   }).map((d) => d.dataset.kind), lane);
   for (const kind of kinds) assert.ok(drawn.includes(kind), `${kind} not drawn: ${drawn}`);
+  assert.deepEqual(own.problems, []);
+});
+
+test("a trace stopped on an error says it has no ground truth and scores nothing", async () => {
+  // A script error at 50m leaves the trace without /truth: the page said "No incidents:
+  // nothing was injected" and scored every detector precision 1.00 against nothing.
+  const script = path.join(TMP, "boom.lua");
+  writeFileSync(script, 'sim.after("50m", function() error("boom") end)\n');
+  const stopped = path.join(TMP, "stopped.h5"), stoppedReport = path.join(TMP, "stopped.html");
+  try {
+    dosim("run", "scenarios/retry-storm.yaml", "--script", script, "-q", "-o", stopped);
+    assert.fail("the script's error stops the run");
+  } catch (error) {
+    assert.equal(error.status, 2);
+  }
+  dosim("report", stopped, "-o", stoppedReport);
+  const own = await openPage(browser, `file://${stoppedReport}`);
+  const incidents = await own.page.$eval("#incidents", (s) => s.textContent);
+  assert.match(incidents, /No ground truth/);
+  assert.doesNotMatch(incidents, /nothing was injected/);
+  assert.equal(await own.page.$$eval("#scores table.score-table", (t) => t.length), 0);
+  assert.match(await own.page.$eval("#scores", (s) => s.textContent), /Not scored/);
+  assert.match(await own.page.$eval("#subtitle", (s) => s.textContent), /no ground truth/);
   assert.deepEqual(own.problems, []);
 });

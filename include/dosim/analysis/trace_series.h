@@ -79,6 +79,7 @@ struct TraceSeries {
   std::string dosim_version, mode;  // root attributes; "" in older traces
   std::uint64_t seed = 0;
   bool complete = false;
+  bool has_truth = false;  // /truth/incidents is there (a run stopped on an error has none)
   SimTime tick = 0, record_interval = 0;
   std::vector<SimTime> times;  // end of each row
   std::vector<std::string> services, service_zones, service_regions;
