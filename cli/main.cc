@@ -26,6 +26,13 @@
 
 namespace {
 
+// An output path given as "" (a shell variable left empty) is a mistake, not the default.
+const CLI::Validator kNamesAFile(
+    [](std::string& value) {
+      return value.empty() ? std::string("must name a file (the path is empty)") : std::string();
+    },
+    "", "names a file");
+
 // --lua-instructions and --lua-memory, for run and for validate (which runs the main chunk).
 void add_lua_limits(CLI::App* command, std::int64_t& instructions, std::int64_t& memory_mib) {
   command
@@ -71,9 +78,11 @@ int main(int argc, char** argv) {
                    "fluid or requests: simulate per tick or every request (overrides the "
                    "scenario's `mode`)")
       ->check(CLI::IsMember({"fluid", "requests"}));
-  run_cmd->add_option(
-      "--out,-o", run.out_path,
-      "Trace file to write (default: the scenario file's stem .h5 in the working directory)");
+  run_cmd
+      ->add_option(
+          "--out,-o", run.out_path,
+          "Trace file to write (default: the scenario file's stem .h5 in the working directory)")
+      ->check(kNamesAFile);
   run_cmd->add_flag(
       "--quiet,-q", run.quiet,
       "Print only what follows the summary (alertmanager, remediation and score tables): no "
@@ -81,12 +90,16 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--script", run.script_path,
                       "Lua chaos script to run inside the simulation (docs/lua-api.md)");
   add_lua_limits(run_cmd, run.lua_instructions, run.lua_memory_mib);
-  run_cmd->add_option("--events", run.events_path,
-                      "Write every event (faults, changes, alerts, incidents) as JSON lines");
+  run_cmd
+      ->add_option("--events", run.events_path,
+                   "Write every event (faults, changes, alerts, incidents) as JSON lines")
+      ->check(kNamesAFile);
   run_cmd->add_flag("--strict", run.strict,
                     "Treat warnings (a bare number for a duration, ...) as errors");
-  run_cmd->add_option("--report", run.report_path,
-                      "Also write the run report (HTML, as dosim report) with the wall time");
+  run_cmd
+      ->add_option("--report", run.report_path,
+                   "Also write the run report (HTML, as dosim report) with the wall time")
+      ->check(kNamesAFile);
   run_cmd
       ->add_option("--threads,-j", run.threads,
                    "Threads for each tick's work, 1 to 256; the trace is the same for any count")
@@ -97,9 +110,11 @@ int main(int argc, char** argv) {
   auto* report_cmd = app.add_subcommand(
       "report", "Draw a trace as one self-contained HTML page: map, timeline, incidents, scores");
   report_cmd->add_option("trace", report.trace_path, "Trace written by dosim run")->required();
-  report_cmd->add_option("--out,-o", report.out_path,
-                         "HTML file to write, - for standard output (default: the trace's name "
-                         "with .html)");
+  report_cmd
+      ->add_option("--out,-o", report.out_path,
+                   "HTML file to write, - for standard output (default: the trace's name "
+                   "with .html)")
+      ->check(kNamesAFile);
 
   dosim::cli::ValidateOptions validate;
   auto* validate_cmd = app.add_subcommand(
@@ -164,8 +179,10 @@ int main(int argc, char** argv) {
   export_cmd->add_option("--start", export_options.start,
                          "Wall-clock time of the run's start: Unix seconds or RFC 3339 "
                          "(openmetrics default: now minus the run's span)");
-  export_cmd->add_option("--out,-o", export_options.out_path,
-                         "File to write (default, or -: standard output)");
+  export_cmd
+      ->add_option("--out,-o", export_options.out_path,
+                   "File to write (default, or -: standard output)")
+      ->check(kNamesAFile);
 
   dosim::cli::RoutesOptions routes;
   auto* routes_cmd =
@@ -212,7 +229,8 @@ int main(int argc, char** argv) {
           ->add_option("--seed", serve_seed,
                        "Seed, a whole number in [0, 1e18] (default: the scenario's)")
           ->transform(dosim::cli::seed_validator());
-  serve_cmd->add_option("--out,-o", serve.out_path, "Also write the trace here");
+  serve_cmd->add_option("--out,-o", serve.out_path, "Also write the trace here")
+      ->check(kNamesAFile);
   serve_cmd->add_option("--alertmanager", serve.alertmanager,
                         "Push alerts to this Alertmanager (http://HOST:PORT)");
   serve_cmd->add_flag("--exit-at-end", serve.exit_at_end,
@@ -246,9 +264,12 @@ int main(int argc, char** argv) {
                    "Runs in parallel, 1 to 1024 (results are the same for any number)")
       ->transform(dosim::cli::whole_number())
       ->check(dosim::cli::in_range(1, 1024));
-  bench_cmd->add_option("--out,-o", bench.out_path, "Write the results as JSON");
-  bench_cmd->add_option("--report", bench.report_path,
-                        "Write the results as one self-contained HTML page (tables, charts)");
+  bench_cmd->add_option("--out,-o", bench.out_path, "Write the results as JSON")
+      ->check(kNamesAFile);
+  bench_cmd
+      ->add_option("--report", bench.report_path,
+                   "Write the results as one self-contained HTML page (tables, charts)")
+      ->check(kNamesAFile);
   bench_cmd->add_option("--script", bench.script_path,
                         "Lua script run in every run (its sim.detector detectors can be listed)");
   bench_cmd->add_flag("--quiet,-q", bench.quiet, "No progress line");

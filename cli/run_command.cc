@@ -225,7 +225,11 @@ int run_command(const RunCommandOptions& options) {
                                        {"--events", options.events_path},
                                        {"--report", options.report_path}}) {
       if (path.empty()) continue;
-      if (same_file(path, options.scenario_path))
+      if (option == "--report" && path == "-")  // standard output holds the run's own story
+        early.push_back({"command line", 0, 0,
+                         "--report -: the run prints its summary on standard output; write the "
+                         "report to a file, or later with `dosim report TRACE -o -`"});
+      else if (same_file(path, options.scenario_path))
         early.push_back({path, 0, 0, option + " names the scenario, an input of the run"});
       else if (!options.script_path.empty() && same_file(path, options.script_path))
         early.push_back({path, 0, 0, option + " names the script, an input of the run"});

@@ -288,3 +288,21 @@ def test_a_zone_or_region_outage_has_its_services_at_the_root():
             assert set(incident["series"]["services"][:1]) <= set(expected)
             checked += 1
         assert checked > 0
+
+
+def test_an_empty_output_path_and_run_report_to_stdout_are_refused():
+    """`-o ""` (a shell variable left empty) is refused for every output option, not read as
+    the default; `dosim run --report -` is refused (it wrote a file named '-')."""
+    TMP.mkdir(parents=True, exist_ok=True)
+    trace = TMP / "empty-out.h5"
+    assert dosim("run", SCENARIO, "-q", "-o", trace).returncode == 0
+    for args in (["report", trace, "-o", ""], ["export", trace, "-f", "csv", "-o", ""],
+                 ["run", SCENARIO, "-q", "-o", ""], ["run", SCENARIO, "-q", "--events", ""],
+                 ["run", SCENARIO, "-q", "-o", trace, "--report", ""]):
+        result = dosim(*args, cwd=TMP)
+        assert result.returncode == 2 and "must name a file (the path is empty)" in result.stderr, \
+            (args, result.returncode, result.stderr)
+    result = dosim("run", SCENARIO, "-q", "-o", trace, "--report", "-", cwd=TMP)
+    assert result.returncode == 2 and "--report -: the run prints its summary" in result.stderr, \
+        result.stderr
+    assert not (TMP / "-").exists()
