@@ -53,11 +53,7 @@ using hdf5::read_strings;
 namespace {
 
 TraceForScoring read_trace(const std::string& path) {
-  hdf5::quiet_errors();
-  if (const std::string problem = input_file_problem(path); !problem.empty())
-    throw InputError(path, "cannot open trace: " + problem);
-  hdf5::File file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
-  if (!file.valid()) throw InputError(path, "cannot open trace: " + hdf5::error_reason());
+  hdf5::File file = open_trace_file(path);
   const hid_t f = file.get();
   TraceForScoring trace;
   try {
@@ -232,11 +228,7 @@ TraceForScoring read_trace_for_scoring(const std::string& path) {
 namespace {
 
 TraceSpans read_spans(const std::string& path) {
-  hdf5::quiet_errors();
-  if (const std::string problem = input_file_problem(path); !problem.empty())
-    throw InputError(path, "cannot open trace: " + problem);
-  hdf5::File file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
-  if (!file.valid()) throw InputError(path, "cannot open trace: " + hdf5::error_reason());
+  hdf5::File file = open_trace_file(path);
   const hid_t f = file.get();
   TraceSpans trace;
   try {
@@ -294,6 +286,22 @@ TraceSpans read_spans(const std::string& path) {
 }  // namespace
 
 TraceSpans read_trace_spans(const std::string& path) { return read_isolated(path, read_spans); }
+
+hdf5::File open_trace_file(const std::string& path) {
+  hdf5::quiet_errors();
+  if (const std::string problem = input_file_problem(path); !problem.empty())
+    throw InputError(path, "cannot open trace: " + problem);
+  hdf5::File file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+  if (file.valid()) return file;
+  const std::string reason = hdf5::error_reason();
+  if (H5Fis_hdf5(path.c_str()) <= 0) {  // no HDF5 signature where the format puts one
+    const bool yaml = path.ends_with(".yaml") || path.ends_with(".yml");
+    throw InputError(path, std::string("cannot open trace: not an HDF5 file") +
+                               (yaml ? " (a scenario? dosim run SCENARIO writes its trace)"
+                                     : " (a trace is what dosim run writes)"));
+  }
+  throw InputError(path, "cannot open trace: " + reason);
+}
 
 std::string trace_version_problem(hid_t file) {
   if (!hdf5::has_attribute(file, "format")) return "not a dosim trace (it has no format attribute)";

@@ -259,11 +259,7 @@ TraceSeries read(const std::string& path, hid_t f) {
 namespace {
 
 TraceSeries read_checked(const std::string& path) {
-  hdf5::quiet_errors();
-  if (const std::string problem = input_file_problem(path); !problem.empty())
-    throw InputError(path, "cannot open trace: " + problem);
-  hdf5::File file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
-  if (!file.valid()) throw InputError(path, "cannot open trace: " + hdf5::error_reason());
+  hdf5::File file = open_trace_file(path);
   try {
     return read(path, file.get());
   } catch (const NotATrace& failure) {

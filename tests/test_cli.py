@@ -382,6 +382,20 @@ def test_score_recomputes_from_the_trace_what_run_printed():
         assert all(d == round(d * 1e9) / 1e9 for d in delays), delays
     missing = dosim("score", TMP / "no-such-trace.h5")
     assert missing.returncode == 2 and "cannot open trace" in missing.stderr
+    # A scenario given for its trace, or any file that is no HDF5, says so (it said HDF5's
+    # "file signature not found").
+    scenario = SOURCE_DIR / "scenarios" / "ecommerce.yaml"
+    for command in (["score", scenario], ["report", scenario, "-o", TMP / "x.html"],
+                    ["export", scenario, "-f", "csv"]):
+        result = dosim(*command)
+        assert result.returncode == 2, (command, result.stderr)
+        assert f"{scenario}: cannot open trace: not an HDF5 file (a scenario? dosim run SCENARIO " \
+               "writes its trace)" in result.stderr, (command, result.stderr)
+    text = TMP / "text.h5"
+    text.write_text("hello\n")
+    result = dosim("score", text)
+    assert result.returncode == 2 and "not an HDF5 file (a trace is what dosim run writes)" \
+        in result.stderr, result.stderr
 
 
 def test_a_fifo_for_a_trace_or_rule_file_is_refused_not_waited_on():
