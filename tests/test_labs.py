@@ -233,6 +233,16 @@ def test_lab_list_without_labs_says_where_it_looked_and_exits_2():
     listed = dosim("lab", "list", cwd=empty, env=env)
     assert listed.returncode == 2, listed
     assert "no labs found" in listed.stderr and str(empty) in listed.stderr, listed.stderr
+    # Only broken labs: each said, then that none loads, exit 2 (it exited 0 listing nothing).
+    broken = TMP / "broken-labs"
+    for name, code in (("bad", 'raise RuntimeError("oops")\n'), ("empty", "x = 1\n")):
+        (broken / name).mkdir(parents=True, exist_ok=True)
+        (broken / name / "grader.py").write_text(code)
+    env["DOSIM_LABS"] = str(broken)
+    listed = dosim("lab", "list", cwd=empty, env=env)
+    assert listed.returncode == 2, listed
+    assert "does not load" in listed.stderr and "defines no `lab`" in listed.stderr, listed.stderr
+    assert "no lab that loads found" in listed.stderr and str(broken) in listed.stderr, listed.stderr
 
 
 def test_a_python_package_that_cannot_be_imported_exits_2_not_1():

@@ -406,7 +406,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     if args.command == "list":
-        seen = set()
+        seen, listed = set(), 0
         for root in lab_roots():
             for grader in sorted(root.glob("*/grader.py")) if root.is_dir() else []:
                 if grader.parent.name in seen:
@@ -418,9 +418,11 @@ def main(argv=None):
                     print(f"dosim lab list: {broken}", file=sys.stderr)
                     continue
                 print(f"{lab.name:6} {lab.title}  ({grader.parent})")
-        if not seen:  # say where it looked, not nothing
+                listed += 1
+        if not listed:  # say where it looked, not nothing (broken labs were said above)
             looked = ", ".join(str(r) for r in lab_roots())
-            print(f"dosim lab list: no labs found (looked in {looked}; set DOSIM_DATA_DIR to "
+            found = "no labs found" if not seen else "no lab that loads found"
+            print(f"dosim lab list: {found} (looked in {looked}; set DOSIM_DATA_DIR to "
                   "the folder that holds labs/, or DOSIM_LABS to the labs folder)",
                   file=sys.stderr)
             return 2
