@@ -76,7 +76,13 @@ class AlertmanagerReader {
     }
     if (!r.has("route")) {
       // dosim's first form: one route whose keys sit at the top, every alert to one receiver.
-      if (!old_form && !r.has("inhibit_rules") && !r.has("receivers")) return;
+      // Neither form (`{}`, or only `global:`): as a file's, amtool's missing root route.
+      if (!old_form && !r.has("inhibit_rules") && !r.has("receivers")) {
+        diags_.error(r.pos(),
+                     "missing required key 'route' (the root route, with its "
+                     "'receiver') in the Alertmanager configuration");
+        return;
+      }
       diags_.warning(r.pos(),
                      "deprecated: dosim's first 'alertmanager:' form; write Alertmanager's "
                      "'route:' (with a receiver) and 'receivers:', which amtool check-config "
