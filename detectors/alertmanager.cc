@@ -159,7 +159,7 @@ std::string joined_values(const Labels& labels, const std::vector<std::string>& 
 // way, under its route's timing. At each group_interval flush, as its DedupStage decides: a
 // notification when an alert is firing whose label set was not firing at the last
 // notification (an alert that resolved and fired again in between is the same alert), or
-// when repeat_interval has passed; nothing firing closes the group. With `send_resolved`
+// when more than repeat_interval has passed; nothing firing closes the group. With `send_resolved`
 // also when an alert resolved since the last flush (the group keeps a resolved alert until
 // the flush after its resolution) whose label set was not among those resolved at the last
 // notification, and at the flush that closes a group that notified (all resolved). Steps
@@ -235,7 +235,10 @@ void notify_group(const std::vector<Alert>& alerts, const std::vector<std::size_
           result.notifications.push_back({at, key, 0, route.receiver, true});
         break;
       }
-      const bool repeat_due = last >= 0 && at - last >= route.repeat_interval;
+      // Strictly past: Alertmanager logs a notification once sent, after its flush began, and
+      // repeats when that log entry is before now - repeat_interval, so a repeat_interval that
+      // is a whole number of group_intervals repeats one flush later (4h, 5m: at 4h05m).
+      const bool repeat_due = last >= 0 && at - last > route.repeat_interval;
       const bool resolutions_due = send_resolved && last >= 0 && new_resolutions();
       if (firing_unnotified > 0 || repeat_due || resolutions_due) {
         result.notifications.push_back(
@@ -251,7 +254,7 @@ void notify_group(const std::vector<Alert>& alerts, const std::vector<std::size_
       }
       // Nothing changes before the next alert joins, the next member resolves or a repeat is
       // due: jump to the first flush at or after the earliest of these.
-      SimTime change = saturated_sum(last, route.repeat_interval);
+      SimTime change = saturated_sum(saturated_sum(last, route.repeat_interval), 1);
       if (joined < members.size()) change = std::min(change, member(joined).time);
       if (resolved < resolutions.size()) change = std::min(change, resolutions[resolved].first);
       at = next_step(at, route.group_interval, change, end);
