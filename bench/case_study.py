@@ -518,12 +518,39 @@ def pooled(data, row):
     return out
 
 
-def table(full_path, oncall_path):
+def fail(message):
+    """A user's mistake: said on stderr, exit 2 (no traceback)."""
+    print(f"case_study.py: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def bench_results(path):
+    """The `dosim bench --closed-loop --out` JSON at `path`, or fail() saying why not."""
     import json
-    with open(full_path) as f:
-        full = json.load(f)
-    with open(oncall_path) as f:
-        oncall = json.load(f)
+    try:
+        with open(path) as f:
+            data = json.load(f)
+    except OSError as e:
+        fail(f"{path}: cannot read it: {e.strerror}")
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        fail(f"{path}: not JSON ({e}): --table takes the files `dosim bench --closed-loop --out` writes")
+    if not isinstance(data, dict) or not data.get("closed_loop") or "runs" not in data:
+        fail(f"{path}: not the results of `dosim bench --closed-loop --out`")
+    return data
+
+
+def automatic(data):
+    """Incidents remediated by automation, over every run and row of a bench's results."""
+    return sum(row.get("automatic", 0) for run in data["runs"] for row in run["rows"].values())
+
+
+def table(full_path, oncall_path):
+    full, oncall = bench_results(full_path), bench_results(oncall_path)
+    # The on-call scenario's playbooks have no automation: remediations by automation in it
+    # mean the two files were given the other way round (its rows would be mislabelled).
+    if automatic(oncall) > 0:
+        fail(f"{oncall_path} has incidents remediated by automation, so it is the full "
+             f"playbooks' results: give FULL.json first, then ONCALL.json (--playbooks oncall)")
     setups = [("customers' reports (no detector)", "on-call", oncall, "null")]
     setups += [(f"`{d}`", "on-call", oncall, d) for d in oncall["detectors"]]
     setups += [(f"`{d}`", "automation, on-call fallback", full, d) for d in full["detectors"]]
@@ -564,14 +591,19 @@ def main():
         table(*args.table)
         return
     if args.weeks < 1 or args.weeks > 5:
-        sys.exit("case_study.py: --weeks must be 1 to 5")
+        fail("--weeks must be 1 to 5")
     text = generate(args.seed, args.weeks, args.playbooks)
     if args.out == "-":
         sys.stdout.write(text)
     else:
-        with open(args.out, "w") as f:
-            f.write(text)
+        try:
+            with open(args.out, "w") as f:
+                f.write(text)
+        except OSError as e:
+            fail(f"{args.out}: cannot write it: {e.strerror}")
 
 
 if __name__ == "__main__":
+    import signal
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `| head` ends it quietly
     main()

@@ -142,7 +142,8 @@
     });
     const lines = C.html("div", { class: "incident-facts" }, box);
     const fact = (k, v) => { const p = C.html("div", {}, lines); C.html("b", { text: k + " " }, p); p.append(v); };
-    fact("cause", `${C.clock(i.start, span)} – ${C.clock(i.end, span)} (${C.duration(i.end - i.start)})`);
+    // A window's ends with seconds where the window is under ten minutes (the span shown).
+    fact("cause", `${C.clock(i.start, i.end - i.start)} – ${C.clock(i.end, i.end - i.start)} (${C.duration(i.end - i.start)})`);
     // An interrupted run's incident due after it stopped never began: nothing to chart.
     if (notBegun(i)) {
       fact("impact", "none: the run stopped before its cause began (not scored)");
@@ -151,7 +152,8 @@
     if (i.silent) {
       fact("impact", "none: the fault changed nothing measurable (silent, not scored)");
     } else {
-      fact("impact", `${C.clock(i.impact_start, span)} – ${C.clock(i.impact_end, span)}` +
+      const impactSpan = i.impact_end - i.impact_start;
+      fact("impact", `${C.clock(i.impact_start, impactSpan)} – ${C.clock(i.impact_end, impactSpan)}` +
                      (i.ongoing ? " (still impacting when the run ended)" : ""));
       fact("TTR", C.duration(i.ttr));
       const ttd = Object.entries(i.ttd).map(([d, t]) => `${d} ${t === null ? "missed" : C.duration(t)}`);

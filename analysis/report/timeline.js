@@ -152,7 +152,7 @@ const DosimTimeline = (() => {
         `${data.detectors[A.detector[a]] ?? "?"}: ${A.target[a]} ${A.metric[a]} ${A.severity[a]}` +
           ` at ${C.clock(A.t[a], span)}` + (A.incident[a] >= 0 ? ` (incident ${A.incident[a]})` : " (false alarm)")));
       }
-      label.textContent = ` ${C.clock(view.t0, span)} – ${C.clock(view.t1, span)}`;
+      label.textContent = ` ${C.clock(view.t0, view.t1 - view.t0)} – ${C.clock(view.t1, view.t1 - view.t0)}`;
       currentX = x;
     }
 

@@ -1,9 +1,11 @@
 // node tests/browser/load_time.mjs FILE.html [RUNS]: how long Chromium takes to open a dosim
 // page and draw it (navigation start to the end of the load event, the page's scripts
 // included: they draw synchronously), the median of RUNS fresh loads; for bench/RESULTS.md.
+import path from "node:path";
 import { launch, openPage } from "./browser.mjs";
 
-const [file, runs = "5"] = process.argv.slice(2);
+const [given, runs = "5"] = process.argv.slice(2);
+const file = path.resolve(given);  // a file:// URL needs the absolute path
 const browser = await launch();
 const times = [];
 try {
