@@ -364,3 +364,29 @@ def test_garbage_submissions_and_broken_labs_get_words_not_tracebacks():
     assert "broken/grader.py does not load: SyntaxError" in listed.stderr, listed.stderr
     for run in (replaced, full, listed):
         assert "Traceback" not in run.stderr, run.stderr
+
+
+def test_feedback_says_what_is_wrong():
+    """The graders' feedback names the mistake made: the right change in a list is an answer
+    of the wrong type (it said the change was wrong); the starter's missing /pay incident is
+    why it is not Critical (it said the incident was not Critical); a DOSIM_NAB set to a
+    folder without NAB says so (it said to set DOSIM_NAB)."""
+    def feedback(report, task):
+        return next(t["feedback"] for t in report["tasks"] if t["id"] == task)
+
+    folder = TMP / "lab5-listed"
+    shutil.rmtree(folder, ignore_errors=True)
+    shutil.copytree(LABS / "solutions" / "lab5", folder)
+    answers = folder / "answers.yaml"
+    answers.write_text(answers.read_text().replace("root_change: pricing-v7",
+                                                   "root_change: [pricing-v7]"))
+    _, report, _ = grade("lab5", folder, "--task", "root-cause")
+    assert "root_change must be one change's name, as text" in feedback(report, "root-cause")
+    _, report, _ = grade("lab2", LABS / "lab2" / "submission", "--task", "severity")
+    assert "no /pay incident was found" in feedback(report, "severity"), report
+    env = dict(ENV, DOSIM_NAB=str(TMP / "no-nab-here"))
+    out = TMP / "grade-lab4-nab.json"
+    dosim("lab", "grade", "lab4", LABS / "solutions" / "lab4", "--task", "nab", "--json", out,
+          cwd=TMP, env=env, timeout=600)
+    said = feedback(json.loads(out.read_text()), "nab")
+    assert "DOSIM_NAB is" in said and "holds no copy" in said, said

@@ -100,6 +100,10 @@ def nab(g):
     root = nab_root()
     if not (root / "data").is_dir():
         # The absolute path: a relative one says nothing of where it was looked for.
+        if os.environ.get("DOSIM_NAB"):  # set, but to no copy: say that, not "set it"
+            raise Failed(f"DOSIM_NAB is {os.path.abspath(root)}, which holds no copy of the "
+                         "Numenta Anomaly Benchmark (no data/ folder there): point it at one "
+                         "(github.com/numenta/NAB)")
         raise Failed(f"the Numenta Anomaly Benchmark is not at {os.path.abspath(root)}: set "
                      "DOSIM_NAB to a "
                      "copy of it (github.com/numenta/NAB)")

@@ -46,6 +46,11 @@ def recovery_s(report):
           needs=["answers.yaml"])
 def root_cause(g):
     answers = g.answers()
+    for key, what in (("root_change", "change"), ("root_service", "service")):
+        value = answers.get(key)
+        g.expect(value is None or isinstance(value, str), None,
+                 f"{key} must be one {what}'s name, as text (`{key}: name`), got "
+                 f"{type(value).__name__} {value!r}")
     incident = the_incident(g.run(SCENARIO, seed=g.answer_seed()))
     g.expect(str(answers.get("root_change")) == incident["name"], None,
              "root_change is not the change that caused the incident. The latest change "
