@@ -7,6 +7,7 @@
 
 #include "dosim/error.h"
 #include "util/input_file.h"
+#include "util/prometheus_duration.h"
 
 namespace dosim {
 namespace {
@@ -77,42 +78,7 @@ RuleLabels alert_labels(const AlertingRule& rule, const RuleLabels& series, doub
   return labels;
 }
 
-SimTime parse_prometheus_duration(const std::string& text) {
-  if (text.empty()) return -1;
-  if (text == "0") return 0;  // Prometheus' model.ParseDuration takes a bare 0 (promtool too)
-  SimTime total = 0;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    std::size_t digits = i;
-    while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
-    if (digits == i || digits - i > 12) return -1;
-    const SimTime value = std::stoll(text.substr(i, digits - i));
-    std::size_t unit_end = digits;
-    while (unit_end < text.size() && std::isalpha(static_cast<unsigned char>(text[unit_end])))
-      ++unit_end;
-    const std::string unit = text.substr(digits, unit_end - digits);
-    SimTime scale = 0;
-    if (unit == "ms")
-      scale = kMillisecond;
-    else if (unit == "s")
-      scale = kSecond;
-    else if (unit == "m")
-      scale = kMinute;
-    else if (unit == "h")
-      scale = kHour;
-    else if (unit == "d")
-      scale = kDay;
-    else if (unit == "w")
-      scale = 7 * kDay;
-    else if (unit == "y")
-      scale = 365 * kDay;
-    else
-      return -1;
-    total += value * scale;
-    i = unit_end;
-  }
-  return total;
-}
+SimTime parse_prometheus_duration(const std::string& text) { return prometheus_duration_ns(text); }
 
 RuleFile read_rule_file(const std::string& path) {
   std::string reason;

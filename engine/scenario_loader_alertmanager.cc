@@ -15,6 +15,7 @@
 #include "scenario_loader_internal.h"
 #include "util/alertmanager_syntax.h"
 #include "util/input_file.h"
+#include "util/prometheus_duration.h"
 
 namespace dosim::loader {
 namespace {
@@ -132,7 +133,8 @@ class AlertmanagerReader {
       read_matchers(r, "matchers", route.matchers);
       read_match_map(r, "match", LabelMatcherSpec::Op::kEqual, route.matchers);
       read_match_map(r, "match_re", LabelMatcherSpec::Op::kMatches, route.matchers);
-      route.continue_matching = r.boolean("continue").value_or(false);
+      if (r.has("continue"))
+        route.continue_matching = go_boolean(*r.value("continue"), "continue").value_or(false);
     }
     // Alertmanager refuses a time interval on the root route, or one no top-level
     // `time_intervals` / `mute_time_intervals` defines; dosim checks the names and does not
@@ -179,11 +181,10 @@ class AlertmanagerReader {
       if (route.group_by_all && !route.group_by.empty())
         diags_.error(r.value_pos("group_by"), "'...' in group_by stands alone (every label)");
     }
-    route.group_wait = r.duration("group_wait", Range::at_least(0)).value_or(route.group_wait);
-    route.group_interval =
-        r.duration("group_interval", Range::above(0)).value_or(route.group_interval);
+    route.group_wait = am_duration(r, "group_wait", true).value_or(route.group_wait);
+    route.group_interval = am_duration(r, "group_interval", false).value_or(route.group_interval);
     route.repeat_interval =
-        r.duration("repeat_interval", Range::above(0)).value_or(route.repeat_interval);
+        am_duration(r, "repeat_interval", false).value_or(route.repeat_interval);
     // Alerts fire and resolve on ticks: flushes closer together only repeat notifications
     // (and a run's notifications would grow without bound).
     for (const char* key : {"group_interval", "repeat_interval"}) {
@@ -343,15 +344,48 @@ class AlertmanagerReader {
     const bool by_default = key != "email_configs" && key != "slack_configs" &&
                             key != "wechat_configs" && key != "rocketchat_configs";
     if (!integration.IsMap() || !integration["send_resolved"]) return by_default;
-    const YAML::Node value = integration["send_resolved"];
-    const std::optional<std::string> text =
-        read_text(value, pos_of(value), "'send_resolved'", diags_);
-    if (!text) return by_default;
-    if (*text != "true" && *text != "false") {
-      diags_.error(pos_of(value), "'send_resolved' must be true or false");
-      return by_default;
+    return go_boolean(integration["send_resolved"], "send_resolved").value_or(by_default);
+  }
+
+  // A boolean as Alertmanager's YAML library (Go's yaml.v2, YAML 1.1) reads one: an unquoted
+  // true/false, yes/no, on/off, y/n (any of their usual cases); a quoted "true" is text, which
+  // amtool refuses for a bool.
+  std::optional<bool> go_boolean(const YAML::Node& value, const char* key) {
+    if (value.IsScalar() && value.Tag() != "!") {
+      const std::string& t = value.Scalar();
+      for (const char* yes :
+           {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON", "y", "Y"})
+        if (t == yes) return true;
+      for (const char* no :
+           {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", "n", "N"})
+        if (t == no) return false;
     }
-    return *text == "true";
+    diags_.error(
+        pos_of(value),
+        std::string("'") + key + "' must be true or false (unquoted), got " +
+            (value.IsScalar() && value.Tag() == "!" ? "the quoted text \"" + value.Scalar() + "\""
+                                                    : describe(value)));
+    return std::nullopt;
+  }
+
+  // A duration as Alertmanager reads one (Prometheus's model.Duration: 5m, 1h30m, 250ms, 1d,
+  // 1w, 1y, a bare 0; whole numbers, no µs): what amtool check-config refuses (1.5h, 500us,
+  // 90), refused. group_interval and repeat_interval cannot be zero, as Alertmanager says.
+  std::optional<SimTime> am_duration(MapReader& r, const char* key, bool zero_allowed) {
+    const std::optional<YAML::Node> node = r.value(key);
+    if (!node) return std::nullopt;
+    const SimTime value = node->IsScalar() ? prometheus_duration_ns(node->Scalar()) : -1;
+    if (value < 0) {
+      diags_.error(r.value_pos(key),
+                   std::string("'") + key + "' must be a duration as Alertmanager reads it (5m, " +
+                       "1h30m, 250ms, 1d, 1y: whole numbers with units), got " + describe(*node));
+      return std::nullopt;
+    }
+    if (value == 0 && !zero_allowed) {
+      diags_.error(r.value_pos(key), std::string("'") + key + "' cannot be zero");
+      return std::nullopt;
+    }
+    return value;
   }
 
   // receivers: names, and what each would send to (*_configs) checked to be Alertmanager's

@@ -390,3 +390,18 @@ def test_feedback_says_what_is_wrong():
           cwd=TMP, env=env, timeout=600)
     said = feedback(json.loads(out.read_text()), "nab")
     assert "DOSIM_NAB is" in said and "holds no copy" in said, said
+
+
+def test_a_run_problem_is_said_at_a_file_the_student_has():
+    """A detector that fails to import, graded: the feedback names the lab's scenario and the
+    student's own file, not the grader's scratch copy of the scenario (a /tmp/dosim-lab4-...
+    path, deleted once grading ends)."""
+    folder = TMP / "lab4-broken-import"
+    shutil.rmtree(folder, ignore_errors=True)
+    shutil.copytree(LABS / "solutions" / "lab4", folder)
+    code = folder / "detector.py"
+    code.write_text("import nosuchmod\n" + code.read_text())
+    _, report, _ = grade("lab4", folder)
+    said = "\n".join(t["feedback"] for t in report["tasks"] if not t["passed"])
+    assert "ModuleNotFoundError" in said and str(code) in said, said
+    assert "dosim-lab4-" not in said and "shop.yaml (as the grader runs it with your files)" in said, said

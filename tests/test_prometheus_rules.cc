@@ -33,6 +33,14 @@ TEST_CASE("Prometheus durations", "[prometheus_rules]") {
   CHECK(parse_prometheus_duration("00") == -1);
   CHECK(parse_prometheus_duration("m") == -1);
   CHECK(parse_prometheus_duration("3x") == -1);
+  // Units from the largest down, each once, as model.ParseDuration's pattern has them.
+  CHECK(parse_prometheus_duration("1y2w3d4h5m6s7ms") == 365 * kDay + 14 * kDay + 3 * kDay +
+                                                            4 * kHour + 5 * kMinute + 6 * kSecond +
+                                                            7 * kMillisecond);
+  CHECK(parse_prometheus_duration("1m1h") == -1);
+  CHECK(parse_prometheus_duration("1h1h") == -1);
+  CHECK(parse_prometheus_duration("1.5h") == -1);
+  CHECK(parse_prometheus_duration("500us") == -1);
 }
 
 TEST_CASE("a group's limit fails the evaluations with more alerts and drops them all",

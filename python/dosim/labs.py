@@ -25,6 +25,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import re
 import sys
 import tempfile
 import traceback
@@ -235,7 +236,15 @@ class Grader:
                 warnings.simplefilter("ignore", UserWarning)
                 report = dosim.run(str(path), seed=seed, **options)
         except dosim.Error as error:
-            problems = "\n".join(str(d) for d in getattr(error, "diagnostics", [])) or str(error)
+            def said(d):
+                # A place in the grader's own copy of the scenario (a scratch file, gone once
+                # graded) is no place a student can open: the lab's scenario is named instead.
+                text = str(d)
+                if Path(path) != self.lab_file(name):
+                    text = re.sub(rf"^{re.escape(str(path))}(:\d+)*: ",
+                                  f"{name} (as the grader runs it with your files): ", text)
+                return text
+            problems = "\n".join(said(d) for d in getattr(error, "diagnostics", [])) or str(error)
             raise Failed(f"the run did not start or stopped with an error:\n{problems}") \
                 from None
         self._cache[key] = report
