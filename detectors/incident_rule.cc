@@ -42,8 +42,10 @@ std::vector<const IncidentRuleSpec::StreamThreshold*> IncidentRule::unknown_keys
 
 void IncidentRule::observe(SimTime time, const std::vector<char>& anomalous) {
   for (std::size_t i = 0; i < counts_.size(); ++i) counts_[i] += anomalous[i] ? 1 : 0;
+  // A poll due within this tick happens at its end, `time`, when the tick's data is in (a
+  // 2.5 s poll of 1 s ticks at 3 s: at 2.5 s it would count a tick not yet ended).
   while (time >= next_poll_) {
-    poll(next_poll_);
+    poll(time);
     next_poll_ += spec_.poll;
   }
 }

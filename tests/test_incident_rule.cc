@@ -129,6 +129,25 @@ TEST_CASE("one hot stream makes a Sev2 incident, a cold run makes none", "[incid
   CHECK(quiet.temperature() == 0);
 }
 
+TEST_CASE("a poll between two ticks happens when the tick it falls in ends", "[incident_rule]") {
+  // Polls every 2.5 s of 1 s ticks: due at 2.5 s, 5 s, 7.5 s, 10 s, ... each counts the ticks
+  // ended by the tick end at or after it (3 s, 5 s, 8 s, 10 s), and is dated then; at 2.5 s it
+  // counted the tick ending at 3 s, data from after its own time.
+  IncidentRuleSpec spec;
+  spec.name = "r";
+  spec.poll = 2500 * kMillisecond;
+  spec.stream_threshold = 0;
+  spec.threshold = 2.5;  // above at the first poll: 3 ticks counted
+  IncidentRule rule(spec, {"a:rps"});
+  for (std::int64_t tick = 0; tick < 10; ++tick) rule.observe((tick + 1) * kSecond, {1});
+  REQUIRE(rule.incidents().size() == 1);
+  // The first poll, due at 2.5 s, counts the ticks ended by 3 s and is dated 3 s.
+  CHECK(rule.incidents()[0].start == 3 * kSecond);
+  REQUIRE(!rule.incidents()[0].timeline.empty());
+  CHECK(rule.incidents()[0].timeline[0].time == 3 * kSecond);
+  CHECK(rule.incidents()[0].timeline[0].accumulators[0] == 3);
+}
+
 TEST_CASE("the Lab 7 scenario: the cart delay makes a Sev2 incident, the surges none",
           "[incident_rule]") {
   const Scenario scenario = parse_scenario_file_for_test("scenarios/online-boutique.yaml");
