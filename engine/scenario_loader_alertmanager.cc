@@ -410,8 +410,9 @@ class AlertmanagerReader {
         spec.resolved_notices[*name] = resolving == integrations
                                            ? AlertmanagerSpec::ResolvedNotices::kAll
                                            : AlertmanagerSpec::ResolvedNotices::kSome;
-      if (!name) {
-        diags_.error(pos_of(item), "a receiver needs a 'name'");
+      if (!name || name->empty()) {  // amtool: "missing name in receiver"
+        diags_.error(name ? receiver.value_pos("name") : pos_of(item),
+                     name ? "a receiver's 'name' must not be empty" : "a receiver needs a 'name'");
         continue;
       }
       if (std::find(spec.receivers.begin(), spec.receivers.end(), *name) != spec.receivers.end())
