@@ -234,11 +234,15 @@ class AlertmanagerReader {
   }
 
   // One list item: a matcher, or several separated by commas, optionally in braces
-  // ("{service=\"db\", severity=~\"crit.*\"}"), as Alertmanager parses them.
+  // ("{service=\"db\", severity=~\"crit.*\"}"), as Alertmanager's ParseMatchers reads them:
+  // a leading '{' and a trailing '}' are dropped each on its own ('{a=b' and 'a=b}' are a=b),
+  // and nothing left ('{}', '') is no matcher.
   void parse_matchers(std::string_view text, SourcePos pos, std::vector<LabelMatcherSpec>& out) {
     text = trimmed(text);
-    if (text.size() >= 2 && text.front() == '{' && text.back() == '}')
-      text = trimmed(text.substr(1, text.size() - 2));
+    if (text.starts_with('{')) text.remove_prefix(1);
+    if (text.ends_with('}')) text.remove_suffix(1);
+    text = trimmed(text);
+    if (text.empty()) return;
     std::size_t start = 0;
     bool quoted = false;
     for (std::size_t i = 0; i <= text.size(); ++i) {
@@ -252,7 +256,7 @@ class AlertmanagerReader {
       }
       const std::string_view piece = trimmed(text.substr(start, i - start));
       start = i + 1;
-      if (piece.empty() && i == text.size() && !out.empty()) break;  // a trailing comma
+      if (piece.empty() && i == text.size()) break;  // a trailing comma
       if (auto matcher = parse_matcher(piece, pos)) out.push_back(std::move(*matcher));
     }
   }

@@ -491,3 +491,23 @@ def test_receivers_that_send_resolved_are_notified_of_resolutions():
         counts[kind] = scored["receivers"]
     assert counts["webhook"] == {"team-payments": 8, "oncall-pager": 2}, counts
     assert counts["email"] == counts["webhook-off"] == {"team-payments": 4, "oncall-pager": 1}, counts
+
+
+def test_matcher_braces_and_empty_matchers_read_as_amtool_reads_them():
+    """Alertmanager's ParseMatchers drops a leading '{' and a trailing '}' each on its own and
+    reads nothing left as no matcher: '{severity="critical"' and 'severity=critical}' are
+    severity=critical (dosim refused the first and read 'critical}' in the second), '{}' and
+    '' match every alert (dosim refused them). Routed as amtool config routes test routes."""
+    checks = Checks()
+    for k, matcher in enumerate(['{severity="critical"', 'severity=critical}', '{}', '',
+                                 '{severity="critical",}']):
+        config = one_route(f"braces-{k}", matcher)
+        checked = amtool("check-config", config)
+        assert checked.returncode == 0, (matcher, checked.stdout)
+        for label in ('severity="critical"', 'severity="warning"'):
+            expected = amtool("config", "routes", "test", f"--config.file={config}", label)
+            ours = dosim("routes", config, label)
+            checks(ours.returncode == 0 and ours.stdout.strip() == expected.stdout.strip(),
+                   f"{matcher!r} {label}: dosim {ours.stdout.strip()!r} {ours.stderr.strip()!r}, "
+                   f"amtool {expected.stdout.strip()!r}")
+    checks.assert_passed()
