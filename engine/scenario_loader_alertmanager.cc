@@ -351,6 +351,24 @@ class AlertmanagerReader {
     return go_boolean(integration["send_resolved"], "send_resolved").value_or(by_default);
   }
 
+  // What amtool check-config requires of every integration dosim does not send through: a
+  // mapping; a webhook's url (or url_file), an email's `to`. The rest of each is left aside.
+  void check_integration(const YAML::Node& integration, std::string_view key) {
+    if (!integration.IsMap()) {
+      diags_.error(pos_of(integration),
+                   "an item of '" + std::string(key) +
+                       "' must be a mapping (an integration's settings), got " +
+                       describe(integration));
+      return;
+    }
+    if (key == "webhook_configs" && !integration["url"] && !integration["url_file"])
+      diags_.error(pos_of(integration),
+                   "a webhook_configs item needs 'url' (or 'url_file'), as Alertmanager requires");
+    if (key == "email_configs" && !integration["to"])
+      diags_.error(pos_of(integration),
+                   "an email_configs item needs 'to' (missing to address in email config)");
+  }
+
   // A boolean as Alertmanager's YAML library (Go's yaml.v2, YAML 1.1) reads one: an unquoted
   // true/false, yes/no, on/off, y/n (any of their usual cases); a quoted "true" is text, which
   // amtool refuses for a bool.
@@ -407,6 +425,7 @@ class AlertmanagerReader {
         if (key == "name") continue;
         for (const YAML::Node& integration : receiver.list(key)) {
           ++integrations;
+          check_integration(integration, key);
           resolving += sends_resolved(integration, key);
         }
       }
