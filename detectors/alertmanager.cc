@@ -1,6 +1,7 @@
 #include "detectors/alertmanager.h"
 
 #include <algorithm>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <optional>
@@ -129,22 +130,44 @@ SimTime next_step(SimTime at, SimTime interval, SimTime target, SimTime limit) {
 
 SimTime saturated_sum(SimTime a, SimTime b) { return b > kNever - a ? kNever : a + b; }
 
-// The two latest-resolving alerts seen under one key, so that "another alert than `a` is still
-// firing at t" is answered without a scan.
-struct LatestTwo {
-  SimTime first = -1, second = -1;
-  std::size_t first_alert = 0;
-  void add(SimTime resolved, std::size_t alert) {
-    if (resolved > first) {
-      second = first;
-      first = resolved;
-      first_alert = alert;
-    } else if (resolved > second) {
-      second = resolved;
+// Half-open windows [from, to) during which some alert fires, sorted and disjoint.
+using Windows = std::vector<std::pair<SimTime, SimTime>>;
+
+void merge_windows(Windows& windows) {
+  std::sort(windows.begin(), windows.end());
+  std::size_t out = 0;
+  for (const auto& w : windows) {
+    if (out > 0 && w.first <= windows[out - 1].second) {
+      windows[out - 1].second = std::max(windows[out - 1].second, w.second);
+      continue;
     }
+    windows[out++] = w;
   }
-  bool other_firing(std::size_t alert, SimTime t) const {
-    return (first_alert != alert ? first : second) > t;
+  windows.resize(out);
+}
+
+// When an alert is muted: the windows of the inhibiting sources of the rules whose target it
+// matches (one list per rule).
+struct Muting {
+  std::vector<const Windows*> windows;
+
+  bool at(SimTime t) const {
+    for (const Windows* w : windows) {
+      const auto after = std::upper_bound(w->begin(), w->end(), std::make_pair(t, kNever));
+      if (after != w->begin() && t < std::prev(after)->second) return true;
+    }
+    return false;
+  }
+  // The first time after `t` at which `at` may change; kNever when it never does.
+  SimTime next_change(SimTime t) const {
+    SimTime change = kNever;
+    for (const Windows* w : windows) {
+      const auto after = std::upper_bound(w->begin(), w->end(), std::make_pair(t, kNever));
+      if (after != w->end()) change = std::min(change, after->first);
+      if (after != w->begin() && t < std::prev(after)->second)
+        change = std::min(change, std::prev(after)->second);
+    }
+    return change;
   }
 };
 
@@ -154,114 +177,100 @@ std::string joined_values(const Labels& labels, const std::vector<std::string>& 
   return key;
 }
 
+// Alertmanager's notification log for one group and receiver: what its last notification
+// told (label sets as identities, sorted). It outlives the group's lives, as the nflog does.
+struct NotificationLog {
+  bool exists = false;
+  SimTime at = -1;
+  std::vector<std::size_t> firing, resolved;
+};
+
+bool subset(const std::vector<std::size_t>& part, const std::vector<std::size_t>& whole) {
+  return std::includes(whole.begin(), whole.end(), part.begin(), part.end());
+}
+
 // Alerts of one group in firing order (indices into `alerts`), with `identity[a]` equal for
 // alerts of equal label sets (Alertmanager's fingerprint): its notifications, Alertmanager's
-// way, under its route's timing. At each group_interval flush, as its DedupStage decides: a
-// notification when an alert is firing whose label set was not firing at the last
-// notification (an alert that resolved and fired again in between is the same alert), or
-// when more than repeat_interval has passed; nothing firing closes the group. With `send_resolved`
-// also when an alert resolved since the last flush (the group keeps a resolved alert until
-// the flush after its resolution) whose label set was not among those resolved at the last
-// notification, and at the flush that closes a group that notified (all resolved). Steps
-// through the flushes, skipping those at which nothing can change (no alert joins or
-// resolves and no repeat is due), so the cost is O(members log members + notifications)
-// whatever the intervals. Records when each member was first in a
-// notification (firing at it).
+// way, under its route's timing. The group holds one alert per label set (the latest to
+// join) from the flush after it fires until the flush after it resolves; at each
+// group_interval flush the alerts muted by an inhibit rule at that moment are left out
+// (the MuteStage) and its DedupStage decides on the rest against the log: a notification
+// when a label set is firing that the last did not carry, when nothing fires any more but
+// the last carried firing alerts (sent only to a receiver with send_resolved, logged in any
+// case), with `send_resolved` when a label set resolved since the last flush that the last
+// did not tell resolved, or at the first flush more than repeat_interval after the last.
+// A group whose alerts have all resolved closes after its flush; the next alert opens a
+// new one. Steps from flush to flush only where something can change (an alert joins or
+// resolves, an inhibiting source starts or stops, a repeat falls due), so the cost is in
+// proportion to the alerts, the sources' windows and the notifications, not the flushes.
+// Records when each member was first in a notification (firing at it), and marks in
+// `muted_firing` the alerts a flush left out while they fired.
 void notify_group(const std::vector<Alert>& alerts, const std::vector<std::size_t>& identity,
-                  const std::vector<std::size_t>& members, const std::string& key,
-                  const RouteSpec& route, bool send_resolved, SimTime end,
-                  AlertRouting& result) {
-  const auto member = [&](std::size_t i) -> const Alert& { return alerts[members[i]]; };
-  std::vector<std::pair<SimTime, std::size_t>> resolutions;  // (when, member), ascending
-  for (std::size_t i = 0; i < members.size(); ++i)
-    if (member(i).resolved >= 0) resolutions.emplace_back(member(i).resolved, i);
-  std::sort(resolutions.begin(), resolutions.end());
-  std::size_t resolved = 0;  // resolutions at or before the current flush
-
-  // Per label set, its latest member that joined: members of one label set never overlap
-  // (a duplicate of a firing alert was dropped), so that member says whether the label set
-  // was firing at the last notification.
-  struct LatestMember {
-    SimTime time = -1, resolved = -1;
-    bool notified = false;  // its label set was firing at the last notification
-  };
-  std::map<std::size_t, LatestMember> latest;
-  std::vector<char> unnotified(members.size(), 0);  // joined after `last`, label set not notified
-  std::size_t firing_unnotified = 0;
-  SimTime last = -1;  // the group's last notification in its current life; -1: none yet
-  const auto join = [&](std::size_t i) {
-    LatestMember& previous = latest[identity[members[i]]];
-    bool notified = false;
-    if (last >= 0 && previous.time >= 0)
-      notified = previous.time <= last ? previous.resolved > last : previous.notified;
-    previous = {member(i).time, resolved_at(member(i)), notified};
-    unnotified[i] = !notified;
-    if (!notified) ++firing_unnotified;
-  };
-
-  // send_resolved: the label sets resolved since the last flush (one that fired again since
-  // is firing: the group holds one alert per label set), and those resolved at the last
-  // notification (Alertmanager's notification log keeps them).
-  std::vector<std::size_t> resolved_now, resolved_notified;
-  const auto new_resolutions = [&] {
-    for (std::size_t id : resolved_now)
-      if (std::find(resolved_notified.begin(), resolved_notified.end(), id) ==
-          resolved_notified.end())
-        return true;
-    return false;
-  };
-
+                  const std::vector<Muting>& muting, const std::vector<std::size_t>& members,
+                  const std::string& key, const RouteSpec& route, bool send_resolved, SimTime end,
+                  AlertRouting& result, std::vector<char>& muted_firing) {
+  NotificationLog log;
+  std::map<std::size_t, std::size_t> held;  // label set -> the alert the group holds for it
+  std::vector<std::size_t> firing, resolved, carried;
   std::size_t next = 0;  // first member not yet joined
   while (next < members.size()) {
-    // A group opens with its next alert; its first notification waits group_wait.
-    SimTime at = saturated_sum(member(next).time, route.group_wait);
-    last = -1;
-    resolved_notified.clear();
-    std::size_t notified_through = next;  // members up to here were in a notification
+    // A group opens with its next alert; its first flush waits group_wait.
+    SimTime at = saturated_sum(alerts[members[next]].time, route.group_wait);
     while (at <= end) {
-      std::size_t joined = next;
-      for (; joined < members.size() && member(joined).time <= at; ++joined) join(joined);
-      resolved_now.clear();
-      for (; resolved < resolutions.size() && resolutions[resolved].first <= at; ++resolved) {
-        const std::size_t i = resolutions[resolved].second;
-        if (unnotified[i] && member(i).time > last) --firing_unnotified;
-        resolved_now.push_back(identity[members[i]]);
-      }
-      std::erase_if(resolved_now, [&](std::size_t id) { return latest[id].resolved > at; });
-      const std::size_t firing = joined - resolved;  // every earlier member has resolved
-      next = joined;
-      if (firing == 0) {  // the group has gone quiet: it closes
-        if (send_resolved && last >= 0)
-          result.notifications.push_back({at, key, 0, route.receiver, true});
-        break;
-      }
-      // Strictly past: Alertmanager logs a notification once sent, after its flush began, and
-      // repeats when that log entry is before now - repeat_interval, so a repeat_interval that
-      // is a whole number of group_intervals repeats one flush later (4h, 5m: at 4h05m).
-      const bool repeat_due = last >= 0 && at - last > route.repeat_interval;
-      const bool resolutions_due = send_resolved && last >= 0 && new_resolutions();
-      if (firing_unnotified > 0 || repeat_due || resolutions_due) {
-        result.notifications.push_back(
-            {at, key, firing, route.receiver, firing_unnotified == 0 && !repeat_due});
-        resolved_notified = resolved_now;
-        for (std::size_t i = notified_through; i < joined; ++i) {
-          SimTime& first = result.first_notified[members[i]];
-          if (resolved_at(member(i)) > at && (first < 0 || at < first)) first = at;
+      for (; next < members.size() && alerts[members[next]].time <= at; ++next)
+        held[identity[members[next]]] = members[next];
+      firing.clear();
+      resolved.clear();
+      carried.clear();
+      for (const auto& [id, a] : held) {  // by identity: `firing` and `resolved` are sorted
+        const bool fires = resolved_at(alerts[a]) > at;
+        if (muting[a].at(at)) {
+          if (fires) muted_firing[a] = 1;
+          continue;
         }
-        last = at;
-        notified_through = joined;
-        firing_unnotified = 0;
+        (fires ? firing : resolved).push_back(id);
+        if (fires) carried.push_back(a);
       }
-      // Nothing changes before the next alert joins, the next member resolves or a repeat is
-      // due: jump to the first flush at or after the earliest of these.
-      SimTime change = saturated_sum(saturated_sum(last, route.repeat_interval), 1);
-      if (joined < members.size()) change = std::min(change, member(joined).time);
-      if (resolved < resolutions.size()) change = std::min(change, resolutions[resolved].first);
+      if (!firing.empty() || !resolved.empty()) {
+        const bool new_firing = !log.exists || !subset(firing, log.firing);
+        // Strictly past: Alertmanager logs a notification once sent, after its flush began,
+        // and repeats when that entry is before now - repeat_interval, so a repeat_interval
+        // that is a whole number of group_intervals repeats one flush later (4h, 5m: 4h05m).
+        const bool repeat_due = log.exists && at - log.at > route.repeat_interval;
+        bool update = false;
+        if (!log.exists)
+          update = !firing.empty();
+        else if (new_firing)
+          update = true;
+        else if (firing.empty())
+          update = !log.firing.empty();
+        else
+          update = repeat_due || (send_resolved && !subset(resolved, log.resolved));
+        if (update) {
+          if (!firing.empty() || send_resolved)
+            result.notifications.push_back({at, key, firing.size(), route.receiver,
+                                            firing.empty() || (!new_firing && !repeat_due)});
+          for (std::size_t a : carried) {
+            SimTime& first = result.first_notified[a];
+            if (first < 0 || at < first) first = at;
+          }
+          log = {true, at, firing, resolved};
+        }
+      }
+      // The flush's resolved alerts leave the group; a group left empty closes.
+      std::erase_if(held,
+                    [&](const auto& entry) { return resolved_at(alerts[entry.second]) <= at; });
+      if (held.empty()) break;
+      // Nothing changes before an alert joins, a held one resolves or is muted or unmuted,
+      // or a repeat falls due: jump to the first flush at or after the earliest of these.
+      SimTime change =
+          log.exists ? saturated_sum(saturated_sum(log.at, route.repeat_interval), 1) : kNever;
+      if (next < members.size()) change = std::min(change, alerts[members[next]].time);
+      for (const auto& [id, a] : held)
+        change = std::min({change, resolved_at(alerts[a]), muting[a].next_change(at)});
       at = next_step(at, route.group_interval, change, end);
     }
     if (at > end) break;
-    // Skip members that already joined this group's life.
-    while (next < members.size() && member(next).time <= at) ++next;
   }
 }
 
@@ -282,55 +291,52 @@ AlertRouting route_alerts(const std::vector<Alert>& alerts, const AlertmanagerSp
   std::stable_sort(order.begin(), order.end(),
                    [&](std::size_t x, std::size_t y) { return alerts[x].time < alerts[y].time; });
 
-  // Inhibition and deduplication, decided when each alert fires, in O(alerts log alerts).
-  // An inhibiting source may be any alert that fired at or before that moment (one firing at
-  // the same moment too), other than the target itself, still firing, with equal values of
-  // the rule's `equal` labels. A target that matches the source side too is inhibited only
-  // by sources that do not match the target side (Alertmanager's excludeTwoSidedMatch: two
-  // alerts matching both sides do not mute each other).
+  // Inhibition, as Alertmanager's inhibitor decides it at each flush: an alert matching a
+  // rule's target is muted while an alert matching its source fires with equal values of the
+  // rule's `equal` labels (one firing from that very moment too). A target that matches the
+  // source side too is muted only by sources that do not match the target side
+  // (Alertmanager's excludeTwoSidedMatch: two alerts matching both sides do not mute each
+  // other, nor does an alert mute itself). Per rule and `equal` values, the windows during
+  // which such sources fire; per alert, those of the rules whose target it matches.
   std::vector<std::vector<Matcher>> sources_of, targets_of;
   for (const InhibitRuleSpec& rule : spec.inhibit_rules) {
     sources_of.push_back(compiled(rule.source));
     targets_of.push_back(compiled(rule.target));
   }
-  std::vector<std::map<std::string, LatestTwo>> sources(spec.inhibit_rules.size());
-  std::vector<std::map<std::string, LatestTwo>> one_sided(spec.inhibit_rules.size());
+  std::vector<std::map<std::string, Windows>> sources(spec.inhibit_rules.size());
+  std::vector<std::map<std::string, Windows>> one_sided(spec.inhibit_rules.size());
+  for (std::size_t s = 0; s < alerts.size(); ++s)
+    for (std::size_t r = 0; r < spec.inhibit_rules.size(); ++r) {
+      if (!matches(labels[s], sources_of[r])) continue;
+      const std::string key = joined_values(labels[s], spec.inhibit_rules[r].equal);
+      const std::pair<SimTime, SimTime> window = {alerts[s].time, resolved_at(alerts[s])};
+      sources[r][key].push_back(window);
+      if (!matches(labels[s], targets_of[r])) one_sided[r][key].push_back(window);
+    }
+  for (auto* by_rule : {&sources, &one_sided})
+    for (auto& by_key : *by_rule)
+      for (auto& [key, windows] : by_key) merge_windows(windows);
+  std::vector<Muting> muting(alerts.size());
+  for (std::size_t a = 0; a < alerts.size(); ++a)
+    for (std::size_t r = 0; r < spec.inhibit_rules.size(); ++r) {
+      if (!matches(labels[a], targets_of[r])) continue;
+      const auto& candidates = matches(labels[a], sources_of[r]) ? one_sided[r] : sources[r];
+      const auto found = candidates.find(joined_values(labels[a], spec.inhibit_rules[r].equal));
+      if (found != candidates.end()) muting[a].windows.push_back(&found->second);
+    }
+
+  // Deduplication, decided when each alert fires: one with the label set of a kept alert
+  // still firing adds nothing.
   std::map<Labels, SimTime> kept_until;  // per label set: the latest resolution among kept
   std::vector<std::size_t> kept;
-  for (std::size_t first = 0; first < order.size();) {
-    const SimTime t = alerts[order[first]].time;
-    std::size_t past = first;
-    for (; past < order.size() && alerts[order[past]].time == t; ++past) {
-      const std::size_t s = order[past];
-      for (std::size_t r = 0; r < spec.inhibit_rules.size(); ++r) {
-        if (!matches(labels[s], sources_of[r])) continue;
-        const std::string key = joined_values(labels[s], spec.inhibit_rules[r].equal);
-        sources[r][key].add(resolved_at(alerts[s]), s);
-        if (!matches(labels[s], targets_of[r])) one_sided[r][key].add(resolved_at(alerts[s]), s);
-      }
+  for (std::size_t a : order) {
+    const auto [it, added] = kept_until.emplace(labels[a], resolved_at(alerts[a]));
+    if (!added && it->second > alerts[a].time) {
+      ++result.deduplicated;
+      continue;
     }
-    for (std::size_t i = first; i < past; ++i) {
-      const std::size_t a = order[i];
-      bool inhibited = false;
-      for (std::size_t r = 0; r < spec.inhibit_rules.size() && !inhibited; ++r) {
-        if (!matches(labels[a], targets_of[r])) continue;
-        const auto& candidates = matches(labels[a], sources_of[r]) ? one_sided[r] : sources[r];
-        const auto found = candidates.find(joined_values(labels[a], spec.inhibit_rules[r].equal));
-        inhibited = found != candidates.end() && found->second.other_firing(a, t);
-      }
-      if (inhibited) {
-        ++result.inhibited;
-        continue;
-      }
-      const auto [it, added] = kept_until.emplace(labels[a], resolved_at(alerts[a]));
-      if (!added && it->second > t) {
-        ++result.deduplicated;
-        continue;
-      }
-      it->second = std::max(it->second, resolved_at(alerts[a]));
-      kept.push_back(a);
-    }
-    first = past;
+    it->second = std::max(it->second, resolved_at(alerts[a]));
+    kept.push_back(a);
   }
 
   // Routing, then grouping per route, group by group in the order groups first appear.
@@ -362,20 +368,23 @@ AlertRouting route_alerts(const std::vector<Alert>& alerts, const AlertmanagerSp
   std::map<Labels, std::size_t> identities;
   for (std::size_t a = 0; a < alerts.size(); ++a)
     identity[a] = identities.emplace(labels[a], identities.size()).first->second;
+  std::vector<char> muted_firing(alerts.size(), 0);
   for (const auto& group : group_order) {
     const RouteSpec& route = *nodes[static_cast<std::size_t>(group.first)].spec;
     const auto notices = spec.resolved_notices.find(route.receiver);
     if (notices == spec.resolved_notices.end() ||
         notices->second == AlertmanagerSpec::ResolvedNotices::kAll) {
-      notify_group(alerts, identity, groups[group], group.second, route,
-                   notices != spec.resolved_notices.end(), end, result);
+      notify_group(alerts, identity, muting, groups[group], group.second, route,
+                   notices != spec.resolved_notices.end(), end, result, muted_firing);
       continue;
     }
     // Integrations of both kinds: the receiver notifies at the flushes either kind does.
     AlertRouting firing_only, resolving;
     firing_only.first_notified = resolving.first_notified = result.first_notified;
-    notify_group(alerts, identity, groups[group], group.second, route, false, end, firing_only);
-    notify_group(alerts, identity, groups[group], group.second, route, true, end, resolving);
+    notify_group(alerts, identity, muting, groups[group], group.second, route, false, end,
+                 firing_only, muted_firing);
+    notify_group(alerts, identity, muting, groups[group], group.second, route, true, end, resolving,
+                 muted_firing);
     std::vector<Notification> both = std::move(firing_only.notifications);
     both.insert(both.end(), resolving.notifications.begin(), resolving.notifications.end());
     std::stable_sort(both.begin(), both.end(),
@@ -392,6 +401,9 @@ AlertRouting route_alerts(const std::vector<Alert>& alerts, const AlertmanagerSp
       result.first_notified[a] = x < 0 ? y : y < 0 ? x : std::min(x, y);
     }
   }
+  // Inhibited: left out by a flush while it fired, and carried by no notification.
+  for (std::size_t a : kept)
+    if (muted_firing[a] && result.first_notified[a] < 0) ++result.inhibited;
   std::stable_sort(result.notifications.begin(), result.notifications.end(),
                    [](const Notification& a, const Notification& b) { return a.time < b.time; });
   return result;

@@ -181,15 +181,42 @@ TEST_CASE("identical alerts are deduplicated, inhibited ones never notify", "[al
       {{eq("severity", "critical")}, {eq("severity", "warning")}, {"service"}});
   const auto result =
       route_alerts({raised(0, kHour, 0, "critical", "error_ratio"),
-                    raised(kSecond, kHour, 0, "warning"),       // inhibited: a critical on a fires
-                    raised(2 * kSecond, kHour, 1, "warning"),   // b: not inhibited
-                    raised(3 * kSecond, kHour, 1, "warning")},  // same labels as the one before
+                    raised(kSecond, 30 * kMinute, 0, "warning"),  // muted: a critical on a fires
+                    raised(2 * kSecond, kHour, 1, "warning"),     // b: not inhibited
+                    raised(3 * kSecond, kHour, 1, "warning")},    // same labels as the one before
                    spec, kServices, 2 * kHour);
   CHECK(result.inhibited == 1);
   CHECK(result.deduplicated == 1);
   CHECK(times(result) == std::vector<SimTime>{30 * kSecond, 32 * kSecond});
   CHECK(result.notifications[0].alerts == 1);
   CHECK(result.notifications[1].alerts == 1);
+}
+
+TEST_CASE("inhibition is decided at each flush, as Alertmanager's MuteStage decides it",
+          "[alertmanager]") {
+  // By service; 30 s, 5 m, 4 h. The critical on a (0 to 1 h) mutes a's warning while it
+  // fires: once it resolves, the next flush (30 s + 12 x 5 m) notifies the warning.
+  AlertmanagerSpec spec;
+  spec.inhibit_rules.push_back(
+      {{eq("severity", "critical")}, {eq("severity", "warning")}, {"service"}});
+  const Alert critical = raised(0, kHour, 0, "critical", "error_ratio");
+  const auto unmuted = route_alerts({critical, raised(kSecond, 2 * kHour, 0, "warning")}, spec,
+                                    kServices, 3 * kHour);
+  CHECK(times(unmuted) == std::vector<SimTime>{30 * kSecond, 3630 * kSecond});
+  CHECK(unmuted.notifications[1].alerts == 1);  // the warning alone: the critical resolved
+  CHECK(unmuted.first_notified == std::vector<SimTime>{30 * kSecond, 3630 * kSecond});
+  CHECK(unmuted.inhibited == 0);
+  // A source that fires after its target was notified mutes the target's repeat: the
+  // warning, notified at 30 s, repeats at 4h05m only if no critical fires then.
+  const Alert warning = raised(0, -1, 1, "warning");
+  Alert later = raised(4 * kHour, 5 * kHour, 1, "critical", "error_ratio");
+  spec.route.group_by = {"service", "severity"};
+  const auto repeat = route_alerts({warning}, spec, kServices, 5 * kHour);
+  const auto muted_repeat = route_alerts({warning, later}, spec, kServices, 5 * kHour);
+  CHECK(times(repeat) == std::vector<SimTime>{30 * kSecond, 4 * kHour + 330 * kSecond});
+  // The critical's own group notifies at 4h00m30s; the warning's repeat waits for it to
+  // resolve (5 h) and would come at the first flush after, 5h00m30s, past the run's end.
+  CHECK(times(muted_repeat) == std::vector<SimTime>{30 * kSecond, 4 * kHour + 30 * kSecond});
 }
 
 TEST_CASE("alerts matching both sides of an inhibit rule do not mute each other",
@@ -233,11 +260,13 @@ TEST_CASE("alerts on two edges of one caller are two alerts, not duplicates", "[
 
 namespace {
 
-// Alertmanager's rules written out directly (a scan of every alert for each decision, a step
-// at every group_interval flush): the reference for route_alerts, which skips the flushes
-// at which nothing can change and indexes what it scans. Slow; small inputs only.
+// Alertmanager's rules written out directly, as its dispatcher, MuteStage and DedupStage
+// apply them (a scan of every alert for each decision, a step at every group_interval
+// flush): the reference for route_alerts, which skips the flushes at which nothing can
+// change and indexes what it scans. Slow; small inputs only.
 AlertRouting reference_routing(const std::vector<Alert>& alerts, const AlertmanagerSpec& spec,
-                               const std::vector<std::string>& names, SimTime end) {
+                               const std::vector<std::string>& names, SimTime end,
+                               bool send_resolved) {
   using Labels = std::vector<std::pair<std::string, std::string>>;
   const auto value = [](const Labels& labels, const std::string& name) {
     for (const auto& [key, v] : labels)
@@ -254,6 +283,7 @@ AlertRouting reference_routing(const std::vector<Alert>& alerts, const Alertmana
   };
   AlertRouting result;
   result.raw_alerts = alerts.size();
+  result.first_notified.assign(alerts.size(), -1);
   std::vector<Labels> labels;
   for (const Alert& a : alerts)
     labels.push_back({{"detector", a.detector},
@@ -261,26 +291,24 @@ AlertRouting reference_routing(const std::vector<Alert>& alerts, const Alertmana
                       {"service", a.service >= 0 ? names[a.service] : ""},
                       {"severity", a.severity},
                       {"target", a.target}});
-  std::vector<std::size_t> kept;
-  for (std::size_t a = 0; a < alerts.size(); ++a) {
-    bool inhibited = false;
+  // inhibit.go's Mutes at time t: a source of a rule whose target matches, firing, equal.
+  const auto muted = [&](std::size_t a, SimTime t) {
     for (const InhibitRuleSpec& rule : spec.inhibit_rules) {
       if (!matches(labels[a], rule.target)) continue;
       const bool two_sided = matches(labels[a], rule.source);
-      for (std::size_t s = 0; s < alerts.size() && !inhibited; ++s) {
-        if (s == a || !matches(labels[s], rule.source) || !firing(alerts[s], alerts[a].time))
-          continue;
+      for (std::size_t s = 0; s < alerts.size(); ++s) {
+        if (!matches(labels[s], rule.source) || !firing(alerts[s], t)) continue;
         if (two_sided && matches(labels[s], rule.target)) continue;  // excludeTwoSidedMatch
         bool equal = true;
         for (const std::string& name : rule.equal)
           equal = equal && value(labels[s], name) == value(labels[a], name);
-        inhibited = equal;
+        if (equal) return true;
       }
     }
-    if (inhibited) {
-      ++result.inhibited;
-      continue;
-    }
+    return false;
+  };
+  std::vector<std::size_t> kept;
+  for (std::size_t a = 0; a < alerts.size(); ++a) {
     bool duplicate = false;
     for (std::size_t k : kept)
       duplicate = duplicate || (labels[k] == labels[a] && firing(alerts[k], alerts[a].time));
@@ -299,38 +327,71 @@ AlertRouting reference_routing(const std::vector<Alert>& alerts, const Alertmana
     if (!groups.count(key)) order.push_back(key);
     groups[key].push_back(a);
   }
+  std::vector<char> left_out(alerts.size(), 0);
   for (const std::string& key : order) {
     const std::vector<std::size_t>& members = groups[key];
+    bool logged = false;  // the notification log: its time and label sets
+    SimTime logged_at = -1;
+    std::set<Labels> logged_firing, logged_resolved;
     std::size_t next = 0;
     while (next < members.size()) {
+      std::map<Labels, std::size_t> group;  // the aggregation group's alerts
       SimTime at = alerts[members[next]].time + spec.route.group_wait;
-      SimTime last = -1;
-      std::set<Labels> notified;  // the label sets firing at the last notification
       for (; at <= end; at += spec.route.group_interval) {
-        std::size_t joined = next;
-        while (joined < members.size() && alerts[members[joined]].time <= at) ++joined;
-        next = joined;
-        std::set<Labels> firing_now;
-        std::size_t count = 0;
-        for (std::size_t m = 0; m < joined; ++m)
-          if (firing(alerts[members[m]], at)) {
-            firing_now.insert(labels[members[m]]);
-            ++count;
+        for (; next < members.size() && alerts[members[next]].time <= at; ++next)
+          group[labels[members[next]]] = members[next];
+        std::set<Labels> now_firing, now_resolved;
+        std::vector<std::size_t> carried;
+        for (const auto& [l, a] : group) {
+          const bool fires = firing(alerts[a], at);
+          if (muted(a, at)) {
+            left_out[a] = left_out[a] || fires;
+            continue;
           }
-        if (count == 0) break;
-        // Alertmanager's DedupStage: a label set not in the last notification, or a repeat.
-        bool changed = false;
-        for (const Labels& l : firing_now) changed = changed || !notified.count(l);
-        if (changed || (last >= 0 && at - last > spec.route.repeat_interval)) {
-          result.notifications.push_back({at, key, count});
-          last = at;
-          notified = firing_now;
+          if (fires) {
+            now_firing.insert(l);
+            carried.push_back(a);
+          } else {
+            now_resolved.insert(l);
+          }
         }
+        if (!now_firing.empty() || !now_resolved.empty()) {  // an empty list stops the stages
+          const auto subset = [](const std::set<Labels>& part, const std::set<Labels>& whole) {
+            return std::includes(whole.begin(), whole.end(), part.begin(), part.end());
+          };
+          bool update;  // dedup.go's needsUpdate
+          if (!logged)
+            update = !now_firing.empty();
+          else if (!subset(now_firing, logged_firing))
+            update = true;
+          else if (now_firing.empty())
+            update = !logged_firing.empty();
+          else if (send_resolved && !subset(now_resolved, logged_resolved))
+            update = true;
+          else
+            update = logged_at < at - spec.route.repeat_interval;
+          if (update) {
+            const bool repeat = logged && logged_at < at - spec.route.repeat_interval;
+            const bool fresh = !logged || !subset(now_firing, logged_firing);
+            if (!now_firing.empty() || send_resolved)
+              result.notifications.push_back({at, key, now_firing.size(), "default",
+                                              now_firing.empty() || (!fresh && !repeat)});
+            for (std::size_t a : carried)
+              if (result.first_notified[a] < 0) result.first_notified[a] = at;
+            logged = true;
+            logged_at = at;
+            logged_firing = now_firing;
+            logged_resolved = now_resolved;
+          }
+        }
+        std::erase_if(group, [&](const auto& e) { return !firing(alerts[e.second], at); });
+        if (group.empty()) break;
       }
       if (at > end) break;
-      while (next < members.size() && alerts[members[next]].time <= at) ++next;
     }
   }
+  for (std::size_t a : kept)
+    if (left_out[a] && result.first_notified[a] < 0) ++result.inhibited;
   std::stable_sort(result.notifications.begin(), result.notifications.end(),
                    [](const Notification& a, const Notification& b) { return a.time < b.time; });
   return result;
@@ -367,15 +428,19 @@ TEST_CASE("route_alerts agrees with Alertmanager's rules applied flush by flush"
     }
     const SimTime end = t + pick(60) * 10 * kSecond;
     INFO("round " << round);
-    const AlertRouting expected = reference_routing(alerts, spec, names, end);
+    const bool send_resolved = pick(2);
+    if (send_resolved) spec.resolved_notices["default"] = AlertmanagerSpec::ResolvedNotices::kAll;
+    const AlertRouting expected = reference_routing(alerts, spec, names, end, send_resolved);
     const AlertRouting found = route_alerts(alerts, spec, names, end);
     CHECK(found.inhibited == expected.inhibited);
     CHECK(found.deduplicated == expected.deduplicated);
+    CHECK(found.first_notified == expected.first_notified);
     REQUIRE(found.notifications.size() == expected.notifications.size());
     for (std::size_t i = 0; i < found.notifications.size(); ++i) {
       CHECK(found.notifications[i].time == expected.notifications[i].time);
       CHECK(found.notifications[i].group == expected.notifications[i].group);
       CHECK(found.notifications[i].alerts == expected.notifications[i].alerts);
+      CHECK(found.notifications[i].resolution == expected.notifications[i].resolution);
     }
   }
 }
