@@ -35,7 +35,11 @@ ScoreTable score_table(const std::vector<IncidentRecord>& incidents,
                        std::uint64_t seed, SimTime simulated, SimTime tick) {
   const ScoringOptions options{.tolerance = 0, .tick = tick};
   ScoreTable table;
-  table.incidents = incidents.size();
+  // An interrupted run's incidents whose cause had not begun are not counted (the trace keeps
+  // them, silent), as `dosim serve` counts them.
+  table.incidents = static_cast<std::size_t>(
+      std::count_if(incidents.begin(), incidents.end(),
+                    [&](const IncidentRecord& i) { return i.start < simulated; }));
   table.alerts = alerts.size();
   for (const std::string& name : detectors) {
     std::vector<Alert> own;

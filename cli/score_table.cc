@@ -70,9 +70,9 @@ void print_incident_rule_scores(const ScoreTable& table) {
 
 void print_score_table(const ScoreTable& table) {
   std::printf(
-      "  scores      %zu alerts against %zu incidents (alerts match an affected service "
+      "  scores      %zu alert%s against %zu incident%s (alerts match an affected service "
       "inside the impact window)\n",
-      table.alerts, table.incidents);
+      table.alerts, table.alerts == 1 ? "" : "s", table.incidents, table.incidents == 1 ? "" : "s");
   const int width = label_width(table.rows);
   print_header("detector", width);
   for (const auto& [label, scores] : table.rows) print_row(label, scores, width);

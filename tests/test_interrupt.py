@@ -117,6 +117,10 @@ def test_sigint_exits_130_with_an_incomplete_readable_trace():
                               capture_output=True, text=True, timeout=120)
     assert exported.returncode == 0 and "warning: the trace is incomplete" in exported.stderr, \
         exported.stderr
+    # Its score counts the incidents that began (it said "against 1 incidents").
+    scored = subprocess.run([DOSIM, "score", os.path.join(TMP, "sigint.h5")],
+                            capture_output=True, text=True, timeout=120)
+    assert scored.returncode == 0 and " against 0 incidents " in scored.stdout, scored.stdout
 
 
 def test_sigterm_exits_143_with_an_incomplete_readable_trace():

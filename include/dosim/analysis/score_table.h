@@ -17,6 +17,7 @@
 namespace dosim {
 
 struct ScoreTable {
+  // incidents: those begun before the run ended (an interrupted run keeps the rest, silent).
   std::size_t incidents = 0, alerts = 0;
   // One row per detector (in the order given), then "all detectors", "random baseline" and
   // "null baseline".
