@@ -7,6 +7,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "engine/schedule.h"
 #include "util/alertmanager_syntax.h"
 
 namespace dosim {
@@ -130,6 +131,94 @@ SimTime next_step(SimTime at, SimTime interval, SimTime target, SimTime limit) {
 
 SimTime saturated_sum(SimTime a, SimTime b) { return b > kNever - a ? kNever : a + b; }
 
+// Whether an entry of an Alertmanager time interval holds at a calendar time
+// (timeinterval.ContainsTime: every field given holds).
+bool holds(const TimeIntervalSpec& interval, const CalendarTime& c) {
+  const auto any = [](const TimeIntervalSpec::Ranges& ranges, auto&& contains) {
+    if (!ranges) return true;
+    for (const auto& range : *ranges)
+      if (contains(range)) return true;
+    return false;
+  };
+  const auto within = [](int value) {
+    return [value](const std::pair<int, int>& r) { return value >= r.first && value <= r.second; };
+  };
+  return any(interval.times,
+             [&](const std::pair<int, int>& r) {
+               return c.minute_of_day >= r.first && c.minute_of_day < r.second;
+             }) &&
+         any(interval.days_of_month,
+             [&](const std::pair<int, int>& r) {
+               // Negative days count from the month's end; a start past it never holds.
+               const int begin = r.first < 0 ? c.days_in_month + r.first + 1 : r.first;
+               const int end = r.second < 0 ? c.days_in_month + r.second + 1 : r.second;
+               if (begin > c.days_in_month) return false;
+               return c.day_of_month >= begin && c.day_of_month <= std::min(end, c.days_in_month);
+             }) &&
+         any(interval.months, within(c.month)) && any(interval.weekdays, within(c.weekday)) &&
+         any(interval.years, within(c.year));
+}
+
+// When a route sends (Alertmanager's TimeActiveStage and TimeMuteStage): never while one of
+// its mute intervals holds, and, when it names active intervals, only while one holds.
+class RouteClock {
+ public:
+  RouteClock(const RouteSpec& route, const AlertmanagerSpec& spec) {
+    for (auto [names, out] : {std::pair(&route.mute_time_intervals, &mute_),
+                              std::pair(&route.active_time_intervals, &active_)})
+      for (const std::string& name : *names) {
+        const auto found = spec.time_intervals.find(name);
+        if (found == spec.time_intervals.end())
+          throw std::invalid_argument("undefined time interval '" + name + "'");
+        out->push_back(&found->second);
+        for (const TimeIntervalSpec& entry : found->second)
+          if (entry.times)
+            for (const auto& [start, end] : *entry.times) {
+              marks_.push_back(start);
+              marks_.push_back(end);
+            }
+      }
+    std::sort(marks_.begin(), marks_.end());
+    marks_.erase(std::unique(marks_.begin(), marks_.end()), marks_.end());
+  }
+
+  bool sends(SimTime t) const {
+    if (mute_.empty() && active_.empty()) return true;
+    const CalendarTime c = calendar_time(t);
+    const auto in = [&](const std::vector<TimeIntervalSpec>* interval) {
+      for (const TimeIntervalSpec& entry : *interval)
+        if (holds(entry, c)) return true;
+      return false;
+    };
+    for (const auto* interval : mute_)
+      if (in(interval)) return false;
+    if (active_.empty()) return true;
+    for (const auto* interval : active_)
+      if (in(interval)) return true;
+    return false;
+  }
+
+  // The first time after `t`, up to `limit`, at which `sends` differs from `sends(t)`;
+  // kNever when there is none. It can change only where a day or a `times` range begins or
+  // ends: those are tried in order.
+  SimTime next_change(SimTime t, SimTime limit) const {
+    if (mute_.empty() && active_.empty()) return kNever;
+    const bool now = sends(t);
+    for (SimTime day = t / kDay * kDay; day <= limit; day += kDay) {
+      for (int mark : marks_) {
+        const SimTime at = day + mark * kMinute;
+        if (at > t && at < day + kDay && at <= limit && sends(at) != now) return at;
+      }
+      if (day + kDay <= limit && sends(day + kDay) != now) return day + kDay;
+    }
+    return kNever;
+  }
+
+ private:
+  std::vector<const std::vector<TimeIntervalSpec>*> mute_, active_;
+  std::vector<int> marks_;  // minutes of the day where a `times` range begins or ends
+};
+
 // Half-open windows [from, to) during which some alert fires, sorted and disjoint.
 using Windows = std::vector<std::pair<SimTime, SimTime>>;
 
@@ -207,8 +296,9 @@ bool subset(const std::vector<std::size_t>& part, const std::vector<std::size_t>
 // `muted_firing` the alerts a flush left out while they fired.
 void notify_group(const std::vector<Alert>& alerts, const std::vector<std::size_t>& identity,
                   const std::vector<Muting>& muting, const std::vector<std::size_t>& members,
-                  const std::string& key, const RouteSpec& route, bool send_resolved, SimTime end,
-                  AlertRouting& result, std::vector<char>& muted_firing) {
+                  const std::string& key, const RouteSpec& route, const RouteClock& route_clock,
+                  bool send_resolved, SimTime end, AlertRouting& result,
+                  std::vector<char>& muted_firing) {
   NotificationLog log;
   std::map<std::size_t, std::size_t> held;  // label set -> the alert the group holds for it
   std::vector<std::size_t> firing, resolved, carried;
@@ -231,7 +321,9 @@ void notify_group(const std::vector<Alert>& alerts, const std::vector<std::size_
         (fires ? firing : resolved).push_back(id);
         if (fires) carried.push_back(a);
       }
-      if (!firing.empty() || !resolved.empty()) {
+      // Outside the route's active time, or inside a mute time, the flush stops there: no
+      // notification, nothing logged.
+      if ((!firing.empty() || !resolved.empty()) && route_clock.sends(at)) {
         const bool new_firing = !log.exists || !subset(firing, log.firing);
         // Strictly past: Alertmanager logs a notification once sent, after its flush began,
         // and repeats when that entry is before now - repeat_interval, so a repeat_interval
@@ -268,6 +360,8 @@ void notify_group(const std::vector<Alert>& alerts, const std::vector<std::size_
       if (next < members.size()) change = std::min(change, alerts[members[next]].time);
       for (const auto& [id, a] : held)
         change = std::min({change, resolved_at(alerts[a]), muting[a].next_change(at)});
+      if (change > at)
+        change = std::min(change, route_clock.next_change(at, std::min(change, end)));
       at = next_step(at, route.group_interval, change, end);
     }
     if (at > end) break;
@@ -371,20 +465,21 @@ AlertRouting route_alerts(const std::vector<Alert>& alerts, const AlertmanagerSp
   std::vector<char> muted_firing(alerts.size(), 0);
   for (const auto& group : group_order) {
     const RouteSpec& route = *nodes[static_cast<std::size_t>(group.first)].spec;
+    const RouteClock route_clock(route, spec);
     const auto notices = spec.resolved_notices.find(route.receiver);
     if (notices == spec.resolved_notices.end() ||
         notices->second == AlertmanagerSpec::ResolvedNotices::kAll) {
-      notify_group(alerts, identity, muting, groups[group], group.second, route,
+      notify_group(alerts, identity, muting, groups[group], group.second, route, route_clock,
                    notices != spec.resolved_notices.end(), end, result, muted_firing);
       continue;
     }
     // Integrations of both kinds: the receiver notifies at the flushes either kind does.
     AlertRouting firing_only, resolving;
     firing_only.first_notified = resolving.first_notified = result.first_notified;
-    notify_group(alerts, identity, muting, groups[group], group.second, route, false, end,
-                 firing_only, muted_firing);
-    notify_group(alerts, identity, muting, groups[group], group.second, route, true, end, resolving,
-                 muted_firing);
+    notify_group(alerts, identity, muting, groups[group], group.second, route, route_clock, false,
+                 end, firing_only, muted_firing);
+    notify_group(alerts, identity, muting, groups[group], group.second, route, route_clock, true,
+                 end, resolving, muted_firing);
     std::vector<Notification> both = std::move(firing_only.notifications);
     both.insert(both.end(), resolving.notifications.begin(), resolving.notifications.end());
     std::stable_sort(both.begin(), both.end(),

@@ -8,6 +8,7 @@
 // as label: value maps) still loads, with a deprecation warning.
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <filesystem>
 #include <initializer_list>
 #include <string_view>
@@ -98,7 +99,7 @@ class AlertmanagerReader {
     }
     if (r.has("receivers")) read_receivers(r, spec);
     check_receivers(spec.receivers);
-    check_time_intervals(r);
+    read_time_intervals(r, spec);
     spec.inhibit_rules.clear();
     for (const YAML::Node& item : r.list("inhibit_rules")) read_inhibit_rule(item, spec);
   }
@@ -137,8 +138,7 @@ class AlertmanagerReader {
         route.continue_matching = go_boolean(*r.value("continue"), "continue").value_or(false);
     }
     // Alertmanager refuses a time interval on the root route, or one no top-level
-    // `time_intervals` / `mute_time_intervals` defines; dosim checks the names and does not
-    // simulate the intervals.
+    // `time_intervals` / `mute_time_intervals` defines (checked once they are read).
     for (const char* key : {"mute_time_intervals", "active_time_intervals"}) {
       if (!r.has(key)) continue;
       if (!parent) {
@@ -146,11 +146,12 @@ class AlertmanagerReader {
                      std::string("the root route cannot have '") + key + "' (Alertmanager's rule)");
         continue;
       }
-      diags_.warning(r.key_pos(key),
-                     std::string("'") + key + "' is not simulated: the route is always active");
+      auto& names = key[0] == 'm' ? route.mute_time_intervals : route.active_time_intervals;
       for (const YAML::Node& item : r.list(key))
-        if (auto name = read_text(item, pos_of(item), "a time interval name", diags_))
+        if (auto name = read_text(item, pos_of(item), "a time interval name", diags_)) {
           interval_uses_.emplace_back(*name, pos_of(item));
+          names.push_back(*name);
+        }
     }
     for (const YAML::Node& child : r.list("routes"))
       read_route(child, &route, route.routes.emplace_back());
@@ -445,22 +446,25 @@ class AlertmanagerReader {
   }
 
   // The time intervals the top level defines (`time_intervals`, and Alertmanager's older
-  // `mute_time_intervals`, one namespace), and those the routes name. What each interval
-  // holds is left aside.
-  void check_time_intervals(MapReader& r) {
+  // `mute_time_intervals`, one namespace), read as Alertmanager reads them (what amtool
+  // check-config refuses, refused with its reason), and the names the routes give.
+  void read_time_intervals(MapReader& r, AlertmanagerSpec& spec) {
+    spec.time_intervals.clear();
     std::vector<std::pair<SourcePos, std::string>> definitions;
     for (const char* key : {"mute_time_intervals", "time_intervals"}) {
       for (const YAML::Node& item : r.list(key)) {
-        std::optional<std::string> name;
-        for (const MapEntry& entry : read_entries(item, "time interval", diags_))
-          if (entry.key == "name")
-            name = read_text(entry.value, entry.value_pos(), "'name'", diags_);
-        if (!item.IsMap()) continue;
-        check_times(item);
-        if (name)
-          definitions.emplace_back(pos_of(item), *name);
-        else
-          diags_.error(pos_of(item), "a time interval needs a 'name'");
+        MapReader interval(item, "time interval", {"name", "time_intervals"}, diags_);
+        if (!interval.is_map()) continue;
+        std::vector<TimeIntervalSpec> entries;
+        for (const YAML::Node& entry : interval.list("time_intervals"))
+          if (auto read = read_time_interval(entry)) entries.push_back(std::move(*read));
+        const std::optional<std::string> name = interval.text("name");
+        if (!name) {
+          if (!interval.has("name")) diags_.error(pos_of(item), "a time interval needs a 'name'");
+          continue;
+        }
+        definitions.emplace_back(pos_of(item), *name);
+        spec.time_intervals.emplace(*name, std::move(entries));
       }
     }
     std::sort(definitions.begin(), definitions.end(), [](const auto& a, const auto& b) {
@@ -479,10 +483,50 @@ class AlertmanagerReader {
                               " (define it under 'time_intervals:')");
   }
 
-  // A time interval's `times` as Alertmanager reads them (HH:MM, 00:00 to 24:00, the start
-  // before the end): what amtool check-config refuses ("couldn't parse timestamp 25:00,
-  // invalid format"), refused. The rest of an interval is left aside (not simulated).
-  void check_times(const YAML::Node& interval) {
+  // One entry of a time interval (Alertmanager's timeinterval.TimeInterval).
+  std::optional<TimeIntervalSpec> read_time_interval(const YAML::Node& node) {
+    MapReader r(node, "time interval entry",
+                {"times", "weekdays", "days_of_month", "months", "years", "location"}, diags_);
+    if (!r.is_map()) return std::nullopt;
+    TimeIntervalSpec out;
+    const std::size_t errors = diags_.error_count();
+    const auto given = [&](const char* key) {
+      const auto value = r.value(key);
+      return value && !value->IsNull();  // `key:` with nothing is Go's nil: not given
+    };
+    if (given("times")) {
+      out.times.emplace();
+      for (const YAML::Node& times : r.list("times"))
+        if (auto range = read_times(times)) out.times->push_back(*range);
+    }
+    const std::pair<const char*, TimeIntervalSpec::Ranges*> fields[] = {
+        {"weekdays", &out.weekdays},
+        {"days_of_month", &out.days_of_month},
+        {"months", &out.months},
+        {"years", &out.years}};
+    for (const auto& [key, ranges] : fields) {
+      if (!given(key)) continue;
+      ranges->emplace();
+      for (const YAML::Node& item : r.list(key))
+        if (auto range = read_calendar_range(key, item)) (*ranges)->push_back(*range);
+    }
+    if (auto location = r.text("location")) {
+      if (*location != "UTC" && *location != "Etc/UTC")
+        diags_.error(r.value_pos("location"),
+                     "location '" + *location +
+                         "' is not taken: the simulated calendar is UTC (t = 0 is Monday 1 "
+                         "January 2024, 00:00 UTC); write the interval in UTC, without "
+                         "'location' or with 'location: UTC'");
+    }
+    if (diags_.error_count() != errors) return std::nullopt;
+    return out;
+  }
+
+  // A time range as Alertmanager reads it (HH:MM, 00:00 to 24:00, the start before the
+  // end): minutes of the day, [start, end).
+  std::optional<std::pair<int, int>> read_times(const YAML::Node& times) {
+    MapReader r(times, "time range", {"start_time", "end_time"}, diags_);
+    if (!r.is_map()) return std::nullopt;
     const auto minutes = [](const YAML::Node& value) -> std::optional<int> {
       if (!value.IsScalar()) return std::nullopt;
       const std::string& t = value.Scalar();
@@ -493,30 +537,107 @@ class AlertmanagerReader {
       if (m > 59 || h > 24 || (h == 24 && m != 0)) return std::nullopt;
       return h * 60 + m;
     };
-    const YAML::Node ranges = interval["time_intervals"];
-    if (!ranges || !ranges.IsSequence()) return;
-    for (const YAML::Node& range : ranges) {
-      if (!range.IsMap() || !range["times"] || !range["times"].IsSequence()) continue;
-      for (const YAML::Node& times : range["times"]) {
-        if (!times.IsMap()) continue;
-        std::optional<int> ends[2];
-        for (int e = 0; e < 2; ++e) {
-          const char* key = e == 0 ? "start_time" : "end_time";
-          const YAML::Node value = times[key];
-          if (!value) {
-            diags_.error(pos_of(times), std::string("a time range needs '") + key + "'");
-            continue;
-          }
-          ends[e] = minutes(value);
-          if (!ends[e])
-            diags_.error(pos_of(value), std::string("'") + key + "' must be HH:MM from 00:00 to " +
-                                            "24:00 (as Alertmanager reads it), got " +
-                                            describe(value));
-        }
-        if (ends[0] && ends[1] && *ends[0] >= *ends[1])
-          diags_.error(pos_of(times), "a time range's start_time must be before its end_time");
+    std::optional<int> ends[2];
+    for (int e = 0; e < 2; ++e) {
+      const char* key = e == 0 ? "start_time" : "end_time";
+      const auto value = r.value(key);
+      if (!value) {
+        diags_.error(r.pos(), std::string("a time range needs '") + key + "'");
+        continue;
       }
+      ends[e] = minutes(*value);
+      if (!ends[e])
+        diags_.error(r.value_pos(key), std::string("'") + key + "' must be HH:MM from 00:00 to " +
+                                           "24:00 (as Alertmanager reads it), got " +
+                                           describe(*value));
     }
+    if (!ends[0] || !ends[1]) return std::nullopt;
+    if (*ends[0] >= *ends[1]) {
+      diags_.error(r.pos(), "a time range's start_time must be before its end_time");
+      return std::nullopt;
+    }
+    return std::pair(*ends[0], *ends[1]);
+  }
+
+  // One item of `weekdays`, `days_of_month`, `months` or `years`: a member or `a:b`, names
+  // in any case, checked as Alertmanager checks them.
+  std::optional<std::pair<int, int>> read_calendar_range(std::string_view key,
+                                                         const YAML::Node& item) {
+    const SourcePos pos = pos_of(item);
+    if (!item.IsScalar()) {
+      diags_.error(pos, "an item of '" + std::string(key) + "' is text such as " +
+                            (key == "weekdays"        ? "'monday:friday'"
+                             : key == "days_of_month" ? "'1:7' or '-1'"
+                             : key == "months"        ? "'january:march' or '12'"
+                                                      : "'2024' or '2024:2025'") +
+                            ", got " + describe(item));
+      return std::nullopt;
+    }
+    std::string text = item.Scalar();
+    for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    static const char* const kWeekdays[] = {"sunday",   "monday", "tuesday", "wednesday",
+                                            "thursday", "friday", "saturday"};
+    static const char* const kMonths[] = {"january",   "february", "march",    "april",
+                                          "may",       "june",     "july",     "august",
+                                          "september", "october",  "november", "december"};
+    const auto member = [&](const std::string& word) -> std::optional<int> {
+      if (key == "weekdays") {
+        for (int d = 0; d < 7; ++d)
+          if (word == kWeekdays[d]) return d;
+        diags_.error(pos, word + " is not a valid weekday (sunday ... saturday)");
+        return std::nullopt;
+      }
+      if (key == "months")
+        for (int m = 0; m < 12; ++m)
+          if (word == kMonths[m]) return m + 1;
+      // Go's strconv.Atoi: an optional sign, then decimal digits.
+      int value = 0;
+      const char* first = word.data() + (word.size() > 1 && word[0] == '+' ? 1 : 0);
+      const auto [end, ec] = std::from_chars(first, word.data() + word.size(), value);
+      if (word.empty() || ec != std::errc() || end != word.data() + word.size()) {
+        diags_.error(
+            pos, "'" + word + "' is not a valid " +
+                     (key == "months" ? "month (january ... december, or 1 ... 12)" : "number"));
+        return std::nullopt;
+      }
+      return value;
+    };
+    const std::size_t colon = text.find(':');
+    if (colon != std::string::npos && text.find(':', colon + 1) != std::string::npos) {
+      diags_.error(pos, "couldn't parse range " + text + ", invalid format (one ':' at most)");
+      return std::nullopt;
+    }
+    const auto begin = member(text.substr(0, colon));
+    const auto end = colon == std::string::npos ? begin : member(text.substr(colon + 1));
+    if (!begin || !end) return std::nullopt;
+    const int b = *begin, e = *end;
+    if (key == "days_of_month") {
+      for (int d : {b, e})
+        if (d == 0 || d < -31 || d > 31) {
+          diags_.error(pos, std::to_string(d) +
+                                " is not a valid day of the month: out of range (1 to 31, or "
+                                "-31 to -1 from the month's end)");
+          return std::nullopt;
+        }
+      if (b < 0 && e > 0) {
+        diags_.error(pos, "end day must be negative if start day is negative");
+        return std::nullopt;
+      }
+      // As Alertmanager: a range that is empty in every month (counting from a 28-day one).
+      if ((b < 0 ? 28 + b : b) > (e < 0 ? 28 + e : e)) {
+        diags_.error(pos, "end day " + std::to_string(e) + " is always before start day " +
+                              std::to_string(b));
+        return std::nullopt;
+      }
+    } else if (b > e) {
+      diags_.error(pos, "the range " + text + " ends before it starts");
+      return std::nullopt;
+    }
+    if (key == "months" && (b < 1 || e > 12))
+      diags_.warning(pos, "month " + std::to_string(b < 1 ? b : e) +
+                              " is no month (1 to 12): Alertmanager accepts it, and it never "
+                              "holds");
+    return std::pair(b, e);
   }
 
   void check_receivers(const std::vector<std::string>& receivers) {

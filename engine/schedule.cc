@@ -89,32 +89,34 @@ bool parse_field(const std::string& text, const Field& field, std::vector<bool>&
 
 bool is_leap(int year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
 
-struct CalendarDay {
-  int day_of_month;  // 1..31
-  int month;         // 1..12
-  int weekday;       // 0 = Sunday
-};
+}  // namespace
 
-// The calendar date of simulated day `day` (day 0 = Monday 1 January 2024).
-CalendarDay calendar_day(std::int64_t day) {
-  int year = 2024;
+CalendarTime calendar_time(SimTime t) {
+  t = std::max<SimTime>(t, 0);
+  std::int64_t day = t / kDay;
+  CalendarTime out;
+  out.minute_of_day = static_cast<int>((t % kDay) / kMinute);
+  out.weekday = static_cast<int>((day + 1) % 7);  // day 0 is a Monday
+  // Whole 400-year cycles (146,097 days) first, so that a far time costs no more.
+  out.year = 2024 + static_cast<int>(day / 146097) * 400;
+  day %= 146097;
   for (;;) {
-    const int length = is_leap(year) ? 366 : 365;
+    const int length = is_leap(out.year) ? 366 : 365;
     if (day < length) break;
     day -= length;
-    ++year;
+    ++out.year;
   }
   static constexpr int kMonthDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   int month = 0;
   for (;; ++month) {
-    const int length = kMonthDays[month] + (month == 1 && is_leap(year) ? 1 : 0);
-    if (day < length) break;
-    day -= length;
+    out.days_in_month = kMonthDays[month] + (month == 1 && is_leap(out.year) ? 1 : 0);
+    if (day < out.days_in_month) break;
+    day -= out.days_in_month;
   }
-  return {static_cast<int>(day) + 1, month + 1, 0};
+  out.month = month + 1;
+  out.day_of_month = static_cast<int>(day) + 1;
+  return out;
 }
-
-}  // namespace
 
 std::optional<CronExpression> CronExpression::parse(const std::string& text, std::string& error) {
   std::stringstream words(text);
@@ -147,9 +149,7 @@ bool CronExpression::matches(SimTime t) const {
   const int minute = static_cast<int>(minute_of_run % 60);
   const int hour = static_cast<int>((minute_of_run / 60) % 24);
   if (!minute_[minute] || !hour_[hour]) return false;
-  const std::int64_t day = t / kDay;
-  CalendarDay date = calendar_day(day);
-  date.weekday = static_cast<int>((day + 1) % 7);  // day 0 is a Monday
+  const CalendarTime date = calendar_time(t);
   if (!month_[date.month]) return false;
   const bool day_ok = day_[date.day_of_month];
   const bool weekday_ok = weekday_[date.weekday];

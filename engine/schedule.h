@@ -19,6 +19,17 @@
 
 namespace dosim {
 
+// A simulated time (t >= 0) on the calendar (UTC).
+struct CalendarTime {
+  int year = 2024;
+  int month = 1;         // 1..12
+  int day_of_month = 1;  // 1..days_in_month
+  int days_in_month = 31;
+  int weekday = 1;  // 0 = Sunday
+  int minute_of_day = 0;
+};
+CalendarTime calendar_time(SimTime t);
+
 class CronExpression {
  public:
   // Parses `text`; on failure returns nullopt and sets `error` to a message for the user.

@@ -48,6 +48,7 @@ class Diagnostics {
   void merge(const Diagnostics& other);
   // True when there is no error (warnings do not count).
   bool empty() const { return list_.empty(); }
+  std::size_t error_count() const { return list_.size(); }
   // Throws InputError with every error, ordered by position, if there is any; warnings are
   // left out.
   void throw_if_any() const;

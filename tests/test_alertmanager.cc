@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "detectors/alertmanager.h"
+#include "engine/schedule.h"
 #include "util/alertmanager_syntax.h"
 
 using namespace dosim;
@@ -587,4 +588,60 @@ TEST_CASE("a matcher value is unescaped as Alertmanager unescapes it", "[alertma
   CHECK(why == "matcher value contains unescaped double quote: =\"critical\"");
   CHECK_FALSE(alertmanager_matcher_value("a\"b", why));
   CHECK_FALSE(alertmanager_matcher_value("\"ab", why));
+}
+
+TEST_CASE("the calendar of time intervals: t = 0 is Monday 1 January 2024, UTC", "[alertmanager]") {
+  const CalendarTime start = calendar_time(0);
+  CHECK((start.year == 2024 && start.month == 1 && start.day_of_month == 1));
+  CHECK((start.weekday == 1 && start.minute_of_day == 0 && start.days_in_month == 31));
+  // Thursday 29 February 2024 (a leap year), 13:45.
+  const CalendarTime leap = calendar_time(59 * kDay + 13 * kHour + 45 * kMinute + 59 * kSecond);
+  CHECK((leap.month == 2 && leap.day_of_month == 29 && leap.days_in_month == 29));
+  CHECK((leap.weekday == 4 && leap.minute_of_day == 13 * 60 + 45));
+  // Wednesday 1 January 2025; Tuesday 29 February 2124 (2100 is no leap year).
+  const CalendarTime next_year = calendar_time(366 * kDay);
+  CHECK((next_year.year == 2025 && next_year.month == 1 && next_year.weekday == 3));
+  const CalendarTime far = calendar_time((36524 + 59) * kDay);
+  CHECK((far.year == 2124 && far.month == 2 && far.day_of_month == 29 && far.weekday == 2));
+}
+
+TEST_CASE("a route's mute and active time intervals hold back its notifications",
+          "[alertmanager]") {
+  // Friday 5 January 2024 is day 4: an alert firing from Friday 23:50 to Monday 01:00.
+  const SimTime friday = 4 * kDay, monday = 7 * kDay;
+  const std::vector<Alert> alerts = {raised(friday + 23 * kHour + 50 * kMinute, monday + kHour, 0)};
+  AlertmanagerSpec spec;  // by service; 30 s, 5 m, 4 h
+  spec.route.routes.push_back(spec.route);
+  spec.route.routes[0].receiver = "weekdays";
+  TimeIntervalSpec weekend;
+  weekend.weekdays = std::vector<std::pair<int, int>>{{6, 6}, {0, 0}};  // saturday, sunday
+  spec.time_intervals["weekend"] = {weekend};
+  const auto always = route_alerts(alerts, spec, kServices, monday + 2 * kHour);
+  // Notified at 23:50:30, repeated every 4h05m: 13 notifications before Monday 02:00.
+  CHECK(always.notifications.size() == 13);
+  // Muted over the weekend: the repeat due since Saturday 03:55:30 waits for Monday 00:00:30.
+  spec.route.routes[0].mute_time_intervals = {"weekend"};
+  const auto muted = route_alerts(alerts, spec, kServices, monday + 2 * kHour);
+  CHECK(times(muted) == std::vector<SimTime>{friday + 23 * kHour + 50 * kMinute + 30 * kSecond,
+                                             monday + 30 * kSecond});
+  // Active only at night (00:00 to 06:00) on the last day of the month or on days 1 to 5:
+  // Friday the 5th, 23:50, is no night; Saturday the 6th is no such day; Monday the 8th
+  // neither: nothing is ever sent.
+  spec.route.routes[0].mute_time_intervals.clear();
+  TimeIntervalSpec nights;
+  nights.times = std::vector<std::pair<int, int>>{{0, 6 * 60}};
+  nights.days_of_month = std::vector<std::pair<int, int>>{{-1, -1}, {1, 5}};
+  spec.time_intervals["early-nights"] = {nights};
+  spec.route.routes[0].active_time_intervals = {"early-nights"};
+  CHECK(route_alerts(alerts, spec, kServices, monday + 2 * kHour).notifications.empty());
+  // From Friday 00:10 on: active (the 5th, before 06:00) at its first flush, 00:10:30.
+  const std::vector<Alert> early = {raised(friday + 10 * kMinute, friday + kHour, 0)};
+  CHECK(times(route_alerts(early, spec, kServices, monday)) ==
+        std::vector<SimTime>{friday + 10 * kMinute + 30 * kSecond});
+  // The last day of January (31st, day 30), 05:00, active; with years: [2025] never.
+  const std::vector<Alert> last = {raised(30 * kDay + 5 * kHour, 30 * kDay + 7 * kHour, 0)};
+  CHECK(times(route_alerts(last, spec, kServices, 32 * kDay)) ==
+        std::vector<SimTime>{30 * kDay + 5 * kHour + 30 * kSecond});
+  spec.time_intervals["early-nights"][0].years = std::vector<std::pair<int, int>>{{2025, 2025}};
+  CHECK(route_alerts(last, spec, kServices, 32 * kDay).notifications.empty());
 }

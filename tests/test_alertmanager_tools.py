@@ -288,6 +288,15 @@ def test_configurations_amtool_rejects_are_refused_at_their_place():
                          "5:22: expected a list for 'webhook_configs', got a mapping"),
         "send-resolved": ("", "    webhook_configs: [{url: 'http://x', send_resolved: maybe}]\n",
                           "5:56: 'send_resolved' must be true or false"),
+        # A time interval's fields, read as Alertmanager reads them.
+        "weekday": ("", "time_intervals:\n  - name: w\n    time_intervals: [{weekdays: ['mon']}]\n",
+                    "7:34: mon is not a valid weekday"),
+        "days-of-month": ("", "time_intervals:\n  - name: w\n    time_intervals: [{days_of_month: ['-1:5']}]\n",
+                          "7:39: end day must be negative if start day is negative"),
+        "years": ("", "time_intervals:\n  - name: w\n    time_intervals: [{years: ['2025:2024']}]\n",
+                  "7:31: the range 2025:2024 ends before it starts"),
+        "interval-key": ("", "time_intervals:\n  - name: w\n    time_intervals: [{weekday: [monday]}]\n",
+                         "7:23: unknown key 'weekday' in time interval entry"),
     }
     for name, (route, top, message) in cases.items():
         config = TMP / f"refused-{name}.yml"
@@ -304,7 +313,10 @@ def test_configurations_amtool_rejects_are_refused_at_their_place():
     config.write_text(base.format(
         route="  routes:\n    - receiver: a\n      mute_time_intervals: [nights, days]\n"
               "      active_time_intervals: [nights]\n",
-        top="time_intervals:\n" + nights + "mute_time_intervals:\n" + nights.replace("nights", "days")))
+        top="time_intervals:\n" + nights + "mute_time_intervals:\n" + nights.replace("nights", "days")
+            + "  - name: all-fields\n    time_intervals: [{weekdays: ['Monday:friday', sunday], "
+              "days_of_month: ['1:7', '-3:-1', 15, '+20'], months: ['may:August', '12', '13'], "
+              "years: ['2024:2025'], location: UTC}, {times: []}]\n"))
     assert amtool("check-config", config).returncode == 0
     result = dosim("routes", config, "service=web")
     assert result.returncode == 0 and result.stdout.strip() == "a", result.stderr

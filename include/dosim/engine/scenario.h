@@ -542,7 +542,21 @@ struct RouteSpec {
   SimTime repeat_interval = 4 * kHour;
   std::vector<LabelMatcherSpec> matchers;  // all must hold (the root matches every alert)
   bool continue_matching = false;          // `continue`: siblings after it are tried too
+  // Names of top-level time intervals (not inherited, as in Alertmanager): the route sends
+  // nothing while one of `mute_time_intervals` holds, or while none of a non-empty
+  // `active_time_intervals` does.
+  std::vector<std::string> mute_time_intervals, active_time_intervals;
   std::vector<RouteSpec> routes;
+};
+
+// One entry of an Alertmanager time interval, on the simulated calendar (UTC; t = 0 is
+// Monday 1 January 2024): it holds when each field given holds. Ranges are inclusive but
+// for `times`' minutes of the day, [start, end). Weekdays 0 (Sunday) to 6; a negative day of
+// the month counts from its end (-1 the last). A field not given (nullopt) always holds;
+// one given empty never does, as in Alertmanager.
+struct TimeIntervalSpec {
+  using Ranges = std::optional<std::vector<std::pair<int, int>>>;
+  Ranges times, weekdays, days_of_month, months, years;
 };
 
 struct InhibitRuleSpec {
@@ -569,6 +583,9 @@ struct AlertmanagerSpec {
   // firing alerts only.
   enum class ResolvedNotices { kSome, kAll };
   std::map<std::string, ResolvedNotices> resolved_notices;
+  // Top-level `time_intervals` (and the older `mute_time_intervals`) by name: a time is in
+  // one when any of its entries holds.
+  std::map<std::string, std::vector<TimeIntervalSpec>> time_intervals;
   std::string file;  // the alertmanager.yml the scenario pointed at, if any
 };
 
