@@ -1599,6 +1599,8 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
                     fraction * (1.0 - fraction) * (1.0 - 2.0 * fraction) * call.mean * call.mean *
                         call.mean;
       downstream_third += sometimes_third(going, {made_mean, made_var}, made_third);
+      // The share of requests that make this call (an earlier call failing ends a request).
+      const double reaching = going;
       going *= count.passing;
       calls_independent = calls_independent && made_failure == 0;
       if (fraction > 0.02 && fraction < 0.98)
@@ -1648,8 +1650,8 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
           base_mean = fast_cut.moments.mean;
           base_var = fast_cut.moments.var;
         }
-        const double calls = out.edge_calls[d];
-        const double share = calls <= 1 ? calls * q : 1.0 - std::pow(1.0 - q, calls);
+        const double calls = count.mean;  // those made: a failing one ends the request
+        const double share = reaching * (calls <= 1 ? calls * q : 1.0 - std::pow(1.0 - q, calls));
         const double per_call_mean = std::max(0.0, call.mean - base_mean);
         const double shift = per_call_mean / q;
         if (share * shift > inherited.share * inherited.shift) {
@@ -1686,29 +1688,36 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
           inherited.jitter_var =
               std::max(-base_var, (per_call_var - q * (1.0 - q) * shift * shift) / q -
                                       parts_variance(inherited));
-          inherited_adds = {n * per_call_mean,
-                            n * per_call_var + fraction * (1.0 - fraction) *
-                                                   (call.mean * call.mean - base_mean * base_mean)};
+          inherited_adds = {reaching * calls * per_call_mean,
+                            reaching * (calls * per_call_var +
+                                        fraction * (1.0 - fraction) *
+                                            (call.mean * call.mean - base_mean * base_mean))};
         }
       } else if (callee_delayed.share > 0 && (!refit || edge_mixture) && !dep.optional &&
                  p_timeout < 1e-3 && abort == 0) {
-        const double calls = out.edge_calls[d];
-        const double share = calls <= 1 ? calls * callee_delayed.share
-                                        : 1.0 - std::pow(1.0 - callee_delayed.share, calls);
+        // The callee's delayed share is of the requests it answers; the attempts it fails at
+        // once (rejected, aborted) take no time: a share 1 - fast_fail of the attempts meets
+        // its distribution (taken whole, a 50 % delay behind 50 % errors took more time out
+        // of the fast calls than they had, and the caller's percentiles fell to 0).
+        // Of the requests, those that make the call (`reaching`), as many calls as they make.
+        const double q = callee_delayed.share * (1.0 - std::min(1.0, out.fast_fail[callee]));
+        const double calls = count.mean;
+        const double share = reaching * (calls <= 1 ? calls * q : 1.0 - std::pow(1.0 - q, calls));
         if (share * callee_delayed.shift > inherited.share * inherited.shift) {
           inherited = callee_delayed;
           inherited.share = share;
           // What it adds to this caller's latency (its calls are attempts of the callee's
           // latency, n of them a request), to take out of its fast requests.
-          const double q = callee_delayed.share, delay = callee_delayed.shift;
+          const double delay = callee_delayed.shift;
           const double per_call_mean = attempts * q * delay;
           const double per_call_var =
               attempts * (q * (1.0 - q) * delay * delay +
                           q * (callee_delayed.jitter_var + parts_variance(callee_delayed)));
           const double fast_call = call.mean - per_call_mean;
-          inherited_adds = {n * per_call_mean,
-                            n * per_call_var + fraction * (1.0 - fraction) *
-                                                   (call.mean * call.mean - fast_call * fast_call)};
+          inherited_adds = {reaching * calls * per_call_mean,
+                            reaching * (calls * per_call_var +
+                                        fraction * (1.0 - fraction) *
+                                            (call.mean * call.mean - fast_call * fast_call))};
         }
       }
       out.edge_failure[d] = failure;
@@ -1869,8 +1878,11 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
         out.p95[s] = shifted_share_quantile(shape, p, part.delay, 0.95);
         out.p99[s] = shifted_share_quantile(shape, p, part.delay, 0.99);
       }
-    } else if (count == 1 && inherited.share > 0 && inherited.share < 1 &&
-               is_zero(service_delay) && is_zero(mod.endpoint_delay[first])) {
+    } else if (count == 1 && inherited.share > 0 && inherited.share < 1 && is_zero(service_delay) &&
+               is_zero(mod.endpoint_delay[first]) && inherited_adds.mean < mixture.mean) {
+      // (Where what the delayed share adds is all of the mean or more, the split into a fast
+      // and a delayed share does not hold: the gamma of the moments below, not percentiles
+      // of a fast share of no time.)
       // A share of its calls to a callee with a delayed share: as many of its requests.
       delay_share(s, mixture, inherited.share, inherited.shift, inherited.jitter_var,
                   &inherited_adds, &inherited);

@@ -128,3 +128,42 @@ traffic: [{entry: b, base_rps: 10}, {entry: a, base_rps: 10}]
         assert values[("a", "cpu_ratio")] == 0.0, mode
         assert values[("a", "memory_ratio")] == 0.0, mode
         assert values[("b", "cpu_ratio")] > 0.04, mode
+
+
+FAILING_AND_DELAYED = """name: failing-and-delayed
+duration: 31m
+detectors: []
+services:
+  - {name: web, replicas: 1, capacity_rps: 1000}
+  - {name: api, replicas: 2, capacity_rps: 100}
+  - {name: db, replicas: 2, capacity_rps: 100}
+dependencies:
+  - {caller: web, callee: api}
+  - {caller: web, callee: db}
+traffic: [{entry: web, base_rps: 40, noise: 0}]
+faults:
+  - {kind: error, target: {service: api}, percent: ERRORS, start: 1m, duration: 1h}
+  - {kind: latency, target: {service: DELAYED}, fixedDelay: 100ms, percent: 50, start: 1m,
+     duration: 1h}
+"""
+
+
+def test_a_callee_failing_and_delaying_shares_leaves_the_callers_percentiles_whole():
+    """api fails a share of its requests at once, and api (or db, called after it) delays
+    half of those it answers by 100 ms: web's percentiles are those of its answered requests
+    in both modes. The fluid model took api's delayed share as a share of every attempt,
+    the failed ones too (and db's as a share of every request, those that had failed at api
+    too): the fast share it took that out of had no time left, and web's p50, p95 and p99
+    all read 0 (at 50 % and 60 % errors, delays at api), or p50 75 % high (30 %, at db)."""
+    for errors, delayed in ((50, "api"), (60, "api"), (30, "db"), (60, "db")):
+        scenario = FAILING_AND_DELAYED.replace("ERRORS", str(errors)).replace("DELAYED", delayed)
+        name = f"failing-{errors}-delayed-{delayed}"
+        fluid = over(name, scenario, "fluid", 120, 1860)
+        requests = over(name, scenario, "requests", 120, 1860)
+        # Within 11 % for p50 and p95 (seed 3); p99 up to 25 % high where db delays after
+        # api failed (docs/world-model.md: the delayed share is taken as the fast one shifted,
+        # and the fast one holds the requests that failed at api in no time).
+        for metric, tolerance in (("latency_p50_s", 0.12), ("latency_p95_s", 0.12),
+                                  ("latency_p99_s", 0.3), ("latency_mean_s", 0.02)):
+            a, b = fluid[("web", metric)], requests[("web", metric)]
+            assert abs(a / b - 1) < tolerance, (errors, delayed, metric, a, b)
