@@ -335,7 +335,10 @@ int run_command(const RunCommandOptions& options) {
   if (!options.quiet) print_summary(report, wall_seconds);
   if (!options.quiet && !options.report_path.empty() && report.result.completed)
     std::printf("  report      %s\n", options.report_path.c_str());
-  if (!options.quiet && !report.script_path.empty()) print_script(report);
+  // A script's verdicts are printed with --quiet too: a failed experiment exits 3, and says
+  // why.
+  if (!report.script_path.empty() && (!options.quiet || !report.experiments.empty()))
+    print_script(report);
   if (!options.quiet && !report.scenario.incident_rules.empty()) print_detected(report);
   const ScoreTable table = report.scores();
   AlertmanagerSummary delivered;

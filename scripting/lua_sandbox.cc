@@ -417,7 +417,13 @@ std::string without_repeated_position(std::string text) {
 int traceback_handler(lua_State* L) {
   // lua_tostring only on strings: it converts numbers in place, and allocates.
   if (lua_type(L, 1) == LUA_TSTRING) {
-    const std::string message = without_repeated_position(lua_tostring(L, 1));
+    std::string message = without_repeated_position(lua_tostring(L, 1));
+    // A message without a place (error("...", 0)) is given the script's, as an error object
+    // is: every error says FILE:LINE.
+    if (position_prefix(message, 0) == 0) {
+      const std::string where = LuaSandbox::script_position(L, 1);
+      if (!where.empty()) message = where + ": " + message;
+    }
     luaL_traceback(L, L, message.c_str(), 1);
     return 1;
   }
@@ -863,6 +869,12 @@ std::string LuaSandbox::error_message(lua_State* L, lua_State* from) {
   std::string message = lua_type(L, -1) == LUA_TSTRING
                             ? without_repeated_position(lua_tostring(L, -1))
                             : error_object_text(L, -1, from, 0, false);
+  // A message without a place (error("...", 0), or a level above the script) is given the
+  // script's place, as an error object is: every error says FILE:LINE.
+  if (lua_type(L, -1) == LUA_TSTRING && position_prefix(message, 0) == 0) {
+    const std::string where = script_position(from, 0);
+    if (!where.empty()) message = where + ": " + message;
+  }
   lua_pop(L, 1);
   // The traceback in a protected call on the main thread (`from` may be a dead coroutine).
   TracebackRequest request{from, message.c_str(), {}};

@@ -252,6 +252,8 @@ end)
 """, name="experiments")
     # A failed (or erroring) experiment makes the run exit 3, so that a game day can gate CI.
     assert result.returncode == 3, (result.returncode, result.stderr)
+    # --quiet still says why (it printed no verdict, and exited 3).
+    assert "    FAIL  fails (5m..6m): hypothesis after: web errors" in result.stdout, result.stdout
     with h5py.File(trace, "r") as f:
         e = f["experiments"]
         rows = list(zip(e["title"].asstr()[()], e["verdict"].asstr()[()], e["probe"].asstr()[()],
@@ -300,6 +302,12 @@ end)
     assert f"{script}:2: sim.inject: " in bad.stderr and "did you mean 'latency'" in bad.stderr, bad.stderr
     unknown, _, script = run("sim.metric('dbb', 'rps')", name="bad-service")
     assert unknown.returncode == 2 and "unknown service 'dbb'; did you mean 'db'?" in unknown.stderr
+    # error("...", 0) gives no place of its own: the script's is said (it said none).
+    for code, line in (('sim.at(10, function() error("plain", 0) end)', 1),
+                       ('\nsim.spawn(function() sim.sleep(1); error("plain", 0) end)', 2),
+                       ('local x = 1\nerror("plain", 0)', 2)):
+        placed, _, script = run(code, name="level-0")
+        assert placed.returncode == 2 and f"{script}:{line}: plain" in placed.stderr, placed.stderr
     sleep, _, script = run("sim.sleep(5)", name="sleep-outside")
     assert sleep.returncode == 2 and "call it inside sim.spawn" in sleep.stderr, sleep.stderr
     runaway, trace, script = run("sim.at(60, function() while true do end end)", name="runaway",
