@@ -20,7 +20,9 @@
 #include <csignal>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <iostream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -424,13 +426,13 @@ int serve_command(const ServeOptions& options) {
   }
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
-  Run run(plan);
+  auto run = std::make_unique<Run>(plan);
   LiveMetrics metrics(scenario);
-  run.add_sink(&metrics);
+  run->add_sink(&metrics);
   LiveView view(scenario);
-  run.add_sink(&view);
+  run->add_sink(&view);
   Session session;
-  session.run = &run;
+  session.run = run.get();
   session.metrics = &metrics;
   session.view = &view;
   session.page = view.page_html();
@@ -455,7 +457,7 @@ int serve_command(const ServeOptions& options) {
   std::size_t push_failures = 0;
   const auto push = [&](bool resend_all) {
     if (!alertmanager) return;
-    const std::vector<Alert>& alerts = run.alerts();
+    const std::vector<Alert>& alerts = run->alerts();
     const auto now = std::chrono::system_clock::now();
     nlohmann::json batch = nlohmann::json::array();
     for (std::size_t a = 0; a < alerts.size(); ++a) {
@@ -484,54 +486,69 @@ int serve_command(const ServeOptions& options) {
     }
   };
 
-  while (ticked < total && !g_stop.load()) {
-    const auto now = std::chrono::steady_clock::now();
-    const double speed = session.pacing.speed;
-    if (!session.pacing.paused && speed > 0)
-      owed =
-          std::min(owed + std::chrono::duration<double>(now - last_wall).count() * speed / tick_s,
-                   static_cast<double>(total - ticked));
-    last_wall = now;
-    // As fast as it goes: a tick at a time, answering requests in between.
-    const std::int64_t step = session.pacing.paused ? 0
-                              : speed > 0           ? static_cast<std::int64_t>(owed)
-                                                    : 1;
-    if (step > 0) {
-      // A few ticks at a time for at most kStepWall, then requests are answered: a speed
-      // faster than the machine leaves the rest owed for the next turns instead of keeping
-      // the server deaf until it has caught up (the ticks are the same either way).
-      constexpr auto kStepWall = std::chrono::milliseconds(50);
-      constexpr std::int64_t kChunk = 16;
-      std::int64_t done = 0;
-      while (done < step) {
-        const std::int64_t chunk = std::min(kChunk, step - done);
-        run.step(chunk);
-        done += chunk;
-        if (std::chrono::steady_clock::now() - now >= kStepWall) break;
+  RunReport report;
+  try {
+    while (ticked < total && !g_stop.load()) {
+      const auto now = std::chrono::steady_clock::now();
+      const double speed = session.pacing.speed;
+      if (!session.pacing.paused && speed > 0)
+        owed =
+            std::min(owed + std::chrono::duration<double>(now - last_wall).count() * speed / tick_s,
+                     static_cast<double>(total - ticked));
+      last_wall = now;
+      // As fast as it goes: a tick at a time, answering requests in between.
+      const std::int64_t step = session.pacing.paused ? 0
+                                : speed > 0           ? static_cast<std::int64_t>(owed)
+                                                      : 1;
+      if (step > 0) {
+        // A few ticks at a time for at most kStepWall, then requests are answered: a speed
+        // faster than the machine leaves the rest owed for the next turns instead of keeping
+        // the server deaf until it has caught up (the ticks are the same either way).
+        constexpr auto kStepWall = std::chrono::milliseconds(50);
+        constexpr std::int64_t kChunk = 16;
+        std::int64_t done = 0;
+        while (done < step) {
+          const std::int64_t chunk = std::min(kChunk, step - done);
+          run->step(chunk);
+          done += chunk;
+          if (std::chrono::steady_clock::now() - now >= kStepWall) break;
+        }
+        ticked += done;
+        if (speed > 0) owed -= static_cast<double>(done);
+        push(false);
       }
-      ticked += done;
-      if (speed > 0) owed -= static_cast<double>(done);
-      push(false);
+      // The story at most ten times a wall second (a change log is copied to read it).
+      if (now - last_told > std::chrono::milliseconds(100) || ticked == total) {
+        tell(session);
+        last_told = now;
+      }
+      const bool resend = now - last_resend > std::chrono::seconds(30);
+      if (resend) {
+        push(true);
+        last_resend = now;
+      }
+      int wait_ms = 0;
+      if (session.pacing.paused) {
+        wait_ms = 100;
+      } else if (speed > 0 && ticked < total) {
+        wait_ms = static_cast<int>(std::clamp((1.0 - owed) * tick_s / speed * 1000.0, 0.0, 100.0));
+      }
+      server->serve_for(wait_ms, answer, &session);
     }
-    // The story at most ten times a wall second (a change log is copied to read it).
-    if (now - last_told > std::chrono::milliseconds(100) || ticked == total) {
-      tell(session);
-      last_told = now;
-    }
-    const bool resend = now - last_resend > std::chrono::seconds(30);
-    if (resend) {
-      push(true);
-      last_resend = now;
-    }
-    int wait_ms = 0;
-    if (session.pacing.paused) {
-      wait_ms = 100;
-    } else if (speed > 0 && ticked < total) {
-      wait_ms = static_cast<int>(std::clamp((1.0 - owed) * tick_s / speed * 1000.0, 0.0, 100.0));
-    }
-    server->serve_for(wait_ms, answer, &session);
+    report = run->run(&g_stop);
+  } catch (const Error& error) {
+    // A failing script or detector: said, and the trace, incomplete, is where dosim run
+    // leaves it.
+    print_error(error);
+    run.reset();
+    if (!options.out_path.empty() && std::filesystem::exists(options.out_path))
+      std::fprintf(stderr,
+                   "dosim serve: the trace up to the error is in %s (incomplete, without its "
+                   "ground truth: dosim report and dosim export read it)\n",
+                   options.out_path.c_str());
+    std::fflush(nullptr);
+    return 2;
   }
-  const RunReport report = run.run(&g_stop);
   push(false);
   tell(session);
   session.pacing.ended = true;

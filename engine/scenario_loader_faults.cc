@@ -15,7 +15,13 @@ void Loader::read_fault(const YAML::Node& node, int index) {
   if (!r.is_map()) return;
   FaultSpec fault;
   fault.pos = r.pos();
-  fault.name = r.has("name") ? read_name(r, Need::kOptional) : "fault-" + std::to_string(index);
+  if (r.has("name")) {
+    fault.name = read_name(r, Need::kOptional);
+  } else {  // fault-<index>, or the first such name after it not taken (by a name given)
+    int k = index;
+    while (faults_.find("fault-" + std::to_string(k)) >= 0) ++k;
+    fault.name = "fault-" + std::to_string(k);
+  }
   const SourcePos name_pos = r.has("name") ? r.value_pos("name") : fault.pos;
   if (!fault.name.empty() && faults_.claim(fault.name, index, name_pos) >= 0)
     diags_.error(name_pos, duplicate_name("fault", fault.name, faults_.where(fault.name)));

@@ -256,7 +256,13 @@ void Simulation::at(SimTime t, std::function<void()> fn) {
 
 int Simulation::add_fault(FaultSpec spec) {
   const int index = static_cast<int>(scenario_.faults.size());
-  if (spec.name.empty()) spec.name = "fault-" + std::to_string(index);
+  // Unnamed: fault-<index>, or the first such name after it that no fault has.
+  for (int k = index; spec.name.empty(); ++k) {
+    const std::string name = "fault-" + std::to_string(k);
+    if (std::none_of(scenario_.faults.begin(), scenario_.faults.end(),
+                     [&](const FaultSpec& f) { return f.name == name; }))
+      spec.name = name;
+  }
   const std::string what = "fault '" + spec.name + "'";
   if (spec.start < current_time())
     reject(what + ": its start (" + format_duration(spec.start) + ") is before now (" +

@@ -74,6 +74,19 @@ class PythonDetector : public Detector {
                   "step() returned None: it must return an array of one score per "
                   "series (" +
                   std::to_string(series_) + " here); is a `return` missing?");
+    // Numbers only: numpy would cast text ("1.5") and drop an imaginary part (with a warning
+    // that names no detector), and a list of text failed as "must return an array".
+    if (const py::array raw = py::array::ensure(out)) {
+      const char kind = raw.dtype().kind();
+      if (kind != 'b' && kind != 'i' && kind != 'u' && kind != 'f')
+        fail(t, step_at_ + "step() must return numbers, one score per series; got " +
+                    (kind == 'c' ? std::string("complex numbers")
+                     : kind == 'U' || kind == 'S'
+                         ? std::string("text")
+                         : "items of dtype " + py::str(raw.dtype()).cast<std::string>()));
+    } else {
+      PyErr_Clear();
+    }
     const auto array = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(out);
     if (!array) {
       PyErr_Clear();

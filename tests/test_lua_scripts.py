@@ -593,3 +593,18 @@ faults:
         times = f["alerts/t_ns"][()]
     spikes = [t / 1e9 for d, t in zip(detectors, times) if d == "spike"]
     assert spikes and all(300 <= t <= 420 for t in spikes), spikes
+
+
+def test_unnamed_faults_take_a_free_name():
+    """An injected fault without a name is fault-<its index>, or the next such name free: a
+    scenario fault named fault-1 made every unnamed injection fail ("duplicate fault name
+    'fault-1'"), the same name each time (dosim serve's inject control never names one)."""
+    named = SCENARIO + DECLARED_FAULT.replace("db-slow", "fault-1")
+    result, trace, _ = run("""
+sim.inject{kind = "error", target = {service = "api"}, percent = 10, start = 60, duration = 30}
+sim.inject{kind = "error", target = {service = "api"}, percent = 10, start = 120, duration = 30}
+""", scenario_text=named, name="unnamed")
+    assert result.returncode == 0, result.stderr
+    with h5py.File(trace, "r") as f:
+        names = list(f["truth/incidents/name"].asstr()[()])
+    assert names == ["fault-1", "fault-2", "fault-3"], names

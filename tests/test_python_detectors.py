@@ -274,6 +274,17 @@ def test_none_or_one_number_for_the_scores_is_said_as_such():
         in number.stderr, number.stderr
 
 
+def test_scores_that_are_not_numbers_are_said_as_such():
+    """Text ("1.5") and complex scores are refused (numpy cast the first, and dropped the
+    imaginary part of the second with a warning that named no detector)."""
+    for name, said in (("ReturnsText", "text"), ("ReturnsComplex", "complex numbers")):
+        run = run_cli(scenario(name.lower(), [python_detector(name)]), TMP / f"{name}.h5")
+        assert run.returncode == 2, run.stderr
+        assert f": step() must return numbers, one score per series; got {said}" in run.stderr, \
+            run.stderr
+        assert "ComplexWarning" not in run.stderr, run.stderr
+
+
 def test_a_missing_class_fails_validation_at_the_detector_with_did_you_mean():
     path = scenario("missing-class", [
         "{name: builtin, kind: threshold, metrics: [error_ratio], params: {above: 0.1}}",

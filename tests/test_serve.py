@@ -232,8 +232,13 @@ def test_the_live_page_and_its_api_pause_and_inject(scenario):
             raise AssertionError("GET /api/control was answered")
         except urllib.error.HTTPError as error:
             assert error.code == 405 and error.headers["Allow"] == "POST", error.headers
+        # A HEAD is a GET's head alone: no body (it was a 405 with one, which HTTP forbids).
         head = raw_request(port, b"HEAD /metrics HTTP/1.1\r\n\r\n")
-        assert head.startswith("HTTP/1.1 405") and "\r\nAllow: GET\r\n" in head, head
+        assert head.startswith("HTTP/1.1 200") and head.endswith("\r\n\r\n"), head
+        assert int(re.search(r"Content-Length: (\d+)", head).group(1)) > 0, head
+        head = raw_request(port, b"HEAD /api/control HTTP/1.1\r\n\r\n")
+        assert head.startswith("HTTP/1.1 405") and "\r\nAllow: POST\r\n" in head, head
+        assert head.endswith("\r\n\r\n"), head
         assert serve.poll() is None, serve.communicate()
         assert post(port, "/api/control", {"action": "resume"})[0] == 200
         deadline = time.time() + 20
@@ -546,3 +551,27 @@ def test_an_injected_fault_answers_the_scenarios_warnings(scenario):
     finally:
         serve.send_signal(__import__("signal").SIGTERM)
         serve.wait(timeout=60)
+
+
+def test_a_failing_detector_stops_the_server_and_says_where_its_trace_is():
+    """As dosim run: the error (exit 2), then where the incomplete trace is (serve said the
+    error alone)."""
+    module = TMP / "serve-raises.py"
+    module.write_text("class Raises:\n    def __init__(self, series):\n        pass\n\n"
+                      "    def step(self, t_ns, values):\n"
+                      "        if t_ns >= 5 * 10**9:\n            raise ValueError('boom')\n"
+                      "        return [0.0] * len(values)\n")
+    path = TMP / "serve-raises.yaml"
+    path.write_text(f"name: raises\nduration: 1m\nservices: [{{name: web}}]\n"
+                    f"traffic: [{{entry: web, base_rps: 10}}]\n"
+                    f"detectors: [{{name: py, kind: python, module: {module}, class: Raises, "
+                    f"metrics: [error_ratio]}}]\n")
+    trace = TMP / "serve-raises.h5"
+    result = subprocess.run([DOSIM, "serve", str(path), "--listen", "127.0.0.1:0", "--speed", "0",
+                             "--exit-at-end", "--out", str(trace)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert f"{module}:7: ValueError: boom" in result.stderr, result.stderr
+    assert f"the trace up to the error is in {trace} (incomplete" in result.stderr, result.stderr
+    with h5py.File(trace) as f:
+        assert f.attrs["complete"] == 0 and len(f["time_ns"]) > 0

@@ -257,7 +257,7 @@ void send_response(int client, const HttpServer::Response& response) {
                            "\r\nContent-Length: " + std::to_string(response.body.size()) +
                            (response.allow.empty() ? "" : "\r\nAllow: " + response.allow) +
                            "\r\nConnection: close\r\n\r\n";
-  const std::string whole = head + response.body;
+  const std::string whole = response.head_only ? head : head + response.body;
   // The client is non-blocking: a reader that stops reading gets a second, then the rest of
   // the answer is dropped.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
@@ -333,8 +333,13 @@ std::optional<HttpServer::Response> HttpServer::answer(const Connection& connect
     const std::size_t path = target.find('/', 7);
     target = path == std::string::npos ? "/" : target.substr(path);
   }
-  return handler(context,
-                 {request.substr(0, first_space), target, request.substr(body_start, length)});
+  const std::string method = request.substr(0, first_space);
+  if (method == "HEAD") {  // a GET's head alone (HTTP: a HEAD is answered with no body)
+    Response response = handler(context, {"GET", target, ""});
+    response.head_only = true;
+    return response;
+  }
+  return handler(context, {method, target, request.substr(body_start, length)});
 }
 
 void HttpServer::serve_for(int timeout_ms, Handler handler, void* context) {

@@ -72,6 +72,7 @@ class HttpServer {
     std::string content_type = "text/plain; charset=utf-8";
     std::string body;
     std::string allow;  // a 405's Allow header (the methods the path takes); "" for none
+    bool head_only = false;  // the answer to a HEAD: its GET's head, without the body
   };
   struct Request {
     std::string method, path;  // path with its query ("/api/state?since=3")

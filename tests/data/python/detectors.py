@@ -122,3 +122,23 @@ class ReturnsNumber:
 
     def step(self, t_ns, values):
         return 0.5
+
+
+class ReturnsText:
+    """Returns its scores as text ("1.5"), which numpy would cast."""
+
+    def __init__(self, series):
+        self.series = series
+
+    def step(self, t, values):
+        return ["1.5"] * len(values)
+
+
+class ReturnsComplex:
+    """Returns complex scores, whose imaginary part numpy would drop."""
+
+    def __init__(self, series):
+        self.series = series
+
+    def step(self, t, values):
+        return [1 + 2j] * len(values)
