@@ -193,7 +193,11 @@ std::size_t open_checkpoint(const std::string& dir, bool resume, const SweepPlan
     try {
       if (!text) throw std::runtime_error(reason);
       const SweepJson saved = SweepJson::parse(*text);
-      if (!saved.is_object() || saved.value("sweep_hash", "") != plan.hash) {
+      // Not one (no hash, no result: a file damaged or not ours) is run again; another
+      // sweep's is refused below.
+      if (!saved.is_object() || !saved.contains("sweep_hash") || !saved.contains("result"))
+        throw std::runtime_error("no 'sweep_hash' and 'result'");
+      if (saved.value("sweep_hash", "") != plan.hash) {
         ++foreign;
         continue;
       }
@@ -311,6 +315,11 @@ int merge_command(const SweepOptions& options) {
         throw std::runtime_error("one of " + std::to_string(its_count) + " shards, " + first +
                                  " one of " + std::to_string(shard_count));
       }
+      // One file a shard (a stale glob gives one twice, or an old copy beside a new one).
+      if (const auto given = given_shards.find(its_index); given != given_shards.end())
+        throw std::runtime_error("shard " + std::to_string(its_index) + "/" +
+                                 std::to_string(shard_count) + " again: " + given->second +
+                                 " is that shard too");
       given_shards[its_index] = path;
       const SweepJson& seeds = header->at("seeds");
       const std::size_t per_cell = header->at("seeds_per_cell").get<std::size_t>();

@@ -195,6 +195,15 @@ std::string SweepPlan::cell_text(std::size_t cell) const {
   std::vector<std::pair<TextEdit, std::string>> cell_edits;
   for (std::size_t p = 0; p < spec.parameters.size(); ++p)
     cell_edits.emplace_back(edits[s][p], value(cell, p).text);
+  // A mode the sweep sets (`modes:`) is written in too: the text runs as the cell does.
+  if (!spec.modes.empty()) {
+    std::vector<PathStep> steps;
+    PathProblem problem;
+    TextEdit edit;
+    if (parse_path("mode", steps, problem) &&
+        locate_path(YAML::Load(scenario_texts[s]), scenario_texts[s], steps, edit, problem))
+      cell_edits.emplace_back(edit, cells[cell].mode);
+  }
   return EditedText(scenario_texts[s], std::move(cell_edits)).text();
 }
 
@@ -242,8 +251,23 @@ SweepSpec load_sweep_file(const std::string& path) {
       if (spec.scenarios.empty() && top.has("scenarios"))
         diags.error(top.value_pos("scenarios"), "'scenarios' lists no scenario");
     }
-    for (const std::string& scenario : spec.scenarios)
-      spec.scenario_paths.push_back(resolve_beside(path, scenario));
+    for (std::size_t s = 0; s < spec.scenarios.size(); ++s) {
+      spec.scenario_paths.push_back(resolve_beside(path, spec.scenarios[s]));
+      // A scenario twice would run the same cells twice (a seed or a mode twice is refused).
+      const auto same = [&](const std::string& a, const std::string& b) {
+        std::error_code error;
+        const auto x = std::filesystem::weakly_canonical(a, error);
+        const auto y = std::filesystem::weakly_canonical(b, error);
+        return x.lexically_normal() == y.lexically_normal();
+      };
+      for (std::size_t earlier = 0; earlier < s; ++earlier)
+        if (same(spec.scenario_paths[earlier], spec.scenario_paths[s])) {
+          diags.error(spec.scenario_pos[s],
+                      "scenario '" + spec.scenarios[s] + "' is listed twice (first at line " +
+                          std::to_string(spec.scenario_pos[earlier].line) + ")");
+          break;
+        }
+    }
 
     // The grid.
     std::map<std::string, int> path_lines;  // each path once
@@ -542,7 +566,13 @@ SweepPlan plan_sweep(SweepSpec spec) {
                 "'" + parameter.path + "' changes detector '" + unrun + "' of " +
                     spec.scenarios[s] + ", which the sweep does not run: add '" + unrun +
                     "' to 'detectors' (a sweep runs only the detectors it lists)"});
-      for (std::size_t q = 0; q < p; ++q) {
+      // A path written twice is said once, where it is read ("swept twice"): not again as
+      // addressing what another path does.
+      bool repeated = false;
+      for (std::size_t q = 0; q < p; ++q)
+        repeated = repeated || spec.parameters[q].path == parameter.path;
+      if (repeated) located[s][p] = false;  // written once, by the first
+      for (std::size_t q = 0; q < p && !repeated; ++q) {
         const TextEdit& a = edits[s][q];
         const TextEdit& b = edits[s][p];
         const bool overlap = a.begin == a.end   ? (b.begin < a.begin && a.begin < b.end)

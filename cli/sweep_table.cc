@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <limits>
@@ -527,7 +528,10 @@ void print_sweep_table(std::FILE* out, const SweepJson& header, const std::vecto
   std::vector<std::vector<std::string>> lines;
   std::vector<std::string> titles = {"cell"};
   const bool scenarios = header.at("scenarios").size() > 1;
-  const bool modes = header.at("modes").size() > 1;
+  // The mode when cells differ in it: swept, or the scenarios' own modes differing.
+  const std::vector<std::string>& cell_modes = find("mode").texts;
+  const bool modes = std::any_of(cell_modes.begin(), cell_modes.end(),
+                                 [&](const std::string& m) { return m != cell_modes.front(); });
   if (scenarios) titles.push_back("scenario");
   if (modes) titles.push_back("mode");
   for (const SweepJson& parameter : header.at("parameters"))

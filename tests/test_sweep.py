@@ -126,7 +126,10 @@ seeds: 2
     checks("    percent: 30\n" in scenario, scenario)
     checks(f"timeout: {timeouts[13]}, retries: 1}}" in scenario, scenario)
     original = (DATA / "tiny-shop.yaml").read_text().splitlines()
-    checks(len(scenario.splitlines()) == len(original), "the same lines")
+    # ... and the mode the sweep sets it (it ran differently without: tiny-shop is fluid).
+    checks("\nmode: requests\n" in scenario, scenario)
+    checks(len(scenario.splitlines()) == len(original) + 1, "the same lines and the mode")
+    checks("\nmode: fluid\n" in sweep(path, "--show-scenario", 12).stdout, "cell 12 is fluid")
     # --dry-run checks the outputs as a run would, and --quiet prints nothing but problems.
     for out, problem in (("x.txt", "a results file ends in .json"),
                          ("/nonexistent/x.json", "cannot write the results")):
@@ -219,6 +222,14 @@ detectors: [mad]
                                   f"got a mapping\n{path}:5:8: 'modes' lists no mode: fluid, "
                                   "requests or both (or leave it out: the scenario's own)\n"
                                   "2 problems\n"), result.stderr)
+    # A scenario listed twice, by another spelling of its path too: refused, as a seed or a
+    # mode twice is (it ran the same cells twice).
+    path = write_sweep("scenario-twice.yaml", "scenarios: [{scenario}, " +
+                       str(DATA / "." / "tiny-shop.yaml").replace("/tiny", "/./tiny") +
+                       "]\ndetectors: [mad]\n")
+    result = sweep(path, "--dry-run", ok=False)
+    checks(f"{path}:1:" in result.stderr and "is listed twice (first at line 1)" in result.stderr,
+           result.stderr)
     # A random range out of range: its first sample's problem, then a count, not a line each.
     path = write_sweep("many-samples.yaml", """scenario: {scenario}
 random:
@@ -314,6 +325,13 @@ def test_shards_merged_are_the_single_run(single):
     assert result.returncode == 2
     assert "runs are missing: 1, 4, 7 (shard 1/3 not given)" in result.stderr, result.stderr
     assert not (WORK / "partial.json").exists()
+    # A shard given twice (a stale glob, a copy) is refused (it merged).
+    copy = WORK / "shard-0-copy.json"
+    copy.write_bytes(shards[0].read_bytes())
+    result = sweep("merge", shards[0], shards[1], shards[2], copy, "-o", WORK / "twice.json",
+                   ok=False)
+    assert result.returncode == 2, result.stderr
+    assert f"{copy}: shard 0/3 again: {shards[0]} is that shard too" in result.stderr, result.stderr
     # A shard of another sweep is refused.
     other = write_sweep("other.yaml", GRID.read_text().replace("seeds: 2", "seeds: 1").replace(
         "tiny-shop.yaml", "{scenario}"))
@@ -372,8 +390,12 @@ def test_a_sweep_killed_midway_resumes_to_the_same_results(slow_single):
     assert result.returncode == 2 and "add --resume" in result.stderr, result.stderr
     sweep(path, "-o", out, "--dry-run", "--resume")
     assert len(list(checkpoint.glob("run-*.json"))) == saved
+    # A damaged run file ({} in place of a run) is run again, not said to be another sweep's.
+    damaged = sorted(checkpoint.glob("run-*.json"))[0]
+    damaged.write_text("{}")
     result = sweep(path, "--threads", 2, "-o", out, "--resume")
-    assert f"{12 - saved} to run ({saved} from the checkpoint)" in result.stdout, result.stdout
+    assert f"{damaged}: not a checkpointed run" in result.stderr, result.stderr
+    assert f"{13 - saved} to run ({saved - 1} from the checkpoint)" in result.stdout, result.stdout
     assert read(out) == expected
     assert not checkpoint.exists(), "the checkpoint goes once the results are written"
 
@@ -926,3 +948,50 @@ def test_a_sweep_stopped_by_a_signal_says_where_its_runs_are(slow_single):
         in stderr, stderr
     sweep(path, "-o", out, "--resume", "--quiet")
     assert read(out) == expected
+
+
+def test_the_table_shows_the_mode_where_the_scenarios_own_modes_differ():
+    """Two scenarios, one fluid and one at the request level, no `modes:`: the printed table
+    has a mode column (it had one only where `modes:` swept it)."""
+    requests = WORK / "tiny-requests.yaml"
+    requests.write_text((DATA / "tiny-shop.yaml").read_text().replace(
+        "duration:", "mode: requests\nduration:", 1))
+    path = write_sweep("own-modes.yaml", "scenarios: [{scenario}, " + str(requests) +
+                       "]\ndetectors: [mad]\n")
+    result = sweep(path, "--out", WORK / "own-modes.json")
+    header = next(line for line in result.stdout.splitlines() if line.lstrip().startswith("cell"))
+    assert header.split()[:3] == ["cell", "scenario", "mode"], result.stdout
+    assert any(line.split()[2:3] == ["requests"] for line in result.stdout.splitlines()), \
+        result.stdout
+
+
+def test_a_path_written_twice_is_said_once():
+    """The same path in the grid and in the random ranges: "swept twice", once (it was said
+    again as addressing what itself and another path address, and its value written twice
+    broke the scenario's YAML)."""
+    path = write_sweep("path-twice.yaml", """scenario: {scenario}
+parameters:
+  - path: services[name=api].capacity_rps
+    values: [100, 110]
+random:
+  samples: 2
+  ranges:
+    - {{path: "services[1].capacity_rps", min: 60, max: 120}}
+    - {{path: "services[name=api].capacity_rps", min: 60, max: 120}}
+detectors: [mad]
+""")
+    result = sweep(path, "--dry-run", ok=False)
+    assert result.stderr.count("services[name=api].capacity_rps' is swept twice") == 1, result.stderr
+    assert "syntax error" not in result.stderr and "2 problems" in result.stderr, result.stderr
+
+
+def test_the_example_output_of_the_sweep_page_is_current():
+    """docs/sweep.md's first table: the rows bench/sweeps/retry-storm.yaml prints (dosim is
+    deterministic, so a reader expects them; they went stale)."""
+    page = (SOURCE_DIR / "docs" / "sweep.md").read_text().splitlines()
+    start = next(i for i, line in enumerate(page) if line.startswith("  cell dependencies"))
+    out = WORK / "retry-storm-sweep.json"
+    result = sweep(SOURCE_DIR / "bench" / "sweeps" / "retry-storm.yaml", "--out", out, timeout=600)
+    printed = [line.rstrip() for line in result.stdout.splitlines()]
+    at = printed.index(page[start])
+    assert printed[at:at + 4] == page[start:start + 4], "\n".join(printed[at:at + 4])
