@@ -80,6 +80,22 @@ std::string input_named(const std::string& path,
   return "";
 }
 
+// A file's inode and modification time, to tell whether a run replaced it; nullopt when
+// there is none.
+struct FileIdentity {
+  dev_t device;
+  ino_t inode;
+  std::int64_t modified_ns;
+  bool operator==(const FileIdentity&) const = default;
+};
+std::optional<FileIdentity> file_identity(const std::string& path) {
+  struct stat st {};
+  if (path.empty() || ::stat(path.c_str(), &st) != 0) return std::nullopt;
+  return FileIdentity{
+      st.st_dev, st.st_ino,
+      static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
+}
+
 // Ends a run that failed: the trace is already in place or removed (the Run is gone).
 // Leaves without exit handlers: after a write failed under a file size limit (ulimit -f),
 // HDF5 1.10 keeps a file it could not close, and its exit handler would crash on it.
@@ -216,6 +232,7 @@ int run_command(const RunCommandOptions& options) {
   set_script_interrupt(&g_stop);  // a Lua loop at one instant is stopped too
   std::optional<RunPlan> plan;
   std::unique_ptr<Run> run;
+  std::optional<FileIdentity> before;  // the file at --out before the run, if any
   try {
     // What the command line alone shows wrong with the outputs, before the script's main
     // chunk runs (it may take long): one naming the scenario or the script, or a place that
@@ -267,6 +284,7 @@ int run_command(const RunCommandOptions& options) {
       if (const std::string reason = unwritable_reason(options.report_path); !reason.empty())
         throw InputError(options.report_path, "cannot write the report: " + reason);
     }
+    before = file_identity(trace_path);
     run = std::make_unique<Run>(*plan);
   } catch (const Error& error) {
     if (g_stop.load()) {  // stopped before the first tick: there is no trace to close
@@ -290,7 +308,10 @@ int run_command(const RunCommandOptions& options) {
     if (show_progress) progress.clear();
     print_error(error);
     run.reset();  // a failing script or detector: the trace, incomplete, replaces the target
-    if (!trace_path.empty() && std::filesystem::exists(trace_path))
+    // Only where this run put it: a write that failed (a full disk, ulimit -f) leaves the
+    // file that was there before, another run's.
+    const std::optional<FileIdentity> after = file_identity(trace_path);
+    if (!trace_path.empty() && after && after != before)
       std::fprintf(stderr,
                    "dosim run: the trace up to the error is in %s (incomplete, without its "
                    "ground truth: dosim report and dosim export read it)\n",

@@ -104,6 +104,7 @@ void Run::Impl::start() {
     script_options.limits.memory_limit = static_cast<std::size_t>(options.lua_memory_mib) << 20;
     script_options.on_log = options.on_script_log;
     script_options.strict = options.strict;
+    script_options.output_path = options.trace_path;
     script = std::make_unique<ScriptHost>(simulation, std::move(script_options), plan.seed());
   }
   // Playbooks added by the script or the program name rankers the run has.
@@ -177,6 +178,8 @@ void Run::Impl::stop_on(const std::string& what) {
     writer->set_script(script->path(), script->text(), script->log(), script->experiments());
   // The faults and changes the script added before it failed, whose spans point at them.
   if (writer) set_span_sources(*writer, simulation.scenario());
+  // A script that named the trace's path as a manifest: the trace must not replace it.
+  if (writer && script && script->output_claimed()) writer->discard();
   writer.reset();
 }
 

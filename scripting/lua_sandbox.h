@@ -138,6 +138,13 @@ class LuaSandbox {
   // Allocates nothing in the state.
   static std::string script_position(lua_State* thread, int level = 0);
 
+  // Stops the script with `message` at its current line: no pcall catches it, as the
+  // instruction budget's (a mistake the run must not go on from).
+  [[noreturn]] void fail(lua_State* L, const std::string& message) {
+    if (fatal_.empty()) fatal_ = message;
+    raise_fatal(L);
+  }
+
  private:
   static void* allocate(void* ud, void* ptr, std::size_t old_size, std::size_t new_size);
   static void count_hook(lua_State* L, lua_Debug* ar);

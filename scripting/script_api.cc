@@ -15,6 +15,7 @@
 #include "dosim/engine/scenario_loader.h"
 #include "dosim/error.h"
 #include "engine/yaml_reader.h"
+#include "util/output_file.h"
 
 namespace dosim {
 namespace {
@@ -688,6 +689,13 @@ int sim_apply(lua_State* L) {
   ScriptHost& host = host_of(L);
   name_arg(L, 1, "sim.apply", "a manifest's path");
   const std::string path = manifest_path(host.path(), text_arg(L, 1));
+  if (!host.output_path().empty() && same_file(path, host.output_path())) {
+    // Not catchable, and the run keeps no trace: it would replace the manifest.
+    host.claim_output();
+    host.sandbox().fail(L, "sim.apply: '" + text_arg(L, 1) +
+                               "' is the run's trace (--out), which would replace the manifest: "
+                               "the run stops and writes no trace; write the trace elsewhere");
+  }
   std::optional<SimTime> duration;
   if (!lua_isnoneornil(L, 2)) {
     table_arg(L, 2, "sim.apply");

@@ -46,6 +46,9 @@ struct ScriptOptions {
   std::function<void(SimTime, const std::string&)> on_log;
   // --strict: what a call would warn of (a drain restored after the end) is its error.
   bool strict = false;
+  // The run's trace (--out): sim.apply refuses it as a manifest, which the trace would
+  // replace at the end of the run. "" for none.
+  std::string output_path;
 };
 
 class ScriptHost : public FrameSink {
@@ -74,6 +77,11 @@ class ScriptHost : public FrameSink {
   const std::vector<ScriptLogLine>& log() const { return log_; }
   const std::vector<ExperimentRecord>& experiments() const { return experiments_; }
   const std::string& path() const { return options_.path; }
+  const std::string& output_path() const { return options_.output_path; }
+  // sim.apply named the run's trace as a manifest: the run discards its trace (else it would
+  // replace the manifest).
+  void claim_output() { output_claimed_ = true; }
+  bool output_claimed() const { return output_claimed_; }
   bool strict() const { return options_.strict; }
   const std::string& text() const { return text_; }
 
@@ -132,6 +140,7 @@ class ScriptHost : public FrameSink {
   const DetectorRunner* runner_ = nullptr;
   SimTime clock_ = -1;                  // -1: outside a scheduled callback
   lua_State* resuming_ = nullptr;       // resuming()
+  bool output_claimed_ = false;
   bool started_ = false;                // started()
   SimTime counted_before_ = -1;         // the tick before which callbacks are being counted
   std::int64_t callbacks_counted_ = 0;  // callbacks and resumes before that tick

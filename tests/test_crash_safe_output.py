@@ -244,6 +244,8 @@ def test_a_file_size_limit_fails_the_run_and_keeps_the_earlier_trace():
                              DOSIM, ECOMMERCE, target], capture_output=True, text=True, timeout=120)
     assert result.returncode == 2, (result.returncode, result.stderr)
     assert "cannot write trace" in result.stderr and "File too large" in result.stderr, result.stderr
+    # ... and does not call the earlier trace (another run's) this run's (it did).
+    assert "the trace up to the error" not in result.stderr, result.stderr
     with open(target, "rb") as f:
         assert f.read() == EARLIER
     assert temporaries(target) == []
@@ -265,6 +267,7 @@ def test_a_full_disk_fails_the_run_and_keeps_the_earlier_trace():
         result = dosim("run", ECOMMERCE, "--out", target, "--quiet", timeout=120)
         assert result.returncode == 2, (result.returncode, result.stderr)
         assert "No space left on device" in result.stderr, result.stderr
+        assert "the trace up to the error" not in result.stderr, result.stderr
         with open(target, "rb") as f:
             assert f.read() == EARLIER
         assert temporaries(target) == []

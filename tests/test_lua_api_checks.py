@@ -619,3 +619,24 @@ def test_lua_instructions_take_the_limit_as_the_docs_write_it():
         result = dosim("run", SCENARIO_PATH, "--script", path, "--out", trace, "--quiet",
                        "--lua-instructions", bad)
         assert result.returncode == 2, (bad, result.stderr)
+
+
+def test_a_manifest_that_is_the_runs_trace_is_never_replaced():
+    """--out naming the file sim.apply reads: the run stops at that line, pcall or not, and
+    writes no trace (the trace replaced the manifest, exit 0)."""
+    manifest = write("go.yaml", """\
+apiVersion: chaos-mesh.org/v1alpha1
+kind: PodChaos
+metadata: {name: kill-web}
+spec: {action: pod-kill, mode: one, selector: {labelSelectors: {app: web}}}
+""")
+    original = open(manifest, "rb").read()
+    script = write("claims.lua", 'sim.at(60, function()\n  pcall(sim.apply, "go.yaml")\nend)\n')
+    result = dosim("run", SCENARIO_PATH, "--script", script, "--out", manifest, "--quiet",
+                   timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert f"{script}:2: sim.apply: 'go.yaml' is the run's trace (--out)" in result.stderr, \
+        result.stderr
+    assert "the trace up to the error" not in result.stderr, result.stderr
+    assert open(manifest, "rb").read() == original
+    assert not [f for f in os.listdir(SCRIPTS) if f.startswith(".go.yaml")]
