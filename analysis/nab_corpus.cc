@@ -59,10 +59,13 @@ CsvColumns read_csv(const std::string& path, const std::string& what, bool want_
   };
   const std::size_t timestamp_column = find("timestamp");
   const std::size_t score_column = want_scores ? find("anomaly_score") : 0;
-  const std::size_t needed = std::max(timestamp_column, score_column) + 1;
   std::size_t value_column = header.size();
   for (std::size_t i = 0; i < header.size(); ++i)
     if (header[i].text == "value") value_column = i;
+  // A data file's row needs its value too (a row of a timestamp alone was said only when it
+  // was the file's one problem, by the replay that reads the values).
+  std::size_t needed = std::max(timestamp_column, score_column) + 1;
+  if (!want_scores && value_column < header.size()) needed = std::max(needed, value_column + 1);
   CsvColumns result;
   // Every bad row, as the replay reader says them (RowProblems).
   RowProblems bad_rows;
@@ -210,21 +213,28 @@ std::vector<NabFile> read_nab_results(const NabCorpus& corpus, const std::string
     fail(detector_dir.string(), "no results directory for detector `" + detector + "`");
   std::vector<NabFile> files;
   files.reserve(corpus.files.size());
+  // Every file's problems at once, as nab run says a corpus's (the first stopped it).
+  std::vector<Diagnostic> problems;
   for (const NabCorpusFile& data : corpus.files) {
     const fs::path relative(data.relative_path);
     const std::string path =
         (detector_dir / relative.parent_path() / (detector + "_" + relative.filename().string()))
             .string();
-    CsvColumns results = read_csv(path, "results file for `" + data.relative_path + "`", true);
-    if (results.timestamps.size() != data.timestamps.size())
-      fail(path, std::to_string(results.timestamps.size()) + " rows, the data file has " +
-                     std::to_string(data.timestamps.size()));
-    for (std::size_t i = 0; i < results.timestamps.size(); ++i)
-      if (results.timestamps[i] != data.timestamps[i])
-        fail(path, results.lines[i], 1,
-             "timestamp differs from row " + std::to_string(i + 1) + " of the data file");
-    files.push_back({data.relative_path, data.windows, std::move(results.scores)});
+    try {
+      CsvColumns results = read_csv(path, "results file for `" + data.relative_path + "`", true);
+      if (results.timestamps.size() != data.timestamps.size())
+        fail(path, std::to_string(results.timestamps.size()) + " rows, the data file has " +
+                       std::to_string(data.timestamps.size()));
+      for (std::size_t i = 0; i < results.timestamps.size(); ++i)
+        if (results.timestamps[i] != data.timestamps[i])
+          fail(path, results.lines[i], 1,
+               "timestamp differs from row " + std::to_string(i + 1) + " of the data file");
+      files.push_back({data.relative_path, data.windows, std::move(results.scores)});
+    } catch (const InputError& error) {
+      problems.insert(problems.end(), error.diagnostics().begin(), error.diagnostics().end());
+    }
   }
+  if (!problems.empty()) throw InputError(std::move(problems));
   return files;
 }
 

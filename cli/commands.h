@@ -16,6 +16,10 @@ namespace CLI {
 class App;
 }  // namespace CLI
 
+namespace dosim {
+struct NabCorpus;
+}
+
 namespace dosim::cli {
 
 inline constexpr int kExitOk = 0;
@@ -135,6 +139,7 @@ struct NabScoreOptions {
   std::string results_dir;  // --results DIR; empty: ROOT/results
   bool json = false;
   bool optimize = false;  // --optimize: NAB's optimizer chooses the thresholds
+  std::vector<std::string> files;  // --files: globs over <category>/<file>.csv; empty: all
 };
 // `dosim nab run`: dosim's detectors over every NAB file, NAB-scored beside NAB's published
 // scoreboard (cli/nab_run_command.cc).
@@ -149,6 +154,10 @@ struct NabRunOptions {
   bool quiet = false;
 };
 int nab_run_command(const NabRunOptions& options);
+// The NAB corpus at `root`, only the files one of `globs` (fnmatch over
+// <category>/<file>.csv) keeps, all where none is given; throws InputError when the globs keep
+// none (cli/nab_run_command.cc).
+NabCorpus read_kept_corpus(const std::string& root, const std::vector<std::string>& globs);
 
 // Both `nab` subcommands; `run_selected` tells which one the command line chose.
 struct NabOptions {

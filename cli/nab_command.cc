@@ -33,6 +33,11 @@ CLI::App* add_nab_command(CLI::App& app, NabOptions& all) {
       ->required();
   score->add_option("--results", options.results_dir,
                     "Folder holding <NAME>/<category>/<NAME>_<file>.csv (default: ROOT/results)");
+  score
+      ->add_option("--files", options.files,
+                   "Only the files matching these globs over <category>/<file>.csv, "
+                   "comma-separated, as dosim nab run --files (default: all)")
+      ->delimiter(',');
   score->add_flag("--json", options.json, "Print the scores as JSON");
   score->add_flag("--optimize", options.optimize,
                   "Choose each profile's threshold with NAB's optimizer instead of "
@@ -75,7 +80,7 @@ int nab_command(const NabOptions& options) {
 }
 
 int nab_score_command(const NabScoreOptions& options) {
-  const NabCorpus corpus = read_nab_corpus(options.root);
+  const NabCorpus corpus = read_kept_corpus(options.root, options.files);
   const std::string results_dir = options.results_dir.empty()
                                       ? (std::filesystem::path(options.root) / "results").string()
                                       : options.results_dir;

@@ -271,6 +271,23 @@ bool inside_nab(const std::string& root, const std::string& path) {
 
 }  // namespace
 
+NabCorpus read_kept_corpus(const std::string& root, const std::vector<std::string>& globs) {
+  // Only the files --files keeps are read: the others need not be there.
+  const auto kept = [&globs](const std::string& relative_path) {
+    if (globs.empty()) return true;
+    for (const std::string& glob : globs)
+      if (fnmatch(glob.c_str(), relative_path.c_str(), 0) == 0) return true;
+    return false;
+  };
+  NabCorpus corpus = read_nab_corpus(root, kept);
+  if (corpus.files.empty() && !globs.empty()) {
+    std::string all;
+    for (const std::string& glob : globs) all += (all.empty() ? "" : ",") + glob;
+    throw InputError("--files", "'" + all + "' matches no NAB file (<category>/<file>.csv)");
+  }
+  return corpus;
+}
+
 int nab_run_command(const NabRunOptions& options) {
   const auto wall_start = std::chrono::steady_clock::now();
   if (!options.out_path.empty()) {
@@ -282,19 +299,7 @@ int nab_run_command(const NabRunOptions& options) {
     if (const std::string reason = unwritable_reason(options.out_path); !reason.empty())
       throw InputError(options.out_path, "cannot write the results: " + reason);
   }
-  // Only the files --files keeps are read: the others need not be there.
-  const auto kept = [&options](const std::string& relative_path) {
-    if (options.files.empty()) return true;
-    for (const std::string& glob : options.files)
-      if (fnmatch(glob.c_str(), relative_path.c_str(), 0) == 0) return true;
-    return false;
-  };
-  NabCorpus corpus = read_nab_corpus(options.root, kept);
-  if (corpus.files.empty() && !options.files.empty()) {
-    std::string globs;
-    for (const std::string& glob : options.files) globs += (globs.empty() ? "" : ",") + glob;
-    throw InputError("--files", "'" + globs + "' matches no NAB file (<category>/<file>.csv)");
-  }
+  NabCorpus corpus = read_kept_corpus(options.root, options.files);
 
   std::vector<Diagnostic> problems;
   std::vector<Plan> plans;

@@ -180,6 +180,26 @@ def test_group_and_results_layout():
             read_back = json.loads(score.stdout)["profiles"]["standard"]["score"]
             ran = result["results"][entry]["profiles"]["standard"]["score"]
             check(read_back == ran, f"{name}: nab score reads {read_back}, the run said {ran}")
+    # A run of some files (--files) is scored with the same --files; without, every missing
+    # results file is said at once (the first alone was).
+    part = TMP / "nab_results_part"
+    run = dosim("nab", "run", "--nab", root, "--detectors", "mad", "--files", "a/*",
+                "--results", part, "--out", TMP / "part.json")
+    check(run.returncode == 0, run.stderr)
+    score = dosim("nab", "score", "--nab", root, "--detector", "mad", "--results", part,
+                  "--files", "a/*", "--optimize", "--json")
+    check(score.returncode == 0, score.stderr)
+    if score.returncode == 0:
+        ran = json.loads((TMP / "part.json").read_text())["results"]["mad"]["profiles"]
+        check(json.loads(score.stdout)["profiles"]["standard"]["score"] ==
+              ran["standard"]["score"], "a --files run reads back to its score")
+    for written in (part / "mad").rglob("*.csv"):
+        written.unlink()  # a's results gone too: two files missing, both said
+    whole = dosim("nab", "score", "--nab", root, "--detector", "mad", "--results", part,
+                  "--optimize")
+    check(whole.returncode == 2 and "results file for `a/one.csv`" in whole.stderr and
+          "results file for `b/two.csv`" in whole.stderr and "2 problems" in whole.stderr,
+          whole.stderr)
     check.assert_passed()
 
 
@@ -225,6 +245,7 @@ def test_bad_input():
     # Every bad row of every file at once (a bad timestamp hid the bad value before it, and
     # the other file's problems), each said once.
     lines[9] = "2015-01-01 99:00:00," + lines[9].split(",")[1]
+    lines[11] = lines[11].split(",")[0]  # a timestamp alone: said with the rest (it was not)
     data.write_text("\n".join(lines) + "\n")
     other = root / "data" / "a" / "one.csv"
     other_lines = other.read_text().splitlines()
@@ -233,7 +254,8 @@ def test_bad_input():
     result = dosim("nab", "run", "--nab", root, "--detectors", "mad")
     check(result.returncode == 2 and result.stderr.count("bad value `seven`") == 1
           and f"{data}:10:1: bad timestamp `2015-01-01 99:00:00`" in result.stderr
-          and f"{other}:4:21: bad value `x`" in result.stderr, result.stderr)
+          and f"{other}:4:21: bad value `x`" in result.stderr
+          and f"{data}:12:1: 1 field, the header needs at least 2" in result.stderr, result.stderr)
     # --files reads only the files it keeps: the others may be broken or missing.
     data.unlink()
     other.write_text("\n".join(other_lines[:3] + other_lines[4:]) + "\n")
