@@ -782,10 +782,14 @@ SweepPlan plan_sweep(SweepSpec spec) {
   }
   for (const auto& [p, samples] : sample_problems)
     if (const std::set<std::string>& bad = samples.second; bad.size() > 1)
+      // The line stands for the samples it counts (the total counts every bad sample, as a
+      // long list's "N more problems not listed" does; it counted the line as one).
       report({spec.file, spec.parameters[static_cast<std::size_t>(p)].pos.line,
               spec.parameters[static_cast<std::size_t>(p)].pos.column,
               "and " + std::to_string(bad.size() - 1) + " more random samples of '" +
-                  spec.parameters[static_cast<std::size_t>(p)].path + "' with problems (each sample is checked)"});
+                  spec.parameters[static_cast<std::size_t>(p)].path +
+                  "' with problems (each sample is checked)",
+              false, bad.size() - 1});
   if (!problems.empty()) {
     // The sweep file's problems first, each file's in order of position.
     std::stable_sort(problems.begin(), problems.end(),

@@ -242,7 +242,7 @@ detectors: [mad]
     lines = result.stderr.splitlines()
     checks(len(lines) == 3 and "a random sample)" in lines[0] and
            lines[1].endswith("and 199 more random samples of 'faults[0].percent' with problems "
-                             "(each sample is checked)") and lines[2] == "2 problems", lines[:5])
+                             "(each sample is checked)") and lines[2] == "200 problems", lines[:5])
     # A scenario's detector the sweep does not run: its values would change nothing.
     scenario = WORK / "with-detector.yaml"
     scenario.write_text((DATA / "tiny-shop.yaml").read_text() +
