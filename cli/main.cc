@@ -251,7 +251,8 @@ int main(int argc, char** argv) {
                        ") with optional parameters KIND:key=value[:key=value...], or names of "
                        "the scenarios' own detectors, comma-separated")
       ->required()
-      ->delimiter(',');
+      ->delimiter(',')
+      ->transform(dosim::cli::trimmed());
   bench_cmd->add_option("--scenarios", bench.scenarios, "Scenario files, comma-separated")
       ->required()
       ->delimiter(',');

@@ -53,9 +53,11 @@ CLI::App* add_nab_command(CLI::App& app, NabOptions& all) {
       ->required();
   run->add_option("--detectors", run_options.detectors,
                   "Comma-separated: surprise, threshold, mad, ewma, lstm (with a one-metric "
-                  "model), any kind that scores one series, random, null; parameters as KIND:key=value:key=value (mad:window=128)")
+                  "model), any kind that scores one series, random, null; parameters as "
+                  "KIND:key=value:key=value (mad:window=128)")
       ->required()
-      ->delimiter(',');
+      ->delimiter(',')
+      ->transform(trimmed());
   run->add_option("--files", run_options.files,
                   "Only the files matching these globs over <category>/<file>.csv, "
                   "comma-separated (default: all)")

@@ -41,6 +41,20 @@ inline CLI::Validator whole_number() {
       "");  // no words in --help: the option's own INT says it (it read "INT:INT:INT")
 }
 
+// An item of a comma-separated list without the spaces around it: `--detectors "mad, ewma"`
+// names mad and ewma (CLI11 splits at the comma alone and kept " ewma").
+inline CLI::Validator trimmed() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        const std::size_t first = text.find_first_not_of(" \t");
+        text = first == std::string::npos
+                   ? std::string()
+                   : text.substr(first, text.find_last_not_of(" \t") + 1 - first);
+        return "";
+      },
+      "");
+}
+
 // CLI11's range check without its words in --help ("INT:INT in [1 - 256]" repeated the
 // type): each option's help says its range.
 template <class T>

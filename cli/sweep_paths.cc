@@ -171,6 +171,7 @@ bool parse_path(const std::string& path, std::vector<PathStep>& steps, PathProbl
             return false;
           }
           step.match.emplace_back(field, value);
+          step.match_offsets.push_back(i + 1 + from + pair.find_first_not_of(" \t"));
           if (comma == std::string::npos) break;
           from = comma + 1;
         }
@@ -249,6 +250,21 @@ bool locate_path(const YAML::Node& root, const std::string& text,
         container.reset(child);
         child.reset(child[step.index]);
       } else {
+        // A field no entry has is a typo of the field, not of its value.
+        std::vector<std::string> fields;
+        for (const YAML::Node& entry : child)
+          if (entry.IsMap())
+            for (const std::string& field : keys_of(entry))
+              if (std::find(fields.begin(), fields.end(), field) == fields.end())
+                fields.push_back(field);
+        for (std::size_t f = 0; f < step.match.size(); ++f) {
+          const std::string& field = step.match[f].first;
+          if (std::find(fields.begin(), fields.end(), field) != fields.end()) continue;
+          problem = {"no entry of " + listed + " has a field '" + field + "'" +
+                         did_you_mean(field, fields),
+                     step.match_offsets[f]};
+          return false;
+        }
         std::vector<YAML::Node> matches;
         std::vector<std::string> seen;  // the first field's values, for "did you mean"
         for (const YAML::Node& entry : child) {

@@ -31,6 +31,7 @@ struct PathStep {
   enum class Select { kNone, kIndex, kMatch } select = Select::kNone;
   std::size_t index = 0;
   std::vector<std::pair<std::string, std::string>> match;  // FIELD=VALUE, in order
+  std::vector<std::size_t> match_offsets;                  // of each FIELD in the path
   std::size_t select_offset = 0;                           // of the selector in the path
 };
 

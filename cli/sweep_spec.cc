@@ -377,13 +377,26 @@ SweepSpec load_sweep_file(const std::string& path) {
         if (!token) continue;
         std::size_t from = 0;        // "mad,threshold" as --detectors takes it
         std::set<std::string> said;  // each problem once per item ("mad,mad,mad")
+        // Each token's place: its column in a one-line scalar (after a quote), else the item's.
+        const SourcePos item_pos = pos_of(item);
+        const bool quoted = item.Tag() == "!";
+        const bool one_line = token->find('\n') == std::string::npos;
+        SourcePos at = item_pos;
         auto problem = [&](const std::string& message) {
-          if (said.insert(message).second) diags.error(pos_of(item), message);
+          if (said.insert(message).second) diags.error(at, message);
         };
         while (true) {
           const std::size_t comma = token->find(',', from);
-          const std::string one =
-              token->substr(from, comma == std::string::npos ? comma : comma - from);
+          std::string one = token->substr(from, comma == std::string::npos ? comma : comma - from);
+          // "mad, ewma" is two detectors, as [mad, ewma] is.
+          const std::size_t first = one.find_first_not_of(" \t");
+          const std::size_t lead = first == std::string::npos ? 0 : first;
+          one = first == std::string::npos
+                    ? ""
+                    : one.substr(first, one.find_last_not_of(" \t") + 1 - first);
+          at = item_pos;
+          if (one_line && item_pos.line > 0)
+            at.column = item_pos.column + static_cast<int>((quoted ? 1 : 0) + from + lead);
           if (one.empty() || one == "null") {
             problem(one.empty() ? "an empty detector name"
                                 : "'null' is always in the results: leave it out");
@@ -392,7 +405,7 @@ SweepSpec load_sweep_file(const std::string& path) {
             problem("detector '" + one + "' is listed twice");
           } else {
             spec.detectors.push_back(one);
-            spec.detector_pos.push_back(pos_of(item));
+            spec.detector_pos.push_back(at);
           }
           if (comma == std::string::npos) break;
           from = comma + 1;

@@ -249,6 +249,9 @@ def test_bad_input_exits_2():
     unknown = dosim("bench", "--detectors", "mda", "--scenarios", SCENARIOS[0], "--out", out)
     assert unknown.returncode == 2
     assert "'mda' is neither a detector kind" in unknown.stderr and "did you mean 'mad'" in unknown.stderr
+    # "threshold, mda" as one argument: the space is no part of the name (it said "' mda'").
+    spaced = dosim("bench", "--detectors", "threshold, mda", "--scenarios", SCENARIOS[0])
+    assert spaced.returncode == 2 and "--detectors: 'mda' is neither" in spaced.stderr, spaced.stderr
     missing = dosim("bench", "--detectors", "mad", "--scenarios", "no-such.yaml")
     assert missing.returncode == 2 and "no-such.yaml" in missing.stderr, missing.stderr
     zero = dosim("bench", "--detectors", "mad", "--scenarios", SCENARIOS[0], "--seeds", "0")

@@ -166,7 +166,7 @@ script: no-such-script.lua
         f"{name}:10:17: 'replicas' must be",
         f"{name}:11:18: 'nosuch' is neither a detector kind",
         # a token's own parameter problem, at the token, beside an unknown kind
-        f"{name}:11:26: detector 'mad:window=2': 'window' must be a whole number in [3, 256]",
+        f"{name}:11:27: detector 'mad:window=2': 'window' must be a whole number in [3, 256]",
         # a script that is not there, at its key, with the others (not first in a run)
         f"{name}:13:9: cannot read the script '",
     ]
@@ -192,6 +192,38 @@ detectors: [mad]
     for text in (f"{path}:2:1: unknown key 'parameter' in sweep; did you mean 'parameters'?",
                  f"{path}:5:31: missing required key 'max' in range"):
         checks(text in result.stderr, f"'{text}' not in:\n{result.stderr}")
+    # A selector's field that no entry has: the field's typo, at the field (it was said as
+    # "no entry with calee=api; did you mean ..." of the values).
+    path = write_sweep("bad-field.yaml", """scenario: {scenario}
+parameters:
+  - path: dependencies[caller=web,calee=api].timeout
+    values: [1s]
+detectors: [mad]
+""")
+    result = sweep(path, ok=False)
+    text = (f"{path}:3:35: 'dependencies[caller=web,calee=api].timeout' addresses nothing in")
+    checks(result.returncode == 2 and text in result.stderr
+           and "no entry of 'dependencies' has a field 'calee'; did you mean 'callee'?"
+           in result.stderr, result.stderr)
+    # "mad, ewma" is two detectors; a bad one is said at its own column, without the space
+    # (it was "' ewmaa'" at the opening quote).
+    path = write_sweep("bad-token.yaml", """scenario: {scenario}
+parameters:
+  - path: services[name=api].replicas
+    values: [2]
+detectors: ["mad, ewmaa", mad:window=2]
+""")
+    result = sweep(path, ok=False)
+    checks(result.returncode == 2
+           and f"{path}:5:19: 'ewmaa' is neither a detector kind" in result.stderr
+           and f"{path}:5:27: detector 'mad:window=2'" in result.stderr, result.stderr)
+    path = write_sweep("two-tokens.yaml", """scenario: {scenario}
+parameters:
+  - path: services[name=api].replicas
+    values: [2, 3]
+detectors: mad, ewma
+""")
+    checks("2 detectors each" in sweep(path, "--dry-run").stdout, "mad, ewma: two detectors")
     # The file's own mistakes and the cells' together (the cells' were said only once the
     # file's were fixed).
     path = write_sweep("bad-both.yaml", """scenario: {scenario}
