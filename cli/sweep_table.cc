@@ -451,6 +451,19 @@ std::string write_sweep_hdf5(const std::string& path, const SweepJson& header,
     write_string_attribute(file.get(), "detectors", joined(header.at("detectors")));
     write_attribute<std::int64_t>(file.get(), "seeds_per_cell", H5T_STD_I64LE,
                                   header.at("seeds_per_cell").get<std::int64_t>());
+    // The rest of the JSON's header, so that both files say the same sweep.
+    write_attribute<std::int64_t>(file.get(), "random_samples", H5T_STD_I64LE,
+                                  header.at("random_samples").get<std::int64_t>());
+    write_attribute<std::uint64_t>(file.get(), "random_seed", H5T_STD_U64LE,
+                                   header.at("random_seed").get<std::uint64_t>());
+    write_attribute<std::int64_t>(file.get(), "runs_total", H5T_STD_I64LE,
+                                  header.at("runs_total").get<std::int64_t>());
+    for (const char* key : {"rows", "modes", "metrics"})
+      write_string_attribute(file.get(), key, joined(header.at(key)));
+    std::string seeds;
+    for (const SweepJson& seed : header.at("seeds"))
+      seeds += (seeds.empty() ? "" : "\n") + std::to_string(seed.get<std::uint64_t>());
+    write_string_attribute(file.get(), "seeds", seeds);
     for (const Table& table : tables) {
       Group group = make_group(file.get(), table.name);
       std::string order;

@@ -513,6 +513,9 @@ def test_the_python_package_reads_both_files_into_the_same_frames(single):
     from_h5 = dosim_package.load_sweep(f"{single['path']}.h5")
     from_json = dosim_package.load_sweep(f"{single['path']}.json")
     assert from_h5.meta["parameters"] == ["services[name=api].capacity_rps", "faults[0].percent"]
+    # The same header from either file (the HDF5 file lacked the random seed, rows, seeds ...).
+    assert from_h5.meta == from_json.meta | {"parameters": from_h5.meta["parameters"]}, (
+        from_h5.meta, from_json.meta)
     for name in ("cells", "runs", "summary"):
         a, b = getattr(from_h5, name), getattr(from_json, name)
         assert list(a.columns) == list(b.columns), name

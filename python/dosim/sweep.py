@@ -73,8 +73,10 @@ def _from_hdf5(path):
             tables[name] = _pd.DataFrame(data, columns=columns)
         meta = {key: text(value) if isinstance(value, bytes) else value.item()
                 if hasattr(value, "item") else value for key, value in f.attrs.items()}
-        for key in ("scenarios", "parameters", "detectors"):
+        for key in ("scenarios", "parameters", "detectors", "rows", "modes", "metrics",
+                    "seeds"):
             meta[key] = meta[key].split("\n") if meta.get(key) else []
+        meta["seeds"] = [int(seed) for seed in meta["seeds"]]
     return tables, meta
 
 
