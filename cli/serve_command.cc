@@ -373,9 +373,13 @@ HttpServer::Response answer(void* context, const HttpServer::Request& request) {
       return json_answer(400, {{"ok", false}, {"error", "key '" + twice + "' is given twice"}});
     return path == "/api/control" ? control(session, body) : inject(session, body);
   }
-  if (request.method != "GET" || path == "/api/control" || path == "/api/inject")
-    return {405, "text/plain; charset=utf-8", "GET, or POST to /api/control and /api/inject\n",
-            path == "/api/control" || path == "/api/inject" ? "POST" : "GET"};
+  const bool posted_to = path == "/api/control" || path == "/api/inject";
+  const bool known = posted_to || path == "/metrics" || path == "/" || path == "/index.html" ||
+                     path == "/-/ready" || path == "/api/state";
+  if (known && (request.method != "GET" || posted_to))  // a path a method it does not take
+    return {405, "text/plain; charset=utf-8",
+            path + (posted_to ? " takes POST with a JSON object\n" : " takes GET\n"),
+            posted_to ? "POST" : "GET"};
   if (path == "/metrics")
     return {200, "text/plain; version=0.0.4; charset=utf-8", session.metrics->text(), ""};
   if (path == "/" || path == "/index.html")

@@ -232,6 +232,14 @@ def test_the_live_page_and_its_api_pause_and_inject(scenario):
             raise AssertionError("GET /api/control was answered")
         except urllib.error.HTTPError as error:
             assert error.code == 405 and error.headers["Allow"] == "POST", error.headers
+            assert error.read() == b"/api/control takes POST with a JSON object\n"
+        # A path's own answer: /metrics is GET's; a path that is not there is not found, by
+        # any method (POST /nothing was a 405 "GET, or POST to ...").
+        reply = raw_request(port, b"POST /metrics HTTP/1.1\r\nContent-Length: 0\r\n\r\n")
+        assert reply.startswith("HTTP/1.1 405") and "\r\nAllow: GET\r\n" in reply, reply
+        assert reply.endswith("/metrics takes GET\n"), reply
+        reply = raw_request(port, b"POST /nothing HTTP/1.1\r\nContent-Length: 0\r\n\r\n")
+        assert reply.startswith("HTTP/1.1 404") and "not found" in reply, reply
         # A HEAD is a GET's head alone: no body (it was a 405 with one, which HTTP forbids).
         head = raw_request(port, b"HEAD /metrics HTTP/1.1\r\n\r\n")
         assert head.startswith("HTTP/1.1 200") and head.endswith("\r\n\r\n"), head
