@@ -61,6 +61,9 @@ std::optional<RcaRankerSpec> read_rca_ranker(const YAML::Node& node,
   spec.name = r.text("name", Need::kRequired).value_or("");
   if (r.has("name") && spec.name.empty())
     diags.error(r.value_pos("name"), "'name' must not be empty");
+  if (has_control_character(spec.name))
+    diags.error(r.value_pos("name"),
+                "'name' must not hold control characters (a line break, a tab)");
   if (r.has("lua") == r.has("python"))
     diags.error(r.pos(), r.has("lua") ? "a ranker is written in Lua or in Python: give 'lua' or "
                                         "'python', not both"

@@ -88,9 +88,14 @@ Place place_of(const Diagnostic& d) {
     const int line = number_at(colon, end);
     if (line <= 0) continue;
     // The file begins after the last ": " before it (a detector's error names the detector,
-    // then says where its Python failed).
+    // then says where its Python failed), or after a '(' ("the run stopped on an error
+    // (FILE:LINE: ...)": the place of the error that stopped it).
     const std::size_t said = first.rfind(": ", colon);
-    const std::size_t begin = said == std::string::npos ? 0 : said + 2;
+    const std::size_t opened = first.rfind('(', colon);
+    std::size_t begin = said == std::string::npos ? 0 : said + 2;
+    if (opened != std::string::npos && (said == std::string::npos || opened > said) &&
+        first.find(')', opened) > colon)  // not a folder's "(copy)"
+      begin = opened + 1;
     if (begin >= colon) continue;
     Place place{first.substr(begin, colon - begin), line, 0};
     std::size_t after = 0;

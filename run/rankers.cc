@@ -95,7 +95,14 @@ std::vector<const RcaRankerSpec*> checked_rankers(const Scenario& scenario,
     }
   }
   for (const auto& [name, ranker] : options.rankers) {
-    if (contains(known, name))
+    // As a scenario's ranker's `name`: it names the rankings' rows and a playbook's `ranker`.
+    if (name.empty() || has_control_character(name))
+      problems.push_back({"rankers", 0, 0,
+                          name.empty() ? std::string("a root-cause ranker's name must not be empty")
+                                       : "root-cause ranker '" + name +
+                                             "': a name must not hold control characters (a "
+                                             "line break, a tab)"});
+    else if (contains(known, name))
       problems.push_back({"rankers", 0, 0,
                           "root-cause ranker '" + name +
                               "' is a built-in ranker's or the "

@@ -43,8 +43,12 @@ def test_a_simulation_stops_for_good_when_a_script_callback_fails():
     with dosim.load_trace(out) as trace:
         assert not trace.complete
     message = r"the run stopped on an error \(.*fail\.lua:2: boom\)"
-    with pytest.raises(dosim.RunControlError, match="^step: " + message):
+    with pytest.raises(dosim.RunControlError, match="^step: " + message) as raised:
         sim.step(100)
+    # Its Diagnostic is at the error that stopped the run (its file was "the run stopped on
+    # an error (.../fail.lua").
+    where = raised.value.diagnostics[0]
+    assert (where.file, where.line) == (str(script), 2), (where.file, where.line)
     assert sim.now_ns == stopped_at
     with pytest.raises(dosim.RunControlError, match="^scale: " + message):
         sim.scale("checkout", 3)
@@ -231,6 +235,11 @@ def test_the_controls_name_the_call_made():
         dosim.run(SMALL, rankers={5: lambda case: []})
     with pytest.raises(dosim.InputError, match=r"rankers must be a dict .*, got int"):
         dosim.run(SMALL, rankers=5)
+    # Names a scenario's ranker could not have (they ran, as rows without a name).
+    with pytest.raises(dosim.InputError, match=r"a root-cause ranker's name must not be empty"):
+        dosim.run(SMALL, rankers={"": lambda case: []})
+    with pytest.raises(dosim.InputError, match=r"must not hold control characters"):
+        dosim.run(SMALL, rankers={"a\nb": lambda case: []})
 
 
 def test_a_syntax_error_in_a_detector_or_ranker_file_is_said_where_it_is():
