@@ -127,7 +127,22 @@ YAML::Node to_yaml(const py::handle& value, const std::string& call, int depth =
     return node;
   }
   if (py::isinstance<py::bool_>(value)) return YAML::Node(value.cast<bool>() ? "true" : "false");
-  return YAML::Node(py::str(value).cast<std::string>());
+  if (value.is_none()) return YAML::Node(YAML::NodeType::Null);
+  if (py::isinstance<py::str>(value)) return YAML::Node(value.cast<std::string>());
+  // Numbers (numpy's too) as Python writes them; a path as its text. Anything else would be
+  // its str() ("b'error'", "<object object at 0x...>"), said as a wrong value far from here.
+  if (PyIndex_Check(value.ptr()))
+    return YAML::Node(py::str(py::reinterpret_steal<py::object>(PyNumber_Index(value.ptr())))
+                          .cast<std::string>());
+  if (PyFloat_Check(value.ptr()) || py::hasattr(value, "__float__"))
+    return YAML::Node(
+        py::str(py::float_(py::reinterpret_borrow<py::object>(value))).cast<std::string>());
+  if (py::hasattr(value, "__fspath__"))
+    return YAML::Node(py::str(value.attr("__fspath__")()).cast<std::string>());
+  throw py::type_error(call + ": a value must be text, a number, True/False, None, a list or a " +
+                       "dict, got " +
+                       py::str(py::type::of(value).attr("__name__")).cast<std::string>() + " " +
+                       py::repr(value).cast<std::string>());
 }
 
 // `rankers` as RunOptions::rankers: None, a dict {name: callable} or (name, callable) pairs.

@@ -242,6 +242,29 @@ def test_the_controls_name_the_call_made():
         dosim.run(SMALL, rankers={"a\nb": lambda case: []})
 
 
+def test_a_control_given_what_no_scenario_entry_holds_raises_type_error():
+    """bytes or an object were written as their str() ("got 'b'error''", "unknown service
+    '<object object at 0x...>'"), a text where a dict goes failed inside dict()."""
+    import numpy as np
+    sim = dosim.Simulation(SMALL)
+    sim.step(5)
+    with pytest.raises(TypeError, match=r"^inject: a value must be text, .* got bytes b'error'"):
+        sim.inject(kind=b"error", target={"service": "api"})
+    with pytest.raises(TypeError, match=r"^inject: .* got object <object object"):
+        sim.inject(kind="error", target={"service": object()})
+    with pytest.raises(TypeError, match=r"^playbook: takes a dict \(or keywords\), got str 'x'"):
+        sim.playbook("x")
+    with pytest.raises(TypeError, match=r"^change: takes a dict .*, got list \[1, 2\]"):
+        sim.change([1, 2])
+    with pytest.raises(TypeError, match=r"^inject: takes a dict"):
+        sim.inject("error")
+    # numpy numbers are numbers; None is YAML's null (it was the text 'None').
+    assert sim.inject(kind="error", target={"service": "api"}, percent=np.float64(20.5),
+                      duration="1m") >= 0
+    with pytest.raises(dosim.InputError, match=r"expected a number for 'percent', got nothing"):
+        sim.inject(kind="error", target={"service": "api"}, percent=None)
+
+
 def test_a_syntax_error_in_a_detector_or_ranker_file_is_said_where_it_is():
     """A SyntaxError is at the user's file, line and column, not at importlib's frame that
     compiled it (`<frozen importlib._bootstrap>:241`)."""

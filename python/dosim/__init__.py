@@ -71,6 +71,15 @@ def _threads(value):
     return int(value)
 
 
+def _entry(call, given, keys):
+    """A control's dict (a scenario entry): `given` (a mapping or None) with `keys` over it."""
+    from collections.abc import Mapping
+    if given is not None and not isinstance(given, Mapping):
+        raise TypeError(f"{call}: takes a dict (or keywords), got {type(given).__name__} "
+                        f"{given!r}")
+    return dict(given or {}, **keys)
+
+
 def validate(path, script="", strict=False):
     """Checks a scenario as a run would, without running it (docs/python.md): returns its
     warnings; raises InputError with every problem. `path` and `script`: str or PathLike."""
@@ -320,7 +329,7 @@ class Simulation:
         """Adds a fault, as an entry of the scenario's `faults:` (docs/scenario-format.md)
         given as a dict or keywords; `start` defaults to now, `duration` to the rest of the
         run. Returns its index (for end_fault)."""
-        return self._sim.inject(dict(fault or {}, **keys))
+        return self._sim.inject(_entry("inject", fault, keys))
 
     def end_fault(self, index):
         """Ends fault `index` now (a fault not started yet never acts)."""
@@ -358,18 +367,19 @@ class Simulation:
     def playbook(self, playbook=None, **keys):
         """Adds a remediation playbook, as an entry of `remediation: playbooks:`
         (docs/remediation.md), given as a dict or keywords."""
-        self._sim.playbook(dict(playbook or {}, **keys))
+        self._sim.playbook(_entry("playbook", playbook, keys))
 
     def change(self, change=None, **keys):
         """Adds a change, as an entry of the scenario's `changes:` (docs/scenario-format.md)
         given as a dict or keywords; `at` defaults to now. Returns its index."""
-        return self._sim.change(dict(change or {}, **keys))
+        return self._sim.change(_entry("change", change, keys))
 
     def steer(self, traffic, weights, shift="0s"):
         """Moves a regional traffic source's share per region to `weights` ({region:
         percent}) over `shift`, from now (a `traffic-shift` change)."""
         return self._sim.change({"kind": "traffic-shift", "traffic": traffic,
-                                 "weights": dict(weights), "shift": shift}, "steer")
+                                 "weights": _entry("steer", weights, {}), "shift": shift},
+                                "steer")
 
     def drain(self, region, shift="0s", restore=None, traffic=None):
         """Drains `region` from now (of every regional source served there, or of `traffic`
