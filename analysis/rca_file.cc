@@ -134,12 +134,16 @@ class Collector {
   // A ranking that writes ranks takes 1 to its number of candidates, each row one (rank
   // given twice is said at the row): AC@k reads a ranking's first k, so candidates ranked 4
   // and 5 alone would read as first and second. Problems at the rows, in `path`.
-  std::vector<Diagnostic> rank_problems(const std::string& path) const {
+  // Rankings in `skip` (a row of theirs was left out: its rank is not known) are not looked at.
+  using Key = std::tuple<std::string, SimTime, std::int64_t>;
+  std::vector<Diagnostic> rank_problems(const std::string& path,
+                                        const std::set<Key>& skip = {}) const {
     std::vector<Diagnostic> problems;
     for (std::size_t r = 0; r < given_.size(); ++r) {
       const std::vector<Given>& rows = given_[r];
       if (std::none_of(rows.begin(), rows.end(), [](const Given& g) { return g.given; })) continue;
       const RcaRanking& ranking = rankings_[r];
+      if (skip.count({ranking.ranker, ranking.delay, ranking.incident})) continue;
       const std::string whose =
           "incident " + std::to_string(ranking.incident) + " by " + ranking.ranker;
       for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -217,19 +221,18 @@ std::vector<RcaRanking> read_csv(const std::string& path, const std::string& tex
                                                                       : nullptr;
   };
   Collector rankings;
+  // Rankings with a row left out for its problems, and whether a row's ranking could not be
+  // told (its incident or delay unreadable): their ranks are not checked (a gap would be the
+  // left-out row's).
+  std::set<Collector::Key> spoiled;
+  bool ranking_unknown = false;
   for (const CsvRow& row : table.rows) {
     try {
       require_fields(table, row, std::max(column["incident_id"], column["candidate"]) + 1);
-      const double incident = number_field(table, row, column["incident_id"]);
-      const CsvField* incident_field = field(row, "incident_id");
-      if (incident < 0 || incident != std::floor(incident) || incident > 9e18)
-        throw InputError(
-            {{path, row.line, incident_field->column, "incident_id must be a whole number >= 0"}});
       std::vector<Diagnostic> row_problems;
       const auto row_problem = [&](const CsvField* at, const std::string& message) {
         if (!message.empty()) row_problems.push_back({path, row.line, at->column, message});
       };
-      row_problem(incident_field, incident_problem(known, static_cast<std::int64_t>(incident)));
       // A field that is not a number is said with the row's other problems.
       const auto number_or_said = [&](const char* name) -> std::optional<double> {
         try {
@@ -240,6 +243,14 @@ std::vector<RcaRanking> read_csv(const std::string& path, const std::string& tex
           return std::nullopt;
         }
       };
+      const CsvField* incident_field = field(row, "incident_id");
+      std::optional<double> incident = number_or_said("incident_id");
+      if (incident && (*incident < 0 || *incident != std::floor(*incident) || *incident > 9e18)) {
+        row_problem(incident_field, "incident_id must be a whole number >= 0");
+        incident.reset();
+      }
+      if (incident)
+        row_problem(incident_field, incident_problem(known, static_cast<std::int64_t>(*incident)));
       double rank = static_cast<double>(row.line);
       if (const CsvField* r = field(row, "rank"); r && !r->text.empty()) {
         const std::optional<double> given = number_or_said("rank");
@@ -250,37 +261,47 @@ std::vector<RcaRanking> read_csv(const std::string& path, const std::string& tex
       std::optional<SimTime> delay = 0;
       if (const CsvField* d = field(row, "delay_s"); d && !d->text.empty()) {
         const std::optional<double> given = number_or_said("delay_s");
-        delay = given ? delay_of(*given) : SimTime{0};
+        delay = given ? delay_of(*given) : std::nullopt;
         if (given && !delay) row_problem(d, kDelayRule);
       }
       const CsvField* ranker = field(row, "ranker");
       const std::string ranker_name = ranker && !ranker->text.empty() ? ranker->text : "external";
-      // Two candidates at one rank of one ranking: which is first is not said.
-      if (const CsvField* r = field(row, "rank"); r && !r->text.empty() && row_problems.empty())
-        if (const int other = rankings.rank_given_at(
-                ranker_name, *delay, static_cast<std::int64_t>(incident), rank, row.line))
-          row_problem(r, "rank " + r->text + " of incident " +
-                             std::to_string(static_cast<std::int64_t>(incident)) + " by " +
-                             ranker_name + " is given twice (line " + std::to_string(other) +
-                             " too): one candidate a rank");
       const CsvField* candidate = field(row, "candidate");
       if (candidate->text.empty())
         row_problem(candidate, "empty candidate");
       else
         row_problem(candidate, candidate_problem(known, candidate->text));
-      if (!row_problems.empty()) throw InputError(std::move(row_problems));
+      if (!incident || !delay) {
+        ranking_unknown = true;
+        throw InputError(std::move(row_problems));
+      }
+      const Collector::Key key{ranker_name, *delay, static_cast<std::int64_t>(*incident)};
+      if (!row_problems.empty()) {
+        spoiled.insert(key);
+        throw InputError(std::move(row_problems));
+      }
+      // Two candidates at one rank of one ranking: which is first is not said. The row still
+      // counts in its ranking's ranks (a gap beside it is said too).
       const CsvField* rank_field = field(row, "rank");
       const bool rank_given = rank_field && !rank_field->text.empty();
-      rankings.add(ranker_name, *delay, static_cast<std::int64_t>(incident), rank, candidate->text,
-                   rank_given, row.line, rank_field ? rank_field->column : 1, candidate->column);
+      if (rank_given)
+        if (const int other =
+                rankings.rank_given_at(ranker_name, *delay, std::get<2>(key), rank, row.line))
+          row_problem(rank_field, "rank " + rank_field->text + " of incident " +
+                                      std::to_string(std::get<2>(key)) + " by " + ranker_name +
+                                      " is given twice (line " + std::to_string(other) +
+                                      " too): one candidate a rank");
+      rankings.add(ranker_name, *delay, std::get<2>(key), rank, candidate->text, rank_given,
+                   row.line, rank_field ? rank_field->column : 1, candidate->column);
+      if (!row_problems.empty()) throw InputError(std::move(row_problems));
     } catch (const InputError& error) {
       problems.insert(problems.end(), error.diagnostics().begin(), error.diagnostics().end());
     }
   }
-  if (problems.empty()) {
-    problems = rankings.rank_problems(path);
-    for (Diagnostic& d : rankings.duplicate_problems(path)) problems.push_back(std::move(d));
-  }
+  // A candidate named twice among the rows kept is said whatever the other rows' problems.
+  if (!ranking_unknown)
+    for (Diagnostic& d : rankings.rank_problems(path, spoiled)) problems.push_back(std::move(d));
+  for (Diagnostic& d : rankings.duplicate_problems(path)) problems.push_back(std::move(d));
   if (!problems.empty()) throw InputError(by_position(std::move(problems), path));
   return rankings.take();
 }
@@ -407,7 +428,8 @@ std::vector<RcaRanking> read_json_lines(const std::string& path, const std::stri
                    column);
     }
   }
-  if (problems.empty()) problems = rankings.duplicate_problems(path);
+  // A kept ranking's candidate named twice, whatever the other rows' problems.
+  for (Diagnostic& d : rankings.duplicate_problems(path)) problems.push_back(std::move(d));
   if (!problems.empty()) throw InputError(by_position(std::move(problems), path));
   return rankings.take();
 }

@@ -185,6 +185,32 @@ def test_written_ranks_are_positions_without_gaps():
     assert result.returncode == 2
     assert f"{twice_json}:1:45: 'service:search' is ranked twice in incident 0 by external " \
         "(candidates 1 and 2)" in result.stderr, result.stderr
+    # All at once (from a new-user audit): an unreadable incident_id hid a bad delay_s beside
+    # it; a rank given twice hid its ranking's gap; a ranking repeated on a later JSON line
+    # hid the candidate named twice in the first.
+    together = TMP / "together.csv"
+    together.write_text("incident_id,rank,candidate,delay_s\nx,1,web,abc\n0,1,web,0\n"
+                        "0,1,search,0\n0,4,change:new-ranking,0\n")
+    result = dosim("score", trace, "--rca", together)
+    assert result.returncode == 2
+    for said in (f"{together}:2:1: bad value `x` in column `incident_id`",
+                 f"{together}:2:9: bad value `abc` in column `delay_s`"):
+        assert said in result.stderr, result.stderr
+    assert f"{together}:4:3: rank 1 of incident 0 by external is given twice" in result.stderr
+    assert f"{together}:5:3: rank 4 of incident 0 by external leaves a gap" not in result.stderr, \
+        "a row without a known ranking: ranks not checked"
+    gap_too = TMP / "gap-too.csv"
+    gap_too.write_text("incident_id,rank,candidate\n0,1,web\n0,1,search\n0,4,change:new-ranking\n")
+    result = dosim("score", trace, "--rca", gap_too)
+    assert (f"{gap_too}:3:3: rank 1 of incident 0 by external is given twice" in result.stderr
+            and f"{gap_too}:4:3: rank 4 of incident 0 by external leaves a gap" in result.stderr), \
+        result.stderr
+    repeat_json = TMP / "repeat.jsonl"
+    repeat_json.write_text('{"incident_id": 0, "candidates": ["search", "service:search"]}\n'
+                           '{"incident_id": 0, "candidates": ["web"]}\n')
+    result = dosim("score", trace, "--rca", repeat_json)
+    assert (f"{repeat_json}:1:45: 'service:search' is ranked twice" in result.stderr
+            and f"{repeat_json}:2:2: a second ranking of incident 0" in result.stderr), result.stderr
     header = TMP / "header-twice.csv"
     header.write_text("incident_id,candidate,candidate\n0,search,web\n")
     result = dosim("score", trace, "--rca", header)
