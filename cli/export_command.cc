@@ -67,8 +67,11 @@ Json otlp_spans(const TraceSpans& trace) {
     json["startTimeUnixNano"] = std::to_string(span.start);
     json["endTimeUnixNano"] = std::to_string(span.end);
     Json attributes = Json::array();
-    attributes.push_back(
-        attribute("http.response.status_code", {{"intValue", std::to_string(span.status)}}));
+    if (span.status == 0)  // open when the run ended: no answer to say
+      attributes.push_back(attribute("dosim.unfinished", {{"boolValue", true}}));
+    else
+      attributes.push_back(
+          attribute("http.response.status_code", {{"intValue", std::to_string(span.status)}}));
     if (!server) {
       const std::string edge = name_at(trace.edges, span.dependency, "edge");
       const std::size_t arrow = edge.find("->");
@@ -85,9 +88,11 @@ Json otlp_spans(const TraceSpans& trace) {
       attributes.push_back(attribute(
           "dosim.change", {{"stringValue", name_at(trace.changes, span.change, "change")}}));
     json["attributes"] = std::move(attributes);
-    json["status"] = span.status >= 500
-                         ? Json{{"code", 2}, {"message", "HTTP " + std::to_string(span.status)}}
-                         : Json::object();  // STATUS_CODE_UNSET: no error
+    // OpenTelemetry's HTTP conventions: a 5xx is an error; a 4xx is the client's error, so on
+    // a client span only (the server answered as it should).
+    const bool error = span.status >= 500 || (!server && span.status >= 400);
+    json["status"] = error ? Json{{"code", 2}, {"message", "HTTP " + std::to_string(span.status)}}
+                           : Json::object();  // STATUS_CODE_UNSET: no error
     Json& spans = by_service[span.service];
     if (spans.is_null()) spans = Json::array();
     spans.push_back(std::move(json));

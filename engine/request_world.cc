@@ -626,6 +626,7 @@ void RequestWorld::send_attempt(std::int32_t c, SimTime t) {
       combine(hop.key, static_cast<std::uint64_t>(d) * 65536 + call.call_number);
   const std::uint64_t key = combine(call_key, static_cast<std::uint64_t>(call.attempt));
   call.attempt_span = mix(key ^ 0xC11E47ull);
+  call.span_open = true;
   const int s = hop.service;
   if (dep.max_pending > 0 && edge_in_flight_[d] >= dep.max_pending) {
     push(t, EventKind::kResult, c, call.gen, 503);  // the circuit breaker overflows
@@ -875,7 +876,8 @@ void RequestWorld::record(std::int32_t trace, const SpanRecord& span) {
 }
 
 void RequestWorld::close_attempt(std::int32_t c, int status, SimTime t) {
-  const Call& call = calls_[c];
+  Call& call = calls_[c];
+  call.span_open = false;
   const Hop& hop = hops_[call.hop];
   if (hop.trace < 0) return;
   SpanRecord span;
@@ -891,6 +893,48 @@ void RequestWorld::close_attempt(std::int32_t c, int status, SimTime t) {
   span.fault = call.attempt_fault;
   span.change = call.attempt_change;
   record(hop.trace, span);
+}
+
+void RequestWorld::close_open_spans(SimTime end, std::vector<SpanRecord>& spans) {
+  const TracingSpec& tracing = scenario_->tracing;
+  if (!(tracing.sample > 0 || tracing.tail())) return;
+  spans_out_ = &spans;
+  std::vector<char> free_hop(hops_.size(), 0), free_call(calls_.size(), 0);
+  for (const std::int32_t h : free_hops_) free_hop[h] = 1;
+  for (const std::int32_t c : free_calls_) free_call[c] = 1;
+  // Attempts first, then the requests that sent them, each in slot order (deterministic).
+  for (std::size_t c = 0; c < calls_.size(); ++c)
+    if (!free_call[c] && calls_[c].span_open && !free_hop[calls_[c].hop])
+      close_attempt(static_cast<std::int32_t>(c), 0, end);
+  for (std::size_t h = 0; h < hops_.size(); ++h) {
+    const Hop& hop = hops_[h];
+    if (free_hop[h] || hop.trace < 0 || hop.endpoint < 0) continue;  // < 0: not arrived yet
+    SpanRecord span;
+    span.span = hop.span;
+    span.parent = hop.parent_span;
+    span.kind = 1;
+    span.service = hop.service;
+    span.endpoint = endpoint_row_[hop.endpoint];
+    span.start = hop.arrived;
+    span.end = end;
+    span.status = 0;  // not answered
+    span.attempt = hop.served_attempt;
+    span.fault = hop.fault;
+    span.change = hop.change;
+    record(hop.trace, span);
+  }
+  // Traces whose root has not answered, decided now on what they hold.
+  for (std::size_t h = 0; h < hops_.size(); ++h) {
+    const Hop& hop = hops_[h];
+    if (free_hop[h] || hop.trace < 0 || hop.parent >= 0) continue;
+    TraceState& state = traces_[hop.trace];
+    if (state.decided) continue;
+    state.decided = true;
+    state.keep = (tracing.keep_errors && state.error) ||
+                 (tracing.keep_slower_than && end - hop.arrived >= *tracing.keep_slower_than);
+    if (state.keep) spans.insert(spans.end(), state.spans.begin(), state.spans.end());
+    state.spans = {};
+  }
 }
 
 // --- ticks ---------------------------------------------------------------------------------

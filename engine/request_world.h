@@ -85,6 +85,12 @@ class RequestWorld {
   // keep the one they were sent with (a run-time operation, Simulation::set_timeout).
   void set_timeout(int dependency, SimTime timeout) { edges_[dependency].timeout = timeout; }
 
+  // The end of the run at `end`: every span of a kept trace still open (a request not answered,
+  // an attempt not resolved) is recorded to `spans`, ending at `end` with status 0, so that
+  // no exported span names a parent that is missing; a tail-sampled trace whose root has not
+  // answered is decided on what it holds (a failed span; its root slow until `end`).
+  void close_open_spans(SimTime end, std::vector<SpanRecord>& spans);
+
   std::size_t in_flight() const { return hops_.size() - free_hops_.size(); }
   std::uint64_t hops_served() const { return hops_served_; }  // requests served by a service
 
@@ -157,6 +163,7 @@ class RequestWorld {
     std::int32_t attempt_fault = -1, attempt_change = -1;
     std::int32_t attempt_replica = -1;  // the callee replica its attempt went to, once known
     bool open = false;                  // its attempt counts in flight on the edge
+    bool span_open = false;             // its attempt's client span is not recorded yet
     bool fallback = false;              // a fallback call
   };
   struct TraceState {                 // a trace being recorded

@@ -2067,6 +2067,9 @@ void World::step(std::int64_t tick) {
     user_loads(steering_, user_loads_);
     requests_->advance(tick, external, user_loads_, modifiers_, ready_, unrouted_, outcome_,
                        &frame_.spans, &frame_.logs, &ejection_log_);
+    // The run's last tick: kept traces' spans still open end with it (no orphaned children).
+    if (tick + 1 == scenario_.tick_count())
+      requests_->close_open_spans((tick + 1) * scenario_.tick, frame_.spans);
   } else {
     compute(tick, external, variance, modifiers_, ready_, unrouted_, state_, outcome_);
   }

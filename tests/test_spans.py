@@ -91,10 +91,77 @@ def test_every_request_is_a_span_in_a_well_formed_trace():
         assert (s["start_ns"][touched] >= 30e9).all() and (s["start_ns"][touched] < 60e9).all()
         # Logs: every answered request, with the trace id of its trace.
         logs = columns(f, "logs")
-        assert len(logs["t_ns"]) == int((s["kind"] == 1).sum())
+        assert len(logs["t_ns"]) == int(((s["kind"] == 1) & (s["status"] != 0)).sum())
         log_traces = set(zip(logs["trace_id_high"].tolist(), logs["trace_id_low"].tolist()))
         span_traces = set(zip(s["trace_id_high"].tolist(), s["trace_id_low"].tolist()))
         assert log_traces == span_traces
+
+
+OPEN_AT_THE_END = """\
+name: open-at-the-end
+duration: 30s
+mode: requests
+seed: 5
+tracing: {{{tracing}}}
+services:
+  - {{name: web, replicas: 2, capacity_rps: 200, base_latency: 5ms}}
+  - {{name: api, replicas: 2, capacity_rps: 150, base_latency: 13.3ms}}
+  - {{name: db, replicas: 2, capacity_rps: 400, base_latency: 5ms}}
+dependencies:
+  - {{caller: web, callee: api, timeout: 2s}}
+  - {{caller: api, callee: db, timeout: 500ms, retries: 2}}
+traffic:
+  - {{name: users, entry: web, base_rps: 100}}
+faults:
+  - {{name: db-slow, kind: latency, target: {{service: db}}, fixedDelay: 900ms, start: 20s, duration: 10s}}
+  - {{name: api-errors, kind: error, target: {{service: api}}, percent: 30, start: 25s, duration: 5s}}
+  - {{name: api-404, kind: error, target: {{service: api}}, percent: 10, httpStatus: 404, start: 5s, duration: 5s}}
+"""
+
+
+def test_spans_open_at_the_end_of_the_run_are_closed_there():
+    """Requests in flight when the run ends: their finished children were exported without
+    them (orphans, traces without a root). Now every kept trace is a whole tree, its open
+    spans ending at the run's end with status 0 (dosim.unfinished in OTLP)."""
+    for name, tracing in (("open-head", "sample_percent: 100"),
+                          ("open-tail", "keep_errors: true, keep_slower_than: 500ms")):
+        path = TMP / f"{name}.yaml"
+        path.write_text(OPEN_AT_THE_END.format(tracing=tracing))
+        trace = TMP / f"{name}.h5"
+        assert dosim("run", path, "--out", trace, "--quiet").returncode == 0
+        with h5py.File(trace) as f:
+            s = columns(f, "spans")
+        ids = set(s["span_id"].tolist())
+        parents = s["parent_span_id"]
+        assert all(int(p) in ids for p in parents if p != 0), name
+        traces = {}
+        for i, key in enumerate(zip(s["trace_id_high"].tolist(), s["trace_id_low"].tolist())):
+            traces.setdefault(key, []).append(i)
+        assert all(sum(parents[i] == 0 for i in rows) == 1 for rows in traces.values()), name
+        open_spans = s["status"] == 0
+        assert open_spans.sum() > 50, name  # db answers 900 ms late: ~100 requests a second
+        assert (s["end_ns"][open_spans] == 30_000_000_000).all(), name
+        out = TMP / f"{name}.otlp.json"
+        assert dosim("export", "spans", trace, "-o", out).returncode == 0
+        otlp = [span for r in json.loads(out.read_text())["resourceSpans"]
+                for scope in r["scopeSpans"] for span in scope["spans"]]
+        unfinished = [span for span in otlp
+                      if {"key": "dosim.unfinished", "value": {"boolValue": True}}
+                      in span["attributes"]]
+        assert len(unfinished) == open_spans.sum(), name
+        assert all(not any(a["key"] == "http.response.status_code" for a in span["attributes"])
+                   and span["status"] == {} for span in unfinished), name
+        # A 4xx is an error of the client span only (OpenTelemetry's HTTP conventions): the
+        # server answered as it should. It was unset on both.
+        if name == "open-head":
+            status = lambda span: next((a["value"]["intValue"] for a in span["attributes"]
+                                        if a["key"] == "http.response.status_code"), None)
+            not_found = [span for span in otlp if status(span) == "404"]
+            clients = [span for span in not_found if span["kind"] == 3]
+            servers = [span for span in not_found if span["kind"] == 2]
+            assert clients and servers
+            assert all(span["status"] == {"code": 2, "message": "HTTP 404"} for span in clients)
+            assert all(span["status"] == {} for span in servers)
 
 
 def test_tail_sampling_keeps_errors_and_slow_traces_only():
