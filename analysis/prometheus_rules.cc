@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "dosim/error.h"
+#include "engine/yaml_reader.h"
 #include "util/input_file.h"
 #include "util/prometheus_duration.h"
 
@@ -87,6 +88,8 @@ RuleFile read_rule_file(const std::string& path) {
   YAML::Node root;
   try {
     root = YAML::Load(*text);
+    if (std::optional<Diagnostic> aliases = alias_expansion_problem(*text, path))
+      throw InputError({std::move(*aliases)});
   } catch (const YAML::Exception& e) {
     const bool has = !e.mark.is_null() && e.mark.line >= 0;
     throw InputError({Diagnostic{path, has ? e.mark.line + 1 : 0, has ? e.mark.column + 1 : 0,

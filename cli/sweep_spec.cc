@@ -214,6 +214,8 @@ SweepSpec load_sweep_file(const std::string& path) {
   YAML::Node root;
   try {
     root = YAML::Load(*text);
+    if (std::optional<Diagnostic> aliases = alias_expansion_problem(*text, path))
+      throw InputError({std::move(*aliases)});
   } catch (const YAML::Exception& e) {
     const bool has_mark = !e.mark.is_null() && e.mark.line >= 0;
     throw InputError({Diagnostic{path, has_mark ? e.mark.line + 1 : 0,

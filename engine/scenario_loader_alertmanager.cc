@@ -661,6 +661,10 @@ void read_alertmanager_text(const std::string& text, AlertmanagerSpec& spec, Dia
                             const std::vector<std::string>& labels, SimTime tick) {
   try {
     const YAML::Node root = YAML::Load(text);
+    if (std::optional<Diagnostic> aliases = alias_expansion_problem(text, "")) {
+      diags.error({aliases->line, aliases->column}, aliases->message);
+      return;
+    }
     if (!root.IsDefined() || root.IsNull()) {
       diags.error({}, "the Alertmanager configuration is empty (it needs a 'route')");
       return;

@@ -1,13 +1,17 @@
 #include "yaml_reader.h"
 
+#include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
+
 #include <algorithm>
 #include <cassert>
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <limits>
+#include <sstream>
 #include <tuple>
 #include <unordered_map>
-#include <yaml-cpp/depthguard.h>
 
 namespace dosim {
 namespace {
@@ -133,6 +137,102 @@ void note_empty_items(const YAML::Node& root, std::string_view text) {
   for (std::size_t i = 0; i < text.size(); ++i)
     if (text[i] == '\n') line_starts.push_back(i + 1);
   note_items(root, line_starts, text, 0);
+}
+
+namespace {
+
+// Counts the nodes of a document as its aliases expand it: each anchored node's size is
+// known when it ends, so an alias adds its anchor's size at once (no walk).
+class ExpansionCounter : public YAML::EventHandler {
+ public:
+  explicit ExpansionCounter(std::uint64_t limit) : limit_(limit) {}
+  struct Past {};  // thrown to stop the parse at the alias that crosses the limit
+
+  std::optional<SourcePos> past() const { return past_; }
+
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t anchor) override { leaf(anchor); }
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t anchor,
+                const std::string&) override {
+    leaf(anchor);
+  }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    const std::uint64_t size = anchor < sizes_.size() && sizes_[anchor] > 0 ? sizes_[anchor] : 1;
+    extra_ = saturated(extra_, size - 1);
+    add(size);
+    if (extra_ > limit_) {
+      past_ = SourcePos{mark.line + 1, mark.column + 1};
+      throw Past{};
+    }
+  }
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    open_.push_back({anchor, 1});
+  }
+  void OnSequenceEnd() override { close(); }
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    open_.push_back({anchor, 1});
+  }
+  void OnMapEnd() override { close(); }
+
+ private:
+  static std::uint64_t saturated(std::uint64_t a, std::uint64_t b) {
+    return a > std::numeric_limits<std::uint64_t>::max() - b
+               ? std::numeric_limits<std::uint64_t>::max()
+               : a + b;
+  }
+  void sized(YAML::anchor_t anchor, std::uint64_t size) {
+    if (anchor == YAML::NullAnchor) return;
+    if (sizes_.size() <= anchor) sizes_.resize(anchor + 1, 0);
+    sizes_[anchor] = size;
+  }
+  void add(std::uint64_t size) {
+    if (!open_.empty()) open_.back().second = saturated(open_.back().second, size);
+  }
+  void leaf(YAML::anchor_t anchor) {
+    sized(anchor, 1);
+    add(1);
+  }
+  void close() {
+    const auto [anchor, size] = open_.back();
+    open_.pop_back();
+    sized(anchor, size);
+    add(size);
+  }
+
+  std::uint64_t limit_;
+  std::uint64_t extra_ = 0;  // nodes the aliases add
+  std::vector<std::pair<YAML::anchor_t, std::uint64_t>> open_;
+  std::vector<std::uint64_t> sizes_;
+  std::optional<SourcePos> past_;
+};
+
+}  // namespace
+
+std::optional<SourcePos> alias_expansion_past(const std::string& text, std::uint64_t limit) {
+  if (text.find('*') == std::string::npos) return std::nullopt;  // no alias at all
+  std::istringstream stream(text);
+  ExpansionCounter counter(limit);
+  try {
+    YAML::Parser parser(stream);
+    parser.HandleNextDocument(counter);
+  } catch (const ExpansionCounter::Past&) {
+  } catch (const YAML::Exception&) {  // said by whoever loads it
+  }
+  return counter.past();
+}
+
+std::optional<Diagnostic> alias_expansion_problem(const std::string& text,
+                                                  const std::string& file) {
+  constexpr std::uint64_t kLimit = 1'000'000;
+  const std::optional<SourcePos> at = alias_expansion_past(text, kLimit);
+  if (!at) return std::nullopt;
+  return Diagnostic{file, at->line, at->column,
+                    "the aliases make this file stand for more than a million nodes beyond "
+                    "those it writes (aliases of lists of aliases multiply): write the values "
+                    "out"};
 }
 
 Diagnostic yaml_error(const std::string& file, const YAML::Exception& error,

@@ -73,6 +73,15 @@ SourcePos pos_of(const YAML::Node& node);
 // says "illegal block entry" of a tab before a list's '-').
 Diagnostic yaml_error(const std::string& file, const YAML::Exception& error,
                       std::string_view text = {});
+// Where aliases make the first document of `text` hold more than `limit` nodes beyond those
+// it writes (an alias stands for every node of its anchor; aliases of aliases multiply: ten
+// lines can stand for 10^10 nodes, which reading would walk), the alias that crosses the
+// limit; nullopt where they do not, or where the text does not parse (yaml-cpp says so).
+// Linear in the text.
+std::optional<SourcePos> alias_expansion_past(const std::string& text, std::uint64_t limit);
+// The problem at that alias, in `file`, when the aliases add more than a million nodes.
+std::optional<Diagnostic> alias_expansion_problem(const std::string& text, const std::string& file);
+
 // pos_of says an empty value that read_entries met at its key; this forgets them (the nodes
 // keep their document alive): call it once a document has been read.
 void forget_empty_values();
