@@ -452,6 +452,10 @@ std::vector<int> ManifestContext::edges_touching(const std::vector<int>& service
 void read_manifest_text(const std::string& text, const Scenario& scenario,
                         const ManifestNames& names, const ManifestWindow& window,
                         SourcePos item_pos, Diagnostics& diags, ManifestOutput& out) {
+  if (std::string reason = binary_reason(text); !reason.empty()) {
+    diags.error({}, reason);
+    return;
+  }
   std::vector<YAML::Node> documents;
   try {
     documents = YAML::LoadAll(text);

@@ -20,25 +20,6 @@
 namespace dosim {
 namespace {
 
-// Why `text` is not a text file, or "" when it is: NUL bytes or invalid UTF-8.
-std::string binary_reason(const std::string& text) {
-  if (text.find('\0') != std::string::npos) return "not a text file (it contains NUL bytes)";
-  for (std::size_t i = 0; i < text.size();) {
-    const auto lead = static_cast<unsigned char>(text[i]);
-    std::size_t length = lead < 0x80                    ? 1
-                         : lead >= 0xC2 && lead <= 0xDF ? 2
-                         : lead >= 0xE0 && lead <= 0xEF ? 3
-                         : lead >= 0xF0 && lead <= 0xF4 ? 4
-                                                        : 0;
-    if (length == 0 || i + length > text.size()) return "not a text file (invalid UTF-8)";
-    for (std::size_t k = 1; k < length; ++k)
-      if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80)
-        return "not a text file (invalid UTF-8)";
-    i += length;
-  }
-  return "";
-}
-
 // `measurement_noise: false` in a run at the request level; `why` says how it got there.
 std::string measurement_noise_warning(const std::string& why) {
   return "'measurement_noise: false' is the fluid model's: the request level" + why +

@@ -659,6 +659,10 @@ class AlertmanagerReader {
 // Reads `path` into `spec` with `diags` (the file's own), any alert labels allowed.
 void read_alertmanager_text(const std::string& text, AlertmanagerSpec& spec, Diagnostics& diags,
                             const std::vector<std::string>& labels, SimTime tick) {
+  if (std::string reason = binary_reason(text); !reason.empty()) {
+    diags.error({}, reason);
+    return;
+  }
   try {
     const YAML::Node root = YAML::Load(text);
     if (std::optional<Diagnostic> aliases = alias_expansion_problem(text, "")) {

@@ -211,6 +211,18 @@ class ExpansionCounter : public YAML::EventHandler {
 
 }  // namespace
 
+std::string binary_reason(const std::string& text) {
+  if (text.find('\0') != std::string::npos) return "not a text file (it contains NUL bytes)";
+  // Strictly: a surrogate or an overlong form passed here and broke readers of the trace's
+  // names (Python's decoder refuses them).
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t length = utf8_sequence(text, i);
+    if (length == 0) return "not a text file (invalid UTF-8)";
+    i += length;
+  }
+  return "";
+}
+
 std::optional<SourcePos> alias_expansion_past(const std::string& text, std::uint64_t limit) {
   if (text.find('*') == std::string::npos) return std::nullopt;  // no alias at all
   std::istringstream stream(text);

@@ -73,6 +73,10 @@ SourcePos pos_of(const YAML::Node& node);
 // says "illegal block entry" of a tab before a list's '-').
 Diagnostic yaml_error(const std::string& file, const YAML::Exception& error,
                       std::string_view text = {});
+// Why `text` is not a text file, or "" when it is: NUL bytes or invalid UTF-8 (strictly: no
+// surrogate or overlong form, which readers of the trace's names refuse).
+std::string binary_reason(const std::string& text);
+
 // Where aliases make the first document of `text` hold more than `limit` nodes beyond those
 // it writes (an alias stands for every node of its anchor; aliases of aliases multiply: ten
 // lines can stand for 10^10 nodes, which reading would walk), the alias that crosses the

@@ -315,6 +315,19 @@ TEST_CASE("a binary file is not a text file", "[loader]") {
       file_problems(temp_file("latin1.yaml", "name: caf\xe9\nduration: 1h\n"));
   REQUIRE(latin1.size() == 1);
   CHECK_THAT(latin1[0].message, Catch::StartsWith("not a text file"));
+  // Bytes of UTF-8's shape that are no character (a surrogate, past U+10FFFF, an overlong
+  // '/'): they passed, then the trace's names broke Python's decoder.
+  for (const char* bytes :
+       {"\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe0\x80\xaf", "\xf0\x80\x80\xaf"}) {
+    const std::vector<Diagnostic> odd = file_problems(temp_file(
+        "odd.yaml", std::string("name: t\nduration: 1h\nservices: [{name: \"") + bytes + "\"}]\n"));
+    REQUIRE(odd.size() == 1);
+    CHECK(odd[0].message == "not a text file (invalid UTF-8)");
+  }
+  CHECK(file_problems(temp_file("ok.yaml",
+                                "name: t\nduration: 1h\nservices: [{name: "
+                                "\"caf\xc3\xa9 \xf0\x9f\x8d\x95 \xef\xbf\xbf\"}]\n"))
+            .empty());
 }
 
 TEST_CASE("a missing file cannot be read", "[loader]") {

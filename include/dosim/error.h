@@ -46,6 +46,10 @@ struct Diagnostic {
 // an earlier one (a value reused through a YAML alias, checked twice) is kept once.
 std::vector<Diagnostic> by_position(std::vector<Diagnostic> list, const std::string& file);
 
+// The length of the valid UTF-8 sequence at text[i] (1 to 4), 0 where none starts there: no
+// overlong form, no surrogate (U+D800 to U+DFFF), nothing past U+10FFFF.
+std::size_t utf8_sequence(std::string_view text, std::size_t i);
+
 // True when `text` (UTF-8) holds a control character: C0 (below U+0020, a tab or a line
 // break among them), DEL, C1 (U+0080 to U+009F, NEL among them) or a Unicode line or
 // paragraph separator (U+2028, U+2029).
