@@ -292,6 +292,7 @@ void Loader::read_region(const YAML::Node& node) {
     auto name = read_text(zone, pos_of(zone), "a zone name", diags_);
     if (!name) continue;
     check_no_arrow(*name, pos_of(zone), "zone");
+    check_one_line(*name, pos_of(zone), "a zone name");
     const int holder = zones_.claim(*name, static_cast<int>(scenario_.regions.size()));
     if (holder >= 0 && holder < static_cast<int>(scenario_.regions.size()))
       diags_.error(pos_of(zone), "zone '" + *name + "' is already in region '" +
@@ -1116,6 +1117,9 @@ std::vector<std::pair<std::string, std::string>> Loader::read_labels(const YAML:
   for (const auto& entry : node) {
     auto key = read_text(entry.first, pos_of(entry.first), "a label name", diags_);
     auto value = read_text(entry.second, pos_of(entry.second), "a label value", diags_);
+    if (key && key->empty()) diags_.error(pos_of(entry.first), "a label name must not be empty");
+    if (key) check_one_line(*key, pos_of(entry.first), "a label name");
+    if (value) check_one_line(*value, pos_of(entry.second), "a label value");
     if (key && !seen.emplace(*key, pos_of(entry.first)).second) {
       diags_.error(pos_of(entry.first), "label '" + *key + "' is given twice (first at line " +
                                             std::to_string(seen[*key].line) + ")");
@@ -1156,6 +1160,11 @@ std::string Loader::read_name(MapReader& r, Need need) {
     diags_.error(r.value_pos("name"),
                  "'name' must not hold control characters (a line break, a tab)");
   return name.value_or("");
+}
+
+void Loader::check_one_line(const std::string& text, SourcePos pos, const std::string& what) {
+  if (has_control_character(text))
+    diags_.error(pos, what + " must not hold control characters (a line break, a tab)");
 }
 
 void Loader::check_no_arrow(const std::string& name, SourcePos pos, const std::string& what) {

@@ -57,6 +57,7 @@ void Loader::read_change(const YAML::Node& node, int index) {
       if (auto service = r.text("service", Need::kRequired))
         change.services.push_back(service_ref(*service, r.value_pos("service")));
       change.version = r.text("version", Need::kRequired).value_or("");
+      check_one_line(change.version, r.value_pos("version"), "'version'");
       read_rollout(r, change);
       change.rollback = r.duration("rollback", Range::above(0));
       if (change.rollback && at && *change.rollback <= *at)
@@ -76,6 +77,7 @@ void Loader::read_change(const YAML::Node& node, int index) {
       allowed = {"services", "version", "revert"};
       change.services = read_services(r, "services", Need::kRequired);
       change.version = r.text("version", Need::kRequired).value_or("");
+      check_one_line(change.version, r.value_pos("version"), "'version'");
       change.revert = r.duration("revert", Range::above(0));
       if (change.revert && at && *change.revert <= *at)
         diags_.error(r.value_pos("revert"), "'revert' must come after 'at'");
@@ -87,6 +89,7 @@ void Loader::read_change(const YAML::Node& node, int index) {
     case ChangeKind::kSecretRotation:
       allowed = {"secret", "consumers", "reloaded", "deadline", "fixedAt"};
       change.subject = r.text("secret", Need::kRequired).value_or("");
+      check_one_line(change.subject, r.value_pos("secret"), "'secret'");
       change.services = read_services(r, "consumers", Need::kRequired);
       change.reloaded = read_services(r, "reloaded", Need::kOptional);
       for (int service : change.reloaded)
@@ -115,6 +118,7 @@ void Loader::read_change(const YAML::Node& node, int index) {
     case ChangeKind::kFeatureFlag: {
       allowed = {"flag", "services", "segment", "steps"};
       change.subject = r.text("flag", Need::kRequired).value_or("");
+      check_one_line(change.subject, r.value_pos("flag"), "'flag'");
       change.services = read_services(r, "services", Need::kRequired);
       change.segment = r.percent("segment", Range::closed(0, 100)).value_or(100) / 100.0;
       const std::vector<YAML::Node> steps = r.list("steps", Need::kRequired);

@@ -207,6 +207,9 @@ class Loader {
   // join a caller and its callee with it, and root causes name edges, endpoints and places
   // in one string, so such a name would make them ambiguous.
   void check_no_arrow(const std::string& name, SourcePos pos, const std::string& what);
+  // `what` (a quoted key, "a label name") on one line: no control character, as names (it is
+  // printed in run lines and change logs, where a line break would forge a line).
+  void check_one_line(const std::string& text, SourcePos pos, const std::string& what);
   // Index of a declared service; reports an unknown one and returns -1.
   int service_ref(const std::string& name, SourcePos pos);
   // Index of the dependency caller -> callee, or -1.
