@@ -216,9 +216,18 @@ std::vector<WatchedSeries> DetectorRunner::watched_series() const {
     WatchedSeries series{w.name, w.detector->limit(), w.service, w.metric_name, w.label, {}};
     const std::vector<std::string> kinds = w.detector->gauge_kinds();
     const std::size_t groups = w.detector->gauge_groups();
+    // Labels that read the same once sanitised (`a-b->c`, `a.b->c`) take _2, _3, ... in order:
+    // two gauges of one name could not both be written.
+    std::vector<std::string> prefixes;
+    for (std::size_t g = 0; g < groups; ++g) {
+      const std::string base = gauge_prefix(w.label[g]);
+      std::string prefix = base;
+      for (int n = 2; std::find(prefixes.begin(), prefixes.end(), prefix) != prefixes.end(); ++n)
+        prefix = base + "_" + std::to_string(n);
+      prefixes.push_back(prefix);
+    }
     for (const std::string& kind : kinds)
-      for (std::size_t g = 0; g < groups; ++g)
-        series.gauges.push_back(gauge_prefix(w.label[g]) + "_" + kind);
+      for (std::size_t g = 0; g < groups; ++g) series.gauges.push_back(prefixes[g] + "_" + kind);
     all.push_back(std::move(series));
   }
   return all;

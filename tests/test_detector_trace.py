@@ -120,3 +120,32 @@ def test_regression_gauges_follow_the_fitted_line():
 
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-q", "-p", "no:cacheprovider"]))
+
+
+def test_edges_whose_gauge_names_read_the_same_take_numbers():
+    """`a-b->c` and `a.b->c` both read a_b_to_c: the run simulated to its end, then failed to
+    write the second gauge ("name already exists"), and validate had said ok."""
+    path = TMP / "gauge-clash.yaml"
+    path.write_text("""\
+name: gauge-clash
+duration: 3m
+services:
+  - {name: a-b, replicas: 2, capacity_rps: 200, base_latency: 10ms}
+  - {name: a.b, replicas: 2, capacity_rps: 200, base_latency: 10ms}
+  - {name: c, replicas: 2, capacity_rps: 400, base_latency: 5ms}
+dependencies:
+  - {caller: a-b, callee: c}
+  - {caller: a.b, callee: c}
+traffic:
+  - {name: t1, entry: a-b, base_rps: 50}
+  - {name: t2, entry: a.b, base_rps: 50}
+detectors:
+  - {name: lab, kind: regression, family: edge, metrics: [rps, latency_p95_s], params: {training: 60}}
+""")
+    trace = TMP / "gauge-clash.h5"
+    result = dosim("run", path, "--out", trace, "--quiet")
+    assert result.returncode == 0, result.stderr
+    with h5py.File(trace) as f:
+        names = set(f["detectors/lab/gauges"])
+    assert {"a_b_to_c_y", "a_b_to_c_2_y", "a_b_to_c_anomaly_count",
+            "a_b_to_c_2_anomaly_count"} <= names, names
