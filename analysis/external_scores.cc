@@ -643,7 +643,11 @@ ScoreTable score_external_alerts(const TraceForScoring& trace, const std::vector
       detectors.push_back(alert.detector);
 
   ScoreTable table;
-  table.incidents = trace.incidents.size();
+  // An interrupted run's incidents whose cause had not begun are not counted, as score_table
+  // counts them (it said 20 incidents where `dosim score` said 0).
+  table.incidents = static_cast<std::size_t>(
+      std::count_if(trace.incidents.begin(), trace.incidents.end(),
+                    [&](const IncidentRecord& i) { return i.start < trace.simulated; }));
   table.alerts = alerts.size();
   for (const std::string& name : detectors) {
     std::vector<Alert> own;

@@ -517,12 +517,15 @@ int rules_command(const RulesOptions& options) {
     std::cout << out.dump(2) << "\n";
     return kExitOk;
   }
-  std::printf("dosim rules score: %s: %zu alerting rules%s, evaluated by Prometheus over %s\n",
-              options.rules_path.c_str(), rules.alerts.size(),
-              rules.recording_rules
-                  ? (" (and " + std::to_string(rules.recording_rules) + " recording rules)").c_str()
-                  : "",
-              options.trace_path.c_str());
+  const auto plural = [](std::size_t n) { return n == 1 ? "" : "s"; };
+  const std::string recording = rules.recording_rules
+                                    ? " (and " + std::to_string(rules.recording_rules) +
+                                          " recording rule" + plural(rules.recording_rules) + ")"
+                                    : "";
+  std::printf("dosim rules score: %s: %zu alerting rule%s%s, evaluated by Prometheus over %s%s\n",
+              options.rules_path.c_str(), rules.alerts.size(), plural(rules.alerts.size()),
+              recording.c_str(), options.trace_path.c_str(),
+              trace.complete ? "" : "  [INCOMPLETE]");
   for (const auto& [name, count] : fired_per_rule) {
     SimTime first = -1;
     for (const Alert& a : alerts)
@@ -530,7 +533,7 @@ int rules_command(const RulesOptions& options) {
         first = a.time;
         break;
       }
-    std::printf("  rule %-28s %zu alerts%s%s\n", name.c_str(), count,
+    std::printf("  rule %-28s %zu alert%s%s%s\n", name.c_str(), count, plural(count),
                 first >= 0 ? ", first at " : "", first >= 0 ? format_duration(first).c_str() : "");
     for (const auto& [failed_rule, failed] : over_limit_per_rule)
       if (failed_rule == name)

@@ -31,11 +31,12 @@ int score_external(const ScoreOptions& options, const TraceForScoring& trace) {
     std::cout << out.dump(2) << "\n";
     return kExitOk;
   }
+  const char* plural = alerts.size() == 1 ? "" : "s";
   if (from_scores)
-    std::printf("dosim score: %s: %zu alerts from the scores at threshold %g (score >= it)\n",
-                path.c_str(), alerts.size(), options.threshold);
+    std::printf("dosim score: %s: %zu alert%s from the scores at threshold %g (score >= it)\n",
+                path.c_str(), alerts.size(), plural, options.threshold);
   else
-    std::printf("dosim score: %s: %zu alerts read\n", path.c_str(), alerts.size());
+    std::printf("dosim score: %s: %zu alert%s read\n", path.c_str(), alerts.size(), plural);
   std::printf("  against %s (seed %llu)%s\n", options.trace_path.c_str(),
               static_cast<unsigned long long>(trace.seed), trace.complete ? "" : "  [INCOMPLETE]");
   print_score_table(table);

@@ -133,7 +133,7 @@ def test_the_bundled_rule_file_passes_promtool_and_scores():
         assert dosim("run", "-q", SOURCE_DIR / "scenarios" / "payments-mad.yaml", "-o", trace).returncode == 0
     result = dosim("rules", "score", trace, rules)
     assert result.returncode == 0, result.stderr
-    assert "rule PaymentsSlow                 1 alerts, first at 48m" in result.stdout
+    assert "rule PaymentsSlow                 1 alert, first at 48m" in result.stdout
 
 
 def test_a_run_longer_than_one_prometheus_query_is_evaluated_whole():

@@ -353,3 +353,43 @@ def test_export_fields_and_names_of_the_tables_own_rows():
     result = dosim("score", trace, "--alerts", repeated)
     assert result.returncode == 2
     assert f"{repeated}:1: key `time` is given twice" in result.stderr, result.stderr
+
+
+def test_an_interrupted_trace_counts_the_incidents_that_began():
+    """A trace stopped before its second fault began: `score --alerts` said "against 2
+    incidents" where `dosim score` says 1 (the second is kept, silent, not begun)."""
+    dosim_package = pytest.importorskip("dosim")
+    scenario = TMP / "score-external-stopped.yaml"
+    scenario.write_text("""\
+name: stopped
+duration: 1h
+services:
+  - {name: web, replicas: 2, capacity_rps: 200, base_latency: 10ms}
+traffic: [{entry: web, base_rps: 50}]
+faults:
+  - {name: early, kind: error, target: {service: web}, percent: 50, start: 2m, duration: 2m}
+  - {name: late, kind: error, target: {service: web}, percent: 50, start: 40m, duration: 2m}
+""")
+    trace = TMP / "score-external-stopped.h5"
+    # Ctrl-C at 10 minutes, from a Python detector: the run stops as a signal stops it, its
+    # trace incomplete with the ground truth so far (docs/python.md, Interrupting a run).
+    stopper = TMP / "score_external_stopper.py"
+    stopper.write_text("import os, signal\n"
+                       "class Stop:\n"
+                       "    def __init__(self, series):\n"
+                       "        self.sent = False\n"
+                       "    def step(self, t_ns, values):\n"
+                       "        if t_ns >= 600e9 and not self.sent:\n"
+                       "            self.sent = True\n"
+                       "            os.kill(os.getpid(), signal.SIGINT)\n"
+                       "        return [0.0] * len(values)\n")
+    with pytest.raises(KeyboardInterrupt):
+        dosim_package.run(scenario, out=trace, detectors=[f"python:{stopper}:Stop"])
+    alerts = TMP / "score-external-stopped.csv"
+    alerts.write_text("t_ns,detector,service\n130000000000,mine,web\n")
+    own = dosim("score", trace)
+    external = dosim("score", trace, "--alerts", alerts)
+    assert own.returncode == 0 and external.returncode == 0, own.stderr + external.stderr
+    assert "[INCOMPLETE]" in own.stdout and "[INCOMPLETE]" in external.stdout
+    assert "against 1 incident " in own.stdout, own.stdout
+    assert "against 1 incident " in external.stdout, external.stdout
