@@ -205,7 +205,7 @@ std::string label(const RuleLabels& labels, const std::string& key) {
 // (promtool_problems.h).
 void check_rule_file(const std::string& path) {
   const ProcessResult result = run_process({"promtool", "check", "rules", path});
-  require(ProcessResult{result.started, 0, ""}, path);  // not started: said as such
+  require(ProcessResult{result.started, 0, ""}, "promtool check rules");  // not started
   if (result.exit_code == 0) return;
   std::ifstream in(path, std::ios::binary);
   const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
@@ -306,8 +306,36 @@ int rules_command(const RulesOptions& options) {
                            .format()
                            .c_str());
     };
-    for (const AlertingRule& rule : rules.alerts)
+    const auto warn = [&](int line, int column, const std::string& message) {
+      std::fprintf(stderr, "%s\n",
+                   Diagnostic{options.rules_path, line, column, message, true}.format().c_str());
+    };
+    for (const AlertingRule& rule : rules.alerts) {
       check("rule '" + rule.name + "'", rule.line, rule.column, rule.expr);
+      const SimTime step =
+          options.eval_interval.empty() && rule.interval > 0 ? rule.interval : eval_default;
+      if (step > span) {
+        warn(rule.line, rule.column,
+             "rule '" + rule.name + "' is evaluated every " + format_duration(step) +
+                 ", longer than the run (" + format_duration(span) + "): it is never evaluated");
+        continue;
+      }
+      // A range holds a row's sample and the one before only where it reaches back that far
+      // from the evaluation: shorter than the rows (or evaluated between rows, and shorter
+      // than two rows), it holds one, and rate() answers nothing there: an alert on it flaps.
+      const SimTime rows = series.record_interval;
+      for (const SimTime range : ranges_in(rule.expr))
+        if (range < rows || (range < 2 * rows && step % rows != 0)) {
+          warn(rule.line, rule.column,
+               "rule '" + rule.name + "' takes a range of " + format_duration(range) +
+                   " and is evaluated every " + format_duration(step) +
+                   (range < rows ? "" : ", between the trace's rows") + "; the rows are " +
+                   format_duration(rows) +
+                   " apart, so its range holds one sample there, and rate(), increase() and "
+                   "the like answer nothing: give at least twice the row interval");
+          break;
+        }
+    }
     for (const RecordingRule& rule : rules.recordings) {
       check("recording rule '" + rule.name + "'", rule.line, rule.column, rule.expr);
       // promtool evaluates a group at an offset of its own between the rows: a range no

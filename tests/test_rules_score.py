@@ -121,6 +121,12 @@ def test_a_rule_file_promtool_rejects_is_bad_input():
     rules.write_text("")
     result = dosim("rules", "score", trace, rules)
     assert result.returncode == 0 and "0 alerting rules" in result.stdout, result.stderr
+    # Without promtool on PATH the tool is named (it named the rule file, as if that failed).
+    import os
+    result = dosim("rules", "score", trace, rules, env=dict(os.environ, PATH="/nonexistent"))
+    assert result.returncode == 2
+    assert "promtool check rules could not be started (Debian: apt-get install prometheus)" \
+        in result.stderr, result.stderr
 
 
 def test_the_bundled_rule_file_passes_promtool_and_scores():
@@ -134,6 +140,39 @@ def test_the_bundled_rule_file_passes_promtool_and_scores():
     result = dosim("rules", "score", trace, rules)
     assert result.returncode == 0, result.stderr
     assert "rule PaymentsSlow                 1 alert, first at 48m" in result.stdout
+
+
+def test_alerting_rules_that_cannot_see_the_rows_are_warned_of():
+    """An alerting rule evaluated every 30 s with rate(x[1m]) over rows a minute apart holds
+    one sample between rows: 119 alerts flapped in silence (recording rules were warned of).
+    A rule evaluated less often than once a run made no evaluation in silence."""
+    trace = TMP / "payments-mad.h5"
+    if not trace.exists():
+        assert dosim("run", "-q", SOURCE_DIR / "scenarios" / "payments-mad.yaml", "-o", trace).returncode == 0
+    rules = TMP / "rules-short-range.yml"
+    rules.write_text("""groups:
+  - name: g30
+    interval: 30s
+    rules:
+      - alert: Rate30
+        expr: rate(dosim_service_latency_seconds_count{service="payments"}[1m]) > 0
+  - name: g60
+    rules:
+      - alert: Rate60
+        expr: rate(dosim_service_latency_seconds_count{service="payments"}[2m]) > 0
+  - name: slow
+    interval: 3h
+    rules:
+      - alert: Never
+        expr: dosim_service_rps > 0
+""")
+    result = dosim("rules", "score", trace, rules)
+    assert result.returncode == 0, result.stderr
+    assert (f"{rules}:5:16: warning: rule 'Rate30' takes a range of 1m and is evaluated every "
+            "30s, between the trace's rows") in result.stderr, result.stderr
+    assert "'Rate60'" not in result.stderr, result.stderr
+    assert (f"{rules}:14:16: warning: rule 'Never' is evaluated every 3h, longer than the run "
+            "(2h): it is never evaluated") in result.stderr, result.stderr
 
 
 def test_a_run_longer_than_one_prometheus_query_is_evaluated_whole():
