@@ -35,6 +35,28 @@ std::string timestamp(double start, SimTime t) {
   return buffer;
 }
 
+// Seconds to the nanosecond, for a CSV of a trace recorded finer than a millisecond (three
+// decimals made rows share a timestamp).
+std::string timestamp_ns(double start, SimTime t) {
+  const double whole_start = std::floor(start);
+  std::int64_t whole = static_cast<std::int64_t>(whole_start) + t / 1'000'000'000;
+  std::int64_t nanos = std::llround((start - whole_start) * 1e9) + t % 1'000'000'000;
+  whole += nanos / 1'000'000'000;
+  nanos %= 1'000'000'000;
+  char buffer[48];
+  std::snprintf(buffer, sizeof buffer, "%lld.%09lld", static_cast<long long>(whole),
+                static_cast<long long>(nanos));
+  return buffer;
+}
+
+// Simulated seconds in decimal notation ("0.0005", not "5e-04"), shortest to round-trip.
+std::string seconds_fixed(SimTime t) {
+  char buffer[48];
+  const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, static_cast<double>(t) / 1e9,
+                                       std::chars_format::fixed);
+  return std::string(buffer, ec == std::errc() ? end : buffer);
+}
+
 std::string sanitized(std::string_view name) {
   std::string out;
   for (char c : name) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '_') ? c : '_';
@@ -299,14 +321,17 @@ void write_metrics_csv(const TraceSeries& t, double start, std::ostream& out) {
     return quoted + "\"";
   };
   const bool wall = start >= 0;
+  // Milliseconds as OpenMetrics writes them, unless a row falls between two.
+  const bool fine = std::any_of(t.times.begin(), t.times.end(),
+                                [](SimTime time) { return time % 1'000'000 != 0; });
   out << "time_s" << (wall ? ",timestamp" : "")
       << ",metric,service,endpoint,caller,callee,zone,region,traffic,detector,series,value\n";
   const std::vector<std::string> keys = {"service", "endpoint", "caller",   "callee", "zone",
                                          "region",  "traffic",  "detector", "series"};
   const auto line = [&](std::size_t r, const std::string& metric, const Labels& labels,
                         float value) {
-    out << number(static_cast<double>(t.times[r]) / 1e9);
-    if (wall) out << "," << timestamp(start, t.times[r]);
+    out << seconds_fixed(t.times[r]);
+    if (wall) out << "," << (fine ? timestamp_ns(start, t.times[r]) : timestamp(start, t.times[r]));
     out << "," << metric;
     for (const std::string& key : keys) {
       std::string value_of;

@@ -230,11 +230,18 @@ void write_series(const ExportOptions& options, std::ostream& out) {
   }
   // Prometheus keeps milliseconds: two samples of a series inside one would be one sample
   // twice, which promtool refuses to backfill.
-  if (options.format == "openmetrics" && trace.record_interval < kMillisecond)
+  // A dashboard reads that export from Prometheus: refused alike.
+  if ((options.format == "openmetrics" || options.format == "grafana-dashboard") &&
+      trace.record_interval < kMillisecond)
     throw InputError(options.trace_path,
                      "the trace records every " + format_duration(trace.record_interval) +
                          ": OpenMetrics timestamps are milliseconds (Prometheus keeps no finer), "
-                         "so rows would share them; record at 1ms or more, or export csv");
+                         "so rows would share them" +
+                         (options.format == "grafana-dashboard"
+                              ? std::string(" and a dashboard, which reads them from Prometheus, "
+                                            "would show one of each")
+                              : std::string()) +
+                         "; record at 1ms or more, or export csv");
   if (options.format == "openmetrics")
     write_openmetrics(trace, start, out);
   else if (options.format == "grafana-dashboard")

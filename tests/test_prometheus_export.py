@@ -166,7 +166,19 @@ def test_a_trace_finer_than_a_millisecond_is_not_exported_as_openmetrics():
     assert dosim("run", "-q", scenario, "-o", trace).returncode == 0
     bad = dosim("export", trace, "--format", "openmetrics", "--start", "0")
     assert bad.returncode == 2 and "records every 100us" in bad.stderr, bad.stderr
-    assert dosim("export", trace, "--format", "csv").returncode == 0
+    # A dashboard reads that export from Prometheus: refused alike (it was written).
+    board = dosim("export", trace, "--format", "grafana-dashboard", "--start", "0")
+    assert board.returncode == 2 and "records every 100us" in board.stderr, board.stderr
+    # CSV keeps every row apart: its timestamp to the nanosecond (three decimals made rows
+    # 0.0001 s apart share one), time_s in decimals ("0.0001", not "1e-04").
+    csv = dosim("export", trace, "--format", "csv", "--start", "1700000000.25")
+    assert csv.returncode == 0, csv.stderr
+    rows = [line.split(",") for line in csv.stdout.splitlines()[1:]]
+    first = [r for r in rows if r[2] == "dosim_service_rps"]
+    assert [r[0] for r in first[:3]] == ["0.0001", "0.0002", "0.0003"], first[:3]
+    assert [r[1] for r in first[:3]] == ["1700000000.250100000", "1700000000.250200000",
+                                         "1700000000.250300000"], first[:3]
+    assert len({r[1] for r in first}) == len(first) == 100
 
 
 def test_grafana_dashboard_queries_the_export(run, prometheus):
