@@ -53,6 +53,10 @@ int report_command(const ReportOptions& options);
 // The report's default path: TRACE with its .h5 (or any) extension replaced by .html.
 std::string default_report_path(const std::string& trace_path);
 
+// Whether the file at `path` reads as a scenario (a mapping with services: and duration:),
+// read quietly: a scenario given where another file belongs is said as such.
+bool looks_like_scenario(const std::string& path);
+
 struct ExportOptions {
   std::string format;  // openmetrics, csv, spans (OTLP/JSON) or logs (JSON lines)
   std::string trace_path;

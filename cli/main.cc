@@ -304,6 +304,53 @@ int main(int argc, char** argv) {
       return dosim::cli::kExitBadInput;
     }
   }
+  // A command of a command that needs one (`dosim rules score`, `dosim nab run`): a word that
+  // is none of them is said as such (CLI11 said "A subcommand is required").
+  if (argc > 1 && (argc == 2 || argv[2][0] != '-')) {
+    for (const CLI::App* command : app.get_subcommands({})) {
+      if (command->get_name() != argv[1] || command->get_require_subcommand_min() == 0) continue;
+      std::vector<std::string> names;
+      for (const CLI::App* sub : command->get_subcommands({})) names.push_back(sub->get_name());
+      if (argc > 2 && std::find(names.begin(), names.end(), argv[2]) != names.end()) continue;
+      std::string listed;
+      for (const std::string& name : names) listed += (listed.empty() ? "" : ", ") + name;
+      if (argc == 2)
+        std::fprintf(stderr, "dosim %s: needs a command: %s (dosim %s --help)\n", argv[1],
+                     listed.c_str(), argv[1]);
+      else
+        std::fprintf(stderr, "dosim %s: unknown command '%s'%s (its commands: %s)\n", argv[1],
+                     argv[2], dosim::did_you_mean(argv[2], names).c_str(), listed.c_str());
+      return dosim::cli::kExitBadInput;
+    }
+  }
+  // More arguments than a command takes: said with what they were (CLI11 said "trace: At
+  // Most 2 required but received 3").
+  if (argc > 1 && std::string_view(argv[1]) == "export") {
+    std::vector<std::string> words;
+    for (int i = 2; i < argc; ++i) {
+      const std::string_view word = argv[i];
+      if (word == "--help" || word == "-h") {  // its help, whatever else is there
+        words.clear();
+        break;
+      }
+      if (word.size() > 1 && word[0] == '-') {
+        // An option (each of export's takes a value) and, unless it says =VALUE, its value.
+        if (word.find('=') == std::string_view::npos) ++i;
+        continue;
+      }
+      words.emplace_back(word);
+    }
+    const bool stream = !words.empty() && (words[0] == "spans" || words[0] == "logs");
+    if (words.size() > (stream ? 2u : 1u)) {
+      std::string listed;
+      for (const std::string& word : words) listed += (listed.empty() ? "'" : ", '") + word + "'";
+      std::fprintf(stderr,
+                   "command line: dosim export takes one trace (dosim export TRACE --format F, "
+                   "or dosim export spans|logs TRACE), got %s\n1 problem\n",
+                   listed.c_str());
+      return dosim::cli::kExitBadInput;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

@@ -67,7 +67,8 @@ std::optional<std::pair<std::string, std::string>> parse_label(const std::string
   return std::pair{name, std::move(*value)};
 }
 
-// Whether the file reads as a scenario (a mapping with services:), read quietly.
+}  // namespace
+
 bool looks_like_scenario(const std::string& path) {
   std::string reason;
   const std::optional<std::string> text = read_input_file(path, kMaxScenarioBytes, reason);
@@ -79,8 +80,6 @@ bool looks_like_scenario(const std::string& path) {
     return false;
   }
 }
-
-}  // namespace
 
 int routes_command(const RoutesOptions& options) {
   // The configuration's problems and every bad label, said at once.

@@ -227,6 +227,10 @@ int rules_command(const RulesOptions& options) {
                        "this is an HDF5 file, not a rule file: the trace comes first (dosim "
                        "rules score TRACE RULES.yml)");
   }
+  if (looks_like_scenario(options.rules_path))  // promtool said 13 unknown fields of it
+    throw InputError(options.rules_path,
+                     "this is a scenario, not a Prometheus rule file (groups: of rules): dosim "
+                     "rules score TRACE RULES.yml");
   check_rule_file(options.rules_path);
   const RuleFile rules = read_rule_file(options.rules_path);
   const TraceSeries series = read_trace_series(options.trace_path);

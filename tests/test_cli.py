@@ -474,6 +474,19 @@ def test_an_unknown_command_is_named():
     result = dosim("merge", "a.shard-0-of-2.json")
     assert result.returncode == 2
     assert "unknown command 'merge'; did you mean 'sweep merge'?" in result.stderr, result.stderr
+    # A command's commands too (CLI11 said "A subcommand is required" of a typo).
+    for args, said in ((["rules", "scor", "a.h5", "r.yml"],
+                        "dosim rules: unknown command 'scor'; did you mean 'score'? (its commands: score)"),
+                       (["nab", "rn"], "dosim nab: unknown command 'rn'; did you mean 'run'?"),
+                       (["rules"], "dosim rules: needs a command: score")):
+        result = dosim(*args)
+        assert result.returncode == 2 and said in result.stderr, (args, result.stderr)
+    # Too many arguments for export, named (CLI11 said "trace: At Most 2 required but
+    # received 3").
+    result = dosim("export", "spans", "a.h5", "b.h5")
+    assert result.returncode == 2
+    assert "dosim export takes one trace" in result.stderr and "got 'spans', 'a.h5', 'b.h5'" \
+        in result.stderr, result.stderr
 
 
 def test_a_misspelt_option_names_the_one_meant():

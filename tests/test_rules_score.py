@@ -121,6 +121,12 @@ def test_a_rule_file_promtool_rejects_is_bad_input():
     rules.write_text("")
     result = dosim("rules", "score", trace, rules)
     assert result.returncode == 0 and "0 alerting rules" in result.stdout, result.stderr
+    # A scenario where the rule file belongs is said to be one (promtool listed 13 unknown
+    # fields of it).
+    scenario = SOURCE_DIR / "scenarios" / "payments-mad.yaml"
+    result = dosim("rules", "score", trace, scenario)
+    assert result.returncode == 2 and "this is a scenario, not a Prometheus rule file" \
+        in result.stderr and "not found in type" not in result.stderr, result.stderr
     # Without promtool on PATH the tool is named (it named the rule file, as if that failed).
     import os
     result = dosim("rules", "score", trace, rules, env=dict(os.environ, PATH="/nonexistent"))
