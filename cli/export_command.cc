@@ -321,7 +321,7 @@ int export_command(const ExportOptions& options) {
     if (!out)
       throw InputError(to_file ? options.out_path : "stdout",
                        std::string("cannot write the export") +
-                           (to_file && errno != 0 ? std::string(": ") + std::strerror(errno) : ""));
+                           (errno != 0 ? std::string(": ") + std::strerror(errno) : ""));
     if (replaced) keep_permissions(target, temporary);
     if (replaced && std::rename(temporary.c_str(), target.c_str()) != 0)
       throw InputError(options.out_path,

@@ -442,7 +442,9 @@ int main(int argc, char** argv) {
   // behind standard output is a failure, not a success that lost the output.
   std::cout.flush();
   if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
-    std::fprintf(stderr, "dosim: cannot write the output: %s\n", std::strerror(errno));
+    // A command that failed has said why (an export to stdout says this very problem).
+    if (code == 0)
+      std::fprintf(stderr, "dosim: cannot write the output: %s\n", std::strerror(errno));
     return code == 0 ? dosim::cli::kExitBadInput : code;
   }
   return code;

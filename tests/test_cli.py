@@ -464,6 +464,16 @@ def test_output_lost_to_a_full_device_is_a_failure():
             result = subprocess.run([DOSIM, *map(str, args)], stdout=full, stderr=subprocess.PIPE, text=True)
         assert result.returncode == 2, (args, result.stderr)
         assert "cannot write the output: No space left on device" in result.stderr, result.stderr
+    # An export to standard output says it once, with the reason (it said "stdout: cannot
+    # write the export" without one, then "dosim: cannot write the output: ...").
+    trace = TMP / "full-device.h5"
+    assert dosim("run", "-q", SOURCE_DIR / "scenarios" / "payments-mad.yaml", "-o", trace).returncode == 0
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([DOSIM, "export", str(trace), "--format", "csv"], stdout=full,
+                                stderr=subprocess.PIPE, text=True)
+    assert result.returncode == 2
+    assert result.stderr == ("stdout: cannot write the export: No space left on device\n"
+                             "1 problem\n"), result.stderr
 
 
 def test_an_unknown_command_is_named():
