@@ -206,6 +206,13 @@ def test_a_students_edited_copy_of_the_lab_is_not_what_they_are_graded_against()
     folder = dosim("lab", "grade", "./lab1", solution, "--task", "surges", cwd=course, env=ENV,
                    timeout=600)
     assert folder.returncode == 1, folder.stdout + folder.stderr
+    # Where no labs folder has the lab, the bare name is refused, not the student's copy (it
+    # graded with ./lab1/grader.py, which a student can edit).
+    env = {k: v for k, v in ENV.items() if k != "DOSIM_LABS"}
+    env["DOSIM_DATA_DIR"] = str(TMP / "no-labs-here")
+    alone = dosim("lab", "grade", "lab1", solution, "--task", "surges", cwd=course, env=env)
+    assert alone.returncode == 2, alone.stdout + alone.stderr
+    assert "no lab 'lab1' in the labs folders" in alone.stderr and "./lab1" in alone.stderr
 
 
 def test_lab_list_shows_the_five_labs():
@@ -351,6 +358,17 @@ def test_garbage_submissions_and_broken_labs_get_words_not_tracebacks():
                      sub / "answers.yaml", cwd=TMP, env=ENV)
     assert replaced.returncode == 2 and "a file of the submission" in replaced.stderr, replaced
     assert (sub / "answers.yaml").read_text().startswith("t1_anomalous_surges")
+    # Nor a new file inside the submission or the lab (it was written there).
+    for inside in (sub / "grade.json", LABS / "lab1" / "grade.json"):
+        added = dosim("lab", "grade", "lab1", sub, "--task", "surges", "--json", inside,
+                      cwd=TMP, env=ENV)
+        assert added.returncode == 2 and "names a file inside" in added.stderr, added
+        assert not inside.exists()
+    # A question answered twice: which answer counts is not said (the last one was graded).
+    (sub / "answers.yaml").write_text("t1_anomalous_surges: [1]\nt1_anomalous_surges: [2]\n")
+    code, report, _ = grade("lab1", sub, "--task", "surges")
+    assert code == 1 and "'t1_anomalous_surges' is answered twice (line 1 and line 2)" \
+        in report["tasks"][0]["feedback"], report
     full = dosim("lab", "grade", "lab1", sub, "--task", "surges", "--json", "/dev/full",
                  cwd=TMP, env=ENV)
     assert full.returncode == 2 and "No space left" in full.stderr, full

@@ -165,10 +165,11 @@ class Grader:
         return path
 
     def answers(self, name="answers.yaml"):
-        """The submission's answers file as a dict (a clear failure when it does not parse)."""
+        """The submission's answers file as a dict (a clear failure when it does not parse,
+        or answers a question twice: which answer counts is not said)."""
         path = self.submitted(name)
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
         except UnicodeDecodeError:
             raise Failed(f"{name} is not UTF-8 text") from None
         except yaml.YAMLError as error:
@@ -348,16 +349,42 @@ def find_lab(name):
     whose scenario the handout has them edit, must not become the lab they are graded
     against; a path (./lab1, course/lab1) is that folder."""
     path = Path(name)
+    looked = ", ".join(str(r) for r in lab_roots())
     if os.sep not in name and "/" not in name and name not in (".", ".."):
         for root in lab_roots():
             if (root / name / "grader.py").is_file():
                 return root / name
+        # A bare name is never a folder beside the work (it graded with a student's copy
+        # where no labs folder had the lab): that folder is given by its path.
+        if (path / "grader.py").is_file():
+            print(f"dosim lab: no lab '{name}' in the labs folders ({looked}); the folder "
+                  f"./{name} has a grader.py: give it as a path (./{name}) to use it",
+                  file=sys.stderr)
+            sys.exit(2)
     if (path / "grader.py").is_file():
         return path
-    looked = ", ".join(str(r) for r in lab_roots())
     print(f"dosim lab: no lab '{name}' (a folder with grader.py, or a name under {looked}); "
           "`dosim lab list` shows them", file=sys.stderr)
     sys.exit(2)
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """safe_load that refuses a key given twice in one mapping (PyYAML keeps the last)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                hash(key)
+            except TypeError:
+                continue  # said by the base class
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"'{key}' is answered twice (line {seen[key]} and line "
+                    f"{key_node.start_mark.line + 1}): keep one", key_node.start_mark)
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
 
 
 class BrokenLab(Exception):
@@ -491,6 +518,12 @@ def main(argv=None):
             print(f"dosim lab grade: --json names {taken}, a file of the submission or the lab",
                   file=sys.stderr)
             return 2
+        # ... nor add to it: a new file inside either folder is handed in by no one.
+        for inside, what in ((args.submission, "the submission"), (lab_dir, "the lab")):
+            if folder.resolve().is_relative_to(Path(inside).resolve()):
+                print(f"dosim lab grade: --json names a file inside {what} ({inside}): "
+                      "write the grade elsewhere", file=sys.stderr)
+                return 2
     result = lab.grade(lab_dir, args.submission, key=args.key, student=args.student,
                        only=args.task)
     if args.json == "-":
