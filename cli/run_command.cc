@@ -128,13 +128,19 @@ void print_summary(const RunReport& report, double wall_seconds) {
   const std::int64_t rows = report.trace_rows;
   std::size_t endpoints = 0;
   for (const auto& s : scenario.services) endpoints += s.endpoints.size();
-  std::size_t impacted = 0, emergent = 0;
+  // A cause an interrupted run stopped before is "not begun", not silent (as the report and
+  // the scores have it).
+  const auto not_begun = [&](const IncidentRecord& i) { return i.start >= result.simulated; };
+  std::size_t impacted = 0, emergent = 0, late = 0;
   for (const auto& i : incidents) {
     if (i.cause == "emergent") {
       ++emergent;
       continue;
     }
-    impacted += i.silent ? 0 : 1;
+    if (not_begun(i))
+      ++late;
+    else
+      impacted += i.silent ? 0 : 1;
   }
   std::printf("dosim run: %s (seed %llu)%s\n", scenario.name.c_str(),
               static_cast<unsigned long long>(seed), result.completed ? "" : "  [INTERRUPTED]");
@@ -149,7 +155,8 @@ void print_summary(const RunReport& report, double wall_seconds) {
               report.changes.size());
   const std::size_t injected = incidents.size() - emergent;
   std::printf("  incidents   %zu injected: %zu with measured impact, %zu silent", injected,
-              impacted, injected - impacted);
+              impacted, injected - impacted - late);
+  if (late > 0) std::printf(", %zu not begun when the run stopped", late);
   if (emergent > 0) std::printf("; %zu emergent (no injected cause)", emergent);
   std::printf("\n");
   // With playbooks, each incident's loop in one line: when it was seen, told, acted on.
@@ -159,7 +166,9 @@ void print_summary(const RunReport& report, double wall_seconds) {
     std::printf("    #%lld %-22s %-15s on %-30s %s..%s", static_cast<long long>(i.id),
                 i.name.c_str(), i.cause.c_str(), i.root_cause.c_str(),
                 format_duration(i.start).c_str(), format_duration(i.end).c_str());
-    if (i.silent)
+    if (not_begun(i))
+      std::printf("  not begun\n");
+    else if (i.silent)
       std::printf("  silent\n");
     else
       std::printf("  impact %s..%s%s\n", format_duration(i.impact_start).c_str(),

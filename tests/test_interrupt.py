@@ -8,6 +8,7 @@ CTest runs it with DOSIM_BIN, DOSIM_SOURCE_DIR and DOSIM_TEST_TMP.
 """
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -140,4 +141,7 @@ def test_an_interrupted_run_says_its_report_was_not_written_and_only_that():
     stdout, stderr = interrupt_run(signal.SIGINT, 130, "--report", report)
     assert f"{report}: not written: the run was interrupted" in stderr, stderr
     assert "  report " not in stdout, stdout
+    # Its summary says the fault due at 20 d never began, as the report does (it said silent).
+    assert "0 with measured impact, 0 silent, 1 not begun when the run stopped" in stdout, stdout
+    assert re.search(r"#0 late .* not begun\n", stdout), stdout
     assert not os.path.exists(report)
