@@ -308,6 +308,18 @@ int export_command(const ExportOptions& options) {
                      "--mode requests): the export is empty\n",
                      options.trace_path.c_str(),
                      options.format == "spans" ? "spans" : "request logs");
+      // A request-level run that kept none says why the export is empty (it said nothing).
+      else if (options.format == "spans" && trace.spans.empty())
+        std::fprintf(stderr,
+                     "%s: warning: the trace holds no spans (its scenario's `tracing:` keeps "
+                     "none: set sample_percent, keep_errors or keep_slower_than): the export "
+                     "is empty\n",
+                     options.trace_path.c_str());
+      else if (options.format == "logs" && trace.logs.empty())
+        std::fprintf(stderr,
+                     "%s: warning: the trace holds no request logs (its scenario's `tracing:` "
+                     "logs none: set logs_percent): the export is empty\n",
+                     options.trace_path.c_str());
       if (options.format == "spans")
         out << otlp_spans(trace).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
             << '\n';

@@ -197,6 +197,15 @@ def test_traces_are_deterministic_and_absent_in_fluid_mode():
     # ... and says why it is empty; a request-level trace's export says nothing of the kind.
     assert "a fluid-mode trace holds no spans (run the scenario with --mode requests)" in exported.stderr
     assert "fluid-mode" not in dosim("export", "spans", a, "-o", TMP / "a-spans.json").stderr
+    # A request-level run that kept no span, or logged no request, says why its export is
+    # empty (it said nothing).
+    none = run("spans-none", "sample_percent: 0")
+    exported = dosim("export", "spans", none, "-o", TMP / "none-spans.json")
+    assert exported.returncode == 0 and "holds no spans (its scenario's `tracing:` keeps none" \
+        in exported.stderr, exported.stderr
+    exported = dosim("export", "logs", none, "-o", TMP / "none-logs.jsonl")
+    assert exported.returncode == 0 and "holds no request logs" in exported.stderr, exported.stderr
+    assert "holds no" not in dosim("export", "logs", a, "-o", TMP / "a-logs.jsonl").stderr
     # `export spans` without its trace names what is missing.
     missing = dosim("export", "spans")
     assert missing.returncode == 2 and "dosim export spans needs the trace" in missing.stderr
