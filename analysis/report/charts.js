@@ -64,7 +64,7 @@ const DosimCharts = (() => {
   const pad2 = (n) => String(Math.floor(n)).padStart(2, "0");
 
   // Simulated time t (seconds from the start) as a clock, hours first: "d2 13:05" past the
-  // first day, "13:05", and seconds when the span shown is under ten minutes ("d1 10:30:15",
+  // first day (whole days elapsed: "d1" is the second day), "13:05", and seconds when the span shown is under ten minutes ("d1 10:30:15",
   // "00:05:30"; always with the hours, so that 02:00 is never two minutes on one page and
   // two hours on another).
   function clock(t, span = t) {
@@ -117,12 +117,18 @@ const DosimCharts = (() => {
     const gap = ticks.length > 1 ? Math.abs(scale(ticks[1]) - scale(ticks[0])) : Infinity;
     const every = Math.max(1, Math.ceil(widest / gap));
     const [left, right] = [Math.min(...scale.range), Math.max(...scale.range)];
+    let drawnTo = -Infinity;  // where the last label drawn ends
     ticks.forEach((t, i) => {
       const x = scale(t);
       el("line", { x1: x, x2: x, y1: y, y2: y + 4 }, axis);
       if (i % every !== 0) return;
-      const half = String(labels[i]).length * kLabelCharPx / 2;
-      const anchor = x - half < left - 4 ? "start" : x + half > right + 4 ? "end" : "middle";
+      const width = String(labels[i]).length * kLabelCharPx;
+      const anchor = x - width / 2 < left - 4 ? "start" : x + width / 2 > right + 4 ? "end" : "middle";
+      // An end's label anchored inside the axis reaches further in: it may meet its
+      // neighbour ("00:0000:05"), then the neighbour goes.
+      const from = anchor === "start" ? x : anchor === "end" ? x - width : x - width / 2;
+      if (from < drawnTo + 4) return;
+      drawnTo = from + width;
       el("text", { x, y: y + 15, "text-anchor": anchor, text: labels[i] }, axis);
     });
     return axis;
