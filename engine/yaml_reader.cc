@@ -399,7 +399,12 @@ std::optional<SimTime> read_duration(const YAML::Node& node, SourcePos pos,
     return std::nullopt;
   }
   if (!range.contains(static_cast<double>(*value))) {
-    diags.error(pos, label + " must be " + range.describe() + ", got " + *text);
+    // 0.4ns is read as 0 (time is whole nanoseconds): "must be > 0, got 0.4ns" said why not.
+    const bool rounded = *value == 0 && text->find_first_of("123456789") != std::string::npos;
+    diags.error(pos, label + " must be " + range.describe() + ", got " + *text +
+                         (rounded ? " (under half a nanosecond: time is whole nanoseconds, "
+                                    "so it reads as 0)"
+                                  : ""));
     return std::nullopt;
   }
   // A bare number is seconds, a trap for latencies meant as milliseconds; 0 is 0 in any unit.
