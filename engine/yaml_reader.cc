@@ -271,7 +271,24 @@ Diagnostic yaml_error(const std::string& file, const YAML::Exception& error,
         message += " (the line is indented with a tab: YAML indents with spaces)";
     }
   }
-  return {file, has_mark ? error.mark.line + 1 : 0, has_mark ? error.mark.column + 1 : 0, message};
+  int line = has_mark ? error.mark.line + 1 : 0, column = has_mark ? error.mark.column + 1 : 0;
+  // Line ends of CR alone (classic Mac OS) are no line ends to YAML: one long line fails.
+  if (text.find('\r') != std::string_view::npos && text.find('\n') == std::string_view::npos)
+    message += " (the file's line ends are CR alone: save it with LF line ends)";
+  // yaml-cpp stops past the last line where a quote or a bracket is never closed ("7:1" of
+  // a file of 6 lines): said at the last line's end.
+  const std::size_t last = text.find_last_not_of(" \t\r\n");
+  if (has_mark && last != std::string_view::npos &&
+      static_cast<std::size_t>(error.mark.pos) > last) {
+    const std::size_t line_begin = text.rfind('\n', last);
+    line = static_cast<int>(
+               std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(last), '\n')) +
+           1;
+    column =
+        static_cast<int>(last - (line_begin == std::string_view::npos ? 0 : line_begin + 1)) + 2;
+    message += " at the end of the file (a quote or a bracket opened above is not closed?)";
+  }
+  return {file, line, column, message};
 }
 
 SourcePos pos_of(const YAML::Node& node) {
