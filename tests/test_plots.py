@@ -726,3 +726,9 @@ def test_the_public_helpers_take_a_path_and_refuse_what_the_trace_lacks(region_o
     assert len([ax for ax in fig.axes if ax.get_visible()]) >= 1
     with pytest.raises(dosim_package.InputError, match="metrics is empty"):
         plots.incident_metrics(path, 0, metrics=())
+    # tiers: an edge past its n is an InputError (it was a bare IndexError); numpy ints count.
+    import numpy as np
+    assert plots.tiers(3, [(np.int64(0), 1), (1, 2)]) == [0, 1, 2]
+    for edges in ([(0, 5)], [(0,)], [(0, 1.5)]):
+        with pytest.raises(dosim_package.InputError, match=r"tiers: an edge is a \(caller, callee\)"):
+            plots.tiers(3, edges)

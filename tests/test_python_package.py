@@ -202,6 +202,10 @@ def test_run_releases_the_gil_while_it_simulates():
 def test_a_frame_holds_the_services_as_float32_and_equals_the_trace():
     trace = TMP / "frame.h5"
     sim = dosim.Simulation(SMALL, out=trace)
+    # Before a step: no tick (it read tick 0 at 0 ns, all zeros, as if simulated); the names.
+    before = sim.frame
+    assert before.tick is None and before.time_ns is None
+    assert before.service_names == ["web", "api", "db"]
     assert sim.step(60)
     frame = sim.frame
     assert frame.services.shape == (3, len(dosim.service_metrics))

@@ -271,8 +271,12 @@ class Frame:
 
     def __init__(self, sim):
         self._sim = sim
-        self.tick = sim.frame_tick
-        self.time_ns = sim.frame_time_ns
+        # Before the first step there is no tick: None, not a tick 0 that looks simulated
+        # (the arrays are zero; the names are there already).
+        tick, time_ns = sim.frame_tick, sim.frame_time_ns  # "frame: ..." while another runs
+        simulated = sim.now_ns > 0
+        self.tick = tick if simulated else None
+        self.time_ns = time_ns if simulated else None
         self.services = sim.services
         self.edges = sim.edges
         self.endpoints = sim.endpoints

@@ -282,6 +282,14 @@ def tiers(n, edges):
     """Tier per service: the longest call path from an entry service (one nobody calls),
     so every caller sits left of its callees. `edges`: (caller, callee) index pairs.
     Services on a call cycle that no entry reaches get one more than their placed callers."""
+    import numbers
+    edges = list(edges)
+    for edge in edges:  # an index past n was a bare IndexError
+        pair = tuple(edge) if hasattr(edge, "__len__") else ()
+        if len(pair) != 2 or not all(isinstance(i, numbers.Integral) and not isinstance(i, bool)
+                                     and 0 <= i < n for i in pair):
+            _bad_argument(f"tiers: an edge is a (caller, callee) pair of service indices in "
+                          f"[0, {n}), got {edge!r}")
     callers = [set() for _ in range(n)]
     callees = [set() for _ in range(n)]
     for src, dst in edges:
