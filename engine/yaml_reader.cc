@@ -550,6 +550,12 @@ std::optional<bool> MapReader::boolean(std::string_view key, Need need) {
   if (!text) return std::nullopt;
   const std::optional<bool> value = yaml_boolean(*text);
   if (!value) diags_.error(entry->value_pos(), not_a_boolean(entry->key, *text));
+  // "true" quoted is text to YAML (a schema refuses it), as a quoted number is.
+  if (value && entry->value.Tag() == "!")
+    diags_.warning(entry->value_pos(), "'" + entry->key + "' is quoted (\"" + *text +
+                                           "\"): YAML reads that as text; dosim takes it as " +
+                                           (*value ? "true" : "false") +
+                                           ", write it without quotes");
   return value;
 }
 

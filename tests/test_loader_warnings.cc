@@ -491,6 +491,13 @@ TEST_CASE("a number written in quotes warns that YAML reads it as text", "[warni
   CHECK(warnings_of("name: t\nduration: 1h\nservices: [{name: web, replicas: 2, "
                     "capacity_rps: 200, base_latency: 5ms}]\n")
             .empty());
+  // Nor does a boolean: "false" quoted was taken without a word.
+  CHECK(warnings_of("name: t\nduration: 1h\nmeasurement_noise: \"false\"\n"
+                    "services: [{name: web}]\n") ==
+        Lines{"test.yaml:3:20: warning: 'measurement_noise' is quoted (\"false\"): YAML reads "
+              "that as text; dosim takes it as false, write it without quotes"});
+  CHECK(warnings_of("name: t\nduration: 1h\nmeasurement_noise: false\nservices: [{name: web}]\n")
+            .empty());
 }
 
 TEST_CASE("a fault that no tick sees warns that it never acts", "[warnings]") {
