@@ -364,9 +364,10 @@ std::unique_ptr<Detector> make_detector_once(const DetectorSpec& spec, std::size
     const double rest = python ? 0.0 : params.get("rest", kind->rest);
     params.require(rest >= 0 && rest <= 1e9 && rest == std::floor(rest),
                    "'rest' must be a whole number of ticks in [0, 1e9]");
-    // A resting score is reported as 0, so it never stays above the limit: a `for:` longer
-    // than a tick would never hold, and the detector would never alert.
-    params.require(rest == 0 || spec.for_duration <= params.tick(),
+    // A resting score is reported as 0, so it never stays above the limit: any `for:` (even
+    // one tick, which takes a second anomalous tick, as Prometheus's pending then firing)
+    // would never hold, and the detector would never alert.
+    params.require(rest == 0 || spec.for_duration == 0,
                    "'rest' (" + std::to_string(static_cast<long long>(rest)) +
                        (given_rest ? "" : ", the kind's default") +
                        ") and 'for: " + format_duration(spec.for_duration) +

@@ -232,7 +232,9 @@ void Loader::read_incident_rule(const YAML::Node& node, int index) {
                    }) + " (incident rules watch a declared detector)");
     rule.detector = *detector;
   }
-  rule.poll = r.duration("poll", Range::above(0)).value_or(rule.poll);
+  // The default is 5 s, or the tick where ticks are longer: two polls a tick would decay the
+  // accumulators at every second one (tick 10s: the rule never opened an incident).
+  rule.poll = r.duration("poll", Range::above(0)).value_or(std::max(rule.poll, scenario_.tick));
   // A rule polls the ticks since its last poll: a second poll within a tick sees none and
   // decays the accumulators, which then never grow.
   if (r.has("poll") && rule.poll > 0 && rule.poll < scenario_.tick)

@@ -227,6 +227,24 @@ TEST_CASE("every bundled scenario and valid test scenario loads", "[loader]") {
   }
 }
 
+TEST_CASE("an incident rule polls every 5 s, or every tick where ticks are longer", "[loader]") {
+  // Two polls a 10 s tick: the second saw no new tick and decayed the accumulators, so the
+  // rule never opened an incident (from a new-user audit).
+  const auto poll_at = [](const std::string& tick) {
+    return parse_scenario("name: t\nduration: 1h\ntick: " + tick +
+                              "\nservices: [{name: a}]\n"
+                              "detectors: [{name: hi, kind: threshold, metrics: [error_ratio]}]\n"
+                              "incident_rules: [{detector: hi, threshold: 5}]\n",
+                          "t")
+        .incident_rules.at(0)
+        .poll;
+  };
+  CHECK(poll_at("1s") == 5 * kSecond);
+  CHECK(poll_at("5s") == 5 * kSecond);
+  CHECK(poll_at("10s") == 10 * kSecond);
+  CHECK(poll_at("1m") == kMinute);
+}
+
 TEST_CASE("the seed is read as given", "[loader]") {
   CHECK(parse_scenario("name: t\nduration: 1h\nseed: 123456789012\nservices: [{name: a}]\n", "t")
             .seed == 123456789012u);
