@@ -32,7 +32,8 @@ nlohmann::ordered_json to_json(const Scores& s) {
 ScoreTable score_table(const std::vector<IncidentRecord>& incidents,
                        const std::vector<Alert>& alerts, const std::vector<std::string>& detectors,
                        const std::vector<DetectedIncident>& detected, std::size_t services,
-                       std::uint64_t seed, SimTime simulated, SimTime tick) {
+                       std::uint64_t seed, SimTime simulated, SimTime tick,
+                       const std::vector<std::string>& rule_names) {
   const ScoringOptions options{.tolerance = 0, .tick = tick};
   ScoreTable table;
   // An interrupted run's incidents whose cause had not begun are not counted (the trace keeps
@@ -56,7 +57,7 @@ ScoreTable score_table(const std::vector<IncidentRecord>& incidents,
   table.rows.emplace_back("null baseline", all.null_baseline);
 
   const std::vector<Alert> as_alerts = detected_as_alerts(detected);
-  std::vector<std::string> rules;
+  std::vector<std::string> rules = rule_names;  // a rule that declared nothing has its row
   for (const Alert& d : as_alerts)
     if (std::find(rules.begin(), rules.end(), d.detector) == rules.end())
       rules.push_back(d.detector);

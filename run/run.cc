@@ -306,8 +306,10 @@ bool RunReport::experiments_passed() const {
 }
 
 ScoreTable RunReport::scores() const {
+  std::vector<std::string> rules;
+  for (const IncidentRuleSpec& rule : scenario.incident_rules) rules.push_back(rule.name);
   return score_table(incidents, alerts, detectors, detected, scenario.services.size(), seed,
-                     result.simulated, scenario.tick);
+                     result.simulated, scenario.tick, rules);
 }
 
 namespace {

@@ -149,3 +149,27 @@ detectors:
         names = set(f["detectors/lab/gauges"])
     assert {"a_b_to_c_y", "a_b_to_c_2_y", "a_b_to_c_anomaly_count",
             "a_b_to_c_2_anomaly_count"} <= names, names
+
+
+def test_an_incident_rule_that_declares_nothing_has_its_row():
+    """docs/scoring.md: one row per rule. A rule that declared no incident had none, so its
+    recall of 0 and its very name were not shown."""
+    path = TMP / "quiet-rule.yaml"
+    path.write_text("""\
+name: quiet-rule
+duration: 10m
+services:
+  - {name: web, replicas: 2, capacity_rps: 200, base_latency: 10ms}
+traffic: [{entry: web, base_rps: 50}]
+faults:
+  - {name: slow, kind: latency, target: {service: web}, fixedDelay: 1ms, start: 2m, duration: 2m}
+detectors:
+  - {name: hi, kind: threshold, metrics: [error_ratio], params: {above: 0.5}}
+incident_rules:
+  - {name: never, detector: hi, threshold: 5}
+""")
+    result = dosim("run", path, "--out", TMP / "quiet-rule.h5")
+    assert result.returncode == 0, result.stderr
+    assert "incident rules, scored" in result.stdout, result.stdout
+    assert any(line.split()[:2] == ["never", "0"] for line in result.stdout.splitlines()), \
+        result.stdout

@@ -22,15 +22,19 @@ struct ScoreTable {
   // One row per detector (in the order given), then "all detectors", "random baseline" and
   // "null baseline".
   std::vector<std::pair<std::string, Scores>> rows;
-  // One row per incident rule (in the order they first declared an incident).
+  // One row per incident rule: `rules` in their order, then any other that declared an
+  // incident, in the order they first did.
   std::vector<std::pair<std::string, Scores>> incident_rules;
 };
 
-// `services`: how many services the random baseline draws from; `seed` its stream.
+// `services`: how many services the random baseline draws from; `seed` its stream. `rules`:
+// the run's incident rules, each with its row even when it declared nothing (a trace keeps
+// only the incidents declared: reading one, leave it empty).
 ScoreTable score_table(const std::vector<IncidentRecord>& incidents,
                        const std::vector<Alert>& alerts, const std::vector<std::string>& detectors,
                        const std::vector<DetectedIncident>& detected, std::size_t services,
-                       std::uint64_t seed, SimTime simulated, SimTime tick);
+                       std::uint64_t seed, SimTime simulated, SimTime tick,
+                       const std::vector<std::string>& rules = {});
 
 // The JSON object of one Scores (keys: docs/scoring.md, "JSON"), as text.
 std::string scores_json(const Scores& scores, int indent = -1);
