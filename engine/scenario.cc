@@ -71,6 +71,13 @@ const char* world_mode_name(WorldMode mode) {
 std::string detector_name_problem(const std::string& name) {
   if (name.find('/') != std::string::npos || name == "." || name == "name")
     return "detector name '" + name + "' is not allowed: no '/', and not '.' or 'name'";
+  // The score tables' own rows: a detector of one of these names had two rows, and the
+  // JSON kept one (the baseline's).
+  if (name == "all detectors" || name == "random baseline" || name == "null baseline" ||
+      name == "null" || (name.starts_with("random (") && name.ends_with(")")))
+    return "detector name '" + name +
+           "' is a row the score tables add themselves (all detectors, random baseline, null "
+           "baseline, random (NAME), and null in dosim bench): name it otherwise";
   return "";
 }
 
