@@ -1,6 +1,7 @@
 #include "score_table.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include "dosim/analysis/scoring.h"
@@ -32,7 +33,8 @@ void print_row(const std::string& label, const Scores& s, int width) {
               label.c_str(), s.alerts, s.false_alarms_per_hour, s.precision, s.recall, s.f1,
               s.time_to_detect.count ? short_duration(s.time_to_detect.median).c_str() : "-",
               s.time_to_detect.count ? short_duration(s.time_to_detect.p90).c_str() : "-",
-              s.time.nab_standard, s.time.range_f1);
+              // -0.03 is 0.0, not "-0.0"
+              std::abs(s.time.nab_standard) < 0.05 ? 0.0 : s.time.nab_standard, s.time.range_f1);
 }
 
 }  // namespace

@@ -94,7 +94,7 @@ void keep_default(DetectorSpec& /*spec*/) {}
 // One entry per kind.
 const Kind kKinds[] = {
     {"threshold",
-     "a fixed limit on a metric (above:, below:)",
+     "a fixed limit on a metric (above:)",
      &make_threshold_detector,
      &threshold_bench,
      {{"above", 3.0}}},
