@@ -206,7 +206,8 @@ void print_script(const RunReport& report) {
 }
 
 void print_detected(const RunReport& report) {
-  std::printf("  detected    %zu incidents by the incident rules\n", report.detected.size());
+  std::printf("  detected    %zu incident%s by the incident rules\n", report.detected.size(),
+              report.detected.size() == 1 ? "" : "s");
   for (const DetectedIncident& d : report.detected)
     std::printf("    Sev%d %-20s %s..%s  peak temperature %.0f\n", d.severity, d.rule.c_str(),
                 format_duration(d.start).c_str(),

@@ -426,10 +426,17 @@ void resolve(Scenario& scenario, const RunOptions& options, std::vector<Detector
     detectors = scenario.detectors_given ? scenario.detectors : DetectorRunner::default_specs();
     detectors.insert(detectors.end(), script_specs.begin(), script_specs.end());
   }
+  const std::size_t before = problems.size();
   check_detectors(scenario, detectors,
                   either_factory(options.detector_factory,
                                  script ? script->detector_factory() : DetectorFactory{}),
                   problems);
+  // A detector a token made has no place in the scenario: its problems are the token's
+  // ("--detectors: detector 'mad:window=2': ...", not the scenario file's).
+  if (options.detectors)
+    for (std::size_t i = before; i < problems.size(); ++i)
+      if (problems[i].line <= 0 && problems[i].file == scenario.file)
+        problems[i].file = options.detectors_source;
 }
 
 }  // namespace

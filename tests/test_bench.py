@@ -249,6 +249,12 @@ def test_bad_input_exits_2():
     unknown = dosim("bench", "--detectors", "mda", "--scenarios", SCENARIOS[0], "--out", out)
     assert unknown.returncode == 2
     assert "'mda' is neither a detector kind" in unknown.stderr and "did you mean 'mad'" in unknown.stderr
+    # A token's parameter problem is the token's, not the scenario file's (it said
+    # "SCENARIO.yaml: detector 'mad:window=2': ...").
+    token = dosim("bench", "--detectors", "mad:window=2", "--scenarios", SCENARIOS[0])
+    assert token.returncode == 2
+    assert token.stderr.startswith("--detectors: detector 'mad:window=2': 'window' must be"), \
+        token.stderr
     # "threshold, mda" as one argument: the space is no part of the name (it said "' mda'").
     spaced = dosim("bench", "--detectors", "threshold, mda", "--scenarios", SCENARIOS[0])
     assert spaced.returncode == 2 and "--detectors: 'mda' is neither" in spaced.stderr, spaced.stderr

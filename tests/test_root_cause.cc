@@ -367,13 +367,16 @@ TEST_CASE("Rankings read from CSV and JSON lines", "[rca]") {
                                  "candidates; optional ranker, delay_s)",
                                  "3:2 a second ranking of incident 0 by external at delay_s 0s "
                                  "(the first is at line 2)"});
-  // Two candidates at one rank of one ranking (another ranker's rank 1 is its own); a
+  // Two candidates at one rank of one ranking (another ranker's rank 1 is its own), and, in
+  // the same round, api named twice by m (the row of the rank given twice counts); a
   // missing key said missing.
   CHECK(said("t2.csv",
              "incident_id,rank,candidate,ranker\n0,1,db,m\n0,1,api,m\n0,1,api,other\n"
              "0,2,api,m\n") ==
         std::vector<std::string>{
-            "3:3 rank 1 of incident 0 by m is given twice (line 2 too): one candidate a rank"});
+            "3:3 rank 1 of incident 0 by m is given twice (line 2 too): one candidate a rank",
+            "5:5 'service:api' is ranked twice in incident 0 by m (line 3 too): a ranking names "
+            "each candidate once"});
   CHECK(said("t2.jsonl", "{\"candidates\": []}\n{\"incident_id\": 0}\n") ==
         std::vector<std::string>{"1:1 missing key `incident_id` (a whole number >= 0)",
                                  "2:1 missing key `candidates` (a list of strings, best first)"});
