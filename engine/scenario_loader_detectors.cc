@@ -130,6 +130,29 @@ void Loader::read_detector(const YAML::Node& node, int index) {
                        "' alerts after 'for: " + format_duration(spec.for_duration) +
                        "' of anomalous ticks, as long as the run (" + format_duration(*duration_) +
                        ") or longer: it never alerts");
+  // A warm-up as long as the run: nothing is scored, so nothing alerts (regression's
+  // training is seconds, the others' ticks).
+  struct WarmUp {
+    const char* kind;
+    const char* param;
+    bool seconds;
+  };
+  static constexpr WarmUp kWarmUps[] = {{"ewma", "warmup", false},
+                                        {"surprise", "warmup", false},
+                                        {"mad", "window", false},
+                                        {"regression", "training", true}};
+  for (const WarmUp& warm : kWarmUps)
+    for (std::size_t p = 0; duration_ && spec.kind == warm.kind && p < spec.params.size(); ++p) {
+      if (spec.params[p].first != warm.param || !(spec.params[p].second > 0)) continue;
+      const double silent_s = warm.seconds ? spec.params[p].second
+                                           : spec.params[p].second * to_seconds(scenario_.tick);
+      if (silent_s < to_seconds(*duration_)) continue;
+      diags_.warning(p < spec.param_value_pos.size() ? spec.param_value_pos[p] : spec.pos,
+                     "detector '" + spec.name + "' scores nothing for its first " +
+                         format_number(spec.params[p].second) + (warm.seconds ? " s" : " ticks") +
+                         " ('" + warm.param + "'), as long as the run (" +
+                         format_duration(*duration_) + ") or longer: it never alerts");
+    }
   if (spec.kind == "threshold" && spec.metrics == std::vector<std::string>{"error_ratio"})
     for (std::size_t p = 0; p < spec.params.size(); ++p)
       if (spec.params[p].first == "above" && spec.params[p].second >= 1.0)

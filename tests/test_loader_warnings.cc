@@ -436,6 +436,22 @@ TEST_CASE("a detector that can never alert warns at the value", "[warnings]") {
             "ticks, as long as the run (10m) or longer: it never alerts",
             "test.yaml:6:75: warning: detector 'high' alerts on an error ratio above 2: a "
             "ratio is at most 1, so it never alerts"});
+  // A warm-up as long as the run (ewma's warmup, regression's training in seconds): nothing
+  // scored, accepted in silence (from a new-user audit); one shorter says nothing.
+  CHECK(warnings_of("name: t\n"
+                    "duration: 10m\n"
+                    "tick: 10s\n"
+                    "services: [{name: web}, {name: db}]\n"
+                    "dependencies: [{caller: web, callee: db}]\n"
+                    "detectors:\n"
+                    "  - {name: e, kind: ewma, metrics: [rps], params: {warmup: 60}}\n"
+                    "  - {name: r, kind: regression, family: edge, metrics: [rps, latency_p95_s], "
+                    "params: {training: 7200}}\n"
+                    "  - {name: fine, kind: ewma, metrics: [rps], params: {warmup: 59}}\n") ==
+        Lines{"test.yaml:7:64: warning: detector 'e' scores nothing for its first 60 ticks "
+              "('warmup'), as long as the run (10m) or longer: it never alerts",
+              "test.yaml:8:99: warning: detector 'r' scores nothing for its first 7200 s "
+              "('training'), as long as the run (10m) or longer: it never alerts"});
 }
 
 TEST_CASE("a canary that shrinks, and an overlap with a rollout that outlasts the run",
