@@ -448,9 +448,9 @@ TEST_CASE("a detector that can never alert warns at the value", "[warnings]") {
                     "  - {name: r, kind: regression, family: edge, metrics: [rps, latency_p95_s], "
                     "params: {training: 7200}}\n"
                     "  - {name: fine, kind: ewma, metrics: [rps], params: {warmup: 59}}\n") ==
-        Lines{"test.yaml:7:64: warning: detector 'e' scores nothing for its first 60 ticks "
+        Lines{"test.yaml:7:60: warning: detector 'e' scores nothing for its first 60 ticks "
               "('warmup'), as long as the run (10m) or longer: it never alerts",
-              "test.yaml:8:99: warning: detector 'r' scores nothing for its first 7200 s "
+              "test.yaml:8:97: warning: detector 'r' scores nothing for its first 7200 s "
               "('training'), as long as the run (10m) or longer: it never alerts"});
 }
 
