@@ -30,6 +30,14 @@ RULES = """groups:
 """
 
 
+def payments_trace():
+    """payments-mad's trace, run once for the tests that read it."""
+    trace = TMP / "payments-mad.h5"
+    if not trace.exists():
+        assert dosim("run", "-q", SOURCE_DIR / "scenarios" / "payments-mad.yaml", "-o", trace).returncode == 0
+    return trace
+
+
 def test_rules_fire_as_prometheus_fires_them_and_are_scored():
     trace = TMP / "payments-mad.h5"
     assert dosim("run", "-q", SOURCE_DIR / "scenarios" / "payments-mad.yaml", "-o", trace).returncode == 0
@@ -63,9 +71,7 @@ def test_rules_fire_as_prometheus_fires_them_and_are_scored():
 
 
 def test_a_rule_file_promtool_rejects_is_bad_input():
-    trace = TMP / "payments-mad.h5"
-    if not trace.exists():
-        assert dosim("run", "-q", SOURCE_DIR / "scenarios" / "payments-mad.yaml", "-o", trace).returncode == 0
+    trace = payments_trace()
     rules = TMP / "bad-rules.yml"
     rules.write_text("groups:\n  - name: g\n    rules:\n      - alert: X\n        expr: rate(\n")
     result = dosim("rules", "score", trace, rules)
@@ -140,9 +146,7 @@ def test_the_bundled_rule_file_passes_promtool_and_scores():
     rules = SOURCE_DIR / "scenarios" / "payments-rules.yml"
     check = subprocess.run(["promtool", "check", "rules", str(rules)], capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
-    trace = TMP / "payments-mad.h5"
-    if not trace.exists():
-        assert dosim("run", "-q", SOURCE_DIR / "scenarios" / "payments-mad.yaml", "-o", trace).returncode == 0
+    trace = payments_trace()
     result = dosim("rules", "score", trace, rules)
     assert result.returncode == 0, result.stderr
     assert "rule PaymentsSlow                 1 alert, first at 48m" in result.stdout
@@ -152,9 +156,7 @@ def test_alerting_rules_that_cannot_see_the_rows_are_warned_of():
     """An alerting rule evaluated every 30 s with rate(x[1m]) over rows a minute apart holds
     one sample between rows: 119 alerts flapped in silence (recording rules were warned of).
     A rule evaluated less often than once a run made no evaluation in silence."""
-    trace = TMP / "payments-mad.h5"
-    if not trace.exists():
-        assert dosim("run", "-q", SOURCE_DIR / "scenarios" / "payments-mad.yaml", "-o", trace).returncode == 0
+    trace = payments_trace()
     rules = TMP / "rules-short-range.yml"
     rules.write_text("""groups:
   - name: g30
@@ -231,9 +233,7 @@ def test_recording_rules_are_backfilled_in_pieces_prometheus_answers():
 def test_keep_takes_a_new_or_its_own_folder_only():
     """--keep naming a file ended in an internal error (exit 70); a folder of other files had
     its tsdb/ replaced without a word."""
-    trace = TMP / "payments-mad.h5"
-    if not trace.exists():
-        assert dosim("run", "-q", SOURCE_DIR / "scenarios" / "payments-mad.yaml", "-o", trace).returncode == 0
+    trace = payments_trace()
     rules = SOURCE_DIR / "scenarios" / "payments-rules.yml"
     result = dosim("rules", "score", trace, rules, "--keep", trace)
     assert result.returncode == 2 and "--keep names a file" in result.stderr, result.stderr
@@ -252,13 +252,6 @@ def test_keep_takes_a_new_or_its_own_folder_only():
 
 
 TEMPLATES = SOURCE_DIR / "tests" / "data" / "label_templates.yml"
-
-
-def payments_trace():
-    trace = TMP / "payments-mad.h5"
-    if not trace.exists():
-        assert dosim("run", "-q", SOURCE_DIR / "scenarios" / "payments-mad.yaml", "-o", trace).returncode == 0
-    return trace
 
 
 def test_the_template_cases_expand_in_prometheus_as_written():
@@ -531,9 +524,7 @@ def test_rules_that_read_no_series_or_lose_the_service_label_are_warned_of():
     that match no incident (scored as false alarms, precision 0). Both are said at the rule,
     as warnings; the run still scores. A name inside a label's value, a function and a
     recorded series are no metric names of the export."""
-    trace = TMP / "payments-mad.h5"
-    if not trace.exists():
-        assert dosim("run", "-q", SOURCE_DIR / "scenarios" / "payments-mad.yaml", "-o", trace).returncode == 0
+    trace = payments_trace()
     rules = TMP / "traps.yml"
     rules.write_text("""groups:
   - name: g
@@ -581,9 +572,7 @@ def test_rules_that_read_no_series_or_lose_the_service_label_are_warned_of():
 
 def test_the_trace_and_the_rule_file_given_the_other_way_round_are_said_as_such():
     """`dosim rules score RULES TRACE` said `TRACE: yaml: invalid leading UTF-8 octet`."""
-    trace = TMP / "payments-mad.h5"
-    if not trace.exists():
-        assert dosim("run", "-q", SOURCE_DIR / "scenarios" / "payments-mad.yaml", "-o", trace).returncode == 0
+    trace = payments_trace()
     swapped = dosim("rules", "score", SOURCE_DIR / "scenarios" / "payments-rules.yml", trace)
     assert swapped.returncode == 2, swapped
     assert (f"{trace}: this is an HDF5 file, not a rule file: the trace comes first (dosim rules "
