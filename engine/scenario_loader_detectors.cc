@@ -161,6 +161,16 @@ void Loader::read_detector(const YAML::Node& node, int index) {
                            format_number(spec.params[p].second) +
                            ": a ratio is at most 1, so it never alerts");
   spec.severity = r.text("severity").value_or("warning");
+  // Any severity is a label value (a team's "page" too), but one a letter off the usual ones
+  // is a typo that Alertmanager matchers on severity="critical" never see.
+  static const std::vector<std::string> kSeverities = {"critical", "warning", "info"};
+  if (std::find(kSeverities.begin(), kSeverities.end(), spec.severity) == kSeverities.end())
+    if (const std::string meant = did_you_mean(spec.severity, kSeverities); !meant.empty())
+      diags_.warning(r.value_pos("severity"), "detector '" + spec.name + "': severity '" +
+                                                  spec.severity +
+                                                  "' is none of critical, "
+                                                  "warning, info" +
+                                                  meant);
   if (auto model = r.text("model")) spec.model = beside_scenario(scenario_.file, *model);
   if (auto module = r.text("module")) spec.module = beside_scenario(scenario_.file, *module);
   spec.class_name = r.text("class").value_or("");

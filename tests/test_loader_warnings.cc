@@ -454,6 +454,19 @@ TEST_CASE("a detector that can never alert warns at the value", "[warnings]") {
               "('training'), as long as the run (10m) or longer: it never alerts"});
 }
 
+TEST_CASE("a severity a letter off critical, warning or info warns", "[warnings]") {
+  // `severity: critcal` passed: Alertmanager routes on severity="critical" never saw it.
+  CHECK(warnings_of("name: t\n"
+                    "duration: 10m\n"
+                    "services: [{name: web}]\n"
+                    "detectors:\n"
+                    "  - {name: a, kind: mad, metrics: [rps], severity: critcal}\n"
+                    "  - {name: b, kind: mad, metrics: [rps], severity: page}\n"
+                    "  - {name: c, kind: mad, metrics: [rps], severity: info}\n") ==
+        Lines{"test.yaml:5:52: warning: detector 'a': severity 'critcal' is none of critical, "
+              "warning, info; did you mean 'critical'?"});
+}
+
 TEST_CASE("a canary that shrinks, and an overlap with a rollout that outlasts the run",
           "[warnings]") {
   // A step below the one before passed without a word; the overlap's advice named a time
