@@ -340,11 +340,17 @@ std::optional<double> read_number(const YAML::Node& node, SourcePos pos, const s
   auto text = scalar_of(node, pos, "a number", label, diags);
   if (!text) return std::nullopt;
   auto value = parse_double(*text);
-  if (!value) {
+  // YAML's own infinities and NaN (.inf, -.Inf, .NAN) are numbers too, not finite ones: said
+  // as `inf` is.
+  static const char* const kYamlSpecials[] = {".inf", "+.inf", "-.inf", ".Inf", "+.Inf", "-.Inf",
+                                              ".INF", "+.INF", "-.INF", ".nan", ".NaN",  ".NAN"};
+  const bool special = std::any_of(std::begin(kYamlSpecials), std::end(kYamlSpecials),
+                                   [&](const char* s) { return *text == s; });
+  if (!value && !special) {
     diags.error(pos, "expected a number for " + label + ", got '" + *text + "'");
     return std::nullopt;
   }
-  if (!std::isfinite(*value)) {
+  if (special || !std::isfinite(*value)) {
     diags.error(pos, "expected a finite number for " + label + ", got '" + *text + "'");
     return std::nullopt;
   }
