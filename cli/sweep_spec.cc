@@ -541,26 +541,35 @@ SweepPlan plan_sweep(SweepSpec spec) {
     texts[s] = *text;
     try {
       parse_scenario(texts[s], file);  // the scenario's own problems, as they are
+      loads[s] = true;
     } catch (const Error& error) {
       for (const Diagnostic& d : error.diagnostics()) report(d);
+    }
+    // Its paths are located whether or not it loads (its problems hid theirs), where its
+    // YAML reads.
+    YAML::Node root;
+    try {
+      root = YAML::Load(texts[s]);
+    } catch (const YAML::Exception&) {  // said as the scenario's own problem
       continue;
     }
-    loads[s] = true;
-    try {  // the detectors, once against the scenario as it is (its cells may not load)
-      RunOptions options;
-      options.detectors = spec.detectors;
-      options.detectors_source = "--detectors";  // placed at the token (place_at_detector)
-      options.incident_rules = false;
-      options.script_path = script_problem.empty() ? spec.script_path : "";
-      options.detector_folder = std::filesystem::path(spec.file).parent_path().string();
-      Scenario scenario = parse_scenario(texts[s], file);
-      if (spec.script_path.empty()) scenario.script.clear();
-      RunPlan::from_scenario(std::move(scenario), options);
-    } catch (const Error& error) {
-      for (Diagnostic d : error.diagnostics())
-        if (place_at_detector(spec, d)) report(d);  // the cells report the rest, with values
+    if (loads[s]) {
+      // The detectors, once against the scenario as it is (its cells may not load).
+      try {
+        RunOptions options;
+        options.detectors = spec.detectors;
+        options.detectors_source = "--detectors";  // placed at the token (place_at_detector)
+        options.incident_rules = false;
+        options.script_path = script_problem.empty() ? spec.script_path : "";
+        options.detector_folder = std::filesystem::path(spec.file).parent_path().string();
+        Scenario scenario = parse_scenario(texts[s], file);
+        if (spec.script_path.empty()) scenario.script.clear();
+        RunPlan::from_scenario(std::move(scenario), options);
+      } catch (const Error& error) {
+        for (Diagnostic d : error.diagnostics())
+          if (place_at_detector(spec, d)) report(d);  // the cells report the rest, with values
+      }
     }
-    const YAML::Node root = YAML::Load(texts[s]);
     std::vector<PathStep> steps;
     for (std::size_t p = 0; p < parameter_count; ++p) {
       const SweepParameter& parameter = spec.parameters[p];

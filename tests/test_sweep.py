@@ -205,6 +205,21 @@ detectors: [mad]
     checks(result.returncode == 2 and text in result.stderr
            and "no entry of 'dependencies' has a field 'calee'; did you mean 'callee'?"
            in result.stderr, result.stderr)
+    # A scenario that does not load: its problems and the paths' said together (the paths'
+    # were said only once it loaded).
+    broken = WORK / "broken-scenario.yaml"
+    broken.write_text("name: t\nduration: 1h\nservices: [{name: a, capacity_rps: fast}]\n")
+    path = write_sweep("broken-scenario-sweep.yaml", f"""scenario: {broken}
+parameters:
+  - path: services[name=b].replicas
+    values: [1, 2]
+detectors: [mad]
+""")
+    result = sweep(path, "--dry-run", ok=False)
+    checks(result.returncode == 2
+           and f"{path}:3:20: 'services[name=b].replicas' addresses nothing in" in result.stderr
+           and f"{broken}:3:36: expected a number for 'capacity_rps', got 'fast'"
+           in result.stderr, result.stderr)
     # "mad, ewma" is two detectors; a bad one is said at its own column, without the space
     # (it was "' ewmaa'" at the opening quote).
     path = write_sweep("bad-token.yaml", """scenario: {scenario}
