@@ -261,11 +261,17 @@ DetectorToken parse_detector_token(const std::string& token, const std::string& 
     } else if (key == "model") {
       parsed.model = value;
     } else if (key == "for") {
+      // With its unit: a bare number (for=10) was read as seconds without a word, where a
+      // scenario's warns (a token has no place for a warning).
       const std::optional<SimTime> duration = parse_duration(value);
-      if (duration)
+      char* end = nullptr;
+      std::strtod(value.c_str(), &end);
+      const bool bare = !value.empty() && end == value.c_str() + value.size();
+      if (duration && (!bare || *duration == 0))
         parsed.for_duration = *duration;
       else
-        problem("'for' must be a duration (like 15s, 1m), got '" + value + "'");
+        problem("'for' must be a duration with its unit (like 15s, 1m), got '" + value + "'" +
+                (bare && duration ? " (" + value + "s or " + value + "ms?)" : std::string()));
     } else if (std::find(extra_keys.begin(), extra_keys.end(), key) != extra_keys.end()) {
       parsed.extras.emplace_back(key, value);
     } else {

@@ -255,6 +255,10 @@ def test_bad_input_exits_2():
     assert token.returncode == 2
     assert token.stderr.startswith("--detectors: detector 'mad:window=2': 'window' must be"), \
         token.stderr
+    # A token's for= takes its unit (for=10 was read as 10 s without a word).
+    bare = dosim("bench", "--detectors", "mad:for=10", "--scenarios", SCENARIOS[0])
+    assert bare.returncode == 2 and "'for' must be a duration with its unit (like 15s, 1m), " \
+        "got '10' (10s or 10ms?)" in bare.stderr, bare.stderr
     # "threshold, mda" as one argument: the space is no part of the name (it said "' mda'").
     spaced = dosim("bench", "--detectors", "threshold, mda", "--scenarios", SCENARIOS[0])
     assert spaced.returncode == 2 and "--detectors: 'mda' is neither" in spaced.stderr, spaced.stderr
