@@ -365,6 +365,20 @@ class AlertmanagerReader {
     if (key == "webhook_configs" && !integration["url"] && !integration["url_file"])
       diags_.error(pos_of(integration),
                    "a webhook_configs item needs 'url' (or 'url_file'), as Alertmanager requires");
+    // A webhook's keys (Alertmanager's, up to 0.28): a misspelt one is refused as amtool
+    // refuses it ("field urll not found"), where it was said as a missing url.
+    if (key == "webhook_configs") {
+      static const std::vector<std::string> kWebhookKeys = {
+          "url", "url_file", "send_resolved", "http_config", "max_alerts", "timeout"};
+      for (const auto& entry : integration) {
+        if (!entry.first.IsScalar()) continue;
+        const std::string& name = entry.first.Scalar();
+        if (std::find(kWebhookKeys.begin(), kWebhookKeys.end(), name) == kWebhookKeys.end())
+          diags_.error(pos_of(entry.first), "unknown key '" + name + "' in a webhook_configs item" +
+                                                did_you_mean(name, kWebhookKeys) +
+                                                " (amtool: field " + name + " not found)");
+      }
+    }
     if (key == "email_configs" && !integration["to"])
       diags_.error(pos_of(integration),
                    "an email_configs item needs 'to' (missing to address in email config)");

@@ -288,6 +288,10 @@ def test_configurations_amtool_rejects_are_refused_at_their_place():
                          "5:22: expected a list for 'webhook_configs', got a mapping"),
         "send-resolved": ("", "    webhook_configs: [{url: 'http://x', send_resolved: maybe}]\n",
                           "5:56: 'send_resolved' must be true or false"),
+        # A webhook's own key misspelt (it was said as a missing url only).
+        "webhook-key": ("", "    webhook_configs: [{url: 'http://x', max_alert: 3}]\n",
+                        "5:41: unknown key 'max_alert' in a webhook_configs item; did you mean "
+                        "'max_alerts'?"),
         # A time interval's fields, read as Alertmanager reads them.
         "weekday": ("", "time_intervals:\n  - name: w\n    time_intervals: [{weekdays: ['mon']}]\n",
                     "7:34: mon is not a valid weekday"),
