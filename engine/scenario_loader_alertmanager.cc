@@ -226,7 +226,11 @@ class AlertmanagerReader {
   void read_map_entries(const YAML::Node& node, const std::string& what, LabelMatcherSpec::Op op,
                         std::vector<LabelMatcherSpec>& out) {
     for (const MapEntry& entry : read_entries(node, "'" + what + "'", diags_)) {
-      auto value = read_text(entry.value, entry.value_pos(), "a label value", diags_);
+      // `n: ~` (or `n:` alone) is the empty value to Alertmanager's YAML (Go's string zero):
+      // it matches an alert without the label, as amtool routes it.
+      auto value = entry.value.IsNull()
+                       ? std::optional<std::string>(std::string())
+                       : read_text(entry.value, entry.value_pos(), "a label value", diags_);
       if (!value) continue;
       check_label(entry.key, entry.key_pos());
       LabelMatcherSpec matcher{entry.key, op, *value};

@@ -527,3 +527,21 @@ def test_matcher_braces_and_empty_matchers_read_as_amtool_reads_them():
                    f"{matcher!r} {label}: dosim {ours.stdout.strip()!r} {ours.stderr.strip()!r}, "
                    f"amtool {expected.stdout.strip()!r}")
     checks.assert_passed()
+
+
+def test_a_match_value_left_empty_is_the_empty_value_as_amtool_reads_it():
+    """`match: {n: ~}` (or `n:` alone) is "" to Alertmanager: it matches an alert without the
+    label; dosim refused it ("expected a string for a label value, got nothing")."""
+    checks = Checks()
+    for k, written in enumerate(["{n: ~}", "{n: }", "{n: null}"]):
+        config = TMP / f"match-empty-{k}.yml"
+        config.write_text("route:\n  receiver: a\n  routes:\n    - receiver: b\n"
+                          f"      match: {written}\nreceivers:\n  - name: a\n  - name: b\n")
+        assert amtool("check-config", config).returncode == 0, written
+        for label in ("x=1", "n=1", 'n=""'):
+            expected = amtool("config", "routes", "test", f"--config.file={config}", label)
+            ours = dosim("routes", config, label)
+            checks(ours.returncode == 0 and ours.stdout.strip() == expected.stdout.strip(),
+                   f"{written} {label}: dosim {ours.stdout.strip()!r} {ours.stderr.strip()!r}, "
+                   f"amtool {expected.stdout.strip()!r}")
+    checks.assert_passed()
