@@ -63,11 +63,18 @@ Spread spread_in(const Json& entry) {
   s.max = number_or_nan(entry.value("max", Json()));
   const Json runs = entry.value("runs", Json());
   s.runs = runs.is_number_unsigned() ? runs.get<std::size_t>() : 0;
+  // Runs with values but a null: the value is infinite (JSON has none; false alarms per hour
+  // with no fault-free time), the text table's inf, not "no run has one".
+  for (double* v : {&s.median, &s.min, &s.max})
+    if (s.runs > 0 && std::isnan(*v)) *v = std::numeric_limits<double>::infinity();
   return s;
 }
 
 // The shortest text that reads back as `value` (as the JSON has it).
-std::string exact(double value) { return std::isfinite(value) ? Json(value).dump() : "none"; }
+std::string exact(double value) {
+  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";  // false alarms a fault-free hour
+  return std::isfinite(value) ? Json(value).dump() : "none";
+}
 
 std::string plural(std::size_t n, const std::string& word) {
   return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
@@ -117,7 +124,9 @@ std::string table_html(const std::vector<std::string>& rows, const std::string& 
       const Spread& s = cells[r][k];
       std::string title = row_name(row) + ", " + c.header + ": ";
       std::string text = "-";
-      if (s.runs > 0 && std::isfinite(s.median)) {
+      // An infinite median is a value (false alarms per hour of a run with no fault-free
+      // time: the text table's inf), not "no run has one".
+      if (s.runs > 0 && !std::isnan(s.median)) {
         title += "median " + exact(s.median) + ", min " + exact(s.min) + ", max " + exact(s.max) +
                  " over " + plural(s.runs, "run");
         text = html_escaped(spread_text(s.median, c.format));
@@ -200,7 +209,13 @@ std::string render_bench_report(const std::string& results_json) {
     if (!run.is_object() || !run.contains("scores") || !run["scores"].is_object()) return kNaN;
     const Json& scores = run["scores"];
     if (!scores.contains(row) || !scores[row].is_object()) return kNaN;
-    return number_or_nan(scores[row].value(key, Json()));
+    const Json& given = scores[row].value(key, Json());
+    // JSON has no infinity: a run's false alarms per fault-free hour with no fault-free time
+    // is written null (docs/scoring.md), and read back as the inf it is.
+    if (given.is_null() && std::string_view(key) == "false_alarms_per_hour" &&
+        scores[row].contains(key))
+      return std::numeric_limits<double>::infinity();
+    return number_or_nan(given);
   };
 
   std::string body = "<header class=\"page\"><h1>dosim bench</h1><span class=\"sub\">" +

@@ -42,6 +42,19 @@ TEST_CASE("The bench report embeds the results and a table per scenario", "[benc
   CHECK(render_bench_report(kResults) == page);
 }
 
+TEST_CASE("An infinite false alarm rate reads inf, as the text table has it", "[bench_report]") {
+  // A run with no fault-free time has false alarms per hour inf, JSON null: the page said
+  // "-", "no run has a value", where the bench's table says inf.
+  const std::string results = R"({"detectors":["d"],"scenarios":["s/a.yaml"],"seeds":1,
+"runs":[{"scenario":"s/a.yaml","seed":7,"simulated_s":600.0,"scored_incidents":1,
+"scores":{"d":{"false_alarms_per_hour":null,"alerts":2},
+"null":{"false_alarms_per_hour":0.0,"alerts":0}}}],
+"summary":{"d":{"false_alarms_per_hour":{"median":null,"min":null,"max":null,"runs":1}}}})";
+  const std::string page = render_bench_report(results);
+  CHECK(count(page, "title=\"d, false/h: median inf, min inf, max inf over 1 run\">inf</td>") == 2);
+  CHECK(page.find("d, false/h: no run has a value") == std::string::npos);
+}
+
 TEST_CASE("The bench report takes any JSON without throwing, and rejects text that is not",
           "[bench_report]") {
   for (const char* json : {"{}", "[]", "null", "3", R"({"detectors":[1,"x<"],"runs":[null,2]})",
