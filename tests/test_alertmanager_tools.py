@@ -521,11 +521,7 @@ def test_matcher_braces_and_empty_matchers_read_as_amtool_reads_them():
         checked = amtool("check-config", config)
         assert checked.returncode == 0, (matcher, checked.stdout)
         for label in ('severity="critical"', 'severity="warning"'):
-            expected = amtool("config", "routes", "test", f"--config.file={config}", label)
-            ours = dosim("routes", config, label)
-            checks(ours.returncode == 0 and ours.stdout.strip() == expected.stdout.strip(),
-                   f"{matcher!r} {label}: dosim {ours.stdout.strip()!r} {ours.stderr.strip()!r}, "
-                   f"amtool {expected.stdout.strip()!r}")
+            routes_as_amtool(checks, config, label, repr(matcher))
     checks.assert_passed()
 
 
@@ -539,9 +535,14 @@ def test_a_match_value_left_empty_is_the_empty_value_as_amtool_reads_it():
                           f"      match: {written}\nreceivers:\n  - name: a\n  - name: b\n")
         assert amtool("check-config", config).returncode == 0, written
         for label in ("x=1", "n=1", 'n=""'):
-            expected = amtool("config", "routes", "test", f"--config.file={config}", label)
-            ours = dosim("routes", config, label)
-            checks(ours.returncode == 0 and ours.stdout.strip() == expected.stdout.strip(),
-                   f"{written} {label}: dosim {ours.stdout.strip()!r} {ours.stderr.strip()!r}, "
-                   f"amtool {expected.stdout.strip()!r}")
+            routes_as_amtool(checks, config, label, written)
     checks.assert_passed()
+
+
+def routes_as_amtool(checks, config, label, what):
+    """Checks that `dosim routes CONFIG LABEL` names the receivers amtool's routes test does."""
+    expected = amtool("config", "routes", "test", f"--config.file={config}", label)
+    ours = dosim("routes", config, label)
+    checks(ours.returncode == 0 and ours.stdout.strip() == expected.stdout.strip(),
+           f"{what} {label}: dosim {ours.stdout.strip()!r} {ours.stderr.strip()!r}, "
+           f"amtool {expected.stdout.strip()!r}")
