@@ -315,7 +315,8 @@ void DetectorParams::require(bool condition, const std::string& message) const {
   // scenario gave it, else at the detector.
   SourcePos at = spec_.pos;
   if (message.size() > 1 && message.front() == '\'') {
-    const std::string name = message.substr(1, message.find('\'', 1) - 1);
+    // The name ends at the quote, or at a ':' or ' ' ("'gpu: 1' needs a device").
+    const std::string name = message.substr(1, message.find_first_of("': ", 1) - 1);
     for (std::size_t p = 0; p < spec_.params.size() && p < spec_.param_value_pos.size(); ++p)
       if (spec_.params[p].first == name && spec_.param_value_pos[p].line > 0)
         at = spec_.param_value_pos[p];

@@ -100,6 +100,15 @@ TEST_CASE("lstm on a GPU is refused clearly where there is none", "[lstm]") {
   spec.model = kModel;
   spec.metrics = load_lstm_model(kModel).metrics;
   spec.params = {{"gpu", 1}};
-  CHECK_THROWS_WITH(make_detector(spec, 4, "t.yaml"),
-                    Catch::Contains("'gpu: 1' needs a CUDA build"));
+  spec.pos = {3, 5};
+  spec.param_value_pos = {{3, 40}};
+  try {
+    make_detector(spec, 4, "t.yaml");
+    FAIL("made");
+  } catch (const InputError& error) {
+    CHECK_THAT(error.what(), Catch::Contains("'gpu: 1' needs a CUDA build"));
+    // At the value (it was at the detector: "'gpu: 1'" named no parameter).
+    CHECK(error.diagnostics().front().line == 3);
+    CHECK(error.diagnostics().front().column == 40);
+  }
 }
