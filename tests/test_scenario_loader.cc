@@ -348,6 +348,15 @@ TEST_CASE("a binary file is not a text file", "[loader]") {
             .empty());
 }
 
+TEST_CASE("a file whose line ends are CR alone says so", "[loader]") {
+  // Classic Mac OS line ends: one long line to YAML, "illegal map value" and nothing more.
+  const std::vector<Diagnostic> found =
+      file_problems(temp_file("cr.yaml", "name: t\r duration: 1h\rservices: [{name: a}]\r"));
+  REQUIRE(found.size() == 1);
+  CHECK_THAT(found[0].message,
+             Catch::EndsWith("(the file's line ends are CR alone: save it with LF line ends)"));
+}
+
 TEST_CASE("a missing file cannot be read", "[loader]") {
   const std::string path = std::string(DOSIM_TEST_TMP) + "/scenario_loader/no-such-file.yaml";
   const std::vector<Diagnostic> found = file_problems(path);
