@@ -106,8 +106,24 @@ std::optional<FileIdentity> file_identity(const std::string& path) {
 
 // Writes every event as one JSON object per line. Returns "" or why it failed; the file is
 // closed before it is judged, so a full disk (/dev/full) is seen.
+// The stream already open on the file `path` names (/dev/stdout, /dev/fd/2, ...), if one of
+// standard output and error is: opened anew, /dev/stdout onto a file was truncated and
+// written from its start, under the summary written after it (every event lost).
+std::FILE* standard_stream_at(const std::string& path) {
+  struct stat named {};
+  if (::stat(path.c_str(), &named) != 0) return nullptr;
+  for (const auto& [fd, stream] : {std::pair{1, stdout}, std::pair{2, stderr}}) {
+    struct stat open {};
+    if (::fstat(fd, &open) == 0 && open.st_dev == named.st_dev && open.st_ino == named.st_ino)
+      return stream;
+  }
+  return nullptr;
+}
+
 std::string write_events(const std::vector<StoryEvent>& story, const std::string& path) {
-  std::FILE* out = std::fopen(path.c_str(), "w");
+  std::FILE* standard = standard_stream_at(path);
+  if (standard == stdout) std::cout.flush();  // what was printed so far comes first
+  std::FILE* out = standard != nullptr ? standard : std::fopen(path.c_str(), "w");
   if (out == nullptr) return std::strerror(errno);
   int failure = 0;
   for (const StoryEvent& event : story) {
@@ -116,7 +132,8 @@ std::string write_events(const std::vector<StoryEvent>& story, const std::string
       break;
     }
   }
-  if (std::fclose(out) != 0 && failure == 0) failure = errno;
+  if ((standard != nullptr ? std::fflush(out) : std::fclose(out)) != 0 && failure == 0)
+    failure = errno;
   return failure == 0 ? "" : std::strerror(failure);
 }
 

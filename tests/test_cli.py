@@ -476,6 +476,22 @@ def test_output_lost_to_a_full_device_is_a_failure():
                              "1 problem\n"), result.stderr
 
 
+def test_events_to_standard_output_redirected_to_a_file_keep_every_event():
+    """`--events /dev/stdout` (docs/reliability.md) with standard output a file: opened anew,
+    the file was truncated and written from its start, then overwritten by the summary; no
+    event was left. Now the events go through the open standard output, after the story."""
+    import subprocess
+    out = TMP / "events-stdout.txt"
+    with open(out, "w") as target:
+        result = subprocess.run([DOSIM, "run", SOURCE_DIR / "scenarios" / "online-boutique.yaml",
+                                 "-o", TMP / "events-stdout.h5", "--events", "/dev/stdout"],
+                                stdout=target, stderr=subprocess.PIPE, text=True)
+    assert result.returncode == 0, result.stderr
+    text = out.read_text()
+    assert text.count('"t_ns"') == 5, text
+    assert "dosim run: online-boutique" in text and text.index('"t_ns"') < text.index("dosim run:")
+
+
 def test_an_unknown_command_is_named():
     result = dosim("rnu", "x.yaml")
     assert result.returncode == 2
