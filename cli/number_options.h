@@ -10,6 +10,8 @@
 #include <optional>
 #include <string>
 
+#include "util/whole_number.h"
+
 namespace dosim::cli {
 
 // The value of `text` where it writes a whole number as a scenario may (`1e12`, `2.0`):
@@ -70,12 +72,13 @@ inline CLI::Validator seed_validator() {
   return CLI::Validator(
       [](std::string& text) -> std::string {
         const std::string bad = "the seed must be a whole number in [0, 1e18], got '" + text + "'";
-        const bool digits = !text.empty() && text.size() <= 19 &&
-                            text.find_first_not_of("0123456789") == std::string::npos;
-        if (digits) return std::stoull(text) <= 1'000'000'000'000'000'000ull ? "" : bad;
-        const std::optional<double> value = integral_value(text);
-        if (!value || !(*value >= 0) || *value > 1e18) return bad;
-        text = std::to_string(static_cast<unsigned long long>(*value));
+        // Digit by digit, as a scenario's seed: 123456789012345678.9 is no whole number (a
+        // double made it 123456789012345680), nor is " 5".
+        const WholeNumber value = exact_whole_number(text);
+        if (value.kind != WholeNumber::Kind::kWhole || value.value < 0 ||
+            value.value > 1'000'000'000'000'000'000LL)
+          return bad;
+        text = std::to_string(value.value);
         return "";
       },
       "");  // no words in --help: "UINT" and the option's help say it

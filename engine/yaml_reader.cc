@@ -13,6 +13,8 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "util/whole_number.h"
+
 namespace dosim {
 namespace {
 
@@ -385,14 +387,14 @@ std::optional<std::int64_t> read_integer(const YAML::Node& node, SourcePos pos,
     return std::nullopt;
   }
   // Also accept integral numbers written as such ("1e3", "2.0").
-  auto number = parse_double(*text);
-  if (number && std::isfinite(*number) && *number == std::floor(*number)) {
-    if (!range.contains(*number) || std::fabs(*number) > 9e18) {
-      diags.error(pos, label + " must be " + range.describe() + ", got " + *text);
-      return std::nullopt;
-    }
-    return static_cast<std::int64_t>(*number);
+  // Read digit by digit: a double rounds 123456789012345678.9 to a whole number.
+  const WholeNumber number = exact_whole_number(*text);
+  if (number.kind == WholeNumber::Kind::kTooLarge ||
+      (number.kind == WholeNumber::Kind::kWhole && !within(number.value))) {
+    diags.error(pos, label + " must be " + range.describe() + ", got " + *text);
+    return std::nullopt;
   }
+  if (number.kind == WholeNumber::Kind::kWhole) return number.value;
   diags.error(pos, "expected an integer for " + label + ", got '" + *text + "'");
   return std::nullopt;
 }

@@ -234,7 +234,11 @@ def test_the_registry_is_the_one_list_of_detector_kinds():
 def test_seeds_are_checked_like_the_scenario_seed():
     """A whole number in [0, 1e18], written as a scenario's seed: may be (1e3, 1000.0), for
     run and serve alike (serve took -1 and 2^64 - 1)."""
-    for bad in ("-1", "1000000000000000001", "1.5", "1e19", "nan", "0x10", "18446744073709551615"):
+    # Read digit by digit (a double made 123456789012345678.9 the whole 123456789012345680,
+    # and 999999999999999999.4 1e18).
+    for bad in ("-1", "1000000000000000001", "1.5", "1e19", "nan", "0x10", "18446744073709551615",
+                "123456789012345678.9", "999999999999999999.4", "1.0000000000000000001e18",
+                " 5"):
         for command in (["run", ECOMMERCE, "--quiet"],
                         ["serve", ECOMMERCE, "--listen", "127.0.0.1:0", "--speed", "0"]):
             result = dosim(*command, "--seed", bad)
@@ -246,6 +250,10 @@ def test_seeds_are_checked_like_the_scenario_seed():
         assert dosim("run", payments, "--seed", seed, "--quiet", "-o", trace).returncode == 0
         traces.append(trace.read_bytes())
     assert traces[0] == traces[1] == traces[2]
+    # The same whole number however written: 999999999999999999.0 is 999999999999999999 (a
+    # double made it 1e18, another run).
+    ran = dosim("run", payments, "--seed", "999999999999999999.0", "-o", TMP / "seed-big.h5")
+    assert ran.returncode == 0 and "(seed 999999999999999999)" in ran.stdout, ran.stdout
 
 
 def test_an_unknown_simd_path_is_warned_about_and_the_scores_do_not_change():
