@@ -5,25 +5,12 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
-#include <cmath>
-#include <cstdlib>
 #include <optional>
 #include <string>
 
 #include "util/whole_number.h"
 
 namespace dosim::cli {
-
-// The value of `text` where it writes a whole number as a scenario may (`1e12`, `2.0`):
-// decimal, finite, integral (not hex `0x10`, `nan` or `inf`); else nullopt.
-inline std::optional<double> integral_value(const std::string& text) {
-  char* end = nullptr;
-  const double value = std::strtod(text.c_str(), &end);
-  if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(value) ||
-      value != std::floor(value) || text.find_first_of("xXpPnN") != std::string::npos)
-    return std::nullopt;
-  return value;
-}
 
 // A whole number (digits, an optional sign), or one written as a scenario may write it
 // (`1e12`, `2.0`: the docs write ranges so) given to CLI11 in digits; put before a
@@ -35,9 +22,10 @@ inline CLI::Validator whole_number() {
         const bool whole = text.size() > digits &&
                            text.find_first_not_of("0123456789", digits) == std::string::npos;
         if (whole) return "";
-        const std::optional<double> value = integral_value(text);
-        if (!value || std::abs(*value) > 9e18) return "'" + text + "' is not a whole number";
-        text = std::to_string(static_cast<long long>(*value));
+        // Digit by digit (util/whole_number.h), as a scenario's integers are read.
+        const WholeNumber value = exact_whole_number(text);
+        if (value.kind != WholeNumber::Kind::kWhole) return "'" + text + "' is not a whole number";
+        text = std::to_string(value.value);
         return "";
       },
       "");  // no words in --help: the option's own INT says it (it read "INT:INT:INT")

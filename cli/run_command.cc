@@ -104,8 +104,6 @@ std::optional<FileIdentity> file_identity(const std::string& path) {
   std::_Exit(kExitBadInput);
 }
 
-// Writes every event as one JSON object per line. Returns "" or why it failed; the file is
-// closed before it is judged, so a full disk (/dev/full) is seen.
 // The stream already open on the file `path` names (/dev/stdout, /dev/fd/2, ...), if one of
 // standard output and error is: opened anew, /dev/stdout onto a file was truncated and
 // written from its start, under the summary written after it (every event lost).
@@ -120,6 +118,8 @@ std::FILE* standard_stream_at(const std::string& path) {
   return nullptr;
 }
 
+// Writes every event as one JSON object per line. Returns "" or why it failed; the file is
+// closed (a standard stream flushed) before it is judged, so a full disk (/dev/full) is seen.
 std::string write_events(const std::vector<StoryEvent>& story, const std::string& path) {
   std::FILE* standard = standard_stream_at(path);
   if (standard == stdout) std::cout.flush();  // what was printed so far comes first
