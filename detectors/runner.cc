@@ -1,6 +1,7 @@
 #include "detectors/runner.h"
 
 #include <algorithm>
+#include <set>
 
 #include "dosim/error.h"
 
@@ -219,11 +220,12 @@ std::vector<WatchedSeries> DetectorRunner::watched_series() const {
     // Labels that read the same once sanitised (`a-b->c`, `a.b->c`) take _2, _3, ... in order:
     // two gauges of one name could not both be written.
     std::vector<std::string> prefixes;
+    std::set<std::string> taken;  // a set: an edge monitor may watch 100,000 edges
     for (std::size_t g = 0; g < groups; ++g) {
       const std::string base = gauge_prefix(w.label[g]);
       std::string prefix = base;
-      for (int n = 2; std::find(prefixes.begin(), prefixes.end(), prefix) != prefixes.end(); ++n)
-        prefix = base + "_" + std::to_string(n);
+      for (int n = 2; taken.count(prefix); ++n) prefix = base + "_" + std::to_string(n);
+      taken.insert(prefix);
       prefixes.push_back(prefix);
     }
     for (const std::string& kind : kinds)

@@ -226,7 +226,9 @@ std::string binary_reason(const std::string& text) {
 }
 
 std::optional<SourcePos> alias_expansion_past(const std::string& text, std::uint64_t limit) {
-  if (text.find('*') == std::string::npos) return std::nullopt;  // no alias at all
+  // No anchor or no alias: nothing to expand, and no second parse (a cron's '*' alone).
+  if (text.find('&') == std::string::npos || text.find('*') == std::string::npos)
+    return std::nullopt;
   std::istringstream stream(text);
   ExpansionCounter counter(limit);
   try {
