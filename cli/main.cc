@@ -87,8 +87,10 @@ int main(int argc, char** argv) {
       "--quiet,-q", run.quiet,
       "Print only what follows the summary (alertmanager, remediation and score tables): no "
       "progress, story or summary");
-  run_cmd->add_option("--script", run.script_path,
-                      "Lua chaos script to run inside the simulation (docs/lua-api.md)");
+  run_cmd
+      ->add_option("--script", run.script_path,
+                   "Lua chaos script to run inside the simulation (docs/lua-api.md)")
+      ->check(kNamesAFile);
   add_lua_limits(run_cmd, run.lua_instructions, run.lua_memory_mib);
   run_cmd
       ->add_option("--events", run.events_path,
@@ -120,8 +122,10 @@ int main(int argc, char** argv) {
   auto* validate_cmd = app.add_subcommand(
       "validate", "Check a scenario as `dosim run` would and print every problem as FILE:LINE:COL");
   validate_cmd->add_option("scenario", validate.scenario_path, "Scenario YAML file")->required();
-  validate_cmd->add_option("--script", validate.script_path,
-                           "Lua chaos script to check with it (as `dosim run --script`)");
+  validate_cmd
+      ->add_option("--script", validate.script_path,
+                   "Lua chaos script to check with it (as `dosim run --script`)")
+      ->check(kNamesAFile);
   validate_cmd->add_flag("--strict", validate.strict, "Treat warnings as errors (exit 2)");
   validate_cmd
       ->add_option("--mode", validate.mode,
@@ -271,8 +275,10 @@ int main(int argc, char** argv) {
       ->add_option("--report", bench.report_path,
                    "Write the results as one self-contained HTML page (tables, charts)")
       ->check(kNamesAFile);
-  bench_cmd->add_option("--script", bench.script_path,
-                        "Lua script run in every run (its sim.detector detectors can be listed)");
+  bench_cmd
+      ->add_option("--script", bench.script_path,
+                   "Lua script run in every run (its sim.detector detectors can be listed)")
+      ->check(kNamesAFile);
   bench_cmd->add_flag("--quiet,-q", bench.quiet, "No progress line");
   bench_cmd->add_flag("--closed-loop", bench.closed_loop,
                       "Each detector drives the scenarios' remediation playbooks in its own run: "

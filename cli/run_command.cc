@@ -159,8 +159,10 @@ void print_summary(const RunReport& report, double wall_seconds) {
     else
       impacted += i.silent ? 0 : 1;
   }
-  std::printf("dosim run: %s (seed %llu)%s\n", scenario.name.c_str(),
-              static_cast<unsigned long long>(seed), result.completed ? "" : "  [INTERRUPTED]");
+  std::printf("dosim run: %s (seed %llu, %s mode)%s\n", scenario.name.c_str(),
+              static_cast<unsigned long long>(seed),
+              scenario.mode == WorldMode::kRequests ? "request-level" : "fluid",
+              result.completed ? "" : "  [INTERRUPTED]");
   std::printf("  simulated   %s in %lld ticks of %s; %lld rows recorded every %s\n",
               format_duration(result.simulated).c_str(), static_cast<long long>(result.ticks),
               format_duration(scenario.tick).c_str(), static_cast<long long>(rows),
@@ -273,6 +275,15 @@ int run_command(const RunCommandOptions& options) {
         early.push_back({"command line", 0, 0,
                          "--report -: the run prints its summary on standard output; write the "
                          "report to a file, or later with `dosim report TRACE -o -`"});
+      else if (option == "--events" && path == "-")
+        early.push_back({"command line", 0, 0,
+                         "--events -: the run prints its story and summary on standard output; "
+                         "write the events to a file (--events /dev/stdout puts them between "
+                         "the story and the summary)"});
+      else if (option == "--out" && path == "-")  // not a file named '-'
+        early.push_back({"command line", 0, 0,
+                         "--out -: a trace is an HDF5 file, which standard output cannot hold; "
+                         "name a file (dosim export TRACE writes its series to standard output)"});
       else if (same_file(path, options.scenario_path))
         early.push_back({path, 0, 0, option + " names the scenario, an input of the run"});
       else if (!options.script_path.empty() && same_file(path, options.script_path))
@@ -351,12 +362,14 @@ int run_command(const RunCommandOptions& options) {
   const double wall_seconds = std::chrono::duration<double>(WallClock::now() - wall_start).count();
   const auto story = run_story(report.scenario, report.changes, report.alerts, report.detected,
                                report.result.simulated, report.script_log, report.remediation);
-  if (!options.quiet) print_story(story, kStoryLines);
+  if (!options.quiet) print_story(story, kStoryLines, options.events_path);
+  // An output that cannot be written (a full disk) is said, the summary and the scores are
+  // still printed, and the run exits 2 at the end.
+  bool output_failed = false, report_written = false;
   if (!options.events_path.empty()) {
     if (const std::string problem = write_events(story, options.events_path); !problem.empty()) {
-      std::fprintf(stderr, "%s: cannot write the events: %s\n", options.events_path.c_str(),
-                   problem.c_str());
-      return kExitBadInput;
+      print_error(InputError(options.events_path, "cannot write the events: " + problem));
+      output_failed = true;
     }
   }
   if (!options.report_path.empty() && !report.result.completed) {
@@ -375,13 +388,14 @@ int run_command(const RunCommandOptions& options) {
       if (const std::string reason = write_file_replacing(options.report_path, html);
           !reason.empty())
         throw InputError(options.report_path, "cannot write the report: " + reason);
+      report_written = true;
     } catch (const Error& error) {
       print_error(error);
-      return kExitBadInput;
+      output_failed = true;
     }
   }
   if (!options.quiet) print_summary(report, wall_seconds);
-  if (!options.quiet && !options.report_path.empty() && report.result.completed)
+  if (!options.quiet && report_written)
     std::printf("  report      %s\n", options.report_path.c_str());
   // A script's verdicts are printed with --quiet too: a failed experiment exits 3, and says
   // why.
@@ -414,6 +428,7 @@ int run_command(const RunCommandOptions& options) {
   print_rca_scores(score_rankings(report.rca, report.incidents, rca_system_of(report.scenario)));
   std::fflush(stdout);
   if (!report.result.completed) return 128 + g_signal.load();
+  if (output_failed) return kExitBadInput;
   if (!report.experiments_passed()) return kExitExperimentFailed;
   return kExitOk;
 }

@@ -1,7 +1,6 @@
 #include "run_story.h"
 
 #include <algorithm>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 namespace dosim::cli {
@@ -139,7 +138,8 @@ std::vector<StoryEvent> run_story(const Scenario& scenario, const std::vector<Ch
   return story;
 }
 
-void print_story(const std::vector<StoryEvent>& story, std::size_t limit) {
+void print_story(const std::vector<StoryEvent>& story, std::size_t limit,
+                 const std::string& events_path) {
   // A script's log lines were shown on stderr as they were written; the console skips them.
   std::size_t shown = 0, left = 0;
   for (const StoryEvent& event : story) {
@@ -151,14 +151,11 @@ void print_story(const std::vector<StoryEvent>& story, std::size_t limit) {
     std::printf("[%s] %s\n", story_stamp(event.time).c_str(), event.text.c_str());
     ++shown;
   }
-  if (left > 0) std::printf("... %zu more events (--events FILE writes them all)\n", left);
-}
-
-bool write_story(const std::vector<StoryEvent>& story, const std::string& path) {
-  std::ofstream out(path);
-  if (!out) return false;
-  for (const StoryEvent& event : story) out << event.detail << '\n';
-  return static_cast<bool>(out);
+  if (left == 0) return;
+  if (events_path.empty())
+    std::printf("... %zu more events (--events FILE writes them all)\n", left);
+  else
+    std::printf("... %zu more events (all of them in %s)\n", left, events_path.c_str());
 }
 
 }  // namespace dosim::cli

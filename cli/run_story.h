@@ -34,11 +34,10 @@ std::vector<StoryEvent> run_story(const Scenario& scenario, const std::vector<Ch
 // "hh:mm:ss", or "Nd hh:mm:ss" from a day on: the console's time stamp.
 std::string story_stamp(SimTime t);
 
-// Prints at most `limit` events, then how many were left out; a script's log lines (shown
-// live on stderr) are not repeated.
-void print_story(const std::vector<StoryEvent>& story, std::size_t limit);
-
-// Writes every event as one JSON object per line. Returns false if the file cannot be written.
-bool write_story(const std::vector<StoryEvent>& story, const std::string& path);
+// Prints at most `limit` events, then how many were left out and where they all are
+// (`events_path`, the --events file, or "" for none); a script's log lines (shown live on
+// stderr) are not repeated.
+void print_story(const std::vector<StoryEvent>& story, std::size_t limit,
+                 const std::string& events_path);
 
 }  // namespace dosim::cli

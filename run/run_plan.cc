@@ -322,8 +322,11 @@ namespace {
 // Resolves a run of `scenario`: its script and detectors; every problem goes to `problems`.
 // The request level simulates requests one by one: a scenario whose traffic could ask for more
 // than it can hold is refused before it starts (docs/world-model.md, Request level).
-void check_request_level(const Scenario& scenario, std::vector<Diagnostic>& problems) {
+// `mode_given`: the run's options chose the request level (--mode requests), not the file.
+void check_request_level(const Scenario& scenario, bool mode_given,
+                         std::vector<Diagnostic>& problems) {
   if (scenario.mode != WorldMode::kRequests) return;
+  const std::string fluid = mode_given ? "run it in the fluid mode" : "run it with mode: fluid";
   // Locust users each hold a loop of their own: at most kMaxRequestUsers at once.
   double users = 0;
   for (const TrafficSpec& source : scenario.traffic) {
@@ -341,8 +344,8 @@ void check_request_level(const Scenario& scenario, std::vector<Diagnostic>& prob
                           std::string("at request level this scenario's Locust sources may "
                                       "run up to ") +
                               count + " users at once (up to traffic '" + source.name +
-                              "'): the request level runs at most 1e6; run it with mode: "
-                              "fluid, or with fewer users",
+                              "'): the request level runs at most 1e6; " + fluid +
+                              ", or with fewer users",
                           false});
       break;
     }
@@ -359,8 +362,8 @@ void check_request_level(const Scenario& scenario, std::vector<Diagnostic>& prob
        std::string("at request level this scenario may serve up to ") + bound +
            " requests per simulated second (its traffic at its highest, every call retried" +
            (worst >= 0 ? "; most from traffic '" + scenario.traffic[worst].name + "'" : "") +
-           "): the request level simulates at most 1e6 per second and 1e7 per tick; run it "
-           "with mode: fluid, or with less traffic",
+           "): the request level simulates at most 1e6 per second and 1e7 per tick; " + fluid +
+           ", or with less traffic",
        false});
 }
 
@@ -374,7 +377,7 @@ void resolve(Scenario& scenario, const RunOptions& options, std::vector<Detector
   if (options.threads < 1 || options.threads > 256)
     problems.push_back(
         {"threads", 0, 0, "threads must be from 1 to 256, got " + std::to_string(options.threads)});
-  check_request_level(scenario, problems);
+  check_request_level(scenario, options.mode.has_value(), problems);
   // The rankers' names, and the scenario's Lua and Python rankers loaded once (each Run
   // makes its own).
   make_run_rankers(scenario, options, options.seed.value_or(scenario.seed), problems);

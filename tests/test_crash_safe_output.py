@@ -404,6 +404,13 @@ def test_events_that_cannot_be_written_exit_2():
     result = dosim("run", payments, "--out", target, "--events", "/dev/full", "--quiet")
     assert result.returncode == 2, result.stderr
     assert "/dev/full: cannot write the events: No space left on device" in result.stderr
+    assert "1 problem" in result.stderr and "null baseline" in result.stdout
+    # The summary and the report still come (they were left out: the run stopped at once).
+    page = os.path.join(folder, "page.html")
+    result = dosim("run", payments, "--out", target, "--events", "/dev/full", "--report", page)
+    assert result.returncode == 2, result.stderr
+    assert "dosim run: payments-mad" in result.stdout and f"report      {page}" in result.stdout
+    assert os.path.getsize(page) > 0
     missing = os.path.join(folder, "no-such-folder", "events.jsonl")
     os.remove(target)
     result = dosim("run", payments, "--out", target, "--events", missing, "--quiet")

@@ -265,5 +265,5 @@ traffic:
                    f"{scenario}:6:5: at request level this scenario may serve up to 2.6e+06 "
                    "requests per simulated second (its traffic at its highest, every call "
                    "retried; most from traffic 'traffic-0'): the request level simulates at most "
-                   "1e6 per second and 1e7 per tick; run it with mode: fluid, or with less "
+                   "1e6 per second and 1e7 per tick; run it in the fluid mode, or with less "
                    "traffic", "--mode", "requests")
