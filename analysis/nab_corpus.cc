@@ -6,9 +6,10 @@
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 
+#include "analysis/nab_results_file.h"
 #include "dosim/error.h"
-#include "util/input_file.h"
 #include "util/csv.h"
+#include "util/input_file.h"
 
 namespace dosim {
 namespace {
@@ -33,10 +34,29 @@ std::string read_text(const std::string& path, const std::string& what) {
   return std::move(*text);
 }
 
+// A key given twice in one object is refused: JSON parsers keep one of the two values, and
+// a windows file naming a data file twice lost the first one's windows silently.
 Json read_json(const std::string& path, const std::string& what) {
   const std::string text = read_text(path, what);
+  std::vector<std::vector<std::string>> keys;  // the keys of each object open, innermost last
+  std::vector<Diagnostic> twice;
+  const auto check = [&](int, Json::parse_event_t event, Json& parsed) {
+    if (event == Json::parse_event_t::object_start) keys.emplace_back();
+    if (event == Json::parse_event_t::object_end && !keys.empty()) keys.pop_back();
+    if (event == Json::parse_event_t::key && !keys.empty()) {
+      const std::string key = parsed.get<std::string>();
+      std::vector<std::string>& seen = keys.back();
+      if (std::find(seen.begin(), seen.end(), key) != seen.end())
+        twice.push_back({path, 0, 0, "key `" + key + "` given twice in one object"});
+      else
+        seen.push_back(key);
+    }
+    return true;
+  };
   try {
-    return Json::parse(text);
+    Json json = Json::parse(text, check);
+    if (!twice.empty()) throw InputError(std::move(twice));
+    return json;
   } catch (const Json::parse_error& error) {
     fail(path, std::string("not valid JSON: ") + error.what());
   }
@@ -83,7 +103,9 @@ CsvColumns read_csv(const std::string& path, const std::string& what, bool want_
     const std::optional<std::int64_t> time = parse_nab_timestamp(stamp.text);
     if (!time)
       problem(stamp.line, stamp.column,
-              "bad timestamp `" + stamp.text + "` (expected YYYY-MM-DD HH:MM:SS)");
+              "bad timestamp `" + stamp.text +
+                  "` (expected a date as NAB writes them, YYYY-MM-DD HH:MM:SS; Unix time is "
+                  "not NAB's)");
     // A data file's values are read where they are replayed (dosim nab run): checked here
     // too, so that a bad value is said with the bad timestamps, all at once.
     if (!want_scores && value_column < row.fields.size()) try {
@@ -114,6 +136,7 @@ NabCorpusFile read_corpus_file(const std::string& root, const std::string& label
                                const std::string& relative_path, const Json& windows) {
   const std::string data_path = (fs::path(root) / "data" / relative_path).string();
   CsvColumns data = read_csv(data_path, "data file for `" + relative_path + "`", false);
+  if (data.timestamps.empty()) fail(data_path, "no rows (a header alone)");
   NabCorpusFile file;
   file.relative_path = relative_path;
   file.timestamps = std::move(data.timestamps);
@@ -124,28 +147,53 @@ NabCorpusFile read_corpus_file(const std::string& root, const std::string& label
     ++matches[file.timestamps[i]];
   }
   if (!windows.is_array()) fail(labels_path, "`" + relative_path + "`: expected a list");
-  for (const Json& window : windows) {
+  // Every window's problems at once, each named by its place in the list (a JSON file's
+  // values have no line here).
+  std::vector<Diagnostic> problems;
+  const auto problem = [&](std::size_t index, const std::string& message) {
+    problems.push_back(
+        {labels_path, 0, 0,
+         "`" + relative_path + "` window " + std::to_string(index + 1) + ": " + message});
+  };
+  for (std::size_t index = 0; index < windows.size(); ++index) {
+    const Json& window = windows[index];
     if (!window.is_array() || window.size() != 2 || !window[0].is_string() ||
-        !window[1].is_string())
-      fail(labels_path, "`" + relative_path + "`: a window must be [start, end] timestamps");
+        !window[1].is_string()) {
+      problem(index, "a window must be [start, end] timestamps");
+      continue;
+    }
     std::size_t rows[2] = {0, 0};
+    bool found_both = true;
     for (int end = 0; end < 2; ++end) {
       const std::string stamp = window[end].get<std::string>();
       const std::optional<std::int64_t> time = parse_nab_timestamp(stamp);
-      if (!time) fail(labels_path, "`" + relative_path + "`: bad timestamp `" + stamp + "`");
+      if (!time) {
+        problem(index, std::string(end == 0 ? "start" : "end") + ": bad timestamp `" + stamp + "`");
+        found_both = false;
+        continue;
+      }
       const auto found = matches.find(*time);
-      if (found == matches.end() || found->second != 1)
-        fail(labels_path, "`" + relative_path + "`: window timestamp `" + stamp + "` matches " +
-                              (found == matches.end() ? std::string("no") : "more than one") +
-                              " row of " + data_path + " (NAB requires exactly one)");
+      if (found == matches.end() || found->second != 1) {
+        problem(index, std::string(end == 0 ? "start" : "end") + " `" + stamp + "` matches " +
+                           (found == matches.end() ? std::string("no") : "more than one") +
+                           " row of " + data_path + " (NAB requires exactly one)");
+        found_both = false;
+        continue;
+      }
       rows[end] = row_of.at(*time);
     }
-    if (rows[0] > rows[1])
-      fail(labels_path, "`" + relative_path + "`: window ends before it starts");
-    if (!file.windows.empty() && rows[0] <= file.windows.back().last_row)
-      fail(labels_path, "`" + relative_path + "`: windows overlap or are not in time order");
+    if (!found_both) continue;
+    if (rows[0] > rows[1]) {
+      problem(index, "ends before it starts");
+      continue;
+    }
+    if (!file.windows.empty() && rows[0] <= file.windows.back().last_row) {
+      problem(index, "overlaps the window before it or is not in time order");
+      continue;
+    }
     file.windows.push_back({rows[0], rows[1]});
   }
+  if (!problems.empty()) throw InputError(std::move(problems));
   return file;
 }
 
@@ -191,6 +239,7 @@ NabCorpus read_nab_corpus(const std::string& root,
   const std::string labels_path = (fs::path(root) / "labels" / "combined_windows.json").string();
   const Json labels = read_json(labels_path, "NAB windows file");
   if (!labels.is_object()) fail(labels_path, "expected an object: file -> list of windows");
+  if (labels.empty()) fail(labels_path, "names no data file (expected file -> list of windows)");
   std::vector<Diagnostic> problems;  // every file's
   for (const auto& [relative_path, windows] : labels.items()) {
     if (keep && !keep(relative_path)) continue;
@@ -209,8 +258,24 @@ std::vector<NabFile> read_nab_results(const NabCorpus& corpus, const std::string
   std::error_code error;
   const fs::path detector_dir = fs::path(results_dir) / detector;
   if (!fs::is_directory(results_dir, error)) fail(results_dir, "no results directory");
-  if (!fs::is_directory(detector_dir, error))
-    fail(detector_dir.string(), "no results directory for detector `" + detector + "`");
+  if (!fs::is_directory(detector_dir, error)) {
+    // dosim nab run --results names a detector's folder with nab_results_name (ewma:alpha=0.1
+    // in ewma_alpha_0.1); else the closest folder there.
+    std::string hint;
+    if (const std::string named = nab_results_name(detector);
+        named != detector && fs::is_directory(fs::path(results_dir) / named, error))
+      hint = named;
+    else {
+      std::vector<std::string> folders;
+      for (const fs::directory_entry& entry : fs::directory_iterator(results_dir, error))
+        if (entry.is_directory(error)) folders.push_back(entry.path().filename().string());
+      std::sort(folders.begin(), folders.end());
+      hint = closest_match(detector, folders);
+    }
+    fail(detector_dir.string(),
+         "no results directory for detector `" + detector + "`" +
+             (hint.empty() ? std::string() : " (did you mean `" + hint + "`?)"));
+  }
   std::vector<NabFile> files;
   files.reserve(corpus.files.size());
   // Every file's problems at once, as nab run says a corpus's (the first stopped it).
@@ -225,10 +290,14 @@ std::vector<NabFile> read_nab_results(const NabCorpus& corpus, const std::string
       if (results.timestamps.size() != data.timestamps.size())
         fail(path, std::to_string(results.timestamps.size()) + " rows, the data file has " +
                        std::to_string(data.timestamps.size()));
+      RowProblems differing;  // every row, as a data file's bad rows are said
       for (std::size_t i = 0; i < results.timestamps.size(); ++i)
         if (results.timestamps[i] != data.timestamps[i])
-          fail(path, results.lines[i], 1,
-               "timestamp differs from row " + std::to_string(i + 1) + " of the data file");
+          differing.add(
+              {path, results.lines[i], 1,
+               "timestamp differs from row " + std::to_string(i + 1) + " of the data file"});
+      if (std::vector<Diagnostic> rows = differing.take(); !rows.empty())
+        throw InputError(std::move(rows));
       files.push_back({data.relative_path, data.windows, std::move(results.scores)});
     } catch (const InputError& error) {
       problems.insert(problems.end(), error.diagnostics().begin(), error.diagnostics().end());
@@ -248,7 +317,8 @@ std::vector<NabThreshold> read_nab_thresholds(const std::string& root,
     for (const auto& [name, value] : thresholds.items()) names.push_back(name);
     const std::string suggestion = closest_match(detector, names);
     fail(path, "no thresholds for detector `" + detector + "`" +
-                   (suggestion.empty() ? std::string() : " (did you mean `" + suggestion + "`?)"));
+                   (suggestion.empty() ? std::string() : " (did you mean `" + suggestion + "`?)") +
+                   ": NAB's own entries have theirs; --optimize finds a detector's best");
   }
   const Json& profiles = thresholds.at(detector);
   if (!profiles.is_object()) fail(path, "`" + detector + "`: expected an object of profiles");

@@ -69,7 +69,8 @@ CLI::App* add_nab_command(CLI::App& app, NabOptions& all) {
   run->add_option("--out,-o", run_options.out_path, "Write the results (per file) as JSON");
   run->add_option("--results", run_options.results_dir,
                   "Also write every row's anomaly score in NAB's results layout, "
-                  "DIR/<NAME>/<category>/<NAME>_<file>.csv (NAME: the entry, ':' and '=' as '_')");
+                  "DIR/<NAME>/<category>/<NAME>_<file>.csv (NAME: the entry, each character but "
+                  "letters, digits, '.', '-' and '_' as '_')");
   run->add_option("--seed", run_options.seed, "Seed of the random baseline, in [0, 1e18]")
       ->transform(seed_validator());
   run->add_flag("--quiet,-q", run_options.quiet, "No progress line");

@@ -264,6 +264,65 @@ def test_bad_input():
     check.assert_passed()
 
 
+def test_labels_and_rows_said_whole():
+    """Found by a new-user audit: a file named twice in the windows file lost its first
+    windows silently; `{}` scored nothing with exit 0; window problems stopped at the first and
+    named no window; a header-only data file was blamed on the labels; 2,000 bad rows were
+    counted as 101 problems; Unix time was said as a bad timestamp without why."""
+    check = Checks()
+
+    def fails(root, needles):
+        result = dosim("nab", "run", "--nab", root, "--detectors", "mad")
+        check(result.returncode == 2, f"exit {result.returncode}: {result.stderr!r}")
+        for needle in needles:
+            check(needle in result.stderr, f"{needle!r} not in {result.stderr!r}")
+        return result
+
+    root = make_tiny_root()
+    labels = root / "labels" / "combined_windows.json"
+    windows = json.loads(labels.read_text())
+    one = windows["a/one.csv"][0]
+    labels.write_text('{"a/one.csv": %s, "b/two.csv": [], "a/one.csv": []}' % json.dumps([one]))
+    fails(root, [f"{labels}: key `a/one.csv` given twice in one object"])
+    labels.write_text("{}")
+    fails(root, [f"{labels}: names no data file"])
+    labels.write_text(json.dumps({"a/one.csv": [[one[1], one[0]], ["2015-01-01 00:00:00", "x"],
+                                                ["1999-01-01 00:00:00", one[1]]],
+                                  "b/two.csv": windows["b/two.csv"]}))
+    fails(root, ["`a/one.csv` window 1: ends before it starts",
+                 "`a/one.csv` window 2: end: bad timestamp `x`",
+                 "`a/one.csv` window 3: start `1999-01-01 00:00:00` matches no row"])
+    labels.write_text(json.dumps(windows))
+    data = root / "data" / "b" / "two.csv"
+    data.write_text("timestamp,value\n")
+    fails(root, [f"{data}: no rows (a header alone)"])
+    data.write_text("timestamp,value\n" + "".join(f"{1420070400 + 300 * i},1\n" for i in range(200)))
+    result = fails(root, ["bad timestamp `1420070400` (expected a date as NAB writes them",
+                          "and 100 more bad rows from here"])
+    check("200 problems" in result.stderr, result.stderr)
+    check.assert_passed()
+
+
+def test_score_names_the_results_folder_and_optimize():
+    """nab score --detector ewma:alpha=1e-2 (the token nab run took) found no folder and said
+    nothing of ewma_alpha_1e-2, the one nab run wrote; no thresholds said nothing of
+    --optimize."""
+    root = make_tiny_root()
+    results = TMP / "nab_named_results"
+    ran = dosim("nab", "run", "--nab", root, "--detectors", "ewma:alpha=1e-2", "--results", results)
+    assert ran.returncode == 0, ran.stderr
+    scored = dosim("nab", "score", "--nab", root, "--results", results,
+                   "--detector", "ewma:alpha=1e-2", "--optimize")
+    assert scored.returncode == 2 and "(did you mean `ewma_alpha_1e-2`?)" in scored.stderr, \
+        scored.stderr
+    (root / "config" / "thresholds.json").write_text(
+        json.dumps({"numenta": {"standard": {"threshold": 0.5, "score": 1.0}}}))
+    scored = dosim("nab", "score", "--nab", root, "--results", results,
+                   "--detector", "ewma_alpha_1e-2")
+    assert scored.returncode == 2 and "--optimize finds a detector's best" in scored.stderr, \
+        scored.stderr
+
+
 def test_real_nab():
     if not has_nab():
         pytest.skip(f"no NAB copy at {NAB} (set DOSIM_NAB): the real NAB run is not checked")

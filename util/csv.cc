@@ -319,7 +319,8 @@ void RowProblems::add(Diagnostic problem) {
 std::vector<Diagnostic> RowProblems::take() {
   if (unsaid_ > 0)
     said_.push_back({first_unsaid_.file, first_unsaid_.line, first_unsaid_.column,
-                     "and " + std::to_string(unsaid_) + " more bad rows from here"});
+                     "and " + std::to_string(unsaid_) + " more bad rows from here", false,
+                     unsaid_});  // counted in the front end's total
   unsaid_ = 0;
   return std::move(said_);
 }
