@@ -3,6 +3,7 @@
 // carries `app` = its name unless its labels say otherwise), `mode` and `value` pick replicas
 // as Chaos Mesh does, `duration` bounds the experiment within the manifest's window.
 #include <algorithm>
+#include <cmath>
 
 #include "byte_size.h"
 #include "manifests.h"
@@ -76,6 +77,7 @@ std::vector<int> read_selector(const Fields& owner, const char* key, ManifestCon
   if (auto pods = f.get("pods")) {
     narrowed = true;
     std::vector<bool> named(n, false);
+    std::vector<int> counted(n, 0);  // pods named per service
     for (const MapEntry& ns : read_entries(*pods, f.at("pods"), c.diags)) {
       if (!ns.value.IsSequence()) {
         c.diags.error(ns.value_pos(), "expected a list of pod names under '" + ns.key + "'");
@@ -98,10 +100,13 @@ std::vector<int> read_selector(const Fields& owner, const char* key, ManifestCon
           pod_unknown = true;
         } else {
           named[best] = true;
+          ++counted[best];
         }
       }
     }
     for (int s = 0; s < n; ++s) picked[s] = picked[s] && named[s];
+    c.named_pods = std::move(counted);
+    c.named_pods_pos = pos_of(*pods);
   }
   std::vector<int> services;
   for (int s = 0; s < n; ++s)
@@ -552,12 +557,61 @@ const std::vector<std::string>& chaos_kinds() {
   return kinds;
 }
 
+// A `pods` selector names some of a service's pods: a fault acting on chosen replicas
+// (pod-kill and its kin, latency, errors) takes as many of its replicas as pods were named
+// (which ones is not kept: dosim's replicas have no names), `mode` choosing among them as
+// Chaos Mesh chooses among the selected pods. A stress takes every replica's CPU or memory
+// whatever the selector names (said).
+void keep_to_named_pods(std::vector<FaultSpec>& faults, ManifestContext& c) {
+  if (c.named_pods.empty()) return;
+  bool said_stress = false, said_random = false;
+  for (FaultSpec& fault : faults) {
+    if (fault.target.is_edge() || fault.target.service < 0) continue;
+    const int named = c.named_pods[static_cast<std::size_t>(fault.target.service)];
+    const int replicas = c.scenario.services[fault.target.service].replicas;
+    if (named <= 0) continue;
+    if (fault.kind == FaultKind::kCpuStress || fault.kind == FaultKind::kMemoryStress) {
+      if (named < replicas && !said_stress)
+        c.diags.warning(c.named_pods_pos, "dosim's stress takes every replica of " +
+                                              c.scenario.services[fault.target.service].name +
+                                              ", not only the pods named");
+      said_stress = said_stress || named < replicas;
+      continue;
+    }
+    switch (fault.mode) {
+      case PodMode::kAll:
+        fault.mode = PodMode::kFixed;
+        fault.mode_value = named;
+        break;
+      case PodMode::kOne:
+        break;
+      case PodMode::kFixed:
+        fault.mode_value = std::min<double>(fault.mode_value, named);
+        break;
+      case PodMode::kFixedPercent:
+        fault.mode = PodMode::kFixed;
+        fault.mode_value = std::floor(named * fault.mode_value / 100.0);
+        break;
+      case PodMode::kRandomMaxPercent:
+        if (!said_random)
+          c.diags.warning(c.named_pods_pos,
+                          "with a 'pods' selector, random-max-percent picks among all of a "
+                          "service's replicas, not only the pods named");
+        said_random = true;
+        break;
+    }
+  }
+}
+
 std::vector<FaultSpec> read_chaos(const std::string& kind, const YAML::Node& spec,
                                   ManifestContext& c, std::optional<SimTime>& own_duration) {
-  if (kind == "NetworkChaos") return network_chaos(spec, c, own_duration);
-  if (kind == "PodChaos") return pod_chaos(spec, c, own_duration);
-  if (kind == "StressChaos") return stress_chaos(spec, c, own_duration);
-  return http_chaos(spec, c, own_duration);
+  c.named_pods.clear();
+  std::vector<FaultSpec> faults = kind == "NetworkChaos"  ? network_chaos(spec, c, own_duration)
+                                  : kind == "PodChaos"    ? pod_chaos(spec, c, own_duration)
+                                  : kind == "StressChaos" ? stress_chaos(spec, c, own_duration)
+                                                          : http_chaos(spec, c, own_duration);
+  keep_to_named_pods(faults, c);
+  return faults;
 }
 
 void read_schedule_chaos(const Fields& spec, ManifestContext& c) {

@@ -118,7 +118,9 @@ void read_document(const YAML::Node& doc, const Scenario& scenario, const Manife
       return;
     }
   }
-  Fields top(doc, "the manifest", {"apiVersion", "kind", "metadata", "spec"}, {"status"}, diags);
+  // `status` is the cluster's (every `kubectl get -o yaml` holds it; an apply ignores it).
+  Fields top(doc, std::string(Fields::kDocument),
+             {"apiVersion", "kind", "metadata", "spec", "status"}, {}, diags);
   if (!top.is_map()) return;
   const std::optional<std::string> kind = top.text("kind");
   if (!kind) {

@@ -102,8 +102,12 @@ class Fields {
   SourcePos key_pos(std::string_view key) const;
   SourcePos value_pos(std::string_view key) const;
   bool has(std::string_view key) const { return get(key).has_value(); }
-  // `path.key`, for messages.
-  std::string at(std::string_view key) const { return path_ + "." + std::string(key); }
+  // `path.key`, for messages; a document's own keys alone (`status`, not `the manifest.status`).
+  std::string at(std::string_view key) const {
+    return path_ == kDocument ? std::string(key) : path_ + "." + std::string(key);
+  }
+  // The path of a whole document's Fields.
+  static constexpr std::string_view kDocument = "the manifest";
   // Typed readers; a wrong value is an error and gives nullopt.
   std::optional<std::string> text(std::string_view key) const;
   // A Go duration with a unit ("200ms", ".2s", "1m30s").
@@ -141,6 +145,10 @@ struct ManifestContext {
   Diagnostics& diags;
   ManifestOutput& out;
   std::string name;  // metadata.name
+  // A Chaos Mesh `pods` selector's count of named pods per service (empty: no such selector),
+  // and where it stands (manifest_chaos.cc).
+  std::vector<int> named_pods;
+  SourcePos named_pods_pos;
 
   // A fault of this document named `name` + suffix, in force over the window.
   FaultSpec fault(FaultKind kind, const std::string& suffix) const;

@@ -617,6 +617,64 @@ TEST_CASE("a pod of no service is one problem, at the pod", "[manifests]") {
                       "m.yaml:9:17: pod 'nosuch-5d9c7-x2x' belongs to no service of the scenario"});
 }
 
+TEST_CASE("a pods selector acts on as many replicas as it names pods", "[manifests]") {
+  // It killed every replica of each named pod's service (pay's 4 for one pod named).
+  const Loaded loaded = load(
+      "apiVersion: chaos-mesh.org/v1alpha1\n"
+      "kind: PodChaos\n"
+      "metadata: {name: kill}\n"
+      "spec:\n"
+      "  action: pod-kill\n"
+      "  mode: all\n"
+      "  selector: {pods: {default: [pay-7d9f8-abcde, web-5d9c7-x2x, web-5d9c7-y3y]}}\n"
+      "---\n"
+      "apiVersion: chaos-mesh.org/v1alpha1\n"
+      "kind: HTTPChaos\n"
+      "metadata: {name: slow}\n"
+      "spec:\n"
+      "  mode: fixed-percent\n"
+      "  value: \"50\"\n"
+      "  target: Request\n"
+      "  delay: 1s\n"
+      "  selector: {pods: {default: [pay-7d9f8-abcde, pay-7d9f8-fghij]}}\n"
+      "---\n"
+      "apiVersion: chaos-mesh.org/v1alpha1\n"
+      "kind: StressChaos\n"
+      "metadata: {name: burn}\n"
+      "spec:\n"
+      "  mode: all\n"
+      "  stressors: {cpu: {workers: 1, load: 50}}\n"
+      "  selector: {pods: {default: [pay-7d9f8-abcde]}}\n");
+  REQUIRE(loaded.scenario.faults.size() == 4);
+  const auto& faults = loaded.scenario.faults;
+  CHECK(faults[0].name == "kill@web");
+  CHECK(faults[0].mode == PodMode::kFixed);
+  CHECK(faults[0].mode_value == 2);  // web's two pods named: both of its replicas
+  CHECK(faults[1].name == "kill@pay");
+  CHECK(faults[1].mode == PodMode::kFixed);
+  CHECK(faults[1].mode_value == 1);  // one of pay's four
+  CHECK(faults[2].mode == PodMode::kFixed);
+  CHECK(faults[2].mode_value == 1);  // half of the two pods named
+  CHECK(faults[3].mode == PodMode::kAll);
+  CHECK(has_warning(loaded,
+                    "m.yaml:25:20: dosim's stress takes every replica of pay, not only "
+                    "the pods named"));
+}
+
+TEST_CASE("a document's status is the cluster's, its unknown keys named alone", "[manifests]") {
+  // `kubectl get -o yaml` writes status: it was warned of as 'the manifest.status'.
+  const Loaded loaded = load(
+      "apiVersion: chaos-mesh.org/v1alpha1\n"
+      "kind: PodChaos\n"
+      "metadata: {name: kill}\n"
+      "spec: {action: pod-kill, mode: one, selector: {labelSelectors: {app: web}}}\n"
+      "status: {experiment: {desiredPhase: Run}}\n"
+      "extra: 1\n");
+  CHECK(loaded.warnings ==
+        std::vector<std::string>{"m.yaml:6:1: unknown field 'extra': a cluster prunes it (kubectl "
+                                 "warns: unknown field), and so does dosim"});
+}
+
 TEST_CASE("PodChaos, StressChaos and HTTPChaos become replica, CPU and request faults",
           "[manifests]") {
   const Loaded loaded = load(
