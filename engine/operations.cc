@@ -235,9 +235,11 @@ void Operations::record_events() {
   };
   std::vector<Keyed> log;
   SimTime cut = 0;  // a rolled-back rollout makes no further steps
+  // `opening`: a change's own start, said even when it is taken back at that instant (a
+  // script's sim.rollback right after its sim.deploy).
   auto add = [&](SimTime time, std::string kind, std::string target, std::string from,
-                 std::string to) {
-    if (time < scenario_.duration && time < cut)
+                 std::string to, bool opening = false) {
+    if (time < scenario_.duration && (time < cut || opening))
       log.push_back({{time, std::move(kind), std::move(target), std::move(from), std::move(to), ""},
                      log.size()});
   };
@@ -285,14 +287,14 @@ void Operations::record_events() {
         const bool stalled = change.defect.blocks_start();
         switch (stalled ? RolloutStrategy::kRolling : change.strategy) {
           case RolloutStrategy::kRolling:
-            add(change.at, "deployment", target, from, change.version);
+            add(change.at, "deployment", target, from, change.version, true);
             if (stalled)
               add(change.at + change.start_time, "rollout-stalled", target, from, change.version);
             else
               add(rollout_end(change), "rollout-complete", target, from, change.version);
             break;
           case RolloutStrategy::kCanary: {
-            add(change.at, "deployment", target, from, change.version);
+            add(change.at, "deployment", target, from, change.version, true);
             double weight = 0;
             SimTime step_start = change.at;
             for (const CanaryStep& step : change.canary) {
@@ -304,7 +306,7 @@ void Operations::record_events() {
             break;
           }
           case RolloutStrategy::kBlueGreen:
-            add(change.at, "blue-green-switch", target, from, change.version);
+            add(change.at, "blue-green-switch", target, from, change.version, true);
             if (change.switch_back)
               add(change.at + *change.switch_back, "blue-green-switch", target, change.version,
                   from);

@@ -338,7 +338,7 @@ bool Simulation::rollback(int service) {
   for (std::size_t c = 0; c < scenario_.changes.size(); ++c) {
     const ChangeSpec& change = scenario_.changes[c];
     if (change.kind == ChangeKind::kDeployment && change.services.front() == service &&
-        change.at < now() && (latest < 0 || change.at >= scenario_.changes[latest].at))
+        change.at <= now() && (latest < 0 || change.at >= scenario_.changes[latest].at))
       latest = static_cast<int>(c);
   }
   if (latest < 0) return false;
@@ -368,7 +368,7 @@ bool Simulation::revert_change(int index) {
     reject("revert_change: no change " + std::to_string(index));
   ChangeSpec& change = scenario_.changes[index];
   const SimTime t = now();
-  if (change.at >= t) return false;
+  if (change.at > t) return false;
   auto taken_back = [&](std::optional<SimTime>& when) {
     if (when && *when <= t) return false;
     when = t;

@@ -480,6 +480,34 @@ sim.on("change", function(c) sim.log("change", c.kind, c.target) end)
     assert ready[710, 2] == 0 and ready[770, 2] == 2, ready[700:780, 2]
 
 
+def test_a_change_made_now_is_taken_back_now():
+    """An experiment's rollbacks undo its method: sim.rollback and sim.revert of a change the
+    same callback made returned false (it had not begun *before* now) and the defective
+    version rolled out (found by a new-user audit)."""
+    result, trace, _ = run("""
+sim.at(60, function()
+  sim.experiment{title = "canary",
+    method = function()
+      sim.deploy{service = "api", version = "v2", defect = {errorPercent = 30}}
+      error("precondition failed")
+    end,
+    rollbacks = function() sim.log("rolled back", sim.rollback("api")) end}
+  sim.config{name = "pool", services = {"db"}, version = "cfg-2", defect = {errorPercent = 30}}
+  sim.log("reverted", sim.revert("pool"))
+end)
+sim.on("change", function(c) sim.log("change", c.kind, c.target) end)
+""", name="taken-back-now")
+    assert result.returncode == 3, result.stderr  # the experiment's verdict: error
+    texts = [text for _, text in log_of(trace)]
+    assert "rolled back\ttrue" in texts and "reverted\ttrue" in texts, texts
+    changes = [text for text in texts if text.startswith("change")]
+    assert sorted(changes) == ["change\tconfig\tdb", "change\tconfig\tdb",
+                               "change\tdeployment\tapi", "change\trollback\tapi"], changes
+    with h5py.File(trace, "r") as f:
+        errors = f["metrics/service/error_ratio"][()]
+    assert errors[:, 1:].max() == 0, errors.max(axis=0)  # neither defect served a request
+
+
 def test_the_scenario_names_its_script():
     os.makedirs(os.path.join(TMP, "named", "lua"), exist_ok=True)
     write("named/lua/hello.lua", 'sim.at(30, function() print("hello from", sim.now()) end)\n')

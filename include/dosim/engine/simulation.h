@@ -125,10 +125,11 @@ class Simulation {
 
   // Rolls back the service's deployment in progress, or its last one, at now(), as a declared
   // `rollback: now()` does: the deployment is the one of the service with the latest `at`
-  // before now(); its version stops serving at once, the previous one serves everything, the
-  // change log gets a `rollback` event and its incident window ends. Returns false when there
-  // is nothing to roll back: no deployment of the service started before now(), or the last one
-  // is rolled back already (a declared rollback at or before now() included).
+  // at or before now() (one a script made at this instant included: it never serves); its
+  // version stops serving at once, the previous one serves everything, the change log gets a
+  // `rollback` event and its incident window ends. Returns false when there is nothing to roll
+  // back: no deployment of the service started by now(), or the last one is rolled back
+  // already (a declared rollback at or before now() included).
   // Throws RunControlError for a service out of range.
   bool rollback(int service);
 
@@ -150,8 +151,9 @@ class Simulation {
   // turned off (a step to 0 % at now(), its later steps dropped), a secret rotation's
   // stragglers restarted with the new secret (`fixed_at: now()`), a drain restored (`restore:
   // now()`). The change log and the change's incident window follow. Returns false when there
-  // is nothing to take back: it has not started before now(), it is a traffic shift, or it is
-  // taken back already (a flag off now with no later step).
+  // is nothing to take back: it starts after now() (one starting now is taken back before it
+  // acts), it is a traffic shift, or it is taken back already (a flag off now with no later
+  // step).
   // Throws RunControlError for an index out of range.
   bool revert_change(int change);
 
