@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "detectors/runner.h"
 #include "dosim/engine/inject.h"
 #include "dosim/engine/scenario_loader.h"
 #include "dosim/error.h"
@@ -1093,6 +1094,20 @@ int sim_detector(lua_State* L) {
       problems.push_back("'severity' must be a string");
     spec.severity = lua_type(L, -1) == LUA_TSTRING ? to_valid_utf8(lua_tostring(L, -1)) : "warning";
     watched = std::move(spec);
+  }
+  // With `watch` the script runs a detector of that name, and the trace holds every detector's
+  // scores under its name: one of the scenario's own detectors' names is taken (the run
+  // failed at the trace, with no line). Without, it is a kind those detectors may use.
+  if (watched) {
+    const Scenario& scenario = host.simulation().scenario();
+    const std::vector<DetectorSpec> own =
+        scenario.detectors_given ? scenario.detectors : DetectorRunner::default_specs();
+    const std::vector<std::string> kinds = detector_kinds();  // a kind's name is said above
+    for (const DetectorSpec& other : own)
+      if (other.name == def.name && std::find(kinds.begin(), kinds.end(), def.name) == kinds.end())
+        problems.push_back("'" + def.name + "' is a detector of the scenario" +
+                           (scenario.detectors_given ? "" : " (of its default set)") +
+                           ": a detector that watches needs a name of its own");
   }
   // Edge and endpoint series exist only for declared dependencies and endpoints, as a
   // scenario's detector is told: with --strict the call's error, else logged at the call.

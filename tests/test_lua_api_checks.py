@@ -267,6 +267,25 @@ end)
         in late.stderr, late.stderr
 
 
+def test_a_watching_detector_named_as_the_scenarios_is_an_error_at_its_line():
+    """validate said ok and run failed at the trace (`cannot write trace: NAME: name already
+    exists`, no line) for a Lua detector with watch named as a scenario's detector, of its
+    default set too (found by a new-user audit). Without watch the name is a kind: allowed."""
+    for name in ("errors-above-10pct", "cpu-above-80pct"):
+        path = write("detector-taken.lua", f"""
+sim.detector{{name = "{name}", watch = {{metrics = {{"rps"}}}}, observe = function(v) return v end}}
+""")
+        checked = dosim("validate", SCENARIO_PATH, "--script", path)
+        assert checked.returncode == 2, checked.stderr
+        assert (f"{path}:2: sim.detector: '{name}' is a detector of the scenario (of its default "
+                "set): a detector that watches needs a name of its own") in checked.stderr, \
+            checked.stderr
+    kind = write("detector-kind.lua",
+                 'sim.detector{name = "errors-above-10pct", observe = function(v) return v end}\n')
+    checked = dosim("validate", SCENARIO_PATH, "--script", kind)
+    assert checked.returncode == 0, checked.stderr
+
+
 def test_a_detector_name_the_trace_cannot_hold_is_an_error_of_validate_too():
     # /detectors/name is a dataset and /detectors/<name> a group: "name", "." and "a/b"
     # cannot be a detector's group, as in a scenario's detectors:.
