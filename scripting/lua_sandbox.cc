@@ -642,6 +642,11 @@ void* LuaSandbox::allocate(void* ud, void* ptr, std::size_t old_size, std::size_
       if (self->fatal_where_.empty() && self->running_ != nullptr)
         self->fatal_where_ = script_position(self->running_);
     }
+    // The memory error itself a pcall may catch: the running thread's next instruction
+    // raises the cap's (lua_sethook may be called at any point), so that nothing runs after
+    // it, not even the handler's next line (other threads within kHookEvery of theirs).
+    if (self->running_ != nullptr)
+      lua_sethook(self->running_, &LuaSandbox::count_hook, LUA_MASKCOUNT, 1);
     return nullptr;
   }
   void* grown = std::realloc(ptr, new_size);

@@ -156,6 +156,11 @@ TEST_CASE("a memory bomb hits the memory cap", "[lua]") {
              Catch::StartsWith("test.lua:2: memory cap of 8 MiB exceeded"));
   CHECK_THAT(run("local a = 1\nlocal s = string.rep('x', 9 * 1024 * 1024)", limits),
              Catch::StartsWith("test.lua:2: memory cap of 8 MiB exceeded"));
+  // A pcall catches Lua's "not enough memory", but the next instruction stops the script: the
+  // lines after it ran before, and a sim call there acted (found by a new-user audit).
+  // Said at the line that asked for too much.
+  CHECK_THAT(run("local ok = pcall(string.rep, 'x', 9 * 1024 * 1024)\nran_on = true", limits),
+             Catch::StartsWith("test.lua:1: memory cap of 8 MiB exceeded"));
 }
 
 TEST_CASE("an error value that is not a string is reported at its line", "[lua]") {
