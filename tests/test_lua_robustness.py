@@ -151,6 +151,26 @@ assert(line:gsub("%s+", " "):find("value", 1, true))
 assert(("  x  "):match("^%s*(.-)%s*$") == "x")
 """)
     assert result.returncode == 0, result.stderr
+    # A plain find, the way out the message and the docs give, is linear: a 40-byte text in
+    # 10 MiB was refused as too costly (Lua's own search is m·n at worst). Lua's results, init
+    # and all, as lstrlib.c's str_find_aux gives them.
+    result, _ = run("plain_find", """
+local s = string.rep("x", 10 * 1024 * 1024) .. string.rep("y", 40)
+local a, b = string.find(s, string.rep("y", 40), 1, true)
+assert(a == 10 * 1024 * 1024 + 1 and b == 10 * 1024 * 1024 + 40, tostring(a))
+assert(s:find(string.rep("x", 40) .. "y") == 10 * 1024 * 1024 - 39)  -- no specials: plain
+local function all(...) return table.concat({...}, ",") end
+assert(all(("hello"):find("l")) == "3,3")
+assert(all(("hello"):find("", 10)) == "")
+assert(all(("hello"):find("", 6)) == "6,5")
+assert(all(("hello"):find("lo", -100, true)) == "4,5")
+assert(all(("hello"):find("", -2)) == "4,3")
+assert(all(("hello"):find("l", 0)) == "3,3")
+assert(all(("a.b"):find(".", 1, true)) == "2,2")
+assert(all(("a.b"):find(".")) == "1,1")  -- a pattern: any character
+assert(("hello"):find("xyz") == nil and string.find(12345, 3) == 3)
+""")
+    assert result.returncode == 0, result.stderr
 
 
 def test_deep_and_self_containing_tables_are_errors():
