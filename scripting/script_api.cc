@@ -1133,6 +1133,11 @@ int sim_detector(lua_State* L) {
 // The Lua side of the API: hooks and experiments, which are most naturally Lua.
 const char* const kPrelude = R"lua(
 local sim = ...
+-- The library as it is now: a script's global of the same name (type = "latency", a
+-- forgotten local) must not break the hooks and experiments from here.
+local type, ipairs, pcall, error, tostring, getmetatable =
+      type, ipairs, pcall, error, tostring, getmetatable
+local concat = table.concat
 local hooks = {alert = {}, incident = {}, escalation = {}, change = {}, tick = {}}
 
 function sim.on(event, fn)
@@ -1178,7 +1183,7 @@ function sim.experiment(e)
       problems[#problems + 1] = "'" .. key .. "' must be a function"
     end
   end
-  if #problems > 0 then error("sim.experiment: " .. table.concat(problems, "; "), 2) end
+  if #problems > 0 then error("sim.experiment: " .. concat(problems, "; "), 2) end
   local run = {e = e, start = sim.now(), probe = "hypothesis before", done = false}
   experiments[#experiments + 1] = run
   -- An error value in words, as outside an experiment (lua.c's): a string or number as it

@@ -173,6 +173,25 @@ assert(("hello"):find("xyz") == nil and string.find(12345, 3) == 3)
     assert result.returncode == 0, result.stderr
 
 
+def test_a_scripts_globals_do_not_break_dosims_own_lua():
+    """`type = "latency"` (a forgotten local), `ipairs = nil` or `pcall = nil` broke every
+    hook and experiment with errors at `dosim prelude:38`, a line of no file of the user's
+    (found by a new-user audit): the prelude keeps the library it was loaded with."""
+    result, _ = run("globals", """
+type = "latency"
+ipairs = nil
+pcall = nil
+error = nil
+local seen = 0
+sim.on("tick", function() seen = seen + 1 end)
+sim.experiment{title = "e", hypothesis = function() return seen >= 0 end,
+               method = function() sim.sleep(5) end}
+""")
+    assert result.returncode == 0, result.stderr
+    assert "PASS  e" in result.stdout, result.stdout
+    assert "prelude" not in result.stderr
+
+
 def test_deep_and_self_containing_tables_are_errors():
     result, _ = run("deep", """
 local t = {service = "db"}
