@@ -179,10 +179,16 @@ YAML::Node to_yaml(lua_State* L, int index, const std::string& where,
       // A number where a duration goes is seconds (docs/lua-api.md), not a bare number to
       // warn of: the tag says so to the loader (yaml_reader.h, read_duration).
       char text[40];
+      const double value = lua_tonumber(L, index);
       if (lua_isinteger(L, index))
         std::snprintf(text, sizeof text, "%lld", static_cast<long long>(lua_tointeger(L, index)));
+      else if (!std::isfinite(value))  // as YAML writes them, not printf's "-nan"
+        std::snprintf(text, sizeof text, "%s",
+                      std::isnan(value) ? ".nan"
+                      : value > 0       ? ".inf"
+                                        : "-.inf");
       else
-        std::snprintf(text, sizeof text, "%.17g", lua_tonumber(L, index));
+        std::snprintf(text, sizeof text, "%.17g", value);
       YAML::Node number{std::string(text)};
       number.SetTag(kSecondsTag);
       return number;
@@ -381,7 +387,12 @@ int schedule_call(lua_State* L, SimTime t, SimTime period) {
   return 1;  // the handle
 }
 
-int sim_at(lua_State* L) { return schedule_call(L, time_arg(L, 1, "sim.at"), 0); }
+int sim_at(lua_State* L) {
+  // A time before the run's start of any size is past: now (as the docs say of past times).
+  const double seconds = luaL_checknumber(L, 1);
+  if (std::isfinite(seconds) && seconds < 0) return schedule_call(L, host_of(L).clock(), 0);
+  return schedule_call(L, time_arg(L, 1, "sim.at"), 0);
+}
 
 int sim_after(lua_State* L) {
   const SimTime dt = duration_arg(L, 1, "sim.after");
@@ -391,7 +402,11 @@ int sim_after(lua_State* L) {
 
 int sim_every(lua_State* L) {
   const SimTime period = duration_arg(L, 1, "sim.every");
-  if (period <= 0) throw RunControlError("sim.every: the period must be > 0");
+  if (period <= 0)
+    throw RunControlError(
+        period == 0 && lua_type(L, 1) == LUA_TNUMBER && lua_tonumber(L, 1) > 0
+            ? "sim.every: the period must be at least 1 ns (times are whole nanoseconds)"
+            : "sim.every: the period must be > 0");
   return schedule_call(L, host_of(L).clock() + period, period);
 }
 

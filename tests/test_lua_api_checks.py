@@ -240,6 +240,29 @@ sim.log(e)
         assert text.count("unknown key '") == 20 and "and 39980 more unknown keys" in text, text
 
 
+def test_times_past_tiny_and_not_a_number_are_said_in_words():
+    """Found by a new-user audit: sim.at(-1e300) was refused where the docs say a past time
+    runs now; sim.every(1e-12) said "the period must be > 0" of a positive period (under a
+    nanosecond); a NaN duration was quoted as printf's '-nan' (its sign depends on the
+    platform)."""
+    result, trace, _ = run("past-times", """
+sim.at(-1e300, function() sim.log("far past", sim.now()) end)
+sim.at(math.mininteger, function() sim.log("min int", sim.now()) end)
+""")
+    assert result.returncode == 0, result.stderr
+    assert logged(trace) == ["far past\t0.0", "min int\t0.0"], logged(trace)
+    for script, said in (
+            ("sim.every(1e-12, function() end)",
+             "sim.every: the period must be at least 1 ns (times are whole nanoseconds)"),
+            ('sim.inject{kind = "latency", target = {service = "db"}, fixedDelay = 0/0}',
+             "for 'fixedDelay', got '.nan'"),
+            ('sim.inject{kind = "error", target = {service = "db"}, percent = -1/0}',
+             "expected a finite number for 'percent', got '-.inf'")):
+        result, _, path = run("tiny-times", script + "\n")
+        assert result.returncode == 2 and f"{path}:1: " in result.stderr and said in result.stderr, \
+            (script, result.stderr)
+
+
 def test_detector_ranges_and_place():
     result, _, path = run("detector-range", """
 sim.detector{name = "d", threshold = -1, ["for"] = -5, observe = function(v) return v end,
