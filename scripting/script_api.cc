@@ -1191,7 +1191,12 @@ function sim.experiment(e)
   if type(e) ~= "table" then error("sim.experiment: expected a table", 2) end
   -- Every problem at once; a misspelt key (rollback) would silently drop what it holds.
   local problems = {unknown_keys(e, "title", "hypothesis", "method", "rollbacks")}
-  if type(e.title) ~= "string" then problems[#problems + 1] = "'title' must be a string" end
+  if type(e.title) ~= "string" then
+    problems[#problems + 1] = "'title' must be a string"
+  elseif e.title == "" or e.title:find("%c") then
+    -- Printed in the run's verdict lines: a line break would split one.
+    problems[#problems + 1] = "'title' must not be empty nor hold control characters"
+  end
   if type(e.method) ~= "function" then problems[#problems + 1] = "'method' must be a function" end
   for _, key in ipairs({"hypothesis", "rollbacks"}) do
     if e[key] ~= nil and type(e[key]) ~= "function" then

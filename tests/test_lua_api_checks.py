@@ -263,6 +263,15 @@ sim.at(math.mininteger, function() sim.log("min int", sim.now()) end)
             (script, result.stderr)
 
 
+def test_an_experiment_title_is_one_line():
+    """A title with a line break split the printed verdict line; "" was accepted."""
+    for title in ('"a\\nb"', '""'):
+        result, _, path = run("title", f"sim.experiment{{title = {title}, method = function() end}}\n")
+        assert result.returncode == 2, result.stderr
+        assert (f"{path}:1: sim.experiment: 'title' must not be empty nor hold control "
+                "characters") in result.stderr, result.stderr
+
+
 def test_detector_ranges_and_place():
     result, _, path = run("detector-range", """
 sim.detector{name = "d", threshold = -1, ["for"] = -5, observe = function(v) return v end,
