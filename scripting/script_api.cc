@@ -1193,7 +1193,7 @@ function sim.experiment(e)
   local problems = {unknown_keys(e, "title", "hypothesis", "method", "rollbacks")}
   if type(e.title) ~= "string" then
     problems[#problems + 1] = "'title' must be a string"
-  elseif e.title == "" or e.title:find("%c") then
+  elseif e.title == "" or e.title:find("[\1-\31\127]") then  -- NUL reads as U+FFFD
     -- Printed in the run's verdict lines: a line break would split one.
     problems[#problems + 1] = "'title' must not be empty nor hold control characters"
   end
