@@ -606,7 +606,15 @@ void MeasurementBatch::measure(const std::vector<RandomStream>& streams, std::in
                                        ? gamma_percentiles_at(exact[i], gamma_c[i], scores_[i],
                                                               gamma_shift[i])
                                        : percentiles_at(exact[i], scores_[i]);
-      percentiles[i] = {std::min(p.p50, cap[i]), std::min(p.p95, cap[i]), std::min(p.p99, cap[i])};
+      // An atom at the cap (attempts lost, waiting the timeout out) holds every order
+      // statistic that falls in it: a tick with more than 5 % of its attempts lost has its
+      // p95 at the timeout, as at the request level (the secants' draw fell below it).
+      const double lost = atom[i];
+      const auto capped = [&](double value, double above) {
+        return lost > 0 && above <= lost ? cap[i] : std::min(value, cap[i]);
+      };
+      const SampleScores& z = scores_[i];
+      percentiles[i] = {capped(p.p50, z.t50), capped(p.p95, z.t95), capped(p.p99, z.t99)};
     }
   }
 }
