@@ -232,6 +232,7 @@ void Operations::record_events() {
   struct Keyed {
     ChangeEvent event;
     std::size_t order;
+    bool dropped = false;  // a return a later deployment came before (below)
   };
   std::vector<Keyed> log;
   SimTime cut = 0;  // a rolled-back rollout makes no further steps
@@ -250,10 +251,22 @@ void Operations::record_events() {
     return scenario_.changes[a].at < scenario_.changes[b].at;
   });
   std::vector<std::string> version(scenario_.services.size(), "v1");
-  // A blue-green deployment switched back: when its service is back on the version before
-  // it, and which one that is (a later deployment from then on replaces that version).
-  std::vector<std::optional<std::pair<SimTime, std::string>>> switched_back(
-      scenario_.services.size());
+  // A deployment rolled back or a blue-green one switched back: when its service is back on
+  // the version before it, which one that is (a later deployment from then on replaces that
+  // version), and its event in the log. A later deployment that starts first replaces the
+  // deployment's version itself: the return never happens, and its event is dropped (a
+  // rollback of v2 at 8m logged `v2 -> v1` while v3 had served since 5m, and the version v3
+  // replaced read v1).
+  struct Return {
+    SimTime time;
+    std::string version;
+    std::optional<std::size_t> event;  // in `log`
+  };
+  std::vector<std::optional<Return>> returns(scenario_.services.size());
+  const auto logged = [&](std::size_t before) -> std::optional<std::size_t> {
+    if (log.size() == before) return std::nullopt;  // past the end or cut: not logged
+    return log.size() - 1;
+  };
   replaced_version_.assign(scenario_.changes.size(), "v1");
   deployments_of_.assign(scenario_.services.size(), {});
   configs_.clear();
@@ -276,9 +289,12 @@ void Operations::record_events() {
     switch (change.kind) {
       case ChangeKind::kDeployment: {
         const int service = change.services.front();
-        if (auto& back = switched_back[static_cast<std::size_t>(service)]) {
-          if (back->first <= change.at) version[service] = back->second;
-          back.reset();  // switched back by now, or never: this deployment replaces it first
+        if (auto& back = returns[static_cast<std::size_t>(service)]) {
+          if (back->time <= change.at)
+            version[service] = back->version;
+          else if (back->event)
+            log[*back->event].dropped = true;  // this deployment replaces it first
+          back.reset();
         }
         const std::string from = version[service];
         replaced_version_[index] = from;
@@ -307,23 +323,30 @@ void Operations::record_events() {
           }
           case RolloutStrategy::kBlueGreen:
             add(change.at, "blue-green-switch", target, from, change.version, true);
-            if (change.switch_back)
+            if (change.switch_back) {
+              const std::size_t before = log.size();
               add(change.at + *change.switch_back, "blue-green-switch", target, change.version,
                   from);
+              returns[static_cast<std::size_t>(service)] =
+                  Return{time_sum(change.at, *change.switch_back), from, logged(before)};
+            }
             break;
         }
         // A blue-green switched back by then has nothing left to roll back.
         const bool back_already = !stalled && change.strategy == RolloutStrategy::kBlueGreen &&
                                   change.switch_back && change.rollback &&
                                   *change.rollback >= time_sum(change.at, *change.switch_back);
+        version[service] = change.version;
         if (change.rollback) {
           cut = scenario_.duration;
-          if (!back_already) add(*change.rollback, "rollback", target, change.version, from);
-        } else {
-          version[service] = change.version;
-          if (change.strategy == RolloutStrategy::kBlueGreen && change.switch_back)
-            switched_back[static_cast<std::size_t>(service)] = {
-                time_sum(change.at, *change.switch_back), from};
+          if (!back_already) {
+            const std::size_t before = log.size();
+            add(*change.rollback, "rollback", target, change.version, from);
+            auto& back = returns[static_cast<std::size_t>(service)];
+            // A switch-back before the rollback (and a stalled rollout's) is what it returns at.
+            if (!back || back->time > *change.rollback)
+              back = Return{*change.rollback, from, logged(before)};
+          }
         }
         break;
       }
@@ -379,7 +402,8 @@ void Operations::record_events() {
   std::stable_sort(log.begin(), log.end(), [](const Keyed& a, const Keyed& b) {
     return a.event.time != b.event.time ? a.event.time < b.event.time : a.order < b.order;
   });
-  for (Keyed& keyed : log) events_.push_back(std::move(keyed.event));
+  for (Keyed& keyed : log)
+    if (!keyed.dropped) events_.push_back(std::move(keyed.event));
 }
 
 }  // namespace dosim

@@ -310,6 +310,38 @@ changes:
   CHECK(logged);
 }
 
+TEST_CASE("a later deployment before an older one's rollback or switch-back replaces its version",
+          "[operations]") {
+  // v2 (10 % errors) rolled out by canary at 60 s with a rollback declared at 480 s; v3 (40 %)
+  // takes 20 % at 240 s and all at 300 s. v3 replaced "v1" before: v2's share in 240-300 s
+  // served no errors, its incident ended at 240 s, and its rollback was logged at 480 s
+  // (`v2 -> v1`) while v3 served. A switch-back past a later rollout was logged as well.
+  const Scenario scenario = scenario_from(kShop + R"(
+measurement_noise: false
+changes:
+  - {name: e1, kind: deployment, service: checkout, version: v2, at: 60s, strategy: canary,
+     steps: [{weight: 50, pause: 1m}], rollback: 480s, defect: {errorPercent: 10}}
+  - {name: e2, kind: deployment, service: checkout, version: v3, at: 240s, strategy: canary,
+     steps: [{weight: 20, pause: 1m}], defect: {errorPercent: 40}}
+  - {name: green, kind: deployment, service: search, version: v2, at: 60s,
+     strategy: blue-green, switchBack: 8m}
+  - {name: next, kind: deployment, service: search, version: v3, at: 240s, maxSurge: 2,
+     startTime: 30s}
+)");
+  const auto checkout = samples(scenario, 1, {270, 500});
+  CHECK(checkout[0].error == Approx(1 - 0.92 * 0.92));  // 80 % of v2's 10 %, 20 % of v3's 40 %
+  CHECK(checkout[1].error == Approx(0.4));              // v3 alone, no rollback of it
+  Simulation simulation(scenario, 1);
+  simulation.run();
+  REQUIRE(simulation.incidents().size() == 2);
+  CHECK(simulation.incidents()[0].end == 300 * kSecond);  // v2 served until v3 took all
+  for (const ChangeEvent& record : simulation.changes()) {
+    CHECK(record.kind != "rollback");
+    if (record.kind == "deployment" && record.to == "v3") CHECK(record.from == "v2");
+    if (record.kind == "blue-green-switch") CHECK(record.from == "v1");  // the switch, not back
+  }
+}
+
 TEST_CASE("an incompatibility shows only while the dependency runs that version", "[operations]") {
   // checkout v2 breaks against search v3: half its requests fail, in proportion to the
   // share of search on v3 (a canary of 20 %, then all of it, then rolled back).
