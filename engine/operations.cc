@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <optional>
 #include <utility>
 
@@ -279,6 +280,8 @@ void Operations::record_events() {
       configs_.push_back(static_cast<int>(c));
   }
   std::vector<std::string> config(scenario_.services.size(), "initial");
+  // Each region's (and regional source's) drains, [at, restore) (restore: the end if none).
+  std::map<std::string, std::vector<std::pair<SimTime, SimTime>>> drains;
   std::vector<std::vector<double>> admin_weights;  // per traffic source, as shifts set them
   for (const TrafficSpec& source : scenario_.traffic)
     admin_weights.push_back(source.region_weights);
@@ -380,8 +383,7 @@ void Operations::record_events() {
             change.traffic >= 0
                 ? change.region + " (" + scenario_.traffic[change.traffic].name + ")"
                 : change.region;
-        add(change.at, "drain", region, "serving", "drained");
-        if (change.restore) add(*change.restore, "drain-restore", region, "drained", "serving");
+        drains[region].push_back({change.at, change.restore.value_or(scenario_.duration)});
         break;
       }
       case ChangeKind::kTrafficShift: {
@@ -397,6 +399,21 @@ void Operations::record_events() {
         before = change.region_weights;
         break;
       }
+    }
+  }
+  // A region is drained while any of its drains is (steering.h): overlapping drains log
+  // one drain and one restore, when the last of them ends (each logged its own, so the log
+  // said `serving -> drained` of a drained region and `drained -> serving` of one that
+  // stayed drained).
+  for (auto& [region, spans] : drains) {
+    std::sort(spans.begin(), spans.end());
+    for (std::size_t i = 0; i < spans.size();) {
+      const SimTime start = spans[i].first;
+      SimTime end = spans[i].second;
+      for (++i; i < spans.size() && spans[i].first <= end; ++i)
+        end = std::max(end, spans[i].second);
+      add(start, "drain", region, "serving", "drained");
+      add(end, "drain-restore", region, "drained", "serving");
     }
   }
   std::stable_sort(log.begin(), log.end(), [](const Keyed& a, const Keyed& b) {

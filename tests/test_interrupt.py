@@ -37,6 +37,10 @@ def long_scenario():
     # Due long after any interruption: an incident of the truth that never began.
     lines += ["faults:", "  - {name: late, kind: error, target: {service: s001}, percent: 50,"
               " start: 20d, duration: 1h}"]
+    # A change made at once and one planned long after: the log holds the first alone.
+    lines += ["changes:",
+              "  - {name: early, kind: deployment, service: s002, version: v2, at: 1s}",
+              "  - {name: later, kind: deployment, service: s003, version: v2, at: 20d}"]
     return "\n".join(lines) + "\n"
 
 
@@ -94,6 +98,11 @@ def interrupt_run(signal_number, expected_code, *extra):
             for family in ("service", "edge", "endpoint"):
                 for metric, ds in f[f"metrics/{family}"].items():
                     check(ds.shape[0] == rows, f"{name}: metrics/{family}/{metric} has {rows} rows")
+            # What happened before the stop, not what was planned after (found by a new-user
+            # audit: a week's run stopped at day 1.6 listed changes up to day 4.65).
+            changes = f["events/changes/t_ns"][()]
+            check(len(changes) > 0 and bool(np.all(changes <= times[-1])),
+                  f"{name}: changes up to the last row: {changes} (last row {times[-1]})")
             rps = f["metrics/service/rps"][()]
             check(rps.shape == (rows, SERVICES) and bool(np.all(np.isfinite(rps))),
                   f"{name}: service rps readable and finite")

@@ -293,3 +293,34 @@ remediation:
         weight = f["metrics/route/weight"][:, routes(f)[("eu-users", "us-east")]]
         t = f["time_ns"][:] / 1e9
         assert np.all(weight[t > 15 * MINUTE] == 1.0)
+
+
+def test_overlapping_drains_of_a_region_are_one_drain_in_the_log():
+    """Two drains of r1, 2m-10m and 5m-20m: the region is drained from 2m to 20m, and the log
+    said `serving -> drained` of it again at 5m and `drained -> serving` at 10m, where it
+    stayed drained (found by a new-user audit)."""
+    path = TMP / "overlapping-drains.yaml"
+    path.write_text("""name: dr
+duration: 30m
+measurement_noise: false
+detectors: []
+regions: [{name: r1}, {name: r2}]
+services:
+  - {name: a, replicas: 4, capacity_rps: 200, region: r1}
+  - {name: b, replicas: 4, capacity_rps: 200, region: r2}
+traffic:
+  - {name: u, base_rps: 100, noise: 0, regions: {r1: a, r2: b}}
+changes:
+  - {name: d2, kind: drain, region: r1, at: 2m, restore: 10m}
+  - {name: d3, kind: drain, region: r1, at: 5m, restore: 20m}
+""")
+    trace = TMP / "overlapping-drains.h5"
+    result = dosim("run", path, "--out", trace, "--quiet")
+    assert result.returncode == 0, result.stderr
+    with h5py.File(trace) as f:
+        log = change_log(f)
+        a_rps = f["metrics/service/rps"][:, 0]
+        t = f["time_ns"][:] / 1e9
+    assert log == [(2 * MINUTE, "drain", "r1", "serving", "drained"),
+                   (20 * MINUTE, "drain-restore", "r1", "drained", "serving")], log
+    assert a_rps[row_ending(t, 15 * MINUTE)] == 0  # drained between the two restores
