@@ -521,6 +521,7 @@ void MeasurementBatch::resize(std::size_t series) {
   cap.assign(series, HUGE_VAL);
   mean.assign(series, -1.0);  // no mean measured
   exact.resize(series);
+  within.assign(series, {});
   percentiles.resize(series);
   count.resize(series);
   errors.resize(series);
@@ -606,15 +607,24 @@ void MeasurementBatch::measure(const std::vector<RandomStream>& streams, std::in
                                        ? gamma_percentiles_at(exact[i], gamma_c[i], scores_[i],
                                                               gamma_shift[i])
                                        : percentiles_at(exact[i], scores_[i]);
+      percentiles[i] = {std::min(p.p50, cap[i]), std::min(p.p95, cap[i]), std::min(p.p99, cap[i])};
       // An atom at the cap (attempts lost, waiting the timeout out) holds every order
       // statistic that falls in it: a tick with more than 5 % of its attempts lost has its
-      // p95 at the timeout, as at the request level (the secants' draw fell below it).
-      const double lost = atom[i];
-      const auto capped = [&](double value, double above) {
-        return lost > 0 && above <= lost ? cap[i] : std::min(value, cap[i]);
-      };
-      const SampleScores& z = scores_[i];
-      percentiles[i] = {capped(p.p50, z.t50), capped(p.p95, z.t95), capped(p.p99, z.t99)};
+      // p95 at the timeout, one with fewer the rest's quantile where its p95 falls among them,
+      // as at the request level (the secants' draw about the whole's p95 fell below the
+      // timeout on 46 % of the ticks of 20 % lost, and stayed near it with fewer lost).
+      if (const double lost = atom[i]; lost > 0 && lost < 1 && within[i].p50 > 0) {
+        const SampleScores& z = scores_[i];
+        const auto rest = [&](double above) {  // the score among the rest, for `above` > lost
+          return clamped_quantile(1.0 - (above - lost) / (1.0 - lost));
+        };
+        const SampledPercentiles r =
+            percentiles_at(within[i], {rest(z.t50), rest(z.t95), rest(z.t99), z.t50, z.t95, z.t99});
+        const auto at = [&](double above, double value) {
+          return above <= lost ? cap[i] : std::min(value, cap[i]);
+        };
+        percentiles[i] = {at(z.t50, r.p50), at(z.t95, r.p95), at(z.t99, r.p99)};
+      }
     }
   }
 }

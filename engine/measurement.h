@@ -177,6 +177,9 @@ struct MeasurementBatch {
   std::vector<double> fast, slow;
   std::vector<SampledPercentiles> exact;
   std::vector<double> mu, sigma, atom, cap;
+  // With an atom and sigma < 0: the percentiles of the rest (those not in the atom), through
+  // which an order statistic outside the atom is read (else `exact` is).
+  std::vector<SampledPercentiles> within;
   // >= 0 (with sigma < 0): the percentiles are a gamma's of this Wilson-Hilferty constant,
   // shifted by gamma_shift (gamma_percentiles_at, then capped).
   std::vector<double> gamma_c, gamma_shift;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <optional>
 #include <utility>
@@ -251,19 +252,27 @@ void Operations::record_events() {
   std::stable_sort(by_time.begin(), by_time.end(), [&](std::size_t a, std::size_t b) {
     return scenario_.changes[a].at < scenario_.changes[b].at;
   });
-  std::vector<std::string> version(scenario_.services.size(), "v1");
-  // A deployment rolled back or a blue-green one switched back: when its service is back on
-  // the version before it, which one that is (a later deployment from then on replaces that
-  // version), and its event in the log. A later deployment that starts first replaces the
-  // deployment's version itself: the return never happens, and its event is dropped (a
+  // Each service's deployments so far, in time order: its version, from when it serves
+  // (`at`) until it returns to the version before it (rolled back or switched back; never:
+  // the end), and that return's event in the log. The version serving just before a time
+  // is that of the latest deployment not returned by then (a later one rolled back hands
+  // the service back to the one before it), else v1. A return is logged only where its
+  // deployment serves when it comes: a later deployment still serving then replaced it (a
   // rollback of v2 at 8m logged `v2 -> v1` while v3 had served since 5m, and the version v3
   // replaced read v1).
-  struct Return {
-    SimTime time;
+  constexpr SimTime kForever = std::numeric_limits<SimTime>::max();
+  struct Serving {
+    SimTime at, returns;
     std::string version;
     std::optional<std::size_t> event;  // in `log`
   };
-  std::vector<std::optional<Return>> returns(scenario_.services.size());
+  std::vector<std::vector<Serving>> served(scenario_.services.size());
+  const auto version_before = [&](int service, SimTime t) -> std::string {
+    const std::vector<Serving>& history = served[static_cast<std::size_t>(service)];
+    for (auto it = history.rbegin(); it != history.rend(); ++it)
+      if (it->returns > t) return it->version;
+    return "v1";
+  };
   const auto logged = [&](std::size_t before) -> std::optional<std::size_t> {
     if (log.size() == before) return std::nullopt;  // past the end or cut: not logged
     return log.size() - 1;
@@ -292,15 +301,9 @@ void Operations::record_events() {
     switch (change.kind) {
       case ChangeKind::kDeployment: {
         const int service = change.services.front();
-        if (auto& back = returns[static_cast<std::size_t>(service)]) {
-          if (back->time <= change.at)
-            version[service] = back->version;
-          else if (back->event)
-            log[*back->event].dropped = true;  // this deployment replaces it first
-          back.reset();
-        }
-        const std::string from = version[service];
+        const std::string from = version_before(service, change.at);
         replaced_version_[index] = from;
+        Serving serving{change.at, kForever, change.version, std::nullopt};
         // A version that cannot start stalls at the first step whatever the strategy: no
         // traffic reaches it, no canary step or switch happens (the world's exposure is 0).
         const bool stalled = change.defect.blocks_start();
@@ -330,8 +333,8 @@ void Operations::record_events() {
               const std::size_t before = log.size();
               add(change.at + *change.switch_back, "blue-green-switch", target, change.version,
                   from);
-              returns[static_cast<std::size_t>(service)] =
-                  Return{time_sum(change.at, *change.switch_back), from, logged(before)};
+              serving.returns = time_sum(change.at, *change.switch_back);
+              serving.event = logged(before);
             }
             break;
         }
@@ -339,18 +342,18 @@ void Operations::record_events() {
         const bool back_already = !stalled && change.strategy == RolloutStrategy::kBlueGreen &&
                                   change.switch_back && change.rollback &&
                                   *change.rollback >= time_sum(change.at, *change.switch_back);
-        version[service] = change.version;
         if (change.rollback) {
           cut = scenario_.duration;
           if (!back_already) {
             const std::size_t before = log.size();
             add(*change.rollback, "rollback", target, change.version, from);
-            auto& back = returns[static_cast<std::size_t>(service)];
-            // A switch-back before the rollback (and a stalled rollout's) is what it returns at.
-            if (!back || back->time > *change.rollback)
-              back = Return{*change.rollback, from, logged(before)};
+            if (*change.rollback < serving.returns) {  // before a switch-back, if any
+              serving.returns = *change.rollback;
+              serving.event = logged(before);
+            }
           }
         }
+        served[static_cast<std::size_t>(service)].push_back(std::move(serving));
         break;
       }
       case ChangeKind::kConfig: {
@@ -401,6 +404,15 @@ void Operations::record_events() {
       }
     }
   }
+  // A return comes where its deployment serves: not where a later one still serves then.
+  for (const std::vector<Serving>& history : served)
+    for (std::size_t e = 0; e < history.size(); ++e) {
+      if (!history[e].event) continue;
+      const SimTime back = history[e].returns;
+      for (std::size_t l = e + 1; l < history.size(); ++l)
+        if (history[l].at < back && history[l].returns > back)
+          log[*history[e].event].dropped = true;
+    }
   // A region is drained while any of its drains is (steering.h): overlapping drains log
   // one drain and one restore, when the last of them ends (each logged its own, so the log
   // said `serving -> drained` of a drained region and `drained -> serving` of one that

@@ -516,6 +516,7 @@ void TickOutcome::reset(std::size_t services, std::size_t endpoints, std::size_t
   edge_attempts_per_call.assign(dependencies, 1.0);
   edge_from_source.assign(dependencies, 0.0);
   edge_fit.assign(dependencies, {});
+  edge_within.assign(dependencies, {});
   edge_lognormal.assign(dependencies, 0);
   edge_mixed.assign(dependencies, 0);
   endpoint_delayed.assign(services, 0);
@@ -1119,17 +1120,14 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
       const int queues = pooled ? 1 : replicas;
       const int servers = pooled ? replicas * workers : workers;
       // A world starts running, not empty: a queue's first tick starts from the stationary
-      // queue of its load (in_system < 0 until then).
-      // Above capacity, where there is none, at its limit: where a queue fed beyond its
-      // capacity ends (it held more than the limit, and the first tick shed it all).
-      // (It started at L(kRhoHigh) where that is under the limit: one server fed 150 rps of
-      // its 100 began at 199 requests, 2.25 s, and took 18 s to fill.)
+      // queue of its load (in_system < 0 until then). Above capacity, where there is none,
+      // at the stationary branch's end (kRhoHigh) or its limit, whichever is less: a queue
+      // with a small limit starts where one fed beyond its capacity ends (full), one with a
+      // large limit fills from there (it would start hours of work deep otherwise).
       if (in_system < 0)
         in_system =
-            admitted >= capacity
-                ? waiting_limit + replicas * workers
-                : std::min(queues * mmc_in_system(servers, std::min(admitted / capacity, kRhoHigh)),
-                           waiting_limit + replicas * workers);
+            std::min(queues * mmc_in_system(servers, std::min(admitted / capacity, kRhoHigh)),
+                     waiting_limit + replicas * workers);
       // `count` of the queues, holding `held` requests in all, each fed its share.
       const auto step_queues = [&](int count, double held) {
         FluidQueueStep st =
@@ -1738,6 +1736,12 @@ void World::compute(std::int64_t tick, const std::vector<double>& external,
         q50 = waited(0.50);
         q95 = waited(0.95);
         q99 = waited(0.99);
+        const auto own = [&](double q) {
+          return shaped ? quantile(shape, q)
+                        : lognormal_quantile(attempt_latency, normal_quantile(q));
+        };
+        out.edge_within[d] = {std::min(own(0.50), timeout), std::min(own(0.95), timeout),
+                              std::min(own(0.99), timeout)};
       } else if (edge_mixture) {
         q50 = mixture_quantile_of(out.edge_mixture[d], out.queue_shape[callee], 0.50);
         q95 = mixture_quantile_of(out.edge_mixture[d], out.queue_shape[callee], 0.95);
@@ -2276,6 +2280,7 @@ void World::measure_edges(std::int64_t tick, std::size_t begin, std::size_t end)
     batch.gamma_c[d] = outcome_.edge_gamma_c[d];
     batch.gamma_shift[d] = outcome_.edge_gamma_shift[d];
     batch.atom[d] = outcome_.edge_atom[d];
+    batch.within[d] = outcome_.edge_within[d];
     batch.cap[d] = outcome_.edge_cap[d];
     batch.mean[d] = -1.0;  // edges have no mean series
     batch.var[d] = 0;

@@ -279,6 +279,10 @@ struct TickOutcome {
   // atom edge_atom there (lost attempts waiting the timeout out).
   std::vector<LogNormal> edge_fit;
   std::vector<double> edge_atom, edge_cap;
+  // With an atom, the percentiles of the attempts that are not lost (the atom's p50, p95,
+  // p99 are those of all of them): a tick whose order statistic falls outside the atom reads
+  // its quantile there.
+  std::vector<SampledPercentiles> edge_within;
   std::vector<char> edge_lognormal;
   // 1 where an attempt sees its callee's delay_mixture unchanged (no refit, no lost attempts),
   // 2 where it sees edge_mixture (an injected delay on a share of the attempts, or all, to a

@@ -46,30 +46,6 @@ def test_a_full_queue_serves_at_capacity_and_waits_what_it_holds(rps, tick):
     assert np.allclose(m["latency_mean_s"], 10.2, rtol=1e-4), m["latency_mean_s"][:3]
 
 
-def test_an_overloaded_start_is_full_from_its_first_tick_when_its_limit_is_large():
-    """A limit above the stationary queue's end (1,000 requests against 199 at one server of
-    100 a second fed 150): the queue started at 199, waited 2.25 s and shed nothing on its
-    first tick, and took 18 s to fill (found by a new-user audit)."""
-    path = TMP / "full-large-limit.yaml"
-    path.write_text("""name: full
-duration: 1m
-measurement_noise: false
-detectors: []
-services:
-  - {name: svc, replicas: 1, workers: 1, capacity_rps: 100, base_latency: 10ms}
-traffic:
-  - {entry: svc, base_rps: 150, noise: 0}
-""")
-    trace = TMP / "full-large-limit.h5"
-    result = dosim("run", path, "--out", trace, "--quiet")
-    assert result.returncode == 0, result.stderr
-    with h5py.File(trace) as f:
-        m = f["metrics/service"]
-        # 1,001 requests at 100 a second: 10.01 s of wait and 10 ms of service; a third shed.
-        assert np.allclose(m["latency_mean_s"][:, 0], 10.02, rtol=1e-3), m["latency_mean_s"][:3, 0]
-        assert np.allclose(m["error_ratio"][:, 0], 1 / 3, atol=1e-6), m["error_ratio"][:3, 0]
-
-
 def test_a_full_queue_waits_as_at_the_request_level():
     fluid, requests = run("modes", 30), run("modes", 30, mode="requests")
     steady = slice(120, None)  # the request level starts empty and fills in 5 s

@@ -319,6 +319,7 @@ TEST_CASE("Measurement: lost attempts at the cap hold the order statistics that 
   batch.sigma[0] = -1;
   batch.atom[0] = 0.2;
   batch.cap[0] = 0.1;
+  batch.within[0] = {0.005, 0.02, 0.04};  // the attempts not lost
   int below = 0, p50_at_cap = 0;
   for (int tick = 0; tick < 2000; ++tick) {
     batch.measure(streams, tick, 0);
@@ -328,6 +329,27 @@ TEST_CASE("Measurement: lost attempts at the cap hold the order statistics that 
   }
   CHECK(below == 0);
   CHECK(p50_at_cap == 0);  // half the sample is never lost
+  // 6 % lost of about 480: a tick's p95 is the timeout where at least 5 % of its sample is
+  // (P about 0.84: the share above its 95th order statistic is 0.05 +- 0.01), else the rest's
+  // tail, far below it (it stayed near the timeout: the whole's p95 is the timeout).
+  batch.expected[0] = 480;
+  batch.atom[0] = 0.06;
+  batch.exact[0] = {0.006, 0.1, 0.1};
+  int at_cap = 0, ticks = 0;
+  std::vector<double> rest;
+  for (int tick = 0; tick < 4000; ++tick) {
+    batch.measure(streams, tick, 0);
+    if (batch.count[0] == 0) continue;
+    ++ticks;
+    if (batch.percentiles[0].p95 == 0.1)
+      ++at_cap;
+    else
+      rest.push_back(batch.percentiles[0].p95);
+  }
+  CHECK(std::abs(static_cast<double>(at_cap) / ticks - 0.84) < 0.04);
+  REQUIRE(!rest.empty());
+  std::sort(rest.begin(), rest.end());
+  CHECK(rest[rest.size() / 2] < 0.06);  // the rest's far tail (0.04 at its 99th percentile)
 }
 
 TEST_CASE("Measurement: latency is measured on the requests completing, fewer while a queue fills",

@@ -327,6 +327,8 @@ changes:
      strategy: blue-green, switchBack: 8m}
   - {name: next, kind: deployment, service: search, version: v3, at: 240s, maxSurge: 2,
      startTime: 30s}
+  - {name: w2, kind: deployment, service: web, version: v2, at: 60s, rollback: 600s}
+  - {name: w3, kind: deployment, service: web, version: v3, at: 120s, rollback: 300s}
 )");
   const auto checkout = samples(scenario, 1, {270, 500});
   CHECK(checkout[0].error == Approx(1 - 0.92 * 0.92));  // 80 % of v2's 10 %, 20 % of v3's 40 %
@@ -335,11 +337,20 @@ changes:
   simulation.run();
   REQUIRE(simulation.incidents().size() == 2);
   CHECK(simulation.incidents()[0].end == 300 * kSecond);  // v2 served until v3 took all
+  // web: v3 rolled back first hands the service back to v2, whose rollback then comes (a
+  // playbook's rollbacks of ecommerce-week.yaml, one after the other).
+  std::vector<std::string> web;
   for (const ChangeEvent& record : simulation.changes()) {
+    if (record.target == "web") {
+      if (record.kind == "rollback")
+        web.push_back(std::to_string(record.time / kSecond) + " " + record.from + "->" + record.to);
+      continue;
+    }
     CHECK(record.kind != "rollback");
     if (record.kind == "deployment" && record.to == "v3") CHECK(record.from == "v2");
     if (record.kind == "blue-green-switch") CHECK(record.from == "v1");  // the switch, not back
   }
+  CHECK(web == std::vector<std::string>{"300 v3->v2", "600 v2->v1"});
 }
 
 TEST_CASE("an incompatibility shows only while the dependency runs that version", "[operations]") {
