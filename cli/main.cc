@@ -221,9 +221,14 @@ int main(int argc, char** argv) {
   dosim::cli::ServeOptions serve;
   std::uint64_t serve_seed = 0;
   auto* serve_cmd = app.add_subcommand(
-      "serve", "Run a scenario against the wall clock and serve its metrics to Prometheus");
+      "serve",
+      "Run a scenario against the wall clock: a live page at /, a JSON API (/api/state, "
+      "/api/control, /api/inject) and its metrics for Prometheus at /metrics");
   serve_cmd->add_option("scenario", serve.scenario_path, "Scenario YAML file")->required();
-  serve_cmd->add_option("--listen", serve.listen, "HOST:PORT for /metrics")->capture_default_str();
+  serve_cmd
+      ->add_option("--listen", serve.listen,
+                   "HOST:PORT (or http://HOST:PORT) for the page, the API and /metrics")
+      ->capture_default_str();
   serve_cmd
       ->add_option("--speed", serve.speed,
                    "Simulated seconds per wall-clock second (0: as fast as it goes)")

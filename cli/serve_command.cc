@@ -243,8 +243,11 @@ void tell(Session& session) {
   for (auto& [t, kind, text] : lines) session.view->note(t, kind, text);
 }
 
+// Invalid UTF-8 (a parse error quotes the body's bytes) is written as U+FFFD: dump() threw
+// on it, and the server stopped with an internal error.
 HttpServer::Response json_answer(int status, const nlohmann::json& body) {
-  return {status, "application/json", body.dump() + "\n", ""};
+  return {status, "application/json",
+          body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", ""};
 }
 
 // `text` with its %XX escapes decoded (a browser's or curl's --data-urlencode); "+" is a
@@ -459,11 +462,17 @@ int serve_command(const ServeOptions& options) {
   std::vector<bool> ended;
   auto last_resend = std::chrono::steady_clock::now();
   std::size_t push_failures = 0;
+  // After a push that got no answer, none for kPushBackoff: an Alertmanager that takes
+  // connections and never answers held the run (and every client) 5 s a push.
+  constexpr auto kPushBackoff = std::chrono::seconds(30);
+  auto next_push = std::chrono::steady_clock::now();
   const auto push = [&](bool resend_all) {
-    if (!alertmanager) return;
+    if (!alertmanager || std::chrono::steady_clock::now() < next_push) return;
     const std::vector<Alert>& alerts = run->alerts();
     const auto now = std::chrono::system_clock::now();
     nlohmann::json batch = nlohmann::json::array();
+    const std::size_t known = pushed_at.size();
+    std::vector<std::size_t> ending;  // alerts whose end this batch sends
     for (std::size_t a = 0; a < alerts.size(); ++a) {
       const bool is_new = a >= pushed_at.size();
       if (is_new) {
@@ -473,13 +482,24 @@ int serve_command(const ServeOptions& options) {
       const bool resolved = alerts[a].resolved >= 0;
       if (is_new || (resolved && !ended[a]) || (resend_all && !ended[a])) {
         batch.push_back(alertmanager_alert(alerts[a], scenario, pushed_at[a], now, resolved));
-        if (resolved) ended[a] = true;
+        if (resolved) {
+          ended[a] = true;
+          ending.push_back(a);
+        }
       }
     }
     if (batch.empty()) return;
     const HttpResponse response =
         http_request(alertmanager->host, alertmanager->port, "POST", "/api/v2/alerts", batch.dump(),
-                     "application/json", 5000);
+                     "application/json", 2000);
+    if (response.status == 0) {
+      next_push = std::chrono::steady_clock::now() + kPushBackoff;
+      // What this batch said goes with the next push that is tried.
+      pushed_at.resize(known);
+      ended.resize(known);
+      for (std::size_t a : ending)
+        if (a < known) ended[a] = false;
+    }
     if (!response.ok && push_failures++ == 0) {
       if (response.status == 0)  // no answer: the body is the system's reason
         std::fprintf(stderr, "dosim serve: warning: cannot reach Alertmanager at %s: %s\n",

@@ -16,7 +16,7 @@ import urllib.request
 import h5py
 import pytest
 
-from dosim_test_util import DOSIM, TMP
+from dosim_test_util import DOSIM, SOURCE_DIR, TMP
 
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 ALERTMANAGER = shutil.which("prometheus-alertmanager") or "/usr/bin/prometheus-alertmanager"
@@ -353,6 +353,44 @@ faults:
         serve.wait(timeout=30)
 
 
+def test_an_alertmanager_that_never_answers_is_tried_again_only_after_a_while():
+    """An Alertmanager that takes connections and never answers held the run 5 s a push (a
+    region outage's 18 pushes: 91 s for a run of under one, and every scrape with it). Now a
+    push without an answer stops the pushes for 30 s of wall time: this run tries once."""
+    import threading
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(64)
+    accepted = []
+
+    def take():
+        silent.settimeout(0.2)
+        while not done.is_set():
+            try:
+                accepted.append(silent.accept()[0])  # held open, never answered
+            except socket.timeout:
+                pass
+    done = threading.Event()
+    taker = threading.Thread(target=take)
+    taker.start()
+    try:
+        result = subprocess.run(
+            [DOSIM, "serve", str(SOURCE_DIR / "scenarios" / "region-outage.yaml"), "--listen",
+             "127.0.0.1:0", "--speed", "0", "--exit-at-end", "--out",
+             str(TMP / "serve-silent-am.h5"), "--alertmanager",
+             f"127.0.0.1:{silent.getsockname()[1]}"],
+            capture_output=True, text=True, timeout=300)
+    finally:
+        done.set()
+        taker.join()
+        for c in accepted:
+            c.close()
+        silent.close()
+    assert result.returncode == 0, result.stderr
+    assert "cannot reach Alertmanager" in result.stderr, result.stderr
+    assert len(accepted) == 1, len(accepted)
+
+
 def test_an_alertmanager_url_dosim_cannot_reach_is_refused_before_the_run(scenario):
     # https:// passed the start-up check and every push then failed with a warning (exit 0).
     for url, why in [("https://127.0.0.1:9093", "https:// is not supported"),
@@ -524,10 +562,34 @@ def test_silent_and_slow_clients_side_by_side_hold_no_other_request(scenario):
         # was "the body must be a JSON object", a number past a double's range too.
         for body, said in ((b'{"action":"pause","action":"resume"}', "key 'action' is given twice"),
                            (b'{"action":"speed","speed":1e999}', "the body is no JSON: number overflow"),
-                           (b'{"action": pause}', "the body is no JSON: parse error at line 1, column ")):
+                           (b'{"action": pause}', "the body is no JSON: parse error at line 1, column "),
+                           # A byte of no UTF-8: the parse error quotes it, and writing the
+                           # answer threw (the server stopped, exit 70).
+                           (b'{"action":"\xff"}', "ill-formed UTF-8 byte"),
+                           (b'{"\xe2\x82":1}', "ill-formed UTF-8 byte")):
             answer = raw_request(port, b"POST /api/control HTTP/1.1\r\nContent-Length: " +
                                  str(len(body)).encode() + b"\r\n\r\n" + body)
             assert answer.startswith("HTTP/1.1 400") and said in answer, (body, answer)
+        assert serve.poll() is None
+        # Expect: 100-continue (curl's way for a POST) is answered before the body comes:
+        # the client waited a second for it and got 408.
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            body = b'{"action":"pause"}'
+            s.sendall(b"POST /api/control HTTP/1.1\r\nExpect: 100-continue\r\n"
+                      b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n")
+            assert s.recv(4096).startswith(b"HTTP/1.1 100 Continue\r\n\r\n")
+            s.sendall(body)
+            answer = s.recv(4096).decode()
+            assert answer.startswith("HTTP/1.1 200") and '"paused":true' in answer, answer
+        assert post(port, "/api/control", {"action": "resume"})[1]["paused"] is False
+        # A body cut short of its Content-Length is no request (it was run as it came).
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(b'POST /api/control HTTP/1.1\r\nContent-Length: 500\r\n\r\n'
+                      b'{"action":"pause"}')
+            s.shutdown(socket.SHUT_WR)
+            answer = s.recv(4096).decode()
+        assert answer.startswith("HTTP/1.1 400") and "the body ended after 18 of its " \
+            "Content-Length's 500 bytes" in answer, answer
         lf = raw_request(port, b"GET /api/state HTTP/1.1\nHost: x\n\n")
         assert lf.startswith("HTTP/1.1 200 OK"), lf[:200]
         assert json.loads(get(port, "/api/state"))["paused"] is False

@@ -281,6 +281,19 @@ void send_response(int client, const HttpServer::Response& response) {
 
 }  // namespace
 
+namespace {
+// Whether a request's whole head is in and asks `Expect: 100-continue` (any case).
+bool expects_continue(const std::string& request) {
+  const std::size_t head_end = head_bounds(request).first;
+  if (head_end == std::string::npos) return false;
+  std::string head(1, '\n');
+  head.append(request, 0, head_end);
+  for (char& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::size_t at = head.find("\nexpect:");
+  return at != std::string::npos && head.find("100-continue", at) < head.find('\n', at + 1);
+}
+}  // namespace
+
 std::optional<HttpServer::Response> HttpServer::answer(const Connection& connection, bool closed,
                                                        Handler handler, void* context) {
   const std::string& request = connection.request;
@@ -321,7 +334,12 @@ std::optional<HttpServer::Response> HttpServer::answer(const Connection& connect
       return plain(413, "the body is longer than " + std::to_string(kMaxBody >> 20) + " MiB");
     length = given ? static_cast<std::size_t>(*given) : 0;
   }
-  if (request.size() < body_start + length && !closed) return std::nullopt;
+  if (request.size() < body_start + length) {
+    if (!closed) return std::nullopt;
+    // The client stopped sending: what came is not the request (it was run as it was).
+    return plain(400, "the body ended after " + std::to_string(request.size() - body_start) +
+                          " of its Content-Length's " + std::to_string(length) + " bytes");
+  }
   const std::size_t first_space = request.find(' ');
   const std::size_t second_space =
       first_space == std::string::npos ? std::string::npos : request.find(' ', first_space + 1);
@@ -387,6 +405,13 @@ void HttpServer::serve_for(int timeout_ms, Handler handler, void* context) {
           closed = true;
       }
       std::optional<Response> response = answer(c, closed, handler, context);
+      // A client that asks `Expect: 100-continue` (curl's and many libraries' way for a POST)
+      // waits for it before its body: it waited a second and got 408.
+      if (!response && !c.continued && expects_continue(c.request)) {
+        static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+        (void)::send(c.fd, kContinue, sizeof kContinue - 1, MSG_NOSIGNAL);
+        c.continued = true;
+      }
       if (!response && Clock::now() >= expiry(c)) {
         if (c.request.empty())
           response = Response{0, "", ""};  // nothing at all: unanswered

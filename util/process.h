@@ -100,6 +100,7 @@ class HttpServer {
     int fd;
     std::string request;  // the bytes so far
     std::chrono::steady_clock::time_point accepted;
+    bool continued = false;  // `100 Continue` sent (the client asked with Expect)
   };
   // The answer to a connection's request once it is whole: the handler's, or the server's
   // own (411, 413, 431, 400); status 0: nothing to answer (`closed`: the client left).
