@@ -23,6 +23,7 @@
 #endif
 #include "number_options.h"
 #include "sweep_command.h"
+#include "util/cores.h"
 
 namespace {
 
@@ -249,7 +250,7 @@ int main(int argc, char** argv) {
   auto* nab_cmd = dosim::cli::add_nab_command(app, nab);
 
   dosim::cli::BenchOptions bench;
-  bench.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  bench.threads = dosim::usable_cores();
   auto* bench_cmd = app.add_subcommand(
       "bench",
       "Run detectors x scenarios x seeds and compare their scores (JSON with --out, HTML with "

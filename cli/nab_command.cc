@@ -17,6 +17,7 @@
 #include "dosim/analysis/nab_score.h"
 #include "dosim/error.h"
 #include "number_options.h"
+#include "util/cores.h"
 
 namespace dosim::cli {
 
@@ -44,7 +45,7 @@ CLI::App* add_nab_command(CLI::App& app, NabOptions& all) {
                   "config/thresholds.json");
 
   NabRunOptions& run_options = all.run;
-  run_options.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  run_options.threads = usable_cores();
   auto* run = nab->add_subcommand(
       "run",
       "Run dosim's detectors over every NAB file; a scoreboard beside NAB's published entries");

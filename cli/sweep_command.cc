@@ -25,6 +25,7 @@
 #include "sweep_cluster.h"
 #include "sweep_spec.h"
 #include "sweep_table.h"
+#include "util/cores.h"
 #include "util/input_file.h"
 #include "util/output_file.h"
 
@@ -178,11 +179,6 @@ std::size_t open_checkpoint(const std::string& dir, bool resume, const SweepPlan
     }
   }
   if (error) throw InputError(dir, "cannot read the checkpoint folder: " + error.message());
-  if (!files.empty() && !resume)
-    throw InputError(dir, "holds " + std::to_string(files.size()) + " completed run" +
-                              (files.size() == 1 ? "" : "s") +
-                              " of an earlier sweep: add --resume to go on with "
-                              "them, or remove the folder");
   std::sort(files.begin(), files.end());
   for (const fs::path& file : files) {
     std::size_t index = 0;
@@ -207,15 +203,23 @@ std::size_t open_checkpoint(const std::string& dir, bool resume, const SweepPlan
       if (!results[index]) ++held;
       results[index] = std::move(result);
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "%s: not a checkpointed run (%s): running it again\n",
-                   file.string().c_str(), e.what());
+      if (resume)
+        std::fprintf(stderr, "%s: not a checkpointed run (%s): running it again\n",
+                     file.string().c_str(), e.what());
     }
   }
+  // Another sweep's runs first: --resume would not take them (it was advised, and then
+  // refused with this).
   if (foreign > 0)
     throw InputError(dir, "holds " + std::to_string(foreign) +
                               " runs of another sweep (the sweep file, a scenario, the script, a "
                               "file the runs read or dosim changed since): remove the folder or "
                               "choose another --checkpoint");
+  if (!files.empty() && !resume)
+    throw InputError(dir, "holds " + std::to_string(files.size()) + " completed run" +
+                              (files.size() == 1 ? "" : "s") +
+                              " of this sweep: add --resume to go on with "
+                              "them, or remove the folder");
   return held;
 }
 
@@ -423,11 +427,7 @@ int run_sweep(const SweepOptions& options, SweepCluster& cluster) {
   const SweepJson header = SweepJson::parse(sweep_header(plan).dump());
   const std::size_t total = plan.run_count();
   const int threads =
-      options.threads > 0
-          ? options.threads
-          : (cluster.size() > 1
-                 ? 1
-                 : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+      options.threads > 0 ? options.threads : (cluster.size() > 1 ? 1 : usable_cores());
 
   if (options.show_scenario >= 0) {
     if (static_cast<std::size_t>(options.show_scenario) >= plan.cells.size())
@@ -668,7 +668,9 @@ CLI::App* add_sweep_command(CLI::App& app, SweepOptions& options) {
 }
 
 int sweep_command(SweepOptions options) {
-  if (options.merge) return merge_command(options);
+  // A merge is one process's work: launched by mpirun, the other ranks leave it to rank 0
+  // (each printed it and wrote the same files at once).
+  if (options.merge) return launcher_rank() > 0 ? kExitOk : merge_command(options);
   const int launched = launcher_world_size();
   if (!built_with_mpi() && launched > 1) {
     if (launcher_rank() != 0) return kExitOk;

@@ -2,14 +2,15 @@
 
 #include <algorithm>
 #include <cassert>
-#include <complex>
 #include <cmath>
+#include <complex>
 #include <string>
 #include <thread>
 
 #include "fluid_queue.h"
 #include "measurement.h"
 #include "queue_latency.h"
+#include "util/cores.h"
 
 namespace dosim {
 namespace {
@@ -657,8 +658,7 @@ World::World(const Scenario& scenario, std::uint64_t seed)
 void World::set_threads(int threads) {
   // No more threads than cores: every loop waits for its slowest part, and a part whose
   // thread has no core waits for a time slice. The parts change no value.
-  const int cores = static_cast<int>(std::thread::hardware_concurrency());
-  if (cores > 0) threads = std::min(threads, cores);
+  threads = std::min(threads, usable_cores());
   pool_ = threads > 1 ? std::make_unique<TickPool>(threads) : nullptr;
 }
 

@@ -509,6 +509,25 @@ def test_three_mpi_ranks_write_the_single_process_bytes(single):
     assert read(f"{out}.h5") == single["h5"]
 
 
+def test_a_merge_launched_by_mpirun_runs_once(single):
+    """`mpirun -np 3 dosim sweep merge ...` merged in every rank: each printed the results
+    and all wrote the same files at once (unsafe for HDF5)."""
+    require_mpi()
+    shards = []
+    for index in range(3):
+        shard = WORK / f"mpi-merge-shard-{index}.json"
+        sweep(GRID, "--shard", f"{index}/3", "-o", shard, "--quiet")
+        shards.append(shard)
+    out = WORK / "mpi-merged"
+    result = subprocess.run([MPIRUN, *MPI_FLAGS, DOSIM, "sweep", "merge", *map(str, shards),
+                             "-o", f"{out}.json", "-o", f"{out}.h5"],
+                            capture_output=True, text=True, timeout=180, env=MPI_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("dosim sweep merge:") == 1, result.stdout
+    assert read(f"{out}.json") == single["json"]
+    assert read(f"{out}.h5") == single["h5"]
+
+
 def test_an_mpi_sweep_stopped_midway_resumes_to_the_same_results(slow_single):
     require_mpi()
     path, expected = slow_single
@@ -678,6 +697,10 @@ def test_a_resume_refuses_runs_made_before_a_python_detector_changed():
     result = sweep(folder / "sweep.yaml", "-o", out, "--resume", ok=False)
     assert result.returncode == 2 and "runs of another sweep" in result.stderr, (
         result.returncode, result.stdout, result.stderr)
+    # Without --resume too: it advised "add --resume", which then refused them.
+    result = sweep(folder / "sweep.yaml", "-o", out, ok=False)
+    assert result.returncode == 2 and "runs of another sweep" in result.stderr, result.stderr
+    assert "add --resume" not in result.stderr
     assert not out.exists()
 
 

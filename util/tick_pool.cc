@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "util/cores.h"
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define DOSIM_CPU_RELAX() _mm_pause()
@@ -21,8 +23,7 @@ constexpr int kSpinsBeforeSleep = 20000;
 TickPool::TickPool(int threads) {
   // More threads than cores: a spinning thread would hold the core the one it waits for
   // needs, so workers sleep at once and the caller yields while it waits.
-  const unsigned cores = std::thread::hardware_concurrency();
-  oversubscribed_ = cores > 0 && static_cast<unsigned>(threads) > cores;
+  oversubscribed_ = threads > usable_cores();
   for (int t = 1; t < std::max(1, threads); ++t) workers_.emplace_back([this] { worker_main(); });
 }
 
