@@ -163,7 +163,21 @@ std::size_t open_checkpoint(const std::string& dir, bool resume, const SweepPlan
   std::error_code error;
   if (fs::exists(dir, error) && !fs::is_directory(dir, error))
     throw InputError(dir, "the checkpoint folder is a file");
-  if (only_check && !fs::exists(dir, error)) return 0;
+  if (only_check && !fs::exists(dir, error)) {
+    // Whether the run could make it (`--out /proc/x.json` passed a dry run, and the run
+    // failed): made and removed again, the folders above it too, so nothing is left.
+    std::vector<fs::path> made;
+    for (fs::path p = fs::absolute(dir, error); !p.empty() && !fs::exists(p, error);
+         p = p.parent_path()) {
+      made.push_back(p);
+      if (p == p.parent_path()) break;
+    }
+    fs::create_directories(dir, error);
+    const std::error_code failed = error;
+    for (const fs::path& p : made) fs::remove(p, error);  // the deepest first
+    if (failed) throw InputError(dir, "cannot make the checkpoint folder: " + failed.message());
+    return 0;
+  }
   if (!only_check) fs::create_directories(dir, error);
   if (error) throw InputError(dir, "cannot make the checkpoint folder: " + error.message());
   std::size_t held = 0, foreign = 0;

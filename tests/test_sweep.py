@@ -437,6 +437,12 @@ def test_a_sweep_killed_midway_resumes_to_the_same_results(slow_single):
     assert result.returncode == 2 and "add --resume" in result.stderr, result.stderr
     sweep(path, "-o", out, "--dry-run", "--resume")
     assert len(list(checkpoint.glob("run-*.json"))) == saved
+    # A checkpoint folder the run could not make fails the dry run too (it passed).
+    result = sweep(path, "-o", WORK / "x.json", "--checkpoint", "/proc/dosim-ckpt", "--dry-run",
+                   ok=False)
+    assert result.returncode == 2 and "cannot make the checkpoint folder" in result.stderr, \
+        result.stderr
+    assert not (WORK / "x.json.ckpt").exists()
     # A damaged run file ({} in place of a run) is run again, not said to be another sweep's.
     damaged = sorted(checkpoint.glob("run-*.json"))[0]
     damaged.write_text("{}")
