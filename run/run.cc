@@ -508,10 +508,18 @@ std::vector<IncidentTimelineEvent> RunReport::incident_timelines() const {
     if (const Alert* rule = first_rule_alert(rule_alerts, incident, matching);
         rule != nullptr && (first == nullptr || rule->time < first->time))
       first = rule;
+    // A rule's detection at the severity it opened with (its alert carries the highest
+    // reached: a Sev2 escalated later read sev1 at its opening).
+    const auto opened_as = [&](const Alert& rule) {
+      for (const DetectedIncident& d : detected)
+        if (d.rule == rule.detector && d.start == rule.time && !d.timeline.empty())
+          return "sev" + std::to_string(d.timeline.front().severity);
+      return rule.severity;
+    };
     if (first != nullptr)
       add(first->time, "first-alert",
           first->service == kWholeSystem
-              ? "incident rule " + first->detector + " " + first->severity
+              ? "incident rule " + first->detector + " " + opened_as(*first)
               : first->detector + " on " +
                     (first->target.empty() ? scenario.services[first->service].name
                                            : first->target) +

@@ -88,7 +88,15 @@ def test_one_delay_is_sev2_because_the_cart_pair_is_hot(seed):
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_two_delays_are_sev1_because_both_pairs_are_hot(seed):
-    rows, count, _ = timeline(run("double", SCENARIO, seed, "--script", SCRIPT))
+    trace = run("double", SCENARIO, seed, "--script", SCRIPT)
+    rows, count, _ = timeline(trace)
+    # The ground truth's timeline says the detection at the severity it opened with (it
+    # said sev1, the highest reached, at the opening at Sev2).
+    with h5py.File(trace) as f:
+        truth = f["truth/timeline"]
+        details = [d for e, d in zip(truth["event"].asstr()[()], truth["detail"].asstr()[()])
+                   if e == "first-alert" and d.startswith("incident rule")]
+    assert details == ["incident rule lab7 sev2"], details
     threshold = stream_threshold()
     assert count == 1, rows
     opened = rows[0]

@@ -366,6 +366,12 @@ def test_an_incident_rules_detection_is_the_time_to_detect():
     assert len(first) == 1, events
     ttd = (first[0][0] - start) // SECOND
     assert first[0][1].startswith("incident rule rule1 sev"), first
+    # At the severity the rule's incident opened with (it read the highest reached).
+    with h5py.File(trace) as f:
+        timeline = f["incidents_detected/timeline"]
+        opened = [int(sev) for event, sev in zip(timeline["event"].asstr()[()],
+                                                 timeline["severity"][()]) if event == "opened"]
+    assert first[0][1] == f"incident rule rule1 sev{opened[0]}", (first, opened)
     summary = [line for line in out.splitlines() if "time to (p50/p90)" in line][0]
     assert f"detect {ttd}s/{ttd}s" in summary, summary
     assert f"loop: first-alert +{ttd}s" in out, out

@@ -328,7 +328,7 @@ TEST_CASE("rollback at t equals a declared rollback at t and restores the replic
   CHECK(*got.scenario.changes[0].rollback == 5 * kMinute);
 }
 
-TEST_CASE("rollback before the deployment starts has nothing to roll back; at its start it does",
+TEST_CASE("rollback before the deployment starts has nothing to roll back, at its start it does",
           "[runtime]") {
   const Scenario scenario =
       scenario_from(kShop +
