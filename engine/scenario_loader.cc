@@ -487,6 +487,10 @@ void Loader::read_autoscaling(const YAML::Node& node, ServiceSpec& service) {
   spec.window = r.duration("stabilizationWindow", Range::at_least(0)).value_or(spec.window);
   spec.sync_period = r.duration("syncPeriod", Range::above(0)).value_or(spec.sync_period);
   spec.start_time = r.duration("startTime", Range::at_least(0)).value_or(spec.start_time);
+  if (duration_ && r.has("syncPeriod") && spec.sync_period >= *duration_)
+    diags_.warning(r.value_pos("syncPeriod"), "the autoscaler first decides after 'syncPeriod' (" +
+                                                  format_duration(spec.sync_period) + ")" +
+                                                  never_happens());
   // Comparisons with the values that are there (a bad one is said already), each said.
   const bool min_ok = !r.has("minReplicas") || min_given;
   if (!max_given)

@@ -112,6 +112,14 @@ void Loader::read_change(const YAML::Node& node, int index) {
         diags_.warning(r.value_pos("fixedAt"),
                        "change '" + change.name + "' restarts the consumers not reloaded at " +
                            format_duration(*change.fixed_at) + never_happens());
+      else if (change.fixed_at && at && *change.fixed_at <= time_after(*at, change.deadline) &&
+               !change.stragglers().empty())
+        diags_.warning(r.value_pos("fixedAt"),
+                       "change '" + change.name + "' restarts the consumers not reloaded at " +
+                           format_duration(*change.fixed_at) +
+                           ", by the time the old secret is revoked (" +
+                           format_duration(time_after(*at, change.deadline)) +
+                           "): nothing fails, the rotation is no incident");
       // A consumer that does not reload breaks when the old secret is revoked.
       change.defect.error = 1.0;
       break;

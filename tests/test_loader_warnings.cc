@@ -212,6 +212,27 @@ TEST_CASE("a traffic surge that starts at the end never happens, one past it is 
               "scenario's end (2h): it never happens"});
 }
 
+TEST_CASE("a secret fixed before it is revoked, an autoscaler past the end: said", "[warnings]") {
+  // Found by a new-user audit: both loaded silently and did nothing (a silent incident of
+  // zero length; an autoscaler that never decided).
+  CHECK(warnings_of("name: t\n"
+                    "duration: 1h\n"
+                    "services:\n"
+                    "  - name: web\n"
+                    "    replicas: 2\n"
+                    "    autoscaling: {maxReplicas: 4, syncPeriod: 2h}\n"
+                    "changes:\n"
+                    "  - {name: s, kind: secret-rotation, secret: db, consumers: [web], at: 25m,\n"
+                    "     deadline: 2m, fixedAt: 26m}\n"
+                    "  - {name: ok, kind: secret-rotation, secret: db2, consumers: [web],\n"
+                    "     reloaded: [web], at: 25m, deadline: 2m, fixedAt: 26m}\n") ==
+        Lines{"test.yaml:6:47: warning: the autoscaler first decides after 'syncPeriod' (2h), "
+              "at or after the scenario's end (1h): it never happens",
+              "test.yaml:9:29: warning: change 's' restarts the consumers not reloaded at 26m, by "
+              "the time the old secret is revoked (27m): nothing fails, the rotation is no "
+              "incident"});
+}
+
 TEST_CASE("rollbacks, reverts and switches back at or after the end never happen", "[warnings]") {
   CHECK(warnings_of(
             kHead +
