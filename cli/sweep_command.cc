@@ -423,17 +423,31 @@ int run_sweep(const SweepOptions& options, SweepCluster& cluster) {
   const bool leader = cluster.leader();
   std::size_t shard_index = 0, shard_count = 1;
   const bool sharded = !options.shard.empty();
+  // A bad --shard is said with the sweep file's problems (it hid them), all at once.
+  std::vector<Diagnostic> problems;
   if (sharded) {
     unsigned long long i = 0, n = 0;
     char extra = 0;
-    if (std::sscanf(options.shard.c_str(), "%llu/%llu%c", &i, &n, &extra) != 2 || n < 1 || i >= n ||
-        n > 1'000'000)
-      throw InputError("--shard",
-                       "expected I/N with 0 <= I < N (like 0/4), got '" + options.shard + "'");
+    // Digits, a slash, digits: sscanf alone took " 1/3" and "0/ 3".
+    const bool digits_only = std::count(options.shard.begin(), options.shard.end(), '/') == 1 &&
+                             std::all_of(options.shard.begin(), options.shard.end(), [](char c) {
+                               return c == '/' || std::isdigit(static_cast<unsigned char>(c));
+                             });
+    if (!digits_only || std::sscanf(options.shard.c_str(), "%llu/%llu%c", &i, &n, &extra) != 2 ||
+        n < 1 || i >= n || n > 1'000'000)
+      problems.push_back({"--shard", 0, 0,
+                          "expected I/N with 0 <= I < N (like 0/4), got '" + options.shard + "'"});
     shard_index = i;
-    shard_count = n;
+    shard_count = std::max<unsigned long long>(n, 1);
   }
-  const SweepPlan plan = plan_sweep(load_sweep_file(options.sweep_path));
+  std::optional<SweepPlan> planned;
+  try {
+    planned.emplace(plan_sweep(load_sweep_file(options.sweep_path)));
+  } catch (const Error& error) {
+    problems.insert(problems.end(), error.diagnostics().begin(), error.diagnostics().end());
+  }
+  if (!problems.empty()) throw InputError(std::move(problems));
+  const SweepPlan& plan = *planned;
   // The scenarios' warnings, as dosim bench and validate say them (each once).
   if (leader && !options.quiet)
     for (const Diagnostic& warning : plan.warnings)

@@ -1074,3 +1074,18 @@ def test_the_example_output_of_the_sweep_page_is_current():
     printed = [line.rstrip() for line in result.stdout.splitlines()]
     at = printed.index(page[start])
     assert printed[at:at + 4] == page[start:start + 4], "\n".join(printed[at:at + 4])
+
+
+def test_a_bad_shard_is_said_with_the_sweep_files_problems():
+    """A bad --shard hid every problem of the sweep file (found by a new-user audit), and
+    sscanf took " 1/3" and "0/ 3"."""
+    broken = WORK / "broken-with-shard.yaml"
+    broken.write_text("scenario: no-such-scenario.yaml\n")
+    result = sweep(broken, "--shard", "5/3", "--dry-run", ok=False)
+    assert result.returncode == 2, result.stderr
+    assert "--shard: expected I/N with 0 <= I < N (like 0/4), got '5/3'" in result.stderr
+    assert "no-such-scenario.yaml" in result.stderr and "3 problems" in result.stderr, \
+        result.stderr
+    for shard in (" 1/3", "0/ 3", "1//3"):
+        result = sweep(GRID, "--shard", shard, "--dry-run", ok=False)
+        assert result.returncode == 2 and "--shard: expected I/N" in result.stderr, (shard, result)
