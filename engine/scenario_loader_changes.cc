@@ -186,6 +186,21 @@ void Loader::read_change(const YAML::Node& node, int index) {
     else
       read_defect(*defect, change);
   }
+  // As a fault between two ticks: a defective change taken back before the next tick begins
+  // never acts (the world reads changes at each tick), and its ground truth is silent.
+  const std::optional<SimTime> back = change.rollback ? change.rollback : change.revert;
+  if (change.defect.any() && back && *back > change.at && scenario_.tick > 0 &&
+      (!duration_ || *back < *duration_)) {
+    const SimTime tick = scenario_.tick;
+    const SimTime first = (change.at / tick + (change.at % tick != 0 ? 1 : 0)) * tick;
+    if (first >= *back)
+      diags_.warning(r.value_pos(change.rollback ? "rollback" : "revert"),
+                     "change '" + change.name + "' is in effect from " +
+                         format_duration(change.at) + " to " + format_duration(*back) +
+                         ", between two ticks (" + format_duration(first) +
+                         " is the next; ticks of " + format_duration(tick) +
+                         "): its defect never acts, and its ground truth is silent");
+  }
   scenario_.changes.push_back(std::move(change));
 }
 

@@ -233,6 +233,25 @@ TEST_CASE("a secret fixed before it is revoked, an autoscaler past the end: said
               "incident"});
 }
 
+TEST_CASE("a defective change taken back between two ticks never acts: said", "[warnings]") {
+  // As a fault between two ticks (found by a new-user audit: it loaded silently, a silent
+  // incident). On a tick, or lasting to the next one, it acts.
+  CHECK(warnings_of("name: t\n"
+                    "duration: 10m\n"
+                    "tick: 10s\n"
+                    "services: [{name: web, replicas: 2}]\n"
+                    "changes:\n"
+                    "  - {name: c, kind: config, services: [web], version: x, at: 4m1s,\n"
+                    "     revert: 4m5s, defect: {errorPercent: 50}}\n"
+                    "  - {name: d, kind: deployment, service: web, version: v2, at: 5m,\n"
+                    "     rollback: 5m5s, defect: {errorPercent: 50}}\n"
+                    "  - {name: n, kind: config, services: [web], version: y, at: 6m1s,\n"
+                    "     revert: 6m5s}\n") ==
+        Lines{"test.yaml:7:14: warning: change 'c' is in effect from 4m1s to 4m5s, between two "
+              "ticks (4m10s is the next; ticks of 10s): its defect never acts, and its ground "
+              "truth is silent"});
+}
+
 TEST_CASE("rollbacks, reverts and switches back at or after the end never happen", "[warnings]") {
   CHECK(warnings_of(
             kHead +
