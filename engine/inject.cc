@@ -29,13 +29,13 @@ int inject_fault(Simulation& simulation, YAML::Node node, const std::string& whe
                  const std::string& file, std::vector<Diagnostic>* warnings, bool strict) {
   if (!node.IsMap())
     throw RunControlError(where + ": a fault is a mapping of keys (kind, target, ...)");
-  if (!node["start"]) node["start"] = time_text(simulation.current_time());
   const SimTime end = simulation.scenario().duration;
+  // With a duration too (it was said as the loader's "'start' must be before the end").
+  if (end - simulation.current_time() <= 0) throw RunControlError(where + ": the run is over");
+  if (!node["start"]) node["start"] = time_text(simulation.current_time());
   const bool until_the_end = !node["duration"];
-  if (until_the_end) {  // the rest of the run from its start: set once the start is read
-    if (end - simulation.current_time() <= 0) throw RunControlError(where + ": the run is over");
+  if (until_the_end)  // the rest of the run from its start: set once the start is read
     node["duration"] = time_text(end - simulation.current_time());
-  }
   std::vector<Diagnostic> said;
   FaultSpec spec = parse_fault(simulation.scenario(), node, file, &said);
   if (strict && !said.empty()) {

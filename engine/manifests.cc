@@ -157,7 +157,7 @@ void read_document(const YAML::Node& doc, const Scenario& scenario, const Manife
                   "kind " + *kind + " is served as " + known + ", not '" + *api + "'");
     }
   }
-  ManifestContext context{scenario, names, window, item_pos, diags, out, ""};  // metadata.name
+  ManifestContext context{scenario, names, window, item_pos, diags, out, "", {}, {}};  // name later
   if (auto metadata = top.get("metadata")) {
     // Kubernetes' other metadata is read by the cluster and means nothing to the simulation.
     Fields meta(

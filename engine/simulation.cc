@@ -157,6 +157,9 @@ void Simulation::schedule_fault(int fault) {
 RunResult Simulation::run(const std::atomic<bool>* stop) { return advance(stop, -1); }
 
 RunResult Simulation::run_ticks(std::int64_t ticks, const std::atomic<bool>* stop) {
+  // A negative count meant "no limit" inside advance(): -5 ran the whole scenario.
+  if (ticks < 0)
+    throw RunControlError("run_ticks: a tick count must be >= 0, got " + std::to_string(ticks));
   return advance(stop, ticks);
 }
 
@@ -237,7 +240,12 @@ RunResult Simulation::advance(const std::atomic<bool>* stop, std::int64_t max_ti
 
 const Frame& Simulation::frame() const { return world_->frame(); }
 
-void Simulation::set_threads(int threads) { world_->set_threads(threads); }
+void Simulation::set_threads(int threads) {
+  if (threads < 1 || threads > 256)
+    throw RunControlError("set_threads: threads must be from 1 to 256, got " +
+                          std::to_string(threads));
+  world_->set_threads(threads);
+}
 
 void Simulation::at(SimTime t, std::function<void()> fn) {
   const SimTime when = std::max(t, current_time());

@@ -59,6 +59,18 @@ struct Run::Impl {
   std::vector<FrameSink*> extra_sinks;
   bool wired = false;     // the sinks are added on the first step() or run()
   bool reported = false;  // run() returned its report
+  SimTime stepped_to = 0;  // where step() left the simulation (Simulation::now())
+
+  // A simulation advanced past the Run (simulation().run() or run_ticks()) fed no tick to
+  // the detectors, the script or the trace: run() then reported no alert and a trace
+  // "complete" with no row.
+  void check_not_advanced(const char* what) const {
+    if (simulation.now() != stepped_to)
+      throw RunControlError(std::string(what) +
+                            ": the simulation was advanced directly (simulation().run() or "
+                            "run_ticks()): step() and run() the Run, whose detectors, script "
+                            "and trace see every tick");
+  }
   std::string failure;    // failure(): the error that stopped the run, "" while none did
 
   void start();
@@ -134,6 +146,7 @@ void Run::add_sink(FrameSink* sink) {
   // Checked, not asserted: a release build took a late sink and fed it nothing.
   if (impl_->wired)
     throw RunControlError("add_sink: the run has started; add sinks before the first step()");
+  if (sink == nullptr) throw RunControlError("add_sink: a null sink");  // it crashed the run
   impl_->extra_sinks.push_back(sink);
 }
 
@@ -158,9 +171,14 @@ bool Run::step(std::int64_t ticks, const std::atomic<bool>* stop) {
   Impl& impl = *impl_;
   if (!impl.failure.empty()) throw RunControlError("step: " + stopped_on_error());
   if (impl.reported) throw RunControlError("step: the run is over (run() was called)");
+  if (ticks < 0)  // it ran the whole scenario
+    throw RunControlError("step: a tick count must be >= 0, got " + std::to_string(ticks));
+  impl.check_not_advanced("step");
   impl.wire();
   try {
-    return !impl.simulation.run_ticks(ticks, stop).completed;
+    const bool left = !impl.simulation.run_ticks(ticks, stop).completed;
+    impl.stepped_to = impl.simulation.now();
+    return left;
   } catch (const std::exception& error) {
     // The world, the script and the detectors may be halfway through a tick.
     impl.stop_on(error.what());
@@ -206,6 +224,7 @@ RunReport Run::run(const std::atomic<bool>* stop) {
   Impl& impl = *impl_;
   if (!impl.failure.empty()) throw RunControlError("run: " + stopped_on_error());
   if (impl.reported) throw RunControlError("run: the run is over (run() was called)");
+  impl.check_not_advanced("run");
   impl.reported = true;
   impl.wire();
 

@@ -377,6 +377,16 @@ void resolve(Scenario& scenario, const RunOptions& options, std::vector<Detector
   if (options.threads < 1 || options.threads > 256)
     problems.push_back(
         {"threads", 0, 0, "threads must be from 1 to 256, got " + std::to_string(options.threads)});
+  // The Lua limits in the command line's ranges (0 and negative ran with no limit or none
+  // at all; a cap of 0 MiB said "cannot create a Lua state").
+  if (options.lua_instructions < 1000 || options.lua_instructions > 1'000'000'000'000LL)
+    problems.push_back({"lua_instructions", 0, 0,
+                        "lua_instructions must be from 1000 to 1e12, got " +
+                            std::to_string(options.lua_instructions)});
+  if (options.lua_memory_mib < 1 || options.lua_memory_mib > 1'048'576)
+    problems.push_back({"lua_memory_mib", 0, 0,
+                        "lua_memory_mib must be from 1 to 1048576, got " +
+                            std::to_string(options.lua_memory_mib)});
   check_request_level(scenario, options.mode.has_value(), problems);
   // The rankers' names, and the scenario's Lua and Python rankers loaded once (each Run
   // makes its own).

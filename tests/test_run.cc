@@ -2,6 +2,7 @@
 // plan, run it, read the report and the trace; check a bad scenario without exceptions;
 // pick detectors; change the seed; add sinks; stop a run from a sink.
 #include <hdf5.h>
+#include <yaml-cpp/yaml.h>
 
 #include <atomic>
 #include <catch2/catch.hpp>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "dosim/analysis/trace_reader.h"
+#include "dosim/engine/inject.h"
 #include "dosim/error.h"
 #include "dosim/run.h"
 
@@ -181,6 +183,19 @@ TEST_CASE("a program's seed and threads are checked as the command line checks t
   options.seed = 1'000'000'000'000'000'000ULL;  // the edges are taken
   options.threads = 256;
   CHECK(RunPlan::load(kRetryStorm, options).seed() == 1'000'000'000'000'000'000ULL);
+  // The Lua limits too (0 and negative ran silently; 0 MiB said "cannot create a Lua state").
+  options.lua_instructions = 0;
+  options.lua_memory_mib = -1;
+  try {
+    RunPlan::load(kRetryStorm, options);
+    FAIL("RunPlan::load took them");
+  } catch (const dosim::InputError& error) {
+    CHECK(formatted(error.diagnostics()) ==
+          std::vector<std::string>{"lua_instructions: lua_instructions must be from 1000 to 1e12, "
+                                   "got 0",
+                                   "lua_memory_mib: lua_memory_mib must be from 1 to 1048576, "
+                                   "got -1"});
+  }
 }
 
 TEST_CASE("a sink added late and a second run are refused, not ignored", "[run]") {
@@ -195,6 +210,37 @@ TEST_CASE("a sink added late and a second run are refused, not ignored", "[run]"
   run.run();
   CHECK_THROWS_WITH(run.run(), "run: the run is over (run() was called)");
   CHECK_THROWS_WITH(run.step(1), "step: the run is over (run() was called)");
+}
+
+TEST_CASE("misuse of a run is a RunControlError, never a crash or a wrong report", "[run]") {
+  // Found by a new-user audit of the library: a null sink crashed the run; step(-5) ran the
+  // whole scenario; simulation().run() left run() a report of no alert and a trace
+  // "complete" with no row; set_threads(0) was taken.
+  const RunPlan plan = RunPlan::load(kRetryStorm);
+  Run run(plan);
+  CHECK_THROWS_WITH(run.add_sink(nullptr), "add_sink: a null sink");
+  CHECK_THROWS_WITH(run.step(-5), "step: a tick count must be >= 0, got -5");
+  CHECK_THROWS_WITH(run.simulation().set_threads(0),
+                    "set_threads: threads must be from 1 to 256, got 0");
+  CHECK_FALSE(run.failed());  // misuse stops nothing
+  CHECK(run.step(2));
+  run.simulation().run_ticks(3);  // past the Run's sinks
+  CHECK_THROWS_WITH(run.step(1), Catch::StartsWith("step: the simulation was advanced directly"));
+  CHECK_THROWS_WITH(run.run(), Catch::StartsWith("run: the simulation was advanced directly"));
+  CHECK_THROWS_WITH(run.simulation().run_ticks(-1), "run_ticks: a tick count must be >= 0, got -1");
+  // A fault injected once the run is over, with a duration: its "where" and RunControlError
+  // (it was the loader's InputError "'start' must be before the end").
+  run.simulation().run();
+  CHECK_THROWS_AS(inject_fault(run.simulation(),
+                               YAML::Load("{name: late, kind: latency, target: {service: web}, "
+                                          "fixedDelay: 1s, duration: 1m}"),
+                               "test", "inline"),
+                  dosim::RunControlError);
+  CHECK_THROWS_WITH(inject_fault(run.simulation(),
+                                 YAML::Load("{name: late, kind: latency, target: {service: web}, "
+                                            "fixedDelay: 1s, duration: 1m}"),
+                                 "test", "inline"),
+                    "test: the run is over");
 }
 
 TEST_CASE("check on a scenario that does not load returns the loader's diagnostics", "[run]") {

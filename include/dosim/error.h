@@ -8,8 +8,10 @@
 //
 // The kinds (catch Error to catch them all):
 //   - InputError: bad input: a scenario, the command line, a CSV or model file, a path;
-//   - ModelError: an lstm model file that cannot be read as one (an InputError);
-//   - ScriptError: a Lua script that does not compile or fails while it runs;
+//   - ModelError: an lstm model file that cannot be read as one (an InputError), where it
+//     is read alone (bench_detector_spec); planning a run says it in its InputError;
+//   - ScriptError: a Lua script that fails while a run goes on (one that does not compile,
+//     or whose main chunk fails, is among the InputError's problems of RunPlan::load);
 //   - RunControlError: a run-time control call (Simulation::add_fault, a script's sim.*)
 //     that cannot be carried out (a start in the past, an unknown index).
 // Programmer errors are assertions, never these. Warnings are Diagnostics with

@@ -56,8 +56,8 @@ struct RunOptions {
   // A Lua chaos script (docs/lua-api.md); "" runs the scenario's `script:` (relative to the
   // scenario's folder), if it names one.
   std::string script_path;
-  std::int64_t lua_instructions = 50'000'000;  // per callback or coroutine resume
-  std::int64_t lua_memory_mib = 256;
+  std::int64_t lua_instructions = 50'000'000;  // per callback or resume, 1000 to 1e12
+  std::int64_t lua_memory_mib = 256;           // 1 to 1048576
   // Where the script's sim.log lines go as they are written; empty: only the report.
   std::function<void(SimTime, const std::string&)> on_script_log;
   // The detectors to run instead of the scenario's (`dosim bench --detectors`): each a
@@ -95,8 +95,10 @@ struct RunOptions {
 
 class RunPlan {
  public:
-  // Loads the scenario file and resolves the run. Throws InputError or ScriptError with
-  // every problem found (warnings too when options.strict).
+  // Loads the scenario file and resolves the run. Throws InputError with every problem
+  // found, a script's that does not compile or whose main chunk fails and a model file's
+  // that is no model among them (ScriptError and ModelError are the run's), and the
+  // scenario's warnings with them (as errors when options.strict).
   static RunPlan load(const std::string& scenario_path, RunOptions options = {});
   // The same for a scenario already loaded (its `file` names it in messages).
   static RunPlan from_scenario(Scenario scenario, RunOptions options = {});
@@ -241,14 +243,14 @@ class Run {
   Run& operator=(const Run&) = delete;
 
   // Adds a consumer of every frame after the built-in ones, before the first step() or run()
-  // (after: RunControlError); the sink outlives the Run.
+  // (after, or a null sink: RunControlError); the sink outlives the Run.
   void add_sink(FrameSink* sink);
 
-  // Simulates at most `ticks` more ticks, the sinks seeing each; returns whether ticks are
-  // left. Stepping changes when control returns, never what is simulated: any sequence of
-  // step() calls followed by run() gives the report and trace one run() gives. Between
-  // steps the simulation may be controlled (simulation().add_fault(...) and the rest).
-  // An error out of a tick (a script callback's ScriptError, a detector's) stops the run as
+  // Simulates at most `ticks` (>= 0, else RunControlError) more ticks, the sinks seeing
+  // each; returns whether ticks are left. Stepping changes when control returns, never what is
+  // simulated: any sequence of step() calls followed by run() gives the report and trace one run()
+  // gives. Between steps the simulation may be controlled (simulation().add_fault(...) and the
+  // rest). An error out of a tick (a script callback's ScriptError, a detector's) stops the run as
   // run() would: it is thrown once, the trace is closed as incomplete, and every later
   // step() or run() throws RunControlError (stopped_on_error()).
   // `stop` (as run()'s, checked before each tick) ends the step early: a stop then ends the
@@ -273,7 +275,9 @@ class Run {
   // closed as incomplete). Called once: run() or step() after it is a RunControlError.
   RunReport run(const std::atomic<bool>* stop = nullptr);
 
-  // The simulation, for run-time control before run() (Simulation::at, add_fault, ...).
+  // The simulation, for run-time control before run() (Simulation::at, add_fault, ...);
+  // advancing it directly (its run() or run_ticks()) makes the next step() or run() a
+  // RunControlError: the Run's sinks would miss those ticks.
   Simulation& simulation();
 
  private:

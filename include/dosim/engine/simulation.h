@@ -55,8 +55,9 @@ class Simulation {
   Simulation(const Simulation&) = delete;
   Simulation& operator=(const Simulation&) = delete;
 
-  // Runs each tick's work on `threads` threads (>= 1; World::set_threads): the frames, and
-  // so everything after them, are byte-identical for any count. Default: 1.
+  // Runs each tick's work on `threads` threads (1 to 256, else RunControlError;
+  // World::set_threads): the frames, and so everything after them, are byte-identical for
+  // any count. Default: 1.
   void set_threads(int threads);
 
   // Sinks receive frames in the order they were added. REQUIRES: sink outlives run().
@@ -65,8 +66,8 @@ class Simulation {
   // Simulates up to the end of the scenario, or until `stop` is set (checked before each
   // tick). Returns the totals so far; completed once the last tick is done.
   RunResult run(const std::atomic<bool>* stop = nullptr);
-  // Simulates at most `ticks` more ticks (events due before the next tick included), fewer
-  // when `stop` is set (checked before each tick, as run()'s).
+  // Simulates at most `ticks` (>= 0, else RunControlError) more ticks (events due before the
+  // next tick included), fewer when `stop` is set (checked before each tick, as run()'s).
   RunResult run_ticks(std::int64_t ticks, const std::atomic<bool>* stop = nullptr);
   // The frame of the last simulated tick (all zero before the first). Valid until the next
   // tick.
