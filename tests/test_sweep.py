@@ -357,12 +357,18 @@ def test_runs_score_what_dosim_bench_scores(single):
     checks.assert_passed()
 
 
-def test_shards_merged_are_the_single_run(single):
+def three_shards(prefix):
+    """GRID's three shards, written to WORK / PREFIX-I.json; their paths."""
     shards = []
     for index in range(3):
-        shard = WORK / f"shard-{index}.json"
+        shard = WORK / f"{prefix}-{index}.json"
         sweep(GRID, "--shard", f"{index}/3", "-o", shard, "--quiet")
         shards.append(shard)
+    return shards
+
+
+def test_shards_merged_are_the_single_run(single):
+    shards = three_shards("shard")
     out = WORK / "merged"
     sweep("merge", shards[2], shards[0], shards[1], "-o", f"{out}.json", "-o", f"{out}.h5", "--quiet")
     assert read(f"{out}.json") == single["json"]
@@ -519,11 +525,7 @@ def test_a_merge_launched_by_mpirun_runs_once(single):
     """`mpirun -np 3 dosim sweep merge ...` merged in every rank: each printed the results
     and all wrote the same files at once (unsafe for HDF5)."""
     require_mpi()
-    shards = []
-    for index in range(3):
-        shard = WORK / f"mpi-merge-shard-{index}.json"
-        sweep(GRID, "--shard", f"{index}/3", "-o", shard, "--quiet")
-        shards.append(shard)
+    shards = three_shards("mpi-merge-shard")
     out = WORK / "mpi-merged"
     result = subprocess.run([MPIRUN, *MPI_FLAGS, DOSIM, "sweep", "merge", *map(str, shards),
                              "-o", f"{out}.json", "-o", f"{out}.h5"],
