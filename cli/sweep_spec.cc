@@ -428,7 +428,8 @@ SweepSpec load_sweep_file(const std::string& path) {
             diags.error(pos_of(item), "seed " + std::to_string(*seed) + " is listed twice");
           spec.seeds.push_back(static_cast<std::uint64_t>(*seed));
         }
-        if (spec.seeds.empty()) diags.error(top.value_pos("seeds"), "'seeds' lists no seed");
+        // An empty list, not one whose seeds were all said wrong already.
+        if (seeds->size() == 0) diags.error(top.value_pos("seeds"), "'seeds' lists no seed");
         if (spec.seeds.size() > static_cast<std::size_t>(kMaxSeedCount))
           diags.error(top.value_pos("seeds"), "at most 100000 seeds");
         spec.seed_count = static_cast<int>(spec.seeds.size());

@@ -269,6 +269,11 @@ detectors: [mad]
                                   f"got a mapping\n{path}:5:8: 'modes' lists no mode: fluid, "
                                   "requests or both (or leave it out: the scenario's own)\n"
                                   "2 problems\n"), result.stderr)
+    # A list of bad seeds is said once per seed, not also as "lists no seed".
+    path = write_sweep("bad-seeds.yaml", "scenario: {scenario}\ndetectors: [mad]\nseeds: [-1]\n")
+    result = sweep(path, "--dry-run", ok=False)
+    checks(result.returncode == 2 and "lists no seed" not in result.stderr and
+           "1 problem" in result.stderr, result.stderr)
     # A scenario listed twice, by another spelling of its path too: refused, as a seed or a
     # mode twice is (it ran the same cells twice).
     path = write_sweep("scenario-twice.yaml", "scenarios: [{scenario}, " +
