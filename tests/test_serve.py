@@ -645,3 +645,60 @@ def test_a_failing_detector_stops_the_server_and_says_where_its_trace_is():
     assert f"the trace up to the error is in {trace} (incomplete" in result.stderr, result.stderr
     with h5py.File(trace) as f:
         assert f.attrs["complete"] == 0 and len(f["time_ns"]) > 0
+
+
+def test_a_client_reading_its_answer_slowly_holds_no_other_and_gets_all_of_it(tmp_path):
+    # The answer was written in one blocking loop of a second: a client that read a big
+    # /metrics slowly held every other request that second, then got its answer cut.
+    services = "\n".join(f"  - {{name: s{i}, replicas: 2, capacity_rps: 500, base_latency: 5ms}}"
+                         for i in range(3000))
+    path = tmp_path / "many.yaml"
+    path.write_text(f"name: many\nduration: 1h\ntick: 1s\nrecord: 1m\nservices:\n{services}\n"
+                    "traffic:\n  - {name: users, entry: s0, base_rps: 50}\n")
+    port = free_port()
+    serve = subprocess.Popen([DOSIM, "serve", str(path), "--listen", f"127.0.0.1:{port}",
+                              "--speed", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_ready(port, serve, "/metrics")
+        deadline = time.time() + 30
+        while "dosim_service_rps{" not in get(port, "/metrics"):  # the first tick is in
+            assert time.time() < deadline
+            time.sleep(0.1)
+        whole = len(get(port, "/metrics").encode())
+        assert whole > 4_000_000, whole  # more than the sockets' buffers hold unread
+        slow = socket.socket()
+        slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        slow.settimeout(30)
+        slow.connect(("127.0.0.1", port))
+        slow.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        time.sleep(0.3)  # its answer under way, nothing read
+        for _ in range(3):
+            started = time.time()
+            json.loads(get(port, "/api/state"))
+            assert time.time() - started < 0.5  # a second each before
+        time.sleep(1.5)  # past the second an answer had, then all of it at once
+        received = b""
+        while True:
+            part = slow.recv(1 << 20)
+            if not part:
+                break
+            received += part
+        slow.close()
+        head, _, body = received.partition(b"\r\n\r\n")
+        length = int(re.search(rb"Content-Length: (\d+)", head).group(1))
+        assert head.startswith(b"HTTP/1.1 200 OK") and len(body) == length, (head, len(body))
+        # A request line that is not METHOD /path HTTP/x.y is 400 (a path 'GET' was 404),
+        # a Transfer-Encoding other than chunked is not the chunked wording.
+        for line in (b"GET", b"GET /metrics", b"get /metrics HTTP/1.1", b"GET metrics HTTP/1.1",
+                     b"GET /metrics HTTP/1.1 extra", b"GET  /metrics HTTP/1.1"):
+            answer = raw_request(port, line + b"\r\nHost: x\r\n\r\n")
+            assert answer.startswith("HTTP/1.1 400") and "METHOD /path HTTP/1.1" in answer, \
+                (line, answer)
+        identity = raw_request(port, b"POST /api/control HTTP/1.1\r\nTransfer-Encoding: "
+                                     b"identity\r\n\r\n{}")
+        assert identity.startswith("HTTP/1.1 501") and "'identity' is not supported" in identity, \
+            identity
+        assert serve.poll() is None
+    finally:
+        serve.terminate()
+        serve.wait(timeout=60)

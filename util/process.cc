@@ -2,10 +2,12 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -206,7 +208,7 @@ HttpServer::HttpServer(const std::string& host, int port) {
   const int yes = 1;
   ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
   if (::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-      ::listen(fd_, 16) != 0) {
+      ::listen(fd_, SOMAXCONN) != 0) {
     const std::string reason = std::strerror(errno);
     ::close(fd_);
     fd_ = -1;
@@ -222,6 +224,15 @@ int HttpServer::port() const {
 }
 
 HttpServer::~HttpServer() {
+  // Answers under way get up to a second to finish (the last state a page asked for).
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + std::chrono::seconds(1);
+  for (Connection& connection : pending_) {
+    while (connection.answered && !write_some(connection) && Clock::now() < deadline) {
+      pollfd writing{connection.fd, POLLOUT, 0};
+      ::poll(&writing, 1, 50);
+    }
+  }
   for (const Connection& connection : pending_) ::close(connection.fd);
   if (fd_ >= 0) ::close(fd_);
 }
@@ -241,7 +252,8 @@ std::pair<std::size_t, std::size_t> head_bounds(const std::string& request) {
   return {crlf, crlf + 4};
 }
 
-void send_response(int client, const HttpServer::Response& response) {
+// The bytes of a response: its status line, its head and (but for a HEAD) its body.
+std::string response_bytes(const HttpServer::Response& response) {
   const char* reason = response.status == 200   ? "OK"
                        : response.status == 400 ? "Bad Request"
                        : response.status == 404 ? "Not Found"
@@ -251,32 +263,14 @@ void send_response(int client, const HttpServer::Response& response) {
                        : response.status == 411 ? "Length Required"
                        : response.status == 413 ? "Content Too Large"
                        : response.status == 431 ? "Request Header Fields Too Large"
+                       : response.status == 501 ? "Not Implemented"
                                                 : "Error";
   const std::string head = "HTTP/1.1 " + std::to_string(response.status) + " " + reason +
                            "\r\nContent-Type: " + response.content_type +
                            "\r\nContent-Length: " + std::to_string(response.body.size()) +
                            (response.allow.empty() ? "" : "\r\nAllow: " + response.allow) +
                            "\r\nConnection: close\r\n\r\n";
-  const std::string whole = response.head_only ? head : head + response.body;
-  // The client is non-blocking: a reader that stops reading gets a second, then the rest of
-  // the answer is dropped.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-  std::size_t sent = 0;
-  while (sent < whole.size()) {
-    const ssize_t n = ::send(client, whole.data() + sent, whole.size() - sent, MSG_NOSIGNAL);
-    if (n > 0) {
-      sent += static_cast<std::size_t>(n);
-      continue;
-    }
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            deadline - std::chrono::steady_clock::now())
-                            .count();
-      pollfd writing{client, POLLOUT, 0};
-      if (left > 0 && ::poll(&writing, 1, static_cast<int>(left)) > 0) continue;
-    }
-    break;
-  }
+  return response.head_only ? head : head + response.body;
 }
 
 }  // namespace
@@ -311,8 +305,17 @@ std::optional<HttpServer::Response> HttpServer::answer(const Connection& connect
     std::string head(1, '\n');  // each header line after a '\n', the first one too
     head.append(request, 0, head_end);
     for (char& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (head.find("\ntransfer-encoding:") != std::string::npos)
-      return plain(411, "a body needs a Content-Length (a chunked body is not read)");
+    if (const std::size_t te = head.find("\ntransfer-encoding:"); te != std::string::npos) {
+      const std::size_t end = head.find('\n', te + 1);
+      std::string coding = head.substr(te + 19, end == std::string::npos ? end : end - te - 19);
+      while (!coding.empty() && std::isspace(static_cast<unsigned char>(coding.back())))
+        coding.pop_back();
+      coding.erase(0, coding.find_first_not_of(" \t"));
+      if (coding.find("chunked") != std::string::npos)
+        return plain(411, "a body needs a Content-Length (a chunked body is not read)");
+      return plain(501, "Transfer-Encoding '" + coding +
+                            "' is not supported: send the body with a Content-Length");
+    }
     std::optional<unsigned long long> given;
     for (std::size_t at = head.find("\ncontent-length:"); at != std::string::npos;
          at = head.find("\ncontent-length:", at + 1)) {
@@ -340,24 +343,51 @@ std::optional<HttpServer::Response> HttpServer::answer(const Connection& connect
     return plain(400, "the body ended after " + std::to_string(request.size() - body_start) +
                           " of its Content-Length's " + std::to_string(length) + " bytes");
   }
-  const std::size_t first_space = request.find(' ');
+  // The request line: METHOD TARGET HTTP/x.y, one space between them.
+  std::string line = request.substr(0, std::min(request.find('\n'), head_end));
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  const std::size_t first_space = line.find(' ');
   const std::size_t second_space =
-      first_space == std::string::npos ? std::string::npos : request.find(' ', first_space + 1);
-  if (second_space == std::string::npos || second_space >= head_end)
-    return plain(400, "bad request");
-  std::string target = request.substr(first_space + 1, second_space - first_space - 1);
+      first_space == std::string::npos ? std::string::npos : line.find(' ', first_space + 1);
+  const bool well_formed =
+      first_space != std::string::npos && first_space > 0 && second_space != std::string::npos &&
+      second_space > first_space + 1 &&
+      std::all_of(line.begin(), line.begin() + static_cast<std::ptrdiff_t>(first_space),
+                  [](char c) { return std::isupper(static_cast<unsigned char>(c)) != 0; }) &&
+      (line[first_space + 1] == '/' || line.compare(first_space + 1, 7, "http://") == 0) &&
+      line.compare(second_space + 1, 5, "HTTP/") == 0 &&
+      line.find(' ', second_space + 1) == std::string::npos;
+  if (!well_formed)
+    return plain(400, "the request line must be METHOD /path HTTP/1.1 (it was '" +
+                          line.substr(0, 200) + "')");
+  std::string target = line.substr(first_space + 1, second_space - first_space - 1);
   // The absolute form a proxy sends (http://127.0.0.1:9100/metrics): its path.
   if (target.rfind("http://", 0) == 0) {
     const std::size_t path = target.find('/', 7);
     target = path == std::string::npos ? "/" : target.substr(path);
   }
-  const std::string method = request.substr(0, first_space);
+  const std::string method = line.substr(0, first_space);
   if (method == "HEAD") {  // a GET's head alone (HTTP: a HEAD is answered with no body)
     Response response = handler(context, {"GET", target, ""});
     response.head_only = true;
     return response;
   }
   return handler(context, {method, target, request.substr(body_start, length)});
+}
+
+bool HttpServer::write_some(Connection& connection) {
+  while (connection.sent < connection.out.size()) {
+    const ssize_t n = ::send(connection.fd, connection.out.data() + connection.sent,
+                             connection.out.size() - connection.sent, MSG_NOSIGNAL);
+    if (n > 0) {
+      connection.sent += static_cast<std::size_t>(n);
+      connection.progress = std::chrono::steady_clock::now();
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return false;
+    return true;  // the client left: nothing more to send
+  }
+  return true;
 }
 
 void HttpServer::serve_for(int timeout_ms, Handler handler, void* context) {
@@ -368,8 +398,10 @@ void HttpServer::serve_for(int timeout_ms, Handler handler, void* context) {
         0, std::chrono::duration_cast<std::chrono::milliseconds>(t - Clock::now()).count());
   };
   // When a connection is given up: half a second without a byte (a browser's speculative
-  // connection, closed unanswered), a second for the whole request (else 408).
+  // connection, closed unanswered), a second for the whole request (else 408), and once
+  // answered kWriteMs without the client taking a byte of the answer.
   const auto expiry = [](const Connection& c) {
+    if (c.answered) return c.progress + std::chrono::milliseconds(kWriteMs);
     return c.accepted + std::chrono::milliseconds(c.request.empty() ? 500 : kRequestMs);
   };
   std::vector<pollfd> fds;
@@ -381,51 +413,81 @@ void HttpServer::serve_for(int timeout_ms, Handler handler, void* context) {
     }
     for (const Connection& c : pending_) wait = std::min(wait, ms_until(expiry(c)));
     fds.assign(1, pollfd{fd_, POLLIN, 0});
-    for (const Connection& c : pending_) fds.push_back({c.fd, POLLIN, 0});
+    for (const Connection& c : pending_)
+      fds.push_back({c.fd, static_cast<short>(c.answered ? POLLOUT : POLLIN), 0});
     const int ready = ::poll(fds.data(), fds.size(), static_cast<int>(wait));
     if (ready > 0 && (fds[0].revents & POLLIN) != 0) {
       // Every connection waiting: each is read as its bytes come, none waits for another.
       for (;;) {
         const int client = ::accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK);
         if (client < 0) break;
-        pending_.push_back({client, {}, Clock::now()});
+        Connection accepted;
+        accepted.fd = client;
+        accepted.accepted = Clock::now();
+        pending_.push_back(std::move(accepted));
       }
     }
     char buffer[8192];
     for (std::size_t i = 0; i < pending_.size();) {
       Connection& c = pending_[i];
-      bool closed = false;
       const auto polled =
           std::find_if(fds.begin() + 1, fds.end(), [&](const pollfd& p) { return p.fd == c.fd; });
-      if (ready > 0 && polled != fds.end() && polled->revents != 0) {
-        const ssize_t n = ::recv(c.fd, buffer, sizeof buffer, 0);
-        if (n > 0)
-          c.request.append(buffer, static_cast<std::size_t>(n));
-        else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
-          closed = true;
+      const bool woken = ready > 0 && polled != fds.end() && polled->revents != 0;
+      bool done = false;
+      if (c.answered) {
+        // An answer under way goes out as fast as its client takes it: a slow reader (a
+        // multi-MB state on a slow link) holds no other client, nor the run. The client is
+        // reading while the bytes the system holds for it shrink (the socket wakes a writer
+        // only once half its buffer is free, which a slow reader takes long to make).
+        done = woken && write_some(c);
+        int queued = 0;
+        if (!done && ::ioctl(c.fd, SIOCOUTQ, &queued) == 0) {
+          if (static_cast<std::size_t>(queued) < c.queued) c.progress = Clock::now();
+          c.queued = static_cast<std::size_t>(queued);
+        }
+        done = done || Clock::now() >= expiry(c);
+      } else {
+        bool closed = false;
+        if (woken) {
+          const ssize_t n = ::recv(c.fd, buffer, sizeof buffer, 0);
+          if (n > 0)
+            c.request.append(buffer, static_cast<std::size_t>(n));
+          else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+            closed = true;
+        }
+        std::optional<Response> response = answer(c, closed, handler, context);
+        // A client that asks `Expect: 100-continue` (curl's and many libraries' way for a
+        // POST) waits for it before its body: it waited a second and got 408.
+        if (!response && !c.continued && expects_continue(c.request)) {
+          static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+          (void)::send(c.fd, kContinue, sizeof kContinue - 1, MSG_NOSIGNAL);
+          c.continued = true;
+        }
+        if (!response && Clock::now() >= expiry(c)) {
+          if (c.request.empty())
+            response = Response{0, "", ""};  // nothing at all: unanswered
+          else
+            response = plain(
+                408, std::string("the request's ") +
+                         (head_bounds(c.request).first == std::string::npos ? "head" : "body") +
+                         " did not arrive within " + std::to_string(kRequestMs) + " ms");
+        }
+        if (response) {
+          if (response->status == 0) {
+            done = true;
+          } else {
+            c.answered = true;
+            c.request.clear();
+            c.out = response_bytes(*response);
+            c.progress = Clock::now();
+            done = write_some(c);
+          }
+        }
       }
-      std::optional<Response> response = answer(c, closed, handler, context);
-      // A client that asks `Expect: 100-continue` (curl's and many libraries' way for a POST)
-      // waits for it before its body: it waited a second and got 408.
-      if (!response && !c.continued && expects_continue(c.request)) {
-        static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
-        (void)::send(c.fd, kContinue, sizeof kContinue - 1, MSG_NOSIGNAL);
-        c.continued = true;
-      }
-      if (!response && Clock::now() >= expiry(c)) {
-        if (c.request.empty())
-          response = Response{0, "", ""};  // nothing at all: unanswered
-        else
-          response =
-              plain(408, std::string("the request's ") +
-                             (head_bounds(c.request).first == std::string::npos ? "head" : "body") +
-                             " did not arrive within " + std::to_string(kRequestMs) + " ms");
-      }
-      if (!response) {
+      if (!done) {
         ++i;
         continue;
       }
-      if (response->status != 0) send_response(c.fd, *response);
       ::close(c.fd);
       pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(i));
     }

@@ -63,8 +63,12 @@ HttpResponse http_request(const std::string& host, int port, const std::string& 
 // within half a second (a browser's speculative connection) is closed unanswered. A request
 // must arrive whole within kRequestMs of its connection: else 408. A head over 64 KiB is
 // 431, a body over 1 MiB 413, a chunked body 411, a Content-Length that is no whole number
-// (or two that differ) 400; those the handler never sees. An absolute target
+// (or two that differ) 400, another Transfer-Encoding 501, a request line that is not
+// "METHOD /path HTTP/x.y" 400; those the handler never sees. An absolute target
 // (http://host:port/path) is given as its path; a head may end its lines with a bare LF.
+// Answers go out as each client reads them, side by side with the other connections; one
+// whose client takes nothing of it for kWriteMs is dropped. The destructor gives answers
+// under way up to a second to finish.
 class HttpServer {
  public:
   struct Response {
@@ -90,6 +94,8 @@ class HttpServer {
   void serve_for(int timeout_ms, Handler handler, void* context);
 
   static constexpr int kRequestMs = 1000;
+  // An answer whose client takes no byte of it for this long is dropped.
+  static constexpr int kWriteMs = 10000;
   static constexpr std::size_t kMaxHead = 64 * 1024, kMaxBody = 1 << 20;
 
   // The port it listens on: the one asked for, or the one the system chose for port 0.
@@ -97,11 +103,19 @@ class HttpServer {
 
  private:
   struct Connection {
-    int fd;
+    int fd = -1;
     std::string request;  // the bytes so far
     std::chrono::steady_clock::time_point accepted;
     bool continued = false;  // `100 Continue` sent (the client asked with Expect)
+    bool answered = false;   // its answer is in `out`, going out as the client reads it
+    std::string out;
+    std::size_t sent = 0;
+    std::size_t queued = 0;  // of it, held by the system for the client, when last looked
+    std::chrono::steady_clock::time_point progress;  // when the client last took a byte
   };
+  // Sends what the client takes of the answer now; true when no more is to be sent (all of
+  // it sent, or the client left).
+  static bool write_some(Connection& connection);
   // The answer to a connection's request once it is whole: the handler's, or the server's
   // own (411, 413, 431, 400); status 0: nothing to answer (`closed`: the client left).
   // nullopt while more is to come.
