@@ -26,7 +26,8 @@ bool applied_as(const std::string& name, const std::string& base) {
 }  // namespace
 
 int inject_fault(Simulation& simulation, YAML::Node node, const std::string& where,
-                 const std::string& file, std::vector<Diagnostic>* warnings, bool strict) {
+                 const std::string& file, std::vector<Diagnostic>* warnings, bool strict,
+                 const std::function<void(const std::vector<Diagnostic>&)>& before_adding) {
   if (!node.IsMap())
     throw RunControlError(where + ": a fault is a mapping of keys (kind, target, ...)");
   const SimTime end = simulation.scenario().duration;
@@ -42,12 +43,13 @@ int inject_fault(Simulation& simulation, YAML::Node node, const std::string& whe
     for (Diagnostic& d : said) d.warning = false;
     throw InputError(std::move(said));
   }
-  if (warnings != nullptr) *warnings = std::move(said);
   if (spec.start < simulation.current_time())
     throw RunControlError(where + ": 'start' (" + format_duration(spec.start) +
                           ") is in the past (now: " + format_duration(simulation.current_time()) +
                           ")");
   if (until_the_end && spec.start < end) spec.duration = end - spec.start;
+  if (before_adding) before_adding(said);
+  if (warnings != nullptr) *warnings = std::move(said);
   return simulation.add_fault(std::move(spec));
 }
 

@@ -126,14 +126,27 @@ YAML::Node to_yaml(const py::handle& value, const std::string& call, int depth =
     for (const auto& item : value) node.push_back(to_yaml(item, call, depth + 1));
     return node;
   }
+  // numpy: an array of one value (np.array(5.0)) is that value, one of more no value; a
+  // numpy bool is a bool (not the number 1).
+  if (py::hasattr(value, "dtype") && py::hasattr(value, "ndim")) {
+    if (value.attr("ndim").cast<int>() != 0)
+      throw py::type_error(call + ": a value must be text, a number, True/False, None, a list " +
+                           "or a dict, got an array of shape " +
+                           py::str(value.attr("shape")).cast<std::string>() +
+                           " (a list is tolist()'s)");
+    const py::object item = value.attr("item")();
+    if (!item.is(value)) return to_yaml(item, call, depth);
+  }
   if (py::isinstance<py::bool_>(value)) return YAML::Node(value.cast<bool>() ? "true" : "false");
   if (value.is_none()) return YAML::Node(YAML::NodeType::Null);
   if (py::isinstance<py::str>(value)) return YAML::Node(value.cast<std::string>());
   // Numbers (numpy's too) as Python writes them; a path as its text. Anything else would be
   // its str() ("b'error'", "<object object at 0x...>"), said as a wrong value far from here.
-  if (PyIndex_Check(value.ptr()))
-    return YAML::Node(py::str(py::reinterpret_steal<py::object>(PyNumber_Index(value.ptr())))
-                          .cast<std::string>());
+  if (PyIndex_Check(value.ptr())) {
+    const py::object whole = py::reinterpret_steal<py::object>(PyNumber_Index(value.ptr()));
+    if (whole) return YAML::Node(py::str(whole).cast<std::string>());
+    PyErr_Clear();  // __index__ refused (not a whole number): a float below, or no value
+  }
   if (PyFloat_Check(value.ptr()) || py::hasattr(value, "__float__"))
     return YAML::Node(
         py::str(py::float_(py::reinterpret_borrow<py::object>(value))).cast<std::string>());
@@ -181,8 +194,17 @@ NamedRcaRankers make_rankers(const py::object& rankers) {
 // clamped; None: the scenario's.
 std::optional<std::uint64_t> seed_of(const py::object& seed) {
   if (seed.is_none()) return std::nullopt;
-  // Any integer (numpy's too, through __index__), but not a bool or a float.
-  if (!py::isinstance<py::bool_>(seed) && PyIndex_Check(seed.ptr())) {
+  // Any integer (numpy's too, through __index__), or a float that is a whole number (7.0,
+  // 1e18: the command line's --seed 7.0 and 1e18 are), but not a bool.
+  const bool is_bool = py::isinstance<py::bool_>(seed) ||
+                       (py::hasattr(seed, "dtype") &&
+                        py::str(seed.attr("dtype").attr("kind")).cast<std::string>() == "b");
+  if (!is_bool && !PyIndex_Check(seed.ptr()) && PyFloat_Check(seed.ptr())) {
+    const double value = PyFloat_AsDouble(seed.ptr());
+    if (std::isfinite(value) && value == std::floor(value) && value >= 0 && value <= 1e18)
+      return static_cast<std::uint64_t>(value);
+  }
+  if (!is_bool && PyIndex_Check(seed.ptr())) {
     const py::object whole = py::reinterpret_steal<py::object>(PyNumber_Index(seed.ptr()));
     if (!whole) throw py::error_already_set();
     const py::int_ least(0), most(1'000'000'000'000'000'000LL);
@@ -763,13 +785,15 @@ PYBIND11_MODULE(_dosim, m) {
           "inject",
           [](Stepper& s, const py::dict& fault) {
             check_running(s, "inject");
-            std::vector<Diagnostic> warnings;
-            const int index = inject_fault(s.run->simulation(), to_yaml(fault, "inject"), "inject",
-                                           "inject", &warnings, s.plan.options().strict);
-            // What a scenario's fault would warn of, as Python warnings (as change's).
-            for (const Diagnostic& warning : warnings)
-              if (warn_user("inject: " + warning.message) != 0) throw py::error_already_set();
-            return index;
+            // What a scenario's fault would warn of, as Python warnings (as change's), before
+            // it is added: a warning made an error (-W error) adds nothing.
+            return inject_fault(s.run->simulation(), to_yaml(fault, "inject"), "inject", "inject",
+                                nullptr, s.plan.options().strict,
+                                [](const std::vector<Diagnostic>& warnings) {
+                                  for (const Diagnostic& warning : warnings)
+                                    if (warn_user("inject: " + warning.message) != 0)
+                                      throw py::error_already_set();
+                                });
           },
           py::arg("fault"))
       .def("end_fault",

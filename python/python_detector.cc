@@ -53,8 +53,11 @@ class PythonDetector : public Detector {
       if (steps_ == fit_ticks_) fit(t);
       return;
     }
-    // A view of the runner's buffer: no copy, valid for the call.
-    const py::array_t<float> view({series_}, {sizeof(float)}, values.data(), py::none());
+    // The tick's values, an array of the detector's own: a view of the runner's buffer was
+    // writable and, kept past the call, read freed memory (a copy is a small part of a call
+    // into Python).
+    py::array_t<float> view(static_cast<py::ssize_t>(series_));
+    std::copy(values.begin(), values.end(), view.mutable_data());
     py::object out;
     try {
       out = step_(t, view);
@@ -181,7 +184,10 @@ std::unique_ptr<Detector> make_python_detector(DetectorParams& params, std::size
   const DetectorSpec& spec = params.spec();
   const double threshold = params.get("threshold", 1.0);
   const double fit_ticks = params.get("fit_ticks", 0.0);
-  params.require(std::isfinite(threshold), "'threshold' must be a finite number");
+  // > 0, as every kind's (at 0 or below a score of 0 is anomalous: every series alerts from
+  // the first tick and never resolves).
+  params.require(std::isfinite(threshold) && threshold > 0,
+                 "'threshold' must be a finite number > 0");
   params.require(fit_ticks >= 0 && fit_ticks <= 1e7 && fit_ticks == std::floor(fit_ticks),
                  "'fit_ticks' must be a whole number in [0, 1e7]");
   params.require(!spec.module.empty(), "kind python needs 'module:' (a .py file)");

@@ -419,3 +419,42 @@ def test_a_python_detector_or_ranker_in_a_loop_stops_on_a_signal():
         assert process.returncode == code, (name, process.returncode, stderr)
         with h5py.File(trace, "r") as f:
             assert f.attrs["complete"] == 0, name
+
+
+def test_a_threshold_of_zero_or_below_is_refused_as_every_kinds():
+    # It was taken: every series anomalous from the first tick, its alerts never resolved.
+    for value in ("0", "-1"):
+        path = scenario(f"threshold-{value}", [python_detector("Above", f"above: 0.1, threshold: {value}")])
+        check = dosim_cli("validate", path)
+        assert check.returncode == 2, check.stderr
+        assert "'threshold' must be a finite number > 0" in check.stderr, check.stderr
+
+
+def test_the_values_a_detector_keeps_stay_the_ticks_values():
+    # `values` was a writable view of dosim's buffer: kept past the call it read freed
+    # memory (garbage after the run), and writing to it wrote there.
+    module = TMP / "keeper.py"
+    module.write_text(
+        "import numpy as np\n"
+        "kept = []\n"
+        "class Keep:\n"
+        "    def __init__(self, series):\n"
+        "        pass\n"
+        "    def step(self, t_ns, values):\n"
+        "        kept.append((values, values.copy()))\n"
+        "        values[:] = -1  # its own: changes nothing of the run's\n"
+        "        return np.zeros(len(values))\n")
+    path = scenario("keeper", [f"{{name: keep, kind: python, module: {module}, class: Keep, "
+                               "metrics: [error_ratio, rps]}"])
+    trace = TMP / "keeper.h5"
+    dosim.run(str(path), out=str(trace))
+    import sys
+    kept = next(m.kept for m in list(sys.modules.values())  # whatever its module's name
+                if getattr(m, "__file__", None) == str(module))
+    assert len(kept) > 100
+    for values, copy in kept:
+        assert (values == -1).all()  # what the detector wrote, nothing else since
+    with h5py.File(trace, "r") as f:
+        rps = f["metrics/service/rps"][:]
+    assert all(np.isfinite(copy).all() for _, copy in kept)
+    assert rps.min() >= 0  # the detector's -1 never reached the trace

@@ -263,6 +263,32 @@ def test_a_control_given_what_no_scenario_entry_holds_raises_type_error():
                       duration="1m") >= 0
     with pytest.raises(dosim.InputError, match=r"expected a number for 'percent', got nothing"):
         sim.inject(kind="error", target={"service": "api"}, percent=None)
+    # A one-value array is its value, a numpy bool a bool (np.array(5.0) was a SystemError,
+    # np.bool_(True) the number 1); an array of more values is no value.
+    assert sim.inject(kind="error", target={"service": "api"}, percent=np.array(5.0),
+                      duration="1m") >= 0
+    with pytest.warns(UserWarning, match=r"'at' is a bare number: read as 15.0 s"):
+        assert sim.change(name="shift", kind="deployment", service="api", version="v2",
+                          at=np.array(sim.now_ns / 1e9 + 10)) is not None
+    with pytest.raises(TypeError, match=r"^inject: .* got an array of shape \(1,\)"):
+        sim.inject(kind="error", target={"service": "api"}, percent=np.array([5]))
+    with pytest.raises(dosim.InputError, match=r"expected a number for 'percent', got 'true'"):
+        sim.inject(kind="error", target={"service": "api"}, percent=np.bool_(True))
+
+
+def test_a_control_whose_warning_is_made_an_error_adds_nothing():
+    """Under warnings made errors, inject raised the warning and added the fault all the
+    same (its index lost to the caller), where strict=True adds nothing."""
+    import warnings
+    sim = dosim.Simulation(SMALL)
+    sim.step(5)
+    first = sim.inject(kind="error", target={"service": "api"}, percent=5, duration="30s")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(UserWarning, match=r"'duration' is a bare number"):
+            sim.inject(kind="error", target={"service": "api"}, percent=5, duration=30)
+    assert sim.inject(kind="error", target={"service": "api"}, percent=5,
+                      duration="30s") == first + 1
 
 
 def test_a_syntax_error_in_a_detector_or_ranker_file_is_said_where_it_is():

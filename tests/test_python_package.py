@@ -388,6 +388,11 @@ def test_seeds_are_checked_as_the_command_line_checks_them():
             dosim.Simulation(SMALL, seed=seed)
     assert dosim.run(SMALL, seed=10**18).seed == 10**18
     assert dosim.run(SMALL, seed=np.int64(5)).seed == 5  # numpy's integers are integers
+    # A float that is a whole number is one, as the command line's --seed 7.0 and 1e18.
+    assert dosim.run(SMALL, seed=7.0).seed == 7
+    assert dosim.Simulation(SMALL, seed=1e18) is not None
+    with pytest.raises(dosim.InputError):
+        dosim.run(SMALL, seed=np.bool_(True))
     bad = TMP / "seed-too-big.yaml"  # the scenario's own seed, past 1e18 by one
     bad.write_text(SMALL.read_text().replace("seed: 11", "seed: 1000000000000000001"))
     with pytest.raises(dosim.InputError, match=r"'seed' must be in \[0, 1000000000000000000\]"):

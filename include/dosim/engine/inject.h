@@ -3,6 +3,7 @@
 // path into the simulation, so the three behave alike.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,10 +24,13 @@ namespace dosim {
 // "<where>: ..." when the start is in the past or the run is over.
 // `warnings`, when given, receives what the scenario's loader would warn of in that entry
 // (a bare number of seconds, an end after the scenario's); `strict`: those are the
-// InputError's problems instead, and nothing is added (--strict).
-int inject_fault(Simulation& simulation, YAML::Node node, const std::string& where,
-                 const std::string& file, std::vector<Diagnostic>* warnings = nullptr,
-                 bool strict = false);
+// InputError's problems instead, and nothing is added (--strict). `before_adding`, when
+// given, gets those warnings once every check has passed and before the fault is added: what
+// it throws leaves the simulation as it was (Python's warnings made errors).
+int inject_fault(
+    Simulation& simulation, YAML::Node node, const std::string& where, const std::string& file,
+    std::vector<Diagnostic>* warnings = nullptr, bool strict = false,
+    const std::function<void(const std::vector<Diagnostic>&)>& before_adding = nullptr);
 
 // Applies a Kubernetes manifest file now (docs/manifests.md: its faults, kubectl apply),
 // deleted `duration` later (nullopt: at the end of the run). Returns the faults' indices.
