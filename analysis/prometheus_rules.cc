@@ -148,7 +148,7 @@ RuleFile read_rule_file(const std::string& path) {
         if (rule["record"].IsScalar()) {
           file.recorded.push_back(rule["record"].Scalar());
           if (rule["expr"] && rule["expr"].IsScalar()) {
-            RecordingRule recording{rule["record"].Scalar(), 0, 0, rule["expr"].Scalar()};
+            RecordingRule recording{rule["record"].Scalar(), 0, 0, rule["expr"].Scalar(), interval};
             if (const YAML::Mark mark = rule["record"].Mark(); !mark.is_null() && mark.line >= 0) {
               recording.line = mark.line + 1;
               recording.column = mark.column + 1;

@@ -88,21 +88,44 @@ YAML::Node scalar_named(const YAML::Node& node, std::string_view value) {
 
 // The key `key` of map `node` (its key node, not its value), or an undefined node.
 YAML::Node key_of(const YAML::Node& node, std::string_view key) {
-  if (node.IsMap())
+  if (node.IsDefined() && node.IsMap())  // (a key the rule lacks is a node of no use else)
     for (const auto& entry : node)
       if (entry.first.IsScalar() && entry.first.Scalar() == key) return entry.first;
   return YAML::Node(YAML::NodeType::Undefined);
 }
 
+// Whether rule `index` (1-based) of group `g` is named `name` (its alert or record).
+bool rule_named(const YAML::Node& g, int index, std::string_view name) {
+  const YAML::Node rules = g["rules"];
+  if (!rules.IsDefined() || !rules.IsSequence() || index < 1 ||
+      static_cast<std::size_t>(index) > rules.size())
+    return false;
+  const YAML::Node rule = rules[static_cast<std::size_t>(index - 1)];
+  if (!rule.IsMap()) return false;
+  for (const char* key : {"alert", "record"}) {
+    const YAML::Node value = rule[key];
+    if (value.IsDefined() && value.IsScalar() && value.Scalar() == name) return true;
+  }
+  return false;
+}
+
 // Where a promtool message about rule `index` (1-based) of group `group` belongs: at what
 // `rest` names inside the rule (a label's or annotation's value, an invalid label name), else
-// at the rule. {0, 0} when the file has no such rule.
+// at the rule. {0, 0} when the file has no such rule. Of groups named alike (promtool says
+// that too), the one whose rule `index` is `rule` (the message's name for it; "": the first).
 std::pair<int, int> rule_position(const YAML::Node& root, std::string_view group, int index,
-                                  std::string_view rest) {
+                                  std::string_view rule_name, std::string_view rest) {
   if (!root.IsMap() || !root["groups"] || !root["groups"].IsSequence()) return {0, 0};
+  bool named_rule_found = false;
+  if (!rule_name.empty())
+    for (const YAML::Node& g : root["groups"])
+      named_rule_found =
+          named_rule_found || (g.IsMap() && g["name"] && g["name"].IsScalar() &&
+                               g["name"].Scalar() == group && rule_named(g, index, rule_name));
   for (const YAML::Node& g : root["groups"]) {
     if (!g.IsMap() || !g["name"] || !g["name"].IsScalar() || g["name"].Scalar() != group)
       continue;
+    if (named_rule_found && !rule_named(g, index, rule_name)) continue;
     const YAML::Node rules = g["rules"];
     if (!rules || !rules.IsSequence() || index < 1 || static_cast<std::size_t>(index) > rules.size())
       return position_of(g);
@@ -176,10 +199,13 @@ Diagnostic placed(const std::string& path, std::string_view message,
       consumed > 0) {
     // 'group "g", rule 1, "A": ...': at the rule, or what in it the rest names.
     std::string_view rest = std::string_view(owned).substr(static_cast<std::size_t>(consumed));
+    std::string_view rule_name;
     if (const std::size_t named = rest.find("\": ");
-        rest.starts_with('"') && named != std::string_view::npos)
+        rest.starts_with('"') && named != std::string_view::npos) {
+      rule_name = rest.substr(1, named - 1);
       rest.remove_prefix(named + 3);  // the rule's name
-    std::tie(d.line, d.column) = rule_position(root, group, index, rest);
+    }
+    std::tie(d.line, d.column) = rule_position(root, group, index, rule_name, rest);
   } else if (std::sscanf(owned.c_str(), "line %d: %n", &row, &used) == 1 && used > 0) {
     d.message = owned.substr(static_cast<std::size_t>(used));
     d.line = row;

@@ -7,6 +7,8 @@
 // recording rules backfilled with promtool tsdb create-blocks-from rules (and Prometheus
 // restarted over them); each alerting rule's expression queried over the run at the rule's
 // evaluation interval (/api/v1/query_range); `for:` applied as Prometheus applies it.
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -239,8 +241,9 @@ int rules_command(const RulesOptions& options) {
   if (!options.eval_interval.empty()) {
     eval_default = parse_prometheus_duration(options.eval_interval);
     if (eval_default <= 0)
-      throw InputError("command line", "--eval-interval must be a duration such as 30s, got '" +
-                                           options.eval_interval + "'");
+      throw InputError("command line",
+                       "--eval-interval must be a duration above 0 such as 30s, got '" +
+                           options.eval_interval + "'");
   }
 
   // A working folder: the export, the blocks, Prometheus's log.
@@ -375,17 +378,38 @@ int rules_command(const RulesOptions& options) {
     // most 11,000 points a series: the run is backfilled in pieces of kPointsPerQuery
     // evaluations, each its own call (the pieces do not overlap; the groups' offsets are
     // taken from absolute time, so they are the same in every piece).
+    // promtool evaluates a group with an `interval:` at that one, the others at
+    // --eval-interval: with dosim's --eval-interval given, the file it reads has no group
+    // interval (the flag "sets it for every rule"), else the pieces are as long as the
+    // shortest interval allows.
+    std::string backfilled_rules = options.rules_path;
+    SimTime shortest = eval_default;
+    if (!options.eval_interval.empty()) {
+      YAML::Node root = YAML::LoadFile(options.rules_path);
+      bool stripped = false;
+      for (YAML::Node group : root["groups"])
+        if (group.IsMap() && group["interval"]) stripped = group.remove("interval") || stripped;
+      if (stripped) {
+        YAML::Emitter emitter;
+        emitter << root;
+        backfilled_rules = (work / "recording-rules.yml").string();
+        std::ofstream(backfilled_rules) << emitter.c_str() << "\n";
+      }
+    } else {
+      for (const RecordingRule& rule : rules.recordings)
+        if (rule.interval > 0) shortest = std::min(shortest, rule.interval);
+    }
     constexpr SimTime kEvaluationsPerPiece = 10000;
-    const SimTime piece = kEvaluationsPerPiece * eval_default;
+    const SimTime piece = kEvaluationsPerPiece * shortest;
     const fs::path staged = work / "recorded-blocks";  // the pieces' blocks until the restart
     fs::remove_all(staged);
     fs::create_directories(staged);
     std::vector<fs::path> blocks;
     for (SimTime from = 0; from <= span;) {
-      SimTime to = std::min(span, from + piece - eval_default);
+      SimTime to = std::min(span, from + piece - shortest);
       // promtool refuses a piece of one evaluation (its start not before its end): a last
       // one left alone joins this piece (10,001 evaluations, within the 11,000 points).
-      if (to < span && to + eval_default >= span) to = span;
+      if (to < span && to + shortest >= span) to = span;
       const fs::path recorded = work / "recorded";
       fs::remove_all(recorded);
       require(run_process({"promtool", "tsdb", "create-blocks-from", "rules",
@@ -393,9 +417,8 @@ int rules_command(const RulesOptions& options) {
                            "--end=" + seconds_text(start + to / 1e9),
                            "--url=http://127.0.0.1:" + std::to_string(port),
                            "--output-dir=" + recorded.string(),
-                           "--eval-interval=" +
-                               std::to_string(eval_default / kMillisecond) + "ms",
-                           options.rules_path}),
+                           "--eval-interval=" + std::to_string(eval_default / kMillisecond) + "ms",
+                           backfilled_rules}),
               "promtool tsdb create-blocks-from rules");
       if (fs::exists(recorded))  // blocks are named by ULIDs, unique across the pieces
         for (const auto& block : fs::directory_iterator(recorded))
@@ -403,7 +426,7 @@ int rules_command(const RulesOptions& options) {
       if (fs::exists(recorded))
         for (const fs::path& name : blocks)
           if (fs::exists(recorded / name)) fs::rename(recorded / name, staged / name);
-      from = to + eval_default;
+      from = to + shortest;
     }
     server.reset();  // stop it; the recorded blocks join the others
     for (const fs::path& name : blocks) fs::rename(staged / name, tsdb / name);

@@ -119,6 +119,15 @@ def test_a_rule_file_promtool_rejects_is_bad_input():
         result = dosim("rules", "score", trace, rules)
         assert result.returncode == 2 and f"{rules}:{expected}" in result.stderr, (expected, result.stderr)
         assert "1 problem" in result.stderr, result.stderr
+    # Two groups of one name, a rule of the second wrong: at that rule (it looked in the
+    # first group, whose rule has no labels, and crashed: "internal error", exit 70).
+    rules.write_text("groups:\n  - name: a\n    rules: [{alert: V, expr: dosim_service_rps > 1}]\n"
+                     "  - name: a\n    rules:\n      - alert: W\n        expr: dosim_service_rps > 1\n"
+                     "        labels: {\"0bad\": x}\n")
+    result = dosim("rules", "score", trace, rules)
+    assert result.returncode == 2, result.stderr
+    assert f'{rules}:8:18: group "a", rule 1, "W": invalid label name: 0bad' in result.stderr, \
+        result.stderr
     rules.write_text("groups:\n  - name: g\n    rules:\n      - alert: X\n        expr: up\n"
                      "        for: [5m\n        labels: {a: b}\n")
     result = dosim("rules", "score", trace, rules)
@@ -228,6 +237,22 @@ def test_recording_rules_are_backfilled_in_pieces_prometheus_answers():
     direct, via = alerts["Direct"], alerts["ViaRecord"]
     assert 200 * 60 <= direct["time_s"] <= 200 * 60 + 2, direct
     assert direct["time_s"] <= via["time_s"] <= direct["time_s"] + 0.5, (direct, via)
+    # The same at the group's own `interval: 500ms`: the pieces were sized by the record
+    # interval (1 s), and promtool's query of 14,400 points was refused (exit 2).
+    rules.write_text(rules.read_text().replace("  - name: g\n", "  - name: g\n    interval: 500ms\n"))
+    result = dosim("rules", "score", trace, rules, "--json")
+    assert result.returncode == 0, result.stderr
+    alerts = {a["rule"]: a for a in json.loads(result.stdout)["alerts"]}
+    assert alerts["Direct"]["time_s"] <= alerts["ViaRecord"]["time_s"] <= \
+        alerts["Direct"]["time_s"] + 0.5, alerts
+    # --eval-interval sets every rule's, a group's `interval:` included: promtool recorded
+    # the series at the group's 2 s while the alerts ran at 500 ms.
+    rules.write_text(rules.read_text().replace("interval: 500ms", "interval: 2s"))
+    result = dosim("rules", "score", trace, rules, "--json", "--eval-interval", "500ms")
+    assert result.returncode == 0, result.stderr
+    alerts = {a["rule"]: a for a in json.loads(result.stdout)["alerts"]}
+    assert alerts["Direct"]["time_s"] <= alerts["ViaRecord"]["time_s"] <= \
+        alerts["Direct"]["time_s"] + 0.5, alerts
 
 
 def test_keep_takes_a_new_or_its_own_folder_only():

@@ -35,6 +35,7 @@ struct RecordingRule {
   std::string name;          // `record:`
   int line = 0, column = 0;  // where its `record:` name stands in the file (1-based; 0: unknown)
   std::string expr;
+  SimTime interval = 0;  // the group's `interval:`; 0: the caller's default
 };
 
 struct RuleFile {
