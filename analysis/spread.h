@@ -51,7 +51,9 @@ inline std::string spread_cell(double median, double low, double high, const cha
   if (std::isnan(median)) return "-";
   const std::string m = spread_text(median, format), a = spread_text(low, format),
                     b = spread_text(high, format);
-  return a == b ? m : m + " (" + a + "-" + b + ")";
+  // "(-229.6..-169.5)", not "(-229.6--169.5)", where a bound is negative (one word still).
+  const char* between = low < 0 || high < 0 ? ".." : "-";
+  return a == b ? m : m + " (" + a + between + b + ")";
 }
 
 }  // namespace dosim

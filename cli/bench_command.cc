@@ -74,8 +74,11 @@ int bench_command(const BenchOptions& options) {
       plans.push_back(RunPlan::from_scenario(std::move(scenario), std::move(run_options)));
     } catch (const Error& error) {
       for (Diagnostic d : error.diagnostics()) {
-        // A kind its script would have defined (sim.detector): say how to run it.
-        if (!own_script.empty() && d.message.find("unknown detector kind") != std::string::npos)
+        // A kind its script would have defined (sim.detector), or a detector it defines with
+        // a watch named in --detectors: say how to run it.
+        if (!own_script.empty() &&
+            (d.message.find("unknown detector kind") != std::string::npos ||
+             d.message.find("is neither a detector kind nor") != std::string::npos))
           d.message += " (the scenario's script: " + own_script +
                        " does not run in dosim bench: give it with --script to use the Lua "
                        "detectors it defines)";

@@ -478,8 +478,10 @@ int nab_run_command(const NabRunOptions& options) {
       throw InputError(options.out_path, "cannot write the results: " + reason);
 
   const bool subset = !options.files.empty();
-  std::printf("dosim nab run: %zu detectors x %zu files (%zu rows, %zu windows) on %zu threads\n",
-              plans.size(), files, rows, corpus.window_count(), threads);
+  std::printf(
+      "dosim nab run: %zu detector%s x %zu file%s (%zu rows, %zu windows) on %zu thread%s\n",
+      plans.size(), plans.size() == 1 ? "" : "s", files, files == 1 ? "" : "s", rows,
+      corpus.window_count(), threads, threads == 1 ? "" : "s");
   std::printf("  thresholds optimized per profile as NAB's optimizer does; NAB rows from %s\n",
               published.empty() ? "(no results/final_results.json)" : final_path.string().c_str());
   if (subset && !published.empty())

@@ -269,6 +269,8 @@ DetectorToken parse_detector_token(const std::string& token, const std::string& 
       const bool bare = !value.empty() && end == value.c_str() + value.size();
       if (duration && (!bare || *duration == 0))
         parsed.for_duration = *duration;
+      else if (!value.empty() && value[0] == '-' && parse_duration(value.substr(1)))
+        problem("'for' must be >= 0, got '" + value + "'");
       else
         problem("'for' must be a duration with its unit (like 15s, 1m), got '" + value + "'" +
                 (bare && duration ? " (" + value + "s or " + value + "ms?)" : std::string()));

@@ -74,10 +74,10 @@ std::string detector_name_problem(const std::string& name) {
   // The score tables' own rows: a detector of one of these names had two rows, and the
   // JSON kept one (the baseline's).
   if (name == "all detectors" || name == "random baseline" || name == "null baseline" ||
-      name == "null" || (name.starts_with("random (") && name.ends_with(")")))
+      name == "null" || name == "oracle" || (name.starts_with("random (") && name.ends_with(")")))
     return "detector name '" + name +
            "' is a row the score tables add themselves (all detectors, random baseline, null "
-           "baseline, random (NAME), and null in dosim bench): name it otherwise";
+           "baseline, random (NAME), and null and oracle in dosim bench): name it otherwise";
   return "";
 }
 

@@ -259,6 +259,10 @@ def test_bad_input_exits_2():
     bare = dosim("bench", "--detectors", "mad:for=10", "--scenarios", SCENARIOS[0])
     assert bare.returncode == 2 and "'for' must be a duration with its unit (like 15s, 1m), " \
         "got '10' (10s or 10ms?)" in bare.stderr, bare.stderr
+    # A negative one has its unit: it is below 0 (it said "must be a duration with its unit").
+    negative = dosim("bench", "--detectors", "mad:for=-5s", "--scenarios", SCENARIOS[0])
+    assert negative.returncode == 2 and "'for' must be >= 0, got '-5s'" in negative.stderr, \
+        negative.stderr
     # "threshold, mda" as one argument: the space is no part of the name (it said "' mda'").
     spaced = dosim("bench", "--detectors", "threshold, mda", "--scenarios", SCENARIOS[0])
     assert spaced.returncode == 2 and "--detectors: 'mda' is neither" in spaced.stderr, spaced.stderr
@@ -356,6 +360,19 @@ def test_a_kind_the_scenarios_script_defines_says_to_give_the_script():
     given = dosim("bench", "--scenarios", scenario, "--seeds", "1", "--detectors", "mad,z",
                   "--script", folder / "t.lua")
     assert given.returncode == 0, given.stderr
+    # A detector the script defines with a watch, named in --detectors: said the same way
+    # (it was only "'spike' is neither a detector kind nor a detector of w.yaml").
+    (folder / "w.lua").write_text(
+        'sim.detector{name = "spike", watch = {metrics = {"rps"}}, observe = function(values) '
+        "local s = {} for i = 1, #values do s[i] = 0 end return s end}\n")
+    watched = folder / "w.yaml"
+    watched.write_text("name: w\nduration: 1m\nscript: w.lua\nservices: [{name: web}]\n"
+                       "traffic: [{name: u, entry: web, base_rps: 10}]\n")
+    result = dosim("bench", "--scenarios", watched, "--seeds", "1", "--detectors", "spike")
+    assert result.returncode == 2, result.stderr
+    assert "'spike' is neither a detector kind nor a detector of " in result.stderr and \
+        "(the scenario's script: w.lua does not run in dosim bench: give it with --script" \
+        in result.stderr, result.stderr
 
 
 def test_a_script_detector_is_named_as_the_scripts():
