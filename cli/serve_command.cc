@@ -81,7 +81,9 @@ Endpoint parse_host_port(const std::string& text, const std::string& what) {
                                          text + "'" + why);
   };
   std::string rest = text;
-  if (rest.rfind("http://", 0) == 0) {
+  std::string scheme_of = rest.substr(0, 7);  // a scheme is any case (HTTP:// as http://)
+  for (char& c : scheme_of) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (scheme_of == "http://") {
     rest = rest.substr(7);
   } else if (const std::size_t scheme = rest.find("://"); scheme != std::string::npos) {
     refuse(": dosim speaks plain HTTP (" + rest.substr(0, scheme) + ":// is not supported)");
@@ -100,10 +102,11 @@ Endpoint parse_host_port(const std::string& text, const std::string& what) {
   return {host, static_cast<int>(port)};
 }
 
-// The JSON Alertmanager's v2 API takes for one alert.
+// The JSON Alertmanager's v2 API takes for one alert: startsAt `started`, and where it is
+// `resolved` endsAt `ended` (wall-clock times).
 nlohmann::json alertmanager_alert(const Alert& alert, const Scenario& scenario,
                                   std::chrono::system_clock::time_point started,
-                                  std::chrono::system_clock::time_point now, bool resolved) {
+                                  std::chrono::system_clock::time_point ended, bool resolved) {
   nlohmann::json labels = {{"alertname", alert.detector}, {"detector", alert.detector}};
   if (alert.service >= 0 && static_cast<std::size_t>(alert.service) < scenario.services.size())
     labels["service"] = scenario.services[alert.service].name;
@@ -119,7 +122,7 @@ nlohmann::json alertmanager_alert(const Alert& alert, const Scenario& scenario,
        {{"simulated_time", format_duration(alert.time)}, {"scenario", scenario.name}}},
       {"startsAt", rfc3339(started)},
       {"generatorURL", "dosim://" + scenario.name}};
-  if (resolved) json["endsAt"] = rfc3339(now);
+  if (resolved) json["endsAt"] = rfc3339(ended);
   return json;
 }
 
@@ -457,9 +460,11 @@ int serve_command(const ServeOptions& options) {
   double owed = 0;
   auto last_wall = std::chrono::steady_clock::now();
   auto last_told = last_wall;
-  // Alerts pushed: when each started on the wall clock, and whether its end was sent.
-  std::vector<std::chrono::system_clock::time_point> pushed_at;
-  std::vector<bool> ended;
+  // Alerts pushed: when each was first seen and seen resolved on the wall clock (its
+  // startsAt and endsAt, also when a push held back sends it later), whether it was sent,
+  // and whether its end was.
+  std::vector<std::chrono::system_clock::time_point> seen_at, resolved_at;
+  std::vector<bool> sent, ended;
   auto last_resend = std::chrono::steady_clock::now();
   std::size_t push_failures = 0;
   // After a push that got no answer, none for kPushBackoff: an Alertmanager that takes
@@ -467,25 +472,28 @@ int serve_command(const ServeOptions& options) {
   constexpr auto kPushBackoff = std::chrono::seconds(30);
   auto next_push = std::chrono::steady_clock::now();
   const auto push = [&](bool resend_all) {
-    if (!alertmanager || std::chrono::steady_clock::now() < next_push) return;
+    if (!alertmanager) return;
     const std::vector<Alert>& alerts = run->alerts();
     const auto now = std::chrono::system_clock::now();
-    nlohmann::json batch = nlohmann::json::array();
-    const std::size_t known = pushed_at.size();
-    std::vector<std::size_t> ending;  // alerts whose end this batch sends
     for (std::size_t a = 0; a < alerts.size(); ++a) {
-      const bool is_new = a >= pushed_at.size();
-      if (is_new) {
-        pushed_at.push_back(now);
+      if (a >= seen_at.size()) {
+        seen_at.push_back(now);
+        resolved_at.emplace_back();
+        sent.push_back(false);
         ended.push_back(false);
       }
-      const bool resolved = alerts[a].resolved >= 0;
-      if (is_new || (resolved && !ended[a]) || (resend_all && !ended[a])) {
-        batch.push_back(alertmanager_alert(alerts[a], scenario, pushed_at[a], now, resolved));
-        if (resolved) {
-          ended[a] = true;
-          ending.push_back(a);
-        }
+      if (alerts[a].resolved >= 0 && resolved_at[a] == std::chrono::system_clock::time_point{})
+        resolved_at[a] = now;
+    }
+    if (std::chrono::steady_clock::now() < next_push) return;
+    nlohmann::json batch = nlohmann::json::array();
+    std::vector<std::size_t> in_batch;
+    for (std::size_t a = 0; a < alerts.size(); ++a) {
+      const bool resolved = resolved_at[a] != std::chrono::system_clock::time_point{};
+      if (!sent[a] || (resolved && !ended[a]) || (resend_all && !ended[a])) {
+        batch.push_back(alertmanager_alert(alerts[a], scenario, seen_at[a],
+                                           resolved ? resolved_at[a] : now, resolved));
+        in_batch.push_back(a);
       }
     }
     if (batch.empty()) return;
@@ -493,20 +501,23 @@ int serve_command(const ServeOptions& options) {
         http_request(alertmanager->host, alertmanager->port, "POST", "/api/v2/alerts", batch.dump(),
                      "application/json", 2000);
     if (response.status == 0) {
+      // What this batch said goes with the next push that is tried, as it was dated.
       next_push = std::chrono::steady_clock::now() + kPushBackoff;
-      // What this batch said goes with the next push that is tried.
-      pushed_at.resize(known);
-      ended.resize(known);
-      for (std::size_t a : ending)
-        if (a < known) ended[a] = false;
+    } else {
+      for (std::size_t a : in_batch) {
+        sent[a] = true;
+        if (resolved_at[a] != std::chrono::system_clock::time_point{}) ended[a] = true;
+      }
     }
     if (!response.ok && push_failures++ == 0) {
+      const std::string said = response.body.empty() ? "" : ": " + response.body;
       if (response.status == 0)  // no answer: the body is the system's reason
-        std::fprintf(stderr, "dosim serve: warning: cannot reach Alertmanager at %s: %s\n",
-                     options.alertmanager.c_str(), response.body.c_str());
+        std::fprintf(stderr, "dosim serve: warning: cannot reach Alertmanager at %s%s\n",
+                     options.alertmanager.c_str(), said.c_str());
       else
-        std::fprintf(stderr, "dosim serve: warning: Alertmanager at %s refused alerts (HTTP %d): %s\n",
-                     options.alertmanager.c_str(), response.status, response.body.c_str());
+        std::fprintf(stderr,
+                     "dosim serve: warning: Alertmanager at %s refused alerts (HTTP %d)%s\n",
+                     options.alertmanager.c_str(), response.status, said.c_str());
     }
   };
 

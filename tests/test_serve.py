@@ -702,3 +702,68 @@ def test_a_client_reading_its_answer_slowly_holds_no_other_and_gets_all_of_it(tm
     finally:
         serve.terminate()
         serve.wait(timeout=60)
+
+
+def test_alerts_held_back_by_a_silent_alertmanager_keep_their_times(tmp_path):
+    # A push that got no answer sent its alerts again 30 s later dated then: startsAt (and a
+    # resolved one's endsAt) became the time of the later push.
+    import threading
+    path = tmp_path / "held.yaml"
+    path.write_text(
+        "name: held\nduration: 40s\ntick: 1s\nservices: [{name: web}]\n"
+        "traffic: [{name: u, entry: web, base_rps: 50, noise: 0}]\n"
+        "faults: [{name: f, kind: error, target: {service: web}, percent: 100, start: 1s, "
+        "duration: 5s}]\n"
+        "detectors: [{name: errs, kind: threshold, metrics: [error_ratio], params: {above: 0.5}}]\n")
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    bodies, first_try = [], []
+    done = threading.Event()
+
+    def serve_am():
+        server.settimeout(0.2)
+        held = []
+        while not done.is_set():
+            try:
+                connection, _ = server.accept()
+            except socket.timeout:
+                continue
+            if not first_try:  # the first push: taken, never answered
+                first_try.append(time.time())
+                held.append(connection)
+                continue
+            connection.settimeout(5)
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += connection.recv(65536)
+            head, _, body = data.partition(b"\r\n\r\n")
+            length = int(re.search(rb"(?i)content-length: (\d+)", head).group(1))
+            while len(body) < length:
+                body += connection.recv(65536)
+            bodies.append((time.time(), json.loads(body)))
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+            connection.close()
+        for c in held:
+            c.close()
+    thread = threading.Thread(target=serve_am)
+    thread.start()
+    try:
+        result = subprocess.run(
+            [DOSIM, "serve", str(path), "--listen", "127.0.0.1:0", "--speed", "1",
+             "--exit-at-end", "--alertmanager", f"127.0.0.1:{server.getsockname()[1]}"],
+            capture_output=True, text=True, timeout=120)
+    finally:
+        done.set()
+        thread.join()
+        server.close()
+    assert result.returncode == 0, result.stderr
+    assert first_try and bodies, (first_try, bodies, result.stderr)
+    sent_at, alerts = bodies[0]
+    assert sent_at - first_try[0] > 25  # after the back-off
+    from datetime import datetime
+    [alert] = [a for a in alerts if a["labels"]["alertname"] == "errs"]
+    starts = datetime.fromisoformat(alert["startsAt"].replace("Z", "+00:00")).timestamp()
+    ends = datetime.fromisoformat(alert["endsAt"].replace("Z", "+00:00")).timestamp()
+    assert abs(starts - first_try[0]) < 3, (starts, first_try[0])  # when it was first seen
+    assert starts < ends < starts + 12, (starts, ends)  # when it was seen resolved
