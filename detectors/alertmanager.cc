@@ -287,7 +287,7 @@ bool subset(const std::vector<std::size_t>& part, const std::vector<std::size_t>
 // when a label set is firing that the last did not carry, when nothing fires any more but
 // the last carried firing alerts (sent only to a receiver with send_resolved, logged in any
 // case), with `send_resolved` when a label set resolved since the last flush that the last
-// did not tell resolved, or at the first flush more than repeat_interval after the last.
+// did not tell resolved, or at the first flush repeat_interval or more after the last.
 // A group whose alerts have all resolved closes after its flush; the next alert opens a
 // new one. Steps from flush to flush only where something can change (an alert joins or
 // resolves, an inhibiting source starts or stops, a repeat falls due), so the cost is in
@@ -325,10 +325,13 @@ void notify_group(const std::vector<Alert>& alerts, const std::vector<std::size_
       // notification, nothing logged.
       if ((!firing.empty() || !resolved.empty()) && route_clock.sends(at)) {
         const bool new_firing = !log.exists || !subset(firing, log.firing);
-        // Strictly past: Alertmanager logs a notification once sent, after its flush began,
-        // and repeats when that entry is before now - repeat_interval, so a repeat_interval
-        // that is a whole number of group_intervals repeats one flush later (4h, 5m: 4h05m).
-        const bool repeat_due = log.exists && at - log.at > route.repeat_interval;
+        // At or past: Alertmanager logs a notification once sent, after its flush began,
+        // and repeats when that entry is before now - repeat_interval; but each flush's
+        // timer starts when the one before has ended, so its flushes drift later by their
+        // own durations, more than a send takes once a few have passed: a repeat_interval
+        // that is a whole number of group_intervals repeats at that flush (4h, 5m: 4h; the
+        // real Alertmanager's repeats at 4 x 30 s came 2 m after, not 2m30s).
+        const bool repeat_due = log.exists && at - log.at >= route.repeat_interval;
         bool update = false;
         if (!log.exists)
           update = !firing.empty();
@@ -355,8 +358,7 @@ void notify_group(const std::vector<Alert>& alerts, const std::vector<std::size_
       if (held.empty()) break;
       // Nothing changes before an alert joins, a held one resolves or is muted or unmuted,
       // or a repeat falls due: jump to the first flush at or after the earliest of these.
-      SimTime change =
-          log.exists ? saturated_sum(saturated_sum(log.at, route.repeat_interval), 1) : kNever;
+      SimTime change = log.exists ? saturated_sum(log.at, route.repeat_interval) : kNever;
       if (next < members.size()) change = std::min(change, alerts[members[next]].time);
       for (const auto& [id, a] : held)
         change = std::min({change, resolved_at(alerts[a]), muting[a].next_change(at)});
