@@ -578,7 +578,7 @@ int run_sweep(const SweepOptions& options, SweepCluster& cluster) {
   const auto compute = [&](std::size_t index) {
     const std::size_t cell = index / plan.seeds_per_cell;
     const BenchRun run =
-        run_bench_once(plan.plans[cell], plan.cells[cell].scenario, plan.seed_of(index));
+        run_bench_once(plan.plan_of(cell), plan.cells[cell].scenario, plan.seed_of(index));
     return run_result_text(plan, index, run);
   };
   cluster.run(todo, threads, compute, deliver, fail);

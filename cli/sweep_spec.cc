@@ -207,6 +207,20 @@ std::string SweepPlan::cell_text(std::size_t cell) const {
   return EditedText(scenario_texts[s], std::move(cell_edits)).text();
 }
 
+RunPlan SweepPlan::plan_of(std::size_t cell) const {
+  const std::size_t s = cells[cell].scenario;
+  std::vector<std::pair<TextEdit, std::string>> cell_edits;
+  for (std::size_t p = 0; p < spec.parameters.size(); ++p)
+    cell_edits.emplace_back(edits[s][p], value(cell, p).text);
+  Scenario scenario = parse_scenario(EditedText(scenario_texts[s], std::move(cell_edits)).text(),
+                                     spec.scenario_paths[s]);
+  if (spec.script_path.empty()) scenario.script.clear();  // as dosim bench
+  RunOptions options = run_options;
+  if (!spec.modes.empty())
+    options.mode = cells[cell].mode == "requests" ? WorldMode::kRequests : WorldMode::kFluid;
+  return RunPlan::from_scenario(std::move(scenario), std::move(options));
+}
+
 SweepSpec load_sweep_file(const std::string& path) {
   std::string reason;
   const std::optional<std::string> text = read_input_file(path, kMaxScenarioBytes, reason);
@@ -673,6 +687,11 @@ SweepPlan plan_sweep(SweepSpec spec) {
   };
   std::map<std::string, CellProblem> cell_problems;
   std::vector<std::string> cell_problem_order;
+  // Each cell's input files (a plan's inputs(), the same for most cells: each list once).
+  using Inputs = std::vector<std::pair<std::string, std::string>>;
+  std::map<Inputs, std::size_t> input_list_index;
+  std::vector<const Inputs*> input_lists;
+  std::vector<std::size_t> cell_inputs;
   for (std::size_t s = 0; s < scenario_count; ++s) {
     if (!loads[s] || too_many) continue;
     for (std::size_t point = 0; point < grid_points; ++point) {
@@ -783,7 +802,10 @@ SweepPlan plan_sweep(SweepSpec spec) {
             moded.mode = world_mode_name(run_plan.scenario().mode);
             moded.base_seed = run_plan.seed();
             hash.add(moded.mode);
-            plan.plans.push_back(std::move(run_plan));
+            const auto [list, added] =
+                input_list_index.try_emplace(run_plan.inputs(), input_lists.size());
+            if (added) input_lists.push_back(&list->first);
+            cell_inputs.push_back(list->second);
             plan.cells.push_back(std::move(moded));
           } catch (const Error& error) {
             map_problems(error.diagnostics());
@@ -829,8 +851,8 @@ SweepPlan plan_sweep(SweepSpec spec) {
   // its --resume makes another sweep). Each file is read once; never its path, which depends
   // on the working directory.
   std::map<std::string, std::string> file_hashes;
-  for (const RunPlan& run_plan : plan.plans) {
-    for (const auto& input : run_plan.inputs()) {
+  for (const std::size_t list : cell_inputs) {
+    for (const auto& input : *input_lists[list]) {
       auto known = file_hashes.find(input.second);
       if (known == file_hashes.end()) {
         Hash file_hash;
@@ -845,6 +867,7 @@ SweepPlan plan_sweep(SweepSpec spec) {
   plan.hash = hash.hex();
   plan.scenario_texts = std::move(texts);
   plan.edits = std::move(edits);
+  plan.run_options = base_options;
   plan.spec = std::move(spec);
   return plan;
 }

@@ -86,7 +86,8 @@ struct SweepCell {
 struct SweepPlan {
   SweepSpec spec;
   std::vector<SweepCell> cells;
-  std::vector<RunPlan> plans;  // per cell
+  // The options every cell's run starts from (its mode set where the sweep sets modes).
+  RunOptions run_options;
   int seeds_per_cell = 1;
   // Every file the runs read (the scenarios, the script, manifests, replayed and recorded
   // CSV files, models, Python detectors' modules, rankers), each once, in the order found.
@@ -106,6 +107,9 @@ struct SweepPlan {
   std::size_t run_count() const { return cells.size() * seeds_per_cell; }
   // The scenario a cell runs, as YAML text (its values written in).
   std::string cell_text(std::size_t cell) const;
+  // A cell's run, planned again from its text as plan_sweep planned it to check it (a plan
+  // holds a whole scenario: a million cells' plans kept took 8 GB).
+  RunPlan plan_of(std::size_t cell) const;
   std::uint64_t seed_of(std::size_t run) const;
   // A cell's value of parameter p.
   const SweepValue& value(std::size_t cell, std::size_t p) const;
