@@ -291,6 +291,11 @@ void Loader::read_region(const YAML::Node& node) {
   for (const YAML::Node& zone : r.list("zones")) {
     auto name = read_text(zone, pos_of(zone), "a zone name", diags_);
     if (!name) continue;
+    // "" is no zone to the engine (a service placed nowhere): an outage of it crashed.
+    if (name->empty()) {
+      diags_.error(pos_of(zone), "a zone name must not be empty");
+      continue;
+    }
     check_no_arrow(*name, pos_of(zone), "zone");
     check_one_line(*name, pos_of(zone), "a zone name");
     const int holder = zones_.claim(*name, static_cast<int>(scenario_.regions.size()));

@@ -58,6 +58,8 @@ void Loader::read_change(const YAML::Node& node, int index) {
         change.services.push_back(service_ref(*service, r.value_pos("service")));
       change.version = r.text("version", Need::kRequired).value_or("");
       check_one_line(change.version, r.value_pos("version"), "'version'");
+      if (r.has("version") && change.version.empty())
+        diags_.error(r.value_pos("version"), "'version' must not be empty");
       read_rollout(r, change);
       change.rollback = r.duration("rollback", Range::above(0));
       if (change.rollback && at && *change.rollback <= *at)
@@ -78,6 +80,8 @@ void Loader::read_change(const YAML::Node& node, int index) {
       change.services = read_services(r, "services", Need::kRequired);
       change.version = r.text("version", Need::kRequired).value_or("");
       check_one_line(change.version, r.value_pos("version"), "'version'");
+      if (r.has("version") && change.version.empty())
+        diags_.error(r.value_pos("version"), "'version' must not be empty");
       change.revert = r.duration("revert", Range::above(0));
       if (change.revert && at && *change.revert <= *at)
         diags_.error(r.value_pos("revert"), "'revert' must come after 'at'");
@@ -90,6 +94,8 @@ void Loader::read_change(const YAML::Node& node, int index) {
       allowed = {"secret", "consumers", "reloaded", "deadline", "fixedAt"};
       change.subject = r.text("secret", Need::kRequired).value_or("");
       check_one_line(change.subject, r.value_pos("secret"), "'secret'");
+      if (r.has("secret") && change.subject.empty())
+        diags_.error(r.value_pos("secret"), "'secret' must not be empty");
       change.services = read_services(r, "consumers", Need::kRequired);
       change.reloaded = read_services(r, "reloaded", Need::kOptional);
       for (int service : change.reloaded)
@@ -127,6 +133,8 @@ void Loader::read_change(const YAML::Node& node, int index) {
       allowed = {"flag", "services", "segment", "steps"};
       change.subject = r.text("flag", Need::kRequired).value_or("");
       check_one_line(change.subject, r.value_pos("flag"), "'flag'");
+      if (r.has("flag") && change.subject.empty())
+        diags_.error(r.value_pos("flag"), "'flag' must not be empty");
       change.services = read_services(r, "services", Need::kRequired);
       change.segment = r.percent("segment", Range::closed(0, 100)).value_or(100) / 100.0;
       const std::vector<YAML::Node> steps = r.list("steps", Need::kRequired);
@@ -412,6 +420,16 @@ void Loader::read_defect(const YAML::Node& node, ChangeSpec& change) {
     for (const char* key : {"crashOnStart", "badImage", "memoryLeakPercentPerMinute"})
       if (r.has(key))
         diags_.error(r.key_pos(key), std::string("'") + key + "' is a deployment defect");
+  // A defect that adds nothing ({}, errorPercent: 0, an incompatibility alone) is no
+  // incident: the change runs as one without a defect, which a user who wrote it rarely
+  // means.
+  if (!change.defect.any())
+    diags_.warning(r.pos(), std::string("this defect does nothing (no latency, errorPercent, "
+                                        "crashOnStart, badImage or memory leak above 0") +
+                                (change.defect.incompatible_service >= 0
+                                     ? "; incompatibleWith only limits when one of them shows"
+                                     : "") +
+                                "): the change is no incident in the ground truth");
 }
 
 }  // namespace dosim::loader

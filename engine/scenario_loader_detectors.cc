@@ -203,6 +203,11 @@ void Loader::read_detector(const YAML::Node& node, int index) {
     for (const MapEntry& entry : read_entries(*labels, "'labels'", diags_)) {
       auto value = read_text(entry.value, entry.value_pos(), "a label value", diags_);
       if (!value) continue;
+      // As every label's (read_labels): a name, one line each (they are printed in the run's
+      // lines and sent to Alertmanager).
+      if (entry.key.empty()) diags_.error(entry.key_pos(), "a label name must not be empty");
+      check_one_line(entry.key, entry.key_pos(), "a label name");
+      check_one_line(*value, entry.value_pos(), "a label value");
       if (std::find(reserved.begin(), reserved.end(), entry.key) != reserved.end())
         diags_.error(entry.key_pos(), "'" + entry.key + "' is a label dosim sets on every alert");
       else

@@ -590,5 +590,28 @@ TEST_CASE("a fault that no tick sees warns that it never acts", "[warnings]") {
               "(1m50s, ticks of 10s): it never acts, and its ground truth is silent"});
 }
 
+TEST_CASE("a defect that does nothing is said to be no incident", "[warnings]") {
+  // `defect: {}`, errorPercent 0 or an incompatibility alone gave no incident and no word.
+  CHECK(warnings_of(
+            kHead +
+            "changes:\n"
+            "  - {name: a, kind: deployment, service: web, version: v2, at: 1m, defect: {}}\n"
+            "  - {name: b, kind: config, services: [web], version: c2, at: 2m,\n"
+            "     defect: {errorPercent: 0}}\n"
+            "  - {name: c, kind: config, services: [web], version: c3, at: 3m,\n"
+            "     defect: {incompatibleWith: {service: web, version: v9}}}\n"
+            "  - {name: d, kind: config, services: [web], version: c4, at: 4m,\n"
+            "     defect: {errorPercent: 5, incompatibleWith: {service: web, version: v9}}}\n") ==
+        Lines{"test.yaml:9:76: warning: this defect does nothing (no latency, errorPercent, "
+              "crashOnStart, badImage or memory leak above 0): the change is no incident in the "
+              "ground truth",
+              "test.yaml:11:14: warning: this defect does nothing (no latency, errorPercent, "
+              "crashOnStart, badImage or memory leak above 0): the change is no incident in the "
+              "ground truth",
+              "test.yaml:13:14: warning: this defect does nothing (no latency, errorPercent, "
+              "crashOnStart, badImage or memory leak above 0; incompatibleWith only limits when "
+              "one of them shows): the change is no incident in the ground truth"});
+}
+
 }  // namespace
 }  // namespace dosim
