@@ -1343,6 +1343,8 @@ Scenario read_scenario_text(const std::string& text, const std::string& file, Re
     root = YAML::Load(text);
     if (std::optional<Diagnostic> aliases = alias_expansion_problem(text, file))
       throw InputError({std::move(*aliases)});
+    if (std::optional<Diagnostic> quote = unclosed_quote_problem(text, file))
+      throw InputError({std::move(*quote)});
     if (const SourcePos second = second_document(text); second.line > 0)
       throw InputError({Diagnostic{file, second.line, second.column,
                                    "a second YAML document (after '---'): a scenario is one "

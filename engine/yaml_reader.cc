@@ -240,6 +240,62 @@ std::optional<SourcePos> alias_expansion_past(const std::string& text, std::uint
   return counter.past();
 }
 
+namespace {
+// Finds a quoted scalar whose closing quote never comes: yaml-cpp reads the rest of the file
+// into it (a `description: "oops` took the faults after it as its text, with no error).
+class UnclosedQuote : public YAML::EventHandler {
+ public:
+  explicit UnclosedQuote(std::string_view text) : text_(text) {}
+  std::optional<SourcePos> found;
+
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    if (found || mark.is_null() || mark.pos < 0) return;
+    const std::size_t at = static_cast<std::size_t>(mark.pos);
+    if (at >= text_.size() || (text_[at] != '"' && text_[at] != '\'')) return;
+    const char quote = text_[at];
+    for (std::size_t i = at + 1; i < text_.size(); ++i) {
+      if (quote == '"' && text_[i] == '\\') {
+        ++i;  // an escape: the next character is not the end
+      } else if (text_[i] == quote) {
+        if (quote == '\'' && i + 1 < text_.size() && text_[i + 1] == '\'') {
+          ++i;  // '' is a quote inside a single-quoted scalar
+          continue;
+        }
+        return;
+      }
+    }
+    found = SourcePos{mark.line + 1, mark.column + 1};
+  }
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+ private:
+  std::string_view text_;
+};
+}  // namespace
+
+std::optional<Diagnostic> unclosed_quote_problem(const std::string& text, const std::string& file) {
+  UnclosedQuote finder(text);
+  try {
+    std::stringstream stream(text);
+    YAML::Parser parser(stream);
+    parser.HandleNextDocument(finder);
+  } catch (const YAML::Exception&) {  // said by whoever loads it
+  }
+  if (!finder.found) return std::nullopt;
+  return Diagnostic{file, finder.found->line, finder.found->column,
+                    "this quote is never closed: the rest of the file was read as its text"};
+}
+
 std::optional<Diagnostic> alias_expansion_problem(const std::string& text,
                                                   const std::string& file) {
   constexpr std::uint64_t kLimit = 1'000'000;

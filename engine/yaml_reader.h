@@ -86,6 +86,10 @@ std::optional<SourcePos> alias_expansion_past(const std::string& text, std::uint
 // The problem at that alias, in `file`, when the aliases add more than a million nodes.
 std::optional<Diagnostic> alias_expansion_problem(const std::string& text, const std::string& file);
 
+// A quoted scalar whose closing quote never comes (YAML reads the rest of the file into
+// it, yaml-cpp without a word): where it opens; nullopt when every quote is closed.
+std::optional<Diagnostic> unclosed_quote_problem(const std::string& text, const std::string& file);
+
 // pos_of says an empty value that read_entries met at its key; this forgets them (the nodes
 // keep their document alive): call it once a document has been read.
 void forget_empty_values();
