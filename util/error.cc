@@ -171,6 +171,18 @@ std::string closest_match(const std::string& word, const std::vector<std::string
       best = candidate;
     }
   }
+  // A word that is a whole part of a name ("cpu" of cpu_ratio, "replicas" of
+  // ready_replicas) means that name before one two letters off ("cpu" is two from "rps").
+  if (word.size() >= 3 && (best.empty() || best_distance >= 2)) {
+    std::string part_of;
+    for (const auto& candidate : candidates) {
+      const std::string padded = "_" + candidate + "_";
+      if (padded.find("_" + word + "_") != std::string::npos &&
+          (part_of.empty() || candidate.size() < part_of.size()))
+        part_of = candidate;
+    }
+    if (!part_of.empty()) return part_of;
+  }
   if (!best.empty() || word.size() < 3) return best;
   // An abbreviation ("deploy" for "deployment") is a likely slip too.
   for (const auto& candidate : candidates)
