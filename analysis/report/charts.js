@@ -77,20 +77,23 @@ const DosimCharts = (() => {
   }
 
   // A duration in seconds for people: "850 ms", "42 s", "6 min 5 s", "2 h 10 min", "3 d 4 h".
+  // Rounded to its last unit first, then split, so that 1 h 59 min 31 s is "2 h", not
+  // "1 h 60 min", and 59.6 s "1 min".
   function duration(s) {
     if (s === null || s === undefined || !isFinite(s)) return "-";
     if (s < 0) return "-" + duration(-s);
-    if (s < 1) return `${Math.round(s * 1000)} ms`;
-    if (s < 60) return `${+s.toFixed(s < 10 ? 1 : 0)} s`;
-    if (s < 3600) {
-      const m = Math.floor(s / 60), r = Math.round(s % 60);
+    const ms = Math.round(s * 1000);
+    if (ms < 1000) return `${ms} ms`;
+    if (s < 59.5) return `${+s.toFixed(s < 9.95 ? 1 : 0)} s`;
+    if (s < 3599.5) {
+      const t = Math.round(s), m = Math.floor(t / 60), r = t % 60;
       return r ? `${m} min ${r} s` : `${m} min`;
     }
-    if (s < 86400) {
-      const h = Math.floor(s / 3600), m = Math.round((s % 3600) / 60);
+    if (s < 86370) {
+      const t = Math.round(s / 60), h = Math.floor(t / 60), m = t % 60;
       return m ? `${h} h ${m} min` : `${h} h`;
     }
-    const d = Math.floor(s / 86400), h = Math.round((s % 86400) / 3600);
+    const t = Math.round(s / 3600), d = Math.floor(t / 24), h = t % 24;
     return h ? `${d} d ${h} h` : `${d} d`;
   }
 

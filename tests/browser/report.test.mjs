@@ -252,3 +252,10 @@ test("a trace stopped on an error says it has no ground truth and scores nothing
   assert.match(await own.page.$eval("#subtitle", (s) => s.textContent), /no ground truth/);
   assert.deepEqual(own.problems, []);
 });
+
+test("durations are rounded before they are split: no 60 of a unit", async () => {
+  // 1 h 59 min 31 s read "1 h 60 min", 59.6 s "60 s".
+  const said = await page.evaluate(() =>
+    [7171, 59.6, 0.9996, 3599.6, 86399, 125.4, 9.96, 0.25].map((s) => DosimCharts.duration(s)));
+  assert.deepEqual(said, ["2 h", "1 min", "1 s", "1 h", "1 d", "2 min 5 s", "10 s", "250 ms"]);
+});
