@@ -423,3 +423,28 @@ def test_a_run_problem_is_said_at_a_file_the_student_has():
     said = "\n".join(t["feedback"] for t in report["tasks"] if not t["passed"])
     assert "ModuleNotFoundError" in said and str(code) in said, said
     assert "dosim-lab4-" not in said and "shop.yaml (as the grader runs it with your files)" in said, said
+
+
+def test_a_program_finds_no_answer_beside_the_logs():
+    # Lab 2's program ran beside the hidden run's trace (and its scenario with the shifted
+    # faults): one that copied /truth/incidents got 3/3 on hidden seeds with no MAD at all.
+    folder = TMP / "lab2-peek"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    (folder / "mad_logs.py").write_text(
+        "import glob, os, sys\n"
+        "import h5py\n"
+        "rows = ['service,endpoint,start_minute,end_minute,severity']\n"
+        "here, name = os.path.split(os.path.abspath(sys.argv[1]))\n"
+        "for trace in glob.glob(os.path.join(here, 'run' + name[4:-6] + '.h5')):\n"
+        "    with h5py.File(trace, 'r') as f:\n"
+        "        t = f['truth/incidents']\n"
+        "        for s, e in zip(t['impact_start_ns'][:], t['impact_end_ns'][:]):\n"
+        "            rows.append(f'payments,/pay,{int(s // 60e9)},{int(-(-e // 60e9))},Critical')\n"
+        "open(sys.argv[2], 'w').write('\\n'.join(rows) + '\\n')\n")
+    code, report, _ = grade("lab2", folder, "--task", "finds-pay")
+    assert code == 1, report
+    # An empty --json path is refused, as every command's empty output path (it graded and
+    # wrote nothing).
+    empty = dosim("lab", "grade", "lab2", folder, "--json", "", cwd=TMP, env=ENV, timeout=600)
+    assert empty.returncode == 2 and "--json is given an empty path" in empty.stderr, empty

@@ -40,6 +40,9 @@ def find_incidents(g, run):
     dosim_bin = os.environ.get("DOSIM_BIN", "dosim")
     subprocess.run([dosim_bin, "export", "logs", str(trace), "-o", str(logs)], check=True,
                    capture_output=True)
+    # The logs are all the program gets: the hidden run's trace (its ground truth) is gone
+    # before it runs (a program that read it beside the logs got 3/3 without any MAD).
+    trace.unlink()
     try:
         done = subprocess.run([sys.executable, str(g.submitted(PROGRAM)), str(logs), str(out)],
                               capture_output=True, text=True, timeout=120, cwd=g.workdir)

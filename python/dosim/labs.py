@@ -235,7 +235,13 @@ class Grader:
             # cluster's eyes): the grade's feedback is the tasks', not those warnings.
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)
-                report = dosim.run(str(path), seed=seed, **options)
+                try:
+                    report = dosim.run(str(path), seed=seed, **options)
+                finally:
+                    # The hidden run's scenario (its shifted faults) is no file a submission
+                    # run later in the work folder may read.
+                    if Path(path) != self.lab_file(name):
+                        Path(path).unlink(missing_ok=True)
         except dosim.Error as error:
             def said(d):
                 # A place in the grader's own copy of the scenario (a scratch file, gone once
@@ -493,6 +499,10 @@ def main(argv=None):
     if unknown:  # grading nothing must not pass
         print(f"dosim lab grade: {lab.name} has no task {', '.join(map(repr, unknown))} "
               f"(its tasks: {', '.join(ids)})", file=sys.stderr)
+        return 2
+    if args.json is not None and not args.json:  # as every command's empty output path
+        print("dosim lab grade: --json is given an empty path (a file, or '-' for standard "
+              "output)", file=sys.stderr)
         return 2
     if args.json and args.json != "-":  # checked before grading: a grade is not lost at the end
         target = Path(args.json)
