@@ -26,6 +26,20 @@ std::string measurement_noise_warning(const std::string& why) {
          " measures its own requests (their noise is theirs), so it changes nothing here";
 }
 
+// What the fluid model leaves aside of its services' request-level shapes.
+std::vector<Diagnostic> fluid_shape_warnings(const Scenario& scenario) {
+  std::vector<Diagnostic> said;
+  for (const ServiceSpec& service : scenario.services) {
+    if (service.parallel_calls)
+      said.push_back({scenario.file, service.calls_pos.line, service.calls_pos.column,
+                      kParallelCallsInFluid, true});
+    if (service.service_time != ServiceTimeKind::kExponential)
+      said.push_back({scenario.file, service.service_time_pos.line, service.service_time_pos.column,
+                      kServiceTimeInFluid, true});
+  }
+  return said;
+}
+
 }  // namespace
 
 namespace loader {
@@ -189,6 +203,13 @@ Scenario Loader::draft(const YAML::Node& root, std::vector<Diagnostic>& errors) 
       (top.value("services")->IsSequence() || top.value("services")->IsNull()))
     diags_.error(top.value_pos("services"), "'services' must list at least one service");
   for (const YAML::Node& service : services) read_service(service);
+  // Request-level shapes the fluid model leaves aside (set_world_mode takes them back).
+  if (scenario_.mode == WorldMode::kFluid)
+    for (const ServiceSpec& service : scenario_.services) {
+      if (service.parallel_calls) diags_.warning(service.calls_pos, kParallelCallsInFluid);
+      if (service.service_time != ServiceTimeKind::kExponential)
+        diags_.warning(service.service_time_pos, kServiceTimeInFluid);
+    }
   for (const YAML::Node& dependency : top.list("dependencies")) read_dependency(dependency);
   resolve_fallbacks();
   check_cycles();
@@ -416,6 +437,7 @@ void Loader::read_request_model(MapReader& r, ServiceSpec& service) {
   service.queue_limit =
       static_cast<int>(r.integer("queue_limit", Range::closed(1, 100'000'000)).value_or(0));
   if (auto node = r.value("service_time")) {
+    service.service_time_pos = r.value_pos("service_time");
     std::optional<std::string> kind;
     if (node->IsScalar()) {
       kind = node->Scalar();
@@ -442,6 +464,7 @@ void Loader::read_request_model(MapReader& r, ServiceSpec& service) {
     }
   }
   if (auto calls = r.text("calls")) {
+    service.calls_pos = r.value_pos("calls");
     if (*calls != "sequential" && *calls != "parallel")
       diags_.error(r.value_pos("calls"), "'calls' must be sequential or parallel, got '" + *calls +
                                              "'" +
@@ -1390,8 +1413,12 @@ void set_world_mode(Scenario& scenario, WorldMode mode) {
         {scenario.file, scenario.measurement_noise_pos.line, scenario.measurement_noise_pos.column,
          measurement_noise_warning(", asked for in place of the scenario's mode,"), true});
   if (mode == WorldMode::kRequests)  // they act there
-    std::erase_if(scenario.warnings,
-                  [](const Diagnostic& d) { return d.message == kRequestLevelPolicies; });
+    std::erase_if(scenario.warnings, [](const Diagnostic& d) {
+      return d.message == kRequestLevelPolicies || d.message == kParallelCallsInFluid ||
+             d.message == kServiceTimeInFluid;
+    });
+  if (mode == WorldMode::kFluid && scenario.mode == WorldMode::kRequests)
+    for (const Diagnostic& d : fluid_shape_warnings(scenario)) scenario.warnings.push_back(d);
   scenario.mode = mode;
 }
 

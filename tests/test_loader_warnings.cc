@@ -434,6 +434,36 @@ TEST_CASE("measurement_noise: false at the request level warns that it changes n
   CHECK(fluid.mode == dosim::WorldMode::kRequests);
 }
 
+TEST_CASE("request-level service shapes in a fluid run are said to be left aside", "[warnings]") {
+  // `calls: parallel` and `service_time` ran in the fluid model as sequential calls and
+  // exponential service times without a word (a fan-out of 3: mean 85 ms against 59 ms at
+  // the request level).
+  const std::string yaml =
+      "name: t\n"
+      "duration: 1h\n"
+      "services:\n"
+      "  - {name: web, calls: parallel}\n"
+      "  - {name: db, service_time: deterministic}\n";
+  const Lines said{
+      "test.yaml:4:24: warning: 'calls: parallel' acts at the request level only "
+      "(mode: requests): the fluid model makes a request's calls one after the other",
+      "test.yaml:5:30: warning: 'service_time' acts at the request level only (mode: "
+      "requests): the fluid model's service times are exponential"};
+  CHECK(warnings_of(yaml) == said);
+  CHECK(warnings_of("mode: requests\n" + yaml).empty());
+  // --mode requests takes them back; --mode fluid of a request-level scenario gives them.
+  dosim::Scenario fluid = dosim::parse_scenario(yaml, "test.yaml");
+  REQUIRE(fluid.warnings.size() == 2);
+  dosim::set_world_mode(fluid, dosim::WorldMode::kRequests);
+  CHECK(fluid.warnings.empty());
+  dosim::Scenario requests = dosim::parse_scenario("mode: requests\n" + yaml, "test.yaml");
+  REQUIRE(requests.warnings.empty());
+  dosim::set_world_mode(requests, dosim::WorldMode::kFluid);
+  REQUIRE(requests.warnings.size() == 2);
+  CHECK(requests.warnings[0].format() ==
+        "test.yaml:5:24: warning: " + std::string(dosim::kParallelCallsInFluid));
+}
+
 TEST_CASE("an edge or endpoint detector that watches no series warns at the detector",
           "[warnings]") {
   // No dependency and no endpoint: the edge and endpoint families have no column; the

@@ -127,6 +127,7 @@ struct ServiceSpec {
   int queue_limit = 0;
   ServiceTimeKind service_time = ServiceTimeKind::kExponential;
   double service_time_cv = 1.0;  // coefficient of variation (lognormal, gamma)
+  SourcePos service_time_pos, calls_pos;  // where `service_time` and `calls` are given
   LoadBalancer load_balancer = LoadBalancer::kRoundRobin;
   bool parallel_calls = false;  // request level: its calls all at once (fan-out), or in turn
   SourcePos pos;

@@ -58,6 +58,16 @@ inline constexpr const char* kRequestLevelPolicies =
     "outlier detection and connection-pool limits act at request level only (mode: requests); "
     "the fluid model leaves them aside";
 
+// The warnings of a fluid scenario's request-level service shapes (`calls: parallel`, a
+// `service_time` other than exponential); set_world_mode(kRequests) takes them back, and
+// set_world_mode(kFluid) of a request-level scenario gives them.
+inline constexpr const char* kParallelCallsInFluid =
+    "'calls: parallel' acts at the request level only (mode: requests): the fluid model makes "
+    "a request's calls one after the other";
+inline constexpr const char* kServiceTimeInFluid =
+    "'service_time' acts at the request level only (mode: requests): the fluid model's service "
+    "times are exponential";
+
 // Reads one fault / change entry as the scenario's `faults:` / `changes:` lists are read,
 // against an already loaded scenario (its services, dependencies, zones, duration...). `file`
 // names the source in messages. A name left out becomes fault-<i> / change-<i>, i being the
