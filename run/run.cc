@@ -363,8 +363,15 @@ void attribute_changes(const std::vector<RemediationAction>& actions,
   // First each action's events on its own service (two triggers' undos at one instant each
   // restore their own service's scale), then the rest by kind and instant.
   std::vector<bool> claimed(actions.size(), false);
+  // Actions before undos: an undo restores what an earlier step did, and must not take the
+  // event of an action at its instant (a timeout's undo beside a shed took the shed's, and
+  // the restored timeouts kept no cause).
+  std::vector<std::size_t> order;
+  for (const bool undos : {false, true})
+    for (std::size_t i = 0; i < actions.size(); ++i)
+      if ((actions[i].action == "undo") == undos) order.push_back(i);
   for (const bool own_only : {true, false}) {
-    for (std::size_t i = 0; i < actions.size(); ++i) {
+    for (const std::size_t i : order) {
       const RemediationAction& a = actions[i];
       if ((!a.acted && a.action != "undo") || claimed[i]) continue;
       const std::vector<std::string>& kinds = events_of(a.action);

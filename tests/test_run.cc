@@ -476,3 +476,26 @@ TEST_CASE("stepping a run tick by tick gives the report and the trace bytes of o
   }
   CHECK(bytes(temp_path("stepped.h5")) == bytes(temp_path("whole.h5")));
 }
+
+TEST_CASE("an undo beside an action at its instant takes only what it restored", "[run]") {
+  // A playbook's timeout undone at the instant its next step sheds load: the undo took the
+  // shed's event (on its own service, first), and the restored timeouts kept no cause.
+  const dosim::SimTime t = 1581 * dosim::kSecond;
+  std::vector<dosim::RemediationAction> actions(2);
+  actions[0].time = actions[1].time = t;
+  actions[0].playbook = actions[1].playbook = "flag";
+  actions[0].trigger = actions[1].trigger = "alert errs on api";
+  actions[0].service = actions[1].service = 1;
+  actions[0].action = "undo";
+  actions[0].outcome = "timeouts restored";
+  actions[1].action = "shed";
+  actions[1].acted = true;
+  std::vector<dosim::ChangeEvent> changes = {{t, "timeout", "api->cache", "500ms", "2s", ""},
+                                             {t, "timeout", "api->db", "500ms", "1s", ""},
+                                             {t, "shed", "api", "0%", "10%", ""}};
+  dosim::attribute_changes(actions, {"web", "api"}, changes);
+  for (const dosim::ChangeEvent& change : changes) {
+    CAPTURE(change.target);
+    CHECK(change.cause == "playbook flag (alert errs on api)");
+  }
+}
